@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Public interface of dataplane/: pinned cores that own connections, split
+ * frames, call kp_dispatch() and send responses in request order. Control
+ * talks to a core only through its two SPSC rings of struct dp_msg and the
+ * metadata snapshot published with dp_md_publish(); it never writes core
+ * state. */
+#ifndef DATAPLANE_DP_H
+#define DATAPLANE_DP_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "protocol/kp.h"
+
+struct dp_config {
+	const char *listen_host;        /* numeric IPv4/IPv6 or a name, e.g. 127.0.0.1 */
+	uint16_t listen_port;
+	int core_count;                 /* spillway.dataplane.cores */
+	const int *core_cpus;           /* CPU to pin core i to; NULL: i % nproc */
+	uint32_t request_bytes_max;     /* socket.request.max.bytes */
+	uint32_t inflight_max;          /* requests in flight per connection before reads stop */
+	uint32_t connections_max;       /* per core */
+	int backlog;
+};
+
+/* Fixed-size message on the core <-> control rings. */
+enum dp_msg_type {
+	DP_MSG_REQUEST = 1,     /* core -> control: a forwarded request frame */
+	DP_MSG_REPLY = 2,       /* control -> core: the response for it */
+	DP_MSG_NO_REPLY = 3,    /* control -> core: release the slot, send nothing */
+	DP_MSG_CLOSE = 4,       /* control -> core: close the connection */
+};
+
+struct dp_msg {
+	uint32_t type;
+	uint32_t conn_id;       /* index in the core's connection table */
+	uint32_t conn_gen;      /* generation: a reply for a closed conn is dropped */
+	uint32_t seq;           /* the request's position in the conn's reply order */
+	struct kp_buf buf;      /* REQUEST: frame copy; REPLY: response with size
+				 * prefix; malloc()ed, freed by the receiver */
+};
+
+struct dp_stats {
+	uint64_t connections_accepted;
+	uint64_t connections_closed;
+	uint64_t connections_open;
+	uint64_t requests;
+	uint64_t protocol_errors;
+	uint64_t bytes_in;
+	uint64_t bytes_out;
+};
+
+struct dp;
+
+/* Create the listeners and per-core state (not yet running). NULL on error
+ * with a message logged. @thread control */
+struct dp *dp_create(const struct dp_config *cfg);
+/* Start one pinned thread per core. Returns 0 or -errno. */
+int dp_start(struct dp *dp);
+/* Ask the cores to stop, join them, close every connection. */
+void dp_stop(struct dp *dp);
+void dp_destroy(struct dp *dp);
+int dp_core_count(const struct dp *dp);
+/* The port actually bound (useful when listen_port was 0). */
+uint16_t dp_bound_port(const struct dp *dp);
+
+/* Control side of the rings. dp_ctl_recv() returns true and fills msg when
+ * core has a message for control; dp_ctl_send() returns false when the ring
+ * is full (control retries later). dp_ctl_send() wakes the core.
+ * @thread control */
+bool dp_ctl_recv(struct dp *dp, int core, struct dp_msg *msg);
+bool dp_ctl_send(struct dp *dp, int core, const struct dp_msg *msg);
+/* An eventfd that becomes readable when any core posted to control. */
+int dp_ctl_eventfd(const struct dp *dp);
+
+/* Publish a new immutable snapshot to every core (RCU, liburcu QSBR); the
+ * old one may be freed when this returns. Call once before dp_start().
+ * @thread control */
+void dp_md_publish(struct dp *dp, const struct kp_md *md);
+
+void dp_stats_read(const struct dp *dp, struct dp_stats *sum);
+
+#endif

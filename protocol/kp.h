@@ -1,0 +1,161 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Public interface of protocol/: frame -> request header -> handler -> response.
+ * protocol/ never calls into dataplane/ or control/: requests come in through
+ * kp_dispatch() (on a dataplane core) or kp_dispatch_control() (on the control
+ * thread), and everything a handler needs from outside arrives in struct
+ * kp_env, which the caller fills in. */
+#ifndef PROTOCOL_KP_H
+#define PROTOCOL_KP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "protocol/kp_error.h"
+#include "protocol/kp_wire.h"
+
+/* ---- Metadata snapshot: built by control, immutable once published ---- */
+
+struct kp_md_topic {
+	struct kp_str name;         /* points into the snapshot's own storage */
+	struct kp_uuid id;
+	int32_t partition_count;
+	bool internal;
+};
+
+struct kp_md {
+	int32_t broker_id;
+	int32_t controller_id;      /* always a broker present in brokers[] */
+	const char *cluster_id;     /* 22-char base64 Kafka cluster id */
+	const char *host;           /* advertised host */
+	int32_t port;               /* advertised port */
+	const char *rack;           /* NULL when unset */
+	bool auto_create_topics;    /* auto.create.topics.enable */
+	int32_t num_partitions;     /* num.partitions: default for auto-create */
+	int32_t topic_count;
+	const struct kp_md_topic *topics;          /* sorted by name */
+	const struct kp_md_topic *const *by_id;    /* same topics, sorted by id */
+	uint64_t epoch;             /* bumped on every change */
+};
+
+const struct kp_md_topic *kp_md_topic_by_name(const struct kp_md *md, struct kp_str name);
+const struct kp_md_topic *kp_md_topic_by_id(const struct kp_md *md, const struct kp_uuid *id);
+
+/* ---- Admin operations: implemented by control, called @thread control ---- */
+
+struct kp_topic_config {
+	struct kp_str name;
+	struct kp_str value;        /* len -1: null */
+};
+
+struct kp_topic_spec {
+	struct kp_str name;
+	int32_t partition_count;    /* already resolved from -1 to the default */
+	int16_t replication_factor; /* already resolved from -1 to the default */
+	int32_t config_count;
+	const struct kp_topic_config *configs;
+};
+
+/* One config entry as DescribeConfigs reports it. Synonyms are listed from
+ * the most to the least specific, the entry's own source first. */
+struct kp_config_entry {
+	const char *name;
+	const char *value;          /* NULL: null (a sensitive or unset value) */
+	int8_t source;              /* KP_CONFIG_SOURCE_* */
+	int8_t type;                /* KP_CONFIG_TYPE_* (DescribeConfigs v3+) */
+	bool read_only;
+	bool is_default;
+	bool sensitive;
+	const char *documentation;  /* may be NULL */
+	int32_t synonym_count;
+	struct {
+		const char *name;
+		const char *value;
+		int8_t source;
+	} synonyms[4];
+};
+
+enum {
+	KP_CONFIG_SOURCE_UNKNOWN = 0,
+	KP_CONFIG_SOURCE_DYNAMIC_TOPIC = 1,
+	KP_CONFIG_SOURCE_DYNAMIC_BROKER = 2,
+	KP_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER = 3,
+	KP_CONFIG_SOURCE_STATIC_BROKER = 4,
+	KP_CONFIG_SOURCE_DEFAULT = 5,
+};
+
+enum {
+	KP_CONFIG_TYPE_UNKNOWN = 0, KP_CONFIG_TYPE_BOOLEAN = 1, KP_CONFIG_TYPE_STRING = 2,
+	KP_CONFIG_TYPE_INT = 3, KP_CONFIG_TYPE_SHORT = 4, KP_CONFIG_TYPE_LONG = 5,
+	KP_CONFIG_TYPE_DOUBLE = 6, KP_CONFIG_TYPE_LIST = 7, KP_CONFIG_TYPE_CLASS = 8,
+	KP_CONFIG_TYPE_PASSWORD = 9,
+};
+
+typedef void kp_config_entry_fn(void *arg, const struct kp_config_entry *entry);
+
+/* Every function returns a Kafka error code (KP_ERR_NONE on success) and may
+ * write a human-readable message (NUL-terminated) into msg. */
+struct kp_admin_ops {
+	int16_t (*topic_create)(void *ctx, const struct kp_topic_spec *spec,
+				bool validate_only, struct kp_uuid *id_out,
+				char *msg, size_t msg_size);
+	int16_t (*topic_delete)(void *ctx, const struct kp_md_topic *topic,
+				char *msg, size_t msg_size);
+	int16_t (*partitions_create)(void *ctx, const struct kp_md_topic *topic,
+				     int32_t count, bool validate_only,
+				     char *msg, size_t msg_size);
+	/* Calls fn for each config of the broker (broker_id matching) or topic;
+	 * names NULL: all of them, else only those named (unknown names are
+	 * skipped, as Kafka does). */
+	int16_t (*configs_describe)(void *ctx, int8_t resource_type, struct kp_str resource,
+				    const struct kp_str *names, int32_t name_count,
+				    bool include_synonyms, bool include_docs,
+				    kp_config_entry_fn *fn, void *arg,
+				    char *msg, size_t msg_size);
+	/* The current snapshot, after any changes made by the calls above. */
+	const struct kp_md *(*md)(void *ctx);
+};
+
+/* ---- Dispatch ---- */
+
+/* What the caller of kp_dispatch() must do with the request. */
+enum kp_verdict {
+	KP_VERDICT_REPLY = 0,   /* out->resp holds the response: queue it in order */
+	KP_VERDICT_NO_REPLY,    /* no response (Produce acks=0): release the slot */
+	KP_VERDICT_FORWARD,     /* run it on control: out->fwd holds a copy of the frame */
+	KP_VERDICT_CLOSE,       /* protocol error: close this connection */
+};
+
+/* A response: a complete frame including its 4-byte size prefix, allocated
+ * with malloc(); whoever receives it frees it once sent. */
+struct kp_buf {
+	uint8_t *data;
+	uint32_t len;
+};
+
+struct kp_env {
+	const struct kp_md *md;                 /* current snapshot, never NULL */
+	uint32_t request_bytes_max;             /* socket.request.max.bytes */
+	/* Only on the control thread: */
+	const struct kp_admin_ops *admin;
+	void *admin_ctx;
+};
+
+struct kp_out {
+	struct kp_buf resp;     /* KP_VERDICT_REPLY */
+	struct kp_buf fwd;      /* KP_VERDICT_FORWARD: frame copy, without size prefix */
+};
+
+/* Handle one complete request frame (the bytes after the 4-byte size
+ * prefix), on a dataplane core. The frame may be released when this returns.
+ * @thread dataplane */
+enum kp_verdict kp_dispatch(const struct kp_env *env, const uint8_t *frame, uint32_t len,
+			    struct kp_out *out);
+
+/* Handle a frame forwarded by kp_dispatch() (KP_VERDICT_FORWARD).
+ * Returns KP_VERDICT_REPLY, KP_VERDICT_NO_REPLY or KP_VERDICT_CLOSE.
+ * @thread control */
+enum kp_verdict kp_dispatch_control(const struct kp_env *env, const uint8_t *frame,
+				    uint32_t len, struct kp_out *out);
+
+#endif

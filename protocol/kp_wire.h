@@ -1,0 +1,160 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Kafka wire primitives: a bounded read cursor with a sticky error and a
+ * growable writer with a sticky error. Decoding is zero-copy (strings and
+ * bytes are slices of the input) and allocates nothing. */
+#ifndef PROTOCOL_KP_WIRE_H
+#define PROTOCOL_KP_WIRE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* A string or bytes slice into the decoded buffer. len == -1 means null. */
+struct kp_str {
+	const char *ptr;
+	int32_t len;
+};
+
+struct kp_bytes {
+	const uint8_t *ptr;
+	int32_t len;
+};
+
+struct kp_uuid {
+	uint8_t b[16];
+};
+
+/* A decoded array is a validated slice of wire bytes holding count elements
+ * (count == -1: null). Handlers walk it with kp_array_cursor() and the element
+ * type's decode function. An array to encode sets items (a C array of count
+ * elements of the element type); if items is NULL and wire is set, the
+ * encoder re-encodes the wire elements (used by round-trip tests). */
+struct kp_array {
+	int32_t count;
+	const uint8_t *wire;
+	const uint8_t *wire_end;
+	const void *items;
+};
+
+/* Decode errors, sticky in kp_cursor.err. */
+enum {
+	KP_WIRE_OK = 0,
+	KP_WIRE_TRUNCATED = 1,      /* ran past the end */
+	KP_WIRE_INVALID = 2,        /* bad varint, negative length, bad count */
+	KP_WIRE_LIMIT = 3,          /* a count or length above its bound */
+	KP_WIRE_VERSION = 4,        /* version outside the message's valid range */
+};
+
+struct kp_cursor {
+	const uint8_t *pos;
+	const uint8_t *end;
+	int err;
+};
+
+static inline struct kp_cursor
+kp_cursor_make(const void *buf, size_t len)
+{
+	struct kp_cursor c = { (const uint8_t *)buf, (const uint8_t *)buf + len, 0 };
+	return c;
+}
+
+static inline size_t
+kp_cursor_left(const struct kp_cursor *c)
+{
+	return (size_t)(c->end - c->pos);
+}
+
+static inline struct kp_cursor
+kp_array_cursor(const struct kp_array *a)
+{
+	struct kp_cursor c = { a->wire, a->wire_end, 0 };
+	return c;
+}
+
+/* Readers: on error they set c->err once and return 0 / a null slice; every
+ * later read returns 0, so loops over decoded counts do not run. */
+int8_t kp_read_i8(struct kp_cursor *c);
+int16_t kp_read_i16(struct kp_cursor *c);
+uint16_t kp_read_u16(struct kp_cursor *c);
+int32_t kp_read_i32(struct kp_cursor *c);
+uint32_t kp_read_u32(struct kp_cursor *c);
+int64_t kp_read_i64(struct kp_cursor *c);
+double kp_read_f64(struct kp_cursor *c);
+bool kp_read_bool(struct kp_cursor *c);
+uint32_t kp_read_uvarint(struct kp_cursor *c);
+int32_t kp_read_varint(struct kp_cursor *c);
+int64_t kp_read_varlong(struct kp_cursor *c);
+struct kp_uuid kp_read_uuid(struct kp_cursor *c);
+struct kp_str kp_read_string(struct kp_cursor *c, bool flexible);   /* nullable */
+struct kp_bytes kp_read_bytes(struct kp_cursor *c, bool flexible);  /* nullable */
+/* Array length: -1 for null; error if above count_max or above the bytes
+ * left (every element takes at least one byte). */
+int32_t kp_read_array_len(struct kp_cursor *c, bool flexible, int32_t count_max);
+void kp_skip(struct kp_cursor *c, size_t n);
+void kp_skip_tagged_fields(struct kp_cursor *c);
+
+/* Writer: grows with realloc (or fails with err set when fixed). */
+struct kp_writer {
+	uint8_t *buf;
+	size_t len;
+	size_t cap;
+	int err;        /* nonzero: out of memory or fixed buffer full */
+	bool fixed;     /* buf is caller-owned and must not grow */
+};
+
+void kp_writer_init(struct kp_writer *w, size_t cap_hint);
+void kp_writer_init_fixed(struct kp_writer *w, void *buf, size_t cap);
+void kp_writer_free(struct kp_writer *w);
+uint8_t *kp_write_reserve(struct kp_writer *w, size_t n);   /* NULL on error */
+void kp_write_raw(struct kp_writer *w, const void *p, size_t n);
+void kp_write_i8(struct kp_writer *w, int8_t v);
+void kp_write_i16(struct kp_writer *w, int16_t v);
+void kp_write_u16(struct kp_writer *w, uint16_t v);
+void kp_write_i32(struct kp_writer *w, int32_t v);
+void kp_write_u32(struct kp_writer *w, uint32_t v);
+void kp_write_i64(struct kp_writer *w, int64_t v);
+void kp_write_f64(struct kp_writer *w, double v);
+void kp_write_bool(struct kp_writer *w, bool v);
+void kp_write_uvarint(struct kp_writer *w, uint32_t v);
+void kp_write_varint(struct kp_writer *w, int32_t v);
+void kp_write_varlong(struct kp_writer *w, int64_t v);
+void kp_write_uuid(struct kp_writer *w, const struct kp_uuid *v);
+void kp_write_string(struct kp_writer *w, struct kp_str s, bool flexible);
+void kp_write_bytes(struct kp_writer *w, struct kp_bytes b, bool flexible);
+void kp_write_array_len(struct kp_writer *w, int32_t count, bool flexible);
+void kp_write_put_i32(struct kp_writer *w, size_t at, int32_t v);  /* patch in place */
+
+static inline struct kp_str
+kp_str_c(const char *s)
+{
+	struct kp_str r = { s, -1 };
+	if (s != NULL) {
+		size_t n = 0;
+		while (s[n] != '\0')
+			n++;
+		r.len = (int32_t)n;
+	}
+	return r;
+}
+
+static inline bool
+kp_str_eq(struct kp_str a, struct kp_str b)
+{
+	if (a.len != b.len)
+		return false;
+	for (int32_t i = 0; i < a.len; i++)
+		if (a.ptr[i] != b.ptr[i])
+			return false;
+	return true;
+}
+
+static inline bool
+kp_uuid_is_zero(const struct kp_uuid *u)
+{
+	for (int i = 0; i < 16; i++)
+		if (u->b[i] != 0)
+			return false;
+	return true;
+}
+
+#endif
