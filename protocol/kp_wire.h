@@ -45,6 +45,15 @@ enum {
 	KP_WIRE_VERSION = 4,        /* version outside the message's valid range */
 };
 
+/* Added for the generated codec. KP_WIRE_NOMEM is a writer-only error. */
+enum {
+	KP_WIRE_NOMEM = 5,          /* writer: realloc failed */
+};
+
+/* Every array count read from the wire is bounded by this (and by the bytes
+ * left) unless a message names a tighter bound. */
+#define KP_ARRAY_COUNT_MAX (1 << 20)
+
 struct kp_cursor {
 	const uint8_t *pos;
 	const uint8_t *end;
@@ -92,6 +101,17 @@ struct kp_bytes kp_read_bytes(struct kp_cursor *c, bool flexible);  /* nullable 
 int32_t kp_read_array_len(struct kp_cursor *c, bool flexible, int32_t count_max);
 void kp_skip(struct kp_cursor *c, size_t n);
 void kp_skip_tagged_fields(struct kp_cursor *c);
+/* Sets c->err to err unless an error is already recorded. */
+void kp_cursor_fail(struct kp_cursor *c, int err);
+/* Tagged-field section, for generated decoders: kp_read_tag_count() reads
+ * the field count (bounded by the bytes left); kp_read_tagged_field() reads
+ * one tag and size, checks tags strictly increase (*tag_prev starts at -1),
+ * advances c past the field and returns a cursor over its bytes;
+ * kp_tagged_field_end() copies an error from that sub-cursor into c and
+ * fails with KP_WIRE_INVALID if the field was not consumed exactly. */
+uint32_t kp_read_tag_count(struct kp_cursor *c);
+struct kp_cursor kp_read_tagged_field(struct kp_cursor *c, int64_t *tag_prev, uint32_t *tag);
+void kp_tagged_field_end(struct kp_cursor *c, const struct kp_cursor *sub);
 
 /* Writer: grows with realloc (or fails with err set when fixed). */
 struct kp_writer {
@@ -123,6 +143,18 @@ void kp_write_string(struct kp_writer *w, struct kp_str s, bool flexible);
 void kp_write_bytes(struct kp_writer *w, struct kp_bytes b, bool flexible);
 void kp_write_array_len(struct kp_writer *w, int32_t count, bool flexible);
 void kp_write_put_i32(struct kp_writer *w, size_t at, int32_t v);  /* patch in place */
+/* Sets w->err to err unless an error is already recorded. Writer errors:
+ * KP_WIRE_LIMIT (fixed buffer full, or a length the encoding cannot carry),
+ * KP_WIRE_NOMEM, KP_WIRE_VERSION (a non-ignorable field set to a non-default
+ * value in a version that lacks it, as Kafka's own encoder refuses). */
+void kp_writer_fail(struct kp_writer *w, int err);
+/* Bytes kp_write_uvarint() takes for v. */
+size_t kp_uvarint_size(uint32_t v);
+/* One tagged field: kp_write_tagged_begin() writes the tag and returns where
+ * the body starts; the caller writes the body; kp_write_tagged_end() inserts
+ * the body's size (uvarint) in front of it. */
+size_t kp_write_tagged_begin(struct kp_writer *w, uint32_t tag);
+void kp_write_tagged_end(struct kp_writer *w, size_t body_at);
 
 static inline struct kp_str
 kp_str_c(const char *s)
