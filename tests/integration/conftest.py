@@ -1,0 +1,252 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Broker fixtures for the integration suite.
+
+Backends, chosen by environment:
+  default                     start build/spillway (SPILLWAY_BIN overrides the path)
+  SPILLWAY_TEST_BACKEND=kafka start real Apache Kafka via kafka/kafka-ref.sh
+                              (validates that the tests check Kafka's behaviour,
+                              restart and per-test-config tests included)
+  SPILLWAY_BOOTSTRAP=h:p      use an already running broker; tests that need
+                              their own broker (restart, special config) skip,
+                              except the auto-create-off test when
+                              SPILLWAY_BOOTSTRAP_NOAUTOCREATE=h:p names a broker
+                              started with auto.create.topics.enable=false.
+"""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parents[1]
+CACHE = Path(os.environ.get("SPILLWAY_IT_CACHE", REPO / ".cache" / "integration"))
+KAFKA_REF = HERE / "kafka" / "kafka-ref.sh"
+
+START_TIMEOUT = float(os.environ.get("SPILLWAY_START_TIMEOUT", "30"))
+STOP_TIMEOUT = 10.0
+LOG_TAIL_LINES = 80
+
+_live_brokers = []
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def port_accepts(port):
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def unique_topic(prefix):
+    """Topic names unique per test run, so a shared external broker is fine."""
+    return f"it-{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+class Broker:
+    """One broker process on 127.0.0.1 with its own data dir."""
+
+    restartable = True
+
+    def __init__(self, backend, overrides=None):
+        self.backend = backend
+        self.overrides = dict(overrides or {})
+        self.port = free_port()
+        self.bootstrap = f"127.0.0.1:{self.port}"
+        self.dir = Path(tempfile.mkdtemp(prefix=f"spillway-it-{backend}-"))
+        self.data = self.dir / "data"
+        self.log_path = self.dir / "broker.stderr"
+        self.proc = None
+        self.stopped_by_us = False
+
+    # -- spillway -----------------------------------------------------------
+    def _spillway_argv(self):
+        binary = os.environ.get("SPILLWAY_BIN", str(REPO / "build" / "spillway"))
+        if not os.access(binary, os.X_OK):
+            pytest.skip(f"spillway binary not found at {binary} (set SPILLWAY_BIN)")
+        argv = [binary,
+                "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                "--override", f"log.dirs={self.data}"]
+        for k, v in self.overrides.items():
+            argv += ["--override", f"{k}={v}"]
+        return argv
+
+    def start(self):
+        self.stopped_by_us = False
+        if self.backend == "kafka":
+            kv = [f"{k}={v}" for k, v in self.overrides.items()]
+            r = subprocess.run([str(KAFKA_REF), "start", str(self.port), str(self.dir)] + kv,
+                               stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                               timeout=180)
+            if r.returncode != 0:
+                raise RuntimeError(f"kafka-ref start failed:\n{r.stdout}\n{r.stderr}")
+            self.log_path = self.dir / "server.log"
+            _live_brokers.append(self)
+            return self
+        self.data.mkdir(parents=True, exist_ok=True)
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self._spillway_argv(), stdin=subprocess.DEVNULL,
+                                     stdout=log, stderr=subprocess.STDOUT,
+                                     start_new_session=True)
+        log.close()
+        _live_brokers.append(self)
+        deadline = time.monotonic() + START_TIMEOUT
+        while not port_accepts(self.port):
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"spillway exited with {self.proc.returncode} during "
+                                   f"startup:\n{self.log_tail()}")
+            if time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError(f"spillway did not accept on {self.bootstrap} within "
+                                   f"{START_TIMEOUT}s:\n{self.log_tail()}")
+            time.sleep(0.05)
+        return self
+
+    def alive(self):
+        if self.backend == "kafka":
+            return port_accepts(self.port)
+        return self.proc is not None and self.proc.poll() is None
+
+    def crashed(self):
+        """True if the process ended without us stopping it."""
+        return (self.backend != "kafka" and self.proc is not None
+                and not self.stopped_by_us and self.proc.poll() is not None)
+
+    def stop(self):
+        self.stopped_by_us = True
+        if self in _live_brokers:
+            _live_brokers.remove(self)
+        if self.backend == "kafka":
+            subprocess.run([str(KAFKA_REF), "stop", str(self.port), str(self.dir)],
+                           stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
+            return
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=STOP_TIMEOUT)
+        except ProcessLookupError:
+            pass
+
+    def restart(self):
+        """Graceful stop, then start again on the same port and data dir."""
+        self.stop()
+        deadline = time.monotonic() + 30
+        while port_accepts(self.port) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        return self.start()
+
+    def log_tail(self, n=LOG_TAIL_LINES):
+        try:
+            lines = self.log_path.read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no broker log)"
+        return "\n".join(lines[-n:])
+
+    def cleanup(self):
+        self.stop()
+        if os.environ.get("SPILLWAY_KEEP_DIRS"):
+            return
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+class ExternalBroker:
+    restartable = False
+    backend = "external"
+
+    def __init__(self, bootstrap):
+        self.bootstrap = bootstrap
+
+    def alive(self):
+        return True
+
+    def crashed(self):
+        return False
+
+    def log_tail(self, n=LOG_TAIL_LINES):
+        return "(external broker)"
+
+    def cleanup(self):
+        pass
+
+
+def _backend():
+    return os.environ.get("SPILLWAY_TEST_BACKEND", "spillway")
+
+
+def _teardown(b):
+    crashed = b.crashed()
+    tail = b.log_tail() if crashed else ""
+    b.cleanup()
+    if crashed:
+        pytest.fail(f"broker {b.bootstrap} died (rc {b.proc.returncode}):\n{tail}",
+                    pytrace=False)
+
+
+@pytest.fixture(scope="module")
+def _module_broker():
+    ext = os.environ.get("SPILLWAY_BOOTSTRAP")
+    if ext:
+        yield [ExternalBroker(ext)]
+        return
+    holder = [Broker(_backend()).start()]
+    yield holder
+    _teardown(holder[0])
+
+
+@pytest.fixture
+def broker(_module_broker):
+    """A running broker shared by the tests of one module. Yields an object with
+    .bootstrap ("127.0.0.1:PORT"). If an earlier test crashed it, this test
+    fails with the log and later tests get a fresh one."""
+    b = _module_broker[0]
+    if b.crashed():
+        tail, rc = b.log_tail(), b.proc.returncode
+        b.cleanup()
+        _module_broker[0] = Broker(b.backend).start()
+        pytest.fail(f"broker died before this test (rc {rc}); restarted:\n{tail}",
+                    pytrace=False)
+    yield b
+
+
+@pytest.fixture
+def broker_factory():
+    """broker_factory(overrides={...}) -> a fresh broker of its own (restartable).
+    Skips with an external broker."""
+    made = []
+
+    def make(overrides=None):
+        if os.environ.get("SPILLWAY_BOOTSTRAP"):
+            pytest.skip("needs its own broker; SPILLWAY_BOOTSTRAP is set")
+        b = Broker(_backend(), overrides).start()
+        made.append(b)
+        return b
+
+    yield make
+    for b in made:
+        _teardown(b)
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    rep = outcome.get_result()
+    if rep.failed:
+        for b in list(_live_brokers):
+            rep.sections.append((f"broker {b.bootstrap} log (last {LOG_TAIL_LINES} lines)",
+                                 b.log_tail()))

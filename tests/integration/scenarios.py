@@ -1,0 +1,272 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Admin scenarios shared by the per-client test modules.
+
+Every client has a small driver program speaking one protocol:
+
+    <driver...> BOOTSTRAP OP ARGS...   -> one JSON object on the last stdout line
+
+  cluster                                {"brokers":[id..], "controller":id|null}
+  create NAME PARTS RF [--validate-only] [--assign P0B,P0B;P1B...] [k=v ...]
+                                         {"error":E}
+  list                                   {"topics":[name..]}   (no internal topics)
+  describe NAME                          {"error":E, "partitions":N, "id":HEX32|null}
+  configs topic|broker NAME              {"error":E, "configs":{k:{"value":v,"source":S}}}
+  partitions NAME TOTAL                  {"error":E}
+  delete NAME                            {"error":E}
+  delete-id HEX32                        {"error":E}
+
+E is null or Kafka's error name (TOPIC_ALREADY_EXISTS, ...); S is Kafka's
+ConfigSource name (DEFAULT_CONFIG, DYNAMIC_TOPIC_CONFIG, ...); topic ids are the
+16 UUID bytes in hex. Each driver maps its own client's error representation to
+those names; the tests then check Kafka's behaviour once for every client.
+"""
+import json
+import re
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import unique_topic
+
+CALL_TIMEOUT = 90
+
+
+class Driver:
+    def __init__(self, argv, caps=(), env=None, name="driver"):
+        self.argv = list(argv)
+        self.caps = set(caps)
+        self.env = env
+        self.name = name
+
+    def call(self, bootstrap, op, *args, timeout=CALL_TIMEOUT):
+        cmd = self.argv + [bootstrap, op] + [str(a) for a in args]
+        try:
+            r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                               text=True, timeout=timeout, env=self.env)
+        except subprocess.TimeoutExpired as e:
+            raise AssertionError(f"{self.name} {op} {args} timed out after {timeout}s\n"
+                                 f"stdout: {e.stdout}\nstderr: {e.stderr}") from None
+        lines = [l for l in r.stdout.splitlines() if l.strip()]
+        if r.returncode != 0 or not lines:
+            raise AssertionError(f"{self.name} {op} {args} failed rc={r.returncode}\n"
+                                 f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}")
+        try:
+            return json.loads(lines[-1])
+        except ValueError:
+            raise AssertionError(f"{self.name} {op}: no JSON on last line\n"
+                                 f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}")
+
+
+def eventually(fn, timeout=20.0, interval=0.3):
+    """Retry fn until it stops raising AssertionError (metadata propagates
+    asynchronously in Kafka, even on one node)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            return fn()
+        except AssertionError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(interval)
+
+
+def is_topic_id(x):
+    return isinstance(x, str) and re.fullmatch(r"[0-9a-f]{32}", x) and x != "0" * 32
+
+
+INVALID_NAMES = ["bad/name", "..", "x" * 250]
+RETENTION = "123456789"
+
+
+# ---------------------------------------------------------------------------
+def lifecycle(d, b, prefix):
+    """create (3 partitions + retention.ms) -> list -> describe -> configs ->
+    add partitions -> delete."""
+    t = unique_topic(prefix)
+    r = d.call(b.bootstrap, "create", t, 3, 1, f"retention.ms={RETENTION}")
+    assert r["error"] is None, r
+
+    def listed():
+        assert t in d.call(b.bootstrap, "list")["topics"]
+    eventually(listed)
+
+    def described(n):
+        r = d.call(b.bootstrap, "describe", t)
+        assert r["error"] is None, r
+        assert r["partitions"] == n, r
+        return r
+    desc = eventually(lambda: described(3))
+    if "topic_id" in d.caps:
+        assert is_topic_id(desc["id"]), desc
+
+    cfg = d.call(b.bootstrap, "configs", "topic", t)
+    assert cfg["error"] is None, cfg
+    c = cfg["configs"]
+    assert c["retention.ms"]["value"] == RETENTION, c.get("retention.ms")
+    assert c["cleanup.policy"]["value"] == "delete", c.get("cleanup.policy")
+    assert c["max.message.bytes"]["value"] == "1048588", c.get("max.message.bytes")
+    if "config_source" in d.caps:
+        assert c["retention.ms"]["source"] == "DYNAMIC_TOPIC_CONFIG", c["retention.ms"]
+        assert c["cleanup.policy"]["source"] == "DEFAULT_CONFIG", c["cleanup.policy"]
+
+    r = d.call(b.bootstrap, "partitions", t, 5)
+    assert r["error"] is None, r
+    desc2 = eventually(lambda: described(5))
+    if "topic_id" in d.caps:
+        assert desc2["id"] == desc["id"], (desc, desc2)
+
+    r = d.call(b.bootstrap, "delete", t)
+    assert r["error"] is None, r
+
+    def gone():
+        assert t not in d.call(b.bootstrap, "list")["topics"]
+    eventually(gone)
+
+
+def duplicate(d, b, prefix):
+    t = unique_topic(prefix)
+    assert d.call(b.bootstrap, "create", t, 1, 1)["error"] is None
+    r = d.call(b.bootstrap, "create", t, 1, 1)
+    assert r["error"] == "TOPIC_ALREADY_EXISTS", r
+    assert d.call(b.bootstrap, "delete", t)["error"] is None
+
+
+def invalid_names(d, b, names=INVALID_NAMES):
+    for name in names:
+        r = d.call(b.bootstrap, "create", name, 1, 1)
+        assert r["error"] == "INVALID_TOPIC_EXCEPTION", (name[:20], r)
+
+
+def replication_factor(d, b, prefix):
+    t = unique_topic(prefix)
+    r = d.call(b.bootstrap, "create", t, 1, 3)
+    assert r["error"] == "INVALID_REPLICATION_FACTOR", r
+    assert t not in d.call(b.bootstrap, "list")["topics"]
+
+
+def partitions_errors(d, b, prefix):
+    t = unique_topic(prefix)
+    assert d.call(b.bootstrap, "create", t, 3, 1)["error"] is None
+    eventually(lambda: _assert_partitions(d, b, t, 3))
+    r = d.call(b.bootstrap, "partitions", t, 2)
+    assert r["error"] == "INVALID_PARTITIONS", r
+    r = d.call(b.bootstrap, "partitions", t, 3)
+    assert r["error"] == "INVALID_PARTITIONS", r
+    assert d.call(b.bootstrap, "describe", t)["partitions"] == 3
+    r = d.call(b.bootstrap, "partitions", unique_topic(prefix + "-none"), 4)
+    assert r["error"] == "UNKNOWN_TOPIC_OR_PARTITION", r
+    assert d.call(b.bootstrap, "delete", t)["error"] is None
+
+
+def _assert_partitions(d, b, t, n):
+    r = d.call(b.bootstrap, "describe", t)
+    assert r["error"] is None and r["partitions"] == n, r
+
+
+def unknown_topic(d, b, prefix):
+    t = unique_topic(prefix + "-none")
+    r = d.call(b.bootstrap, "delete", t)
+    assert r["error"] == "UNKNOWN_TOPIC_OR_PARTITION", r
+    r = d.call(b.bootstrap, "describe", t)
+    assert r["error"] == "UNKNOWN_TOPIC_OR_PARTITION", r
+    # describing must not have auto-created it
+    assert t not in d.call(b.bootstrap, "list")["topics"]
+
+
+def validate_only(d, b, prefix):
+    t = unique_topic(prefix)
+    r = d.call(b.bootstrap, "create", t, 2, 1, "--validate-only", "retention.ms=1000")
+    assert r["error"] is None, r
+    r = d.call(b.bootstrap, "create", t, 2, 3, "--validate-only")
+    assert r["error"] == "INVALID_REPLICATION_FACTOR", r
+    time.sleep(0.5)
+    assert t not in d.call(b.bootstrap, "list")["topics"]
+    r = d.call(b.bootstrap, "describe", t)
+    assert r["error"] == "UNKNOWN_TOPIC_OR_PARTITION", r
+
+
+def broker_defaults(d, b, prefix):
+    """-1 partitions / -1 replication factor take the broker defaults
+    (num.partitions=1, default.replication.factor=1)."""
+    t = unique_topic(prefix)
+    r = d.call(b.bootstrap, "create", t, -1, -1)
+    assert r["error"] is None, r
+    eventually(lambda: _assert_partitions(d, b, t, 1))
+    assert d.call(b.bootstrap, "delete", t)["error"] is None
+
+
+def replica_assignment(d, b, prefix):
+    cl = d.call(b.bootstrap, "cluster")
+    assert len(cl["brokers"]) == 1, cl
+    node = cl["brokers"][0]
+    t = unique_topic(prefix)
+    r = d.call(b.bootstrap, "create", t, -1, -1, "--assign", f"{node};{node}")
+    assert r["error"] is None, r
+    eventually(lambda: _assert_partitions(d, b, t, 2))
+    assert d.call(b.bootstrap, "delete", t)["error"] is None
+    # a replica on a broker that does not exist
+    t2 = unique_topic(prefix)
+    r = d.call(b.bootstrap, "create", t2, -1, -1, "--assign", f"{node + 1000}")
+    assert r["error"] == "INVALID_REPLICA_ASSIGNMENT", r
+
+
+def cluster(d, b):
+    cl = d.call(b.bootstrap, "cluster")
+    assert len(cl["brokers"]) == 1, cl
+    if cl.get("controller") is not None:
+        # a live broker (kafkajs relies on it)
+        assert cl["controller"] in cl["brokers"], cl
+
+
+def broker_configs(d, b):
+    node = d.call(b.bootstrap, "cluster")["brokers"][0]
+    r = d.call(b.bootstrap, "configs", "broker", node)
+    assert r["error"] is None, r
+    c = r["configs"]
+    assert c["log.retention.hours"]["value"] == "168", c.get("log.retention.hours")
+    assert c["num.partitions"]["value"] == "1", c.get("num.partitions")
+    if "config_source" in d.caps:
+        assert c["log.retention.hours"]["source"] == "DEFAULT_CONFIG", c["log.retention.hours"]
+
+
+def delete_by_id(d, b, prefix):
+    t = unique_topic(prefix)
+    assert d.call(b.bootstrap, "create", t, 2, 1)["error"] is None
+    desc = eventually(lambda: _described(d, b, t))
+    tid = desc["id"]
+    assert is_topic_id(tid), desc
+    r = d.call(b.bootstrap, "delete-id", tid)
+    assert r["error"] is None, r
+
+    def gone():
+        assert t not in d.call(b.bootstrap, "list")["topics"]
+    eventually(gone)
+    r = d.call(b.bootstrap, "delete-id", uuid.uuid4().hex)
+    assert r["error"] == "UNKNOWN_TOPIC_ID", r
+
+
+def _described(d, b, t):
+    r = d.call(b.bootstrap, "describe", t)
+    assert r["error"] is None, r
+    return r
+
+
+def restart_persists(d, broker_factory, prefix):
+    """Topic, partition count, id and config survive a broker restart."""
+    b = broker_factory()
+    t = unique_topic(prefix)
+    assert d.call(b.bootstrap, "create", t, 4, 1, f"retention.ms={RETENTION}",
+                  "cleanup.policy=compact")["error"] is None
+    before = eventually(lambda: _described(d, b, t))
+    b.restart()
+    after = eventually(lambda: _described(d, b, t), timeout=60)
+    assert after["partitions"] == 4, after
+    if "topic_id" in d.caps:
+        assert is_topic_id(before["id"]) and after["id"] == before["id"], (before, after)
+    c = d.call(b.bootstrap, "configs", "topic", t)["configs"]
+    assert c["retention.ms"]["value"] == RETENTION, c["retention.ms"]
+    assert c["cleanup.policy"]["value"] == "compact", c["cleanup.policy"]
+    if "config_source" in d.caps:
+        assert c["retention.ms"]["source"] == "DYNAMIC_TOPIC_CONFIG"
