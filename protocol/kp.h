@@ -32,6 +32,7 @@ struct kp_md {
 	const char *rack;           /* NULL when unset */
 	bool auto_create_topics;    /* auto.create.topics.enable */
 	int32_t num_partitions;     /* num.partitions: default for auto-create */
+	int16_t default_replication_factor; /* default.replication.factor */
 	int32_t topic_count;
 	const struct kp_md_topic *topics;          /* sorted by name */
 	const struct kp_md_topic *const *by_id;    /* same topics, sorted by id */
@@ -112,6 +113,10 @@ struct kp_admin_ops {
 				    bool include_synonyms, bool include_docs,
 				    kp_config_entry_fn *fn, void *arg,
 				    char *msg, size_t msg_size);
+	/* Calls fn for every config a topic created from spec would have (its
+	 * overrides, then broker values and Kafka defaults), synonyms off. */
+	void (*topic_spec_configs)(void *ctx, const struct kp_topic_spec *spec,
+				   kp_config_entry_fn *fn, void *arg);
 	/* The current snapshot, after any changes made by the calls above. */
 	const struct kp_md *(*md)(void *ctx);
 };

@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* CreatePartitions (key 37), versions 0-3, on the control thread: grows a
+ * topic's partition count. Assignments, when given, may only name this
+ * broker, one replica each. */
+#include <stdio.h>
+
+#include "protocol/gen/kp_msg_create_partitions.h"
+#include "protocol/kp_int.h"
+
+static bool
+create_partitions_is_duplicate(const struct kp_create_partitions_request *req, int16_t version,
+			       int32_t index, struct kp_str name)
+{
+	struct kp_cursor it = kp_array_cursor(&req->topics);
+
+	for (int32_t i = 0; i < req->topics.count; i++) {
+		struct kp_create_partitions_request_create_partitions_topic t;
+
+		kp_create_partitions_request_create_partitions_topic_decode(&it, version, &t);
+		if (i != index && kp_str_eq(t.name, name))
+			return true;
+	}
+	return false;
+}
+
+static int16_t
+create_partitions_check_assignments(const struct kp_md *md, int16_t version,
+				    const struct kp_create_partitions_request_create_partitions_topic *t,
+				    int32_t added, char *msg, size_t msg_size)
+{
+	struct kp_cursor it = kp_array_cursor(&t->assignments);
+
+	if (t->assignments.count < 0)
+		return KP_ERR_NONE;
+	if (t->assignments.count != added) {
+		snprintf(msg, msg_size, "Attempted to add %d additional partition(s), but only %d "
+			 "assignment(s) were specified.", added, t->assignments.count);
+		return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+	}
+	for (int32_t i = 0; i < t->assignments.count; i++) {
+		struct kp_create_partitions_request_create_partitions_assignment a;
+		struct kp_cursor ids;
+
+		kp_create_partitions_request_create_partitions_assignment_decode(&it, version, &a);
+		if (a.broker_ids.count != 1) {
+			snprintf(msg, msg_size, "The manual partition assignment includes a "
+				 "partition with %d replica(s), but this is not consistent with "
+				 "previous partitions, which have 1 replica(s).",
+				 kp_count0(a.broker_ids.count));
+			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+		ids = kp_array_cursor(&a.broker_ids);
+		if (kp_read_i32(&ids) != md->broker_id) {
+			snprintf(msg, msg_size, "The manual partition assignment includes broker "
+				 "ids that are not registered.");
+			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+	}
+	return KP_ERR_NONE;
+}
+
+static int16_t
+create_partitions_one(struct kp_call *call, const struct kp_create_partitions_request *req,
+		      int32_t index,
+		      const struct kp_create_partitions_request_create_partitions_topic *t,
+		      char *msg, size_t msg_size)
+{
+	int16_t version = call->hdr.api_version;
+	const struct kp_admin_ops *admin = call->env->admin;
+	const struct kp_md *md = admin->md(call->env->admin_ctx);
+	const struct kp_md_topic *topic;
+	int16_t err;
+
+	if (create_partitions_is_duplicate(req, version, index, t->name)) {
+		snprintf(msg, msg_size, "Duplicate topic in request.");
+		return KP_ERR_INVALID_REQUEST;
+	}
+	topic = kp_md_topic_by_name(md, t->name);
+	if (topic == NULL) {
+		snprintf(msg, msg_size, "The topic '%.*s' does not exist.", (int)kp_count0(t->name.len),
+			 t->name.ptr);
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	if (t->count < topic->partition_count) {
+		snprintf(msg, msg_size, "The topic %.*s currently has %d partition(s); %d would not "
+			 "be an increase.", (int)t->name.len, t->name.ptr,
+			 topic->partition_count, t->count);
+		return KP_ERR_INVALID_PARTITIONS;
+	}
+	if (t->count == topic->partition_count) {
+		snprintf(msg, msg_size, "Topic already has %d partition(s).", t->count);
+		return KP_ERR_INVALID_PARTITIONS;
+	}
+	err = create_partitions_check_assignments(md, version, t, t->count - topic->partition_count,
+						  msg, msg_size);
+	if (err != KP_ERR_NONE)
+		return err;
+	return admin->partitions_create(call->env->admin_ctx, topic, t->count, req->validate_only,
+					msg, msg_size);
+}
+
+enum kp_verdict
+kp_handle_create_partitions(struct kp_call *call)
+{
+	int16_t version = call->hdr.api_version;
+	struct kp_create_partitions_response resp;
+	struct kp_create_partitions_request req;
+	struct kp_writer scratch;
+	struct kp_cursor it;
+
+	if (kp_create_partitions_request_decode(&call->body, version, &req) != 0)
+		return KP_VERDICT_CLOSE;
+	kp_create_partitions_response_init(&resp);
+	kp_writer_init(&scratch, 128);
+	it = kp_array_cursor(&req.topics);
+	for (int32_t i = 0; i < req.topics.count; i++) {
+		struct kp_create_partitions_request_create_partitions_topic t;
+		struct kp_create_partitions_response_create_partitions_topic_result r;
+		char msg[320] = "";
+
+		kp_create_partitions_request_create_partitions_topic_decode(&it, version, &t);
+		kp_create_partitions_response_create_partitions_topic_result_init(&r);
+		r.name = t.name;
+		r.error_code = create_partitions_one(call, &req, i, &t, msg, sizeof(msg));
+		r.error_message = r.error_code == KP_ERR_NONE ? kp_str_c(NULL) : kp_str_c(msg);
+		kp_create_partitions_response_create_partitions_topic_result_encode(&scratch, version,
+										    &r);
+	}
+	resp.results.count = kp_count0(req.topics.count);
+	resp.results.wire = scratch.buf;
+	resp.results.wire_end = scratch.buf + scratch.len;
+	kp_create_partitions_response_encode(call->w, version, &resp);
+	kp_writer_free(&scratch);
+	return KP_VERDICT_REPLY;
+}

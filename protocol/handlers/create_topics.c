@@ -1,0 +1,243 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* CreateTopics (key 19), versions 2-7, on the control thread. Checks each
+ * topic the way Kafka's controller does (names, duplicates, -1 defaults,
+ * replica assignments, the single-broker replication limit, configs) and
+ * creates it unless validate_only. Errors and messages follow Kafka's. */
+#include <stdio.h>
+#include <string.h>
+
+#include "common/compiler.h"
+#include "protocol/gen/kp_msg_create_topics.h"
+#include "protocol/kp_int.h"
+
+/* Config overrides accepted per topic; Kafka has about 40 topic configs. */
+#define CREATE_TOPICS_CONFIGS_MAX 64
+/* Partitions per topic; each becomes a log with open files (issue 3). */
+#define CREATE_TOPICS_PARTITIONS_MAX 10000
+
+static bool
+create_topics_is_duplicate(const struct kp_create_topics_request *req, int16_t version,
+			   int32_t index, struct kp_str name)
+{
+	struct kp_cursor it = kp_array_cursor(&req->topics);
+
+	for (int32_t i = 0; i < req->topics.count; i++) {
+		struct kp_create_topics_request_creatable_topic t;
+
+		kp_create_topics_request_creatable_topic_decode(&it, version, &t);
+		if (i != index && kp_str_eq(t.name, name))
+			return true;
+	}
+	return false;
+}
+
+/* Resolve partition count and replication factor from the explicit values
+ * or from a replica assignment, which may only name this broker. */
+static int16_t
+create_topics_layout(const struct kp_md *md, int16_t version,
+		     const struct kp_create_topics_request_creatable_topic *t,
+		     struct kp_topic_spec *spec, char *msg, size_t msg_size)
+{
+	struct kp_cursor it = kp_array_cursor(&t->assignments);
+
+	spec->partition_count = t->num_partitions == -1 ? md->num_partitions : t->num_partitions;
+	spec->replication_factor = t->replication_factor == -1 ? md->default_replication_factor
+							       : t->replication_factor;
+	if (t->assignments.count > 0) {
+		if (t->num_partitions != -1 || t->replication_factor != -1) {
+			snprintf(msg, msg_size, "Both numPartitions or replicationFactor and "
+				 "replicasAssignments were set. Both cannot be used at the same time.");
+			return KP_ERR_INVALID_REQUEST;
+		}
+		spec->partition_count = t->assignments.count;
+		spec->replication_factor = -1;
+		for (int32_t i = 0; i < t->assignments.count; i++) {
+			struct kp_create_topics_request_creatable_replica_assignment a;
+			struct kp_cursor ids;
+
+			kp_create_topics_request_creatable_replica_assignment_decode(&it, version, &a);
+			if (a.partition_index != i) {
+				snprintf(msg, msg_size, "Partitions should be a consecutive 0-based "
+					 "integer sequence");
+				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+			if (spec->replication_factor == -1)
+				spec->replication_factor = (int16_t)MIN(a.broker_ids.count, INT16_MAX);
+			if (a.broker_ids.count != spec->replication_factor) {
+				snprintf(msg, msg_size, "All partitions should have the same number "
+					 "of replicas");
+				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+			ids = kp_array_cursor(&a.broker_ids);
+			for (int32_t b = 0; b < a.broker_ids.count; b++) {
+				int32_t broker = kp_read_i32(&ids);
+
+				if (broker != md->broker_id) {
+					snprintf(msg, msg_size, "Unknown broker %d in replica "
+						 "assignment", broker);
+					return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+				}
+			}
+			if (a.broker_ids.count > 1) {
+				snprintf(msg, msg_size, "Duplicate brokers not allowed in replica "
+					 "assignment: %d", md->broker_id);
+				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+		}
+	}
+	if (spec->partition_count <= 0) {
+		snprintf(msg, msg_size, "Number of partitions was set to an invalid non-positive "
+			 "value.");
+		return KP_ERR_INVALID_PARTITIONS;
+	}
+	if (spec->partition_count > CREATE_TOPICS_PARTITIONS_MAX) {
+		snprintf(msg, msg_size, "Number of partitions %d is above this broker's limit of %d.",
+			 spec->partition_count, CREATE_TOPICS_PARTITIONS_MAX);
+		return KP_ERR_INVALID_PARTITIONS;
+	}
+	if (spec->replication_factor <= 0) {
+		snprintf(msg, msg_size, "Replication factor must be larger than 0, or -1 to use "
+			 "the default value.");
+		return KP_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	if (spec->replication_factor > 1) {
+		snprintf(msg, msg_size, "Unable to replicate the partition %d time(s): The target "
+			 "replication factor of %d cannot be reached because only 1 broker(s) "
+			 "are registered.", spec->replication_factor, spec->replication_factor);
+		return KP_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	return KP_ERR_NONE;
+}
+
+static int16_t
+create_topics_one(struct kp_call *call, const struct kp_create_topics_request *req,
+		  int32_t index, const struct kp_create_topics_request_creatable_topic *t,
+		  struct kp_topic_spec *spec, struct kp_topic_config *configs,
+		  struct kp_uuid *id, char *msg, size_t msg_size)
+{
+	int16_t version = call->hdr.api_version;
+	const struct kp_admin_ops *admin = call->env->admin;
+	const struct kp_md *md = admin->md(call->env->admin_ctx);
+	struct kp_cursor it;
+	int16_t err;
+
+	spec->name = t->name;
+	err = kp_topic_name_check(t->name, msg, msg_size);
+	if (err != KP_ERR_NONE)
+		return err;
+	if (create_topics_is_duplicate(req, version, index, t->name)) {
+		snprintf(msg, msg_size, "Create topics request from client `%.*s` contains "
+			 "multiple entries for the following topics: %.*s",
+			 (int)kp_count0(call->hdr.client_id.len), call->hdr.client_id.ptr,
+			 (int)t->name.len, t->name.ptr);
+		return KP_ERR_INVALID_REQUEST;
+	}
+	err = create_topics_layout(md, version, t, spec, msg, msg_size);
+	if (err != KP_ERR_NONE)
+		return err;
+	if (t->configs.count > CREATE_TOPICS_CONFIGS_MAX) {
+		snprintf(msg, msg_size, "Too many configs: %d (at most %d)", t->configs.count,
+			 CREATE_TOPICS_CONFIGS_MAX);
+		return KP_ERR_INVALID_CONFIG;
+	}
+	it = kp_array_cursor(&t->configs);
+	for (int32_t i = 0; i < t->configs.count; i++) {
+		struct kp_create_topics_request_creatable_topic_config c;
+
+		kp_create_topics_request_creatable_topic_config_decode(&it, version, &c);
+		configs[i].name = c.name;
+		configs[i].value = c.value;
+	}
+	spec->config_count = kp_count0(t->configs.count);
+	spec->configs = configs;
+	return admin->topic_create(call->env->admin_ctx, spec, req->validate_only, id,
+				   msg, msg_size);
+}
+
+struct create_topics_configs {
+	struct kp_writer *w;
+	int16_t version;
+	int32_t count;
+};
+
+static void
+create_topics_config_add(void *arg, const struct kp_config_entry *e)
+{
+	struct create_topics_configs *cc = arg;
+	struct kp_create_topics_response_creatable_topic_configs out;
+
+	kp_create_topics_response_creatable_topic_configs_init(&out);
+	out.name = kp_str_c(e->name);
+	out.value = kp_str_c(e->sensitive ? NULL : e->value);
+	out.read_only = e->read_only;
+	out.config_source = e->source;
+	out.is_sensitive = e->sensitive;
+	kp_create_topics_response_creatable_topic_configs_encode(cc->w, cc->version, &out);
+	cc->count++;
+}
+
+static void
+create_topics_encode_result(struct kp_call *call, struct kp_writer *scratch,
+			    const struct kp_topic_spec *spec, int16_t err, const char *msg,
+			    const struct kp_uuid *id)
+{
+	int16_t version = call->hdr.api_version;
+	struct kp_create_topics_response_creatable_topic_result r;
+	struct kp_writer configs;
+	struct create_topics_configs cc = { &configs, version, 0 };
+
+	kp_create_topics_response_creatable_topic_result_init(&r);
+	kp_writer_init(&configs, 256);
+	r.name = spec->name;
+	r.error_code = err;
+	r.error_message = err == KP_ERR_NONE ? kp_str_c(NULL) : kp_str_c(msg);
+	if (err == KP_ERR_NONE) {
+		r.topic_id = *id;
+		r.num_partitions = spec->partition_count;
+		r.replication_factor = spec->replication_factor;
+		if (version >= 5)
+			call->env->admin->topic_spec_configs(call->env->admin_ctx, spec,
+							     create_topics_config_add, &cc);
+		r.configs.count = cc.count;
+		r.configs.wire = configs.buf;
+		r.configs.wire_end = configs.buf + configs.len;
+	} else {
+		r.configs.count = -1;
+	}
+	kp_create_topics_response_creatable_topic_result_encode(scratch, version, &r);
+	kp_writer_free(&configs);
+}
+
+enum kp_verdict
+kp_handle_create_topics(struct kp_call *call)
+{
+	int16_t version = call->hdr.api_version;
+	struct kp_topic_config configs[CREATE_TOPICS_CONFIGS_MAX];
+	struct kp_create_topics_response resp;
+	struct kp_create_topics_request req;
+	struct kp_writer scratch;
+	struct kp_cursor it;
+
+	if (kp_create_topics_request_decode(&call->body, version, &req) != 0)
+		return KP_VERDICT_CLOSE;
+	kp_create_topics_response_init(&resp);
+	kp_writer_init(&scratch, 256);
+	it = kp_array_cursor(&req.topics);
+	for (int32_t i = 0; i < req.topics.count; i++) {
+		struct kp_create_topics_request_creatable_topic t;
+		struct kp_topic_spec spec = { 0 };
+		struct kp_uuid id = { { 0 } };
+		char msg[384] = "";
+		int16_t err;
+
+		kp_create_topics_request_creatable_topic_decode(&it, version, &t);
+		err = create_topics_one(call, &req, i, &t, &spec, configs, &id, msg, sizeof(msg));
+		create_topics_encode_result(call, &scratch, &spec, err, msg, &id);
+	}
+	resp.topics.count = kp_count0(req.topics.count);
+	resp.topics.wire = scratch.buf;
+	resp.topics.wire_end = scratch.buf + scratch.len;
+	kp_create_topics_response_encode(call->w, version, &resp);
+	kp_writer_free(&scratch);
+	return KP_VERDICT_REPLY;
+}

@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* DescribeCluster (key 60), versions 0-1, answered on the core from its
+ * metadata snapshot. This listener serves brokers, so a request for
+ * controller endpoints gets MISMATCHED_ENDPOINT_TYPE as from Kafka. */
+#include "protocol/gen/kp_msg_describe_cluster.h"
+#include "protocol/kp_acl.h"
+#include "protocol/kp_int.h"
+
+/* EndpointType values (KIP-919). */
+#define DESCRIBE_CLUSTER_ENDPOINT_BROKERS 1
+
+enum kp_verdict
+kp_handle_describe_cluster(struct kp_call *call)
+{
+	int16_t version = call->hdr.api_version;
+	const struct kp_md *md = call->env->md;
+	struct kp_describe_cluster_response_describe_cluster_broker broker;
+	struct kp_describe_cluster_response resp;
+	struct kp_describe_cluster_request req;
+
+	if (kp_describe_cluster_request_decode(&call->body, version, &req) != 0)
+		return KP_VERDICT_CLOSE;
+	kp_describe_cluster_response_init(&resp);
+	if (req.endpoint_type != DESCRIBE_CLUSTER_ENDPOINT_BROKERS) {
+		resp.error_code = KP_ERR_MISMATCHED_ENDPOINT_TYPE;
+		resp.error_message = kp_str_c("The request was sent to an endpoint of type BROKER, "
+					      "but we wanted an endpoint of type CONTROLLER");
+		kp_describe_cluster_response_encode(call->w, version, &resp);
+		return KP_VERDICT_REPLY;
+	}
+	kp_describe_cluster_response_describe_cluster_broker_init(&broker);
+	broker.broker_id = md->broker_id;
+	broker.host = kp_str_c(md->host);
+	broker.port = md->port;
+	broker.rack = kp_str_c(md->rack);
+	resp.endpoint_type = req.endpoint_type;
+	resp.cluster_id = kp_str_c(md->cluster_id);
+	resp.controller_id = md->controller_id;
+	resp.brokers.count = 1;
+	resp.brokers.items = &broker;
+	if (req.include_cluster_authorized_operations)
+		resp.cluster_authorized_operations = KP_ACL_CLUSTER_OPS;
+	kp_describe_cluster_response_encode(call->w, version, &resp);
+	return KP_VERDICT_REPLY;
+}

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* DescribeConfigs (key 32), versions 1-4, on the control thread. Control
+ * enumerates the entries (values, sources, synonyms); this file only maps
+ * them onto each version's fields. */
+#include <stdio.h>
+
+#include "protocol/gen/kp_msg_describe_configs.h"
+#include "protocol/kp_int.h"
+
+/* Names a client may list per resource; Kafka has a few hundred configs. */
+#define DESCRIBE_CONFIGS_NAMES_MAX 512
+
+struct describe_configs_ctx {
+	struct kp_writer *w;
+	int16_t version;
+	bool synonyms;
+	bool docs;
+	int32_t count;
+};
+
+static void
+describe_configs_add(void *arg, const struct kp_config_entry *e)
+{
+	struct describe_configs_ctx *ctx = arg;
+	struct kp_describe_configs_response_describe_configs_synonym syn[4];
+	struct kp_describe_configs_response_describe_configs_resource_result out;
+
+	kp_describe_configs_response_describe_configs_resource_result_init(&out);
+	out.name = kp_str_c(e->name);
+	out.value = kp_str_c(e->sensitive ? NULL : e->value);
+	out.read_only = e->read_only;
+	out.is_default = e->is_default;
+	out.config_source = e->source;
+	out.is_sensitive = e->sensitive;
+	out.config_type = e->type;
+	out.documentation = kp_str_c(ctx->docs ? e->documentation : NULL);
+	out.synonyms.count = 0;
+	if (ctx->synonyms) {
+		for (int32_t i = 0; i < e->synonym_count && i < 4; i++) {
+			kp_describe_configs_response_describe_configs_synonym_init(&syn[i]);
+			syn[i].name = kp_str_c(e->synonyms[i].name);
+			syn[i].value = kp_str_c(e->sensitive ? NULL : e->synonyms[i].value);
+			syn[i].source = e->synonyms[i].source;
+			out.synonyms.count = i + 1;
+		}
+		out.synonyms.items = syn;
+	}
+	kp_describe_configs_response_describe_configs_resource_result_encode(ctx->w, ctx->version,
+									     &out);
+	ctx->count++;
+}
+
+static void
+describe_configs_resource(struct kp_call *call, struct kp_writer *scratch,
+			  const struct kp_describe_configs_request *req,
+			  const struct kp_describe_configs_request_describe_configs_resource *res)
+{
+	int16_t version = call->hdr.api_version;
+	struct kp_describe_configs_response_describe_configs_result r;
+	struct kp_str names[DESCRIBE_CONFIGS_NAMES_MAX];
+	struct kp_writer configs;
+	struct describe_configs_ctx ctx = { &configs, version, req->include_synonyms,
+					    req->include_documentation, 0 };
+	struct kp_cursor it = kp_array_cursor(&res->configuration_keys);
+	char msg[320] = "";
+
+	kp_describe_configs_response_describe_configs_result_init(&r);
+	kp_writer_init(&configs, 1024);
+	r.resource_type = res->resource_type;
+	r.resource_name = res->resource_name;
+	if (res->configuration_keys.count > DESCRIBE_CONFIGS_NAMES_MAX) {
+		r.error_code = KP_ERR_INVALID_REQUEST;
+		snprintf(msg, sizeof(msg), "At most %d configuration keys per resource",
+			 DESCRIBE_CONFIGS_NAMES_MAX);
+	} else {
+		for (int32_t i = 0; i < res->configuration_keys.count; i++)
+			names[i] = kp_read_string(&it, version >= 4);
+		r.error_code = call->env->admin->configs_describe(
+			call->env->admin_ctx, res->resource_type, res->resource_name,
+			res->configuration_keys.count < 0 ? NULL : names,
+			kp_count0(res->configuration_keys.count), req->include_synonyms,
+			req->include_documentation, describe_configs_add, &ctx, msg, sizeof(msg));
+	}
+	r.error_message = r.error_code == KP_ERR_NONE ? kp_str_c(NULL) : kp_str_c(msg);
+	r.configs.count = r.error_code == KP_ERR_NONE ? ctx.count : 0;
+	r.configs.wire = configs.buf;
+	r.configs.wire_end = configs.buf + (r.error_code == KP_ERR_NONE ? configs.len : 0);
+	kp_describe_configs_response_describe_configs_result_encode(scratch, version, &r);
+	kp_writer_free(&configs);
+}
+
+enum kp_verdict
+kp_handle_describe_configs(struct kp_call *call)
+{
+	int16_t version = call->hdr.api_version;
+	struct kp_describe_configs_response resp;
+	struct kp_describe_configs_request req;
+	struct kp_writer scratch;
+	struct kp_cursor it;
+
+	if (kp_describe_configs_request_decode(&call->body, version, &req) != 0)
+		return KP_VERDICT_CLOSE;
+	kp_describe_configs_response_init(&resp);
+	kp_writer_init(&scratch, 1024);
+	it = kp_array_cursor(&req.resources);
+	for (int32_t i = 0; i < req.resources.count; i++) {
+		struct kp_describe_configs_request_describe_configs_resource res;
+
+		kp_describe_configs_request_describe_configs_resource_decode(&it, version, &res);
+		describe_configs_resource(call, &scratch, &req, &res);
+	}
+	resp.results.count = kp_count0(req.resources.count);
+	resp.results.wire = scratch.buf;
+	resp.results.wire_end = scratch.buf + scratch.len;
+	kp_describe_configs_response_encode(call->w, version, &resp);
+	kp_writer_free(&scratch);
+	return KP_VERDICT_REPLY;
+}

@@ -1,0 +1,183 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Metadata (key 3), versions 0-12. Answered on the core from its snapshot;
+ * a request that would auto-create topics is forwarded to control, which
+ * creates them and answers from the updated metadata. Topics are encoded one
+ * at a time into a scratch writer, so nothing is sized by a client count. */
+#include <stdio.h>
+
+#include "protocol/gen/kp_msg_metadata.h"
+#include "protocol/kp_acl.h"
+#include "protocol/kp_int.h"
+
+static const struct kp_md *
+metadata_md(const struct kp_call *call)
+{
+	if (kp_call_on_control(call))
+		return call->env->admin->md(call->env->admin_ctx);
+	return call->env->md;
+}
+
+/* The topic a request entry names: by id when v10+ sends a null name. */
+static const struct kp_md_topic *
+metadata_lookup(const struct kp_md *md, const struct kp_metadata_request_metadata_request_topic *t)
+{
+	if (t->name.len < 0)
+		return kp_md_topic_by_id(md, &t->topic_id);
+	return kp_md_topic_by_name(md, t->name);
+}
+
+/* Whether any named topic is missing and may be auto-created; on control,
+ * create them. Returns false if it had to give up (not on control). */
+static bool
+metadata_auto_create(struct kp_call *call, const struct kp_metadata_request *req, int16_t version)
+{
+	struct kp_cursor it = kp_array_cursor(&req->topics);
+	const struct kp_md *md = metadata_md(call);
+
+	for (int32_t i = 0; i < req->topics.count; i++) {
+		struct kp_metadata_request_metadata_request_topic t;
+		struct kp_topic_spec spec = { 0 };
+		struct kp_uuid id;
+		char msg[320];
+
+		kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
+		if (t.name.len < 0 || kp_md_topic_by_name(md, t.name) != NULL ||
+		    kp_topic_name_check(t.name, msg, sizeof(msg)) != KP_ERR_NONE)
+			continue;
+		if (!kp_call_on_control(call))
+			return false;
+		spec.name = t.name;
+		spec.partition_count = md->num_partitions;
+		spec.replication_factor = md->default_replication_factor;
+		/* A failure (say, a name colliding by '.' vs '_') just leaves the
+		 * topic unknown, as in Kafka's auto-creation. */
+		call->env->admin->topic_create(call->env->admin_ctx, &spec, false, &id,
+					       msg, sizeof(msg));
+		md = metadata_md(call);
+	}
+	return true;
+}
+
+static void
+metadata_encode_topic(struct kp_writer *w, int16_t version, const struct kp_md *md,
+		      const struct kp_md_topic *topic, int16_t error, struct kp_str name,
+		      const struct kp_uuid *id, bool include_ops)
+{
+	struct kp_metadata_response_metadata_response_topic out;
+	struct kp_metadata_response_metadata_response_partition part;
+	struct kp_writer parts;
+	int32_t replica = md->broker_id;
+
+	kp_metadata_response_metadata_response_topic_init(&out);
+	out.error_code = error;
+	out.name = name;
+	if (id != NULL)
+		out.topic_id = *id;
+	kp_writer_init(&parts, 64);
+	if (topic != NULL) {
+		out.name = topic->name;
+		out.topic_id = topic->id;
+		out.is_internal = topic->internal;
+		for (int32_t p = 0; p < topic->partition_count; p++) {
+			kp_metadata_response_metadata_response_partition_init(&part);
+			part.partition_index = p;
+			part.leader_id = md->broker_id;
+			part.leader_epoch = 0;
+			part.replica_nodes.count = 1;
+			part.replica_nodes.items = &replica;
+			part.isr_nodes.count = 1;
+			part.isr_nodes.items = &replica;
+			part.offline_replicas.count = 0;
+			kp_metadata_response_metadata_response_partition_encode(&parts, version, &part);
+		}
+		out.partitions.count = topic->partition_count;
+		out.partitions.wire = parts.buf;
+		out.partitions.wire_end = parts.buf + parts.len;
+	}
+	if (include_ops)
+		out.topic_authorized_operations = KP_ACL_TOPIC_OPS;
+	kp_metadata_response_metadata_response_topic_encode(w, version, &out);
+	kp_writer_free(&parts);
+}
+
+/* Encode the topics part into scratch; returns the topic count. */
+static int32_t
+metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_request *req,
+		       int16_t version, const struct kp_md *md, bool all)
+{
+	bool ops = req->include_topic_authorized_operations;
+	struct kp_cursor it = kp_array_cursor(&req->topics);
+
+	if (all) {
+		for (int32_t i = 0; i < md->topic_count; i++)
+			metadata_encode_topic(scratch, version, md, &md->topics[i], KP_ERR_NONE,
+					      md->topics[i].name, NULL, ops);
+		return md->topic_count;
+	}
+	for (int32_t i = 0; i < req->topics.count; i++) {
+		struct kp_metadata_request_metadata_request_topic t;
+		const struct kp_md_topic *topic;
+		int16_t error = KP_ERR_NONE;
+		char msg[320];
+
+		kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
+		topic = metadata_lookup(md, &t);
+		if (topic == NULL && t.name.len < 0)
+			error = KP_ERR_UNKNOWN_TOPIC_ID;
+		else if (topic == NULL)
+			error = kp_topic_name_check(t.name, msg, sizeof(msg));
+		/* Auto-creation ran before this (on control), so a valid name
+		 * still missing here is unknown. */
+		if (topic == NULL && error == KP_ERR_NONE)
+			error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		metadata_encode_topic(scratch, version, md, topic, error, t.name,
+				      topic == NULL ? &t.topic_id : NULL, ops);
+	}
+	return req->topics.count;
+}
+
+enum kp_verdict
+kp_handle_metadata(struct kp_call *call)
+{
+	int16_t version = call->hdr.api_version;
+	struct kp_metadata_response_metadata_response_broker broker;
+	struct kp_metadata_response resp;
+	struct kp_metadata_request req;
+	struct kp_writer scratch;
+	const struct kp_md *md;
+	bool all;
+
+	if (kp_metadata_request_decode(&call->body, version, &req) != 0)
+		return KP_VERDICT_CLOSE;
+	/* v0: an empty list means every topic; v1+: null does. */
+	all = req.topics.count < 0 || (version == 0 && req.topics.count == 0);
+	if (!all && call->env->md->auto_create_topics && req.allow_auto_topic_creation &&
+	    !metadata_auto_create(call, &req, version))
+		return KP_VERDICT_FORWARD;
+	md = metadata_md(call);
+
+	kp_metadata_response_init(&resp);
+	kp_metadata_response_metadata_response_broker_init(&broker);
+	broker.node_id = md->broker_id;
+	broker.host = kp_str_c(md->host);
+	broker.port = md->port;
+	broker.rack = kp_str_c(md->rack);
+	resp.brokers.count = 1;
+	resp.brokers.items = &broker;
+	resp.cluster_id = kp_str_c(md->cluster_id);
+	resp.controller_id = md->controller_id;
+	if (req.include_cluster_authorized_operations)
+		resp.cluster_authorized_operations = KP_ACL_CLUSTER_OPS;
+
+	kp_writer_init(&scratch, 256);
+	resp.topics.count = metadata_encode_topics(&scratch, &req, version, md, all);
+	resp.topics.wire = scratch.buf;
+	resp.topics.wire_end = scratch.buf + scratch.len;
+	if (scratch.err != 0) {
+		kp_writer_free(&scratch);
+		return KP_VERDICT_CLOSE;
+	}
+	kp_metadata_response_encode(call->w, version, &resp);
+	kp_writer_free(&scratch);
+	return KP_VERDICT_REPLY;
+}

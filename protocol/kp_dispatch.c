@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Request dispatch: header decode, version gate, handler call, response
+ * framing. Runs on dataplane cores (kp_dispatch) and on the control thread
+ * (kp_dispatch_control); replies leave through struct kp_out, so protocol/
+ * never calls into dataplane/ or control/. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/assert.h"
+#include "common/compiler.h"
+#include "protocol/gen/kp_api.h"
+#include "protocol/kp_int.h"
+
+/* Room for a typical response before the writer has to grow. */
+#define KP_RESP_BYTES_HINT 512
+
+const struct kp_api_row *
+kp_api_row_get(int16_t api_key)
+{
+	for (int i = 0; i < kp_api_table_len; i++)
+		if (kp_api_table[i].api_key == api_key)
+			return &kp_api_table[i];
+	return NULL;
+}
+
+static bool
+kp_request_flexible(int16_t api_key, int16_t version)
+{
+	const struct kp_api_info *info = kp_api_info_get(api_key);
+
+	ASSERT(info != NULL);
+	return info->request_flexible_min >= 0 && version >= info->request_flexible_min;
+}
+
+/* ApiVersions responses always carry header v0 (KIP-511): clients read the
+ * header before they know which versions the broker speaks. */
+static bool
+kp_response_header_flexible(int16_t api_key, int16_t version)
+{
+	const struct kp_api_info *info = kp_api_info_get(api_key);
+
+	if (api_key == KP_API_API_VERSIONS)
+		return false;
+	ASSERT(info != NULL);
+	return info->response_flexible_min >= 0 && version >= info->response_flexible_min;
+}
+
+/* Peek api key and version; NULL row when the key is not ours. Kafka closes
+ * the connection for an unknown key or a version it does not support, except
+ * ApiVersions, which answers any version (handled by its handler). */
+static const struct kp_api_row *
+kp_route(const uint8_t *frame, uint32_t len, int16_t *api_version)
+{
+	struct kp_cursor c = kp_cursor_make(frame, len);
+	int16_t api_key = kp_read_i16(&c);
+	const struct kp_api_row *row;
+
+	*api_version = kp_read_i16(&c);
+	if (c.err != 0 || len < KP_FRAME_BYTES_MIN)
+		return NULL;
+	row = kp_api_row_get(api_key);
+	if (row == NULL)
+		return NULL;
+	if (api_key == KP_API_API_VERSIONS)
+		return row;
+	if (*api_version < row->version_min || *api_version > row->version_max)
+		return NULL;
+	return row;
+}
+
+static enum kp_verdict
+kp_run(const struct kp_env *env, const struct kp_api_row *row, int16_t version,
+       const uint8_t *frame, uint32_t len, struct kp_out *out)
+{
+	struct kp_writer w;
+	struct kp_call call;
+	enum kp_verdict verdict;
+	/* An ApiVersions request of a version we do not know is read as v0:
+	 * only its header matters (KIP-511). */
+	bool known = version <= row->version_max;
+
+	call.env = env;
+	call.body = kp_cursor_make(frame, len);
+	if (kp_header_decode(&call.body, known && kp_request_flexible(row->api_key, version),
+			     &call.hdr) != 0)
+		return KP_VERDICT_CLOSE;
+	kp_writer_init(&w, KP_RESP_BYTES_HINT);
+	call.w = &w;
+	kp_write_i32(&w, 0);    /* size, patched below */
+	kp_write_i32(&w, call.hdr.correlation_id);
+	if (known && kp_response_header_flexible(row->api_key, version))
+		kp_write_uvarint(&w, 0);        /* no tagged fields */
+	verdict = row->handler(&call);
+	if (verdict != KP_VERDICT_REPLY || w.err != 0) {
+		kp_writer_free(&w);
+		return verdict == KP_VERDICT_REPLY ? KP_VERDICT_CLOSE : verdict;
+	}
+	ASSERT(w.len >= 8 && w.len - 4 <= INT32_MAX);
+	kp_write_put_i32(&w, 0, (int32_t)(w.len - 4));
+	out->resp.data = w.buf;
+	out->resp.len = (uint32_t)w.len;
+	return KP_VERDICT_REPLY;
+}
+
+static enum kp_verdict
+kp_forward(const uint8_t *frame, uint32_t len, struct kp_out *out)
+{
+	uint8_t *copy = malloc(len);
+
+	if (copy == NULL)
+		return KP_VERDICT_CLOSE;
+	memcpy(copy, frame, len);
+	out->fwd.data = copy;
+	out->fwd.len = len;
+	return KP_VERDICT_FORWARD;
+}
+
+enum kp_verdict
+kp_dispatch(const struct kp_env *env, const uint8_t *frame, uint32_t len, struct kp_out *out)
+{
+	int16_t version;
+	const struct kp_api_row *row = kp_route(frame, len, &version);
+	enum kp_verdict verdict;
+
+	ASSERT_HOT(env->md != NULL);
+	ASSERT_HOT(env->admin == NULL);
+	if (unlikely(row == NULL))
+		return KP_VERDICT_CLOSE;
+	if (row->where == KP_ON_CONTROL)
+		return kp_forward(frame, len, out);
+	verdict = kp_run(env, row, version, frame, len, out);
+	if (verdict == KP_VERDICT_FORWARD)
+		return kp_forward(frame, len, out);
+	return verdict;
+}
+
+enum kp_verdict
+kp_dispatch_control(const struct kp_env *env, const uint8_t *frame, uint32_t len,
+		    struct kp_out *out)
+{
+	int16_t version;
+	const struct kp_api_row *row = kp_route(frame, len, &version);
+	enum kp_verdict verdict;
+
+	ASSERT(env->admin != NULL);
+	if (row == NULL)
+		return KP_VERDICT_CLOSE;
+	verdict = kp_run(env, row, version, frame, len, out);
+	ASSERT(verdict != KP_VERDICT_FORWARD);
+	return verdict;
+}

@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal to protocol/: the request header, the handler call context and the
+ * dispatch table. Not included from outside protocol/. */
+#ifndef PROTOCOL_KP_INT_H
+#define PROTOCOL_KP_INT_H
+
+#include "protocol/kp.h"
+
+struct kp_req_header {
+	int16_t api_key;
+	int16_t api_version;
+	int32_t correlation_id;
+	struct kp_str client_id;
+};
+
+/* Smallest frame that holds api_key, api_version and correlation_id. */
+#define KP_FRAME_BYTES_MIN 8
+
+/* Decode a request header. flexible: header v2 (tagged fields after the
+ * client id, which stays a classic nullable string). Returns 0 or -1. */
+int kp_header_decode(struct kp_cursor *c, bool flexible, struct kp_req_header *hdr);
+
+/* Where a handler runs. */
+enum kp_where {
+	KP_ON_CORE = 0,         /* answered from the core's metadata snapshot */
+	KP_ON_CONTROL = 1,      /* forwarded to the control thread */
+};
+
+/* One request being handled. The handler decodes call->body at
+ * call->hdr.api_version and encodes the response body into call->w, after the
+ * response header that dispatch already wrote. */
+struct kp_call {
+	const struct kp_env *env;
+	struct kp_req_header hdr;
+	struct kp_cursor body;
+	struct kp_writer *w;
+};
+
+/* Returns KP_VERDICT_REPLY (body written), KP_VERDICT_NO_REPLY,
+ * KP_VERDICT_FORWARD (only on a core: run me on control instead) or
+ * KP_VERDICT_CLOSE (undecodable body: Kafka closes the connection). */
+typedef enum kp_verdict kp_handler_fn(struct kp_call *call);
+
+struct kp_api_row {
+	int16_t api_key;
+	int16_t version_min;    /* advertised minimum */
+	int16_t version_max;
+	enum kp_where where;
+	kp_handler_fn *handler;
+};
+
+/* The one table: ApiVersions is answered from it (kp_api_table.c). */
+extern const struct kp_api_row kp_api_table[];
+extern const int kp_api_table_len;
+const struct kp_api_row *kp_api_row_get(int16_t api_key);
+
+/* Whether the handler runs on control (call->env->admin is set). */
+static inline bool
+kp_call_on_control(const struct kp_call *call)
+{
+	return call->env->admin != NULL;
+}
+
+/* A decoded count with null (-1) read as zero. */
+static inline int32_t
+kp_count0(int32_t count)
+{
+	return count < 0 ? 0 : count;
+}
+
+/* Kafka's topic-name rules (Topic.validate). Returns KP_ERR_NONE or
+ * KP_ERR_INVALID_TOPIC_EXCEPTION with Kafka's message in msg. */
+int16_t kp_topic_name_check(struct kp_str name, char *msg, size_t msg_size);
+
+/* Handlers, one file each under protocol/handlers/. */
+kp_handler_fn kp_handle_api_versions;
+kp_handler_fn kp_handle_metadata;
+kp_handler_fn kp_handle_create_topics;
+kp_handler_fn kp_handle_delete_topics;
+kp_handler_fn kp_handle_create_partitions;
+kp_handler_fn kp_handle_describe_configs;
+kp_handler_fn kp_handle_describe_cluster;
+
+#endif

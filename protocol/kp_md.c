@@ -1,0 +1,59 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Look-ups in an immutable metadata snapshot (struct kp_md). Safe on any
+ * thread that holds the snapshot. */
+#include <string.h>
+
+#include "protocol/kp.h"
+
+static int
+kp_md_name_cmp(struct kp_str a, struct kp_str b)
+{
+	int32_t n = a.len < b.len ? a.len : b.len;
+	int r = memcmp(a.ptr, b.ptr, (size_t)n);
+
+	if (r != 0)
+		return r;
+	return (a.len > b.len) - (a.len < b.len);
+}
+
+const struct kp_md_topic *
+kp_md_topic_by_name(const struct kp_md *md, struct kp_str name)
+{
+	int32_t lo = 0;
+	int32_t hi = md->topic_count;
+
+	if (name.len < 0)
+		return NULL;
+	while (lo < hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+		int r = kp_md_name_cmp(md->topics[mid].name, name);
+
+		if (r == 0)
+			return &md->topics[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct kp_md_topic *
+kp_md_topic_by_id(const struct kp_md *md, const struct kp_uuid *id)
+{
+	int32_t lo = 0;
+	int32_t hi = md->topic_count;
+
+	while (lo < hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+		int r = memcmp(md->by_id[mid]->id.b, id->b, sizeof(id->b));
+
+		if (r == 0)
+			return md->by_id[mid];
+		if (r < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}

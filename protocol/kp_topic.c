@@ -1,0 +1,45 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Kafka's topic-name rules, with the messages the Java broker gives, so that
+ * clients show the same text for the same mistake. */
+#include <stdio.h>
+
+#include "protocol/kp_int.h"
+
+/* Kafka's limit: 255 minus room for a partition suffix and a ".deleted" tag. */
+#define KP_TOPIC_NAME_BYTES_MAX 249
+
+static bool
+kp_topic_char_ok(char ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
+}
+
+int16_t
+kp_topic_name_check(struct kp_str name, char *msg, size_t msg_size)
+{
+	if (name.len <= 0) {
+		snprintf(msg, msg_size, "Topic name is illegal, it can't be empty");
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	if ((name.len == 1 && name.ptr[0] == '.') ||
+	    (name.len == 2 && name.ptr[0] == '.' && name.ptr[1] == '.')) {
+		snprintf(msg, msg_size, "Topic name cannot be \".\" or \"..\"");
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	if (name.len > KP_TOPIC_NAME_BYTES_MAX) {
+		snprintf(msg, msg_size, "Topic name is illegal, it can't be longer than %d "
+			 "characters, topic name: %.*s", KP_TOPIC_NAME_BYTES_MAX,
+			 (int)name.len, name.ptr);
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	for (int32_t i = 0; i < name.len; i++) {
+		if (!kp_topic_char_ok(name.ptr[i])) {
+			snprintf(msg, msg_size, "Topic name \"%.*s\" is illegal, it contains a "
+				 "character other than ASCII alphanumerics, '.', '_' and '-'",
+				 (int)name.len, name.ptr);
+			return KP_ERR_INVALID_TOPIC_EXCEPTION;
+		}
+	}
+	return KP_ERR_NONE;
+}
