@@ -250,3 +250,26 @@ def pytest_runtest_makereport(item, call):
         for b in list(_live_brokers):
             rep.sections.append((f"broker {b.bootstrap} log (last {LOG_TAIL_LINES} lines)",
                                  b.log_tail()))
+
+
+@pytest.fixture
+def noauto_broker(broker_factory):
+    """A broker started with auto.create.topics.enable=false."""
+    ext = os.environ.get("SPILLWAY_BOOTSTRAP_NOAUTOCREATE")
+    if ext:
+        return ExternalBroker(ext)
+    return broker_factory({"auto.create.topics.enable": "false"})
+
+
+def find_tool(env_name, *candidates):
+    """Path of a built helper: $env_name, else the first existing candidate
+    (relative to the repo); skips the test when none is there."""
+    p = os.environ.get(env_name)
+    if p:
+        return p
+    for c in candidates:
+        path = REPO / c
+        if os.access(path, os.X_OK):
+            return str(path)
+    pytest.skip(f"{env_name} not set and none of {candidates} built "
+                f"(run tests/integration/setup.sh)")
