@@ -273,3 +273,17 @@ def find_tool(env_name, *candidates):
             return str(path)
     pytest.skip(f"{env_name} not set and none of {candidates} built "
                 f"(run tests/integration/setup.sh)")
+
+
+def java_classpath(with_classes=True):
+    """Classpath for the Java driver / kafka-tools from setup.sh's cache."""
+    lib, classes = CACHE / "java" / "lib", CACHE / "java" / "classes"
+    if shutil.which("java") is None or not any(lib.glob("kafka-clients-*.jar")):
+        pytest.skip(f"java or Kafka jars missing in {lib} (run tests/integration/setup.sh)")
+    if with_classes and not (classes / "SpillwayAdmin.class").exists():
+        pytest.skip(f"{classes}/SpillwayAdmin.class missing (run tests/integration/setup.sh)")
+    return f"{lib}/*" + (f":{classes}" if with_classes else "")
+
+
+JAVA_OPTS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss1m",
+             "-Dorg.slf4j.simpleLogger.defaultLogLevel=error"]
