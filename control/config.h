@@ -1,0 +1,151 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Broker configuration: a Java-properties file plus --override key=value pairs
+ * -> struct config, typed and validated, immutable once the broker starts.
+ * Kafka's server.properties key names where Kafka has one, spillway.* for ours.
+ * This module only parses and reports; it never opens sockets or data files.
+ * @thread control (config_load() runs once at startup, before the cores). */
+#ifndef CONTROL_CONFIG_H
+#define CONTROL_CONFIG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "common/log.h"
+#include "protocol/kp.h"
+
+#define CONFIG_KEYS_MAX 128         /* rows in config.c's key table, with room */
+#define CONFIG_WARNINGS_MAX 64      /* warnings kept; more are counted only */
+#define CONFIG_HOST_MAX 256         /* a DNS name is at most 253 bytes */
+#define CONFIG_CORES_MAX 64         /* spillway.dataplane.cores upper bound */
+
+enum config_backend {
+	CONFIG_BACKEND_URING = 0,   /* kernel sockets through io_uring */
+	CONFIG_BACKEND_DPDK = 1,    /* DPDK poll-mode driver + our userspace TCP */
+};
+
+/* Kafka's compression.type values, in config.c's choice order. */
+enum config_compression {
+	CONFIG_COMPRESSION_UNCOMPRESSED = 0,
+	CONFIG_COMPRESSION_ZSTD = 1,
+	CONFIG_COMPRESSION_LZ4 = 2,
+	CONFIG_COMPRESSION_SNAPPY = 3,
+	CONFIG_COMPRESSION_GZIP = 4,
+	CONFIG_COMPRESSION_PRODUCER = 5,
+};
+
+enum config_timestamp_type {
+	CONFIG_TIMESTAMP_CREATE_TIME = 0,       /* "CreateTime" */
+	CONFIG_TIMESTAMP_LOG_APPEND_TIME = 1,   /* "LogAppendTime" */
+};
+
+/* Bits of log.cleanup.policy (a list of "delete" and "compact"). */
+#define CONFIG_CLEANUP_DELETE 1u
+#define CONFIG_CLEANUP_COMPACT 2u
+
+/* The loaded configuration. Every field holds the effective value: the
+ * override, else the file, else the default, already converted (hours and
+ * minutes to ms) and range-checked. The struct owns heap strings: pass it by
+ * pointer, never copy it by value, and release it with config_free(). */
+struct config {
+	/* listeners: the one PLAINTEXT listener. */
+	char listen_host[CONFIG_HOST_MAX];      /* "" = all interfaces; IPv6 without [] */
+	uint16_t listen_port;
+	/* advertised.listeners (default: listeners; an all-interfaces host
+	 * becomes the canonical host name, as Kafka does). */
+	char advertised_host[CONFIG_HOST_MAX];
+	uint16_t advertised_port;
+	char *log_dir;                          /* log.dirs (one entry) else log.dir */
+	int32_t node_id;                        /* node.id == broker.id */
+	int32_t num_partitions;                 /* num.partitions: auto-create default */
+	int16_t default_replication_factor;     /* default.replication.factor */
+	bool auto_create_topics_enable;         /* auto.create.topics.enable */
+	bool delete_topic_enable;               /* delete.topic.enable */
+	int32_t socket_request_max_bytes;       /* socket.request.max.bytes: frame limit */
+	int32_t message_max_bytes;              /* message.max.bytes: record batch limit */
+	int32_t log_segment_bytes;              /* log.segment.bytes */
+	int64_t log_roll_ms;                    /* log.roll.ms, else log.roll.hours */
+	int64_t log_roll_jitter_ms;             /* log.roll.jitter.ms, else .hours */
+	int64_t log_retention_ms;               /* ms > minutes > hours; -1 = unlimited */
+	int64_t log_retention_bytes;            /* log.retention.bytes; -1 = unlimited */
+	int64_t log_flush_interval_messages;    /* log.flush.interval.messages */
+	int64_t log_flush_interval_ms;          /* log.flush.interval.ms, else
+						 * log.flush.scheduler.interval.ms */
+	int32_t log_index_size_max_bytes;       /* log.index.size.max.bytes */
+	int32_t log_index_interval_bytes;       /* log.index.interval.bytes */
+	int64_t log_segment_delete_delay_ms;    /* log.segment.delete.delay.ms */
+	bool log_preallocate;                   /* log.preallocate */
+	unsigned log_cleanup_policy;            /* CONFIG_CLEANUP_* bits, never 0 */
+	enum config_compression compression_type;               /* compression.type */
+	enum config_timestamp_type log_message_timestamp_type;  /* log.message.timestamp.type */
+	int64_t log_message_timestamp_before_max_ms;
+	int64_t log_message_timestamp_after_max_ms;
+	bool unclean_leader_election_enable;    /* unclean.leader.election.enable */
+	int32_t min_insync_replicas;            /* min.insync.replicas */
+	int64_t producer_id_expiration_ms;      /* producer.id.expiration.ms */
+	int32_t offsets_topic_num_partitions;   /* offsets.topic.num.partitions */
+	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor */
+	int32_t offsets_retention_minutes;      /* offsets.retention.minutes */
+	int32_t group_initial_rebalance_delay_ms;
+	int32_t group_min_session_timeout_ms;   /* <= group_max_session_timeout_ms */
+	int32_t group_max_session_timeout_ms;
+	int32_t group_max_size;
+	int32_t transaction_max_timeout_ms;     /* transaction.max.timeout.ms */
+	int32_t transactional_id_expiration_ms; /* transactional.id.expiration.ms */
+	char *cluster_id;                       /* spillway.cluster.id; NULL: control
+						 * generates and persists one */
+	enum config_backend backend;            /* spillway.backend */
+	int32_t dataplane_cores;                /* spillway.dataplane.cores, 1..64 */
+	int32_t dataplane_cpu_count;            /* 0 (unpinned) or dataplane_cores */
+	int32_t dataplane_cpus[CONFIG_CORES_MAX]; /* spillway.dataplane.cpus */
+	int32_t storage_workers;                /* spillway.storage.workers */
+	char metrics_host[CONFIG_HOST_MAX];     /* spillway.metrics.listen host */
+	uint16_t metrics_port;                  /* spillway.metrics.listen port */
+	char *dpdk_eal_args;                    /* spillway.dpdk.eal.args, never NULL */
+	int32_t connection_inflight_max;        /* spillway.connection.inflight.max */
+	int32_t connections_max;                /* spillway.connections.max, per core */
+	enum log_level log_level;               /* spillway.log.level */
+
+	/* Bookkeeping for describe and the startup log. */
+	char *given[CONFIG_KEYS_MAX];           /* per key-table row: the text set by
+						 * the file or an override (trimmed,
+						 * booleans lower-cased), NULL if unset */
+	int32_t warning_count;                  /* warnings issued, may exceed the max */
+	char *warnings[CONFIG_WARNINGS_MAX];    /* "key: ignored (...)" lines */
+};
+
+/* Load path (NULL: no file) then apply overrides ("key=value", later wins
+ * over earlier and over the file). cfg needs no initialisation.
+ * Returns 0 with cfg filled (release with config_free()), or -EINVAL for a
+ * bad key or value, or -errno when the file cannot be read; then err holds
+ * one line naming the key (or file) and the problem, and cfg holds nothing to
+ * free. Keys of Kafka's that do not apply to Spillway are accepted and
+ * listed in cfg->warnings. */
+int config_load(struct config *cfg, const char *path, int override_count,
+		const char *const *overrides, char *err, size_t err_size);
+
+/* Release the strings cfg owns; cfg may be loaded, zeroed or freed already. */
+void config_free(struct config *cfg);
+
+/* Print every key with its type, default and a one-line description. */
+void config_usage(FILE *out);
+
+/* The text the file or an override set for key, or NULL when the key is not
+ * set or not a known key. */
+const char *config_given(const struct config *cfg, const char *key);
+
+/* Kafka-style default text of key, or NULL (no default or unknown key). */
+const char *config_default_text(const char *key);
+
+/* Report broker configs for DescribeConfigs, one fn call per key, in table
+ * order. names NULL: every key; else only the named keys that exist.
+ * Entries are read-only (static broker configs), never sensitive; source is
+ * STATIC_BROKER when the file or an override set the key (or, for the ms
+ * keys, one of their synonyms), else DEFAULT. The entry's strings live until
+ * fn returns. */
+void config_describe_broker(const struct config *cfg, const struct kp_str *names,
+			    int32_t name_count, bool include_synonyms, bool include_docs,
+			    kp_config_entry_fn *fn, void *arg);
+
+#endif

@@ -1,0 +1,516 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests control/config.c: defaults, the properties reader (written to a temp
+ * file), override precedence, Kafka's ms/minutes/hours precedence, listener
+ * parsing, that every error names its key, ignored Kafka keys, and the
+ * DescribeConfigs view of the broker (captured through the callback). */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control/config.h"
+
+static struct config cfg;
+static char err[512];
+
+static void
+cleanup(void)
+{
+	config_free(&cfg);
+}
+
+TestSuite(config, .fini = cleanup);
+
+/* Write text to a fresh temp file; the caller unlinks it. */
+static char *
+write_temp(const char *text)
+{
+	static char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/spillway_cfg_XXXXXX");
+	fd = mkstemp(path);
+	cr_assert(fd >= 0);
+	cr_assert_eq(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	return path;
+}
+
+static int
+load_file(const char *text, int n, const char *const *overrides)
+{
+	char *path = write_temp(text);
+	int rc = config_load(&cfg, path, n, overrides, err, sizeof(err));
+
+	unlink(path);
+	return rc;
+}
+
+static int
+load1(const char *override)
+{
+	const char *ov[1] = { override };
+
+	return config_load(&cfg, NULL, 1, ov, err, sizeof(err));
+}
+
+/* The load fails with -EINVAL and the message names key and holds part. */
+static void
+expect_error(const char *override, const char *key, const char *part)
+{
+	cr_assert_eq(load1(override), -EINVAL, "%s loaded", override);
+	cr_assert(strstr(err, key) != NULL, "'%s' does not name %s", err, key);
+	cr_assert(strstr(err, part) != NULL, "'%s' lacks '%s'", err, part);
+}
+
+Test(config, defaults)
+{
+	cr_assert_eq(config_load(&cfg, NULL, 0, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(cfg.listen_host, "127.0.0.1");
+	cr_assert_eq(cfg.listen_port, 9092);
+	cr_assert_str_eq(cfg.advertised_host, "127.0.0.1");
+	cr_assert_eq(cfg.advertised_port, 9092);
+	cr_assert_str_eq(cfg.log_dir, "./data");
+	cr_assert_eq(cfg.node_id, 1);
+	cr_assert_eq(cfg.num_partitions, 1);
+	cr_assert_eq(cfg.default_replication_factor, 1);
+	cr_assert(cfg.auto_create_topics_enable);
+	cr_assert(cfg.delete_topic_enable);
+	cr_assert_eq(cfg.socket_request_max_bytes, 104857600);
+	cr_assert_eq(cfg.message_max_bytes, 1048588);
+	cr_assert_eq(cfg.log_segment_bytes, 1073741824);
+	cr_assert_eq(cfg.log_roll_ms, 168LL * 3600 * 1000);
+	cr_assert_eq(cfg.log_retention_ms, 168LL * 3600 * 1000);
+	cr_assert_eq(cfg.log_retention_bytes, -1);
+	cr_assert_eq(cfg.log_flush_interval_messages, INT64_MAX);
+	cr_assert_eq(cfg.log_flush_interval_ms, INT64_MAX);
+	cr_assert_eq(cfg.log_cleanup_policy, CONFIG_CLEANUP_DELETE);
+	cr_assert_eq(cfg.compression_type, CONFIG_COMPRESSION_PRODUCER);
+	cr_assert_eq(cfg.log_message_timestamp_type, CONFIG_TIMESTAMP_CREATE_TIME);
+	cr_assert_eq(cfg.min_insync_replicas, 1);
+	cr_assert_eq(cfg.producer_id_expiration_ms, 86400000);
+	cr_assert_eq(cfg.offsets_topic_num_partitions, 50);
+	cr_assert_eq(cfg.group_initial_rebalance_delay_ms, 3000);
+	cr_assert_eq(cfg.group_min_session_timeout_ms, 6000);
+	cr_assert_eq(cfg.group_max_session_timeout_ms, 1800000);
+	cr_assert_null(cfg.cluster_id);
+	cr_assert_eq(cfg.backend, CONFIG_BACKEND_URING);
+	cr_assert_eq(cfg.dataplane_cores, 1);
+	cr_assert_eq(cfg.dataplane_cpu_count, 0);
+	cr_assert_eq(cfg.storage_workers, 1);
+	cr_assert_str_eq(cfg.metrics_host, "127.0.0.1");
+	cr_assert_eq(cfg.metrics_port, 9644);
+	cr_assert_str_eq(cfg.dpdk_eal_args, "");
+	cr_assert_eq(cfg.connection_inflight_max, 64);
+	cr_assert_eq(cfg.connections_max, 4096);
+	cr_assert_eq(cfg.log_level, LOG_INFO);
+	cr_assert_eq(cfg.warning_count, 0);
+}
+
+Test(config, file_syntax)
+{
+	const char *text =
+		"# a comment\n"
+		"! another comment\n"
+		"\n"
+		"num.partitions=3\n"
+		"  default.replication.factor : 2  \n"
+		"log.dirs /var/lib/spillway\r\n"
+		"spillway.dpdk.eal.args = -l 1-2 \\\n"
+		"     --file-prefix spillway \\\n"
+		"     --in-memory\n"
+		"spillway.log.level=de\\u0062ug\n"
+		"auto.create.topics.enable=FALSE\n"
+		"num.partitions=4\n"
+		"spillway.backend=dpdk";
+
+	cr_assert_eq(load_file(text, 0, NULL), 0, "%s", err);
+	cr_assert_eq(cfg.num_partitions, 4, "the later line wins");
+	cr_assert_eq(cfg.default_replication_factor, 2);
+	cr_assert_str_eq(cfg.log_dir, "/var/lib/spillway");
+	cr_assert_str_eq(cfg.dpdk_eal_args, "-l 1-2 --file-prefix spillway --in-memory");
+	cr_assert_eq(cfg.log_level, LOG_DEBUG);
+	cr_assert_not(cfg.auto_create_topics_enable);
+	cr_assert_eq(cfg.backend, CONFIG_BACKEND_DPDK);
+	cr_assert_str_eq(config_given(&cfg, "auto.create.topics.enable"), "false");
+	cr_assert_null(config_given(&cfg, "log.segment.bytes"));
+}
+
+Test(config, file_error_has_line)
+{
+	cr_assert_eq(load_file("num.partitions=1\n\n# x\nnum.partitions=x\n", 0, NULL), -EINVAL);
+	cr_assert(strstr(err, ":4: num.partitions: invalid value 'x' (expected an integer >= 1)")
+		  != NULL, "%s", err);
+}
+
+Test(config, missing_file)
+{
+	cr_assert_eq(config_load(&cfg, "/nonexistent/server.properties", 0, NULL, err,
+				 sizeof(err)), -ENOENT);
+	cr_assert(strstr(err, "/nonexistent/server.properties") != NULL, "%s", err);
+}
+
+Test(config, overrides_win)
+{
+	const char *ov[] = { "num.partitions=7", "log.segment.bytes = 1048576",
+			     "num.partitions=8" };
+
+	cr_assert_eq(load_file("num.partitions=3\nmessage.max.bytes=2000\n", 3, ov), 0, "%s",
+		     err);
+	cr_assert_eq(cfg.num_partitions, 8);
+	cr_assert_eq(cfg.log_segment_bytes, 1048576);
+	cr_assert_eq(cfg.message_max_bytes, 2000);
+}
+
+Test(config, retention_precedence)
+{
+	const char *hours[] = { "log.retention.hours=24" };
+	const char *minutes[] = { "log.retention.hours=24", "log.retention.minutes=30" };
+	const char *ms[] = { "log.retention.minutes=30", "log.retention.ms=1234",
+			     "log.retention.hours=1" };
+	const char *unlimited[] = { "log.retention.hours=-1" };
+
+	cr_assert_eq(config_load(&cfg, NULL, 1, hours, err, sizeof(err)), 0);
+	cr_assert_eq(cfg.log_retention_ms, 24LL * 3600 * 1000);
+	config_free(&cfg);
+	cr_assert_eq(config_load(&cfg, NULL, 2, minutes, err, sizeof(err)), 0);
+	cr_assert_eq(cfg.log_retention_ms, 30LL * 60 * 1000);
+	config_free(&cfg);
+	cr_assert_eq(config_load(&cfg, NULL, 3, ms, err, sizeof(err)), 0);
+	cr_assert_eq(cfg.log_retention_ms, 1234);
+	config_free(&cfg);
+	cr_assert_eq(config_load(&cfg, NULL, 1, unlimited, err, sizeof(err)), 0);
+	cr_assert_eq(cfg.log_retention_ms, -1);
+	config_free(&cfg);
+	cr_assert_eq(load1("log.retention.ms=-1"), 0);
+	cr_assert_eq(cfg.log_retention_ms, -1);
+}
+
+Test(config, roll_and_flush)
+{
+	const char *ov[] = { "log.roll.hours=2", "log.flush.scheduler.interval.ms=500" };
+
+	cr_assert_eq(config_load(&cfg, NULL, 2, ov, err, sizeof(err)), 0);
+	cr_assert_eq(cfg.log_roll_ms, 2LL * 3600 * 1000);
+	cr_assert_eq(cfg.log_flush_interval_ms, 500);
+	config_free(&cfg);
+	cr_assert_eq(load1("log.roll.ms=1000"), 0);
+	cr_assert_eq(cfg.log_roll_ms, 1000);
+}
+
+Test(config, listeners_ipv4)
+{
+	cr_assert_eq(load1("listeners=PLAINTEXT://10.1.2.3:19092"), 0, "%s", err);
+	cr_assert_str_eq(cfg.listen_host, "10.1.2.3");
+	cr_assert_eq(cfg.listen_port, 19092);
+	cr_assert_str_eq(cfg.advertised_host, "10.1.2.3");
+	cr_assert_eq(cfg.advertised_port, 19092);
+}
+
+Test(config, listeners_ipv6)
+{
+	cr_assert_eq(load1("listeners=PLAINTEXT://[::1]:9092"), 0, "%s", err);
+	cr_assert_str_eq(cfg.listen_host, "::1");
+	cr_assert_eq(cfg.listen_port, 9092);
+	cr_assert_str_eq(cfg.advertised_host, "::1");
+}
+
+Test(config, listeners_empty_host)
+{
+	cr_assert_eq(load1("listeners=PLAINTEXT://:9093"), 0, "%s", err);
+	cr_assert_str_eq(cfg.listen_host, "");
+	cr_assert_eq(cfg.listen_port, 9093);
+	cr_assert_neq(cfg.advertised_host[0], '\0', "canonical host name expected");
+	cr_assert_eq(cfg.advertised_port, 9093);
+}
+
+Test(config, advertised_listeners)
+{
+	const char *ov[] = { "listeners=PLAINTEXT://0.0.0.0:9092",
+			     "advertised.listeners=PLAINTEXT://broker1.example:29092" };
+
+	cr_assert_eq(config_load(&cfg, NULL, 2, ov, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(cfg.listen_host, "0.0.0.0");
+	cr_assert_str_eq(cfg.advertised_host, "broker1.example");
+	cr_assert_eq(cfg.advertised_port, 29092);
+}
+
+/* Kafka's stock KRaft server.properties, trimmed: it must start. */
+Test(config, kafka_stock_file)
+{
+	const char *text =
+		"process.roles=broker,controller\n"
+		"node.id=1\n"
+		"controller.quorum.voters=1@localhost:9093\n"
+		"listeners=PLAINTEXT://:9092,CONTROLLER://:9093\n"
+		"inter.broker.listener.name=PLAINTEXT\n"
+		"advertised.listeners=PLAINTEXT://localhost:9092,CONTROLLER://localhost:9093\n"
+		"controller.listener.names=CONTROLLER\n"
+		"listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,"
+		"SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL\n"
+		"num.network.threads=3\n"
+		"num.io.threads=8\n"
+		"socket.send.buffer.bytes=102400\n"
+		"socket.receive.buffer.bytes=102400\n"
+		"socket.request.max.bytes=104857600\n"
+		"log.dirs=/tmp/kraft-combined-logs\n"
+		"num.partitions=1\n"
+		"num.recovery.threads.per.data.dir=1\n"
+		"offsets.topic.replication.factor=1\n"
+		"transaction.state.log.replication.factor=1\n"
+		"transaction.state.log.min.isr=1\n"
+		"log.retention.hours=168\n"
+		"log.segment.bytes=1073741824\n"
+		"log.retention.check.interval.ms=300000\n";
+
+	cr_assert_eq(load_file(text, 0, NULL), 0, "%s", err);
+	cr_assert_str_eq(cfg.listen_host, "");
+	cr_assert_eq(cfg.listen_port, 9092);
+	cr_assert_str_eq(cfg.advertised_host, "localhost");
+	cr_assert_str_eq(cfg.log_dir, "/tmp/kraft-combined-logs");
+	cr_assert_eq(cfg.warning_count, 13);
+	for (int i = 0; i < cfg.warning_count; i++)
+		cr_assert(strstr(cfg.warnings[i], ": ignored") != NULL);
+	cr_assert(strstr(cfg.warnings[0], "process.roles") == cfg.warnings[0]);
+}
+
+Test(config, ids)
+{
+	const char *same[] = { "node.id=5", "broker.id=5" };
+
+	cr_assert_eq(load1("broker.id=3"), 0);
+	cr_assert_eq(cfg.node_id, 3);
+	config_free(&cfg);
+	cr_assert_eq(config_load(&cfg, NULL, 2, same, err, sizeof(err)), 0);
+	cr_assert_eq(cfg.node_id, 5);
+}
+
+Test(config, ids_disagree)
+{
+	const char *ov[] = { "node.id=1", "broker.id=2" };
+
+	cr_assert_eq(config_load(&cfg, NULL, 2, ov, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "node.id") != NULL && strstr(err, "broker.id") != NULL, "%s", err);
+}
+
+Test(config, errors_name_the_key)
+{
+	expect_error("num.partitions=x", "num.partitions",
+		     "invalid value 'x' (expected an integer >= 1)");
+	expect_error("num.partitions=0", "num.partitions", "invalid value '0'");
+	expect_error("foo.bar=1", "'foo.bar'", "unknown config key");
+	expect_error("auto.create.topics.enable=yes", "auto.create.topics.enable",
+		     "true or false");
+	expect_error("spillway.backend=xdp", "spillway.backend", "one of uring, dpdk");
+	expect_error("spillway.dataplane.cores=65", "spillway.dataplane.cores", "1..64");
+	expect_error("spillway.log.level=trace", "spillway.log.level", "error");
+	expect_error("listeners=127.0.0.1:9092", "listeners", "NAME://host:port");
+	expect_error("listeners=PLAINTEXT://::1:9092", "listeners", "invalid value");
+	expect_error("listeners=PLAINTEXT://h:70000", "listeners", "invalid value");
+	expect_error("listeners=SSL://:9093", "listeners", "SSL");
+	expect_error("listeners=PLAINTEXT://:1,PLAINTEXT://:2", "listeners", "one");
+	expect_error("log.dirs=/a,/b", "log.dirs", "one log directory");
+	expect_error("log.dir=", "log.dir", "invalid value ''");
+	expect_error("log.retention.ms=-2", "log.retention.ms", "invalid value '-2'");
+	expect_error("log.segment.bytes=99999999999", "log.segment.bytes", "invalid value");
+	expect_error("log.cleanup.policy=remove", "log.cleanup.policy", "delete, compact");
+	expect_error("compression.type=brotli", "compression.type", "one of");
+	expect_error("spillway.metrics.listen=9644", "spillway.metrics.listen", "HOST:PORT");
+	expect_error("spillway.dataplane.cpus=1,1", "spillway.dataplane.cpus", "distinct");
+	expect_error("spillway.cluster.id=short", "spillway.cluster.id", "22 characters");
+	expect_error("log.cleaner.min.cleanable.ratio=1.5", "log.cleaner.min.cleanable.ratio",
+		     "0..1");
+	expect_error("advertised.listeners=PLAINTEXT://0.0.0.0:9092", "advertised.listeners",
+		     "meta-address");
+	expect_error("advertised.listeners=OTHER://h:1", "advertised.listeners", "OTHER");
+	expect_error("group.min.session.timeout.ms=2000000", "group.min.session.timeout.ms",
+		     "group.max.session.timeout.ms");
+	expect_error("num.partitions", "num.partitions", "expected key=value");
+}
+
+Test(config, cpus_match_cores)
+{
+	const char *good[] = { "spillway.dataplane.cores=2", "spillway.dataplane.cpus=3, 5" };
+	const char *bad[] = { "spillway.dataplane.cores=2", "spillway.dataplane.cpus=3" };
+
+	cr_assert_eq(config_load(&cfg, NULL, 2, good, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.dataplane_cpu_count, 2);
+	cr_assert_eq(cfg.dataplane_cpus[0], 3);
+	cr_assert_eq(cfg.dataplane_cpus[1], 5);
+	config_free(&cfg);
+	cr_assert_eq(config_load(&cfg, NULL, 2, bad, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "spillway.dataplane.cpus") != NULL, "%s", err);
+}
+
+Test(config, cleanup_policy_and_misc)
+{
+	const char *ov[] = { "log.cleanup.policy=compact, delete",
+			     "spillway.metrics.listen=[::]:9100",
+			     "spillway.cluster.id=MkU3OEVBNTcwNTJENDM2Qk",
+			     "compression.gzip.level=-1" };
+
+	cr_assert_eq(config_load(&cfg, NULL, 4, ov, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.log_cleanup_policy, CONFIG_CLEANUP_DELETE | CONFIG_CLEANUP_COMPACT);
+	cr_assert_str_eq(cfg.metrics_host, "::");
+	cr_assert_eq(cfg.metrics_port, 9100);
+	cr_assert_str_eq(cfg.cluster_id, "MkU3OEVBNTcwNTJENDM2Qk");
+	cr_assert_str_eq(config_given(&cfg, "log.cleanup.policy"), "compact,delete");
+}
+
+Test(config, ignored_prefix_warns)
+{
+	cr_assert_eq(load1("zookeeper.connect=localhost:2181"), 0, "%s", err);
+	cr_assert_eq(cfg.warning_count, 1);
+	cr_assert_str_eq(cfg.warnings[0],
+			 "zookeeper.connect: ignored (does not apply to Spillway)");
+}
+
+/* ---- describe ---- */
+
+struct seen {
+	char name[96];
+	char value[128];
+	bool null_value;
+	int8_t source;
+	int8_t type;
+	bool read_only;
+	bool is_default;
+	bool has_doc;
+	int32_t syn_count;
+	char syn_name[4][96];
+	char syn_value[4][64];
+	int8_t syn_source[4];
+};
+
+struct capture {
+	int count;
+	struct seen items[160];
+};
+
+static void
+capture_fn(void *arg, const struct kp_config_entry *e)
+{
+	struct capture *c = arg;
+	struct seen *s;
+
+	cr_assert(c->count < 160);
+	s = &c->items[c->count++];
+	snprintf(s->name, sizeof(s->name), "%s", e->name);
+	s->null_value = e->value == NULL;
+	snprintf(s->value, sizeof(s->value), "%s", e->value != NULL ? e->value : "");
+	s->source = e->source;
+	s->type = e->type;
+	s->read_only = e->read_only;
+	s->is_default = e->is_default;
+	s->has_doc = e->documentation != NULL;
+	s->syn_count = e->synonym_count;
+	for (int i = 0; i < e->synonym_count; i++) {
+		snprintf(s->syn_name[i], sizeof(s->syn_name[i]), "%s", e->synonyms[i].name);
+		snprintf(s->syn_value[i], sizeof(s->syn_value[i]), "%s", e->synonyms[i].value);
+		s->syn_source[i] = e->synonyms[i].source;
+	}
+}
+
+static const struct seen *
+find(const struct capture *c, const char *name)
+{
+	for (int i = 0; i < c->count; i++) {
+		if (strcmp(c->items[i].name, name) == 0)
+			return &c->items[i];
+	}
+	cr_assert_fail("%s not described", name);
+	return NULL;
+}
+
+static struct capture cap;
+
+Test(config, describe_all_defaults)
+{
+	const struct seen *s;
+
+	memset(&cap, 0, sizeof(cap));
+	cr_assert_eq(config_load(&cfg, NULL, 0, NULL, err, sizeof(err)), 0);
+	config_describe_broker(&cfg, NULL, 0, false, true, capture_fn, &cap);
+	cr_assert_gt(cap.count, 50);
+	for (int i = 0; i < cap.count; i++) {
+		cr_assert(cap.items[i].read_only);
+		cr_assert(cap.items[i].is_default, "%s", cap.items[i].name);
+		cr_assert_eq(cap.items[i].source, KP_CONFIG_SOURCE_DEFAULT);
+		cr_assert(cap.items[i].has_doc);
+		cr_assert_eq(cap.items[i].syn_count, 0);
+		cr_assert_neq(strcmp(cap.items[i].name, "num.io.threads"), 0);
+	}
+	s = find(&cap, "num.partitions");
+	cr_assert_str_eq(s->value, "1");
+	cr_assert_eq(s->type, KP_CONFIG_TYPE_INT);
+	s = find(&cap, "log.retention.ms");
+	cr_assert_str_eq(s->value, "604800000");
+	cr_assert_eq(s->type, KP_CONFIG_TYPE_LONG);
+	s = find(&cap, "log.dirs");
+	cr_assert(s->null_value);
+	s = find(&cap, "auto.create.topics.enable");
+	cr_assert_str_eq(s->value, "true");
+	cr_assert_eq(s->type, KP_CONFIG_TYPE_BOOLEAN);
+	s = find(&cap, "listeners");
+	cr_assert_eq(s->type, KP_CONFIG_TYPE_LIST);
+}
+
+Test(config, describe_sources_and_synonyms)
+{
+	const char *ov[] = { "log.retention.hours=24", "log.retention.minutes=90",
+			     "num.partitions=6" };
+	struct kp_str names[] = { { "log.retention.ms", 16 }, { "num.partitions", 14 },
+				  { "no.such.key", 11 }, { "log.retention.hours", 19 } };
+	const struct seen *s;
+
+	memset(&cap, 0, sizeof(cap));
+	cr_assert_eq(config_load(&cfg, NULL, 3, ov, err, sizeof(err)), 0);
+	config_describe_broker(&cfg, names, 4, true, false, capture_fn, &cap);
+	cr_assert_eq(cap.count, 3, "the unknown name is skipped");
+
+	s = find(&cap, "log.retention.ms");
+	cr_assert_str_eq(s->value, "5400000");
+	cr_assert_eq(s->source, KP_CONFIG_SOURCE_STATIC_BROKER);
+	cr_assert_not(s->is_default);
+	cr_assert_not(s->has_doc);
+	cr_assert_eq(s->syn_count, 3);
+	cr_assert_str_eq(s->syn_name[0], "log.retention.minutes");
+	cr_assert_str_eq(s->syn_value[0], "90");
+	cr_assert_eq(s->syn_source[0], KP_CONFIG_SOURCE_STATIC_BROKER);
+	cr_assert_str_eq(s->syn_name[1], "log.retention.hours");
+	cr_assert_str_eq(s->syn_value[1], "24");
+	cr_assert_eq(s->syn_source[1], KP_CONFIG_SOURCE_STATIC_BROKER);
+	cr_assert_str_eq(s->syn_name[2], "log.retention.hours");
+	cr_assert_str_eq(s->syn_value[2], "168");
+	cr_assert_eq(s->syn_source[2], KP_CONFIG_SOURCE_DEFAULT);
+
+	s = find(&cap, "num.partitions");
+	cr_assert_str_eq(s->value, "6");
+	cr_assert_eq(s->source, KP_CONFIG_SOURCE_STATIC_BROKER);
+	cr_assert_eq(s->syn_count, 2);
+	cr_assert_str_eq(s->syn_name[0], "num.partitions");
+	cr_assert_eq(s->syn_source[0], KP_CONFIG_SOURCE_STATIC_BROKER);
+	cr_assert_str_eq(s->syn_value[1], "1");
+	cr_assert_eq(s->syn_source[1], KP_CONFIG_SOURCE_DEFAULT);
+
+	s = find(&cap, "log.retention.hours");
+	cr_assert_str_eq(s->value, "24");
+	cr_assert_eq(s->source, KP_CONFIG_SOURCE_STATIC_BROKER);
+}
+
+Test(config, usage_lists_keys)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&buf, &len);
+
+	cr_assert_not_null(out);
+	config_usage(out);
+	fclose(out);
+	cr_assert(strstr(buf, "num.partitions") != NULL);
+	cr_assert(strstr(buf, "spillway.backend") != NULL);
+	cr_assert(strstr(buf, "default: uring") != NULL);
+	free(buf);
+}
