@@ -1,0 +1,422 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests protocol/kp_dispatch.c and the handlers through whole frames: the
+ * version gate (unknown key or version closes, as Kafka does), ApiVersions'
+ * KIP-511 fallback and v0 response header, Metadata from a snapshot, the
+ * forward-to-control decision, and admin handlers over a small in-test admin
+ * implementation (a stand-in for control, which has its own tests). */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "protocol/gen/kp_api.h"
+#include "protocol/gen/kp_msg_api_versions.h"
+#include "protocol/gen/kp_msg_create_topics.h"
+#include "protocol/gen/kp_msg_delete_topics.h"
+#include "protocol/gen/kp_msg_metadata.h"
+#include "protocol/kp.h"
+
+/* ---- a two-topic snapshot and an admin double that can add topics ---- */
+
+static struct kp_md_topic topics[8];
+static const struct kp_md_topic *by_id[8];
+static char names[8][32];
+static struct kp_md md;
+
+static void
+md_add(const char *name, int32_t parts)
+{
+	int32_t i = md.topic_count++;
+
+	snprintf(names[i], sizeof(names[i]), "%s", name);
+	topics[i].name = kp_str_c(names[i]);
+	memset(topics[i].id.b, 0, 16);
+	topics[i].id.b[0] = (uint8_t)(i + 1);
+	topics[i].partition_count = parts;
+	by_id[i] = &topics[i];
+}
+
+static void
+md_setup(void)
+{
+	memset(&md, 0, sizeof(md));
+	md.broker_id = 1;
+	md.controller_id = 1;
+	md.cluster_id = "AAAAAAAAAAAAAAAAAAAAAA";
+	md.host = "127.0.0.1";
+	md.port = 9092;
+	md.auto_create_topics = true;
+	md.num_partitions = 2;
+	md.default_replication_factor = 1;
+	md.topics = topics;
+	md.by_id = by_id;
+	md_add("alpha", 3);     /* names added in sorted order, ids ascending */
+	md_add("beta", 1);
+}
+
+static int16_t
+admin_create(void *ctx, const struct kp_topic_spec *spec, bool validate_only,
+	     struct kp_uuid *id, char *msg, size_t n)
+{
+	(void)ctx;
+	if (kp_md_topic_by_name(&md, spec->name) != NULL) {
+		snprintf(msg, n, "exists");
+		return KP_ERR_TOPIC_ALREADY_EXISTS;
+	}
+	if (!validate_only) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "%.*s", (int)spec->name.len, spec->name.ptr);
+		md_add(name, spec->partition_count);
+		*id = topics[md.topic_count - 1].id;
+	}
+	return KP_ERR_NONE;
+}
+
+static int16_t
+admin_delete(void *ctx, const struct kp_md_topic *t, char *msg, size_t n)
+{
+	(void)ctx; (void)t; (void)msg; (void)n;
+	return KP_ERR_NONE;
+}
+
+static const struct kp_md *
+admin_md(void *ctx)
+{
+	(void)ctx;
+	return &md;
+}
+
+static void
+admin_spec_configs(void *ctx, const struct kp_topic_spec *spec, kp_config_entry_fn *fn, void *arg)
+{
+	struct kp_config_entry e = { .name = "retention.ms", .value = "604800000",
+				     .source = KP_CONFIG_SOURCE_DEFAULT, .is_default = true };
+
+	(void)ctx; (void)spec;
+	fn(arg, &e);
+}
+
+static const struct kp_admin_ops admin = {
+	.topic_create = admin_create,
+	.topic_delete = admin_delete,
+	.topic_spec_configs = admin_spec_configs,
+	.md = admin_md,
+};
+
+TestSuite(dispatch, .init = md_setup);
+
+/* ---- helpers ---- */
+
+static struct kp_writer
+frame_begin(int16_t key, int16_t version, int32_t correlation, bool flexible)
+{
+	struct kp_writer w;
+
+	kp_writer_init(&w, 64);
+	kp_write_i16(&w, key);
+	kp_write_i16(&w, version);
+	kp_write_i32(&w, correlation);
+	kp_write_string(&w, kp_str_c("test-client"), false);
+	if (flexible)
+		kp_write_uvarint(&w, 0);
+	return w;
+}
+
+static enum kp_verdict
+run(struct kp_writer *w, bool on_control, struct kp_out *out)
+{
+	struct kp_env env = { .md = &md, .request_bytes_max = 1 << 20 };
+	enum kp_verdict v;
+
+	memset(out, 0, sizeof(*out));
+	if (on_control) {
+		env.admin = &admin;
+		v = kp_dispatch_control(&env, w->buf, (uint32_t)w->len, out);
+	} else {
+		v = kp_dispatch(&env, w->buf, (uint32_t)w->len, out);
+	}
+	kp_writer_free(w);
+	return v;
+}
+
+/* Response cursor after size and correlation id (and header tags if flexible). */
+static struct kp_cursor
+resp_body(const struct kp_out *out, int32_t correlation, bool flexible)
+{
+	struct kp_cursor c = kp_cursor_make(out->resp.data, out->resp.len);
+
+	cr_assert_eq(kp_read_i32(&c), (int32_t)out->resp.len - 4);
+	cr_assert_eq(kp_read_i32(&c), correlation);
+	if (flexible)
+		kp_skip_tagged_fields(&c);
+	return c;
+}
+
+/* ---- tests ---- */
+
+Test(dispatch, unknown_api_key_closes)
+{
+	struct kp_writer w = frame_begin(999, 0, 1, false);
+	struct kp_out out;
+
+	cr_assert_eq(run(&w, false, &out), KP_VERDICT_CLOSE);
+}
+
+Test(dispatch, unsupported_version_closes)
+{
+	struct kp_writer w = frame_begin(KP_API_METADATA, 13, 1, true);
+	struct kp_out out;
+
+	cr_assert_eq(run(&w, false, &out), KP_VERDICT_CLOSE);
+}
+
+Test(dispatch, short_frame_closes)
+{
+	uint8_t frame[6] = { 0, 18, 0, 0, 0, 0 };
+	struct kp_env env = { .md = &md };
+	struct kp_out out;
+
+	cr_assert_eq(kp_dispatch(&env, frame, sizeof(frame), &out), KP_VERDICT_CLOSE);
+}
+
+Test(dispatch, api_versions_v3_header_v0_and_table)
+{
+	struct kp_writer w = frame_begin(KP_API_API_VERSIONS, 3, 77, true);
+	struct kp_api_versions_response resp;
+	struct kp_out out;
+	struct kp_cursor c;
+	bool saw_metadata = false;
+
+	kp_write_string(&w, kp_str_c("librdkafka"), true);
+	kp_write_string(&w, kp_str_c("2.0.2"), true);
+	kp_write_uvarint(&w, 0);
+	cr_assert_eq(run(&w, false, &out), KP_VERDICT_REPLY);
+	c = resp_body(&out, 77, false);        /* ApiVersions: header v0 always */
+	cr_assert_eq(kp_api_versions_response_decode(&c, 3, &resp), 0);
+	cr_assert_eq(resp.error_code, KP_ERR_NONE);
+	struct kp_cursor it = kp_array_cursor(&resp.api_keys);
+	for (int32_t i = 0; i < resp.api_keys.count; i++) {
+		struct kp_api_versions_response_api_version k;
+
+		kp_api_versions_response_api_version_decode(&it, 3, &k);
+		if (k.api_key == KP_API_METADATA) {
+			saw_metadata = true;
+			cr_assert_eq(k.min_version, 0);
+			cr_assert_eq(k.max_version, 12);
+		}
+	}
+	cr_assert(saw_metadata);
+	free(out.resp.data);
+}
+
+Test(dispatch, api_versions_unknown_version_gets_v0_body)
+{
+	struct kp_writer w = frame_begin(KP_API_API_VERSIONS, 9, 5, true);
+	struct kp_api_versions_response resp;
+	struct kp_out out;
+	struct kp_cursor c;
+
+	kp_write_raw(&w, "\x01\x02\x03", 3);    /* a body we cannot know */
+	cr_assert_eq(run(&w, false, &out), KP_VERDICT_REPLY);
+	c = resp_body(&out, 5, false);
+	cr_assert_eq(kp_api_versions_response_decode(&c, 0, &resp), 0);
+	cr_assert_eq(resp.error_code, KP_ERR_UNSUPPORTED_VERSION);
+	cr_assert_eq(resp.api_keys.count, 1);
+	free(out.resp.data);
+}
+
+Test(dispatch, api_versions_bad_software_name_is_invalid_request)
+{
+	struct kp_writer w = frame_begin(KP_API_API_VERSIONS, 3, 5, true);
+	struct kp_api_versions_response resp;
+	struct kp_out out;
+	struct kp_cursor c;
+
+	kp_write_string(&w, kp_str_c("-bad-"), true);
+	kp_write_string(&w, kp_str_c("1.0"), true);
+	kp_write_uvarint(&w, 0);
+	cr_assert_eq(run(&w, false, &out), KP_VERDICT_REPLY);
+	c = resp_body(&out, 5, false);
+	cr_assert_eq(kp_api_versions_response_decode(&c, 3, &resp), 0);
+	cr_assert_eq(resp.error_code, KP_ERR_INVALID_REQUEST);
+	free(out.resp.data);
+}
+
+static void
+metadata_request(struct kp_writer *w, int16_t version, const char *const *want, int n, bool allow)
+{
+	struct kp_metadata_request_metadata_request_topic t[4];
+	struct kp_metadata_request req;
+
+	kp_metadata_request_init(&req);
+	for (int i = 0; i < n; i++) {
+		kp_metadata_request_metadata_request_topic_init(&t[i]);
+		t[i].name = kp_str_c(want[i]);
+	}
+	req.topics.count = want == NULL ? -1 : n;
+	req.topics.items = t;
+	req.allow_auto_topic_creation = allow;
+	kp_metadata_request_encode(w, version, &req);
+}
+
+static struct kp_metadata_response
+metadata_response(const struct kp_out *out, int16_t version)
+{
+	struct kp_metadata_response resp;
+	struct kp_cursor c = resp_body(out, 9, version >= 9);
+
+	cr_assert_eq(kp_metadata_response_decode(&c, version, &resp), 0);
+	return resp;
+}
+
+Test(dispatch, metadata_all_topics_every_version)
+{
+	for (int16_t v = 1; v <= 12; v++) {
+		struct kp_writer w = frame_begin(KP_API_METADATA, v, 9, v >= 9);
+		struct kp_metadata_response resp;
+		struct kp_out out;
+
+		metadata_request(&w, v, NULL, 0, true);
+		cr_assert_eq(run(&w, false, &out), KP_VERDICT_REPLY, "v%d", v);
+		resp = metadata_response(&out, v);
+		cr_assert_eq(resp.topics.count, 2, "v%d", v);
+		cr_assert_eq(resp.brokers.count, 1);
+		cr_assert_eq(resp.controller_id, 1);
+		struct kp_cursor it = kp_array_cursor(&resp.topics);
+		struct kp_metadata_response_metadata_response_topic t;
+		kp_metadata_response_metadata_response_topic_decode(&it, v, &t);
+		cr_assert(kp_str_eq(t.name, kp_str_c("alpha")));
+		cr_assert_eq(t.partitions.count, 3);
+		free(out.resp.data);
+	}
+}
+
+Test(dispatch, metadata_missing_topic_forwards_then_creates_on_control)
+{
+	const char *want[] = { "alpha", "newtopic" };
+	struct kp_writer w = frame_begin(KP_API_METADATA, 9, 9, true);
+	struct kp_out out;
+
+	metadata_request(&w, 9, want, 2, true);
+	cr_assert_eq(run(&w, false, &out), KP_VERDICT_FORWARD);
+	cr_assert_not_null(out.fwd.data);
+
+	/* Control runs the forwarded copy. */
+	struct kp_env env = { .md = &md, .admin = &admin };
+	struct kp_out cout;
+	cr_assert_eq(kp_dispatch_control(&env, out.fwd.data, out.fwd.len, &cout), KP_VERDICT_REPLY);
+	free(out.fwd.data);
+	struct kp_metadata_response resp = metadata_response(&cout, 9);
+	cr_assert_eq(resp.topics.count, 2);
+	cr_assert_not_null(kp_md_topic_by_name(&md, kp_str_c("newtopic")));
+	free(cout.resp.data);
+}
+
+Test(dispatch, metadata_no_auto_create_gives_unknown_topic)
+{
+	const char *want[] = { "nosuch" };
+	struct kp_writer w = frame_begin(KP_API_METADATA, 4, 9, false);
+	struct kp_metadata_response_metadata_response_topic t;
+	struct kp_metadata_response resp;
+	struct kp_out out;
+
+	metadata_request(&w, 4, want, 1, false);
+	cr_assert_eq(run(&w, false, &out), KP_VERDICT_REPLY);
+	resp = metadata_response(&out, 4);
+	struct kp_cursor it = kp_array_cursor(&resp.topics);
+	kp_metadata_response_metadata_response_topic_decode(&it, 4, &t);
+	cr_assert_eq(t.error_code, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	free(out.resp.data);
+}
+
+Test(dispatch, create_topics_is_forwarded_and_checks_like_kafka)
+{
+	struct kp_create_topics_request_creatable_topic t[4];
+	struct kp_create_topics_request req;
+	const char *tn[] = { "gamma", "alpha", "bad/name", "gamma2" };
+	int16_t rf[] = { -1, 1, 1, 3 };
+	int16_t want[] = { KP_ERR_NONE, KP_ERR_TOPIC_ALREADY_EXISTS,
+			   KP_ERR_INVALID_TOPIC_EXCEPTION, KP_ERR_INVALID_REPLICATION_FACTOR };
+	struct kp_writer w = frame_begin(KP_API_CREATE_TOPICS, 5, 3, true);
+	struct kp_out out;
+
+	kp_create_topics_request_init(&req);
+	for (int i = 0; i < 4; i++) {
+		kp_create_topics_request_creatable_topic_init(&t[i]);
+		t[i].name = kp_str_c(tn[i]);
+		t[i].num_partitions = -1;
+		t[i].replication_factor = rf[i];
+	}
+	req.topics.count = 4;
+	req.topics.items = t;
+	kp_create_topics_request_encode(&w, 5, &req);
+	struct kp_writer copy = w;
+	struct kp_env env = { .md = &md };
+	cr_assert_eq(kp_dispatch(&env, copy.buf, (uint32_t)copy.len, &out), KP_VERDICT_FORWARD);
+	free(out.fwd.data);
+	cr_assert_eq(run(&w, true, &out), KP_VERDICT_REPLY);
+
+	struct kp_cursor c = resp_body(&out, 3, true);
+	struct kp_create_topics_response resp;
+	cr_assert_eq(kp_create_topics_response_decode(&c, 5, &resp), 0);
+	cr_assert_eq(resp.topics.count, 4);
+	struct kp_cursor it = kp_array_cursor(&resp.topics);
+	for (int i = 0; i < 4; i++) {
+		struct kp_create_topics_response_creatable_topic_result r;
+
+		kp_create_topics_response_creatable_topic_result_decode(&it, 5, &r);
+		cr_assert_eq(r.error_code, want[i], "topic %s: %d", tn[i], r.error_code);
+		if (i == 0) {
+			cr_assert_eq(r.num_partitions, 2);      /* num.partitions default */
+			cr_assert_eq(r.replication_factor, 1);
+			cr_assert_eq(r.configs.count, 1);
+		} else {
+			cr_assert_geq(r.error_message.len, 1);
+		}
+	}
+	free(out.resp.data);
+}
+
+Test(dispatch, delete_topics_v6_by_unknown_id)
+{
+	struct kp_delete_topics_request_delete_topic_state s;
+	struct kp_delete_topics_request req;
+	struct kp_writer w = frame_begin(KP_API_DELETE_TOPICS, 6, 4, true);
+	struct kp_out out;
+
+	kp_delete_topics_request_init(&req);
+	kp_delete_topics_request_delete_topic_state_init(&s);
+	s.name.len = -1;
+	s.name.ptr = NULL;
+	memset(s.topic_id.b, 0xee, 16);
+	req.topics.count = 1;
+	req.topics.items = &s;
+	kp_delete_topics_request_encode(&w, 6, &req);
+	cr_assert_eq(run(&w, true, &out), KP_VERDICT_REPLY);
+	struct kp_cursor c = resp_body(&out, 4, true);
+	struct kp_delete_topics_response resp;
+	cr_assert_eq(kp_delete_topics_response_decode(&c, 6, &resp), 0);
+	struct kp_cursor it = kp_array_cursor(&resp.responses);
+	struct kp_delete_topics_response_deletable_topic_result r;
+	kp_delete_topics_response_deletable_topic_result_decode(&it, 6, &r);
+	cr_assert_eq(r.error_code, KP_ERR_UNKNOWN_TOPIC_ID);
+	free(out.resp.data);
+}
+
+Test(dispatch, truncated_bodies_close_never_crash)
+{
+	const char *want[] = { "alpha", "beta" };
+	struct kp_writer w = frame_begin(KP_API_METADATA, 9, 9, true);
+
+	metadata_request(&w, 9, want, 2, false);
+	for (size_t len = 8; len < w.len; len++) {
+		struct kp_env env = { .md = &md };
+		struct kp_out out;
+		enum kp_verdict v = kp_dispatch(&env, w.buf, (uint32_t)len, &out);
+
+		cr_assert(v == KP_VERDICT_CLOSE || v == KP_VERDICT_REPLY, "len %zu", len);
+		if (v == KP_VERDICT_REPLY)
+			free(out.resp.data);
+	}
+	kp_writer_free(&w);
+}
