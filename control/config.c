@@ -370,7 +370,8 @@ cfg_expect_choices(const char *const *choices, char *buf, size_t size)
 
 	used += (size_t)snprintf(buf, size, "one of");
 	for (i = 0; choices[i] != NULL && used < size; i++)
-		used += (size_t)snprintf(buf + used, size - used, "%s %s", i ? "," : "", choices[i]);
+		used += (size_t)snprintf(buf + used, size - used, "%s %s", i ? "," : "",
+					 choices[i]);
 }
 
 static int

@@ -313,8 +313,8 @@ topic_config_validate(struct kp_str name, struct kp_str value, char *msg, size_t
 	if (msg != NULL && msg_size > 0)
 		msg[0] = '\0';
 	if (k == NULL) {
-		tc_msg(msg, msg_size, "Unknown topic config name: %.*s", name.len < 0 ? 0 : name.len,
-		       name.len < 0 ? "" : name.ptr);
+		tc_msg(msg, msg_size, "Unknown topic config name: %.*s",
+		       name.len < 0 ? 0 : name.len, name.len < 0 ? "" : name.ptr);
 		return KP_ERR_INVALID_CONFIG;
 	}
 	if (value.len < 0)

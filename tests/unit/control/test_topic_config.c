@@ -59,11 +59,13 @@ Test(topic_config, validate_messages)
 	expect_invalid("retention.ms", "x",
 		       "Invalid value x for configuration retention.ms: Not a number of type LONG");
 	expect_invalid("segment.bytes", "10",
-		       "Invalid value 10 for configuration segment.bytes: Value must be at least 14");
+		       "Invalid value 10 for configuration segment.bytes: "
+		       "Value must be at least 14");
 	expect_invalid("segment.bytes", "3000000000", "Invalid value 3000000000 for "
 		       "configuration segment.bytes: Not a number of type INT");
 	expect_invalid("retention.ms", "-2",
-		       "Invalid value -2 for configuration retention.ms: Value must be at least -1");
+		       "Invalid value -2 for configuration retention.ms: "
+		       "Value must be at least -1");
 	expect_invalid("preallocate", "yes", "Invalid value yes for configuration preallocate: "
 		       "Expected value to be either true or false");
 	expect_invalid("cleanup.policy", "compact,remove", "Invalid value compact,remove for "
@@ -163,7 +165,8 @@ Test(topic_config, describe_defaults)
 	topic_config_describe(&cfg, NULL, 0, NULL, 0, true, false, capture_fn, &cap);
 	cr_assert_geq(cap.count, 30);
 	for (int i = 0; i < cap.count; i++) {
-		cr_assert_eq(cap.items[i].source, KP_CONFIG_SOURCE_DEFAULT, "%s", cap.items[i].name);
+		cr_assert_eq(cap.items[i].source, KP_CONFIG_SOURCE_DEFAULT, "%s",
+			     cap.items[i].name);
 		cr_assert(cap.items[i].is_default);
 		cr_assert_not(cap.items[i].read_only);
 	}
