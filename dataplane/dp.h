@@ -48,6 +48,7 @@ struct dp_stats {
 	uint64_t protocol_errors;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
+	uint64_t connections_rejected;  /* accepted beyond connections_max, closed */
 };
 
 struct dp;

@@ -1,0 +1,115 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One client connection on a dataplane core: rx assembly state, the queue of
+ * received chunks not yet parsed, and the in-order reply queue (one slot per
+ * request, by sequence number). conn.c owns the reply queue logic; it does no
+ * I/O and knows nothing about io_uring. Internal to dataplane/. */
+#ifndef DATAPLANE_CONN_H
+#define DATAPLANE_CONN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include "dataplane/frame.h"
+
+#define CONN_NONE UINT32_MAX
+#define CONN_IOV_MAX 16         /* responses gathered into one sendmsg */
+#define CONN_BUF_NONE UINT16_MAX
+
+enum conn_slot_state {
+	CONN_SLOT_FREE = 0,     /* not in [seq_head, seq_next) */
+	CONN_SLOT_PENDING,      /* dispatched, reply not ready (e.g. at control) */
+	CONN_SLOT_DONE,         /* reply ready (len 0: nothing to send) */
+};
+
+struct conn_slot {
+	uint8_t *data;          /* complete response frame, malloc()ed, or NULL */
+	uint32_t len;
+	uint32_t state;         /* enum conn_slot_state */
+};
+
+enum conn_recv_state {
+	CONN_RECV_IDLE = 0,
+	CONN_RECV_ARMED,        /* multishot recv outstanding */
+	CONN_RECV_CANCELING,    /* cancel submitted, final CQE not reaped yet */
+};
+
+/* Bits of conn->lists: which per-core work lists hold this conn. They survive
+ * the conn being closed and reused so an id is never listed twice. */
+enum {
+	CONN_ON_RX = 1u << 0,
+	CONN_ON_TX = 1u << 1,
+	CONN_ON_ARM = 1u << 2,
+	CONN_ON_BUFWAIT = 1u << 3,
+	CONN_ON_CLOSED = 1u << 4,
+};
+
+struct conn {
+	int fd;                 /* -1 when the slot is free */
+	uint32_t id;            /* index in the core's table */
+	uint32_t gen;           /* bumped on close: stale control replies drop */
+	uint32_t lists;         /* CONN_ON_* */
+	bool open;              /* accepted and not closing */
+	bool send_busy;         /* a sendmsg is outstanding */
+	uint8_t recv;           /* enum conn_recv_state */
+
+	/* In-order reply queue: seqs in [seq_head, seq_next) are in flight. */
+	struct conn_slot *slots;
+	uint32_t slot_mask;     /* slots has slot_mask + 1 entries */
+	uint32_t inflight_max;
+	uint32_t seq_next;      /* seq of the next request dispatched */
+	uint32_t seq_head;      /* oldest request not fully sent */
+	uint32_t tx_off;        /* bytes of the head reply already sent */
+
+	/* Received chunks (provided-buffer ids) not yet fully parsed, linked
+	 * through the core's buf_next[] array; rx_off is into the head one. */
+	uint16_t rx_head;
+	uint16_t rx_tail;
+	uint32_t rx_off;
+	struct frame_rx frx;
+
+	struct msghdr msg;      /* the outstanding sendmsg; iov below */
+	struct iovec iov[CONN_IOV_MAX];
+};
+
+/* Prepare a table entry; slots has at least inflight_max entries rounded up
+ * to a power of two (conn_slot_count()). @thread control (startup) */
+void conn_init(struct conn *conn, uint32_t id, struct conn_slot *slots,
+	       uint32_t inflight_max, uint32_t request_bytes_max);
+uint32_t conn_slot_count(uint32_t inflight_max);
+/* Take a fresh socket into a free entry. @thread dataplane */
+void conn_open(struct conn *conn, int fd);
+/* Free every reply and partial frame; the entry becomes free (fd -1).
+ * @thread dataplane */
+void conn_reset(struct conn *conn);
+
+static inline uint32_t
+conn_inflight(const struct conn *conn)
+{
+	return conn->seq_next - conn->seq_head;
+}
+
+/* True when another request may be dispatched (the in-flight limit). */
+static inline bool
+conn_can_dispatch(const struct conn *conn)
+{
+	return conn_inflight(conn) < conn->inflight_max;
+}
+
+/* Reserve the next reply slot; returns its seq. Requires conn_can_dispatch(). */
+uint32_t conn_slot_open(struct conn *conn);
+/* True when seq is in flight and still waiting for its reply. */
+bool conn_slot_pending(const struct conn *conn, uint32_t seq);
+/* Store the reply for seq (data NULL / len 0: nothing to send). Takes
+ * ownership of data. Requires conn_slot_pending(). */
+void conn_slot_done(struct conn *conn, uint32_t seq, uint8_t *data, uint32_t len);
+/* Fill iov with the contiguous prefix of ready replies from the head, at
+ * most iov_max entries; returns the count (0: nothing sendable yet). */
+uint32_t conn_tx_prepare(const struct conn *conn, struct iovec *iov, uint32_t iov_max);
+/* bytes of the prepared replies were sent: free the replies sent in full,
+ * and release empty (no-reply) slots that reached the head. Returns how
+ * many slots were released (the in-flight count dropped by that much). */
+uint32_t conn_tx_done(struct conn *conn, uint32_t bytes);
+
+#endif

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* dataplane lifecycle: validate the config, create one SO_REUSEPORT listener
+ * and all fixed-capacity per-core state up front, start and pin one thread per
+ * core, stop and tear down. Runs on the control thread only; after dp_start()
+ * it never touches core state except through dp_ctl.c and the stats. */
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "dataplane/dp_int.h"
+
+#define DP_CORES_MAX 256
+#define DP_CONNECTIONS_MAX (1u << 20)
+#define DP_INFLIGHT_MAX 4096u
+#define DP_BACKLOG_DEFAULT 1024
+
+static bool
+dp_config_ok(const struct dp_config *cfg)
+{
+	if (cfg->listen_host == NULL || cfg->core_count < 1 || cfg->core_count > DP_CORES_MAX)
+		return false;
+	if (cfg->request_bytes_max < FRAME_BYTES_MIN || cfg->request_bytes_max > INT32_MAX)
+		return false;
+	if (cfg->inflight_max < 1 || cfg->inflight_max > DP_INFLIGHT_MAX)
+		return false;
+	return cfg->connections_max >= 1 && cfg->connections_max <= DP_CONNECTIONS_MAX;
+}
+
+/* One listening socket on ai's address with the given port (0: ephemeral).
+ * Returns the fd or -errno. */
+static int
+dp_listen_one(const struct addrinfo *ai, uint16_t port, int backlog)
+{
+	struct sockaddr_storage addr;
+	int one = 1;
+	int fd, err;
+
+	memcpy(&addr, ai->ai_addr, ai->ai_addrlen);
+	if (ai->ai_family == AF_INET)
+		((struct sockaddr_in *)&addr)->sin_port = htons(port);
+	else
+		((struct sockaddr_in6 *)&addr)->sin6_port = htons(port);
+	fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
+	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    bind(fd, (struct sockaddr *)&addr, ai->ai_addrlen) < 0 ||
+	    listen(fd, backlog) < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	return fd;
+}
+
+static uint16_t
+dp_sock_port(int fd)
+{
+	struct sockaddr_storage addr;
+	socklen_t len = sizeof(addr);
+
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) < 0)
+		return 0;
+	if (addr.ss_family == AF_INET)
+		return ntohs(((struct sockaddr_in *)&addr)->sin_port);
+	return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
+}
+
+/* Resolve listen_host and give every core its own listener on one port: the
+ * first binds (an ephemeral port when listen_port is 0), the rest share it
+ * through SO_REUSEPORT, so the kernel spreads connections across cores. */
+static int
+dp_listen(struct dp *dp)
+{
+	struct addrinfo hints, *res, *ai;
+	int backlog = dp->cfg.backlog > 0 ? dp->cfg.backlog : DP_BACKLOG_DEFAULT;
+	int rc, fd = -EADDRNOTAVAIL, i;
+
+	memset(&hints, 0, sizeof(hints));
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE;
+	rc = getaddrinfo(dp->cfg.listen_host, NULL, &hints, &res);
+	if (rc != 0) {
+		log_error("dp", "cannot resolve listen host %s: %s", dp->cfg.listen_host,
+			  gai_strerror(rc));
+		return -EADDRNOTAVAIL;
+	}
+	for (ai = res; ai != NULL; ai = ai->ai_next) {
+		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
+			continue;
+		fd = dp_listen_one(ai, dp->cfg.listen_port, backlog);
+		if (fd >= 0)
+			break;
+	}
+	if (fd < 0) {
+		freeaddrinfo(res);
+		log_error("dp", "cannot listen on %s:%u: %s", dp->cfg.listen_host,
+			  dp->cfg.listen_port, strerror(-fd));
+		return fd;
+	}
+	dp->cores[0].listen_fd = fd;
+	dp->port = dp_sock_port(fd);
+	for (i = 1; i < dp->core_count; i++) {
+		fd = dp_listen_one(ai, dp->port, backlog);
+		if (fd < 0) {
+			freeaddrinfo(res);
+			log_error("dp", "cannot add listener %d on port %u: %s", i, dp->port,
+				  strerror(-fd));
+			return fd;
+		}
+		dp->cores[i].listen_fd = fd;
+	}
+	freeaddrinfo(res);
+	return 0;
+}
+
+static struct dp_list
+dp_list_make(uint32_t count, uint32_t bit)
+{
+	struct dp_list list = { .ids = calloc(count, sizeof(uint32_t)), .bit = bit };
+
+	return list;
+}
+
+/* Allocate everything one core will ever use: the connection table and its
+ * reply slots (connections_max x inflight_max rounded up to a power of two),
+ * the work lists, the control rings and the io_uring ring with its buffers. */
+static int
+dp_core_create(struct dp *dp, struct dp_core *core)
+{
+	uint32_t slot_count = conn_slot_count(dp->cfg.inflight_max);
+	uint32_t n = dp->cfg.connections_max;
+	uint32_t id;
+	int rc;
+
+	core->conn_count = n;
+	core->conns = calloc(n, sizeof(*core->conns));
+	core->slots = calloc((size_t)n * slot_count, sizeof(*core->slots));
+	core->free_ids = calloc(n, sizeof(uint32_t));
+	core->rx = dp_list_make(n, CONN_ON_RX);
+	core->tx = dp_list_make(n, CONN_ON_TX);
+	core->arm = dp_list_make(n, CONN_ON_ARM);
+	core->bufwait = dp_list_make(n, CONN_ON_BUFWAIT);
+	core->closed = dp_list_make(n, CONN_ON_CLOSED);
+	if (core->conns == NULL || core->slots == NULL || core->free_ids == NULL ||
+	    core->rx.ids == NULL || core->tx.ids == NULL || core->arm.ids == NULL ||
+	    core->bufwait.ids == NULL || core->closed.ids == NULL)
+		return -ENOMEM;
+	for (id = 0; id < n; id++) {
+		conn_init(&core->conns[id], id, core->slots + (size_t)id * slot_count,
+			  dp->cfg.inflight_max, dp->cfg.request_bytes_max);
+		core->free_ids[id] = n - 1 - id;        /* pop low ids first */
+	}
+	core->free_count = n;
+	rc = dp_ctl_init(core);
+	if (rc < 0)
+		return rc;
+	return dp_uring_init(core);
+}
+
+/* @thread control */
+struct dp *
+dp_create(const struct dp_config *cfg)
+{
+	struct dp *dp;
+	int i, rc;
+
+	if (!dp_config_ok(cfg)) {
+		log_error("dp", "invalid dataplane config");
+		return NULL;
+	}
+	dp = calloc(1, sizeof(*dp));
+	if (dp == NULL)
+		return NULL;
+	dp->cfg = *cfg;
+	dp->core_count = cfg->core_count;
+	dp->cores = aligned_alloc(CACHE_LINE, sizeof(*dp->cores) * (size_t)cfg->core_count);
+	dp->ctl_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (dp->cores == NULL || dp->ctl_efd < 0) {
+		dp->core_count = dp->cores == NULL ? 0 : dp->core_count;
+		goto fail;
+	}
+	memset(dp->cores, 0, sizeof(*dp->cores) * (size_t)cfg->core_count);
+	for (i = 0; i < dp->core_count; i++) {
+		dp->cores[i].dp = dp;
+		dp->cores[i].index = i;
+		dp->cores[i].listen_fd = -1;
+		dp->cores[i].wake_fd = -1;
+	}
+	if (dp_listen(dp) < 0)
+		goto fail;
+	for (i = 0; i < dp->core_count; i++) {
+		rc = dp_core_create(dp, &dp->cores[i]);
+		if (rc < 0) {
+			log_error("dp", "core %d setup failed: %s", i, strerror(-rc));
+			goto fail;
+		}
+	}
+	return dp;
+fail:
+	dp_destroy(dp);
+	return NULL;
+}
+
+/* @thread control */
+int
+dp_start(struct dp *dp)
+{
+	long nproc = sysconf(_SC_NPROCESSORS_ONLN);
+	int i, rc;
+
+	ASSERT(!dp->started);
+	ASSERT(dp->md != NULL);         /* dp_md_publish() comes first */
+	for (i = 0; i < dp->core_count; i++) {
+		struct dp_core *core = &dp->cores[i];
+		int cpu = dp->cfg.core_cpus != NULL ? dp->cfg.core_cpus[i]
+						    : (int)(i % (nproc > 0 ? nproc : 1));
+		cpu_set_t set;
+
+		rc = pthread_create(&core->thread, NULL, dp_core_main, core);
+		if (rc != 0) {
+			log_error("dp", "cannot start core %d: %s", i, strerror(rc));
+			dp->started = true;
+			dp_stop(dp);
+			return -rc;
+		}
+		core->thread_started = true;
+		CPU_ZERO(&set);
+		CPU_SET(cpu, &set);
+		rc = pthread_setaffinity_np(core->thread, sizeof(set), &set);
+		if (rc != 0)
+			log_warn("dp", "core %d: cannot pin to cpu %d: %s", i, cpu, strerror(rc));
+	}
+	dp->started = true;
+	return 0;
+}
+
+/* @thread control */
+void
+dp_stop(struct dp *dp)
+{
+	int i;
+
+	if (!dp->started)
+		return;
+	/* Release pairs with the acquire load at the top of each loop turn. */
+	__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
+	for (i = 0; i < dp->core_count; i++)
+		if (dp->cores[i].thread_started)
+			eventfd_write(dp->cores[i].wake_fd, 1);
+	for (i = 0; i < dp->core_count; i++) {
+		if (!dp->cores[i].thread_started)
+			continue;
+		pthread_join(dp->cores[i].thread, NULL);
+		dp->cores[i].thread_started = false;
+	}
+	dp->started = false;
+}
+
+/* @thread control */
+void
+dp_destroy(struct dp *dp)
+{
+	int i;
+
+	if (dp == NULL)
+		return;
+	dp_stop(dp);
+	for (i = 0; i < dp->core_count; i++) {
+		struct dp_core *core = &dp->cores[i];
+
+		dp_uring_fini(core);
+		if (core->listen_fd >= 0)
+			close(core->listen_fd);
+		dp_ctl_fini(core);
+		free(core->conns);
+		free(core->slots);
+		free(core->free_ids);
+		free(core->rx.ids);
+		free(core->tx.ids);
+		free(core->arm.ids);
+		free(core->bufwait.ids);
+		free(core->closed.ids);
+	}
+	if (dp->ctl_efd >= 0)
+		close(dp->ctl_efd);
+	free(dp->cores);
+	free(dp);
+}
+
+int
+dp_core_count(const struct dp *dp)
+{
+	return dp->core_count;
+}
+
+uint16_t
+dp_bound_port(const struct dp *dp)
+{
+	return dp->port;
+}
+
+/* Relaxed loads pair with the relaxed stores in dp_stat_add(): each counter
+ * is read whole, and the sum is a snapshot only approximately. @thread any */
+void
+dp_stats_read(const struct dp *dp, struct dp_stats *sum)
+{
+	int i;
+
+	memset(sum, 0, sizeof(*sum));
+	for (i = 0; i < dp->core_count; i++) {
+		const struct dp_stats *s = &dp->cores[i].stats;
+
+		sum->connections_accepted += __atomic_load_n(&s->connections_accepted, __ATOMIC_RELAXED);
+		sum->connections_closed += __atomic_load_n(&s->connections_closed, __ATOMIC_RELAXED);
+		sum->connections_open += __atomic_load_n(&s->connections_open, __ATOMIC_RELAXED);
+		sum->requests += __atomic_load_n(&s->requests, __ATOMIC_RELAXED);
+		sum->protocol_errors += __atomic_load_n(&s->protocol_errors, __ATOMIC_RELAXED);
+		sum->bytes_in += __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED);
+		sum->bytes_out += __atomic_load_n(&s->bytes_out, __ATOMIC_RELAXED);
+		sum->connections_rejected += __atomic_load_n(&s->connections_rejected, __ATOMIC_RELAXED);
+	}
+}

@@ -1,0 +1,184 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Core <-> control plumbing: the two SPSC rings of struct dp_msg per core,
+ * the eventfds that wake each side, and metadata snapshot publication (RCU,
+ * liburcu QSBR). Control never writes core state: it only pushes messages
+ * and swaps the snapshot pointer. */
+#include <errno.h>
+#include <stdlib.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <urcu-qsbr.h>
+
+#include "dataplane/dp_int.h"
+
+/* Ring sizing: every forwarded request holds one in-flight slot, so
+ * connections_max x inflight_max requests can be outstanding per core; the
+ * rings hold that many, capped at DP_CTL_RING_MAX. */
+static uint32_t
+dp_ctl_ring_capacity(const struct dp_config *cfg)
+{
+	uint64_t want = (uint64_t)cfg->connections_max * cfg->inflight_max;
+
+	return (uint32_t)MIN(MAX(want, 64u), (uint64_t)DP_CTL_RING_MAX);
+}
+
+/* @thread control (startup). Returns 0 or -errno. */
+int
+dp_ctl_init(struct dp_core *core)
+{
+	uint32_t capacity = dp_ctl_ring_capacity(&core->dp->cfg);
+	int rc;
+
+	core->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (core->wake_fd < 0)
+		return -errno;
+	rc = spsc_init(&core->to_ctl, capacity, sizeof(struct dp_msg));
+	if (rc < 0)
+		return rc;
+	return spsc_init(&core->from_ctl, capacity, sizeof(struct dp_msg));
+}
+
+/* Free whatever is still queued in either direction, then the rings.
+ * @thread control, after the core thread has exited */
+void
+dp_ctl_fini(struct dp_core *core)
+{
+	struct dp_msg msg;
+
+	if (core->to_ctl.slots != NULL) {
+		while (spsc_pop_dp_msg(&core->to_ctl, &msg))
+			free(msg.buf.data);
+		spsc_fini(&core->to_ctl);
+	}
+	if (core->from_ctl.slots != NULL) {
+		while (spsc_pop_dp_msg(&core->from_ctl, &msg))
+			free(msg.buf.data);
+		spsc_fini(&core->from_ctl);
+	}
+	if (core->wake_fd >= 0)
+		close(core->wake_fd);
+	core->wake_fd = -1;
+}
+
+/* @thread control */
+bool
+dp_ctl_recv(struct dp *dp, int core, struct dp_msg *msg)
+{
+	ASSERT(core >= 0 && core < dp->core_count);
+	return spsc_pop_dp_msg(&dp->cores[core].to_ctl, msg);
+}
+
+/* Push, then wake the core. The eventfd write only wakes the core's
+ * outstanding read; the message itself is ordered by the ring's commit
+ * (release) and the core's ck_ring_size() load in dp_ctl_drain(). A core
+ * that drains before the push and then sleeps is woken by this write.
+ * @thread control */
+bool
+dp_ctl_send(struct dp *dp, int core, const struct dp_msg *msg)
+{
+	ASSERT(core >= 0 && core < dp->core_count);
+	ASSERT(msg->type >= DP_MSG_REPLY && msg->type <= DP_MSG_CLOSE);
+	if (!spsc_push_dp_msg(&dp->cores[core].from_ctl, msg))
+		return false;
+	if (eventfd_write(dp->cores[core].wake_fd, 1) < 0)
+		ASSERT(errno == EAGAIN);        /* counter saturated: already readable */
+	return true;
+}
+
+/* @thread any */
+int
+dp_ctl_eventfd(const struct dp *dp)
+{
+	return dp->ctl_efd;
+}
+
+/* rcu_assign_pointer() (a release store) pairs with rcu_dereference() in
+ * dp_core_main(); synchronize_rcu() returns once every registered core has
+ * passed a quiescent state (or is offline), so none still reads the old
+ * snapshot. @thread control */
+void
+dp_md_publish(struct dp *dp, const struct kp_md *md)
+{
+	/* liburcu's out-of-line rcu_set_pointer() takes void *; the union drops
+	 * const without a cast. Nothing writes through dp->md. */
+	union { const struct kp_md *ro; struct kp_md *rw; } ptr = { .ro = md };
+
+	ASSERT(md != NULL);
+	rcu_assign_pointer(dp->md, ptr.rw);
+	synchronize_rcu();
+}
+
+/* Queue a forwarded request for control. Returns false when the ring is full,
+ * which happens only if control stalled while connections churned; the
+ * caller then closes the connection. @thread dataplane */
+bool
+dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf fwd)
+{
+	struct dp_msg msg = {
+		.type = DP_MSG_REQUEST,
+		.conn_id = conn->id,
+		.conn_gen = conn->gen,
+		.seq = seq,
+		.buf = fwd,
+	};
+
+	if (!spsc_push_dp_msg(&core->to_ctl, &msg))
+		return false;
+	core->ctl_posted++;
+	return true;
+}
+
+/* Apply one message from control to its connection, or drop it (freeing the
+ * buffer) when the connection was closed since (generation mismatch). */
+static void
+dp_ctl_apply(struct dp_core *core, struct dp_msg *msg)
+{
+	struct conn *conn;
+
+	ASSERT(msg->conn_id < core->conn_count);
+	conn = &core->conns[msg->conn_id];
+	if (conn->gen != msg->conn_gen || !conn->open) {
+		free(msg->buf.data);
+		return;
+	}
+	switch (msg->type) {
+	case DP_MSG_REPLY:
+		ASSERT(msg->buf.data != NULL && msg->buf.len >= 4);
+		conn_slot_done(conn, msg->seq, msg->buf.data, msg->buf.len);
+		dp_list_add(&core->tx, conn);
+		break;
+	case DP_MSG_NO_REPLY:
+		free(msg->buf.data);
+		conn_slot_done(conn, msg->seq, NULL, 0);
+		dp_list_add(&core->tx, conn);
+		break;
+	case DP_MSG_CLOSE:
+		free(msg->buf.data);
+		dp_conn_close(core, conn);
+		break;
+	default:
+		PANIC("bad dp_msg type from control");
+	}
+}
+
+/* Drain the control -> core ring. @thread dataplane */
+void
+dp_ctl_drain(struct dp_core *core)
+{
+	struct dp_msg msg;
+
+	while (spsc_pop_dp_msg(&core->from_ctl, &msg))
+		dp_ctl_apply(core, &msg);
+}
+
+/* Wake control once per turn if requests were pushed. @thread dataplane */
+void
+dp_ctl_notify(struct dp_core *core)
+{
+	if (core->ctl_posted == 0)
+		return;
+	core->ctl_posted = 0;
+	if (eventfd_write(core->dp->ctl_efd, 1) < 0)
+		ASSERT(errno == EAGAIN);        /* saturated: already readable */
+}

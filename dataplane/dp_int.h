@@ -1,0 +1,168 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Internal to dataplane/: the per-core state, the dp handle, and the calls
+ * between dp.c (lifecycle), dp_core.c (loop), dp_uring.c (io_uring) and
+ * dp_ctl.c (control rings, metadata). Must not be included from outside
+ * dataplane/ (tests excepted). */
+#ifndef DATAPLANE_DP_INT_H
+#define DATAPLANE_DP_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <liburing.h>
+
+#include "common/assert.h"
+#include "common/compiler.h"
+#include "common/spsc.h"
+#include "dataplane/conn.h"
+#include "dataplane/dp.h"
+
+/* Provided receive buffers, per core: DP_RX_BUF_COUNT x DP_RX_BUF_BYTES
+ * (8 MiB). 16 KiB holds most non-produce requests whole, so they dispatch in
+ * place; 512 of them let ~500 connections each have one recv in the pipe. */
+#define DP_RX_BUF_BYTES 16384u
+#define DP_RX_BUF_COUNT 512u
+#define DP_RX_BGID 0
+/* SQ entries per core; the CQ is twice that and overflows into the kernel's
+ * backlog (IORING_FEAT_NODROP) rather than losing completions. */
+#define DP_URING_ENTRIES 1024u
+/* Upper bound on each control ring (dp_msg slots, 32 bytes each). */
+#define DP_CTL_RING_MAX 65536u
+/* Longest sleep in submit-and-wait: stop requests also wake the core. */
+#define DP_WAIT_NS 100000000ll
+
+STATIC_ASSERT((DP_RX_BUF_COUNT & (DP_RX_BUF_COUNT - 1)) == 0,
+	      "buffer ring entries are a power of two");
+STATIC_ASSERT(DP_RX_BUF_COUNT < CONN_BUF_NONE, "buffer ids fit in uint16_t");
+STATIC_ASSERT(sizeof(struct dp_msg) == 32, "dp_msg stays two per cache line");
+
+SPSC_PROTOTYPE(dp_msg, dp_msg)
+
+/* io_uring user_data: op in the high 32 bits, conn id (or 0) in the low. */
+enum dp_op {
+	DP_OP_ACCEPT = 1,
+	DP_OP_RECV = 2,
+	DP_OP_SEND = 3,
+	DP_OP_WAKE = 4,
+	DP_OP_CANCEL = 5,
+};
+
+static inline uint64_t
+dp_ud(enum dp_op op, uint32_t id)
+{
+	return (uint64_t)op << 32 | id;
+}
+
+/* A per-core work list of conn ids; membership is a bit in conn->lists. */
+struct dp_list {
+	uint32_t *ids;          /* connections_max entries */
+	uint32_t count;
+	uint32_t bit;           /* CONN_ON_* */
+};
+
+/* One dataplane core. Written only by its own thread once started, except
+ * the stats (read by control with relaxed loads) and the SPSC rings. */
+struct dp_core {
+	struct io_uring ring;
+	struct dp *dp;
+	int index;
+	int listen_fd;
+	int wake_fd;            /* control -> core eventfd */
+	uint64_t wake_val;      /* target of the outstanding eventfd read */
+	bool accept_armed;
+	bool wake_armed;
+	bool bufs_returned;     /* a provided buffer went back this turn */
+	bool ring_ok;
+	uint32_t ctl_posted;    /* requests pushed to control this turn */
+
+	struct io_uring_buf_ring *br;
+	size_t br_bytes;
+	uint8_t *bufs;          /* DP_RX_BUF_COUNT x DP_RX_BUF_BYTES */
+	uint16_t buf_next[DP_RX_BUF_COUNT];     /* per-conn chunk lists */
+	uint32_t buf_len[DP_RX_BUF_COUNT];      /* bytes received into each */
+
+	struct conn *conns;     /* connections_max entries */
+	struct conn_slot *slots;
+	uint32_t conn_count;
+	uint32_t *free_ids;
+	uint32_t free_count;
+	struct dp_list rx;      /* chunks to parse */
+	struct dp_list tx;      /* replies may be sendable */
+	struct dp_list arm;     /* recv may need arming */
+	struct dp_list bufwait; /* recv stopped on ENOBUFS */
+	struct dp_list closed;  /* closing, no ops left: free at end of turn */
+
+	struct spsc to_ctl;     /* core produces, control consumes */
+	struct spsc from_ctl;   /* control produces, core consumes */
+	struct dp_stats stats;  /* single writer: this core */
+
+	pthread_t thread;
+	bool thread_started;
+} CACHE_ALIGNED;
+
+struct dp {
+	struct dp_config cfg;
+	/* RCU-protected: rcu_assign_pointer() in dp_md_publish() pairs with
+	 * rcu_dereference() once per loop turn in each core. Immutable: the
+	 * type is non-const only because liburcu's setter takes void *. */
+	struct kp_md *md;
+	int stop;               /* release store in dp_stop, acquire load per turn */
+	int ctl_efd;            /* core -> control eventfd */
+	uint16_t port;
+	bool started;
+	int core_count;
+	struct dp_core *cores;
+};
+
+/* Single-writer counter bump: the owner's plain read of its own counter
+ * races with nothing; the relaxed store pairs with dp_stats_read()'s
+ * relaxed loads (torn values are impossible, staleness is fine). */
+static inline void
+dp_stat_add(uint64_t *counter, uint64_t n)
+{
+	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
+}
+
+static inline void
+dp_list_add(struct dp_list *list, struct conn *conn)
+{
+	if (conn->lists & list->bit)
+		return;
+	conn->lists |= list->bit;
+	list->ids[list->count++] = conn->id;
+}
+
+/* dp_core.c */
+void *dp_core_main(void *arg);
+void dp_conn_close(struct dp_core *core, struct conn *conn);
+void dp_conn_accept(struct dp_core *core, int fd);
+void dp_conn_ops_check(struct dp_core *core, struct conn *conn);
+void dp_conn_rx_push(struct dp_core *core, struct conn *conn, uint16_t bid, uint32_t len);
+
+/* dp_uring.c */
+int dp_uring_init(struct dp_core *core);
+void dp_uring_fini(struct dp_core *core);
+int dp_uring_enable(struct dp_core *core);
+void dp_uring_buf_put(struct dp_core *core, uint16_t bid);
+static inline uint8_t *
+dp_uring_buf(struct dp_core *core, uint16_t bid)
+{
+	return core->bufs + (size_t)bid * DP_RX_BUF_BYTES;
+}
+void dp_uring_arm_accept(struct dp_core *core);
+void dp_uring_arm_wake(struct dp_core *core);
+void dp_uring_arm_recv(struct dp_core *core, struct conn *conn);
+void dp_uring_cancel_recv(struct dp_core *core, struct conn *conn);
+void dp_uring_send(struct dp_core *core, struct conn *conn, uint32_t iov_count);
+void dp_uring_reap(struct dp_core *core);
+void dp_uring_wait(struct dp_core *core, bool block);
+
+/* dp_ctl.c */
+int dp_ctl_init(struct dp_core *core);
+void dp_ctl_fini(struct dp_core *core);
+bool dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf fwd);
+void dp_ctl_drain(struct dp_core *core);
+void dp_ctl_notify(struct dp_core *core);
+
+#endif

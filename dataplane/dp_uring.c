@@ -1,0 +1,312 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The io_uring side of a core: ring and provided-buffer ring setup, the SQEs
+ * the loop issues (multishot accept and recv, sendmsg, eventfd read, cancel),
+ * and the reaper, which only records what completed (chunks, sent bytes,
+ * accepted sockets) and never runs request work itself. @thread dataplane,
+ * except dp_uring_init()/dp_uring_fini() (control, before start/after join). */
+#include <errno.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include <urcu-qsbr.h>
+
+#include "common/log.h"
+#include "dataplane/dp_int.h"
+
+/* Rings are created disabled so that the core thread, which enables them,
+ * is the single issuer; DEFER_TASKRUN runs completions only when the core
+ * waits, which keeps them off other CPUs. Older kernels get plain flags. */
+static int
+dp_uring_setup(struct dp_core *core)
+{
+	struct io_uring_params p;
+	int rc;
+
+	memset(&p, 0, sizeof(p));
+	p.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_SINGLE_ISSUER |
+		  IORING_SETUP_DEFER_TASKRUN;
+	rc = io_uring_queue_init_params(DP_URING_ENTRIES, &core->ring, &p);
+	if (rc == -EINVAL) {
+		memset(&p, 0, sizeof(p));
+		p.flags = IORING_SETUP_R_DISABLED;
+		rc = io_uring_queue_init_params(DP_URING_ENTRIES, &core->ring, &p);
+	}
+	return rc;
+}
+
+/* Create the ring and register DP_RX_BUF_COUNT provided buffers as group
+ * DP_RX_BGID. Returns 0 or -errno. @thread control */
+int
+dp_uring_init(struct dp_core *core)
+{
+	struct io_uring_buf_reg reg;
+	uint16_t bid;
+	int rc;
+
+	rc = dp_uring_setup(core);
+	if (rc < 0)
+		return rc;
+	core->ring_ok = true;
+	core->br_bytes = DP_RX_BUF_COUNT * sizeof(struct io_uring_buf);
+	core->br = mmap(NULL, core->br_bytes, PROT_READ | PROT_WRITE,
+			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (core->br == MAP_FAILED) {
+		core->br = NULL;
+		return -errno;
+	}
+	core->bufs = aligned_alloc(4096, (size_t)DP_RX_BUF_COUNT * DP_RX_BUF_BYTES);
+	if (core->bufs == NULL)
+		return -ENOMEM;
+	io_uring_buf_ring_init(core->br);
+	memset(&reg, 0, sizeof(reg));
+	reg.ring_addr = (uint64_t)(uintptr_t)core->br;
+	reg.ring_entries = DP_RX_BUF_COUNT;
+	reg.bgid = DP_RX_BGID;
+	rc = io_uring_register_buf_ring(&core->ring, &reg, 0);
+	if (rc < 0)
+		return rc;
+	for (bid = 0; bid < DP_RX_BUF_COUNT; bid++)
+		io_uring_buf_ring_add(core->br, dp_uring_buf(core, bid), DP_RX_BUF_BYTES,
+				      bid, io_uring_buf_ring_mask(DP_RX_BUF_COUNT), bid);
+	io_uring_buf_ring_advance(core->br, DP_RX_BUF_COUNT);
+	return 0;
+}
+
+/* Tear down the ring (cancelling whatever is outstanding), then the buffers.
+ * @thread control, after the core thread has exited */
+void
+dp_uring_fini(struct dp_core *core)
+{
+	if (core->ring_ok)
+		io_uring_queue_exit(&core->ring);
+	core->ring_ok = false;
+	if (core->br != NULL)
+		munmap(core->br, core->br_bytes);
+	core->br = NULL;
+	free(core->bufs);
+	core->bufs = NULL;
+}
+
+/* Make the ring usable; the calling thread becomes its single issuer.
+ * @thread dataplane */
+int
+dp_uring_enable(struct dp_core *core)
+{
+	/* Debian's liburing 2.3 declares io_uring_enable_rings() but does not
+	 * export it; the register opcode is what it would issue. */
+	return io_uring_register(core->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
+}
+
+/* An SQE, submitting what is queued when the SQ is full (rare: only when one
+ * turn queues more than DP_URING_ENTRIES operations). */
+static struct io_uring_sqe *
+dp_uring_sqe(struct dp_core *core)
+{
+	struct io_uring_sqe *sqe = io_uring_get_sqe(&core->ring);
+
+	if (unlikely(sqe == NULL)) {
+		io_uring_submit(&core->ring);
+		sqe = io_uring_get_sqe(&core->ring);
+	}
+	ASSERT(sqe != NULL);
+	return sqe;
+}
+
+/* Give a provided buffer back to the kernel. The tail store-release in
+ * io_uring_buf_ring_advance() pairs with the kernel's acquire of the tail
+ * before it picks the buffer. */
+void
+dp_uring_buf_put(struct dp_core *core, uint16_t bid)
+{
+	ASSERT_HOT(bid < DP_RX_BUF_COUNT);
+	io_uring_buf_ring_add(core->br, dp_uring_buf(core, bid), DP_RX_BUF_BYTES, bid,
+			      io_uring_buf_ring_mask(DP_RX_BUF_COUNT), 0);
+	io_uring_buf_ring_advance(core->br, 1);
+	core->bufs_returned = true;
+}
+
+void
+dp_uring_arm_accept(struct dp_core *core)
+{
+	struct io_uring_sqe *sqe = dp_uring_sqe(core);
+
+	io_uring_prep_multishot_accept(sqe, core->listen_fd, NULL, NULL,
+				       SOCK_NONBLOCK | SOCK_CLOEXEC);
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_ACCEPT, 0));
+	core->accept_armed = true;
+}
+
+void
+dp_uring_arm_wake(struct dp_core *core)
+{
+	struct io_uring_sqe *sqe = dp_uring_sqe(core);
+
+	io_uring_prep_read(sqe, core->wake_fd, &core->wake_val, sizeof(core->wake_val), 0);
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_WAKE, 0));
+	core->wake_armed = true;
+}
+
+/* Multishot recv into the provided-buffer group: one CQE per chunk. */
+void
+dp_uring_arm_recv(struct dp_core *core, struct conn *conn)
+{
+	struct io_uring_sqe *sqe;
+
+	ASSERT_HOT(conn->open);
+	ASSERT_HOT(conn->recv == CONN_RECV_IDLE);
+	sqe = dp_uring_sqe(core);
+	io_uring_prep_recv_multishot(sqe, conn->fd, NULL, 0, 0);
+	sqe->flags |= IOSQE_BUFFER_SELECT;
+	sqe->buf_group = DP_RX_BGID;
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_RECV, conn->id));
+	conn->recv = CONN_RECV_ARMED;
+}
+
+/* Stop the multishot recv; its final CQE (-ECANCELED, or data that raced
+ * the cancel) still arrives and still counts as outstanding until then. */
+void
+dp_uring_cancel_recv(struct dp_core *core, struct conn *conn)
+{
+	struct io_uring_sqe *sqe;
+
+	ASSERT_HOT(conn->recv == CONN_RECV_ARMED);
+	sqe = dp_uring_sqe(core);
+	io_uring_prep_cancel64(sqe, dp_ud(DP_OP_RECV, conn->id), 0);
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_CANCEL, conn->id));
+	conn->recv = CONN_RECV_CANCELING;
+}
+
+/* One sendmsg over conn->iov[0..iov_count): several replies, one SQE. */
+void
+dp_uring_send(struct dp_core *core, struct conn *conn, uint32_t iov_count)
+{
+	struct io_uring_sqe *sqe;
+
+	ASSERT_HOT(!conn->send_busy);
+	ASSERT_HOT(iov_count > 0);
+	memset(&conn->msg, 0, sizeof(conn->msg));
+	conn->msg.msg_iov = conn->iov;
+	conn->msg.msg_iovlen = iov_count;
+	sqe = dp_uring_sqe(core);
+	io_uring_prep_sendmsg(sqe, conn->fd, &conn->msg, MSG_NOSIGNAL);
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_SEND, conn->id));
+	conn->send_busy = true;
+}
+
+static void
+dp_uring_on_recv(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe)
+{
+	bool more = (cqe->flags & IORING_CQE_F_MORE) != 0;
+
+	if (!more)
+		conn->recv = CONN_RECV_IDLE;
+	if (cqe->res > 0) {
+		uint16_t bid = (uint16_t)(cqe->flags >> IORING_CQE_BUFFER_SHIFT);
+
+		ASSERT(cqe->flags & IORING_CQE_F_BUFFER);
+		dp_stat_add(&core->stats.bytes_in, (uint64_t)cqe->res);
+		if (conn->open)
+			dp_conn_rx_push(core, conn, bid, (uint32_t)cqe->res);
+		else
+			dp_uring_buf_put(core, bid);
+	} else if (cqe->res == -ENOBUFS && conn->open) {
+		/* The buffer ring ran dry: re-arm once buffers come back. */
+		dp_list_add(&core->bufwait, conn);
+		return;
+	} else if (cqe->res == -ENOBUFS) {
+		/* closing: fall through to the ops check below */
+	} else if (cqe->res != -ECANCELED && conn->open) {
+		dp_conn_close(core, conn);      /* EOF (0) or a socket error */
+	}
+	if (!more) {
+		if (conn->open)
+			dp_list_add(&core->arm, conn);
+		else
+			dp_conn_ops_check(core, conn);
+	}
+}
+
+static void
+dp_uring_on_send(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe)
+{
+	conn->send_busy = false;
+	if (!conn->open) {
+		dp_conn_ops_check(core, conn);
+		return;
+	}
+	if (cqe->res <= 0) {
+		dp_conn_close(core, conn);      /* EPIPE, ECONNRESET, ... */
+		return;
+	}
+	dp_stat_add(&core->stats.bytes_out, (uint64_t)cqe->res);
+	if (conn_tx_done(conn, (uint32_t)cqe->res) > 0) {
+		/* The in-flight count dropped: parsing and reading may resume. */
+		dp_list_add(&core->rx, conn);
+		dp_list_add(&core->arm, conn);
+	}
+	dp_list_add(&core->tx, conn);   /* short write, or more became ready */
+}
+
+static void
+dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
+{
+	uint32_t op = (uint32_t)(cqe->user_data >> 32);
+	uint32_t id = (uint32_t)cqe->user_data;
+
+	switch (op) {
+	case DP_OP_RECV:
+		ASSERT_HOT(id < core->conn_count);
+		dp_uring_on_recv(core, &core->conns[id], cqe);
+		break;
+	case DP_OP_SEND:
+		ASSERT_HOT(id < core->conn_count);
+		dp_uring_on_send(core, &core->conns[id], cqe);
+		break;
+	case DP_OP_ACCEPT:
+		if (!(cqe->flags & IORING_CQE_F_MORE))
+			core->accept_armed = false;
+		if (cqe->res >= 0)
+			dp_conn_accept(core, cqe->res);
+		break;
+	case DP_OP_WAKE:
+		core->wake_armed = false;       /* the drain runs every turn anyway */
+		break;
+	case DP_OP_CANCEL:
+		break;                          /* the recv's own CQE does the work */
+	default:
+		PANIC("unknown io_uring op");
+	}
+}
+
+/* Reap every completion that is ready and record its effect. */
+void
+dp_uring_reap(struct dp_core *core)
+{
+	struct io_uring_cqe *cqe;
+	unsigned head, count = 0;
+
+	io_uring_for_each_cqe(&core->ring, head, cqe) {
+		dp_uring_on_cqe(core, cqe);
+		count++;
+	}
+	io_uring_cq_advance(&core->ring, count);
+}
+
+/* Submit the turn's SQEs in one syscall and wait for at least one completion
+ * (or the timeout) unless some are already there or block is false. QSBR: a core sleeping here
+ * holds no snapshot, so it goes offline and does not delay dp_md_publish(). */
+void
+dp_uring_wait(struct dp_core *core, bool block)
+{
+	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = DP_WAIT_NS };
+	struct io_uring_cqe *cqe;
+
+	if (!block || io_uring_cq_ready(&core->ring) > 0) {
+		io_uring_submit(&core->ring);
+		return;
+	}
+	rcu_thread_offline();
+	io_uring_submit_and_wait_timeout(&core->ring, &cqe, 1, &ts, NULL);
+	rcu_thread_online();
+}

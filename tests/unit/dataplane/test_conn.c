@@ -1,0 +1,173 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests dataplane/conn.c, the in-order reply queue: replies completed out of
+ * order are sent strictly in request order, partial sends resume at the right
+ * byte, no-reply slots release without sending, and the in-flight limit
+ * counts requests until their reply is fully sent. No sockets involved. */
+#include <stdlib.h>
+#include <string.h>
+
+#include <criterion/criterion.h>
+
+#include "dataplane/conn.h"
+
+#define INFLIGHT 4u
+
+static struct conn conn;
+static struct conn_slot slots[8];
+
+static void
+setup(void)
+{
+	cr_assert_geq(8u, conn_slot_count(INFLIGHT));
+	conn_init(&conn, 0, slots, INFLIGHT, 1024);
+	conn_open(&conn, 100);  /* a number only: no I/O happens here */
+}
+
+static void
+teardown(void)
+{
+	conn_reset(&conn);
+}
+
+static uint8_t *
+reply(uint8_t tag, uint32_t len)
+{
+	uint8_t *p = malloc(len);
+
+	cr_assert_not_null(p);
+	memset(p, tag, len);
+	return p;
+}
+
+TestSuite(conn, .init = setup, .fini = teardown);
+
+Test(conn, out_of_order_completion_sends_in_order)
+{
+	struct iovec iov[CONN_IOV_MAX];
+	uint32_t s0 = conn_slot_open(&conn);
+	uint32_t s1 = conn_slot_open(&conn);
+	uint32_t s2 = conn_slot_open(&conn);
+
+	conn_slot_done(&conn, s2, reply(2, 10), 10);
+	conn_slot_done(&conn, s1, reply(1, 20), 20);
+	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 0,
+		     "nothing may go out before request 0's reply");
+	conn_slot_done(&conn, s0, reply(0, 5), 5);
+	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 3);
+	cr_assert_eq(iov[0].iov_len, 5);
+	cr_assert_eq(((uint8_t *)iov[0].iov_base)[0], 0);
+	cr_assert_eq(iov[1].iov_len, 20);
+	cr_assert_eq(((uint8_t *)iov[1].iov_base)[0], 1);
+	cr_assert_eq(iov[2].iov_len, 10);
+	cr_assert_eq(((uint8_t *)iov[2].iov_base)[0], 2);
+	cr_assert_eq(conn_tx_done(&conn, 35), 3);
+	cr_assert_eq(conn_inflight(&conn), 0);
+}
+
+Test(conn, prefix_stops_at_pending_slot)
+{
+	struct iovec iov[CONN_IOV_MAX];
+	uint32_t s0 = conn_slot_open(&conn);
+	uint32_t s1 = conn_slot_open(&conn);
+	uint32_t s2 = conn_slot_open(&conn);
+
+	conn_slot_done(&conn, s0, reply(0, 4), 4);
+	conn_slot_done(&conn, s2, reply(2, 4), 4);
+	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 1);
+	cr_assert_eq(conn_tx_done(&conn, 4), 1);
+	cr_assert(conn_slot_pending(&conn, s1));
+	cr_assert_not(conn_slot_pending(&conn, s2));
+	cr_assert_not(conn_slot_pending(&conn, s0), "already sent");
+	cr_assert_not(conn_slot_pending(&conn, s2 + 1), "not dispatched yet");
+	conn_slot_done(&conn, s1, reply(1, 4), 4);
+	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 2);
+	cr_assert_eq(conn_tx_done(&conn, 8), 2);
+}
+
+Test(conn, short_write_resumes_mid_reply)
+{
+	struct iovec iov[CONN_IOV_MAX];
+	uint32_t s0 = conn_slot_open(&conn);
+	uint32_t s1 = conn_slot_open(&conn);
+	uint8_t *r0 = reply(7, 10);
+
+	conn_slot_done(&conn, s0, r0, 10);
+	conn_slot_done(&conn, s1, reply(8, 6), 6);
+	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 2);
+	cr_assert_eq(conn_tx_done(&conn, 3), 0, "nothing finished yet");
+	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 2);
+	cr_assert_eq(iov[0].iov_base, r0 + 3);
+	cr_assert_eq(iov[0].iov_len, 7);
+	cr_assert_eq(conn_tx_done(&conn, 9), 1, "first done, second has 2 left");
+	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 1);
+	cr_assert_eq(iov[0].iov_len, 4);
+	cr_assert_eq(conn_tx_done(&conn, 4), 1);
+	cr_assert_eq(conn_inflight(&conn), 0);
+}
+
+Test(conn, no_reply_slots_release_in_order)
+{
+	struct iovec iov[CONN_IOV_MAX];
+	uint32_t s0 = conn_slot_open(&conn);
+	uint32_t s1 = conn_slot_open(&conn);
+	uint32_t s2 = conn_slot_open(&conn);
+
+	conn_slot_done(&conn, s1, NULL, 0);     /* acks=0 style: nothing to send */
+	cr_assert_eq(conn_tx_done(&conn, 0), 0, "s0 still pending ahead of it");
+	conn_slot_done(&conn, s0, NULL, 0);
+	cr_assert_eq(conn_tx_done(&conn, 0), 2);
+	conn_slot_done(&conn, s2, reply(3, 8), 8);
+	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 1);
+	cr_assert_eq(conn_tx_done(&conn, 8), 1);
+}
+
+Test(conn, inflight_limit_counts_until_sent)
+{
+	struct iovec iov[CONN_IOV_MAX];
+	uint32_t seq[INFLIGHT];
+	uint32_t i;
+
+	for (i = 0; i < INFLIGHT; i++) {
+		cr_assert(conn_can_dispatch(&conn));
+		seq[i] = conn_slot_open(&conn);
+	}
+	cr_assert_not(conn_can_dispatch(&conn), "limit reached");
+	conn_slot_done(&conn, seq[0], reply(0, 4), 4);
+	cr_assert_not(conn_can_dispatch(&conn), "a ready but unsent reply still counts");
+	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 1);
+	conn_tx_done(&conn, 4);
+	cr_assert(conn_can_dispatch(&conn));
+	cr_assert_eq(conn_inflight(&conn), INFLIGHT - 1);
+}
+
+Test(conn, seqs_wrap_around)
+{
+	struct iovec iov[CONN_IOV_MAX];
+	uint32_t i;
+
+	conn.seq_next = conn.seq_head = UINT32_MAX - 5;
+	for (i = 0; i < 20; i++) {
+		uint32_t a = conn_slot_open(&conn);
+		uint32_t b = conn_slot_open(&conn);
+
+		conn_slot_done(&conn, b, reply(2, 3), 3);
+		conn_slot_done(&conn, a, reply(1, 2), 2);
+		cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 2);
+		cr_assert_eq(iov[0].iov_len, 2);
+		cr_assert_eq(conn_tx_done(&conn, 5), 2);
+	}
+}
+
+Test(conn, iov_max_bounds_one_send)
+{
+	struct iovec iov[2];
+	uint32_t i;
+
+	for (i = 0; i < INFLIGHT; i++)
+		conn_slot_done(&conn, conn_slot_open(&conn), reply((uint8_t)i, 4), 4);
+	cr_assert_eq(conn_tx_prepare(&conn, iov, 2), 2);
+	cr_assert_eq(conn_tx_done(&conn, 8), 2);
+	cr_assert_eq(conn_tx_prepare(&conn, iov, 2), 2);
+	cr_assert_eq(((uint8_t *)iov[0].iov_base)[0], 2);
+	/* teardown frees the last two unsent replies */
+}
