@@ -1,0 +1,105 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs and builds everything tests/integration needs. Idempotent and
+# non-interactive; run as root on Debian 12:
+#
+#   tests/integration/setup.sh [--with-kafka-ref]
+#
+# apt packages (only when the tool is missing), kafkajs (npm ci), Kafka client
+# and kafka-tools jars (mvn), the Java driver (javac), the franz-go driver
+# (go build) and the librdkafka C driver (cc; meson builds it too). Outputs go
+# to <repo>/.cache/integration/; --with-kafka-ref also fetches the Apache
+# Kafka server jars for kafka/kafka-ref.sh.
+set -euo pipefail
+export CI=true DEBIAN_FRONTEND=noninteractive
+exec </dev/null
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+repo="$(cd "$here/../.." && pwd)"
+cache="$repo/.cache/integration"
+mkdir -p "$cache/bin" "$cache/java"
+
+say() { echo "setup: $*"; }
+
+# --- apt ------------------------------------------------------------------
+missing=()
+need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
+need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || missing+=("$1"); }
+need_cmd kcat kcat
+need_pkg librdkafka-dev
+need_pkg python3-confluent-kafka
+need_pkg python3-kafka
+need_pkg python3-pytest
+need_cmd node nodejs
+need_cmd npm npm
+need_cmd javac default-jdk-headless
+need_cmd mvn maven
+need_cmd go golang-go
+command -v cc >/dev/null 2>&1 || missing+=(gcc)
+command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+if [ ${#missing[@]} -gt 0 ]; then
+	say "apt-get install ${missing[*]}"
+	if [ "$(id -u)" != 0 ]; then
+		say "not root: install these yourself"; exit 1
+	fi
+	apt-get update -qq
+	apt-get install -y -qq --no-install-recommends "${missing[@]}"
+else
+	say "apt packages present"
+fi
+
+# --- kafkajs --------------------------------------------------------------
+js="$here/js"
+if [ ! -f "$js/node_modules/.package-lock.json" ] || \
+   [ "$js/package-lock.json" -nt "$js/node_modules/.package-lock.json" ]; then
+	say "npm ci in $js"
+	(cd "$js" && npm ci --no-audit --no-fund --loglevel=error)
+else
+	say "kafkajs already installed"
+fi
+
+# --- Java: jars + driver --------------------------------------------------
+lib="$cache/java/lib"
+if [ ! -f "$lib/.complete" ] || [ "$here/java/pom.xml" -nt "$lib/.complete" ]; then
+	say "mvn dependency:copy-dependencies -> $lib"
+	rm -rf "$lib"
+	mvn -q -B -f "$here/java/pom.xml" dependency:copy-dependencies -DoutputDirectory="$lib"
+	touch "$lib/.complete"
+else
+	say "Java jars already in $lib"
+fi
+classes="$cache/java/classes"
+if [ ! -f "$classes/SpillwayAdmin.class" ] || \
+   [ "$here/java/SpillwayAdmin.java" -nt "$classes/SpillwayAdmin.class" ]; then
+	say "javac SpillwayAdmin.java -> $classes"
+	mkdir -p "$classes"
+	javac -nowarn -d "$classes" -cp "$lib/*" "$here/java/SpillwayAdmin.java"
+else
+	say "Java driver up to date"
+fi
+
+# --- franz-go driver ------------------------------------------------------
+gobin="$cache/bin/franz_admin"
+if [ ! -x "$gobin" ] || [ -n "$(find "$here/go" -newer "$gobin" -type f)" ]; then
+	say "go build ($(go version | cut -d' ' -f3)) -> $gobin"
+	(cd "$here/go" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go mod download && \
+	 GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -o "$gobin" .)
+else
+	say "franz-go driver up to date"
+fi
+
+# --- librdkafka C driver (meson builds the same file as rdkafka_admin) ----
+cbin="$cache/bin/rdkafka_admin"
+src="$here/clients/rdkafka_admin.c"
+if [ ! -x "$cbin" ] || [ "$src" -nt "$cbin" ]; then
+	say "cc rdkafka_admin.c -> $cbin"
+	cc -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -o "$cbin" "$src" \
+		$(pkg-config --cflags --libs rdkafka)
+else
+	say "C driver up to date"
+fi
+
+if [ "${1:-}" = "--with-kafka-ref" ]; then
+	"$here/kafka/kafka-ref.sh" fetch
+fi
+say "done"
