@@ -69,6 +69,11 @@ STATIC_ASSERT(CONFIG_BACKEND_DPDK == 1, "backend_choices order");
 STATIC_ASSERT(CONFIG_COMPRESSION_PRODUCER == 5, "compression_choices order");
 STATIC_ASSERT(CONFIG_TIMESTAMP_LOG_APPEND_TIME == 1, "timestamp_choices order");
 STATIC_ASSERT(LOG_DEBUG == 3 && LOG_ERROR == 0, "log_level_choices order");
+/* cfg_store() writes enum fields through an int pointer. */
+STATIC_ASSERT(sizeof(enum config_backend) == sizeof(int), "enum field size");
+STATIC_ASSERT(sizeof(enum config_compression) == sizeof(int), "enum field size");
+STATIC_ASSERT(sizeof(enum config_timestamp_type) == sizeof(int), "enum field size");
+STATIC_ASSERT(sizeof(enum log_level) == sizeof(int), "enum field size");
 
 /* The key table. Rows keep Kafka's names, defaults and ranges (Kafka 3.9)
  * except where a comment says otherwise. */
