@@ -1,0 +1,232 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The admin operations protocol handlers call on the control thread
+ * (struct kp_admin_ops): topic create/delete, partition growth and config
+ * description, over the persistent topic store. Each change is durable on
+ * disk before it is reported as done. @thread control */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "control/config.h"
+#include "control/ctl_int.h"
+#include "control/topic_config.h"
+
+enum {
+	ADMIN_RESOURCE_TOPIC = 2,
+	ADMIN_RESOURCE_BROKER = 4,
+	ADMIN_RESOURCE_BROKER_LOGGER = 8,
+};
+
+static int16_t
+admin_check_configs(const struct kp_topic_spec *spec, char *msg, size_t msg_size)
+{
+	for (int32_t i = 0; i < spec->config_count; i++) {
+		const struct kp_topic_config *c = &spec->configs[i];
+		int16_t err;
+
+		if (c->value.len < 0) {
+			snprintf(msg, msg_size, "Null value not supported for topic configs: %.*s",
+				 (int)c->name.len, c->name.ptr);
+			return KP_ERR_INVALID_CONFIG;
+		}
+		for (int32_t j = 0; j < i; j++) {
+			if (kp_str_eq(spec->configs[j].name, c->name)) {
+				snprintf(msg, msg_size, "Duplicate config key: %.*s",
+					 (int)c->name.len, c->name.ptr);
+				return KP_ERR_INVALID_REQUEST;
+			}
+		}
+		err = topic_config_validate(c->name, c->value, msg, msg_size);
+		if (err != KP_ERR_NONE)
+			return err;
+	}
+	return KP_ERR_NONE;
+}
+
+static int16_t
+admin_topic_create(void *ctx, const struct kp_topic_spec *spec, bool validate_only,
+		   struct kp_uuid *id_out, char *msg, size_t msg_size)
+{
+	struct ctl *ctl = ctx;
+	const struct md_topic *other;
+	int16_t err;
+	int rc;
+
+	if (md_store_find(&ctl->store, spec->name) != NULL) {
+		snprintf(msg, msg_size, "Topic '%.*s' already exists.", (int)spec->name.len,
+			 spec->name.ptr);
+		return KP_ERR_TOPIC_ALREADY_EXISTS;
+	}
+	other = md_store_find_colliding(&ctl->store, spec->name);
+	if (other != NULL) {
+		snprintf(msg, msg_size, "Topic '%.*s' collides with existing topic: %s",
+			 (int)spec->name.len, spec->name.ptr, other->name);
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
+	err = admin_check_configs(spec, msg, msg_size);
+	if (err != KP_ERR_NONE || validate_only)
+		return err;
+	md_uuid_random(id_out);
+	rc = md_store_topic_add(&ctl->store, spec->name, id_out, spec->partition_count,
+				spec->configs, spec->config_count);
+	if (rc != 0) {
+		snprintf(msg, msg_size, "Could not persist topic metadata: %s", strerror(-rc));
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	ctl->md_dirty = true;
+	log_info("control", "created topic %.*s with %d partition(s)", (int)spec->name.len,
+		 spec->name.ptr, spec->partition_count);
+	return KP_ERR_NONE;
+}
+
+static int16_t
+admin_topic_delete(void *ctx, const struct kp_md_topic *topic, char *msg, size_t msg_size)
+{
+	struct ctl *ctl = ctx;
+	int rc;
+
+	if (!ctl->cfg->delete_topic_enable) {
+		snprintf(msg, msg_size, "Topic deletion is disabled.");
+		return KP_ERR_TOPIC_DELETION_DISABLED;
+	}
+	rc = md_store_topic_remove(&ctl->store, &topic->id);
+	if (rc == -ENOENT) {
+		snprintf(msg, msg_size, "This server does not host this topic-partition.");
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+	}
+	if (rc != 0) {
+		snprintf(msg, msg_size, "Could not persist topic metadata: %s", strerror(-rc));
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	ctl->md_dirty = true;
+	log_info("control", "deleted topic %.*s", (int)topic->name.len, topic->name.ptr);
+	return KP_ERR_NONE;
+}
+
+static int16_t
+admin_partitions_create(void *ctx, const struct kp_md_topic *topic, int32_t count,
+			bool validate_only, char *msg, size_t msg_size)
+{
+	struct ctl *ctl = ctx;
+	int rc;
+
+	if (validate_only)
+		return KP_ERR_NONE;
+	rc = md_store_partitions_set(&ctl->store, &topic->id, count);
+	if (rc != 0) {
+		snprintf(msg, msg_size, "Could not persist topic metadata: %s", strerror(-rc));
+		return rc == -ENOENT ? KP_ERR_UNKNOWN_TOPIC_OR_PARTITION
+				     : KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	ctl->md_dirty = true;
+	log_info("control", "topic %.*s now has %d partition(s)", (int)topic->name.len,
+		 topic->name.ptr, count);
+	return KP_ERR_NONE;
+}
+
+/* A topic's overrides as kp_topic_config views of the store's strings. */
+static struct kp_topic_config *
+admin_overrides(const struct md_topic *t)
+{
+	struct kp_topic_config *out = calloc((size_t)(t->config_count + 1), sizeof(*out));
+
+	for (int32_t i = 0; out != NULL && i < t->config_count; i++) {
+		out[i].name = kp_str_c(t->configs[i].name);
+		out[i].value = kp_str_c(t->configs[i].value);
+	}
+	return out;
+}
+
+static int16_t
+admin_describe_broker(struct ctl *ctl, struct kp_str resource, const struct kp_str *names,
+		      int32_t name_count, bool synonyms, bool docs, kp_config_entry_fn *fn,
+		      void *arg, char *msg, size_t msg_size)
+{
+	char text[16];
+	char *end;
+	long id;
+
+	if (resource.len > 0) {
+		snprintf(text, sizeof(text), "%.*s", (int)(resource.len < 15 ? resource.len : 15),
+			 resource.ptr);
+		id = strtol(text, &end, 10);
+		if (*end != '\0' || resource.len >= 15) {
+			snprintf(msg, msg_size, "Broker id must be an integer, but it is: %.*s",
+				 (int)resource.len, resource.ptr);
+			return KP_ERR_INVALID_REQUEST;
+		}
+		if (id != ctl->cfg->node_id) {
+			snprintf(msg, msg_size, "Unexpected broker id, expected %d or empty "
+				 "string, but received %ld", ctl->cfg->node_id, id);
+			return KP_ERR_INVALID_REQUEST;
+		}
+	}
+	config_describe_broker(ctl->cfg, names, names == NULL ? -1 : name_count, synonyms, docs,
+			       fn, arg);
+	return KP_ERR_NONE;
+}
+
+static int16_t
+admin_configs_describe(void *ctx, int8_t resource_type, struct kp_str resource,
+		       const struct kp_str *names, int32_t name_count, bool synonyms, bool docs,
+		       kp_config_entry_fn *fn, void *arg, char *msg, size_t msg_size)
+{
+	struct ctl *ctl = ctx;
+	const struct md_topic *t;
+	struct kp_topic_config *overrides;
+
+	switch (resource_type) {
+	case ADMIN_RESOURCE_TOPIC:
+		t = md_store_find(&ctl->store, resource);
+		if (t == NULL) {
+			snprintf(msg, msg_size, "Topic %.*s does not exist.",
+				 (int)(resource.len < 0 ? 0 : resource.len), resource.ptr);
+			return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		}
+		overrides = admin_overrides(t);
+		if (overrides == NULL) {
+			snprintf(msg, msg_size, "Out of memory");
+			return KP_ERR_UNKNOWN_SERVER_ERROR;
+		}
+		topic_config_describe(ctl->cfg, overrides, t->config_count, names,
+				      names == NULL ? -1 : name_count, synonyms, docs, fn, arg);
+		free(overrides);
+		return KP_ERR_NONE;
+	case ADMIN_RESOURCE_BROKER:
+		return admin_describe_broker(ctl, resource, names, name_count, synonyms, docs,
+					     fn, arg, msg, msg_size);
+	case ADMIN_RESOURCE_BROKER_LOGGER:
+		snprintf(msg, msg_size, "Describing broker loggers is not supported by Spillway.");
+		return KP_ERR_INVALID_REQUEST;
+	default:
+		snprintf(msg, msg_size, "Unsupported resource type %d.", resource_type);
+		return KP_ERR_INVALID_REQUEST;
+	}
+}
+
+static void
+admin_topic_spec_configs(void *ctx, const struct kp_topic_spec *spec, kp_config_entry_fn *fn,
+			 void *arg)
+{
+	struct ctl *ctl = ctx;
+
+	topic_config_describe(ctl->cfg, spec->configs, spec->config_count, NULL, -1, false, false,
+			      fn, arg);
+}
+
+static const struct kp_md *
+admin_md(void *ctx)
+{
+	return ctl_md(ctx);
+}
+
+const struct kp_admin_ops ctl_admin_ops = {
+	.topic_create = admin_topic_create,
+	.topic_delete = admin_topic_delete,
+	.partitions_create = admin_partitions_create,
+	.configs_describe = admin_configs_describe,
+	.topic_spec_configs = admin_topic_spec_configs,
+	.md = admin_md,
+};

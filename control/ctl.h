@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Public interface of control/: the slow-path thread that owns topic
+ * metadata and configuration, answers forwarded admin requests and publishes
+ * metadata snapshots to the dataplane. Nothing else depends on control/. */
+#ifndef CONTROL_CTL_H
+#define CONTROL_CTL_H
+
+#include <signal.h>
+
+struct config;
+struct dp;
+struct ctl;
+
+/* Open the metadata store under the config's log dir. NULL with err set.
+ * @thread control */
+struct ctl *ctl_create(const struct config *cfg, char *err, size_t err_size);
+/* Publish the first snapshot to dp (before dp_start()). */
+void ctl_attach(struct ctl *ctl, struct dp *dp);
+/* Serve forwarded requests until *stop becomes nonzero. @thread control */
+void ctl_run(struct ctl *ctl, volatile sig_atomic_t *stop);
+void ctl_destroy(struct ctl *ctl);
+
+#endif

@@ -1,0 +1,43 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Control thread state, shared by ctl_loop.c and admin.c only. */
+#ifndef CONTROL_CTL_INT_H
+#define CONTROL_CTL_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "control/ctl.h"
+#include "control/metadata.h"
+#include "dataplane/dp.h"
+
+/* Snapshots replaced while one request runs; the handler may still point
+ * into them, so they are freed only after the request, once published. */
+#define CTL_RETIRED_MAX 8
+
+struct ctl_pending {
+	int core;
+	struct dp_msg msg;
+};
+
+struct ctl {
+	const struct config *cfg;
+	struct md_store store;
+	struct md_broker broker;
+	struct dp *dp;
+	struct kp_md *md;               /* current snapshot */
+	bool md_dirty;                  /* store changed since md was built */
+	uint64_t md_epoch;
+	int retired_count;
+	struct kp_md *retired[CTL_RETIRED_MAX];
+	/* Replies a full core ring refused, retried each loop turn. */
+	int pending_count;
+	int pending_cap;
+	struct ctl_pending *pending;
+};
+
+extern const struct kp_admin_ops ctl_admin_ops;
+
+/* The current snapshot, rebuilt first if the store changed. */
+const struct kp_md *ctl_md(struct ctl *ctl);
+
+#endif

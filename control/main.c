@@ -1,0 +1,172 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Process entry: parse the command line (Kafka's --override convention),
+ * load and validate the config, open the metadata store, start the
+ * dataplane cores and run the control loop on this thread until SIGINT or
+ * SIGTERM. */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+#include "control/config.h"
+#include "control/ctl.h"
+#include "dataplane/dp.h"
+
+/* Command-line overrides accepted; more is surely a mistake. */
+#define MAIN_OVERRIDES_MAX 256
+
+static volatile sig_atomic_t main_stop;
+
+static void
+main_on_signal(int sig)
+{
+	(void)sig;
+	main_stop = 1;
+}
+
+static void
+main_usage(FILE *out)
+{
+	fprintf(out,
+		"Usage: spillway [--config FILE] [--override KEY=VALUE]... \n"
+		"       spillway --version | --help\n\n"
+		"Spillway, a Kafka-wire-compatible broker. FILE is a Kafka-style\n"
+		"server.properties; each --override sets one key and wins over the file.\n\n"
+		"Configuration keys (default in brackets):\n");
+	config_usage(out);
+}
+
+struct main_args {
+	const char *config_path;
+	int override_count;
+	const char *overrides[MAIN_OVERRIDES_MAX];
+};
+
+/* 0: run; 1: done (printed version/help); -1: usage error. */
+static int
+main_parse(int argc, char **argv, struct main_args *args)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+
+		if (strcmp(a, "--version") == 0 || strcmp(a, "-v") == 0) {
+			printf("spillway %s\n", SPILLWAY_VERSION);
+			return 1;
+		}
+		if (strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0) {
+			main_usage(stdout);
+			return 1;
+		}
+		if ((strcmp(a, "--config") == 0 || strcmp(a, "--override") == 0) && i + 1 >= argc) {
+			fprintf(stderr, "spillway: %s needs an argument\n", a);
+			return -1;
+		}
+		if (strcmp(a, "--config") == 0) {
+			args->config_path = argv[++i];
+		} else if (strncmp(a, "--config=", 9) == 0) {
+			args->config_path = a + 9;
+		} else if (strcmp(a, "--override") == 0 || strncmp(a, "--override=", 11) == 0) {
+			const char *kv = a[10] == '=' ? a + 11 : argv[++i];
+
+			if (args->override_count == MAIN_OVERRIDES_MAX) {
+				fprintf(stderr, "spillway: more than %d --override options\n",
+					MAIN_OVERRIDES_MAX);
+				return -1;
+			}
+			args->overrides[args->override_count++] = kv;
+		} else {
+			fprintf(stderr, "spillway: unknown argument '%s' (see --help)\n", a);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static struct dp *
+main_dataplane(const struct config *cfg)
+{
+	struct dp_config dc = {
+		.listen_host = cfg->listen_host,
+		.listen_port = cfg->listen_port,
+		.core_count = cfg->dataplane_cores,
+		.core_cpus = cfg->dataplane_cpu_count > 0 ? cfg->dataplane_cpus : NULL,
+		.request_bytes_max = (uint32_t)cfg->socket_request_max_bytes,
+		.inflight_max = (uint32_t)cfg->connection_inflight_max,
+		.connections_max = (uint32_t)cfg->connections_max,
+		.backlog = 1024,
+	};
+
+	return dp_create(&dc);
+}
+
+static int
+main_serve(const struct config *cfg)
+{
+	struct sigaction sa = { .sa_handler = main_on_signal };
+	char err[512] = "";
+	struct ctl *ctl;
+	struct dp *dp;
+	int rc;
+
+	if (cfg->backend == CONFIG_BACKEND_DPDK) {
+		fprintf(stderr, "spillway: spillway.backend: 'dpdk' is not available in this "
+			"build yet; use 'uring'\n");
+		return 2;
+	}
+	ctl = ctl_create(cfg, err, sizeof(err));
+	if (ctl == NULL) {
+		fprintf(stderr, "spillway: %s\n", err);
+		return 1;
+	}
+	dp = main_dataplane(cfg);
+	if (dp == NULL) {
+		ctl_destroy(ctl);
+		return 1;
+	}
+	ctl_attach(ctl, dp);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	rc = dp_start(dp);
+	if (rc != 0) {
+		log_error("main", "cannot start dataplane cores: %s", strerror(-rc));
+		dp_destroy(dp);
+		ctl_destroy(ctl);
+		return 1;
+	}
+	log_info("main", "spillway %s listening on %s:%u (backend uring, %d core(s)), "
+		 "advertised as %s:%u", SPILLWAY_VERSION, cfg->listen_host[0] ? cfg->listen_host
+		 : "*", dp_bound_port(dp), cfg->dataplane_cores, cfg->advertised_host,
+		 cfg->advertised_port);
+	ctl_run(ctl, &main_stop);
+	log_info("main", "stopping");
+	dp_stop(dp);
+	dp_destroy(dp);
+	ctl_destroy(ctl);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct main_args args = { 0 };
+	struct config cfg;
+	char err[512] = "";
+	int rc = main_parse(argc, argv, &args);
+
+	if (rc != 0)
+		return rc > 0 ? 0 : 2;
+	if (config_load(&cfg, args.config_path, args.override_count, args.overrides, err,
+			sizeof(err)) != 0) {
+		fprintf(stderr, "spillway: config error: %s\n", err);
+		return 2;
+	}
+	log_set_level(cfg.log_level);
+	for (int i = 0; i < cfg.warning_count && i < CONFIG_WARNINGS_MAX; i++)
+		log_warn("config", "%s", cfg.warnings[i]);
+	rc = main_serve(&cfg);
+	config_free(&cfg);
+	return rc;
+}

@@ -1,0 +1,72 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The control thread's topic store: the authoritative topic list, persisted
+ * in the log directory, and the immutable kp_md snapshots built from it for
+ * the cores. @thread control (all functions). */
+#ifndef CONTROL_METADATA_H
+#define CONTROL_METADATA_H
+
+#include <stdint.h>
+
+#include "protocol/kp.h"
+
+/* A topic config override; strings are NUL-terminated heap copies. */
+struct md_config {
+	char *name;
+	char *value;    /* NULL: null */
+};
+
+struct md_topic {
+	char *name;
+	struct kp_uuid id;
+	int32_t partition_count;
+	int32_t config_count;
+	struct md_config *configs;
+};
+
+struct md_store {
+	char *dir;                  /* the log directory */
+	char cluster_id[23];        /* 22 base64url chars + NUL */
+	int32_t node_id;
+	int32_t topic_count;
+	int32_t topic_cap;
+	struct md_topic *topics;    /* unordered; snapshots sort */
+};
+
+/* What a snapshot says about this broker, besides the topics. */
+struct md_broker {
+	const char *host;
+	int32_t port;
+	bool auto_create_topics;
+	int32_t num_partitions;
+	int16_t default_replication_factor;
+};
+
+/* Open (creating if needed) the store in dir: meta.properties as Kafka keeps
+ * it (cluster.id, node.id; a node.id that differs is an error) and the topic
+ * file. 0 or -errno with err filled. */
+int md_store_open(struct md_store *st, const char *dir, int32_t node_id,
+		  const char *cluster_id_cfg, char *err, size_t err_size);
+void md_store_close(struct md_store *st);
+
+struct md_topic *md_store_find(struct md_store *st, struct kp_str name);
+/* Another topic whose name equals name once '.' and '_' are made the same
+ * (Kafka rejects such pairs: their metric names collide). NULL if none. */
+struct md_topic *md_store_find_colliding(struct md_store *st, struct kp_str name);
+/* Each mutation persists (write, fsync, rename, fsync dir) before it
+ * returns 0; on -errno nothing changed, in memory or on disk. */
+int md_store_topic_add(struct md_store *st, struct kp_str name, const struct kp_uuid *id,
+		       int32_t partition_count, const struct kp_topic_config *configs,
+		       int32_t config_count);
+int md_store_topic_remove(struct md_store *st, const struct kp_uuid *id);
+int md_store_partitions_set(struct md_store *st, const struct kp_uuid *id, int32_t count);
+
+/* A fresh random topic id as Kafka makes them: never zero, never the
+ * metadata topic's id (1), never starting with '-' in base64url. */
+void md_uuid_random(struct kp_uuid *out);
+
+/* Build an immutable snapshot (one allocation; md_snapshot_free frees it). */
+struct kp_md *md_snapshot_build(const struct md_store *st, const struct md_broker *broker,
+				uint64_t epoch);
+void md_snapshot_free(struct kp_md *md);
+
+#endif

@@ -1,0 +1,94 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Builds the immutable kp_md snapshots that cores read: one allocation
+ * holding the header, the topics sorted by name, an index sorted by id and
+ * every string, so publishing and retiring a snapshot is one pointer. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/assert.h"
+#include "control/metadata.h"
+
+static int
+snapshot_cmp_name(const void *a, const void *b)
+{
+	const struct kp_md_topic *x = a;
+	const struct kp_md_topic *y = b;
+	int32_t n = x->name.len < y->name.len ? x->name.len : y->name.len;
+	int r = memcmp(x->name.ptr, y->name.ptr, (size_t)n);
+
+	return r != 0 ? r : (x->name.len > y->name.len) - (x->name.len < y->name.len);
+}
+
+static int
+snapshot_cmp_id(const void *a, const void *b)
+{
+	const struct kp_md_topic *const *x = a;
+	const struct kp_md_topic *const *y = b;
+
+	return memcmp((*x)->id.b, (*y)->id.b, 16);
+}
+
+static char *
+snapshot_put_str(char **pos, const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *r = *pos;
+
+	memcpy(r, s, n);
+	*pos += n;
+	return r;
+}
+
+struct kp_md *
+md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uint64_t epoch)
+{
+	size_t n = (size_t)st->topic_count;
+	size_t strings = strlen(st->cluster_id) + strlen(broker->host) + 2;
+	struct kp_md_topic *topics;
+	const struct kp_md_topic **by_id;
+	struct kp_md *md;
+	char *pos;
+
+	for (size_t i = 0; i < n; i++)
+		strings += strlen(st->topics[i].name) + 1;
+	md = calloc(1, sizeof(*md) + n * sizeof(*topics) + n * sizeof(*by_id) + strings);
+	if (md == NULL)
+		return NULL;
+	topics = (struct kp_md_topic *)(md + 1);
+	by_id = (const struct kp_md_topic **)(topics + n);
+	pos = (char *)(by_id + n);
+	md->broker_id = st->node_id;
+	md->controller_id = st->node_id;
+	md->cluster_id = snapshot_put_str(&pos, st->cluster_id);
+	md->host = snapshot_put_str(&pos, broker->host);
+	md->port = broker->port;
+	md->rack = NULL;
+	md->auto_create_topics = broker->auto_create_topics;
+	md->num_partitions = broker->num_partitions;
+	md->default_replication_factor = broker->default_replication_factor;
+	md->epoch = epoch;
+	for (size_t i = 0; i < n; i++) {
+		const struct md_topic *t = &st->topics[i];
+
+		topics[i].name.ptr = snapshot_put_str(&pos, t->name);
+		topics[i].name.len = (int32_t)strlen(t->name);
+		topics[i].id = t->id;
+		topics[i].partition_count = t->partition_count;
+		topics[i].internal = t->name[0] == '_' && t->name[1] == '_';
+	}
+	qsort(topics, n, sizeof(*topics), snapshot_cmp_name);
+	for (size_t i = 0; i < n; i++)
+		by_id[i] = &topics[i];
+	qsort(by_id, n, sizeof(*by_id), snapshot_cmp_id);
+	md->topic_count = (int32_t)n;
+	md->topics = topics;
+	md->by_id = by_id;
+	ASSERT(pos == (char *)(by_id + n) + strings);
+	return md;
+}
+
+void
+md_snapshot_free(struct kp_md *md)
+{
+	free(md);
+}

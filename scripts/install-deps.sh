@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# Installs the Debian 12 packages Spillway needs, only those missing.
+#   scripts/install-deps.sh          build + run
+#   scripts/install-deps.sh --test   also what the test suites need
+# Needs root (or sudo) when something is missing. Non-interactive.
+set -euo pipefail
+
+build_pkgs=(meson ninja-build pkg-config gcc liburing-dev libck-dev liburcu-dev libisal-dev)
+test_pkgs=(libcriterion-dev clang libfuzzer-14-dev libclang-rt-14-dev python3)
+
+want=("${build_pkgs[@]}")
+if [[ "${1:-}" == "--test" ]]; then
+	want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]} == 0)); then
+	exit 0
+fi
+
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then
+	sudo_cmd=(sudo)
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
