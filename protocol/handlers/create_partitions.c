@@ -24,9 +24,10 @@ create_partitions_is_duplicate(const struct kp_create_partitions_request *req, i
 }
 
 static int16_t
-create_partitions_check_assignments(const struct kp_md *md, int16_t version,
-				    const struct kp_create_partitions_request_create_partitions_topic *t,
-				    int32_t added, char *msg, size_t msg_size)
+create_partitions_check_assignments(
+	const struct kp_md *md, int16_t version,
+	const struct kp_create_partitions_request_create_partitions_topic *t,
+	int32_t added, char *msg, size_t msg_size)
 {
 	struct kp_cursor it = kp_array_cursor(&t->assignments);
 
@@ -77,13 +78,13 @@ create_partitions_one(struct kp_call *call, const struct kp_create_partitions_re
 	}
 	topic = kp_md_topic_by_name(md, t->name);
 	if (topic == NULL) {
-		snprintf(msg, msg_size, "The topic '%.*s' does not exist.", (int)kp_count0(t->name.len),
-			 t->name.ptr);
+		snprintf(msg, msg_size, "The topic '%.*s' does not exist.",
+			 (int)kp_count0(t->name.len), t->name.ptr);
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	}
 	if (t->count < topic->partition_count) {
-		snprintf(msg, msg_size, "The topic %.*s currently has %d partition(s); %d would not "
-			 "be an increase.", (int)t->name.len, t->name.ptr,
+		snprintf(msg, msg_size, "The topic %.*s currently has %d partition(s); "
+			 "%d would not be an increase.", (int)t->name.len, t->name.ptr,
 			 topic->partition_count, t->count);
 		return KP_ERR_INVALID_PARTITIONS;
 	}
@@ -123,8 +124,8 @@ kp_handle_create_partitions(struct kp_call *call)
 		r.name = t.name;
 		r.error_code = create_partitions_one(call, &req, i, &t, msg, sizeof(msg));
 		r.error_message = r.error_code == KP_ERR_NONE ? kp_str_c(NULL) : kp_str_c(msg);
-		kp_create_partitions_response_create_partitions_topic_result_encode(&scratch, version,
-										    &r);
+		kp_create_partitions_response_create_partitions_topic_result_encode(
+			&scratch, version, &r);
 	}
 	resp.results.count = kp_count0(req.topics.count);
 	resp.results.wire = scratch.buf;

@@ -31,59 +31,74 @@ create_topics_is_duplicate(const struct kp_create_topics_request *req, int16_t v
 	return false;
 }
 
+/* A replica assignment fixes the partition count and replication factor; on
+ * a single broker it may only name this broker, once per partition. */
+static int16_t
+create_topics_assignment(const struct kp_md *md, int16_t version,
+			 const struct kp_create_topics_request_creatable_topic *t,
+			 struct kp_topic_spec *spec, char *msg, size_t msg_size)
+{
+	struct kp_cursor it = kp_array_cursor(&t->assignments);
+
+	if (t->num_partitions != -1 || t->replication_factor != -1) {
+		snprintf(msg, msg_size, "Both numPartitions or replicationFactor and "
+			 "replicasAssignments were set. Both cannot be used at the same time.");
+		return KP_ERR_INVALID_REQUEST;
+	}
+	spec->partition_count = t->assignments.count;
+	spec->replication_factor = -1;
+	for (int32_t i = 0; i < t->assignments.count; i++) {
+		struct kp_create_topics_request_creatable_replica_assignment a;
+		struct kp_cursor ids;
+
+		kp_create_topics_request_creatable_replica_assignment_decode(&it, version, &a);
+		if (a.partition_index != i) {
+			snprintf(msg, msg_size, "Partitions should be a consecutive 0-based "
+				 "integer sequence");
+			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+		if (spec->replication_factor == -1)
+			spec->replication_factor = (int16_t)MIN(a.broker_ids.count, INT16_MAX);
+		if (a.broker_ids.count != spec->replication_factor) {
+			snprintf(msg, msg_size, "All partitions should have the same number "
+				 "of replicas");
+			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+		ids = kp_array_cursor(&a.broker_ids);
+		for (int32_t b = 0; b < a.broker_ids.count; b++) {
+			int32_t broker = kp_read_i32(&ids);
+
+			if (broker != md->broker_id) {
+				snprintf(msg, msg_size, "Unknown broker %d in replica assignment",
+					 broker);
+				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+		}
+		if (a.broker_ids.count > 1) {
+			snprintf(msg, msg_size, "Duplicate brokers not allowed in replica "
+				 "assignment: %d", md->broker_id);
+			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+	}
+	return KP_ERR_NONE;
+}
+
 /* Resolve partition count and replication factor from the explicit values
- * or from a replica assignment, which may only name this broker. */
+ * (-1: the broker default) or from a replica assignment, then check them. */
 static int16_t
 create_topics_layout(const struct kp_md *md, int16_t version,
 		     const struct kp_create_topics_request_creatable_topic *t,
 		     struct kp_topic_spec *spec, char *msg, size_t msg_size)
 {
-	struct kp_cursor it = kp_array_cursor(&t->assignments);
+	int16_t err;
 
 	spec->partition_count = t->num_partitions == -1 ? md->num_partitions : t->num_partitions;
 	spec->replication_factor = t->replication_factor == -1 ? md->default_replication_factor
 							       : t->replication_factor;
 	if (t->assignments.count > 0) {
-		if (t->num_partitions != -1 || t->replication_factor != -1) {
-			snprintf(msg, msg_size, "Both numPartitions or replicationFactor and "
-				 "replicasAssignments were set. Both cannot be used at the same time.");
-			return KP_ERR_INVALID_REQUEST;
-		}
-		spec->partition_count = t->assignments.count;
-		spec->replication_factor = -1;
-		for (int32_t i = 0; i < t->assignments.count; i++) {
-			struct kp_create_topics_request_creatable_replica_assignment a;
-			struct kp_cursor ids;
-
-			kp_create_topics_request_creatable_replica_assignment_decode(&it, version, &a);
-			if (a.partition_index != i) {
-				snprintf(msg, msg_size, "Partitions should be a consecutive 0-based "
-					 "integer sequence");
-				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
-			}
-			if (spec->replication_factor == -1)
-				spec->replication_factor = (int16_t)MIN(a.broker_ids.count, INT16_MAX);
-			if (a.broker_ids.count != spec->replication_factor) {
-				snprintf(msg, msg_size, "All partitions should have the same number "
-					 "of replicas");
-				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
-			}
-			ids = kp_array_cursor(&a.broker_ids);
-			for (int32_t b = 0; b < a.broker_ids.count; b++) {
-				int32_t broker = kp_read_i32(&ids);
-
-				if (broker != md->broker_id) {
-					snprintf(msg, msg_size, "Unknown broker %d in replica "
-						 "assignment", broker);
-					return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
-				}
-			}
-			if (a.broker_ids.count > 1) {
-				snprintf(msg, msg_size, "Duplicate brokers not allowed in replica "
-					 "assignment: %d", md->broker_id);
-				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
-			}
-		}
+		err = create_topics_assignment(md, version, t, spec, msg, msg_size);
+		if (err != KP_ERR_NONE)
+			return err;
 	}
 	if (spec->partition_count <= 0) {
 		snprintf(msg, msg_size, "Number of partitions was set to an invalid non-positive "
@@ -91,8 +106,8 @@ create_topics_layout(const struct kp_md *md, int16_t version,
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	if (spec->partition_count > CREATE_TOPICS_PARTITIONS_MAX) {
-		snprintf(msg, msg_size, "Number of partitions %d is above this broker's limit of %d.",
-			 spec->partition_count, CREATE_TOPICS_PARTITIONS_MAX);
+		snprintf(msg, msg_size, "Number of partitions %d is above this broker's limit "
+			 "of %d.", spec->partition_count, CREATE_TOPICS_PARTITIONS_MAX);
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	if (spec->replication_factor <= 0) {

@@ -29,7 +29,8 @@ delete_topics_one(struct kp_call *call, struct kp_writer *scratch, struct kp_str
 		topic = kp_md_topic_by_name(md, name);
 		if (topic == NULL) {
 			err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-			snprintf(msg, sizeof(msg), "This server does not host this topic-partition.");
+			snprintf(msg, sizeof(msg),
+				 "This server does not host this topic-partition.");
 		}
 	} else {
 		topic = kp_md_topic_by_id(md, id);

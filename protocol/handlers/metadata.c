@@ -88,7 +88,8 @@ metadata_encode_topic(struct kp_writer *w, int16_t version, const struct kp_md *
 			part.isr_nodes.count = 1;
 			part.isr_nodes.items = &replica;
 			part.offline_replicas.count = 0;
-			kp_metadata_response_metadata_response_partition_encode(&parts, version, &part);
+			kp_metadata_response_metadata_response_partition_encode(&parts, version,
+										&part);
 		}
 		out.partitions.count = topic->partition_count;
 		out.partitions.wire = parts.buf;

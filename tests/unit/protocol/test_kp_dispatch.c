@@ -5,6 +5,7 @@
  * forward-to-control decision, and admin handlers over a small in-test admin
  * implementation (a stand-in for control, which has its own tests). */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,0 +1,174 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests control/metadata.c, control/snapshot.c and control/meta_file.c: the
+ * topic store survives a reopen byte for byte (names, ids, partition counts,
+ * config values with awkward characters and nulls), meta.properties pins the
+ * cluster and node ids, and snapshots sort and look up by name and by id. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "control/meta_file.h"
+#include "control/metadata.h"
+
+static char test_dir[256];
+
+static void
+dir_setup(void)
+{
+	snprintf(test_dir, sizeof(test_dir), "/tmp/spillway-md-XXXXXX");
+	cr_assert_not_null(mkdtemp(test_dir));
+}
+
+static void
+dir_teardown(void)
+{
+	char cmd[300];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", test_dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(metadata, .init = dir_setup, .fini = dir_teardown);
+
+static struct kp_str
+str(const char *s)
+{
+	return kp_str_c(s);
+}
+
+Test(metadata, cluster_id_is_created_once_and_kept)
+{
+	struct md_store st;
+	char err[256];
+	char first[23];
+
+	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(strlen(st.cluster_id), 22);
+	memcpy(first, st.cluster_id, sizeof(first));
+	md_store_close(&st);
+	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(st.cluster_id, first);
+	md_store_close(&st);
+}
+
+Test(metadata, node_id_mismatch_is_refused)
+{
+	struct md_store st;
+	char err[256];
+
+	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	md_store_close(&st);
+	cr_assert_neq(md_store_open(&st, test_dir, 2, NULL, err, sizeof(err)), 0);
+	cr_assert_not_null(strstr(err, "node.id"), "%s", err);
+}
+
+Test(metadata, topics_survive_reopen)
+{
+	struct kp_topic_config cfgs[3] = {
+		{ str("retention.ms"), str("1000") },
+		{ str("odd.value"), str("a b%c=\n~") },
+		{ str("empty"), str("") },
+	};
+	struct kp_uuid id1, id2;
+	struct md_store st;
+	struct md_topic *t;
+	char err[256];
+
+	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	md_uuid_random(&id1);
+	md_uuid_random(&id2);
+	cr_assert_eq(md_store_topic_add(&st, str("orders"), &id1, 3, cfgs, 3), 0);
+	cr_assert_eq(md_store_topic_add(&st, str("a.b"), &id2, 1, NULL, 0), 0);
+	cr_assert_eq(md_store_partitions_set(&st, &id2, 5), 0);
+	md_store_close(&st);
+
+	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(st.topic_count, 2);
+	t = md_store_find(&st, str("orders"));
+	cr_assert_not_null(t);
+	cr_assert_eq(memcmp(t->id.b, id1.b, 16), 0);
+	cr_assert_eq(t->partition_count, 3);
+	cr_assert_eq(t->config_count, 3);
+	cr_assert_str_eq(t->configs[0].value, "1000");
+	cr_assert_str_eq(t->configs[1].value, "a b%c=\n~");
+	cr_assert_str_eq(t->configs[2].value, "");
+	t = md_store_find(&st, str("a.b"));
+	cr_assert_eq(t->partition_count, 5);
+	cr_assert_not_null(md_store_find_colliding(&st, str("a_b")));
+	cr_assert_null(md_store_find_colliding(&st, str("a_c")));
+	cr_assert_eq(md_store_topic_remove(&st, &id1), 0);
+	md_store_close(&st);
+
+	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(st.topic_count, 1);
+	cr_assert_null(md_store_find(&st, str("orders")));
+	md_store_close(&st);
+}
+
+Test(metadata, corrupt_topic_file_is_reported)
+{
+	char path[300];
+	struct md_store st;
+	char err[256];
+	FILE *f;
+
+	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	md_store_close(&st);
+	snprintf(path, sizeof(path), "%s/__spillway_topics", test_dir);
+	f = fopen(path, "w");
+	fputs("spillway-topics v1\ntopic x 00 1 0\n", f);
+	fclose(f);
+	cr_assert_neq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	cr_assert_not_null(strstr(err, "__spillway_topics"), "%s", err);
+}
+
+Test(metadata, snapshot_lookups)
+{
+	const char *names[] = { "zeta", "alpha", "mid", "alpha2" };
+	struct md_broker broker = { "localhost", 9092, true, 3, 1 };
+	struct kp_uuid ids[4];
+	struct md_store st;
+	struct kp_md *md;
+	char err[256];
+
+	cr_assert_eq(md_store_open(&st, test_dir, 7, NULL, err, sizeof(err)), 0);
+	for (int i = 0; i < 4; i++) {
+		md_uuid_random(&ids[i]);
+		cr_assert_eq(md_store_topic_add(&st, str(names[i]), &ids[i], i + 1, NULL, 0), 0);
+	}
+	md = md_snapshot_build(&st, &broker, 42);
+	cr_assert_not_null(md);
+	cr_assert_eq(md->broker_id, 7);
+	cr_assert_eq(md->controller_id, 7);
+	cr_assert_str_eq(md->host, "localhost");
+	cr_assert_eq(md->topic_count, 4);
+	cr_assert_eq(md->epoch, 42u);
+	cr_assert_eq(strncmp(md->topics[0].name.ptr, "alpha", 5), 0);
+	for (int i = 0; i < 4; i++) {
+		const struct kp_md_topic *t = kp_md_topic_by_name(md, str(names[i]));
+
+		cr_assert_not_null(t);
+		cr_assert_eq(t->partition_count, i + 1);
+		cr_assert_eq(kp_md_topic_by_id(md, &ids[i]), t);
+	}
+	cr_assert_null(kp_md_topic_by_name(md, str("alph")));
+	md_snapshot_free(md);
+	md_store_close(&st);
+}
+
+Test(metadata, uuids_are_kafka_valid)
+{
+	char text[23];
+
+	for (int i = 0; i < 2000; i++) {
+		struct kp_uuid id;
+
+		md_uuid_random(&id);
+		cr_assert(!kp_uuid_is_zero(&id));
+		meta_file_base64url(id.b, text);
+		cr_assert_eq(strlen(text), 22);
+		cr_assert_neq(text[0], '-');
+	}
+}
