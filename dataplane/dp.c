@@ -309,8 +309,15 @@ dp_bound_port(const struct dp *dp)
 	return dp->port;
 }
 
-/* Relaxed loads pair with the relaxed stores in dp_stat_add(): each counter
- * is read whole, and the sum is a snapshot only approximately. @thread any */
+/* Relaxed load pairs with the relaxed store in dp_stat_add(): each counter
+ * is read whole, and the sum is a snapshot only approximately. */
+static uint64_t
+dp_stat_load(const uint64_t *counter)
+{
+	return __atomic_load_n(counter, __ATOMIC_RELAXED);
+}
+
+/* Sum every core's counters. @thread any */
 void
 dp_stats_read(const struct dp *dp, struct dp_stats *sum)
 {
@@ -320,13 +327,13 @@ dp_stats_read(const struct dp *dp, struct dp_stats *sum)
 	for (i = 0; i < dp->core_count; i++) {
 		const struct dp_stats *s = &dp->cores[i].stats;
 
-		sum->connections_accepted += __atomic_load_n(&s->connections_accepted, __ATOMIC_RELAXED);
-		sum->connections_closed += __atomic_load_n(&s->connections_closed, __ATOMIC_RELAXED);
-		sum->connections_open += __atomic_load_n(&s->connections_open, __ATOMIC_RELAXED);
-		sum->requests += __atomic_load_n(&s->requests, __ATOMIC_RELAXED);
-		sum->protocol_errors += __atomic_load_n(&s->protocol_errors, __ATOMIC_RELAXED);
-		sum->bytes_in += __atomic_load_n(&s->bytes_in, __ATOMIC_RELAXED);
-		sum->bytes_out += __atomic_load_n(&s->bytes_out, __ATOMIC_RELAXED);
-		sum->connections_rejected += __atomic_load_n(&s->connections_rejected, __ATOMIC_RELAXED);
+		sum->connections_accepted += dp_stat_load(&s->connections_accepted);
+		sum->connections_closed += dp_stat_load(&s->connections_closed);
+		sum->connections_open += dp_stat_load(&s->connections_open);
+		sum->requests += dp_stat_load(&s->requests);
+		sum->protocol_errors += dp_stat_load(&s->protocol_errors);
+		sum->bytes_in += dp_stat_load(&s->bytes_in);
+		sum->bytes_out += dp_stat_load(&s->bytes_out);
+		sum->connections_rejected += dp_stat_load(&s->connections_rejected);
 	}
 }

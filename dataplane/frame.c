@@ -110,7 +110,8 @@ frame_next(struct frame_rx *rx, const uint8_t **pos, const uint8_t *end,
 		return FRAME_READY;
 	}
 	if (rx->prefix_have > 0) {
-		uint32_t take = (uint32_t)MIN(avail, (size_t)(FRAME_PREFIX_BYTES - rx->prefix_have));
+		size_t want = FRAME_PREFIX_BYTES - rx->prefix_have;
+		uint32_t take = (uint32_t)MIN(avail, want);
 
 		memcpy(rx->prefix + rx->prefix_have, *pos, take);
 		rx->prefix_have += take;
