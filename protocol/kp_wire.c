@@ -35,6 +35,8 @@ cursor_take(struct kp_cursor *c, size_t n)
 		kp_cursor_fail(c, KP_WIRE_TRUNCATED);
 		return NULL;
 	}
+	if (n == 0)     /* an empty slice of an empty (possibly NULL) buffer */
+		return c->pos != NULL ? c->pos : (const uint8_t *)"";
 	p = c->pos;
 	c->pos += n;
 	return p;
@@ -357,7 +359,8 @@ kp_write_reserve(struct kp_writer *w, size_t n)
 
 	if (w->err != KP_WIRE_OK)
 		return NULL;
-	if (w->cap - w->len < n) {
+	/* A NULL buffer grows even for n == 0, so p below is never NULL + 0. */
+	if (w->cap - w->len < n || w->buf == NULL) {
 		size_t cap = w->cap < 64 ? 64 : w->cap;
 		uint8_t *buf;
 

@@ -28,7 +28,12 @@ struct kp_uuid {
  * (count == -1: null). Handlers walk it with kp_array_cursor() and the element
  * type's decode function. An array to encode sets items (a C array of count
  * elements of the element type); if items is NULL and wire is set, the
- * encoder re-encodes the wire elements (used by round-trip tests). */
+ * encoder re-encodes the wire elements (used by round-trip tests).
+ * Arrays of primitives (int32 broker ids, string topic names, ...) have no
+ * generated element decoder: read each element from kp_array_cursor() with
+ * the matching kp_read_*(), e.g. kp_read_i32(&it) or kp_read_string(&it,
+ * flexible) with flexible as for the message version; to encode, items
+ * points to a C array of int32_t, struct kp_str, etc. */
 struct kp_array {
 	int32_t count;
 	const uint8_t *wire;
@@ -63,7 +68,9 @@ struct kp_cursor {
 static inline struct kp_cursor
 kp_cursor_make(const void *buf, size_t len)
 {
-	struct kp_cursor c = { (const uint8_t *)buf, (const uint8_t *)buf + len, 0 };
+	const uint8_t *p = (const uint8_t *)buf;
+	/* len 0 may come with buf NULL (an empty writer); NULL + 0 is undefined. */
+	struct kp_cursor c = { p, len > 0 ? p + len : p, 0 };
 	return c;
 }
 

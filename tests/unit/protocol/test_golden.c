@@ -125,7 +125,8 @@ check_metadata(const char *rel, int16_t version, const char *client_id, int32_t 
 	struct kp_cursor it = kp_array_cursor(&req.topics);
 	for (int32_t i = 0; i < req.topics.count; i++) {
 		struct kp_metadata_request_metadata_request_topic t;
-		cr_assert_eq(kp_metadata_request_metadata_request_topic_decode(&it, version, &t), 0);
+		int rc = kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
+		cr_assert_eq(rc, 0);
 		cr_assert(kp_str_eq(t.name, kp_str_c(GOLDEN_TOPIC)));
 	}
 	cr_assert_eq(kp_cursor_left(&it), 0);
