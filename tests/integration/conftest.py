@@ -206,7 +206,7 @@ def _module_broker():
         return
     holder = [Broker(_backend()).start()]
     yield holder
-    _teardown(holder[0])
+    holder[0].cleanup()  # a crash is reported by the test during which it happened
 
 
 @pytest.fixture
@@ -222,6 +222,9 @@ def broker(_module_broker):
         pytest.fail(f"broker died before this test (rc {rc}); restarted:\n{tail}",
                     pytrace=False)
     yield b
+    if b.crashed():
+        pytest.fail(f"broker {b.bootstrap} died during this test (rc {b.proc.returncode}):\n"
+                    f"{b.log_tail()}", pytrace=False)
 
 
 @pytest.fixture
