@@ -91,6 +91,7 @@ class Broker:
                                stdin=subprocess.DEVNULL, capture_output=True, text=True,
                                timeout=180)
             if r.returncode != 0:
+                shutil.rmtree(self.dir, ignore_errors=True)
                 raise RuntimeError(f"kafka-ref start failed:\n{r.stdout}\n{r.stderr}")
             self.log_path = self.dir / "server.log"
             _live_brokers.append(self)
@@ -105,10 +106,13 @@ class Broker:
         deadline = time.monotonic() + START_TIMEOUT
         while not port_accepts(self.port):
             if self.proc.poll() is not None:
-                raise RuntimeError(f"spillway exited with {self.proc.returncode} during "
-                                   f"startup:\n{self.log_tail()}")
+                msg = (f"spillway exited with {self.proc.returncode} during "
+                       f"startup:\n{self.log_tail()}")
+                self.cleanup()
+                raise RuntimeError(msg)
             if time.monotonic() > deadline:
                 self.stop()
+                shutil.rmtree(self.dir, ignore_errors=True)
                 raise RuntimeError(f"spillway did not accept on {self.bootstrap} within "
                                    f"{START_TIMEOUT}s:\n{self.log_tail()}")
             time.sleep(0.05)

@@ -87,7 +87,7 @@ PROPS
 		# A KRaft log dir must be formatted once; re-formatting would lose data.
 		log "formatting $dir/data"
 		java "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format \
-			-t "$(java -cp "$cp" kafka.tools.StorageTool random-uuid)" \
+			-t "$(java "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool random-uuid)" \
 			-c "$dir/server.properties" </dev/null >"$dir/format.log" 2>&1 \
 			|| { cat "$dir/format.log" >&2; exit 1; }
 	fi
