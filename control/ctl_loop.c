@@ -82,6 +82,7 @@ ctl_attach(struct ctl *ctl, struct dp *dp)
 static void
 ctl_publish(struct ctl *ctl)
 {
+	ctl_md(ctl);    /* rebuild if the request changed the store */
 	if (ctl->retired_count == 0)
 		return;
 	dp_md_publish(ctl->dp, ctl->md);
