@@ -29,10 +29,12 @@ describe_configs_add(void *arg, const struct kp_config_entry *e)
 	out.name = kp_str_c(e->name);
 	out.value = kp_str_c(e->sensitive ? NULL : e->value);
 	out.read_only = e->read_only;
-	out.is_default = e->is_default;
+	if (ctx->version == 0)
+		out.is_default = e->is_default;    /* a v0-only field */
 	out.config_source = e->source;
 	out.is_sensitive = e->sensitive;
-	out.config_type = e->type;
+	if (ctx->version >= 3)
+		out.config_type = e->type;
 	out.documentation = kp_str_c(ctx->docs ? e->documentation : NULL);
 	out.synonyms.count = 0;
 	if (ctx->synonyms) {
