@@ -17,11 +17,18 @@ metadata_md(const struct kp_call *call)
 	return call->env->md;
 }
 
-/* The topic a request entry names: by id when v10+ sends a null name. */
+/* Whether an entry names its topic by id: as in Kafka, any non-zero id wins
+ * over the name (the Java client sends an empty name with the id). */
+static bool
+metadata_by_id(const struct kp_metadata_request_metadata_request_topic *t)
+{
+	return !kp_uuid_is_zero(&t->topic_id);
+}
+
 static const struct kp_md_topic *
 metadata_lookup(const struct kp_md *md, const struct kp_metadata_request_metadata_request_topic *t)
 {
-	if (t->name.len < 0)
+	if (metadata_by_id(t))
 		return kp_md_topic_by_id(md, &t->topic_id);
 	return kp_md_topic_by_name(md, t->name);
 }
@@ -41,7 +48,8 @@ metadata_auto_create(struct kp_call *call, const struct kp_metadata_request *req
 		char msg[320];
 
 		kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
-		if (t.name.len < 0 || kp_md_topic_by_name(md, t.name) != NULL ||
+		if (metadata_by_id(&t) || t.name.len < 0 ||
+		    kp_md_topic_by_name(md, t.name) != NULL ||
 		    kp_topic_name_check(t.name, msg, sizeof(msg)) != KP_ERR_NONE)
 			continue;
 		if (!kp_call_on_control(call))
@@ -123,7 +131,7 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_reque
 
 		kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
 		topic = metadata_lookup(md, &t);
-		if (topic == NULL && t.name.len < 0)
+		if (topic == NULL && metadata_by_id(&t))
 			error = KP_ERR_UNKNOWN_TOPIC_ID;
 		else if (topic == NULL)
 			error = kp_topic_name_check(t.name, msg, sizeof(msg));
@@ -131,6 +139,9 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_reque
 		 * still missing here is unknown. */
 		if (topic == NULL && error == KP_ERR_NONE)
 			error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		/* An unknown id has no name: null where v12+ allows it. */
+		if (topic == NULL && metadata_by_id(&t) && version >= 12)
+			t.name = kp_str_c(NULL);
 		metadata_encode_topic(scratch, version, md, topic, error, t.name,
 				      topic == NULL ? &t.topic_id : NULL, ops);
 	}

@@ -13,6 +13,7 @@
 #include "protocol/gen/kp_msg_api_versions.h"
 #include "protocol/gen/kp_msg_create_topics.h"
 #include "protocol/gen/kp_msg_delete_topics.h"
+#include "protocol/gen/kp_msg_describe_configs.h"
 #include "protocol/gen/kp_msg_metadata.h"
 #include "protocol/kp.h"
 
@@ -97,7 +98,18 @@ admin_spec_configs(void *ctx, const struct kp_topic_spec *spec, kp_config_entry_
 	fn(arg, &e);
 }
 
+static int16_t
+admin_configs(void *ctx, int8_t type, struct kp_str res, const struct kp_str *names, int32_t n,
+	      bool syn, bool docs, kp_config_entry_fn *fn, void *arg, char *msg, size_t msg_size)
+{
+	(void)ctx; (void)type; (void)res; (void)names; (void)n; (void)syn; (void)docs;
+	(void)msg; (void)msg_size;
+	admin_spec_configs(NULL, NULL, fn, arg);
+	return KP_ERR_NONE;
+}
+
 static const struct kp_admin_ops admin = {
+	.configs_describe = admin_configs,
 	.topic_create = admin_create,
 	.topic_delete = admin_delete,
 	.topic_spec_configs = admin_spec_configs,
@@ -420,4 +432,56 @@ Test(dispatch, truncated_bodies_close_never_crash)
 			free(out.resp.data);
 	}
 	kp_writer_free(&w);
+}
+
+/* Regression: the Java AdminClient's describeTopics(ids) sends Metadata v12
+ * entries with the id set and an empty, not null, name. */
+Test(dispatch, metadata_by_id_with_empty_name)
+{
+	struct kp_metadata_request_metadata_request_topic t[2];
+	struct kp_metadata_request req;
+	struct kp_writer w = frame_begin(KP_API_METADATA, 12, 9, true);
+	struct kp_out o;
+
+	kp_metadata_request_init(&req);
+	for (int i = 0; i < 2; i++) {
+		kp_metadata_request_metadata_request_topic_init(&t[i]);
+		t[i].name = kp_str_c("");
+	}
+	t[0].topic_id = topics[1].id;           /* beta */
+	memset(t[1].topic_id.b, 0x77, 16);      /* unknown */
+	req.topics.count = 2;
+	req.topics.items = t;
+	kp_metadata_request_encode(&w, 12, &req);
+	cr_assert_eq(run(&w, false, &o), KP_VERDICT_REPLY);
+	struct kp_metadata_response resp = metadata_response(&o, 12);
+	struct kp_cursor it = kp_array_cursor(&resp.topics);
+	struct kp_metadata_response_metadata_response_topic r;
+	kp_metadata_response_metadata_response_topic_decode(&it, 12, &r);
+	cr_assert_eq(r.error_code, KP_ERR_NONE);
+	cr_assert(kp_str_eq(r.name, kp_str_c("beta")));
+	kp_metadata_response_metadata_response_topic_decode(&it, 12, &r);
+	cr_assert_eq(r.error_code, KP_ERR_UNKNOWN_TOPIC_ID);
+	cr_assert_eq(r.name.len, -1);
+	free(o.resp.data);
+}
+
+/* Regression: DescribeConfigs' IsDefault exists only in v0; setting it at
+ * v1+ failed the encode and closed the connection. */
+Test(dispatch, describe_configs_v1_encodes)
+{
+	struct kp_writer w = frame_begin(KP_API_DESCRIBE_CONFIGS, 1, 2, false);
+	struct kp_out o;
+
+	kp_write_i32(&w, 1);                    /* one resource */
+	kp_write_i8(&w, 2);                     /* TOPIC */
+	kp_write_string(&w, kp_str_c("alpha"), false);
+	kp_write_i32(&w, -1);                   /* every key */
+	kp_write_bool(&w, true);                /* include synonyms */
+	cr_assert_eq(run(&w, true, &o), KP_VERDICT_REPLY);
+	struct kp_cursor c = resp_body(&o, 2, false);
+	struct kp_describe_configs_response resp;
+	cr_assert_eq(kp_describe_configs_response_decode(&c, 1, &resp), 0);
+	cr_assert_eq(resp.results.count, 1);
+	free(o.resp.data);
 }
