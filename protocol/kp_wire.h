@@ -28,7 +28,9 @@ struct kp_uuid {
  * (count == -1: null). Handlers walk it with kp_array_cursor() and the element
  * type's decode function. An array to encode sets items (a C array of count
  * elements of the element type); if items is NULL and wire is set, the
- * encoder re-encodes the wire elements (used by round-trip tests).
+ * encoder copies the wire bytes as they are: they must be count elements
+ * encoded at the same version (decoded input, or built by a handler into a
+ * scratch writer one element at a time, so no array is sized by a count).
  * Arrays of primitives (int32 broker ids, string topic names, ...) have no
  * generated element decoder: read each element from kp_array_cursor() with
  * the matching kp_read_*(), e.g. kp_read_i32(&it) or kp_read_string(&it,

@@ -568,19 +568,9 @@ def gen_enc_value(o, ind, f, lhs, flex):
         else:
             o('%s\t\t%s' % (ind, enc_prim(f.elem, 'items[i]', flex)))
     o('%s} else if (%s.count > 0) {' % (ind, lhs))
-    o('%s\t/* Re-encode the decoded wire elements (same version). */' % ind)
-    o('%s\tstruct kp_cursor it = kp_array_cursor(&%s);' % (ind, lhs))
-    o('%s\tfor (int32_t i = 0; i < %s.count && it.err == KP_WIRE_OK; i++) {' % (ind, lhs))
-    if f.struct is not None:
-        o('%s\t\tstruct %s e;' % (ind, f.struct.cname))
-        o('%s\t\tif (%s_decode(&it, version, &e) == 0)' % (ind, f.struct.cname))
-        o('%s\t\t\t%s_encode(w, version, &e);' % (ind, f.struct.cname))
-    else:
-        o('%s\t\t%s e = %s;' % (ind, PRIMS[f.elem], dec_prim(f.elem, '&it', flex)))
-        o('%s\t\t%s' % (ind, enc_prim(f.elem, 'e', flex)))
-    o('%s\t}' % ind)
-    o('%s\tif (it.err != KP_WIRE_OK)' % ind)
-    o('%s\t\tkp_writer_fail(w, KP_WIRE_INVALID);' % ind)
+    o('%s\t/* Wire elements are encodings at this same version, validated when' % ind)
+    o('%s\t * decoded (or written by our encoder): copy them as they are. */' % ind)
+    o('%s\tkp_write_raw(w, %s.wire, (size_t)(%s.wire_end - %s.wire));' % (ind, lhs, lhs, lhs))
     o('%s}' % ind)
 
 

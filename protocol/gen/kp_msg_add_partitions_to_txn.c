@@ -64,14 +64,10 @@ kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_encode(struct kp_wr
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_write_i32(w, items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			int32_t e = kp_read_i32(&it);
-			kp_write_i32(w, e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 3) {
 		kp_write_uvarint(w, 0);
@@ -169,15 +165,10 @@ kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_encode(struct
 				kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_encode(
 						w, version, &items[i]);
 		} else if (m->topics.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->topics);
-			for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic e;
-				if (kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_decode(&it, version, &e) == 0)
-					kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->topics.wire, (size_t)(
+					m->topics.wire_end - m->topics.wire));
 		}
 	}
 	if (version < 4 && !(m->topics.count == 0))
@@ -262,16 +253,10 @@ kp_add_partitions_to_txn_request_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->transactions.count; i++)
 				kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_encode(w, version, &items[i]);
 		} else if (m->transactions.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->transactions);
-			for (int32_t i =
-					0; i < m->transactions.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction e;
-				if (kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_decode(&it, version, &e) == 0)
-					kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->transactions.wire, (size_t)(
+					m->transactions.wire_end - m->transactions.wire));
 		}
 	}
 	if (version < 4 && !(m->transactions.count == 0))
@@ -303,16 +288,10 @@ kp_add_partitions_to_txn_request_encode(struct kp_writer *w, int16_t version,
 				kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_encode(
 						w, version, &items[i]);
 		} else if (m->v3_and_below_topics.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->v3_and_below_topics);
-			for (int32_t i =
-					0; i < m->v3_and_below_topics.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_add_partitions_to_txn_request_add_partitions_to_txn_topic e;
-				if (kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_decode(&it, version, &e) == 0)
-					kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->v3_and_below_topics.wire, (size_t)(
+					m->v3_and_below_topics.wire_end - m->v3_and_below_topics.wire));
 		}
 	}
 	if (version > 3 && !(m->v3_and_below_topics.count == 0))
@@ -419,16 +398,10 @@ kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_encode(stru
 		for (int32_t i = 0; i < m->results_by_partition.count; i++)
 			kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_encode(w, version, &items[i]);
 	} else if (m->results_by_partition.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->results_by_partition);
-		for (int32_t i =
-				0; i < m->results_by_partition.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result e;
-			if (kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_decode(&it, version, &e) == 0)
-				kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->results_by_partition.wire, (size_t)(
+				m->results_by_partition.wire_end - m->results_by_partition.wire));
 	}
 	if (version >= 3) {
 		kp_write_uvarint(w, 0);
@@ -500,16 +473,10 @@ kp_add_partitions_to_txn_response_add_partitions_to_txn_result_encode(struct kp_
 			for (int32_t i = 0; i < m->topic_results.count; i++)
 				kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_encode(w, version, &items[i]);
 		} else if (m->topic_results.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->topic_results);
-			for (int32_t i =
-					0; i < m->topic_results.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result e;
-				if (kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_decode(&it, version, &e) == 0)
-					kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->topic_results.wire, (size_t)(
+					m->topic_results.wire_end - m->topic_results.wire));
 		}
 	}
 	if (version < 4 && !(m->topic_results.count == 0))
@@ -591,16 +558,10 @@ kp_add_partitions_to_txn_response_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->results_by_transaction.count; i++)
 				kp_add_partitions_to_txn_response_add_partitions_to_txn_result_encode(w, version, &items[i]);
 		} else if (m->results_by_transaction.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->results_by_transaction);
-			for (int32_t i =
-					0; i < m->results_by_transaction.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_add_partitions_to_txn_response_add_partitions_to_txn_result e;
-				if (kp_add_partitions_to_txn_response_add_partitions_to_txn_result_decode(&it, version, &e) == 0)
-					kp_add_partitions_to_txn_response_add_partitions_to_txn_result_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->results_by_transaction.wire, (size_t)(
+					m->results_by_transaction.wire_end - m->results_by_transaction.wire));
 		}
 	}
 	if (version < 4 && !(m->results_by_transaction.count == 0))
@@ -614,16 +575,10 @@ kp_add_partitions_to_txn_response_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->results_by_topic_v3_and_below.count; i++)
 				kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_encode(w, version, &items[i]);
 		} else if (m->results_by_topic_v3_and_below.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->results_by_topic_v3_and_below);
-			for (int32_t i =
-					0; i < m->results_by_topic_v3_and_below.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result e;
-				if (kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_decode(&it, version, &e) == 0)
-					kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->results_by_topic_v3_and_below.wire, (size_t)(
+					m->results_by_topic_v3_and_below.wire_end - m->results_by_topic_v3_and_below.wire));
 		}
 	}
 	if (version > 3 && !(m->results_by_topic_v3_and_below.count == 0))

@@ -342,15 +342,10 @@ kp_api_versions_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->api_keys.count; i++)
 			kp_api_versions_response_api_version_encode(w, version, &items[i]);
 	} else if (m->api_keys.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->api_keys);
-		for (int32_t i = 0; i < m->api_keys.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_api_versions_response_api_version e;
-			if (kp_api_versions_response_api_version_decode(&it, version, &e) == 0)
-				kp_api_versions_response_api_version_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->api_keys.wire, (size_t)(
+				m->api_keys.wire_end - m->api_keys.wire));
 	}
 	if (version >= 1) {
 		kp_write_i32(w, m->throttle_time_ms);
@@ -379,17 +374,10 @@ kp_api_versions_response_encode(struct kp_writer *w, int16_t version,
 					kp_api_versions_response_supported_feature_key_encode(w,
 							version, &items[i]);
 			} else if (m->supported_features.count > 0) {
-				/* Re-encode the decoded wire elements (same version). */
-				struct kp_cursor it = kp_array_cursor(&m->supported_features);
-				for (int32_t i =
-						0; i < m->supported_features.count && it.err == KP_WIRE_OK; i++) {
-					struct kp_api_versions_response_supported_feature_key e;
-					if (kp_api_versions_response_supported_feature_key_decode(
-							&it, version, &e) == 0)
-						kp_api_versions_response_supported_feature_key_encode(w, version, &e);
-				}
-				if (it.err != KP_WIRE_OK)
-					kp_writer_fail(w, KP_WIRE_INVALID);
+				/* Wire elements are encodings at this same version, validated when
+				 * decoded (or written by our encoder): copy them as they are. */
+				kp_write_raw(w, m->supported_features.wire, (size_t)(
+						m->supported_features.wire_end - m->supported_features.wire));
 			}
 			kp_write_tagged_end(w, at);
 		}
@@ -411,17 +399,10 @@ kp_api_versions_response_encode(struct kp_writer *w, int16_t version,
 					kp_api_versions_response_finalized_feature_key_encode(w,
 							version, &items[i]);
 			} else if (m->finalized_features.count > 0) {
-				/* Re-encode the decoded wire elements (same version). */
-				struct kp_cursor it = kp_array_cursor(&m->finalized_features);
-				for (int32_t i =
-						0; i < m->finalized_features.count && it.err == KP_WIRE_OK; i++) {
-					struct kp_api_versions_response_finalized_feature_key e;
-					if (kp_api_versions_response_finalized_feature_key_decode(
-							&it, version, &e) == 0)
-						kp_api_versions_response_finalized_feature_key_encode(w, version, &e);
-				}
-				if (it.err != KP_WIRE_OK)
-					kp_writer_fail(w, KP_WIRE_INVALID);
+				/* Wire elements are encodings at this same version, validated when
+				 * decoded (or written by our encoder): copy them as they are. */
+				kp_write_raw(w, m->finalized_features.wire, (size_t)(
+						m->finalized_features.wire_end - m->finalized_features.wire));
 			}
 			kp_write_tagged_end(w, at);
 		}

@@ -57,14 +57,10 @@ kp_create_partitions_request_create_partitions_assignment_encode(struct kp_write
 		for (int32_t i = 0; i < m->broker_ids.count; i++)
 			kp_write_i32(w, items[i]);
 	} else if (m->broker_ids.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->broker_ids);
-		for (int32_t i = 0; i < m->broker_ids.count && it.err == KP_WIRE_OK; i++) {
-			int32_t e = kp_read_i32(&it);
-			kp_write_i32(w, e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->broker_ids.wire, (size_t)(
+				m->broker_ids.wire_end - m->broker_ids.wire));
 	}
 	if (version >= 2) {
 		kp_write_uvarint(w, 0);
@@ -126,17 +122,10 @@ kp_create_partitions_request_create_partitions_topic_encode(struct kp_writer *w,
 			kp_create_partitions_request_create_partitions_assignment_encode(w, version,
 					&items[i]);
 	} else if (m->assignments.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->assignments);
-		for (int32_t i = 0; i < m->assignments.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_create_partitions_request_create_partitions_assignment e;
-			if (kp_create_partitions_request_create_partitions_assignment_decode(&it,
-					version, &e) == 0)
-				kp_create_partitions_request_create_partitions_assignment_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->assignments.wire, (size_t)(
+				m->assignments.wire_end - m->assignments.wire));
 	}
 	if (version >= 2) {
 		kp_write_uvarint(w, 0);
@@ -193,17 +182,9 @@ kp_create_partitions_request_encode(struct kp_writer *w, int16_t version,
 			kp_create_partitions_request_create_partitions_topic_encode(w, version,
 					&items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_create_partitions_request_create_partitions_topic e;
-			if (kp_create_partitions_request_create_partitions_topic_decode(&it,
-					version, &e) == 0)
-				kp_create_partitions_request_create_partitions_topic_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	kp_write_i32(w, m->timeout_ms);
 	kp_write_bool(w, m->validate_only);
@@ -312,17 +293,9 @@ kp_create_partitions_response_encode(struct kp_writer *w, int16_t version,
 			kp_create_partitions_response_create_partitions_topic_result_encode(w,
 					version, &items[i]);
 	} else if (m->results.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->results);
-		for (int32_t i = 0; i < m->results.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_create_partitions_response_create_partitions_topic_result e;
-			if (kp_create_partitions_response_create_partitions_topic_result_decode(&it,
-					version, &e) == 0)
-				kp_create_partitions_response_create_partitions_topic_result_encode(
-						w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->results.wire, (size_t)(m->results.wire_end - m->results.wire));
 	}
 	if (version >= 2) {
 		kp_write_uvarint(w, 0);

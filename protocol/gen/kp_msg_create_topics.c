@@ -57,14 +57,10 @@ kp_create_topics_request_creatable_replica_assignment_encode(struct kp_writer *w
 		for (int32_t i = 0; i < m->broker_ids.count; i++)
 			kp_write_i32(w, items[i]);
 	} else if (m->broker_ids.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->broker_ids);
-		for (int32_t i = 0; i < m->broker_ids.count && it.err == KP_WIRE_OK; i++) {
-			int32_t e = kp_read_i32(&it);
-			kp_write_i32(w, e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->broker_ids.wire, (size_t)(
+				m->broker_ids.wire_end - m->broker_ids.wire));
 	}
 	if (version >= 5) {
 		kp_write_uvarint(w, 0);
@@ -184,17 +180,10 @@ kp_create_topics_request_creatable_topic_encode(struct kp_writer *w, int16_t ver
 			kp_create_topics_request_creatable_replica_assignment_encode(w, version,
 					&items[i]);
 	} else if (m->assignments.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->assignments);
-		for (int32_t i = 0; i < m->assignments.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_create_topics_request_creatable_replica_assignment e;
-			if (kp_create_topics_request_creatable_replica_assignment_decode(&it,
-					version, &e) == 0)
-				kp_create_topics_request_creatable_replica_assignment_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->assignments.wire, (size_t)(
+				m->assignments.wire_end - m->assignments.wire));
 	}
 	if (m->configs.count < 0)
 		kp_writer_fail(w, KP_WIRE_INVALID);   /* null where the schema forbids it */
@@ -206,17 +195,9 @@ kp_create_topics_request_creatable_topic_encode(struct kp_writer *w, int16_t ver
 			kp_create_topics_request_creatable_topic_config_encode(w, version,
 					&items[i]);
 	} else if (m->configs.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->configs);
-		for (int32_t i = 0; i < m->configs.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_create_topics_request_creatable_topic_config e;
-			if (kp_create_topics_request_creatable_topic_config_decode(&it, version,
-					&e) == 0)
-				kp_create_topics_request_creatable_topic_config_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->configs.wire, (size_t)(m->configs.wire_end - m->configs.wire));
 	}
 	if (version >= 5) {
 		kp_write_uvarint(w, 0);
@@ -274,15 +255,9 @@ kp_create_topics_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_create_topics_request_creatable_topic_encode(w, version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_create_topics_request_creatable_topic e;
-			if (kp_create_topics_request_creatable_topic_decode(&it, version, &e) == 0)
-				kp_create_topics_request_creatable_topic_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	kp_write_i32(w, m->timeout_ms);
 	if (version >= 1) {
@@ -477,17 +452,10 @@ kp_create_topics_response_creatable_topic_result_encode(struct kp_writer *w, int
 				kp_create_topics_response_creatable_topic_configs_encode(w, version,
 						&items[i]);
 		} else if (m->configs.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->configs);
-			for (int32_t i = 0; i < m->configs.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_create_topics_response_creatable_topic_configs e;
-				if (kp_create_topics_response_creatable_topic_configs_decode(&it,
-						version, &e) == 0)
-					kp_create_topics_response_creatable_topic_configs_encode(w,
-							version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->configs.wire, (size_t)(
+					m->configs.wire_end - m->configs.wire));
 		}
 	}
 	if (version >= 5) {
@@ -557,17 +525,9 @@ kp_create_topics_response_encode(struct kp_writer *w, int16_t version,
 			kp_create_topics_response_creatable_topic_result_encode(w, version,
 					&items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_create_topics_response_creatable_topic_result e;
-			if (kp_create_topics_response_creatable_topic_result_decode(&it, version,
-					&e) == 0)
-				kp_create_topics_response_creatable_topic_result_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 5) {
 		kp_write_uvarint(w, 0);

@@ -59,14 +59,10 @@ kp_delete_groups_request_encode(struct kp_writer *w, int16_t version,
 			else
 				kp_write_string(w, items[i], version >= 2);
 	} else if (m->groups_names.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->groups_names);
-		for (int32_t i = 0; i < m->groups_names.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_str e = kp_read_string(&it, version >= 2);
-			kp_write_string(w, e, version >= 2);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->groups_names.wire, (size_t)(
+				m->groups_names.wire_end - m->groups_names.wire));
 	}
 	if (version >= 2) {
 		kp_write_uvarint(w, 0);
@@ -167,17 +163,9 @@ kp_delete_groups_response_encode(struct kp_writer *w, int16_t version,
 			kp_delete_groups_response_deletable_group_result_encode(w, version,
 					&items[i]);
 	} else if (m->results.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->results);
-		for (int32_t i = 0; i < m->results.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_delete_groups_response_deletable_group_result e;
-			if (kp_delete_groups_response_deletable_group_result_decode(&it, version,
-					&e) == 0)
-				kp_delete_groups_response_deletable_group_result_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->results.wire, (size_t)(m->results.wire_end - m->results.wire));
 	}
 	if (version >= 2) {
 		kp_write_uvarint(w, 0);

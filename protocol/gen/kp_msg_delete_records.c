@@ -104,17 +104,10 @@ kp_delete_records_request_delete_records_topic_encode(struct kp_writer *w, int16
 			kp_delete_records_request_delete_records_partition_encode(w, version,
 					&items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_delete_records_request_delete_records_partition e;
-			if (kp_delete_records_request_delete_records_partition_decode(&it, version,
-					&e) == 0)
-				kp_delete_records_request_delete_records_partition_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 2) {
 		kp_write_uvarint(w, 0);
@@ -170,17 +163,9 @@ kp_delete_records_request_encode(struct kp_writer *w, int16_t version,
 			kp_delete_records_request_delete_records_topic_encode(w, version,
 					&items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_delete_records_request_delete_records_topic e;
-			if (kp_delete_records_request_delete_records_topic_decode(&it, version,
-					&e) == 0)
-				kp_delete_records_request_delete_records_topic_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	kp_write_i32(w, m->timeout_ms);
 	if (version >= 2) {
@@ -288,17 +273,10 @@ kp_delete_records_response_delete_records_topic_result_encode(struct kp_writer *
 			kp_delete_records_response_delete_records_partition_result_encode(w,
 					version, &items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_delete_records_response_delete_records_partition_result e;
-			if (kp_delete_records_response_delete_records_partition_result_decode(&it,
-					version, &e) == 0)
-				kp_delete_records_response_delete_records_partition_result_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 2) {
 		kp_write_uvarint(w, 0);
@@ -355,17 +333,9 @@ kp_delete_records_response_encode(struct kp_writer *w, int16_t version,
 			kp_delete_records_response_delete_records_topic_result_encode(w, version,
 					&items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_delete_records_response_delete_records_topic_result e;
-			if (kp_delete_records_response_delete_records_topic_result_decode(&it,
-					version, &e) == 0)
-				kp_delete_records_response_delete_records_topic_result_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 2) {
 		kp_write_uvarint(w, 0);

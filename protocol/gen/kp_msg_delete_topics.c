@@ -125,17 +125,10 @@ kp_delete_topics_request_encode(struct kp_writer *w, int16_t version,
 				kp_delete_topics_request_delete_topic_state_encode(w, version,
 						&items[i]);
 		} else if (m->topics.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->topics);
-			for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_delete_topics_request_delete_topic_state e;
-				if (kp_delete_topics_request_delete_topic_state_decode(&it, version,
-						&e) == 0)
-					kp_delete_topics_request_delete_topic_state_encode(w,
-							version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->topics.wire, (size_t)(
+					m->topics.wire_end - m->topics.wire));
 		}
 	}
 	if (version < 6 && !(m->topics.count == 0))
@@ -152,14 +145,10 @@ kp_delete_topics_request_encode(struct kp_writer *w, int16_t version,
 				else
 					kp_write_string(w, items[i], version >= 4);
 		} else if (m->topic_names.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->topic_names);
-			for (int32_t i = 0; i < m->topic_names.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_str e = kp_read_string(&it, version >= 4);
-				kp_write_string(w, e, version >= 4);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->topic_names.wire, (size_t)(
+					m->topic_names.wire_end - m->topic_names.wire));
 		}
 	}
 	kp_write_i32(w, m->timeout_ms);
@@ -279,17 +268,10 @@ kp_delete_topics_response_encode(struct kp_writer *w, int16_t version,
 			kp_delete_topics_response_deletable_topic_result_encode(w, version,
 					&items[i]);
 	} else if (m->responses.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->responses);
-		for (int32_t i = 0; i < m->responses.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_delete_topics_response_deletable_topic_result e;
-			if (kp_delete_topics_response_deletable_topic_result_decode(&it, version,
-					&e) == 0)
-				kp_delete_topics_response_deletable_topic_result_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->responses.wire, (size_t)(
+				m->responses.wire_end - m->responses.wire));
 	}
 	if (version >= 4) {
 		kp_write_uvarint(w, 0);

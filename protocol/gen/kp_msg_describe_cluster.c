@@ -169,17 +169,9 @@ kp_describe_cluster_response_encode(struct kp_writer *w, int16_t version,
 			kp_describe_cluster_response_describe_cluster_broker_encode(w, version,
 					&items[i]);
 	} else if (m->brokers.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->brokers);
-		for (int32_t i = 0; i < m->brokers.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_cluster_response_describe_cluster_broker e;
-			if (kp_describe_cluster_response_describe_cluster_broker_decode(&it,
-					version, &e) == 0)
-				kp_describe_cluster_response_describe_cluster_broker_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->brokers.wire, (size_t)(m->brokers.wire_end - m->brokers.wire));
 	}
 	kp_write_i32(w, m->cluster_authorized_operations);
 	kp_write_uvarint(w, 0);

@@ -65,14 +65,10 @@ kp_describe_configs_request_describe_configs_resource_encode(struct kp_writer *w
 			else
 				kp_write_string(w, items[i], version >= 4);
 	} else if (m->configuration_keys.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->configuration_keys);
-		for (int32_t i = 0; i < m->configuration_keys.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_str e = kp_read_string(&it, version >= 4);
-			kp_write_string(w, e, version >= 4);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->configuration_keys.wire, (size_t)(
+				m->configuration_keys.wire_end - m->configuration_keys.wire));
 	}
 	if (version >= 4) {
 		kp_write_uvarint(w, 0);
@@ -133,17 +129,10 @@ kp_describe_configs_request_encode(struct kp_writer *w, int16_t version,
 			kp_describe_configs_request_describe_configs_resource_encode(w, version,
 					&items[i]);
 	} else if (m->resources.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->resources);
-		for (int32_t i = 0; i < m->resources.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_configs_request_describe_configs_resource e;
-			if (kp_describe_configs_request_describe_configs_resource_decode(&it,
-					version, &e) == 0)
-				kp_describe_configs_request_describe_configs_resource_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->resources.wire, (size_t)(
+				m->resources.wire_end - m->resources.wire));
 	}
 	if (version >= 1) {
 		kp_write_bool(w, m->include_synonyms);
@@ -316,16 +305,10 @@ kp_describe_configs_response_describe_configs_resource_result_encode(struct kp_w
 				kp_describe_configs_response_describe_configs_synonym_encode(w,
 						version, &items[i]);
 		} else if (m->synonyms.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->synonyms);
-			for (int32_t i = 0; i < m->synonyms.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_describe_configs_response_describe_configs_synonym e;
-				if (kp_describe_configs_response_describe_configs_synonym_decode(
-						&it, version, &e) == 0)
-					kp_describe_configs_response_describe_configs_synonym_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->synonyms.wire, (size_t)(
+					m->synonyms.wire_end - m->synonyms.wire));
 		}
 	}
 	if (version >= 3) {
@@ -403,16 +386,9 @@ kp_describe_configs_response_describe_configs_result_encode(struct kp_writer *w,
 			kp_describe_configs_response_describe_configs_resource_result_encode(w,
 					version, &items[i]);
 	} else if (m->configs.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->configs);
-		for (int32_t i = 0; i < m->configs.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_configs_response_describe_configs_resource_result e;
-			if (kp_describe_configs_response_describe_configs_resource_result_decode(
-					&it, version, &e) == 0)
-				kp_describe_configs_response_describe_configs_resource_result_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->configs.wire, (size_t)(m->configs.wire_end - m->configs.wire));
 	}
 	if (version >= 4) {
 		kp_write_uvarint(w, 0);
@@ -469,17 +445,9 @@ kp_describe_configs_response_encode(struct kp_writer *w, int16_t version,
 			kp_describe_configs_response_describe_configs_result_encode(w, version,
 					&items[i]);
 	} else if (m->results.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->results);
-		for (int32_t i = 0; i < m->results.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_configs_response_describe_configs_result e;
-			if (kp_describe_configs_response_describe_configs_result_decode(&it,
-					version, &e) == 0)
-				kp_describe_configs_response_describe_configs_result_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->results.wire, (size_t)(m->results.wire_end - m->results.wire));
 	}
 	if (version >= 4) {
 		kp_write_uvarint(w, 0);

@@ -62,14 +62,9 @@ kp_describe_groups_request_encode(struct kp_writer *w, int16_t version,
 			else
 				kp_write_string(w, items[i], version >= 5);
 	} else if (m->groups.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->groups);
-		for (int32_t i = 0; i < m->groups.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_str e = kp_read_string(&it, version >= 5);
-			kp_write_string(w, e, version >= 5);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->groups.wire, (size_t)(m->groups.wire_end - m->groups.wire));
 	}
 	if (version >= 3) {
 		kp_write_bool(w, m->include_authorized_operations);
@@ -239,17 +234,9 @@ kp_describe_groups_response_described_group_encode(struct kp_writer *w, int16_t 
 			kp_describe_groups_response_described_group_member_encode(w, version,
 					&items[i]);
 	} else if (m->members.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->members);
-		for (int32_t i = 0; i < m->members.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_groups_response_described_group_member e;
-			if (kp_describe_groups_response_described_group_member_decode(&it, version,
-					&e) == 0)
-				kp_describe_groups_response_described_group_member_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->members.wire, (size_t)(m->members.wire_end - m->members.wire));
 	}
 	if (version >= 3) {
 		kp_write_i32(w, m->authorized_operations);
@@ -313,16 +300,9 @@ kp_describe_groups_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->groups.count; i++)
 			kp_describe_groups_response_described_group_encode(w, version, &items[i]);
 	} else if (m->groups.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->groups);
-		for (int32_t i = 0; i < m->groups.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_groups_response_described_group e;
-			if (kp_describe_groups_response_described_group_decode(&it, version,
-					&e) == 0)
-				kp_describe_groups_response_described_group_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->groups.wire, (size_t)(m->groups.wire_end - m->groups.wire));
 	}
 	if (version >= 5) {
 		kp_write_uvarint(w, 0);

@@ -60,14 +60,10 @@ kp_describe_producers_request_topic_request_encode(struct kp_writer *w, int16_t 
 		for (int32_t i = 0; i < m->partition_indexes.count; i++)
 			kp_write_i32(w, items[i]);
 	} else if (m->partition_indexes.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partition_indexes);
-		for (int32_t i = 0; i < m->partition_indexes.count && it.err == KP_WIRE_OK; i++) {
-			int32_t e = kp_read_i32(&it);
-			kp_write_i32(w, e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partition_indexes.wire, (size_t)(
+				m->partition_indexes.wire_end - m->partition_indexes.wire));
 	}
 	kp_write_uvarint(w, 0);
 }
@@ -116,16 +112,9 @@ kp_describe_producers_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_describe_producers_request_topic_request_encode(w, version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_producers_request_topic_request e;
-			if (kp_describe_producers_request_topic_request_decode(&it, version,
-					&e) == 0)
-				kp_describe_producers_request_topic_request_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	kp_write_uvarint(w, 0);
 }
@@ -229,17 +218,10 @@ kp_describe_producers_response_partition_response_encode(struct kp_writer *w, in
 		for (int32_t i = 0; i < m->active_producers.count; i++)
 			kp_describe_producers_response_producer_state_encode(w, version, &items[i]);
 	} else if (m->active_producers.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->active_producers);
-		for (int32_t i = 0; i < m->active_producers.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_producers_response_producer_state e;
-			if (kp_describe_producers_response_producer_state_decode(&it, version,
-					&e) == 0)
-				kp_describe_producers_response_producer_state_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->active_producers.wire, (size_t)(
+				m->active_producers.wire_end - m->active_producers.wire));
 	}
 	kp_write_uvarint(w, 0);
 }
@@ -298,17 +280,10 @@ kp_describe_producers_response_topic_response_encode(struct kp_writer *w, int16_
 			kp_describe_producers_response_partition_response_encode(w, version,
 					&items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_producers_response_partition_response e;
-			if (kp_describe_producers_response_partition_response_decode(&it, version,
-					&e) == 0)
-				kp_describe_producers_response_partition_response_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	kp_write_uvarint(w, 0);
 }
@@ -359,17 +334,9 @@ kp_describe_producers_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_describe_producers_response_topic_response_encode(w, version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_describe_producers_response_topic_response e;
-			if (kp_describe_producers_response_topic_response_decode(&it, version,
-					&e) == 0)
-				kp_describe_producers_response_topic_response_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	kp_write_uvarint(w, 0);
 }

@@ -222,15 +222,10 @@ kp_fetch_request_fetch_topic_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_fetch_request_fetch_partition_encode(w, version, &items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_fetch_request_fetch_partition e;
-			if (kp_fetch_request_fetch_partition_decode(&it, version, &e) == 0)
-				kp_fetch_request_fetch_partition_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 12) {
 		kp_write_uvarint(w, 0);
@@ -302,14 +297,10 @@ kp_fetch_request_forgotten_topic_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->partitions.count; i++)
 				kp_write_i32(w, items[i]);
 		} else if (m->partitions.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->partitions);
-			for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-				int32_t e = kp_read_i32(&it);
-				kp_write_i32(w, e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->partitions.wire, (size_t)(
+					m->partitions.wire_end - m->partitions.wire));
 		}
 	}
 	if (version < 7 && !(m->partitions.count == 0))
@@ -447,15 +438,9 @@ kp_fetch_request_encode(struct kp_writer *w, int16_t version, const struct kp_fe
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_fetch_request_fetch_topic_encode(w, version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_fetch_request_fetch_topic e;
-			if (kp_fetch_request_fetch_topic_decode(&it, version, &e) == 0)
-				kp_fetch_request_fetch_topic_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 7) {
 		if (m->forgotten_topics_data.count < 0)
@@ -467,16 +452,10 @@ kp_fetch_request_encode(struct kp_writer *w, int16_t version, const struct kp_fe
 			for (int32_t i = 0; i < m->forgotten_topics_data.count; i++)
 				kp_fetch_request_forgotten_topic_encode(w, version, &items[i]);
 		} else if (m->forgotten_topics_data.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->forgotten_topics_data);
-			for (int32_t i =
-					0; i < m->forgotten_topics_data.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_fetch_request_forgotten_topic e;
-				if (kp_fetch_request_forgotten_topic_decode(&it, version, &e) == 0)
-					kp_fetch_request_forgotten_topic_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->forgotten_topics_data.wire, (size_t)(
+					m->forgotten_topics_data.wire_end - m->forgotten_topics_data.wire));
 		}
 	}
 	if (version < 7 && !(m->forgotten_topics_data.count == 0))
@@ -844,18 +823,10 @@ kp_fetch_response_partition_data_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->aborted_transactions.count; i++)
 				kp_fetch_response_aborted_transaction_encode(w, version, &items[i]);
 		} else if (m->aborted_transactions.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->aborted_transactions);
-			for (int32_t i =
-					0; i < m->aborted_transactions.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_fetch_response_aborted_transaction e;
-				if (kp_fetch_response_aborted_transaction_decode(&it, version,
-						&e) == 0)
-					kp_fetch_response_aborted_transaction_encode(w, version,
-							&e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->aborted_transactions.wire, (size_t)(
+					m->aborted_transactions.wire_end - m->aborted_transactions.wire));
 		}
 	}
 	if (version >= 11) {
@@ -966,15 +937,10 @@ kp_fetch_response_fetchable_topic_response_encode(struct kp_writer *w, int16_t v
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_fetch_response_partition_data_encode(w, version, &items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_fetch_response_partition_data e;
-			if (kp_fetch_response_partition_data_decode(&it, version, &e) == 0)
-				kp_fetch_response_partition_data_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 12) {
 		kp_write_uvarint(w, 0);
@@ -1145,16 +1111,10 @@ kp_fetch_response_encode(struct kp_writer *w, int16_t version, const struct kp_f
 		for (int32_t i = 0; i < m->responses.count; i++)
 			kp_fetch_response_fetchable_topic_response_encode(w, version, &items[i]);
 	} else if (m->responses.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->responses);
-		for (int32_t i = 0; i < m->responses.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_fetch_response_fetchable_topic_response e;
-			if (kp_fetch_response_fetchable_topic_response_decode(&it, version,
-					&e) == 0)
-				kp_fetch_response_fetchable_topic_response_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->responses.wire, (size_t)(
+				m->responses.wire_end - m->responses.wire));
 	}
 	if (version >= 12) {
 		uint32_t tag_count = 0;
@@ -1174,18 +1134,10 @@ kp_fetch_response_encode(struct kp_writer *w, int16_t version, const struct kp_f
 					kp_fetch_response_node_endpoint_encode(w, version,
 							&items[i]);
 			} else if (m->node_endpoints.count > 0) {
-				/* Re-encode the decoded wire elements (same version). */
-				struct kp_cursor it = kp_array_cursor(&m->node_endpoints);
-				for (int32_t i =
-						0; i < m->node_endpoints.count && it.err == KP_WIRE_OK; i++) {
-					struct kp_fetch_response_node_endpoint e;
-					if (kp_fetch_response_node_endpoint_decode(&it, version,
-							&e) == 0)
-						kp_fetch_response_node_endpoint_encode(w, version,
-								&e);
-				}
-				if (it.err != KP_WIRE_OK)
-					kp_writer_fail(w, KP_WIRE_INVALID);
+				/* Wire elements are encodings at this same version, validated when
+				 * decoded (or written by our encoder): copy them as they are. */
+				kp_write_raw(w, m->node_endpoints.wire, (size_t)(
+						m->node_endpoints.wire_end - m->node_endpoints.wire));
 			}
 			kp_write_tagged_end(w, at);
 		}

@@ -83,15 +83,10 @@ kp_find_coordinator_request_encode(struct kp_writer *w, int16_t version,
 				else
 					kp_write_string(w, items[i], true);
 		} else if (m->coordinator_keys.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->coordinator_keys);
-			for (int32_t i =
-					0; i < m->coordinator_keys.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_str e = kp_read_string(&it, true);
-				kp_write_string(w, e, true);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->coordinator_keys.wire, (size_t)(
+					m->coordinator_keys.wire_end - m->coordinator_keys.wire));
 		}
 	}
 	if (version < 4 && !(m->coordinator_keys.count == 0))
@@ -293,18 +288,10 @@ kp_find_coordinator_response_encode(struct kp_writer *w, int16_t version,
 				kp_find_coordinator_response_coordinator_encode(w, version,
 						&items[i]);
 		} else if (m->coordinators.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->coordinators);
-			for (int32_t i =
-					0; i < m->coordinators.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_find_coordinator_response_coordinator e;
-				if (kp_find_coordinator_response_coordinator_decode(&it, version,
-						&e) == 0)
-					kp_find_coordinator_response_coordinator_encode(w, version,
-							&e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->coordinators.wire, (size_t)(
+					m->coordinators.wire_end - m->coordinators.wire));
 		}
 	}
 	if (version < 4 && !(m->coordinators.count == 0))

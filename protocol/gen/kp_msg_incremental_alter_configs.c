@@ -116,17 +116,9 @@ kp_incremental_alter_configs_request_alter_configs_resource_encode(struct kp_wri
 			kp_incremental_alter_configs_request_alterable_config_encode(w, version,
 					&items[i]);
 	} else if (m->configs.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->configs);
-		for (int32_t i = 0; i < m->configs.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_incremental_alter_configs_request_alterable_config e;
-			if (kp_incremental_alter_configs_request_alterable_config_decode(&it,
-					version, &e) == 0)
-				kp_incremental_alter_configs_request_alterable_config_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->configs.wire, (size_t)(m->configs.wire_end - m->configs.wire));
 	}
 	if (version >= 1) {
 		kp_write_uvarint(w, 0);
@@ -183,17 +175,10 @@ kp_incremental_alter_configs_request_encode(struct kp_writer *w, int16_t version
 			kp_incremental_alter_configs_request_alter_configs_resource_encode(w,
 					version, &items[i]);
 	} else if (m->resources.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->resources);
-		for (int32_t i = 0; i < m->resources.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_incremental_alter_configs_request_alter_configs_resource e;
-			if (kp_incremental_alter_configs_request_alter_configs_resource_decode(&it,
-					version, &e) == 0)
-				kp_incremental_alter_configs_request_alter_configs_resource_encode(
-						w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->resources.wire, (size_t)(
+				m->resources.wire_end - m->resources.wire));
 	}
 	kp_write_bool(w, m->validate_only);
 	if (version >= 1) {
@@ -301,15 +286,10 @@ kp_incremental_alter_configs_response_encode(struct kp_writer *w, int16_t versio
 		for (int32_t i = 0; i < m->responses.count; i++)
 			kp_incremental_alter_configs_response_alter_configs_resource_response_encode(w, version, &items[i]);
 	} else if (m->responses.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->responses);
-		for (int32_t i = 0; i < m->responses.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_incremental_alter_configs_response_alter_configs_resource_response e;
-			if (kp_incremental_alter_configs_response_alter_configs_resource_response_decode(&it, version, &e) == 0)
-				kp_incremental_alter_configs_response_alter_configs_resource_response_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->responses.wire, (size_t)(
+				m->responses.wire_end - m->responses.wire));
 	}
 	if (version >= 1) {
 		kp_write_uvarint(w, 0);

@@ -147,17 +147,10 @@ kp_join_group_request_encode(struct kp_writer *w, int16_t version,
 			kp_join_group_request_join_group_request_protocol_encode(w, version,
 					&items[i]);
 	} else if (m->protocols.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->protocols);
-		for (int32_t i = 0; i < m->protocols.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_join_group_request_join_group_request_protocol e;
-			if (kp_join_group_request_join_group_request_protocol_decode(&it, version,
-					&e) == 0)
-				kp_join_group_request_join_group_request_protocol_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->protocols.wire, (size_t)(
+				m->protocols.wire_end - m->protocols.wire));
 	}
 	if (version >= 8) {
 		kp_write_string(w, m->reason, true);
@@ -317,17 +310,9 @@ kp_join_group_response_encode(struct kp_writer *w, int16_t version,
 			kp_join_group_response_join_group_response_member_encode(w, version,
 					&items[i]);
 	} else if (m->members.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->members);
-		for (int32_t i = 0; i < m->members.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_join_group_response_join_group_response_member e;
-			if (kp_join_group_response_join_group_response_member_decode(&it, version,
-					&e) == 0)
-				kp_join_group_response_join_group_response_member_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->members.wire, (size_t)(m->members.wire_end - m->members.wire));
 	}
 	if (version >= 6) {
 		kp_write_uvarint(w, 0);

@@ -143,17 +143,10 @@ kp_leave_group_request_encode(struct kp_writer *w, int16_t version,
 				kp_leave_group_request_member_identity_encode(w, version,
 						&items[i]);
 		} else if (m->members.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->members);
-			for (int32_t i = 0; i < m->members.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_leave_group_request_member_identity e;
-				if (kp_leave_group_request_member_identity_decode(&it, version,
-						&e) == 0)
-					kp_leave_group_request_member_identity_encode(w, version,
-							&e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->members.wire, (size_t)(
+					m->members.wire_end - m->members.wire));
 		}
 	}
 	if (version < 3 && !(m->members.count == 0))
@@ -286,17 +279,10 @@ kp_leave_group_response_encode(struct kp_writer *w, int16_t version,
 				kp_leave_group_response_member_response_encode(w, version,
 						&items[i]);
 		} else if (m->members.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->members);
-			for (int32_t i = 0; i < m->members.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_leave_group_response_member_response e;
-				if (kp_leave_group_response_member_response_decode(&it, version,
-						&e) == 0)
-					kp_leave_group_response_member_response_encode(w, version,
-							&e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->members.wire, (size_t)(
+					m->members.wire_end - m->members.wire));
 		}
 	}
 	if (version < 3 && !(m->members.count == 0))

@@ -74,15 +74,10 @@ kp_list_groups_request_encode(struct kp_writer *w, int16_t version,
 				else
 					kp_write_string(w, items[i], true);
 		} else if (m->states_filter.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->states_filter);
-			for (int32_t i =
-					0; i < m->states_filter.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_str e = kp_read_string(&it, true);
-				kp_write_string(w, e, true);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->states_filter.wire, (size_t)(
+					m->states_filter.wire_end - m->states_filter.wire));
 		}
 	}
 	if (version < 4 && !(m->states_filter.count == 0))
@@ -99,15 +94,10 @@ kp_list_groups_request_encode(struct kp_writer *w, int16_t version,
 				else
 					kp_write_string(w, items[i], true);
 		} else if (m->types_filter.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->types_filter);
-			for (int32_t i =
-					0; i < m->types_filter.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_str e = kp_read_string(&it, true);
-				kp_write_string(w, e, true);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->types_filter.wire, (size_t)(
+					m->types_filter.wire_end - m->types_filter.wire));
 		}
 	}
 	if (version < 5 && !(m->types_filter.count == 0))
@@ -241,15 +231,9 @@ kp_list_groups_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->groups.count; i++)
 			kp_list_groups_response_listed_group_encode(w, version, &items[i]);
 	} else if (m->groups.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->groups);
-		for (int32_t i = 0; i < m->groups.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_list_groups_response_listed_group e;
-			if (kp_list_groups_response_listed_group_decode(&it, version, &e) == 0)
-				kp_list_groups_response_listed_group_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->groups.wire, (size_t)(m->groups.wire_end - m->groups.wire));
 	}
 	if (version >= 3) {
 		kp_write_uvarint(w, 0);

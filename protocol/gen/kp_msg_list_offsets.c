@@ -120,17 +120,10 @@ kp_list_offsets_request_list_offsets_topic_encode(struct kp_writer *w, int16_t v
 			kp_list_offsets_request_list_offsets_partition_encode(w, version,
 					&items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_list_offsets_request_list_offsets_partition e;
-			if (kp_list_offsets_request_list_offsets_partition_decode(&it, version,
-					&e) == 0)
-				kp_list_offsets_request_list_offsets_partition_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 6) {
 		kp_write_uvarint(w, 0);
@@ -196,16 +189,9 @@ kp_list_offsets_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_list_offsets_request_list_offsets_topic_encode(w, version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_list_offsets_request_list_offsets_topic e;
-			if (kp_list_offsets_request_list_offsets_topic_decode(&it, version,
-					&e) == 0)
-				kp_list_offsets_request_list_offsets_topic_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 10) {
 		kp_write_i32(w, m->timeout_ms);
@@ -281,15 +267,10 @@ kp_list_offsets_response_list_offsets_partition_response_encode(struct kp_writer
 			for (int32_t i = 0; i < m->old_style_offsets.count; i++)
 				kp_write_i64(w, items[i]);
 		} else if (m->old_style_offsets.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->old_style_offsets);
-			for (int32_t i =
-					0; i < m->old_style_offsets.count && it.err == KP_WIRE_OK; i++) {
-				int64_t e = kp_read_i64(&it);
-				kp_write_i64(w, e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->old_style_offsets.wire, (size_t)(
+					m->old_style_offsets.wire_end - m->old_style_offsets.wire));
 		}
 	}
 	if (version > 0 && !(m->old_style_offsets.count == 0))
@@ -371,17 +352,10 @@ kp_list_offsets_response_list_offsets_topic_response_encode(struct kp_writer *w,
 			kp_list_offsets_response_list_offsets_partition_response_encode(w, version,
 					&items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_list_offsets_response_list_offsets_partition_response e;
-			if (kp_list_offsets_response_list_offsets_partition_response_decode(&it,
-					version, &e) == 0)
-				kp_list_offsets_response_list_offsets_partition_response_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 6) {
 		kp_write_uvarint(w, 0);
@@ -442,17 +416,9 @@ kp_list_offsets_response_encode(struct kp_writer *w, int16_t version,
 			kp_list_offsets_response_list_offsets_topic_response_encode(w, version,
 					&items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_list_offsets_response_list_offsets_topic_response e;
-			if (kp_list_offsets_response_list_offsets_topic_response_decode(&it,
-					version, &e) == 0)
-				kp_list_offsets_response_list_offsets_topic_response_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 6) {
 		kp_write_uvarint(w, 0);

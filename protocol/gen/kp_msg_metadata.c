@@ -112,16 +112,9 @@ kp_metadata_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_metadata_request_metadata_request_topic_encode(w, version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_metadata_request_metadata_request_topic e;
-			if (kp_metadata_request_metadata_request_topic_decode(&it, version,
-					&e) == 0)
-				kp_metadata_request_metadata_request_topic_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 4) {
 		kp_write_bool(w, m->allow_auto_topic_creation);
@@ -273,14 +266,10 @@ kp_metadata_response_metadata_response_partition_encode(struct kp_writer *w, int
 		for (int32_t i = 0; i < m->replica_nodes.count; i++)
 			kp_write_i32(w, items[i]);
 	} else if (m->replica_nodes.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->replica_nodes);
-		for (int32_t i = 0; i < m->replica_nodes.count && it.err == KP_WIRE_OK; i++) {
-			int32_t e = kp_read_i32(&it);
-			kp_write_i32(w, e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->replica_nodes.wire, (size_t)(
+				m->replica_nodes.wire_end - m->replica_nodes.wire));
 	}
 	if (m->isr_nodes.count < 0)
 		kp_writer_fail(w, KP_WIRE_INVALID);   /* null where the schema forbids it */
@@ -290,14 +279,10 @@ kp_metadata_response_metadata_response_partition_encode(struct kp_writer *w, int
 		for (int32_t i = 0; i < m->isr_nodes.count; i++)
 			kp_write_i32(w, items[i]);
 	} else if (m->isr_nodes.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->isr_nodes);
-		for (int32_t i = 0; i < m->isr_nodes.count && it.err == KP_WIRE_OK; i++) {
-			int32_t e = kp_read_i32(&it);
-			kp_write_i32(w, e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->isr_nodes.wire, (size_t)(
+				m->isr_nodes.wire_end - m->isr_nodes.wire));
 	}
 	if (version >= 5) {
 		if (m->offline_replicas.count < 0)
@@ -308,15 +293,10 @@ kp_metadata_response_metadata_response_partition_encode(struct kp_writer *w, int
 			for (int32_t i = 0; i < m->offline_replicas.count; i++)
 				kp_write_i32(w, items[i]);
 		} else if (m->offline_replicas.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->offline_replicas);
-			for (int32_t i =
-					0; i < m->offline_replicas.count && it.err == KP_WIRE_OK; i++) {
-				int32_t e = kp_read_i32(&it);
-				kp_write_i32(w, e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->offline_replicas.wire, (size_t)(
+					m->offline_replicas.wire_end - m->offline_replicas.wire));
 		}
 	}
 	if (version >= 9) {
@@ -398,17 +378,10 @@ kp_metadata_response_metadata_response_topic_encode(struct kp_writer *w, int16_t
 			kp_metadata_response_metadata_response_partition_encode(w, version,
 					&items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_metadata_response_metadata_response_partition e;
-			if (kp_metadata_response_metadata_response_partition_decode(&it, version,
-					&e) == 0)
-				kp_metadata_response_metadata_response_partition_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 8) {
 		kp_write_i32(w, m->topic_authorized_operations);
@@ -493,17 +466,9 @@ kp_metadata_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->brokers.count; i++)
 			kp_metadata_response_metadata_response_broker_encode(w, version, &items[i]);
 	} else if (m->brokers.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->brokers);
-		for (int32_t i = 0; i < m->brokers.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_metadata_response_metadata_response_broker e;
-			if (kp_metadata_response_metadata_response_broker_decode(&it, version,
-					&e) == 0)
-				kp_metadata_response_metadata_response_broker_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->brokers.wire, (size_t)(m->brokers.wire_end - m->brokers.wire));
 	}
 	if (version >= 2) {
 		kp_write_string(w, m->cluster_id, version >= 9);
@@ -519,16 +484,9 @@ kp_metadata_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_metadata_response_metadata_response_topic_encode(w, version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_metadata_response_metadata_response_topic e;
-			if (kp_metadata_response_metadata_response_topic_decode(&it, version,
-					&e) == 0)
-				kp_metadata_response_metadata_response_topic_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 8 && version <= 10) {
 		kp_write_i32(w, m->cluster_authorized_operations);

@@ -125,17 +125,10 @@ kp_offset_commit_request_offset_commit_request_topic_encode(struct kp_writer *w,
 			kp_offset_commit_request_offset_commit_request_partition_encode(w, version,
 					&items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_offset_commit_request_offset_commit_request_partition e;
-			if (kp_offset_commit_request_offset_commit_request_partition_decode(&it,
-					version, &e) == 0)
-				kp_offset_commit_request_offset_commit_request_partition_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 8) {
 		kp_write_uvarint(w, 0);
@@ -231,17 +224,9 @@ kp_offset_commit_request_encode(struct kp_writer *w, int16_t version,
 			kp_offset_commit_request_offset_commit_request_topic_encode(w, version,
 					&items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_offset_commit_request_offset_commit_request_topic e;
-			if (kp_offset_commit_request_offset_commit_request_topic_decode(&it,
-					version, &e) == 0)
-				kp_offset_commit_request_offset_commit_request_topic_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 8) {
 		kp_write_uvarint(w, 0);
@@ -346,17 +331,10 @@ kp_offset_commit_response_offset_commit_response_topic_encode(struct kp_writer *
 			kp_offset_commit_response_offset_commit_response_partition_encode(w,
 					version, &items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_offset_commit_response_offset_commit_response_partition e;
-			if (kp_offset_commit_response_offset_commit_response_partition_decode(&it,
-					version, &e) == 0)
-				kp_offset_commit_response_offset_commit_response_partition_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 8) {
 		kp_write_uvarint(w, 0);
@@ -417,17 +395,9 @@ kp_offset_commit_response_encode(struct kp_writer *w, int16_t version,
 			kp_offset_commit_response_offset_commit_response_topic_encode(w, version,
 					&items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_offset_commit_response_offset_commit_response_topic e;
-			if (kp_offset_commit_response_offset_commit_response_topic_decode(&it,
-					version, &e) == 0)
-				kp_offset_commit_response_offset_commit_response_topic_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 8) {
 		kp_write_uvarint(w, 0);

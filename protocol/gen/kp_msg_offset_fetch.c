@@ -71,15 +71,10 @@ kp_offset_fetch_request_offset_fetch_request_topic_encode(struct kp_writer *w, i
 			for (int32_t i = 0; i < m->partition_indexes.count; i++)
 				kp_write_i32(w, items[i]);
 		} else if (m->partition_indexes.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->partition_indexes);
-			for (int32_t i =
-					0; i < m->partition_indexes.count && it.err == KP_WIRE_OK; i++) {
-				int32_t e = kp_read_i32(&it);
-				kp_write_i32(w, e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->partition_indexes.wire, (size_t)(
+					m->partition_indexes.wire_end - m->partition_indexes.wire));
 		}
 	}
 	if (version > 7 && !(m->partition_indexes.count == 0))
@@ -151,15 +146,10 @@ kp_offset_fetch_request_offset_fetch_request_topics_encode(struct kp_writer *w, 
 			for (int32_t i = 0; i < m->partition_indexes.count; i++)
 				kp_write_i32(w, items[i]);
 		} else if (m->partition_indexes.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->partition_indexes);
-			for (int32_t i =
-					0; i < m->partition_indexes.count && it.err == KP_WIRE_OK; i++) {
-				int32_t e = kp_read_i32(&it);
-				kp_write_i32(w, e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->partition_indexes.wire, (size_t)(
+					m->partition_indexes.wire_end - m->partition_indexes.wire));
 		}
 	}
 	if (version < 8 && !(m->partition_indexes.count == 0))
@@ -245,17 +235,10 @@ kp_offset_fetch_request_offset_fetch_request_group_encode(struct kp_writer *w, i
 				kp_offset_fetch_request_offset_fetch_request_topics_encode(w,
 						version, &items[i]);
 		} else if (m->topics.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->topics);
-			for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_offset_fetch_request_offset_fetch_request_topics e;
-				if (kp_offset_fetch_request_offset_fetch_request_topics_decode(&it,
-						version, &e) == 0)
-					kp_offset_fetch_request_offset_fetch_request_topics_encode(
-							w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->topics.wire, (size_t)(
+					m->topics.wire_end - m->topics.wire));
 		}
 	}
 	if (version < 8 && !(m->topics.count == 0))
@@ -345,17 +328,10 @@ kp_offset_fetch_request_encode(struct kp_writer *w, int16_t version,
 				kp_offset_fetch_request_offset_fetch_request_topic_encode(w,
 						version, &items[i]);
 		} else if (m->topics.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->topics);
-			for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_offset_fetch_request_offset_fetch_request_topic e;
-				if (kp_offset_fetch_request_offset_fetch_request_topic_decode(&it,
-						version, &e) == 0)
-					kp_offset_fetch_request_offset_fetch_request_topic_encode(w,
-							version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->topics.wire, (size_t)(
+					m->topics.wire_end - m->topics.wire));
 		}
 	}
 	if (version > 7 && !(m->topics.count == 0))
@@ -371,17 +347,10 @@ kp_offset_fetch_request_encode(struct kp_writer *w, int16_t version,
 				kp_offset_fetch_request_offset_fetch_request_group_encode(w,
 						version, &items[i]);
 		} else if (m->groups.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->groups);
-			for (int32_t i = 0; i < m->groups.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_offset_fetch_request_offset_fetch_request_group e;
-				if (kp_offset_fetch_request_offset_fetch_request_group_decode(&it,
-						version, &e) == 0)
-					kp_offset_fetch_request_offset_fetch_request_group_encode(w,
-							version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->groups.wire, (size_t)(
+					m->groups.wire_end - m->groups.wire));
 		}
 	}
 	if (version < 8 && !(m->groups.count == 0))
@@ -537,16 +506,10 @@ kp_offset_fetch_response_offset_fetch_response_topic_encode(struct kp_writer *w,
 				kp_offset_fetch_response_offset_fetch_response_partition_encode(w,
 						version, &items[i]);
 		} else if (m->partitions.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->partitions);
-			for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_offset_fetch_response_offset_fetch_response_partition e;
-				if (kp_offset_fetch_response_offset_fetch_response_partition_decode(
-						&it, version, &e) == 0)
-					kp_offset_fetch_response_offset_fetch_response_partition_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->partitions.wire, (size_t)(
+					m->partitions.wire_end - m->partitions.wire));
 		}
 	}
 	if (version > 7 && !(m->partitions.count == 0))
@@ -698,15 +661,10 @@ kp_offset_fetch_response_offset_fetch_response_topics_encode(struct kp_writer *w
 				kp_offset_fetch_response_offset_fetch_response_partitions_encode(w,
 						version, &items[i]);
 		} else if (m->partitions.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->partitions);
-			for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_offset_fetch_response_offset_fetch_response_partitions e;
-				if (kp_offset_fetch_response_offset_fetch_response_partitions_decode(&it, version, &e) == 0)
-					kp_offset_fetch_response_offset_fetch_response_partitions_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->partitions.wire, (size_t)(
+					m->partitions.wire_end - m->partitions.wire));
 		}
 	}
 	if (version < 8 && !(m->partitions.count == 0))
@@ -785,16 +743,10 @@ kp_offset_fetch_response_offset_fetch_response_group_encode(struct kp_writer *w,
 				kp_offset_fetch_response_offset_fetch_response_topics_encode(w,
 						version, &items[i]);
 		} else if (m->topics.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->topics);
-			for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_offset_fetch_response_offset_fetch_response_topics e;
-				if (kp_offset_fetch_response_offset_fetch_response_topics_decode(
-						&it, version, &e) == 0)
-					kp_offset_fetch_response_offset_fetch_response_topics_encode(w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->topics.wire, (size_t)(
+					m->topics.wire_end - m->topics.wire));
 		}
 	}
 	if (version < 8 && !(m->topics.count == 0))
@@ -882,17 +834,10 @@ kp_offset_fetch_response_encode(struct kp_writer *w, int16_t version,
 				kp_offset_fetch_response_offset_fetch_response_topic_encode(w,
 						version, &items[i]);
 		} else if (m->topics.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->topics);
-			for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_offset_fetch_response_offset_fetch_response_topic e;
-				if (kp_offset_fetch_response_offset_fetch_response_topic_decode(&it,
-						version, &e) == 0)
-					kp_offset_fetch_response_offset_fetch_response_topic_encode(
-							w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->topics.wire, (size_t)(
+					m->topics.wire_end - m->topics.wire));
 		}
 	}
 	if (version > 7 && !(m->topics.count == 0))
@@ -911,17 +856,10 @@ kp_offset_fetch_response_encode(struct kp_writer *w, int16_t version,
 				kp_offset_fetch_response_offset_fetch_response_group_encode(w,
 						version, &items[i]);
 		} else if (m->groups.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->groups);
-			for (int32_t i = 0; i < m->groups.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_offset_fetch_response_offset_fetch_response_group e;
-				if (kp_offset_fetch_response_offset_fetch_response_group_decode(&it,
-						version, &e) == 0)
-					kp_offset_fetch_response_offset_fetch_response_group_encode(
-							w, version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->groups.wire, (size_t)(
+					m->groups.wire_end - m->groups.wire));
 		}
 	}
 	if (version < 8 && !(m->groups.count == 0))

@@ -116,16 +116,10 @@ kp_offset_for_leader_epoch_request_offset_for_leader_topic_encode(struct kp_writ
 			kp_offset_for_leader_epoch_request_offset_for_leader_partition_encode(w,
 					version, &items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_offset_for_leader_epoch_request_offset_for_leader_partition e;
-			if (kp_offset_for_leader_epoch_request_offset_for_leader_partition_decode(
-					&it, version, &e) == 0)
-				kp_offset_for_leader_epoch_request_offset_for_leader_partition_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 4) {
 		kp_write_uvarint(w, 0);
@@ -188,17 +182,9 @@ kp_offset_for_leader_epoch_request_encode(struct kp_writer *w, int16_t version,
 			kp_offset_for_leader_epoch_request_offset_for_leader_topic_encode(w,
 					version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_offset_for_leader_epoch_request_offset_for_leader_topic e;
-			if (kp_offset_for_leader_epoch_request_offset_for_leader_topic_decode(&it,
-					version, &e) == 0)
-				kp_offset_for_leader_epoch_request_offset_for_leader_topic_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 4) {
 		kp_write_uvarint(w, 0);
@@ -312,17 +298,10 @@ kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_encode(struct
 			kp_offset_for_leader_epoch_response_epoch_end_offset_encode(w, version,
 					&items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_offset_for_leader_epoch_response_epoch_end_offset e;
-			if (kp_offset_for_leader_epoch_response_epoch_end_offset_decode(&it,
-					version, &e) == 0)
-				kp_offset_for_leader_epoch_response_epoch_end_offset_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 4) {
 		kp_write_uvarint(w, 0);
@@ -383,15 +362,9 @@ kp_offset_for_leader_epoch_response_encode(struct kp_writer *w, int16_t version,
 			kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_encode(w,
 					version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result e;
-			if (kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_decode(&it, version, &e) == 0)
-				kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 4) {
 		kp_write_uvarint(w, 0);

@@ -102,15 +102,10 @@ kp_produce_request_topic_produce_data_encode(struct kp_writer *w, int16_t versio
 		for (int32_t i = 0; i < m->partition_data.count; i++)
 			kp_produce_request_partition_produce_data_encode(w, version, &items[i]);
 	} else if (m->partition_data.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partition_data);
-		for (int32_t i = 0; i < m->partition_data.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_produce_request_partition_produce_data e;
-			if (kp_produce_request_partition_produce_data_decode(&it, version, &e) == 0)
-				kp_produce_request_partition_produce_data_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partition_data.wire, (size_t)(
+				m->partition_data.wire_end - m->partition_data.wire));
 	}
 	if (version >= 9) {
 		kp_write_uvarint(w, 0);
@@ -174,15 +169,10 @@ kp_produce_request_encode(struct kp_writer *w, int16_t version, const struct kp_
 		for (int32_t i = 0; i < m->topic_data.count; i++)
 			kp_produce_request_topic_produce_data_encode(w, version, &items[i]);
 	} else if (m->topic_data.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topic_data);
-		for (int32_t i = 0; i < m->topic_data.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_produce_request_topic_produce_data e;
-			if (kp_produce_request_topic_produce_data_decode(&it, version, &e) == 0)
-				kp_produce_request_topic_produce_data_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topic_data.wire, (size_t)(
+				m->topic_data.wire_end - m->topic_data.wire));
 	}
 	if (version >= 9) {
 		kp_write_uvarint(w, 0);
@@ -400,18 +390,10 @@ kp_produce_response_partition_produce_response_encode(struct kp_writer *w, int16
 				kp_produce_response_batch_index_and_error_message_encode(w, version,
 						&items[i]);
 		} else if (m->record_errors.count > 0) {
-			/* Re-encode the decoded wire elements (same version). */
-			struct kp_cursor it = kp_array_cursor(&m->record_errors);
-			for (int32_t i =
-					0; i < m->record_errors.count && it.err == KP_WIRE_OK; i++) {
-				struct kp_produce_response_batch_index_and_error_message e;
-				if (kp_produce_response_batch_index_and_error_message_decode(&it,
-						version, &e) == 0)
-					kp_produce_response_batch_index_and_error_message_encode(w,
-							version, &e);
-			}
-			if (it.err != KP_WIRE_OK)
-				kp_writer_fail(w, KP_WIRE_INVALID);
+			/* Wire elements are encodings at this same version, validated when
+			 * decoded (or written by our encoder): copy them as they are. */
+			kp_write_raw(w, m->record_errors.wire, (size_t)(
+					m->record_errors.wire_end - m->record_errors.wire));
 		}
 	}
 	if (version >= 8) {
@@ -492,17 +474,10 @@ kp_produce_response_topic_produce_response_encode(struct kp_writer *w, int16_t v
 			kp_produce_response_partition_produce_response_encode(w, version,
 					&items[i]);
 	} else if (m->partition_responses.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partition_responses);
-		for (int32_t i = 0; i < m->partition_responses.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_produce_response_partition_produce_response e;
-			if (kp_produce_response_partition_produce_response_decode(&it, version,
-					&e) == 0)
-				kp_produce_response_partition_produce_response_encode(w, version,
-						&e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partition_responses.wire, (size_t)(
+				m->partition_responses.wire_end - m->partition_responses.wire));
 	}
 	if (version >= 9) {
 		kp_write_uvarint(w, 0);
@@ -657,16 +632,10 @@ kp_produce_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->responses.count; i++)
 			kp_produce_response_topic_produce_response_encode(w, version, &items[i]);
 	} else if (m->responses.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->responses);
-		for (int32_t i = 0; i < m->responses.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_produce_response_topic_produce_response e;
-			if (kp_produce_response_topic_produce_response_decode(&it, version,
-					&e) == 0)
-				kp_produce_response_topic_produce_response_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->responses.wire, (size_t)(
+				m->responses.wire_end - m->responses.wire));
 	}
 	if (version >= 1) {
 		kp_write_i32(w, m->throttle_time_ms);
@@ -689,18 +658,10 @@ kp_produce_response_encode(struct kp_writer *w, int16_t version,
 					kp_produce_response_node_endpoint_encode(w, version,
 							&items[i]);
 			} else if (m->node_endpoints.count > 0) {
-				/* Re-encode the decoded wire elements (same version). */
-				struct kp_cursor it = kp_array_cursor(&m->node_endpoints);
-				for (int32_t i =
-						0; i < m->node_endpoints.count && it.err == KP_WIRE_OK; i++) {
-					struct kp_produce_response_node_endpoint e;
-					if (kp_produce_response_node_endpoint_decode(&it, version,
-							&e) == 0)
-						kp_produce_response_node_endpoint_encode(w, version,
-								&e);
-				}
-				if (it.err != KP_WIRE_OK)
-					kp_writer_fail(w, KP_WIRE_INVALID);
+				/* Wire elements are encodings at this same version, validated when
+				 * decoded (or written by our encoder): copy them as they are. */
+				kp_write_raw(w, m->node_endpoints.wire, (size_t)(
+						m->node_endpoints.wire_end - m->node_endpoints.wire));
 			}
 			kp_write_tagged_end(w, at);
 		}

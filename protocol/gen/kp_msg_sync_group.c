@@ -143,17 +143,10 @@ kp_sync_group_request_encode(struct kp_writer *w, int16_t version,
 			kp_sync_group_request_sync_group_request_assignment_encode(w, version,
 					&items[i]);
 	} else if (m->assignments.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->assignments);
-		for (int32_t i = 0; i < m->assignments.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_sync_group_request_sync_group_request_assignment e;
-			if (kp_sync_group_request_sync_group_request_assignment_decode(&it, version,
-					&e) == 0)
-				kp_sync_group_request_sync_group_request_assignment_encode(w,
-						version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->assignments.wire, (size_t)(
+				m->assignments.wire_end - m->assignments.wire));
 	}
 	if (version >= 4) {
 		kp_write_uvarint(w, 0);

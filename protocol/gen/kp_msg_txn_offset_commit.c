@@ -118,16 +118,10 @@ kp_txn_offset_commit_request_txn_offset_commit_request_topic_encode(struct kp_wr
 			kp_txn_offset_commit_request_txn_offset_commit_request_partition_encode(w,
 					version, &items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_txn_offset_commit_request_txn_offset_commit_request_partition e;
-			if (kp_txn_offset_commit_request_txn_offset_commit_request_partition_decode(
-					&it, version, &e) == 0)
-				kp_txn_offset_commit_request_txn_offset_commit_request_partition_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 3) {
 		kp_write_uvarint(w, 0);
@@ -232,17 +226,9 @@ kp_txn_offset_commit_request_encode(struct kp_writer *w, int16_t version,
 			kp_txn_offset_commit_request_txn_offset_commit_request_topic_encode(w,
 					version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_txn_offset_commit_request_txn_offset_commit_request_topic e;
-			if (kp_txn_offset_commit_request_txn_offset_commit_request_topic_decode(&it,
-					version, &e) == 0)
-				kp_txn_offset_commit_request_txn_offset_commit_request_topic_encode(
-						w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 3) {
 		kp_write_uvarint(w, 0);
@@ -348,15 +334,10 @@ kp_txn_offset_commit_response_txn_offset_commit_response_topic_encode(struct kp_
 			kp_txn_offset_commit_response_txn_offset_commit_response_partition_encode(w,
 					version, &items[i]);
 	} else if (m->partitions.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->partitions);
-		for (int32_t i = 0; i < m->partitions.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_txn_offset_commit_response_txn_offset_commit_response_partition e;
-			if (kp_txn_offset_commit_response_txn_offset_commit_response_partition_decode(&it, version, &e) == 0)
-				kp_txn_offset_commit_response_txn_offset_commit_response_partition_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->partitions.wire, (size_t)(
+				m->partitions.wire_end - m->partitions.wire));
 	}
 	if (version >= 3) {
 		kp_write_uvarint(w, 0);
@@ -414,16 +395,9 @@ kp_txn_offset_commit_response_encode(struct kp_writer *w, int16_t version,
 			kp_txn_offset_commit_response_txn_offset_commit_response_topic_encode(w,
 					version, &items[i]);
 	} else if (m->topics.count > 0) {
-		/* Re-encode the decoded wire elements (same version). */
-		struct kp_cursor it = kp_array_cursor(&m->topics);
-		for (int32_t i = 0; i < m->topics.count && it.err == KP_WIRE_OK; i++) {
-			struct kp_txn_offset_commit_response_txn_offset_commit_response_topic e;
-			if (kp_txn_offset_commit_response_txn_offset_commit_response_topic_decode(
-					&it, version, &e) == 0)
-				kp_txn_offset_commit_response_txn_offset_commit_response_topic_encode(w, version, &e);
-		}
-		if (it.err != KP_WIRE_OK)
-			kp_writer_fail(w, KP_WIRE_INVALID);
+		/* Wire elements are encodings at this same version, validated when
+		 * decoded (or written by our encoder): copy them as they are. */
+		kp_write_raw(w, m->topics.wire, (size_t)(m->topics.wire_end - m->topics.wire));
 	}
 	if (version >= 3) {
 		kp_write_uvarint(w, 0);
