@@ -36,6 +36,15 @@ LOG_TAIL_LINES = 80
 _live_brokers = []
 
 
+
+def client_missing(reason):
+    """A client or driver is not installed: skip locally, but fail under CI
+    (or SPILLWAY_REQUIRE_CLIENTS=1), where setup.sh must have installed every
+    client and a silent skip would hide a broken install step."""
+    if os.environ.get("CI") or os.environ.get("SPILLWAY_REQUIRE_CLIENTS"):
+        pytest.fail(f"required client missing: {reason}", pytrace=False)
+    pytest.skip(reason)
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -75,7 +84,7 @@ class Broker:
     def _spillway_argv(self):
         binary = os.environ.get("SPILLWAY_BIN", str(REPO / "build" / "spillway"))
         if not os.access(binary, os.X_OK):
-            pytest.skip(f"spillway binary not found at {binary} (set SPILLWAY_BIN)")
+            client_missing(f"spillway binary not found at {binary} (set SPILLWAY_BIN)")
         argv = [binary,
                 "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
                 "--override", f"log.dirs={self.data}"]
@@ -278,7 +287,7 @@ def find_tool(env_name, *candidates):
         path = REPO / c
         if os.access(path, os.X_OK):
             return str(path)
-    pytest.skip(f"{env_name} not set and none of {candidates} built "
+    client_missing(f"{env_name} not set and none of {candidates} built "
                 f"(run tests/integration/setup.sh)")
 
 
@@ -286,9 +295,9 @@ def java_classpath(with_classes=True):
     """Classpath for the Java driver / kafka-tools from setup.sh's cache."""
     lib, classes = CACHE / "java" / "lib", CACHE / "java" / "classes"
     if shutil.which("java") is None or not any(lib.glob("kafka-clients-*.jar")):
-        pytest.skip(f"java or Kafka jars missing in {lib} (run tests/integration/setup.sh)")
+        client_missing(f"java or Kafka jars missing in {lib} (run tests/integration/setup.sh)")
     if with_classes and not (classes / "SpillwayAdmin.class").exists():
-        pytest.skip(f"{classes}/SpillwayAdmin.class missing (run tests/integration/setup.sh)")
+        client_missing(f"{classes}/SpillwayAdmin.class missing (run tests/integration/setup.sh)")
     return f"{lib}/*" + (f":{classes}" if with_classes else "")
 
 

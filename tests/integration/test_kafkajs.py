@@ -7,7 +7,7 @@ import shutil
 import pytest
 
 import scenarios as s
-from conftest import HERE
+from conftest import client_missing, HERE
 
 P = "kjs"
 
@@ -15,9 +15,9 @@ P = "kjs"
 @pytest.fixture(scope="module")
 def D():
     if shutil.which("node") is None:
-        pytest.skip("node not installed")
+        client_missing("node not installed")
     if not (HERE / "js" / "node_modules" / "kafkajs").is_dir():
-        pytest.skip("kafkajs not installed (run tests/integration/setup.sh)")
+        client_missing("kafkajs not installed (run tests/integration/setup.sh)")
     return s.Driver(["node", str(HERE / "js" / "admin.js")], caps={"config_source"},
                     name="kafkajs")
 

@@ -10,7 +10,7 @@ import subprocess
 import pytest
 
 import scenarios as s
-from conftest import HERE, REPO, unique_topic
+from conftest import client_missing, HERE, REPO, unique_topic
 
 P = "kcat"
 TIMEOUT = 60
@@ -19,7 +19,7 @@ TIMEOUT = 60
 @pytest.fixture(scope="module", autouse=True)
 def need_kcat():
     if shutil.which("kcat") is None:
-        pytest.skip("kcat not installed")
+        client_missing("kcat not installed")
 
 
 @pytest.fixture(scope="module")

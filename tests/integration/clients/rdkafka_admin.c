@@ -172,7 +172,9 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 			int32_t ids[16];
 			size_t n = 0;
 			char *s2 = NULL;
-			for (char *b = strtok_r(p, ",", &s2); b && n < 16; b = strtok_r(NULL, ",", &s2))
+			char *b = strtok_r(p, ",", &s2);
+
+			for (; b != NULL && n < 16; b = strtok_r(NULL, ",", &s2))
 				ids[n++] = (int32_t)atoi(b);
 			if (rd_kafka_NewTopic_set_replica_assignment(nt, part++, ids, n, errstr,
 								     sizeof(errstr)))
@@ -387,7 +389,7 @@ main(int argc, char **argv)
 	int nargs = argc - 3;
 	char **args = argv + 3;
 	rd_kafka_t *rk;
-	int rc;
+	int rc = 1;
 
 	if (strcmp(op, "describe") == 0 && nargs == 1) {
 		/* A consumer-type handle: AllowAutoTopicCreation=false. */
