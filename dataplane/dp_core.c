@@ -212,8 +212,11 @@ dp_core_arm(struct dp_core *core)
 {
 	uint32_t i;
 
-	if (!core->accept_armed)
+	if (!core->accept_armed && (core->accept_retry_ns == 0 ||
+				    clock_mono_ns() >= core->accept_retry_ns)) {
+		core->accept_retry_ns = 0;
 		dp_uring_arm_accept(core);
+	}
 	if (!core->wake_armed)
 		dp_uring_arm_wake(core);
 	if (core->bufs_returned) {

@@ -13,6 +13,7 @@
 #include <liburing.h>
 
 #include "common/assert.h"
+#include "common/clock.h"
 #include "common/compiler.h"
 #include "common/spsc.h"
 #include "dataplane/conn.h"
@@ -31,6 +32,8 @@
 #define DP_CTL_RING_MAX 65536u
 /* Longest sleep in submit-and-wait: stop requests also wake the core. */
 #define DP_WAIT_NS 100000000ll
+/* Back-off before re-arming accept after it failed (EMFILE, ENFILE, ENOMEM). */
+#define DP_ACCEPT_RETRY_NS 100000000ull
 
 STATIC_ASSERT((DP_RX_BUF_COUNT & (DP_RX_BUF_COUNT - 1)) == 0,
 	      "buffer ring entries are a power of two");
@@ -71,6 +74,7 @@ struct dp_core {
 	int wake_fd;            /* control -> core eventfd */
 	uint64_t wake_val;      /* target of the outstanding eventfd read */
 	bool accept_armed;
+	uint64_t accept_retry_ns; /* after a failed accept (EMFILE...): not before */
 	bool wake_armed;
 	bool bufs_returned;     /* a provided buffer went back this turn */
 	bool ring_ok;

@@ -268,6 +268,8 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 			core->accept_armed = false;
 		if (cqe->res >= 0)
 			dp_conn_accept(core, cqe->res);
+		else    /* out of fds or memory: retry later instead of spinning */
+			core->accept_retry_ns = clock_mono_ns() + DP_ACCEPT_RETRY_NS;
 		break;
 	case DP_OP_WAKE:
 		core->wake_armed = false;       /* the drain runs every turn anyway */
@@ -294,8 +296,9 @@ dp_uring_reap(struct dp_core *core)
 }
 
 /* Submit the turn's SQEs in one syscall and wait for at least one completion
- * (or the timeout) unless some are already there or block is false. QSBR: a core sleeping here
- * holds no snapshot, so it goes offline and does not delay dp_md_publish(). */
+ * (or the timeout) unless some are already there or block is false. QSBR: a
+ * core sleeping here holds no snapshot, so it goes offline and does not delay
+ * dp_md_publish(). */
 void
 dp_uring_wait(struct dp_core *core, bool block)
 {
