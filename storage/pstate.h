@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Idempotent-producer state of one partition, as Kafka keeps it: per
+ * producer id the epoch and the last 5 appended batches (first and last
+ * sequence, offsets, timestamp). Pure logic, no I/O: the storage worker that
+ * owns the partition checks each batch before assigning offsets, records it
+ * when offsets are assigned, rolls back on a failed write, and rebuilds the
+ * state from snapshots + the log on recovery. @thread storage (owner only) */
+#ifndef STORAGE_PSTATE_H
+#define STORAGE_PSTATE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* Batches remembered per producer (Kafka's NUM_BATCHES_TO_RETAIN). */
+#define PSTATE_BATCHES 5
+
+struct pstate;
+
+struct pstate *pstate_create(void);
+void pstate_destroy(struct pstate *ps);
+
+enum pstate_verdict {
+	PSTATE_APPEND = 0,      /* new batch in sequence: append it */
+	PSTATE_DUPLICATE = 1,   /* exact retry of a remembered batch: do not append */
+	PSTATE_REJECT = 2,      /* *error holds the Kafka error code */
+};
+
+struct pstate_dup {
+	int64_t base_offset;    /* what the original append got */
+	int64_t timestamp;      /* its log-append time (or -1) */
+};
+
+/* Check one batch of a producer (producer_id >= 0) against Kafka's rules:
+ * duplicate of one of the last 5 batches (same epoch, same first and last
+ * sequence) -> DUPLICATE; epoch older than known -> INVALID_PRODUCER_EPOCH;
+ * newer epoch needs first_seq 0, same epoch needs last_seq + 1 (wrapping
+ * INT32_MAX -> 0), else OUT_OF_ORDER_SEQUENCE_NUMBER; unknown producer ->
+ * any sequence appends. */
+enum pstate_verdict pstate_check(const struct pstate *ps, int64_t producer_id, int16_t epoch,
+				 int32_t first_seq, int32_t last_seq, struct pstate_dup *dup,
+				 int16_t *error);
+
+/* Record a batch whose offsets were assigned. 0 or -ENOMEM. */
+int pstate_record(struct pstate *ps, int64_t producer_id, int16_t epoch, int32_t first_seq,
+		  int32_t last_seq, int64_t base_offset, int64_t last_offset, int64_t timestamp_ms);
+
+/* Forget every batch with last_offset >= offset (a failed write, or a
+ * truncated torn tail). */
+void pstate_truncate(struct pstate *ps, int64_t offset);
+
+/* Drop producers whose last batch is older than now_ms - expiration_ms
+ * (producer.id.expiration.ms). */
+void pstate_expire(struct pstate *ps, int64_t now_ms, int64_t expiration_ms);
+
+/* Snapshot: a self-checking (CRC32C) byte image of the whole state, written
+ * by storage as <base offset>.snapshot at segment roll so recovery replays
+ * only the log after it. pstate_snapshot_size() bytes go into buf. */
+size_t pstate_snapshot_size(const struct pstate *ps);
+void pstate_snapshot_write(const struct pstate *ps, uint8_t *buf);
+/* Load a snapshot into an empty state: 0, or -EINVAL if corrupt. */
+int pstate_snapshot_read(struct pstate *ps, const uint8_t *buf, size_t len);
+
+size_t pstate_producer_count(const struct pstate *ps);
+
+#endif

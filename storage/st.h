@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Public interface of storage/: storage workers, each a pinned thread with
+ * its own io_uring ring, owning partition logs by a stable hash of (topic
+ * id, partition). Dataplane cores talk to workers only through bounded SPSC
+ * rings of fixed-size st_req / st_cpl messages (one ring pair per core and
+ * worker); control creates and deletes partition logs with blocking calls. */
+#ifndef STORAGE_ST_H
+#define STORAGE_ST_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include <stddef.h>
+
+/* A topic's log settings, resolved by control from the topic's configs and
+ * the broker's defaults (Kafka names in comments). */
+struct st_log_config {
+	int64_t segment_bytes;          /* segment.bytes */
+	int64_t segment_ms;             /* segment.ms */
+	int64_t retention_ms;           /* retention.ms, -1: unlimited */
+	int64_t retention_bytes;        /* retention.bytes, -1: unlimited */
+	int32_t max_message_bytes;      /* max.message.bytes */
+	int32_t index_interval_bytes;   /* index.interval.bytes */
+	int32_t segment_index_bytes;    /* segment.index.bytes */
+	int64_t flush_messages;         /* flush.messages: fsync after this many messages */
+	int64_t flush_ms;               /* flush.ms: fsync at least this often */
+	bool log_append_time;           /* message.timestamp.type=LogAppendTime */
+	bool compact;                   /* cleanup.policy contains compact */
+	int64_t producer_id_expiration_ms; /* producer.id.expiration.ms (broker) */
+};
+
+struct st_config {
+	const char *log_dir;
+	int worker_count;               /* spillway.storage.workers */
+	const int *worker_cpus;         /* NULL: not pinned */
+	int core_count;                 /* dataplane cores: one ring pair per core */
+	uint32_t ring_slots;            /* per ring, power of two */
+};
+
+/* ---- messages between cores and workers ---- */
+
+enum st_req_type {
+	ST_REQ_APPEND = 1,      /* append one validated record batch */
+	ST_REQ_READ = 2,        /* locate data from an offset for Fetch */
+	ST_REQ_OFFSET = 3,      /* ListOffsets: by timestamp, earliest, latest, max ts */
+	ST_REQ_EPOCH = 4,       /* OffsetForLeaderEpoch: end offset of an epoch */
+	ST_REQ_WATCH = 5,       /* wake me when the log end passes offset (long-poll) */
+	ST_REQ_RELEASE = 6,     /* a READ's file region has been sent: drop its ref */
+};
+
+/* ListOffsets special timestamps, as Kafka defines them. */
+#define ST_OFFSET_LATEST (-1)
+#define ST_OFFSET_EARLIEST (-2)
+#define ST_OFFSET_MAX_TIMESTAMP (-3)
+
+struct st_req {
+	uint8_t type;                   /* enum st_req_type */
+	int8_t acks;                    /* APPEND: 0, 1 or -1 (all: after fdatasync) */
+	uint16_t reserved;
+	int32_t partition;
+	uint8_t topic_id[16];           /* Kafka topic UUID */
+	uint64_t token;                 /* opaque to storage, echoed in the completion */
+	union {
+		struct {
+			/* The batch as received (kp_records_validate() passed). The
+			 * worker rewrites baseOffset and partitionLeaderEpoch (and
+			 * timestamps + CRC for LogAppendTime) in place and writes
+			 * from this memory: it must stay valid and unmodified until
+			 * the completion arrives. */
+			uint8_t *batch;
+			uint32_t len;
+		} append;
+		struct {
+			int64_t offset;
+			int32_t max_bytes;      /* partition max; the first batch is whole anyway */
+			int8_t isolation;       /* 0 read_uncommitted, 1 read_committed */
+		} read;
+		struct {
+			int64_t timestamp;      /* >= 0, or ST_OFFSET_* */
+			int8_t isolation;
+		} offset;
+		struct {
+			int32_t leader_epoch;
+		} epoch;
+		struct {
+			int64_t offset;         /* wake when log end offset > offset */
+			uint64_t deadline_ns;   /* CLOCK_MONOTONIC; dropped silently after */
+		} watch;
+		struct {
+			uint32_t ref;           /* st_cpl.read.ref */
+		} release;
+	};
+};
+
+struct st_cpl {
+	uint8_t type;                   /* the request's type */
+	uint8_t reserved;
+	int16_t error;                  /* Kafka error code, KP_ERR_NONE on success */
+	int32_t partition;
+	uint64_t token;
+	int64_t log_start_offset;
+	int64_t high_watermark;         /* single broker: the log end offset */
+	int64_t last_stable_offset;
+	union {
+		struct {
+			int64_t base_offset;    /* -1 on error */
+			int64_t log_append_time; /* -1 unless LogAppendTime */
+		} append;
+		struct {
+			/* A file region to send without copying: fd stays open until
+			 * ST_REQ_RELEASE with ref is submitted (always, also when the
+			 * send fails). len 0: nothing at this offset (ref unused). */
+			int fd;
+			int32_t len;
+			int64_t pos;
+			uint32_t ref;
+		} read;
+		struct {
+			int64_t offset;         /* -1 if none */
+			int64_t timestamp;
+			int32_t leader_epoch;
+		} offset;
+		struct {
+			int32_t leader_epoch;
+			int64_t end_offset;
+		} epoch;
+	};
+};
+
+struct st;
+
+/* Create workers and rings (not yet running). NULL with err set.
+ * @thread control */
+struct st *st_create(const struct st_config *cfg, char *err, size_t err_size);
+int st_start(struct st *st);
+void st_stop(struct st *st);
+void st_destroy(struct st *st);
+int st_worker_count(const struct st *st);
+
+/* The worker owning a partition: a stable hash, the same across restarts
+ * for the same worker count. */
+int st_worker_of(const struct st *st, const uint8_t topic_id[16], int32_t partition);
+
+/* ---- control side: blocking, @thread control ---- */
+
+/* Open (recovering if present) or create the logs of partitions
+ * [from, to) of a topic under <log_dir>/<name>-<p>/. 0 or -errno. */
+int st_partitions_open(struct st *st, const uint8_t topic_id[16], const char *name,
+		       int32_t from, int32_t to, const struct st_log_config *cfg);
+/* Close and delete a topic's logs. 0 or -errno. */
+int st_topic_delete(struct st *st, const uint8_t topic_id[16], const char *name,
+		    int32_t partition_count);
+/* Apply changed settings to an open topic. 0 or -errno. */
+int st_topic_configure(struct st *st, const uint8_t topic_id[16], int32_t partition_count,
+		       const struct st_log_config *cfg);
+
+/* ---- core side: @thread dataplane (core index `core`) ---- */
+
+/* Tell workers which eventfd wakes core `core` after they post completions.
+ * Call before st_start(). */
+void st_attach_core(struct st *st, int core, int wake_fd);
+/* Queue a request to the owning worker; false when that ring is full (the
+ * core retries later). */
+bool st_submit(struct st *st, int core, const struct st_req *req);
+/* Make the worker see requests queued since the last flush (one wake-up
+ * per worker per loop turn). */
+void st_flush(struct st *st, int core);
+/* Take up to max completions for this core; returns how many. */
+unsigned st_reap(struct st *st, int core, struct st_cpl *out, unsigned max);
+
+#endif
