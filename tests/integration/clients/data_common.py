@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Helpers shared by the Python data drivers (protocol in ../data_scenarios.py)."""
+import json
+import sys
+
+
+def unhex(x):
+    return None if x is None else bytes.fromhex(x)
+
+
+def hx(b):
+    if b is None:
+        return None
+    if isinstance(b, str):
+        b = b.encode()
+    return bytes(b).hex()
+
+
+def read_spec(path):
+    recs = []
+    with open(path) as f:
+        for line in f:
+            if line.strip():
+                d = json.loads(line)
+                recs.append((d["p"], unhex(d["k"]), unhex(d["v"]),
+                             [(n, unhex(v)) for n, v in d["h"]], d["ts"]))
+    return recs
+
+
+def extra_conf(args):
+    conf = {}
+    for a in args:
+        k, v = a.split("=", 1)
+        conf[k] = v
+    return conf
+
+
+def out(obj):
+    sys.stdout.write(json.dumps(obj) + "\n")
+    sys.stdout.flush()
+
+
+def write_records(path, recs):
+    """recs: iterable of (p, o, key, value, headers[(name, bytes|None)], ts)."""
+    n = 0
+    with open(path, "w") as f:
+        for p, o, k, v, h, ts in recs:
+            f.write(json.dumps({"p": p, "o": o, "k": hx(k), "v": hx(v),
+                                "h": [[name, hx(val)] for name, val in (h or [])],
+                                "ts": ts}) + "\n")
+            n += 1
+    return n
