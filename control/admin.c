@@ -8,10 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/compiler.h"
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl_int.h"
 #include "control/topic_config.h"
+
+/* Bounds on a stored topic config override, raw (before trimming). */
+#define ADMIN_CONFIG_NAME_BYTES_MAX 255
+#define ADMIN_CONFIG_VALUE_BYTES_MAX 1024
 
 enum {
 	ADMIN_RESOURCE_TOPIC = 2,
@@ -26,6 +31,13 @@ admin_check_configs(const struct kp_topic_spec *spec, char *msg, size_t msg_size
 		const struct kp_topic_config *c = &spec->configs[i];
 		int16_t err;
 
+		if (c->name.len > ADMIN_CONFIG_NAME_BYTES_MAX ||
+		    c->value.len > ADMIN_CONFIG_VALUE_BYTES_MAX) {
+			snprintf(msg, msg_size, "Config %.*s: name or value too long (at most %d "
+				 "and %d bytes)", (int)MIN(c->name.len, 64), c->name.ptr,
+				 ADMIN_CONFIG_NAME_BYTES_MAX, ADMIN_CONFIG_VALUE_BYTES_MAX);
+			return KP_ERR_INVALID_CONFIG;
+		}
 		if (c->value.len < 0) {
 			snprintf(msg, msg_size, "Null value not supported for topic configs: %.*s",
 				 (int)c->name.len, c->name.ptr);
@@ -222,6 +234,12 @@ admin_md(void *ctx)
 	return ctl_md(ctx);
 }
 
+static const struct kp_md *
+admin_md_fresh(void *ctx)
+{
+	return ctl_md_rebuild(ctx);
+}
+
 const struct kp_admin_ops ctl_admin_ops = {
 	.topic_create = admin_topic_create,
 	.topic_delete = admin_topic_delete,
@@ -229,4 +247,5 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.configs_describe = admin_configs_describe,
 	.topic_spec_configs = admin_topic_spec_configs,
 	.md = admin_md,
+	.md_fresh = admin_md_fresh,
 };

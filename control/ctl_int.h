@@ -10,9 +10,10 @@
 #include "control/metadata.h"
 #include "dataplane/dp.h"
 
-/* Snapshots replaced while one request runs; the handler may still point
- * into them, so they are freed only after the request, once published. */
-#define CTL_RETIRED_MAX 8
+/* Snapshots replaced while one request runs (the handler may still point
+ * into them, so they are freed only after the request, once published):
+ * the request's own, and at most one md_fresh() rebuild. */
+#define CTL_RETIRED_MAX 2
 
 struct ctl_pending {
 	int core;
@@ -26,6 +27,7 @@ struct ctl {
 	struct dp *dp;
 	struct kp_md *md;               /* current snapshot */
 	bool md_dirty;                  /* store changed since md was built */
+	bool in_request;                /* a forwarded request is being handled */
 	uint64_t md_epoch;
 	int retired_count;
 	struct kp_md *retired[CTL_RETIRED_MAX];
@@ -37,7 +39,10 @@ struct ctl {
 
 extern const struct kp_admin_ops ctl_admin_ops;
 
-/* The current snapshot, rebuilt first if the store changed. */
+/* The current snapshot, rebuilt first if the store changed, except during
+ * a request, which keeps the snapshot it started with. */
 const struct kp_md *ctl_md(struct ctl *ctl);
+/* Rebuild now if the store changed, also during a request. */
+const struct kp_md *ctl_md_rebuild(struct ctl *ctl);
 
 #endif

@@ -17,23 +17,25 @@
 #define CTL_IDLE_WAIT_MS 100
 
 const struct kp_md *
-ctl_md(struct ctl *ctl)
+ctl_md_rebuild(struct ctl *ctl)
 {
 	struct kp_md *md;
 
-	if (!ctl->md_dirty)
+	if (!ctl->md_dirty || ctl->retired_count == CTL_RETIRED_MAX)
 		return ctl->md;
 	md = md_snapshot_build(&ctl->store, &ctl->broker, ++ctl->md_epoch);
 	if (md == NULL)
 		return ctl->md;         /* out of memory: keep serving the old one */
-	/* Full only if one request made more than CTL_RETIRED_MAX changes that
-	 * each read md in between; publishing early keeps it safe. */
-	if (ctl->retired_count == CTL_RETIRED_MAX)
-		PANIC("too many metadata snapshots retired in one request");
 	ctl->retired[ctl->retired_count++] = ctl->md;
 	ctl->md = md;
 	ctl->md_dirty = false;
 	return md;
+}
+
+const struct kp_md *
+ctl_md(struct ctl *ctl)
+{
+	return ctl->in_request ? ctl->md : ctl_md_rebuild(ctl);
 }
 
 struct ctl *
@@ -82,7 +84,7 @@ ctl_attach(struct ctl *ctl, struct dp *dp)
 static void
 ctl_publish(struct ctl *ctl)
 {
-	ctl_md(ctl);    /* rebuild if the request changed the store */
+	ctl_md_rebuild(ctl);    /* if the request changed the store */
 	if (ctl->retired_count == 0)
 		return;
 	dp_md_publish(ctl->dp, ctl->md);
@@ -139,7 +141,9 @@ ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 	enum kp_verdict verdict;
 
 	ASSERT(req->type == DP_MSG_REQUEST);
+	ctl->in_request = true;
 	verdict = kp_dispatch_control(&env, req->buf.data, req->buf.len, &out);
+	ctl->in_request = false;
 	free(req->buf.data);
 	reply.buf.data = NULL;
 	reply.buf.len = 0;

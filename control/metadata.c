@@ -236,7 +236,8 @@ static int
 md_store_load(struct md_store *st, char *err, size_t err_size)
 {
 	char path[4096];
-	char line[8192];
+	char *line = NULL;
+	size_t line_cap = 0;
 	int32_t configs_left = 0;
 	int lineno = 0;
 	int rc = 0;
@@ -246,7 +247,9 @@ md_store_load(struct md_store *st, char *err, size_t err_size)
 	f = fopen(path, "r");
 	if (f == NULL)
 		return errno == ENOENT ? 0 : -errno;
-	while (rc == 0 && fgets(line, sizeof(line), f) != NULL) {
+	/* getline(): a line is as long as its escaped config value, which
+	 * admin.c bounds; no fixed buffer can split it. */
+	while (rc == 0 && getline(&line, &line_cap, f) > 0) {
 		lineno++;
 		if (lineno == 1) {
 			rc = strncmp(line, MD_TOPICS_MAGIC, strlen(MD_TOPICS_MAGIC)) == 0
@@ -260,6 +263,7 @@ md_store_load(struct md_store *st, char *err, size_t err_size)
 			rc = -EINVAL;
 		}
 	}
+	free(line);
 	fclose(f);
 	if (rc == 0 && configs_left != 0)
 		rc = -EINVAL;

@@ -74,7 +74,9 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 		topics[i].name.len = (int32_t)strlen(t->name);
 		topics[i].id = t->id;
 		topics[i].partition_count = t->partition_count;
-		topics[i].internal = t->name[0] == '_' && t->name[1] == '_';
+		/* Kafka's two internal topics; other "__" names are ordinary. */
+		topics[i].internal = strcmp(t->name, "__consumer_offsets") == 0 ||
+				     strcmp(t->name, "__transaction_state") == 0;
 	}
 	qsort(topics, n, sizeof(*topics), snapshot_cmp_name);
 	for (size_t i = 0; i < n; i++)

@@ -20,6 +20,7 @@ struct kp_md_topic {
 	struct kp_str name;         /* points into the snapshot's own storage */
 	struct kp_uuid id;
 	int32_t partition_count;
+	int32_t max_message_bytes;  /* max.message.bytes, resolved */
 	bool internal;
 };
 
@@ -117,8 +118,15 @@ struct kp_admin_ops {
 	 * overrides, then broker values and Kafka defaults), synonyms off. */
 	void (*topic_spec_configs)(void *ctx, const struct kp_topic_spec *spec,
 				   kp_config_entry_fn *fn, void *arg);
-	/* The current snapshot, after any changes made by the calls above. */
+	/* A producer id that was never handed out before, also across
+	 * restarts. KP_ERR_NONE or an error code. */
+	int16_t (*producer_id_next)(void *ctx, int64_t *pid_out);
+	/* The snapshot the request started with: stable for the whole request
+	 * (changes made meanwhile are not in it). */
 	const struct kp_md *(*md)(void *ctx);
+	/* A snapshot that includes the changes this request made so far. Costs
+	 * a rebuild: call once, after the changes (Metadata auto-creation). */
+	const struct kp_md *(*md_fresh)(void *ctx);
 };
 
 /* ---- Dispatch ---- */
@@ -129,6 +137,9 @@ enum kp_verdict {
 	KP_VERDICT_NO_REPLY,    /* no response (Produce acks=0): release the slot */
 	KP_VERDICT_FORWARD,     /* run it on control: out->fwd holds a copy of the frame */
 	KP_VERDICT_CLOSE,       /* protocol error: close this connection */
+	KP_VERDICT_PENDING,     /* waiting on storage: keep the frame memory (env->
+				 * frame_tag) alive; the outcome comes back from
+				 * kp_core_poll() under env->tag */
 };
 
 /* A response: a complete frame including its 4-byte size prefix, allocated
@@ -138,9 +149,15 @@ struct kp_buf {
 	uint32_t len;
 };
 
+struct kp_core;
+
 struct kp_env {
 	const struct kp_md *md;                 /* current snapshot, never NULL */
 	uint32_t request_bytes_max;             /* socket.request.max.bytes */
+	/* Only on a dataplane core: */
+	struct kp_core *kc;                     /* the core's pending requests */
+	uint64_t tag;                           /* names this request's reply slot */
+	uint64_t frame_tag;                     /* names the frame's memory */
 	/* Only on the control thread: */
 	const struct kp_admin_ops *admin;
 	void *admin_ctx;
@@ -150,6 +167,51 @@ struct kp_out {
 	struct kp_buf resp;     /* KP_VERDICT_REPLY */
 	struct kp_buf fwd;      /* KP_VERDICT_FORWARD: frame copy, without size prefix */
 };
+
+/* ---- Requests that wait on storage (Produce, Fetch, ListOffsets, ...) ---- */
+
+/* A file region to send at byte offset `at` of a reply's encoded bytes
+ * (Fetch records, spliced from the segment file without a copy). Whoever
+ * holds a reply with pieces calls kp_core_pieces_release() once they are
+ * sent or dropped: storage keeps the file open until then. */
+struct kp_piece {
+	uint32_t at;
+	uint32_t len;
+	int fd;
+	int32_t partition;
+	int64_t pos;
+	uint32_t ref;
+	uint8_t topic_id[16];
+};
+
+/* A finished pending request. */
+struct kp_done {
+	uint64_t tag;                   /* env->tag at dispatch */
+	uint64_t frame_tag;             /* env->frame_tag: release it now */
+	enum kp_verdict verdict;        /* REPLY, NO_REPLY or CLOSE */
+	struct kp_buf resp;             /* REPLY: encoded bytes incl. the size
+					 * prefix, which counts the pieces too */
+	uint32_t piece_count;
+	struct kp_piece *pieces;        /* malloc()ed, NULL when none */
+};
+
+struct st;
+
+/* Per-core protocol state for requests that wait on storage. NULL on error.
+ * @thread dataplane (after creation) */
+struct kp_core *kp_core_create(struct st *st, int core);
+void kp_core_destroy(struct kp_core *kc);
+/* Reap storage completions, finish requests and expire long-poll fetches;
+ * fills up to max entries of done. @thread dataplane */
+unsigned kp_core_poll(struct kp_core *kc, const struct kp_env *env, uint64_t now_ns,
+		      struct kp_done *done, unsigned max);
+/* Nanoseconds (CLOCK_MONOTONIC) of the earliest long-poll deadline, or
+ * UINT64_MAX when none. */
+uint64_t kp_core_deadline(const struct kp_core *kc);
+/* Give storage back the file regions of a reply (sent or dropped). */
+void kp_core_pieces_release(struct kp_core *kc, struct kp_piece *pieces, uint32_t count);
+/* Hand queued storage requests to the workers (once per loop turn). */
+void kp_core_flush(struct kp_core *kc);
 
 /* Handle one complete request frame (the bytes after the 4-byte size
  * prefix), on a dataplane core. The frame may be released when this returns.

@@ -77,7 +77,7 @@ kp_run(const struct kp_env *env, const struct kp_api_row *row, int16_t version,
 	enum kp_verdict verdict;
 	/* An ApiVersions request of a version we do not know is read as v0:
 	 * only its header matters (KIP-511). */
-	bool known = version <= row->version_max;
+	bool known = version >= 0 && version <= row->version_max;
 
 	call.env = env;
 	call.body = kp_cursor_make(frame, len);

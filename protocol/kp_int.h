@@ -13,6 +13,10 @@ struct kp_req_header {
 	struct kp_str client_id;
 };
 
+/* Partitions a topic may have (CreateTopics, CreatePartitions); each
+ * becomes a log with open files. */
+#define KP_TOPIC_PARTITIONS_MAX 10000
+
 /* Smallest frame that holds api_key, api_version and correlation_id. */
 #define KP_FRAME_BYTES_MIN 8
 
@@ -71,6 +75,10 @@ kp_count0(int32_t count)
 /* Kafka's topic-name rules (Topic.validate). Returns KP_ERR_NONE or
  * KP_ERR_INVALID_TOPIC_EXCEPTION with Kafka's message in msg. */
 int16_t kp_topic_name_check(struct kp_str name, char *msg, size_t msg_size);
+
+/* Set dup[i] for every name listed more than once, in O(n log n) (admin
+ * requests may list very many topics). 0, or -1 when out of memory. */
+int kp_names_mark_dups(const struct kp_str *names, int32_t count, bool *dup);
 
 /* Handlers, one file each under protocol/handlers/. */
 kp_handler_fn kp_handle_api_versions;

@@ -2,6 +2,8 @@
 /* Kafka's topic-name rules, with the messages the Java broker gives, so that
  * clients show the same text for the same mistake. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "protocol/kp_int.h"
 
@@ -42,4 +44,43 @@ kp_topic_name_check(struct kp_str name, char *msg, size_t msg_size)
 		}
 	}
 	return KP_ERR_NONE;
+}
+
+struct kp_names_sort {
+	const struct kp_str *names;
+};
+
+static int
+kp_names_cmp(const void *a, const void *b, void *arg)
+{
+	const struct kp_str *names = ((const struct kp_names_sort *)arg)->names;
+	struct kp_str x = names[*(const int32_t *)a];
+	struct kp_str y = names[*(const int32_t *)b];
+	int32_t n = x.len < y.len ? x.len : y.len;
+	int r = n > 0 ? memcmp(x.ptr, y.ptr, (size_t)n) : 0;
+
+	return r != 0 ? r : (x.len > y.len) - (x.len < y.len);
+}
+
+int
+kp_names_mark_dups(const struct kp_str *names, int32_t count, bool *dup)
+{
+	int32_t *order = malloc(sizeof(*order) * (size_t)(count > 0 ? count : 1));
+	struct kp_names_sort sort = { names };
+
+	if (order == NULL)
+		return -1;
+	for (int32_t i = 0; i < count; i++) {
+		order[i] = i;
+		dup[i] = false;
+	}
+	qsort_r(order, (size_t)count, sizeof(*order), kp_names_cmp, &sort);
+	for (int32_t i = 1; i < count; i++) {
+		if (kp_str_eq(names[order[i - 1]], names[order[i]])) {
+			dup[order[i - 1]] = true;
+			dup[order[i]] = true;
+		}
+	}
+	free(order);
+	return 0;
 }

@@ -323,6 +323,9 @@ kp_writer_init(struct kp_writer *w, size_t cap_hint)
 	w->cap = 0;
 	w->err = KP_WIRE_OK;
 	w->fixed = false;
+	w->holes = NULL;
+	w->hole_cap = 0;
+	w->hole_count = 0;
 	if (cap_hint > 0) {
 		w->buf = malloc(cap_hint);
 		if (w->buf == NULL)
@@ -340,6 +343,9 @@ kp_writer_init_fixed(struct kp_writer *w, void *buf, size_t cap)
 	w->cap = cap;
 	w->err = KP_WIRE_OK;
 	w->fixed = true;
+	w->holes = NULL;
+	w->hole_cap = 0;
+	w->hole_count = 0;
 }
 
 void
@@ -512,12 +518,25 @@ kp_write_string(struct kp_writer *w, struct kp_str s, bool flexible)
 		kp_write_raw(w, s.ptr, (size_t)s.len);
 }
 
+const uint8_t kp_bytes_external[1];
+
 void
 kp_write_bytes(struct kp_writer *w, struct kp_bytes b, bool flexible)
 {
 	write_len(w, b.len, flexible, true);
-	if (b.len > 0)
+	if (b.len <= 0)
+		return;
+	if (b.ptr != kp_bytes_external) {
 		kp_write_raw(w, b.ptr, (size_t)b.len);
+		return;
+	}
+	if (w->hole_count == w->hole_cap) {
+		kp_writer_fail(w, KP_WIRE_LIMIT);
+		return;
+	}
+	w->holes[w->hole_count].at = w->len;
+	w->holes[w->hole_count].len = (uint32_t)b.len;
+	w->hole_count++;
 }
 
 void

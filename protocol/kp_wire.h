@@ -123,13 +123,30 @@ struct kp_cursor kp_read_tagged_field(struct kp_cursor *c, int64_t *tag_prev, ui
 void kp_tagged_field_end(struct kp_cursor *c, const struct kp_cursor *sub);
 
 /* Writer: grows with realloc (or fails with err set when fixed). */
+/* A hole in an encoded message: len bytes that belong at offset at of the
+ * writer's output but were not copied into it (Fetch records that go from a
+ * file straight to the socket). */
+struct kp_hole {
+	size_t at;
+	uint32_t len;
+};
+
 struct kp_writer {
 	uint8_t *buf;
 	size_t len;
 	size_t cap;
 	int err;        /* nonzero: out of memory or fixed buffer full */
 	bool fixed;     /* buf is caller-owned and must not grow */
+	/* Holes recorded by kp_write_bytes() for kp_bytes_external values; a
+	 * writer without room for holes (hole_cap 0) fails on one. */
+	struct kp_hole *holes;
+	uint32_t hole_cap;
+	uint32_t hole_count;
 };
+
+/* Pass {kp_bytes_external, len} as a bytes value to make the encoder write
+ * the length prefix and record a hole of len bytes instead of copying. */
+extern const uint8_t kp_bytes_external[1];
 
 void kp_writer_init(struct kp_writer *w, size_t cap_hint);
 void kp_writer_init_fixed(struct kp_writer *w, void *buf, size_t cap);

@@ -38,7 +38,7 @@ kp_handle_api_versions(struct kp_call *call)
 	int32_t count = 0;
 
 	kp_api_versions_response_init(&resp);
-	if (version > self->version_max) {
+	if (version < 0 || version > self->version_max) {
 		resp.error_code = KP_ERR_UNSUPPORTED_VERSION;
 		kp_api_versions_response_api_version_init(&keys[0]);
 		keys[0].api_key = self->api_key;

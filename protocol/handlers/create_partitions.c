@@ -3,24 +3,33 @@
  * topic's partition count. Assignments, when given, may only name this
  * broker, one replica each. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "protocol/gen/kp_msg_create_partitions.h"
 #include "protocol/kp_int.h"
 
-static bool
-create_partitions_is_duplicate(const struct kp_create_partitions_request *req, int16_t version,
-			       int32_t index, struct kp_str name)
+/* dup[i] for each entry whose name appears more than once; NULL when out
+ * of memory. Freed by the caller. */
+static bool *
+create_partitions_dups(const struct kp_create_partitions_request *req, int16_t version)
 {
+	int32_t count = kp_count0(req->topics.count);
+	struct kp_str *names = malloc(sizeof(*names) * (size_t)(count + 1));
+	bool *dup = malloc(sizeof(*dup) * (size_t)(count + 1));
 	struct kp_cursor it = kp_array_cursor(&req->topics);
 
-	for (int32_t i = 0; i < req->topics.count; i++) {
+	for (int32_t i = 0; names != NULL && dup != NULL && i < count; i++) {
 		struct kp_create_partitions_request_create_partitions_topic t;
 
 		kp_create_partitions_request_create_partitions_topic_decode(&it, version, &t);
-		if (i != index && kp_str_eq(t.name, name))
-			return true;
+		names[i] = t.name;
 	}
-	return false;
+	if (names == NULL || dup == NULL || kp_names_mark_dups(names, count, dup) != 0) {
+		free(dup);
+		dup = NULL;
+	}
+	free(names);
+	return dup;
 }
 
 static int16_t
@@ -62,7 +71,7 @@ create_partitions_check_assignments(
 
 static int16_t
 create_partitions_one(struct kp_call *call, const struct kp_create_partitions_request *req,
-		      int32_t index,
+		      bool duplicate,
 		      const struct kp_create_partitions_request_create_partitions_topic *t,
 		      char *msg, size_t msg_size)
 {
@@ -72,7 +81,7 @@ create_partitions_one(struct kp_call *call, const struct kp_create_partitions_re
 	const struct kp_md_topic *topic;
 	int16_t err;
 
-	if (create_partitions_is_duplicate(req, version, index, t->name)) {
+	if (duplicate) {
 		snprintf(msg, msg_size, "Duplicate topic in request.");
 		return KP_ERR_INVALID_REQUEST;
 	}
@@ -86,6 +95,11 @@ create_partitions_one(struct kp_call *call, const struct kp_create_partitions_re
 		snprintf(msg, msg_size, "The topic %.*s currently has %d partition(s); "
 			 "%d would not be an increase.", (int)t->name.len, t->name.ptr,
 			 topic->partition_count, t->count);
+		return KP_ERR_INVALID_PARTITIONS;
+	}
+	if (t->count > KP_TOPIC_PARTITIONS_MAX) {
+		snprintf(msg, msg_size, "Number of partitions %d is above this broker's limit "
+			 "of %d.", t->count, KP_TOPIC_PARTITIONS_MAX);
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	if (t->count == topic->partition_count) {
@@ -109,7 +123,12 @@ kp_handle_create_partitions(struct kp_call *call)
 	struct kp_writer scratch;
 	struct kp_cursor it;
 
+	bool *dup;
+
 	if (kp_create_partitions_request_decode(&call->body, version, &req) != 0)
+		return KP_VERDICT_CLOSE;
+	dup = create_partitions_dups(&req, version);
+	if (dup == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_create_partitions_response_init(&resp);
 	kp_writer_init(&scratch, 128);
@@ -122,7 +141,7 @@ kp_handle_create_partitions(struct kp_call *call)
 		kp_create_partitions_request_create_partitions_topic_decode(&it, version, &t);
 		kp_create_partitions_response_create_partitions_topic_result_init(&r);
 		r.name = t.name;
-		r.error_code = create_partitions_one(call, &req, i, &t, msg, sizeof(msg));
+		r.error_code = create_partitions_one(call, &req, dup[i], &t, msg, sizeof(msg));
 		r.error_message = r.error_code == KP_ERR_NONE ? kp_str_c(NULL) : kp_str_c(msg);
 		kp_create_partitions_response_create_partitions_topic_result_encode(
 			&scratch, version, &r);
@@ -132,5 +151,6 @@ kp_handle_create_partitions(struct kp_call *call)
 	resp.results.wire_end = scratch.buf + scratch.len;
 	kp_create_partitions_response_encode(call->w, version, &resp);
 	kp_writer_free(&scratch);
+	free(dup);
 	return KP_VERDICT_REPLY;
 }

@@ -4,6 +4,7 @@
  * replica assignments, the single-broker replication limit, configs) and
  * creates it unless validate_only. Errors and messages follow Kafka's. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/compiler.h"
@@ -12,23 +13,29 @@
 
 /* Config overrides accepted per topic; Kafka has about 40 topic configs. */
 #define CREATE_TOPICS_CONFIGS_MAX 64
-/* Partitions per topic; each becomes a log with open files (issue 3). */
-#define CREATE_TOPICS_PARTITIONS_MAX 10000
 
-static bool
-create_topics_is_duplicate(const struct kp_create_topics_request *req, int16_t version,
-			   int32_t index, struct kp_str name)
+/* dup[i] for each entry whose name appears more than once; NULL when out
+ * of memory. Freed by the caller. */
+static bool *
+create_topics_dups(const struct kp_create_topics_request *req, int16_t version)
 {
+	int32_t count = kp_count0(req->topics.count);
+	struct kp_str *names = malloc(sizeof(*names) * (size_t)(count + 1));
+	bool *dup = malloc(sizeof(*dup) * (size_t)(count + 1));
 	struct kp_cursor it = kp_array_cursor(&req->topics);
 
-	for (int32_t i = 0; i < req->topics.count; i++) {
+	for (int32_t i = 0; names != NULL && dup != NULL && i < count; i++) {
 		struct kp_create_topics_request_creatable_topic t;
 
 		kp_create_topics_request_creatable_topic_decode(&it, version, &t);
-		if (i != index && kp_str_eq(t.name, name))
-			return true;
+		names[i] = t.name;
 	}
-	return false;
+	if (names == NULL || dup == NULL || kp_names_mark_dups(names, count, dup) != 0) {
+		free(dup);
+		dup = NULL;
+	}
+	free(names);
+	return dup;
 }
 
 /* A replica assignment fixes the partition count and replication factor; on
@@ -105,9 +112,9 @@ create_topics_layout(const struct kp_md *md, int16_t version,
 			 "value.");
 		return KP_ERR_INVALID_PARTITIONS;
 	}
-	if (spec->partition_count > CREATE_TOPICS_PARTITIONS_MAX) {
+	if (spec->partition_count > KP_TOPIC_PARTITIONS_MAX) {
 		snprintf(msg, msg_size, "Number of partitions %d is above this broker's limit "
-			 "of %d.", spec->partition_count, CREATE_TOPICS_PARTITIONS_MAX);
+			 "of %d.", spec->partition_count, KP_TOPIC_PARTITIONS_MAX);
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	if (spec->replication_factor <= 0) {
@@ -126,7 +133,7 @@ create_topics_layout(const struct kp_md *md, int16_t version,
 
 static int16_t
 create_topics_one(struct kp_call *call, const struct kp_create_topics_request *req,
-		  int32_t index, const struct kp_create_topics_request_creatable_topic *t,
+		  bool duplicate, const struct kp_create_topics_request_creatable_topic *t,
 		  struct kp_topic_spec *spec, struct kp_topic_config *configs,
 		  struct kp_uuid *id, char *msg, size_t msg_size)
 {
@@ -140,7 +147,7 @@ create_topics_one(struct kp_call *call, const struct kp_create_topics_request *r
 	err = kp_topic_name_check(t->name, msg, msg_size);
 	if (err != KP_ERR_NONE)
 		return err;
-	if (create_topics_is_duplicate(req, version, index, t->name)) {
+	if (duplicate) {
 		snprintf(msg, msg_size, "Create topics request from client `%.*s` contains "
 			 "multiple entries for the following topics: %.*s",
 			 (int)kp_count0(call->hdr.client_id.len), call->hdr.client_id.ptr,
@@ -233,7 +240,12 @@ kp_handle_create_topics(struct kp_call *call)
 	struct kp_writer scratch;
 	struct kp_cursor it;
 
+	bool *dup;
+
 	if (kp_create_topics_request_decode(&call->body, version, &req) != 0)
+		return KP_VERDICT_CLOSE;
+	dup = create_topics_dups(&req, version);
+	if (dup == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_create_topics_response_init(&resp);
 	kp_writer_init(&scratch, 256);
@@ -246,7 +258,8 @@ kp_handle_create_topics(struct kp_call *call)
 		int16_t err;
 
 		kp_create_topics_request_creatable_topic_decode(&it, version, &t);
-		err = create_topics_one(call, &req, i, &t, &spec, configs, &id, msg, sizeof(msg));
+		err = create_topics_one(call, &req, dup[i], &t, &spec, configs, &id, msg,
+					sizeof(msg));
 		create_topics_encode_result(call, &scratch, &spec, err, msg, &id);
 	}
 	resp.topics.count = kp_count0(req.topics.count);
@@ -254,5 +267,6 @@ kp_handle_create_topics(struct kp_call *call)
 	resp.topics.wire_end = scratch.buf + scratch.len;
 	kp_create_topics_response_encode(call->w, version, &resp);
 	kp_writer_free(&scratch);
+	free(dup);
 	return KP_VERDICT_REPLY;
 }

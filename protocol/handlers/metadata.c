@@ -4,16 +4,18 @@
  * creates them and answers from the updated metadata. Topics are encoded one
  * at a time into a scratch writer, so nothing is sized by a client count. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "protocol/gen/kp_msg_metadata.h"
 #include "protocol/kp_acl.h"
 #include "protocol/kp_int.h"
 
+/* On control, the snapshot after any auto-creation (md_fresh() ran). */
 static const struct kp_md *
 metadata_md(const struct kp_call *call)
 {
 	if (kp_call_on_control(call))
-		return call->env->admin->md(call->env->admin_ctx);
+		return call->env->admin->md_fresh(call->env->admin_ctx);
 	return call->env->md;
 }
 
@@ -34,7 +36,8 @@ metadata_lookup(const struct kp_md *md, const struct kp_metadata_request_metadat
 }
 
 /* Whether any named topic is missing and may be auto-created; on control,
- * create them. Returns false if it had to give up (not on control). */
+ * create them (then one fresh snapshot serves the answer). Returns false if
+ * it had to give up (not on control). */
 static bool
 metadata_auto_create(struct kp_call *call, const struct kp_metadata_request *req, int16_t version)
 {
@@ -61,8 +64,9 @@ metadata_auto_create(struct kp_call *call, const struct kp_metadata_request *req
 		 * topic unknown, as in Kafka's auto-creation. */
 		call->env->admin->topic_create(call->env->admin_ctx, &spec, false, &id,
 					       msg, sizeof(msg));
-		md = metadata_md(call);
 	}
+	if (kp_call_on_control(call))
+		call->env->admin->md_fresh(call->env->admin_ctx);
 	return true;
 }
 
@@ -123,6 +127,16 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_reque
 					      md->topics[i].name, NULL, ops);
 		return md->topic_count;
 	}
+	/* Kafka answers a set: a topic named twice is described once (else a
+	 * small request for a many-partition topic amplifies without bound).
+	 * One bit per topic of our snapshot, so not sized by the client. */
+	uint8_t *seen = calloc((size_t)md->topic_count / 8 + 1, 1);
+	int32_t count = 0;
+
+	if (seen == NULL) {
+		scratch->err = KP_WIRE_NOMEM;
+		return 0;
+	}
 	for (int32_t i = 0; i < req->topics.count; i++) {
 		struct kp_metadata_request_metadata_request_topic t;
 		const struct kp_md_topic *topic;
@@ -131,6 +145,13 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_reque
 
 		kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
 		topic = metadata_lookup(md, &t);
+		if (topic != NULL) {
+			size_t bit = (size_t)(topic - md->topics);
+
+			if (seen[bit / 8] & (1u << (bit % 8)))
+				continue;
+			seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
+		}
 		if (topic == NULL && metadata_by_id(&t))
 			error = KP_ERR_UNKNOWN_TOPIC_ID;
 		else if (topic == NULL)
@@ -144,8 +165,10 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_reque
 			t.name = kp_str_c(NULL);
 		metadata_encode_topic(scratch, version, md, topic, error, t.name,
 				      topic == NULL ? &t.topic_id : NULL, ops);
+		count++;
 	}
-	return req->topics.count;
+	free(seen);
+	return count;
 }
 
 enum kp_verdict

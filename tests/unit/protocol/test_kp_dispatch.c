@@ -114,6 +114,7 @@ static const struct kp_admin_ops admin = {
 	.topic_delete = admin_delete,
 	.topic_spec_configs = admin_spec_configs,
 	.md = admin_md,
+	.md_fresh = admin_md,
 };
 
 TestSuite(dispatch, .init = md_setup);
