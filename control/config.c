@@ -207,7 +207,7 @@ static const struct cfg_key cfg_keys[] = {
 	  "HOST:PORT of the Prometheus metrics endpoint." },
 	{ "spillway.dpdk.eal.args", CFG_STRING, 0, "", 0, 0, NULL, FIELD(dpdk_eal_args),
 	  "DPDK EAL arguments, e.g. -l 1-2 --file-prefix spillway --in-memory." },
-	{ "spillway.connection.inflight.max", CFG_INT, 0, "64", 1, 65536, NULL,
+	{ "spillway.connection.inflight.max", CFG_INT, 0, "64", 1, 4096, NULL,
 	  FIELD(connection_inflight_max), "Requests in flight per connection." },
 	{ "spillway.connections.max", CFG_INT, 0, "4096", 1, 1048576, NULL,
 	  FIELD(connections_max), "Connections per dataplane core." },
