@@ -22,7 +22,6 @@
 #include "hist.h"
 
 #define STAMP_BYTES 16
-#define NO_ACK_ABORT_US (20 * 1000000ull)
 #define DRAIN_US (20 * 1000000ull)
 #define FLUSH_MS 30000
 #define ERRSTR_BYTES 512
@@ -48,6 +47,7 @@ struct bench_opts {
 	long broker_pid;
 	double warmup_s;
 	double timeout_s;
+	double stall_s;
 };
 
 struct producer {
@@ -90,7 +90,7 @@ static struct bench_opts g_opts = {
 	.mode = MODE_PRODUCE, .bootstrap = "127.0.0.1:9092", .topic = "spillway-bench",
 	.acks = "1", .compression = "none", .record_bytes = 1024, .linger_ms = 5,
 	.batch_bytes = -1, .producers = 1, .consumers = 1, .broker_pid = -1,
-	.timeout_s = 900,
+	.timeout_s = 900, .stall_s = 20,
 };
 static struct producer *g_producers;
 static struct consumer *g_consumers;
@@ -482,11 +482,6 @@ producer_main(void *arg)
 			break;
 		seq++;
 		measured += send_us >= g_measure_us;
-		if (now - g_t0_us > NO_ACK_ABORT_US && load_u64(&prod->acked) == 0) {
-			note_error(prod->error, "no delivery acknowledged");
-			flag_set(&g_data_path_failed);
-			flag_set(&g_stop_produce);
-		}
 	}
 	rd_kafka_flush(prod->rk, flag_get(&g_data_path_failed) ? 1000 : FLUSH_MS);
 	free(buf);
@@ -565,15 +560,8 @@ consumer_main(void *arg)
 	while (!consumer_done(cons)) {
 		rd_kafka_message_t *msg = rd_kafka_consumer_poll(cons->rk, 100);
 
-		if (!msg) {
-			if (g_opts.mode == MODE_CONSUME && load_u64(&cons->received) == 0 &&
-			    mono_us() - g_t0_us > NO_ACK_ABORT_US) {
-				note_error(cons->error, "no message received");
-				flag_set(&g_data_path_failed);
-				break;
-			}
+		if (!msg)
 			continue;
-		}
 		if (msg->err) {
 			if (msg->err != RD_KAFKA_RESP_ERR__PARTITION_EOF) {
 				add_u64(&cons->errors, 1);
@@ -893,7 +881,8 @@ usage(FILE *out)
 		"  --producers N (1)       --consumers N (1; each reads every partition)\n"
 		"  --broker-pid PID        report broker CPU seconds per GB moved\n"
 		"  --json FILE             write results as JSON\n"
-		"  --timeout S (900)       hard stop\n");
+		"  --timeout S (900)       hard stop\n"
+		"  --stall-timeout S (20)  fail when nothing is acked/received by then\n");
 }
 
 static int
@@ -909,6 +898,7 @@ opts_parse(int argc, char **argv)
 		{ "consumers", 1, NULL, 'C' }, { "broker-pid", 1, NULL, 'k' },
 		{ "json", 1, NULL, 'j' }, { "warmup", 1, NULL, 'w' },
 		{ "timeout", 1, NULL, 'T' }, { "mode", 1, NULL, 'm' },
+		{ "stall-timeout", 1, NULL, 'S' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *mode = "produce";
@@ -933,6 +923,7 @@ opts_parse(int argc, char **argv)
 		case 'j': g_opts.json_path = optarg; break;
 		case 'w': g_opts.warmup_s = atof(optarg); break;
 		case 'T': g_opts.timeout_s = atof(optarg); break;
+		case 'S': g_opts.stall_s = atof(optarg); break;
 		case 'm': mode = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
@@ -1003,6 +994,25 @@ threads_start(void)
 	return 0;
 }
 
+/* Nothing acknowledged or received after --stall-timeout: the broker does
+ * not move data (e.g. no Produce/Fetch yet); give up instead of waiting. */
+static void
+stall_check(void)
+{
+	struct totals t;
+
+	if (flag_get(&g_data_path_failed))
+		return;
+	totals_sum(&t, NULL, NULL);
+	if (g_producers && t.acked == 0) {
+		note_error(g_producers[0].error, "no delivery acknowledged");
+		flag_set(&g_data_path_failed);
+	} else if (g_consumers && t.received == 0) {
+		note_error(g_consumers[0].error, "no message received");
+		flag_set(&g_data_path_failed);
+	}
+}
+
 /* Runs until producers finish (then lets e2e consumers drain) or consumers
  * finish; prints progress once a second; samples CPU at the window's edges. */
 static void
@@ -1029,6 +1039,8 @@ threads_wait(struct cpu_sample *c0, struct cpu_sample *c1)
 			consuming |= !flag_get(&g_consumers[i].done);
 		if (!producing && !consuming)
 			break;
+		if (now >= g_t0_us + (uint64_t)(g_opts.stall_s * 1e6))
+			stall_check();
 		if (now >= hard_stop || flag_get(&g_data_path_failed)) {
 			flag_set(&g_stop_produce);
 			flag_set(&g_stop_consume);
