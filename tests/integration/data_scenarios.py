@@ -31,12 +31,61 @@ from pathlib import Path
 
 import pytest
 
-from conftest import unique_topic
+from conftest import CACHE, HERE, JAVA_OPTS, client_missing, find_tool, java_classpath, \
+    unique_topic
 
 CALL_TIMEOUT = 120
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
 BASE_TS = 1_700_000_000_000
 PARTS = 2
+
+
+ALL = {"tombstone", "empty", "binary", "headers", "dup_header", "null_header", "timestamp"}
+PY = "/usr/bin/python3"
+
+# What each client can express (see make_records) and which codecs it produces.
+CLIENTS = {
+    # kcat: keys without 0x1f, no empty keys, one header set per run, no
+    # timestamps (see clients/kcat_data.py); its extras have their own test.
+    "kcat": set(),
+    "rdkafka": ALL,
+    "confluent": ALL,
+    "kafka_python": ALL - {"null_header"},   # headers must be (str, bytes)
+    "kafkajs": ALL - {"null_header"},        # header values must be Buffer|string
+    "java": ALL,
+    "franz": ALL,
+}
+
+
+def data_driver(name):
+    """The DataDriver of a client; skips (fails under CI) when it is missing."""
+    import shutil
+    c = HERE / "clients"
+    if name == "kcat":
+        if shutil.which("kcat") is None:
+            client_missing("kcat not installed")
+        argv = [PY, str(c / "kcat_data.py")]
+    elif name == "rdkafka":
+        argv = [find_tool("RDKAFKA_DATA_BIN", "build/tests/integration/rdkafka_data",
+                          ".cache/integration/bin/rdkafka_data")]
+    elif name == "confluent":
+        argv = [PY, str(c / "confluent_data.py")]
+    elif name == "kafka_python":
+        argv = [PY, str(c / "kafka_python_data.py")]
+    elif name == "kafkajs":
+        if shutil.which("node") is None or not (HERE / "js" / "node_modules" / "kafkajs-lz4").exists():
+            client_missing("node or js/node_modules missing (run tests/integration/setup.sh)")
+        argv = ["node", str(HERE / "js" / "data.js")]
+    elif name == "java":
+        cp = java_classpath(with_classes=False) + f":{CACHE / 'java' / 'classes'}"
+        if not (CACHE / "java" / "classes" / "SpillwayData.class").exists():
+            client_missing("SpillwayData.class missing (run tests/integration/setup.sh)")
+        argv = ["java", *JAVA_OPTS, "-cp", cp, "SpillwayData"]
+    elif name == "franz":
+        argv = [find_tool("FRANZ_DATA_BIN", ".cache/integration/bin/franz_data")]
+    else:
+        raise KeyError(name)
+    return DataDriver(argv, CLIENTS[name], name=name)
 
 
 class Rec:
@@ -77,7 +126,7 @@ def make_records(caps, n_bulk=40):
             add(b"hdr-bin", b"binary header", [("bin", bytes(range(256)))])
         if "dup_header" in caps:
             add(b"hdr-dup", b"duplicate header keys", [("dup", b"first"), ("dup", b"second"),
-                                                       ("x", b"y"), ("dup", b"third")])
+                                                       ("dup", b"third"), ("x", b"y")])
         if "null_header" in caps:
             add(b"hdr-null", b"null header value", [("nul", None), ("n2", b"v")])
     big = b"".join(b"compressible-%06d|" % i for i in range(2000))  # ~40 KB
@@ -215,7 +264,7 @@ def check_round_trip(recs, acked, got, caps=(), ts_window=None, label=""):
 def round_trip(prod, cons, broker, tmp_path, codec="none", acks="all", extra=(),
                prefix="rt"):
     """prod produces the record set with codec/acks, cons consumes it back."""
-    caps = prod.caps & cons.caps | ({"timestamp"} & prod.caps & cons.caps)
+    caps = prod.caps & cons.caps | ({"timestamp"} & prod.caps)  # every consumer reports it
     if codec not in prod.codecs:
         pytest.skip(f"{prod.name} cannot produce {codec} here")
     recs = make_records(caps)
