@@ -19,4 +19,9 @@
 int16_t kp_records_validate(const uint8_t *data, int32_t len, int16_t produce_version,
 			    int32_t max_message_bytes, struct rbatch_header *h);
 
+/* Free the calling thread's decompression state (created on its first
+ * compressed batch and reused). Call before a thread that validated records
+ * exits; validating again afterwards recreates it. */
+void kp_records_thread_release(void);
+
 #endif

@@ -6,7 +6,8 @@
 # Needs root (or sudo) when something is missing. Non-interactive.
 set -euo pipefail
 
-build_pkgs=(meson ninja-build pkg-config gcc liburing-dev libck-dev liburcu-dev libisal-dev)
+build_pkgs=(meson ninja-build pkg-config gcc liburing-dev libck-dev liburcu-dev libisal-dev
+	zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev)
 test_pkgs=(libcriterion-dev clang libfuzzer-14-dev libclang-rt-14-dev python3)
 
 want=("${build_pkgs[@]}")
