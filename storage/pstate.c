@@ -1,0 +1,428 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Idempotent-producer state of one partition (storage/pstate.h): Kafka's
+ * sequence and epoch rules (ProducerAppendInfo, ProducerStateEntry), kept in
+ * an open-addressing hash table keyed by producer id. It allocates only when
+ * a new producer makes the table grow; it does no I/O, and its snapshot is a
+ * byte image the caller writes. */
+#include "storage/pstate.h"
+
+#include <errno.h>
+#include <isa-l/crc.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/assert.h"
+
+/* Kafka error codes (protocol/kp_error.h, which storage/ may not include;
+ * tests/unit/storage/test_pstate.c checks they agree). */
+#define PSTATE_ERR_NONE 0
+#define PSTATE_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER 45
+#define PSTATE_ERR_INVALID_PRODUCER_EPOCH 47
+
+#define PSTATE_SLOTS_MIN 64             /* power of two */
+/* Snapshot image, little endian: header, producers, then the CRC-32C of
+ * every byte before it. */
+#define PSTATE_SNAP_MAGIC 0x53505053u   /* "SPPS" */
+#define PSTATE_SNAP_VERSION 1
+#define PSTATE_SNAP_HEADER_BYTES 12     /* magic u32, version u32, count u32 */
+#define PSTATE_SNAP_PRODUCER_BYTES 20   /* pid i64, epoch i16, count u16, last_ts i64 */
+#define PSTATE_SNAP_BATCH_BYTES 32      /* first i32, last i32, base i64, last i64, ts i64 */
+#define PSTATE_SNAP_CRC_BYTES 4
+
+STATIC_ASSERT((PSTATE_SLOTS_MIN & (PSTATE_SLOTS_MIN - 1)) == 0, "slots are a power of two");
+STATIC_ASSERT(PSTATE_BATCHES <= UINT8_MAX, "batch count fits a byte");
+
+struct pstate_batch {
+	int32_t first_seq;
+	int32_t last_seq;
+	int64_t base_offset;
+	int64_t last_offset;
+	int64_t timestamp;
+};
+
+/* One producer. batches[] is oldest first; batch_count == 0 marks a free
+ * slot (a known producer always has at least one batch). */
+struct pstate_producer {
+	int64_t producer_id;
+	int64_t last_timestamp;
+	int16_t epoch;
+	uint8_t batch_count;
+	struct pstate_batch batches[PSTATE_BATCHES];
+};
+
+struct pstate {
+	struct pstate_producer *slots;
+	size_t slot_count;              /* power of two */
+	size_t producer_count;
+};
+
+static size_t
+pstate_home(const struct pstate *ps, int64_t producer_id)
+{
+	uint64_t h = (uint64_t)producer_id * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 32) & (ps->slot_count - 1);
+}
+
+static struct pstate_producer *
+pstate_find(const struct pstate *ps, int64_t producer_id)
+{
+	size_t mask = ps->slot_count - 1;
+
+	for (size_t i = pstate_home(ps, producer_id), n = 0; n < ps->slot_count;
+	     i = (i + 1) & mask, n++) {
+		struct pstate_producer *p = &ps->slots[i];
+
+		if (p->batch_count == 0)
+			return NULL;
+		if (p->producer_id == producer_id)
+			return p;
+	}
+	return NULL;
+}
+
+/* Slot for a producer known to be absent; the table has a free slot. */
+static struct pstate_producer *
+pstate_slot_free(struct pstate *ps, int64_t producer_id)
+{
+	size_t mask = ps->slot_count - 1;
+	size_t i = pstate_home(ps, producer_id);
+
+	while (ps->slots[i].batch_count != 0)
+		i = (i + 1) & mask;
+	return &ps->slots[i];
+}
+
+static int
+pstate_alloc_slots(struct pstate *ps, size_t slot_count)
+{
+	struct pstate_producer *old = ps->slots;
+	size_t old_count = ps->slot_count;
+
+	ps->slots = calloc(slot_count, sizeof(*ps->slots));
+	if (ps->slots == NULL) {
+		ps->slots = old;
+		return -ENOMEM;
+	}
+	ps->slot_count = slot_count;
+	for (size_t i = 0; i < old_count; i++) {
+		if (old[i].batch_count != 0)
+			*pstate_slot_free(ps, old[i].producer_id) = old[i];
+	}
+	free(old);
+	return 0;
+}
+
+struct pstate *
+pstate_create(void)
+{
+	struct pstate *ps = calloc(1, sizeof(*ps));
+
+	if (ps == NULL)
+		return NULL;
+	if (pstate_alloc_slots(ps, PSTATE_SLOTS_MIN) != 0) {
+		free(ps);
+		return NULL;
+	}
+	return ps;
+}
+
+void
+pstate_destroy(struct pstate *ps)
+{
+	if (ps == NULL)
+		return;
+	free(ps->slots);
+	free(ps);
+}
+
+size_t
+pstate_producer_count(const struct pstate *ps)
+{
+	return ps->producer_count;
+}
+
+/* Backward-shift deletion keeps every probe chain unbroken without
+ * tombstones. */
+static void
+pstate_remove_slot(struct pstate *ps, size_t hole)
+{
+	size_t mask = ps->slot_count - 1;
+	size_t i = hole;
+
+	ASSERT(ps->producer_count > 0);
+	for (;;) {
+		size_t home;
+
+		i = (i + 1) & mask;
+		if (ps->slots[i].batch_count == 0)
+			break;
+		home = pstate_home(ps, ps->slots[i].producer_id);
+		/* Move i into the hole unless its home lies in (hole, i]. */
+		if (((i - home) & mask) >= ((i - hole) & mask)) {
+			ps->slots[hole] = ps->slots[i];
+			hole = i;
+		}
+	}
+	memset(&ps->slots[hole], 0, sizeof(ps->slots[hole]));
+	ps->producer_count--;
+}
+
+/* Kafka's inSequence(): next follows last, wrapping INT32_MAX -> 0. */
+static bool
+pstate_in_sequence(int32_t last_seq, int32_t next_seq)
+{
+	return (int64_t)next_seq == (int64_t)last_seq + 1 ||
+	       (next_seq == 0 && last_seq == INT32_MAX);
+}
+
+enum pstate_verdict
+pstate_check(const struct pstate *ps, int64_t producer_id, int16_t epoch, int32_t first_seq,
+	     int32_t last_seq, struct pstate_dup *dup, int16_t *error)
+{
+	const struct pstate_producer *p;
+
+	ASSERT(producer_id >= 0);
+	*error = PSTATE_ERR_NONE;
+	p = pstate_find(ps, producer_id);
+	if (p == NULL)
+		return PSTATE_APPEND;   /* unknown (or expired) producer: any sequence */
+	if (epoch == p->epoch) {
+		for (int i = 0; i < p->batch_count; i++) {
+			const struct pstate_batch *b = &p->batches[i];
+
+			if (b->first_seq == first_seq && b->last_seq == last_seq) {
+				dup->base_offset = b->base_offset;
+				dup->timestamp = b->timestamp;
+				return PSTATE_DUPLICATE;
+			}
+		}
+	}
+	if (epoch < p->epoch) {
+		*error = PSTATE_ERR_INVALID_PRODUCER_EPOCH;
+		return PSTATE_REJECT;
+	}
+	if (epoch > p->epoch ? first_seq != 0
+			     : !pstate_in_sequence(p->batches[p->batch_count - 1].last_seq,
+						   first_seq)) {
+		*error = PSTATE_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+		return PSTATE_REJECT;
+	}
+	return PSTATE_APPEND;
+}
+
+int
+pstate_record(struct pstate *ps, int64_t producer_id, int16_t epoch, int32_t first_seq,
+	      int32_t last_seq, int64_t base_offset, int64_t last_offset, int64_t timestamp_ms)
+{
+	struct pstate_producer *p;
+
+	ASSERT(producer_id >= 0);
+	ASSERT(last_offset >= base_offset);
+	p = pstate_find(ps, producer_id);
+	if (p == NULL) {
+		/* Keep the load factor at or below 1/2. */
+		if ((ps->producer_count + 1) * 2 > ps->slot_count &&
+		    pstate_alloc_slots(ps, ps->slot_count * 2) != 0)
+			return -ENOMEM;
+		p = pstate_slot_free(ps, producer_id);
+		memset(p, 0, sizeof(*p));
+		p->producer_id = producer_id;
+		p->epoch = epoch;
+		ps->producer_count++;
+	}
+	if (epoch != p->epoch) {
+		/* A new epoch starts a new sequence: older batches no longer
+		 * identify duplicates (ProducerStateEntry.maybeUpdateProducerEpoch). */
+		p->epoch = epoch;
+		p->batch_count = 0;
+	}
+	if (p->batch_count == PSTATE_BATCHES) {
+		memmove(&p->batches[0], &p->batches[1],
+			(PSTATE_BATCHES - 1) * sizeof(p->batches[0]));
+		p->batch_count--;
+	}
+	p->batches[p->batch_count++] = (struct pstate_batch){
+		.first_seq = first_seq, .last_seq = last_seq, .base_offset = base_offset,
+		.last_offset = last_offset, .timestamp = timestamp_ms,
+	};
+	p->last_timestamp = timestamp_ms;
+	return 0;
+}
+
+void
+pstate_truncate(struct pstate *ps, int64_t offset)
+{
+	size_t i = 0;
+
+	while (i < ps->slot_count) {
+		struct pstate_producer *p = &ps->slots[i];
+
+		if (p->batch_count == 0) {
+			i++;
+			continue;
+		}
+		while (p->batch_count > 0 && p->batches[p->batch_count - 1].last_offset >= offset)
+			p->batch_count--;
+		if (p->batch_count > 0) {
+			p->last_timestamp = p->batches[p->batch_count - 1].timestamp;
+			i++;
+			continue;
+		}
+		/* Nothing of it is left in the log: it becomes unknown, as after a
+		 * reload from an earlier snapshot. Slot i is examined again. */
+		pstate_remove_slot(ps, i);
+	}
+}
+
+void
+pstate_expire(struct pstate *ps, int64_t now_ms, int64_t expiration_ms)
+{
+	size_t i = 0;
+
+	while (i < ps->slot_count) {
+		struct pstate_producer *p = &ps->slots[i];
+
+		/* Kafka: currentTimeMs - lastTimestamp >= producerIdExpirationMs. */
+		if (p->batch_count != 0 && now_ms - p->last_timestamp >= expiration_ms)
+			pstate_remove_slot(ps, i);  /* slot i is examined again */
+		else
+			i++;
+	}
+}
+
+static uint8_t *
+pstate_put(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
+static uint64_t
+pstate_get(const uint8_t **p, int bytes)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < bytes; i++)
+		v |= (uint64_t)(*p)[i] << (8 * i);
+	*p += bytes;
+	return v;
+}
+
+static uint32_t
+pstate_crc(const uint8_t *buf, size_t len)
+{
+	ASSERT(len <= INT32_MAX);
+	return ~crc32_iscsi((unsigned char *)(uintptr_t)buf, (int)len, 0xffffffffu);
+}
+
+size_t
+pstate_snapshot_size(const struct pstate *ps)
+{
+	size_t bytes = PSTATE_SNAP_HEADER_BYTES + PSTATE_SNAP_CRC_BYTES;
+
+	for (size_t i = 0; i < ps->slot_count; i++) {
+		if (ps->slots[i].batch_count != 0)
+			bytes += PSTATE_SNAP_PRODUCER_BYTES +
+				 ps->slots[i].batch_count * (size_t)PSTATE_SNAP_BATCH_BYTES;
+	}
+	return bytes;
+}
+
+void
+pstate_snapshot_write(const struct pstate *ps, uint8_t *buf)
+{
+	uint8_t *w = buf;
+
+	w = pstate_put(w, PSTATE_SNAP_MAGIC, 4);
+	w = pstate_put(w, PSTATE_SNAP_VERSION, 4);
+	w = pstate_put(w, ps->producer_count, 4);
+	for (size_t i = 0; i < ps->slot_count; i++) {
+		const struct pstate_producer *p = &ps->slots[i];
+
+		if (p->batch_count == 0)
+			continue;
+		w = pstate_put(w, (uint64_t)p->producer_id, 8);
+		w = pstate_put(w, (uint16_t)p->epoch, 2);
+		w = pstate_put(w, p->batch_count, 2);
+		w = pstate_put(w, (uint64_t)p->last_timestamp, 8);
+		for (int j = 0; j < p->batch_count; j++) {
+			const struct pstate_batch *b = &p->batches[j];
+
+			w = pstate_put(w, (uint32_t)b->first_seq, 4);
+			w = pstate_put(w, (uint32_t)b->last_seq, 4);
+			w = pstate_put(w, (uint64_t)b->base_offset, 8);
+			w = pstate_put(w, (uint64_t)b->last_offset, 8);
+			w = pstate_put(w, (uint64_t)b->timestamp, 8);
+		}
+	}
+	w = pstate_put(w, pstate_crc(buf, (size_t)(w - buf)), 4);
+	ASSERT((size_t)(w - buf) == pstate_snapshot_size(ps));
+}
+
+/* One producer from the image at *r (end: the CRC); -EINVAL if it does not
+ * fit or does not make sense. */
+static int
+pstate_snapshot_producer(struct pstate *ps, const uint8_t **r, const uint8_t *end)
+{
+	struct pstate_producer p = { 0 };
+	uint16_t count;
+
+	if (end - *r < PSTATE_SNAP_PRODUCER_BYTES)
+		return -EINVAL;
+	p.producer_id = (int64_t)pstate_get(r, 8);
+	p.epoch = (int16_t)pstate_get(r, 2);
+	count = (uint16_t)pstate_get(r, 2);
+	p.last_timestamp = (int64_t)pstate_get(r, 8);
+	if (p.producer_id < 0 || count == 0 || count > PSTATE_BATCHES ||
+	    end - *r < (ptrdiff_t)count * PSTATE_SNAP_BATCH_BYTES ||
+	    pstate_find(ps, p.producer_id) != NULL)
+		return -EINVAL;
+	for (int j = 0; j < count; j++) {
+		struct pstate_batch *b = &p.batches[j];
+
+		b->first_seq = (int32_t)pstate_get(r, 4);
+		b->last_seq = (int32_t)pstate_get(r, 4);
+		b->base_offset = (int64_t)pstate_get(r, 8);
+		b->last_offset = (int64_t)pstate_get(r, 8);
+		b->timestamp = (int64_t)pstate_get(r, 8);
+		if (b->base_offset < 0 || b->last_offset < b->base_offset)
+			return -EINVAL;
+	}
+	if (pstate_record(ps, p.producer_id, p.epoch, 0, 0, 0, 0, 0) != 0)
+		return -ENOMEM;
+	p.batch_count = (uint8_t)count;
+	*pstate_find(ps, p.producer_id) = p;
+	return 0;
+}
+
+int
+pstate_snapshot_read(struct pstate *ps, const uint8_t *buf, size_t len)
+{
+	const uint8_t *r = buf, *end;
+	uint32_t count;
+	int rc = 0;
+
+	ASSERT(ps->producer_count == 0);
+	if (len < PSTATE_SNAP_HEADER_BYTES + PSTATE_SNAP_CRC_BYTES || len > INT32_MAX)
+		return -EINVAL;
+	end = buf + len - PSTATE_SNAP_CRC_BYTES;
+	if (pstate_crc(buf, len - PSTATE_SNAP_CRC_BYTES) != (uint32_t)pstate_get(&end, 4))
+		return -EINVAL;
+	end -= PSTATE_SNAP_CRC_BYTES;
+	if (pstate_get(&r, 4) != PSTATE_SNAP_MAGIC || pstate_get(&r, 4) != PSTATE_SNAP_VERSION)
+		return -EINVAL;
+	count = (uint32_t)pstate_get(&r, 4);
+	for (uint32_t i = 0; i < count && rc == 0; i++)
+		rc = pstate_snapshot_producer(ps, &r, end);
+	if (rc == 0 && r != end)
+		rc = -EINVAL;
+	if (rc != 0) {
+		/* Leave the state empty, as it was given. */
+		memset(ps->slots, 0, ps->slot_count * sizeof(*ps->slots));
+		ps->producer_count = 0;
+	}
+	return rc;
+}
