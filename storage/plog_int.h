@@ -1,0 +1,169 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Partition log: offset assignment, the active segment and roll, group
+ * writes and group commit, high watermark, retention, read/offset lookups,
+ * and (recovery.c) reopening after a crash. A plog is driven by its owning
+ * worker (or a test) with plog_* calls plus sio reaping; results come back
+ * through struct plog_ops. Internal to storage/. @thread storage (owner) */
+#ifndef STORAGE_PLOG_INT_H
+#define STORAGE_PLOG_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/uio.h>
+
+#include "storage/segment_int.h"
+#include "storage/sio.h"
+#include "storage/st.h"
+
+/* Batches in one writev (below IOV_MAX). */
+#define PLOG_IOV_MAX 256
+
+/* Kafka error codes storage returns (protocol/kp_error.h has them all;
+ * storage must not include protocol headers). */
+enum plog_error {
+	PLOG_ERR_NONE = 0,
+	PLOG_ERR_OFFSET_OUT_OF_RANGE = 1,
+	PLOG_ERR_CORRUPT_MESSAGE = 2,
+	PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
+	PLOG_ERR_MESSAGE_TOO_LARGE = 10,
+	PLOG_ERR_KAFKA_STORAGE_ERROR = 56,
+};
+
+struct plog;
+
+/* One append, owned by the caller until append_done runs for it. */
+struct plog_append {
+	struct plog_append *next;
+	uint8_t *batch;         /* rewritten in place, written from here */
+	uint32_t len;
+	int8_t acks;
+	int16_t error;          /* set before append_done */
+	int64_t base_offset;    /* set before append_done; -1 on error */
+	int64_t end_offset;     /* last offset + 1 */
+	int64_t log_append_time;
+	uint64_t token;         /* for the caller */
+	int core;               /* for the caller */
+};
+
+/* A long-poll waiter: done when the high watermark passes offset. */
+struct plog_watch {
+	struct plog_watch *next;
+	int64_t offset;
+	uint64_t deadline_ns;
+	uint64_t token;
+	int core;
+};
+
+typedef void plog_append_done_fn(void *ctx, struct plog *plog, struct plog_append *app);
+typedef void plog_watch_done_fn(void *ctx, struct plog *plog, struct plog_watch *w);
+
+struct plog_ops {
+	plog_append_done_fn *append_done;
+	plog_watch_done_fn *watch_done;         /* also for expired watches: error -1 */
+};
+
+/* A file region for a READ. */
+struct plog_region {
+	struct segment *seg;    /* NULL when len == 0 */
+	int64_t pos;
+	int32_t len;
+};
+
+struct plog {
+	struct plog *hash_next;         /* the worker's table */
+	struct plog *dirty_next;        /* the worker's list of plogs with appends */
+	bool dirty;
+	uint8_t topic_id[16];
+	int32_t partition;
+	char *dir;
+	struct st_log_config cfg;
+	struct sio *sio;
+	const struct plog_ops *ops;
+	void *ops_ctx;
+	struct pstate *ps;
+	struct segment **segs;          /* by base offset; the last is active */
+	uint32_t seg_count;
+	uint32_t seg_cap;
+	int64_t log_start_offset;
+	int64_t next_offset;            /* next offset to assign */
+	int64_t hw;                     /* end offset of completed writes */
+	int64_t synced_offset;          /* end offset known durable */
+	int64_t write_pos;              /* active segment size incl. the write in flight */
+	int64_t now_ms;                 /* wall clock of the last plog_issue/plog_tick */
+	struct plog_append *pend_head;  /* queued, no offsets yet */
+	struct plog_append *pend_tail;
+	struct plog_append *wr_head;    /* in the write in flight */
+	struct plog_append *wr_tail;
+	struct plog_append *sync_head;  /* acks=all, written, waiting for fdatasync */
+	struct plog_append *sync_tail;
+	struct plog_watch *watches;
+	struct sio_op write_op;
+	struct iovec iov[PLOG_IOV_MAX];
+	int iov_count;
+	struct segment *wr_seg;
+	int64_t wr_pos;
+	int64_t wr_bytes;
+	int64_t wr_first_offset;
+	bool write_inflight;
+	uint32_t sync_ops;              /* fdatasyncs in flight */
+	int sync_err;
+	bool sync_again;
+	int64_t sync_target;
+	int64_t unflushed_messages;
+	int64_t last_flush_ms;
+	uint64_t fdatasync_count;       /* statistics, for tests */
+	uint64_t write_count;
+};
+
+struct plog_open_args {
+	struct sio *sio;
+	const char *log_dir;
+	const char *topic_name;
+	const uint8_t *topic_id;        /* 16 bytes */
+	int32_t partition;
+	const struct st_log_config *cfg;
+	const struct plog_ops *ops;
+	void *ops_ctx;
+	int64_t now_ms;
+};
+
+/* Open (recovering) or create the partition's directory and log. NULL with
+ * -errno in *err. */
+struct plog *plog_open(const struct plog_open_args *args, int *err);
+/* Close files; no IO may be in flight (plog_idle()). Pending appends get
+ * error `error`. */
+void plog_close(struct plog *plog, int16_t error);
+/* Close and delete every file and the directory. Same preconditions. */
+void plog_delete(struct plog *plog, int16_t error);
+bool plog_idle(const struct plog *plog);
+void plog_configure(struct plog *plog, const struct st_log_config *cfg);
+
+/* Queue an append. Returns true when the plog had nothing queued (the
+ * caller then puts it on its list for plog_issue()). */
+bool plog_append(struct plog *plog, struct plog_append *app);
+/* Issue the one writev for everything queued (if no write is in flight). */
+void plog_issue(struct plog *plog, int64_t now_ms);
+/* A fetch region from offset: error code (0, OFFSET_OUT_OF_RANGE). */
+int16_t plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct plog_region *r);
+/* ListOffsets. */
+int16_t plog_list_offset(struct plog *plog, int64_t timestamp, int64_t *offset, int64_t *ts);
+/* OffsetForLeaderEpoch (one epoch, 0, starting at offset 0). */
+void plog_epoch_end(const struct plog *plog, int32_t epoch, int32_t *epoch_out,
+		    int64_t *end_offset);
+/* Register a watch; done (maybe at once) when hw > w->offset. */
+void plog_watch(struct plog *plog, struct plog_watch *w);
+/* Retention, flush.ms, expired watches, producer expiry. */
+void plog_tick(struct plog *plog, int64_t now_ms, uint64_t now_ns);
+/* Delete old segments by retention.ms / retention.bytes; returns how many. */
+int plog_retention(struct plog *plog, int64_t now_ms);
+/* Roll now (tests; plog_issue rolls by itself). 0 or -errno. */
+int plog_roll(struct plog *plog);
+struct segment *plog_active(const struct plog *plog);
+
+/* recovery.c: after the segments are opened, validate the active tail,
+ * repair indexes and rebuild producer state. 0 or -errno. */
+int recovery_run(struct plog *plog);
+/* Rebuild seg's indexes from the log, from scratch. 0 or -errno. */
+int recovery_reindex(struct plog *plog, struct segment *seg);
+
+#endif

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Reopening a partition log after a crash or a clean stop: CRC-scan only
+ * the tail of the active segment (from its last offset-index entry, so the
+ * work does not grow with the data), cut a torn tail, rebuild missing or
+ * stale indexes, and rebuild producer state from the newest snapshot plus
+ * the batches after it. Older segments are trusted. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/assert.h"
+#include "storage/plog_int.h"
+#include "storage/pstate.h"
+
+struct recovery_buf {
+	uint8_t *p;
+	size_t cap;
+};
+
+static bool
+recovery_crc_ok(struct plog *plog, struct segment *seg, int64_t pos, int64_t total,
+		struct recovery_buf *b)
+{
+	uint8_t *grown;
+
+	if ((size_t)total > b->cap) {
+		grown = realloc(b->p, (size_t)total);
+		if (grown == NULL)
+			return false;
+		b->p = grown;
+		b->cap = (size_t)total;
+	}
+	if (sio_pread(plog->sio, seg->fd, b->p, (size_t)total, pos) != (ssize_t)total)
+		return false;
+	return rbatch_crc_ok(b->p, (size_t)total) != 0;
+}
+
+/* Walk batches from pos, updating seg's bookkeeping and indexes; the batch
+ * at pos is already indexed when indexed_first. Returns where valid data
+ * ends. */
+static int64_t
+recovery_scan(struct plog *plog, struct segment *seg, int64_t pos, bool check_crc,
+	      bool indexed_first)
+{
+	struct recovery_buf buf = { 0 };
+	int64_t expected_min = seg->base_offset, total, last, file_size = seg->size;
+	struct rbatch_header h;
+
+	while (segment_batch_at(plog->sio, seg, pos, file_size, &h) == 0) {
+		total = rbatch_total_bytes(&h);
+		last = h.base_offset + h.last_offset_delta;
+		if (h.base_offset < expected_min || last - seg->base_offset > INT32_MAX)
+			break;
+		if (check_crc && !recovery_crc_ok(plog, seg, pos, total, &buf))
+			break;
+		if (indexed_first) {
+			if (h.max_timestamp > seg->max_timestamp) {
+				seg->max_timestamp = h.max_timestamp;
+				seg->max_timestamp_offset = last;
+			}
+			seg->next_offset = last + 1;
+			seg->bytes_since_index = total;
+			indexed_first = false;
+		} else {
+			segment_batch_landed(seg, &h, pos, plog->cfg.index_interval_bytes);
+		}
+		expected_min = last + 1;
+		pos += total;
+	}
+	free(buf.p);
+	seg->size = file_size;
+	return pos;
+}
+
+/* The last offset-index entry must point at a batch ending at its offset. */
+static bool
+recovery_index_ok(struct plog *plog, struct segment *seg)
+{
+	struct rbatch_header h;
+	uint32_t rel, pos;
+
+	if (seg->oidx.entry_count == 0)
+		return true;
+	segment_index_offset_at(&seg->oidx, seg->oidx.entry_count - 1, &rel, &pos);
+	if (segment_batch_at(plog->sio, seg, pos, seg->size, &h) != 0)
+		return false;
+	return h.base_offset + h.last_offset_delta == seg->base_offset + rel;
+}
+
+static void
+recovery_time_index_trim(struct segment *seg, uint32_t rel_max)
+{
+	uint32_t n = seg->tidx.entry_count, rel;
+	int64_t ts;
+
+	while (n > 0) {
+		segment_index_time_at(&seg->tidx, n - 1, &ts, &rel);
+		if (rel <= rel_max)
+			break;
+		n--;
+	}
+	segment_index_truncate(&seg->tidx, n);
+	seg->max_timestamp = -1;
+	seg->max_timestamp_offset = -1;
+	if (n > 0) {
+		segment_index_time_at(&seg->tidx, n - 1, &ts, &rel);
+		seg->max_timestamp = ts;
+		seg->max_timestamp_offset = seg->base_offset + rel;
+	}
+}
+
+static int
+recovery_reopen_indexes(struct plog *plog, struct segment *seg)
+{
+	char path[SEGMENT_PATH_MAX];
+	bool created;
+	int rc;
+
+	segment_index_close(plog->sio, &seg->oidx);
+	segment_index_close(plog->sio, &seg->tidx);
+	segment_path(plog->dir, seg->base_offset, ".index", path, sizeof(path));
+	rc = segment_index_open(plog->sio, &seg->oidx, path, SEGMENT_INDEX_OFFSET_BYTES,
+				plog->cfg.segment_index_bytes, true, &created);
+	segment_path(plog->dir, seg->base_offset, ".timeindex", path, sizeof(path));
+	if (rc == 0)
+		rc = segment_index_open(plog->sio, &seg->tidx, path, SEGMENT_INDEX_TIME_BYTES,
+					plog->cfg.segment_index_bytes, true, &created);
+	return rc;
+}
+
+int
+recovery_reindex(struct plog *plog, struct segment *seg)
+{
+	bool sealed = seg->sealed;
+	int rc;
+
+	if (sealed) {
+		rc = recovery_reopen_indexes(plog, seg);
+		if (rc < 0)
+			return rc;
+	}
+	segment_index_truncate(&seg->oidx, 0);
+	segment_index_truncate(&seg->tidx, 0);
+	seg->max_timestamp = -1;
+	seg->max_timestamp_offset = -1;
+	seg->bytes_since_index = 0;
+	(void)recovery_scan(plog, seg, 0, false, false);
+	if (!sealed)
+		return 0;
+	seg->sealed = false;
+	return segment_seal(plog->sio, seg);
+}
+
+/* The active segment: from the last index entry, CRC-check every batch and
+ * cut the file after the last good one. */
+static int
+recovery_tail(struct plog *plog, struct segment *seg)
+{
+	uint32_t n = seg->oidx.entry_count, rel = 0, pos = 0;
+	int64_t end;
+	int rc;
+
+	while (n > 0) {
+		segment_index_offset_at(&seg->oidx, n - 1, &rel, &pos);
+		if (pos < seg->size)
+			break;
+		n--;
+	}
+	segment_index_truncate(&seg->oidx, n);
+	if (!recovery_index_ok(plog, seg)) {
+		segment_index_truncate(&seg->oidx, 0);
+		n = 0;
+	}
+	if (n == 0) {
+		rel = 0;
+		pos = 0;
+		segment_index_truncate(&seg->tidx, 0);
+	}
+	recovery_time_index_trim(seg, rel);
+	seg->next_offset = seg->base_offset;
+	seg->bytes_since_index = 0;
+	end = recovery_scan(plog, seg, pos, true, n > 0);
+	if (end < seg->size) {
+		rc = sio_ftruncate(plog->sio, seg->fd, end);
+		if (rc < 0)
+			return rc;
+		seg->size = end;
+	}
+	seg->synced_size = seg->size;
+	return 0;
+}
+
+static int
+recovery_snapshot_load(struct plog *plog, int64_t offset)
+{
+	char path[SEGMENT_PATH_MAX];
+	uint8_t *buf = NULL;
+	int64_t size;
+	int fd, rc;
+
+	segment_path(plog->dir, offset, ".snapshot", path, sizeof(path));
+	fd = sio_open(plog->sio, path, O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	size = sio_size(plog->sio, fd);
+	rc = size <= 0 ? -EINVAL : 0;
+	if (rc == 0 && (buf = malloc((size_t)size)) == NULL)
+		rc = -ENOMEM;
+	if (rc == 0 && sio_pread(plog->sio, fd, buf, (size_t)size, 0) != size)
+		rc = -EIO;
+	if (rc == 0)
+		rc = pstate_snapshot_read(plog->ps, buf, (size_t)size);
+	sio_close(plog->sio, fd);
+	free(buf);
+	return rc;
+}
+
+/* The newest snapshot that loads (they are named after segment bases), or
+ * the log start with an empty state when none does. Returns where replay
+ * starts. */
+static int64_t
+recovery_snapshot_pick(struct plog *plog)
+{
+	struct segment *seg;
+	uint32_t i;
+	int rc;
+
+	for (i = plog->seg_count; i-- > 0;) {
+		seg = plog->segs[i];
+		if (seg->base_offset > plog->next_offset)
+			continue;
+		rc = recovery_snapshot_load(plog, seg->base_offset);
+		if (rc == 0)
+			return seg->base_offset;
+		if (rc != -ENOENT) {
+			/* A torn or corrupt snapshot may have half-loaded. */
+			pstate_destroy(plog->ps);
+			plog->ps = pstate_create();
+			ASSERT(plog->ps != NULL);
+		}
+	}
+	return plog->log_start_offset;
+}
+
+static void
+recovery_replay(struct plog *plog, int64_t from)
+{
+	struct rbatch_header h;
+	struct segment *seg;
+	int64_t pos, last;
+	int32_t last_seq;
+	uint32_t i;
+
+	for (i = 0; i < plog->seg_count; i++) {
+		seg = plog->segs[i];
+		if (i + 1 < plog->seg_count && plog->segs[i + 1]->base_offset <= from)
+			continue;
+		pos = 0;
+		while (segment_batch_at(plog->sio, seg, pos, seg->size, &h) == 0) {
+			last = h.base_offset + h.last_offset_delta;
+			if (last >= from && h.producer_id >= 0) {
+				last_seq = (int32_t)(((int64_t)h.base_sequence +
+						      h.last_offset_delta) % 2147483648LL);
+				(void)pstate_record(plog->ps, h.producer_id, h.producer_epoch,
+						    h.base_sequence, last_seq, h.base_offset,
+						    last, h.max_timestamp);
+			}
+			pos += rbatch_total_bytes(&h);
+		}
+	}
+}
+
+int
+recovery_run(struct plog *plog)
+{
+	struct segment *active;
+	uint32_t i;
+	int rc;
+
+	ASSERT(plog->seg_count > 0);
+	for (i = 0; i + 1 < plog->seg_count; i++) {
+		if (!recovery_index_ok(plog, plog->segs[i])) {
+			rc = recovery_reindex(plog, plog->segs[i]);
+			if (rc < 0)
+				return rc;
+		}
+	}
+	active = plog_active(plog);
+	rc = recovery_tail(plog, active);
+	if (rc < 0)
+		return rc;
+	plog->log_start_offset = plog->segs[0]->base_offset;
+	plog->next_offset = active->next_offset;
+	plog->hw = plog->next_offset;
+	plog->synced_offset = plog->next_offset;
+	plog->write_pos = active->size;
+	recovery_replay(plog, recovery_snapshot_pick(plog));
+	return 0;
+}

@@ -1,0 +1,302 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Offset and time indexes of one segment, Kafka's on-disk formats (big-endian
+ * entries in a memory-mapped file). Lookups are binary searches over the
+ * mapped entries; nothing here reads the .log file (recovery.c validates and
+ * rebuilds indexes against the log). */
+#include <endian.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+
+#include "common/assert.h"
+#include "storage/segment_index_int.h"
+
+static uint32_t
+ld32(const uint8_t *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, 4);
+	return be32toh(v);
+}
+
+static void
+st32(uint8_t *p, uint32_t v)
+{
+	v = htobe32(v);
+	memcpy(p, &v, 4);
+}
+
+static int64_t
+ld64(const uint8_t *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, 8);
+	return (int64_t)be64toh(v);
+}
+
+static void
+st64(uint8_t *p, int64_t v)
+{
+	uint64_t u = htobe64((uint64_t)v);
+
+	memcpy(p, &u, 8);
+}
+
+void
+segment_index_offset_at(const struct segment_index *idx, uint32_t i, uint32_t *rel,
+			uint32_t *pos)
+{
+	const uint8_t *e;
+
+	ASSERT_HOT(idx->entry_bytes == SEGMENT_INDEX_OFFSET_BYTES);
+	ASSERT_HOT(i < idx->entry_max);
+	e = idx->map + (size_t)i * SEGMENT_INDEX_OFFSET_BYTES;
+	*rel = ld32(e);
+	*pos = ld32(e + 4);
+}
+
+void
+segment_index_time_at(const struct segment_index *idx, uint32_t i, int64_t *ts, uint32_t *rel)
+{
+	const uint8_t *e;
+
+	ASSERT_HOT(idx->entry_bytes == SEGMENT_INDEX_TIME_BYTES);
+	ASSERT_HOT(i < idx->entry_max);
+	e = idx->map + (size_t)i * SEGMENT_INDEX_TIME_BYTES;
+	*ts = ld64(e);
+	*rel = ld32(e + 8);
+}
+
+/* Entries are valid while they strictly increase; the zero fill of a
+ * preallocated file (or garbage after a crash) ends them. */
+static uint32_t
+index_count_valid(const struct segment_index *idx)
+{
+	uint32_t i, rel, pos, prev_rel = 0, prev_pos = 0;
+	int64_t ts, prev_ts = 0;
+
+	for (i = 0; i < idx->entry_max; i++) {
+		if (idx->entry_bytes == SEGMENT_INDEX_OFFSET_BYTES) {
+			segment_index_offset_at(idx, i, &rel, &pos);
+			if (pos == 0 || pos <= prev_pos || (i > 0 && rel <= prev_rel))
+				break;
+			prev_pos = pos;
+		} else {
+			segment_index_time_at(idx, i, &ts, &rel);
+			if ((ts == 0 && rel == 0) || (i > 0 && (ts <= prev_ts || rel < prev_rel)))
+				break;
+			prev_ts = ts;
+		}
+		prev_rel = rel;
+	}
+	return i;
+}
+
+static int
+index_map(struct sio *sio, struct segment_index *idx, int64_t file_bytes)
+{
+	idx->entry_max = (uint32_t)(file_bytes / idx->entry_bytes);
+	idx->map = NULL;
+	if (idx->entry_max == 0)
+		return 0;
+	idx->map = sio_map(sio, idx->fd, (size_t)idx->entry_max * idx->entry_bytes,
+			   idx->writable);
+	return idx->map == NULL ? -ENOMEM : 0;
+}
+
+int
+segment_index_open(struct sio *sio, struct segment_index *idx, const char *path,
+		   uint32_t entry_bytes, int32_t max_bytes, bool writable, bool *created)
+{
+	int64_t size, want;
+	int rc;
+
+	ASSERT(entry_bytes == SEGMENT_INDEX_OFFSET_BYTES || entry_bytes == SEGMENT_INDEX_TIME_BYTES);
+	memset(idx, 0, sizeof(*idx));
+	idx->entry_bytes = entry_bytes;
+	idx->writable = writable;
+	*created = false;
+	idx->fd = sio_open(sio, path, O_RDWR, 0644);
+	if (idx->fd == -ENOENT) {
+		idx->fd = sio_open(sio, path, O_RDWR | O_CREAT, 0644);
+		*created = true;
+	}
+	if (idx->fd < 0)
+		return idx->fd;
+	size = sio_size(sio, idx->fd);
+	if (size < 0)
+		return (int)size;
+	want = size;
+	if (writable) {
+		want = (int64_t)max_bytes - (int64_t)max_bytes % entry_bytes;
+		if (want < size)
+			want = size - size % entry_bytes;
+		rc = sio_ftruncate(sio, idx->fd, want);
+		if (rc < 0)
+			return rc;
+	}
+	rc = index_map(sio, idx, want);
+	if (rc < 0)
+		return rc;
+	idx->entry_count = index_count_valid(idx);
+	return 0;
+}
+
+static int
+index_trim(struct sio *sio, struct segment_index *idx)
+{
+	int64_t bytes = (int64_t)idx->entry_count * idx->entry_bytes;
+
+	sio_unmap(sio, idx->map, (size_t)idx->entry_max * idx->entry_bytes);
+	idx->map = NULL;
+	idx->entry_max = 0;
+	idx->writable = false;
+	return sio_ftruncate(sio, idx->fd, bytes);
+}
+
+int
+segment_index_seal(struct sio *sio, struct segment_index *idx)
+{
+	int64_t bytes = (int64_t)idx->entry_count * idx->entry_bytes;
+	int rc;
+
+	ASSERT(idx->fd >= 0);
+	if (!idx->writable)
+		return 0;
+	rc = index_trim(sio, idx);
+	if (rc < 0)
+		return rc;
+	return index_map(sio, idx, bytes);
+}
+
+void
+segment_index_close(struct sio *sio, struct segment_index *idx)
+{
+	if (idx->fd < 0)
+		return;
+	if (idx->writable)
+		(void)index_trim(sio, idx);
+	else
+		sio_unmap(sio, idx->map, (size_t)idx->entry_max * idx->entry_bytes);
+	sio_close(sio, idx->fd);
+	idx->fd = -1;
+	idx->map = NULL;
+	idx->entry_count = 0;
+	idx->entry_max = 0;
+}
+
+void
+segment_index_truncate(struct segment_index *idx, uint32_t count)
+{
+	ASSERT(count <= idx->entry_max);
+	if (count >= idx->entry_count)
+		return;
+	if (idx->writable)
+		memset(idx->map + (size_t)count * idx->entry_bytes, 0,
+		       (size_t)(idx->entry_count - count) * idx->entry_bytes);
+	idx->entry_count = count;
+}
+
+bool
+segment_index_full(const struct segment_index *idx)
+{
+	return idx->entry_count >= idx->entry_max;
+}
+
+void
+segment_index_offset_append(struct segment_index *idx, uint32_t rel, uint32_t pos)
+{
+	uint32_t last_rel, last_pos;
+	uint8_t *e;
+
+	ASSERT(idx->writable);
+	ASSERT(idx->entry_count < idx->entry_max);
+	if (idx->entry_count > 0) {
+		segment_index_offset_at(idx, idx->entry_count - 1, &last_rel, &last_pos);
+		ASSERT(rel > last_rel);
+		ASSERT(pos > last_pos);
+	}
+	e = idx->map + (size_t)idx->entry_count * SEGMENT_INDEX_OFFSET_BYTES;
+	st32(e, rel);
+	st32(e + 4, pos);
+	idx->entry_count++;
+}
+
+void
+segment_index_time_append(struct segment_index *idx, int64_t ts, uint32_t rel)
+{
+	uint32_t last_rel;
+	int64_t last_ts;
+	uint8_t *e;
+
+	ASSERT(idx->writable);
+	if (idx->entry_count >= idx->entry_max)
+		return;
+	if (idx->entry_count > 0) {
+		segment_index_time_at(idx, idx->entry_count - 1, &last_ts, &last_rel);
+		if (ts <= last_ts)
+			return;
+		ASSERT(rel >= last_rel);
+	}
+	e = idx->map + (size_t)idx->entry_count * SEGMENT_INDEX_TIME_BYTES;
+	st64(e, ts);
+	st32(e + 8, rel);
+	idx->entry_count++;
+}
+
+uint32_t
+segment_index_offset_lookup(const struct segment_index *idx, uint32_t target)
+{
+	uint32_t lo = 0, hi = idx->entry_count, mid, rel, pos, found = 0;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		segment_index_offset_at(idx, mid, &rel, &pos);
+		if (rel <= target) {
+			found = pos;
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return found;
+}
+
+uint32_t
+segment_index_position_floor(const struct segment_index *idx, uint32_t target_pos)
+{
+	uint32_t lo = 0, hi = idx->entry_count, mid, rel, pos, found = 0;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		segment_index_offset_at(idx, mid, &rel, &pos);
+		if (pos <= target_pos) {
+			found = pos;
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return found;
+}
+
+uint32_t
+segment_index_time_lookup(const struct segment_index *idx, int64_t target)
+{
+	uint32_t lo = 0, hi = idx->entry_count, mid, rel, found = 0;
+	int64_t ts;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		segment_index_time_at(idx, mid, &ts, &rel);
+		if (ts <= target) {
+			found = rel;
+			lo = mid + 1;
+		} else {
+			hi = mid;
+		}
+	}
+	return found;
+}

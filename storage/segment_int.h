@@ -1,0 +1,74 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* One log segment: <base offset>.log with its .index and .timeindex, the
+ * bookkeeping after each landed write (sizes, indexes, max timestamp), batch
+ * header reads, seal, and reference counting so that a deleted segment's fd
+ * stays open while a fetch still sends from it. Internal to storage/.
+ * @thread storage (the owning worker) */
+#ifndef STORAGE_SEGMENT_INT_H
+#define STORAGE_SEGMENT_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "common/rbatch.h"
+#include "storage/segment_index_int.h"
+#include "storage/sio.h"
+
+/* "<dir>/<20 digits>.timeindex" fits when dir does. */
+#define SEGMENT_PATH_MAX 4096
+#define SEGMENT_NAME_DIGITS 20
+
+struct segment {
+	int64_t base_offset;
+	int fd;                 /* the .log file */
+	int64_t size;           /* bytes of whole batches whose writes completed */
+	int64_t synced_size;    /* bytes known durable (fdatasync done) */
+	int64_t sync_size;      /* size when the fdatasync in flight was issued */
+	int64_t next_offset;    /* one past the last offset in the segment */
+	int64_t max_timestamp;  /* -1 while empty */
+	int64_t max_timestamp_offset;
+	int64_t created_ms;     /* wall clock at creation, for segment.ms */
+	int64_t bytes_since_index;
+	uint32_t refs;          /* 1 for the log + 1 per READ still sending */
+	bool sealed;
+	bool deleted;
+	struct segment_index oidx;
+	struct segment_index tidx;
+	struct sio_op sync_op;  /* plog's fdatasync of this segment */
+	void *owner;            /* the plog, for sync_op's callback */
+	char *stem;             /* "<dir>/<20 digits>", extensions appended */
+};
+
+/* Path of one of the segment's files, ext like ".log". */
+void segment_path(const char *dir, int64_t base_offset, const char *ext, char *buf,
+		  size_t size);
+
+/* Open the segment at base_offset in dir, creating its files if missing.
+ * active: indexes writable (preallocated to index_bytes). The log's size is
+ * the file size; next_offset and max_timestamp come from the indexes and
+ * are exact only after recovery. NULL with -errno in *err. */
+struct segment *segment_open(struct sio *sio, const char *dir, int64_t base_offset,
+			     int32_t index_bytes, bool active, int64_t now_ms, int *err,
+			     bool *index_created);
+
+/* Read and sanity-check the batch header at pos: magic 2, a length that
+ * covers the header and ends at or before limit. 0, or -1 if no batch. */
+int segment_batch_at(struct sio *sio, const struct segment *seg, int64_t pos, int64_t limit,
+		     struct rbatch_header *h);
+
+/* Record a batch that now lies at pos (its write completed): sizes, max
+ * timestamp, and an index entry every index_interval_bytes. */
+void segment_batch_landed(struct segment *seg, const struct rbatch_header *h, int64_t pos,
+			  int32_t index_interval_bytes);
+
+/* Seal: trim the indexes to their entries, map them read-only. 0 or -errno. */
+int segment_seal(struct sio *sio, struct segment *seg);
+
+void segment_ref(struct segment *seg);
+/* Drop a reference; the last one closes the files and frees seg. */
+void segment_unref(struct sio *sio, struct segment *seg);
+/* Unlink the files now (retention, topic deletion) and drop the log's
+ * reference; the fds stay open until the last READ releases. */
+void segment_delete(struct sio *sio, struct segment *seg);
+
+#endif
