@@ -252,6 +252,8 @@ kp_rs_snappy_unit(struct kp_rstream *s, const uint8_t *unit, size_t n)
 		kp_rs_fail(s, KP_ERR_INVALID_RECORD);
 		return;
 	}
+	if (out_bytes == 0)
+		return;                         /* an empty unit adds nothing */
 	if (out_bytes > KP_RECORDS_INFLATED_BYTES_MAX - s->produced) {
 		kp_rs_fail(s, KP_ERR_MESSAGE_TOO_LARGE);
 		return;
@@ -266,8 +268,8 @@ kp_rs_snappy_unit(struct kp_rstream *s, const uint8_t *unit, size_t n)
 		ctx->snappy_buf = buf;
 		ctx->snappy_buf_bytes = out_bytes;
 	}
-	if (out_bytes > 0 && snappy_uncompress((const char *)unit, n, (char *)ctx->snappy_buf,
-					       &out_bytes) != SNAPPY_OK) {
+	if (snappy_uncompress((const char *)unit, n, (char *)ctx->snappy_buf, &out_bytes) !=
+	    SNAPPY_OK) {
 		kp_rs_fail(s, KP_ERR_INVALID_RECORD);
 		return;
 	}
