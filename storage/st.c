@@ -1,1 +1,280 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* Storage workers, the outside view (st.h): creation, start/stop, the
+ * stable partition -> worker hash, control's blocking admin calls, and the
+ * cores' submit/flush/reap on their SPSC ring pairs. The worker loop itself
+ * is st_worker.c. */
+#include <errno.h>
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/assert.h"
+#include "storage/st_int.h"
+
+/* FNV-1a 64 over the topic id and the partition (big-endian): stable
+ * across restarts and builds. */
+uint64_t
+st_hash(const uint8_t topic_id[16], int32_t partition)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint32_t p = (uint32_t)partition;
+	int i;
+
+	for (i = 0; i < 16; i++)
+		h = (h ^ topic_id[i]) * 0x100000001b3ull;
+	for (i = 3; i >= 0; i--)
+		h = (h ^ ((p >> (8 * i)) & 0xff)) * 0x100000001b3ull;
+	return h;
+}
+
+int
+st_worker_of(const struct st *st, const uint8_t topic_id[16], int32_t partition)
+{
+	return (int)(st_hash(topic_id, partition) % (uint64_t)st->cfg.worker_count);
+}
+
+int
+st_worker_count(const struct st *st)
+{
+	return st->cfg.worker_count;
+}
+
+struct st *
+st_create(const struct st_config *cfg, char *err, size_t err_size)
+{
+	struct st *st;
+	int i, rc;
+
+	if (cfg->worker_count <= 0 || cfg->core_count <= 0 || cfg->log_dir == NULL ||
+	    cfg->ring_slots == 0 || (cfg->ring_slots & (cfg->ring_slots - 1)) != 0) {
+		snprintf(err, err_size, "storage: bad worker/core count, log dir or ring size");
+		return NULL;
+	}
+	st = calloc(1, sizeof(*st));
+	if (st == NULL)
+		goto nomem;
+	st->cfg = *cfg;
+	st->log_dir = strdup(cfg->log_dir);
+	st->cfg.log_dir = st->log_dir;
+	st->cfg.worker_cpus = NULL;
+	st->workers = aligned_alloc(CACHE_LINE, sizeof(*st->workers) * (size_t)cfg->worker_count);
+	st->core_wake_fds = malloc(sizeof(int) * (size_t)cfg->core_count);
+	st->submitted = calloc((size_t)cfg->core_count * (size_t)cfg->worker_count, 1);
+	if (st->log_dir == NULL || st->workers == NULL || st->core_wake_fds == NULL ||
+	    st->submitted == NULL)
+		goto nomem;
+	for (i = 0; i < cfg->core_count; i++)
+		st->core_wake_fds[i] = -1;
+	for (i = 0; i < cfg->worker_count; i++) {
+		rc = st_worker_init(&st->workers[i], st, i);
+		st->workers[i].cpu = cfg->worker_cpus != NULL ? cfg->worker_cpus[i] : -1;
+		if (rc < 0) {
+			snprintf(err, err_size, "storage: worker %d: %s", i, strerror(-rc));
+			st->cfg.worker_count = i;
+			st_destroy(st);
+			return NULL;
+		}
+	}
+	return st;
+nomem:
+	snprintf(err, err_size, "storage: out of memory");
+	if (st != NULL) {
+		st->cfg.worker_count = 0;
+		st_destroy(st);
+	}
+	return NULL;
+}
+
+int
+st_start(struct st *st)
+{
+	int i, rc;
+
+	ASSERT(!st->started);
+	for (i = 0; i < st->cfg.worker_count; i++) {
+		rc = pthread_create(&st->workers[i].thread, NULL, st_worker_main, &st->workers[i]);
+		if (rc != 0) {
+			st_stop(st);
+			return -rc;
+		}
+		st->workers[i].running = true;
+	}
+	st->started = true;
+	return 0;
+}
+
+static void
+st_wake_worker(struct st_worker *w)
+{
+	uint64_t one = 1;
+
+	atomic_store(&w->sleeping, 0);
+	if (write(w->event_fd, &one, sizeof(one)) < 0)
+		ASSERT(errno == EAGAIN);
+}
+
+void
+st_stop(struct st *st)
+{
+	int i;
+
+	for (i = 0; i < st->cfg.worker_count; i++) {
+		if (!st->workers[i].running)
+			continue;
+		atomic_store(&st->workers[i].stop, true);
+		st_wake_worker(&st->workers[i]);
+		pthread_join(st->workers[i].thread, NULL);
+		st->workers[i].running = false;
+	}
+	st->started = false;
+}
+
+void
+st_destroy(struct st *st)
+{
+	int i;
+
+	if (st == NULL)
+		return;
+	ASSERT(!st->started);
+	for (i = 0; st->workers != NULL && i < st->cfg.worker_count; i++)
+		st_worker_fini(&st->workers[i]);
+	free(st->workers);
+	free(st->core_wake_fds);
+	free(st->submitted);
+	free(st->log_dir);
+	free(st);
+}
+
+/* ---- control side ---- */
+
+static void
+st_admin_wait(struct st_admin *call)
+{
+	while (atomic_load_explicit(&call->done, memory_order_acquire) == 0)
+		syscall(SYS_futex, &call->done, FUTEX_WAIT_PRIVATE, 0, NULL, NULL, 0);
+}
+
+/* Run call on every worker (each acts on the partitions it owns); the
+ * first error wins. */
+static int
+st_admin_all(struct st *st, struct st_admin *proto)
+{
+	struct st_admin *calls;
+	struct st_admin_msg msg;
+	int i, rc = 0;
+
+	calls = calloc((size_t)st->cfg.worker_count, sizeof(*calls));
+	if (calls == NULL)
+		return -ENOMEM;
+	for (i = 0; i < st->cfg.worker_count; i++) {
+		calls[i] = *proto;
+		atomic_init(&calls[i].done, 0);
+		if (!st->started) {
+			st_worker_admin(&st->workers[i], &calls[i]);
+			continue;
+		}
+		msg.call = &calls[i];
+		while (!spsc_push_st_admin_msg(&st->workers[i].admin, &msg))
+			usleep(100);
+		st_wake_worker(&st->workers[i]);
+	}
+	for (i = 0; i < st->cfg.worker_count; i++) {
+		st_admin_wait(&calls[i]);
+		if (rc == 0)
+			rc = calls[i].result;
+	}
+	free(calls);
+	return rc;
+}
+
+int
+st_partitions_open(struct st *st, const uint8_t topic_id[16], const char *name, int32_t from,
+		   int32_t to, const struct st_log_config *cfg)
+{
+	struct st_admin call = { .type = ST_ADMIN_OPEN, .topic_id = topic_id, .name = name,
+				 .from = from, .to = to, .cfg = cfg };
+
+	ASSERT(from >= 0 && from <= to);
+	return st_admin_all(st, &call);
+}
+
+int
+st_topic_delete(struct st *st, const uint8_t topic_id[16], const char *name,
+		int32_t partition_count)
+{
+	struct st_admin call = { .type = ST_ADMIN_DELETE, .topic_id = topic_id, .name = name,
+				 .from = 0, .to = partition_count };
+
+	return st_admin_all(st, &call);
+}
+
+int
+st_topic_configure(struct st *st, const uint8_t topic_id[16], int32_t partition_count,
+		   const struct st_log_config *cfg)
+{
+	struct st_admin call = { .type = ST_ADMIN_CONFIGURE, .topic_id = topic_id,
+				 .from = 0, .to = partition_count, .cfg = cfg };
+
+	return st_admin_all(st, &call);
+}
+
+/* ---- core side ---- */
+
+void
+st_attach_core(struct st *st, int core, int wake_fd)
+{
+	ASSERT(core >= 0 && core < st->cfg.core_count);
+	ASSERT(!st->started);
+	st->core_wake_fds[core] = wake_fd;
+}
+
+bool
+st_submit(struct st *st, int core, const struct st_req *req)
+{
+	int w = st_worker_of(st, req->topic_id, req->partition);
+
+	ASSERT_HOT(core >= 0 && core < st->cfg.core_count);
+	if (!spsc_push_st_req(&st->workers[w].req[core], req))
+		return false;
+	st->submitted[core * st->cfg.worker_count + w] = true;
+	return true;
+}
+
+void
+st_flush(struct st *st, int core)
+{
+	bool *sub = &st->submitted[core * st->cfg.worker_count];
+	struct st_worker *w;
+	uint64_t one = 1;
+	int i;
+
+	/* Pairs with the worker's fence between setting sleeping and its last
+	 * look at the rings: either it sees our requests or we see it asleep. */
+	atomic_thread_fence(memory_order_seq_cst);
+	for (i = 0; i < st->cfg.worker_count; i++) {
+		if (!sub[i])
+			continue;
+		sub[i] = false;
+		w = &st->workers[i];
+		if (atomic_load(&w->sleeping) && atomic_exchange(&w->sleeping, 0))
+			if (write(w->event_fd, &one, sizeof(one)) < 0)
+				ASSERT(errno == EAGAIN);
+	}
+}
+
+unsigned
+st_reap(struct st *st, int core, struct st_cpl *out, unsigned max)
+{
+	unsigned n = 0;
+	int i;
+
+	for (i = 0; i < st->cfg.worker_count && n < max; i++)
+		while (n < max && spsc_pop_st_cpl(&st->workers[i].cpl[core], &out[n]))
+			n++;
+	return n;
+}

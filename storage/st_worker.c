@@ -1,1 +1,561 @@
 /* SPDX-License-Identifier: Apache-2.0 */
+/* One storage worker: a pinned thread with its own io_uring (sio_uring) and
+ * a hash table of the partition logs it owns. Each loop turn drains the
+ * admin ring and every core's request ring, issues one writev per partition
+ * with appends, submits once, reaps completions into the cores' rings and
+ * wakes those cores; it sleeps on an eventfd read armed in its ring. */
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/futex.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include "common/assert.h"
+#include "common/clock.h"
+#include "storage/st_int.h"
+
+static unsigned
+st_bucket(const uint8_t topic_id[16], int32_t partition)
+{
+	return (unsigned)(st_hash(topic_id, partition) >> 32) & (ST_TABLE_SLOTS - 1);
+}
+
+struct plog *
+st_worker_find(struct st_worker *w, const uint8_t topic_id[16], int32_t partition)
+{
+	struct plog *plog = w->table[st_bucket(topic_id, partition)];
+
+	while (plog != NULL && (plog->partition != partition ||
+				memcmp(plog->topic_id, topic_id, 16) != 0))
+		plog = plog->hash_next;
+	return plog;
+}
+
+/* ---- completions ---- */
+
+static void
+st_cpl_fill(struct st_cpl *cpl, const struct plog *plog, uint8_t type, int32_t partition,
+	    uint64_t token)
+{
+	memset(cpl, 0, sizeof(*cpl));
+	cpl->type = type;
+	cpl->partition = partition;
+	cpl->token = token;
+	cpl->log_start_offset = plog != NULL ? plog->log_start_offset : -1;
+	cpl->high_watermark = plog != NULL ? plog->hw : -1;
+	cpl->last_stable_offset = cpl->high_watermark;     /* no transactions yet */
+}
+
+/* The core reaps every loop turn and never waits on us, so a full ring
+ * drains soon: wake it and retry. */
+static void
+st_post(struct st_worker *w, int core, const struct st_cpl *cpl)
+{
+	int fd = w->st->core_wake_fds[core];
+	uint64_t one = 1;
+
+	while (!spsc_push_st_cpl(&w->cpl[core], cpl)) {
+		if (atomic_load(&w->stop))
+			return;         /* shutting down: no core will reap it */
+		if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
+			ASSERT(errno == EAGAIN);
+		sched_yield();
+	}
+	w->core_wake[core] = true;
+}
+
+static void
+st_append_done(void *ctx, struct plog *plog, struct plog_append *app)
+{
+	struct st_worker *w = ctx;
+	struct st_cpl cpl;
+
+	st_cpl_fill(&cpl, plog, ST_REQ_APPEND, plog->partition, app->token);
+	cpl.error = app->error;
+	cpl.append.base_offset = app->error == 0 ? app->base_offset : -1;
+	cpl.append.log_append_time = app->error == 0 ? app->log_append_time : -1;
+	st_post(w, app->core, &cpl);
+	app->next = w->app_free;
+	w->app_free = app;
+}
+
+static void
+st_watch_done(void *ctx, struct plog *plog, struct plog_watch *w_)
+{
+	struct st_worker *w = ctx;
+	struct st_cpl cpl;
+
+	if (w_->offset >= 0) {
+		st_cpl_fill(&cpl, plog, ST_REQ_WATCH, plog->partition, w_->token);
+		st_post(w, w_->core, &cpl);
+	}
+	w_->next = w->watch_free;
+	w->watch_free = w_;
+}
+
+static const struct plog_ops st_plog_ops = { st_append_done, st_watch_done };
+
+/* ---- requests ---- */
+
+static void
+st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_req *req,
+	    struct st_cpl *cpl)
+{
+	struct plog_region r;
+	uint32_t ref;
+
+	cpl->read.fd = -1;
+	cpl->read.ref = ST_REF_NONE;
+	cpl->error = plog_read(plog, req->read.offset, req->read.max_bytes, &r);
+	if (cpl->error != 0 || r.len == 0)
+		return;
+	ref = w->ref_free;
+	if (ref == ST_REF_NONE) {
+		cpl->error = PLOG_ERR_KAFKA_STORAGE_ERROR;
+		return;
+	}
+	w->ref_free = w->refs[ref].next_free;
+	w->refs[ref].seg = r.seg;
+	segment_ref(r.seg);
+	cpl->read.fd = r.seg->fd;
+	cpl->read.pos = r.pos;
+	cpl->read.len = r.len;
+	cpl->read.ref = ref;
+	(void)core;
+}
+
+static void
+st_req_release(struct st_worker *w, uint32_t ref)
+{
+	ASSERT(ref < ST_REFS_MAX);
+	ASSERT(w->refs[ref].seg != NULL);
+	segment_unref(w->sio, w->refs[ref].seg);
+	w->refs[ref].seg = NULL;
+	w->refs[ref].next_free = w->ref_free;
+	w->ref_free = ref;
+}
+
+static void
+st_req_append(struct st_worker *w, struct plog *plog, int core, const struct st_req *req)
+{
+	struct plog_append *app = w->app_free;
+
+	ASSERT(app != NULL);            /* st_drain_core checks before popping */
+	w->app_free = app->next;
+	memset(app, 0, sizeof(*app));
+	app->batch = req->append.batch;
+	app->len = req->append.len;
+	app->acks = req->acks;
+	app->token = req->token;
+	app->core = core;
+	if (plog_append(plog, app) && !plog->dirty) {
+		plog->dirty = true;
+		plog->dirty_next = w->dirty;
+		w->dirty = plog;
+	}
+}
+
+static void
+st_req_watch(struct st_worker *w, struct plog *plog, int core, const struct st_req *req)
+{
+	struct plog_watch *wt = w->watch_free;
+	struct st_cpl cpl;
+
+	if (wt == NULL) {               /* pool exhausted: wake now, the core re-checks */
+		st_cpl_fill(&cpl, plog, ST_REQ_WATCH, req->partition, req->token);
+		st_post(w, core, &cpl);
+		return;
+	}
+	w->watch_free = wt->next;
+	memset(wt, 0, sizeof(*wt));
+	wt->offset = req->watch.offset;
+	wt->deadline_ns = req->watch.deadline_ns;
+	wt->token = req->token;
+	wt->core = core;
+	plog_watch(plog, wt);
+}
+
+static void
+st_req_lookup(struct plog *plog, const struct st_req *req, struct st_cpl *cpl)
+{
+	if (req->type == ST_REQ_OFFSET) {
+		cpl->error = plog_list_offset(plog, req->offset.timestamp, &cpl->offset.offset,
+					      &cpl->offset.timestamp);
+		cpl->offset.leader_epoch = cpl->offset.offset >= 0 ? 0 : -1;
+	} else {
+		plog_epoch_end(plog, req->epoch.leader_epoch, &cpl->epoch.leader_epoch,
+			       &cpl->epoch.end_offset);
+	}
+}
+
+static void
+st_request(struct st_worker *w, int core, const struct st_req *req)
+{
+	struct plog *plog = st_worker_find(w, req->topic_id, req->partition);
+	struct st_cpl cpl;
+
+	if (req->type == ST_REQ_RELEASE) {
+		st_req_release(w, req->release.ref);
+		return;
+	}
+	if (plog == NULL) {
+		st_cpl_fill(&cpl, NULL, req->type, req->partition, req->token);
+		cpl.error = PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		if (req->type == ST_REQ_APPEND)
+			cpl.append.base_offset = -1;
+		if (req->type != ST_REQ_WATCH)
+			st_post(w, core, &cpl);
+		return;
+	}
+	if (req->type == ST_REQ_APPEND) {
+		st_req_append(w, plog, core, req);
+		return;
+	}
+	if (req->type == ST_REQ_WATCH) {
+		st_req_watch(w, plog, core, req);
+		return;
+	}
+	st_cpl_fill(&cpl, plog, req->type, req->partition, req->token);
+	if (req->type == ST_REQ_READ)
+		st_req_read(w, plog, core, req, &cpl);
+	else
+		st_req_lookup(plog, req, &cpl);
+	st_post(w, core, &cpl);
+}
+
+static unsigned
+st_drain_cores(struct st_worker *w)
+{
+	struct st_req req;
+	unsigned n = 0;
+	int core;
+
+	for (core = 0; core < w->st->cfg.core_count; core++) {
+		while (w->app_free != NULL && spsc_pop_st_req(&w->req[core], &req)) {
+			st_request(w, core, &req);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ---- admin (control's blocking calls) ---- */
+
+static void
+st_table_remove(struct st_worker *w, struct plog *plog)
+{
+	struct plog **pp = &w->table[st_bucket(plog->topic_id, plog->partition)];
+	struct plog **dp = &w->dirty;
+
+	while (*pp != plog)
+		pp = &(*pp)->hash_next;
+	*pp = plog->hash_next;
+	while (*dp != NULL && *dp != plog)
+		dp = &(*dp)->dirty_next;
+	if (*dp == plog)
+		*dp = plog->dirty_next;
+	plog->dirty = false;
+}
+
+/* Let a plog's writes and syncs finish (their completions go out). */
+static void
+st_plog_quiesce(struct st_worker *w, struct plog *plog)
+{
+	while (!plog_idle(plog)) {
+		sio_wait(w->sio, 1000000);
+		sio_reap(w->sio, 256);
+	}
+}
+
+static int
+st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
+{
+	struct plog_open_args a = {
+		.sio = w->sio, .log_dir = w->st->log_dir, .topic_name = call->name,
+		.topic_id = call->topic_id, .partition = p, .cfg = call->cfg,
+		.ops = &st_plog_ops, .ops_ctx = w, .now_ms = clock_wall_ms(),
+	};
+	struct plog *plog = st_worker_find(w, call->topic_id, p);
+	unsigned b;
+	int rc;
+
+	if (plog != NULL) {
+		plog_configure(plog, call->cfg);
+		return 0;
+	}
+	plog = plog_open(&a, &rc);
+	if (plog == NULL)
+		return rc;
+	b = st_bucket(call->topic_id, p);
+	plog->hash_next = w->table[b];
+	w->table[b] = plog;
+	return 0;
+}
+
+/* A partition directory that is not open here (never opened since start):
+ * remove its files directly. */
+static int
+st_unlink_name(void *arg, const char *name)
+{
+	char path[SEGMENT_PATH_MAX];
+	struct st_worker *w = ((void **)arg)[0];
+
+	snprintf(path, sizeof(path), "%s/%s", (const char *)((void **)arg)[1], name);
+	(void)sio_unlink(w->sio, path);
+	return 0;
+}
+
+static void
+st_admin_delete(struct st_worker *w, const struct st_admin *call, int32_t p)
+{
+	struct plog *plog = st_worker_find(w, call->topic_id, p);
+	char dir[SEGMENT_PATH_MAX];
+	void *arg[2] = { w, dir };
+
+	if (plog != NULL) {
+		st_table_remove(w, plog);
+		st_plog_quiesce(w, plog);
+		plog_delete(plog, PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+		return;
+	}
+	snprintf(dir, sizeof(dir), "%s/%s-%d", w->st->log_dir, call->name, (int)p);
+	if (sio_list(w->sio, dir, st_unlink_name, arg) == 0)
+		(void)sio_rmdir(w->sio, dir);
+}
+
+void
+st_worker_admin(struct st_worker *w, struct st_admin *call)
+{
+	struct plog *plog;
+	int32_t p;
+	int rc = 0;
+
+	for (p = call->from; p < call->to; p++) {
+		if (st_worker_of(w->st, call->topic_id, p) != w->index)
+			continue;
+		if (call->type == ST_ADMIN_OPEN) {
+			int r = st_admin_open(w, call, p);
+
+			rc = rc == 0 ? r : rc;
+		} else if (call->type == ST_ADMIN_DELETE) {
+			st_admin_delete(w, call, p);
+		} else if ((plog = st_worker_find(w, call->topic_id, p)) != NULL) {
+			plog_configure(plog, call->cfg);
+		}
+	}
+	call->result = rc;
+	/* Release pairs with st_admin_wait()'s acquire load. */
+	atomic_store_explicit(&call->done, 1, memory_order_release);
+	syscall(SYS_futex, &call->done, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static unsigned
+st_drain_admin(struct st_worker *w)
+{
+	struct st_admin_msg msg;
+	unsigned n = 0;
+
+	while (spsc_pop_st_admin_msg(&w->admin, &msg)) {
+		st_worker_admin(w, msg.call);
+		n++;
+	}
+	return n;
+}
+
+/* ---- the loop ---- */
+
+static void
+st_tick(struct st_worker *w, uint64_t now_ns)
+{
+	int64_t now_ms = clock_wall_ms();
+	struct plog *plog;
+	unsigned b;
+
+	w->next_tick_ns = now_ns + ST_TICK_NS;
+	for (b = 0; b < ST_TABLE_SLOTS; b++)
+		for (plog = w->table[b]; plog != NULL; plog = plog->hash_next)
+			plog_tick(plog, now_ms, now_ns);
+}
+
+static void
+st_issue_dirty(struct st_worker *w)
+{
+	int64_t now_ms = clock_wall_ms();
+	struct plog *plog;
+
+	while ((plog = w->dirty) != NULL) {
+		w->dirty = plog->dirty_next;
+		plog->dirty = false;
+		plog_issue(plog, now_ms);
+	}
+}
+
+static void
+st_wake_cores(struct st_worker *w)
+{
+	uint64_t one = 1;
+	int core, fd;
+
+	for (core = 0; core < w->st->cfg.core_count; core++) {
+		if (!w->core_wake[core])
+			continue;
+		w->core_wake[core] = false;
+		fd = w->st->core_wake_fds[core];
+		if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
+			ASSERT(errno == EAGAIN);
+	}
+}
+
+static void
+st_event_done(struct sio_op *op, int res)
+{
+	struct st_worker *w = op->ctx;
+
+	(void)res;
+	w->event_armed = false;
+}
+
+static bool
+st_rings_empty(struct st_worker *w)
+{
+	int core;
+
+	if (spsc_count(&w->admin) > 0)
+		return false;
+	for (core = 0; core < w->st->cfg.core_count; core++)
+		if (spsc_count(&w->req[core]) > 0 && w->app_free != NULL)
+			return false;
+	return true;
+}
+
+static void
+st_sleep(struct st_worker *w, uint64_t now_ns)
+{
+	if (!w->event_armed) {
+		w->event_op.done = st_event_done;
+		w->event_op.ctx = w;
+		w->event_armed = true;
+		sio_read(w->sio, &w->event_op, w->event_fd, &w->event_buf, 8, 0);
+	}
+	atomic_store(&w->sleeping, 1);
+	/* Pairs with the fence in st_flush(): see the rings after announcing
+	 * sleep, or the core sees us asleep and writes the eventfd. */
+	atomic_thread_fence(memory_order_seq_cst);
+	if (st_rings_empty(w) && !atomic_load(&w->stop))
+		sio_wait(w->sio, w->next_tick_ns > now_ns ? w->next_tick_ns - now_ns : 1);
+	atomic_store(&w->sleeping, 0);
+}
+
+void *
+st_worker_main(void *arg)
+{
+	struct st_worker *w = arg;
+	unsigned work;
+	uint64_t now_ns;
+	cpu_set_t set;
+	char name[16];
+
+	snprintf(name, sizeof(name), "st-worker-%d", w->index);
+	pthread_setname_np(pthread_self(), name);
+	if (w->cpu >= 0) {
+		CPU_ZERO(&set);
+		CPU_SET(w->cpu, &set);
+		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+	}
+	while (!atomic_load(&w->stop)) {
+		now_ns = clock_mono_ns();
+		work = st_drain_admin(w) + st_drain_cores(w);
+		st_issue_dirty(w);
+		if (now_ns >= w->next_tick_ns)
+			st_tick(w, now_ns);
+		sio_submit(w->sio);
+		work += sio_reap(w->sio, 256);
+		st_wake_cores(w);
+		if (work == 0)
+			st_sleep(w, now_ns);
+	}
+	return NULL;
+}
+
+int
+st_worker_init(struct st_worker *w, struct st *st, int index)
+{
+	size_t pool = (size_t)st->cfg.core_count * st->cfg.ring_slots * 2;
+	int i, rc = 0;
+	size_t k;
+
+	/* A blocking eventfd: io_uring returns -EAGAIN for O_NONBLOCK files
+	 * instead of waiting. */
+	memset(w, 0, sizeof(*w));
+	w->st = st;
+	w->index = index;
+	w->event_fd = eventfd(0, EFD_CLOEXEC);
+	w->sio = sio_uring_create(ST_URING_ENTRIES, &rc);
+	w->req = calloc((size_t)st->cfg.core_count, sizeof(*w->req));
+	w->cpl = calloc((size_t)st->cfg.core_count, sizeof(*w->cpl));
+	w->core_wake = calloc((size_t)st->cfg.core_count, sizeof(bool));
+	w->apps = calloc(pool, sizeof(*w->apps));
+	w->watches = calloc(pool, sizeof(*w->watches));
+	w->refs = calloc(ST_REFS_MAX, sizeof(*w->refs));
+	if (w->event_fd < 0 || w->sio == NULL || w->req == NULL || w->cpl == NULL ||
+	    w->core_wake == NULL || w->apps == NULL || w->watches == NULL || w->refs == NULL)
+		return rc < 0 ? rc : -ENOMEM;
+	rc = spsc_init(&w->admin, 64, sizeof(struct st_admin_msg));
+	for (i = 0; rc == 0 && i < st->cfg.core_count; i++) {
+		rc = spsc_init(&w->req[i], st->cfg.ring_slots, sizeof(struct st_req));
+		if (rc == 0)
+			rc = spsc_init(&w->cpl[i], st->cfg.ring_slots * 2, sizeof(struct st_cpl));
+	}
+	for (k = 0; k < pool; k++) {
+		w->apps[k].next = w->app_free;
+		w->app_free = &w->apps[k];
+		w->watches[k].next = w->watch_free;
+		w->watch_free = &w->watches[k];
+	}
+	for (k = 0; k < ST_REFS_MAX; k++)
+		w->refs[k].next_free = k + 1 < ST_REFS_MAX ? (uint32_t)k + 1 : ST_REF_NONE;
+	w->ref_free = 0;
+	return rc;
+}
+
+void
+st_worker_fini(struct st_worker *w)
+{
+	struct plog *plog;
+	unsigned b;
+	int i;
+
+	for (b = 0; b < ST_TABLE_SLOTS; b++) {
+		while ((plog = w->table[b]) != NULL) {
+			w->table[b] = plog->hash_next;
+			st_plog_quiesce(w, plog);
+			plog_close(plog, PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+		}
+	}
+	for (i = 0; w->refs != NULL && i < ST_REFS_MAX; i++)
+		if (w->refs[i].seg != NULL)
+			segment_unref(w->sio, w->refs[i].seg);
+	if (w->sio != NULL)
+		sio_destroy(w->sio);
+	if (w->event_fd >= 0)
+		close(w->event_fd);
+	for (i = 0; i < w->st->cfg.core_count; i++) {
+		if (w->req != NULL)
+			spsc_fini(&w->req[i]);
+		if (w->cpl != NULL)
+			spsc_fini(&w->cpl[i]);
+	}
+	if (w->admin.slots != NULL)
+		spsc_fini(&w->admin);
+	free(w->req);
+	free(w->cpl);
+	free(w->core_wake);
+	free(w->apps);
+	free(w->watches);
+	free(w->refs);
+}
