@@ -113,7 +113,8 @@ segment_index_open(struct sio *sio, struct segment_index *idx, const char *path,
 	int64_t size, want;
 	int rc;
 
-	ASSERT(entry_bytes == SEGMENT_INDEX_OFFSET_BYTES || entry_bytes == SEGMENT_INDEX_TIME_BYTES);
+	ASSERT(entry_bytes == SEGMENT_INDEX_OFFSET_BYTES ||
+	       entry_bytes == SEGMENT_INDEX_TIME_BYTES);
 	memset(idx, 0, sizeof(*idx));
 	idx->entry_bytes = entry_bytes;
 	idx->writable = writable;

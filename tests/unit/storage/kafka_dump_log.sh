@@ -1,3 +1,40 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-exit 77
+# Kafka's own DumpLogSegments must read segments and indexes Spillway wrote.
+# Usage: kafka_dump_log.sh WRITE_SEGMENT_BIN REPO_ROOT
+# Skips (77) without java or the Kafka jars (tests/integration/kafka/
+# kafka-ref.sh fetch), except under CI=true, where that is a failure.
+set -u
+bin="$1"
+root="$2"
+libs="$root/.cache/kafka/libs"
+
+missing() {
+	echo "kafka_dump_log: $1" >&2
+	if [ "${CI:-}" = "true" ]; then exit 1; fi
+	exit 77
+}
+command -v java >/dev/null 2>&1 || missing "java not found"
+ls "$libs"/kafka_*.jar >/dev/null 2>&1 || missing "no Kafka jars in $libs"
+
+dir="$(mktemp -d)"
+trap 'rm -rf "$dir"' EXIT
+"$bin" "$dir" || { echo "kafka_dump_log: writing the log failed" >&2; exit 1; }
+seg="$dir/t-0/00000000000000000000"
+dump() {
+	java -cp "$libs/*" kafka.tools.DumpLogSegments --files "$1" --deep-iteration \
+		>"$dir/out.txt" 2>&1
+	rc=$?
+	cat "$dir/out.txt"
+	return $rc
+}
+fail=0
+dump "$seg.log" || fail=1
+grep -q "baseOffset: 0 lastOffset: 2 count: 3" "$dir/out.txt" || fail=1
+grep -q "isValid: false" "$dir/out.txt" && fail=1
+grep -q "offset: 2 .*payload" "$dir/out.txt" || grep -q "offset: 2 " "$dir/out.txt" || fail=1
+dump "$seg.index" || fail=1
+grep -qi "mismatch\|corrupt\|exception" "$dir/out.txt" && fail=1
+dump "$seg.timeindex" || fail=1
+grep -qi "mismatch\|corrupt\|exception" "$dir/out.txt" && fail=1
+exit $fail
