@@ -25,8 +25,11 @@ def source_files(root):
     for folder in FOLDERS:
         top = os.path.join(root, folder)
         for dirpath, dirnames, filenames in os.walk(top):
+            # Skip hidden and build folders and installed third-party code
+            # (npm's node_modules, Go's module cache): not ours to tidy.
             dirnames[:] = sorted(d for d in dirnames
-                                 if not d.startswith(".") and not d.startswith("build"))
+                                 if not d.startswith(".") and not d.startswith("build")
+                                 and d not in ("node_modules", "vendor"))
             for name in sorted(filenames):
                 if name.endswith((".c", ".h")):
                     yield os.path.relpath(os.path.join(dirpath, name), root)
