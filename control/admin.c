@@ -13,6 +13,7 @@
 #include "control/config.h"
 #include "control/ctl_int.h"
 #include "control/topic_config.h"
+#include "storage/st.h"
 
 /* Bounds on a stored topic config override, raw (before trimming). */
 #define ADMIN_CONFIG_NAME_BYTES_MAX 255
@@ -87,6 +88,12 @@ admin_topic_create(void *ctx, const struct kp_topic_spec *spec, bool validate_on
 		snprintf(msg, msg_size, "Could not persist topic metadata: %s", strerror(-rc));
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
+	rc = ctl_storage_open(ctl, md_store_find(&ctl->store, spec->name), 0);
+	if (rc != 0) {
+		md_store_topic_remove(&ctl->store, id_out);
+		snprintf(msg, msg_size, "Could not create the partition logs: %s", strerror(-rc));
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	}
 	ctl->md_dirty = true;
 	log_info("control", "created topic %.*s with %d partition(s)", (int)spec->name.len,
 		 spec->name.ptr, spec->partition_count);
@@ -113,6 +120,17 @@ admin_topic_delete(void *ctx, const struct kp_md_topic *topic, char *msg, size_t
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
 	ctl->md_dirty = true;
+	if (ctl->st != NULL) {
+		/* The topic is gone from the store: a failure here leaves files
+		 * behind, not a topic; say so and go on. */
+		char name[256];
+
+		snprintf(name, sizeof(name), "%.*s", (int)topic->name.len, topic->name.ptr);
+		rc = st_topic_delete(ctl->st, topic->id.b, name, topic->partition_count);
+		if (rc != 0)
+			log_warn("control", "topic %s: deleting its logs failed: %s", name,
+				 strerror(-rc));
+	}
 	log_info("control", "deleted topic %.*s", (int)topic->name.len, topic->name.ptr);
 	return KP_ERR_NONE;
 }
@@ -131,6 +149,12 @@ admin_partitions_create(void *ctx, const struct kp_md_topic *topic, int32_t coun
 		snprintf(msg, msg_size, "Could not persist topic metadata: %s", strerror(-rc));
 		return rc == -ENOENT ? KP_ERR_UNKNOWN_TOPIC_OR_PARTITION
 				     : KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	rc = ctl_storage_open(ctl, md_store_find(&ctl->store, topic->name),
+			      topic->partition_count);
+	if (rc != 0) {
+		snprintf(msg, msg_size, "Could not create the partition logs: %s", strerror(-rc));
+		return KP_ERR_KAFKA_STORAGE_ERROR;
 	}
 	ctl->md_dirty = true;
 	log_info("control", "topic %.*s now has %d partition(s)", (int)topic->name.len,
@@ -228,6 +252,15 @@ admin_topic_spec_configs(void *ctx, const struct kp_topic_spec *spec, kp_config_
 			      fn, arg);
 }
 
+static int16_t
+admin_producer_id_next(void *ctx, int64_t *pid_out)
+{
+	struct ctl *ctl = ctx;
+
+	return pid_alloc_next(&ctl->pids, pid_out) == 0 ? KP_ERR_NONE
+							 : KP_ERR_UNKNOWN_SERVER_ERROR;
+}
+
 static const struct kp_md *
 admin_md(void *ctx)
 {
@@ -246,6 +279,7 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.partitions_create = admin_partitions_create,
 	.configs_describe = admin_configs_describe,
 	.topic_spec_configs = admin_topic_spec_configs,
+	.producer_id_next = admin_producer_id_next,
 	.md = admin_md,
 	.md_fresh = admin_md_fresh,
 };

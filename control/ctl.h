@@ -9,11 +9,15 @@
 
 struct config;
 struct dp;
+struct st;
 struct ctl;
 
 /* Open the metadata store under the config's log dir. NULL with err set.
  * @thread control */
 struct ctl *ctl_create(const struct config *cfg, char *err, size_t err_size);
+/* Open every topic's partition logs in the (started) storage workers.
+ * 0 or -errno. */
+int ctl_attach_storage(struct ctl *ctl, struct st *st);
 /* Publish the first snapshot to dp (before dp_start()). */
 void ctl_attach(struct ctl *ctl, struct dp *dp);
 /* Serve forwarded requests until *stop becomes nonzero. @thread control */

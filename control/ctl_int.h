@@ -8,6 +8,7 @@
 
 #include "control/ctl.h"
 #include "control/metadata.h"
+#include "control/pid_alloc.h"
 #include "dataplane/dp.h"
 
 /* Snapshots replaced while one request runs (the handler may still point
@@ -20,9 +21,15 @@ struct ctl_pending {
 	struct dp_msg msg;
 };
 
+struct st;
+struct st_log_config;
+struct kp_topic_config;
+
 struct ctl {
 	const struct config *cfg;
 	struct md_store store;
+	struct st *st;                  /* storage workers; NULL in tests */
+	struct pid_alloc pids;
 	struct md_broker broker;
 	struct dp *dp;
 	struct kp_md *md;               /* current snapshot */
@@ -44,5 +51,13 @@ extern const struct kp_admin_ops ctl_admin_ops;
 const struct kp_md *ctl_md(struct ctl *ctl);
 /* Rebuild now if the store changed, also during a request. */
 const struct kp_md *ctl_md_rebuild(struct ctl *ctl);
+
+/* ctl_storage.c: a topic's log settings; open its partitions [from, count)
+ * (creating or recovering their logs); open every topic's at startup. */
+void ctl_log_config(const struct config *cfg, const struct kp_topic_config *o, int32_t n,
+		    struct st_log_config *lc);
+int32_t ctl_topic_max_message_bytes(const struct config *cfg, const struct md_topic *t);
+int ctl_storage_open(struct ctl *ctl, const struct md_topic *t, int32_t from);
+int ctl_storage_open_all(struct ctl *ctl);
 
 #endif

@@ -60,6 +60,12 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 	ctl->broker.auto_create_topics = cfg->auto_create_topics_enable;
 	ctl->broker.num_partitions = cfg->num_partitions;
 	ctl->broker.default_replication_factor = cfg->default_replication_factor;
+	ctl->broker.cfg = cfg;
+	if (pid_alloc_open(&ctl->pids, cfg->log_dir, err, err_size) != 0) {
+		md_store_close(&ctl->store);
+		free(ctl);
+		return NULL;
+	}
 	ctl->md = md_snapshot_build(&ctl->store, &ctl->broker, ++ctl->md_epoch);
 	if (ctl->md == NULL) {
 		snprintf(err, err_size, "out of memory");
@@ -70,6 +76,13 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 	log_info("control", "cluster %s, node %d, %d topic(s) in %s", ctl->store.cluster_id,
 		 cfg->node_id, ctl->store.topic_count, cfg->log_dir);
 	return ctl;
+}
+
+int
+ctl_attach_storage(struct ctl *ctl, struct st *st)
+{
+	ctl->st = st;
+	return ctl_storage_open_all(ctl);
 }
 
 void
@@ -194,5 +207,6 @@ ctl_destroy(struct ctl *ctl)
 		md_snapshot_free(ctl->retired[i]);
 	md_snapshot_free(ctl->md);
 	md_store_close(&ctl->store);
+	pid_alloc_close(&ctl->pids);
 	free(ctl);
 }

@@ -13,6 +13,7 @@
 #include "control/config.h"
 #include "control/ctl.h"
 #include "dataplane/dp.h"
+#include "storage/st.h"
 
 /* Command-line overrides accepted; more is surely a mistake. */
 #define MAIN_OVERRIDES_MAX 256
@@ -85,7 +86,7 @@ main_parse(int argc, char **argv, struct main_args *args)
 }
 
 static struct dp *
-main_dataplane(const struct config *cfg)
+main_dataplane(const struct config *cfg, struct st *st)
 {
 	struct dp_config dc = {
 		.listen_host = cfg->listen_host,
@@ -96,9 +97,50 @@ main_dataplane(const struct config *cfg)
 		.inflight_max = (uint32_t)cfg->connection_inflight_max,
 		.connections_max = (uint32_t)cfg->connections_max,
 		.backlog = 1024,
+		.st = st,
 	};
 
 	return dp_create(&dc);
+}
+
+static struct st *
+main_storage(const struct config *cfg)
+{
+	struct st_config sc = {
+		.log_dir = cfg->log_dir,
+		.worker_count = cfg->storage_workers,
+		.core_count = cfg->dataplane_cores,
+		.ring_slots = 4096,
+	};
+	char err[512] = "";
+	struct st *st = st_create(&sc, err, sizeof(err));
+
+	if (st == NULL)
+		log_error("main", "storage: %s", err);
+	return st;
+}
+
+/* Storage workers start after the cores attached their wake-ups
+ * (dp_create), and the logs open before any core takes a request. */
+static int
+main_start(struct ctl *ctl, struct st *st, struct dp *dp)
+{
+	int rc = st_start(st);
+
+	if (rc != 0) {
+		log_error("main", "cannot start storage workers: %s", strerror(-rc));
+		return rc;
+	}
+	rc = ctl_attach_storage(ctl, st);
+	if (rc != 0) {
+		log_error("main", "cannot open the partition logs: %s", strerror(-rc));
+		return rc;
+	}
+	ctl_attach(ctl, dp);
+	rc = dp_start(dp);
+	if (rc != 0)
+		log_error("main", "cannot start dataplane cores: %s", strerror(-rc));
+	return rc;
 }
 
 static int
@@ -107,6 +149,7 @@ main_serve(const struct config *cfg)
 	struct sigaction sa = { .sa_handler = main_on_signal };
 	char err[512] = "";
 	struct ctl *ctl;
+	struct st *st;
 	struct dp *dp;
 	int rc;
 
@@ -120,19 +163,23 @@ main_serve(const struct config *cfg)
 		fprintf(stderr, "spillway: %s\n", err);
 		return 1;
 	}
-	dp = main_dataplane(cfg);
+	st = main_storage(cfg);
+	dp = st == NULL ? NULL : main_dataplane(cfg, st);
 	if (dp == NULL) {
+		if (st != NULL)
+			st_destroy(st);
 		ctl_destroy(ctl);
 		return 1;
 	}
-	ctl_attach(ctl, dp);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = dp_start(dp);
+	rc = main_start(ctl, st, dp);
 	if (rc != 0) {
-		log_error("main", "cannot start dataplane cores: %s", strerror(-rc));
+		dp_stop(dp);
 		dp_destroy(dp);
+		st_stop(st);
+		st_destroy(st);
 		ctl_destroy(ctl);
 		return 1;
 	}
@@ -144,6 +191,8 @@ main_serve(const struct config *cfg)
 	log_info("main", "stopping");
 	dp_stop(dp);
 	dp_destroy(dp);
+	st_stop(st);
+	st_destroy(st);
 	ctl_destroy(ctl);
 	return 0;
 }

@@ -9,6 +9,8 @@
 
 #include "protocol/kp.h"
 
+struct config;
+
 /* A topic config override; strings are NUL-terminated heap copies. */
 struct md_config {
 	char *name;
@@ -39,6 +41,7 @@ struct md_broker {
 	bool auto_create_topics;
 	int32_t num_partitions;
 	int16_t default_replication_factor;
+	const struct config *cfg;   /* resolves per-topic limits; NULL: defaults */
 };
 
 /* Open (creating if needed) the store in dir: meta.properties as Kafka keeps

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "control/ctl_int.h"
 #include "control/metadata.h"
 
 static int
@@ -74,6 +75,9 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 		topics[i].name.len = (int32_t)strlen(t->name);
 		topics[i].id = t->id;
 		topics[i].partition_count = t->partition_count;
+		/* Kafka's default max.message.bytes when no config resolves it. */
+		topics[i].max_message_bytes = broker->cfg != NULL
+			? ctl_topic_max_message_bytes(broker->cfg, t) : 1048588;
 		/* Kafka's two internal topics; other "__" names are ordinary. */
 		topics[i].internal = strcmp(t->name, "__consumer_offsets") == 0 ||
 				     strcmp(t->name, "__transaction_state") == 0;

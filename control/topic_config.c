@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -489,4 +490,25 @@ topic_config_get_i64(const struct config *cfg, const struct kp_topic_config *ove
 		return tc_parse_i64(k, k->def);
 	v = tc_parse_i64(k, broker_text);
 	return v < 0 ? v : v * bs->factor;
+}
+
+const char *
+topic_config_get_text(const struct config *cfg, const struct kp_topic_config *overrides,
+		      int32_t n, const char *name, char *buf, size_t size)
+{
+	struct kp_str key = { name, (int32_t)strlen(name) };
+	const struct tc_key *k = tc_find(key);
+	const struct kp_topic_config *o;
+	const char *broker_text = NULL;
+
+	ASSERT(k != NULL);
+	o = tc_override(k, overrides, n);
+	if (o != NULL && tc_trimmed(o->value, buf, size))
+		return buf;
+	if (tc_broker_synonym(cfg, k, &broker_text) != NULL && broker_text != NULL) {
+		snprintf(buf, size, "%s", broker_text);
+		return buf;
+	}
+	snprintf(buf, size, "%s", k->def != NULL ? k->def : "");
+	return buf;
 }

@@ -39,5 +39,10 @@ void topic_config_describe(const struct config *cfg, const struct kp_topic_confi
  * config of type INT, LONG, SHORT or BOOLEAN (asserted). */
 int64_t topic_config_get_i64(const struct config *cfg, const struct kp_topic_config *overrides,
 			     int32_t n, const char *name);
+/* The resolved value of any topic config as text (override, else the
+ * broker's synonym, else Kafka's default), written into buf. */
+const char *topic_config_get_text(const struct config *cfg,
+				  const struct kp_topic_config *overrides, int32_t n,
+				  const char *name, char *buf, size_t size);
 
 #endif

@@ -5,6 +5,7 @@
  * only memory touched is the conn's own slots and the replies they own. */
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/assert.h"
 #include "dataplane/conn.h"
@@ -38,6 +39,9 @@ conn_init(struct conn *conn, uint32_t id, struct conn_slot *slots,
 	conn->inflight_max = inflight_max;
 	conn->rx_head = CONN_BUF_NONE;
 	conn->rx_tail = CONN_BUF_NONE;
+	conn->pipe_rd = -1;
+	conn->pipe_wr = -1;
+	conn->splice_fd = -1;
 	frame_rx_init(&conn->frx, request_bytes_max);
 }
 
@@ -56,11 +60,16 @@ conn_open(struct conn *conn, int fd)
 	conn->rx_head = CONN_BUF_NONE;
 	conn->rx_tail = CONN_BUF_NONE;
 	conn->rx_off = 0;
+	conn->stash_len = 0;
+	conn->stash_off = 0;
+	conn->pipe_bytes = 0;
+	conn->splice_fd = -1;
+	conn->splice_left = 0;
 }
 
 /* @thread dataplane */
 void
-conn_reset(struct conn *conn)
+conn_reset(struct conn *conn, conn_pieces_fn *release, void *arg)
 {
 	uint32_t seq;
 
@@ -68,8 +77,23 @@ conn_reset(struct conn *conn)
 		struct conn_slot *slot = &conn->slots[seq & conn->slot_mask];
 
 		free(slot->data);
+		if (slot->piece_count > 0)
+			release(arg, slot->pieces, slot->piece_count);
 		memset(slot, 0, sizeof(*slot));
 	}
+	free(conn->stash);
+	conn->stash = NULL;
+	conn->stash_len = 0;
+	conn->stash_off = 0;
+	if (conn->pipe_rd >= 0) {
+		close(conn->pipe_rd);
+		close(conn->pipe_wr);
+	}
+	conn->pipe_rd = -1;
+	conn->pipe_wr = -1;
+	conn->pipe_bytes = 0;
+	conn->splice_fd = -1;
+	conn->splice_left = 0;
 	conn->seq_head = conn->seq_next;
 	conn->tx_off = 0;
 	frame_rx_reset(&conn->frx);
@@ -90,6 +114,8 @@ conn_slot_open(struct conn *conn)
 	slot->state = CONN_SLOT_PENDING;
 	slot->data = NULL;
 	slot->len = 0;
+	slot->piece_count = 0;
+	slot->pieces = NULL;
 	return conn->seq_next++;
 }
 
@@ -105,7 +131,8 @@ conn_slot_pending(const struct conn *conn, uint32_t seq)
 
 /* @thread dataplane */
 void
-conn_slot_done(struct conn *conn, uint32_t seq, uint8_t *data, uint32_t len)
+conn_slot_done(struct conn *conn, uint32_t seq, uint8_t *data, uint32_t len,
+	       struct kp_piece *pieces, uint32_t piece_count)
 {
 	struct conn_slot *slot = &conn->slots[seq & conn->slot_mask];
 
@@ -113,37 +140,96 @@ conn_slot_done(struct conn *conn, uint32_t seq, uint8_t *data, uint32_t len)
 	ASSERT_HOT(data != NULL || len == 0);
 	slot->data = data;
 	slot->len = len;
+	slot->pieces = pieces;
+	slot->piece_count = piece_count;
 	slot->state = CONN_SLOT_DONE;
 }
 
+/* Bytes a reply puts on the wire: its data plus its file regions. */
+static uint64_t
+conn_slot_wire_bytes(const struct conn_slot *slot)
+{
+	uint64_t n = slot->len;
+
+	for (uint32_t i = 0; i < slot->piece_count; i++)
+		n += slot->pieces[i].len;
+	return n;
+}
+
+/* Locate wire offset off of a reply: a memory run (*mem, *mem_len) or,
+ * with *piece set, a file region starting *piece_off bytes into it. */
+static void
+conn_slot_seek(const struct conn_slot *slot, uint64_t off, const uint8_t **mem,
+	       uint32_t *mem_len, const struct kp_piece **piece, uint32_t *piece_off)
+{
+	uint32_t data_at = 0;  /* data bytes before the current run */
+
+	*piece = NULL;
+	for (uint32_t i = 0; i <= slot->piece_count; i++) {
+		uint32_t run_end = i < slot->piece_count ? slot->pieces[i].at : slot->len;
+		uint32_t run = run_end - data_at;
+
+		if (off < run) {
+			*mem = slot->data + data_at + off;
+			*mem_len = run - (uint32_t)off;
+			return;
+		}
+		off -= run;
+		data_at = run_end;
+		if (i < slot->piece_count && off < slot->pieces[i].len) {
+			*piece = &slot->pieces[i];
+			*piece_off = (uint32_t)off;
+			return;
+		}
+		if (i < slot->piece_count)
+			off -= slot->pieces[i].len;
+	}
+	*mem = NULL;
+	*mem_len = 0;
+}
+
 /* @thread dataplane */
-uint32_t
-conn_tx_prepare(const struct conn *conn, struct iovec *iov, uint32_t iov_max)
+void
+conn_tx_prepare(const struct conn *conn, struct iovec *iov, uint32_t iov_max,
+		struct conn_tx *tx)
 {
 	uint32_t seq = conn->seq_head;
-	uint32_t off = conn->tx_off;
-	uint32_t n = 0;
+	uint64_t off = conn->tx_off;
 
-	while (seq != conn->seq_next && n < iov_max) {
+	tx->iov_count = 0;
+	tx->file_fd = -1;
+	while (seq != conn->seq_next && tx->iov_count < iov_max) {
 		const struct conn_slot *slot = &conn->slots[seq & conn->slot_mask];
+		const struct kp_piece *piece;
+		const uint8_t *mem;
+		uint32_t mem_len, piece_off;
 
 		if (slot->state != CONN_SLOT_DONE)
 			break;
-		ASSERT_HOT(off <= slot->len);
-		if (slot->len > off) {
-			iov[n].iov_base = slot->data + off;
-			iov[n].iov_len = slot->len - off;
-			n++;
+		conn_slot_seek(slot, off, &mem, &mem_len, &piece, &piece_off);
+		if (piece != NULL) {
+			if (tx->iov_count == 0) {       /* the head is a file region */
+				tx->file_fd = piece->fd;
+				tx->file_pos = piece->pos + piece_off;
+				tx->file_len = piece->len - piece_off;
+			}
+			return;
+		}
+		if (mem_len > 0) {
+			iov[tx->iov_count].iov_base = (void *)(uintptr_t)mem;
+			iov[tx->iov_count].iov_len = mem_len;
+			tx->iov_count++;
+			off += mem_len;
+			continue;               /* a piece may follow in this reply */
 		}
 		off = 0;
 		seq++;
 	}
-	return n;
 }
 
 /* @thread dataplane */
 uint32_t
-conn_tx_done(struct conn *conn, uint32_t bytes)
+conn_tx_done(struct conn *conn, uint32_t bytes, conn_pieces_fn *release, void *arg)
 {
 	uint32_t released = 0;
 
@@ -153,7 +239,7 @@ conn_tx_done(struct conn *conn, uint32_t bytes)
 
 		if (slot->state != CONN_SLOT_DONE)
 			break;
-		left = slot->len - conn->tx_off;
+		left = (uint32_t)(conn_slot_wire_bytes(slot) - conn->tx_off);
 		if (left > bytes) {
 			conn->tx_off += bytes;
 			bytes = 0;
@@ -161,6 +247,8 @@ conn_tx_done(struct conn *conn, uint32_t bytes)
 		}
 		bytes -= left;
 		free(slot->data);
+		if (slot->piece_count > 0)
+			release(arg, slot->pieces, slot->piece_count);
 		memset(slot, 0, sizeof(*slot));
 		conn->tx_off = 0;
 		conn->seq_head++;

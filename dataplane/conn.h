@@ -12,6 +12,7 @@
 #include <sys/uio.h>
 
 #include "dataplane/frame.h"
+#include "protocol/kp.h"
 
 #define CONN_NONE UINT32_MAX
 #define CONN_IOV_MAX 16         /* responses gathered into one sendmsg */
@@ -23,11 +24,27 @@ enum conn_slot_state {
 	CONN_SLOT_DONE,         /* reply ready (len 0: nothing to send) */
 };
 
+/* A reply: its encoded bytes with file regions (Fetch records) to splice in
+ * at given offsets. The bytes on the wire are data[0, at0), piece 0,
+ * data[at0, at1), piece 1, ..., data[at_last, len). */
 struct conn_slot {
 	uint8_t *data;          /* complete response frame, malloc()ed, or NULL */
 	uint32_t len;
 	uint32_t state;         /* enum conn_slot_state */
+	uint32_t piece_count;
+	struct kp_piece *pieces;        /* malloc()ed, ascending at; NULL if none */
 };
+
+/* What to send next: either iovecs over memory, or one file region. */
+struct conn_tx {
+	uint32_t iov_count;     /* > 0: send these */
+	int file_fd;            /* >= 0: splice this region instead */
+	int64_t file_pos;
+	uint32_t file_len;
+};
+
+/* Called for the pieces of replies that were sent or dropped. */
+typedef void conn_pieces_fn(void *arg, struct kp_piece *pieces, uint32_t count);
 
 enum conn_recv_state {
 	CONN_RECV_IDLE = 0,
@@ -71,6 +88,21 @@ struct conn {
 
 	struct msghdr msg;      /* the outstanding sendmsg; iov below */
 	struct iovec iov[CONN_IOV_MAX];
+
+	/* Bytes received but set aside when the in-flight limit stopped
+	 * parsing, so the provided buffers go back to the ring (one slow
+	 * reader must not drain the core's pool). Parsed before new chunks. */
+	uint8_t *stash;
+	uint32_t stash_len;
+	uint32_t stash_off;
+
+	/* File regions go file -> pipe -> socket (splice). */
+	int pipe_rd;            /* -1 until the first file region */
+	int pipe_wr;
+	uint32_t pipe_bytes;    /* spliced in, not yet out */
+	int splice_fd;          /* the region being sent */
+	int64_t splice_pos;
+	uint32_t splice_left;   /* of the region, not yet spliced in */
 };
 
 /* Prepare a table entry; slots has at least inflight_max entries rounded up
@@ -80,9 +112,9 @@ void conn_init(struct conn *conn, uint32_t id, struct conn_slot *slots,
 uint32_t conn_slot_count(uint32_t inflight_max);
 /* Take a fresh socket into a free entry. @thread dataplane */
 void conn_open(struct conn *conn, int fd);
-/* Free every reply and partial frame; the entry becomes free (fd -1).
- * @thread dataplane */
-void conn_reset(struct conn *conn);
+/* Free every reply and partial frame (pieces go to release); the entry
+ * becomes free (fd -1). @thread dataplane */
+void conn_reset(struct conn *conn, conn_pieces_fn *release, void *arg);
 
 static inline uint32_t
 conn_inflight(const struct conn *conn)
@@ -102,14 +134,17 @@ uint32_t conn_slot_open(struct conn *conn);
 /* True when seq is in flight and still waiting for its reply. */
 bool conn_slot_pending(const struct conn *conn, uint32_t seq);
 /* Store the reply for seq (data NULL / len 0: nothing to send). Takes
- * ownership of data. Requires conn_slot_pending(). */
-void conn_slot_done(struct conn *conn, uint32_t seq, uint8_t *data, uint32_t len);
-/* Fill iov with the contiguous prefix of ready replies from the head, at
- * most iov_max entries; returns the count (0: nothing sendable yet). */
-uint32_t conn_tx_prepare(const struct conn *conn, struct iovec *iov, uint32_t iov_max);
-/* bytes of the prepared replies were sent: free the replies sent in full,
- * and release empty (no-reply) slots that reached the head. Returns how
- * many slots were released (the in-flight count dropped by that much). */
-uint32_t conn_tx_done(struct conn *conn, uint32_t bytes);
+ * ownership of data and pieces. Requires conn_slot_pending(). */
+void conn_slot_done(struct conn *conn, uint32_t seq, uint8_t *data, uint32_t len,
+		    struct kp_piece *pieces, uint32_t piece_count);
+/* What to send next from the contiguous prefix of ready replies: up to
+ * iov_max memory iovecs (stopping before a file region), or the file region
+ * at the head. Both counts zero: nothing sendable yet. */
+void conn_tx_prepare(const struct conn *conn, struct iovec *iov, uint32_t iov_max,
+		     struct conn_tx *tx);
+/* bytes of the prepared data (memory or file) were sent: free the replies
+ * sent in full (their pieces go to release), and release empty (no-reply)
+ * slots that reached the head. Returns how many slots were released. */
+uint32_t conn_tx_done(struct conn *conn, uint32_t bytes, conn_pieces_fn *release, void *arg);
 
 #endif

@@ -15,6 +15,7 @@
 
 #include "common/log.h"
 #include "dataplane/dp_int.h"
+#include "storage/st.h"
 
 #define DP_CORES_MAX 256
 #define DP_CONNECTIONS_MAX (1u << 20)
@@ -164,6 +165,13 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	rc = dp_ctl_init(core);
 	if (rc < 0)
 		return rc;
+	if (dp->cfg.st != NULL) {
+		/* Storage completions wake the core through its control eventfd. */
+		core->kc = kp_core_create(dp->cfg.st, core->index);
+		if (core->kc == NULL)
+			return -ENOMEM;
+		st_attach_core(dp->cfg.st, core->index, core->wake_fd);
+	}
 	return dp_uring_init(core);
 }
 
@@ -282,6 +290,7 @@ dp_destroy(struct dp *dp)
 		if (core->listen_fd >= 0)
 			close(core->listen_fd);
 		dp_ctl_fini(core);
+		kp_core_destroy(core->kc);
 		free(core->conns);
 		free(core->slots);
 		free(core->free_ids);

@@ -12,6 +12,8 @@
 
 #include "protocol/kp.h"
 
+struct st;
+
 struct dp_config {
 	const char *listen_host;        /* numeric IPv4/IPv6 or a name, e.g. 127.0.0.1 */
 	uint16_t listen_port;
@@ -21,6 +23,7 @@ struct dp_config {
 	uint32_t inflight_max;          /* requests in flight per connection before reads stop */
 	uint32_t connections_max;       /* per core */
 	int backlog;
+	struct st *st;                  /* storage workers; NULL: no data path */
 };
 
 /* Fixed-size message on the core <-> control rings. */

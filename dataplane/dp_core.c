@@ -57,7 +57,7 @@ dp_conn_close(struct dp_core *core, struct conn *conn)
 		uint16_t bid = conn->rx_head;
 
 		conn->rx_head = core->buf_next[bid];
-		dp_uring_buf_put(core, bid);
+		dp_buf_parsed(core, bid);
 	}
 	conn->rx_tail = CONN_BUF_NONE;
 	dp_stat_add(&core->stats.connections_closed, 1);
@@ -89,28 +89,129 @@ dp_conn_rx_push(struct dp_core *core, struct conn *conn, uint16_t bid, uint32_t 
 	dp_list_add(&core->rx, conn);
 }
 
+/* ---- frame memory held by pending requests ---- */
+
+void
+dp_buf_parsed(struct dp_core *core, uint16_t bid)
+{
+	if (core->buf_refs[bid] > 0) {
+		core->buf_parsed[bid] = true;   /* returned by the last release */
+		return;
+	}
+	dp_uring_buf_put(core, bid);
+}
+
+static void
+dp_frame_tag_release(struct dp_core *core, uint64_t tag)
+{
+	uint16_t bid;
+
+	if (!(tag & DP_FRAME_TAG_BUF)) {
+		free((void *)(uintptr_t)tag);
+		return;
+	}
+	bid = (uint16_t)tag;
+	ASSERT(bid < DP_RX_BUF_COUNT && core->buf_refs[bid] > 0);
+	if (--core->buf_refs[bid] == 0 && core->buf_parsed[bid]) {
+		core->buf_parsed[bid] = false;
+		dp_uring_buf_put(core, bid);
+	}
+}
+
+void
+dp_pieces_release(void *arg, struct kp_piece *pieces, uint32_t count)
+{
+	struct dp_core *core = arg;
+
+	ASSERT(core->kc != NULL);
+	kp_core_pieces_release(core->kc, pieces, count);
+}
+
+/* Reply tag: which conn (and which incarnation of it) and which slot. */
+static uint64_t
+dp_reply_tag(const struct conn *conn, uint32_t seq)
+{
+	return ((uint64_t)(conn->gen & 0xffffff) << 40) | ((uint64_t)conn->id << 16) |
+	       (seq & 0xffff);
+}
+
+/* A request that waited on storage finished: fill its slot, or drop the
+ * reply when its connection closed meanwhile. */
+static void
+dp_core_done(struct dp_core *core, struct kp_done *done)
+{
+	uint32_t id = (uint32_t)(done->tag >> 16) & 0xffffff;
+	uint32_t gen = (uint32_t)(done->tag >> 40);
+	struct conn *conn = &core->conns[id];
+	uint32_t seq;
+
+	ASSERT(id < core->conn_count);
+	dp_frame_tag_release(core, done->frame_tag);
+	if (!conn->open || (conn->gen & 0xffffff) != gen || done->verdict == KP_VERDICT_CLOSE) {
+		free(done->resp.data);
+		if (done->piece_count > 0)
+			dp_pieces_release(core, done->pieces, done->piece_count);
+		if (conn->open && (conn->gen & 0xffffff) == gen)
+			dp_conn_close(core, conn);
+		return;
+	}
+	seq = conn->seq_head + (uint16_t)((uint16_t)done->tag - (uint16_t)conn->seq_head);
+	if (done->verdict == KP_VERDICT_REPLY)
+		conn_slot_done(conn, seq, done->resp.data, done->resp.len, done->pieces,
+			       done->piece_count);
+	else
+		conn_slot_done(conn, seq, NULL, 0, NULL, 0);
+	dp_list_add(&core->tx, conn);
+}
+
+/* Finish requests whose storage work completed. */
+static void
+dp_core_storage(struct dp_core *core, const struct kp_env *env)
+{
+	struct kp_done done[64];
+	unsigned n;
+
+	if (core->kc == NULL)
+		return;
+	do {
+		n = kp_core_poll(core->kc, env, clock_mono_ns(), done, ARRAY_LEN(done));
+		for (unsigned i = 0; i < n; i++)
+			dp_core_done(core, &done[i]);
+	} while (n == ARRAY_LEN(done));
+}
+
 /* ---- frames -> dispatch ---- */
 
 /* Dispatch one frame and act on the verdict. Returns false if the conn was
  * closed. */
 static bool
-dp_core_dispatch(struct dp_core *core, const struct kp_env *env, struct conn *conn,
-		 const struct frame *frame)
+dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
+		 struct frame *frame, uint16_t bid)
 {
 	struct kp_out out;
 	uint32_t seq = conn_slot_open(conn);
 
 	memset(&out, 0, sizeof(out));
 	dp_stat_add(&core->stats.requests, 1);
+	env->tag = dp_reply_tag(conn, seq);
+	env->frame_tag = frame->owned != NULL ? (uint64_t)(uintptr_t)frame->owned
+					       : DP_FRAME_TAG_BUF | bid;
 	switch (kp_dispatch(env, frame->data, frame->len, &out)) {
 	case KP_VERDICT_REPLY:
 		ASSERT_HOT(out.resp.data != NULL && out.resp.len >= 4);
-		conn_slot_done(conn, seq, out.resp.data, out.resp.len);
+		conn_slot_done(conn, seq, out.resp.data, out.resp.len, NULL, 0);
 		dp_list_add(&core->tx, conn);
 		return true;
 	case KP_VERDICT_NO_REPLY:
-		conn_slot_done(conn, seq, NULL, 0);
+		conn_slot_done(conn, seq, NULL, 0, NULL, 0);
 		dp_list_add(&core->tx, conn);
+		return true;
+	case KP_VERDICT_PENDING:
+		/* The frame's memory now belongs to the request (dp_core_done). */
+		if (frame->owned != NULL)
+			frame->owned = NULL;
+		else
+			core->buf_refs[bid]++;
 		return true;
 	case KP_VERDICT_FORWARD:
 		if (likely(dp_ctl_forward(core, conn, seq, out.fwd)))
@@ -126,46 +227,125 @@ dp_core_dispatch(struct dp_core *core, const struct kp_env *env, struct conn *co
 	return false;
 }
 
-/* Parse and dispatch the conn's chunks until they run out or the in-flight
- * limit is reached; in the latter case stop the recv so the socket, not this
- * process, buffers what the client sends next. */
+/* Move every received byte not yet parsed into the conn's heap stash and
+ * give the chunks back: a conn stopped by its in-flight limit must not hold
+ * provided buffers that every other conn on the core needs. */
 static void
-dp_core_rx_conn(struct dp_core *core, const struct kp_env *env, struct conn *conn)
+dp_core_stash(struct dp_core *core, struct conn *conn)
 {
-	while (conn->open && conn->rx_head != CONN_BUF_NONE && conn_can_dispatch(conn)) {
+	uint32_t old = conn->stash_len - conn->stash_off;
+	uint32_t total = old;
+	uint8_t *stash;
+	uint16_t bid;
+
+	for (bid = conn->rx_head; bid != CONN_BUF_NONE; bid = core->buf_next[bid])
+		total += core->buf_len[bid] - (bid == conn->rx_head ? conn->rx_off : 0);
+	if (total == old)
+		return;
+	stash = malloc(total);
+	if (stash == NULL) {
+		dp_conn_close(core, conn);
+		return;
+	}
+	if (old > 0)
+		memcpy(stash, conn->stash + conn->stash_off, old);
+	total = old;
+	while (conn->rx_head != CONN_BUF_NONE) {
+		uint32_t off = conn->rx_off;
+
+		bid = conn->rx_head;
+		memcpy(stash + total, dp_uring_buf(core, bid) + off, core->buf_len[bid] - off);
+		total += core->buf_len[bid] - off;
+		conn->rx_head = core->buf_next[bid];
+		conn->rx_off = 0;
+		dp_buf_parsed(core, bid);
+	}
+	conn->rx_tail = CONN_BUF_NONE;
+	free(conn->stash);
+	conn->stash = stash;
+	conn->stash_len = total;
+	conn->stash_off = 0;
+}
+
+/* Parse and dispatch one frame from [*pos, end); false if the conn closed.
+ * bid: the chunk the bytes are in, CONN_BUF_NONE for the stash (whose
+ * frames are copied out, since the stash is freed once parsed). */
+static bool
+dp_core_parse_one(struct dp_core *core, struct kp_env *env, struct conn *conn,
+		  const uint8_t **pos, const uint8_t *end, uint16_t bid)
+{
+	struct frame frame;
+	enum frame_result r = frame_next(&conn->frx, pos, end, &frame);
+	bool ok;
+
+	if (r == FRAME_MORE)
+		return true;
+	if (r != FRAME_READY) {
+		dp_stat_add(&core->stats.protocol_errors, 1);
+		dp_conn_close(core, conn);
+		return false;
+	}
+	if (bid == CONN_BUF_NONE && frame.owned == NULL) {
+		frame.owned = malloc(frame.len);
+		if (frame.owned == NULL) {
+			dp_conn_close(core, conn);
+			return false;
+		}
+		memcpy(frame.owned, frame.data, frame.len);
+		frame.data = frame.owned;
+	}
+	ok = dp_core_dispatch(core, env, conn, &frame, bid);
+	frame_release(&frame);
+	return ok;
+}
+
+/* Parse and dispatch the conn's stash, then its chunks, until they run out
+ * or the in-flight limit is reached; in the latter case stash the rest and
+ * stop the recv so the socket, not this process, buffers what comes next. */
+static void
+dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
+{
+	while (conn->open && conn->stash != NULL && conn_can_dispatch(conn)) {
+		const uint8_t *pos = conn->stash + conn->stash_off;
+		const uint8_t *end = conn->stash + conn->stash_len;
+
+		if (!dp_core_parse_one(core, env, conn, &pos, end, CONN_BUF_NONE))
+			return;
+		conn->stash_off = (uint32_t)(pos - conn->stash);
+		if (pos == end) {
+			free(conn->stash);
+			conn->stash = NULL;
+			conn->stash_len = 0;
+			conn->stash_off = 0;
+		}
+	}
+	while (conn->open && conn->stash == NULL && conn->rx_head != CONN_BUF_NONE &&
+	       conn_can_dispatch(conn)) {
 		uint16_t bid = conn->rx_head;
 		const uint8_t *base = dp_uring_buf(core, bid);
 		const uint8_t *pos = base + conn->rx_off;
 		const uint8_t *end = base + core->buf_len[bid];
-		struct frame frame;
-		enum frame_result r = frame_next(&conn->frx, &pos, end, &frame);
 
+		if (!dp_core_parse_one(core, env, conn, &pos, end, bid))
+			return;         /* closed: chunks already returned */
 		conn->rx_off = (uint32_t)(pos - base);
-		if (r == FRAME_READY) {
-			bool ok = dp_core_dispatch(core, env, conn, &frame);
-
-			frame_release(&frame);
-			if (!ok)
-				return;         /* closed: chunks already returned */
-		} else if (r != FRAME_MORE) {
-			dp_stat_add(&core->stats.protocol_errors, 1);
-			dp_conn_close(core, conn);
-			return;
-		}
-		if (pos == end) {       /* chunk used up: back to the kernel */
+		if (pos == end) {       /* chunk used up */
 			conn->rx_head = core->buf_next[bid];
 			if (conn->rx_head == CONN_BUF_NONE)
 				conn->rx_tail = CONN_BUF_NONE;
 			conn->rx_off = 0;
-			dp_uring_buf_put(core, bid);
+			dp_buf_parsed(core, bid);
 		}
 	}
-	if (conn->open && !conn_can_dispatch(conn) && conn->recv == CONN_RECV_ARMED)
-		dp_uring_cancel_recv(core, conn);
+	if (conn->open && !conn_can_dispatch(conn)) {
+		dp_core_stash(core, conn);
+		if (conn->open && conn->recv == CONN_RECV_ARMED)
+			dp_uring_cancel_recv(core, conn);
+	}
 }
 
 static void
-dp_core_rx(struct dp_core *core, const struct kp_env *env)
+dp_core_rx(struct dp_core *core, struct kp_env *env)
 {
 	uint32_t i;
 
@@ -182,10 +362,21 @@ dp_core_rx(struct dp_core *core, const struct kp_env *env)
 
 /* Send the contiguous ready prefix of each conn's reply queue, one sendmsg
  * per conn; empty (no-reply) slots at the head are released first. */
+void
+dp_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes)
+{
+	if (conn_tx_done(conn, bytes, dp_pieces_release, core) > 0) {
+		/* The in-flight count dropped: parsing and reading may resume. */
+		dp_list_add(&core->rx, conn);
+		dp_list_add(&core->arm, conn);
+	}
+}
+
 static void
 dp_core_tx(struct dp_core *core)
 {
-	uint32_t i, n;
+	struct conn_tx tx;
+	uint32_t i;
 
 	for (i = 0; i < core->tx.count; i++) {
 		struct conn *conn = &core->conns[core->tx.ids[i]];
@@ -193,13 +384,13 @@ dp_core_tx(struct dp_core *core)
 		conn->lists &= ~CONN_ON_TX;
 		if (!conn->open || conn->send_busy)
 			continue;       /* the send completion re-lists it */
-		if (conn_tx_done(conn, 0) > 0) {
-			dp_list_add(&core->rx, conn);   /* picked up next turn */
-			dp_list_add(&core->arm, conn);
-		}
-		n = conn_tx_prepare(conn, conn->iov, CONN_IOV_MAX);
-		if (n > 0)
-			dp_uring_send(core, conn, n);
+		dp_conn_sent(core, conn, 0);    /* release no-reply slots at the head */
+		conn_tx_prepare(conn, conn->iov, CONN_IOV_MAX, &tx);
+		if (tx.iov_count > 0)
+			dp_uring_send(core, conn, tx.iov_count);
+		else if (tx.file_fd >= 0 &&
+			 dp_uring_splice(core, conn, tx.file_fd, tx.file_pos, tx.file_len) != 0)
+			dp_conn_close(core, conn);
 	}
 	core->tx.count = 0;
 }
@@ -251,7 +442,7 @@ dp_core_free_closed(struct dp_core *core)
 		conn->lists &= ~CONN_ON_CLOSED;
 		ASSERT(!conn->open && conn->recv == CONN_RECV_IDLE && !conn->send_busy);
 		close(conn->fd);
-		conn_reset(conn);
+		conn_reset(conn, dp_pieces_release, core);
 		core->free_ids[core->free_count++] = conn->id;
 	}
 	core->closed.count = 0;
@@ -272,7 +463,7 @@ dp_core_close_all(struct dp_core *core)
 		dp_conn_close(core, conn);
 		close(conn->fd);
 		conn->recv = CONN_RECV_IDLE;
-		conn_reset(conn);
+		conn_reset(conn, dp_pieces_release, core);
 	}
 }
 
@@ -284,7 +475,7 @@ dp_core_main(void *arg)
 {
 	struct dp_core *core = arg;
 	struct dp *dp = core->dp;
-	struct kp_env env = { .request_bytes_max = dp->cfg.request_bytes_max };
+	struct kp_env env = { .request_bytes_max = dp->cfg.request_bytes_max, .kc = core->kc };
 
 	int rc;
 
@@ -296,14 +487,18 @@ dp_core_main(void *arg)
 		env.md = rcu_dereference(dp->md);
 		dp_uring_reap(core);
 		dp_core_rx(core, &env);
+		dp_core_storage(core, &env);
 		dp_ctl_drain(core);
 		dp_core_tx(core);
 		dp_core_arm(core);
 		dp_core_free_closed(core);
 		dp_ctl_notify(core);
+		if (core->kc != NULL)
+			kp_core_flush(core->kc);
 		rcu_quiescent_state();
 		/* Block unless tx released slots and left chunks to parse. */
-		dp_uring_wait(core, core->rx.count == 0);
+		dp_uring_wait(core, core->rx.count == 0,
+			      core->kc != NULL ? kp_core_deadline(core->kc) : UINT64_MAX);
 	}
 	dp_core_close_all(core);
 	rcu_unregister_thread();

@@ -49,7 +49,17 @@ enum dp_op {
 	DP_OP_SEND = 3,
 	DP_OP_WAKE = 4,
 	DP_OP_CANCEL = 5,
+	DP_OP_SPLICE_IN = 6,    /* file -> conn pipe */
+	DP_OP_SPLICE_OUT = 7,   /* conn pipe -> socket */
 };
+
+/* Bytes moved into a conn's pipe per splice (the pipe is sized to it). */
+#define DP_PIPE_BYTES (1u << 20)
+
+/* A frame tag (kp_env.frame_tag) says which memory a pending request's frame
+ * lives in: a provided buffer (its id, marked by the top bit) whose return to
+ * the kernel waits for the request, or a heap copy to free. */
+#define DP_FRAME_TAG_BUF (1ull << 63)
 
 static inline uint64_t
 dp_ud(enum dp_op op, uint32_t id)
@@ -85,6 +95,12 @@ struct dp_core {
 	uint8_t *bufs;          /* DP_RX_BUF_COUNT x DP_RX_BUF_BYTES */
 	uint16_t buf_next[DP_RX_BUF_COUNT];     /* per-conn chunk lists */
 	uint32_t buf_len[DP_RX_BUF_COUNT];      /* bytes received into each */
+	/* Pending requests whose frame lies in the buffer; a parsed buffer
+	 * goes back to the kernel only when this drops to zero. */
+	uint16_t buf_refs[DP_RX_BUF_COUNT];
+	bool buf_parsed[DP_RX_BUF_COUNT];
+
+	struct kp_core *kc;     /* requests waiting on storage; NULL without */
 
 	struct conn *conns;     /* connections_max entries */
 	struct conn_slot *slots;
@@ -143,6 +159,13 @@ void dp_conn_close(struct dp_core *core, struct conn *conn);
 void dp_conn_accept(struct dp_core *core, int fd);
 void dp_conn_ops_check(struct dp_core *core, struct conn *conn);
 void dp_conn_rx_push(struct dp_core *core, struct conn *conn, uint16_t bid, uint32_t len);
+/* A conn is done with a received chunk: back to the kernel unless a pending
+ * request still reads from it. */
+void dp_buf_parsed(struct dp_core *core, uint16_t bid);
+/* conn_pieces_fn: hand a reply's file regions back to storage. */
+void dp_pieces_release(void *arg, struct kp_piece *pieces, uint32_t count);
+/* Sent bytes of a conn's replies: account them and list the conn for more. */
+void dp_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes);
 
 /* dp_uring.c */
 int dp_uring_init(struct dp_core *core);
@@ -159,8 +182,11 @@ void dp_uring_arm_wake(struct dp_core *core);
 void dp_uring_arm_recv(struct dp_core *core, struct conn *conn);
 void dp_uring_cancel_recv(struct dp_core *core, struct conn *conn);
 void dp_uring_send(struct dp_core *core, struct conn *conn, uint32_t iov_count);
+/* Start sending a file region through the conn's pipe. 0 or -errno. */
+int dp_uring_splice(struct dp_core *core, struct conn *conn, int fd, int64_t pos, uint32_t len);
 void dp_uring_reap(struct dp_core *core);
-void dp_uring_wait(struct dp_core *core, bool block);
+/* deadline_ns: wake by then (a long-poll deadline), UINT64_MAX: none. */
+void dp_uring_wait(struct dp_core *core, bool block, uint64_t deadline_ns);
 
 /* dp_ctl.c */
 int dp_ctl_init(struct dp_core *core);

@@ -5,6 +5,7 @@
  * accepted sockets) and never runs request work itself. @thread dataplane,
  * except dp_uring_init()/dp_uring_fini() (control, before start/after join). */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -240,12 +241,94 @@ dp_uring_on_send(struct dp_core *core, struct conn *conn, const struct io_uring_
 		return;
 	}
 	dp_stat_add(&core->stats.bytes_out, (uint64_t)cqe->res);
-	if (conn_tx_done(conn, (uint32_t)cqe->res) > 0) {
-		/* The in-flight count dropped: parsing and reading may resume. */
-		dp_list_add(&core->rx, conn);
-		dp_list_add(&core->arm, conn);
-	}
+	dp_conn_sent(core, conn, (uint32_t)cqe->res);
 	dp_list_add(&core->tx, conn);   /* short write, or more became ready */
+}
+
+/* The conn's pipe, made on its first file region and sized for a splice. */
+static int
+dp_uring_pipe(struct conn *conn)
+{
+	int fds[2];
+
+	if (conn->pipe_rd >= 0)
+		return 0;
+	if (pipe2(fds, O_CLOEXEC) != 0)
+		return -errno;
+	(void)fcntl(fds[1], F_SETPIPE_SZ, (int)DP_PIPE_BYTES);  /* best effort */
+	conn->pipe_rd = fds[0];
+	conn->pipe_wr = fds[1];
+	return 0;
+}
+
+static void
+dp_uring_splice_in(struct dp_core *core, struct conn *conn)
+{
+	struct io_uring_sqe *sqe = dp_uring_sqe(core);
+
+	io_uring_prep_splice(sqe, conn->splice_fd, conn->splice_pos, conn->pipe_wr, -1,
+			     MIN(conn->splice_left, DP_PIPE_BYTES), 0);
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_SPLICE_IN, conn->id));
+	conn->send_busy = true;
+}
+
+static void
+dp_uring_splice_out(struct dp_core *core, struct conn *conn)
+{
+	struct io_uring_sqe *sqe = dp_uring_sqe(core);
+
+	io_uring_prep_splice(sqe, conn->pipe_rd, -1, conn->fd, -1, conn->pipe_bytes,
+			     SPLICE_F_MORE);
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_SPLICE_OUT, conn->id));
+	conn->send_busy = true;
+}
+
+/* File region -> pipe -> socket: no byte of it passes through userspace.
+ * One splice at a time per conn; send_busy covers both directions. */
+int
+dp_uring_splice(struct dp_core *core, struct conn *conn, int fd, int64_t pos, uint32_t len)
+{
+	int rc = dp_uring_pipe(conn);
+
+	ASSERT_HOT(!conn->send_busy && conn->pipe_bytes == 0);
+	if (rc != 0)
+		return rc;
+	conn->splice_fd = fd;
+	conn->splice_pos = pos;
+	conn->splice_left = len;
+	dp_uring_splice_in(core, conn);
+	return 0;
+}
+
+static void
+dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe,
+		   bool out)
+{
+	conn->send_busy = false;
+	if (!conn->open) {
+		dp_conn_ops_check(core, conn);
+		return;
+	}
+	if (cqe->res <= 0) {
+		dp_conn_close(core, conn);      /* socket error, or the file shrank */
+		return;
+	}
+	if (!out) {
+		conn->pipe_bytes += (uint32_t)cqe->res;
+		conn->splice_pos += cqe->res;
+		conn->splice_left -= (uint32_t)cqe->res;
+		dp_uring_splice_out(core, conn);
+		return;
+	}
+	conn->pipe_bytes -= (uint32_t)cqe->res;
+	dp_stat_add(&core->stats.bytes_out, (uint64_t)cqe->res);
+	dp_conn_sent(core, conn, (uint32_t)cqe->res);
+	if (conn->pipe_bytes > 0)
+		dp_uring_splice_out(core, conn);
+	else if (conn->splice_left > 0)
+		dp_uring_splice_in(core, conn);
+	else
+		dp_list_add(&core->tx, conn);   /* the region is out: what next */
 }
 
 static void
@@ -270,6 +353,11 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 			dp_conn_accept(core, cqe->res);
 		else    /* out of fds or memory: retry later instead of spinning */
 			core->accept_retry_ns = clock_mono_ns() + DP_ACCEPT_RETRY_NS;
+		break;
+	case DP_OP_SPLICE_IN:
+	case DP_OP_SPLICE_OUT:
+		ASSERT_HOT(id < core->conn_count);
+		dp_uring_on_splice(core, &core->conns[id], cqe, op == DP_OP_SPLICE_OUT);
 		break;
 	case DP_OP_WAKE:
 		core->wake_armed = false;       /* the drain runs every turn anyway */
@@ -300,10 +388,19 @@ dp_uring_reap(struct dp_core *core)
  * core sleeping here holds no snapshot, so it goes offline and does not delay
  * dp_md_publish(). */
 void
-dp_uring_wait(struct dp_core *core, bool block)
+dp_uring_wait(struct dp_core *core, bool block, uint64_t deadline_ns)
 {
 	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = DP_WAIT_NS };
 	struct io_uring_cqe *cqe;
+
+	if (deadline_ns != UINT64_MAX) {
+		uint64_t now = clock_mono_ns();
+
+		ts.tv_nsec = deadline_ns <= now ? 0 : (long long)MIN(deadline_ns - now,
+								    (uint64_t)DP_WAIT_NS);
+		if (ts.tv_nsec == 0)
+			block = false;
+	}
 
 	if (!block || io_uring_cq_ready(&core->ring) > 0) {
 		io_uring_submit(&core->ring);

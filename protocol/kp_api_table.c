@@ -7,14 +7,23 @@
 #include "protocol/gen/kp_api.h"
 #include "protocol/kp_int.h"
 
+/* Produce is advertised from v0 but handled from v3: librdkafka before
+ * 2.11.1 turns compression off unless v0 is advertised (KAFKA-18659), and
+ * Kafka 4 closes the connection for v0-2 as we do. */
 const struct kp_api_row kp_api_table[] = {
-	{ KP_API_METADATA, 0, 12, KP_ON_CORE, kp_handle_metadata },
-	{ KP_API_API_VERSIONS, 0, 4, KP_ON_CORE, kp_handle_api_versions },
-	{ KP_API_CREATE_TOPICS, 2, 7, KP_ON_CONTROL, kp_handle_create_topics },
-	{ KP_API_DELETE_TOPICS, 1, 6, KP_ON_CONTROL, kp_handle_delete_topics },
-	{ KP_API_DESCRIBE_CONFIGS, 1, 4, KP_ON_CONTROL, kp_handle_describe_configs },
-	{ KP_API_CREATE_PARTITIONS, 0, 3, KP_ON_CONTROL, kp_handle_create_partitions },
-	{ KP_API_DESCRIBE_CLUSTER, 0, 1, KP_ON_CORE, kp_handle_describe_cluster },
+	{ KP_API_PRODUCE, 0, 3, 11, KP_ON_CORE, kp_handle_produce },
+	{ KP_API_FETCH, 4, 4, 12, KP_ON_CORE, kp_handle_fetch },
+	{ KP_API_LIST_OFFSETS, 1, 1, 7, KP_ON_CORE, kp_handle_list_offsets },
+	{ KP_API_METADATA, 0, 0, 12, KP_ON_CORE, kp_handle_metadata },
+	{ KP_API_API_VERSIONS, 0, 0, 4, KP_ON_CORE, kp_handle_api_versions },
+	{ KP_API_CREATE_TOPICS, 2, 2, 7, KP_ON_CONTROL, kp_handle_create_topics },
+	{ KP_API_DELETE_TOPICS, 1, 1, 6, KP_ON_CONTROL, kp_handle_delete_topics },
+	{ KP_API_INIT_PRODUCER_ID, 0, 0, 5, KP_ON_CONTROL, kp_handle_init_producer_id },
+	{ KP_API_OFFSET_FOR_LEADER_EPOCH, 2, 2, 4, KP_ON_CORE,
+	  kp_handle_offset_for_leader_epoch },
+	{ KP_API_DESCRIBE_CONFIGS, 1, 1, 4, KP_ON_CONTROL, kp_handle_describe_configs },
+	{ KP_API_CREATE_PARTITIONS, 0, 0, 3, KP_ON_CONTROL, kp_handle_create_partitions },
+	{ KP_API_DESCRIBE_CLUSTER, 0, 0, 1, KP_ON_CORE, kp_handle_describe_cluster },
 };
 
 const int kp_api_table_len = (int)ARRAY_LEN(kp_api_table);

@@ -63,9 +63,33 @@ kp_route(const uint8_t *frame, uint32_t len, int16_t *api_version)
 		return NULL;
 	if (api_key == KP_API_API_VERSIONS)
 		return row;
-	if (*api_version < row->version_min || *api_version > row->version_max)
+	if (*api_version < row->accept_min || *api_version > row->version_max)
 		return NULL;
 	return row;
+}
+
+void
+kp_response_begin(struct kp_writer *w, const struct kp_req_header *hdr)
+{
+	kp_write_i32(w, 0);     /* size, patched by kp_response_end() */
+	kp_write_i32(w, hdr->correlation_id);
+	if (kp_response_header_flexible(hdr->api_key, hdr->api_version))
+		kp_write_uvarint(w, 0);         /* no tagged fields */
+}
+
+bool
+kp_response_end(struct kp_writer *w, struct kp_buf *out)
+{
+	uint64_t size = w->len - 4;
+
+	for (uint32_t i = 0; i < w->hole_count; i++)
+		size += w->holes[i].len;
+	if (w->err != 0 || w->len < 8 || size > INT32_MAX)
+		return false;
+	kp_write_put_i32(w, 0, (int32_t)size);
+	out->data = w->buf;
+	out->len = (uint32_t)w->len;
+	return true;
 }
 
 static enum kp_verdict
@@ -84,6 +108,7 @@ kp_run(const struct kp_env *env, const struct kp_api_row *row, int16_t version,
 	if (kp_header_decode(&call.body, known && kp_request_flexible(row->api_key, version),
 			     &call.hdr) != 0)
 		return KP_VERDICT_CLOSE;
+	call.body_start = call.body;
 	kp_writer_init(&w, KP_RESP_BYTES_HINT);
 	call.w = &w;
 	kp_write_i32(&w, 0);    /* size, patched below */

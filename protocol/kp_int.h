@@ -37,6 +37,7 @@ struct kp_call {
 	const struct kp_env *env;
 	struct kp_req_header hdr;
 	struct kp_cursor body;
+	struct kp_cursor body_start;    /* body before the handler read it */
 	struct kp_writer *w;
 };
 
@@ -48,6 +49,7 @@ typedef enum kp_verdict kp_handler_fn(struct kp_call *call);
 struct kp_api_row {
 	int16_t api_key;
 	int16_t version_min;    /* advertised minimum */
+	int16_t accept_min;     /* lowest version handled (Produce: 3, KAFKA-18659) */
 	int16_t version_max;
 	enum kp_where where;
 	kp_handler_fn *handler;
@@ -57,6 +59,12 @@ struct kp_api_row {
 extern const struct kp_api_row kp_api_table[];
 extern const int kp_api_table_len;
 const struct kp_api_row *kp_api_row_get(int16_t api_key);
+
+/* Response framing for requests finished later (pending on storage): size
+ * placeholder, correlation id and the header's tagged fields; then patch the
+ * size (which counts the writer's holes) and hand over the buffer. */
+void kp_response_begin(struct kp_writer *w, const struct kp_req_header *hdr);
+bool kp_response_end(struct kp_writer *w, struct kp_buf *out);
 
 /* Whether the handler runs on control (call->env->admin is set). */
 static inline bool
@@ -88,5 +96,10 @@ kp_handler_fn kp_handle_delete_topics;
 kp_handler_fn kp_handle_create_partitions;
 kp_handler_fn kp_handle_describe_configs;
 kp_handler_fn kp_handle_describe_cluster;
+kp_handler_fn kp_handle_produce;
+kp_handler_fn kp_handle_fetch;
+kp_handler_fn kp_handle_list_offsets;
+kp_handler_fn kp_handle_offset_for_leader_epoch;
+kp_handler_fn kp_handle_init_producer_id;
 
 #endif

@@ -10,6 +10,26 @@
 
 #include "dataplane/conn.h"
 
+static uint32_t released_pieces;
+
+static void
+no_release(void *arg, struct kp_piece *pieces, uint32_t count)
+{
+	(void)arg;
+	released_pieces += count;
+	free(pieces);
+}
+
+/* Memory iovecs conn_tx_prepare() offers (0 when a file region is next). */
+static uint32_t
+prep(const struct conn *conn, struct iovec *iov, uint32_t max)
+{
+	struct conn_tx tx;
+
+	conn_tx_prepare(conn, iov, max, &tx);
+	return tx.iov_count;
+}
+
 #define INFLIGHT 4u
 
 static struct conn conn;
@@ -26,7 +46,7 @@ setup(void)
 static void
 teardown(void)
 {
-	conn_reset(&conn);
+	conn_reset(&conn, no_release, NULL);
 }
 
 static uint8_t *
@@ -48,19 +68,19 @@ Test(conn, out_of_order_completion_sends_in_order)
 	uint32_t s1 = conn_slot_open(&conn);
 	uint32_t s2 = conn_slot_open(&conn);
 
-	conn_slot_done(&conn, s2, reply(2, 10), 10);
-	conn_slot_done(&conn, s1, reply(1, 20), 20);
-	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 0,
+	conn_slot_done(&conn, s2, reply(2, 10), 10, NULL, 0);
+	conn_slot_done(&conn, s1, reply(1, 20), 20, NULL, 0);
+	cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 0,
 		     "nothing may go out before request 0's reply");
-	conn_slot_done(&conn, s0, reply(0, 5), 5);
-	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 3);
+	conn_slot_done(&conn, s0, reply(0, 5), 5, NULL, 0);
+	cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 3);
 	cr_assert_eq(iov[0].iov_len, 5);
 	cr_assert_eq(((uint8_t *)iov[0].iov_base)[0], 0);
 	cr_assert_eq(iov[1].iov_len, 20);
 	cr_assert_eq(((uint8_t *)iov[1].iov_base)[0], 1);
 	cr_assert_eq(iov[2].iov_len, 10);
 	cr_assert_eq(((uint8_t *)iov[2].iov_base)[0], 2);
-	cr_assert_eq(conn_tx_done(&conn, 35), 3);
+	cr_assert_eq(conn_tx_done(&conn, 35, no_release, NULL), 3);
 	cr_assert_eq(conn_inflight(&conn), 0);
 }
 
@@ -71,17 +91,17 @@ Test(conn, prefix_stops_at_pending_slot)
 	uint32_t s1 = conn_slot_open(&conn);
 	uint32_t s2 = conn_slot_open(&conn);
 
-	conn_slot_done(&conn, s0, reply(0, 4), 4);
-	conn_slot_done(&conn, s2, reply(2, 4), 4);
-	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 1);
-	cr_assert_eq(conn_tx_done(&conn, 4), 1);
+	conn_slot_done(&conn, s0, reply(0, 4), 4, NULL, 0);
+	conn_slot_done(&conn, s2, reply(2, 4), 4, NULL, 0);
+	cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 1);
+	cr_assert_eq(conn_tx_done(&conn, 4, no_release, NULL), 1);
 	cr_assert(conn_slot_pending(&conn, s1));
 	cr_assert_not(conn_slot_pending(&conn, s2));
 	cr_assert_not(conn_slot_pending(&conn, s0), "already sent");
 	cr_assert_not(conn_slot_pending(&conn, s2 + 1), "not dispatched yet");
-	conn_slot_done(&conn, s1, reply(1, 4), 4);
-	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 2);
-	cr_assert_eq(conn_tx_done(&conn, 8), 2);
+	conn_slot_done(&conn, s1, reply(1, 4), 4, NULL, 0);
+	cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 2);
+	cr_assert_eq(conn_tx_done(&conn, 8, no_release, NULL), 2);
 }
 
 Test(conn, short_write_resumes_mid_reply)
@@ -91,17 +111,17 @@ Test(conn, short_write_resumes_mid_reply)
 	uint32_t s1 = conn_slot_open(&conn);
 	uint8_t *r0 = reply(7, 10);
 
-	conn_slot_done(&conn, s0, r0, 10);
-	conn_slot_done(&conn, s1, reply(8, 6), 6);
-	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 2);
-	cr_assert_eq(conn_tx_done(&conn, 3), 0, "nothing finished yet");
-	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 2);
+	conn_slot_done(&conn, s0, r0, 10, NULL, 0);
+	conn_slot_done(&conn, s1, reply(8, 6), 6, NULL, 0);
+	cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 2);
+	cr_assert_eq(conn_tx_done(&conn, 3, no_release, NULL), 0, "nothing finished yet");
+	cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 2);
 	cr_assert_eq(iov[0].iov_base, r0 + 3);
 	cr_assert_eq(iov[0].iov_len, 7);
-	cr_assert_eq(conn_tx_done(&conn, 9), 1, "first done, second has 2 left");
-	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 1);
+	cr_assert_eq(conn_tx_done(&conn, 9, no_release, NULL), 1, "first done, second has 2 left");
+	cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 1);
 	cr_assert_eq(iov[0].iov_len, 4);
-	cr_assert_eq(conn_tx_done(&conn, 4), 1);
+	cr_assert_eq(conn_tx_done(&conn, 4, no_release, NULL), 1);
 	cr_assert_eq(conn_inflight(&conn), 0);
 }
 
@@ -112,13 +132,13 @@ Test(conn, no_reply_slots_release_in_order)
 	uint32_t s1 = conn_slot_open(&conn);
 	uint32_t s2 = conn_slot_open(&conn);
 
-	conn_slot_done(&conn, s1, NULL, 0);     /* acks=0 style: nothing to send */
-	cr_assert_eq(conn_tx_done(&conn, 0), 0, "s0 still pending ahead of it");
-	conn_slot_done(&conn, s0, NULL, 0);
-	cr_assert_eq(conn_tx_done(&conn, 0), 2);
-	conn_slot_done(&conn, s2, reply(3, 8), 8);
-	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 1);
-	cr_assert_eq(conn_tx_done(&conn, 8), 1);
+	conn_slot_done(&conn, s1, NULL, 0, NULL, 0);     /* acks=0 style: nothing to send */
+	cr_assert_eq(conn_tx_done(&conn, 0, no_release, NULL), 0, "s0 still pending ahead of it");
+	conn_slot_done(&conn, s0, NULL, 0, NULL, 0);
+	cr_assert_eq(conn_tx_done(&conn, 0, no_release, NULL), 2);
+	conn_slot_done(&conn, s2, reply(3, 8), 8, NULL, 0);
+	cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 1);
+	cr_assert_eq(conn_tx_done(&conn, 8, no_release, NULL), 1);
 }
 
 Test(conn, inflight_limit_counts_until_sent)
@@ -132,10 +152,10 @@ Test(conn, inflight_limit_counts_until_sent)
 		seq[i] = conn_slot_open(&conn);
 	}
 	cr_assert_not(conn_can_dispatch(&conn), "limit reached");
-	conn_slot_done(&conn, seq[0], reply(0, 4), 4);
+	conn_slot_done(&conn, seq[0], reply(0, 4), 4, NULL, 0);
 	cr_assert_not(conn_can_dispatch(&conn), "a ready but unsent reply still counts");
-	cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 1);
-	conn_tx_done(&conn, 4);
+	cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 1);
+	conn_tx_done(&conn, 4, no_release, NULL);
 	cr_assert(conn_can_dispatch(&conn));
 	cr_assert_eq(conn_inflight(&conn), INFLIGHT - 1);
 }
@@ -150,11 +170,11 @@ Test(conn, seqs_wrap_around)
 		uint32_t a = conn_slot_open(&conn);
 		uint32_t b = conn_slot_open(&conn);
 
-		conn_slot_done(&conn, b, reply(2, 3), 3);
-		conn_slot_done(&conn, a, reply(1, 2), 2);
-		cr_assert_eq(conn_tx_prepare(&conn, iov, CONN_IOV_MAX), 2);
+		conn_slot_done(&conn, b, reply(2, 3), 3, NULL, 0);
+		conn_slot_done(&conn, a, reply(1, 2), 2, NULL, 0);
+		cr_assert_eq(prep(&conn, iov, CONN_IOV_MAX), 2);
 		cr_assert_eq(iov[0].iov_len, 2);
-		cr_assert_eq(conn_tx_done(&conn, 5), 2);
+		cr_assert_eq(conn_tx_done(&conn, 5, no_release, NULL), 2);
 	}
 }
 
@@ -164,10 +184,50 @@ Test(conn, iov_max_bounds_one_send)
 	uint32_t i;
 
 	for (i = 0; i < INFLIGHT; i++)
-		conn_slot_done(&conn, conn_slot_open(&conn), reply((uint8_t)i, 4), 4);
-	cr_assert_eq(conn_tx_prepare(&conn, iov, 2), 2);
-	cr_assert_eq(conn_tx_done(&conn, 8), 2);
-	cr_assert_eq(conn_tx_prepare(&conn, iov, 2), 2);
+		conn_slot_done(&conn, conn_slot_open(&conn), reply((uint8_t)i, 4), 4, NULL, 0);
+	cr_assert_eq(prep(&conn, iov, 2), 2);
+	cr_assert_eq(conn_tx_done(&conn, 8, no_release, NULL), 2);
+	cr_assert_eq(prep(&conn, iov, 2), 2);
 	cr_assert_eq(((uint8_t *)iov[0].iov_base)[0], 2);
 	/* teardown frees the last two unsent replies */
+}
+
+/* A Fetch-style reply: bytes, a file region at offset 6, more bytes. The
+ * sender gets the 6 bytes, then the region (partly sent twice), then the
+ * tail; the pieces are released once the reply is fully out. */
+Test(conn, reply_with_a_file_piece)
+{
+	struct iovec iov[CONN_IOV_MAX];
+	struct kp_piece *pieces = calloc(1, sizeof(*pieces));
+	uint8_t *data = reply(7, 10);
+	struct conn_tx tx;
+	uint32_t s0;
+
+	s0 = conn_slot_open(&conn);
+	pieces[0].at = 6;
+	pieces[0].len = 100;
+	pieces[0].fd = 42;
+	pieces[0].pos = 1000;
+	conn_slot_done(&conn, s0, data, 10, pieces, 1);
+	released_pieces = 0;
+	conn_tx_prepare(&conn, iov, CONN_IOV_MAX, &tx);
+	cr_assert_eq(tx.iov_count, 1);
+	cr_assert_eq(iov[0].iov_len, 6);
+	cr_assert_eq(conn_tx_done(&conn, 6, no_release, NULL), 0);
+	conn_tx_prepare(&conn, iov, CONN_IOV_MAX, &tx);
+	cr_assert_eq(tx.iov_count, 0);
+	cr_assert_eq(tx.file_fd, 42);
+	cr_assert_eq(tx.file_pos, 1000);
+	cr_assert_eq(tx.file_len, 100);
+	cr_assert_eq(conn_tx_done(&conn, 30, no_release, NULL), 0);
+	conn_tx_prepare(&conn, iov, CONN_IOV_MAX, &tx);
+	cr_assert_eq(tx.file_pos, 1030);
+	cr_assert_eq(tx.file_len, 70);
+	cr_assert_eq(conn_tx_done(&conn, 70, no_release, NULL), 0);
+	conn_tx_prepare(&conn, iov, CONN_IOV_MAX, &tx);
+	cr_assert_eq(tx.iov_count, 1);
+	cr_assert_eq(iov[0].iov_len, 4);
+	cr_assert_eq(released_pieces, 0);
+	cr_assert_eq(conn_tx_done(&conn, 4, no_release, NULL), 1);
+	cr_assert_eq(released_pieces, 1);
 }

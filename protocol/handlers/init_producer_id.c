@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* InitProducerId (key 22), versions 0-5, on the control thread: a fresh
+ * producer id (never handed out before, across restarts) with epoch 0 for an
+ * idempotent producer, as Kafka does for a null transactional id even when
+ * the client names its current id (v3+). Transactions are not supported
+ * yet: a transactional id gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED, a
+ * fatal (non-retriable) error the clients report clearly. */
+#include "protocol/gen/kp_msg_init_producer_id.h"
+#include "protocol/kp_int.h"
+
+enum kp_verdict
+kp_handle_init_producer_id(struct kp_call *call)
+{
+	int16_t version = call->hdr.api_version;
+	struct kp_init_producer_id_response resp;
+	struct kp_init_producer_id_request req;
+	int64_t pid = -1;
+
+	if (kp_init_producer_id_request_decode(&call->body, version, &req) != 0)
+		return KP_VERDICT_CLOSE;
+	kp_init_producer_id_response_init(&resp);
+	resp.producer_id = -1;
+	resp.producer_epoch = -1;
+	if (req.transactional_id.len >= 0) {
+		resp.error_code = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+	} else {
+		resp.error_code = call->env->admin->producer_id_next(call->env->admin_ctx, &pid);
+		if (resp.error_code == KP_ERR_NONE) {
+			resp.producer_id = pid;
+			resp.producer_epoch = 0;
+		}
+	}
+	kp_init_producer_id_response_encode(call->w, version, &resp);
+	return KP_VERDICT_REPLY;
+}
