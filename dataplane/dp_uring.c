@@ -277,8 +277,9 @@ dp_uring_splice_out(struct dp_core *core, struct conn *conn)
 {
 	struct io_uring_sqe *sqe = dp_uring_sqe(core);
 
-	io_uring_prep_splice(sqe, conn->pipe_rd, -1, conn->fd, -1, conn->pipe_bytes,
-			     SPLICE_F_MORE);
+	/* No SPLICE_F_MORE: it corks the socket like MSG_MORE, and the tail of
+	 * a reply then waits ~40 ms for more data that may never come. */
+	io_uring_prep_splice(sqe, conn->pipe_rd, -1, conn->fd, -1, conn->pipe_bytes, 0);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_SPLICE_OUT, conn->id));
 	conn->send_busy = true;
 }
