@@ -606,6 +606,11 @@ cfg_check(const struct cfg_key *k, const char *text, char *norm, size_t norm_siz
 		uint16_t port;
 
 		snprintf(expect, expect_size, "HOST:PORT, IPv6 hosts in brackets");
+		if (text[0] == '\0' &&
+		    strcmp(k->name, "spillway.metrics.listen") == 0) {
+			norm[0] = '\0'; /* empty: the endpoint is disabled */
+			return true;
+		}
 		if (!cfg_split_hostport(text, host, sizeof(host), &port) || port == 0)
 			return false;
 		snprintf(norm, norm_size, "%s", text);
@@ -1188,6 +1193,7 @@ cfg_resolve_spillway(struct config *cfg, char *err, size_t err_size)
 {
 	const char *cpus = cfg_given_at(cfg, "spillway.dataplane.cpus");
 	const char *id = cfg_given_at(cfg, "spillway.cluster.id");
+	const char *text;
 	bool ok;
 
 	if (cpus != NULL) {
@@ -1200,8 +1206,10 @@ cfg_resolve_spillway(struct config *cfg, char *err, size_t err_size)
 			return -EINVAL;
 		}
 	}
-	ok = cfg_split_hostport(cfg_text(cfg, cfg_index("spillway.metrics.listen")),
-				cfg->metrics_host, sizeof(cfg->metrics_host), &cfg->metrics_port);
+	text = cfg_text(cfg, cfg_index("spillway.metrics.listen"));
+	ok = text[0] == '\0' ? true       /* disabled: port 0 */
+			     : cfg_split_hostport(text, cfg->metrics_host,
+						  sizeof(cfg->metrics_host), &cfg->metrics_port);
 	ASSERT(ok);     /* the default is valid and a given value was checked */
 	if (id != NULL) {
 		cfg->cluster_id = strdup(id);

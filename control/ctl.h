@@ -6,6 +6,8 @@
 #define CONTROL_CTL_H
 
 #include <signal.h>
+#include <stddef.h>
+#include <stdint.h>
 
 struct config;
 struct dp;
@@ -20,6 +22,10 @@ struct ctl *ctl_create(const struct config *cfg, char *err, size_t err_size);
 int ctl_attach_storage(struct ctl *ctl, struct st *st);
 /* Publish the first snapshot to dp (before dp_start()). */
 void ctl_attach(struct ctl *ctl, struct dp *dp);
+/* Serve Prometheus metrics on host:port from the control loop (after
+ * ctl_attach()). 0, or -1 with err set. @thread control */
+int ctl_metrics_listen(struct ctl *ctl, const char *host, uint16_t port, char *err,
+		       size_t err_size);
 /* Serve forwarded requests until *stop becomes nonzero. @thread control */
 void ctl_run(struct ctl *ctl, volatile sig_atomic_t *stop);
 void ctl_destroy(struct ctl *ctl);

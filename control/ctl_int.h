@@ -24,6 +24,8 @@ struct ctl_pending {
 struct st;
 struct st_log_config;
 struct kp_topic_config;
+struct metrics;
+struct mx_buf;
 
 struct ctl {
 	const struct config *cfg;
@@ -42,6 +44,7 @@ struct ctl {
 	int pending_count;
 	int pending_cap;
 	struct ctl_pending *pending;
+	struct metrics *metrics;        /* the /metrics endpoint; NULL: disabled */
 };
 
 extern const struct kp_admin_ops ctl_admin_ops;
@@ -59,5 +62,8 @@ void ctl_log_config(const struct config *cfg, const struct kp_topic_config *o, i
 int32_t ctl_topic_max_message_bytes(const struct config *cfg, const struct md_topic *t);
 int ctl_storage_open(struct ctl *ctl, const struct md_topic *t, int32_t from);
 int ctl_storage_open_all(struct ctl *ctl);
+
+/* metrics.c: render one scrape (metrics_render_fn; arg is the ctl). */
+void ctl_metrics_render(void *arg, struct mx_buf *b);
 
 #endif

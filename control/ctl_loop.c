@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl_int.h"
+#include "control/metrics.h"
 
 /* How long the loop sleeps when idle; bounds the reaction to a stop signal. */
 #define CTL_IDLE_WAIT_MS 100
@@ -172,15 +173,33 @@ ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 	ctl_send(ctl, core, &reply);
 }
 
+int
+ctl_metrics_listen(struct ctl *ctl, const char *host, uint16_t port, char *err,
+		   size_t err_size)
+{
+	ASSERT(ctl->dp != NULL && ctl->metrics == NULL);
+	ctl->metrics = metrics_create(host, port, ctl_metrics_render, ctl, err, err_size);
+	return ctl->metrics != NULL ? 0 : -1;
+}
+
+/* Sleep until a core posts, a metrics socket is ready, or the idle wait
+ * ends; then serve the metrics sockets. */
 static void
 ctl_wait(struct ctl *ctl)
 {
-	struct pollfd pfd = { .fd = dp_ctl_eventfd(ctl->dp), .events = POLLIN };
+	struct pollfd pfd[1 + METRICS_POLLFDS];
 	uint64_t count;
+	int n = 1;
 
-	if (poll(&pfd, 1, ctl->pending_count > 0 ? 1 : CTL_IDLE_WAIT_MS) > 0 &&
-	    read(pfd.fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+	pfd[0] = (struct pollfd){ .fd = dp_ctl_eventfd(ctl->dp), .events = POLLIN };
+	if (ctl->metrics != NULL)
+		n += metrics_pollfds(ctl->metrics, pfd + 1);
+	if (poll(pfd, (nfds_t)n, ctl->pending_count > 0 ? 1 : CTL_IDLE_WAIT_MS) > 0 &&
+	    (pfd[0].revents & POLLIN) && read(pfd[0].fd, &count, sizeof(count)) < 0 &&
+	    errno != EAGAIN)
 		log_warn("control", "eventfd read: %s", strerror(errno));
+	if (ctl->metrics != NULL)
+		metrics_serve(ctl->metrics, pfd + 1, n - 1);
 }
 
 void
@@ -200,6 +219,7 @@ ctl_run(struct ctl *ctl, volatile sig_atomic_t *stop)
 void
 ctl_destroy(struct ctl *ctl)
 {
+	metrics_destroy(ctl->metrics);
 	for (int i = 0; i < ctl->pending_count; i++)
 		free(ctl->pending[i].msg.buf.data);
 	free(ctl->pending);

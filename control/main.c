@@ -120,10 +120,29 @@ main_storage(const struct config *cfg)
 	return st;
 }
 
+/* The metrics endpoint, unless spillway.metrics.listen is empty. A bind
+ * failure stops startup. */
+static int
+main_metrics(struct ctl *ctl, const struct config *cfg)
+{
+	char err[512] = "";
+
+	if (cfg->metrics_port == 0)
+		return 0;
+	if (ctl_metrics_listen(ctl, cfg->metrics_host, cfg->metrics_port, err,
+			       sizeof(err)) != 0) {
+		log_error("main", "spillway.metrics.listen: cannot listen on %s", err);
+		return -EADDRINUSE;
+	}
+	log_info("main", "metrics on http://%s:%u/metrics", cfg->metrics_host,
+		 cfg->metrics_port);
+	return 0;
+}
+
 /* Storage workers start after the cores attached their wake-ups
  * (dp_create), and the logs open before any core takes a request. */
 static int
-main_start(struct ctl *ctl, struct st *st, struct dp *dp)
+main_start(struct ctl *ctl, const struct config *cfg, struct st *st, struct dp *dp)
 {
 	int rc = st_start(st);
 
@@ -138,9 +157,11 @@ main_start(struct ctl *ctl, struct st *st, struct dp *dp)
 	}
 	ctl_attach(ctl, dp);
 	rc = dp_start(dp);
-	if (rc != 0)
+	if (rc != 0) {
 		log_error("main", "cannot start dataplane cores: %s", strerror(-rc));
-	return rc;
+		return rc;
+	}
+	return main_metrics(ctl, cfg);
 }
 
 static int
@@ -174,7 +195,7 @@ main_serve(const struct config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = main_start(ctl, st, dp);
+	rc = main_start(ctl, cfg, st, dp);
 	if (rc != 0) {
 		dp_stop(dp);
 		dp_destroy(dp);

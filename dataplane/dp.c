@@ -147,12 +147,15 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	core->conns = calloc(n, sizeof(*core->conns));
 	core->slots = calloc((size_t)n * slot_count, sizeof(*core->slots));
 	core->free_ids = calloc(n, sizeof(uint32_t));
+	core->slot_t0 = calloc((size_t)n * slot_count, sizeof(*core->slot_t0));
+	core->slot_api = calloc((size_t)n * slot_count, sizeof(*core->slot_api));
 	core->rx = dp_list_make(n, CONN_ON_RX);
 	core->tx = dp_list_make(n, CONN_ON_TX);
 	core->arm = dp_list_make(n, CONN_ON_ARM);
 	core->bufwait = dp_list_make(n, CONN_ON_BUFWAIT);
 	core->closed = dp_list_make(n, CONN_ON_CLOSED);
 	if (core->conns == NULL || core->slots == NULL || core->free_ids == NULL ||
+	    core->slot_t0 == NULL || core->slot_api == NULL ||
 	    core->rx.ids == NULL || core->tx.ids == NULL || core->arm.ids == NULL ||
 	    core->bufwait.ids == NULL || core->closed.ids == NULL)
 		return -ENOMEM;
@@ -293,6 +296,8 @@ dp_destroy(struct dp *dp)
 		kp_core_destroy(core->kc);
 		free(core->conns);
 		free(core->slots);
+		free(core->slot_t0);
+		free(core->slot_api);
 		free(core->free_ids);
 		free(core->rx.ids);
 		free(core->tx.ids);
@@ -344,5 +349,37 @@ dp_stats_read(const struct dp *dp, struct dp_stats *sum)
 		sum->bytes_in += dp_stat_load(&s->bytes_in);
 		sum->bytes_out += dp_stat_load(&s->bytes_out);
 		sum->connections_rejected += dp_stat_load(&s->connections_rejected);
+	}
+}
+
+void
+dp_core_stats_read(const struct dp *dp, int core, struct dp_stats *out)
+{
+	const struct dp_stats *s;
+
+	ASSERT(core >= 0 && core < dp->core_count);
+	s = &dp->cores[core].stats;
+	out->connections_accepted = dp_stat_load(&s->connections_accepted);
+	out->connections_closed = dp_stat_load(&s->connections_closed);
+	out->connections_open = dp_stat_load(&s->connections_open);
+	out->requests = dp_stat_load(&s->requests);
+	out->protocol_errors = dp_stat_load(&s->protocol_errors);
+	out->bytes_in = dp_stat_load(&s->bytes_in);
+	out->bytes_out = dp_stat_load(&s->bytes_out);
+	out->connections_rejected = dp_stat_load(&s->connections_rejected);
+}
+
+/* Relaxed loads pair with dp_stat_add() and hist_add() on the cores. */
+void
+dp_api_stats_read(const struct dp *dp, int api_key, struct dp_api_stats *sum)
+{
+	ASSERT(api_key >= 0 && api_key < DP_API_KEYS);
+	memset(sum, 0, sizeof(*sum));
+	for (int i = 0; i < dp->core_count; i++) {
+		const struct dp_api_stats *a = &dp->cores[i].api[api_key];
+
+		sum->requests += dp_stat_load(&a->requests);
+		sum->errors += dp_stat_load(&a->errors);
+		hist_read_add(&sum->latency, &a->latency);
 	}
 }

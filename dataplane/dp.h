@@ -10,6 +10,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "common/hist.h"
 #include "protocol/kp.h"
 
 struct st;
@@ -54,6 +55,18 @@ struct dp_stats {
 	uint64_t connections_rejected;  /* accepted beyond connections_max, closed */
 };
 
+/* Per-API request accounting, indexed by the frame's api_key (keys at or
+ * above DP_API_KEYS are not counted per API). errors: requests answered
+ * with a closed connection (a malformed or refused request). latency: from
+ * dispatch to the response being queued for sending. */
+#define DP_API_KEYS 96
+
+struct dp_api_stats {
+	uint64_t requests;
+	uint64_t errors;
+	struct hist latency;
+};
+
 struct dp;
 
 /* Create the listeners and per-core state (not yet running). NULL on error
@@ -83,5 +96,9 @@ int dp_ctl_eventfd(const struct dp *dp);
 void dp_md_publish(struct dp *dp, const struct kp_md *md);
 
 void dp_stats_read(const struct dp *dp, struct dp_stats *sum);
+/* One core's counters (core < dp_core_count()). @thread any */
+void dp_core_stats_read(const struct dp *dp, int core, struct dp_stats *out);
+/* Every core's counters for api_key (< DP_API_KEYS), summed. @thread any */
+void dp_api_stats_read(const struct dp *dp, int api_key, struct dp_api_stats *sum);
 
 #endif

@@ -151,11 +151,15 @@ dp_core_done(struct dp_core *core, struct kp_done *done)
 		free(done->resp.data);
 		if (done->piece_count > 0)
 			dp_pieces_release(core, done->pieces, done->piece_count);
-		if (conn->open && (conn->gen & 0xffffff) == gen)
+		if (conn->open && (conn->gen & 0xffffff) == gen) {
+			dp_req_done(core, conn, conn->seq_head + (uint16_t)((uint16_t)done->tag -
+					(uint16_t)conn->seq_head), true);
 			dp_conn_close(core, conn);
+		}
 		return;
 	}
 	seq = conn->seq_head + (uint16_t)((uint16_t)done->tag - (uint16_t)conn->seq_head);
+	dp_req_done(core, conn, seq, false);
 	if (done->verdict == KP_VERDICT_REPLY)
 		conn_slot_done(conn, seq, done->resp.data, done->resp.len, done->pieces,
 			       done->piece_count);
@@ -182,6 +186,37 @@ dp_core_storage(struct dp_core *core, const struct kp_env *env)
 
 /* ---- frames -> dispatch ---- */
 
+/* Count a finished request under its api_key, with its latency since
+ * dispatch. Only counters are bumped here: control formats them. */
+void
+dp_req_done(struct dp_core *core, const struct conn *conn, uint32_t seq, bool failed)
+{
+	size_t i = dp_slot_index(core, conn, seq);
+	int16_t api = core->slot_api[i];
+	struct dp_api_stats *a;
+
+	if (api < 0 || api >= DP_API_KEYS)
+		return;
+	a = &core->api[api];
+	dp_stat_add(&a->requests, 1);
+	if (failed)
+		dp_stat_add(&a->errors, 1);
+	hist_add(&a->latency, clock_mono_ns() - core->slot_t0[i]);
+}
+
+/* Remember when a request was dispatched and its api_key (the frame's
+ * first two bytes, big-endian; -1 when the frame is too short). */
+static void
+dp_req_start(struct dp_core *core, const struct conn *conn, uint32_t seq,
+	     const struct frame *frame)
+{
+	size_t i = dp_slot_index(core, conn, seq);
+
+	core->slot_api[i] = frame->len >= 2 ? (int16_t)(frame->data[0] << 8 | frame->data[1])
+					    : -1;
+	core->slot_t0[i] = clock_mono_ns();
+}
+
 /* Dispatch one frame and act on the verdict. Returns false if the conn was
  * closed. */
 static bool
@@ -193,16 +228,19 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 
 	memset(&out, 0, sizeof(out));
 	dp_stat_add(&core->stats.requests, 1);
+	dp_req_start(core, conn, seq, frame);
 	env->tag = dp_reply_tag(conn, seq);
 	env->frame_tag = frame->owned != NULL ? (uint64_t)(uintptr_t)frame->owned
 					       : DP_FRAME_TAG_BUF | bid;
 	switch (kp_dispatch(env, frame->data, frame->len, &out)) {
 	case KP_VERDICT_REPLY:
 		ASSERT_HOT(out.resp.data != NULL && out.resp.len >= 4);
+		dp_req_done(core, conn, seq, false);
 		conn_slot_done(conn, seq, out.resp.data, out.resp.len, NULL, 0);
 		dp_list_add(&core->tx, conn);
 		return true;
 	case KP_VERDICT_NO_REPLY:
+		dp_req_done(core, conn, seq, false);
 		conn_slot_done(conn, seq, NULL, 0, NULL, 0);
 		dp_list_add(&core->tx, conn);
 		return true;
@@ -223,6 +261,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 		dp_stat_add(&core->stats.protocol_errors, 1);
 		break;
 	}
+	dp_req_done(core, conn, seq, true);
 	dp_conn_close(core, conn);
 	return false;
 }

@@ -145,16 +145,19 @@ dp_ctl_apply(struct dp_core *core, struct dp_msg *msg)
 	switch (msg->type) {
 	case DP_MSG_REPLY:
 		ASSERT(msg->buf.data != NULL && msg->buf.len >= 4);
+		dp_req_done(core, conn, msg->seq, false);
 		conn_slot_done(conn, msg->seq, msg->buf.data, msg->buf.len, NULL, 0);
 		dp_list_add(&core->tx, conn);
 		break;
 	case DP_MSG_NO_REPLY:
 		free(msg->buf.data);
+		dp_req_done(core, conn, msg->seq, false);
 		conn_slot_done(conn, msg->seq, NULL, 0, NULL, 0);
 		dp_list_add(&core->tx, conn);
 		break;
 	case DP_MSG_CLOSE:
 		free(msg->buf.data);
+		dp_req_done(core, conn, msg->seq, true);
 		dp_conn_close(core, conn);
 		break;
 	default:

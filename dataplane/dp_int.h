@@ -116,6 +116,11 @@ struct dp_core {
 	struct spsc to_ctl;     /* core produces, control consumes */
 	struct spsc from_ctl;   /* control produces, core consumes */
 	struct dp_stats stats;  /* single writer: this core */
+	struct dp_api_stats api[DP_API_KEYS];   /* single writer: this core */
+	/* Parallel to slots: when each in-flight request was dispatched and
+	 * its api_key, for the per-API latency on completion. */
+	uint64_t *slot_t0;
+	int16_t *slot_api;
 
 	pthread_t thread;
 	bool thread_started;
@@ -144,6 +149,14 @@ dp_stat_add(uint64_t *counter, uint64_t n)
 	__atomic_store_n(counter, *counter + n, __ATOMIC_RELAXED);
 }
 
+/* Where a request's dispatch time and api_key live: the slot's index in
+ * the core's slot array. */
+static inline size_t
+dp_slot_index(const struct dp_core *core, const struct conn *conn, uint32_t seq)
+{
+	return (size_t)(conn->slots - core->slots) + (seq & conn->slot_mask);
+}
+
 static inline void
 dp_list_add(struct dp_list *list, struct conn *conn)
 {
@@ -162,6 +175,8 @@ void dp_conn_rx_push(struct dp_core *core, struct conn *conn, uint16_t bid, uint
 /* A conn is done with a received chunk: back to the kernel unless a pending
  * request still reads from it. */
 void dp_buf_parsed(struct dp_core *core, uint16_t bid);
+/* A request is answered (failed: by closing the conn): count it per API. */
+void dp_req_done(struct dp_core *core, const struct conn *conn, uint32_t seq, bool failed);
 /* conn_pieces_fn: hand a reply's file regions back to storage. */
 void dp_pieces_release(void *arg, struct kp_piece *pieces, uint32_t count);
 /* Sent bytes of a conn's replies: account them and list the conn for more. */

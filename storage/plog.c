@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/clock.h"
 #include "common/compiler.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
@@ -320,6 +321,8 @@ plog_write_landed(struct plog *plog)
 		pos += app->len;
 		plog->hw = app->end_offset;
 		plog->unflushed_messages += h.records_count;
+		plog->bytes_in += app->len;
+		plog->records_in += (uint64_t)h.records_count;
 		if (app->acks == -1) {
 			list_push(&plog->sync_head, &plog->sync_tail, app);
 			need_sync = true;
@@ -388,6 +391,8 @@ plog_sync_done(struct sio_op *op, int res)
 	else if (seg->sync_size > seg->synced_size)
 		seg->synced_size = seg->sync_size;
 	segment_unref(plog->sio, seg);
+	if (plog->sync_hist != NULL)
+		hist_add(plog->sync_hist, clock_mono_ns() - plog->sync_t0_ns);
 	ASSERT(plog->sync_ops > 0);
 	if (--plog->sync_ops == 0)
 		plog_sync_finish(plog);
@@ -407,6 +412,7 @@ plog_sync(struct plog *plog)
 	}
 	plog->sync_target = plog->hw;
 	plog->sync_err = 0;
+	plog->sync_t0_ns = clock_mono_ns();
 	for (i = 0; i < plog->seg_count; i++) {
 		seg = plog->segs[i];
 		if (seg->synced_size >= seg->size)

@@ -11,6 +11,7 @@
 #include <stdint.h>
 #include <sys/uio.h>
 
+#include "common/hist.h"
 #include "storage/segment_int.h"
 #include "storage/sio.h"
 #include "storage/st.h"
@@ -113,6 +114,12 @@ struct plog {
 	int64_t last_flush_ms;
 	uint64_t fdatasync_count;       /* statistics, for tests */
 	uint64_t write_count;
+	/* Statistics for the metrics endpoint, written and read on the worker. */
+	uint64_t bytes_in;              /* batch bytes landed */
+	uint64_t records_in;
+	uint64_t bytes_out;             /* bytes handed to fetches (st_worker.c) */
+	uint64_t sync_t0_ns;            /* when the fdatasyncs in flight were issued */
+	struct hist *sync_hist;         /* NULL: not recorded */
 };
 
 struct plog_open_args {

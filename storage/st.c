@@ -192,6 +192,48 @@ st_admin_all(struct st *st, struct st_admin *proto)
 	return rc;
 }
 
+/* Run call on worker i alone and wait for it. */
+static void
+st_admin_one(struct st *st, int i, struct st_admin *call)
+{
+	struct st_admin_msg msg = { .call = call };
+
+	atomic_init(&call->done, 0);
+	if (!st->started) {
+		st_worker_admin(&st->workers[i], call);
+		return;
+	}
+	while (!spsc_push_st_admin_msg(&st->workers[i].admin, &msg))
+		usleep(100);
+	st_wake_worker(&st->workers[i]);
+	st_admin_wait(call);
+}
+
+int
+st_stats_collect(struct st *st,
+		 void (*part_fn)(void *arg, const struct st_partition_stats *ps),
+		 void (*worker_fn)(void *arg, const struct st_worker_stats *ws), void *arg)
+{
+	struct st_partition_stats *batch = calloc(ST_STATS_BATCH, sizeof(*batch));
+	struct st_worker_stats ws;
+
+	if (batch == NULL)
+		return -ENOMEM;
+	for (int i = 0; i < st->cfg.worker_count; i++) {
+		struct st_admin call = { .type = ST_ADMIN_STATS, .stats = batch, .wstats = &ws };
+
+		do {
+			st_admin_one(st, i, &call);
+			for (uint32_t k = 0; k < call.stats_count; k++)
+				part_fn(arg, &batch[k]);
+			call.stats_skip += call.stats_count;
+		} while (call.stats_count == ST_STATS_BATCH);
+		worker_fn(arg, &ws);
+	}
+	free(batch);
+	return 0;
+}
+
 int
 st_partitions_open(struct st *st, const uint8_t topic_id[16], const char *name, int32_t from,
 		   int32_t to, const struct st_log_config *cfg)

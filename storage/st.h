@@ -12,6 +12,8 @@
 
 #include <stddef.h>
 
+#include "common/hist.h"
+
 /* A topic's log settings, resolved by control from the topic's configs and
  * the broker's defaults (Kafka names in comments). */
 struct st_log_config {
@@ -153,6 +155,37 @@ int st_topic_delete(struct st *st, const uint8_t topic_id[16], const char *name,
 /* Apply changed settings to an open topic. 0 or -errno. */
 int st_topic_configure(struct st *st, const uint8_t topic_id[16], int32_t partition_count,
 		       const struct st_log_config *cfg);
+
+/* Statistics of one open partition, taken on its worker. */
+struct st_partition_stats {
+	uint8_t topic_id[16];
+	int32_t partition;
+	int worker;
+	int64_t log_start_offset;
+	int64_t log_end_offset;         /* single broker: the high watermark */
+	int64_t size_bytes;             /* all segments */
+	uint32_t segment_count;
+	uint64_t bytes_in;              /* record batch bytes appended since open */
+	uint64_t records_in;            /* records appended since open */
+	uint64_t bytes_out;             /* bytes handed to fetches since open */
+};
+
+/* Statistics of one worker. */
+struct st_worker_stats {
+	int worker;
+	uint32_t partitions;            /* open partition logs */
+	uint32_t queued;                /* requests waiting in the cores' rings */
+	uint32_t appends_inflight;      /* appends taken, not yet completed */
+	struct hist fsync;              /* fdatasync latency */
+};
+
+/* Take every worker's statistics, one worker at a time (each is asked
+ * through its admin ring and answers from its own thread), and call
+ * part_fn for each open partition and worker_fn for each worker, on this
+ * thread. 0 or -errno. */
+int st_stats_collect(struct st *st,
+		     void (*part_fn)(void *arg, const struct st_partition_stats *ps),
+		     void (*worker_fn)(void *arg, const struct st_worker_stats *ws), void *arg);
 
 /* ---- core side: @thread dataplane (core index `core`) ---- */
 

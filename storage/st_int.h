@@ -25,7 +25,15 @@
 
 STATIC_ASSERT((ST_TABLE_SLOTS & (ST_TABLE_SLOTS - 1)) == 0, "power of two");
 
-enum st_admin_type { ST_ADMIN_OPEN = 1, ST_ADMIN_DELETE = 2, ST_ADMIN_CONFIGURE = 3 };
+enum st_admin_type {
+	ST_ADMIN_OPEN = 1,
+	ST_ADMIN_DELETE = 2,
+	ST_ADMIN_CONFIGURE = 3,
+	ST_ADMIN_STATS = 4,     /* fill stats[] (after skipping stats_skip) and wstats */
+};
+
+/* Partition statistics taken per ST_ADMIN_STATS call. */
+#define ST_STATS_BATCH 256
 
 /* One blocking control call, on control's stack until done. */
 struct st_admin {
@@ -35,6 +43,10 @@ struct st_admin {
 	int32_t from;
 	int32_t to;
 	const struct st_log_config *cfg;
+	struct st_partition_stats *stats;       /* ST_ADMIN_STATS: [ST_STATS_BATCH] */
+	uint32_t stats_skip;
+	uint32_t stats_count;
+	struct st_worker_stats *wstats;
 	int result;
 	_Atomic uint32_t done;  /* futex word: 1 when result is set */
 };
@@ -80,6 +92,8 @@ struct st_worker {
 	struct st_ref *refs;            /* [ST_REFS_MAX] */
 	uint32_t ref_free;
 	uint64_t next_tick_ns;
+	uint32_t apps_used;             /* appends taken from the pool */
+	struct hist fsync_hist;         /* every plog's fdatasyncs (plog->sync_hist) */
 } CACHE_ALIGNED;
 
 struct st {

@@ -80,6 +80,7 @@ st_append_done(void *ctx, struct plog *plog, struct plog_append *app)
 	cpl.append.base_offset = app->error == 0 ? app->base_offset : -1;
 	cpl.append.log_append_time = app->error == 0 ? app->log_append_time : -1;
 	st_post(w, app->core, &cpl);
+	w->apps_used--;
 	app->next = w->app_free;
 	w->app_free = app;
 }
@@ -126,6 +127,7 @@ st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_re
 	cpl->read.pos = r.pos;
 	cpl->read.len = r.len;
 	cpl->read.ref = ref;
+	plog->bytes_out += (uint64_t)r.len;
 	(void)core;
 }
 
@@ -147,6 +149,7 @@ st_req_append(struct st_worker *w, struct plog *plog, int core, const struct st_
 
 	ASSERT(app != NULL);            /* st_drain_core checks before popping */
 	w->app_free = app->next;
+	w->apps_used++;
 	memset(app, 0, sizeof(*app));
 	app->batch = req->append.batch;
 	app->len = req->append.len;
@@ -291,6 +294,7 @@ st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 	plog = plog_open(&a, &rc);
 	if (plog == NULL)
 		return rc;
+	plog->sync_hist = &w->fsync_hist;
 	b = st_bucket(call->topic_id, p);
 	plog->hash_next = w->table[b];
 	w->table[b] = plog;
@@ -328,6 +332,48 @@ st_admin_delete(struct st_worker *w, const struct st_admin *call, int32_t p)
 		(void)sio_rmdir(w->sio, dir);
 }
 
+/* ST_ADMIN_STATS: the worker's own statistics, and up to ST_STATS_BATCH
+ * partitions after the first stats_skip in table order (stable while control,
+ * the only one opening and deleting, collects). */
+static void
+st_admin_stats(struct st_worker *w, struct st_admin *call)
+{
+	struct st_worker_stats *ws = call->wstats;
+	uint32_t seen = 0;
+	struct plog *plog;
+	unsigned b;
+
+	memset(ws, 0, sizeof(*ws));
+	ws->worker = w->index;
+	ws->appends_inflight = w->apps_used;
+	for (int core = 0; core < w->st->cfg.core_count; core++)
+		ws->queued += spsc_count(&w->req[core]);
+	ws->fsync = w->fsync_hist;
+	call->stats_count = 0;
+	for (b = 0; b < ST_TABLE_SLOTS; b++) {
+		for (plog = w->table[b]; plog != NULL; plog = plog->hash_next) {
+			struct st_partition_stats *ps;
+
+			ws->partitions++;
+			if (seen++ < call->stats_skip || call->stats_count == ST_STATS_BATCH)
+				continue;
+			ps = &call->stats[call->stats_count++];
+			memset(ps, 0, sizeof(*ps));
+			memcpy(ps->topic_id, plog->topic_id, sizeof(ps->topic_id));
+			ps->partition = plog->partition;
+			ps->worker = w->index;
+			ps->log_start_offset = plog->log_start_offset;
+			ps->log_end_offset = plog->hw;
+			for (uint32_t i = 0; i < plog->seg_count; i++)
+				ps->size_bytes += plog->segs[i]->size;
+			ps->segment_count = plog->seg_count;
+			ps->bytes_in = plog->bytes_in;
+			ps->records_in = plog->records_in;
+			ps->bytes_out = plog->bytes_out;
+		}
+	}
+}
+
 void
 st_worker_admin(struct st_worker *w, struct st_admin *call)
 {
@@ -335,6 +381,10 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 	int32_t p;
 	int rc = 0;
 
+	if (call->type == ST_ADMIN_STATS) {
+		call->from = call->to = 0;
+		st_admin_stats(w, call);
+	}
 	for (p = call->from; p < call->to; p++) {
 		if (st_worker_of(w->st, call->topic_id, p) != w->index)
 			continue;
