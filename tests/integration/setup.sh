@@ -26,6 +26,7 @@ missing=()
 need_cmd() { command -v "$1" >/dev/null 2>&1 || missing+=("$2"); }
 need_pkg() { dpkg -s "$1" >/dev/null 2>&1 || missing+=("$1"); }
 need_cmd kcat kcat
+need_cmd promtool prometheus      # test_metrics.py: promtool check metrics
 need_pkg librdkafka-dev
 need_pkg python3-confluent-kafka
 need_pkg python3-kafka

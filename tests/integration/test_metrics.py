@@ -1,0 +1,133 @@
+# SPDX-License-Identifier: Apache-2.0
+"""The Prometheus endpoint (control/metrics.c) against a real broker: produce,
+fetch and an admin call through confluent-kafka, scrape /metrics before and
+after, and check the counters moved as they must (Produce/Fetch request
+counts, bytes in for the topic, log end offset == records produced), a 404
+for another path, and that `promtool check metrics` accepts the text."""
+import os
+import re
+import shutil
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import client_missing, free_port, _backend
+
+RECORDS = 50
+
+SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
+LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
+
+
+def parse(text):
+    """{(name, frozenset(labels)): value} for every sample line."""
+    out = {}
+    for line in text.splitlines():
+        if not line or line.startswith("#"):
+            continue
+        m = SAMPLE.match(line)
+        assert m, f"bad sample line: {line!r}"
+        labels = frozenset(LABEL.findall(m.group(3) or ""))
+        out[(m.group(1), labels)] = float(m.group(4))
+    return out
+
+
+def value(samples, name, **labels):
+    return samples.get((name, frozenset(labels.items())), 0.0)
+
+
+def scrape(port, path="/metrics"):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=10) as r:
+        assert r.status == 200
+        assert r.headers["Content-Type"].startswith("text/plain; version=0.0.4")
+        return r.read().decode()
+
+
+@pytest.fixture
+def metrics_broker(broker_factory):
+    if _backend() != "spillway":
+        pytest.skip("the metrics endpoint is Spillway's own")
+    port = free_port()
+    b = broker_factory(overrides={"spillway.metrics.listen": f"127.0.0.1:{port}"})
+    return b, port
+
+
+def test_metrics_move_and_parse(metrics_broker, tmp_path):
+    try:
+        import confluent_kafka
+        from confluent_kafka.admin import AdminClient, NewTopic
+    except ImportError:
+        client_missing("python3-confluent-kafka is not installed")
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        client_missing("promtool (Debian prometheus) is not installed")
+    b, port = metrics_broker
+    topic = "metrics-t"
+
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=1, replication_factor=1)])[topic] \
+        .result(timeout=30)
+    before = parse(scrape(port))
+
+    p = confluent_kafka.Producer({"bootstrap.servers": b.bootstrap, "linger.ms": 0,
+                                  "batch.num.messages": 1})
+    payload = b"x" * 100
+    for i in range(RECORDS):
+        p.produce(topic, payload, key=str(i).encode())
+        p.poll(0)
+    assert p.flush(30) == 0
+
+    c = confluent_kafka.Consumer({"bootstrap.servers": b.bootstrap, "group.id": "m",
+                                  "auto.offset.reset": "earliest",
+                                  "enable.auto.commit": False})
+    c.assign([confluent_kafka.TopicPartition(topic, 0, 0)])
+    got = 0
+    for _ in range(100):
+        msgs = c.consume(num_messages=RECORDS, timeout=0.5)
+        got += sum(1 for m in msgs if m.error() is None)
+        if got >= RECORDS:
+            break
+    c.close()
+    assert got == RECORDS
+
+    text = scrape(port)
+    after = parse(text)
+    for api in ("Produce", "Fetch"):
+        assert value(after, "spillway_requests_total", api=api) > \
+            value(before, "spillway_requests_total", api=api), api
+        assert value(after, "spillway_request_duration_seconds_count", api=api) == \
+            value(after, "spillway_requests_total", api=api), api
+    assert value(after, "spillway_requests_total", api="CreateTopics") >= 1
+    assert value(after, "spillway_request_errors_total", api="Produce") == 0
+    bytes_in = value(after, "spillway_topic_bytes_in_total", topic=topic)
+    assert bytes_in > value(before, "spillway_topic_bytes_in_total", topic=topic)
+    assert bytes_in >= RECORDS * len(payload)
+    assert value(after, "spillway_topic_records_in_total", topic=topic) == RECORDS
+    assert value(after, "spillway_topic_bytes_out_total", topic=topic) > 0
+    assert value(after, "spillway_log_end_offset", topic=topic, partition="0") == RECORDS
+    assert value(after, "spillway_log_start_offset", topic=topic, partition="0") == 0
+    assert value(after, "spillway_log_size_bytes", topic=topic, partition="0") == bytes_in
+    assert value(after, "spillway_connections_accepted_total", core="0") > 0
+    assert value(after, "spillway_network_received_bytes_total", core="0") > \
+        value(before, "spillway_network_received_bytes_total", core="0")
+    assert "# TYPE spillway_storage_fsync_duration_seconds histogram" in text
+    assert "# TYPE spillway_consumer_group_lag gauge" in text
+
+    r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
+                       text=True, timeout=60)
+    assert r.returncode == 0, f"promtool: {r.stdout}{r.stderr}"
+
+
+def test_metrics_other_paths(metrics_broker):
+    _, port = metrics_broker
+    for path in ("/", "/metricsx", "/favicon.ico"):
+        with pytest.raises(urllib.error.HTTPError) as e:
+            scrape(port, path)
+        assert e.value.code == 404, path
+    req = urllib.request.Request(f"http://127.0.0.1:{port}/metrics", method="POST", data=b"")
+    with pytest.raises(urllib.error.HTTPError) as e:
+        urllib.request.urlopen(req, timeout=10)
+    assert e.value.code == 405
+    assert "spillway_requests_total" in scrape(port)
