@@ -407,7 +407,8 @@ cmd_consume(int argc, char **argv)
 			const char *name;
 			const void *val;
 			size_t sz;
-			for (size_t i = 0; rd_kafka_header_get_all(h, i, &name, &val, &sz) == 0; i++) {
+			for (size_t i = 0;
+			     rd_kafka_header_get_all(h, i, &name, &val, &sz) == 0; i++) {
 				fputs(i ? ",[" : "[", out);
 				put_str(out, name);
 				fputc(',', out);
