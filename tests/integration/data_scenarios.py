@@ -307,34 +307,17 @@ def check_sequence(values, acked, n, tag="seq", exact=True, label=""):
         assert not gaps, f"{label}: gaps below the last acknowledged record: {gaps[:20]}"
 
 
-def consume_all_python(bootstrap, topic, parts=1, timeout=60):
-    """All records of topic (partitions 0..parts-1) up to the high watermark,
-    via confluent-kafka in assign mode: list of (p, offset, key, value)."""
-    from confluent_kafka import Consumer, TopicPartition
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "unused-assign-only",
-                  "enable.auto.commit": False, "enable.partition.eof": True,
-                  "auto.offset.reset": "earliest"})
-    try:
-        highs = {}
-        for p in range(parts):
-            lo, hi = c.get_watermark_offsets(TopicPartition(topic, p), timeout=20)
-            highs[p] = hi
-        c.assign([TopicPartition(topic, p, 0) for p in range(parts)])
-        out, done = [], {p for p, h in highs.items() if h == 0}
-        pos = {p: 0 for p in highs}
-        deadline = time.monotonic() + timeout
-        while len(done) < parts:
-            if time.monotonic() > deadline:
-                raise AssertionError(f"consume {topic}: timed out at {pos} of {highs}")
-            m = c.poll(0.5)
-            if m is None:
-                continue
-            if m.error():
-                continue  # EOF or transient
-            out.append((m.partition(), m.offset(), m.key(), m.value()))
-            pos[m.partition()] = m.offset() + 1
-            if m.offset() + 1 >= highs[m.partition()]:
-                done.add(m.partition())
-        return out
-    finally:
-        c.close()
+def consume_all(bootstrap, topic, parts=1, timeout=90):
+    """Every record of topic (partitions 0..parts-1) up to the end, read by
+    the librdkafka driver (group-less): list of dicts {"p","o","k","v",..}
+    with k/v as bytes."""
+    import tempfile
+    d = data_driver("rdkafka")
+    with tempfile.TemporaryDirectory() as t:
+        res = run_driver(d.argv + ["consume", bootstrap, topic, str(parts), "-1",
+                                   f"{t}/out.jsonl"], timeout, None, "rdkafka consume")
+        recs = read_records(f"{t}/out.jsonl")
+    for r in recs:
+        r["k"] = None if r["k"] is None else bytes.fromhex(r["k"])
+        r["v"] = None if r["v"] is None else bytes.fromhex(r["v"])
+    return recs

@@ -4,7 +4,7 @@
  * librdkafka-dev 2.0.2). Protocol in tests/integration/data_scenarios.py:
  *
  *   rdkafka_data produce BOOTSTRAP TOPIC SPEC CODEC ACKS [k=v ...]
- *   rdkafka_data consume BOOTSTRAP TOPIC PARTS COUNT OUT
+ *   rdkafka_data consume BOOTSTRAP TOPIC PARTS COUNT OUT   (COUNT -1: to the end)
  *   rdkafka_data seq     BOOTSTRAP TOPIC N [k=v ...]
  *
  * The consumer has no group.id: the simple consumer from offset 0.
@@ -337,8 +337,8 @@ cmd_seq(int argc, char **argv)
 		v.len = (size_t)snprintf(buf, sizeof(buf), "seq-%08d", i);
 		send_one(rk, topic, 0, NULL, &v, NULL, 0, i, &st);
 		rd_kafka_poll(rk, 0);
-		if (i % 50 == 0)
-			rd_kafka_poll(rk, 1); /* spread the load over time a little */
+		if (i % 20 == 0)
+			rd_kafka_poll(rk, 1); /* spread the load over a few seconds */
 	}
 	wait_all(rk, &st, 120);
 	printf("{\"acked\":[");
@@ -375,6 +375,8 @@ cmd_consume(int argc, char **argv)
 	char err[512];
 	set(conf, "bootstrap.servers", bootstrap);
 	set(conf, "enable.auto.commit", "false");
+	if (count < 0) /* read to the end: stop at EOF on every partition */
+		set(conf, "enable.partition.eof", "true");
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	if (!rk)
 		die("rd_kafka_new", err);
@@ -386,12 +388,15 @@ cmd_consume(int argc, char **argv)
 		if (rd_kafka_consume_start_queue(rkt, p, 0, q) == -1)
 			die("consume_start", rd_kafka_err2str(rd_kafka_last_error()));
 	long got = 0;
+	int eofs = 0;
 	double end = now_s() + 60;
-	while (got < count && now_s() < end) {
+	while ((count < 0 ? eofs < parts : got < count) && now_s() < end) {
 		rd_kafka_message_t *m = rd_kafka_consume_queue(q, 500);
 		if (!m)
 			continue;
 		if (m->err) {
+			if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF)
+				eofs++;
 			rd_kafka_message_destroy(m);
 			continue;
 		}

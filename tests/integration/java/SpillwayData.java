@@ -103,7 +103,7 @@ public final class SpillwayData {
                     if (e == null) ok[idx] = true;
                     else synchronized (errs) { errs[0]++; if (first.size() < 5) first.add(e.toString()); }
                 });
-                if (i % 50 == 0) Thread.sleep(1);
+                if (i % 20 == 0) Thread.sleep(1); // spread the load over a few seconds
             }
             p.flush();
         }
