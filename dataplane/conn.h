@@ -50,6 +50,7 @@ enum conn_recv_state {
 	CONN_RECV_IDLE = 0,
 	CONN_RECV_ARMED,        /* multishot recv outstanding */
 	CONN_RECV_CANCELING,    /* cancel submitted, final CQE not reaped yet */
+	CONN_RECV_DIRECT,       /* a plain recv into a large frame's own buffer */
 };
 
 /* Bits of conn->lists: which per-core work lists hold this conn. They survive

@@ -344,6 +344,13 @@ dp_core_parse_one(struct dp_core *core, struct kp_env *env, struct conn *conn,
 static void
 dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 {
+	/* A large frame received in place: hand it out (an empty range). */
+	if (conn->open && frame_rx_complete(&conn->frx) && conn_can_dispatch(conn)) {
+		const uint8_t *none = conn->frx.body;
+
+		if (!dp_core_parse_one(core, env, conn, &none, none, CONN_BUF_NONE))
+			return;
+	}
 	while (conn->open && conn->stash != NULL && conn_can_dispatch(conn)) {
 		const uint8_t *pos = conn->stash + conn->stash_off;
 		const uint8_t *end = conn->stash + conn->stash_len;
@@ -380,6 +387,12 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 		dp_core_stash(core, conn);
 		if (conn->open && conn->recv == CONN_RECV_ARMED)
 			dp_uring_cancel_recv(core, conn);
+	} else if (conn->open && conn->recv == CONN_RECV_ARMED &&
+		   conn->rx_head == CONN_BUF_NONE &&
+		   frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN) {
+		/* The rest of a large frame: stop the multishot recv, so the
+		 * next recv (dp_core_arm) lands it in the frame's buffer. */
+		dp_uring_cancel_recv(core, conn);
 	}
 }
 
@@ -463,7 +476,12 @@ dp_core_arm(struct dp_core *core)
 		struct conn *conn = &core->conns[core->arm.ids[i]];
 
 		conn->lists &= ~CONN_ON_ARM;
-		if (conn->open && conn->recv == CONN_RECV_IDLE && conn_can_dispatch(conn))
+		if (!conn->open || conn->recv != CONN_RECV_IDLE || !conn_can_dispatch(conn))
+			continue;
+		if (conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
+		    frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN)
+			dp_uring_recv_direct(core, conn);
+		else
 			dp_uring_arm_recv(core, conn);
 	}
 	core->arm.count = 0;

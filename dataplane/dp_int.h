@@ -51,7 +51,12 @@ enum dp_op {
 	DP_OP_CANCEL = 5,
 	DP_OP_SPLICE_IN = 6,    /* file -> conn pipe */
 	DP_OP_SPLICE_OUT = 7,   /* conn pipe -> socket */
+	DP_OP_RECV_DIRECT = 8,  /* recv into a large frame's assembly buffer */
 };
+
+/* A frame body missing at least this much is received in place (one plain
+ * recv into its own buffer) rather than copied out of provided buffers. */
+#define DP_DIRECT_RECV_MIN DP_RX_BUF_BYTES
 
 /* Bytes moved into a conn's pipe per splice (the pipe is sized to it). */
 #define DP_PIPE_BYTES (1u << 20)
@@ -196,6 +201,9 @@ void dp_uring_arm_accept(struct dp_core *core);
 void dp_uring_arm_wake(struct dp_core *core);
 void dp_uring_arm_recv(struct dp_core *core, struct conn *conn);
 void dp_uring_cancel_recv(struct dp_core *core, struct conn *conn);
+/* Receive the missing bytes of the conn's partly assembled frame into the
+ * frame's own buffer (MSG_WAITALL). */
+void dp_uring_recv_direct(struct dp_core *core, struct conn *conn);
 void dp_uring_send(struct dp_core *core, struct conn *conn, uint32_t iov_count);
 /* Start sending a file region through the conn's pipe. 0 or -errno. */
 int dp_uring_splice(struct dp_core *core, struct conn *conn, int fd, int64_t pos, uint32_t len);

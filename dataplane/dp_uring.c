@@ -178,6 +178,39 @@ dp_uring_cancel_recv(struct dp_core *core, struct conn *conn)
 	conn->recv = CONN_RECV_CANCELING;
 }
 
+void
+dp_uring_recv_direct(struct dp_core *core, struct conn *conn)
+{
+	struct io_uring_sqe *sqe = dp_uring_sqe(core);
+
+	ASSERT_HOT(conn->recv == CONN_RECV_IDLE);
+	ASSERT_HOT(frame_rx_missing(&conn->frx) > 0);
+	io_uring_prep_recv(sqe, conn->fd, frame_rx_tail(&conn->frx),
+			   frame_rx_missing(&conn->frx), MSG_WAITALL);
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_RECV_DIRECT, conn->id));
+	conn->recv = CONN_RECV_DIRECT;
+}
+
+static void
+dp_uring_on_recv_direct(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe)
+{
+	conn->recv = CONN_RECV_IDLE;
+	if (!conn->open) {
+		dp_conn_ops_check(core, conn);
+		return;
+	}
+	if (cqe->res <= 0 && cqe->res != -EINTR) {
+		dp_conn_close(core, conn);      /* EOF or a socket error */
+		return;
+	}
+	if (cqe->res > 0) {
+		dp_stat_add(&core->stats.bytes_in, (uint64_t)cqe->res);
+		frame_rx_received(&conn->frx, (uint32_t)cqe->res);
+	}
+	dp_list_add(&core->rx, conn);   /* hand the frame out, or receive more */
+	dp_list_add(&core->arm, conn);
+}
+
 /* One sendmsg over conn->iov[0..iov_count): several replies, one SQE. */
 void
 dp_uring_send(struct dp_core *core, struct conn *conn, uint32_t iov_count)
@@ -354,6 +387,10 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 			dp_conn_accept(core, cqe->res);
 		else    /* out of fds or memory: retry later instead of spinning */
 			core->accept_retry_ns = clock_mono_ns() + DP_ACCEPT_RETRY_NS;
+		break;
+	case DP_OP_RECV_DIRECT:
+		ASSERT_HOT(id < core->conn_count);
+		dp_uring_on_recv_direct(core, &core->conns[id], cqe);
 		break;
 	case DP_OP_SPLICE_IN:
 	case DP_OP_SPLICE_OUT:

@@ -57,4 +57,34 @@ void frame_release(struct frame *frame);
 /* True while a frame is partly received (prefix or body). */
 bool frame_rx_partial(const struct frame_rx *rx);
 
+/* Bytes of a partly assembled body still missing (0 when none). The caller
+ * may receive them straight into frame_rx_tail() and report them with
+ * frame_rx_received(): a large frame then lands in its final buffer instead
+ * of being copied chunk by chunk. frame_next() with an empty range hands the
+ * frame out once nothing is missing. */
+static inline uint32_t
+frame_rx_missing(const struct frame_rx *rx)
+{
+	return rx->body != NULL ? rx->body_len - rx->body_have : 0;
+}
+
+static inline uint8_t *
+frame_rx_tail(struct frame_rx *rx)
+{
+	return rx->body + rx->body_have;
+}
+
+static inline void
+frame_rx_received(struct frame_rx *rx, uint32_t bytes)
+{
+	rx->body_have += bytes;
+}
+
+/* A body assembled in full, waiting for frame_next() to hand it out. */
+static inline bool
+frame_rx_complete(const struct frame_rx *rx)
+{
+	return rx->body != NULL && rx->body_have == rx->body_len;
+}
+
 #endif
