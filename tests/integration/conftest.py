@@ -85,9 +85,12 @@ class Broker:
         binary = os.environ.get("SPILLWAY_BIN", str(REPO / "build" / "spillway"))
         if not os.access(binary, os.X_OK):
             client_missing(f"spillway binary not found at {binary} (set SPILLWAY_BIN)")
+        # Metrics off unless a test asks (their default port, 9644, would
+        # collide between brokers started in parallel or in a row).
         argv = [binary,
                 "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                "--override", f"log.dirs={self.data}"]
+                "--override", f"log.dirs={self.data}",
+                "--override", "spillway.metrics.listen="]
         for k, v in self.overrides.items():
             argv += ["--override", f"{k}={v}"]
         return argv
