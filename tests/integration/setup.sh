@@ -31,6 +31,9 @@ need_pkg librdkafka-dev
 need_pkg python3-confluent-kafka
 need_pkg python3-kafka
 need_pkg python3-pytest
+need_pkg python3-snappy             # kafka-python codecs (data-path tests)
+need_pkg python3-lz4
+need_pkg python3-zstandard
 need_cmd node nodejs
 need_cmd npm npm
 need_cmd javac default-jdk-headless
@@ -78,6 +81,14 @@ if [ ! -f "$classes/SpillwayAdmin.class" ] || \
 else
 	say "Java driver up to date"
 fi
+if [ ! -f "$classes/SpillwayData.class" ] || \
+   [ "$here/java/SpillwayData.java" -nt "$classes/SpillwayData.class" ]; then
+	say "javac SpillwayData.java -> $classes"
+	mkdir -p "$classes"
+	javac -nowarn -d "$classes" -cp "$lib/*" "$here/java/SpillwayData.java"
+else
+	say "Java data driver up to date"
+fi
 
 # --- franz-go driver ------------------------------------------------------
 gobin="$cache/bin/franz_admin"
@@ -87,6 +98,13 @@ if [ ! -x "$gobin" ] || [ -n "$(find "$here/go" -newer "$gobin" -type f)" ]; the
 	 GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -o "$gobin" .)
 else
 	say "franz-go driver up to date"
+fi
+gobin="$cache/bin/franz_data"
+if [ ! -x "$gobin" ] || [ -n "$(find "$here/go" -newer "$gobin" -type f)" ]; then
+	say "go build ./data -> $gobin"
+	(cd "$here/go" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -o "$gobin" ./data)
+else
+	say "franz-go data driver up to date"
 fi
 
 # --- librdkafka C driver (meson builds the same file as rdkafka_admin) ----
@@ -98,6 +116,16 @@ if [ ! -x "$cbin" ] || [ "$src" -nt "$cbin" ]; then
 		$(pkg-config --cflags --libs rdkafka)
 else
 	say "C driver up to date"
+fi
+
+cbin="$cache/bin/rdkafka_data"
+src="$here/clients/rdkafka_data.c"
+if [ ! -x "$cbin" ] || [ "$src" -nt "$cbin" ]; then
+	say "cc rdkafka_data.c -> $cbin"
+	cc -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -o "$cbin" "$src" \
+		$(pkg-config --cflags --libs rdkafka)
+else
+	say "C data driver up to date"
 fi
 
 if [ "${1:-}" = "--with-kafka-ref" ]; then
