@@ -292,17 +292,6 @@ def backend_name():
     return "external" if os.environ.get("SPILLWAY_BOOTSTRAP") else _backend()
 
 
-def pytest_collection_modifyitems(config, items):
-    """Spillway has no Produce/Fetch yet: its data_path tests skip unless
-    SPILLWAY_DATA_PATH=1. Against real Kafka or an external broker they run."""
-    if backend_name() != "spillway" or os.environ.get("SPILLWAY_DATA_PATH") == "1":
-        return
-    skip = pytest.mark.skip(reason="Spillway data path not enabled yet (set SPILLWAY_DATA_PATH=1)")
-    for item in items:
-        if "data_path" in item.keywords:
-            item.add_marker(skip)
-
-
 @pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(item, call):
     outcome = yield
