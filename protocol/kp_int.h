@@ -88,6 +88,14 @@ int16_t kp_topic_name_check(struct kp_str name, char *msg, size_t msg_size);
  * requests may list very many topics). 0, or -1 when out of memory. */
 int kp_names_mark_dups(const struct kp_str *names, int32_t count, bool *dup);
 
+/* Decode the next element of a name-keyed array and return its name. */
+typedef struct kp_str kp_next_name_fn(struct kp_cursor *it, int16_t version);
+
+/* dup[i] for each element of arr whose name appears more than once; NULL
+ * when out of memory. The caller frees it. */
+bool *kp_array_name_dups(const struct kp_array *arr, int16_t version,
+			 kp_next_name_fn *next_name);
+
 /* Handlers, one file each under protocol/handlers/. */
 kp_handler_fn kp_handle_api_versions;
 kp_handler_fn kp_handle_metadata;

@@ -84,3 +84,21 @@ kp_names_mark_dups(const struct kp_str *names, int32_t count, bool *dup)
 	free(order);
 	return 0;
 }
+
+bool *
+kp_array_name_dups(const struct kp_array *arr, int16_t version, kp_next_name_fn *next_name)
+{
+	int32_t count = kp_count0(arr->count);
+	struct kp_str *names = malloc(sizeof(*names) * (size_t)(count + 1));
+	bool *dup = malloc(sizeof(*dup) * (size_t)(count + 1));
+	struct kp_cursor it = kp_array_cursor(arr);
+
+	for (int32_t i = 0; names != NULL && dup != NULL && i < count; i++)
+		names[i] = next_name(&it, version);
+	if (names == NULL || dup == NULL || kp_names_mark_dups(names, count, dup) != 0) {
+		free(dup);
+		dup = NULL;
+	}
+	free(names);
+	return dup;
+}

@@ -8,28 +8,13 @@
 #include "protocol/gen/kp_msg_create_partitions.h"
 #include "protocol/kp_int.h"
 
-/* dup[i] for each entry whose name appears more than once; NULL when out
- * of memory. Freed by the caller. */
-static bool *
-create_partitions_dups(const struct kp_create_partitions_request *req, int16_t version)
+static struct kp_str
+create_partitions_next_name(struct kp_cursor *it, int16_t version)
 {
-	int32_t count = kp_count0(req->topics.count);
-	struct kp_str *names = malloc(sizeof(*names) * (size_t)(count + 1));
-	bool *dup = malloc(sizeof(*dup) * (size_t)(count + 1));
-	struct kp_cursor it = kp_array_cursor(&req->topics);
+	struct kp_create_partitions_request_create_partitions_topic t;
 
-	for (int32_t i = 0; names != NULL && dup != NULL && i < count; i++) {
-		struct kp_create_partitions_request_create_partitions_topic t;
-
-		kp_create_partitions_request_create_partitions_topic_decode(&it, version, &t);
-		names[i] = t.name;
-	}
-	if (names == NULL || dup == NULL || kp_names_mark_dups(names, count, dup) != 0) {
-		free(dup);
-		dup = NULL;
-	}
-	free(names);
-	return dup;
+	kp_create_partitions_request_create_partitions_topic_decode(it, version, &t);
+	return t.name;
 }
 
 static int16_t
@@ -127,7 +112,7 @@ kp_handle_create_partitions(struct kp_call *call)
 
 	if (kp_create_partitions_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
-	dup = create_partitions_dups(&req, version);
+	dup = kp_array_name_dups(&req.topics, version, create_partitions_next_name);
 	if (dup == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_create_partitions_response_init(&resp);

@@ -14,28 +14,13 @@
 /* Config overrides accepted per topic; Kafka has about 40 topic configs. */
 #define CREATE_TOPICS_CONFIGS_MAX 64
 
-/* dup[i] for each entry whose name appears more than once; NULL when out
- * of memory. Freed by the caller. */
-static bool *
-create_topics_dups(const struct kp_create_topics_request *req, int16_t version)
+static struct kp_str
+create_topics_next_name(struct kp_cursor *it, int16_t version)
 {
-	int32_t count = kp_count0(req->topics.count);
-	struct kp_str *names = malloc(sizeof(*names) * (size_t)(count + 1));
-	bool *dup = malloc(sizeof(*dup) * (size_t)(count + 1));
-	struct kp_cursor it = kp_array_cursor(&req->topics);
+	struct kp_create_topics_request_creatable_topic t;
 
-	for (int32_t i = 0; names != NULL && dup != NULL && i < count; i++) {
-		struct kp_create_topics_request_creatable_topic t;
-
-		kp_create_topics_request_creatable_topic_decode(&it, version, &t);
-		names[i] = t.name;
-	}
-	if (names == NULL || dup == NULL || kp_names_mark_dups(names, count, dup) != 0) {
-		free(dup);
-		dup = NULL;
-	}
-	free(names);
-	return dup;
+	kp_create_topics_request_creatable_topic_decode(it, version, &t);
+	return t.name;
 }
 
 /* A replica assignment fixes the partition count and replication factor; on
@@ -244,7 +229,7 @@ kp_handle_create_topics(struct kp_call *call)
 
 	if (kp_create_topics_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
-	dup = create_topics_dups(&req, version);
+	dup = kp_array_name_dups(&req.topics, version, create_topics_next_name);
 	if (dup == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_create_topics_response_init(&resp);
