@@ -136,6 +136,8 @@ ctl_flush_pending(struct ctl *ctl)
 	while (sent < ctl->pending_count &&
 	       dp_ctl_send(ctl->dp, ctl->pending[sent].core, &ctl->pending[sent].msg))
 		sent++;
+	if (sent == 0)
+		return;
 	memmove(ctl->pending, ctl->pending + sent,
 		sizeof(*ctl->pending) * (size_t)(ctl->pending_count - sent));
 	ctl->pending_count -= sent;
