@@ -52,6 +52,7 @@ enum dp_op {
 	DP_OP_SPLICE_IN = 6,    /* file -> conn pipe */
 	DP_OP_SPLICE_OUT = 7,   /* conn pipe -> socket */
 	DP_OP_RECV_DIRECT = 8,  /* recv into a large frame's assembly buffer */
+	DP_OP_POLLOUT = 9,      /* socket writable again (linked to a splice) */
 };
 
 /* A frame body missing at least this much is received in place (one plain

@@ -6,6 +6,7 @@
  * except dp_uring_init()/dp_uring_fini() (control, before start/after join). */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -306,9 +307,19 @@ dp_uring_splice_in(struct dp_core *core, struct conn *conn)
 }
 
 static void
-dp_uring_splice_out(struct dp_core *core, struct conn *conn)
+dp_uring_splice_out(struct dp_core *core, struct conn *conn, bool wait_writable)
 {
-	struct io_uring_sqe *sqe = dp_uring_sqe(core);
+	struct io_uring_sqe *sqe;
+
+	if (wait_writable) {
+		/* io_uring retries a full socket for send, not for splice: wait
+		 * for POLLOUT first, the splice linked behind it. */
+		sqe = dp_uring_sqe(core);
+		io_uring_prep_poll_add(sqe, conn->fd, POLLOUT);
+		io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_POLLOUT, conn->id));
+		sqe->flags |= IOSQE_IO_LINK;
+	}
+	sqe = dp_uring_sqe(core);
 
 	/* No SPLICE_F_MORE: it corks the socket like MSG_MORE, and the tail of
 	 * a reply then waits ~40 ms for more data that may never come. */
@@ -343,6 +354,10 @@ dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_urin
 		dp_conn_ops_check(core, conn);
 		return;
 	}
+	if (out && cqe->res == -EAGAIN) {
+		dp_uring_splice_out(core, conn, true);  /* the socket is full */
+		return;
+	}
 	if (cqe->res <= 0) {
 		dp_conn_close(core, conn);      /* socket error, or the file shrank */
 		return;
@@ -351,14 +366,14 @@ dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_urin
 		conn->pipe_bytes += (uint32_t)cqe->res;
 		conn->splice_pos += cqe->res;
 		conn->splice_left -= (uint32_t)cqe->res;
-		dp_uring_splice_out(core, conn);
+		dp_uring_splice_out(core, conn, false);
 		return;
 	}
 	conn->pipe_bytes -= (uint32_t)cqe->res;
 	dp_stat_add(&core->stats.bytes_out, (uint64_t)cqe->res);
 	dp_conn_sent(core, conn, (uint32_t)cqe->res);
 	if (conn->pipe_bytes > 0)
-		dp_uring_splice_out(core, conn);
+		dp_uring_splice_out(core, conn, false);
 	else if (conn->splice_left > 0)
 		dp_uring_splice_in(core, conn);
 	else
@@ -402,6 +417,8 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 		break;
 	case DP_OP_CANCEL:
 		break;                          /* the recv's own CQE does the work */
+	case DP_OP_POLLOUT:
+		break;                          /* the linked splice's CQE does the work */
 	default:
 		PANIC("unknown io_uring op");
 	}
