@@ -17,6 +17,8 @@ struct kp_core {
 	struct st *st;
 	int core;
 	uint32_t free_count;
+	uint32_t waiting_count;         /* records with waiting set: the deadline
+					 * scans below run only when nonzero */
 	uint32_t free_ids[KP_PENDING_MAX];
 	struct kp_pending pending[KP_PENDING_MAX];
 	/* Requests refused by a full ring, retried in order. */
@@ -145,6 +147,14 @@ kp_pending_submit(struct kp_core *kc, struct kp_pending *p, uint32_t part, struc
 }
 
 void
+kp_pending_wait(struct kp_core *kc, struct kp_pending *p)
+{
+	ASSERT(!p->waiting);
+	p->waiting = true;
+	kc->waiting_count++;
+}
+
+void
 kp_pending_next_round(struct kp_pending *p)
 {
 	p->round++;
@@ -208,6 +218,8 @@ kp_core_deadline(const struct kp_core *kc)
 {
 	uint64_t earliest = UINT64_MAX;
 
+	if (kc->waiting_count == 0)
+		return earliest;        /* the common case: no long poll waits */
 	/* Linear, but only over records in use that wait; the pool is small. */
 	for (uint32_t i = 0; i < KP_PENDING_MAX; i++)
 		if (kc->pending[i].used && kc->pending[i].waiting)
@@ -275,6 +287,7 @@ kp_core_settle(struct kp_core *kc, struct kp_pending *p, struct kp_done *done)
 	if (p->waiting) {
 		/* A watch fired: stop waiting, read again (ops->expire). */
 		p->waiting = false;
+		kc->waiting_count--;
 		kp_pending_next_round(p);
 		p->ops->expire(kc, p);
 		return false;
@@ -309,7 +322,7 @@ kp_core_poll(struct kp_core *kc, const struct kp_env *env, uint64_t now_ns,
 				count++;
 		}
 	}
-	for (uint32_t i = 0; i < KP_PENDING_MAX && count < max; i++) {
+	for (uint32_t i = 0; kc->waiting_count > 0 && i < KP_PENDING_MAX && count < max; i++) {
 		struct kp_pending *p = &kc->pending[i];
 
 		if (p->used && p->waiting && p->deadline_ns <= now_ns) {

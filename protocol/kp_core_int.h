@@ -79,6 +79,8 @@ void kp_pending_put(struct kp_core *kc, struct kp_pending *p);
  * partition and token; queues it if the ring is full). */
 void kp_pending_submit(struct kp_core *kc, struct kp_pending *p, uint32_t part,
 		       struct st_req *req);
+/* The record waits (watches out) until a watch fires or its deadline. */
+void kp_pending_wait(struct kp_core *kc, struct kp_pending *p);
 /* Start a new round: earlier rounds' completions are ignored from now on. */
 void kp_pending_next_round(struct kp_pending *p);
 /* Give back every file region the record still holds. */

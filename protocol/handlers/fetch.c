@@ -163,7 +163,7 @@ fetch_wait(struct kp_core *kc, struct kp_pending *p)
 		sr.watch.deadline_ns = p->deadline_ns;
 		kp_pending_submit(kc, p, i, &sr);
 	}
-	p->waiting = true;
+	kp_pending_wait(kc, p);
 }
 
 static void
