@@ -7,6 +7,8 @@
 #include "protocol/gen/kp_msg_describe_configs.h"
 #include "protocol/kp_int.h"
 
+/* ConfigResource type of a topic. */
+#define DESCRIBE_CONFIGS_TOPIC 2
 /* Names a client may list per resource; Kafka has a few hundred configs. */
 #define DESCRIBE_CONFIGS_NAMES_MAX 512
 
@@ -70,7 +72,11 @@ describe_configs_resource(struct kp_call *call, struct kp_writer *scratch,
 	kp_writer_init(&configs, 1024);
 	r.resource_type = res->resource_type;
 	r.resource_name = res->resource_name;
-	if (res->configuration_keys.count > DESCRIBE_CONFIGS_NAMES_MAX) {
+	if (res->resource_type == DESCRIBE_CONFIGS_TOPIC &&
+	    kp_topic_name_check(res->resource_name, msg, sizeof(msg)) != KP_ERR_NONE) {
+		/* Kafka validates the name before looking the topic up. */
+		r.error_code = KP_ERR_INVALID_TOPIC_EXCEPTION;
+	} else if (res->configuration_keys.count > DESCRIBE_CONFIGS_NAMES_MAX) {
 		r.error_code = KP_ERR_INVALID_REQUEST;
 		snprintf(msg, sizeof(msg), "At most %d configuration keys per resource",
 			 DESCRIBE_CONFIGS_NAMES_MAX);

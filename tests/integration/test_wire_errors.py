@@ -294,3 +294,16 @@ def test_overlong_config_value_is_refused_and_restart_still_works(broker_factory
     assert create_topics_v4(b, [name], configs=[("cleanup.policy", "delete ")]) == {name: 0}
     b.restart()
     assert [n for n, err, _ in metadata_v1(b, [name]) if err == 0] == [name]
+
+
+@pytest.mark.parametrize("name,code", [("", 17), ("bad/name", 17), ("wire-nosuch-x", 3)],
+                         ids=["empty", "illegal", "unknown"])
+def test_describe_configs_topic_name_errors(broker, name, code):
+    """A topic resource with an illegal name is INVALID_TOPIC_EXCEPTION (17),
+    as Kafka's Topic.validate answers; a valid unknown one is 3."""
+    body = struct.pack(">i", 1) + struct.pack(">b", 2) + s16(name) + struct.pack(">i", -1)
+    body += struct.pack(">?", False)
+    r = call(broker, 32, 1, body)                           # DescribeConfigs v1
+    r.take(">i")
+    assert r.take(">i") == 1
+    assert r.take(">h") == code
