@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -207,6 +208,17 @@ static const struct cfg_key cfg_keys[] = {
 	  "HOST:PORT of the Prometheus metrics endpoint." },
 	{ "spillway.dpdk.eal.args", CFG_STRING, 0, "", 0, 0, NULL, FIELD(dpdk_eal_args),
 	  "DPDK EAL arguments, e.g. -l 1-2 --file-prefix spillway --in-memory." },
+	{ "spillway.dpdk.port", CFG_INT, 0, "0", 0, 1023, NULL, FIELD(dpdk_port),
+	  "DPDK port id of the NIC (or vdev) clients reach." },
+	{ "spillway.dpdk.ipv4", CFG_STRING, 0, "", 0, 0, NULL, NO_FIELD,
+	  "IPv4 address/prefix the dpdk backend owns, e.g. 10.0.1.20/24." },
+	{ "spillway.dpdk.gateway", CFG_STRING, 0, "", 0, 0, NULL, NO_FIELD,
+	  "IPv4 next hop for clients outside the subnet; empty: none." },
+	{ "spillway.dpdk.mtu", CFG_INT, 0, "1500", 576, 9216, NULL, FIELD(dpdk_mtu),
+	  "IP MTU of the dpdk port (9001 on EC2 inside a VPC)." },
+	{ "spillway.dpdk.idle.sleep.us", CFG_INT, 0, "0", 0, 100000, NULL,
+	  FIELD(dpdk_idle_sleep_us),
+	  "0: busy-poll; > 0: sleep up to this long per idle loop turn (shared machines)." },
 	{ "spillway.connection.inflight.max", CFG_INT, 0, "64", 1, 4096, NULL,
 	  FIELD(connection_inflight_max), "Requests in flight per connection." },
 	{ "spillway.connections.max", CFG_INT, 0, "4096", 1, 1048576, NULL,
@@ -1188,6 +1200,64 @@ cfg_cpu_item(void *arg, char *item)
 	return 0;
 }
 
+/* "a.b.c.d" into *addr (host order); false unless exactly that. */
+static bool
+cfg_parse_ipv4(const char *text, uint32_t *addr)
+{
+	struct in_addr in;
+
+	if (inet_pton(AF_INET, text, &in) != 1)
+		return false;
+	*addr = ntohl(in.s_addr);
+	return true;
+}
+
+static int
+cfg_resolve_dpdk(struct config *cfg, char *err, size_t err_size)
+{
+	const char *ip = cfg_text(cfg, cfg_index("spillway.dpdk.ipv4"));
+	const char *gw = cfg_text(cfg, cfg_index("spillway.dpdk.gateway"));
+	char addr[INET_ADDRSTRLEN];
+	const char *slash = strchr(ip, '/');
+	char *end;
+	long prefix = 32;
+
+	if (ip[0] != '\0') {
+		size_t n = slash != NULL ? (size_t)(slash - ip) : strlen(ip);
+
+		if (slash != NULL) {
+			errno = 0;
+			prefix = strtol(slash + 1, &end, 10);
+			if (slash[1] == '\0' || *end != '\0' || errno != 0 || prefix < 1 ||
+			    prefix > 32)
+				n = sizeof(addr);       /* reported below */
+		}
+		if (n >= sizeof(addr)) {
+			cfg_err(err, err_size, "spillway.dpdk.ipv4: '%s' is not an IPv4 "
+				"address/prefix (e.g. 10.0.1.20/24)", ip);
+			return -EINVAL;
+		}
+		memcpy(addr, ip, n);
+		addr[n] = '\0';
+		if (!cfg_parse_ipv4(addr, &cfg->dpdk_ipv4) || cfg->dpdk_ipv4 == 0) {
+			cfg_err(err, err_size, "spillway.dpdk.ipv4: '%s' is not an IPv4 "
+				"address/prefix (e.g. 10.0.1.20/24)", ip);
+			return -EINVAL;
+		}
+		cfg->dpdk_prefix_len = (uint8_t)prefix;
+	}
+	if (gw[0] != '\0' && !cfg_parse_ipv4(gw, &cfg->dpdk_gateway)) {
+		cfg_err(err, err_size, "spillway.dpdk.gateway: '%s' is not an IPv4 address", gw);
+		return -EINVAL;
+	}
+	if (cfg->backend == CONFIG_BACKEND_DPDK && cfg->dpdk_ipv4 == 0) {
+		cfg_err(err, err_size, "spillway.dpdk.ipv4: required with spillway.backend=dpdk "
+			"(the address clients connect to, e.g. 10.0.1.20/24)");
+		return -EINVAL;
+	}
+	return 0;
+}
+
 static int
 cfg_resolve_spillway(struct config *cfg, char *err, size_t err_size)
 {
@@ -1211,6 +1281,8 @@ cfg_resolve_spillway(struct config *cfg, char *err, size_t err_size)
 			     : cfg_split_hostport(text, cfg->metrics_host,
 						  sizeof(cfg->metrics_host), &cfg->metrics_port);
 	ASSERT(ok);     /* the default is valid and a given value was checked */
+	if (cfg_resolve_dpdk(cfg, err, err_size) != 0)
+		return -EINVAL;
 	if (id != NULL) {
 		cfg->cluster_id = strdup(id);
 		if (cfg->cluster_id == NULL)

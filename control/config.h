@@ -103,6 +103,12 @@ struct config {
 	char metrics_host[CONFIG_HOST_MAX];     /* spillway.metrics.listen host */
 	uint16_t metrics_port;                  /* spillway.metrics.listen port */
 	char *dpdk_eal_args;                    /* spillway.dpdk.eal.args, never NULL */
+	int32_t dpdk_port;                      /* spillway.dpdk.port */
+	uint32_t dpdk_ipv4;                     /* spillway.dpdk.ipv4, host order; 0: unset */
+	uint8_t dpdk_prefix_len;                /* its /prefix (32 when not given) */
+	uint32_t dpdk_gateway;                  /* spillway.dpdk.gateway, host order; 0: none */
+	int32_t dpdk_mtu;                       /* spillway.dpdk.mtu */
+	int32_t dpdk_idle_sleep_us;             /* spillway.dpdk.idle.sleep.us */
 	int32_t connection_inflight_max;        /* spillway.connection.inflight.max */
 	int32_t connections_max;                /* spillway.connections.max, per core */
 	enum log_level log_level;               /* spillway.log.level */

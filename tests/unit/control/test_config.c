@@ -109,6 +109,31 @@ Test(config, defaults)
 	cr_assert_eq(cfg.warning_count, 0);
 }
 
+Test(config, dpdk_keys)
+{
+	const char *ok[] = { "spillway.backend=dpdk", "spillway.dpdk.ipv4=10.0.1.20/24",
+			     "spillway.dpdk.gateway=10.0.1.1", "spillway.dpdk.mtu=9001",
+			     "spillway.dpdk.port=1", "spillway.dpdk.idle.sleep.us=200" };
+	const char *bad_ip[] = { "spillway.dpdk.ipv4=10.0.1.20/33" };
+	const char *bad_gw[] = { "spillway.dpdk.gateway=10.0.1" };
+	const char *no_ip[] = { "spillway.backend=dpdk" };
+
+	cr_assert_eq(config_load(&cfg, NULL, 6, ok, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.dpdk_ipv4, 0x0a000114u);
+	cr_assert_eq(cfg.dpdk_prefix_len, 24);
+	cr_assert_eq(cfg.dpdk_gateway, 0x0a000101u);
+	cr_assert_eq(cfg.dpdk_mtu, 9001);
+	cr_assert_eq(cfg.dpdk_port, 1);
+	cr_assert_eq(cfg.dpdk_idle_sleep_us, 200);
+	config_free(&cfg);
+	cr_assert_eq(config_load(&cfg, NULL, 1, bad_ip, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "spillway.dpdk.ipv4") != NULL, "%s", err);
+	cr_assert_eq(config_load(&cfg, NULL, 1, bad_gw, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "spillway.dpdk.gateway") != NULL, "%s", err);
+	cr_assert_eq(config_load(&cfg, NULL, 1, no_ip, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "spillway.dpdk.ipv4") != NULL, "%s", err);
+}
+
 Test(config, file_syntax)
 {
 	const char *text =
@@ -124,6 +149,7 @@ Test(config, file_syntax)
 		"spillway.log.level=de\\u0062ug\n"
 		"auto.create.topics.enable=FALSE\n"
 		"num.partitions=4\n"
+		"spillway.dpdk.ipv4=10.0.1.20/24\n"
 		"spillway.backend=dpdk";
 
 	cr_assert_eq(load_file(text, 0, NULL), 0, "%s", err);
