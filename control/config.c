@@ -1250,10 +1250,29 @@ cfg_resolve_dpdk(struct config *cfg, char *err, size_t err_size)
 		cfg_err(err, err_size, "spillway.dpdk.gateway: '%s' is not an IPv4 address", gw);
 		return -EINVAL;
 	}
-	if (cfg->backend == CONFIG_BACKEND_DPDK && cfg->dpdk_ipv4 == 0) {
+	if (cfg->backend != CONFIG_BACKEND_DPDK)
+		return 0;
+	if (cfg->dpdk_ipv4 == 0) {
 		cfg_err(err, err_size, "spillway.dpdk.ipv4: required with spillway.backend=dpdk "
 			"(the address clients connect to, e.g. 10.0.1.20/24)");
 		return -EINVAL;
+	}
+	/* The listener's host, when named, is the dpdk address; a wildcard
+	 * listener advertises it. */
+	if (cfg_host_is_any(cfg->listen_host)) {
+		struct in_addr in = { .s_addr = htonl(cfg->dpdk_ipv4) };
+
+		if (cfg_given_at(cfg, "advertised.listeners") == NULL)
+			inet_ntop(AF_INET, &in, cfg->advertised_host, CONFIG_HOST_MAX);
+	} else {
+		uint32_t host;
+
+		if (!cfg_parse_ipv4(cfg->listen_host, &host) || host != cfg->dpdk_ipv4) {
+			cfg_err(err, err_size, "listeners: host '%s' is not spillway.dpdk.ipv4 "
+				"(with spillway.backend=dpdk, use that address or 0.0.0.0)",
+				cfg->listen_host);
+			return -EINVAL;
+		}
 	}
 	return 0;
 }

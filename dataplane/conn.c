@@ -57,6 +57,7 @@ conn_open(struct conn *conn, int fd)
 	conn->send_busy = false;
 	conn->recv = CONN_RECV_IDLE;
 	conn->tx_off = 0;
+	conn->tx_queued = 0;
 	conn->rx_head = CONN_BUF_NONE;
 	conn->rx_tail = CONN_BUF_NONE;
 	conn->rx_off = 0;
@@ -96,6 +97,7 @@ conn_reset(struct conn *conn, conn_pieces_fn *release, void *arg)
 	conn->splice_left = 0;
 	conn->seq_head = conn->seq_next;
 	conn->tx_off = 0;
+	conn->tx_queued = 0;
 	frame_rx_reset(&conn->frx);
 	conn->fd = -1;
 	conn->open = false;
@@ -194,7 +196,7 @@ conn_tx_prepare(const struct conn *conn, struct iovec *iov, uint32_t iov_max,
 		struct conn_tx *tx)
 {
 	uint32_t seq = conn->seq_head;
-	uint64_t off = conn->tx_off;
+	uint64_t off = conn->tx_off + conn->tx_queued;
 
 	tx->iov_count = 0;
 	tx->file_fd = -1;
@@ -203,9 +205,16 @@ conn_tx_prepare(const struct conn *conn, struct iovec *iov, uint32_t iov_max,
 		const struct kp_piece *piece;
 		const uint8_t *mem;
 		uint32_t mem_len, piece_off;
+		uint64_t wire;
 
 		if (slot->state != CONN_SLOT_DONE)
 			break;
+		wire = conn_slot_wire_bytes(slot);
+		if (off >= wire) {      /* empty, or handed to the transport already */
+			off -= wire;
+			seq++;
+			continue;
+		}
 		conn_slot_seek(slot, off, &mem, &mem_len, &piece, &piece_off);
 		if (piece != NULL) {
 			if (tx->iov_count == 0) {       /* the head is a file region */
@@ -233,6 +242,10 @@ conn_tx_done(struct conn *conn, uint32_t bytes, conn_pieces_fn *release, void *a
 {
 	uint32_t released = 0;
 
+	if (conn->tx_queued > 0) {      /* dpdk: bytes were acked */
+		ASSERT(bytes <= conn->tx_queued);
+		conn->tx_queued -= bytes;
+	}
 	while (conn->seq_head != conn->seq_next) {
 		struct conn_slot *slot = &conn->slots[conn->seq_head & conn->slot_mask];
 		uint32_t left;

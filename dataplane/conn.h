@@ -64,7 +64,8 @@ enum {
 };
 
 struct conn {
-	int fd;                 /* -1 when the slot is free */
+	int fd;                 /* -1 when the slot is free (dpdk: 0 when in use) */
+	uint32_t handle;        /* dpdk: the utcp connection */
 	uint32_t id;            /* index in the core's table */
 	uint32_t gen;           /* bumped on close: stale control replies drop */
 	uint32_t lists;         /* CONN_ON_* */
@@ -79,6 +80,10 @@ struct conn {
 	uint32_t seq_next;      /* seq of the next request dispatched */
 	uint32_t seq_head;      /* oldest request not fully sent */
 	uint32_t tx_off;        /* bytes of the head reply already sent */
+	/* Bytes after tx_off handed to the transport and not yet reported
+	 * sent (dpdk: queued in TCP, waiting for the ACK); conn_tx_prepare()
+	 * starts after them. Always 0 on uring (one send at a time). */
+	uint64_t tx_queued;
 
 	/* Received chunks (provided-buffer ids) not yet fully parsed, linked
 	 * through the core's buf_next[] array; rx_off is into the head one. */

@@ -168,6 +168,7 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	rc = dp_ctl_init(core);
 	if (rc < 0)
 		return rc;
+	core->net = dp->cfg.dpdk != NULL ? dp_dpdk_net_get() : &dp_uring_net;
 	if (dp->cfg.st != NULL) {
 		/* Storage completions wake the core through its control eventfd. */
 		core->kc = kp_core_create(dp->cfg.st, core->index);
@@ -175,7 +176,34 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 			return -ENOMEM;
 		st_attach_core(dp->cfg.st, core->index, core->wake_fd);
 	}
-	return dp_uring_init(core);
+	return core->net->core_init(core);
+}
+
+/* @thread control */
+int
+dp_core_bufs_alloc(struct dp_core *core, uint32_t count)
+{
+	ASSERT(count > 0 && count < CONN_BUF_NONE);
+	core->buf_count = count;
+	core->buf_ptr = calloc(count, sizeof(*core->buf_ptr));
+	core->buf_next = calloc(count, sizeof(*core->buf_next));
+	core->buf_len = calloc(count, sizeof(*core->buf_len));
+	core->buf_refs = calloc(count, sizeof(*core->buf_refs));
+	core->buf_parsed = calloc(count, sizeof(*core->buf_parsed));
+	if (core->buf_ptr == NULL || core->buf_next == NULL || core->buf_len == NULL ||
+	    core->buf_refs == NULL || core->buf_parsed == NULL)
+		return -ENOMEM;
+	return 0;
+}
+
+static void
+dp_core_bufs_free(struct dp_core *core)
+{
+	free(core->buf_ptr);
+	free(core->buf_next);
+	free(core->buf_len);
+	free(core->buf_refs);
+	free(core->buf_parsed);
 }
 
 /* @thread control */
@@ -207,8 +235,12 @@ dp_create(const struct dp_config *cfg)
 		dp->cores[i].listen_fd = -1;
 		dp->cores[i].wake_fd = -1;
 	}
-	if (dp_listen(dp) < 0)
+	if (cfg->dpdk != NULL) {
+		if (dp_dpdk_setup(dp) < 0)
+			goto fail;
+	} else if (dp_listen(dp) < 0) {
 		goto fail;
+	}
 	for (i = 0; i < dp->core_count; i++) {
 		rc = dp_core_create(dp, &dp->cores[i]);
 		if (rc < 0) {
@@ -216,6 +248,8 @@ dp_create(const struct dp_config *cfg)
 			goto fail;
 		}
 	}
+	if (cfg->dpdk != NULL && dp_dpdk_port_start(dp) < 0)
+		goto fail;
 	return dp;
 fail:
 	dp_destroy(dp);
@@ -289,7 +323,9 @@ dp_destroy(struct dp *dp)
 	for (i = 0; i < dp->core_count; i++) {
 		struct dp_core *core = &dp->cores[i];
 
-		dp_uring_fini(core);
+		if (core->net != NULL)
+			core->net->core_fini(core);
+		dp_core_bufs_free(core);
 		if (core->listen_fd >= 0)
 			close(core->listen_fd);
 		dp_ctl_fini(core);
@@ -307,6 +343,8 @@ dp_destroy(struct dp *dp)
 	}
 	if (dp->ctl_efd >= 0)
 		close(dp->ctl_efd);
+	if (dp->cfg.dpdk != NULL)
+		dp_dpdk_teardown(dp);
 	free(dp->cores);
 	free(dp);
 }

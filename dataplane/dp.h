@@ -15,6 +15,17 @@
 
 struct st;
 
+/* spillway.backend=dpdk: the port and the address utcp owns on it. */
+struct dp_dpdk_config {
+	const char *eal_args;           /* spillway.dpdk.eal.args */
+	uint16_t port;                  /* DPDK port id */
+	uint32_t ipv4;                  /* host byte order */
+	uint8_t prefix_len;
+	uint32_t gateway;               /* host byte order; 0: none */
+	uint16_t mtu;
+	uint32_t idle_sleep_us;         /* 0: busy-poll */
+};
+
 struct dp_config {
 	const char *listen_host;        /* numeric IPv4/IPv6 or a name, e.g. 127.0.0.1 */
 	uint16_t listen_port;
@@ -25,6 +36,7 @@ struct dp_config {
 	uint32_t connections_max;       /* per core */
 	int backlog;
 	struct st *st;                  /* storage workers; NULL: no data path */
+	const struct dp_dpdk_config *dpdk;      /* NULL: the uring backend */
 };
 
 /* Fixed-size message on the core <-> control rings. */
@@ -94,6 +106,16 @@ int dp_ctl_eventfd(const struct dp *dp);
  * old one may be freed when this returns. Call once before dp_start().
  * @thread control */
 void dp_md_publish(struct dp *dp, const struct kp_md *md);
+
+/* True when this build has the dpdk backend. */
+bool dp_dpdk_available(void);
+
+/* One named counter of the network backend (dpdk: link state, port
+ * xstats, utcp counters per core). */
+typedef void dp_net_stat_fn(void *arg, const char *name, int core, uint64_t value);
+/* Report the backend's counters (nothing for uring). core is -1 for port
+ * wide ones. @thread control */
+void dp_net_stats(const struct dp *dp, dp_net_stat_fn *fn, void *arg);
 
 void dp_stats_read(const struct dp *dp, struct dp_stats *sum);
 /* One core's counters (core < dp_core_count()). @thread any */

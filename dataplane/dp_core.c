@@ -5,12 +5,8 @@
  * no allocation except frame assembly (frame.c) and the responses protocol/
  * mallocs. Control state is reached only through dp_ctl.c. */
 #include <errno.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <urcu-qsbr.h>
 
@@ -18,25 +14,24 @@
 
 /* ---- connection lifecycle ---- */
 
-/* Take an accepted socket into a free table entry, or close it when the
- * table is full. @thread dataplane */
-void
-dp_conn_accept(struct dp_core *core, int fd)
+/* Take a new connection into a free table entry; NULL (counted) when the
+ * table is full, and the caller refuses it. @thread dataplane */
+struct conn *
+dp_conn_accept(struct dp_core *core, int fd, uint32_t handle)
 {
 	struct conn *conn;
-	int one = 1;
 
 	if (unlikely(core->free_count == 0)) {
-		close(fd);
 		dp_stat_add(&core->stats.connections_rejected, 1);
-		return;
+		return NULL;
 	}
 	conn = &core->conns[core->free_ids[--core->free_count]];
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	conn_open(conn, fd);
+	conn->handle = handle;
 	dp_stat_add(&core->stats.connections_accepted, 1);
 	dp_stat_add(&core->stats.connections_open, 1);
 	dp_list_add(&core->arm, conn);
+	return conn;
 }
 
 /* Start closing: no more reads or dispatches, late control replies drop
@@ -50,9 +45,7 @@ dp_conn_close(struct dp_core *core, struct conn *conn)
 		return;
 	conn->open = false;
 	conn->gen++;
-	shutdown(conn->fd, SHUT_RDWR);  /* completes an outstanding recv/send */
-	if (conn->recv == CONN_RECV_ARMED)
-		dp_uring_cancel_recv(core, conn);
+	core->net->shutdown(core, conn);
 	while (conn->rx_head != CONN_BUF_NONE) {
 		uint16_t bid = conn->rx_head;
 
@@ -98,7 +91,7 @@ dp_buf_parsed(struct dp_core *core, uint16_t bid)
 		core->buf_parsed[bid] = true;   /* returned by the last release */
 		return;
 	}
-	dp_uring_buf_put(core, bid);
+	core->net->buf_put(core, bid);
 }
 
 static void
@@ -111,10 +104,10 @@ dp_frame_tag_release(struct dp_core *core, uint64_t tag)
 		return;
 	}
 	bid = (uint16_t)tag;
-	ASSERT(bid < DP_RX_BUF_COUNT && core->buf_refs[bid] > 0);
+	ASSERT(bid < core->buf_count && core->buf_refs[bid] > 0);
 	if (--core->buf_refs[bid] == 0 && core->buf_parsed[bid]) {
 		core->buf_parsed[bid] = false;
-		dp_uring_buf_put(core, bid);
+		core->net->buf_put(core, bid);
 	}
 }
 
@@ -269,8 +262,8 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 /* Move every received byte not yet parsed into the conn's heap stash and
  * give the chunks back: a conn stopped by its in-flight limit must not hold
  * provided buffers that every other conn on the core needs. */
-static void
-dp_core_stash(struct dp_core *core, struct conn *conn)
+void
+dp_conn_stash(struct dp_core *core, struct conn *conn)
 {
 	uint32_t old = conn->stash_len - conn->stash_off;
 	uint32_t total = old;
@@ -293,7 +286,7 @@ dp_core_stash(struct dp_core *core, struct conn *conn)
 		uint32_t off = conn->rx_off;
 
 		bid = conn->rx_head;
-		memcpy(stash + total, dp_uring_buf(core, bid) + off, core->buf_len[bid] - off);
+		memcpy(stash + total, dp_buf(core, bid) + off, core->buf_len[bid] - off);
 		total += core->buf_len[bid] - off;
 		conn->rx_head = core->buf_next[bid];
 		conn->rx_off = 0;
@@ -368,7 +361,7 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 	while (conn->open && conn->stash == NULL && conn->rx_head != CONN_BUF_NONE &&
 	       conn_can_dispatch(conn)) {
 		uint16_t bid = conn->rx_head;
-		const uint8_t *base = dp_uring_buf(core, bid);
+		const uint8_t *base = dp_buf(core, bid);
 		const uint8_t *pos = base + conn->rx_off;
 		const uint8_t *end = base + core->buf_len[bid];
 
@@ -383,17 +376,8 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 			dp_buf_parsed(core, bid);
 		}
 	}
-	if (conn->open && !conn_can_dispatch(conn)) {
-		dp_core_stash(core, conn);
-		if (conn->open && conn->recv == CONN_RECV_ARMED)
-			dp_uring_cancel_recv(core, conn);
-	} else if (conn->open && conn->recv == CONN_RECV_ARMED &&
-		   conn->rx_head == CONN_BUF_NONE &&
-		   frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN) {
-		/* The rest of a large frame: stop the multishot recv, so the
-		 * next recv (dp_core_arm) lands it in the frame's buffer. */
-		dp_uring_cancel_recv(core, conn);
-	}
+	if (conn->open)
+		core->net->rx_after(core, conn);
 }
 
 static void
@@ -439,52 +423,13 @@ dp_core_tx(struct dp_core *core)
 		dp_conn_sent(core, conn, 0);    /* release no-reply slots at the head */
 		conn_tx_prepare(conn, conn->iov, CONN_IOV_MAX, &tx);
 		if (tx.iov_count > 0)
-			dp_uring_send(core, conn, tx.iov_count);
+			core->net->send(core, conn, tx.iov_count);
 		else if (tx.file_fd >= 0 &&
-			 dp_uring_splice(core, conn, tx.file_fd, tx.file_pos, tx.file_len) != 0)
+			 core->net->send_file(core, conn, tx.file_fd, tx.file_pos,
+					      tx.file_len) != 0)
 			dp_conn_close(core, conn);
 	}
 	core->tx.count = 0;
-}
-
-/* Arm accept, the control wake-up read, and recv on every listed conn that
- * is open, idle and below its in-flight limit. ENOBUFS waiters join once a
- * buffer has come back. */
-static void
-dp_core_arm(struct dp_core *core)
-{
-	uint32_t i;
-
-	if (!core->accept_armed && (core->accept_retry_ns == 0 ||
-				    clock_mono_ns() >= core->accept_retry_ns)) {
-		core->accept_retry_ns = 0;
-		dp_uring_arm_accept(core);
-	}
-	if (!core->wake_armed)
-		dp_uring_arm_wake(core);
-	if (core->bufs_returned) {
-		for (i = 0; i < core->bufwait.count; i++) {
-			struct conn *conn = &core->conns[core->bufwait.ids[i]];
-
-			conn->lists &= ~CONN_ON_BUFWAIT;
-			dp_list_add(&core->arm, conn);
-		}
-		core->bufwait.count = 0;
-		core->bufs_returned = false;
-	}
-	for (i = 0; i < core->arm.count; i++) {
-		struct conn *conn = &core->conns[core->arm.ids[i]];
-
-		conn->lists &= ~CONN_ON_ARM;
-		if (!conn->open || conn->recv != CONN_RECV_IDLE || !conn_can_dispatch(conn))
-			continue;
-		if (conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
-		    frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN)
-			dp_uring_recv_direct(core, conn);
-		else
-			dp_uring_arm_recv(core, conn);
-	}
-	core->arm.count = 0;
 }
 
 /* Free closed entries whose kernel operations have all completed. */
@@ -498,15 +443,15 @@ dp_core_free_closed(struct dp_core *core)
 
 		conn->lists &= ~CONN_ON_CLOSED;
 		ASSERT(!conn->open && conn->recv == CONN_RECV_IDLE && !conn->send_busy);
-		close(conn->fd);
+		core->net->release(core, conn);
 		conn_reset(conn, dp_pieces_release, core);
 		core->free_ids[core->free_count++] = conn->id;
 	}
 	core->closed.count = 0;
 }
 
-/* Exit path: close every socket and free every reply (the ring teardown in
- * dp_uring_fini() cancels whatever is still outstanding). */
+/* Exit path: close every socket and free every reply (the backend's
+ * teardown cancels whatever is still outstanding). */
 static void
 dp_core_close_all(struct dp_core *core)
 {
@@ -518,7 +463,7 @@ dp_core_close_all(struct dp_core *core)
 		if (conn->fd < 0)
 			continue;
 		dp_conn_close(core, conn);
-		close(conn->fd);
+		core->net->release(core, conn);
 		conn->recv = CONN_RECV_IDLE;
 		conn_reset(conn, dp_pieces_release, core);
 	}
@@ -537,27 +482,28 @@ dp_core_main(void *arg)
 	int rc;
 
 	rcu_register_thread();
-	rc = dp_uring_enable(core);
+	rc = core->net->enable(core);
 	ASSERT(rc == 0);
 	/* Acquire pairs with the release store in dp_stop(). */
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
 		env.md = rcu_dereference(dp->md);
-		dp_uring_reap(core);
+		core->net->reap(core);
 		dp_core_rx(core, &env);
 		dp_core_storage(core, &env);
 		dp_ctl_drain(core);
 		dp_core_tx(core);
-		dp_core_arm(core);
+		core->net->arm(core);
 		dp_core_free_closed(core);
 		dp_ctl_notify(core);
 		if (core->kc != NULL)
 			kp_core_flush(core->kc);
 		rcu_quiescent_state();
 		/* Block unless tx released slots and left chunks to parse. */
-		dp_uring_wait(core, core->rx.count == 0,
-			      core->kc != NULL ? kp_core_deadline(core->kc) : UINT64_MAX);
+		core->net->wait(core, core->rx.count == 0,
+				core->kc != NULL ? kp_core_deadline(core->kc) : UINT64_MAX);
 	}
 	dp_core_close_all(core);
+	core->net->leave(core);
 	rcu_unregister_thread();
 	return NULL;
 }

@@ -53,6 +53,7 @@ enum dp_op {
 	DP_OP_SPLICE_OUT = 7,   /* conn pipe -> socket */
 	DP_OP_RECV_DIRECT = 8,  /* recv into a large frame's assembly buffer */
 	DP_OP_POLLOUT = 9,      /* socket writable again (linked to a splice) */
+	DP_OP_FILE_READ = 10,   /* dpdk: file region -> hugepage block */
 };
 
 /* A frame body missing at least this much is received in place (one plain
@@ -73,6 +74,50 @@ dp_ud(enum dp_op op, uint32_t id)
 	return (uint64_t)op << 32 | id;
 }
 
+struct dp_core;
+
+/* A network backend: how a core gets bytes in and out (io_uring sockets or
+ * DPDK with utcp). dp_core.c runs the same loop over either; the backend
+ * feeds it accepted conns (dp_conn_accept), received chunks
+ * (dp_conn_rx_push, memory at core->buf_ptr[bid]), sent bytes
+ * (dp_conn_sent) and closes (dp_conn_close). */
+struct dp_net {
+	const char *name;
+	/* Per-core setup and teardown. @thread control */
+	int (*core_init)(struct dp_core *core);
+	void (*core_fini)(struct dp_core *core);
+	/* First thing on the core thread. */
+	int (*enable)(struct dp_core *core);
+	void (*leave)(struct dp_core *core);
+	/* Record completions and received data. */
+	void (*reap)(struct dp_core *core);
+	/* A chunk was parsed and no pending request reads from it. */
+	void (*buf_put)(struct dp_core *core, uint16_t bid);
+	/* After parsing a conn: it is open; reads may need stopping (in-flight
+	 * limit reached) or redirecting (a large frame's tail). */
+	void (*rx_after)(struct dp_core *core, struct conn *conn);
+	/* Arm whatever must be armed for the next turn (accept, wake-up,
+	 * recv of the conns on core->arm). */
+	void (*arm)(struct dp_core *core);
+	/* dp_conn_close(): stop I/O; the backend calls dp_conn_ops_check()
+	 * when nothing is outstanding any more. */
+	void (*shutdown)(struct dp_core *core, struct conn *conn);
+	/* The entry is being freed (or the core exits): release the socket. */
+	void (*release)(struct dp_core *core, struct conn *conn);
+	/* Send conn->iov[0, iov_count) / a file region. */
+	void (*send)(struct dp_core *core, struct conn *conn, uint32_t iov_count);
+	int (*send_file)(struct dp_core *core, struct conn *conn, int fd, int64_t pos,
+			 uint32_t len);
+	/* End of turn: push out what is queued, then sleep if block allows
+	 * until deadline_ns (UINT64_MAX: none) or something arrives. */
+	void (*wait)(struct dp_core *core, bool block, uint64_t deadline_ns);
+};
+
+extern const struct dp_net dp_uring_net;
+#ifdef SPILLWAY_DPDK
+extern const struct dp_net dp_dpdk_net;
+#endif
+
 /* A per-core work list of conn ids; membership is a bit in conn->lists. */
 struct dp_list {
 	uint32_t *ids;          /* connections_max entries */
@@ -84,6 +129,8 @@ struct dp_list {
  * the stats (read by control with relaxed loads) and the SPSC rings. */
 struct dp_core {
 	struct io_uring ring;
+	const struct dp_net *net;
+	void *net_state;        /* the backend's per-core state (dpdk) */
 	struct dp *dp;
 	int index;
 	int listen_fd;
@@ -98,13 +145,16 @@ struct dp_core {
 
 	struct io_uring_buf_ring *br;
 	size_t br_bytes;
-	uint8_t *bufs;          /* DP_RX_BUF_COUNT x DP_RX_BUF_BYTES */
-	uint16_t buf_next[DP_RX_BUF_COUNT];     /* per-conn chunk lists */
-	uint32_t buf_len[DP_RX_BUF_COUNT];      /* bytes received into each */
-	/* Pending requests whose frame lies in the buffer; a parsed buffer
-	 * goes back to the kernel only when this drops to zero. */
-	uint16_t buf_refs[DP_RX_BUF_COUNT];
-	bool buf_parsed[DP_RX_BUF_COUNT];
+	uint8_t *bufs;          /* uring: DP_RX_BUF_COUNT x DP_RX_BUF_BYTES */
+	/* Received chunks by id (buf_count of them, < CONN_BUF_NONE). */
+	uint32_t buf_count;
+	uint8_t **buf_ptr;      /* where each chunk's bytes are */
+	uint16_t *buf_next;     /* per-conn chunk lists */
+	uint32_t *buf_len;      /* bytes received into each */
+	/* Pending requests whose frame lies in the chunk; a parsed chunk goes
+	 * back to the backend only when this drops to zero. */
+	uint16_t *buf_refs;
+	bool *buf_parsed;
 
 	struct kp_core *kc;     /* requests waiting on storage; NULL without */
 
@@ -142,6 +192,7 @@ struct dp {
 	int ctl_efd;            /* core -> control eventfd */
 	uint16_t port;
 	bool started;
+	void *dpdk;             /* dp_dpdk.c's port state */
 	int core_count;
 	struct dp_core *cores;
 };
@@ -172,10 +223,23 @@ dp_list_add(struct dp_list *list, struct conn *conn)
 	list->ids[list->count++] = conn->id;
 }
 
+static inline uint8_t *
+dp_buf(const struct dp_core *core, uint16_t bid)
+{
+	ASSERT_HOT(bid < core->buf_count);
+	return core->buf_ptr[bid];
+}
+
 /* dp_core.c */
 void *dp_core_main(void *arg);
 void dp_conn_close(struct dp_core *core, struct conn *conn);
-void dp_conn_accept(struct dp_core *core, int fd);
+/* Take a new connection (fd: its socket, or >= 0 for a dpdk conn whose utcp
+ * handle is in handle) into a free entry; NULL when the table is full. */
+struct conn *dp_conn_accept(struct dp_core *core, int fd, uint32_t handle);
+/* Move a stopped conn's unparsed bytes into its heap stash (uring). */
+void dp_conn_stash(struct dp_core *core, struct conn *conn);
+/* Allocate the per-core chunk tables for count chunks. @thread control */
+int dp_core_bufs_alloc(struct dp_core *core, uint32_t count);
 void dp_conn_ops_check(struct dp_core *core, struct conn *conn);
 void dp_conn_rx_push(struct dp_core *core, struct conn *conn, uint16_t bid, uint32_t len);
 /* A conn is done with a received chunk: back to the kernel unless a pending
@@ -188,29 +252,22 @@ void dp_pieces_release(void *arg, struct kp_piece *pieces, uint32_t count);
 /* Sent bytes of a conn's replies: account them and list the conn for more. */
 void dp_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes);
 
-/* dp_uring.c */
-int dp_uring_init(struct dp_core *core);
-void dp_uring_fini(struct dp_core *core);
-int dp_uring_enable(struct dp_core *core);
-void dp_uring_buf_put(struct dp_core *core, uint16_t bid);
-static inline uint8_t *
-dp_uring_buf(struct dp_core *core, uint16_t bid)
-{
-	return core->bufs + (size_t)bid * DP_RX_BUF_BYTES;
-}
-void dp_uring_arm_accept(struct dp_core *core);
+/* dp_uring.c: the ring alone (no sockets, no provided buffers), also used
+ * by the dpdk backend for its control wake-up and file reads. */
+int dp_uring_ring_init(struct dp_core *core, bool defer_taskrun);
+int dp_uring_ring_enable(struct dp_core *core);
+struct io_uring_sqe *dp_uring_sqe(struct dp_core *core);
 void dp_uring_arm_wake(struct dp_core *core);
-void dp_uring_arm_recv(struct dp_core *core, struct conn *conn);
-void dp_uring_cancel_recv(struct dp_core *core, struct conn *conn);
-/* Receive the missing bytes of the conn's partly assembled frame into the
- * frame's own buffer (MSG_WAITALL). */
-void dp_uring_recv_direct(struct dp_core *core, struct conn *conn);
-void dp_uring_send(struct dp_core *core, struct conn *conn, uint32_t iov_count);
-/* Start sending a file region through the conn's pipe. 0 or -errno. */
-int dp_uring_splice(struct dp_core *core, struct conn *conn, int fd, int64_t pos, uint32_t len);
-void dp_uring_reap(struct dp_core *core);
-/* deadline_ns: wake by then (a long-poll deadline), UINT64_MAX: none. */
-void dp_uring_wait(struct dp_core *core, bool block, uint64_t deadline_ns);
+/* Sleep in io_uring until a completion or the timeout (QSBR offline). */
+void dp_uring_sleep(struct dp_core *core, uint64_t timeout_ns);
+
+/* dp_dpdk.c (without DPDK in the build: stubs that fail with a message).
+ * EAL and port setup before the cores, start after, teardown last.
+ * @thread control */
+const struct dp_net *dp_dpdk_net_get(void);
+int dp_dpdk_setup(struct dp *dp);
+int dp_dpdk_port_start(struct dp *dp);
+void dp_dpdk_teardown(struct dp *dp);
 
 /* dp_ctl.c */
 int dp_ctl_init(struct dp_core *core);

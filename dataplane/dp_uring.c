@@ -6,9 +6,13 @@
  * except dp_uring_init()/dp_uring_fini() (control, before start/after join). */
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <urcu-qsbr.h>
@@ -16,40 +20,51 @@
 #include "common/log.h"
 #include "dataplane/dp_int.h"
 
+static inline uint8_t *
+dp_uring_buf(struct dp_core *core, uint16_t bid)
+{
+	return core->bufs + (size_t)bid * DP_RX_BUF_BYTES;
+}
+
 /* Rings are created disabled so that the core thread, which enables them,
  * is the single issuer; DEFER_TASKRUN runs completions only when the core
- * waits, which keeps them off other CPUs. Older kernels get plain flags. */
-static int
-dp_uring_setup(struct dp_core *core)
+ * waits, which keeps them off other CPUs (a busy-polling dpdk core never
+ * waits, so it goes without). Older kernels get plain flags. */
+int
+dp_uring_ring_init(struct dp_core *core, bool defer_taskrun)
 {
 	struct io_uring_params p;
 	int rc;
 
 	memset(&p, 0, sizeof(p));
 	p.flags = IORING_SETUP_R_DISABLED | IORING_SETUP_SINGLE_ISSUER |
-		  IORING_SETUP_DEFER_TASKRUN;
+		  (defer_taskrun ? IORING_SETUP_DEFER_TASKRUN : 0);
 	rc = io_uring_queue_init_params(DP_URING_ENTRIES, &core->ring, &p);
 	if (rc == -EINVAL) {
 		memset(&p, 0, sizeof(p));
 		p.flags = IORING_SETUP_R_DISABLED;
 		rc = io_uring_queue_init_params(DP_URING_ENTRIES, &core->ring, &p);
 	}
+	if (rc == 0)
+		core->ring_ok = true;
 	return rc;
 }
 
 /* Create the ring and register DP_RX_BUF_COUNT provided buffers as group
  * DP_RX_BGID. Returns 0 or -errno. @thread control */
-int
+static int
 dp_uring_init(struct dp_core *core)
 {
 	struct io_uring_buf_reg reg;
 	uint16_t bid;
 	int rc;
 
-	rc = dp_uring_setup(core);
+	rc = dp_uring_ring_init(core, true);
 	if (rc < 0)
 		return rc;
-	core->ring_ok = true;
+	rc = dp_core_bufs_alloc(core, DP_RX_BUF_COUNT);
+	if (rc < 0)
+		return rc;
 	core->br_bytes = DP_RX_BUF_COUNT * sizeof(struct io_uring_buf);
 	core->br = mmap(NULL, core->br_bytes, PROT_READ | PROT_WRITE,
 			MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
@@ -60,6 +75,8 @@ dp_uring_init(struct dp_core *core)
 	core->bufs = aligned_alloc(4096, (size_t)DP_RX_BUF_COUNT * DP_RX_BUF_BYTES);
 	if (core->bufs == NULL)
 		return -ENOMEM;
+	for (bid = 0; bid < DP_RX_BUF_COUNT; bid++)
+		core->buf_ptr[bid] = dp_uring_buf(core, bid);
 	io_uring_buf_ring_init(core->br);
 	memset(&reg, 0, sizeof(reg));
 	reg.ring_addr = (uint64_t)(uintptr_t)core->br;
@@ -77,7 +94,7 @@ dp_uring_init(struct dp_core *core)
 
 /* Tear down the ring (cancelling whatever is outstanding), then the buffers.
  * @thread control, after the core thread has exited */
-void
+static void
 dp_uring_fini(struct dp_core *core)
 {
 	if (core->ring_ok)
@@ -93,7 +110,7 @@ dp_uring_fini(struct dp_core *core)
 /* Make the ring usable; the calling thread becomes its single issuer.
  * @thread dataplane */
 int
-dp_uring_enable(struct dp_core *core)
+dp_uring_ring_enable(struct dp_core *core)
 {
 	/* Debian's liburing 2.3 declares io_uring_enable_rings() but does not
 	 * export it; the register opcode is what it would issue. */
@@ -102,7 +119,7 @@ dp_uring_enable(struct dp_core *core)
 
 /* An SQE, submitting what is queued when the SQ is full (rare: only when one
  * turn queues more than DP_URING_ENTRIES operations). */
-static struct io_uring_sqe *
+struct io_uring_sqe *
 dp_uring_sqe(struct dp_core *core)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&core->ring);
@@ -118,7 +135,7 @@ dp_uring_sqe(struct dp_core *core)
 /* Give a provided buffer back to the kernel. The tail store-release in
  * io_uring_buf_ring_advance() pairs with the kernel's acquire of the tail
  * before it picks the buffer. */
-void
+static void
 dp_uring_buf_put(struct dp_core *core, uint16_t bid)
 {
 	ASSERT_HOT(bid < DP_RX_BUF_COUNT);
@@ -128,7 +145,7 @@ dp_uring_buf_put(struct dp_core *core, uint16_t bid)
 	core->bufs_returned = true;
 }
 
-void
+static void
 dp_uring_arm_accept(struct dp_core *core)
 {
 	struct io_uring_sqe *sqe = dp_uring_sqe(core);
@@ -150,7 +167,7 @@ dp_uring_arm_wake(struct dp_core *core)
 }
 
 /* Multishot recv into the provided-buffer group: one CQE per chunk. */
-void
+static void
 dp_uring_arm_recv(struct dp_core *core, struct conn *conn)
 {
 	struct io_uring_sqe *sqe;
@@ -167,7 +184,7 @@ dp_uring_arm_recv(struct dp_core *core, struct conn *conn)
 
 /* Stop the multishot recv; its final CQE (-ECANCELED, or data that raced
  * the cancel) still arrives and still counts as outstanding until then. */
-void
+static void
 dp_uring_cancel_recv(struct dp_core *core, struct conn *conn)
 {
 	struct io_uring_sqe *sqe;
@@ -179,7 +196,9 @@ dp_uring_cancel_recv(struct dp_core *core, struct conn *conn)
 	conn->recv = CONN_RECV_CANCELING;
 }
 
-void
+/* Receive the missing bytes of the conn's partly assembled frame into the
+ * frame's own buffer (MSG_WAITALL). */
+static void
 dp_uring_recv_direct(struct dp_core *core, struct conn *conn)
 {
 	struct io_uring_sqe *sqe = dp_uring_sqe(core);
@@ -213,7 +232,7 @@ dp_uring_on_recv_direct(struct dp_core *core, struct conn *conn, const struct io
 }
 
 /* One sendmsg over conn->iov[0..iov_count): several replies, one SQE. */
-void
+static void
 dp_uring_send(struct dp_core *core, struct conn *conn, uint32_t iov_count)
 {
 	struct io_uring_sqe *sqe;
@@ -330,7 +349,7 @@ dp_uring_splice_out(struct dp_core *core, struct conn *conn, bool wait_writable)
 
 /* File region -> pipe -> socket: no byte of it passes through userspace.
  * One splice at a time per conn; send_busy covers both directions. */
-int
+static int
 dp_uring_splice(struct dp_core *core, struct conn *conn, int fd, int64_t pos, uint32_t len)
 {
 	int rc = dp_uring_pipe(conn);
@@ -381,6 +400,18 @@ dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_urin
 }
 
 static void
+dp_uring_on_accept(struct dp_core *core, int fd)
+{
+	int one = 1;
+
+	if (dp_conn_accept(core, fd, 0) == NULL) {
+		close(fd);      /* the table is full */
+		return;
+	}
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static void
 dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 {
 	uint32_t op = (uint32_t)(cqe->user_data >> 32);
@@ -399,7 +430,7 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 		if (!(cqe->flags & IORING_CQE_F_MORE))
 			core->accept_armed = false;
 		if (cqe->res >= 0)
-			dp_conn_accept(core, cqe->res);
+			dp_uring_on_accept(core, cqe->res);
 		else    /* out of fds or memory: retry later instead of spinning */
 			core->accept_retry_ns = clock_mono_ns() + DP_ACCEPT_RETRY_NS;
 		break;
@@ -425,7 +456,7 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 }
 
 /* Reap every completion that is ready and record its effect. */
-void
+static void
 dp_uring_reap(struct dp_core *core)
 {
 	struct io_uring_cqe *cqe;
@@ -442,7 +473,7 @@ dp_uring_reap(struct dp_core *core)
  * (or the timeout) unless some are already there or block is false. QSBR: a
  * core sleeping here holds no snapshot, so it goes offline and does not delay
  * dp_md_publish(). */
-void
+static void
 dp_uring_wait(struct dp_core *core, bool block, uint64_t deadline_ns)
 {
 	struct __kernel_timespec ts = { .tv_sec = 0, .tv_nsec = DP_WAIT_NS };
@@ -465,3 +496,121 @@ dp_uring_wait(struct dp_core *core, bool block, uint64_t deadline_ns)
 	io_uring_submit_and_wait_timeout(&core->ring, &cqe, 1, &ts, NULL);
 	rcu_thread_online();
 }
+
+/* Sleep until a completion arrives or timeout_ns passes. */
+void
+dp_uring_sleep(struct dp_core *core, uint64_t timeout_ns)
+{
+	struct __kernel_timespec ts = {
+		.tv_sec = (long long)(timeout_ns / 1000000000ull),
+		.tv_nsec = (long long)(timeout_ns % 1000000000ull),
+	};
+	struct io_uring_cqe *cqe;
+
+	rcu_thread_offline();
+	io_uring_submit_and_wait_timeout(&core->ring, &cqe, 1, &ts, NULL);
+	rcu_thread_online();
+}
+
+/* A conn was parsed: at its in-flight limit, stash what is left and stop
+ * the recv so the socket, not this process, buffers what comes next; with
+ * a large frame's tail missing, stop the multishot recv so the next recv
+ * (dp_uring_arm) lands it in the frame's buffer. */
+static void
+dp_uring_rx_after(struct dp_core *core, struct conn *conn)
+{
+	if (!conn_can_dispatch(conn)) {
+		dp_conn_stash(core, conn);
+		if (conn->open && conn->recv == CONN_RECV_ARMED)
+			dp_uring_cancel_recv(core, conn);
+	} else if (conn->recv == CONN_RECV_ARMED && conn->rx_head == CONN_BUF_NONE &&
+		   frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN) {
+		dp_uring_cancel_recv(core, conn);
+	}
+}
+
+/* Arm accept, the control wake-up read, and recv on every listed conn that
+ * is open, idle and below its in-flight limit. ENOBUFS waiters join once a
+ * buffer has come back. */
+static void
+dp_uring_arm(struct dp_core *core)
+{
+	uint32_t i;
+
+	if (!core->accept_armed && (core->accept_retry_ns == 0 ||
+				    clock_mono_ns() >= core->accept_retry_ns)) {
+		core->accept_retry_ns = 0;
+		dp_uring_arm_accept(core);
+	}
+	if (!core->wake_armed)
+		dp_uring_arm_wake(core);
+	if (core->bufs_returned) {
+		for (i = 0; i < core->bufwait.count; i++) {
+			struct conn *conn = &core->conns[core->bufwait.ids[i]];
+
+			conn->lists &= ~CONN_ON_BUFWAIT;
+			dp_list_add(&core->arm, conn);
+		}
+		core->bufwait.count = 0;
+		core->bufs_returned = false;
+	}
+	for (i = 0; i < core->arm.count; i++) {
+		struct conn *conn = &core->conns[core->arm.ids[i]];
+
+		conn->lists &= ~CONN_ON_ARM;
+		if (!conn->open || conn->recv != CONN_RECV_IDLE || !conn_can_dispatch(conn))
+			continue;
+		if (conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
+		    frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN)
+			dp_uring_recv_direct(core, conn);
+		else
+			dp_uring_arm_recv(core, conn);
+	}
+	core->arm.count = 0;
+}
+
+/* shutdown() completes an outstanding recv or send; the multishot recv is
+ * cancelled so that its final CQE comes. */
+static void
+dp_uring_shutdown(struct dp_core *core, struct conn *conn)
+{
+	shutdown(conn->fd, SHUT_RDWR);
+	if (conn->recv == CONN_RECV_ARMED)
+		dp_uring_cancel_recv(core, conn);
+}
+
+static void
+dp_uring_release(struct dp_core *core, struct conn *conn)
+{
+	(void)core;
+	close(conn->fd);
+}
+
+static int
+dp_uring_core_init(struct dp_core *core)
+{
+	return dp_uring_init(core);
+}
+
+static void
+dp_uring_leave(struct dp_core *core)
+{
+	(void)core;
+}
+
+const struct dp_net dp_uring_net = {
+	.name = "uring",
+	.core_init = dp_uring_core_init,
+	.core_fini = dp_uring_fini,
+	.enable = dp_uring_ring_enable,
+	.leave = dp_uring_leave,
+	.reap = dp_uring_reap,
+	.buf_put = dp_uring_buf_put,
+	.rx_after = dp_uring_rx_after,
+	.arm = dp_uring_arm,
+	.shutdown = dp_uring_shutdown,
+	.release = dp_uring_release,
+	.send = dp_uring_send,
+	.send_file = dp_uring_splice,
+	.wait = dp_uring_wait,
+};

@@ -113,12 +113,17 @@ Test(config, dpdk_keys)
 {
 	const char *ok[] = { "spillway.backend=dpdk", "spillway.dpdk.ipv4=10.0.1.20/24",
 			     "spillway.dpdk.gateway=10.0.1.1", "spillway.dpdk.mtu=9001",
-			     "spillway.dpdk.port=1", "spillway.dpdk.idle.sleep.us=200" };
+			     "spillway.dpdk.port=1", "spillway.dpdk.idle.sleep.us=200",
+			     "listeners=PLAINTEXT://0.0.0.0:9093" };
+	const char *other_host[] = { "spillway.backend=dpdk", "spillway.dpdk.ipv4=10.0.1.20/24",
+				     "listeners=PLAINTEXT://10.0.1.21:9092" };
 	const char *bad_ip[] = { "spillway.dpdk.ipv4=10.0.1.20/33" };
 	const char *bad_gw[] = { "spillway.dpdk.gateway=10.0.1" };
 	const char *no_ip[] = { "spillway.backend=dpdk" };
 
-	cr_assert_eq(config_load(&cfg, NULL, 6, ok, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(config_load(&cfg, NULL, 7, ok, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(cfg.advertised_host, "10.0.1.20", "a wildcard listener advertises it");
+	cr_assert_eq(cfg.advertised_port, 9093);
 	cr_assert_eq(cfg.dpdk_ipv4, 0x0a000114u);
 	cr_assert_eq(cfg.dpdk_prefix_len, 24);
 	cr_assert_eq(cfg.dpdk_gateway, 0x0a000101u);
@@ -130,6 +135,8 @@ Test(config, dpdk_keys)
 	cr_assert(strstr(err, "spillway.dpdk.ipv4") != NULL, "%s", err);
 	cr_assert_eq(config_load(&cfg, NULL, 1, bad_gw, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "spillway.dpdk.gateway") != NULL, "%s", err);
+	cr_assert_eq(config_load(&cfg, NULL, 3, other_host, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "listeners") != NULL, "%s", err);
 	cr_assert_eq(config_load(&cfg, NULL, 1, no_ip, err, sizeof(err)), -EINVAL);
 	cr_assert(strstr(err, "spillway.dpdk.ipv4") != NULL, "%s", err);
 }
@@ -150,6 +157,7 @@ Test(config, file_syntax)
 		"auto.create.topics.enable=FALSE\n"
 		"num.partitions=4\n"
 		"spillway.dpdk.ipv4=10.0.1.20/24\n"
+		"listeners=PLAINTEXT://10.0.1.20:9092\n"
 		"spillway.backend=dpdk";
 
 	cr_assert_eq(load_file(text, 0, NULL), 0, "%s", err);
