@@ -88,6 +88,15 @@ main_parse(int argc, char **argv, struct main_args *args)
 static struct dp *
 main_dataplane(const struct config *cfg, struct st *st)
 {
+	struct dp_dpdk_config dpdk = {
+		.eal_args = cfg->dpdk_eal_args,
+		.port = (uint16_t)cfg->dpdk_port,
+		.ipv4 = cfg->dpdk_ipv4,
+		.prefix_len = cfg->dpdk_prefix_len,
+		.gateway = cfg->dpdk_gateway,
+		.mtu = (uint16_t)cfg->dpdk_mtu,
+		.idle_sleep_us = (uint32_t)cfg->dpdk_idle_sleep_us,
+	};
 	struct dp_config dc = {
 		.listen_host = cfg->listen_host,
 		.listen_port = cfg->listen_port,
@@ -98,6 +107,7 @@ main_dataplane(const struct config *cfg, struct st *st)
 		.connections_max = (uint32_t)cfg->connections_max,
 		.backlog = 1024,
 		.st = st,
+		.dpdk = cfg->backend == CONFIG_BACKEND_DPDK ? &dpdk : NULL,
 	};
 
 	return dp_create(&dc);
@@ -174,9 +184,9 @@ main_serve(const struct config *cfg)
 	struct dp *dp;
 	int rc;
 
-	if (cfg->backend == CONFIG_BACKEND_DPDK) {
+	if (cfg->backend == CONFIG_BACKEND_DPDK && !dp_dpdk_available()) {
 		fprintf(stderr, "spillway: spillway.backend: 'dpdk' is not available in this "
-			"build yet; use 'uring'\n");
+			"build (libdpdk-dev was missing when it was configured); use 'uring'\n");
 		return 2;
 	}
 	ctl = ctl_create(cfg, err, sizeof(err));
@@ -204,10 +214,11 @@ main_serve(const struct config *cfg)
 		ctl_destroy(ctl);
 		return 1;
 	}
-	log_info("main", "spillway %s listening on %s:%u (backend uring, %d core(s)), "
+	log_info("main", "spillway %s listening on %s:%u (backend %s, %d core(s)), "
 		 "advertised as %s:%u", SPILLWAY_VERSION, cfg->listen_host[0] ? cfg->listen_host
-		 : "*", dp_bound_port(dp), cfg->dataplane_cores, cfg->advertised_host,
-		 cfg->advertised_port);
+		 : "*", dp_bound_port(dp),
+		 cfg->backend == CONFIG_BACKEND_DPDK ? "dpdk" : "uring", cfg->dataplane_cores,
+		 cfg->advertised_host, cfg->advertised_port);
 	ctl_run(ctl, &main_stop);
 	log_info("main", "stopping");
 	dp_stop(dp);

@@ -716,6 +716,27 @@ ctl_render_workers(struct ctl_scrape *s, struct mx_buf *b)
 	}
 }
 
+/* dp_net_stat_fn: one sample of the network backend; a family's TYPE and
+ * HELP go out before its first sample. */
+struct ctl_net_render {
+	struct mx_buf *b;
+	const char *family;
+};
+
+static void
+ctl_render_net_one(void *arg, const char *family, const char *type, const char *help,
+		   const char *label_key, const char *label_value, uint64_t value)
+{
+	struct ctl_net_render *r = arg;
+	const char *l[] = { label_key, label_value, NULL };
+
+	if (r->family == NULL || strcmp(r->family, family) != 0) {
+		mx_family(r->b, family, type, help);
+		r->family = family;
+	}
+	mx_sample(r->b, family, label_key != NULL ? l : NULL, (double)value);
+}
+
 void
 ctl_metrics_render(void *arg, struct mx_buf *b)
 {
@@ -724,8 +745,11 @@ ctl_metrics_render(void *arg, struct mx_buf *b)
 	size_t kept = 0;
 	int rc = 0;
 
+	struct ctl_net_render net = { .b = b };
+
 	ctl_render_api(ctl, b);
 	ctl_render_cores(ctl, b);
+	dp_net_stats(ctl->dp, ctl_render_net_one, &net);
 	if (ctl->st != NULL) {
 		s.worker_count = st_worker_count(ctl->st);
 		s.workers = calloc((size_t)s.worker_count, sizeof(*s.workers));

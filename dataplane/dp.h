@@ -110,11 +110,14 @@ void dp_md_publish(struct dp *dp, const struct kp_md *md);
 /* True when this build has the dpdk backend. */
 bool dp_dpdk_available(void);
 
-/* One named counter of the network backend (dpdk: link state, port
- * xstats, utcp counters per core). */
-typedef void dp_net_stat_fn(void *arg, const char *name, int core, uint64_t value);
-/* Report the backend's counters (nothing for uring). core is -1 for port
- * wide ones. @thread control */
+/* One sample of a network backend metric (dpdk: link state, port xstats,
+ * utcp counters per core): family is a Prometheus name, samples of one
+ * family come together (help and type repeated on each), label is one
+ * "key", "value" pair or NULLs. */
+typedef void dp_net_stat_fn(void *arg, const char *family, const char *type,
+			    const char *help, const char *label_key, const char *label_value,
+			    uint64_t value);
+/* Report the backend's metrics (nothing for uring). @thread control */
 void dp_net_stats(const struct dp *dp, dp_net_stat_fn *fn, void *arg);
 
 void dp_stats_read(const struct dp *dp, struct dp_stats *sum);
