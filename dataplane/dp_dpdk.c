@@ -6,6 +6,8 @@
  * and the link/xstats/utcp counters for the metrics endpoint.
  * @thread control */
 #include <errno.h>
+#include <pthread.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -67,6 +69,7 @@ dpk_eal_init(struct dpk_port *pt)
 {
 	char *argv[DPK_EAL_ARGS_MAX + 1];
 	char *copy = strdup(pt->cfg.eal_args != NULL ? pt->cfg.eal_args : "");
+	cpu_set_t cpus;
 	int argc, rc;
 
 	if (copy == NULL)
@@ -79,8 +82,14 @@ dpk_eal_init(struct dpk_port *pt)
 		return -EINVAL;
 	}
 	/* EAL keeps pointers into argv: copy stays allocated for the
-	 * process's life (one EAL per process). */
+	 * process's life (one EAL per process). EAL pins the calling thread
+	 * to its main lcore; the control thread (and the storage workers it
+	 * starts, which inherit its mask) keep the CPUs they had. */
+	if (pthread_getaffinity_np(pthread_self(), sizeof(cpus), &cpus) != 0)
+		CPU_ZERO(&cpus);
 	rc = rte_eal_init(argc, argv);
+	if (CPU_COUNT(&cpus) > 0)
+		pthread_setaffinity_np(pthread_self(), sizeof(cpus), &cpus);
 	if (rc < 0) {
 		log_error("dpdk", "spillway.dpdk.eal.args: EAL init failed: %s (args '%s')",
 			  rte_strerror(rte_errno), pt->cfg.eal_args);
