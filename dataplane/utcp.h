@@ -150,6 +150,10 @@ struct utcp_stats {
 	uint64_t rst_in, rst_out, challenge_acks, syn_dropped_backlog;
 	uint64_t conns_accepted, conns_closed, conns_reset, conns_timeout;
 	uint64_t conns_open, syn_rcvd_open, time_wait_open;
+	/* Added with the implementation: TIME_WAIT skipped because its table
+	 * was full, SYN_RCVD entries that expired unanswered, and connections
+	 * ops.accept refused. */
+	uint64_t time_wait_dropped, syn_rcvd_expired, conns_refused;
 };
 
 struct utcp;
