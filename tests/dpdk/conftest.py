@@ -189,5 +189,15 @@ def pytest_runtest_makereport(item, call):
             if isinstance(o, N.NetBroker):
                 rep.sections.append((f"broker {o.transport} {o.topo.id} log "
                                      f"(last {N.it.LOG_TAIL_LINES} lines)", o.log_tail()))
+                if o.alive():
+                    try:
+                        text = o.metrics_text()
+                        keep = [l for l in text.splitlines() if not l.startswith("#") and
+                                ("utcp" in l or "dpdk" in l or "connections" in l or
+                                 "network" in l or "protocol_errors" in l)]
+                        rep.sections.append((f"broker {o.transport} metrics (network)",
+                                             "\n".join(keep[-200:])))
+                    except Exception as e:   # noqa: BLE001
+                        rep.sections.append((f"broker {o.transport} metrics", repr(e)))
                 if o.topo.relay_dir:
                     rep.sections.append((f"relay {o.topo.id}", o.topo.relay_log()))

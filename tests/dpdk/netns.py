@@ -55,6 +55,7 @@ RUN = os.environ.get("SPILLWAY_DPDK_RUN_ID") or uuid.uuid4().hex[:6]
 PREFIX = "spw"
 SERVER_IP, CLIENT_IP, PLEN = "10.99.0.2", "10.99.0.1", 24
 KAFKA_PORT = 9092
+METRICS_PORT = 9644
 BOOTSTRAP = f"{SERVER_IP}:{KAFKA_PORT}"
 TRANSPORTS = ["uring-veth", "dpdk-tap", "dpdk-afpacket"]
 START_TIMEOUT = float(os.environ.get("SPILLWAY_START_TIMEOUT", "60"))
@@ -424,7 +425,8 @@ class NetBroker:
         a = [spillway_bin(),
              "--override", f"listeners=PLAINTEXT://{SERVER_IP}:{KAFKA_PORT}",
              "--override", f"log.dirs={self.data}",
-             "--override", "spillway.metrics.listen=",
+             # the server ns has a loopback of its own: a fixed port is fine
+             "--override", f"spillway.metrics.listen=127.0.0.1:{METRICS_PORT}",
              "--override", f"spillway.dataplane.cores={self.cores}"]
         if self.transport.startswith("dpdk"):
             if self.transport == "dpdk-tap":
@@ -488,6 +490,23 @@ class NetBroker:
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
+
+    def metrics_text(self, timeout=5):
+        """The /metrics page, fetched in the server ns."""
+        import urllib.request
+        with in_netns(self.topo.srv):
+            with urllib.request.urlopen(f"http://127.0.0.1:{METRICS_PORT}/metrics",
+                                        timeout=timeout) as r:
+                return r.read().decode()
+
+    def metric(self, name):
+        """{label string: value} of one metric family ("" for no labels)."""
+        out = {}
+        for line in self.metrics_text().splitlines():
+            m = re.match(r"^" + re.escape(name) + r"(\{[^}]*\})?\s+(\S+)$", line)
+            if m:
+                out[m.group(1) or ""] = float(m.group(2))
+        return out
 
     def crashed(self):
         return self.proc is not None and not self.stopped_by_us and self.proc.poll() is not None

@@ -104,8 +104,9 @@ def test_acks(broker, tmp_path, client, acks, codec):
 @pytest.mark.timeout(180)
 def test_large_records(broker, tmp_path):
     """24 incompressible records of 64 KB..900 KB (about 11 MB): many
-    full-sized segments each way, windows filling up; librdkafka produces,
-    Java and confluent-kafka-python read it back byte for byte."""
+    full-sized segments each way, windows filling up; confluent-kafka-python
+    produces, Java and librdkafka read it back byte for byte. (Not the C
+    driver as producer: its hex parser is quadratic in the value size.)"""
     import random
     rnd = random.Random(7)
     sizes = [64 << 10, 900 << 10, 300 << 10, 1, 700 << 10, 128 << 10] * 4
@@ -113,13 +114,12 @@ def test_large_records(broker, tmp_path):
             for i, n in enumerate(sizes)]
     spec = tmp_path / "spec.jsonl"
     ds.write_spec(spec, recs)
-    prod = C.data_driver("rdkafka", broker)
+    prod = C.data_driver("confluent", broker)
     with broker.client():
         topic = ds.new_topic(broker, "dp-large")
-    res = prod.produce(broker.bootstrap, topic, spec, "none", "all",
-                       ["message.max.bytes=1000000", "batch.size=1000000"])
+    res = prod.produce(broker.bootstrap, topic, spec, "none", "all")
     assert res["errors"] == [], res["errors"][:3]
-    for cons in ("java", "confluent"):
+    for cons in ("java", "rdkafka"):
         _, got = C.data_driver(cons, broker).consume(broker.bootstrap, topic, 2, len(recs),
                                                      tmp_path / f"out-{cons}.jsonl")
         ds.check_round_trip(recs, res["acked"], got, set(), None, f"large -> {cons}")
