@@ -117,3 +117,284 @@ Test(utcp_tcp_in, data_both_ways_and_passive_close)
 	cr_assert_eq(utcp_stats(fk.s)->conns_open, 0);
 	cr_assert_eq(utcp_stats(fk.s)->time_wait_open, 0);
 }
+
+Test(utcp_tcp_in, active_close_time_wait_and_new_syn)
+{
+	struct fk_seg seg;
+	uint32_t iss;
+
+	fk_start();
+	iss = fk_handshake(40002, 100, 1460, -1);
+	utcp_close(fk.s, fk.conn);
+	fk_poll();
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, F | A);
+	cr_assert_eq(seg.seq, iss + 1);
+	cr_assert_eq(utcp_send(fk.s, fk.conn, (const uint8_t *)"x", 1, 0), false);
+	fk_tcp(40002, 101, iss + 2, A, 1000, NULL, 0, NULL, 0);    /* FIN_WAIT_2 */
+	fk_tcp(40002, 101, iss + 2, A, 1000, NULL, 0, "late", 4);  /* data still comes */
+	cr_assert_eq(fk.rx_len, 4);
+	fk_tcp(40002, 105, iss + 2, A | F, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, A);
+	cr_assert_eq(seg.ack, 106);
+	cr_assert_eq(fk.closed, 1);
+	cr_assert_eq(fk.closed_why, UTCP_CLOSE_NORMAL);
+	cr_assert_eq(utcp_stats(fk.s)->time_wait_open, 1);
+	cr_assert_eq(utcp_stats(fk.s)->conns_open, 0);
+	/* A retransmitted FIN in TIME_WAIT is ACKed again. */
+	fk_skip_all();
+	fk_tcp(40002, 105, iss + 2, A | F, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.ack, 106);
+	cr_assert_eq(seg.seq, iss + 2);
+	/* An old SYN is answered with an ACK; a SYN beyond rcv_nxt opens anew. */
+	fk_tcp(40002, 50, 0, S, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, A);
+	fk_tcp(40002, 5000, 0, S, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, S | A);
+	cr_assert_eq(seg.ack, 5001);
+	cr_assert_eq(utcp_stats(fk.s)->time_wait_open, 0);
+	cr_assert_eq(utcp_stats(fk.s)->syn_rcvd_open, 1);
+}
+
+Test(utcp_tcp_in, time_wait_expires)
+{
+	struct fk_seg seg;
+	uint32_t iss;
+
+	fk_start();
+	iss = fk_handshake(40003, 100, 1460, -1);
+	fk_tcp(40003, 101, iss + 1, A | F, 1000, NULL, 0, NULL, 0);
+	utcp_close(fk.s, fk.conn);
+	fk_poll();
+	fk_tcp(40003, 102, iss + 2, A, 1000, NULL, 0, NULL, 0);
+	cr_assert_eq(fk.closed, 1, "LAST_ACK -> closed");
+	/* Active close via simultaneous close: CLOSING -> TIME_WAIT. */
+	iss = fk_handshake(40004, 300, 1460, -1);
+	utcp_close(fk.s, fk.conn);
+	fk_poll();
+	fk_tcp(40004, 301, iss + 1, A | F, 1000, NULL, 0, NULL, 0);   /* FIN, ours unacked */
+	fk_tcp(40004, 302, iss + 2, A, 1000, NULL, 0, NULL, 0);
+	cr_assert_eq(fk.closed, 2);
+	cr_assert_eq(utcp_stats(fk.s)->time_wait_open, 1);
+	cr_assert(utcp_next_deadline(fk.s) <= fk.now + 60000 * FK_MS);
+	fk_advance_ms(59000);
+	cr_assert_eq(utcp_stats(fk.s)->time_wait_open, 1);
+	fk_advance_ms(1100);
+	cr_assert_eq(utcp_stats(fk.s)->time_wait_open, 0);
+	fk_skip_all();
+	fk_tcp(40004, 302, iss + 2, A, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, R, "after TIME_WAIT the tuple is unknown");
+	cr_assert_eq(seg.seq, iss + 2);
+}
+
+Test(utcp_tcp_in, retransmitted_syn_gets_identical_synack)
+{
+	fk_start();
+	fk_tcp(40005, 9, 0, S, 1000, (const uint8_t[]){ 2, 4, 5, 0xb4 }, 4, NULL, 0);
+	fk_tcp(40005, 9, 0, S, 1000, (const uint8_t[]){ 2, 4, 5, 0xb4 }, 4, NULL, 0);
+	cr_assert_eq(fk.frame_count, 2);
+	cr_assert_eq(fk.frames[0].len, fk.frames[1].len);
+	cr_assert(memcmp(fk.frames[0].buf, fk.frames[1].buf, fk.frames[0].len) == 0);
+}
+
+Test(utcp_tcp_in, synack_retransmit_and_syn_rcvd_expiry)
+{
+	struct fk_seg seg;
+	uint64_t start = fk.now;
+
+	fk_start();
+	fk_tcp(40006, 9, 0, S, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.mss, 1460);
+	uint32_t times[6] = { 0 }, n = 0;
+	for (uint32_t ms = 0; ms < 70000; ms += 10) {
+		fk_advance_ms(10);
+		while (fk_next(&seg)) {
+			cr_assert_eq(seg.flags, S | A);
+			cr_assert(n < 6);
+			times[n++] = (uint32_t)((fk.now - start) / FK_MS);
+		}
+	}
+	cr_assert_eq(n, 5, "syn_retries_max SYN-ACK retransmissions, got %u", n);
+	cr_assert(times[0] >= 1000 && times[0] <= 1020, "1 s first, got %u", times[0]);
+	cr_assert(times[1] >= 3000 && times[1] <= 3030, "then 2 s, got %u", times[1]);
+	cr_assert(times[2] >= 7000 && times[2] <= 7050, "then 4 s, got %u", times[2]);
+	cr_assert_eq(utcp_stats(fk.s)->syn_rcvd_open, 0, "expired");
+	cr_assert_eq(utcp_stats(fk.s)->syn_rcvd_expired, 1);
+	cr_assert_eq(fk.accepts, 0);
+}
+
+Test(utcp_tcp_in, syn_backlog_bound)
+{
+	fk.cfg.syn_backlog_max = 3;
+	fk_start();
+	for (uint16_t p = 1; p <= 5; p++)
+		fk_tcp(41000 + p, 9, 0, S, 1000, NULL, 0, NULL, 0);
+	cr_assert_eq(utcp_stats(fk.s)->syn_rcvd_open, 3);
+	cr_assert_eq(utcp_stats(fk.s)->syn_dropped_backlog, 2);
+	cr_assert_eq(fk.frame_count, 3);
+}
+
+Test(utcp_tcp_in, rst_rules_rfc5961)
+{
+	struct fk_seg seg;
+	uint32_t iss;
+
+	fk_start();
+	iss = fk_handshake(40007, 1000, 1460, -1);
+	fk_skip_all();
+	/* Outside the window: ignored silently. */
+	fk_tcp(40007, 1000 + 900000, 0, R, 0, NULL, 0, NULL, 0);
+	cr_assert_eq(fk_pending(), 0);
+	/* In the window but not at rcv_nxt: challenge ACK, conn stays. */
+	fk_tcp(40007, 1010, 0, R, 0, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, A);
+	cr_assert_eq(seg.ack, 1001);
+	cr_assert_eq(utcp_stats(fk.s)->challenge_acks, 1);
+	/* A SYN on an established conn: challenge ACK. */
+	fk_tcp(40007, 5555, 0, S, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, A);
+	cr_assert_eq(seg.seq, iss + 1);
+	cr_assert_eq(utcp_stats(fk.s)->challenge_acks, 2);
+	cr_assert_eq(fk.closed, 0);
+	/* Exactly at rcv_nxt: reset. */
+	fk_tcp(40007, 1001, 0, R, 0, NULL, 0, NULL, 0);
+	cr_assert_eq(fk.closed, 1);
+	cr_assert_eq(fk.closed_why, UTCP_CLOSE_RESET);
+	cr_assert_eq(utcp_stats(fk.s)->conns_open, 0);
+	cr_assert_eq(utcp_send_room(fk.s, fk.conn), 0, "stale handle");
+	cr_assert(!utcp_send(fk.s, fk.conn, (const uint8_t *)"x", 1, 0));
+	utcp_close(fk.s, fk.conn);
+	utcp_abort(fk.s, fk.conn);
+	utcp_recv_done(fk.s, fk.conn, 1);
+}
+
+Test(utcp_tcp_in, rst_for_unknown_tuples)
+{
+	struct fk_seg seg;
+
+	fk_start();
+	/* With ACK: <SEQ=SEG.ACK><CTL=RST>. */
+	fk_tcp(40008, 77, 12345, A, 1000, NULL, 0, "ab", 2);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, R);
+	cr_assert_eq(seg.seq, 12345);
+	/* Without ACK on the listening port: LISTEN drops it (RFC 9293 3.10.7.2). */
+	fk_tcp(40008, 77, 0, F, 1000, NULL, 0, "ab", 2);
+	cr_assert_eq(fk_pending(), 0);
+	/* A RST never gets one. */
+	fk_tcp(40008, 77, 0, R, 1000, NULL, 0, NULL, 0);
+	cr_assert_eq(fk_pending(), 0);
+	/* Another port is CLOSED: <SEQ=0><ACK=SEG.SEQ+SEG.LEN><CTL=RST,ACK>. */
+	uint8_t f[128];
+	uint32_t n = fk_build_tcp(f, 40009, 1, 0, S, 1000, NULL, 0, NULL, 0);
+	f[34 + 2] = 0x11;       /* dport 0x11xx, and fix the checksum: */
+	f[34 + 16] = 0;
+	f[34 + 17] = 0;
+	{
+		uint8_t ph[12];
+		memcpy(ph, f + 26, 8);
+		ph[8] = 0;
+		ph[9] = 6;
+		ph[10] = 0;
+		ph[11] = 20;
+		uint16_t c = utcp_csum_fold(utcp_csum_partial(f + 34, 20,
+							      utcp_csum_partial(ph, 12, 0)));
+		memcpy(f + 34 + 16, &c, 2);
+	}
+	fk_input(f, n, 0);
+	cr_assert_eq(utcp_stats(fk.s)->csum_bad, 0);
+	cr_assert(fk_next(&seg), "rst_out %lu", (unsigned long)utcp_stats(fk.s)->rst_out);
+	cr_assert_eq(seg.flags, R | A);
+	cr_assert_eq(seg.sport, (0x11 << 8) | (FK_PORT & 0xff));
+	cr_assert_eq(seg.seq, 0);
+	cr_assert_eq(seg.ack, 2);
+}
+
+Test(utcp_tcp_in, bad_handshake_ack_and_refused_accept)
+{
+	struct fk_seg seg;
+
+	fk_start();
+	fk_tcp(40010, 9, 0, S, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	fk_tcp(40010, 10, seg.seq + 5, A, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, R, "unacceptable ACK in SYN_RCVD");
+	cr_assert_eq(fk.accepts, 0);
+	fk.refuse_accept = true;
+	fk_tcp(40011, 9, 0, S, 1000, NULL, 0, NULL, 0);
+	cr_assert(fk_next(&seg));
+	fk_tcp(40011, 10, seg.seq + 1, A, 1000, NULL, 0, "data", 4);
+	cr_assert(fk_next(&seg));
+	cr_assert(seg.flags & R);
+	cr_assert_eq(utcp_stats(fk.s)->conns_refused, 1);
+	cr_assert_eq(utcp_stats(fk.s)->conns_open, 0);
+	cr_assert_eq(fk.rx_len, 0);
+}
+
+Test(utcp_tcp_in, out_of_window_and_keepalive_get_acked)
+{
+	struct fk_seg seg;
+	uint32_t iss;
+
+	fk_start();
+	iss = fk_handshake(40012, 1000, 1460, -1);
+	fk_skip_all();
+	fk_tcp(40012, 1000, iss + 1, A, 1000, NULL, 0, "k", 1);   /* keepalive: seq - 1 */
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, A);
+	cr_assert_eq(seg.ack, 1001);
+	cr_assert_eq(fk.rx_len, 0);
+	fk_tcp(40012, 1001 + 10000000, iss + 1, A, 1000, NULL, 0, "z", 1);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.ack, 1001);
+	/* An ACK for data never sent: ACK back and drop (the payload too). */
+	fk_tcp(40012, 1001, iss + 500, A, 1000, NULL, 0, "q", 1);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.ack, 1001);
+	cr_assert_eq(fk.rx_len, 0);
+}
+
+Test(utcp_tcp_in, fin_wait_2_times_out)
+{
+	uint32_t iss;
+
+	fk.cfg.fin_wait2_ms = 5000;
+	fk_start();
+	iss = fk_handshake(40013, 1000, 1460, -1);
+	utcp_close(fk.s, fk.conn);
+	fk_poll();
+	fk_tcp(40013, 1001, iss + 2, A, 1000, NULL, 0, NULL, 0);
+	fk_advance_ms(4900);
+	cr_assert_eq(fk.closed, 0);
+	fk_advance_ms(200);
+	cr_assert_eq(fk.closed, 1);
+	cr_assert_eq(fk.closed_why, UTCP_CLOSE_TIMEOUT);
+	cr_assert_eq(utcp_stats(fk.s)->conns_open, 0);
+}
+
+Test(utcp_tcp_in, bad_checksum_dropped_unless_nic_says_good)
+{
+	uint8_t f[128];
+	uint32_t n = fk_build_tcp(f, 40014, 1, 0, S, 1000, NULL, 0, NULL, 0);
+
+	fk_start();
+	f[34 + 16] ^= 0x55;
+	fk_input(f, n, 0);
+	cr_assert_eq(fk.frame_count, 0);
+	cr_assert_eq(utcp_stats(fk.s)->csum_bad, 1);
+	fk_input(f, n, UTCP_RX_L4_CSUM_GOOD);
+	cr_assert_eq(fk.frame_count, 1, "NIC verified: trusted");
+	f[34 + 16] ^= 0x55;
+	fk_input(f, n, UTCP_RX_L4_CSUM_BAD);
+	cr_assert_eq(utcp_stats(fk.s)->csum_bad, 2, "NIC says bad: dropped");
+	cr_assert_eq(fk.frame_count, 1);
+}
