@@ -71,9 +71,7 @@ def start_broker(transport, cores=1, relay=False, overrides=None):
     if transport.startswith("dpdk"):
         if _dpdk_unavailable:
             N.dpdk_skip(f"{transport}: {_dpdk_unavailable[0]}")
-        live_dpdk = sum(1 for o in N._live
-                        if isinstance(o, N.NetBroker) and o.transport.startswith("dpdk"))
-        if not _hugepages.reserve(N.HUGEPAGES_PER_BROKER * (live_dpdk + 1)):
+        if not _hugepages.reserve(N.HUGEPAGES_PER_BROKER):
             N.dpdk_skip(f"{transport}: hugepages: {_hugepages.reason}")
     b = N.NetBroker(transport, cores=cores, relay=relay, overrides=overrides)
     try:

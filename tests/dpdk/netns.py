@@ -186,17 +186,23 @@ def meminfo(key):
 
 
 class Hugepages:
-    """Adds pages to vm.nr_hugepages for this run and takes exactly those
-    away again at the end (other users' reservations stay as they were)."""
+    """Adds pages to vm.nr_hugepages when fewer than a broker needs are free,
+    and takes exactly those away again at the end (other users' reservations
+    stay as they were). The count added is kept in RECORD too, so that
+    cleanup.sh can give the pages back after a crash."""
+
+    RECORD_DIR = Path("/run")
 
     def __init__(self):
         self.added = 0
+        self.reason = ""
+        self.record = self.RECORD_DIR / f"{PREFIX}-hugepages-{RUN}"
 
     def reserve(self, pages):
-        before_free = meminfo("HugePages_Free")
-        if before_free >= pages + self.added:
+        free = meminfo("HugePages_Free")
+        if free >= pages:
             return True
-        want = pages - before_free + self.added
+        want = pages - free
         cur = int(NR_HUGEPAGES.read_text())
         try:
             NR_HUGEPAGES.write_text(str(cur + want))
@@ -205,6 +211,7 @@ class Hugepages:
             return False
         got = int(NR_HUGEPAGES.read_text()) - cur
         self.added += max(got, 0)
+        self.record.write_text(f"{self.added}\n")
         if meminfo("HugePages_Free") < pages:
             self.reason = (f"asked for {want} more 2 MiB hugepages, got {got} "
                            f"(HugePages_Free {meminfo('HugePages_Free')}, need {pages})")
@@ -216,6 +223,7 @@ class Hugepages:
             cur = int(NR_HUGEPAGES.read_text())
             NR_HUGEPAGES.write_text(str(max(0, cur - self.added)))
             self.added = 0
+        self.record.unlink(missing_ok=True)
 
 
 # -- topology -----------------------------------------------------------------
