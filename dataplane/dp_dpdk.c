@@ -33,10 +33,11 @@ dp_dpdk_available(void)
 static int
 dpk_split_args(char *text, char **argv, int max)
 {
+	static char prog[] = "spillway";
 	int argc = 0;
 	char *p = text;
 
-	argv[argc++] = (char *)"spillway";
+	argv[argc++] = prog;
 	while (*p != '\0') {
 		char *out;
 		char quote = 0;
@@ -135,6 +136,15 @@ dpk_pick_offloads(struct dpk_port *pt, const struct rte_eth_dev_info *info)
 	if (!pt->multi_seg)
 		pt->seg_max = 1;
 	pt->tso_clamp = strcmp(info->driver_name, "net_tap") == 0;
+	/* DPDK 22.11's net_tap sums the TCP checksum of a chained mbuf per
+	 * segment and gets it wrong when a segment has an odd length (seen
+	 * as "cksum incorrect" at every hugepage block boundary of a Fetch),
+	 * and its TSO goes through the same code: utcp sums TCP itself. */
+	if (pt->tso_clamp && pt->multi_seg) {
+		pt->tx_offloads &= ~(uint64_t)(RTE_ETH_TX_OFFLOAD_TCP_CKSUM |
+					       RTE_ETH_TX_OFFLOAD_TCP_TSO);
+		pt->utcp_tx_offloads &= ~(uint32_t)(UTCP_TX_TCP_CSUM | UTCP_TX_TCP_TSO);
+	}
 }
 
 static int

@@ -670,8 +670,10 @@ dpk_core_tables(struct dp_core *core, struct dpk_core *kc)
 static int
 dpk_core_blocks(struct dpk_core *kc, int socket)
 {
+	/* 2 MiB aligned: a block never straddles a hugepage, so its IOVA
+	 * range is contiguous even in PA mode. */
 	kc->block_mem = rte_malloc_socket("spw_blocks", (size_t)DPK_BLOCKS * DPK_BLOCK_BYTES,
-					  4096, socket);
+					  2u << 20, socket);
 	if (kc->block_mem == NULL) {
 		log_error("dpdk", "cannot allocate %u MiB of hugepage blocks (more hugepages? "
 			  "see hugepages-setup.sh)", DPK_BLOCKS * DPK_BLOCK_BYTES >> 20);
@@ -681,7 +683,7 @@ dpk_core_blocks(struct dpk_core *kc, int socket)
 		struct dpk_block *b = &kc->blocks[i];
 
 		b->va = kc->block_mem + (size_t)i * DPK_BLOCK_BYTES;
-		b->iova = rte_malloc_virt2iova(b->va);
+		b->iova = rte_mem_virt2iova(b->va);
 		b->owner = kc;
 		b->index = i;
 		b->shinfo.free_cb = dpk_block_free_cb;
