@@ -231,3 +231,29 @@ Test(conn, reply_with_a_file_piece)
 	cr_assert_eq(conn_tx_done(&conn, 4, no_release, NULL), 1);
 	cr_assert_eq(released_pieces, 1);
 }
+
+/* dpdk: bytes handed to TCP (tx_queued) are skipped by the next prepare,
+ * across replies and no-reply slots, and released only when acked. */
+Test(conn, queued_bytes_skipped_until_acked)
+{
+	struct iovec iov[8];
+	uint32_t s0 = conn_slot_open(&conn);
+	uint32_t s1 = conn_slot_open(&conn);
+	uint32_t s2 = conn_slot_open(&conn);
+
+	conn_slot_done(&conn, s0, reply(0xa, 6), 6, NULL, 0);
+	conn_slot_done(&conn, s1, NULL, 0, NULL, 0);
+	conn_slot_done(&conn, s2, reply(0xc, 5), 5, NULL, 0);
+	cr_assert_eq(prep(&conn, iov, 8), 2);
+	conn.tx_queued = 6 + 2;         /* all of s0 and 2 bytes of s2 queued */
+	cr_assert_eq(prep(&conn, iov, 8), 1);
+	cr_assert_eq(iov[0].iov_len, 3, "the unqueued tail of s2");
+	cr_assert_eq(((uint8_t *)iov[0].iov_base)[0], 0xc);
+	conn.tx_queued += 3;
+	cr_assert_eq(prep(&conn, iov, 8), 0, "everything is queued");
+	cr_assert_eq(conn_tx_done(&conn, 4, no_release, NULL), 0, "s0 not acked in full");
+	cr_assert_eq(conn.tx_queued, 7);
+	cr_assert_eq(conn_tx_done(&conn, 7, no_release, NULL), 3);
+	cr_assert_eq(conn.tx_queued, 0);
+	cr_assert_eq(conn_inflight(&conn), 0);
+}
