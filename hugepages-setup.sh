@@ -1,226 +1,951 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# Query, reserve and release hugepages per NUMA node and mount hugetlbfs for
-# Spillway's DPDK backend (after DPDK's usertools/dpdk-hugepages.py). It only
-# touches /sys hugepage counters and one hugetlbfs mount; NIC binding is
-# described in the help text, never done here.
+# Host setup for Spillway's DPDK backend: reserve, show and release hugepages
+# (global or per NUMA node, 2M or 1G, optionally with an own hugetlbfs mount),
+# clean up hugepage files that DPDK processes leaked, and bind or unbind a NIC
+# to vfio-pci or igb_uio (ENA write combining included). Every command that
+# changes the system goes through run()/put(), so --dry-run prints exactly
+# what would be done. What reserve and bind change is recorded under
+# $SPILLWAY_HUGEPAGES_STATE_DIR (default /run/spillway-hugepages) so that
+# release and unbind can put it back.
 set -euo pipefail
+
+PROG=hugepages-setup.sh
+STATE_DIR=${SPILLWAY_HUGEPAGES_STATE_DIR:-/run/spillway-hugepages}
+DRY=0
+FORCE=0
+ERRORS=0
+KERNEL_PAGES=/sys/kernel/mm/hugepages
+PCI_DEVICES=/sys/bus/pci/devices
 
 usage() {
 	cat <<'EOF'
-Usage: hugepages-setup.sh [--pages N] [--size 2M|1G] [--mount DIR] [--show] [--clear]
+Usage: hugepages-setup.sh [--dry-run] COMMAND [OPTIONS]
 
-  --pages N     reserve N hugepages on EVERY NUMA node (then mount hugetlbfs)
-  --size S      page size: 2M (default) or 1G
-  --mount DIR   hugetlbfs mount point (default /mnt/huge); "none" skips mounting
-  --show        print hugepages per node and the hugetlbfs mounts (default action;
-                works without root)
-  --clear       unmount DIR if it is a hugetlbfs mount, and set the page count to 0
-                on every node (for --size S only when given, else for every size)
+Hugepages and NIC binding for Spillway's DPDK backend (spillway.backend=dpdk).
+
+Commands:
+  reserve [N | --mb MB] [--pagesize 2M|1G] [--node ID|all] [--mount DIR]
+      Make sure at least N pages (or MB MiB) of the page size (default 2M) are
+      reserved: in the kernel's global pool (spread over the NUMA nodes), on
+      node ID, or N on every node (all). Never shrinks: reserving what is
+      already there does nothing, growing only adds. --mount mounts a
+      hugetlbfs of that page size on DIR (for EAL --huge-dir; not needed with
+      --in-memory). The previous count is recorded for release.
+  status
+      Pages total/free/surplus per size and node, hugetlbfs mounts, processes
+      holding hugepages, DPDK hugepage files (<prefix>map_*) left in the mounts
+      (in use or stale), and which driver each NIC is bound to. No root needed.
+  release [--pagesize 2M|1G] [--mount DIR] [--all]
+      Remove stale DPDK map files (only those no running process has mapped,
+      open or locked), unmount the hugetlbfs mounts reserve made (or DIR), and
+      set the page counts back to what reserve recorded. If someone else
+      changed a count since, only the pages reserve added are taken back.
+      Counts reserve did not record stay as they are, unless --all sets them
+      to 0 (pages still in use then stay "surplus" until their process exits).
+  bind PCI-ADDR [--driver vfio-pci|igb_uio] [--wc] [--noiommu] [--force]
+      Load the module and bind the device to it (default vfio-pci). Refuses
+      an interface that is up or has routes, above all one that carries the
+      default route (the one you are logged in through), and a device that is
+      not a network controller; --force takes the interface down and binds
+      anyway.
+        --wc        igb_uio with wc_activate=1: write combining for the ENA
+                    LLQ (implied for ENA devices bound to igb_uio)
+        --noiommu   no IOMMU: turn on vfio's enable_unsafe_noiommu_mode
+  unbind PCI-ADDR [--driver NAME]
+      Give the device back to its kernel driver (the one bind recorded, the
+      one the kernel picks, e.g. ena, or NAME).
+  list
+      NICs and their drivers (dpdk-devbind.py --status when installed).
+
+Global flags:
+  --dry-run     print every command that would change the system; change nothing
   -h, --help    this text
 
-Changes need root. 1G pages usually have to be reserved at boot instead
-(kernel command line: default_hugepagesz=1G hugepagesz=1G hugepages=N).
+Exit status: 0 ok, 1 error, 2 usage error. Changes need root.
 
 Examples:
-  sudo ./hugepages-setup.sh --pages 1024            # 2 GiB of 2M pages per node
-  sudo ./hugepages-setup.sh --pages 2 --size 1G --mount /mnt/huge-1G
-  ./hugepages-setup.sh --show
-  sudo ./hugepages-setup.sh --clear
+  sudo ./hugepages-setup.sh reserve 1024                  # 2 GiB of 2M pages
+  sudo ./hugepages-setup.sh reserve --mb 4096 --node 0 --mount /mnt/huge
+  sudo ./hugepages-setup.sh reserve 4 --pagesize 1G --mount /mnt/huge-1G
+  ./hugepages-setup.sh status
+  sudo ./hugepages-setup.sh release
+  ./hugepages-setup.sh --dry-run bind 0000:00:06.0 --driver igb_uio --wc
+  sudo ./hugepages-setup.sh unbind 0000:00:06.0
 
-Binding a NIC to DPDK (bare metal):
-  sudo modprobe vfio-pci
-  dpdk-devbind.py --status                          # find the PCI address
-  sudo ip link set dev eth1 down                    # never the NIC you log in on
-  sudo dpdk-devbind.py --bind=vfio-pci 0000:03:00.0
-  vfio-pci needs the IOMMU on (intel_iommu=on or amd_iommu=on, plus iommu=pt).
-
-Amazon EC2 (ENA NICs): attach a second ENI for DPDK and keep the primary one
-for SSH. DPDK's ENA guide asks for write combining on the device's memory BAR,
-or performance drops sharply:
-  - with an IOMMU (metal instances, or intel_iommu=on): vfio-pci as above,
-    using a kernel/vfio-pci build with write-combining support (DPDK ships
-    patches and a script for it in the amzn-drivers repository);
-  - without an IOMMU (most virtualized instances): either igb_uio loaded with
-    write combining on
-      sudo modprobe uio && sudo insmod igb_uio.ko wc_activate=1
-      sudo dpdk-devbind.py --bind=igb_uio 0000:00:06.0
-    or vfio-pci in no-IOMMU mode:
-      sudo modprobe vfio enable_unsafe_noiommu_mode=1 && sudo modprobe vfio-pci
-      sudo dpdk-devbind.py --bind=vfio-pci 0000:00:06.0
-  ENA needs DPDK's net_ena PMD and gives one queue pair per vCPU up to the
-  instance's limit.
-
-Spillway's EAL arguments go in server.properties (or --override), e.g.
-  spillway.backend=dpdk
-  spillway.dpdk.eal.args=-l 1-2 --file-prefix spillway --in-memory
-  spillway.dataplane.cores=2
--l lists the lcores (one per dataplane core), --file-prefix keeps this
-process's hugepage files apart from other DPDK processes, and --in-memory
-runs without files in the hugetlbfs mount (then no mount is needed at all).
-Add -a 0000:03:00.0 to use only that NIC.
+Notes:
+  1G pages usually have to be reserved at boot (kernel command line:
+  default_hugepagesz=1G hugepagesz=1G hugepages=N); 2M pages reserved late
+  may come short when memory is fragmented.
+  Give every DPDK process its own EAL --file-prefix: at start-up EAL deletes
+  every unlocked <prefix>map_* file of its prefix. --in-memory (or
+  --huge-unlink) leaves no files behind at all.
+  vfio-pci needs an IOMMU (intel_iommu=on or amd_iommu=on, iommu=pt) or,
+  without one (most EC2 instances that are not metal), no-IOMMU mode, which
+  gives the device DMA access to all memory; --noiommu turns it on.
+  igb_uio is not in the mainline kernel: Debian ships it in the package
+  dpdk-kmods-dkms (apt-get install dpdk-kmods-dkms linux-headers-$(uname -r)).
+  EC2/ENA: bind a second ENI, never the primary one. ENA's LLQ needs write
+  combining: igb_uio with wc_activate=1 (bind --driver igb_uio --wc), or
+  AWS's WC-patched vfio-pci (amzn-drivers/userspace/dpdk/enav2-vfio-patch);
+  Debian's vfio-pci has no write combining. See README.md, "Running on bare
+  metal and EC2 (ENA)".
 EOF
 }
 
+# -- messages and the two ways of changing the system --------------------------
+
 die() {
-	echo "hugepages-setup.sh: $*" >&2
+	echo "$PROG: error: $*" >&2
 	exit 1
+}
+
+usage_error() {
+	echo "$PROG: $*" >&2
+	echo "Try '$PROG --help'." >&2
+	exit 2
+}
+
+warn() {
+	echo "$PROG: warning: $*" >&2
+}
+
+note() {
+	echo "$PROG: $*"
+}
+
+# An error that --dry-run only reports: the run would fail here, but the plan
+# is still worth printing.
+fail_or_warn() {
+	if ((DRY == 1)); then
+		warn "$* (a real run would stop here)"
+		ERRORS=$((ERRORS + 1))
+	else
+		die "$@"
+	fi
+}
+
+# Run a command that changes the system, or print it under --dry-run.
+run() {
+	if ((DRY == 1)); then
+		printf '+'
+		printf ' %q' "$@"
+		printf '\n'
+		return 0
+	fi
+	"$@"
+}
+
+# Write VALUE to FILE (sysfs, procfs, state files), or print it.
+put() {
+	local value=$1 file=$2
+	if ((DRY == 1)); then
+		printf '+ echo %q > %q\n' "$value" "$file"
+		return 0
+	fi
+	printf '%s\n' "$value" >"$file" 2>/dev/null || die "cannot write '$value' to $file"
+}
+
+need_root() {
+	((DRY == 1)) && return 0
+	((EUID == 0)) || die "$1 needs root (try: sudo $0 ${ARGV[*]})"
+}
+
+need_value() {
+	[[ $2 -ge 2 ]] || usage_error "$1 needs a value"
+}
+
+# -- hugepages ------------------------------------------------------------------
+
+need_hugetlbfs() {
+	if ! grep -qw hugetlbfs /proc/filesystems || [[ ! -d $KERNEL_PAGES ]]; then
+		die "this kernel has no hugetlbfs support (CONFIG_HUGETLBFS); DPDK can then only run with EAL --no-huge (vdevs only)"
+	fi
 }
 
 # Page size argument -> size in kB as the kernel names its directories.
 size_kb() {
-	case "$1" in
-	2M | 2m | 2048k | 2048kB) echo 2048 ;;
-	1G | 1g | 1024M | 1048576kB) echo 1048576 ;;
-	*) die "--size: invalid value '$1' (expected 2M or 1G)" ;;
+	case "${1,,}" in
+	2m | 2mb | 2048k | 2048kb) echo 2048 ;;
+	1g | 1gb | 1024m | 1048576k | 1048576kb) echo 1048576 ;;
+	*) usage_error "--pagesize: '$1' is not a page size (expected 2M or 1G)" ;;
 	esac
-}
-
-# Hugepage directories, one per NUMA node, for one size; falls back to the
-# global counter on kernels without NUMA.
-page_dirs() {
-	local kb=$1 found=0 d
-	for d in /sys/devices/system/node/node*/hugepages/hugepages-"${kb}"kB; do
-		if [[ -d $d ]]; then
-			echo "$d"
-			found=1
-		fi
-	done
-	if ((found == 0)) && [[ -d /sys/kernel/mm/hugepages/hugepages-${kb}kB ]]; then
-		echo "/sys/kernel/mm/hugepages/hugepages-${kb}kB"
-	fi
-}
-
-node_of() {
-	local d=$1
-	if [[ $d =~ /node([0-9]+)/ ]]; then
-		echo "node${BASH_REMATCH[1]}"
-	else
-		echo "all"
-	fi
 }
 
 human_kb() {
 	local kb=$1
-	if ((kb >= 1048576)); then
+	if ((kb == 0)); then
+		echo 0
+	elif ((kb >= 1048576 && kb % 1048576 == 0)); then
 		echo "$((kb / 1048576))G"
-	else
+	elif ((kb >= 1024)); then
 		echo "$((kb / 1024))M"
+	else
+		echo "${kb}k"
 	fi
 }
 
-show() {
-	local d kb total free any=0 sizes
-	sizes=$(find /sys/kernel/mm/hugepages -maxdepth 1 -name 'hugepages-*kB' 2>/dev/null |
-		sed 's/.*hugepages-\([0-9]*\)kB/\1/' | sort -n)
-	printf '%-8s %-6s %10s %10s %12s\n' NODE SIZE TOTAL FREE RESERVED
-	for kb in $sizes; do
-		while read -r d; do
-			[[ -n $d ]] || continue
-			total=$(cat "$d/nr_hugepages")
-			free=$(cat "$d/free_hugepages")
-			printf '%-8s %-6s %10s %10s %12s\n' "$(node_of "$d")" "$(human_kb "$kb")" \
-				"$total" "$free" "$(human_kb $((total * kb)))"
-			any=1
-		done < <(page_dirs "$kb")
+# Page sizes this kernel offers, in kB, ascending.
+kernel_sizes() {
+	local d
+	for d in "$KERNEL_PAGES"/hugepages-*kB; do
+		[[ -d $d ]] || continue
+		d=${d##*/hugepages-}
+		echo "${d%kB}"
+	done | sort -n
+}
+
+nodes() {
+	local d
+	for d in /sys/devices/system/node/node[0-9]*; do
+		[[ -d $d ]] && echo "${d##*/node}"
 	done
-	((any == 1)) || echo "(no hugepage support in this kernel)"
-	echo
-	echo "hugetlbfs mounts:"
-	if ! awk '$3 == "hugetlbfs" { print "  " $2 " (" $4 ")"; n++ } END { exit n == 0 }' \
-		/proc/mounts; then
-		echo "  (none)"
+}
+
+# Counter directory of a target: "global" or a node number.
+pool_dir() {
+	local kb=$1 target=$2
+	if [[ $target == global ]]; then
+		echo "$KERNEL_PAGES/hugepages-${kb}kB"
+	else
+		echo "/sys/devices/system/node/node$target/hugepages/hugepages-${kb}kB"
 	fi
 }
 
-need_root() {
-	((EUID == 0)) || die "$1 needs root (try: sudo $0 $ARGS)"
+read_num() {
+	local v=0
+	[[ -r $1 ]] && v=$(<"$1")
+	echo "${v:-0}"
 }
 
 is_hugetlbfs() {
 	awk -v m="$1" '$2 == m && $3 == "hugetlbfs" { found = 1 } END { exit !found }' /proc/mounts
 }
 
-reserve() {
-	local pages=$1 kb=$2 mnt=$3 d got
-	need_root "reserving hugepages"
-	[[ -n $(page_dirs "$kb") ]] || die "no $(human_kb "$kb") hugepages in this kernel"
-	while read -r d; do
-		echo "$pages" >"$d/nr_hugepages" || die "cannot write $d/nr_hugepages"
-		got=$(cat "$d/nr_hugepages")
-		if ((got < pages)); then
-			echo "warning: $(node_of "$d"): got $got of $pages $(human_kb "$kb") pages" \
-				"(memory fragmented? reserve at boot instead)" >&2
+# Mount points of every hugetlbfs, one per line (octal escapes left as is).
+hugetlbfs_mounts() {
+	awk '$3 == "hugetlbfs" { print $2 }' /proc/mounts
+}
+
+mount_pagesize() {
+	awk -v m="$1" '$2 == m && $3 == "hugetlbfs" {
+		n = split($4, o, ",")
+		for (i = 1; i <= n; i++) if (o[i] ~ /^pagesize=/) { sub(/^pagesize=/, "", o[i]); print o[i] }
+	}' /proc/mounts | tail -n 1
+}
+
+# True when some process has FILE open or mapped, or holds a lock on it
+# (DPDK's EAL keeps a shared flock on every hugepage file it uses).
+file_in_use() {
+	local f=$1
+	if command -v fuser >/dev/null 2>&1 && fuser -s "$f" 2>/dev/null; then
+		return 0
+	fi
+	if grep -qsF -- " $f" /proc/[0-9]*/maps 2>/dev/null; then
+		return 0
+	fi
+	if command -v flock >/dev/null 2>&1 && ! flock -n -x "$f" true 2>/dev/null; then
+		return 0
+	fi
+	return 1
+}
+
+# DPDK hugepage files in hugetlbfs mounts: "path<TAB>bytes<TAB>in-use|stale".
+map_files() {
+	local m f size state
+	while read -r m; do
+		[[ -d $m ]] || continue
+		while IFS= read -r -d '' f; do
+			size=$(stat -c %s "$f" 2>/dev/null || echo 0)
+			state=stale
+			file_in_use "$f" && state=in-use
+			printf '%s\t%s\t%s\n' "$f" "$size" "$state"
+		done < <(find "$m" -maxdepth 1 -type f -name '*map_*' -print0 2>/dev/null)
+	done < <(hugetlbfs_mounts)
+}
+
+state_file() {
+	echo "$STATE_DIR/$1"
+}
+
+record() {
+	local name=$1 value=$2
+	run mkdir -p "$STATE_DIR"
+	put "$value" "$(state_file "$name")"
+}
+
+reserve_target() {
+	local kb=$1 target=$2 want=$3 dir cur got rec
+	dir=$(pool_dir "$kb" "$target")
+	[[ -d $dir ]] || die "no $(human_kb "$kb") hugepage pool at $dir"
+	cur=$(read_num "$dir/nr_hugepages")
+	if ((cur >= want)); then
+		note "$target $(human_kb "$kb"): $cur pages reserved (>= $want), nothing to do"
+		return 0
+	fi
+	rec="pages-${kb}kB-$target"
+	# Keep the count from before the first reserve; note what we set now.
+	if [[ ! -f $(state_file "$rec") ]]; then
+		record "$rec" "$cur $want"
+	else
+		record "$rec" "$(cut -d' ' -f1 "$(state_file "$rec")") $want"
+	fi
+	put "$want" "$dir/nr_hugepages"
+	((DRY == 1)) && return 0
+	got=$(read_num "$dir/nr_hugepages")
+	if ((got < want)); then
+		record "$rec" "$(cut -d' ' -f1 "$(state_file "$rec")") $got"
+		if ((kb == 1048576)); then
+			die "$target: got $got of $want 1G pages; 1G pages usually need reserving at boot (default_hugepagesz=1G hugepagesz=1G hugepages=$want)"
 		fi
-	done < <(page_dirs "$kb")
-	if [[ $mnt != none ]] && ! is_hugetlbfs "$mnt"; then
-		mkdir -p "$mnt"
-		mount -t hugetlbfs -o "pagesize=$(human_kb "$kb")" nodev "$mnt" ||
-			die "cannot mount hugetlbfs on $mnt"
+		die "$target: got $got of $want $(human_kb "$kb") pages (not enough free memory, or fragmented: reserve earlier or at boot with hugepages=$want)"
 	fi
+	note "$target $(human_kb "$kb"): $cur -> $got pages ($(human_kb $((got * kb))))"
 }
 
-clear_pages() {
-	local kb_list=$1 mnt=$2 kb d
-	need_root "clearing hugepages"
-	if [[ $mnt != none ]] && is_hugetlbfs "$mnt"; then
-		umount "$mnt" || die "cannot unmount $mnt (still in use?)"
-	fi
-	for kb in $kb_list; do
-		while read -r d; do
-			[[ -n $d ]] || continue
-			echo 0 >"$d/nr_hugepages" || die "cannot write $d/nr_hugepages"
-		done < <(page_dirs "$kb")
-	done
-}
-
-main() {
-	local pages="" size="" mnt=/mnt/huge do_show=0 do_clear=0 kb
-	ARGS="$*"
+cmd_reserve() {
+	local count="" mb="" size=2M node="" mnt="" kb n
 	while (($# > 0)); do
 		case "$1" in
-		--pages)
-			[[ $# -ge 2 ]] || die "--pages needs a value"
-			pages=$2
-			shift 2
+		--mb) need_value "$1" $#; mb=$2; shift 2 ;;
+		--mb=*) mb=${1#*=}; shift ;;
+		--pagesize | --size) need_value "$1" $#; size=$2; shift 2 ;;
+		--pagesize=* | --size=*) size=${1#*=}; shift ;;
+		--node) need_value "$1" $#; node=$2; shift 2 ;;
+		--node=*) node=${1#*=}; shift ;;
+		--mount) need_value "$1" $#; mnt=$2; shift 2 ;;
+		--mount=*) mnt=${1#*=}; shift ;;
+		-*) usage_error "reserve: unknown option '$1'" ;;
+		*)
+			[[ -z $count ]] || usage_error "reserve: more than one page count ('$count', '$1')"
+			count=$1
+			shift
 			;;
-		--size)
-			[[ $# -ge 2 ]] || die "--size needs a value"
-			size=$2
-			shift 2
-			;;
-		--mount)
-			[[ $# -ge 2 ]] || die "--mount needs a value"
-			mnt=$2
-			shift 2
-			;;
-		--show) do_show=1; shift ;;
-		--clear) do_clear=1; shift ;;
-		-h | --help) usage; exit 0 ;;
-		*) die "unknown argument '$1' (see --help)" ;;
 		esac
 	done
-	if [[ -n $pages ]] && ! [[ $pages =~ ^[0-9]+$ ]]; then
-		die "--pages: invalid value '$pages' (expected a count >= 0)"
+	kb=$(size_kb "$size")
+	if [[ -n $count && -n $mb ]]; then
+		usage_error "reserve: give a page count or --mb, not both"
 	fi
-	if [[ -n $pages ]] && ((do_clear == 1)); then
-		die "--pages and --clear cannot be combined"
+	if [[ -z $count && -z $mb && -z $mnt ]]; then
+		usage_error "reserve: how many? (reserve N, or reserve --mb MB)"
 	fi
-	kb=$(size_kb "${size:-2M}")
-	if ((do_clear == 1)); then
-		if [[ -n $size ]]; then
-			clear_pages "$kb" "$mnt"
+	[[ -z $count || $count =~ ^[0-9]+$ ]] || usage_error "reserve: '$count' is not a page count"
+	[[ -z $mb || $mb =~ ^[0-9]+$ ]] || usage_error "--mb: '$mb' is not a number of MiB"
+	[[ -z $node || $node == all || $node =~ ^[0-9]+$ ]] ||
+		usage_error "--node: '$node' is not a node number or 'all'"
+	[[ -z $mnt || $mnt == /* ]] || usage_error "--mount: '$mnt' is not an absolute path"
+	if [[ -n $mb ]]; then
+		count=$(((mb * 1024 + kb - 1) / kb))
+	fi
+	need_hugetlbfs
+	[[ -d $KERNEL_PAGES/hugepages-${kb}kB ]] ||
+		die "this kernel/CPU offers no $(human_kb "$kb") hugepages (sizes here: $(kernel_sizes | while read -r s; do printf '%s ' "$(human_kb "$s")"; done))"
+	need_root "reserving hugepages"
+	if [[ -n $count ]]; then
+		if [[ -z $node ]]; then
+			reserve_target "$kb" global "$count"
+		elif [[ $node == all ]]; then
+			for n in $(nodes); do
+				reserve_target "$kb" "$n" "$count"
+			done
 		else
-			clear_pages "$(find /sys/kernel/mm/hugepages -maxdepth 1 \
-				-name 'hugepages-*kB' | sed 's/.*hugepages-\([0-9]*\)kB/\1/')" "$mnt"
+			[[ -d /sys/devices/system/node/node$node ]] ||
+				die "--node: no NUMA node $node (nodes here: $(nodes | tr '\n' ' '))"
+			reserve_target "$kb" "$node" "$count"
 		fi
 	fi
-	if [[ -n $pages ]]; then
-		reserve "$pages" "$kb" "$mnt"
+	if [[ -n $mnt ]]; then
+		mount_hugetlbfs "$mnt" "$kb"
 	fi
-	if ((do_show == 1)) || [[ -z $pages && $do_clear == 0 ]] || [[ -n $pages ]]; then
-		show
+	((ERRORS == 0)) || exit 1
+}
+
+mount_hugetlbfs() {
+	local mnt=$1 kb=$2 have
+	if is_hugetlbfs "$mnt"; then
+		have=$(mount_pagesize "$mnt")
+		if [[ -n $have && $(size_kb "$have") != "$kb" ]]; then
+			die "$mnt is already a hugetlbfs mount of page size $have, not $(human_kb "$kb")"
+		fi
+		note "$mnt: hugetlbfs already mounted, nothing to do"
+		return 0
 	fi
+	if mountpoint -q "$mnt" 2>/dev/null; then
+		die "$mnt is already a mount point of another file system"
+	fi
+	if [[ -d $mnt ]]; then
+		record "mount-$(echo "$mnt" | tr / _)" "$mnt existing"
+	else
+		record "mount-$(echo "$mnt" | tr / _)" "$mnt created"
+		run mkdir -p "$mnt"
+	fi
+	run mount -t hugetlbfs -o "pagesize=$(human_kb "$kb")" nodev "$mnt" ||
+		die "cannot mount hugetlbfs on $mnt"
+	note "$mnt: hugetlbfs mounted (pagesize $(human_kb "$kb")); EAL: --huge-dir $mnt"
+}
+
+cmd_status() {
+	(($# == 0)) || usage_error "status: unexpected argument '$1'"
+	need_hugetlbfs
+	local kb dir n total free surp resv line any=0 rec
+	echo "Hugepages:"
+	printf '  %-7s %-5s %8s %8s %8s %8s %10s\n' POOL SIZE TOTAL FREE SURPLUS RESV MEMORY
+	for kb in $(kernel_sizes); do
+		dir=$(pool_dir "$kb" global)
+		total=$(read_num "$dir/nr_hugepages")
+		free=$(read_num "$dir/free_hugepages")
+		surp=$(read_num "$dir/surplus_hugepages")
+		resv=$(read_num "$dir/resv_hugepages")
+		printf '  %-7s %-5s %8s %8s %8s %8s %10s\n' global "$(human_kb "$kb")" "$total" "$free" \
+			"$surp" "$resv" "$(human_kb $(((total + surp) * kb)))"
+		for n in $(nodes); do
+			dir=$(pool_dir "$kb" "$n")
+			[[ -d $dir ]] || continue
+			total=$(read_num "$dir/nr_hugepages")
+			free=$(read_num "$dir/free_hugepages")
+			surp=$(read_num "$dir/surplus_hugepages")
+			printf '  %-7s %-5s %8s %8s %8s %8s %10s\n' "node$n" "$(human_kb "$kb")" "$total" "$free" \
+				"$surp" - "$(human_kb $(((total + surp) * kb)))"
+		done
+	done
+	for rec in "$STATE_DIR"/pages-*; do
+		[[ -f $rec ]] || continue
+		read -r n total <"$rec"
+		line=${rec##*/pages-}
+		echo "  recorded by reserve: ${line%%-*} ${line#*-}: was $n, set to $total"
+	done
+
+	echo "hugetlbfs mounts:"
+	while read -r line; do
+		[[ -n $line ]] || continue
+		echo "  $line (pagesize $(mount_pagesize "$line"))"
+		any=1
+	done < <(hugetlbfs_mounts)
+	((any == 1)) || echo "  (none; fine for EAL --in-memory, else: reserve --mount DIR)"
+
+	echo "Processes holding hugepages:"
+	any=0
+	while read -r line; do
+		[[ -n $line ]] || continue
+		echo "  $line"
+		any=1
+	done < <(hugepage_processes)
+	((any == 1)) || echo "  (none)"
+
+	echo "DPDK hugepage files in hugetlbfs mounts:"
+	any=0
+	local path bytes state stale=0
+	while IFS=$'\t' read -r path bytes state; do
+		[[ -n $path ]] || continue
+		printf '  %-8s %8s  %s\n' "$state" "$(human_kb $((bytes / 1024)))" "$path"
+		[[ $state == stale ]] && stale=$((stale + 1))
+		any=1
+	done < <(map_files)
+	((any == 1)) || echo "  (none)"
+	if ((stale > 0)); then
+		echo "  $stale stale file(s) keep their pages allocated; 'release' removes them"
+	fi
+
+	echo "NICs:"
+	nic_table
+}
+
+hugepage_processes() {
+	local f pid kb
+	for f in /proc/[0-9]*/status; do
+		kb=$(awk '$1 == "HugetlbPages:" { print $2 }' "$f" 2>/dev/null || true)
+		[[ -n $kb && $kb != 0 ]] || continue
+		pid=${f#/proc/}
+		pid=${pid%/status}
+		printf '%s %s %s\n' "$pid" "$(awk '$1 == "Name:" { print $2 }' "$f" 2>/dev/null || true)" \
+			"$(human_kb "$kb")"
+	done
+}
+
+release_target() {
+	local kb=$1 target=$2 rec=$3 dir cur orig was_set to in_use
+	dir=$(pool_dir "$kb" "$target")
+	[[ -d $dir ]] || return 0
+	cur=$(read_num "$dir/nr_hugepages")
+	orig=0
+	was_set=""
+	if [[ -n $rec && -f $rec ]]; then
+		read -r orig was_set <"$rec"
+	fi
+	to=$orig
+	# Someone else changed the count since our reserve: take back only what
+	# we added.
+	if [[ -n $was_set && $cur != "$was_set" ]]; then
+		to=$((cur - (was_set - orig)))
+		((to >= orig)) || to=$orig
+		note "$target $(human_kb "$kb"): count changed since reserve ($was_set -> $cur); taking back only the $((was_set - orig)) pages reserve added"
+	fi
+	in_use=$(($(read_num "$dir/nr_hugepages") - $(read_num "$dir/free_hugepages")))
+	if ((cur == to)); then
+		note "$target $(human_kb "$kb"): $cur pages, nothing to do"
+	else
+		if ((in_use > to)); then
+			warn "$target $(human_kb "$kb"): $in_use pages are in use; they stay allocated (as surplus) until their processes exit"
+		fi
+		put "$to" "$dir/nr_hugepages"
+		note "$target $(human_kb "$kb"): $cur -> $to pages"
+	fi
+	if [[ -n $rec && -f $rec ]]; then
+		run rm -f "$rec"
+	fi
+}
+
+# True when a file in hugetlbfs mount DIR is still in use.
+mount_busy() {
+	local f
+	while IFS= read -r -d '' f; do
+		file_in_use "$f" && return 0
+	done < <(find "$1" -maxdepth 1 -type f -print0 2>/dev/null)
+	return 1
+}
+
+cmd_release() {
+	local size="" mnt="" all=0 kb rec target m path bytes state kept=0
+	while (($# > 0)); do
+		case "$1" in
+		--all) all=1; shift ;;
+		--pagesize | --size) need_value "$1" $#; size=$2; shift 2 ;;
+		--pagesize=* | --size=*) size=${1#*=}; shift ;;
+		--mount) need_value "$1" $#; mnt=$2; shift 2 ;;
+		--mount=*) mnt=${1#*=}; shift ;;
+		*) usage_error "release: unexpected argument '$1'" ;;
+		esac
+	done
+	[[ -z $mnt || $mnt == /* ]] || usage_error "--mount: '$mnt' is not an absolute path"
+	[[ -z $size ]] || kb=$(size_kb "$size")
+	need_hugetlbfs
+	need_root "releasing hugepages"
+
+	# 1. Stale DPDK files first: they hold pages that no count change frees.
+	while IFS=$'\t' read -r path bytes state; do
+		[[ -n $path ]] || continue
+		if [[ $state == in-use ]]; then
+			note "keeping $path (in use by a running process)"
+			kept=$((kept + 1))
+		else
+			run rm -f -- "$path"
+		fi
+	done < <(map_files)
+
+	# 2. Our mounts (or the one named).
+	local mounts=()
+	if [[ -n $mnt ]]; then
+		mounts=("$mnt")
+	else
+		for rec in "$STATE_DIR"/mount-*; do
+			[[ -f $rec ]] || continue
+			read -r m _ <"$rec"
+			mounts+=("$m")
+		done
+	fi
+	for m in "${mounts[@]}"; do
+		rec=$(state_file "mount-$(echo "$m" | tr / _)")
+		if ! is_hugetlbfs "$m"; then
+			[[ -n $mnt ]] && note "$m: not a hugetlbfs mount, nothing to unmount"
+			[[ -f $rec ]] && run rm -f "$rec"
+			continue
+		fi
+		if mount_busy "$m"; then
+			warn "$m: files in it are still in use by a running DPDK process; not unmounting"
+			ERRORS=$((ERRORS + 1))
+			continue
+		fi
+		run umount "$m" || die "cannot unmount $m"
+		if [[ -f $rec ]] && grep -q ' created$' "$rec"; then
+			run rmdir "$m" || warn "could not remove directory $m"
+		fi
+		[[ -f $rec ]] && run rm -f "$rec"
+	done
+
+	# 3. Page counts: recorded ones back to their old value, others to 0.
+	local sizes
+	if [[ -n $size ]]; then
+		sizes=$kb
+	else
+		sizes=$(kernel_sizes)
+	fi
+	for kb in $sizes; do
+		local any=0
+		for rec in "$STATE_DIR"/pages-"${kb}"kB-*; do
+			[[ -f $rec ]] || continue
+			target=${rec##*kB-}
+			release_target "$kb" "$target" "$rec"
+			any=1
+		done
+		if ((any == 0)); then
+			if ((all == 1)); then
+				release_target "$kb" global ""
+			else
+				note "global $(human_kb "$kb"): nothing recorded by reserve, leaving $(read_num "$(pool_dir "$kb" global)/nr_hugepages") pages (--all sets them to 0)"
+			fi
+		fi
+	done
+	if ((kept > 0)); then
+		warn "$kept hugepage file(s) in use were kept; their pages return when the process exits"
+	fi
+	if ((DRY == 0)) && [[ -d $STATE_DIR ]]; then
+		rmdir "$STATE_DIR" 2>/dev/null || true
+	fi
+	((ERRORS == 0)) || exit 1
+}
+
+# -- NICs -----------------------------------------------------------------------
+
+DPDK_DRIVERS=" vfio-pci igb_uio uio_pci_generic "
+
+# Canonical PCI address (0000:00:06.0), from a full or a short (00:06.0) one.
+pci_addr() {
+	local a=${1,,}
+	[[ $a =~ ^[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] && a="0000:$a"
+	[[ $a =~ ^[0-9a-f]{4}:[0-9a-f]{2}:[0-9a-f]{2}\.[0-7]$ ]] ||
+		usage_error "'$1' is not a PCI address (expected e.g. 0000:00:06.0)"
+	[[ -d $PCI_DEVICES/$a ]] ||
+		die "unknown PCI address $a: no such device (see: $PROG list)"
+	echo "$a"
+}
+
+pci_driver() {
+	local link
+	link=$(readlink "$PCI_DEVICES/$1/driver" 2>/dev/null || true)
+	echo "${link##*/}"
+}
+
+# Network interfaces of a PCI device, also those a bus in between owns
+# (virtio-net: .../0000:00:03.0/virtio0/net/eth0).
+pci_ifaces() {
+	local d path
+	for d in /sys/class/net/*; do
+		[[ -e $d/device ]] || continue
+		path=$(readlink -f "$d/device")
+		if [[ ${path##*/} == "$1" || $path == */"$1"/* ]]; then
+			echo "${d##*/}"
+		fi
+	done
+	return 0
+}
+
+is_ena() {
+	local vendor device
+	vendor=$(read_num "$PCI_DEVICES/$1/vendor")
+	device=$(read_num "$PCI_DEVICES/$1/device")
+	[[ $vendor == 0x1d0f ]] && [[ " 0x0ec2 0x1ec2 0xec20 0xec21 " == *" $device "* ]]
+}
+
+iface_has_default_route() {
+	[[ -n $(ip -4 route show default dev "$1" 2>/dev/null) ]] ||
+		[[ -n $(ip -6 route show default dev "$1" 2>/dev/null) ]]
+}
+
+iface_is_up() {
+	ip -o link show dev "$1" 2>/dev/null | grep -q '<[^>]*\bUP\b[^>]*>'
+}
+
+iface_routes() {
+	ip -4 route show dev "$1" 2>/dev/null
+	ip -6 route show dev "$1" 2>/dev/null | grep -v '^fe80::' || true
+}
+
+# One line per network-class PCI device.
+nic_table() {
+	local d a class drv ifs if_list kind any=0 flags numa
+	for d in "$PCI_DEVICES"/*; do
+		[[ -d $d ]] || continue
+		class=$(read_num "$d/class")
+		[[ $class == 0x02* ]] || continue
+		a=${d##*/}
+		drv=$(pci_driver "$a")
+		kind="$(read_num "$d/vendor"):$(read_num "$d/device")"
+		is_ena "$a" && kind="$kind ENA"
+		numa=$(read_num "$d/numa_node")
+		if_list=""
+		flags=""
+		for ifs in $(pci_ifaces "$a"); do
+			if_list="$if_list$ifs "
+			if command -v ip >/dev/null 2>&1; then
+				if iface_has_default_route "$ifs"; then
+					flags="$flags [$ifs: default route, do not bind]"
+				elif iface_is_up "$ifs"; then
+					flags="$flags [$ifs: up]"
+				fi
+			fi
+		done
+		if [[ -z $drv ]]; then
+			drv="(none)"
+		elif [[ $DPDK_DRIVERS == *" $drv "* ]]; then
+			flags="$flags [DPDK-ready]"
+		fi
+		printf '  %s  %-16s drv=%-10s numa=%-2s if=%s%s\n' "$a" "$kind" "$drv" "$numa" \
+			"${if_list:-none }" "$flags"
+		any=1
+	done
+	((any == 1)) || echo "  (no network PCI devices)"
+}
+
+cmd_list() {
+	(($# == 0)) || usage_error "list: unexpected argument '$1'"
+	if command -v dpdk-devbind.py >/dev/null 2>&1 &&
+		dpdk-devbind.py --status 2> >(grep -v 'libkmod' >&2); then
+		echo
+		echo "Summary:"
+	fi
+	nic_table
+}
+
+# Loaded as a module, or built in (then only its PCI driver may show).
+module_loaded() {
+	[[ -d /sys/module/${1//-/_} || -d /sys/bus/pci/drivers/$1 ]]
+}
+
+load_module() {
+	local mod=$1
+	shift
+	if module_loaded "$mod"; then
+		return 0
+	fi
+	if ! command -v modprobe >/dev/null 2>&1; then
+		fail_or_warn "modprobe not found (Debian package kmod); cannot load $mod"
+		return 0
+	fi
+	if ! modprobe -n "$mod" >/dev/null 2>&1; then
+		local hint=""
+		[[ -d /lib/modules/$(uname -r) ]] || hint=" (/lib/modules/$(uname -r) does not exist: this kernel has no loadable modules installed)"
+		if [[ $mod == igb_uio ]]; then
+			hint="$hint. igb_uio is not part of the kernel: install Debian's dpdk-kmods-dkms (apt-get install dpdk-kmods-dkms linux-headers-$(uname -r)), or use --driver vfio-pci"
+		fi
+		fail_or_warn "kernel module $mod not found for kernel $(uname -r)$hint"
+	fi
+	run modprobe "$mod" "$@" || die "modprobe $mod $* failed (see dmesg)"
+}
+
+prepare_vfio() {
+	local noiommu=$1 param=/sys/module/vfio/parameters/enable_unsafe_noiommu_mode
+	if [[ -n $(ls -A /sys/kernel/iommu_groups 2>/dev/null) ]]; then
+		load_module vfio-pci
+		return 0
+	fi
+	if [[ -r $param && $(<"$param") == Y ]]; then
+		load_module vfio-pci
+		return 0
+	fi
+	if ((noiommu == 0)); then
+		fail_or_warn "no IOMMU is active (/sys/kernel/iommu_groups is empty), so vfio-pci cannot bind.
+  Either turn the IOMMU on (kernel command line intel_iommu=on or amd_iommu=on, iommu=pt;
+  EC2 metal instances have one), or use vfio's no-IOMMU mode (rerun with --noiommu):
+      modprobe vfio enable_unsafe_noiommu_mode=1
+  No-IOMMU mode gives the device unrestricted DMA to all memory and taints the kernel;
+  it is what most virtualized EC2 instances need for vfio-pci. For ENA, --driver igb_uio --wc
+  (write combining for the LLQ) is usually the better choice on such instances."
+		return 0
+	fi
+	note "no IOMMU: turning on vfio no-IOMMU mode (unsafe: the device can DMA anywhere)"
+	if module_loaded vfio; then
+		put Y "$param"
+	else
+		load_module vfio enable_unsafe_noiommu_mode=1
+	fi
+	load_module vfio-pci
+}
+
+# Checks an interface before it leaves the kernel; with --force takes it down.
+check_iface() {
+	local ifs=$1 routes
+	if ! command -v ip >/dev/null 2>&1; then
+		((FORCE == 1)) && return 0
+		die "ip (Debian package iproute2) not found: cannot check whether $ifs is in use (--force skips the check)"
+	fi
+	if iface_has_default_route "$ifs"; then
+		((FORCE == 1)) || die "$ifs carries the default route: it is most likely the interface this machine is reached through (on EC2: the primary ENI). Binding it to DPDK cuts the machine off the network. Attach a second NIC/ENI for DPDK; --force binds anyway."
+		warn "$ifs carries the default route; binding anyway (--force)"
+	fi
+	routes=$(iface_routes "$ifs")
+	if iface_is_up "$ifs" || [[ -n $routes ]]; then
+		if ((FORCE == 0)); then
+			die "$ifs is still up or has routes:
+${routes:-  (no routes)}
+  Take it down first (ip link set dev $ifs down), or pass --force to do so."
+		fi
+		run ip link set dev "$ifs" down || die "cannot take $ifs down"
+	fi
+}
+
+cmd_bind() {
+	local addr="" driver=vfio-pci wc=0 noiommu=0 cur ifs dev
+	while (($# > 0)); do
+		case "$1" in
+		--driver) need_value "$1" $#; driver=$2; shift 2 ;;
+		--driver=*) driver=${1#*=}; shift ;;
+		--wc) wc=1; shift ;;
+		--noiommu) noiommu=1; shift ;;
+		--force) FORCE=1; shift ;;
+		-*) usage_error "bind: unknown option '$1'" ;;
+		*)
+			[[ -z $addr ]] || usage_error "bind: one PCI address at a time"
+			addr=$1
+			shift
+			;;
+		esac
+	done
+	[[ -n $addr ]] || usage_error "bind: which device? (bind PCI-ADDR; see: $PROG list)"
+	case "$driver" in
+	vfio-pci | igb_uio) ;;
+	*) usage_error "--driver: '$driver' is not vfio-pci or igb_uio" ;;
+	esac
+	addr=$(pci_addr "$addr")
+	dev=$PCI_DEVICES/$addr
+	cur=$(pci_driver "$addr")
+	if [[ $(read_num "$dev/class") != 0x02* ]]; then
+		((FORCE == 1)) || die "$addr is not a network controller (PCI class $(read_num "$dev/class")); --force binds it anyway"
+		warn "$addr is not a network controller (PCI class $(read_num "$dev/class")); binding anyway (--force)"
+	fi
+	if is_ena "$addr"; then
+		if [[ $driver == igb_uio ]] && ((wc == 0)); then
+			note "$addr is an ENA device: loading igb_uio with wc_activate=1 (write combining for the LLQ)"
+			wc=1
+		elif [[ $driver == vfio-pci ]]; then
+			warn "$addr is an ENA device: Debian's vfio-pci maps the LLQ BAR without write combining, which costs a lot of performance; prefer --driver igb_uio --wc, or AWS's WC-patched vfio-pci"
+		fi
+	fi
+	if ((wc == 1)) && [[ $driver != igb_uio ]]; then
+		usage_error "--wc applies to igb_uio (wc_activate=1); vfio-pci needs a WC-patched kernel module instead"
+	fi
+	if [[ $cur == "$driver" ]]; then
+		note "$addr is already bound to $driver, nothing to do"
+		return 0
+	fi
+	for ifs in $(pci_ifaces "$addr"); do
+		check_iface "$ifs"
+	done
+	need_root "binding a device"
+	if [[ $driver == vfio-pci ]]; then
+		prepare_vfio "$noiommu"
+	else
+		load_module uio
+		if ((wc == 1)) && module_loaded igb_uio; then
+			warn "igb_uio is already loaded; write combining needs it loaded with wc_activate=1 (if it was not: unbind its devices, rmmod igb_uio, bind again)"
+		fi
+		if ((wc == 1)); then
+			load_module igb_uio wc_activate=1
+		else
+			load_module igb_uio
+		fi
+	fi
+	if [[ -n $cur && $DPDK_DRIVERS != *" $cur "* ]]; then
+		record "driver-$addr" "$cur"
+	fi
+	if [[ -n $cur ]]; then
+		put "$addr" "$dev/driver/unbind"
+	fi
+	put "$driver" "$dev/driver_override"
+	put "$addr" /sys/bus/pci/drivers_probe
+	if ((DRY == 0)); then
+		cur=$(pci_driver "$addr")
+		[[ $cur == "$driver" ]] || die "$addr did not bind to $driver (now: ${cur:-no driver}); see dmesg"
+		if [[ $driver == vfio-pci ]]; then
+			note "$addr bound to vfio-pci (group $(basename "$(readlink "$dev/iommu_group" 2>/dev/null || echo noiommu)"))"
+		else
+			note "$addr bound to igb_uio$( ((wc == 1)) && echo ' (wc_activate=1)')"
+		fi
+		note "EAL: -a $addr; give it back with: $PROG unbind $addr"
+	fi
+	((ERRORS == 0)) || exit 1
+}
+
+# The kernel driver to give a device back to.
+kernel_driver_for() {
+	local addr=$1 rec alias
+	rec=$(state_file "driver-$addr")
+	if [[ -f $rec ]]; then
+		cat "$rec"
+		return 0
+	fi
+	if is_ena "$addr"; then
+		echo ena
+		return 0
+	fi
+	if command -v modprobe >/dev/null 2>&1; then
+		alias=$(cat "$PCI_DEVICES/$addr/modalias" 2>/dev/null || true)
+		if [[ -n $alias ]]; then
+			modprobe -R "$alias" 2>/dev/null | grep -v -x -e vfio_pci -e igb_uio | head -n 1 | tr _ - || true
+		fi
+	fi
+}
+
+cmd_unbind() {
+	local addr="" driver="" cur dev
+	while (($# > 0)); do
+		case "$1" in
+		--driver) need_value "$1" $#; driver=$2; shift 2 ;;
+		--driver=*) driver=${1#*=}; shift ;;
+		-*) usage_error "unbind: unknown option '$1'" ;;
+		*)
+			[[ -z $addr ]] || usage_error "unbind: one PCI address at a time"
+			addr=$1
+			shift
+			;;
+		esac
+	done
+	[[ -n $addr ]] || usage_error "unbind: which device? (unbind PCI-ADDR; see: $PROG list)"
+	addr=$(pci_addr "$addr")
+	dev=$PCI_DEVICES/$addr
+	cur=$(pci_driver "$addr")
+	[[ -n $driver ]] || driver=$(kernel_driver_for "$addr")
+	[[ -n $driver ]] || die "cannot tell which kernel driver $addr belongs to; pass --driver NAME (e.g. ena, ixgbe, i40e, mlx5_core)"
+	if [[ $cur == "$driver" ]]; then
+		note "$addr is already bound to $driver, nothing to do"
+		return 0
+	fi
+	need_root "unbinding a device"
+	[[ -d /sys/bus/pci/drivers/$driver ]] || load_module "$driver"
+	if [[ -n $cur ]]; then
+		put "$addr" "$dev/driver/unbind"
+	fi
+	put "$driver" "$dev/driver_override"
+	put "$addr" /sys/bus/pci/drivers_probe
+	put "" "$dev/driver_override"
+	[[ -f $(state_file "driver-$addr") ]] && run rm -f "$(state_file "driver-$addr")"
+	if ((DRY == 0)); then
+		cur=$(pci_driver "$addr")
+		[[ $cur == "$driver" ]] || die "$addr did not bind to $driver (now: ${cur:-no driver}); see dmesg"
+		note "$addr back on $driver; interfaces: $(pci_ifaces "$addr" | tr '\n' ' ')(bring them up with: ip link set dev IF up)"
+	fi
+	((ERRORS == 0)) || exit 1
+}
+
+# -- main -------------------------------------------------------------------------
+
+main() {
+	local args=() a cmd
+	ARGV=("$@")
+	for a in "$@"; do
+		case "$a" in
+		--dry-run) DRY=1 ;;
+		-h | --help) usage; exit 0 ;;
+		*) args+=("$a") ;;
+		esac
+	done
+	((${#args[@]} > 0)) || {
+		usage >&2
+		exit 2
+	}
+	cmd=${args[0]}
+	args=("${args[@]:1}")
+	case "$cmd" in
+	reserve) cmd_reserve "${args[@]}" ;;
+	status) cmd_status "${args[@]}" ;;
+	release) cmd_release "${args[@]}" ;;
+	bind) cmd_bind "${args[@]}" ;;
+	unbind) cmd_unbind "${args[@]}" ;;
+	list) cmd_list "${args[@]}" ;;
+	--pages | --show | --clear | --size | --mount)
+		usage_error "'$cmd' is gone: use the commands reserve, status and release" ;;
+	*) usage_error "unknown command '$cmd'" ;;
+	esac
 }
 
 main "$@"

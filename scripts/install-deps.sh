@@ -6,9 +6,16 @@
 # Needs root (or sudo) when something is missing. Non-interactive.
 set -euo pipefail
 
+# libdpdk-dev: the dpdk backend (meson -Ddpdk=auto finds it with pkg-config).
+# Its Depends bring every package whose .pc `pkg-config --libs libdpdk`
+# resolves (libbsd-dev, libibverbs-dev, libssl-dev, libxdp-dev, libbpf-dev,
+# libpcap0.8-dev, libelf-dev, libjansson-dev, ...) and the PMDs (librte-net-*).
 build_pkgs=(meson ninja-build pkg-config gcc liburing-dev libck-dev liburcu-dev libisal-dev
-	zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev)
-test_pkgs=(libcriterion-dev clang libfuzzer-14-dev libclang-rt-14-dev python3)
+	zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libdpdk-dev)
+# dpdk suite: iproute2 (ip netns, tc), ethtool (veth offloads), kmod (modprobe),
+# psmisc (fuser, for hugepages-setup.sh), dpdk (dpdk-devbind.py, dpdk-testpmd).
+test_pkgs=(libcriterion-dev clang libfuzzer-14-dev libclang-rt-14-dev python3
+	iproute2 ethtool kmod psmisc dpdk)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then
