@@ -30,13 +30,17 @@ tcp_ack_release(struct utcp *s, struct tcp_conn *conn, uint32_t bytes)
 	}
 }
 
-/* RFC 9293 3.10.7.4: take the window from the newest segment only. */
+/* The send window from the newest segment only (RFC 9293 3.10.7.4), and
+ * from every ACK that moves snd_una (as Linux's tcp_may_update_window), so
+ * the window is always relative to snd_una: its right edge is
+ * snd_una + snd_wnd. */
 void
-tcp_ack_window(struct utcp *s, struct tcp_conn *conn, const struct tcp_seg *seg)
+tcp_ack_window(struct utcp *s, struct tcp_conn *conn, const struct tcp_seg *seg,
+	       bool advanced)
 {
 	uint32_t old = conn->snd_wnd;
 
-	if (!seq_lt(conn->snd_wl1, seg->seq) &&
+	if (!advanced && !seq_lt(conn->snd_wl1, seg->seq) &&
 	    !(conn->snd_wl1 == seg->seq && seq_leq(conn->snd_wl2, seg->ack)))
 		return;
 	conn->snd_wnd = seg->wnd << conn->snd_wscale;
@@ -163,9 +167,12 @@ tcp_ack_input(struct utcp *s, struct tcp_conn *conn, const struct tcp_seg *seg)
 		return false;
 	}
 	if (!seq_gt(ack, conn->snd_una)) {
-		if (ack == conn->snd_una)
+		/* An older ACK never moves the window: its edge is relative to
+		 * an ACK before snd_una (RFC 9293: SND.UNA =< SEG.ACK). */
+		if (ack == conn->snd_una) {
 			tcp_ack_dup(s, conn, seg);
-		tcp_ack_window(s, conn, seg);
+			tcp_ack_window(s, conn, seg, false);
+		}
 		return true;
 	}
 	acked = ack - conn->snd_una;
@@ -176,7 +183,7 @@ tcp_ack_input(struct utcp *s, struct tcp_conn *conn, const struct tcp_seg *seg)
 		tcp_ack_cwnd_grow(conn, acked);
 	if (!conn->in_recovery)
 		conn->dupacks = 0;
-	tcp_ack_window(s, conn, seg);
+	tcp_ack_window(s, conn, seg, true);
 	tcp_conn_dirty(s, conn);
 	if (data_acked == 0 || conn->app_id == UINT32_MAX)
 		return true;

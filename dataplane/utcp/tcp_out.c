@@ -323,16 +323,16 @@ tcp_out_flush(struct utcp *s, struct tcp_conn *conn)
 void
 tcp_out_retransmit_una(struct utcp *s, struct tcp_conn *conn)
 {
-	uint32_t una = conn->snd_una;
-	uint32_t data_left = seq_lt(una, conn->snd_end) ? conn->snd_end - una : 0;
+	uint32_t una = conn->snd_una, sent_end = seq_min(conn->snd_max, conn->snd_end);
+	uint32_t data_left = seq_lt(una, sent_end) ? sent_end - una : 0;
 	bool fin_sent = false;
 
 	s->stats.retransmits++;
 	if (data_left == 0) {
 		struct peer peer;
 
-		if (!conn->fin_queued)
-			return;
+		if (!conn->fin_queued || !seq_gt(conn->snd_max, conn->snd_end))
+			return;         /* only what was sent is resent */
 		tcp_out_peer(conn, &peer);
 		tcp_out_ctl(s, &peer, conn->snd_end, conn->rcv_nxt, TCP_FIN | TCP_ACK,
 			    tcp_out_wnd(s, conn));

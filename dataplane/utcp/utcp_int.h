@@ -265,7 +265,8 @@ void tcp_in_challenge_ack(struct utcp *s, struct tcp_conn *conn);
 
 /* tcp_ack.c */
 bool tcp_ack_input(struct utcp *s, struct tcp_conn *conn, const struct tcp_seg *seg);
-void tcp_ack_window(struct utcp *s, struct tcp_conn *conn, const struct tcp_seg *seg);
+void tcp_ack_window(struct utcp *s, struct tcp_conn *conn, const struct tcp_seg *seg,
+		    bool advanced);
 
 /* tcp_rx.c */
 void tcp_rx_data(struct utcp *s, struct tcp_conn *conn, const struct tcp_seg *seg, void *pkt);
