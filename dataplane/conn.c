@@ -54,6 +54,7 @@ conn_open(struct conn *conn, int fd)
 	ASSERT(conn_inflight(conn) == 0);
 	conn->fd = fd;
 	conn->open = true;
+	conn->eof = false;
 	conn->send_busy = false;
 	conn->recv = CONN_RECV_IDLE;
 	conn->tx_off = 0;

@@ -71,6 +71,7 @@ struct conn {
 	uint32_t lists;         /* CONN_ON_* */
 	bool open;              /* accepted and not closing */
 	bool send_busy;         /* a sendmsg is outstanding */
+	bool eof;               /* the peer shut down its side: close once parsed */
 	uint8_t recv;           /* enum conn_recv_state */
 
 	/* In-order reply queue: seqs in [seq_head, seq_next) are in flight. */

@@ -58,6 +58,15 @@ dp_conn_close(struct dp_core *core, struct conn *conn)
 	dp_conn_ops_check(core, conn);
 }
 
+void
+dp_conn_eof(struct dp_core *core, struct conn *conn)
+{
+	if (!conn->open)
+		return;
+	conn->eof = true;
+	dp_list_add(&core->rx, conn);
+}
+
 /* A closing conn with nothing outstanding in the kernel can be freed. */
 void
 dp_conn_ops_check(struct dp_core *core, struct conn *conn)
@@ -375,6 +384,10 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 			conn->rx_off = 0;
 			dp_buf_parsed(core, bid);
 		}
+	}
+	if (conn->open && conn->eof && conn->rx_head == CONN_BUF_NONE && conn->stash == NULL) {
+		dp_conn_close(core, conn);      /* every received request went out */
+		return;
 	}
 	if (conn->open)
 		core->net->rx_after(core, conn);

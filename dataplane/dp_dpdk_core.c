@@ -292,8 +292,7 @@ dpk_eof(void *arg, uint32_t app_id)
 	struct dpk_core *kc = arg;
 	struct conn *conn = &kc->core->conns[app_id];
 
-	if (conn->open)
-		dp_conn_close(kc->core, conn);  /* the client is done: close too */
+	dp_conn_eof(kc->core, conn);    /* the client is done: close once parsed */
 }
 
 static void

@@ -236,6 +236,9 @@ void dp_conn_close(struct dp_core *core, struct conn *conn);
 /* Take a new connection (fd: its socket, or >= 0 for a dpdk conn whose utcp
  * handle is in handle) into a free entry; NULL when the table is full. */
 struct conn *dp_conn_accept(struct dp_core *core, int fd, uint32_t handle);
+/* The peer sent FIN: requests already received are still dispatched, then
+ * the conn closes (an acks=0 producer closes right after its last send). */
+void dp_conn_eof(struct dp_core *core, struct conn *conn);
 /* Move a stopped conn's unparsed bytes into its heap stash (uring). */
 void dp_conn_stash(struct dp_core *core, struct conn *conn);
 /* Allocate the per-core chunk tables for count chunks. @thread control */

@@ -270,8 +270,10 @@ dp_uring_on_recv(struct dp_core *core, struct conn *conn, const struct io_uring_
 		return;
 	} else if (cqe->res == -ENOBUFS) {
 		/* closing: fall through to the ops check below */
+	} else if (cqe->res == 0 && conn->open) {
+		dp_conn_eof(core, conn);
 	} else if (cqe->res != -ECANCELED && conn->open) {
-		dp_conn_close(core, conn);      /* EOF (0) or a socket error */
+		dp_conn_close(core, conn);      /* a socket error */
 	}
 	if (!more) {
 		if (conn->open)
@@ -558,7 +560,8 @@ dp_uring_arm(struct dp_core *core)
 		struct conn *conn = &core->conns[core->arm.ids[i]];
 
 		conn->lists &= ~CONN_ON_ARM;
-		if (!conn->open || conn->recv != CONN_RECV_IDLE || !conn_can_dispatch(conn))
+		if (!conn->open || conn->eof || conn->recv != CONN_RECV_IDLE ||
+		    !conn_can_dispatch(conn))
 			continue;
 		if (conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
 		    frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN)
