@@ -196,7 +196,9 @@ void utcp_abort(struct utcp *s, utcp_conn_t conn);
 
 const struct utcp_stats *utcp_stats(const struct utcp *s);
 
-/* Internet checksum helpers, also used by the NIC glue and the tests. */
+/* Internet checksum helpers, also used by the NIC glue and the tests. The
+ * sum is in memory order (as rte_raw_cksum): store utcp_csum_fold()'s
+ * result with memcpy, no byte swap. */
 uint32_t utcp_csum_partial(const void *data, uint32_t len, uint32_t sum);
 uint16_t utcp_csum_fold(uint32_t sum);
 
