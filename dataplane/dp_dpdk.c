@@ -82,6 +82,7 @@ dpk_eal_init(struct dpk_port *pt)
 		free(copy);
 		return -EINVAL;
 	}
+	pt->eal_argv_text = copy;
 	/* EAL keeps pointers into argv: copy stays allocated for the
 	 * process's life (one EAL per process). EAL pins the calling thread
 	 * to its main lcore; the control thread (and the storage workers it
@@ -287,6 +288,7 @@ dp_dpdk_teardown(struct dp *dp)
 		rte_eth_dev_close(pt->port_id);
 	if (pt->eal_ready)
 		rte_eal_cleanup();
+	free(pt->eal_argv_text);
 	free(pt);
 	dp->dpdk = NULL;
 }

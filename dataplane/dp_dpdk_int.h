@@ -50,6 +50,7 @@ struct dpk_port {
 	struct rte_ether_addr mac;
 	char driver[64];
 	struct dp_dpdk_config cfg;
+	char *eal_argv_text;            /* EAL keeps pointers into it until cleanup */
 	uint64_t isn_key[2];
 };
 
