@@ -301,15 +301,22 @@ class Topology:
         sh("ethtool", "-K", ifname, "gro", "off", "tx", "off", ns=self.mid, check=False)
         sh("ip", "link", "set", ifname, "promisc", "on", "up", ns=self.mid)
 
-    def attach_tap(self, timeout):
+    def attach_tap(self, timeout, log_path=None):
         """After the broker started: find DPDK's tap in the server ns, move it
-        to the client (or relay) ns and configure it."""
+        to the client (or relay) ns and configure it. Waits until the PMD has
+        started the port (the tap is UP, or the broker says it listens): the
+        PMD configures the tap by name in its own ns until then."""
         deadline = time.monotonic() + timeout
         while True:
-            r = subprocess.run(ns_argv(self.srv, ["ip", "link", "show", self.tap]),
-                               capture_output=True, timeout=CMD_TIMEOUT)
+            r = subprocess.run(ns_argv(self.srv, ["ip", "-o", "link", "show", self.tap]),
+                               capture_output=True, text=True, timeout=CMD_TIMEOUT)
             if r.returncode == 0:
-                break
+                flags = re.search(r"<([^>]*)>", r.stdout)
+                up = flags and "UP" in flags.group(1).split(",")
+                listening = log_path is not None and "listening on" in \
+                    Path(log_path).read_text(errors="replace")
+                if up or listening:
+                    break
             if time.monotonic() > deadline:
                 return False
             time.sleep(0.1)
@@ -419,6 +426,7 @@ class NetBroker:
         self.proc = None
         self.stopped_by_us = False
         self.file_prefix = f"{PREFIX}{self.topo.id}"
+        self.pcaps = []
         _live.append(self)
 
     @property
@@ -441,6 +449,8 @@ class NetBroker:
                 vdev = f"net_tap0,iface={self.topo.tap}"
             else:
                 vdev = f"net_af_packet0,iface={self.topo.sif}"
+                if self.cores > 1:
+                    vdev += f",qpairs={self.cores}"      # one queue pair per core
             lcores = "0" if self.cores == 1 else f"0-{self.cores - 1}"
             eal = (f"-l {lcores} --in-memory --file-prefix {self.file_prefix} "
                    f"-m {DPDK_MEM_MB} --no-pci --vdev={vdev}")
@@ -486,7 +496,7 @@ class NetBroker:
                                    f"{self.bootstrap} from {self.topo.cli} within "
                                    f"{START_TIMEOUT}s:\n{self.log_tail()}")
             if not tap_done:
-                tap_done = self.topo.attach_tap(timeout=0.2)
+                tap_done = self.topo.attach_tap(timeout=0.2, log_path=self.log_path)
                 continue
             if not relay_started:
                 self.topo.start_relay()
@@ -494,7 +504,23 @@ class NetBroker:
             if tcp_ready(self.topo.cli):
                 break
             time.sleep(0.1)
+        self._start_pcap()
         return self
+
+    def _start_pcap(self):
+        """SPILLWAY_DPDK_PCAP=DIR: tcpdump on the client's interface, one file
+        per broker start (DIR/<transport>-<id>-<n>.pcap)."""
+        d = os.environ.get("SPILLWAY_DPDK_PCAP")
+        if not d or shutil.which("tcpdump") is None:
+            return
+        Path(d).mkdir(parents=True, exist_ok=True)
+        n = len(self.pcaps) + 1
+        path = Path(d) / f"{self.transport}-{self.topo.id}-{n}.pcap"
+        self.pcaps.append(subprocess.Popen(
+            ns_argv(self.topo.cli, ["tcpdump", "-nni", self.topo.client_if, "-s", "0",
+                                    "-w", path]),
+            stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        time.sleep(0.5)
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
@@ -552,6 +578,10 @@ class NetBroker:
 
     def cleanup(self):
         self.stop()
+        for p in self.pcaps:
+            p.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                p.wait(timeout=5)
         self.topo.destroy()
         if not os.environ.get("SPILLWAY_KEEP_DIRS"):
             shutil.rmtree(self.dir, ignore_errors=True)
