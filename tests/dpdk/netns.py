@@ -134,8 +134,11 @@ def in_netns(name):
 
 
 def ns_pids(ns):
+    """Processes in ns, this one left out (its main thread may be there,
+    inside in_netns)."""
     try:
-        return [int(p) for p in sh("ip", "netns", "pids", ns, check=False).split()]
+        return [int(p) for p in sh("ip", "netns", "pids", ns, check=False).split()
+                if int(p) != os.getpid()]
     except (ValueError, subprocess.TimeoutExpired):
         return []
 
