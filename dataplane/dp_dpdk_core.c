@@ -708,7 +708,10 @@ dpk_core_utcp(struct dp_core *core, struct dpk_core *kc)
 		.time_wait_max = core->conn_count,
 		.rcv_window = DPK_RCV_WINDOW,
 		.snd_queue_max = DPK_SND_QUEUE,
-		.ooo_max = 32,
+		/* Room for a whole window of MSS segments: anything less drops
+		 * what arrived after a loss, and without SACK the sender only
+		 * learns of it one RTT (or one RTO) at a time. */
+		.ooo_max = DPK_RCV_WINDOW / 1024u,
 		.tx_offloads = pt->utcp_tx_offloads,
 		.tso_max = 65535u - 14u - 20u - 60u,
 		.rto_min_ms = 200,
