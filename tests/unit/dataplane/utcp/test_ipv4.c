@@ -7,19 +7,7 @@
 
 #include "tests/unit/dataplane/utcp/utcp_fake.h"
 
-static void
-setup(void)
-{
-	fk_init();
-}
-
-static void
-teardown(void)
-{
-	fk_finish();
-}
-
-TestSuite(utcp_ipv4, .init = setup, .fini = teardown);
+FK_SUITE(utcp_ipv4);
 
 static uint32_t
 syn(uint8_t *f)

@@ -14,19 +14,7 @@
 #define R 0x04
 #define P 0x08
 
-static void
-setup(void)
-{
-	fk_init();
-}
-
-static void
-teardown(void)
-{
-	fk_finish();
-}
-
-TestSuite(utcp_tcp_in, .init = setup, .fini = teardown);
+FK_SUITE(utcp_tcp_in);
 
 Test(utcp_tcp_in, handshake_with_ws)
 {

@@ -14,19 +14,7 @@
 
 static uint32_t iss;
 
-static void
-setup(void)
-{
-	fk_init();
-}
-
-static void
-teardown(void)
-{
-	fk_finish();
-}
-
-TestSuite(utcp_tcp_rx, .init = setup, .fini = teardown);
+FK_SUITE(utcp_tcp_rx);
 
 static void
 open_conn(void)

@@ -13,19 +13,7 @@
 static uint32_t iss;
 static uint8_t buf[100000];
 
-static void
-setup(void)
-{
-	fk_init();
-}
-
-static void
-teardown(void)
-{
-	fk_finish();
-}
-
-TestSuite(utcp_tcp_timer, .init = setup, .fini = teardown);
+FK_SUITE(utcp_tcp_timer);
 
 static void
 ack(uint32_t a, uint16_t wnd)

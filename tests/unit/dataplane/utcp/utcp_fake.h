@@ -72,6 +72,10 @@ void fk_init(void);
 void fk_start(void);
 void fk_finish(void);           /* destroy and check for leaked pkts */
 
+/* A Criterion suite whose tests start with fk_init() and end with
+ * fk_finish() (the file includes criterion.h first). */
+#define FK_SUITE(name) TestSuite(name, .init = fk_init, .fini = fk_finish)
+
 /* Input a frame (copied into a counted pkt). */
 void fk_input(const uint8_t *frame, uint32_t len, uint32_t rx_flags);
 /* Build and input a TCP segment from the peer (port sport). */
