@@ -434,13 +434,23 @@ dp_core_tx(struct dp_core *core)
 		if (!conn->open || conn->send_busy)
 			continue;       /* the send completion re-lists it */
 		dp_conn_sent(core, conn, 0);    /* release no-reply slots at the head */
-		conn_tx_prepare(conn, conn->iov, CONN_IOV_MAX, &tx);
-		if (tx.iov_count > 0)
-			core->net->send(core, conn, tx.iov_count);
-		else if (tx.file_fd >= 0 &&
-			 core->net->send_file(core, conn, tx.file_fd, tx.file_pos,
-					      tx.file_len) != 0)
-			dp_conn_close(core, conn);
+		for (;;) {
+			uint64_t queued = conn->tx_queued;
+
+			conn_tx_prepare(conn, conn->iov, CONN_IOV_MAX, &tx);
+			if (tx.iov_count > 0) {
+				core->net->send(core, conn, tx.iov_count);
+				/* dpdk queues synchronously: what follows (a file
+				 * region) goes now, not after the peer's ACK. */
+				if (conn->open && !conn->send_busy && conn->tx_queued > queued)
+					continue;
+			} else if (tx.file_fd >= 0 &&
+				   core->net->send_file(core, conn, tx.file_fd, tx.file_pos,
+							tx.file_len) != 0) {
+				dp_conn_close(core, conn);
+			}
+			break;
+		}
 	}
 	core->tx.count = 0;
 }

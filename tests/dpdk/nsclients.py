@@ -54,6 +54,24 @@ def frame(api_key, version, correlation, body=b"", client=b"spw-dpdk"):
     return struct.pack(">i", len(hdr) + len(body)) + hdr + body
 
 
+def recv_exact(s, n):
+    buf = bytearray()
+    while len(buf) < n:
+        chunk = s.recv(min(n - len(buf), 65536))
+        if not chunk:
+            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
+        buf += chunk
+    return bytes(buf)
+
+
+def read_answer(s, corr):
+    """One response off socket s: its body after the correlation id."""
+    size = struct.unpack(">i", recv_exact(s, 4))[0]
+    data = recv_exact(s, size)
+    assert struct.unpack_from(">i", data)[0] == corr
+    return data[4:]
+
+
 def api_versions_req(correlation):
     return frame(API_VERSIONS, 0, correlation)
 

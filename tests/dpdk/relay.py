@@ -8,10 +8,12 @@ the client's veth and the broker's link (veth or DPDK's tap):
 
 PARAMS_JSON (re-read when it changes):
   {"seed": 1,
-   "up":   {"loss": 0.05, "duplicate": 0.05, "delay_ms": 1, "reorder": 0.25},
+   "up":   {"loss": 0.05, "duplicate": 0.05, "delay_ms": 1, "reorder": 0.25,
+            "pure_ack_loss": 1.0},
    "down": {...}}
-up = client->server frames, down = server->client. Per IPv4 frame: dropped
-with probability loss; else sent twice with probability duplicate; with
+up = client->server frames, down = server->client. Per IPv4 frame: a TCP
+segment with no payload and only ACK among SYN/FIN/RST (a pure ACK) dropped
+with probability pure_ack_loss; any frame dropped with probability loss; else sent twice with probability duplicate; with
 delay_ms > 0, held for delay_ms except a `reorder` fraction sent at once (so
 they overtake the held ones: netem's "delay 1ms reorder 25%"). Non-IPv4
 frames (ARP) pass untouched. STATS_JSON is rewritten every 0.2 s:
@@ -30,7 +32,22 @@ import time
 
 ETH_P_ALL = 0x0003
 PACKET_OUTGOING = 4
-FIELDS = ("frames", "dropped", "duplicated", "delayed", "overtook", "send_errors")
+FIELDS = ("frames", "dropped", "duplicated", "delayed", "overtook", "send_errors",
+          "acks_dropped")
+TCP_FIN, TCP_SYN, TCP_RST = 0x01, 0x02, 0x04
+
+
+def pure_ack(frame):
+    """An IPv4 TCP segment with no payload and no SYN, FIN or RST."""
+    ip = frame[14:]
+    if len(ip) < 20 or ip[9] != 6:
+        return False
+    ihl = (ip[0] & 0x0F) * 4
+    total = int.from_bytes(ip[2:4], "big")
+    if len(ip) < ihl + 20:
+        return False
+    doff = (ip[ihl + 12] >> 4) * 4
+    return total - ihl - doff == 0 and ip[ihl + 13] & (TCP_FIN | TCP_SYN | TCP_RST) == 0
 
 
 def open_if(name):
@@ -102,6 +119,10 @@ def main():
                 st["frames"] += 1
                 if len(frame) < 14 or frame[12:14] != b"\x08\x00" or not p:
                     send(direction, frame)
+                    continue
+                if p.get("pure_ack_loss", 0) and pure_ack(frame) and \
+                        rng.random() < p["pure_ack_loss"]:
+                    st["acks_dropped"] += 1
                     continue
                 if rng.random() < p.get("loss", 0):
                     st["dropped"] += 1

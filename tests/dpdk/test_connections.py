@@ -130,24 +130,7 @@ def api_versions_ok(broker, timeout=10):
     with socket.create_connection((N.SERVER_IP, N.KAFKA_PORT), timeout=timeout) as s:
         s.settimeout(timeout)
         s.sendall(C.api_versions_req(99))
-        return read_answer(s, 99)
-
-
-def read_answer(s, corr):
-    size = struct.unpack(">i", recv_exact(s, 4))[0]
-    data = recv_exact(s, size)
-    assert struct.unpack_from(">i", data)[0] == corr
-    return data[4:]
-
-
-def recv_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return bytes(buf)
+        return C.read_answer(s, 99)
 
 
 def small_round_trip(broker, tmp_path, label):
@@ -197,7 +180,7 @@ def test_connection_churn(broker, tmp_path):
             s = socket.create_connection((N.SERVER_IP, N.KAFKA_PORT), timeout=10)
             s.settimeout(10)
             s.sendall(C.api_versions_req(i))
-            C.check_api_versions(read_answer(s, i))
+            C.check_api_versions(C.read_answer(s, i))
             if i % 3 == 2:
                 rst_close(s)
             else:
@@ -248,13 +231,13 @@ def test_client_resets(broker, tmp_path):
             s.settimeout(10)
             s.connect((N.SERVER_IP, N.KAFKA_PORT))
             s.sendall(C.fetch_req(4, topic, 0, 0, 2 << 20))
-            recv_exact(s, 4096)
+            C.recv_exact(s, 4096)
             rst_close(s)
             if round_ % 10 == 9:
                 bystander.sendall(C.api_versions_req(round_))
-                C.check_api_versions(read_answer(bystander, round_))
+                C.check_api_versions(C.read_answer(bystander, round_))
         bystander.sendall(C.metadata_req(7))
-        C.check_metadata_v1(read_answer(bystander, 7))
+        C.check_metadata_v1(C.read_answer(bystander, 7))
         bystander.close()
     wait_open_at_most(broker, base, timeout=30)
     small_round_trip(broker, tmp_path, "after-rst")

@@ -19,6 +19,7 @@ librdkafka read them back byte for byte, offsets contiguous from 0."""
 import os
 import random
 import re
+import socket
 import time
 
 import pytest
@@ -165,3 +166,38 @@ def test_server_to_client_loss_large_fetch(broker, impair, tmp_path):
     ds.check_round_trip(recs, res["acked"], got, set(), None, "down-loss -> java")
     after = broker.topo.relay_stats()
     assert delta(after, before, "down", "dropped") > 0, after
+
+
+@pytest.mark.timeout(120)
+def test_reply_does_not_wait_for_an_ack(broker, impair):
+    """Every pure ACK from the client is lost: a Fetch response (a header
+    from memory, then the records from the log file) must still arrive
+    whole, because nothing of a reply may wait for the peer's ACK of its
+    first part. Only the next request acknowledges it. (Regression: the
+    dpdk backend read the file region only once the header was ACKed, a
+    delayed ACK of 40 ms per fetch, or a stall when the ACK is lost.)"""
+    from confluent_kafka import Producer
+    count = 20
+    with broker.client():
+        topic = ds.new_topic(broker, "dp-noack", parts=1)
+        p = Producer({"bootstrap.servers": broker.bootstrap, "linger.ms": 0})
+        for i in range(count):
+            p.produce(topic, b"v-%d-" % i + bytes(700), key=b"%d" % i, partition=0)
+            assert p.flush(30) == 0     # one batch per record
+    before = impair.relay(up={"pure_ack_loss": 1.0})
+    with broker.client():
+        with socket.create_connection((N.SERVER_IP, N.KAFKA_PORT), timeout=10) as s:
+            s.settimeout(10)
+            for i in range(count):
+                s.sendall(C.fetch_req(i, topic, 0, i, 1, wait_ms=0))
+                try:
+                    err, hw, recs = C.parse_fetch_v4(C.read_answer(s, i))
+                except socket.timeout:
+                    pytest.fail(f"fetch {i}: the response stalled waiting for an ACK")
+                assert (err, hw) == (0, count)
+                batch = C.parse_batches(recs)
+                assert batch and batch[0][:2] == (i, b"%d" % i), batch[:1]
+    deadline = time.monotonic() + 3          # the relay writes stats every 0.2 s
+    while delta(broker.topo.relay_stats(), before, "up", "acks_dropped") == 0:
+        assert time.monotonic() < deadline, f"no ACK dropped: {broker.topo.relay_stats()}"
+        time.sleep(0.1)

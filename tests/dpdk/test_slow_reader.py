@@ -50,16 +50,6 @@ def big_topic(_broker_holder):
     return topic
 
 
-def read_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(min(n - len(buf), 65536))
-        if not chunk:
-            raise ConnectionError(f"broker closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return bytes(buf)
-
-
 class Bystander(threading.Thread):
     """ApiVersions round trips on their own connection while the reader
     stalls; records the slowest answer. Runs in the client netns."""
@@ -78,9 +68,7 @@ class Bystander(threading.Thread):
                     while time.monotonic() < end:
                         t = time.monotonic()
                         s.sendall(C.api_versions_req(self.count))
-                        size = struct.unpack(">i", read_exact(s, 4))[0]
-                        body = read_exact(s, size)
-                        assert struct.unpack_from(">i", body)[0] == self.count
+                        C.read_answer(s, self.count)
                         self.worst = max(self.worst, time.monotonic() - t)
                         self.count += 1
                         time.sleep(0.05)
@@ -115,10 +103,7 @@ def test_slow_reader_gets_everything(broker, big_topic, tmp_path):
                 assert by.error is None, f"bystander failed: {by.error!r}"
                 assert by.count >= 5 and by.worst < 2.0, \
                     f"bystander: {by.count} answers, slowest {by.worst:.2f}s"
-            size = struct.unpack(">i", read_exact(s, 4))[0]
-            body = read_exact(s, size)
-            assert struct.unpack_from(">i", body)[0] == corr
-            err, hw, recs = C.parse_fetch_v4(body[4:])
+            err, hw, recs = C.parse_fetch_v4(C.read_answer(s, corr))
             assert err == 0, f"fetch error {err} at offset {offset}"
             assert hw == RECORDS, hw
             batch = C.parse_batches(recs)
