@@ -179,7 +179,7 @@ int
 ctl_metrics_listen(struct ctl *ctl, const char *host, uint16_t port, char *err,
 		   size_t err_size)
 {
-	ASSERT(ctl->dp != NULL && ctl->metrics == NULL);
+	ASSERT(ctl->metrics == NULL);    /* served from ctl_run(), after ctl_attach() */
 	ctl->metrics = metrics_create(host, port, ctl_metrics_render, ctl, err, err_size);
 	return ctl->metrics != NULL ? 0 : -1;
 }

@@ -131,7 +131,9 @@ main_storage(const struct config *cfg)
 }
 
 /* The metrics endpoint, unless spillway.metrics.listen is empty. A bind
- * failure stops startup. */
+ * failure stops startup. It listens before the Kafka listener exists, so
+ * once the Kafka port accepts, /metrics does too (scrapers and tests wait
+ * for that one signal); scrapes queue until ctl_run() serves them. */
 static int
 main_metrics(struct ctl *ctl, const struct config *cfg)
 {
@@ -152,7 +154,7 @@ main_metrics(struct ctl *ctl, const struct config *cfg)
 /* Storage workers start after the cores attached their wake-ups
  * (dp_create), and the logs open before any core takes a request. */
 static int
-main_start(struct ctl *ctl, const struct config *cfg, struct st *st, struct dp *dp)
+main_start(struct ctl *ctl, struct st *st, struct dp *dp)
 {
 	int rc = st_start(st);
 
@@ -171,7 +173,7 @@ main_start(struct ctl *ctl, const struct config *cfg, struct st *st, struct dp *
 		log_error("main", "cannot start dataplane cores: %s", strerror(-rc));
 		return rc;
 	}
-	return main_metrics(ctl, cfg);
+	return 0;
 }
 
 static int
@@ -194,6 +196,10 @@ main_serve(const struct config *cfg)
 		fprintf(stderr, "spillway: %s\n", err);
 		return 1;
 	}
+	if (main_metrics(ctl, cfg) != 0) {
+		ctl_destroy(ctl);
+		return 1;
+	}
 	st = main_storage(cfg);
 	dp = st == NULL ? NULL : main_dataplane(cfg, st);
 	if (dp == NULL) {
@@ -205,7 +211,7 @@ main_serve(const struct config *cfg)
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-	rc = main_start(ctl, cfg, st, dp);
+	rc = main_start(ctl, st, dp);
 	if (rc != 0) {
 		dp_stop(dp);
 		dp_destroy(dp);

@@ -3,10 +3,13 @@
 fetch and an admin call through confluent-kafka, scrape /metrics before and
 after, and check the counters moved as they must (Produce/Fetch request
 counts, bytes in for the topic, log end offset == records produced), a 404
-for another path, and that `promtool check metrics` accepts the text."""
+for another path, and that `promtool check metrics` accepts the text; at
+startup /metrics accepts as soon as the Kafka port does, and a taken
+metrics port stops startup."""
 import os
 import re
 import shutil
+import socket
 import subprocess
 import urllib.error
 import urllib.request
@@ -131,3 +134,31 @@ def test_metrics_other_paths(metrics_broker):
         urllib.request.urlopen(req, timeout=10)
     assert e.value.code == 405
     assert "spillway_requests_total" in scrape(port)
+
+
+def test_metrics_listen_before_kafka_port(broker_factory):
+    """Startup readiness is one signal: once the Kafka port accepts, so does
+    /metrics. (Regression: the metrics socket was bound after the cores had
+    started, a few milliseconds after the Kafka listener, and a scrape right
+    at startup was refused.) Racy by nature, so several fresh brokers."""
+    if _backend() != "spillway":
+        pytest.skip("the metrics endpoint is Spillway's own")
+    for _ in range(16):
+        port = free_port()
+        b = broker_factory(overrides={"spillway.metrics.listen": f"127.0.0.1:{port}"})
+        with socket.create_connection(("127.0.0.1", port), timeout=5):
+            pass
+        b.stop()
+
+
+def test_metrics_port_taken_stops_startup(broker_factory):
+    """A metrics port that cannot be bound stops startup, naming the key."""
+    if _backend() != "spillway":
+        pytest.skip("the metrics endpoint is Spillway's own")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen(1)
+        port = taken.getsockname()[1]
+        with pytest.raises(RuntimeError, match=r"exited with 1 during startup"
+                           r"(.|\n)*spillway\.metrics\.listen: cannot listen on"):
+            broker_factory(overrides={"spillway.metrics.listen": f"127.0.0.1:{port}"})
