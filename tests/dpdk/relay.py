@@ -13,10 +13,11 @@ PARAMS_JSON (re-read when it changes):
    "down": {...}}
 up = client->server frames, down = server->client. Per IPv4 frame: a TCP
 segment with no payload and only ACK among SYN/FIN/RST (a pure ACK) dropped
-with probability pure_ack_loss; any frame dropped with probability loss; else sent twice with probability duplicate; with
-delay_ms > 0, held for delay_ms except a `reorder` fraction sent at once (so
-they overtake the held ones: netem's "delay 1ms reorder 25%"). Non-IPv4
-frames (ARP) pass untouched. STATS_JSON is rewritten every 0.2 s:
+with probability pure_ack_loss; any frame dropped with probability loss;
+else sent twice with probability duplicate; with delay_ms > 0, held for
+delay_ms except a `reorder` fraction sent at once (so they overtake the held
+ones: netem's "delay 1ms reorder 25%"). Non-IPv4 frames (ARP) pass untouched.
+STATS_JSON is rewritten every 0.2 s:
   {"params_version": n, "up": {"frames":..,"dropped":..,"duplicated":..,
    "delayed":..,"overtook":..,"send_errors":..}, "down": {...}}
 """
