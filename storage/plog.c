@@ -14,6 +14,7 @@
 #include "common/assert.h"
 #include "common/clock.h"
 #include "common/compiler.h"
+#include "storage/logdir_int.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
 
@@ -129,11 +130,12 @@ plog_roll(struct plog *plog)
 		plog->segs = segs;
 		plog->seg_cap *= 2;
 	}
-	seg = segment_open(plog->sio, plog->dir, plog->next_offset, plog->cfg.segment_index_bytes,
-			   true, plog->now_ms, &rc, &index_created);
+	seg = segment_open(plog->sio, plog->fc, plog->dir, plog->next_offset,
+			   plog->cfg.segment_index_bytes, true, plog->now_ms, &rc, &index_created);
 	if (seg == NULL)
 		return rc;
 	seg->owner = plog;
+	segment_unpin(seg);
 	rc = segment_seal(plog->sio, old);
 	if (rc == 0)
 		rc = plog_snapshot_write(plog, seg->base_offset);
@@ -213,6 +215,24 @@ plog_assign(struct plog *plog, struct plog_append *app, const struct rbatch_head
 
 static void plog_write_done(struct sio_op *op, int res);
 
+/* Nothing of the gathered write happened: give back the offsets and the
+ * producer state it took and fail its appends. */
+static void
+plog_write_undo(struct plog *plog)
+{
+	struct plog_append *app, *next;
+
+	pstate_truncate(plog->ps, plog->wr_first_offset);
+	plog->next_offset = plog->wr_first_offset;
+	for (app = plog->wr_head; app != NULL; app = next) {
+		next = app->next;
+		plog_complete(plog, app, PLOG_ERR_KAFKA_STORAGE_ERROR);
+	}
+	plog->wr_head = NULL;
+	plog->wr_tail = NULL;
+	plog->iov_count = 0;
+}
+
 /* Take queued appends into one writev; false when nothing was taken. */
 static bool
 plog_gather(struct plog *plog)
@@ -254,22 +274,28 @@ void
 plog_issue(struct plog *plog, int64_t now_ms)
 {
 	plog->now_ms = now_ms;
-	if (plog->write_inflight || plog->pend_head == NULL)
-		return;
-	plog->iov_count = 0;
-	plog->wr_bytes = 0;
-	plog->wr_first_offset = plog->next_offset;
-	if (!plog_gather(plog))
-		return;
-	plog->wr_seg = plog_active(plog);
-	plog->wr_pos = plog->write_pos;
-	plog->write_pos += plog->wr_bytes;
-	plog->write_inflight = true;
-	plog->write_op.done = plog_write_done;
-	plog->write_op.ctx = plog;
-	plog->write_count++;
-	sio_writev(plog->sio, &plog->write_op, plog->wr_seg->fd, plog->iov, plog->iov_count,
-		   plog->wr_pos);
+	while (!plog->write_inflight && plog->pend_head != NULL) {
+		plog->iov_count = 0;
+		plog->wr_bytes = 0;
+		plog->wr_first_offset = plog->next_offset;
+		if (!plog_gather(plog))
+			return;
+		plog->wr_seg = plog_active(plog);
+		/* The files stay open while the write is in flight and until
+		 * its bookkeeping (indexes) is done. */
+		if (segment_pin(plog->wr_seg) < 0) {
+			plog_write_undo(plog);
+			continue;
+		}
+		plog->wr_pos = plog->write_pos;
+		plog->write_pos += plog->wr_bytes;
+		plog->write_inflight = true;
+		plog->write_op.done = plog_write_done;
+		plog->write_op.ctx = plog;
+		plog->write_count++;
+		sio_writev(plog->sio, &plog->write_op, plog->wr_seg->fd, plog->iov,
+			   plog->iov_count, plog->wr_pos);
+	}
 }
 
 /* The write failed or was short: nothing of it counts. Cut the file back
@@ -277,16 +303,9 @@ plog_issue(struct plog *plog, int64_t now_ms)
 static void
 plog_write_failed(struct plog *plog)
 {
-	struct plog_append *app, *next;
-
 	(void)sio_ftruncate(plog->sio, plog->wr_seg->fd, plog->wr_pos);
-	pstate_truncate(plog->ps, plog->wr_first_offset);
-	plog->next_offset = plog->wr_first_offset;
 	plog->write_pos = plog->wr_pos;
-	for (app = plog->wr_head; app != NULL; app = next) {
-		next = app->next;
-		plog_complete(plog, app, PLOG_ERR_KAFKA_STORAGE_ERROR);
-	}
+	plog_write_undo(plog);
 }
 
 static void
@@ -349,6 +368,7 @@ plog_write_done(struct sio_op *op, int res)
 		plog_write_landed(plog);
 	else
 		plog_write_failed(plog);
+	segment_unpin(plog->wr_seg);
 	plog->wr_head = NULL;
 	plog->wr_tail = NULL;
 	plog->iov_count = 0;
@@ -390,7 +410,7 @@ plog_sync_done(struct sio_op *op, int res)
 		plog->sync_err = res;
 	else if (seg->sync_size > seg->synced_size)
 		seg->synced_size = seg->sync_size;
-	segment_unref(plog->sio, seg);
+	segment_release(seg);
 	if (plog->sync_hist != NULL)
 		hist_add(plog->sync_hist, clock_mono_ns() - plog->sync_t0_ns);
 	ASSERT(plog->sync_ops > 0);
@@ -405,6 +425,7 @@ plog_sync(struct plog *plog)
 {
 	struct segment *seg;
 	uint32_t i;
+	int rc;
 
 	if (plog->sync_ops > 0) {
 		plog->sync_again = true;
@@ -417,10 +438,14 @@ plog_sync(struct plog *plog)
 		seg = plog->segs[i];
 		if (seg->synced_size >= seg->size)
 			continue;
+		rc = segment_hold(seg);
+		if (rc < 0) {
+			plog->sync_err = rc;    /* its appends fail; a later sync retries */
+			continue;
+		}
 		seg->sync_size = seg->size;
 		seg->sync_op.done = plog_sync_done;
 		seg->sync_op.ctx = seg;
-		segment_ref(seg);
 		plog->sync_ops++;
 		plog->fdatasync_count++;
 		sio_fdatasync(plog->sio, &seg->sync_op, seg->fd);
@@ -501,9 +526,25 @@ plog_tick(struct plog *plog, int64_t now_ms, uint64_t now_ns)
 {
 	plog->now_ms = now_ms;
 	plog_watches_expire(plog, now_ns);
-	(void)plog_retention(plog, now_ms);
 	if (plog->hw > plog->synced_offset && now_ms - plog->last_flush_ms >= plog->cfg.flush_ms)
 		plog_sync(plog);
+}
+
+bool
+plog_timed(const struct plog *plog)
+{
+	if (plog->watches != NULL)
+		return true;
+	return plog->cfg.flush_ms != INT64_MAX && (plog->write_inflight ||
+						    plog->pend_head != NULL ||
+						    plog->hw > plog->synced_offset);
+}
+
+void
+plog_sweep(struct plog *plog, int64_t now_ms)
+{
+	plog->now_ms = now_ms;
+	(void)plog_retention(plog, now_ms);
 	if (plog->cfg.producer_id_expiration_ms > 0)
 		pstate_expire(plog->ps, now_ms, plog->cfg.producer_id_expiration_ms);
 }
@@ -581,15 +622,20 @@ plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct plog_regi
 		return 0;
 	for (i = plog_segment_floor(plog, offset); i < plog->seg_count; i++) {
 		seg = plog->segs[i];
+		if (segment_pin(seg) < 0)
+			return PLOG_ERR_KAFKA_STORAGE_ERROR;
 		pos = plog_batch_position(plog, seg, offset, &h);
-		if (pos < 0)
-			continue;
-		r->seg = seg;
-		r->pos = pos;
-		r->len = (int32_t)(plog_region_end(plog, seg, pos, pos + rbatch_total_bytes(&h),
-						   max_bytes) - pos);
-		ASSERT(r->len > 0);
-		return 0;
+		if (pos >= 0) {
+			r->seg = seg;
+			r->pos = pos;
+			r->len = (int32_t)(plog_region_end(plog, seg, pos,
+							   pos + rbatch_total_bytes(&h),
+							   max_bytes) - pos);
+			ASSERT(r->len > 0);
+		}
+		segment_unpin(seg);
+		if (pos >= 0)
+			return 0;
 	}
 	return 0;
 }
@@ -656,19 +702,27 @@ plog_offset_for_time(struct plog *plog, int64_t target, int64_t *ts)
 	struct rbatch_header h;
 	struct segment *seg;
 	uint32_t i, rel;
-	int64_t pos;
+	int64_t pos, found;
 
 	for (i = 0; i < plog->seg_count; i++) {
 		seg = plog->segs[i];
 		if (seg->max_timestamp < target)
 			continue;
+		if (segment_pin(seg) < 0)
+			break;          /* answered as "none", like a lookup past the end */
 		rel = segment_index_time_lookup(&seg->tidx, target);
 		pos = segment_index_offset_lookup(&seg->oidx, rel);
+		found = -1;
 		while (segment_batch_at(plog->sio, seg, pos, seg->size, &h) == 0) {
-			if (h.max_timestamp >= target)
-				return plog_record_at_time(plog, seg, pos, &h, target, ts);
+			if (h.max_timestamp >= target) {
+				found = plog_record_at_time(plog, seg, pos, &h, target, ts);
+				break;
+			}
 			pos += rbatch_total_bytes(&h);
 		}
+		segment_unpin(seg);
+		if (found >= 0)
+			return found;
 	}
 	*ts = -1;
 	return -1;
@@ -858,12 +912,13 @@ plog_open_segments(struct plog *plog)
 		rc = -ENOMEM;
 	for (i = 0; rc == 0 && i < sc.count; i++) {
 		active = i + 1 == sc.count;
-		seg = segment_open(plog->sio, plog->dir, sc.offsets[i],
+		seg = segment_open(plog->sio, plog->fc, plog->dir, sc.offsets[i],
 				   plog->cfg.segment_index_bytes, active, plog->now_ms, &rc,
 				   &index_created);
 		if (seg == NULL)
 			break;
 		seg->owner = plog;
+		segment_unpin(seg);
 		plog->segs[plog->seg_count++] = seg;
 		if (!active)
 			seg->next_offset = sc.offsets[i + 1];
@@ -872,6 +927,22 @@ plog_open_segments(struct plog *plog)
 	}
 	free(sc.offsets);
 	return rc;
+}
+
+/* The partition's directory. A new partition must not inherit files: a
+ * directory already there is an earlier incarnation's (a delete that did
+ * not finish, a create that failed before this fix) and goes aside. */
+static int
+plog_mkdir(struct plog *plog, bool create)
+{
+	int rc = sio_mkdir(plog->sio, plog->dir, 0755);
+
+	if (rc == -EEXIST && create) {
+		rc = logdir_trash(plog->sio, plog->dir);
+		if (rc == 0)
+			rc = sio_mkdir(plog->sio, plog->dir, 0755);
+	}
+	return rc == -EEXIST ? 0 : rc;
 }
 
 static void
@@ -906,6 +977,7 @@ plog_open(const struct plog_open_args *args, int *err)
 	char path[SEGMENT_PATH_MAX];
 	int rc = 0;
 
+	ASSERT(args->fc != NULL);
 	if (plog == NULL) {
 		*err = -ENOMEM;
 		return NULL;
@@ -914,6 +986,7 @@ plog_open(const struct plog_open_args *args, int *err)
 	plog->partition = args->partition;
 	plog->cfg = *args->cfg;
 	plog->sio = args->sio;
+	plog->fc = args->fc;
 	plog->ops = args->ops;
 	plog->ops_ctx = args->ops_ctx;
 	plog->now_ms = args->now_ms;
@@ -924,16 +997,19 @@ plog_open(const struct plog_open_args *args, int *err)
 	plog->ps = pstate_create();
 	if (plog->dir == NULL || plog->ps == NULL)
 		rc = -ENOMEM;
-	if (rc == 0) {
-		rc = sio_mkdir(plog->sio, plog->dir, 0755);
-		rc = rc == -EEXIST ? 0 : rc;
-	}
+	if (rc == 0)
+		rc = plog_mkdir(plog, args->create);
 	if (rc == 0)
 		rc = plog_meta_files(plog);
 	if (rc == 0)
 		rc = plog_open_segments(plog);
 	if (rc == 0)
 		rc = recovery_run(plog);
+	if (rc < 0 && args->create && plog->dir != NULL) {
+		plog_delete(plog, PLOG_ERR_KAFKA_STORAGE_ERROR);
+		*err = rc;
+		return NULL;
+	}
 	if (rc < 0) {
 		plog_free(plog, PLOG_ERR_KAFKA_STORAGE_ERROR);
 		*err = rc;
@@ -949,28 +1025,18 @@ plog_close(struct plog *plog, int16_t error)
 	plog_free(plog, error);
 }
 
-static int
-plog_unlink_any(void *arg, const char *name)
-{
-	struct plog *plog = arg;
-	char path[SEGMENT_PATH_MAX];
-
-	snprintf(path, sizeof(path), "%s/%s", plog->dir, name);
-	(void)sio_unlink(plog->sio, path);
-	return 0;
-}
-
 void
 plog_delete(struct plog *plog, int16_t error)
 {
 	uint32_t i;
 
 	ASSERT(plog_idle(plog));
+	/* Files still being sent by a READ stay open (and readable) after
+	 * their names are gone. */
 	for (i = 0; i < plog->seg_count; i++) {
-		segment_delete(plog->sio, plog->segs[i]);
+		segment_drop(plog->segs[i]);
 		plog->segs[i] = NULL;
 	}
-	(void)sio_list(plog->sio, plog->dir, plog_unlink_any, plog);
-	(void)sio_rmdir(plog->sio, plog->dir);
+	(void)logdir_trash(plog->sio, plog->dir);
 	plog_free(plog, error);
 }

@@ -73,12 +73,16 @@ struct plog_region {
 struct plog {
 	struct plog *hash_next;         /* the worker's table */
 	struct plog *dirty_next;        /* the worker's list of plogs with appends */
+	struct plog *timed_next;        /* the worker's list of plogs its tick visits */
+	struct plog *timed_prev;
 	bool dirty;
+	bool timed;
 	uint8_t topic_id[16];
 	int32_t partition;
 	char *dir;
 	struct st_log_config cfg;
 	struct sio *sio;
+	struct fcache *fc;              /* the worker's open-file cache */
 	const struct plog_ops *ops;
 	void *ops_ctx;
 	struct pstate *ps;
@@ -124,6 +128,7 @@ struct plog {
 
 struct plog_open_args {
 	struct sio *sio;
+	struct fcache *fc;
 	const char *log_dir;
 	const char *topic_name;
 	const uint8_t *topic_id;        /* 16 bytes */
@@ -132,15 +137,21 @@ struct plog_open_args {
 	const struct plog_ops *ops;
 	void *ops_ctx;
 	int64_t now_ms;
+	/* The partition is new (CreateTopics, CreatePartitions): a directory
+	 * already there is stale (an earlier incarnation's leftovers) and is
+	 * moved aside and deleted, and a failed open removes the directory. */
+	bool create;
 };
 
-/* Open (recovering) or create the partition's directory and log. NULL with
- * -errno in *err. */
+/* Open (recovering) or create the partition's directory and log. Segment
+ * files are left to the open-file cache. NULL with -errno in *err. */
 struct plog *plog_open(const struct plog_open_args *args, int *err);
 /* Close files; no IO may be in flight (plog_idle()). Pending appends get
  * error `error`. */
 void plog_close(struct plog *plog, int16_t error);
-/* Close and delete every file and the directory. Same preconditions. */
+/* Close and delete every file and the directory (moved aside under a
+ * "-delete" name first, so a crash midway leaves a name that start-up
+ * finishes). Same preconditions. */
 void plog_delete(struct plog *plog, int16_t error);
 bool plog_idle(const struct plog *plog);
 void plog_configure(struct plog *plog, const struct st_log_config *cfg);
@@ -150,7 +161,9 @@ void plog_configure(struct plog *plog, const struct st_log_config *cfg);
 bool plog_append(struct plog *plog, struct plog_append *app);
 /* Issue the one writev for everything queued (if no write is in flight). */
 void plog_issue(struct plog *plog, int64_t now_ms);
-/* A fetch region from offset: error code (0, OFFSET_OUT_OF_RANGE). */
+/* A fetch region from offset: error code (0, OFFSET_OUT_OF_RANGE,
+ * KAFKA_STORAGE_ERROR when the files cannot be opened). r->seg is not held:
+ * segment_hold() it before anything else opens files. */
 int16_t plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct plog_region *r);
 /* ListOffsets. */
 int16_t plog_list_offset(struct plog *plog, int64_t timestamp, int64_t *offset, int64_t *ts);
@@ -159,8 +172,15 @@ void plog_epoch_end(const struct plog *plog, int32_t epoch, int32_t *epoch_out,
 		    int64_t *end_offset);
 /* Register a watch; done (maybe at once) when hw > w->offset. */
 void plog_watch(struct plog *plog, struct plog_watch *w);
-/* Retention, flush.ms, expired watches, producer expiry. */
+/* What must run every tick: expired watches, flush.ms. */
 void plog_tick(struct plog *plog, int64_t now_ms, uint64_t now_ns);
+/* Whether plog_tick() has work on this plog now or later (watches, data
+ * that flush.ms will have to sync): the worker ticks only these, so a tick
+ * costs what is waiting, not the partition count. */
+bool plog_timed(const struct plog *plog);
+/* What may wait for a sweep (every second or so): retention, producer
+ * expiry. */
+void plog_sweep(struct plog *plog, int64_t now_ms);
 /* Delete old segments by retention.ms / retention.bytes; returns how many. */
 int plog_retention(struct plog *plog, int64_t now_ms);
 /* Roll now (tests; plog_issue rolls by itself). 0 or -errno. */
@@ -170,7 +190,8 @@ struct segment *plog_active(const struct plog *plog);
 /* recovery.c: after the segments are opened, validate the active tail,
  * repair indexes and rebuild producer state. 0 or -errno. */
 int recovery_run(struct plog *plog);
-/* Rebuild seg's indexes from the log, from scratch. 0 or -errno. */
+/* Rebuild seg's indexes from the log, from scratch; seg must not be
+ * pinned. 0 or -errno. */
 int recovery_reindex(struct plog *plog, struct segment *seg);
 
 #endif

@@ -110,25 +110,6 @@ recovery_time_index_trim(struct segment *seg, uint32_t rel_max)
 	}
 }
 
-static int
-recovery_reopen_indexes(struct plog *plog, struct segment *seg)
-{
-	char path[SEGMENT_PATH_MAX];
-	bool created;
-	int rc;
-
-	segment_index_close(plog->sio, &seg->oidx);
-	segment_index_close(plog->sio, &seg->tidx);
-	segment_path(plog->dir, seg->base_offset, ".index", path, sizeof(path));
-	rc = segment_index_open(plog->sio, &seg->oidx, path, SEGMENT_INDEX_OFFSET_BYTES,
-				plog->cfg.segment_index_bytes, true, &created);
-	segment_path(plog->dir, seg->base_offset, ".timeindex", path, sizeof(path));
-	if (rc == 0)
-		rc = segment_index_open(plog->sio, &seg->tidx, path, SEGMENT_INDEX_TIME_BYTES,
-					plog->cfg.segment_index_bytes, true, &created);
-	return rc;
-}
-
 int
 recovery_reindex(struct plog *plog, struct segment *seg)
 {
@@ -136,19 +117,22 @@ recovery_reindex(struct plog *plog, struct segment *seg)
 	int rc;
 
 	if (sealed) {
-		rc = recovery_reopen_indexes(plog, seg);
+		rc = segment_unseal(seg, plog->cfg.segment_index_bytes);
 		if (rc < 0)
 			return rc;
 	}
+	rc = segment_pin(seg);
+	if (rc < 0)
+		return rc;
 	segment_index_truncate(&seg->oidx, 0);
 	segment_index_truncate(&seg->tidx, 0);
 	seg->max_timestamp = -1;
 	seg->max_timestamp_offset = -1;
 	seg->bytes_since_index = 0;
 	(void)recovery_scan(plog, seg, 0, false, false);
+	segment_unpin(seg);
 	if (!sealed)
 		return 0;
-	seg->sealed = false;
 	return segment_seal(plog->sio, seg);
 }
 
@@ -256,6 +240,8 @@ recovery_replay(struct plog *plog, int64_t from)
 		seg = plog->segs[i];
 		if (i + 1 < plog->seg_count && plog->segs[i + 1]->base_offset <= from)
 			continue;
+		if (segment_log_pin(seg) < 0)
+			continue;       /* their dedup state is lost, as after -ENOMEM */
 		pos = 0;
 		while (segment_batch_at(plog->sio, seg, pos, seg->size, &h) == 0) {
 			last = h.base_offset + h.last_offset_delta;
@@ -268,26 +254,38 @@ recovery_replay(struct plog *plog, int64_t from)
 			}
 			pos += rbatch_total_bytes(&h);
 		}
+		segment_log_unpin(seg);
 	}
 }
 
 int
 recovery_run(struct plog *plog)
 {
-	struct segment *active;
+	struct segment *active, *seg;
 	uint32_t i;
+	bool ok;
 	int rc;
 
 	ASSERT(plog->seg_count > 0);
 	for (i = 0; i + 1 < plog->seg_count; i++) {
-		if (!recovery_index_ok(plog, plog->segs[i])) {
-			rc = recovery_reindex(plog, plog->segs[i]);
+		seg = plog->segs[i];
+		rc = segment_pin(seg);
+		if (rc < 0)
+			return rc;
+		ok = recovery_index_ok(plog, seg);
+		segment_unpin(seg);
+		if (!ok) {
+			rc = recovery_reindex(plog, seg);
 			if (rc < 0)
 				return rc;
 		}
 	}
 	active = plog_active(plog);
+	rc = segment_pin(active);
+	if (rc < 0)
+		return rc;
 	rc = recovery_tail(plog, active);
+	segment_unpin(active);
 	if (rc < 0)
 		return rc;
 	plog->log_start_offset = plog->segs[0]->base_offset;

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/compiler.h"
 #include "storage/segment_int.h"
 
 void
@@ -38,9 +39,179 @@ segment_load_tails(struct segment *seg)
 	}
 }
 
+/* An open or a map failed for want of descriptors or address space: close
+ * what the cache holds unpinned and say whether a retry may succeed. */
+static bool
+segment_retry(struct segment *seg, int rc)
+{
+	if (rc != -EMFILE && rc != -ENFILE && rc != -ENOMEM)
+		return false;
+	return fcache_shrink(seg->fc) > 0;
+}
+
+static void
+segment_log_evict(struct fcache_entry *e)
+{
+	struct segment *seg = container_of(e, struct segment, log_fc);
+
+	ASSERT(seg->fd >= 0);
+	sio_close(seg->sio, seg->fd);
+	seg->fd = -1;
+}
+
+static void
+segment_idx_evict(struct fcache_entry *e)
+{
+	struct segment *seg = container_of(e, struct segment, idx_fc);
+
+	segment_index_unmap(seg->sio, &seg->oidx);
+	segment_index_unmap(seg->sio, &seg->tidx);
+}
+
+static int
+segment_log_reopen(struct segment *seg)
+{
+	char path[SEGMENT_PATH_MAX];
+	int fd;
+
+	ASSERT(!seg->deleted);
+	snprintf(path, sizeof(path), "%s.log", seg->stem);
+	fcache_reserve(seg->fc, 1, 0);
+	fd = sio_open(seg->sio, path, O_RDWR, 0);
+	if (fd < 0 && segment_retry(seg, fd))
+		fd = sio_open(seg->sio, path, O_RDWR, 0);
+	if (fd < 0)
+		return fd;
+	seg->fd = fd;
+	fcache_opened(seg->fc, &seg->log_fc, 1, 0);
+	return 0;
+}
+
+int
+segment_log_pin(struct segment *seg)
+{
+	if (seg->log_fc.open) {
+		fcache_pin(seg->fc, &seg->log_fc);
+		return 0;
+	}
+	return segment_log_reopen(seg);
+}
+
+void
+segment_log_unpin(struct segment *seg)
+{
+	fcache_unpin(seg->fc, &seg->log_fc);
+}
+
+static int
+segment_idx_map(struct segment *seg)
+{
+	char path[SEGMENT_PATH_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s.index", seg->stem);
+	rc = segment_index_map(seg->sio, &seg->oidx, path);
+	snprintf(path, sizeof(path), "%s.timeindex", seg->stem);
+	if (rc == 0)
+		rc = segment_index_map(seg->sio, &seg->tidx, path);
+	if (rc < 0) {
+		segment_index_unmap(seg->sio, &seg->oidx);
+		segment_index_unmap(seg->sio, &seg->tidx);
+	}
+	return rc;
+}
+
+int
+segment_idx_pin(struct segment *seg)
+{
+	uint32_t maps = (seg->oidx.entry_max > 0) + (seg->tidx.entry_max > 0);
+	int rc;
+
+	if (seg->idx_fc.open) {
+		fcache_pin(seg->fc, &seg->idx_fc);
+		return 0;
+	}
+	ASSERT(!seg->deleted);
+	fcache_reserve(seg->fc, 0, maps);
+	rc = segment_idx_map(seg);
+	if (rc < 0 && segment_retry(seg, rc))
+		rc = segment_idx_map(seg);
+	if (rc < 0)
+		return rc;
+	fcache_opened(seg->fc, &seg->idx_fc, 0, maps);
+	return 0;
+}
+
+void
+segment_idx_unpin(struct segment *seg)
+{
+	fcache_unpin(seg->fc, &seg->idx_fc);
+}
+
+int
+segment_pin(struct segment *seg)
+{
+	int rc = segment_log_pin(seg);
+
+	if (rc < 0)
+		return rc;
+	rc = segment_idx_pin(seg);
+	if (rc < 0)
+		segment_log_unpin(seg);
+	return rc;
+}
+
+void
+segment_unpin(struct segment *seg)
+{
+	segment_idx_unpin(seg);
+	segment_log_unpin(seg);
+}
+
+/* Unmap the indexes now (they are about to change shape on disk). */
+static void
+segment_idx_drop(struct segment *seg)
+{
+	if (!seg->idx_fc.open)
+		return;
+	fcache_closed(seg->fc, &seg->idx_fc);
+	segment_index_unmap(seg->sio, &seg->oidx);
+	segment_index_unmap(seg->sio, &seg->tidx);
+}
+
+/* The files, first opened (created if missing). */
+static int
+segment_files_open(struct segment *seg, int32_t index_bytes, bool active, bool *created_o,
+		   bool *created_t)
+{
+	char path[SEGMENT_PATH_MAX];
+	int rc;
+
+	snprintf(path, sizeof(path), "%s.log", seg->stem);
+	seg->fd = sio_open(seg->sio, path, O_RDWR | O_CREAT, 0644);
+	if (seg->fd < 0)
+		return seg->fd;
+	seg->size = sio_size(seg->sio, seg->fd);
+	rc = seg->size < 0 ? (int)seg->size : 0;
+	snprintf(path, sizeof(path), "%s.index", seg->stem);
+	if (rc == 0)
+		rc = segment_index_open(seg->sio, &seg->oidx, path, SEGMENT_INDEX_OFFSET_BYTES,
+					index_bytes, active, created_o);
+	snprintf(path, sizeof(path), "%s.timeindex", seg->stem);
+	if (rc == 0)
+		rc = segment_index_open(seg->sio, &seg->tidx, path, SEGMENT_INDEX_TIME_BYTES,
+					index_bytes, active, created_t);
+	if (rc < 0) {
+		segment_index_unmap(seg->sio, &seg->oidx);
+		sio_close(seg->sio, seg->fd);
+		seg->fd = -1;
+	}
+	return rc;
+}
+
 struct segment *
-segment_open(struct sio *sio, const char *dir, int64_t base_offset, int32_t index_bytes,
-	     bool active, int64_t now_ms, int *err, bool *index_created)
+segment_open(struct sio *sio, struct fcache *fc, const char *dir, int64_t base_offset,
+	     int32_t index_bytes, bool active, int64_t now_ms, int *err, bool *index_created)
 {
 	char path[SEGMENT_PATH_MAX];
 	struct segment *seg = calloc(1, sizeof(*seg));
@@ -57,33 +228,32 @@ segment_open(struct sio *sio, const char *dir, int64_t base_offset, int32_t inde
 	seg->created_ms = now_ms;
 	seg->refs = 1;
 	seg->sealed = !active;
-	seg->oidx.fd = -1;
-	seg->tidx.fd = -1;
+	seg->fd = -1;
+	seg->sio = sio;
+	seg->fc = fc;
+	fcache_entry_init(&seg->log_fc, segment_log_evict);
+	fcache_entry_init(&seg->idx_fc, segment_idx_evict);
 	segment_path(dir, base_offset, "", path, sizeof(path));
 	seg->stem = strdup(path);
-	segment_path(dir, base_offset, ".log", path, sizeof(path));
-	seg->fd = sio_open(sio, path, O_RDWR | O_CREAT, 0644);
-	rc = seg->fd < 0 ? seg->fd : 0;
-	if (rc == 0 && seg->stem == NULL)
-		rc = -ENOMEM;
-	if (rc == 0) {
-		seg->size = sio_size(sio, seg->fd);
-		rc = seg->size < 0 ? (int)seg->size : 0;
+	if (seg->stem == NULL) {
+		free(seg);
+		*err = -ENOMEM;
+		return NULL;
 	}
-	seg->synced_size = seg->size;
-	segment_path(dir, base_offset, ".index", path, sizeof(path));
-	if (rc == 0)
-		rc = segment_index_open(sio, &seg->oidx, path, SEGMENT_INDEX_OFFSET_BYTES,
-					index_bytes, active, &created_o);
-	segment_path(dir, base_offset, ".timeindex", path, sizeof(path));
-	if (rc == 0)
-		rc = segment_index_open(sio, &seg->tidx, path, SEGMENT_INDEX_TIME_BYTES,
-					index_bytes, active, &created_t);
+	fcache_reserve(fc, 1, 2);
+	rc = segment_files_open(seg, index_bytes, active, &created_o, &created_t);
+	if (rc < 0 && segment_retry(seg, rc))
+		rc = segment_files_open(seg, index_bytes, active, &created_o, &created_t);
 	if (rc < 0) {
-		segment_unref(sio, seg);
+		free(seg->stem);
+		free(seg);
 		*err = rc;
 		return NULL;
 	}
+	seg->synced_size = seg->size;
+	fcache_opened(fc, &seg->log_fc, 1, 0);
+	fcache_opened(fc, &seg->idx_fc, 0, segment_index_map_count(&seg->oidx) +
+		      segment_index_map_count(&seg->tidx));
 	*index_created = (created_o || created_t) && seg->size > 0;
 	segment_load_tails(seg);
 	*err = 0;
@@ -97,6 +267,7 @@ segment_batch_at(struct sio *sio, const struct segment *seg, int64_t pos, int64_
 	uint8_t buf[RBATCH_HEADER_BYTES];
 	ssize_t n;
 
+	ASSERT_HOT(seg->fd >= 0);
 	if (pos + RBATCH_HEADER_BYTES > limit)
 		return -1;
 	n = sio_pread(sio, seg->fd, buf, sizeof(buf), pos);
@@ -141,19 +312,43 @@ segment_batch_landed(struct segment *seg, const struct rbatch_header *h, int64_t
 int
 segment_seal(struct sio *sio, struct segment *seg)
 {
-	int rc;
+	char path[SEGMENT_PATH_MAX];
+	int rc, rc_t;
 
 	if (seg->sealed)
 		return 0;
 	/* Kafka appends the segment's max timestamp at seal so a time lookup
-	 * past the last sparse entry lands in this segment's tail. */
-	if (seg->max_timestamp >= 0 && seg->tidx.writable)
+	 * past the last sparse entry lands in this segment's tail. Without
+	 * the map (no room) the lookup only lands a little earlier. */
+	if (seg->max_timestamp >= 0 && seg->tidx.writable && segment_idx_pin(seg) == 0) {
 		segment_index_time_append(&seg->tidx, seg->max_timestamp,
 					  (uint32_t)(seg->max_timestamp_offset - seg->base_offset));
+		segment_idx_unpin(seg);
+	}
 	seg->sealed = true;
-	rc = segment_index_seal(sio, &seg->oidx);
+	segment_idx_drop(seg);
+	snprintf(path, sizeof(path), "%s.index", seg->stem);
+	rc = segment_index_seal(sio, &seg->oidx, path);
+	snprintf(path, sizeof(path), "%s.timeindex", seg->stem);
+	rc_t = segment_index_seal(sio, &seg->tidx, path);
+	return rc < 0 ? rc : rc_t;
+}
+
+int
+segment_unseal(struct segment *seg, int32_t index_bytes)
+{
+	char path[SEGMENT_PATH_MAX];
+	int rc;
+
+	ASSERT(seg->sealed && !seg->deleted);
+	segment_idx_drop(seg);
+	snprintf(path, sizeof(path), "%s.index", seg->stem);
+	rc = segment_index_unseal(seg->sio, &seg->oidx, path, index_bytes);
+	snprintf(path, sizeof(path), "%s.timeindex", seg->stem);
 	if (rc == 0)
-		rc = segment_index_seal(sio, &seg->tidx);
+		rc = segment_index_unseal(seg->sio, &seg->tidx, path, index_bytes);
+	if (rc == 0)
+		seg->sealed = false;
 	return rc;
 }
 
@@ -167,15 +362,49 @@ segment_ref(struct segment *seg)
 void
 segment_unref(struct sio *sio, struct segment *seg)
 {
+	char path[SEGMENT_PATH_MAX];
+	bool trim = !seg->deleted;
+
 	ASSERT(seg->refs > 0);
+	ASSERT(sio == seg->sio);
 	if (--seg->refs > 0)
 		return;
-	segment_index_close(sio, &seg->oidx);
-	segment_index_close(sio, &seg->tidx);
-	if (seg->fd >= 0)
+	ASSERT(seg->log_fc.pins == 0 && seg->idx_fc.pins == 0);
+	segment_idx_drop(seg);
+	snprintf(path, sizeof(path), "%s.index", seg->stem);
+	segment_index_close(sio, &seg->oidx, path, trim);
+	snprintf(path, sizeof(path), "%s.timeindex", seg->stem);
+	segment_index_close(sio, &seg->tidx, path, trim);
+	if (seg->log_fc.open) {
+		fcache_closed(seg->fc, &seg->log_fc);
 		sio_close(sio, seg->fd);
+	}
 	free(seg->stem);
 	free(seg);
+}
+
+int
+segment_hold(struct segment *seg)
+{
+	int rc = segment_log_pin(seg);
+
+	if (rc == 0)
+		segment_ref(seg);
+	return rc;
+}
+
+void
+segment_release(struct segment *seg)
+{
+	segment_log_unpin(seg);
+	segment_unref(seg->sio, seg);
+}
+
+void
+segment_drop(struct segment *seg)
+{
+	seg->deleted = true;
+	segment_unref(seg->sio, seg);
 }
 
 void
@@ -186,10 +415,9 @@ segment_delete(struct sio *sio, struct segment *seg)
 	unsigned i;
 
 	ASSERT(!seg->deleted);
-	seg->deleted = true;
 	for (i = 0; i < sizeof(exts) / sizeof(exts[0]); i++) {
 		snprintf(path, sizeof(path), "%s%s", seg->stem, exts[i]);
 		(void)sio_unlink(sio, path);
 	}
-	segment_unref(sio, seg);
+	segment_drop(seg);
 }

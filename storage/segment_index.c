@@ -2,7 +2,8 @@
 /* Offset and time indexes of one segment, Kafka's on-disk formats (big-endian
  * entries in a memory-mapped file). Lookups are binary searches over the
  * mapped entries; nothing here reads the .log file (recovery.c validates and
- * rebuilds indexes against the log). */
+ * rebuilds indexes against the log) or decides when to map (segment.c and
+ * the open-file cache do). */
 #include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -52,6 +53,7 @@ segment_index_offset_at(const struct segment_index *idx, uint32_t i, uint32_t *r
 
 	ASSERT_HOT(idx->entry_bytes == SEGMENT_INDEX_OFFSET_BYTES);
 	ASSERT_HOT(i < idx->entry_max);
+	ASSERT_HOT(idx->map != NULL);
 	e = idx->map + (size_t)i * SEGMENT_INDEX_OFFSET_BYTES;
 	*rel = ld32(e);
 	*pos = ld32(e + 4);
@@ -64,6 +66,7 @@ segment_index_time_at(const struct segment_index *idx, uint32_t i, int64_t *ts, 
 
 	ASSERT_HOT(idx->entry_bytes == SEGMENT_INDEX_TIME_BYTES);
 	ASSERT_HOT(i < idx->entry_max);
+	ASSERT_HOT(idx->map != NULL);
 	e = idx->map + (size_t)i * SEGMENT_INDEX_TIME_BYTES;
 	*ts = ld64(e);
 	*rel = ld32(e + 8);
@@ -95,15 +98,17 @@ index_count_valid(const struct segment_index *idx)
 }
 
 static int
-index_map(struct sio *sio, struct segment_index *idx, int64_t file_bytes)
+index_map_fd(struct sio *sio, struct segment_index *idx, int fd)
 {
-	idx->entry_max = (uint32_t)(file_bytes / idx->entry_bytes);
 	idx->map = NULL;
-	if (idx->entry_max == 0)
-		return 0;
-	idx->map = sio_map(sio, idx->fd, (size_t)idx->entry_max * idx->entry_bytes,
-			   idx->writable);
-	return idx->map == NULL ? -ENOMEM : 0;
+	if (idx->entry_max > 0) {
+		idx->map = sio_map(sio, fd, (size_t)idx->entry_max * idx->entry_bytes,
+				   idx->writable);
+		if (idx->map == NULL)
+			return -ENOMEM;
+	}
+	idx->mapped = true;
+	return 0;
 }
 
 int
@@ -111,7 +116,7 @@ segment_index_open(struct sio *sio, struct segment_index *idx, const char *path,
 		   uint32_t entry_bytes, int32_t max_bytes, bool writable, bool *created)
 {
 	int64_t size, want;
-	int rc;
+	int fd, rc;
 
 	ASSERT(entry_bytes == SEGMENT_INDEX_OFFSET_BYTES ||
 	       entry_bytes == SEGMENT_INDEX_TIME_BYTES);
@@ -119,79 +124,136 @@ segment_index_open(struct sio *sio, struct segment_index *idx, const char *path,
 	idx->entry_bytes = entry_bytes;
 	idx->writable = writable;
 	*created = false;
-	idx->fd = sio_open(sio, path, O_RDWR, 0644);
-	if (idx->fd == -ENOENT) {
-		idx->fd = sio_open(sio, path, O_RDWR | O_CREAT, 0644);
+	fd = sio_open(sio, path, O_RDWR, 0644);
+	if (fd == -ENOENT) {
+		fd = sio_open(sio, path, O_RDWR | O_CREAT, 0644);
 		*created = true;
 	}
-	if (idx->fd < 0)
-		return idx->fd;
-	size = sio_size(sio, idx->fd);
-	if (size < 0)
-		return (int)size;
+	if (fd < 0)
+		return fd;
+	size = sio_size(sio, fd);
+	rc = size < 0 ? (int)size : 0;
 	want = size;
-	if (writable) {
+	if (rc == 0 && writable) {
 		want = (int64_t)max_bytes - (int64_t)max_bytes % entry_bytes;
 		if (want < size)
 			want = size - size % entry_bytes;
-		rc = sio_ftruncate(sio, idx->fd, want);
-		if (rc < 0)
-			return rc;
+		rc = sio_ftruncate(sio, fd, want);
 	}
-	rc = index_map(sio, idx, want);
+	if (rc == 0) {
+		idx->entry_max = (uint32_t)(want / entry_bytes);
+		rc = index_map_fd(sio, idx, fd);
+	}
+	sio_close(sio, fd);
 	if (rc < 0)
 		return rc;
 	idx->entry_count = index_count_valid(idx);
 	return 0;
 }
 
-static int
-index_trim(struct sio *sio, struct segment_index *idx)
-{
-	int64_t bytes = (int64_t)idx->entry_count * idx->entry_bytes;
-
-	sio_unmap(sio, idx->map, (size_t)idx->entry_max * idx->entry_bytes);
-	idx->map = NULL;
-	idx->entry_max = 0;
-	idx->writable = false;
-	return sio_ftruncate(sio, idx->fd, bytes);
-}
-
 int
-segment_index_seal(struct sio *sio, struct segment_index *idx)
+segment_index_map(struct sio *sio, struct segment_index *idx, const char *path)
 {
-	int64_t bytes = (int64_t)idx->entry_count * idx->entry_bytes;
-	int rc;
+	int fd, rc;
 
-	ASSERT(idx->fd >= 0);
-	if (!idx->writable)
+	ASSERT(!idx->mapped);
+	if (idx->entry_max == 0) {
+		idx->mapped = true;
 		return 0;
-	rc = index_trim(sio, idx);
-	if (rc < 0)
-		return rc;
-	return index_map(sio, idx, bytes);
+	}
+	fd = sio_open(sio, path, idx->writable ? O_RDWR : O_RDONLY, 0);
+	if (fd < 0)
+		return fd;
+	rc = index_map_fd(sio, idx, fd);
+	sio_close(sio, fd);
+	return rc;
 }
 
 void
-segment_index_close(struct sio *sio, struct segment_index *idx)
+segment_index_unmap(struct sio *sio, struct segment_index *idx)
 {
-	if (idx->fd < 0)
-		return;
-	if (idx->writable)
-		(void)index_trim(sio, idx);
-	else
+	if (idx->map != NULL)
 		sio_unmap(sio, idx->map, (size_t)idx->entry_max * idx->entry_bytes);
-	sio_close(sio, idx->fd);
-	idx->fd = -1;
 	idx->map = NULL;
+	idx->mapped = false;
+}
+
+uint32_t
+segment_index_map_count(const struct segment_index *idx)
+{
+	return idx->map != NULL ? 1 : 0;
+}
+
+/* Cut the file to its entries through a descriptor of its own. */
+static int
+index_trim(struct sio *sio, struct segment_index *idx, const char *path)
+{
+	int fd = sio_open(sio, path, O_RDWR, 0), rc;
+
+	if (fd < 0)
+		return fd;
+	rc = sio_ftruncate(sio, fd, (int64_t)idx->entry_count * idx->entry_bytes);
+	sio_close(sio, fd);
+	return rc;
+}
+
+int
+segment_index_seal(struct sio *sio, struct segment_index *idx, const char *path)
+{
+	int rc;
+
+	if (!idx->writable)
+		return 0;
+	segment_index_unmap(sio, idx);
+	rc = index_trim(sio, idx, path);
+	if (rc < 0)
+		return rc;
+	idx->writable = false;
+	idx->entry_max = idx->entry_count;
+	return 0;
+}
+
+int
+segment_index_unseal(struct sio *sio, struct segment_index *idx, const char *path,
+		     int32_t max_bytes)
+{
+	int64_t want = (int64_t)max_bytes - (int64_t)max_bytes % idx->entry_bytes;
+	int fd, rc;
+
+	ASSERT(!idx->writable);
+	segment_index_unmap(sio, idx);
+	fd = sio_open(sio, path, O_RDWR, 0);
+	if (fd < 0)
+		return fd;
+	/* Zero the old entries first: the entries end at the zero fill. */
+	rc = sio_ftruncate(sio, fd, 0);
+	if (rc == 0)
+		rc = sio_ftruncate(sio, fd, want);
+	sio_close(sio, fd);
+	if (rc < 0)
+		return rc;
+	idx->writable = true;
+	idx->entry_count = 0;
+	idx->entry_max = (uint32_t)(want / idx->entry_bytes);
+	return 0;
+}
+
+void
+segment_index_close(struct sio *sio, struct segment_index *idx, const char *path, bool trim)
+{
+	segment_index_unmap(sio, idx);
+	if (idx->writable && trim)
+		(void)index_trim(sio, idx, path);
 	idx->entry_count = 0;
 	idx->entry_max = 0;
+	idx->writable = false;
 }
 
 void
 segment_index_truncate(struct segment_index *idx, uint32_t count)
 {
 	ASSERT(count <= idx->entry_max);
+	ASSERT(idx->mapped);
 	if (count >= idx->entry_count)
 		return;
 	if (idx->writable)
@@ -212,7 +274,7 @@ segment_index_offset_append(struct segment_index *idx, uint32_t rel, uint32_t po
 	uint32_t last_rel, last_pos;
 	uint8_t *e;
 
-	ASSERT(idx->writable);
+	ASSERT(idx->writable && idx->mapped);
 	ASSERT(idx->entry_count < idx->entry_max);
 	if (idx->entry_count > 0) {
 		segment_index_offset_at(idx, idx->entry_count - 1, &last_rel, &last_pos);
@@ -232,7 +294,7 @@ segment_index_time_append(struct segment_index *idx, int64_t ts, uint32_t rel)
 	int64_t last_ts;
 	uint8_t *e;
 
-	ASSERT(idx->writable);
+	ASSERT(idx->writable && idx->mapped);
 	if (idx->entry_count >= idx->entry_max)
 		return;
 	if (idx->entry_count > 0) {

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -43,6 +44,40 @@ st_worker_count(const struct st *st)
 	return st->cfg.worker_count;
 }
 
+/* vm.max_map_count, or Linux's default when it cannot be read. */
+static uint64_t
+st_map_count_max(void)
+{
+	unsigned long long v = 65530;
+	FILE *f = fopen("/proc/sys/vm/max_map_count", "re");
+
+	if (f != NULL) {
+		if (fscanf(f, "%llu", &v) != 1)
+			v = 65530;
+		fclose(f);
+	}
+	return v;
+}
+
+/* Each worker's share of the descriptors and maps its open-file cache may
+ * hold (st_int.h explains the split). */
+static void
+st_budget(struct st *st)
+{
+	uint64_t nofile = 1024, fds, maps, workers = (uint64_t)st->cfg.worker_count;
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+		nofile = rl.rlim_cur == RLIM_INFINITY ? (1u << 20) : (uint64_t)rl.rlim_cur;
+	fds = st->cfg.open_files_max;
+	if (fds == 0)
+		fds = nofile > ST_FDS_RESERVE ? (nofile - ST_FDS_RESERVE) / 2 : 0;
+	fds /= workers;
+	maps = st_map_count_max() / ST_MAPS_SHARE_DIVISOR / workers;
+	st->fds_per_worker = (uint32_t)MIN(MAX(fds, ST_FDS_PER_WORKER_MIN), UINT32_MAX / 2);
+	st->maps_per_worker = (uint32_t)MIN(MAX(maps, ST_MAPS_PER_WORKER_MIN), UINT32_MAX / 2);
+}
+
 struct st *
 st_create(const struct st_config *cfg, char *err, size_t err_size)
 {
@@ -69,6 +104,7 @@ st_create(const struct st_config *cfg, char *err, size_t err_size)
 		goto nomem;
 	for (i = 0; i < cfg->core_count; i++)
 		st->core_wake_fds[i] = -1;
+	st_budget(st);
 	for (i = 0; i < cfg->worker_count; i++) {
 		rc = st_worker_init(&st->workers[i], st, i);
 		st->workers[i].cpu = cfg->worker_cpus != NULL ? cfg->worker_cpus[i] : -1;
@@ -226,12 +262,29 @@ st_stats_collect(struct st *st,
 			st_admin_one(st, i, &call);
 			for (uint32_t k = 0; k < call.stats_count; k++)
 				part_fn(arg, &batch[k]);
-			call.stats_skip += call.stats_count;
-		} while (call.stats_count == ST_STATS_BATCH);
+		} while (!call.stats_done);
 		worker_fn(arg, &ws);
 	}
 	free(batch);
 	return 0;
+}
+
+/* Run call over [from, to) in chunks, so that a worker goes back to its
+ * requests between chunks instead of stalling them for the whole range;
+ * the first error stops it. */
+static int
+st_admin_chunked(struct st *st, struct st_admin *call, int32_t from, int32_t to)
+{
+	int32_t p;
+	int rc = 0;
+
+	ASSERT(from >= 0 && from <= to);
+	for (p = from; p < to && rc == 0; p += MIN(to - p, ST_ADMIN_CHUNK)) {
+		call->from = p;
+		call->to = p + MIN(to - p, ST_ADMIN_CHUNK);
+		rc = st_admin_all(st, call);
+	}
+	return rc;
 }
 
 int
@@ -239,20 +292,43 @@ st_partitions_open(struct st *st, const uint8_t topic_id[16], const char *name, 
 		   int32_t to, const struct st_log_config *cfg)
 {
 	struct st_admin call = { .type = ST_ADMIN_OPEN, .topic_id = topic_id, .name = name,
-				 .from = from, .to = to, .cfg = cfg };
+				 .cfg = cfg };
 
-	ASSERT(from >= 0 && from <= to);
-	return st_admin_all(st, &call);
+	return st_admin_chunked(st, &call, from, to);
+}
+
+int
+st_partitions_create(struct st *st, const uint8_t topic_id[16], const char *name,
+		     int32_t from, int32_t to, const struct st_log_config *cfg)
+{
+	struct st_admin call = { .type = ST_ADMIN_OPEN, .topic_id = topic_id, .name = name,
+				 .cfg = cfg, .create = true };
+	struct st_admin undo = { .type = ST_ADMIN_DELETE, .topic_id = topic_id, .name = name };
+	int rc = st_admin_chunked(st, &call, from, to);
+
+	/* Some workers may have gone further than the one that failed: undo
+	 * the whole range, which is new, so nothing in it predates us. */
+	if (rc != 0)
+		(void)st_admin_chunked(st, &undo, from, to);
+	return rc;
 }
 
 int
 st_topic_delete(struct st *st, const uint8_t topic_id[16], const char *name,
 		int32_t partition_count)
 {
-	struct st_admin call = { .type = ST_ADMIN_DELETE, .topic_id = topic_id, .name = name,
-				 .from = 0, .to = partition_count };
+	struct st_admin call = { .type = ST_ADMIN_DELETE, .topic_id = topic_id, .name = name };
 
-	return st_admin_all(st, &call);
+	return st_admin_chunked(st, &call, 0, partition_count);
+}
+
+int
+st_log_dir_clean(struct st *st, st_known_fn *known, void *arg)
+{
+	struct st_admin call = { .type = ST_ADMIN_CLEAN, .known = known, .known_arg = arg };
+
+	st_admin_one(st, 0, &call);
+	return call.result;
 }
 
 int

@@ -37,6 +37,11 @@ struct st_config {
 	const int *worker_cpus;         /* NULL: not pinned */
 	int core_count;                 /* dataplane cores: one ring pair per core */
 	uint32_t ring_slots;            /* per ring, power of two */
+	/* Descriptors all workers' open-file caches may hold together; 0:
+	 * derived from RLIMIT_NOFILE (see st_int.h). Segment files are
+	 * opened on demand and closed above it, so partitions hold no
+	 * descriptors while idle. */
+	uint32_t open_files_max;
 };
 
 /* ---- messages between cores and workers ---- */
@@ -146,15 +151,32 @@ int st_worker_of(const struct st *st, const uint8_t topic_id[16], int32_t partit
 /* ---- control side: blocking, @thread control ---- */
 
 /* Open (recovering if present) or create the logs of partitions
- * [from, to) of a topic under <log_dir>/<name>-<p>/. 0 or -errno. */
+ * [from, to) of a topic under <log_dir>/<name>-<p>/ (start-up). 0 or
+ * -errno; what opened stays open. */
 int st_partitions_open(struct st *st, const uint8_t topic_id[16], const char *name,
 		       int32_t from, int32_t to, const struct st_log_config *cfg);
+/* Create the logs of new partitions [from, to) (CreateTopics,
+ * CreatePartitions): a directory already there is stale and replaced. All
+ * or nothing: on -errno every partition of [from, to) is closed again and
+ * its directory removed, and no descriptor stays open. */
+int st_partitions_create(struct st *st, const uint8_t topic_id[16], const char *name,
+			 int32_t from, int32_t to, const struct st_log_config *cfg);
 /* Close and delete a topic's logs. 0 or -errno. */
 int st_topic_delete(struct st *st, const uint8_t topic_id[16], const char *name,
 		    int32_t partition_count);
 /* Apply changed settings to an open topic. 0 or -errno. */
 int st_topic_configure(struct st *st, const uint8_t topic_id[16], int32_t partition_count,
 		       const struct st_log_config *cfg);
+
+/* Does metadata know partition `partition` of topic `topic`? */
+typedef bool st_known_fn(void *arg, const char *topic, int32_t partition);
+
+/* Start-up: remove from the log dir the directories of partitions that
+ * known() does not claim (moved aside under a "-delete" name first, as
+ * Kafka does) and finish the "-delete" directories an interrupted delete
+ * left; each removal is logged. Call before opening the partitions. known
+ * runs on a worker thread while this thread waits. 0 or -errno. */
+int st_log_dir_clean(struct st *st, st_known_fn *known, void *arg);
 
 /* Statistics of one open partition, taken on its worker. */
 struct st_partition_stats {
@@ -176,6 +198,11 @@ struct st_worker_stats {
 	uint32_t partitions;            /* open partition logs */
 	uint32_t queued;                /* requests waiting in the cores' rings */
 	uint32_t appends_inflight;      /* appends taken, not yet completed */
+	uint32_t files_open;            /* segment descriptors in its open-file cache */
+	uint32_t files_max;             /* its budget */
+	uint32_t maps_open;             /* index maps in its cache */
+	uint64_t file_opens;            /* cache misses: files (re)opened or mapped */
+	uint64_t file_evictions;        /* closed to stay within the budget */
 	struct hist fsync;              /* fdatasync latency */
 };
 

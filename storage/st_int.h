@@ -13,15 +13,28 @@
 
 #include "common/compiler.h"
 #include "common/spsc.h"
+#include "storage/fcache_int.h"
 #include "storage/plog_int.h"
 #include "storage/sio.h"
 #include "storage/st.h"
 
-#define ST_TABLE_SLOTS 4096             /* plog hash buckets per worker */
+#define ST_TABLE_SLOTS 4096             /* initial plog hash buckets per worker; doubles */
 #define ST_REFS_MAX 65536               /* READ regions still being sent, per worker */
-#define ST_TICK_NS 10000000ull          /* retention, flush.ms, watch deadlines */
+#define ST_TICK_NS 10000000ull          /* flush.ms, watch deadlines (timed plogs) */
+#define ST_SWEEP_TICKS 100              /* ticks per sweep of every plog (retention) */
+#define ST_ADMIN_CHUNK 256              /* partitions per admin call, between requests */
 #define ST_URING_ENTRIES 512
 #define ST_REF_NONE UINT32_MAX
+
+/* The open-file budget, when not configured: what the process may open
+ * (RLIMIT_NOFILE) less a fixed reserve (rings, eventfds, listeners, log
+ * and metadata files), split evenly between storage and the connections
+ * (a socket and a splice pipe each); maps: a share of vm.max_map_count,
+ * leaving the rest to the allocator, rings and libraries. */
+#define ST_FDS_RESERVE 64
+#define ST_FDS_PER_WORKER_MIN 16
+#define ST_MAPS_SHARE_DIVISOR 4
+#define ST_MAPS_PER_WORKER_MIN 16
 
 STATIC_ASSERT((ST_TABLE_SLOTS & (ST_TABLE_SLOTS - 1)) == 0, "power of two");
 
@@ -29,7 +42,8 @@ enum st_admin_type {
 	ST_ADMIN_OPEN = 1,
 	ST_ADMIN_DELETE = 2,
 	ST_ADMIN_CONFIGURE = 3,
-	ST_ADMIN_STATS = 4,     /* fill stats[] (after skipping stats_skip) and wstats */
+	ST_ADMIN_STATS = 4,     /* fill stats[] from the cursor on, and wstats */
+	ST_ADMIN_CLEAN = 5,     /* the start-up sweep of the log dir (worker 0) */
 };
 
 /* Partition statistics taken per ST_ADMIN_STATS call. */
@@ -43,10 +57,15 @@ struct st_admin {
 	int32_t from;
 	int32_t to;
 	const struct st_log_config *cfg;
+	bool create;                            /* OPEN: new partitions (see plog_open_args) */
 	struct st_partition_stats *stats;       /* ST_ADMIN_STATS: [ST_STATS_BATCH] */
-	uint32_t stats_skip;
+	uint32_t stats_bucket;                  /* cursor: next bucket, and plogs of it */
+	uint32_t stats_skip;                    /* already taken */
 	uint32_t stats_count;
+	bool stats_done;                        /* every partition taken */
 	struct st_worker_stats *wstats;
+	st_known_fn *known;                     /* CLEAN */
+	void *known_arg;
 	int result;
 	_Atomic uint32_t done;  /* futex word: 1 when result is set */
 };
@@ -83,8 +102,13 @@ struct st_worker {
 	struct spsc *cpl;               /* [core_count], worker -> core */
 	struct spsc admin;              /* control -> worker */
 	bool *core_wake;                /* [core_count]: completions posted this turn */
-	struct plog *table[ST_TABLE_SLOTS];
+	struct plog **table;            /* [table_slots] hash chains */
+	uint32_t table_slots;           /* power of two, at least plog_count */
+	uint32_t plog_count;
 	struct plog *dirty;
+	struct plog *timed;             /* plogs the tick must visit (plog_timed()) */
+	uint32_t sweep_bucket;          /* next bucket the slow sweep visits */
+	struct fcache fcache;
 	struct plog_append *apps;       /* pool */
 	struct plog_append *app_free;
 	struct plog_watch *watches;     /* pool */
@@ -102,6 +126,8 @@ struct st {
 	struct st_worker *workers;
 	int *core_wake_fds;             /* [core_count], -1 when none */
 	bool *submitted;                /* [core_count * worker_count], core-owned */
+	uint32_t fds_per_worker;        /* open-file cache budgets */
+	uint32_t maps_per_worker;
 	bool started;
 };
 

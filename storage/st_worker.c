@@ -17,23 +17,94 @@
 
 #include "common/assert.h"
 #include "common/clock.h"
+#include "storage/logdir_int.h"
 #include "storage/st_int.h"
 
-static unsigned
-st_bucket(const uint8_t topic_id[16], int32_t partition)
+static uint32_t
+st_bucket(const struct st_worker *w, const uint8_t topic_id[16], int32_t partition)
 {
-	return (unsigned)(st_hash(topic_id, partition) >> 32) & (ST_TABLE_SLOTS - 1);
+	return (uint32_t)(st_hash(topic_id, partition) >> 32) & (w->table_slots - 1);
 }
 
 struct plog *
 st_worker_find(struct st_worker *w, const uint8_t topic_id[16], int32_t partition)
 {
-	struct plog *plog = w->table[st_bucket(topic_id, partition)];
+	struct plog *plog = w->table[st_bucket(w, topic_id, partition)];
 
 	while (plog != NULL && (plog->partition != partition ||
 				memcmp(plog->topic_id, topic_id, 16) != 0))
 		plog = plog->hash_next;
 	return plog;
+}
+
+/* Double the table once it holds more plogs than buckets, so a lookup
+ * stays one or two compares at any partition count. On failure the chains
+ * only get longer. */
+static void
+st_table_grow(struct st_worker *w)
+{
+	uint32_t slots = w->table_slots * 2, b;
+	struct plog **table, *plog;
+
+	if (slots == 0 || (table = calloc(slots, sizeof(*table))) == NULL)
+		return;
+	for (b = 0; b < w->table_slots; b++) {
+		while ((plog = w->table[b]) != NULL) {
+			uint32_t nb = (uint32_t)(st_hash(plog->topic_id, plog->partition) >> 32) &
+				      (slots - 1);
+
+			w->table[b] = plog->hash_next;
+			plog->hash_next = table[nb];
+			table[nb] = plog;
+		}
+	}
+	free(w->table);
+	w->table = table;
+	w->table_slots = slots;
+	w->sweep_bucket = 0;
+}
+
+static void
+st_table_insert(struct st_worker *w, struct plog *plog)
+{
+	uint32_t b;
+
+	if (w->plog_count >= w->table_slots)
+		st_table_grow(w);
+	b = st_bucket(w, plog->topic_id, plog->partition);
+	plog->hash_next = w->table[b];
+	w->table[b] = plog;
+	w->plog_count++;
+}
+
+/* Put plog on the tick's list if plog_timed() says it has timed work. */
+static void
+st_timed_update(struct st_worker *w, struct plog *plog)
+{
+	if (plog->timed || !plog_timed(plog))
+		return;
+	plog->timed = true;
+	plog->timed_prev = NULL;
+	plog->timed_next = w->timed;
+	if (w->timed != NULL)
+		w->timed->timed_prev = plog;
+	w->timed = plog;
+}
+
+static void
+st_timed_remove(struct st_worker *w, struct plog *plog)
+{
+	if (!plog->timed)
+		return;
+	if (plog->timed_prev != NULL)
+		plog->timed_prev->timed_next = plog->timed_next;
+	else
+		w->timed = plog->timed_next;
+	if (plog->timed_next != NULL)
+		plog->timed_next->timed_prev = plog->timed_prev;
+	plog->timed = false;
+	plog->timed_next = NULL;
+	plog->timed_prev = NULL;
 }
 
 /* ---- completions ---- */
@@ -120,9 +191,12 @@ st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_re
 		cpl->error = PLOG_ERR_KAFKA_STORAGE_ERROR;
 		return;
 	}
+	if (segment_hold(r.seg) < 0) {
+		cpl->error = PLOG_ERR_KAFKA_STORAGE_ERROR;
+		return;
+	}
 	w->ref_free = w->refs[ref].next_free;
 	w->refs[ref].seg = r.seg;
-	segment_ref(r.seg);
 	cpl->read.fd = r.seg->fd;
 	cpl->read.pos = r.pos;
 	cpl->read.len = r.len;
@@ -136,7 +210,7 @@ st_req_release(struct st_worker *w, uint32_t ref)
 {
 	ASSERT(ref < ST_REFS_MAX);
 	ASSERT(w->refs[ref].seg != NULL);
-	segment_unref(w->sio, w->refs[ref].seg);
+	segment_release(w->refs[ref].seg);
 	w->refs[ref].seg = NULL;
 	w->refs[ref].next_free = w->ref_free;
 	w->ref_free = ref;
@@ -221,6 +295,7 @@ st_request(struct st_worker *w, int core, const struct st_req *req)
 	}
 	if (req->type == ST_REQ_WATCH) {
 		st_req_watch(w, plog, core, req);
+		st_timed_update(w, plog);       /* its deadline needs the tick */
 		return;
 	}
 	st_cpl_fill(&cpl, plog, req->type, req->partition, req->token);
@@ -252,12 +327,15 @@ st_drain_cores(struct st_worker *w)
 static void
 st_table_remove(struct st_worker *w, struct plog *plog)
 {
-	struct plog **pp = &w->table[st_bucket(plog->topic_id, plog->partition)];
+	struct plog **pp = &w->table[st_bucket(w, plog->topic_id, plog->partition)];
 	struct plog **dp = &w->dirty;
 
 	while (*pp != plog)
 		pp = &(*pp)->hash_next;
 	*pp = plog->hash_next;
+	ASSERT(w->plog_count > 0);
+	w->plog_count--;
+	st_timed_remove(w, plog);
 	while (*dp != NULL && *dp != plog)
 		dp = &(*dp)->dirty_next;
 	if (*dp == plog)
@@ -282,9 +360,9 @@ st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 		.sio = w->sio, .log_dir = w->st->log_dir, .topic_name = call->name,
 		.topic_id = call->topic_id, .partition = p, .cfg = call->cfg,
 		.ops = &st_plog_ops, .ops_ctx = w, .now_ms = clock_wall_ms(),
+		.fc = &w->fcache, .create = call->create,
 	};
 	struct plog *plog = st_worker_find(w, call->topic_id, p);
-	unsigned b;
 	int rc;
 
 	if (plog != NULL) {
@@ -295,22 +373,7 @@ st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 	if (plog == NULL)
 		return rc;
 	plog->sync_hist = &w->fsync_hist;
-	b = st_bucket(call->topic_id, p);
-	plog->hash_next = w->table[b];
-	w->table[b] = plog;
-	return 0;
-}
-
-/* A partition directory that is not open here (never opened since start):
- * remove its files directly. */
-static int
-st_unlink_name(void *arg, const char *name)
-{
-	char path[SEGMENT_PATH_MAX];
-	struct st_worker *w = ((void **)arg)[0];
-
-	snprintf(path, sizeof(path), "%s/%s", (const char *)((void **)arg)[1], name);
-	(void)sio_unlink(w->sio, path);
+	st_table_insert(w, plog);
 	return 0;
 }
 
@@ -319,7 +382,6 @@ st_admin_delete(struct st_worker *w, const struct st_admin *call, int32_t p)
 {
 	struct plog *plog = st_worker_find(w, call->topic_id, p);
 	char dir[SEGMENT_PATH_MAX];
-	void *arg[2] = { w, dir };
 
 	if (plog != NULL) {
 		st_table_remove(w, plog);
@@ -327,51 +389,76 @@ st_admin_delete(struct st_worker *w, const struct st_admin *call, int32_t p)
 		plog_delete(plog, PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 		return;
 	}
+	/* Not open here (a create that failed before opening it, or a
+	 * directory never opened since start): remove whatever is there. */
 	snprintf(dir, sizeof(dir), "%s/%s-%d", w->st->log_dir, call->name, (int)p);
-	if (sio_list(w->sio, dir, st_unlink_name, arg) == 0)
-		(void)sio_rmdir(w->sio, dir);
+	(void)logdir_trash(w->sio, dir);
+}
+
+static void
+st_stats_partition(struct st_worker *w, const struct plog *plog, struct st_partition_stats *ps)
+{
+	memset(ps, 0, sizeof(*ps));
+	memcpy(ps->topic_id, plog->topic_id, sizeof(ps->topic_id));
+	ps->partition = plog->partition;
+	ps->worker = w->index;
+	ps->log_start_offset = plog->log_start_offset;
+	ps->log_end_offset = plog->hw;
+	for (uint32_t i = 0; i < plog->seg_count; i++)
+		ps->size_bytes += plog->segs[i]->size;
+	ps->segment_count = plog->seg_count;
+	ps->bytes_in = plog->bytes_in;
+	ps->records_in = plog->records_in;
+	ps->bytes_out = plog->bytes_out;
 }
 
 /* ST_ADMIN_STATS: the worker's own statistics, and up to ST_STATS_BATCH
- * partitions after the first stats_skip in table order (stable while control,
- * the only one opening and deleting, collects). */
+ * partitions from the cursor (bucket, plogs of it already taken) on. The
+ * table order is stable while control, the only one opening and deleting,
+ * collects; the cursor makes a whole collection linear in the partitions. */
 static void
 st_admin_stats(struct st_worker *w, struct st_admin *call)
 {
 	struct st_worker_stats *ws = call->wstats;
-	uint32_t seen = 0;
 	struct plog *plog;
-	unsigned b;
+	uint32_t b, k;
 
 	memset(ws, 0, sizeof(*ws));
 	ws->worker = w->index;
+	ws->partitions = w->plog_count;
 	ws->appends_inflight = w->apps_used;
 	for (int core = 0; core < w->st->cfg.core_count; core++)
 		ws->queued += spsc_count(&w->req[core]);
+	ws->files_open = w->fcache.fds_open;
+	ws->files_max = w->fcache.fds_max;
+	ws->maps_open = w->fcache.maps_open;
+	ws->file_opens = w->fcache.misses;
+	ws->file_evictions = w->fcache.evictions;
 	ws->fsync = w->fsync_hist;
 	call->stats_count = 0;
-	for (b = 0; b < ST_TABLE_SLOTS; b++) {
-		for (plog = w->table[b]; plog != NULL; plog = plog->hash_next) {
-			struct st_partition_stats *ps;
-
-			ws->partitions++;
-			if (seen++ < call->stats_skip || call->stats_count == ST_STATS_BATCH)
+	call->stats_done = false;
+	for (b = call->stats_bucket; b < w->table_slots; b++) {
+		k = 0;
+		for (plog = w->table[b]; plog != NULL; plog = plog->hash_next, k++) {
+			if (b == call->stats_bucket && k < call->stats_skip)
 				continue;
-			ps = &call->stats[call->stats_count++];
-			memset(ps, 0, sizeof(*ps));
-			memcpy(ps->topic_id, plog->topic_id, sizeof(ps->topic_id));
-			ps->partition = plog->partition;
-			ps->worker = w->index;
-			ps->log_start_offset = plog->log_start_offset;
-			ps->log_end_offset = plog->hw;
-			for (uint32_t i = 0; i < plog->seg_count; i++)
-				ps->size_bytes += plog->segs[i]->size;
-			ps->segment_count = plog->seg_count;
-			ps->bytes_in = plog->bytes_in;
-			ps->records_in = plog->records_in;
-			ps->bytes_out = plog->bytes_out;
+			if (call->stats_count == ST_STATS_BATCH) {
+				call->stats_bucket = b;
+				call->stats_skip = k;
+				return;
+			}
+			st_stats_partition(w, plog, &call->stats[call->stats_count++]);
 		}
 	}
+	call->stats_done = true;
+}
+
+static bool
+st_clean_known(void *arg, const char *topic, int32_t partition)
+{
+	const struct st_admin *call = arg;
+
+	return call->known(call->known_arg, topic, partition);
 }
 
 void
@@ -385,6 +472,12 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 		call->from = call->to = 0;
 		st_admin_stats(w, call);
 	}
+	if (call->type == ST_ADMIN_CLEAN) {
+		struct logdir_clean_stats cs;
+
+		call->from = call->to = 0;
+		rc = logdir_clean(w->sio, w->st->log_dir, st_clean_known, call, &cs);
+	}
 	for (p = call->from; p < call->to; p++) {
 		if (st_worker_of(w->st, call->topic_id, p) != w->index)
 			continue;
@@ -392,6 +485,8 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 			int r = st_admin_open(w, call, p);
 
 			rc = rc == 0 ? r : rc;
+			if (rc != 0 && call->create)
+				break;          /* st_partitions_create undoes the range */
 		} else if (call->type == ST_ADMIN_DELETE) {
 			st_admin_delete(w, call, p);
 		} else if ((plog = st_worker_find(w, call->topic_id, p)) != NULL) {
@@ -419,17 +514,28 @@ st_drain_admin(struct st_worker *w)
 
 /* ---- the loop ---- */
 
+/* Every tick: the plogs with timed work (watch deadlines, flush.ms), and a
+ * slice of the table for the sweep (retention, producer expiry), so the
+ * cost of a tick follows what is waiting, not how many partitions exist. */
 static void
 st_tick(struct st_worker *w, uint64_t now_ns)
 {
 	int64_t now_ms = clock_wall_ms();
-	struct plog *plog;
-	unsigned b;
+	uint32_t b, slice = MAX(w->table_slots / ST_SWEEP_TICKS, 1u);
+	struct plog *plog, *next;
 
 	w->next_tick_ns = now_ns + ST_TICK_NS;
-	for (b = 0; b < ST_TABLE_SLOTS; b++)
-		for (plog = w->table[b]; plog != NULL; plog = plog->hash_next)
-			plog_tick(plog, now_ms, now_ns);
+	for (plog = w->timed; plog != NULL; plog = next) {
+		next = plog->timed_next;
+		plog_tick(plog, now_ms, now_ns);
+		if (!plog_timed(plog))
+			st_timed_remove(w, plog);
+	}
+	for (b = 0; b < slice; b++) {
+		for (plog = w->table[w->sweep_bucket]; plog != NULL; plog = plog->hash_next)
+			plog_sweep(plog, now_ms);
+		w->sweep_bucket = (w->sweep_bucket + 1) & (w->table_slots - 1);
+	}
 }
 
 static void
@@ -442,6 +548,7 @@ st_issue_dirty(struct st_worker *w)
 		w->dirty = plog->dirty_next;
 		plog->dirty = false;
 		plog_issue(plog, now_ms);
+		st_timed_update(w, plog);
 	}
 }
 
@@ -552,8 +659,12 @@ st_worker_init(struct st_worker *w, struct st *st, int index)
 	w->apps = calloc(pool, sizeof(*w->apps));
 	w->watches = calloc(pool, sizeof(*w->watches));
 	w->refs = calloc(ST_REFS_MAX, sizeof(*w->refs));
+	w->table_slots = ST_TABLE_SLOTS;
+	w->table = calloc(w->table_slots, sizeof(*w->table));
+	fcache_init(&w->fcache, st->fds_per_worker, st->maps_per_worker);
 	if (w->event_fd < 0 || w->sio == NULL || w->req == NULL || w->cpl == NULL ||
-	    w->core_wake == NULL || w->apps == NULL || w->watches == NULL || w->refs == NULL)
+	    w->core_wake == NULL || w->apps == NULL || w->watches == NULL || w->refs == NULL ||
+	    w->table == NULL)
 		return rc < 0 ? rc : -ENOMEM;
 	rc = spsc_init(&w->admin, 64, sizeof(struct st_admin_msg));
 	for (i = 0; rc == 0 && i < st->cfg.core_count; i++) {
@@ -580,7 +691,7 @@ st_worker_fini(struct st_worker *w)
 	unsigned b;
 	int i;
 
-	for (b = 0; b < ST_TABLE_SLOTS; b++) {
+	for (b = 0; w->table != NULL && b < w->table_slots; b++) {
 		while ((plog = w->table[b]) != NULL) {
 			w->table[b] = plog->hash_next;
 			st_plog_quiesce(w, plog);
@@ -589,7 +700,9 @@ st_worker_fini(struct st_worker *w)
 	}
 	for (i = 0; w->refs != NULL && i < ST_REFS_MAX; i++)
 		if (w->refs[i].seg != NULL)
-			segment_unref(w->sio, w->refs[i].seg);
+			segment_release(w->refs[i].seg);
+	if (w->table != NULL)
+		fcache_fini(&w->fcache);
 	if (w->sio != NULL)
 		sio_destroy(w->sio);
 	if (w->event_fd >= 0)
@@ -608,4 +721,5 @@ st_worker_fini(struct st_worker *w)
 	free(w->apps);
 	free(w->watches);
 	free(w->refs);
+	free(w->table);
 }

@@ -215,7 +215,8 @@ sim_make_durable(struct sim_file *f)
 	free(f->durable);
 	f->durable = malloc((size_t)(f->size > 0 ? f->size : 1));
 	ASSERT(f->durable != NULL);
-	memcpy(f->durable, f->data, (size_t)f->size);
+	if (f->size > 0)
+		memcpy(f->durable, f->data, (size_t)f->size);
 	f->durable_size = f->size;
 }
 

@@ -230,7 +230,7 @@ Test(plog, retention_by_size_and_time)
 	/* Time: everything is older than 50 s, but the active segment stays. */
 	tp.plog->cfg.retention_bytes = -1;
 	tp.plog->cfg.retention_ms = 50000;
-	plog_tick(tp.plog, tp.now_ms, 0);
+	plog_sweep(tp.plog, tp.now_ms);
 	cr_assert_eq(tp.plog->seg_count, 1);
 	cr_assert_eq(tp.plog->log_start_offset, plog_active(tp.plog)->base_offset);
 	struct plog_region r;
@@ -250,13 +250,13 @@ Test(plog, retention_keeps_a_read_segment_open)
 		tp_run(&tp);
 	}
 	cr_assert_eq(plog_read(tp.plog, 0, 100, &r), 0);
-	segment_ref(r.seg);
+	cr_assert_eq(segment_hold(r.seg), 0);
 	tp.plog->cfg.retention_bytes = 0;
 	cr_assert_gt(plog_retention(tp.plog, tp.now_ms), 0);
 	cr_assert_not(sio_sim_exists(tp.sio, "/data/t-0/00000000000000000000.log"));
 	h = region_first(&r);
 	cr_assert_eq(h.base_offset, 0, "the unlinked file is still readable");
-	segment_unref(tp.sio, r.seg);
+	segment_release(r.seg);
 }
 
 Test(plog, group_commit_one_fdatasync)

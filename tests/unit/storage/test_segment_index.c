@@ -31,17 +31,27 @@ Test(segment_index, offset_layout_lookup_seal_reopen)
 	cr_assert_eq(segment_index_offset_lookup(&idx, 55), 500);
 	cr_assert_eq(segment_index_offset_lookup(&idx, 1000), 1000);
 	cr_assert_eq(segment_index_position_floor(&idx, 450), 400);
-	segment_index_close(sio, &idx);
+	/* Unmapped and mapped again (the open-file cache): entries are kept. */
+	segment_index_unmap(sio, &idx);
+	cr_assert_null(idx.map);
+	cr_assert_eq(segment_index_map(sio, &idx, "/x.index"), 0);
+	cr_assert_eq(segment_index_offset_lookup(&idx, 55), 500);
+	segment_index_close(sio, &idx, "/x.index", true);
+	cr_assert_eq(sio_sim_file_size(sio, "/x.index"), 80, "trimmed on close");
 	/* Reopen writable: the zero fill ends the entries. */
 	cr_assert_eq(segment_index_open(sio, &idx, "/x.index", 8, 1000, true, &created), 0);
+	cr_assert_eq(sio_sim_file_size(sio, "/x.index"), 1000, "preallocated again");
 	cr_assert_eq(idx.entry_count, 10);
-	cr_assert_eq(segment_index_seal(sio, &idx), 0);
+	cr_assert_eq(segment_index_seal(sio, &idx, "/x.index"), 0);
 	cr_assert_eq(sio_sim_file_size(sio, "/x.index"), 80, "trimmed on seal");
+	cr_assert_not(idx.mapped);
+	cr_assert_eq(segment_index_map(sio, &idx, "/x.index"), 0);
 	cr_assert_eq(segment_index_offset_lookup(&idx, 77), 700);
-	segment_index_close(sio, &idx);
+	segment_index_close(sio, &idx, "/x.index", true);
 	cr_assert_eq(segment_index_open(sio, &idx, "/x.index", 8, 1000, false, &created), 0);
 	cr_assert_eq(idx.entry_count, 10);
-	segment_index_close(sio, &idx);
+	segment_index_close(sio, &idx, "/x.index", true);
+	cr_assert_eq(sio_sim_file_size(sio, "/x.index"), 80);
 	sio_destroy(sio);
 }
 
@@ -66,6 +76,6 @@ Test(segment_index, time_entries_only_grow)
 	cr_assert_eq(segment_index_time_lookup(&idx, 250), 5);
 	segment_index_truncate(&idx, 1);
 	cr_assert_eq(idx.entry_count, 1);
-	segment_index_close(sio, &idx);
+	segment_index_close(sio, &idx, "/x.timeindex", true);
 	sio_destroy(sio);
 }

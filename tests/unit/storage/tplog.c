@@ -53,12 +53,14 @@ int
 tp_open(struct tp *tp)
 {
 	struct plog_open_args a = {
-		.sio = tp->sio, .log_dir = tp->log_dir, .topic_name = "t",
+		.sio = tp->sio, .fc = &tp->fc, .log_dir = tp->log_dir, .topic_name = "t",
 		.topic_id = tp_topic_id, .partition = 0, .cfg = &tp->cfg, .ops = &tp_ops,
 		.ops_ctx = tp, .now_ms = tp->now_ms,
 	};
 	int err;
 
+	if (tp->fc.fds_max == 0)
+		fcache_init(&tp->fc, 1024, 1024);
 	tp->plog = plog_open(&a, &err);
 	return tp->plog == NULL ? err : 0;
 }

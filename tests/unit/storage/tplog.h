@@ -5,6 +5,7 @@
 #ifndef TESTS_UNIT_STORAGE_TPLOG_H
 #define TESTS_UNIT_STORAGE_TPLOG_H
 
+#include "storage/fcache_int.h"
 #include "storage/plog_int.h"
 #include "tests/unit/storage/tbatch.h"
 
@@ -12,6 +13,7 @@
 
 struct tp {
 	struct sio *sio;
+	struct fcache fc;       /* tp_open() sets a roomy one up unless fc.fds_max > 0 */
 	struct plog *plog;
 	struct st_log_config cfg;
 	const char *log_dir;
