@@ -25,6 +25,8 @@ enum {
 	ADMIN_RESOURCE_BROKER_LOGGER = 8,
 };
 
+static struct kp_topic_config *admin_overrides(const struct md_topic *t);
+
 static int16_t
 admin_check_configs(const struct kp_topic_spec *spec, char *msg, size_t msg_size)
 {
@@ -82,17 +84,21 @@ admin_topic_create(void *ctx, const struct kp_topic_spec *spec, bool validate_on
 	if (err != KP_ERR_NONE || validate_only)
 		return err;
 	md_uuid_random(id_out);
+	/* Logs first, then the store: a failure leaves the store as it was
+	 * (storage undoes its part), and a crash in between leaves only
+	 * directories the start-up sweep removes. */
+	rc = ctl_storage_create(ctl, spec->name, id_out, 0, spec->partition_count, spec->configs,
+				spec->config_count);
+	if (rc != 0) {
+		snprintf(msg, msg_size, "Could not create the partition logs: %s", strerror(-rc));
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	}
 	rc = md_store_topic_add(&ctl->store, spec->name, id_out, spec->partition_count,
 				spec->configs, spec->config_count);
 	if (rc != 0) {
+		ctl_storage_remove(ctl, spec->name, id_out, 0, spec->partition_count);
 		snprintf(msg, msg_size, "Could not persist topic metadata: %s", strerror(-rc));
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
-	}
-	rc = ctl_storage_open(ctl, md_store_find(&ctl->store, spec->name), 0);
-	if (rc != 0) {
-		md_store_topic_remove(&ctl->store, id_out);
-		snprintf(msg, msg_size, "Could not create the partition logs: %s", strerror(-rc));
-		return KP_ERR_KAFKA_STORAGE_ERROR;
 	}
 	ctl->md_dirty = true;
 	log_info("control", "created topic %.*s with %d partition(s)", (int)spec->name.len,
@@ -140,21 +146,38 @@ admin_partitions_create(void *ctx, const struct kp_md_topic *topic, int32_t coun
 			bool validate_only, char *msg, size_t msg_size)
 {
 	struct ctl *ctl = ctx;
+	struct kp_topic_config *o;
+	const struct md_topic *t;
+	int32_t from;
 	int rc;
 
 	if (validate_only)
 		return KP_ERR_NONE;
-	rc = md_store_partitions_set(&ctl->store, &topic->id, count);
-	if (rc != 0) {
-		snprintf(msg, msg_size, "Could not persist topic metadata: %s", strerror(-rc));
-		return rc == -ENOENT ? KP_ERR_UNKNOWN_TOPIC_OR_PARTITION
-				     : KP_ERR_UNKNOWN_SERVER_ERROR;
+	t = md_store_find(&ctl->store, topic->name);
+	if (t == NULL || memcmp(t->id.b, topic->id.b, sizeof(t->id.b)) != 0) {
+		snprintf(msg, msg_size, "This server does not host this topic-partition.");
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	}
-	rc = ctl_storage_open(ctl, md_store_find(&ctl->store, topic->name),
-			      topic->partition_count);
+	o = admin_overrides(t);
+	if (o == NULL) {
+		snprintf(msg, msg_size, "Out of memory");
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	}
+	/* As for a new topic: the new logs first, then the store. */
+	rc = ctl_storage_create(ctl, topic->name, &topic->id, t->partition_count, count, o,
+				t->config_count);
+	free(o);
 	if (rc != 0) {
 		snprintf(msg, msg_size, "Could not create the partition logs: %s", strerror(-rc));
 		return KP_ERR_KAFKA_STORAGE_ERROR;
+	}
+	from = t->partition_count;
+	rc = md_store_partitions_set(&ctl->store, &topic->id, count);
+	if (rc != 0) {
+		ctl_storage_remove(ctl, topic->name, &topic->id, from, count);
+		snprintf(msg, msg_size, "Could not persist topic metadata: %s", strerror(-rc));
+		return rc == -ENOENT ? KP_ERR_UNKNOWN_TOPIC_OR_PARTITION
+				     : KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
 	ctl->md_dirty = true;
 	log_info("control", "topic %.*s now has %d partition(s)", (int)topic->name.len,

@@ -61,7 +61,16 @@ void ctl_log_config(const struct config *cfg, const struct kp_topic_config *o, i
 		    struct st_log_config *lc);
 int32_t ctl_topic_max_message_bytes(const struct config *cfg, const struct md_topic *t);
 int ctl_storage_open(struct ctl *ctl, const struct md_topic *t, int32_t from);
+/* Start-up: remove directories of partitions the store does not know, then
+ * open every topic's partitions. */
 int ctl_storage_open_all(struct ctl *ctl);
+/* Create the logs of new partitions [from, to) of a topic not yet (or not
+ * yet that large) in the store, all or nothing (st_partitions_create). */
+int ctl_storage_create(struct ctl *ctl, struct kp_str name, const struct kp_uuid *id, int32_t from,
+		       int32_t to, const struct kp_topic_config *configs, int32_t config_count);
+/* Undo ctl_storage_create() (the store refused the change). */
+void ctl_storage_remove(struct ctl *ctl, struct kp_str name, const struct kp_uuid *id,
+			int32_t from, int32_t to);
 
 /* metrics.c: render one scrape (metrics_render_fn; arg is the ctl). */
 void ctl_metrics_render(void *arg, struct mx_buf *b);

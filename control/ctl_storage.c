@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Control's side of storage: each topic's log settings resolved from its
- * overrides and the broker config, and the partition logs opened, grown and
- * deleted in step with the topic store. @thread control */
+ * overrides and the broker config, the partition logs opened, created and
+ * deleted in step with the topic store, and the start-up sweep of
+ * directories the store does not know. @thread control */
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -81,9 +84,113 @@ ctl_storage_open(struct ctl *ctl, const struct md_topic *t, int32_t from)
 	return rc;
 }
 
+/* A NUL-terminated copy of a topic name from the wire (validated by the
+ * handler: at most 249 legal characters). */
+static void
+ctl_storage_name(struct kp_str name, char *buf, size_t size)
+{
+	snprintf(buf, size, "%.*s", (int)(name.len < 0 ? 0 : name.len), name.ptr);
+}
+
+int
+ctl_storage_create(struct ctl *ctl, struct kp_str name, const struct kp_uuid *id, int32_t from,
+		   int32_t to, const struct kp_topic_config *configs, int32_t config_count)
+{
+	struct st_log_config lc;
+	char text[256];
+	int rc;
+
+	if (ctl->st == NULL)
+		return 0;
+	ctl_storage_name(name, text, sizeof(text));
+	ctl_log_config(ctl->cfg, configs, config_count, &lc);
+	rc = st_partitions_create(ctl->st, id->b, text, from, to, &lc);
+	if (rc != 0)
+		log_error("control", "topic %s: cannot create partitions %d..%d (%s); the "
+			  "partitions of this request were removed again", text, from, to - 1,
+			  strerror(-rc));
+	return rc;
+}
+
+void
+ctl_storage_remove(struct ctl *ctl, struct kp_str name, const struct kp_uuid *id,
+		   int32_t from, int32_t to)
+{
+	char text[256];
+	int rc;
+
+	if (ctl->st == NULL)
+		return;
+	ctl_storage_name(name, text, sizeof(text));
+	rc = st_partitions_delete(ctl->st, id->b, text, from, to);
+	if (rc != 0)
+		log_warn("control", "topic %s: removing partitions %d..%d failed: %s", text, from,
+			 to - 1, strerror(-rc));
+}
+
+/* The store's topics sorted by name, for the start-up sweep's lookups
+ * (one per directory in the log dir). */
+struct ctl_storage_index {
+	const struct md_topic **topics;
+	int32_t count;
+};
+
+static int
+ctl_storage_topic_cmp(const void *a, const void *b)
+{
+	return strcmp((*(const struct md_topic *const *)a)->name,
+		      (*(const struct md_topic *const *)b)->name);
+}
+
+static bool
+ctl_storage_known(void *arg, const char *topic, int32_t partition)
+{
+	const struct ctl_storage_index *ix = arg;
+	int32_t lo = 0, hi = ix->count;
+
+	while (lo < hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+		int c = strcmp(ix->topics[mid]->name, topic);
+
+		if (c == 0)
+			return partition < ix->topics[mid]->partition_count;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Remove the directories of partitions the store does not know (a create
+ * or delete that a crash interrupted, a topic deleted while its directory
+ * could not be) before opening the ones it does. A failure only leaves
+ * them there, so start-up goes on. */
+static void
+ctl_storage_clean(struct ctl *ctl)
+{
+	struct ctl_storage_index ix = { .count = ctl->store.topic_count };
+	int rc;
+
+	ix.topics = calloc((size_t)ix.count + 1, sizeof(*ix.topics));
+	if (ix.topics == NULL) {
+		log_warn("control", "log dir sweep skipped: out of memory");
+		return;
+	}
+	for (int32_t i = 0; i < ix.count; i++)
+		ix.topics[i] = &ctl->store.topics[i];
+	qsort(ix.topics, (size_t)ix.count, sizeof(*ix.topics), ctl_storage_topic_cmp);
+	rc = st_log_dir_clean(ctl->st, ctl_storage_known, &ix);
+	if (rc != 0)
+		log_warn("control", "log dir sweep failed: %s", strerror(-rc));
+	free(ix.topics);
+}
+
 int
 ctl_storage_open_all(struct ctl *ctl)
 {
+	if (ctl->st != NULL)
+		ctl_storage_clean(ctl);
 	for (int32_t i = 0; i < ctl->store.topic_count; i++) {
 		int rc = ctl_storage_open(ctl, &ctl->store.topics[i], 0);
 

@@ -838,23 +838,39 @@ plog_snapshots_delete_below(struct plog *plog, int64_t offset)
 	free(sc.offsets);
 }
 
-/* Write a small text file unless it exists. */
+/* Make a small text file hold exactly text, replacing it atomically when
+ * it does not. Not synced: it is checked at every open, so a power loss
+ * that leaves it empty or torn is repaired then, and creating a partition
+ * costs no fsync (two per partition made a 10,000-partition CreateTopics
+ * take minutes). */
 static int
 plog_write_text(struct plog *plog, const char *name, const char *text)
 {
-	char path[SEGMENT_PATH_MAX];
+	char path[SEGMENT_PATH_MAX], tmp[SEGMENT_PATH_MAX + 8], buf[128];
+	size_t len = strlen(text);
 	ssize_t n;
 	int fd, rc;
 
+	ASSERT(len < sizeof(buf));
 	snprintf(path, sizeof(path), "%s/%s", plog->dir, name);
-	fd = sio_open(plog->sio, path, O_RDWR | O_CREAT | O_EXCL, 0644);
-	if (fd == -EEXIST)
-		return 0;
+	fd = sio_open(plog->sio, path, O_RDONLY, 0);
+	if (fd >= 0) {
+		n = sio_pread(plog->sio, fd, buf, sizeof(buf), 0);
+		sio_close(plog->sio, fd);
+		if (n == (ssize_t)len && memcmp(buf, text, len) == 0)
+			return 0;
+	} else if (fd != -ENOENT) {
+		return fd;
+	}
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = sio_open(plog->sio, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return fd;
-	n = sio_pwrite(plog->sio, fd, text, strlen(text), 0);
-	rc = n < 0 ? (int)n : sio_fsync(plog->sio, fd);
+	n = sio_pwrite(plog->sio, fd, text, len, 0);
 	sio_close(plog->sio, fd);
+	rc = n == (ssize_t)len ? sio_rename(plog->sio, tmp, path) : n < 0 ? (int)n : -EIO;
+	if (rc < 0)
+		(void)sio_unlink(plog->sio, tmp);
 	return rc;
 }
 

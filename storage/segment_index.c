@@ -147,7 +147,9 @@ segment_index_open(struct sio *sio, struct segment_index *idx, const char *path,
 	sio_close(sio, fd);
 	if (rc < 0)
 		return rc;
-	idx->entry_count = index_count_valid(idx);
+	/* A new file has no entries; reading its map would only fault in
+	 * (and zero) pages of a hole. */
+	idx->entry_count = size > 0 ? index_count_valid(idx) : 0;
 	return 0;
 }
 

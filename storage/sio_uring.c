@@ -163,7 +163,13 @@ su_map(struct sio *sio, int fd, size_t len, bool writable)
 	(void)sio;
 	ASSERT(len > 0);
 	p = mmap(NULL, len, writable ? PROT_READ | PROT_WRITE : PROT_READ, MAP_SHARED, fd, 0);
-	return p == MAP_FAILED ? NULL : p;
+	if (p == MAP_FAILED)
+		return NULL;
+	/* Indexes are binary-searched a few entries at a time: readahead
+	 * around a fault would read (or, in a preallocated hole, zero)
+	 * megabytes to use one page. */
+	(void)madvise(p, len, MADV_RANDOM);
+	return p;
 }
 
 static void

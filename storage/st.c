@@ -303,23 +303,29 @@ st_partitions_create(struct st *st, const uint8_t topic_id[16], const char *name
 {
 	struct st_admin call = { .type = ST_ADMIN_OPEN, .topic_id = topic_id, .name = name,
 				 .cfg = cfg, .create = true };
-	struct st_admin undo = { .type = ST_ADMIN_DELETE, .topic_id = topic_id, .name = name };
 	int rc = st_admin_chunked(st, &call, from, to);
 
 	/* Some workers may have gone further than the one that failed: undo
 	 * the whole range, which is new, so nothing in it predates us. */
 	if (rc != 0)
-		(void)st_admin_chunked(st, &undo, from, to);
+		(void)st_partitions_delete(st, topic_id, name, from, to);
 	return rc;
+}
+
+int
+st_partitions_delete(struct st *st, const uint8_t topic_id[16], const char *name,
+		     int32_t from, int32_t to)
+{
+	struct st_admin call = { .type = ST_ADMIN_DELETE, .topic_id = topic_id, .name = name };
+
+	return st_admin_chunked(st, &call, from, to);
 }
 
 int
 st_topic_delete(struct st *st, const uint8_t topic_id[16], const char *name,
 		int32_t partition_count)
 {
-	struct st_admin call = { .type = ST_ADMIN_DELETE, .topic_id = topic_id, .name = name };
-
-	return st_admin_chunked(st, &call, 0, partition_count);
+	return st_partitions_delete(st, topic_id, name, 0, partition_count);
 }
 
 int

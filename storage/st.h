@@ -164,6 +164,9 @@ int st_partitions_create(struct st *st, const uint8_t topic_id[16], const char *
 /* Close and delete a topic's logs. 0 or -errno. */
 int st_topic_delete(struct st *st, const uint8_t topic_id[16], const char *name,
 		    int32_t partition_count);
+/* Close and delete the logs of partitions [from, to). 0 or -errno. */
+int st_partitions_delete(struct st *st, const uint8_t topic_id[16], const char *name,
+			 int32_t from, int32_t to);
 /* Apply changed settings to an open topic. 0 or -errno. */
 int st_topic_configure(struct st *st, const uint8_t topic_id[16], int32_t partition_count,
 		       const struct st_log_config *cfg);
