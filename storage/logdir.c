@@ -6,6 +6,7 @@
  * are ever touched. */
 #include <errno.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,19 +55,149 @@ logdir_remove(struct sio *sio, const char *path)
 	return rc < 0 ? rc : lp.err;
 }
 
-int
-logdir_trash(struct sio *sio, const char *path)
+struct logdir_job {
+	struct logdir_job *next;
+	char path[];
+};
+
+static void *
+logdir_reaper_main(void *arg)
 {
-	static uint64_t seq;
+	struct logdir_reaper *r = arg;
+	struct logdir_job *job;
+
+	pthread_setname_np(pthread_self(), "st-reaper");
+	pthread_mutex_lock(&r->lock);
+	for (;;) {
+		while (r->head == NULL && !r->stop)
+			pthread_cond_wait(&r->cond, &r->lock);
+		if (r->stop)
+			break;
+		job = r->head;
+		r->head = job->next;
+		if (r->head == NULL)
+			r->tail = NULL;
+		pthread_mutex_unlock(&r->lock);
+		(void)logdir_remove(r->sio, job->path);
+		free(job);
+		pthread_mutex_lock(&r->lock);
+		r->queued--;
+	}
+	pthread_mutex_unlock(&r->lock);
+	return NULL;
+}
+
+int
+logdir_reaper_init(struct logdir_reaper *r)
+{
+	memset(r, 0, sizeof(*r));
+	if (pthread_mutex_init(&r->lock, NULL) != 0)
+		return -ENOMEM;
+	if (pthread_cond_init(&r->cond, NULL) != 0) {
+		pthread_mutex_destroy(&r->lock);
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+int
+logdir_reaper_start(struct logdir_reaper *r, struct sio *sio)
+{
+	int rc;
+
+	ASSERT(!r->running);
+	r->sio = sio;
+	r->stop = false;
+	rc = pthread_create(&r->thread, NULL, logdir_reaper_main, r);
+	if (rc != 0)
+		return -rc;
+	r->running = true;
+	return 0;
+}
+
+void
+logdir_reaper_stop(struct logdir_reaper *r)
+{
+	struct logdir_job *job;
+
+	if (!r->running)
+		return;
+	pthread_mutex_lock(&r->lock);
+	r->stop = true;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	pthread_join(r->thread, NULL);
+	r->running = false;
+	while ((job = r->head) != NULL) {
+		r->head = job->next;
+		free(job);
+	}
+	r->tail = NULL;
+	r->queued = 0;
+}
+
+void
+logdir_reaper_fini(struct logdir_reaper *r)
+{
+	logdir_reaper_stop(r);
+	pthread_cond_destroy(&r->cond);
+	pthread_mutex_destroy(&r->lock);
+}
+
+uint32_t
+logdir_reaper_pending(struct logdir_reaper *r)
+{
+	uint32_t n;
+
+	pthread_mutex_lock(&r->lock);
+	n = r->queued;
+	pthread_mutex_unlock(&r->lock);
+	return n;
+}
+
+/* Hand path to the reaper; false when it does not run (or no memory). */
+static bool
+logdir_reaper_queue(struct logdir_reaper *r, const char *path)
+{
+	size_t len = strlen(path) + 1;
+	struct logdir_job *job;
+
+	if (r == NULL || !r->running || (job = malloc(sizeof(*job) + len)) == NULL)
+		return false;
+	job->next = NULL;
+	memcpy(job->path, path, len);
+	pthread_mutex_lock(&r->lock);
+	if (r->tail != NULL)
+		r->tail->next = job;
+	else
+		r->head = job;
+	r->tail = job;
+	r->queued++;
+	pthread_cond_signal(&r->cond);
+	pthread_mutex_unlock(&r->lock);
+	return true;
+}
+
+int
+logdir_trash(struct sio *sio, struct logdir_reaper *reaper, const char *path)
+{
+	static _Atomic uint64_t seq;
 	char aside[LOGDIR_PATH_MAX];
 	uint64_t a = clock_mono_ns(), b = ++seq;
+	int rc;
 
 	/* Unique per process and run: Kafka puts a random UUID here; a
 	 * name that exists already would be replaced by rename(). */
 	if ((size_t)snprintf(aside, sizeof(aside), "%s.%016" PRIx64 "%016" PRIx64 "%s", path, a, b,
-			     LOGDIR_DELETE_SUFFIX) >= sizeof(aside) ||
-	    sio_rename(sio, path, aside) < 0)
+			     LOGDIR_DELETE_SUFFIX) >= sizeof(aside))
 		return logdir_remove(sio, path);
+	rc = sio_rename(sio, path, aside);
+	if (rc == -ENOENT)
+		return rc;
+	if (rc < 0)
+		return logdir_remove(sio, path);
+	if (logdir_reaper_queue(reaper, aside))
+		return 0;
 	return logdir_remove(sio, aside);
 }
 
@@ -152,8 +283,8 @@ logdir_count_one(void *arg, const char *name)
 }
 
 static void
-logdir_clean_one(struct sio *sio, const char *log_dir, const char *name, bool finish,
-		 struct logdir_clean_stats *stats)
+logdir_clean_one(struct sio *sio, struct logdir_reaper *reaper, const char *log_dir,
+		 const char *name, bool finish, struct logdir_clean_stats *stats)
 {
 	char path[LOGDIR_PATH_MAX];
 	uint32_t files = 0, done = stats->trashed + stats->finished;
@@ -164,7 +295,10 @@ logdir_clean_one(struct sio *sio, const char *log_dir, const char *name, bool fi
 	/* Only directories: a file with such a name is not ours to judge. */
 	if (sio_list(sio, path, logdir_count_one, &files) < 0)
 		return;
-	rc = finish ? logdir_remove(sio, path) : logdir_trash(sio, path);
+	if (finish)
+		rc = logdir_reaper_queue(reaper, path) ? 0 : logdir_remove(sio, path);
+	else
+		rc = logdir_trash(sio, reaper, path);
 	if (rc < 0) {
 		stats->failed++;
 		log_warn("storage", "log dir: cannot remove %s: %s", path, strerror(-rc));
@@ -175,13 +309,13 @@ logdir_clean_one(struct sio *sio, const char *log_dir, const char *name, bool fi
 	else
 		stats->trashed++;
 	if (done < LOGDIR_LOGGED_MAX)
-		log_info("storage", "log dir: removed %s (%u file(s)): %s", path, files,
+		log_info("storage", "log dir: removing %s (%u file(s)): %s", path, files,
 			 finish ? "an interrupted delete" : "a partition metadata does not know");
 }
 
 int
-logdir_clean(struct sio *sio, const char *log_dir, logdir_known_fn *known, void *arg,
-	     struct logdir_clean_stats *stats)
+logdir_clean(struct sio *sio, struct logdir_reaper *reaper, const char *log_dir,
+	     logdir_known_fn *known, void *arg, struct logdir_clean_stats *stats)
 {
 	struct logdir_names ln = { 0 };
 	char topic[LOGDIR_TOPIC_BYTES_MAX + 1];
@@ -193,16 +327,16 @@ logdir_clean(struct sio *sio, const char *log_dir, logdir_known_fn *known, void 
 	rc = sio_list(sio, log_dir, logdir_collect, &ln);
 	for (i = 0; rc == 0 && i < ln.count; i++) {
 		if (logdir_is_delete_name(ln.names[i]))
-			logdir_clean_one(sio, log_dir, ln.names[i], true, stats);
+			logdir_clean_one(sio, reaper, log_dir, ln.names[i], true, stats);
 		else if (logdir_partition_name(ln.names[i], topic, sizeof(topic), &partition) &&
 			 !known(arg, topic, partition))
-			logdir_clean_one(sio, log_dir, ln.names[i], false, stats);
+			logdir_clean_one(sio, reaper, log_dir, ln.names[i], false, stats);
 	}
 	for (i = 0; i < ln.count; i++)
 		free(ln.names[i]);
 	free(ln.names);
 	if (stats->trashed + stats->finished > LOGDIR_LOGGED_MAX)
-		log_info("storage", "log dir: removed %u unknown partition and %u interrupted "
+		log_info("storage", "log dir: removing %u unknown partition and %u interrupted "
 			 "delete director%s in all", stats->trashed, stats->finished,
 			 stats->trashed + stats->finished == 1 ? "y" : "ies");
 	return rc;

@@ -20,6 +20,16 @@
 
 static void plog_sync(struct plog *plog);
 
+int
+plog_open_file(struct plog *plog, const char *path, int flags, int mode)
+{
+	int fd = sio_open(plog->sio, path, flags, mode);
+
+	if ((fd == -EMFILE || fd == -ENFILE) && fcache_shrink(plog->fc) > 0)
+		fd = sio_open(plog->sio, path, flags, mode);
+	return fd;
+}
+
 struct segment *
 plog_active(const struct plog *plog)
 {
@@ -98,7 +108,7 @@ plog_snapshot_write(struct plog *plog, int64_t offset)
 	pstate_snapshot_write(plog->ps, buf);
 	segment_path(plog->dir, offset, ".snapshot", path, sizeof(path));
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = sio_open(plog->sio, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	fd = plog_open_file(plog, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0) {
 		free(buf);
 		return fd;
@@ -270,20 +280,46 @@ plog_gather(struct plog *plog)
 	return plog->iov_count > 0;
 }
 
-void
+/* Put the gathered appends back at the head of the queue, as if never
+ * gathered (their offsets and producer state given back). */
+static void
+plog_write_requeue(struct plog *plog)
+{
+	pstate_truncate(plog->ps, plog->wr_first_offset);
+	plog->next_offset = plog->wr_first_offset;
+	if (plog->wr_tail != NULL) {
+		plog->wr_tail->next = plog->pend_head;
+		if (plog->pend_head == NULL)
+			plog->pend_tail = plog->wr_tail;
+		plog->pend_head = plog->wr_head;
+	}
+	plog->wr_head = NULL;
+	plog->wr_tail = NULL;
+	plog->iov_count = 0;
+}
+
+bool
 plog_issue(struct plog *plog, int64_t now_ms)
 {
+	int rc;
+
 	plog->now_ms = now_ms;
 	while (!plog->write_inflight && plog->pend_head != NULL) {
 		plog->iov_count = 0;
 		plog->wr_bytes = 0;
 		plog->wr_first_offset = plog->next_offset;
 		if (!plog_gather(plog))
-			return;
+			return false;
 		plog->wr_seg = plog_active(plog);
 		/* The files stay open while the write is in flight and until
-		 * its bookkeeping (indexes) is done. */
-		if (segment_pin(plog->wr_seg) < 0) {
+		 * its bookkeeping (indexes) is done. Out of descriptors while
+		 * other writes, syncs or sends hold some: wait for them. */
+		rc = segment_pin(plog->wr_seg);
+		if ((rc == -EMFILE || rc == -ENFILE || rc == -ENOMEM) && plog->fc->fds_open > 0) {
+			plog_write_requeue(plog);
+			return true;
+		}
+		if (rc < 0) {
 			plog_write_undo(plog);
 			continue;
 		}
@@ -296,6 +332,7 @@ plog_issue(struct plog *plog, int64_t now_ms)
 		sio_writev(plog->sio, &plog->write_op, plog->wr_seg->fd, plog->iov,
 			   plog->iov_count, plog->wr_pos);
 	}
+	return false;
 }
 
 /* The write failed or was short: nothing of it counts. Cut the file back
@@ -372,7 +409,10 @@ plog_write_done(struct sio_op *op, int res)
 	plog->wr_head = NULL;
 	plog->wr_tail = NULL;
 	plog->iov_count = 0;
-	plog_issue(plog, plog->now_ms);
+	/* Its own descriptor was just unpinned: blocking here is unlikely,
+	 * and the owner's next loop turn issues what stays queued. */
+	if (plog_issue(plog, plog->now_ms) && plog->ops->blocked != NULL)
+		plog->ops->blocked(plog->ops_ctx, plog);
 }
 
 /* ---- group commit ---- */
@@ -816,6 +856,8 @@ plog_scan_dir(struct plog *plog, const char *ext, struct plog_scan *sc)
 	memset(sc, 0, sizeof(*sc));
 	sc->ext = ext;
 	rc = sio_list(plog->sio, plog->dir, plog_scan_name, sc);
+	if ((rc == -EMFILE || rc == -ENFILE) && sc->count == 0 && fcache_shrink(plog->fc) > 0)
+		rc = sio_list(plog->sio, plog->dir, plog_scan_name, sc);
 	if (rc == 0 && sc->count > 1)
 		qsort(sc->offsets, sc->count, sizeof(int64_t), offset_cmp);
 	return rc;
@@ -853,7 +895,7 @@ plog_write_text(struct plog *plog, const char *name, const char *text)
 
 	ASSERT(len < sizeof(buf));
 	snprintf(path, sizeof(path), "%s/%s", plog->dir, name);
-	fd = sio_open(plog->sio, path, O_RDONLY, 0);
+	fd = plog_open_file(plog, path, O_RDONLY, 0);
 	if (fd >= 0) {
 		n = sio_pread(plog->sio, fd, buf, sizeof(buf), 0);
 		sio_close(plog->sio, fd);
@@ -863,7 +905,7 @@ plog_write_text(struct plog *plog, const char *name, const char *text)
 		return fd;
 	}
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = sio_open(plog->sio, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	fd = plog_open_file(plog, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
 	if (fd < 0)
 		return fd;
 	n = sio_pwrite(plog->sio, fd, text, len, 0);
@@ -954,7 +996,7 @@ plog_mkdir(struct plog *plog, bool create)
 	int rc = sio_mkdir(plog->sio, plog->dir, 0755);
 
 	if (rc == -EEXIST && create) {
-		rc = logdir_trash(plog->sio, plog->dir);
+		rc = logdir_trash(plog->sio, plog->reaper, plog->dir);
 		if (rc == 0)
 			rc = sio_mkdir(plog->sio, plog->dir, 0755);
 	}
@@ -1003,6 +1045,7 @@ plog_open(const struct plog_open_args *args, int *err)
 	plog->cfg = *args->cfg;
 	plog->sio = args->sio;
 	plog->fc = args->fc;
+	plog->reaper = args->reaper;
 	plog->ops = args->ops;
 	plog->ops_ctx = args->ops_ctx;
 	plog->now_ms = args->now_ms;
@@ -1053,6 +1096,6 @@ plog_delete(struct plog *plog, int16_t error)
 		segment_drop(plog->segs[i]);
 		plog->segs[i] = NULL;
 	}
-	(void)logdir_trash(plog->sio, plog->dir);
+	(void)logdir_trash(plog->sio, plog->reaper, plog->dir);
 	plog_free(plog, error);
 }

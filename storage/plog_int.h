@@ -31,6 +31,7 @@ enum plog_error {
 };
 
 struct plog;
+struct logdir_reaper;
 
 /* One append, owned by the caller until append_done runs for it. */
 struct plog_append {
@@ -58,9 +59,14 @@ struct plog_watch {
 typedef void plog_append_done_fn(void *ctx, struct plog *plog, struct plog_append *app);
 typedef void plog_watch_done_fn(void *ctx, struct plog *plog, struct plog_watch *w);
 
+typedef void plog_blocked_fn(void *ctx, struct plog *plog);
+
 struct plog_ops {
 	plog_append_done_fn *append_done;
 	plog_watch_done_fn *watch_done;         /* also for expired watches: error -1 */
+	/* plog_issue() from a write completion returned true: issue again
+	 * after more completions. NULL: the caller polls plog_issue(). */
+	plog_blocked_fn *blocked;
 };
 
 /* A file region for a READ. */
@@ -83,6 +89,7 @@ struct plog {
 	struct st_log_config cfg;
 	struct sio *sio;
 	struct fcache *fc;              /* the worker's open-file cache */
+	struct logdir_reaper *reaper;   /* removes deleted directories; NULL: inline */
 	const struct plog_ops *ops;
 	void *ops_ctx;
 	struct pstate *ps;
@@ -129,6 +136,7 @@ struct plog {
 struct plog_open_args {
 	struct sio *sio;
 	struct fcache *fc;
+	struct logdir_reaper *reaper;   /* NULL: deleted directories removed inline */
 	const char *log_dir;
 	const char *topic_name;
 	const uint8_t *topic_id;        /* 16 bytes */
@@ -154,13 +162,20 @@ void plog_close(struct plog *plog, int16_t error);
  * finishes). Same preconditions. */
 void plog_delete(struct plog *plog, int16_t error);
 bool plog_idle(const struct plog *plog);
+/* Open a file of the partition for a moment (small files, snapshots),
+ * making room in the open-file cache once if the process is out of
+ * descriptors. fd or -errno. */
+int plog_open_file(struct plog *plog, const char *path, int flags, int mode);
 void plog_configure(struct plog *plog, const struct st_log_config *cfg);
 
 /* Queue an append. Returns true when the plog had nothing queued (the
  * caller then puts it on its list for plog_issue()). */
 bool plog_append(struct plog *plog, struct plog_append *app);
-/* Issue the one writev for everything queued (if no write is in flight). */
-void plog_issue(struct plog *plog, int64_t now_ms);
+/* Issue the one writev for everything queued (if no write is in flight).
+ * Returns true when it could not for want of a descriptor that files
+ * pinned by other IO will give back: the appends stay queued; call again
+ * after completions. */
+bool plog_issue(struct plog *plog, int64_t now_ms);
 /* A fetch region from offset: error code (0, OFFSET_OUT_OF_RANGE,
  * KAFKA_STORAGE_ERROR when the files cannot be opened). r->seg is not held:
  * segment_hold() it before anything else opens files. */

@@ -184,7 +184,7 @@ recovery_snapshot_load(struct plog *plog, int64_t offset)
 	int fd, rc;
 
 	segment_path(plog->dir, offset, ".snapshot", path, sizeof(path));
-	fd = sio_open(plog->sio, path, O_RDONLY, 0);
+	fd = plog_open_file(plog, path, O_RDONLY, 0);
 	if (fd < 0)
 		return fd;
 	size = sio_size(plog->sio, fd);

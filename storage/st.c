@@ -91,8 +91,12 @@ st_create(const struct st_config *cfg, char *err, size_t err_size)
 	}
 	st = calloc(1, sizeof(*st));
 	if (st == NULL)
-		goto nomem;
+		goto nomem_early;
 	st->cfg = *cfg;
+	if (logdir_reaper_init(&st->reaper) != 0) {
+		free(st);
+		goto nomem_early;
+	}
 	st->log_dir = strdup(cfg->log_dir);
 	st->cfg.log_dir = st->log_dir;
 	st->cfg.worker_cpus = NULL;
@@ -117,11 +121,10 @@ st_create(const struct st_config *cfg, char *err, size_t err_size)
 	}
 	return st;
 nomem:
+	st->cfg.worker_count = 0;
+	st_destroy(st);
+nomem_early:
 	snprintf(err, err_size, "storage: out of memory");
-	if (st != NULL) {
-		st->cfg.worker_count = 0;
-		st_destroy(st);
-	}
 	return NULL;
 }
 
@@ -131,6 +134,13 @@ st_start(struct st *st)
 	int i, rc;
 
 	ASSERT(!st->started);
+	/* The reaper has a ring of its own: a sio is one thread's. Without
+	 * it, deleted directories are removed inline. */
+	st->reaper_sio = sio_uring_create(8, &rc);
+	if (st->reaper_sio != NULL && logdir_reaper_start(&st->reaper, st->reaper_sio) != 0) {
+		sio_destroy(st->reaper_sio);
+		st->reaper_sio = NULL;
+	}
 	for (i = 0; i < st->cfg.worker_count; i++) {
 		rc = pthread_create(&st->workers[i].thread, NULL, st_worker_main, &st->workers[i]);
 		if (rc != 0) {
@@ -166,6 +176,10 @@ st_stop(struct st *st)
 		pthread_join(st->workers[i].thread, NULL);
 		st->workers[i].running = false;
 	}
+	logdir_reaper_stop(&st->reaper);
+	if (st->reaper_sio != NULL)
+		sio_destroy(st->reaper_sio);
+	st->reaper_sio = NULL;
 	st->started = false;
 }
 
@@ -179,6 +193,7 @@ st_destroy(struct st *st)
 	ASSERT(!st->started);
 	for (i = 0; st->workers != NULL && i < st->cfg.worker_count; i++)
 		st_worker_fini(&st->workers[i]);
+	logdir_reaper_fini(&st->reaper);
 	free(st->workers);
 	free(st->core_wake_fds);
 	free(st->submitted);

@@ -14,6 +14,7 @@
 #include "common/compiler.h"
 #include "common/spsc.h"
 #include "storage/fcache_int.h"
+#include "storage/logdir_int.h"
 #include "storage/plog_int.h"
 #include "storage/sio.h"
 #include "storage/st.h"
@@ -106,6 +107,7 @@ struct st_worker {
 	uint32_t table_slots;           /* power of two, at least plog_count */
 	uint32_t plog_count;
 	struct plog *dirty;
+	struct plog *blocked;           /* out of descriptors: dirty after completions */
 	struct plog *timed;             /* plogs the tick must visit (plog_timed()) */
 	uint32_t sweep_bucket;          /* next bucket the slow sweep visits */
 	struct fcache fcache;
@@ -128,8 +130,15 @@ struct st {
 	bool *submitted;                /* [core_count * worker_count], core-owned */
 	uint32_t fds_per_worker;        /* open-file cache budgets */
 	uint32_t maps_per_worker;
+	struct logdir_reaper reaper;    /* removes deleted partition directories */
+	struct sio *reaper_sio;
 	bool started;
 };
+
+/* How a worker makes its sio: sio_uring_create(), or a unit test's
+ * simulator (a test seam; only tests change it, before st_create()). */
+typedef struct sio *st_sio_create_fn(unsigned entries, int *err);
+extern st_sio_create_fn *st_sio_create;
 
 uint64_t st_hash(const uint8_t topic_id[16], int32_t partition);
 struct plog *st_worker_find(struct st_worker *w, const uint8_t topic_id[16], int32_t partition);

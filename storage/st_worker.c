@@ -20,10 +20,27 @@
 #include "storage/logdir_int.h"
 #include "storage/st_int.h"
 
+/* The table's bucket bits. FNV-1a's last multiply leaves bits 32-39
+ * nearly blind to the last byte (the partition's low byte), so consecutive
+ * partitions piled into a few chains: mix first (murmur3's finaliser). The
+ * worker choice keeps st_hash() as is, stable across restarts. */
+st_sio_create_fn *st_sio_create = sio_uring_create;
+
+static uint32_t
+st_bucket_of(uint64_t h, uint32_t slots)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return (uint32_t)h & (slots - 1);
+}
+
 static uint32_t
 st_bucket(const struct st_worker *w, const uint8_t topic_id[16], int32_t partition)
 {
-	return (uint32_t)(st_hash(topic_id, partition) >> 32) & (w->table_slots - 1);
+	return st_bucket_of(st_hash(topic_id, partition), w->table_slots);
 }
 
 struct plog *
@@ -50,8 +67,7 @@ st_table_grow(struct st_worker *w)
 		return;
 	for (b = 0; b < w->table_slots; b++) {
 		while ((plog = w->table[b]) != NULL) {
-			uint32_t nb = (uint32_t)(st_hash(plog->topic_id, plog->partition) >> 32) &
-				      (slots - 1);
+			uint32_t nb = st_bucket_of(st_hash(plog->topic_id, plog->partition), slots);
 
 			w->table[b] = plog->hash_next;
 			plog->hash_next = table[nb];
@@ -170,7 +186,21 @@ st_watch_done(void *ctx, struct plog *plog, struct plog_watch *w_)
 	w->watch_free = w_;
 }
 
-static const struct plog_ops st_plog_ops = { st_append_done, st_watch_done };
+/* A plog that could not issue for want of descriptors: retried after the
+ * next completions (st_worker_main). */
+static void
+st_blocked(void *ctx, struct plog *plog)
+{
+	struct st_worker *w = ctx;
+
+	if (plog->dirty)
+		return;
+	plog->dirty = true;
+	plog->dirty_next = w->blocked;
+	w->blocked = plog;
+}
+
+static const struct plog_ops st_plog_ops = { st_append_done, st_watch_done, st_blocked };
 
 /* ---- requests ---- */
 
@@ -340,6 +370,10 @@ st_table_remove(struct st_worker *w, struct plog *plog)
 		dp = &(*dp)->dirty_next;
 	if (*dp == plog)
 		*dp = plog->dirty_next;
+	for (dp = &w->blocked; *dp != NULL && *dp != plog;)
+		dp = &(*dp)->dirty_next;
+	if (*dp == plog)
+		*dp = plog->dirty_next;
 	plog->dirty = false;
 }
 
@@ -360,7 +394,7 @@ st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 		.sio = w->sio, .log_dir = w->st->log_dir, .topic_name = call->name,
 		.topic_id = call->topic_id, .partition = p, .cfg = call->cfg,
 		.ops = &st_plog_ops, .ops_ctx = w, .now_ms = clock_wall_ms(),
-		.fc = &w->fcache, .create = call->create,
+		.fc = &w->fcache, .reaper = &w->st->reaper, .create = call->create,
 	};
 	struct plog *plog = st_worker_find(w, call->topic_id, p);
 	int rc;
@@ -392,7 +426,7 @@ st_admin_delete(struct st_worker *w, const struct st_admin *call, int32_t p)
 	/* Not open here (a create that failed before opening it, or a
 	 * directory never opened since start): remove whatever is there. */
 	snprintf(dir, sizeof(dir), "%s/%s-%d", w->st->log_dir, call->name, (int)p);
-	(void)logdir_trash(w->sio, dir);
+	(void)logdir_trash(w->sio, &w->st->reaper, dir);
 }
 
 static void
@@ -476,7 +510,8 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 		struct logdir_clean_stats cs;
 
 		call->from = call->to = 0;
-		rc = logdir_clean(w->sio, w->st->log_dir, st_clean_known, call, &cs);
+		rc = logdir_clean(w->sio, &w->st->reaper, w->st->log_dir, st_clean_known, call,
+				  &cs);
 	}
 	for (p = call->from; p < call->to; p++) {
 		if (st_worker_of(w->st, call->topic_id, p) != w->index)
@@ -547,8 +582,22 @@ st_issue_dirty(struct st_worker *w)
 	while ((plog = w->dirty) != NULL) {
 		w->dirty = plog->dirty_next;
 		plog->dirty = false;
-		plog_issue(plog, now_ms);
+		if (plog_issue(plog, now_ms))
+			st_blocked(w, plog);
 		st_timed_update(w, plog);
+	}
+}
+
+/* Completions gave descriptors back: blocked plogs try again next turn. */
+static void
+st_unblock(struct st_worker *w)
+{
+	struct plog *plog;
+
+	while ((plog = w->blocked) != NULL) {
+		w->blocked = plog->dirty_next;
+		plog->dirty_next = w->dirty;
+		w->dirty = plog;
 	}
 }
 
@@ -612,7 +661,7 @@ void *
 st_worker_main(void *arg)
 {
 	struct st_worker *w = arg;
-	unsigned work;
+	unsigned work, reaped;
 	uint64_t now_ns;
 	cpu_set_t set;
 	char name[16];
@@ -631,7 +680,10 @@ st_worker_main(void *arg)
 		if (now_ns >= w->next_tick_ns)
 			st_tick(w, now_ns);
 		sio_submit(w->sio);
-		work += sio_reap(w->sio, 256);
+		reaped = sio_reap(w->sio, 256);
+		if (reaped > 0)
+			st_unblock(w);
+		work += reaped;
 		st_wake_cores(w);
 		if (work == 0)
 			st_sleep(w, now_ns);
@@ -652,7 +704,7 @@ st_worker_init(struct st_worker *w, struct st *st, int index)
 	w->st = st;
 	w->index = index;
 	w->event_fd = eventfd(0, EFD_CLOEXEC);
-	w->sio = sio_uring_create(ST_URING_ENTRIES, &rc);
+	w->sio = st_sio_create(ST_URING_ENTRIES, &rc);
 	w->req = calloc((size_t)st->cfg.core_count, sizeof(*w->req));
 	w->cpl = calloc((size_t)st->cfg.core_count, sizeof(*w->cpl));
 	w->core_wake = calloc((size_t)st->cfg.core_count, sizeof(bool));

@@ -18,7 +18,8 @@
  *    so the old owner can be closed.
  *  - Injected errors: the n-th op of a kind fails with a chosen errno (EIO,
  *    ENOSPC) and nothing lands; a space limit makes writes short, then
- *    -ENOSPC, and space comes back when the limit is raised.
+ *    -ENOSPC, and space comes back when the limit is raised; a descriptor
+ *    limit makes opens fail with -EMFILE (maps do not count, as in Linux).
  * Mapped files must not grow while mapped (asserted). */
 #include "tests/sim/sio_sim.h"
 
@@ -86,6 +87,10 @@ struct sio_sim {
 	struct sim_fault faults[SIM_FAULTS_MAX];
 	uint64_t counts[SIO_SIM_KIND_COUNT];
 	int64_t space;
+	int fd_limit;
+	unsigned fds_open;
+	unsigned fds_peak;
+	unsigned maps_open;
 	bool reorder;
 	uint64_t rng;
 	struct { void *addr; struct sim_file *file; } maps[SIM_FDS_MAX];
@@ -231,6 +236,8 @@ sim_open(struct sio *sio, const char *path, int flags, int mode)
 	(void)mode;
 	if (rc < 0)
 		return rc;
+	if (sim->fd_limit >= 0 && sim->fds_open >= (unsigned)sim->fd_limit)
+		return -EMFILE;
 	if (n != NULL && (flags & O_CREAT) && (flags & O_EXCL))
 		return -EEXIST;
 	if (n == NULL && !(flags & O_CREAT))
@@ -252,6 +259,8 @@ sim_open(struct sio *sio, const char *path, int flags, int mode)
 		if (sim->fds[i] == NULL) {
 			sim->fds[i] = n->file;
 			n->file->refs++;
+			sim->fds_open++;
+			sim->fds_peak = MAX(sim->fds_peak, sim->fds_open);
 			return SIM_FD_BASE + (int)i;
 		}
 	}
@@ -267,6 +276,8 @@ sim_close(struct sio *sio, int fd)
 	if (f == NULL)
 		return -EBADF;
 	sim->fds[fd - SIM_FD_BASE] = NULL;
+	ASSERT(sim->fds_open > 0);
+	sim->fds_open--;
 	sim_file_put(f);
 	return 0;
 }
@@ -299,6 +310,22 @@ sim_rename(struct sio *sio, const char *from, const char *to)
 		old->used = false;
 	}
 	ASSERT(strlen(to) < SIM_PATH_MAX);
+	if (n->file == NULL) {
+		/* A directory: everything under it moves along. */
+		size_t from_len = strlen(from), to_len = strlen(to);
+		unsigned i;
+
+		for (i = 0; i < SIM_FILES_MAX; i++) {
+			char *p = sim->names[i].path;
+
+			if (!sim->names[i].used || strncmp(p, from, from_len) != 0 ||
+			    p[from_len] != '/')
+				continue;
+			ASSERT(strlen(p) - from_len + to_len < SIM_PATH_MAX);
+			memmove(p + to_len, p + from_len, strlen(p) - from_len + 1);
+			memcpy(p, to, to_len);
+		}
+	}
 	strcpy(n->path, to);
 	return 0;
 }
@@ -337,13 +364,16 @@ static int
 sim_list(struct sio *sio, const char *dir, sio_list_fn *fn, void *arg)
 {
 	struct sio_sim *sim = sim_of(sio);
+	struct sim_name *n = sim_lookup(sim, dir);
 	char (*names)[SIM_PATH_MAX];
 	size_t len = strlen(dir);
 	unsigned i, count = 0;
 	int rc = 0;
 
-	if (sim_lookup(sim, dir) == NULL)
+	if (n == NULL)
 		return -ENOENT;
+	if (n->file != NULL)
+		return -ENOTDIR;
 	names = malloc(sizeof(*names) * SIM_FILES_MAX);
 	ASSERT(names != NULL);
 	/* Collect first: fn may unlink. */
@@ -444,6 +474,7 @@ sim_map(struct sio *sio, int fd, size_t len, bool writable)
 		if (sim->maps[i].addr == NULL) {
 			sim->maps[i].addr = f->data;
 			sim->maps[i].file = f;
+			sim->maps_open++;
 			f->maps++;
 			f->refs++;      /* a mapping keeps the file, as in Linux */
 			return f->data;
@@ -464,6 +495,7 @@ sim_unmap(struct sio *sio, void *addr, size_t len)
 		if (sim->maps[i].addr == addr) {
 			f = sim->maps[i].file;
 			sim->maps[i].addr = NULL;
+			sim->maps_open--;
 			f->maps--;
 			sim_file_put(f);
 			return;
@@ -665,6 +697,7 @@ sio_sim_create(uint64_t seed)
 	ASSERT(sim != NULL);
 	sim->sio.ops = &sim_ops;
 	sim->space = -1;
+	sim->fd_limit = -1;
 	sim->rng = seed | 1;
 	return &sim->sio;
 }
@@ -738,6 +771,30 @@ sio_sim_crash(struct sio *sio, const struct sio_sim_crash *how)
 	for (i = 0; i < SIM_FDS_MAX; i++)
 		if (sim->fds[i] != NULL)
 			sim_close(sio, SIM_FD_BASE + (int)i);
+}
+
+void
+sio_sim_set_fd_limit(struct sio *sio, int n)
+{
+	sim_of(sio)->fd_limit = n;
+}
+
+unsigned
+sio_sim_fds_open(struct sio *sio)
+{
+	return sim_of(sio)->fds_open;
+}
+
+unsigned
+sio_sim_maps_open(struct sio *sio)
+{
+	return sim_of(sio)->maps_open;
+}
+
+unsigned
+sio_sim_fds_peak(struct sio *sio)
+{
+	return sim_of(sio)->fds_peak;
 }
 
 uint64_t

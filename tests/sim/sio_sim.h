@@ -36,8 +36,15 @@ void sio_sim_set_reorder(struct sio *sio, bool on);
 /* Crash: see the model. Every fd open now becomes dead (-EBADF), and ops in
  * flight complete with -EIO at the next reap. */
 void sio_sim_crash(struct sio *sio, const struct sio_sim_crash *how);
+/* At most n descriptors open at once (opens beyond fail with -EMFILE, as
+ * RLIMIT_NOFILE makes them); < 0: no limit. */
+void sio_sim_set_fd_limit(struct sio *sio, int n);
 /* Counters for assertions. */
 uint64_t sio_sim_count(struct sio *sio, enum sio_sim_kind kind);
+/* Descriptors and maps open now, and the most open at once so far. */
+unsigned sio_sim_fds_open(struct sio *sio);
+unsigned sio_sim_maps_open(struct sio *sio);
+unsigned sio_sim_fds_peak(struct sio *sio);
 /* Current (page cache) size of a file by path, or -1. */
 int64_t sio_sim_file_size(struct sio *sio, const char *path);
 bool sio_sim_exists(struct sio *sio, const char *path);
