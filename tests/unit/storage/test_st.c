@@ -3,8 +3,14 @@
  * dir: two workers, two "cores" (this thread plays both), appends with
  * acks=1 and acks=all through st_submit/st_flush/st_reap, READ with a
  * segment reference and RELEASE, OFFSET, EPOCH, WATCH, unknown partitions,
- * reopen after stop (recovery on real files), and topic deletion. */
+ * reopen after stop (recovery on real files), and topic deletion (the
+ * directory moved aside at once, removed by the reaper thread). Suite
+ * st_sim runs workers (not started: admin calls run inline) on the
+ * simulated sio: a create that fails midway leaves nothing, a stale
+ * directory is replaced, and the start-up sweep. */
 #include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +22,8 @@
 #include "common/clock.h"
 #include "common/rbatch.h"
 #include "storage/st.h"
+#include "storage/st_int.h"
+#include "tests/sim/sio_sim.h"
 #include "tests/unit/storage/tbatch.h"
 
 #define CORES 2
@@ -154,6 +162,28 @@ append_all(struct st *st, uint8_t **bufs, int rounds)
 		cr_assert_eq(next[p], rounds * CORES * 3);
 }
 
+/* Wait until dir holds n entries (meta files of the test aside). */
+static void
+wait_dir_entries(int n)
+{
+	uint64_t deadline = clock_mono_ns() + 5000000000ull;
+	char cmd[128];
+	FILE *f;
+	int got = -1;
+
+	snprintf(cmd, sizeof(cmd), "ls -A %s | wc -l", dir);
+	while (clock_mono_ns() < deadline) {
+		f = popen(cmd, "r");
+		cr_assert_not_null(f);
+		cr_assert_eq(fscanf(f, "%d", &got), 1);
+		pclose(f);
+		if (got <= n)
+			return;
+		usleep(10000);
+	}
+	cr_assert_leq(got, n, "%d entries left in %s", got, dir);
+}
+
 Test(st, end_to_end)
 {
 	uint8_t *bufs[CORES * PARTS * 4], hdr[RBATCH_HEADER_BYTES];
@@ -260,7 +290,8 @@ Test(st, end_to_end)
 		struct stat sb;
 
 		snprintf(path, sizeof(path), "%s/e2e-0", dir);
-		cr_assert_neq(stat(path, &sb), 0, "partition directory removed");
+		cr_assert_neq(stat(path, &sb), 0, "partition directory moved aside");
+		wait_dir_entries(2);    /* the reaper removed the "-delete" ones */
 	}
 	r = req(ST_REQ_OFFSET, 0, 12);
 	cr_assert(st_submit(st, 0, &r));
@@ -268,5 +299,160 @@ Test(st, end_to_end)
 	reap(st, 0, cpl, 1);
 	cr_assert_eq(cpl[0].error, 3);
 	st_stop(st);
+	st_destroy(st);
+}
+
+/* ---- on the simulated sio ---- */
+
+static struct sio *sim;
+
+static struct sio *
+sim_factory(unsigned entries, int *err)
+{
+	(void)entries;
+	*err = 0;
+	return sim;
+}
+
+static struct st *
+sim_st(void)
+{
+	struct st_config sc = { .log_dir = "/data", .worker_count = 1, .core_count = 1,
+				.ring_slots = 64, .open_files_max = 4 };
+	char err[128];
+	struct st *st;
+
+	sim = sio_sim_create(5);
+	cr_assert_eq(sio_mkdir(sim, "/data", 0755), 0);
+	st_sio_create = sim_factory;
+	st = st_create(&sc, err, sizeof(err));
+	cr_assert_not_null(st, "%s", err);
+	return st;
+}
+
+struct sim_count {
+	const char *prefix;
+	int n;
+};
+
+static int
+count_prefixed(void *arg, const char *name)
+{
+	struct sim_count *c = arg;
+
+	if (strncmp(name, c->prefix, strlen(c->prefix)) == 0)
+		c->n++;
+	return 0;
+}
+
+static int
+sim_dirs(const char *prefix)
+{
+	struct sim_count c = { prefix, 0 };
+
+	cr_assert_eq(sio_list(sim, "/data", count_prefixed, &c), 0);
+	return c.n;
+}
+
+struct sim_stats {
+	int partitions;
+	uint32_t files_open;
+	uint32_t files_max;
+	uint32_t maps_open;
+};
+
+static void
+on_part(void *arg, const struct st_partition_stats *ps)
+{
+	struct sim_stats *ss = arg;
+
+	(void)ps;
+	ss->partitions++;
+}
+
+static void
+on_worker(void *arg, const struct st_worker_stats *ws)
+{
+	struct sim_stats *ss = arg;
+
+	ss->files_open += ws->files_open;
+	ss->files_max += ws->files_max;
+	ss->maps_open += ws->maps_open;
+}
+
+static struct sim_stats
+sim_stats(struct st *st)
+{
+	struct sim_stats ss = { 0 };
+
+	cr_assert_eq(st_stats_collect(st, on_part, on_worker, &ss), 0);
+	return ss;
+}
+
+TestSuite(st_sim);
+
+Test(st_sim, create_failing_midway_leaves_nothing)
+{
+	struct st *st = sim_st();
+	struct st_log_config lc = cfg();
+	struct sim_stats ss;
+
+	static const uint8_t other[16] = { 0xee, 1 };
+
+	/* Another topic's partition: it must stay. */
+	cr_assert_eq(st_partitions_create(st, other, "other", 0, 1, &lc), 0);
+	/* Opens of every kind count: this fails a few partitions in. */
+	sio_sim_fail(sim, SIO_SIM_OPEN, 40, ENOSPC);
+	cr_assert_eq(st_partitions_create(st, topic, "c", 0, 20, &lc), -ENOSPC);
+	cr_assert_eq(sim_dirs("c-"), 0, "no directory, not even a -delete one");
+	ss = sim_stats(st);
+	cr_assert_eq(ss.partitions, 1, "only the other topic's partition");
+	cr_assert_eq(sio_sim_fds_open(sim), ss.files_open, "no descriptor outside the cache");
+	cr_assert_eq(sio_sim_maps_open(sim), ss.maps_open);
+	cr_assert_leq(ss.files_open, ss.files_max);
+	/* The same request again succeeds, from scratch. */
+	cr_assert_eq(st_partitions_create(st, topic, "c", 0, 20, &lc), 0);
+	cr_assert_eq(sim_dirs("c-"), 20);
+	ss = sim_stats(st);
+	cr_assert_eq(ss.partitions, 21);
+	cr_assert_leq(ss.files_open, ss.files_max, "the budget");
+	st_destroy(st);
+}
+
+Test(st_sim, create_replaces_a_stale_directory)
+{
+	struct st *st = sim_st();
+	struct st_log_config lc = cfg();
+	int fd;
+
+	cr_assert_eq(sio_mkdir(sim, "/data/s-1", 0755), 0);
+	fd = sio_open(sim, "/data/s-1/00000000000000000000.log", O_RDWR | O_CREAT, 0644);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(sio_pwrite(sim, fd, "stale bytes of an old incarnation", 33, 0), 33);
+	sio_close(sim, fd);
+	cr_assert_eq(st_partitions_create(st, topic, "s", 0, 2, &lc), 0);
+	cr_assert_eq(sio_sim_file_size(sim, "/data/s-1/00000000000000000000.log"), 0);
+	cr_assert_eq(sim_dirs("s-"), 2);
+	/* Opening at start-up recovers instead: data there is the topic's. */
+	st_destroy(st);
+}
+
+static bool
+sim_known(void *arg, const char *name, int32_t partition)
+{
+	(void)arg;
+	return strcmp(name, "k") == 0 && partition == 0;
+}
+
+Test(st_sim, log_dir_sweep)
+{
+	struct st *st = sim_st();
+
+	cr_assert_eq(sio_mkdir(sim, "/data/k-0", 0755), 0);
+	cr_assert_eq(sio_mkdir(sim, "/data/k-1", 0755), 0);
+	cr_assert_eq(sio_mkdir(sim, "/data/k-2.0123456789abcdef0123456789abcdef-delete", 0755), 0);
+	cr_assert_eq(st_log_dir_clean(st, sim_known, NULL), 0);
+	cr_assert(sio_sim_exists(sim, "/data/k-0"));
+	cr_assert_eq(sim_dirs("k-"), 1);
 	st_destroy(st);
 }
