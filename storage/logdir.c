@@ -60,12 +60,19 @@ struct logdir_job {
 	char path[];
 };
 
+struct logdir_reaper_arg {
+	struct logdir_reaper *r;
+	struct sio *sio;
+};
+
 static void *
 logdir_reaper_main(void *arg)
 {
-	struct logdir_reaper *r = arg;
+	struct logdir_reaper *r = ((struct logdir_reaper_arg *)arg)->r;
+	struct sio *sio = ((struct logdir_reaper_arg *)arg)->sio;
 	struct logdir_job *job;
 
+	free(arg);
 	pthread_setname_np(pthread_self(), "st-reaper");
 	pthread_mutex_lock(&r->lock);
 	for (;;) {
@@ -78,7 +85,7 @@ logdir_reaper_main(void *arg)
 		if (r->head == NULL)
 			r->tail = NULL;
 		pthread_mutex_unlock(&r->lock);
-		(void)logdir_remove(r->sio, job->path);
+		(void)logdir_remove(sio, job->path);
 		free(job);
 		pthread_mutex_lock(&r->lock);
 		r->queued--;
@@ -101,18 +108,26 @@ logdir_reaper_init(struct logdir_reaper *r)
 }
 
 int
-logdir_reaper_start(struct logdir_reaper *r, struct sio *sio)
+logdir_reaper_start(struct logdir_reaper *r, struct sio *const *sios, int count)
 {
-	int rc;
+	struct logdir_reaper_arg *arg;
 
-	ASSERT(!r->running);
-	r->sio = sio;
+	ASSERT(r->thread_count == 0);
 	r->stop = false;
-	rc = pthread_create(&r->thread, NULL, logdir_reaper_main, r);
-	if (rc != 0)
-		return -rc;
-	r->running = true;
-	return 0;
+	for (int i = 0; i < count && i < LOGDIR_REAPER_THREADS; i++) {
+		arg = malloc(sizeof(*arg));
+		if (arg == NULL)
+			break;
+		arg->r = r;
+		arg->sio = sios[i];
+		if (pthread_create(&r->threads[r->thread_count], NULL, logdir_reaper_main,
+				   arg) != 0) {
+			free(arg);
+			break;
+		}
+		r->thread_count++;
+	}
+	return r->thread_count;
 }
 
 void
@@ -120,14 +135,15 @@ logdir_reaper_stop(struct logdir_reaper *r)
 {
 	struct logdir_job *job;
 
-	if (!r->running)
+	if (r->thread_count == 0)
 		return;
 	pthread_mutex_lock(&r->lock);
 	r->stop = true;
-	pthread_cond_signal(&r->cond);
+	pthread_cond_broadcast(&r->cond);
 	pthread_mutex_unlock(&r->lock);
-	pthread_join(r->thread, NULL);
-	r->running = false;
+	for (int i = 0; i < r->thread_count; i++)
+		pthread_join(r->threads[i], NULL);
+	r->thread_count = 0;
 	while ((job = r->head) != NULL) {
 		r->head = job->next;
 		free(job);
@@ -162,7 +178,7 @@ logdir_reaper_queue(struct logdir_reaper *r, const char *path)
 	size_t len = strlen(path) + 1;
 	struct logdir_job *job;
 
-	if (r == NULL || !r->running || (job = malloc(sizeof(*job) + len)) == NULL)
+	if (r == NULL || r->thread_count == 0 || (job = malloc(sizeof(*job) + len)) == NULL)
 		return false;
 	job->next = NULL;
 	memcpy(job->path, path, len);

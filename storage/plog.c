@@ -886,7 +886,7 @@ plog_snapshots_delete_below(struct plog *plog, int64_t offset)
  * costs no fsync (two per partition made a 10,000-partition CreateTopics
  * take minutes). */
 static int
-plog_write_text(struct plog *plog, const char *name, const char *text)
+plog_write_text(struct plog *plog, const char *name, const char *text, bool fresh)
 {
 	char path[SEGMENT_PATH_MAX], tmp[SEGMENT_PATH_MAX + 8], buf[128];
 	size_t len = strlen(text);
@@ -895,6 +895,15 @@ plog_write_text(struct plog *plog, const char *name, const char *text)
 
 	ASSERT(len < sizeof(buf));
 	snprintf(path, sizeof(path), "%s/%s", plog->dir, name);
+	if (fresh) {
+		/* A directory just made: no file to check or replace. */
+		fd = plog_open_file(plog, path, O_RDWR | O_CREAT | O_EXCL, 0644);
+		if (fd < 0)
+			return fd;
+		n = sio_pwrite(plog->sio, fd, text, len, 0);
+		sio_close(plog->sio, fd);
+		return n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
+	}
 	fd = plog_open_file(plog, path, O_RDONLY, 0);
 	if (fd >= 0) {
 		n = sio_pread(plog->sio, fd, buf, sizeof(buf), 0);
@@ -939,29 +948,30 @@ plog_uuid_base64(const uint8_t id[16], char out[23])
 }
 
 static int
-plog_meta_files(struct plog *plog)
+plog_meta_files(struct plog *plog, bool fresh)
 {
 	char text[64], id[23];
 	int rc;
 
 	plog_uuid_base64(plog->topic_id, id);
 	snprintf(text, sizeof(text), "version: 0\ntopic_id: %s\n", id);
-	rc = plog_write_text(plog, "partition.metadata", text);
+	rc = plog_write_text(plog, "partition.metadata", text, fresh);
 	if (rc == 0)
-		rc = plog_write_text(plog, "leader-epoch-checkpoint", "0\n1\n0 0\n");
+		rc = plog_write_text(plog, "leader-epoch-checkpoint", "0\n1\n0 0\n", fresh);
 	return rc;
 }
 
 static int
-plog_open_segments(struct plog *plog)
+plog_open_segments(struct plog *plog, bool fresh)
 {
-	struct plog_scan sc;
+	struct plog_scan sc = { .ext = ".log" };
 	struct segment *seg;
 	bool active, index_created;
 	uint32_t i;
-	int rc;
+	int rc = 0;
 
-	rc = plog_scan_dir(plog, ".log", &sc);
+	if (!fresh)
+		rc = plog_scan_dir(plog, ".log", &sc);
 	if (rc == 0 && sc.count == 0)
 		rc = plog_scan_name(&sc, "00000000000000000000.log");
 	plog->seg_cap = sc.count < 4 ? 8 : sc.count * 2;
@@ -991,7 +1001,7 @@ plog_open_segments(struct plog *plog)
  * directory already there is an earlier incarnation's (a delete that did
  * not finish, a create that failed before this fix) and goes aside. */
 static int
-plog_mkdir(struct plog *plog, bool create)
+plog_mkdir(struct plog *plog, bool create, bool *fresh)
 {
 	int rc = sio_mkdir(plog->sio, plog->dir, 0755);
 
@@ -1000,6 +1010,7 @@ plog_mkdir(struct plog *plog, bool create)
 		if (rc == 0)
 			rc = sio_mkdir(plog->sio, plog->dir, 0755);
 	}
+	*fresh = rc == 0;
 	return rc == -EEXIST ? 0 : rc;
 }
 
@@ -1033,6 +1044,7 @@ plog_open(const struct plog_open_args *args, int *err)
 {
 	struct plog *plog = calloc(1, sizeof(*plog));
 	char path[SEGMENT_PATH_MAX];
+	bool fresh = false;
 	int rc = 0;
 
 	ASSERT(args->fc != NULL);
@@ -1057,12 +1069,14 @@ plog_open(const struct plog_open_args *args, int *err)
 	if (plog->dir == NULL || plog->ps == NULL)
 		rc = -ENOMEM;
 	if (rc == 0)
-		rc = plog_mkdir(plog, args->create);
+		rc = plog_mkdir(plog, args->create, &fresh);
 	if (rc == 0)
-		rc = plog_meta_files(plog);
+		rc = plog_meta_files(plog, fresh);
 	if (rc == 0)
-		rc = plog_open_segments(plog);
-	if (rc == 0)
+		rc = plog_open_segments(plog, fresh);
+	/* A fresh directory has one empty segment: every offset is 0 as
+	 * calloc left it, nothing to recover. */
+	if (rc == 0 && !fresh)
 		rc = recovery_run(plog);
 	if (rc < 0 && args->create && plog->dir != NULL) {
 		plog_delete(plog, PLOG_ERR_KAFKA_STORAGE_ERROR);

@@ -20,7 +20,9 @@
 #define PSTATE_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER 45
 #define PSTATE_ERR_INVALID_PRODUCER_EPOCH 47
 
-#define PSTATE_SLOTS_MIN 64             /* power of two */
+/* Slots of a table's first allocation, made when its first producer comes:
+ * most partitions have no idempotent producer, or a few (184 bytes each). */
+#define PSTATE_SLOTS_MIN 4              /* power of two */
 /* Snapshot image, little endian: header, producers, then the CRC-32C of
  * every byte before it. */
 #define PSTATE_SNAP_MAGIC 0x53505053u   /* "SPPS" */
@@ -117,15 +119,8 @@ pstate_alloc_slots(struct pstate *ps, size_t slot_count)
 struct pstate *
 pstate_create(void)
 {
-	struct pstate *ps = calloc(1, sizeof(*ps));
-
-	if (ps == NULL)
-		return NULL;
-	if (pstate_alloc_slots(ps, PSTATE_SLOTS_MIN) != 0) {
-		free(ps);
-		return NULL;
-	}
-	return ps;
+	/* No slots until a producer comes (pstate_record). */
+	return calloc(1, sizeof(struct pstate));
 }
 
 void
@@ -224,7 +219,8 @@ pstate_record(struct pstate *ps, int64_t producer_id, int16_t epoch, int32_t fir
 	if (p == NULL) {
 		/* Keep the load factor at or below 1/2. */
 		if ((ps->producer_count + 1) * 2 > ps->slot_count &&
-		    pstate_alloc_slots(ps, ps->slot_count * 2) != 0)
+		    pstate_alloc_slots(ps, ps->slot_count > 0 ? ps->slot_count * 2
+							       : PSTATE_SLOTS_MIN) != 0)
 			return -ENOMEM;
 		p = pstate_slot_free(ps, producer_id);
 		memset(p, 0, sizeof(*p));
@@ -421,7 +417,8 @@ pstate_snapshot_read(struct pstate *ps, const uint8_t *buf, size_t len)
 		rc = -EINVAL;
 	if (rc != 0) {
 		/* Leave the state empty, as it was given. */
-		memset(ps->slots, 0, ps->slot_count * sizeof(*ps->slots));
+		if (ps->slot_count > 0)
+			memset(ps->slots, 0, ps->slot_count * sizeof(*ps->slots));
 		ps->producer_count = 0;
 	}
 	return rc;

@@ -134,13 +134,12 @@ st_start(struct st *st)
 	int i, rc;
 
 	ASSERT(!st->started);
-	/* The reaper has a ring of its own: a sio is one thread's. Without
-	 * it, deleted directories are removed inline. */
-	st->reaper_sio = sio_uring_create(8, &rc);
-	if (st->reaper_sio != NULL && logdir_reaper_start(&st->reaper, st->reaper_sio) != 0) {
-		sio_destroy(st->reaper_sio);
-		st->reaper_sio = NULL;
-	}
+	/* Each reaper thread has a ring of its own: a sio is one thread's.
+	 * Without them, deleted directories are removed inline. */
+	for (i = 0; i < LOGDIR_REAPER_THREADS; i++)
+		if ((st->reaper_sios[i] = st_sio_create(8, &rc)) == NULL)
+			break;
+	(void)logdir_reaper_start(&st->reaper, st->reaper_sios, i);
 	for (i = 0; i < st->cfg.worker_count; i++) {
 		rc = pthread_create(&st->workers[i].thread, NULL, st_worker_main, &st->workers[i]);
 		if (rc != 0) {
@@ -177,9 +176,11 @@ st_stop(struct st *st)
 		st->workers[i].running = false;
 	}
 	logdir_reaper_stop(&st->reaper);
-	if (st->reaper_sio != NULL)
-		sio_destroy(st->reaper_sio);
-	st->reaper_sio = NULL;
+	for (i = 0; i < LOGDIR_REAPER_THREADS; i++) {
+		if (st->reaper_sios[i] != NULL)
+			sio_destroy(st->reaper_sios[i]);
+		st->reaper_sios[i] = NULL;
+	}
 	st->started = false;
 }
 

@@ -131,7 +131,7 @@ struct st {
 	uint32_t fds_per_worker;        /* open-file cache budgets */
 	uint32_t maps_per_worker;
 	struct logdir_reaper reaper;    /* removes deleted partition directories */
-	struct sio *reaper_sio;
+	struct sio *reaper_sios[LOGDIR_REAPER_THREADS];
 	bool started;
 };
 
