@@ -204,6 +204,9 @@ static const struct cfg_key cfg_keys[] = {
 	  "CPU ids to pin the cores to, one per core; default: unpinned." },
 	{ "spillway.storage.workers", CFG_INT, 0, "1", 1, CONFIG_CORES_MAX, NULL,
 	  FIELD(storage_workers), "Storage worker threads." },
+	{ "spillway.storage.open.files.max", CFG_INT, 0, "0", 0, 16777216, NULL,
+	  FIELD(storage_open_files_max), "Segment file descriptors the storage workers keep "
+	  "open together (closed least recently used first); 0: half of RLIMIT_NOFILE." },
 	{ "spillway.metrics.listen", CFG_HOSTPORT, 0, "127.0.0.1:9644", 0, 0, NULL, NO_FIELD,
 	  "HOST:PORT of the Prometheus metrics endpoint." },
 	{ "spillway.dpdk.eal.args", CFG_STRING, 0, "", 0, 0, NULL, FIELD(dpdk_eal_args),

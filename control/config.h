@@ -100,6 +100,7 @@ struct config {
 	int32_t dataplane_cpu_count;            /* 0 (unpinned) or dataplane_cores */
 	int32_t dataplane_cpus[CONFIG_CORES_MAX]; /* spillway.dataplane.cpus */
 	int32_t storage_workers;                /* spillway.storage.workers */
+	int32_t storage_open_files_max;         /* spillway.storage.open.files.max; 0: auto */
 	char metrics_host[CONFIG_HOST_MAX];     /* spillway.metrics.listen host */
 	uint16_t metrics_port;                  /* spillway.metrics.listen port */
 	char *dpdk_eal_args;                    /* spillway.dpdk.eal.args, never NULL */

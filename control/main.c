@@ -119,6 +119,7 @@ main_storage(const struct config *cfg)
 	struct st_config sc = {
 		.log_dir = cfg->log_dir,
 		.worker_count = cfg->storage_workers,
+		.open_files_max = (uint32_t)cfg->storage_open_files_max,
 		.core_count = cfg->dataplane_cores,
 		.ring_slots = 4096,
 	};

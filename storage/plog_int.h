@@ -193,8 +193,8 @@ void plog_tick(struct plog *plog, int64_t now_ms, uint64_t now_ns);
  * that flush.ms will have to sync): the worker ticks only these, so a tick
  * costs what is waiting, not the partition count. */
 bool plog_timed(const struct plog *plog);
-/* What may wait for a sweep (every second or so): retention, producer
- * expiry. */
+/* What may wait for the sweep (every 10 s; Kafka checks every 5 min):
+ * retention, producer expiry. */
 void plog_sweep(struct plog *plog, int64_t now_ms);
 /* Delete old segments by retention.ms / retention.bytes; returns how many. */
 int plog_retention(struct plog *plog, int64_t now_ms);

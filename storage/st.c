@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/assert.h"
+#include "common/log.h"
 #include "storage/st_int.h"
 
 /* FNV-1a 64 over the topic id and the partition (big-endian): stable
@@ -76,6 +77,9 @@ st_budget(struct st *st)
 	maps = st_map_count_max() / ST_MAPS_SHARE_DIVISOR / workers;
 	st->fds_per_worker = (uint32_t)MIN(MAX(fds, ST_FDS_PER_WORKER_MIN), UINT32_MAX / 2);
 	st->maps_per_worker = (uint32_t)MIN(MAX(maps, ST_MAPS_PER_WORKER_MIN), UINT32_MAX / 2);
+	log_info("storage", "open files: up to %u descriptors and %u index maps per worker "
+		 "(RLIMIT_NOFILE %llu)", st->fds_per_worker, st->maps_per_worker,
+		 (unsigned long long)nofile);
 }
 
 struct st *

@@ -22,7 +22,7 @@
 #define ST_TABLE_SLOTS 4096             /* initial plog hash buckets per worker; doubles */
 #define ST_REFS_MAX 65536               /* READ regions still being sent, per worker */
 #define ST_TICK_NS 10000000ull          /* flush.ms, watch deadlines (timed plogs) */
-#define ST_SWEEP_TICKS 100              /* ticks per sweep of every plog (retention) */
+#define ST_SWEEP_TICKS 1000             /* ticks per sweep of every plog: retention, every 10 s */
 #define ST_ADMIN_CHUNK 256              /* partitions per admin call, between requests */
 #define ST_URING_ENTRIES 512
 #define ST_REF_NONE UINT32_MAX
