@@ -137,13 +137,14 @@
  * decompressed bytes plus record bytes parsed (the bytes of a key, value or
  * header are jumped over, not parsed). Measured on the reference machine
  * (AMD EPYC, 2 vCPUs shared, gcc -O2, thread CPU time per step, 3-60 MB
- * batches; bench/bench_kp_records.c): a 256 KiB step takes 0.13
- * ms (lz4 bomb of zeros) to 0.20 ms (igzip bomb, ~1.3 GB/s) and 0.23 ms
- * (snappy bomb); JSON events 0.15-0.45 ms by codec; 7-byte records, the
- * costliest walk (~450 MB/s uncompressed, ~170 MB/s through snappy), 0.44
- * to 0.77 ms on average and at most 1.0 ms. So a step costs at most ~1 ms,
- * a few with ASan, and a 64 MiB bound takes ~256 steps. begin() also
- * computes the CRC of the whole batch (~6 GB/s: 0.2 ms for a 1 MiB batch).
+ * batches; bench/bench_kp_records.c): a 256 KiB step takes on average
+ * 0.11 ms (lz4 bomb of zeros), 0.15 ms (igzip bomb, ~1.8 GB/s), 0.17 ms
+ * (snappy bomb); 0.14 to 0.47 ms for JSON events by codec; 0.49 to 0.62 ms
+ * for 7-byte records, the costliest walk (~400 MB/s uncompressed, ~220
+ * MB/s through snappy). The longest step seen was 1.15 ms: a step costs
+ * about 1 ms at most (a few with ASan), and a 64 MiB bound is 256 steps.
+ * begin() also computes the CRC of the whole batch (~6 GB/s: 0.2 ms for a
+ * 1 MiB batch; a topic allowing 100 MB batches would need it sliced too).
  *
  * Memory. A thread keeps KP_RECORDS_JOBS_MAX + 1 jobs, each ~300 bytes
  * until it meets a compressed batch; then, created on first use of each
