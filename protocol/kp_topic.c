@@ -17,29 +17,31 @@ kp_topic_char_ok(char ch)
 	       (ch >= '0' && ch <= '9') || ch == '.' || ch == '_' || ch == '-';
 }
 
+/* Kafka 3.9's Topic.validate wording: "Topic name is invalid: <reason>". */
 int16_t
 kp_topic_name_check(struct kp_str name, char *msg, size_t msg_size)
 {
 	if (name.len <= 0) {
-		snprintf(msg, msg_size, "Topic name is illegal, it can't be empty");
+		snprintf(msg, msg_size, "Topic name is invalid: the empty string is not allowed");
 		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	}
 	if ((name.len == 1 && name.ptr[0] == '.') ||
 	    (name.len == 2 && name.ptr[0] == '.' && name.ptr[1] == '.')) {
-		snprintf(msg, msg_size, "Topic name cannot be \".\" or \"..\"");
+		snprintf(msg, msg_size, "Topic name is invalid: '%.*s' is not allowed",
+			 (int)name.len, name.ptr);
 		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	}
 	if (name.len > KP_TOPIC_NAME_BYTES_MAX) {
-		snprintf(msg, msg_size, "Topic name is illegal, it can't be longer than %d "
-			 "characters, topic name: %.*s", KP_TOPIC_NAME_BYTES_MAX,
-			 (int)name.len, name.ptr);
+		snprintf(msg, msg_size, "Topic name is invalid: the length of '%.*s' is longer "
+			 "than the max allowed length %d", (int)name.len, name.ptr,
+			 KP_TOPIC_NAME_BYTES_MAX);
 		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	}
 	for (int32_t i = 0; i < name.len; i++) {
 		if (!kp_topic_char_ok(name.ptr[i])) {
-			snprintf(msg, msg_size, "Topic name \"%.*s\" is illegal, it contains a "
-				 "character other than ASCII alphanumerics, '.', '_' and '-'",
-				 (int)name.len, name.ptr);
+			snprintf(msg, msg_size, "Topic name is invalid: '%.*s' contains one or "
+				 "more characters other than ASCII alphanumerics, '.', '_' and "
+				 "'-'", (int)name.len, name.ptr);
 			return KP_ERR_INVALID_TOPIC_EXCEPTION;
 		}
 	}
