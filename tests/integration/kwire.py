@@ -171,7 +171,8 @@ class Reader:
         if self.flex:
             for _ in range(self.uvarint()):
                 self.uvarint()
-                self.pos += self.uvarint()
+                size = self.uvarint()   # not "pos += uvarint()": that loses its advance
+                self.pos += size
 
     def done(self):
         return self.pos == len(self.d)
@@ -283,8 +284,9 @@ def create_topics_body(version, topics, validate_only=False):
     return w.b
 
 
-def parse_create_topics(version, r):
-    """[(name, error, message)] in response order."""
+def parse_create_topics(version, r, with_configs=False):
+    """[(name, error, message)] in response order, or with the config
+    count (v5+, -1: null) as a fourth element."""
     if version >= 2:
         r.i32()                             # throttle
     out = []
@@ -294,6 +296,7 @@ def parse_create_topics(version, r):
             r.uuid()
         err = r.i16()
         msg = r.str() if version >= 1 else None
+        n = None
         if version >= 5:
             r.i32()                         # partitions
             r.i16()                         # replication factor
@@ -302,7 +305,7 @@ def parse_create_topics(version, r):
                 r.str(), r.str(), r.bool(), r.i8(), r.bool()
                 r.tags()
         r.tags()
-        out.append((name, err, msg))
+        out.append((name, err, msg, n) if with_configs else (name, err, msg))
     return out
 
 
@@ -344,7 +347,7 @@ def metadata_body(version, names, allow_auto=False):
 
 
 def metadata(broker, names, allow_auto=False, version=9):
-    """{name: (error, internal, {partition: leader_epoch})}."""
+    """{name: (error, internal, {partition: leader_epoch}, topic id (v10+))}."""
     r = roundtrip(broker, METADATA, version, metadata_body(version, names, allow_auto))
     r.i32()
     for _ in range(r.arr()):
@@ -355,8 +358,7 @@ def metadata(broker, names, allow_auto=False, version=9):
     out = {}
     for _ in range(r.arr()):
         err, name = r.i16(), r.str()
-        if version >= 10:
-            r.uuid()
+        tid = r.uuid() if version >= 10 else None
         internal = r.bool()
         parts = {}
         for _ in range(r.arr()):
@@ -368,7 +370,7 @@ def metadata(broker, names, allow_auto=False, version=9):
             parts[index] = epoch
         r.i32()                             # authorized operations (v8+)
         r.tags()
-        out[name] = (err, internal, parts)
+        out[name] = (err, internal, parts, tid)
     return out
 
 
@@ -608,29 +610,30 @@ def parse_describe_configs(version, r):
 
 
 def delete_topics_body(version, names):
+    """names: topic names, or (v6) (name or None, 16-byte id) pairs."""
     w = Writer(flexible(DELETE_TOPICS, version))
     w.arr(len(names))
     for n in names:
         if version >= 6:
-            w.str(n).uuid().tags()
+            name, tid = n if isinstance(n, tuple) else (n, b"\x00" * 16)
+            w.str(name).uuid(tid).tags()
         else:
             w.str(n)
     w.i32(30000).tags()
     return w.b
 
 
-def parse_delete_topics(version, r):
-    """[(name, error, message)]."""
+def parse_delete_topics(version, r, with_ids=False):
+    """[(name, error, message)], or [(name, id, error, message)]."""
     r.i32()
     out = []
     for _ in range(r.arr()):
         name = r.str()
-        if version >= 6:
-            r.uuid()
+        tid = r.uuid() if version >= 6 else None
         err = r.i16()
         msg = r.str() if version >= 5 else None
         r.tags()
-        out.append((name, err, msg))
+        out.append((name, tid, err, msg) if with_ids else (name, err, msg))
     r.tags()
     return out
 

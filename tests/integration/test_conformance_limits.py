@@ -21,7 +21,8 @@ from conftest import backend_name
 from kwire import (
     CREATE_PARTITIONS, CREATE_TOPICS, DELETE_TOPICS, DESCRIBE_CONFIGS, FETCH, LIST_OFFSETS,
     OFFSET_FOR_LEADER_EPOCH, PRODUCE, INVALID_REQUEST, UNKNOWN_TOPIC_OR_PARTITION,
-    batch_count, connect, create_partitions_body, create_topics, delete_topics_body,
+    batch_count, connect, create_partitions_body, create_topics, create_topics_body,
+    delete_topics_body, parse_create_topics,
     describe_configs_body, fetch_body, init_producer_id, list_offsets_body, make_topics,
     metadata, offset_for_leader_epoch_body, parse_create_partitions, parse_delete_topics,
     parse_describe_configs, parse_fetch, parse_list_offsets, parse_offset_for_leader_epoch,
@@ -733,6 +734,32 @@ def test_create_topics_duplicates_answered_once(broker, version):
     assert got == [(again, INVALID_REQUEST, "Duplicate topic name.")]
 
 
+def test_create_topics_bounds(broker):
+    """Spillway's bounds (Kafka needs minutes to even parse the first
+    request, and answers the second with 11 MB of configs): one name 10,000
+    times is one result, at once; CreateTopics v7 (validate_only) of 8,000
+    distinct topics answers every topic NONE, with configs until the
+    response reaches its budget and then configs null with
+    TopicConfigErrorCode INVALID_REQUEST (a tagged field), so it stays near
+    8 MiB."""
+    spillway_only("Spillway's own bounds on CreateTopics responses")
+    name = "cf-ctbound-" + uuid.uuid4().hex[:8]
+    t0 = time.monotonic()
+    got = create_topics(broker, [(name, 1)] * 10000, version=7, validate_only=True)
+    assert got == [(name, INVALID_REQUEST, "Duplicate topic name.")]
+    assert time.monotonic() - t0 < 5
+    names = [f"cf-ctbound-{i}-{uuid.uuid4().hex[:6]}" for i in range(8000)]
+    r = roundtrip(broker, CREATE_TOPICS, 7, create_topics_body(7, [(n, 1) for n in names],
+                                                               validate_only=True))
+    size = len(r.d)
+    got = parse_create_topics(7, r, with_configs=True)
+    assert [(n, e) for n, e, _, _ in got] == [(n, 0) for n in names]
+    counts = [c for _, _, _, c in got]
+    full = counts.index(-1)
+    assert full > 1000 and min(counts[:full]) > 0 and set(counts[full:]) == {-1}
+    assert size < 10 * MIB, size
+
+
 @pytest.mark.parametrize("version", [1, 5, 6])
 def test_delete_topics_duplicates_answered_once(broker, version):
     """DeleteTopics naming an existing topic three times, a missing topic
@@ -758,6 +785,36 @@ def test_delete_topics_duplicates_answered_once(broker, version):
         assert time.monotonic() < deadline, md
         time.sleep(0.2)
     assert md[keep][0] == 0
+
+
+def test_delete_topics_v6_by_id(broker):
+    """DeleteTopics v6 naming topics by id: one id twice, another once, an
+    entry with neither name nor id, one with both, and an unknown id.
+
+    Kafka 3.9.1 (ControllerApis.deleteTopics): the id given once is deleted
+    and answered with its name and id (NONE); the duplicated id once, name
+    null, INVALID_REQUEST "Duplicate topic id." (not deleted); neither:
+    INVALID_REQUEST "Neither topic name nor id were specified."; both:
+    INVALID_REQUEST "You may not specify both topic name and topic id.";
+    unknown id: UNKNOWN_TOPIC_ID (100), name null. Order: invalid entries,
+    duplicates, then the rest (compared as a set here)."""
+    names = make_topics(broker, "delid", 3, 1)
+    ids = {n: v[3] for n, v in metadata(broker, names, version=10).items()}
+    zero, other = b"\x00" * 16, b"\x01" * 16
+    entries = [(None, ids[names[0]]), (None, ids[names[0]]), (None, ids[names[1]]),
+               (None, zero), (names[2], ids[names[2]]), (None, other)]
+    got = parse_delete_topics(6, roundtrip(broker, DELETE_TOPICS, 6,
+                                           delete_topics_body(6, entries)), with_ids=True)
+    assert sorted(got, key=repr) == sorted([
+        (names[1], ids[names[1]], 0, None),
+        (None, ids[names[0]], INVALID_REQUEST, "Duplicate topic id."),
+        (None, zero, INVALID_REQUEST, "Neither topic name nor id were specified."),
+        (names[2], ids[names[2]], INVALID_REQUEST,
+         "You may not specify both topic name and topic id."),
+        (None, other, 100, "This server does not host this topic ID."),
+    ], key=repr)
+    md = metadata(broker, [names[0], names[2]])
+    assert md[names[0]][0] == 0 and md[names[2]][0] == 0
 
 
 @pytest.mark.parametrize("version", [0, 1, 3])
