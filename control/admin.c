@@ -23,6 +23,7 @@ enum {
 	ADMIN_RESOURCE_TOPIC = 2,
 	ADMIN_RESOURCE_BROKER = 4,
 	ADMIN_RESOURCE_BROKER_LOGGER = 8,
+	ADMIN_RESOURCE_CLIENT_METRICS = 16,
 };
 
 static struct kp_topic_config *admin_overrides(const struct md_topic *t);
@@ -207,20 +208,22 @@ admin_describe_broker(struct ctl *ctl, struct kp_str resource, const struct kp_s
 	char *end;
 	long id;
 
-	if (resource.len > 0) {
-		snprintf(text, sizeof(text), "%.*s", (int)(resource.len < 15 ? resource.len : 15),
-			 resource.ptr);
-		id = strtol(text, &end, 10);
-		if (*end != '\0' || resource.len >= 15) {
-			snprintf(msg, msg_size, "Broker id must be an integer, but it is: %.*s",
-				 (int)resource.len, resource.ptr);
-			return KP_ERR_INVALID_REQUEST;
-		}
-		if (id != ctl->cfg->node_id) {
-			snprintf(msg, msg_size, "Unexpected broker id, expected %d or empty "
-				 "string, but received %ld", ctl->cfg->node_id, id);
-			return KP_ERR_INVALID_REQUEST;
-		}
+	/* An empty name means the cluster-wide dynamic defaults (Kafka's
+	 * DynamicBrokerConfig); Spillway has none to report. */
+	if (resource.len <= 0)
+		return KP_ERR_NONE;
+	snprintf(text, sizeof(text), "%.*s", (int)(resource.len < 15 ? resource.len : 15),
+		 resource.ptr);
+	id = strtol(text, &end, 10);
+	if (*end != '\0' || resource.len >= 15) {
+		snprintf(msg, msg_size, "Broker id must be an integer, but it is: %.*s",
+			 (int)resource.len, resource.ptr);
+		return KP_ERR_INVALID_REQUEST;
+	}
+	if (id != ctl->cfg->node_id) {
+		snprintf(msg, msg_size, "Unexpected broker id, expected %d or empty "
+			 "string, but received %ld", ctl->cfg->node_id, id);
+		return KP_ERR_INVALID_REQUEST;
 	}
 	config_describe_broker(ctl->cfg, names, names == NULL ? -1 : name_count, synonyms, docs,
 			       fn, arg);
@@ -239,11 +242,8 @@ admin_configs_describe(void *ctx, int8_t resource_type, struct kp_str resource,
 	switch (resource_type) {
 	case ADMIN_RESOURCE_TOPIC:
 		t = md_store_find(&ctl->store, resource);
-		if (t == NULL) {
-			snprintf(msg, msg_size, "Topic %.*s does not exist.",
-				 (int)(resource.len < 0 ? 0 : resource.len), resource.ptr);
-			return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-		}
+		if (t == NULL)
+			return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;       /* Kafka: message "" */
 		overrides = admin_overrides(t);
 		if (overrides == NULL) {
 			snprintf(msg, msg_size, "Out of memory");
@@ -259,6 +259,15 @@ admin_configs_describe(void *ctx, int8_t resource_type, struct kp_str resource,
 	case ADMIN_RESOURCE_BROKER_LOGGER:
 		snprintf(msg, msg_size, "Describing broker loggers is not supported by Spillway.");
 		return KP_ERR_INVALID_REQUEST;
+	case ADMIN_RESOURCE_CLIENT_METRICS:
+		/* No client-metrics subscriptions exist: an empty list, as Kafka
+		 * answers for a name it has no configs for. */
+		if (resource.len <= 0) {
+			snprintf(msg, msg_size,
+				 "Client metrics subscription name must not be empty");
+			return KP_ERR_INVALID_REQUEST;
+		}
+		return KP_ERR_NONE;
 	default:
 		snprintf(msg, msg_size, "Unsupported resource type %d.", resource_type);
 		return KP_ERR_INVALID_REQUEST;
@@ -273,6 +282,50 @@ admin_topic_spec_configs(void *ctx, const struct kp_topic_spec *spec, kp_config_
 
 	topic_config_describe(ctl->cfg, spec->configs, spec->config_count, NULL, -1, false, false,
 			      fn, arg);
+}
+
+/* Kafka's settings for the internal topics it auto-creates
+ * (GroupCoordinator.groupMetadataTopicConfigs, TransactionStateManager.
+ * transactionTopicConfigs; segment.bytes are the offsets.topic.segment.bytes
+ * and transaction.state.log.segment.bytes defaults). */
+static const struct kp_topic_config admin_offsets_configs[] = {
+	{ { "cleanup.policy", 14 }, { "compact", 7 } },
+	{ { "compression.type", 16 }, { "producer", 8 } },
+	{ { "segment.bytes", 13 }, { "104857600", 9 } },
+};
+static const struct kp_topic_config admin_txn_configs[] = {
+	{ { "cleanup.policy", 14 }, { "compact", 7 } },
+	{ { "compression.type", 16 }, { "uncompressed", 12 } },
+	{ { "segment.bytes", 13 }, { "104857600", 9 } },
+	{ { "unclean.leader.election.enable", 30 }, { "false", 5 } },
+};
+
+static int16_t
+admin_topic_auto_create(void *ctx, struct kp_str name, char *msg, size_t msg_size)
+{
+	struct ctl *ctl = ctx;
+	struct kp_topic_spec spec = {
+		.name = name,
+		.partition_count = ctl->cfg->num_partitions,
+		.replication_factor = ctl->cfg->default_replication_factor,
+	};
+	struct kp_uuid id;
+
+	if (kp_str_eq(name, kp_str_c("__cluster_metadata"))) {
+		snprintf(msg, msg_size, "Creation of internal topic __cluster_metadata is "
+			 "prohibited.");
+		return KP_ERR_INVALID_REQUEST;
+	}
+	if (kp_str_eq(name, kp_str_c("__consumer_offsets"))) {
+		spec.partition_count = ctl->cfg->offsets_topic_num_partitions;
+		spec.configs = admin_offsets_configs;
+		spec.config_count = (int32_t)ARRAY_LEN(admin_offsets_configs);
+	} else if (kp_str_eq(name, kp_str_c("__transaction_state"))) {
+		spec.partition_count = ctl->cfg->transaction_state_log_num_partitions;
+		spec.configs = admin_txn_configs;
+		spec.config_count = (int32_t)ARRAY_LEN(admin_txn_configs);
+	}
+	return admin_topic_create(ctx, &spec, false, &id, msg, msg_size);
 }
 
 static int16_t
@@ -302,6 +355,7 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.partitions_create = admin_partitions_create,
 	.configs_describe = admin_configs_describe,
 	.topic_spec_configs = admin_topic_spec_configs,
+	.topic_auto_create = admin_topic_auto_create,
 	.producer_id_next = admin_producer_id_next,
 	.md = admin_md,
 	.md_fresh = admin_md_fresh,

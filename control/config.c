@@ -194,6 +194,8 @@ static const struct cfg_key cfg_keys[] = {
 	  FIELD(transaction_max_timeout_ms), "Largest transaction timeout a producer may ask." },
 	{ "transactional.id.expiration.ms", CFG_INT, 0, "604800000", 1, I32_MAX, NULL,
 	  FIELD(transactional_id_expiration_ms), "Idle time before a transactional id expires." },
+	{ "transaction.state.log.num.partitions", CFG_INT, 0, "50", 1, I32_MAX, NULL,
+	  FIELD(transaction_state_log_num_partitions), "Partitions of __transaction_state." },
 	{ "spillway.cluster.id", CFG_CLUSTER_ID, 0, NULL, 0, 0, NULL, NO_FIELD,
 	  "Fixed cluster id (22 chars); default: generated at first start and persisted." },
 	{ "spillway.backend", CFG_ENUM, 0, "uring", 0, 0, backend_choices, FIELD(backend),

@@ -93,6 +93,7 @@ struct config {
 	int32_t group_max_size;
 	int32_t transaction_max_timeout_ms;     /* transaction.max.timeout.ms */
 	int32_t transactional_id_expiration_ms; /* transactional.id.expiration.ms */
+	int32_t transaction_state_log_num_partitions; /* transaction.state.log.num.partitions */
 	char *cluster_id;                       /* spillway.cluster.id; NULL: control
 						 * generates and persists one */
 	enum config_backend backend;            /* spillway.backend */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Control thread state, shared by ctl_loop.c and admin.c only. */
+/* Control thread state, shared by ctl_loop.c, admin.c, ctl_storage.c and
+ * metrics.c only. */
 #ifndef CONTROL_CTL_INT_H
 #define CONTROL_CTL_INT_H
 
@@ -16,16 +17,12 @@
  * the request's own, and at most one md_fresh() rebuild. */
 #define CTL_RETIRED_MAX 2
 
-struct ctl_pending {
-	int core;
-	struct dp_msg msg;
-};
-
 struct st;
 struct st_log_config;
 struct kp_topic_config;
 struct metrics;
 struct mx_buf;
+struct ctl_sched;
 
 struct ctl {
 	const struct config *cfg;
@@ -40,10 +37,9 @@ struct ctl {
 	uint64_t md_epoch;
 	int retired_count;
 	struct kp_md *retired[CTL_RETIRED_MAX];
-	/* Replies a full core ring refused, retried each loop turn. */
-	int pending_count;
-	int pending_cap;
-	struct ctl_pending *pending;
+	/* Forwarded requests taken from the cores, served round-robin per
+	 * connection, and the replies the cores' rings refused (bounded). */
+	struct ctl_sched *sched;
 	struct metrics *metrics;        /* the /metrics endpoint; NULL: disabled */
 };
 

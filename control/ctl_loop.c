@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The control loop: drain forwarded requests from every core, run them with
- * the admin operations, send replies back in the core's ring, and publish a
- * new metadata snapshot after any change. May block; never runs on a core. */
+/* The control loop: take forwarded requests from every core's ring, run them
+ * one at a time with the admin operations, round-robin over the connections
+ * that sent them (ctl_sched.c), send replies back in the core's ring, and
+ * publish a new metadata snapshot after any change. May block; never runs on
+ * a core. */
 #include <errno.h>
 #include <poll.h>
 #include <stdlib.h>
@@ -12,10 +14,13 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl_int.h"
+#include "control/ctl_sched.h"
 #include "control/metrics.h"
 
 /* How long the loop sleeps when idle; bounds the reaction to a stop signal. */
 #define CTL_IDLE_WAIT_MS 100
+/* How long it sleeps while replies wait for room in a core's ring. */
+#define CTL_BACKLOG_WAIT_MS 1
 
 const struct kp_md *
 ctl_md_rebuild(struct ctl *ctl)
@@ -50,9 +55,16 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 		return NULL;
 	}
 	ctl->cfg = cfg;
+	ctl->sched = ctl_sched_create(cfg->dataplane_cores);
+	if (ctl->sched == NULL) {
+		snprintf(err, err_size, "out of memory");
+		free(ctl);
+		return NULL;
+	}
 	rc = md_store_open(&ctl->store, cfg->log_dir, cfg->node_id, cfg->cluster_id, err,
 			   err_size);
 	if (rc != 0) {
+		ctl_sched_destroy(ctl->sched);
 		free(ctl);
 		return NULL;
 	}
@@ -64,6 +76,7 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 	ctl->broker.cfg = cfg;
 	if (pid_alloc_open(&ctl->pids, cfg->log_dir, err, err_size) != 0) {
 		md_store_close(&ctl->store);
+		ctl_sched_destroy(ctl->sched);
 		free(ctl);
 		return NULL;
 	}
@@ -71,6 +84,8 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 	if (ctl->md == NULL) {
 		snprintf(err, err_size, "out of memory");
 		md_store_close(&ctl->store);
+		pid_alloc_close(&ctl->pids);
+		ctl_sched_destroy(ctl->sched);
 		free(ctl);
 		return NULL;
 	}
@@ -89,6 +104,7 @@ ctl_attach_storage(struct ctl *ctl, struct st *st)
 void
 ctl_attach(struct ctl *ctl, struct dp *dp)
 {
+	ASSERT(dp_core_count(dp) <= ctl->cfg->dataplane_cores);      /* ctl->sched's cores */
 	ctl->dp = dp;
 	dp_md_publish(dp, ctl->md);
 }
@@ -107,40 +123,37 @@ ctl_publish(struct ctl *ctl)
 	ctl->retired_count = 0;
 }
 
-static void
-ctl_send(struct ctl *ctl, int core, const struct dp_msg *msg)
+/* ctl_sched_send_fn over the core rings. */
+static bool
+ctl_send(void *arg, int core, const struct dp_msg *msg)
 {
-	struct ctl_pending *p;
+	struct ctl *ctl = arg;
 
-	if (ctl->pending_count == 0 && dp_ctl_send(ctl->dp, core, msg))
-		return;
-	if (ctl->pending_count == ctl->pending_cap) {
-		int cap = ctl->pending_cap == 0 ? 64 : ctl->pending_cap * 2;
-
-		p = realloc(ctl->pending, sizeof(*p) * (size_t)cap);
-		ASSERT(p != NULL);
-		ctl->pending = p;
-		ctl->pending_cap = cap;
-	}
-	ctl->pending[ctl->pending_count].core = core;
-	ctl->pending[ctl->pending_count].msg = *msg;
-	ctl->pending_count++;
+	return dp_ctl_send(ctl->dp, core, msg);
 }
 
-/* Retry replies a full ring refused, keeping their order. */
+/* Move requests from the cores' rings into the scheduler, one per core in
+ * turn so that a busy core does not crowd out the others, while there is
+ * room. A core whose reply backlog is full keeps its requests in its ring
+ * (backpressure: once the ring fills, the core refuses further forwarding
+ * by closing the connection that asked). */
 static void
-ctl_flush_pending(struct ctl *ctl)
+ctl_take(struct ctl *ctl)
 {
-	int sent = 0;
+	bool took;
 
-	while (sent < ctl->pending_count &&
-	       dp_ctl_send(ctl->dp, ctl->pending[sent].core, &ctl->pending[sent].msg))
-		sent++;
-	if (sent == 0)
-		return;
-	memmove(ctl->pending, ctl->pending + sent,
-		sizeof(*ctl->pending) * (size_t)(ctl->pending_count - sent));
-	ctl->pending_count -= sent;
+	do {
+		took = false;
+		for (int core = 0; core < dp_core_count(ctl->dp); core++) {
+			struct dp_msg msg;
+
+			if (!ctl_sched_can_take(ctl->sched, core) ||
+			    !dp_ctl_recv(ctl->dp, core, &msg))
+				continue;
+			ctl_sched_push(ctl->sched, core, &msg);
+			took = true;
+		}
+	} while (took);
 }
 
 static void
@@ -172,7 +185,7 @@ ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 		reply.type = DP_MSG_CLOSE;
 	}
 	ctl_publish(ctl);
-	ctl_send(ctl, core, &reply);
+	ctl_sched_reply(ctl->sched, core, &reply, ctl_send, ctl);
 }
 
 int
@@ -184,10 +197,10 @@ ctl_metrics_listen(struct ctl *ctl, const char *host, uint16_t port, char *err,
 	return ctl->metrics != NULL ? 0 : -1;
 }
 
-/* Sleep until a core posts, a metrics socket is ready, or the idle wait
- * ends; then serve the metrics sockets. */
+/* Sleep until a core posts, a metrics socket is ready, or wait_ms ends (0:
+ * just look); then serve the metrics sockets. */
 static void
-ctl_wait(struct ctl *ctl)
+ctl_wait(struct ctl *ctl, int wait_ms)
 {
 	struct pollfd pfd[1 + METRICS_POLLFDS];
 	uint64_t count;
@@ -196,7 +209,7 @@ ctl_wait(struct ctl *ctl)
 	pfd[0] = (struct pollfd){ .fd = dp_ctl_eventfd(ctl->dp), .events = POLLIN };
 	if (ctl->metrics != NULL)
 		n += metrics_pollfds(ctl->metrics, pfd + 1);
-	if (poll(pfd, (nfds_t)n, ctl->pending_count > 0 ? 1 : CTL_IDLE_WAIT_MS) > 0 &&
+	if (poll(pfd, (nfds_t)n, wait_ms) > 0 &&
 	    (pfd[0].revents & POLLIN) && read(pfd[0].fd, &count, sizeof(count)) < 0 &&
 	    errno != EAGAIN)
 		log_warn("control", "eventfd read: %s", strerror(errno));
@@ -204,17 +217,27 @@ ctl_wait(struct ctl *ctl)
 		metrics_serve(ctl->metrics, pfd + 1, n - 1);
 }
 
+/* One request per turn, from the connection whose turn it is: a connection
+ * with many queued requests waits a full round between two of them, so
+ * another client's request waits for at most one request of each other
+ * connection. Between requests the loop takes new ones in, sends replies and
+ * serves /metrics without sleeping. */
 void
 ctl_run(struct ctl *ctl, volatile sig_atomic_t *stop)
 {
-	struct dp_msg msg;
+	struct ctl_sched_item item;
 
 	while (!*stop) {
-		for (int core = 0; core < dp_core_count(ctl->dp); core++)
-			while (dp_ctl_recv(ctl->dp, core, &msg))
-				ctl_handle(ctl, core, &msg);
-		ctl_flush_pending(ctl);
-		ctl_wait(ctl);
+		uint32_t backlog;
+
+		ctl_take(ctl);
+		if (ctl_sched_pop(ctl->sched, &item))
+			ctl_handle(ctl, item.core, &item.msg);
+		backlog = ctl_sched_flush(ctl->sched, ctl_send, ctl);
+		if (ctl_sched_request_count(ctl->sched) > 0 && backlog == 0)
+			ctl_wait(ctl, 0);
+		else
+			ctl_wait(ctl, backlog > 0 ? CTL_BACKLOG_WAIT_MS : CTL_IDLE_WAIT_MS);
 	}
 }
 
@@ -222,9 +245,7 @@ void
 ctl_destroy(struct ctl *ctl)
 {
 	metrics_destroy(ctl->metrics);
-	for (int i = 0; i < ctl->pending_count; i++)
-		free(ctl->pending[i].msg.buf.data);
-	free(ctl->pending);
+	ctl_sched_destroy(ctl->sched);
 	for (int i = 0; i < ctl->retired_count; i++)
 		md_snapshot_free(ctl->retired[i]);
 	md_snapshot_free(ctl->md);

@@ -20,6 +20,7 @@
 #include "common/compiler.h"
 #include "common/log.h"
 #include "control/ctl_int.h"
+#include "control/ctl_sched.h"
 #include "control/metrics.h"
 #include "protocol/gen/kp_api.h"
 #include "storage/st.h"
@@ -737,6 +738,21 @@ ctl_render_net_one(void *arg, const char *family, const char *type, const char *
 	mx_sample(r->b, family, label_key != NULL ? l : NULL, (double)value);
 }
 
+/* The control thread's queue (ctl_sched.c): both return to 0 when idle. */
+static void
+ctl_render_control(struct ctl *ctl, struct mx_buf *b)
+{
+	mx_family(b, "spillway_control_requests_queued", "gauge",
+		  "Forwarded (admin) requests taken from the cores, waiting for the control "
+		  "thread.");
+	mx_sample(b, "spillway_control_requests_queued", NULL,
+		  ctl_sched_request_count(ctl->sched));
+	mx_family(b, "spillway_control_replies_backlogged", "gauge",
+		  "Control replies waiting for room in a core's ring.");
+	mx_sample(b, "spillway_control_replies_backlogged", NULL,
+		  ctl_sched_backlog_count(ctl->sched));
+}
+
 void
 ctl_metrics_render(void *arg, struct mx_buf *b)
 {
@@ -771,6 +787,7 @@ ctl_metrics_render(void *arg, struct mx_buf *b)
 	ctl_render_partitions(&s, b);
 	ctl_render_topics(&s, b);
 	ctl_render_workers(&s, b);
+	ctl_render_control(ctl, b);
 	/* No consumer groups exist yet: the family is declared, with no samples. */
 	mx_family(b, "spillway_consumer_group_lag", "gauge",
 		  "Log end offset minus the group's committed offset (no groups yet).");

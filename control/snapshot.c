@@ -78,9 +78,11 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 		/* Kafka's default max.message.bytes when no config resolves it. */
 		topics[i].max_message_bytes = broker->cfg != NULL
 			? ctl_topic_max_message_bytes(broker->cfg, t) : 1048588;
-		/* Kafka's two internal topics; other "__" names are ordinary. */
+		/* Kafka 3.9's internal topics (Topic.isInternal); other "__"
+		 * names are ordinary. */
 		topics[i].internal = strcmp(t->name, "__consumer_offsets") == 0 ||
-				     strcmp(t->name, "__transaction_state") == 0;
+				     strcmp(t->name, "__transaction_state") == 0 ||
+				     strcmp(t->name, "__share_group_state") == 0;
 	}
 	qsort(topics, n, sizeof(*topics), snapshot_cmp_name);
 	for (size_t i = 0; i < n; i++)

@@ -118,6 +118,11 @@ struct kp_admin_ops {
 	 * overrides, then broker values and Kafka defaults), synonyms off. */
 	void (*topic_spec_configs)(void *ctx, const struct kp_topic_spec *spec,
 				   kp_config_entry_fn *fn, void *arg);
+	/* Auto-create a topic a Metadata request named (auto-creation on and
+	 * allowed): num.partitions, or an internal topic's own partition count
+	 * and configs, as Kafka's AutoTopicCreationManager; a name that must
+	 * never be auto-created (__cluster_metadata) is refused. */
+	int16_t (*topic_auto_create)(void *ctx, struct kp_str name, char *msg, size_t msg_size);
 	/* A producer id that was never handed out before, also across
 	 * restarts. KP_ERR_NONE or an error code. */
 	int16_t (*producer_id_next)(void *ctx, int64_t *pid_out);

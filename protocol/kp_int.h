@@ -84,17 +84,36 @@ kp_count0(int32_t count)
  * KP_ERR_INVALID_TOPIC_EXCEPTION with Kafka's message in msg. */
 int16_t kp_topic_name_check(struct kp_str name, char *msg, size_t msg_size);
 
-/* Set dup[i] for every name listed more than once, in O(n log n) (admin
- * requests may list very many topics). 0, or -1 when out of memory. */
-int kp_names_mark_dups(const struct kp_str *names, int32_t count, bool *dup);
+/* Whether name is one of Kafka's internal topics (Topic.isInternal:
+ * __consumer_offsets, __transaction_state, __share_group_state). */
+bool kp_topic_internal(struct kp_str name);
+
+/* Bytes of results an admin request (DescribeConfigs, CreateTopics) may
+ * build in full; past it, the remaining resources get a short error instead
+ * (Kafka has no such bound: DescribeConfigs naming the broker 10,000 times
+ * answers 142 MB). Large enough for a few thousand topics' configs with
+ * documentation. */
+#define KP_ADMIN_RESPONSE_BYTES_MAX (8u << 20)
+
+/* Flags of kp_names_mark_dups(): a name listed more than once, and the
+ * first (lowest index) of its copies. */
+enum {
+	KP_NAME_DUP = 1,
+	KP_NAME_DUP_FIRST = 2,
+};
+
+/* Set flags[i] (KP_NAME_*) for every name listed more than once, in
+ * O(n log n) (admin requests may list very many topics); 0 for the others.
+ * 0, or -1 when out of memory. */
+int kp_names_mark_dups(const struct kp_str *names, int32_t count, uint8_t *flags);
 
 /* Decode the next element of a name-keyed array and return its name. */
 typedef struct kp_str kp_next_name_fn(struct kp_cursor *it, int16_t version);
 
-/* dup[i] for each element of arr whose name appears more than once; NULL
- * when out of memory. The caller frees it. */
-bool *kp_array_name_dups(const struct kp_array *arr, int16_t version,
-			 kp_next_name_fn *next_name);
+/* KP_NAME_* flags for each element of arr by its name; NULL when out of
+ * memory. The caller frees it. */
+uint8_t *kp_array_name_dups(const struct kp_array *arr, int16_t version,
+			    kp_next_name_fn *next_name);
 
 /* Handlers, one file each under protocol/handlers/. */
 kp_handler_fn kp_handle_api_versions;

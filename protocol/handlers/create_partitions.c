@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* CreatePartitions (key 37), versions 0-3, on the control thread: grows a
  * topic's partition count. Assignments, when given, may only name this
- * broker, one replica each. */
+ * broker, one replica each. As in Kafka 3.9 (ControllerApis.
+ * createPartitions), a name given more than once is answered once, with
+ * INVALID_REQUEST, after the topics named once. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -56,7 +58,7 @@ create_partitions_check_assignments(
 
 static int16_t
 create_partitions_one(struct kp_call *call, const struct kp_create_partitions_request *req,
-		      bool duplicate,
+		      uint8_t dup,
 		      const struct kp_create_partitions_request_create_partitions_topic *t,
 		      char *msg, size_t msg_size)
 {
@@ -66,16 +68,13 @@ create_partitions_one(struct kp_call *call, const struct kp_create_partitions_re
 	const struct kp_md_topic *topic;
 	int16_t err;
 
-	if (duplicate) {
-		snprintf(msg, msg_size, "Duplicate topic in request.");
+	if (dup != 0) {
+		snprintf(msg, msg_size, "Duplicate topic name.");
 		return KP_ERR_INVALID_REQUEST;
 	}
 	topic = kp_md_topic_by_name(md, t->name);
-	if (topic == NULL) {
-		snprintf(msg, msg_size, "The topic '%.*s' does not exist.",
-			 (int)kp_count0(t->name.len), t->name.ptr);
-		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-	}
+	if (topic == NULL)
+		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;       /* no message, as Kafka */
 	if (t->count < topic->partition_count) {
 		snprintf(msg, msg_size, "The topic %.*s currently has %d partition(s); "
 			 "%d would not be an increase.", (int)t->name.len, t->name.ptr,
@@ -99,6 +98,36 @@ create_partitions_one(struct kp_call *call, const struct kp_create_partitions_re
 					msg, msg_size);
 }
 
+/* Encode the results of the topics named once (dups false) or of each
+ * duplicated name once (dups true); returns how many. */
+static int32_t
+create_partitions_pass(struct kp_call *call, const struct kp_create_partitions_request *req,
+		       const uint8_t *dup, bool dups, struct kp_writer *scratch)
+{
+	int16_t version = call->hdr.api_version;
+	struct kp_cursor it = kp_array_cursor(&req->topics);
+	int32_t count = 0;
+
+	for (int32_t i = 0; i < req->topics.count; i++) {
+		struct kp_create_partitions_request_create_partitions_topic t;
+		struct kp_create_partitions_response_create_partitions_topic_result r;
+		char msg[320] = "";
+
+		kp_create_partitions_request_create_partitions_topic_decode(&it, version, &t);
+		if (dups ? (dup[i] & KP_NAME_DUP_FIRST) == 0 : dup[i] != 0)
+			continue;
+		kp_create_partitions_response_create_partitions_topic_result_init(&r);
+		r.name = t.name;
+		r.error_code = create_partitions_one(call, req, dup[i], &t, msg, sizeof(msg));
+		r.error_message = r.error_code == KP_ERR_NONE || msg[0] == '\0' ? kp_str_c(NULL)
+										  : kp_str_c(msg);
+		kp_create_partitions_response_create_partitions_topic_result_encode(scratch,
+										     version, &r);
+		count++;
+	}
+	return count;
+}
+
 enum kp_verdict
 kp_handle_create_partitions(struct kp_call *call)
 {
@@ -106,9 +135,7 @@ kp_handle_create_partitions(struct kp_call *call)
 	struct kp_create_partitions_response resp;
 	struct kp_create_partitions_request req;
 	struct kp_writer scratch;
-	struct kp_cursor it;
-
-	bool *dup;
+	uint8_t *dup;
 
 	if (kp_create_partitions_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
@@ -117,21 +144,8 @@ kp_handle_create_partitions(struct kp_call *call)
 		return KP_VERDICT_CLOSE;
 	kp_create_partitions_response_init(&resp);
 	kp_writer_init(&scratch, 128);
-	it = kp_array_cursor(&req.topics);
-	for (int32_t i = 0; i < req.topics.count; i++) {
-		struct kp_create_partitions_request_create_partitions_topic t;
-		struct kp_create_partitions_response_create_partitions_topic_result r;
-		char msg[320] = "";
-
-		kp_create_partitions_request_create_partitions_topic_decode(&it, version, &t);
-		kp_create_partitions_response_create_partitions_topic_result_init(&r);
-		r.name = t.name;
-		r.error_code = create_partitions_one(call, &req, dup[i], &t, msg, sizeof(msg));
-		r.error_message = r.error_code == KP_ERR_NONE ? kp_str_c(NULL) : kp_str_c(msg);
-		kp_create_partitions_response_create_partitions_topic_result_encode(
-			&scratch, version, &r);
-	}
-	resp.results.count = kp_count0(req.topics.count);
+	resp.results.count = create_partitions_pass(call, &req, dup, false, &scratch);
+	resp.results.count += create_partitions_pass(call, &req, dup, true, &scratch);
 	resp.results.wire = scratch.buf;
 	resp.results.wire_end = scratch.buf + scratch.len;
 	kp_create_partitions_response_encode(call->w, version, &resp);

@@ -2,7 +2,9 @@
 /* CreateTopics (key 19), versions 2-7, on the control thread. Checks each
  * topic the way Kafka's controller does (names, duplicates, -1 defaults,
  * replica assignments, the single-broker replication limit, configs) and
- * creates it unless validate_only. Errors and messages follow Kafka's. */
+ * creates it unless validate_only. Errors, messages and the order of results
+ * follow Kafka 3.9's ControllerApis.createTopics: the topics named once in
+ * request order, then each duplicated name once, then __cluster_metadata. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,8 @@
 
 /* Config overrides accepted per topic; Kafka has about 40 topic configs. */
 #define CREATE_TOPICS_CONFIGS_MAX 64
+/* KRaft's metadata log: Kafka refuses to create it, also validate_only. */
+#define CREATE_TOPICS_CLUSTER_METADATA "__cluster_metadata"
 
 static struct kp_str
 create_topics_next_name(struct kp_cursor *it, int16_t version)
@@ -118,7 +122,7 @@ create_topics_layout(const struct kp_md *md, int16_t version,
 
 static int16_t
 create_topics_one(struct kp_call *call, const struct kp_create_topics_request *req,
-		  bool duplicate, const struct kp_create_topics_request_creatable_topic *t,
+		  const struct kp_create_topics_request_creatable_topic *t,
 		  struct kp_topic_spec *spec, struct kp_topic_config *configs,
 		  struct kp_uuid *id, char *msg, size_t msg_size)
 {
@@ -129,16 +133,14 @@ create_topics_one(struct kp_call *call, const struct kp_create_topics_request *r
 	int16_t err;
 
 	spec->name = t->name;
+	if (kp_str_eq(t->name, kp_str_c(CREATE_TOPICS_CLUSTER_METADATA))) {
+		snprintf(msg, msg_size, "Creation of internal topic %s is prohibited.",
+			 CREATE_TOPICS_CLUSTER_METADATA);
+		return KP_ERR_INVALID_REQUEST;
+	}
 	err = kp_topic_name_check(t->name, msg, msg_size);
 	if (err != KP_ERR_NONE)
 		return err;
-	if (duplicate) {
-		snprintf(msg, msg_size, "Create topics request from client `%.*s` contains "
-			 "multiple entries for the following topics: %.*s",
-			 (int)kp_count0(call->hdr.client_id.len), call->hdr.client_id.ptr,
-			 (int)t->name.len, t->name.ptr);
-		return KP_ERR_INVALID_REQUEST;
-	}
 	err = create_topics_layout(md, version, t, spec, msg, msg_size);
 	if (err != KP_ERR_NONE)
 		return err;
@@ -183,6 +185,10 @@ create_topics_config_add(void *arg, const struct kp_config_entry *e)
 	cc->count++;
 }
 
+/* Encode one result. Its configs (v5+) are left out, with
+ * TopicConfigErrorCode INVALID_REQUEST (a tagged field; Kafka sends one when
+ * configs may not be described), once the results reach
+ * KP_ADMIN_RESPONSE_BYTES_MAX: the topic is still created. */
 static void
 create_topics_encode_result(struct kp_call *call, struct kp_writer *scratch,
 			    const struct kp_topic_spec *spec, int16_t err, const char *msg,
@@ -202,10 +208,12 @@ create_topics_encode_result(struct kp_call *call, struct kp_writer *scratch,
 		r.topic_id = *id;
 		r.num_partitions = spec->partition_count;
 		r.replication_factor = spec->replication_factor;
-		if (version >= 5)
+		if (version >= 5 && scratch->len < KP_ADMIN_RESPONSE_BYTES_MAX)
 			call->env->admin->topic_spec_configs(call->env->admin_ctx, spec,
 							     create_topics_config_add, &cc);
-		r.configs.count = cc.count;
+		else if (version >= 5)
+			r.topic_config_error_code = KP_ERR_INVALID_REQUEST;
+		r.configs.count = r.topic_config_error_code == KP_ERR_NONE ? cc.count : -1;
 		r.configs.wire = configs.buf;
 		r.configs.wire_end = configs.buf + configs.len;
 	} else {
@@ -215,17 +223,71 @@ create_topics_encode_result(struct kp_call *call, struct kp_writer *scratch,
 	kp_writer_free(&configs);
 }
 
+/* Which results a pass over the request encodes (see the file comment). */
+enum create_topics_pass {
+	CREATE_TOPICS_ONCE = 0,         /* named once, not the metadata log */
+	CREATE_TOPICS_DUPS = 1,         /* each duplicated name, once */
+	CREATE_TOPICS_METADATA_LOG = 2, /* __cluster_metadata, named once */
+};
+
+static bool
+create_topics_in_pass(enum create_topics_pass pass, uint8_t dup, struct kp_str name)
+{
+	bool log = kp_str_eq(name, kp_str_c(CREATE_TOPICS_CLUSTER_METADATA));
+
+	switch (pass) {
+	case CREATE_TOPICS_ONCE:
+		return dup == 0 && !log;
+	case CREATE_TOPICS_DUPS:
+		return (dup & KP_NAME_DUP_FIRST) != 0;
+	default:
+		return dup == 0 && log;
+	}
+}
+
+/* One pass over the topics; returns how many results it encoded. */
+static int32_t
+create_topics_pass(struct kp_call *call, const struct kp_create_topics_request *req,
+		   const uint8_t *dup, enum create_topics_pass pass, struct kp_writer *scratch)
+{
+	int16_t version = call->hdr.api_version;
+	struct kp_topic_config configs[CREATE_TOPICS_CONFIGS_MAX];
+	struct kp_cursor it = kp_array_cursor(&req->topics);
+	int32_t count = 0;
+
+	for (int32_t i = 0; i < req->topics.count; i++) {
+		struct kp_create_topics_request_creatable_topic t;
+		struct kp_topic_spec spec = { 0 };
+		struct kp_uuid id = { { 0 } };
+		char msg[384] = "";
+		int16_t err;
+
+		kp_create_topics_request_creatable_topic_decode(&it, version, &t);
+		if (!create_topics_in_pass(pass, dup[i], t.name))
+			continue;
+		if (pass == CREATE_TOPICS_DUPS) {
+			spec.name = t.name;
+			snprintf(msg, sizeof(msg), "Duplicate topic name.");
+			err = KP_ERR_INVALID_REQUEST;
+		} else {
+			err = create_topics_one(call, req, &t, &spec, configs, &id, msg,
+						sizeof(msg));
+		}
+		create_topics_encode_result(call, scratch, &spec, err, msg, &id);
+		count++;
+	}
+	return count;
+}
+
 enum kp_verdict
 kp_handle_create_topics(struct kp_call *call)
 {
 	int16_t version = call->hdr.api_version;
-	struct kp_topic_config configs[CREATE_TOPICS_CONFIGS_MAX];
 	struct kp_create_topics_response resp;
 	struct kp_create_topics_request req;
 	struct kp_writer scratch;
-	struct kp_cursor it;
-
-	bool *dup;
+	int32_t count = 0;
+	uint8_t *dup;
 
 	if (kp_create_topics_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
@@ -234,20 +296,9 @@ kp_handle_create_topics(struct kp_call *call)
 		return KP_VERDICT_CLOSE;
 	kp_create_topics_response_init(&resp);
 	kp_writer_init(&scratch, 256);
-	it = kp_array_cursor(&req.topics);
-	for (int32_t i = 0; i < req.topics.count; i++) {
-		struct kp_create_topics_request_creatable_topic t;
-		struct kp_topic_spec spec = { 0 };
-		struct kp_uuid id = { { 0 } };
-		char msg[384] = "";
-		int16_t err;
-
-		kp_create_topics_request_creatable_topic_decode(&it, version, &t);
-		err = create_topics_one(call, &req, dup[i], &t, &spec, configs, &id, msg,
-					sizeof(msg));
-		create_topics_encode_result(call, &scratch, &spec, err, msg, &id);
-	}
-	resp.topics.count = kp_count0(req.topics.count);
+	for (int pass = CREATE_TOPICS_ONCE; pass <= CREATE_TOPICS_METADATA_LOG; pass++)
+		count += create_topics_pass(call, &req, dup, pass, &scratch);
+	resp.topics.count = count;
 	resp.topics.wire = scratch.buf;
 	resp.topics.wire_end = scratch.buf + scratch.len;
 	kp_create_topics_response_encode(call->w, version, &resp);

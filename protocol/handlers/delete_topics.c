@@ -1,89 +1,193 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* DeleteTopics (key 20), versions 1-6, on the control thread: by name
- * (v1-5 TopicNames, v6 Topics[].Name) or by id (v6 Topics[].TopicId). */
+ * (v1-5 TopicNames, v6 Topics[].Name) or by id (v6 Topics[].TopicId). As in
+ * Kafka 3.9 (ControllerApis.deleteTopics), a name or id given more than once
+ * is not deleted but answered once with INVALID_REQUEST, after the others. */
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "protocol/gen/kp_msg_delete_topics.h"
 #include "protocol/kp_int.h"
 
-static void
-delete_topics_one(struct kp_call *call, struct kp_writer *scratch, struct kp_str name,
-		  const struct kp_uuid *id)
+/* One request entry: a name (id zero), an id (name null), both or neither. */
+struct delete_topics_entry {
+	struct kp_str name;
+	struct kp_uuid id;
+};
+
+static bool
+delete_topics_by_name(const struct delete_topics_entry *e)
 {
-	int16_t version = call->hdr.api_version;
+	return e->name.len >= 0 && kp_uuid_is_zero(&e->id);
+}
+
+static bool
+delete_topics_by_id(const struct delete_topics_entry *e)
+{
+	return e->name.len < 0 && !kp_uuid_is_zero(&e->id);
+}
+
+static void
+delete_topics_encode(struct kp_call *call, struct kp_writer *scratch, struct kp_str name,
+		     const struct kp_uuid *id, int16_t err, const char *msg)
+{
+	struct kp_delete_topics_response_deletable_topic_result r;
+
+	kp_delete_topics_response_deletable_topic_result_init(&r);
+	r.name = name;
+	r.topic_id = *id;
+	r.error_code = err;
+	r.error_message = err == KP_ERR_NONE ? kp_str_c(NULL) : kp_str_c(msg);
+	kp_delete_topics_response_deletable_topic_result_encode(scratch, call->hdr.api_version,
+								 &r);
+}
+
+static void
+delete_topics_one(struct kp_call *call, struct kp_writer *scratch,
+		  const struct delete_topics_entry *e)
+{
 	const struct kp_admin_ops *admin = call->env->admin;
 	const struct kp_md *md = admin->md(call->env->admin_ctx);
-	struct kp_delete_topics_response_deletable_topic_result r;
 	const struct kp_md_topic *topic = NULL;
 	char msg[320] = "";
 	int16_t err = KP_ERR_NONE;
 
-	kp_delete_topics_response_deletable_topic_result_init(&r);
-	r.name = name;
-	if (id != NULL)
-		r.topic_id = *id;
-	if (name.len >= 0 && id != NULL && !kp_uuid_is_zero(id)) {
+	if (e->name.len >= 0 && !kp_uuid_is_zero(&e->id)) {
 		err = KP_ERR_INVALID_REQUEST;
 		snprintf(msg, sizeof(msg), "You may not specify both topic name and topic id.");
-	} else if (name.len >= 0) {
-		topic = kp_md_topic_by_name(md, name);
+	} else if (e->name.len < 0 && kp_uuid_is_zero(&e->id)) {
+		err = KP_ERR_INVALID_REQUEST;
+		snprintf(msg, sizeof(msg), "Neither topic name nor id were specified.");
+	} else if (e->name.len >= 0) {
+		topic = kp_md_topic_by_name(md, e->name);
 		if (topic == NULL) {
 			err = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 			snprintf(msg, sizeof(msg),
 				 "This server does not host this topic-partition.");
 		}
 	} else {
-		topic = kp_md_topic_by_id(md, id);
+		topic = kp_md_topic_by_id(md, &e->id);
 		if (topic == NULL) {
 			err = KP_ERR_UNKNOWN_TOPIC_ID;
 			snprintf(msg, sizeof(msg), "This server does not host this topic ID.");
 		}
 	}
 	if (topic != NULL) {
-		r.name = topic->name;
-		r.topic_id = topic->id;
 		/* topic stays valid after the delete: control retires a snapshot
 		 * only between requests. */
 		err = admin->topic_delete(call->env->admin_ctx, topic, msg, sizeof(msg));
+		delete_topics_encode(call, scratch, topic->name, &topic->id, err, msg);
+		return;
 	}
-	r.error_code = err;
-	r.error_message = err == KP_ERR_NONE ? kp_str_c(NULL) : kp_str_c(msg);
-	kp_delete_topics_response_deletable_topic_result_encode(scratch, version, &r);
+	delete_topics_encode(call, scratch, e->name, &e->id, err, msg);
+}
+
+/* Mark the entries whose name (by_id false) or id (true) is given more than
+ * once, in flags (KP_NAME_*). 0, or -1 when out of memory. */
+static int
+delete_topics_mark_dups(const struct delete_topics_entry *entries, int32_t count, bool by_id,
+			uint8_t *flags)
+{
+	struct kp_str *keys = calloc((size_t)count + 1, sizeof(*keys));
+	int32_t *at = malloc(sizeof(*at) * (size_t)(count + 1));
+	uint8_t *marks = malloc((size_t)count + 1);
+	int32_t n = 0;
+	int rc = -1;
+
+	if (keys != NULL && at != NULL && marks != NULL) {
+		for (int32_t i = 0; i < count; i++) {
+			const struct delete_topics_entry *e = &entries[i];
+
+			if (by_id ? !delete_topics_by_id(e) : !delete_topics_by_name(e))
+				continue;
+			keys[n] = by_id ? (struct kp_str){ (const char *)e->id.b, 16 } : e->name;
+			at[n++] = i;
+		}
+		rc = kp_names_mark_dups(keys, n, marks);
+		for (int32_t j = 0; rc == 0 && j < n; j++)
+			flags[at[j]] = marks[j];
+	}
+	free(keys);
+	free(at);
+	free(marks);
+	return rc;
+}
+
+/* The request's entries, whichever version; NULL when out of memory. */
+static struct delete_topics_entry *
+delete_topics_entries(const struct kp_delete_topics_request *req, int16_t version,
+		      int32_t *count)
+{
+	struct delete_topics_entry *entries;
+	struct kp_cursor it;
+
+	*count = kp_count0(version >= 6 ? req->topics.count : req->topic_names.count);
+	entries = calloc((size_t)*count + 1, sizeof(*entries));
+	if (entries == NULL)
+		return NULL;
+	it = kp_array_cursor(version >= 6 ? &req->topics : &req->topic_names);
+	for (int32_t i = 0; i < *count; i++) {
+		if (version >= 6) {
+			struct kp_delete_topics_request_delete_topic_state t;
+
+			kp_delete_topics_request_delete_topic_state_decode(&it, version, &t);
+			entries[i].name = t.name;
+			entries[i].id = t.topic_id;
+		} else {
+			entries[i].name = kp_read_string(&it, version >= 4);
+		}
+	}
+	return entries;
 }
 
 enum kp_verdict
 kp_handle_delete_topics(struct kp_call *call)
 {
 	int16_t version = call->hdr.api_version;
+	static const struct kp_uuid zero;
 	struct kp_delete_topics_response resp;
 	struct kp_delete_topics_request req;
+	struct delete_topics_entry *entries;
 	struct kp_writer scratch;
-	struct kp_cursor it;
+	uint8_t *flags;
 	int32_t count;
+	int32_t out = 0;
 
 	if (kp_delete_topics_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
+	entries = delete_topics_entries(&req, version, &count);
+	flags = calloc((size_t)count + 1, 1);
+	if (entries == NULL || flags == NULL ||
+	    delete_topics_mark_dups(entries, count, false, flags) != 0 ||
+	    delete_topics_mark_dups(entries, count, true, flags) != 0) {
+		free(entries);
+		free(flags);
+		return KP_VERDICT_CLOSE;
+	}
 	kp_delete_topics_response_init(&resp);
 	kp_writer_init(&scratch, 256);
-	if (version >= 6) {
-		count = kp_count0(req.topics.count);
-		it = kp_array_cursor(&req.topics);
-		for (int32_t i = 0; i < count; i++) {
-			struct kp_delete_topics_request_delete_topic_state t;
-
-			kp_delete_topics_request_delete_topic_state_decode(&it, version, &t);
-			delete_topics_one(call, &scratch, t.name, &t.topic_id);
-		}
-	} else {
-		count = kp_count0(req.topic_names.count);
-		it = kp_array_cursor(&req.topic_names);
-		for (int32_t i = 0; i < count; i++)
-			delete_topics_one(call, &scratch, kp_read_string(&it, version >= 4), NULL);
+	for (int32_t i = 0; i < count; i++) {
+		if (flags[i] != 0)
+			continue;
+		delete_topics_one(call, &scratch, &entries[i]);
+		out++;
 	}
-	resp.responses.count = count;
+	for (int32_t i = 0; i < count; i++) {
+		bool by_id = delete_topics_by_id(&entries[i]);
+
+		if ((flags[i] & KP_NAME_DUP_FIRST) == 0)
+			continue;
+		delete_topics_encode(call, &scratch, entries[i].name,
+				     by_id ? &entries[i].id : &zero, KP_ERR_INVALID_REQUEST,
+				     by_id ? "Duplicate topic id." : "Duplicate topic name.");
+		out++;
+	}
+	resp.responses.count = out;
 	resp.responses.wire = scratch.buf;
 	resp.responses.wire_end = scratch.buf + scratch.len;
 	kp_delete_topics_response_encode(call->w, version, &resp);
 	kp_writer_free(&scratch);
+	free(entries);
+	free(flags);
 	return KP_VERDICT_REPLY;
 }

@@ -46,8 +46,6 @@ metadata_auto_create(struct kp_call *call, const struct kp_metadata_request *req
 
 	for (int32_t i = 0; i < req->topics.count; i++) {
 		struct kp_metadata_request_metadata_request_topic t;
-		struct kp_topic_spec spec = { 0 };
-		struct kp_uuid id;
 		char msg[320];
 
 		kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
@@ -57,13 +55,10 @@ metadata_auto_create(struct kp_call *call, const struct kp_metadata_request *req
 			continue;
 		if (!kp_call_on_control(call))
 			return false;
-		spec.name = t.name;
-		spec.partition_count = md->num_partitions;
-		spec.replication_factor = md->default_replication_factor;
 		/* A failure (say, a name colliding by '.' vs '_') just leaves the
 		 * topic unknown, as in Kafka's auto-creation. */
-		call->env->admin->topic_create(call->env->admin_ctx, &spec, false, &id,
-					       msg, sizeof(msg));
+		call->env->admin->topic_auto_create(call->env->admin_ctx, t.name, msg,
+						    sizeof(msg));
 	}
 	if (kp_call_on_control(call))
 		call->env->admin->md_fresh(call->env->admin_ctx);
@@ -106,6 +101,8 @@ metadata_encode_topic(struct kp_writer *w, int16_t version, const struct kp_md *
 		out.partitions.count = topic->partition_count;
 		out.partitions.wire = parts.buf;
 		out.partitions.wire_end = parts.buf + parts.len;
+	} else {
+		out.is_internal = kp_topic_internal(name);     /* as Kafka: by name */
 	}
 	if (include_ops)
 		out.topic_authorized_operations = KP_ACL_TOPIC_OPS;

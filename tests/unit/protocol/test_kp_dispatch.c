@@ -108,8 +108,19 @@ admin_configs(void *ctx, int8_t type, struct kp_str res, const struct kp_str *na
 	return KP_ERR_NONE;
 }
 
+static int16_t
+admin_auto_create(void *ctx, struct kp_str name, char *msg, size_t n)
+{
+	struct kp_topic_spec spec = { .name = name, .partition_count = 1,
+				      .replication_factor = 1 };
+	struct kp_uuid id;
+
+	return admin_create(ctx, &spec, false, &id, msg, n);
+}
+
 static const struct kp_admin_ops admin = {
 	.configs_describe = admin_configs,
+	.topic_auto_create = admin_auto_create,
 	.topic_create = admin_create,
 	.topic_delete = admin_delete,
 	.topic_spec_configs = admin_spec_configs,
