@@ -112,6 +112,14 @@ class Harness:
         self.figures["baseline"] = dict(self.baseline, rss_kb=self.broker.rss_kb())
         return self
 
+    def gauges(self):
+        """The broker's gauges, or None when /metrics does not answer (its
+        control thread may be the one an attack keeps busy)."""
+        try:
+            return self.broker.gauges()
+        except (OSError, ValueError):
+            return None
+
     def _gauge_baseline(self):
         """The most of each gauge over a few readings: a consumer's long
         poll or a reconnect makes them move a little at rest."""
@@ -185,17 +193,22 @@ class Harness:
         base = self.baseline
 
         def back():
-            g = self.broker.gauges()
+            g = self.gauges()
+            if g is None:
+                return None
             ok = (g["connections"] is None or g["connections"] <= base["connections"]) and \
                 g["fds"] <= base["fds"] + self.fd_slack and \
                 (g["waiting"] is None or g["waiting"] <= (base["waiting"] or 0))
             return g if ok else None
         t0 = time.monotonic()
         got = spwbroker.wait_until(back, settle_s, 0.25)
-        now = self.broker.gauges()
+        now = self.gauges()
         self.figures["gauges_after"] = now
         self.figures["settle_s"] = round(time.monotonic() - t0, 2)
         if got:
+            return
+        if now is None:
+            self.failures.append(f"/metrics did not answer {settle_s:.0f} s after the attack")
             return
         if now["connections"] is None:
             self.failures.append("no spillway_connections_open gauge on /metrics")

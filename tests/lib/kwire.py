@@ -449,21 +449,26 @@ COMPRESSION = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
 
 
 def batch(payload, record_count, compression="none", base_timestamp=0,
-          producer_id=-1, producer_epoch=-1, base_sequence=-1):
+          producer_id=-1, producer_epoch=-1, base_sequence=-1, max_timestamp=None):
     """A RecordBatch v2 around payload (the records, already compressed
     when compression is not "none")."""
     attrs = COMPRESSION[compression]
+    max_ts = base_timestamp if max_timestamp is None else max_timestamp
     after_crc = (i16(attrs) + i32(record_count - 1) + i64(base_timestamp) +
-                 i64(base_timestamp) + i64(producer_id) + i16(producer_epoch) +
+                 i64(max_ts) + i64(producer_id) + i16(producer_epoch) +
                  i32(base_sequence) + i32(record_count) + payload)
     crc = crc32c(after_crc)
     tail = i32(-1) + i8(2) + struct.pack(">I", crc) + after_crc
     return i64(0) + i32(len(tail)) + tail
 
 
-def plain_batch(values, base_timestamp=0):
-    recs = b"".join(record(v, offset_delta=i) for i, v in enumerate(values))
-    return batch(recs, len(values), "none", base_timestamp)
+def plain_batch(values, base_timestamp=0, step_ms=0):
+    """An uncompressed batch of values; record i has timestamp
+    base_timestamp + i * step_ms."""
+    recs = b"".join(record(v, offset_delta=i, timestamp_delta=i * step_ms)
+                    for i, v in enumerate(values))
+    return batch(recs, len(values), "none", base_timestamp,
+                 max_timestamp=base_timestamp + (len(values) - 1) * step_ms)
 
 
 def zero_records(count, value_len, key_len=0):
