@@ -35,8 +35,7 @@ REPO = spwbroker.REPO
 
 # Brokers and tools started here inherit this: hundreds of attacking
 # connections must not run into a default soft limit of 1,024 descriptors.
-NOFILE = 65536
-NOFILE_RAISED = spwbroker.raise_nofile(NOFILE)
+NOFILE = spwbroker.raise_nofile(65536)
 
 # Bound on the broker's RSS during and after an attack. The sanitized build
 # idles near 40 MB with the bystander running; 512 MB leaves room for the

@@ -44,20 +44,16 @@ def parse_metrics(text):
 
 def raise_nofile(want):
     """Raises this process's descriptor limit (inherited by the broker and
-    the tools it starts) to want; False when the hard limit is lower and
-    cannot be raised (not root)."""
+    the tools it starts) towards want: up to the hard limit, and beyond it
+    where the process may (CAP_SYS_RESOURCE). Returns the soft limit now."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft >= want:
-        return True
+        return soft
     try:
         resource.setrlimit(resource.RLIMIT_NOFILE, (want, max(hard, want)))
-        return True
     except (ValueError, OSError):
-        try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-        except (ValueError, OSError):
-            pass
-        return False
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 
 
 def data_parent():
