@@ -31,6 +31,7 @@ need_pkg librdkafka-dev
 need_pkg python3-confluent-kafka
 need_pkg python3-kafka
 need_pkg python3-pytest
+need_pkg python3-pytest-timeout      # tests/hostile: every case bounded
 need_pkg python3-snappy             # kafka-python codecs (data-path tests)
 need_pkg python3-lz4
 need_pkg python3-zstandard
