@@ -104,6 +104,9 @@ kp_run(const struct kp_env *env, const struct kp_api_row *row, int16_t version,
 	bool known = version >= 0 && version <= row->version_max;
 
 	call.env = env;
+	call.frame = frame;
+	call.frame_len = len;
+	call.out = out;
 	call.body = kp_cursor_make(frame, len);
 	if (kp_header_decode(&call.body, known && kp_request_flexible(row->api_key, version),
 			     &call.hdr) != 0)
@@ -116,9 +119,17 @@ kp_run(const struct kp_env *env, const struct kp_api_row *row, int16_t version,
 	if (known && kp_response_header_flexible(row->api_key, version))
 		kp_write_uvarint(&w, 0);        /* no tagged fields */
 	verdict = row->handler(&call);
-	if (verdict != KP_VERDICT_REPLY || w.err != 0) {
+	if (verdict == KP_VERDICT_REPLY && w.err != 0) {
+		/* A response the encoder refused (a field set that its version
+		 * lacks, a length it cannot carry) is a bug: fail loudly where
+		 * asserts are on; else close rather than send a truncated one.
+		 * Out of memory is an operating error, not a bug. */
+		ASSERT_HOT(w.err == KP_WIRE_NOMEM);
+		verdict = KP_VERDICT_CLOSE;
+	}
+	if (verdict != KP_VERDICT_REPLY) {
 		kp_writer_free(&w);
-		return verdict == KP_VERDICT_REPLY ? KP_VERDICT_CLOSE : verdict;
+		return verdict;
 	}
 	ASSERT(w.len >= 8 && w.len - 4 <= INT32_MAX);
 	kp_write_put_i32(&w, 0, (int32_t)(w.len - 4));

@@ -182,6 +182,22 @@ size_t kp_uvarint_size(uint32_t v);
 size_t kp_write_tagged_begin(struct kp_writer *w, uint32_t tag);
 void kp_write_tagged_end(struct kp_writer *w, size_t body_at);
 
+/* An array to encode from count elements a handler wrote into a scratch
+ * writer. A scratch writer that failed gives no wire bytes, which the
+ * encoder refuses (KP_WIRE_INVALID), so an error in a nested writer fails
+ * the response instead of truncating it. */
+static inline struct kp_array
+kp_array_wire(int32_t count, const struct kp_writer *sub)
+{
+	struct kp_array a = { count, NULL, NULL, NULL };
+
+	if (sub->err == 0 && sub->len > 0) {
+		a.wire = sub->buf;
+		a.wire_end = sub->buf + sub->len;
+	}
+	return a;
+}
+
 static inline struct kp_str
 kp_str_c(const char *s)
 {

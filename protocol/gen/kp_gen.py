@@ -567,6 +567,9 @@ def gen_enc_value(o, ind, f, lhs, flex):
             o('%s\t\t\t%s' % (ind, enc_prim(f.elem, 'items[i]', flex)))
         else:
             o('%s\t\t%s' % (ind, enc_prim(f.elem, 'items[i]', flex)))
+    o('%s} else if (%s.count > 0 && %s.wire == NULL) {' % (ind, lhs, lhs))
+    o('%s\t/* No elements at all: a scratch writer that failed (kp_array_wire). */' % ind)
+    o('%s\tkp_writer_fail(w, KP_WIRE_INVALID);' % ind)
     o('%s} else if (%s.count > 0) {' % (ind, lhs))
     o('%s\t/* Wire elements are encodings at this same version, validated when' % ind)
     o('%s\t * decoded (or written by our encoder): copy them as they are. */' % ind)

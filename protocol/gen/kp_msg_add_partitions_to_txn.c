@@ -63,6 +63,9 @@ kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_encode(struct kp_wr
 		const int32_t *items = m->partitions.items;
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_write_i32(w, items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -164,6 +167,9 @@ kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_encode(struct
 			for (int32_t i = 0; i < m->topics.count; i++)
 				kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_encode(
 						w, version, &items[i]);
+		} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->topics.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -252,6 +258,9 @@ kp_add_partitions_to_txn_request_encode(struct kp_writer *w, int16_t version,
 			const struct kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction *items = m->transactions.items;
 			for (int32_t i = 0; i < m->transactions.count; i++)
 				kp_add_partitions_to_txn_request_add_partitions_to_txn_transaction_encode(w, version, &items[i]);
+		} else if (m->transactions.count > 0 && m->transactions.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->transactions.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -287,6 +296,10 @@ kp_add_partitions_to_txn_request_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->v3_and_below_topics.count; i++)
 				kp_add_partitions_to_txn_request_add_partitions_to_txn_topic_encode(
 						w, version, &items[i]);
+		} else if (
+				m->v3_and_below_topics.count > 0 && m->v3_and_below_topics.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->v3_and_below_topics.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -397,6 +410,9 @@ kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_encode(stru
 		const struct kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result *items = m->results_by_partition.items;
 		for (int32_t i = 0; i < m->results_by_partition.count; i++)
 			kp_add_partitions_to_txn_response_add_partitions_to_txn_partition_result_encode(w, version, &items[i]);
+	} else if (m->results_by_partition.count > 0 && m->results_by_partition.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->results_by_partition.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -472,6 +488,9 @@ kp_add_partitions_to_txn_response_add_partitions_to_txn_result_encode(struct kp_
 			const struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *items = m->topic_results.items;
 			for (int32_t i = 0; i < m->topic_results.count; i++)
 				kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_encode(w, version, &items[i]);
+		} else if (m->topic_results.count > 0 && m->topic_results.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->topic_results.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -557,6 +576,10 @@ kp_add_partitions_to_txn_response_encode(struct kp_writer *w, int16_t version,
 			const struct kp_add_partitions_to_txn_response_add_partitions_to_txn_result *items = m->results_by_transaction.items;
 			for (int32_t i = 0; i < m->results_by_transaction.count; i++)
 				kp_add_partitions_to_txn_response_add_partitions_to_txn_result_encode(w, version, &items[i]);
+		} else if (
+				m->results_by_transaction.count > 0 && m->results_by_transaction.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->results_by_transaction.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -574,6 +597,10 @@ kp_add_partitions_to_txn_response_encode(struct kp_writer *w, int16_t version,
 			const struct kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result *items = m->results_by_topic_v3_and_below.items;
 			for (int32_t i = 0; i < m->results_by_topic_v3_and_below.count; i++)
 				kp_add_partitions_to_txn_response_add_partitions_to_txn_topic_result_encode(w, version, &items[i]);
+		} else if (
+				m->results_by_topic_v3_and_below.count > 0 && m->results_by_topic_v3_and_below.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->results_by_topic_v3_and_below.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */

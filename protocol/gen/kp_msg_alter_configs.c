@@ -108,6 +108,9 @@ kp_alter_configs_request_alter_configs_resource_encode(struct kp_writer *w, int1
 		const struct kp_alter_configs_request_alterable_config *items = m->configs.items;
 		for (int32_t i = 0; i < m->configs.count; i++)
 			kp_alter_configs_request_alterable_config_encode(w, version, &items[i]);
+	} else if (m->configs.count > 0 && m->configs.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->configs.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -166,6 +169,9 @@ kp_alter_configs_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->resources.count; i++)
 			kp_alter_configs_request_alter_configs_resource_encode(w, version,
 					&items[i]);
+	} else if (m->resources.count > 0 && m->resources.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->resources.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -279,6 +285,9 @@ kp_alter_configs_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->responses.count; i++)
 			kp_alter_configs_response_alter_configs_resource_response_encode(w, version,
 					&items[i]);
+	} else if (m->responses.count > 0 && m->responses.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->responses.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -341,6 +341,9 @@ kp_api_versions_response_encode(struct kp_writer *w, int16_t version,
 		const struct kp_api_versions_response_api_version *items = m->api_keys.items;
 		for (int32_t i = 0; i < m->api_keys.count; i++)
 			kp_api_versions_response_api_version_encode(w, version, &items[i]);
+	} else if (m->api_keys.count > 0 && m->api_keys.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->api_keys.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -373,6 +376,11 @@ kp_api_versions_response_encode(struct kp_writer *w, int16_t version,
 				for (int32_t i = 0; i < m->supported_features.count; i++)
 					kp_api_versions_response_supported_feature_key_encode(w,
 							version, &items[i]);
+			} else if (
+					m->supported_features.count > 0 && m->supported_features.wire == NULL) {
+				/* No elements at all: a scratch writer that failed (
+						kp_array_wire). */
+				kp_writer_fail(w, KP_WIRE_INVALID);
 			} else if (m->supported_features.count > 0) {
 				/* Wire elements are encodings at this same version, validated when
 				 * decoded (or written by our encoder): copy them as they are. */
@@ -398,6 +406,11 @@ kp_api_versions_response_encode(struct kp_writer *w, int16_t version,
 				for (int32_t i = 0; i < m->finalized_features.count; i++)
 					kp_api_versions_response_finalized_feature_key_encode(w,
 							version, &items[i]);
+			} else if (
+					m->finalized_features.count > 0 && m->finalized_features.wire == NULL) {
+				/* No elements at all: a scratch writer that failed (
+						kp_array_wire). */
+				kp_writer_fail(w, KP_WIRE_INVALID);
 			} else if (m->finalized_features.count > 0) {
 				/* Wire elements are encodings at this same version, validated when
 				 * decoded (or written by our encoder): copy them as they are. */

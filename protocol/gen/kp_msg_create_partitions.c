@@ -56,6 +56,9 @@ kp_create_partitions_request_create_partitions_assignment_encode(struct kp_write
 		const int32_t *items = m->broker_ids.items;
 		for (int32_t i = 0; i < m->broker_ids.count; i++)
 			kp_write_i32(w, items[i]);
+	} else if (m->broker_ids.count > 0 && m->broker_ids.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->broker_ids.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -121,6 +124,9 @@ kp_create_partitions_request_create_partitions_topic_encode(struct kp_writer *w,
 		for (int32_t i = 0; i < m->assignments.count; i++)
 			kp_create_partitions_request_create_partitions_assignment_encode(w, version,
 					&items[i]);
+	} else if (m->assignments.count > 0 && m->assignments.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->assignments.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -181,6 +187,9 @@ kp_create_partitions_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_create_partitions_request_create_partitions_topic_encode(w, version,
 					&items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -292,6 +301,9 @@ kp_create_partitions_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->results.count; i++)
 			kp_create_partitions_response_create_partitions_topic_result_encode(w,
 					version, &items[i]);
+	} else if (m->results.count > 0 && m->results.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->results.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -56,6 +56,9 @@ kp_create_topics_request_creatable_replica_assignment_encode(struct kp_writer *w
 		const int32_t *items = m->broker_ids.items;
 		for (int32_t i = 0; i < m->broker_ids.count; i++)
 			kp_write_i32(w, items[i]);
+	} else if (m->broker_ids.count > 0 && m->broker_ids.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->broker_ids.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -179,6 +182,9 @@ kp_create_topics_request_creatable_topic_encode(struct kp_writer *w, int16_t ver
 		for (int32_t i = 0; i < m->assignments.count; i++)
 			kp_create_topics_request_creatable_replica_assignment_encode(w, version,
 					&items[i]);
+	} else if (m->assignments.count > 0 && m->assignments.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->assignments.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -194,6 +200,9 @@ kp_create_topics_request_creatable_topic_encode(struct kp_writer *w, int16_t ver
 		for (int32_t i = 0; i < m->configs.count; i++)
 			kp_create_topics_request_creatable_topic_config_encode(w, version,
 					&items[i]);
+	} else if (m->configs.count > 0 && m->configs.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->configs.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -254,6 +263,9 @@ kp_create_topics_request_encode(struct kp_writer *w, int16_t version,
 		const struct kp_create_topics_request_creatable_topic *items = m->topics.items;
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_create_topics_request_creatable_topic_encode(w, version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -451,6 +463,9 @@ kp_create_topics_response_creatable_topic_result_encode(struct kp_writer *w, int
 			for (int32_t i = 0; i < m->configs.count; i++)
 				kp_create_topics_response_creatable_topic_configs_encode(w, version,
 						&items[i]);
+		} else if (m->configs.count > 0 && m->configs.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->configs.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -524,6 +539,9 @@ kp_create_topics_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_create_topics_response_creatable_topic_result_encode(w, version,
 					&items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -58,6 +58,9 @@ kp_delete_groups_request_encode(struct kp_writer *w, int16_t version,
 				kp_writer_fail(w, KP_WIRE_INVALID);
 			else
 				kp_write_string(w, items[i], version >= 2);
+	} else if (m->groups_names.count > 0 && m->groups_names.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->groups_names.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -162,6 +165,9 @@ kp_delete_groups_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->results.count; i++)
 			kp_delete_groups_response_deletable_group_result_encode(w, version,
 					&items[i]);
+	} else if (m->results.count > 0 && m->results.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->results.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -103,6 +103,9 @@ kp_delete_records_request_delete_records_topic_encode(struct kp_writer *w, int16
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_delete_records_request_delete_records_partition_encode(w, version,
 					&items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -162,6 +165,9 @@ kp_delete_records_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_delete_records_request_delete_records_topic_encode(w, version,
 					&items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -272,6 +278,9 @@ kp_delete_records_response_delete_records_topic_result_encode(struct kp_writer *
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_delete_records_response_delete_records_partition_result_encode(w,
 					version, &items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -332,6 +341,9 @@ kp_delete_records_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_delete_records_response_delete_records_topic_result_encode(w, version,
 					&items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -124,6 +124,9 @@ kp_delete_topics_request_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->topics.count; i++)
 				kp_delete_topics_request_delete_topic_state_encode(w, version,
 						&items[i]);
+		} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->topics.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -144,6 +147,9 @@ kp_delete_topics_request_encode(struct kp_writer *w, int16_t version,
 					kp_writer_fail(w, KP_WIRE_INVALID);
 				else
 					kp_write_string(w, items[i], version >= 4);
+		} else if (m->topic_names.count > 0 && m->topic_names.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->topic_names.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -267,6 +273,9 @@ kp_delete_topics_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->responses.count; i++)
 			kp_delete_topics_response_deletable_topic_result_encode(w, version,
 					&items[i]);
+	} else if (m->responses.count > 0 && m->responses.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->responses.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -168,6 +168,9 @@ kp_describe_cluster_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->brokers.count; i++)
 			kp_describe_cluster_response_describe_cluster_broker_encode(w, version,
 					&items[i]);
+	} else if (m->brokers.count > 0 && m->brokers.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->brokers.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -64,6 +64,9 @@ kp_describe_configs_request_describe_configs_resource_encode(struct kp_writer *w
 				kp_writer_fail(w, KP_WIRE_INVALID);
 			else
 				kp_write_string(w, items[i], version >= 4);
+	} else if (m->configuration_keys.count > 0 && m->configuration_keys.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->configuration_keys.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -128,6 +131,9 @@ kp_describe_configs_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->resources.count; i++)
 			kp_describe_configs_request_describe_configs_resource_encode(w, version,
 					&items[i]);
+	} else if (m->resources.count > 0 && m->resources.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->resources.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -304,6 +310,9 @@ kp_describe_configs_response_describe_configs_resource_result_encode(struct kp_w
 			for (int32_t i = 0; i < m->synonyms.count; i++)
 				kp_describe_configs_response_describe_configs_synonym_encode(w,
 						version, &items[i]);
+		} else if (m->synonyms.count > 0 && m->synonyms.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->synonyms.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -385,6 +394,9 @@ kp_describe_configs_response_describe_configs_result_encode(struct kp_writer *w,
 		for (int32_t i = 0; i < m->configs.count; i++)
 			kp_describe_configs_response_describe_configs_resource_result_encode(w,
 					version, &items[i]);
+	} else if (m->configs.count > 0 && m->configs.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->configs.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -444,6 +456,9 @@ kp_describe_configs_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->results.count; i++)
 			kp_describe_configs_response_describe_configs_result_encode(w, version,
 					&items[i]);
+	} else if (m->results.count > 0 && m->results.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->results.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -61,6 +61,9 @@ kp_describe_groups_request_encode(struct kp_writer *w, int16_t version,
 				kp_writer_fail(w, KP_WIRE_INVALID);
 			else
 				kp_write_string(w, items[i], version >= 5);
+	} else if (m->groups.count > 0 && m->groups.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->groups.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -233,6 +236,9 @@ kp_describe_groups_response_described_group_encode(struct kp_writer *w, int16_t 
 		for (int32_t i = 0; i < m->members.count; i++)
 			kp_describe_groups_response_described_group_member_encode(w, version,
 					&items[i]);
+	} else if (m->members.count > 0 && m->members.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->members.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -299,6 +305,9 @@ kp_describe_groups_response_encode(struct kp_writer *w, int16_t version,
 		const struct kp_describe_groups_response_described_group *items = m->groups.items;
 		for (int32_t i = 0; i < m->groups.count; i++)
 			kp_describe_groups_response_described_group_encode(w, version, &items[i]);
+	} else if (m->groups.count > 0 && m->groups.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->groups.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -59,6 +59,9 @@ kp_describe_producers_request_topic_request_encode(struct kp_writer *w, int16_t 
 		const int32_t *items = m->partition_indexes.items;
 		for (int32_t i = 0; i < m->partition_indexes.count; i++)
 			kp_write_i32(w, items[i]);
+	} else if (m->partition_indexes.count > 0 && m->partition_indexes.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partition_indexes.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -111,6 +114,9 @@ kp_describe_producers_request_encode(struct kp_writer *w, int16_t version,
 		const struct kp_describe_producers_request_topic_request *items = m->topics.items;
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_describe_producers_request_topic_request_encode(w, version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -217,6 +223,9 @@ kp_describe_producers_response_partition_response_encode(struct kp_writer *w, in
 				m->active_producers.items;
 		for (int32_t i = 0; i < m->active_producers.count; i++)
 			kp_describe_producers_response_producer_state_encode(w, version, &items[i]);
+	} else if (m->active_producers.count > 0 && m->active_producers.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->active_producers.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -279,6 +288,9 @@ kp_describe_producers_response_topic_response_encode(struct kp_writer *w, int16_
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_describe_producers_response_partition_response_encode(w, version,
 					&items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -333,6 +345,9 @@ kp_describe_producers_response_encode(struct kp_writer *w, int16_t version,
 		const struct kp_describe_producers_response_topic_response *items = m->topics.items;
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_describe_producers_response_topic_response_encode(w, version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -221,6 +221,9 @@ kp_fetch_request_fetch_topic_encode(struct kp_writer *w, int16_t version,
 		const struct kp_fetch_request_fetch_partition *items = m->partitions.items;
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_fetch_request_fetch_partition_encode(w, version, &items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -296,6 +299,9 @@ kp_fetch_request_forgotten_topic_encode(struct kp_writer *w, int16_t version,
 			const int32_t *items = m->partitions.items;
 			for (int32_t i = 0; i < m->partitions.count; i++)
 				kp_write_i32(w, items[i]);
+		} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->partitions.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -437,6 +443,9 @@ kp_fetch_request_encode(struct kp_writer *w, int16_t version, const struct kp_fe
 		const struct kp_fetch_request_fetch_topic *items = m->topics.items;
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_fetch_request_fetch_topic_encode(w, version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -451,6 +460,10 @@ kp_fetch_request_encode(struct kp_writer *w, int16_t version, const struct kp_fe
 					m->forgotten_topics_data.items;
 			for (int32_t i = 0; i < m->forgotten_topics_data.count; i++)
 				kp_fetch_request_forgotten_topic_encode(w, version, &items[i]);
+		} else if (
+				m->forgotten_topics_data.count > 0 && m->forgotten_topics_data.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->forgotten_topics_data.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -822,6 +835,10 @@ kp_fetch_response_partition_data_encode(struct kp_writer *w, int16_t version,
 					m->aborted_transactions.items;
 			for (int32_t i = 0; i < m->aborted_transactions.count; i++)
 				kp_fetch_response_aborted_transaction_encode(w, version, &items[i]);
+		} else if (
+				m->aborted_transactions.count > 0 && m->aborted_transactions.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->aborted_transactions.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -936,6 +953,9 @@ kp_fetch_response_fetchable_topic_response_encode(struct kp_writer *w, int16_t v
 		const struct kp_fetch_response_partition_data *items = m->partitions.items;
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_fetch_response_partition_data_encode(w, version, &items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -1110,6 +1130,9 @@ kp_fetch_response_encode(struct kp_writer *w, int16_t version, const struct kp_f
 		const struct kp_fetch_response_fetchable_topic_response *items = m->responses.items;
 		for (int32_t i = 0; i < m->responses.count; i++)
 			kp_fetch_response_fetchable_topic_response_encode(w, version, &items[i]);
+	} else if (m->responses.count > 0 && m->responses.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->responses.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -1133,6 +1156,10 @@ kp_fetch_response_encode(struct kp_writer *w, int16_t version, const struct kp_f
 				for (int32_t i = 0; i < m->node_endpoints.count; i++)
 					kp_fetch_response_node_endpoint_encode(w, version,
 							&items[i]);
+			} else if (m->node_endpoints.count > 0 && m->node_endpoints.wire == NULL) {
+				/* No elements at all: a scratch writer that failed (
+						kp_array_wire). */
+				kp_writer_fail(w, KP_WIRE_INVALID);
 			} else if (m->node_endpoints.count > 0) {
 				/* Wire elements are encodings at this same version, validated when
 				 * decoded (or written by our encoder): copy them as they are. */

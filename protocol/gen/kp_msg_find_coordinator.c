@@ -82,6 +82,9 @@ kp_find_coordinator_request_encode(struct kp_writer *w, int16_t version,
 					kp_writer_fail(w, KP_WIRE_INVALID);
 				else
 					kp_write_string(w, items[i], true);
+		} else if (m->coordinator_keys.count > 0 && m->coordinator_keys.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->coordinator_keys.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -287,6 +290,9 @@ kp_find_coordinator_response_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->coordinators.count; i++)
 				kp_find_coordinator_response_coordinator_encode(w, version,
 						&items[i]);
+		} else if (m->coordinators.count > 0 && m->coordinators.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->coordinators.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */

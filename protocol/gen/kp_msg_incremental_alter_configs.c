@@ -115,6 +115,9 @@ kp_incremental_alter_configs_request_alter_configs_resource_encode(struct kp_wri
 		for (int32_t i = 0; i < m->configs.count; i++)
 			kp_incremental_alter_configs_request_alterable_config_encode(w, version,
 					&items[i]);
+	} else if (m->configs.count > 0 && m->configs.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->configs.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -174,6 +177,9 @@ kp_incremental_alter_configs_request_encode(struct kp_writer *w, int16_t version
 		for (int32_t i = 0; i < m->resources.count; i++)
 			kp_incremental_alter_configs_request_alter_configs_resource_encode(w,
 					version, &items[i]);
+	} else if (m->resources.count > 0 && m->resources.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->resources.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -285,6 +291,9 @@ kp_incremental_alter_configs_response_encode(struct kp_writer *w, int16_t versio
 		const struct kp_incremental_alter_configs_response_alter_configs_resource_response *items = m->responses.items;
 		for (int32_t i = 0; i < m->responses.count; i++)
 			kp_incremental_alter_configs_response_alter_configs_resource_response_encode(w, version, &items[i]);
+	} else if (m->responses.count > 0 && m->responses.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->responses.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

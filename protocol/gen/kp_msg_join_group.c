@@ -146,6 +146,9 @@ kp_join_group_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->protocols.count; i++)
 			kp_join_group_request_join_group_request_protocol_encode(w, version,
 					&items[i]);
+	} else if (m->protocols.count > 0 && m->protocols.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->protocols.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -309,6 +312,9 @@ kp_join_group_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->members.count; i++)
 			kp_join_group_response_join_group_response_member_encode(w, version,
 					&items[i]);
+	} else if (m->members.count > 0 && m->members.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->members.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

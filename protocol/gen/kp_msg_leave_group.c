@@ -142,6 +142,9 @@ kp_leave_group_request_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->members.count; i++)
 				kp_leave_group_request_member_identity_encode(w, version,
 						&items[i]);
+		} else if (m->members.count > 0 && m->members.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->members.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -278,6 +281,9 @@ kp_leave_group_response_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->members.count; i++)
 				kp_leave_group_response_member_response_encode(w, version,
 						&items[i]);
+		} else if (m->members.count > 0 && m->members.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->members.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */

@@ -73,6 +73,9 @@ kp_list_groups_request_encode(struct kp_writer *w, int16_t version,
 					kp_writer_fail(w, KP_WIRE_INVALID);
 				else
 					kp_write_string(w, items[i], true);
+		} else if (m->states_filter.count > 0 && m->states_filter.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->states_filter.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -93,6 +96,9 @@ kp_list_groups_request_encode(struct kp_writer *w, int16_t version,
 					kp_writer_fail(w, KP_WIRE_INVALID);
 				else
 					kp_write_string(w, items[i], true);
+		} else if (m->types_filter.count > 0 && m->types_filter.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->types_filter.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -230,6 +236,9 @@ kp_list_groups_response_encode(struct kp_writer *w, int16_t version,
 		const struct kp_list_groups_response_listed_group *items = m->groups.items;
 		for (int32_t i = 0; i < m->groups.count; i++)
 			kp_list_groups_response_listed_group_encode(w, version, &items[i]);
+	} else if (m->groups.count > 0 && m->groups.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->groups.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -119,6 +119,9 @@ kp_list_offsets_request_list_offsets_topic_encode(struct kp_writer *w, int16_t v
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_list_offsets_request_list_offsets_partition_encode(w, version,
 					&items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -188,6 +191,9 @@ kp_list_offsets_request_encode(struct kp_writer *w, int16_t version,
 		const struct kp_list_offsets_request_list_offsets_topic *items = m->topics.items;
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_list_offsets_request_list_offsets_topic_encode(w, version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -266,6 +272,9 @@ kp_list_offsets_response_list_offsets_partition_response_encode(struct kp_writer
 			const int64_t *items = m->old_style_offsets.items;
 			for (int32_t i = 0; i < m->old_style_offsets.count; i++)
 				kp_write_i64(w, items[i]);
+		} else if (m->old_style_offsets.count > 0 && m->old_style_offsets.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->old_style_offsets.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -351,6 +360,9 @@ kp_list_offsets_response_list_offsets_topic_response_encode(struct kp_writer *w,
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_list_offsets_response_list_offsets_partition_response_encode(w, version,
 					&items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -415,6 +427,9 @@ kp_list_offsets_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_list_offsets_response_list_offsets_topic_response_encode(w, version,
 					&items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

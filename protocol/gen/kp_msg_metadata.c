@@ -111,6 +111,9 @@ kp_metadata_request_encode(struct kp_writer *w, int16_t version,
 		const struct kp_metadata_request_metadata_request_topic *items = m->topics.items;
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_metadata_request_metadata_request_topic_encode(w, version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -265,6 +268,9 @@ kp_metadata_response_metadata_response_partition_encode(struct kp_writer *w, int
 		const int32_t *items = m->replica_nodes.items;
 		for (int32_t i = 0; i < m->replica_nodes.count; i++)
 			kp_write_i32(w, items[i]);
+	} else if (m->replica_nodes.count > 0 && m->replica_nodes.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->replica_nodes.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -278,6 +284,9 @@ kp_metadata_response_metadata_response_partition_encode(struct kp_writer *w, int
 		const int32_t *items = m->isr_nodes.items;
 		for (int32_t i = 0; i < m->isr_nodes.count; i++)
 			kp_write_i32(w, items[i]);
+	} else if (m->isr_nodes.count > 0 && m->isr_nodes.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->isr_nodes.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -292,6 +301,9 @@ kp_metadata_response_metadata_response_partition_encode(struct kp_writer *w, int
 			const int32_t *items = m->offline_replicas.items;
 			for (int32_t i = 0; i < m->offline_replicas.count; i++)
 				kp_write_i32(w, items[i]);
+		} else if (m->offline_replicas.count > 0 && m->offline_replicas.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->offline_replicas.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -377,6 +389,9 @@ kp_metadata_response_metadata_response_topic_encode(struct kp_writer *w, int16_t
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_metadata_response_metadata_response_partition_encode(w, version,
 					&items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -465,6 +480,9 @@ kp_metadata_response_encode(struct kp_writer *w, int16_t version,
 				m->brokers.items;
 		for (int32_t i = 0; i < m->brokers.count; i++)
 			kp_metadata_response_metadata_response_broker_encode(w, version, &items[i]);
+	} else if (m->brokers.count > 0 && m->brokers.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->brokers.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -483,6 +501,9 @@ kp_metadata_response_encode(struct kp_writer *w, int16_t version,
 		const struct kp_metadata_response_metadata_response_topic *items = m->topics.items;
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_metadata_response_metadata_response_topic_encode(w, version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

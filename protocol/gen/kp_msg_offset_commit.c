@@ -124,6 +124,9 @@ kp_offset_commit_request_offset_commit_request_topic_encode(struct kp_writer *w,
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_offset_commit_request_offset_commit_request_partition_encode(w, version,
 					&items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -223,6 +226,9 @@ kp_offset_commit_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_offset_commit_request_offset_commit_request_topic_encode(w, version,
 					&items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -330,6 +336,9 @@ kp_offset_commit_response_offset_commit_response_topic_encode(struct kp_writer *
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_offset_commit_response_offset_commit_response_partition_encode(w,
 					version, &items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -394,6 +403,9 @@ kp_offset_commit_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_offset_commit_response_offset_commit_response_topic_encode(w, version,
 					&items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -70,6 +70,9 @@ kp_offset_fetch_request_offset_fetch_request_topic_encode(struct kp_writer *w, i
 			const int32_t *items = m->partition_indexes.items;
 			for (int32_t i = 0; i < m->partition_indexes.count; i++)
 				kp_write_i32(w, items[i]);
+		} else if (m->partition_indexes.count > 0 && m->partition_indexes.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->partition_indexes.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -145,6 +148,9 @@ kp_offset_fetch_request_offset_fetch_request_topics_encode(struct kp_writer *w, 
 			const int32_t *items = m->partition_indexes.items;
 			for (int32_t i = 0; i < m->partition_indexes.count; i++)
 				kp_write_i32(w, items[i]);
+		} else if (m->partition_indexes.count > 0 && m->partition_indexes.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->partition_indexes.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -234,6 +240,9 @@ kp_offset_fetch_request_offset_fetch_request_group_encode(struct kp_writer *w, i
 			for (int32_t i = 0; i < m->topics.count; i++)
 				kp_offset_fetch_request_offset_fetch_request_topics_encode(w,
 						version, &items[i]);
+		} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->topics.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -327,6 +336,9 @@ kp_offset_fetch_request_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->topics.count; i++)
 				kp_offset_fetch_request_offset_fetch_request_topic_encode(w,
 						version, &items[i]);
+		} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->topics.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -346,6 +358,9 @@ kp_offset_fetch_request_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->groups.count; i++)
 				kp_offset_fetch_request_offset_fetch_request_group_encode(w,
 						version, &items[i]);
+		} else if (m->groups.count > 0 && m->groups.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->groups.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -505,6 +520,9 @@ kp_offset_fetch_response_offset_fetch_response_topic_encode(struct kp_writer *w,
 			for (int32_t i = 0; i < m->partitions.count; i++)
 				kp_offset_fetch_response_offset_fetch_response_partition_encode(w,
 						version, &items[i]);
+		} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->partitions.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -660,6 +678,9 @@ kp_offset_fetch_response_offset_fetch_response_topics_encode(struct kp_writer *w
 			for (int32_t i = 0; i < m->partitions.count; i++)
 				kp_offset_fetch_response_offset_fetch_response_partitions_encode(w,
 						version, &items[i]);
+		} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->partitions.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -742,6 +763,9 @@ kp_offset_fetch_response_offset_fetch_response_group_encode(struct kp_writer *w,
 			for (int32_t i = 0; i < m->topics.count; i++)
 				kp_offset_fetch_response_offset_fetch_response_topics_encode(w,
 						version, &items[i]);
+		} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->topics.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -833,6 +857,9 @@ kp_offset_fetch_response_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->topics.count; i++)
 				kp_offset_fetch_response_offset_fetch_response_topic_encode(w,
 						version, &items[i]);
+		} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->topics.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -855,6 +882,9 @@ kp_offset_fetch_response_encode(struct kp_writer *w, int16_t version,
 			for (int32_t i = 0; i < m->groups.count; i++)
 				kp_offset_fetch_response_offset_fetch_response_group_encode(w,
 						version, &items[i]);
+		} else if (m->groups.count > 0 && m->groups.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->groups.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */

@@ -115,6 +115,9 @@ kp_offset_for_leader_epoch_request_offset_for_leader_topic_encode(struct kp_writ
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_offset_for_leader_epoch_request_offset_for_leader_partition_encode(w,
 					version, &items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -181,6 +184,9 @@ kp_offset_for_leader_epoch_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_offset_for_leader_epoch_request_offset_for_leader_topic_encode(w,
 					version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -297,6 +303,9 @@ kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_encode(struct
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_offset_for_leader_epoch_response_epoch_end_offset_encode(w, version,
 					&items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -361,6 +370,9 @@ kp_offset_for_leader_epoch_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_encode(w,
 					version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

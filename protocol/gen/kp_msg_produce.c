@@ -101,6 +101,9 @@ kp_produce_request_topic_produce_data_encode(struct kp_writer *w, int16_t versio
 				m->partition_data.items;
 		for (int32_t i = 0; i < m->partition_data.count; i++)
 			kp_produce_request_partition_produce_data_encode(w, version, &items[i]);
+	} else if (m->partition_data.count > 0 && m->partition_data.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partition_data.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -168,6 +171,9 @@ kp_produce_request_encode(struct kp_writer *w, int16_t version, const struct kp_
 		const struct kp_produce_request_topic_produce_data *items = m->topic_data.items;
 		for (int32_t i = 0; i < m->topic_data.count; i++)
 			kp_produce_request_topic_produce_data_encode(w, version, &items[i]);
+	} else if (m->topic_data.count > 0 && m->topic_data.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topic_data.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -389,6 +395,9 @@ kp_produce_response_partition_produce_response_encode(struct kp_writer *w, int16
 			for (int32_t i = 0; i < m->record_errors.count; i++)
 				kp_produce_response_batch_index_and_error_message_encode(w, version,
 						&items[i]);
+		} else if (m->record_errors.count > 0 && m->record_errors.wire == NULL) {
+			/* No elements at all: a scratch writer that failed (kp_array_wire). */
+			kp_writer_fail(w, KP_WIRE_INVALID);
 		} else if (m->record_errors.count > 0) {
 			/* Wire elements are encodings at this same version, validated when
 			 * decoded (or written by our encoder): copy them as they are. */
@@ -473,6 +482,9 @@ kp_produce_response_topic_produce_response_encode(struct kp_writer *w, int16_t v
 		for (int32_t i = 0; i < m->partition_responses.count; i++)
 			kp_produce_response_partition_produce_response_encode(w, version,
 					&items[i]);
+	} else if (m->partition_responses.count > 0 && m->partition_responses.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partition_responses.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -631,6 +643,9 @@ kp_produce_response_encode(struct kp_writer *w, int16_t version,
 		const struct kp_produce_response_topic_produce_response *items = m->responses.items;
 		for (int32_t i = 0; i < m->responses.count; i++)
 			kp_produce_response_topic_produce_response_encode(w, version, &items[i]);
+	} else if (m->responses.count > 0 && m->responses.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->responses.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -657,6 +672,10 @@ kp_produce_response_encode(struct kp_writer *w, int16_t version,
 				for (int32_t i = 0; i < m->node_endpoints.count; i++)
 					kp_produce_response_node_endpoint_encode(w, version,
 							&items[i]);
+			} else if (m->node_endpoints.count > 0 && m->node_endpoints.wire == NULL) {
+				/* No elements at all: a scratch writer that failed (
+						kp_array_wire). */
+				kp_writer_fail(w, KP_WIRE_INVALID);
 			} else if (m->node_endpoints.count > 0) {
 				/* Wire elements are encodings at this same version, validated when
 				 * decoded (or written by our encoder): copy them as they are. */

@@ -92,6 +92,9 @@ kp_sasl_handshake_response_encode(struct kp_writer *w, int16_t version,
 				kp_writer_fail(w, KP_WIRE_INVALID);
 			else
 				kp_write_string(w, items[i], false);
+	} else if (m->mechanisms.count > 0 && m->mechanisms.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->mechanisms.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

@@ -142,6 +142,9 @@ kp_sync_group_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->assignments.count; i++)
 			kp_sync_group_request_sync_group_request_assignment_encode(w, version,
 					&items[i]);
+	} else if (m->assignments.count > 0 && m->assignments.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->assignments.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */

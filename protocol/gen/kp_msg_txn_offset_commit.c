@@ -117,6 +117,9 @@ kp_txn_offset_commit_request_txn_offset_commit_request_topic_encode(struct kp_wr
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_txn_offset_commit_request_txn_offset_commit_request_partition_encode(w,
 					version, &items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -225,6 +228,9 @@ kp_txn_offset_commit_request_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_txn_offset_commit_request_txn_offset_commit_request_topic_encode(w,
 					version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -333,6 +339,9 @@ kp_txn_offset_commit_response_txn_offset_commit_response_topic_encode(struct kp_
 		for (int32_t i = 0; i < m->partitions.count; i++)
 			kp_txn_offset_commit_response_txn_offset_commit_response_partition_encode(w,
 					version, &items[i]);
+	} else if (m->partitions.count > 0 && m->partitions.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->partitions.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
@@ -394,6 +403,9 @@ kp_txn_offset_commit_response_encode(struct kp_writer *w, int16_t version,
 		for (int32_t i = 0; i < m->topics.count; i++)
 			kp_txn_offset_commit_response_txn_offset_commit_response_topic_encode(w,
 					version, &items[i]);
+	} else if (m->topics.count > 0 && m->topics.wire == NULL) {
+		/* No elements at all: a scratch writer that failed (kp_array_wire). */
+		kp_writer_fail(w, KP_WIRE_INVALID);
 	} else if (m->topics.count > 0) {
 		/* Wire elements are encodings at this same version, validated when
 		 * decoded (or written by our encoder): copy them as they are. */
