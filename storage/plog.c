@@ -1026,7 +1026,7 @@ plog_free(struct plog *plog, int16_t error)
 		struct plog_watch *w = plog->watches;
 
 		plog->watches = w->next;
-		w->offset = -1;
+		w->offset = PLOG_WATCH_GONE;    /* the waiter must hear of it */
 		plog->ops->watch_done(plog->ops_ctx, plog, w);
 	}
 	for (i = 0; i < plog->seg_count; i++)

@@ -47,6 +47,10 @@ struct plog_append {
 	int core;               /* for the caller */
 };
 
+/* watch_done's w->offset when the partition went away under the watch
+ * (expired watches have -1). */
+#define PLOG_WATCH_GONE (-2)
+
 /* A long-poll waiter: done when the high watermark passes offset. */
 struct plog_watch {
 	struct plog_watch *next;

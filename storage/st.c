@@ -39,6 +39,12 @@ st_worker_of(const struct st *st, const uint8_t topic_id[16], int32_t partition)
 	return (int)(st_hash(topic_id, partition) % (uint64_t)st->cfg.worker_count);
 }
 
+uint32_t
+st_refs_max(void)
+{
+	return ST_REFS_MAX;
+}
+
 int
 st_worker_count(const struct st *st)
 {

@@ -143,6 +143,9 @@ int st_start(struct st *st);
 void st_stop(struct st *st);
 void st_destroy(struct st *st);
 int st_worker_count(const struct st *st);
+/* File regions (READ completions) a core may hold per worker before it
+ * releases any: a bound for the core's release queue. */
+uint32_t st_refs_max(void);
 
 /* The worker owning a partition: a stable hash, the same across restarts
  * for the same worker count. */

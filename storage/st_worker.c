@@ -178,8 +178,10 @@ st_watch_done(void *ctx, struct plog *plog, struct plog_watch *w_)
 	struct st_worker *w = ctx;
 	struct st_cpl cpl;
 
-	if (w_->offset >= 0) {
+	if (w_->offset >= 0 || w_->offset == PLOG_WATCH_GONE) {
 		st_cpl_fill(&cpl, plog, ST_REQ_WATCH, plog->partition, w_->token);
+		if (w_->offset == PLOG_WATCH_GONE)
+			cpl.error = PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		st_post(w, w_->core, &cpl);
 	}
 	w_->next = w->watch_free;
@@ -315,8 +317,7 @@ st_request(struct st_worker *w, int core, const struct st_req *req)
 		cpl.error = PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		if (req->type == ST_REQ_APPEND)
 			cpl.append.base_offset = -1;
-		if (req->type != ST_REQ_WATCH)
-			st_post(w, core, &cpl);
+		st_post(w, core, &cpl);        /* a WATCH too: its waiter moves on */
 		return;
 	}
 	if (req->type == ST_REQ_APPEND) {
