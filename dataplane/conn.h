@@ -73,6 +73,10 @@ struct conn {
 	bool send_busy;         /* a sendmsg is outstanding */
 	bool eof;               /* the peer shut down its side: close once parsed */
 	uint8_t recv;           /* enum conn_recv_state */
+	/* Requests with a record in the core's kp_core (waiting on storage):
+	 * the entry is not reused until they are all done or cancelled,
+	 * since their records are indexed by this entry's reply slots. */
+	uint32_t waiting;
 
 	/* In-order reply queue: seqs in [seq_head, seq_next) are in flight. */
 	struct conn_slot *slots;

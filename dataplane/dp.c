@@ -31,7 +31,11 @@ dp_config_ok(const struct dp_config *cfg)
 		return false;
 	if (cfg->inflight_max < 1 || cfg->inflight_max > DP_INFLIGHT_MAX)
 		return false;
-	return cfg->connections_max >= 1 && cfg->connections_max <= DP_CONNECTIONS_MAX;
+	if (cfg->connections_max < 1 || cfg->connections_max > DP_CONNECTIONS_MAX)
+		return false;
+	/* Every reply slot has its pending-request record (kp_core_create). */
+	return (uint64_t)cfg->connections_max * conn_slot_count(cfg->inflight_max) <=
+	       KP_CORE_SLOTS_MAX;
 }
 
 /* One listening socket on ai's address with the given port (0: ephemeral).
@@ -171,7 +175,7 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	core->net = dp->cfg.dpdk != NULL ? dp_dpdk_net_get() : &dp_uring_net;
 	if (dp->cfg.st != NULL) {
 		/* Storage completions wake the core through its control eventfd. */
-		core->kc = kp_core_create(dp->cfg.st, core->index);
+		core->kc = kp_core_create(dp->cfg.st, core->index, n * slot_count);
 		if (core->kc == NULL)
 			return -ENOMEM;
 		st_attach_core(dp->cfg.st, core->index, core->wake_fd);

@@ -11,6 +11,7 @@
 #include <urcu-qsbr.h>
 
 #include "dataplane/dp_int.h"
+#include "protocol/gen/kp_api.h"
 
 /* ---- connection lifecycle ---- */
 
@@ -34,6 +35,30 @@ dp_conn_accept(struct dp_core *core, int fd, uint32_t handle)
 	return conn;
 }
 
+static void dp_frame_tag_release(struct dp_core *core, uint64_t tag);
+
+/* Cancel the conn's requests that wait on storage: a long poll stops at
+ * once; one that storage still works on finishes in kp_core_poll() and is
+ * dropped there (dp_core_done). */
+static void
+dp_conn_cancel_waiting(struct dp_core *core, struct conn *conn)
+{
+	if (conn->waiting == 0 || core->kc == NULL)
+		return;
+	for (uint32_t seq = conn->seq_head; seq != conn->seq_next; seq++) {
+		struct kp_done done;
+
+		if (!conn_slot_pending(conn, seq))
+			continue;
+		if (!kp_core_cancel(core->kc, (uint32_t)dp_slot_index(core, conn, seq), &done))
+			continue;
+		ASSERT(conn->waiting > 0);
+		conn->waiting--;
+		if (done.frame_kept)
+			dp_frame_tag_release(core, done.frame_tag);
+	}
+}
+
 /* Start closing: no more reads or dispatches, late control replies drop
  * (generation bump), received chunks go back to the buffer ring. The entry
  * is freed at the end of the turn once no recv or send is outstanding.
@@ -45,6 +70,7 @@ dp_conn_close(struct dp_core *core, struct conn *conn)
 		return;
 	conn->open = false;
 	conn->gen++;
+	dp_conn_cancel_waiting(core, conn);
 	core->net->shutdown(core, conn);
 	while (conn->rx_head != CONN_BUF_NONE) {
 		uint16_t bid = conn->rx_head;
@@ -72,7 +98,8 @@ void
 dp_conn_ops_check(struct dp_core *core, struct conn *conn)
 {
 	ASSERT_HOT(!conn->open);
-	if (conn->recv == CONN_RECV_IDLE && !conn->send_busy && conn->fd >= 0)
+	if (conn->recv == CONN_RECV_IDLE && !conn->send_busy && conn->fd >= 0 &&
+	    conn->waiting == 0)
 		dp_list_add(&core->closed, conn);
 }
 
@@ -114,7 +141,10 @@ dp_frame_tag_release(struct dp_core *core, uint64_t tag)
 	}
 	bid = (uint16_t)tag;
 	ASSERT(bid < core->buf_count && core->buf_refs[bid] > 0);
-	if (--core->buf_refs[bid] == 0 && core->buf_parsed[bid]) {
+	if (--core->buf_refs[bid] > 0)
+		return;
+	core->bufs_pinned--;
+	if (core->buf_parsed[bid]) {
 		core->buf_parsed[bid] = false;
 		core->net->buf_put(core, bid);
 	}
@@ -148,7 +178,19 @@ dp_core_done(struct dp_core *core, struct kp_done *done)
 	uint32_t seq;
 
 	ASSERT(id < core->conn_count);
-	dp_frame_tag_release(core, done->frame_tag);
+	if (done->frame_kept)
+		dp_frame_tag_release(core, done->frame_tag);
+	/* The entry is not reused while it has records waiting, so id names
+	 * this request's conn, open or closing. */
+	ASSERT(conn->waiting > 0);
+	conn->waiting--;
+	if (!conn->open) {
+		free(done->resp.data);
+		if (done->piece_count > 0)
+			dp_pieces_release(core, done->pieces, done->piece_count);
+		dp_conn_ops_check(core, conn);
+		return;
+	}
 	if (!conn->open || (conn->gen & 0xffffff) != gen || done->verdict == KP_VERDICT_CLOSE) {
 		free(done->resp.data);
 		if (done->piece_count > 0)
@@ -234,6 +276,14 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	env->tag = dp_reply_tag(conn, seq);
 	env->frame_tag = frame->owned != NULL ? (uint64_t)(uintptr_t)frame->owned
 					       : DP_FRAME_TAG_BUF | bid;
+	env->slot = (uint32_t)dp_slot_index(core, conn, seq);
+	/* A request that waits keeps its frame by reference when the frame is
+	 * its own heap copy, or a Produce (storage writes the batches from
+	 * it) while most chunks are free; else it copies what it needs and
+	 * the chunk goes back at once. */
+	env->frame_keep = frame->owned != NULL ||
+			  (core->slot_api[env->slot] == KP_API_PRODUCE &&
+			   core->bufs_pinned < core->buf_count / 4);
 	switch (kp_dispatch(env, frame->data, frame->len, &out)) {
 	case KP_VERDICT_REPLY:
 		ASSERT_HOT(out.resp.data != NULL && out.resp.len >= 4);
@@ -247,11 +297,14 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 		dp_list_add(&core->tx, conn);
 		return true;
 	case KP_VERDICT_PENDING:
+		conn->waiting++;
+		if (!out.frame_kept)
+			return true;
 		/* The frame's memory now belongs to the request (dp_core_done). */
 		if (frame->owned != NULL)
 			frame->owned = NULL;
-		else
-			core->buf_refs[bid]++;
+		else if (core->buf_refs[bid]++ == 0)
+			core->bufs_pinned++;
 		return true;
 	case KP_VERDICT_FORWARD:
 		if (likely(dp_ctl_forward(core, conn, seq, out.fwd)))

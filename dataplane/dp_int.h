@@ -155,6 +155,9 @@ struct dp_core {
 	 * back to the backend only when this drops to zero. */
 	uint16_t *buf_refs;
 	bool *buf_parsed;
+	/* Chunks with buf_refs > 0: a Produce may keep its frame in its chunk
+	 * only while fewer than a quarter of the chunks are pinned so. */
+	uint32_t bufs_pinned;
 
 	struct kp_core *kc;     /* requests waiting on storage; NULL without */
 

@@ -142,9 +142,10 @@ enum kp_verdict {
 	KP_VERDICT_NO_REPLY,    /* no response (Produce acks=0): release the slot */
 	KP_VERDICT_FORWARD,     /* run it on control: out->fwd holds a copy of the frame */
 	KP_VERDICT_CLOSE,       /* protocol error: close this connection */
-	KP_VERDICT_PENDING,     /* waiting on storage: keep the frame memory (env->
-				 * frame_tag) alive; the outcome comes back from
-				 * kp_core_poll() under env->tag */
+	KP_VERDICT_PENDING,     /* waiting on storage: the outcome comes back from
+				 * kp_core_poll() under env->tag; out->frame_kept
+				 * says whether the frame memory (env->frame_tag)
+				 * must stay alive until then */
 };
 
 /* A response: a complete frame including its 4-byte size prefix, allocated
@@ -163,6 +164,12 @@ struct kp_env {
 	struct kp_core *kc;                     /* the core's pending requests */
 	uint64_t tag;                           /* names this request's reply slot */
 	uint64_t frame_tag;                     /* names the frame's memory */
+	uint32_t slot;                          /* the reply slot's index on the core
+						 * (< the slot count given to
+						 * kp_core_create) */
+	/* A request that waits may keep the frame memory by reference (false:
+	 * it copies what it needs, so the receive buffer goes back at once). */
+	bool frame_keep;
 	/* Only on the control thread: */
 	const struct kp_admin_ops *admin;
 	void *admin_ctx;
@@ -171,6 +178,9 @@ struct kp_env {
 struct kp_out {
 	struct kp_buf resp;     /* KP_VERDICT_REPLY */
 	struct kp_buf fwd;      /* KP_VERDICT_FORWARD: frame copy, without size prefix */
+	/* KP_VERDICT_PENDING: */
+	bool frame_kept;        /* the frame (env->frame_tag) must stay alive */
+	uint64_t held_bytes;    /* memory the waiting request holds meanwhile */
 };
 
 /* ---- Requests that wait on storage (Produce, Fetch, ListOffsets, ...) ---- */
@@ -192,7 +202,8 @@ struct kp_piece {
 /* A finished pending request. */
 struct kp_done {
 	uint64_t tag;                   /* env->tag at dispatch */
-	uint64_t frame_tag;             /* env->frame_tag: release it now */
+	uint64_t frame_tag;             /* env->frame_tag: release it now if kept */
+	bool frame_kept;                /* out->frame_kept at dispatch */
 	enum kp_verdict verdict;        /* REPLY, NO_REPLY or CLOSE */
 	struct kp_buf resp;             /* REPLY: encoded bytes incl. the size
 					 * prefix, which counts the pieces too */
@@ -202,10 +213,17 @@ struct kp_done {
 
 struct st;
 
-/* Per-core protocol state for requests that wait on storage. NULL on error.
+/* Per-core protocol state for requests that wait on storage, one record
+ * per reply slot (slot_count <= 2^24). NULL on error.
  * @thread dataplane (after creation) */
-struct kp_core *kp_core_create(struct st *st, int core);
+#define KP_CORE_SLOTS_MAX (1u << 24)
+struct kp_core *kp_core_create(struct st *st, int core, uint32_t slot_count);
 void kp_core_destroy(struct kp_core *kc);
+/* The connection of slot's request closed: stop waiting and drop the
+ * answer. Returns true and fills done (verdict CLOSE, tag and frame_tag to
+ * release) when the record is free now; otherwise storage still works from
+ * its memory and the done comes out of kp_core_poll() once it finishes. */
+bool kp_core_cancel(struct kp_core *kc, uint32_t slot, struct kp_done *done);
 /* Reap storage completions, finish requests and expire long-poll fetches;
  * fills up to max entries of done. @thread dataplane */
 unsigned kp_core_poll(struct kp_core *kc, const struct kp_env *env, uint64_t now_ns,

@@ -1,10 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Internal to protocol/: requests that wait on storage. A handler takes a
- * kp_pending, submits one storage request per partition and returns
- * KP_VERDICT_PENDING; kp_core.c routes completions back by token and calls
- * the handler's ops to fill partition results and, once none is left
- * outstanding, to encode the response (re-reading the request frame, which
- * the dataplane keeps alive until then). @thread dataplane */
+/* Internal to protocol/: requests that wait on storage. A handler takes the
+ * kp_pending record of its reply slot, fills one kp_part per partition (what
+ * to ask storage, in part->op) and starts it; kp_core.c submits the parts as
+ * ring room allows, routes completions back by token, and calls the
+ * handler's ops to encode the response once no part is outstanding. A record
+ * never holds the receive buffer its request arrived in unless the dataplane
+ * allowed it (env->frame_keep): otherwise it keeps its own copy of the
+ * frame. Long-poll waits are subscriptions per partition on this core (one
+ * storage WATCH per partition, however many requests wait on it) and a
+ * deadline heap. @thread dataplane */
 #ifndef PROTOCOL_KP_CORE_INT_H
 #define PROTOCOL_KP_CORE_INT_H
 
@@ -12,17 +16,37 @@
 #include "protocol/kp_int.h"
 #include "storage/st.h"
 
-/* Requests per core that may wait on storage at once. */
-#define KP_PENDING_MAX 1024u
-/* Partitions one pending request may name (the token has 16 bits for it). */
-#define KP_PENDING_PARTS_MAX 65535u
+/* Records are indexed by the dataplane's reply slot (env->slot), so each
+ * connection owns inflight_max of them and no client can drain another's.
+ * A storage token packs [63..48] generation, [47..24] slot, [23..0] part. */
+#define KP_SLOT_BITS 24
+#define KP_PART_BITS 24
+#define KP_SLOTS_MAX (1u << KP_SLOT_BITS)
+STATIC_ASSERT(KP_SLOTS_MAX == KP_CORE_SLOTS_MAX, "the public bound is the token's");
+/* Partitions one request may name: more closes the connection (a frame
+ * that large is far beyond any real client's request). */
+#define KP_PARTS_MAX ((1u << KP_PART_BITS) - 1)
 
-/* One partition of a pending request, in request order. */
+#define KP_SUB_NONE UINT32_MAX
+
+struct kp_pending;
+
+/* One partition of a pending request, in response order. */
 struct kp_part {
 	uint8_t topic_id[16];
+	struct kp_str topic;    /* name, pointing into the record's frame */
 	int32_t partition;
 	int16_t error;
-	bool outstanding;       /* a storage request is in flight */
+	uint8_t op;             /* ST_REQ_* to submit this round, 0: none */
+	bool outstanding;       /* submitted, completion not yet in */
+	/* What to ask storage. */
+	int64_t in_offset;      /* READ: fetch offset; OFFSET: timestamp */
+	int32_t in_limit;       /* READ: bytes to read; EPOCH: leader epoch */
+	int32_t part_max;       /* Fetch: the partition's max bytes as asked */
+	uint8_t *batch;         /* APPEND: the validated batch, in the frame */
+	uint32_t batch_len;
+	bool validating;        /* Produce: the batch is not validated yet */
+	/* What storage answered. */
 	int64_t log_start_offset;
 	int64_t high_watermark;
 	int64_t last_stable_offset;
@@ -30,60 +54,129 @@ struct kp_part {
 	int64_t timestamp;      /* log-append time / found timestamp */
 	int32_t leader_epoch;
 	/* READ results: a file region held until released. */
-	bool cut;               /* over the request's max_bytes: not sent */
+	bool cut;               /* not sent (over max_bytes) */
+	bool over_limit;        /* longer than in_limit (a whole first batch) */
 	int fd;
 	int32_t len;
 	int64_t pos;
 	uint32_t ref;
+	/* Long poll: this partition's place in its subscription's list. */
+	struct kp_pending *owner;
+	struct kp_part *wnext;
+	struct kp_part *wprev;
+	uint32_t sub;
 };
 
-struct kp_pending;
-
 struct kp_pending_ops {
-	/* All outstanding partitions completed: encode the response into done
-	 * (verdict REPLY or NO_REPLY), or start another round of storage
-	 * requests and return false (long-poll fetch). */
+	/* No part is outstanding: encode the response into done (verdict
+	 * REPLY or NO_REPLY) and return true, or start another round or a
+	 * wait (kp_pending_wait) and return false. */
 	bool (*finish)(struct kp_core *kc, struct kp_pending *p, struct kp_done *done);
-	/* The long-poll deadline passed while waiting (may be NULL). */
-	void (*expire)(struct kp_core *kc, struct kp_pending *p);
+	/* A wait ended (data arrived or the deadline passed): start the next
+	 * round (may be NULL for requests that never wait). */
+	void (*wake)(struct kp_core *kc, struct kp_pending *p);
+	/* On the validation queue: do about *budget bytes of work, lowering
+	 * it; true when done (the record's parts are then started). May be
+	 * NULL for requests that never queue. */
+	bool (*step)(struct kp_core *kc, struct kp_pending *p, size_t *budget);
+};
+
+struct kp_records_job;
+
+enum kp_pending_state {
+	KP_PENDING_FREE = 0,
+	KP_PENDING_ACTIVE,      /* parts queued or outstanding in storage */
+	KP_PENDING_WAITING,     /* long poll: subscribed, deadline in the heap */
 };
 
 struct kp_pending {
 	const struct kp_pending_ops *ops;
-	uint64_t tag;
-	uint64_t frame_tag;
-	const uint8_t *frame;           /* the request, kept alive by the dataplane */
-	uint32_t frame_len;
-	struct kp_req_header hdr;
-	struct kp_cursor body;          /* where the body starts in frame */
-	uint32_t gen;                   /* bumped on reuse: stale tokens drop */
-	uint16_t round;                 /* bumped per round of storage requests */
-	bool used;
-	bool waiting;                   /* long-poll: watches out, deadline set */
+	uint64_t tag;                   /* env->tag: the dataplane's reply identity */
+	uint64_t frame_tag;             /* env->frame_tag when the frame is kept by
+					 * reference (frame_kept), else unused */
+	uint8_t *copy;                  /* our copy of the frame, or NULL */
+	struct kp_req_header hdr;       /* client_id points into the frame */
+	struct kp_cursor body;          /* the request body in the frame */
+	uint16_t gen;                   /* bumped per use: stale tokens assert */
+	uint8_t state;                  /* enum kp_pending_state */
+	bool cancelled;                 /* the connection closed: drop the answer */
+	bool frame_kept;                /* the dataplane's frame memory is ours */
+	bool queued;                    /* on the core's submit queue */
+	uint32_t next_submit;           /* parts before it submitted this round */
 	uint32_t part_count;
-	uint32_t part_left;             /* outstanding storage requests */
+	uint32_t part_left;             /* parts with an op not yet completed */
 	struct kp_part *parts;
-	uint64_t deadline_ns;
+	struct kp_pending *qprev;       /* submit queue */
+	struct kp_pending *qnext;
+	bool vqueued;                   /* on the core's validation queue */
+	struct kp_pending *vprev;       /* validation queue */
+	struct kp_pending *vnext;
+	uint32_t vpart;                 /* parts before it validated */
+	struct kp_records_job *job;     /* the part at vpart's, if begun */
+	bool ready;                     /* on the core's ready list */
+	struct kp_pending *rprev;       /* ready list */
+	struct kp_pending *rnext;
+	uint64_t deadline_ns;           /* long poll; 0: the next answer is final */
+	uint32_t heap_index;            /* in the deadline heap while WAITING */
+	uint64_t held_bytes;            /* memory this record holds (frame copy, parts) */
+	/* Per-API request fields the finish step needs. */
 	int32_t min_bytes;              /* Fetch */
 	int32_t max_bytes;              /* Fetch */
 	int8_t isolation;               /* Fetch, ListOffsets */
+	int16_t acks;                   /* Produce */
+	void *api;                      /* handler-owned state (NULL when none) */
 };
 
-/* Take a free pending record with room for part_count partitions; NULL
- * when the core has none left (the handler answers with an error). */
-struct kp_pending *kp_pending_get(struct kp_core *kc, const struct kp_call *call,
+/* The record of this call's reply slot, with part_count zeroed parts and the
+ * frame either kept (env->frame_keep) or copied; the header and body are
+ * rebased onto that memory, so the handler must decode from p->body (not
+ * call->body) for anything that outlives the call. NULL when out of memory
+ * or part_count > KP_PARTS_MAX (the handler closes the connection). */
+struct kp_pending *kp_pending_get(struct kp_core *kc, struct kp_call *call,
 				  const struct kp_pending_ops *ops, uint32_t part_count);
-/* Give back a record that never submitted anything. */
+/* Give back a record that has nothing outstanding (answered at dispatch). */
 void kp_pending_put(struct kp_core *kc, struct kp_pending *p);
-/* Submit a storage request for partition index `part` (fills topic id,
- * partition and token; queues it if the ring is full). */
-void kp_pending_submit(struct kp_core *kc, struct kp_pending *p, uint32_t part,
-		       struct st_req *req);
-/* The record waits (watches out) until a watch fires or its deadline. */
+/* Queue every part with an op for submission; returns true when something
+ * is outstanding (the handler returns KP_VERDICT_PENDING), false when there
+ * was nothing to ask (the handler answers now). */
+bool kp_pending_start(struct kp_core *kc, struct kp_pending *p);
+/* Whether the validation queue holds anything (new Produces queue behind). */
+bool kp_pending_validating(const struct kp_core *kc);
+/* Queue p to be validated in slices (ops->step) and started after. */
+void kp_pending_validate(struct kp_core *kc, struct kp_pending *p);
+/* From finish: wait for data on every part without an error until
+ * p->deadline_ns (data already there: wakes at once). */
 void kp_pending_wait(struct kp_core *kc, struct kp_pending *p);
-/* Start a new round: earlier rounds' completions are ignored from now on. */
-void kp_pending_next_round(struct kp_pending *p);
 /* Give back every file region the record still holds. */
 void kp_pending_release_reads(struct kp_core *kc, struct kp_pending *p);
+/* Bytes of kp_part for n parts (the record's held_bytes). */
+uint64_t kp_pending_parts_bytes(uint32_t n);
+
+/* Duplicate detection over a request's parts by (topic name, partition), in
+ * linear time: an open-addressing table of part indexes. */
+struct kp_part_map {
+	uint32_t *slots;
+	uint32_t mask;
+};
+
+/* Room for count parts; -1 when out of memory. */
+int kp_part_map_init(struct kp_part_map *m, uint32_t count);
+void kp_part_map_free(struct kp_part_map *m);
+/* parts[index] has its topic and partition set: the index of an earlier
+ * part with the same ones, or index itself (now recorded). */
+uint32_t kp_part_map_put(struct kp_part_map *m, const struct kp_part *parts, uint32_t index);
+
+/* The error to answer for a client's current_leader_epoch (-1: not set):
+ * Kafka fences an older epoch and does not know a newer one. This broker's
+ * partitions are always at leader epoch KP_LEADER_EPOCH. */
+#define KP_LEADER_EPOCH 0
+static inline int16_t
+kp_leader_epoch_check(int32_t current_leader_epoch)
+{
+	if (current_leader_epoch == -1 || current_leader_epoch == KP_LEADER_EPOCH)
+		return KP_ERR_NONE;
+	return current_leader_epoch < KP_LEADER_EPOCH ? KP_ERR_FENCED_LEADER_EPOCH
+						      : KP_ERR_UNKNOWN_LEADER_EPOCH;
+}
 
 #endif

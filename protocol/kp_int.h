@@ -35,6 +35,9 @@ enum kp_where {
  * response header that dispatch already wrote. */
 struct kp_call {
 	const struct kp_env *env;
+	const uint8_t *frame;           /* the request (after the size prefix) */
+	uint32_t frame_len;
+	struct kp_out *out;
 	struct kp_req_header hdr;
 	struct kp_cursor body;
 	struct kp_cursor body_start;    /* body before the handler read it */

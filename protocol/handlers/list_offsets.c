@@ -2,6 +2,7 @@
 /* ListOffsets (key 2), versions 1-7: earliest (-2), latest (-1), max
  * timestamp (-3, v7) or the first offset at or after a timestamp (through
  * the time index), one storage request per partition. @thread dataplane */
+#include <stdlib.h>
 #include <string.h>
 
 #include "protocol/gen/kp_msg_list_offsets.h"
@@ -10,7 +11,7 @@
 static bool list_offsets_finish(struct kp_core *kc, struct kp_pending *p,
 				struct kp_done *done);
 
-static const struct kp_pending_ops list_offsets_ops = { list_offsets_finish, NULL };
+static const struct kp_pending_ops list_offsets_ops = { .finish = list_offsets_finish };
 
 /* Visit every requested partition in request order. */
 static uint32_t
@@ -54,12 +55,17 @@ list_offsets_submit(void *arg, uint32_t index, struct kp_str topic_name,
 	struct list_offsets_ctx *ctx = arg;
 	const struct kp_md_topic *topic = kp_md_topic_by_name(ctx->md, topic_name);
 	struct kp_part *pt = &ctx->p->parts[index];
-	struct st_req req;
 
+	pt->topic = topic_name;
 	pt->partition = lp->partition_index;
 	pt->offset = -1;
 	pt->timestamp = -1;
 	pt->leader_epoch = -1;
+	if (ctx->p->isolation != 0 && ctx->p->isolation != 1) {
+		/* Kafka's answer to an isolation level it does not know. */
+		pt->error = KP_ERR_UNKNOWN_SERVER_ERROR;
+		return;
+	}
 	if (topic == NULL || lp->partition_index < 0 ||
 	    lp->partition_index >= topic->partition_count) {
 		pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -71,12 +77,44 @@ list_offsets_submit(void *arg, uint32_t index, struct kp_str topic_name,
 		pt->error = KP_ERR_UNSUPPORTED_VERSION;
 		return;
 	}
+	pt->error = kp_leader_epoch_check(ctx->version >= 4 ? lp->current_leader_epoch : -1);
+	if (pt->error != KP_ERR_NONE)
+		return;
 	memcpy(pt->topic_id, topic->id.b, sizeof(pt->topic_id));
-	memset(&req, 0, sizeof(req));
-	req.type = ST_REQ_OFFSET;
-	req.offset.timestamp = lp->timestamp;
-	req.offset.isolation = ctx->p->isolation;
-	kp_pending_submit(ctx->kc, ctx->p, index, &req);
+	pt->op = ST_REQ_OFFSET;
+	pt->in_offset = lp->timestamp;
+}
+
+/* A partition listed twice: Kafka answers INVALID_REQUEST for each of its
+ * listings, and asks storage for none of them. */
+static int
+list_offsets_dups(struct kp_pending *p)
+{
+	struct kp_part_map map;
+	bool *dup;
+
+	if (kp_part_map_init(&map, p->part_count) != 0)
+		return -1;
+	dup = calloc(p->part_count > 0 ? p->part_count : 1, sizeof(*dup));
+	if (dup == NULL) {
+		kp_part_map_free(&map);
+		return -1;
+	}
+	for (uint32_t i = 0; i < p->part_count; i++) {
+		uint32_t first = kp_part_map_put(&map, p->parts, i);
+
+		if (first != i)
+			dup[first] = dup[i] = true;
+	}
+	for (uint32_t i = 0; i < p->part_count; i++) {
+		if (dup[i]) {
+			p->parts[i].error = KP_ERR_INVALID_REQUEST;
+			p->parts[i].op = 0;
+		}
+	}
+	free(dup);
+	kp_part_map_free(&map);
+	return 0;
 }
 
 static void
@@ -111,21 +149,21 @@ list_offsets_encode(const struct kp_pending *p, struct kp_writer *w)
 			r.error_code = pt->error;
 			r.timestamp = pt->error == KP_ERR_NONE ? pt->timestamp : -1;
 			r.offset = pt->error == KP_ERR_NONE ? pt->offset : -1;
-			r.leader_epoch = pt->error == KP_ERR_NONE ? pt->leader_epoch : -1;
+			/* The field exists from v4: older versions must keep
+			 * its default or the encoder refuses the response. */
+			if (version >= 4)
+				r.leader_epoch = pt->error == KP_ERR_NONE ? pt->leader_epoch
+									  : -1;
 			kp_list_offsets_response_list_offsets_partition_response_encode(
 				&parts, version, &r);
 		}
 		tr.name = t.name;
-		tr.partitions.count = kp_count0(t.partitions.count);
-		tr.partitions.wire = parts.buf;
-		tr.partitions.wire_end = parts.buf + parts.len;
+		tr.partitions = kp_array_wire(kp_count0(t.partitions.count), &parts);
 		kp_list_offsets_response_list_offsets_topic_response_encode(&topics, version, &tr);
 		kp_writer_free(&parts);
 	}
 	kp_list_offsets_response_init(&resp);
-	resp.topics.count = kp_count0(req.topics.count);
-	resp.topics.wire = topics.buf;
-	resp.topics.wire_end = topics.buf + topics.len;
+	resp.topics = kp_array_wire(kp_count0(req.topics.count), &topics);
 	kp_list_offsets_response_encode(w, version, &resp);
 	kp_writer_free(&topics);
 }
@@ -164,9 +202,19 @@ kp_handle_list_offsets(struct kp_call *call)
 			       list_offsets_walk(&req, version, NULL, NULL));
 	if (ctx.p == NULL)
 		return KP_VERDICT_CLOSE;
-	ctx.p->isolation = req.isolation_level;
+	{
+		struct kp_cursor body = ctx.p->body;    /* names kept in the record */
+
+		if (kp_list_offsets_request_decode(&body, version, &req) != 0)
+			PANIC("list offsets decoded at dispatch but not from its copy");
+	}
+	ctx.p->isolation = version >= 2 ? req.isolation_level : 0;
 	list_offsets_walk(&req, version, list_offsets_submit, &ctx);
-	if (ctx.p->part_left > 0)
+	if (list_offsets_dups(ctx.p) != 0) {
+		kp_pending_put(ctx.kc, ctx.p);
+		return KP_VERDICT_CLOSE;
+	}
+	if (kp_pending_start(ctx.kc, ctx.p))
 		return KP_VERDICT_PENDING;
 	list_offsets_encode(ctx.p, call->w);
 	kp_pending_put(ctx.kc, ctx.p);

@@ -10,7 +10,7 @@
 
 static bool epoch_finish(struct kp_core *kc, struct kp_pending *p, struct kp_done *done);
 
-static const struct kp_pending_ops epoch_ops = { epoch_finish, NULL };
+static const struct kp_pending_ops epoch_ops = { .finish = epoch_finish };
 
 static uint32_t
 epoch_count(const struct kp_offset_for_leader_epoch_request *req, int16_t version)
@@ -28,7 +28,7 @@ epoch_count(const struct kp_offset_for_leader_epoch_request *req, int16_t versio
 }
 
 static void
-epoch_submit_all(struct kp_core *kc, struct kp_pending *p, const struct kp_md *md,
+epoch_submit_all(struct kp_pending *p, const struct kp_md *md,
 		 const struct kp_offset_for_leader_epoch_request *req, int16_t version)
 {
 	struct kp_cursor it = kp_array_cursor(&req->topics);
@@ -45,7 +45,6 @@ epoch_submit_all(struct kp_core *kc, struct kp_pending *p, const struct kp_md *m
 		for (int32_t j = 0; j < t.partitions.count; j++) {
 			struct kp_offset_for_leader_epoch_request_offset_for_leader_partition lp;
 			struct kp_part *pt = &p->parts[index];
-			struct st_req req2;
 
 			kp_offset_for_leader_epoch_request_offset_for_leader_partition_decode(
 				&pit, version, &lp);
@@ -54,11 +53,12 @@ epoch_submit_all(struct kp_core *kc, struct kp_pending *p, const struct kp_md *m
 			    lp.partition >= topic->partition_count) {
 				pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 			} else {
+				/* The client's view of the leader epoch first, as
+				 * Kafka: an older one is fenced, a newer unknown. */
+				pt->error = kp_leader_epoch_check(lp.current_leader_epoch);
 				memcpy(pt->topic_id, topic->id.b, sizeof(pt->topic_id));
-				memset(&req2, 0, sizeof(req2));
-				req2.type = ST_REQ_EPOCH;
-				req2.epoch.leader_epoch = lp.leader_epoch;
-				kp_pending_submit(kc, p, index, &req2);
+				pt->op = pt->error == KP_ERR_NONE ? ST_REQ_EPOCH : 0;
+				pt->in_limit = lp.leader_epoch;
 			}
 			index++;
 		}
@@ -101,17 +101,13 @@ epoch_encode(const struct kp_pending *p, struct kp_writer *w)
 										    &r);
 		}
 		tr.topic = t.topic;
-		tr.partitions.count = kp_count0(t.partitions.count);
-		tr.partitions.wire = parts.buf;
-		tr.partitions.wire_end = parts.buf + parts.len;
+		tr.partitions = kp_array_wire(kp_count0(t.partitions.count), &parts);
 		kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_encode(
 			&topics, version, &tr);
 		kp_writer_free(&parts);
 	}
 	kp_offset_for_leader_epoch_response_init(&resp);
-	resp.topics.count = kp_count0(req.topics.count);
-	resp.topics.wire = topics.buf;
-	resp.topics.wire_end = topics.buf + topics.len;
+	resp.topics = kp_array_wire(kp_count0(req.topics.count), &topics);
 	kp_offset_for_leader_epoch_response_encode(w, version, &resp);
 	kp_writer_free(&topics);
 }
@@ -146,8 +142,8 @@ kp_handle_offset_for_leader_epoch(struct kp_call *call)
 	p = kp_pending_get(call->env->kc, call, &epoch_ops, epoch_count(&req, version));
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;
-	epoch_submit_all(call->env->kc, p, call->env->md, &req, version);
-	if (p->part_left > 0)
+	epoch_submit_all(p, call->env->md, &req, version);
+	if (kp_pending_start(call->env->kc, p))
 		return KP_VERDICT_PENDING;
 	epoch_encode(p, call->w);
 	kp_pending_put(call->env->kc, p);

@@ -1,0 +1,88 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Private to kp_core.c and kp_sub.c: the per-core state behind kp_core_int.h.
+ * @thread dataplane */
+#ifndef PROTOCOL_KP_CORE_PRIV_H
+#define PROTOCOL_KP_CORE_PRIV_H
+
+#include "protocol/kp_core_int.h"
+
+/* A region release waiting for ring room. */
+struct kp_release {
+	uint8_t topic_id[16];
+	int32_t partition;
+	uint32_t ref;
+};
+
+/* A long-poll subscription: the parts of waiting requests on one partition
+ * of this core, and the one storage WATCH that wakes them all when the
+ * partition's high watermark passes `offset`. A subscription whose waiters
+ * all left stays (idle) until its watch fires, so the next waiter on the
+ * partition reuses the watch instead of adding another. */
+struct kp_sub {
+	uint8_t topic_id[16];
+	int32_t partition;
+	uint16_t gen;           /* in the watch token: stale firings drop */
+	bool used;
+	bool armed;             /* the WATCH is submitted and has not fired */
+	bool to_arm;            /* waiting for ring room (on the arm list) */
+	int64_t offset;
+	struct kp_part *waiters;
+	uint32_t hnext;         /* hash chain / free list */
+	uint32_t anext;         /* arm list */
+};
+
+struct kp_core {
+	struct st *st;
+	int core;
+	uint32_t slot_count;
+	struct kp_pending *pending;     /* [slot_count], by reply slot */
+	uint32_t used;                  /* records not FREE */
+	/* Records with parts not yet submitted (a ring was full), in order. */
+	struct kp_pending *q_head;
+	struct kp_pending *q_tail;
+	/* Records a wake left with nothing to ask storage: settled next poll. */
+	struct kp_pending *ready_head;
+	struct kp_pending *ready_tail;
+	/* Records validating in slices, in order. */
+	struct kp_pending *v_head;
+	struct kp_pending *v_tail;
+	/* Region releases not yet accepted by a ring. */
+	struct kp_release *rel;
+	uint32_t rel_cap;
+	uint32_t rel_head;
+	uint32_t rel_count;
+	/* Deadline heap of WAITING records (slot indexes). */
+	uint32_t *heap;
+	uint32_t heap_count;
+	/* Subscriptions: a pool, a hash on (topic id, partition), a free list
+	 * and the list of subscriptions whose WATCH awaits ring room. */
+	struct kp_sub *subs;
+	uint32_t sub_cap;
+	uint32_t sub_used;
+	uint32_t sub_free;
+	uint32_t *sub_hash;
+	uint32_t sub_hash_mask;
+	uint32_t arm_head;
+	uint32_t arm_tail;
+};
+
+int kp_sub_init(struct kp_core *kc);
+void kp_sub_fini(struct kp_core *kc);
+/* Join pt to its partition's subscription, armed at hw (the high watermark
+ * pt last saw). Sets *ready when the partition already has data past hw.
+ * False when out of memory (the caller answers at once instead). */
+bool kp_sub_join(struct kp_core *kc, struct kp_part *pt, int64_t hw, bool *ready);
+/* Take pt off its subscription (no-op when it is on none). */
+void kp_sub_leave(struct kp_core *kc, struct kp_part *pt);
+/* A WATCH completion: wake every record waiting on the subscription. */
+void kp_sub_fired(struct kp_core *kc, const struct st_cpl *cpl);
+/* Submit the WATCHes that waited for ring room. */
+void kp_sub_flush(struct kp_core *kc);
+
+/* End p's wait (data arrived, or final: its deadline passed) and start its
+ * next round. */
+void kp_pending_wake(struct kp_core *kc, struct kp_pending *p, bool final);
+void kp_ready_append(struct kp_core *kc, struct kp_pending *p);
+void kp_ready_remove(struct kp_core *kc, struct kp_pending *p);
+
+#endif
