@@ -228,6 +228,15 @@ static const struct cfg_key cfg_keys[] = {
 	  FIELD(connection_inflight_max), "Requests in flight per connection." },
 	{ "spillway.connections.max", CFG_INT, 0, "4096", 1, 1048576, NULL,
 	  FIELD(connections_max), "Connections per dataplane core." },
+	{ "connections.max.idle.ms", CFG_INT, 0, "600000", -1, I32_MAX, NULL,
+	  FIELD(connections_max_idle_ms), "Close a connection with no bytes in or out and no "
+	  "request in flight for this long; -1 (or 0): never." },
+	{ "max.connections", CFG_INT, 0, "2147483647", 1, I32_MAX, NULL,
+	  FIELD(max_connections), "Client connections the broker accepts in all; more are "
+	  "closed at once (counted and logged)." },
+	{ "max.connections.per.ip", CFG_INT, 0, "2147483647", 1, I32_MAX, NULL,
+	  FIELD(max_connections_per_ip), "Client connections accepted from one IP address; "
+	  "more are closed at once (counted and logged)." },
 	{ "spillway.log.level", CFG_ENUM, 0, "info", 0, 0, log_level_choices, FIELD(log_level),
 	  "error, warn, info or debug." },
 
@@ -1299,6 +1308,14 @@ cfg_resolve_spillway(struct config *cfg, char *err, size_t err_size)
 				cfg->dataplane_cores);
 			return -EINVAL;
 		}
+	}
+	/* Every reply slot has a pending-request record, indexed in 24 bits. */
+	if ((int64_t)cfg->connections_max * cfg->connection_inflight_max > (1 << 24)) {
+		cfg_err(err, err_size, "spillway.connections.max: %d connections x "
+			"spillway.connection.inflight.max %d exceeds 16777216 request slots "
+			"per core",
+			cfg->connections_max, cfg->connection_inflight_max);
+		return -EINVAL;
 	}
 	text = cfg_text(cfg, cfg_index("spillway.metrics.listen"));
 	ok = text[0] == '\0' ? true       /* disabled: port 0 */

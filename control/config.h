@@ -113,6 +113,9 @@ struct config {
 	int32_t dpdk_idle_sleep_us;             /* spillway.dpdk.idle.sleep.us */
 	int32_t connection_inflight_max;        /* spillway.connection.inflight.max */
 	int32_t connections_max;                /* spillway.connections.max, per core */
+	int32_t connections_max_idle_ms;        /* connections.max.idle.ms, -1: never */
+	int32_t max_connections;                /* max.connections, whole broker */
+	int32_t max_connections_per_ip;         /* max.connections.per.ip */
 	enum log_level log_level;               /* spillway.log.level */
 
 	/* Bookkeeping for describe and the startup log. */

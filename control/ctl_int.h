@@ -41,6 +41,10 @@ struct ctl {
 	 * connection, and the replies the cores' rings refused (bounded). */
 	struct ctl_sched *sched;
 	struct metrics *metrics;        /* the /metrics endpoint; NULL: disabled */
+	/* Refused connections already reported (ctl_loop.c), and when. */
+	uint64_t refused_logged[3];
+	uint64_t refused_check_ns;
+	uint64_t refused_log_ns;
 };
 
 extern const struct kp_admin_ops ctl_admin_ops;

@@ -5,12 +5,14 @@
  * publish a new metadata snapshot after any change. May block; never runs on
  * a core. */
 #include <errno.h>
+#include <inttypes.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
 #include "common/assert.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl_int.h"
@@ -217,6 +219,41 @@ ctl_wait(struct ctl *ctl, int wait_ms)
 		metrics_serve(ctl->metrics, pfd + 1, n - 1);
 }
 
+/* Refused connections are logged at most every CTL_REFUSED_LOG_NS: a flood
+ * of connection attempts must not become a flood of log lines. */
+#define CTL_REFUSED_LOG_NS (10ull * 1000000000ull)
+
+static void
+ctl_refusals_log(struct ctl *ctl)
+{
+	uint64_t now = clock_mono_ns();
+	uint64_t sum[3] = { 0, 0, 0 };
+
+	if (ctl->dp == NULL || now < ctl->refused_check_ns ||
+	    (ctl->refused_log_ns != 0 && now - ctl->refused_log_ns < CTL_REFUSED_LOG_NS))
+		return;
+	ctl->refused_check_ns = now + 1000000000ull;
+	for (int c = 0; c < dp_core_count(ctl->dp); c++) {
+		struct dp_stats s;
+
+		dp_core_stats_read(ctl->dp, c, &s);
+		sum[0] += s.rejected_max;
+		sum[1] += s.rejected_per_ip;
+		sum[2] += s.rejected_table_full;
+	}
+	if (sum[0] == ctl->refused_logged[0] && sum[1] == ctl->refused_logged[1] &&
+	    sum[2] == ctl->refused_logged[2])
+		return;
+	log_warn("control", "connections refused since the last report: %" PRIu64
+		 " over max.connections (%d), %" PRIu64 " over max.connections.per.ip (%d), %"
+		 PRIu64 " with a core's table full (spillway.connections.max %d)",
+		 sum[0] - ctl->refused_logged[0], ctl->cfg->max_connections,
+		 sum[1] - ctl->refused_logged[1], ctl->cfg->max_connections_per_ip,
+		 sum[2] - ctl->refused_logged[2], ctl->cfg->connections_max);
+	memcpy(ctl->refused_logged, sum, sizeof(sum));
+	ctl->refused_log_ns = now;
+}
+
 /* One request per turn, from the connection whose turn it is: a connection
  * with many queued requests waits a full round between two of them, so
  * another client's request waits for at most one request of each other
@@ -234,6 +271,7 @@ ctl_run(struct ctl *ctl, volatile sig_atomic_t *stop)
 		if (ctl_sched_pop(ctl->sched, &item))
 			ctl_handle(ctl, item.core, &item.msg);
 		backlog = ctl_sched_flush(ctl->sched, ctl_send, ctl);
+		ctl_refusals_log(ctl);
 		if (ctl_sched_request_count(ctl->sched) > 0 && backlog == 0)
 			ctl_wait(ctl, 0);
 		else

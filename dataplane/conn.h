@@ -77,6 +77,9 @@ struct conn {
 	 * the entry is not reused until they are all done or cancelled,
 	 * since their records are indexed by this entry's reply slots. */
 	uint32_t waiting;
+	uint64_t active_ns;     /* last bytes in or out (connections.max.idle.ms) */
+	uint64_t ip_key;        /* admitted under this peer key (dp_limits.c) */
+	bool admitted;          /* counted in the admission totals */
 
 	/* In-order reply queue: seqs in [seq_head, seq_next) are in flight. */
 	struct conn_slot *slots;

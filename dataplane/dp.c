@@ -228,7 +228,7 @@ dp_create(const struct dp_config *cfg)
 	dp->core_count = cfg->core_count;
 	dp->cores = aligned_alloc(CACHE_LINE, sizeof(*dp->cores) * (size_t)cfg->core_count);
 	dp->ctl_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-	if (dp->cores == NULL || dp->ctl_efd < 0) {
+	if (dp->cores == NULL || dp->ctl_efd < 0 || dp_limits_init(dp) != 0) {
 		dp->core_count = dp->cores == NULL ? 0 : dp->core_count;
 		goto fail;
 	}
@@ -350,6 +350,7 @@ dp_destroy(struct dp *dp)
 	if (dp->cfg.dpdk != NULL)
 		dp_dpdk_teardown(dp);
 	free(dp->cores);
+	dp_limits_fini(dp);
 	free(dp);
 }
 

@@ -34,6 +34,9 @@ struct dp_config {
 	uint32_t request_bytes_max;     /* socket.request.max.bytes */
 	uint32_t inflight_max;          /* requests in flight per connection before reads stop */
 	uint32_t connections_max;       /* per core */
+	int32_t idle_ms;                /* connections.max.idle.ms; <= 0: never */
+	uint32_t max_connections;       /* max.connections, all cores; 0: no limit */
+	uint32_t max_connections_per_ip;        /* max.connections.per.ip; 0: no limit */
 	int backlog;
 	struct st *st;                  /* storage workers; NULL: no data path */
 	const struct dp_dpdk_config *dpdk;      /* NULL: the uring backend */
@@ -64,7 +67,12 @@ struct dp_stats {
 	uint64_t protocol_errors;
 	uint64_t bytes_in;
 	uint64_t bytes_out;
-	uint64_t connections_rejected;  /* accepted beyond connections_max, closed */
+	uint64_t connections_rejected;  /* accepted beyond a limit, closed (all reasons) */
+	uint64_t rejected_table_full;   /* this core's spillway.connections.max */
+	uint64_t rejected_max;          /* max.connections */
+	uint64_t rejected_per_ip;       /* max.connections.per.ip */
+	uint64_t connections_idle_closed;       /* connections.max.idle.ms */
+	uint64_t requests_waiting;      /* gauge: requests waiting on storage */
 };
 
 /* Per-API request accounting, indexed by the frame's api_key (keys at or

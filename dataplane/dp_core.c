@@ -18,17 +18,29 @@
 /* Take a new connection into a free table entry; NULL (counted) when the
  * table is full, and the caller refuses it. @thread dataplane */
 struct conn *
-dp_conn_accept(struct dp_core *core, int fd, uint32_t handle)
+dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key)
 {
 	struct conn *conn;
+	enum dp_refusal why;
 
 	if (unlikely(core->free_count == 0)) {
 		dp_stat_add(&core->stats.connections_rejected, 1);
+		dp_stat_add(&core->stats.rejected_table_full, 1);
+		return NULL;
+	}
+	why = dp_limits_admit(core, ip_key);
+	if (unlikely(why != DP_ADMITTED)) {
+		dp_stat_add(&core->stats.connections_rejected, 1);
+		dp_stat_add(why == DP_REFUSED_MAX ? &core->stats.rejected_max
+						  : &core->stats.rejected_per_ip, 1);
 		return NULL;
 	}
 	conn = &core->conns[core->free_ids[--core->free_count]];
 	conn_open(conn, fd);
 	conn->handle = handle;
+	conn->ip_key = ip_key;
+	conn->admitted = true;
+	conn->active_ns = clock_mono_ns();
 	dp_stat_add(&core->stats.connections_accepted, 1);
 	dp_stat_add(&core->stats.connections_open, 1);
 	dp_list_add(&core->arm, conn);
@@ -54,6 +66,7 @@ dp_conn_cancel_waiting(struct dp_core *core, struct conn *conn)
 			continue;
 		ASSERT(conn->waiting > 0);
 		conn->waiting--;
+		dp_stat_add(&core->stats.requests_waiting, (uint64_t)-1);
 		if (done.frame_kept)
 			dp_frame_tag_release(core, done.frame_tag);
 	}
@@ -108,6 +121,7 @@ void
 dp_conn_rx_push(struct dp_core *core, struct conn *conn, uint16_t bid, uint32_t len)
 {
 	ASSERT_HOT(len <= DP_RX_BUF_BYTES);
+	conn->active_ns = core->turn_ns;
 	core->buf_len[bid] = len;
 	core->buf_next[bid] = CONN_BUF_NONE;
 	if (conn->rx_tail == CONN_BUF_NONE)
@@ -184,6 +198,7 @@ dp_core_done(struct dp_core *core, struct kp_done *done)
 	 * this request's conn, open or closing. */
 	ASSERT(conn->waiting > 0);
 	conn->waiting--;
+	dp_stat_add(&core->stats.requests_waiting, (uint64_t)-1);
 	if (!conn->open) {
 		free(done->resp.data);
 		if (done->piece_count > 0)
@@ -298,6 +313,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 		return true;
 	case KP_VERDICT_PENDING:
 		conn->waiting++;
+		dp_stat_add(&core->stats.requests_waiting, 1);
 		if (!out.frame_kept)
 			return true;
 		/* The frame's memory now belongs to the request (dp_core_done). */
@@ -467,6 +483,8 @@ dp_core_rx(struct dp_core *core, struct kp_env *env)
 void
 dp_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes)
 {
+	if (bytes > 0)
+		conn->active_ns = core->turn_ns;
 	if (conn_tx_done(conn, bytes, dp_pieces_release, core) > 0) {
 		/* The in-flight count dropped: parsing and reading may resume. */
 		dp_list_add(&core->rx, conn);
@@ -521,6 +539,9 @@ dp_core_free_closed(struct dp_core *core)
 		ASSERT(!conn->open && conn->recv == CONN_RECV_IDLE && !conn->send_busy);
 		core->net->release(core, conn);
 		conn_reset(conn, dp_pieces_release, core);
+		if (conn->admitted)
+			dp_limits_release(core, conn->ip_key);
+		conn->admitted = false;
 		core->free_ids[core->free_count++] = conn->id;
 	}
 	core->closed.count = 0;
@@ -542,6 +563,9 @@ dp_core_close_all(struct dp_core *core)
 		core->net->release(core, conn);
 		conn->recv = CONN_RECV_IDLE;
 		conn_reset(conn, dp_pieces_release, core);
+		if (conn->admitted)
+			dp_limits_release(core, conn->ip_key);
+		conn->admitted = false;
 	}
 }
 
@@ -563,12 +587,14 @@ dp_core_main(void *arg)
 	/* Acquire pairs with the release store in dp_stop(). */
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
 		env.md = rcu_dereference(dp->md);
+		core->turn_ns = clock_mono_ns();
 		core->net->reap(core);
 		dp_core_rx(core, &env);
 		dp_core_storage(core, &env);
 		dp_ctl_drain(core);
 		dp_core_tx(core);
 		core->net->arm(core);
+		dp_limits_expire(core, core->turn_ns);
 		dp_core_free_closed(core);
 		dp_ctl_notify(core);
 		if (core->kc != NULL)

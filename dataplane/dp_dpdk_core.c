@@ -242,7 +242,7 @@ static uint32_t
 dpk_accept(void *arg, utcp_conn_t handle)
 {
 	struct dpk_core *kc = arg;
-	struct conn *conn = dp_conn_accept(kc->core, 0, handle);
+	struct conn *conn = dp_conn_accept(kc->core, 0, handle, 0);
 	struct dpk_conn *c;
 
 	if (conn == NULL)

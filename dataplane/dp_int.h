@@ -160,6 +160,8 @@ struct dp_core {
 	uint32_t bufs_pinned;
 
 	struct kp_core *kc;     /* requests waiting on storage; NULL without */
+	uint64_t idle_next_ns;  /* next idle-connection sweep (dp_limits.c) */
+	uint64_t turn_ns;       /* when this loop turn started */
 
 	struct conn *conns;     /* connections_max entries */
 	struct conn_slot *slots;
@@ -198,7 +200,24 @@ struct dp {
 	void *dpdk;             /* dp_dpdk.c's port state */
 	int core_count;
 	struct dp_core *cores;
+	/* Admission (dp_limits.c), shared by the cores through atomics. */
+	uint32_t conn_total;
+	struct dp_ip_slot *ip_slots;
 };
+
+enum dp_refusal {
+	DP_ADMITTED = 0,
+	DP_REFUSED_MAX,         /* max.connections */
+	DP_REFUSED_PER_IP,      /* max.connections.per.ip */
+};
+
+int dp_limits_init(struct dp *dp);
+void dp_limits_fini(struct dp *dp);
+/* A hash of fd's peer address (0: unknown). A syscall: accept time only. */
+uint64_t dp_peer_key(int fd);
+enum dp_refusal dp_limits_admit(struct dp_core *core, uint64_t ip_key);
+void dp_limits_release(struct dp_core *core, uint64_t ip_key);
+void dp_limits_expire(struct dp_core *core, uint64_t now_ns);
 
 /* Single-writer counter bump: the owner's plain read of its own counter
  * races with nothing; the relaxed store pairs with dp_stats_read()'s
@@ -238,7 +257,7 @@ void *dp_core_main(void *arg);
 void dp_conn_close(struct dp_core *core, struct conn *conn);
 /* Take a new connection (fd: its socket, or >= 0 for a dpdk conn whose utcp
  * handle is in handle) into a free entry; NULL when the table is full. */
-struct conn *dp_conn_accept(struct dp_core *core, int fd, uint32_t handle);
+struct conn *dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key);
 /* The peer sent FIN: requests already received are still dispatched, then
  * the conn closes (an acks=0 producer closes right after its last send). */
 void dp_conn_eof(struct dp_core *core, struct conn *conn);

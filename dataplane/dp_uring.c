@@ -406,8 +406,8 @@ dp_uring_on_accept(struct dp_core *core, int fd)
 {
 	int one = 1;
 
-	if (dp_conn_accept(core, fd, 0) == NULL) {
-		close(fd);      /* the table is full */
+	if (dp_conn_accept(core, fd, 0, dp_peer_key(fd)) == NULL) {
+		close(fd);      /* a limit refused it (counted) */
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));

@@ -417,6 +417,9 @@ kp_heap_remove(struct kp_core *kc, struct kp_pending *p)
 uint64_t
 kp_core_deadline(const struct kp_core *kc)
 {
+	/* Validation slices and records to settle: the next turn, at once. */
+	if (kc->v_head != NULL || kc->ready_head != NULL)
+		return 0;
 	return kc->heap_count > 0 ? kc->pending[kc->heap[0]].deadline_ns : UINT64_MAX;
 }
 
