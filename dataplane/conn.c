@@ -99,6 +99,7 @@ conn_reset(struct conn *conn, conn_pieces_fn *release, void *arg)
 	conn->seq_head = conn->seq_next;
 	conn->tx_off = 0;
 	conn->tx_queued = 0;
+	conn->mem_bytes = 0;
 	frame_rx_reset(&conn->frx);
 	conn->fd = -1;
 	conn->open = false;
@@ -119,6 +120,7 @@ conn_slot_open(struct conn *conn)
 	slot->len = 0;
 	slot->piece_count = 0;
 	slot->pieces = NULL;
+	slot->held = 0;
 	return conn->seq_next++;
 }
 
@@ -141,11 +143,25 @@ conn_slot_done(struct conn *conn, uint32_t seq, uint8_t *data, uint32_t len,
 
 	ASSERT(conn_slot_pending(conn, seq));
 	ASSERT_HOT(data != NULL || len == 0);
+	ASSERT_HOT(conn->mem_bytes >= slot->held);
+	conn->mem_bytes = conn->mem_bytes - slot->held + len;
+	slot->held = 0;
 	slot->data = data;
 	slot->len = len;
 	slot->pieces = pieces;
 	slot->piece_count = piece_count;
 	slot->state = CONN_SLOT_DONE;
+}
+
+/* @thread dataplane */
+void
+conn_slot_hold(struct conn *conn, uint32_t seq, uint64_t bytes)
+{
+	struct conn_slot *slot = &conn->slots[seq & conn->slot_mask];
+
+	ASSERT(conn_slot_pending(conn, seq));
+	slot->held += bytes;
+	conn->mem_bytes += bytes;
 }
 
 /* Bytes a reply puts on the wire: its data plus its file regions. */
@@ -260,6 +276,8 @@ conn_tx_done(struct conn *conn, uint32_t bytes, conn_pieces_fn *release, void *a
 			break;
 		}
 		bytes -= left;
+		ASSERT_HOT(conn->mem_bytes >= slot->len);
+		conn->mem_bytes -= slot->len;
 		free(slot->data);
 		if (slot->piece_count > 0)
 			release(arg, slot->pieces, slot->piece_count);

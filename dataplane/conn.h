@@ -33,7 +33,14 @@ struct conn_slot {
 	uint32_t state;         /* enum conn_slot_state */
 	uint32_t piece_count;
 	struct kp_piece *pieces;        /* malloc()ed, ascending at; NULL if none */
+	uint64_t held;                  /* PENDING: memory its waiting request holds */
 };
+
+/* Memory one connection may hold in requests waiting on storage and replies
+ * not yet sent before it stops reading (as Kafka mutes a channel until its
+ * response is out): a client that never reads costs at most this, plus one
+ * request or reply above it. */
+#define CONN_MEM_BYTES_MAX (8ull << 20)
 
 /* What to send next: either iovecs over memory, or one file region. */
 struct conn_tx {
@@ -77,6 +84,7 @@ struct conn {
 	 * the entry is not reused until they are all done or cancelled,
 	 * since their records are indexed by this entry's reply slots. */
 	uint32_t waiting;
+	uint64_t mem_bytes;     /* held by waiting requests + unsent replies */
 	uint64_t active_ns;     /* last bytes in or out (connections.max.idle.ms) */
 	uint64_t ip_key;        /* admitted under this peer key (dp_limits.c) */
 	bool admitted;          /* counted in the admission totals */
@@ -140,8 +148,12 @@ conn_inflight(const struct conn *conn)
 static inline bool
 conn_can_dispatch(const struct conn *conn)
 {
-	return conn_inflight(conn) < conn->inflight_max;
+	return conn_inflight(conn) < conn->inflight_max &&
+	       (conn->mem_bytes < CONN_MEM_BYTES_MAX || conn_inflight(conn) == 0);
 }
+
+/* A dispatched request waits on storage holding bytes of memory. */
+void conn_slot_hold(struct conn *conn, uint32_t seq, uint64_t bytes);
 
 /* Reserve the next reply slot; returns its seq. Requires conn_can_dispatch(). */
 uint32_t conn_slot_open(struct conn *conn);

@@ -314,6 +314,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	case KP_VERDICT_PENDING:
 		conn->waiting++;
 		dp_stat_add(&core->stats.requests_waiting, 1);
+		conn_slot_hold(conn, seq, out.held_bytes);
 		if (!out.frame_kept)
 			return true;
 		/* The frame's memory now belongs to the request (dp_core_done). */
