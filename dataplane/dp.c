@@ -410,6 +410,11 @@ dp_core_stats_read(const struct dp *dp, int core, struct dp_stats *out)
 	out->bytes_in = dp_stat_load(&s->bytes_in);
 	out->bytes_out = dp_stat_load(&s->bytes_out);
 	out->connections_rejected = dp_stat_load(&s->connections_rejected);
+	out->rejected_table_full = dp_stat_load(&s->rejected_table_full);
+	out->rejected_max = dp_stat_load(&s->rejected_max);
+	out->rejected_per_ip = dp_stat_load(&s->rejected_per_ip);
+	out->connections_idle_closed = dp_stat_load(&s->connections_idle_closed);
+	out->requests_waiting = dp_stat_load(&s->requests_waiting);
 }
 
 /* Relaxed loads pair with dp_stat_add() and hist_add() on the cores. */
