@@ -138,8 +138,13 @@ dp_limits_expire(struct dp_core *core, uint64_t now_ns)
 	for (uint32_t id = 0; id < core->conn_count; id++) {
 		struct conn *conn = &core->conns[id];
 
+		/* active_ns may be later than this turn's now_ns (set while the
+		 * turn ran): never idle then. */
+		/* A large frame's tail received in place completes once, when
+		 * whole (MSG_WAITALL): bytes may be arriving meanwhile. */
 		if (!conn->open || conn_inflight(conn) > 0 || conn->waiting > 0 ||
-		    now_ns - conn->active_ns < idle_ns)
+		    conn->recv == CONN_RECV_DIRECT ||
+		    conn->active_ns >= now_ns || now_ns - conn->active_ns < idle_ns)
 			continue;
 		dp_stat_add(&core->stats.connections_idle_closed, 1);
 		dp_conn_close(core, conn);

@@ -224,6 +224,7 @@ dp_uring_on_recv_direct(struct dp_core *core, struct conn *conn, const struct io
 		return;
 	}
 	if (cqe->res > 0) {
+		conn->active_ns = core->turn_ns;
 		dp_stat_add(&core->stats.bytes_in, (uint64_t)cqe->res);
 		frame_rx_received(&conn->frx, (uint32_t)cqe->res);
 	}
