@@ -39,8 +39,8 @@ struct conn_slot {
 /* Memory one connection may hold in requests waiting on storage and replies
  * not yet sent before it stops reading (as Kafka mutes a channel until its
  * response is out): a client that never reads costs at most this, plus one
- * request or reply above it. */
-#define CONN_MEM_BYTES_MAX (8ull << 20)
+ * request or reply above it. File regions (Fetch records) do not count. */
+#define CONN_MEM_BYTES_MAX (1ull << 20)
 
 /* What to send next: either iovecs over memory, or one file region. */
 struct conn_tx {

@@ -40,7 +40,7 @@ dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key)
 	conn->handle = handle;
 	conn->ip_key = ip_key;
 	conn->admitted = true;
-	conn->active_ns = clock_mono_ns();
+	conn->active_ns = core->turn_ns;
 	dp_stat_add(&core->stats.connections_accepted, 1);
 	dp_stat_add(&core->stats.connections_open, 1);
 	dp_list_add(&core->arm, conn);
@@ -245,6 +245,11 @@ dp_core_storage(struct dp_core *core, const struct kp_env *env)
 
 /* ---- frames -> dispatch ---- */
 
+/* Frames one conn may dispatch per loop turn: a client pipelining costly
+ * requests (Metadata, Fetch over many partitions) waits its turn behind
+ * the others instead of holding the core for all of its in-flight ones. */
+#define DP_FRAMES_PER_TURN 4u
+
 /* Count a finished request under its api_key, with its latency since
  * dispatch. Only counters are bumped here: control formats them. */
 void
@@ -413,22 +418,27 @@ dp_core_parse_one(struct dp_core *core, struct kp_env *env, struct conn *conn,
 /* Parse and dispatch the conn's stash, then its chunks, until they run out
  * or the in-flight limit is reached; in the latter case stash the rest and
  * stop the recv so the socket, not this process, buffers what comes next. */
-static void
+static bool
 dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 {
+	uint32_t budget = DP_FRAMES_PER_TURN;
+	bool more;
+
 	/* A large frame received in place: hand it out (an empty range). */
 	if (conn->open && frame_rx_complete(&conn->frx) && conn_can_dispatch(conn)) {
 		const uint8_t *none = conn->frx.body;
 
 		if (!dp_core_parse_one(core, env, conn, &none, none, CONN_BUF_NONE))
-			return;
+			return false;
+		budget--;
 	}
-	while (conn->open && conn->stash != NULL && conn_can_dispatch(conn)) {
+	while (conn->open && conn->stash != NULL && conn_can_dispatch(conn) && budget > 0) {
 		const uint8_t *pos = conn->stash + conn->stash_off;
 		const uint8_t *end = conn->stash + conn->stash_len;
 
 		if (!dp_core_parse_one(core, env, conn, &pos, end, CONN_BUF_NONE))
-			return;
+			return false;
+		budget--;
 		conn->stash_off = (uint32_t)(pos - conn->stash);
 		if (pos == end) {
 			free(conn->stash);
@@ -438,14 +448,15 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 		}
 	}
 	while (conn->open && conn->stash == NULL && conn->rx_head != CONN_BUF_NONE &&
-	       conn_can_dispatch(conn)) {
+	       conn_can_dispatch(conn) && budget > 0) {
 		uint16_t bid = conn->rx_head;
 		const uint8_t *base = dp_buf(core, bid);
 		const uint8_t *pos = base + conn->rx_off;
 		const uint8_t *end = base + core->buf_len[bid];
 
 		if (!dp_core_parse_one(core, env, conn, &pos, end, bid))
-			return;         /* closed: chunks already returned */
+			return false;   /* closed: chunks already returned */
+		budget--;
 		conn->rx_off = (uint32_t)(pos - base);
 		if (pos == end) {       /* chunk used up */
 			conn->rx_head = core->buf_next[bid];
@@ -457,24 +468,34 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 	}
 	if (conn->open && conn->eof && conn->rx_head == CONN_BUF_NONE && conn->stash == NULL) {
 		dp_conn_close(core, conn);      /* every received request went out */
-		return;
+		return false;
 	}
+	/* Out of budget with frames left: the next turn, after the others. */
+	more = conn->open && budget == 0 && conn_can_dispatch(conn) &&
+	       (conn->stash != NULL || conn->rx_head != CONN_BUF_NONE);
 	if (conn->open)
 		core->net->rx_after(core, conn);
+	return more;
 }
 
 static void
 dp_core_rx(struct dp_core *core, struct kp_env *env)
 {
-	uint32_t i;
+	uint32_t i, kept = 0;
 
+	/* Conns left with frames (their per-turn budget ran out) stay listed,
+	 * compacted to the front, for the next turn. */
 	for (i = 0; i < core->rx.count; i++) {
-		struct conn *conn = &core->conns[core->rx.ids[i]];
+		uint32_t id = core->rx.ids[i];
+		struct conn *conn = &core->conns[id];
 
 		conn->lists &= ~CONN_ON_RX;
-		dp_core_rx_conn(core, env, conn);
+		if (dp_core_rx_conn(core, env, conn) && !(conn->lists & CONN_ON_RX)) {
+			conn->lists |= CONN_ON_RX;
+			core->rx.ids[kept++] = id;
+		}
 	}
-	core->rx.count = 0;
+	core->rx.count = kept;
 }
 
 /* ---- tx, arming, freeing ---- */
