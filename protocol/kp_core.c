@@ -547,8 +547,15 @@ void
 kp_pending_wake(struct kp_core *kc, struct kp_pending *p, bool final)
 {
 	ASSERT(p->state == KP_PENDING_WAITING);
-	for (uint32_t i = 0; i < p->part_count; i++)
-		kp_sub_leave(kc, &p->parts[i]);
+	for (uint32_t i = 0; i < p->part_count; i++) {
+		struct kp_part *pt = &p->parts[i];
+
+		/* Still armed at what the part saw: nothing new to read there
+		 * (an expired long poll then answers without asking storage). */
+		pt->unchanged = pt->sub != KP_SUB_NONE && kc->subs[pt->sub].armed &&
+				pt->high_watermark >= kc->subs[pt->sub].offset;
+		kp_sub_leave(kc, pt);
+	}
 	kp_heap_remove(kc, p);
 	p->state = KP_PENDING_ACTIVE;
 	if (final)

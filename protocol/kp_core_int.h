@@ -46,6 +46,7 @@ struct kp_part {
 	uint8_t *batch;         /* APPEND: the validated batch, in the frame */
 	uint32_t batch_len;
 	bool validating;        /* Produce: the batch is not validated yet */
+	bool unchanged;         /* long poll: woken with no new data here */
 	/* What storage answered. */
 	int64_t log_start_offset;
 	int64_t high_watermark;

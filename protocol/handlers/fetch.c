@@ -38,45 +38,71 @@ static const struct kp_pending_ops fetch_ops = { fetch_finish, fetch_wake };
 		}                                                                     \
 	} while (0)
 
-static bool
-fetch_known(const struct kp_md *md, struct kp_str topic, int32_t partition, uint8_t id[16])
-{
-	const struct kp_md_topic *t = kp_md_topic_by_name(md, topic);
-
-	if (t == NULL || partition < 0 || partition >= t->partition_count)
-		return false;
-	memcpy(id, t->id.b, 16);
-	return true;
-}
-
-/* One pass over the request: add the partitions that are (known) or are
- * not (!known), merging repeats into the part of their first appearance. */
+/* One pass over the request: a part per distinct (topic, partition), at its
+ * first appearance with the values of its last (Kafka's merge), then the
+ * known partitions moved before the unknown ones, keeping their order.
+ * Linear in the request: one metadata lookup per topic entry, one hash
+ * probe per partition. -1 when out of memory. */
 static int
 fetch_collect(struct kp_pending *p, const struct kp_fetch_request *req, const struct kp_md *md,
-	      struct kp_part_map *map, bool known)
+	      struct kp_part_map *map)
 {
 	int16_t version = p->hdr.api_version;
+	struct kp_cursor it = kp_array_cursor(&req->topics);
+	uint32_t unknown = 0;
+	struct kp_part *tmp;
 
-	FETCH_FOR_EACH(req, version, t, fp, {
-		uint8_t id[16] = { 0 };
-		struct kp_part *pt = &p->parts[p->part_count];
-		uint32_t at;
+	for (int32_t i = 0; i < req->topics.count; i++) {
+		struct kp_fetch_request_fetch_topic t;
+		const struct kp_md_topic *topic;
+		struct kp_cursor pit;
 
-		if (fetch_known(md, t.topic, fp.partition, id) != known)
-			continue;
-		pt->topic = t.topic;
-		pt->partition = fp.partition;
-		at = kp_part_map_put(map, p->parts, p->part_count);
-		if (at == p->part_count)
-			p->part_count++;
-		pt = &p->parts[at];
-		memcpy(pt->topic_id, id, 16);
-		pt->in_offset = fp.fetch_offset;        /* the last listing wins */
-		pt->part_max = fp.partition_max_bytes;
-		pt->error = known ? kp_leader_epoch_check(version >= 9 ? fp.current_leader_epoch
-									: -1)
-				  : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-	});
+		kp_fetch_request_fetch_topic_decode(&it, version, &t);
+		topic = kp_md_topic_by_name(md, t.topic);
+		pit = kp_array_cursor(&t.partitions);
+		for (int32_t j = 0; j < t.partitions.count; j++) {
+			struct kp_fetch_request_fetch_partition fp;
+			struct kp_part *pt = &p->parts[p->part_count];
+			bool known;
+			uint32_t at;
+
+			kp_fetch_request_fetch_partition_decode(&pit, version, &fp);
+			known = topic != NULL && fp.partition >= 0 &&
+				fp.partition < topic->partition_count;
+			pt->topic = t.topic;
+			pt->partition = fp.partition;
+			at = kp_part_map_put(map, p->parts, p->part_count);
+			if (at == p->part_count) {
+				p->part_count++;
+				unknown += !known;
+			}
+			pt = &p->parts[at];
+			if (known)
+				memcpy(pt->topic_id, topic->id.b, sizeof(pt->topic_id));
+			pt->in_offset = fp.fetch_offset;        /* the last listing wins */
+			pt->part_max = fp.partition_max_bytes;
+			pt->error = known ? kp_leader_epoch_check(
+						    version >= 9 ? fp.current_leader_epoch : -1)
+					  : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		}
+	}
+	if (unknown == 0 || unknown == p->part_count)
+		return 0;
+	tmp = malloc(sizeof(*tmp) * unknown);
+	if (tmp == NULL)
+		return -1;
+	{
+		uint32_t k = 0, u = 0;
+
+		for (uint32_t i = 0; i < p->part_count; i++) {
+			if (p->parts[i].error == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION)
+				tmp[u++] = p->parts[i];
+			else
+				p->parts[k++] = p->parts[i];
+		}
+		memcpy(&p->parts[k], tmp, sizeof(*tmp) * u);
+	}
+	free(tmp);
 	return 0;
 }
 
@@ -107,6 +133,9 @@ static void
 fetch_wake(struct kp_core *kc, struct kp_pending *p)
 {
 	fetch_read_all(p);
+	for (uint32_t i = 0; i < p->part_count; i++)
+		if (p->parts[i].unchanged)
+			p->parts[i].op = 0;     /* its last answer stands */
 	(void)kp_pending_start(kc, p);
 }
 
@@ -198,8 +227,11 @@ kp_handle_fetch(struct kp_call *call)
 			PANIC("fetch request decoded at dispatch but not from its copy");
 	}
 	p->part_count = 0;
-	fetch_collect(p, &req, md, &map, true);
-	fetch_collect(p, &req, md, &map, false);
+	if (fetch_collect(p, &req, md, &map) != 0) {
+		kp_part_map_free(&map);
+		kp_pending_put(call->env->kc, p);
+		return KP_VERDICT_CLOSE;
+	}
 	kp_part_map_free(&map);
 	p->min_bytes = req.min_bytes;
 	p->max_bytes = req.max_bytes;
