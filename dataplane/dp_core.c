@@ -248,7 +248,7 @@ dp_core_storage(struct dp_core *core, const struct kp_env *env)
 /* Frames one conn may dispatch per loop turn: a client pipelining costly
  * requests (Metadata, Fetch over many partitions) waits its turn behind
  * the others instead of holding the core for all of its in-flight ones. */
-#define DP_FRAMES_PER_TURN 4u
+#define DP_FRAMES_PER_TURN 2u
 
 /* Count a finished request under its api_key, with its latency since
  * dispatch. Only counters are bumped here: control formats them. */
@@ -473,8 +473,12 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 	/* Out of budget with frames left: the next turn, after the others. */
 	more = conn->open && budget == 0 && conn_can_dispatch(conn) &&
 	       (conn->stash != NULL || conn->rx_head != CONN_BUF_NONE);
-	if (conn->open)
+	if (conn->open) {
 		core->net->rx_after(core, conn);
+		/* Reads stopped for a backlog resume once it is parsed. */
+		if (conn->recv == CONN_RECV_IDLE && !more)
+			dp_list_add(&core->arm, conn);
+	}
 	return more;
 }
 

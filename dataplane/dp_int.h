@@ -236,6 +236,17 @@ dp_slot_index(const struct dp_core *core, const struct conn *conn, uint32_t seq)
 	return (size_t)(conn->slots - core->slots) + (seq & conn->slot_mask);
 }
 
+/* A conn with received bytes it did not get to parse this turn (its frame
+ * budget ran out, or its in-flight limit) stops reading until it has parsed
+ * them: it must not keep taking the core's shared receive chunks, which
+ * every other conn needs (150 pipelining conns starved the rest for 10 s). */
+static inline bool
+dp_conn_rx_backlogged(const struct dp_core *core, const struct conn *conn)
+{
+	(void)core;
+	return conn->stash_len > conn->stash_off || conn->rx_head != CONN_BUF_NONE;
+}
+
 static inline void
 dp_list_add(struct dp_list *list, struct conn *conn)
 {

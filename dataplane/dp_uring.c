@@ -166,7 +166,11 @@ dp_uring_arm_wake(struct dp_core *core)
 	core->wake_armed = true;
 }
 
-/* Multishot recv into the provided-buffer group: one CQE per chunk. */
+/* One recv into the provided-buffer group: one chunk, then the conn is
+ * re-armed at the end of the turn that parsed it. Not multishot: a
+ * multishot recv on a socket with megabytes queued takes every chunk of the
+ * ring in one pass, and 150 pipelining clients starved everyone else of
+ * chunks for seconds; one chunk per conn per turn shares the ring fairly. */
 static void
 dp_uring_arm_recv(struct dp_core *core, struct conn *conn)
 {
@@ -175,7 +179,7 @@ dp_uring_arm_recv(struct dp_core *core, struct conn *conn)
 	ASSERT_HOT(conn->open);
 	ASSERT_HOT(conn->recv == CONN_RECV_IDLE);
 	sqe = dp_uring_sqe(core);
-	io_uring_prep_recv_multishot(sqe, conn->fd, NULL, 0, 0);
+	io_uring_prep_recv(sqe, conn->fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = DP_RX_BGID;
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_RECV, conn->id));
@@ -492,7 +496,11 @@ dp_uring_wait(struct dp_core *core, bool block, uint64_t deadline_ns)
 	}
 
 	if (!block || io_uring_cq_ready(&core->ring) > 0) {
-		io_uring_submit(&core->ring);
+		/* GETEVENTS, not a plain submit: with DEFER_TASKRUN, completions
+		 * (a recv that found data) run only then, and a core kept busy
+		 * by a backlog never blocks, so new conns' requests waited for
+		 * the whole of a flood. */
+		io_uring_submit_and_get_events(&core->ring);
 		return;
 	}
 	rcu_thread_offline();
@@ -515,14 +523,15 @@ dp_uring_sleep(struct dp_core *core, uint64_t timeout_ns)
 	rcu_thread_online();
 }
 
-/* A conn was parsed: at its in-flight limit, stash what is left and stop
- * the recv so the socket, not this process, buffers what comes next; with
+/* A conn was parsed: at its in-flight limit, or with a backlog of unparsed
+ * bytes, stash what is left and stop the recv so the socket, not this
+ * process, buffers what comes next; with
  * a large frame's tail missing, stop the multishot recv so the next recv
  * (dp_uring_arm) lands it in the frame's buffer. */
 static void
 dp_uring_rx_after(struct dp_core *core, struct conn *conn)
 {
-	if (!conn_can_dispatch(conn)) {
+	if (!conn_can_dispatch(conn) || dp_conn_rx_backlogged(core, conn)) {
 		dp_conn_stash(core, conn);
 		if (conn->open && conn->recv == CONN_RECV_ARMED)
 			dp_uring_cancel_recv(core, conn);
@@ -562,7 +571,7 @@ dp_uring_arm(struct dp_core *core)
 
 		conn->lists &= ~CONN_ON_ARM;
 		if (!conn->open || conn->eof || conn->recv != CONN_RECV_IDLE ||
-		    !conn_can_dispatch(conn))
+		    !conn_can_dispatch(conn) || dp_conn_rx_backlogged(core, conn))
 			continue;
 		if (conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
 		    frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN)
