@@ -297,6 +297,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	env->frame_tag = frame->owned != NULL ? (uint64_t)(uintptr_t)frame->owned
 					       : DP_FRAME_TAG_BUF | bid;
 	env->slot = (uint32_t)dp_slot_index(core, conn, seq);
+	env->conn = conn->id;
 	/* A request that waits keeps its frame by reference when the frame is
 	 * its own heap copy, or a Produce (storage writes the batches from
 	 * it) while most chunks are free; else it copies what it needs and

@@ -170,6 +170,8 @@ struct kp_env {
 	/* A request that waits may keep the frame memory by reference (false:
 	 * it copies what it needs, so the receive buffer goes back at once). */
 	bool frame_keep;
+	uint32_t conn;                          /* the connection's id on this core:
+						 * its Produces stay in order */
 	/* Only on the control thread: */
 	const struct kp_admin_ops *admin;
 	void *admin_ctx;

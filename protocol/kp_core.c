@@ -135,6 +135,7 @@ kp_pending_get(struct kp_core *kc, struct kp_call *call, const struct kp_pending
 	p->next_submit = 0;
 	p->ops = ops;
 	p->tag = env->tag;
+	p->conn = env->conn;
 	p->frame_tag = env->frame_tag;
 	p->copy = copy;
 	p->hdr = call->hdr;
@@ -430,9 +431,13 @@ kp_core_deadline(const struct kp_core *kc)
 #define KP_VALIDATE_POLL_BUDGET (4 * (size_t)KP_RECORDS_STEP_BYTES)
 
 bool
-kp_pending_validating(const struct kp_core *kc)
+kp_pending_validating(const struct kp_core *kc, uint32_t conn)
 {
-	return kc->v_head != NULL;
+	/* The queue holds the few requests that needed slicing. */
+	for (const struct kp_pending *p = kc->v_head; p != NULL; p = p->vnext)
+		if (p->conn == conn)
+			return true;
+	return false;
 }
 
 void

@@ -110,6 +110,7 @@ struct kp_pending {
 	struct kp_pending *qprev;       /* submit queue */
 	struct kp_pending *qnext;
 	bool vqueued;                   /* on the core's validation queue */
+	uint32_t conn;                  /* env->conn: order is kept per connection */
 	struct kp_pending *vprev;       /* validation queue */
 	struct kp_pending *vnext;
 	uint32_t vpart;                 /* parts before it validated */
@@ -141,8 +142,10 @@ void kp_pending_put(struct kp_core *kc, struct kp_pending *p);
  * is outstanding (the handler returns KP_VERDICT_PENDING), false when there
  * was nothing to ask (the handler answers now). */
 bool kp_pending_start(struct kp_core *kc, struct kp_pending *p);
-/* Whether the validation queue holds anything (new Produces queue behind). */
-bool kp_pending_validating(const struct kp_core *kc);
+/* Whether the validation queue holds a request of this connection (its
+ * next Produces queue behind it, to stay in order; other connections'
+ * go ahead). */
+bool kp_pending_validating(const struct kp_core *kc, uint32_t conn);
 /* Queue p to be validated in slices (ops->step) and started after. */
 void kp_pending_validate(struct kp_core *kc, struct kp_pending *p);
 /* From finish: wait for data on every part without an error until

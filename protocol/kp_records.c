@@ -111,9 +111,11 @@
  *     these. Real data is far below: JSON events 9:1, text 6:1.
  *     gzip (at most ~1,032:1), lz4 (~255:1) and snappy (~21:1) cannot reach
  *     it, so it only bounds zstd, whose bombs reach ~32,000:1.
- *   - MMB_MULT x max.message.bytes (64 MiB by default): caps any one batch.
- *     A Java producer with values of 40+ KiB of one byte in zstd (134 MB in
- *     16 KiB at 6,487:1) is refused, as it already was at 64 MiB.
+ *   - MMB_MULT x max.message.bytes (32 MiB by default): caps any one batch,
+ *     just above the largest Java case above (33.5 MB), and below a gzip
+ *     bomb of 60 one-MiB records (60 MiB at ~1,000:1, refused from its
+ *     ISIZE before decompressing). A Java producer with values of 40+ KiB
+ *     of one byte in zstd (134 MB in 16 KiB at 6,487:1) is refused.
  *   - RECORD_BYTES_MIN (length, attributes, timestamp, offset, key and
  *     value lengths, header count: one byte each at least): records_count
  *     x 7 beyond the bound is refused before any decompression.
@@ -126,7 +128,7 @@
  * at most the bound plus one window of decompression, and usually far less.
  */
 #define KP_RECORDS_INFLATE_RATIO_MAX 4096u
-#define KP_RECORDS_INFLATE_MMB_MULT 64u
+#define KP_RECORDS_INFLATE_MMB_MULT 32u
 #define KP_RECORDS_INFLATED_BYTES_ABS_MAX (1ull << 30)
 #define KP_RECORD_BYTES_MIN 7u
 #define KP_RECORDS_LIMIT_ERR KP_ERR_INVALID_RECORD

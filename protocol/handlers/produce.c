@@ -9,7 +9,7 @@
  * which kp_core_poll() advances a slice per turn, so a batch of compression
  * bombs costs its sender time, not the core's other connections. Requests
  * stay in order behind a queued one (a producer's sequence numbers rely on
- * it). @thread dataplane */
+ * it, per connection; other connections go ahead). @thread dataplane */
 #include <string.h>
 
 #include "common/compiler.h"
@@ -180,9 +180,10 @@ kp_handle_produce(struct kp_call *call)
 			p->parts[i].validating = false;
 		}
 	}
-	/* Behind queued validations, everything queues (order); else what
+	/* Behind its connection's queued validations, a Produce queues (order);
+	 * else what
 	 * the budget covers is validated now and the rest queued. */
-	if (kp_pending_validating(kc) || !produce_step(kc, p, &budget)) {
+	if (kp_pending_validating(kc, call->env->conn) || !produce_step(kc, p, &budget)) {
 		kp_pending_validate(kc, p);
 		return KP_VERDICT_PENDING;
 	}
