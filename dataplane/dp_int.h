@@ -216,6 +216,8 @@ void dp_limits_fini(struct dp *dp);
 /* A hash of fd's peer address (0: unknown). A syscall: accept time only. */
 uint64_t dp_peer_key(int fd);
 enum dp_refusal dp_limits_admit(struct dp_core *core, uint64_t ip_key);
+/* max.connections reached: stop accepting (connections wait unanswered). */
+bool dp_limits_full(const struct dp_core *core);
 void dp_limits_release(struct dp_core *core, uint64_t ip_key);
 void dp_limits_expire(struct dp_core *core, uint64_t now_ns);
 

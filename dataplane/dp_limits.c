@@ -81,6 +81,15 @@ dp_ip_slot(struct dp *dp, uint64_t key)
 	return NULL;
 }
 
+bool
+dp_limits_full(const struct dp_core *core)
+{
+	const struct dp *dp = core->dp;
+
+	return dp->cfg.max_connections != 0 &&
+	       __atomic_load_n(&dp->conn_total, __ATOMIC_RELAXED) >= dp->cfg.max_connections;
+}
+
 enum dp_refusal
 dp_limits_admit(struct dp_core *core, uint64_t ip_key)
 {

@@ -150,8 +150,11 @@ dp_uring_arm_accept(struct dp_core *core)
 {
 	struct io_uring_sqe *sqe = dp_uring_sqe(core);
 
-	io_uring_prep_multishot_accept(sqe, core->listen_fd, NULL, NULL,
-				       SOCK_NONBLOCK | SOCK_CLOEXEC);
+	/* One connection per accept, re-armed at the end of the turn only
+	 * while the core's table and max.connections have room: beyond them
+	 * connections wait in the listen backlog, unanswered, as Kafka's
+	 * acceptor leaves them (a multishot accept would take them anyway). */
+	io_uring_prep_accept(sqe, core->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_ACCEPT, 0));
 	core->accept_armed = true;
 }
@@ -549,7 +552,8 @@ dp_uring_arm(struct dp_core *core)
 {
 	uint32_t i;
 
-	if (!core->accept_armed && (core->accept_retry_ns == 0 ||
+	if (!core->accept_armed && core->free_count > 0 && !dp_limits_full(core) &&
+	    (core->accept_retry_ns == 0 ||
 				    clock_mono_ns() >= core->accept_retry_ns)) {
 		core->accept_retry_ns = 0;
 		dp_uring_arm_accept(core);

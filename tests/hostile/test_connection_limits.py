@@ -106,11 +106,19 @@ def test_idle_sockets_are_closed_and_free_the_table(hostile):
                 newcomer_s = time.monotonic() - t0
             except (OSError, ValueError):
                 time.sleep(0.25)
+        # Sockets the full table left in the listen backlog are accepted as
+        # idle ones go, and get an idle time of their own.
         still = sum(not eof(s) for s in silent)
+        while still and time.monotonic() < t0 + 2 * IDLE_MS / 1000 + 3:
+            time.sleep(0.2)
+            active.sendall(kwire.request(kwire.API_VERSIONS, 0, 1, b""))
+            kwire.read_frame(active)
+            still = sum(not eof(s) for s in silent)
         h.figure(silent_opened=len(silent), silent_still_open=still,
                  newcomer_served_after_s=newcomer_s and round(newcomer_s, 2))
         h.check(still == 0, f"{still} of {len(silent)} silent sockets still open "
-                            f"{time.monotonic() - t0:.1f} s later (idle {IDLE_MS} ms)")
+                            f"{time.monotonic() - t0:.1f} s later (idle {IDLE_MS} ms, "
+                            f"twice that for those accepted late)")
         h.check(newcomer_s is not None, "a new client was locked out of the full table")
         try:
             active.sendall(kwire.request(kwire.API_VERSIONS, 0, 2, b""))
@@ -133,7 +141,7 @@ def test_connection_limits_per_ip_and_total(hostile):
         h.check(ok == per_ip, f"{ok} connections from one address answered "
                               f"(max.connections.per.ip {per_ip})")
         close_all(socks)
-    time.sleep(1.0)
+    time.sleep(2.5)     # a whole bystander window between the two attacks
     with h.phase("attack-total"):
         base = int(before.get("connections") or 0)
         socks = []
