@@ -236,11 +236,16 @@ dp_core_storage(struct dp_core *core, const struct kp_env *env)
 
 	if (core->kc == NULL)
 		return;
-	do {
+	/* At most a few bursts per turn: what is left waits for the next turn
+	 * (kp_core_deadline() then says so), after the other conns. */
+	for (int round = 0; round < 2; round++) {
 		n = kp_core_poll(core->kc, env, clock_mono_ns(), done, ARRAY_LEN(done));
 		for (unsigned i = 0; i < n; i++)
 			dp_core_done(core, &done[i]);
-	} while (n == ARRAY_LEN(done));
+		if (n < ARRAY_LEN(done))
+			break;
+	}
+	core->storage_more = n == ARRAY_LEN(done);
 }
 
 /* ---- frames -> dispatch ---- */
@@ -628,7 +633,7 @@ dp_core_main(void *arg)
 			kp_core_flush(core->kc);
 		rcu_quiescent_state();
 		/* Block unless tx released slots and left chunks to parse. */
-		core->net->wait(core, core->rx.count == 0,
+		core->net->wait(core, core->rx.count == 0 && !core->storage_more,
 				core->kc != NULL ? kp_core_deadline(core->kc) : UINT64_MAX);
 	}
 	dp_core_close_all(core);

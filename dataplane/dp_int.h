@@ -162,6 +162,7 @@ struct dp_core {
 	struct kp_core *kc;     /* requests waiting on storage; NULL without */
 	uint64_t idle_next_ns;  /* next idle-connection sweep (dp_limits.c) */
 	uint64_t turn_ns;       /* when this loop turn started */
+	bool storage_more;      /* finished requests left for the next turn */
 
 	struct conn *conns;     /* connections_max entries */
 	struct conn_slot *slots;

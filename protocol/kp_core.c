@@ -16,6 +16,8 @@
 
 /* Completions taken from storage per call. */
 #define KP_CPL_BURST 64u
+/* Long polls whose deadline passed, woken per call. */
+#define KP_WAKES_PER_POLL 32u
 
 STATIC_ASSERT(KP_SLOT_BITS + KP_PART_BITS + 16 == 64, "token layout uses 64 bits");
 
@@ -721,7 +723,11 @@ kp_core_poll(struct kp_core *kc, const struct kp_env *env, uint64_t now_ns,
 				count++;
 		}
 	}
-	while (kc->heap_count > 0 && kp_core_deadline(kc) <= now_ns)
+	/* Expired long polls, a bounded number per call: 10,000 consumers
+	 * whose deadlines bunch up are answered over several turns, between
+	 * other clients' requests, not in one long turn. */
+	for (unsigned woken = 0; woken < KP_WAKES_PER_POLL && kc->heap_count > 0 &&
+				 kc->pending[kc->heap[0]].deadline_ns <= now_ns; woken++)
 		kp_pending_wake(kc, &kc->pending[kc->heap[0]], true);
 	return count;
 }
