@@ -71,6 +71,7 @@ kp_core_destroy(struct kp_core *kc)
 		free(kc->pending[i].copy);
 	}
 	kp_sub_fini(kc);
+	free(kc->md_body);
 	free(kc->pending);
 	free(kc->heap);
 	free(kc->rel);
@@ -782,4 +783,31 @@ kp_part_map_put(struct kp_part_map *m, const struct kp_part *parts, uint32_t ind
 	}
 	m->slots[i] = index;
 	return index;
+}
+
+/* ---- the all-topics Metadata cache ---- */
+
+const uint8_t *
+kp_core_md_cached(const struct kp_core *kc, uint64_t epoch, uint32_t key, size_t *len)
+{
+	if (kc->md_body == NULL || kc->md_epoch != epoch || kc->md_key != key)
+		return NULL;
+	*len = kc->md_len;
+	return kc->md_body;
+}
+
+void
+kp_core_md_store(struct kp_core *kc, uint64_t epoch, uint32_t key, const uint8_t *body,
+		 size_t len)
+{
+	uint8_t *copy = malloc(len > 0 ? len : 1);
+
+	if (copy == NULL)
+		return;
+	memcpy(copy, body, len);
+	free(kc->md_body);
+	kc->md_body = copy;
+	kc->md_len = len;
+	kc->md_epoch = epoch;
+	kc->md_key = key;
 }

@@ -156,6 +156,15 @@ void kp_pending_release_reads(struct kp_core *kc, struct kp_pending *p);
 /* Bytes of kp_part for n parts (the record's held_bytes). */
 uint64_t kp_pending_parts_bytes(uint32_t n);
 
+/* A cache of one Metadata response body per core, for the all-topics
+ * request clients repeat (key: the snapshot's epoch and the request's
+ * version and flags): a flood of them costs a copy each, not an encoding.
+ * The cached bytes, or NULL. */
+const uint8_t *kp_core_md_cached(const struct kp_core *kc, uint64_t epoch, uint32_t key,
+				 size_t *len);
+void kp_core_md_store(struct kp_core *kc, uint64_t epoch, uint32_t key, const uint8_t *body,
+		      size_t len);
+
 /* Duplicate detection over a request's parts by (topic name, partition), in
  * linear time: an open-addressing table of part indexes. */
 struct kp_part_map {

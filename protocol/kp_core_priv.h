@@ -64,6 +64,11 @@ struct kp_core {
 	uint32_t sub_hash_mask;
 	uint32_t arm_head;
 	uint32_t arm_tail;
+	/* The last all-topics Metadata response body (kp_core_md_*). */
+	uint64_t md_epoch;
+	uint32_t md_key;
+	uint8_t *md_body;
+	size_t md_len;
 };
 
 int kp_sub_init(struct kp_core *kc);

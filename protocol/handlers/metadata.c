@@ -8,7 +8,7 @@
 
 #include "protocol/gen/kp_msg_metadata.h"
 #include "protocol/kp_acl.h"
-#include "protocol/kp_int.h"
+#include "protocol/kp_core_int.h"
 
 /* On control, the snapshot after any auto-creation (md_fresh() ran). */
 static const struct kp_md *
@@ -177,7 +177,9 @@ kp_handle_metadata(struct kp_call *call)
 	struct kp_metadata_request req;
 	struct kp_writer scratch;
 	const struct kp_md *md;
-	bool all;
+	size_t body_at, body_len;
+	uint32_t key;
+	bool all, cache;
 
 	if (kp_metadata_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
@@ -187,6 +189,19 @@ kp_handle_metadata(struct kp_call *call)
 	    !metadata_auto_create(call, &req, version))
 		return KP_VERDICT_FORWARD;
 	md = metadata_md(call);
+	/* All topics, on a core: the same bytes until the snapshot changes. */
+	cache = all && !kp_call_on_control(call) && call->env->kc != NULL;
+	key = (uint32_t)version << 2 | (uint32_t)req.include_cluster_authorized_operations << 1 |
+	      (uint32_t)req.include_topic_authorized_operations;
+	if (cache) {
+		const uint8_t *body = kp_core_md_cached(call->env->kc, md->epoch, key, &body_len);
+
+		if (body != NULL) {
+			kp_write_raw(call->w, body, body_len);
+			return KP_VERDICT_REPLY;
+		}
+	}
+	body_at = call->w->len;
 
 	kp_metadata_response_init(&resp);
 	kp_metadata_response_metadata_response_broker_init(&broker);
@@ -211,5 +226,8 @@ kp_handle_metadata(struct kp_call *call)
 	}
 	kp_metadata_response_encode(call->w, version, &resp);
 	kp_writer_free(&scratch);
+	if (cache && call->w->err == 0)
+		kp_core_md_store(call->env->kc, md->epoch, key, call->w->buf + body_at,
+				 call->w->len - body_at);
 	return KP_VERDICT_REPLY;
 }
