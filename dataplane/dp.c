@@ -158,10 +158,11 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	core->arm = dp_list_make(n, CONN_ON_ARM);
 	core->bufwait = dp_list_make(n, CONN_ON_BUFWAIT);
 	core->closed = dp_list_make(n, CONN_ON_CLOSED);
+	core->rx_spare = calloc(n, sizeof(*core->rx_spare));
 	if (core->conns == NULL || core->slots == NULL || core->free_ids == NULL ||
 	    core->slot_t0 == NULL || core->slot_api == NULL ||
 	    core->rx.ids == NULL || core->tx.ids == NULL || core->arm.ids == NULL ||
-	    core->bufwait.ids == NULL || core->closed.ids == NULL)
+	    core->bufwait.ids == NULL || core->closed.ids == NULL || core->rx_spare == NULL)
 		return -ENOMEM;
 	for (id = 0; id < n; id++) {
 		conn_init(&core->conns[id], id, core->slots + (size_t)id * slot_count,
@@ -344,6 +345,7 @@ dp_destroy(struct dp *dp)
 		free(core->arm.ids);
 		free(core->bufwait.ids);
 		free(core->closed.ids);
+		free(core->rx_spare);
 	}
 	if (dp->ctl_efd >= 0)
 		close(dp->ctl_efd);

@@ -254,6 +254,9 @@ dp_core_storage(struct dp_core *core, const struct kp_env *env)
  * requests (Metadata, Fetch over many partitions) waits its turn behind
  * the others instead of holding the core for all of its in-flight ones. */
 #define DP_FRAMES_PER_TURN 2u
+/* Frames all conns together dispatch per loop turn, so a turn stays short
+ * however many conns flood the core (the rest go first next turn). */
+#define DP_FRAMES_PER_LOOP 256u
 
 /* Count a finished request under its api_key, with its latency since
  * dispatch. Only counters are bumped here: control formats them. */
@@ -491,21 +494,29 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 static void
 dp_core_rx(struct dp_core *core, struct kp_env *env)
 {
-	uint32_t i, kept = 0;
+	uint64_t start = core->stats.requests;
+	uint32_t i, kept = 0, left;
 
-	/* Conns left with frames (their per-turn budget ran out) stay listed,
-	 * compacted to the front, for the next turn. */
-	for (i = 0; i < core->rx.count; i++) {
+	/* Conns left with frames (their budget ran out) and conns this turn's
+	 * budget did not reach stay listed for the next turn: those not
+	 * reached first, so every conn gets its turn. */
+	for (i = 0; i < core->rx.count && core->stats.requests - start < DP_FRAMES_PER_LOOP; i++) {
 		uint32_t id = core->rx.ids[i];
 		struct conn *conn = &core->conns[id];
 
 		conn->lists &= ~CONN_ON_RX;
 		if (dp_core_rx_conn(core, env, conn) && !(conn->lists & CONN_ON_RX)) {
 			conn->lists |= CONN_ON_RX;
-			core->rx.ids[kept++] = id;
+			core->rx_spare[kept++] = id;
 		}
 	}
-	core->rx.count = kept;
+	left = core->rx.count - i;
+	memmove(core->rx.ids, core->rx.ids + i, sizeof(*core->rx.ids) * left);
+	for (uint32_t k = 0; k < kept; k++) {
+		if (core->conns[core->rx_spare[k]].lists & CONN_ON_RX)
+			core->rx.ids[left++] = core->rx_spare[k];
+	}
+	core->rx.count = left;
 }
 
 /* ---- tx, arming, freeing ---- */

@@ -170,6 +170,7 @@ struct dp_core {
 	uint32_t *free_ids;
 	uint32_t free_count;
 	struct dp_list rx;      /* chunks to parse */
+	uint32_t *rx_spare;     /* dp_core_rx()'s reordering room */
 	struct dp_list tx;      /* replies may be sendable */
 	struct dp_list arm;     /* recv may need arming */
 	struct dp_list bufwait; /* recv stopped on ENOBUFS */
