@@ -101,6 +101,12 @@ static const struct cfg_key cfg_keys[] = {
 	  "Allow DeleteTopics." },
 	{ "socket.request.max.bytes", CFG_INT, 0, "104857600", 1, I32_MAX, NULL,
 	  FIELD(socket_request_max_bytes), "Largest request frame accepted." },
+	{ "socket.send.buffer.bytes", CFG_INT, 0, "102400", -1, I32_MAX, NULL,
+	  FIELD(socket_send_buffer_bytes), "SO_SNDBUF of client connections (uring backend); "
+	  "-1 or 0: the OS default, autotuned." },
+	{ "socket.receive.buffer.bytes", CFG_INT, 0, "102400", -1, I32_MAX, NULL,
+	  FIELD(socket_receive_buffer_bytes), "SO_RCVBUF of client connections (uring backend); "
+	  "-1 or 0: the OS default, autotuned." },
 	{ "message.max.bytes", CFG_INT, 0, "1048588", 0, I32_MAX, NULL, FIELD(message_max_bytes),
 	  "Largest record batch accepted (topic: max.message.bytes)." },
 	{ "log.segment.bytes", CFG_INT, 0, "1073741824", 14, I32_MAX, NULL,
@@ -248,8 +254,6 @@ static const struct cfg_key cfg_keys[] = {
 	{ "num.io.threads", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
 	{ "num.replica.fetchers", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
 	{ "num.recovery.threads.per.data.dir", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "socket.send.buffer.bytes", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "socket.receive.buffer.bytes", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
 	{ "process.roles", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
 	{ "controller.listener.names", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
 	{ "inter.broker.listener.name", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },

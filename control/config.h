@@ -114,6 +114,8 @@ struct config {
 	int32_t connection_inflight_max;        /* spillway.connection.inflight.max */
 	int32_t connections_max;                /* spillway.connections.max, per core */
 	int32_t connections_max_idle_ms;        /* connections.max.idle.ms, -1: never */
+	int32_t socket_send_buffer_bytes;       /* socket.send.buffer.bytes, <= 0: OS default */
+	int32_t socket_receive_buffer_bytes;    /* socket.receive.buffer.bytes, <= 0: OS default */
 	int32_t max_connections;                /* max.connections, whole broker */
 	int32_t max_connections_per_ip;         /* max.connections.per.ip */
 	enum log_level log_level;               /* spillway.log.level */

@@ -106,6 +106,8 @@ main_dataplane(const struct config *cfg, struct st *st)
 		.inflight_max = (uint32_t)cfg->connection_inflight_max,
 		.connections_max = (uint32_t)cfg->connections_max,
 		.idle_ms = cfg->connections_max_idle_ms,
+		.sndbuf = cfg->socket_send_buffer_bytes,
+		.rcvbuf = cfg->socket_receive_buffer_bytes,
 		.max_connections = (uint32_t)cfg->max_connections,
 		.max_connections_per_ip = (uint32_t)cfg->max_connections_per_ip,
 		.backlog = 1024,

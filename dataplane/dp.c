@@ -38,10 +38,30 @@ dp_config_ok(const struct dp_config *cfg)
 	       KP_CORE_SLOTS_MAX;
 }
 
+/* Kafka's socket.send.buffer.bytes / socket.receive.buffer.bytes on a
+ * listener, which accepted sockets inherit (the receive size before listen(),
+ * so that the window scale offered in the SYN-ACK fits it). A fixed size turns
+ * the kernel's autotuning off: a client that sends requests and never reads
+ * the responses gets the broker to build only as many as these buffers and
+ * the connection's own bound hold, not the megabytes autotuning would grant
+ * each socket. <= 0 keeps the OS default. */
+static int
+dp_listen_bufs(int fd, const struct dp_config *cfg)
+{
+	if (cfg->sndbuf > 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &cfg->sndbuf, sizeof(cfg->sndbuf)) < 0)
+		return -errno;
+	if (cfg->rcvbuf > 0 &&
+	    setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &cfg->rcvbuf, sizeof(cfg->rcvbuf)) < 0)
+		return -errno;
+	return 0;
+}
+
 /* One listening socket on ai's address with the given port (0: ephemeral).
  * Returns the fd or -errno. */
 static int
-dp_listen_one(const struct addrinfo *ai, uint16_t port, int backlog)
+dp_listen_one(const struct addrinfo *ai, uint16_t port, int backlog,
+	      const struct dp_config *cfg)
 {
 	struct sockaddr_storage addr;
 	int one = 1;
@@ -57,6 +77,7 @@ dp_listen_one(const struct addrinfo *ai, uint16_t port, int backlog)
 		return -errno;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
 	    setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) < 0 ||
+	    dp_listen_bufs(fd, cfg) < 0 ||
 	    bind(fd, (struct sockaddr *)&addr, ai->ai_addrlen) < 0 ||
 	    listen(fd, backlog) < 0) {
 		err = -errno;
@@ -102,7 +123,7 @@ dp_listen(struct dp *dp)
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
-		fd = dp_listen_one(ai, dp->cfg.listen_port, backlog);
+		fd = dp_listen_one(ai, dp->cfg.listen_port, backlog, &dp->cfg);
 		if (fd >= 0)
 			break;
 	}
@@ -115,7 +136,7 @@ dp_listen(struct dp *dp)
 	dp->cores[0].listen_fd = fd;
 	dp->port = dp_sock_port(fd);
 	for (i = 1; i < dp->core_count; i++) {
-		fd = dp_listen_one(ai, dp->port, backlog);
+		fd = dp_listen_one(ai, dp->port, backlog, &dp->cfg);
 		if (fd < 0) {
 			freeaddrinfo(res);
 			log_error("dp", "cannot add listener %d on port %u: %s", i, dp->port,

@@ -35,6 +35,8 @@ struct dp_config {
 	uint32_t inflight_max;          /* requests in flight per connection before reads stop */
 	uint32_t connections_max;       /* per core */
 	int32_t idle_ms;                /* connections.max.idle.ms; <= 0: never */
+	int32_t sndbuf;                 /* socket.send.buffer.bytes; <= 0: OS default */
+	int32_t rcvbuf;                 /* socket.receive.buffer.bytes; <= 0: OS default */
 	uint32_t max_connections;       /* max.connections, all cores; 0: no limit */
 	uint32_t max_connections_per_ip;        /* max.connections.per.ip; 0: no limit */
 	int backlog;

@@ -304,7 +304,7 @@ Test(config, kafka_stock_file)
 	cr_assert_eq(cfg.listen_port, 9092);
 	cr_assert_str_eq(cfg.advertised_host, "localhost");
 	cr_assert_str_eq(cfg.log_dir, "/tmp/kraft-combined-logs");
-	cr_assert_eq(cfg.warning_count, 13);
+	cr_assert_eq(cfg.warning_count, 11);
 	for (int i = 0; i < cfg.warning_count; i++)
 		cr_assert(strstr(cfg.warnings[i], ": ignored") != NULL);
 	cr_assert(strstr(cfg.warnings[0], "process.roles") == cfg.warnings[0]);
@@ -362,6 +362,24 @@ Test(config, errors_name_the_key)
 	expect_error("group.min.session.timeout.ms=2000000", "group.min.session.timeout.ms",
 		     "group.max.session.timeout.ms");
 	expect_error("num.partitions", "num.partitions", "expected key=value");
+	expect_error("socket.send.buffer.bytes=-2", "socket.send.buffer.bytes", "'-2'");
+	expect_error("socket.receive.buffer.bytes=x", "socket.receive.buffer.bytes", "'x'");
+}
+
+/* Kafka's defaults (100 KB each, which the listener's accepted sockets
+ * inherit); -1 keeps the OS's autotuned sizes. */
+Test(config, socket_buffers)
+{
+	const char *ov[2] = { "socket.send.buffer.bytes=-1", "socket.receive.buffer.bytes=65536" };
+
+	cr_assert_eq(config_load(&cfg, NULL, 0, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.socket_send_buffer_bytes, 102400);
+	cr_assert_eq(cfg.socket_receive_buffer_bytes, 102400);
+	config_free(&cfg);
+	cr_assert_eq(config_load(&cfg, NULL, 2, ov, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(cfg.socket_send_buffer_bytes, -1);
+	cr_assert_eq(cfg.socket_receive_buffer_bytes, 65536);
+	cr_assert_eq(cfg.warning_count, 0);
 }
 
 Test(config, cpus_match_cores)
