@@ -1,7 +1,14 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Assertions. ASSERT() is on in every build (assert_level >= 1) and prints
  * file, line and expression before aborting; ASSERT_HOT() is for the hot path
- * and compiles away unless assert_level == 2, as CI builds. */
+ * and compiles away unless assert_level == 2, as CI builds.
+ *
+ * A condition is never evaluated where its macro is off, so it must have no
+ * side effects: do the work first, then assert on the result
+ * (rc = f(...); ASSERT(rc == 0);). scripts/check-asserts.py enforces this in
+ * the unit suite, and CI runs that suite at assert_level 0 too. Assert
+ * programmer bugs only: an operating error (ENOMEM, EIO, a failed syscall)
+ * is returned as -errno and handled. */
 #ifndef COMMON_ASSERT_H
 #define COMMON_ASSERT_H
 

@@ -11,6 +11,7 @@
 #include <string.h>
 #include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -282,6 +283,32 @@ fail:
 	return NULL;
 }
 
+/* Wait until every core thread has enabled its backend (a syscall or two,
+ * so a short poll); the first failure is logged and returned as -errno.
+ * @thread control */
+static int
+dp_start_wait(struct dp *dp)
+{
+	const struct timespec poll = { .tv_nsec = 100000 };
+	int i, rc, first = 0;
+
+	for (i = 0; i < dp->core_count; i++) {
+		struct dp_core *core = &dp->cores[i];
+
+		/* Acquire pairs with the release store in dp_core_main(). */
+		while ((rc = __atomic_load_n(&core->enable_rc, __ATOMIC_ACQUIRE)) ==
+		       DP_ENABLE_PENDING)
+			nanosleep(&poll, NULL);
+		if (rc < 0) {
+			log_error("dp", "core %d: cannot enable the %s backend: %s", i,
+				  core->net->name, strerror(-rc));
+			if (first == 0)
+				first = rc;
+		}
+	}
+	return first;
+}
+
 /* @thread control */
 int
 dp_start(struct dp *dp)
@@ -297,6 +324,7 @@ dp_start(struct dp *dp)
 						    : (int)(i % (nproc > 0 ? nproc : 1));
 		cpu_set_t set;
 
+		core->enable_rc = DP_ENABLE_PENDING;
 		rc = pthread_create(&core->thread, NULL, dp_core_main, core);
 		if (rc != 0) {
 			log_error("dp", "cannot start core %d: %s", i, strerror(rc));
@@ -312,7 +340,10 @@ dp_start(struct dp *dp)
 			log_warn("dp", "core %d: cannot pin to cpu %d: %s", i, cpu, strerror(rc));
 	}
 	dp->started = true;
-	return 0;
+	rc = dp_start_wait(dp);
+	if (rc < 0)
+		dp_stop(dp);
+	return rc;
 }
 
 /* @thread control */

@@ -629,8 +629,15 @@ dp_core_main(void *arg)
 	int rc;
 
 	rcu_register_thread();
+	/* An operating error, not a bug: the core reports it and exits, and
+	 * dp_start() logs it and fails the startup instead of an abort. */
 	rc = core->net->enable(core);
-	ASSERT(rc == 0);
+	__atomic_store_n(&core->enable_rc, rc < 0 ? rc : 0, __ATOMIC_RELEASE);
+	if (rc < 0) {
+		core->net->leave(core);
+		rcu_unregister_thread();
+		return NULL;
+	}
 	/* Acquire pairs with the release store in dp_stop(). */
 	while (!__atomic_load_n(&dp->stop, __ATOMIC_ACQUIRE)) {
 		env.md = rcu_dereference(dp->md);

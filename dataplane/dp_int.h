@@ -34,6 +34,8 @@
 #define DP_WAIT_NS 100000000ll
 /* Back-off before re-arming accept after it failed (EMFILE, ENFILE, ENOMEM). */
 #define DP_ACCEPT_RETRY_NS 100000000ull
+/* dp_core.enable_rc before the core thread has reported (not an -errno). */
+#define DP_ENABLE_PENDING 1
 
 STATIC_ASSERT((DP_RX_BUF_COUNT & (DP_RX_BUF_COUNT - 1)) == 0,
 	      "buffer ring entries are a power of two");
@@ -187,6 +189,10 @@ struct dp_core {
 
 	pthread_t thread;
 	bool thread_started;
+	/* DP_ENABLE_PENDING until the core thread has enabled its backend,
+	 * then 0 or -errno: release store in dp_core_main(), acquire load in
+	 * dp_start(), which waits for it. */
+	int enable_rc;
 } CACHE_ALIGNED;
 
 struct dp {

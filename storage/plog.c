@@ -368,10 +368,13 @@ plog_write_landed(struct plog *plog)
 	struct rbatch_header h;
 	int64_t pos = plog->wr_pos;
 	bool need_sync = false;
+	int rc;
 
 	for (app = plog->wr_head; app != NULL; app = next) {
 		next = app->next;
-		ASSERT(rbatch_header_parse(app->batch, app->len, &h) == 0);
+		/* Parsed outside the assert: h is used below at every assert level. */
+		rc = rbatch_header_parse(app->batch, app->len, &h);
+		ASSERT(rc == 0);        /* the batch was validated before it was queued */
 		ASSERT(h.base_offset == app->base_offset);
 		segment_batch_landed(plog->wr_seg, &h, pos, plog->cfg.index_interval_bytes);
 		pos += app->len;

@@ -57,7 +57,8 @@ void pstate_expire(struct pstate *ps, int64_t now_ms, int64_t expiration_ms);
  * only the log after it. pstate_snapshot_size() bytes go into buf. */
 size_t pstate_snapshot_size(const struct pstate *ps);
 void pstate_snapshot_write(const struct pstate *ps, uint8_t *buf);
-/* Load a snapshot into an empty state: 0, or -EINVAL if corrupt. */
+/* Load a snapshot into an empty state: 0, or -EINVAL if corrupt (-ENOMEM
+ * when out of memory); on failure the state is left empty again. */
 int pstate_snapshot_read(struct pstate *ps, const uint8_t *buf, size_t len);
 
 size_t pstate_producer_count(const struct pstate *ps);

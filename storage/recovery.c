@@ -207,6 +207,7 @@ static int64_t
 recovery_snapshot_pick(struct plog *plog)
 {
 	struct segment *seg;
+	size_t producers;
 	uint32_t i;
 	int rc;
 
@@ -217,12 +218,11 @@ recovery_snapshot_pick(struct plog *plog)
 		rc = recovery_snapshot_load(plog, seg->base_offset);
 		if (rc == 0)
 			return seg->base_offset;
-		if (rc != -ENOENT) {
-			/* A torn or corrupt snapshot may have half-loaded. */
-			pstate_destroy(plog->ps);
-			plog->ps = pstate_create();
-			ASSERT(plog->ps != NULL);
-		}
+		/* A torn or corrupt snapshot does not half-load: a failed
+		 * pstate_snapshot_read() empties the state again, so the next
+		 * older snapshot loads into an empty state with no allocation. */
+		producers = pstate_producer_count(plog->ps);
+		ASSERT(producers == 0);
 	}
 	return plog->log_start_offset;
 }

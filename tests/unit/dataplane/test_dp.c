@@ -21,6 +21,7 @@
 #include <criterion/criterion.h>
 
 #include "dataplane/dp.h"
+#include "dataplane/dp_int.h"    /* a backend whose enable fails */
 
 #define API_LOCAL 18
 #define API_FORWARD 19
@@ -536,4 +537,34 @@ Test(dp, late_reply_after_close_is_dropped, .timeout = 60)
 	expect_reply(fd2, 8, API_LOCAL);
 	close(fd2);
 	stop(dp);
+}
+
+static int
+enable_fails(struct dp_core *core)
+{
+	(void)core;
+	return -ENOMEM;
+}
+
+/* An operating error on a core thread (its backend cannot be enabled) is
+ * reported by dp_start(), which stops the cores it started: no abort. */
+Test(dp, core_that_cannot_enable_fails_start, .timeout = 60)
+{
+	struct dp_config cfg = {
+		.listen_host = "127.0.0.1", .listen_port = 0, .core_count = 2,
+		.request_bytes_max = BYTES_MAX, .inflight_max = 8,
+		.connections_max = 16, .backlog = 128,
+	};
+	struct dp *dp = dp_create(&cfg);
+	struct dp_net failing;
+
+	cr_assert_not_null(dp);
+	dp_md_publish(dp, &test_md);
+	failing = *dp->cores[1].net;
+	failing.enable = enable_fails;
+	dp->cores[1].net = &failing;
+	cr_assert_eq(dp_start(dp), -ENOMEM);
+	cr_assert(!dp->started);
+	dp_stop(dp);    /* nothing left to stop */
+	dp_destroy(dp);
 }

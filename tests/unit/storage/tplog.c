@@ -108,7 +108,8 @@ tp_run(struct tp *tp)
 			plog_issue(tp->plog, tp->now_ms);
 		sio_submit(tp->sio);
 		sio_reap(tp->sio, 64);
-		ASSERT(++guard < 100000);
+		guard++;
+		ASSERT(guard < 100000);
 	} while (tp->sio->inflight > 0 || (tp->plog != NULL && tp->plog->pend_head != NULL &&
 					   !tp->plog->write_inflight));
 }
