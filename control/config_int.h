@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Inside the broker configuration (control/config*.c): the key table's row
  * type and the functions its files share. Not for use outside control/'s
- * config library.
+ * config library (topic_config.c shares config_err()).
  * @thread control (config_load() runs once at startup, before the cores). */
 #ifndef CONTROL_CONFIG_INT_H
 #define CONTROL_CONFIG_INT_H
