@@ -20,12 +20,28 @@ config_file_hex(int c)
 	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
 }
 
+/* The four hex digits at s as *cp; false unless all four are hex. */
+static bool
+config_file_hex4(const char *s, unsigned *cp)
+{
+	*cp = 0;
+	for (int i = 0; i < 4; i++) {
+		int d = config_file_hex(s[i]);
+
+		if (d < 0)
+			return false;
+		*cp = *cp << 4 | (unsigned)d;
+	}
+	return true;
+}
+
 /* Undo Java-properties escapes in place: \t \n \r \f, \uXXXX (as UTF-8) and
  * \x -> x for any other x. */
 static void
 config_file_unescape(char *s)
 {
 	char *out = s;
+	unsigned cp;
 
 	while (*s != '\0') {
 		if (*s != '\\' || s[1] == '\0') {
@@ -33,13 +49,7 @@ config_file_unescape(char *s)
 			continue;
 		}
 		s++;
-		if (*s == 'u' && config_file_hex(s[1]) >= 0 && config_file_hex(s[2]) >= 0 &&
-		    config_file_hex(s[3]) >= 0 && config_file_hex(s[4]) >= 0) {
-			unsigned cp = (unsigned)(config_file_hex(s[1]) << 12 |
-						 config_file_hex(s[2]) << 8 |
-						 config_file_hex(s[3]) << 4 |
-						 config_file_hex(s[4]));
-
+		if (*s == 'u' && config_file_hex4(s + 1, &cp)) {
 			if (cp < 0x80) {
 				*out++ = (char)cp;
 			} else if (cp < 0x800) {

@@ -13,6 +13,7 @@
 #define NO_FIELD ((ptrdiff_t)-1)
 #define I32_MAX ((int64_t)INT32_MAX)
 #define LONG_MAX_TEXT "9223372036854775807"
+#define IGNORED_KEY(name) { name, CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL }
 
 static const char *const backend_choices[] = { "uring", "dpdk", NULL };
 static const char *const compression_choices[] = {
@@ -205,20 +206,15 @@ const struct config_key config_keys[] = {
 	 * apply to Spillway. Accepted with a warning; the values of
 	 * controller.listener.names and listener.security.protocol.map are read
 	 * to pick the client listener. */
-	{ "num.network.threads", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "num.io.threads", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "num.replica.fetchers", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "num.recovery.threads.per.data.dir", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "process.roles", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "controller.listener.names", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "inter.broker.listener.name", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "listener.security.protocol.map", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "log.retention.check.interval.ms", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "log.cleaner.enable", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "log.cleaner.threads", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "replica.lag.time.max.ms", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL },
-	{ "group.coordinator.rebalance.protocols", CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD,
-	  NULL },
+	IGNORED_KEY("num.network.threads"), IGNORED_KEY("num.io.threads"),
+	IGNORED_KEY("num.replica.fetchers"),
+	IGNORED_KEY("num.recovery.threads.per.data.dir"), IGNORED_KEY("process.roles"),
+	IGNORED_KEY("controller.listener.names"),
+	IGNORED_KEY("inter.broker.listener.name"),
+	IGNORED_KEY("listener.security.protocol.map"),
+	IGNORED_KEY("log.retention.check.interval.ms"), IGNORED_KEY("log.cleaner.enable"),
+	IGNORED_KEY("log.cleaner.threads"), IGNORED_KEY("replica.lag.time.max.ms"),
+	IGNORED_KEY("group.coordinator.rebalance.protocols"),
 };
 
 STATIC_ASSERT(ARRAY_LEN(config_keys) <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX");

@@ -276,6 +276,18 @@ config_resolve_host_is_any(const char *host)
 	return *host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
 }
 
+/* Advertise host:port; an all-interfaces host (the meta-addresses only come
+ * from listeners) becomes the canonical host name, as Kafka does. */
+static void
+config_resolve_advertise(struct config *cfg, const char *host, uint16_t port)
+{
+	if (config_resolve_host_is_any(host))
+		config_resolve_canonical_host(cfg->advertised_host, sizeof(cfg->advertised_host));
+	else
+		snprintf(cfg->advertised_host, CONFIG_HOST_MAX, "%s", host);
+	cfg->advertised_port = port;
+}
+
 static int
 config_resolve_advertised(struct config *cfg, const char *name, char *err, size_t err_size)
 {
@@ -284,13 +296,7 @@ config_resolve_advertised(struct config *cfg, const char *name, char *err, size_
 	const struct config_listener *pick = NULL;
 
 	if (text == NULL) {
-		if (config_resolve_host_is_any(cfg->listen_host))
-			config_resolve_canonical_host(cfg->advertised_host,
-						      sizeof(cfg->advertised_host));
-		else
-			snprintf(cfg->advertised_host, CONFIG_HOST_MAX, "%s",
-				 cfg->listen_host);
-		cfg->advertised_port = cfg->listen_port;
+		config_resolve_advertise(cfg, cfg->listen_host, cfg->listen_port);
 		return 0;
 	}
 	if (config_value_items(text, config_resolve_collect_item, &cc) != 0) {
@@ -314,11 +320,7 @@ config_resolve_advertised(struct config *cfg, const char *name, char *err, size_
 			   "'%s'", pick->host);
 		return -EINVAL;
 	}
-	if (pick->host[0] == '\0')
-		config_resolve_canonical_host(cfg->advertised_host, sizeof(cfg->advertised_host));
-	else
-		snprintf(cfg->advertised_host, CONFIG_HOST_MAX, "%s", pick->host);
-	cfg->advertised_port = pick->port;
+	config_resolve_advertise(cfg, pick->host, pick->port);
 	return 0;
 }
 
@@ -371,39 +373,44 @@ config_resolve_ipv4(const char *text, uint32_t *addr)
 	return true;
 }
 
+/* "a.b.c.d" or "a.b.c.d/n" (n in 1..32, else 32) into *addr (host order,
+ * never 0) and *prefix_len; false unless exactly that. */
+static bool
+config_resolve_ipv4_prefix(const char *text, uint32_t *addr, uint8_t *prefix_len)
+{
+	const char *slash = strchr(text, '/');
+	size_t n = slash != NULL ? (size_t)(slash - text) : strlen(text);
+	char ip[INET_ADDRSTRLEN];
+	char *end;
+	long prefix = 32;
+
+	if (slash != NULL) {
+		errno = 0;
+		prefix = strtol(slash + 1, &end, 10);
+		if (slash[1] == '\0' || *end != '\0' || errno != 0 || prefix < 1 || prefix > 32)
+			return false;
+	}
+	if (n >= sizeof(ip))
+		return false;
+	memcpy(ip, text, n);
+	ip[n] = '\0';
+	if (!config_resolve_ipv4(ip, addr) || *addr == 0)
+		return false;
+	*prefix_len = (uint8_t)prefix;
+	return true;
+}
+
 static int
 config_resolve_dpdk(struct config *cfg, char *err, size_t err_size)
 {
 	const char *ip = config_text(cfg, config_keys_index("spillway.dpdk.ipv4"));
 	const char *gw = config_text(cfg, config_keys_index("spillway.dpdk.gateway"));
-	char addr[INET_ADDRSTRLEN];
-	const char *slash = strchr(ip, '/');
-	char *end;
-	long prefix = 32;
 
-	if (ip[0] != '\0') {
-		size_t n = slash != NULL ? (size_t)(slash - ip) : strlen(ip);
-
-		if (slash != NULL) {
-			errno = 0;
-			prefix = strtol(slash + 1, &end, 10);
-			if (slash[1] == '\0' || *end != '\0' || errno != 0 || prefix < 1 ||
-			    prefix > 32)
-				n = sizeof(addr);       /* reported below */
-		}
-		if (n >= sizeof(addr)) {
-			config_err(err, err_size, "spillway.dpdk.ipv4: '%s' is not an IPv4 "
-				   "address/prefix (e.g. 10.0.1.20/24)", ip);
-			return -EINVAL;
-		}
-		memcpy(addr, ip, n);
-		addr[n] = '\0';
-		if (!config_resolve_ipv4(addr, &cfg->dpdk_ipv4) || cfg->dpdk_ipv4 == 0) {
-			config_err(err, err_size, "spillway.dpdk.ipv4: '%s' is not an IPv4 "
-				   "address/prefix (e.g. 10.0.1.20/24)", ip);
-			return -EINVAL;
-		}
-		cfg->dpdk_prefix_len = (uint8_t)prefix;
+	if (ip[0] != '\0' &&
+	    !config_resolve_ipv4_prefix(ip, &cfg->dpdk_ipv4, &cfg->dpdk_prefix_len)) {
+		config_err(err, err_size, "spillway.dpdk.ipv4: '%s' is not an IPv4 "
+			   "address/prefix (e.g. 10.0.1.20/24)", ip);
+		return -EINVAL;
 	}
 	if (gw[0] != '\0' && !config_resolve_ipv4(gw, &cfg->dpdk_gateway)) {
 		config_err(err, err_size, "spillway.dpdk.gateway: '%s' is not an IPv4 address", gw);
