@@ -33,6 +33,35 @@ struct ctl_metrics_scrape {
 	bool oom;
 };
 
+/* A family whose samples are one integer field (4 or 8 bytes) of a
+ * statistics struct. */
+struct ctl_metrics_family {
+	const char *name, *type, *help;
+	size_t off;
+	size_t size;
+};
+
+#define CTL_METRICS_FIELD(stats, field) \
+	offsetof(struct stats, field), sizeof(((struct stats *)NULL)->field)
+
+/* The family's field in stats: a uint32_t or a uint64_t (an int64_t field
+ * comes back as its bits; cast it back). */
+static uint64_t
+ctl_metrics_value(const void *stats, const struct ctl_metrics_family *f)
+{
+	const char *p = (const char *)stats + f->off;
+	uint32_t v32;
+	uint64_t v64;
+
+	if (f->size == sizeof(v32)) {
+		memcpy(&v32, p, sizeof(v32));
+		return v32;
+	}
+	ASSERT_HOT(f->size == sizeof(v64));
+	memcpy(&v64, p, sizeof(v64));
+	return v64;
+}
+
 static void
 ctl_metrics_part_add(void *arg, const struct st_partition_stats *ps)
 {
@@ -84,93 +113,80 @@ ctl_metrics_part_cmp(const void *a, const void *b)
 static void
 ctl_metrics_api(struct ctl *ctl, struct mx_buf *b)
 {
+	static const struct ctl_metrics_family f[] = {
+		{ "spillway_requests_total", "counter",
+		  "Requests answered, by API (api_key for APIs without a name).",
+		  CTL_METRICS_FIELD(dp_api_stats, requests) },
+		{ "spillway_request_errors_total", "counter",
+		  "Requests answered by closing the connection (malformed, unsupported or "
+		  "refused), by API. Kafka error codes inside responses are not counted.",
+		  CTL_METRICS_FIELD(dp_api_stats, errors) },
+		{ "spillway_request_duration_seconds", "histogram",
+		  "Time from dispatch to the response being queued, by API.",
+		  CTL_METRICS_FIELD(dp_api_stats, latency) },
+	};
 	static struct dp_api_stats api[DP_API_KEYS];    /* control only: not reentrant */
 	char key[8];
 
 	for (int k = 0; k < DP_API_KEYS; k++)
 		dp_api_stats_read(ctl->dp, k, &api[k]);
-	mx_family(b, "spillway_requests_total", "counter",
-		  "Requests answered, by API (api_key for APIs without a name).");
-	for (int k = 0; k < DP_API_KEYS; k++) {
-		const struct kp_api_info *info = kp_api_info_get((int16_t)k);
-		const char *l[] = { "api", key, NULL };
+	for (size_t i = 0; i < ARRAY_LEN(f); i++) {
+		mx_family(b, f[i].name, f[i].type, f[i].help);
+		for (int k = 0; k < DP_API_KEYS; k++) {
+			const struct kp_api_info *info = kp_api_info_get((int16_t)k);
+			const char *l[] = { "api", key, NULL };
 
-		if (api[k].requests == 0)
-			continue;
-		snprintf(key, sizeof(key), "%d", k);
-		if (info != NULL)
-			l[1] = info->name;
-		mx_sample(b, "spillway_requests_total", l, (double)api[k].requests);
-	}
-	mx_family(b, "spillway_request_errors_total", "counter",
-		  "Requests answered by closing the connection (malformed, unsupported or "
-		  "refused), by API. Kafka error codes inside responses are not counted.");
-	for (int k = 0; k < DP_API_KEYS; k++) {
-		const struct kp_api_info *info = kp_api_info_get((int16_t)k);
-		const char *l[] = { "api", key, NULL };
-
-		if (api[k].requests == 0)
-			continue;
-		snprintf(key, sizeof(key), "%d", k);
-		if (info != NULL)
-			l[1] = info->name;
-		mx_sample(b, "spillway_request_errors_total", l, (double)api[k].errors);
-	}
-	mx_family(b, "spillway_request_duration_seconds", "histogram",
-		  "Time from dispatch to the response being queued, by API.");
-	for (int k = 0; k < DP_API_KEYS; k++) {
-		const struct kp_api_info *info = kp_api_info_get((int16_t)k);
-		const char *l[] = { "api", key, NULL };
-
-		if (api[k].requests == 0)
-			continue;
-		snprintf(key, sizeof(key), "%d", k);
-		if (info != NULL)
-			l[1] = info->name;
-		mx_histogram(b, "spillway_request_duration_seconds", l, &api[k].latency);
+			if (api[k].requests == 0)
+				continue;
+			snprintf(key, sizeof(key), "%d", k);
+			if (info != NULL)
+				l[1] = info->name;
+			if (f[i].off == offsetof(struct dp_api_stats, latency))
+				mx_histogram(b, f[i].name, l, &api[k].latency);
+			else
+				mx_sample(b, f[i].name, l,
+					  (double)ctl_metrics_value(&api[k], &f[i]));
+		}
 	}
 }
 
 static void
 ctl_metrics_cores(struct ctl *ctl, struct mx_buf *b)
 {
-	static const struct {
-		const char *name, *type, *help;
-		size_t off;
-	} f[] = {
+	static const struct ctl_metrics_family f[] = {
 		{ "spillway_connections_open", "gauge", "Client connections open, by core.",
-		  offsetof(struct dp_stats, connections_open) },
+		  CTL_METRICS_FIELD(dp_stats, connections_open) },
 		{ "spillway_connections_accepted_total", "counter",
 		  "Client connections accepted, by core.",
-		  offsetof(struct dp_stats, connections_accepted) },
+		  CTL_METRICS_FIELD(dp_stats, connections_accepted) },
 		{ "spillway_connections_closed_total", "counter",
 		  "Client connections closed, by core.",
-		  offsetof(struct dp_stats, connections_closed) },
+		  CTL_METRICS_FIELD(dp_stats, connections_closed) },
 		{ "spillway_connections_rejected_total", "counter",
 		  "Connections closed at once by a limit (any reason), by core.",
-		  offsetof(struct dp_stats, connections_rejected) },
+		  CTL_METRICS_FIELD(dp_stats, connections_rejected) },
 		{ "spillway_connections_rejected_max_connections_total", "counter",
 		  "Connections refused over max.connections, by core.",
-		  offsetof(struct dp_stats, rejected_max) },
+		  CTL_METRICS_FIELD(dp_stats, rejected_max) },
 		{ "spillway_connections_rejected_per_ip_total", "counter",
 		  "Connections refused over max.connections.per.ip, by core.",
-		  offsetof(struct dp_stats, rejected_per_ip) },
+		  CTL_METRICS_FIELD(dp_stats, rejected_per_ip) },
 		{ "spillway_connections_rejected_table_full_total", "counter",
 		  "Connections refused because the core's table (spillway.connections.max) was "
-		  "full, by core.", offsetof(struct dp_stats, rejected_table_full) },
+		  "full, by core.", CTL_METRICS_FIELD(dp_stats, rejected_table_full) },
 		{ "spillway_connections_idle_closed_total", "counter",
 		  "Connections closed after connections.max.idle.ms without traffic, by core.",
-		  offsetof(struct dp_stats, connections_idle_closed) },
+		  CTL_METRICS_FIELD(dp_stats, connections_idle_closed) },
 		{ "spillway_requests_waiting", "gauge",
 		  "Requests waiting on storage or a long poll, by core.",
-		  offsetof(struct dp_stats, requests_waiting) },
+		  CTL_METRICS_FIELD(dp_stats, requests_waiting) },
 		{ "spillway_network_received_bytes_total", "counter",
-		  "Bytes received from clients, by core.", offsetof(struct dp_stats, bytes_in) },
+		  "Bytes received from clients, by core.", CTL_METRICS_FIELD(dp_stats, bytes_in) },
 		{ "spillway_network_sent_bytes_total", "counter",
-		  "Bytes sent to clients, by core.", offsetof(struct dp_stats, bytes_out) },
+		  "Bytes sent to clients, by core.", CTL_METRICS_FIELD(dp_stats, bytes_out) },
 		{ "spillway_protocol_errors_total", "counter",
 		  "Connections closed for a malformed frame or request, by core.",
-		  offsetof(struct dp_stats, protocol_errors) },
+		  CTL_METRICS_FIELD(dp_stats, protocol_errors) },
 	};
 	int cores = dp_core_count(ctl->dp);
 	char core[12];
@@ -180,12 +196,10 @@ ctl_metrics_cores(struct ctl *ctl, struct mx_buf *b)
 		for (int c = 0; c < cores; c++) {
 			const char *l[] = { "core", core, NULL };
 			struct dp_stats s;
-			uint64_t v;
 
 			dp_core_stats_read(ctl->dp, c, &s);
-			memcpy(&v, (const char *)&s + f[i].off, sizeof(v));
 			snprintf(core, sizeof(core), "%d", c);
-			mx_sample(b, f[i].name, l, (double)v);
+			mx_sample(b, f[i].name, l, (double)ctl_metrics_value(&s, &f[i]));
 		}
 	}
 }
@@ -201,17 +215,14 @@ ctl_metrics_topic_name(const struct kp_md_topic *t, char *buf, size_t size)
 static void
 ctl_metrics_partitions(struct ctl_metrics_scrape *s, struct mx_buf *b)
 {
-	static const struct {
-		const char *name, *type, *help;
-		size_t off;
-	} f[] = {
+	static const struct ctl_metrics_family f[] = {
 		{ "spillway_log_start_offset", "gauge", "First offset kept in the partition log.",
-		  offsetof(struct st_partition_stats, log_start_offset) },
+		  CTL_METRICS_FIELD(st_partition_stats, log_start_offset) },
 		{ "spillway_log_end_offset", "gauge",
 		  "Offset after the last record written (the high watermark).",
-		  offsetof(struct st_partition_stats, log_end_offset) },
+		  CTL_METRICS_FIELD(st_partition_stats, log_end_offset) },
 		{ "spillway_log_size_bytes", "gauge", "Bytes in the partition's segments.",
-		  offsetof(struct st_partition_stats, size_bytes) },
+		  CTL_METRICS_FIELD(st_partition_stats, size_bytes) },
 	};
 	char name[256], part[12];
 
@@ -219,9 +230,8 @@ ctl_metrics_partitions(struct ctl_metrics_scrape *s, struct mx_buf *b)
 		mx_family(b, f[i].name, f[i].type, f[i].help);
 		for (size_t k = 0; k < s->part_count; k++) {
 			const char *l[] = { "topic", name, "partition", part, NULL };
-			int64_t v;
+			int64_t v = (int64_t)ctl_metrics_value(&s->parts[k].ps, &f[i]);
 
-			memcpy(&v, (const char *)&s->parts[k].ps + f[i].off, sizeof(v));
 			ctl_metrics_topic_name(s->parts[k].topic, name, sizeof(name));
 			snprintf(part, sizeof(part), "%d", s->parts[k].ps.partition);
 			mx_sample(b, f[i].name, l, (double)v);
@@ -233,31 +243,28 @@ ctl_metrics_partitions(struct ctl_metrics_scrape *s, struct mx_buf *b)
 static void
 ctl_metrics_topics(struct ctl_metrics_scrape *s, struct mx_buf *b)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} f[] = {
-		{ "spillway_topic_bytes_in_total", "Record batch bytes appended, by topic.",
-		  offsetof(struct st_partition_stats, bytes_in) },
-		{ "spillway_topic_records_in_total", "Records appended, by topic.",
-		  offsetof(struct st_partition_stats, records_in) },
-		{ "spillway_topic_bytes_out_total", "Log bytes handed to fetches, by topic.",
-		  offsetof(struct st_partition_stats, bytes_out) },
+	static const struct ctl_metrics_family f[] = {
+		{ "spillway_topic_bytes_in_total", "counter",
+		  "Record batch bytes appended, by topic.",
+		  CTL_METRICS_FIELD(st_partition_stats, bytes_in) },
+		{ "spillway_topic_records_in_total", "counter", "Records appended, by topic.",
+		  CTL_METRICS_FIELD(st_partition_stats, records_in) },
+		{ "spillway_topic_bytes_out_total", "counter",
+		  "Log bytes handed to fetches, by topic.",
+		  CTL_METRICS_FIELD(st_partition_stats, bytes_out) },
 	};
 	char name[256];
 
 	for (size_t i = 0; i < ARRAY_LEN(f); i++) {
-		mx_family(b, f[i].name, "counter", f[i].help);
+		mx_family(b, f[i].name, f[i].type, f[i].help);
 		for (size_t k = 0; k < s->part_count;) {
 			const struct kp_md_topic *t = s->parts[k].topic;
 			const char *l[] = { "topic", name, NULL };
-			uint64_t sum = 0, v;
+			uint64_t sum = 0;
 
 			ctl_metrics_topic_name(t, name, sizeof(name));
-			for (; k < s->part_count && s->parts[k].topic == t; k++) {
-				memcpy(&v, (const char *)&s->parts[k].ps + f[i].off, sizeof(v));
-				sum += v;
-			}
+			for (; k < s->part_count && s->parts[k].topic == t; k++)
+				sum += ctl_metrics_value(&s->parts[k].ps, &f[i]);
 			mx_sample(b, f[i].name, l, (double)sum);
 		}
 	}
@@ -266,30 +273,27 @@ ctl_metrics_topics(struct ctl_metrics_scrape *s, struct mx_buf *b)
 static void
 ctl_metrics_workers(struct ctl_metrics_scrape *s, struct mx_buf *b)
 {
-	static const struct {
-		const char *name, *help;
-		size_t off;
-	} f[] = {
-		{ "spillway_storage_queue_depth",
+	static const struct ctl_metrics_family f[] = {
+		{ "spillway_storage_queue_depth", "gauge",
 		  "Requests waiting in the rings from the cores to a storage worker.",
-		  offsetof(struct st_worker_stats, queued) },
-		{ "spillway_storage_appends_inflight",
+		  CTL_METRICS_FIELD(st_worker_stats, queued) },
+		{ "spillway_storage_appends_inflight", "gauge",
 		  "Appends a storage worker took and has not completed.",
-		  offsetof(struct st_worker_stats, appends_inflight) },
-		{ "spillway_storage_partitions", "Partition logs open on a storage worker.",
-		  offsetof(struct st_worker_stats, partitions) },
+		  CTL_METRICS_FIELD(st_worker_stats, appends_inflight) },
+		{ "spillway_storage_partitions", "gauge",
+		  "Partition logs open on a storage worker.",
+		  CTL_METRICS_FIELD(st_worker_stats, partitions) },
 	};
 	char w[12];
 
 	for (size_t i = 0; i < ARRAY_LEN(f); i++) {
-		mx_family(b, f[i].name, "gauge", f[i].help);
+		mx_family(b, f[i].name, f[i].type, f[i].help);
 		for (int k = 0; k < s->worker_count; k++) {
 			const char *l[] = { "worker", w, NULL };
-			uint32_t v;
 
-			memcpy(&v, (const char *)&s->workers[k] + f[i].off, sizeof(v));
 			snprintf(w, sizeof(w), "%d", k);
-			mx_sample(b, f[i].name, l, (double)v);
+			mx_sample(b, f[i].name, l,
+				  (double)ctl_metrics_value(&s->workers[k], &f[i]));
 		}
 	}
 	mx_family(b, "spillway_storage_fsync_duration_seconds", "histogram",
