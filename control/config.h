@@ -15,7 +15,7 @@
 #include "common/log.h"
 #include "protocol/kp.h"
 
-#define CONFIG_KEYS_MAX 128         /* rows in config.c's key table, with room */
+#define CONFIG_KEYS_MAX 128         /* rows in config_keys.c's table, with room */
 #define CONFIG_WARNINGS_MAX 64      /* warnings kept; more are counted only */
 #define CONFIG_HOST_MAX 256         /* a DNS name is at most 253 bytes */
 #define CONFIG_CORES_MAX 64         /* spillway.dataplane.cores upper bound */
@@ -25,7 +25,7 @@ enum config_backend {
 	CONFIG_BACKEND_DPDK = 1,    /* DPDK poll-mode driver + our userspace TCP */
 };
 
-/* Kafka's compression.type values, in config.c's choice order. */
+/* Kafka's compression.type values, in config_keys.c's choice order. */
 enum config_compression {
 	CONFIG_COMPRESSION_UNCOMPRESSED = 0,
 	CONFIG_COMPRESSION_ZSTD = 1,

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The Prometheus endpoint: a strict HTTP/1.1 GET-only server polled from
  * the control loop (non-blocking sockets, bounded clients and request size,
- * close after each response), and the text exposition helpers it renders
- * with. Runs on the control thread only; cores never call in here. */
+ * close after each response). The text exposition helpers it renders with
+ * are mx.h's, included here. Runs on the control thread only; cores never
+ * call in here. */
 #ifndef CONTROL_METRICS_H
 #define CONTROL_METRICS_H
 
@@ -11,40 +12,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "common/hist.h"
+#include "control/mx.h"
 
 #define METRICS_CLIENTS_MAX 16          /* scrapers served at once; more wait in the backlog */
 #define METRICS_REQUEST_MAX 4096        /* request line + headers; longer: 431 */
 #define METRICS_CLIENT_TIMEOUT_MS 10000 /* a client slower than this is dropped */
 #define METRICS_POLLFDS (1 + METRICS_CLIENTS_MAX)
-
-/* ---- text exposition (format 0.0.4) ---- */
-
-/* A growing output buffer; after an allocation failure it stays failed
- * (oom) and drops further output. */
-struct mx_buf {
-	char *data;
-	size_t len;
-	size_t cap;
-	bool oom;
-};
-
-void mx_buf_free(struct mx_buf *b);
-void mx_printf(struct mx_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A label value escaped as the format asks: backslash, double quote and
- * newline become \\, \" and \n. */
-void mx_escape(struct mx_buf *b, const char *value, size_t len);
-/* The HELP and TYPE lines that open a family; help must need no escaping. */
-void mx_family(struct mx_buf *b, const char *name, const char *type, const char *help);
-/* One sample. labels: name/value pairs ending with a NULL name, or NULL for
- * none; values are escaped. */
-void mx_sample(struct mx_buf *b, const char *name, const char *const *labels, double value);
-/* A histogram's samples (_bucket with cumulative counts and le in seconds,
- * _sum in seconds, _count) under the given labels. */
-void mx_histogram(struct mx_buf *b, const char *name, const char *const *labels,
-		  const struct hist *h);
-
-/* ---- HTTP ---- */
 
 /* What a complete request head asks for. */
 enum metrics_route {

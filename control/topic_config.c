@@ -8,13 +8,13 @@
 #include <ctype.h>
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/assert.h"
 #include "common/compiler.h"
+#include "control/config_int.h"
 
 enum tc_check {
 	TC_ANY,         /* no validator beyond the type */
@@ -169,18 +169,6 @@ tc_type_name(int8_t type)
 	}
 }
 
-static void __attribute__((format(printf, 3, 4)))
-tc_msg(char *msg, size_t msg_size, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (msg == NULL || msg_size == 0)
-		return;
-	va_start(ap, fmt);
-	vsnprintf(msg, msg_size, fmt, ap);
-	va_end(ap);
-}
-
 /* Copy value to buf, trimmed; false when it does not fit. */
 static bool
 tc_trimmed(struct kp_str value, char *buf, size_t size)
@@ -314,20 +302,21 @@ topic_config_validate(struct kp_str name, struct kp_str value, char *msg, size_t
 	if (msg != NULL && msg_size > 0)
 		msg[0] = '\0';
 	if (k == NULL) {
-		tc_msg(msg, msg_size, "Unknown topic config name: %.*s",
-		       name.len < 0 ? 0 : name.len, name.len < 0 ? "" : name.ptr);
+		config_err(msg, msg_size, "Unknown topic config name: %.*s",
+			   name.len < 0 ? 0 : name.len, name.len < 0 ? "" : name.ptr);
 		return KP_ERR_INVALID_CONFIG;
 	}
 	if (value.len < 0)
 		return KP_ERR_NONE;
 	if (!tc_trimmed(value, text, sizeof(text))) {
-		tc_msg(msg, msg_size, "Invalid value for configuration %s: longer than %zu bytes",
-		       k->name, sizeof(text) - 1);
+		config_err(msg, msg_size,
+			   "Invalid value for configuration %s: longer than %zu bytes", k->name,
+			   sizeof(text) - 1);
 		return KP_ERR_INVALID_CONFIG;
 	}
 	if (!tc_check_value(k, text, reason, sizeof(reason))) {
-		tc_msg(msg, msg_size, "Invalid value %.*s for configuration %s: %s", value.len,
-		       value.ptr, k->name, reason);
+		config_err(msg, msg_size, "Invalid value %.*s for configuration %s: %s", value.len,
+			   value.ptr, k->name, reason);
 		return KP_ERR_INVALID_CONFIG;
 	}
 	return KP_ERR_NONE;

@@ -1,0 +1,300 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* The broker's config key table: every key with its type, Kafka's default
+ * text, range, struct config field and one-line doc; the Kafka keys that are
+ * accepted and ignored; Kafka's synonym groups; and look-ups by name. */
+#include "control/config_int.h"
+
+#include <string.h>
+
+#include "common/assert.h"
+#include "common/compiler.h"
+
+#define FIELD(f) ((ptrdiff_t)offsetof(struct config, f))
+#define NO_FIELD ((ptrdiff_t)-1)
+#define I32_MAX ((int64_t)INT32_MAX)
+#define LONG_MAX_TEXT "9223372036854775807"
+#define IGNORED_KEY(name) { name, CFG_IGNORED, 0, NULL, 0, 0, NULL, NO_FIELD, NULL }
+
+static const char *const backend_choices[] = { "uring", "dpdk", NULL };
+static const char *const compression_choices[] = {
+	"uncompressed", "zstd", "lz4", "snappy", "gzip", "producer", NULL
+};
+static const char *const timestamp_choices[] = { "CreateTime", "LogAppendTime", NULL };
+static const char *const log_level_choices[] = { "error", "warn", "info", "debug", NULL };
+
+STATIC_ASSERT(CONFIG_BACKEND_DPDK == 1, "backend_choices order");
+STATIC_ASSERT(CONFIG_COMPRESSION_PRODUCER == 5, "compression_choices order");
+STATIC_ASSERT(CONFIG_TIMESTAMP_LOG_APPEND_TIME == 1, "timestamp_choices order");
+STATIC_ASSERT(LOG_DEBUG == 3 && LOG_ERROR == 0, "log_level_choices order");
+/* config_resolve_store() writes enum fields through an int pointer. */
+STATIC_ASSERT(sizeof(enum config_backend) == sizeof(int), "enum field size");
+STATIC_ASSERT(sizeof(enum config_compression) == sizeof(int), "enum field size");
+STATIC_ASSERT(sizeof(enum config_timestamp_type) == sizeof(int), "enum field size");
+STATIC_ASSERT(sizeof(enum log_level) == sizeof(int), "enum field size");
+
+/* The key table. Rows keep Kafka's names, defaults and ranges (Kafka 3.9)
+ * except where a comment says otherwise. */
+const struct config_key config_keys[] = {
+	{ "listeners", CFG_LISTENERS, 0, "PLAINTEXT://127.0.0.1:9092", 0, 0, NULL, NO_FIELD,
+	  "Listener to serve clients on; only PLAINTEXT, one listener, empty host = all." },
+	{ "advertised.listeners", CFG_LISTENERS, 0, NULL, 0, 0, NULL, NO_FIELD,
+	  "Listener given to clients in Metadata; default: listeners." },
+	{ "log.dirs", CFG_PATHLIST, 0, NULL, 0, 0, NULL, NO_FIELD,
+	  "Data directory (one entry for now); wins over log.dir." },
+	{ "log.dir", CFG_STRING, 0, "./data", 0, 0, NULL, NO_FIELD,
+	  "Data directory when log.dirs is not set." },
+	{ "node.id", CFG_INT, CFG_F_EFFECTIVE, "1", 0, I32_MAX, NULL, NO_FIELD,
+	  "This broker's id; must equal broker.id when both are set." },
+	{ "broker.id", CFG_INT, CFG_F_EFFECTIVE, "1", 0, I32_MAX, NULL, NO_FIELD,
+	  "Same as node.id (ZooKeeper-era name)." },
+	{ "num.partitions", CFG_INT, 0, "1", 1, I32_MAX, NULL, FIELD(num_partitions),
+	  "Partitions of an auto-created topic." },
+	{ "default.replication.factor", CFG_SHORT, 0, "1", 1, INT16_MAX, NULL,
+	  FIELD(default_replication_factor), "Replication factor of an auto-created topic." },
+	{ "auto.create.topics.enable", CFG_BOOL, 0, "true", 0, 0, NULL,
+	  FIELD(auto_create_topics_enable), "Create unknown topics on Metadata/Produce." },
+	{ "delete.topic.enable", CFG_BOOL, 0, "true", 0, 0, NULL, FIELD(delete_topic_enable),
+	  "Allow DeleteTopics." },
+	{ "socket.request.max.bytes", CFG_INT, 0, "104857600", 1, I32_MAX, NULL,
+	  FIELD(socket_request_max_bytes), "Largest request frame accepted." },
+	{ "socket.send.buffer.bytes", CFG_INT, 0, "102400", -1, I32_MAX, NULL,
+	  FIELD(socket_send_buffer_bytes), "SO_SNDBUF of client connections (uring backend); "
+	  "-1 or 0: the OS default, autotuned." },
+	{ "socket.receive.buffer.bytes", CFG_INT, 0, "102400", -1, I32_MAX, NULL,
+	  FIELD(socket_receive_buffer_bytes), "SO_RCVBUF of client connections (uring backend); "
+	  "-1 or 0: the OS default, autotuned." },
+	{ "message.max.bytes", CFG_INT, 0, "1048588", 0, I32_MAX, NULL, FIELD(message_max_bytes),
+	  "Largest record batch accepted (topic: max.message.bytes)." },
+	{ "log.segment.bytes", CFG_INT, 0, "1073741824", 14, I32_MAX, NULL,
+	  FIELD(log_segment_bytes), "Segment size before a roll." },
+	{ "log.roll.ms", CFG_LONG, CFG_F_EFFECTIVE, NULL, 1, INT64_MAX, NULL, FIELD(log_roll_ms),
+	  "Segment age before a roll; wins over log.roll.hours." },
+	{ "log.roll.hours", CFG_INT, 0, "168", 1, I32_MAX, NULL, NO_FIELD,
+	  "Segment age before a roll, in hours." },
+	{ "log.roll.jitter.ms", CFG_LONG, CFG_F_EFFECTIVE, NULL, 0, INT64_MAX, NULL,
+	  FIELD(log_roll_jitter_ms), "Random jitter subtracted from the roll time." },
+	{ "log.roll.jitter.hours", CFG_INT, 0, "0", 0, I32_MAX, NULL, NO_FIELD,
+	  "Roll jitter in hours." },
+	{ "log.retention.ms", CFG_LONG, CFG_F_EFFECTIVE, NULL, -1, INT64_MAX, NULL,
+	  FIELD(log_retention_ms), "Retention time; -1 unlimited; wins over minutes and hours." },
+	{ "log.retention.minutes", CFG_INT, 0, NULL, -1, I32_MAX, NULL, NO_FIELD,
+	  "Retention time in minutes; wins over hours." },
+	{ "log.retention.hours", CFG_INT, 0, "168", -1, I32_MAX, NULL, NO_FIELD,
+	  "Retention time in hours." },
+	{ "log.retention.bytes", CFG_LONG, 0, "-1", -1, INT64_MAX, NULL,
+	  FIELD(log_retention_bytes), "Partition size before old segments go; -1 unlimited." },
+	{ "log.flush.interval.messages", CFG_LONG, 0, LONG_MAX_TEXT, 1, INT64_MAX, NULL,
+	  FIELD(log_flush_interval_messages), "Messages appended before an fsync." },
+	{ "log.flush.interval.ms", CFG_LONG, CFG_F_EFFECTIVE, NULL, 0, INT64_MAX, NULL,
+	  FIELD(log_flush_interval_ms), "Time before an fsync; default the scheduler interval." },
+	{ "log.flush.scheduler.interval.ms", CFG_LONG, 0, LONG_MAX_TEXT, 0, INT64_MAX, NULL,
+	  NO_FIELD, "Fallback for log.flush.interval.ms." },
+	{ "log.index.size.max.bytes", CFG_INT, 0, "10485760", 4, I32_MAX, NULL,
+	  FIELD(log_index_size_max_bytes), "Offset index size per segment." },
+	{ "log.index.interval.bytes", CFG_INT, 0, "4096", 0, I32_MAX, NULL,
+	  FIELD(log_index_interval_bytes), "Bytes between offset index entries." },
+	{ "log.segment.delete.delay.ms", CFG_LONG, 0, "60000", 0, INT64_MAX, NULL,
+	  FIELD(log_segment_delete_delay_ms), "Delay before a deleted segment's files go." },
+	{ "log.preallocate", CFG_BOOL, 0, "false", 0, 0, NULL, FIELD(log_preallocate),
+	  "Preallocate segment files." },
+	{ "log.cleanup.policy", CFG_POLICY, 0, "delete", 0, 0, NULL, FIELD(log_cleanup_policy),
+	  "delete and/or compact." },
+	{ "log.cleaner.delete.retention.ms", CFG_LONG, 0, "86400000", 0, INT64_MAX, NULL,
+	  NO_FIELD, "How long compaction keeps tombstones." },
+	{ "log.cleaner.min.compaction.lag.ms", CFG_LONG, 0, "0", 0, INT64_MAX, NULL, NO_FIELD,
+	  "Minimum age of a record before compaction." },
+	{ "log.cleaner.max.compaction.lag.ms", CFG_LONG, 0, LONG_MAX_TEXT, 1, INT64_MAX, NULL,
+	  NO_FIELD, "Maximum age of a record before compaction." },
+	{ "log.cleaner.min.cleanable.ratio", CFG_DOUBLE, 0, "0.5", 0, 1, NULL, NO_FIELD,
+	  "Dirty ratio that makes a log eligible for compaction." },
+	{ "compression.type", CFG_ENUM, 0, "producer", 0, 0, compression_choices,
+	  FIELD(compression_type), "Stored compression; producer keeps the producer's." },
+	{ "compression.gzip.level", CFG_INT, CFG_F_MINUS1, "-1", 1, 9, NULL, NO_FIELD,
+	  "gzip level when recompressing." },
+	{ "compression.lz4.level", CFG_INT, 0, "9", 1, 17, NULL, NO_FIELD,
+	  "lz4 level when recompressing." },
+	{ "compression.zstd.level", CFG_INT, 0, "3", -131072, 22, NULL, NO_FIELD,
+	  "zstd level when recompressing." },
+	{ "log.message.timestamp.type", CFG_ENUM, 0, "CreateTime", 0, 0, timestamp_choices,
+	  FIELD(log_message_timestamp_type), "CreateTime or LogAppendTime." },
+	{ "log.message.timestamp.before.max.ms", CFG_LONG, 0, LONG_MAX_TEXT, 0, INT64_MAX, NULL,
+	  FIELD(log_message_timestamp_before_max_ms), "Oldest record timestamp accepted." },
+	{ "log.message.timestamp.after.max.ms", CFG_LONG, 0, LONG_MAX_TEXT, 0, INT64_MAX, NULL,
+	  FIELD(log_message_timestamp_after_max_ms), "Newest record timestamp accepted." },
+	{ "log.message.timestamp.difference.max.ms", CFG_LONG, 0, LONG_MAX_TEXT, 0, INT64_MAX,
+	  NULL, NO_FIELD, "Deprecated by Kafka; kept for topic describe." },
+	{ "log.message.format.version", CFG_STRING, 0, "3.0-IV1", 0, 0, NULL, NO_FIELD,
+	  "Deprecated by Kafka; record batches are always v2." },
+	{ "log.message.downconversion.enable", CFG_BOOL, 0, "true", 0, 0, NULL, NO_FIELD,
+	  "Down-convert for old fetchers (Spillway never down-converts)." },
+	{ "log.local.retention.ms", CFG_LONG, 0, "-2", -2, INT64_MAX, NULL, NO_FIELD,
+	  "Tiered storage: local retention time (-2: retention.ms)." },
+	{ "log.local.retention.bytes", CFG_LONG, 0, "-2", -2, INT64_MAX, NULL, NO_FIELD,
+	  "Tiered storage: local retention size (-2: retention.bytes)." },
+	{ "unclean.leader.election.enable", CFG_BOOL, 0, "false", 0, 0, NULL,
+	  FIELD(unclean_leader_election_enable), "Allow an out-of-sync leader." },
+	{ "min.insync.replicas", CFG_INT, 0, "1", 1, I32_MAX, NULL, FIELD(min_insync_replicas),
+	  "Replicas that must ack for acks=all." },
+	{ "producer.id.expiration.ms", CFG_LONG, 0, "86400000", 1, I32_MAX, NULL,
+	  FIELD(producer_id_expiration_ms), "Idle time before a producer id's state goes." },
+	{ "offsets.topic.num.partitions", CFG_INT, 0, "50", 1, I32_MAX, NULL,
+	  FIELD(offsets_topic_num_partitions), "Partitions of __consumer_offsets." },
+	/* Kafka's default is 3; a single broker could never create the topic. */
+	{ "offsets.topic.replication.factor", CFG_SHORT, 0, "1", 1, INT16_MAX, NULL,
+	  FIELD(offsets_topic_replication_factor), "Replication factor of __consumer_offsets." },
+	{ "offsets.retention.minutes", CFG_INT, 0, "10080", 1, I32_MAX, NULL,
+	  FIELD(offsets_retention_minutes), "How long an empty group's offsets are kept." },
+	{ "group.initial.rebalance.delay.ms", CFG_INT, 0, "3000", 0, I32_MAX, NULL,
+	  FIELD(group_initial_rebalance_delay_ms), "Wait for more members of a new group." },
+	{ "group.min.session.timeout.ms", CFG_INT, 0, "6000", 0, I32_MAX, NULL,
+	  FIELD(group_min_session_timeout_ms), "Smallest session timeout a member may ask." },
+	{ "group.max.session.timeout.ms", CFG_INT, 0, "1800000", 0, I32_MAX, NULL,
+	  FIELD(group_max_session_timeout_ms), "Largest session timeout a member may ask." },
+	{ "group.max.size", CFG_INT, 0, "2147483647", 1, I32_MAX, NULL, FIELD(group_max_size),
+	  "Members per consumer group." },
+	{ "transaction.max.timeout.ms", CFG_INT, 0, "900000", 1, I32_MAX, NULL,
+	  FIELD(transaction_max_timeout_ms), "Largest transaction timeout a producer may ask." },
+	{ "transactional.id.expiration.ms", CFG_INT, 0, "604800000", 1, I32_MAX, NULL,
+	  FIELD(transactional_id_expiration_ms), "Idle time before a transactional id expires." },
+	{ "transaction.state.log.num.partitions", CFG_INT, 0, "50", 1, I32_MAX, NULL,
+	  FIELD(transaction_state_log_num_partitions), "Partitions of __transaction_state." },
+	{ "spillway.cluster.id", CFG_CLUSTER_ID, 0, NULL, 0, 0, NULL, NO_FIELD,
+	  "Fixed cluster id (22 chars); default: generated at first start and persisted." },
+	{ "spillway.backend", CFG_ENUM, 0, "uring", 0, 0, backend_choices, FIELD(backend),
+	  "Network backend: uring (kernel sockets) or dpdk." },
+	{ "spillway.dataplane.cores", CFG_INT, 0, "1", 1, CONFIG_CORES_MAX, NULL,
+	  FIELD(dataplane_cores), "Dataplane cores." },
+	{ "spillway.dataplane.cpus", CFG_CPULIST, 0, NULL, 0, 0, NULL, NO_FIELD,
+	  "CPU ids to pin the cores to, one per core; default: unpinned." },
+	{ "spillway.storage.workers", CFG_INT, 0, "1", 1, CONFIG_CORES_MAX, NULL,
+	  FIELD(storage_workers), "Storage worker threads." },
+	{ "spillway.storage.open.files.max", CFG_INT, 0, "0", 0, 16777216, NULL,
+	  FIELD(storage_open_files_max), "Segment file descriptors the storage workers keep "
+	  "open together (closed least recently used first); 0: half of RLIMIT_NOFILE." },
+	{ "spillway.metrics.listen", CFG_HOSTPORT, 0, "127.0.0.1:9644", 0, 0, NULL, NO_FIELD,
+	  "HOST:PORT of the Prometheus metrics endpoint." },
+	{ "spillway.dpdk.eal.args", CFG_STRING, 0, "", 0, 0, NULL, FIELD(dpdk_eal_args),
+	  "DPDK EAL arguments, e.g. -l 1-2 --file-prefix spillway --in-memory." },
+	{ "spillway.dpdk.port", CFG_INT, 0, "0", 0, 1023, NULL, FIELD(dpdk_port),
+	  "DPDK port id of the NIC (or vdev) clients reach." },
+	{ "spillway.dpdk.ipv4", CFG_STRING, 0, "", 0, 0, NULL, NO_FIELD,
+	  "IPv4 address/prefix the dpdk backend owns, e.g. 10.0.1.20/24." },
+	{ "spillway.dpdk.gateway", CFG_STRING, 0, "", 0, 0, NULL, NO_FIELD,
+	  "IPv4 next hop for clients outside the subnet; empty: none." },
+	{ "spillway.dpdk.mtu", CFG_INT, 0, "1500", 576, 9216, NULL, FIELD(dpdk_mtu),
+	  "IP MTU of the dpdk port (9001 on EC2 inside a VPC)." },
+	{ "spillway.dpdk.idle.sleep.us", CFG_INT, 0, "0", 0, 100000, NULL,
+	  FIELD(dpdk_idle_sleep_us),
+	  "0: busy-poll; > 0: sleep up to this long per idle loop turn (shared machines)." },
+	{ "spillway.connection.inflight.max", CFG_INT, 0, "64", 1, 4096, NULL,
+	  FIELD(connection_inflight_max), "Requests in flight per connection." },
+	{ "spillway.connections.max", CFG_INT, 0, "4096", 1, 1048576, NULL,
+	  FIELD(connections_max), "Connections per dataplane core." },
+	{ "connections.max.idle.ms", CFG_INT, 0, "600000", -1, I32_MAX, NULL,
+	  FIELD(connections_max_idle_ms), "Close a connection with no bytes in or out and no "
+	  "request in flight for this long; -1 (or 0): never." },
+	{ "max.connections", CFG_INT, 0, "2147483647", 1, I32_MAX, NULL,
+	  FIELD(max_connections), "Client connections the broker accepts in all; more are "
+	  "closed at once (counted and logged)." },
+	{ "max.connections.per.ip", CFG_INT, 0, "2147483647", 1, I32_MAX, NULL,
+	  FIELD(max_connections_per_ip), "Client connections accepted from one IP address; "
+	  "more are closed at once (counted and logged)." },
+	{ "spillway.log.level", CFG_ENUM, 0, "info", 0, 0, log_level_choices, FIELD(log_level),
+	  "error, warn, info or debug." },
+
+	/* Kafka keys that a copied server.properties carries but that do not
+	 * apply to Spillway. Accepted with a warning; the values of
+	 * controller.listener.names and listener.security.protocol.map are read
+	 * to pick the client listener. */
+	IGNORED_KEY("num.network.threads"), IGNORED_KEY("num.io.threads"),
+	IGNORED_KEY("num.replica.fetchers"),
+	IGNORED_KEY("num.recovery.threads.per.data.dir"), IGNORED_KEY("process.roles"),
+	IGNORED_KEY("controller.listener.names"),
+	IGNORED_KEY("inter.broker.listener.name"),
+	IGNORED_KEY("listener.security.protocol.map"),
+	IGNORED_KEY("log.retention.check.interval.ms"), IGNORED_KEY("log.cleaner.enable"),
+	IGNORED_KEY("log.cleaner.threads"), IGNORED_KEY("replica.lag.time.max.ms"),
+	IGNORED_KEY("group.coordinator.rebalance.protocols"),
+};
+
+STATIC_ASSERT(ARRAY_LEN(config_keys) <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX");
+const size_t config_keys_count = ARRAY_LEN(config_keys);
+
+/* Families of Kafka keys accepted with a warning, matched by prefix. */
+const char *const config_keys_ignored_prefixes[] = {
+	"controller.", "zookeeper.", "transaction.state.log.", "metadata.", "listener.name.",
+	"share.", "ssl.", "sasl.", "remote.log.", "confluent.",
+};
+const size_t config_keys_ignored_prefix_count = ARRAY_LEN(config_keys_ignored_prefixes);
+
+/* Kafka's synonym groups among broker keys, most specific first. Describing
+ * any member lists the whole group, as Kafka's brokerConfigSynonyms() does. */
+static const char *const config_keys_synonym_groups[][CONFIG_GROUP_MAX] = {
+	{ "log.roll.ms", "log.roll.hours", NULL, NULL },
+	{ "log.roll.jitter.ms", "log.roll.jitter.hours", NULL, NULL },
+	{ "log.retention.ms", "log.retention.minutes", "log.retention.hours", NULL },
+	{ "log.flush.interval.ms", "log.flush.scheduler.interval.ms", NULL, NULL },
+};
+
+int
+config_keys_index(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < config_keys_count; i++) {
+		if (strcmp(config_keys[i].name, name) == 0)
+			return (int)i;
+	}
+	return -1;
+}
+
+bool
+config_keys_ignored_prefix(const char *key)
+{
+	for (size_t i = 0; i < config_keys_ignored_prefix_count; i++) {
+		const char *prefix = config_keys_ignored_prefixes[i];
+
+		if (strncmp(key, prefix, strlen(prefix)) == 0)
+			return true;
+	}
+	return false;
+}
+
+int8_t
+config_keys_kp_type(enum config_type type)
+{
+	switch (type) {
+	case CFG_BOOL:
+		return KP_CONFIG_TYPE_BOOLEAN;
+	case CFG_INT:
+		return KP_CONFIG_TYPE_INT;
+	case CFG_SHORT:
+		return KP_CONFIG_TYPE_SHORT;
+	case CFG_LONG:
+		return KP_CONFIG_TYPE_LONG;
+	case CFG_DOUBLE:
+		return KP_CONFIG_TYPE_DOUBLE;
+	case CFG_LISTENERS:
+	case CFG_POLICY:
+	case CFG_CPULIST:
+	case CFG_PATHLIST:
+		return KP_CONFIG_TYPE_LIST;
+	default:
+		return KP_CONFIG_TYPE_STRING;
+	}
+}
+
+/* The synonym group of name, or NULL. */
+const char *const *
+config_keys_group_of(const char *name)
+{
+	for (size_t g = 0; g < ARRAY_LEN(config_keys_synonym_groups); g++) {
+		const char *const *group = config_keys_synonym_groups[g];
+
+		for (size_t m = 0; m < CONFIG_GROUP_MAX && group[m] != NULL; m++) {
+			if (strcmp(group[m], name) == 0)
+				return group;
+		}
+	}
+	return NULL;
+}
