@@ -23,7 +23,7 @@
 #include "protocol/gen/kp_msg_offset_for_leader_epoch.h"
 #include "protocol/gen/kp_msg_produce.h"
 #include "protocol/kp_wire.h"
-#include "protocol/gen/kp_test_fill.h"
+#include "tests/unit/protocol/gen/kp_test_fill.h"
 
 #define SEED_ARENA_BYTES (4u << 20)
 #define SEED_BATCH_BYTES_MAX (1u << 20)
