@@ -96,7 +96,7 @@ struct kp_pending {
 	uint64_t frame_tag;             /* env->frame_tag when the frame is kept by
 					 * reference (frame_kept), else unused */
 	uint8_t *copy;                  /* our copy of the frame, or NULL */
-	struct kp_req_header hdr;       /* client_id points into the frame */
+	struct kp_request_header hdr;   /* client_id points into the frame */
 	struct kp_cursor body;          /* the request body in the frame */
 	uint16_t gen;                   /* bumped per use: stale tokens assert */
 	uint8_t state;                  /* enum kp_pending_state */

@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Request dispatch: header decode, version gate, handler call, response
+/* Request dispatch: header decode (the generated kp_request_header_decode(),
+ * the only request-header decoder), version gate, handler call, response
  * framing. Runs on dataplane cores (kp_dispatch) and on the control thread
  * (kp_dispatch_control); replies leave through struct kp_out, so protocol/
  * never calls into dataplane/ or control/. */
@@ -21,15 +22,6 @@ kp_api_row_get(int16_t api_key)
 		if (kp_api_table[i].api_key == api_key)
 			return &kp_api_table[i];
 	return NULL;
-}
-
-static bool
-kp_request_flexible(int16_t api_key, int16_t version)
-{
-	const struct kp_api_info *info = kp_api_info_get(api_key);
-
-	ASSERT(info != NULL);
-	return info->request_flexible_min >= 0 && version >= info->request_flexible_min;
 }
 
 /* ApiVersions responses always carry header v0 (KIP-511): clients read the
@@ -69,11 +61,11 @@ kp_route(const uint8_t *frame, uint32_t len, int16_t *api_version)
 }
 
 void
-kp_response_begin(struct kp_writer *w, const struct kp_req_header *hdr)
+kp_response_begin(struct kp_writer *w, const struct kp_request_header *hdr)
 {
 	kp_write_i32(w, 0);     /* size, patched by kp_response_end() */
 	kp_write_i32(w, hdr->correlation_id);
-	if (kp_response_header_flexible(hdr->api_key, hdr->api_version))
+	if (kp_response_header_flexible(hdr->request_api_key, hdr->request_api_version))
 		kp_write_uvarint(w, 0);         /* no tagged fields */
 }
 
@@ -100,16 +92,18 @@ kp_run(const struct kp_env *env, const struct kp_api_row *row, int16_t version,
 	struct kp_call call;
 	enum kp_verdict verdict;
 	/* An ApiVersions request of a version we do not know is read as v0:
-	 * only its header matters (KIP-511). */
+	 * only its header matters (KIP-511). Its header version follows the
+	 * request version even then, as in Kafka's RequestHeader.parse(). */
 	bool known = version >= 0 && version <= row->version_max;
+	int16_t header_version = kp_request_header_version(row->api_key, version);
 
 	call.env = env;
 	call.frame = frame;
 	call.frame_len = len;
 	call.out = out;
 	call.body = kp_cursor_make(frame, len);
-	if (kp_header_decode(&call.body, known && kp_request_flexible(row->api_key, version),
-			     &call.hdr) != 0)
+	ASSERT_HOT(header_version == 1 || header_version == 2);
+	if (kp_request_header_decode(&call.body, header_version, &call.hdr) != 0)
 		return KP_VERDICT_CLOSE;
 	call.body_start = call.body;
 	kp_writer_init(&w, KP_RESP_BYTES_HINT);

@@ -4,14 +4,8 @@
 #ifndef PROTOCOL_KP_INT_H
 #define PROTOCOL_KP_INT_H
 
+#include "protocol/gen/kp_msg_header.h"
 #include "protocol/kp.h"
-
-struct kp_req_header {
-	int16_t api_key;
-	int16_t api_version;
-	int32_t correlation_id;
-	struct kp_str client_id;
-};
 
 /* Partitions a topic may have (CreateTopics, CreatePartitions); each
  * becomes a log with open files. */
@@ -20,10 +14,6 @@ struct kp_req_header {
 /* Smallest frame that holds api_key, api_version and correlation_id. */
 #define KP_FRAME_BYTES_MIN 8
 
-/* Decode a request header. flexible: header v2 (tagged fields after the
- * client id, which stays a classic nullable string). Returns 0 or -1. */
-int kp_header_decode(struct kp_cursor *c, bool flexible, struct kp_req_header *hdr);
-
 /* Where a handler runs. */
 enum kp_where {
 	KP_ON_CORE = 0,         /* answered from the core's metadata snapshot */
@@ -31,14 +21,14 @@ enum kp_where {
 };
 
 /* One request being handled. The handler decodes call->body at
- * call->hdr.api_version and encodes the response body into call->w, after the
+ * call->hdr.request_api_version and encodes the response body into call->w, after the
  * response header that dispatch already wrote. */
 struct kp_call {
 	const struct kp_env *env;
 	const uint8_t *frame;           /* the request (after the size prefix) */
 	uint32_t frame_len;
 	struct kp_out *out;
-	struct kp_req_header hdr;
+	struct kp_request_header hdr;   /* client_id points into the frame */
 	struct kp_cursor body;
 	struct kp_cursor body_start;    /* body before the handler read it */
 	struct kp_writer *w;
@@ -66,7 +56,7 @@ const struct kp_api_row *kp_api_row_get(int16_t api_key);
 /* Response framing for requests finished later (pending on storage): size
  * placeholder, correlation id and the header's tagged fields; then patch the
  * size (which counts the writer's holes) and hand over the buffer. */
-void kp_response_begin(struct kp_writer *w, const struct kp_req_header *hdr);
+void kp_response_begin(struct kp_writer *w, const struct kp_request_header *hdr);
 bool kp_response_end(struct kp_writer *w, struct kp_buf *out);
 
 /* Whether the handler runs on control (call->env->admin is set). */

@@ -2,12 +2,15 @@
 # SPDX-License-Identifier: Apache-2.0
 # Kafka JSON message schemas -> C structs with per-version init/decode/encode
 # (protocol/gen/kp_msg_*.{h,c}), the API table (kp_api.{h,c}) and test-only
-# fill helpers (kp_test_fill.{h,c}). Python 3 stdlib only; output is
-# deterministic. It must not emit code that allocates while decoding.
+# fill helpers (tests/unit/protocol/gen/kp_test_fill.{h,c}, never in product
+# code). Python 3 stdlib only; output is deterministic. It must not emit code
+# that allocates while decoding.
 #
-# usage: kp_gen.py [SCHEMA_DIR] [--out DIR] [--check]
-#   --check: generate into a temporary directory and diff against DIR
-#            (default: this script's directory); exit 1 on any difference.
+# usage: kp_gen.py [SCHEMA_DIR] [--out DIR] [--test-out DIR] [--check]
+#   --out: the codec (default: this script's directory);
+#   --test-out: the test fill helpers (default: tests/unit/protocol/gen);
+#   --check: generate into a temporary directory and diff against both;
+#            exit 1 on any difference.
 import argparse
 import difflib
 import json
@@ -746,6 +749,7 @@ class Gen:
         self.schema_dir = schema_dir
         self.sha = self.schema_sha()
         self.files = {}
+        self.test_files = {}
 
     def schema_sha(self):
         src = os.path.join(self.schema_dir, '..', 'SOURCE.md')
@@ -826,7 +830,7 @@ class Gen:
         self.headers = hdrs
         self.emit_api()
         self.emit_test_fill()
-        return self.files
+        return self.files, self.test_files
 
     def emit_api(self):
         apis = sorted(self.apis, key=lambda a: a[1].api_key)
@@ -982,8 +986,8 @@ class Gen:
                       ' * field present in a version with a non-default value and encode\n'
                       ' * it, for the round-trip tests. Arrays get two elements carved\n'
                       ' * from a caller-provided arena. */\n'))
-        h('#ifndef PROTOCOL_GEN_KP_TEST_FILL_H')
-        h('#define PROTOCOL_GEN_KP_TEST_FILL_H')
+        h('#ifndef TESTS_UNIT_PROTOCOL_GEN_KP_TEST_FILL_H')
+        h('#define TESTS_UNIT_PROTOCOL_GEN_KP_TEST_FILL_H')
         h()
         h('#include <stddef.h>')
         h('#include <stdint.h>')
@@ -1012,11 +1016,11 @@ class Gen:
         h('\t\t\t\t   struct kp_writer *w);')
         h()
         h('#endif')
-        self.files['kp_test_fill.h'] = h.text()
+        self.test_files['kp_test_fill.h'] = h.text()
 
         c = Out()
         c(self.banner('/* Test-only fill helpers; see kp_test_fill.h. */\n'))
-        c('#include "protocol/gen/kp_test_fill.h"')
+        c('#include "tests/unit/protocol/gen/kp_test_fill.h"')
         c()
         c('#include <stdio.h>')
         c('#include <stdlib.h>')
@@ -1094,26 +1098,11 @@ class Gen:
             c('\treturn w->err == KP_WIRE_OK ? 0 : -1;')
             c('}')
             c()
-        self.files['kp_test_fill.c'] = c.text()
+        self.test_files['kp_test_fill.c'] = c.text()
 
 
-def main():
-    here = os.path.dirname(os.path.abspath(__file__))
-    root = os.path.dirname(os.path.dirname(here))
-    ap = argparse.ArgumentParser(description='Generate the Kafka codec from the schemas.')
-    ap.add_argument('schema_dir', nargs='?',
-                    default=os.path.join(root, '..', 'shared', 'kafka-protocol', 'messages'))
-    ap.add_argument('--out', default=here)
-    ap.add_argument('--check', action='store_true')
-    args = ap.parse_args()
-
-    files = Gen(args.schema_dir).run()
-    if not args.check:
-        for name, text in sorted(files.items()):
-            with open(os.path.join(args.out, name), 'w', encoding='utf-8') as f:
-                f.write(text)
-        return 0
-
+def check_dir(files, out):
+    """Diff freshly generated files against out; 1 on any difference."""
     bad = 0
     with tempfile.TemporaryDirectory() as tmp:
         for name, text in sorted(files.items()):
@@ -1123,10 +1112,10 @@ def main():
             with open(os.path.join(tmp, name), encoding='utf-8') as f:
                 fresh = f.read()
             try:
-                with open(os.path.join(args.out, name), encoding='utf-8') as f:
+                with open(os.path.join(out, name), encoding='utf-8') as f:
                     old = f.read()
             except OSError:
-                print('missing: %s' % name)
+                print('missing: %s' % os.path.join(out, name))
                 bad = 1
                 continue
             if fresh != old:
@@ -1134,19 +1123,45 @@ def main():
                 sys.stdout.writelines(difflib.unified_diff(
                     old.splitlines(True), fresh.splitlines(True),
                     'committed/' + name, 'fresh/' + name))
-    for name in sorted(os.listdir(args.out)):
+    for name in sorted(os.listdir(out)):
         if re.match(r'kp_.*\.[ch]$', name) and name not in files:
-            print('stale generated file: %s' % name)
+            print('stale generated file: %s' % os.path.join(out, name))
             bad = 1
     try:
-        with open(os.path.join(args.out, 'meson.build'), encoding='utf-8') as f:
+        with open(os.path.join(out, 'meson.build'), encoding='utf-8') as f:
             mb = f.read()
         for name in sorted(files):
             if name.endswith('.c') and "'%s'" % name not in mb:
-                print('meson.build does not list %s' % name)
+                print('%s/meson.build does not list %s' % (out, name))
                 bad = 1
     except OSError:
         pass
+    return bad
+
+
+def main():
+    here = os.path.dirname(os.path.abspath(__file__))
+    root = os.path.dirname(os.path.dirname(here))
+    ap = argparse.ArgumentParser(description='Generate the Kafka codec from the schemas.')
+    ap.add_argument('schema_dir', nargs='?',
+                    default=os.path.join(root, '..', 'shared', 'kafka-protocol', 'messages'))
+    ap.add_argument('--out', default=here)
+    ap.add_argument('--test-out', default=os.path.join(root, 'tests', 'unit', 'protocol', 'gen'))
+    ap.add_argument('--check', action='store_true')
+    args = ap.parse_args()
+
+    files, test_files = Gen(args.schema_dir).run()
+    outputs = [(files, args.out), (test_files, args.test_out)]
+    if not args.check:
+        for out_files, out in outputs:
+            for name, text in sorted(out_files.items()):
+                with open(os.path.join(out, name), 'w', encoding='utf-8') as f:
+                    f.write(text)
+        return 0
+
+    bad = 0
+    for out_files, out in outputs:
+        bad |= check_dir(out_files, out)
     print('codegen-fresh: %s' % ('DIFFERENT' if bad else 'up to date'))
     return bad
 

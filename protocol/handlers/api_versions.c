@@ -32,7 +32,7 @@ kp_handle_api_versions(struct kp_call *call)
 {
 	struct kp_api_versions_response_api_version keys[64];
 	const struct kp_api_row *self = kp_api_row_get(KP_API_API_VERSIONS);
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_api_versions_response resp;
 	struct kp_api_versions_request req;
 	int32_t count = 0;

@@ -62,7 +62,7 @@ create_partitions_one(struct kp_call *call, const struct kp_create_partitions_re
 		      const struct kp_create_partitions_request_create_partitions_topic *t,
 		      char *msg, size_t msg_size)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	const struct kp_admin_ops *admin = call->env->admin;
 	const struct kp_md *md = admin->md(call->env->admin_ctx);
 	const struct kp_md_topic *topic;
@@ -104,7 +104,7 @@ static int32_t
 create_partitions_pass(struct kp_call *call, const struct kp_create_partitions_request *req,
 		       const uint8_t *dup, bool dups, struct kp_writer *scratch)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_cursor it = kp_array_cursor(&req->topics);
 	int32_t count = 0;
 
@@ -131,7 +131,7 @@ create_partitions_pass(struct kp_call *call, const struct kp_create_partitions_r
 enum kp_verdict
 kp_handle_create_partitions(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_create_partitions_response resp;
 	struct kp_create_partitions_request req;
 	struct kp_writer scratch;

@@ -126,7 +126,7 @@ create_topics_one(struct kp_call *call, const struct kp_create_topics_request *r
 		  struct kp_topic_spec *spec, struct kp_topic_config *configs,
 		  struct kp_uuid *id, char *msg, size_t msg_size)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	const struct kp_admin_ops *admin = call->env->admin;
 	const struct kp_md *md = admin->md(call->env->admin_ctx);
 	struct kp_cursor it;
@@ -194,7 +194,7 @@ create_topics_encode_result(struct kp_call *call, struct kp_writer *scratch,
 			    const struct kp_topic_spec *spec, int16_t err, const char *msg,
 			    const struct kp_uuid *id)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_create_topics_response_creatable_topic_result r;
 	struct kp_writer configs;
 	struct create_topics_configs cc = { &configs, version, 0 };
@@ -250,7 +250,7 @@ static int32_t
 create_topics_pass(struct kp_call *call, const struct kp_create_topics_request *req,
 		   const uint8_t *dup, enum create_topics_pass pass, struct kp_writer *scratch)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_topic_config configs[CREATE_TOPICS_CONFIGS_MAX];
 	struct kp_cursor it = kp_array_cursor(&req->topics);
 	int32_t count = 0;
@@ -282,7 +282,7 @@ create_topics_pass(struct kp_call *call, const struct kp_create_topics_request *
 enum kp_verdict
 kp_handle_create_topics(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_create_topics_response resp;
 	struct kp_create_topics_request req;
 	struct kp_writer scratch;

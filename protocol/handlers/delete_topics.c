@@ -38,8 +38,8 @@ delete_topics_encode(struct kp_call *call, struct kp_writer *scratch, struct kp_
 	r.topic_id = *id;
 	r.error_code = err;
 	r.error_message = err == KP_ERR_NONE ? kp_str_c(NULL) : kp_str_c(msg);
-	kp_delete_topics_response_deletable_topic_result_encode(scratch, call->hdr.api_version,
-								 &r);
+	kp_delete_topics_response_deletable_topic_result_encode(scratch,
+								 call->hdr.request_api_version, &r);
 }
 
 static void
@@ -143,7 +143,7 @@ delete_topics_entries(const struct kp_delete_topics_request *req, int16_t versio
 enum kp_verdict
 kp_handle_delete_topics(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	static const struct kp_uuid zero;
 	struct kp_delete_topics_response resp;
 	struct kp_delete_topics_request req;

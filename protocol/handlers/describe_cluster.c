@@ -12,7 +12,7 @@
 enum kp_verdict
 kp_handle_describe_cluster(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	const struct kp_md *md = call->env->md;
 	struct kp_describe_cluster_response_describe_cluster_broker broker;
 	struct kp_describe_cluster_response resp;

@@ -78,7 +78,7 @@ describe_configs_resource(struct kp_call *call, struct kp_writer *scratch,
 			  const struct kp_describe_configs_request_describe_configs_resource *res,
 			  enum describe_configs_mode mode, bool first_over)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_describe_configs_response_describe_configs_result r;
 	struct kp_str names[DESCRIBE_CONFIGS_NAMES_MAX];
 	struct kp_writer configs;
@@ -152,7 +152,7 @@ describe_configs_types_ok(const struct kp_describe_configs_request *req, int16_t
 enum kp_verdict
 kp_handle_describe_configs(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_describe_configs_response resp;
 	struct kp_describe_configs_request req;
 	enum describe_configs_mode mode;

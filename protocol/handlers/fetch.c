@@ -47,7 +47,7 @@ static int
 fetch_collect(struct kp_pending *p, const struct kp_fetch_request *req, const struct kp_md *md,
 	      struct kp_part_map *map)
 {
-	int16_t version = p->hdr.api_version;
+	int16_t version = p->hdr.request_api_version;
 	struct kp_cursor it = kp_array_cursor(&req->topics);
 	uint32_t unknown = 0;
 	struct kp_part *tmp;
@@ -187,7 +187,7 @@ fetch_encode_bad_isolation(const struct kp_fetch_request *req, int16_t version,
 enum kp_verdict
 kp_handle_fetch(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	const struct kp_md *md = call->env->md;
 	struct kp_fetch_request req;
 	struct kp_part_map map;
@@ -313,7 +313,7 @@ fetch_encode_partition(struct kp_writer *w, int16_t version, const struct kp_par
 static void
 fetch_encode(const struct kp_pending *p, struct kp_writer *w, int16_t top_error)
 {
-	int16_t version = p->hdr.api_version;
+	int16_t version = p->hdr.request_api_version;
 	bool flexible = version >= 12;
 	uint32_t topics = 0;
 

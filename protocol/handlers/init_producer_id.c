@@ -11,7 +11,7 @@
 enum kp_verdict
 kp_handle_init_producer_id(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_init_producer_id_response resp;
 	struct kp_init_producer_id_request req;
 	int64_t pid = -1;

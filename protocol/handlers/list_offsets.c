@@ -120,7 +120,7 @@ list_offsets_dups(struct kp_pending *p)
 static void
 list_offsets_encode(const struct kp_pending *p, struct kp_writer *w)
 {
-	int16_t version = p->hdr.api_version;
+	int16_t version = p->hdr.request_api_version;
 	struct kp_list_offsets_request req;
 	struct kp_list_offsets_response resp;
 	struct kp_cursor body = p->body;
@@ -188,7 +188,7 @@ list_offsets_finish(struct kp_core *kc, struct kp_pending *p, struct kp_done *do
 enum kp_verdict
 kp_handle_list_offsets(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_list_offsets_request req;
 	struct list_offsets_ctx ctx;
 

@@ -171,7 +171,7 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_reque
 enum kp_verdict
 kp_handle_metadata(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_metadata_response_metadata_response_broker broker;
 	struct kp_metadata_response resp;
 	struct kp_metadata_request req;

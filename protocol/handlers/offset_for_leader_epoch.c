@@ -68,7 +68,7 @@ epoch_submit_all(struct kp_pending *p, const struct kp_md *md,
 static void
 epoch_encode(const struct kp_pending *p, struct kp_writer *w)
 {
-	int16_t version = p->hdr.api_version;
+	int16_t version = p->hdr.request_api_version;
 	struct kp_offset_for_leader_epoch_request req;
 	struct kp_offset_for_leader_epoch_response resp;
 	struct kp_cursor body = p->body;
@@ -132,7 +132,7 @@ epoch_finish(struct kp_core *kc, struct kp_pending *p, struct kp_done *done)
 enum kp_verdict
 kp_handle_offset_for_leader_epoch(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_offset_for_leader_epoch_request req;
 	struct kp_pending *p;
 

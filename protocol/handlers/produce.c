@@ -51,7 +51,7 @@ produce_partition_count(const struct kp_produce_request *req, int16_t version)
 static bool
 produce_collect(struct kp_pending *p, const struct kp_produce_request *req, const struct kp_md *md)
 {
-	int16_t version = p->hdr.api_version;
+	int16_t version = p->hdr.request_api_version;
 	struct kp_cursor it = kp_array_cursor(&req->topic_data);
 	bool transactional = false;
 	uint32_t index = 0;
@@ -121,8 +121,8 @@ produce_step(struct kp_core *kc, struct kp_pending *p, size_t *budget)
 
 			kp_records_thread_stats(&before);
 			err = kp_records_validate_begin_budget(pt->batch, (int32_t)pt->batch_len,
-							       p->hdr.api_version, pt->part_max,
-							       &h, *budget, &p->job);
+							       p->hdr.request_api_version,
+							       pt->part_max, &h, *budget, &p->job);
 			kp_records_thread_stats(&after);
 			*budget -= MIN(*budget, pt->batch_len + (after.inflated_bytes -
 								 before.inflated_bytes));
@@ -152,7 +152,7 @@ produce_step(struct kp_core *kc, struct kp_pending *p, size_t *budget)
 enum kp_verdict
 kp_handle_produce(struct kp_call *call)
 {
-	int16_t version = call->hdr.api_version;
+	int16_t version = call->hdr.request_api_version;
 	struct kp_core *kc = call->env->kc;
 	struct kp_produce_request req;
 	struct kp_pending *p;
@@ -200,7 +200,7 @@ kp_handle_produce(struct kp_call *call)
 static void
 produce_encode(const struct kp_pending *p, struct kp_writer *w)
 {
-	int16_t version = p->hdr.api_version;
+	int16_t version = p->hdr.request_api_version;
 	struct kp_produce_response_partition_produce_response r;
 	struct kp_produce_response_topic_produce_response tr;
 	struct kp_produce_response resp;

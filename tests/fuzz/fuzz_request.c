@@ -1,18 +1,237 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* libFuzzer target: bytes -> size-prefixed frames -> request header (v1 or
- * v2, chosen from the api key and version the frame claims) -> body decode
- * with the generated decoders. Oracle: no crash or sanitizer report, and a
- * body that decodes must re-encode, and re-encoding its decode must give the
- * same bytes (the codec reaches a fixed point after one pass). */
+/* libFuzzer target: bytes -> size-prefixed frames, each run two ways.
+ * (1) The broker's path: kp_dispatch() as a dataplane core calls it, over a
+ * small metadata snapshot and the storage double of fuzz_st.c, driving
+ * requests that wait on storage to their answer through kp_core_poll()
+ * (advancing a fake clock past long-poll deadlines), and forwarded frames
+ * through kp_dispatch_control() over an admin double. (2) The codec: the
+ * request header (the same decoder dispatch uses) and the body with every
+ * generated decoder. Oracles: no crash or sanitizer report; a pending
+ * request finishes, under its own tag, and hands back every file region
+ * it took; a body that decodes must re-encode, and re-encoding its decode
+ * must give the same bytes (the codec reaches a fixed point after one pass). */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "protocol/gen/kp_api.h"
 #include "protocol/gen/kp_msg_header.h"
-#include "protocol/kp_wire.h"
+#include "protocol/kp.h"
+#include "tests/fuzz/fuzz_st.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+#define FUZZ_POLL_TURNS_MAX 64          /* a pending request finishes within */
+#define FUZZ_DONE_BURST 8
+
+/* ---- the environment kp_dispatch() runs in ---- */
+
+/* Sorted by name; ids ascending in the same order. golden-topic is the
+ * topic of the golden client frames, alpha and beta of the dispatch seeds. */
+static const struct kp_md_topic fuzz_topics[] = {
+	{ .name = { "alpha", 5 }, .id = { { 1 } }, .partition_count = 3,
+	  .max_message_bytes = 1048588 },
+	{ .name = { "beta", 4 }, .id = { { 2 } }, .partition_count = 1,
+	  .max_message_bytes = 1048588 },
+	{ .name = { "golden-topic", 12 }, .id = { { 3 } }, .partition_count = 2,
+	  .max_message_bytes = 1048588 },
+};
+static const struct kp_md_topic *const fuzz_by_id[] = {
+	&fuzz_topics[0], &fuzz_topics[1], &fuzz_topics[2],
+};
+static const struct kp_md fuzz_md = {
+	.broker_id = 1, .controller_id = 1, .cluster_id = "AAAAAAAAAAAAAAAAAAAAAA",
+	.host = "127.0.0.1", .port = 9092, .auto_create_topics = true,
+	.num_partitions = 1, .default_replication_factor = 1,
+	.topic_count = (int32_t)(sizeof(fuzz_topics) / sizeof(fuzz_topics[0])),
+	.topics = fuzz_topics, .by_id = fuzz_by_id, .epoch = 1,
+};
+static struct kp_core *fuzz_kc;
+static uint64_t fuzz_now_ns;
+static uint64_t fuzz_tag;
+
+/* The admin double: answers like control would for a broker whose topics
+ * never change (a fuzz run must not grow state from input to input). */
+static const struct kp_md *
+fuzz_admin_md(void *ctx)
+{
+	(void)ctx;
+	return &fuzz_md;
+}
+
+static int16_t
+fuzz_admin_create(void *ctx, const struct kp_topic_spec *spec, bool validate_only,
+		  struct kp_uuid *id, char *msg, size_t n)
+{
+	(void)ctx; (void)validate_only;
+	if (kp_md_topic_by_name(&fuzz_md, spec->name) != NULL) {
+		snprintf(msg, n, "exists");
+		return KP_ERR_TOPIC_ALREADY_EXISTS;
+	}
+	memset(id->b, 0x42, sizeof(id->b));
+	return KP_ERR_NONE;
+}
+
+static int16_t
+fuzz_admin_delete(void *ctx, const struct kp_md_topic *t, char *msg, size_t n)
+{
+	(void)ctx; (void)t; (void)msg; (void)n;
+	return KP_ERR_NONE;
+}
+
+static int16_t
+fuzz_admin_partitions(void *ctx, const struct kp_md_topic *t, int32_t count,
+		      bool validate_only, char *msg, size_t n)
+{
+	(void)ctx; (void)t; (void)count; (void)validate_only; (void)msg; (void)n;
+	return KP_ERR_NONE;
+}
+
+static void
+fuzz_admin_spec_configs(void *ctx, const struct kp_topic_spec *spec, kp_config_entry_fn *fn,
+			void *arg)
+{
+	struct kp_config_entry e = { .name = "retention.ms", .value = "604800000",
+				     .source = KP_CONFIG_SOURCE_DEFAULT, .is_default = true };
+
+	(void)ctx; (void)spec;
+	fn(arg, &e);
+}
+
+static int16_t
+fuzz_admin_configs(void *ctx, int8_t type, struct kp_str res, const struct kp_str *names,
+		   int32_t n, bool syn, bool docs, kp_config_entry_fn *fn, void *arg,
+		   char *msg, size_t msg_size)
+{
+	(void)type; (void)res; (void)names; (void)n; (void)syn; (void)docs;
+	(void)msg; (void)msg_size;
+	fuzz_admin_spec_configs(ctx, NULL, fn, arg);
+	return KP_ERR_NONE;
+}
+
+static int16_t
+fuzz_admin_auto_create(void *ctx, struct kp_str name, char *msg, size_t n)
+{
+	(void)ctx; (void)name; (void)msg; (void)n;
+	return KP_ERR_NONE;
+}
+
+static int16_t
+fuzz_admin_producer_id(void *ctx, int64_t *pid)
+{
+	(void)ctx;
+	*pid = 1000;
+	return KP_ERR_NONE;
+}
+
+static const struct kp_admin_ops fuzz_admin = {
+	.topic_create = fuzz_admin_create, .topic_delete = fuzz_admin_delete,
+	.partitions_create = fuzz_admin_partitions, .configs_describe = fuzz_admin_configs,
+	.topic_spec_configs = fuzz_admin_spec_configs,
+	.topic_auto_create = fuzz_admin_auto_create,
+	.producer_id_next = fuzz_admin_producer_id,
+	.md = fuzz_admin_md, .md_fresh = fuzz_admin_md,
+};
+
+static void
+fuzz_env_init(void)
+{
+	if (fuzz_kc != NULL)
+		return;
+	fuzz_kc = kp_core_create(fuzz_st_get(), 0, 1);
+	if (fuzz_kc == NULL)
+		abort();
+}
+
+static void
+fuzz_done_free(const struct kp_done *done, uint64_t tag)
+{
+	if (done->tag != tag)
+		abort();        /* an answer under another request's tag */
+	if (done->verdict == KP_VERDICT_REPLY)
+		free(done->resp.data);
+	else if (done->resp.data != NULL || done->piece_count != 0)
+		abort();        /* a body for a request that gets none */
+	if (done->piece_count > 0)
+		kp_core_pieces_release(fuzz_kc, done->pieces, done->piece_count);
+	else
+		free(done->pieces);
+}
+
+/* Poll the core until the pending request under tag is answered, moving
+ * the clock to the next long-poll deadline when nothing else happens. */
+static void
+fuzz_pending_finish(const struct kp_env *env)
+{
+	for (int turn = 0; turn < FUZZ_POLL_TURNS_MAX; turn++) {
+		struct kp_done done[FUZZ_DONE_BURST];
+		unsigned n = kp_core_poll(fuzz_kc, env, fuzz_now_ns, done, FUZZ_DONE_BURST);
+
+		if (n > 1)
+			abort();        /* only one request is in flight */
+		if (n == 1) {
+			fuzz_done_free(&done[0], env->tag);
+			kp_core_flush(fuzz_kc);
+			return;
+		}
+		uint64_t deadline_ns = kp_core_deadline(fuzz_kc);
+
+		if (deadline_ns != UINT64_MAX && deadline_ns > fuzz_now_ns)
+			fuzz_now_ns = deadline_ns;
+	}
+	abort();        /* a request that never finishes */
+}
+
+/* Control answers, never forwards nor waits. */
+static void
+fuzz_control(const uint8_t *frame, uint32_t len)
+{
+	struct kp_env env = { .md = &fuzz_md, .request_bytes_max = 100u << 20,
+			      .admin = &fuzz_admin };
+	struct kp_out out;
+	enum kp_verdict verdict;
+
+	memset(&out, 0, sizeof(out));
+	verdict = kp_dispatch_control(&env, frame, len, &out);
+	if (verdict == KP_VERDICT_REPLY)
+		free(out.resp.data);
+	else if (verdict != KP_VERDICT_NO_REPLY && verdict != KP_VERDICT_CLOSE)
+		abort();
+}
+
+static void
+fuzz_dispatch(const uint8_t *frame, uint32_t len)
+{
+	struct kp_env env = { .md = &fuzz_md, .request_bytes_max = 100u << 20,
+			      .kc = fuzz_kc, .slot = 0, .conn = 0 };
+	struct kp_out out;
+
+	env.tag = ++fuzz_tag;
+	env.frame_tag = env.tag;
+	env.frame_keep = (env.tag & 1) != 0;   /* both ways of holding the frame */
+	memset(&out, 0, sizeof(out));
+	switch (kp_dispatch(&env, frame, len, &out)) {
+	case KP_VERDICT_REPLY:
+		free(out.resp.data);
+		break;
+	case KP_VERDICT_FORWARD:
+		fuzz_control(out.fwd.data, out.fwd.len);
+		free(out.fwd.data);
+		break;
+	case KP_VERDICT_PENDING:
+		fuzz_pending_finish(&env);
+		break;
+	case KP_VERDICT_NO_REPLY:
+	case KP_VERDICT_CLOSE:
+		break;
+	}
+	kp_core_flush(fuzz_kc);
+	if (fuzz_st_refs_held() != 0)
+		abort();        /* a file region never handed back */
+}
+
+/* ---- the codec ---- */
 
 static void
 fuzz_check_fixed_point(int16_t key, int16_t version, const uint8_t *body, size_t len,
@@ -44,7 +263,7 @@ fuzz_check_fixed_point(int16_t key, int16_t version, const uint8_t *body, size_t
 }
 
 static void
-fuzz_frame(const uint8_t *frame, size_t len)
+fuzz_codec(const uint8_t *frame, size_t len)
 {
 	struct kp_cursor c = kp_cursor_make(frame, len);
 	struct kp_request_header h;
@@ -69,6 +288,7 @@ fuzz_frame(const uint8_t *frame, size_t len)
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
+	fuzz_env_init();
 	while (size >= 4) {
 		uint32_t n = ((uint32_t)data[0] << 24) | ((uint32_t)data[1] << 16) |
 			     ((uint32_t)data[2] << 8) | data[3];
@@ -81,7 +301,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (frame == NULL)
 			return 0;
 		memcpy(frame, data, n);
-		fuzz_frame(frame, n);
+		fuzz_dispatch(frame, n);
+		fuzz_codec(frame, n);
 		free(frame);
 		data += n;
 		size -= n;

@@ -354,6 +354,37 @@ Test(dispatch, metadata_no_auto_create_gives_unknown_topic)
 	free(out.resp.data);
 }
 
+/* Header v2: the broker's decoder skips the header's tagged fields and
+ * closes on a malformed tag section (tags out of order, a size past the end). */
+Test(dispatch, header_v2_tagged_fields)
+{
+	static const uint8_t good_tags[] = { 2, 0, 2, 'a', 'b', 5, 0 };
+	static const uint8_t bad_order[] = { 2, 5, 0, 0, 0 };
+	static const uint8_t bad_size[] = { 1, 0, 40, 'a' };
+	const struct { const uint8_t *tags; size_t len; enum kp_verdict want; } cases[] = {
+		{ good_tags, sizeof(good_tags), KP_VERDICT_REPLY },
+		{ bad_order, sizeof(bad_order), KP_VERDICT_CLOSE },
+		{ bad_size, sizeof(bad_size), KP_VERDICT_CLOSE },
+	};
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		struct kp_writer w = frame_begin(KP_API_METADATA, 9, 21, false);
+		struct kp_out out;
+
+		kp_write_raw(&w, cases[i].tags, cases[i].len);
+		metadata_request(&w, 9, NULL, 0, false);
+		cr_assert_eq(run(&w, false, &out), cases[i].want, "case %zu", i);
+		if (cases[i].want == KP_VERDICT_REPLY) {
+			struct kp_metadata_response resp;
+			struct kp_cursor c = resp_body(&out, 21, true);
+
+			cr_assert_eq(kp_metadata_response_decode(&c, 9, &resp), 0);
+			cr_assert_eq(resp.topics.count, 2);
+			free(out.resp.data);
+		}
+	}
+}
+
 Test(dispatch, create_topics_is_forwarded_and_checks_like_kafka)
 {
 	struct kp_create_topics_request_creatable_topic t[4];

@@ -14,8 +14,8 @@
 #include "protocol/gen/kp_msg_api_versions.h"
 #include "protocol/gen/kp_msg_header.h"
 #include "protocol/gen/kp_msg_metadata.h"
-#include "protocol/gen/kp_test_fill.h"
 #include "protocol/kp_wire.h"
+#include "tests/unit/protocol/gen/kp_test_fill.h"
 
 struct rt_param {
 	int16_t api_key;        /* -1: request header, -2: response header */

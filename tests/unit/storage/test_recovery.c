@@ -185,7 +185,6 @@ Test(recovery, garbage_after_the_tail_is_cut)
 	cr_assert_eq(tp.plog->hw, 2);
 }
 
-#if defined(ST_TEST_REAL_PSTATE)
 Test(recovery, producer_state_from_snapshot_and_log)
 {
 	struct tbatch_spec s;
@@ -226,4 +225,3 @@ Test(recovery, producer_state_from_snapshot_and_log)
 	tp_run(&tp);
 	cr_assert_eq(a->error, 45);
 }
-#endif

@@ -6,8 +6,8 @@
  * it, for the round-trip tests. Arrays get two elements carved
  * from a caller-provided arena. */
 
-#ifndef PROTOCOL_GEN_KP_TEST_FILL_H
-#define PROTOCOL_GEN_KP_TEST_FILL_H
+#ifndef TESTS_UNIT_PROTOCOL_GEN_KP_TEST_FILL_H
+#define TESTS_UNIT_PROTOCOL_GEN_KP_TEST_FILL_H
 
 #include <stddef.h>
 #include <stdint.h>

@@ -3,7 +3,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Test-only fill helpers; see kp_test_fill.h. */
 
-#include "protocol/gen/kp_test_fill.h"
+#include "tests/unit/protocol/gen/kp_test_fill.h"
 
 #include <stdio.h>
 #include <stdlib.h>
