@@ -45,21 +45,28 @@ class Driver:
 
     def call(self, bootstrap, op, *args, timeout=CALL_TIMEOUT):
         cmd = self.argv + [bootstrap, op] + [str(a) for a in args]
-        try:
-            r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                               text=True, timeout=timeout, env=self.env)
-        except subprocess.TimeoutExpired as e:
-            raise AssertionError(f"{self.name} {op} {args} timed out after {timeout}s\n"
-                                 f"stdout: {e.stdout}\nstderr: {e.stderr}") from None
-        lines = [l for l in r.stdout.splitlines() if l.strip()]
-        if r.returncode != 0 or not lines:
-            raise AssertionError(f"{self.name} {op} {args} failed rc={r.returncode}\n"
-                                 f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}")
-        try:
-            return json.loads(lines[-1])
-        except ValueError:
-            raise AssertionError(f"{self.name} {op}: no JSON on last line\n"
-                                 f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}")
+        return run_json(cmd, f"{self.name} {op} {args}", timeout, self.env)
+
+
+def run_json(cmd, what, timeout=CALL_TIMEOUT, env=None):
+    """Run a driver program; the JSON object on its last stdout line. A
+    timeout, a non-zero exit or no JSON fails the test with its output."""
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"{what} timed out after {timeout}s\n"
+                             f"stdout: {str(e.stdout)[-3000:]}\n"
+                             f"stderr: {str(e.stderr)[-3000:]}") from None
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    if r.returncode != 0 or not lines:
+        raise AssertionError(f"{what} failed rc={r.returncode}\n"
+                             f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}")
+    try:
+        return json.loads(lines[-1])
+    except ValueError:
+        raise AssertionError(f"{what}: no JSON on last line\n"
+                             f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}") from None
 
 
 class AdminClient:
