@@ -475,8 +475,9 @@ def fetch_body(version, topics, max_bytes=1 << 20, isolation=0, max_wait_ms=0,
     return w.b
 
 
-def parse_fetch(version, r):
-    """(top error, [(topic, partition, error, high watermark, records)])."""
+def parse_fetch_topics(version, r):
+    """(top error, [(topic, [(partition, error, high watermark, records)])]):
+    the response's topic entries as sent."""
     r.i32()                                 # throttle
     top = 0
     if version >= 7:
@@ -484,7 +485,7 @@ def parse_fetch(version, r):
         r.i32()
     out = []
     for _ in range(r.arr()):
-        name = r.str()
+        name, parts = r.str(), []
         for _ in range(r.arr()):
             index, err, hw = r.i32(), r.i16(), r.i64()
             r.i64()
@@ -497,10 +498,17 @@ def parse_fetch(version, r):
                 r.i32()
             records = r.bytes()
             r.tags()
-            out.append((name, index, err, hw, records))
+            parts.append((index, err, hw, records))
         r.tags()
+        out.append((name, parts))
     r.tags()
     return top, out
+
+
+def parse_fetch(version, r):
+    """(top error, [(topic, partition, error, high watermark, records)])."""
+    top, topics = parse_fetch_topics(version, r)
+    return top, [(name, *part) for name, parts in topics for part in parts]
 
 
 def list_offsets_body(version, topics, isolation=0):
