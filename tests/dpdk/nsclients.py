@@ -8,6 +8,7 @@ from . import netns as N
 
 import data_scenarios as ds   # noqa: E402  (tests/integration, on sys.path via netns)
 import scenarios as s         # noqa: E402
+from sockio import read_frame, recv_exact  # noqa: E402,F401  (tests/lib, via conftest)
 
 it = N.it
 ADMIN_CLIENTS = ["kcat", "rdkafka", "confluent", "java"]
@@ -54,22 +55,11 @@ def frame(api_key, version, correlation, body=b"", client=b"spw-dpdk"):
     return struct.pack(">i", len(hdr) + len(body)) + hdr + body
 
 
-def recv_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(min(n - len(buf), 65536))
-        if not chunk:
-            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return bytes(buf)
-
-
 def read_answer(s, corr):
     """One response off socket s: its body after the correlation id."""
-    size = struct.unpack(">i", recv_exact(s, 4))[0]
-    data = recv_exact(s, size)
-    assert struct.unpack_from(">i", data)[0] == corr
-    return data[4:]
+    got, body = read_frame(s)
+    assert got == corr
+    return body
 
 
 def api_versions_req(correlation):

@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -28,6 +29,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CACHE = Path(os.environ.get("SPILLWAY_IT_CACHE", REPO / ".cache" / "integration"))
 KAFKA_REF = HERE / "kafka" / "kafka-ref.sh"
+
+# tests/lib (sockio.py, ...) after this directory: its kwire.py is the
+# hostile suite's, this directory's own kwire.py stays the one imported here.
+if str(HERE.parent / "lib") not in sys.path:
+    sys.path.append(str(HERE.parent / "lib"))
 
 START_TIMEOUT = float(os.environ.get("SPILLWAY_START_TIMEOUT", "30"))
 STOP_TIMEOUT = 10.0

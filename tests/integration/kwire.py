@@ -8,7 +8,7 @@ import socket
 import struct
 import time
 
-from test_wire_errors import read_exact
+from sockio import recv_exact as read_exact
 
 # API keys.
 PRODUCE, FETCH, LIST_OFFSETS, METADATA = 0, 1, 2, 3
