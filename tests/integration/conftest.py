@@ -70,6 +70,31 @@ def unique_topic(prefix):
     return f"it-{prefix}-{uuid.uuid4().hex[:10]}"
 
 
+def stop_process_group(proc, timeout=STOP_TIMEOUT):
+    """Stop a broker started with start_new_session=True: SIGTERM to its
+    process group, SIGKILL if it is still there after timeout. Shared with
+    tests/dpdk's NetBroker."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=timeout)
+    except ProcessLookupError:
+        pass
+
+
+def log_tail(path, n=LOG_TAIL_LINES):
+    """The last n lines of a broker's log file."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no broker log)"
+    return "\n".join(lines[-n:])
+
+
 class Broker:
     """One broker process on 127.0.0.1 with its own data dir."""
 
@@ -154,16 +179,7 @@ class Broker:
             subprocess.run([str(KAFKA_REF), "stop", str(self.port), str(self.dir)],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
             return
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=STOP_TIMEOUT)
-        except ProcessLookupError:
-            pass
+        stop_process_group(self.proc)
 
     def kill(self):
         """kill -9 the broker (no clean shutdown); start() brings it back on
@@ -199,11 +215,7 @@ class Broker:
         return self.start()
 
     def log_tail(self, n=LOG_TAIL_LINES):
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no broker log)"
-        return "\n".join(lines[-n:])
+        return log_tail(self.log_path, n)
 
     def cleanup(self):
         self.stop()
