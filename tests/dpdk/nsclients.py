@@ -12,25 +12,16 @@ from sockio import read_frame, recv_exact  # noqa: E402,F401  (tests/lib, via co
 
 it = N.it
 ADMIN_CLIENTS = ["kcat", "rdkafka", "confluent", "java"]
+# their entries in tests/integration's scenarios.ADMIN_CLIENTS (kcat has none)
+_ADMIN_IDS = {"rdkafka": "rdkafka-c", "confluent": "confluent-python", "java": "java"}
 DATA_CLIENTS = ["kcat", "rdkafka", "confluent", "java"]
 
 
 def admin_driver(name, broker):
     """scenarios.Driver of a client, running in broker's client netns. kcat
     has no admin API: its admin checks are metadata listings (kcat -L -J)."""
-    if name == "rdkafka":
-        argv = [it.find_tool("RDKAFKA_ADMIN_BIN", "build/tests/integration/rdkafka_admin",
-                             ".cache/integration/bin/rdkafka_admin")]
-        caps = {"config_source"}
-    elif name == "confluent":
-        argv = [N.PY, str(N.INTEGRATION / "clients" / "confluent_admin.py")]
-        caps = {"config_source"}
-    elif name == "java":
-        argv = ["java", *it.JAVA_OPTS, "-cp", it.java_classpath(), "SpillwayAdmin"]
-        caps = {"config_source", "topic_id"}
-    else:
-        raise KeyError(name)
-    return s.Driver(N.ns_argv(broker.client_ns, argv), caps=caps, name=f"{name}-admin")
+    c = s.admin_client(_ADMIN_IDS[name])
+    return s.Driver(N.ns_argv(broker.client_ns, c.argv()), caps=c.caps, name=f"{name}-admin")
 
 
 def data_driver(name, broker):
