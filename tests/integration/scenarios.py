@@ -151,6 +151,19 @@ def admin_client(id):
     raise KeyError(id)
 
 
+# scenarios called as fn(d, b); the others as fn(d, b, prefix)
+_NO_PREFIX = {"cluster", "invalid_names", "broker_configs"}
+
+
+def run(name, d, b, prefix=None):
+    """Run the scenario called name with driver d against broker b; prefix
+    (of its topic names) defaults to the driver's."""
+    fn = globals()[name]
+    if name in _NO_PREFIX:
+        return fn(d, b)
+    return fn(d, b, prefix or d.prefix)
+
+
 def eventually(fn, timeout=20.0, interval=0.3):
     """Retry fn until it stops raising AssertionError (metadata propagates
     asynchronously in Kafka, even on one node)."""

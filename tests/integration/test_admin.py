@@ -23,64 +23,35 @@ def D(request):
     return request.param.driver()
 
 
-@over()
-def test_cluster(D, broker):
-    s.cluster(D, broker)
+# The scenarios of scenarios.py run as they are: name -> the capabilities a
+# client needs for it. Each becomes test_<name>, parametrised over clients.
+SCENARIOS = [
+    ("cluster", ()),
+    ("lifecycle", ()),
+    ("duplicate", ()),
+    ("invalid_names", ()),
+    ("replication_factor", ()),
+    ("partitions_errors", ()),
+    ("unknown_topic", ()),
+    ("validate_only", ()),
+    ("broker_defaults", ("default_counts",)),
+    ("replica_assignment", ()),
+    ("broker_configs", ()),
+    ("delete_by_id", ("topic_id",)),
+]
 
 
-@over()
-def test_lifecycle(D, broker):
-    s.lifecycle(D, broker, D.prefix)
+def _scenario_test(name, caps):
+    @over(*caps)
+    def test(D, broker):
+        s.run(name, D, broker)
+    test.__name__ = test.__qualname__ = f"test_{name}"
+    test.__doc__ = getattr(s, name).__doc__
+    return test
 
 
-@over()
-def test_duplicate(D, broker):
-    s.duplicate(D, broker, D.prefix)
-
-
-@over()
-def test_invalid_names(D, broker):
-    s.invalid_names(D, broker)
-
-
-@over()
-def test_replication_factor(D, broker):
-    s.replication_factor(D, broker, D.prefix)
-
-
-@over()
-def test_partitions_errors(D, broker):
-    s.partitions_errors(D, broker, D.prefix)
-
-
-@over()
-def test_unknown_topic(D, broker):
-    s.unknown_topic(D, broker, D.prefix)
-
-
-@over()
-def test_validate_only(D, broker):
-    s.validate_only(D, broker, D.prefix)
-
-
-@over("default_counts")
-def test_broker_defaults(D, broker):
-    s.broker_defaults(D, broker, D.prefix)
-
-
-@over()
-def test_replica_assignment(D, broker):
-    s.replica_assignment(D, broker, D.prefix)
-
-
-@over()
-def test_broker_configs(D, broker):
-    s.broker_configs(D, broker)
-
-
-@over("topic_id")
-def test_delete_by_id(D, broker):
-    s.delete_by_id(D, broker, D.prefix)
+for _name, _caps in SCENARIOS:
+    globals()[f"test_{_name}"] = _scenario_test(_name, _caps)
 
 
 @over("create_id")
