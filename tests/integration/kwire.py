@@ -590,15 +590,17 @@ def describe_configs_body(version, resources, synonyms=False, docs=False):
     return w.b
 
 
-def parse_describe_configs(version, r):
-    """[(type, name, error, message, config count)] in response order."""
+def parse_describe_configs_values(version, r):
+    """[(type, name, error, message, config count, {config: value})] in
+    response order (config count -1: a null array)."""
     r.i32()
     out = []
     for _ in range(r.arr()):
         err, msg, rtype, name = r.i16(), r.str(), r.i8(), r.str()
-        n = r.arr()
+        n, values = r.arr(), {}
         for _ in range(max(n, 0)):
-            r.str(), r.str(), r.bool()
+            key, value = r.str(), r.str()
+            r.bool()
             if version == 0:
                 r.bool()
             else:
@@ -611,10 +613,16 @@ def parse_describe_configs(version, r):
             if version >= 3:
                 r.i8(), r.str()
             r.tags()
+            values[key] = value
         r.tags()
-        out.append((rtype, name, err, msg, n))
+        out.append((rtype, name, err, msg, n, values))
     r.tags()
     return out
+
+
+def parse_describe_configs(version, r):
+    """[(type, name, error, message, config count)] in response order."""
+    return [res[:5] for res in parse_describe_configs_values(version, r)]
 
 
 def delete_topics_body(version, names):

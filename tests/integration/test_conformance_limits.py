@@ -25,8 +25,8 @@ from kwire import (
     delete_topics_body, parse_create_topics,
     describe_configs_body, fetch_body, init_producer_id, list_offsets_body, make_topics,
     metadata, offset_for_leader_epoch_body, parse_create_partitions, parse_delete_topics,
-    parse_describe_configs, parse_fetch, parse_fetch_topics, parse_list_offsets,
-    parse_offset_for_leader_epoch,
+    parse_describe_configs, parse_describe_configs_values, parse_fetch, parse_fetch_topics,
+    parse_list_offsets, parse_offset_for_leader_epoch,
     parse_produce, produce_body, record_batch, recv_response, request, roundtrip,
     wait_for_leaders,
 )
@@ -477,23 +477,8 @@ def test_metadata_auto_creates_internal_topics_with_their_own_settings(broker_fa
 
 def _configs(r, version):
     """{resource name: {config: value}} of a DescribeConfigs response."""
-    r.i32()
-    out = {}
-    for _ in range(r.arr()):
-        _err, _msg, _rtype, name = r.i16(), r.str(), r.i8(), r.str()
-        out[name] = {}
-        for _ in range(max(r.arr(), 0)):
-            key, value = r.str(), r.str()
-            r.bool(), r.i8(), r.bool()
-            for _ in range(r.arr()):
-                r.str(), r.str(), r.i8()
-                r.tags()
-            if version >= 3:
-                r.i8(), r.str()
-            r.tags()
-            out[name][key] = value
-        r.tags()
-    return out
+    return {name: values
+            for _, name, _, _, _, values in parse_describe_configs_values(version, r)}
 
 
 # ---- 8. ListOffsets naming several partitions over several topics ----
