@@ -550,16 +550,7 @@ class NetBroker:
 
     def stop(self):
         self.stopped_by_us = True
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=STOP_TIMEOUT)
-        except ProcessLookupError:
-            pass
+        it.stop_process_group(self.proc, STOP_TIMEOUT)
 
     def restart(self):
         """Stop and start on the same data dir (a dpdk-tap broker makes a new
@@ -573,11 +564,7 @@ class NetBroker:
         return self.start()
 
     def log_tail(self, n=it.LOG_TAIL_LINES):
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no broker log)"
-        return "\n".join(lines[-n:])
+        return it.log_tail(self.log_path, n)
 
     def cleanup(self):
         self.stop()

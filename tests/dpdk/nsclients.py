@@ -8,28 +8,20 @@ from . import netns as N
 
 import data_scenarios as ds   # noqa: E402  (tests/integration, on sys.path via netns)
 import scenarios as s         # noqa: E402
+from sockio import read_frame, recv_exact  # noqa: E402,F401  (tests/lib, via conftest)
 
 it = N.it
 ADMIN_CLIENTS = ["kcat", "rdkafka", "confluent", "java"]
+# their entries in tests/integration's scenarios.ADMIN_CLIENTS (kcat has none)
+_ADMIN_IDS = {"rdkafka": "rdkafka-c", "confluent": "confluent-python", "java": "java"}
 DATA_CLIENTS = ["kcat", "rdkafka", "confluent", "java"]
 
 
 def admin_driver(name, broker):
     """scenarios.Driver of a client, running in broker's client netns. kcat
     has no admin API: its admin checks are metadata listings (kcat -L -J)."""
-    if name == "rdkafka":
-        argv = [it.find_tool("RDKAFKA_ADMIN_BIN", "build/tests/integration/rdkafka_admin",
-                             ".cache/integration/bin/rdkafka_admin")]
-        caps = {"config_source"}
-    elif name == "confluent":
-        argv = [N.PY, str(N.INTEGRATION / "clients" / "confluent_admin.py")]
-        caps = {"config_source"}
-    elif name == "java":
-        argv = ["java", *it.JAVA_OPTS, "-cp", it.java_classpath(), "SpillwayAdmin"]
-        caps = {"config_source", "topic_id"}
-    else:
-        raise KeyError(name)
-    return s.Driver(N.ns_argv(broker.client_ns, argv), caps=caps, name=f"{name}-admin")
+    c = s.admin_client(_ADMIN_IDS[name])
+    return s.Driver(N.ns_argv(broker.client_ns, c.argv()), caps=c.caps, name=f"{name}-admin")
 
 
 def data_driver(name, broker):
@@ -54,22 +46,11 @@ def frame(api_key, version, correlation, body=b"", client=b"spw-dpdk"):
     return struct.pack(">i", len(hdr) + len(body)) + hdr + body
 
 
-def recv_exact(s, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = s.recv(min(n - len(buf), 65536))
-        if not chunk:
-            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return bytes(buf)
-
-
 def read_answer(s, corr):
     """One response off socket s: its body after the correlation id."""
-    size = struct.unpack(">i", recv_exact(s, 4))[0]
-    data = recv_exact(s, size)
-    assert struct.unpack_from(">i", data)[0] == corr
-    return data[4:]
+    got, body = read_frame(s)
+    assert got == corr
+    return body
 
 
 def api_versions_req(correlation):

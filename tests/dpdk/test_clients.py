@@ -33,14 +33,7 @@ if FULL:
 @pytest.mark.parametrize("client,scenario", ADMIN_CASES,
                          ids=[f"{c}-{sc}" for c, sc in ADMIN_CASES])
 def test_admin(broker, client, scenario):
-    d = C.admin_driver(client, broker)
-    fn = getattr(s, scenario)
-    if scenario in ("cluster", "broker_configs"):
-        fn(d, broker)
-    elif scenario == "invalid_names":
-        fn(d, broker)
-    else:
-        fn(d, broker, f"dp-{client}")
+    s.run(scenario, C.admin_driver(client, broker), broker, f"dp-{client}")
 
 
 def test_kcat_metadata(broker):

@@ -73,17 +73,6 @@ def close_all(socks):
             s.close()
 
 
-def eof(s):
-    """True when the broker closed s (EOF or reset); False if still open."""
-    try:
-        s.setblocking(False)
-        return s.recv(1) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-
-
 def test_idle_sockets_are_closed_and_free_the_table(hostile):
     table = 256
     h = start(hostile, {"connections.max.idle.ms": str(IDLE_MS),
@@ -93,7 +82,7 @@ def test_idle_sockets_are_closed_and_free_the_table(hostile):
         silent = [s for s in open_from(h, "127.0.0.2", table) if s is not None]
         active = kwire.connect(h.bootstrap, 5.0, source="127.0.0.3")
         time.sleep(IDLE_MS / 2000)
-        h.check(not any(eof(s) for s in silent),
+        h.check(not any(kwire.eof(s) for s in silent),
                 f"silent sockets closed after {IDLE_MS / 2000:.1f} s, before the idle time")
         # The table is full: a newcomer from 127.0.0.1 waits for idle ones to go.
         deadline = t0 + IDLE_MS / 1000 + 6
@@ -108,12 +97,12 @@ def test_idle_sockets_are_closed_and_free_the_table(hostile):
                 time.sleep(0.25)
         # Sockets the full table left in the listen backlog are accepted as
         # idle ones go, and get an idle time of their own.
-        still = sum(not eof(s) for s in silent)
+        still = sum(not kwire.eof(s) for s in silent)
         while still and time.monotonic() < t0 + 2 * IDLE_MS / 1000 + 3:
             time.sleep(0.2)
             active.sendall(kwire.request(kwire.API_VERSIONS, 0, 1, b""))
             kwire.read_frame(active)
-            still = sum(not eof(s) for s in silent)
+            still = sum(not kwire.eof(s) for s in silent)
         h.figure(silent_opened=len(silent), silent_still_open=still,
                  newcomer_served_after_s=newcomer_s and round(newcomer_s, 2))
         h.check(still == 0, f"{still} of {len(silent)} silent sockets still open "

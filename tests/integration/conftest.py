@@ -17,6 +17,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import time
 import uuid
@@ -28,6 +29,11 @@ HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 CACHE = Path(os.environ.get("SPILLWAY_IT_CACHE", REPO / ".cache" / "integration"))
 KAFKA_REF = HERE / "kafka" / "kafka-ref.sh"
+
+# tests/lib (sockio.py, ...) after this directory: its kwire.py is the
+# hostile suite's, this directory's own kwire.py stays the one imported here.
+if str(HERE.parent / "lib") not in sys.path:
+    sys.path.append(str(HERE.parent / "lib"))
 
 START_TIMEOUT = float(os.environ.get("SPILLWAY_START_TIMEOUT", "30"))
 STOP_TIMEOUT = 10.0
@@ -62,6 +68,31 @@ def port_accepts(port):
 def unique_topic(prefix):
     """Topic names unique per test run, so a shared external broker is fine."""
     return f"it-{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def stop_process_group(proc, timeout=STOP_TIMEOUT):
+    """Stop a broker started with start_new_session=True: SIGTERM to its
+    process group, SIGKILL if it is still there after timeout. Shared with
+    tests/dpdk's NetBroker."""
+    if proc is None or proc.poll() is not None:
+        return
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(timeout=timeout)
+    except ProcessLookupError:
+        pass
+
+
+def log_tail(path, n=LOG_TAIL_LINES):
+    """The last n lines of a broker's log file."""
+    try:
+        lines = path.read_text(errors="replace").splitlines()
+    except OSError:
+        return "(no broker log)"
+    return "\n".join(lines[-n:])
 
 
 class Broker:
@@ -148,16 +179,7 @@ class Broker:
             subprocess.run([str(KAFKA_REF), "stop", str(self.port), str(self.dir)],
                            stdin=subprocess.DEVNULL, capture_output=True, timeout=60)
             return
-        if self.proc is None or self.proc.poll() is not None:
-            return
-        try:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            self.proc.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.proc.pid, signal.SIGKILL)
-            self.proc.wait(timeout=STOP_TIMEOUT)
-        except ProcessLookupError:
-            pass
+        stop_process_group(self.proc)
 
     def kill(self):
         """kill -9 the broker (no clean shutdown); start() brings it back on
@@ -193,11 +215,7 @@ class Broker:
         return self.start()
 
     def log_tail(self, n=LOG_TAIL_LINES):
-        try:
-            lines = self.log_path.read_text(errors="replace").splitlines()
-        except OSError:
-            return "(no broker log)"
-        return "\n".join(lines[-n:])
+        return log_tail(self.log_path, n)
 
     def cleanup(self):
         self.stop()

@@ -24,7 +24,6 @@ client's own producer configuration names.
 """
 import json
 import os
-import subprocess
 import time
 import uuid
 from pathlib import Path
@@ -33,6 +32,7 @@ import pytest
 
 from conftest import CACHE, HERE, JAVA_OPTS, client_missing, find_tool, java_classpath, \
     unique_topic
+from scenarios import run_json
 
 CALL_TIMEOUT = 120
 CODECS = ["none", "gzip", "snappy", "lz4", "zstd"]
@@ -148,22 +148,7 @@ def run_driver(argv, timeout=CALL_TIMEOUT, env=None, name="driver"):
     # exit status would fail the run. The broker keeps leak detection.
     env = dict(os.environ if env is None else env)
     env["ASAN_OPTIONS"] = (env.get("ASAN_OPTIONS", "") + ":detect_leaks=0").lstrip(":")
-    try:
-        r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                           timeout=timeout, env=env)
-    except subprocess.TimeoutExpired as e:
-        raise AssertionError(f"{name} timed out after {timeout}s: {argv[-6:]}\n"
-                             f"stdout: {str(e.stdout)[-2000:]}\nstderr: {str(e.stderr)[-3000:]}") \
-            from None
-    lines = [l for l in r.stdout.splitlines() if l.strip()]
-    if r.returncode != 0 or not lines:
-        raise AssertionError(f"{name} failed rc={r.returncode}: {argv[-6:]}\n"
-                             f"stdout: {r.stdout[-2000:]}\nstderr: {r.stderr[-3000:]}")
-    try:
-        return json.loads(lines[-1])
-    except ValueError:
-        raise AssertionError(f"{name}: no JSON on last line\nstdout: {r.stdout[-2000:]}\n"
-                             f"stderr: {r.stderr[-3000:]}") from None
+    return run_json(argv, f"{name} {argv[-6:]}", timeout, env)
 
 
 class DataDriver:

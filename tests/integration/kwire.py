@@ -8,7 +8,7 @@ import socket
 import struct
 import time
 
-from test_wire_errors import read_exact
+from sockio import recv_exact as read_exact
 
 # API keys.
 PRODUCE, FETCH, LIST_OFFSETS, METADATA = 0, 1, 2, 3
@@ -475,8 +475,9 @@ def fetch_body(version, topics, max_bytes=1 << 20, isolation=0, max_wait_ms=0,
     return w.b
 
 
-def parse_fetch(version, r):
-    """(top error, [(topic, partition, error, high watermark, records)])."""
+def parse_fetch_topics(version, r):
+    """(top error, [(topic, [(partition, error, high watermark, records)])]):
+    the response's topic entries as sent."""
     r.i32()                                 # throttle
     top = 0
     if version >= 7:
@@ -484,7 +485,7 @@ def parse_fetch(version, r):
         r.i32()
     out = []
     for _ in range(r.arr()):
-        name = r.str()
+        name, parts = r.str(), []
         for _ in range(r.arr()):
             index, err, hw = r.i32(), r.i16(), r.i64()
             r.i64()
@@ -497,10 +498,17 @@ def parse_fetch(version, r):
                 r.i32()
             records = r.bytes()
             r.tags()
-            out.append((name, index, err, hw, records))
+            parts.append((index, err, hw, records))
         r.tags()
+        out.append((name, parts))
     r.tags()
     return top, out
+
+
+def parse_fetch(version, r):
+    """(top error, [(topic, partition, error, high watermark, records)])."""
+    top, topics = parse_fetch_topics(version, r)
+    return top, [(name, *part) for name, parts in topics for part in parts]
 
 
 def list_offsets_body(version, topics, isolation=0):
@@ -582,15 +590,17 @@ def describe_configs_body(version, resources, synonyms=False, docs=False):
     return w.b
 
 
-def parse_describe_configs(version, r):
-    """[(type, name, error, message, config count)] in response order."""
+def parse_describe_configs_values(version, r):
+    """[(type, name, error, message, config count, {config: value})] in
+    response order (config count -1: a null array)."""
     r.i32()
     out = []
     for _ in range(r.arr()):
         err, msg, rtype, name = r.i16(), r.str(), r.i8(), r.str()
-        n = r.arr()
+        n, values = r.arr(), {}
         for _ in range(max(n, 0)):
-            r.str(), r.str(), r.bool()
+            key, value = r.str(), r.str()
+            r.bool()
             if version == 0:
                 r.bool()
             else:
@@ -603,10 +613,16 @@ def parse_describe_configs(version, r):
             if version >= 3:
                 r.i8(), r.str()
             r.tags()
+            values[key] = value
         r.tags()
-        out.append((rtype, name, err, msg, n))
+        out.append((rtype, name, err, msg, n, values))
     r.tags()
     return out
+
+
+def parse_describe_configs(version, r):
+    """[(type, name, error, message, config count)] in response order."""
+    return [res[:5] for res in parse_describe_configs_values(version, r)]
 
 
 def delete_topics_body(version, names):

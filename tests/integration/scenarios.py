@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Admin scenarios shared by the per-client test modules.
+"""Admin scenarios, run by test_admin.py once for every client in ADMIN_CLIENTS.
 
 Every client has a small driver program speaking one protocol:
 
@@ -22,41 +22,146 @@ those names; the tests then check Kafka's behaviour once for every client.
 """
 import json
 import re
+import shutil
 import subprocess
 import time
 import uuid
 
 import pytest
 
-from conftest import unique_topic
+from conftest import (HERE, JAVA_OPTS, client_missing, find_tool, java_classpath,
+                      unique_topic)
 
 CALL_TIMEOUT = 90
 
 
 class Driver:
-    def __init__(self, argv, caps=(), env=None, name="driver"):
+    def __init__(self, argv, caps=(), env=None, name="driver", prefix="drv"):
         self.argv = list(argv)
         self.caps = set(caps)
         self.env = env
         self.name = name
+        self.prefix = prefix  # of the topics its scenarios create
 
     def call(self, bootstrap, op, *args, timeout=CALL_TIMEOUT):
         cmd = self.argv + [bootstrap, op] + [str(a) for a in args]
-        try:
-            r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
-                               text=True, timeout=timeout, env=self.env)
-        except subprocess.TimeoutExpired as e:
-            raise AssertionError(f"{self.name} {op} {args} timed out after {timeout}s\n"
-                                 f"stdout: {e.stdout}\nstderr: {e.stderr}") from None
-        lines = [l for l in r.stdout.splitlines() if l.strip()]
-        if r.returncode != 0 or not lines:
-            raise AssertionError(f"{self.name} {op} {args} failed rc={r.returncode}\n"
-                                 f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}")
-        try:
-            return json.loads(lines[-1])
-        except ValueError:
-            raise AssertionError(f"{self.name} {op}: no JSON on last line\n"
-                                 f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}")
+        return run_json(cmd, f"{self.name} {op} {args}", timeout, self.env)
+
+
+def run_json(cmd, what, timeout=CALL_TIMEOUT, env=None):
+    """Run a driver program; the JSON object on its last stdout line. A
+    timeout, a non-zero exit or no JSON fails the test with its output."""
+    try:
+        r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True,
+                           text=True, timeout=timeout, env=env)
+    except subprocess.TimeoutExpired as e:
+        raise AssertionError(f"{what} timed out after {timeout}s\n"
+                             f"stdout: {str(e.stdout)[-3000:]}\n"
+                             f"stderr: {str(e.stderr)[-3000:]}") from None
+    lines = [l for l in r.stdout.splitlines() if l.strip()]
+    if r.returncode != 0 or not lines:
+        raise AssertionError(f"{what} failed rc={r.returncode}\n"
+                             f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}")
+    try:
+        return json.loads(lines[-1])
+    except ValueError:
+        raise AssertionError(f"{what}: no JSON on last line\n"
+                             f"stdout: {r.stdout[-3000:]}\nstderr: {r.stderr[-3000:]}") from None
+
+
+class AdminClient:
+    """One admin client of the suite: its driver command (built lazily, so a
+    client that is not installed skips its tests instead of failing
+    collection), the topic-name prefix and what it can do (caps):
+
+      config_source   reports ConfigSource per config
+      topic_id        shows topic ids (describe, delete-id)
+      create_id       CreateTopics answer carries the new topic's id
+      describe_id     describe-id NAME -> {"error", "name", "partitions", "id"}
+      default_counts  can send -1 partitions / replication factor
+      restart         runs the restart test (one client per language is enough)
+      metadata        metadata NAME auto|noauto -> {"error", "partitions"}
+    """
+
+    def __init__(self, id, prefix, caps, argv, doc):
+        self.id, self.prefix, self.caps, self._argv, self.doc = id, prefix, set(caps), argv, doc
+        self._driver = None
+
+    def argv(self):
+        """The driver's command (skips the test if the client is missing)."""
+        return self._argv()
+
+    def driver(self):
+        if self._driver is None:
+            self._driver = Driver(self.argv(), caps=self.caps, name=self.id,
+                                  prefix=self.prefix)
+        return self._driver
+
+
+def _kafkajs_argv():
+    if shutil.which("node") is None:
+        client_missing("node not installed")
+    if not (HERE / "js" / "node_modules" / "kafkajs").is_dir():
+        client_missing("kafkajs not installed (run tests/integration/setup.sh)")
+    return ["node", str(HERE / "js" / "admin.js")]
+
+
+ADMIN_CLIENTS = [
+    AdminClient(
+        "confluent-python", "cfpy", {"config_source", "default_counts"},
+        lambda: ["/usr/bin/python3", str(HERE / "clients" / "confluent_admin.py")],
+        "confluent-kafka-python AdminClient (Debian python3-confluent-kafka 1.7.0, "
+        "librdkafka 2.0.2). No topic ids in this client version."),
+    AdminClient(
+        "kafka-python", "kpy", {"config_source"},
+        lambda: ["/usr/bin/python3", str(HERE / "clients" / "kafka_python_admin.py")],
+        "kafka-python KafkaAdminClient (Debian python3-kafka 2.0.2). It negotiates "
+        "versions itself from ApiVersions v0 and cannot send -1 partitions/RF."),
+    AdminClient(
+        "franz-go", "franz",
+        {"config_source", "topic_id", "create_id", "default_counts", "restart"},
+        lambda: [find_tool("FRANZ_ADMIN_BIN", ".cache/integration/bin/franz_admin")],
+        "franz-go kadm (go/main.go, franz-go v1.15 / kadm v1.11): topic ids "
+        "(CreateTopics v7 returns them), delete by id and the restart test."),
+    AdminClient(
+        "java", "java",
+        {"config_source", "topic_id", "describe_id", "default_counts", "restart"},
+        lambda: ["java", *JAVA_OPTS, "-cp", java_classpath(), "SpillwayAdmin"],
+        "Apache Kafka Java AdminClient 3.9 (java/SpillwayAdmin.java): topic ids, "
+        "delete/describe by id and the restart test."),
+    AdminClient(
+        "rdkafka-c", "rdc", {"config_source", "default_counts", "metadata"},
+        lambda: [find_tool("RDKAFKA_ADMIN_BIN", "build/tests/integration/rdkafka_admin",
+                           ".cache/integration/bin/rdkafka_admin")],
+        "librdkafka 2.0.2 admin API from C (clients/rdkafka_admin.c): no topic ids, "
+        "no delete-by-id; Metadata AllowAutoTopicCreation."),
+    AdminClient(
+        "kafkajs", "kjs", {"config_source", "default_counts"}, _kafkajs_argv,
+        "kafkajs 2.2.4 admin (js/admin.js; `npm ci` in js/). kafkajs does not "
+        "negotiate like the others: it picks its own versions from ApiVersions, "
+        "needs a live controller id in Metadata and shows no topic ids."),
+]
+
+
+def admin_client(id):
+    """The AdminClient of ADMIN_CLIENTS with that id."""
+    for c in ADMIN_CLIENTS:
+        if c.id == id:
+            return c
+    raise KeyError(id)
+
+
+# scenarios called as fn(d, b); the others as fn(d, b, prefix)
+_NO_PREFIX = {"cluster", "invalid_names", "broker_configs"}
+
+
+def run(name, d, b, prefix=None):
+    """Run the scenario called name with driver d against broker b; prefix
+    (of its topic names) defaults to the driver's."""
+    fn = globals()[name]
+    if name in _NO_PREFIX:
+        return fn(d, b)
+    return fn(d, b, prefix or d.prefix)
 
 
 def eventually(fn, timeout=20.0, interval=0.3):
@@ -92,12 +197,12 @@ def lifecycle(d, b, prefix):
         assert t in d.call(b.bootstrap, "list")["topics"]
     eventually(listed)
 
-    def described(n):
+    def has_partitions(n):
         r = d.call(b.bootstrap, "describe", t)
         assert r["error"] is None, r
         assert r["partitions"] == n, r
         return r
-    desc = eventually(lambda: described(3))
+    desc = eventually(lambda: has_partitions(3))
     if "topic_id" in d.caps:
         assert is_topic_id(desc["id"]), desc
 
@@ -113,7 +218,7 @@ def lifecycle(d, b, prefix):
 
     r = d.call(b.bootstrap, "partitions", t, 5)
     assert r["error"] is None, r
-    desc2 = eventually(lambda: described(5))
+    desc2 = eventually(lambda: has_partitions(5))
     if "topic_id" in d.caps:
         assert desc2["id"] == desc["id"], (desc, desc2)
 
@@ -234,7 +339,7 @@ def broker_configs(d, b):
 def delete_by_id(d, b, prefix):
     t = unique_topic(prefix)
     assert d.call(b.bootstrap, "create", t, 2, 1)["error"] is None
-    desc = eventually(lambda: _described(d, b, t))
+    desc = eventually(lambda: described(d, b, t))
     tid = desc["id"]
     assert is_topic_id(tid), desc
     r = d.call(b.bootstrap, "delete-id", tid)
@@ -247,7 +352,7 @@ def delete_by_id(d, b, prefix):
     assert r["error"] == "UNKNOWN_TOPIC_ID", r
 
 
-def _described(d, b, t):
+def described(d, b, t):
     r = d.call(b.bootstrap, "describe", t)
     assert r["error"] is None, r
     return r
@@ -259,9 +364,9 @@ def restart_persists(d, broker_factory, prefix):
     t = unique_topic(prefix)
     assert d.call(b.bootstrap, "create", t, 4, 1, f"retention.ms={RETENTION}",
                   "cleanup.policy=compact")["error"] is None
-    before = eventually(lambda: _described(d, b, t))
+    before = eventually(lambda: described(d, b, t))
     b.restart()
-    after = eventually(lambda: _described(d, b, t), timeout=60)
+    after = eventually(lambda: described(d, b, t), timeout=60)
     assert after["partitions"] == 4, after
     if "topic_id" in d.caps:
         assert is_topic_id(before["id"]) and after["id"] == before["id"], (before, after)

@@ -25,7 +25,8 @@ from kwire import (
     delete_topics_body, parse_create_topics,
     describe_configs_body, fetch_body, init_producer_id, list_offsets_body, make_topics,
     metadata, offset_for_leader_epoch_body, parse_create_partitions, parse_delete_topics,
-    parse_describe_configs, parse_fetch, parse_list_offsets, parse_offset_for_leader_epoch,
+    parse_describe_configs, parse_describe_configs_values, parse_fetch, parse_fetch_topics,
+    parse_list_offsets, parse_offset_for_leader_epoch,
     parse_produce, produce_body, record_batch, recv_response, request, roundtrip,
     wait_for_leaders,
 )
@@ -292,29 +293,11 @@ def dup_topics(broker):
 def _fetch_grouped(broker, version, topics):
     """[(topic, [(partition, error, whole batches, first batch offset)])]:
     the response's topic entries as sent."""
-    r = roundtrip(broker, FETCH, version, fetch_body(version, topics))
-    r.i32()
-    if version >= 7:
-        r.i16(), r.i32()
-    out = []
-    for _ in range(r.arr()):
-        name, parts = r.str(), []
-        for _ in range(r.arr()):
-            index, err = r.i32(), r.i16()
-            r.i64(), r.i64()
-            if version >= 5:
-                r.i64()
-            for _ in range(max(r.arr(), 0)):
-                r.i64(), r.i64()
-                r.tags()
-            if version >= 11:
-                r.i32()
-            rec = r.bytes()
-            r.tags()
-            parts.append((index, err, batch_count(rec), first_offset(rec)))
-        r.tags()
-        out.append((name, parts))
-    return out
+    _, grouped = parse_fetch_topics(
+        version, roundtrip(broker, FETCH, version, fetch_body(version, topics)))
+    return [(name, [(index, err, batch_count(rec), first_offset(rec))
+                    for index, err, _hw, rec in parts])
+            for name, parts in grouped]
 
 
 @pytest.mark.parametrize("version", [4, 12])
@@ -494,23 +477,8 @@ def test_metadata_auto_creates_internal_topics_with_their_own_settings(broker_fa
 
 def _configs(r, version):
     """{resource name: {config: value}} of a DescribeConfigs response."""
-    r.i32()
-    out = {}
-    for _ in range(r.arr()):
-        _err, _msg, _rtype, name = r.i16(), r.str(), r.i8(), r.str()
-        out[name] = {}
-        for _ in range(max(r.arr(), 0)):
-            key, value = r.str(), r.str()
-            r.bool(), r.i8(), r.bool()
-            for _ in range(r.arr()):
-                r.str(), r.str(), r.i8()
-                r.tags()
-            if version >= 3:
-                r.i8(), r.str()
-            r.tags()
-            out[name][key] = value
-        r.tags()
-    return out
+    return {name: values
+            for _, name, _, _, _, values in parse_describe_configs_values(version, r)}
 
 
 # ---- 8. ListOffsets naming several partitions over several topics ----

@@ -18,7 +18,7 @@ from kwire import (
     CREATE_TOPICS, DESCRIBE_CONFIGS, connect, create_topics, create_topics_body,
     describe_configs_body, parse_describe_configs, recv_response, request, roundtrip,
 )
-from test_wire_errors import read_exact
+from sockio import recv_exact as read_exact
 
 BROKER = 4
 HEAVY_REQUESTS = 64

@@ -13,6 +13,7 @@ import time
 import pytest
 
 import data_scenarios as ds
+from sockio import recv_exact as read_exact
 
 pytestmark = pytest.mark.data_path
 
@@ -22,16 +23,6 @@ FETCH, TOPIC_BYTES = 1, 4 * 1024 * 1024
 def s16(text):
     b = text.encode()
     return struct.pack(">h", len(b)) + b
-
-
-def read_exact(sock, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(min(65536, n - len(buf)))
-        if not chunk:
-            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return bytes(buf)
 
 
 def test_fetch_waits_for_a_slow_reader(broker):

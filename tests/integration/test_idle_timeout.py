@@ -11,39 +11,15 @@ import time
 import pytest
 
 import kwire
+from sockio import eof, read_frame
 
 IDLE_MS = 1500
-
-
-def eof(s):
-    try:
-        s.setblocking(False)
-        return s.recv(1) == b""
-    except BlockingIOError:
-        return False
-    except OSError:
-        return True
-    finally:
-        s.setblocking(True)
-
-
-def read_frame(s):
-    def exact(n):
-        b = b""
-        while len(b) < n:
-            chunk = s.recv(n - len(b))
-            if not chunk:
-                raise ConnectionError("closed")
-            b += chunk
-        return b
-    size = struct.unpack(">i", exact(4))[0]
-    return exact(size)
 
 
 def api_versions(s, corr):
     hdr = struct.pack(">hhih", 18, 0, corr, 4) + b"idle"
     s.sendall(struct.pack(">i", len(hdr)) + hdr)
-    assert struct.unpack(">i", read_frame(s)[:4])[0] == corr
+    assert read_frame(s)[0] == corr
 
 
 @pytest.fixture
@@ -91,7 +67,7 @@ def test_large_request_trickled_in_is_not_idle(idle_broker):
         time.sleep(IDLE_MS / 1000 * 2 / pieces)
     s.settimeout(30)
     try:
-        corr = struct.unpack(">i", read_frame(s)[:4])[0]
+        corr = read_frame(s)[0]
     except (ConnectionError, OSError) as e:
         pytest.fail(f"the connection was closed mid-request: {e!r}")
     assert corr == 9

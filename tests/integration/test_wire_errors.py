@@ -15,6 +15,7 @@ import time
 import pytest
 
 from conftest import REPO
+from sockio import read_frame as read_response
 
 API_VERSIONS, METADATA = 18, 3
 
@@ -26,22 +27,6 @@ def frame(api_key, version, correlation, body=b"", flexible_header=False):
         hdr += b"\x00"          # no tagged fields
     payload = hdr + body
     return struct.pack(">i", len(payload)) + payload
-
-
-def read_exact(sock, n):
-    buf = b""
-    while len(buf) < n:
-        chunk = sock.recv(n - len(buf))
-        if not chunk:
-            raise ConnectionError("closed")
-        buf += chunk
-    return buf
-
-
-def read_response(sock):
-    size = struct.unpack(">i", read_exact(sock, 4))[0]
-    data = read_exact(sock, size)
-    return struct.unpack(">i", data[:4])[0], data[4:]
 
 
 def connect(broker):

@@ -10,6 +10,8 @@ import socket
 import struct
 import zlib
 
+from sockio import eof, read_frame, recv_exact  # noqa: F401  (re-exported)
+
 # API keys
 PRODUCE, FETCH, LIST_OFFSETS, METADATA = 0, 1, 2, 3
 API_VERSIONS, CREATE_TOPICS, DELETE_TOPICS, DESCRIBE_CONFIGS = 18, 19, 20, 32
@@ -192,25 +194,6 @@ def connect(bootstrap, timeout=10.0, source=None):
     s.settimeout(timeout)
     s.connect((host, port))
     return s
-
-
-def recv_exact(sock, n):
-    buf = bytearray()
-    while len(buf) < n:
-        chunk = sock.recv(min(1 << 20, n - len(buf)))
-        if not chunk:
-            raise ConnectionError(f"closed after {len(buf)} of {n} bytes")
-        buf += chunk
-    return bytes(buf)
-
-
-def read_frame(sock, size_max=1 << 30):
-    """(correlation id, rest of the response) of the next response frame."""
-    size = struct.unpack(">i", recv_exact(sock, 4))[0]
-    if size < 4 or size > size_max:
-        raise ValueError(f"response frame of {size} bytes (bound {size_max})")
-    data = recv_exact(sock, size)
-    return struct.unpack(">i", data[:4])[0], data[4:]
 
 
 def call(bootstrap, api_key, version, body, timeout=10.0, sock=None, correlation=7):

@@ -1,12 +1,11 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: Apache-2.0
 """confluent-kafka-python data driver (protocol in ../data_scenarios.py)."""
-import sys
 import time
 
 from confluent_kafka import Consumer, Producer, TopicPartition
 
-from data_common import extra_conf, out, read_spec, write_records
+from data_common import extra_conf, main, out, read_spec, write_records
 
 
 def produce(bootstrap, topic, spec, codec, acks, extra):
@@ -56,15 +55,5 @@ def consume(bootstrap, topic, parts, count, path):
     out({"count": write_records(path, got)})
 
 
-def main():
-    a = sys.argv[1:]
-    if a[0] == "produce":
-        produce(a[1], a[2], a[3], a[4], a[5], a[6:])
-    elif a[0] == "consume":
-        consume(a[1], a[2], int(a[3]), int(a[4]), a[5])
-    else:
-        sys.exit(f"unknown op {a[0]}")
-
-
 if __name__ == "__main__":
-    main()
+    main(produce, consume)

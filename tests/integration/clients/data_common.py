@@ -50,3 +50,16 @@ def write_records(path, recs):
                                 "ts": ts}) + "\n")
             n += 1
     return n
+
+
+def main(produce, consume):
+    """A data driver's command line (protocol in ../data_scenarios.py):
+    produce BOOTSTRAP TOPIC SPEC CODEC ACKS [k=v ...] |
+    consume BOOTSTRAP TOPIC PARTS COUNT PATH."""
+    a = sys.argv[1:]
+    if a[0] == "produce":
+        produce(a[1], a[2], a[3], a[4], a[5], a[6:])
+    elif a[0] == "consume":
+        consume(a[1], a[2], int(a[3]), int(a[4]), a[5])
+    else:
+        sys.exit(f"unknown op {a[0]}")

@@ -12,7 +12,7 @@ args: headers=name=value;name=value (-H for all records) and tombstones=1
 import subprocess
 import sys
 
-from data_common import out, read_spec, write_records
+from data_common import main, out, read_spec, write_records
 
 KEY_DELIM = b"\x1f"
 MSG_DELIM = b"\x1e\x1e\x1e\x1e"
@@ -72,15 +72,5 @@ def consume(bootstrap, topic, parts, count, path):
     out({"count": write_records(path, got[:count] if count else got)})
 
 
-def main():
-    a = sys.argv[1:]
-    if a[0] == "produce":
-        produce(a[1], a[2], a[3], a[4], a[5], a[6:])
-    elif a[0] == "consume":
-        consume(a[1], a[2], int(a[3]), int(a[4]), a[5])
-    else:
-        sys.exit(f"unknown op {a[0]}")
-
-
 if __name__ == "__main__":
-    main()
+    main(produce, consume)
