@@ -236,7 +236,7 @@ plog_write_undo(struct plog *plog)
 	plog->next_offset = plog->wr_first_offset;
 	for (app = plog->wr_head; app != NULL; app = next) {
 		next = app->next;
-		plog_complete(plog, app, PLOG_ERR_KAFKA_STORAGE_ERROR);
+		plog_complete(plog, app, KP_ERR_KAFKA_STORAGE_ERROR);
 	}
 	plog->wr_head = NULL;
 	plog->wr_tail = NULL;
@@ -255,7 +255,7 @@ plog_gather(struct plog *plog)
 		app = plog->pend_head;
 		if (rbatch_header_parse(app->batch, app->len, &h) != 0 ||
 		    rbatch_total_bytes(&h) != app->len) {
-			plog_complete(plog, pend_pop(plog), PLOG_ERR_CORRUPT_MESSAGE);
+			plog_complete(plog, pend_pop(plog), KP_ERR_CORRUPT_MESSAGE);
 			continue;
 		}
 		if (plog_check_producer(plog, app, &h))
@@ -265,7 +265,7 @@ plog_gather(struct plog *plog)
 				break;          /* roll before the next write */
 			rc = plog_roll(plog);
 			if (rc < 0) {
-				plog_complete(plog, pend_pop(plog), PLOG_ERR_KAFKA_STORAGE_ERROR);
+				plog_complete(plog, pend_pop(plog), KP_ERR_KAFKA_STORAGE_ERROR);
 				continue;
 			}
 		}
@@ -421,7 +421,7 @@ static void
 plog_sync_finish(struct plog *plog)
 {
 	struct plog_append *app;
-	int16_t error = plog->sync_err < 0 ? PLOG_ERR_KAFKA_STORAGE_ERROR : 0;
+	int16_t error = plog->sync_err < 0 ? KP_ERR_KAFKA_STORAGE_ERROR : 0;
 
 	if (error == 0) {
 		plog->synced_offset = plog->sync_target;
@@ -657,13 +657,13 @@ plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct plog_regi
 
 	memset(r, 0, sizeof(*r));
 	if (offset < plog->log_start_offset || offset > plog->next_offset)
-		return PLOG_ERR_OFFSET_OUT_OF_RANGE;
+		return KP_ERR_OFFSET_OUT_OF_RANGE;
 	if (offset >= plog->hw)
 		return 0;
 	for (i = plog_segment_floor(plog, offset); i < plog->seg_count; i++) {
 		seg = plog->segs[i];
 		if (segment_pin(seg) < 0)
-			return PLOG_ERR_KAFKA_STORAGE_ERROR;
+			return KP_ERR_KAFKA_STORAGE_ERROR;
 		pos = plog_batch_position(plog, seg, offset, &h);
 		if (pos >= 0) {
 			r->seg = seg;
@@ -1079,12 +1079,12 @@ plog_open(const struct plog_open_args *args, int *err)
 	if (rc == 0 && !fresh)
 		rc = recovery_run(plog);
 	if (rc < 0 && args->create && plog->dir != NULL) {
-		plog_delete(plog, PLOG_ERR_KAFKA_STORAGE_ERROR);
+		plog_delete(plog, KP_ERR_KAFKA_STORAGE_ERROR);
 		*err = rc;
 		return NULL;
 	}
 	if (rc < 0) {
-		plog_free(plog, PLOG_ERR_KAFKA_STORAGE_ERROR);
+		plog_free(plog, KP_ERR_KAFKA_STORAGE_ERROR);
 		*err = rc;
 		return NULL;
 	}
