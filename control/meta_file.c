@@ -10,29 +10,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/uuid.h"
 #include "control/meta_file.h"
 #include "control/metadata.h"
-
-void
-meta_file_base64url(const uint8_t in[16], char out[23])
-{
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint32_t acc = 0;
-	int bits = 0;
-	int o = 0;
-
-	for (int i = 0; i < 16; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = alphabet[(acc >> bits) & 63];
-		}
-	}
-	out[o++] = alphabet[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
-}
 
 int
 meta_file_sync_dir(const char *dir)
@@ -74,13 +54,13 @@ meta_file_write(const char *dir, int32_t node_id, const char *cluster_id)
 	char path[4096];
 	char tmp[4096 + 8];
 	struct kp_uuid dir_id;
-	char dir_id_text[23];
+	char dir_id_text[UUID_TEXT_BYTES];
 	time_t now = time(NULL);
 	FILE *f;
 	int rc = 0;
 
 	md_uuid_random(&dir_id);
-	meta_file_base64url(dir_id.b, dir_id_text);
+	uuid_to_text(dir_id.b, dir_id_text);
 	snprintf(path, sizeof(path), "%s/meta.properties", dir);
 	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
 	f = fopen(tmp, "w");
@@ -166,7 +146,7 @@ meta_file_open(const char *dir, int32_t node_id, const char *cluster_id_cfg,
 		struct kp_uuid id;
 
 		md_uuid_random(&id);
-		meta_file_base64url(id.b, cluster_id);
+		uuid_to_text(id.b, cluster_id);
 	}
 	rc = meta_file_write(dir, node_id, cluster_id);
 	if (rc != 0)

@@ -14,6 +14,7 @@
 #include "common/assert.h"
 #include "common/clock.h"
 #include "common/compiler.h"
+#include "common/uuid.h"
 #include "storage/logdir_int.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
@@ -925,35 +926,13 @@ plog_write_text(struct plog *plog, const char *name, const char *text, bool fres
 	return rc;
 }
 
-/* Kafka's Uuid.toString(): URL-safe base64 of the 16 bytes, no padding. */
-static void
-plog_uuid_base64(const uint8_t id[16], char out[23])
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint32_t v;
-	int i, o = 0;
-
-	for (i = 0; i < 15; i += 3) {
-		v = (uint32_t)id[i] << 16 | (uint32_t)id[i + 1] << 8 | id[i + 2];
-		out[o++] = abc[v >> 18 & 63];
-		out[o++] = abc[v >> 12 & 63];
-		out[o++] = abc[v >> 6 & 63];
-		out[o++] = abc[v & 63];
-	}
-	v = (uint32_t)id[15] << 16;
-	out[o++] = abc[v >> 18 & 63];
-	out[o++] = abc[v >> 12 & 63];
-	out[o] = '\0';
-}
-
 static int
 plog_meta_files(struct plog *plog, bool fresh)
 {
-	char text[64], id[23];
+	char text[64], id[UUID_TEXT_BYTES];
 	int rc;
 
-	plog_uuid_base64(plog->topic_id, id);
+	uuid_to_text(plog->topic_id, id);
 	snprintf(text, sizeof(text), "version: 0\ntopic_id: %s\n", id);
 	rc = plog_write_text(plog, "partition.metadata", text, fresh);
 	if (rc == 0)
