@@ -15,7 +15,4 @@
 int meta_file_open(const char *dir, int32_t node_id, const char *cluster_id_cfg,
 		   char *cluster_id, char *err, size_t err_size);
 
-/* fsync a directory so a rename inside it is durable. 0 or -errno. */
-int meta_file_sync_dir(const char *dir);
-
 #endif
