@@ -17,6 +17,7 @@
 
 #include "common/assert.h"
 #include "common/clock.h"
+#include "common/efd.h"
 #include "storage/logdir_int.h"
 #include "storage/st_int.h"
 
@@ -144,13 +145,12 @@ static void
 st_post(struct st_worker *w, int core, const struct st_cpl *cpl)
 {
 	int fd = w->st->core_wake_fds[core];
-	uint64_t one = 1;
 
 	while (!spsc_push_st_cpl(&w->cpl[core], cpl)) {
 		if (atomic_load(&w->stop))
 			return;         /* shutting down: no core will reap it */
-		if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
-			ASSERT(errno == EAGAIN);
+		if (fd >= 0)
+			efd_kick(fd);
 		sched_yield();
 	}
 	w->core_wake[core] = true;
@@ -605,7 +605,6 @@ st_unblock(struct st_worker *w)
 static void
 st_wake_cores(struct st_worker *w)
 {
-	uint64_t one = 1;
 	int core, fd;
 
 	for (core = 0; core < w->st->cfg.core_count; core++) {
@@ -613,8 +612,8 @@ st_wake_cores(struct st_worker *w)
 			continue;
 		w->core_wake[core] = false;
 		fd = w->st->core_wake_fds[core];
-		if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
-			ASSERT(errno == EAGAIN);
+		if (fd >= 0)
+			efd_kick(fd);
 	}
 }
 
