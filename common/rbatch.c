@@ -8,6 +8,7 @@
 #include <isa-l/crc.h>
 
 #include "common/assert.h"
+#include "common/be.h"
 
 /* Field offsets inside the 61-byte header (implementation.html). */
 #define RBATCH_OFF_BASE_OFFSET 0
@@ -27,43 +28,24 @@
 STATIC_ASSERT(RBATCH_OFF_RECORDS_COUNT + 4 == RBATCH_HEADER_BYTES, "header layout");
 STATIC_ASSERT(RBATCH_OFF_LENGTH + 4 == RBATCH_LOG_OVERHEAD, "log overhead");
 
-static uint64_t
-rbatch_get_be(const uint8_t *p, int bytes)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < bytes; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
-static void
-rbatch_put_be(uint8_t *p, uint64_t v, int bytes)
-{
-	for (int i = bytes - 1; i >= 0; i--) {
-		p[i] = (uint8_t)v;
-		v >>= 8;
-	}
-}
-
 int
 rbatch_header_parse(const uint8_t *p, size_t len, struct rbatch_header *h)
 {
 	if (len < RBATCH_HEADER_BYTES)
 		return -1;
-	h->base_offset = (int64_t)rbatch_get_be(p + RBATCH_OFF_BASE_OFFSET, 8);
-	h->batch_length = (int32_t)rbatch_get_be(p + RBATCH_OFF_LENGTH, 4);
-	h->partition_leader_epoch = (int32_t)rbatch_get_be(p + RBATCH_OFF_LEADER_EPOCH, 4);
+	h->base_offset = (int64_t)be_read64(p + RBATCH_OFF_BASE_OFFSET);
+	h->batch_length = (int32_t)be_read32(p + RBATCH_OFF_LENGTH);
+	h->partition_leader_epoch = (int32_t)be_read32(p + RBATCH_OFF_LEADER_EPOCH);
 	h->magic = (int8_t)p[RBATCH_OFF_MAGIC];
-	h->crc = (uint32_t)rbatch_get_be(p + RBATCH_OFF_CRC, 4);
-	h->attributes = (int16_t)rbatch_get_be(p + RBATCH_OFF_ATTRIBUTES, 2);
-	h->last_offset_delta = (int32_t)rbatch_get_be(p + RBATCH_OFF_LAST_OFFSET_DELTA, 4);
-	h->base_timestamp = (int64_t)rbatch_get_be(p + RBATCH_OFF_BASE_TIMESTAMP, 8);
-	h->max_timestamp = (int64_t)rbatch_get_be(p + RBATCH_OFF_MAX_TIMESTAMP, 8);
-	h->producer_id = (int64_t)rbatch_get_be(p + RBATCH_OFF_PRODUCER_ID, 8);
-	h->producer_epoch = (int16_t)rbatch_get_be(p + RBATCH_OFF_PRODUCER_EPOCH, 2);
-	h->base_sequence = (int32_t)rbatch_get_be(p + RBATCH_OFF_BASE_SEQUENCE, 4);
-	h->records_count = (int32_t)rbatch_get_be(p + RBATCH_OFF_RECORDS_COUNT, 4);
+	h->crc = be_read32(p + RBATCH_OFF_CRC);
+	h->attributes = (int16_t)be_read16(p + RBATCH_OFF_ATTRIBUTES);
+	h->last_offset_delta = (int32_t)be_read32(p + RBATCH_OFF_LAST_OFFSET_DELTA);
+	h->base_timestamp = (int64_t)be_read64(p + RBATCH_OFF_BASE_TIMESTAMP);
+	h->max_timestamp = (int64_t)be_read64(p + RBATCH_OFF_MAX_TIMESTAMP);
+	h->producer_id = (int64_t)be_read64(p + RBATCH_OFF_PRODUCER_ID);
+	h->producer_epoch = (int16_t)be_read16(p + RBATCH_OFF_PRODUCER_EPOCH);
+	h->base_sequence = (int32_t)be_read32(p + RBATCH_OFF_BASE_SEQUENCE);
+	h->records_count = (int32_t)be_read32(p + RBATCH_OFF_RECORDS_COUNT);
 	return 0;
 }
 
@@ -85,20 +67,20 @@ rbatch_crc_ok(const uint8_t *batch, size_t len)
 {
 	if (len < RBATCH_HEADER_BYTES)
 		return 0;
-	return rbatch_crc_compute(batch, len) == (uint32_t)rbatch_get_be(batch + RBATCH_OFF_CRC, 4);
+	return rbatch_crc_compute(batch, len) == be_read32(batch + RBATCH_OFF_CRC);
 }
 
 void
 rbatch_set_base_offset(uint8_t *batch, int64_t base_offset)
 {
 	ASSERT(base_offset >= 0);
-	rbatch_put_be(batch + RBATCH_OFF_BASE_OFFSET, (uint64_t)base_offset, 8);
+	be_write64(batch + RBATCH_OFF_BASE_OFFSET, (uint64_t)base_offset);
 }
 
 void
 rbatch_set_leader_epoch(uint8_t *batch, int32_t epoch)
 {
-	rbatch_put_be(batch + RBATCH_OFF_LEADER_EPOCH, (uint32_t)epoch, 4);
+	be_write32(batch + RBATCH_OFF_LEADER_EPOCH, (uint32_t)epoch);
 }
 
 void
@@ -107,10 +89,10 @@ rbatch_set_log_append_time(uint8_t *batch, size_t len, int64_t ts)
 	uint16_t attr;
 
 	ASSERT(len >= RBATCH_HEADER_BYTES);
-	attr = (uint16_t)rbatch_get_be(batch + RBATCH_OFF_ATTRIBUTES, 2);
+	attr = be_read16(batch + RBATCH_OFF_ATTRIBUTES);
 	attr |= RBATCH_ATTR_LOG_APPEND_TIME;
-	rbatch_put_be(batch + RBATCH_OFF_ATTRIBUTES, attr, 2);
-	rbatch_put_be(batch + RBATCH_OFF_MAX_TIMESTAMP, (uint64_t)ts, 8);
-	rbatch_put_be(batch + RBATCH_OFF_CRC, rbatch_crc_compute(batch, len), 4);
+	be_write16(batch + RBATCH_OFF_ATTRIBUTES, attr);
+	be_write64(batch + RBATCH_OFF_MAX_TIMESTAMP, (uint64_t)ts);
+	be_write32(batch + RBATCH_OFF_CRC, rbatch_crc_compute(batch, len));
 	ASSERT(rbatch_crc_ok(batch, len));
 }

@@ -10,43 +10,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/atomic_file.h"
+#include "common/uuid.h"
 #include "control/meta_file.h"
 #include "control/metadata.h"
 
-void
-meta_file_base64url(const uint8_t in[16], char out[23])
-{
-	static const char alphabet[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint32_t acc = 0;
-	int bits = 0;
-	int o = 0;
-
-	for (int i = 0; i < 16; i++) {
-		acc = (acc << 8) | in[i];
-		bits += 8;
-		while (bits >= 6) {
-			bits -= 6;
-			out[o++] = alphabet[(acc >> bits) & 63];
-		}
-	}
-	out[o++] = alphabet[(acc << (6 - bits)) & 63];
-	out[o] = '\0';
-}
-
-int
-meta_file_sync_dir(const char *dir)
-{
-	int fd = open(dir, O_RDONLY | O_DIRECTORY);
-	int rc = 0;
-
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		rc = -errno;
-	close(fd);
-	return rc;
-}
+#define META_FILE_NAME "meta.properties"
 
 static int
 meta_file_mkdirs(const char *dir)
@@ -71,31 +40,29 @@ meta_file_mkdirs(const char *dir)
 static int
 meta_file_write(const char *dir, int32_t node_id, const char *cluster_id)
 {
-	char path[4096];
-	char tmp[4096 + 8];
 	struct kp_uuid dir_id;
-	char dir_id_text[23];
+	char dir_id_text[UUID_TEXT_BYTES];
 	time_t now = time(NULL);
+	char *text = NULL;
+	size_t len = 0;
 	FILE *f;
-	int rc = 0;
+	int rc;
 
 	md_uuid_random(&dir_id);
-	meta_file_base64url(dir_id.b, dir_id_text);
-	snprintf(path, sizeof(path), "%s/meta.properties", dir);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
+	uuid_to_text(dir_id.b, dir_id_text);
+	f = open_memstream(&text, &len);
 	if (f == NULL)
 		return -errno;
 	fprintf(f, "#\n#%s", ctime(&now));
 	fprintf(f, "cluster.id=%s\ndirectory.id=%s\nnode.id=%d\nversion=1\n",
 		cluster_id, dir_id_text, node_id);
-	if (fflush(f) != 0 || fdatasync(fileno(f)) != 0)
-		rc = -errno;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	return rc == 0 ? meta_file_sync_dir(dir) : rc;
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	rc = atomic_file_write(dir, META_FILE_NAME, text, len);
+	free(text);
+	return rc;
 }
 
 static int
@@ -137,7 +104,7 @@ meta_file_open(const char *dir, int32_t node_id, const char *cluster_id_cfg,
 		snprintf(err, err_size, "log.dirs: cannot create %s: %s", dir, strerror(-rc));
 		return rc;
 	}
-	snprintf(path, sizeof(path), "%s/meta.properties", dir);
+	snprintf(path, sizeof(path), "%s/%s", dir, META_FILE_NAME);
 	f = fopen(path, "r");
 	if (f != NULL) {
 		rc = meta_file_read(f, path, node_id, cluster_id, err, err_size);
@@ -166,7 +133,7 @@ meta_file_open(const char *dir, int32_t node_id, const char *cluster_id_cfg,
 		struct kp_uuid id;
 
 		md_uuid_random(&id);
-		meta_file_base64url(id.b, cluster_id);
+		uuid_to_text(id.b, cluster_id);
 	}
 	rc = meta_file_write(dir, node_id, cluster_id);
 	if (rc != 0)

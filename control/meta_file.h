@@ -15,10 +15,4 @@
 int meta_file_open(const char *dir, int32_t node_id, const char *cluster_id_cfg,
 		   char *cluster_id, char *err, size_t err_size);
 
-/* fsync a directory so a rename inside it is durable. 0 or -errno. */
-int meta_file_sync_dir(const char *dir);
-
-/* Base64url without padding of 16 bytes: 22 chars + NUL into out. */
-void meta_file_base64url(const uint8_t in[16], char out[23]);
-
 #endif

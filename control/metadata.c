@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/assert.h"
+#include "common/atomic_file.h"
 #include "control/metadata.h"
 #include "control/meta_file.h"
 
@@ -137,14 +138,12 @@ md_unescape(char *s)
 static int
 md_store_save(const struct md_store *st)
 {
-	char path[4096];
-	char tmp[4096 + 8];
+	char *text = NULL;
+	size_t len = 0;
 	FILE *f;
-	int rc = 0;
+	int rc;
 
-	snprintf(path, sizeof(path), "%s/%s", st->dir, MD_TOPICS_FILE);
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	f = fopen(tmp, "w");
+	f = open_memstream(&text, &len);
 	if (f == NULL)
 		return -errno;
 	fprintf(f, "%s\n", MD_TOPICS_MAGIC);
@@ -163,16 +162,12 @@ md_store_save(const struct md_store *st)
 			fputc('\n', f);
 		}
 	}
-	if (fflush(f) != 0 || fdatasync(fileno(f)) != 0)
-		rc = -errno;
-	if (fclose(f) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, path) != 0)
-		rc = -errno;
-	if (rc == 0)
-		rc = meta_file_sync_dir(st->dir);
-	if (rc != 0)
-		unlink(tmp);
+	if (fclose(f) != 0) {
+		free(text);
+		return -ENOMEM;
+	}
+	rc = atomic_file_write(st->dir, MD_TOPICS_FILE, text, len);
+	free(text);
 	return rc;
 }
 

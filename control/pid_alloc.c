@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/assert.h"
+#include "common/atomic_file.h"
 
 #define PID_ALLOC_FILE_BYTES_MAX 32     /* 19 digits and a newline, with room */
 
@@ -78,33 +79,12 @@ pid_alloc_open(struct pid_alloc *pa, const char *log_dir, char *err, size_t n)
 static int
 pid_alloc_persist(const struct pid_alloc *pa, int64_t block_end)
 {
-	char tmp[PATH_MAX + 8], text[PID_ALLOC_FILE_BYTES_MAX];
-	int len, fd, rc = 0;
+	char text[PID_ALLOC_FILE_BYTES_MAX];
+	int len;
 
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp", pa->path) >= sizeof(tmp))
-		return -ENAMETOOLONG;
 	len = snprintf(text, sizeof(text), "%" PRId64 "\n", block_end);
 	ASSERT(len > 0 && len < (int)sizeof(text));
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-	if (fd < 0)
-		return -errno;
-	if (write(fd, text, (size_t)len) != len || fdatasync(fd) != 0)
-		rc = errno != 0 ? -errno : -EIO;
-	if (close(fd) != 0 && rc == 0)
-		rc = -errno;
-	if (rc == 0 && rename(tmp, pa->path) != 0)
-		rc = -errno;
-	if (rc != 0) {
-		unlink(tmp);
-		return rc;
-	}
-	fd = open(pa->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	if (fsync(fd) != 0)
-		rc = -errno;
-	close(fd);
-	return rc;
+	return atomic_file_write(pa->dir, PID_ALLOC_FILE, text, (size_t)len);
 }
 
 int

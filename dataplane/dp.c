@@ -14,6 +14,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/efd.h"
 #include "common/log.h"
 #include "dataplane/dp_int.h"
 #include "storage/st.h"
@@ -358,7 +359,7 @@ dp_stop(struct dp *dp)
 	__atomic_store_n(&dp->stop, 1, __ATOMIC_RELEASE);
 	for (i = 0; i < dp->core_count; i++)
 		if (dp->cores[i].thread_started)
-			eventfd_write(dp->cores[i].wake_fd, 1);
+			efd_kick(dp->cores[i].wake_fd);
 	for (i = 0; i < dp->core_count; i++) {
 		if (!dp->cores[i].thread_started)
 			continue;

@@ -10,6 +10,7 @@
 
 #include <urcu-qsbr.h>
 
+#include "common/efd.h"
 #include "dataplane/dp_int.h"
 
 /* Ring sizing: every forwarded request holds one in-flight slot, so
@@ -81,8 +82,7 @@ dp_ctl_send(struct dp *dp, int core, const struct dp_msg *msg)
 	ASSERT(msg->type >= DP_MSG_REPLY && msg->type <= DP_MSG_CLOSE);
 	if (!spsc_push_dp_msg(&dp->cores[core].from_ctl, msg))
 		return false;
-	if (eventfd_write(dp->cores[core].wake_fd, 1) < 0)
-		ASSERT(errno == EAGAIN);        /* counter saturated: already readable */
+	efd_kick(dp->cores[core].wake_fd);
 	return true;
 }
 
@@ -182,6 +182,5 @@ dp_ctl_notify(struct dp_core *core)
 	if (core->ctl_posted == 0)
 		return;
 	core->ctl_posted = 0;
-	if (eventfd_write(core->dp->ctl_efd, 1) < 0)
-		ASSERT(errno == EAGAIN);        /* saturated: already readable */
+	efd_kick(core->dp->ctl_efd);
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/be.h"
 #include "common/compiler.h"
 #include "dataplane/frame.h"
 
@@ -45,13 +46,6 @@ bool
 frame_rx_partial(const struct frame_rx *rx)
 {
 	return rx->prefix_have != 0 || rx->body != NULL;
-}
-
-static int32_t
-frame_be32(const uint8_t *p)
-{
-	return (int32_t)((uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 |
-			 (uint32_t)p[2] << 8 | (uint32_t)p[3]);
 }
 
 /* The prefix is complete and says size; the body starts at *pos. Hand the
@@ -119,7 +113,7 @@ frame_next(struct frame_rx *rx, const uint8_t **pos, const uint8_t *end,
 		if (rx->prefix_have < FRAME_PREFIX_BYTES)
 			return FRAME_MORE;
 		rx->prefix_have = 0;
-		return frame_body_start(rx, frame_be32(rx->prefix), pos, end, out);
+		return frame_body_start(rx, (int32_t)be_read32(rx->prefix), pos, end, out);
 	}
 	if (avail < FRAME_PREFIX_BYTES) {
 		memcpy(rx->prefix, *pos, avail);
@@ -128,7 +122,7 @@ frame_next(struct frame_rx *rx, const uint8_t **pos, const uint8_t *end,
 		return FRAME_MORE;
 	}
 	*pos += FRAME_PREFIX_BYTES;
-	return frame_body_start(rx, frame_be32(*pos - FRAME_PREFIX_BYTES), pos, end, out);
+	return frame_body_start(rx, (int32_t)be_read32(*pos - FRAME_PREFIX_BYTES), pos, end, out);
 }
 
 /* @thread dataplane */

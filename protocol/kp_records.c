@@ -17,6 +17,7 @@
 #include <zstd.h>
 
 #include "common/assert.h"
+#include "common/be.h"
 #include "protocol/kp_error.h"
 #include "protocol/kp_snappy.h"
 
@@ -704,8 +705,7 @@ kp_snappy_unit_begin(struct kp_records_job *job)
 	if (job->xerial) {
 		if (job->in_bytes < 4)
 			return kp_job_fail(job);
-		unit_bytes = (size_t)((uint32_t)job->in[0] << 24 | (uint32_t)job->in[1] << 16 |
-				      (uint32_t)job->in[2] << 8 | job->in[3]);
+		unit_bytes = be_read32(job->in);
 		if (unit_bytes > job->in_bytes - 4)
 			return kp_job_fail(job);
 		unit += 4;
@@ -1035,9 +1035,7 @@ kp_records_check_frame(const uint8_t *data, int32_t len, int16_t produce_version
 
 	if (data == NULL || len < RBATCH_LOG_OVERHEAD)
 		return KP_ERR_INVALID_RECORD;
-	batch_length = (int32_t)((uint32_t)data[KP_OFF_LENGTH] << 24 |
-				 (uint32_t)data[KP_OFF_LENGTH + 1] << 16 |
-				 (uint32_t)data[KP_OFF_LENGTH + 2] << 8 | data[KP_OFF_LENGTH + 3]);
+	batch_length = (int32_t)be_read32(data + KP_OFF_LENGTH);
 	if (batch_length < KP_BATCH_LENGTH_MIN)
 		return KP_ERR_CORRUPT_MESSAGE;
 	if (len <= KP_OFF_MAGIC)

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/be.h"
 
 #define KP_UVARINT_BYTES_MAX 5
 #define KP_UVARLONG_BYTES_MAX 10
@@ -42,16 +43,6 @@ cursor_take(struct kp_cursor *c, size_t n)
 	return p;
 }
 
-static uint64_t
-load_be(const uint8_t *p, size_t n)
-{
-	uint64_t v = 0;
-
-	for (size_t i = 0; i < n; i++)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 int8_t
 kp_read_i8(struct kp_cursor *c)
 {
@@ -63,35 +54,35 @@ int16_t
 kp_read_i16(struct kp_cursor *c)
 {
 	const uint8_t *p = cursor_take(c, 2);
-	return p == NULL ? 0 : (int16_t)(uint16_t)load_be(p, 2);
+	return p == NULL ? 0 : (int16_t)be_read16(p);
 }
 
 uint16_t
 kp_read_u16(struct kp_cursor *c)
 {
 	const uint8_t *p = cursor_take(c, 2);
-	return p == NULL ? 0 : (uint16_t)load_be(p, 2);
+	return p == NULL ? 0 : be_read16(p);
 }
 
 int32_t
 kp_read_i32(struct kp_cursor *c)
 {
 	const uint8_t *p = cursor_take(c, 4);
-	return p == NULL ? 0 : (int32_t)(uint32_t)load_be(p, 4);
+	return p == NULL ? 0 : (int32_t)be_read32(p);
 }
 
 uint32_t
 kp_read_u32(struct kp_cursor *c)
 {
 	const uint8_t *p = cursor_take(c, 4);
-	return p == NULL ? 0 : (uint32_t)load_be(p, 4);
+	return p == NULL ? 0 : be_read32(p);
 }
 
 int64_t
 kp_read_i64(struct kp_cursor *c)
 {
 	const uint8_t *p = cursor_take(c, 8);
-	return p == NULL ? 0 : (int64_t)load_be(p, 8);
+	return p == NULL ? 0 : (int64_t)be_read64(p);
 }
 
 double
@@ -103,7 +94,7 @@ kp_read_f64(struct kp_cursor *c)
 
 	if (p == NULL)
 		return 0.0;
-	bits = load_be(p, 8);
+	bits = be_read64(p);
 	memcpy(&v, &bits, sizeof(v));
 	return v;
 }
@@ -399,19 +390,27 @@ kp_write_raw(struct kp_writer *w, const void *p, size_t n)
 }
 
 static void
-store_be(uint8_t *p, uint64_t v, size_t n)
-{
-	for (size_t i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static void
 write_be(struct kp_writer *w, uint64_t v, size_t n)
 {
 	uint8_t *p = kp_write_reserve(w, n);
 
-	if (p != NULL)
-		store_be(p, v, n);
+	if (p == NULL)
+		return;
+	switch (n) {
+	case 1:
+		p[0] = (uint8_t)v;
+		break;
+	case 2:
+		be_write16(p, (uint16_t)v);
+		break;
+	case 4:
+		be_write32(p, (uint32_t)v);
+		break;
+	default:
+		ASSERT_HOT(n == 8);
+		be_write64(p, v);
+		break;
+	}
 }
 
 void kp_write_i8(struct kp_writer *w, int8_t v) { write_be(w, (uint8_t)v, 1); }
@@ -551,7 +550,7 @@ kp_write_put_i32(struct kp_writer *w, size_t at, int32_t v)
 	if (w->err != KP_WIRE_OK)
 		return;
 	ASSERT(at <= w->len && w->len - at >= 4);
-	store_be(w->buf + at, (uint32_t)v, 4);
+	be_write32(w->buf + at, (uint32_t)v);
 }
 
 size_t

@@ -14,6 +14,7 @@
 #include "common/assert.h"
 #include "common/clock.h"
 #include "common/compiler.h"
+#include "common/uuid.h"
 #include "storage/logdir_int.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
@@ -236,7 +237,7 @@ plog_write_undo(struct plog *plog)
 	plog->next_offset = plog->wr_first_offset;
 	for (app = plog->wr_head; app != NULL; app = next) {
 		next = app->next;
-		plog_complete(plog, app, PLOG_ERR_KAFKA_STORAGE_ERROR);
+		plog_complete(plog, app, KP_ERR_KAFKA_STORAGE_ERROR);
 	}
 	plog->wr_head = NULL;
 	plog->wr_tail = NULL;
@@ -255,7 +256,7 @@ plog_gather(struct plog *plog)
 		app = plog->pend_head;
 		if (rbatch_header_parse(app->batch, app->len, &h) != 0 ||
 		    rbatch_total_bytes(&h) != app->len) {
-			plog_complete(plog, pend_pop(plog), PLOG_ERR_CORRUPT_MESSAGE);
+			plog_complete(plog, pend_pop(plog), KP_ERR_CORRUPT_MESSAGE);
 			continue;
 		}
 		if (plog_check_producer(plog, app, &h))
@@ -265,7 +266,7 @@ plog_gather(struct plog *plog)
 				break;          /* roll before the next write */
 			rc = plog_roll(plog);
 			if (rc < 0) {
-				plog_complete(plog, pend_pop(plog), PLOG_ERR_KAFKA_STORAGE_ERROR);
+				plog_complete(plog, pend_pop(plog), KP_ERR_KAFKA_STORAGE_ERROR);
 				continue;
 			}
 		}
@@ -424,7 +425,7 @@ static void
 plog_sync_finish(struct plog *plog)
 {
 	struct plog_append *app;
-	int16_t error = plog->sync_err < 0 ? PLOG_ERR_KAFKA_STORAGE_ERROR : 0;
+	int16_t error = plog->sync_err < 0 ? KP_ERR_KAFKA_STORAGE_ERROR : 0;
 
 	if (error == 0) {
 		plog->synced_offset = plog->sync_target;
@@ -660,13 +661,13 @@ plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct plog_regi
 
 	memset(r, 0, sizeof(*r));
 	if (offset < plog->log_start_offset || offset > plog->next_offset)
-		return PLOG_ERR_OFFSET_OUT_OF_RANGE;
+		return KP_ERR_OFFSET_OUT_OF_RANGE;
 	if (offset >= plog->hw)
 		return 0;
 	for (i = plog_segment_floor(plog, offset); i < plog->seg_count; i++) {
 		seg = plog->segs[i];
 		if (segment_pin(seg) < 0)
-			return PLOG_ERR_KAFKA_STORAGE_ERROR;
+			return KP_ERR_KAFKA_STORAGE_ERROR;
 		pos = plog_batch_position(plog, seg, offset, &h);
 		if (pos >= 0) {
 			r->seg = seg;
@@ -928,35 +929,13 @@ plog_write_text(struct plog *plog, const char *name, const char *text, bool fres
 	return rc;
 }
 
-/* Kafka's Uuid.toString(): URL-safe base64 of the 16 bytes, no padding. */
-static void
-plog_uuid_base64(const uint8_t id[16], char out[23])
-{
-	static const char abc[] =
-		"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-	uint32_t v;
-	int i, o = 0;
-
-	for (i = 0; i < 15; i += 3) {
-		v = (uint32_t)id[i] << 16 | (uint32_t)id[i + 1] << 8 | id[i + 2];
-		out[o++] = abc[v >> 18 & 63];
-		out[o++] = abc[v >> 12 & 63];
-		out[o++] = abc[v >> 6 & 63];
-		out[o++] = abc[v & 63];
-	}
-	v = (uint32_t)id[15] << 16;
-	out[o++] = abc[v >> 18 & 63];
-	out[o++] = abc[v >> 12 & 63];
-	out[o] = '\0';
-}
-
 static int
 plog_meta_files(struct plog *plog, bool fresh)
 {
-	char text[64], id[23];
+	char text[64], id[UUID_TEXT_BYTES];
 	int rc;
 
-	plog_uuid_base64(plog->topic_id, id);
+	uuid_to_text(plog->topic_id, id);
 	snprintf(text, sizeof(text), "version: 0\ntopic_id: %s\n", id);
 	rc = plog_write_text(plog, "partition.metadata", text, fresh);
 	if (rc == 0)
@@ -1082,12 +1061,12 @@ plog_open(const struct plog_open_args *args, int *err)
 	if (rc == 0 && !fresh)
 		rc = recovery_run(plog);
 	if (rc < 0 && args->create && plog->dir != NULL) {
-		plog_delete(plog, PLOG_ERR_KAFKA_STORAGE_ERROR);
+		plog_delete(plog, KP_ERR_KAFKA_STORAGE_ERROR);
 		*err = rc;
 		return NULL;
 	}
 	if (rc < 0) {
-		plog_free(plog, PLOG_ERR_KAFKA_STORAGE_ERROR);
+		plog_free(plog, KP_ERR_KAFKA_STORAGE_ERROR);
 		*err = rc;
 		return NULL;
 	}

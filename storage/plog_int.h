@@ -12,23 +12,13 @@
 #include <sys/uio.h>
 
 #include "common/hist.h"
+#include "common/kafka_errors.h"
 #include "storage/segment_int.h"
 #include "storage/sio.h"
 #include "storage/st.h"
 
 /* Batches in one writev (below IOV_MAX). */
 #define PLOG_IOV_MAX 256
-
-/* Kafka error codes storage returns (protocol/kp_error.h has them all;
- * storage must not include protocol headers). */
-enum plog_error {
-	PLOG_ERR_NONE = 0,
-	PLOG_ERR_OFFSET_OUT_OF_RANGE = 1,
-	PLOG_ERR_CORRUPT_MESSAGE = 2,
-	PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION = 3,
-	PLOG_ERR_MESSAGE_TOO_LARGE = 10,
-	PLOG_ERR_KAFKA_STORAGE_ERROR = 56,
-};
 
 struct plog;
 struct logdir_reaper;

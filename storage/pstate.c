@@ -13,12 +13,7 @@
 #include <string.h>
 
 #include "common/assert.h"
-
-/* Kafka error codes (protocol/kp_error.h, which storage/ may not include;
- * tests/unit/storage/test_pstate.c checks they agree). */
-#define PSTATE_ERR_NONE 0
-#define PSTATE_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER 45
-#define PSTATE_ERR_INVALID_PRODUCER_EPOCH 47
+#include "common/kafka_errors.h"
 
 /* Slots of a table's first allocation, made when its first producer comes:
  * most partitions have no idempotent producer, or a few (184 bytes each). */
@@ -179,7 +174,7 @@ pstate_check(const struct pstate *ps, int64_t producer_id, int16_t epoch, int32_
 	const struct pstate_producer *p;
 
 	ASSERT(producer_id >= 0);
-	*error = PSTATE_ERR_NONE;
+	*error = KP_ERR_NONE;
 	p = pstate_find(ps, producer_id);
 	if (p == NULL)
 		return PSTATE_APPEND;   /* unknown (or expired) producer: any sequence */
@@ -195,13 +190,13 @@ pstate_check(const struct pstate *ps, int64_t producer_id, int16_t epoch, int32_
 		}
 	}
 	if (epoch < p->epoch) {
-		*error = PSTATE_ERR_INVALID_PRODUCER_EPOCH;
+		*error = KP_ERR_INVALID_PRODUCER_EPOCH;
 		return PSTATE_REJECT;
 	}
 	if (epoch > p->epoch ? first_seq != 0
 			     : !pstate_in_sequence(p->batches[p->batch_count - 1].last_seq,
 						   first_seq)) {
-		*error = PSTATE_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
+		*error = KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
 		return PSTATE_REJECT;
 	}
 	return PSTATE_APPEND;

@@ -4,46 +4,13 @@
  * mapped entries; nothing here reads the .log file (recovery.c validates and
  * rebuilds indexes against the log) or decides when to map (segment.c and
  * the open-file cache do). */
-#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/be.h"
 #include "storage/segment_index_int.h"
-
-static uint32_t
-ld32(const uint8_t *p)
-{
-	uint32_t v;
-
-	memcpy(&v, p, 4);
-	return be32toh(v);
-}
-
-static void
-st32(uint8_t *p, uint32_t v)
-{
-	v = htobe32(v);
-	memcpy(p, &v, 4);
-}
-
-static int64_t
-ld64(const uint8_t *p)
-{
-	uint64_t v;
-
-	memcpy(&v, p, 8);
-	return (int64_t)be64toh(v);
-}
-
-static void
-st64(uint8_t *p, int64_t v)
-{
-	uint64_t u = htobe64((uint64_t)v);
-
-	memcpy(p, &u, 8);
-}
 
 void
 segment_index_offset_at(const struct segment_index *idx, uint32_t i, uint32_t *rel,
@@ -55,8 +22,8 @@ segment_index_offset_at(const struct segment_index *idx, uint32_t i, uint32_t *r
 	ASSERT_HOT(i < idx->entry_max);
 	ASSERT_HOT(idx->map != NULL);
 	e = idx->map + (size_t)i * SEGMENT_INDEX_OFFSET_BYTES;
-	*rel = ld32(e);
-	*pos = ld32(e + 4);
+	*rel = be_read32(e);
+	*pos = be_read32(e + 4);
 }
 
 void
@@ -68,8 +35,8 @@ segment_index_time_at(const struct segment_index *idx, uint32_t i, int64_t *ts, 
 	ASSERT_HOT(i < idx->entry_max);
 	ASSERT_HOT(idx->map != NULL);
 	e = idx->map + (size_t)i * SEGMENT_INDEX_TIME_BYTES;
-	*ts = ld64(e);
-	*rel = ld32(e + 8);
+	*ts = (int64_t)be_read64(e);
+	*rel = be_read32(e + 8);
 }
 
 /* Entries are valid while they strictly increase; the zero fill of a
@@ -284,8 +251,8 @@ segment_index_offset_append(struct segment_index *idx, uint32_t rel, uint32_t po
 		ASSERT(pos > last_pos);
 	}
 	e = idx->map + (size_t)idx->entry_count * SEGMENT_INDEX_OFFSET_BYTES;
-	st32(e, rel);
-	st32(e + 4, pos);
+	be_write32(e, rel);
+	be_write32(e + 4, pos);
 	idx->entry_count++;
 }
 
@@ -306,8 +273,8 @@ segment_index_time_append(struct segment_index *idx, int64_t ts, uint32_t rel)
 		ASSERT(rel >= last_rel);
 	}
 	e = idx->map + (size_t)idx->entry_count * SEGMENT_INDEX_TIME_BYTES;
-	st64(e, ts);
-	st32(e + 8, rel);
+	be_write64(e, (uint64_t)ts);
+	be_write32(e + 8, rel);
 	idx->entry_count++;
 }
 

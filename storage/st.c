@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/assert.h"
+#include "common/efd.h"
 #include "common/log.h"
 #include "storage/st_int.h"
 
@@ -165,11 +166,8 @@ st_start(struct st *st)
 static void
 st_wake_worker(struct st_worker *w)
 {
-	uint64_t one = 1;
-
 	atomic_store(&w->sleeping, 0);
-	if (write(w->event_fd, &one, sizeof(one)) < 0)
-		ASSERT(errno == EAGAIN);
+	efd_kick(w->event_fd);
 }
 
 void
@@ -400,7 +398,6 @@ st_flush(struct st *st, int core)
 {
 	bool *sub = &st->submitted[core * st->cfg.worker_count];
 	struct st_worker *w;
-	uint64_t one = 1;
 	int i;
 
 	/* Pairs with the worker's fence between setting sleeping and its last
@@ -412,8 +409,7 @@ st_flush(struct st *st, int core)
 		sub[i] = false;
 		w = &st->workers[i];
 		if (atomic_load(&w->sleeping) && atomic_exchange(&w->sleeping, 0))
-			if (write(w->event_fd, &one, sizeof(one)) < 0)
-				ASSERT(errno == EAGAIN);
+			efd_kick(w->event_fd);
 	}
 }
 

@@ -17,6 +17,7 @@
 
 #include "common/assert.h"
 #include "common/clock.h"
+#include "common/efd.h"
 #include "storage/logdir_int.h"
 #include "storage/st_int.h"
 
@@ -144,13 +145,12 @@ static void
 st_post(struct st_worker *w, int core, const struct st_cpl *cpl)
 {
 	int fd = w->st->core_wake_fds[core];
-	uint64_t one = 1;
 
 	while (!spsc_push_st_cpl(&w->cpl[core], cpl)) {
 		if (atomic_load(&w->stop))
 			return;         /* shutting down: no core will reap it */
-		if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
-			ASSERT(errno == EAGAIN);
+		if (fd >= 0)
+			efd_kick(fd);
 		sched_yield();
 	}
 	w->core_wake[core] = true;
@@ -181,7 +181,7 @@ st_watch_done(void *ctx, struct plog *plog, struct plog_watch *w_)
 	if (w_->offset >= 0 || w_->offset == PLOG_WATCH_GONE) {
 		st_cpl_fill(&cpl, plog, ST_REQ_WATCH, plog->partition, w_->token);
 		if (w_->offset == PLOG_WATCH_GONE)
-			cpl.error = PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+			cpl.error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		st_post(w, w_->core, &cpl);
 	}
 	w_->next = w->watch_free;
@@ -220,11 +220,11 @@ st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_re
 		return;
 	ref = w->ref_free;
 	if (ref == ST_REF_NONE) {
-		cpl->error = PLOG_ERR_KAFKA_STORAGE_ERROR;
+		cpl->error = KP_ERR_KAFKA_STORAGE_ERROR;
 		return;
 	}
 	if (segment_hold(r.seg) < 0) {
-		cpl->error = PLOG_ERR_KAFKA_STORAGE_ERROR;
+		cpl->error = KP_ERR_KAFKA_STORAGE_ERROR;
 		return;
 	}
 	w->ref_free = w->refs[ref].next_free;
@@ -314,7 +314,7 @@ st_request(struct st_worker *w, int core, const struct st_req *req)
 	}
 	if (plog == NULL) {
 		st_cpl_fill(&cpl, NULL, req->type, req->partition, req->token);
-		cpl.error = PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		cpl.error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		if (req->type == ST_REQ_APPEND)
 			cpl.append.base_offset = -1;
 		st_post(w, core, &cpl);        /* a WATCH too: its waiter moves on */
@@ -421,7 +421,7 @@ st_admin_delete(struct st_worker *w, const struct st_admin *call, int32_t p)
 	if (plog != NULL) {
 		st_table_remove(w, plog);
 		st_plog_quiesce(w, plog);
-		plog_delete(plog, PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+		plog_delete(plog, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 		return;
 	}
 	/* Not open here (a create that failed before opening it, or a
@@ -605,7 +605,6 @@ st_unblock(struct st_worker *w)
 static void
 st_wake_cores(struct st_worker *w)
 {
-	uint64_t one = 1;
 	int core, fd;
 
 	for (core = 0; core < w->st->cfg.core_count; core++) {
@@ -613,8 +612,8 @@ st_wake_cores(struct st_worker *w)
 			continue;
 		w->core_wake[core] = false;
 		fd = w->st->core_wake_fds[core];
-		if (fd >= 0 && write(fd, &one, sizeof(one)) < 0)
-			ASSERT(errno == EAGAIN);
+		if (fd >= 0)
+			efd_kick(fd);
 	}
 }
 
@@ -748,7 +747,7 @@ st_worker_fini(struct st_worker *w)
 		while ((plog = w->table[b]) != NULL) {
 			w->table[b] = plog->hash_next;
 			st_plog_quiesce(w, plog);
-			plog_close(plog, PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+			plog_close(plog, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 		}
 	}
 	for (i = 0; w->refs != NULL && i < ST_REFS_MAX; i++)

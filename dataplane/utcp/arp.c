@@ -53,16 +53,16 @@ arp_send(struct utcp *s, uint16_t op, const uint8_t *dst_mac, const uint8_t *tha
 
 	memcpy(f, dst_mac, 6);
 	memcpy(f + 6, s->cfg.mac, 6);
-	wr16(f + 12, ETHERTYPE_ARP);
-	wr16(f + 14, ARP_HTYPE_ETH);
-	wr16(f + 16, ETHERTYPE_IPV4);
+	be_write16(f + 12, ETHERTYPE_ARP);
+	be_write16(f + 14, ARP_HTYPE_ETH);
+	be_write16(f + 16, ETHERTYPE_IPV4);
 	f[18] = 6;
 	f[19] = 4;
-	wr16(f + 20, op);
+	be_write16(f + 20, op);
 	memcpy(f + 22, s->cfg.mac, 6);
-	wr32(f + 28, s->cfg.ipv4);
+	be_write32(f + 28, s->cfg.ipv4);
 	memcpy(f + 32, tha, 6);
-	wr32(f + 38, tpa);
+	be_write32(f + 38, tpa);
 	if (utcp_xmit(s, f, sizeof(f), NULL, 0, &meta))
 		s->stats.arp_out++;
 }
@@ -87,15 +87,15 @@ arp_input(struct utcp *s, struct rx_ctx *rx)
 	bool for_us;
 
 	s->stats.arp_in++;
-	if (rx->len < ETH_HDR_LEN + ARP_LEN || rd16(a) != ARP_HTYPE_ETH ||
-	    rd16(a + 2) != ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4) {
+	if (rx->len < ETH_HDR_LEN + ARP_LEN || be_read16(a) != ARP_HTYPE_ETH ||
+	    be_read16(a + 2) != ETHERTYPE_IPV4 || a[4] != 6 || a[5] != 4) {
 		s->stats.ip_bad++;
 		utcp_pkt_free(s, rx->pkt);
 		return;
 	}
-	op = rd16(a + 6);
-	spa = rd32(a + 14);
-	tpa = rd32(a + 24);
+	op = be_read16(a + 6);
+	spa = be_read32(a + 14);
+	tpa = be_read32(a + 24);
 	for_us = tpa == s->cfg.ipv4;
 	if (op == ARP_OP_REQUEST || op == ARP_OP_REPLY)
 		arp_learn(s, spa, a + 8, for_us, rx->now);

@@ -61,11 +61,11 @@ csum_pseudo(uint32_t src, uint32_t dst, uint8_t proto, uint32_t l4_len)
 {
 	uint8_t ph[12];
 
-	wr32(ph, src);
-	wr32(ph + 4, dst);
+	be_write32(ph, src);
+	be_write32(ph + 4, dst);
 	ph[8] = 0;
 	ph[9] = proto;
-	wr16(ph + 10, (uint16_t)l4_len);
+	be_write16(ph + 10, (uint16_t)l4_len);
 	return utcp_csum_partial(ph, sizeof(ph), 0);
 }
 

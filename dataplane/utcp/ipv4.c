@@ -35,7 +35,7 @@ ipv4_input(struct utcp *s, struct rx_ctx *rx)
 		goto drop;
 	}
 	ihl = (ip[0] & 0x0fu) * 4u;
-	tot_len = rd16(ip + 2);
+	tot_len = be_read16(ip + 2);
 	/* tot_len beyond the frame: a truncated (GSO) frame, never parse it. */
 	if (unlikely(ihl < IP_HDR_LEN || tot_len < ihl || tot_len > avail)) {
 		s->stats.ip_bad++;
@@ -50,13 +50,13 @@ ipv4_input(struct utcp *s, struct rx_ctx *rx)
 		s->stats.csum_bad++;
 		goto drop;
 	}
-	rx->src_ip = rd32(ip + 12);
-	rx->dst_ip = rd32(ip + 16);
+	rx->src_ip = be_read32(ip + 12);
+	rx->dst_ip = be_read32(ip + 16);
 	if (rx->dst_ip != s->cfg.ipv4) {
 		s->stats.not_ours++;
 		goto drop;
 	}
-	if (unlikely((rd16(ip + 6) & IP_FRAG_MASK) != 0 || ipv4_src_bad(s, rx->src_ip))) {
+	if (unlikely((be_read16(ip + 6) & IP_FRAG_MASK) != 0 || ipv4_src_bad(s, rx->src_ip))) {
 		s->stats.ip_bad++;
 		goto drop;
 	}
@@ -86,17 +86,17 @@ ipv4_build(struct utcp *s, uint8_t *hdr, const uint8_t *dst_mac, uint32_t dst_ip
 	ASSERT_HOT(l4_len + IP_HDR_LEN <= 65535u);
 	memcpy(hdr, dst_mac, 6);
 	memcpy(hdr + 6, s->cfg.mac, 6);
-	wr16(hdr + 12, ETHERTYPE_IPV4);
+	be_write16(hdr + 12, ETHERTYPE_IPV4);
 	ip[0] = 0x45;
 	ip[1] = 0;
-	wr16(ip + 2, (uint16_t)(IP_HDR_LEN + l4_len));
-	wr16(ip + 4, 0);
-	wr16(ip + 6, IP_DF);
+	be_write16(ip + 2, (uint16_t)(IP_HDR_LEN + l4_len));
+	be_write16(ip + 4, 0);
+	be_write16(ip + 6, IP_DF);
 	ip[8] = IP_TTL;
 	ip[9] = proto;
-	wr16(ip + 10, 0);
-	wr32(ip + 12, s->cfg.ipv4);
-	wr32(ip + 16, dst_ip);
+	be_write16(ip + 10, 0);
+	be_write32(ip + 12, s->cfg.ipv4);
+	be_write32(ip + 16, dst_ip);
 	meta->l2_len = ETH_HDR_LEN;
 	meta->l3_len = IP_HDR_LEN;
 	if (s->cfg.tx_offloads & UTCP_TX_IP_CSUM) {

@@ -35,7 +35,7 @@ tcp_in_options(struct tcp_seg *seg, const uint8_t *opt, uint32_t opt_len)
 		if (len < 2 || i + len > opt_len)
 			return;
 		if (kind == TCPOPT_MSS && len == 4)
-			seg->mss = rd16(opt + i + 2);
+			seg->mss = be_read16(opt + i + 2);
 		else if (kind == TCPOPT_WS && len == 3)
 			seg->ws = (int16_t)MIN(opt[i + 2], TCP_WSCALE_MAX);
 		i += len;
@@ -69,12 +69,12 @@ tcp_in_parse(struct utcp *s, const struct rx_ctx *rx, struct tcp_seg *seg)
 			return false;
 		}
 	}
-	seg->sport = rd16(th);
-	seg->dport = rd16(th + 2);
-	seg->seq = rd32(th + 4);
-	seg->ack = rd32(th + 8);
+	seg->sport = be_read16(th);
+	seg->dport = be_read16(th + 2);
+	seg->seq = be_read32(th + 4);
+	seg->ack = be_read32(th + 8);
 	seg->flags = th[13] & (TCP_FIN | TCP_SYN | TCP_RST | TCP_PSH | TCP_ACK);
-	seg->wnd = rd16(th + 14);
+	seg->wnd = be_read16(th + 14);
 	seg->data = th + doff;
 	seg->len = rx->l4_len - doff;
 	seg->mss = 0;

@@ -38,15 +38,15 @@ tcp_out_frame(struct utcp *s, const struct peer *peer, uint32_t seq, uint32_t ac
 	ASSERT_HOT(opt_len <= TCP_OPT_MAX && opt_len % 4 == 0);
 	off = ipv4_build(s, hdr, peer->mac, peer->ip, IPPROTO_TCP_, tcp_hlen + pay_len, &meta);
 	th = hdr + off;
-	wr16(th, peer->lport ? peer->lport : s->cfg.listen_port);
-	wr16(th + 2, peer->port);
-	wr32(th + 4, seq);
-	wr32(th + 8, ack);
+	be_write16(th, peer->lport ? peer->lport : s->cfg.listen_port);
+	be_write16(th + 2, peer->port);
+	be_write32(th + 4, seq);
+	be_write32(th + 8, ack);
 	th[12] = (uint8_t)((tcp_hlen / 4) << 4);
 	th[13] = flags;
-	wr16(th + 14, wnd);
-	wr16(th + 16, 0);
-	wr16(th + 18, 0);
+	be_write16(th + 14, wnd);
+	be_write16(th + 16, 0);
+	be_write16(th + 18, 0);
 	if (opt_len > 0)
 		memcpy(th + TCP_HDR_LEN, opt, opt_len);
 	meta.l4_len = (uint16_t)tcp_hlen;
@@ -141,7 +141,7 @@ tcp_out_synack(struct utcp *s, struct tcp_conn *conn)
 
 	opt[0] = TCPOPT_MSS;
 	opt[1] = 4;
-	wr16(opt + 2, (uint16_t)s->mss_local);
+	be_write16(opt + 2, (uint16_t)s->mss_local);
 	if (conn->syn_opts & 1u) {
 		opt[4] = TCPOPT_NOP;
 		opt[5] = TCPOPT_WS;

@@ -226,7 +226,7 @@ utcp_input(struct utcp *s, void *pkt, const uint8_t *frame, uint32_t len, uint32
 		return;
 	}
 	rx.src_mac = frame + 6;
-	type = rd16(frame + 12);
+	type = be_read16(frame + 12);
 	if (likely(type == ETHERTYPE_IPV4)) {
 		ipv4_input(s, &rx);
 	} else if (type == ETHERTYPE_ARP) {

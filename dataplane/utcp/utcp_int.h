@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/be.h"
 #include "common/compiler.h"
 #include "dataplane/utcp.h"
 #include "dataplane/utcp/seq.h"
@@ -311,35 +312,6 @@ static inline struct ooo_ent *
 conn_ooo(const struct utcp *s, const struct tcp_conn *conn)
 {
 	return &s->ooo[(uint64_t)conn_index(s, conn) * s->cfg.ooo_max];
-}
-
-/* Big-endian loads and stores on the wire. */
-static inline uint16_t
-rd16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static inline uint32_t
-rd32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static inline void
-wr16(uint8_t *p, uint16_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static inline void
-wr32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
 }
 
 #endif

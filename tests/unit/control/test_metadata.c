@@ -9,6 +9,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/uuid.h"
 #include "control/meta_file.h"
 #include "control/metadata.h"
 
@@ -167,7 +168,7 @@ Test(metadata, uuids_are_kafka_valid)
 
 		md_uuid_random(&id);
 		cr_assert(!kp_uuid_is_zero(&id));
-		meta_file_base64url(id.b, text);
+		uuid_to_text(id.b, text);
 		cr_assert_eq(strlen(text), 22);
 		cr_assert_neq(text[0], '-');
 	}

@@ -20,6 +20,7 @@
 
 #include <criterion/criterion.h>
 
+#include "common/be.h"
 #include "dataplane/dp.h"
 #include "dataplane/dp_int.h"    /* a backend whose enable fails */
 
@@ -30,31 +31,16 @@
 #define FWD_NO_REPLY_VERSION 1  /* forwarded, and control answers NO_REPLY */
 #define BYTES_MAX (1u << 20)
 
-static uint32_t
-get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-put_be32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
 /* Response: size prefix 12 | correlation id | api_key | request length. */
 static struct kp_buf
 make_reply(const uint8_t *frame, uint32_t len)
 {
 	struct kp_buf buf = { .data = malloc(16), .len = 16 };
 
-	put_be32(buf.data, 12);
+	be_write32(buf.data, 12);
 	memcpy(buf.data + 4, frame + 4, 4);
-	put_be32(buf.data + 8, (uint32_t)(frame[0] << 8 | frame[1]));
-	put_be32(buf.data + 12, len);
+	be_write32(buf.data + 8, (uint32_t)(frame[0] << 8 | frame[1]));
+	be_write32(buf.data + 12, len);
 	return buf;
 }
 
@@ -228,12 +214,12 @@ write_all(int fd, const uint8_t *p, size_t n)
 static size_t
 put_req(uint8_t *buf, uint16_t api_key, uint16_t version, uint32_t corr, uint32_t body_len)
 {
-	put_be32(buf, body_len);
+	be_write32(buf, body_len);
 	buf[4] = (uint8_t)(api_key >> 8);
 	buf[5] = (uint8_t)api_key;
 	buf[6] = (uint8_t)(version >> 8);
 	buf[7] = (uint8_t)version;
-	put_be32(buf + 8, corr);
+	be_write32(buf + 8, corr);
 	memset(buf + 12, 0x5a, body_len - 8);
 	return 4 + body_len;
 }
@@ -252,10 +238,10 @@ read_reply(int fd, uint32_t *corr, uint32_t *api_key, uint32_t *req_len)
 			return false;
 		have += (size_t)r;
 	}
-	cr_assert_eq(get_be32(buf), 12u);
-	*corr = get_be32(buf + 4);
-	*api_key = get_be32(buf + 8);
-	*req_len = get_be32(buf + 12);
+	cr_assert_eq(be_read32(buf), 12u);
+	*corr = be_read32(buf + 4);
+	*api_key = be_read32(buf + 8);
+	*req_len = be_read32(buf + 12);
 	return true;
 }
 
@@ -367,7 +353,7 @@ Test(dp, bad_frames_close_only_their_connection, .timeout = 60)
 		 * drop replies still queued when it closes, so wait for it.) */
 		write_all(fd, buf, put_req(buf, API_LOCAL, 0, 1, 8));
 		expect_reply(fd, 1, API_LOCAL);
-		put_be32(buf, (uint32_t)bad[i]);
+		be_write32(buf, (uint32_t)bad[i]);
 		memset(buf + 4, 0, 8);
 		write_all(fd, buf, 12);
 		cr_assert(is_closed(fd), "size %d must close the connection", bad[i]);

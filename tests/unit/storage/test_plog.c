@@ -91,8 +91,8 @@ Test(plog, read_from_inside_a_batch)
 	cr_assert_eq(r.len, rbatch_total_bytes(&h));
 	cr_assert_eq(plog_read(tp.plog, 50, 100, &r), 0);
 	cr_assert_eq(r.len, 0, "at the high watermark: nothing yet");
-	cr_assert_eq(plog_read(tp.plog, 51, 100, &r), PLOG_ERR_OFFSET_OUT_OF_RANGE);
-	cr_assert_eq(plog_read(tp.plog, -1, 100, &r), PLOG_ERR_OFFSET_OUT_OF_RANGE);
+	cr_assert_eq(plog_read(tp.plog, 51, 100, &r), KP_ERR_OFFSET_OUT_OF_RANGE);
+	cr_assert_eq(plog_read(tp.plog, -1, 100, &r), KP_ERR_OFFSET_OUT_OF_RANGE);
 }
 
 Test(plog, read_whole_batches_up_to_max_bytes)
@@ -234,7 +234,7 @@ Test(plog, retention_by_size_and_time)
 	cr_assert_eq(tp.plog->seg_count, 1);
 	cr_assert_eq(tp.plog->log_start_offset, plog_active(tp.plog)->base_offset);
 	struct plog_region r;
-	cr_assert_eq(plog_read(tp.plog, 0, 100, &r), PLOG_ERR_OFFSET_OUT_OF_RANGE);
+	cr_assert_eq(plog_read(tp.plog, 0, 100, &r), KP_ERR_OFFSET_OUT_OF_RANGE);
 }
 
 Test(plog, retention_keeps_a_read_segment_open)

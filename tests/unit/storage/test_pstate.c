@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "protocol/kp_error.h"
+#include "common/kafka_errors.h"
 #include "storage/pstate.h"
 
 static enum pstate_verdict

@@ -69,7 +69,7 @@ void
 tp_close(struct tp *tp)
 {
 	tp_run(tp);
-	plog_close(tp->plog, PLOG_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	plog_close(tp->plog, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 	tp->plog = NULL;
 }
 
