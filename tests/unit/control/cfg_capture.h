@@ -50,7 +50,7 @@ const struct cfg_capture_item *cfg_capture_expect(const struct cfg_capture *cap,
 						  const char *name, const char *value,
 						  int8_t source);
 
-/* Synonym i of item is name = value from source. */
+/* Synonym i of item is name = value (NULL: any value) from source. */
 void cfg_capture_expect_synonym(const struct cfg_capture_item *item, int i, const char *name,
 				const char *value, int8_t source);
 
