@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The peer's frame builder shared by the utcp unit tests and the utcp fuzz
- * target (see fk_build.h); only utcp_csum_* is taken from the stack. */
+/* The peer's frame builder and packet accounting shared by the utcp unit
+ * tests and the utcp fuzz target (see fk_build.h); only utcp_csum_* is
+ * taken from the stack. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/be.h"
@@ -52,4 +54,26 @@ fk_build_tcp(uint8_t *f, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t fla
 	c = utcp_csum_fold(utcp_csum_partial(th, thl + len, sum));
 	memcpy(th + 16, &c, 2);
 	return 34 + thl + len;
+}
+
+void *
+fk_build_pkt(const uint8_t *frame, uint32_t len, long *outstanding)
+{
+	uint8_t *pkt = malloc(len ? len : 1);
+
+	if (pkt == NULL)
+		return NULL;
+	memcpy(pkt, frame, len);
+	(*outstanding)++;
+	return pkt;
+}
+
+bool
+fk_build_pkt_free(void *pkt, long *outstanding)
+{
+	if (pkt == NULL || *outstanding <= 0)
+		return false;
+	(*outstanding)--;
+	free(pkt);
+	return true;
 }

@@ -45,10 +45,7 @@ static void
 fk_pkt_free(void *arg, void *pkt)
 {
 	(void)arg;
-	cr_assert(pkt != NULL);
-	fk.pkts_out--;
-	cr_assert(fk.pkts_out >= 0, "pkt freed twice");
-	free(pkt);
+	cr_assert(fk_build_pkt_free(pkt, &fk.pkts_out), "NULL pkt, or pkt freed twice");
 }
 
 static uint32_t
@@ -175,10 +172,9 @@ fk_finish(void)
 void
 fk_input(const uint8_t *frame, uint32_t len, uint32_t rx_flags)
 {
-	uint8_t *pkt = malloc(len ? len : 1);
+	uint8_t *pkt = fk_build_pkt(frame, len, &fk.pkts_out);
 
-	memcpy(pkt, frame, len);
-	fk.pkts_out++;
+	cr_assert(pkt != NULL);
 	utcp_input(fk.s, pkt, pkt, len, rx_flags, fk.now);
 }
 
