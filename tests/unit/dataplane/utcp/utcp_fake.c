@@ -336,3 +336,11 @@ fk_expect_closed(uint32_t count, enum utcp_close_reason why)
 	cr_assert_eq(fk.closed, count, "closed %u times, want %u", fk.closed, count);
 	cr_assert_eq(fk.closed_why, why, "close reason %d, want %d", fk.closed_why, why);
 }
+
+void
+fk_expect_closed_after(uint64_t ms, enum utcp_close_reason why)
+{
+	cr_assert_eq(fk.closed, 0, "closed more than %llu ms early", (unsigned long long)ms);
+	fk_advance_ms(ms);
+	fk_expect_closed(1, why);
+}

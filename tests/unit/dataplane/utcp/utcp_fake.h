@@ -103,5 +103,7 @@ uint32_t fk_open(uint16_t sport, uint32_t peer_isn, int mss, int ws);
 
 /* ops.closed has run count times in all, the last time for why. */
 void fk_expect_closed(uint32_t count, enum utcp_close_reason why);
+/* Not closed yet, and closed for why (the first close) ms later. */
+void fk_expect_closed_after(uint64_t ms, enum utcp_close_reason why);
 
 #endif
