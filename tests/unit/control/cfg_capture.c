@@ -69,3 +69,12 @@ cfg_capture_expect(const struct cfg_capture *cap, const char *name, const char *
 	cr_assert_eq(item->source, source, "%s", name);
 	return item;
 }
+
+void
+cfg_capture_expect_synonyms(const struct cfg_capture_item *item, int count,
+			    const struct cfg_capture_syn *want)
+{
+	cr_assert_eq(item->syn_count, count, "%s synonyms", item->name);
+	for (int i = 0; i < count; i++)
+		cfg_capture_expect_synonym(item, i, want[i].name, want[i].value, want[i].source);
+}

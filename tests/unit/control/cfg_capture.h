@@ -50,6 +50,17 @@ const struct cfg_capture_item *cfg_capture_expect(const struct cfg_capture *cap,
 						  const char *name, const char *value,
 						  int8_t source);
 
+/* One expected synonym; value NULL: any value. */
+struct cfg_capture_syn {
+	const char *name;
+	const char *value;
+	int8_t source;
+};
+
+/* item has exactly count synonyms, in the order of want. */
+void cfg_capture_expect_synonyms(const struct cfg_capture_item *item, int count,
+				 const struct cfg_capture_syn *want);
+
 /* Synonym i of item is name = value (NULL: any value) from source. */
 void cfg_capture_expect_synonym(const struct cfg_capture_item *item, int i, const char *name,
 				const char *value, int8_t source);
