@@ -18,15 +18,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/be.h"
 #include "dataplane/utcp.h"
+#include "tests/unit/dataplane/utcp/fk_build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 #define CHECK(c) do { if (!(c)) abort(); } while (0)
 #define PEERS 4
-#define OUR_IP 0x0a000002u
-#define PEER_IP 0x0a000001u
-#define PORT 9092
 #define RCV_WINDOW 16384u
 
 struct peer_state {
@@ -53,35 +52,7 @@ static struct {
 	struct peer_state peers[PEERS];
 } h;
 
-static const uint8_t our_mac[6] = { 2, 0, 0, 0, 0, 2 };
-static const uint8_t peer_mac[6] = { 2, 0, 0, 0, 0, 1 };
 static uint8_t send_buf[65536];
-
-static uint16_t
-g16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-g32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
-static void
-p16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-p32(uint8_t *p, uint32_t v)
-{
-	p16(p, v >> 16);
-	p16(p + 2, v);
-}
 
 static void
 check_tcp_frame(const uint8_t *f, uint32_t len, const struct utcp_tx_meta *meta)
@@ -90,15 +61,15 @@ check_tcp_frame(const uint8_t *f, uint32_t len, const struct utcp_tx_meta *meta)
 	uint32_t sport, dport, seq, flags, pay, doff;
 	struct peer_state *ps;
 
-	CHECK(g16(ip + 2) + 14u == len || meta->tso_segsz > 0);
+	CHECK(be_read16(ip + 2) + 14u == len || meta->tso_segsz > 0);
 	doff = (uint32_t)(th[12] >> 4) * 4u;
 	CHECK(doff >= 20 && 34 + doff <= len);
 	pay = len - 34 - doff;
 	if (meta->tso_segsz == 0)
 		CHECK(pay <= 1460);
-	sport = g16(th);
-	dport = g16(th + 2);
-	seq = g32(th + 4);
+	sport = be_read16(th);
+	dport = be_read16(th + 2);
+	seq = be_read32(th + 4);
 	flags = th[13];
 	if (meta->offloads == 0) {
 		uint8_t ph[12];
@@ -107,12 +78,12 @@ check_tcp_frame(const uint8_t *f, uint32_t len, const struct utcp_tx_meta *meta)
 		memcpy(ph, ip + 12, 8);
 		ph[8] = 0;
 		ph[9] = 6;
-		p16(ph + 10, len - 34);
+		be_write16(ph + 10, (uint16_t)(len - 34));
 		sum = utcp_csum_partial(ph, 12, 0);
 		CHECK(utcp_csum_fold(utcp_csum_partial(ip, 20, 0)) == 0);
 		CHECK(utcp_csum_fold(utcp_csum_partial(th, len - 34, sum)) == 0);
 	}
-	if (sport != PORT || dport < 1000 || dport >= 1000 + PEERS)
+	if (sport != FK_PORT || dport < 1000 || dport >= 1000 + PEERS)
 		return;
 	ps = &h.peers[dport - 1000];
 	if ((flags & 0x12) == 0x12) {
@@ -139,7 +110,7 @@ fz_xmit(void *arg, const uint8_t *hdr, uint32_t hdr_len, const struct utcp_slice
 		memcpy(f + len, slices[i].base, slices[i].len);
 		len += slices[i].len;
 	}
-	if (g16(f + 12) == 0x0800 && len >= 54 && f[14 + 9] == 6)
+	if (be_read16(f + 12) == 0x0800 && len >= 54 && f[14 + 9] == 6)
 		check_tcp_frame(f, len, meta);
 	return true;
 }
@@ -148,10 +119,7 @@ static void
 fz_pkt_free(void *arg, void *pkt)
 {
 	(void)arg;
-	CHECK(pkt != NULL);
-	h.pkts--;
-	CHECK(h.pkts >= 0);
-	free(pkt);
+	CHECK(fk_build_pkt_free(pkt, &h.pkts));
 }
 
 static struct peer_state *
@@ -237,11 +205,9 @@ fz_closed(void *arg, uint32_t app_id, enum utcp_close_reason why)
 static void
 input(const uint8_t *frame, uint32_t len, uint32_t rx_flags)
 {
-	uint8_t *pkt = malloc(len ? len : 1);   /* exact size: ASan sees overreads */
+	uint8_t *pkt = fk_build_pkt(frame, len, &h.pkts);     /* exact size */
 
 	CHECK(pkt != NULL);
-	memcpy(pkt, frame, len);
-	h.pkts++;
 	utcp_input(h.s, pkt, pkt, len, rx_flags, h.now);
 }
 
@@ -250,43 +216,11 @@ static void
 segment(uint32_t p, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
 	const uint8_t *opt, uint32_t opt_len, const uint8_t *data, uint32_t len)
 {
-	static uint8_t f[34 + 60 + 4096];
-	uint8_t *ip = f + 14, *th = f + 34, ph[12];
-	uint32_t thl = 20 + opt_len, sum;
+	static uint8_t f[FK_BUILD_HDR_MAX + 4096];
+	uint32_t n = fk_build_tcp(f, (uint16_t)(1000 + p), seq, ack, flags, wnd, opt, opt_len, data,
+				  len);
 	struct peer_state *ps = &h.peers[p];
-	uint16_t c;
 
-	memcpy(f, our_mac, 6);
-	memcpy(f + 6, peer_mac, 6);
-	p16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	p16(ip + 2, 20 + thl + len);
-	ip[8] = 64;
-	ip[9] = 6;
-	p32(ip + 12, PEER_IP);
-	p32(ip + 16, OUR_IP);
-	c = utcp_csum_fold(utcp_csum_partial(ip, 20, 0));
-	memcpy(ip + 10, &c, 2);
-	memset(th, 0, 20);
-	p16(th, 1000 + p);
-	p16(th + 2, PORT);
-	p32(th + 4, seq);
-	p32(th + 8, ack);
-	th[12] = (uint8_t)((thl / 4) << 4);
-	th[13] = flags;
-	p16(th + 14, wnd);
-	if (opt_len > 0)
-		memcpy(th + 20, opt, opt_len);
-	if (len > 0)
-		memcpy(th + thl, data, len);
-	memcpy(ph, ip + 12, 8);
-	ph[8] = 0;
-	ph[9] = 6;
-	p16(ph + 10, thl + len);
-	sum = utcp_csum_partial(ph, 12, 0);
-	c = utcp_csum_fold(utcp_csum_partial(th, thl + len, sum));
-	memcpy(th + 16, &c, 2);
 	if (flags & 0x10) {
 		uint32_t shift = (flags & 0x02) || ps->ws < 0 ? 0 : (uint32_t)ps->ws;
 		uint32_t edge = ack + ((uint32_t)wnd << shift);
@@ -295,7 +229,7 @@ segment(uint32_t p, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
 			ps->right_edge = edge;
 		ps->edge_known = true;
 	}
-	input(f, 34 + thl + len, 0);
+	input(f, n, 0);
 }
 
 static void
@@ -328,13 +262,13 @@ op_segment(const uint8_t *d, uint32_t len)
 	ps = &h.peers[p];
 	flags = (uint8_t)((d[0] >> 2) & 0x3f);
 	if ((flags & 0x3f) == 0x02 && (d[1] & 0x80)) {
-		handshake(p, g32(d + 1), d[5] & 0x80 ? -1 : d[5] & 15);
+		handshake(p, be_read32(d + 1), d[5] & 0x80 ? -1 : d[5] & 15);
 		return;
 	}
-	seq = ps->peer_nxt + (uint32_t)(int16_t)g16(d + 1);
-	ack = ps->our_iss + 1 + g16(d + 3) * 16u;
-	segment(p, seq, ack, flags, g16(d + 5), NULL, 0, d + 7, len - 7);
-	if ((int16_t)g16(d + 1) == 0)
+	seq = ps->peer_nxt + (uint32_t)(int16_t)be_read16(d + 1);
+	ack = ps->our_iss + 1 + be_read16(d + 3) * 16u;
+	segment(p, seq, ack, flags, be_read16(d + 5), NULL, 0, d + 7, len - 7);
+	if ((int16_t)be_read16(d + 1) == 0)
 		ps->peer_nxt += len - 7 + !!(flags & 0x01);
 }
 
@@ -348,7 +282,7 @@ op_app(const uint8_t *d, uint32_t len)
 	if (len < 4)
 		return;
 	ps = &h.peers[d[0] & (PEERS - 1)];
-	n = g16(d + 2);
+	n = be_read16(d + 2);
 	if (!ps->open && (d[1] & 7) != 5)
 		return;
 	switch (d[1] & 7) {
@@ -383,7 +317,7 @@ run(const uint8_t *data, size_t size)
 {
 	while (size >= 3) {
 		uint8_t op = data[0];
-		uint32_t len = g16(data + 1);
+		uint32_t len = be_read16(data + 1);
 
 		data += 3;
 		size -= 3;
@@ -398,7 +332,7 @@ run(const uint8_t *data, size_t size)
 			op_segment(data, len);
 			break;
 		case 2:
-			h.now += (len >= 2 ? g16(data) : 1) * 1000000ull;
+			h.now += (len >= 2 ? be_read16(data) : 1) * 1000000ull;
 			utcp_poll(h.s, h.now);
 			break;
 		default:
@@ -415,7 +349,7 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct utcp_config cfg = {
-		.ipv4 = OUR_IP, .prefix_len = 24, .mtu = 1500, .listen_port = PORT,
+		.ipv4 = FK_OUR_IP, .prefix_len = 24, .mtu = 1500, .listen_port = FK_PORT,
 		.conn_max = 4, .syn_backlog_max = 2, .time_wait_max = 2,
 		.rcv_window = RCV_WINDOW, .snd_queue_max = 8, .ooo_max = 4, .tso_max = 16000,
 		.rto_min_ms = 200, .rto_max_ms = 2000, .retries_max = 4, .syn_retries_max = 2,
@@ -427,7 +361,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size < 1 || size > 1 << 16)
 		return 0;
 	memset(&h, 0, sizeof(h));
-	memcpy(cfg.mac, our_mac, 6);
+	memcpy(cfg.mac, fk_build_our_mac, 6);
 	cfg.tx_offloads = data[0] & 7u;
 	h.now = 1000000000ull;
 	h.s = utcp_create(&cfg);

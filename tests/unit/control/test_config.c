@@ -4,6 +4,7 @@
  * parsing, that every error names its key, ignored Kafka keys, and the
  * DescribeConfigs view of the broker (captured through the callback). */
 #include <criterion/criterion.h>
+#include <criterion/parameterized.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +12,7 @@
 #include <unistd.h>
 
 #include "control/config.h"
+#include "tests/unit/control/cfg_capture.h"
 
 static struct config cfg;
 static char err[512];
@@ -65,13 +67,28 @@ expect_error(const char *override, const char *key, const char *part)
 	cr_assert(strstr(err, part) != NULL, "'%s' lacks '%s'", err, part);
 }
 
+/* After loading what (named in failures): the host and port listened on and
+ * advertised; advertised_host "*": the canonical host name (anything
+ * non-empty); advertised_port 0: not checked. */
+static void
+expect_listen(const char *what, const char *host, int port, const char *advertised_host,
+	      int advertised_port)
+{
+	cr_assert_str_eq(cfg.listen_host, host, "%s", what);
+	cr_assert_eq(cfg.listen_port, port, "%s", what);
+	if (strcmp(advertised_host, "*") != 0)
+		cr_assert_str_eq(cfg.advertised_host, advertised_host, "%s", what);
+	else
+		cr_assert_neq(cfg.advertised_host[0], '\0', "%s: canonical host name expected",
+			      what);
+	if (advertised_port != 0)
+		cr_assert_eq(cfg.advertised_port, advertised_port, "%s", what);
+}
+
 Test(config, defaults)
 {
 	cr_assert_eq(config_load(&cfg, NULL, 0, NULL, err, sizeof(err)), 0, "%s", err);
-	cr_assert_str_eq(cfg.listen_host, "127.0.0.1");
-	cr_assert_eq(cfg.listen_port, 9092);
-	cr_assert_str_eq(cfg.advertised_host, "127.0.0.1");
-	cr_assert_eq(cfg.advertised_port, 9092);
+	expect_listen("defaults", "127.0.0.1", 9092, "127.0.0.1", 9092);
 	cr_assert_str_eq(cfg.log_dir, "./data");
 	cr_assert_eq(cfg.node_id, 1);
 	cr_assert_eq(cfg.num_partitions, 1);
@@ -234,30 +251,34 @@ Test(config, roll_and_flush)
 	cr_assert_eq(cfg.log_roll_ms, 1000);
 }
 
-Test(config, listeners_ipv4)
+/* One listeners= override and what expect_listen() should find. Strings
+ * are held inline: Criterion's workers cannot follow pointers into the
+ * runner's memory. */
+struct listener_case {
+	char override[48];
+	char listen_host[16];
+	int listen_port;
+	char advertised_host[16];
+	int advertised_port;
+};
+
+static struct listener_case listener_cases[] = {
+	{ "listeners=PLAINTEXT://10.1.2.3:19092", "10.1.2.3", 19092, "10.1.2.3", 19092 },
+	{ "listeners=PLAINTEXT://[::1]:9092", "::1", 9092, "::1", 0 },
+	{ "listeners=PLAINTEXT://:9093", "", 9093, "*", 9093 },
+};
+
+ParameterizedTestParameters(config, listeners)
 {
-	cr_assert_eq(load1("listeners=PLAINTEXT://10.1.2.3:19092"), 0, "%s", err);
-	cr_assert_str_eq(cfg.listen_host, "10.1.2.3");
-	cr_assert_eq(cfg.listen_port, 19092);
-	cr_assert_str_eq(cfg.advertised_host, "10.1.2.3");
-	cr_assert_eq(cfg.advertised_port, 19092);
+	return cr_make_param_array(struct listener_case, listener_cases,
+				   sizeof(listener_cases) / sizeof(listener_cases[0]));
 }
 
-Test(config, listeners_ipv6)
+ParameterizedTest(struct listener_case *lc, config, listeners)
 {
-	cr_assert_eq(load1("listeners=PLAINTEXT://[::1]:9092"), 0, "%s", err);
-	cr_assert_str_eq(cfg.listen_host, "::1");
-	cr_assert_eq(cfg.listen_port, 9092);
-	cr_assert_str_eq(cfg.advertised_host, "::1");
-}
-
-Test(config, listeners_empty_host)
-{
-	cr_assert_eq(load1("listeners=PLAINTEXT://:9093"), 0, "%s", err);
-	cr_assert_str_eq(cfg.listen_host, "");
-	cr_assert_eq(cfg.listen_port, 9093);
-	cr_assert_neq(cfg.advertised_host[0], '\0', "canonical host name expected");
-	cr_assert_eq(cfg.advertised_port, 9093);
+	cr_assert_eq(load1(lc->override), 0, "%s: %s", lc->override, err);
+	expect_listen(lc->override, lc->listen_host, lc->listen_port, lc->advertised_host,
+		      lc->advertised_port);
 }
 
 Test(config, advertised_listeners)
@@ -329,41 +350,46 @@ Test(config, ids_disagree)
 	cr_assert(strstr(err, "node.id") != NULL && strstr(err, "broker.id") != NULL, "%s", err);
 }
 
+/* Each override fails to load, naming key, with part in the message. */
+static const struct {
+	const char *override, *key, *part;
+} bad_overrides[] = {
+	{ "num.partitions=x", "num.partitions", "invalid value 'x' (expected an integer >= 1)" },
+	{ "num.partitions=0", "num.partitions", "invalid value '0'" },
+	{ "foo.bar=1", "'foo.bar'", "unknown config key" },
+	{ "auto.create.topics.enable=yes", "auto.create.topics.enable", "true or false" },
+	{ "spillway.backend=xdp", "spillway.backend", "one of uring, dpdk" },
+	{ "spillway.dataplane.cores=65", "spillway.dataplane.cores", "1..64" },
+	{ "spillway.log.level=trace", "spillway.log.level", "error" },
+	{ "listeners=127.0.0.1:9092", "listeners", "NAME://host:port" },
+	{ "listeners=PLAINTEXT://::1:9092", "listeners", "invalid value" },
+	{ "listeners=PLAINTEXT://h:70000", "listeners", "invalid value" },
+	{ "listeners=SSL://:9093", "listeners", "SSL" },
+	{ "listeners=PLAINTEXT://:1,PLAINTEXT://:2", "listeners", "one" },
+	{ "log.dirs=/a,/b", "log.dirs", "one log directory" },
+	{ "log.dir=", "log.dir", "invalid value ''" },
+	{ "log.retention.ms=-2", "log.retention.ms", "invalid value '-2'" },
+	{ "log.segment.bytes=99999999999", "log.segment.bytes", "invalid value" },
+	{ "log.cleanup.policy=remove", "log.cleanup.policy", "delete, compact" },
+	{ "compression.type=brotli", "compression.type", "one of" },
+	{ "spillway.metrics.listen=9644", "spillway.metrics.listen", "HOST:PORT" },
+	{ "spillway.dataplane.cpus=1,1", "spillway.dataplane.cpus", "distinct" },
+	{ "spillway.cluster.id=short", "spillway.cluster.id", "22 characters" },
+	{ "log.cleaner.min.cleanable.ratio=1.5", "log.cleaner.min.cleanable.ratio", "0..1" },
+	{ "advertised.listeners=PLAINTEXT://0.0.0.0:9092", "advertised.listeners", "meta-address" },
+	{ "advertised.listeners=OTHER://h:1", "advertised.listeners", "OTHER" },
+	{ "group.min.session.timeout.ms=2000000", "group.min.session.timeout.ms",
+	  "group.max.session.timeout.ms" },
+	{ "num.partitions", "num.partitions", "expected key=value" },
+	{ "socket.send.buffer.bytes=-2", "socket.send.buffer.bytes", "'-2'" },
+	{ "socket.receive.buffer.bytes=x", "socket.receive.buffer.bytes", "'x'" },
+};
+
 Test(config, errors_name_the_key)
 {
-	expect_error("num.partitions=x", "num.partitions",
-		     "invalid value 'x' (expected an integer >= 1)");
-	expect_error("num.partitions=0", "num.partitions", "invalid value '0'");
-	expect_error("foo.bar=1", "'foo.bar'", "unknown config key");
-	expect_error("auto.create.topics.enable=yes", "auto.create.topics.enable",
-		     "true or false");
-	expect_error("spillway.backend=xdp", "spillway.backend", "one of uring, dpdk");
-	expect_error("spillway.dataplane.cores=65", "spillway.dataplane.cores", "1..64");
-	expect_error("spillway.log.level=trace", "spillway.log.level", "error");
-	expect_error("listeners=127.0.0.1:9092", "listeners", "NAME://host:port");
-	expect_error("listeners=PLAINTEXT://::1:9092", "listeners", "invalid value");
-	expect_error("listeners=PLAINTEXT://h:70000", "listeners", "invalid value");
-	expect_error("listeners=SSL://:9093", "listeners", "SSL");
-	expect_error("listeners=PLAINTEXT://:1,PLAINTEXT://:2", "listeners", "one");
-	expect_error("log.dirs=/a,/b", "log.dirs", "one log directory");
-	expect_error("log.dir=", "log.dir", "invalid value ''");
-	expect_error("log.retention.ms=-2", "log.retention.ms", "invalid value '-2'");
-	expect_error("log.segment.bytes=99999999999", "log.segment.bytes", "invalid value");
-	expect_error("log.cleanup.policy=remove", "log.cleanup.policy", "delete, compact");
-	expect_error("compression.type=brotli", "compression.type", "one of");
-	expect_error("spillway.metrics.listen=9644", "spillway.metrics.listen", "HOST:PORT");
-	expect_error("spillway.dataplane.cpus=1,1", "spillway.dataplane.cpus", "distinct");
-	expect_error("spillway.cluster.id=short", "spillway.cluster.id", "22 characters");
-	expect_error("log.cleaner.min.cleanable.ratio=1.5", "log.cleaner.min.cleanable.ratio",
-		     "0..1");
-	expect_error("advertised.listeners=PLAINTEXT://0.0.0.0:9092", "advertised.listeners",
-		     "meta-address");
-	expect_error("advertised.listeners=OTHER://h:1", "advertised.listeners", "OTHER");
-	expect_error("group.min.session.timeout.ms=2000000", "group.min.session.timeout.ms",
-		     "group.max.session.timeout.ms");
-	expect_error("num.partitions", "num.partitions", "expected key=value");
-	expect_error("socket.send.buffer.bytes=-2", "socket.send.buffer.bytes", "'-2'");
-	expect_error("socket.receive.buffer.bytes=x", "socket.receive.buffer.bytes", "'x'");
+	for (size_t i = 0; i < sizeof(bad_overrides) / sizeof(bad_overrides[0]); i++)
+		expect_error(bad_overrides[i].override, bad_overrides[i].key,
+			     bad_overrides[i].part);
 }
 
 /* Kafka's defaults (100 KB each, which the listener's accepted sockets
@@ -421,70 +447,15 @@ Test(config, ignored_prefix_warns)
 
 /* ---- describe ---- */
 
-struct seen {
-	char name[96];
-	char value[128];
-	bool null_value;
-	int8_t source;
-	int8_t type;
-	bool read_only;
-	bool is_default;
-	bool has_doc;
-	int32_t syn_count;
-	char syn_name[4][96];
-	char syn_value[4][64];
-	int8_t syn_source[4];
-};
-
-struct capture {
-	int count;
-	struct seen items[160];
-};
-
-static void
-capture_fn(void *arg, const struct kp_config_entry *e)
-{
-	struct capture *c = arg;
-	struct seen *s;
-
-	cr_assert(c->count < 160);
-	s = &c->items[c->count++];
-	snprintf(s->name, sizeof(s->name), "%s", e->name);
-	s->null_value = e->value == NULL;
-	snprintf(s->value, sizeof(s->value), "%s", e->value != NULL ? e->value : "");
-	s->source = e->source;
-	s->type = e->type;
-	s->read_only = e->read_only;
-	s->is_default = e->is_default;
-	s->has_doc = e->documentation != NULL;
-	s->syn_count = e->synonym_count;
-	for (int i = 0; i < e->synonym_count; i++) {
-		snprintf(s->syn_name[i], sizeof(s->syn_name[i]), "%s", e->synonyms[i].name);
-		snprintf(s->syn_value[i], sizeof(s->syn_value[i]), "%s", e->synonyms[i].value);
-		s->syn_source[i] = e->synonyms[i].source;
-	}
-}
-
-static const struct seen *
-find(const struct capture *c, const char *name)
-{
-	for (int i = 0; i < c->count; i++) {
-		if (strcmp(c->items[i].name, name) == 0)
-			return &c->items[i];
-	}
-	cr_assert_fail("%s not described", name);
-	return NULL;
-}
-
-static struct capture cap;
+static struct cfg_capture cap;
 
 Test(config, describe_all_defaults)
 {
-	const struct seen *s;
+	const struct cfg_capture_item *s;
 
-	memset(&cap, 0, sizeof(cap));
+	cfg_capture_reset(&cap);
 	cr_assert_eq(config_load(&cfg, NULL, 0, NULL, err, sizeof(err)), 0);
-	config_describe_broker(&cfg, NULL, 0, false, true, capture_fn, &cap);
+	config_describe_broker(&cfg, NULL, 0, false, true, cfg_capture_fn, &cap);
 	cr_assert_gt(cap.count, 50);
 	for (int i = 0; i < cap.count; i++) {
 		cr_assert(cap.items[i].read_only);
@@ -494,18 +465,18 @@ Test(config, describe_all_defaults)
 		cr_assert_eq(cap.items[i].syn_count, 0);
 		cr_assert_neq(strcmp(cap.items[i].name, "num.io.threads"), 0);
 	}
-	s = find(&cap, "num.partitions");
+	s = cfg_capture_find(&cap, "num.partitions");
 	cr_assert_str_eq(s->value, "1");
 	cr_assert_eq(s->type, KP_CONFIG_TYPE_INT);
-	s = find(&cap, "log.retention.ms");
+	s = cfg_capture_find(&cap, "log.retention.ms");
 	cr_assert_str_eq(s->value, "604800000");
 	cr_assert_eq(s->type, KP_CONFIG_TYPE_LONG);
-	s = find(&cap, "log.dirs");
+	s = cfg_capture_find(&cap, "log.dirs");
 	cr_assert(s->null_value);
-	s = find(&cap, "auto.create.topics.enable");
+	s = cfg_capture_find(&cap, "auto.create.topics.enable");
 	cr_assert_str_eq(s->value, "true");
 	cr_assert_eq(s->type, KP_CONFIG_TYPE_BOOLEAN);
-	s = find(&cap, "listeners");
+	s = cfg_capture_find(&cap, "listeners");
 	cr_assert_eq(s->type, KP_CONFIG_TYPE_LIST);
 }
 
@@ -515,41 +486,31 @@ Test(config, describe_sources_and_synonyms)
 			     "num.partitions=6" };
 	struct kp_str names[] = { { "log.retention.ms", 16 }, { "num.partitions", 14 },
 				  { "no.such.key", 11 }, { "log.retention.hours", 19 } };
-	const struct seen *s;
+	/* The most specific first, Kafka's default last. */
+	static const struct cfg_capture_syn retention_synonyms[] = {
+		{ "log.retention.minutes", "90", KP_CONFIG_SOURCE_STATIC_BROKER },
+		{ "log.retention.hours", "24", KP_CONFIG_SOURCE_STATIC_BROKER },
+		{ "log.retention.hours", "168", KP_CONFIG_SOURCE_DEFAULT },
+	};
+	const struct cfg_capture_item *s;
 
-	memset(&cap, 0, sizeof(cap));
+	cfg_capture_reset(&cap);
 	cr_assert_eq(config_load(&cfg, NULL, 3, ov, err, sizeof(err)), 0);
-	config_describe_broker(&cfg, names, 4, true, false, capture_fn, &cap);
+	config_describe_broker(&cfg, names, 4, true, false, cfg_capture_fn, &cap);
 	cr_assert_eq(cap.count, 3, "the unknown name is skipped");
 
-	s = find(&cap, "log.retention.ms");
-	cr_assert_str_eq(s->value, "5400000");
-	cr_assert_eq(s->source, KP_CONFIG_SOURCE_STATIC_BROKER);
+	s = cfg_capture_expect(&cap, "log.retention.ms", "5400000", KP_CONFIG_SOURCE_STATIC_BROKER);
 	cr_assert_not(s->is_default);
 	cr_assert_not(s->has_doc);
-	cr_assert_eq(s->syn_count, 3);
-	cr_assert_str_eq(s->syn_name[0], "log.retention.minutes");
-	cr_assert_str_eq(s->syn_value[0], "90");
-	cr_assert_eq(s->syn_source[0], KP_CONFIG_SOURCE_STATIC_BROKER);
-	cr_assert_str_eq(s->syn_name[1], "log.retention.hours");
-	cr_assert_str_eq(s->syn_value[1], "24");
-	cr_assert_eq(s->syn_source[1], KP_CONFIG_SOURCE_STATIC_BROKER);
-	cr_assert_str_eq(s->syn_name[2], "log.retention.hours");
-	cr_assert_str_eq(s->syn_value[2], "168");
-	cr_assert_eq(s->syn_source[2], KP_CONFIG_SOURCE_DEFAULT);
+	cfg_capture_expect_synonyms(s, 3, retention_synonyms);
 
-	s = find(&cap, "num.partitions");
-	cr_assert_str_eq(s->value, "6");
-	cr_assert_eq(s->source, KP_CONFIG_SOURCE_STATIC_BROKER);
+	s = cfg_capture_expect(&cap, "num.partitions", "6", KP_CONFIG_SOURCE_STATIC_BROKER);
 	cr_assert_eq(s->syn_count, 2);
-	cr_assert_str_eq(s->syn_name[0], "num.partitions");
-	cr_assert_eq(s->syn_source[0], KP_CONFIG_SOURCE_STATIC_BROKER);
+	cfg_capture_expect_synonym(s, 0, "num.partitions", NULL, KP_CONFIG_SOURCE_STATIC_BROKER);
 	cr_assert_str_eq(s->syn_value[1], "1");
 	cr_assert_eq(s->syn_source[1], KP_CONFIG_SOURCE_DEFAULT);
 
-	s = find(&cap, "log.retention.hours");
-	cr_assert_str_eq(s->value, "24");
-	cr_assert_eq(s->source, KP_CONFIG_SOURCE_STATIC_BROKER);
+	s = cfg_capture_expect(&cap, "log.retention.hours", "24", KP_CONFIG_SOURCE_STATIC_BROKER);
 }
 
 Test(config, usage_lists_keys)

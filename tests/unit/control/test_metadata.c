@@ -12,26 +12,9 @@
 #include "common/uuid.h"
 #include "control/meta_file.h"
 #include "control/metadata.h"
+#include "tests/unit/control/tdir.h"
 
-static char test_dir[256];
-
-static void
-dir_setup(void)
-{
-	snprintf(test_dir, sizeof(test_dir), "/tmp/spillway-md-XXXXXX");
-	cr_assert_not_null(mkdtemp(test_dir));
-}
-
-static void
-dir_teardown(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", test_dir);
-	cr_assert_eq(system(cmd), 0);
-}
-
-TestSuite(metadata, .init = dir_setup, .fini = dir_teardown);
+TestSuite(metadata, .init = tdir_setup, .fini = tdir_teardown);
 
 static struct kp_str
 str(const char *s)
@@ -45,11 +28,11 @@ Test(metadata, cluster_id_is_created_once_and_kept)
 	char err[256];
 	char first[23];
 
-	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(strlen(st.cluster_id), 22);
 	memcpy(first, st.cluster_id, sizeof(first));
 	md_store_close(&st);
-	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0, "%s", err);
 	cr_assert_str_eq(st.cluster_id, first);
 	md_store_close(&st);
 }
@@ -59,9 +42,9 @@ Test(metadata, node_id_mismatch_is_refused)
 	struct md_store st;
 	char err[256];
 
-	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0);
 	md_store_close(&st);
-	cr_assert_neq(md_store_open(&st, test_dir, 2, NULL, err, sizeof(err)), 0);
+	cr_assert_neq(md_store_open(&st, tdir_path, 2, NULL, err, sizeof(err)), 0);
 	cr_assert_not_null(strstr(err, "node.id"), "%s", err);
 }
 
@@ -77,7 +60,7 @@ Test(metadata, topics_survive_reopen)
 	struct md_topic *t;
 	char err[256];
 
-	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0);
 	md_uuid_random(&id1);
 	md_uuid_random(&id2);
 	cr_assert_eq(md_store_topic_add(&st, str("orders"), &id1, 3, cfgs, 3), 0);
@@ -85,7 +68,7 @@ Test(metadata, topics_survive_reopen)
 	cr_assert_eq(md_store_partitions_set(&st, &id2, 5), 0);
 	md_store_close(&st);
 
-	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0, "%s", err);
 	cr_assert_eq(st.topic_count, 2);
 	t = md_store_find(&st, str("orders"));
 	cr_assert_not_null(t);
@@ -102,7 +85,7 @@ Test(metadata, topics_survive_reopen)
 	cr_assert_eq(md_store_topic_remove(&st, &id1), 0);
 	md_store_close(&st);
 
-	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0);
 	cr_assert_eq(st.topic_count, 1);
 	cr_assert_null(md_store_find(&st, str("orders")));
 	md_store_close(&st);
@@ -115,13 +98,13 @@ Test(metadata, corrupt_topic_file_is_reported)
 	char err[256];
 	FILE *f;
 
-	cr_assert_eq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0);
 	md_store_close(&st);
-	snprintf(path, sizeof(path), "%s/__spillway_topics", test_dir);
+	snprintf(path, sizeof(path), "%s/__spillway_topics", tdir_path);
 	f = fopen(path, "w");
 	fputs("spillway-topics v1\ntopic x 00 1 0\n", f);
 	fclose(f);
-	cr_assert_neq(md_store_open(&st, test_dir, 1, NULL, err, sizeof(err)), 0);
+	cr_assert_neq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0);
 	cr_assert_not_null(strstr(err, "__spillway_topics"), "%s", err);
 }
 
@@ -134,7 +117,7 @@ Test(metadata, snapshot_lookups)
 	struct kp_md *md;
 	char err[256];
 
-	cr_assert_eq(md_store_open(&st, test_dir, 7, NULL, err, sizeof(err)), 0);
+	cr_assert_eq(md_store_open(&st, tdir_path, 7, NULL, err, sizeof(err)), 0);
 	for (int i = 0; i < 4; i++) {
 		md_uuid_random(&ids[i]);
 		cr_assert_eq(md_store_topic_add(&st, str(names[i]), &ids[i], i + 1, NULL, 0), 0);

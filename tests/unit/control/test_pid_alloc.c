@@ -11,24 +11,7 @@
 #include <unistd.h>
 
 #include "control/pid_alloc.h"
-
-static char dir[256];
-
-static void
-setup(void)
-{
-	snprintf(dir, sizeof(dir), "/tmp/test_pid_alloc.XXXXXX");
-	cr_assert_not_null(mkdtemp(dir));
-}
-
-static void
-teardown(void)
-{
-	char cmd[300];
-
-	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-	cr_assert_eq(system(cmd), 0);
-}
+#include "tests/unit/control/tdir.h"
 
 static int64_t
 file_value(void)
@@ -37,7 +20,7 @@ file_value(void)
 	long long v = -1;
 	FILE *f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, PID_ALLOC_FILE);
+	snprintf(path, sizeof(path), "%s/%s", tdir_path, PID_ALLOC_FILE);
 	f = fopen(path, "r");
 	if (f == NULL)
 		return -1;
@@ -46,7 +29,7 @@ file_value(void)
 	return v;
 }
 
-TestSuite(pid_alloc, .init = setup, .fini = teardown);
+TestSuite(pid_alloc, .init = tdir_setup, .fini = tdir_teardown);
 
 Test(pid_alloc, never_repeats_across_restarts)
 {
@@ -56,7 +39,7 @@ Test(pid_alloc, never_repeats_across_restarts)
 	int64_t pid, prev = -1;
 
 	for (int run = 0; run < 6; run++) {
-		cr_assert_eq(pid_alloc_open(&pa, dir, err, sizeof(err)), 0, "%s", err);
+		cr_assert_eq(pid_alloc_open(&pa, tdir_path, err, sizeof(err)), 0, "%s", err);
 		/* Runs of different lengths: some end mid-block, one exactly at it. */
 		for (int i = 0; i < 700 + run * 300; i++) {
 			cr_assert_eq(pid_alloc_next(&pa, &pid), 0);
@@ -79,7 +62,7 @@ Test(pid_alloc, blocks_of_1000)
 	char err[256];
 	int64_t pid;
 
-	cr_assert_eq(pid_alloc_open(&pa, dir, err, sizeof(err)), 0);
+	cr_assert_eq(pid_alloc_open(&pa, tdir_path, err, sizeof(err)), 0);
 	cr_assert_eq(file_value(), -1);         /* nothing reserved until needed */
 	cr_assert_eq(pid_alloc_next(&pa, &pid), 0);
 	cr_assert_eq(pid, 0);
@@ -93,7 +76,7 @@ Test(pid_alloc, blocks_of_1000)
 	cr_assert_eq(file_value(), 2 * PID_ALLOC_BLOCK);
 	pid_alloc_close(&pa);
 	/* A restart skips the rest of the reserved block. */
-	cr_assert_eq(pid_alloc_open(&pa, dir, err, sizeof(err)), 0);
+	cr_assert_eq(pid_alloc_open(&pa, tdir_path, err, sizeof(err)), 0);
 	cr_assert_eq(pid_alloc_next(&pa, &pid), 0);
 	cr_assert_eq(pid, 2 * PID_ALLOC_BLOCK);
 	pid_alloc_close(&pa);
@@ -105,14 +88,15 @@ Test(pid_alloc, damaged_file_refuses_to_start)
 	struct pid_alloc pa;
 	char path[300], err[256];
 
-	snprintf(path, sizeof(path), "%s/%s", dir, PID_ALLOC_FILE);
+	snprintf(path, sizeof(path), "%s/%s", tdir_path, PID_ALLOC_FILE);
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		FILE *f = fopen(path, "w");
 
 		fputs(bad[i], f);
 		fclose(f);
 		err[0] = '\0';
-		cr_assert_eq(pid_alloc_open(&pa, dir, err, sizeof(err)), -EINVAL, "'%s'", bad[i]);
+		cr_assert_eq(pid_alloc_open(&pa, tdir_path, err, sizeof(err)), -EINVAL, "'%s'",
+			     bad[i]);
 		cr_assert_neq(err[0], '\0');
 	}
 }
@@ -123,7 +107,7 @@ Test(pid_alloc, missing_dir_fails_on_first_block)
 	char sub[300], err[256];
 	int64_t pid;
 
-	snprintf(sub, sizeof(sub), "%s/nope", dir);
+	snprintf(sub, sizeof(sub), "%s/nope", tdir_path);
 	cr_assert_eq(pid_alloc_open(&pa, sub, err, sizeof(err)), 0);
 	cr_assert_eq(pid_alloc_next(&pa, &pid), -ENOENT);
 }

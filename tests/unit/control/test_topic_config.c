@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "control/topic_config.h"
+#include "tests/unit/control/cfg_capture.h"
 
 static struct config cfg;
 static char err[512];
@@ -103,66 +104,15 @@ Test(topic_config, validate_accepts)
 
 /* ---- describe ---- */
 
-struct seen {
-	char name[96];
-	char value[128];
-	int8_t source;
-	int8_t type;
-	bool read_only;
-	bool is_default;
-	int32_t syn_count;
-	char syn_name[4][96];
-	char syn_value[4][64];
-	int8_t syn_source[4];
-};
-
-struct capture {
-	int count;
-	struct seen items[64];
-};
-
-static struct capture cap;
-
-static void
-capture_fn(void *arg, const struct kp_config_entry *e)
-{
-	struct capture *c = arg;
-	struct seen *s;
-
-	cr_assert(c->count < 64);
-	s = &c->items[c->count++];
-	snprintf(s->name, sizeof(s->name), "%s", e->name);
-	snprintf(s->value, sizeof(s->value), "%s", e->value != NULL ? e->value : "(null)");
-	s->source = e->source;
-	s->type = e->type;
-	s->read_only = e->read_only;
-	s->is_default = e->is_default;
-	s->syn_count = e->synonym_count;
-	for (int i = 0; i < e->synonym_count; i++) {
-		snprintf(s->syn_name[i], sizeof(s->syn_name[i]), "%s", e->synonyms[i].name);
-		snprintf(s->syn_value[i], sizeof(s->syn_value[i]), "%s", e->synonyms[i].value);
-		s->syn_source[i] = e->synonyms[i].source;
-	}
-}
-
-static const struct seen *
-find(const char *name)
-{
-	for (int i = 0; i < cap.count; i++) {
-		if (strcmp(cap.items[i].name, name) == 0)
-			return &cap.items[i];
-	}
-	cr_assert_fail("%s not described", name);
-	return NULL;
-}
+static struct cfg_capture cap;
 
 Test(topic_config, describe_defaults)
 {
-	const struct seen *s;
+	const struct cfg_capture_item *s;
 
-	memset(&cap, 0, sizeof(cap));
+	cfg_capture_reset(&cap);
 	cr_assert_eq(config_load(&cfg, NULL, 0, NULL, err, sizeof(err)), 0);
-	topic_config_describe(&cfg, NULL, 0, NULL, 0, true, false, capture_fn, &cap);
+	topic_config_describe(&cfg, NULL, 0, NULL, 0, true, false, cfg_capture_fn, &cap);
 	cr_assert_geq(cap.count, 30);
 	for (int i = 0; i < cap.count; i++) {
 		cr_assert_eq(cap.items[i].source, KP_CONFIG_SOURCE_DEFAULT, "%s",
@@ -170,24 +120,22 @@ Test(topic_config, describe_defaults)
 		cr_assert(cap.items[i].is_default);
 		cr_assert_not(cap.items[i].read_only);
 	}
-	s = find("retention.ms");
+	s = cfg_capture_find(&cap, "retention.ms");
 	cr_assert_str_eq(s->value, "604800000");
 	cr_assert_eq(s->type, KP_CONFIG_TYPE_LONG);
 	cr_assert_eq(s->syn_count, 1);
-	cr_assert_str_eq(s->syn_name[0], "log.retention.hours");
-	cr_assert_str_eq(s->syn_value[0], "168");
-	cr_assert_eq(s->syn_source[0], KP_CONFIG_SOURCE_DEFAULT);
-	s = find("flush.ms");
+	cfg_capture_expect_synonym(s, 0, "log.retention.hours", "168", KP_CONFIG_SOURCE_DEFAULT);
+	s = cfg_capture_find(&cap, "flush.ms");
 	cr_assert_str_eq(s->syn_name[0], "log.flush.scheduler.interval.ms");
-	s = find("max.message.bytes");
+	s = cfg_capture_find(&cap, "max.message.bytes");
 	cr_assert_str_eq(s->value, "1048588");
 	cr_assert_str_eq(s->syn_name[0], "message.max.bytes");
-	s = find("remote.storage.enable");
+	s = cfg_capture_find(&cap, "remote.storage.enable");
 	cr_assert_eq(s->syn_count, 0);
 	cr_assert_str_eq(s->value, "false");
-	s = find("cleanup.policy");
+	s = cfg_capture_find(&cap, "cleanup.policy");
 	cr_assert_eq(s->type, KP_CONFIG_TYPE_LIST);
-	s = find("min.cleanable.dirty.ratio");
+	s = cfg_capture_find(&cap, "min.cleanable.dirty.ratio");
 	cr_assert_eq(s->type, KP_CONFIG_TYPE_DOUBLE);
 }
 
@@ -201,46 +149,36 @@ Test(topic_config, describe_broker_and_topic_sources)
 	};
 	struct kp_str names[] = { S("retention.ms"), S("segment.bytes"), S("segment.ms"),
 				  S("cleanup.policy"), S("bogus") };
-	const struct seen *s;
+	/* The topic's own value first, then the broker's keys, Kafka's default last. */
+	static const struct cfg_capture_syn retention_synonyms[] = {
+		{ "retention.ms", NULL, KP_CONFIG_SOURCE_DYNAMIC_TOPIC },
+		{ "log.retention.ms", "3600000", KP_CONFIG_SOURCE_STATIC_BROKER },
+		{ "log.retention.hours", "24", KP_CONFIG_SOURCE_STATIC_BROKER },
+		{ "log.retention.hours", "168", KP_CONFIG_SOURCE_DEFAULT },
+	};
+	const struct cfg_capture_item *s;
 
-	memset(&cap, 0, sizeof(cap));
+	cfg_capture_reset(&cap);
 	cr_assert_eq(config_load(&cfg, NULL, 4, ov, err, sizeof(err)), 0, "%s", err);
-	topic_config_describe(&cfg, topic, 2, names, 5, true, true, capture_fn, &cap);
+	topic_config_describe(&cfg, topic, 2, names, 5, true, true, cfg_capture_fn, &cap);
 	cr_assert_eq(cap.count, 4);
 
-	s = find("retention.ms");
-	cr_assert_str_eq(s->value, "1000");
-	cr_assert_eq(s->source, KP_CONFIG_SOURCE_DYNAMIC_TOPIC);
+	s = cfg_capture_expect(&cap, "retention.ms", "1000", KP_CONFIG_SOURCE_DYNAMIC_TOPIC);
 	cr_assert_not(s->is_default);
-	cr_assert_eq(s->syn_count, 4);
-	cr_assert_str_eq(s->syn_name[0], "retention.ms");
-	cr_assert_eq(s->syn_source[0], KP_CONFIG_SOURCE_DYNAMIC_TOPIC);
-	cr_assert_str_eq(s->syn_name[1], "log.retention.ms");
-	cr_assert_str_eq(s->syn_value[1], "3600000");
-	cr_assert_eq(s->syn_source[1], KP_CONFIG_SOURCE_STATIC_BROKER);
-	cr_assert_str_eq(s->syn_name[2], "log.retention.hours");
-	cr_assert_str_eq(s->syn_value[2], "24");
-	cr_assert_eq(s->syn_source[2], KP_CONFIG_SOURCE_STATIC_BROKER);
-	cr_assert_str_eq(s->syn_name[3], "log.retention.hours");
-	cr_assert_str_eq(s->syn_value[3], "168");
-	cr_assert_eq(s->syn_source[3], KP_CONFIG_SOURCE_DEFAULT);
+	cfg_capture_expect_synonyms(s, 4, retention_synonyms);
 
-	s = find("segment.bytes");
-	cr_assert_str_eq(s->value, "1048576");
-	cr_assert_eq(s->source, KP_CONFIG_SOURCE_STATIC_BROKER);
+	s = cfg_capture_expect(&cap, "segment.bytes", "1048576", KP_CONFIG_SOURCE_STATIC_BROKER);
 	cr_assert_eq(s->syn_count, 2);
 	cr_assert_str_eq(s->syn_name[0], "log.segment.bytes");
 	cr_assert_str_eq(s->syn_value[1], "1073741824");
 
-	s = find("segment.ms");
-	cr_assert_str_eq(s->value, "3600000", "log.roll.hours converted to ms");
-	cr_assert_eq(s->source, KP_CONFIG_SOURCE_STATIC_BROKER);
+	/* log.roll.hours converted to ms */
+	s = cfg_capture_expect(&cap, "segment.ms", "3600000",
+				  KP_CONFIG_SOURCE_STATIC_BROKER);
 	cr_assert_str_eq(s->syn_name[0], "log.roll.hours");
 	cr_assert_str_eq(s->syn_value[0], "1");
 
-	s = find("cleanup.policy");
-	cr_assert_str_eq(s->value, "compact");
-	cr_assert_eq(s->source, KP_CONFIG_SOURCE_DYNAMIC_TOPIC);
+	s = cfg_capture_expect(&cap, "cleanup.policy", "compact", KP_CONFIG_SOURCE_DYNAMIC_TOPIC);
 }
 
 Test(topic_config, get_i64)

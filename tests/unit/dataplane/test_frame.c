@@ -8,160 +8,142 @@
 
 #include <criterion/criterion.h>
 
+#include "common/be.h"
 #include "dataplane/frame.h"
 
 #define MAX_BYTES 1024u
 
-/* Append one frame (size prefix + body filled with a pattern) to buf. */
-static size_t
-put_frame(uint8_t *buf, uint32_t body_len, uint8_t fill)
+/* The stream under test: bytes in buf, the reader's position, the frame
+ * reader and the last frame out; reset before each test. */
+static uint8_t buf[512];
+static const uint8_t *pos;
+static struct frame_rx rx;
+static struct frame f;
+
+static void
+stream_setup(void)
 {
-	buf[0] = (uint8_t)(body_len >> 24);
-	buf[1] = (uint8_t)(body_len >> 16);
-	buf[2] = (uint8_t)(body_len >> 8);
-	buf[3] = (uint8_t)body_len;
-	memset(buf + 4, fill, body_len);
+	memset(buf, 0, sizeof(buf));
+	pos = buf;
+	frame_rx_init(&rx, MAX_BYTES);
+}
+
+TestSuite(frame, .init = stream_setup);
+
+static void
+put_size(uint8_t *at, int32_t size)
+{
+	be_write32(at, (uint32_t)size);
+}
+
+/* Append one frame (size prefix + body filled with a pattern) at at. */
+static size_t
+put_frame(uint8_t *at, uint32_t body_len, uint8_t fill)
+{
+	put_size(at, (int32_t)body_len);
+	memset(at + 4, fill, body_len);
 	return 4 + body_len;
 }
 
-static void
-put_size(uint8_t *buf, int32_t size)
+/* frame_next() over the stream's bytes up to buf + end. */
+static enum frame_result
+feed(size_t end)
 {
-	uint32_t u = (uint32_t)size;
-
-	buf[0] = (uint8_t)(u >> 24);
-	buf[1] = (uint8_t)(u >> 16);
-	buf[2] = (uint8_t)(u >> 8);
-	buf[3] = (uint8_t)u;
+	return frame_next(&rx, &pos, buf + end, &f);
 }
 
+/* The last frame out is len bytes of fill. */
 static void
-expect_body(const struct frame *frame, uint32_t len, uint8_t fill)
+expect_body(uint32_t len, uint8_t fill)
 {
-	uint32_t i;
+	cr_assert_eq(f.len, len);
+	for (uint32_t i = 0; i < len; i++)
+		cr_assert_eq(f.data[i], fill);
+}
 
-	cr_assert_eq(frame->len, len);
-	for (i = 0; i < len; i++)
-		cr_assert_eq(frame->data[i], fill);
+/* Feeding up to buf + end yields a frame of len bytes of fill, assembled
+ * (owned) or pointing into buf; the frame is released. */
+static void
+expect_frame(size_t end, uint32_t len, uint8_t fill, bool owned)
+{
+	cr_assert_eq(feed(end), FRAME_READY, "frame of %u bytes", len);
+	cr_assert_eq(f.owned != NULL, owned, "frame of %u bytes %s", len,
+		     owned ? "not assembled" : "copied although whole in one chunk");
+	expect_body(len, fill);
+	frame_release(&f);
 }
 
 Test(frame, whole_frame_in_place)
 {
-	uint8_t buf[64];
 	size_t n = put_frame(buf, 12, 0xab);
-	const uint8_t *pos = buf;
-	struct frame_rx rx;
-	struct frame f;
 
-	frame_rx_init(&rx, MAX_BYTES);
-	cr_assert_eq(frame_next(&rx, &pos, buf + n, &f), FRAME_READY);
+	cr_assert_eq(feed(n), FRAME_READY);
 	cr_assert_null(f.owned, "a frame inside one chunk is not copied");
 	cr_assert_eq(f.data, buf + 4);
-	expect_body(&f, 12, 0xab);
+	expect_body(12, 0xab);
 	frame_release(&f);
-	cr_assert_eq(frame_next(&rx, &pos, buf + n, &f), FRAME_MORE);
+	cr_assert_eq(feed(n), FRAME_MORE);
 	cr_assert_eq(pos, buf + n);
 	cr_assert_not(frame_rx_partial(&rx));
 }
 
 Test(frame, many_frames_in_one_buffer)
 {
-	uint8_t buf[256];
 	size_t n = 0;
-	const uint8_t *pos = buf;
-	struct frame_rx rx;
-	struct frame f;
 	int i;
 
 	for (i = 0; i < 5; i++)
 		n += put_frame(buf + n, 8 + (uint32_t)i * 3, (uint8_t)i);
-	frame_rx_init(&rx, MAX_BYTES);
-	for (i = 0; i < 5; i++) {
-		cr_assert_eq(frame_next(&rx, &pos, buf + n, &f), FRAME_READY);
-		cr_assert_null(f.owned);
-		expect_body(&f, 8 + (uint32_t)i * 3, (uint8_t)i);
-		frame_release(&f);
-	}
-	cr_assert_eq(frame_next(&rx, &pos, buf + n, &f), FRAME_MORE);
+	for (i = 0; i < 5; i++)
+		expect_frame(n, 8 + (uint32_t)i * 3, (uint8_t)i, false);
+	cr_assert_eq(feed(n), FRAME_MORE);
 }
 
 Test(frame, partial_prefix_then_body_in_place)
 {
-	uint8_t buf[64];
 	size_t n = put_frame(buf, 20, 0x11);
-	const uint8_t *pos = buf;
-	struct frame_rx rx;
-	struct frame f;
 
-	frame_rx_init(&rx, MAX_BYTES);
-	cr_assert_eq(frame_next(&rx, &pos, buf + 2, &f), FRAME_MORE);
+	cr_assert_eq(feed(2), FRAME_MORE);
 	cr_assert(frame_rx_partial(&rx));
-	cr_assert_eq(frame_next(&rx, &pos, buf + n, &f), FRAME_READY);
-	cr_assert_null(f.owned, "the body lies whole in the second chunk");
-	expect_body(&f, 20, 0x11);
-	frame_release(&f);
+	expect_frame(n, 20, 0x11, false);       /* the body lies whole in the second chunk */
 	cr_assert_not(frame_rx_partial(&rx));
 }
 
 Test(frame, partial_body_is_assembled)
 {
-	uint8_t buf[64];
 	size_t n = put_frame(buf, 30, 0x22);
-	const uint8_t *pos = buf;
-	struct frame_rx rx;
-	struct frame f;
 
-	frame_rx_init(&rx, MAX_BYTES);
-	cr_assert_eq(frame_next(&rx, &pos, buf + 10, &f), FRAME_MORE);
+	cr_assert_eq(feed(10), FRAME_MORE);
 	cr_assert_eq(pos, buf + 10);
-	cr_assert_eq(frame_next(&rx, &pos, buf + n, &f), FRAME_READY);
-	cr_assert_not_null(f.owned);
-	expect_body(&f, 30, 0x22);
-	frame_release(&f);
+	expect_frame(n, 30, 0x22, true);
 }
 
 Test(frame, frame_spanning_three_buffers_then_next_in_place)
 {
-	uint8_t buf[512];
 	size_t n = put_frame(buf, 300, 0x33);
 	size_t n2 = n + put_frame(buf + n, 9, 0x44);
-	const uint8_t *pos = buf;
-	struct frame_rx rx;
-	struct frame f;
 
-	frame_rx_init(&rx, MAX_BYTES);
-	cr_assert_eq(frame_next(&rx, &pos, buf + 100, &f), FRAME_MORE);
-	cr_assert_eq(frame_next(&rx, &pos, buf + 200, &f), FRAME_MORE);
+	cr_assert_eq(feed(100), FRAME_MORE);
+	cr_assert_eq(feed(200), FRAME_MORE);
 	/* The third chunk ends the big frame and holds the whole next one. */
-	cr_assert_eq(frame_next(&rx, &pos, buf + n2, &f), FRAME_READY);
-	cr_assert_not_null(f.owned);
-	expect_body(&f, 300, 0x33);
-	frame_release(&f);
-	cr_assert_eq(frame_next(&rx, &pos, buf + n2, &f), FRAME_READY);
-	cr_assert_null(f.owned);
-	expect_body(&f, 9, 0x44);
-	frame_release(&f);
+	expect_frame(n2, 300, 0x33, true);
+	expect_frame(n2, 9, 0x44, false);
 }
 
 Test(frame, one_byte_at_a_time)
 {
-	uint8_t buf[256];
 	size_t n = 0, i;
-	const uint8_t *pos = buf;
-	struct frame_rx rx;
-	struct frame f;
 	int got = 0;
 
 	n += put_frame(buf + n, 8, 1);
 	n += put_frame(buf + n, 40, 2);
 	n += put_frame(buf + n, 17, 3);
-	frame_rx_init(&rx, MAX_BYTES);
 	for (i = 0; i < n; i++) {
-		enum frame_result r = frame_next(&rx, &pos, buf + i + 1, &f);
+		enum frame_result r = feed(i + 1);
 
 		if (r == FRAME_READY) {
 			got++;
-			expect_body(&f, got == 1 ? 8 : got == 2 ? 40 : 17, (uint8_t)got);
+			expect_body(got == 1 ? 8 : got == 2 ? 40 : 17, (uint8_t)got);
 			frame_release(&f);
 		} else {
 			cr_assert_eq(r, FRAME_MORE);
@@ -188,43 +170,26 @@ Test(frame, oversize_undersize_negative_are_errors)
 	size_t i;
 
 	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-		uint8_t buf[16] = { 0 };
-		const uint8_t *pos = buf;
-		struct frame_rx rx;
-		struct frame f;
-
+		memset(buf, 0, 16);
+		pos = buf;
 		put_size(buf, bad[i]);
 		frame_rx_init(&rx, MAX_BYTES);
-		cr_assert_eq(frame_next(&rx, &pos, buf + sizeof(buf), &f), FRAME_ERR_SIZE,
-			     "size %d", bad[i]);
+		cr_assert_eq(feed(16), FRAME_ERR_SIZE, "size %d", bad[i]);
 		frame_rx_reset(&rx);
 	}
 }
 
 Test(frame, oversize_with_split_prefix)
 {
-	uint8_t buf[8];
-	const uint8_t *pos = buf;
-	struct frame_rx rx;
-	struct frame f;
-
 	put_size(buf, (int32_t)MAX_BYTES + 1);
-	frame_rx_init(&rx, MAX_BYTES);
-	cr_assert_eq(frame_next(&rx, &pos, buf + 3, &f), FRAME_MORE);
-	cr_assert_eq(frame_next(&rx, &pos, buf + 4, &f), FRAME_ERR_SIZE);
+	cr_assert_eq(feed(3), FRAME_MORE);
+	cr_assert_eq(feed(4), FRAME_ERR_SIZE);
 }
 
 Test(frame, reset_drops_partial_assembly)
 {
-	uint8_t buf[128];
-	size_t n = put_frame(buf, 100, 0x55);
-	const uint8_t *pos = buf;
-	struct frame_rx rx;
-	struct frame f;
-
-	(void)n;
-	frame_rx_init(&rx, MAX_BYTES);
-	cr_assert_eq(frame_next(&rx, &pos, buf + 50, &f), FRAME_MORE);
+	put_frame(buf, 100, 0x55);
+	cr_assert_eq(feed(50), FRAME_MORE);
 	cr_assert(frame_rx_partial(&rx));
 	frame_rx_reset(&rx);    /* ASan would flag the assembly buffer if leaked */
 	cr_assert_not(frame_rx_partial(&rx));

@@ -204,20 +204,39 @@ Test(dispatch, short_frame_closes)
 	cr_assert_eq(kp_dispatch(&env, frame, sizeof(frame), &out), KP_VERDICT_CLOSE);
 }
 
+/* ApiVersions v3+ body: the client's software name and version. */
+static void
+api_versions_request(struct kp_writer *w, const char *software, const char *version)
+{
+	kp_write_string(w, kp_str_c(software), true);
+	kp_write_string(w, kp_str_c(version), true);
+	kp_write_uvarint(w, 0);
+}
+
+/* Run an ApiVersions frame and decode its reply at version (header v0,
+ * always); the caller frees out->resp.data. */
+static struct kp_api_versions_response
+api_versions_reply(struct kp_writer *w, int32_t correlation, int16_t version,
+		   struct kp_out *out)
+{
+	struct kp_api_versions_response resp;
+	struct kp_cursor c;
+
+	cr_assert_eq(run(w, false, out), KP_VERDICT_REPLY);
+	c = resp_body(out, correlation, false);
+	cr_assert_eq(kp_api_versions_response_decode(&c, version, &resp), 0);
+	return resp;
+}
+
 Test(dispatch, api_versions_v3_header_v0_and_table)
 {
 	struct kp_writer w = frame_begin(KP_API_API_VERSIONS, 3, 77, true);
 	struct kp_api_versions_response resp;
 	struct kp_out out;
-	struct kp_cursor c;
 	bool saw_metadata = false;
 
-	kp_write_string(&w, kp_str_c("librdkafka"), true);
-	kp_write_string(&w, kp_str_c("2.0.2"), true);
-	kp_write_uvarint(&w, 0);
-	cr_assert_eq(run(&w, false, &out), KP_VERDICT_REPLY);
-	c = resp_body(&out, 77, false);        /* ApiVersions: header v0 always */
-	cr_assert_eq(kp_api_versions_response_decode(&c, 3, &resp), 0);
+	api_versions_request(&w, "librdkafka", "2.0.2");
+	resp = api_versions_reply(&w, 77, 3, &out);
 	cr_assert_eq(resp.error_code, KP_ERR_NONE);
 	struct kp_cursor it = kp_array_cursor(&resp.api_keys);
 	for (int32_t i = 0; i < resp.api_keys.count; i++) {
@@ -239,12 +258,9 @@ Test(dispatch, api_versions_unknown_version_gets_v0_body)
 	struct kp_writer w = frame_begin(KP_API_API_VERSIONS, 9, 5, true);
 	struct kp_api_versions_response resp;
 	struct kp_out out;
-	struct kp_cursor c;
 
 	kp_write_raw(&w, "\x01\x02\x03", 3);    /* a body we cannot know */
-	cr_assert_eq(run(&w, false, &out), KP_VERDICT_REPLY);
-	c = resp_body(&out, 5, false);
-	cr_assert_eq(kp_api_versions_response_decode(&c, 0, &resp), 0);
+	resp = api_versions_reply(&w, 5, 0, &out);
 	cr_assert_eq(resp.error_code, KP_ERR_UNSUPPORTED_VERSION);
 	cr_assert_eq(resp.api_keys.count, 1);
 	free(out.resp.data);
@@ -253,17 +269,10 @@ Test(dispatch, api_versions_unknown_version_gets_v0_body)
 Test(dispatch, api_versions_bad_software_name_is_invalid_request)
 {
 	struct kp_writer w = frame_begin(KP_API_API_VERSIONS, 3, 5, true);
-	struct kp_api_versions_response resp;
 	struct kp_out out;
-	struct kp_cursor c;
 
-	kp_write_string(&w, kp_str_c("-bad-"), true);
-	kp_write_string(&w, kp_str_c("1.0"), true);
-	kp_write_uvarint(&w, 0);
-	cr_assert_eq(run(&w, false, &out), KP_VERDICT_REPLY);
-	c = resp_body(&out, 5, false);
-	cr_assert_eq(kp_api_versions_response_decode(&c, 3, &resp), 0);
-	cr_assert_eq(resp.error_code, KP_ERR_INVALID_REQUEST);
+	api_versions_request(&w, "-bad-", "1.0");
+	cr_assert_eq(api_versions_reply(&w, 5, 3, &out).error_code, KP_ERR_INVALID_REQUEST);
 	free(out.resp.data);
 }
 

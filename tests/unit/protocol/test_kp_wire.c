@@ -102,6 +102,28 @@ Test(wire, uvarint_boundaries)
 	WRITES(kp_write_uvarint(&w_, UINT32_MAX), 0xff, 0xff, 0xff, 0xff, 0x0f);
 }
 
+/* v written as a varint (int32) or a varlong reads back whole: the same
+ * value, no error, nothing left over. */
+static void
+assert_zigzag_roundtrip(int64_t v, bool varlong)
+{
+	struct kp_writer w;
+	struct kp_cursor c;
+
+	kp_writer_init(&w, 0);
+	if (varlong)
+		kp_write_varlong(&w, v);
+	else
+		kp_write_varint(&w, (int32_t)v);
+	c = kp_cursor_make(w.buf, w.len);
+	cr_assert_eq(varlong ? kp_read_varlong(&c) : kp_read_varint(&c), v, "%s %lld",
+		     varlong ? "varlong" : "varint", (long long)v);
+	cr_assert_eq(c.err, KP_WIRE_OK, "%s %lld", varlong ? "varlong" : "varint", (long long)v);
+	cr_assert_eq(kp_cursor_left(&c), 0, "%s %lld", varlong ? "varlong" : "varint",
+		     (long long)v);
+	kp_writer_free(&w);
+}
+
 Test(wire, varint_zigzag)
 {
 	static const int32_t vals[] = { 0, -1, 1, -64, 64, INT32_MIN, INT32_MAX };
@@ -116,24 +138,10 @@ Test(wire, varint_zigzag)
 	WRITES(kp_write_varint(&w_, INT32_MIN), 0xff, 0xff, 0xff, 0xff, 0x0f);
 	WRITES(kp_write_varlong(&w_, INT64_MIN),
 	       0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01);
-	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++) {
-		struct kp_writer w;
-		kp_writer_init(&w, 0);
-		kp_write_varint(&w, vals[i]);
-		struct kp_cursor c = kp_cursor_make(w.buf, w.len);
-		cr_assert_eq(kp_read_varint(&c), vals[i]);
-		cr_assert_eq(c.err, KP_WIRE_OK);
-		kp_writer_free(&w);
-	}
-	for (size_t i = 0; i < sizeof(lvals) / sizeof(lvals[0]); i++) {
-		struct kp_writer w;
-		kp_writer_init(&w, 0);
-		kp_write_varlong(&w, lvals[i]);
-		struct kp_cursor c = kp_cursor_make(w.buf, w.len);
-		cr_assert_eq(kp_read_varlong(&c), lvals[i]);
-		cr_assert_eq(kp_cursor_left(&c), 0);
-		kp_writer_free(&w);
-	}
+	for (size_t i = 0; i < sizeof(vals) / sizeof(vals[0]); i++)
+		assert_zigzag_roundtrip(vals[i], false);
+	for (size_t i = 0; i < sizeof(lvals) / sizeof(lvals[0]); i++)
+		assert_zigzag_roundtrip(lvals[i], true);
 }
 
 Test(wire, bad_varints)

@@ -9,23 +9,8 @@
 #define A 0x10
 
 static uint32_t iss;
-static uint8_t buf[200000];
 
-static void
-setup(void)
-{
-	fk_init();
-	for (uint32_t i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)(i * 7);
-}
-
-static void
-teardown(void)
-{
-	fk_finish();
-}
-
-TestSuite(utcp_tcp_ack, .init = setup, .fini = teardown);
+FK_SUITE(utcp_tcp_ack);
 
 static void
 ack(uint32_t a)
@@ -50,16 +35,15 @@ drain(uint32_t *first_seq)
 
 Test(utcp_tcp_ack, acked_releases_in_order)
 {
-	fk_start();
-	iss = fk_handshake(61000, 1000, 1460, 8);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 1000, 1));
-	cr_assert(utcp_send(fk.s, fk.conn, buf + 1000, 1000, 2));
+	iss = fk_open(61000, 1000, 1460, 8);
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 1000, 1));
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data + 1000, 1000, 2));
 	cr_assert_eq(utcp_send_room(fk.s, fk.conn), 62);
 	fk_poll();
 	struct fk_seg seg;
 	cr_assert(fk_next(&seg));
 	cr_assert_eq(seg.len, 1460, "one segment spans two send entries");
-	cr_assert(memcmp(seg.data, buf, 1460) == 0);
+	cr_assert(memcmp(seg.data, fk_data, 1460) == 0);
 	cr_assert_eq(fk.frames[fk.frame_seen - 1].slice_count, 2);
 	cr_assert(!(seg.flags & 0x08), "PSH only on the last");
 	cr_assert(fk_next(&seg));
@@ -78,9 +62,8 @@ Test(utcp_tcp_ack, fast_retransmit_and_newreno_partial_acks)
 {
 	uint32_t seq = 0;
 
-	fk_start();
-	iss = fk_handshake(61000, 1000, 1460, 8);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 20 * 1460, 1));
+	iss = fk_open(61000, 1000, 1460, 8);
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 20 * 1460, 1));
 	fk_poll();
 	cr_assert_eq(drain(NULL), 10, "IW10");
 	/* Segments 0 and 3 are lost: dup ACKs for 0. */
@@ -113,9 +96,8 @@ Test(utcp_tcp_ack, fast_retransmit_and_newreno_partial_acks)
 
 Test(utcp_tcp_ack, no_dupack_on_window_change_or_data)
 {
-	fk_start();
-	iss = fk_handshake(61000, 1000, 1460, 8);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 5 * 1460, 1));
+	iss = fk_open(61000, 1000, 1460, 8);
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 5 * 1460, 1));
 	fk_poll();
 	drain(NULL);
 	for (uint16_t w = 100; w < 104; w++)
@@ -132,8 +114,7 @@ Test(utcp_tcp_ack, sequence_wrap_both_directions)
 	struct fk_seg seg;
 	uint32_t peer = 0xfffffff0u, sent = 0;
 
-	fk_start();
-	iss = fk_handshake(61001, peer, 1460, -1);
+	iss = fk_open(61001, peer, 1460, -1);
 	char msg[64];
 	memset(msg, 'w', sizeof(msg));
 	fk_tcp(61001, peer + 1, iss + 1, A, 65535, NULL, 0, msg, 64);

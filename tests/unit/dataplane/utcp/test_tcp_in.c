@@ -75,8 +75,7 @@ Test(utcp_tcp_in, data_both_ways_and_passive_close)
 	struct fk_seg seg;
 	uint32_t iss;
 
-	fk_start();
-	iss = fk_handshake(40001, 7000, 1460, 7);
+	iss = fk_open(40001, 7000, 1460, 7);
 	fk_tcp(40001, 7001, iss + 1, A | P, 512, NULL, 0, "hello", 5);
 	cr_assert_eq(fk.rx_len, 5);
 	cr_assert(memcmp(fk.rx, "hello", 5) == 0);
@@ -100,8 +99,7 @@ Test(utcp_tcp_in, data_both_ways_and_passive_close)
 	cr_assert_eq(seg.seq, iss + 7);
 	cr_assert_eq(fk.closed, 0);
 	fk_tcp(40001, 7007, iss + 8, A, 512, NULL, 0, NULL, 0);
-	cr_assert_eq(fk.closed, 1);
-	cr_assert_eq(fk.closed_why, UTCP_CLOSE_NORMAL);
+	fk_expect_closed(1, UTCP_CLOSE_NORMAL);
 	cr_assert_eq(utcp_stats(fk.s)->conns_open, 0);
 	cr_assert_eq(utcp_stats(fk.s)->time_wait_open, 0);
 }
@@ -111,8 +109,7 @@ Test(utcp_tcp_in, active_close_time_wait_and_new_syn)
 	struct fk_seg seg;
 	uint32_t iss;
 
-	fk_start();
-	iss = fk_handshake(40002, 100, 1460, -1);
+	iss = fk_open(40002, 100, 1460, -1);
 	utcp_close(fk.s, fk.conn);
 	fk_poll();
 	cr_assert(fk_next(&seg));
@@ -126,8 +123,7 @@ Test(utcp_tcp_in, active_close_time_wait_and_new_syn)
 	cr_assert(fk_next(&seg));
 	cr_assert_eq(seg.flags, A);
 	cr_assert_eq(seg.ack, 106);
-	cr_assert_eq(fk.closed, 1);
-	cr_assert_eq(fk.closed_why, UTCP_CLOSE_NORMAL);
+	fk_expect_closed(1, UTCP_CLOSE_NORMAL);
 	cr_assert_eq(utcp_stats(fk.s)->time_wait_open, 1);
 	cr_assert_eq(utcp_stats(fk.s)->conns_open, 0);
 	/* A retransmitted FIN in TIME_WAIT is ACKed again. */
@@ -153,8 +149,7 @@ Test(utcp_tcp_in, time_wait_expires)
 	struct fk_seg seg;
 	uint32_t iss;
 
-	fk_start();
-	iss = fk_handshake(40003, 100, 1460, -1);
+	iss = fk_open(40003, 100, 1460, -1);
 	fk_tcp(40003, 101, iss + 1, A | F, 1000, NULL, 0, NULL, 0);
 	utcp_close(fk.s, fk.conn);
 	fk_poll();
@@ -233,8 +228,7 @@ Test(utcp_tcp_in, rst_rules_rfc5961)
 	struct fk_seg seg;
 	uint32_t iss;
 
-	fk_start();
-	iss = fk_handshake(40007, 1000, 1460, -1);
+	iss = fk_open(40007, 1000, 1460, -1);
 	fk_skip_all();
 	/* Outside the window: ignored silently. */
 	fk_tcp(40007, 1000 + 900000, 0, R, 0, NULL, 0, NULL, 0);
@@ -254,8 +248,7 @@ Test(utcp_tcp_in, rst_rules_rfc5961)
 	cr_assert_eq(fk.closed, 0);
 	/* Exactly at rcv_nxt: reset. */
 	fk_tcp(40007, 1001, 0, R, 0, NULL, 0, NULL, 0);
-	cr_assert_eq(fk.closed, 1);
-	cr_assert_eq(fk.closed_why, UTCP_CLOSE_RESET);
+	fk_expect_closed(1, UTCP_CLOSE_RESET);
 	cr_assert_eq(utcp_stats(fk.s)->conns_open, 0);
 	cr_assert_eq(utcp_send_room(fk.s, fk.conn), 0, "stale handle");
 	cr_assert(!utcp_send(fk.s, fk.conn, (const uint8_t *)"x", 1, 0));
@@ -333,8 +326,7 @@ Test(utcp_tcp_in, out_of_window_and_keepalive_get_acked)
 	struct fk_seg seg;
 	uint32_t iss;
 
-	fk_start();
-	iss = fk_handshake(40012, 1000, 1460, -1);
+	iss = fk_open(40012, 1000, 1460, -1);
 	fk_skip_all();
 	fk_tcp(40012, 1000, iss + 1, A, 1000, NULL, 0, "k", 1);   /* keepalive: seq - 1 */
 	cr_assert(fk_next(&seg));
@@ -356,16 +348,12 @@ Test(utcp_tcp_in, fin_wait_2_times_out)
 	uint32_t iss;
 
 	fk.cfg.fin_wait2_ms = 5000;
-	fk_start();
-	iss = fk_handshake(40013, 1000, 1460, -1);
+	iss = fk_open(40013, 1000, 1460, -1);
 	utcp_close(fk.s, fk.conn);
 	fk_poll();
 	fk_tcp(40013, 1001, iss + 2, A, 1000, NULL, 0, NULL, 0);
 	fk_advance_ms(4900);
-	cr_assert_eq(fk.closed, 0);
-	fk_advance_ms(200);
-	cr_assert_eq(fk.closed, 1);
-	cr_assert_eq(fk.closed_why, UTCP_CLOSE_TIMEOUT);
+	fk_expect_closed_after(200, UTCP_CLOSE_TIMEOUT);
 	cr_assert_eq(utcp_stats(fk.s)->conns_open, 0);
 }
 

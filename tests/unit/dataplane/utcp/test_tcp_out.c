@@ -8,32 +8,16 @@
 #include "tests/unit/dataplane/utcp/utcp_fake.h"
 
 static uint32_t iss;
-static uint8_t buf[200000];
 
-static void
-setup(void)
-{
-	fk_init();
-	for (uint32_t i = 0; i < sizeof(buf); i++)
-		buf[i] = (uint8_t)(i * 13 + 5);
-}
-
-static void
-teardown(void)
-{
-	fk_finish();
-}
-
-TestSuite(utcp_tcp_out, .init = setup, .fini = teardown);
+FK_SUITE(utcp_tcp_out);
 
 Test(utcp_tcp_out, software_checksum_over_odd_slices)
 {
 	struct fk_seg seg;
 
-	fk_start();
-	iss = fk_handshake(62000, 1, 1460, 7);
+	iss = fk_open(62000, 1, 1460, 7);
 	for (uint32_t i = 0; i < 20; i++)
-		cr_assert(utcp_send(fk.s, fk.conn, buf + i * 7, 1 + (i % 5) * 3, 0));
+		cr_assert(utcp_send(fk.s, fk.conn, fk_data + i * 7, 1 + (i % 5) * 3, 0));
 	fk_poll();
 	cr_assert(fk_next(&seg));       /* fk_next() verifies the checksums */
 	cr_assert_eq(fk.frames[fk.frame_seen - 1].slice_count, 16, "slice limit");
@@ -46,9 +30,8 @@ Test(utcp_tcp_out, offload_leaves_pseudo_header_sum)
 	struct fk_seg seg;
 
 	fk.cfg.tx_offloads = UTCP_TX_IP_CSUM | UTCP_TX_TCP_CSUM;
-	fk_start();
-	iss = fk_handshake(62000, 1, 1460, 7);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 1000, 0));
+	iss = fk_open(62000, 1, 1460, 7);
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 1000, 0));
 	fk_poll();
 	cr_assert(fk_next(&seg));
 	const struct fk_frame *f = &fk.frames[fk.frame_seen - 1];
@@ -74,9 +57,8 @@ Test(utcp_tcp_out, tso_frames)
 
 	fk.cfg.tx_offloads = UTCP_TX_IP_CSUM | UTCP_TX_TCP_CSUM | UTCP_TX_TCP_TSO;
 	fk.cfg.tso_max = 65000;
-	fk_start();
-	iss = fk_handshake(62000, 1, 1460, 10);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, sizeof(buf), 0));
+	iss = fk_open(62000, 1, 1460, 10);
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, FK_DATA_BYTES, 0));
 	fk_poll();
 	cr_assert(fk_next(&seg));
 	const struct fk_frame *f = &fk.frames[fk.frame_seen - 1];
@@ -102,10 +84,9 @@ Test(utcp_tcp_out, xmit_failure_is_retried)
 {
 	struct fk_seg seg;
 
-	fk_start();
-	iss = fk_handshake(62000, 1, 1460, 7);
+	iss = fk_open(62000, 1, 1460, 7);
 	fk.xmit_fail = true;
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 3000, 0));
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 3000, 0));
 	fk_poll();
 	cr_assert(utcp_stats(fk.s)->frames_dropped_tx >= 1);
 	fk.xmit_fail = false;
@@ -121,18 +102,17 @@ Test(utcp_tcp_out, xmit_failure_is_retried)
 Test(utcp_tcp_out, send_queue_bound_and_close_refuses)
 {
 	fk.cfg.snd_queue_max = 4;
-	fk_start();
-	iss = fk_handshake(62000, 1, 1460, 7);
+	iss = fk_open(62000, 1, 1460, 7);
 	for (int i = 0; i < 4; i++)
-		cr_assert(utcp_send(fk.s, fk.conn, buf, 10, 0));
-	cr_assert(!utcp_send(fk.s, fk.conn, buf, 10, 0));
+		cr_assert(utcp_send(fk.s, fk.conn, fk_data, 10, 0));
+	cr_assert(!utcp_send(fk.s, fk.conn, fk_data, 10, 0));
 	cr_assert_eq(utcp_send_room(fk.s, fk.conn), 0);
 	fk_poll();
 	fk_tcp(62000, 2, iss + 41, 0x10, 65535, NULL, 0, NULL, 0);
 	cr_assert_eq(utcp_send_room(fk.s, fk.conn), 4);
 	cr_assert_eq(fk.acked, 40);
 	utcp_close(fk.s, fk.conn);
-	cr_assert(!utcp_send(fk.s, fk.conn, buf, 10, 0));
+	cr_assert(!utcp_send(fk.s, fk.conn, fk_data, 10, 0));
 }
 
 /* Our ISN just below 2^32 (the clock picked so): data and FIN across it. */
@@ -152,7 +132,7 @@ Test(utcp_tcp_out, our_sequence_wraps)
 	utcp_poll(fk.s, fk.now);
 	iss = fk_handshake(62001, 1, 1460, -1);
 	cr_assert_eq(iss, 0xffffff00u);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 1000, 0));
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 1000, 0));
 	utcp_close(fk.s, fk.conn);
 	fk_poll();
 	uint32_t n = 0;

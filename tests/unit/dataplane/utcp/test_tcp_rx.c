@@ -19,8 +19,7 @@ FK_SUITE(utcp_tcp_rx);
 static void
 open_conn(void)
 {
-	fk_start();
-	iss = fk_handshake(50000, 1000, 1460, -1);
+	iss = fk_open(50000, 1000, 1460, -1);
 	fk_skip_all();
 }
 
@@ -184,8 +183,7 @@ Test(utcp_tcp_rx, scaled_window_advertised)
 	struct fk_seg seg;
 
 	fk.cfg.rcv_window = 1u << 20;
-	fk_start();
-	iss = fk_handshake(50002, 1000, 1460, 7);
+	iss = fk_open(50002, 1000, 1460, 7);
 	fk_tcp(50002, 1001, iss + 1, A, 1000, NULL, 0, "abc", 3);
 	fk_skip_all();
 	fk_poll();

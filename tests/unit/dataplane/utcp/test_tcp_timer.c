@@ -11,7 +11,6 @@
 #define F 0x01
 
 static uint32_t iss;
-static uint8_t buf[100000];
 
 FK_SUITE(utcp_tcp_timer);
 
@@ -43,9 +42,8 @@ Test(utcp_tcp_timer, rto_backoff_and_give_up)
 	uint64_t at[8];
 
 	fk.cfg.retries_max = 4;
-	fk_start();
-	iss = fk_handshake(60000, 1000, 1460, -1);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 100, 1));
+	iss = fk_open(60000, 1000, 1460, -1);
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 100, 1));
 	fk_poll();
 	fk_skip_all();
 	/* The handshake RTT on the fake clock is 0: RTO = rto_min (200 ms). */
@@ -54,10 +52,7 @@ Test(utcp_tcp_timer, rto_backoff_and_give_up)
 	cr_assert(at[1] - at[0] >= 399 && at[1] - at[0] <= 402, "backoff x2");
 	cr_assert(at[2] - at[1] >= 799 && at[2] - at[1] <= 802, "backoff x4");
 	cr_assert_eq(utcp_stats(fk.s)->rto_expired, 4);
-	cr_assert_eq(fk.closed, 0);
-	fk_advance_ms(3300);
-	cr_assert_eq(fk.closed, 1);
-	cr_assert_eq(fk.closed_why, UTCP_CLOSE_TIMEOUT);
+	fk_expect_closed_after(3300, UTCP_CLOSE_TIMEOUT);
 	cr_assert_eq(utcp_stats(fk.s)->conns_timeout, 1);
 }
 
@@ -66,16 +61,15 @@ Test(utcp_tcp_timer, rtt_estimate_and_karn)
 	uint64_t at[2];
 	struct fk_seg seg;
 
-	fk_start();
-	iss = fk_handshake(60000, 1000, 1460, -1);
+	iss = fk_open(60000, 1000, 1460, -1);
 	/* The handshake's sample on the fake clock is 0 (srtt 1 us); then a
 	 * 300 ms sample: rttvar 75 ms, srtt 37.5 ms, RTO 337.5 ms. */
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 100, 1));
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 100, 1));
 	fk_poll();
 	fk_skip_all();
 	fk.now += 300 * FK_MS;
 	ack(iss + 101, 1000);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 100, 1));
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 100, 1));
 	fk_poll();
 	fk_skip_all();
 	cr_assert_eq(watch(iss + 101, at, 1, 5000), 1);
@@ -85,7 +79,7 @@ Test(utcp_tcp_timer, rtt_estimate_and_karn)
 	 * backed-off RTO is kept until new data is acked. */
 	fk.now += 5000 * FK_MS;
 	ack(iss + 201, 1000);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 100, 1));
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 100, 1));
 	fk_poll();
 	cr_assert(fk_next(&seg));
 	cr_assert_eq(watch(iss + 201, at, 1, 5000), 1);
@@ -100,10 +94,9 @@ Test(utcp_tcp_timer, persist_probes_back_off)
 	uint64_t at[4];
 	uint32_t n = 0;
 
-	fk_start();
-	iss = fk_handshake(60000, 1000, 1460, -1);
+	iss = fk_open(60000, 1000, 1460, -1);
 	ack(iss + 1, 0);                /* the peer's window is shut */
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 5000, 1));
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 5000, 1));
 	fk_poll();
 	cr_assert(!fk_next(&seg), "nothing fits a zero window");
 	start = fk.now;
@@ -133,18 +126,16 @@ Test(utcp_tcp_timer, persist_probes_back_off)
 Test(utcp_tcp_timer, persist_while_closing_times_out)
 {
 	fk.cfg.fin_wait2_ms = 3000;
-	fk_start();
-	iss = fk_handshake(60000, 1000, 1460, -1);
+	iss = fk_open(60000, 1000, 1460, -1);
 	ack(iss + 1, 0);
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 5000, 1));
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 5000, 1));
 	utcp_close(fk.s, fk.conn);
 	for (uint32_t i = 0; i < 40 && fk.closed == 0; i++) {
 		fk_advance_ms(100);
 		fk_skip_all();
 		ack(iss + 1, 0);
 	}
-	cr_assert_eq(fk.closed, 1);
-	cr_assert_eq(fk.closed_why, UTCP_CLOSE_TIMEOUT);
+	fk_expect_closed(1, UTCP_CLOSE_TIMEOUT);
 }
 
 Test(utcp_tcp_timer, next_deadline)
@@ -153,7 +144,7 @@ Test(utcp_tcp_timer, next_deadline)
 	cr_assert_eq(utcp_next_deadline(fk.s), UINT64_MAX);
 	iss = fk_handshake(60000, 1000, 1460, -1);
 	cr_assert_eq(utcp_next_deadline(fk.s), UINT64_MAX, "idle established conn");
-	cr_assert(utcp_send(fk.s, fk.conn, buf, 10, 1));
+	cr_assert(utcp_send(fk.s, fk.conn, fk_data, 10, 1));
 	cr_assert(utcp_next_deadline(fk.s) <= fk.now, "queued data: poll now");
 	fk_poll();
 	uint64_t d = utcp_next_deadline(fk.s);

@@ -1,46 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The utcp test double (see utcp_fake.h): fake NIC, clock and application
- * callbacks, and frame builders and parsers written from the RFCs, apart
- * from the stack's own code (only utcp_csum_* is shared). */
+ * callbacks, and frame parsers written from the RFCs, apart from the stack's
+ * own code (only utcp_csum_* is shared); frames are built by fk_build.c. */
 #include <stdlib.h>
 #include <string.h>
 
 #include <criterion/criterion.h>
 
+#include "common/be.h"
 #include "tests/unit/dataplane/utcp/utcp_fake.h"
 
 struct fake fk;
-
-static const uint8_t our_mac[6] = { 0x02, 0, 0, 0, 0, 0x02 };
-static const uint8_t peer_mac[6] = { 0x02, 0, 0, 0, 0, 0x01 };
-
-static void
-put16(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 8);
-	p[1] = (uint8_t)v;
-}
-
-static void
-put32(uint8_t *p, uint32_t v)
-{
-	p[0] = (uint8_t)(v >> 24);
-	p[1] = (uint8_t)(v >> 16);
-	p[2] = (uint8_t)(v >> 8);
-	p[3] = (uint8_t)v;
-}
-
-static uint16_t
-get16(const uint8_t *p)
-{
-	return (uint16_t)(p[0] << 8 | p[1]);
-}
-
-static uint32_t
-get32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
+uint8_t fk_data[FK_DATA_BYTES];
 
 static bool
 fk_xmit(void *arg, const uint8_t *hdr, uint32_t hdr_len, const struct utcp_slice *slices,
@@ -74,10 +45,7 @@ static void
 fk_pkt_free(void *arg, void *pkt)
 {
 	(void)arg;
-	cr_assert(pkt != NULL);
-	fk.pkts_out--;
-	cr_assert(fk.pkts_out >= 0, "pkt freed twice");
-	free(pkt);
+	cr_assert(fk_build_pkt_free(pkt, &fk.pkts_out), "NULL pkt, or pkt freed twice");
 }
 
 static uint32_t
@@ -141,10 +109,12 @@ void
 fk_init(void)
 {
 	memset(&fk, 0, sizeof(fk));
+	for (uint32_t i = 0; i < FK_DATA_BYTES; i++)
+		fk_data[i] = (uint8_t)(i * 13 + 5);
 	fk.rx = malloc(FK_RX_MAX);
 	fk.conn = UTCP_CONN_NONE;
 	fk.now = 1000 * FK_MS;
-	memcpy(fk.cfg.mac, our_mac, 6);
+	memcpy(fk.cfg.mac, fk_build_our_mac, 6);
 	fk.cfg.ipv4 = FK_OUR_IP;
 	fk.cfg.prefix_len = 24;
 	fk.cfg.mtu = 1500;
@@ -202,62 +172,17 @@ fk_finish(void)
 void
 fk_input(const uint8_t *frame, uint32_t len, uint32_t rx_flags)
 {
-	uint8_t *pkt = malloc(len ? len : 1);
+	uint8_t *pkt = fk_build_pkt(frame, len, &fk.pkts_out);
 
-	memcpy(pkt, frame, len);
-	fk.pkts_out++;
+	cr_assert(pkt != NULL);
 	utcp_input(fk.s, pkt, pkt, len, rx_flags, fk.now);
-}
-
-uint32_t
-fk_build_tcp(uint8_t *f, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags,
-	     uint16_t wnd, const uint8_t *opt, uint32_t opt_len, const void *data, uint32_t len)
-{
-	uint8_t *ip = f + 14, *th = f + 34;
-	uint32_t thl = 20 + opt_len, sum;
-	uint8_t ph[12];
-	uint16_t c;
-
-	memcpy(f, our_mac, 6);
-	memcpy(f + 6, peer_mac, 6);
-	put16(f + 12, 0x0800);
-	memset(ip, 0, 20);
-	ip[0] = 0x45;
-	put16(ip + 2, 20 + thl + len);
-	put16(ip + 6, 0x4000);
-	ip[8] = 64;
-	ip[9] = 6;
-	put32(ip + 12, FK_PEER_IP);
-	put32(ip + 16, FK_OUR_IP);
-	c = utcp_csum_fold(utcp_csum_partial(ip, 20, 0));
-	memcpy(ip + 10, &c, 2);
-	memset(th, 0, 20);
-	put16(th, sport);
-	put16(th + 2, FK_PORT);
-	put32(th + 4, seq);
-	put32(th + 8, ack);
-	th[12] = (uint8_t)((thl / 4) << 4);
-	th[13] = flags;
-	put16(th + 14, wnd);
-	if (opt_len)
-		memcpy(th + 20, opt, opt_len);
-	if (len)
-		memcpy(th + thl, data, len);
-	memcpy(ph, ip + 12, 8);
-	ph[8] = 0;
-	ph[9] = 6;
-	put16(ph + 10, thl + len);
-	sum = utcp_csum_partial(ph, 12, 0);
-	c = utcp_csum_fold(utcp_csum_partial(th, thl + len, sum));
-	memcpy(th + 16, &c, 2);
-	return 34 + thl + len;
 }
 
 void
 fk_tcp(uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
        const uint8_t *opt, uint32_t opt_len, const void *data, uint32_t len)
 {
-	uint8_t *f = malloc(34 + 60 + len);
+	uint8_t *f = malloc(FK_BUILD_HDR_MAX + len);
 	uint32_t n = fk_build_tcp(f, sport, seq, ack, flags, wnd, opt, opt_len, data, len);
 
 	fk_input(f, n, 0);
@@ -281,7 +206,7 @@ bool
 fk_csum_ok(const struct fk_frame *f)
 {
 	const uint8_t *ip = f->buf + 14;
-	uint32_t ihl = (ip[0] & 15u) * 4u, tot = get16(ip + 2), sum;
+	uint32_t ihl = (ip[0] & 15u) * 4u, tot = be_read16(ip + 2), sum;
 	uint8_t ph[12];
 
 	if (utcp_csum_fold(utcp_csum_partial(ip, ihl, 0)) != 0)
@@ -289,7 +214,7 @@ fk_csum_ok(const struct fk_frame *f)
 	memcpy(ph, ip + 12, 8);
 	ph[8] = 0;
 	ph[9] = ip[9];
-	put16(ph + 10, tot - ihl);
+	be_write16(ph + 10, (uint16_t)(tot - ihl));
 	sum = ip[9] == 6 ? utcp_csum_partial(ph, 12, 0) : 0;
 	return utcp_csum_fold(utcp_csum_partial(ip + ihl, tot - ihl, sum)) == 0;
 }
@@ -301,24 +226,24 @@ fk_parse(const struct fk_frame *f, struct fk_seg *seg)
 	uint32_t ihl, tot, doff;
 
 	memset(seg, 0, sizeof(*seg));
-	if (f->len < 54 || get16(f->buf + 12) != 0x0800 || ip[9] != 6)
+	if (f->len < 54 || be_read16(f->buf + 12) != 0x0800 || ip[9] != 6)
 		return false;
 	ihl = (ip[0] & 15u) * 4u;
-	tot = get16(ip + 2);
+	tot = be_read16(ip + 2);
 	cr_assert_eq(tot + 14, f->len, "ip tot_len %u vs frame %u", tot, f->len);
-	cr_assert_eq(get16(ip + 6), 0x4000, "DF");
+	cr_assert_eq(be_read16(ip + 6), 0x4000, "DF");
 	cr_assert_eq(ip[8], 64, "TTL");
 	th = ip + ihl;
 	doff = (uint32_t)(th[12] >> 4) * 4u;
-	seg->sport = get16(th);
-	seg->dport = get16(th + 2);
-	seg->seq = get32(th + 4);
-	seg->ack = get32(th + 8);
+	seg->sport = be_read16(th);
+	seg->dport = be_read16(th + 2);
+	seg->seq = be_read32(th + 4);
+	seg->ack = be_read32(th + 8);
 	seg->flags = th[13];
-	seg->wnd = get16(th + 14);
+	seg->wnd = be_read16(th + 14);
 	seg->data = th + doff;
 	seg->len = tot - ihl - doff;
-	seg->dst_ip = get32(ip + 16);
+	seg->dst_ip = be_read32(ip + 16);
 	seg->mss = -1;
 	seg->ws = -1;
 	for (uint32_t i = 20; i < doff;) {
@@ -331,7 +256,7 @@ fk_parse(const struct fk_frame *f, struct fk_seg *seg)
 			continue;
 		}
 		if (kind == 2)
-			seg->mss = get16(th + i + 2);
+			seg->mss = be_read16(th + i + 2);
 		if (kind == 3)
 			seg->ws = th[i + 2];
 		if (kind == 4)
@@ -380,7 +305,7 @@ fk_handshake(uint16_t sport, uint32_t peer_isn, int mss, int ws)
 	if (mss >= 0) {
 		opt[n++] = 2;
 		opt[n++] = 4;
-		put16(opt + n, (uint32_t)mss);
+		be_write16(opt + n, (uint16_t)mss);
 		n += 2;
 	}
 	if (ws >= 0) {
@@ -396,4 +321,26 @@ fk_handshake(uint16_t sport, uint32_t peer_isn, int mss, int ws)
 	cr_assert_eq(seg.ack, peer_isn + 1);
 	fk_tcp(sport, peer_isn + 1, seg.seq + 1, 0x10, 65535, NULL, 0, NULL, 0);
 	return seg.seq;
+}
+
+uint32_t
+fk_open(uint16_t sport, uint32_t peer_isn, int mss, int ws)
+{
+	fk_start();
+	return fk_handshake(sport, peer_isn, mss, ws);
+}
+
+void
+fk_expect_closed(uint32_t count, enum utcp_close_reason why)
+{
+	cr_assert_eq(fk.closed, count, "closed %u times, want %u", fk.closed, count);
+	cr_assert_eq(fk.closed_why, why, "close reason %d, want %d", fk.closed_why, why);
+}
+
+void
+fk_expect_closed_after(uint64_t ms, enum utcp_close_reason why)
+{
+	cr_assert_eq(fk.closed, 0, "closed more than %llu ms early", (unsigned long long)ms);
+	fk_advance_ms(ms);
+	fk_expect_closed(1, why);
 }

@@ -2,7 +2,7 @@
 /* Test double for the utcp unit tests: a fake clock, a fake NIC whose
  * xmit() captures every frame (header and slices flattened) and whose
  * packets are counted so leaks show, an application that records what the
- * callbacks deliver, and builders for hand-made Ethernet/IPv4/TCP frames. */
+ * callbacks deliver, and fk_tcp() to input a frame built by fk_build.h. */
 #ifndef TESTS_UTCP_FAKE_H
 #define TESTS_UTCP_FAKE_H
 
@@ -10,13 +10,12 @@
 #include <stdint.h>
 
 #include "dataplane/utcp.h"
+#include "tests/unit/dataplane/utcp/fk_build.h"
 
 #define FK_FRAMES_MAX 4096
 #define FK_RX_MAX (8u << 20)
-#define FK_OUR_IP 0x0a000002u           /* 10.0.0.2 */
-#define FK_PEER_IP 0x0a000001u          /* 10.0.0.1 */
-#define FK_PORT 9092
 #define FK_MS 1000000ull
+#define FK_DATA_BYTES 200000
 
 struct fk_frame {
 	uint8_t *buf;           /* header + payload, flattened */
@@ -67,6 +66,10 @@ struct fake {
 
 extern struct fake fk;
 
+/* Bytes for the tests to send: a fixed non-repeating-per-segment pattern,
+ * (re)filled by fk_init(). */
+extern uint8_t fk_data[FK_DATA_BYTES];
+
 /* A config with small numbers; the test may change it before fk_start(). */
 void fk_init(void);
 void fk_start(void);
@@ -81,9 +84,6 @@ void fk_input(const uint8_t *frame, uint32_t len, uint32_t rx_flags);
 /* Build and input a TCP segment from the peer (port sport). */
 void fk_tcp(uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
 	    const uint8_t *opt, uint32_t opt_len, const void *data, uint32_t len);
-uint32_t fk_build_tcp(uint8_t *f, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags,
-		      uint16_t wnd, const uint8_t *opt, uint32_t opt_len, const void *data,
-		      uint32_t len);
 void fk_poll(void);
 void fk_advance_ms(uint64_t ms);
 
@@ -98,5 +98,12 @@ void fk_release(void);          /* recv_done + free all held pkts */
 
 /* Handshake from sport with the given SYN options; returns our ISS. */
 uint32_t fk_handshake(uint16_t sport, uint32_t peer_isn, int mss, int ws);
+/* fk_start(), then fk_handshake(): a stack with one established connection. */
+uint32_t fk_open(uint16_t sport, uint32_t peer_isn, int mss, int ws);
+
+/* ops.closed has run count times in all, the last time for why. */
+void fk_expect_closed(uint32_t count, enum utcp_close_reason why);
+/* Not closed yet, and closed for why (the first close) ms later. */
+void fk_expect_closed_after(uint64_t ms, enum utcp_close_reason why);
 
 #endif
