@@ -211,13 +211,20 @@ input(const uint8_t *frame, uint32_t len, uint32_t rx_flags)
 	utcp_input(h.s, pkt, pkt, len, rx_flags, h.now);
 }
 
-/* A segment from peer port 1000 + p with correct checksums. */
+/* Data bytes one op can carry: an op's length field is 16 bits. */
+#define SEG_DATA_MAX 65535u
+
+/* A segment from peer port 1000 + p with correct checksums; len is at most
+ * SEG_DATA_MAX (the frame buffer is sized for it). */
 static void
 segment(uint32_t p, uint32_t seq, uint32_t ack, uint8_t flags, uint16_t wnd,
 	const uint8_t *opt, uint32_t opt_len, const uint8_t *data, uint32_t len)
 {
-	static uint8_t f[FK_BUILD_HDR_MAX + 4096];
-	uint32_t n = fk_build_tcp(f, (uint16_t)(1000 + p), seq, ack, flags, wnd, opt, opt_len, data,
+	static uint8_t f[FK_BUILD_HDR_MAX + SEG_DATA_MAX];
+	uint32_t n;
+
+	CHECK(len <= SEG_DATA_MAX && opt_len <= 40);
+	n = fk_build_tcp(f, (uint16_t)(1000 + p), seq, ack, flags, wnd, opt, opt_len, data,
 				  len);
 	struct peer_state *ps = &h.peers[p];
 
