@@ -68,11 +68,83 @@ struct kp_part {
 	uint32_t sub;
 };
 
+/* ---- One shape for a request that waits on storage ----
+ *
+ * Decode once, keep the parts. A handler's request is decoded in full once,
+ * from the record's own memory (kp_pending_begin: the frame kept or copied
+ * first, so every name and batch the parts point at outlives the call);
+ * that decode is the request's validation. What later stages need per
+ * partition (what to ask storage, what it answered) is then kept decoded,
+ * in p->parts, in response order, and no stage decodes a partition entry
+ * again. The request's topic array is kept as the wire slice p->topics;
+ * walking it again (kp_pending_visit) costs a pass of cursor reads and
+ * no allocation, so the few stages that need the request's own topic
+ * structure rather than the parts (counting the parts before they are
+ * allocated, filling them, and the responses that mirror the request's
+ * topic list entry by entry: ListOffsets, OffsetForLeaderEpoch) walk it
+ * instead of keeping a second decoded copy of it. Produce and Fetch answer
+ * per run of parts of one topic, from the parts alone.
+ *
+ * Every storage-backed API is one kp_pending_ops: its request shape (for
+ * kp_pending_begin and kp_pending_visit), the encoder of its response body
+ * from the parts, and the optional hooks below. The core does the rest the
+ * same way for all of them: submit, route completions, then kp_pending_reply
+ * (framing, file regions as pieces, NO_REPLY for acks=0) or, when nothing
+ * had to go to storage, kp_pending_run answers in the dispatch call. */
+
+/* Decode the whole request into req; its topic array into *topics. */
+typedef int kp_shape_request_fn(struct kp_cursor *c, int16_t version, void *req,
+				struct kp_array *topics);
+/* Decode the next topic entry: its name, and its partitions into *parts. */
+typedef struct kp_str kp_shape_topic_fn(struct kp_cursor *it, int16_t version,
+					struct kp_array *parts);
+/* Decode the next partition entry into entry (the API's generated type). */
+typedef void kp_shape_part_fn(struct kp_cursor *it, int16_t version, void *entry);
+
+/* A request whose body is topics, each with a name and partitions. */
+struct kp_shape {
+	kp_shape_request_fn *request;
+	kp_shape_topic_fn *topic;
+	kp_shape_part_fn *part;
+};
+
+/* Defines the const struct kp_shape `shape` from an API's generated types:
+ * req: the request struct (its `topics` field the topic array), topic: the
+ * topic entry struct with fields `name` and `parts`, part: the partition
+ * entry struct. Generated decoders differ only in their types, so their
+ * thunks are written once, here. */
+#define KP_SHAPE_DEFINE(shape, req, topics, topic, name, parts, part)                  \
+	static int shape##_request(struct kp_cursor *c, int16_t v, void *r,           \
+				   struct kp_array *out)                              \
+	{                                                                              \
+		int rc = req##_decode(c, v, r);                                        \
+		*out = ((struct req *)r)->topics;                                      \
+		return rc;                                                             \
+	}                                                                              \
+	static struct kp_str shape##_topic(struct kp_cursor *it, int16_t v,            \
+					   struct kp_array *out)                       \
+	{                                                                              \
+		struct topic t;                                                        \
+		(void)topic##_decode(it, v, &t);                                       \
+		*out = t.parts;                                                        \
+		return t.name;                                                         \
+	}                                                                              \
+	static void shape##_part(struct kp_cursor *it, int16_t v, void *e)             \
+	{                                                                              \
+		(void)part##_decode(it, v, e);                                         \
+	}                                                                              \
+	static const struct kp_shape shape = { shape##_request, shape##_topic, shape##_part }
+
 struct kp_pending_ops {
-	/* No part is outstanding: encode the response into done (verdict
-	 * REPLY or NO_REPLY) and return true, or start another round or a
-	 * wait (kp_pending_wait) and return false. */
-	bool (*finish)(struct kp_core *kc, struct kp_pending *p, struct kp_done *done);
+	const struct kp_shape *shape;
+	/* Encode the response body from the parts (nothing outstanding). A
+	 * part with a file region (len > 0, no error, not cut) is written as
+	 * a kp_bytes_external hole, in part order. */
+	void (*encode)(const struct kp_pending *p, struct kp_writer *w);
+	/* Optional, before answering from storage's results: start another
+	 * round or a wait (kp_pending_wait) and return true, or return false
+	 * to answer now. */
+	bool (*again)(struct kp_core *kc, struct kp_pending *p);
 	/* A wait ended (data arrived or the deadline passed): start the next
 	 * round (may be NULL for requests that never wait). */
 	void (*wake)(struct kp_core *kc, struct kp_pending *p);
@@ -98,6 +170,7 @@ struct kp_pending {
 	uint8_t *copy;                  /* our copy of the frame, or NULL */
 	struct kp_request_header hdr;   /* client_id points into the frame */
 	struct kp_cursor body;          /* the request body in the frame */
+	struct kp_array topics;         /* the request's topic array, in the frame */
 	uint16_t gen;                   /* bumped per use: stale tokens assert */
 	uint8_t state;                  /* enum kp_pending_state */
 	bool cancelled;                 /* the connection closed: drop the answer */
@@ -126,16 +199,69 @@ struct kp_pending {
 	int32_t max_bytes;              /* Fetch */
 	int8_t isolation;               /* Fetch, ListOffsets */
 	int16_t acks;                   /* Produce */
+	bool no_reply;                  /* Produce acks=0: answer nothing */
 	void *api;                      /* handler-owned state (NULL when none) */
 };
 
-/* The record of this call's reply slot, with part_count zeroed parts and the
- * frame either kept (env->frame_keep) or copied; the header and body are
- * rebased onto that memory, so the handler must decode from p->body (not
- * call->body) for anything that outlives the call. NULL when out of memory
- * or part_count > KP_PARTS_MAX (the handler closes the connection). */
-struct kp_pending *kp_pending_get(struct kp_core *kc, struct kp_call *call,
-				  const struct kp_pending_ops *ops, uint32_t part_count);
+/* Take the record of this call's reply slot for an API of ops: keep or
+ * copy the frame, decode the request from that memory into req (the API's
+ * request struct, ops->shape) and give it one zeroed part per partition
+ * (the frame and parts are the record's held_bytes). NULL when there is no
+ * storage, the request does not decode, memory runs out or it names more
+ * than KP_PARTS_MAX partitions: the handler closes the connection. */
+struct kp_pending *kp_pending_begin(struct kp_call *call, const struct kp_pending_ops *ops,
+				    void *req);
+/* One partition entry of the request, as kp_pending_visit passes it. */
+struct kp_visit_part {
+	uint32_t index;                 /* in request order: its part */
+	struct kp_str name;             /* its topic's name, in the record */
+	const struct kp_md_topic *topic; /* by name in v->md; NULL: unknown */
+	const void *entry;              /* decoded, of the API's generated type */
+};
+/* What to call for each topic and partition entry of a request. */
+struct kp_visit {
+	const struct kp_md *md;         /* for kp_visit_part.topic (may be NULL) */
+	void *entry;                    /* room for one partition entry */
+	/* Each topic entry, before its partitions [first, first + count). */
+	void (*topic)(void *arg, struct kp_str name, uint32_t first, uint32_t count);
+	void (*part)(void *arg, const struct kp_visit_part *vp);  /* NULL: skip */
+	void *arg;
+};
+/* Walk p's request (p->topics, in request order) with v: one metadata
+ * lookup per topic entry, the partitions decoded into v->entry only when
+ * v->part is set. @thread dataplane */
+void kp_pending_visit(const struct kp_pending *p, const struct kp_visit *v);
+/* Whether partition exists in topic (NULL: an unknown topic). */
+static inline bool
+kp_visit_known(const struct kp_md_topic *topic, int32_t partition)
+{
+	return topic != NULL && partition >= 0 && partition < topic->partition_count;
+}
+/* The generated encoders of a response shaped topics -> partitions. */
+struct kp_encoders {
+	void (*part)(struct kp_writer *w, int16_t version, const struct kp_part *pt);
+	void (*topic)(struct kp_writer *w, int16_t version, struct kp_str name,
+		      struct kp_array parts);
+	void (*response)(struct kp_writer *w, int16_t version, struct kp_array topics);
+};
+/* How the response groups the parts under topic entries. */
+enum kp_grouping {
+	KP_GROUP_RUNS,          /* a topic entry per run of parts of one name */
+	KP_GROUP_REQUEST,       /* a topic entry per request topic entry */
+};
+/* Encode p's response body with e, one partition response per part. */
+void kp_pending_encode(const struct kp_pending *p, struct kp_writer *w,
+		       const struct kp_encoders *e, enum kp_grouping grouping);
+/* The end of the run of parts from i on that share parts[i]'s topic. */
+uint32_t kp_pending_topic_run(const struct kp_pending *p, uint32_t i);
+/* Start p's parts and return PENDING; or, when nothing had to go to
+ * storage, answer in the dispatch call (ops->encode into call->w), give
+ * the record back and return REPLY (NO_REPLY for acks=0). */
+enum kp_verdict kp_pending_run(struct kp_core *kc, struct kp_pending *p, struct kp_call *call);
+/* Fill done's verdict, response and pieces for a record with nothing
+ * outstanding: the one reply step of every storage-backed API. File regions
+ * in the response move to done->pieces; every other one is released. */
+void kp_pending_reply(struct kp_core *kc, struct kp_pending *p, struct kp_done *done);
 /* Give back a record that has nothing outstanding (answered at dispatch). */
 void kp_pending_put(struct kp_core *kc, struct kp_pending *p);
 /* Queue every part with an op for submission; returns true when something

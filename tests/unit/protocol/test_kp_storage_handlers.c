@@ -1,0 +1,319 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Tests the four storage-backed handlers (protocol/handlers/produce.c,
+ * fetch.c, list_offsets.c, offset_for_leader_epoch.c) against the fake
+ * storage: the error code of every partition, the response's topic entries
+ * and their order, the answers given at dispatch without storage, and the
+ * values storage answered landing in the right partition. */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "protocol/gen/kp_api.h"
+#include "protocol/gen/kp_msg_fetch.h"
+#include "protocol/gen/kp_msg_list_offsets.h"
+#include "protocol/gen/kp_msg_offset_for_leader_epoch.h"
+#include "protocol/gen/kp_msg_produce.h"
+#include "tests/unit/protocol/core_harness.h"
+
+TestSuite(handlers, .init = h_setup, .fini = h_teardown);
+
+/* A response's partitions flattened: topic entry index, partition, error,
+ * and one value (offset) per partition. */
+struct flat {
+	int n;
+	int topics;
+	char topic[16][8];
+	int entry[16];
+	int32_t partition[16];
+	int16_t error[16];
+	int64_t value[16];
+};
+
+static void
+flat_add(struct flat *f, struct kp_str name, int32_t partition, int16_t error, int64_t value)
+{
+	cr_assert_lt(f->n, 16);
+	snprintf(f->topic[f->n], sizeof(f->topic[f->n]), "%.*s", (int)name.len, name.ptr);
+	f->entry[f->n] = f->topics - 1;
+	f->partition[f->n] = partition;
+	f->error[f->n] = error;
+	f->value[f->n] = value;
+	f->n++;
+}
+
+/* Answer of one request: at dispatch (resp) or after polling (done). */
+static struct kp_buf
+answer(struct kp_writer *w, uint32_t slot, struct kp_done *done)
+{
+	struct kp_out out;
+	enum kp_verdict v = h_dispatch(w, slot, &out);
+
+	if (v == KP_VERDICT_REPLY)
+		return out.resp;
+	cr_assert_eq(v, KP_VERDICT_PENDING);
+	cr_assert_eq(h_poll(H_NOW, done, 1), 1);
+	cr_assert_eq(done->verdict, KP_VERDICT_REPLY);
+	cr_assert_eq(done->tag, 100 + slot);
+	return done->resp;
+}
+
+static struct flat
+produce_flat(int16_t acks, const char *const *topics, const int32_t *parts, int n)
+{
+	struct kp_writer w = h_frame_begin(KP_API_PRODUCE, 8, 7);
+	struct kp_done done = { 0 };
+	struct kp_produce_response resp;
+	struct flat f = { 0 };
+	struct kp_buf b;
+	struct kp_cursor c, it;
+
+	h_produce(&w, acks, topics, parts, n);
+	b = answer(&w, 0, &done);
+	c = h_body(&b, 7);
+	cr_assert_eq(kp_produce_response_decode(&c, 8, &resp), 0);
+	it = kp_array_cursor(&resp.responses);
+	for (int32_t i = 0; i < resp.responses.count; i++) {
+		struct kp_produce_response_topic_produce_response t;
+		struct kp_cursor pit;
+
+		kp_produce_response_topic_produce_response_decode(&it, 8, &t);
+		f.topics++;
+		pit = kp_array_cursor(&t.partition_responses);
+		for (int32_t j = 0; j < t.partition_responses.count; j++) {
+			struct kp_produce_response_partition_produce_response r;
+
+			kp_produce_response_partition_produce_response_decode(&pit, 8, &r);
+			flat_add(&f, t.name, r.index, r.error_code, r.base_offset);
+		}
+	}
+	free(b.data);
+	return f;
+}
+
+Test(handlers, produce_errors_per_partition_in_request_order)
+{
+	static const char *const topics[] = { "alpha", "alpha", "alpha", "beta", "gamma" };
+	struct flat f = produce_flat(1, topics, (const int32_t[]){ 0, 1, 9, 0, 0 }, 5);
+
+	cr_assert_eq(f.n, 5);
+	cr_assert_eq(f.topics, 3);
+	cr_assert_str_eq(f.topic[3], "beta");
+	cr_assert_eq(f.error[0], KP_ERR_NONE);
+	cr_assert_eq(f.value[0], 10, "the base offset storage gave");
+	cr_assert_eq(f.error[1], KP_ERR_NOT_LEADER_OR_FOLLOWER);
+	cr_assert_eq(f.value[1], -1, "-1 offsets on error, as Kafka");
+	cr_assert_eq(f.error[2], KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	cr_assert_eq(f.error[3], KP_ERR_NONE);
+	cr_assert_eq(f.error[4], KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	cr_assert_eq(fake_st_count(ST_REQ_APPEND), 3, "unknown partitions never reach storage");
+}
+
+Test(handlers, produce_bad_acks_answers_at_dispatch)
+{
+	static const char *const topics[] = { "alpha" };
+	struct flat f = produce_flat(2, topics, (const int32_t[]){ 0 }, 1);
+
+	cr_assert_eq(f.n, 1);
+	cr_assert_eq(f.error[0], KP_ERR_INVALID_REQUIRED_ACKS);
+	cr_assert_eq(fake_st.log_count, 0);
+}
+
+static struct flat
+fetch_flat(int8_t isolation, int32_t session_id, const char *const *topics,
+	   const int32_t *parts, int n, int16_t *top_error)
+{
+	struct kp_writer w = h_frame_begin(KP_API_FETCH, 11, 9);
+	struct kp_done done = { 0 };
+	struct kp_fetch_response resp;
+	struct flat f = { 0 };
+	struct kp_buf b;
+	struct kp_cursor c, it;
+
+	h_fetch(&w, 0, 0, isolation, session_id, topics, parts, n);
+	b = answer(&w, 1, &done);
+	c = h_body(&b, 9);
+	cr_assert_eq(kp_fetch_response_decode(&c, 11, &resp), 0);
+	*top_error = resp.error_code;
+	cr_assert_eq(resp.session_id, 0);
+	it = kp_array_cursor(&resp.responses);
+	for (int32_t i = 0; i < resp.responses.count; i++) {
+		struct kp_fetch_response_fetchable_topic_response t;
+		struct kp_cursor pit;
+
+		kp_fetch_response_fetchable_topic_response_decode(&it, 11, &t);
+		f.topics++;
+		pit = kp_array_cursor(&t.partitions);
+		for (int32_t j = 0; j < t.partitions.count; j++) {
+			struct kp_fetch_response_partition_data r;
+
+			kp_fetch_response_partition_data_decode(&pit, 11, &r);
+			flat_add(&f, t.topic, r.partition_index, r.error_code, r.records.len);
+		}
+	}
+	free(b.data);
+	return f;
+}
+
+Test(handlers, fetch_merges_repeats_and_puts_unknown_last)
+{
+	static const char *const topics[] = { "gamma", "alpha", "alpha", "alpha", "beta" };
+	int16_t top;
+	struct flat f = fetch_flat(0, 0, topics, (const int32_t[]){ 0, 9, 1, 1, 0 }, 5, &top);
+
+	cr_assert_eq(top, KP_ERR_NONE);
+	cr_assert_eq(f.n, 4, "alpha-1 listed twice is one partition");
+	cr_assert_str_eq(f.topic[0], "alpha");
+	cr_assert_eq(f.partition[0], 1);
+	cr_assert_eq(f.error[0], KP_ERR_NOT_LEADER_OR_FOLLOWER);
+	cr_assert_str_eq(f.topic[1], "beta");
+	cr_assert_eq(f.error[1], KP_ERR_NONE);
+	cr_assert_eq(f.value[1], 0, "no data: empty records");
+	cr_assert_str_eq(f.topic[2], "gamma");
+	cr_assert_eq(f.error[2], KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	cr_assert_str_eq(f.topic[3], "alpha");
+	cr_assert_eq(f.partition[3], 9);
+	cr_assert_eq(f.topics, 4, "a topic entry per run of one name");
+}
+
+Test(handlers, fetch_unknown_session_and_bad_isolation_answer_at_dispatch)
+{
+	static const char *const topics[] = { "alpha", "alpha" };
+	int16_t top;
+	struct flat f = fetch_flat(0, 42, topics, (const int32_t[]){ 0, 0 }, 2, &top);
+
+	cr_assert_eq(top, KP_ERR_FETCH_SESSION_ID_NOT_FOUND);
+	cr_assert_eq(f.n, 0);
+	f = fetch_flat(7, 0, topics, (const int32_t[]){ 0, 0 }, 2, &top);
+	cr_assert_eq(top, KP_ERR_UNKNOWN_SERVER_ERROR);
+	cr_assert_eq(f.n, 2, "every listing answered as listed");
+	cr_assert_eq(f.error[1], KP_ERR_UNKNOWN_SERVER_ERROR);
+	cr_assert_eq(f.value[1], -1, "null records");
+	cr_assert_eq(fake_st.log_count, 0);
+}
+
+static struct flat
+list_offsets_flat(const char *const *topics, const int32_t *parts, int n)
+{
+	struct kp_writer w = h_frame_begin(KP_API_LIST_OFFSETS, 5, 11);
+	struct kp_done done = { 0 };
+	struct kp_list_offsets_response resp;
+	struct flat f = { 0 };
+	struct kp_buf b;
+	struct kp_cursor c, it;
+
+	h_list_offsets(&w, 5, topics, parts, n);
+	b = answer(&w, 2, &done);
+	c = h_body(&b, 11);
+	cr_assert_eq(kp_list_offsets_response_decode(&c, 5, &resp), 0);
+	it = kp_array_cursor(&resp.topics);
+	for (int32_t i = 0; i < resp.topics.count; i++) {
+		struct kp_list_offsets_response_list_offsets_topic_response t;
+		struct kp_cursor pit;
+
+		kp_list_offsets_response_list_offsets_topic_response_decode(&it, 5, &t);
+		f.topics++;
+		pit = kp_array_cursor(&t.partitions);
+		for (int32_t j = 0; j < t.partitions.count; j++) {
+			struct kp_list_offsets_response_list_offsets_partition_response r;
+
+			kp_list_offsets_response_list_offsets_partition_response_decode(&pit, 5,
+										       &r);
+			flat_add(&f, t.name, r.partition_index, r.error_code, r.offset);
+		}
+	}
+	free(b.data);
+	return f;
+}
+
+Test(handlers, list_offsets_mirrors_the_request_and_refuses_duplicates)
+{
+	static const char *const topics[] = { "alpha", "alpha", "beta", "!alpha", "gamma" };
+	struct flat f = list_offsets_flat(topics, (const int32_t[]){ 0, 1, 0, 0, 0 }, 5);
+
+	cr_assert_eq(f.topics, 4, "a topic entry per request entry, repeats included");
+	cr_assert_eq(f.n, 5);
+	cr_assert_eq(f.entry[3], 2);
+	cr_assert_str_eq(f.topic[3], "alpha");
+	cr_assert_eq(f.error[0], KP_ERR_INVALID_REQUEST, "alpha-0 listed twice");
+	cr_assert_eq(f.error[3], KP_ERR_INVALID_REQUEST);
+	cr_assert_eq(f.error[1], KP_ERR_NOT_LEADER_OR_FOLLOWER);
+	cr_assert_eq(f.error[2], KP_ERR_NONE);
+	cr_assert_eq(f.value[2], 10, "the latest offset storage gave");
+	cr_assert_eq(f.error[4], KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	cr_assert_eq(f.value[4], -1);
+	cr_assert_eq(fake_st_count(ST_REQ_OFFSET), 2, "duplicates never reach storage");
+}
+
+static struct flat
+epoch_flat(int32_t current, const char *const *topics, const int32_t *parts, int n)
+{
+	struct kp_writer w = h_frame_begin(KP_API_OFFSET_FOR_LEADER_EPOCH, 3, 13);
+	struct kp_done done = { 0 };
+	struct kp_offset_for_leader_epoch_response resp;
+	struct flat f = { 0 };
+	struct kp_buf b;
+	struct kp_cursor c, it;
+
+	h_epoch(&w, current, topics, parts, n);
+	b = answer(&w, 3, &done);
+	c = h_body(&b, 13);
+	cr_assert_eq(kp_offset_for_leader_epoch_response_decode(&c, 3, &resp), 0);
+	it = kp_array_cursor(&resp.topics);
+	for (int32_t i = 0; i < resp.topics.count; i++) {
+		struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result t;
+		struct kp_cursor pit;
+
+		kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_decode(&it, 3,
+											  &t);
+		f.topics++;
+		pit = kp_array_cursor(&t.partitions);
+		for (int32_t j = 0; j < t.partitions.count; j++) {
+			struct kp_offset_for_leader_epoch_response_epoch_end_offset r;
+
+			kp_offset_for_leader_epoch_response_epoch_end_offset_decode(&pit, 3, &r);
+			flat_add(&f, t.topic, r.partition, r.error_code, r.end_offset);
+		}
+	}
+	free(b.data);
+	return f;
+}
+
+Test(handlers, offset_for_leader_epoch_per_partition)
+{
+	static const char *const topics[] = { "alpha", "alpha", "gamma" };
+	struct flat f = epoch_flat(-1, topics, (const int32_t[]){ 0, 1, 0 }, 3);
+
+	cr_assert_eq(f.topics, 2);
+	cr_assert_eq(f.n, 3);
+	cr_assert_eq(f.error[0], KP_ERR_NONE);
+	cr_assert_eq(f.value[0], 10, "the end offset storage gave");
+	cr_assert_eq(f.error[1], KP_ERR_NOT_LEADER_OR_FOLLOWER);
+	cr_assert_eq(f.value[1], -1);
+	cr_assert_eq(f.error[2], KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+}
+
+Test(handlers, offset_for_leader_epoch_fences_by_current_epoch)
+{
+	static const char *const topics[] = { "alpha" };
+	struct flat f = epoch_flat(5, topics, (const int32_t[]){ 0 }, 1);
+
+	cr_assert_eq(f.error[0], KP_ERR_UNKNOWN_LEADER_EPOCH, "a newer epoch is unknown here");
+	cr_assert_eq(fake_st.log_count, 0, "answered at dispatch");
+}
+
+Test(handlers, undecodable_requests_close_and_free_the_slot)
+{
+	struct kp_writer w = h_frame_begin(KP_API_LIST_OFFSETS, 5, 1);
+	struct kp_out out;
+
+	kp_write_i32(&w, -1);
+	kp_write_i32(&w, 5);    /* a topic count with no topics behind it */
+	cr_assert_eq(h_dispatch(&w, 2, &out), KP_VERDICT_CLOSE);
+	/* The slot is free: the next request in it works. */
+	{
+		static const char *const topics[] = { "beta" };
+		struct flat f = list_offsets_flat(topics, (const int32_t[]){ 0 }, 1);
+
+		cr_assert_eq(f.error[0], KP_ERR_NONE);
+	}
+}
