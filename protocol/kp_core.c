@@ -111,8 +111,9 @@ void
 kp_core_flush(struct kp_core *kc)
 {
 	kp_core_release_flush(kc);
-	while (kc->q_head != NULL && kp_pending_submit_some(kc, kc->q_head))
-		kp_pending_queue_remove(kc, kc->q_head);
+	while (kc->head[KP_LIST_SUBMIT] != NULL &&
+	       kp_pending_submit_some(kc, kc->head[KP_LIST_SUBMIT]))
+		kp_pending_list_remove(kc, KP_LIST_SUBMIT, kc->head[KP_LIST_SUBMIT]);
 	kp_sub_flush(kc);
 	st_flush(kc->st, kc->core);
 }
@@ -121,7 +122,7 @@ uint64_t
 kp_core_deadline(const struct kp_core *kc)
 {
 	/* Validation slices and records to settle: the next turn, at once. */
-	if (kc->v_head != NULL || kc->ready_head != NULL)
+	if (kc->head[KP_LIST_VALIDATE] != NULL || kc->head[KP_LIST_READY] != NULL)
 		return 0;
 	return kc->heap_count > 0 ? kc->pending[kc->heap[0]].deadline_ns : UINT64_MAX;
 }
@@ -139,14 +140,14 @@ kp_core_validate_poll(struct kp_core *kc)
 {
 	size_t budget = KP_VALIDATE_POLL_BUDGET;
 
-	while (kc->v_head != NULL && budget > 0) {
-		struct kp_pending *p = kc->v_head;
+	while (kc->head[KP_LIST_VALIDATE] != NULL && budget > 0) {
+		struct kp_pending *p = kc->head[KP_LIST_VALIDATE];
 
 		if (!p->ops->step(kc, p, &budget))
 			return;
-		kp_pending_validate_remove(kc, p);
+		kp_pending_list_remove(kc, KP_LIST_VALIDATE, p);
 		if (!kp_pending_start(kc, p))
-			kp_pending_ready_append(kc, p);
+			kp_pending_list_push(kc, KP_LIST_READY, p);
 	}
 }
 
@@ -244,8 +245,8 @@ kp_core_cancel(struct kp_core *kc, uint32_t slot, struct kp_done *done)
 	if (p->state == KP_PENDING_FREE || p->cancelled)
 		return false;
 	p->cancelled = true;
-	kp_pending_ready_remove(kc, p);
-	kp_pending_validate_remove(kc, p);
+	kp_pending_list_remove(kc, KP_LIST_READY, p);
+	kp_pending_list_remove(kc, KP_LIST_VALIDATE, p);
 	if (p->state == KP_PENDING_WAITING) {
 		for (uint32_t i = 0; i < p->part_count; i++)
 			kp_sub_leave(kc, &p->parts[i]);
@@ -253,7 +254,7 @@ kp_core_cancel(struct kp_core *kc, uint32_t slot, struct kp_done *done)
 		p->state = KP_PENDING_ACTIVE;
 	}
 	/* Parts not submitted yet need no completion. */
-	kp_pending_queue_remove(kc, p);
+	kp_pending_list_remove(kc, KP_LIST_SUBMIT, p);
 	for (uint32_t i = p->next_submit; i < p->part_count; i++) {
 		if (p->parts[i].op != 0 && !p->parts[i].outstanding) {
 			p->parts[i].op = 0;
@@ -278,10 +279,10 @@ kp_core_poll(struct kp_core *kc, const struct kp_env *env, uint64_t now_ns,
 	kp_core_validate_poll(kc);
 	kp_core_flush(kc);
 	/* Records a wake left with nothing to ask storage. */
-	while (count < max && kc->ready_head != NULL) {
-		struct kp_pending *p = kc->ready_head;
+	while (count < max && kc->head[KP_LIST_READY] != NULL) {
+		struct kp_pending *p = kc->head[KP_LIST_READY];
 
-		kp_pending_ready_remove(kc, p);
+		kp_pending_list_remove(kc, KP_LIST_READY, p);
 		if (kp_core_settle(kc, p, &done[count]))
 			count++;
 	}

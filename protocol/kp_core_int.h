@@ -156,6 +156,22 @@ struct kp_pending_ops {
 
 struct kp_records_job;
 
+/* The core's lists of records (kp_pending_list_*): a record is on each at
+ * most once, so none holds more than the core's slot_count records, and
+ * none ever refuses one (see the policies in kp_pending.c). */
+enum kp_list {
+	KP_LIST_SUBMIT,         /* parts not yet submitted (a ring was full) */
+	KP_LIST_VALIDATE,       /* Produce batches validated in slices */
+	KP_LIST_READY,          /* settled in the next poll */
+	KP_LISTS,
+};
+
+struct kp_link {
+	struct kp_pending *prev;
+	struct kp_pending *next;
+	bool on;
+};
+
 enum kp_pending_state {
 	KP_PENDING_FREE = 0,
 	KP_PENDING_ACTIVE,      /* parts queued or outstanding in storage */
@@ -175,22 +191,14 @@ struct kp_pending {
 	uint8_t state;                  /* enum kp_pending_state */
 	bool cancelled;                 /* the connection closed: drop the answer */
 	bool frame_kept;                /* the dataplane's frame memory is ours */
-	bool queued;                    /* on the core's submit queue */
 	uint32_t next_submit;           /* parts before it submitted this round */
 	uint32_t part_count;
 	uint32_t part_left;             /* parts with an op not yet completed */
 	struct kp_part *parts;
-	struct kp_pending *qprev;       /* submit queue */
-	struct kp_pending *qnext;
-	bool vqueued;                   /* on the core's validation queue */
+	struct kp_link link[KP_LISTS];  /* on the core's lists (enum kp_list) */
 	uint32_t conn;                  /* env->conn: order is kept per connection */
-	struct kp_pending *vprev;       /* validation queue */
-	struct kp_pending *vnext;
 	uint32_t vpart;                 /* parts before it validated */
 	struct kp_records_job *job;     /* the part at vpart's, if begun */
-	bool ready;                     /* on the core's ready list */
-	struct kp_pending *rprev;       /* ready list */
-	struct kp_pending *rnext;
 	uint64_t deadline_ns;           /* long poll; 0: the next answer is final */
 	uint32_t heap_index;            /* in the deadline heap while WAITING */
 	uint64_t held_bytes;            /* memory this record holds (frame copy, parts) */

@@ -38,16 +38,9 @@ struct kp_core {
 	uint32_t slot_count;
 	struct kp_pending *pending;     /* [slot_count], by reply slot */
 	uint32_t used;                  /* records not FREE */
-	/* Records with parts not yet submitted (a ring was full), in order;
-	 * bound and full policy in kp_pending.c. */
-	struct kp_pending *q_head;
-	struct kp_pending *q_tail;
-	/* Records a wake left with nothing to ask storage: settled next poll. */
-	struct kp_pending *ready_head;
-	struct kp_pending *ready_tail;
-	/* Records validating in slices, in order. */
-	struct kp_pending *v_head;
-	struct kp_pending *v_tail;
+	/* The lists of records (enum kp_list), oldest first. */
+	struct kp_pending *head[KP_LISTS];
+	struct kp_pending *tail[KP_LISTS];
 	/* Region releases not yet accepted by a ring: a ring of rel_cap, as
 	 * many as storage has references for this core, so it cannot fill
 	 * (kp_core_create); a full storage ring leaves them here until the
@@ -94,12 +87,10 @@ void kp_sub_flush(struct kp_core *kc);
 /* End p's wait (data arrived, or final: its deadline passed) and start its
  * next round. */
 void kp_pending_wake(struct kp_core *kc, struct kp_pending *p, bool final);
-/* The ready list: records to settle in the next poll. */
-void kp_pending_ready_append(struct kp_core *kc, struct kp_pending *p);
-void kp_pending_ready_remove(struct kp_core *kc, struct kp_pending *p);
-/* Off the submit queue / the validation queue (no-op when not on it). */
-void kp_pending_queue_remove(struct kp_core *kc, struct kp_pending *p);
-void kp_pending_validate_remove(struct kp_core *kc, struct kp_pending *p);
+/* Append p to list l (no-op when it is on it already). */
+void kp_pending_list_push(struct kp_core *kc, enum kp_list l, struct kp_pending *p);
+/* Take p off list l (no-op when it is not on it). */
+void kp_pending_list_remove(struct kp_core *kc, enum kp_list l, struct kp_pending *p);
 /* Submit p's parts from next_submit on; false when a ring was full. */
 bool kp_pending_submit_some(struct kp_core *kc, struct kp_pending *p);
 

@@ -67,16 +67,12 @@ kp_pending_get(struct kp_core *kc, struct kp_call *call, const struct kp_pending
 	/* Everything up to gen; gen itself lives on across uses. */
 	memset(p, 0, offsetof(struct kp_pending, gen));
 	p->state = KP_PENDING_ACTIVE;
-	p->ready = false;
-	p->rnext = p->rprev = NULL;
-	p->vqueued = false;
-	p->vnext = p->vprev = NULL;
+	memset(p->link, 0, sizeof(p->link));
 	p->vpart = 0;
 	p->job = NULL;
 	p->acks = 0;
 	p->no_reply = false;
 	p->cancelled = false;
-	p->queued = false;
 	p->frame_kept = env->frame_keep;
 	p->next_submit = 0;
 	p->ops = ops;
@@ -195,8 +191,9 @@ void
 kp_pending_put(struct kp_core *kc, struct kp_pending *p)
 {
 	ASSERT(p->state != KP_PENDING_FREE);
-	ASSERT(p->part_left == 0 && !p->queued && p->heap_index == UINT32_MAX);
-	ASSERT(!p->ready && !p->vqueued);
+	ASSERT(p->part_left == 0 && p->heap_index == UINT32_MAX);
+	for (int l = 0; l < KP_LISTS; l++)
+		ASSERT(!p->link[l].on);
 	kp_records_job_free(p->job);
 	p->job = NULL;
 	kp_pending_release_reads(kc, p);
@@ -209,44 +206,49 @@ kp_pending_put(struct kp_core *kc, struct kp_pending *p)
 	kc->used--;
 }
 
-/* ---- submission: a FIFO of records with parts not yet submitted ----
- * Bound: a record is on it at most once, so it holds at most slot_count
- * records. Full ring policy: a record whose part did not fit stays at the
- * head, and every record behind it waits (request order), until a later
- * kp_core_flush() finds room: storage's ring pushes back on the core, and
- * the core on its connections through their in-flight slots. */
+/* ---- the core's lists of records ---- */
 
-static void
-kp_pending_queue_push(struct kp_core *kc, struct kp_pending *p)
+void
+kp_pending_list_push(struct kp_core *kc, enum kp_list l, struct kp_pending *p)
 {
-	if (p->queued)
+	struct kp_link *k = &p->link[l];
+
+	if (k->on)
 		return;
-	p->queued = true;
-	p->qnext = NULL;
-	p->qprev = kc->q_tail;
-	if (kc->q_tail != NULL)
-		kc->q_tail->qnext = p;
+	k->on = true;
+	k->next = NULL;
+	k->prev = kc->tail[l];
+	if (kc->tail[l] != NULL)
+		kc->tail[l]->link[l].next = p;
 	else
-		kc->q_head = p;
-	kc->q_tail = p;
+		kc->head[l] = p;
+	kc->tail[l] = p;
 }
 
 void
-kp_pending_queue_remove(struct kp_core *kc, struct kp_pending *p)
+kp_pending_list_remove(struct kp_core *kc, enum kp_list l, struct kp_pending *p)
 {
-	if (!p->queued)
+	struct kp_link *k = &p->link[l];
+
+	if (!k->on)
 		return;
-	if (p->qprev != NULL)
-		p->qprev->qnext = p->qnext;
+	if (k->prev != NULL)
+		k->prev->link[l].next = k->next;
 	else
-		kc->q_head = p->qnext;
-	if (p->qnext != NULL)
-		p->qnext->qprev = p->qprev;
+		kc->head[l] = k->next;
+	if (k->next != NULL)
+		k->next->link[l].prev = k->prev;
 	else
-		kc->q_tail = p->qprev;
-	p->queued = false;
-	p->qnext = p->qprev = NULL;
+		kc->tail[l] = k->prev;
+	k->on = false;
+	k->next = k->prev = NULL;
 }
+
+/* ---- submission: KP_LIST_SUBMIT, records with parts not yet submitted ----
+ * Full-ring policy: a record whose part did not fit stays at the head, and
+ * every record behind it waits (request order), until a later
+ * kp_core_flush() finds room: storage's ring pushes back on the core, and
+ * the core on its connections through their in-flight slots. */
 
 bool
 kp_pending_submit_some(struct kp_core *kc, struct kp_pending *p)
@@ -305,8 +307,8 @@ kp_pending_start(struct kp_core *kc, struct kp_pending *p)
 	if (p->part_left == 0)
 		return false;
 	/* Keep the order of requests: submit at once only behind nothing. */
-	if (kc->q_head != NULL || !kp_pending_submit_some(kc, p))
-		kp_pending_queue_push(kc, p);
+	if (kc->head[KP_LIST_SUBMIT] != NULL || !kp_pending_submit_some(kc, p))
+		kp_pending_list_push(kc, KP_LIST_SUBMIT, p);
 	return true;
 }
 
@@ -406,16 +408,17 @@ kp_pending_release_reads(struct kp_core *kc, struct kp_pending *p)
 	}
 }
 
-/* ---- the validation queue ----
- * Bound: a record is on it at most once (slot_count). It is not a ring:
- * nothing is refused, the work per poll is (KP_VALIDATE_POLL_BUDGET), and
- * a connection's Produces behind its queued one wait in their slots. */
+/* ---- validation: KP_LIST_VALIDATE ----
+ * Not a ring: nothing is refused; the work per poll is bounded
+ * (KP_VALIDATE_POLL_BUDGET), and a connection's Produces behind its queued
+ * one wait in their reply slots. */
 
 bool
 kp_pending_validating(const struct kp_core *kc, uint32_t conn)
 {
-	/* The queue holds the few requests that needed slicing. */
-	for (const struct kp_pending *p = kc->v_head; p != NULL; p = p->vnext)
+	/* The list holds the few requests that needed slicing. */
+	for (const struct kp_pending *p = kc->head[KP_LIST_VALIDATE]; p != NULL;
+	     p = p->link[KP_LIST_VALIDATE].next)
 		if (p->conn == conn)
 			return true;
 	return false;
@@ -424,66 +427,8 @@ kp_pending_validating(const struct kp_core *kc, uint32_t conn)
 void
 kp_pending_validate(struct kp_core *kc, struct kp_pending *p)
 {
-	ASSERT(!p->vqueued && p->ops->step != NULL);
-	p->vqueued = true;
-	p->vnext = NULL;
-	p->vprev = kc->v_tail;
-	if (kc->v_tail != NULL)
-		kc->v_tail->vnext = p;
-	else
-		kc->v_head = p;
-	kc->v_tail = p;
-}
-
-void
-kp_pending_validate_remove(struct kp_core *kc, struct kp_pending *p)
-{
-	if (!p->vqueued)
-		return;
-	if (p->vprev != NULL)
-		p->vprev->vnext = p->vnext;
-	else
-		kc->v_head = p->vnext;
-	if (p->vnext != NULL)
-		p->vnext->vprev = p->vprev;
-	else
-		kc->v_tail = p->vprev;
-	p->vqueued = false;
-	p->vnext = p->vprev = NULL;
-}
-
-/* ---- records to settle in the next poll (at most slot_count) ---- */
-
-void
-kp_pending_ready_append(struct kp_core *kc, struct kp_pending *p)
-{
-	if (p->ready)
-		return;
-	p->ready = true;
-	p->rnext = NULL;
-	p->rprev = kc->ready_tail;
-	if (kc->ready_tail != NULL)
-		kc->ready_tail->rnext = p;
-	else
-		kc->ready_head = p;
-	kc->ready_tail = p;
-}
-
-void
-kp_pending_ready_remove(struct kp_core *kc, struct kp_pending *p)
-{
-	if (!p->ready)
-		return;
-	if (p->rprev != NULL)
-		p->rprev->rnext = p->rnext;
-	else
-		kc->ready_head = p->rnext;
-	if (p->rnext != NULL)
-		p->rnext->rprev = p->rprev;
-	else
-		kc->ready_tail = p->rprev;
-	p->ready = false;
-	p->rnext = p->rprev = NULL;
+	ASSERT(!p->link[KP_LIST_VALIDATE].on && p->ops->step != NULL);
+	kp_pending_list_push(kc, KP_LIST_VALIDATE, p);
 }
 
 /* ---- waiting ---- */
@@ -493,7 +438,8 @@ kp_pending_wait(struct kp_core *kc, struct kp_pending *p)
 {
 	bool ready = false;
 
-	ASSERT(p->state == KP_PENDING_ACTIVE && p->part_left == 0 && !p->queued);
+	ASSERT(p->state == KP_PENDING_ACTIVE && p->part_left == 0 &&
+	       !p->link[KP_LIST_SUBMIT].on);
 	p->state = KP_PENDING_WAITING;
 	for (uint32_t i = 0; i < p->part_count; i++) {
 		struct kp_part *pt = &p->parts[i];
@@ -532,7 +478,7 @@ kp_pending_wake(struct kp_core *kc, struct kp_pending *p, bool final)
 	if (p->part_left == 0) {
 		/* Nothing to read after all: finish from what is known, in
 		 * the next poll (finish may not run inside a wake). */
-		kp_pending_ready_append(kc, p);
+		kp_pending_list_push(kc, KP_LIST_READY, p);
 	}
 }
 
