@@ -96,7 +96,8 @@ fake_st_answer(const struct st_req *req)
 		fake_st_read(req, cpl);
 		break;
 	case ST_REQ_OFFSET:
-		cpl->offset.offset = req->offset.timestamp == ST_OFFSET_LATEST ? fake_st.log_end : 0;
+		cpl->offset.offset = req->offset.timestamp == ST_OFFSET_LATEST ? fake_st.log_end
+									       : 0;
 		cpl->offset.timestamp = -1;
 		cpl->offset.leader_epoch = 0;
 		break;
