@@ -252,6 +252,28 @@ struct kp_encoders {
 		      struct kp_array parts);
 	void (*response)(struct kp_writer *w, int16_t version, struct kp_array topics);
 };
+/* Defines the const struct kp_encoders `encoders` from an API's generated
+ * response types (resp with field `topics`, the topic entry type with
+ * fields `name` and `parts`) and its partition encoder part_fn. */
+#define KP_ENCODERS_DEFINE(encoders, resp, topics, topic, name, parts, part_fn)        \
+	static void encoders##_topic(struct kp_writer *w, int16_t v, struct kp_str n,  \
+				     struct kp_array a)                                \
+	{                                                                              \
+		struct topic t;                                                        \
+		topic##_init(&t);                                                      \
+		t.name = n;                                                            \
+		t.parts = a;                                                           \
+		topic##_encode(w, v, &t);                                              \
+	}                                                                              \
+	static void encoders##_response(struct kp_writer *w, int16_t v, struct kp_array a) \
+	{                                                                              \
+		struct resp r;                                                         \
+		resp##_init(&r);                                                       \
+		r.topics = a;                                                          \
+		resp##_encode(w, v, &r);                                               \
+	}                                                                              \
+	static const struct kp_encoders encoders = { part_fn, encoders##_topic,        \
+						     encoders##_response }
 /* How the response groups the parts under topic entries. */
 enum kp_grouping {
 	KP_GROUP_RUNS,          /* a topic entry per run of parts of one name */

@@ -105,31 +105,9 @@ list_offsets_encode_part(struct kp_writer *w, int16_t version, const struct kp_p
 	kp_list_offsets_response_list_offsets_partition_response_encode(w, version, &r);
 }
 
-static void
-list_offsets_encode_topic(struct kp_writer *w, int16_t version, struct kp_str name,
-			  struct kp_array parts)
-{
-	struct kp_list_offsets_response_list_offsets_topic_response tr;
-
-	kp_list_offsets_response_list_offsets_topic_response_init(&tr);
-	tr.name = name;
-	tr.partitions = parts;
-	kp_list_offsets_response_list_offsets_topic_response_encode(w, version, &tr);
-}
-
-static void
-list_offsets_encode_response(struct kp_writer *w, int16_t version, struct kp_array topics)
-{
-	struct kp_list_offsets_response resp;
-
-	kp_list_offsets_response_init(&resp);
-	resp.topics = topics;
-	kp_list_offsets_response_encode(w, version, &resp);
-}
-
-static const struct kp_encoders list_offsets_encoders = {
-	list_offsets_encode_part, list_offsets_encode_topic, list_offsets_encode_response,
-};
+KP_ENCODERS_DEFINE(list_offsets_encoders, kp_list_offsets_response, topics,
+		   kp_list_offsets_response_list_offsets_topic_response, name, partitions,
+		   list_offsets_encode_part);
 
 /* The response lists the request's topic entries as they came (a topic
  * named twice answers twice, an empty one answers empty), as Kafka. */

@@ -50,31 +50,9 @@ epoch_encode_part(struct kp_writer *w, int16_t version, const struct kp_part *pt
 	kp_offset_for_leader_epoch_response_epoch_end_offset_encode(w, version, &r);
 }
 
-static void
-epoch_encode_topic(struct kp_writer *w, int16_t version, struct kp_str name,
-		   struct kp_array parts)
-{
-	struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result tr;
-
-	kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_init(&tr);
-	tr.topic = name;
-	tr.partitions = parts;
-	kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_encode(w, version, &tr);
-}
-
-static void
-epoch_encode_response(struct kp_writer *w, int16_t version, struct kp_array topics)
-{
-	struct kp_offset_for_leader_epoch_response resp;
-
-	kp_offset_for_leader_epoch_response_init(&resp);
-	resp.topics = topics;
-	kp_offset_for_leader_epoch_response_encode(w, version, &resp);
-}
-
-static const struct kp_encoders epoch_encoders = {
-	epoch_encode_part, epoch_encode_topic, epoch_encode_response,
-};
+KP_ENCODERS_DEFINE(epoch_encoders, kp_offset_for_leader_epoch_response, topics,
+		   kp_offset_for_leader_epoch_response_offset_for_leader_topic_result, topic,
+		   partitions, epoch_encode_part);
 
 /* The response lists the request's topic entries as they came. */
 static void

@@ -176,31 +176,9 @@ produce_encode_part(struct kp_writer *w, int16_t version, const struct kp_part *
 	kp_produce_response_partition_produce_response_encode(w, version, &r);
 }
 
-static void
-produce_encode_topic(struct kp_writer *w, int16_t version, struct kp_str name,
-		     struct kp_array parts)
-{
-	struct kp_produce_response_topic_produce_response tr;
-
-	kp_produce_response_topic_produce_response_init(&tr);
-	tr.name = name;
-	tr.partition_responses = parts;
-	kp_produce_response_topic_produce_response_encode(w, version, &tr);
-}
-
-static void
-produce_encode_response(struct kp_writer *w, int16_t version, struct kp_array topics)
-{
-	struct kp_produce_response resp;
-
-	kp_produce_response_init(&resp);
-	resp.responses = topics;
-	kp_produce_response_encode(w, version, &resp);
-}
-
-static const struct kp_encoders produce_encoders = {
-	produce_encode_part, produce_encode_topic, produce_encode_response,
-};
+KP_ENCODERS_DEFINE(produce_encoders, kp_produce_response, responses,
+		   kp_produce_response_topic_produce_response, name, partition_responses,
+		   produce_encode_part);
 
 /* Consecutive parts of one topic under one topic entry (the request's own
  * grouping). */
