@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "protocol/gen/kp_msg_fetch.h"
+#include "protocol/gen/kp_msg_header.h"
 #include "protocol/gen/kp_msg_list_offsets.h"
 #include "protocol/gen/kp_msg_offset_for_leader_epoch.h"
 #include "protocol/gen/kp_msg_produce.h"
@@ -74,11 +75,10 @@ h_frame_begin(int16_t key, int16_t version, int32_t correlation)
 {
 	struct kp_writer w;
 
+	struct kp_request_header hdr = { key, version, correlation, kp_str_c("t") };
+
 	kp_writer_init(&w, 256);
-	kp_write_i16(&w, key);
-	kp_write_i16(&w, version);
-	kp_write_i32(&w, correlation);
-	kp_write_string(&w, kp_str_c("t"), false);
+	kp_request_header_encode(&w, 1, &hdr);
 	return w;
 }
 

@@ -5,6 +5,7 @@
  * and their order, the answers given at dispatch without storage, and the
  * values storage answered landing in the right partition. */
 #include <criterion/criterion.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -13,81 +14,93 @@
 #include "protocol/gen/kp_msg_list_offsets.h"
 #include "protocol/gen/kp_msg_offset_for_leader_epoch.h"
 #include "protocol/gen/kp_msg_produce.h"
+#include "protocol/kp_core_int.h"
 #include "tests/unit/protocol/core_harness.h"
 
 TestSuite(handlers, .init = h_setup, .fini = h_teardown);
 
 /* A response's partitions flattened: topic entry index, partition, error,
- * and one value (offset) per partition. */
+ * and one value (offset, record bytes) per partition. */
 struct flat {
 	int n;
 	int topics;
-	char topic[16][8];
+	char topic[16][16];
 	int entry[16];
 	int32_t partition[16];
 	int16_t error[16];
 	int64_t value[16];
+	_Alignas(max_align_t) uint8_t resp[512];        /* the decoded top level */
 };
 
-static void
-flat_add(struct flat *f, struct kp_str name, int32_t partition, int16_t error, int64_t value)
-{
-	cr_assert_lt(f->n, 16);
-	snprintf(f->topic[f->n], sizeof(f->topic[f->n]), "%.*s", (int)name.len, name.ptr);
-	f->entry[f->n] = f->topics - 1;
-	f->partition[f->n] = partition;
-	f->error[f->n] = error;
-	f->value[f->n] = value;
-	f->n++;
-}
+/* Read one decoded partition entry of a response. */
+typedef void flat_get_fn(const void *entry, int32_t *partition, int16_t *error, int64_t *value);
 
-/* Answer of one request: at dispatch (resp) or after polling (done). */
-static struct kp_buf
-answer(struct kp_writer *w, uint32_t slot, struct kp_done *done)
+/* Dispatch the request in w into slot and flatten its answer (given at
+ * dispatch or after one poll) with the response's shape. */
+static struct flat
+flat_run(struct kp_writer *w, uint32_t slot, int16_t version, const struct kp_shape *shape,
+	 flat_get_fn *get)
 {
+	struct flat f = { 0 };
+	struct kp_done done = { 0 };
+	_Alignas(max_align_t) uint8_t entry[512];
+	struct kp_array topics;
 	struct kp_out out;
+	struct kp_buf b;
+	struct kp_cursor c, it;
 	enum kp_verdict v = h_dispatch(w, slot, &out);
 
-	if (v == KP_VERDICT_REPLY)
-		return out.resp;
-	cr_assert_eq(v, KP_VERDICT_PENDING);
-	cr_assert_eq(h_poll(H_NOW, done, 1), 1);
-	cr_assert_eq(done->verdict, KP_VERDICT_REPLY);
-	cr_assert_eq(done->tag, 100 + slot);
-	return done->resp;
+	b = out.resp;
+	if (v != KP_VERDICT_REPLY) {
+		cr_assert_eq(v, KP_VERDICT_PENDING);
+		cr_assert_eq(h_poll(H_NOW, &done, 1), 1);
+		cr_assert_eq(done.verdict, KP_VERDICT_REPLY);
+		cr_assert_eq(done.tag, 100 + slot);
+		b = done.resp;
+	}
+	c = h_body(&b, (int32_t)slot);
+	cr_assert_eq(shape->request(&c, version, f.resp, &topics), 0);
+	it = kp_array_cursor(&topics);
+	for (int32_t i = 0; i < topics.count; i++) {
+		struct kp_array parts;
+		struct kp_str name = shape->topic(&it, version, &parts);
+		struct kp_cursor pit = kp_array_cursor(&parts);
+
+		f.topics++;
+		for (int32_t j = 0; j < parts.count; j++, f.n++) {
+			cr_assert_lt(f.n, 16);
+			shape->part(&pit, version, entry);
+			get(entry, &f.partition[f.n], &f.error[f.n], &f.value[f.n]);
+			snprintf(f.topic[f.n], sizeof(f.topic[f.n]), "%.*s", (int)name.len,
+				 name.ptr);
+			f.entry[f.n] = f.topics - 1;
+		}
+	}
+	free(b.data);
+	return f;
+}
+
+KP_SHAPE_DEFINE(produce_resp, kp_produce_response, responses,
+		kp_produce_response_topic_produce_response, name, partition_responses,
+		kp_produce_response_partition_produce_response);
+
+static void
+produce_get(const void *entry, int32_t *partition, int16_t *error, int64_t *value)
+{
+	const struct kp_produce_response_partition_produce_response *r = entry;
+
+	*partition = r->index;
+	*error = r->error_code;
+	*value = r->base_offset;
 }
 
 static struct flat
 produce_flat(int16_t acks, const char *const *topics, const int32_t *parts, int n)
 {
-	struct kp_writer w = h_frame_begin(KP_API_PRODUCE, 8, 7);
-	struct kp_done done = { 0 };
-	struct kp_produce_response resp;
-	struct flat f = { 0 };
-	struct kp_buf b;
-	struct kp_cursor c, it;
+	struct kp_writer w = h_frame_begin(KP_API_PRODUCE, 8, 0);
 
 	h_produce(&w, acks, topics, parts, n);
-	b = answer(&w, 0, &done);
-	c = h_body(&b, 7);
-	cr_assert_eq(kp_produce_response_decode(&c, 8, &resp), 0);
-	it = kp_array_cursor(&resp.responses);
-	for (int32_t i = 0; i < resp.responses.count; i++) {
-		struct kp_produce_response_topic_produce_response t;
-		struct kp_cursor pit;
-
-		kp_produce_response_topic_produce_response_decode(&it, 8, &t);
-		f.topics++;
-		pit = kp_array_cursor(&t.partition_responses);
-		for (int32_t j = 0; j < t.partition_responses.count; j++) {
-			struct kp_produce_response_partition_produce_response r;
-
-			kp_produce_response_partition_produce_response_decode(&pit, 8, &r);
-			flat_add(&f, t.name, r.index, r.error_code, r.base_offset);
-		}
-	}
-	free(b.data);
-	return f;
+	return flat_run(&w, 0, 8, &produce_resp, produce_get);
 }
 
 Test(handlers, produce_errors_per_partition_in_request_order)
@@ -118,39 +131,33 @@ Test(handlers, produce_bad_acks_answers_at_dispatch)
 	cr_assert_eq(fake_st.log_count, 0);
 }
 
+KP_SHAPE_DEFINE(fetch_resp, kp_fetch_response, responses,
+		kp_fetch_response_fetchable_topic_response, topic, partitions,
+		kp_fetch_response_partition_data);
+
+static void
+fetch_get(const void *entry, int32_t *partition, int16_t *error, int64_t *value)
+{
+	const struct kp_fetch_response_partition_data *r = entry;
+
+	*partition = r->partition_index;
+	*error = r->error_code;
+	*value = r->records.len;
+}
+
 static struct flat
 fetch_flat(int8_t isolation, int32_t session_id, const char *const *topics,
 	   const int32_t *parts, int n, int16_t *top_error)
 {
-	struct kp_writer w = h_frame_begin(KP_API_FETCH, 11, 9);
-	struct kp_done done = { 0 };
-	struct kp_fetch_response resp;
-	struct flat f = { 0 };
-	struct kp_buf b;
-	struct kp_cursor c, it;
+	struct kp_writer w = h_frame_begin(KP_API_FETCH, 11, 1);
+	struct flat f;
+	const struct kp_fetch_response *resp;
 
 	h_fetch(&w, 0, 0, isolation, session_id, topics, parts, n);
-	b = answer(&w, 1, &done);
-	c = h_body(&b, 9);
-	cr_assert_eq(kp_fetch_response_decode(&c, 11, &resp), 0);
-	*top_error = resp.error_code;
-	cr_assert_eq(resp.session_id, 0);
-	it = kp_array_cursor(&resp.responses);
-	for (int32_t i = 0; i < resp.responses.count; i++) {
-		struct kp_fetch_response_fetchable_topic_response t;
-		struct kp_cursor pit;
-
-		kp_fetch_response_fetchable_topic_response_decode(&it, 11, &t);
-		f.topics++;
-		pit = kp_array_cursor(&t.partitions);
-		for (int32_t j = 0; j < t.partitions.count; j++) {
-			struct kp_fetch_response_partition_data r;
-
-			kp_fetch_response_partition_data_decode(&pit, 11, &r);
-			flat_add(&f, t.topic, r.partition_index, r.error_code, r.records.len);
-		}
-	}
-	free(b.data);
+	f = flat_run(&w, 1, 11, &fetch_resp, fetch_get);
+	resp = (const struct kp_fetch_response *)f.resp;
+	cr_assert_eq(resp->session_id, 0);
+	*top_error = resp->error_code;
 	return f;
 }
 
@@ -191,38 +198,27 @@ Test(handlers, fetch_unknown_session_and_bad_isolation_answer_at_dispatch)
 	cr_assert_eq(fake_st.log_count, 0);
 }
 
+KP_SHAPE_DEFINE(list_offsets_resp, kp_list_offsets_response, topics,
+		kp_list_offsets_response_list_offsets_topic_response, name, partitions,
+		kp_list_offsets_response_list_offsets_partition_response);
+
+static void
+list_offsets_get(const void *entry, int32_t *partition, int16_t *error, int64_t *value)
+{
+	const struct kp_list_offsets_response_list_offsets_partition_response *r = entry;
+
+	*partition = r->partition_index;
+	*error = r->error_code;
+	*value = r->offset;
+}
+
 static struct flat
 list_offsets_flat(const char *const *topics, const int32_t *parts, int n)
 {
-	struct kp_writer w = h_frame_begin(KP_API_LIST_OFFSETS, 5, 11);
-	struct kp_done done = { 0 };
-	struct kp_list_offsets_response resp;
-	struct flat f = { 0 };
-	struct kp_buf b;
-	struct kp_cursor c, it;
+	struct kp_writer w = h_frame_begin(KP_API_LIST_OFFSETS, 5, 2);
 
 	h_list_offsets(&w, 5, topics, parts, n);
-	b = answer(&w, 2, &done);
-	c = h_body(&b, 11);
-	cr_assert_eq(kp_list_offsets_response_decode(&c, 5, &resp), 0);
-	it = kp_array_cursor(&resp.topics);
-	for (int32_t i = 0; i < resp.topics.count; i++) {
-		struct kp_list_offsets_response_list_offsets_topic_response t;
-		struct kp_cursor pit;
-
-		kp_list_offsets_response_list_offsets_topic_response_decode(&it, 5, &t);
-		f.topics++;
-		pit = kp_array_cursor(&t.partitions);
-		for (int32_t j = 0; j < t.partitions.count; j++) {
-			struct kp_list_offsets_response_list_offsets_partition_response r;
-
-			kp_list_offsets_response_list_offsets_partition_response_decode(&pit, 5,
-										       &r);
-			flat_add(&f, t.name, r.partition_index, r.error_code, r.offset);
-		}
-	}
-	free(b.data);
-	return f;
+	return flat_run(&w, 2, 5, &list_offsets_resp, list_offsets_get);
 }
 
 Test(handlers, list_offsets_mirrors_the_request_and_refuses_duplicates)
@@ -244,38 +240,27 @@ Test(handlers, list_offsets_mirrors_the_request_and_refuses_duplicates)
 	cr_assert_eq(fake_st_count(ST_REQ_OFFSET), 2, "duplicates never reach storage");
 }
 
+KP_SHAPE_DEFINE(epoch_resp, kp_offset_for_leader_epoch_response, topics,
+		kp_offset_for_leader_epoch_response_offset_for_leader_topic_result, topic,
+		partitions, kp_offset_for_leader_epoch_response_epoch_end_offset);
+
+static void
+epoch_get(const void *entry, int32_t *partition, int16_t *error, int64_t *value)
+{
+	const struct kp_offset_for_leader_epoch_response_epoch_end_offset *r = entry;
+
+	*partition = r->partition;
+	*error = r->error_code;
+	*value = r->end_offset;
+}
+
 static struct flat
 epoch_flat(int32_t current, const char *const *topics, const int32_t *parts, int n)
 {
-	struct kp_writer w = h_frame_begin(KP_API_OFFSET_FOR_LEADER_EPOCH, 3, 13);
-	struct kp_done done = { 0 };
-	struct kp_offset_for_leader_epoch_response resp;
-	struct flat f = { 0 };
-	struct kp_buf b;
-	struct kp_cursor c, it;
+	struct kp_writer w = h_frame_begin(KP_API_OFFSET_FOR_LEADER_EPOCH, 3, 3);
 
 	h_epoch(&w, current, topics, parts, n);
-	b = answer(&w, 3, &done);
-	c = h_body(&b, 13);
-	cr_assert_eq(kp_offset_for_leader_epoch_response_decode(&c, 3, &resp), 0);
-	it = kp_array_cursor(&resp.topics);
-	for (int32_t i = 0; i < resp.topics.count; i++) {
-		struct kp_offset_for_leader_epoch_response_offset_for_leader_topic_result t;
-		struct kp_cursor pit;
-
-		kp_offset_for_leader_epoch_response_offset_for_leader_topic_result_decode(&it, 3,
-											  &t);
-		f.topics++;
-		pit = kp_array_cursor(&t.partitions);
-		for (int32_t j = 0; j < t.partitions.count; j++) {
-			struct kp_offset_for_leader_epoch_response_epoch_end_offset r;
-
-			kp_offset_for_leader_epoch_response_epoch_end_offset_decode(&pit, 3, &r);
-			flat_add(&f, t.topic, r.partition, r.error_code, r.end_offset);
-		}
-	}
-	free(b.data);
-	return f;
+	return flat_run(&w, 3, 3, &epoch_resp, epoch_get);
 }
 
 Test(handlers, offset_for_leader_epoch_per_partition)
