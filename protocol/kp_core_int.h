@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to protocol/: requests that wait on storage. A handler takes the
- * kp_pending record of its reply slot, fills one kp_part per partition (what
- * to ask storage, in part->op) and starts it; kp_core.c submits the parts as
- * ring room allows, routes completions back by token, and calls the
- * handler's ops to encode the response once no part is outstanding. A record
+ * kp_pending record of its reply slot (kp_pending_begin), fills one kp_part
+ * per partition (what to ask storage, in part->op) and runs it; kp_pending.c
+ * submits the parts as ring room allows, kp_core.c routes completions back
+ * by token, and the response is encoded by the handler's ops once no part
+ * is outstanding (the shape is described below, before kp_shape). A record
  * never holds the receive buffer its request arrived in unless the dataplane
  * allowed it (env->frame_keep): otherwise it keeps its own copy of the
  * frame. Long-poll waits are subscriptions per partition on this core (one
