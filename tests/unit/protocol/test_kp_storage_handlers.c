@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "protocol/gen/kp_api.h"
 #include "protocol/gen/kp_msg_fetch.h"
@@ -32,14 +33,34 @@ struct flat {
 	_Alignas(max_align_t) uint8_t resp[512];        /* the decoded top level */
 };
 
-/* Read one decoded partition entry of a response. */
-typedef void flat_get_fn(const void *entry, int32_t *partition, int16_t *error, int64_t *value);
+/* Where a response's partition entry keeps what the tests compare. */
+struct flat_fields {
+	size_t partition;       /* int32_t */
+	size_t error;           /* int16_t */
+	size_t value;           /* int64_t, or int32_t when value32 */
+	bool value32;
+};
+
+static void
+flat_get(const uint8_t *entry, const struct flat_fields *at, struct flat *f)
+{
+	int32_t v32;
+
+	memcpy(&f->partition[f->n], entry + at->partition, sizeof(int32_t));
+	memcpy(&f->error[f->n], entry + at->error, sizeof(int16_t));
+	if (at->value32) {
+		memcpy(&v32, entry + at->value, sizeof(v32));
+		f->value[f->n] = v32;
+	} else {
+		memcpy(&f->value[f->n], entry + at->value, sizeof(int64_t));
+	}
+}
 
 /* Dispatch the request in w into slot and flatten its answer (given at
  * dispatch or after one poll) with the response's shape. */
 static struct flat
 flat_run(struct kp_writer *w, uint32_t slot, int16_t version, const struct kp_shape *shape,
-	 flat_get_fn *get)
+	 const struct flat_fields *at)
 {
 	struct flat f = { 0 };
 	struct kp_done done = { 0 };
@@ -70,7 +91,7 @@ flat_run(struct kp_writer *w, uint32_t slot, int16_t version, const struct kp_sh
 		for (int32_t j = 0; j < parts.count; j++, f.n++) {
 			cr_assert_lt(f.n, 16);
 			shape->part(&pit, version, entry);
-			get(entry, &f.partition[f.n], &f.error[f.n], &f.value[f.n]);
+			flat_get(entry, at, &f);
 			snprintf(f.topic[f.n], sizeof(f.topic[f.n]), "%.*s", (int)name.len,
 				 name.ptr);
 			f.entry[f.n] = f.topics - 1;
@@ -84,15 +105,11 @@ KP_SHAPE_DEFINE(produce_resp, kp_produce_response, responses,
 		kp_produce_response_topic_produce_response, name, partition_responses,
 		kp_produce_response_partition_produce_response);
 
-static void
-produce_get(const void *entry, int32_t *partition, int16_t *error, int64_t *value)
-{
-	const struct kp_produce_response_partition_produce_response *r = entry;
-
-	*partition = r->index;
-	*error = r->error_code;
-	*value = r->base_offset;
-}
+static const struct flat_fields produce_fields = {
+	offsetof(struct kp_produce_response_partition_produce_response, index),
+	offsetof(struct kp_produce_response_partition_produce_response, error_code),
+	offsetof(struct kp_produce_response_partition_produce_response, base_offset),
+};
 
 static struct flat
 produce_flat(int16_t acks, const char *const *topics, const int32_t *parts, int n)
@@ -100,7 +117,7 @@ produce_flat(int16_t acks, const char *const *topics, const int32_t *parts, int 
 	struct kp_writer w = h_frame_begin(KP_API_PRODUCE, 8, 0);
 
 	h_produce(&w, acks, topics, parts, n);
-	return flat_run(&w, 0, 8, &produce_resp, produce_get);
+	return flat_run(&w, 0, 8, &produce_resp, &produce_fields);
 }
 
 Test(handlers, produce_errors_per_partition_in_request_order)
@@ -135,15 +152,12 @@ KP_SHAPE_DEFINE(fetch_resp, kp_fetch_response, responses,
 		kp_fetch_response_fetchable_topic_response, topic, partitions,
 		kp_fetch_response_partition_data);
 
-static void
-fetch_get(const void *entry, int32_t *partition, int16_t *error, int64_t *value)
-{
-	const struct kp_fetch_response_partition_data *r = entry;
-
-	*partition = r->partition_index;
-	*error = r->error_code;
-	*value = r->records.len;
-}
+static const struct flat_fields fetch_fields = {
+	offsetof(struct kp_fetch_response_partition_data, partition_index),
+	offsetof(struct kp_fetch_response_partition_data, error_code),
+	offsetof(struct kp_fetch_response_partition_data, records.len),
+	true,
+};
 
 static struct flat
 fetch_flat(int8_t isolation, int32_t session_id, const char *const *topics,
@@ -154,7 +168,7 @@ fetch_flat(int8_t isolation, int32_t session_id, const char *const *topics,
 	const struct kp_fetch_response *resp;
 
 	h_fetch(&w, 0, 0, isolation, session_id, topics, parts, n);
-	f = flat_run(&w, 1, 11, &fetch_resp, fetch_get);
+	f = flat_run(&w, 1, 11, &fetch_resp, &fetch_fields);
 	resp = (const struct kp_fetch_response *)f.resp;
 	cr_assert_eq(resp->session_id, 0);
 	*top_error = resp->error_code;
@@ -202,15 +216,11 @@ KP_SHAPE_DEFINE(list_offsets_resp, kp_list_offsets_response, topics,
 		kp_list_offsets_response_list_offsets_topic_response, name, partitions,
 		kp_list_offsets_response_list_offsets_partition_response);
 
-static void
-list_offsets_get(const void *entry, int32_t *partition, int16_t *error, int64_t *value)
-{
-	const struct kp_list_offsets_response_list_offsets_partition_response *r = entry;
-
-	*partition = r->partition_index;
-	*error = r->error_code;
-	*value = r->offset;
-}
+static const struct flat_fields list_offsets_fields = {
+	offsetof(struct kp_list_offsets_response_list_offsets_partition_response, partition_index),
+	offsetof(struct kp_list_offsets_response_list_offsets_partition_response, error_code),
+	offsetof(struct kp_list_offsets_response_list_offsets_partition_response, offset),
+};
 
 static struct flat
 list_offsets_flat(const char *const *topics, const int32_t *parts, int n)
@@ -218,7 +228,7 @@ list_offsets_flat(const char *const *topics, const int32_t *parts, int n)
 	struct kp_writer w = h_frame_begin(KP_API_LIST_OFFSETS, 5, 2);
 
 	h_list_offsets(&w, 5, topics, parts, n);
-	return flat_run(&w, 2, 5, &list_offsets_resp, list_offsets_get);
+	return flat_run(&w, 2, 5, &list_offsets_resp, &list_offsets_fields);
 }
 
 Test(handlers, list_offsets_mirrors_the_request_and_refuses_duplicates)
@@ -244,15 +254,11 @@ KP_SHAPE_DEFINE(epoch_resp, kp_offset_for_leader_epoch_response, topics,
 		kp_offset_for_leader_epoch_response_offset_for_leader_topic_result, topic,
 		partitions, kp_offset_for_leader_epoch_response_epoch_end_offset);
 
-static void
-epoch_get(const void *entry, int32_t *partition, int16_t *error, int64_t *value)
-{
-	const struct kp_offset_for_leader_epoch_response_epoch_end_offset *r = entry;
-
-	*partition = r->partition;
-	*error = r->error_code;
-	*value = r->end_offset;
-}
+static const struct flat_fields epoch_fields = {
+	offsetof(struct kp_offset_for_leader_epoch_response_epoch_end_offset, partition),
+	offsetof(struct kp_offset_for_leader_epoch_response_epoch_end_offset, error_code),
+	offsetof(struct kp_offset_for_leader_epoch_response_epoch_end_offset, end_offset),
+};
 
 static struct flat
 epoch_flat(int32_t current, const char *const *topics, const int32_t *parts, int n)
@@ -260,7 +266,7 @@ epoch_flat(int32_t current, const char *const *topics, const int32_t *parts, int
 	struct kp_writer w = h_frame_begin(KP_API_OFFSET_FOR_LEADER_EPOCH, 3, 3);
 
 	h_epoch(&w, current, topics, parts, n);
-	return flat_run(&w, 3, 3, &epoch_resp, epoch_get);
+	return flat_run(&w, 3, 3, &epoch_resp, &epoch_fields);
 }
 
 Test(handlers, offset_for_leader_epoch_per_partition)
