@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to protocol/: requests that wait on storage. A handler takes the
- * kp_pending record of its reply slot, fills one kp_part per partition (what
- * to ask storage, in part->op) and starts it; kp_core.c submits the parts as
- * ring room allows, routes completions back by token, and calls the
- * handler's ops to encode the response once no part is outstanding. A record
+ * kp_pending record of its reply slot (kp_pending_begin), fills one kp_part
+ * per partition (what to ask storage, in part->op) and runs it; kp_pending.c
+ * submits the parts as ring room allows, kp_core.c routes completions back
+ * by token, and the response is encoded by the handler's ops once no part
+ * is outstanding (the shape is described below, before kp_shape). A record
  * never holds the receive buffer its request arrived in unless the dataplane
  * allowed it (env->frame_keep): otherwise it keeps its own copy of the
  * frame. Long-poll waits are subscriptions per partition on this core (one
@@ -68,11 +69,83 @@ struct kp_part {
 	uint32_t sub;
 };
 
+/* ---- One shape for a request that waits on storage ----
+ *
+ * Decode once, keep the parts. A handler's request is decoded in full once,
+ * from the record's own memory (kp_pending_begin: the frame kept or copied
+ * first, so every name and batch the parts point at outlives the call);
+ * that decode is the request's validation. What later stages need per
+ * partition (what to ask storage, what it answered) is then kept decoded,
+ * in p->parts, in response order, and no stage decodes a partition entry
+ * again. The request's topic array is kept as the wire slice p->topics;
+ * walking it again (kp_pending_visit) costs a pass of cursor reads and
+ * no allocation, so the few stages that need the request's own topic
+ * structure rather than the parts (counting the parts before they are
+ * allocated, filling them, and the responses that mirror the request's
+ * topic list entry by entry: ListOffsets, OffsetForLeaderEpoch) walk it
+ * instead of keeping a second decoded copy of it. Produce and Fetch answer
+ * per run of parts of one topic, from the parts alone.
+ *
+ * Every storage-backed API is one kp_pending_ops: its request shape (for
+ * kp_pending_begin and kp_pending_visit), the encoder of its response body
+ * from the parts, and the optional hooks below. The core does the rest the
+ * same way for all of them: submit, route completions, then kp_pending_reply
+ * (framing, file regions as pieces, NO_REPLY for acks=0) or, when nothing
+ * had to go to storage, kp_pending_run answers in the dispatch call. */
+
+/* Decode the whole request into req; its topic array into *topics. */
+typedef int kp_shape_request_fn(struct kp_cursor *c, int16_t version, void *req,
+				struct kp_array *topics);
+/* Decode the next topic entry: its name, and its partitions into *parts. */
+typedef struct kp_str kp_shape_topic_fn(struct kp_cursor *it, int16_t version,
+					struct kp_array *parts);
+/* Decode the next partition entry into entry (the API's generated type). */
+typedef void kp_shape_part_fn(struct kp_cursor *it, int16_t version, void *entry);
+
+/* A request whose body is topics, each with a name and partitions. */
+struct kp_shape {
+	kp_shape_request_fn *request;
+	kp_shape_topic_fn *topic;
+	kp_shape_part_fn *part;
+};
+
+/* Defines the const struct kp_shape `shape` from an API's generated types:
+ * req: the request struct (its `topics` field the topic array), topic: the
+ * topic entry struct with fields `name` and `parts`, part: the partition
+ * entry struct. Generated decoders differ only in their types, so their
+ * thunks are written once, here. */
+#define KP_SHAPE_DEFINE(shape, req, topics, topic, name, parts, part)                  \
+	static int shape##_request(struct kp_cursor *c, int16_t v, void *r,           \
+				   struct kp_array *out)                              \
+	{                                                                              \
+		int rc = req##_decode(c, v, r);                                        \
+		*out = ((struct req *)r)->topics;                                      \
+		return rc;                                                             \
+	}                                                                              \
+	static struct kp_str shape##_topic(struct kp_cursor *it, int16_t v,            \
+					   struct kp_array *out)                       \
+	{                                                                              \
+		struct topic t;                                                        \
+		(void)topic##_decode(it, v, &t);                                       \
+		*out = t.parts;                                                        \
+		return t.name;                                                         \
+	}                                                                              \
+	static void shape##_part(struct kp_cursor *it, int16_t v, void *e)             \
+	{                                                                              \
+		(void)part##_decode(it, v, e);                                         \
+	}                                                                              \
+	static const struct kp_shape shape = { shape##_request, shape##_topic, shape##_part }
+
 struct kp_pending_ops {
-	/* No part is outstanding: encode the response into done (verdict
-	 * REPLY or NO_REPLY) and return true, or start another round or a
-	 * wait (kp_pending_wait) and return false. */
-	bool (*finish)(struct kp_core *kc, struct kp_pending *p, struct kp_done *done);
+	const struct kp_shape *shape;
+	/* Encode the response body from the parts (nothing outstanding). A
+	 * part with a file region (len > 0, no error, not cut) is written as
+	 * a kp_bytes_external hole, in part order. */
+	void (*encode)(const struct kp_pending *p, struct kp_writer *w);
+	/* Optional, before answering from storage's results: start another
+	 * round or a wait (kp_pending_wait) and return true, or return false
+	 * to answer now. */
+	bool (*again)(struct kp_core *kc, struct kp_pending *p);
 	/* A wait ended (data arrived or the deadline passed): start the next
 	 * round (may be NULL for requests that never wait). */
 	void (*wake)(struct kp_core *kc, struct kp_pending *p);
@@ -83,6 +156,22 @@ struct kp_pending_ops {
 };
 
 struct kp_records_job;
+
+/* The core's lists of records (kp_pending_list_*): a record is on each at
+ * most once, so none holds more than the core's slot_count records, and
+ * none ever refuses one (see the policies in kp_pending.c). */
+enum kp_list {
+	KP_LIST_SUBMIT,         /* parts not yet submitted (a ring was full) */
+	KP_LIST_VALIDATE,       /* Produce batches validated in slices */
+	KP_LIST_READY,          /* settled in the next poll */
+	KP_LISTS,
+};
+
+struct kp_link {
+	struct kp_pending *prev;
+	struct kp_pending *next;
+	bool on;
+};
 
 enum kp_pending_state {
 	KP_PENDING_FREE = 0,
@@ -98,26 +187,19 @@ struct kp_pending {
 	uint8_t *copy;                  /* our copy of the frame, or NULL */
 	struct kp_request_header hdr;   /* client_id points into the frame */
 	struct kp_cursor body;          /* the request body in the frame */
+	struct kp_array topics;         /* the request's topic array, in the frame */
 	uint16_t gen;                   /* bumped per use: stale tokens assert */
 	uint8_t state;                  /* enum kp_pending_state */
 	bool cancelled;                 /* the connection closed: drop the answer */
 	bool frame_kept;                /* the dataplane's frame memory is ours */
-	bool queued;                    /* on the core's submit queue */
 	uint32_t next_submit;           /* parts before it submitted this round */
 	uint32_t part_count;
 	uint32_t part_left;             /* parts with an op not yet completed */
 	struct kp_part *parts;
-	struct kp_pending *qprev;       /* submit queue */
-	struct kp_pending *qnext;
-	bool vqueued;                   /* on the core's validation queue */
+	struct kp_link link[KP_LISTS];  /* on the core's lists (enum kp_list) */
 	uint32_t conn;                  /* env->conn: order is kept per connection */
-	struct kp_pending *vprev;       /* validation queue */
-	struct kp_pending *vnext;
 	uint32_t vpart;                 /* parts before it validated */
 	struct kp_records_job *job;     /* the part at vpart's, if begun */
-	bool ready;                     /* on the core's ready list */
-	struct kp_pending *rprev;       /* ready list */
-	struct kp_pending *rnext;
 	uint64_t deadline_ns;           /* long poll; 0: the next answer is final */
 	uint32_t heap_index;            /* in the deadline heap while WAITING */
 	uint64_t held_bytes;            /* memory this record holds (frame copy, parts) */
@@ -126,16 +208,91 @@ struct kp_pending {
 	int32_t max_bytes;              /* Fetch */
 	int8_t isolation;               /* Fetch, ListOffsets */
 	int16_t acks;                   /* Produce */
+	bool no_reply;                  /* Produce acks=0: answer nothing */
 	void *api;                      /* handler-owned state (NULL when none) */
 };
 
-/* The record of this call's reply slot, with part_count zeroed parts and the
- * frame either kept (env->frame_keep) or copied; the header and body are
- * rebased onto that memory, so the handler must decode from p->body (not
- * call->body) for anything that outlives the call. NULL when out of memory
- * or part_count > KP_PARTS_MAX (the handler closes the connection). */
-struct kp_pending *kp_pending_get(struct kp_core *kc, struct kp_call *call,
-				  const struct kp_pending_ops *ops, uint32_t part_count);
+/* Take the record of this call's reply slot for an API of ops: keep or
+ * copy the frame, decode the request from that memory into req (the API's
+ * request struct, ops->shape) and give it one zeroed part per partition
+ * (the frame and parts are the record's held_bytes). NULL when there is no
+ * storage, the request does not decode, memory runs out or it names more
+ * than KP_PARTS_MAX partitions: the handler closes the connection. */
+struct kp_pending *kp_pending_begin(struct kp_call *call, const struct kp_pending_ops *ops,
+				    void *req);
+/* One partition entry of the request, as kp_pending_visit passes it. */
+struct kp_visit_part {
+	uint32_t index;                 /* in request order: its part */
+	struct kp_str name;             /* its topic's name, in the record */
+	const struct kp_md_topic *topic; /* by name in v->md; NULL: unknown */
+	const void *entry;              /* decoded, of the API's generated type */
+};
+/* What to call for each topic and partition entry of a request. */
+struct kp_visit {
+	const struct kp_md *md;         /* for kp_visit_part.topic (may be NULL) */
+	void *entry;                    /* room for one partition entry */
+	/* Each topic entry, before its partitions [first, first + count). */
+	void (*topic)(void *arg, struct kp_str name, uint32_t first, uint32_t count);
+	void (*part)(void *arg, const struct kp_visit_part *vp);  /* NULL: skip */
+	void *arg;
+};
+/* Walk p's request (p->topics, in request order) with v: one metadata
+ * lookup per topic entry, the partitions decoded into v->entry only when
+ * v->part is set. @thread dataplane */
+void kp_pending_visit(const struct kp_pending *p, const struct kp_visit *v);
+/* Whether partition exists in topic (NULL: an unknown topic). */
+static inline bool
+kp_visit_known(const struct kp_md_topic *topic, int32_t partition)
+{
+	return topic != NULL && partition >= 0 && partition < topic->partition_count;
+}
+/* The generated encoders of a response shaped topics -> partitions. */
+struct kp_encoders {
+	void (*part)(struct kp_writer *w, int16_t version, const struct kp_part *pt);
+	void (*topic)(struct kp_writer *w, int16_t version, struct kp_str name,
+		      struct kp_array parts);
+	void (*response)(struct kp_writer *w, int16_t version, struct kp_array topics);
+};
+/* Defines the const struct kp_encoders `encoders` from an API's generated
+ * response types (resp with field `topics`, the topic entry type with
+ * fields `name` and `parts`) and its partition encoder part_fn. */
+#define KP_ENCODERS_DEFINE(encoders, resp, topics, topic, name, parts, part_fn)        \
+	static void encoders##_topic(struct kp_writer *w, int16_t v, struct kp_str n,  \
+				     struct kp_array a)                                \
+	{                                                                              \
+		struct topic t;                                                        \
+		topic##_init(&t);                                                      \
+		t.name = n;                                                            \
+		t.parts = a;                                                           \
+		topic##_encode(w, v, &t);                                              \
+	}                                                                              \
+	static void encoders##_response(struct kp_writer *w, int16_t v, struct kp_array a) \
+	{                                                                              \
+		struct resp r;                                                         \
+		resp##_init(&r);                                                       \
+		r.topics = a;                                                          \
+		resp##_encode(w, v, &r);                                               \
+	}                                                                              \
+	static const struct kp_encoders encoders = { part_fn, encoders##_topic,        \
+						     encoders##_response }
+/* How the response groups the parts under topic entries. */
+enum kp_grouping {
+	KP_GROUP_RUNS,          /* a topic entry per run of parts of one name */
+	KP_GROUP_REQUEST,       /* a topic entry per request topic entry */
+};
+/* Encode p's response body with e, one partition response per part. */
+void kp_pending_encode(const struct kp_pending *p, struct kp_writer *w,
+		       const struct kp_encoders *e, enum kp_grouping grouping);
+/* The end of the run of parts from i on that share parts[i]'s topic. */
+uint32_t kp_pending_topic_run(const struct kp_pending *p, uint32_t i);
+/* Start p's parts and return PENDING; or, when nothing had to go to
+ * storage, answer in the dispatch call (ops->encode into call->w), give
+ * the record back and return REPLY (NO_REPLY for acks=0). */
+enum kp_verdict kp_pending_run(struct kp_core *kc, struct kp_pending *p, struct kp_call *call);
+/* Fill done's verdict, response and pieces for a record with nothing
+ * outstanding: the one reply step of every storage-backed API. File regions
+ * in the response move to done->pieces; every other one is released. */
+void kp_pending_reply(struct kp_core *kc, struct kp_pending *p, struct kp_done *done);
 /* Give back a record that has nothing outstanding (answered at dispatch). */
 void kp_pending_put(struct kp_core *kc, struct kp_pending *p);
 /* Queue every part with an op for submission; returns true when something

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Private to kp_core.c and kp_sub.c: the per-core state behind kp_core_int.h.
- * @thread dataplane */
+/* Private to the protocol core (kp_core.c, kp_pending.c, kp_heap.c,
+ * kp_sub.c): the per-core state behind kp_core_int.h, and the functions
+ * those files call in each other. @thread dataplane */
 #ifndef PROTOCOL_KP_CORE_PRIV_H
 #define PROTOCOL_KP_CORE_PRIV_H
 
@@ -37,25 +38,24 @@ struct kp_core {
 	uint32_t slot_count;
 	struct kp_pending *pending;     /* [slot_count], by reply slot */
 	uint32_t used;                  /* records not FREE */
-	/* Records with parts not yet submitted (a ring was full), in order. */
-	struct kp_pending *q_head;
-	struct kp_pending *q_tail;
-	/* Records a wake left with nothing to ask storage: settled next poll. */
-	struct kp_pending *ready_head;
-	struct kp_pending *ready_tail;
-	/* Records validating in slices, in order. */
-	struct kp_pending *v_head;
-	struct kp_pending *v_tail;
-	/* Region releases not yet accepted by a ring. */
+	/* The lists of records (enum kp_list), oldest first. */
+	struct kp_pending *head[KP_LISTS];
+	struct kp_pending *tail[KP_LISTS];
+	/* Region releases not yet accepted by a ring: a ring of rel_cap, as
+	 * many as storage has references for this core, so it cannot fill
+	 * (kp_core_create); a full storage ring leaves them here until the
+	 * next flush. */
 	struct kp_release *rel;
 	uint32_t rel_cap;
 	uint32_t rel_head;
 	uint32_t rel_count;
-	/* Deadline heap of WAITING records (slot indexes). */
+	/* Deadline heap of WAITING records (slot indexes): one entry per
+	 * slot at most, allocated for all slots up front (kp_heap.c). */
 	uint32_t *heap;
 	uint32_t heap_count;
 	/* Subscriptions: a pool, a hash on (topic id, partition), a free list
-	 * and the list of subscriptions whose WATCH awaits ring room. */
+	 * and the list of subscriptions whose WATCH awaits ring room. Bound
+	 * and full policy in kp_sub.c. */
 	struct kp_sub *subs;
 	uint32_t sub_cap;
 	uint32_t sub_used;
@@ -87,7 +87,20 @@ void kp_sub_flush(struct kp_core *kc);
 /* End p's wait (data arrived, or final: its deadline passed) and start its
  * next round. */
 void kp_pending_wake(struct kp_core *kc, struct kp_pending *p, bool final);
-void kp_ready_append(struct kp_core *kc, struct kp_pending *p);
-void kp_ready_remove(struct kp_core *kc, struct kp_pending *p);
+/* Append p to list l (no-op when it is on it already). */
+void kp_pending_list_push(struct kp_core *kc, enum kp_list l, struct kp_pending *p);
+/* Take p off list l (no-op when it is not on it). */
+void kp_pending_list_remove(struct kp_core *kc, enum kp_list l, struct kp_pending *p);
+/* Submit p's parts from next_submit on; false when a ring was full. */
+bool kp_pending_submit_some(struct kp_core *kc, struct kp_pending *p);
+
+/* Queue a region release for the next flush (kp_core.c). */
+void kp_core_release_push(struct kp_core *kc, const uint8_t topic_id[16], int32_t partition,
+			  uint32_t ref);
+
+/* The deadline heap (min by deadline_ns) of WAITING records (kp_heap.c). */
+void kp_heap_push(struct kp_core *kc, struct kp_pending *p);
+/* Take p off the heap (no-op when it is not on it). */
+void kp_heap_remove(struct kp_core *kc, struct kp_pending *p);
 
 #endif

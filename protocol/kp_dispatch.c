@@ -24,19 +24,6 @@ kp_api_row_get(int16_t api_key)
 	return NULL;
 }
 
-/* ApiVersions responses always carry header v0 (KIP-511): clients read the
- * header before they know which versions the broker speaks. */
-static bool
-kp_response_header_flexible(int16_t api_key, int16_t version)
-{
-	const struct kp_api_info *info = kp_api_info_get(api_key);
-
-	if (api_key == KP_API_API_VERSIONS)
-		return false;
-	ASSERT(info != NULL);
-	return info->response_flexible_min >= 0 && version >= info->response_flexible_min;
-}
-
 /* Peek api key and version; NULL row when the key is not ours. Kafka closes
  * the connection for an unknown key or a version it does not support, except
  * ApiVersions, which answers any version (handled by its handler). */
@@ -58,30 +45,6 @@ kp_route(const uint8_t *frame, uint32_t len, int16_t *api_version)
 	if (*api_version < row->accept_min || *api_version > row->version_max)
 		return NULL;
 	return row;
-}
-
-void
-kp_response_begin(struct kp_writer *w, const struct kp_request_header *hdr)
-{
-	kp_write_i32(w, 0);     /* size, patched by kp_response_end() */
-	kp_write_i32(w, hdr->correlation_id);
-	if (kp_response_header_flexible(hdr->request_api_key, hdr->request_api_version))
-		kp_write_uvarint(w, 0);         /* no tagged fields */
-}
-
-bool
-kp_response_end(struct kp_writer *w, struct kp_buf *out)
-{
-	uint64_t size = w->len - 4;
-
-	for (uint32_t i = 0; i < w->hole_count; i++)
-		size += w->holes[i].len;
-	if (w->err != 0 || w->len < 8 || size > INT32_MAX)
-		return false;
-	kp_write_put_i32(w, 0, (int32_t)size);
-	out->data = w->buf;
-	out->len = (uint32_t)w->len;
-	return true;
 }
 
 static enum kp_verdict

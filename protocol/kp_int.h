@@ -53,10 +53,13 @@ extern const struct kp_api_row kp_api_table[];
 extern const int kp_api_table_len;
 const struct kp_api_row *kp_api_row_get(int16_t api_key);
 
-/* Response framing for requests finished later (pending on storage): size
+/* Response framing (kp_response.c) for requests finished later (pending on storage): size
  * placeholder, correlation id and the header's tagged fields; then patch the
  * size (which counts the writer's holes) and hand over the buffer. */
 void kp_response_begin(struct kp_writer *w, const struct kp_request_header *hdr);
+/* Whether the response header of this API and version has tagged fields
+ * (never for ApiVersions, KIP-511). */
+bool kp_response_header_flexible(int16_t api_key, int16_t version);
 bool kp_response_end(struct kp_writer *w, struct kp_buf *out);
 
 /* Whether the handler runs on control (call->env->admin is set). */

@@ -3,7 +3,10 @@
  * wait on a partition, storage holds one WATCH for it, and its firing wakes
  * them all. Waiting parts are linked into their subscription's list, so a
  * wake and a cancel cost the parts they touch, never a scan of all waiters.
- * Allocates only when the pool or the hash grows. @thread dataplane */
+ * Allocates only when the pool or the hash grows, up to KP_SUBS_MAX.
+ * Full-ring policy: a WATCH that finds storage's ring full waits on the arm
+ * list (one entry per subscription, so it is bounded by the pool) and is
+ * submitted by the next kp_sub_flush(). @thread dataplane */
 #include <stdlib.h>
 #include <string.h>
 
@@ -12,6 +15,14 @@
 #include "protocol/kp_core_priv.h"
 
 #define KP_SUB_INITIAL 64u
+/* Bound of the pool: distinct partitions with waiters on one core. Past it
+ * (or when growing runs out of memory) kp_sub_join() fails and the long
+ * poll answers at once with what it has, as if its wait were over: the
+ * client polls again, nothing aborts and nothing grows. The pool grows by
+ * doubling from KP_SUB_INITIAL, so this is a power of two. */
+#define KP_SUBS_MAX (1u << 20)
+STATIC_ASSERT((KP_SUBS_MAX & (KP_SUBS_MAX - 1)) == 0 && KP_SUBS_MAX >= KP_SUB_INITIAL,
+	      "the pool doubles up to exactly its bound");
 
 static uint32_t
 kp_sub_hash(const uint8_t topic_id[16], int32_t partition)
@@ -54,9 +65,12 @@ kp_sub_grow(struct kp_core *kc)
 {
 	uint32_t cap = kc->sub_cap == 0 ? KP_SUB_INITIAL : kc->sub_cap * 2;
 	uint32_t hsize = cap * 2;
-	struct kp_sub *subs = realloc(kc->subs, sizeof(*subs) * cap);
+	struct kp_sub *subs;
 	uint32_t *hash;
 
+	if (cap > KP_SUBS_MAX)
+		return -1;
+	subs = realloc(kc->subs, sizeof(*subs) * cap);
 	if (subs == NULL)
 		return -1;
 	kc->subs = subs;

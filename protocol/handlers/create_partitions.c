@@ -135,6 +135,7 @@ kp_handle_create_partitions(struct kp_call *call)
 	struct kp_create_partitions_response resp;
 	struct kp_create_partitions_request req;
 	struct kp_writer scratch;
+	int32_t count;
 	uint8_t *dup;
 
 	if (kp_create_partitions_request_decode(&call->body, version, &req) != 0)
@@ -144,10 +145,9 @@ kp_handle_create_partitions(struct kp_call *call)
 		return KP_VERDICT_CLOSE;
 	kp_create_partitions_response_init(&resp);
 	kp_writer_init(&scratch, 128);
-	resp.results.count = create_partitions_pass(call, &req, dup, false, &scratch);
-	resp.results.count += create_partitions_pass(call, &req, dup, true, &scratch);
-	resp.results.wire = scratch.buf;
-	resp.results.wire_end = scratch.buf + scratch.len;
+	count = create_partitions_pass(call, &req, dup, false, &scratch);
+	count += create_partitions_pass(call, &req, dup, true, &scratch);
+	resp.results = kp_array_wire(count, &scratch);
 	kp_create_partitions_response_encode(call->w, version, &resp);
 	kp_writer_free(&scratch);
 	free(dup);

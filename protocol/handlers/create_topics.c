@@ -298,9 +298,7 @@ kp_handle_create_topics(struct kp_call *call)
 	kp_writer_init(&scratch, 256);
 	for (int pass = CREATE_TOPICS_ONCE; pass <= CREATE_TOPICS_METADATA_LOG; pass++)
 		count += create_topics_pass(call, &req, dup, pass, &scratch);
-	resp.topics.count = count;
-	resp.topics.wire = scratch.buf;
-	resp.topics.wire_end = scratch.buf + scratch.len;
+	resp.topics = kp_array_wire(count, &scratch);
 	kp_create_topics_response_encode(call->w, version, &resp);
 	kp_writer_free(&scratch);
 	free(dup);

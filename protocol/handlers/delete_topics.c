@@ -182,9 +182,7 @@ kp_handle_delete_topics(struct kp_call *call)
 				     by_id ? "Duplicate topic id." : "Duplicate topic name.");
 		out++;
 	}
-	resp.responses.count = out;
-	resp.responses.wire = scratch.buf;
-	resp.responses.wire_end = scratch.buf + scratch.len;
+	resp.responses = kp_array_wire(out, &scratch);
 	kp_delete_topics_response_encode(call->w, version, &resp);
 	kp_writer_free(&scratch);
 	free(entries);

@@ -177,9 +177,7 @@ kp_handle_describe_configs(struct kp_call *call)
 					  over ? DESCRIBE_CONFIGS_OVER_BUDGET : mode, first_over);
 		first_over = first_over && !over;
 	}
-	resp.results.count = kp_count0(req.resources.count);
-	resp.results.wire = scratch.buf;
-	resp.results.wire_end = scratch.buf + scratch.len;
+	resp.results = kp_array_wire(kp_count0(req.resources.count), &scratch);
 	kp_describe_configs_response_encode(call->w, version, &resp);
 	kp_writer_free(&scratch);
 	return KP_VERDICT_REPLY;

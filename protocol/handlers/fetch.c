@@ -15,80 +15,77 @@
 #include "protocol/gen/kp_msg_fetch.h"
 #include "protocol/kp_core_int.h"
 
-static bool fetch_finish(struct kp_core *kc, struct kp_pending *p, struct kp_done *done);
+KP_SHAPE_DEFINE(fetch_shape, kp_fetch_request, topics, kp_fetch_request_fetch_topic, topic,
+		partitions, kp_fetch_request_fetch_partition);
+
+static bool fetch_again(struct kp_core *kc, struct kp_pending *p);
 static void fetch_wake(struct kp_core *kc, struct kp_pending *p);
-static void fetch_encode(const struct kp_pending *p, struct kp_writer *w, int16_t top_error);
+static void fetch_encode(const struct kp_pending *p, struct kp_writer *w);
+static void fetch_encode_top(const struct kp_pending *p, struct kp_writer *w, int16_t top_error);
 
-static const struct kp_pending_ops fetch_ops = { fetch_finish, fetch_wake };
+static const struct kp_pending_ops fetch_ops = {
+	.shape = &fetch_shape,
+	.encode = fetch_encode,
+	.again = fetch_again,
+	.wake = fetch_wake,
+};
 
-/* Visit every requested partition in request order. */
-#define FETCH_FOR_EACH(req, version, t, fp, body)                                     \
-	do {                                                                          \
-		struct kp_cursor it_ = kp_array_cursor(&(req)->topics);               \
-		for (int32_t i_ = 0; i_ < (req)->topics.count; i_++) {                 \
-			struct kp_fetch_request_fetch_topic t;                        \
-			struct kp_cursor pit_;                                        \
-			kp_fetch_request_fetch_topic_decode(&it_, version, &t);       \
-			pit_ = kp_array_cursor(&t.partitions);                        \
-			for (int32_t j_ = 0; j_ < t.partitions.count; j_++) {          \
-				struct kp_fetch_request_fetch_partition fp;           \
-				kp_fetch_request_fetch_partition_decode(&pit_, version, &fp); \
-				body                                                  \
-			}                                                             \
-		}                                                                     \
-	} while (0)
+struct fetch_fill {
+	struct kp_pending *p;
+	struct kp_part_map map;
+	uint32_t unknown;       /* distinct partitions unknown */
+};
 
-/* One pass over the request: a part per distinct (topic, partition), at its
- * first appearance with the values of its last (Kafka's merge), then the
- * known partitions moved before the unknown ones, keeping their order.
- * Linear in the request: one metadata lookup per topic entry, one hash
- * probe per partition. -1 when out of memory. */
-static int
-fetch_collect(struct kp_pending *p, const struct kp_fetch_request *req, const struct kp_md *md,
-	      struct kp_part_map *map)
+/* A partition listing: a part at its first appearance, the values of its
+ * last (Kafka's merge), one hash probe. */
+static void
+fetch_fill(void *arg, const struct kp_visit_part *vp)
 {
+	struct fetch_fill *fill = arg;
+	struct kp_pending *p = fill->p;
+	const struct kp_fetch_request_fetch_partition *fp = vp->entry;
 	int16_t version = p->hdr.request_api_version;
-	struct kp_cursor it = kp_array_cursor(&req->topics);
-	uint32_t unknown = 0;
+	struct kp_part *pt = &p->parts[p->part_count];
+	bool known = kp_visit_known(vp->topic, fp->partition);
+	uint32_t at;
+
+	pt->topic = vp->name;
+	pt->partition = fp->partition;
+	at = kp_part_map_put(&fill->map, p->parts, p->part_count);
+	if (at == p->part_count) {
+		p->part_count++;
+		fill->unknown += !known;
+	}
+	pt = &p->parts[at];
+	if (known)
+		memcpy(pt->topic_id, vp->topic->id.b, sizeof(pt->topic_id));
+	pt->in_offset = fp->fetch_offset;       /* the last listing wins */
+	pt->part_max = fp->partition_max_bytes;
+	pt->error = known ? kp_leader_epoch_check(version >= 9 ? fp->current_leader_epoch : -1)
+			  : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
+/* One pass over the request: a part per distinct (topic, partition) (see
+ * fetch_fill), then the known partitions moved before the unknown ones,
+ * keeping their order. Linear in the request: one metadata lookup per
+ * topic entry, one hash probe per partition. -1 when out of memory. */
+static int
+fetch_collect(struct kp_pending *p, const struct kp_md *md)
+{
+	struct fetch_fill fill = { .p = p };
+	struct kp_fetch_request_fetch_partition entry;
+	uint32_t count = p->part_count;
 	struct kp_part *tmp;
 
-	for (int32_t i = 0; i < req->topics.count; i++) {
-		struct kp_fetch_request_fetch_topic t;
-		const struct kp_md_topic *topic;
-		struct kp_cursor pit;
-
-		kp_fetch_request_fetch_topic_decode(&it, version, &t);
-		topic = kp_md_topic_by_name(md, t.topic);
-		pit = kp_array_cursor(&t.partitions);
-		for (int32_t j = 0; j < t.partitions.count; j++) {
-			struct kp_fetch_request_fetch_partition fp;
-			struct kp_part *pt = &p->parts[p->part_count];
-			bool known;
-			uint32_t at;
-
-			kp_fetch_request_fetch_partition_decode(&pit, version, &fp);
-			known = topic != NULL && fp.partition >= 0 &&
-				fp.partition < topic->partition_count;
-			pt->topic = t.topic;
-			pt->partition = fp.partition;
-			at = kp_part_map_put(map, p->parts, p->part_count);
-			if (at == p->part_count) {
-				p->part_count++;
-				unknown += !known;
-			}
-			pt = &p->parts[at];
-			if (known)
-				memcpy(pt->topic_id, topic->id.b, sizeof(pt->topic_id));
-			pt->in_offset = fp.fetch_offset;        /* the last listing wins */
-			pt->part_max = fp.partition_max_bytes;
-			pt->error = known ? kp_leader_epoch_check(
-						    version >= 9 ? fp.current_leader_epoch : -1)
-					  : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-		}
-	}
-	if (unknown == 0 || unknown == p->part_count)
+	if (kp_part_map_init(&fill.map, count) != 0)
+		return -1;
+	p->part_count = 0;
+	kp_pending_visit(p, &(struct kp_visit){ .md = md, .entry = &entry, .part = fetch_fill,
+						.arg = &fill });
+	kp_part_map_free(&fill.map);
+	if (fill.unknown == 0 || fill.unknown == p->part_count)
 		return 0;
-	tmp = malloc(sizeof(*tmp) * unknown);
+	tmp = malloc(sizeof(*tmp) * fill.unknown);
 	if (tmp == NULL)
 		return -1;
 	{
@@ -139,100 +136,101 @@ fetch_wake(struct kp_core *kc, struct kp_pending *p)
 	(void)kp_pending_start(kc, p);
 }
 
+struct fetch_bad {
+	struct kp_writer *w;
+	int16_t version;
+	bool topic_open;        /* a topic entry awaits its tagged fields */
+};
+
+static void
+fetch_bad_topic(void *arg, struct kp_str name, uint32_t first, uint32_t count)
+{
+	struct fetch_bad *bad = arg;
+	bool flexible = bad->version >= 12;
+
+	(void)first;
+	if (flexible && bad->topic_open)
+		kp_write_uvarint(bad->w, 0);
+	bad->topic_open = true;
+	kp_write_string(bad->w, name, flexible);
+	kp_write_array_len(bad->w, (int32_t)count, flexible);
+}
+
+static void
+fetch_bad_part(void *arg, const struct kp_visit_part *vp)
+{
+	struct fetch_bad *bad = arg;
+	const struct kp_fetch_request_fetch_partition *fp = vp->entry;
+	struct kp_fetch_response_partition_data pd;
+
+	kp_fetch_response_partition_data_init(&pd);
+	pd.partition_index = fp->partition;
+	pd.error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
+	pd.high_watermark = pd.last_stable_offset = pd.log_start_offset = -1;
+	pd.aborted_transactions.count = bad->version >= 4 ? 0 : -1;
+	pd.preferred_read_replica = -1;
+	pd.records.ptr = NULL;
+	pd.records.len = -1;
+	kp_fetch_response_partition_data_encode(bad->w, bad->version, &pd);
+}
+
 /* An isolation level Kafka does not know: it answers every partition (as
  * listed) and the request with UNKNOWN_SERVER_ERROR. */
 static void
-fetch_encode_bad_isolation(const struct kp_fetch_request *req, int16_t version,
-			   struct kp_writer *w)
+fetch_encode_bad_isolation(const struct kp_pending *p, struct kp_writer *w)
 {
-	bool flexible = version >= 12;
-	struct kp_cursor it = kp_array_cursor(&req->topics);
+	struct fetch_bad bad = { w, p->hdr.request_api_version, false };
+	struct kp_fetch_request_fetch_partition entry;
+	bool flexible = bad.version >= 12;
 
 	kp_write_i32(w, 0);
-	if (version >= 7) {
+	if (bad.version >= 7) {
 		kp_write_i16(w, KP_ERR_UNKNOWN_SERVER_ERROR);
 		kp_write_i32(w, 0);
 	}
-	kp_write_array_len(w, kp_count0(req->topics.count), flexible);
-	for (int32_t i = 0; i < req->topics.count; i++) {
-		struct kp_fetch_request_fetch_topic t;
-		struct kp_cursor pit;
-
-		kp_fetch_request_fetch_topic_decode(&it, version, &t);
-		kp_write_string(w, t.topic, flexible);
-		kp_write_array_len(w, kp_count0(t.partitions.count), flexible);
-		pit = kp_array_cursor(&t.partitions);
-		for (int32_t j = 0; j < t.partitions.count; j++) {
-			struct kp_fetch_request_fetch_partition fp;
-			struct kp_fetch_response_partition_data pd;
-
-			kp_fetch_request_fetch_partition_decode(&pit, version, &fp);
-			kp_fetch_response_partition_data_init(&pd);
-			pd.partition_index = fp.partition;
-			pd.error_code = KP_ERR_UNKNOWN_SERVER_ERROR;
-			pd.high_watermark = pd.last_stable_offset = pd.log_start_offset = -1;
-			pd.aborted_transactions.count = version >= 4 ? 0 : -1;
-			pd.preferred_read_replica = -1;
-			pd.records.ptr = NULL;
-			pd.records.len = -1;
-			kp_fetch_response_partition_data_encode(w, version, &pd);
-		}
-		if (flexible)
-			kp_write_uvarint(w, 0);
-	}
+	kp_write_array_len(w, kp_count0(p->topics.count), flexible);
+	kp_pending_visit(p, &(struct kp_visit){ .entry = &entry, .topic = fetch_bad_topic,
+						.part = fetch_bad_part, .arg = &bad });
+	if (flexible && bad.topic_open)
+		kp_write_uvarint(w, 0);
 	if (flexible)
 		kp_write_uvarint(w, 0);
+}
+
+/* Answer in the dispatch call without storage: the record goes back. */
+static enum kp_verdict
+fetch_answer_now(struct kp_core *kc, struct kp_pending *p, struct kp_call *call,
+		 int16_t top_error)
+{
+	if (top_error == KP_ERR_UNKNOWN_SERVER_ERROR) {
+		fetch_encode_bad_isolation(p, call->w);
+	} else {
+		p->part_count = 0;
+		fetch_encode_top(p, call->w, top_error);
+	}
+	kp_pending_put(kc, p);
+	return KP_VERDICT_REPLY;
 }
 
 enum kp_verdict
 kp_handle_fetch(struct kp_call *call)
 {
-	int16_t version = call->hdr.request_api_version;
-	const struct kp_md *md = call->env->md;
+	struct kp_core *kc = call->env->kc;
 	struct kp_fetch_request req;
-	struct kp_part_map map;
-	struct kp_pending *p;
-	uint32_t count = 0;
+	struct kp_pending *p = kp_pending_begin(call, &fetch_ops, &req);
 
-	if (kp_fetch_request_decode(&call->body, version, &req) != 0 || call->env->kc == NULL)
-		return KP_VERDICT_CLOSE;
-	if (version >= 7 && req.session_id != 0) {
-		/* A session we never granted (we always answer SessionId 0):
-		 * Kafka's top-level answer for an unknown session id. */
-		kp_write_i32(call->w, 0);
-		kp_write_i16(call->w, KP_ERR_FETCH_SESSION_ID_NOT_FOUND);
-		kp_write_i32(call->w, 0);
-		kp_write_array_len(call->w, 0, version >= 12);
-		if (version >= 12)
-			kp_write_uvarint(call->w, 0);
-		return KP_VERDICT_REPLY;
-	}
-	if (req.isolation_level != 0 && req.isolation_level != 1) {
-		fetch_encode_bad_isolation(&req, version, call->w);
-		return KP_VERDICT_REPLY;
-	}
-	FETCH_FOR_EACH(&req, version, t, fp, { (void)fp; count++; });
-	p = kp_pending_get(call->env->kc, call, &fetch_ops, count);
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;
-	if (kp_part_map_init(&map, count) != 0) {
-		kp_pending_put(call->env->kc, p);
+	/* A session we never granted (we always answer SessionId 0): Kafka's
+	 * top-level answer for an unknown session id. */
+	if (p->hdr.request_api_version >= 7 && req.session_id != 0)
+		return fetch_answer_now(kc, p, call, KP_ERR_FETCH_SESSION_ID_NOT_FOUND);
+	if (req.isolation_level != 0 && req.isolation_level != 1)
+		return fetch_answer_now(kc, p, call, KP_ERR_UNKNOWN_SERVER_ERROR);
+	if (fetch_collect(p, call->env->md) != 0) {
+		kp_pending_put(kc, p);
 		return KP_VERDICT_CLOSE;
 	}
-	/* Decode again from the record's memory: the parts keep topic names. */
-	{
-		struct kp_cursor body = p->body;
-
-		if (kp_fetch_request_decode(&body, version, &req) != 0)
-			PANIC("fetch request decoded at dispatch but not from its copy");
-	}
-	p->part_count = 0;
-	if (fetch_collect(p, &req, md, &map) != 0) {
-		kp_part_map_free(&map);
-		kp_pending_put(call->env->kc, p);
-		return KP_VERDICT_CLOSE;
-	}
-	kp_part_map_free(&map);
 	p->min_bytes = req.min_bytes;
 	p->max_bytes = req.max_bytes;
 	p->isolation = req.isolation_level;
@@ -240,12 +238,8 @@ kp_handle_fetch(struct kp_call *call)
 	p->deadline_ns = req.max_wait_ms > 0
 			 ? clock_mono_ns() + (uint64_t)req.max_wait_ms * 1000000ull : 0;
 	fetch_read_all(p);
-	if (kp_pending_start(call->env->kc, p))
-		return KP_VERDICT_PENDING;
-	/* Nothing to read (every partition unknown): answer now, no holes. */
-	fetch_encode(p, call->w, KP_ERR_NONE);
-	kp_pending_put(call->env->kc, p);
-	return KP_VERDICT_REPLY;
+	/* Nothing to read (every partition unknown): answered now, no holes. */
+	return kp_pending_run(kc, p, call);
 }
 
 /* Decide which regions go in the response, in order, as Kafka's
@@ -311,7 +305,7 @@ fetch_encode_partition(struct kp_writer *w, int16_t version, const struct kp_par
  * land in the final writer (versions 4-12: no topic ids, no node
  * endpoints). Consecutive parts of one topic share a topic entry. */
 static void
-fetch_encode(const struct kp_pending *p, struct kp_writer *w, int16_t top_error)
+fetch_encode_top(const struct kp_pending *p, struct kp_writer *w, int16_t top_error)
 {
 	int16_t version = p->hdr.request_api_version;
 	bool flexible = version >= 12;
@@ -327,10 +321,8 @@ fetch_encode(const struct kp_pending *p, struct kp_writer *w, int16_t top_error)
 	}
 	kp_write_array_len(w, (int32_t)topics, flexible);
 	for (uint32_t i = 0; i < p->part_count;) {
-		uint32_t end = i + 1;
+		uint32_t end = kp_pending_topic_run(p, i);
 
-		while (end < p->part_count && kp_str_eq(p->parts[end].topic, p->parts[i].topic))
-			end++;
 		kp_write_string(w, p->parts[i].topic, flexible);
 		kp_write_array_len(w, (int32_t)(end - i), flexible);
 		for (; i < end; i++)
@@ -342,63 +334,27 @@ fetch_encode(const struct kp_pending *p, struct kp_writer *w, int16_t top_error)
 		kp_write_uvarint(w, 0);                 /* response tagged fields */
 }
 
-static bool
-fetch_finish(struct kp_core *kc, struct kp_pending *p, struct kp_done *done)
+static void
+fetch_encode(const struct kp_pending *p, struct kp_writer *w)
 {
-	struct kp_hole *holes;
+	fetch_encode_top(p, w, KP_ERR_NONE);
+}
+
+/* Like Kafka, any partition error answers at once; below min_bytes, with
+ * time left, the request waits for data instead. */
+static bool
+fetch_again(struct kp_core *kc, struct kp_pending *p)
+{
 	bool errors = false;
-	struct kp_writer w;
 	int64_t total;
 
-	/* Like Kafka, any partition error answers at once. */
 	for (uint32_t i = 0; i < p->part_count; i++)
 		errors = errors || p->parts[i].error != KP_ERR_NONE;
 	total = fetch_cut(p);
 	if (total < p->min_bytes && !errors && p->deadline_ns != 0 && p->part_count > 0) {
 		kp_pending_release_reads(kc, p);
 		kp_pending_wait(kc, p);
-		return false;
-	}
-	holes = calloc(p->part_count + 1, sizeof(*holes));
-	done->verdict = KP_VERDICT_REPLY;
-	kp_writer_init(&w, 256 + 64 * (size_t)p->part_count);
-	w.holes = holes;
-	w.hole_cap = holes != NULL ? p->part_count : 0;
-	kp_response_begin(&w, &p->hdr);
-	fetch_encode(p, &w, KP_ERR_NONE);
-	done->pieces = w.hole_count > 0 ? calloc(w.hole_count, sizeof(*done->pieces)) : NULL;
-	if (holes == NULL || (w.hole_count > 0 && done->pieces == NULL) ||
-	    !kp_response_end(&w, &done->resp)) {
-		kp_writer_free(&w);
-		free(done->pieces);
-		done->pieces = NULL;
-		kp_pending_release_reads(kc, p);
-		free(holes);
-		done->verdict = KP_VERDICT_CLOSE;
 		return true;
 	}
-	/* Holes were recorded in partition order, for the regions kept. */
-	for (uint32_t i = 0, h = 0; i < p->part_count; i++) {
-		struct kp_part *pt = &p->parts[i];
-		struct kp_piece *piece;
-
-		if (pt->len <= 0 || pt->error != KP_ERR_NONE || pt->cut)
-			continue;
-		ASSERT(h < w.hole_count && w.holes[h].len == (uint32_t)pt->len);
-		piece = &done->pieces[h];
-		piece->at = (uint32_t)w.holes[h].at;
-		piece->len = (uint32_t)pt->len;
-		piece->fd = pt->fd;
-		piece->pos = pt->pos;
-		piece->ref = pt->ref;
-		piece->partition = pt->partition;
-		memcpy(piece->topic_id, pt->topic_id, sizeof(piece->topic_id));
-		pt->fd = -1;            /* the reply owns it now */
-		pt->len = 0;
-		h++;
-	}
-	done->piece_count = w.hole_count;
-	kp_pending_release_reads(kc, p);        /* regions cut by max_bytes */
-	free(holes);
-	return true;
+	return false;
 }

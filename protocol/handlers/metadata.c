@@ -178,6 +178,7 @@ kp_handle_metadata(struct kp_call *call)
 	struct kp_writer scratch;
 	const struct kp_md *md;
 	size_t body_at, body_len;
+	int32_t topic_count;
 	uint32_t key;
 	bool all, cache;
 
@@ -217,9 +218,8 @@ kp_handle_metadata(struct kp_call *call)
 		resp.cluster_authorized_operations = KP_ACL_CLUSTER_OPS;
 
 	kp_writer_init(&scratch, 256);
-	resp.topics.count = metadata_encode_topics(&scratch, &req, version, md, all);
-	resp.topics.wire = scratch.buf;
-	resp.topics.wire_end = scratch.buf + scratch.len;
+	topic_count = metadata_encode_topics(&scratch, &req, version, md, all);
+	resp.topics = kp_array_wire(topic_count, &scratch);
 	if (scratch.err != 0) {
 		kp_writer_free(&scratch);
 		return KP_VERDICT_CLOSE;

@@ -17,12 +17,16 @@
 #include "protocol/kp_core_int.h"
 #include "protocol/kp_records.h"
 
-static bool produce_finish(struct kp_core *kc, struct kp_pending *p, struct kp_done *done);
+KP_SHAPE_DEFINE(produce_shape, kp_produce_request, topic_data,
+		kp_produce_request_topic_produce_data, name, partition_data,
+		kp_produce_request_partition_produce_data);
+
 static bool produce_step(struct kp_core *kc, struct kp_pending *p, size_t *budget);
 static void produce_encode(const struct kp_pending *p, struct kp_writer *w);
 
 static const struct kp_pending_ops produce_ops = {
-	.finish = produce_finish,
+	.shape = &produce_shape,
+	.encode = produce_encode,
 	.step = produce_step,
 };
 
@@ -30,72 +34,46 @@ static const struct kp_pending_ops produce_ops = {
  * the queue: a couple of slices. */
 #define PRODUCE_DISPATCH_BUDGET (2 * (size_t)KP_RECORDS_STEP_BYTES)
 
-static uint32_t
-produce_partition_count(const struct kp_produce_request *req, int16_t version)
+struct produce_fill {
+	struct kp_pending *p;
+	bool transactional;     /* some batch is flagged transactional */
+};
+
+/* Fill a partition's part from the request (in p's memory): name,
+ * partition, batch, and the errors known before validation. */
+static void
+produce_fill(void *arg, const struct kp_visit_part *vp)
 {
-	struct kp_cursor it = kp_array_cursor(&req->topic_data);
-	uint64_t count = 0;
+	struct produce_fill *fill = arg;
+	struct kp_pending *p = fill->p;
+	const struct kp_produce_request_partition_produce_data *pd = vp->entry;
+	const struct kp_md_topic *topic = vp->topic;
+	struct kp_part *pt = &p->parts[vp->index];
+	struct rbatch_header h;
 
-	for (int32_t i = 0; i < req->topic_data.count; i++) {
-		struct kp_produce_request_topic_produce_data t;
-
-		kp_produce_request_topic_produce_data_decode(&it, version, &t);
-		count += kp_count0(t.partition_data.count);
+	pt->topic = vp->name;
+	pt->partition = pd->index;
+	pt->offset = -1;
+	pt->timestamp = -1;
+	pt->log_start_offset = -1;
+	pt->batch = (uint8_t *)(uintptr_t)pd->records.ptr;
+	pt->batch_len = pd->records.len > 0 ? (uint32_t)pd->records.len : 0;
+	pt->part_max = topic != NULL ? topic->max_message_bytes : 0;
+	if (pd->records.len > 0 &&
+	    rbatch_header_parse(pd->records.ptr, (size_t)pd->records.len, &h) == 0 &&
+	    (h.attributes & RBATCH_ATTR_TRANSACTIONAL))
+		fill->transactional = true;
+	if (!kp_visit_known(topic, pd->index)) {
+		pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		return;
 	}
-	return count > UINT32_MAX ? UINT32_MAX : (uint32_t)count;
-}
-
-/* Fill the parts from the request (in p's memory): names, partitions,
- * batches, and the errors known before validation. Returns whether any
- * batch is flagged transactional. */
-static bool
-produce_collect(struct kp_pending *p, const struct kp_produce_request *req, const struct kp_md *md)
-{
-	int16_t version = p->hdr.request_api_version;
-	struct kp_cursor it = kp_array_cursor(&req->topic_data);
-	bool transactional = false;
-	uint32_t index = 0;
-
-	for (int32_t i = 0; i < req->topic_data.count; i++) {
-		struct kp_produce_request_topic_produce_data t;
-		const struct kp_md_topic *topic;
-		struct kp_cursor pit;
-
-		kp_produce_request_topic_produce_data_decode(&it, version, &t);
-		topic = kp_md_topic_by_name(md, t.name);
-		pit = kp_array_cursor(&t.partition_data);
-		for (int32_t j = 0; j < t.partition_data.count; j++) {
-			struct kp_produce_request_partition_produce_data pd;
-			struct kp_part *pt = &p->parts[index++];
-			struct rbatch_header h;
-
-			kp_produce_request_partition_produce_data_decode(&pit, version, &pd);
-			pt->topic = t.name;
-			pt->partition = pd.index;
-			pt->offset = -1;
-			pt->timestamp = -1;
-			pt->log_start_offset = -1;
-			pt->batch = (uint8_t *)(uintptr_t)pd.records.ptr;
-			pt->batch_len = pd.records.len > 0 ? (uint32_t)pd.records.len : 0;
-			pt->part_max = topic != NULL ? topic->max_message_bytes : 0;
-			if (pd.records.len > 0 &&
-			    rbatch_header_parse(pd.records.ptr, (size_t)pd.records.len, &h) == 0 &&
-			    (h.attributes & RBATCH_ATTR_TRANSACTIONAL))
-				transactional = true;
-			if (topic == NULL || pd.index < 0 || pd.index >= topic->partition_count) {
-				pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
-				continue;
-			}
-			memcpy(pt->topic_id, topic->id.b, sizeof(pt->topic_id));
-			if (req->acks != 0 && req->acks != 1 && req->acks != -1)
-				pt->error = KP_ERR_INVALID_REQUIRED_ACKS;
-			else if (pd.records.len <= 0)
-				pt->error = KP_ERR_CORRUPT_MESSAGE;
-			else
-				pt->validating = true;
-		}
-	}
-	return transactional;
+	memcpy(pt->topic_id, topic->id.b, sizeof(pt->topic_id));
+	if (p->acks != 0 && p->acks != 1 && p->acks != -1)
+		pt->error = KP_ERR_INVALID_REQUIRED_ACKS;
+	else if (pd->records.len <= 0)
+		pt->error = KP_ERR_CORRUPT_MESSAGE;
+	else
+		pt->validating = true;
 }
 
 /* Validate parts from p->vpart on with about *budget bytes of work; true
@@ -152,27 +130,20 @@ produce_step(struct kp_core *kc, struct kp_pending *p, size_t *budget)
 enum kp_verdict
 kp_handle_produce(struct kp_call *call)
 {
-	int16_t version = call->hdr.request_api_version;
 	struct kp_core *kc = call->env->kc;
 	struct kp_produce_request req;
-	struct kp_pending *p;
+	struct kp_produce_request_partition_produce_data entry;
 	size_t budget = PRODUCE_DISPATCH_BUDGET;
+	struct kp_pending *p = kp_pending_begin(call, &produce_ops, &req);
+	struct produce_fill fill = { p, false };
 
-	if (kp_produce_request_decode(&call->body, version, &req) != 0)
-		return KP_VERDICT_CLOSE;
-	if (kc == NULL)
-		return KP_VERDICT_CLOSE;        /* no storage: cannot happen in the broker */
-	p = kp_pending_get(kc, call, &produce_ops, produce_partition_count(&req, version));
 	if (p == NULL)
-		return KP_VERDICT_CLOSE;        /* out of memory, or an absurd count */
-	{
-		struct kp_cursor body = p->body;
-
-		if (kp_produce_request_decode(&body, version, &req) != 0)
-			PANIC("produce request decoded at dispatch but not from its copy");
-	}
+		return KP_VERDICT_CLOSE;        /* undecodable, out of memory, absurd count */
 	p->acks = req.acks;
-	if (produce_collect(p, &req, call->env->md) && req.transactional_id.ptr == NULL) {
+	p->no_reply = req.acks == 0;    /* acks=0 still waits for its appends */
+	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
+						.part = produce_fill, .arg = &fill });
+	if (fill.transactional && req.transactional_id.ptr == NULL) {
 		/* Kafka refuses the whole request: transactional batches from a
 		 * producer without a transactional id. */
 		for (uint32_t i = 0; i < p->part_count; i++) {
@@ -181,81 +152,38 @@ kp_handle_produce(struct kp_call *call)
 		}
 	}
 	/* Behind its connection's queued validations, a Produce queues (order);
-	 * else what
-	 * the budget covers is validated now and the rest queued. */
+	 * else what the budget covers is validated now and the rest queued. */
 	if (kp_pending_validating(kc, call->env->conn) || !produce_step(kc, p, &budget)) {
 		kp_pending_validate(kc, p);
 		return KP_VERDICT_PENDING;
 	}
-	if (kp_pending_start(kc, p))
-		return KP_VERDICT_PENDING;
-	/* Every partition failed before storage: answer now. */
-	produce_encode(p, call->w);
-	kp_pending_put(kc, p);
-	return req.acks == 0 ? KP_VERDICT_NO_REPLY : KP_VERDICT_REPLY;
+	return kp_pending_run(kc, p, call);
 }
 
-/* Encode the response body from the parts, consecutive parts of one topic
- * under one topic entry (the request's own grouping). */
+static void
+produce_encode_part(struct kp_writer *w, int16_t version, const struct kp_part *pt)
+{
+	struct kp_produce_response_partition_produce_response r;
+	bool ok = pt->error == KP_ERR_NONE;
+
+	kp_produce_response_partition_produce_response_init(&r);
+	r.index = pt->partition;
+	r.error_code = pt->error;
+	/* Kafka answers -1 offsets on error (Java relies on it). */
+	r.base_offset = ok ? pt->offset : -1;
+	r.log_append_time_ms = ok ? pt->timestamp : -1;
+	r.log_start_offset = ok ? pt->log_start_offset : -1;
+	kp_produce_response_partition_produce_response_encode(w, version, &r);
+}
+
+KP_ENCODERS_DEFINE(produce_encoders, kp_produce_response, responses,
+		   kp_produce_response_topic_produce_response, name, partition_responses,
+		   produce_encode_part);
+
+/* Consecutive parts of one topic under one topic entry (the request's own
+ * grouping). */
 static void
 produce_encode(const struct kp_pending *p, struct kp_writer *w)
 {
-	int16_t version = p->hdr.request_api_version;
-	struct kp_produce_response_partition_produce_response r;
-	struct kp_produce_response_topic_produce_response tr;
-	struct kp_produce_response resp;
-	struct kp_writer topics, parts;
-	int32_t topic_count = 0;
-
-	kp_writer_init(&topics, 128);
-	for (uint32_t i = 0; i < p->part_count;) {
-		uint32_t end = i + 1;
-
-		while (end < p->part_count && kp_str_eq(p->parts[end].topic, p->parts[i].topic))
-			end++;
-		kp_produce_response_topic_produce_response_init(&tr);
-		tr.name = p->parts[i].topic;
-		kp_writer_init(&parts, 64);
-		for (uint32_t j = i; j < end; j++) {
-			const struct kp_part *pt = &p->parts[j];
-			bool ok = pt->error == KP_ERR_NONE;
-
-			kp_produce_response_partition_produce_response_init(&r);
-			r.index = pt->partition;
-			r.error_code = pt->error;
-			/* Kafka answers -1 offsets on error (Java relies on it). */
-			r.base_offset = ok ? pt->offset : -1;
-			r.log_append_time_ms = ok ? pt->timestamp : -1;
-			r.log_start_offset = ok ? pt->log_start_offset : -1;
-			kp_produce_response_partition_produce_response_encode(&parts, version, &r);
-		}
-		tr.partition_responses = kp_array_wire((int32_t)(end - i), &parts);
-		kp_produce_response_topic_produce_response_encode(&topics, version, &tr);
-		kp_writer_free(&parts);
-		topic_count++;
-		i = end;
-	}
-	kp_produce_response_init(&resp);
-	resp.responses = kp_array_wire(topic_count, &topics);
-	kp_produce_response_encode(w, version, &resp);
-	kp_writer_free(&topics);
-}
-
-static bool
-produce_finish(struct kp_core *kc, struct kp_pending *p, struct kp_done *done)
-{
-	struct kp_writer w;
-
-	(void)kc;
-	done->verdict = p->acks == 0 ? KP_VERDICT_NO_REPLY : KP_VERDICT_REPLY;
-	if (p->acks == 0)
-		return true;
-	kp_writer_init(&w, 256);
-	kp_response_begin(&w, &p->hdr);
-	produce_encode(p, &w);
-	if (!kp_response_end(&w, &done->resp)) {
-		kp_writer_free(&w);
-		done->verdict = KP_VERDICT_CLOSE;
-	}
-	return true;
+	kp_pending_encode(p, w, &produce_encoders, KP_GROUP_RUNS);
 }

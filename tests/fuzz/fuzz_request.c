@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* libFuzzer target: bytes -> size-prefixed frames, each run two ways.
  * (1) The broker's path: kp_dispatch() as a dataplane core calls it, over a
- * small metadata snapshot and the storage double of fuzz_st.c, driving
+ * small metadata snapshot and the storage double of fake_st.c, driving
  * requests that wait on storage to their answer through kp_core_poll()
  * (advancing a fake clock past long-poll deadlines), and forwarded frames
  * through kp_dispatch_control() over an admin double. (2) The codec: the
@@ -18,7 +18,7 @@
 #include "protocol/gen/kp_api.h"
 #include "protocol/gen/kp_msg_header.h"
 #include "protocol/kp.h"
-#include "tests/fuzz/fuzz_st.h"
+#include "tests/unit/protocol/fake_st.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -139,7 +139,11 @@ fuzz_env_init(void)
 {
 	if (fuzz_kc != NULL)
 		return;
-	fuzz_kc = kp_core_create(fuzz_st_get(), 0, 1);
+	/* Partition 0 has data below offset 16, up to 100 bytes a read. */
+	fuzz_kc = kp_core_create(fake_st_reset(), 0, 1);
+	fake_st.log_end = 0;
+	fake_st.read_len = 100;
+	fake_st.read_end = 16;
 	if (fuzz_kc == NULL)
 		abort();
 }
@@ -227,7 +231,7 @@ fuzz_dispatch(const uint8_t *frame, uint32_t len)
 		break;
 	}
 	kp_core_flush(fuzz_kc);
-	if (fuzz_st_refs_held() != 0)
+	if (fake_st.refs_held != 0)
 		abort();        /* a file region never handed back */
 }
 
