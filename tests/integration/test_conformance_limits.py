@@ -87,7 +87,8 @@ def test_produce_transactional_batch_without_transactional_id(broker, version, p
     names = make_topics(broker, "txn", 3, 3)
     pid, epoch = init_producer_id(broker) if producer == "idempotent" else (-1, -1)
     seq = 0 if producer == "idempotent" else -1
-    txn = [(n, [(p, record_batch([b"t1", b"t2"], pid, epoch, seq, transactional=True))
+    txn = [(n, [(p, record_batch([b"t1", b"t2"], producer_id=pid, producer_epoch=epoch,
+                                   base_sequence=seq, transactional=True))
                 for p in (2, 0, 1)]) for n in names[:2]]
     mixed = [(names[2], [(0, record_batch([b"plain"])),
                          (1, record_batch([b"txn"], transactional=True))])]
