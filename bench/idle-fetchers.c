@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_client.h"
 #include "common/rbatch.h"
 #include "hist.h"
 
@@ -96,22 +97,6 @@ on_signal(int sig)
 	atomic_store(&stop_flag, 1);
 }
 
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void
-die(const char *what, const char *why)
-{
-	fprintf(stderr, "idle-fetchers: %s: %s\n", what, why);
-	exit(2);
-}
-
 /* -- encoding ----------------------------------------------------------------- */
 
 struct wbuf {
@@ -123,7 +108,7 @@ static void
 put(struct wbuf *w, const void *src, size_t n)
 {
 	if (w->len + n > w->cap)
-		die("encode", "buffer too small");
+		bench_client_die("encode", "buffer too small");
 	memcpy(w->p + w->len, src, n);
 	w->len += n;
 }
@@ -388,7 +373,7 @@ producer_run(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&stop_flag)) {
-		uint64_t now = mono_us(), due;
+		uint64_t now = bench_client_mono_us(), due;
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		int timeout_ms;
 
@@ -404,7 +389,7 @@ producer_run(void *arg)
 
 			if (now > due + 1000)
 				ps->late++;
-			sent_at[head++ % PRODUCE_INFLIGHT_MAX] = mono_us();
+			sent_at[head++ % PRODUCE_INFLIGHT_MAX] = bench_client_mono_us();
 			if (write(fd, req, len) != (ssize_t)len) {
 				ps->closed = 1;
 				break;
@@ -426,7 +411,7 @@ producer_run(void *arg)
 			if (tail < head) {
 				uint64_t at = sent_at[tail++ % PRODUCE_INFLIGHT_MAX];
 
-				hist_record(&ps->ack, mono_us() - at);
+				hist_record(&ps->ack, bench_client_mono_us() - at);
 			}
 			if (produce_error(resp + 4, len - 4) != 0)
 				ps->errors++;
@@ -446,7 +431,7 @@ fetcher_send(struct fetcher *f)
 	uint8_t req[REQ_BYTES_MAX];
 	size_t len = fetch_encode(req, sizeof(req), ++f->correlation);
 
-	f->sent_us = mono_us();
+	f->sent_us = bench_client_mono_us();
 	/* ~100 bytes into an empty socket buffer: one write is whole. */
 	return write(f->fd, req, len) == (ssize_t)len ? 0 : -1;
 }
@@ -472,7 +457,7 @@ fetcher_response(struct fetcher *f, struct fetch_stats *fs)
 		fs->errors++;
 	fs->responses++;
 	if (atomic_load(&measuring))
-		hist_record(&fs->rtt, mono_us() - f->sent_us);
+		hist_record(&fs->rtt, bench_client_mono_us() - f->sent_us);
 	f->frame_bytes = f->got_bytes = 0;
 	return fetcher_send(f);
 }
@@ -567,12 +552,13 @@ fetchers_run(struct fetcher *fetchers, struct fetch_stats *fs, double *connect_s
 	struct epoll_event events[EVENTS_MAX];
 	int ep = epoll_create1(0);
 	int opened = 0;
-	uint64_t start = mono_us(), all_connected = 0, measure_from = 0, measure_to = 0;
+	uint64_t start = bench_client_mono_us();
+	uint64_t all_connected = 0, measure_from = 0, measure_to = 0;
 
 	if (ep < 0)
-		die("epoll_create1", strerror(errno));
+		bench_client_die("epoll_create1", strerror(errno));
 	while (!atomic_load(&stop_flag)) {
-		uint64_t now = mono_us();
+		uint64_t now = bench_client_mono_us();
 		int n;
 
 		while (opened < o.connections &&
@@ -605,7 +591,7 @@ fetchers_run(struct fetcher *fetchers, struct fetch_stats *fs, double *connect_s
 		for (int i = 0; i < n; i++)
 			fetchers_event(ep, events[i].data.ptr, events[i].events, fs);
 	}
-	*measured_s = measure_from ? (double)(mono_us() - measure_from) / 1e6 : 0;
+	*measured_s = measure_from ? (double)(bench_client_mono_us() - measure_from) / 1e6 : 0;
 	atomic_store(&stop_flag, 1);
 	for (int i = 0; i < opened; i++)
 		if (fetchers[i].fd >= 0)
@@ -643,7 +629,7 @@ parse_addr(struct sockaddr_in *sa, const char *host, int port)
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		die("address", host);
+		bench_client_die("address", host);
 }
 
 static void
@@ -732,7 +718,7 @@ main(int argc, char **argv)
 	}
 	fetchers = calloc((size_t)o.connections + 1, sizeof(*fetchers));
 	if (fetchers == NULL)
-		die("calloc", "fetchers");
+		bench_client_die("calloc", "fetchers");
 	for (int i = 0; i < o.connections; i++)
 		fetchers[i].fd = -1;
 	hist_init(&fs.rtt);

@@ -19,6 +19,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "bench_client.h"
+#include "bench_rdk.h"
 #include "hist.h"
 
 #define STAMP_BYTES 16
@@ -102,34 +104,6 @@ static int64_t g_rt_offset_us;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 static int g_stop_produce;
 static int g_stop_consume;
 static int g_data_path_failed;
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t
-real_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void
-sleep_until_us(uint64_t when_us)
-{
-	struct timespec ts = { .tv_sec = (time_t)(when_us / 1000000u),
-			       .tv_nsec = (long)(when_us % 1000000u) * 1000 };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
 
 static int
 flag_get(const int *flag)
@@ -220,18 +194,6 @@ cpu_sample_take(struct cpu_sample *cpu)
 	cpu->client_s = self_cpu_s();
 }
 
-static int
-conf_set(rd_kafka_conf_t *conf, const char *key, const char *value)
-{
-	char errstr[ERRSTR_BYTES];
-
-	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-		fprintf(stderr, "spillway-bench: %s=%s: %s\n", key, value, errstr);
-		return -1;
-	}
-	return 0;
-}
-
 static void
 note_error(char *dst, const char *what)
 {
@@ -256,7 +218,7 @@ producer_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 	add_u64(&prod->acked, 1);
 	if (send_us < g_measure_us)
 		return;
-	now = mono_us();
+	now = bench_client_mono_us();
 	hist_record(&prod->ack_hist, now > send_us ? now - send_us : 0);
 	add_u64(&prod->acked_window, 1);
 	add_u64(&prod->bytes_window, msg->len);
@@ -266,27 +228,23 @@ producer_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 static rd_kafka_conf_t *
 producer_conf(void)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char num[32];
-	int rc = 0;
+	char linger[32], batch[32];
 
-	rc |= conf_set(conf, "bootstrap.servers", g_opts.bootstrap);
-	rc |= conf_set(conf, "acks", g_opts.acks);
-	rc |= conf_set(conf, "compression.codec", g_opts.compression);
-	snprintf(num, sizeof(num), "%d", g_opts.linger_ms);
-	rc |= conf_set(conf, "linger.ms", num);
-	if (g_opts.batch_bytes > 0) {
-		snprintf(num, sizeof(num), "%d", g_opts.batch_bytes);
-		rc |= conf_set(conf, "batch.size", num);
-	}
-	rc |= conf_set(conf, "message.timeout.ms", "30000");
-	rc |= conf_set(conf, "enable.idempotence", "false");
-	rc |= conf_set(conf, "client.id", "spillway-bench");
-	if (rc) {
-		rd_kafka_conf_destroy(conf);
-		return NULL;
-	}
-	return conf;
+	snprintf(linger, sizeof(linger), "%d", g_opts.linger_ms);
+	snprintf(batch, sizeof(batch), "%d", g_opts.batch_bytes);
+	const char *const kv[][2] = {
+		{ "bootstrap.servers", g_opts.bootstrap },
+		{ "acks", g_opts.acks },
+		{ "compression.codec", g_opts.compression },
+		{ "linger.ms", linger },
+		{ "message.timeout.ms", "30000" },
+		{ "enable.idempotence", "false" },
+		{ "client.id", "spillway-bench" },
+		{ "batch.size", batch },	/* last: set only with --batch-bytes */
+	};
+	size_t n = sizeof(kv) / sizeof(kv[0]);
+
+	return bench_rdk_conf_new(kv, g_opts.batch_bytes > 0 ? n : n - 1);
 }
 
 static rd_kafka_t *
@@ -343,14 +301,14 @@ topic_create(rd_kafka_t *rk)
 static int
 topic_prepare(rd_kafka_t *rk)
 {
-	uint64_t deadline = mono_us() + 60 * 1000000ull;
+	uint64_t deadline = bench_client_mono_us() + 60 * 1000000ull;
 	rd_kafka_topic_t *rkt;
 	int rc = -1;
 
 	if (g_opts.partitions > 0)
 		topic_create(rk);
 	rkt = rd_kafka_topic_new(rk, g_opts.topic, NULL);
-	while (mono_us() < deadline) {
+	while (bench_client_mono_us() < deadline) {
 		const struct rd_kafka_metadata *md = NULL;
 		int i, ok = 0;
 
@@ -464,7 +422,7 @@ producer_main(void *arg)
 	for (i = 0; i < g_opts.record_bytes; i++)	/* like kafka-producer-perf-test */
 		buf[i] = (unsigned char)('A' + rand_r(&seed) % 26);
 	for (;;) {
-		uint64_t now = mono_us();
+		uint64_t now = bench_client_mono_us();
 		uint64_t send_us = now;
 
 		if (producer_done(now, measured, quota))
@@ -473,7 +431,9 @@ producer_main(void *arg)
 			/* Open loop: message k is due at t0 + k/rate whatever the broker does. */
 			send_us = g_t0_us + (uint64_t)((double)sent_paced * interval_us);
 			if (send_us > now) {
-				sleep_until_us(send_us < now + 1000 ? send_us : now + 1000);
+				uint64_t wake_us = send_us < now + 1000 ? send_us : now + 1000;
+
+				bench_client_sleep_until_us(wake_us);
 				continue;
 			}
 			sent_paced++;
@@ -504,7 +464,7 @@ poller_main(void *arg)
 static void
 consumer_handle(struct consumer *cons, const rd_kafka_message_t *msg)
 {
-	uint64_t now_mono = mono_us();
+	uint64_t now_mono = bench_client_mono_us();
 	uint64_t now_rt;
 	uint64_t stamp_rt;
 	int in_window;
@@ -514,7 +474,7 @@ consumer_handle(struct consumer *cons, const rd_kafka_message_t *msg)
 		in_window = now_mono >= g_measure_us;
 	} else {
 		stamp_rt = get_le64(msg->payload);
-		now_rt = real_us();
+		now_rt = bench_client_real_us();
 		/* e2e: by send time, so every consumer counts the same messages. */
 		in_window = g_opts.mode == MODE_E2E ?
 			stamp_rt >= g_measure_us + (uint64_t)g_rt_offset_us :
@@ -538,7 +498,7 @@ consumer_done(const struct consumer *cons)
 		return 0;
 	if (g_opts.count)
 		return load_u64(&cons->received_window) >= g_opts.count;
-	return mono_us() >= g_measure_us + (uint64_t)(g_opts.duration_s * 1e6);
+	return bench_client_mono_us() >= g_measure_us + (uint64_t)(g_opts.duration_s * 1e6);
 }
 
 static void *
@@ -579,20 +539,20 @@ consumer_main(void *arg)
 static int
 consumer_create(struct consumer *cons)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char group[96];
-	int rc = 0;
 
 	snprintf(group, sizeof(group), "spillway-bench-%ld-%d", (long)getpid(), cons->id);
-	rc |= conf_set(conf, "bootstrap.servers", g_opts.bootstrap);
-	rc |= conf_set(conf, "group.id", group);
-	rc |= conf_set(conf, "enable.auto.commit", "false");
-	rc |= conf_set(conf, "enable.auto.offset.store", "false");
-	rc |= conf_set(conf, "client.id", "spillway-bench-consumer");
-	if (rc) {
-		rd_kafka_conf_destroy(conf);
+	const char *const kv[][2] = {
+		{ "bootstrap.servers", g_opts.bootstrap },
+		{ "group.id", group },
+		{ "enable.auto.commit", "false" },
+		{ "enable.auto.offset.store", "false" },
+		{ "client.id", "spillway-bench-consumer" },
+	};
+	rd_kafka_conf_t *conf = bench_rdk_conf_new(kv, sizeof(kv) / sizeof(kv[0]));
+
+	if (!conf)
 		return -1;
-	}
 	cons->rk = client_new(RD_KAFKA_CONSUMER, conf);
 	if (!cons->rk)
 		return -1;
@@ -983,7 +943,7 @@ threads_start(void)
 				return -1;
 		}
 	}
-	g_t0_us = mono_us();
+	g_t0_us = bench_client_mono_us();
 	g_measure_us = g_t0_us + (uint64_t)(g_opts.warmup_s * 1e6);
 	for (i = 0; g_consumers && i < g_opts.consumers; i++)
 		pthread_create(&g_consumers[i].thread, NULL, consumer_main, &g_consumers[i]);
@@ -1025,7 +985,7 @@ threads_wait(struct cpu_sample *c0, struct cpu_sample *c1)
 
 	memset(&prev, 0, sizeof(prev));
 	for (;;) {
-		uint64_t now = mono_us();
+		uint64_t now = bench_client_mono_us();
 		struct totals t;
 		int producing = 0, consuming = 0;
 
@@ -1081,7 +1041,7 @@ main(int argc, char **argv)
 
 	if (opts_parse(argc, argv))
 		return 1;
-	g_rt_offset_us = (int64_t)(real_us() - mono_us());
+	g_rt_offset_us = (int64_t)(bench_client_real_us() - bench_client_mono_us());
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	conf = producer_conf();

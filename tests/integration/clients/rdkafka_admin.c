@@ -19,6 +19,8 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "bench_client.h"
+
 #define TIMEOUT_MS 30000
 
 static const char *
@@ -71,13 +73,6 @@ print_error_only(rd_kafka_resp_err_t err)
 	fputs("}\n", stdout);
 }
 
-static void
-die(const char *what, const char *detail)
-{
-	fprintf(stderr, "rdkafka_admin: %s: %s\n", what, detail ? detail : "");
-	exit(2);
-}
-
 static rd_kafka_t *
 new_handle(const char *bootstrap, rd_kafka_type_t type, const char *auto_create)
 {
@@ -86,14 +81,14 @@ new_handle(const char *bootstrap, rd_kafka_type_t type, const char *auto_create)
 
 	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
 			      sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		die("conf", errstr);
+		bench_client_die("conf", errstr);
 	if (auto_create != NULL &&
 	    rd_kafka_conf_set(conf, "allow.auto.create.topics", auto_create,
 			      errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		die("conf", errstr);
+		bench_client_die("conf", errstr);
 	rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
 	if (rk == NULL)
-		die("rd_kafka_new", errstr);
+		bench_client_die("rd_kafka_new", errstr);
 	return rk;
 }
 
@@ -104,7 +99,7 @@ wait_result(rd_kafka_queue_t *q, rd_kafka_event_type_t type)
 	for (;;) {
 		rd_kafka_event_t *ev = rd_kafka_queue_poll(q, TIMEOUT_MS + 5000);
 		if (ev == NULL)
-			die("admin", "timed out waiting for the result");
+			bench_client_die("admin", "timed out waiting for the result");
 		if (rd_kafka_event_type(ev) == type)
 			return ev;
 		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR)
@@ -128,7 +123,7 @@ options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int validate_only)
 							    sizeof(errstr));
 	if (validate_only &&
 	    rd_kafka_AdminOptions_set_validate_only(o, 1, errstr, sizeof(errstr)))
-		die("validate_only", errstr);
+		bench_client_die("validate_only", errstr);
 	return o;
 }
 
@@ -139,7 +134,7 @@ topic_result_err(rd_kafka_event_t *ev, const rd_kafka_topic_result_t **res, size
 	if (rd_kafka_event_error(ev))
 		return rd_kafka_event_error(ev);
 	if (n != 1)
-		die("admin", "expected one topic result");
+		bench_client_die("admin", "expected one topic result");
 	return rd_kafka_topic_result_error(res[0]);
 }
 
@@ -151,7 +146,8 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 	const char *assign = NULL;
 
 	if (argc < 3)
-		die("usage", "create NAME PARTS RF [--validate-only] [--assign ..] [k=v..]");
+		bench_client_die("usage",
+				 "create NAME PARTS RF [--validate-only] [--assign ..] [k=v..]");
 	rd_kafka_NewTopic_t *nt;
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--validate-only") == 0)
@@ -165,7 +161,7 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 			parts += *p == ';';
 		nt = rd_kafka_NewTopic_new(argv[0], parts, -1, errstr, sizeof(errstr));
 		if (nt == NULL)
-			die("NewTopic", errstr);
+			bench_client_die("NewTopic", errstr);
 		char *copy = strdup(assign), *save = NULL;
 		int part = 0;
 		for (char *p = strtok_r(copy, ";", &save); p; p = strtok_r(NULL, ";", &save)) {
@@ -178,14 +174,14 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 				ids[n++] = (int32_t)atoi(b);
 			if (rd_kafka_NewTopic_set_replica_assignment(nt, part++, ids, n, errstr,
 								     sizeof(errstr)))
-				die("set_replica_assignment", errstr);
+				bench_client_die("set_replica_assignment", errstr);
 		}
 		free(copy);
 	} else {
 		nt = rd_kafka_NewTopic_new(argv[0], atoi(argv[1]), atoi(argv[2]), errstr,
 					   sizeof(errstr));
 		if (nt == NULL)
-			die("NewTopic", errstr);
+			bench_client_die("NewTopic", errstr);
 	}
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--assign") == 0) {
@@ -197,7 +193,7 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 			continue;
 		*eq = '\0';
 		if (rd_kafka_NewTopic_set_config(nt, argv[i], eq + 1))
-			die("set_config", argv[i]);
+			bench_client_die("set_config", argv[i]);
 	}
 
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
@@ -241,7 +237,7 @@ op_partitions(rd_kafka_t *rk, const char *name, int total)
 	rd_kafka_NewPartitions_t *np =
 		rd_kafka_NewPartitions_new(name, (size_t)total, errstr, sizeof(errstr));
 	if (np == NULL)
-		die("NewPartitions", errstr);
+		bench_client_die("NewPartitions", errstr);
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
 	rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, 0);
 	rd_kafka_CreatePartitions(rk, &np, 1, o, q);
@@ -274,7 +270,7 @@ op_configs(rd_kafka_t *rk, const char *type, const char *name)
 		res = rd_kafka_DescribeConfigs_result_resources(
 			rd_kafka_event_DescribeConfigs_result(ev), &n);
 		if (n != 1)
-			die("DescribeConfigs", "expected one resource");
+			bench_client_die("DescribeConfigs", "expected one resource");
 		err = rd_kafka_ConfigResource_error(res[0]);
 	}
 	fputs("{\"error\": ", stdout);
@@ -312,7 +308,7 @@ metadata(rd_kafka_t *rk, const char *topic)
 	if (rkt)
 		rd_kafka_topic_destroy(rkt);
 	if (err)
-		die("metadata", rd_kafka_err2str(err));
+		bench_client_die("metadata", rd_kafka_err2str(err));
 	return md;
 }
 
@@ -414,7 +410,7 @@ main(int argc, char **argv)
 		else if (strcmp(op, "configs") == 0 && nargs == 2)
 			rc = op_configs(rk, args[0], args[1]);
 		else
-			die("unsupported op", op);
+			bench_client_die("unsupported op", op);
 	}
 	fflush(stdout);
 	rd_kafka_destroy(rk);
