@@ -20,6 +20,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include "bench_client.h"
+#include "bench_rdk.h"
 
 #define TIMEOUT_MS 30000
 
@@ -79,13 +80,9 @@ new_handle(const char *bootstrap, rd_kafka_type_t type, const char *auto_create)
 	char errstr[512];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
-			      sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		bench_client_die("conf", errstr);
-	if (auto_create != NULL &&
-	    rd_kafka_conf_set(conf, "allow.auto.create.topics", auto_create,
-			      errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		bench_client_die("conf", errstr);
+	bench_rdk_must_set(conf, "bootstrap.servers", bootstrap);
+	if (auto_create != NULL)
+		bench_rdk_must_set(conf, "allow.auto.create.topics", auto_create);
 	rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
 	if (rk == NULL)
 		bench_client_die("rd_kafka_new", errstr);
@@ -136,6 +133,59 @@ topic_result_err(rd_kafka_event_t *ev, const rd_kafka_topic_result_t **res, size
 	if (n != 1)
 		bench_client_die("admin", "expected one topic result");
 	return rd_kafka_topic_result_error(res[0]);
+}
+
+/* One admin call: its private queue and options, then its result event. */
+struct admin {
+	rd_kafka_queue_t *q;
+	rd_kafka_AdminOptions_t *o;
+	rd_kafka_event_t *ev;
+};
+
+static struct admin
+admin_begin(rd_kafka_t *rk, rd_kafka_admin_op_t op, int validate_only)
+{
+	return (struct admin){ rd_kafka_queue_new(rk), options(rk, op, validate_only), NULL };
+}
+
+static rd_kafka_event_t *
+admin_wait(struct admin *a, rd_kafka_event_type_t type)
+{
+	a->ev = wait_result(a->q, type);
+	return a->ev;
+}
+
+static void
+admin_end(struct admin *a)
+{
+	rd_kafka_event_destroy(a->ev);
+	rd_kafka_AdminOptions_destroy(a->o);
+	rd_kafka_queue_destroy(a->q);
+}
+
+/* Prints {"error": ...} for a CreateTopics, DeleteTopics or CreatePartitions
+ * result of one topic. */
+static void
+print_topic_result(rd_kafka_event_t *ev)
+{
+	size_t n = 0;
+	const rd_kafka_topic_result_t **res = NULL;
+
+	switch (rd_kafka_event_type(ev)) {
+	case RD_KAFKA_EVENT_CREATETOPICS_RESULT:
+		res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev),
+							  &n);
+		break;
+	case RD_KAFKA_EVENT_DELETETOPICS_RESULT:
+		res = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev),
+							  &n);
+		break;
+	default:
+		res = rd_kafka_CreatePartitions_result_topics(
+			rd_kafka_event_CreatePartitions_result(ev), &n);
+		break;
+	}
+	print_error_only(topic_result_err(ev, res, n));
 }
 
 static int
@@ -196,18 +246,11 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 			bench_client_die("set_config", argv[i]);
 	}
 
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, validate);
-	rd_kafka_CreateTopics(rk, &nt, 1, o, q);
-	rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT);
-	size_t n = 0;
-	const rd_kafka_topic_result_t **res =
-		rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-	print_error_only(topic_result_err(ev, res, n));
-	rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(o);
+	struct admin a = admin_begin(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, validate);
+	rd_kafka_CreateTopics(rk, &nt, 1, a.o, a.q);
+	print_topic_result(admin_wait(&a, RD_KAFKA_EVENT_CREATETOPICS_RESULT));
+	admin_end(&a);
 	rd_kafka_NewTopic_destroy(nt);
-	rd_kafka_queue_destroy(q);
 	return 0;
 }
 
@@ -215,18 +258,11 @@ static int
 op_delete(rd_kafka_t *rk, const char *name)
 {
 	rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(name);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, 0);
-	rd_kafka_DeleteTopics(rk, &dt, 1, o, q);
-	rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_DELETETOPICS_RESULT);
-	size_t n = 0;
-	const rd_kafka_topic_result_t **res =
-		rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
-	print_error_only(topic_result_err(ev, res, n));
-	rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(o);
+	struct admin a = admin_begin(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, 0);
+	rd_kafka_DeleteTopics(rk, &dt, 1, a.o, a.q);
+	print_topic_result(admin_wait(&a, RD_KAFKA_EVENT_DELETETOPICS_RESULT));
+	admin_end(&a);
 	rd_kafka_DeleteTopic_destroy(dt);
-	rd_kafka_queue_destroy(q);
 	return 0;
 }
 
@@ -238,18 +274,11 @@ op_partitions(rd_kafka_t *rk, const char *name, int total)
 		rd_kafka_NewPartitions_new(name, (size_t)total, errstr, sizeof(errstr));
 	if (np == NULL)
 		bench_client_die("NewPartitions", errstr);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, 0);
-	rd_kafka_CreatePartitions(rk, &np, 1, o, q);
-	rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT);
-	size_t n = 0;
-	const rd_kafka_topic_result_t **res = rd_kafka_CreatePartitions_result_topics(
-		rd_kafka_event_CreatePartitions_result(ev), &n);
-	print_error_only(topic_result_err(ev, res, n));
-	rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(o);
+	struct admin a = admin_begin(rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, 0);
+	rd_kafka_CreatePartitions(rk, &np, 1, a.o, a.q);
+	print_topic_result(admin_wait(&a, RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT));
+	admin_end(&a);
 	rd_kafka_NewPartitions_destroy(np);
-	rd_kafka_queue_destroy(q);
 	return 0;
 }
 
@@ -259,10 +288,9 @@ op_configs(rd_kafka_t *rk, const char *type, const char *name)
 	rd_kafka_ResourceType_t rt = strcmp(type, "broker") == 0 ? RD_KAFKA_RESOURCE_BROKER
 								 : RD_KAFKA_RESOURCE_TOPIC;
 	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(rt, name);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, 0);
-	rd_kafka_DescribeConfigs(rk, &cr, 1, o, q);
-	rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT);
+	struct admin a = admin_begin(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, 0);
+	rd_kafka_DescribeConfigs(rk, &cr, 1, a.o, a.q);
+	rd_kafka_event_t *ev = admin_wait(&a, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT);
 	rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
 	size_t n = 0;
 	const rd_kafka_ConfigResource_t **res = NULL;
@@ -292,10 +320,8 @@ op_configs(rd_kafka_t *rk, const char *type, const char *name)
 		}
 	}
 	fputs("}}\n", stdout);
-	rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(o);
+	admin_end(&a);
 	rd_kafka_ConfigResource_destroy(cr);
-	rd_kafka_queue_destroy(q);
 	return 0;
 }
 
