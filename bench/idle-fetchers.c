@@ -632,28 +632,62 @@ parse_addr(struct sockaddr_in *sa, const char *host, int port)
 		bench_client_die("address", host);
 }
 
+/* The options that only store their value: the name and where the value
+ * goes in o (an int, a double or a string). */
+static const struct opt_field {
+	const char *name;
+	int *i;
+	double *d;
+	const char **s;
+} opt_fields[] = {
+	{ "topic", .s = &o.fetch_topic },
+	{ "connections", .i = &o.connections },
+	{ "partition", .i = &o.fetch_partition },
+	{ "max-wait-ms", .i = &o.max_wait_ms },
+	{ "connect-rate", .d = &o.connect_rate },
+	{ "connect-timeout", .d = &o.connect_timeout_s },
+	{ "produce-topic", .s = &o.produce_topic },
+	{ "produce-partition", .i = &o.produce_partition },
+	{ "produce-rate", .d = &o.produce_rate },
+	{ "acks", .i = &o.acks },
+	{ "record-bytes", .i = &o.record_bytes },
+	{ "warmup", .d = &o.warmup_s },
+	{ "duration", .d = &o.duration_s },
+};
+#define OPT_FIELDS (sizeof(opt_fields) / sizeof(opt_fields[0]))
+
+enum { OPT_BOOTSTRAP = 1000, OPT_SOURCE };	/* getopt values past the fields' indexes */
+
+static void
+opt_store(const struct opt_field *f, const char *value)
+{
+	if (f->i)
+		*f->i = atoi(value);
+	else if (f->d)
+		*f->d = atof(value);
+	else
+		*f->s = value;
+}
+
 static void
 parse_opts(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "bootstrap", 1, 0, 'b' }, { "topic", 1, 0, 't' },
-		{ "connections", 1, 0, 'n' }, { "partition", 1, 0, 'p' },
-		{ "max-wait-ms", 1, 0, 'w' }, { "connect-rate", 1, 0, 'c' },
-		{ "connect-timeout", 1, 0, 'C' }, { "source", 1, 0, 's' },
-		{ "produce-topic", 1, 0, 'T' }, { "produce-partition", 1, 0, 'P' },
-		{ "produce-rate", 1, 0, 'r' }, { "acks", 1, 0, 'a' },
-		{ "record-bytes", 1, 0, 'B' }, { "warmup", 1, 0, 'W' },
-		{ "duration", 1, 0, 'd' }, { 0, 0, 0, 0 },
+	struct option longs[OPT_FIELDS + 3] = {
+		[OPT_FIELDS] = { "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		[OPT_FIELDS + 1] = { "source", required_argument, NULL, OPT_SOURCE },
 	};
 	char host[256] = "";
 	int port = 0, c;
 
+	for (size_t i = 0; i < OPT_FIELDS; i++)
+		longs[i] = (struct option){ opt_fields[i].name, required_argument, NULL, (int)i };
 	o = (struct opts){ .connections = 10000, .max_wait_ms = 500, .connect_rate = 4000,
 			   .connect_timeout_s = 60, .produce_rate = 200, .acks = 1,
 			   .record_bytes = 1024, .warmup_s = 2, .duration_s = 10 };
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-		switch (c) {
-		case 'b': {
+		if (c >= 0 && (size_t)c < OPT_FIELDS) {
+			opt_store(&opt_fields[c], optarg);
+		} else if (c == OPT_BOOTSTRAP) {
 			const char *colon = strrchr(optarg, ':');
 
 			if (colon == NULL || (size_t)(colon - optarg) >= sizeof(host))
@@ -661,23 +695,11 @@ parse_opts(int argc, char **argv)
 			memcpy(host, optarg, (size_t)(colon - optarg));
 			host[colon - optarg] = '\0';
 			port = atoi(colon + 1);
-			break;
-		}
-		case 't': o.fetch_topic = optarg; break;
-		case 'n': o.connections = atoi(optarg); break;
-		case 'p': o.fetch_partition = atoi(optarg); break;
-		case 'w': o.max_wait_ms = atoi(optarg); break;
-		case 'c': o.connect_rate = atof(optarg); break;
-		case 'C': o.connect_timeout_s = atof(optarg); break;
-		case 's': parse_addr(&o.source, optarg, 0); o.has_source = 1; break;
-		case 'T': o.produce_topic = optarg; break;
-		case 'P': o.produce_partition = atoi(optarg); break;
-		case 'r': o.produce_rate = atof(optarg); break;
-		case 'a': o.acks = atoi(optarg); break;
-		case 'B': o.record_bytes = atoi(optarg); break;
-		case 'W': o.warmup_s = atof(optarg); break;
-		case 'd': o.duration_s = atof(optarg); break;
-		default: usage();
+		} else if (c == OPT_SOURCE) {
+			parse_addr(&o.source, optarg, 0);
+			o.has_source = 1;
+		} else {
+			usage();
 		}
 	}
 	if (host[0] == '\0' || o.fetch_topic == NULL || o.connections < 0 ||
