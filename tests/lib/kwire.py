@@ -59,25 +59,16 @@ class Writer:
         self.b = bytearray()
         self.flex = flex
 
-    def i8(self, v):
-        self.b += struct.pack(">b", v)
+    def put(self, fmt, v):
+        """One fixed-size field, struct format fmt."""
+        self.b += struct.pack(fmt, v)
         return self
 
-    def i16(self, v):
-        self.b += struct.pack(">h", v)
-        return self
-
-    def i32(self, v):
-        self.b += struct.pack(">i", v)
-        return self
-
-    def i64(self, v):
-        self.b += struct.pack(">q", v)
-        return self
-
-    def bool(self, v):
-        self.b += struct.pack(">?", v)
-        return self
+    def i8(self, v): return self.put(">b", v)
+    def i16(self, v): return self.put(">h", v)
+    def i32(self, v): return self.put(">i", v)
+    def i64(self, v): return self.put(">q", v)
+    def bool(self, v): return self.put(">?", v)
 
     def uuid(self, v=b"\x00" * 16):
         self.b += v
@@ -118,20 +109,11 @@ class Reader:
         self.pos += struct.calcsize(fmt)
         return v[0]
 
-    def i8(self):
-        return self.take(">b")
-
-    def i16(self):
-        return self.take(">h")
-
-    def i32(self):
-        return self.take(">i")
-
-    def i64(self):
-        return self.take(">q")
-
-    def bool(self):
-        return self.take(">?")
+    def i8(self): return self.take(">b")
+    def i16(self): return self.take(">h")
+    def i32(self): return self.take(">i")
+    def i64(self): return self.take(">q")
+    def bool(self): return self.take(">?")
 
     def raw(self, n):
         if n < 0 or self.pos + n > len(self.d):
