@@ -96,6 +96,19 @@ class Writer:
             self.b += b"\x00"
         return self
 
+    def topics(self, topics, partition):
+        """The [(name, [partition entry])] array every partition-level
+        request has; partition(entry) writes one entry's fields (tagged
+        fields are added here)."""
+        self.arr(len(topics))
+        for name, parts in topics:
+            self.str(name).arr(len(parts))
+            for entry in parts:
+                partition(entry)
+                self.tags()
+            self.tags()
+        return self
+
 
 class Reader:
     """Reads fields in the classic or the flexible encoding; raises on a
@@ -386,12 +399,7 @@ def produce_body(version, topics, acks=1, transactional_id=None):
     """topics: [(name, [(partition, records bytes or None)])]."""
     w = Writer(flexible(PRODUCE, version))
     w.str(transactional_id).i16(acks).i32(30000)
-    w.arr(len(topics))
-    for name, parts in topics:
-        w.str(name).arr(len(parts))
-        for index, records in parts:
-            w.i32(index).bytes(records).tags()
-        w.tags()
+    w.topics(topics, lambda p: w.i32(p[0]).bytes(p[1]))
     w.tags()
     return w.b
 
@@ -427,20 +435,19 @@ def fetch_body(version, topics, max_bytes=1 << 20, isolation=0, max_wait_ms=0,
     w.i32(-1).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(isolation)
     if version >= 7:
         w.i32(0).i32(-1)                    # no session
-    w.arr(len(topics))
-    for name, parts in topics:
-        w.str(name).arr(len(parts))
-        for index, offset, pmax in parts:
-            w.i32(index)
-            if version >= 9:
-                w.i32(-1)
-            w.i64(offset)
-            if version >= 12:
-                w.i32(-1)
-            if version >= 5:
-                w.i64(-1)
-            w.i32(pmax).tags()
-        w.tags()
+
+    def partition(p):
+        index, offset, pmax = p
+        w.i32(index)
+        if version >= 9:
+            w.i32(-1)                       # current leader epoch
+        w.i64(offset)
+        if version >= 12:
+            w.i32(-1)                       # last fetched epoch
+        if version >= 5:
+            w.i64(-1)                       # log start offset
+        w.i32(pmax)
+    w.topics(topics, partition)
     if version >= 7:
         w.arr(0)
     if version >= 11:
@@ -492,15 +499,14 @@ def list_offsets_body(version, topics, isolation=0):
     w.i32(-1)
     if version >= 2:
         w.i8(isolation)
-    w.arr(len(topics))
-    for name, parts in topics:
-        w.str(name).arr(len(parts))
-        for index, ts, epoch in parts:
-            w.i32(index)
-            if version >= 4:
-                w.i32(epoch)
-            w.i64(ts).tags()
-        w.tags()
+
+    def partition(p):
+        index, ts, epoch = p
+        w.i32(index)
+        if version >= 4:
+            w.i32(epoch)
+        w.i64(ts)
+    w.topics(topics, partition)
     w.tags()
     return w.b
 
@@ -528,12 +534,7 @@ def offset_for_leader_epoch_body(version, topics):
     w = Writer(flexible(OFFSET_FOR_LEADER_EPOCH, version))
     if version >= 3:
         w.i32(-1)
-    w.arr(len(topics))
-    for name, parts in topics:
-        w.str(name).arr(len(parts))
-        for index, current, epoch in parts:
-            w.i32(index).i32(current).i32(epoch).tags()
-        w.tags()
+    w.topics(topics, lambda p: w.i32(p[0]).i32(p[1]).i32(p[2]))
     w.tags()
     return w.b
 
