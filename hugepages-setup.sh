@@ -155,6 +155,20 @@ need_value() {
 	[[ $2 -ge 2 ]] || usage_error "$1 needs a value"
 }
 
+# opt_value "$@": the value of the option in $1, given as "--opt VALUE" or
+# "--opt=VALUE", in OPT_VALUE, and how many words it took in OPT_WORDS (for
+# the caller's shift). Every command's option loop reads its values with it.
+opt_value() {
+	if [[ $1 == *=* ]]; then
+		OPT_VALUE=${1#*=}
+		OPT_WORDS=1
+	else
+		need_value "$1" $#
+		OPT_VALUE=$2
+		OPT_WORDS=2
+	fi
+}
+
 # -- hugepages ------------------------------------------------------------------
 
 need_hugetlbfs() {
@@ -307,14 +321,14 @@ cmd_reserve() {
 	local count="" mb="" size=2M node="" mnt="" kb n
 	while (($# > 0)); do
 		case "$1" in
-		--mb) need_value "$1" $#; mb=$2; shift 2 ;;
-		--mb=*) mb=${1#*=}; shift ;;
-		--pagesize | --size) need_value "$1" $#; size=$2; shift 2 ;;
-		--pagesize=* | --size=*) size=${1#*=}; shift ;;
-		--node) need_value "$1" $#; node=$2; shift 2 ;;
-		--node=*) node=${1#*=}; shift ;;
-		--mount) need_value "$1" $#; mnt=$2; shift 2 ;;
-		--mount=*) mnt=${1#*=}; shift ;;
+		--mb | --mb=*)
+			opt_value "$@"; mb=$OPT_VALUE; shift "$OPT_WORDS" ;;
+		--pagesize | --pagesize=* | --size | --size=*)
+			opt_value "$@"; size=$OPT_VALUE; shift "$OPT_WORDS" ;;
+		--node | --node=*)
+			opt_value "$@"; node=$OPT_VALUE; shift "$OPT_WORDS" ;;
+		--mount | --mount=*)
+			opt_value "$@"; mnt=$OPT_VALUE; shift "$OPT_WORDS" ;;
 		-*) usage_error "reserve: unknown option '$1'" ;;
 		*)
 			[[ -z $count ]] || usage_error "reserve: more than one page count ('$count', '$1')"
@@ -510,10 +524,10 @@ cmd_release() {
 	while (($# > 0)); do
 		case "$1" in
 		--all) all=1; shift ;;
-		--pagesize | --size) need_value "$1" $#; size=$2; shift 2 ;;
-		--pagesize=* | --size=*) size=${1#*=}; shift ;;
-		--mount) need_value "$1" $#; mnt=$2; shift 2 ;;
-		--mount=*) mnt=${1#*=}; shift ;;
+		--pagesize | --pagesize=* | --size | --size=*)
+			opt_value "$@"; size=$OPT_VALUE; shift "$OPT_WORDS" ;;
+		--mount | --mount=*)
+			opt_value "$@"; mnt=$OPT_VALUE; shift "$OPT_WORDS" ;;
 		*) usage_error "release: unexpected argument '$1'" ;;
 		esac
 	done
@@ -778,8 +792,8 @@ cmd_bind() {
 	local addr="" driver=vfio-pci wc=0 noiommu=0 cur ifs dev
 	while (($# > 0)); do
 		case "$1" in
-		--driver) need_value "$1" $#; driver=$2; shift 2 ;;
-		--driver=*) driver=${1#*=}; shift ;;
+		--driver | --driver=*)
+			opt_value "$@"; driver=$OPT_VALUE; shift "$OPT_WORDS" ;;
 		--wc) wc=1; shift ;;
 		--noiommu) noiommu=1; shift ;;
 		--force) FORCE=1; shift ;;
@@ -880,8 +894,8 @@ cmd_unbind() {
 	local addr="" driver="" cur dev
 	while (($# > 0)); do
 		case "$1" in
-		--driver) need_value "$1" $#; driver=$2; shift 2 ;;
-		--driver=*) driver=${1#*=}; shift ;;
+		--driver | --driver=*)
+			opt_value "$@"; driver=$OPT_VALUE; shift "$OPT_WORDS" ;;
 		-*) usage_error "unbind: unknown option '$1'" ;;
 		*)
 			[[ -z $addr ]] || usage_error "unbind: one PCI address at a time"

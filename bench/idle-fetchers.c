@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_client.h"
 #include "common/rbatch.h"
 #include "hist.h"
 
@@ -96,22 +97,6 @@ on_signal(int sig)
 	atomic_store(&stop_flag, 1);
 }
 
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void
-die(const char *what, const char *why)
-{
-	fprintf(stderr, "idle-fetchers: %s: %s\n", what, why);
-	exit(2);
-}
-
 /* -- encoding ----------------------------------------------------------------- */
 
 struct wbuf {
@@ -123,7 +108,7 @@ static void
 put(struct wbuf *w, const void *src, size_t n)
 {
 	if (w->len + n > w->cap)
-		die("encode", "buffer too small");
+		bench_client_die("encode", "buffer too small");
 	memcpy(w->p + w->len, src, n);
 	w->len += n;
 }
@@ -388,7 +373,7 @@ producer_run(void *arg)
 		return NULL;
 	}
 	while (!atomic_load(&stop_flag)) {
-		uint64_t now = mono_us(), due;
+		uint64_t now = bench_client_mono_us(), due;
 		struct pollfd pfd = { fd, POLLIN, 0 };
 		int timeout_ms;
 
@@ -404,7 +389,7 @@ producer_run(void *arg)
 
 			if (now > due + 1000)
 				ps->late++;
-			sent_at[head++ % PRODUCE_INFLIGHT_MAX] = mono_us();
+			sent_at[head++ % PRODUCE_INFLIGHT_MAX] = bench_client_mono_us();
 			if (write(fd, req, len) != (ssize_t)len) {
 				ps->closed = 1;
 				break;
@@ -426,7 +411,7 @@ producer_run(void *arg)
 			if (tail < head) {
 				uint64_t at = sent_at[tail++ % PRODUCE_INFLIGHT_MAX];
 
-				hist_record(&ps->ack, mono_us() - at);
+				hist_record(&ps->ack, bench_client_mono_us() - at);
 			}
 			if (produce_error(resp + 4, len - 4) != 0)
 				ps->errors++;
@@ -446,7 +431,7 @@ fetcher_send(struct fetcher *f)
 	uint8_t req[REQ_BYTES_MAX];
 	size_t len = fetch_encode(req, sizeof(req), ++f->correlation);
 
-	f->sent_us = mono_us();
+	f->sent_us = bench_client_mono_us();
 	/* ~100 bytes into an empty socket buffer: one write is whole. */
 	return write(f->fd, req, len) == (ssize_t)len ? 0 : -1;
 }
@@ -472,7 +457,7 @@ fetcher_response(struct fetcher *f, struct fetch_stats *fs)
 		fs->errors++;
 	fs->responses++;
 	if (atomic_load(&measuring))
-		hist_record(&fs->rtt, mono_us() - f->sent_us);
+		hist_record(&fs->rtt, bench_client_mono_us() - f->sent_us);
 	f->frame_bytes = f->got_bytes = 0;
 	return fetcher_send(f);
 }
@@ -567,12 +552,13 @@ fetchers_run(struct fetcher *fetchers, struct fetch_stats *fs, double *connect_s
 	struct epoll_event events[EVENTS_MAX];
 	int ep = epoll_create1(0);
 	int opened = 0;
-	uint64_t start = mono_us(), all_connected = 0, measure_from = 0, measure_to = 0;
+	uint64_t start = bench_client_mono_us();
+	uint64_t all_connected = 0, measure_from = 0, measure_to = 0;
 
 	if (ep < 0)
-		die("epoll_create1", strerror(errno));
+		bench_client_die("epoll_create1", strerror(errno));
 	while (!atomic_load(&stop_flag)) {
-		uint64_t now = mono_us();
+		uint64_t now = bench_client_mono_us();
 		int n;
 
 		while (opened < o.connections &&
@@ -605,7 +591,7 @@ fetchers_run(struct fetcher *fetchers, struct fetch_stats *fs, double *connect_s
 		for (int i = 0; i < n; i++)
 			fetchers_event(ep, events[i].data.ptr, events[i].events, fs);
 	}
-	*measured_s = measure_from ? (double)(mono_us() - measure_from) / 1e6 : 0;
+	*measured_s = measure_from ? (double)(bench_client_mono_us() - measure_from) / 1e6 : 0;
 	atomic_store(&stop_flag, 1);
 	for (int i = 0; i < opened; i++)
 		if (fetchers[i].fd >= 0)
@@ -643,31 +629,65 @@ parse_addr(struct sockaddr_in *sa, const char *host, int port)
 	sa->sin_family = AF_INET;
 	sa->sin_port = htons((uint16_t)port);
 	if (inet_pton(AF_INET, host, &sa->sin_addr) != 1)
-		die("address", host);
+		bench_client_die("address", host);
+}
+
+/* The options that only store their value: the name and where the value
+ * goes in o (an int, a double or a string). */
+static const struct opt_field {
+	const char *name;
+	int *i;
+	double *d;
+	const char **s;
+} opt_fields[] = {
+	{ "topic", .s = &o.fetch_topic },
+	{ "connections", .i = &o.connections },
+	{ "partition", .i = &o.fetch_partition },
+	{ "max-wait-ms", .i = &o.max_wait_ms },
+	{ "connect-rate", .d = &o.connect_rate },
+	{ "connect-timeout", .d = &o.connect_timeout_s },
+	{ "produce-topic", .s = &o.produce_topic },
+	{ "produce-partition", .i = &o.produce_partition },
+	{ "produce-rate", .d = &o.produce_rate },
+	{ "acks", .i = &o.acks },
+	{ "record-bytes", .i = &o.record_bytes },
+	{ "warmup", .d = &o.warmup_s },
+	{ "duration", .d = &o.duration_s },
+};
+#define OPT_FIELDS (sizeof(opt_fields) / sizeof(opt_fields[0]))
+
+enum { OPT_BOOTSTRAP = 1000, OPT_SOURCE };	/* getopt values past the fields' indexes */
+
+static void
+opt_store(const struct opt_field *f, const char *value)
+{
+	if (f->i)
+		*f->i = atoi(value);
+	else if (f->d)
+		*f->d = atof(value);
+	else
+		*f->s = value;
 }
 
 static void
 parse_opts(int argc, char **argv)
 {
-	static const struct option longs[] = {
-		{ "bootstrap", 1, 0, 'b' }, { "topic", 1, 0, 't' },
-		{ "connections", 1, 0, 'n' }, { "partition", 1, 0, 'p' },
-		{ "max-wait-ms", 1, 0, 'w' }, { "connect-rate", 1, 0, 'c' },
-		{ "connect-timeout", 1, 0, 'C' }, { "source", 1, 0, 's' },
-		{ "produce-topic", 1, 0, 'T' }, { "produce-partition", 1, 0, 'P' },
-		{ "produce-rate", 1, 0, 'r' }, { "acks", 1, 0, 'a' },
-		{ "record-bytes", 1, 0, 'B' }, { "warmup", 1, 0, 'W' },
-		{ "duration", 1, 0, 'd' }, { 0, 0, 0, 0 },
+	struct option longs[OPT_FIELDS + 3] = {
+		[OPT_FIELDS] = { "bootstrap", required_argument, NULL, OPT_BOOTSTRAP },
+		[OPT_FIELDS + 1] = { "source", required_argument, NULL, OPT_SOURCE },
 	};
 	char host[256] = "";
 	int port = 0, c;
 
+	for (size_t i = 0; i < OPT_FIELDS; i++)
+		longs[i] = (struct option){ opt_fields[i].name, required_argument, NULL, (int)i };
 	o = (struct opts){ .connections = 10000, .max_wait_ms = 500, .connect_rate = 4000,
 			   .connect_timeout_s = 60, .produce_rate = 200, .acks = 1,
 			   .record_bytes = 1024, .warmup_s = 2, .duration_s = 10 };
 	while ((c = getopt_long(argc, argv, "", longs, NULL)) != -1) {
-		switch (c) {
-		case 'b': {
+		if (c >= 0 && (size_t)c < OPT_FIELDS) {
+			opt_store(&opt_fields[c], optarg);
+		} else if (c == OPT_BOOTSTRAP) {
 			const char *colon = strrchr(optarg, ':');
 
 			if (colon == NULL || (size_t)(colon - optarg) >= sizeof(host))
@@ -675,23 +695,11 @@ parse_opts(int argc, char **argv)
 			memcpy(host, optarg, (size_t)(colon - optarg));
 			host[colon - optarg] = '\0';
 			port = atoi(colon + 1);
-			break;
-		}
-		case 't': o.fetch_topic = optarg; break;
-		case 'n': o.connections = atoi(optarg); break;
-		case 'p': o.fetch_partition = atoi(optarg); break;
-		case 'w': o.max_wait_ms = atoi(optarg); break;
-		case 'c': o.connect_rate = atof(optarg); break;
-		case 'C': o.connect_timeout_s = atof(optarg); break;
-		case 's': parse_addr(&o.source, optarg, 0); o.has_source = 1; break;
-		case 'T': o.produce_topic = optarg; break;
-		case 'P': o.produce_partition = atoi(optarg); break;
-		case 'r': o.produce_rate = atof(optarg); break;
-		case 'a': o.acks = atoi(optarg); break;
-		case 'B': o.record_bytes = atoi(optarg); break;
-		case 'W': o.warmup_s = atof(optarg); break;
-		case 'd': o.duration_s = atof(optarg); break;
-		default: usage();
+		} else if (c == OPT_SOURCE) {
+			parse_addr(&o.source, optarg, 0);
+			o.has_source = 1;
+		} else {
+			usage();
 		}
 	}
 	if (host[0] == '\0' || o.fetch_topic == NULL || o.connections < 0 ||
@@ -732,7 +740,7 @@ main(int argc, char **argv)
 	}
 	fetchers = calloc((size_t)o.connections + 1, sizeof(*fetchers));
 	if (fetchers == NULL)
-		die("calloc", "fetchers");
+		bench_client_die("calloc", "fetchers");
 	for (int i = 0; i < o.connections; i++)
 		fetchers[i].fd = -1;
 	hist_init(&fs.rtt);

@@ -3,7 +3,8 @@
  * produce, consume and e2e (produce+consume); open-loop fixed rate or max rate.
  * Each payload starts with 16 bytes: intended send time (CLOCK_REALTIME, us)
  * and a sequence number. Reports produce-to-ack and end-to-end latency
- * percentiles (bench/hist.c), throughput and broker CPU seconds per GB. */
+ * percentiles (bench/hist.c), throughput and broker CPU seconds per GB; the
+ * report (totals, JSON, summary) is sbench_report.c, shared state sbench.h. */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
@@ -19,141 +20,26 @@
 
 #include <librdkafka/rdkafka.h>
 
-#include "hist.h"
+#include "bench_client.h"
+#include "bench_rdk.h"
+#include "sbench.h"
 
-#define STAMP_BYTES 16
-#define DRAIN_US (20 * 1000000ull)
-#define FLUSH_MS 30000
-#define ERRSTR_BYTES 512
-
-enum bench_mode { MODE_PRODUCE, MODE_CONSUME, MODE_E2E };
-
-struct bench_opts {
-	enum bench_mode mode;
-	const char *bootstrap;
-	const char *topic;
-	const char *acks;
-	const char *compression;
-	const char *json_path;
-	int partitions;
-	size_t record_bytes;
-	int linger_ms;
-	int batch_bytes;
-	double rate;
-	double duration_s;
-	uint64_t count;
-	int producers;
-	int consumers;
-	long broker_pid;
-	double warmup_s;
-	double timeout_s;
-	double stall_s;
-};
-
-struct producer {
-	pthread_t thread;
-	pthread_t poller;
-	int id;
-	rd_kafka_t *rk;
-	rd_kafka_topic_t *rkt;
-	struct hist ack_hist;
-	uint64_t sent;
-	uint64_t acked;
-	uint64_t failed;
-	uint64_t acked_window;
-	uint64_t bytes_window;
-	uint64_t last_ack_us;
-	int done;
-	char error[ERRSTR_BYTES];
-};
-
-struct consumer {
-	pthread_t thread;
-	int id;
-	rd_kafka_t *rk;
-	struct hist e2e_hist;
-	uint64_t received;
-	uint64_t received_window;
-	uint64_t bytes_window;
-	uint64_t last_recv_us;
-	uint64_t errors;
-	int done;
-	char error[ERRSTR_BYTES];
-};
-
-struct cpu_sample {
-	double broker_s;
-	double client_s;
-};
-
-static struct bench_opts g_opts = {
+struct bench_opts g_opts = {
 	.mode = MODE_PRODUCE, .bootstrap = "127.0.0.1:9092", .topic = "spillway-bench",
 	.acks = "1", .compression = "none", .record_bytes = 1024, .linger_ms = 5,
 	.batch_bytes = -1, .producers = 1, .consumers = 1, .broker_pid = -1,
 	.timeout_s = 900, .stall_s = 20,
 };
-static struct producer *g_producers;
-static struct consumer *g_consumers;
-static int g_partition_count;
+struct producer *g_producers;
+struct consumer *g_consumers;
+int g_partition_count;
 static int64_t *g_start_offsets;
-static uint64_t g_t0_us;		/* CLOCK_MONOTONIC at start */
-static uint64_t g_measure_us;		/* g_t0_us + warmup */
+uint64_t g_t0_us;		/* CLOCK_MONOTONIC at start */
+uint64_t g_measure_us;		/* g_t0_us + warmup */
 static int64_t g_rt_offset_us;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 static int g_stop_produce;
 static int g_stop_consume;
-static int g_data_path_failed;
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static uint64_t
-real_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (uint64_t)ts.tv_sec * 1000000ull + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static void
-sleep_until_us(uint64_t when_us)
-{
-	struct timespec ts = { .tv_sec = (time_t)(when_us / 1000000u),
-			       .tv_nsec = (long)(when_us % 1000000u) * 1000 };
-
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
-static int
-flag_get(const int *flag)
-{
-	return __atomic_load_n(flag, __ATOMIC_RELAXED);
-}
-
-static void
-flag_set(int *flag)
-{
-	__atomic_store_n(flag, 1, __ATOMIC_RELAXED);
-}
-
-static uint64_t
-load_u64(const uint64_t *where)
-{
-	return __atomic_load_n(where, __ATOMIC_RELAXED);
-}
-
-static void
-add_u64(uint64_t *where, uint64_t n)
-{
-	__atomic_fetch_add(where, n, __ATOMIC_RELAXED);
-}
+int g_data_path_failed;
 
 static void
 put_le64(unsigned char *out, uint64_t v)
@@ -173,63 +59,6 @@ get_le64(const unsigned char *in)
 	for (i = 7; i >= 0; i--)
 		v = (v << 8) | in[i];
 	return v;
-}
-
-/* Broker CPU seconds (utime + stime of every thread) from /proc/PID/stat. */
-static double
-proc_cpu_s(long pid)
-{
-	char path[64];
-	char buf[2048];
-	char *p;
-	size_t n;
-	FILE *f;
-	unsigned long long utime = 0, stime = 0;
-
-	if (pid <= 0)
-		return -1.0;
-	snprintf(path, sizeof(path), "/proc/%ld/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
-		return -1.0;
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	p = strrchr(buf, ')');
-	/* After "(comm)": state is field 3, utime 14, stime 15. */
-	if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
-			 &utime, &stime) != 2)
-		return -1.0;
-	return (double)(utime + stime) / (double)sysconf(_SC_CLK_TCK);
-}
-
-static double
-self_cpu_s(void)
-{
-	struct rusage ru;
-
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec / 1e6 +
-	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
-}
-
-static void
-cpu_sample_take(struct cpu_sample *cpu)
-{
-	cpu->broker_s = proc_cpu_s(g_opts.broker_pid);
-	cpu->client_s = self_cpu_s();
-}
-
-static int
-conf_set(rd_kafka_conf_t *conf, const char *key, const char *value)
-{
-	char errstr[ERRSTR_BYTES];
-
-	if (rd_kafka_conf_set(conf, key, value, errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK) {
-		fprintf(stderr, "spillway-bench: %s=%s: %s\n", key, value, errstr);
-		return -1;
-	}
-	return 0;
 }
 
 static void
@@ -256,7 +85,7 @@ producer_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 	add_u64(&prod->acked, 1);
 	if (send_us < g_measure_us)
 		return;
-	now = mono_us();
+	now = bench_client_mono_us();
 	hist_record(&prod->ack_hist, now > send_us ? now - send_us : 0);
 	add_u64(&prod->acked_window, 1);
 	add_u64(&prod->bytes_window, msg->len);
@@ -266,27 +95,23 @@ producer_dr(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaque)
 static rd_kafka_conf_t *
 producer_conf(void)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
-	char num[32];
-	int rc = 0;
+	char linger[32], batch[32];
 
-	rc |= conf_set(conf, "bootstrap.servers", g_opts.bootstrap);
-	rc |= conf_set(conf, "acks", g_opts.acks);
-	rc |= conf_set(conf, "compression.codec", g_opts.compression);
-	snprintf(num, sizeof(num), "%d", g_opts.linger_ms);
-	rc |= conf_set(conf, "linger.ms", num);
-	if (g_opts.batch_bytes > 0) {
-		snprintf(num, sizeof(num), "%d", g_opts.batch_bytes);
-		rc |= conf_set(conf, "batch.size", num);
-	}
-	rc |= conf_set(conf, "message.timeout.ms", "30000");
-	rc |= conf_set(conf, "enable.idempotence", "false");
-	rc |= conf_set(conf, "client.id", "spillway-bench");
-	if (rc) {
-		rd_kafka_conf_destroy(conf);
-		return NULL;
-	}
-	return conf;
+	snprintf(linger, sizeof(linger), "%d", g_opts.linger_ms);
+	snprintf(batch, sizeof(batch), "%d", g_opts.batch_bytes);
+	const char *const kv[][2] = {
+		{ "bootstrap.servers", g_opts.bootstrap },
+		{ "acks", g_opts.acks },
+		{ "compression.codec", g_opts.compression },
+		{ "linger.ms", linger },
+		{ "message.timeout.ms", "30000" },
+		{ "enable.idempotence", "false" },
+		{ "client.id", "spillway-bench" },
+		{ "batch.size", batch },	/* last: set only with --batch-bytes */
+	};
+	size_t n = sizeof(kv) / sizeof(kv[0]);
+
+	return bench_rdk_conf_new(kv, g_opts.batch_bytes > 0 ? n : n - 1);
 }
 
 static rd_kafka_t *
@@ -343,14 +168,14 @@ topic_create(rd_kafka_t *rk)
 static int
 topic_prepare(rd_kafka_t *rk)
 {
-	uint64_t deadline = mono_us() + 60 * 1000000ull;
+	uint64_t deadline = bench_client_mono_us() + 60 * 1000000ull;
 	rd_kafka_topic_t *rkt;
 	int rc = -1;
 
 	if (g_opts.partitions > 0)
 		topic_create(rk);
 	rkt = rd_kafka_topic_new(rk, g_opts.topic, NULL);
-	while (mono_us() < deadline) {
+	while (bench_client_mono_us() < deadline) {
 		const struct rd_kafka_metadata *md = NULL;
 		int i, ok = 0;
 
@@ -464,7 +289,7 @@ producer_main(void *arg)
 	for (i = 0; i < g_opts.record_bytes; i++)	/* like kafka-producer-perf-test */
 		buf[i] = (unsigned char)('A' + rand_r(&seed) % 26);
 	for (;;) {
-		uint64_t now = mono_us();
+		uint64_t now = bench_client_mono_us();
 		uint64_t send_us = now;
 
 		if (producer_done(now, measured, quota))
@@ -473,7 +298,9 @@ producer_main(void *arg)
 			/* Open loop: message k is due at t0 + k/rate whatever the broker does. */
 			send_us = g_t0_us + (uint64_t)((double)sent_paced * interval_us);
 			if (send_us > now) {
-				sleep_until_us(send_us < now + 1000 ? send_us : now + 1000);
+				uint64_t wake_us = send_us < now + 1000 ? send_us : now + 1000;
+
+				bench_client_sleep_until_us(wake_us);
 				continue;
 			}
 			sent_paced++;
@@ -504,7 +331,7 @@ poller_main(void *arg)
 static void
 consumer_handle(struct consumer *cons, const rd_kafka_message_t *msg)
 {
-	uint64_t now_mono = mono_us();
+	uint64_t now_mono = bench_client_mono_us();
 	uint64_t now_rt;
 	uint64_t stamp_rt;
 	int in_window;
@@ -514,7 +341,7 @@ consumer_handle(struct consumer *cons, const rd_kafka_message_t *msg)
 		in_window = now_mono >= g_measure_us;
 	} else {
 		stamp_rt = get_le64(msg->payload);
-		now_rt = real_us();
+		now_rt = bench_client_real_us();
 		/* e2e: by send time, so every consumer counts the same messages. */
 		in_window = g_opts.mode == MODE_E2E ?
 			stamp_rt >= g_measure_us + (uint64_t)g_rt_offset_us :
@@ -538,7 +365,7 @@ consumer_done(const struct consumer *cons)
 		return 0;
 	if (g_opts.count)
 		return load_u64(&cons->received_window) >= g_opts.count;
-	return mono_us() >= g_measure_us + (uint64_t)(g_opts.duration_s * 1e6);
+	return bench_client_mono_us() >= g_measure_us + (uint64_t)(g_opts.duration_s * 1e6);
 }
 
 static void *
@@ -579,20 +406,20 @@ consumer_main(void *arg)
 static int
 consumer_create(struct consumer *cons)
 {
-	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char group[96];
-	int rc = 0;
 
 	snprintf(group, sizeof(group), "spillway-bench-%ld-%d", (long)getpid(), cons->id);
-	rc |= conf_set(conf, "bootstrap.servers", g_opts.bootstrap);
-	rc |= conf_set(conf, "group.id", group);
-	rc |= conf_set(conf, "enable.auto.commit", "false");
-	rc |= conf_set(conf, "enable.auto.offset.store", "false");
-	rc |= conf_set(conf, "client.id", "spillway-bench-consumer");
-	if (rc) {
-		rd_kafka_conf_destroy(conf);
+	const char *const kv[][2] = {
+		{ "bootstrap.servers", g_opts.bootstrap },
+		{ "group.id", group },
+		{ "enable.auto.commit", "false" },
+		{ "enable.auto.offset.store", "false" },
+		{ "client.id", "spillway-bench-consumer" },
+	};
+	rd_kafka_conf_t *conf = bench_rdk_conf_new(kv, sizeof(kv) / sizeof(kv[0]));
+
+	if (!conf)
 		return -1;
-	}
 	cons->rk = client_new(RD_KAFKA_CONSUMER, conf);
 	if (!cons->rk)
 		return -1;
@@ -614,255 +441,6 @@ producer_create(struct producer *prod)
 		return -1;
 	prod->rkt = rd_kafka_topic_new(prod->rk, g_opts.topic, NULL);
 	return 0;
-}
-
-struct totals {
-	uint64_t sent, acked, failed, acked_window, prod_bytes, last_ack_us;
-	uint64_t received, recv_window, cons_bytes, last_recv_us, recv_min, cons_errors;
-};
-
-static void
-totals_sum(struct totals *t, struct hist *ack, struct hist *e2e)
-{
-	int i;
-
-	memset(t, 0, sizeof(*t));
-	t->recv_min = UINT64_MAX;
-	if (ack)
-		hist_init(ack);
-	if (e2e)
-		hist_init(e2e);
-	for (i = 0; g_producers && i < g_opts.producers; i++) {
-		struct producer *p = &g_producers[i];
-		uint64_t last = load_u64(&p->last_ack_us);
-
-		t->sent += load_u64(&p->sent);
-		t->acked += load_u64(&p->acked);
-		t->failed += load_u64(&p->failed);
-		t->acked_window += load_u64(&p->acked_window);
-		t->prod_bytes += load_u64(&p->bytes_window);
-		t->last_ack_us = last > t->last_ack_us ? last : t->last_ack_us;
-		if (ack)
-			hist_merge(ack, &p->ack_hist);
-	}
-	for (i = 0; g_consumers && i < g_opts.consumers; i++) {
-		struct consumer *c = &g_consumers[i];
-		uint64_t last = load_u64(&c->last_recv_us);
-		uint64_t n = load_u64(&c->received);
-
-		t->received += n;
-		t->recv_min = n < t->recv_min ? n : t->recv_min;
-		t->recv_window += load_u64(&c->received_window);
-		t->cons_bytes += load_u64(&c->bytes_window);
-		t->cons_errors += load_u64(&c->errors);
-		t->last_recv_us = last > t->last_recv_us ? last : t->last_recv_us;
-		if (e2e)
-			hist_merge(e2e, &c->e2e_hist);
-	}
-	if (t->recv_min == UINT64_MAX)
-		t->recv_min = 0;
-}
-
-static struct hist g_progress_hist;
-
-static void
-progress_line(uint64_t now, struct totals *prev)
-{
-	struct totals t;
-	int e2e = g_consumers != NULL;
-
-	totals_sum(&t, e2e ? NULL : &g_progress_hist, e2e ? &g_progress_hist : NULL);
-	fprintf(stderr, "[%6.1fs]%s", (double)(now - g_t0_us) / 1e6,
-		now < g_measure_us ? " warmup" : "");
-	if (g_producers)
-		fprintf(stderr, " produce %9" PRIu64 " msg/s %8.1f MB/s", t.acked - prev->acked,
-			(double)(t.acked - prev->acked) * (double)g_opts.record_bytes / 1e6);
-	if (g_consumers)
-		fprintf(stderr, " | consume %9" PRIu64 " msg/s %8.1f MB/s",
-			t.received - prev->received,
-			(double)(t.received - prev->received) * (double)g_opts.record_bytes / 1e6);
-	fprintf(stderr, " | %s p99 %" PRIu64 " us\n", e2e ? "e2e" : "ack",
-		hist_percentile(&g_progress_hist, 99.0));
-	*prev = t;
-}
-
-static void
-json_hist(FILE *f, const char *name, const struct hist *h)
-{
-	uint64_t n = hist_count(h), seen = 0;
-	size_t i;
-	int first = 1;
-
-	fprintf(f, "  \"%s\": {\"count\": %" PRIu64 ", \"mean\": %.1f, \"min\": %" PRIu64
-		", \"p50\": %" PRIu64 ", \"p90\": %" PRIu64 ", \"p99\": %" PRIu64
-		", \"p99_9\": %" PRIu64 ", \"p99_99\": %" PRIu64 ", \"max\": %" PRIu64
-		", \"cdf\": [", name, n, hist_mean(h), n ? h->min : 0,
-		hist_percentile(h, 50), hist_percentile(h, 90), hist_percentile(h, 99),
-		hist_percentile(h, 99.9), hist_percentile(h, 99.99), n ? h->max : 0);
-	for (i = 0; i < HIST_BUCKET_COUNT; i++) {
-		uint64_t hi;
-
-		if (!h->counts[i])
-			continue;
-		seen += h->counts[i];
-		hi = hist_bucket_low(i) + hist_bucket_width(i) - 1;
-		if (hi > h->max)
-			hi = h->max;
-		fprintf(f, "%s[%" PRIu64 ", %.6f]", first ? "" : ", ", hi,
-			(double)seen / (double)n);
-		first = 0;
-	}
-	fprintf(f, "]},\n");
-}
-
-static void
-summary_hist(const char *name, const struct hist *h)
-{
-	if (!hist_count(h))
-		return;
-	printf("  %-14s us: p50 %" PRIu64 "  p90 %" PRIu64 "  p99 %" PRIu64 "  p99.9 %" PRIu64
-	       "  p99.99 %" PRIu64 "  max %" PRIu64 "  mean %.1f  (n=%" PRIu64 ")\n", name,
-	       hist_percentile(h, 50), hist_percentile(h, 90), hist_percentile(h, 99),
-	       hist_percentile(h, 99.9), hist_percentile(h, 99.99), h->max, hist_mean(h),
-	       hist_count(h));
-}
-
-static const char *const g_mode_names[] = { "produce", "consume", "e2e" };
-
-struct result {
-	struct totals t;
-	struct hist ack;
-	struct hist e2e;
-	double prod_elapsed_s, cons_elapsed_s;
-	double prod_msgs_s, prod_mb_s, cons_msgs_s, cons_mb_s;
-	double broker_cpu_s, client_cpu_s, gb_moved, cpu_s_per_gb;
-	const char *error;
-	int ok;
-};
-
-static void
-result_compute(struct result *r, const struct cpu_sample *c0, const struct cpu_sample *c1)
-{
-	int i;
-
-	totals_sum(&r->t, &r->ack, &r->e2e);
-	if (r->t.last_ack_us > g_measure_us)
-		r->prod_elapsed_s = (double)(r->t.last_ack_us - g_measure_us) / 1e6;
-	if (r->t.last_recv_us > g_measure_us)
-		r->cons_elapsed_s = (double)(r->t.last_recv_us - g_measure_us) / 1e6;
-	if (r->prod_elapsed_s > 0) {
-		r->prod_msgs_s = (double)r->t.acked_window / r->prod_elapsed_s;
-		r->prod_mb_s = (double)r->t.prod_bytes / 1e6 / r->prod_elapsed_s;
-	}
-	if (r->cons_elapsed_s > 0) {
-		r->cons_msgs_s = (double)r->t.recv_window / r->cons_elapsed_s;
-		r->cons_mb_s = (double)r->t.cons_bytes / 1e6 / r->cons_elapsed_s;
-	}
-	r->broker_cpu_s = c0->broker_s >= 0 && c1->broker_s >= 0 ? c1->broker_s - c0->broker_s : -1;
-	r->client_cpu_s = c1->client_s - c0->client_s;
-	r->gb_moved = (double)(r->t.prod_bytes + r->t.cons_bytes) / 1e9;
-	r->cpu_s_per_gb = r->broker_cpu_s >= 0 && r->gb_moved > 0 ?
-		r->broker_cpu_s / r->gb_moved : -1;
-	r->error = NULL;
-	for (i = 0; g_producers && i < g_opts.producers && !r->error; i++)
-		if (g_producers[i].error[0])
-			r->error = g_producers[i].error;
-	for (i = 0; g_consumers && i < g_opts.consumers && !r->error; i++)
-		if (g_consumers[i].error[0])
-			r->error = g_consumers[i].error;
-	r->ok = !flag_get(&g_data_path_failed);
-	if (g_producers && r->t.acked_window == 0)
-		r->ok = 0;
-	if (g_consumers && r->t.recv_window == 0)
-		r->ok = 0;
-}
-
-static void
-json_string(FILE *f, const char *key, const char *value)
-{
-	const char *p;
-
-	fprintf(f, "  \"%s\": ", key);
-	if (!value) {
-		fprintf(f, "null,\n");
-		return;
-	}
-	fputc('"', f);
-	for (p = value; *p; p++) {
-		if (*p == '"' || *p == '\\')
-			fputc('\\', f);
-		fputc((unsigned char)*p >= 0x20 ? *p : ' ', f);
-	}
-	fprintf(f, "\",\n");
-}
-
-static int
-json_write(const char *path, const struct result *r)
-{
-	FILE *f = fopen(path, "w");
-
-	if (!f) {
-		fprintf(stderr, "spillway-bench: %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	fprintf(f, "{\n");
-	json_string(f, "mode", g_mode_names[g_opts.mode]);
-	json_string(f, "bootstrap", g_opts.bootstrap);
-	json_string(f, "topic", g_opts.topic);
-	json_string(f, "acks", g_opts.acks);
-	json_string(f, "compression", g_opts.compression);
-	json_string(f, "error", r->error);
-	fprintf(f, "  \"ok\": %s,\n", r->ok ? "true" : "false");
-	fprintf(f, "  \"partitions\": %d, \"record_size\": %zu, \"linger_ms\": %d, "
-		"\"batch_size\": %d,\n", g_partition_count, g_opts.record_bytes, g_opts.linger_ms,
-		g_opts.batch_bytes);
-	fprintf(f, "  \"rate_target\": %.1f, \"producers\": %d, \"consumers\": %d, "
-		"\"warmup_s\": %.3f, \"duration_s\": %.3f, \"count\": %" PRIu64 ",\n",
-		g_opts.rate, g_producers ? g_opts.producers : 0,
-		g_consumers ? g_opts.consumers : 0, g_opts.warmup_s, g_opts.duration_s,
-		g_opts.count);
-	fprintf(f, "  \"produce\": {\"sent\": %" PRIu64 ", \"acked\": %" PRIu64
-		", \"failed\": %" PRIu64 ", \"acked_window\": %" PRIu64 ", \"elapsed_s\": %.3f"
-		", \"msgs_per_s\": %.1f, \"mb_per_s\": %.3f},\n", r->t.sent, r->t.acked,
-		r->t.failed, r->t.acked_window, r->prod_elapsed_s, r->prod_msgs_s, r->prod_mb_s);
-	fprintf(f, "  \"consume\": {\"received\": %" PRIu64 ", \"received_min_per_consumer\": %"
-		PRIu64 ", \"received_window\": %" PRIu64 ", \"errors\": %" PRIu64
-		", \"elapsed_s\": %.3f, \"msgs_per_s\": %.1f, \"mb_per_s\": %.3f},\n",
-		r->t.received, r->t.recv_min, r->t.recv_window, r->t.cons_errors,
-		r->cons_elapsed_s, r->cons_msgs_s, r->cons_mb_s);
-	fprintf(f, "  \"cpu\": {\"broker_pid\": %ld, \"broker_cpu_s\": %.3f, \"client_cpu_s\": %.3f"
-		", \"gb_moved\": %.6f, \"broker_cpu_s_per_gb\": %.3f},\n", g_opts.broker_pid,
-		r->broker_cpu_s, r->client_cpu_s, r->gb_moved, r->cpu_s_per_gb);
-	json_hist(f, "ack_latency_us", &r->ack);
-	json_hist(f, "e2e_latency_us", &r->e2e);
-	fprintf(f, "  \"mb\": \"1e6 bytes\"\n}\n");
-	return fclose(f) ? -1 : 0;
-}
-
-static void
-summary_print(const struct result *r)
-{
-	printf("spillway-bench %s: %s topic %s, %d partitions, %zu B records, acks=%s, %s, "
-	       "linger %d ms, rate %s\n", g_mode_names[g_opts.mode], g_opts.bootstrap,
-	       g_opts.topic, g_partition_count, g_opts.record_bytes, g_opts.acks,
-	       g_opts.compression, g_opts.linger_ms, g_opts.rate > 0 ? "fixed" : "max");
-	if (g_producers)
-		printf("  produce: %" PRIu64 " acked (%" PRIu64 " failed), %.0f msg/s, "
-		       "%.2f MB/s over %.2f s\n", r->t.acked_window, r->t.failed, r->prod_msgs_s,
-		       r->prod_mb_s, r->prod_elapsed_s);
-	if (g_consumers)
-		printf("  consume: %" PRIu64 " received by %d consumer(s), %.0f msg/s, "
-		       "%.2f MB/s over %.2f s\n", r->t.recv_window, g_opts.consumers,
-		       r->cons_msgs_s, r->cons_mb_s, r->cons_elapsed_s);
-	summary_hist("ack latency", &r->ack);
-	summary_hist("e2e latency", &r->e2e);
-	if (r->broker_cpu_s >= 0)
-		printf("  broker CPU: %.2f s, %.2f CPU-s per GB moved; client CPU %.2f s\n",
-		       r->broker_cpu_s, r->cpu_s_per_gb, r->client_cpu_s);
-	else
-		printf("  client CPU %.2f s (no --broker-pid)\n", r->client_cpu_s);
-	if (!r->ok)
-		printf("  FAILED: %s\n", r->error ? r->error : "no data moved");
 }
 
 static void
@@ -983,7 +561,7 @@ threads_start(void)
 				return -1;
 		}
 	}
-	g_t0_us = mono_us();
+	g_t0_us = bench_client_mono_us();
 	g_measure_us = g_t0_us + (uint64_t)(g_opts.warmup_s * 1e6);
 	for (i = 0; g_consumers && i < g_opts.consumers; i++)
 		pthread_create(&g_consumers[i].thread, NULL, consumer_main, &g_consumers[i]);
@@ -1003,7 +581,7 @@ stall_check(void)
 
 	if (flag_get(&g_data_path_failed))
 		return;
-	totals_sum(&t, NULL, NULL);
+	sbench_report_totals(&t, NULL, NULL);
 	if (g_producers && t.acked == 0) {
 		note_error(g_producers[0].error, "no delivery acknowledged");
 		flag_set(&g_data_path_failed);
@@ -1025,12 +603,12 @@ threads_wait(struct cpu_sample *c0, struct cpu_sample *c1)
 
 	memset(&prev, 0, sizeof(prev));
 	for (;;) {
-		uint64_t now = mono_us();
+		uint64_t now = bench_client_mono_us();
 		struct totals t;
 		int producing = 0, consuming = 0;
 
 		if (!sampled && now >= g_measure_us) {
-			cpu_sample_take(c0);
+			sbench_report_cpu(c0);
 			sampled = 1;
 		}
 		for (i = 0; g_producers && i < g_opts.producers; i++)
@@ -1047,21 +625,21 @@ threads_wait(struct cpu_sample *c0, struct cpu_sample *c1)
 		}
 		if (g_producers && !producing && consuming) {
 			/* e2e: every consumer should see every acknowledged message. */
-			totals_sum(&t, NULL, NULL);
+			sbench_report_totals(&t, NULL, NULL);
 			if (!drain_end)
 				drain_end = now + DRAIN_US;
 			if (t.recv_min >= t.acked || now >= drain_end)
 				flag_set(&g_stop_consume);
 		}
 		if (now >= next_line) {
-			progress_line(now, &prev);
+			sbench_report_progress(now, &prev);
 			next_line += 1000000;
 		}
 		usleep(20000);
 	}
 	if (!sampled)
-		cpu_sample_take(c0);
-	cpu_sample_take(c1);
+		sbench_report_cpu(c0);
+	sbench_report_cpu(c1);
 	for (i = 0; g_producers && i < g_opts.producers; i++) {
 		pthread_join(g_producers[i].thread, NULL);
 		pthread_join(g_producers[i].poller, NULL);
@@ -1081,7 +659,7 @@ main(int argc, char **argv)
 
 	if (opts_parse(argc, argv))
 		return 1;
-	g_rt_offset_us = (int64_t)(real_us() - mono_us());
+	g_rt_offset_us = (int64_t)(bench_client_real_us() - bench_client_mono_us());
 	signal(SIGINT, on_signal);
 	signal(SIGTERM, on_signal);
 	conf = producer_conf();
@@ -1099,7 +677,7 @@ main(int argc, char **argv)
 	if (threads_start())
 		return 1;
 	threads_wait(&c0, &c1);
-	result_compute(&res, &c0, &c1);
+	sbench_report_result(&res, &c0, &c1);
 	for (i = 0; g_consumers && i < g_opts.consumers; i++) {
 		rd_kafka_consumer_close(g_consumers[i].rk);
 		rd_kafka_destroy(g_consumers[i].rk);
@@ -1108,8 +686,8 @@ main(int argc, char **argv)
 		rd_kafka_topic_destroy(g_producers[i].rkt);
 		rd_kafka_destroy(g_producers[i].rk);
 	}
-	summary_print(&res);
-	if (g_opts.json_path && json_write(g_opts.json_path, &res))
+	sbench_report_summary(&res);
+	if (g_opts.json_path && sbench_report_json(g_opts.json_path, &res))
 		return 1;
 	return res.ok ? 0 : 2;
 }

@@ -21,7 +21,9 @@ import os
 import re
 import sys
 
-FOLDERS = ("common", "dataplane", "protocol", "storage", "control", "tests", "bench")
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests"))
+import tidy  # noqa: E402  (its source_files(): the listing both checks walk)
+
 SKIP_PREFIXES = (os.path.join("protocol", "gen") + os.sep,)
 MACROS = ("ASSERT", "ASSERT_HOT", "assert")     # assert(): gone under NDEBUG
 
@@ -59,19 +61,9 @@ ASSIGNMENTS = {"=", "+=", "-=", "*=", "/=", "%=", "&=", "|=", "^=", "<<=", ">>="
 
 
 def source_files(root):
-    """Yield repo-relative paths of hand-written .c/.h files, sorted."""
-    for folder in FOLDERS:
-        top = os.path.join(root, folder)
-        for dirpath, dirnames, filenames in os.walk(top):
-            dirnames[:] = sorted(d for d in dirnames
-                                 if not d.startswith(".") and not d.startswith("build")
-                                 and d not in ("node_modules", "vendor"))
-            for name in sorted(filenames):
-                if not name.endswith((".c", ".h")):
-                    continue
-                path = os.path.relpath(os.path.join(dirpath, name), root)
-                if not path.startswith(SKIP_PREFIXES):
-                    yield path
+    """Hand-written .c/.h files, sorted: tests/tidy.py's listing (the one
+    walk of the source folders) without the generated ones."""
+    return (p for p in tidy.source_files(root) if not p.startswith(SKIP_PREFIXES))
 
 
 def tokens(text):

@@ -2,13 +2,13 @@
 """tests/integration's client drivers, run inside a broker's client netns,
 plus the raw Kafka frames the connection tests send."""
 import shutil
-import struct
 
 from . import netns as N
 
 import data_scenarios as ds   # noqa: E402  (tests/integration, on sys.path via netns)
 import scenarios as s         # noqa: E402
-from sockio import read_frame, recv_exact  # noqa: E402,F401  (tests/lib, via conftest)
+import kwire                  # noqa: E402  (tests/lib, via conftest)
+from sockio import read_frame, recv_exact  # noqa: E402,F401
 
 it = N.it
 ADMIN_CLIENTS = ["kcat", "rdkafka", "confluent", "java"]
@@ -36,15 +36,7 @@ def need(tool):
         it.client_missing(f"{tool} not installed")
 
 
-# -- raw Kafka frames ---------------------------------------------------------
-
-API_VERSIONS, METADATA, FETCH = 18, 3, 1
-
-
-def frame(api_key, version, correlation, body=b"", client=b"spw-dpdk"):
-    hdr = struct.pack(">hhih", api_key, version, correlation, len(client)) + client
-    return struct.pack(">i", len(hdr) + len(body)) + hdr + body
-
+# -- raw Kafka frames (built and parsed by tests/lib/kwire.py) ----------------
 
 def read_answer(s, corr):
     """One response off socket s: its body after the correlation id."""
@@ -54,117 +46,48 @@ def read_answer(s, corr):
 
 
 def api_versions_req(correlation):
-    return frame(API_VERSIONS, 0, correlation)
+    return kwire.request(kwire.API_VERSIONS, 0, correlation, b"")
 
 
 def metadata_req(correlation, topics=None):
     """Metadata v1; topics None = all topics."""
-    if topics is None:
-        body = struct.pack(">i", -1)
-    else:
-        body = struct.pack(">i", len(topics)) + b"".join(s16(t) for t in topics)
-    return frame(METADATA, 1, correlation, body)
-
-
-def s16(text):
-    b = text.encode()
-    return struct.pack(">h", len(b)) + b
+    return kwire.request(kwire.METADATA, 1, correlation, kwire.metadata_body(1, topics))
 
 
 def check_api_versions(body):
     """ApiVersions v0 body: error 0 and Produce/Fetch/Metadata listed."""
-    err, n = struct.unpack_from(">hi", body, 0)
+    r = kwire.response(kwire.API_VERSIONS, 0, body)
+    err = r.i16()
     assert err == 0, f"ApiVersions error {err}"
-    keys = {struct.unpack_from(">h", body, 6 + 6 * i)[0] for i in range(n)}
+    keys = set()
+    for _ in range(r.arr()):
+        keys.add(r.i16())
+        r.i16(), r.i16()                            # min, max version
     assert {0, 1, 3, 18} <= keys, sorted(keys)
 
 
 def check_metadata_v1(body):
     """Metadata v1 body: one broker, 10.99.0.2:9092."""
-    n = struct.unpack_from(">i", body, 0)[0]
+    r = kwire.response(kwire.METADATA, 1, body)
+    n = r.arr()
     assert n == 1, f"{n} brokers"
-    pos = 4
-    node = struct.unpack_from(">i", body, pos)[0]
-    pos += 4
-    hl = struct.unpack_from(">h", body, pos)[0]
-    host = body[pos + 2:pos + 2 + hl].decode()
-    pos += 2 + hl
-    port = struct.unpack_from(">i", body, pos)[0]
+    node, host, port = r.i32(), r.str(), r.i32()
     assert (host, port) == (N.SERVER_IP, N.KAFKA_PORT), (node, host, port)
 
 
 def fetch_req(correlation, topic, partition, offset, max_bytes, wait_ms=500, min_bytes=1):
     """Fetch v4 (non-flexible) for one partition."""
-    body = struct.pack(">iiiib", -1, wait_ms, min_bytes, max_bytes, 0)
-    body += struct.pack(">i", 1) + s16(topic)
-    body += struct.pack(">i", 1) + struct.pack(">iqi", partition, offset, max_bytes)
-    return frame(FETCH, 4, correlation, body)
+    body = kwire.fetch_body(4, [(topic, [(partition, offset, max_bytes)])], max_bytes=max_bytes,
+                            max_wait_ms=wait_ms, min_bytes=min_bytes)
+    return kwire.request(kwire.FETCH, 4, correlation, body)
 
 
 def parse_fetch_v4(body):
     """-> (error, high_watermark, records bytes) of the single partition."""
-    pos = 4                                   # throttle
-    nt = struct.unpack_from(">i", body, pos)[0]
-    assert nt == 1, nt
-    pos += 4
-    nl = struct.unpack_from(">h", body, pos)[0]
-    pos += 2 + nl
-    np_ = struct.unpack_from(">i", body, pos)[0]
-    assert np_ == 1, np_
-    pos += 4
-    _idx, err, hw, _lso, aborted = struct.unpack_from(">ihqqi", body, pos)
-    pos += 4 + 2 + 8 + 8 + 4 + max(aborted, 0) * 16
-    rl = struct.unpack_from(">i", body, pos)[0]
-    pos += 4
-    recs = body[pos:pos + max(rl, 0)]
-    assert len(recs) == max(rl, 0), "short records"
-    return err, hw, recs
+    _top, parts = kwire.parse_fetch(4, kwire.response(kwire.FETCH, 4, body))
+    assert len(parts) == 1, parts
+    _topic, _idx, err, hw, recs = parts[0]
+    return err, hw, recs or b""
 
 
-def _varint(buf, pos):
-    shift = result = 0
-    while True:
-        b = buf[pos]
-        pos += 1
-        result |= (b & 0x7F) << shift
-        if not b & 0x80:
-            break
-        shift += 7
-    return (result >> 1) ^ -(result & 1), pos
-
-
-def parse_batches(data):
-    """Uncompressed v2 record batches -> [(offset, key, value)]; a partial
-    batch at the end (Fetch may cut one) is ignored."""
-    out, pos = [], 0
-    while pos + 12 <= len(data):
-        base, blen = struct.unpack_from(">qi", data, pos)
-        end = pos + 12 + blen
-        if end > len(data):
-            break
-        magic = data[pos + 16]
-        assert magic == 2, f"magic {magic} at {base}"
-        attrs = struct.unpack_from(">h", data, pos + 21)[0]
-        assert attrs & 7 == 0, "compressed batch"
-        count = struct.unpack_from(">i", data, pos + 57)[0]
-        p = pos + 61
-        for _ in range(count):
-            _len, p = _varint(data, p)
-            p += 1                                  # attributes
-            _ts, p = _varint(data, p)
-            od, p = _varint(data, p)
-            kl, p = _varint(data, p)
-            key = None if kl < 0 else data[p:p + kl]
-            p += max(kl, 0)
-            vl, p = _varint(data, p)
-            val = None if vl < 0 else data[p:p + vl]
-            p += max(vl, 0)
-            nh, p = _varint(data, p)
-            for _ in range(nh):
-                hk, p = _varint(data, p)
-                p += hk
-                hv, p = _varint(data, p)
-                p += max(hv, 0)
-            out.append((base + od, key, val))
-        pos = end
-    return out
+parse_batches = kwire.parse_batches

@@ -68,9 +68,7 @@ def idle_fetchers_bin():
 
 
 def create_topic(bootstrap, name, partitions):
-    got = kwire.parse_create_topics_v4(
-        kwire.call(bootstrap, kwire.CREATE_TOPICS, 4,
-                   kwire.create_topics_v4([name], partitions), timeout=30))
+    got = {n: e for n, e, _ in kwire.create_topics(bootstrap, [(name, partitions)], timeout=30)}
     assert got == {name: 0}, f"CreateTopics {name}: {got}"
     return name
 

@@ -43,7 +43,7 @@ def test_compression_bombs(hostile, codec):
     parts = BOMBS[codec][0]
     one = bomb(codec)
     h = hostile(topics={"bombs": parts})
-    body = kwire.produce(7, [("bombs", [(p, one) for p in range(parts)])], acks=1)
+    body = kwire.produce_body(7, [("bombs", [(p, one) for p in range(parts)])], acks=1)
     h.figure(request_mb=round(len(body) / 1e6, 2), batches=parts,
              batch_kb=round(len(one) / 1024, 1))
     with h.phase("attack"):
@@ -66,7 +66,7 @@ def test_compression_bombs(hostile, codec):
                               f"(codes {sorted(set(codes.values()))})")
         h.check(took < PROMPT_S, f"the bomb Produce was answered after {took:.1f} s")
     # The topic still takes ordinary records.
-    ok = kwire.parse_produce(7, kwire.call(h.bootstrap, kwire.PRODUCE, 7, kwire.produce(
-        7, [("bombs", [(0, kwire.plain_batch([b"after"]))])]), timeout=ANSWER_S))
+    ok = kwire.parse_produce(7, kwire.call(h.bootstrap, kwire.PRODUCE, 7, kwire.produce_body(
+        7, [("bombs", [(0, kwire.record_batch([b"after"], timestamp_ms=0))])]), timeout=ANSWER_S))
     h.check(ok[0][2] == 0, f"an ordinary Produce after the bombs: {ok}")
     h.finish()

@@ -22,15 +22,15 @@ SOCKET_S = 60.0
 @pytest.mark.parametrize("shape", ["partitions", "topics"])
 def test_fetch_one_partition_40000_times(hostile, shape):
     h = hostile(topics={"dup": 1})
-    got = kwire.parse_produce(7, kwire.call(h.bootstrap, kwire.PRODUCE, 7, kwire.produce(
-        7, [("dup", [(0, kwire.plain_batch([b"d" * 1024] * 100))])])))
+    got = kwire.parse_produce(7, kwire.call(h.bootstrap, kwire.PRODUCE, 7, kwire.produce_body(
+        7, [("dup", [(0, kwire.record_batch([b"d" * 1024] * 100, timestamp_ms=0))])])))
     assert got[0][2] == 0, got
     one = (0, 0, 1 << 20)                           # partition, offset, max bytes
     if shape == "partitions":
         topics = [("dup", [one] * DUPLICATES)]
     else:
         topics = [("dup", [one])] * DUPLICATES
-    body = kwire.fetch(11, topics, max_wait_ms=0, min_bytes=0)
+    body = kwire.fetch_body(11, topics, max_bytes=50 << 20, max_wait_ms=0, min_bytes=0)
     h.figure(request_mb=round(len(body) / 1e6, 2))
     with h.phase("attack"):
         t0 = time.monotonic()
@@ -55,11 +55,11 @@ def test_fetch_one_partition_40000_times(hostile, shape):
                 f"response of {size / 1e6:.1f} MB (bound {RESPONSE_BYTES_MAX / 1e6:.0f} MB)")
         h.check(took < ANSWER_S, f"answered after {took:.1f} s")
     if data is not None:
-        res = kwire.parse_fetch(11, data[4:])
-        named = [(t, p["partition"]) for t, ps in res["topics"] for p in ps]
+        _err, answered = kwire.parse_fetch_topics(11, kwire.response(kwire.FETCH, 11, data[4:]))
+        named = [(t, p[0]) for t, ps in answered for p in ps]
         h.check(named == [("dup", 0)], f"partitions in the answer: {len(named)} "
                                        f"(want dup-0 once), first {named[:3]}")
-        recs = [p["records"] for _, ps in res["topics"] for p in ps]
+        recs = [p[3] for _, ps in answered for p in ps]
         h.check(recs and recs[0] and len(recs[0]) > 100 * 1024,
                 f"the answer lacks the partition's records ({len(recs[0] or b'') if recs else 0}"
                 f" bytes)")

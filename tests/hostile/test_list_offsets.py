@@ -39,10 +39,10 @@ def fill(bootstrap):
     partition, timestamps T0, T0 + 1 s, ..."""
     topics = []
     for ti, (t, n) in enumerate(TOPICS.items()):
-        topics.append((t, [(p, kwire.plain_batch([b"v%d" % i for i in range(count(ti, p))],
+        topics.append((t, [(p, kwire.record_batch([b"v%d" % i for i in range(count(ti, p))],
                                                  T0, 1000)) for p in range(n)]))
     got = kwire.parse_produce(7, kwire.call(bootstrap, kwire.PRODUCE, 7,
-                                            kwire.produce(7, topics, acks=-1)))
+                                            kwire.produce_body(7, topics, acks=-1)))
     assert len(got) == len(partitions()) and all(e == 0 for _, _, e, _, _ in got), got
 
 
@@ -57,9 +57,9 @@ def expected(ts):
 
 
 def ask(bootstrap, version, ts):
-    topics = [(t, [(p, ts) for p in range(n)]) for t, n in TOPICS.items()]
+    topics = [(t, [(p, ts, -1) for p in range(n)]) for t, n in TOPICS.items()]
     data = kwire.call(bootstrap, kwire.LIST_OFFSETS, version,
-                      kwire.list_offsets(version, topics))
+                      kwire.list_offsets_body(version, topics))
     return kwire.parse_list_offsets(version, data)
 
 
@@ -75,7 +75,7 @@ def test_list_offsets_every_version_raw(hostile):
                 except Exception as e:      # struct.error, OSError, ValueError
                     h.check(False, f"{label}: response undecodable: {e}")
                     continue
-                answered = {(t, p): (err, off) for t, p, err, _ts, off in got}
+                answered = {(t, p): (err, off) for t, p, err, _ts, off, _epoch in got}
                 h.check(len(got) == len(answered) == len(partitions()),
                         f"{label}: {len(got)} partitions answered of {len(partitions())}")
                 want = expected(ts)

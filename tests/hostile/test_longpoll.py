@@ -23,8 +23,8 @@ FETCH_V = 11
 
 
 def long_poll_fetch(topic, correlation, max_wait_ms=kwire.INT32_MAX):
-    body = kwire.fetch(FETCH_V, [(topic, [(0, 0, 1 << 20)])], max_wait_ms=max_wait_ms,
-                       min_bytes=1 << 20)
+    body = kwire.fetch_body(FETCH_V, [(topic, [(0, 0, 1 << 20)])], max_bytes=50 << 20,
+                            max_wait_ms=max_wait_ms, min_bytes=1 << 20)
     return kwire.request(kwire.FETCH, FETCH_V, correlation, body)
 
 
@@ -35,7 +35,8 @@ def probe_new_connection(h, timeout=2.0):
     try:
         with kwire.connect(h.bootstrap, timeout) as s:
             kwire.call(h.bootstrap, kwire.API_VERSIONS, 0, b"", sock=s)
-            body = kwire.produce(7, [("probe", [(0, kwire.plain_batch([b"probe"]))])])
+            batch = kwire.record_batch([b"probe"], timestamp_ms=0)
+            body = kwire.produce_body(7, [("probe", [(0, batch)])])
             res = kwire.parse_produce(7, kwire.call(h.bootstrap, kwire.PRODUCE, 7, body,
                                                     sock=s, correlation=8))
     except (OSError, ValueError) as e:

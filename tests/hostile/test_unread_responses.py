@@ -31,9 +31,8 @@ class CreateProbe:
     def once(self, name):
         t0 = time.monotonic()
         try:
-            got = kwire.parse_create_topics_v4(kwire.call(
-                self.bootstrap, kwire.CREATE_TOPICS, 4, kwire.create_topics_v4([name]),
-                timeout=self.timeout))
+            got = {n: e for n, e, _ in kwire.create_topics(self.bootstrap, [(name, 1)],
+                                                           timeout=self.timeout)}
             if got != {name: 0}:
                 self.errors.append(f"{name}: {got}")
         except (OSError, ValueError) as e:
@@ -110,7 +109,7 @@ def test_describe_configs_10000_names_64_deep_unread(hostile):
     base = CreateProbe(h.bootstrap, "ct-base")
     h.figure(create_topics_baseline_s=round(base.once("ct-base") or -1, 3))
     h.fd_slack += 3
-    body = kwire.describe_configs_v1([(4, "1", None)] * 10000)
+    body = kwire.describe_configs_body(1, [(4, "1")] * 10000)
     h.figure(request_bytes=len(body))
     payload = b"".join(kwire.request(kwire.DESCRIBE_CONFIGS, 1, i, body) for i in range(64))
     s = kwire.connect(h.bootstrap)
@@ -126,7 +125,7 @@ def test_describe_configs_10000_names_64_deep_unread(hostile):
 def test_150_unread_metadata_connections(hostile):
     topics = {f"md-{i:02d}-" + "x" * 60: 1 for i in range(20)}
     h = hostile(topics=topics)
-    req = kwire.request(kwire.METADATA, 1, 1, kwire.metadata_v1(None))
+    req = kwire.request(kwire.METADATA, 1, 1, kwire.metadata_body(1, None))
     chunk = req * (65536 // len(req))
     socks = [kwire.connect(h.bootstrap) for _ in range(150)]
     with h.phase("attack"):

@@ -30,8 +30,7 @@ REPO = HERE.parents[1]
 CACHE = Path(os.environ.get("SPILLWAY_IT_CACHE", REPO / ".cache" / "integration"))
 KAFKA_REF = HERE / "kafka" / "kafka-ref.sh"
 
-# tests/lib (sockio.py, ...) after this directory: its kwire.py is the
-# hostile suite's, this directory's own kwire.py stays the one imported here.
+# tests/lib (kwire.py, sockio.py, ...), shared with the hostile and dpdk suites.
 if str(HERE.parent / "lib") not in sys.path:
     sys.path.append(str(HERE.parent / "lib"))
 

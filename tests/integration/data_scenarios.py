@@ -32,6 +32,7 @@ import pytest
 
 from conftest import CACHE, HERE, JAVA_OPTS, client_missing, find_tool, java_classpath, \
     unique_topic
+from clients.data_common import read_jsonl
 from scenarios import run_json
 
 CALL_TIMEOUT = 120
@@ -171,14 +172,7 @@ class DataDriver:
                           self.env, f"{self.name} seq")
 
 
-def read_records(path):
-    out = []
-    with open(path) as f:
-        for line in f:
-            if line.strip():
-                d = json.loads(line)
-                out.append(d)
-    return out
+read_records = read_jsonl       # a driver's consume output: one record per line
 
 
 # -- topics (through confluent-kafka's AdminClient in this process) ----------

@@ -108,26 +108,21 @@ else
 	say "franz-go data driver up to date"
 fi
 
-# --- librdkafka C driver (meson builds the same file as rdkafka_admin) ----
-cbin="$cache/bin/rdkafka_admin"
-src="$here/clients/rdkafka_admin.c"
-if [ ! -x "$cbin" ] || [ "$src" -nt "$cbin" ]; then
-	say "cc rdkafka_admin.c -> $cbin"
-	cc -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -o "$cbin" "$src" \
-		$(pkg-config --cflags --libs rdkafka)
-else
-	say "C driver up to date"
-fi
-
-cbin="$cache/bin/rdkafka_data"
-src="$here/clients/rdkafka_data.c"
-if [ ! -x "$cbin" ] || [ "$src" -nt "$cbin" ]; then
-	say "cc rdkafka_data.c -> $cbin"
-	cc -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -o "$cbin" "$src" \
-		$(pkg-config --cflags --libs rdkafka)
-else
-	say "C data driver up to date"
-fi
+# --- librdkafka C drivers (meson builds the same files), with the helpers
+# they share with bench/ ----
+bench="$repo/bench"
+for drv in rdkafka_admin rdkafka_data; do
+	cbin="$cache/bin/$drv"
+	srcs="$here/clients/$drv.c $bench/bench_client.c $bench/bench_rdk.c"
+	# shellcheck disable=SC2086  # srcs: a list of paths without spaces
+	if [ ! -x "$cbin" ] || [ -n "$(find $srcs "$bench"/bench_*.h -newer "$cbin")" ]; then
+		say "cc $drv.c -> $cbin"
+		cc -std=gnu11 -O1 -Wall -Wextra -D_GNU_SOURCE -I"$bench" -o "$cbin" $srcs \
+			$(pkg-config --cflags --libs rdkafka)
+	else
+		say "$drv up to date"
+	fi
+done
 
 if [ "${1:-}" = "--with-kafka-ref" ]; then
 	"$here/kafka/kafka-ref.sh" fetch

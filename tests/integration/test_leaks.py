@@ -4,20 +4,12 @@ at exit). The broker runs with LeakSanitizer on (the suite otherwise turns
 it off), takes batches in every codec, including one it refuses for
 decompressing too far, serves them back, and must stop cleanly with no leak
 report. In a build without ASan the check is vacuous; CI's build has it."""
-import importlib.util
 import os
-from pathlib import Path
 
 import pytest
 
+import kwire
 from conftest import unique_topic
-
-# The hostile suite's raw-frame helpers (bomb batches), under their own name
-# (this directory has a kwire module too).
-_spec = importlib.util.spec_from_file_location(
-    "kwire_lib", Path(__file__).resolve().parents[1] / "lib" / "kwire.py")
-kwire_lib = importlib.util.module_from_spec(_spec)
-_spec.loader.exec_module(kwire_lib)
 
 
 def produce_all_codecs(bootstrap, topic):
@@ -49,9 +41,9 @@ def test_no_leak_at_exit(broker_factory, monkeypatch):
     produce_all_codecs(b.bootstrap, topic)
     # A gzip batch decompressing far beyond the bound: refused, and its
     # decompressor must still go back.
-    bomb = kwire_lib.gzip_bomb(200, 1 << 20)
-    body = kwire_lib.produce(7, [(topic, [(0, bomb)])], acks=1)
-    res = kwire_lib.parse_produce(7, kwire_lib.call(b.bootstrap, 0, 7, body, timeout=60))
+    bomb = kwire.gzip_bomb(200, 1 << 20)
+    body = kwire.produce_body(7, [(topic, [(0, bomb)])], acks=1)
+    res = kwire.parse_produce(7, kwire.call(b.bootstrap, kwire.PRODUCE, 7, body, timeout=60))
     assert res[0][2] != 0, "a 200 MiB gzip bomb was accepted"
     b.stop()                                    # SIGTERM, then wait
     rc = b.proc.returncode

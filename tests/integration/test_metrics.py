@@ -7,7 +7,6 @@ for another path, and that `promtool check metrics` accepts the text; at
 startup /metrics accepts as soon as the Kafka port does, and a taken
 metrics port stops startup."""
 import os
-import re
 import shutil
 import socket
 import subprocess
@@ -16,29 +15,16 @@ import urllib.request
 
 import pytest
 
+import promtext
 from conftest import client_missing, free_port, _backend
+from promtext import value
 
 RECORDS = 50
 
-SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
-LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
 
 def parse(text):
-    """{(name, frozenset(labels)): value} for every sample line."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = SAMPLE.match(line)
-        assert m, f"bad sample line: {line!r}"
-        labels = frozenset(LABEL.findall(m.group(3) or ""))
-        out[(m.group(1), labels)] = float(m.group(4))
-    return out
-
-
-def value(samples, name, **labels):
-    return samples.get((name, frozenset(labels.items())), 0.0)
+    """The samples of text; a malformed line fails the test."""
+    return promtext.parse(text, strict=True)
 
 
 def scrape(port, path="/metrics"):

@@ -1,490 +1,653 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Raw Kafka frames for tests that must say exactly what goes on the wire:
-request encoders for the handful of APIs the hostile suite replays, response
-decoders, RecordBatch v2 (CRC-32C, varints, compression bombs) and a small
-blocking connection. Written from the protocol spec (JSON schemas in
-kafka-protocol/); nothing here knows Spillway. Versions below each API's
-first flexible version use the classic encodings; flexible ones are noted."""
-import os
+"""Raw Kafka frames for tests that must say exactly what goes on the wire,
+shared by the integration, hostile and dpdk suites (tests/lib is on their
+sys.path): request builders and response parsers in both encodings (classic
+and flexible; each builder takes the version and picks the fields it has),
+blocking round trips, and (re-exported from krecords.py) RecordBatch v2. Written from the protocol's JSON schemas; nothing here knows Spillway."""
 import socket
 import struct
-import zlib
+import time
 
 from sockio import eof, read_frame, recv_exact  # noqa: F401  (re-exported)
 
-# API keys
+# API keys.
 PRODUCE, FETCH, LIST_OFFSETS, METADATA = 0, 1, 2, 3
-API_VERSIONS, CREATE_TOPICS, DELETE_TOPICS, DESCRIBE_CONFIGS = 18, 19, 20, 32
+API_VERSIONS, CREATE_TOPICS, DELETE_TOPICS, INIT_PRODUCER_ID = 18, 19, 20, 22
+OFFSET_FOR_LEADER_EPOCH, DESCRIBE_CONFIGS, CREATE_PARTITIONS = 23, 32, 37
 
-# First flexible version of each API (request header v2, response header v1).
-FLEXIBLE = {PRODUCE: 9, FETCH: 12, LIST_OFFSETS: 6, METADATA: 9, API_VERSIONS: 3,
-            CREATE_TOPICS: 5, DELETE_TOPICS: 4, DESCRIBE_CONFIGS: 4}
+# First flexible version of each request (and response) we speak.
+FLEXIBLE_FROM = {
+    PRODUCE: 9, FETCH: 12, LIST_OFFSETS: 6, METADATA: 9, API_VERSIONS: 3, CREATE_TOPICS: 5,
+    DELETE_TOPICS: 4, INIT_PRODUCER_ID: 2, OFFSET_FOR_LEADER_EPOCH: 4,
+    DESCRIBE_CONFIGS: 4, CREATE_PARTITIONS: 2,
+}
+
+# Error codes named in the tests.
+NONE, OFFSET_OUT_OF_RANGE, CORRUPT_MESSAGE, UNKNOWN_TOPIC_OR_PARTITION = 0, 1, 2, 3
+TOPIC_ALREADY_EXISTS, INVALID_PARTITIONS, INVALID_REQUEST = 36, 37, 42
+FENCED_LEADER_EPOCH, UNKNOWN_LEADER_EPOCH = 74, 75
+TRANSACTIONAL_ID_AUTHORIZATION_FAILED, INVALID_TOPIC_EXCEPTION = 53, 17
 
 INT32_MAX = 2**31 - 1
-CLIENT_ID = b"hostile"
+CLIENT_ID = b"kwire"
 
 
-# -- primitives ---------------------------------------------------------------
-
-def i8(v): return struct.pack(">b", v)
-def i16(v): return struct.pack(">h", v)
-def i32(v): return struct.pack(">i", v)
-def i64(v): return struct.pack(">q", v)
+def flexible(api_key, version):
+    return version >= FLEXIBLE_FROM[api_key]
 
 
-def string(s):
-    """STRING / NULLABLE_STRING (None -> -1)."""
-    if s is None:
-        return i16(-1)
-    b = s.encode() if isinstance(s, str) else s
-    return i16(len(b)) + b
+# ---- primitives ----
 
-
-def nbytes(b):
-    """BYTES / NULLABLE_BYTES / RECORDS (None -> -1)."""
-    return i32(-1) if b is None else i32(len(b)) + b
-
-
-def array(items, enc=lambda x: x):
-    """ARRAY of encoded items (None -> null array)."""
-    if items is None:
-        return i32(-1)
-    items = list(items)
-    return i32(len(items)) + b"".join(enc(x) for x in items)
-
-
-def uvarint(v):
+def uvarint(n):
     out = bytearray()
-    while True:
-        b = v & 0x7F
-        v >>= 7
-        if v:
-            out.append(b | 0x80)
-        else:
-            out.append(b)
-            return bytes(out)
+    while n >= 0x80:
+        out.append((n & 0x7F) | 0x80)
+        n >>= 7
+    out.append(n)
+    return bytes(out)
 
 
-def varint(v):
+def varint(n):
     """Zig-zag signed varint (32 or 64 bit: the encoding is the same)."""
-    return uvarint((v << 1) ^ (v >> 63))
+    return uvarint((n << 1) ^ (n >> 63))
 
 
-def compact_string(s):
-    if s is None:
-        return uvarint(0)
-    b = s.encode() if isinstance(s, str) else s
-    return uvarint(len(b) + 1) + b
+class Writer:
+    """Appends fields in the classic or the flexible (compact) encoding."""
 
+    def __init__(self, flex=False):
+        self.b = bytearray()
+        self.flex = flex
 
-def compact_array(items, enc=lambda x: x):
-    if items is None:
-        return uvarint(0)
-    items = list(items)
-    return uvarint(len(items) + 1) + b"".join(enc(x) for x in items)
+    def put(self, fmt, v):
+        """One fixed-size field, struct format fmt."""
+        self.b += struct.pack(fmt, v)
+        return self
 
+    def i8(self, v): return self.put(">b", v)
+    def i16(self, v): return self.put(">h", v)
+    def i32(self, v): return self.put(">i", v)
+    def i64(self, v): return self.put(">q", v)
+    def bool(self, v): return self.put(">?", v)
 
-TAGS = b"\x00"      # an empty tagged-field section
+    def uuid(self, v=b"\x00" * 16):
+        self.b += v
+        return self
 
+    def str(self, s):
+        return self.bytes(None if s is None else s.encode() if isinstance(s, str) else s,
+                          ">h")
 
-# -- frames -------------------------------------------------------------------
+    def bytes(self, v, classic_len=">i"):
+        """BYTES / RECORDS (and, with classic_len ">h", STRING); None: null."""
+        n = -1 if v is None else len(v)
+        self.b += uvarint(n + 1) if self.flex else struct.pack(classic_len, n)
+        self.b += v or b""
+        return self
 
-def request(api_key, version, correlation, body, client_id=CLIENT_ID):
-    """A size-prefixed request frame: header v1, or v2 for flexible versions."""
-    hdr = struct.pack(">hhi", api_key, version, correlation) + string(client_id)
-    if version >= FLEXIBLE.get(api_key, 1 << 15):
-        hdr += TAGS
-    payload = hdr + body
-    return i32(len(payload)) + payload
+    def arr(self, n):
+        """An array length; None writes a null array."""
+        n = -1 if n is None else n
+        self.b += uvarint(n + 1) if self.flex else struct.pack(">i", n)
+        return self
 
+    def tags(self):
+        if self.flex:
+            self.b += b"\x00"
+        return self
 
-def response_body(api_key, version, data):
-    """Strips the response header (v1 carries tagged fields) after the
-    correlation id; ApiVersions always answers with header v0."""
-    if api_key != API_VERSIONS and version >= FLEXIBLE.get(api_key, 1 << 15):
-        r = Reader(data)
-        r.tags()
-        return data[r.pos:]
-    return data
+    def topics(self, topics, partition):
+        """The [(name, [partition entry])] array every partition-level
+        request has; partition(entry) writes one entry's fields (tagged
+        fields are added here)."""
+        self.arr(len(topics))
+        for name, parts in topics:
+            self.str(name).arr(len(parts))
+            for entry in parts:
+                partition(entry)
+                self.tags()
+            self.tags()
+        return self
 
 
 class Reader:
-    """Bounded cursor over a response body; raises on truncation."""
+    """Reads fields in the classic or the flexible encoding; raises on a
+    truncated body."""
 
-    def __init__(self, data, pos=0):
-        self.data, self.pos = data, pos
+    def __init__(self, data, flex=False):
+        self.d, self.pos, self.flex = data, 0, flex
 
     def take(self, fmt):
-        v = struct.unpack_from(fmt, self.data, self.pos)
+        v = struct.unpack_from(fmt, self.d, self.pos)
         self.pos += struct.calcsize(fmt)
-        return v if len(v) > 1 else v[0]
+        return v[0]
 
     def i8(self): return self.take(">b")
     def i16(self): return self.take(">h")
     def i32(self): return self.take(">i")
     def i64(self): return self.take(">q")
+    def bool(self): return self.take(">?")
 
     def raw(self, n):
-        if n < 0 or self.pos + n > len(self.data):
-            raise ValueError(f"truncated: {n} bytes at {self.pos} of {len(self.data)}")
-        b = self.data[self.pos:self.pos + n]
+        if n < 0 or self.pos + n > len(self.d):
+            raise ValueError(f"truncated: {n} bytes at {self.pos} of {len(self.d)}")
         self.pos += n
-        return b
+        return self.d[self.pos - n:self.pos]
 
-    def string(self):
-        n = self.i16()
-        return None if n < 0 else self.raw(n).decode()
-
-    def nbytes(self):
-        n = self.i32()
-        return None if n < 0 else self.raw(n)
+    def uuid(self):
+        return self.raw(16)
 
     def uvarint(self):
-        shift = v = 0
+        n = shift = 0
         while True:
             b = self.take(">B")
-            v |= (b & 0x7F) << shift
-            if not b & 0x80:
-                return v
+            n |= (b & 0x7F) << shift
+            if b < 0x80:
+                return n
             shift += 7
             if shift > 63:
                 raise ValueError("varint too long")
 
-    def compact_string(self):
-        n = self.uvarint()
-        return None if n == 0 else self.raw(n - 1).decode()
+    def varint(self):
+        u = self.uvarint()
+        return (u >> 1) ^ -(u & 1)
 
-    def compact_bytes(self):
-        n = self.uvarint()
-        return None if n == 0 else self.raw(n - 1)
+    def varbytes(self):
+        """A record's key, value or header part: varint length, -1 null."""
+        n = self.varint()
+        return None if n < 0 else self.raw(n)
 
-    def array_len(self, flexible):
-        if flexible:
-            n = self.uvarint()
-            return -1 if n == 0 else n - 1
-        return self.i32()
+    def str(self):
+        v = self.bytes(">h")
+        return None if v is None else v.decode()
 
-    def str_(self, flexible):
-        return self.compact_string() if flexible else self.string()
+    def bytes(self, classic_len=">i"):
+        n = self.uvarint() - 1 if self.flex else self.take(classic_len)
+        return None if n < 0 else self.raw(n)
+
+    def arr(self):
+        return self.uvarint() - 1 if self.flex else self.i32()
 
     def tags(self):
-        for _ in range(self.uvarint()):
-            self.uvarint()
-            self.raw(self.uvarint())
+        if self.flex:
+            for _ in range(self.uvarint()):
+                self.uvarint()
+                self.raw(self.uvarint())
 
     def done(self):
-        return self.pos == len(self.data)
+        return self.pos == len(self.d)
+
+    def end(self, what):
+        """Raises unless the whole body was read."""
+        if not self.done():
+            raise ValueError(f"{len(self.d) - self.pos} bytes after the {what} response")
 
 
-# -- connection ---------------------------------------------------------------
+# ---- framing and round trips ----
 
-def parse_bootstrap(bootstrap):
-    host, port = bootstrap.rsplit(":", 1)
-    return host, int(port)
+def request(api_key, version, correlation, body, client_id=CLIENT_ID):
+    """A size-prefixed request frame: header v1, or v2 for flexible versions."""
+    hdr = struct.pack(">hhih", api_key, version, correlation, len(client_id)) + client_id
+    if flexible(api_key, version):
+        hdr += b"\x00"
+    payload = hdr + bytes(body)
+    return struct.pack(">i", len(payload)) + payload
 
 
-def connect(bootstrap, timeout=10.0, source=None):
-    """A blocking TCP connection to the broker; source: a local address to
-    bind (e.g. "127.0.0.2", to come from another loopback address)."""
-    host, port = parse_bootstrap(bootstrap)
+def connect(target, timeout=30, source=None):
+    """A blocking TCP connection (TCP_NODELAY) to target: a "host:port"
+    bootstrap or a broker object with one. source: a local address to bind
+    (e.g. "127.0.0.2", to come from another loopback address)."""
+    host, port = getattr(target, "bootstrap", target).rsplit(":", 1)
     s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
     s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
     if source:
         s.bind((source, 0))
     s.settimeout(timeout)
-    s.connect((host, port))
+    s.connect((host, int(port)))
     return s
 
 
-def call(bootstrap, api_key, version, body, timeout=10.0, sock=None, correlation=7):
-    """One request on a new (or the given) connection; the response body."""
+def response(api_key, version, data):
+    """Reader over a response's body, given the bytes after its correlation
+    id: flexible responses carry header v1 (tagged fields); ApiVersions
+    always answers with header v0."""
+    r = Reader(data, flexible(api_key, version))
+    if api_key != API_VERSIONS:
+        r.tags()
+    return r
+
+
+def recv_response(sock, api_key, version):
+    """(correlation id, Reader over the body after the response header)."""
+    corr, data = read_frame(sock)
+    return corr, response(api_key, version, data)
+
+
+def call(target, api_key, version, body, timeout=10.0, sock=None, correlation=7):
+    """One request on a new (or the given) connection; a Reader over the
+    response body. Raises when the broker closes the connection instead."""
     own = sock is None
-    s = connect(bootstrap, timeout) if own else sock
+    s = connect(target, timeout) if own else sock
     try:
         s.sendall(request(api_key, version, correlation, body))
-        corr, data = read_frame(s)
+        corr, r = recv_response(s, api_key, version)
         if corr != correlation:
             raise ValueError(f"correlation {corr} != {correlation}")
-        return response_body(api_key, version, data)
+        return r
     finally:
         if own:
             s.close()
 
 
-# -- request bodies -----------------------------------------------------------
-
-def api_versions_v0():
-    return b""
-
-
-def metadata_v1(topics=None):
-    """Metadata v1; topics None asks for every topic."""
-    return array(None if topics is None else [string(t) for t in topics])
-
-
-def create_topics_v4(names, partitions=1, timeout_ms=30000, validate_only=False):
-    def one(n):
-        return string(n) + i32(partitions) + i16(1) + i32(0) + i32(0)
-    return array(names, one) + i32(timeout_ms) + struct.pack(">?", validate_only)
+def roundtrip(broker, api_key, version, body, timeout=60):
+    """Send one request on a new connection and return a Reader over its
+    response body, or None when the broker closed the connection."""
+    with connect(broker, timeout) as s:
+        try:
+            return call(broker, api_key, version, body, sock=s, correlation=77)
+        except (ConnectionError, OSError):
+            return None
 
 
-def delete_topics_v1(names, timeout_ms=30000):
-    return array(names, string) + i32(timeout_ms)
+# ---- RecordBatch v2: krecords.py (built on the Reader above), re-exported ----
+
+from krecords import (  # noqa: E402,F401
+    COMPRESSION, batch, batch_count, crc32c, gzip_bomb, parse_batches, record, record_batch,
+    zstd_bomb,
+)
 
 
-def describe_configs_v1(resources, synonyms=False):
-    """resources: [(type, name, config_names or None)] (type 2 topic, 4 broker)."""
-    def one(r):
-        rtype, name, keys = r
-        return i8(rtype) + string(name) + array(None if keys is None else
-                                                [string(k) for k in keys])
-    return array(resources, one) + struct.pack(">?", synonyms)
+# ---- requests ----
+
+def create_topics_body(version, topics, validate_only=False):
+    """topics: [(name, partitions)]; replication factor 1."""
+    w = Writer(flexible(CREATE_TOPICS, version))
+    w.arr(len(topics))
+    for name, parts in topics:
+        w.str(name).i32(parts).i16(1).arr(0).arr(0).tags()
+    w.i32(30000).bool(validate_only).tags()
+    return w.b
 
 
-def fetch(version, topics, max_wait_ms=500, min_bytes=1, max_bytes=52428800,
-          isolation=0):
-    """Fetch v4..v11 (topics by name, non-flexible). topics: [(name,
-    [(partition, fetch_offset, partition_max_bytes)])]."""
-    assert 4 <= version <= 11, version
-    body = i32(-1) + i32(max_wait_ms) + i32(min_bytes) + i32(max_bytes) + i8(isolation)
-    if version >= 7:
-        body += i32(0) + i32(-1)                    # no fetch session
-    def part(p):
-        idx, offset, pmax = p
-        out = i32(idx)
-        if version >= 9:
-            out += i32(-1)                          # current leader epoch
-        out += i64(offset)
-        if version >= 5:
-            out += i64(-1)                          # log start offset (consumer)
-        return out + i32(pmax)
-    body += array(topics, lambda t: string(t[0]) + array(t[1], part))
-    if version >= 7:
-        body += array([])                           # forgotten topics
-    if version >= 11:
-        body += string("")                          # rack id
-    return body
-
-
-def produce(version, topics, acks=1, timeout_ms=30000):
-    """Produce v3..v8 (non-flexible). topics: [(name, [(partition, records)])]."""
-    assert 3 <= version <= 8, version
-    return (string(None) + i16(acks) + i32(timeout_ms) +
-            array(topics, lambda t: string(t[0]) +
-                  array(t[1], lambda p: i32(p[0]) + nbytes(p[1]))))
-
-
-def list_offsets(version, topics, isolation=0):
-    """ListOffsets v1..v7. topics: [(name, [(partition, timestamp)])]."""
-    assert 1 <= version <= 7, version
-    flex = version >= 6
-    arr = compact_array if flex else array
-    st = compact_string if flex else string
-
-    def part(p):
-        out = i32(p[0])
-        if version >= 4:
-            out += i32(-1)                          # current leader epoch
-        out += i64(p[1])
-        return out + (TAGS if flex else b"")
-    body = i32(-1)
+def parse_create_topics(version, r, with_configs=False):
+    """[(name, error, message)] in response order, or with the config
+    count (v5+, -1: null) as a fourth element."""
     if version >= 2:
-        body += i8(isolation)
-    body += arr(topics, lambda t: st(t[0]) + arr(t[1], part) + (TAGS if flex else b""))
-    return body + (TAGS if flex else b"")
-
-
-# -- response decoders --------------------------------------------------------
-
-def parse_fetch(version, data):
-    """Fetch v4..v11 -> {"error", "topics": [(name, [{"partition", "error",
-    "hw", "records": bytes|None}])]}."""
-    r = Reader(data)
-    r.i32()                                         # throttle
-    out = {"error": 0, "topics": []}
-    if version >= 7:
-        out["error"] = r.i16()
-        r.i32()                                     # session id
-    for _ in range(r.i32()):
-        name, parts = r.string(), []
-        for _ in range(r.i32()):
-            p = {"partition": r.i32(), "error": r.i16(), "hw": r.i64()}
-            r.i64()                                 # last stable offset
-            if version >= 5:
-                r.i64()                             # log start offset
-            n = r.i32()
+        r.i32()                             # throttle
+    out = []
+    for _ in range(r.arr()):
+        name = r.str()
+        if version >= 7:
+            r.uuid()
+        err = r.i16()
+        msg = r.str() if version >= 1 else None
+        n = None
+        if version >= 5:
+            r.i32()                         # partitions
+            r.i16()                         # replication factor
+            n = r.arr()
             for _ in range(max(n, 0)):
-                r.i64(), r.i64()                    # aborted: producer id, first offset
-            if version >= 11:
-                r.i32()                             # preferred read replica
-            p["records"] = r.nbytes()
-            parts.append(p)
-        out["topics"].append((name, parts))
-    if not r.done():
-        raise ValueError(f"{len(data) - r.pos} bytes after the Fetch response")
+                r.str(), r.str(), r.bool(), r.i8(), r.bool()
+                r.tags()
+        r.tags()
+        out.append((name, err, msg, n) if with_configs else (name, err, msg))
     return out
 
 
-def parse_produce(version, data):
-    """Produce v3..v8 -> [(topic, partition, error, base_offset, message)]."""
-    r = Reader(data)
+def create_topics(broker, topics, version=4, validate_only=False, timeout=60):
+    """[(name, error, message)]; raises if the broker closes the connection."""
+    r = call(broker, CREATE_TOPICS, version,
+             create_topics_body(version, topics, validate_only), timeout=timeout)
+    return parse_create_topics(version, r)
+
+
+def make_topics(broker, prefix, count, parts):
+    """Create count topics of parts partitions each; returns their names."""
+    import uuid
+    tag = uuid.uuid4().hex[:8]
+    names = [f"cf-{prefix}-{tag}-{i}" for i in range(count)]
+    got = create_topics(broker, [(n, parts) for n in names])
+    assert [(n, e) for n, e, _ in got] == [(n, 0) for n in names], got
+    wait_for_leaders(broker, names)
+    return names
+
+
+def metadata_body(version, names, allow_auto=False):
+    w = Writer(flexible(METADATA, version))
+    if names is None:
+        w.arr(None)
+    else:
+        w.arr(len(names))
+        for n in names:
+            if version >= 10:
+                w.uuid()
+            w.str(n).tags()
+    if version >= 4:
+        w.bool(allow_auto)
+    if 8 <= version <= 10:
+        w.bool(False)
+    if version >= 8:
+        w.bool(False)
+    w.tags()
+    return w.b
+
+
+def metadata(broker, names, allow_auto=False, version=9):
+    """{name: (error, internal, {partition: leader_epoch}, topic id (v10+))}."""
+    r = roundtrip(broker, METADATA, version, metadata_body(version, names, allow_auto))
+    r.i32()
+    for _ in range(r.arr()):
+        r.i32(), r.str(), r.i32(), r.str()
+        r.tags()
+    r.str()
+    r.i32()
+    out = {}
+    for _ in range(r.arr()):
+        err, name = r.i16(), r.str()
+        tid = r.uuid() if version >= 10 else None
+        internal = r.bool()
+        parts = {}
+        for _ in range(r.arr()):
+            _perr, index, _leader, epoch = r.i16(), r.i32(), r.i32(), r.i32()
+            for _ in range(3):
+                n = r.arr()
+                r.pos += 4 * max(n, 0)
+            r.tags()
+            parts[index] = epoch
+        r.i32()                             # authorized operations (v8+)
+        r.tags()
+        out[name] = (err, internal, parts, tid)
+    return out
+
+
+def wait_for_leaders(broker, names, timeout=30):
+    """Kafka answers CreateTopics before every partition has its leader:
+    wait until Metadata lists them all and ListOffsets answers on each."""
+    deadline = time.monotonic() + timeout
+    while True:
+        got = metadata(broker, names)
+        if all(n in got and got[n][0] == 0 and len(got[n][2]) > 0 for n in names):
+            topics = [(n, [(i, -1, -1) for i in got[n][2]]) for n in names]
+            r = roundtrip(broker, LIST_OFFSETS, 7, list_offsets_body(7, topics))
+            if all(p[2] == 0 for p in parse_list_offsets(7, r)):
+                return got
+        assert time.monotonic() < deadline, got
+        time.sleep(0.2)
+
+
+def init_producer_id(broker, version=4, timeout=20):
+    """An idempotent producer id and epoch. Kafka answers a retriable error
+    until its first block of ids is allocated: retry for a while."""
+    deadline = time.monotonic() + timeout
+    while True:
+        w = Writer(flexible(INIT_PRODUCER_ID, version))
+        w.str(None).i32(60000)
+        if version >= 3:
+            w.i64(-1).i16(-1)
+        w.tags()
+        r = roundtrip(broker, INIT_PRODUCER_ID, version, w.b)
+        r.i32()
+        err, pid, epoch = r.i16(), r.i64(), r.i16()
+        if err == 0:
+            return pid, epoch
+        assert time.monotonic() < deadline, err
+        time.sleep(0.2)
+
+
+def produce_body(version, topics, acks=1, transactional_id=None):
+    """topics: [(name, [(partition, records bytes or None)])]."""
+    w = Writer(flexible(PRODUCE, version))
+    w.str(transactional_id).i16(acks).i32(30000)
+    w.topics(topics, lambda p: w.i32(p[0]).bytes(p[1]))
+    w.tags()
+    return w.b
+
+
+def parse_produce(version, r):
+    """[(topic, partition, error, base_offset, error_message)] in order."""
     out = []
-    for _ in range(r.i32()):
-        name = r.string()
-        for _ in range(r.i32()):
-            idx, err, base = r.i32(), r.i16(), r.i64()
-            r.i64()                                 # log append time
+    for _ in range(r.arr()):
+        name = r.str()
+        for _ in range(r.arr()):
+            index, err, base = r.i32(), r.i16(), r.i64()
+            r.i64()                         # log append time
             if version >= 5:
-                r.i64()                             # log start offset
+                r.i64()
             msg = None
             if version >= 8:
-                for _ in range(r.i32()):
-                    r.i32(), r.string()             # record errors
-                msg = r.string()
-            out.append((name, idx, err, base, msg))
-    r.i32()                                         # throttle
-    return out
-
-
-def parse_list_offsets(version, data):
-    """ListOffsets v1..v7 -> [(topic, partition, error, timestamp, offset)];
-    raises on a truncated or over-long body."""
-    flex = version >= 6
-    r = Reader(data)
-    if version >= 2:
-        r.i32()                                     # throttle
-    out = []
-    for _ in range(r.array_len(flex)):
-        name = r.str_(flex)
-        for _ in range(r.array_len(flex)):
-            idx, err, ts, off = r.i32(), r.i16(), r.i64(), r.i64()
-            if version >= 4:
-                r.i32()                             # leader epoch
-            if flex:
-                r.tags()
-            out.append((name, idx, err, ts, off))
-        if flex:
+                for _ in range(r.arr()):
+                    r.i32(), r.str()
+                    r.tags()
+                msg = r.str()
             r.tags()
-    if flex:
+            out.append((name, index, err, base, msg))
         r.tags()
-    if not r.done():
-        raise ValueError(f"{len(data) - r.pos} bytes after the ListOffsets response")
+    r.i32()                                 # throttle
+    r.tags()
     return out
 
 
-def parse_create_topics_v4(data):
-    r = Reader(data)
-    r.i32()                                         # throttle
-    out = {}
-    for _ in range(r.i32()):
-        name, err, _msg = r.string(), r.i16(), r.string()
-        out[name] = err
+def fetch_body(version, topics, max_bytes=1 << 20, isolation=0, max_wait_ms=0,
+               min_bytes=0):
+    """topics: [(name, [(partition, offset, partition_max_bytes)])]."""
+    w = Writer(flexible(FETCH, version))
+    w.i32(-1).i32(max_wait_ms).i32(min_bytes).i32(max_bytes).i8(isolation)
+    if version >= 7:
+        w.i32(0).i32(-1)                    # no session
+
+    def partition(p):
+        index, offset, pmax = p
+        w.i32(index)
+        if version >= 9:
+            w.i32(-1)                       # current leader epoch
+        w.i64(offset)
+        if version >= 12:
+            w.i32(-1)                       # last fetched epoch
+        if version >= 5:
+            w.i64(-1)                       # log start offset
+        w.i32(pmax)
+    w.topics(topics, partition)
+    if version >= 7:
+        w.arr(0)
+    if version >= 11:
+        w.str("")
+    w.tags()
+    return w.b
+
+
+def parse_fetch_topics(version, r):
+    """(top error, [(topic, [(partition, error, high watermark, records)])]):
+    the response's topic entries as sent."""
+    r.i32()                                 # throttle
+    top = 0
+    if version >= 7:
+        top = r.i16()
+        r.i32()
+    out = []
+    for _ in range(r.arr()):
+        name, parts = r.str(), []
+        for _ in range(r.arr()):
+            index, err, hw = r.i32(), r.i16(), r.i64()
+            r.i64()
+            if version >= 5:
+                r.i64()
+            for _ in range(max(r.arr(), 0)):
+                r.i64(), r.i64()
+                r.tags()
+            if version >= 11:
+                r.i32()
+            records = r.bytes()
+            r.tags()
+            parts.append((index, err, hw, records))
+        r.tags()
+        out.append((name, parts))
+    r.tags()
+    r.end("Fetch")
+    return top, out
+
+
+def parse_fetch(version, r):
+    """(top error, [(topic, partition, error, high watermark, records)])."""
+    top, topics = parse_fetch_topics(version, r)
+    return top, [(name, *part) for name, parts in topics for part in parts]
+
+
+def list_offsets_body(version, topics, isolation=0):
+    """topics: [(name, [(partition, timestamp, current_leader_epoch)])]."""
+    w = Writer(flexible(LIST_OFFSETS, version))
+    w.i32(-1)
+    if version >= 2:
+        w.i8(isolation)
+
+    def partition(p):
+        index, ts, epoch = p
+        w.i32(index)
+        if version >= 4:
+            w.i32(epoch)
+        w.i64(ts)
+    w.topics(topics, partition)
+    w.tags()
+    return w.b
+
+
+def parse_list_offsets(version, r):
+    """[(topic, partition, error, timestamp, offset, leader_epoch)]."""
+    if version >= 2:
+        r.i32()
+    out = []
+    for _ in range(r.arr()):
+        name = r.str()
+        for _ in range(r.arr()):
+            index, err, ts, off = r.i32(), r.i16(), r.i64(), r.i64()
+            epoch = r.i32() if version >= 4 else None
+            r.tags()
+            out.append((name, index, err, ts, off, epoch))
+        r.tags()
+    r.tags()
+    r.end("ListOffsets")
     return out
 
 
-# -- record batches -----------------------------------------------------------
-
-def _crc32c_table():
-    table = []
-    for i in range(256):
-        c = i
-        for _ in range(8):
-            c = (c >> 1) ^ 0x82F63B78 if c & 1 else c >> 1
-        table.append(c)
-    return table
+def offset_for_leader_epoch_body(version, topics):
+    """topics: [(name, [(partition, current_leader_epoch, leader_epoch)])]."""
+    w = Writer(flexible(OFFSET_FOR_LEADER_EPOCH, version))
+    if version >= 3:
+        w.i32(-1)
+    w.topics(topics, lambda p: w.i32(p[0]).i32(p[1]).i32(p[2]))
+    w.tags()
+    return w.b
 
 
-_CRC32C = _crc32c_table()
+def parse_offset_for_leader_epoch(version, r):
+    """[(topic, partition, error, leader_epoch, end_offset)]."""
+    r.i32()
+    out = []
+    for _ in range(r.arr()):
+        name = r.str()
+        for _ in range(r.arr()):
+            err, index, epoch, end = r.i16(), r.i32(), r.i32(), r.i64()
+            r.tags()
+            out.append((name, index, err, epoch, end))
+        r.tags()
+    r.tags()
+    return out
 
 
-def crc32c(data, crc=0):
-    """CRC-32C (Castagnoli), as RecordBatch v2 uses it. Pure Python: about
-    2 MB/s, so callers CRC a payload once and reuse the batch."""
-    crc ^= 0xFFFFFFFF
-    t = _CRC32C
-    for b in data:
-        crc = t[(crc ^ b) & 0xFF] ^ (crc >> 8)
-    return crc ^ 0xFFFFFFFF
+def describe_configs_body(version, resources, synonyms=False, docs=False):
+    """resources: [(type, name)]; all keys."""
+    w = Writer(flexible(DESCRIBE_CONFIGS, version))
+    w.arr(len(resources))
+    for rtype, name in resources:
+        w.i8(rtype).str(name).arr(None).tags()
+    w.bool(synonyms)
+    if version >= 3:
+        w.bool(docs)
+    w.tags()
+    return w.b
 
 
-def record(value, key=None, offset_delta=0, timestamp_delta=0):
-    """One Record (v2): length-prefixed, no headers."""
-    body = (i8(0) + varint(timestamp_delta) + varint(offset_delta) +
-            (varint(-1) if key is None else varint(len(key)) + key) +
-            (varint(-1) if value is None else varint(len(value)) + value) +
-            varint(0))
-    return varint(len(body)) + body
+def parse_describe_configs_values(version, r):
+    """[(type, name, error, message, config count, {config: value})] in
+    response order (config count -1: a null array)."""
+    r.i32()
+    out = []
+    for _ in range(r.arr()):
+        err, msg, rtype, name = r.i16(), r.str(), r.i8(), r.str()
+        n, values = r.arr(), {}
+        for _ in range(max(n, 0)):
+            key, value = r.str(), r.str()
+            r.bool()
+            if version == 0:
+                r.bool()
+            else:
+                r.i8()
+            r.bool()
+            if version >= 1:
+                for _ in range(r.arr()):
+                    r.str(), r.str(), r.i8()
+                    r.tags()
+            if version >= 3:
+                r.i8(), r.str()
+            r.tags()
+            values[key] = value
+        r.tags()
+        out.append((rtype, name, err, msg, n, values))
+    r.tags()
+    return out
 
 
-def record_header(value_len, offset_delta=0, key=None):
-    """The bytes of a record up to its value, for a value_len-byte value that
-    the caller streams after it (followed by record_trailer())."""
-    k = varint(-1) if key is None else varint(len(key)) + key
-    rest = i8(0) + varint(0) + varint(offset_delta) + k + varint(value_len)
-    return varint(len(rest) + value_len + 1) + rest
+def parse_describe_configs(version, r):
+    """[(type, name, error, message, config count)] in response order."""
+    return [res[:5] for res in parse_describe_configs_values(version, r)]
 
 
-def record_trailer():
-    return varint(0)                                # no headers
+def delete_topics_body(version, names):
+    """names: topic names, or (v6) (name or None, 16-byte id) pairs."""
+    w = Writer(flexible(DELETE_TOPICS, version))
+    w.arr(len(names))
+    for n in names:
+        if version >= 6:
+            name, tid = n if isinstance(n, tuple) else (n, b"\x00" * 16)
+            w.str(name).uuid(tid).tags()
+        else:
+            w.str(n)
+    w.i32(30000).tags()
+    return w.b
 
 
-COMPRESSION = {"none": 0, "gzip": 1, "snappy": 2, "lz4": 3, "zstd": 4}
+def parse_delete_topics(version, r, with_ids=False):
+    """[(name, error, message)], or [(name, id, error, message)]."""
+    r.i32()
+    out = []
+    for _ in range(r.arr()):
+        name = r.str()
+        tid = r.uuid() if version >= 6 else None
+        err = r.i16()
+        msg = r.str() if version >= 5 else None
+        r.tags()
+        out.append((name, tid, err, msg) if with_ids else (name, err, msg))
+    r.tags()
+    return out
 
 
-def batch(payload, record_count, compression="none", base_timestamp=0,
-          producer_id=-1, producer_epoch=-1, base_sequence=-1, max_timestamp=None):
-    """A RecordBatch v2 around payload (the records, already compressed
-    when compression is not "none")."""
-    attrs = COMPRESSION[compression]
-    max_ts = base_timestamp if max_timestamp is None else max_timestamp
-    after_crc = (i16(attrs) + i32(record_count - 1) + i64(base_timestamp) +
-                 i64(max_ts) + i64(producer_id) + i16(producer_epoch) +
-                 i32(base_sequence) + i32(record_count) + payload)
-    crc = crc32c(after_crc)
-    tail = i32(-1) + i8(2) + struct.pack(">I", crc) + after_crc
-    return i64(0) + i32(len(tail)) + tail
+def create_partitions_body(version, topics, validate_only=False):
+    """topics: [(name, new total count)]."""
+    w = Writer(flexible(CREATE_PARTITIONS, version))
+    w.arr(len(topics))
+    for name, count in topics:
+        w.str(name).i32(count).arr(None).tags()
+    w.i32(30000).bool(validate_only).tags()
+    return w.b
 
 
-def plain_batch(values, base_timestamp=0, step_ms=0):
-    """An uncompressed batch of values; record i has timestamp
-    base_timestamp + i * step_ms."""
-    recs = b"".join(record(v, offset_delta=i, timestamp_delta=i * step_ms)
-                    for i, v in enumerate(values))
-    return batch(recs, len(values), "none", base_timestamp,
-                 max_timestamp=base_timestamp + (len(values) - 1) * step_ms)
-
-
-def zero_records(count, value_len, key_len=0):
-    """Yields the uncompressed records of a bomb: count records whose values
-    are value_len zero bytes (keys: key_len random bytes, which sets the
-    compression ratio), in chunks of at most 1 MiB."""
-    zeros = bytes(min(value_len, 1 << 20))
-    for i in range(count):
-        yield record_header(value_len, i, os.urandom(key_len) if key_len else None)
-        left = value_len
-        while left:
-            n = min(left, len(zeros))
-            yield zeros if n == len(zeros) else zeros[:n]
-            left -= n
-        yield record_trailer()
-
-
-def gzip_bomb(count, value_len, level=9):
-    """A gzip RecordBatch whose records decompress to count * value_len zero
-    bytes (deflate tops out near 1:1032)."""
-    z = zlib.compressobj(level, zlib.DEFLATED, 31)
-    out = [z.compress(chunk) for chunk in zero_records(count, value_len)]
-    out.append(z.flush())
-    return batch(b"".join(out), count, "gzip")
-
-
-def zstd_bomb(count, value_len, key_len=0, level=3):
-    """A zstd RecordBatch (one frame) whose records decompress to about
-    count * value_len zero bytes. zstd squeezes zeros far beyond deflate's
-    1:1032; key_len random bytes per record bring the ratio down to a chosen
-    level. Needs python3-zstandard."""
-    import zstandard
-    c = zstandard.ZstdCompressor(level=level).compressobj()
-    out = [c.compress(chunk) for chunk in zero_records(count, value_len, key_len)]
-    out.append(c.flush())
-    return batch(b"".join(out), count, "zstd")
+def parse_create_partitions(version, r):
+    """[(name, error, message)]."""
+    r.i32()
+    out = []
+    for _ in range(r.arr()):
+        name, err, msg = r.str(), r.i16(), r.str()
+        r.tags()
+        out.append((name, err, msg))
+    r.tags()
+    return out

@@ -6,7 +6,6 @@ own, and readings of what the process holds: RSS and descriptors from /proc,
 connection and pending-request gauges from /metrics."""
 import importlib.util
 import os
-import re
 import resource
 import shutil
 import tempfile
@@ -14,6 +13,8 @@ import threading
 import time
 import urllib.request
 from pathlib import Path
+
+import promtext
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -24,23 +25,6 @@ _spec.loader.exec_module(it)
 
 free_port = it.free_port
 client_missing = it.client_missing
-
-_SAMPLE = re.compile(r'^([a-zA-Z_:][a-zA-Z0-9_:]*)(\{(.*)\})? (\S+)$')
-_LABEL = re.compile(r'([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"')
-
-
-def parse_metrics(text):
-    """{(name, frozenset(labels)): value} of a Prometheus text exposition."""
-    out = {}
-    for line in text.splitlines():
-        if not line or line.startswith("#"):
-            continue
-        m = _SAMPLE.match(line)
-        if m:
-            labels = frozenset(_LABEL.findall(m.group(3) or ""))
-            out[(m.group(1), labels)] = float(m.group(4))
-    return out
-
 
 def raise_nofile(want):
     """Raises this process's descriptor limit (inherited by the broker and
@@ -103,14 +87,9 @@ class Broker(it.Broker):
     def metrics(self, timeout=5.0):
         url = f"http://127.0.0.1:{self.metrics_port}/metrics"
         with urllib.request.urlopen(url, timeout=timeout) as r:
-            return parse_metrics(r.read().decode())
+            return promtext.parse(r.read().decode())
 
-    @staticmethod
-    def family(samples, name):
-        """Sum of a family over its label sets; None when the broker does not
-        export it."""
-        vals = [v for (n, _), v in samples.items() if n == name]
-        return sum(vals) if vals else None
+    family = staticmethod(promtext.family)
 
     def gauges(self):
         """What must return to baseline after an attack: open connections,

@@ -29,6 +29,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "bench_client.h"
+#include "bench_rdk.h"
+
 #define PARTS 2
 #define STAMP_BYTES 16
 #define ERRORS_KEPT 8
@@ -82,31 +85,6 @@ on_signal(int sig)
 	stop_requested = 1;
 }
 
-static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, "bystander: %s: %s\n", what, msg);
-	exit(2);
-}
-
-static uint64_t
-mono_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000u + (uint64_t)ts.tv_nsec / 1000u;
-}
-
-static double
-realtime_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Keeps the first few error texts ("what detail: reason") for the report;
  * any thread. */
 static void
@@ -117,15 +95,6 @@ note_error(const char *what, const char *detail, const char *reason)
 		snprintf(g.errors[g.errors_count], ERR_BYTES, "%s %s: %s", what, detail, reason);
 	g.errors_count++;
 	pthread_mutex_unlock(&g.err_lock);
-}
-
-static void
-set(rd_kafka_conf_t *conf, const char *k, const char *v)
-{
-	char err[512];
-
-	if (rd_kafka_conf_set(conf, k, v, err, sizeof(err)) != RD_KAFKA_CONF_OK)
-		die(k, err);
 }
 
 static void
@@ -144,7 +113,7 @@ dr_cb(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
 	struct prod *p = opaque;
 	uint64_t i = (uint64_t)(uintptr_t)m->_private;
-	uint64_t now = mono_us();
+	uint64_t now = bench_client_mono_us();
 
 	(void)rk;
 	if (i >= p->recs_max)
@@ -162,12 +131,12 @@ make_client(rd_kafka_type_t type, rd_kafka_conf_t *conf)
 	char err[512];
 	rd_kafka_t *rk;
 
-	set(conf, "bootstrap.servers", g.bootstrap);
-	set(conf, "log.connection.close", "false");
+	bench_rdk_must_set(conf, "bootstrap.servers", g.bootstrap);
+	bench_rdk_must_set(conf, "log.connection.close", "false");
 	rd_kafka_conf_set_error_cb(conf, error_cb);
 	rk = rd_kafka_new(type, conf, err, sizeof(err));
 	if (rk == NULL)
-		die("rd_kafka_new", err);
+		bench_client_die("rd_kafka_new", err);
 	return rk;
 }
 
@@ -178,15 +147,15 @@ prod_run(void *arg)
 {
 	struct prod *p = arg;
 	char *buf = calloc(1, g.bytes);
-	uint64_t start = mono_us();
+	uint64_t start = bench_client_mono_us();
 
 	if (buf == NULL)
-		die("calloc", "payload");
+		bench_client_die("calloc", "payload");
 	memset(buf + STAMP_BYTES, 'b', g.bytes - STAMP_BYTES);
 	while (!stop_requested) {
 		uint64_t i = atomic_load(&p->sent);
 		uint64_t due = start + (uint64_t)((double)i * 1e6 / p->rate);
-		uint64_t now = mono_us();
+		uint64_t now = bench_client_mono_us();
 
 		if (now - g.start_mono_us > (uint64_t)(g.seconds * 1e6) || i >= p->recs_max)
 			break;
@@ -225,17 +194,17 @@ prod_init(struct prod *p, int part, double rate, const char *acks)
 	p->recs_max = (uint64_t)(rate * (g.seconds + 1.0)) + 16;
 	p->recs = calloc(p->recs_max, sizeof(*p->recs));
 	if (p->recs == NULL)
-		die("calloc", "records");
-	set(conf, "acks", acks);
-	set(conf, "linger.ms", "0");
-	set(conf, "message.timeout.ms", "20000");
-	set(conf, "request.timeout.ms", "15000");
+		bench_client_die("calloc", "records");
+	bench_rdk_must_set(conf, "acks", acks);
+	bench_rdk_must_set(conf, "linger.ms", "0");
+	bench_rdk_must_set(conf, "message.timeout.ms", "20000");
+	bench_rdk_must_set(conf, "request.timeout.ms", "15000");
 	if (strcmp(acks, "all") == 0) {
-		set(conf, "enable.idempotence", "true");
+		bench_rdk_must_set(conf, "enable.idempotence", "true");
 	} else {
 		/* A failed request is reported, not retried (which could reorder). */
-		set(conf, "enable.idempotence", "false");
-		set(conf, "message.send.max.retries", "0");
+		bench_rdk_must_set(conf, "enable.idempotence", "false");
+		bench_rdk_must_set(conf, "message.send.max.retries", "0");
 	}
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_opaque(conf, p);
@@ -272,7 +241,7 @@ consumed(int part, const rd_kafka_message_t *m, uint64_t now)
 		p->recs[seq].consume_us = now;
 	if (!atomic_load(&g.ready) && g.next_seq[0] > 0 && g.next_seq[1] > 0) {
 		atomic_store(&g.ready, 1);
-		printf("{\"ready\": %.6f}\n", realtime_s());
+		printf("{\"ready\": %.6f}\n", (double)bench_client_real_us() / 1e6);
 		fflush(stdout);
 	}
 }
@@ -415,7 +384,7 @@ report(void)
 	ack = calloc(cap + 1, 8);
 	e2e = calloc(cap + 1, 8);
 	if (ack == NULL || e2e == NULL)
-		die("calloc", "report");
+		bench_client_die("calloc", "report");
 	printf("{\"start\": %.6f, \"windows\": [", g.start_rt);
 	for (uint64_t w = 0; w < horizon; w++)
 		report_window(w, ack, e2e);
@@ -433,7 +402,7 @@ consume_loop(rd_kafka_queue_t *q)
 
 	for (;;) {
 		rd_kafka_message_t *m = rd_kafka_consume_queue(q, 50);
-		uint64_t now = mono_us();
+		uint64_t now = bench_client_mono_us();
 
 		if (m != NULL) {
 			if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR &&
@@ -451,7 +420,7 @@ consume_loop(rd_kafka_queue_t *q)
 				pthread_join(g.prod[part].thread, NULL);
 			for (int part = 0; part < PARTS; part++)
 				rd_kafka_flush(g.prod[part].rk, (int)(g.drain_s * 1000));
-			drain_end = mono_us() + (uint64_t)(g.drain_s * 1e6);
+			drain_end = bench_client_mono_us() + (uint64_t)(g.drain_s * 1e6);
 		}
 		if (drain_end != 0 && (caught_up() || now > drain_end))
 			return;
@@ -479,19 +448,20 @@ main(int argc, char **argv)
 	struct sigaction sa = { .sa_handler = on_signal };
 
 	if (argc < 3)
-		die("usage", "bystander BOOTSTRAP TOPIC [rate1=N rate_all=N bytes=N seconds=S]");
+		bench_client_die("usage", "bystander BOOTSTRAP TOPIC "
+				 "[rate1=N rate_all=N bytes=N seconds=S]");
 	g.bootstrap = argv[1];
 	g.topic = argv[2];
 	g.bytes = (size_t)arg_double(argc - 3, argv + 3, "bytes", 1024);
 	g.seconds = arg_double(argc - 3, argv + 3, "seconds", 300);
 	g.drain_s = arg_double(argc - 3, argv + 3, "drain_s", 20);
 	if (g.bytes < STAMP_BYTES)
-		die("bytes", "must be >= 16");
+		bench_client_die("bytes", "must be >= 16");
 	pthread_mutex_init(&g.err_lock, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
-	g.start_mono_us = mono_us();
-	g.start_rt = realtime_s();
+	g.start_mono_us = bench_client_mono_us();
+	g.start_rt = (double)bench_client_real_us() / 1e6;
 
 	prod_init(&g.prod[0], 0, arg_double(argc - 3, argv + 3, "rate1", 200), "1");
 	prod_init(&g.prod[1], 1, arg_double(argc - 3, argv + 3, "rate_all", 50), "all");
@@ -499,15 +469,15 @@ main(int argc, char **argv)
 	/* The simple (group-less) consumer from offset 0: rd_kafka_assign()
 	 * needs a group.id in librdkafka 2.0.2. */
 	conf = rd_kafka_conf_new();
-	set(conf, "fetch.wait.max.ms", "500");
-	set(conf, "fetch.min.bytes", "1");
-	set(conf, "fetch.error.backoff.ms", "10");
+	bench_rdk_must_set(conf, "fetch.wait.max.ms", "500");
+	bench_rdk_must_set(conf, "fetch.min.bytes", "1");
+	bench_rdk_must_set(conf, "fetch.error.backoff.ms", "10");
 	cons = make_client(RD_KAFKA_CONSUMER, conf);
 	crkt = rd_kafka_topic_new(cons, g.topic, NULL);
 	q = rd_kafka_queue_new(cons);
 	for (int part = 0; part < PARTS; part++)
 		if (rd_kafka_consume_start_queue(crkt, part, 0, q) == -1)
-			die("consume_start", rd_kafka_err2str(rd_kafka_last_error()));
+			bench_client_die("consume_start", rd_kafka_err2str(rd_kafka_last_error()));
 
 	for (int part = 0; part < PARTS; part++)
 		pthread_create(&g.prod[part].thread, NULL, prod_run, &g.prod[part]);

@@ -16,15 +16,16 @@ def hx(b):
     return bytes(b).hex()
 
 
-def read_spec(path):
-    recs = []
+def read_jsonl(path):
+    """The objects of a JSON-lines file (a spec or a consumer's output),
+    blank lines skipped; data_scenarios.py reads the drivers' output with it."""
     with open(path) as f:
-        for line in f:
-            if line.strip():
-                d = json.loads(line)
-                recs.append((d["p"], unhex(d["k"]), unhex(d["v"]),
-                             [(n, unhex(v)) for n, v in d["h"]], d["ts"]))
-    return recs
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def read_spec(path):
+    return [(d["p"], unhex(d["k"]), unhex(d["v"]), [(n, unhex(v)) for n, v in d["h"]], d["ts"])
+            for d in read_jsonl(path)]
 
 
 def extra_conf(args):

@@ -19,6 +19,9 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "bench_client.h"
+#include "bench_rdk.h"
+
 #define TIMEOUT_MS 30000
 
 static const char *
@@ -71,29 +74,18 @@ print_error_only(rd_kafka_resp_err_t err)
 	fputs("}\n", stdout);
 }
 
-static void
-die(const char *what, const char *detail)
-{
-	fprintf(stderr, "rdkafka_admin: %s: %s\n", what, detail ? detail : "");
-	exit(2);
-}
-
 static rd_kafka_t *
 new_handle(const char *bootstrap, rd_kafka_type_t type, const char *auto_create)
 {
 	char errstr[512];
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 
-	if (rd_kafka_conf_set(conf, "bootstrap.servers", bootstrap, errstr,
-			      sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		die("conf", errstr);
-	if (auto_create != NULL &&
-	    rd_kafka_conf_set(conf, "allow.auto.create.topics", auto_create,
-			      errstr, sizeof(errstr)) != RD_KAFKA_CONF_OK)
-		die("conf", errstr);
+	bench_rdk_must_set(conf, "bootstrap.servers", bootstrap);
+	if (auto_create != NULL)
+		bench_rdk_must_set(conf, "allow.auto.create.topics", auto_create);
 	rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
 	if (rk == NULL)
-		die("rd_kafka_new", errstr);
+		bench_client_die("rd_kafka_new", errstr);
 	return rk;
 }
 
@@ -104,7 +96,7 @@ wait_result(rd_kafka_queue_t *q, rd_kafka_event_type_t type)
 	for (;;) {
 		rd_kafka_event_t *ev = rd_kafka_queue_poll(q, TIMEOUT_MS + 5000);
 		if (ev == NULL)
-			die("admin", "timed out waiting for the result");
+			bench_client_die("admin", "timed out waiting for the result");
 		if (rd_kafka_event_type(ev) == type)
 			return ev;
 		if (rd_kafka_event_type(ev) == RD_KAFKA_EVENT_ERROR)
@@ -128,7 +120,7 @@ options(rd_kafka_t *rk, rd_kafka_admin_op_t op, int validate_only)
 							    sizeof(errstr));
 	if (validate_only &&
 	    rd_kafka_AdminOptions_set_validate_only(o, 1, errstr, sizeof(errstr)))
-		die("validate_only", errstr);
+		bench_client_die("validate_only", errstr);
 	return o;
 }
 
@@ -139,8 +131,61 @@ topic_result_err(rd_kafka_event_t *ev, const rd_kafka_topic_result_t **res, size
 	if (rd_kafka_event_error(ev))
 		return rd_kafka_event_error(ev);
 	if (n != 1)
-		die("admin", "expected one topic result");
+		bench_client_die("admin", "expected one topic result");
 	return rd_kafka_topic_result_error(res[0]);
+}
+
+/* One admin call: its private queue and options, then its result event. */
+struct admin {
+	rd_kafka_queue_t *q;
+	rd_kafka_AdminOptions_t *o;
+	rd_kafka_event_t *ev;
+};
+
+static struct admin
+admin_begin(rd_kafka_t *rk, rd_kafka_admin_op_t op, int validate_only)
+{
+	return (struct admin){ rd_kafka_queue_new(rk), options(rk, op, validate_only), NULL };
+}
+
+static rd_kafka_event_t *
+admin_wait(struct admin *a, rd_kafka_event_type_t type)
+{
+	a->ev = wait_result(a->q, type);
+	return a->ev;
+}
+
+static void
+admin_end(struct admin *a)
+{
+	rd_kafka_event_destroy(a->ev);
+	rd_kafka_AdminOptions_destroy(a->o);
+	rd_kafka_queue_destroy(a->q);
+}
+
+/* Prints {"error": ...} for a CreateTopics, DeleteTopics or CreatePartitions
+ * result of one topic. */
+static void
+print_topic_result(rd_kafka_event_t *ev)
+{
+	size_t n = 0;
+	const rd_kafka_topic_result_t **res = NULL;
+
+	switch (rd_kafka_event_type(ev)) {
+	case RD_KAFKA_EVENT_CREATETOPICS_RESULT:
+		res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev),
+							  &n);
+		break;
+	case RD_KAFKA_EVENT_DELETETOPICS_RESULT:
+		res = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev),
+							  &n);
+		break;
+	default:
+		res = rd_kafka_CreatePartitions_result_topics(
+			rd_kafka_event_CreatePartitions_result(ev), &n);
+		break;
+	}
+	print_error_only(topic_result_err(ev, res, n));
 }
 
 static int
@@ -151,7 +196,8 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 	const char *assign = NULL;
 
 	if (argc < 3)
-		die("usage", "create NAME PARTS RF [--validate-only] [--assign ..] [k=v..]");
+		bench_client_die("usage",
+				 "create NAME PARTS RF [--validate-only] [--assign ..] [k=v..]");
 	rd_kafka_NewTopic_t *nt;
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--validate-only") == 0)
@@ -165,7 +211,7 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 			parts += *p == ';';
 		nt = rd_kafka_NewTopic_new(argv[0], parts, -1, errstr, sizeof(errstr));
 		if (nt == NULL)
-			die("NewTopic", errstr);
+			bench_client_die("NewTopic", errstr);
 		char *copy = strdup(assign), *save = NULL;
 		int part = 0;
 		for (char *p = strtok_r(copy, ";", &save); p; p = strtok_r(NULL, ";", &save)) {
@@ -178,14 +224,14 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 				ids[n++] = (int32_t)atoi(b);
 			if (rd_kafka_NewTopic_set_replica_assignment(nt, part++, ids, n, errstr,
 								     sizeof(errstr)))
-				die("set_replica_assignment", errstr);
+				bench_client_die("set_replica_assignment", errstr);
 		}
 		free(copy);
 	} else {
 		nt = rd_kafka_NewTopic_new(argv[0], atoi(argv[1]), atoi(argv[2]), errstr,
 					   sizeof(errstr));
 		if (nt == NULL)
-			die("NewTopic", errstr);
+			bench_client_die("NewTopic", errstr);
 	}
 	for (int i = 3; i < argc; i++) {
 		if (strcmp(argv[i], "--assign") == 0) {
@@ -197,21 +243,14 @@ op_create(rd_kafka_t *rk, int argc, char **argv)
 			continue;
 		*eq = '\0';
 		if (rd_kafka_NewTopic_set_config(nt, argv[i], eq + 1))
-			die("set_config", argv[i]);
+			bench_client_die("set_config", argv[i]);
 	}
 
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, validate);
-	rd_kafka_CreateTopics(rk, &nt, 1, o, q);
-	rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_CREATETOPICS_RESULT);
-	size_t n = 0;
-	const rd_kafka_topic_result_t **res =
-		rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev), &n);
-	print_error_only(topic_result_err(ev, res, n));
-	rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(o);
+	struct admin a = admin_begin(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, validate);
+	rd_kafka_CreateTopics(rk, &nt, 1, a.o, a.q);
+	print_topic_result(admin_wait(&a, RD_KAFKA_EVENT_CREATETOPICS_RESULT));
+	admin_end(&a);
 	rd_kafka_NewTopic_destroy(nt);
-	rd_kafka_queue_destroy(q);
 	return 0;
 }
 
@@ -219,18 +258,11 @@ static int
 op_delete(rd_kafka_t *rk, const char *name)
 {
 	rd_kafka_DeleteTopic_t *dt = rd_kafka_DeleteTopic_new(name);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, 0);
-	rd_kafka_DeleteTopics(rk, &dt, 1, o, q);
-	rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_DELETETOPICS_RESULT);
-	size_t n = 0;
-	const rd_kafka_topic_result_t **res =
-		rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev), &n);
-	print_error_only(topic_result_err(ev, res, n));
-	rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(o);
+	struct admin a = admin_begin(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, 0);
+	rd_kafka_DeleteTopics(rk, &dt, 1, a.o, a.q);
+	print_topic_result(admin_wait(&a, RD_KAFKA_EVENT_DELETETOPICS_RESULT));
+	admin_end(&a);
 	rd_kafka_DeleteTopic_destroy(dt);
-	rd_kafka_queue_destroy(q);
 	return 0;
 }
 
@@ -241,19 +273,12 @@ op_partitions(rd_kafka_t *rk, const char *name, int total)
 	rd_kafka_NewPartitions_t *np =
 		rd_kafka_NewPartitions_new(name, (size_t)total, errstr, sizeof(errstr));
 	if (np == NULL)
-		die("NewPartitions", errstr);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, 0);
-	rd_kafka_CreatePartitions(rk, &np, 1, o, q);
-	rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT);
-	size_t n = 0;
-	const rd_kafka_topic_result_t **res = rd_kafka_CreatePartitions_result_topics(
-		rd_kafka_event_CreatePartitions_result(ev), &n);
-	print_error_only(topic_result_err(ev, res, n));
-	rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(o);
+		bench_client_die("NewPartitions", errstr);
+	struct admin a = admin_begin(rk, RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, 0);
+	rd_kafka_CreatePartitions(rk, &np, 1, a.o, a.q);
+	print_topic_result(admin_wait(&a, RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT));
+	admin_end(&a);
 	rd_kafka_NewPartitions_destroy(np);
-	rd_kafka_queue_destroy(q);
 	return 0;
 }
 
@@ -263,10 +288,9 @@ op_configs(rd_kafka_t *rk, const char *type, const char *name)
 	rd_kafka_ResourceType_t rt = strcmp(type, "broker") == 0 ? RD_KAFKA_RESOURCE_BROKER
 								 : RD_KAFKA_RESOURCE_TOPIC;
 	rd_kafka_ConfigResource_t *cr = rd_kafka_ConfigResource_new(rt, name);
-	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
-	rd_kafka_AdminOptions_t *o = options(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, 0);
-	rd_kafka_DescribeConfigs(rk, &cr, 1, o, q);
-	rd_kafka_event_t *ev = wait_result(q, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT);
+	struct admin a = admin_begin(rk, RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, 0);
+	rd_kafka_DescribeConfigs(rk, &cr, 1, a.o, a.q);
+	rd_kafka_event_t *ev = admin_wait(&a, RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT);
 	rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
 	size_t n = 0;
 	const rd_kafka_ConfigResource_t **res = NULL;
@@ -274,7 +298,7 @@ op_configs(rd_kafka_t *rk, const char *type, const char *name)
 		res = rd_kafka_DescribeConfigs_result_resources(
 			rd_kafka_event_DescribeConfigs_result(ev), &n);
 		if (n != 1)
-			die("DescribeConfigs", "expected one resource");
+			bench_client_die("DescribeConfigs", "expected one resource");
 		err = rd_kafka_ConfigResource_error(res[0]);
 	}
 	fputs("{\"error\": ", stdout);
@@ -296,10 +320,8 @@ op_configs(rd_kafka_t *rk, const char *type, const char *name)
 		}
 	}
 	fputs("}}\n", stdout);
-	rd_kafka_event_destroy(ev);
-	rd_kafka_AdminOptions_destroy(o);
+	admin_end(&a);
 	rd_kafka_ConfigResource_destroy(cr);
-	rd_kafka_queue_destroy(q);
 	return 0;
 }
 
@@ -312,7 +334,7 @@ metadata(rd_kafka_t *rk, const char *topic)
 	if (rkt)
 		rd_kafka_topic_destroy(rkt);
 	if (err)
-		die("metadata", rd_kafka_err2str(err));
+		bench_client_die("metadata", rd_kafka_err2str(err));
 	return md;
 }
 
@@ -414,7 +436,7 @@ main(int argc, char **argv)
 		else if (strcmp(op, "configs") == 0 && nargs == 2)
 			rc = op_configs(rk, args[0], args[1]);
 		else
-			die("unsupported op", op);
+			bench_client_die("unsupported op", op);
 	}
 	fflush(stdout);
 	rd_kafka_destroy(rk);

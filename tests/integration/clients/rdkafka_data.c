@@ -18,22 +18,10 @@
 
 #include <librdkafka/rdkafka.h>
 
+#include "bench_client.h"
+#include "bench_rdk.h"
+
 #define MAX_FIELD (1 << 20)
-
-static void
-die(const char *what, const char *msg)
-{
-	fprintf(stderr, "rdkafka_data: %s: %s\n", what, msg);
-	exit(2);
-}
-
-static void
-set(rd_kafka_conf_t *conf, const char *k, const char *v)
-{
-	char err[512];
-	if (rd_kafka_conf_set(conf, k, v, err, sizeof(err)) != RD_KAFKA_CONF_OK)
-		die(k, err);
-}
 
 static void
 set_extra(rd_kafka_conf_t *conf, int argc, char **argv)
@@ -41,9 +29,9 @@ set_extra(rd_kafka_conf_t *conf, int argc, char **argv)
 	for (int i = 0; i < argc; i++) {
 		char *eq = strchr(argv[i], '=');
 		if (!eq)
-			die("bad k=v", argv[i]);
+			bench_client_die("bad k=v", argv[i]);
 		*eq = '\0';
-		set(conf, argv[i], eq + 1);
+		bench_rdk_must_set(conf, argv[i], eq + 1);
 		*eq = '=';
 	}
 }
@@ -107,7 +95,7 @@ parse_hex(const char *s, struct bytes *b)
 		return s + 4;
 	}
 	if (*s != '"')
-		die("spec", "expected string");
+		bench_client_die("spec", "expected string");
 	s++;
 	const char *e = strchr(s, '"');
 	size_t n = (size_t)(e - s) / 2;
@@ -128,7 +116,7 @@ field(const char *line, const char *name)
 	snprintf(pat, sizeof(pat), "\"%s\":", name);
 	const char *f = strstr(line, pat);
 	if (!f)
-		die("spec field missing", name);
+		bench_client_die("spec field missing", name);
 	return f + strlen(pat);
 }
 
@@ -141,7 +129,7 @@ parse_rec(const char *line, struct rec *r)
 	parse_hex(field(line, "v"), &r->val);
 	const char *s = skip_ws(field(line, "h"));
 	if (*s != '[')
-		die("spec", "h not a list");
+		bench_client_die("spec", "h not a list");
 	s++;
 	r->hdrs = NULL;
 	r->nhdrs = 0;
@@ -150,7 +138,7 @@ parse_rec(const char *line, struct rec *r)
 		if (*s == ']')
 			break;
 		if (*s != '[')
-			die("spec", "header not a pair");
+			bench_client_die("spec", "header not a pair");
 		s = skip_ws(s + 1);
 		r->hdrs = realloc(r->hdrs, sizeof(*r->hdrs) * (size_t)(r->nhdrs + 1));
 		struct hdr *h = &r->hdrs[r->nhdrs++];
@@ -159,7 +147,7 @@ parse_rec(const char *line, struct rec *r)
 		s = parse_hex(e + 1, &h->val);
 		s = skip_ws(s);
 		if (*s != ']')
-			die("spec", "header pair not closed");
+			bench_client_die("spec", "header pair not closed");
 		s++;
 	}
 }
@@ -228,18 +216,18 @@ make_producer(const char *bootstrap, const char *codec, const char *acks, int ar
 {
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char err[512];
-	set(conf, "bootstrap.servers", bootstrap);
+	bench_rdk_must_set(conf, "bootstrap.servers", bootstrap);
 	if (codec)
-		set(conf, "compression.codec", codec);
+		bench_rdk_must_set(conf, "compression.codec", codec);
 	if (acks)
-		set(conf, "acks", acks);
-	set(conf, "linger.ms", "5");
+		bench_rdk_must_set(conf, "acks", acks);
+	bench_rdk_must_set(conf, "linger.ms", "5");
 	set_extra(conf, argc, argv);
 	rd_kafka_conf_set_dr_msg_cb(conf, dr_cb);
 	rd_kafka_conf_set_opaque(conf, st);
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, err, sizeof(err));
 	if (!rk)
-		die("rd_kafka_new", err);
+		bench_client_die("rd_kafka_new", err);
 	return rk;
 }
 
@@ -262,7 +250,7 @@ send_one(rd_kafka_t *rk, const char *topic, int32_t part, struct bytes *key,
 			continue;
 		}
 		if (e)
-			die("producev", rd_kafka_err2str(e));
+			bench_client_die("producev", rd_kafka_err2str(e));
 		st->pending++;
 		return;
 	}
@@ -283,7 +271,7 @@ cmd_produce(int argc, char **argv)
 	const char *bootstrap = argv[0], *topic = argv[1], *spec = argv[2];
 	FILE *f = fopen(spec, "r");
 	if (!f)
-		die("open", spec);
+		bench_client_die("open", spec);
 	struct rec *recs = NULL;
 	int n = 0;
 	char *line = NULL;
@@ -381,23 +369,23 @@ cmd_consume(int argc, char **argv)
 	long count = atol(argv[3]);
 	FILE *out = fopen(argv[4], "w");
 	if (!out)
-		die("open", argv[4]);
+		bench_client_die("open", argv[4]);
 	rd_kafka_conf_t *conf = rd_kafka_conf_new();
 	char err[512];
-	set(conf, "bootstrap.servers", bootstrap);
-	set(conf, "enable.auto.commit", "false");
+	bench_rdk_must_set(conf, "bootstrap.servers", bootstrap);
+	bench_rdk_must_set(conf, "enable.auto.commit", "false");
 	if (count < 0) /* read to the end: stop at EOF on every partition */
-		set(conf, "enable.partition.eof", "true");
+		bench_rdk_must_set(conf, "enable.partition.eof", "true");
 	rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, err, sizeof(err));
 	if (!rk)
-		die("rd_kafka_new", err);
+		bench_client_die("rd_kafka_new", err);
 	/* Without a group.id rd_kafka_assign() answers "Unknown group" in 2.0.2:
 	 * use the simple (legacy) consumer, which is group-less by design. */
 	rd_kafka_queue_t *q = rd_kafka_queue_new(rk);
 	rd_kafka_topic_t *rkt = rd_kafka_topic_new(rk, topic, NULL);
 	for (int p = 0; p < parts; p++)
 		if (rd_kafka_consume_start_queue(rkt, p, 0, q) == -1)
-			die("consume_start", rd_kafka_err2str(rd_kafka_last_error()));
+			bench_client_die("consume_start", rd_kafka_err2str(rd_kafka_last_error()));
 	long got = 0;
 	int eofs = 0;
 	double end = now_s() + 60;
@@ -450,12 +438,12 @@ int
 main(int argc, char **argv)
 {
 	if (argc < 2)
-		die("usage", "rdkafka_data produce|consume|seq BOOTSTRAP TOPIC ...");
+		bench_client_die("usage", "rdkafka_data produce|consume|seq BOOTSTRAP TOPIC ...");
 	if (strcmp(argv[1], "produce") == 0 && argc >= 7)
 		return cmd_produce(argc - 2, argv + 2);
 	if (strcmp(argv[1], "consume") == 0 && argc >= 7)
 		return cmd_consume(argc - 2, argv + 2);
 	if (strcmp(argv[1], "seq") == 0 && argc >= 5)
 		return cmd_seq(argc - 2, argv + 2);
-	die("usage", "rdkafka_data produce|consume|seq BOOTSTRAP TOPIC ...");
+	bench_client_die("usage", "rdkafka_data produce|consume|seq BOOTSTRAP TOPIC ...");
 }
