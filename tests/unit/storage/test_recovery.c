@@ -12,29 +12,7 @@
 #include "tests/sim/sio_sim.h"
 #include "tests/unit/storage/tplog.h"
 
-static struct tp tp;
-
-static void
-setup(void)
-{
-	memset(&tp, 0, sizeof(tp));
-	tp.sio = sio_sim_create(7);
-	tp.cfg = tp_config();
-	tp.log_dir = "/data";
-	tp.now_ms = 1700000000000LL;
-	cr_assert_eq(sio_mkdir(tp.sio, "/data", 0755), 0);
-}
-
-static void
-teardown(void)
-{
-	if (tp.plog != NULL)
-		tp_close(&tp);
-	tp_free_appends(&tp);
-	sio_destroy(tp.sio);
-}
-
-TestSuite(recovery, .init = setup, .fini = teardown);
+TP_TEST_SUITE(recovery, 7);
 
 /* Crash, let the dead plog's ops fail, close it, reopen. */
 static void
@@ -76,7 +54,7 @@ Test(recovery, torn_tail_is_cut)
 	}
 	good = sio_sim_file_size(tp.sio, log);
 	a = tp_append_records(&tp, 2, 100, tp.now_ms, 1);
-	plog_issue(tp.plog, tp.now_ms);
+	plog_append_issue(tp.plog, tp.now_ms);
 	crash_and_reopen(false, 40);
 	cr_assert_eq(a->error, 56, "the dead write failed");
 	cr_assert_eq(sio_sim_file_size(tp.sio, log), good, "torn bytes cut");
