@@ -46,10 +46,7 @@ Test(plog, roll_by_size_and_index_lookup)
 	tp.cfg.segment_bytes = 4096;
 	tp.cfg.index_interval_bytes = 512;
 	cr_assert_eq(tp_open(&tp), 0);
-	for (i = 0; i < 100; i++) {
-		tp_append_records(&tp, 2, 150, tp.now_ms + i, 1);
-		tp_run(&tp);
-	}
+	tp_write(&tp, 100, 2, 150, tp.now_ms, 1, 1);
 	cr_assert_gt(tp.plog->seg_count, 5);
 	for (i = 0; i < (int)tp.plog->seg_count; i++)
 		cr_assert_leq(tp.plog->segs[i]->size, 4096);
@@ -82,14 +79,11 @@ Test(plog, roll_by_time)
 
 Test(plog, retention_by_size_and_time)
 {
-	int i, n;
+	int n;
 
 	tp.cfg.segment_bytes = 2048;
 	cr_assert_eq(tp_open(&tp), 0);
-	for (i = 0; i < 60; i++) {
-		tp_append_records(&tp, 1, 200, tp.now_ms - 100000 + i, 1);
-		tp_run(&tp);
-	}
+	tp_write(&tp, 60, 1, 200, tp.now_ms - 100000, 1, 1);
 	n = (int)tp.plog->seg_count;
 	cr_assert_gt(n, 4);
 	tp.plog->cfg.retention_bytes = 5000;
@@ -113,14 +107,10 @@ Test(plog, retention_keeps_a_read_segment_open)
 {
 	struct plog_region r;
 	struct rbatch_header h;
-	int i;
 
 	tp.cfg.segment_bytes = 1024;
 	cr_assert_eq(tp_open(&tp), 0);
-	for (i = 0; i < 10; i++) {
-		tp_append_records(&tp, 1, 300, tp.now_ms, 1);
-		tp_run(&tp);
-	}
+	tp_write(&tp, 10, 1, 300, tp.now_ms, 0, 1);
 	cr_assert_eq(plog_read(tp.plog, 0, 100, &r), 0);
 	cr_assert_eq(segment_hold(r.seg), 0);
 	tp.plog->cfg.retention_bytes = 0;

@@ -101,6 +101,16 @@ tp_append_records(struct tp *tp, int records, int value_bytes, int64_t ts, int8_
 }
 
 void
+tp_write(struct tp *tp, int batches, int records, int value_bytes, int64_t ts, int64_t ts_step,
+	 int8_t acks)
+{
+	for (int i = 0; i < batches; i++) {
+		tp_append_records(tp, records, value_bytes, ts + i * ts_step, acks);
+		tp_run(tp);
+	}
+}
+
+void
 tp_run(struct tp *tp)
 {
 	int guard = 0;

@@ -42,6 +42,11 @@ void tp_close(struct tp *tp);
 struct plog_append *tp_append(struct tp *tp, uint8_t *batch, uint32_t len, int8_t acks);
 struct plog_append *tp_append_records(struct tp *tp, int records, int value_bytes, int64_t ts,
 				      int8_t acks);
+/* Append batches of records x value_bytes one at a time, each landing
+ * before the next is queued (a writev each); batch i at timestamp
+ * ts + i * ts_step. */
+void tp_write(struct tp *tp, int batches, int records, int value_bytes, int64_t ts,
+	      int64_t ts_step, int8_t acks);
 /* Issue, submit and reap until nothing is in flight. */
 void tp_run(struct tp *tp);
 /* Free appends the harness allocated. */
