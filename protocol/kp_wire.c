@@ -166,25 +166,13 @@ read_len(struct kp_cursor *c, bool flexible, bool wide)
 	return n;
 }
 
-struct kp_str
-kp_read_string(struct kp_cursor *c, bool flexible)
-{
-	struct kp_str s = { NULL, -1 };
-	int64_t n = read_len(c, flexible, false);
-
-	if (n < 0)
-		return s;
-	s.ptr = (const char *)cursor_take(c, (size_t)n);
-	if (s.ptr != NULL)
-		s.len = (int32_t)n;
-	return s;
-}
-
-struct kp_bytes
-kp_read_bytes(struct kp_cursor *c, bool flexible)
+/* A length-prefixed string or bytes field: its bytes, or NULL with
+ * length -1 when null or past the end. */
+static struct kp_bytes
+read_slice(struct kp_cursor *c, bool flexible, bool wide)
 {
 	struct kp_bytes b = { NULL, -1 };
-	int64_t n = read_len(c, flexible, true);
+	int64_t n = read_len(c, flexible, wide);
 
 	if (n < 0)
 		return b;
@@ -192,6 +180,20 @@ kp_read_bytes(struct kp_cursor *c, bool flexible)
 	if (b.ptr != NULL)
 		b.len = (int32_t)n;
 	return b;
+}
+
+struct kp_str
+kp_read_string(struct kp_cursor *c, bool flexible)
+{
+	struct kp_bytes b = read_slice(c, flexible, false);
+
+	return (struct kp_str){ (const char *)b.ptr, b.len };
+}
+
+struct kp_bytes
+kp_read_bytes(struct kp_cursor *c, bool flexible)
+{
+	return read_slice(c, flexible, true);
 }
 
 int32_t
