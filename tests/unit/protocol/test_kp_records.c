@@ -82,31 +82,27 @@ Test(kp_records, frame_errors)
 	struct trecords_buf r = trecords_records(2, 3, 'v', true);
 	struct trecords_hdr h = trecords_hdr_default(2);
 	struct trecords_buf b = trecords_batch(&h, r.p, r.len);
+	int32_t len = (int32_t)b.len;
+	uint8_t *big = malloc(b.len * 2);       /* the batch twice */
+	const struct { const uint8_t *p; int32_t len, mmb; int16_t want; const char *what; }
+	cases[] = {
+		{ NULL, 0, MAX_BYTES, KP_ERR_INVALID_RECORD, "no data" },
+		{ b.p, 11, MAX_BYTES, KP_ERR_INVALID_RECORD, "no batch length" },
+		{ b.p, 16, MAX_BYTES, KP_ERR_INVALID_RECORD, "no magic" },
+		{ b.p, len - 1, MAX_BYTES, KP_ERR_INVALID_RECORD, "the batch runs past the data" },
+		{ big, len * 2, MAX_BYTES, KP_ERR_INVALID_RECORD, "a second batch after it" },
+		{ big, len + 3, MAX_BYTES, KP_ERR_INVALID_RECORD, "garbage after it" },
+		{ b.p, len, len - 1, KP_ERR_MESSAGE_TOO_LARGE, "over max.message.bytes" },
+		{ b.p, len, len, KP_ERR_NONE, "at max.message.bytes" },
+	};
 	struct rbatch_header out;
-	uint8_t *big;
 
-	cr_assert_eq(kp_records_validate(NULL, 0, V_LATEST, MAX_BYTES, &out),
-		     KP_ERR_INVALID_RECORD);
-	cr_assert_eq(kp_records_validate(b.p, 11, V_LATEST, MAX_BYTES, &out),
-		     KP_ERR_INVALID_RECORD);
-	cr_assert_eq(kp_records_validate(b.p, 16, V_LATEST, MAX_BYTES, &out),
-		     KP_ERR_INVALID_RECORD);
-	cr_assert_eq(kp_records_validate(b.p, (int32_t)b.len - 1, V_LATEST, MAX_BYTES, &out),
-		     KP_ERR_INVALID_RECORD);     /* the batch runs past the data */
-	/* Bytes after the batch (a second batch, or garbage). */
-	big = malloc(b.len * 2);
 	memcpy(big, b.p, b.len);
 	memcpy(big + b.len, b.p, b.len);
-	cr_assert_eq(kp_records_validate(big, (int32_t)b.len * 2, V_LATEST, MAX_BYTES, &out),
-		     KP_ERR_INVALID_RECORD);
-	cr_assert_eq(kp_records_validate(big, (int32_t)b.len + 3, V_LATEST, MAX_BYTES, &out),
-		     KP_ERR_INVALID_RECORD);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		cr_assert_eq(kp_records_validate(cases[i].p, cases[i].len, V_LATEST, cases[i].mmb,
+						 &out), cases[i].want, "%s", cases[i].what);
 	free(big);
-	/* Too large for max.message.bytes. */
-	cr_assert_eq(kp_records_validate(b.p, (int32_t)b.len, V_LATEST, (int32_t)b.len - 1, &out),
-		     KP_ERR_MESSAGE_TOO_LARGE);
-	cr_assert_eq(kp_records_validate(b.p, (int32_t)b.len, V_LATEST, (int32_t)b.len, &out),
-		     KP_ERR_NONE);
 	/* CRC. */
 	b.p[b.len - 1] ^= 0x40;
 	cr_assert_eq(check(&b, V_LATEST), KP_ERR_CORRUPT_MESSAGE);
