@@ -21,7 +21,7 @@
 
 /* Jobs one thread may hand out at once. Each holds its own decompressor
  * state; one more is kept back so begin can always try a batch inline.
- * Memory per job: see "Memory" in kp_records.c. */
+ * Memory per job: see "Memory" in kp_records_inflate.c. */
 #define KP_RECORDS_JOBS_MAX 4
 
 /* Default work per step, in bytes of decompressed output plus record bytes
@@ -37,7 +37,7 @@ struct kp_records_job;
  * fields consistent, codec allowed at this version (zstd needs v7+), size <=
  * max_message_bytes; each record walked (bounded varints, offset deltas
  * 0..n-1), inside the decompressed stream for compressed batches, which may
- * decompress to no more than the bound in kp_records.c.
+ * decompress to no more than the bound in kp_records_inflate.c.
  *
  * Begin makes the cheap checks (lengths, CRC, header fields) and then up to
  * KP_RECORDS_STEP_BYTES of the walk, which covers uncompressed and small

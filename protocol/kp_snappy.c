@@ -2,7 +2,7 @@
 /* Raw snappy unit decoding in bounded slices (format: google/snappy
  * format_description.txt, written from the format, not from its code). It
  * only decodes: framing (xerial) and every limit on sizes belong to the
- * caller, kp_records.c. */
+ * caller, kp_records_inflate.c. */
 #include "protocol/kp_snappy.h"
 
 #include <string.h>

@@ -43,58 +43,40 @@ cursor_take(struct kp_cursor *c, size_t n)
 	return p;
 }
 
-int8_t
-kp_read_i8(struct kp_cursor *c)
+/* A fixed-width big-endian field of n bytes; 0 past the end. */
+static uint64_t
+read_be(struct kp_cursor *c, size_t n)
 {
-	const uint8_t *p = cursor_take(c, 1);
-	return p == NULL ? 0 : (int8_t)p[0];
+	const uint8_t *p = cursor_take(c, n);
+
+	if (p == NULL)
+		return 0;
+	switch (n) {
+	case 1:
+		return p[0];
+	case 2:
+		return be_read16(p);
+	case 4:
+		return be_read32(p);
+	default:
+		ASSERT_HOT(n == 8);
+		return be_read64(p);
+	}
 }
 
-int16_t
-kp_read_i16(struct kp_cursor *c)
-{
-	const uint8_t *p = cursor_take(c, 2);
-	return p == NULL ? 0 : (int16_t)be_read16(p);
-}
-
-uint16_t
-kp_read_u16(struct kp_cursor *c)
-{
-	const uint8_t *p = cursor_take(c, 2);
-	return p == NULL ? 0 : be_read16(p);
-}
-
-int32_t
-kp_read_i32(struct kp_cursor *c)
-{
-	const uint8_t *p = cursor_take(c, 4);
-	return p == NULL ? 0 : (int32_t)be_read32(p);
-}
-
-uint32_t
-kp_read_u32(struct kp_cursor *c)
-{
-	const uint8_t *p = cursor_take(c, 4);
-	return p == NULL ? 0 : be_read32(p);
-}
-
-int64_t
-kp_read_i64(struct kp_cursor *c)
-{
-	const uint8_t *p = cursor_take(c, 8);
-	return p == NULL ? 0 : (int64_t)be_read64(p);
-}
+int8_t kp_read_i8(struct kp_cursor *c) { return (int8_t)read_be(c, 1); }
+int16_t kp_read_i16(struct kp_cursor *c) { return (int16_t)read_be(c, 2); }
+uint16_t kp_read_u16(struct kp_cursor *c) { return (uint16_t)read_be(c, 2); }
+int32_t kp_read_i32(struct kp_cursor *c) { return (int32_t)read_be(c, 4); }
+uint32_t kp_read_u32(struct kp_cursor *c) { return (uint32_t)read_be(c, 4); }
+int64_t kp_read_i64(struct kp_cursor *c) { return (int64_t)read_be(c, 8); }
 
 double
 kp_read_f64(struct kp_cursor *c)
 {
-	const uint8_t *p = cursor_take(c, 8);
-	uint64_t bits;
+	uint64_t bits = read_be(c, 8);  /* 0 past the end: 0.0 */
 	double v;
 
-	if (p == NULL)
-		return 0.0;
-	bits = be_read64(p);
 	memcpy(&v, &bits, sizeof(v));
 	return v;
 }
@@ -103,8 +85,7 @@ kp_read_f64(struct kp_cursor *c)
 bool
 kp_read_bool(struct kp_cursor *c)
 {
-	const uint8_t *p = cursor_take(c, 1);
-	return p != NULL && p[0] != 0;
+	return read_be(c, 1) != 0;
 }
 
 /* Reads up to bytes_max 7-bit groups. A continuation bit on the last allowed
@@ -185,25 +166,13 @@ read_len(struct kp_cursor *c, bool flexible, bool wide)
 	return n;
 }
 
-struct kp_str
-kp_read_string(struct kp_cursor *c, bool flexible)
-{
-	struct kp_str s = { NULL, -1 };
-	int64_t n = read_len(c, flexible, false);
-
-	if (n < 0)
-		return s;
-	s.ptr = (const char *)cursor_take(c, (size_t)n);
-	if (s.ptr != NULL)
-		s.len = (int32_t)n;
-	return s;
-}
-
-struct kp_bytes
-kp_read_bytes(struct kp_cursor *c, bool flexible)
+/* A length-prefixed string or bytes field: its bytes, or NULL with
+ * length -1 when null or past the end. */
+static struct kp_bytes
+read_slice(struct kp_cursor *c, bool flexible, bool wide)
 {
 	struct kp_bytes b = { NULL, -1 };
-	int64_t n = read_len(c, flexible, true);
+	int64_t n = read_len(c, flexible, wide);
 
 	if (n < 0)
 		return b;
@@ -211,6 +180,20 @@ kp_read_bytes(struct kp_cursor *c, bool flexible)
 	if (b.ptr != NULL)
 		b.len = (int32_t)n;
 	return b;
+}
+
+struct kp_str
+kp_read_string(struct kp_cursor *c, bool flexible)
+{
+	struct kp_bytes b = read_slice(c, flexible, false);
+
+	return (struct kp_str){ (const char *)b.ptr, b.len };
+}
+
+struct kp_bytes
+kp_read_bytes(struct kp_cursor *c, bool flexible)
+{
+	return read_slice(c, flexible, true);
 }
 
 int32_t
@@ -307,26 +290,6 @@ kp_writer_fail(struct kp_writer *w, int err)
 }
 
 void
-kp_writer_init(struct kp_writer *w, size_t cap_hint)
-{
-	w->buf = NULL;
-	w->len = 0;
-	w->cap = 0;
-	w->err = KP_WIRE_OK;
-	w->fixed = false;
-	w->holes = NULL;
-	w->hole_cap = 0;
-	w->hole_count = 0;
-	if (cap_hint > 0) {
-		w->buf = malloc(cap_hint);
-		if (w->buf == NULL)
-			w->err = KP_WIRE_NOMEM;
-		else
-			w->cap = cap_hint;
-	}
-}
-
-void
 kp_writer_init_fixed(struct kp_writer *w, void *buf, size_t cap)
 {
 	w->buf = buf;
@@ -337,6 +300,20 @@ kp_writer_init_fixed(struct kp_writer *w, void *buf, size_t cap)
 	w->holes = NULL;
 	w->hole_cap = 0;
 	w->hole_count = 0;
+}
+
+void
+kp_writer_init(struct kp_writer *w, size_t cap_hint)
+{
+	kp_writer_init_fixed(w, NULL, 0);
+	w->fixed = false;
+	if (cap_hint > 0) {
+		w->buf = malloc(cap_hint);
+		if (w->buf == NULL)
+			w->err = KP_WIRE_NOMEM;
+		else
+			w->cap = cap_hint;
+	}
 }
 
 void

@@ -298,6 +298,13 @@ logdir_count_one(void *arg, const char *name)
 	return 0;
 }
 
+int
+logdir_count(struct sio *sio, const char *path, uint32_t *count)
+{
+	*count = 0;
+	return sio_list(sio, path, logdir_count_one, count);
+}
+
 static void
 logdir_clean_one(struct sio *sio, struct logdir_reaper *reaper, const char *log_dir,
 		 const char *name, bool finish, struct logdir_clean_stats *stats)
@@ -309,7 +316,7 @@ logdir_clean_one(struct sio *sio, struct logdir_reaper *reaper, const char *log_
 	if ((size_t)snprintf(path, sizeof(path), "%s/%s", log_dir, name) >= sizeof(path))
 		return;
 	/* Only directories: a file with such a name is not ours to judge. */
-	if (sio_list(sio, path, logdir_count_one, &files) < 0)
+	if (logdir_count(sio, path, &files) < 0)
 		return;
 	if (finish)
 		rc = logdir_reaper_queue(reaper, path) ? 0 : logdir_remove(sio, path);

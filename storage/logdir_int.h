@@ -56,6 +56,9 @@ uint32_t logdir_reaper_pending(struct logdir_reaper *r);
 /* Delete the files of directory path (not recursing), then the directory.
  * 0 or -errno (-ENOTDIR: not a directory, nothing done). */
 int logdir_remove(struct sio *sio, const char *path);
+/* The number of entries in directory path into *count; 0, or -errno (a
+ * file is no directory: -ENOTDIR). */
+int logdir_count(struct sio *sio, const char *path, uint32_t *count);
 /* Rename path to "<path>.<32 hex>-delete" and have the reaper remove it
  * (inline when reaper is NULL or not running, or the rename failed). 0 or
  * -errno; -ENOENT when there is no such directory. */

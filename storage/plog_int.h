@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Partition log: offset assignment, the active segment and roll, group
  * writes and group commit, high watermark, retention, read/offset lookups,
- * and (recovery.c) reopening after a crash. A plog is driven by its owning
- * worker (or a test) with plog_* calls plus sio reaping; results come back
- * through struct plog_ops. Internal to storage/. @thread storage (owner) */
+ * and (recovery.c) reopening after a crash; plog*.c, one file per concern.
+ * A plog is driven by its owning worker (or a test) with plog_* calls plus
+ * sio reaping; results come back through struct plog_ops. Internal to
+ * storage/. @thread storage (owner) */
 #ifndef STORAGE_PLOG_INT_H
 #define STORAGE_PLOG_INT_H
 
@@ -58,8 +59,9 @@ typedef void plog_blocked_fn(void *ctx, struct plog *plog);
 struct plog_ops {
 	plog_append_done_fn *append_done;
 	plog_watch_done_fn *watch_done;         /* also for expired watches: error -1 */
-	/* plog_issue() from a write completion returned true: issue again
-	 * after more completions. NULL: the caller polls plog_issue(). */
+	/* plog_append_issue() from a write completion returned true: issue again
+	 * after more completions. NULL: the caller polls
+	 * plog_append_issue(). */
 	plog_blocked_fn *blocked;
 };
 
@@ -95,7 +97,7 @@ struct plog {
 	int64_t hw;                     /* end offset of completed writes */
 	int64_t synced_offset;          /* end offset known durable */
 	int64_t write_pos;              /* active segment size incl. the write in flight */
-	int64_t now_ms;                 /* wall clock of the last plog_issue/plog_tick */
+	int64_t now_ms;                 /* wall clock of the last issue or tick */
 	struct plog_append *pend_head;  /* queued, no offsets yet */
 	struct plog_append *pend_tail;
 	struct plog_append *wr_head;    /* in the write in flight */
@@ -145,6 +147,8 @@ struct plog_open_args {
 	bool create;
 };
 
+/* ---- plog.c: lifecycle, segments, periodic work ---- */
+
 /* Open (recovering) or create the partition's directory and log. Segment
  * files are left to the open-file cache. NULL with -errno in *err. */
 struct plog *plog_open(const struct plog_open_args *args, int *err);
@@ -161,26 +165,6 @@ bool plog_idle(const struct plog *plog);
  * descriptors. fd or -errno. */
 int plog_open_file(struct plog *plog, const char *path, int flags, int mode);
 void plog_configure(struct plog *plog, const struct st_log_config *cfg);
-
-/* Queue an append. Returns true when the plog had nothing queued (the
- * caller then puts it on its list for plog_issue()). */
-bool plog_append(struct plog *plog, struct plog_append *app);
-/* Issue the one writev for everything queued (if no write is in flight).
- * Returns true when it could not for want of a descriptor that files
- * pinned by other IO will give back: the appends stay queued; call again
- * after completions. */
-bool plog_issue(struct plog *plog, int64_t now_ms);
-/* A fetch region from offset: error code (0, OFFSET_OUT_OF_RANGE,
- * KAFKA_STORAGE_ERROR when the files cannot be opened). r->seg is not held:
- * segment_hold() it before anything else opens files. */
-int16_t plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct plog_region *r);
-/* ListOffsets. */
-int16_t plog_list_offset(struct plog *plog, int64_t timestamp, int64_t *offset, int64_t *ts);
-/* OffsetForLeaderEpoch (one epoch, 0, starting at offset 0). */
-void plog_epoch_end(const struct plog *plog, int32_t epoch, int32_t *epoch_out,
-		    int64_t *end_offset);
-/* Register a watch; done (maybe at once) when hw > w->offset. */
-void plog_watch(struct plog *plog, struct plog_watch *w);
 /* What must run every tick: expired watches, flush.ms. */
 void plog_tick(struct plog *plog, int64_t now_ms, uint64_t now_ns);
 /* Whether plog_tick() has work on this plog now or later (watches, data
@@ -192,9 +176,72 @@ bool plog_timed(const struct plog *plog);
 void plog_sweep(struct plog *plog, int64_t now_ms);
 /* Delete old segments by retention.ms / retention.bytes; returns how many. */
 int plog_retention(struct plog *plog, int64_t now_ms);
-/* Roll now (tests; plog_issue rolls by itself). 0 or -errno. */
+/* Roll now (tests; plog_append_issue rolls by itself). 0 or -errno. */
 int plog_roll(struct plog *plog);
 struct segment *plog_active(const struct plog *plog);
+
+/* ---- plog_append.c: the append path ---- */
+
+/* Queue an append. Returns true when the plog had nothing queued (the
+ * caller then puts it on its list for plog_append_issue()). */
+bool plog_append(struct plog *plog, struct plog_append *app);
+/* Issue the one writev for everything queued (if no write is in flight).
+ * Returns true when it could not for want of a descriptor that files
+ * pinned by other IO will give back: the appends stay queued; call again
+ * after completions. */
+bool plog_append_issue(struct plog *plog, int64_t now_ms);
+/* Hand app back through ops->append_done with error (0: done). */
+void plog_append_complete(struct plog *plog, struct plog_append *app, int16_t error);
+/* Complete every queued append (none in flight) with error. */
+void plog_append_drain(struct plog *plog, int16_t error);
+
+/* ---- plog_sync.c: group commit ---- */
+
+/* One fdatasync per segment with unsynced bytes, covering every write
+ * landed so far; a sync asked for while one runs is issued after it. */
+void plog_sync(struct plog *plog);
+
+/* ---- plog_watch.c: long-poll watches ---- */
+
+/* Register a watch; done (maybe at once) when hw > w->offset. */
+void plog_watch(struct plog *plog, struct plog_watch *w);
+/* The high watermark moved: complete the watches it passed. */
+void plog_watch_check(struct plog *plog);
+/* Complete the watches whose deadline is at or before now_ns, as expired
+ * (w->offset -1). */
+void plog_watch_expire(struct plog *plog, uint64_t now_ns);
+/* The partition goes away: complete every watch with PLOG_WATCH_GONE. */
+void plog_watch_drop_all(struct plog *plog);
+
+/* ---- plog_read.c: lookups ---- */
+
+/* A fetch region from offset: error code (0, OFFSET_OUT_OF_RANGE,
+ * KAFKA_STORAGE_ERROR when the files cannot be opened). r->seg is not held:
+ * segment_hold() it before anything else opens files. */
+int16_t plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct plog_region *r);
+/* ListOffsets: the offset (and its timestamp) for a timestamp or one of
+ * ST_OFFSET_EARLIEST / LATEST / MAX_TIMESTAMP. */
+int16_t plog_read_offset(struct plog *plog, int64_t timestamp, int64_t *offset, int64_t *ts);
+/* OffsetForLeaderEpoch (one epoch, 0, starting at offset 0). */
+void plog_read_epoch_end(const struct plog *plog, int32_t epoch, int32_t *epoch_out,
+			 int64_t *end_offset);
+
+/* ---- plog_dir.c: the directory's files other than segments ---- */
+
+/* The partition's directory. A new partition (create) must not inherit
+ * files: a directory already there is an earlier incarnation's and goes
+ * aside. *fresh: the directory was just made. 0 or -errno. */
+int plog_dir_make(struct plog *plog, bool create, bool *fresh);
+/* partition.metadata and leader-epoch-checkpoint, as Kafka writes them,
+ * checked (and repaired) at every open. 0 or -errno. */
+int plog_dir_meta_files(struct plog *plog, bool fresh);
+/* The base offsets of the files ending in ext, sorted, in a malloc'd
+ * *offsets the caller frees (also on error). 0 or -errno. */
+int plog_dir_scan(struct plog *plog, const char *ext, int64_t **offsets, uint32_t *count);
+/* Producer-state snapshot as of offset, written atomically. 0 or -errno. */
+int plog_dir_snapshot_write(struct plog *plog, int64_t offset);
+/* Delete the snapshots of offsets below offset (retention dropped them). */
+void plog_dir_snapshots_delete_below(struct plog *plog, int64_t offset);
 
 /* recovery.c: after the segments are opened, validate the active tail,
  * repair indexes and rebuild producer state. 0 or -errno. */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* One segment of a partition log: files, per-write bookkeeping, batch
  * header reads and lifetime (refs). It never decides when to roll, delete or
- * sync; plog.c does. */
+ * sync; plog.c and plog_sync.c do. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>

@@ -278,57 +278,53 @@ segment_index_time_append(struct segment_index *idx, int64_t ts, uint32_t rel)
 	idx->entry_count++;
 }
 
-uint32_t
-segment_index_offset_lookup(const struct segment_index *idx, uint32_t target)
+/* The value field of the last entry whose key field is <= target, or 0
+ * when none is: a binary search, as entries increase in every field.
+ * Fields are big-endian at the given byte offsets of an entry; the key is
+ * 8 bytes wide in a time index, 4 in an offset index, values 4. */
+static uint32_t
+segment_index_floor(const struct segment_index *idx, size_t key_at, int64_t target,
+		    size_t value_at)
 {
-	uint32_t lo = 0, hi = idx->entry_count, mid, rel, pos, found = 0;
+	bool key64 = idx->entry_bytes == SEGMENT_INDEX_TIME_BYTES;
+	uint32_t lo = 0, hi = idx->entry_count, mid, found = 0;
+	const uint8_t *e;
+	int64_t key;
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		segment_index_offset_at(idx, mid, &rel, &pos);
-		if (rel <= target) {
-			found = pos;
+		ASSERT_HOT(idx->map != NULL && mid < idx->entry_max);
+		e = idx->map + (size_t)mid * idx->entry_bytes;
+		key = key64 ? (int64_t)be_read64(e + key_at) : (int64_t)be_read32(e + key_at);
+		if (key <= target) {
+			found = be_read32(e + value_at);
 			lo = mid + 1;
 		} else {
 			hi = mid;
 		}
 	}
 	return found;
+}
+
+/* Offset index entry: [relative offset][position]; time index entry:
+ * [timestamp][relative offset]. */
+uint32_t
+segment_index_offset_lookup(const struct segment_index *idx, uint32_t target)
+{
+	ASSERT_HOT(idx->entry_bytes == SEGMENT_INDEX_OFFSET_BYTES);
+	return segment_index_floor(idx, 0, target, 4);
 }
 
 uint32_t
 segment_index_position_floor(const struct segment_index *idx, uint32_t target_pos)
 {
-	uint32_t lo = 0, hi = idx->entry_count, mid, rel, pos, found = 0;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		segment_index_offset_at(idx, mid, &rel, &pos);
-		if (pos <= target_pos) {
-			found = pos;
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return found;
+	ASSERT_HOT(idx->entry_bytes == SEGMENT_INDEX_OFFSET_BYTES);
+	return segment_index_floor(idx, 4, target_pos, 4);
 }
 
 uint32_t
 segment_index_time_lookup(const struct segment_index *idx, int64_t target)
 {
-	uint32_t lo = 0, hi = idx->entry_count, mid, rel, found = 0;
-	int64_t ts;
-
-	while (lo < hi) {
-		mid = lo + (hi - lo) / 2;
-		segment_index_time_at(idx, mid, &ts, &rel);
-		if (ts <= target) {
-			found = rel;
-			lo = mid + 1;
-		} else {
-			hi = mid;
-		}
-	}
-	return found;
+	ASSERT_HOT(idx->entry_bytes == SEGMENT_INDEX_TIME_BYTES);
+	return segment_index_floor(idx, 0, target, 8);
 }

@@ -293,12 +293,12 @@ static void
 st_req_lookup(struct plog *plog, const struct st_req *req, struct st_cpl *cpl)
 {
 	if (req->type == ST_REQ_OFFSET) {
-		cpl->error = plog_list_offset(plog, req->offset.timestamp, &cpl->offset.offset,
+		cpl->error = plog_read_offset(plog, req->offset.timestamp, &cpl->offset.offset,
 					      &cpl->offset.timestamp);
 		cpl->offset.leader_epoch = cpl->offset.offset >= 0 ? 0 : -1;
 	} else {
-		plog_epoch_end(plog, req->epoch.leader_epoch, &cpl->epoch.leader_epoch,
-			       &cpl->epoch.end_offset);
+		plog_read_epoch_end(plog, req->epoch.leader_epoch, &cpl->epoch.leader_epoch,
+				    &cpl->epoch.end_offset);
 	}
 }
 
@@ -583,7 +583,7 @@ st_issue_dirty(struct st_worker *w)
 	while ((plog = w->dirty) != NULL) {
 		w->dirty = plog->dirty_next;
 		plog->dirty = false;
-		if (plog_issue(plog, now_ms))
+		if (plog_append_issue(plog, now_ms))
 			st_blocked(w, plog);
 		st_timed_update(w, plog);
 	}

@@ -4,11 +4,11 @@
  * reference written here from the Castagnoli polynomial and against the CRC
  * the client computed, and the in-place rewrites. */
 #include <criterion/criterion.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/rbatch.h"
+#include "tests/unit/common/tfile.h"
 
 /* Reflected CRC-32C, polynomial 0x82f63b78, init and final xor ~0. */
 static uint32_t
@@ -22,27 +22,6 @@ ref_crc32c(const uint8_t *p, size_t n)
 			crc = (crc >> 1) ^ (0x82f63b78u & (0u - (crc & 1)));
 	}
 	return ~crc;
-}
-
-static uint8_t *
-load(const char *name, size_t *len)
-{
-	char path[512];
-	FILE *f;
-	uint8_t *buf;
-	long n;
-
-	snprintf(path, sizeof(path), "%s/%s", REC_GOLDEN_DIR, name);
-	f = fopen(path, "rb");
-	cr_assert_not_null(f, "%s", path);
-	fseek(f, 0, SEEK_END);
-	n = ftell(f);
-	rewind(f);
-	buf = malloc((size_t)n);
-	cr_assert_eq(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
-	*len = (size_t)n;
-	return buf;
 }
 
 Test(rbatch, reference_crc_check_value)
@@ -59,7 +38,7 @@ Test(rbatch, crc_matches_reference_and_client)
 
 	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
 		size_t len;
-		uint8_t *b = load(names[i], &len);
+		uint8_t *b = tfile_read(REC_GOLDEN_DIR, names[i], &len);
 		struct rbatch_header h;
 
 		cr_assert_eq(rbatch_header_parse(b, len, &h), 0);
@@ -84,7 +63,7 @@ Test(rbatch, crc_odd_lengths_match_reference)
 Test(rbatch, header_fields)
 {
 	size_t len;
-	uint8_t *b = load("kcat-none.bin", &len);
+	uint8_t *b = tfile_read(REC_GOLDEN_DIR, "kcat-none.bin", &len);
 	struct rbatch_header h;
 
 	cr_assert_eq(rbatch_header_parse(b, len, &h), 0);
@@ -105,7 +84,7 @@ Test(rbatch, header_fields)
 Test(rbatch, rewrites_outside_crc_keep_it)
 {
 	size_t len;
-	uint8_t *b = load("kcat-gzip.bin", &len);
+	uint8_t *b = tfile_read(REC_GOLDEN_DIR, "kcat-gzip.bin", &len);
 	struct rbatch_header h;
 
 	rbatch_set_base_offset(b, 0x0102030405060708ll);
@@ -120,7 +99,7 @@ Test(rbatch, rewrites_outside_crc_keep_it)
 Test(rbatch, log_append_time_recomputes_crc)
 {
 	size_t len;
-	uint8_t *b = load("kcat-none.bin", &len);
+	uint8_t *b = tfile_read(REC_GOLDEN_DIR, "kcat-none.bin", &len);
 	struct rbatch_header h0, h1;
 
 	rbatch_header_parse(b, len, &h0);

@@ -55,20 +55,12 @@ exists(const char *name)
 	return sio_sim_exists(sio, path);
 }
 
-static int
-count_one(void *arg, const char *name)
-{
-	(void)name;
-	(*(int *)arg)++;
-	return 0;
-}
-
-static int
+static uint32_t
 entries(void)
 {
-	int n = 0;
+	uint32_t n;
 
-	cr_assert_eq(sio_list(sio, "/data", count_one, &n), 0);
+	cr_assert_eq(logdir_count(sio, "/data", &n), 0);
 	return n;
 }
 

@@ -12,6 +12,26 @@
 #include "common/kafka_errors.h"
 #include "storage/pstate.h"
 
+/* Every test starts from an empty table; chk() reports through err, dup. */
+static struct pstate *ps;
+static struct pstate_dup dup;
+static int16_t err;
+
+static void
+setup(void)
+{
+	ps = pstate_create();
+	cr_assert_not_null(ps);
+	err = -1;
+}
+
+static void
+teardown(void)
+{
+}
+
+TestSuite(pstate, .init = setup, .fini = teardown);
+
 static enum pstate_verdict
 chk(struct pstate *ps, int64_t pid, int16_t epoch, int32_t first, int32_t last, int16_t *err,
     struct pstate_dup *dup)
@@ -36,22 +56,13 @@ append(struct pstate *ps, int64_t pid, int16_t epoch, int32_t first, int32_t n, 
 
 Test(pstate, unknown_producer_accepts_any_sequence)
 {
-	struct pstate *ps = pstate_create();
-	struct pstate_dup dup;
-	int16_t err = -1;
-
 	cr_assert_eq(chk(ps, 7, 3, 12345, 12349, &err, &dup), PSTATE_APPEND);
 	cr_assert_eq(err, KP_ERR_NONE);
 	cr_assert_eq(pstate_producer_count(ps), 0);
-	pstate_destroy(ps);
 }
 
 Test(pstate, in_sequence_and_out_of_order)
 {
-	struct pstate *ps = pstate_create();
-	struct pstate_dup dup;
-	int16_t err;
-
 	cr_assert_eq(append(ps, 1, 0, 0, 10, 0, 100), PSTATE_APPEND);
 	cr_assert_eq(append(ps, 1, 0, 10, 5, 10, 101), PSTATE_APPEND);
 	cr_assert_eq(chk(ps, 1, 0, 16, 20, &err, &dup), PSTATE_REJECT);       /* gap */
@@ -60,15 +71,10 @@ Test(pstate, in_sequence_and_out_of_order)
 	cr_assert_eq(err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
 	cr_assert_eq(chk(ps, 1, 0, 15, 15, &err, &dup), PSTATE_APPEND);
 	cr_assert_eq(pstate_producer_count(ps), 1);
-	pstate_destroy(ps);
 }
 
 Test(pstate, duplicates_of_last_five_batches)
 {
-	struct pstate *ps = pstate_create();
-	struct pstate_dup dup;
-	int16_t err;
-
 	for (int i = 0; i < 6; i++)
 		cr_assert_eq(append(ps, 9, 2, i * 10, 10, 1000 + i * 10, 500 + i), PSTATE_APPEND);
 	/* Batches 1..5 are remembered: original offset and timestamp back. */
@@ -86,15 +92,10 @@ Test(pstate, duplicates_of_last_five_batches)
 	/* A duplicate needs the same epoch. */
 	cr_assert_eq(chk(ps, 9, 3, 50, 59, &err, &dup), PSTATE_REJECT);
 	cr_assert_eq(err, KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER);
-	pstate_destroy(ps);
 }
 
 Test(pstate, epoch_rules)
 {
-	struct pstate *ps = pstate_create();
-	struct pstate_dup dup;
-	int16_t err;
-
 	cr_assert_eq(append(ps, 4, 5, 0, 3, 0, 1), PSTATE_APPEND);
 	cr_assert_eq(chk(ps, 4, 4, 3, 3, &err, &dup), PSTATE_REJECT);
 	cr_assert_eq(err, KP_ERR_INVALID_PRODUCER_EPOCH);
@@ -107,15 +108,10 @@ Test(pstate, epoch_rules)
 	cr_assert_eq(chk(ps, 4, 5, 0, 2, &err, &dup), PSTATE_REJECT);
 	cr_assert_eq(err, KP_ERR_INVALID_PRODUCER_EPOCH);
 	cr_assert_eq(chk(ps, 4, 6, 2, 2, &err, &dup), PSTATE_APPEND);
-	pstate_destroy(ps);
 }
 
 Test(pstate, sequence_wraps_at_int32_max)
 {
-	struct pstate *ps = pstate_create();
-	struct pstate_dup dup;
-	int16_t err;
-
 	cr_assert_eq(pstate_record(ps, 2, 0, INT32_MAX - 4, INT32_MAX, 0, 4, 1), 0);
 	cr_assert_eq(chk(ps, 2, 0, 0, 9, &err, &dup), PSTATE_APPEND);
 	cr_assert_eq(chk(ps, 2, 0, 1, 9, &err, &dup), PSTATE_REJECT);
@@ -123,15 +119,10 @@ Test(pstate, sequence_wraps_at_int32_max)
 	cr_assert_eq(pstate_record(ps, 3, 0, INT32_MAX - 1, 2, 0, 4, 1), 0);
 	cr_assert_eq(chk(ps, 3, 0, INT32_MAX - 1, 2, &err, &dup), PSTATE_DUPLICATE);
 	cr_assert_eq(chk(ps, 3, 0, 3, 5, &err, &dup), PSTATE_APPEND);
-	pstate_destroy(ps);
 }
 
 Test(pstate, expiration)
 {
-	struct pstate *ps = pstate_create();
-	struct pstate_dup dup;
-	int16_t err;
-
 	cr_assert_eq(append(ps, 1, 0, 0, 1, 0, 1000), PSTATE_APPEND);
 	cr_assert_eq(append(ps, 2, 0, 0, 1, 1, 5000), PSTATE_APPEND);
 	pstate_expire(ps, 3999, 3000);          /* 2999 < 3000: kept */
@@ -141,15 +132,10 @@ Test(pstate, expiration)
 	/* Expired: unknown again, any sequence. */
 	cr_assert_eq(chk(ps, 1, 0, 77, 77, &err, &dup), PSTATE_APPEND);
 	cr_assert_eq(chk(ps, 2, 0, 77, 77, &err, &dup), PSTATE_REJECT);
-	pstate_destroy(ps);
 }
 
 Test(pstate, truncate)
 {
-	struct pstate *ps = pstate_create();
-	struct pstate_dup dup;
-	int16_t err;
-
 	cr_assert_eq(append(ps, 1, 0, 0, 10, 0, 1), PSTATE_APPEND);     /* 0..9 */
 	cr_assert_eq(append(ps, 1, 0, 10, 10, 10, 2), PSTATE_APPEND);   /* 10..19 */
 	cr_assert_eq(append(ps, 2, 0, 0, 5, 20, 3), PSTATE_APPEND);     /* 20..24 */
@@ -160,15 +146,10 @@ Test(pstate, truncate)
 	cr_assert_eq(chk(ps, 2, 0, 9, 9, &err, &dup), PSTATE_APPEND);   /* producer 2 forgotten */
 	pstate_truncate(ps, 0);
 	cr_assert_eq(pstate_producer_count(ps), 0);
-	pstate_destroy(ps);
 }
 
 Test(pstate, many_producers_grow_and_remove)
 {
-	struct pstate *ps = pstate_create();
-	struct pstate_dup dup;
-	int16_t err;
-
 	for (int64_t pid = 0; pid < 5000; pid++)
 		cr_assert_eq(append(ps, pid * 7919, 0, 0, 1, pid, pid), PSTATE_APPEND);
 	cr_assert_eq(pstate_producer_count(ps), 5000);
@@ -177,14 +158,11 @@ Test(pstate, many_producers_grow_and_remove)
 	for (int64_t pid = 0; pid < 5000; pid++)
 		cr_assert_eq(chk(ps, pid * 7919, 0, 0, 0, &err, &dup),
 			     pid <= 2500 ? PSTATE_APPEND : PSTATE_DUPLICATE, "pid %ld", (long)pid);
-	pstate_destroy(ps);
 }
 
 Test(pstate, snapshot_round_trip)
 {
-	struct pstate *ps = pstate_create(), *back = pstate_create();
-	struct pstate_dup dup;
-	int16_t err;
+	struct pstate *back = pstate_create();
 	size_t n;
 	uint8_t *img;
 
@@ -222,13 +200,11 @@ Test(pstate, snapshot_round_trip)
 		free(img2);
 	}
 	pstate_destroy(back);
-	pstate_destroy(ps);
 	free(img);
 }
 
 Test(pstate, snapshot_corruption_detected)
 {
-	struct pstate *ps = pstate_create();
 	size_t n;
 	uint8_t *img;
 
@@ -265,5 +241,4 @@ Test(pstate, snapshot_corruption_detected)
 		pstate_destroy(back);
 	}
 	free(img);
-	pstate_destroy(ps);
 }

@@ -12,29 +12,7 @@
 #include "tests/sim/sio_sim.h"
 #include "tests/unit/storage/tplog.h"
 
-static struct tp tp;
-
-static void
-setup(void)
-{
-	memset(&tp, 0, sizeof(tp));
-	tp.sio = sio_sim_create(7);
-	tp.cfg = tp_config();
-	tp.log_dir = "/data";
-	tp.now_ms = 1700000000000LL;
-	cr_assert_eq(sio_mkdir(tp.sio, "/data", 0755), 0);
-}
-
-static void
-teardown(void)
-{
-	if (tp.plog != NULL)
-		tp_close(&tp);
-	tp_free_appends(&tp);
-	sio_destroy(tp.sio);
-}
-
-TestSuite(recovery, .init = setup, .fini = teardown);
+TP_TEST_SUITE(recovery, 7);
 
 /* Crash, let the dead plog's ops fail, close it, reopen. */
 static void
@@ -66,17 +44,13 @@ Test(recovery, torn_tail_is_cut)
 	const char *log = "/data/t-0/00000000000000000000.log";
 	struct plog_append *a;
 	int64_t good;
-	int i;
 
 	tp.cfg.index_interval_bytes = 300;
 	cr_assert_eq(tp_open(&tp), 0);
-	for (i = 0; i < 20; i++) {
-		tp_append_records(&tp, 2, 100, tp.now_ms, -1);
-		tp_run(&tp);
-	}
+	tp_write(&tp, 20, 2, 100, tp.now_ms, 0, -1);
 	good = sio_sim_file_size(tp.sio, log);
 	a = tp_append_records(&tp, 2, 100, tp.now_ms, 1);
-	plog_issue(tp.plog, tp.now_ms);
+	plog_append_issue(tp.plog, tp.now_ms);
 	crash_and_reopen(false, 40);
 	cr_assert_eq(a->error, 56, "the dead write failed");
 	cr_assert_eq(sio_sim_file_size(tp.sio, log), good, "torn bytes cut");
@@ -89,17 +63,9 @@ Test(recovery, torn_tail_is_cut)
 
 Test(recovery, power_loss_keeps_synced_data)
 {
-	int i;
-
 	cr_assert_eq(tp_open(&tp), 0);
-	for (i = 0; i < 10; i++) {
-		tp_append_records(&tp, 3, 100, tp.now_ms, -1);
-		tp_run(&tp);
-	}
-	for (i = 0; i < 5; i++) {
-		tp_append_records(&tp, 3, 100, tp.now_ms, 1);
-		tp_run(&tp);
-	}
+	tp_write(&tp, 10, 3, 100, tp.now_ms, 0, -1);
+	tp_write(&tp, 5, 3, 100, tp.now_ms, 0, 1);
 	cr_assert_eq(tp.plog->hw, 45);
 	crash_and_reopen(true, 0);
 	cr_assert_eq(tp.plog->hw, 30, "acks=1 data was never synced");
@@ -109,15 +75,11 @@ Test(recovery, power_loss_keeps_synced_data)
 Test(recovery, missing_indexes_rebuilt)
 {
 	struct plog_region r;
-	int i;
 
 	tp.cfg.segment_bytes = 3000;
 	tp.cfg.index_interval_bytes = 256;
 	cr_assert_eq(tp_open(&tp), 0);
-	for (i = 0; i < 40; i++) {
-		tp_append_records(&tp, 2, 100, tp.now_ms + i, 1);
-		tp_run(&tp);
-	}
+	tp_write(&tp, 40, 2, 100, tp.now_ms, 1, 1);
 	cr_assert_gt(tp.plog->seg_count, 2);
 	tp_close(&tp);
 	cr_assert_eq(sio_unlink(tp.sio, "/data/t-0/00000000000000000000.index"), 0);
@@ -136,14 +98,11 @@ Test(recovery, stale_active_index_rebuilt)
 	struct segment_index *idx;
 	uint32_t rel, pos, n;
 	uint8_t bad[8];
-	int i, fd;
+	int fd;
 
 	tp.cfg.index_interval_bytes = 200;
 	cr_assert_eq(tp_open(&tp), 0);
-	for (i = 0; i < 20; i++) {
-		tp_append_records(&tp, 2, 100, tp.now_ms, -1);
-		tp_run(&tp);
-	}
+	tp_write(&tp, 20, 2, 100, tp.now_ms, 0, -1);
 	idx = &plog_active(tp.plog)->oidx;
 	n = idx->entry_count;
 	cr_assert_gt(n, 3);

@@ -97,7 +97,7 @@ append(struct plog *plog, int records)
 	app->len = len;
 	app->acks = -1;
 	plog_append(plog, app);
-	plog_issue(plog, 1700000000000LL);
+	plog_append_issue(plog, 1700000000000LL);
 }
 
 /* Run the IO until nothing is in flight or queued, issuing again what a
@@ -113,7 +113,7 @@ settle(void)
 		for (int i = 0; i < PLOGS; i++) {
 			if (plogs[i] == NULL || plogs[i]->pend_head == NULL)
 				continue;
-			plog_issue(plogs[i], 1700000000000LL);
+			plog_append_issue(plogs[i], 1700000000000LL);
 			queued = queued || plogs[i]->pend_head != NULL;
 		}
 		sio_submit(sio);
@@ -216,7 +216,7 @@ Test(segment, rolls_retention_and_recovery_with_one_descriptor)
 	/* ListOffsets by time walks the indexes of older segments. */
 	int64_t offset, ts;
 
-	cr_assert_eq(plog_list_offset(plog, 1700000000000LL, &offset, &ts), 0);
+	cr_assert_eq(plog_read_offset(plog, 1700000000000LL, &offset, &ts), 0);
 	cr_assert_eq(offset, 0);
 	plog_close(plog, 3);
 	plogs[0] = NULL;

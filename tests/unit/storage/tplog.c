@@ -2,10 +2,12 @@
 /* Test harness for plog tests (see tplog.h). */
 #include "tests/unit/storage/tplog.h"
 
+#include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/assert.h"
+#include "tests/sim/sio_sim.h"
 
 static const uint8_t tp_topic_id[16] = { 0x12, 0x34, 0x56, 0x78, 1, 2, 3, 4, 5, 6, 7, 8, 9,
 					 10, 11, 12 };
@@ -99,13 +101,23 @@ tp_append_records(struct tp *tp, int records, int value_bytes, int64_t ts, int8_
 }
 
 void
+tp_write(struct tp *tp, int batches, int records, int value_bytes, int64_t ts, int64_t ts_step,
+	 int8_t acks)
+{
+	for (int i = 0; i < batches; i++) {
+		tp_append_records(tp, records, value_bytes, ts + i * ts_step, acks);
+		tp_run(tp);
+	}
+}
+
+void
 tp_run(struct tp *tp)
 {
 	int guard = 0;
 
 	do {
 		if (tp->plog != NULL)
-			plog_issue(tp->plog, tp->now_ms);
+			plog_append_issue(tp->plog, tp->now_ms);
 		sio_submit(tp->sio);
 		sio_reap(tp->sio, 64);
 		guard++;
@@ -125,4 +137,35 @@ tp_free_appends(struct tp *tp)
 	}
 	tp_all_count = 0;
 	tp->done_count = 0;
+}
+
+void
+tp_setup(struct tp *tp, uint64_t seed)
+{
+	memset(tp, 0, sizeof(*tp));
+	tp->sio = sio_sim_create(seed);
+	tp->cfg = tp_config();
+	tp->log_dir = "/data";
+	tp->now_ms = 1700000000000LL;
+	cr_assert_eq(sio_mkdir(tp->sio, "/data", 0755), 0);
+}
+
+void
+tp_teardown(struct tp *tp)
+{
+	if (tp->plog != NULL)
+		tp_close(tp);
+	tp_free_appends(tp);
+	sio_destroy(tp->sio);
+}
+
+struct rbatch_header
+tp_region_first(struct tp *tp, const struct plog_region *r)
+{
+	uint8_t buf[RBATCH_HEADER_BYTES];
+	struct rbatch_header h;
+
+	cr_assert_eq(sio_pread(tp->sio, r->seg->fd, buf, sizeof(buf), r->pos), sizeof(buf));
+	cr_assert_eq(rbatch_header_parse(buf, sizeof(buf), &h), 0);
+	return h;
 }

@@ -14,13 +14,13 @@ run_until_idle(struct tp *tp)
 {
 	int guard = 0;
 
-	plog_issue(tp->plog, tp->now_ms);
+	plog_append_issue(tp->plog, tp->now_ms);
 	while (tp->sio->inflight > 0 || tp->plog->pend_head != NULL) {
 		if (++guard > 100000)
 			return -1;
 		sio_wait(tp->sio, 1000000);
 		sio_reap(tp->sio, 64);
-		plog_issue(tp->plog, tp->now_ms);
+		plog_append_issue(tp->plog, tp->now_ms);
 	}
 	return 0;
 }
