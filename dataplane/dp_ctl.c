@@ -2,7 +2,8 @@
 /* Core <-> control plumbing: the two SPSC rings of struct dp_msg per core,
  * the eventfds that wake each side, and metadata snapshot publication (RCU,
  * liburcu QSBR). Control never writes core state: it only pushes messages
- * and swaps the snapshot pointer. */
+ * and swaps the snapshot pointer. A one-way dependency: dp_core.c calls in
+ * here and applies what it pops; nothing here calls back into dp_core.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -72,7 +73,7 @@ dp_ctl_recv(struct dp *dp, int core, struct dp_msg *msg)
 
 /* Push, then wake the core. The eventfd write only wakes the core's
  * outstanding read; the message itself is ordered by the ring's commit
- * (release) and the core's ck_ring_size() load in dp_ctl_drain(). A core
+ * (release) and the core's ck_ring_size() load in dp_ctl_pop(). A core
  * that drains before the push and then sleeps is woken by this write.
  * @thread control */
 bool
@@ -129,50 +130,13 @@ dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_
 	return true;
 }
 
-/* Apply one message from control to its connection, or drop it (freeing the
- * buffer) when the connection was closed since (generation mismatch). */
-static void
-dp_ctl_apply(struct dp_core *core, struct dp_msg *msg)
+/* Take the next message control sent this core; false when none. The
+ * core applies it (dp_core.c): this file only moves messages.
+ * @thread dataplane */
+bool
+dp_ctl_pop(struct dp_core *core, struct dp_msg *msg)
 {
-	struct conn *conn;
-
-	ASSERT(msg->conn_id < core->conn_count);
-	conn = &core->conns[msg->conn_id];
-	if (conn->gen != msg->conn_gen || !conn->open) {
-		free(msg->buf.data);
-		return;
-	}
-	switch (msg->type) {
-	case DP_MSG_REPLY:
-		ASSERT(msg->buf.data != NULL && msg->buf.len >= 4);
-		dp_req_done(core, conn, msg->seq, false);
-		conn_slot_done(conn, msg->seq, msg->buf.data, msg->buf.len, NULL, 0);
-		dp_list_add(&core->tx, conn);
-		break;
-	case DP_MSG_NO_REPLY:
-		free(msg->buf.data);
-		dp_req_done(core, conn, msg->seq, false);
-		conn_slot_done(conn, msg->seq, NULL, 0, NULL, 0);
-		dp_list_add(&core->tx, conn);
-		break;
-	case DP_MSG_CLOSE:
-		free(msg->buf.data);
-		dp_req_done(core, conn, msg->seq, true);
-		dp_conn_close(core, conn);
-		break;
-	default:
-		PANIC("bad dp_msg type from control");
-	}
-}
-
-/* Drain the control -> core ring. @thread dataplane */
-void
-dp_ctl_drain(struct dp_core *core)
-{
-	struct dp_msg msg;
-
-	while (spsc_pop_dp_msg(&core->from_ctl, &msg))
-		dp_ctl_apply(core, &msg);
+	return spsc_pop_dp_msg(&core->from_ctl, msg);
 }
 
 /* Wake control once per turn if requests were pushed. @thread dataplane */

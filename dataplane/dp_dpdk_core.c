@@ -438,8 +438,8 @@ dpk_reap_ring(struct dp_core *core)
 	unsigned head, count = 0;
 
 	io_uring_for_each_cqe(&core->ring, head, cqe) {
-		uint32_t op = (uint32_t)(cqe->user_data >> 32);
-		uint32_t id = (uint32_t)cqe->user_data;
+		uint32_t op = tag_ud_op(cqe->user_data);
+		uint32_t id = tag_ud_id(cqe->user_data);
 
 		if (op == DP_OP_WAKE) {
 			core->wake_armed = false;

@@ -424,8 +424,8 @@ dp_uring_on_accept(struct dp_core *core, int fd)
 static void
 dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 {
-	uint32_t op = (uint32_t)(cqe->user_data >> 32);
-	uint32_t id = (uint32_t)cqe->user_data;
+	uint32_t op = tag_ud_op(cqe->user_data);
+	uint32_t id = tag_ud_id(cqe->user_data);
 
 	switch (op) {
 	case DP_OP_RECV:

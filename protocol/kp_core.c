@@ -11,6 +11,7 @@
 
 #include "common/assert.h"
 #include "common/compiler.h"
+#include "common/tag.h"
 #include "protocol/kp_core_priv.h"
 #include "protocol/kp_records.h"
 
@@ -19,7 +20,8 @@
 /* Long polls whose deadline passed, woken per call. */
 #define KP_WAKES_PER_POLL 32u
 
-STATIC_ASSERT(KP_SLOT_BITS + KP_PART_BITS + 16 == 64, "token layout uses 64 bits");
+STATIC_ASSERT(KP_SLOT_BITS == LIMITS_KP_SLOT_BITS && KP_PART_BITS == LIMITS_KP_PART_BITS,
+	      "the storage token's budgets are common/limits.h's");
 
 static uint64_t
 kp_token(const struct kp_core *kc, const struct kp_pending *p, uint32_t part)
@@ -28,7 +30,7 @@ kp_token(const struct kp_core *kc, const struct kp_pending *p, uint32_t part)
 
 	ASSERT_HOT(slot < kc->slot_count);
 	ASSERT_HOT(part <= KP_PARTS_MAX);
-	return ((uint64_t)p->gen << 48) | (slot << KP_PART_BITS) | part;
+	return tag_kp(p->gen, (uint32_t)slot, part);
 }
 
 struct kp_core *
@@ -583,15 +585,16 @@ kp_pending_wake(struct kp_core *kc, struct kp_pending *p, bool final)
 static struct kp_pending *
 kp_core_route(struct kp_core *kc, const struct st_cpl *cpl)
 {
-	uint32_t slot = (uint32_t)(cpl->token >> KP_PART_BITS) & (KP_SLOTS_MAX - 1);
-	uint32_t part = (uint32_t)cpl->token & KP_PARTS_MAX;
+	uint32_t slot = tag_kp_slot(cpl->token);
+	uint32_t part = tag_kp_part(cpl->token);
+	uint16_t gen = tag_kp_gen(cpl->token);
 	struct kp_pending *p;
 	struct kp_part *pt;
 
 	ASSERT(slot < kc->slot_count);
 	p = &kc->pending[slot];
 	/* Records are never reused while a part is outstanding. */
-	ASSERT(p->state == KP_PENDING_ACTIVE && p->gen == (uint16_t)(cpl->token >> 48));
+	ASSERT(p->state == KP_PENDING_ACTIVE && p->gen == gen);
 	ASSERT(part < p->part_count && p->parts[part].outstanding);
 	pt = &p->parts[part];
 	pt->outstanding = false;
