@@ -391,6 +391,10 @@ dpk_send_file(struct dp_core *core, struct conn *conn, int fd, int64_t pos, uint
 		return 0;
 	}
 	sqe = dp_uring_sqe(core);
+	if (unlikely(sqe == NULL)) {
+		dpk_block_put(b);
+		return -EBUSY;  /* the kernel refused the queue: the caller closes */
+	}
 	io_uring_prep_read(sqe, fd, b->va, n, (uint64_t)pos);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_FILE_READ, conn->id));
 	c->reading = b->index;
