@@ -547,8 +547,12 @@ dp_core_rx(struct dp_core *core, struct kp_env *env)
 
 	/* Conns left with frames (their budget ran out) and conns this turn's
 	 * budget did not reach stay listed for the next turn: those not
-	 * reached first, so every conn gets its turn. */
-	for (i = 0; i < core->rx.count && core->stats.requests - start < DP_FRAMES_PER_LOOP; i++) {
+	 * reached first, so every conn gets its turn. A conn is reached only
+	 * while the ring to control has room for all its frames of the turn
+	 * (backpressure, dp_ctl.c). */
+	dp_ctl_room(core);
+	for (i = 0; i < core->rx.count && core->stats.requests - start < DP_FRAMES_PER_LOOP &&
+		    core->ctl_room >= DP_FRAMES_PER_TURN; i++) {
 		uint32_t id = core->rx.ids[i];
 		struct conn *conn = &core->conns[id];
 

@@ -16,7 +16,16 @@
 
 /* Ring sizing: every forwarded request holds one in-flight slot, so
  * connections_max x inflight_max requests can be outstanding per core; the
- * rings hold that many, capped at DP_CTL_RING_MAX. */
+ * rings hold that many, capped at DP_CTL_RING_MAX.
+ * Full policy, both directions backpressure:
+ *  - core -> control (to_ctl): the core parses no more frames while fewer
+ *    than a conn's per-turn frame budget of slots are free (dp_ctl_room(),
+ *    checked in dp_core_rx()); the conns' bytes wait unparsed, their reads
+ *    stop, and TCP pushes back on the clients.
+ *  - control -> core (from_ctl): dp_ctl_send() returns false and control
+ *    keeps the answer in its bounded per-core backlog (ctl_sched.c); with
+ *    that full, control stops taking the core's requests, which fills
+ *    to_ctl (above). */
 static uint32_t
 dp_ctl_ring_capacity(const struct dp_config *cfg)
 {
@@ -110,9 +119,9 @@ dp_md_publish(struct dp *dp, const struct kp_md *md)
 	synchronize_rcu();
 }
 
-/* Queue a forwarded request for control. Returns false when the ring is full,
- * which happens only if control stalled while connections churned; the
- * caller then closes the connection. @thread dataplane */
+/* Queue a forwarded request for control. Returns false when the ring is
+ * full, which dp_core_rx() prevents by parsing only while ctl_room allows
+ * (the caller would then close the connection). @thread dataplane */
 bool
 dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf fwd)
 {
@@ -127,7 +136,17 @@ dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_
 	if (!spsc_push_dp_msg(&core->to_ctl, &msg))
 		return false;
 	core->ctl_posted++;
+	if (core->ctl_room > 0)
+		core->ctl_room--;
 	return true;
+}
+
+/* One load of control's consumer index per turn, not per frame.
+ * @thread dataplane */
+void
+dp_ctl_room(struct dp_core *core)
+{
+	core->ctl_room = core->to_ctl.slot_count - 1 - spsc_count(&core->to_ctl);
 }
 
 /* Take the next message control sent this core; false when none. The

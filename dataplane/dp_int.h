@@ -144,6 +144,7 @@ struct dp_core {
 	bool bufs_returned;     /* a provided buffer went back this turn */
 	bool ring_ok;
 	uint32_t ctl_posted;    /* requests pushed to control this turn */
+	uint32_t ctl_room;      /* to_ctl slots known free (dp_ctl_room()) */
 
 	struct io_uring_buf_ring *br;
 	size_t br_bytes;
@@ -317,6 +318,8 @@ void dp_dpdk_teardown(struct dp *dp);
 int dp_ctl_init(struct dp_core *core);
 void dp_ctl_fini(struct dp_core *core);
 bool dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf fwd);
+/* Refresh core->ctl_room, the to_ctl slots free for dp_ctl_forward(). */
+void dp_ctl_room(struct dp_core *core);
 /* The next message from control for this core; false when none. */
 bool dp_ctl_pop(struct dp_core *core, struct dp_msg *msg);
 void dp_ctl_notify(struct dp_core *core);
