@@ -355,13 +355,7 @@ dpk_arm(struct dp_core *core)
 		core->conns[core->arm.ids[i]].lists &= ~CONN_ON_ARM;
 	core->arm.count = 0;
 	if (kc->blocks_returned) {
-		for (i = 0; i < core->bufwait.count; i++) {
-			struct conn *conn = &core->conns[core->bufwait.ids[i]];
-
-			conn->lists &= ~CONN_ON_BUFWAIT;
-			dp_list_add(&core->tx, conn);
-		}
-		core->bufwait.count = 0;
+		dp_list_move(core, &core->bufwait, &core->tx);
 		kc->blocks_returned = false;
 	}
 	if (!core->wake_armed)

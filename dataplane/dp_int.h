@@ -267,6 +267,20 @@ dp_list_add(struct dp_list *list, struct conn *conn)
 	list->ids[list->count++] = conn->id;
 }
 
+/* Move every conn on from to the end of to, emptying from: the conns that
+ * waited for a resource (bufwait) go back to work once it returned. */
+static inline void
+dp_list_move(struct dp_core *core, struct dp_list *from, struct dp_list *to)
+{
+	for (uint32_t i = 0; i < from->count; i++) {
+		struct conn *conn = &core->conns[from->ids[i]];
+
+		conn->lists &= ~from->bit;
+		dp_list_add(to, conn);
+	}
+	from->count = 0;
+}
+
 static inline uint8_t *
 dp_buf(const struct dp_core *core, uint16_t bid)
 {

@@ -245,14 +245,23 @@ dp_uring_recv_direct(struct dp_core *core, struct conn *conn)
 	conn->recv = CONN_RECV_DIRECT;
 }
 
+/* After an op of conn completed: false when the conn closed meanwhile
+ * (it is freed once no op is outstanding), true when the result counts. */
+static bool
+dp_uring_conn_live(struct dp_core *core, struct conn *conn)
+{
+	if (conn->open)
+		return true;
+	dp_conn_ops_check(core, conn);
+	return false;
+}
+
 static void
 dp_uring_on_recv_direct(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe)
 {
 	conn->recv = CONN_RECV_IDLE;
-	if (!conn->open) {
-		dp_conn_ops_check(core, conn);
+	if (!dp_uring_conn_live(core, conn))
 		return;
-	}
 	if (cqe->res <= 0 && cqe->res != -EINTR) {
 		dp_conn_close(core, conn);      /* EOF or a socket error */
 		return;
@@ -326,10 +335,8 @@ static void
 dp_uring_on_send(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe)
 {
 	conn->send_busy = false;
-	if (!conn->open) {
-		dp_conn_ops_check(core, conn);
+	if (!dp_uring_conn_live(core, conn))
 		return;
-	}
 	if (cqe->res <= 0) {
 		dp_conn_close(core, conn);      /* EPIPE, ECONNRESET, ... */
 		return;
@@ -419,10 +426,8 @@ dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_urin
 		   bool out)
 {
 	conn->send_busy = false;
-	if (!conn->open) {
-		dp_conn_ops_check(core, conn);
+	if (!dp_uring_conn_live(core, conn))
 		return;
-	}
 	if (out && cqe->res == -EAGAIN) {
 		dp_uring_splice_out(core, conn, true);  /* the socket is full */
 		return;
@@ -601,13 +606,7 @@ dp_uring_arm(struct dp_core *core)
 	if (!core->wake_armed)
 		dp_uring_arm_wake(core);
 	if (core->bufs_returned) {
-		for (i = 0; i < core->bufwait.count; i++) {
-			struct conn *conn = &core->conns[core->bufwait.ids[i]];
-
-			conn->lists &= ~CONN_ON_BUFWAIT;
-			dp_list_add(&core->arm, conn);
-		}
-		core->bufwait.count = 0;
+		dp_list_move(core, &core->bufwait, &core->arm);
 		core->bufs_returned = false;
 	}
 	for (i = 0; i < core->arm.count; i++) {
