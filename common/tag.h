@@ -84,43 +84,32 @@ tag_kp_part(uint64_t token)
 }
 STATIC_ASSERT(LIMITS_KP_GEN_BITS == 16, "tag_kp() takes a uint16_t generation");
 
-/* Storage token of a long-poll watch. */
-static inline uint64_t
-tag_sub(uint32_t gen, uint32_t index)
-{
-	return (uint64_t)gen << LIMITS_SUB_INDEX_BITS | index;
-}
+/* The tags split 32/32 bits: TAG_SPLIT32(name, hi, lo) defines
+ * tag_<name>(hi, lo) to pack and tag_<name>_<hi>(), tag_<name>_<lo>() to
+ * unpack. */
+#define TAG_SPLIT32(name, hi, lo)                                            \
+	static inline uint64_t tag_##name(uint32_t hi, uint32_t lo)          \
+	{                                                                    \
+		return (uint64_t)hi << 32 | lo;                              \
+	}                                                                    \
+	static inline uint32_t tag_##name##_##hi(uint64_t t)                 \
+	{                                                                    \
+		return (uint32_t)(t >> 32);                                  \
+	}                                                                    \
+	static inline uint32_t tag_##name##_##lo(uint64_t t)                 \
+	{                                                                    \
+		return (uint32_t)t;                                          \
+	}
 
-static inline uint32_t
-tag_sub_gen(uint64_t token)
-{
-	return (uint32_t)(token >> LIMITS_SUB_INDEX_BITS);
-}
-
-static inline uint32_t
-tag_sub_index(uint64_t token)
-{
-	return (uint32_t)token;
-}
-
-/* io_uring user_data: which operation, on which conn (or 0). */
-static inline uint64_t
-tag_ud(uint32_t op, uint32_t id)
-{
-	return (uint64_t)op << LIMITS_UD_ID_BITS | id;
-}
-
-static inline uint32_t
-tag_ud_op(uint64_t ud)
-{
-	return (uint32_t)(ud >> LIMITS_UD_ID_BITS);
-}
-
-static inline uint32_t
-tag_ud_id(uint64_t ud)
-{
-	return (uint32_t)ud;
-}
+/* Storage token of a long-poll watch: tag_sub(gen, index). */
+STATIC_ASSERT(LIMITS_SUB_GEN_BITS == 32 && LIMITS_SUB_INDEX_BITS == 32, "a 32/32 split");
+TAG_SPLIT32(sub, gen, index)
+/* io_uring user_data: tag_ud(op, id), which operation on which conn (or 0). */
+STATIC_ASSERT(LIMITS_UD_OP_BITS == 32 && LIMITS_UD_ID_BITS == 32, "a 32/32 split");
+TAG_SPLIT32(ud, op, id)
+/* Control's scheduling key of a connection: tag_sched(core, conn). */
+STATIC_ASSERT(LIMITS_SCHED_CORE_BITS == 32 && LIMITS_SCHED_CONN_BITS == 32, "a 32/32 split");
+TAG_SPLIT32(sched, core, conn)
 
 /* Frame tag: a provided receive buffer (its id) or a heap copy to free. */
 #define TAG_FRAME_BUF (1ull << 63)
@@ -158,24 +147,5 @@ tag_frame_ptr(uint64_t tag)
 	return (void *)(uintptr_t)tag;
 }
 STATIC_ASSERT(LIMITS_FRAME_BUF_BITS == 16, "buffer ids are uint16_t");
-
-/* Control's scheduling key of a connection. */
-static inline uint64_t
-tag_sched(uint32_t core, uint32_t conn_id)
-{
-	return (uint64_t)core << LIMITS_SCHED_CONN_BITS | conn_id;
-}
-
-static inline uint32_t
-tag_sched_core(uint64_t key)
-{
-	return (uint32_t)(key >> LIMITS_SCHED_CONN_BITS);
-}
-
-static inline uint32_t
-tag_sched_conn(uint64_t key)
-{
-	return (uint32_t)key;
-}
 
 #endif

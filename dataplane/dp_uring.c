@@ -471,15 +471,17 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 {
 	uint32_t op = tag_ud_op(cqe->user_data);
 	uint32_t id = tag_ud_id(cqe->user_data);
+	struct conn *conn;
 
+	/* Ops of no conn (accept, wake) carry id 0, a valid entry too. */
+	ASSERT_HOT(id < core->conn_count);
+	conn = &core->conns[id];
 	switch (op) {
 	case DP_OP_RECV:
-		ASSERT_HOT(id < core->conn_count);
-		dp_uring_on_recv(core, &core->conns[id], cqe);
+		dp_uring_on_recv(core, conn, cqe);
 		break;
 	case DP_OP_SEND:
-		ASSERT_HOT(id < core->conn_count);
-		dp_uring_on_send(core, &core->conns[id], cqe);
+		dp_uring_on_send(core, conn, cqe);
 		break;
 	case DP_OP_ACCEPT:
 		if (!(cqe->flags & IORING_CQE_F_MORE))
@@ -490,13 +492,11 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 			core->accept_retry_ns = clock_mono_ns() + DP_ACCEPT_RETRY_NS;
 		break;
 	case DP_OP_RECV_DIRECT:
-		ASSERT_HOT(id < core->conn_count);
-		dp_uring_on_recv_direct(core, &core->conns[id], cqe);
+		dp_uring_on_recv_direct(core, conn, cqe);
 		break;
 	case DP_OP_SPLICE_IN:
 	case DP_OP_SPLICE_OUT:
-		ASSERT_HOT(id < core->conn_count);
-		dp_uring_on_splice(core, &core->conns[id], cqe, op == DP_OP_SPLICE_OUT);
+		dp_uring_on_splice(core, conn, cqe, op == DP_OP_SPLICE_OUT);
 		break;
 	case DP_OP_WAKE:
 		core->wake_armed = false;       /* the drain runs every turn anyway */
