@@ -12,13 +12,14 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/limits.h"
 #include "common/log.h"
 #include "protocol/kp.h"
 
 #define CONFIG_KEYS_MAX 128         /* rows in config_keys.c's table, with room */
 #define CONFIG_WARNINGS_MAX 64      /* warnings kept; more are counted only */
 #define CONFIG_HOST_MAX 256         /* a DNS name is at most 253 bytes */
-#define CONFIG_CORES_MAX 64         /* spillway.dataplane.cores upper bound */
+#define CONFIG_CORES_MAX LIMITS_CORES_MAX /* spillway.dataplane.cores upper bound */
 
 enum config_backend {
 	CONFIG_BACKEND_URING = 0,   /* kernel sockets through io_uring */

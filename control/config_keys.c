@@ -33,7 +33,8 @@ STATIC_ASSERT(sizeof(enum config_timestamp_type) == sizeof(int), "enum field siz
 STATIC_ASSERT(sizeof(enum log_level) == sizeof(int), "enum field size");
 
 /* The key table. Rows keep Kafka's names, defaults and ranges (Kafka 3.9)
- * except where a comment says otherwise. */
+ * except where a comment says otherwise. The maxima of the keys that size
+ * thread-crossing tags come from common/limits.h, which asserts they fit. */
 const struct config_key config_keys[] = {
 	{ "listeners", CFG_LISTENERS, 0, "PLAINTEXT://127.0.0.1:9092", 0, 0, NULL, NO_FIELD,
 	  "Listener to serve clients on; only PLAINTEXT, one listener, empty host = all." },
@@ -186,10 +187,10 @@ const struct config_key config_keys[] = {
 	{ "spillway.dpdk.idle.sleep.us", CFG_INT, 0, "0", 0, 100000, NULL,
 	  FIELD(dpdk_idle_sleep_us),
 	  "0: busy-poll; > 0: sleep up to this long per idle loop turn (shared machines)." },
-	{ "spillway.connection.inflight.max", CFG_INT, 0, "64", 1, 4096, NULL,
+	{ "spillway.connection.inflight.max", CFG_INT, 0, "64", 1, LIMITS_INFLIGHT_MAX, NULL,
 	  FIELD(connection_inflight_max), "Requests in flight per connection." },
-	{ "spillway.connections.max", CFG_INT, 0, "4096", 1, 1048576, NULL,
-	  FIELD(connections_max), "Connections per dataplane core." },
+	{ "spillway.connections.max", CFG_INT, 0, "4096", 1, LIMITS_CONNECTIONS_MAX,
+	  NULL, FIELD(connections_max), "Connections per dataplane core." },
 	{ "connections.max.idle.ms", CFG_INT, 0, "600000", -1, I32_MAX, NULL,
 	  FIELD(connections_max_idle_ms), "Close a connection with no bytes in or out and no "
 	  "request in flight for this long; -1 (or 0): never." },

@@ -461,12 +461,13 @@ config_resolve_spillway(struct config *cfg, char *err, size_t err_size)
 			return -EINVAL;
 		}
 	}
-	/* Every reply slot has a pending-request record, indexed in 24 bits. */
-	if ((int64_t)cfg->connections_max * cfg->connection_inflight_max > (1 << 24)) {
+	/* Every reply slot has a pending-request record, indexed by the storage
+	 * token's slot field (common/limits.h). */
+	if ((int64_t)cfg->connections_max * cfg->connection_inflight_max > LIMITS_SLOTS_MAX) {
 		config_err(err, err_size, "spillway.connections.max: %d connections x "
-			   "spillway.connection.inflight.max %d exceeds 16777216 request slots "
+			   "spillway.connection.inflight.max %d exceeds %u request slots "
 			   "per core",
-			   cfg->connections_max, cfg->connection_inflight_max);
+			   cfg->connections_max, cfg->connection_inflight_max, LIMITS_SLOTS_MAX);
 		return -EINVAL;
 	}
 	text = config_text(cfg, config_keys_index("spillway.metrics.listen"));

@@ -137,8 +137,8 @@ ctl_send(void *arg, int core, const struct dp_msg *msg)
 /* Move requests from the cores' rings into the scheduler, one per core in
  * turn so that a busy core does not crowd out the others, while there is
  * room. A core whose reply backlog is full keeps its requests in its ring
- * (backpressure: once the ring fills, the core refuses further forwarding
- * by closing the connection that asked). */
+ * (backpressure: once the ring fills, the core parses no more frames
+ * until it drains, see dataplane/dp_ctl.c). */
 static void
 ctl_take(struct ctl *ctl)
 {

@@ -9,6 +9,7 @@
 
 #include "common/assert.h"
 #include "common/compiler.h"
+#include "common/tag.h"
 #include "control/ctl_sched.h"
 
 /* Hash slots: twice the most connections that can have requests queued (one
@@ -28,7 +29,7 @@ struct ctl_sched_req {
 };
 
 struct ctl_sched_conn {
-	uint64_t key;           /* core << 32 | conn_id */
+	uint64_t key;           /* tag_sched(core, conn_id) */
 	int32_t head;           /* oldest request */
 	int32_t tail;
 	int32_t next;           /* next connection in the round, or free list */
@@ -97,7 +98,7 @@ ctl_sched_destroy(struct ctl_sched *s)
 static uint64_t
 ctl_sched_key(int core, uint32_t conn_id)
 {
-	return (uint64_t)(uint32_t)core << 32 | conn_id;
+	return tag_sched((uint32_t)core, conn_id);
 }
 
 static uint32_t

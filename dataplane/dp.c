@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -429,47 +430,38 @@ dp_stat_load(const uint64_t *counter)
 	return __atomic_load_n(counter, __ATOMIC_RELAXED);
 }
 
+/* struct dp_stats is a run of uint64_t counters, read as one array so that
+ * a new counter needs no reader code. */
+#define DP_STATS_COUNTERS (sizeof(struct dp_stats) / sizeof(uint64_t))
+STATIC_ASSERT(offsetof(struct dp_stats, requests_waiting) ==
+	      (DP_STATS_COUNTERS - 1) * sizeof(uint64_t), "dp_stats is only uint64_t counters");
+
+/* Add one core's counters into sum. */
+static void
+dp_stats_add(const struct dp_stats *s, struct dp_stats *sum)
+{
+	const uint64_t *from = &s->connections_accepted;
+	uint64_t *to = &sum->connections_accepted;
+
+	for (size_t i = 0; i < DP_STATS_COUNTERS; i++)
+		to[i] += dp_stat_load(&from[i]);
+}
+
 /* Sum every core's counters. @thread any */
 void
 dp_stats_read(const struct dp *dp, struct dp_stats *sum)
 {
-	int i;
-
 	memset(sum, 0, sizeof(*sum));
-	for (i = 0; i < dp->core_count; i++) {
-		const struct dp_stats *s = &dp->cores[i].stats;
-
-		sum->connections_accepted += dp_stat_load(&s->connections_accepted);
-		sum->connections_closed += dp_stat_load(&s->connections_closed);
-		sum->connections_open += dp_stat_load(&s->connections_open);
-		sum->requests += dp_stat_load(&s->requests);
-		sum->protocol_errors += dp_stat_load(&s->protocol_errors);
-		sum->bytes_in += dp_stat_load(&s->bytes_in);
-		sum->bytes_out += dp_stat_load(&s->bytes_out);
-		sum->connections_rejected += dp_stat_load(&s->connections_rejected);
-	}
+	for (int i = 0; i < dp->core_count; i++)
+		dp_stats_add(&dp->cores[i].stats, sum);
 }
 
 void
 dp_core_stats_read(const struct dp *dp, int core, struct dp_stats *out)
 {
-	const struct dp_stats *s;
-
 	ASSERT(core >= 0 && core < dp->core_count);
-	s = &dp->cores[core].stats;
-	out->connections_accepted = dp_stat_load(&s->connections_accepted);
-	out->connections_closed = dp_stat_load(&s->connections_closed);
-	out->connections_open = dp_stat_load(&s->connections_open);
-	out->requests = dp_stat_load(&s->requests);
-	out->protocol_errors = dp_stat_load(&s->protocol_errors);
-	out->bytes_in = dp_stat_load(&s->bytes_in);
-	out->bytes_out = dp_stat_load(&s->bytes_out);
-	out->connections_rejected = dp_stat_load(&s->connections_rejected);
-	out->rejected_table_full = dp_stat_load(&s->rejected_table_full);
-	out->rejected_max = dp_stat_load(&s->rejected_max);
-	out->rejected_per_ip = dp_stat_load(&s->rejected_per_ip);
-	out->connections_idle_closed = dp_stat_load(&s->connections_idle_closed);
-	out->requests_waiting = dp_stat_load(&s->requests_waiting);
+	memset(out, 0, sizeof(*out));
+	dp_stats_add(&dp->cores[core].stats, out);
 }
 
 /* Relaxed loads pair with dp_stat_add() and hist_add() on the cores. */

@@ -149,11 +149,11 @@ dp_frame_tag_release(struct dp_core *core, uint64_t tag)
 {
 	uint16_t bid;
 
-	if (!(tag & DP_FRAME_TAG_BUF)) {
-		free((void *)(uintptr_t)tag);
+	if (!tag_frame_is_buf(tag)) {
+		free(tag_frame_ptr(tag));
 		return;
 	}
-	bid = (uint16_t)tag;
+	bid = tag_frame_bid(tag);
 	ASSERT(bid < core->buf_count && core->buf_refs[bid] > 0);
 	if (--core->buf_refs[bid] > 0)
 		return;
@@ -173,23 +173,58 @@ dp_pieces_release(void *arg, struct kp_piece *pieces, uint32_t count)
 	kp_core_pieces_release(core->kc, pieces, count);
 }
 
-/* Reply tag: which conn (and which incarnation of it) and which slot. */
-static uint64_t
-dp_reply_tag(const struct conn *conn, uint32_t seq)
+/* Count a finished request under its api_key, with its latency since
+ * dispatch. Only counters are bumped here: control formats them. */
+static void
+dp_req_done(struct dp_core *core, const struct conn *conn, uint32_t seq, bool failed)
 {
-	return ((uint64_t)(conn->gen & 0xffffff) << 40) | ((uint64_t)conn->id << 16) |
-	       (seq & 0xffff);
+	size_t i = dp_slot_index(core, conn, seq);
+	int16_t api = core->slot_api[i];
+	struct dp_api_stats *a;
+
+	if (api < 0 || api >= DP_API_KEYS)
+		return;
+	a = &core->api[api];
+	dp_stat_add(&a->requests, 1);
+	if (failed)
+		dp_stat_add(&a->errors, 1);
+	hist_add(&a->latency, clock_mono_ns() - core->slot_t0[i]);
 }
+
+/* How a request ended, for dp_req_finish(). */
+enum dp_req_end {
+	DP_REQ_REPLY,           /* resp (and pieces) go out in the request's turn */
+	DP_REQ_NO_REPLY,        /* nothing to send (acks=0) */
+	DP_REQ_FAILED,          /* the conn closes */
+};
+
+/* The one place a request of an open conn completes, whether answered at
+ * dispatch, after storage (dp_core_done) or by control (dp_core_ctl_apply):
+ * count it per API, then fill its reply slot in order, or close the conn.
+ * The slot takes resp and pieces; FAILED and NO_REPLY pass none. */
+static void
+dp_req_finish(struct dp_core *core, struct conn *conn, uint32_t seq, enum dp_req_end end,
+	      struct kp_buf resp, struct kp_piece *pieces, uint32_t piece_count)
+{
+	dp_req_done(core, conn, seq, end == DP_REQ_FAILED);
+	if (end == DP_REQ_FAILED) {
+		dp_conn_close(core, conn);
+		return;
+	}
+	conn_slot_done(conn, seq, resp.data, resp.len, pieces, piece_count);
+	dp_list_add(&core->tx, conn);
+}
+
+static const struct kp_buf dp_no_resp;
 
 /* A request that waited on storage finished: fill its slot, or drop the
  * reply when its connection closed meanwhile. */
 static void
 dp_core_done(struct dp_core *core, struct kp_done *done)
 {
-	uint32_t id = (uint32_t)(done->tag >> 16) & 0xffffff;
-	uint32_t gen = (uint32_t)(done->tag >> 40);
+	uint32_t id = tag_reply_conn(done->tag);
 	struct conn *conn = &core->conns[id];
-	uint32_t seq;
+	bool ours;
 
 	ASSERT(id < core->conn_count);
 	if (done->frame_kept)
@@ -199,32 +234,24 @@ dp_core_done(struct dp_core *core, struct kp_done *done)
 	ASSERT(conn->waiting > 0);
 	conn->waiting--;
 	dp_stat_add(&core->stats.requests_waiting, (uint64_t)-1);
-	if (!conn->open) {
+	ours = conn->open && tag_reply_gen_of(conn->gen) == tag_reply_gen(done->tag);
+	if (!ours || done->verdict == KP_VERDICT_CLOSE) {
 		free(done->resp.data);
 		if (done->piece_count > 0)
 			dp_pieces_release(core, done->pieces, done->piece_count);
-		dp_conn_ops_check(core, conn);
+		if (!conn->open)
+			dp_conn_ops_check(core, conn);
+		else if (ours)
+			dp_req_finish(core, conn, tag_reply_seq(done->tag, conn->seq_head),
+				      DP_REQ_FAILED, dp_no_resp, NULL, 0);
 		return;
 	}
-	if (!conn->open || (conn->gen & 0xffffff) != gen || done->verdict == KP_VERDICT_CLOSE) {
-		free(done->resp.data);
-		if (done->piece_count > 0)
-			dp_pieces_release(core, done->pieces, done->piece_count);
-		if (conn->open && (conn->gen & 0xffffff) == gen) {
-			dp_req_done(core, conn, conn->seq_head + (uint16_t)((uint16_t)done->tag -
-					(uint16_t)conn->seq_head), true);
-			dp_conn_close(core, conn);
-		}
-		return;
-	}
-	seq = conn->seq_head + (uint16_t)((uint16_t)done->tag - (uint16_t)conn->seq_head);
-	dp_req_done(core, conn, seq, false);
 	if (done->verdict == KP_VERDICT_REPLY)
-		conn_slot_done(conn, seq, done->resp.data, done->resp.len, done->pieces,
-			       done->piece_count);
+		dp_req_finish(core, conn, tag_reply_seq(done->tag, conn->seq_head), DP_REQ_REPLY,
+			      done->resp, done->pieces, done->piece_count);
 	else
-		conn_slot_done(conn, seq, NULL, 0, NULL, 0);
-	dp_list_add(&core->tx, conn);
+		dp_req_finish(core, conn, tag_reply_seq(done->tag, conn->seq_head),
+			      DP_REQ_NO_REPLY, dp_no_resp, NULL, 0);
 }
 
 /* Finish requests whose storage work completed. */
@@ -248,6 +275,47 @@ dp_core_storage(struct dp_core *core, const struct kp_env *env)
 	core->storage_more = n == ARRAY_LEN(done);
 }
 
+/* Apply one message from control to its connection, or drop it (freeing the
+ * buffer) when the connection was closed since (generation mismatch). */
+static void
+dp_core_ctl_apply(struct dp_core *core, struct dp_msg *msg)
+{
+	struct conn *conn;
+
+	ASSERT(msg->conn_id < core->conn_count);
+	conn = &core->conns[msg->conn_id];
+	if (conn->gen != msg->conn_gen || !conn->open) {
+		free(msg->buf.data);
+		return;
+	}
+	switch (msg->type) {
+	case DP_MSG_REPLY:
+		ASSERT(msg->buf.data != NULL && msg->buf.len >= 4);
+		dp_req_finish(core, conn, msg->seq, DP_REQ_REPLY, msg->buf, NULL, 0);
+		break;
+	case DP_MSG_NO_REPLY:
+		free(msg->buf.data);
+		dp_req_finish(core, conn, msg->seq, DP_REQ_NO_REPLY, dp_no_resp, NULL, 0);
+		break;
+	case DP_MSG_CLOSE:
+		free(msg->buf.data);
+		dp_req_finish(core, conn, msg->seq, DP_REQ_FAILED, dp_no_resp, NULL, 0);
+		break;
+	default:
+		PANIC("bad dp_msg type from control");
+	}
+}
+
+/* Apply what control answered. */
+static void
+dp_core_ctl(struct dp_core *core)
+{
+	struct dp_msg msg;
+
+	while (dp_ctl_pop(core, &msg))
+		dp_core_ctl_apply(core, &msg);
+}
+
 /* ---- frames -> dispatch ---- */
 
 /* Frames one conn may dispatch per loop turn: a client pipelining costly
@@ -261,24 +329,6 @@ dp_core_storage(struct dp_core *core, const struct kp_env *env)
  * 256 per turn gave a bystander's produce->consume p99 25-49 ms, 64 gives
  * 6-13 ms (tests/hostile/test_unread_responses.py). */
 #define DP_FRAMES_PER_LOOP 64u
-
-/* Count a finished request under its api_key, with its latency since
- * dispatch. Only counters are bumped here: control formats them. */
-void
-dp_req_done(struct dp_core *core, const struct conn *conn, uint32_t seq, bool failed)
-{
-	size_t i = dp_slot_index(core, conn, seq);
-	int16_t api = core->slot_api[i];
-	struct dp_api_stats *a;
-
-	if (api < 0 || api >= DP_API_KEYS)
-		return;
-	a = &core->api[api];
-	dp_stat_add(&a->requests, 1);
-	if (failed)
-		dp_stat_add(&a->errors, 1);
-	hist_add(&a->latency, clock_mono_ns() - core->slot_t0[i]);
-}
 
 /* Remember when a request was dispatched and its api_key (the frame's
  * first two bytes, big-endian; -1 when the frame is too short). */
@@ -305,9 +355,8 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	memset(&out, 0, sizeof(out));
 	dp_stat_add(&core->stats.requests, 1);
 	dp_req_start(core, conn, seq, frame);
-	env->tag = dp_reply_tag(conn, seq);
-	env->frame_tag = frame->owned != NULL ? (uint64_t)(uintptr_t)frame->owned
-					       : DP_FRAME_TAG_BUF | bid;
+	env->tag = tag_reply(conn->gen, conn->id, seq);
+	env->frame_tag = frame->owned != NULL ? tag_frame_heap(frame->owned) : tag_frame_buf(bid);
 	env->slot = (uint32_t)dp_slot_index(core, conn, seq);
 	env->conn = conn->id;
 	/* A request that waits keeps its frame by reference when the frame is
@@ -320,14 +369,10 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	switch (kp_dispatch(env, frame->data, frame->len, &out)) {
 	case KP_VERDICT_REPLY:
 		ASSERT_HOT(out.resp.data != NULL && out.resp.len >= 4);
-		dp_req_done(core, conn, seq, false);
-		conn_slot_done(conn, seq, out.resp.data, out.resp.len, NULL, 0);
-		dp_list_add(&core->tx, conn);
+		dp_req_finish(core, conn, seq, DP_REQ_REPLY, out.resp, NULL, 0);
 		return true;
 	case KP_VERDICT_NO_REPLY:
-		dp_req_done(core, conn, seq, false);
-		conn_slot_done(conn, seq, NULL, 0, NULL, 0);
-		dp_list_add(&core->tx, conn);
+		dp_req_finish(core, conn, seq, DP_REQ_NO_REPLY, dp_no_resp, NULL, 0);
 		return true;
 	case KP_VERDICT_PENDING:
 		conn->waiting++;
@@ -351,8 +396,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 		dp_stat_add(&core->stats.protocol_errors, 1);
 		break;
 	}
-	dp_req_done(core, conn, seq, true);
-	dp_conn_close(core, conn);
+	dp_req_finish(core, conn, seq, DP_REQ_FAILED, dp_no_resp, NULL, 0);
 	return false;
 }
 
@@ -503,8 +547,12 @@ dp_core_rx(struct dp_core *core, struct kp_env *env)
 
 	/* Conns left with frames (their budget ran out) and conns this turn's
 	 * budget did not reach stay listed for the next turn: those not
-	 * reached first, so every conn gets its turn. */
-	for (i = 0; i < core->rx.count && core->stats.requests - start < DP_FRAMES_PER_LOOP; i++) {
+	 * reached first, so every conn gets its turn. A conn is reached only
+	 * while the ring to control has room for all its frames of the turn
+	 * (backpressure, dp_ctl.c). */
+	dp_ctl_room(core);
+	for (i = 0; i < core->rx.count && core->stats.requests - start < DP_FRAMES_PER_LOOP &&
+		    core->ctl_room >= DP_FRAMES_PER_TURN; i++) {
 		uint32_t id = core->rx.ids[i];
 		struct conn *conn = &core->conns[id];
 
@@ -645,7 +693,7 @@ dp_core_main(void *arg)
 		core->net->reap(core);
 		dp_core_rx(core, &env);
 		dp_core_storage(core, &env);
-		dp_ctl_drain(core);
+		dp_core_ctl(core);
 		dp_core_tx(core);
 		core->net->arm(core);
 		dp_limits_expire(core, core->turn_ns);

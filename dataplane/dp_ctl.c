@@ -2,7 +2,8 @@
 /* Core <-> control plumbing: the two SPSC rings of struct dp_msg per core,
  * the eventfds that wake each side, and metadata snapshot publication (RCU,
  * liburcu QSBR). Control never writes core state: it only pushes messages
- * and swaps the snapshot pointer. */
+ * and swaps the snapshot pointer. A one-way dependency: dp_core.c calls in
+ * here and applies what it pops; nothing here calls back into dp_core.c. */
 #include <errno.h>
 #include <stdlib.h>
 #include <sys/eventfd.h>
@@ -15,7 +16,16 @@
 
 /* Ring sizing: every forwarded request holds one in-flight slot, so
  * connections_max x inflight_max requests can be outstanding per core; the
- * rings hold that many, capped at DP_CTL_RING_MAX. */
+ * rings hold that many, capped at DP_CTL_RING_MAX.
+ * Full policy, both directions backpressure:
+ *  - core -> control (to_ctl): the core parses no more frames while fewer
+ *    than a conn's per-turn frame budget of slots are free (dp_ctl_room(),
+ *    checked in dp_core_rx()); the conns' bytes wait unparsed, their reads
+ *    stop, and TCP pushes back on the clients.
+ *  - control -> core (from_ctl): dp_ctl_send() returns false and control
+ *    keeps the answer in its bounded per-core backlog (ctl_sched.c); with
+ *    that full, control stops taking the core's requests, which fills
+ *    to_ctl (above). */
 static uint32_t
 dp_ctl_ring_capacity(const struct dp_config *cfg)
 {
@@ -72,7 +82,7 @@ dp_ctl_recv(struct dp *dp, int core, struct dp_msg *msg)
 
 /* Push, then wake the core. The eventfd write only wakes the core's
  * outstanding read; the message itself is ordered by the ring's commit
- * (release) and the core's ck_ring_size() load in dp_ctl_drain(). A core
+ * (release) and the core's ck_ring_size() load in dp_ctl_pop(). A core
  * that drains before the push and then sleeps is woken by this write.
  * @thread control */
 bool
@@ -109,9 +119,9 @@ dp_md_publish(struct dp *dp, const struct kp_md *md)
 	synchronize_rcu();
 }
 
-/* Queue a forwarded request for control. Returns false when the ring is full,
- * which happens only if control stalled while connections churned; the
- * caller then closes the connection. @thread dataplane */
+/* Queue a forwarded request for control. Returns false when the ring is
+ * full, which dp_core_rx() prevents by parsing only while ctl_room allows
+ * (the caller would then close the connection). @thread dataplane */
 bool
 dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf fwd)
 {
@@ -126,53 +136,26 @@ dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_
 	if (!spsc_push_dp_msg(&core->to_ctl, &msg))
 		return false;
 	core->ctl_posted++;
+	if (core->ctl_room > 0)
+		core->ctl_room--;
 	return true;
 }
 
-/* Apply one message from control to its connection, or drop it (freeing the
- * buffer) when the connection was closed since (generation mismatch). */
-static void
-dp_ctl_apply(struct dp_core *core, struct dp_msg *msg)
+/* One load of control's consumer index per turn, not per frame.
+ * @thread dataplane */
+void
+dp_ctl_room(struct dp_core *core)
 {
-	struct conn *conn;
-
-	ASSERT(msg->conn_id < core->conn_count);
-	conn = &core->conns[msg->conn_id];
-	if (conn->gen != msg->conn_gen || !conn->open) {
-		free(msg->buf.data);
-		return;
-	}
-	switch (msg->type) {
-	case DP_MSG_REPLY:
-		ASSERT(msg->buf.data != NULL && msg->buf.len >= 4);
-		dp_req_done(core, conn, msg->seq, false);
-		conn_slot_done(conn, msg->seq, msg->buf.data, msg->buf.len, NULL, 0);
-		dp_list_add(&core->tx, conn);
-		break;
-	case DP_MSG_NO_REPLY:
-		free(msg->buf.data);
-		dp_req_done(core, conn, msg->seq, false);
-		conn_slot_done(conn, msg->seq, NULL, 0, NULL, 0);
-		dp_list_add(&core->tx, conn);
-		break;
-	case DP_MSG_CLOSE:
-		free(msg->buf.data);
-		dp_req_done(core, conn, msg->seq, true);
-		dp_conn_close(core, conn);
-		break;
-	default:
-		PANIC("bad dp_msg type from control");
-	}
+	core->ctl_room = core->to_ctl.slot_count - 1 - spsc_count(&core->to_ctl);
 }
 
-/* Drain the control -> core ring. @thread dataplane */
-void
-dp_ctl_drain(struct dp_core *core)
+/* Take the next message control sent this core; false when none. The
+ * core applies it (dp_core.c): this file only moves messages.
+ * @thread dataplane */
+bool
+dp_ctl_pop(struct dp_core *core, struct dp_msg *msg)
 {
-	struct dp_msg msg;
-
-	while (spsc_pop_dp_msg(&core->from_ctl, &msg))
-		dp_ctl_apply(core, &msg);
+	return spsc_pop_dp_msg(&core->from_ctl, msg);
 }
 
 /* Wake control once per turn if requests were pushed. @thread dataplane */

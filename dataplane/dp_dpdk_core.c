@@ -4,9 +4,9 @@
  * the NIC ring into utcp; in-order payload becomes chunks the loop parses in
  * place (the mbuf is the chunk); replies go to utcp_send() by reference and
  * are freed when acked; file regions (Fetch records) are read by io_uring
- * into hugepage blocks that mbufs attach to (rte_pktmbuf_attach_extbuf), so
- * the NIC sends them without a userspace copy, and the blocks stay until
- * the bytes are acked and every mbuf on them is freed. utcp never runs
+ * into hugepage blocks that mbufs attach to (dp_dpdk_tx.c), so the NIC
+ * sends them without a userspace copy, and the blocks stay until the bytes
+ * are acked and every mbuf on them is freed. utcp never runs
  * inside its own callbacks: closes are deferred to the end of the turn.
  * @thread dataplane, except init/fini (control). */
 #include <errno.h>
@@ -14,10 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <rte_ip.h>
 #include <rte_lcore.h>
 #include <rte_malloc.h>
-#include <rte_tcp.h>
 
 #include "common/log.h"
 #include "dataplane/dp_dpdk_int.h"
@@ -26,162 +24,6 @@ static inline struct dpk_core *
 dpk(const struct dp_core *core)
 {
 	return core->net_state;
-}
-
-/* ---- transmit: utcp frames -> mbufs -> tx burst ---- */
-
-static void
-dpk_tx_flush(struct dpk_core *kc)
-{
-	uint16_t sent = 0;
-
-	if (kc->txq_count == 0)
-		return;
-	sent = rte_eth_tx_burst(kc->port->port_id, kc->queue, kc->txq, (uint16_t)kc->txq_count);
-	if (sent < kc->txq_count) {
-		rte_pktmbuf_free_bulk(kc->txq + sent, kc->txq_count - sent);
-		dp_stat_add(&kc->tx_dropped, kc->txq_count - sent);
-	}
-	kc->txq_count = 0;
-	kc->busy = true;
-}
-
-/* Copy len bytes to the end of the chain at *last, adding tx_pool mbufs as
- * they fill. False when out of mbufs or past the segment limit. */
-static bool
-dpk_append_copy(struct dpk_core *kc, struct rte_mbuf *head, struct rte_mbuf **last,
-		const uint8_t *data, uint32_t len)
-{
-	while (len > 0) {
-		uint16_t room = rte_pktmbuf_tailroom(*last);
-		uint32_t n;
-
-		if (room == 0) {
-			struct rte_mbuf *m;
-
-			if (head->nb_segs >= kc->port->seg_max)
-				return false;
-			m = rte_pktmbuf_alloc(kc->tx_pool);
-			if (m == NULL)
-				return false;
-			(*last)->next = m;
-			*last = m;
-			head->nb_segs++;
-			continue;
-		}
-		n = len < room ? len : room;
-		memcpy(rte_pktmbuf_mtod_offset(*last, uint8_t *, (*last)->data_len), data, n);
-		(*last)->data_len = (uint16_t)((*last)->data_len + n);
-		head->pkt_len += n;
-		data += n;
-		len -= n;
-	}
-	return true;
-}
-
-/* Attach a slice of a hugepage block: the NIC reads it in place. */
-static bool
-dpk_append_block(struct dpk_core *kc, struct rte_mbuf *head, struct rte_mbuf **last,
-		 const struct utcp_slice *sl)
-{
-	struct dpk_block *b = (struct dpk_block *)(uintptr_t)sl->ref;
-	struct rte_mbuf *m;
-
-	if (head->nb_segs >= kc->port->seg_max || sl->len > UINT16_MAX)
-		return dpk_append_copy(kc, head, last, sl->base, sl->len);
-	m = rte_pktmbuf_alloc(kc->ext_pool);
-	if (m == NULL)
-		return false;
-	ASSERT_HOT(sl->base >= b->va && sl->base + sl->len <= b->va + DPK_BLOCK_BYTES);
-	rte_mbuf_ext_refcnt_update(&b->shinfo, 1);
-	rte_pktmbuf_attach_extbuf(m, (void *)(uintptr_t)sl->base,
-				  b->iova + (rte_iova_t)(sl->base - b->va), (uint16_t)sl->len,
-				  &b->shinfo);
-	m->data_len = (uint16_t)sl->len;
-	(*last)->next = m;
-	*last = m;
-	head->nb_segs++;
-	head->pkt_len += sl->len;
-	return true;
-}
-
-/* Checksum fields as the PMD expects them for the offloads asked: IPv4
- * header checksum zero, TCP checksum the pseudo-header sum (without the
- * length under TSO), which rte_ipv4_phdr_cksum() computes for the flags. */
-static void
-dpk_tx_offload(struct dpk_core *kc, struct rte_mbuf *m, const struct utcp_tx_meta *meta)
-{
-	struct rte_ipv4_hdr *ip;
-	struct rte_tcp_hdr *tcp;
-
-	if (meta->offloads == 0 && meta->tso_segsz == 0)
-		return;
-	m->l2_len = meta->l2_len;
-	m->l3_len = meta->l3_len;
-	m->l4_len = meta->l4_len;
-	ip = rte_pktmbuf_mtod_offset(m, struct rte_ipv4_hdr *, meta->l2_len);
-	m->ol_flags |= RTE_MBUF_F_TX_IPV4;
-	if (meta->offloads & UTCP_TX_IP_CSUM) {
-		m->ol_flags |= RTE_MBUF_F_TX_IP_CKSUM;
-		ip->hdr_checksum = 0;
-	}
-	if (meta->l4_len == 0)
-		return;
-	if (meta->tso_segsz > 0) {
-		uint32_t segsz = meta->tso_segsz;
-
-		/* net_tap drops TSO segments whose size plus all headers
-		 * (L2 included) exceeds the MTU. */
-		if (kc->port->tso_clamp &&
-		    segsz + meta->l2_len + meta->l3_len + meta->l4_len > kc->port->mtu)
-			segsz = kc->port->mtu - meta->l2_len - meta->l3_len - meta->l4_len;
-		m->tso_segsz = (uint16_t)segsz;
-		m->ol_flags |= RTE_MBUF_F_TX_TCP_SEG | RTE_MBUF_F_TX_TCP_CKSUM;
-	} else if (meta->offloads & UTCP_TX_TCP_CSUM) {
-		m->ol_flags |= RTE_MBUF_F_TX_TCP_CKSUM;
-	} else {
-		return;
-	}
-	tcp = rte_pktmbuf_mtod_offset(m, struct rte_tcp_hdr *, meta->l2_len + meta->l3_len);
-	tcp->cksum = rte_ipv4_phdr_cksum(ip, m->ol_flags);
-}
-
-/* utcp_ops.xmit: header copied into a tx mbuf, payload slices copied
- * (reply bytes) or attached (hugepage blocks), queued for the burst. */
-static bool
-dpk_xmit(void *arg, const uint8_t *hdr, uint32_t hdr_len, const struct utcp_slice *slices,
-	 uint32_t slice_count, const struct utcp_tx_meta *meta)
-{
-	struct dpk_core *kc = arg;
-	struct rte_mbuf *m, *last;
-	bool ok = true;
-
-	m = rte_pktmbuf_alloc(kc->tx_pool);
-	if (unlikely(m == NULL || hdr_len > rte_pktmbuf_tailroom(m))) {
-		rte_pktmbuf_free(m);
-		dp_stat_add(&kc->tx_dropped, 1);
-		return false;
-	}
-	memcpy(rte_pktmbuf_mtod(m, uint8_t *), hdr, hdr_len);
-	m->data_len = (uint16_t)hdr_len;
-	m->pkt_len = hdr_len;
-	last = m;
-	for (uint32_t i = 0; i < slice_count && ok; i++) {
-		if (slices[i].ref != 0 && kc->port->multi_seg)
-			ok = dpk_append_block(kc, m, &last, &slices[i]);
-		else
-			ok = dpk_append_copy(kc, m, &last, slices[i].base, slices[i].len);
-	}
-	if (unlikely(!ok)) {
-		rte_pktmbuf_free(m);
-		dp_stat_add(&kc->tx_dropped, 1);
-		return false;
-	}
-	dpk_tx_offload(kc, m, meta);
-	if (kc->txq_count == DPK_TXQ_MAX)
-		dpk_tx_flush(kc);
-	kc->txq[kc->txq_count++] = m;
-	return true;
 }
 
 /* ---- hugepage blocks for file regions ---- */
@@ -391,6 +233,10 @@ dpk_send_file(struct dp_core *core, struct conn *conn, int fd, int64_t pos, uint
 		return 0;
 	}
 	sqe = dp_uring_sqe(core);
+	if (unlikely(sqe == NULL)) {
+		dpk_block_put(b);
+		return -EBUSY;  /* the kernel refused the queue: the caller closes */
+	}
 	io_uring_prep_read(sqe, fd, b->va, n, (uint64_t)pos);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_FILE_READ, conn->id));
 	c->reading = b->index;
@@ -438,8 +284,8 @@ dpk_reap_ring(struct dp_core *core)
 	unsigned head, count = 0;
 
 	io_uring_for_each_cqe(&core->ring, head, cqe) {
-		uint32_t op = (uint32_t)(cqe->user_data >> 32);
-		uint32_t id = (uint32_t)cqe->user_data;
+		uint32_t op = tag_ud_op(cqe->user_data);
+		uint32_t id = tag_ud_id(cqe->user_data);
 
 		if (op == DP_OP_WAKE) {
 			core->wake_armed = false;
@@ -509,13 +355,7 @@ dpk_arm(struct dp_core *core)
 		core->conns[core->arm.ids[i]].lists &= ~CONN_ON_ARM;
 	core->arm.count = 0;
 	if (kc->blocks_returned) {
-		for (i = 0; i < core->bufwait.count; i++) {
-			struct conn *conn = &core->conns[core->bufwait.ids[i]];
-
-			conn->lists &= ~CONN_ON_BUFWAIT;
-			dp_list_add(&core->tx, conn);
-		}
-		core->bufwait.count = 0;
+		dp_list_move(core, &core->bufwait, &core->tx);
 		kc->blocks_returned = false;
 	}
 	if (!core->wake_armed)
@@ -575,7 +415,7 @@ dpk_wait(struct dp_core *core, bool block, uint64_t deadline_ns)
 	kc->in_utcp = true;
 	utcp_poll(kc->utcp, now);
 	kc->in_utcp = false;
-	dpk_tx_flush(kc);
+	dp_dpdk_tx_flush(kc);
 	if (kc->busy || !block || kc->idle_sleep_ns == 0) {
 		if (kc->busy)
 			kc->last_busy_ns = now;
@@ -618,7 +458,7 @@ dpk_leave(struct dp_core *core)
 {
 	struct dpk_core *kc = dpk(core);
 
-	dpk_tx_flush(kc);
+	dp_dpdk_tx_flush(kc);
 	if (kc->registered)
 		rte_thread_unregister();
 	kc->registered = false;
@@ -721,7 +561,7 @@ dpk_core_utcp(struct dp_core *core, struct dpk_core *kc)
 		.time_wait_ms = 60000,
 		.fin_wait2_ms = 60000,
 		.ops = {
-			.xmit = dpk_xmit,
+			.xmit = dp_dpdk_tx_xmit,
 			.pkt_free = dpk_pkt_free,
 			.accept = dpk_accept,
 			.recv = dpk_recv,

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Internal to the dpdk backend (dp_dpdk.c: EAL, port, metrics; and
- * dp_dpdk_core.c: one core's queues, mempools, utcp and the dp_net calls).
+ * dp_dpdk_core.c: one core's queues, mempools, utcp and the dp_net calls;
+ * dp_dpdk_tx.c: frames to mbufs and the tx burst).
  * Compiled only when libdpdk is found (SPILLWAY_DPDK). */
 #ifndef DATAPLANE_DP_DPDK_INT_H
 #define DATAPLANE_DP_DPDK_INT_H
@@ -118,5 +119,13 @@ struct dpk_core {
 };
 
 /* dp_dpdk_core.c: dp_dpdk_net (dp_int.h) is its entry. */
+
+/* dp_dpdk_tx.c */
+void dp_dpdk_tx_flush(struct dpk_core *kc);
+/* utcp_ops.xmit (arg: the dpk_core): queue one frame for the burst; false
+ * (counted in tx_dropped) when out of mbufs. */
+bool dp_dpdk_tx_xmit(void *arg, const uint8_t *hdr, uint32_t hdr_len,
+		     const struct utcp_slice *slices, uint32_t slice_count,
+		     const struct utcp_tx_meta *meta);
 
 #endif

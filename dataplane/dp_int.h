@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/compiler.h"
 #include "common/spsc.h"
+#include "common/tag.h"
 #include "dataplane/conn.h"
 #include "dataplane/dp.h"
 
@@ -44,7 +45,7 @@ STATIC_ASSERT(sizeof(struct dp_msg) == 32, "dp_msg stays two per cache line");
 
 SPSC_PROTOTYPE(dp_msg, dp_msg)
 
-/* io_uring user_data: op in the high 32 bits, conn id (or 0) in the low. */
+/* io_uring user_data (tag_ud()): the op and the conn id (or 0). */
 enum dp_op {
 	DP_OP_ACCEPT = 1,
 	DP_OP_RECV = 2,
@@ -65,15 +66,14 @@ enum dp_op {
 /* Bytes moved into a conn's pipe per splice (the pipe is sized to it). */
 #define DP_PIPE_BYTES (1u << 20)
 
-/* A frame tag (kp_env.frame_tag) says which memory a pending request's frame
- * lives in: a provided buffer (its id, marked by the top bit) whose return to
- * the kernel waits for the request, or a heap copy to free. */
-#define DP_FRAME_TAG_BUF (1ull << 63)
+/* A frame tag (kp_env.frame_tag, common/tag.h) says which memory a pending
+ * request's frame lives in: a provided buffer whose return to the kernel
+ * waits for the request, or a heap copy to free. */
 
 static inline uint64_t
 dp_ud(enum dp_op op, uint32_t id)
 {
-	return (uint64_t)op << 32 | id;
+	return tag_ud(op, id);
 }
 
 struct dp_core;
@@ -144,6 +144,7 @@ struct dp_core {
 	bool bufs_returned;     /* a provided buffer went back this turn */
 	bool ring_ok;
 	uint32_t ctl_posted;    /* requests pushed to control this turn */
+	uint32_t ctl_room;      /* to_ctl slots known free (dp_ctl_room()) */
 
 	struct io_uring_buf_ring *br;
 	size_t br_bytes;
@@ -266,6 +267,20 @@ dp_list_add(struct dp_list *list, struct conn *conn)
 	list->ids[list->count++] = conn->id;
 }
 
+/* Move every conn on from to the end of to, emptying from: the conns that
+ * waited for a resource (bufwait) go back to work once it returned. */
+static inline void
+dp_list_move(struct dp_core *core, struct dp_list *from, struct dp_list *to)
+{
+	for (uint32_t i = 0; i < from->count; i++) {
+		struct conn *conn = &core->conns[from->ids[i]];
+
+		conn->lists &= ~from->bit;
+		dp_list_add(to, conn);
+	}
+	from->count = 0;
+}
+
 static inline uint8_t *
 dp_buf(const struct dp_core *core, uint16_t bid)
 {
@@ -291,8 +306,6 @@ void dp_conn_rx_push(struct dp_core *core, struct conn *conn, uint16_t bid, uint
 /* A conn is done with a received chunk: back to the kernel unless a pending
  * request still reads from it. */
 void dp_buf_parsed(struct dp_core *core, uint16_t bid);
-/* A request is answered (failed: by closing the conn): count it per API. */
-void dp_req_done(struct dp_core *core, const struct conn *conn, uint32_t seq, bool failed);
 /* conn_pieces_fn: hand a reply's file regions back to storage. */
 void dp_pieces_release(void *arg, struct kp_piece *pieces, uint32_t count);
 /* Sent bytes of a conn's replies: account them and list the conn for more. */
@@ -319,7 +332,10 @@ void dp_dpdk_teardown(struct dp *dp);
 int dp_ctl_init(struct dp_core *core);
 void dp_ctl_fini(struct dp_core *core);
 bool dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf fwd);
-void dp_ctl_drain(struct dp_core *core);
+/* Refresh core->ctl_room, the to_ctl slots free for dp_ctl_forward(). */
+void dp_ctl_room(struct dp_core *core);
+/* The next message from control for this core; false when none. */
+bool dp_ctl_pop(struct dp_core *core, struct dp_msg *msg);
 void dp_ctl_notify(struct dp_core *core);
 
 #endif

@@ -117,18 +117,31 @@ dp_uring_ring_enable(struct dp_core *core)
 	return io_uring_register(core->ring.ring_fd, IORING_REGISTER_ENABLE_RINGS, NULL, 0);
 }
 
-/* An SQE, submitting what is queued when the SQ is full (rare: only when one
- * turn queues more than DP_URING_ENTRIES operations). */
+/* Room for n more SQEs, submitting what is queued when the SQ is full
+ * (rare: only when one turn queues more than DP_URING_ENTRIES operations).
+ * False when the kernel takes none of the queue either (io_uring_submit()
+ * failed: -EBUSY with a completion backlog, -EAGAIN, -ENOMEM). */
+static bool
+dp_uring_room(struct dp_core *core, unsigned n)
+{
+	if (likely(io_uring_sq_space_left(&core->ring) >= n))
+		return true;
+	(void)io_uring_submit(&core->ring);
+	return io_uring_sq_space_left(&core->ring) >= n;
+}
+
+/* An SQE, or NULL when the SQ is full and the kernel refuses the queue
+ * (dp_uring_room()). Callers handle NULL, never assert: accept and the
+ * wake-up read stay unarmed and are armed again next turn, a conn's recv,
+ * send or splice closes the conn as a socket error would, and a cancel is
+ * skipped (shutdown() already completes the recv). */
 struct io_uring_sqe *
 dp_uring_sqe(struct dp_core *core)
 {
 	struct io_uring_sqe *sqe = io_uring_get_sqe(&core->ring);
 
-	if (unlikely(sqe == NULL)) {
-		io_uring_submit(&core->ring);
+	if (unlikely(sqe == NULL) && dp_uring_room(core, 1))
 		sqe = io_uring_get_sqe(&core->ring);
-	}
-	ASSERT(sqe != NULL);
 	return sqe;
 }
 
@@ -150,6 +163,8 @@ dp_uring_arm_accept(struct dp_core *core)
 {
 	struct io_uring_sqe *sqe = dp_uring_sqe(core);
 
+	if (unlikely(sqe == NULL))
+		return;         /* accept_armed stays false: next turn */
 	/* One connection per accept, re-armed at the end of the turn only
 	 * while the core's table and max.connections have room: beyond them
 	 * connections wait in the listen backlog, unanswered, as Kafka's
@@ -164,6 +179,8 @@ dp_uring_arm_wake(struct dp_core *core)
 {
 	struct io_uring_sqe *sqe = dp_uring_sqe(core);
 
+	if (unlikely(sqe == NULL))
+		return;         /* wake_armed stays false: next turn */
 	io_uring_prep_read(sqe, core->wake_fd, &core->wake_val, sizeof(core->wake_val), 0);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_WAKE, 0));
 	core->wake_armed = true;
@@ -182,6 +199,10 @@ dp_uring_arm_recv(struct dp_core *core, struct conn *conn)
 	ASSERT_HOT(conn->open);
 	ASSERT_HOT(conn->recv == CONN_RECV_IDLE);
 	sqe = dp_uring_sqe(core);
+	if (unlikely(sqe == NULL)) {
+		dp_conn_close(core, conn);
+		return;
+	}
 	io_uring_prep_recv(sqe, conn->fd, NULL, 0, 0);
 	sqe->flags |= IOSQE_BUFFER_SELECT;
 	sqe->buf_group = DP_RX_BGID;
@@ -198,6 +219,8 @@ dp_uring_cancel_recv(struct dp_core *core, struct conn *conn)
 
 	ASSERT_HOT(conn->recv == CONN_RECV_ARMED);
 	sqe = dp_uring_sqe(core);
+	if (unlikely(sqe == NULL))
+		return;         /* the recv ends at shutdown() or with data */
 	io_uring_prep_cancel64(sqe, dp_ud(DP_OP_RECV, conn->id), 0);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_CANCEL, conn->id));
 	conn->recv = CONN_RECV_CANCELING;
@@ -212,20 +235,33 @@ dp_uring_recv_direct(struct dp_core *core, struct conn *conn)
 
 	ASSERT_HOT(conn->recv == CONN_RECV_IDLE);
 	ASSERT_HOT(frame_rx_missing(&conn->frx) > 0);
+	if (unlikely(sqe == NULL)) {
+		dp_conn_close(core, conn);
+		return;
+	}
 	io_uring_prep_recv(sqe, conn->fd, frame_rx_tail(&conn->frx),
 			   frame_rx_missing(&conn->frx), MSG_WAITALL);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_RECV_DIRECT, conn->id));
 	conn->recv = CONN_RECV_DIRECT;
 }
 
+/* After an op of conn completed: false when the conn closed meanwhile
+ * (it is freed once no op is outstanding), true when the result counts. */
+static bool
+dp_uring_conn_live(struct dp_core *core, struct conn *conn)
+{
+	if (conn->open)
+		return true;
+	dp_conn_ops_check(core, conn);
+	return false;
+}
+
 static void
 dp_uring_on_recv_direct(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe)
 {
 	conn->recv = CONN_RECV_IDLE;
-	if (!conn->open) {
-		dp_conn_ops_check(core, conn);
+	if (!dp_uring_conn_live(core, conn))
 		return;
-	}
 	if (cqe->res <= 0 && cqe->res != -EINTR) {
 		dp_conn_close(core, conn);      /* EOF or a socket error */
 		return;
@@ -251,6 +287,10 @@ dp_uring_send(struct dp_core *core, struct conn *conn, uint32_t iov_count)
 	conn->msg.msg_iov = conn->iov;
 	conn->msg.msg_iovlen = iov_count;
 	sqe = dp_uring_sqe(core);
+	if (unlikely(sqe == NULL)) {
+		dp_conn_close(core, conn);
+		return;
+	}
 	io_uring_prep_sendmsg(sqe, conn->fd, &conn->msg, MSG_NOSIGNAL);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_SEND, conn->id));
 	conn->send_busy = true;
@@ -295,10 +335,8 @@ static void
 dp_uring_on_send(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe)
 {
 	conn->send_busy = false;
-	if (!conn->open) {
-		dp_conn_ops_check(core, conn);
+	if (!dp_uring_conn_live(core, conn))
 		return;
-	}
 	if (cqe->res <= 0) {
 		dp_conn_close(core, conn);      /* EPIPE, ECONNRESET, ... */
 		return;
@@ -329,6 +367,10 @@ dp_uring_splice_in(struct dp_core *core, struct conn *conn)
 {
 	struct io_uring_sqe *sqe = dp_uring_sqe(core);
 
+	if (unlikely(sqe == NULL)) {
+		dp_conn_close(core, conn);
+		return;
+	}
 	io_uring_prep_splice(sqe, conn->splice_fd, conn->splice_pos, conn->pipe_wr, -1,
 			     MIN(conn->splice_left, DP_PIPE_BYTES), 0);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_SPLICE_IN, conn->id));
@@ -340,6 +382,11 @@ dp_uring_splice_out(struct dp_core *core, struct conn *conn, bool wait_writable)
 {
 	struct io_uring_sqe *sqe;
 
+	/* The POLLOUT and its linked splice go in together or not at all. */
+	if (unlikely(!dp_uring_room(core, wait_writable ? 2 : 1))) {
+		dp_conn_close(core, conn);
+		return;
+	}
 	if (wait_writable) {
 		/* io_uring retries a full socket for send, not for splice: wait
 		 * for POLLOUT first, the splice linked behind it. */
@@ -379,10 +426,8 @@ dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_urin
 		   bool out)
 {
 	conn->send_busy = false;
-	if (!conn->open) {
-		dp_conn_ops_check(core, conn);
+	if (!dp_uring_conn_live(core, conn))
 		return;
-	}
 	if (out && cqe->res == -EAGAIN) {
 		dp_uring_splice_out(core, conn, true);  /* the socket is full */
 		return;
@@ -424,17 +469,19 @@ dp_uring_on_accept(struct dp_core *core, int fd)
 static void
 dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 {
-	uint32_t op = (uint32_t)(cqe->user_data >> 32);
-	uint32_t id = (uint32_t)cqe->user_data;
+	uint32_t op = tag_ud_op(cqe->user_data);
+	uint32_t id = tag_ud_id(cqe->user_data);
+	struct conn *conn;
 
+	/* Ops of no conn (accept, wake) carry id 0, a valid entry too. */
+	ASSERT_HOT(id < core->conn_count);
+	conn = &core->conns[id];
 	switch (op) {
 	case DP_OP_RECV:
-		ASSERT_HOT(id < core->conn_count);
-		dp_uring_on_recv(core, &core->conns[id], cqe);
+		dp_uring_on_recv(core, conn, cqe);
 		break;
 	case DP_OP_SEND:
-		ASSERT_HOT(id < core->conn_count);
-		dp_uring_on_send(core, &core->conns[id], cqe);
+		dp_uring_on_send(core, conn, cqe);
 		break;
 	case DP_OP_ACCEPT:
 		if (!(cqe->flags & IORING_CQE_F_MORE))
@@ -445,13 +492,11 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 			core->accept_retry_ns = clock_mono_ns() + DP_ACCEPT_RETRY_NS;
 		break;
 	case DP_OP_RECV_DIRECT:
-		ASSERT_HOT(id < core->conn_count);
-		dp_uring_on_recv_direct(core, &core->conns[id], cqe);
+		dp_uring_on_recv_direct(core, conn, cqe);
 		break;
 	case DP_OP_SPLICE_IN:
 	case DP_OP_SPLICE_OUT:
-		ASSERT_HOT(id < core->conn_count);
-		dp_uring_on_splice(core, &core->conns[id], cqe, op == DP_OP_SPLICE_OUT);
+		dp_uring_on_splice(core, conn, cqe, op == DP_OP_SPLICE_OUT);
 		break;
 	case DP_OP_WAKE:
 		core->wake_armed = false;       /* the drain runs every turn anyway */
@@ -561,13 +606,7 @@ dp_uring_arm(struct dp_core *core)
 	if (!core->wake_armed)
 		dp_uring_arm_wake(core);
 	if (core->bufs_returned) {
-		for (i = 0; i < core->bufwait.count; i++) {
-			struct conn *conn = &core->conns[core->bufwait.ids[i]];
-
-			conn->lists &= ~CONN_ON_BUFWAIT;
-			dp_list_add(&core->arm, conn);
-		}
-		core->bufwait.count = 0;
+		dp_list_move(core, &core->bufwait, &core->arm);
 		core->bufs_returned = false;
 	}
 	for (i = 0; i < core->arm.count; i++) {

@@ -10,6 +10,7 @@
 
 #include "common/assert.h"
 #include "common/compiler.h"
+#include "common/tag.h"
 #include "protocol/kp_core_priv.h"
 #include "protocol/kp_records.h"
 
@@ -158,15 +159,16 @@ kp_core_validate_poll(struct kp_core *kc)
 static struct kp_pending *
 kp_core_route(struct kp_core *kc, const struct st_cpl *cpl)
 {
-	uint32_t slot = (uint32_t)(cpl->token >> KP_PART_BITS) & (KP_SLOTS_MAX - 1);
-	uint32_t part = (uint32_t)cpl->token & KP_PARTS_MAX;
+	uint32_t slot = tag_kp_slot(cpl->token);
+	uint32_t part = tag_kp_part(cpl->token);
+	uint16_t gen = tag_kp_gen(cpl->token);
 	struct kp_pending *p;
 	struct kp_part *pt;
 
 	ASSERT(slot < kc->slot_count);
 	p = &kc->pending[slot];
 	/* Records are never reused while a part is outstanding. */
-	ASSERT(p->state == KP_PENDING_ACTIVE && p->gen == (uint16_t)(cpl->token >> 48));
+	ASSERT(p->state == KP_PENDING_ACTIVE && p->gen == gen);
 	ASSERT(part < p->part_count && p->parts[part].outstanding);
 	pt = &p->parts[part];
 	pt->outstanding = false;

@@ -10,10 +10,12 @@
 
 #include "common/assert.h"
 #include "common/compiler.h"
+#include "common/tag.h"
 #include "protocol/kp_core_priv.h"
 #include "protocol/kp_records.h"
 
-STATIC_ASSERT(KP_SLOT_BITS + KP_PART_BITS + 16 == 64, "token layout uses 64 bits");
+STATIC_ASSERT(KP_SLOT_BITS == LIMITS_KP_SLOT_BITS && KP_PART_BITS == LIMITS_KP_PART_BITS,
+	      "the storage token's budgets are common/limits.h's");
 
 static uint64_t
 kp_token(const struct kp_core *kc, const struct kp_pending *p, uint32_t part)
@@ -22,7 +24,7 @@ kp_token(const struct kp_core *kc, const struct kp_pending *p, uint32_t part)
 
 	ASSERT_HOT(slot < kc->slot_count);
 	ASSERT_HOT(part <= KP_PARTS_MAX);
-	return ((uint64_t)p->gen << 48) | (slot << KP_PART_BITS) | part;
+	return tag_kp(p->gen, (uint32_t)slot, part);
 }
 
 uint64_t

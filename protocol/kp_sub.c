@@ -12,6 +12,7 @@
 
 #include "common/assert.h"
 #include "common/compiler.h"
+#include "common/tag.h"
 #include "protocol/kp_core_priv.h"
 
 #define KP_SUB_INITIAL 64u
@@ -148,7 +149,7 @@ kp_sub_arm(struct kp_core *kc, uint32_t i)
 	req.type = ST_REQ_WATCH;
 	memcpy(req.topic_id, s->topic_id, sizeof(req.topic_id));
 	req.partition = s->partition;
-	req.token = (uint64_t)s->gen << 32 | i;
+	req.token = tag_sub(s->gen, i);
 	req.watch.offset = s->offset;
 	req.watch.deadline_ns = UINT64_MAX;     /* until data or deletion */
 	if (kc->st == NULL || !st_submit(kc->st, kc->core, &req))
@@ -254,12 +255,13 @@ kp_sub_leave(struct kp_core *kc, struct kp_part *pt)
 void
 kp_sub_fired(struct kp_core *kc, const struct st_cpl *cpl)
 {
-	uint32_t i = (uint32_t)cpl->token;
+	uint32_t i = tag_sub_index(cpl->token);
+	uint16_t gen = (uint16_t)tag_sub_gen(cpl->token);
 	struct kp_sub *s;
 
 	ASSERT(i < kc->sub_cap);
 	s = &kc->subs[i];
-	ASSERT(s->used && s->armed && s->gen == (uint16_t)(cpl->token >> 32));
+	ASSERT(s->used && s->armed && s->gen == gen);
 	s->armed = false;
 	/* Storage ran out of watches and answered at once: leave the waiters
 	 * to their deadlines rather than spin on re-arming. */

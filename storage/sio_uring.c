@@ -181,7 +181,9 @@ su_unmap(struct sio *sio, void *addr, size_t len)
 }
 
 /* An SQE, submitting what is queued when the SQ is full. Never NULL: after
- * a submit the kernel has taken every queued entry. */
+ * a submit the kernel has taken every queued entry. Full policy: wait for
+ * the kernel (submit again); the worker's operations in flight are bounded
+ * by its pools (appends, reads, refs), so the SQ drains. */
 static struct io_uring_sqe *
 su_sqe(struct sio_uring *su)
 {

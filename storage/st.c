@@ -252,7 +252,10 @@ st_admin_all(struct st *st, struct st_admin *proto)
 	return rc;
 }
 
-/* Run call on worker i alone and wait for it. */
+/* Run call on worker i alone and wait for it. Full policy of the admin
+ * ring (control -> worker, 64 slots): control waits for room, as it waits
+ * for the call itself; admin calls are control's own, never a client's
+ * count, so the wait is bounded by the worker's loop turn. */
 static void
 st_admin_one(struct st *st, int i, struct st_admin *call)
 {

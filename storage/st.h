@@ -225,8 +225,10 @@ int st_stats_collect(struct st *st,
 /* Tell workers which eventfd wakes core `core` after they post completions.
  * Call before st_start(). */
 void st_attach_core(struct st *st, int core, int wake_fd);
-/* Queue a request to the owning worker; false when that ring is full (the
- * core retries later). */
+/* Queue a request to the owning worker; false when that ring is full.
+ * Full policy: backpressure. The caller keeps the request (kp_core's ready
+ * FIFO, bounded by its reply slots) and submits it once the worker drained
+ * the ring; nothing is dropped and no connection is closed for it. */
 bool st_submit(struct st *st, int core, const struct st_req *req);
 /* Make the worker see requests queued since the last flush (one wake-up
  * per worker per loop turn). */

@@ -139,8 +139,11 @@ st_cpl_fill(struct st_cpl *cpl, const struct plog *plog, uint8_t type, int32_t p
 	cpl->last_stable_offset = cpl->high_watermark;     /* no transactions yet */
 }
 
-/* The core reaps every loop turn and never waits on us, so a full ring
- * drains soon: wake it and retry. */
+/* Full policy of the completion ring (worker -> core): wait for room. A
+ * completion can be neither dropped (a request would never end) nor kept
+ * here unbounded; the core reaps every loop turn and never waits on us, so
+ * a full ring drains soon: wake it and retry. The ring holds twice the
+ * request ring, so this is rare. */
 static void
 st_post(struct st_worker *w, int core, const struct st_cpl *cpl)
 {
