@@ -169,6 +169,14 @@ opt_value() {
 	fi
 }
 
+# positional CMD WORD TOO_MANY: a command's one positional argument, into
+# POSITIONAL (which the command declares local and empty); a second one is a
+# usage error "CMD: TOO_MANY".
+positional() {
+	[[ -z $POSITIONAL ]] || usage_error "$1: $3"
+	POSITIONAL=$2
+}
+
 # -- hugepages ------------------------------------------------------------------
 
 need_hugetlbfs() {
@@ -318,7 +326,7 @@ reserve_target() {
 }
 
 cmd_reserve() {
-	local count="" mb="" size=2M node="" mnt="" kb n
+	local count="" mb="" size=2M node="" mnt="" kb n POSITIONAL=""
 	while (($# > 0)); do
 		case "$1" in
 		--mb | --mb=*)
@@ -331,12 +339,11 @@ cmd_reserve() {
 			opt_value "$@"; mnt=$OPT_VALUE; shift "$OPT_WORDS" ;;
 		-*) usage_error "reserve: unknown option '$1'" ;;
 		*)
-			[[ -z $count ]] || usage_error "reserve: more than one page count ('$count', '$1')"
-			count=$1
-			shift
-			;;
+			positional reserve "$1" "more than one page count ('$POSITIONAL', '$1')"
+			shift ;;
 		esac
 	done
+	count=$POSITIONAL
 	kb=$(size_kb "$size")
 	if [[ -n $count && -n $mb ]]; then
 		usage_error "reserve: give a page count or --mb, not both"

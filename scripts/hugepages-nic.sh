@@ -184,7 +184,7 @@ ${routes:-  (no routes)}
 }
 
 cmd_bind() {
-	local addr="" driver=vfio-pci wc=0 noiommu=0 cur ifs dev
+	local addr="" driver=vfio-pci wc=0 noiommu=0 cur ifs dev POSITIONAL=""
 	while (($# > 0)); do
 		case "$1" in
 		--driver | --driver=*)
@@ -193,13 +193,10 @@ cmd_bind() {
 		--noiommu) noiommu=1; shift ;;
 		--force) FORCE=1; shift ;;
 		-*) usage_error "bind: unknown option '$1'" ;;
-		*)
-			[[ -z $addr ]] || usage_error "bind: one PCI address at a time"
-			addr=$1
-			shift
-			;;
+		*) positional bind "$1" "one PCI address at a time"; shift ;;
 		esac
 	done
+	addr=$POSITIONAL
 	[[ -n $addr ]] || usage_error "bind: which device? (bind PCI-ADDR; see: $PROG list)"
 	case "$driver" in
 	vfio-pci | igb_uio) ;;
@@ -286,19 +283,16 @@ kernel_driver_for() {
 }
 
 cmd_unbind() {
-	local addr="" driver="" cur dev
+	local addr="" driver="" cur dev POSITIONAL=""
 	while (($# > 0)); do
 		case "$1" in
 		--driver | --driver=*)
 			opt_value "$@"; driver=$OPT_VALUE; shift "$OPT_WORDS" ;;
 		-*) usage_error "unbind: unknown option '$1'" ;;
-		*)
-			[[ -z $addr ]] || usage_error "unbind: one PCI address at a time"
-			addr=$1
-			shift
-			;;
+		*) positional unbind "$1" "one PCI address at a time"; shift ;;
 		esac
 	done
+	addr=$POSITIONAL
 	[[ -n $addr ]] || usage_error "unbind: which device? (unbind PCI-ADDR; see: $PROG list)"
 	addr=$(pci_addr "$addr")
 	dev=$PCI_DEVICES/$addr
