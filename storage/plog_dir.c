@@ -89,35 +89,48 @@ plog_dir_snapshots_delete_below(struct plog *plog, int64_t offset)
 	free(offsets);
 }
 
+/* Replace path with the len bytes at buf: written to path.tmp, synced when
+ * sync is set, then renamed over path (through sio, so the crash simulator
+ * sees every step). The temporary file is removed on failure. */
+static int
+plog_dir_replace(struct plog *plog, const char *path, const void *buf, size_t len, bool sync)
+{
+	char tmp[SEGMENT_PATH_MAX + 8];
+	ssize_t n;
+	int fd, rc;
+
+	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
+	fd = plog_open_file(plog, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
+	if (fd < 0)
+		return fd;
+	n = sio_pwrite(plog->sio, fd, buf, len, 0);
+	rc = n == (ssize_t)len ? 0 : n < 0 ? (int)n : -EIO;
+	if (rc == 0 && sync)
+		rc = sio_fsync(plog->sio, fd);
+	sio_close(plog->sio, fd);
+	if (rc == 0)
+		rc = sio_rename(plog->sio, tmp, path);
+	if (rc < 0)
+		(void)sio_unlink(plog->sio, tmp);
+	return rc;
+}
+
 /* Write the producer state as of offset (the new active segment's base)
  * to <offset>.snapshot, through a synced temporary file and a rename. */
 int
 plog_dir_snapshot_write(struct plog *plog, int64_t offset)
 {
-	char path[SEGMENT_PATH_MAX], tmp[SEGMENT_PATH_MAX + 8];
+	char path[SEGMENT_PATH_MAX];
 	size_t size = pstate_snapshot_size(plog->ps);
 	uint8_t *buf = malloc(size > 0 ? size : 1);
-	ssize_t n;
-	int fd, rc;
+	int rc;
 
 	if (buf == NULL)
 		return -ENOMEM;
 	pstate_snapshot_write(plog->ps, buf);
 	segment_path(plog->dir, offset, ".snapshot", path, sizeof(path));
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = plog_open_file(plog, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0) {
-		free(buf);
-		return fd;
-	}
-	n = sio_pwrite(plog->sio, fd, buf, size, 0);
-	rc = n < 0 ? (int)n : sio_fsync(plog->sio, fd);
-	sio_close(plog->sio, fd);
+	rc = plog_dir_replace(plog, path, buf, size, true);
 	free(buf);
-	if (rc == 0)
-		rc = sio_rename(plog->sio, tmp, path);
-	if (rc < 0)
-		(void)sio_unlink(plog->sio, tmp);
 	return rc;
 }
 
@@ -129,10 +142,10 @@ plog_dir_snapshot_write(struct plog *plog, int64_t offset)
 static int
 plog_dir_write_text(struct plog *plog, const char *name, const char *text, bool fresh)
 {
-	char path[SEGMENT_PATH_MAX], tmp[SEGMENT_PATH_MAX + 8], buf[128];
+	char path[SEGMENT_PATH_MAX], buf[128];
 	size_t len = strlen(text);
 	ssize_t n;
-	int fd, rc;
+	int fd;
 
 	ASSERT(len < sizeof(buf));
 	snprintf(path, sizeof(path), "%s/%s", plog->dir, name);
@@ -154,16 +167,7 @@ plog_dir_write_text(struct plog *plog, const char *name, const char *text, bool 
 	} else if (fd != -ENOENT) {
 		return fd;
 	}
-	snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-	fd = plog_open_file(plog, tmp, O_RDWR | O_CREAT | O_TRUNC, 0644);
-	if (fd < 0)
-		return fd;
-	n = sio_pwrite(plog->sio, fd, text, len, 0);
-	sio_close(plog->sio, fd);
-	rc = n == (ssize_t)len ? sio_rename(plog->sio, tmp, path) : n < 0 ? (int)n : -EIO;
-	if (rc < 0)
-		(void)sio_unlink(plog->sio, tmp);
-	return rc;
+	return plog_dir_replace(plog, path, text, len, false);
 }
 
 int
