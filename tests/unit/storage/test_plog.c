@@ -77,6 +77,23 @@ Test(plog, roll_by_time)
 	cr_assert(sio_sim_exists(tp.sio, "/data/t-0/00000000000000000001.snapshot"));
 }
 
+/* A snapshot whose write fails leaves neither it nor its temporary file, and
+ * the roll still happens (a missing snapshot costs only recovery time). */
+Test(plog, roll_with_failed_snapshot_write)
+{
+	tp.cfg.segment_ms = 1000;
+	cr_assert_eq(tp_open(&tp), 0);
+	tp_append_records(&tp, 1, 10, tp.now_ms, 1);
+	tp_run(&tp);
+	tp.now_ms += 2000;
+	sio_sim_fail(tp.sio, SIO_SIM_PWRITE, 0, EIO);
+	tp_append_records(&tp, 1, 10, tp.now_ms, 1);
+	tp_run(&tp);
+	cr_assert_eq(tp.plog->seg_count, 2);
+	cr_assert_not(sio_sim_exists(tp.sio, "/data/t-0/00000000000000000001.snapshot"));
+	cr_assert_not(sio_sim_exists(tp.sio, "/data/t-0/00000000000000000001.snapshot.tmp"));
+}
+
 Test(plog, retention_by_size_and_time)
 {
 	int n;
