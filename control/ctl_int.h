@@ -57,9 +57,9 @@ const struct kp_md *ctl_md_rebuild(struct ctl *ctl);
 
 /* ctl_storage.c: a topic's log settings; open its partitions [from, count)
  * (creating or recovering their logs); open every topic's at startup. */
-void ctl_log_config(const struct config *cfg, const struct kp_topic_config *o, int32_t n,
+void ctl_storage_log_config(const struct config *cfg, const struct kp_topic_config *o, int32_t n,
 		    struct st_log_config *lc);
-int32_t ctl_topic_max_message_bytes(const struct config *cfg, const struct md_topic *t);
+int32_t ctl_storage_topic_max_message_bytes(const struct config *cfg, const struct md_topic *t);
 int ctl_storage_open(struct ctl *ctl, const struct md_topic *t, int32_t from);
 /* Start-up: remove directories of partitions the store does not know, then
  * open every topic's partitions. */

@@ -108,18 +108,18 @@ ctl_attach(struct ctl *ctl, struct dp *dp)
 {
 	ASSERT(dp_core_count(dp) <= ctl->cfg->dataplane_cores);      /* ctl->sched's cores */
 	ctl->dp = dp;
-	dp_md_publish(dp, ctl->md);
+	dp_ctl_md_publish(dp, ctl->md);
 }
 
 /* Publish the current snapshot if a request replaced it, then free what it
- * replaced: after dp_md_publish() no core can still hold those. */
+ * replaced: after dp_ctl_md_publish() no core can still hold those. */
 static void
 ctl_publish(struct ctl *ctl)
 {
 	ctl_md_rebuild(ctl);    /* if the request changed the store */
 	if (ctl->retired_count == 0)
 		return;
-	dp_md_publish(ctl->dp, ctl->md);
+	dp_ctl_md_publish(ctl->dp, ctl->md);
 	for (int i = 0; i < ctl->retired_count; i++)
 		md_snapshot_free(ctl->retired[i]);
 	ctl->retired_count = 0;

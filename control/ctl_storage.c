@@ -28,7 +28,7 @@ ctl_storage_overrides(const struct md_topic *t)
 }
 
 void
-ctl_log_config(const struct config *cfg, const struct kp_topic_config *o, int32_t n,
+ctl_storage_log_config(const struct config *cfg, const struct kp_topic_config *o, int32_t n,
 	       struct st_log_config *lc)
 {
 	char text[64];
@@ -53,7 +53,7 @@ ctl_log_config(const struct config *cfg, const struct kp_topic_config *o, int32_
 }
 
 int32_t
-ctl_topic_max_message_bytes(const struct config *cfg, const struct md_topic *t)
+ctl_storage_topic_max_message_bytes(const struct config *cfg, const struct md_topic *t)
 {
 	struct kp_topic_config *o = ctl_storage_overrides(t);
 	int32_t v;
@@ -75,7 +75,7 @@ ctl_storage_open(struct ctl *ctl, const struct md_topic *t, int32_t from)
 		return 0;
 	if (o == NULL)
 		return -12;     /* -ENOMEM */
-	ctl_log_config(ctl->cfg, o, t->config_count, &lc);
+	ctl_storage_log_config(ctl->cfg, o, t->config_count, &lc);
 	free(o);
 	rc = st_partitions_open(ctl->st, t->id.b, t->name, from, t->partition_count, &lc);
 	if (rc != 0)
@@ -103,7 +103,7 @@ ctl_storage_create(struct ctl *ctl, struct kp_str name, const struct kp_uuid *id
 	if (ctl->st == NULL)
 		return 0;
 	ctl_storage_name(name, text, sizeof(text));
-	ctl_log_config(ctl->cfg, configs, config_count, &lc);
+	ctl_storage_log_config(ctl->cfg, configs, config_count, &lc);
 	rc = st_partitions_create(ctl->st, id->b, text, from, to, &lc);
 	if (rc != 0)
 		log_error("control", "topic %s: cannot create partitions %d..%d (%s); the "

@@ -77,7 +77,7 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 		topics[i].partition_count = t->partition_count;
 		/* Kafka's default max.message.bytes when no config resolves it. */
 		topics[i].max_message_bytes = broker->cfg != NULL
-			? ctl_topic_max_message_bytes(broker->cfg, t) : 1048588;
+			? ctl_storage_topic_max_message_bytes(broker->cfg, t) : 1048588;
 		/* Kafka 3.9's internal topics (Topic.isInternal); other "__"
 		 * names are ordinary. */
 		topics[i].internal = strcmp(t->name, "__consumer_offsets") == 0 ||

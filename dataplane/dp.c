@@ -319,7 +319,7 @@ dp_start(struct dp *dp)
 	int i, rc;
 
 	ASSERT(!dp->started);
-	ASSERT(dp->md != NULL);         /* dp_md_publish() comes first */
+	ASSERT(dp->md != NULL);         /* dp_ctl_md_publish() comes first */
 	for (i = 0; i < dp->core_count; i++) {
 		struct dp_core *core = &dp->cores[i];
 		int cpu = dp->cfg.core_cpus != NULL ? dp->cfg.core_cpus[i]

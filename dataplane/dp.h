@@ -2,7 +2,7 @@
 /* Public interface of dataplane/: pinned cores that own connections, split
  * frames, call kp_dispatch() and send responses in request order. Control
  * talks to a core only through its two SPSC rings of struct dp_msg and the
- * metadata snapshot published with dp_md_publish(); it never writes core
+ * metadata snapshot published with dp_ctl_md_publish(); it never writes core
  * state. */
 #ifndef DATAPLANE_DP_H
 #define DATAPLANE_DP_H
@@ -115,7 +115,7 @@ int dp_ctl_eventfd(const struct dp *dp);
 /* Publish a new immutable snapshot to every core (RCU, liburcu QSBR); the
  * old one may be freed when this returns. Call once before dp_start().
  * @thread control */
-void dp_md_publish(struct dp *dp, const struct kp_md *md);
+void dp_ctl_md_publish(struct dp *dp, const struct kp_md *md);
 
 /* True when this build has the dpdk backend. */
 bool dp_dpdk_available(void);

@@ -108,7 +108,7 @@ dp_ctl_eventfd(const struct dp *dp)
  * passed a quiescent state (or is offline), so none still reads the old
  * snapshot. @thread control */
 void
-dp_md_publish(struct dp *dp, const struct kp_md *md)
+dp_ctl_md_publish(struct dp *dp, const struct kp_md *md)
 {
 	/* liburcu's out-of-line rcu_set_pointer() takes void *; the union drops
 	 * const without a cast. Nothing writes through dp->md. */

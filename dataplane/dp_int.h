@@ -198,7 +198,7 @@ struct dp_core {
 
 struct dp {
 	struct dp_config cfg;
-	/* RCU-protected: rcu_assign_pointer() in dp_md_publish() pairs with
+	/* RCU-protected: rcu_assign_pointer() in dp_ctl_md_publish() pairs with
 	 * rcu_dereference() once per loop turn in each core. Immutable: the
 	 * type is non-const only because liburcu's setter takes void *. */
 	struct kp_md *md;
@@ -223,7 +223,7 @@ enum dp_refusal {
 int dp_limits_init(struct dp *dp);
 void dp_limits_fini(struct dp *dp);
 /* A hash of fd's peer address (0: unknown). A syscall: accept time only. */
-uint64_t dp_peer_key(int fd);
+uint64_t dp_limits_peer_key(int fd);
 enum dp_refusal dp_limits_admit(struct dp_core *core, uint64_t ip_key);
 /* max.connections reached: stop accepting (connections wait unanswered). */
 bool dp_limits_full(const struct dp_core *core);

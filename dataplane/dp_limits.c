@@ -39,7 +39,7 @@ dp_limits_fini(struct dp *dp)
 }
 
 uint64_t
-dp_peer_key(int fd)
+dp_limits_peer_key(int fd)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);

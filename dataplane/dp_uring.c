@@ -459,7 +459,7 @@ dp_uring_on_accept(struct dp_core *core, int fd)
 {
 	int one = 1;
 
-	if (dp_conn_accept(core, fd, 0, dp_peer_key(fd)) == NULL) {
+	if (dp_conn_accept(core, fd, 0, dp_limits_peer_key(fd)) == NULL) {
 		close(fd);      /* a limit refused it (counted) */
 		return;
 	}
@@ -527,7 +527,7 @@ dp_uring_reap(struct dp_core *core)
 /* Submit the turn's SQEs in one syscall and wait for at least one completion
  * (or the timeout) unless some are already there or block is false. QSBR: a
  * core sleeping here holds no snapshot, so it goes offline and does not delay
- * dp_md_publish(). */
+ * dp_ctl_md_publish(). */
 static void
 dp_uring_wait(struct dp_core *core, bool block, uint64_t deadline_ns)
 {

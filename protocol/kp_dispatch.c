@@ -16,7 +16,7 @@
 #define KP_RESP_BYTES_HINT 512
 
 const struct kp_api_row *
-kp_api_row_get(int16_t api_key)
+kp_dispatch_row_get(int16_t api_key)
 {
 	for (int i = 0; i < kp_api_table_len; i++)
 		if (kp_api_table[i].api_key == api_key)
@@ -37,7 +37,7 @@ kp_route(const uint8_t *frame, uint32_t len, int16_t *api_version)
 	*api_version = kp_read_i16(&c);
 	if (c.err != 0 || len < KP_FRAME_BYTES_MIN)
 		return NULL;
-	row = kp_api_row_get(api_key);
+	row = kp_dispatch_row_get(api_key);
 	if (row == NULL)
 		return NULL;
 	if (api_key == KP_API_API_VERSIONS)

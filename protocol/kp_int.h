@@ -51,7 +51,7 @@ struct kp_api_row {
 /* The one table: ApiVersions is answered from it (kp_api_table.c). */
 extern const struct kp_api_row kp_api_table[];
 extern const int kp_api_table_len;
-const struct kp_api_row *kp_api_row_get(int16_t api_key);
+const struct kp_api_row *kp_dispatch_row_get(int16_t api_key);
 
 /* Response framing (kp_response.c) for requests finished later (pending on storage): size
  * placeholder, correlation id and the header's tagged fields; then patch the
@@ -91,7 +91,7 @@ bool kp_topic_internal(struct kp_str name);
  * documentation. */
 #define KP_ADMIN_RESPONSE_BYTES_MAX (8u << 20)
 
-/* Flags of kp_names_mark_dups(): a name listed more than once, and the
+/* Flags of kp_topic_names_mark_dups(): a name listed more than once, and the
  * first (lowest index) of its copies. */
 enum {
 	KP_NAME_DUP = 1,
@@ -101,14 +101,14 @@ enum {
 /* Set flags[i] (KP_NAME_*) for every name listed more than once, in
  * O(n log n) (admin requests may list very many topics); 0 for the others.
  * 0, or -1 when out of memory. */
-int kp_names_mark_dups(const struct kp_str *names, int32_t count, uint8_t *flags);
+int kp_topic_names_mark_dups(const struct kp_str *names, int32_t count, uint8_t *flags);
 
 /* Decode the next element of a name-keyed array and return its name. */
 typedef struct kp_str kp_next_name_fn(struct kp_cursor *it, int16_t version);
 
 /* KP_NAME_* flags for each element of arr by its name; NULL when out of
  * memory. The caller frees it. */
-uint8_t *kp_array_name_dups(const struct kp_array *arr, int16_t version,
+uint8_t *kp_topic_array_name_dups(const struct kp_array *arr, int16_t version,
 			    kp_next_name_fn *next_name);
 
 /* Handlers, one file each under protocol/handlers/. */

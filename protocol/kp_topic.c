@@ -77,7 +77,7 @@ kp_names_cmp(const void *a, const void *b, void *arg)
 }
 
 int
-kp_names_mark_dups(const struct kp_str *names, int32_t count, uint8_t *flags)
+kp_topic_names_mark_dups(const struct kp_str *names, int32_t count, uint8_t *flags)
 {
 	int32_t *order = malloc(sizeof(*order) * (size_t)(count > 0 ? count : 1));
 	struct kp_names_sort sort = { names };
@@ -101,7 +101,7 @@ kp_names_mark_dups(const struct kp_str *names, int32_t count, uint8_t *flags)
 }
 
 uint8_t *
-kp_array_name_dups(const struct kp_array *arr, int16_t version, kp_next_name_fn *next_name)
+kp_topic_array_name_dups(const struct kp_array *arr, int16_t version, kp_next_name_fn *next_name)
 {
 	int32_t count = kp_count0(arr->count);
 	struct kp_str *names = malloc(sizeof(*names) * (size_t)(count + 1));
@@ -110,7 +110,7 @@ kp_array_name_dups(const struct kp_array *arr, int16_t version, kp_next_name_fn 
 
 	for (int32_t i = 0; names != NULL && dup != NULL && i < count; i++)
 		names[i] = next_name(&it, version);
-	if (names == NULL || dup == NULL || kp_names_mark_dups(names, count, dup) != 0) {
+	if (names == NULL || dup == NULL || kp_topic_names_mark_dups(names, count, dup) != 0) {
 		free(dup);
 		dup = NULL;
 	}

@@ -31,7 +31,7 @@ enum kp_verdict
 kp_handle_api_versions(struct kp_call *call)
 {
 	struct kp_api_versions_response_api_version keys[64];
-	const struct kp_api_row *self = kp_api_row_get(KP_API_API_VERSIONS);
+	const struct kp_api_row *self = kp_dispatch_row_get(KP_API_API_VERSIONS);
 	int16_t version = call->hdr.request_api_version;
 	struct kp_api_versions_response resp;
 	struct kp_api_versions_request req;
@@ -60,7 +60,7 @@ kp_handle_api_versions(struct kp_call *call)
 	/* Listed in key order, as Kafka does. */
 	for (int16_t key = 0; key < 128 && count < (int32_t)(sizeof(keys) / sizeof(keys[0]));
 	     key++) {
-		const struct kp_api_row *row = kp_api_row_get(key);
+		const struct kp_api_row *row = kp_dispatch_row_get(key);
 
 		if (row == NULL)
 			continue;

@@ -140,7 +140,7 @@ kp_handle_create_partitions(struct kp_call *call)
 
 	if (kp_create_partitions_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
-	dup = kp_array_name_dups(&req.topics, version, create_partitions_next_name);
+	dup = kp_topic_array_name_dups(&req.topics, version, create_partitions_next_name);
 	if (dup == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_create_partitions_response_init(&resp);

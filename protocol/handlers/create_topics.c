@@ -291,7 +291,7 @@ kp_handle_create_topics(struct kp_call *call)
 
 	if (kp_create_topics_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
-	dup = kp_array_name_dups(&req.topics, version, create_topics_next_name);
+	dup = kp_topic_array_name_dups(&req.topics, version, create_topics_next_name);
 	if (dup == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_create_topics_response_init(&resp);

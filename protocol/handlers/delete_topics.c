@@ -103,7 +103,7 @@ delete_topics_mark_dups(const struct delete_topics_entry *entries, int32_t count
 			keys[n] = by_id ? (struct kp_str){ (const char *)e->id.b, 16 } : e->name;
 			at[n++] = i;
 		}
-		rc = kp_names_mark_dups(keys, n, marks);
+		rc = kp_topic_names_mark_dups(keys, n, marks);
 		for (int32_t j = 0; rc == 0 && j < n; j++)
 			flags[at[j]] = marks[j];
 	}

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* Tests control/metadata.c, control/snapshot.c and control/meta_file.c: the
+/* Tests control/metadata.c, control/md_snapshot.c and control/meta_file.c: the
  * topic store survives a reopen byte for byte (names, ids, partition counts,
  * config values with awkward characters and nulls), meta.properties pins the
  * cluster and node ids, and snapshots sort and look up by name and by id. */

@@ -163,7 +163,7 @@ start(uint32_t inflight_max, uint32_t connections_max)
 
 	cr_assert_not_null(dp);
 	cr_assert_neq(dp_bound_port(dp), 0);
-	dp_md_publish(dp, &test_md);
+	dp_ctl_md_publish(dp, &test_md);
 	cr_assert_eq(dp_start(dp), 0);
 	memset(&ctl, 0, sizeof(ctl));
 	ctl.dp = dp;
@@ -545,7 +545,7 @@ Test(dp, core_that_cannot_enable_fails_start, .timeout = 60)
 	struct dp_net failing;
 
 	cr_assert_not_null(dp);
-	dp_md_publish(dp, &test_md);
+	dp_ctl_md_publish(dp, &test_md);
 	failing = *dp->cores[1].net;
 	failing.enable = enable_fails;
 	dp->cores[1].net = &failing;
