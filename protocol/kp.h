@@ -95,6 +95,37 @@ enum {
 
 typedef void kp_config_entry_fn(void *arg, const struct kp_config_entry *entry);
 
+/* What the caller of kp_dispatch() must do with the request. */
+enum kp_verdict {
+	KP_VERDICT_REPLY = 0,   /* out->resp holds the response: queue it in order */
+	KP_VERDICT_NO_REPLY,    /* no response (Produce acks=0): release the slot */
+	KP_VERDICT_FORWARD,     /* run it on control: out->fwd holds a copy of the frame */
+	KP_VERDICT_CLOSE,       /* protocol error: close this connection */
+	KP_VERDICT_PENDING,     /* waiting on storage: the outcome comes back from
+				 * kp_core_poll() under env->tag; out->frame_kept
+				 * says whether the frame memory (env->frame_tag)
+				 * must stay alive until then */
+	KP_VERDICT_PARKED,      /* only on control: the group coordinator keeps the
+				 * request and answers later (control/ctl_park.h) */
+};
+
+/* A group coordinator request (FindCoordinator, JoinGroup, SyncGroup,
+ * Heartbeat, LeaveGroup, OffsetCommit, OffsetFetch, OffsetDelete,
+ * DescribeGroups, ListGroups, DeleteGroups) as control's coordinator gets
+ * it: the body to decode at api_version with the generated codec, and the
+ * writer its response body goes into (after the header dispatch already
+ * wrote) when it answers at once. Everything points into the request frame,
+ * which is freed when the call returns: copy what a parked request keeps. */
+struct kp_group_call {
+	int16_t api_key;
+	int16_t api_version;
+	int32_t correlation_id;
+	struct kp_str client_id;        /* header client_id ("" when null) */
+	struct kp_str client_host;      /* the peer as Kafka shows it: "/127.0.0.1" */
+	struct kp_cursor body;
+	struct kp_writer *w;
+};
+
 /* Every function returns a Kafka error code (KP_ERR_NONE on success) and may
  * write a human-readable message (NUL-terminated) into msg. */
 struct kp_admin_ops {
@@ -132,21 +163,14 @@ struct kp_admin_ops {
 	/* A snapshot that includes the changes this request made so far. Costs
 	 * a rebuild: call once, after the changes (Metadata auto-creation). */
 	const struct kp_md *(*md_fresh)(void *ctx);
+	/* The group coordinator: KP_VERDICT_REPLY (body written to call->w),
+	 * KP_VERDICT_CLOSE (undecodable), or KP_VERDICT_PARKED (the request was
+	 * parked with ctl_park_take() and is answered later). */
+	enum kp_verdict (*group)(void *ctx, struct kp_group_call *call);
 };
 
 /* ---- Dispatch ---- */
 
-/* What the caller of kp_dispatch() must do with the request. */
-enum kp_verdict {
-	KP_VERDICT_REPLY = 0,   /* out->resp holds the response: queue it in order */
-	KP_VERDICT_NO_REPLY,    /* no response (Produce acks=0): release the slot */
-	KP_VERDICT_FORWARD,     /* run it on control: out->fwd holds a copy of the frame */
-	KP_VERDICT_CLOSE,       /* protocol error: close this connection */
-	KP_VERDICT_PENDING,     /* waiting on storage: the outcome comes back from
-				 * kp_core_poll() under env->tag; out->frame_kept
-				 * says whether the frame memory (env->frame_tag)
-				 * must stay alive until then */
-};
 
 /* A response: a complete frame including its 4-byte size prefix, allocated
  * with malloc(); whoever receives it frees it once sent. */
@@ -245,9 +269,19 @@ enum kp_verdict kp_dispatch(const struct kp_env *env, const uint8_t *frame, uint
 			    struct kp_out *out);
 
 /* Handle a frame forwarded by kp_dispatch() (KP_VERDICT_FORWARD).
- * Returns KP_VERDICT_REPLY, KP_VERDICT_NO_REPLY or KP_VERDICT_CLOSE.
+ * Returns KP_VERDICT_REPLY, KP_VERDICT_NO_REPLY, KP_VERDICT_CLOSE or
+ * KP_VERDICT_PARKED (answered later by control).
  * @thread control */
 enum kp_verdict kp_dispatch_control(const struct kp_env *env, const uint8_t *frame,
 				    uint32_t len, struct kp_out *out);
+
+/* Frame a response built later (a parked request): kp_reply_begin() writes
+ * the size placeholder, correlation id and, for flexible versions, the
+ * header's empty tagged fields; the body follows; kp_reply_end() patches the
+ * size and hands the buffer to out (false: the encoder failed; w is freed).
+ * @thread control */
+void kp_reply_begin(struct kp_writer *w, int16_t api_key, int16_t api_version,
+		    int32_t correlation_id);
+bool kp_reply_end(struct kp_writer *w, struct kp_buf *out);
 
 #endif

@@ -44,3 +44,22 @@ kp_response_end(struct kp_writer *w, struct kp_buf *out)
 	out->len = (uint32_t)w->len;
 	return true;
 }
+
+void
+kp_reply_begin(struct kp_writer *w, int16_t api_key, int16_t api_version,
+	       int32_t correlation_id)
+{
+	kp_write_i32(w, 0);     /* size, patched by kp_reply_end() */
+	kp_write_i32(w, correlation_id);
+	if (kp_response_header_flexible(api_key, api_version))
+		kp_write_uvarint(w, 0);         /* no tagged fields */
+}
+
+bool
+kp_reply_end(struct kp_writer *w, struct kp_buf *out)
+{
+	if (kp_response_end(w, out))
+		return true;
+	kp_writer_free(w);
+	return false;
+}

@@ -228,6 +228,7 @@ fuzz_dispatch(const uint8_t *frame, uint32_t len)
 		break;
 	case KP_VERDICT_NO_REPLY:
 	case KP_VERDICT_CLOSE:
+	case KP_VERDICT_PARKED:         /* control only */
 		break;
 	}
 	kp_core_flush(fuzz_kc);
