@@ -42,6 +42,7 @@ struct bench_opts {
 	double warmup_s;
 	double timeout_s;
 	double stall_s;
+	const char *group;      /* --group: consumers share this group */
 };
 
 struct producer {
@@ -71,6 +72,7 @@ struct consumer {
 	uint64_t bytes_window;
 	uint64_t last_recv_us;
 	uint64_t errors;
+	int owned;              /* --group: partitions assigned now */
 	int done;
 	char error[ERRSTR_BYTES];
 };
@@ -103,6 +105,17 @@ extern int g_partition_count;
 extern uint64_t g_t0_us;		/* CLOCK_MONOTONIC at start */
 extern uint64_t g_measure_us;		/* g_t0_us + warmup */
 extern int g_data_path_failed;
+extern double g_group_join_s;           /* --group: subscribe to all assigned; -1 */
+
+/* Keep the first error of a slot. */
+void note_error(char *dst, const char *what);
+
+/* sbench_group.c (--group): the consumer's rebalance callback, its
+ * subscription, and the wait until every partition has an owner (returns
+ * the seconds it took, -1 after timeout_s). */
+void sbench_group_conf(rd_kafka_conf_t *conf, struct consumer *cons);
+int sbench_group_subscribe(struct consumer *cons);
+double sbench_group_wait(double timeout_s);
 
 static inline int
 flag_get(const int *flag)

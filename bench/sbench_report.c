@@ -258,6 +258,9 @@ sbench_report_json(const char *path, const struct result *r)
 	fprintf(f, "  \"cpu\": {\"broker_pid\": %ld, \"broker_cpu_s\": %.3f, \"client_cpu_s\": %.3f"
 		", \"gb_moved\": %.6f, \"broker_cpu_s_per_gb\": %.3f},\n", g_opts.broker_pid,
 		r->broker_cpu_s, r->client_cpu_s, r->gb_moved, r->cpu_s_per_gb);
+	fprintf(f, "  \"group\": %s%s%s, \"group_join_s\": %.3f,\n",
+		g_opts.group ? "\"" : "", g_opts.group ? g_opts.group : "null",
+		g_opts.group ? "\"" : "", g_group_join_s);
 	json_hist(f, "ack_latency_us", &r->ack);
 	json_hist(f, "e2e_latency_us", &r->e2e);
 	fprintf(f, "  \"mb\": \"1e6 bytes\"\n}\n");
@@ -279,6 +282,9 @@ sbench_report_summary(const struct result *r)
 		printf("  consume: %" PRIu64 " received by %d consumer(s), %.0f msg/s, "
 		       "%.2f MB/s over %.2f s\n", r->t.recv_window, g_opts.consumers,
 		       r->cons_msgs_s, r->cons_mb_s, r->cons_elapsed_s);
+	if (g_opts.group)
+		printf("  group %s: %d consumers assigned every partition %.3f s after "
+		       "subscribing\n", g_opts.group, g_opts.consumers, g_group_join_s);
 	summary_hist("ack latency", &r->ack);
 	summary_hist("e2e latency", &r->e2e);
 	if (r->broker_cpu_s >= 0)

@@ -33,13 +33,14 @@ struct bench_opts g_opts = {
 struct producer *g_producers;
 struct consumer *g_consumers;
 int g_partition_count;
-static int64_t *g_start_offsets;
+int64_t *g_start_offsets;
 uint64_t g_t0_us;		/* CLOCK_MONOTONIC at start */
 uint64_t g_measure_us;		/* g_t0_us + warmup */
 static int64_t g_rt_offset_us;		/* CLOCK_REALTIME - CLOCK_MONOTONIC */
 static int g_stop_produce;
 static int g_stop_consume;
 int g_data_path_failed;
+double g_group_join_s = -1;
 
 static void
 put_le64(unsigned char *out, uint64_t v)
@@ -61,7 +62,7 @@ get_le64(const unsigned char *in)
 	return v;
 }
 
-static void
+void
 note_error(char *dst, const char *what)
 {
 	if (dst[0] == '\0')
@@ -379,7 +380,8 @@ consumer_main(void *arg)
 	for (i = 0; i < g_partition_count; i++)
 		rd_kafka_topic_partition_list_add(parts, g_opts.topic, i)->offset =
 			g_start_offsets[i];
-	if (rd_kafka_assign(cons->rk, parts)) {
+	if (g_opts.group != NULL ? sbench_group_subscribe(cons) != 0 :
+	    rd_kafka_assign(cons->rk, parts) != RD_KAFKA_RESP_ERR_NO_ERROR) {
 		note_error(cons->error, "assign failed");
 		flag_set(&g_data_path_failed);
 	}
@@ -409,6 +411,8 @@ consumer_create(struct consumer *cons)
 	char group[96];
 
 	snprintf(group, sizeof(group), "spillway-bench-%ld-%d", (long)getpid(), cons->id);
+	if (g_opts.group != NULL)
+		snprintf(group, sizeof(group), "%s", g_opts.group);
 	const char *const kv[][2] = {
 		{ "bootstrap.servers", g_opts.bootstrap },
 		{ "group.id", group },
@@ -420,6 +424,8 @@ consumer_create(struct consumer *cons)
 
 	if (!conf)
 		return -1;
+	if (g_opts.group != NULL)
+		sbench_group_conf(conf, cons);
 	cons->rk = client_new(RD_KAFKA_CONSUMER, conf);
 	if (!cons->rk)
 		return -1;
@@ -457,6 +463,8 @@ usage(FILE *out)
 		"  --duration S (10)       --count N (measured messages; instead of duration)\n"
 		"  --warmup S (0)          excluded from every number\n"
 		"  --producers N (1)       --consumers N (1; each reads every partition)\n"
+		"  --group NAME            the consumers share one consumer group (subscribe);\n"
+		"                          producing starts once every partition has an owner\n"
 		"  --broker-pid PID        report broker CPU seconds per GB moved\n"
 		"  --json FILE             write results as JSON\n"
 		"  --timeout S (900)       hard stop\n"
@@ -476,7 +484,7 @@ opts_parse(int argc, char **argv)
 		{ "consumers", 1, NULL, 'C' }, { "broker-pid", 1, NULL, 'k' },
 		{ "json", 1, NULL, 'j' }, { "warmup", 1, NULL, 'w' },
 		{ "timeout", 1, NULL, 'T' }, { "mode", 1, NULL, 'm' },
-		{ "stall-timeout", 1, NULL, 'S' },
+		{ "stall-timeout", 1, NULL, 'S' }, { "group", 1, NULL, 'g' },
 		{ "help", 0, NULL, 'h' }, { NULL, 0, NULL, 0 },
 	};
 	const char *mode = "produce";
@@ -503,6 +511,7 @@ opts_parse(int argc, char **argv)
 		case 'T': g_opts.timeout_s = atof(optarg); break;
 		case 'S': g_opts.stall_s = atof(optarg); break;
 		case 'm': mode = optarg; break;
+		case 'g': g_opts.group = optarg; break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
@@ -561,10 +570,12 @@ threads_start(void)
 				return -1;
 		}
 	}
-	g_t0_us = bench_client_mono_us();
-	g_measure_us = g_t0_us + (uint64_t)(g_opts.warmup_s * 1e6);
 	for (i = 0; g_consumers && i < g_opts.consumers; i++)
 		pthread_create(&g_consumers[i].thread, NULL, consumer_main, &g_consumers[i]);
+	if (g_consumers && g_opts.group != NULL)
+		g_group_join_s = sbench_group_wait(g_opts.stall_s);
+	g_t0_us = bench_client_mono_us();
+	g_measure_us = g_t0_us + (uint64_t)(g_opts.warmup_s * 1e6);
 	for (i = 0; g_producers && i < g_opts.producers; i++) {
 		pthread_create(&g_producers[i].thread, NULL, producer_main, &g_producers[i]);
 		pthread_create(&g_producers[i].poller, NULL, poller_main, &g_producers[i]);
@@ -628,7 +639,8 @@ threads_wait(struct cpu_sample *c0, struct cpu_sample *c1)
 			sbench_report_totals(&t, NULL, NULL);
 			if (!drain_end)
 				drain_end = now + DRAIN_US;
-			if (t.recv_min >= t.acked || now >= drain_end)
+			if ((g_opts.group != NULL ? t.received : t.recv_min) >= t.acked ||
+			    now >= drain_end)
 				flag_set(&g_stop_consume);
 		}
 		if (now >= next_line) {
