@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl_int.h"
+#include "control/group/grp.h"
 #include "control/topic_config.h"
 #include "storage/st.h"
 
@@ -349,6 +350,15 @@ admin_md_fresh(void *ctx)
 	return ctl_md_rebuild(ctx);
 }
 
+/* The group coordinator's APIs: handed over whole (control/group/). */
+static enum kp_verdict
+admin_group(void *ctx, struct kp_group_call *call)
+{
+	struct ctl *ctl = ctx;
+
+	return grp_coord_handle(ctl->groups, call);
+}
+
 const struct kp_admin_ops ctl_admin_ops = {
 	.topic_create = admin_topic_create,
 	.topic_delete = admin_topic_delete,
@@ -359,4 +369,5 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.producer_id_next = admin_producer_id_next,
 	.md = admin_md,
 	.md_fresh = admin_md_fresh,
+	.group = admin_group,
 };

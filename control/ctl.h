@@ -17,6 +17,10 @@ struct ctl;
 /* Open the metadata store under the config's log dir. NULL with err set.
  * @thread control */
 struct ctl *ctl_create(const struct config *cfg, char *err, size_t err_size);
+/* Before st_start(): control's own ring pair to the storage workers
+ * (storage index dataplane cores, so st_config.core_count must be the
+ * dataplane cores + 1) wakes the control loop. */
+void ctl_attach_storage_ring(struct ctl *ctl, struct st *st);
 /* Open every topic's partition logs in the (started) storage workers.
  * 0 or -errno. */
 int ctl_attach_storage(struct ctl *ctl, struct st *st);
@@ -28,6 +32,9 @@ int ctl_metrics_listen(struct ctl *ctl, const char *host, uint16_t port, char *e
 		       size_t err_size);
 /* Serve forwarded requests until *stop becomes nonzero. @thread control */
 void ctl_run(struct ctl *ctl, volatile sig_atomic_t *stop);
+/* Free everything. Call after dp_stop() and before dp_destroy() and
+ * st_stop(): the group coordinator finishes its storage operations and
+ * closes its parked requests' connections on the way out. */
 void ctl_destroy(struct ctl *ctl);
 
 #endif

@@ -8,6 +8,8 @@
 #include <stdint.h>
 
 #include "control/ctl.h"
+#include "control/ctl_park.h"
+#include "control/ctl_sched.h"
 #include "control/metadata.h"
 #include "control/pid_alloc.h"
 #include "dataplane/dp.h"
@@ -22,7 +24,9 @@ struct st_log_config;
 struct kp_topic_config;
 struct metrics;
 struct mx_buf;
-struct ctl_sched;
+struct grp_coord;
+struct ctl_parks;
+struct ctl_log_state;
 
 struct ctl {
 	const struct config *cfg;
@@ -40,6 +44,17 @@ struct ctl {
 	/* Forwarded requests taken from the cores, served round-robin per
 	 * connection, and the replies the cores' rings refused (bounded). */
 	struct ctl_sched *sched;
+	/* How replies reach a core: dp_ctl_send() over ctl->dp (tests put a
+	 * double here). */
+	ctl_sched_send_fn *send;
+	void *send_arg;
+	/* The forwarded request being handled (in_request), as ctl_park_take()
+	 * captures it, and whether it did. */
+	struct ctl_park cur;
+	bool cur_parked;
+	struct ctl_parks *parks;        /* ctl_park.c */
+	struct ctl_log_state *log;      /* ctl_log.c: control's storage ring */
+	struct grp_coord *groups;       /* the group coordinator */
 	struct metrics *metrics;        /* the /metrics endpoint; NULL: disabled */
 	/* Refused connections already reported (ctl_loop.c), and when. */
 	uint64_t refused_logged[3];
@@ -71,6 +86,36 @@ int ctl_storage_create(struct ctl *ctl, struct kp_str name, const struct kp_uuid
 /* Undo ctl_storage_create() (the store refused the change). */
 void ctl_storage_remove(struct ctl *ctl, struct kp_str name, const struct kp_uuid *id,
 			int32_t from, int32_t to);
+
+/* ctl_park.c: parked requests and the replies a core's ring refused. NULL
+ * when out of memory. */
+struct ctl_parks *ctl_parks_create(int core_count);
+/* Free the queued replies (after the cores stopped; the handles must all
+ * have been sent or dropped). */
+void ctl_parks_destroy(struct ctl_parks *pk);
+/* Send queued replies, oldest first per core, until a ring refuses.
+ * Returns how many are still queued. */
+uint32_t ctl_park_flush(struct ctl *ctl);
+
+/* ctl_log.c: control's ring pair to the storage workers (index
+ * st_config.core_count - 1 = the dataplane core count). */
+struct ctl_log_state *ctl_log_create(int storage_index);
+void ctl_log_destroy(struct ctl_log_state *lg);
+/* The eventfd the storage workers kick after posting completions for
+ * control (st_attach_core()). */
+int ctl_log_eventfd(const struct ctl_log_state *lg);
+/* Submit what waits, reap completions and run their callbacks. Returns
+ * whether it did anything. */
+bool ctl_log_poll(struct ctl *ctl);
+/* Shutdown: run until the operations in flight finished, at most
+ * timeout_ns (the storage workers must still run). */
+void ctl_log_quiesce(struct ctl *ctl, uint64_t timeout_ns);
+
+/* One turn of the control loop without sleeping: take requests from the
+ * cores (when attached), run one, send replies and parked replies, run
+ * storage completions and the coordinator's timers. Returns how long the
+ * loop may sleep (ms) before the next turn. @thread control */
+int ctl_step(struct ctl *ctl);
 
 /* metrics.c: render one scrape (metrics_render_fn; arg is the ctl). */
 void ctl_metrics_render(void *arg, struct mx_buf *b);

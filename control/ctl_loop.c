@@ -2,8 +2,10 @@
 /* The control loop: take forwarded requests from every core's ring, run them
  * one at a time with the admin operations, round-robin over the connections
  * that sent them (ctl_sched.c), send replies back in the core's ring, and
- * publish a new metadata snapshot after any change. May block; never runs on
- * a core. */
+ * publish a new metadata snapshot after any change. Group requests may park
+ * (ctl_park.c) and are answered later; control's own storage operations
+ * (ctl_log.c) and the group coordinator's timers run from the same loop.
+ * May block; never runs on a core. */
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
@@ -16,13 +18,18 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl_int.h"
+#include "control/ctl_log.h"
 #include "control/ctl_sched.h"
+#include "control/group/grp.h"
 #include "control/metrics.h"
+#include "storage/st.h"
 
 /* How long the loop sleeps when idle; bounds the reaction to a stop signal. */
 #define CTL_IDLE_WAIT_MS 100
 /* How long it sleeps while replies wait for room in a core's ring. */
 #define CTL_BACKLOG_WAIT_MS 1
+/* How long shutdown waits for control's storage operations to finish. */
+#define CTL_LOG_QUIESCE_NS (5ull * 1000000000ull)
 
 const struct kp_md *
 ctl_md_rebuild(struct ctl *ctl)
@@ -46,6 +53,16 @@ ctl_md(struct ctl *ctl)
 	return ctl->in_request ? ctl->md : ctl_md_rebuild(ctl);
 }
 
+/* Free what ctl_create() made before the metadata store opened. */
+static void
+ctl_free_parts(struct ctl *ctl)
+{
+	ctl_log_destroy(ctl->log);
+	ctl_parks_destroy(ctl->parks);
+	ctl_sched_destroy(ctl->sched);
+	free(ctl);
+}
+
 struct ctl *
 ctl_create(const struct config *cfg, char *err, size_t err_size)
 {
@@ -58,16 +75,18 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 	}
 	ctl->cfg = cfg;
 	ctl->sched = ctl_sched_create(cfg->dataplane_cores);
-	if (ctl->sched == NULL) {
+	ctl->parks = ctl_parks_create(cfg->dataplane_cores);
+	/* Control's ring pair follows the cores' in storage (main.c). */
+	ctl->log = ctl_log_create(cfg->dataplane_cores);
+	if (ctl->sched == NULL || ctl->parks == NULL || ctl->log == NULL) {
 		snprintf(err, err_size, "out of memory");
-		free(ctl);
+		ctl_free_parts(ctl);
 		return NULL;
 	}
 	rc = md_store_open(&ctl->store, cfg->log_dir, cfg->node_id, cfg->cluster_id, err,
 			   err_size);
 	if (rc != 0) {
-		ctl_sched_destroy(ctl->sched);
-		free(ctl);
+		ctl_free_parts(ctl);
 		return NULL;
 	}
 	ctl->broker.host = cfg->advertised_host;
@@ -78,17 +97,18 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 	ctl->broker.cfg = cfg;
 	if (pid_alloc_open(&ctl->pids, cfg->log_dir, err, err_size) != 0) {
 		md_store_close(&ctl->store);
-		ctl_sched_destroy(ctl->sched);
-		free(ctl);
+		ctl_free_parts(ctl);
 		return NULL;
 	}
 	ctl->md = md_snapshot_build(&ctl->store, &ctl->broker, ++ctl->md_epoch);
-	if (ctl->md == NULL) {
+	if (ctl->md != NULL)
+		ctl->groups = grp_coord_create(ctl, cfg);
+	if (ctl->md == NULL || ctl->groups == NULL) {
 		snprintf(err, err_size, "out of memory");
+		md_snapshot_free(ctl->md);
 		md_store_close(&ctl->store);
 		pid_alloc_close(&ctl->pids);
-		ctl_sched_destroy(ctl->sched);
-		free(ctl);
+		ctl_free_parts(ctl);
 		return NULL;
 	}
 	log_info("control", "cluster %s, node %d, %d topic(s) in %s", ctl->store.cluster_id,
@@ -96,33 +116,22 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 	return ctl;
 }
 
+void
+ctl_attach_storage_ring(struct ctl *ctl, struct st *st)
+{
+	st_attach_core(st, ctl->cfg->dataplane_cores, ctl_log_eventfd(ctl->log));
+}
+
 int
 ctl_attach_storage(struct ctl *ctl, struct st *st)
 {
+	int rc;
+
 	ctl->st = st;
-	return ctl_storage_open_all(ctl);
-}
-
-void
-ctl_attach(struct ctl *ctl, struct dp *dp)
-{
-	ASSERT(dp_core_count(dp) <= ctl->cfg->dataplane_cores);      /* ctl->sched's cores */
-	ctl->dp = dp;
-	dp_ctl_md_publish(dp, ctl->md);
-}
-
-/* Publish the current snapshot if a request replaced it, then free what it
- * replaced: after dp_ctl_md_publish() no core can still hold those. */
-static void
-ctl_publish(struct ctl *ctl)
-{
-	ctl_md_rebuild(ctl);    /* if the request changed the store */
-	if (ctl->retired_count == 0)
-		return;
-	dp_ctl_md_publish(ctl->dp, ctl->md);
-	for (int i = 0; i < ctl->retired_count; i++)
-		md_snapshot_free(ctl->retired[i]);
-	ctl->retired_count = 0;
+	rc = ctl_storage_open_all(ctl);
+	if (rc == 0)
+		grp_coord_start(ctl->groups);   /* loads __consumer_offsets */
+	return rc;
 }
 
 /* ctl_sched_send_fn over the core rings. */
@@ -132,6 +141,30 @@ ctl_send(void *arg, int core, const struct dp_msg *msg)
 	struct ctl *ctl = arg;
 
 	return dp_ctl_send(ctl->dp, core, msg);
+}
+
+void
+ctl_attach(struct ctl *ctl, struct dp *dp)
+{
+	ASSERT(dp_core_count(dp) <= ctl->cfg->dataplane_cores);      /* ctl->sched's cores */
+	ctl->dp = dp;
+	ctl->send = ctl_send;
+	ctl->send_arg = ctl;
+	dp_ctl_md_publish(dp, ctl->md);
+}
+
+/* Publish the current snapshot if a request replaced it, then free what it
+ * replaced: after dp_ctl_md_publish() no core can still hold those. */
+static void
+ctl_publish(struct ctl *ctl)
+{
+	ctl_md_rebuild(ctl);    /* if the request changed the store */
+	if (ctl->retired_count == 0 || ctl->dp == NULL)
+		return;
+	dp_ctl_md_publish(ctl->dp, ctl->md);
+	for (int i = 0; i < ctl->retired_count; i++)
+		md_snapshot_free(ctl->retired[i]);
+	ctl->retired_count = 0;
 }
 
 /* Move requests from the cores' rings into the scheduler, one per core in
@@ -158,9 +191,30 @@ ctl_take(struct ctl *ctl)
 	} while (took);
 }
 
+/* What ctl_park_take() captures of the request about to run: who gets the
+ * reply, and the frame's api key, version and correlation id (the first 8
+ * bytes; a shorter frame is closed by dispatch and never parks). */
+static void
+ctl_handle_begin(struct ctl *ctl, int core, const struct dp_msg *req)
+{
+	const uint8_t *f = req->buf.data;
+
+	ctl->cur = (struct ctl_park){ .core = core, .conn_id = req->conn_id,
+				      .conn_gen = req->conn_gen, .seq = req->seq };
+	if (req->buf.len >= 8) {
+		ctl->cur.api_key = (int16_t)(f[0] << 8 | f[1]);
+		ctl->cur.api_version = (int16_t)(f[2] << 8 | f[3]);
+		ctl->cur.correlation_id = (int32_t)((uint32_t)f[4] << 24 | (uint32_t)f[5] << 16 |
+						    (uint32_t)f[6] << 8 | f[7]);
+	}
+	ctl->cur_parked = false;
+	ctl->in_request = true;
+}
+
 static void
 ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 {
+	char host[DP_PEER_TEXT_MAX];
 	struct kp_env env = {
 		.md = ctl_md(ctl),
 		.request_bytes_max = (uint32_t)ctl->cfg->socket_request_max_bytes,
@@ -172,10 +226,21 @@ ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 	enum kp_verdict verdict;
 
 	ASSERT(req->type == DP_MSG_REQUEST);
-	ctl->in_request = true;
+	env.client_host.len = dp_ctl_peer_format(req, host);
+	env.client_host.ptr = host;
+	ctl_handle_begin(ctl, core, req);
 	verdict = kp_dispatch_control(&env, req->buf.data, req->buf.len, &out);
 	ctl->in_request = false;
 	free(req->buf.data);
+	/* A handle taken means the handler answers later, and only then. */
+	ASSERT(ctl->cur_parked == (verdict == KP_VERDICT_PARKED));
+	ctl_publish(ctl);
+	if (verdict == KP_VERDICT_PARKED) {
+		/* Nothing now; the reply slot goes back so this core's other
+		 * requests are not held up by the parked one. */
+		ctl_sched_park(ctl->sched, core);
+		return;
+	}
 	reply.buf.data = NULL;
 	reply.buf.len = 0;
 	if (verdict == KP_VERDICT_REPLY) {
@@ -186,8 +251,7 @@ ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 	} else {
 		reply.type = DP_MSG_CLOSE;
 	}
-	ctl_publish(ctl);
-	ctl_sched_reply(ctl->sched, core, &reply, ctl_send, ctl);
+	ctl_sched_reply(ctl->sched, core, &reply, ctl->send, ctl->send_arg);
 }
 
 int
@@ -204,19 +268,22 @@ ctl_metrics_listen(struct ctl *ctl, const char *host, uint16_t port, char *err,
 static void
 ctl_wait(struct ctl *ctl, int wait_ms)
 {
-	struct pollfd pfd[1 + METRICS_POLLFDS];
+	struct pollfd pfd[2 + METRICS_POLLFDS];
 	uint64_t count;
-	int n = 1;
+	int n = 2;
 
 	pfd[0] = (struct pollfd){ .fd = dp_ctl_eventfd(ctl->dp), .events = POLLIN };
+	pfd[1] = (struct pollfd){ .fd = ctl_log_eventfd(ctl->log), .events = POLLIN };
 	if (ctl->metrics != NULL)
-		n += metrics_pollfds(ctl->metrics, pfd + 1);
-	if (poll(pfd, (nfds_t)n, wait_ms) > 0 &&
-	    (pfd[0].revents & POLLIN) && read(pfd[0].fd, &count, sizeof(count)) < 0 &&
-	    errno != EAGAIN)
-		log_warn("control", "eventfd read: %s", strerror(errno));
+		n += metrics_pollfds(ctl->metrics, pfd + 2);
+	if (poll(pfd, (nfds_t)n, wait_ms) > 0) {
+		for (int i = 0; i < 2; i++)
+			if ((pfd[i].revents & POLLIN) &&
+			    read(pfd[i].fd, &count, sizeof(count)) < 0 && errno != EAGAIN)
+				log_warn("control", "eventfd read: %s", strerror(errno));
+	}
 	if (ctl->metrics != NULL)
-		metrics_serve(ctl->metrics, pfd + 1, n - 1);
+		metrics_serve(ctl->metrics, pfd + 2, n - 2);
 }
 
 /* Refused connections are logged at most every CTL_REFUSED_LOG_NS: a flood
@@ -254,34 +321,76 @@ ctl_refusals_log(struct ctl *ctl)
 	ctl->refused_log_ns = now;
 }
 
+/* Milliseconds from now to deadline_ns, rounded up, at most max_ms. */
+static int
+ctl_ms_until(uint64_t deadline_ns, uint64_t now_ns, int max_ms)
+{
+	uint64_t ms;
+
+	if (deadline_ns <= now_ns)
+		return 0;
+	ms = (deadline_ns - now_ns + 999999) / 1000000;
+	return ms < (uint64_t)max_ms ? (int)ms : max_ms;
+}
+
+/* One request per turn, from the connection whose turn it is (see
+ * ctl_run()), then the replies, the parked replies, control's storage
+ * completions and the coordinator's timers. Returns how long the loop may
+ * sleep (ms) before the next turn. */
+int
+ctl_step(struct ctl *ctl)
+{
+	struct ctl_sched_item item;
+	uint32_t backlog;
+	uint64_t now;
+	bool busy;
+
+	if (ctl->dp != NULL)
+		ctl_take(ctl);
+	if (ctl_sched_pop(ctl->sched, &item))
+		ctl_handle(ctl, item.core, &item.msg);
+	backlog = ctl_sched_flush(ctl->sched, ctl->send, ctl->send_arg);
+	backlog += ctl_park_flush(ctl);
+	busy = ctl_log_poll(ctl);
+	now = clock_mono_ns();
+	grp_coord_tick(ctl->groups, now);
+	ctl_publish(ctl);       /* if storage callbacks or timers changed the store */
+	if (busy || (ctl_sched_request_count(ctl->sched) > 0 && backlog == 0))
+		return 0;
+	return ctl_ms_until(grp_coord_deadline(ctl->groups), now,
+			    backlog > 0 ? CTL_BACKLOG_WAIT_MS : CTL_IDLE_WAIT_MS);
+}
+
 /* One request per turn, from the connection whose turn it is: a connection
  * with many queued requests waits a full round between two of them, so
  * another client's request waits for at most one request of each other
  * connection. Between requests the loop takes new ones in, sends replies and
- * serves /metrics without sleeping. */
+ * serves /metrics without sleeping; it sleeps at most until the group
+ * coordinator's next timer. */
 void
 ctl_run(struct ctl *ctl, volatile sig_atomic_t *stop)
 {
-	struct ctl_sched_item item;
-
 	while (!*stop) {
-		uint32_t backlog;
+		int wait_ms = ctl_step(ctl);
 
-		ctl_take(ctl);
-		if (ctl_sched_pop(ctl->sched, &item))
-			ctl_handle(ctl, item.core, &item.msg);
-		backlog = ctl_sched_flush(ctl->sched, ctl_send, ctl);
 		ctl_refusals_log(ctl);
-		if (ctl_sched_request_count(ctl->sched) > 0 && backlog == 0)
-			ctl_wait(ctl, 0);
-		else
-			ctl_wait(ctl, backlog > 0 ? CTL_BACKLOG_WAIT_MS : CTL_IDLE_WAIT_MS);
+		ctl_wait(ctl, wait_ms);
 	}
 }
 
 void
 ctl_destroy(struct ctl *ctl)
 {
+	/* The coordinator goes first, while the storage workers still run
+	 * (main.c stops them after this): its appends and loads finish, then
+	 * it drops its parked requests (each a close to its core, whose rings
+	 * still exist). */
+	if (ctl->st != NULL)
+		ctl_log_quiesce(ctl, CTL_LOG_QUIESCE_NS);
+	grp_coord_destroy(ctl->groups);
+	ctl_park_flush(ctl);
+	ctl_parks_destroy(ctl->parks);
+	ctl_log_destroy(ctl->log);
 	metrics_destroy(ctl->metrics);
 	ctl_sched_destroy(ctl->sched);
 	for (int i = 0; i < ctl->retired_count; i++)

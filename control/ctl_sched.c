@@ -257,6 +257,14 @@ ctl_sched_reply(struct ctl_sched *s, int core, const struct dp_msg *reply,
 	s->backlog_count++;
 }
 
+void
+ctl_sched_park(struct ctl_sched *s, int core)
+{
+	ASSERT(core >= 0 && core < s->core_count);
+	ASSERT(s->backlogs[core].reserved);     /* pop() reserved this slot */
+	s->backlogs[core].reserved = false;
+}
+
 uint32_t
 ctl_sched_flush(struct ctl_sched *s, ctl_sched_send_fn *send, void *arg)
 {

@@ -59,6 +59,10 @@ bool ctl_sched_pop(struct ctl_sched *s, struct ctl_sched_item *out);
  * order in the reserved backlog slot. */
 void ctl_sched_reply(struct ctl_sched *s, int core, const struct dp_msg *reply,
 		     ctl_sched_send_fn *send, void *arg);
+/* The popped request of core was parked (control/ctl_park.h): give back the
+ * backlog slot pop() reserved, so that core's other requests run now; the
+ * parked reply is sent later outside the backlog (ctl_park.c). */
+void ctl_sched_park(struct ctl_sched *s, int core);
 /* Send backlogged replies, oldest first per core, until each core's ring
  * refuses. Returns how many replies are still backlogged. */
 uint32_t ctl_sched_flush(struct ctl_sched *s, ctl_sched_send_fn *send, void *arg);

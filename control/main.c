@@ -125,7 +125,7 @@ main_storage(const struct config *cfg)
 		.log_dir = cfg->log_dir,
 		.worker_count = cfg->storage_workers,
 		.open_files_max = (uint32_t)cfg->storage_open_files_max,
-		.core_count = cfg->dataplane_cores,
+		.core_count = cfg->dataplane_cores + 1,  /* + control's own (ctl_log.c) */
 		.ring_slots = 4096,
 	};
 	char err[512] = "";
@@ -162,8 +162,10 @@ main_metrics(struct ctl *ctl, const struct config *cfg)
 static int
 main_start(struct ctl *ctl, struct st *st, struct dp *dp)
 {
-	int rc = st_start(st);
+	int rc;
 
+	ctl_attach_storage_ring(ctl, st);
+	rc = st_start(st);
 	if (rc != 0) {
 		log_error("main", "cannot start storage workers: %s", strerror(-rc));
 		return rc;
@@ -220,10 +222,10 @@ main_serve(const struct config *cfg)
 	rc = main_start(ctl, st, dp);
 	if (rc != 0) {
 		dp_stop(dp);
+		ctl_destroy(ctl);
 		dp_destroy(dp);
 		st_stop(st);
 		st_destroy(st);
-		ctl_destroy(ctl);
 		return 1;
 	}
 	log_info("main", "spillway %s listening on %s:%u (backend %s, %d core(s)), "
@@ -233,11 +235,12 @@ main_serve(const struct config *cfg)
 		 cfg->advertised_host, cfg->advertised_port);
 	ctl_run(ctl, &main_stop);
 	log_info("main", "stopping");
+	/* Control goes before the rings and the storage workers it uses. */
 	dp_stop(dp);
+	ctl_destroy(ctl);
 	dp_destroy(dp);
 	st_stop(st);
 	st_destroy(st);
-	ctl_destroy(ctl);
 	return 0;
 }
 

@@ -11,6 +11,7 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "dataplane/dp.h"
 #include "dataplane/frame.h"
 #include "protocol/kp.h"
 
@@ -87,6 +88,7 @@ struct conn {
 	uint64_t mem_bytes;     /* held by waiting requests + unsent replies */
 	uint64_t active_ns;     /* last bytes in or out (connections.max.idle.ms) */
 	uint64_t ip_key;        /* admitted under this peer key (dp_limits.c) */
+	struct dp_peer peer;    /* forwarded requests carry it to control */
 	bool admitted;          /* counted in the admission totals */
 
 	/* In-order reply queue: seqs in [seq_head, seq_next) are in flight. */

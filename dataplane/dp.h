@@ -57,9 +57,24 @@ struct dp_msg {
 	uint32_t conn_id;       /* index in the core's connection table */
 	uint32_t conn_gen;      /* generation: a reply for a closed conn is dropped */
 	uint32_t seq;           /* the request's position in the conn's reply order */
-	struct kp_buf buf;      /* REQUEST: frame copy; REPLY: response with size
+	struct kp_buf buf;      /* REQUEST: frame copy, followed in the same
+				 * allocation (past len) by the connection's
+				 * struct dp_peer; REPLY: response with size
 				 * prefix; malloc()ed, freed by the receiver */
 };
+
+/* A connection's peer address, as a forwarded request carries it (the group
+ * coordinator shows members' hosts as Kafka does: "/127.0.0.1"). It rides
+ * behind the frame in the request's buffer, so struct dp_msg stays 32 bytes. */
+enum { DP_PEER_NONE = 0, DP_PEER_IPV4 = 4, DP_PEER_IPV6 = 6 };
+struct dp_peer {
+	uint8_t family;         /* DP_PEER_* */
+	uint8_t addr[16];       /* network order; IPv4 in the first 4 bytes */
+};
+
+/* Longest text dp_ctl_peer_format() writes, with its NUL: "/" and an IPv6
+ * address (INET6_ADDRSTRLEN 46). */
+#define DP_PEER_TEXT_MAX 48
 
 struct dp_stats {
 	uint64_t connections_accepted;
@@ -111,6 +126,11 @@ bool dp_ctl_recv(struct dp *dp, int core, struct dp_msg *msg);
 bool dp_ctl_send(struct dp *dp, int core, const struct dp_msg *msg);
 /* An eventfd that becomes readable when any core posted to control. */
 int dp_ctl_eventfd(const struct dp *dp);
+/* The peer of a DP_MSG_REQUEST as Kafka prints an InetAddress without a
+ * host name ("/127.0.0.1", "/::1"; an IPv4-mapped IPv6 address as IPv4):
+ * into text (DP_PEER_TEXT_MAX bytes), returns its length; "" (0) when the
+ * core did not know the peer. @thread control */
+int dp_ctl_peer_format(const struct dp_msg *req, char text[DP_PEER_TEXT_MAX]);
 
 /* Publish a new immutable snapshot to every core (RCU, liburcu QSBR); the
  * old one may be freed when this returns. Call once before dp_start().

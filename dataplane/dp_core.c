@@ -18,7 +18,8 @@
 /* Take a new connection into a free table entry; NULL (counted) when the
  * table is full, and the caller refuses it. @thread dataplane */
 struct conn *
-dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key)
+dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key,
+	       const struct dp_peer *peer)
 {
 	struct conn *conn;
 	enum dp_refusal why;
@@ -39,6 +40,7 @@ dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key)
 	conn_open(conn, fd);
 	conn->handle = handle;
 	conn->ip_key = ip_key;
+	conn->peer = *peer;
 	conn->admitted = true;
 	conn->active_ns = core->turn_ns;
 	dp_stat_add(&core->stats.connections_accepted, 1);
@@ -387,7 +389,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 			core->bufs_pinned++;
 		return true;
 	case KP_VERDICT_FORWARD:
-		if (likely(dp_ctl_forward(core, conn, seq, out.fwd)))
+		if (likely(dp_ctl_forward(core, conn, seq, &out.fwd)))
 			return true;
 		free(out.fwd.data);
 		break;

@@ -4,8 +4,10 @@
  * liburcu QSBR). Control never writes core state: it only pushes messages
  * and swaps the snapshot pointer. A one-way dependency: dp_core.c calls in
  * here and applies what it pops; nothing here calls back into dp_core.c. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
 
@@ -103,6 +105,35 @@ dp_ctl_eventfd(const struct dp *dp)
 	return dp->ctl_efd;
 }
 
+/* @thread control */
+int
+dp_ctl_peer_format(const struct dp_msg *req, char text[DP_PEER_TEXT_MAX])
+{
+	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+	struct dp_peer peer;
+	int af;
+
+	ASSERT(req->type == DP_MSG_REQUEST && req->buf.data != NULL);
+	memcpy(&peer, req->buf.data + req->buf.len, sizeof(peer));
+	text[0] = '\0';
+	if (peer.family == DP_PEER_IPV6 && memcmp(peer.addr, v4_mapped, 12) == 0) {
+		memmove(peer.addr, peer.addr + 12, 4);  /* Java's Inet4Address */
+		peer.family = DP_PEER_IPV4;
+	}
+	if (peer.family == DP_PEER_IPV4)
+		af = AF_INET;
+	else if (peer.family == DP_PEER_IPV6)
+		af = AF_INET6;
+	else
+		return 0;
+	text[0] = '/';
+	if (inet_ntop(af, peer.addr, text + 1, DP_PEER_TEXT_MAX - 1) == NULL) {
+		text[0] = '\0';
+		return 0;
+	}
+	return (int)strlen(text);
+}
+
 /* rcu_assign_pointer() (a release store) pairs with rcu_dereference() in
  * dp_core_main(); synchronize_rcu() returns once every registered core has
  * passed a quiescent state (or is offline), so none still reads the old
@@ -119,20 +150,29 @@ dp_ctl_md_publish(struct dp *dp, const struct kp_md *md)
 	synchronize_rcu();
 }
 
-/* Queue a forwarded request for control. Returns false when the ring is
- * full, which dp_core_rx() prevents by parsing only while ctl_room allows
- * (the caller would then close the connection). @thread dataplane */
+/* Queue a forwarded request for control, with the conn's peer address
+ * behind the frame (struct dp_peer, past fwd.len). Returns false when the
+ * ring is full, which dp_core_rx() prevents by parsing only while ctl_room
+ * allows, or when out of memory (the caller then closes the connection);
+ * fwd.data is the caller's to free then (it may have moved: *fwd is
+ * updated). Forwarded requests are control's slow path; the one realloc()
+ * here is not on the data path. @thread dataplane */
 bool
-dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf fwd)
+dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf *fwd)
 {
+	uint8_t *data = realloc(fwd->data, (size_t)fwd->len + sizeof(struct dp_peer));
 	struct dp_msg msg = {
 		.type = DP_MSG_REQUEST,
 		.conn_id = conn->id,
 		.conn_gen = conn->gen,
 		.seq = seq,
-		.buf = fwd,
 	};
 
+	if (data == NULL)
+		return false;
+	fwd->data = data;
+	memcpy(data + fwd->len, &conn->peer, sizeof(conn->peer));
+	msg.buf = *fwd;
 	if (!spsc_push_dp_msg(&core->to_ctl, &msg))
 		return false;
 	core->ctl_posted++;

@@ -84,7 +84,10 @@ static uint32_t
 dpk_accept(void *arg, utcp_conn_t handle)
 {
 	struct dpk_core *kc = arg;
-	struct conn *conn = dp_conn_accept(kc->core, 0, handle, 0);
+	uint32_t ip = utcp_peer_ipv4(kc->utcp, handle);
+	struct dp_peer peer = { .family = DP_PEER_IPV4,
+				.addr = { ip >> 24, ip >> 16 & 0xff, ip >> 8 & 0xff, ip & 0xff } };
+	struct conn *conn = dp_conn_accept(kc->core, 0, handle, 0, &peer);
 	struct dpk_conn *c;
 
 	if (conn == NULL)

@@ -222,8 +222,11 @@ enum dp_refusal {
 
 int dp_limits_init(struct dp *dp);
 void dp_limits_fini(struct dp *dp);
-/* A hash of fd's peer address (0: unknown). A syscall: accept time only. */
-uint64_t dp_limits_peer_key(int fd);
+/* A hash of a peer address (0: unknown). */
+uint64_t dp_limits_peer_key(const struct dp_peer *peer);
+/* fd's peer address (family DP_PEER_NONE: unknown). A syscall: accept time
+ * only. */
+void dp_limits_peer_of_fd(int fd, struct dp_peer *peer);
 enum dp_refusal dp_limits_admit(struct dp_core *core, uint64_t ip_key);
 /* max.connections reached: stop accepting (connections wait unanswered). */
 bool dp_limits_full(const struct dp_core *core);
@@ -293,7 +296,8 @@ void *dp_core_main(void *arg);
 void dp_conn_close(struct dp_core *core, struct conn *conn);
 /* Take a new connection (fd: its socket, or >= 0 for a dpdk conn whose utcp
  * handle is in handle) into a free entry; NULL when the table is full. */
-struct conn *dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key);
+struct conn *dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key,
+			    const struct dp_peer *peer);
 /* The peer sent FIN: requests already received are still dispatched, then
  * the conn closes (an acks=0 producer closes right after its last send). */
 void dp_conn_eof(struct dp_core *core, struct conn *conn);
@@ -331,7 +335,7 @@ void dp_dpdk_teardown(struct dp *dp);
 /* dp_ctl.c */
 int dp_ctl_init(struct dp_core *core);
 void dp_ctl_fini(struct dp_core *core);
-bool dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf fwd);
+bool dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf *fwd);
 /* Refresh core->ctl_room, the to_ctl slots free for dp_ctl_forward(). */
 void dp_ctl_room(struct dp_core *core);
 /* The next message from control for this core; false when none. */

@@ -38,28 +38,34 @@ dp_limits_fini(struct dp *dp)
 	dp->ip_slots = NULL;
 }
 
-uint64_t
-dp_limits_peer_key(int fd)
+void
+dp_limits_peer_of_fd(int fd, struct dp_peer *peer)
 {
 	struct sockaddr_storage ss;
 	socklen_t len = sizeof(ss);
-	const uint8_t *b;
-	size_t n;
+
+	memset(peer, 0, sizeof(*peer));
+	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+		return;
+	if (ss.ss_family == AF_INET) {
+		peer->family = DP_PEER_IPV4;
+		memcpy(peer->addr, &((struct sockaddr_in *)&ss)->sin_addr, 4);
+	} else if (ss.ss_family == AF_INET6) {
+		peer->family = DP_PEER_IPV6;
+		memcpy(peer->addr, &((struct sockaddr_in6 *)&ss)->sin6_addr, 16);
+	}
+}
+
+uint64_t
+dp_limits_peer_key(const struct dp_peer *peer)
+{
+	size_t n = peer->family == DP_PEER_IPV4 ? 4 : peer->family == DP_PEER_IPV6 ? 16 : 0;
 	uint64_t h = 0xcbf29ce484222325ull;
 
-	if (getpeername(fd, (struct sockaddr *)&ss, &len) != 0)
+	if (n == 0)
 		return 0;
-	if (ss.ss_family == AF_INET) {
-		b = (const uint8_t *)&((struct sockaddr_in *)&ss)->sin_addr;
-		n = 4;
-	} else if (ss.ss_family == AF_INET6) {
-		b = (const uint8_t *)&((struct sockaddr_in6 *)&ss)->sin6_addr;
-		n = 16;
-	} else {
-		return 0;
-	}
 	for (size_t i = 0; i < n; i++)
-		h = (h ^ b[i]) * 0x100000001b3ull;
+		h = (h ^ peer->addr[i]) * 0x100000001b3ull;
 	h ^= n;
 	return h != 0 ? h : 1;
 }

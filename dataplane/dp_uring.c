@@ -457,9 +457,11 @@ dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_urin
 static void
 dp_uring_on_accept(struct dp_core *core, int fd)
 {
+	struct dp_peer peer;
 	int one = 1;
 
-	if (dp_conn_accept(core, fd, 0, dp_limits_peer_key(fd)) == NULL) {
+	dp_limits_peer_of_fd(fd, &peer);
+	if (dp_conn_accept(core, fd, 0, dp_limits_peer_key(&peer), &peer) == NULL) {
 		close(fd);      /* a limit refused it (counted) */
 		return;
 	}

@@ -184,6 +184,8 @@ uint64_t utcp_next_deadline(const struct utcp *s);
  * connection's send queue has no free entry (or is closing). */
 bool utcp_send(struct utcp *s, utcp_conn_t conn, const uint8_t *data, uint32_t len,
 	       uint64_t ref);
+/* The peer's IPv4 address, host byte order (0 when stale). */
+uint32_t utcp_peer_ipv4(const struct utcp *s, utcp_conn_t conn);
 /* Free send-queue entries (0 when stale). */
 uint32_t utcp_send_room(const struct utcp *s, utcp_conn_t conn);
 /* The application released bytes handed up by ops.recv(). */

@@ -199,6 +199,8 @@ struct kp_env {
 	/* Only on the control thread: */
 	const struct kp_admin_ops *admin;
 	void *admin_ctx;
+	struct kp_str client_host;              /* the peer as Kafka shows it
+						 * ("/127.0.0.1"); len 0 when unknown */
 };
 
 struct kp_out {

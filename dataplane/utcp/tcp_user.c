@@ -49,6 +49,14 @@ utcp_send_room(const struct utcp *s, utcp_conn_t handle)
 	return s->cfg.snd_queue_max - conn->sq_count;
 }
 
+uint32_t
+utcp_peer_ipv4(const struct utcp *s, utcp_conn_t handle)
+{
+	const struct tcp_conn *conn = tcp_conn_get(s, handle);
+
+	return conn != NULL ? conn->peer_ip : 0;
+}
+
 /* A window update goes out at poll when the window opens by a receiver-SWS
  * step after having been under half the buffer (the peer may be waiting). */
 void

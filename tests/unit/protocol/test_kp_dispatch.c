@@ -537,3 +537,132 @@ Test(dispatch, describe_configs_v1_encodes)
 	cr_assert_eq(resp.results.count, 1);
 	free(o.resp.data);
 }
+
+/* ---- the group coordinator's APIs (handlers/group.c) ---- */
+
+static struct kp_group_call group_seen;
+static enum kp_verdict group_verdict;
+
+static enum kp_verdict
+admin_group(void *ctx, struct kp_group_call *call)
+{
+	(void)ctx;
+	group_seen = *call;
+	if (group_verdict == KP_VERDICT_REPLY)
+		kp_write_i16(call->w, 0x1234);  /* a body: just an error code */
+	return group_verdict;
+}
+
+static enum kp_verdict
+run_group(struct kp_writer *w, const char *host, struct kp_out *out)
+{
+	struct kp_admin_ops ops = admin;
+	struct kp_env env = { .md = &md, .request_bytes_max = 1 << 20, .admin = &ops,
+			      .client_host = kp_str_c(host) };
+	enum kp_verdict v;
+
+	ops.group = admin_group;
+	memset(out, 0, sizeof(*out));
+	memset(&group_seen, 0, sizeof(group_seen));
+	/* The call points into the frame: the caller frees it after checking. */
+	v = kp_dispatch_control(&env, w->buf, (uint32_t)w->len, out);
+	return v;
+}
+
+Test(dispatch, group_apis_advertised_with_kafka_ranges)
+{
+	static const int16_t want[][3] = {
+		{ KP_API_FIND_COORDINATOR, 0, 5 }, { KP_API_JOIN_GROUP, 0, 9 },
+		{ KP_API_SYNC_GROUP, 0, 5 }, { KP_API_HEARTBEAT, 0, 4 },
+		{ KP_API_LEAVE_GROUP, 0, 5 }, { KP_API_OFFSET_COMMIT, 2, 9 },
+		{ KP_API_OFFSET_FETCH, 1, 9 }, { KP_API_OFFSET_DELETE, 0, 0 },
+		{ KP_API_DESCRIBE_GROUPS, 0, 5 }, { KP_API_LIST_GROUPS, 0, 5 },
+		{ KP_API_DELETE_GROUPS, 0, 2 },
+	};
+	struct kp_writer w = frame_begin(KP_API_API_VERSIONS, 3, 8, true);
+	struct kp_api_versions_response resp;
+	struct kp_out out;
+	int found = 0;
+
+	api_versions_request(&w, "librdkafka", "2.0.2");
+	resp = api_versions_reply(&w, 8, 3, &out);
+	struct kp_cursor it = kp_array_cursor(&resp.api_keys);
+	for (int32_t i = 0; i < resp.api_keys.count; i++) {
+		struct kp_api_versions_response_api_version k;
+
+		kp_api_versions_response_api_version_decode(&it, 3, &k);
+		for (size_t j = 0; j < sizeof(want) / sizeof(want[0]); j++) {
+			if (k.api_key != want[j][0])
+				continue;
+			cr_assert_eq(k.min_version, want[j][1], "key %d", k.api_key);
+			cr_assert_eq(k.max_version, want[j][2], "key %d", k.api_key);
+			found++;
+		}
+	}
+	cr_assert_eq(found, 11);
+	free(out.resp.data);
+}
+
+Test(dispatch, group_api_forwarded_from_core)
+{
+	struct kp_writer w = frame_begin(KP_API_JOIN_GROUP, 5, 9, false);
+	struct kp_out out;
+
+	kp_write_string(&w, kp_str_c("g"), false);
+	cr_assert_eq(run(&w, false, &out), KP_VERDICT_FORWARD);
+	cr_assert_gt(out.fwd.len, 8);
+	free(out.fwd.data);
+}
+
+Test(dispatch, group_api_below_accepted_version_closes)
+{
+	struct kp_writer w = frame_begin(KP_API_OFFSET_COMMIT, 1, 9, false);
+	struct kp_out out;
+
+	cr_assert_eq(run(&w, false, &out), KP_VERDICT_CLOSE);
+}
+
+Test(dispatch, group_call_carries_header_host_and_body)
+{
+	struct kp_writer w = frame_begin(KP_API_HEARTBEAT, 4, 41, true);
+	struct kp_out out;
+
+	kp_write_i32(&w, 0x0a0b0c0d);   /* the body, untouched by dispatch */
+	group_verdict = KP_VERDICT_REPLY;
+	cr_assert_eq(run_group(&w, "/127.0.0.1", &out), KP_VERDICT_REPLY);
+	cr_assert_eq(group_seen.api_key, KP_API_HEARTBEAT);
+	cr_assert_eq(group_seen.api_version, 4);
+	cr_assert_eq(group_seen.correlation_id, 41);
+	cr_assert_eq(group_seen.client_id.len, 11);
+	cr_assert_eq(memcmp(group_seen.client_id.ptr, "test-client", 11), 0);
+	cr_assert_eq(group_seen.client_host.len, 10);
+	cr_assert_eq(memcmp(group_seen.client_host.ptr, "/127.0.0.1", 10), 0);
+	cr_assert_eq(kp_read_i32(&group_seen.body), 0x0a0b0c0d);
+	cr_assert_eq(group_seen.body.err, 0);
+	kp_writer_free(&w);
+	/* size, correlation id, header tags (v4 is flexible), the body */
+	struct kp_cursor c = resp_body(&out, 41, true);
+	cr_assert_eq(kp_read_i16(&c), 0x1234);
+	free(out.resp.data);
+}
+
+Test(dispatch, group_parked_passes_through_without_response)
+{
+	struct kp_writer w;
+	struct kp_out out;
+
+	kp_writer_init(&w, 64);
+	kp_write_i16(&w, KP_API_FIND_COORDINATOR);
+	kp_write_i16(&w, 0);
+	kp_write_i32(&w, 3);
+	kp_write_i16(&w, -1);           /* client_id null */
+
+	kp_write_string(&w, kp_str_c("g"), false);
+	group_verdict = KP_VERDICT_PARKED;
+	cr_assert_eq(run_group(&w, "", &out), KP_VERDICT_PARKED);
+	cr_assert_null(out.resp.data);
+	cr_assert_eq(group_seen.client_id.len, 0);       /* null client id reads as "" */
+	cr_assert_not_null(group_seen.client_id.ptr);
+	cr_assert_eq(group_seen.client_host.len, 0);
+	kp_writer_free(&w);
+}
