@@ -29,6 +29,7 @@
 #define API_NO_REPLY 98
 #define API_CLOSE 99
 #define FWD_NO_REPLY_VERSION 1  /* forwarded, and control answers NO_REPLY */
+#define FWD_PARK_VERSION 2      /* forwarded, and control answers once released */
 #define BYTES_MAX (1u << 20)
 
 /* Response: size prefix 12 | correlation id | api_key | request length. */
@@ -79,6 +80,11 @@ static struct {
 	int stop;               /* atomics: set by the test, read by control */
 	int gate;               /* 1: hold every forwarded request */
 	int forwarded;          /* count of requests seen */
+	int peer_bad;           /* requests whose peer was not "/127.0.0.1" */
+	int release;            /* 1: answer the parked request */
+	bool parked_set;
+	int parked_core;
+	struct dp_msg parked;   /* a FWD_PARK_VERSION request (one at a time) */
 	struct dp_msg held[HELD_MAX];
 	int held_core[HELD_MAX];
 	int held_count;
@@ -130,13 +136,29 @@ ctl_main(void *arg)
 		eventfd_read(pfd.fd, &val);
 		for (core = 0; core < dp_core_count(ctl.dp); core++) {
 			while (ctl.held_count < HELD_MAX && dp_ctl_recv(ctl.dp, core, &msg)) {
+				char host[DP_PEER_TEXT_MAX];
+
 				cr_assert_eq(msg.type, DP_MSG_REQUEST);
+				if (dp_ctl_peer_format(&msg, host) != 10 ||
+				    strcmp(host, "/127.0.0.1") != 0)
+					__atomic_fetch_add(&ctl.peer_bad, 1, __ATOMIC_RELAXED);
+				if (msg.buf.data[3] == FWD_PARK_VERSION && !ctl.parked_set) {
+					ctl.parked_set = true;
+					ctl.parked_core = core;
+					ctl.parked = msg;
+					__atomic_fetch_add(&ctl.forwarded, 1, __ATOMIC_RELAXED);
+					continue;
+				}
 				if (ctl.held_count == 0)
 					ctl.first_ns = now_ns();
 				ctl.held_core[ctl.held_count] = core;
 				ctl.held[ctl.held_count++] = msg;
 				__atomic_fetch_add(&ctl.forwarded, 1, __ATOMIC_RELAXED);
 			}
+		}
+		if (ctl.parked_set && __atomic_load_n(&ctl.release, __ATOMIC_ACQUIRE)) {
+			ctl_answer(ctl.parked_core, &ctl.parked);
+			ctl.parked_set = false;
 		}
 		if (ctl.held_count == 0 || __atomic_load_n(&ctl.gate, __ATOMIC_ACQUIRE) ||
 		    now_ns() - ctl.first_ns < 20000000ull)
@@ -148,6 +170,9 @@ ctl_main(void *arg)
 	for (i = 0; i < ctl.held_count; i++)
 		free(ctl.held[i].buf.data);
 	ctl.held_count = 0;
+	if (ctl.parked_set)
+		free(ctl.parked.buf.data);
+	ctl.parked_set = false;
 	return NULL;
 }
 
@@ -305,6 +330,9 @@ Test(dp, pipelined_requests_reply_in_order, .timeout = 60)
 			continue;       /* no reply expected */
 		expect_reply(fd, i, i % 3 == 0 ? API_FORWARD : API_LOCAL);
 	}
+	/* Each forwarded request carried its client's address to control. */
+	cr_assert_eq(__atomic_load_n(&ctl.forwarded, __ATOMIC_RELAXED), 67);
+	cr_assert_eq(__atomic_load_n(&ctl.peer_bad, __ATOMIC_RELAXED), 0);
 	close(fd);
 	stop(dp);
 }
@@ -500,6 +528,40 @@ Test(dp, stop_with_requests_pending_at_control, .timeout = 60)
 	cr_assert(is_closed(fd[0]));
 	close(fd[0]);
 	close(fd[1]);
+}
+
+/* A request control parks (the group coordinator's JoinGroup) holds back
+ * only its own connection's later replies: another connection is served
+ * meanwhile, and the late reply, when it comes long after, goes out first
+ * and the held ones follow in request order. */
+Test(dp, parked_request_holds_only_its_connection, .timeout = 60)
+{
+	struct dp *dp = start(8, 16);
+	struct pollfd pfd;
+	uint8_t buf[256];
+	size_t n = 0;
+	int a = client(dp), b = client(dp);
+
+	n += put_req(buf + n, API_FORWARD, FWD_PARK_VERSION, 1, 8);
+	n += put_req(buf + n, API_LOCAL, 0, 2, 8);
+	n += put_req(buf + n, API_FORWARD, 0, 3, 8);
+	write_all(a, buf, n);
+	while (__atomic_load_n(&ctl.forwarded, __ATOMIC_RELAXED) < 2)
+		usleep(1000);
+	n = put_req(buf, API_FORWARD, 0, 10, 8);
+	n += put_req(buf + n, API_LOCAL, 0, 11, 8);
+	write_all(b, buf, n);
+	expect_reply(b, 10, API_FORWARD);
+	expect_reply(b, 11, API_LOCAL);
+	pfd = (struct pollfd){ .fd = a, .events = POLLIN };
+	cr_assert_eq(poll(&pfd, 1, 200), 0, "nothing for a while its first is parked");
+	__atomic_store_n(&ctl.release, 1, __ATOMIC_RELEASE);
+	expect_reply(a, 1, API_FORWARD);
+	expect_reply(a, 2, API_LOCAL);
+	expect_reply(a, 3, API_FORWARD);
+	close(a);
+	close(b);
+	stop(dp);
 }
 
 Test(dp, late_reply_after_close_is_dropped, .timeout = 60)
