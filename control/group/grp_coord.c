@@ -196,7 +196,8 @@ grp_find(struct grp_coord *c, struct kp_str group_id)
 	struct grp *g = c->buckets[grp_hash(group_id) & (c->bucket_count - 1)];
 
 	for (; g != NULL; g = g->hnext)
-		if (g->id_len == group_id.len && memcmp(g->id, group_id.ptr, (size_t)g->id_len) == 0)
+		if (g->id_len == group_id.len &&
+		    memcmp(g->id, group_id.ptr, (size_t)g->id_len) == 0)
 			return g;
 	return NULL;
 }

@@ -482,7 +482,9 @@ grp_join_protocols(struct grp_join_req *jr, int16_t version, bool *bad)
 	for (int32_t i = 0; i < jr->r.protocols.count; i++) {
 		struct kp_join_group_request_join_group_request_protocol p;
 
-		if (kp_join_group_request_join_group_request_protocol_decode(&it, version, &p) != 0 ||
+		int rc = kp_join_group_request_join_group_request_protocol_decode(&it, version, &p);
+
+		if (rc != 0 ||
 		    p.name.len < 0) {
 			*bad = true;
 			return false;

@@ -61,12 +61,13 @@ grp_list_handle(struct grp_coord *c, struct kp_group_call *call)
 			const char *state = grp_state_name(g->state);
 			struct kp_list_groups_response_listed_group e;
 
-			if (g->state == GRP_DEAD || !grp_list_match(&r.states_filter, flexible, state,
-								    &bad))
+			if (g->state == GRP_DEAD ||
+			    !grp_list_match(&r.states_filter, flexible, state, &bad))
 				continue;
 			kp_list_groups_response_listed_group_init(&e);
 			e.group_id = (struct kp_str){ g->id, g->id_len };
-			e.protocol_type = kp_str_c(g->protocol_type != NULL ? g->protocol_type : "");
+			e.protocol_type = kp_str_c(g->protocol_type != NULL ? g->protocol_type
+								   : "");
 			e.group_state = kp_str_c(state);
 			e.group_type = kp_str_c("classic");
 			kp_list_groups_response_listed_group_encode(&sub, v, &e);

@@ -293,7 +293,8 @@ grp_member_meta(const struct grp_member *m, const char *protocol)
 	if (protocol != NULL)
 		for (int32_t i = 0; i < m->proto_count; i++)
 			if (strcmp(m->protos[i].name, protocol) == 0)
-				return (struct kp_bytes){ m->protos[i].meta, m->protos[i].meta_len };
+				return (struct kp_bytes){ m->protos[i].meta,
+							  m->protos[i].meta_len };
 	return (struct kp_bytes){ (const uint8_t *)"", 0 };
 }
 

@@ -96,7 +96,8 @@ grp_sync_assign(struct grp *g, const struct kp_sync_group_request *r, int16_t ve
 	for (int32_t i = 0; i < r->assignments.count; i++) {
 		struct kp_sync_group_request_sync_group_request_assignment a;
 
-		if (kp_sync_group_request_sync_group_request_assignment_decode(&it, version, &a) != 0)
+		if (kp_sync_group_request_sync_group_request_assignment_decode(&it, version,
+									       &a) != 0)
 			return KP_ERR_INVALID_REQUEST;
 		struct grp_member *m = grp_member_find(g, a.member_id);
 
@@ -124,7 +125,8 @@ grp_sync_bounded(const struct kp_sync_group_request *r, int16_t version)
 	for (int32_t i = 0; i < r->assignments.count; i++) {
 		struct kp_sync_group_request_sync_group_request_assignment a;
 
-		if (kp_sync_group_request_sync_group_request_assignment_decode(&it, version, &a) != 0)
+		if (kp_sync_group_request_sync_group_request_assignment_decode(&it, version,
+									       &a) != 0)
 			return false;
 		if (a.assignment.len > GRP_ASSIGNMENT_BYTES_MAX)
 			return false;
