@@ -103,6 +103,9 @@ struct grp_rec_offset {
 
 struct grp_log *grp_log_create(struct grp_coord *c);
 void grp_log_destroy(struct grp_log *l);
+/* grp_coord_start(): begin loading the __consumer_offsets partitions that
+ * exist (grp_load_group / off_load_offset for each record). */
+void grp_log_start(struct grp_log *l);
 /* FindCoordinator: create __consumer_offsets when missing
  * (offsets.topic.num.partitions, compacted). KP_ERR_NONE or
  * COORDINATOR_NOT_AVAILABLE. */
