@@ -51,6 +51,26 @@ bool grp_is_empty(const struct grp *g);
  * no members and no offsets (Kafka: it becomes Dead). */
 void grp_maybe_remove(struct grp_coord *c, struct grp *g);
 
+/* Added for offsets (grp-offsets branch); membership implements them
+ * except grp_subscribes_to (control/group/grp_subscription.c, offsets').
+ * Kafka's protocol type ("consumer", ...), len -1 when none. */
+struct kp_str grp_protocol_type(const struct grp *g);
+/* Whether the group is Stable (expiry of unsubscribed topics' offsets). */
+bool grp_is_stable(const struct grp *g);
+/* Wall-clock ms when the group entered its current state (Kafka's
+ * currentStateTimestamp), -1 when unknown. */
+int64_t grp_state_timestamp_ms(const struct grp *g);
+/* Call fn with each member's metadata for the group's chosen protocol
+ * (a ConsumerProtocolSubscription for consumer groups). */
+void grp_members_each(const struct grp *g,
+		      void (*fn)(void *arg, struct kp_bytes subscription), void *arg);
+/* Call fn for each group (offset expiry); fn must not remove groups. */
+void grp_each(struct grp_coord *c, void (*fn)(void *arg, struct grp *g), void *arg);
+/* Whether a member of g subscribes to topic (GroupMetadata.isSubscribedToTopic:
+ * false when the group is not a consumer group or a subscription does not
+ * parse). */
+bool grp_subscribes_to(const struct grp *g, struct kp_str topic);
+
 /* ---- offsets, for membership ---- */
 
 enum kp_verdict off_commit_handle(struct grp_coord *c, struct kp_group_call *call);
@@ -114,6 +134,9 @@ int16_t grp_log_ensure(struct grp_log *l);
  * COORDINATOR_LOAD_IN_PROGRESS (or COORDINATOR_NOT_AVAILABLE while the
  * topic does not exist and cannot be created). */
 int16_t grp_log_ready(struct grp_log *l, struct kp_str group_id);
+/* Start loading __consumer_offsets (membership calls it from
+ * grp_coord_start). */
+void grp_log_start(struct grp_log *l);
 /* Kafka's partitioning: abs(Java String.hashCode(group_id)) % partitions. */
 int32_t grp_log_partition_of(struct kp_str group_id, int32_t partitions);
 
