@@ -134,9 +134,6 @@ int16_t grp_log_ensure(struct grp_log *l);
  * COORDINATOR_LOAD_IN_PROGRESS (or COORDINATOR_NOT_AVAILABLE while the
  * topic does not exist and cannot be created). */
 int16_t grp_log_ready(struct grp_log *l, struct kp_str group_id);
-/* Start loading __consumer_offsets (membership calls it from
- * grp_coord_start). */
-void grp_log_start(struct grp_log *l);
 /* Kafka's partitioning: abs(Java String.hashCode(group_id)) % partitions. */
 int32_t grp_log_partition_of(struct kp_str group_id, int32_t partitions);
 
