@@ -300,3 +300,27 @@ def test_describe_list_delete(broker, topics, version):
                                       ("none-" + act, g.GROUP_ID_NOT_FOUND)])   # deduplicated
         (_, err, parts), = g.offset_fetch(broker, 8, [(simple, [(topics[0], [0, 1])])])
         assert [(p, o) for _t, p, o, *_ in sorted(parts)] == [(0, -1), (1, -1)]
+
+
+@pytest.mark.parametrize("api,version", [(g.JOIN_GROUP, 9), (g.SYNC_GROUP, 5), (g.HEARTBEAT, 4),
+                                         (g.OFFSET_COMMIT, 9), (g.OFFSET_FETCH, 8),
+                                         (g.DELETE_GROUPS, 2), (g.LEAVE_GROUP, 0)])
+def test_garbage_body_closes_connection_bystander_keeps_working(broker, topics, api, version):
+    from kwire import connect, read_frame, request
+    L, = g.stable_group(broker, gid("bystand"), 1, topics=topics)
+    with connect(broker, 10) as s:
+        s.sendall(request(api, version, 5, b"\xff\xff\xff"))
+        with pytest.raises((ConnectionError, OSError)):
+            read_frame(s)
+    assert L.heartbeat() == 0
+
+
+def test_offset_commit_100k_partitions(broker, topics):
+    """One topic of 7 partitions, 100,000 partition entries: Kafka answers
+    every entry (0 for existing partitions, UNKNOWN_TOPIC_OR_PARTITION for
+    the rest) in well under a second."""
+    grp = gid("big")
+    got = g.offset_commit(broker, 9, grp, [(topics[0], [(i, 1, "") for i in range(100000)])])
+    assert len(got) == 100000
+    assert {(p, e) for _t, p, e in got if p < NP} == {(p, 0) for p in range(NP)}
+    assert {e for _t, p, e in got if p >= NP} == {g.UNKNOWN_TOPIC_OR_PARTITION}
