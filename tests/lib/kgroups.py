@@ -637,8 +637,14 @@ def stable_group(broker, group, n, version=9, topics=("t",), **kw):
             j = m.join_recv()
             assert j["error"] == MEMBER_ID_REQUIRED, j
         m.join_send()
+        # Rejoin only once the coordinator has started the rebalance: a
+        # rejoin of a Stable group with unchanged metadata is answered at
+        # once with the current generation.
+        deadline = time.monotonic() + 30
+        while members[0].heartbeat() != REBALANCE_IN_PROGRESS:
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
         for o in members:
-            assert o.heartbeat() in (NONE, REBALANCE_IN_PROGRESS)
             o.join_send()
         members.append(m)
         for o in members:
