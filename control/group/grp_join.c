@@ -39,8 +39,8 @@ grp_join_error(struct kp_group_call *call, int16_t error, struct kp_str member_i
 	r.generation_id = -1;
 	r.leader = kp_str_c("");
 	r.member_id = member_id.len >= 0 ? member_id : kp_str_c("");
-	if (call->api_version < 7)
-		r.protocol_name = kp_str_c("");
+	if (call->api_version >= 7)
+		r.protocol_name.len = -1;       /* null from v7, as Kafka answers */
 	kp_join_group_response_encode(call->w, call->api_version, &r);
 	return KP_VERDICT_REPLY;
 }
