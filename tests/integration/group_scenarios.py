@@ -11,11 +11,21 @@ GROUP and prints one JSON line per event, each with "t" (ms since the epoch):
   error {err} | fatal {err, msg} | exit {n, rc}
 A "stop" line or EOF on stdin closes the consumer cleanly (LeaveGroup for
 dynamic members); --max N stops after N records; --deadline bounds the run.
-Drivers: clients/group_confluent.py, java/SpillwayGroup.java, go/group (franz).
+Drivers: clients/group_confluent.py, java/SpillwayGroup.java, go/group (franz),
+clients/group_kcat.py (kcat -G: no commit events, auto commit only).
+
+Member runs a driver in the background (its own process group) for the
+multi-member tests; KeyedProducer writes keyed records from a thread and
+keeps the (partition, offset) of every delivered record.
 """
+import collections
 import json
 import os
+import shutil
+import signal
 import subprocess
+import threading
+import time
 
 from conftest import CACHE, HERE, JAVA_OPTS, client_missing, find_tool, java_classpath
 
@@ -33,6 +43,10 @@ def group_argv(name):
         return ["java", *JAVA_OPTS, "-cp", cp, "SpillwayGroup"]
     if name == "franz":
         return [find_tool("FRANZ_GROUP_BIN", ".cache/integration/bin/franz_group")]
+    if name == "kcat":
+        if not (os.environ.get("KCAT_BIN") or shutil.which("kcat") or shutil.which("kafkacat")):
+            client_missing("kcat not installed (run tests/integration/setup.sh)")
+        return [PY, str(HERE / "clients" / "group_kcat.py")]
     raise KeyError(name)
 
 
@@ -62,3 +76,275 @@ def produce_numbered(bootstrap, topic, parts, start, n):
         p.produce(topic, value=b"g-%08d" % i, partition=i % parts)
         p.poll(0)
     assert p.flush(30) == 0, "records not delivered"
+
+
+class Member:
+    """One driver process in the background; .events fill in as it prints."""
+
+    def __init__(self, name, client, bootstrap, group, topic, opts=()):
+        self.name, self.client = name, client
+        argv = group_argv(client) + [bootstrap, group, topic, *opts]
+        self.events = []
+        self.err = collections.deque(maxlen=40)
+        self.cv = threading.Condition()
+        self.proc = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True, errors="replace",
+                                     start_new_session=True)
+        self.killed = False
+        self._ts = [threading.Thread(target=self._read_out, daemon=True),
+                    threading.Thread(target=self._read_err, daemon=True)]
+        for t in self._ts:
+            t.start()
+
+    def _read_out(self):
+        for line in self.proc.stdout:
+            if not line.startswith("{"):
+                continue
+            e = json.loads(line)
+            e["m"] = self.name
+            with self.cv:
+                self.events.append(e)
+                self.cv.notify_all()
+        with self.cv:
+            self.cv.notify_all()
+
+    def _read_err(self):
+        for line in self.proc.stderr:
+            self.err.append(line.rstrip("\n"))
+
+    def where(self, ev=None):
+        return [e for e in list(self.events) if ev is None or e["ev"] == ev]
+
+    def wait(self, pred, timeout, what):
+        """The first event (counting from the start) satisfying pred."""
+        end = time.monotonic() + timeout
+        with self.cv:
+            while True:
+                for e in self.events:
+                    if pred(e):
+                        return e
+                left = end - time.monotonic()
+                if left <= 0 or (self.proc.poll() is not None and not self._ts[0].is_alive()):
+                    raise AssertionError(f"{self.name} ({self.client}): no {what} within "
+                                         f"{timeout}s\n{self.tail()}")
+                self.cv.wait(min(left, 0.5))
+
+    def own(self):
+        """Assignment after the last assigned/revoked/lost event."""
+        rb = [e for e in list(self.events) if e["ev"] in ("assigned", "revoked", "lost")]
+        return set(rb[-1]["own"]) if rb else set()
+
+    def stop(self, timeout=30):
+        """Clean close (LeaveGroup for a dynamic member); its exit event."""
+        try:
+            self.proc.stdin.write("stop\n")
+            self.proc.stdin.flush()
+        except (BrokenPipeError, ValueError):
+            pass
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            raise AssertionError(f"{self.name} did not stop within {timeout}s\n{self.tail()}")
+        self._ts[0].join(5)
+        return self.wait(lambda e: e["ev"] == "exit", 1, "exit event")
+
+    def kill9(self):
+        self.killed = True
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(10)
+        self._ts[0].join(5)
+
+    def cleanup(self):
+        if self.proc.poll() is None:
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.proc.wait(10)
+        else:  # the driver's children (kcat under group_kcat.py) too
+            try:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+
+    def tail(self, n=15):
+        evs = [json.dumps(e) for e in list(self.events)
+               if e["ev"] not in ("rec", "commit")][-n:]
+        return (f"-- {self.name} events (no rec/commit):\n" + "\n".join(evs) +
+                f"\n-- {self.name} stderr:\n" + "\n".join(list(self.err)[-n:]))
+
+
+class KeyedProducer(threading.Thread):
+    """Writes keyed records (key k<i % 64>, value v<i>) at about rate/s until
+    stop(); .delivered: {partition: set(offsets)}."""
+
+    def __init__(self, bootstrap, topic, rate=200):
+        super().__init__(daemon=True)
+        from confluent_kafka import Producer
+        self.p = Producer({"bootstrap.servers": bootstrap, "acks": "all", "linger.ms": 5})
+        self.topic, self.rate = topic, rate
+        self.delivered = collections.defaultdict(set)
+        self.failed = []
+        self.n = 0
+        self._halt = threading.Event()
+
+    def _dr(self, err, msg):
+        if err:
+            self.failed.append(str(err))
+        else:
+            self.delivered[msg.partition()].add(msg.offset())
+
+    def run(self):
+        t0 = time.monotonic()
+        while not self._halt.is_set():
+            due = int((time.monotonic() - t0) * self.rate)
+            while self.n < due:
+                self.p.produce(self.topic, key=b"k%d" % (self.n % 64), value=b"v%d" % self.n,
+                               on_delivery=self._dr)
+                self.n += 1
+            self.p.poll(0.01)
+
+    def stop(self):
+        self._halt.set()
+        self.join(10)
+        left = self.p.flush(30)
+        assert left == 0 and not self.failed, f"producer: {left} undelivered, {self.failed[:3]}"
+        return self.delivered
+
+    def ends(self):
+        return {p: max(os) + 1 for p, os in self.delivered.items()}
+
+
+class GroupStates(threading.Thread):
+    """Polls the group's state (DescribeGroups through confluent's
+    list_groups) every ~50 ms: .samples = [(t_ms, state, members)]."""
+
+    def __init__(self, bootstrap, group, period=0.05):
+        super().__init__(daemon=True)
+        from confluent_kafka.admin import AdminClient
+        self.a = AdminClient({"bootstrap.servers": bootstrap})
+        self.group, self.period = group, period
+        self.samples = []
+        self.errors = []
+        self._halt = threading.Event()
+
+    def run(self):
+        while not self._halt.is_set():
+            try:
+                gs = self.a.list_groups(self.group, timeout=5)
+                g = next((g for g in gs if g.id == self.group), None)
+                if g is not None:
+                    self.samples.append((int(time.time() * 1000), g.state, len(g.members)))
+            except Exception as e:  # noqa: BLE001 - a missed sample is fine
+                self.errors.append(str(e))
+            self._halt.wait(self.period)
+
+    def stop(self):
+        self._halt.set()
+        self.join(10)
+
+    def state(self):
+        return self.samples[-1][1] if self.samples else None
+
+    def windows(self, since_ms=0):
+        """[(start_ms, end_ms)] of the non-Stable stretches after since_ms
+        (start/end: the first non-Stable / the next Stable sample)."""
+        out, start = [], None
+        for t, st, _ in [s for s in list(self.samples) if s[0] >= since_ms]:
+            if st != "Stable" and start is None:
+                start = t
+            elif st == "Stable" and start is not None:
+                out.append((start, t))
+                start = None
+        return out
+
+
+def wait_stable(members, parts, states=None, timeout=45, what="a stable group"):
+    """Until the live members' assignments are disjoint and cover
+    range(parts), each member has had an assignment, (with states) the
+    group is Stable, and this holds for 1 s. {member name: own}."""
+    end = time.monotonic() + timeout
+    held = None
+    while True:
+        owns = {m.name: m.own() for m in members}
+        flat = [p for o in owns.values() for p in o]
+        ok = (sorted(flat) == list(range(parts))
+              and all(m.where("assigned") for m in members)
+              and (states is None or states.state() == "Stable"))
+        if ok:
+            if held is None or held[1] != owns:
+                held = (time.monotonic(), owns)
+            elif time.monotonic() - held[0] >= 1.0:
+                return owns
+        else:
+            held = None
+        for m in members:
+            if m.proc.poll() is not None:
+                raise AssertionError(f"{m.name} exited while waiting for {what}\n{m.tail()}")
+        if time.monotonic() > end:
+            raise AssertionError(f"no {what} within {timeout}s: owns {owns}, state "
+                                 f"{states.state() if states else None}\n" +
+                                 "\n".join(m.tail() for m in members))
+        time.sleep(0.1)
+
+
+def wait_read_all(members, ends, timeout=40):
+    """Until every offset below ends[p] has been read by some member."""
+    end = time.monotonic() + timeout
+    while True:
+        seen = collections.defaultdict(set)
+        for m in members:
+            for e in m.where("rec"):
+                seen[e["p"]].add(e["o"])
+        missing = {p: sorted(set(range(n)) - seen[p])[:5] for p, n in ends.items()
+                   if len(seen[p] & set(range(n))) < n}
+        if not missing:
+            return
+        if time.monotonic() > end:
+            raise AssertionError(f"records never read (partition: first offsets): {missing}\n" +
+                                 "\n".join(m.tail() for m in members))
+        time.sleep(0.2)
+
+
+class Members:
+    """The members (and pollers/producers) of one test; cleanup kills what is
+    left and prints every member's event tail (shown when the test fails)."""
+
+    def __init__(self, bootstrap, group, topic):
+        self.bootstrap, self.group, self.topic = bootstrap, group, topic
+        self.all, self.threads = [], []
+
+    def add(self, name, client, opts=()):
+        m = Member(name, client, self.bootstrap, self.group, self.topic, opts)
+        self.all.append(m)
+        return m
+
+    def live(self):
+        return [m for m in self.all if m.proc.poll() is None]
+
+    def own_thread(self, t):
+        self.threads.append(t)
+        t.start()
+        return t
+
+    def cleanup(self):
+        for t in self.threads:
+            try:
+                t._halt.set()
+            except AttributeError:
+                pass
+        for m in self.all:
+            m.cleanup()
+        for m in self.all:
+            print(m.tail(40))
+        if os.environ.get("SPILLWAY_GROUP_EVENTS"):  # every event, for debugging
+            with open(os.environ["SPILLWAY_GROUP_EVENTS"], "w") as f:
+                for e in sorted((e for m in self.all for e in m.events), key=lambda e: e["t"]):
+                    f.write(json.dumps(e) + "\n")
+
+
+def group_events(members, ev):
+    return sorted((e for m in members for e in m.where(ev)), key=lambda e: e["t"])

@@ -3,16 +3,20 @@
 """confluent-kafka-python consumer-group driver (protocol in ../group_scenarios.py).
 
     group_confluent.py BOOTSTRAP GROUP TOPIC [--max N] [--commit sync|auto]
-                       [--deadline S] [k=v ...]
+                       [--deadline S] [--assignor A] [--instance ID] [k=v ...]
 
 Subscribes TOPIC in GROUP and prints one JSON line per event (flushed):
-start, assigned/revoked/lost (with the partitions of the callback and the
-whole assignment after it), rec (p, o, v), commit (offsets committed after
-processing), error, exit. Stops cleanly (close = LeaveGroup) on a "stop" line
-or EOF on stdin, after --max records, or at --deadline seconds.
+start, assigned/revoked/lost (partitions of the callback, the whole
+assignment after it, the generation), rec (p, o, v), commit (offsets
+committed after processing), error / fatal (error_cb), exit. Records are
+taken one poll() at a time, so a rebalance callback only ever sees records
+already processed; the revoke callback commits them before the partitions go.
+Stops cleanly (close = LeaveGroup for a dynamic member) on a "stop" line or
+EOF on stdin, after --max records, at --deadline seconds or on a fatal error.
 """
 import json
 import select
+import struct
 import sys
 import time
 
@@ -29,39 +33,89 @@ def out(obj):
     sys.stdout.flush()
 
 
+def group_meta(cons):
+    """(generation, member id) from librdkafka's serialized group metadata
+    ("CGMDv2:" int32 generation, then NUL-terminated group and member ids)."""
+    try:
+        b = cons.consumer_group_metadata()
+        if isinstance(b, bytes) and b.startswith(b"CGMDv2:"):
+            gen = struct.unpack("<i", b[7:11])[0]
+            member = b[11:].split(b"\0")[1].decode(errors="replace")
+            return gen, member
+    except Exception:  # noqa: BLE001 - metadata is informational
+        pass
+    return None, None
+
+
 def main(argv):
     bootstrap, group, topic = argv[:3]
     maxn, commit, deadline, conf = -1, "sync", 120.0, {}
     i = 3
     while i < len(argv):
         a = argv[i]
-        if a in ("--max", "--commit", "--deadline"):
+        if a in ("--max", "--commit", "--deadline", "--assignor", "--instance"):
             v = argv[i + 1]
             i += 2
             if a == "--max":
                 maxn = int(v)
             elif a == "--commit":
                 commit = v
-            else:
+            elif a == "--deadline":
                 deadline = float(v)
+            elif a == "--assignor":
+                conf["partition.assignment.strategy"] = v
+            else:
+                conf["group.instance.id"] = v
             continue
         k, v = a.split("=", 1)
         conf[k] = v
         i += 1
+    fatal = []
+
+    def on_error(err):
+        if err.fatal():
+            fatal.append(err)
+            out({"ev": "fatal", "err": err.name(), "msg": err.str()})
+        else:
+            out({"ev": "error", "err": err.name(), "msg": err.str()})
+
     c = {"bootstrap.servers": bootstrap, "group.id": group,
          "auto.offset.reset": "earliest", "enable.auto.commit": commit == "auto",
-         "session.timeout.ms": 6000, "heartbeat.interval.ms": 500}
+         "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+         "error_cb": on_error}
     c.update(conf)
     owned = set()
+    pending = {}  # partition -> next offset, processed but not committed
+
+    def do_commit(parts):
+        offs = sorted((p, pending.pop(p)) for p in list(parts) if p in pending)
+        if not offs or commit != "sync":
+            return
+        tps = [TopicPartition(topic, p, o) for p, o in offs]
+        try:
+            res = cons.commit(offsets=tps, asynchronous=False)
+            errs = [str(t.error) for t in res or [] if t.error]
+            if errs:
+                out({"ev": "error", "err": "commit: " + "; ".join(errs)})
+            else:
+                out({"ev": "commit", "offs": [[p, o] for p, o in offs]})
+        except KafkaException as e:
+            out({"ev": "error", "err": f"commit: {e}"})
 
     def ev(name):
         def cb(consumer, parts):
             ps = sorted(p.partition for p in parts)
+            if name == "revoked":
+                do_commit(ps)
+            for p in ps:
+                if name == "lost":
+                    pending.pop(p, None)
             if name == "assigned":
                 owned.update(ps)
             else:
                 owned.difference_update(ps)
-            out({"ev": name, "parts": ps, "own": sorted(owned)})
+            gen, member = group_meta(consumer)
+            out({"ev": name, "parts": ps, "own": sorted(owned), "gen": gen, "member": member})
         return cb
 
     cons = Consumer(c)
@@ -69,36 +123,32 @@ def main(argv):
                    on_lost=ev("lost"))
     out({"ev": "start", "client": "confluent", "group": group})
     n, stop_at = 0, time.monotonic() + deadline
-    rc = 0
-    while time.monotonic() < stop_at and (maxn < 0 or n < maxn):
+    while time.monotonic() < stop_at and (maxn < 0 or n < maxn) and not fatal:
         r, _, _ = select.select([sys.stdin], [], [], 0)
         if r:
             line = sys.stdin.readline()
             if not line or line.strip() == "stop":
                 break
-        msgs = cons.consume(num_messages=100 if maxn < 0 else min(100, maxn - n), timeout=0.2)
-        done = {}
-        for m in msgs:
+        m, batch = cons.poll(0.2), 0
+        while m is not None:
             if m.error():
-                out({"ev": "error", "err": str(m.error())})
-                continue
-            v = m.value()
-            out({"ev": "rec", "p": m.partition(), "o": m.offset(),
-                 "v": None if v is None else v.decode(errors="replace")})
-            done[m.partition()] = m.offset() + 1
-            n += 1
-        if done and commit == "sync":
-            tps = [TopicPartition(topic, p, o) for p, o in sorted(done.items())]
-            try:
-                res = cons.commit(offsets=tps, asynchronous=False)
-                errs = [str(t.error) for t in res or [] if t.error]
-                if errs:
-                    out({"ev": "error", "err": "commit: " + "; ".join(errs)})
-                else:
-                    out({"ev": "commit", "offs": [[t.partition, t.offset] for t in tps]})
-            except KafkaException as e:
-                out({"ev": "error", "err": f"commit: {e}"})
-    cons.close()
+                out({"ev": "error", "err": m.error().name(), "msg": m.error().str()})
+            else:
+                v = m.value()
+                out({"ev": "rec", "p": m.partition(), "o": m.offset(),
+                     "v": None if v is None else v.decode(errors="replace")})
+                pending[m.partition()] = m.offset() + 1
+                n += 1
+                batch += 1
+            if batch >= 100 or (maxn >= 0 and n >= maxn) or fatal:
+                break
+            m = cons.poll(0)
+        do_commit(list(pending))
+    rc = 3 if fatal else 0
+    try:
+        cons.close()
+    except KafkaException as e:
+        out({"ev": "fatal" if fatal else "error", "err": f"close: {e}"})
     out({"ev": "exit", "n": n, "rc": rc})
     return rc
 
