@@ -171,8 +171,13 @@ class Member:
                 pass
 
     def tail(self, n=15):
-        evs = [json.dumps(e) for e in list(self.events)
-               if e["ev"] not in ("rec", "commit")][-n:]
+        evs, last = [], None
+        for e in list(self.events):
+            if e["ev"] in ("rec", "commit") or (e["ev"] == "error" and e.get("err") == last):
+                continue  # (repeated errors: Java's RebalanceInProgressException per commit)
+            last = e.get("err")
+            evs.append(json.dumps(e))
+        evs = evs[-n:]
         return (f"-- {self.name} events (no rec/commit):\n" + "\n".join(evs) +
                 f"\n-- {self.name} stderr:\n" + "\n".join(list(self.err)[-n:]))
 

@@ -2,7 +2,7 @@
 # SPDX-License-Identifier: Apache-2.0
 """confluent-kafka-python consumer-group driver (protocol in ../group_scenarios.py).
 
-    group_confluent.py BOOTSTRAP GROUP TOPIC [--max N] [--commit sync|auto]
+    group_confluent.py BOOTSTRAP GROUP TOPIC [--max N] [--commit sync|revoke|auto]
                        [--deadline S] [--assignor A] [--instance ID] [k=v ...]
 
 Subscribes TOPIC in GROUP and prints one JSON line per event (flushed):
@@ -11,6 +11,10 @@ assignment after it, the generation), rec (p, o, v), commit (offsets
 committed after processing), error / fatal (error_cb), exit. Records are
 taken one poll() at a time, so a rebalance callback only ever sees records
 already processed; the revoke callback commits them before the partitions go.
+--commit revoke commits only in the revoke callback and before close: with
+cooperative-sticky, librdkafka 2.0.2 drops its whole assignment when a commit
+sent during a rebalance fails with ILLEGAL_GENERATION (librdkafka #4059,
+fixed in 2.10), so the cooperative test commits only at the handoffs.
 Stops cleanly (close = LeaveGroup for a dynamic member) on a "stop" line or
 EOF on stdin, after --max records, at --deadline seconds or on a fatal error.
 """
@@ -87,20 +91,26 @@ def main(argv):
     owned = set()
     pending = {}  # partition -> next offset, processed but not committed
 
-    def do_commit(parts):
+    def do_commit(parts, retry=False):
+        """Commit the processed offsets of parts; with retry, a failed commit
+        (e.g. REBALANCE_IN_PROGRESS) leaves them pending for the next one."""
         offs = sorted((p, pending.pop(p)) for p in list(parts) if p in pending)
-        if not offs or commit != "sync":
+        if not offs or commit == "auto":
             return
         tps = [TopicPartition(topic, p, o) for p, o in offs]
         try:
             res = cons.commit(offsets=tps, asynchronous=False)
             errs = [str(t.error) for t in res or [] if t.error]
-            if errs:
-                out({"ev": "error", "err": "commit: " + "; ".join(errs)})
-            else:
-                out({"ev": "commit", "offs": [[p, o] for p, o in offs]})
         except KafkaException as e:
-            out({"ev": "error", "err": f"commit: {e}"})
+            errs = [str(e)]
+        if not errs:
+            out({"ev": "commit", "offs": [[p, o] for p, o in offs]})
+            return
+        out({"ev": "error", "err": "commit: " + "; ".join(errs)})
+        if retry:
+            for p, o in offs:
+                if p in owned:
+                    pending.setdefault(p, o)
 
     def ev(name):
         def cb(consumer, parts):
@@ -143,7 +153,9 @@ def main(argv):
             if batch >= 100 or (maxn >= 0 and n >= maxn) or fatal:
                 break
             m = cons.poll(0)
-        do_commit(list(pending))
+        if commit == "sync":
+            do_commit(list(pending), retry=True)
+    do_commit(list(pending))
     rc = 3 if fatal else 0
     try:
         cons.close()

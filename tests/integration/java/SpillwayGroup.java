@@ -154,7 +154,11 @@ public final class SpillwayGroup {
                 if (manual && !pending.isEmpty()) {
                     Map<TopicPartition, OffsetAndMetadata> m = new HashMap<>(pending);
                     pending.clear();
-                    doCommit(c, m);
+                    // a failed commit (e.g. RebalanceInProgressException) stays
+                    // pending for the partitions still owned: the next one retries
+                    if (!doCommit(c, m))
+                        for (Map.Entry<TopicPartition, OffsetAndMetadata> e : m.entrySet())
+                            if (owned.contains(e.getKey())) pending.putIfAbsent(e.getKey(), e.getValue());
                 }
             }
         } catch (Exception e) {
@@ -172,7 +176,7 @@ public final class SpillwayGroup {
         System.exit(rc);
     }
 
-    static void doCommit(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, OffsetAndMetadata> m) {
+    static boolean doCommit(KafkaConsumer<byte[], byte[]> c, Map<TopicPartition, OffsetAndMetadata> m) {
         StringBuilder sb = new StringBuilder("[");
         for (Map.Entry<TopicPartition, OffsetAndMetadata> e : m.entrySet()) {
             if (sb.length() > 1) sb.append(',');
@@ -181,6 +185,7 @@ public final class SpillwayGroup {
         try {
             c.commitSync(m, Duration.ofSeconds(10));
             out("commit", "\"offs\":" + sb.append(']'));
+            return true;
         } catch (org.apache.kafka.common.errors.FencedInstanceIdException e) {
             throw e;
         } catch (WakeupException e) {
@@ -189,5 +194,6 @@ public final class SpillwayGroup {
         } catch (Exception e) {
             out("error", "\"err\":" + q("commit: " + e.getClass().getSimpleName() + ": " + e.getMessage()));
         }
+        return false;
     }
 }

