@@ -112,3 +112,79 @@ def test_cooperative_sticky_join_keeps_unmoved_partitions(broker):
     assert time.monotonic() - t0 < 100
     print(f"cooperative: {sum(ends.values())} records; kept-partition records read "
           f"during each join's rebalance: {report}")
+
+
+STATIC_SESSION = ["session.timeout.ms=10000"]
+
+
+def _first_offsets(m):
+    first = {}
+    for e in m.where("rec"):
+        first.setdefault(e["p"], e["o"])
+    return first
+
+
+@pytest.mark.parametrize("client", ["java", "confluent"])
+def test_static_member_restart_and_fencing(broker, client):
+    g = gs.Members(broker.bootstrap, f"it-static-{uuid.uuid4().hex[:10]}",
+                   ds.create_topic(broker.bootstrap, ds.unique_topic(f"grp-static-{client}"), PARTS))
+    t0 = time.monotonic()
+    tag = uuid.uuid4().hex[:6]
+    opts = lambda inst: ["--instance", f"{inst}-{tag}", "--deadline", "100", *STATIC_SESSION]  # noqa: E731
+    try:
+        g.own_thread(gs.KeyedProducer(broker.bootstrap, g.topic, rate=100))
+        states = g.own_thread(gs.GroupStates(broker.bootstrap, g.group))
+        a = g.add("a", client, opts("a"))
+        gs.wait_stable(g.live(), PARTS, states, what="static member a alone")
+        b = g.add("b", client, opts("b"))
+        owns = gs.wait_stable(g.live(), PARTS, states, what="static members a and b")
+        b_assigned = b.where("assigned")[-1]
+        gen, b_parts = b_assigned["gen"], set(owns["b"])
+        a_rebalances = len([e for e in a.events if e["ev"] in ("assigned", "revoked", "lost")])
+        b.wait(lambda e: e["ev"] == "commit", 20, "a commit")
+
+        # restart b within its session timeout: no LeaveGroup, no rebalance
+        b.stop()
+        stopped_at = int(time.time() * 1000)
+        b_committed = {}
+        for e in b.where("commit"):
+            for p, o in e["offs"]:
+                b_committed[p] = max(b_committed.get(p, 0), o)
+        time.sleep(0.5)
+        assert states.state() == "Stable" and states.samples[-1][2] == 2, \
+            f"a static member's close left the group: {states.samples[-3:]}"
+        b2 = g.add("b2", client, opts("b"))
+        e = b2.wait(lambda e: e["ev"] == "assigned", 30, "its assignment back")
+        assert int(time.time() * 1000) - stopped_at < 10000, "restart took longer than the session"
+        assert e["gen"] == gen and set(e["own"]) == b_parts, \
+            f"restarted static member got {e}, had gen {gen} parts {sorted(b_parts)}"
+        b2.wait(lambda e: e["ev"] == "rec", 20, "a record after the restart")
+        time.sleep(1.5)
+        first = _first_offsets(b2)
+        for p, o in first.items():
+            assert o == b_committed.get(p, 0), \
+                f"b2 resumed partition {p} at {o}, b committed {b_committed.get(p, 0)}"
+        assert not states.windows(stopped_at), \
+            f"the group rebalanced on a static restart: {states.windows(stopped_at)}"
+        a_now = [e for e in a.events if e["ev"] in ("assigned", "revoked", "lost")]
+        assert len(a_now) == a_rebalances, f"a saw a rebalance: {a_now[a_rebalances:]}"
+
+        # a second instance with the same group.instance.id takes the member
+        # over; the older one is fenced (FENCED_INSTANCE_ID)
+        b3 = g.add("b3", client, opts("b"))
+        e3 = b3.wait(lambda e: e["ev"] == "assigned", 30, "the taken-over assignment")
+        fatal = b2.wait(lambda e: e["ev"] == "fatal", 20, "FENCED_INSTANCE_ID in the older instance")
+        text = f"{fatal.get('err')} {fatal.get('msg')}".lower()
+        assert "fenced" in text, f"b2's fatal error is not a fencing: {fatal}"
+        assert b2.proc.wait(20) == 3, f"b2 exited {b2.proc.returncode}"
+        assert e3["gen"] == gen and set(e3["own"]) == b_parts, \
+            f"the new instance got {e3}, expected gen {gen} parts {sorted(b_parts)}"
+        assert not [e for e in b3.events if e["ev"] == "fatal"], b3.tail()
+        a_now = [e for e in a.events if e["ev"] in ("assigned", "revoked", "lost")]
+        assert len(a_now) == a_rebalances, f"a saw a rebalance: {a_now[a_rebalances:]}"
+        for m in (a, b3):
+            m.stop()
+    finally:
+        g.cleanup()
+    assert time.monotonic() - t0 < 100
+    print(f"static {client}: generation {gen} kept through a restart and a takeover; b2: {fatal}")

@@ -24,7 +24,7 @@ import struct
 import sys
 import time
 
-from confluent_kafka import Consumer, KafkaException, TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 
 def now_ms():
@@ -77,7 +77,8 @@ def main(argv):
     fatal = []
 
     def on_error(err):
-        if err.fatal():
+        # error_cb's KafkaError is _FATAL without .fatal() set (1.7.0)
+        if err.fatal() or err.code() == KafkaError._FATAL:
             fatal.append(err)
             out({"ev": "fatal", "err": err.name(), "msg": err.str()})
         else:
@@ -142,7 +143,7 @@ def main(argv):
         m, batch = cons.poll(0.2), 0
         while m is not None:
             if m.error():
-                out({"ev": "error", "err": m.error().name(), "msg": m.error().str()})
+                on_error(m.error())  # a fatal error comes this way too
             else:
                 v = m.value()
                 out({"ev": "rec", "p": m.partition(), "o": m.offset(),
