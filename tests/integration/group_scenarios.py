@@ -2,10 +2,12 @@
 """Consumer-group drivers shared by the test_groups_*.py modules.
 
 Every driver: DRIVER BOOTSTRAP GROUP TOPIC [--max N] [--commit sync|auto]
-[--deadline S] [--assignor A] [--instance ID] [k=v ...] subscribes TOPIC in
+[--deadline S] [--assignor A] [--instance ID] [k=v ...] (confluent also
+--commit revoke; franz --session-ms MS instead of k=v) subscribes TOPIC in
 GROUP and prints one JSON line per event, each with "t" (ms since the epoch):
   start {client, group}
-  assigned|revoked|lost {parts: of the callback, own: assignment after it, gen?}
+  assigned|revoked|lost {parts: of the callback, own: assignment after it,
+                         gen (all four drivers), member?}
   rec {p, o, v}          a record, printed before its offset is committed
   commit {offs: [[p, next_offset], ..]}  after a successful synchronous commit
   error {err} | fatal {err, msg} | exit {n, rc}
