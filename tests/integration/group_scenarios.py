@@ -224,6 +224,12 @@ class KeyedProducer(threading.Thread):
     def ends(self):
         return {p: max(os) + 1 for p, os in self.delivered.items()}
 
+    def close(self):
+        if self.p is not None:
+            self.p.purge()
+            self.p.flush(0)
+            self.p = None
+
 
 class GroupStates(threading.Thread):
     """Polls the group's state (DescribeGroups through confluent's
@@ -255,6 +261,9 @@ class GroupStates(threading.Thread):
 
     def state(self):
         return self.samples[-1][1] if self.samples else None
+
+    def close(self):
+        self.a = None
 
     def windows(self, since_ms=0):
         """[(start_ms, end_ms)] of the non-Stable stretches after since_ms
@@ -338,11 +347,10 @@ class Members:
         return t
 
     def cleanup(self):
-        for t in self.threads:
-            try:
-                t._halt.set()
-            except AttributeError:
-                pass
+        for t in self.threads:  # their clients too: a failed test's traceback keeps them
+            t._halt.set()
+            t.join(10)
+            t.close()
         for m in self.all:
             m.cleanup()
         for m in self.all:
