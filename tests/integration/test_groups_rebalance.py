@@ -35,7 +35,7 @@ def _own_at(m, t):
     return set(rb[-1]["own"]) if rb else set()
 
 
-def _check_incremental_join(g, states, old, new, joined_at, settled_at, final):
+def _check_incremental_join(states, old, new, joined_at, settled_at, final):
     """A member `new` joined at joined_at and the group settled (final owns) at
     settled_at: the old members revoked only partitions that moved, kept
     consuming the others while the group was not Stable, and a moved
@@ -81,9 +81,9 @@ def test_cooperative_sticky_join_keeps_unmoved_partitions(broker):
     try:
         prod = g.own_thread(gs.KeyedProducer(broker.bootstrap, g.topic, rate=200))
         states = g.own_thread(gs.GroupStates(broker.bootstrap, g.group))
-        a = g.add("java-a", "java", [*COOP, "--deadline", "100"])
+        g.add("java-a", "java", [*COOP, "--deadline", "100"])
         gs.wait_stable(g.live(), PARTS, states, what="java-a alone")
-        b = g.add("confluent-b", "confluent", [*COOP, *CONFLUENT_COMMIT, "--deadline", "100"])
+        g.add("confluent-b", "confluent", [*COOP, *CONFLUENT_COMMIT, "--deadline", "100"])
         gs.wait_stable(g.live(), PARTS, states, what="java-a + confluent-b")
         # two joins, each checked from the members already there
         for name, client in (("confluent-c", "confluent"), ("java-d", "java")):
@@ -95,7 +95,7 @@ def test_cooperative_sticky_join_keeps_unmoved_partitions(broker):
             final = gs.wait_stable(g.live(), PARTS, states, what=f"a stable group after {name} joined")
             settled_at = int(time.time() * 1000)
             assert final[name], f"{name} got nothing: {final}"
-            report.append((name, _check_incremental_join(g, states, old, new, joined_at,
+            report.append((name, _check_incremental_join(states, old, new, joined_at,
                                                           settled_at, final)))
         time.sleep(1)
         prod.stop()
