@@ -91,6 +91,15 @@ else
 	say "Java data driver up to date"
 fi
 
+if [ ! -f "$classes/SpillwayGroup.class" ] || \
+   [ "$here/java/SpillwayGroup.java" -nt "$classes/SpillwayGroup.class" ]; then
+	say "javac SpillwayGroup.java -> $classes"
+	mkdir -p "$classes"
+	javac -nowarn -d "$classes" -cp "$lib/*" "$here/java/SpillwayGroup.java"
+else
+	say "Java group driver up to date"
+fi
+
 # --- franz-go driver ------------------------------------------------------
 gobin="$cache/bin/franz_admin"
 if [ ! -x "$gobin" ] || [ -n "$(find "$here/go" -newer "$gobin" -type f)" ]; then
@@ -106,6 +115,14 @@ if [ ! -x "$gobin" ] || [ -n "$(find "$here/go" -newer "$gobin" -type f)" ]; the
 	(cd "$here/go" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -o "$gobin" ./data)
 else
 	say "franz-go data driver up to date"
+fi
+
+gobin="$cache/bin/franz_group"
+if [ ! -x "$gobin" ] || [ -n "$(find "$here/go" -newer "$gobin" -type f)" ]; then
+	say "go build ./group -> $gobin"
+	(cd "$here/go" && GOTOOLCHAIN=local GOFLAGS=-mod=readonly go build -o "$gobin" ./group)
+else
+	say "franz-go group driver up to date"
 fi
 
 # --- librdkafka C drivers (meson builds the same files), with the helpers
