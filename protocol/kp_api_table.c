@@ -26,8 +26,8 @@ const struct kp_api_row kp_api_table[] = {
 	{ KP_API_DESCRIBE_CLUSTER, 0, 0, 1, KP_ON_CORE, kp_handle_describe_cluster },
 	/* The group coordinator, on control (kp_admin_ops.group). OffsetCommit
 	 * and OffsetFetch start where Kafka 4.0 starts them. */
-	{ KP_API_OFFSET_COMMIT, 2, 2, 9, KP_ON_CONTROL, kp_handle_group },
-	{ KP_API_OFFSET_FETCH, 1, 1, 9, KP_ON_CONTROL, kp_handle_group },
+	{ KP_API_OFFSET_COMMIT, 2, 0, 9, KP_ON_CONTROL, kp_handle_group },
+	{ KP_API_OFFSET_FETCH, 1, 0, 9, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_FIND_COORDINATOR, 0, 0, 5, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_JOIN_GROUP, 0, 0, 9, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_HEARTBEAT, 0, 0, 4, KP_ON_CONTROL, kp_handle_group },
