@@ -26,9 +26,10 @@ off_remove_entry(struct grp_coord *c, struct kp_str group_id, struct grp_log_bat
 	if (e->committed) {
 		if (*b == NULL)
 			*b = grp_log_batch_begin(grp_coord_log(c), group_id);
+		struct kp_str topic = { e->topic->name, e->topic->name_len };
+
 		if (*b != NULL)
-			grp_log_batch_offset(*b, (struct kp_str){ e->topic->name, e->topic->name_len },
-					     e->partition, NULL);
+			grp_log_batch_offset(*b, topic, e->partition, NULL);
 		n = 1;
 	}
 	off_entry_remove(o, e);
@@ -221,8 +222,8 @@ off_delete_handle(struct grp_coord *c, struct kp_group_call *call)
 			struct kp_offset_delete_request_offset_delete_request_partition rp;
 			struct kp_offset_delete_response_offset_delete_response_partition ep;
 
-			if (kp_offset_delete_request_offset_delete_request_partition_decode(&pc, v,
-											   &rp) != 0)
+			if (kp_offset_delete_request_offset_delete_request_partition_decode(
+				    &pc, v, &rp) != 0)
 				break;
 			kp_offset_delete_response_offset_delete_response_partition_init(&ep);
 			ep.partition_index = rp.partition_index;

@@ -202,7 +202,8 @@ off_fetch_handle(struct grp_coord *c, struct kp_group_call *call)
 			struct kp_offset_fetch_response_offset_fetch_response_group e;
 			int32_t err;
 
-			if (kp_offset_fetch_request_offset_fetch_request_group_decode(&gc, v, &rg) != 0) {
+			if (kp_offset_fetch_request_offset_fetch_request_group_decode(&gc, v,
+										      &rg) != 0) {
 				verdict = KP_VERDICT_CLOSE;
 				break;
 			}
