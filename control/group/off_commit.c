@@ -356,23 +356,23 @@ off_commit_count(struct off_commit *oc, int32_t i, struct kp_str topic,
 	oc->count = i + 1;
 }
 
-enum kp_verdict
-off_commit_handle(struct grp_coord *c, struct kp_group_call *call)
+/* A copy of the request body, decoded, with one error slot per entry;
+ * NULL when it does not decode or memory runs out. */
+static struct off_commit *
+off_commit_new(struct grp_coord *c, const struct kp_group_call *call)
 {
 	size_t len = kp_cursor_left(&call->body);
 	struct off_commit *oc = calloc(1, sizeof(*oc));
-	struct off_commit_set s = { 0 };
-	struct grp *g = NULL;
 
 	if (oc == NULL)
-		return KP_VERDICT_CLOSE;
+		return NULL;
 	oc->c = c;
 	oc->version = call->api_version;
 	oc->now_ms = off_now_ms();
 	oc->body = malloc(len > 0 ? len : 1);
 	if (oc->body == NULL) {
 		off_commit_free(oc);
-		return KP_VERDICT_CLOSE;
+		return NULL;
 	}
 	if (len > 0)
 		memcpy(oc->body, call->body.pos, len);
@@ -380,7 +380,7 @@ off_commit_handle(struct grp_coord *c, struct kp_group_call *call)
 
 	if (kp_offset_commit_request_decode(&cur, oc->version, &oc->r) != 0) {
 		off_commit_free(oc);
-		return KP_VERDICT_CLOSE;
+		return NULL;
 	}
 	off_commit_walk(oc, off_commit_count, NULL);
 	/* At most one entry per 14 wire bytes: sized by the frame, not by a
@@ -388,8 +388,60 @@ off_commit_handle(struct grp_coord *c, struct kp_group_call *call)
 	oc->errors = malloc((size_t)(oc->count > 0 ? oc->count : 1) * sizeof(*oc->errors));
 	if (oc->errors == NULL) {
 		off_commit_free(oc);
-		return KP_VERDICT_CLOSE;
+		return NULL;
 	}
+	return oc;
+}
+
+/* Stage the checked entries of g and append them; the answer comes from
+ * off_commit_done (or at once when nothing is left to append). */
+static enum kp_verdict
+off_commit_store(struct off_commit *oc, struct kp_group_call *call, struct grp *g,
+		 struct off_commit_set *s)
+{
+	struct grp_coord *c = oc->c;
+
+	oc->park = ctl_park_take(grp_coord_ctl(c));
+	s->o = oc->park != NULL ? off_group_of(g, true) : NULL;
+	if (s->o == NULL) {
+		if (oc->park != NULL)
+			ctl_park_drop(grp_coord_ctl(c), oc->park);
+		s->error = KP_ERR_COORDINATOR_NOT_AVAILABLE;
+		off_commit_walk(oc, off_commit_set_error, s);
+		return off_commit_now(oc, call, g);
+	}
+	off_commit_walk(oc, off_commit_stage, s);
+	oc->seq = off_seq_next();
+	if (s->staged == 0) {
+		/* Every new partition was above a bound: nothing to append. */
+		struct kp_writer w;
+
+		off_group_drop_if_unused(g);
+		ctl_park_begin(oc->park, &w);
+		off_commit_reply(oc, &w);
+		ctl_park_send(grp_coord_ctl(c), oc->park, &w);
+		off_commit_free(oc);
+		return KP_VERDICT_PARKED;
+	}
+	s->b = grp_log_batch_begin(grp_coord_log(c), oc->r.group_id);
+	if (s->b == NULL) {
+		off_commit_done(oc, KP_ERR_COORDINATOR_NOT_AVAILABLE);
+		return KP_VERDICT_PARKED;
+	}
+	off_commit_walk(oc, off_commit_append, s);
+	grp_log_batch_commit(s->b, off_commit_done, oc);
+	return KP_VERDICT_PARKED;
+}
+
+enum kp_verdict
+off_commit_handle(struct grp_coord *c, struct kp_group_call *call)
+{
+	struct off_commit *oc = off_commit_new(c, call);
+	struct off_commit_set s = { 0 };
+	struct grp *g = NULL;
+
+	if (oc == NULL)
+		return KP_VERDICT_CLOSE;
 	if (oc->version == 0) {
 		/* Version 0 kept offsets in ZooKeeper; KRaft Kafka refuses it. */
 		for (int32_t i = 0; i < oc->count; i++)
@@ -400,9 +452,9 @@ off_commit_handle(struct grp_coord *c, struct kp_group_call *call)
 
 	off_commit_walk(oc, off_commit_check_topic, &md);
 	off_commit_walk(oc, off_commit_check_meta, &s);
-	if (s.staged == 0 && oc->count > 0) {
-		/* Nothing valid reaches the coordinator, whose errors would
-		 * otherwise take precedence over metadata size. */
+	if (s.staged == 0) {
+		/* Nothing valid reaches the coordinator (Kafka answers
+		 * unknown topics alone without looking at the group). */
 		bool any = false;
 
 		for (int32_t i = 0; i < oc->count && !any; i++)
@@ -421,34 +473,5 @@ off_commit_handle(struct grp_coord *c, struct kp_group_call *call)
 	}
 	if (s.staged == 0)
 		return off_commit_now(oc, call, g);
-	oc->park = ctl_park_take(grp_coord_ctl(c));
-	s.o = oc->park != NULL ? off_group_of(g, true) : NULL;
-	if (s.o == NULL) {
-		if (oc->park != NULL)
-			ctl_park_drop(grp_coord_ctl(c), oc->park);
-		s.error = KP_ERR_COORDINATOR_NOT_AVAILABLE;
-		off_commit_walk(oc, off_commit_set_error, &s);
-		return off_commit_now(oc, call, g);
-	}
-	off_commit_walk(oc, off_commit_stage, &s);
-	oc->seq = off_seq_next();
-	if (s.staged == 0) {
-		/* Every new partition was above a bound: nothing to append. */
-		struct kp_writer w;
-
-		off_group_drop_if_unused(g);
-		ctl_park_begin(oc->park, &w);
-		off_commit_reply(oc, &w);
-		ctl_park_send(grp_coord_ctl(c), oc->park, &w);
-		off_commit_free(oc);
-		return KP_VERDICT_PARKED;
-	}
-	s.b = grp_log_batch_begin(grp_coord_log(c), oc->r.group_id);
-	if (s.b == NULL) {
-		off_commit_done(oc, KP_ERR_COORDINATOR_NOT_AVAILABLE);
-		return KP_VERDICT_PARKED;
-	}
-	off_commit_walk(oc, off_commit_append, &s);
-	grp_log_batch_commit(s.b, off_commit_done, oc);
-	return KP_VERDICT_PARKED;
+	return off_commit_store(oc, call, g, &s);
 }

@@ -177,6 +177,52 @@ off_delete_one(struct grp_coord *c, struct grp *g, struct kp_str topic, int32_t 
 	return KP_ERR_NONE;
 }
 
+/* Each named partition, answered into topics (encoded request topics, in
+ * request order); returns how many topics. */
+static int32_t
+off_delete_topics(struct grp_coord *c, struct grp *g, const struct kp_offset_delete_request *r,
+		  struct kp_writer *topics, struct grp_log_batch **b, int32_t *tombstones)
+{
+	struct kp_writer parts;
+	struct kp_cursor tc = kp_array_cursor(&r->topics);
+	int32_t topic_count = 0;
+	int16_t v = 0;
+
+	kp_writer_init(topics, 256);
+	kp_writer_init(&parts, 256);
+	for (int32_t i = 0; i < r->topics.count; i++) {
+		struct kp_offset_delete_request_offset_delete_request_topic rt;
+		struct kp_offset_delete_response_offset_delete_response_topic et;
+
+		if (kp_offset_delete_request_offset_delete_request_topic_decode(&tc, v, &rt) != 0)
+			break;
+		struct kp_cursor pc = kp_array_cursor(&rt.partitions);
+
+		parts.len = 0;
+		for (int32_t p = 0; p < rt.partitions.count; p++) {
+			struct kp_offset_delete_request_offset_delete_request_partition rp;
+			struct kp_offset_delete_response_offset_delete_response_partition ep;
+
+			if (kp_offset_delete_request_offset_delete_request_partition_decode(
+				    &pc, v, &rp) != 0)
+				break;
+			kp_offset_delete_response_offset_delete_response_partition_init(&ep);
+			ep.partition_index = rp.partition_index;
+			ep.error_code = off_delete_one(c, g, rt.name, rp.partition_index, b,
+						       tombstones);
+			kp_offset_delete_response_offset_delete_response_partition_encode(&parts, v,
+											  &ep);
+		}
+		kp_offset_delete_response_offset_delete_response_topic_init(&et);
+		et.name = rt.name;
+		et.partitions = kp_array_wire(rt.partitions.count, &parts);
+		kp_offset_delete_response_offset_delete_response_topic_encode(topics, v, &et);
+		topic_count++;
+	}
+	kp_writer_free(&parts);
+	return topic_count;
+}
+
 enum kp_verdict
 off_delete_handle(struct grp_coord *c, struct kp_group_call *call)
 {
@@ -203,41 +249,9 @@ off_delete_handle(struct grp_coord *c, struct kp_group_call *call)
 		free(id);
 		return KP_VERDICT_CLOSE;
 	}
-	struct kp_writer topics, parts;
-	struct kp_cursor tc = kp_array_cursor(&r.topics);
-	int32_t topic_count = 0;
+	struct kp_writer topics;
+	int32_t topic_count = off_delete_topics(c, g, &r, &topics, &b, &tombstones);
 
-	kp_writer_init(&topics, 256);
-	kp_writer_init(&parts, 256);
-	for (int32_t i = 0; i < r.topics.count; i++) {
-		struct kp_offset_delete_request_offset_delete_request_topic rt;
-		struct kp_offset_delete_response_offset_delete_response_topic et;
-
-		if (kp_offset_delete_request_offset_delete_request_topic_decode(&tc, v, &rt) != 0)
-			break;
-		struct kp_cursor pc = kp_array_cursor(&rt.partitions);
-
-		parts.len = 0;
-		for (int32_t p = 0; p < rt.partitions.count; p++) {
-			struct kp_offset_delete_request_offset_delete_request_partition rp;
-			struct kp_offset_delete_response_offset_delete_response_partition ep;
-
-			if (kp_offset_delete_request_offset_delete_request_partition_decode(
-				    &pc, v, &rp) != 0)
-				break;
-			kp_offset_delete_response_offset_delete_response_partition_init(&ep);
-			ep.partition_index = rp.partition_index;
-			ep.error_code = off_delete_one(c, g, rt.name, rp.partition_index, &b,
-						       &tombstones);
-			kp_offset_delete_response_offset_delete_response_partition_encode(&parts, v,
-											  &ep);
-		}
-		kp_offset_delete_response_offset_delete_response_topic_init(&et);
-		et.name = rt.name;
-		et.partitions = kp_array_wire(rt.partitions.count, &parts);
-		kp_offset_delete_response_offset_delete_response_topic_encode(&topics, v, &et);
-		topic_count++;
-	}
 	if (tombstones > 0)
 		off_remove_group(c, g, kp_str_c(id), &b);
 	free(id);
@@ -256,7 +270,6 @@ off_delete_handle(struct grp_coord *c, struct kp_group_call *call)
 		kp_offset_delete_response_encode(&d->body, v, &resp);
 		grp_log_batch_commit(b, off_delete_done, d);
 	}
-	kp_writer_free(&parts);
 	kp_writer_free(&topics);
 	return verdict;
 }
