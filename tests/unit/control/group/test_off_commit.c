@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "control/group/off_int.h"
+#include "protocol/gen/kp_msg_offset_fetch.h"
 #include "tests/unit/control/group/fake_log.h"
 
 static const char *const cfg[] = { "group.initial.rebalance.delay.ms=0", NULL };
@@ -223,4 +224,71 @@ Test(off_commit, group_bound, .timeout = 60)
 	cr_assert_eq(ot_commit_err(corr, "t0", 0, &n), KP_ERR_INVALID_COMMIT_OFFSET_SIZE);
 	cr_assert_eq(ot_commit_err(corr, "big", 5, &n), KP_ERR_NONE);  /* existing entry */
 	free(parts);
+}
+
+/* One OffsetFetch v8 naming three groups: each answered on its own. */
+Test(off_commit, fetch_v8_several_groups_in_one_request)
+{
+	static const struct ot_part parts[] = { { "t0", 0, 5, "" }, { "t1", 1, 6, "" } };
+	const char *names[3] = { "a", "b", "none" };
+	struct kp_writer w, gs;
+	struct kp_offset_fetch_request r;
+	struct kp_offset_fetch_response resp;
+
+	ot_commit(9, "a", -1, NULL, 1, parts);
+	ot_commit(9, "b", -1, NULL, 2, parts);
+	th_log_complete(KP_ERR_NONE);
+	kp_writer_init(&w, 128);
+	kp_writer_init(&gs, 128);
+	for (int i = 0; i < 3; i++) {
+		struct kp_offset_fetch_request_offset_fetch_request_group g;
+
+		kp_offset_fetch_request_offset_fetch_request_group_init(&g);
+		g.group_id = kp_str_c(names[i]);
+		g.topics = (struct kp_array){ -1, NULL, NULL, NULL };
+		kp_offset_fetch_request_offset_fetch_request_group_encode(&gs, 8, &g);
+	}
+	kp_offset_fetch_request_init(&r);
+	r.groups = kp_array_wire(3, &gs);
+	kp_offset_fetch_request_encode(&w, 8, &r);
+	int32_t corr = th_send(KP_API_OFFSET_FETCH, 8, &w);
+	const struct th_reply *rep = th_reply(corr);
+	struct kp_cursor c = kp_cursor_make(rep->data, rep->len);
+
+	cr_assert_eq(kp_offset_fetch_response_decode(&c, 8, &resp), 0);
+	cr_assert_eq(resp.groups.count, 3);
+	struct kp_cursor gc = kp_array_cursor(&resp.groups);
+	int32_t want[3] = { 1, 2, 0 };
+
+	for (int i = 0; i < 3; i++) {
+		struct kp_offset_fetch_response_offset_fetch_response_group g;
+
+		kp_offset_fetch_response_offset_fetch_response_group_decode(&gc, 8, &g);
+		cr_assert(kp_str_eq(g.group_id, kp_str_c(names[i])));
+		cr_assert_eq(g.error_code, KP_ERR_NONE);
+		cr_assert_eq(g.topics.count, want[i], "group %s", names[i]);
+	}
+	kp_writer_free(&gs);
+	kp_writer_free(&w);
+}
+
+static void
+count_metric(void *arg, const struct grp_metrics_offset *m)
+{
+	int64_t *sum = arg;
+
+	*sum += m->offset;
+}
+
+Test(off_commit, metrics_walk_committed_offsets_only)
+{
+	static const struct ot_part parts[] = { { "t0", 0, 5, "" }, { "t1", 1, 6, "" } };
+	int64_t sum = 0;
+
+	ot_commit(9, "a", -1, NULL, 2, parts);
+	grp_coord_metrics(th.c, NULL, count_metric, &sum);
+	cr_assert_eq(sum, 0);                   /* pending: not committed yet */
+	th_log_complete(KP_ERR_NONE);
+	grp_coord_metrics(th.c, NULL, count_metric, &sum);
+	cr_assert_eq(sum, 11);
 }

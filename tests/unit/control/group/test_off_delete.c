@@ -115,3 +115,23 @@ Test(off_delete, delete_groups_tombstones_offsets)
 	cr_assert_null(grp_find(th.c, kp_str_c("g")));
 	cr_assert_eq(off_total_count(), 0);
 }
+
+/* Members whose metadata is no ConsumerProtocolSubscription: Kafka cannot
+ * tell what they consume, so every topic counts as subscribed. */
+Test(off_delete, unparsable_subscription_counts_as_subscribed)
+{
+	struct kp_str ids[1];
+	int leader;
+	int16_t perr;
+
+	th_stable("bad", 1, ids, &leader);
+	struct grp *g = grp_find(th.c, kp_str_c("bad"));
+
+	cr_assert_eq(grp_subscription_of(g, kp_str_c("t1")), GRP_SUB_UNKNOWN);
+	cr_assert_not(grp_subscribes_to(g, kp_str_c("t1")));
+	cr_assert_eq(ot_delete("bad", "t1", 0, &perr), KP_ERR_NONE);
+	cr_assert_eq(perr, KP_ERR_GROUP_SUBSCRIBED_TO_TOPIC);
+	cr_assert(kp_str_eq(grp_protocol_type(g), kp_str_c("consumer")));
+	cr_assert(grp_is_stable(g));
+	cr_assert_geq(grp_state_timestamp_ms(g), 0);
+}
