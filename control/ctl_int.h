@@ -119,5 +119,11 @@ int ctl_step(struct ctl *ctl);
 
 /* metrics.c: render one scrape (metrics_render_fn; arg is the ctl). */
 void ctl_metrics_render(void *arg, struct mx_buf *b);
+/* ctl_metrics_groups.c: the consumer group families (state, members,
+ * generation, committed offset, lag); log_end(arg, topic, partition) gives
+ * a partition's log end offset, -1 when unknown. */
+typedef int64_t ctl_metrics_log_end_fn(void *arg, const char *topic, int32_t partition);
+void ctl_metrics_groups(struct ctl *ctl, struct mx_buf *b, ctl_metrics_log_end_fn *log_end,
+			void *log_end_arg);
 
 #endif

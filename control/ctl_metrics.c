@@ -343,6 +343,34 @@ ctl_metrics_control(struct ctl *ctl, struct mx_buf *b)
 		  ctl_sched_backlog_count(ctl->sched));
 }
 
+/* The log end offset of topic's partition in the sorted scrape, -1 when
+ * storage did not report it (ctl_metrics_log_end_fn). */
+static int64_t
+ctl_metrics_log_end(void *arg, const char *topic, int32_t partition)
+{
+	const struct ctl_metrics_scrape *s = arg;
+	size_t lo = 0, hi = s->part_count, tlen = strlen(topic);
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		const struct ctl_metrics_part *p = &s->parts[mid];
+		size_t n = (size_t)p->topic->name.len;
+		int c = memcmp(p->topic->name.ptr, topic, n < tlen ? n : tlen);
+
+		if (c == 0)
+			c = n < tlen ? -1 : n > tlen;
+		if (c == 0)
+			c = p->ps.partition < partition ? -1 : p->ps.partition > partition;
+		if (c == 0)
+			return p->ps.log_end_offset;
+		if (c < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return -1;
+}
+
 void
 ctl_metrics_render(void *arg, struct mx_buf *b)
 {
@@ -378,9 +406,7 @@ ctl_metrics_render(void *arg, struct mx_buf *b)
 	ctl_metrics_topics(&s, b);
 	ctl_metrics_workers(&s, b);
 	ctl_metrics_control(ctl, b);
-	/* No consumer groups exist yet: the family is declared, with no samples. */
-	mx_family(b, "spillway_consumer_group_lag", "gauge",
-		  "Log end offset minus the group's committed offset (no groups yet).");
+	ctl_metrics_groups(ctl, b, ctl_metrics_log_end, &s);
 	free(s.parts);
 	free(s.workers);
 }

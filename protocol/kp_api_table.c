@@ -30,7 +30,7 @@ const struct kp_api_row kp_api_table[] = {
 	 * UNSUPPORTED_VERSION per partition, OffsetCommit v1 works. */
 	{ KP_API_OFFSET_COMMIT, 2, 0, 9, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_OFFSET_FETCH, 1, 0, 9, KP_ON_CONTROL, kp_handle_group },
-	{ KP_API_FIND_COORDINATOR, 0, 0, 5, KP_ON_CONTROL, kp_handle_group },
+	{ KP_API_FIND_COORDINATOR, 0, 0, 6, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_JOIN_GROUP, 0, 0, 9, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_HEARTBEAT, 0, 0, 4, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_LEAVE_GROUP, 0, 0, 5, KP_ON_CONTROL, kp_handle_group },

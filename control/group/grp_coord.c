@@ -8,6 +8,7 @@
 
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "common/assert.h"
 #include "common/clock.h"
@@ -35,6 +36,20 @@ grp_clock_default(void)
 	return clock_mono_ns();
 }
 
+static void
+grp_random_default(uint8_t *buf, size_t len)
+{
+	size_t got = 0;
+
+	while (got < len) {
+		ssize_t n = getrandom(buf + got, len - got, 0);
+
+		if (n <= 0)
+			break;  /* not after boot: getrandom(2) blocks only before */
+		got += (size_t)n;
+	}
+}
+
 struct grp_coord *
 grp_coord_create(struct ctl *ctl, const struct config *cfg)
 {
@@ -45,6 +60,7 @@ grp_coord_create(struct ctl *ctl, const struct config *cfg)
 	c->ctl = ctl;
 	c->cfg = cfg;
 	c->now_fn = grp_clock_default;
+	c->random_fn = grp_random_default;
 	c->bucket_count = GRP_BUCKETS_MIN;
 	c->buckets = calloc(c->bucket_count, sizeof(*c->buckets));
 	if (c->buckets == NULL) {
@@ -111,6 +127,12 @@ void
 grp_coord_set_clock(struct grp_coord *c, uint64_t (*now_fn)(void))
 {
 	c->now_fn = now_fn;
+}
+
+void
+grp_coord_set_random(struct grp_coord *c, void (*random_fn)(uint8_t *buf, size_t len))
+{
+	c->random_fn = random_fn;
 }
 
 struct ctl *

@@ -7,6 +7,7 @@
 #define CONTROL_GROUP_GRP_COORD_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "control/group/grp_int.h"
@@ -108,6 +109,7 @@ struct grp_coord {
 	int32_t heap_len;
 	int32_t heap_cap;
 	uint64_t (*now_fn)(void);       /* CLOCK_MONOTONIC ns; tests replace it */
+	void (*random_fn)(uint8_t *buf, size_t len); /* member ids; fuzzing replaces it */
 };
 
 /* ---- grp_coord.c ---- */
@@ -115,6 +117,9 @@ struct grp_coord {
 uint64_t grp_now(const struct grp_coord *c);
 /* Tests: a clock of their own. */
 void grp_coord_set_clock(struct grp_coord *c, uint64_t (*now_fn)(void));
+/* Fuzzing: member ids from a source of its own (predictable ids let an
+ * input join, then sync and heartbeat as the member it became). */
+void grp_coord_set_random(struct grp_coord *c, void (*random_fn)(uint8_t *buf, size_t len));
 /* Timer at t for g (kept if an earlier one is set). */
 void grp_timer_arm(struct grp_coord *c, struct grp *g, uint64_t t);
 const char *grp_state_name(enum grp_state s);

@@ -11,6 +11,12 @@
 
 enum kp_verdict grp_find_coordinator_handle(struct grp_coord *c, struct kp_group_call *call);
 
+/* Kafka's text for INVALID_REQUEST (Errors.java). */
+#define GRP_FC_INVALID_REQUEST_TEXT                                                   \
+	"This most likely occurs because of a request being malformed by the client "  \
+	"library or the message was sent to an incompatible broker. See the broker "   \
+	"logs for more details."
+
 struct grp_fc_answer {
 	int16_t error;
 	const char *message;
@@ -22,7 +28,9 @@ struct grp_fc_answer {
 static struct grp_fc_answer
 grp_fc_answer(struct grp_coord *c, struct kp_str key, int8_t key_type)
 {
-	struct grp_fc_answer a = { KP_ERR_NONE, NULL, -1, kp_str_c(""), -1 };
+	/* Kafka's success text: "NONE" (Errors.NONE.message) in v1-3, "" in
+	 * v4+ (set by the caller). */
+	struct grp_fc_answer a = { KP_ERR_NONE, "NONE", -1, kp_str_c(""), -1 };
 
 	if (key_type == 1) {
 		a.error = KP_ERR_COORDINATOR_NOT_AVAILABLE;
@@ -31,7 +39,7 @@ grp_fc_answer(struct grp_coord *c, struct kp_str key, int8_t key_type)
 	}
 	if (key_type != 0 || key.len < 0) {
 		a.error = KP_ERR_INVALID_REQUEST;
-		a.message = "Unknown coordinator type or key.";
+		a.message = GRP_FC_INVALID_REQUEST_TEXT;
 		return a;
 	}
 	a.error = grp_log_ensure(c->log);
@@ -88,7 +96,7 @@ grp_find_coordinator_handle(struct grp_coord *c, struct kp_group_call *call)
 		e.host = a.host;
 		e.port = a.port;
 		e.error_code = a.error;
-		e.error_message = kp_str_c(a.message);
+		e.error_message = kp_str_c(a.error == KP_ERR_NONE ? "" : a.message);
 		kp_find_coordinator_response_coordinator_encode(&sub, v, &e);
 	}
 	resp.coordinators = kp_array_wire(n, &sub);

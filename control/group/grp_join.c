@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
 
 #include "common/assert.h"
 #include "control/config.h"
@@ -39,8 +38,8 @@ grp_join_error(struct kp_group_call *call, int16_t error, struct kp_str member_i
 	r.generation_id = -1;
 	r.leader = kp_str_c("");
 	r.member_id = member_id.len >= 0 ? member_id : kp_str_c("");
-	if (call->api_version < 7)
-		r.protocol_name = kp_str_c("");
+	if (call->api_version >= 7)
+		r.protocol_name.len = -1;       /* null from v7, as Kafka answers */
 	kp_join_group_response_encode(call->w, call->api_version, &r);
 	return KP_VERDICT_REPLY;
 }
@@ -84,18 +83,11 @@ grp_join_current(struct grp *g, struct grp_member *m, struct kp_group_call *call
 
 /* Kafka's member id: clientId-UUID (java.util.UUID.randomUUID()). */
 static char *
-grp_member_id_new(struct kp_str client_id)
+grp_member_id_new(struct grp_coord *c, struct kp_str client_id)
 {
 	uint8_t u[16] = { 0 };
-	size_t got = 0;
 
-	while (got < sizeof(u)) {
-		ssize_t n = getrandom(u + got, sizeof(u) - got, 0);
-
-		if (n <= 0)
-			break;
-		got += (size_t)n;
-	}
+	c->random_fn(u, sizeof(u));
 	u[6] = (uint8_t)((u[6] & 0x0f) | 0x40);
 	u[8] = (uint8_t)((u[8] & 0x3f) | 0x80);
 	size_t cap = (size_t)(client_id.len > 0 ? client_id.len : 0) + 38;
@@ -369,7 +361,7 @@ grp_join_new(struct grp_coord *c, struct grp *g, struct kp_group_call *call,
 		return grp_join_error(call, KP_ERR_COORDINATOR_NOT_AVAILABLE, jr->r.member_id);
 	if (!grp_supports(g, jr->r.protocol_type, jr->names, jr->proto_count))
 		return grp_join_error(call, KP_ERR_INCONSISTENT_GROUP_PROTOCOL, jr->r.member_id);
-	char *id = grp_member_id_new(call->client_id);
+	char *id = grp_member_id_new(c, call->client_id);
 
 	if (id == NULL)
 		return grp_join_error(call, KP_ERR_COORDINATOR_NOT_AVAILABLE, jr->r.member_id);

@@ -148,3 +148,48 @@ def test_metrics_port_taken_stops_startup(broker_factory):
         with pytest.raises(RuntimeError, match=r"exited with 1 during startup"
                            r"(.|\n)*spillway\.metrics\.listen: cannot listen on"):
             broker_factory(overrides={"spillway.metrics.listen": f"127.0.0.1:{port}"})
+
+
+def test_metrics_consumer_groups(metrics_broker):
+    """A group with two members on three partitions commits offsets below the
+    log end: /metrics reports its state, members, generation, committed
+    offset and lag per partition (log end - committed); a second, simple
+    (Empty) group committing past nothing shows lag 0 on a partition it
+    committed at the end."""
+    try:
+        import confluent_kafka
+        from confluent_kafka.admin import AdminClient, NewTopic
+    except ImportError:
+        client_missing("python3-confluent-kafka is not installed")
+    import kgroups as g
+    b, port = metrics_broker
+    topic = "metrics-g"
+    AdminClient({"bootstrap.servers": b.bootstrap}).create_topics(
+        [NewTopic(topic, num_partitions=3, replication_factor=1)])[topic].result(timeout=30)
+    p = confluent_kafka.Producer({"bootstrap.servers": b.bootstrap})
+    for part in range(3):
+        for i in range(10):
+            p.produce(topic, b"v", partition=part)
+    assert p.flush(30) == 0
+
+    g.wait_coordinator(b, "mg")
+    leader, other = g.stable_group(b, "mg", 2, topics=[topic])
+    got = leader.commit([(topic, [(0, 4, ""), (1, 10, ""), (2, 0, "")])])
+    assert {e for *_, e in got} == {g.NONE}, got
+    assert {e for *_, e in g.offset_commit(b, 9, "simple-g", [(topic, [(2, 10, "")])])} \
+        == {g.NONE}
+
+    after = parse(scrape(port))
+    assert value(after, "spillway_consumer_group_state", group="mg", state="Stable") == 1
+    assert value(after, "spillway_consumer_group_state", group="mg", state="Empty") == 0
+    assert value(after, "spillway_consumer_group_members", group="mg") == 2
+    assert value(after, "spillway_consumer_group_generation", group="mg") == leader.generation
+    for part, committed in ((0, 4), (1, 10), (2, 0)):
+        labels = {"group": "mg", "topic": topic, "partition": str(part)}
+        assert value(after, "spillway_consumer_group_committed_offset", **labels) == committed
+        assert value(after, "spillway_consumer_group_lag", **labels) == 10 - committed
+    assert value(after, "spillway_consumer_group_state", group="simple-g", state="Empty") == 1
+    assert value(after, "spillway_consumer_group_lag", group="simple-g", topic=topic,
+                 partition="2") == 0
+    leader.close()
+    other.close()

@@ -572,7 +572,7 @@ run_group(struct kp_writer *w, const char *host, struct kp_out *out)
 Test(dispatch, group_apis_advertised_with_kafka_ranges)
 {
 	static const int16_t want[][3] = {
-		{ KP_API_FIND_COORDINATOR, 0, 5 }, { KP_API_JOIN_GROUP, 0, 9 },
+		{ KP_API_FIND_COORDINATOR, 0, 6 }, { KP_API_JOIN_GROUP, 0, 9 },
 		{ KP_API_SYNC_GROUP, 0, 5 }, { KP_API_HEARTBEAT, 0, 4 },
 		{ KP_API_LEAVE_GROUP, 0, 5 }, { KP_API_OFFSET_COMMIT, 2, 9 },
 		{ KP_API_OFFSET_FETCH, 1, 9 }, { KP_API_OFFSET_DELETE, 0, 0 },
