@@ -88,6 +88,7 @@ struct config {
 	int32_t offsets_topic_num_partitions;   /* offsets.topic.num.partitions */
 	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor */
 	int32_t offsets_retention_minutes;      /* offsets.retention.minutes */
+	int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms */
 	int32_t group_initial_rebalance_delay_ms;
 	int32_t group_min_session_timeout_ms;   /* <= group_max_session_timeout_ms */
 	int32_t group_max_session_timeout_ms;

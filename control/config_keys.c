@@ -145,6 +145,8 @@ const struct config_key config_keys[] = {
 	  FIELD(offsets_topic_replication_factor), "Replication factor of __consumer_offsets." },
 	{ "offsets.retention.minutes", CFG_INT, 0, "10080", 1, I32_MAX, NULL,
 	  FIELD(offsets_retention_minutes), "How long an empty group's offsets are kept." },
+	{ "offsets.retention.check.interval.ms", CFG_LONG, 0, "600000", 1, INT64_MAX, NULL,
+	  FIELD(offsets_retention_check_interval_ms), "How often expired offsets are looked for." },
 	{ "group.initial.rebalance.delay.ms", CFG_INT, 0, "3000", 0, I32_MAX, NULL,
 	  FIELD(group_initial_rebalance_delay_ms), "Wait for more members of a new group." },
 	{ "group.min.session.timeout.ms", CFG_INT, 0, "6000", 0, I32_MAX, NULL,

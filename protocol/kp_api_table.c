@@ -25,9 +25,11 @@ const struct kp_api_row kp_api_table[] = {
 	{ KP_API_CREATE_PARTITIONS, 0, 0, 3, KP_ON_CONTROL, kp_handle_create_partitions },
 	{ KP_API_DESCRIBE_CLUSTER, 0, 0, 1, KP_ON_CORE, kp_handle_describe_cluster },
 	/* The group coordinator, on control (kp_admin_ops.group). OffsetCommit
-	 * and OffsetFetch start where Kafka 4.0 starts them. */
-	{ KP_API_OFFSET_COMMIT, 2, 2, 9, KP_ON_CONTROL, kp_handle_group },
-	{ KP_API_OFFSET_FETCH, 1, 1, 9, KP_ON_CONTROL, kp_handle_group },
+	 * and OffsetFetch are advertised from where Kafka 4.0 starts them, but
+	 * older versions are handled as Kafka 3.9 does: v0 is answered
+	 * UNSUPPORTED_VERSION per partition, OffsetCommit v1 works. */
+	{ KP_API_OFFSET_COMMIT, 2, 0, 9, KP_ON_CONTROL, kp_handle_group },
+	{ KP_API_OFFSET_FETCH, 1, 0, 9, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_FIND_COORDINATOR, 0, 0, 6, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_JOIN_GROUP, 0, 0, 9, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_HEARTBEAT, 0, 0, 4, KP_ON_CONTROL, kp_handle_group },

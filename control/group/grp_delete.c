@@ -118,6 +118,15 @@ grp_delete_one(struct grp_coord *c, struct grp_delete_item *it, struct kp_str id
 	off_group_delete_all(c, g, grp_delete_offsets_done, it);
 }
 
+static bool
+grp_delete_seen(const struct grp_delete_req *d, struct kp_str id)
+{
+	for (const struct grp_delete_item *it = d->items; it != NULL; it = it->next)
+		if (it->group_id != NULL && grp_str_is(it->group_id, id))
+			return true;
+	return false;
+}
+
 enum kp_verdict
 grp_delete_handle(struct grp_coord *c, struct kp_group_call *call)
 {
@@ -144,6 +153,10 @@ grp_delete_handle(struct grp_coord *c, struct kp_group_call *call)
 
 	for (int32_t i = 0; i < r.groups_names.count; i++) {
 		struct kp_str id = kp_read_string(&cur, v >= 2);
+
+		/* Kafka answers each distinct group once. */
+		if (cur.err == 0 && grp_delete_seen(d, id))
+			continue;
 		struct grp_delete_item *it = calloc(1, sizeof(*it));
 
 		if (it == NULL)

@@ -13,6 +13,7 @@ import pytest
 
 import kgroups as g
 from conftest import _backend
+from kwire import make_topics
 
 HUGE = [
     ("5000 protocols", [(f"p{i}", b"m" * 10) for i in range(5000)]),
@@ -39,7 +40,9 @@ def spillway_broker(broker):
 def test_huge_join_refused_others_unaffected(spillway_broker, name, protocols):
     b = spillway_broker
     g.wait_coordinator(b, f"healthy-{name}")
-    healthy = g.stable_group(b, f"healthy-{name}", 2, topics=["t"])
+    # A topic that exists: a commit to a missing one is UNKNOWN_TOPIC_OR_PARTITION.
+    t, = make_topics(b, "hostile", 1, 1)
+    healthy = g.stable_group(b, f"healthy-{name}", 2, topics=[t])
     for _ in range(3):
         m = g.Member(b, f"hostile-{name}", 9, protocols=protocols, timeout=20)
         t0 = time.monotonic()
@@ -49,7 +52,7 @@ def test_huge_join_refused_others_unaffected(spillway_broker, name, protocols):
         m.close()
         for h in healthy:
             assert h.heartbeat() == g.NONE
-    got = healthy[0].commit([("t", [(0, 1, "")])])
+    got = healthy[0].commit([(t, [(0, 1, "")])])
     assert {e for *_, e in got} == {g.NONE}, got
     for h in healthy:
         h.close()

@@ -164,7 +164,8 @@ def test_metrics_consumer_groups(metrics_broker):
     import kgroups as g
     b, port = metrics_broker
     topic = "metrics-g"
-    AdminClient({"bootstrap.servers": b.bootstrap}).create_topics(
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})  # alive until the result
+    admin.create_topics(
         [NewTopic(topic, num_partitions=3, replication_factor=1)])[topic].result(timeout=30)
     p = confluent_kafka.Producer({"bootstrap.servers": b.bootstrap})
     for part in range(3):
