@@ -84,6 +84,10 @@ plog_retention(struct plog *plog, int64_t now_ms)
 	struct segment *seg;
 	uint32_t i, drop = 0;
 
+	/* cleanup.policy=compact alone keeps every segment: only the cleaner
+	 * shrinks such a log; "compact,delete" does both. */
+	if (plog->cfg.compact && !plog->cfg.delete_policy)
+		return 0;
 	for (i = 0; i < plog->seg_count; i++)
 		total += plog->segs[i]->size;
 	for (i = 0; i + 1 < plog->seg_count; i++) {

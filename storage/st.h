@@ -28,6 +28,11 @@ struct st_log_config {
 	int64_t flush_ms;               /* flush.ms: fsync at least this often */
 	bool log_append_time;           /* message.timestamp.type=LogAppendTime */
 	bool compact;                   /* cleanup.policy contains compact */
+	bool delete_policy;             /* cleanup.policy contains delete: retention runs */
+	int64_t delete_retention_ms;    /* delete.retention.ms: tombstone life after cleaning */
+	double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio */
+	int64_t min_compaction_lag_ms;  /* min.compaction.lag.ms */
+	int64_t max_compaction_lag_ms;  /* max.compaction.lag.ms */
 	int64_t producer_id_expiration_ms; /* producer.id.expiration.ms (broker) */
 };
 
