@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "storage/cleaner_int.h"
 #include "storage/logdir_int.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
@@ -155,7 +156,11 @@ plog_open_segments(struct plog *plog, bool fresh)
 	uint32_t i, count = 0;
 	int rc = 0;
 
+	/* An interrupted clean: finish a committed swap or drop the copy,
+	 * before the segment files are listed. */
 	if (!fresh)
+		rc = cleaner_recover(plog->sio, plog->dir);
+	if (!fresh && rc == 0)
 		rc = plog_dir_scan(plog, ".log", &found, &count);
 	if (count > 0)
 		bases = found;
