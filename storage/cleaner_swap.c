@@ -36,6 +36,23 @@ cleaner_swap_rename(struct sio *sio, const char *dir, int64_t base, const char *
 	return rc == -ENOENT ? 0 : rc;
 }
 
+/* Steps after the commit, from..last (each skips files already moved). */
+static int
+cleaner_swap_after_commit(struct sio *sio, const char *dir, int64_t base, int last)
+{
+	int rc = 0;
+
+	if (last >= CLEANER_SWAP_INDEXES) {
+		rc = cleaner_swap_rename(sio, dir, base, ".index.cleaned", ".index");
+		if (rc == 0)
+			rc = cleaner_swap_rename(sio, dir, base, ".timeindex.cleaned",
+						 ".timeindex");
+	}
+	if (rc == 0 && last >= CLEANER_SWAP_LOG)
+		rc = cleaner_swap_rename(sio, dir, base, ".log.swap", ".log");
+	return rc;
+}
+
 int
 cleaner_swap_files(struct sio *sio, const char *dir, int64_t base, int last)
 {
@@ -48,13 +65,8 @@ cleaner_swap_files(struct sio *sio, const char *dir, int64_t base, int last)
 		cleaner_swap_path(dir, base, ".log.swap", to, sizeof(to));
 		rc = sio_rename(sio, from, to);
 	}
-	if (rc == 0 && last >= CLEANER_SWAP_INDEXES) {
-		rc = cleaner_swap_rename(sio, dir, base, ".index.cleaned", ".index");
-		if (rc == 0)
-			rc = cleaner_swap_rename(sio, dir, base, ".timeindex.cleaned", ".timeindex");
-	}
-	if (rc == 0 && last >= CLEANER_SWAP_LOG)
-		rc = cleaner_swap_rename(sio, dir, base, ".log.swap", ".log");
+	if (rc == 0)
+		rc = cleaner_swap_after_commit(sio, dir, base, last);
 	return rc;
 }
 
@@ -124,14 +136,11 @@ cleaner_recover(struct sio *sio, const char *dir)
 		/* Committed: complete the swap with the .cleaned indexes that
 		 * belong to it (roll forward). */
 		for (i = 0; i < sc.swap_count; i++) {
+			int64_t base = sc.swaps[i];
+
 			log_info("storage", "%s: completing the swap of cleaned segment %lld",
-				 dir, (long long)sc.swaps[i]);
-			rc = cleaner_swap_rename(sio, dir, sc.swaps[i], ".index.cleaned", ".index");
-			if (rc == 0)
-				rc = cleaner_swap_rename(sio, dir, sc.swaps[i], ".timeindex.cleaned",
-							 ".timeindex");
-			if (rc == 0)
-				rc = cleaner_swap_rename(sio, dir, sc.swaps[i], ".log.swap", ".log");
+				 dir, (long long)base);
+			rc = cleaner_swap_after_commit(sio, dir, base, CLEANER_SWAP_LOG);
 			if (rc < 0)
 				return rc;
 		}
@@ -170,7 +179,7 @@ cleaner_swap_plog(struct plog *plog, int64_t base, int64_t max_timestamp, int64_
 		cleaner_swap_discard(plog->sio, plog->dir, base);
 		return rc;
 	}
-	rc = cleaner_swap_files(plog->sio, plog->dir, base, CLEANER_SWAP_LOG);
+	rc = cleaner_swap_after_commit(plog->sio, plog->dir, base, CLEANER_SWAP_LOG);
 	if (rc == 0) {
 		/* The old struct keeps the old inodes (fd, maps) for READs in
 		 * flight; deleted, it never reopens a path that is now the
