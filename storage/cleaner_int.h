@@ -38,7 +38,8 @@ struct cleaner_map_slot {
 
 struct cleaner_map {
 	struct cleaner_map_slot *slots;
-	uint32_t slot_count;    /* power of two */
+	uint32_t slot_count;    /* in use this run: a power of two, <= slot_alloc */
+	uint32_t slot_alloc;
 	uint32_t used;
 	uint32_t used_max;      /* the load factor's limit: full above */
 	int64_t latest_offset;  /* -1: nothing put */
@@ -47,6 +48,9 @@ struct cleaner_map {
 int cleaner_map_init(struct cleaner_map *m, uint32_t slot_count);
 void cleaner_map_fini(struct cleaner_map *m);
 void cleaner_map_clear(struct cleaner_map *m);
+/* Empty the map and use only as many slots as keys_max keys need (so a
+ * small log neither clears nor touches the whole allocation). */
+void cleaner_map_reset(struct cleaner_map *m, uint64_t keys_max);
 bool cleaner_map_full(const struct cleaner_map *m);
 /* Record offset as the key's latest (offsets come in increasing order). */
 void cleaner_map_put(struct cleaner_map *m, const uint8_t *key, size_t key_len, int64_t offset);

@@ -94,7 +94,8 @@ cleaner_pids_put(struct cleaner_pids *p, int64_t pid, int64_t last)
 			return -ENOMEM;
 		for (i = 0; i < p->cap; i++)
 			if (p->slots[2 * i] != 0)
-				(void)cleaner_pids_put(&g, p->slots[2 * i] - 1, p->slots[2 * i + 1]);
+				(void)cleaner_pids_put(&g, p->slots[2 * i] - 1,
+						       p->slots[2 * i + 1]);
 		free(p->slots);
 		*p = g;
 	}
@@ -508,10 +509,14 @@ cleaner_log_sections(struct cleaner_run *run, uint32_t *dirty_first, uint32_t *u
 static int
 cleaner_log_map(struct cleaner_run *run, uint32_t dirty_first, uint32_t uncleanable)
 {
+	uint64_t dirty_bytes = 0;
 	uint32_t i;
 	int rc = 0;
 
-	cleaner_map_clear(run->c->map);
+	/* A record takes at least 7 bytes of a batch: a bound on the keys. */
+	for (i = dirty_first; i < uncleanable; i++)
+		dirty_bytes += (uint64_t)run->t->segs[i].size;
+	cleaner_map_reset(run->c->map, dirty_bytes / 7 + 1);
 	run->map_end = run->first_dirty;
 	for (i = 0; i < dirty_first && rc == 0; i++)
 		rc = cleaner_seg_each(run, &run->t->segs[i], false, cleaner_note_producer);
@@ -545,6 +550,8 @@ cleaner_log_clean(struct cleaner_ctx *c, const struct cleaner_target *t, int64_t
 		return 0;
 	stats->cleaned = true;
 	rc = cleaner_log_map(&run, dirty_first, uncleanable);
+	if (rc == 0 && run.map_end <= run.first_dirty && horizon_ms > now_ms)
+		rc = -ENOBUFS;          /* one batch has more keys than the map holds */
 	for (i = 0; rc == 0 && i < t->seg_count && t->segs[i].base_offset < run.map_end; i++) {
 		rc = cleaner_rewrite_seg(&run, &t->segs[i], &changed, &new_size, &max_ts,
 					 &seg_horizon);
@@ -553,7 +560,8 @@ cleaner_log_clean(struct cleaner_ctx *c, const struct cleaner_target *t, int64_t
 			if (rc == 0) {
 				stats->segments_cleaned++;
 				if (t->segs[i].size > new_size)
-					stats->bytes_reclaimed += (uint64_t)(t->segs[i].size - new_size);
+					stats->bytes_reclaimed +=
+						(uint64_t)(t->segs[i].size - new_size);
 			} else if (rc == -ENOENT) {
 				rc = 0;         /* retention took it meanwhile */
 			}

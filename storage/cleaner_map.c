@@ -60,6 +60,7 @@ cleaner_map_init(struct cleaner_map *m, uint32_t slot_count)
 	if (m->slots == NULL)
 		return -ENOMEM;
 	m->slot_count = slot_count;
+	m->slot_alloc = slot_count;
 	m->used_max = (uint32_t)((uint64_t)slot_count * CLEANER_MAP_LOAD_PERCENT / 100);
 	m->latest_offset = -1;
 	return 0;
@@ -78,6 +79,18 @@ cleaner_map_clear(struct cleaner_map *m)
 	memset(m->slots, 0, sizeof(*m->slots) * m->slot_count);
 	m->used = 0;
 	m->latest_offset = -1;
+}
+
+void
+cleaner_map_reset(struct cleaner_map *m, uint64_t keys_max)
+{
+	uint64_t want = 16;
+
+	while (want < m->slot_alloc && want * CLEANER_MAP_LOAD_PERCENT / 100 < keys_max + 1)
+		want *= 2;
+	m->slot_count = (uint32_t)(want < m->slot_alloc ? want : m->slot_alloc);
+	m->used_max = (uint32_t)((uint64_t)m->slot_count * CLEANER_MAP_LOAD_PERCENT / 100);
+	cleaner_map_clear(m);
 }
 
 bool
