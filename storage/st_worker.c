@@ -571,8 +571,8 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 	if (call->type == ST_ADMIN_CLEANER_SWAP) {
 		plog = st_worker_find(w, call->topic_id, call->from);
 		rc = plog == NULL ? -ENOENT
-				  : cleaner_swap_plog(plog, call->swap_base, call->swap_max_timestamp,
-						      clock_wall_ms());
+				  : cleaner_swap_plog(plog, call->swap_base,
+						      call->swap_max_timestamp, clock_wall_ms());
 		call->from = call->to = 0;
 	}
 	if (call->type == ST_ADMIN_CLEAN) {
