@@ -388,3 +388,88 @@ Test(cleaner_log, reads_in_flight_survive_the_swap)
 	free(want);
 	cleaner_map_fini(&map);
 }
+
+/* The latest record of every key is where the model says, and every
+ * record read is the model's record at its offset. */
+static void
+check_latest(void)
+{
+	struct tk_log *got = calloc(1, sizeof(*got));
+	int latest[KEYS], found[KEYS];
+
+	for (int k = 0; k < KEYS; k++)
+		latest[k] = found[k] = -1;
+	for (int i = 0; i < model.count; i++)
+		latest[model.recs[i].key] = i;
+	tk_read_plog(tp.plog, got);
+	for (int i = 0, j = 0; i < got->count; i++) {
+		while (j < model.count && model.recs[j].offset < got->recs[i].offset)
+			j++;
+		cr_assert_lt(j, model.count);
+		cr_assert_eq(model.recs[j].offset, got->recs[i].offset);
+		cr_assert_eq(model.recs[j].key, got->recs[i].key);
+		cr_assert_eq(model.recs[j].value, got->recs[i].value);
+		found[got->recs[i].key] = j;
+	}
+	for (int k = 0; k < KEYS; k++) {
+		/* A tombstone past its horizon may be gone, with all before it. */
+		if (latest[k] >= 0 && model.recs[latest[k]].value < 0 && found[k] == -1)
+			continue;
+		cr_assert_eq(found[k], latest[k], "key %d: latest at model %d, found %d", k,
+			     latest[k], found[k]);
+	}
+	free(got);
+}
+
+/* Random produce / roll / clean / stop-mid-swap / reopen sequences. */
+Test(cleaner_log, random_interleavings_keep_every_latest_record, .timeout = 120)
+{
+	for (uint32_t seed = 1; seed <= 12; seed++) {
+		uint32_t rnd = seed * 2654435761u;
+		struct cleaner_log_stats st;
+
+		if (seed > 1) {
+			tp_teardown(&tp);
+			tp_setup(&tp, seed);
+		}
+		cl_config();
+		tp.cfg.delete_retention_ms = 1000000;
+		cr_assert_eq(tp_open(&tp), 0);
+		cr_assert_eq(cleaner_map_init(&map, seed % 2 ? 64 : 4096), 0);
+		model.count = 0;
+		for (int step = 0; step < 40; step++) {
+			rnd = rnd * 1103515245u + 12345u;
+			switch ((rnd >> 16) % 7) {
+			case 0:
+			case 1:
+				produce(1 + (int)((rnd >> 8) % 3), 1 + (int)((rnd >> 4) % 9),
+					(int)((rnd >> 12) % 5), rnd);
+				break;
+			case 2:
+				if (plog_active(tp.plog)->size > 0)
+					cr_assert_eq(plog_roll(tp.plog), 0);
+				break;
+			case 3:
+			case 4:
+				swap_last_step = (rnd >> 9) % 5 == 0 ? (int)((rnd >> 3) % 3)
+								     : CLEANER_SWAP_LOG;
+				(void)clean(&st);
+				if (swap_last_step < CLEANER_SWAP_LOG) {
+					tp_close(&tp);
+					cr_assert_eq(tp_open(&tp), 0);
+				}
+				break;
+			case 5:
+				if ((rnd >> 7) % 3 == 0)
+					tp.now_ms += 600000;    /* horizons pass */
+				/* fall through */
+			default:
+				tp_close(&tp);
+				cr_assert_eq(tp_open(&tp), 0);
+				break;
+			}
+			check_latest();
+		}
+		cleaner_map_fini(&map);
+	}
+}
