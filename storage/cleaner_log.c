@@ -141,6 +141,7 @@ struct cleaner_run {
 	int64_t map_end;                /* offsets below are covered by the map */
 	bool stop;                      /* the throttle said stop */
 	struct cleaner_seg_run *cur;    /* the segment being rewritten */
+	int64_t first_ts;               /* cleaner_first_ts_batch()'s answer */
 };
 
 typedef int cleaner_batch_fn(struct cleaner_run *run, const struct rbatch_header *h,
@@ -449,8 +450,8 @@ cleaner_first_ts_batch(struct cleaner_run *run, const struct rbatch_header *h,
 {
 	(void)batch;
 	(void)len;
-	run->map_end = h->max_timestamp;        /* borrowed as the result */
-	return 1;
+	run->first_ts = h->max_timestamp;
+	return 1;                       /* the first batch is enough */
 }
 
 static bool
@@ -476,9 +477,9 @@ cleaner_log_due(struct cleaner_run *run, uint32_t dirty_first, uint32_t uncleana
 	if (*ratio >= t->cfg.min_cleanable_dirty_ratio)
 		return true;
 	if (t->cfg.max_compaction_lag_ms > 0 && t->cfg.max_compaction_lag_ms < INT64_MAX) {
-		run->map_end = -1;
+		run->first_ts = -1;
 		(void)cleaner_seg_each(run, &t->segs[dirty_first], false, cleaner_first_ts_batch);
-		first_ts = run->map_end;
+		first_ts = run->first_ts;
 		if (first_ts >= 0 && run->now_ms - first_ts > t->cfg.max_compaction_lag_ms)
 			return true;
 	}

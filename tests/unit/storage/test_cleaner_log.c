@@ -305,6 +305,15 @@ Test(cleaner_log, min_dirty_ratio_and_compaction_lag_hold_it_back)
 	tp.plog->cfg.min_compaction_lag_ms = 3600 * 1000;
 	cr_assert_eq(clean(&st), 0);
 	cr_assert(!st.cleaned, "records younger than min.compaction.lag.ms");
+	/* max.compaction.lag.ms makes an old dirty segment due at any ratio. */
+	tp.plog->cfg.min_compaction_lag_ms = 0;
+	tp.plog->cfg.min_cleanable_dirty_ratio = 0.99;
+	tp.plog->cfg.max_compaction_lag_ms = 60000;
+	cr_assert_eq(clean(&st), 0);
+	cr_assert(!st.cleaned);
+	tp.now_ms += 120000;
+	cr_assert_eq(clean(&st), 0);
+	cr_assert(st.cleaned, "dirty for longer than max.compaction.lag.ms");
 	cleaner_map_fini(&map);
 }
 
