@@ -156,12 +156,18 @@ plog_open_segments(struct plog *plog, bool fresh)
 	uint32_t i, count = 0;
 	int rc = 0;
 
-	/* An interrupted clean: finish a committed swap or drop the copy,
-	 * before the segment files are listed. */
 	if (!fresh)
-		rc = cleaner_recover(plog->sio, plog->dir);
-	if (!fresh && rc == 0)
 		rc = plog_dir_scan(plog, ".log", &found, &count);
+	/* An interrupted clean: finish a committed swap or drop the copy,
+	 * then list the segments again (one listing when nothing was left). */
+	if (!fresh && rc == 0 && plog->cleaner_files) {
+		free(found);
+		found = NULL;
+		count = 0;
+		rc = cleaner_recover(plog->sio, plog->dir);
+		if (rc == 0)
+			rc = plog_dir_scan(plog, ".log", &found, &count);
+	}
 	if (count > 0)
 		bases = found;
 	else
