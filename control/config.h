@@ -78,6 +78,10 @@ struct config {
 	int64_t log_segment_delete_delay_ms;    /* log.segment.delete.delay.ms */
 	bool log_preallocate;                   /* log.preallocate */
 	unsigned log_cleanup_policy;            /* CONFIG_CLEANUP_* bits, never 0 */
+	bool log_cleaner_enable;                /* log.cleaner.enable */
+	int64_t log_cleaner_backoff_ms;         /* log.cleaner.backoff.ms */
+	int64_t log_cleaner_io_max_bytes_per_second; /* INT64_MAX: unlimited */
+	int64_t log_cleaner_dedupe_buffer_size; /* log.cleaner.dedupe.buffer.size */
 	enum config_compression compression_type;               /* compression.type */
 	enum config_timestamp_type log_message_timestamp_type;  /* log.message.timestamp.type */
 	int64_t log_message_timestamp_before_max_ms;

@@ -307,6 +307,51 @@ ctl_metrics_workers(struct ctl_metrics_scrape *s, struct mx_buf *b)
 	}
 }
 
+/* The log cleaner's counters (all zero while log.cleaner.enable=false). */
+static void
+ctl_metrics_cleaner(const struct st *st, struct mx_buf *b)
+{
+	struct st_cleaner_stats cs;
+	const struct {
+		const char *name, *type, *help;
+	} f[] = {
+		{ "spillway_log_cleaner_runs_total", "counter",
+		  "Compacted partitions the log cleaner cleaned." },
+		{ "spillway_log_cleaner_passes_total", "counter",
+		  "Passes of the log cleaner over every compacted partition." },
+		{ "spillway_log_cleaner_segments_cleaned_total", "counter",
+		  "Segments the log cleaner replaced by compacted copies." },
+		{ "spillway_log_cleaner_bytes_reclaimed_total", "counter",
+		  "Segment bytes removed by compaction." },
+		{ "spillway_log_cleaner_bytes_read_total", "counter",
+		  "Segment bytes the log cleaner read." },
+		{ "spillway_log_cleaner_bytes_written_total", "counter",
+		  "Bytes the log cleaner wrote." },
+		{ "spillway_log_cleaner_records_removed_total", "counter",
+		  "Records compaction removed." },
+		{ "spillway_log_cleaner_errors_total", "counter",
+		  "Cleanings of a partition that failed." },
+		{ "spillway_log_cleaner_max_dirty_ratio", "gauge",
+		  "Largest dirty ratio among compacted partitions at the last pass." },
+	};
+	double v[ARRAY_LEN(f)];
+
+	st_cleaner_stats_get(st, &cs);
+	v[0] = (double)cs.runs;
+	v[1] = (double)cs.passes;
+	v[2] = (double)cs.segments_cleaned;
+	v[3] = (double)cs.bytes_reclaimed;
+	v[4] = (double)cs.bytes_read;
+	v[5] = (double)cs.bytes_written;
+	v[6] = (double)cs.records_removed;
+	v[7] = (double)cs.errors;
+	v[8] = cs.max_dirty_ratio;
+	for (size_t i = 0; i < ARRAY_LEN(f); i++) {
+		mx_family(b, f[i].name, f[i].type, f[i].help);
+		mx_sample(b, f[i].name, NULL, v[i]);
+	}
+}
+
 /* dp_net_stat_fn: one sample of the network backend; a family's TYPE and
  * HELP go out before its first sample. */
 struct ctl_metrics_net {
@@ -405,6 +450,8 @@ ctl_metrics_render(void *arg, struct mx_buf *b)
 	ctl_metrics_partitions(&s, b);
 	ctl_metrics_topics(&s, b);
 	ctl_metrics_workers(&s, b);
+	if (ctl->st != NULL)
+		ctl_metrics_cleaner(ctl->st, b);
 	ctl_metrics_control(ctl, b);
 	ctl_metrics_groups(ctl, b, ctl_metrics_log_end, &s);
 	free(s.parts);

@@ -47,8 +47,15 @@ ctl_storage_log_config(const struct config *cfg, const struct kp_topic_config *o
 	lc->log_append_time = strcmp(topic_config_get_text(cfg, o, n, "message.timestamp.type",
 							   text, sizeof(text)),
 				     "LogAppendTime") == 0;
-	lc->compact = strstr(topic_config_get_text(cfg, o, n, "cleanup.policy", text,
-						   sizeof(text)), "compact") != NULL;
+	topic_config_get_text(cfg, o, n, "cleanup.policy", text, sizeof(text));
+	lc->compact = strstr(text, "compact") != NULL;
+	lc->delete_policy = strstr(text, "delete") != NULL;
+	lc->delete_retention_ms = topic_config_get_i64(cfg, o, n, "delete.retention.ms");
+	lc->min_compaction_lag_ms = topic_config_get_i64(cfg, o, n, "min.compaction.lag.ms");
+	lc->max_compaction_lag_ms = topic_config_get_i64(cfg, o, n, "max.compaction.lag.ms");
+	lc->min_cleanable_dirty_ratio = strtod(topic_config_get_text(cfg, o, n,
+								     "min.cleanable.dirty.ratio",
+								     text, sizeof(text)), NULL);
 	lc->producer_id_expiration_ms = cfg->producer_id_expiration_ms;
 }
 

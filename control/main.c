@@ -127,6 +127,14 @@ main_storage(const struct config *cfg)
 		.open_files_max = (uint32_t)cfg->storage_open_files_max,
 		.core_count = cfg->dataplane_cores + 1,  /* + control's own (ctl_log.c) */
 		.ring_slots = 4096,
+		.cleaner = {
+			.enable = cfg->log_cleaner_enable,
+			.backoff_ms = cfg->log_cleaner_backoff_ms,
+			.io_bytes_per_sec =
+				cfg->log_cleaner_io_max_bytes_per_second == INT64_MAX
+					? 0 : (uint64_t)cfg->log_cleaner_io_max_bytes_per_second,
+			.dedupe_buffer_bytes = (uint64_t)cfg->log_cleaner_dedupe_buffer_size,
+		},
 	};
 	char err[512] = "";
 	struct st *st = st_create(&sc, err, sizeof(err));

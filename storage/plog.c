@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "storage/cleaner_int.h"
 #include "storage/logdir_int.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
@@ -84,6 +85,10 @@ plog_retention(struct plog *plog, int64_t now_ms)
 	struct segment *seg;
 	uint32_t i, drop = 0;
 
+	/* cleanup.policy=compact alone keeps every segment: only the cleaner
+	 * shrinks such a log; "compact,delete" does both. */
+	if (plog->cfg.compact && !plog->cfg.delete_policy)
+		return 0;
 	for (i = 0; i < plog->seg_count; i++)
 		total += plog->segs[i]->size;
 	for (i = 0; i + 1 < plog->seg_count; i++) {
@@ -153,6 +158,16 @@ plog_open_segments(struct plog *plog, bool fresh)
 
 	if (!fresh)
 		rc = plog_dir_scan(plog, ".log", &found, &count);
+	/* An interrupted clean: finish a committed swap or drop the copy,
+	 * then list the segments again (one listing when nothing was left). */
+	if (!fresh && rc == 0 && plog->cleaner_files) {
+		free(found);
+		found = NULL;
+		count = 0;
+		rc = cleaner_recover(plog->sio, plog->dir);
+		if (rc == 0)
+			rc = plog_dir_scan(plog, ".log", &found, &count);
+	}
 	if (count > 0)
 		bases = found;
 	else

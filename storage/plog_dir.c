@@ -20,6 +20,7 @@ struct plog_dir_list {
 	uint32_t count;
 	uint32_t cap;
 	const char *ext;
+	bool cleaner_files;             /* a .cleaned or .swap name was seen */
 };
 
 static int
@@ -31,6 +32,8 @@ plog_dir_list_name(void *arg, const char *name)
 	char *end;
 	long long v;
 
+	if (strstr(name, ".cleaned") != NULL || strstr(name, ".swap") != NULL)
+		sc->cleaner_files = true;
 	if (strlen(name) != SEGMENT_NAME_DIGITS + ext_len ||
 	    strcmp(name + SEGMENT_NAME_DIGITS, sc->ext) != 0)
 		return 0;
@@ -69,6 +72,7 @@ plog_dir_scan(struct plog *plog, const char *ext, int64_t **offsets, uint32_t *c
 		qsort(sc.offsets, sc.count, sizeof(int64_t), plog_dir_offset_cmp);
 	*offsets = sc.offsets;
 	*count = sc.count;
+	plog->cleaner_files = sc.cleaner_files;
 	return rc;
 }
 

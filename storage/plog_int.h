@@ -126,6 +126,7 @@ struct plog {
 	uint64_t records_in;
 	uint64_t bytes_out;             /* bytes handed to fetches (st_worker.c) */
 	uint64_t sync_t0_ns;            /* when the fdatasyncs in flight were issued */
+	bool cleaner_files;             /* the last plog_dir_scan() saw .cleaned/.swap files */
 	struct hist *sync_hist;         /* NULL: not recorded */
 };
 
@@ -236,7 +237,8 @@ int plog_dir_make(struct plog *plog, bool create, bool *fresh);
  * checked (and repaired) at every open. 0 or -errno. */
 int plog_dir_meta_files(struct plog *plog, bool fresh);
 /* The base offsets of the files ending in ext, sorted, in a malloc'd
- * *offsets the caller frees (also on error). 0 or -errno. */
+ * *offsets the caller frees (also on error); plog->cleaner_files says
+ * whether an interrupted clean left files. 0 or -errno. */
 int plog_dir_scan(struct plog *plog, const char *ext, int64_t **offsets, uint32_t *count);
 /* Producer-state snapshot as of offset, written atomically. 0 or -errno. */
 int plog_dir_snapshot_write(struct plog *plog, int64_t offset);

@@ -160,7 +160,37 @@ st_start(struct st *st)
 		st->workers[i].running = true;
 	}
 	st->started = true;
+	/* The cleaner calls the workers: it starts after them and stops
+	 * before them. Without it, compacted logs only grow. */
+	if (st->cfg.cleaner.enable) {
+		st->cleaner = cleaner_create(st, &st->cfg.cleaner);
+		if (st->cleaner == NULL || cleaner_start(st->cleaner) < 0) {
+			log_error("storage", "log cleaner: cannot start; compaction is off");
+			cleaner_destroy(st->cleaner);
+			st->cleaner = NULL;
+		}
+	}
 	return 0;
+}
+
+void
+st_cleaner_stats_get(const struct st *st, struct st_cleaner_stats *out)
+{
+	const struct cleaner_stats *cs;
+
+	memset(out, 0, sizeof(*out));
+	if (st->cleaner == NULL)
+		return;
+	cs = cleaner_stats_get(st->cleaner);
+	out->runs = atomic_load(&cs->runs);
+	out->passes = atomic_load(&cs->passes);
+	out->bytes_read = atomic_load(&cs->bytes_read);
+	out->bytes_written = atomic_load(&cs->bytes_written);
+	out->bytes_reclaimed = atomic_load(&cs->bytes_reclaimed);
+	out->segments_cleaned = atomic_load(&cs->segments_cleaned);
+	out->records_removed = atomic_load(&cs->records_removed);
+	out->errors = atomic_load(&cs->errors);
+	out->max_dirty_ratio = (double)atomic_load(&cs->max_dirty_ratio_ppm) / 1e6;
 }
 
 static void
@@ -175,6 +205,11 @@ st_stop(struct st *st)
 {
 	int i;
 
+	if (st->cleaner != NULL) {
+		cleaner_stop(st->cleaner);
+		cleaner_destroy(st->cleaner);
+		st->cleaner = NULL;
+	}
 	for (i = 0; i < st->cfg.worker_count; i++) {
 		if (!st->workers[i].running)
 			continue;

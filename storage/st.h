@@ -28,11 +28,27 @@ struct st_log_config {
 	int64_t flush_ms;               /* flush.ms: fsync at least this often */
 	bool log_append_time;           /* message.timestamp.type=LogAppendTime */
 	bool compact;                   /* cleanup.policy contains compact */
+	bool delete_policy;             /* cleanup.policy contains delete: retention runs */
+	int64_t delete_retention_ms;    /* delete.retention.ms: tombstone life after cleaning */
+	double min_cleanable_dirty_ratio; /* min.cleanable.dirty.ratio */
+	int64_t min_compaction_lag_ms;  /* min.compaction.lag.ms */
+	int64_t max_compaction_lag_ms;  /* max.compaction.lag.ms */
 	int64_t producer_id_expiration_ms; /* producer.id.expiration.ms (broker) */
+};
+
+/* The log cleaner (compaction of cleanup.policy=compact topics): one
+ * background thread of storage/, started and stopped with the workers. */
+struct st_cleaner_config {
+	bool enable;                    /* log.cleaner.enable */
+	int64_t backoff_ms;             /* log.cleaner.backoff.ms: sleep between passes */
+	/* log.cleaner.io.max.bytes.per.second: read + write budget; 0: none. */
+	uint64_t io_bytes_per_sec;
+	uint64_t dedupe_buffer_bytes;   /* log.cleaner.dedupe.buffer.size: the offset map */
 };
 
 struct st_config {
 	const char *log_dir;
+	struct st_cleaner_config cleaner;
 	int worker_count;               /* spillway.storage.workers */
 	const int *worker_cpus;         /* NULL: not pinned */
 	int core_count;                 /* dataplane cores: one ring pair per core */
@@ -219,6 +235,22 @@ struct st_worker_stats {
 int st_stats_collect(struct st *st,
 		     void (*part_fn)(void *arg, const struct st_partition_stats *ps),
 		     void (*worker_fn)(void *arg, const struct st_worker_stats *ws), void *arg);
+
+/* The cleaner's counters since start (zero when it is not running). */
+struct st_cleaner_stats {
+	uint64_t runs;                  /* partitions cleaned */
+	uint64_t passes;                /* sweeps over every compacted partition */
+	uint64_t bytes_read;
+	uint64_t bytes_written;
+	uint64_t bytes_reclaimed;       /* segment bytes removed by compaction */
+	uint64_t segments_cleaned;      /* segments swapped for cleaned copies */
+	uint64_t records_removed;
+	uint64_t errors;
+	double max_dirty_ratio;         /* the dirtiest compacted partition, last pass */
+};
+
+/* @thread any */
+void st_cleaner_stats_get(const struct st *st, struct st_cleaner_stats *out);
 
 /* ---- core side: @thread dataplane (core index `core`) ---- */
 

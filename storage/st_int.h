@@ -13,6 +13,7 @@
 
 #include "common/compiler.h"
 #include "common/spsc.h"
+#include "storage/cleaner_int.h"
 #include "storage/fcache_int.h"
 #include "storage/logdir_int.h"
 #include "storage/plog_int.h"
@@ -45,6 +46,8 @@ enum st_admin_type {
 	ST_ADMIN_CONFIGURE = 3,
 	ST_ADMIN_STATS = 4,     /* fill stats[] from the cursor on, and wstats */
 	ST_ADMIN_CLEAN = 5,     /* the start-up sweep of the log dir (worker 0) */
+	ST_ADMIN_CLEANER_LIST = 6,      /* the cleaner: compacted plogs and their segments */
+	ST_ADMIN_CLEANER_SWAP = 7,      /* the cleaner: swap a cleaned segment in */
 };
 
 /* Partition statistics taken per ST_ADMIN_STATS call. */
@@ -67,6 +70,10 @@ struct st_admin {
 	struct st_worker_stats *wstats;
 	st_known_fn *known;                     /* CLEAN */
 	void *known_arg;
+	struct cleaner_target *targets;         /* CLEANER_LIST: malloc'd, the caller frees */
+	uint32_t target_count;
+	int64_t swap_base;                      /* CLEANER_SWAP: topic_id, from, and these */
+	int64_t swap_max_timestamp;
 	int result;
 	_Atomic uint32_t done;  /* futex word: 1 when result is set */
 };
@@ -102,6 +109,7 @@ struct st_worker {
 	struct spsc *req;               /* [core_count], core -> worker */
 	struct spsc *cpl;               /* [core_count], worker -> core */
 	struct spsc admin;              /* control -> worker */
+	struct spsc cleaner_ring;       /* cleaner thread -> worker (st_admin_msg) */
 	bool *core_wake;                /* [core_count]: completions posted this turn */
 	struct plog **table;            /* [table_slots] hash chains */
 	uint32_t table_slots;           /* power of two, at least plog_count */
@@ -132,6 +140,7 @@ struct st {
 	uint32_t maps_per_worker;
 	struct logdir_reaper reaper;    /* removes deleted partition directories */
 	struct sio *reaper_sios[LOGDIR_REAPER_THREADS];
+	struct cleaner *cleaner;        /* NULL: log.cleaner.enable=false */
 	bool started;
 };
 
@@ -145,6 +154,8 @@ struct plog *st_worker_find(struct st_worker *w, const uint8_t topic_id[16], int
 /* Run one admin call on the worker's thread (or inline before start). */
 void st_worker_admin(struct st_worker *w, struct st_admin *call);
 void *st_worker_main(void *arg);
+/* Wake a worker that may sleep (after pushing onto one of its rings). */
+void st_worker_wake(struct st_worker *w);
 int st_worker_init(struct st_worker *w, struct st *st, int index);
 void st_worker_fini(struct st_worker *w);
 

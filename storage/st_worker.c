@@ -491,6 +491,59 @@ st_admin_stats(struct st_worker *w, struct st_admin *call)
 	call->stats_done = true;
 }
 
+/* ST_ADMIN_CLEANER_LIST: every compacted plog with closed segments, as
+ * the cleaner must see them (a copy: the cleaner thread reads it). */
+static int
+st_admin_cleaner_target(const struct plog *plog, struct cleaner_target *t)
+{
+	memset(t, 0, sizeof(*t));
+	memcpy(t->topic_id, plog->topic_id, 16);
+	t->partition = plog->partition;
+	t->cfg = plog->cfg;
+	t->dir = strdup(plog->dir);
+	t->seg_count = plog->seg_count - 1;
+	t->segs = calloc(t->seg_count, sizeof(*t->segs));
+	if (t->dir == NULL || t->segs == NULL) {
+		free(t->dir);
+		free(t->segs);
+		return -ENOMEM;
+	}
+	for (uint32_t i = 0; i < t->seg_count; i++) {
+		const struct segment *seg = plog->segs[i];
+
+		t->segs[i].base_offset = seg->base_offset;
+		t->segs[i].next_offset = seg->next_offset;
+		t->segs[i].size = seg->size;
+		t->segs[i].max_timestamp = seg->max_timestamp;
+	}
+	t->active_base = plog_active(plog)->base_offset;
+	return 0;
+}
+
+static void
+st_admin_cleaner_list(struct st_worker *w, struct st_admin *call)
+{
+	struct plog *plog;
+	uint32_t b, n = 0;
+
+	call->targets = NULL;
+	call->target_count = 0;
+	for (b = 0; b < w->table_slots; b++)
+		for (plog = w->table[b]; plog != NULL; plog = plog->hash_next)
+			n += plog->cfg.compact && plog->seg_count > 1;
+	if (n == 0 || (call->targets = calloc(n, sizeof(*call->targets))) == NULL) {
+		call->result = n == 0 ? 0 : -ENOMEM;
+		return;
+	}
+	for (b = 0; b < w->table_slots; b++)
+		for (plog = w->table[b]; plog != NULL; plog = plog->hash_next)
+			if (plog->cfg.compact && plog->seg_count > 1 &&
+			    call->target_count < n &&
+			    st_admin_cleaner_target(plog, &call->targets[call->target_count]) == 0)
+				call->target_count++;
+	call->result = 0;
+}
+
 static bool
 st_clean_known(void *arg, const char *topic, int32_t partition)
 {
@@ -509,6 +562,18 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 	if (call->type == ST_ADMIN_STATS) {
 		call->from = call->to = 0;
 		st_admin_stats(w, call);
+	}
+	if (call->type == ST_ADMIN_CLEANER_LIST) {
+		st_admin_cleaner_list(w, call);
+		rc = call->result;
+		call->from = call->to = 0;
+	}
+	if (call->type == ST_ADMIN_CLEANER_SWAP) {
+		plog = st_worker_find(w, call->topic_id, call->from);
+		rc = plog == NULL ? -ENOENT
+				  : cleaner_swap_plog(plog, call->swap_base,
+						      call->swap_max_timestamp, clock_wall_ms());
+		call->from = call->to = 0;
 	}
 	if (call->type == ST_ADMIN_CLEAN) {
 		struct logdir_clean_stats cs;
@@ -545,6 +610,11 @@ st_drain_admin(struct st_worker *w)
 	unsigned n = 0;
 
 	while (spsc_pop_st_admin_msg(&w->admin, &msg)) {
+		st_worker_admin(w, msg.call);
+		n++;
+	}
+	/* The cleaner's calls: a list or one swap at a time (it waits). */
+	while (spsc_pop_st_admin_msg(&w->cleaner_ring, &msg)) {
 		st_worker_admin(w, msg.call);
 		n++;
 	}
@@ -620,6 +690,13 @@ st_wake_cores(struct st_worker *w)
 	}
 }
 
+void
+st_worker_wake(struct st_worker *w)
+{
+	atomic_store(&w->sleeping, 0);
+	efd_kick(w->event_fd);
+}
+
 static void
 st_event_done(struct sio_op *op, int res)
 {
@@ -634,7 +711,7 @@ st_rings_empty(struct st_worker *w)
 {
 	int core;
 
-	if (spsc_count(&w->admin) > 0)
+	if (spsc_count(&w->admin) > 0 || spsc_count(&w->cleaner_ring) > 0)
 		return false;
 	for (core = 0; core < w->st->cfg.core_count; core++)
 		if (spsc_count(&w->req[core]) > 0 && w->app_free != NULL)
@@ -722,6 +799,8 @@ st_worker_init(struct st_worker *w, struct st *st, int index)
 	    w->table == NULL)
 		return rc < 0 ? rc : -ENOMEM;
 	rc = spsc_init(&w->admin, 64, sizeof(struct st_admin_msg));
+	if (rc == 0)
+		rc = spsc_init(&w->cleaner_ring, 4, sizeof(struct st_admin_msg));
 	for (i = 0; rc == 0 && i < st->cfg.core_count; i++) {
 		rc = spsc_init(&w->req[i], st->cfg.ring_slots, sizeof(struct st_req));
 		if (rc == 0)
@@ -770,6 +849,8 @@ st_worker_fini(struct st_worker *w)
 	}
 	if (w->admin.slots != NULL)
 		spsc_fini(&w->admin);
+	if (w->cleaner_ring.slots != NULL)
+		spsc_fini(&w->cleaner_ring);
 	free(w->req);
 	free(w->cpl);
 	free(w->core_wake);

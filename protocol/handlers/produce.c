@@ -70,6 +70,11 @@ produce_fill(void *arg, const struct kp_visit_part *vp)
 	memcpy(pt->topic_id, topic->id.b, sizeof(pt->topic_id));
 	if (p->acks != 0 && p->acks != 1 && p->acks != -1)
 		pt->error = KP_ERR_INVALID_REQUIRED_ACKS;
+	else if (topic->internal)
+		/* ReplicaManager.appendToLocalLog: "Cannot append to internal
+		 * topic" for a client's Produce; the coordinator writes its
+		 * topic through control, not through this handler. */
+		pt->error = KP_ERR_INVALID_TOPIC_EXCEPTION;
 	else if (pd->records.len <= 0)
 		pt->error = KP_ERR_CORRUPT_MESSAGE;
 	else

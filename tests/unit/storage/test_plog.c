@@ -137,3 +137,27 @@ Test(plog, retention_keeps_a_read_segment_open)
 	cr_assert_eq(h.base_offset, 0, "the unlinked file is still readable");
 	segment_release(r.seg);
 }
+
+/* cleanup.policy=compact alone never deletes segments by retention.ms or
+ * retention.bytes (only the cleaner shrinks such a log); compact,delete does
+ * both, like Kafka's UnifiedLog.deleteOldSegments. */
+Test(plog, retention_follows_cleanup_policy)
+{
+	int n;
+
+	tp.cfg.segment_bytes = 2048;
+	cr_assert_eq(tp_open(&tp), 0);
+	tp_write(&tp, 60, 1, 200, tp.now_ms - 100000, 1, 1);
+	n = (int)tp.plog->seg_count;
+	tp.plog->cfg.compact = true;
+	tp.plog->cfg.delete_policy = false;
+	tp.plog->cfg.retention_bytes = 0;
+	tp.plog->cfg.retention_ms = 1;
+	cr_assert_eq(plog_retention(tp.plog, tp.now_ms), 0);
+	plog_sweep(tp.plog, tp.now_ms);
+	cr_assert_eq((int)tp.plog->seg_count, n);
+	cr_assert_eq(tp.plog->log_start_offset, 0);
+	tp.plog->cfg.delete_policy = true;
+	cr_assert_eq(plog_retention(tp.plog, tp.now_ms), n - 1);
+	cr_assert_eq(tp.plog->seg_count, 1);
+}
