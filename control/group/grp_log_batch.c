@@ -118,6 +118,8 @@ grp_log_batch_offset(struct grp_log_batch *b, struct kp_str topic, int32_t parti
 {
 	struct kp_writer k, v;
 
+	if (b->oom)
+		return;         /* shared by every batch begun without memory */
 	b->has_offsets = true;
 	if (b->error != KP_ERR_NONE)
 		return;
