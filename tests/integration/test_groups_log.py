@@ -185,3 +185,34 @@ def test_metadata_shows_the_topic_internal(broker_factory):
         assert len(every[OFFSETS][2]) == 50
         named = metadata(b, [OFFSETS], version=version)
         assert named[OFFSETS][:2] == (0, True), named
+
+
+def test_admin_on_the_internal_topic_as_kafka(broker_factory):
+    """KRaft Kafka 3.9 refuses only __cluster_metadata: __consumer_offsets may
+    be created, grown and deleted like any topic; FindCoordinator then
+    creates it again and groups work on the new, empty topic."""
+    from kwire import (CREATE_PARTITIONS, DELETE_TOPICS, call, create_partitions_body,
+                       create_topics, delete_topics_body, metadata, parse_create_partitions,
+                       parse_delete_topics)
+    b = broker_factory(NO_DELAY)
+    assert create_topics(b, [(OFFSETS, 3)], version=5, validate_only=True) == \
+        [(OFFSETS, 0, None)]
+    grp = new_group("admin")
+    wait_loaded(b, grp)
+    m, = g.stable_group(b, grp, 1)
+    m.close()
+    got = create_topics(b, [(OFFSETS, 3)], version=5)
+    assert [(n, e) for n, e, _ in got] == [(OFFSETS, 36)], got
+    assert parse_create_partitions(2, call(b, CREATE_PARTITIONS, 2, create_partitions_body(
+        2, [(OFFSETS, 51)], True))) == [(OFFSETS, 0, None)]
+    assert parse_delete_topics(4, call(b, DELETE_TOPICS, 4, delete_topics_body(
+        4, [OFFSETS]))) == [(OFFSETS, 0, None)]
+    deadline = time.monotonic() + 30
+    while metadata(b, [OFFSETS])[OFFSETS][:2] != (3, True):
+        assert time.monotonic() < deadline
+        time.sleep(0.2)
+    grp2 = new_group("admin2")
+    wait_loaded(b, grp2)
+    m, = g.stable_group(b, grp2, 1)
+    assert g.describe_groups(b, [grp2])[0]["state"] == "Stable"
+    m.close()
