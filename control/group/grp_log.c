@@ -25,6 +25,7 @@ grp_log_create(struct grp_coord *c)
 		return NULL;
 	l->c = c;
 	l->ctl = grp_coord_ctl(c);
+	l->store_index = -1;
 	l->oom_batch.l = l;
 	l->oom_batch.oom = true;
 	l->oom_batch.error = KP_ERR_UNKNOWN_SERVER_ERROR;
@@ -64,7 +65,17 @@ grp_log_destroy(struct grp_log *l)
 const struct md_topic *
 grp_log_topic(struct grp_log *l)
 {
-	return md_store_find(&l->ctl->store, kp_str_c(GRP_LOG_TOPIC));
+	struct md_store *st = &l->ctl->store;
+	const struct md_topic *t;
+
+	/* Every group request asks: remember where the topic sits in the
+	 * store's array (names are unique) instead of walking every topic. */
+	if (l->store_index >= 0 && l->store_index < st->topic_count &&
+	    strcmp(st->topics[l->store_index].name, GRP_LOG_TOPIC) == 0)
+		return &st->topics[l->store_index];
+	t = md_store_find(st, kp_str_c(GRP_LOG_TOPIC));
+	l->store_index = t != NULL ? (int32_t)(t - st->topics) : -1;
+	return t;
 }
 
 /* Make the partition table describe t: a topic not the one loaded at

@@ -64,6 +64,7 @@ struct grp_log {
 	struct grp_coord *c;
 	struct ctl *ctl;
 	bool started;                   /* grp_log_start() ran */
+	int32_t store_index;            /* where the topic was in the store, or -1 */
 	bool destroyed;                 /* freed once nothing is in flight */
 	/* The topic whose partitions part_state describes (known: it did). A
 	 * topic found under another id was created after start: empty. */
