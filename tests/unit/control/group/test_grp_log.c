@@ -440,6 +440,32 @@ Test(grp_log, ready_waits_for_the_groups_partition)
 	cr_assert(seen[0] || seen[1] || seen[2]);
 }
 
+Test(grp_log, loading_bounds_the_scans_in_flight)
+{
+	static struct done d;
+	char name[8];
+
+	boot("offsets.topic.num.partitions=10");
+	create_topic();
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		commit_offset(name, 0, i, &d);
+	}
+	run();
+	cr_assert_eq(d.count, 20);
+	halt();
+	boot("offsets.topic.num.partitions=10");
+	cr_assert_eq(ctl_log_inflight(ctl), GRP_LOG_SCANS_MAX);
+	cr_assert_eq(coord->log->scans_inflight, GRP_LOG_SCANS_MAX);
+	run();
+	cr_assert_eq(coord->log->loaded_count, 10);
+	cr_assert_eq(coord->event_count, 20);
+	for (int i = 0; i < 20; i++) {
+		snprintf(name, sizeof(name), "g%d", i);
+		cr_assert_eq(grp_log_ready(coord->log, kp_str_c(name)), KP_ERR_NONE);
+	}
+}
+
 Test(grp_log, too_large_batches_fail_later_with_kafkas_codes)
 {
 	static struct done d1, d2;
