@@ -44,8 +44,11 @@ def dump_offsets(broker, group):
                        capture_output=True, text=True, timeout=120, stdin=subprocess.DEVNULL)
     out = r.stdout + r.stderr
     assert r.returncode == 0, out[-3000:]
-    for bad in ("Exception", "corrupt", "Found invalid", "Could not"):
+    for bad in ("Exception", "corrupt", "Found invalid", "Could not", "isvalid: false"):
         assert bad not in out, out[-3000:]
+    # The batches as Kafka's coordinator writes them.
+    assert "isvalid: true" in out and "compresscodec: none" in out, out[-3000:]
+    assert "producerId: -1" in out and "isTransactional: false" in out, out[-3000:]
     return out
 
 
