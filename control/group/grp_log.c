@@ -4,7 +4,8 @@
  * internal), and loaded at start-up: every partition scanned through
  * ctl_log (at most GRP_LOG_SCANS_MAX at once), each record handed to
  * membership or offsets in offset order. A group's requests wait
- * (COORDINATOR_LOAD_IN_PROGRESS) until its partition is loaded. Appends:
+ * (COORDINATOR_LOAD_IN_PROGRESS) until its partition is loaded; before the
+ * topic exists they get NOT_COORDINATOR, as from Kafka. Appends:
  * grp_log_batch.c; decoding: grp_log_load.c. @thread control */
 #include <stdlib.h>
 #include <string.h>
@@ -220,12 +221,10 @@ grp_log_ready(struct grp_log *l, struct kp_str group_id)
 	if (!l->started)
 		return KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
 	t = grp_log_topic(l);
-	if (t == NULL) {
-		grp_log_ensure(l);
-		t = grp_log_topic(l);
-		if (t == NULL)
-			return KP_ERR_COORDINATOR_NOT_AVAILABLE;
-	}
+	if (t == NULL)
+		/* Kafka: no partition of the topic is this broker's, so it is
+		 * no group's coordinator; only FindCoordinator creates it. */
+		return KP_ERR_NOT_COORDINATOR;
 	grp_log_track(l, t);
 	p = grp_log_partition_of(group_id, t->partition_count);
 	if (p >= l->part_count)

@@ -219,3 +219,16 @@ def test_admin_on_the_internal_topic_as_kafka(broker_factory):
     m, = g.stable_group(b, grp2, 1)
     assert g.describe_groups(b, [grp2])[0]["state"] == "Stable"
     m.close()
+
+
+def test_group_requests_before_the_topic_exists(broker_factory):
+    """Before the first FindCoordinator Kafka coordinates no group: group
+    requests get NOT_COORDINATOR and do not create __consumer_offsets."""
+    from kwire import metadata
+    b = broker_factory(NO_DELAY)
+    grp = new_group("nofc")
+    assert g.describe_groups(b, [grp])[0]["error"] == g.NOT_COORDINATOR
+    assert g.Member(b, grp).join()["error"] == g.NOT_COORDINATOR
+    assert metadata(b, [OFFSETS])[OFFSETS][:2] == (3, True)    # UNKNOWN_TOPIC_OR_PARTITION
+    wait_loaded(b, grp)
+    assert g.describe_groups(b, [grp])[0]["error"] == 0

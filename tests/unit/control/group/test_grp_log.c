@@ -2,7 +2,7 @@
 /* Tests the coordinator's log (control/group/grp_log*.c) against a real ctl
  * and real storage workers in a temp dir: __consumer_offsets is created by
  * the first ensure (COORDINATOR_NOT_AVAILABLE, as Kafka answers, then
- * NONE), batches appended and loaded back after a restart round-trip
+ * NONE; group requests before it: NOT_COORDINATOR), batches appended and loaded back after a restart round-trip
  * every field in offset order (last wins, tombstones as NULL), a group's
  * requests wait (LOAD_IN_PROGRESS) until its partition is loaded, done runs
  * once and never inside the commit, and failed batches (too large, no
@@ -318,12 +318,14 @@ Test(grp_log, first_ensure_creates_the_topic_as_kafka_answers)
 	cr_assert_eq(coord->event_count, 0);
 }
 
-Test(grp_log, ready_creates_a_missing_topic)
+Test(grp_log, without_the_topic_no_group_is_ours)
 {
 	boot(NULL);
 	run();
-	cr_assert_eq(grp_log_ready(coord->log, kp_str_c("g")), KP_ERR_NONE);
-	cr_assert_not_null(grp_log_topic(coord->log));
+	/* Kafka answers group requests before the first FindCoordinator with
+	 * NOT_COORDINATOR and does not create the topic for them. */
+	cr_assert_eq(grp_log_ready(coord->log, kp_str_c("g")), KP_ERR_NOT_COORDINATOR);
+	cr_assert_null(grp_log_topic(coord->log));
 }
 
 Test(grp_log, batches_round_trip_through_a_restart)
