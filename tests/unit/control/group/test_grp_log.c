@@ -2,11 +2,12 @@
 /* Tests the coordinator's log (control/group/grp_log*.c) against a real ctl
  * and real storage workers in a temp dir: __consumer_offsets is created by
  * the first ensure (COORDINATOR_NOT_AVAILABLE, as Kafka answers, then
- * NONE; group requests before it: NOT_COORDINATOR), batches appended and loaded back after a restart round-trip
- * every field in offset order (last wins, tombstones as NULL), a group's
- * requests wait (LOAD_IN_PROGRESS) until its partition is loaded, done runs
- * once and never inside the commit, and failed batches (too large, no
- * topic, no memory) complete later with Kafka's error codes. The
+ * NONE; group requests before it get NOT_COORDINATOR); batches appended and
+ * loaded back after a restart round-trip every field in offset order (last
+ * wins, tombstones as NULL); a group's requests wait (LOAD_IN_PROGRESS)
+ * until its partition is loaded, with a bounded number of scans in flight;
+ * done runs once and never inside the commit; failed batches (too large,
+ * no topic, no memory) complete later with Kafka's error codes. The
  * coordinator here is a double that records what loading hands to
  * membership (grp_load_group) and offsets (off_load_offset). */
 #include <criterion/criterion.h>
