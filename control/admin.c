@@ -310,6 +310,8 @@ admin_topic_auto_create(void *ctx, struct kp_str name, char *msg, size_t msg_siz
 		.partition_count = ctl->cfg->num_partitions,
 		.replication_factor = ctl->cfg->default_replication_factor,
 	};
+	struct kp_topic_config offsets[ARRAY_LEN(admin_offsets_configs)];
+	char segment[16];
 	struct kp_uuid id;
 
 	if (kp_str_eq(name, kp_str_c("__cluster_metadata"))) {
@@ -319,8 +321,12 @@ admin_topic_auto_create(void *ctx, struct kp_str name, char *msg, size_t msg_siz
 	}
 	if (kp_str_eq(name, kp_str_c("__consumer_offsets"))) {
 		spec.partition_count = ctl->cfg->offsets_topic_num_partitions;
-		spec.configs = admin_offsets_configs;
-		spec.config_count = (int32_t)ARRAY_LEN(admin_offsets_configs);
+		/* segment.bytes is offsets.topic.segment.bytes (the last entry). */
+		memcpy(offsets, admin_offsets_configs, sizeof(offsets));
+		snprintf(segment, sizeof(segment), "%d", ctl->cfg->offsets_topic_segment_bytes);
+		offsets[ARRAY_LEN(offsets) - 1].value = kp_str_c(segment);
+		spec.configs = offsets;
+		spec.config_count = (int32_t)ARRAY_LEN(offsets);
 	} else if (kp_str_eq(name, kp_str_c("__transaction_state"))) {
 		spec.partition_count = ctl->cfg->transaction_state_log_num_partitions;
 		spec.configs = admin_txn_configs;

@@ -91,6 +91,7 @@ struct config {
 	int64_t producer_id_expiration_ms;      /* producer.id.expiration.ms */
 	int32_t offsets_topic_num_partitions;   /* offsets.topic.num.partitions */
 	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor */
+	int32_t offsets_topic_segment_bytes;    /* offsets.topic.segment.bytes */
 	int32_t offsets_retention_minutes;      /* offsets.retention.minutes */
 	int64_t offsets_retention_check_interval_ms; /* offsets.retention.check.interval.ms */
 	int32_t group_initial_rebalance_delay_ms;

@@ -155,6 +155,8 @@ const struct config_key config_keys[] = {
 	/* Kafka's default is 3; a single broker could never create the topic. */
 	{ "offsets.topic.replication.factor", CFG_SHORT, 0, "1", 1, INT16_MAX, NULL,
 	  FIELD(offsets_topic_replication_factor), "Replication factor of __consumer_offsets." },
+	{ "offsets.topic.segment.bytes", CFG_INT, 0, "104857600", 1, I32_MAX, NULL,
+	  FIELD(offsets_topic_segment_bytes), "Segment size of __consumer_offsets." },
 	{ "offsets.retention.minutes", CFG_INT, 0, "10080", 1, I32_MAX, NULL,
 	  FIELD(offsets_retention_minutes), "How long an empty group's offsets are kept." },
 	{ "offsets.retention.check.interval.ms", CFG_LONG, 0, "600000", 1, INT64_MAX, NULL,

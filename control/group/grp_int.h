@@ -51,8 +51,7 @@ bool grp_is_empty(const struct grp *g);
  * no members and no offsets (Kafka: it becomes Dead). */
 void grp_maybe_remove(struct grp_coord *c, struct grp *g);
 
-/* Added for offsets (grp-offsets branch); membership implements them
- * except grp_subscribes_to (control/group/grp_subscription.c, offsets').
+/* Membership's queries for offsets (grp_query.c, grp_subscription.c).
  * Kafka's protocol type ("consumer", ...), len -1 when none. */
 struct kp_str grp_protocol_type(const struct grp *g);
 /* Whether the group is Stable (expiry of unsubscribed topics' offsets). */
@@ -131,8 +130,10 @@ void grp_log_start(struct grp_log *l);
  * COORDINATOR_NOT_AVAILABLE. */
 int16_t grp_log_ensure(struct grp_log *l);
 /* KP_ERR_NONE when the group's partition is loaded, else
- * COORDINATOR_LOAD_IN_PROGRESS (or COORDINATOR_NOT_AVAILABLE while the
- * topic does not exist and cannot be created). */
+ * COORDINATOR_LOAD_IN_PROGRESS; NOT_COORDINATOR while __consumer_offsets
+ * does not exist (it is not created here: Kafka 3.9 answers group requests
+ * so until the first FindCoordinator), COORDINATOR_NOT_AVAILABLE when its
+ * partition failed to load. */
 int16_t grp_log_ready(struct grp_log *l, struct kp_str group_id);
 /* Kafka's partitioning: abs(Java String.hashCode(group_id)) % partitions. */
 int32_t grp_log_partition_of(struct kp_str group_id, int32_t partitions);
