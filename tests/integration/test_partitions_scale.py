@@ -73,6 +73,21 @@ def fds(b):
     return len(os.listdir(f"/proc/{b.proc.pid}/fd"))
 
 
+def internal_fds(b):
+    """Descriptors on __consumer_offsets segments: loading the groups after a
+    restart reads every partition, and the file cache keeps what it opened
+    (the topic exists once a client's group.id made librdkafka look up its
+    coordinator, as on Kafka)."""
+    d = f"/proc/{b.proc.pid}/fd"
+    n = 0
+    for f in os.listdir(d):
+        try:
+            n += "/__consumer_offsets-" in os.readlink(f"{d}/{f}")
+        except OSError:
+            pass
+    return n
+
+
 def settled_fds(b):
     """fds(b) once the broker has answered a request. Its port accepts
     connections from dp_create() on, before storage starts its reaper
@@ -108,8 +123,12 @@ def rss_mb(b):
 
 
 def entries(b):
-    """Names in the log dir besides the store's own files."""
-    return sorted(set(os.listdir(b.data)) - LOG_DIR_FILES)
+    """Names in the log dir besides the store's own files and the
+    partitions of __consumer_offsets (created by the first FindCoordinator,
+    which librdkafka sends for its group.id even when it only assigns, and
+    kept like any internal topic)."""
+    return sorted(n for n in set(os.listdir(b.data)) - LOG_DIR_FILES
+                  if not n.startswith("__consumer_offsets-"))
 
 
 def wait_until(what, cond, timeout, detail=lambda: ""):
@@ -201,7 +220,8 @@ def test_thousand_partitions_within_1024_descriptors(limited_broker):
     consume(b, everything[::101])
     delete(b, [topic])
     wait_until("the partition directories to go", lambda: entries(b) == [], 120)
-    wait_until("descriptors back to the baseline", lambda: fds(b) <= base + 4, 30,
+    wait_until("descriptors back to the baseline",
+               lambda: fds(b) - internal_fds(b) <= base + 4, 30,
                lambda: f"{fd_kinds(b)} (baseline {base_kinds})")
     print(f"1000 partitions under nofile 1024: created in {created_s:.1f}s, "
           f"{fds(b)} fds after delete (baseline {base})")
@@ -245,7 +265,8 @@ def test_hundred_thousand_partitions(limited_broker):
     t0 = time.monotonic()
     wait_until("100,000 directories to go", lambda: entries(b) == [], 900)
     timings["removal"] = time.monotonic() - t0
-    wait_until("descriptors back to the baseline", lambda: fds(b) <= base + 4, 30)
+    wait_until("descriptors back to the baseline",
+               lambda: fds(b) - internal_fds(b) <= base + 4, 30)
     print(f"100,000 partitions under nofile {nofile}: "
           + ", ".join(f"{k} {v:.1f}s" for k, v in timings.items())
           + f", RSS {rss} MB with them open")
@@ -284,7 +305,7 @@ def test_failed_create_leaves_no_trace(tmpfs_broker):
         create(b, [big], 200)           # 1,200 inodes: fails a few dozen in
     assert e.value.args[0].code() == KafkaError.KAFKA_STORAGE_ERROR, e.value
     wait_until("the partial topic's directories to go", lambda: entries(b) == before, 30)
-    assert fds(b) <= base + 4, "descriptors of the failed create stay open"
+    assert fds(b) - internal_fds(b) <= base + 4, "descriptors of the failed create stay open"
     assert (b.data / "__spillway_topics").read_bytes() == store, "topic store changed"
     assert not listed(b, big)
     consume(b, [(keep, 0), (keep, 1)])
