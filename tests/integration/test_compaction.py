@@ -127,6 +127,7 @@ def disk_batches(part_dir):
     """(base offset, last offset, record count) of every data batch with
     records in the partition's segment files (v2 headers only: no codec)."""
     out = []
+    assert not list(part_dir.glob("*.swap")), "a clean stop leaves no swap half done"
     for f in sorted(part_dir.glob("*.log")):
         data = f.read_bytes()
         pos = 0
