@@ -26,14 +26,24 @@ plog_read_segment_floor(const struct plog *plog, int64_t offset)
 	return found;
 }
 
-/* Position of the batch holding offset in seg, or -1 if seg has none. */
+/* Position of the first batch of seg ending at or after offset, or -1 if
+ * seg has none. offset may lie below seg's base: the next fetch after a
+ * cleaned segment whose last batches were removed whole (lastOffset + 1 of
+ * its last batch) falls in that gap, and is answered from the next
+ * segment's first batch, as Kafka's OffsetIndex.lookup answers a target
+ * below the base with position 0. The index is keyed by offset - base, so
+ * such an offset must not reach it (wrapped to uint32 it would find the
+ * last entry and skip every batch before it). */
 static int64_t
 plog_read_batch_position(struct plog *plog, struct segment *seg, int64_t offset,
 			 struct rbatch_header *h)
 {
-	int64_t pos = segment_index_offset_lookup(&seg->oidx,
-						  (uint32_t)(offset - seg->base_offset));
+	int64_t pos = 0;
 
+	ASSERT_HOT(offset - seg->base_offset <= INT32_MAX);
+	if (offset > seg->base_offset)
+		pos = segment_index_offset_lookup(&seg->oidx,
+						  (uint32_t)(offset - seg->base_offset));
 	while (segment_batch_at(plog->sio, seg, pos, seg->size, h) == 0) {
 		if (h->base_offset + h->last_offset_delta >= offset)
 			return pos;

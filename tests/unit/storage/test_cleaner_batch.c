@@ -69,6 +69,32 @@ Test(cleaner_map, latest_offset_per_key)
 	cleaner_map_fini(&m);
 }
 
+/* Distinct keys never share an entry (a shared one would drop a key's
+ * latest record): the 128-bit key hash, as Kafka's MD5 digest, over many
+ * keys like test_compaction's "key-<n>" and short binary ones. */
+Test(cleaner_map, distinct_keys_keep_their_own_offsets)
+{
+	struct cleaner_map m;
+	char key[32];
+	int n, len;
+
+	cr_assert_eq(cleaner_map_init(&m, 1u << 19), 0);
+	for (n = 0; n < 200000; n++) {
+		len = snprintf(key, sizeof(key), n % 2 ? "key-%d" : "%d", n);
+		cleaner_map_put(&m, (const uint8_t *)key, (size_t)len, n);
+	}
+	for (n = 0; n < 200000; n++)
+		cleaner_map_put(&m, (const uint8_t *)&n, sizeof(n), 200000 + n);
+	cr_assert(!cleaner_map_full(&m));
+	cr_assert_eq(m.used, 400000u);
+	for (n = 0; n < 200000; n++) {
+		len = snprintf(key, sizeof(key), n % 2 ? "key-%d" : "%d", n);
+		cr_assert_eq(cleaner_map_get(&m, (const uint8_t *)key, (size_t)len), n);
+		cr_assert_eq(cleaner_map_get(&m, (const uint8_t *)&n, sizeof(n)), 200000 + n);
+	}
+	cleaner_map_fini(&m);
+}
+
 /* Map every keyed record of recs (offset base + i). */
 static void
 map_records(struct cleaner_map *m, const struct tk_rec *recs, int n, int64_t base)
