@@ -26,6 +26,13 @@ enum config_backend {
 	CONFIG_BACKEND_DPDK = 1,    /* DPDK poll-mode driver + our userspace TCP */
 };
 
+/* spillway.storage.flush.mode, in config_keys.c's choice order. */
+enum config_flush_mode {
+	CONFIG_FLUSH_AUTO = 0,          /* one flush per round: fdatasync or syncfs */
+	CONFIG_FLUSH_SYNCFS = 1,        /* one syncfs per round */
+	CONFIG_FLUSH_FDATASYNC = 2,     /* each partition its own fdatasyncs (io-wq) */
+};
+
 /* Kafka's compression.type values, in config_keys.c's choice order. */
 enum config_compression {
 	CONFIG_COMPRESSION_UNCOMPRESSED = 0,
@@ -109,6 +116,7 @@ struct config {
 	int32_t dataplane_cpus[CONFIG_CORES_MAX]; /* spillway.dataplane.cpus */
 	int32_t storage_workers;                /* spillway.storage.workers */
 	int32_t storage_open_files_max;         /* spillway.storage.open.files.max; 0: auto */
+	enum config_flush_mode storage_flush_mode;      /* spillway.storage.flush.mode */
 	char metrics_host[CONFIG_HOST_MAX];     /* spillway.metrics.listen host */
 	uint16_t metrics_port;                  /* spillway.metrics.listen port */
 	char *dpdk_eal_args;                    /* spillway.dpdk.eal.args, never NULL */

@@ -21,11 +21,13 @@ static const char *const compression_choices[] = {
 };
 static const char *const timestamp_choices[] = { "CreateTime", "LogAppendTime", NULL };
 static const char *const log_level_choices[] = { "error", "warn", "info", "debug", NULL };
+static const char *const flush_mode_choices[] = { "auto", "syncfs", "fdatasync", NULL };
 
 STATIC_ASSERT(CONFIG_BACKEND_DPDK == 1, "backend_choices order");
 STATIC_ASSERT(CONFIG_COMPRESSION_PRODUCER == 5, "compression_choices order");
 STATIC_ASSERT(CONFIG_TIMESTAMP_LOG_APPEND_TIME == 1, "timestamp_choices order");
 STATIC_ASSERT(LOG_DEBUG == 3 && LOG_ERROR == 0, "log_level_choices order");
+STATIC_ASSERT(CONFIG_FLUSH_FDATASYNC == 2, "flush_mode_choices order");
 /* config_resolve_store() writes enum fields through an int pointer. */
 STATIC_ASSERT(sizeof(enum config_backend) == sizeof(int), "enum field size");
 STATIC_ASSERT(sizeof(enum config_compression) == sizeof(int), "enum field size");
@@ -188,6 +190,10 @@ const struct config_key config_keys[] = {
 	{ "spillway.storage.open.files.max", CFG_INT, 0, "0", 0, 16777216, NULL,
 	  FIELD(storage_open_files_max), "Segment file descriptors the storage workers keep "
 	  "open together (closed least recently used first); 0: half of RLIMIT_NOFILE." },
+	{ "spillway.storage.flush.mode", CFG_ENUM, 0, "auto", 0, 0, flush_mode_choices,
+	  FIELD(storage_flush_mode), "How acks=all data is made durable: auto (each worker "
+	  "flushes all its waiting partitions at once: fdatasync for one file, syncfs for "
+	  "more), syncfs (always syncfs), fdatasync (each partition its own fdatasyncs)." },
 	{ "spillway.metrics.listen", CFG_HOSTPORT, 0, "127.0.0.1:9644", 0, 0, NULL, NO_FIELD,
 	  "HOST:PORT of the Prometheus metrics endpoint." },
 	{ "spillway.dpdk.eal.args", CFG_STRING, 0, "", 0, 0, NULL, FIELD(dpdk_eal_args),

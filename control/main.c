@@ -9,11 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/compiler.h"
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl.h"
 #include "dataplane/dp.h"
 #include "storage/st.h"
+
+STATIC_ASSERT((int)CONFIG_FLUSH_AUTO == (int)ST_FLUSH_AUTO &&
+	      (int)CONFIG_FLUSH_SYNCFS == (int)ST_FLUSH_SYNCFS &&
+	      (int)CONFIG_FLUSH_FDATASYNC == (int)ST_FLUSH_FDATASYNC, "flush mode values");
 
 /* Command-line overrides accepted; more is surely a mistake. */
 #define MAIN_OVERRIDES_MAX 256
@@ -125,6 +130,7 @@ main_storage(const struct config *cfg)
 		.log_dir = cfg->log_dir,
 		.worker_count = cfg->storage_workers,
 		.open_files_max = (uint32_t)cfg->storage_open_files_max,
+		.flush_mode = (int)cfg->storage_flush_mode,  /* enum st_flush_mode */
 		.core_count = cfg->dataplane_cores + 1,  /* + control's own (ctl_log.c) */
 		.ring_slots = 4096,
 		.cleaner = {

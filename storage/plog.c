@@ -201,6 +201,8 @@ plog_free(struct plog *plog, int16_t error)
 	uint32_t i;
 
 	ASSERT(plog_idle(plog));
+	if (plog->gs != NULL)
+		gsync_forget(plog->gs, plog);
 	plog_append_drain(plog, error);
 	plog_watch_drop_all(plog);
 	for (i = 0; i < plog->seg_count; i++)

@@ -23,6 +23,7 @@
 
 struct plog;
 struct logdir_reaper;
+struct gsync;
 
 /* One append, owned by the caller until append_done runs for it. */
 struct plog_append {
@@ -128,6 +129,11 @@ struct plog {
 	uint64_t sync_t0_ns;            /* when the fdatasyncs in flight were issued */
 	bool cleaner_files;             /* the last plog_dir_scan() saw .cleaned/.swap files */
 	struct hist *sync_hist;         /* NULL: not recorded */
+	/* Worker-wide group commit (gsync.c); NULL: this plog's own
+	 * fdatasyncs. While the plog is in a gsync round, sync_ops is 1. */
+	struct gsync *gs;
+	struct plog *gs_next;           /* on the gsync's wait list or in its round */
+	bool gs_waiting;                /* on the wait list */
 };
 
 struct plog_open_args {
@@ -198,9 +204,49 @@ void plog_append_drain(struct plog *plog, int16_t error);
 
 /* ---- plog_sync.c: group commit ---- */
 
-/* One fdatasync per segment with unsynced bytes, covering every write
- * landed so far; a sync asked for while one runs is issued after it. */
+/* Make every write landed so far durable: through plog->gs when set (one
+ * flush for all of the worker's partitions waiting, gsync.c), else one
+ * fdatasync per segment with unsynced bytes; a sync asked for while one
+ * runs is issued after it. */
 void plog_sync(struct plog *plog);
+/* The sync covering plog->sync_target finished with plog->sync_err:
+ * complete what it covered, and sync again if more is waiting. */
+void plog_sync_finish(struct plog *plog);
+
+/* ---- gsync.c: group commit across a worker's partitions ---- */
+
+enum gsync_mode {
+	GSYNC_AUTO = 0,         /* fdatasync when one file waits, else syncfs */
+	GSYNC_SYNCFS = 1,       /* always syncfs */
+};
+
+struct gsync {
+	struct sio *sio;
+	enum gsync_mode mode;
+	struct plog *wait_head;         /* asked for a sync, not in the round */
+	struct plog *wait_tail;
+	struct plog *round;             /* covered by the flush in flight */
+	struct segment *seg;            /* held: the flush's descriptor */
+	struct sio_op op;
+	bool inflight;
+	uint64_t t0_ns;
+	struct hist *hist;              /* flush latency; NULL: not recorded */
+	uint64_t rounds;                /* statistics */
+	uint64_t syncfs_count;
+	uint64_t plogs_synced;          /* plog syncs the rounds covered */
+};
+
+void gsync_init(struct gsync *gs, struct sio *sio, enum gsync_mode mode, struct hist *hist);
+/* plog_sync() of a plog with gs: queue it for the next round. */
+void gsync_request(struct gsync *gs, struct plog *plog);
+/* Start a round for every plog queued, unless one is in flight (then the
+ * queued ones go when it finishes). The owner calls it once per loop turn,
+ * after the completions, so that every partition whose write landed in the
+ * turn shares the flush. */
+void gsync_kick(struct gsync *gs);
+/* A plog going away (close, delete) leaves the wait list; it must not be
+ * in a round (plog_idle()). */
+void gsync_forget(struct gsync *gs, struct plog *plog);
 
 /* ---- plog_watch.c: long-poll watches ---- */
 

@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Group commit of a partition log: one fdatasync per segment with unsynced
  * bytes covers every write landed so far; acks=all appends complete when
- * the sync covering them does, and a sync asked for meanwhile follows it. */
+ * the sync covering them does, and a sync asked for meanwhile follows it.
+ * A plog with a gsync (its worker's) leaves the flush to it instead. */
 #include "common/assert.h"
 #include "common/clock.h"
 #include "storage/plog_int.h"
 
-static void
+void
 plog_sync_finish(struct plog *plog)
 {
 	struct plog_append *app;
@@ -58,6 +59,10 @@ plog_sync(struct plog *plog)
 
 	if (plog->sync_ops > 0) {
 		plog->sync_again = true;
+		return;
+	}
+	if (plog->gs != NULL) {
+		gsync_request(plog->gs, plog);
 		return;
 	}
 	plog->sync_target = plog->hw;

@@ -54,6 +54,12 @@ struct sio_ops {
 	void (*read)(struct sio *sio, struct sio_op *op, int fd, void *buf, uint32_t len,
 		     int64_t pos);
 	void (*fdatasync)(struct sio *sio, struct sio_op *op, int fd);
+	/* Make durable what has landed so far: fd's data (fdatasync), or with
+	 * whole_fs every file of fd's file system (syncfs: one device flush
+	 * for every partition with data waiting). Unlike fdatasync it never
+	 * runs on io_uring's shared io-wq: one thread per sio does these, one
+	 * at a time, so a flush waits for the disk and nothing else. */
+	void (*flush)(struct sio *sio, struct sio_op *op, int fd, bool whole_fs);
 	int (*submit)(struct sio *sio);
 	/* Run done for up to max finished ops; returns how many ran. */
 	unsigned (*reap)(struct sio *sio, unsigned max);
@@ -174,6 +180,12 @@ static inline void
 sio_fdatasync(struct sio *sio, struct sio_op *op, int fd)
 {
 	sio->ops->fdatasync(sio, op, fd);
+}
+
+static inline void
+sio_flush(struct sio *sio, struct sio_op *op, int fd, bool whole_fs)
+{
+	sio->ops->flush(sio, op, fd, whole_fs);
 }
 
 static inline int

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* io_uring backend of sio.h: one ring per storage worker. Data writes, reads
- * and fdatasync become SQEs submitted once per loop turn; metadata calls are
- * plain syscalls (cold paths). Nothing here knows about logs or Kafka. */
+ * and fdatasync become SQEs submitted once per loop turn; flushes go to the
+ * ring's flush thread (sio_flusher.c, started on the first flush) as ring
+ * messages; metadata calls are plain syscalls (cold paths). Nothing here
+ * knows about logs or Kafka. */
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -15,11 +17,15 @@
 
 #include "common/assert.h"
 #include "common/compiler.h"
+#include "common/log.h"
 #include "storage/sio.h"
+#include "storage/sio_flusher.h"
 
 struct sio_uring {
 	struct sio sio;         /* first: sio_uring is a struct sio */
 	struct io_uring ring;
+	struct sio_flusher *fl; /* NULL until the first flush */
+	int fl_err;             /* the flush thread could not start */
 };
 
 static struct sio_uring *
@@ -233,6 +239,33 @@ su_fdatasync(struct sio *sio, struct sio_op *op, int fd)
 	sio->inflight++;
 }
 
+/* A flush on the flush thread. If the thread cannot start, the op fails
+ * (a NOP carries it back as undelivered): never a silent partial flush. */
+static void
+su_flush(struct sio *sio, struct sio_op *op, int fd, bool whole_fs)
+{
+	struct sio_uring *su = su_of(sio);
+	struct io_uring_sqe *sqe;
+	int rc;
+
+	ASSERT(op->done != NULL);
+	if (unlikely(su->fl == NULL && su->fl_err == 0)) {
+		su->fl = sio_flusher_start(su->ring.ring_fd, &rc);
+		if (su->fl == NULL) {
+			su->fl_err = rc;
+			log_error("storage", "cannot start the flush thread: %s", strerror(-rc));
+		}
+	}
+	sqe = su_sqe(su);
+	if (unlikely(su->fl == NULL)) {
+		io_uring_prep_nop(sqe);
+		io_uring_sqe_set_data64(sqe, (uint64_t)(uintptr_t)op | 1u);
+	} else {
+		sio_flusher_prep(su->fl, sqe, op, fd, whole_fs);
+	}
+	sio->inflight++;
+}
+
 static int
 su_submit(struct sio *sio)
 {
@@ -250,8 +283,11 @@ su_reap(struct sio *sio, unsigned max)
 	unsigned n = 0;
 
 	while (n < max && io_uring_peek_cqe(&su->ring, &cqe) == 0) {
-		op = io_uring_cqe_get_data(cqe);
+		op = sio_flusher_op(cqe->user_data);
 		op->res = cqe->res;
+		/* A flush request the flush thread never got. */
+		if (unlikely(sio_flusher_undelivered(cqe->user_data)))
+			op->res = su->fl_err < 0 ? su->fl_err : (cqe->res < 0 ? cqe->res : -EIO);
 		io_uring_cqe_seen(&su->ring, cqe);
 		ASSERT_HOT(sio->inflight > 0);
 		sio->inflight--;
@@ -283,6 +319,7 @@ su_destroy(struct sio *sio)
 {
 	struct sio_uring *su = su_of(sio);
 
+	sio_flusher_stop(su->fl);
 	io_uring_queue_exit(&su->ring);
 	free(su);
 }
@@ -292,7 +329,8 @@ static const struct sio_ops su_ops = {
 	.mkdir = su_mkdir, .rmdir = su_rmdir, .list = su_list, .size = su_size,
 	.pread = su_pread, .pwrite = su_pwrite, .ftruncate = su_ftruncate,
 	.fsync = su_fsync, .map = su_map, .unmap = su_unmap, .writev = su_writev,
-	.read = su_read, .fdatasync = su_fdatasync, .submit = su_submit, .reap = su_reap,
+	.read = su_read, .fdatasync = su_fdatasync, .flush = su_flush, .submit = su_submit,
+	.reap = su_reap,
 	.wait = su_wait, .destroy = su_destroy,
 };
 

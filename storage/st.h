@@ -46,6 +46,11 @@ struct st_cleaner_config {
 	uint64_t dedupe_buffer_bytes;   /* log.cleaner.dedupe.buffer.size: the offset map */
 };
 
+/* How acks=all (and flush policy) syncs run: one flush per worker round
+ * for all its waiting partitions, fdatasync for one file and syncfs for
+ * more (AUTO) or always syncfs; or each partition its own fdatasyncs. */
+enum st_flush_mode { ST_FLUSH_AUTO = 0, ST_FLUSH_SYNCFS = 1, ST_FLUSH_FDATASYNC = 2 };
+
 struct st_config {
 	const char *log_dir;
 	struct st_cleaner_config cleaner;
@@ -58,6 +63,7 @@ struct st_config {
 	 * opened on demand and closed above it, so partitions hold no
 	 * descriptors while idle. */
 	uint32_t open_files_max;
+	int flush_mode;                 /* spillway.storage.flush.mode: ST_FLUSH_* */
 };
 
 /* ---- messages between cores and workers ---- */

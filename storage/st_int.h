@@ -127,7 +127,8 @@ struct st_worker {
 	uint32_t ref_free;
 	uint64_t next_tick_ns;
 	uint32_t apps_used;             /* appends taken from the pool */
-	struct hist fsync_hist;         /* every plog's fdatasyncs (plog->sync_hist) */
+	struct hist fsync_hist;         /* flushes: gsync rounds, or each plog's fdatasyncs */
+	struct gsync gsync;             /* group commit across the worker's plogs */
 } CACHE_ALIGNED;
 
 struct st {

@@ -411,6 +411,8 @@ st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 	if (plog == NULL)
 		return rc;
 	plog->sync_hist = &w->fsync_hist;
+	if (w->st->cfg.flush_mode != ST_FLUSH_FDATASYNC)
+		plog->gs = &w->gsync;
 	st_table_insert(w, plog);
 	return 0;
 }
@@ -764,6 +766,9 @@ st_worker_main(void *arg)
 		if (reaped > 0)
 			st_unblock(w);
 		work += reaped;
+		/* Every partition whose acks=all write landed this turn (or
+		 * whose flush policy asks) shares one flush. */
+		gsync_kick(&w->gsync);
 		st_wake_cores(w);
 		if (work == 0)
 			st_sleep(w, now_ns);
@@ -794,6 +799,9 @@ st_worker_init(struct st_worker *w, struct st *st, int index)
 	w->table_slots = ST_TABLE_SLOTS;
 	w->table = calloc(w->table_slots, sizeof(*w->table));
 	fcache_init(&w->fcache, st->fds_per_worker, st->maps_per_worker);
+	gsync_init(&w->gsync, w->sio,
+		   st->cfg.flush_mode == ST_FLUSH_SYNCFS ? GSYNC_SYNCFS : GSYNC_AUTO,
+		   &w->fsync_hist);
 	if (w->event_fd < 0 || w->sio == NULL || w->req == NULL || w->cpl == NULL ||
 	    w->core_wake == NULL || w->apps == NULL || w->watches == NULL || w->refs == NULL ||
 	    w->table == NULL)

@@ -7,7 +7,8 @@
  * Fault model:
  *  - Files live in memory, each with a "page cache" image (what reads see)
  *    and a "durable" image (what survives a power loss). fdatasync/fsync copy
- *    the page cache to the durable image. Directory operations (create,
+ *    the page cache to the durable image; a whole-fs flush (syncfs) does so
+ *    for every file. Directory operations (create,
  *    rename, unlink, mkdir) and ftruncate are durable at once.
  *  - Async writes are queued, handed over at submit(), and applied to the
  *    page cache only when they complete (at reap); until then nothing of
@@ -125,6 +126,29 @@ sim_fdatasync(struct sio *sio, struct sio_op *op, int fd)
 	q->err = sim_fault(sim, SIO_SIM_FDATASYNC);
 }
 
+static void
+sim_flush(struct sio *sio, struct sio_op *op, int fd, bool whole_fs)
+{
+	struct sio_sim *sim = sim_of(sio);
+	struct sim_op *q = sim_queue(sim, op, whole_fs ? SIM_OP_SYNCFS : SIM_OP_SYNC, fd);
+
+	q->err = sim_fault(sim, whole_fs ? SIO_SIM_SYNCFS : SIO_SIM_FLUSH);
+}
+
+/* Every file, named or only open, made durable. */
+static void
+sim_make_all_durable(struct sio_sim *sim)
+{
+	unsigned i;
+
+	for (i = 0; i < SIM_FILES_MAX; i++)
+		if (sim->names[i].used && sim->names[i].file != NULL)
+			sim_make_durable(sim->names[i].file);
+	for (i = 0; i < SIM_FDS_MAX; i++)
+		if (sim->fds[i] != NULL)
+			sim_make_durable(sim->fds[i]);
+}
+
 static int
 sim_submit(struct sio *sio)
 {
@@ -180,6 +204,9 @@ sim_execute(struct sio_sim *sim, struct sim_op *q)
 		return (int)n;
 	case SIM_OP_SYNC:
 		sim_make_durable(q->file);
+		return 0;
+	case SIM_OP_SYNCFS:
+		sim_make_all_durable(sim);
 		return 0;
 	}
 	return -EINVAL;
@@ -244,7 +271,8 @@ static const struct sio_ops sim_ops = {
 	.mkdir = sim_mkdir, .rmdir = sim_rmdir, .list = sim_list, .size = sim_size,
 	.pread = sim_pread, .pwrite = sim_pwrite, .ftruncate = sim_ftruncate,
 	.fsync = sim_fsync, .map = sim_map, .unmap = sim_unmap, .writev = sim_writev,
-	.read = sim_read, .fdatasync = sim_fdatasync, .submit = sim_submit, .reap = sim_reap,
+	.read = sim_read, .fdatasync = sim_fdatasync, .flush = sim_flush, .submit = sim_submit,
+	.reap = sim_reap,
 	.wait = sim_wait, .destroy = sim_destroy,
 };
 

@@ -16,7 +16,9 @@ enum sio_sim_kind {
 	SIO_SIM_PWRITE = 3,     /* sync pwrite */
 	SIO_SIM_FSYNC = 4,      /* sync fsync */
 	SIO_SIM_OPEN = 5,
-	SIO_SIM_KIND_COUNT = 6,
+	SIO_SIM_FLUSH = 6,      /* async flush: fdatasync (one file) */
+	SIO_SIM_SYNCFS = 7,     /* async flush: syncfs (every file) */
+	SIO_SIM_KIND_COUNT = 8,
 };
 
 struct sio_sim_crash {

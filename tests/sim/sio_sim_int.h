@@ -37,7 +37,7 @@ struct sim_name {
 	bool used;
 };
 
-enum sim_op_kind { SIM_OP_WRITEV, SIM_OP_READ, SIM_OP_SYNC };
+enum sim_op_kind { SIM_OP_WRITEV, SIM_OP_READ, SIM_OP_SYNC, SIM_OP_SYNCFS };
 
 struct sim_op {
 	struct sio_op *op;
