@@ -36,7 +36,9 @@ plog_active(const struct plog *plog)
 bool
 plog_idle(const struct plog *plog)
 {
-	return !plog->write_inflight && plog->sync_ops == 0;
+	/* Landed acks=all appends waiting for their gsync round are not
+	 * done either: closing now would drop them unanswered. */
+	return !plog->write_inflight && plog->sync_ops == 0 && !plog->gs_waiting;
 }
 
 void

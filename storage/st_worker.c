@@ -386,6 +386,7 @@ static void
 st_plog_quiesce(struct st_worker *w, struct plog *plog)
 {
 	while (!plog_idle(plog)) {
+		gsync_kick(&w->gsync);
 		sio_wait(w->sio, 1000000);
 		sio_reap(w->sio, 256);
 	}
