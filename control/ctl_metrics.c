@@ -313,7 +313,7 @@ ctl_metrics_workers(struct ctl_metrics_scrape *s, struct mx_buf *b)
 static void
 ctl_metrics_stages(struct ctl *ctl, const struct ctl_metrics_scrape *s, struct mx_buf *b)
 {
-	static struct stage_hists sum;  /* control only: not reentrant; 5 KB off the stack */
+	static struct stage_hists sum;  /* control only: not reentrant; 3 KB off the stack */
 
 	memset(&sum, 0, sizeof(sum));
 	dp_stage_stats_read(ctl->dp, &sum);
