@@ -47,6 +47,17 @@ hist_add(struct hist *h, uint64_t ns)
 	__atomic_store_n(&h->sum_ns, h->sum_ns + ns, __ATOMIC_RELAXED);
 }
 
+/* Record n values of ns each (one sample per partition append of a
+ * request that shares the value). Same single-writer rule as hist_add(). */
+static inline void
+hist_add_n(struct hist *h, uint64_t ns, uint64_t n)
+{
+	uint64_t *c = &h->count[hist_bucket(ns)];
+
+	__atomic_store_n(c, *c + n, __ATOMIC_RELAXED);
+	__atomic_store_n(&h->sum_ns, h->sum_ns + ns * n, __ATOMIC_RELAXED);
+}
+
 /* sum += a snapshot of h (h may be written concurrently). @thread any */
 static inline void
 hist_read_add(struct hist *sum, const struct hist *h)

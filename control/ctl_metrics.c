@@ -13,6 +13,7 @@
 #include "common/compiler.h"
 #include "common/log.h"
 #include "control/ctl_int.h"
+#include "control/ctl_metrics_stages.h"
 #include "control/ctl_sched.h"
 #include "control/metrics.h"
 #include "protocol/gen/kp_api.h"
@@ -307,6 +308,20 @@ ctl_metrics_workers(struct ctl_metrics_scrape *s, struct mx_buf *b)
 	}
 }
 
+/* The produce stages: the cores' (dp_stage_stats_read) plus the workers'
+ * (taken with the scrape's worker statistics). */
+static void
+ctl_metrics_stages(struct ctl *ctl, const struct ctl_metrics_scrape *s, struct mx_buf *b)
+{
+	static struct stage_hists sum;  /* control only: not reentrant; 3 KB off the stack */
+
+	memset(&sum, 0, sizeof(sum));
+	dp_stage_stats_read(ctl->dp, &sum);
+	for (int k = 0; k < s->worker_count; k++)
+		stage_read_add(&sum, &s->workers[k].stages);
+	ctl_metrics_stages_render(b, &sum);
+}
+
 /* The log cleaner's counters (all zero while log.cleaner.enable=false). */
 static void
 ctl_metrics_cleaner(const struct st *st, struct mx_buf *b)
@@ -450,6 +465,7 @@ ctl_metrics_render(void *arg, struct mx_buf *b)
 	ctl_metrics_partitions(&s, b);
 	ctl_metrics_topics(&s, b);
 	ctl_metrics_workers(&s, b);
+	ctl_metrics_stages(ctl, &s, b);
 	if (ctl->st != NULL)
 		ctl_metrics_cleaner(ctl->st, b);
 	ctl_metrics_control(ctl, b);

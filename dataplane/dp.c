@@ -177,6 +177,7 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	core->free_ids = calloc(n, sizeof(uint32_t));
 	core->slot_t0 = calloc((size_t)n * slot_count, sizeof(*core->slot_t0));
 	core->slot_api = calloc((size_t)n * slot_count, sizeof(*core->slot_api));
+	core->slot_stage = calloc((size_t)n * slot_count, sizeof(*core->slot_stage));
 	core->rx = dp_list_make(n, CONN_ON_RX);
 	core->tx = dp_list_make(n, CONN_ON_TX);
 	core->arm = dp_list_make(n, CONN_ON_ARM);
@@ -184,7 +185,7 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	core->closed = dp_list_make(n, CONN_ON_CLOSED);
 	core->rx_spare = calloc(n, sizeof(*core->rx_spare));
 	if (core->conns == NULL || core->slots == NULL || core->free_ids == NULL ||
-	    core->slot_t0 == NULL || core->slot_api == NULL ||
+	    core->slot_t0 == NULL || core->slot_api == NULL || core->slot_stage == NULL ||
 	    core->rx.ids == NULL || core->tx.ids == NULL || core->arm.ids == NULL ||
 	    core->bufwait.ids == NULL || core->closed.ids == NULL || core->rx_spare == NULL)
 		return -ENOMEM;
@@ -393,6 +394,7 @@ dp_destroy(struct dp *dp)
 		free(core->slots);
 		free(core->slot_t0);
 		free(core->slot_api);
+		free(core->slot_stage);
 		free(core->free_ids);
 		free(core->rx.ids);
 		free(core->tx.ids);
@@ -477,4 +479,12 @@ dp_api_stats_read(const struct dp *dp, int api_key, struct dp_api_stats *sum)
 		sum->errors += dp_stat_load(&a->errors);
 		hist_read_add(&sum->latency, &a->latency);
 	}
+}
+
+/* Relaxed loads pair with hist_add() on the cores (stage_add()). */
+void
+dp_stage_stats_read(const struct dp *dp, struct stage_hists *sum)
+{
+	for (int i = 0; i < dp->core_count; i++)
+		stage_read_add(sum, &dp->cores[i].stages);
 }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/hist.h"
+#include "common/stage.h"
 #include "protocol/kp.h"
 
 struct st;
@@ -155,5 +156,9 @@ void dp_stats_read(const struct dp *dp, struct dp_stats *sum);
 void dp_core_stats_read(const struct dp *dp, int core, struct dp_stats *out);
 /* Every core's counters for api_key (< DP_API_KEYS), summed. @thread any */
 void dp_api_stats_read(const struct dp *dp, int api_key, struct dp_api_stats *sum);
+/* Add every core's produce stage histograms (common/stage.h: receive, ack,
+ * send, total; the others are the storage workers') into sum.
+ * @thread control */
+void dp_stage_stats_read(const struct dp *dp, struct stage_hists *sum);
 
 #endif

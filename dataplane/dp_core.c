@@ -248,9 +248,16 @@ dp_core_done(struct dp_core *core, struct kp_done *done)
 				      DP_REQ_FAILED, dp_no_resp, NULL, 0);
 		return;
 	}
-	if (done->verdict == KP_VERDICT_REPLY)
-		dp_req_finish(core, conn, tag_reply_seq(done->tag, conn->seq_head), DP_REQ_REPLY,
-			      done->resp, done->pieces, done->piece_count);
+	if (done->verdict == KP_VERDICT_REPLY) {
+		uint32_t seq = tag_reply_seq(done->tag, conn->seq_head);
+		struct dp_slot_stage *ss = &core->slot_stage[dp_slot_index(core, conn, seq)];
+
+		ss->count = done->stage_count;
+		ss->acks = done->stage_acks;
+		ss->done_ns = done->stage_done_ns;
+		dp_req_finish(core, conn, seq, DP_REQ_REPLY, done->resp, done->pieces,
+			      done->piece_count);
+	}
 	else
 		dp_req_finish(core, conn, tag_reply_seq(done->tag, conn->seq_head),
 			      DP_REQ_NO_REPLY, dp_no_resp, NULL, 0);
@@ -343,6 +350,7 @@ dp_req_start(struct dp_core *core, const struct conn *conn, uint32_t seq,
 	core->slot_api[i] = frame->len >= 2 ? (int16_t)(frame->data[0] << 8 | frame->data[1])
 					    : -1;
 	core->slot_t0[i] = clock_mono_ns();
+	core->slot_stage[i].count = 0;
 }
 
 /* Dispatch one frame and act on the verdict. Returns false if the conn was
@@ -361,6 +369,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	env->frame_tag = frame->owned != NULL ? tag_frame_heap(frame->owned) : tag_frame_buf(bid);
 	env->slot = (uint32_t)dp_slot_index(core, conn, seq);
 	env->conn = conn->id;
+	env->t0_ns = core->slot_t0[env->slot];  /* the frame is complete: stages start */
 	/* A request that waits keeps its frame by reference when the frame is
 	 * its own heap copy, or a Produce (storage writes the batches from
 	 * it) while most chunks are free; else it copies what it needs and
@@ -589,10 +598,34 @@ dp_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes)
 	}
 }
 
+/* The replies about to go out (the ready prefix of conn's queue) end their
+ * Produce's send and total stages; *now_ns is read once per tx pass, on
+ * the first reply that has stages. */
+static void
+dp_core_tx_stages(struct dp_core *core, const struct conn *conn, uint64_t *now_ns)
+{
+	for (uint32_t seq = conn->seq_head; seq != conn->seq_next; seq++) {
+		size_t i = dp_slot_index(core, conn, seq);
+		struct dp_slot_stage *ss = &core->slot_stage[i];
+
+		if (conn->slots[seq & conn->slot_mask].state != CONN_SLOT_DONE)
+			break;
+		if (ss->count == 0)
+			continue;
+		if (*now_ns == 0)
+			*now_ns = clock_mono_ns();
+		stage_add_n(&core->stages, ss->acks, STAGE_SEND, ss->done_ns, *now_ns, ss->count);
+		stage_add_n(&core->stages, ss->acks, STAGE_TOTAL, core->slot_t0[i], *now_ns,
+			    ss->count);
+		ss->count = 0;
+	}
+}
+
 static void
 dp_core_tx(struct dp_core *core)
 {
 	struct conn_tx tx;
+	uint64_t now_ns = 0;
 	uint32_t i;
 
 	for (i = 0; i < core->tx.count; i++) {
@@ -607,6 +640,7 @@ dp_core_tx(struct dp_core *core)
 
 			conn_tx_prepare(conn, conn->iov, CONN_IOV_MAX, &tx);
 			if (tx.iov_count > 0) {
+				dp_core_tx_stages(core, conn, &now_ns);
 				core->net->send(core, conn, tx.iov_count);
 				/* dpdk queues synchronously: what follows (a file
 				 * region) goes now, not after the peer's ACK. */
@@ -674,7 +708,8 @@ dp_core_main(void *arg)
 {
 	struct dp_core *core = arg;
 	struct dp *dp = core->dp;
-	struct kp_env env = { .request_bytes_max = dp->cfg.request_bytes_max, .kc = core->kc };
+	struct kp_env env = { .request_bytes_max = dp->cfg.request_bytes_max, .kc = core->kc,
+			      .stages = &core->stages };
 
 	int rc;
 

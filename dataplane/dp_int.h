@@ -127,6 +127,13 @@ struct dp_list {
 	uint32_t bit;           /* CONN_ON_* */
 };
 
+/* The send and total stages one reply slot still has to record. */
+struct dp_slot_stage {
+	uint64_t done_ns;       /* the request completed on the core */
+	uint32_t count;         /* samples (partition appends); 0: none */
+	int16_t acks;
+};
+
 /* One dataplane core. Written only by its own thread once started, except
  * the stats (read by control with relaxed loads) and the SPSC rings. */
 struct dp_core {
@@ -187,6 +194,10 @@ struct dp_core {
 	 * its api_key, for the per-API latency on completion. */
 	uint64_t *slot_t0;
 	int16_t *slot_api;
+	/* Parallel to slots: a Produce's stage samples left for when its
+	 * response is handed to the kernel (kp_done.stage_*). */
+	struct dp_slot_stage *slot_stage;
+	struct stage_hists stages;      /* single writer: this core */
 
 	pthread_t thread;
 	bool thread_started;

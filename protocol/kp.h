@@ -180,6 +180,7 @@ struct kp_buf {
 };
 
 struct kp_core;
+struct stage_hists;
 
 struct kp_env {
 	const struct kp_md *md;                 /* current snapshot, never NULL */
@@ -196,6 +197,9 @@ struct kp_env {
 	bool frame_keep;
 	uint32_t conn;                          /* the connection's id on this core:
 						 * its Produces stay in order */
+	uint64_t t0_ns;                         /* CLOCK_MONOTONIC ns the frame was
+						 * complete (0: not timed) */
+	struct stage_hists *stages;             /* the core's produce stages, or NULL */
 	/* Only on the control thread: */
 	const struct kp_admin_ops *admin;
 	void *admin_ctx;
@@ -237,6 +241,11 @@ struct kp_done {
 					 * prefix, which counts the pieces too */
 	uint32_t piece_count;
 	struct kp_piece *pieces;        /* malloc()ed, NULL when none */
+	/* Produce stage samples still to record when the response is sent
+	 * (send, total): one per partition append timed by storage. */
+	uint32_t stage_count;
+	int16_t stage_acks;
+	uint64_t stage_done_ns;         /* when the request completed on the core */
 };
 
 struct st;

@@ -9,7 +9,9 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/clock.h"
 #include "common/compiler.h"
+#include "common/stage.h"
 #include "common/tag.h"
 #include "protocol/kp_core_priv.h"
 #include "protocol/kp_records.h"
@@ -146,6 +148,8 @@ kp_core_validate_poll(struct kp_core *kc)
 
 		if (!p->ops->step(kc, p, &budget))
 			return;
+		if (p->t_frame_ns != 0)
+			p->t_valid_ns = clock_mono_ns();        /* the receive stage ends */
 		kp_pending_list_remove(kc, KP_LIST_VALIDATE, p);
 		if (!kp_pending_start(kc, p))
 			kp_pending_list_push(kc, KP_LIST_READY, p);
@@ -182,6 +186,7 @@ kp_core_route(struct kp_core *kc, const struct st_cpl *cpl)
 	case ST_REQ_APPEND:
 		pt->offset = cpl->append.base_offset;
 		pt->timestamp = cpl->append.log_append_time;
+		pt->t_done_ns = cpl->append.t_done_ns;
 		break;
 	case ST_REQ_READ:
 		pt->fd = cpl->error == 0 && cpl->read.len > 0 ? cpl->read.fd : -1;
@@ -216,10 +221,41 @@ kp_core_drop(struct kp_core *kc, struct kp_pending *p, struct kp_done *done)
 	kp_pending_put(kc, p);
 }
 
+/* A Produce's parts that storage timed: record their receive and ack
+ * stages (the request completes on the core at now_ns) and leave send and
+ * total to the dataplane, through done. */
+static void
+kp_core_stages(const struct kp_pending *p, struct stage_hists *stages, uint64_t now_ns,
+	       struct kp_done *done)
+{
+	uint32_t count = 0;
+
+	if (stages == NULL || p->t_valid_ns == 0 || p->t_frame_ns == 0 || p->no_reply)
+		return;
+	/* now_ns was read before the reap: a worker may have stamped a part
+	 * after it. The request completes when its last part did, so the
+	 * stages stay contiguous (ack >= 0, and send starts where ack ends). */
+	for (uint32_t i = 0; i < p->part_count; i++)
+		now_ns = MAX(now_ns, p->parts[i].t_done_ns);
+	for (uint32_t i = 0; i < p->part_count; i++) {
+		const struct kp_part *pt = &p->parts[i];
+
+		if (pt->t_done_ns == 0 || pt->error != KP_ERR_NONE)
+			continue;
+		stage_add(stages, p->acks, STAGE_ACK, pt->t_done_ns, now_ns);
+		count++;
+	}
+	stage_add_n(stages, p->acks, STAGE_RECEIVE, p->t_frame_ns, p->t_valid_ns, count);
+	done->stage_count = count;
+	done->stage_acks = p->acks;
+	done->stage_done_ns = now_ns;
+}
+
 /* A record with no part left: finish it, or let it run another round or
  * wait. Returns true and fills done when it finished. */
 static bool
-kp_core_settle(struct kp_core *kc, struct kp_pending *p, struct kp_done *done)
+kp_core_settle(struct kp_core *kc, struct kp_pending *p, struct kp_done *done,
+	       struct stage_hists *stages, uint64_t now_ns)
 {
 	ASSERT(p->state == KP_PENDING_ACTIVE && p->part_left == 0);
 	if (p->cancelled) {
@@ -233,6 +269,8 @@ kp_core_settle(struct kp_core *kc, struct kp_pending *p, struct kp_done *done)
 	done->frame_tag = p->frame_tag;
 	done->frame_kept = p->frame_kept;
 	kp_pending_reply(kc, p, done);
+	if (done->verdict == KP_VERDICT_REPLY)
+		kp_core_stages(p, stages, now_ns, done);
 	kp_pending_put(kc, p);
 	return true;
 }
@@ -277,7 +315,6 @@ kp_core_poll(struct kp_core *kc, const struct kp_env *env, uint64_t now_ns,
 	unsigned count = 0;
 	unsigned n;
 
-	(void)env;
 	kp_core_validate_poll(kc);
 	kp_core_flush(kc);
 	/* Records a wake left with nothing to ask storage. */
@@ -285,7 +322,7 @@ kp_core_poll(struct kp_core *kc, const struct kp_env *env, uint64_t now_ns,
 		struct kp_pending *p = kc->head[KP_LIST_READY];
 
 		kp_pending_list_remove(kc, KP_LIST_READY, p);
-		if (kp_core_settle(kc, p, &done[count]))
+		if (kp_core_settle(kc, p, &done[count], env->stages, now_ns))
 			count++;
 	}
 	while (count < max && (n = st_reap(kc->st, kc->core, cpls, MIN(max - count,
@@ -298,7 +335,8 @@ kp_core_poll(struct kp_core *kc, const struct kp_env *env, uint64_t now_ns,
 				continue;
 			}
 			p = kp_core_route(kc, &cpls[i]);
-			if (p != NULL && kp_core_settle(kc, p, &done[count]))
+			if (p != NULL &&
+			    kp_core_settle(kc, p, &done[count], env->stages, now_ns))
 				count++;
 		}
 	}

@@ -47,6 +47,7 @@ struct kp_part {
 	uint8_t *batch;         /* APPEND: the validated batch, in the frame */
 	uint32_t batch_len;
 	bool validating;        /* Produce: the batch is not validated yet */
+	uint64_t t_done_ns;     /* APPEND: st_cpl.append.t_done_ns (0: not timed) */
 	bool unchanged;         /* long poll: woken with no new data here */
 	/* What storage answered. */
 	int64_t log_start_offset;
@@ -188,6 +189,8 @@ struct kp_pending {
 	struct kp_request_header hdr;   /* client_id points into the frame */
 	struct kp_cursor body;          /* the request body in the frame */
 	struct kp_array topics;         /* the request's topic array, in the frame */
+	uint64_t t_frame_ns;            /* env->t0_ns (0: not timed) */
+	uint64_t t_valid_ns;            /* Produce: validated (0: not yet) */
 	uint16_t gen;                   /* bumped per use: stale tokens assert */
 	uint8_t state;                  /* enum kp_pending_state */
 	bool cancelled;                 /* the connection closed: drop the answer */

@@ -84,6 +84,7 @@ kp_pending_get(struct kp_core *kc, struct kp_call *call, const struct kp_pending
 	p->copy = copy;
 	p->hdr = call->hdr;
 	p->body = call->body_start;
+	p->t_frame_ns = env->t0_ns;
 	if (copy != NULL)
 		kp_pending_rebase(p, call->frame, copy);
 	p->part_count = 0;
@@ -274,6 +275,7 @@ kp_pending_submit_some(struct kp_core *kc, struct kp_pending *p)
 			req.acks = (int8_t)p->acks;
 			req.append.batch = pt->batch;
 			req.append.len = pt->batch_len;
+			req.append.t_valid_ns = p->t_valid_ns;
 			break;
 		case ST_REQ_READ:
 			req.read.offset = pt->in_offset;

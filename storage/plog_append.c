@@ -8,6 +8,7 @@
 #include <stdlib.h>
 
 #include "common/assert.h"
+#include "common/clock.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
 
@@ -200,6 +201,17 @@ plog_append_requeue(struct plog *plog)
 	plog->iov_count = 0;
 }
 
+/* The write of wr_head.. goes to the sio now: one clock read for all of
+ * them (before the call: a simulated sio may complete it inside). */
+static void
+plog_append_stamp_write(struct plog *plog)
+{
+	uint64_t now_ns = clock_mono_ns();
+
+	for (struct plog_append *app = plog->wr_head; app != NULL; app = app->next)
+		app->t_write_ns = now_ns;
+}
+
 bool
 plog_append_issue(struct plog *plog, int64_t now_ms)
 {
@@ -231,6 +243,7 @@ plog_append_issue(struct plog *plog, int64_t now_ms)
 		plog->write_op.done = plog_append_written;
 		plog->write_op.ctx = plog;
 		plog->write_count++;
+		plog_append_stamp_write(plog);
 		sio_writev(plog->sio, &plog->write_op, plog->wr_seg->fd, plog->iov,
 			   plog->iov_count, plog->wr_pos);
 	}
@@ -253,11 +266,13 @@ plog_append_landed(struct plog *plog)
 	struct plog_append *app, *next;
 	struct rbatch_header h;
 	int64_t pos = plog->wr_pos;
+	uint64_t now_ns = clock_mono_ns();      /* the write's stage end, for all */
 	bool need_sync = false;
 	int rc;
 
 	for (app = plog->wr_head; app != NULL; app = next) {
 		next = app->next;
+		app->t_landed_ns = now_ns;
 		/* Parsed outside the assert: h is used below at every assert level. */
 		rc = rbatch_header_parse(app->batch, app->len, &h);
 		ASSERT(rc == 0);        /* the batch was validated before it was queued */

@@ -37,6 +37,14 @@ struct plog_append {
 	int64_t log_append_time;
 	uint64_t token;         /* for the caller */
 	int core;               /* for the caller */
+	/* Stage timestamps, CLOCK_MONOTONIC ns, 0: not reached (common/stage.h;
+	 * plog_stage.h stamps the sync pair). */
+	uint64_t t_valid_ns;            /* validated on the core (the request) */
+	uint64_t t_pick_ns;             /* taken from the core's ring */
+	uint64_t t_write_ns;            /* its writev submitted */
+	uint64_t t_landed_ns;           /* the writev's completion reaped */
+	uint64_t t_sync_submit_ns;      /* acks=all: the fsync covering it submitted */
+	uint64_t t_sync_done_ns;        /* acks=all: that fsync's completion reaped */
 };
 
 /* watch_done's w->offset when the partition went away under the watch

@@ -13,6 +13,7 @@
 #include <stddef.h>
 
 #include "common/hist.h"
+#include "common/stage.h"
 
 /* A topic's log settings, resolved by control from the topic's configs and
  * the broker's defaults (Kafka names in comments). */
@@ -98,6 +99,9 @@ struct st_req {
 			 * the completion arrives. */
 			uint8_t *batch;
 			uint32_t len;
+			/* CLOCK_MONOTONIC ns the core validated the request (0:
+			 * not timed); the worker's stage samples start here. */
+			uint64_t t_valid_ns;
 		} append;
 		struct {
 			int64_t offset;
@@ -134,6 +138,10 @@ struct st_cpl {
 		struct {
 			int64_t base_offset;    /* -1 on error */
 			int64_t log_append_time; /* -1 unless LogAppendTime */
+			/* When it became durable (acks=all) or landed (acks=1),
+			 * CLOCK_MONOTONIC ns; 0: the worker recorded no stages
+			 * for it (error, duplicate, acks=0, not timed). */
+			uint64_t t_done_ns;
 		} append;
 		struct {
 			/* A file region to send without copying: fd stays open until
@@ -232,6 +240,7 @@ struct st_worker_stats {
 	uint64_t file_opens;            /* cache misses: files (re)opened or mapped */
 	uint64_t file_evictions;        /* closed to stay within the budget */
 	struct hist fsync;              /* fdatasync latency */
+	struct stage_hists stages;      /* the produce stages it timed (common/stage.h) */
 };
 
 /* Take every worker's statistics, one worker at a time (each is asked

@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "common/efd.h"
 #include "storage/logdir_int.h"
+#include "storage/plog_stage.h"
 #include "storage/st_int.h"
 
 /* The table's bucket bits. FNV-1a's last multiply leaves bits 32-39
@@ -159,6 +160,31 @@ st_post(struct st_worker *w, int core, const struct st_cpl *cpl)
 	w->core_wake[core] = true;
 }
 
+/* Record the worker's stages of an append that was written (not a
+ * duplicate, not failed) and return when it was done (durable for acks=all,
+ * landed for acks=1), 0 when nothing was recorded. An acks=all append the
+ * sync path did not stamp (plog_append_sync_stamp()) takes the plog's sync
+ * start and this turn's reap: the sync that just completed covered it. */
+static uint64_t
+st_append_stages(struct st_worker *w, const struct plog *plog, struct plog_append *app)
+{
+	int acks = app->acks;
+
+	if (app->error != 0 || app->t_valid_ns == 0 || app->t_landed_ns == 0 ||
+	    stage_acks_of(acks) == STAGE_ACKS_NONE)
+		return 0;
+	stage_add(&w->stages, acks, STAGE_QUEUE, app->t_valid_ns, app->t_pick_ns);
+	stage_add(&w->stages, acks, STAGE_ISSUE, app->t_pick_ns, app->t_write_ns);
+	stage_add(&w->stages, acks, STAGE_WRITE, app->t_write_ns, app->t_landed_ns);
+	if (acks != -1)
+		return app->t_landed_ns;
+	if (app->t_sync_done_ns == 0)
+		plog_append_sync_stamp(app, plog->sync_t0_ns, MAX(w->reap_ns, plog->sync_t0_ns));
+	stage_add(&w->stages, acks, STAGE_SYNC_WAIT, app->t_landed_ns, app->t_sync_submit_ns);
+	stage_add(&w->stages, acks, STAGE_FSYNC, app->t_sync_submit_ns, app->t_sync_done_ns);
+	return app->t_sync_done_ns;
+}
+
 static void
 st_append_done(void *ctx, struct plog *plog, struct plog_append *app)
 {
@@ -169,6 +195,7 @@ st_append_done(void *ctx, struct plog *plog, struct plog_append *app)
 	cpl.error = app->error;
 	cpl.append.base_offset = app->error == 0 ? app->base_offset : -1;
 	cpl.append.log_append_time = app->error == 0 ? app->log_append_time : -1;
+	cpl.append.t_done_ns = st_append_stages(w, plog, app);
 	st_post(w, app->core, &cpl);
 	w->apps_used--;
 	app->next = w->app_free;
@@ -265,6 +292,10 @@ st_req_append(struct st_worker *w, struct plog *plog, int core, const struct st_
 	app->acks = req->acks;
 	app->token = req->token;
 	app->core = core;
+	app->t_valid_ns = req->append.t_valid_ns;
+	/* The turn may have begun before the core pushed it: the queue stage
+	 * ends no earlier than it started. */
+	app->t_pick_ns = MAX(w->turn_ns, app->t_valid_ns);
 	if (plog_append(plog, app) && !plog->dirty) {
 		plog->dirty = true;
 		plog->dirty_next = w->dirty;
@@ -476,6 +507,7 @@ st_admin_stats(struct st_worker *w, struct st_admin *call)
 	ws->file_opens = w->fcache.misses;
 	ws->file_evictions = w->fcache.evictions;
 	ws->fsync = w->fsync_hist;
+	ws->stages = w->stages;
 	call->stats_count = 0;
 	call->stats_done = false;
 	for (b = call->stats_bucket; b < w->table_slots; b++) {
@@ -758,11 +790,13 @@ st_worker_main(void *arg)
 	}
 	while (!atomic_load(&w->stop)) {
 		now_ns = clock_mono_ns();
+		w->turn_ns = now_ns;
 		work = st_drain_admin(w) + st_drain_cores(w);
 		st_issue_dirty(w);
 		if (now_ns >= w->next_tick_ns)
 			st_tick(w, now_ns);
 		sio_submit(w->sio);
+		w->reap_ns = clock_mono_ns();
 		reaped = sio_reap(w->sio, 256);
 		if (reaped > 0)
 			st_unblock(w);

@@ -12,6 +12,7 @@
  * it, per connection; other connections go ahead). @thread dataplane */
 #include <string.h>
 
+#include "common/clock.h"
 #include "common/compiler.h"
 #include "protocol/gen/kp_msg_produce.h"
 #include "protocol/kp_core_int.h"
@@ -162,6 +163,8 @@ kp_handle_produce(struct kp_call *call)
 		kp_pending_validate(kc, p);
 		return KP_VERDICT_PENDING;
 	}
+	if (p->t_frame_ns != 0)
+		p->t_valid_ns = clock_mono_ns();        /* the receive stage ends */
 	return kp_pending_run(kc, p, call);
 }
 

@@ -2,8 +2,9 @@
 """The Prometheus endpoint (control/metrics.c) against a real broker: produce,
 fetch and an admin call through confluent-kafka, scrape /metrics before and
 after, and check the counters moved as they must (Produce/Fetch request
-counts, bytes in for the topic, log end offset == records produced), a 404
-for another path, and that `promtool check metrics` accepts the text; at
+counts, bytes in for the topic, log end offset == records produced), the
+produce stage histograms per append and acks mode, a 404 for another
+path, and that `promtool check metrics` accepts the text; at
 startup /metrics accepts as soon as the Kafka port does, and a taken
 metrics port stops startup."""
 import os
@@ -107,6 +108,62 @@ def test_metrics_move_and_parse(metrics_broker, tmp_path):
     r = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True,
                        text=True, timeout=60)
     assert r.returncode == 0, f"promtool: {r.stdout}{r.stderr}"
+
+
+STAGE = "spillway_produce_stage_seconds"
+STAGES = ("receive", "queue", "issue", "write", "sync_wait", "fsync", "ack", "send")
+SYNC_STAGES = ("sync_wait", "fsync")
+
+
+def test_metrics_produce_stages(metrics_broker):
+    """Per-append produce stages (common/stage.h): one Produce per message
+    (flushed one at a time, so one append each) with acks=all and then
+    acks=1; every stage of each mode counts exactly those appends (acks=1
+    has no sync stages), and since the stages follow each other, their
+    sums add up to the sum of `total`. No timing thresholds."""
+    try:
+        import confluent_kafka
+        from confluent_kafka.admin import AdminClient, NewTopic
+    except ImportError:
+        client_missing("python3-confluent-kafka is not installed")
+    b, port = metrics_broker
+    topic = "metrics-stages"
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=3, replication_factor=1)])[topic] \
+        .result(timeout=30)
+    appends = {"all": 12, "1": 9}
+    for acks, n in appends.items():
+        before = parse(scrape(port))
+        p = confluent_kafka.Producer({"bootstrap.servers": b.bootstrap, "acks": acks,
+                                      "linger.ms": 0, "batch.num.messages": 1})
+        for i in range(n):
+            p.produce(topic, b"s" * 50, partition=i % 3)
+            assert p.flush(30) == 0
+        text = scrape(port)
+        after = parse(text)
+        assert f"# TYPE {STAGE} histogram" in text
+
+        def delta(stage, suffix, acks=acks):
+            return value(after, f"{STAGE}_{suffix}", stage=stage, acks=acks) - \
+                value(before, f"{STAGE}_{suffix}", stage=stage, acks=acks)
+
+        for stage in STAGES + ("total",):
+            if acks == "1" and stage in SYNC_STAGES:
+                assert (f"{STAGE}_count", frozenset({("stage", stage), ("acks", "1")})) \
+                    not in after, stage
+                continue
+            assert delta(stage, "count") == n, (acks, stage)
+            assert delta(stage, "sum") >= 0, (acks, stage)
+            assert value(after, f"{STAGE}_bucket", stage=stage, acks=acks, le="+Inf") == \
+                value(after, f"{STAGE}_count", stage=stage, acks=acks), (acks, stage)
+        stages_sum = sum(delta(s, "sum") for s in STAGES
+                         if acks == "all" or s not in SYNC_STAGES)
+        total = delta("total", "sum")
+        assert total > 0, acks
+        # Contiguous stages: equal but for the 9-digit text of each _sum.
+        assert abs(stages_sum - total) <= 0.01 * total + 1e-6, (acks, stages_sum, total)
+        if acks == "all":
+            assert delta("fsync", "sum") > 0, "an fdatasync takes time"
 
 
 def test_metrics_other_paths(metrics_broker):

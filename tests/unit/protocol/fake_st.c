@@ -89,6 +89,9 @@ fake_st_answer(const struct st_req *req)
 	case ST_REQ_APPEND:
 		cpl->append.base_offset = cpl->error == KP_ERR_NONE ? fake_st.log_end : -1;
 		cpl->append.log_append_time = -1;
+		/* A timed append is done (durable) 1 ms after its validation. */
+		if (cpl->error == KP_ERR_NONE && req->append.t_valid_ns != 0)
+			cpl->append.t_done_ns = req->append.t_valid_ns + 1000000;
 		if (cpl->error == KP_ERR_NONE)
 			fake_st.log_end++;
 		break;

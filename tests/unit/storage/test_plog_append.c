@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "storage/plog_int.h"
+#include "storage/plog_stage.h"
 #include "tests/sim/sio_sim.h"
 #include "tests/unit/storage/tplog.h"
 
@@ -97,4 +98,31 @@ Test(plog_append, enospc_short_write_then_space_returns)
 	cr_assert_eq(c->error, 0);
 	cr_assert_eq(c->base_offset, 2);
 	check_intact(4);
+}
+
+/* Stage timestamps (common/stage.h): a write stamps each of its appends
+ * when it is submitted and when it lands, one clock read each, in order;
+ * the sync pair is left to the sync path (plog_append_sync_stamp()). */
+Test(plog_append, stage_stamps)
+{
+	struct plog_append *a, *b, *c;
+
+	cr_assert_eq(tp_open(&tp), 0);
+	a = tp_append_records(&tp, 2, 10, 5, 1);
+	b = tp_append_records(&tp, 1, 10, 5, -1);
+	tp_run(&tp);
+	c = tp_append_records(&tp, 1, 10, 5, 1);
+	tp_run(&tp);
+	cr_assert_eq(a->error, 0);
+	cr_assert_eq(b->error, 0);
+	cr_assert_neq(a->t_write_ns, 0);
+	cr_assert_eq(a->t_write_ns, b->t_write_ns, "one writev, one submit time");
+	cr_assert_eq(a->t_landed_ns, b->t_landed_ns, "one completion, one land time");
+	cr_assert_leq(a->t_write_ns, a->t_landed_ns);
+	cr_assert_leq(a->t_landed_ns, c->t_write_ns, "the next write starts after");
+	cr_assert_leq(c->t_write_ns, c->t_landed_ns);
+	cr_assert_eq(a->t_sync_submit_ns, 0, "acks=1: no sync stamps");
+	plog_append_sync_stamp(b, 7, 9);
+	cr_assert_eq(b->t_sync_submit_ns, 7);
+	cr_assert_eq(b->t_sync_done_ns, 9);
 }
