@@ -377,28 +377,41 @@ dp_uring_splice_in(struct dp_core *core, struct conn *conn)
 	conn->send_busy = true;
 }
 
+static void dp_uring_spliced_out(struct dp_core *core, struct conn *conn, int res);
+
+/* Pipe -> socket. First a plain splice() on the core: the socket is
+ * non-blocking and the pipe holds the bytes, so it cannot block, and it
+ * saves the io-wq round trip io_uring makes of every splice (a worker
+ * thread's wakeup and switch per Fetch region). A full socket waits for
+ * POLLOUT, the splice linked behind it. */
 static void
 dp_uring_splice_out(struct dp_core *core, struct conn *conn, bool wait_writable)
 {
 	struct io_uring_sqe *sqe;
+	ssize_t n;
 
+	if (!wait_writable) {
+		/* No SPLICE_F_MORE: it corks the socket like MSG_MORE, and the
+		 * tail of a reply then waits ~40 ms for more data that may never
+		 * come. */
+		n = splice(conn->pipe_rd, NULL, conn->fd, NULL, conn->pipe_bytes,
+			   SPLICE_F_NONBLOCK);
+		if (n > 0 || (n < 0 && errno != EAGAIN && errno != EINTR)) {
+			dp_uring_spliced_out(core, conn, n > 0 ? (int)n : -errno);
+			return;
+		}
+		wait_writable = true;
+	}
 	/* The POLLOUT and its linked splice go in together or not at all. */
-	if (unlikely(!dp_uring_room(core, wait_writable ? 2 : 1))) {
+	if (unlikely(!dp_uring_room(core, 2))) {
 		dp_conn_close(core, conn);
 		return;
 	}
-	if (wait_writable) {
-		/* io_uring retries a full socket for send, not for splice: wait
-		 * for POLLOUT first, the splice linked behind it. */
-		sqe = dp_uring_sqe(core);
-		io_uring_prep_poll_add(sqe, conn->fd, POLLOUT);
-		io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_POLLOUT, conn->id));
-		sqe->flags |= IOSQE_IO_LINK;
-	}
 	sqe = dp_uring_sqe(core);
-
-	/* No SPLICE_F_MORE: it corks the socket like MSG_MORE, and the tail of
-	 * a reply then waits ~40 ms for more data that may never come. */
+	io_uring_prep_poll_add(sqe, conn->fd, POLLOUT);
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_POLLOUT, conn->id));
+	sqe->flags |= IOSQE_IO_LINK;
+	sqe = dp_uring_sqe(core);
 	io_uring_prep_splice(sqe, conn->pipe_rd, -1, conn->fd, -1, conn->pipe_bytes, 0);
 	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_SPLICE_OUT, conn->id));
 	conn->send_busy = true;
@@ -421,6 +434,29 @@ dp_uring_splice(struct dp_core *core, struct conn *conn, int fd, int64_t pos, ui
 	return 0;
 }
 
+/* res bytes (or -errno) went from the pipe to the socket. */
+static void
+dp_uring_spliced_out(struct dp_core *core, struct conn *conn, int res)
+{
+	if (res == -EAGAIN) {
+		dp_uring_splice_out(core, conn, true);  /* the socket is full */
+		return;
+	}
+	if (res <= 0) {
+		dp_conn_close(core, conn);      /* socket error */
+		return;
+	}
+	conn->pipe_bytes -= (uint32_t)res;
+	dp_stat_add(&core->stats.bytes_out, (uint64_t)res);
+	dp_conn_sent(core, conn, (uint32_t)res);
+	if (conn->pipe_bytes > 0)
+		dp_uring_splice_out(core, conn, false);
+	else if (conn->splice_left > 0)
+		dp_uring_splice_in(core, conn);
+	else
+		dp_list_add(&core->tx, conn);   /* the region is out: what next */
+}
+
 static void
 dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe,
 		   bool out)
@@ -428,30 +464,18 @@ dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_urin
 	conn->send_busy = false;
 	if (!dp_uring_conn_live(core, conn))
 		return;
-	if (out && cqe->res == -EAGAIN) {
-		dp_uring_splice_out(core, conn, true);  /* the socket is full */
+	if (out) {
+		dp_uring_spliced_out(core, conn, cqe->res);
 		return;
 	}
 	if (cqe->res <= 0) {
-		dp_conn_close(core, conn);      /* socket error, or the file shrank */
+		dp_conn_close(core, conn);      /* read error, or the file shrank */
 		return;
 	}
-	if (!out) {
-		conn->pipe_bytes += (uint32_t)cqe->res;
-		conn->splice_pos += cqe->res;
-		conn->splice_left -= (uint32_t)cqe->res;
-		dp_uring_splice_out(core, conn, false);
-		return;
-	}
-	conn->pipe_bytes -= (uint32_t)cqe->res;
-	dp_stat_add(&core->stats.bytes_out, (uint64_t)cqe->res);
-	dp_conn_sent(core, conn, (uint32_t)cqe->res);
-	if (conn->pipe_bytes > 0)
-		dp_uring_splice_out(core, conn, false);
-	else if (conn->splice_left > 0)
-		dp_uring_splice_in(core, conn);
-	else
-		dp_list_add(&core->tx, conn);   /* the region is out: what next */
+	conn->pipe_bytes += (uint32_t)cqe->res;
+	conn->splice_pos += cqe->res;
+	conn->splice_left -= (uint32_t)cqe->res;
+	dp_uring_splice_out(core, conn, false);
 }
 
 static void
