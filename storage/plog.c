@@ -77,6 +77,11 @@ plog_roll(struct plog *plog)
 	/* A failed seal or snapshot costs only recovery time, not data. */
 	plog->segs[plog->seg_count++] = seg;
 	plog->write_pos = 0;
+	/* As Kafka flushes a segment when it rolls: the sealed one becomes
+	 * durable with the next sync (asynchronously), so after a power loss
+	 * only the newest segments can end torn (recovery checks their tails). */
+	if (old->synced_size < old->size)
+		plog_sync(plog);
 	return 0;
 }
 

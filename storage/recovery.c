@@ -1,15 +1,19 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Reopening a partition log after a crash or a clean stop: CRC-scan only
- * the tail of the active segment (from its last offset-index entry, so the
- * work does not grow with the data), cut a torn tail, rebuild missing or
- * stale indexes, and rebuild producer state from the newest snapshot plus
- * the batches after it. Older segments are trusted. */
+ * the tail of each segment (from its last offset-index entry, so the work
+ * does not grow with the data), cut a torn tail, rebuild missing or stale
+ * indexes, and rebuild producer state from the newest snapshot plus the
+ * batches after it. Sealed segments are checked too: after a power loss a
+ * segment rolled just before it may end in a batch whose sync never ran
+ * (plog_roll() asks for one), and a torn batch served to a consumer breaks
+ * it. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/compiler.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
 
@@ -258,6 +262,57 @@ recovery_replay(struct plog *plog, int64_t from)
 	}
 }
 
+/* Where the CRC-valid batches from pos end, touching nothing. */
+static int64_t
+recovery_valid_end(struct plog *plog, struct segment *seg, int64_t pos)
+{
+	struct recovery_buf buf = { 0 };
+	struct rbatch_header h;
+	int64_t total;
+
+	while (segment_batch_at(plog->sio, seg, pos, seg->size, &h) == 0) {
+		total = rbatch_total_bytes(&h);
+		if (!recovery_crc_ok(plog, seg, pos, total, &buf))
+			break;
+		pos += total;
+	}
+	free(buf.p);
+	return pos;
+}
+
+/* A sealed segment's tail, from its last index entry: if it does not end
+ * in whole good batches, cut it after the last good one and rebuild its
+ * indexes. The lost batches were never acknowledged with acks=all (their
+ * sync had not run); their offsets become a gap, as compaction leaves. */
+static int
+recovery_sealed_tail(struct plog *plog, struct segment *seg)
+{
+	uint32_t rel = 0, pos = 0;
+	bool cut = false;
+	int64_t end;
+	int rc;
+
+	rc = segment_pin(seg);
+	if (rc < 0)
+		return rc;
+	/* recovery_index_ok() vouched for the last entry's batch. */
+	if (seg->oidx.entry_count > 0)
+		segment_index_offset_at(&seg->oidx, seg->oidx.entry_count - 1, &rel, &pos);
+	end = recovery_valid_end(plog, seg, pos < seg->size ? pos : 0);
+	if (end < seg->size) {
+		rc = sio_ftruncate(plog->sio, seg->fd, end);
+		if (rc == 0) {
+			seg->size = end;
+			seg->synced_size = MIN(seg->synced_size, end);
+			cut = true;
+		}
+	}
+	segment_unpin(seg);
+	if (rc < 0 || !cut)
+		return rc;
+	return recovery_reindex(plog, seg);    /* entries past the cut go */
+}
+
 int
 recovery_run(struct plog *plog)
 {
@@ -279,6 +334,9 @@ recovery_run(struct plog *plog)
 			if (rc < 0)
 				return rc;
 		}
+		rc = recovery_sealed_tail(plog, seg);
+		if (rc < 0)
+			return rc;
 	}
 	active = plog_active(plog);
 	rc = segment_pin(active);

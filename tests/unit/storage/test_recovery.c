@@ -184,3 +184,58 @@ Test(recovery, producer_state_from_snapshot_and_log)
 	tp_run(&tp);
 	cr_assert_eq(a->error, 45);
 }
+
+/* A sealed segment ending in a torn batch (the power-loss image of a roll
+ * whose flush never ran: the segment's last write only partly reached the
+ * disk, the next segment exists) is cut after its last whole batch, its
+ * indexes rebuilt, and every offset still served reads whole batches. */
+Test(recovery, torn_tail_of_a_sealed_segment_is_cut)
+{
+	const char *log = "/data/t-0/00000000000000000000.log";
+	struct plog_region r;
+	int64_t size, off;
+	uint8_t junk[60];
+	int fd;
+
+	tp.cfg.segment_bytes = 2000;
+	tp.cfg.index_interval_bytes = 256;
+	cr_assert_eq(tp_open(&tp), 0);
+	tp_write(&tp, 30, 2, 100, tp.now_ms, 0, 1);
+	cr_assert_gt(tp.plog->seg_count, 2);
+	tp_close(&tp);
+	/* Tear the first segment's last batch: its last 60 bytes become junk. */
+	size = sio_sim_file_size(tp.sio, log);
+	memset(junk, 0, sizeof(junk));
+	fd = sio_open(tp.sio, log, 2, 0);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(sio_pwrite(tp.sio, fd, junk, sizeof(junk), size - 60), 60);
+	sio_close(tp.sio, fd);
+	cr_assert_eq(tp_open(&tp), 0);
+	cr_assert_lt(sio_sim_file_size(tp.sio, log), size - 60, "cut at a batch boundary");
+	cr_assert_eq(tp.plog->segs[0]->size, sio_sim_file_size(tp.sio, log));
+	cr_assert_eq(tp.plog->hw, 60, "later segments untouched");
+	for (off = 0; off < 60; off++) {
+		struct rbatch_header h;
+
+		cr_assert_eq(plog_read(tp.plog, off, 1, &r), 0);
+		if (r.len == 0)
+			continue;
+		h = tp_region_first(&tp, &r);
+		cr_assert_geq(h.base_offset + h.last_offset_delta, off, "offset %ld",
+			      (long)off);
+	}
+}
+
+/* A roll asks for a sync of the sealed segment (Kafka flushes on roll),
+ * even when nothing else would sync: acks=1 writes, no flush policy. */
+Test(recovery, roll_syncs_the_sealed_segment)
+{
+	tp.cfg.segment_bytes = 2000;
+	cr_assert_eq(tp_open(&tp), 0);
+	tp_write(&tp, 30, 2, 100, tp.now_ms, 0, 1);
+	cr_assert_gt(tp.plog->seg_count, 2);
+	cr_assert_geq(tp.plog->fdatasync_count, tp.plog->seg_count - 1);
+	cr_assert_eq(tp.plog->segs[0]->synced_size, tp.plog->segs[0]->size);
+	cr_assert_eq(tp.plog->segs[tp.plog->seg_count - 2]->synced_size,
+		     tp.plog->segs[tp.plog->seg_count - 2]->size);
+}
