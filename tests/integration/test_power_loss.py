@@ -40,8 +40,8 @@ pytestmark = pytest.mark.data_path
 
 TOPICS = 3
 PARTS = 4
-ACKED_TARGET = 20000      # kill once this many records are acknowledged...
-PRODUCE_S_MAX = 8.0       # ...or after this long
+ACKED_TARGET = 50000      # kill once this many records are acknowledged...
+PRODUCE_S_MAX = 10.0      # ...or after this long
 OUTSTANDING_MAX = 4000    # produced but not yet reported, so nothing expires queued
 MESSAGE_TIMEOUT_MS = 4000
 # Dirty pages older than vm.dirty_expire_centisecs (30 s by default) are
@@ -111,7 +111,8 @@ class Load:
         self.p = Producer({"bootstrap.servers": bootstrap, "acks": acks,
                            "linger.ms": 5, "message.timeout.ms": MESSAGE_TIMEOUT_MS,
                            "request.timeout.ms": MESSAGE_TIMEOUT_MS - 1000,
-                           "reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 500})
+                           "reconnect.backoff.ms": 100, "reconnect.backoff.max.ms": 500,
+                           "log_level": 2})  # the kill's connection errors are expected
         self.acked = []    # (topic index, partition, offset, key)
         self.errors = 0
         self.first_error = None
