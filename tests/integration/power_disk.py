@@ -38,6 +38,10 @@ def unavailable():
         return f"missing tools: {', '.join(missing)}"
     if not os.path.exists("/dev/loop-control"):
         return "no /dev/loop-control (loop devices unavailable)"
+    r = subprocess.run(["losetup", "-f"], stdin=subprocess.DEVNULL, capture_output=True,
+                       text=True, timeout=CMD_TIMEOUT)
+    if r.returncode != 0:
+        return f"losetup -f finds no free loop device: {r.stderr.strip()}"
     return None
 
 
