@@ -104,11 +104,12 @@ def _records(buf, pos, base, count):
 
 def scan_partition_dir(path):
     """What a partition directory's segment files hold, read directly:
-    ([(offset, key, value ok)], [(segment, whole-batch bytes, file size)]
-    for every segment with bytes after its last whole batch: a torn tail
-    that recovery left in place)."""
+    ([(offset, key, value ok)], [(segment, "active"|"sealed", whole-batch
+    bytes, file size)] for every segment with bytes after its last whole
+    batch: a torn tail that recovery left in place)."""
     recs, torn = [], []
-    for seg in sorted(Path(path).glob("*.log")):
+    segs = sorted(Path(path).glob("*.log"))
+    for seg in segs:
         buf = seg.read_bytes()
         pos = 0
         while pos + BATCH_HEADER.size <= len(buf):
@@ -121,7 +122,7 @@ def scan_partition_dir(path):
                      for o, k, v in _records(buf, pos + BATCH_HEADER.size, base, count)]
             pos += 12 + length
         if pos != len(buf):
-            torn.append((seg.name, pos, len(buf)))
+            torn.append((seg.name, "active" if seg == segs[-1] else "sealed", pos, len(buf)))
     return recs, torn
 
 
