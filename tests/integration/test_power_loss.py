@@ -79,9 +79,11 @@ class Rig:
         return b.start()
 
     def close(self):
-        for b in self.brokers:
-            b.cleanup()
-        self.disk.close()
+        try:
+            for b in self.brokers:
+                b.cleanup()
+        finally:
+            self.disk.close()   # even if a broker would not stop: bounded, lazy umount
         if not os.environ.get("SPILLWAY_KEEP_DIRS"):  # keeps the images to look at
             shutil.rmtree(self.dir, ignore_errors=True)
 
