@@ -284,6 +284,17 @@ ctl_metrics_workers(struct ctl_metrics_scrape *s, struct mx_buf *b)
 		{ "spillway_storage_partitions", "gauge",
 		  "Partition logs open on a storage worker.",
 		  CTL_METRICS_FIELD(st_worker_stats, partitions) },
+		{ "spillway_storage_flush_rounds_total", "counter",
+		  "Group-commit rounds of a storage worker: one fdatasync or syncfs covering "
+		  "every partition that waited (spillway.storage.flush.mode auto or syncfs).",
+		  CTL_METRICS_FIELD(st_worker_stats, flush_rounds) },
+		{ "spillway_storage_flush_syncfs_total", "counter",
+		  "Group-commit rounds that flushed with syncfs (several files waiting).",
+		  CTL_METRICS_FIELD(st_worker_stats, flush_syncfs) },
+		{ "spillway_storage_flush_partitions_total", "counter",
+		  "Partition syncs the group-commit rounds covered (divided by the rounds: "
+		  "partitions per device flush).",
+		  CTL_METRICS_FIELD(st_worker_stats, flush_partitions) },
 	};
 	char w[12];
 
@@ -298,7 +309,8 @@ ctl_metrics_workers(struct ctl_metrics_scrape *s, struct mx_buf *b)
 		}
 	}
 	mx_family(b, "spillway_storage_fsync_duration_seconds", "histogram",
-		  "fdatasync latency of partition log segments, by storage worker.");
+		  "Flush latency (group-commit rounds, or each partition's fdatasyncs with "
+		  "spillway.storage.flush.mode=fdatasync), by storage worker.");
 	for (int k = 0; k < s->worker_count; k++) {
 		const char *l[] = { "worker", w, NULL };
 

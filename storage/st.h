@@ -239,7 +239,10 @@ struct st_worker_stats {
 	uint32_t maps_open;             /* index maps in its cache */
 	uint64_t file_opens;            /* cache misses: files (re)opened or mapped */
 	uint64_t file_evictions;        /* closed to stay within the budget */
-	struct hist fsync;              /* fdatasync latency */
+	struct hist fsync;              /* flush latency: gsync rounds or fdatasyncs */
+	uint64_t flush_rounds;          /* gsync rounds: one fdatasync or syncfs each */
+	uint64_t flush_syncfs;          /* of them syncfs */
+	uint64_t flush_partitions;      /* partition syncs the rounds covered */
 	struct stage_hists stages;      /* the produce stages it timed (common/stage.h) */
 };
 

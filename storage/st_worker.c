@@ -507,6 +507,9 @@ st_admin_stats(struct st_worker *w, struct st_admin *call)
 	ws->file_opens = w->fcache.misses;
 	ws->file_evictions = w->fcache.evictions;
 	ws->fsync = w->fsync_hist;
+	ws->flush_rounds = w->gsync.rounds;
+	ws->flush_syncfs = w->gsync.syncfs_count;
+	ws->flush_partitions = w->gsync.plogs_synced;
 	ws->stages = w->stages;
 	call->stats_count = 0;
 	call->stats_done = false;

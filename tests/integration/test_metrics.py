@@ -251,3 +251,40 @@ def test_metrics_consumer_groups(metrics_broker):
                  partition="2") == 0
     leader.close()
     other.close()
+
+
+def test_metrics_group_commit_across_partitions(metrics_broker):
+    """acks=all to 8 partitions in the same Produce requests: the storage
+    worker flushes them in group-commit rounds (storage/gsync.c), so the
+    partition syncs outnumber the rounds (one device flush covered several
+    partitions), some rounds are syncfs, and every acks=all append was
+    covered. No timing thresholds."""
+    try:
+        import confluent_kafka
+        from confluent_kafka.admin import AdminClient, NewTopic
+    except ImportError:
+        client_missing("python3-confluent-kafka is not installed")
+    b, port = metrics_broker
+    topic, parts, rounds = "metrics-gsync", 8, 20
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    admin.create_topics([NewTopic(topic, num_partitions=parts, replication_factor=1)])[topic] \
+        .result(timeout=30)
+    before = parse(scrape(port))
+    p = confluent_kafka.Producer({"bootstrap.servers": b.bootstrap, "acks": "all",
+                                  "linger.ms": 20})
+    for r in range(rounds):
+        for part in range(parts):
+            p.produce(topic, b"g" * 100, partition=part)
+        assert p.flush(30) == 0
+    after = parse(scrape(port))
+
+    def delta(name):
+        return value(after, name, worker="0") - value(before, name, worker="0")
+
+    flushes = delta("spillway_storage_flush_rounds_total")
+    covered = delta("spillway_storage_flush_partitions_total")
+    assert flushes >= 1
+    assert covered > flushes, f"{covered} partition syncs in {flushes} rounds: no sharing"
+    assert covered >= parts, covered
+    assert 1 <= delta("spillway_storage_flush_syncfs_total") <= flushes
+    assert value(after, "spillway_storage_fsync_duration_seconds_count", worker="0") >= flushes
