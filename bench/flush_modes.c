@@ -50,7 +50,7 @@ cmp_u64(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
-static void
+static void __attribute__((noreturn))
 die(const char *what)
 {
 	fprintf(stderr, "flush-modes: %s: %s\n", what, strerror(errno));
@@ -136,7 +136,7 @@ main(int argc, char **argv)
 {
 	int rounds = argc > 3 ? atoi(argv[3]) : 2000, pause_us = argc > 4 ? atoi(argv[4]) : 200;
 	uint64_t *lat, t0, cpu0, cpu1;
-	void *block;
+	void *block = NULL;
 	int m, r, i;
 
 	if (argc < 2) {
