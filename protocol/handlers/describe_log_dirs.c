@@ -99,6 +99,31 @@ log_dirs_select(struct log_dirs_list *l, const struct kp_md *md, int16_t version
 	}
 }
 
+static void
+log_dirs_encode_part(struct kp_writer *w, int16_t version, const struct log_dirs_part *lp)
+{
+	struct kp_describe_log_dirs_response_describe_log_dirs_partition r;
+
+	kp_describe_log_dirs_response_describe_log_dirs_partition_init(&r);
+	r.partition_index = lp->partition;
+	r.partition_size = lp->size;
+	r.offset_lag = lp->lag;
+	r.is_future_key = false;
+	kp_describe_log_dirs_response_describe_log_dirs_partition_encode(w, version, &r);
+}
+
+static void
+log_dirs_encode_topic(struct kp_writer *w, int16_t version, struct kp_str name, int32_t n,
+		      const struct kp_writer *parts)
+{
+	struct kp_describe_log_dirs_response_describe_log_dirs_topic t;
+
+	kp_describe_log_dirs_response_describe_log_dirs_topic_init(&t);
+	t.name = name;
+	t.partitions = kp_array_wire(n, parts);
+	kp_describe_log_dirs_response_describe_log_dirs_topic_encode(w, version, &t);
+}
+
 /* The topics array of the log dir's result: one entry per topic with a
  * partition wanted. Returns the topic count. */
 static int32_t
@@ -108,30 +133,18 @@ log_dirs_topics(const struct log_dirs_list *l, int16_t version, struct kp_writer
 	size_t i = 0, j;
 
 	while (i < l->count) {
-		struct kp_describe_log_dirs_response_describe_log_dirs_topic t;
 		struct kp_writer parts;
 		int32_t n = 0;
 
 		kp_writer_init(&parts, 64);
 		for (j = i; j < l->count && l->parts[j].topic == l->parts[i].topic; j++) {
-			struct kp_describe_log_dirs_response_describe_log_dirs_partition r;
-
-			if (!l->parts[j].wanted)
-				continue;
-			kp_describe_log_dirs_response_describe_log_dirs_partition_init(&r);
-			r.partition_index = l->parts[j].partition;
-			r.partition_size = l->parts[j].size;
-			r.offset_lag = l->parts[j].lag;
-			r.is_future_key = false;
-			kp_describe_log_dirs_response_describe_log_dirs_partition_encode(&parts,
-											  version, &r);
-			n++;
+			if (l->parts[j].wanted) {
+				log_dirs_encode_part(&parts, version, &l->parts[j]);
+				n++;
+			}
 		}
 		if (n > 0) {
-			kp_describe_log_dirs_response_describe_log_dirs_topic_init(&t);
-			t.name = l->parts[i].topic->name;
-			t.partitions = kp_array_wire(n, &parts);
-			kp_describe_log_dirs_response_describe_log_dirs_topic_encode(w, version, &t);
+			log_dirs_encode_topic(w, version, l->parts[i].topic->name, n, &parts);
 			topic_count++;
 		}
 		kp_writer_free(&parts);

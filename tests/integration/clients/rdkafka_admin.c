@@ -426,7 +426,8 @@ op_delete_records(rd_kafka_t *rk, int argc, char **argv)
 	rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
 
 	if (!err)
-		res = rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev));
+		res = rd_kafka_DeleteRecords_result_offsets(
+			rd_kafka_event_DeleteRecords_result(ev));
 	fputs("{\"error\": ", stdout);
 	json_str(kafka_err_name(err));
 	fputs(", \"partitions\": [", stdout);
