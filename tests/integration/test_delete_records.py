@@ -320,3 +320,12 @@ def test_rdkafka_delete_records(broker):
     got = {p["partition"]: (p["offset"], p["error"]) for p in doc["partitions"]}
     assert doc["error"] is None and got[0] == (3, None) and got[1] == (10, None), doc
     assert got[2][1] == "OFFSET_OUT_OF_RANGE", doc
+
+
+def test_delete_records_internal_topic(broker):
+    """Kafka refuses internal topics after the unknown-partition check."""
+    import kgroups as g
+    g.wait_coordinator(broker, "dr-warmup")
+    got = flat(delete_records(broker, [("__consumer_offsets", [(0, 0), (999, 0)])]))
+    assert got == {("__consumer_offsets", 0): (-1, k.INVALID_TOPIC_EXCEPTION),
+                   ("__consumer_offsets", 999): (-1, k.UNKNOWN_TOPIC_OR_PARTITION)}, got
