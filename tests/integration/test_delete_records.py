@@ -329,3 +329,31 @@ def test_delete_records_internal_topic(broker):
     got = flat(delete_records(broker, [("__consumer_offsets", [(0, 0), (999, 0)])]))
     assert got == {("__consumer_offsets", 0): (-1, k.INVALID_TOPIC_EXCEPTION),
                    ("__consumer_offsets", 999): (-1, k.UNKNOWN_TOPIC_OR_PARTITION)}, got
+
+
+def test_hundred_partitions_in_one_request(broker):
+    """5 topics x 20 partitions in one DeleteRecords (shuffled across
+    topics) and in one DescribeLogDirs: every partition answered once,
+    under one entry per topic, with its own value."""
+    import random
+    names = [unique_topic(f"drh{i}") for i in range(5)]
+    for n in names:
+        create_topic(broker, n, 20)
+    value = k.record_batch([b"h" * 50] * 5)
+    body = k.produce_body(7, [(n, [(p, value) for p in range(20)]) for n in names])
+    out = k.parse_produce(7, k.call(broker, k.PRODUCE, 7, body, timeout=60))
+    assert len(out) == 100 and all(e == 0 and base == 0 for _, _, e, base, _ in out), out
+    pairs = [(n, p) for n in names for p in range(20)]
+    random.Random(7).shuffle(pairs)
+    req = [(n, [(p, (p + i) % 7)]) for i, (n, p) in enumerate(pairs)]
+    got = flat(delete_records(broker, req))
+    want = {}
+    for i, (n, p) in enumerate(pairs):
+        off = (p + i) % 7
+        want[(n, p)] = (off, 0) if off <= 5 else (-1, k.OFFSET_OUT_OF_RANGE)
+    assert got == want
+    _, dirs = describe_log_dirs(broker, [(n, list(range(20))) for n in names])
+    tmap = dirs[0][2]
+    assert sorted(tmap) == sorted(names), tmap
+    assert all(sorted(tmap[n]) == list(range(20)) for n in names), tmap
+    assert all(size == len(value) for n in names for size, _, _ in tmap[n].values()), tmap
