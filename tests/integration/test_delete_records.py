@@ -357,3 +357,23 @@ def test_hundred_partitions_in_one_request(broker):
     assert sorted(tmap) == sorted(names), tmap
     assert all(sorted(tmap[n]) == list(range(20)) for n in names), tmap
     assert all(size == len(value) for n in names for size, _, _ in tmap[n].values()), tmap
+
+
+def test_time_lookup_after_delete_records(broker):
+    """ListOffsets by timestamp answers from the log start offset on (Kafka's
+    findOffsetByTimestamp(target, logStartOffset)), also inside a batch."""
+    t = unique_topic("drts")
+    create_topic(broker, t, 1)
+    ts = 1700000000000
+    body = k.produce_body(7, [(t, [(0, k.record_batch([b"a"] * 5, timestamp_ms=ts,
+                                                      step_ms=1))])])
+    assert k.parse_produce(7, k.call(broker, k.PRODUCE, 7, body))[0][2] == 0
+    assert flat(delete_records(broker, [(t, [(0, 2)])])) == {(t, 0): (2, 0)}
+
+    def at(target):
+        body = k.list_offsets_body(5, [(t, [(0, target, -1)])])
+        out = k.parse_list_offsets(5, k.call(broker, k.LIST_OFFSETS, 5, body))
+        return out[0][2], out[0][3], out[0][4]
+    assert at(ts) == (0, ts + 2, 2)
+    assert at(ts + 3) == (0, ts + 3, 3)
+    assert at(ts + 5) == (0, -1, -1)

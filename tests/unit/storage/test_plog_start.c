@@ -177,3 +177,24 @@ Test(plog_start, retention_after_delete_records)
 	cr_assert_eq(tp.plog->log_start_offset, tp.plog->segs[0]->base_offset);
 	cr_assert_gt(tp.plog->log_start_offset, 9);
 }
+
+Test(plog_start, time_lookup_starts_at_the_start)
+{
+	int64_t low, off, ts, t0 = tp.now_ms;
+
+	tp.cfg.delete_policy = true;
+	cr_assert_eq(tp_open(&tp), 0);
+	/* Batch i: offsets 2i and 2i+1 at t0 + 10i and t0 + 10i + 1. */
+	tp_write(&tp, 5, 2, 100, t0, 10, -1);
+	cr_assert_eq(plog_delete_records(tp.plog, 3, &low), 0);
+	/* Kafka's findOffsetByTimestamp(target, logStartOffset): the first
+	 * record at or after the start whose timestamp qualifies. */
+	cr_assert_eq(plog_read_offset(tp.plog, t0, &off, &ts), 0);
+	cr_assert_eq(off, 3);
+	cr_assert_eq(ts, t0 + 11);
+	cr_assert_eq(plog_read_offset(tp.plog, t0 + 12, &off, &ts), 0);
+	cr_assert_eq(off, 4);
+	cr_assert_eq(ts, t0 + 20);
+	cr_assert_eq(plog_read_offset(tp.plog, t0 + 42, &off, &ts), 0);
+	cr_assert_eq(off, -1);
+}
