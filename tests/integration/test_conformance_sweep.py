@@ -39,3 +39,31 @@ def test_metadata_topic_ids_before_v12_refused(broker, codec, version):
     assert (got["Brokers"], got["ClusterId"], got["ControllerId"]) == ([], None, -1)
     assert [(t["ErrorCode"], t["Name"], t["TopicId"], t["Partitions"]) for t in got["Topics"]] \
         == [(INVALID_REQUEST, "", tid, []), (INVALID_REQUEST, "x", bytes(16), [])]
+
+
+def fetch_msg(topics, isolation):
+    return {"ReplicaId": -1, "MaxWaitMs": 0, "MinBytes": 0, "MaxBytes": 1 << 20,
+            "IsolationLevel": isolation, "SessionId": 0, "SessionEpoch": -1,
+            "Topics": [{"Topic": n, "Partitions": [
+                {"Partition": i, "FetchOffset": off, "CurrentLeaderEpoch": -1,
+                 "LastFetchedEpoch": -1, "LogStartOffset": -1, "PartitionMaxBytes": 1 << 20}
+                for i, off in ps]} for n, ps in topics]}
+
+
+@pytest.mark.parametrize("isolation", [0, 1])
+def test_fetch_aborted_transactions_null_or_empty(broker, codec, isolation):
+    """Fetch's AbortedTransactions: an empty list for a partition Kafka
+    refuses before reading (unknown topic or partition:
+    FetchResponse.partitionResponse keeps the default), null for a failed
+    read (offset out of range) at either isolation level, and for a read
+    null under read_uncommitted, empty under read_committed."""
+    name, = kwire.make_topics(broker, "sweep-fetch", 1, 1)
+    got = kschema.call(codec, broker, kwire.FETCH, 12, fetch_msg(
+        [(name, [(0, 0)]), (name, [(3, 0)]), (f"{name}-nosuch", [(0, 0)])], isolation))
+    by = {(t["Topic"], p["PartitionIndex"]): p for t in got["Responses"] for p in t["Partitions"]}
+    assert by[(name, 0)]["AbortedTransactions"] == (None if isolation == 0 else [])
+    assert by[(name, 3)]["AbortedTransactions"] == []
+    assert by[(f"{name}-nosuch", 0)]["AbortedTransactions"] == []
+    got = kschema.call(codec, broker, kwire.FETCH, 12, fetch_msg([(name, [(0, 100)])], isolation))
+    part = got["Responses"][0]["Partitions"][0]
+    assert (part["ErrorCode"], part["AbortedTransactions"]) == (kwire.OFFSET_OUT_OF_RANGE, None)
