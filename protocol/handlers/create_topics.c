@@ -217,7 +217,9 @@ create_topics_encode_result(struct kp_call *call, struct kp_writer *scratch,
 		r.configs.wire = configs.buf;
 		r.configs.wire_end = configs.buf + configs.len;
 	} else {
-		r.configs.count = -1;
+		/* A refused topic keeps the schema's default, an empty list
+		 * (not null), as Kafka's CreatableTopicResult does. */
+		r.configs.count = 0;
 	}
 	kp_create_topics_response_creatable_topic_result_encode(scratch, version, &r);
 	kp_writer_free(&configs);

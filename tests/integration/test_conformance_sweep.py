@@ -67,3 +67,16 @@ def test_fetch_aborted_transactions_null_or_empty(broker, codec, isolation):
     got = kschema.call(codec, broker, kwire.FETCH, 12, fetch_msg([(name, [(0, 100)])], isolation))
     part = got["Responses"][0]["Partitions"][0]
     assert (part["ErrorCode"], part["AbortedTransactions"]) == (kwire.OFFSET_OUT_OF_RANGE, None)
+
+
+@pytest.mark.parametrize("version", [5, 7])
+def test_create_topics_refused_topic_has_empty_configs(broker, codec, version):
+    """CreateTopics v5+: a refused topic's Configs is an empty list (the
+    schema's default, as Kafka's CreatableTopicResult), not null."""
+    name, = kwire.make_topics(broker, "sweep-ct", 1, 1)
+    msg = {"Topics": [{"Name": name, "NumPartitions": 1, "ReplicationFactor": 1},
+                      {"Name": "bad name!", "NumPartitions": 1, "ReplicationFactor": 1}],
+           "timeoutMs": 30000, "validateOnly": True}
+    got = kschema.call(codec, broker, kwire.CREATE_TOPICS, version, msg)
+    assert [(t["ErrorCode"], t["Configs"]) for t in got["Topics"]] == [
+        (kwire.TOPIC_ALREADY_EXISTS, []), (kwire.INVALID_TOPIC_EXCEPTION, [])]
