@@ -80,3 +80,23 @@ def test_create_topics_refused_topic_has_empty_configs(broker, codec, version):
     got = kschema.call(codec, broker, kwire.CREATE_TOPICS, version, msg)
     assert [(t["ErrorCode"], t["Configs"]) for t in got["Topics"]] == [
         (kwire.TOPIC_ALREADY_EXISTS, []), (kwire.INVALID_TOPIC_EXCEPTION, [])]
+
+
+def test_produce_duplicate_partition_appended_once(broker, codec):
+    """Produce naming a partition twice (in one topic entry and again in a
+    second): Kafka keys the batches by partition, so only the last listing
+    is appended and the partition is answered once."""
+    name, = kwire.make_topics(broker, "sweep-dup", 1, 1)
+    batch = [kwire.record_batch([v], timestamp_ms=1_700_000_000_000) for v in (b"a", b"b", b"c")]
+    msg = {"Acks": -1, "TimeoutMs": 30000, "TopicData": [
+        {"Name": name, "PartitionData": [{"Index": 0, "Records": batch[0]},
+                                         {"Index": 0, "Records": batch[1]}]},
+        {"Name": name, "PartitionData": [{"Index": 0, "Records": batch[2]}]}]}
+    got = kschema.call(codec, broker, kwire.PRODUCE, 9, msg)
+    parts = [(p["Index"], p["ErrorCode"], p["BaseOffset"])
+             for t in got["Responses"] for p in t["PartitionResponses"]]
+    assert parts == [(0, 0, 0)]
+    r = kwire.roundtrip(broker, kwire.FETCH, 12,
+                        kwire.fetch_body(12, [(name, [(0, 0, 1 << 20)])]))
+    _, rows = kwire.parse_fetch(12, r)
+    assert [v for _off, _key, v in kwire.parse_batches(rows[0][4])] == [b"c"]
