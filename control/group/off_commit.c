@@ -110,6 +110,7 @@ struct off_commit_out {
 	int32_t topic_count;
 	int32_t part_count;
 	struct kp_str topic;            /* of parts; len -2: none yet */
+	struct off_key *keys;           /* one per entry, in request order */
 };
 
 static void
@@ -130,20 +131,29 @@ off_commit_out_flush(struct off_commit *oc, struct off_commit_out *out)
 }
 
 static void
-off_commit_out_one(struct off_commit *oc, int32_t i, struct kp_str topic,
+off_commit_out_key(struct off_commit *oc, int32_t i, struct kp_str topic,
 		   const off_commit_part *p, void *arg)
 {
 	struct off_commit_out *out = arg;
-	struct kp_offset_commit_response_offset_commit_response_partition e;
 
-	/* One response topic per request topic entry: consecutive entries
-	 * of one topic share it (the walk gives the same name slice). */
-	if (out->topic.len == -2 || out->topic.ptr != topic.ptr) {
+	(void)oc;
+	out->keys[i] = (struct off_key){ topic, p->partition_index, i };
+}
+
+/* The answer of entry i, under its topic's entry (entries come grouped by
+ * topic: off_dedup). */
+static void
+off_commit_out_one(struct off_commit *oc, struct off_commit_out *out, int32_t i)
+{
+	struct kp_offset_commit_response_offset_commit_response_partition e;
+	struct kp_str topic = out->keys[i].topic;
+
+	if (out->topic.len == -2 || !kp_str_eq(out->topic, topic)) {
 		off_commit_out_flush(oc, out);
 		out->topic = topic;
 	}
 	kp_offset_commit_response_offset_commit_response_partition_init(&e);
-	e.partition_index = p->partition_index;
+	e.partition_index = out->keys[i].partition;
 	e.error_code = oc->errors[i];
 	ASSERT(e.error_code != OFF_STAGED);
 	kp_offset_commit_response_offset_commit_response_partition_encode(&out->parts, oc->version,
@@ -151,21 +161,40 @@ off_commit_out_one(struct off_commit *oc, int32_t i, struct kp_str topic,
 	out->part_count++;
 }
 
+/* Each partition answered once (its last listing's error), one entry per
+ * topic, as Kafka (see off_dedup.c). */
 static void
 off_commit_reply(struct off_commit *oc, struct kp_writer *w)
 {
 	struct off_commit_out out = { .topic = { NULL, -2 } };
 	struct kp_offset_commit_response resp;
+	size_t n = (size_t)(oc->count > 0 ? oc->count : 1);
+	int32_t *order = malloc(sizeof(*order) * n);
+	int32_t kept = -1;
 
+	out.keys = malloc(sizeof(*out.keys) * n);
+	if (order != NULL && out.keys != NULL) {
+		off_commit_walk(oc, off_commit_out_key, &out);
+		kept = off_dedup(out.keys, oc->count, order);
+	}
+	if (kept < 0) {
+		w->err = KP_WIRE_NOMEM;
+		free(order);
+		free(out.keys);
+		return;
+	}
 	kp_writer_init(&out.topics, 256);
 	kp_writer_init(&out.parts, 256);
-	off_commit_walk(oc, off_commit_out_one, &out);
+	for (int32_t k = 0; k < kept; k++)
+		off_commit_out_one(oc, &out, order[k]);
 	off_commit_out_flush(oc, &out);
 	kp_offset_commit_response_init(&resp);
 	resp.topics = kp_array_wire(out.topic_count, &out.topics);
 	kp_offset_commit_response_encode(w, oc->version, &resp);
 	kp_writer_free(&out.parts);
 	kp_writer_free(&out.topics);
+	free(order);
+	free(out.keys);
 }
 
 static void

@@ -100,3 +100,32 @@ def test_produce_duplicate_partition_appended_once(broker, codec):
                         kwire.fetch_body(12, [(name, [(0, 0, 1 << 20)])]))
     _, rows = kwire.parse_fetch(12, r)
     assert [v for _off, _key, v in kwire.parse_batches(rows[0][4])] == [b"c"]
+
+
+def test_offset_commit_and_fetch_duplicates_answered_once(broker, codec):
+    """OffsetCommit and OffsetFetch naming a partition twice, and a topic in
+    two entries: each partition committed (the last listing's offset) and
+    answered once, under one entry per topic, as Kafka's maps do."""
+    name, = kwire.make_topics(broker, "sweep-off", 1, 2)
+    group = f"sweep-{uuid.uuid4().hex[:8]}"
+    commit = {"GroupId": group, "GenerationIdOrMemberEpoch": -1, "MemberId": "", "Topics": [
+        {"Name": name, "Partitions": [{"PartitionIndex": 0, "CommittedOffset": 1},
+                                      {"PartitionIndex": 0, "CommittedOffset": 2}]},
+        {"Name": name, "Partitions": [{"PartitionIndex": 1, "CommittedOffset": 3}]}]}
+    got = None
+    # The group topic is created by a FindCoordinator and loads a while.
+    for _ in range(150):
+        coord = kschema.call(codec, broker, kwire.FIND_COORDINATOR, 3, {"Key": group})
+        got = kschema.call(codec, broker, kwire.OFFSET_COMMIT, 8, commit)
+        if coord["ErrorCode"] == 0 and all(
+                p["ErrorCode"] == 0 for t in got["Topics"] for p in t["Partitions"]):
+            break
+        time.sleep(0.2)
+    assert [(t["Name"], sorted((p["PartitionIndex"], p["ErrorCode"]) for p in t["Partitions"]))
+            for t in got["Topics"]] == [(name, [(0, 0), (1, 0)])]
+    fetch = {"GroupId": group, "Topics": [{"Name": name, "PartitionIndexes": [0, 0, 1]},
+                                          {"Name": name, "PartitionIndexes": [1]}]}
+    got = kschema.call(codec, broker, kwire.OFFSET_FETCH, 7, fetch)
+    assert [(t["Name"], sorted((p["PartitionIndex"], p["CommittedOffset"])
+                               for p in t["Partitions"])) for t in got["Topics"]] \
+        == [(name, [(0, 2), (1, 3)])]
