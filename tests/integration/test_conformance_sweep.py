@@ -129,3 +129,13 @@ def test_offset_commit_and_fetch_duplicates_answered_once(broker, codec):
     assert [(t["Name"], sorted((p["PartitionIndex"], p["CommittedOffset"])
                                for p in t["Partitions"])) for t in got["Topics"]] \
         == [(name, [(0, 2), (1, 3)])]
+
+
+def test_sync_group_v5_needs_protocol_type_and_name(broker, codec):
+    """SyncGroup v5 with a null ProtocolType or ProtocolName:
+    INCONSISTENT_GROUP_PROTOCOL before the group is looked at
+    (KafkaApis.handleSyncGroupRequest)."""
+    msg = {"GroupId": f"sweep-{uuid.uuid4().hex[:8]}", "GenerationId": 1, "MemberId": "m",
+           "ProtocolType": None, "ProtocolName": None, "Assignments": []}
+    got = kschema.call(codec, broker, kwire.SYNC_GROUP, 5, msg)
+    assert got["ErrorCode"] == INCONSISTENT_GROUP_PROTOCOL
