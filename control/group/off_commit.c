@@ -30,6 +30,7 @@ struct off_commit {
 	struct ctl_park *park;
 	int16_t version;
 	bool created;                   /* this commit created the group */
+	bool echo;                      /* answered as listed (v0's refusal) */
 	uint8_t *body;                  /* the request body, which r points into */
 	struct kp_offset_commit_request r;
 	int32_t count;                  /* partition entries in the request */
@@ -136,8 +137,8 @@ off_commit_out_key(struct off_commit *oc, int32_t i, struct kp_str topic,
 {
 	struct off_commit_out *out = arg;
 
-	(void)oc;
-	out->keys[i] = (struct off_key){ topic, p->partition_index, i };
+	out->keys[i] = (struct off_key){ topic, p->partition_index, i,
+					 oc->errors[i] == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION };
 }
 
 /* The answer of entry i, under its topic's entry (entries come grouped by
@@ -148,7 +149,9 @@ off_commit_out_one(struct off_commit *oc, struct off_commit_out *out, int32_t i)
 	struct kp_offset_commit_response_offset_commit_response_partition e;
 	struct kp_str topic = out->keys[i].topic;
 
-	if (out->topic.len == -2 || !kp_str_eq(out->topic, topic)) {
+	/* An echo keeps the request's entries; else they merge by name. */
+	if (out->topic.len == -2 || (oc->echo ? out->topic.ptr != topic.ptr
+					      : !kp_str_eq(out->topic, topic))) {
 		off_commit_out_flush(oc, out);
 		out->topic = topic;
 	}
@@ -162,7 +165,8 @@ off_commit_out_one(struct off_commit *oc, struct off_commit_out *out, int32_t i)
 }
 
 /* Each partition answered once (its last listing's error), one entry per
- * topic, as Kafka (see off_dedup.c). */
+ * topic, as Kafka (see off_dedup.c), but unknown ones as listed: Kafka
+ * answers those before its coordinator's map. v0's refusal echoes. */
 static void
 off_commit_reply(struct off_commit *oc, struct kp_writer *w)
 {
@@ -177,6 +181,10 @@ off_commit_reply(struct off_commit *oc, struct kp_writer *w)
 		off_commit_walk(oc, off_commit_out_key, &out);
 		kept = off_dedup(out.keys, oc->count, order);
 	}
+	/* v0's refusal echoes the request (OffsetCommitRequest.
+	 * getErrorResponse), duplicates and all. */
+	for (int32_t i = 0; kept >= 0 && oc->echo && i < oc->count; i++)
+		order[i] = i, kept = oc->count;
 	if (kept < 0) {
 		w->err = KP_WIRE_NOMEM;
 		free(order);
@@ -471,15 +479,23 @@ off_commit_handle(struct grp_coord *c, struct kp_group_call *call)
 
 	if (oc == NULL)
 		return KP_VERDICT_CLOSE;
-	if (oc->version == 0) {
-		/* Version 0 kept offsets in ZooKeeper; KRaft Kafka refuses it. */
-		for (int32_t i = 0; i < oc->count; i++)
-			oc->errors[i] = KP_ERR_UNSUPPORTED_VERSION;
-		return off_commit_now(oc, call, NULL);
-	}
 	struct off_commit_md md = { ctl_md(grp_coord_ctl(c)) };
 
 	off_commit_walk(oc, off_commit_check_topic, &md);
+	if (oc->version == 0) {
+		/* Version 0 kept offsets in ZooKeeper; KRaft Kafka refuses it
+		 * (the whole request, as listed) once a known partition is in
+		 * it: unknown ones alone are answered UNKNOWN_TOPIC_OR_PARTITION
+		 * first (KafkaApis.handleOffsetCommitRequest). */
+		bool known = false;
+
+		for (int32_t i = 0; i < oc->count && !known; i++)
+			known = oc->errors[i] == OFF_STAGED;
+		for (int32_t i = 0; i < oc->count && known; i++)
+			oc->errors[i] = KP_ERR_UNSUPPORTED_VERSION;
+		oc->echo = known;
+		return off_commit_now(oc, call, NULL);
+	}
 	off_commit_walk(oc, off_commit_check_meta, &s);
 	if (s.staged == 0) {
 		/* Nothing valid reaches the coordinator (Kafka answers

@@ -46,6 +46,19 @@ off_dedup_by_rank(const void *pa, const void *pb)
 	return (a->k.index > b->k.index) - (a->k.index < b->k.index);
 }
 
+/* Whether sorted item m (its topic's run ends before end) is answered: a
+ * listing kept as is, or the last other listing of its partition. */
+static bool
+off_dedup_keep(const struct off_dedup_item *it, int32_t m, int32_t end)
+{
+	if (it[m].k.as_listed)
+		return true;
+	for (int32_t n = m + 1; n < end && it[n].k.partition == it[m].k.partition; n++)
+		if (!it[n].k.as_listed)
+			return false;
+	return true;
+}
+
 int32_t
 off_dedup(const struct off_key *keys, int32_t n, int32_t *order)
 {
@@ -65,7 +78,7 @@ off_dedup(const struct off_key *keys, int32_t n, int32_t *order)
 		for (j = i; j < n && off_dedup_name_cmp(it[j].k.topic, it[i].k.topic) == 0; j++)
 			low = it[j].k.index < low ? it[j].k.index : low;
 		for (int32_t m = i; m < j; m++)
-			if (m + 1 == j || it[m + 1].k.partition != it[m].k.partition)
+			if (off_dedup_keep(it, m, j))
 				it[kept++] = (struct off_dedup_item){ it[m].k, low };
 	}
 	qsort(it, (size_t)kept, sizeof(*it), off_dedup_by_rank);

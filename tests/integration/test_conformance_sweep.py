@@ -139,3 +139,29 @@ def test_sync_group_v5_needs_protocol_type_and_name(broker, codec):
            "ProtocolType": None, "ProtocolName": None, "Assignments": []}
     got = kschema.call(codec, broker, kwire.SYNC_GROUP, 5, msg)
     assert got["ErrorCode"] == INCONSISTENT_GROUP_PROTOCOL
+
+
+def test_offset_commit_unknown_partitions_and_v0(broker, codec):
+    """OffsetCommit's unknown partitions are answered as listed (duplicates
+    too: Kafka adds them before its coordinator's map), under one entry per
+    topic. v0 (ZooKeeper's) with a known partition is refused as a whole,
+    echoing the request (UNSUPPORTED_VERSION, 35); with unknown partitions
+    only, they are answered UNKNOWN_TOPIC_OR_PARTITION first."""
+    name, = kwire.make_topics(broker, "sweep-v0", 1, 1)
+    nosuch = f"{name}-nosuch"
+    group = f"sweep-{uuid.uuid4().hex[:8]}"
+
+    def commit(version, topics):
+        msg = {"GroupId": group, "GenerationIdOrMemberEpoch": -1, "MemberId": "",
+               "Topics": [{"Name": n, "Partitions": [{"PartitionIndex": i} for i in ps]}
+                          for n, ps in topics]}
+        got = kschema.call(codec, broker, kwire.OFFSET_COMMIT, version, msg)
+        return [(t["Name"], sorted((p["PartitionIndex"], p["ErrorCode"]) for p in t["Partitions"]))
+                for t in got["Topics"]]
+
+    unknown = [(nosuch, [0, 0]), (nosuch, [1])]
+    want = [(nosuch, [(0, 3), (0, 3), (1, 3)])]
+    assert commit(2, unknown) == want
+    assert commit(0, unknown) == want
+    assert commit(0, [(name, [0, 0]), (name, [0]), (nosuch, [0])]) == [
+        (name, [(0, 35), (0, 35)]), (name, [(0, 35)]), (nosuch, [(0, 35)])]

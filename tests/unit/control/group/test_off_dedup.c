@@ -9,7 +9,7 @@
 static struct off_key
 key(const char *topic, int32_t partition, int32_t index)
 {
-	return (struct off_key){ kp_str_c(topic), partition, index };
+	return (struct off_key){ kp_str_c(topic), partition, index, false };
 }
 
 Test(off_dedup, no_duplicates_keeps_request_order)
@@ -36,6 +36,18 @@ Test(off_dedup, duplicates_answered_once_with_the_last_listing)
 	cr_assert_eq(order[1], 5);
 	cr_assert_eq(order[2], 2);      /* a */
 	cr_assert_eq(order[3], 4);      /* ab: a name prefix is another topic */
+}
+
+Test(off_dedup, as_listed_entries_are_never_merged)
+{
+	struct off_key k[] = { key("t", 0, 0), key("t", 0, 1), key("t", 0, 2), key("t", 0, 3) };
+	int32_t order[4];
+
+	k[0].as_listed = k[2].as_listed = true;
+	cr_assert_eq(off_dedup(k, 4, order), 3);
+	cr_assert_eq(order[0], 0);
+	cr_assert_eq(order[1], 2);
+	cr_assert_eq(order[2], 3);      /* the last of the others */
 }
 
 Test(off_dedup, empty)
