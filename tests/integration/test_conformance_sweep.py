@@ -82,6 +82,19 @@ def test_create_topics_refused_topic_has_empty_configs(broker, codec, version):
         (kwire.TOPIC_ALREADY_EXISTS, []), (kwire.INVALID_TOPIC_EXCEPTION, [])]
 
 
+def test_create_topics_validate_only_answers_a_throwaway_id(broker, codec):
+    """CreateTopics v7 validate_only: Kafka's controller draws the topic id
+    before it checks validateOnly, so the answer carries a random id (a new
+    one each time) that names no topic, not the zero id."""
+    name = f"sweep-validate-{uuid.uuid4().hex[:8]}"
+    msg = {"Topics": [{"Name": name, "NumPartitions": 2, "ReplicationFactor": 1}],
+           "timeoutMs": 30000, "validateOnly": True}
+    ids = [kschema.call(codec, broker, kwire.CREATE_TOPICS, 7, msg)["Topics"][0]["TopicId"]
+           for _ in range(2)]
+    assert bytes(16) not in ids and ids[0] != ids[1], ids
+    assert kwire.metadata(broker, [name])[name][0] == kwire.UNKNOWN_TOPIC_OR_PARTITION
+
+
 def test_produce_duplicate_partition_appended_once(broker, codec):
     """Produce naming a partition twice (in one topic entry and again in a
     second): Kafka keys the batches by partition, so only the last listing
