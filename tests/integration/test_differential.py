@@ -356,6 +356,15 @@ CASES = [
     Case("fetch-out-of-range", kwire.FETCH, fetch([(A, [(0, 1000), (1, -5)])])),
     Case("fetch-duplicates", kwire.FETCH, fetch([(A, [(0, 0), (0, 1)]), (A, [(1, 0)])])),
     Case("fetch-empty", kwire.FETCH, fetch([])),
+    Case("fetch-bad-isolation", kwire.FETCH, fetch([(A, [(0, 0)]), (B, [(0, 0)])], isolation=2)),
+    Case("fetch-session-unknown", kwire.FETCH,
+         dict(fetch([(A, [(0, 0)])]), SessionId=12345, SessionEpoch=3), vmin=7),
+    Case("fetch-leader-epochs", kwire.FETCH, lambda side, v: {
+        **fetch([]), "Topics": [{"Topic": A, "Partitions": [
+            {"Partition": 0, "CurrentLeaderEpoch": 5, "FetchOffset": 0,
+             "PartitionMaxBytes": 1 << 20},
+            {"Partition": 1, "CurrentLeaderEpoch": 0, "FetchOffset": 0,
+             "PartitionMaxBytes": 1 << 20}]}]}, vmin=9),
     Case("fetch-max-bytes", kwire.FETCH,
          fetch([(A, [(0, 0), (1, 0)]), (B, [(0, 0)])], max_bytes=1), vmin=3),
     # ListOffsets
