@@ -178,3 +178,23 @@ def test_offset_commit_unknown_partitions_and_v0(broker, codec):
     assert commit(0, unknown) == want
     assert commit(0, [(name, [0, 0]), (name, [0]), (nosuch, [0])]) == [
         (name, [(0, 35), (0, 35)]), (name, [(0, 35)]), (nosuch, [(0, 35)])]
+
+
+@pytest.mark.parametrize("version", [3, 5])
+def test_init_producer_id_invalid_requests(broker, codec, version):
+    """InitProducerId: a producer id without an epoch (or the reverse) and
+    an empty transactional id are INVALID_REQUEST with id and epoch -1, as
+    Kafka (KafkaApis.handleInitProducerIdRequest, TransactionCoordinator);
+    a null transactional id with both gets a fresh id."""
+    def init(txn, pid, epoch):
+        got = kschema.call(codec, broker, kwire.INIT_PRODUCER_ID, version, {
+            "TransactionalId": txn, "TransactionTimeoutMs": 60000, "ProducerId": pid,
+            "ProducerEpoch": epoch})
+        return got["ErrorCode"], got["ProducerId"], got["ProducerEpoch"]
+
+    kwire.init_producer_id(broker)      # Kafka: retriable until its first id block
+    assert init(None, 7, -1) == (INVALID_REQUEST, -1, -1)
+    assert init(None, -1, 3) == (INVALID_REQUEST, -1, -1)
+    assert init("", -1, -1) == (INVALID_REQUEST, -1, -1)
+    err, pid, epoch = init(None, -1, -1)
+    assert (err, epoch) == (0, 0) and pid >= 0

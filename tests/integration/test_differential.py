@@ -436,6 +436,12 @@ CASES = [
           "ProducerEpoch": -1}, allow=("ProducerId",)),
     Case("describe-cluster-ops", 60, {"IncludeClusterAuthorizedOperations": True,
                                       "EndpointType": 1}),
+    Case("init-producer-id-transactional", kwire.INIT_PRODUCER_ID,
+         {"TransactionalId": "", "TransactionTimeoutMs": 60000, "ProducerId": -1,
+          "ProducerEpoch": -1}, allow=("ProducerId",)),
+    Case("init-producer-id-bad-epoch", kwire.INIT_PRODUCER_ID,
+         {"TransactionalId": None, "TransactionTimeoutMs": 60000, "ProducerId": 7,
+          "ProducerEpoch": -1}, vmin=3),
     Case("describe-cluster", 60, {"IncludeClusterAuthorizedOperations": False,
                                   "EndpointType": 1}),
     # Groups
