@@ -4,8 +4,10 @@
 with SPILLWAY_TEST_BACKEND=kafka, they pass against Apache Kafka 3.9.1):
 requests and answers through the schema-driven codec (kschema.py), which
 needs the schemas in the reference Kafka's kafka-clients jar."""
+import os
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +15,7 @@ from conftest import REPO
 import kschema
 import kwire
 
-LIBS = REPO / ".cache" / "kafka" / "libs"
+LIBS = Path(os.environ.get("SPILLWAY_KAFKA_LIBS", REPO / ".cache" / "kafka" / "libs"))
 INVALID_REQUEST, INCONSISTENT_GROUP_PROTOCOL = 42, 23
 
 
