@@ -181,6 +181,10 @@ grp_sync_handle(struct grp_coord *c, struct kp_group_call *call)
 
 	if (kp_sync_group_request_decode(&call->body, call->api_version, &r) != 0)
 		return KP_VERDICT_CLOSE;
+	/* v5+ must name the protocol type and name: Kafka refuses a null one
+	 * before it looks at the group (KafkaApis.handleSyncGroupRequest). */
+	if (call->api_version >= 5 && (r.protocol_type.len < 0 || r.protocol_name.len < 0))
+		return grp_sync_now(call, KP_ERR_INCONSISTENT_GROUP_PROTOCOL, NULL, NULL);
 	int16_t err = grp_check_id(c, r.group_id, false);
 
 	if (err != KP_ERR_NONE)

@@ -30,6 +30,7 @@ struct off_commit {
 	struct ctl_park *park;
 	int16_t version;
 	bool created;                   /* this commit created the group */
+	bool echo;                      /* answered as listed (v0's refusal) */
 	uint8_t *body;                  /* the request body, which r points into */
 	struct kp_offset_commit_request r;
 	int32_t count;                  /* partition entries in the request */
@@ -110,6 +111,7 @@ struct off_commit_out {
 	int32_t topic_count;
 	int32_t part_count;
 	struct kp_str topic;            /* of parts; len -2: none yet */
+	struct off_key *keys;           /* one per entry, in request order */
 };
 
 static void
@@ -130,20 +132,31 @@ off_commit_out_flush(struct off_commit *oc, struct off_commit_out *out)
 }
 
 static void
-off_commit_out_one(struct off_commit *oc, int32_t i, struct kp_str topic,
+off_commit_out_key(struct off_commit *oc, int32_t i, struct kp_str topic,
 		   const off_commit_part *p, void *arg)
 {
 	struct off_commit_out *out = arg;
-	struct kp_offset_commit_response_offset_commit_response_partition e;
 
-	/* One response topic per request topic entry: consecutive entries
-	 * of one topic share it (the walk gives the same name slice). */
-	if (out->topic.len == -2 || out->topic.ptr != topic.ptr) {
+	out->keys[i] = (struct off_key){ topic, p->partition_index, i,
+					 oc->errors[i] == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION };
+}
+
+/* The answer of entry i, under its topic's entry (entries come grouped by
+ * topic: off_dedup). */
+static void
+off_commit_out_one(struct off_commit *oc, struct off_commit_out *out, int32_t i)
+{
+	struct kp_offset_commit_response_offset_commit_response_partition e;
+	struct kp_str topic = out->keys[i].topic;
+
+	/* An echo keeps the request's entries; else they merge by name. */
+	if (out->topic.len == -2 || (oc->echo ? out->topic.ptr != topic.ptr
+					      : !kp_str_eq(out->topic, topic))) {
 		off_commit_out_flush(oc, out);
 		out->topic = topic;
 	}
 	kp_offset_commit_response_offset_commit_response_partition_init(&e);
-	e.partition_index = p->partition_index;
+	e.partition_index = out->keys[i].partition;
 	e.error_code = oc->errors[i];
 	ASSERT(e.error_code != OFF_STAGED);
 	kp_offset_commit_response_offset_commit_response_partition_encode(&out->parts, oc->version,
@@ -151,21 +164,45 @@ off_commit_out_one(struct off_commit *oc, int32_t i, struct kp_str topic,
 	out->part_count++;
 }
 
+/* Each partition answered once (its last listing's error), one entry per
+ * topic, as Kafka (see off_dedup.c), but unknown ones as listed: Kafka
+ * answers those before its coordinator's map. v0's refusal echoes. */
 static void
 off_commit_reply(struct off_commit *oc, struct kp_writer *w)
 {
 	struct off_commit_out out = { .topic = { NULL, -2 } };
 	struct kp_offset_commit_response resp;
+	size_t n = (size_t)(oc->count > 0 ? oc->count : 1);
+	int32_t *order = malloc(sizeof(*order) * n);
+	int32_t kept = -1;
 
+	out.keys = malloc(sizeof(*out.keys) * n);
+	if (order != NULL && out.keys != NULL) {
+		off_commit_walk(oc, off_commit_out_key, &out);
+		kept = off_dedup(out.keys, oc->count, order);
+	}
+	/* v0's refusal echoes the request (OffsetCommitRequest.
+	 * getErrorResponse), duplicates and all. */
+	for (int32_t i = 0; kept >= 0 && oc->echo && i < oc->count; i++)
+		order[i] = i, kept = oc->count;
+	if (kept < 0) {
+		w->err = KP_WIRE_NOMEM;
+		free(order);
+		free(out.keys);
+		return;
+	}
 	kp_writer_init(&out.topics, 256);
 	kp_writer_init(&out.parts, 256);
-	off_commit_walk(oc, off_commit_out_one, &out);
+	for (int32_t k = 0; k < kept; k++)
+		off_commit_out_one(oc, &out, order[k]);
 	off_commit_out_flush(oc, &out);
 	kp_offset_commit_response_init(&resp);
 	resp.topics = kp_array_wire(out.topic_count, &out.topics);
 	kp_offset_commit_response_encode(w, oc->version, &resp);
 	kp_writer_free(&out.parts);
 	kp_writer_free(&out.topics);
+	free(order);
+	free(out.keys);
 }
 
 static void
@@ -442,15 +479,23 @@ off_commit_handle(struct grp_coord *c, struct kp_group_call *call)
 
 	if (oc == NULL)
 		return KP_VERDICT_CLOSE;
-	if (oc->version == 0) {
-		/* Version 0 kept offsets in ZooKeeper; KRaft Kafka refuses it. */
-		for (int32_t i = 0; i < oc->count; i++)
-			oc->errors[i] = KP_ERR_UNSUPPORTED_VERSION;
-		return off_commit_now(oc, call, NULL);
-	}
 	struct off_commit_md md = { ctl_md(grp_coord_ctl(c)) };
 
 	off_commit_walk(oc, off_commit_check_topic, &md);
+	if (oc->version == 0) {
+		/* Version 0 kept offsets in ZooKeeper; KRaft Kafka refuses it
+		 * (the whole request, as listed) once a known partition is in
+		 * it: unknown ones alone are answered UNKNOWN_TOPIC_OR_PARTITION
+		 * first (KafkaApis.handleOffsetCommitRequest). */
+		bool known = false;
+
+		for (int32_t i = 0; i < oc->count && !known; i++)
+			known = oc->errors[i] == OFF_STAGED;
+		for (int32_t i = 0; i < oc->count && known; i++)
+			oc->errors[i] = KP_ERR_UNSUPPORTED_VERSION;
+		oc->echo = known;
+		return off_commit_now(oc, call, NULL);
+	}
 	off_commit_walk(oc, off_commit_check_meta, &s);
 	if (s.staged == 0) {
 		/* Nothing valid reaches the coordinator (Kafka answers

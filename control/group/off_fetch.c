@@ -8,6 +8,8 @@
  * UNSUPPORTED_VERSION, as on a KRaft Kafka. Never parks. @thread control */
 #include "control/group/off_int.h"
 
+#include <stdlib.h>
+
 #include "protocol/gen/kp_msg_offset_fetch.h"
 
 struct off_fetch_out {
@@ -100,14 +102,14 @@ off_fetch_all(struct off_fetch_out *out, const struct off_group *o, bool require
 	}
 }
 
-/* The named partitions (topics decoded at out->version); error, when set,
- * goes into each partition (v0-1 have no group-level error). */
-static int
-off_fetch_named(struct off_fetch_out *out, const struct off_group *o, const struct kp_array *topics,
-		int16_t error, bool require_stable)
+/* The listings of the named partitions, topics decoded at out->version:
+ * how many (at most max), or -1 when the request does not decode. */
+static int32_t
+off_fetch_keys(struct off_fetch_out *out, const struct kp_array *topics, struct off_key *keys,
+	       int32_t max)
 {
 	struct kp_cursor tc = kp_array_cursor(topics);
-	bool flexible = out->version >= 6;
+	int32_t n = 0;
 
 	for (int32_t i = 0; i < topics->count; i++) {
 		struct kp_offset_fetch_request_offset_fetch_request_topics t;
@@ -131,15 +133,42 @@ off_fetch_named(struct off_fetch_out *out, const struct off_group *o, const stru
 		for (int32_t p = 0; p < t.partition_indexes.count; p++) {
 			int32_t partition = kp_read_i32(&pc);
 
-			if (pc.err != 0)
+			if (pc.err != 0 || n == max)
 				return -1;
-			off_fetch_part(out, partition, off_entry_find(o, t.name, partition), error,
-				       require_stable);
+			keys[n] = (struct off_key){ t.name, partition, n };
+			n++;
 		}
-		off_fetch_topic_end(out, t.name);
 	}
-	(void)flexible;
-	return 0;
+	return n;
+}
+
+/* The named partitions, each once under one entry per topic, as Kafka
+ * answers (off_dedup.c); error, when set, goes into each partition (v0-1
+ * have no group-level error). The listings are bounded by the request's
+ * size (4 bytes each). */
+static int
+off_fetch_named(struct off_fetch_out *out, const struct off_group *o, const struct kp_array *topics,
+		int16_t error, bool require_stable)
+{
+	int32_t max = (int32_t)((topics->wire_end - topics->wire) / 4) + 1;
+	struct off_key *keys = malloc(sizeof(*keys) * (size_t)max);
+	int32_t *order = malloc(sizeof(*order) * (size_t)max);
+	int32_t n = keys != NULL && order != NULL ? off_fetch_keys(out, topics, keys, max) : -1;
+	int32_t kept = n >= 0 ? off_dedup(keys, n, order) : -1;
+
+	for (int32_t k = 0; k < kept; k++) {
+		const struct off_key *key = &keys[order[k]];
+
+		if (k > 0 && !kp_str_eq(keys[order[k - 1]].topic, key->topic))
+			off_fetch_topic_end(out, keys[order[k - 1]].topic);
+		off_fetch_part(out, key->partition, off_entry_find(o, key->topic, key->partition),
+			       error, require_stable);
+	}
+	if (kept > 0)
+		off_fetch_topic_end(out, keys[order[kept - 1]].topic);
+	free(keys);
+	free(order);
+	return kept >= 0 ? 0 : -1;
 }
 
 /* One group's topics into out->topics; returns the group-level error

@@ -111,6 +111,24 @@ int32_t off_tombstone(struct grp_coord *c, struct grp *g,
 /* Kafka's GroupMetadataManager.maybeConvertOffsetCommitError. */
 int16_t off_commit_error(int16_t append_error);
 
+/* ---- off_dedup.c ---- */
+
+/* One partition listing of a request: its topic, partition and position;
+ * as_listed: answered as listed, never merged (OffsetCommit's unknown
+ * partitions, which Kafka answers before its coordinator's map). */
+struct off_key {
+	struct kp_str topic;
+	int32_t partition;
+	int32_t index;
+	bool as_listed;
+};
+/* The listings to answer (off_dedup.c): the last listing of each distinct
+ * (topic, partition) and every as_listed one, grouped by topic (topics in
+ * the order of their first listing, partitions in listing order); their
+ * indexes go to order (room for n). Returns how many, or -1 when out of
+ * memory. */
+int32_t off_dedup(const struct off_key *keys, int32_t n, int32_t *order);
+
 /* ---- grp_subscription.c ---- */
 
 enum grp_subscription {

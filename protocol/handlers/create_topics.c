@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 
 #include "common/compiler.h"
 #include "protocol/gen/kp_msg_create_topics.h"
@@ -25,6 +26,31 @@ create_topics_next_name(struct kp_cursor *it, int16_t version)
 
 	kp_create_topics_request_creatable_topic_decode(it, version, &t);
 	return t.name;
+}
+
+/* validate_only: Kafka's controller draws the topic's id before it checks
+ * validateOnly, so the answer carries a fresh random id that names no topic
+ * (not the zero id); drawn as Kafka's Uuid.randomUuid (never zero, never
+ * Uuid.ONE, never a base64 form starting with '-'). */
+static void
+create_topics_throwaway_id(struct kp_uuid *id)
+{
+	for (;;) {
+		size_t got = 0;
+
+		while (got < sizeof(id->b)) {
+			ssize_t n = getrandom(id->b + got, sizeof(id->b) - got, 0);
+
+			if (n > 0)
+				got += (size_t)n;
+		}
+		bool one = id->b[15] == 1;
+
+		for (int i = 0; i < 15; i++)
+			one = one && id->b[i] == 0;
+		if ((id->b[0] >> 2) != 62 && !kp_uuid_is_zero(id) && !one)
+			return;
+	}
 }
 
 /* A replica assignment fixes the partition count and replication factor; on
@@ -217,7 +243,9 @@ create_topics_encode_result(struct kp_call *call, struct kp_writer *scratch,
 		r.configs.wire = configs.buf;
 		r.configs.wire_end = configs.buf + configs.len;
 	} else {
-		r.configs.count = -1;
+		/* A refused topic keeps the schema's default, an empty list
+		 * (not null), as Kafka's CreatableTopicResult does. */
+		r.configs.count = 0;
 	}
 	kp_create_topics_response_creatable_topic_result_encode(scratch, version, &r);
 	kp_writer_free(&configs);
@@ -272,6 +300,8 @@ create_topics_pass(struct kp_call *call, const struct kp_create_topics_request *
 		} else {
 			err = create_topics_one(call, req, &t, &spec, configs, &id, msg,
 						sizeof(msg));
+			if (err == KP_ERR_NONE && req->validate_only)
+				create_topics_throwaway_id(&id);
 		}
 		create_topics_encode_result(call, scratch, &spec, err, msg, &id);
 		count++;

@@ -292,9 +292,12 @@ fetch_encode_partition(struct kp_writer *w, int16_t version, const struct kp_par
 	pd.high_watermark = ok ? pt->high_watermark : -1;
 	pd.last_stable_offset = ok ? pt->last_stable_offset : -1;
 	pd.log_start_offset = ok ? pt->log_start_offset : -1;
-	/* No transactions yet: an empty list for read_committed, null else,
-	 * as Kafka answers. */
-	pd.aborted_transactions.count = isolation == 1 ? 0 : -1;
+	/* No transactions yet: an empty list for a read_committed read, null
+	 * else (a failed read too), as Kafka answers. A partition Kafka refuses
+	 * before reading (unknown topic or partition: FetchResponse.
+	 * partitionResponse) keeps the schema's default, an empty list. */
+	pd.aborted_transactions.count =
+		(ok && isolation == 1) || pt->error == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION ? 0 : -1;
 	pd.preferred_read_replica = -1;
 	pd.records.ptr = ok && pt->len > 0 && !pt->cut ? kp_bytes_external : (const uint8_t *)"";
 	pd.records.len = ok && !pt->cut ? pt->len : 0;

@@ -4,7 +4,8 @@
  * idempotent producer, as Kafka does for a null transactional id even when
  * the client names its current id (v3+). Transactions are not supported
  * yet: a transactional id gets TRANSACTIONAL_ID_AUTHORIZATION_FAILED, a
- * fatal (non-retriable) error the clients report clearly. */
+ * fatal (non-retriable) error the clients report clearly (an empty one
+ * INVALID_REQUEST, as Kafka). */
 #include "protocol/gen/kp_msg_init_producer_id.h"
 #include "protocol/kp_int.h"
 
@@ -21,9 +22,17 @@ kp_handle_init_producer_id(struct kp_call *call)
 	kp_init_producer_id_response_init(&resp);
 	resp.producer_id = -1;
 	resp.producer_epoch = -1;
-	if (req.transactional_id.len >= 0) {
+	/* Kafka's order (KafkaApis.handleInitProducerIdRequest, then
+	 * TransactionCoordinator.handleInitProducerId): the transactional id's
+	 * authorization (refused here; "" passes it), the current id and epoch
+	 * (v3+: both given or neither, else INVALID_REQUEST), then "" is
+	 * INVALID_REQUEST. */
+	if (req.transactional_id.len > 0)
 		resp.error_code = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
-	} else {
+	else if ((req.producer_id == -1) != (req.producer_epoch == -1) ||
+		 req.transactional_id.len == 0)
+		resp.error_code = KP_ERR_INVALID_REQUEST;
+	if (req.transactional_id.len < 0 && resp.error_code == KP_ERR_NONE) {
 		resp.error_code = call->env->admin->producer_id_next(call->env->admin_ctx, &pid);
 		if (resp.error_code == KP_ERR_NONE) {
 			resp.producer_id = pid;

@@ -168,6 +168,48 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_reque
 	return count;
 }
 
+/* v10 and v11 carry topic ids and nullable names but Kafka serves neither
+ * before v12: a null name or a non-zero id fails the whole request with
+ * INVALID_REQUEST, answered as MetadataRequest.getErrorResponse does (no
+ * brokers, every topic as sent, a null name as ""). Returns whether it did. */
+static bool
+metadata_ids_refused(struct kp_call *call, const struct kp_metadata_request *req,
+		     int16_t version)
+{
+	struct kp_metadata_request_metadata_request_topic t;
+	struct kp_metadata_response_metadata_response_topic out;
+	struct kp_metadata_response resp;
+	struct kp_cursor it = kp_array_cursor(&req->topics);
+	struct kp_writer scratch;
+	bool refuse = false;
+
+	if (version < 10 || version > 11)
+		return false;
+	for (int32_t i = 0; i < req->topics.count && !refuse; i++) {
+		kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
+		refuse = t.name.ptr == NULL || !kp_uuid_is_zero(&t.topic_id);
+	}
+	if (!refuse)
+		return false;
+	kp_writer_init(&scratch, 64);
+	it = kp_array_cursor(&req->topics);
+	for (int32_t i = 0; i < req->topics.count; i++) {
+		kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
+		kp_metadata_response_metadata_response_topic_init(&out);
+		out.error_code = KP_ERR_INVALID_REQUEST;
+		out.name = t.name.ptr == NULL ? kp_str_c("") : t.name;
+		out.topic_id = t.topic_id;
+		out.partitions.count = 0;
+		kp_metadata_response_metadata_response_topic_encode(&scratch, version, &out);
+	}
+	kp_metadata_response_init(&resp);
+	resp.brokers.count = 0;
+	resp.topics = kp_array_wire(req->topics.count, &scratch);
+	kp_metadata_response_encode(call->w, version, &resp);
+	kp_writer_free(&scratch);
+	return true;
+}
+
 enum kp_verdict
 kp_handle_metadata(struct kp_call *call)
 {
@@ -184,6 +226,8 @@ kp_handle_metadata(struct kp_call *call)
 
 	if (kp_metadata_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
+	if (metadata_ids_refused(call, &req, version))
+		return call->w->err == 0 ? KP_VERDICT_REPLY : KP_VERDICT_CLOSE;
 	/* v0: an empty list means every topic; v1+: null does. */
 	all = req.topics.count < 0 || (version == 0 && req.topics.count == 0);
 	if (!all && call->env->md->auto_create_topics && req.allow_auto_topic_creation &&

@@ -37,8 +37,31 @@ static const struct kp_pending_ops produce_ops = {
 
 struct produce_fill {
 	struct kp_pending *p;
+	struct kp_part_map map;         /* when the request has several parts */
 	bool transactional;     /* some batch is flagged transactional */
 };
+
+/* A partition listed twice is appended and answered once, with its last
+ * listing's batch, as Kafka does (KafkaApis.handleProduceRequest keys its
+ * batches by partition); one hash probe per listing. */
+static struct kp_part *
+produce_part(struct produce_fill *fill, const struct kp_visit_part *vp, int32_t partition)
+{
+	struct kp_pending *p = fill->p;
+	struct kp_part *pt = &p->parts[p->part_count];
+	uint32_t at = p->part_count;
+
+	pt->topic = vp->name;
+	pt->partition = partition;
+	if (fill->map.slots != NULL)
+		at = kp_part_map_put(&fill->map, p->parts, p->part_count);
+	if (at == p->part_count)
+		p->part_count++;
+	pt = &p->parts[at];
+	pt->error = KP_ERR_NONE;
+	pt->validating = false;
+	return pt;
+}
 
 /* Fill a partition's part from the request (in p's memory): name,
  * partition, batch, and the errors known before validation. */
@@ -49,11 +72,9 @@ produce_fill(void *arg, const struct kp_visit_part *vp)
 	struct kp_pending *p = fill->p;
 	const struct kp_produce_request_partition_produce_data *pd = vp->entry;
 	const struct kp_md_topic *topic = vp->topic;
-	struct kp_part *pt = &p->parts[vp->index];
+	struct kp_part *pt = produce_part(fill, vp, pd->index);
 	struct rbatch_header h;
 
-	pt->topic = vp->name;
-	pt->partition = pd->index;
 	pt->offset = -1;
 	pt->timestamp = -1;
 	pt->log_start_offset = -1;
@@ -141,14 +162,21 @@ kp_handle_produce(struct kp_call *call)
 	struct kp_produce_request_partition_produce_data entry;
 	size_t budget = PRODUCE_DISPATCH_BUDGET;
 	struct kp_pending *p = kp_pending_begin(call, &produce_ops, &req);
-	struct produce_fill fill = { p, false };
+	struct produce_fill fill = { .p = p };
 
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;        /* undecodable, out of memory, absurd count */
 	p->acks = req.acks;
 	p->no_reply = req.acks == 0;    /* acks=0 still waits for its appends */
+	/* One part needs no duplicate check (and no allocation). */
+	if (p->part_count > 1 && kp_part_map_init(&fill.map, p->part_count) != 0) {
+		kp_pending_put(kc, p);
+		return KP_VERDICT_CLOSE;
+	}
+	p->part_count = 0;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
 						.part = produce_fill, .arg = &fill });
+	kp_part_map_free(&fill.map);
 	if (fill.transactional && req.transactional_id.ptr == NULL) {
 		/* Kafka refuses the whole request: transactional batches from a
 		 * producer without a transactional id. */

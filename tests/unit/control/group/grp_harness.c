@@ -167,6 +167,13 @@ th_sync(int16_t v, const char *group, int32_t gen, struct kp_str member, int32_t
 	r.group_id = kp_str_c(group);
 	r.generation_id = gen;
 	r.member_id = member;
+	/* v5+ must name them (else INCONSISTENT_GROUP_PROTOCOL, as Kafka):
+	 * what th_join offers, its first protocol chosen. */
+	if (!th.sync_null_protocol) {
+		r.protocol_type = kp_str_c(th.join_protocol_type != NULL
+					   ? th.join_protocol_type : "consumer");
+		r.protocol_name = kp_str_c("p0");
+	}
 	for (int32_t i = 0; i < n; i++) {
 		kp_sync_group_request_sync_group_request_assignment_init(&a[i]);
 		a[i].member_id = members[i];

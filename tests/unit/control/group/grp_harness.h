@@ -61,6 +61,7 @@ struct th_state {
 	/* th_join() overrides (0/NULL: the defaults). */
 	const char *join_protocol_type;
 	int32_t join_session_ms;
+	bool sync_null_protocol;        /* th_sync() sends null type and name */
 	const char *client;             /* header client_id of the next call */
 	char client_names[8][16];
 };

@@ -89,6 +89,25 @@ Test(grp_sync, stale_generation_and_unknown_member)
 	cr_assert_eq(th_heartbeat(3, "g", gen + 1, ids[0], NULL), KP_ERR_ILLEGAL_GENERATION);
 }
 
+/* v5 made ProtocolType and ProtocolName mandatory: Kafka refuses a null
+ * one with INCONSISTENT_GROUP_PROTOCOL before looking at the group (even
+ * an unknown one); v4 has neither field. */
+Test(grp_sync, v5_needs_protocol_type_and_name)
+{
+	struct kp_str ids[2];
+	int leader = -1;
+	int32_t gen = joined(ids, &leader);
+	struct kp_sync_group_response s;
+
+	th.sync_null_protocol = true;
+	cr_assert(th_sync_resp(th_sync(5, "other", gen, ids[0], 0, NULL, NULL), &s));
+	cr_assert_eq(s.error_code, KP_ERR_INCONSISTENT_GROUP_PROTOCOL);
+	cr_assert(th_sync_resp(th_sync(5, "g", gen, ids[0], 0, NULL, NULL), &s));
+	cr_assert_eq(s.error_code, KP_ERR_INCONSISTENT_GROUP_PROTOCOL);
+	cr_assert(th_sync_resp(th_sync(4, "other", gen, ids[0], 0, NULL, NULL), &s));
+	cr_assert_eq(s.error_code, KP_ERR_UNKNOWN_MEMBER_ID);
+}
+
 Test(grp_sync, store_failure_answers_everyone_and_rebalances)
 {
 	struct kp_str ids[2];
