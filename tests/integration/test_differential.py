@@ -59,6 +59,10 @@ DOCUMENTED = {
     ("list-offsets-max-timestamp-middle", "Topics.Partitions.Offset"),
 }
 
+DELETE_RECORDS, DESCRIBE_LOG_DIRS = 21, 35
+# DescribeLogDirs: each broker's own directory and file system.
+LOG_DIR_OWN = ("Results.LogDir", "Results.TotalBytes", "Results.UsableBytes")
+
 # Versions advertised but deliberately not served like Kafka 3.9 does:
 # Produce v0-2 close the connection as in Kafka 4 (advertised for
 # librdkafka before 2.11.1, KAFKA-18659; see kp_api_table.c).
@@ -556,6 +560,33 @@ CASES = [
                                                                   {"PartitionIndex": 9}]},
                                        {"Name": UNKNOWN, "Partitions": [{"PartitionIndex": 0}]}]}),
     Case("delete-groups", kwire.DELETE_GROUPS, {"GroupsNames": [GROUP, GROUP, NOGROUP]}),
+    # DescribeLogDirs: the directory's path and the file system's sizes are
+    # each broker's own; partitions and their sizes are compared.
+    Case("describe-log-dirs", DESCRIBE_LOG_DIRS,
+         {"Topics": [{"Topic": A, "Partitions": [0, 1, 2, 9]},
+                     {"Topic": B, "Partitions": [1, 0, 1]},
+                     {"Topic": UNKNOWN, "Partitions": [0]}]}, allow=LOG_DIR_OWN),
+    Case("describe-log-dirs-empty", DESCRIBE_LOG_DIRS,
+         {"Topics": [{"Topic": C, "Partitions": []}]}, allow=LOG_DIR_OWN),
+    Case("describe-log-dirs-none", DESCRIBE_LOG_DIRS, {"Topics": []}, allow=LOG_DIR_OWN),
+    # Last: DeleteRecords moves log start offsets (each version repeats the
+    # same moves, so later versions see the no-op answers).
+    Case("delete-records", DELETE_RECORDS,
+         {"TimeoutMs": 30000, "Topics": [
+             {"Name": B, "Partitions": [{"PartitionIndex": 0, "Offset": 1},
+                                        {"PartitionIndex": 1, "Offset": -1},
+                                        {"PartitionIndex": 7, "Offset": 0}]},
+             {"Name": C, "Partitions": [{"PartitionIndex": 0, "Offset": 5}]},
+             {"Name": UNKNOWN, "Partitions": [{"PartitionIndex": 0, "Offset": 0}]}]}),
+    Case("delete-records-duplicates", DELETE_RECORDS,
+         {"TimeoutMs": 30000, "Topics": [
+             {"Name": A, "Partitions": [{"PartitionIndex": 0, "Offset": 1},
+                                        {"PartitionIndex": 0, "Offset": 2}]},
+             {"Name": A, "Partitions": [{"PartitionIndex": 1, "Offset": 0}]},
+             {"Name": C, "Partitions": [{"PartitionIndex": 0, "Offset": -2}]}]}),
+    Case("delete-records-empty", DELETE_RECORDS, {"TimeoutMs": 30000, "Topics": []}),
+    Case("list-offsets-after-delete", kwire.LIST_OFFSETS,
+         list_offsets([(A, [(0, -2), (1, -2)]), (B, [(0, -2), (0, TS)])]), vmin=1),
 ]
 
 
