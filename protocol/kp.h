@@ -58,6 +58,9 @@ struct kp_topic_spec {
 	const struct kp_topic_config *configs;
 };
 
+/* A synonym group of 3 in each of the 4 broker sources. */
+#define KP_CONFIG_SYNONYMS_MAX 12
+
 /* One config entry as DescribeConfigs reports it. Synonyms are listed from
  * the most to the least specific, the entry's own source first. */
 struct kp_config_entry {
@@ -74,7 +77,7 @@ struct kp_config_entry {
 		const char *name;
 		const char *value;
 		int8_t source;
-	} synonyms[4];
+	} synonyms[KP_CONFIG_SYNONYMS_MAX];
 };
 
 enum {
