@@ -191,15 +191,17 @@ const char *config_set_text_of(const struct config *cfg, const char *key);
 bool config_key_dynamic(const char *key);
 /* True when key is a key of the table (one Spillway reads or ignores). */
 bool config_key_known(const char *key);
+/* True when key is one of Kafka's that Spillway accepts and ignores. */
+bool config_key_ignored(const char *key);
 /* True when key's Kafka type is LIST (APPEND and SUBTRACT apply). */
 bool config_key_list(const char *key);
 /* Check value for the dynamic key as Kafka's ConfigDef does. 0, or -EINVAL
  * with Kafka's message ("Invalid value x for configuration k: ...") in msg. */
 int config_dynamic_check(const char *key, const char *value, char *msg, size_t msg_size);
-/* One dynamic setting: name and value (heap or borrowed, never NULL). */
+/* One dynamic setting: name and value (NUL-terminated, never NULL). */
 struct config_dyn_entry {
-	const char *name;
-	const char *value;
+	char *name;
+	char *value;
 };
 /* Replace the dynamic layers with these entries (unknown keys are skipped:
  * they do nothing) and re-resolve every dynamic key's field. 0, or -ENOMEM

@@ -13,21 +13,25 @@
 /* Kafka's synonym list (ConfigHelper.configSynonyms): layer by layer,
  * most specific first, the group members each layer sets; then the leading
  * entries named otherwise than the described key are dropped (a key set
- * only through a less specific synonym lists none). Without the per-broker
- * layer when the cluster default is described. */
+ * only through a less specific synonym lists none). The cluster default
+ * resource lists its own layer only, as Kafka answers. */
 static void
 config_describe_synonyms(const struct config *cfg, const char *name, const char *const *names,
 			 int count, bool per_broker, struct kp_config_entry *e)
 {
+	int first = per_broker ? CONFIG_LAYER_DYN_BROKER : CONFIG_LAYER_DYN_DEFAULT;
+	int last = per_broker ? CONFIG_LAYER_COUNT : CONFIG_LAYER_DYN_DEFAULT + 1;
 	bool found = false;
 
-	for (int layer = per_broker ? 0 : 1; layer < CONFIG_LAYER_COUNT; layer++) {
+	for (int layer = first; layer < last; layer++) {
 		for (int m = 0; m < count && names[m] != NULL; m++) {
 			const char *v = config_layer_text(cfg, names[m], (enum config_layer)layer);
 			int32_t n = e->synonym_count;
 
+			if (v == NULL)
+				continue;
 			found = found || strcmp(names[m], name) == 0;
-			if (v == NULL || !found || n == (int32_t)ARRAY_LEN(e->synonyms))
+			if (!found || n == (int32_t)ARRAY_LEN(e->synonyms))
 				continue;
 			e->synonyms[n].name = names[m];
 			e->synonyms[n].value = v;

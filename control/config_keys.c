@@ -278,6 +278,10 @@ static const char *const config_keys_dynamic[] = {
 	"log.message.timestamp.after.max.ms", "log.message.downconversion.enable",
 	"log.local.retention.ms", "log.local.retention.bytes", "producer.id.expiration.ms",
 	"spillway.log.level",
+	/* Kafka's dynamic thread pool sizes, ignored by Spillway as in the
+	 * file: kept and described, with no effect. */
+	"num.io.threads", "num.network.threads", "num.replica.fetchers",
+	"num.recovery.threads.per.data.dir", "log.cleaner.threads",
 };
 
 bool
@@ -288,6 +292,14 @@ config_key_dynamic(const char *key)
 			return true;
 	}
 	return false;
+}
+
+bool
+config_key_ignored(const char *key)
+{
+	int i = config_keys_index(key);
+
+	return i >= 0 && config_keys[i].type == CFG_IGNORED;
 }
 
 bool

@@ -389,7 +389,7 @@ tc_broker_synonyms(const struct config *cfg, const struct tc_key *k, struct kp_c
 			const char *v = config_layer_text(cfg, k->syn[s].name,
 							  (enum config_layer)layer);
 
-			found = found || s == 0;
+			found = found || (v != NULL && s == 0);
 			if (v != NULL && found)
 				tc_add_synonym(e, k->syn[s].name, v,
 					       config_layer_source((enum config_layer)layer));
@@ -509,4 +509,20 @@ topic_config_get_text(const struct config *cfg, const struct kp_topic_config *ov
 	}
 	snprintf(buf, size, "%s", k->def != NULL ? k->def : "");
 	return buf;
+}
+
+bool
+topic_config_is_list(const char *name)
+{
+	const struct tc_key *k = tc_find(kp_str_c(name));
+
+	return k != NULL && k->type == KP_CONFIG_TYPE_LIST;
+}
+
+const char *
+topic_config_default(const char *name)
+{
+	const struct tc_key *k = tc_find(kp_str_c(name));
+
+	return k != NULL ? k->def : NULL;
 }

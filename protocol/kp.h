@@ -98,6 +98,18 @@ enum {
 
 typedef void kp_config_entry_fn(void *arg, const struct kp_config_entry *entry);
 
+/* One change of AlterConfigs (always SET) or IncrementalAlterConfigs. */
+struct kp_config_op {
+	struct kp_str name;
+	int8_t op;                  /* KP_CONFIG_OP_*, or any other byte from the wire */
+	struct kp_str value;        /* len -1: null */
+};
+
+enum {
+	KP_CONFIG_OP_SET = 0, KP_CONFIG_OP_DELETE = 1, KP_CONFIG_OP_APPEND = 2,
+	KP_CONFIG_OP_SUBTRACT = 3,
+};
+
 /* What the caller of kp_dispatch() must do with the request. */
 enum kp_verdict {
 	KP_VERDICT_REPLY = 0,   /* out->resp holds the response: queue it in order */
@@ -148,6 +160,13 @@ struct kp_admin_ops {
 				    bool include_synonyms, bool include_docs,
 				    kp_config_entry_fn *fn, void *arg,
 				    char *msg, size_t msg_size);
+	/* Change one resource's configs: IncrementalAlterConfigs (incremental),
+	 * or AlterConfigs, whose SETs replace the resource's whole set. Checks
+	 * everything first; applies (durably, then live) unless validate_only.
+	 * A resource named twice in a request is the handler's to refuse. */
+	int16_t (*configs_alter)(void *ctx, int8_t resource_type, struct kp_str resource,
+				 const struct kp_config_op *ops, int32_t op_count, bool incremental,
+				 bool validate_only, char *msg, size_t msg_size);
 	/* Calls fn for every config a topic created from spec would have (its
 	 * overrides, then broker values and Kafka defaults), synonyms off. */
 	void (*topic_spec_configs)(void *ctx, const struct kp_topic_spec *spec,
