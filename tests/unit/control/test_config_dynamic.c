@@ -45,8 +45,8 @@ check_msg(const char *key, const char *value, const char *want)
 
 Test(config_dynamic, values_checked_as_kafka)
 {
-	check_msg("log.retention.ms", "abc",
-		  "Invalid value abc for configuration log.retention.ms: Not a number of type LONG");
+	check_msg("log.retention.ms", "abc", "Invalid value abc for configuration "
+		  "log.retention.ms: Not a number of type LONG");
 	check_msg("log.segment.bytes", "1",
 		  "Invalid value 1 for configuration log.segment.bytes: Value must be at least 14");
 	check_msg("message.max.bytes", "99999999999", "Invalid value 99999999999 for "
