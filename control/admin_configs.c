@@ -165,11 +165,11 @@ ac_list_op(const char *cur, const char *opv, bool append)
 		if (append && at == NULL)
 			sprintf(out + strlen(out), "%s%s", out[0] ? "," : "", tok);
 		if (!append && at != NULL) {
-			size_t tail = strlen(at + n);
+			size_t skip = n + (at[n] == ',' ? 1 : 0);
 
-			memmove(at, at + n + (at[n] == ',' ? 1 : 0), tail + 1);
+			memmove(at, at + skip, strlen(at + skip) + 1);
 			if (at > out && *at == '\0')
-				at[-1] = '\0';
+				at[-1] = '\0';     /* the last item went: its comma too */
 		}
 	}
 	free(items);
