@@ -293,36 +293,42 @@ def _low_watermark(b, topic):
 
 
 def test_retention_change_applies_live_and_survives_restart(cp, broker_factory):
+    """A retention change made with kafka-configs deletes old segments on the
+    next check, without a restart: a topic override (t1) and the cluster
+    default its topics inherit (t2); a restart keeps both changes."""
     b = broker_factory({"log.retention.check.interval.ms": "1000"})
-    t = unique_topic(P)
-    create(b, t)
-    kc(cp, b.bootstrap, "--entity-type", "topics", "--entity-name", t, "--alter",
-       "--add-config", "segment.bytes=16384")
-    s.eventually(lambda: _assert_eq(
-        describe(b, T, t, ["segment.bytes"])["segment.bytes"][0], "16384"))
-    _produce(b, t, 60, 1000)
-    lo, hi = _low_watermark(b, t)
-    assert lo == 0 and hi == 60, (lo, hi)
+    t1, t2 = unique_topic(P), unique_topic(P)
+    create(b, t1, t2)
+    for t in (t1, t2):
+        kc(cp, b.bootstrap, "--entity-type", "topics", "--entity-name", t, "--alter",
+           "--add-config", "segment.bytes=16384")
+        s.eventually(lambda: _assert_eq(
+            describe(b, T, t, ["segment.bytes"])["segment.bytes"][0], "16384"))
+        _produce(b, t, 60, 1000)
+        assert _low_watermark(b, t) == (0, 60)
     time.sleep(1.5)
-    # No restart: the next retention check deletes the old segments.
-    kc(cp, b.bootstrap, "--entity-type", "topics", "--entity-name", t, "--alter",
+    kc(cp, b.bootstrap, "--entity-type", "topics", "--entity-name", t1, "--alter",
        "--add-config", "retention.ms=1000")
     kc(cp, b.bootstrap, "--entity-type", "brokers", "--entity-default", "--alter",
-       "--add-config", "log.retention.bytes=123456789")
+       "--add-config", "log.retention.ms=1000,log.retention.bytes=123456789")
 
     def trimmed():
-        lo, hi = _low_watermark(b, t)
-        assert lo > 0 and hi == 60, (lo, hi)
+        for t in (t1, t2):
+            lo, hi = _low_watermark(b, t)
+            assert lo > 0 and hi == 60, (t, lo, hi)
     s.eventually(trimmed, timeout=60, interval=1)
     b.restart()
-    k.wait_for_leaders(b, [t])
+    k.wait_for_leaders(b, [t1, t2])
 
     def kept():
-        d = describe(b, T, t, ["retention.ms", "segment.bytes", "retention.bytes"])
+        d = describe(b, T, t1, ["retention.ms", "segment.bytes", "retention.bytes"])
         assert d["retention.ms"][:2] == ("1000", SRC_TOPIC), d
         assert d["segment.bytes"][:2] == ("16384", SRC_TOPIC), d
         assert d["retention.bytes"][:2] == ("123456789", SRC_DEFAULT), d
+        d = describe(b, T, t2, ["retention.ms"])
+        assert d["retention.ms"][:2] == ("1000", SRC_DEFAULT), d
     s.eventually(kept)
+    assert _low_watermark(b, t2)[0] > 0
 
 
 def test_message_max_bytes_applies_live(broker_factory):
