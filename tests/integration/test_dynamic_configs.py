@@ -349,3 +349,20 @@ def test_message_max_bytes_applies_live(broker_factory):
         assert errs and errs[0] is not None and \
             errs[0].code() == ck.KafkaError.MSG_SIZE_TOO_LARGE, errs
     s.eventually(sent)
+
+
+@pytest.mark.skipif(backend_name() == "kafka", reason="spillway.log.level is Spillway's key")
+def test_log_level_applies_live(broker_factory):
+    b = broker_factory()
+    quiet, loud = unique_topic(P), unique_topic(P)
+    res = k.incremental_alter_configs(b, [(BR, "1", [("spillway.log.level", k.OP_SET, "error")])])
+    assert res == [(0, None, BR, "1")], res
+    assert describe(b, BR, "1", ["spillway.log.level"])["spillway.log.level"][:2] == \
+        ("error", SRC_BROKER)
+    create(b, quiet)
+    res = k.incremental_alter_configs(b, [(BR, "1", [("spillway.log.level", k.OP_DELETE, None)])])
+    assert res == [(0, None, BR, "1")], res
+    create(b, loud)
+    log = b.log_path.read_text()
+    assert f"created topic {loud}" in log, log[-2000:]
+    assert f"created topic {quiet}" not in log, log[-2000:]
