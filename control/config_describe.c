@@ -53,11 +53,13 @@ config_describe_one(const struct config *cfg, int i, bool per_broker, bool inclu
 	memset(&e, 0, sizeof(e));
 	e.name = k->name;
 	e.value = per_broker ? config_text(cfg, i) : cfg->dyn_default[i];
-	if ((k->flags & CFG_F_EFFECTIVE) && per_broker) {
-		int64_t v = k->off >= 0 ? *(const int64_t *)((const char *)cfg + k->off) :
-					  cfg->node_id;
-
-		snprintf(value, sizeof(value), "%" PRId64, v);
+	/* The ms keys show their own text only (null when set through their
+	 * minutes or hours synonyms, or not at all), as Kafka 3.9 does; the
+	 * ids show the resolved node id. */
+	if ((k->flags & CFG_F_EFFECTIVE) && per_broker && k->off >= 0)
+		e.value = config_set_text(cfg, i);
+	if ((k->flags & CFG_F_EFFECTIVE) && per_broker && k->off < 0) {
+		snprintf(value, sizeof(value), "%" PRId32, cfg->node_id);
 		e.value = value;
 	}
 	/* The source is the first synonym's, computed with the list. */
