@@ -366,3 +366,21 @@ def test_log_level_applies_live(broker_factory):
     log = b.log_path.read_text()
     assert f"created topic {loud}" in log, log[-2000:]
     assert f"created topic {quiet}" not in log, log[-2000:]
+
+
+@pytest.mark.parametrize("api,version", [("legacy", 0), ("legacy", 1), ("legacy", 2),
+                                         ("incremental", 0), ("incremental", 1)])
+def test_every_version(broker, api, version):
+    t = unique_topic(P)
+    create(broker, t)
+    if api == "legacy":
+        res = k.alter_configs(broker, [(T, t, [("retention.ms", "2000000")]),
+                                       (T, t + "-none", [("retention.ms", "1")])], version)
+    else:
+        res = k.incremental_alter_configs(
+            broker, [(T, t, [("retention.ms", k.OP_SET, "2000000")]),
+                     (T, t + "-none", [("retention.ms", k.OP_SET, "1")])], version)
+    assert res == [(0, None, T, t),
+                   (3, f"The topic '{t}-none' does not exist.", T, t + "-none")], res
+    s.eventually(lambda: _assert_eq(
+        describe(broker, T, t, ["retention.ms"])["retention.ms"][:2], ("2000000", SRC_TOPIC)))
