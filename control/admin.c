@@ -382,4 +382,5 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.md = admin_md,
 	.md_fresh = admin_md_fresh,
 	.group = admin_group,
+	.log_dir_describe = ctl_log_dir_describe,
 };

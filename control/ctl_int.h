@@ -81,6 +81,10 @@ const struct kp_md *ctl_md(struct ctl *ctl);
 /* Rebuild now if the store changed, also during a request. */
 const struct kp_md *ctl_md_rebuild(struct ctl *ctl);
 
+/* log_dirs.c: kp_admin_ops.log_dir_describe (DescribeLogDirs). */
+int16_t ctl_log_dir_describe(void *ctx, struct kp_log_dir *dir, kp_log_dir_part_fn *fn,
+			     void *arg);
+
 /* ctl_storage.c: a topic's log settings; open its partitions [from, count)
  * (creating or recovering their logs); open every topic's at startup. */
 void ctl_storage_log_config(const struct config *cfg, const struct kp_topic_config *o, int32_t n,

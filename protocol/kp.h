@@ -141,6 +141,18 @@ struct kp_group_call {
 	struct kp_writer *w;
 };
 
+/* A log dir as DescribeLogDirs shows it. */
+struct kp_log_dir {
+	char path[4096];                /* absolute */
+	int64_t total_bytes;            /* of its volume, -1 unknown */
+	int64_t usable_bytes;
+};
+
+/* One partition log of a log dir: its segments' bytes, and how far its log
+ * end is behind the high watermark (0 on a single broker). */
+typedef void kp_log_dir_part_fn(void *arg, const struct kp_md_topic *topic, int32_t partition,
+				int64_t size_bytes, int64_t offset_lag);
+
 /* Every function returns a Kafka error code (KP_ERR_NONE on success) and may
  * write a human-readable message (NUL-terminated) into msg. */
 struct kp_admin_ops {
@@ -189,6 +201,12 @@ struct kp_admin_ops {
 	 * KP_VERDICT_CLOSE (undecodable), or KP_VERDICT_PARKED (the request was
 	 * parked with ctl_park_take() and is answered later). */
 	enum kp_verdict (*group)(void *ctx, struct kp_group_call *call);
+	/* DescribeLogDirs: the one log dir (its absolute path and its
+	 * volume's total and usable bytes in *dir) and fn for every open
+	 * partition log in it, topics as in md()'s snapshot. KP_ERR_NONE, or
+	 * the error of the log dir (KAFKA_STORAGE_ERROR). */
+	int16_t (*log_dir_describe)(void *ctx, struct kp_log_dir *dir,
+				    kp_log_dir_part_fn *fn, void *arg);
 };
 
 /* ---- Dispatch ---- */

@@ -203,6 +203,9 @@ kp_core_route(struct kp_core *kc, const struct st_cpl *cpl)
 		pt->leader_epoch = cpl->epoch.leader_epoch;
 		pt->offset = cpl->epoch.end_offset;
 		break;
+	case ST_REQ_DELETE_RECORDS:
+		pt->offset = cpl->log_start_offset;     /* the low watermark */
+		break;
 	default:
 		PANIC("bad completion type for a pending record");
 	}

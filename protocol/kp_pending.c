@@ -289,6 +289,9 @@ kp_pending_submit_some(struct kp_core *kc, struct kp_pending *p)
 		case ST_REQ_EPOCH:
 			req.epoch.leader_epoch = pt->in_limit;
 			break;
+		case ST_REQ_DELETE_RECORDS:
+			req.delete_records.offset = pt->in_offset;
+			break;
 		default:
 			PANIC("bad part op");
 		}

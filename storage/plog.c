@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/compiler.h"
 #include "storage/cleaner_int.h"
 #include "storage/logdir_int.h"
 #include "storage/plog_int.h"
@@ -117,8 +118,9 @@ plog_retention(struct plog *plog, int64_t now_ms)
 		segment_delete(plog->sio, plog->segs[i]);
 	memmove(plog->segs, plog->segs + drop, sizeof(*plog->segs) * (plog->seg_count - drop));
 	plog->seg_count -= drop;
-	plog->log_start_offset = plog->segs[0]->base_offset;
-	plog_dir_snapshots_delete_below(plog, plog->log_start_offset);
+	/* A start DeleteRecords moved inside the new first segment stays. */
+	plog->log_start_offset = MAX(plog->log_start_offset, plog->segs[0]->base_offset);
+	plog_dir_snapshots_delete_below(plog, plog->segs[0]->base_offset);
 	return (int)drop;
 }
 
@@ -146,6 +148,7 @@ plog_sweep(struct plog *plog, int64_t now_ms)
 {
 	plog->now_ms = now_ms;
 	(void)plog_retention(plog, now_ms);
+	(void)plog_start_trim(plog);
 	if (plog->cfg.producer_id_expiration_ms > 0)
 		pstate_expire(plog->ps, now_ms, plog->cfg.producer_id_expiration_ms);
 }
@@ -261,6 +264,8 @@ plog_open(const struct plog_open_args *args, int *err)
 	 * calloc left it, nothing to recover. */
 	if (rc == 0 && !fresh)
 		rc = recovery_run(plog);
+	if (rc == 0 && !fresh)
+		rc = plog_start_load(plog);
 	if (rc < 0 && args->create && plog->dir != NULL) {
 		plog_delete(plog, KP_ERR_KAFKA_STORAGE_ERROR);
 		*err = rc;

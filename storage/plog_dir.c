@@ -93,10 +93,7 @@ plog_dir_snapshots_delete_below(struct plog *plog, int64_t offset)
 	free(offsets);
 }
 
-/* Replace path with the len bytes at buf: written to path.tmp, synced when
- * sync is set, then renamed over path (through sio, so the crash simulator
- * sees every step). The temporary file is removed on failure. */
-static int
+int
 plog_dir_replace(struct plog *plog, const char *path, const void *buf, size_t len, bool sync)
 {
 	char tmp[SEGMENT_PATH_MAX + 8];

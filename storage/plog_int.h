@@ -298,6 +298,32 @@ int plog_dir_scan(struct plog *plog, const char *ext, int64_t **offsets, uint32_
 int plog_dir_snapshot_write(struct plog *plog, int64_t offset);
 /* Delete the snapshots of offsets below offset (retention dropped them). */
 void plog_dir_snapshots_delete_below(struct plog *plog, int64_t offset);
+/* Replace path with the len bytes at buf: written to path.tmp, synced when
+ * sync is set, then renamed over path (through sio, so the crash simulator
+ * sees every step). The temporary file is removed on failure. 0 or -errno. */
+int plog_dir_replace(struct plog *plog, const char *path, const void *buf, size_t len,
+		     bool sync);
+
+/* ---- plog_start.c: the log start offset (DeleteRecords) ---- */
+
+/* The file in the partition's directory that keeps a log start offset
+ * above the first segment's base across restarts. */
+#define PLOG_START_FILE "log-start-offset"
+
+/* DeleteRecords: move the log start offset up to offset (-1: the high
+ * watermark), as Kafka's Partition.deleteRecordsOnLeader and
+ * UnifiedLog.maybeIncrementLogStartOffset do: POLICY_VIOLATION unless
+ * cleanup.policy has delete, OFFSET_OUT_OF_RANGE below 0 or above the high
+ * watermark, a no-op at or below the current start. The new start is made
+ * durable before the answer, then the segments wholly below it are
+ * deleted. *low_watermark: the start offset after (-1 on error). */
+int16_t plog_delete_records(struct plog *plog, int64_t offset, int64_t *low_watermark);
+/* Open: raise the start offset to the one the file kept (never past the
+ * log end) and delete the segments a crash left below it. 0 or -errno. */
+int plog_start_load(struct plog *plog);
+/* Delete the segments (never the active one) whose records all lie below
+ * the log start offset; returns how many. */
+int plog_start_trim(struct plog *plog);
 
 /* recovery.c: after the segments are opened, validate the active tail,
  * repair indexes and rebuild producer state. 0 or -errno. */

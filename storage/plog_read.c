@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/compiler.h"
 #include "storage/plog_int.h"
 
 /* The segment holding offset: the last one with base_offset <= offset. */
@@ -123,11 +124,14 @@ plog_read_varint(const uint8_t **p, const uint8_t *end)
 	return 0;
 }
 
-/* Offset of the first record with timestamp >= target in an uncompressed
- * batch, or the batch's base offset when records cannot be read. */
+/* Offset of the first record at or above min (the log start offset) with
+ * timestamp >= target in an uncompressed batch, as Kafka's
+ * LogSegment.findOffsetByTimestamp(target, logStartOffset); the batch's
+ * base offset (at least min) when records cannot be read; -1 when none of
+ * its records at or above min qualifies. */
 static int64_t
 plog_read_record_at_time(struct plog *plog, struct segment *seg, int64_t pos,
-			 const struct rbatch_header *h, int64_t target, int64_t *ts)
+			 const struct rbatch_header *h, int64_t target, int64_t min, int64_t *ts)
 {
 	int64_t total = rbatch_total_bytes(h), len, rec_ts, delta;
 	const uint8_t *p, *end, *rec;
@@ -137,7 +141,7 @@ plog_read_record_at_time(struct plog *plog, struct segment *seg, int64_t pos,
 	*ts = h->max_timestamp;
 	if ((h->attributes & (RBATCH_ATTR_CODEC_MASK | RBATCH_ATTR_LOG_APPEND_TIME)) != 0 ||
 	    total > (64 << 20) || (buf = malloc((size_t)total)) == NULL)
-		return h->base_offset;
+		return MAX(h->base_offset, min);
 	if (sio_pread(plog->sio, seg->fd, buf, (size_t)total, pos) == (ssize_t)total) {
 		p = buf + RBATCH_HEADER_BYTES;
 		end = buf + total;
@@ -151,7 +155,7 @@ plog_read_record_at_time(struct plog *plog, struct segment *seg, int64_t pos,
 			delta = plog_read_varint(&p, end);
 			if (p > end)
 				break;
-			if (rec_ts >= target) {
+			if (rec_ts >= target && h->base_offset + delta >= min) {
 				*ts = rec_ts;
 				free(buf);
 				return h->base_offset + delta;
@@ -160,7 +164,7 @@ plog_read_record_at_time(struct plog *plog, struct segment *seg, int64_t pos,
 		}
 	}
 	free(buf);
-	return h->base_offset;
+	return h->base_offset >= min ? h->base_offset : -1;
 }
 
 static int64_t
@@ -181,10 +185,14 @@ plog_read_offset_for_time(struct plog *plog, int64_t target, int64_t *ts)
 		pos = segment_index_offset_lookup(&seg->oidx, rel);
 		found = -1;
 		while (segment_batch_at(plog->sio, seg, pos, seg->size, &h) == 0) {
-			if (h.max_timestamp >= target) {
-				found = plog_read_record_at_time(plog, seg, pos, &h, target, ts);
+			/* Batches wholly below the log start offset are deleted
+			 * records (DeleteRecords inside a segment). */
+			if (h.max_timestamp >= target &&
+			    h.base_offset + h.last_offset_delta >= plog->log_start_offset)
+				found = plog_read_record_at_time(plog, seg, pos, &h, target,
+								 plog->log_start_offset, ts);
+			if (found >= 0)
 				break;
-			}
 			pos += rbatch_total_bytes(&h);
 		}
 		segment_unpin(seg);

@@ -76,6 +76,10 @@ enum st_req_type {
 	ST_REQ_EPOCH = 4,       /* OffsetForLeaderEpoch: end offset of an epoch */
 	ST_REQ_WATCH = 5,       /* wake me when the log end passes offset (long-poll) */
 	ST_REQ_RELEASE = 6,     /* a READ's file region has been sent: drop its ref */
+	/* DeleteRecords: move the log start offset up (durably), delete the
+	 * segments below it; the completion's log_start_offset is the new
+	 * low watermark. */
+	ST_REQ_DELETE_RECORDS = 7,
 };
 
 /* ListOffsets special timestamps, as Kafka defines them. */
@@ -122,6 +126,9 @@ struct st_req {
 		struct {
 			uint32_t ref;           /* st_cpl.read.ref */
 		} release;
+		struct {
+			int64_t offset;         /* the new start; -1: the high watermark */
+		} delete_records;
 	};
 };
 

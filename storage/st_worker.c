@@ -363,6 +363,18 @@ st_request(struct st_worker *w, int core, const struct st_req *req)
 		st_timed_update(w, plog);       /* its deadline needs the tick */
 		return;
 	}
+	if (req->type == ST_REQ_DELETE_RECORDS) {
+		int64_t low;
+		int16_t err = plog_delete_records(plog, req->delete_records.offset, &low);
+
+		/* Filled after: the completion carries the new start. */
+		st_cpl_fill(&cpl, plog, req->type, req->partition, req->token);
+		cpl.error = err;
+		if (err != KP_ERR_NONE)
+			cpl.log_start_offset = -1;
+		st_post(w, core, &cpl);
+		return;
+	}
 	st_cpl_fill(&cpl, plog, req->type, req->partition, req->token);
 	if (req->type == ST_REQ_READ)
 		st_req_read(w, plog, core, req, &cpl);

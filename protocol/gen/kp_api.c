@@ -17,6 +17,7 @@
 #include "protocol/gen/kp_msg_describe_cluster.h"
 #include "protocol/gen/kp_msg_describe_configs.h"
 #include "protocol/gen/kp_msg_describe_groups.h"
+#include "protocol/gen/kp_msg_describe_log_dirs.h"
 #include "protocol/gen/kp_msg_describe_producers.h"
 #include "protocol/gen/kp_msg_end_txn.h"
 #include "protocol/gen/kp_msg_fetch.h"
@@ -66,6 +67,7 @@ static const struct kp_api_info kp_api_table[KP_API_GENERATED_COUNT] = {
 	{ KP_API_TXN_OFFSET_COMMIT, "TxnOffsetCommit", 0, 4, 3, 3 },
 	{ KP_API_DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 4, 4 },
 	{ KP_API_ALTER_CONFIGS, "AlterConfigs", 0, 2, 2, 2 },
+	{ KP_API_DESCRIBE_LOG_DIRS, "DescribeLogDirs", 0, 4, 2, 2 },
 	{ KP_API_SASL_AUTHENTICATE, "SaslAuthenticate", 0, 2, 2, 2 },
 	{ KP_API_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 2, 2 },
 	{ KP_API_DELETE_GROUPS, "DeleteGroups", 0, 2, 2, 2 },
@@ -220,6 +222,10 @@ kp_request_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_ALTER_CONFIGS: {
 		struct kp_alter_configs_request m;
 		return kp_alter_configs_request_decode(c, version, &m);
+	}
+	case KP_API_DESCRIBE_LOG_DIRS: {
+		struct kp_describe_log_dirs_request m;
+		return kp_describe_log_dirs_request_decode(c, version, &m);
 	}
 	case KP_API_SASL_AUTHENTICATE: {
 		struct kp_sasl_authenticate_request m;
@@ -442,6 +448,13 @@ kp_request_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		kp_alter_configs_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_DESCRIBE_LOG_DIRS: {
+		struct kp_describe_log_dirs_request m;
+		if (kp_describe_log_dirs_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_describe_log_dirs_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_SASL_AUTHENTICATE: {
 		struct kp_sasl_authenticate_request m;
 		if (kp_sasl_authenticate_request_decode(c, version, &m) != 0)
@@ -604,6 +617,10 @@ kp_response_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_ALTER_CONFIGS: {
 		struct kp_alter_configs_response m;
 		return kp_alter_configs_response_decode(c, version, &m);
+	}
+	case KP_API_DESCRIBE_LOG_DIRS: {
+		struct kp_describe_log_dirs_response m;
+		return kp_describe_log_dirs_response_decode(c, version, &m);
 	}
 	case KP_API_SASL_AUTHENTICATE: {
 		struct kp_sasl_authenticate_response m;
@@ -824,6 +841,13 @@ kp_response_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		if (kp_alter_configs_response_decode(c, version, &m) != 0)
 			return -1;
 		kp_alter_configs_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_LOG_DIRS: {
+		struct kp_describe_log_dirs_response m;
+		if (kp_describe_log_dirs_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_describe_log_dirs_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_SASL_AUTHENTICATE: {

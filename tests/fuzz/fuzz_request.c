@@ -144,6 +144,20 @@ fuzz_admin_producer_id(void *ctx, int64_t *pid)
 	return KP_ERR_NONE;
 }
 
+/* Every partition of the snapshot, newest topic first (not sorted). */
+static int16_t
+fuzz_admin_log_dir(void *ctx, struct kp_log_dir *dir, kp_log_dir_part_fn *fn, void *arg)
+{
+	(void)ctx;
+	snprintf(dir->path, sizeof(dir->path), "/fuzz");
+	dir->total_bytes = 1 << 30;
+	dir->usable_bytes = 1 << 29;
+	for (int32_t t = fuzz_md.topic_count; t-- > 0;)
+		for (int32_t p = 0; p < fuzz_md.topics[t].partition_count; p++)
+			fn(arg, &fuzz_md.topics[t], p, 100 * p, 0);
+	return KP_ERR_NONE;
+}
+
 static const struct kp_admin_ops fuzz_admin = {
 	.topic_create = fuzz_admin_create, .topic_delete = fuzz_admin_delete,
 	.partitions_create = fuzz_admin_partitions, .configs_describe = fuzz_admin_configs,
@@ -152,6 +166,7 @@ static const struct kp_admin_ops fuzz_admin = {
 	.topic_auto_create = fuzz_admin_auto_create,
 	.producer_id_next = fuzz_admin_producer_id,
 	.md = fuzz_admin_md, .md_fresh = fuzz_admin_md,
+	.log_dir_describe = fuzz_admin_log_dir,
 };
 
 static void

@@ -9,6 +9,9 @@
  *   metadata TOPIC auto|noauto   Metadata request for one topic from a handle
  *                                that does / does not allow auto-creation;
  *                                {"error":E, "partitions":N}
+ *   delete-records TOPIC P:OFFSET...  rd_kafka_DeleteRecords;
+ *                                {"error":E, "partitions":[{"partition":P,
+ *                                "offset":LOW_WATERMARK, "error":E}..]}
  * Error names are Kafka's (TOPIC_ALREADY_EXISTS, ...); librdkafka's own names
  * are used only for codes that have no Kafka name here.
  */
@@ -40,6 +43,7 @@ kafka_err_name(rd_kafka_resp_err_t err)
 	case 40: return "INVALID_CONFIG";
 	case 41: return "NOT_CONTROLLER";
 	case 42: return "INVALID_REQUEST";
+	case 1: return "OFFSET_OUT_OF_RANGE";
 	case 44: return "POLICY_VIOLATION";
 	case 100: return "UNKNOWN_TOPIC_ID";
 	default: return rd_kafka_err2name(err);
@@ -400,6 +404,46 @@ op_describe(rd_kafka_t *rk, const char *topic, int with_id)
 	return 0;
 }
 
+static int
+op_delete_records(rd_kafka_t *rk, int argc, char **argv)
+{
+	rd_kafka_topic_partition_list_t *offsets = rd_kafka_topic_partition_list_new(argc);
+	const rd_kafka_topic_partition_list_t *res = NULL;
+
+	for (int i = 1; i < argc; i++) {
+		int32_t part = (int32_t)atoi(argv[i]);
+		const char *colon = strchr(argv[i], ':');
+
+		if (colon == NULL)
+			bench_client_die("usage", "delete-records TOPIC P:OFFSET...");
+		rd_kafka_topic_partition_list_add(offsets, argv[0], part)->offset =
+			strtoll(colon + 1, NULL, 10);
+	}
+	rd_kafka_DeleteRecords_t *dr = rd_kafka_DeleteRecords_new(offsets);
+	struct admin a = admin_begin(rk, RD_KAFKA_ADMIN_OP_DELETERECORDS, 0);
+	rd_kafka_DeleteRecords(rk, &dr, 1, a.o, a.q);
+	rd_kafka_event_t *ev = admin_wait(&a, RD_KAFKA_EVENT_DELETERECORDS_RESULT);
+	rd_kafka_resp_err_t err = rd_kafka_event_error(ev);
+
+	if (!err)
+		res = rd_kafka_DeleteRecords_result_offsets(
+			rd_kafka_event_DeleteRecords_result(ev));
+	fputs("{\"error\": ", stdout);
+	json_str(kafka_err_name(err));
+	fputs(", \"partitions\": [", stdout);
+	for (int i = 0; res != NULL && i < res->cnt; i++) {
+		printf("%s{\"partition\": %" PRId32 ", \"offset\": %" PRId64 ", \"error\": ",
+		       i ? ", " : "", res->elems[i].partition, res->elems[i].offset);
+		json_str(kafka_err_name(res->elems[i].err));
+		putchar('}');
+	}
+	puts("]}");
+	admin_end(&a);
+	rd_kafka_DeleteRecords_destroy(dr);
+	rd_kafka_topic_partition_list_destroy(offsets);
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -435,6 +479,8 @@ main(int argc, char **argv)
 			rc = op_partitions(rk, args[0], atoi(args[1]));
 		else if (strcmp(op, "configs") == 0 && nargs == 2)
 			rc = op_configs(rk, args[0], args[1]);
+		else if (strcmp(op, "delete-records") == 0 && nargs >= 2)
+			rc = op_delete_records(rk, nargs, args);
 		else
 			bench_client_die("unsupported op", op);
 	}

@@ -85,6 +85,7 @@ fake_st_answer(const struct st_req *req)
 	cpl->error = req->partition == 1 ? fake_st.error_p1 : KP_ERR_NONE;
 	cpl->high_watermark = fake_st.log_end;
 	cpl->last_stable_offset = fake_st.log_end;
+	cpl->log_start_offset = fake_st.log_start;
 	switch (req->type) {
 	case ST_REQ_APPEND:
 		cpl->append.base_offset = cpl->error == KP_ERR_NONE ? fake_st.log_end : -1;
@@ -108,6 +109,12 @@ fake_st_answer(const struct st_req *req)
 		cpl->epoch.leader_epoch = req->epoch.leader_epoch < 0 ? -1 : 0;
 		cpl->epoch.end_offset = fake_st.log_end;
 		break;
+	case ST_REQ_DELETE_RECORDS:
+		cpl->log_start_offset = req->delete_records.offset == -1
+					? fake_st.log_end : req->delete_records.offset;
+		if (cpl->error != KP_ERR_NONE)
+			cpl->log_start_offset = -1;
+		break;
 	default:
 		abort();
 	}
@@ -118,7 +125,7 @@ bool
 st_submit(struct st *st, int core, const struct st_req *req)
 {
 	if (st != &fake_st_one || core != 0 || req->type < ST_REQ_APPEND ||
-	    req->type > ST_REQ_RELEASE)
+	    req->type > ST_REQ_DELETE_RECORDS)
 		abort();
 	if (req->type == ST_REQ_RELEASE) {
 		if (fake_st.refs_held == 0 || req->release.ref == 0 ||
@@ -180,7 +187,7 @@ fake_st_fire_watches(int64_t high_watermark)
 uint32_t
 fake_st_count(uint8_t type)
 {
-	return type <= ST_REQ_RELEASE ? fake_st.type_count[type] : 0;
+	return type <= ST_REQ_DELETE_RECORDS ? fake_st.type_count[type] : 0;
 }
 
 void

@@ -24,11 +24,13 @@ struct fake_st_state {
 				 * at most the read's max_bytes when that is less */
 	int64_t read_end;       /* ... when its offset is below this */
 	int16_t error_p1;       /* error answered for partition 1 */
+	int64_t log_start;      /* the log start offset answered (DELETE_RECORDS:
+				 * the request's offset, -1 the log end) */
 	/* What the core submitted, the first FAKE_ST_LOG_MAX in order (WATCH
 	 * and RELEASE included), and how many of each type in all. */
 	struct st_req log[FAKE_ST_LOG_MAX];
 	uint32_t log_count;
-	uint32_t type_count[ST_REQ_RELEASE + 1];
+	uint32_t type_count[ST_REQ_DELETE_RECORDS + 1];
 	uint32_t refs_held;     /* regions handed out and not released */
 };
 

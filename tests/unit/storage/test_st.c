@@ -41,7 +41,7 @@ cfg(void)
 		.retention_bytes = -1, .max_message_bytes = 1 << 20,
 		.index_interval_bytes = 4096, .segment_index_bytes = 1 << 20,
 		.flush_messages = INT64_MAX, .flush_ms = INT64_MAX,
-		.producer_id_expiration_ms = 86400000,
+		.producer_id_expiration_ms = 86400000, .delete_policy = true,
 	};
 
 	return c;
@@ -184,6 +184,48 @@ wait_dir_entries(int n)
 	cr_assert_leq(got, n, "%d entries left in %s", got, dir);
 }
 
+/* DeleteRecords on partition 0 (25 records): the new start comes back,
+ * errors as Kafka's, and the start survives a restart. Returns the
+ * restarted storage. */
+static struct st *
+check_delete_records(struct st *st)
+{
+	struct st_cpl cpl[3];
+	struct st_req r;
+	unsigned i;
+
+	r = req(ST_REQ_DELETE_RECORDS, 0, 13);
+	r.delete_records.offset = 20;
+	cr_assert(st_submit(st, 0, &r));
+	r = req(ST_REQ_DELETE_RECORDS, 0, 14);
+	r.delete_records.offset = 26;
+	cr_assert(st_submit(st, 0, &r));
+	r = req(ST_REQ_DELETE_RECORDS, 99, 15);
+	cr_assert(st_submit(st, 0, &r));
+	st_flush(st, 0);
+	reap(st, 0, cpl, 3);
+	for (i = 0; i < 3; i++) {
+		cr_assert_eq(cpl[i].type, ST_REQ_DELETE_RECORDS);
+		if (cpl[i].token == 13)
+			cr_assert(cpl[i].error == 0 && cpl[i].log_start_offset == 20);
+		if (cpl[i].token == 14)
+			cr_assert(cpl[i].error == 1 && cpl[i].log_start_offset == -1);
+		if (cpl[i].token == 15)
+			cr_assert_eq(cpl[i].error, 3);
+	}
+	st_stop(st);
+	st_destroy(st);
+	st = start();
+	r = req(ST_REQ_OFFSET, 0, 16);
+	r.offset.timestamp = ST_OFFSET_EARLIEST;
+	cr_assert(st_submit(st, 0, &r));
+	st_flush(st, 0);
+	reap(st, 0, cpl, 1);
+	cr_assert_eq(cpl[0].offset.offset, 20);
+	cr_assert_eq(cpl[0].log_start_offset, 20);
+	return st;
+}
+
 Test(st, end_to_end)
 {
 	uint8_t *bufs[CORES * PARTS * 4], hdr[RBATCH_HEADER_BYTES];
@@ -283,6 +325,8 @@ Test(st, end_to_end)
 	st_flush(st, 0);
 	reap(st, 0, cpl, 1);
 	cr_assert_eq(cpl[0].offset.offset, 25);
+
+	st = check_delete_records(st);
 
 	cr_assert_eq(st_topic_delete(st, topic, "e2e", PARTS), 0);
 	{

@@ -21,6 +21,7 @@
 #include "protocol/gen/kp_msg_describe_cluster.h"
 #include "protocol/gen/kp_msg_describe_configs.h"
 #include "protocol/gen/kp_msg_describe_groups.h"
+#include "protocol/gen/kp_msg_describe_log_dirs.h"
 #include "protocol/gen/kp_msg_describe_producers.h"
 #include "protocol/gen/kp_msg_end_txn.h"
 #include "protocol/gen/kp_msg_fetch.h"
@@ -2981,6 +2982,123 @@ fill_kp_alter_configs_response(struct kp_alter_configs_response *m, int16_t vers
 }
 
 static void
+fill_kp_describe_log_dirs_request_describable_log_dir_topic(
+		struct kp_describe_log_dirs_request_describable_log_dir_topic *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_log_dirs_request_describable_log_dir_topic_init(m);
+	(void)version;
+	(void)a;
+	m->topic = kp_str_c("s1");
+	{
+		int32_t *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		items[0] = 70002;
+		items[1] = 70003;
+		m->partitions.items = items;
+		m->partitions.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_log_dirs_request(struct kp_describe_log_dirs_request *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_describe_log_dirs_request_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_describe_log_dirs_request_describable_log_dir_topic *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_log_dirs_request_describable_log_dir_topic(&items[0], version, a);
+		fill_kp_describe_log_dirs_request_describable_log_dir_topic(&items[1], version, a);
+		m->topics.items = items;
+		m->topics.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_log_dirs_response_describe_log_dirs_partition(
+		struct kp_describe_log_dirs_response_describe_log_dirs_partition *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_describe_log_dirs_response_describe_log_dirs_partition_init(m);
+	(void)version;
+	(void)a;
+	m->partition_index = 70001;
+	m->partition_size = INT64_C(1099511627778);
+	m->offset_lag = INT64_C(1099511627779);
+	m->is_future_key = true;
+}
+
+static void
+fill_kp_describe_log_dirs_response_describe_log_dirs_topic(
+		struct kp_describe_log_dirs_response_describe_log_dirs_topic *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_log_dirs_response_describe_log_dirs_topic_init(m);
+	(void)version;
+	(void)a;
+	m->name = kp_str_c("s5");
+	{
+		struct kp_describe_log_dirs_response_describe_log_dirs_partition *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_log_dirs_response_describe_log_dirs_partition(&items[0], version,
+				a);
+		fill_kp_describe_log_dirs_response_describe_log_dirs_partition(&items[1], version,
+				a);
+		m->partitions.items = items;
+		m->partitions.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_log_dirs_response_describe_log_dirs_result(
+		struct kp_describe_log_dirs_response_describe_log_dirs_result *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_log_dirs_response_describe_log_dirs_result_init(m);
+	(void)version;
+	(void)a;
+	m->error_code = 306;
+	m->log_dir = kp_str_c("s7");
+	{
+		struct kp_describe_log_dirs_response_describe_log_dirs_topic *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_log_dirs_response_describe_log_dirs_topic(&items[0], version, a);
+		fill_kp_describe_log_dirs_response_describe_log_dirs_topic(&items[1], version, a);
+		m->topics.items = items;
+		m->topics.count = 2;
+	}
+	if (version >= 4) {
+		m->total_bytes = INT64_C(1099511627784);
+	}
+	if (version >= 4) {
+		m->usable_bytes = INT64_C(1099511627785);
+	}
+}
+
+static void
+fill_kp_describe_log_dirs_response(struct kp_describe_log_dirs_response *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_describe_log_dirs_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70010;
+	if (version >= 3) {
+		m->error_code = 311;
+	}
+	{
+		struct kp_describe_log_dirs_response_describe_log_dirs_result *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_log_dirs_response_describe_log_dirs_result(&items[0], version, a);
+		fill_kp_describe_log_dirs_response_describe_log_dirs_result(&items[1], version, a);
+		m->results.items = items;
+		m->results.count = 2;
+	}
+}
+
+static void
 fill_kp_sasl_authenticate_request(struct kp_sasl_authenticate_request *m, int16_t version,
 		struct kp_test_arena *a)
 {
@@ -3676,6 +3794,12 @@ kp_request_encode_test_any(int16_t api_key, int16_t version,
 		kp_alter_configs_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_DESCRIBE_LOG_DIRS: {
+		struct kp_describe_log_dirs_request m;
+		fill_kp_describe_log_dirs_request(&m, version, a);
+		kp_describe_log_dirs_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_SASL_AUTHENTICATE: {
 		struct kp_sasl_authenticate_request m;
 		fill_kp_sasl_authenticate_request(&m, version, a);
@@ -3882,6 +4006,12 @@ kp_response_encode_test_any(int16_t api_key, int16_t version,
 		struct kp_alter_configs_response m;
 		fill_kp_alter_configs_response(&m, version, a);
 		kp_alter_configs_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_LOG_DIRS: {
+		struct kp_describe_log_dirs_response m;
+		fill_kp_describe_log_dirs_response(&m, version, a);
+		kp_describe_log_dirs_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_SASL_AUTHENTICATE: {
