@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <time.h>
 
+/* Read by every thread, changed at runtime by control (a dynamic
+ * spillway.log.level): relaxed atomics, a level is one int. */
 static enum log_level log_level_current = LOG_INFO;
 
 static const char *const log_level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" };
@@ -14,13 +16,13 @@ static const char *const log_level_names[] = { "ERROR", "WARN", "INFO", "DEBUG" 
 void
 log_set_level(enum log_level level)
 {
-	log_level_current = level;
+	__atomic_store_n(&log_level_current, level, __ATOMIC_RELAXED);
 }
 
 enum log_level
 log_get_level(void)
 {
-	return log_level_current;
+	return __atomic_load_n(&log_level_current, __ATOMIC_RELAXED);
 }
 
 void
@@ -32,7 +34,7 @@ log_line(enum log_level level, const char *component, const char *fmt, ...)
 	struct tm tm;
 	va_list ap;
 
-	if (level > log_level_current)
+	if (level > log_get_level())
 		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);

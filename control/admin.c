@@ -210,9 +210,13 @@ admin_describe_broker(struct ctl *ctl, struct kp_str resource, const struct kp_s
 	long id;
 
 	/* An empty name means the cluster-wide dynamic defaults (Kafka's
-	 * DynamicBrokerConfig); Spillway has none to report. */
-	if (resource.len <= 0)
+	 * DynamicBrokerConfig): only those set. */
+	if (resource.len <= 0) {
+		config_describe_broker_default(ctl->cfg, names, names == NULL ? -1 : name_count,
+					       synonyms, docs, fn, arg);
+		admin_configs_describe_unknown(ctl, false, names, name_count, synonyms, fn, arg);
 		return KP_ERR_NONE;
+	}
 	snprintf(text, sizeof(text), "%.*s", (int)(resource.len < 15 ? resource.len : 15),
 		 resource.ptr);
 	id = strtol(text, &end, 10);
@@ -228,6 +232,7 @@ admin_describe_broker(struct ctl *ctl, struct kp_str resource, const struct kp_s
 	}
 	config_describe_broker(ctl->cfg, names, names == NULL ? -1 : name_count, synonyms, docs,
 			       fn, arg);
+	admin_configs_describe_unknown(ctl, true, names, name_count, synonyms, fn, arg);
 	return KP_ERR_NONE;
 }
 
@@ -370,6 +375,7 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.topic_delete = admin_topic_delete,
 	.partitions_create = admin_partitions_create,
 	.configs_describe = admin_configs_describe,
+	.configs_alter = admin_configs_alter,
 	.topic_spec_configs = admin_topic_spec_configs,
 	.topic_auto_create = admin_topic_auto_create,
 	.producer_id_next = admin_producer_id_next,

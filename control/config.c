@@ -101,10 +101,60 @@ config_set(struct config *cfg, const char *key, const char *value, const char *w
 	return 0;
 }
 
+/* The text in effect for row i without the default: the dynamic layers
+ * first (Kafka merges dynamic over static key by key), NULL if unset. */
+const char *
+config_set_text(const struct config *cfg, int i)
+{
+	if (cfg->dyn_broker[i] != NULL)
+		return cfg->dyn_broker[i];
+	return cfg->dyn_default[i] != NULL ? cfg->dyn_default[i] : cfg->given[i];
+}
+
+const char *
+config_set_text_of(const struct config *cfg, const char *key)
+{
+	int i = config_keys_index(key);
+
+	return i < 0 || config_keys[i].type == CFG_IGNORED ? NULL : config_set_text(cfg, i);
+}
+
 const char *
 config_text(const struct config *cfg, int i)
 {
-	return cfg->given[i] != NULL ? cfg->given[i] : config_keys[i].def;
+	const char *t = config_set_text(cfg, i);
+
+	return t != NULL ? t : config_keys[i].def;
+}
+
+const char *
+config_layer_text(const struct config *cfg, const char *key, enum config_layer layer)
+{
+	int i = config_keys_index(key);
+
+	if (i < 0 || config_keys[i].type == CFG_IGNORED)
+		return NULL;
+	switch (layer) {
+	case CONFIG_LAYER_DYN_BROKER:
+		return cfg->dyn_broker[i];
+	case CONFIG_LAYER_DYN_DEFAULT:
+		return cfg->dyn_default[i];
+	case CONFIG_LAYER_STATIC:
+		return cfg->given[i];
+	default:
+		return config_keys[i].def;
+	}
+}
+
+int8_t
+config_layer_source(enum config_layer layer)
+{
+	static const int8_t sources[CONFIG_LAYER_COUNT] = {
+		KP_CONFIG_SOURCE_DYNAMIC_BROKER, KP_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER,
+		KP_CONFIG_SOURCE_STATIC_BROKER, KP_CONFIG_SOURCE_DEFAULT,
+	};
+
+	return sources[layer];
 }
 
 
@@ -160,7 +210,11 @@ config_free(struct config *cfg)
 {
 	for (size_t i = 0; i < CONFIG_KEYS_MAX; i++) {
 		free(cfg->given[i]);
+		free(cfg->dyn_broker[i]);
+		free(cfg->dyn_default[i]);
 		cfg->given[i] = NULL;
+		cfg->dyn_broker[i] = NULL;
+		cfg->dyn_default[i] = NULL;
 	}
 	for (size_t i = 0; i < CONFIG_WARNINGS_MAX; i++) {
 		free(cfg->warnings[i]);

@@ -139,6 +139,12 @@ struct config {
 	char *given[CONFIG_KEYS_MAX];           /* per key-table row: the text set by
 						 * the file or an override (trimmed,
 						 * booleans lower-cased), NULL if unset */
+	/* Dynamic broker configs (AlterConfigs), per key-table row: this
+	 * broker's own and the cluster-wide default's text, NULL if unset.
+	 * They win over given[] (this broker's first); control sets them at
+	 * runtime with config_dynamic_apply(). */
+	char *dyn_broker[CONFIG_KEYS_MAX];
+	char *dyn_default[CONFIG_KEYS_MAX];
 	int32_t warning_count;                  /* warnings issued, may exceed the max */
 	char *warnings[CONFIG_WARNINGS_MAX];    /* "key: ignored (...)" lines */
 };
@@ -163,17 +169,63 @@ void config_usage(FILE *out);
  * set or not a known key. */
 const char *config_given(const struct config *cfg, const char *key);
 
+/* Where a broker value comes from, most specific first (DescribeConfigs
+ * lists synonyms in this order). */
+enum config_layer {
+	CONFIG_LAYER_DYN_BROKER = 0,    /* DYNAMIC_BROKER_CONFIG */
+	CONFIG_LAYER_DYN_DEFAULT = 1,   /* DYNAMIC_DEFAULT_BROKER_CONFIG */
+	CONFIG_LAYER_STATIC = 2,        /* STATIC_BROKER_CONFIG: file or --override */
+	CONFIG_LAYER_DEFAULT = 3,       /* DEFAULT_CONFIG: Kafka's default */
+	CONFIG_LAYER_COUNT = 4,
+};
+
+/* The text key has in one layer, or NULL (unset there, or not a key). */
+const char *config_layer_text(const struct config *cfg, const char *key, enum config_layer layer);
+/* The KP_CONFIG_SOURCE_* of a layer. */
+int8_t config_layer_source(enum config_layer layer);
+/* The text that is in effect for key, dynamic layers first, without the
+ * default: NULL when no layer sets it. */
+const char *config_set_text_of(const struct config *cfg, const char *key);
+
+/* True when key is a broker config AlterConfigs may change at runtime. */
+bool config_key_dynamic(const char *key);
+/* True when key is a key of the table (one Spillway reads or ignores). */
+bool config_key_known(const char *key);
+/* True when key is one of Kafka's that Spillway accepts and ignores. */
+bool config_key_ignored(const char *key);
+/* True when key's Kafka type is LIST (APPEND and SUBTRACT apply). */
+bool config_key_list(const char *key);
+/* Check value for the dynamic key as Kafka's ConfigDef does. 0, or -EINVAL
+ * with Kafka's message ("Invalid value x for configuration k: ...") in msg. */
+int config_dynamic_check(const char *key, const char *value, char *msg, size_t msg_size);
+/* One dynamic setting: name and value (NUL-terminated, never NULL). */
+struct config_dyn_entry {
+	char *name;
+	char *value;
+};
+/* Replace the dynamic layers with these entries (unknown keys are skipped:
+ * they do nothing) and re-resolve every dynamic key's field. 0, or -ENOMEM
+ * (cfg keeps the layers it had). */
+int config_dynamic_apply(struct config *cfg, const struct config_dyn_entry *broker,
+			 int32_t broker_count, const struct config_dyn_entry *def,
+			 int32_t def_count);
+
 /* Kafka-style default text of key, or NULL (no default or unknown key). */
 const char *config_default_text(const char *key);
 
 /* Report broker configs for DescribeConfigs, one fn call per key, in table
  * order. names NULL: every key; else only the named keys that exist.
- * Entries are read-only (static broker configs), never sensitive; source is
- * STATIC_BROKER when the file or an override set the key (or, for the ms
- * keys, one of their synonyms), else DEFAULT. The entry's strings live until
- * fn returns. */
+ * Entries are read-only unless dynamic, never sensitive; the source is the
+ * most specific layer that sets the key (or, for the ms keys, one of their
+ * synonyms), else DEFAULT. The entry's strings live until fn returns. */
 void config_describe_broker(const struct config *cfg, const struct kp_str *names,
 			    int32_t name_count, bool include_synonyms, bool include_docs,
 			    kp_config_entry_fn *fn, void *arg);
+/* The same for the cluster-wide default resource (name ""): only the keys
+ * with a dynamic default, each with its default's value and the synonyms
+ * but this broker's own layer, as Kafka describes it. */
+void config_describe_broker_default(const struct config *cfg, const struct kp_str *names,
+				    int32_t name_count, bool include_synonyms,
+				    bool include_docs, kp_config_entry_fn *fn, void *arg);
 
 #endif

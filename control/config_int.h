@@ -93,7 +93,10 @@ bool config_value_check(const struct config_key *k, const char *text, char *norm
 /* Format one line into err (err may be NULL or err_size 0). */
 void config_err(char *err, size_t err_size, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-/* The given text of row i, else its default (may be NULL). */
+/* The text in effect for row i (dynamic layers, then the file or an
+ * override), NULL when none sets it. */
+const char *config_set_text(const struct config *cfg, int i);
+/* The text in effect for row i, else its default (may be NULL). */
 const char *config_text(const struct config *cfg, int i);
 /* The given text of any key, ignored ones included, or NULL. */
 const char *config_given_any(const struct config *cfg, const char *name);
@@ -106,5 +109,8 @@ int config_file_read(struct config *cfg, const char *path, char *err, size_t err
 
 /* config_resolve.c: fill cfg's typed fields from the given and default texts. */
 int config_resolve(struct config *cfg, char *err, size_t err_size);
+/* Fill again the fields of the dynamic keys (their layers changed). 0 or
+ * -ENOMEM. */
+int config_resolve_dynamic(struct config *cfg);
 
 #endif

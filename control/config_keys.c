@@ -259,6 +259,63 @@ static const char *const config_keys_synonym_groups[][CONFIG_GROUP_MAX] = {
 	{ "log.flush.interval.ms", "log.flush.scheduler.interval.ms", NULL, NULL },
 };
 
+/* The keys AlterConfigs may change: Kafka's dynamic log configs (the first
+ * broker synonym of each topic config but message.format.version, as
+ * DynamicLogConfig), producer.id.expiration.ms, and the log level. Kafka's
+ * other dynamic keys (cleaner, thread pools, connection quotas, listeners)
+ * are read-only here: Spillway sizes those at start-up. */
+static const char *const config_keys_dynamic[] = {
+	"log.segment.bytes", "log.roll.ms", "log.roll.jitter.ms", "log.index.size.max.bytes",
+	"log.flush.interval.messages", "log.flush.interval.ms", "log.retention.bytes",
+	"log.retention.ms", "message.max.bytes", "log.index.interval.bytes",
+	"log.cleaner.delete.retention.ms", "log.cleaner.min.compaction.lag.ms",
+	"log.cleaner.max.compaction.lag.ms", "log.segment.delete.delay.ms",
+	"log.cleaner.min.cleanable.ratio", "log.cleanup.policy",
+	"unclean.leader.election.enable", "min.insync.replicas", "compression.type",
+	"compression.gzip.level", "compression.lz4.level", "compression.zstd.level",
+	"log.preallocate", "log.message.timestamp.type",
+	"log.message.timestamp.difference.max.ms", "log.message.timestamp.before.max.ms",
+	"log.message.timestamp.after.max.ms", "log.message.downconversion.enable",
+	"log.local.retention.ms", "log.local.retention.bytes", "producer.id.expiration.ms",
+	"spillway.log.level",
+	/* Kafka's dynamic thread pool sizes, ignored by Spillway as in the
+	 * file: kept and described, with no effect. */
+	"num.io.threads", "num.network.threads", "num.replica.fetchers",
+	"num.recovery.threads.per.data.dir", "log.cleaner.threads",
+};
+
+bool
+config_key_dynamic(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_LEN(config_keys_dynamic); i++) {
+		if (strcmp(config_keys_dynamic[i], key) == 0)
+			return true;
+	}
+	return false;
+}
+
+bool
+config_key_ignored(const char *key)
+{
+	int i = config_keys_index(key);
+
+	return i >= 0 && config_keys[i].type == CFG_IGNORED;
+}
+
+bool
+config_key_known(const char *key)
+{
+	return config_keys_index(key) >= 0;
+}
+
+bool
+config_key_list(const char *key)
+{
+	int i = config_keys_index(key);
+
+	return i >= 0 && config_keys_kp_type(config_keys[i].type) == KP_CONFIG_TYPE_LIST;
+}
+
 int
 config_keys_index(const char *name)
 {

@@ -69,7 +69,7 @@ config_resolve_i64(const struct config *cfg, const char *key, int64_t fallback, 
 	ASSERT(i >= 0);
 	text = config_text(cfg, i);
 	if (given != NULL)
-		*given = cfg->given[i] != NULL;
+		*given = config_set_text(cfg, i) != NULL;
 	return text != NULL ? strtoll(text, NULL, 10) : fallback;
 }
 
@@ -509,4 +509,23 @@ config_resolve(struct config *cfg, char *err, size_t err_size)
 	if (rc == 0)
 		rc = config_resolve_spillway(cfg, err, err_size);
 	return rc;
+}
+
+int
+config_resolve_dynamic(struct config *cfg)
+{
+	for (size_t i = 0; i < config_keys_count; i++) {
+		const char *text = config_text(cfg, (int)i);
+		int rc;
+
+		if (config_keys[i].off < 0 || text == NULL ||
+		    !config_key_dynamic(config_keys[i].name))
+			continue;
+		rc = config_resolve_store(cfg, &config_keys[i], text);
+		if (rc != 0)
+			return rc;
+	}
+	/* The ms keys' precedence over their minutes and hours synonyms;
+	 * the session bounds it also checks are not dynamic. */
+	return config_resolve_times(cfg, NULL, 0);
 }

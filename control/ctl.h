@@ -16,7 +16,9 @@ struct ctl;
 
 /* Open the metadata store under the config's log dir. NULL with err set.
  * @thread control */
-struct ctl *ctl_create(const struct config *cfg, char *err, size_t err_size);
+/* cfg stays the caller's; control changes its dynamic layers at runtime
+ * (AlterConfigs), so nothing else may read those fields meanwhile. */
+struct ctl *ctl_create(struct config *cfg, char *err, size_t err_size);
 /* Before st_start(): control's own ring pair to the storage workers
  * (storage index dataplane cores, so st_config.core_count must be the
  * dataplane cores + 1) wakes the control loop. */

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "control/config.h"
 #include "control/ctl.h"
 #include "control/ctl_park.h"
 #include "control/ctl_sched.h"
@@ -27,9 +28,18 @@ struct mx_buf;
 struct grp_coord;
 struct ctl_parks;
 struct ctl_log_state;
+struct ctl_dyn;
+
+/* Dynamic broker settings kept per resource (this broker, the default). */
+#define CTL_DYN_MAX 256
+struct ctl_dyn_set {
+	int32_t count;
+	struct config_dyn_entry e[CTL_DYN_MAX];     /* heap strings */
+};
 
 struct ctl {
 	const struct config *cfg;
+	struct config *cfg_rw;          /* the same: only ctl_dynamic.c writes it */
 	struct md_store store;
 	struct st *st;                  /* storage workers; NULL in tests */
 	struct pid_alloc pids;
@@ -56,6 +66,7 @@ struct ctl {
 	struct ctl_log_state *log;      /* ctl_log.c: control's storage ring */
 	struct grp_coord *groups;       /* the group coordinator */
 	struct metrics *metrics;        /* the /metrics endpoint; NULL: disabled */
+	struct ctl_dyn *dyn;            /* ctl_dynamic.c: dynamic broker configs */
 	/* Refused connections already reported (ctl_loop.c), and when. */
 	uint64_t refused_logged[3];
 	uint64_t refused_check_ns;
@@ -90,6 +101,32 @@ int ctl_storage_create(struct ctl *ctl, struct kp_str name, const struct kp_uuid
 /* Undo ctl_storage_create() (the store refused the change). */
 void ctl_storage_remove(struct ctl *ctl, struct kp_str name, const struct kp_uuid *id,
 			int32_t from, int32_t to);
+
+/* Re-apply a topic's storage settings (its overrides or the broker's
+ * values changed); a failure is logged. */
+void ctl_storage_reconfigure(struct ctl *ctl, const struct md_topic *t);
+
+/* ctl_dynamic.c: load the dynamic broker configs from the log dir and lay
+ * them over ctl->cfg (at start, before storage opens the topics). 0 or
+ * -errno with err set. */
+int ctl_dyn_open(struct ctl *ctl, char *err, size_t err_size);
+void ctl_dyn_close(struct ctl *ctl);
+/* The stored settings of this broker (per_broker) or of the default. */
+const struct ctl_dyn_set *ctl_dyn_get(const struct ctl *ctl, bool per_broker);
+/* Replace one resource's settings (n <= CTL_DYN_MAX): persisted first,
+ * then applied live. 0 or -errno (nothing changed when the write failed). */
+int ctl_dyn_replace(struct ctl *ctl, bool per_broker, const struct config_dyn_entry *e,
+		    int32_t n);
+
+/* admin_configs.c: the configs_alter admin op; and the stored dynamic
+ * keys Spillway does not know, as DescribeConfigs lists them for this
+ * broker (per_broker) or the cluster default. */
+int16_t admin_configs_alter(void *ctx, int8_t resource_type, struct kp_str resource,
+			    const struct kp_config_op *ops, int32_t op_count, bool incremental,
+			    bool validate_only, char *msg, size_t msg_size);
+void admin_configs_describe_unknown(struct ctl *ctl, bool per_broker, const struct kp_str *names,
+				    int32_t name_count, bool synonyms, kp_config_entry_fn *fn,
+				    void *arg);
 
 /* ctl_park.c: parked requests and the replies a core's ring refused. NULL
  * when out of memory. */

@@ -64,7 +64,7 @@ ctl_free_parts(struct ctl *ctl)
 }
 
 struct ctl *
-ctl_create(const struct config *cfg, char *err, size_t err_size)
+ctl_create(struct config *cfg, char *err, size_t err_size)
 {
 	struct ctl *ctl = calloc(1, sizeof(*ctl));
 	int rc;
@@ -74,6 +74,7 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 		return NULL;
 	}
 	ctl->cfg = cfg;
+	ctl->cfg_rw = cfg;
 	ctl->sched = ctl_sched_create(cfg->dataplane_cores);
 	ctl->parks = ctl_parks_create(cfg->dataplane_cores);
 	/* Control's ring pair follows the cores' in storage (main.c). */
@@ -89,6 +90,14 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 		ctl_free_parts(ctl);
 		return NULL;
 	}
+	/* Before anything reads the config's dynamic keys. */
+	rc = ctl_dyn_open(ctl, err, err_size);
+	if (rc != 0) {
+		ctl_dyn_close(ctl);
+		md_store_close(&ctl->store);
+		ctl_free_parts(ctl);
+		return NULL;
+	}
 	ctl->broker.host = cfg->advertised_host;
 	ctl->broker.port = cfg->advertised_port;
 	ctl->broker.auto_create_topics = cfg->auto_create_topics_enable;
@@ -96,6 +105,7 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 	ctl->broker.default_replication_factor = cfg->default_replication_factor;
 	ctl->broker.cfg = cfg;
 	if (pid_alloc_open(&ctl->pids, cfg->log_dir, err, err_size) != 0) {
+		ctl_dyn_close(ctl);
 		md_store_close(&ctl->store);
 		ctl_free_parts(ctl);
 		return NULL;
@@ -106,6 +116,7 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 	if (ctl->md == NULL || ctl->groups == NULL) {
 		snprintf(err, err_size, "out of memory");
 		md_snapshot_free(ctl->md);
+		ctl_dyn_close(ctl);
 		md_store_close(&ctl->store);
 		pid_alloc_close(&ctl->pids);
 		ctl_free_parts(ctl);
@@ -396,6 +407,7 @@ ctl_destroy(struct ctl *ctl)
 	for (int i = 0; i < ctl->retired_count; i++)
 		md_snapshot_free(ctl->retired[i]);
 	md_snapshot_free(ctl->md);
+	ctl_dyn_close(ctl);
 	md_store_close(&ctl->store);
 	pid_alloc_close(&ctl->pids);
 	free(ctl);

@@ -91,6 +91,27 @@ ctl_storage_open(struct ctl *ctl, const struct md_topic *t, int32_t from)
 	return rc;
 }
 
+void
+ctl_storage_reconfigure(struct ctl *ctl, const struct md_topic *t)
+{
+	struct kp_topic_config *o;
+	struct st_log_config lc;
+	int rc;
+
+	if (ctl->st == NULL)
+		return;
+	o = ctl_storage_overrides(t);
+	if (o == NULL) {
+		log_error("control", "topic %s: settings not applied: out of memory", t->name);
+		return;
+	}
+	ctl_storage_log_config(ctl->cfg, o, t->config_count, &lc);
+	free(o);
+	rc = st_topic_configure(ctl->st, t->id.b, t->partition_count, &lc);
+	if (rc != 0)
+		log_error("control", "topic %s: settings not applied: %s", t->name, strerror(-rc));
+}
+
 /* A NUL-terminated copy of a topic name from the wire (validated by the
  * handler: at most 249 legal characters). */
 static void

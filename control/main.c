@@ -199,7 +199,7 @@ main_start(struct ctl *ctl, struct st *st, struct dp *dp)
 }
 
 static int
-main_serve(const struct config *cfg)
+main_serve(struct config *cfg)
 {
 	struct sigaction sa = { .sa_handler = main_on_signal };
 	char err[512] = "";

@@ -338,6 +338,29 @@ md_store_by_id(struct md_store *st, const struct kp_uuid *id)
 	return NULL;
 }
 
+/* Heap copies of configs into t (t->configs empty); -ENOMEM leaves t
+ * holding what was copied, for md_topic_free(). */
+static int
+md_topic_configs_copy(struct md_topic *t, const struct kp_topic_config *configs,
+		      int32_t config_count)
+{
+	t->config_count = 0;
+	t->configs = calloc((size_t)(config_count > 0 ? config_count : 1), sizeof(*t->configs));
+	if (t->configs == NULL)
+		return -ENOMEM;
+	for (int32_t i = 0; i < config_count; i++) {
+		struct md_config *c = &t->configs[i];
+
+		c->name = md_strndup(configs[i].name.ptr, configs[i].name.len);
+		c->value = configs[i].value.len < 0 ? NULL
+			 : md_strndup(configs[i].value.ptr, configs[i].value.len);
+		t->config_count++;
+		if (c->name == NULL || (configs[i].value.len >= 0 && c->value == NULL))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
 int
 md_store_topic_add(struct md_store *st, struct kp_str name, const struct kp_uuid *id,
 		   int32_t partition_count, const struct kp_topic_config *configs,
@@ -355,18 +378,9 @@ md_store_topic_add(struct md_store *st, struct kp_str name, const struct kp_uuid
 	t->name = md_strndup(name.ptr, name.len);
 	t->id = *id;
 	t->partition_count = partition_count;
-	t->configs = calloc((size_t)(config_count > 0 ? config_count : 1), sizeof(*t->configs));
-	rc = t->name == NULL || t->configs == NULL ? -ENOMEM : 0;
-	for (int32_t i = 0; rc == 0 && i < config_count; i++) {
-		struct md_config *c = &t->configs[i];
-
-		c->name = md_strndup(configs[i].name.ptr, configs[i].name.len);
-		c->value = configs[i].value.len < 0 ? NULL
-			 : md_strndup(configs[i].value.ptr, configs[i].value.len);
-		t->config_count++;
-		if (c->name == NULL || (configs[i].value.len >= 0 && c->value == NULL))
-			rc = -ENOMEM;
-	}
+	rc = md_topic_configs_copy(t, configs, config_count);
+	if (t->name == NULL)
+		rc = -ENOMEM;
 	st->topic_count++;
 	if (rc == 0)
 		rc = md_store_save(st);
@@ -416,5 +430,36 @@ md_store_partitions_set(struct md_store *st, const struct kp_uuid *id, int32_t c
 	rc = md_store_save(st);
 	if (rc != 0)
 		t->partition_count = old;
+	return rc;
+}
+
+int
+md_store_topic_configs_set(struct md_store *st, const struct kp_uuid *id,
+			   const struct kp_topic_config *configs, int32_t config_count)
+{
+	struct md_topic *t = md_store_by_id(st, id);
+	struct md_topic next;
+	struct md_topic old;
+	int rc;
+
+	if (t == NULL)
+		return -ENOENT;
+	/* Build the new set aside, swap it in for the save, and swap back on
+	 * failure: memory and disk change together or not at all. */
+	memset(&next, 0, sizeof(next));
+	rc = md_topic_configs_copy(&next, configs, config_count);
+	if (rc == 0) {
+		old = *t;
+		t->configs = next.configs;
+		t->config_count = next.config_count;
+		rc = md_store_save(st);
+		if (rc != 0) {
+			*t = old;
+		} else {
+			next.configs = old.configs;
+			next.config_count = old.config_count;
+		}
+	}
+	md_topic_free(&next);
 	return rc;
 }

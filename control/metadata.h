@@ -62,6 +62,9 @@ int md_store_topic_add(struct md_store *st, struct kp_str name, const struct kp_
 		       int32_t config_count);
 int md_store_topic_remove(struct md_store *st, const struct kp_uuid *id);
 int md_store_partitions_set(struct md_store *st, const struct kp_uuid *id, int32_t count);
+/* Replace a topic's whole override set (AlterConfigs); -ENOENT: no topic. */
+int md_store_topic_configs_set(struct md_store *st, const struct kp_uuid *id,
+			       const struct kp_topic_config *configs, int32_t config_count);
 
 /* A fresh random topic id as Kafka makes them: never zero, never the
  * metadata topic's id (1), never starting with '-' in base64url. */

@@ -335,12 +335,13 @@ tc_override(const struct tc_key *k, const struct kp_topic_config *overrides, int
 	return found;
 }
 
-/* The first broker synonym the broker config sets, or NULL. */
+/* The first broker synonym the broker config sets (in any layer: dynamic
+ * ones win key by key, then Kafka's ms > minutes > hours), or NULL. */
 static const struct tc_synonym *
 tc_broker_synonym(const struct config *cfg, const struct tc_key *k, const char **text)
 {
 	for (int s = 0; s < 3 && k->syn[s].name != NULL; s++) {
-		*text = config_given(cfg, k->syn[s].name);
+		*text = config_set_text_of(cfg, k->syn[s].name);
 		if (*text != NULL)
 			return &k->syn[s];
 	}
@@ -375,6 +376,27 @@ tc_add_synonym(struct kp_config_entry *e, const char *name, const char *value, i
 	e->synonym_count++;
 }
 
+/* Kafka's broker synonyms of a topic config: layer by layer, most specific
+ * first, those each layer sets; leading entries not named like the first
+ * (primary) synonym are dropped, as ConfigHelper.configSynonyms does. */
+static void
+tc_broker_synonyms(const struct config *cfg, const struct tc_key *k, struct kp_config_entry *e)
+{
+	bool found = false;
+
+	for (int layer = 0; layer < CONFIG_LAYER_COUNT; layer++) {
+		for (int s = 0; s < 3 && k->syn[s].name != NULL; s++) {
+			const char *v = config_layer_text(cfg, k->syn[s].name,
+							  (enum config_layer)layer);
+
+			found = found || (v != NULL && s == 0);
+			if (v != NULL && found)
+				tc_add_synonym(e, k->syn[s].name, v,
+					       config_layer_source((enum config_layer)layer));
+		}
+	}
+}
+
 static void
 tc_describe_one(const struct config *cfg, const struct tc_key *k,
 		const struct kp_topic_config *overrides, int32_t override_count,
@@ -394,33 +416,20 @@ tc_describe_one(const struct config *cfg, const struct tc_key *k,
 	if (o != NULL) {
 		own = strndup(o->value.ptr, (size_t)o->value.len);
 		e.value = own != NULL ? own : "";
-		e.source = KP_CONFIG_SOURCE_DYNAMIC_TOPIC;
+		tc_add_synonym(&e, k->name, e.value, KP_CONFIG_SOURCE_DYNAMIC_TOPIC);
 	} else if (bs != NULL) {
 		tc_convert(k, bs, broker_text, converted, sizeof(converted));
 		e.value = converted;
-		e.source = KP_CONFIG_SOURCE_STATIC_BROKER;
 	} else {
 		e.value = k->def;
-		e.source = KP_CONFIG_SOURCE_DEFAULT;
-		e.is_default = true;
 	}
-	if (include_synonyms) {
-		if (o != NULL)
-			tc_add_synonym(&e, k->name, e.value, KP_CONFIG_SOURCE_DYNAMIC_TOPIC);
-		for (int s = 0; s < 3 && k->syn[s].name != NULL; s++) {
-			const char *v = config_given(cfg, k->syn[s].name);
-
-			if (v != NULL)
-				tc_add_synonym(&e, k->syn[s].name, v,
-					       KP_CONFIG_SOURCE_STATIC_BROKER);
-		}
-		for (int s = 0; s < 3 && k->syn[s].name != NULL; s++) {
-			const char *v = config_default_text(k->syn[s].name);
-
-			if (v != NULL)
-				tc_add_synonym(&e, k->syn[s].name, v, KP_CONFIG_SOURCE_DEFAULT);
-		}
-	}
+	tc_broker_synonyms(cfg, k, &e);
+	/* The source is the first synonym's (the override's, when there is
+	 * one); none left after the drop means DEFAULT. */
+	e.source = e.synonym_count > 0 ? e.synonyms[0].source : KP_CONFIG_SOURCE_DEFAULT;
+	e.is_default = e.source == KP_CONFIG_SOURCE_DEFAULT;
+	if (!include_synonyms)
+		e.synonym_count = 0;
 	fn(arg, &e);
 	free(own);
 }
@@ -500,4 +509,20 @@ topic_config_get_text(const struct config *cfg, const struct kp_topic_config *ov
 	}
 	snprintf(buf, size, "%s", k->def != NULL ? k->def : "");
 	return buf;
+}
+
+bool
+topic_config_is_list(const char *name)
+{
+	const struct tc_key *k = tc_find(kp_str_c(name));
+
+	return k != NULL && k->type == KP_CONFIG_TYPE_LIST;
+}
+
+const char *
+topic_config_default(const char *name)
+{
+	const struct tc_key *k = tc_find(kp_str_c(name));
+
+	return k != NULL ? k->def : NULL;
 }

@@ -45,4 +45,9 @@ const char *topic_config_get_text(const struct config *cfg,
 				  const struct kp_topic_config *overrides, int32_t n,
 				  const char *name, char *buf, size_t size);
 
+/* True when name is a topic config of type LIST (APPEND/SUBTRACT apply). */
+bool topic_config_is_list(const char *name);
+/* Kafka's default text of a topic config, or NULL (unknown name). */
+const char *topic_config_default(const char *name);
+
 #endif

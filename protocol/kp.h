@@ -58,6 +58,9 @@ struct kp_topic_spec {
 	const struct kp_topic_config *configs;
 };
 
+/* A synonym group of 3 in each of the 4 broker sources. */
+#define KP_CONFIG_SYNONYMS_MAX 12
+
 /* One config entry as DescribeConfigs reports it. Synonyms are listed from
  * the most to the least specific, the entry's own source first. */
 struct kp_config_entry {
@@ -74,7 +77,7 @@ struct kp_config_entry {
 		const char *name;
 		const char *value;
 		int8_t source;
-	} synonyms[4];
+	} synonyms[KP_CONFIG_SYNONYMS_MAX];
 };
 
 enum {
@@ -94,6 +97,18 @@ enum {
 };
 
 typedef void kp_config_entry_fn(void *arg, const struct kp_config_entry *entry);
+
+/* One change of AlterConfigs (always SET) or IncrementalAlterConfigs. */
+struct kp_config_op {
+	struct kp_str name;
+	int8_t op;                  /* KP_CONFIG_OP_*, or any other byte from the wire */
+	struct kp_str value;        /* len -1: null */
+};
+
+enum {
+	KP_CONFIG_OP_SET = 0, KP_CONFIG_OP_DELETE = 1, KP_CONFIG_OP_APPEND = 2,
+	KP_CONFIG_OP_SUBTRACT = 3,
+};
 
 /* What the caller of kp_dispatch() must do with the request. */
 enum kp_verdict {
@@ -157,6 +172,13 @@ struct kp_admin_ops {
 				    bool include_synonyms, bool include_docs,
 				    kp_config_entry_fn *fn, void *arg,
 				    char *msg, size_t msg_size);
+	/* Change one resource's configs: IncrementalAlterConfigs (incremental),
+	 * or AlterConfigs, whose SETs replace the resource's whole set. Checks
+	 * everything first; applies (durably, then live) unless validate_only.
+	 * A resource named twice in a request is the handler's to refuse. */
+	int16_t (*configs_alter)(void *ctx, int8_t resource_type, struct kp_str resource,
+				 const struct kp_config_op *ops, int32_t op_count, bool incremental,
+				 bool validate_only, char *msg, size_t msg_size);
 	/* Calls fn for every config a topic created from spec would have (its
 	 * overrides, then broker values and Kafka defaults), synonyms off. */
 	void (*topic_spec_configs)(void *ctx, const struct kp_topic_spec *spec,

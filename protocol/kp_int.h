@@ -111,6 +111,18 @@ typedef struct kp_str kp_next_name_fn(struct kp_cursor *it, int16_t version);
 uint8_t *kp_topic_array_name_dups(const struct kp_array *arr, int16_t version,
 			    kp_next_name_fn *next_name);
 
+/* kp_alter_configs.c, for the AlterConfigs and IncrementalAlterConfigs
+ * handlers: dup[i] for each resource whose type and name another resource
+ * of the request has too (0, or -1 when out of memory); and one resource's
+ * answer: Kafka's broker-side checks, then control's configs_alter. msg
+ * gets the message ("" for none). ops NULL with op_count above
+ * KP_CONFIG_OPS_MAX: too many to decode. */
+#define KP_CONFIG_OPS_MAX 1024
+int kp_ac_mark_dups(const int8_t *types, const struct kp_str *names, int32_t count, bool *dup);
+int16_t kp_ac_resource(struct kp_call *call, int8_t type, struct kp_str name,
+		       const struct kp_config_op *ops, int32_t op_count, bool incremental,
+		       bool validate_only, bool dup, char *msg, size_t msg_size);
+
 /* Handlers, one file each under protocol/handlers/. */
 kp_handler_fn kp_handle_api_versions;
 kp_handler_fn kp_handle_metadata;
@@ -118,6 +130,8 @@ kp_handler_fn kp_handle_create_topics;
 kp_handler_fn kp_handle_delete_topics;
 kp_handler_fn kp_handle_create_partitions;
 kp_handler_fn kp_handle_describe_configs;
+kp_handler_fn kp_handle_alter_configs;
+kp_handler_fn kp_handle_incremental_alter_configs;
 kp_handler_fn kp_handle_describe_cluster;
 kp_handler_fn kp_handle_produce;
 kp_handler_fn kp_handle_fetch;

@@ -35,7 +35,7 @@ static void
 describe_configs_add(void *arg, const struct kp_config_entry *e)
 {
 	struct describe_configs_ctx *ctx = arg;
-	struct kp_describe_configs_response_describe_configs_synonym syn[4];
+	struct kp_describe_configs_response_describe_configs_synonym syn[KP_CONFIG_SYNONYMS_MAX];
 	struct kp_describe_configs_response_describe_configs_resource_result out;
 
 	kp_describe_configs_response_describe_configs_resource_result_init(&out);
@@ -51,7 +51,7 @@ describe_configs_add(void *arg, const struct kp_config_entry *e)
 	out.documentation = kp_str_c(ctx->docs ? e->documentation : NULL);
 	out.synonyms.count = 0;
 	if (ctx->synonyms) {
-		for (int32_t i = 0; i < e->synonym_count && i < 4; i++) {
+		for (int32_t i = 0; i < e->synonym_count && i < KP_CONFIG_SYNONYMS_MAX; i++) {
 			kp_describe_configs_response_describe_configs_synonym_init(&syn[i]);
 			syn[i].name = kp_str_c(e->synonyms[i].name);
 			syn[i].value = kp_str_c(e->sensitive ? NULL : e->synonyms[i].value);

@@ -110,6 +110,25 @@ fuzz_admin_configs(void *ctx, int8_t type, struct kp_str res, const struct kp_st
 	return KP_ERR_NONE;
 }
 
+/* Reads every op as control would, so the fuzzer checks the bounds. */
+static int16_t
+fuzz_admin_configs_alter(void *ctx, int8_t type, struct kp_str res,
+			 const struct kp_config_op *ops, int32_t n, bool incremental,
+			 bool validate_only, char *msg, size_t msg_size)
+{
+	size_t sum = 0;
+
+	(void)ctx; (void)type; (void)res; (void)incremental; (void)validate_only;
+	for (int32_t i = 0; i < n; i++) {
+		for (int32_t b = 0; b < ops[i].name.len; b++)
+			sum += (unsigned char)ops[i].name.ptr[b];
+		for (int32_t b = 0; b < ops[i].value.len; b++)
+			sum += (unsigned char)ops[i].value.ptr[b];
+	}
+	snprintf(msg, msg_size, "%zu", sum);
+	return sum % 2 == 0 ? KP_ERR_NONE : KP_ERR_INVALID_CONFIG;
+}
+
 static int16_t
 fuzz_admin_auto_create(void *ctx, struct kp_str name, char *msg, size_t n)
 {
@@ -142,6 +161,7 @@ fuzz_admin_log_dir(void *ctx, struct kp_log_dir *dir, kp_log_dir_part_fn *fn, vo
 static const struct kp_admin_ops fuzz_admin = {
 	.topic_create = fuzz_admin_create, .topic_delete = fuzz_admin_delete,
 	.partitions_create = fuzz_admin_partitions, .configs_describe = fuzz_admin_configs,
+	.configs_alter = fuzz_admin_configs_alter,
 	.topic_spec_configs = fuzz_admin_spec_configs,
 	.topic_auto_create = fuzz_admin_auto_create,
 	.producer_id_next = fuzz_admin_producer_id,

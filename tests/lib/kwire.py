@@ -658,3 +658,61 @@ def parse_create_partitions(version, r):
         out.append((name, err, msg))
     r.tags()
     return out
+
+
+# ---- AlterConfigs / IncrementalAlterConfigs ----
+
+ALTER_CONFIGS, INCREMENTAL_ALTER_CONFIGS = 33, 44
+FLEXIBLE_FROM.update({ALTER_CONFIGS: 2, INCREMENTAL_ALTER_CONFIGS: 1})
+RESOURCE_TOPIC, RESOURCE_BROKER, RESOURCE_BROKER_LOGGER = 2, 4, 8
+OP_SET, OP_DELETE, OP_APPEND, OP_SUBTRACT = 0, 1, 2, 3
+
+
+def alter_configs_body(version, resources, validate_only=False):
+    """resources: [(type, name, [(key, value or None)])]."""
+    w = Writer(flexible(ALTER_CONFIGS, version))
+    w.arr(len(resources))
+    for rtype, name, configs in resources:
+        w.i8(rtype).str(name).arr(len(configs))
+        for key, value in configs:
+            w.str(key).str(value).tags()
+        w.tags()
+    w.bool(validate_only).tags()
+    return w.b
+
+
+def incremental_alter_configs_body(version, resources, validate_only=False):
+    """resources: [(type, name, [(key, op, value or None)])]."""
+    w = Writer(flexible(INCREMENTAL_ALTER_CONFIGS, version))
+    w.arr(len(resources))
+    for rtype, name, configs in resources:
+        w.i8(rtype).str(name).arr(len(configs))
+        for key, op, value in configs:
+            w.str(key).i8(op).str(value).tags()
+        w.tags()
+    w.bool(validate_only).tags()
+    return w.b
+
+
+def parse_alter_configs(version, r):
+    """[(error, message, type, name)] (both APIs answer alike)."""
+    r.i32()
+    out = []
+    for _ in range(r.arr()):
+        err, msg, rtype, name = r.i16(), r.str(), r.i8(), r.str()
+        r.tags()
+        out.append((err, msg, rtype, name))
+    r.tags()
+    return out
+
+
+def alter_configs(broker, resources, version=1, validate_only=False):
+    r = roundtrip(broker, ALTER_CONFIGS, version,
+                  alter_configs_body(version, resources, validate_only))
+    return parse_alter_configs(version, r)
+
+
+def incremental_alter_configs(broker, resources, version=1, validate_only=False):
+    r = roundtrip(broker, INCREMENTAL_ALTER_CONFIGS, version,
+                  incremental_alter_configs_body(version, resources, validate_only))
+    return parse_alter_configs(version, r)

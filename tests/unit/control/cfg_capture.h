@@ -24,9 +24,9 @@ struct cfg_capture_item {
 	bool is_default;
 	bool has_doc;
 	int32_t syn_count;
-	char syn_name[4][96];
-	char syn_value[4][64];
-	int8_t syn_source[4];
+	char syn_name[KP_CONFIG_SYNONYMS_MAX][96];
+	char syn_value[KP_CONFIG_SYNONYMS_MAX][64];
+	int8_t syn_source[KP_CONFIG_SYNONYMS_MAX];
 };
 
 struct cfg_capture {

@@ -4,6 +4,7 @@
  * config values with awkward characters and nulls), meta.properties pins the
  * cluster and node ids, and snapshots sort and look up by name and by id. */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,4 +156,38 @@ Test(metadata, uuids_are_kafka_valid)
 		cr_assert_eq(strlen(text), 22);
 		cr_assert_neq(text[0], '-');
 	}
+}
+
+Test(metadata, topic_configs_replaced_and_persisted)
+{
+	struct kp_topic_config first[2] = {
+		{ str("retention.ms"), str("1000") },
+		{ str("cleanup.policy"), str("compact") },
+	};
+	struct kp_topic_config next[1] = { { str("segment.bytes"), str("16384") } };
+	struct kp_uuid id, other;
+	struct md_store st;
+	struct md_topic *t;
+	char err[256];
+
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0);
+	md_uuid_random(&id);
+	md_uuid_random(&other);
+	cr_assert_eq(md_store_topic_add(&st, str("t"), &id, 1, first, 2), 0);
+	cr_assert_eq(md_store_topic_configs_set(&st, &other, next, 1), -ENOENT);
+	cr_assert_eq(md_store_topic_configs_set(&st, &id, next, 1), 0);
+	t = md_store_find(&st, str("t"));
+	cr_assert_eq(t->config_count, 1);
+	cr_assert_str_eq(t->configs[0].name, "segment.bytes");
+	md_store_close(&st);
+
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0, "%s", err);
+	t = md_store_find(&st, str("t"));
+	cr_assert_eq(t->config_count, 1);
+	cr_assert_str_eq(t->configs[0].value, "16384");
+	cr_assert_eq(md_store_topic_configs_set(&st, &t->id, NULL, 0), 0);
+	md_store_close(&st);
+	cr_assert_eq(md_store_open(&st, tdir_path, 1, NULL, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(md_store_find(&st, str("t"))->config_count, 0);
+	md_store_close(&st);
 }
