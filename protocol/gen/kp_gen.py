@@ -28,7 +28,7 @@ APIS = [
     'AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn', 'TxnOffsetCommit',
     'DescribeConfigs', 'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions',
     'DeleteGroups', 'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster',
-    'DescribeProducers',
+    'DescribeProducers', 'DescribeClientQuotas', 'AlterClientQuotas',
 ]
 HEADERS = ['RequestHeader', 'ResponseHeader']
 
