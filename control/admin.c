@@ -376,4 +376,6 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.md = admin_md,
 	.md_fresh = admin_md_fresh,
 	.group = admin_group,
+	.quotas_describe = ctl_quota_describe,
+	.quota_alter = ctl_quota_alter,
 };

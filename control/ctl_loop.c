@@ -100,6 +100,13 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 		ctl_free_parts(ctl);
 		return NULL;
 	}
+	if (quota_store_open(&ctl->quotas, cfg->log_dir, err, err_size) != 0) {
+		md_store_close(&ctl->store);
+		pid_alloc_close(&ctl->pids);
+		ctl_free_parts(ctl);
+		return NULL;
+	}
+	ctl->broker.quotas = &ctl->quotas;
 	ctl->md = md_snapshot_build(&ctl->store, &ctl->broker, ++ctl->md_epoch);
 	if (ctl->md != NULL)
 		ctl->groups = grp_coord_create(ctl, cfg);
@@ -108,6 +115,7 @@ ctl_create(const struct config *cfg, char *err, size_t err_size)
 		md_snapshot_free(ctl->md);
 		md_store_close(&ctl->store);
 		pid_alloc_close(&ctl->pids);
+		quota_store_close(&ctl->quotas);
 		ctl_free_parts(ctl);
 		return NULL;
 	}
@@ -398,5 +406,6 @@ ctl_destroy(struct ctl *ctl)
 	md_snapshot_free(ctl->md);
 	md_store_close(&ctl->store);
 	pid_alloc_close(&ctl->pids);
+	quota_store_close(&ctl->quotas);
 	free(ctl);
 }

@@ -39,6 +39,10 @@ const struct kp_api_row kp_api_table[] = {
 	{ KP_API_LIST_GROUPS, 0, 0, 5, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_DELETE_GROUPS, 0, 0, 2, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_OFFSET_DELETE, 0, 0, 0, KP_ON_CONTROL, kp_handle_group },
+	/* Client quotas: the store is control's (control/quota.c). */
+	{ KP_API_DESCRIBE_CLIENT_QUOTAS, 0, 0, 1, KP_ON_CONTROL,
+	  kp_handle_describe_client_quotas },
+	{ KP_API_ALTER_CLIENT_QUOTAS, 0, 0, 1, KP_ON_CONTROL, kp_handle_alter_client_quotas },
 };
 
 const int kp_api_table_len = (int)ARRAY_LEN(kp_api_table);

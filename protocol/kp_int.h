@@ -125,5 +125,7 @@ kp_handler_fn kp_handle_list_offsets;
 kp_handler_fn kp_handle_offset_for_leader_epoch;
 kp_handler_fn kp_handle_init_producer_id;
 kp_handler_fn kp_handle_group;            /* every group coordinator API */
+kp_handler_fn kp_handle_describe_client_quotas;
+kp_handler_fn kp_handle_alter_client_quotas;
 
 #endif

@@ -147,6 +147,10 @@ kp_handle_produce(struct kp_call *call)
 		return KP_VERDICT_CLOSE;        /* undecodable, out of memory, absurd count */
 	p->acks = req.acks;
 	p->no_reply = req.acks == 0;    /* acks=0 still waits for its appends */
+	/* producer_byte_rate counts the whole request (Kafka's
+	 * request.sizeInBytes: header and body), acks=0 too. */
+	p->throttle_ms = kp_core_quota_record(kc, call->env->md, KP_QUOTA_PRODUCER_BYTE_RATE,
+					      call->hdr.client_id, (double)call->frame_len);
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
 						.part = produce_fill, .arg = &fill });
 	if (fill.transactional && req.transactional_id.ptr == NULL) {

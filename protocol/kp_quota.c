@@ -1,0 +1,289 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Client quota enforcement on a core (protocol/kp_quota.h): Kafka's Rate
+ * arithmetic, its quota precedence, and the fixed per-core table of client
+ * rates. Also the quota key and entity type names, shared with control.
+ * Allocates only in kp_quota_table_create(). */
+#include "protocol/kp_quota.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/assert.h"
+
+const char *
+kp_quota_key_name(enum kp_quota_key key)
+{
+	static const char *const names[KP_QUOTA_KEYS] = {
+		"connection_creation_rate", "request_percentage", "producer_byte_rate",
+		"consumer_byte_rate", "controller_mutation_rate",
+	};
+
+	ASSERT(key >= 0 && key < KP_QUOTA_KEYS);
+	return names[key];
+}
+
+const char *
+kp_quota_type_name(enum kp_quota_type type)
+{
+	static const char *const names[KP_QUOTA_TYPES] = { "client-id", "user", "ip" };
+
+	ASSERT(type >= 0 && type < KP_QUOTA_TYPES);
+	return names[type];
+}
+
+void
+kp_quota_entity_format(const struct kp_quota_entity *entity, char *out, size_t out_size)
+{
+	size_t at = (size_t)snprintf(out, out_size, "ClientQuotaEntity(entries={");
+	bool first = true;
+
+	for (int t = 0; t < KP_QUOTA_TYPES && at < out_size; t++) {
+		struct kp_str n = entity->name[t];
+
+		if (!(entity->present & (1u << t)))
+			continue;
+		at += (size_t)snprintf(out + at, out_size - at, "%s%s=%.*s", first ? "" : ", ",
+				       kp_quota_type_name((enum kp_quota_type)t),
+				       n.len < 0 ? 4 : (int)n.len, n.len < 0 ? "null" : n.ptr);
+		first = false;
+	}
+	if (at < out_size)
+		snprintf(out + at, out_size - at, "})");
+}
+
+/* ---- Rate (SampledStat + WindowedSum + Rate, Kafka 3.9) ---- */
+
+static void
+kp_rate_sample_reset(struct kp_rate *r, int i, int64_t now_ms)
+{
+	r->start_ms[i] = now_ms;
+	r->last_ms[i] = now_ms;
+	r->value[i] = 0;
+}
+
+/* SampledStat.current(): the first record creates sample 0. */
+static int
+kp_rate_current(struct kp_rate *r, int64_t now_ms)
+{
+	if (r->count == 0) {
+		kp_rate_sample_reset(r, 0, now_ms);
+		r->count = 1;
+		r->cur = 0;
+	}
+	return r->cur;
+}
+
+void
+kp_rate_record(struct kp_rate *r, double v, int64_t now_ms)
+{
+	int i = kp_rate_current(r, now_ms);
+
+	if (now_ms - r->start_ms[i] >= KP_QUOTA_WINDOW_MS) {    /* isComplete */
+		r->cur = (uint8_t)((r->cur + 1) % KP_RATE_SLOTS);   /* advance */
+		i = r->cur;
+		if (i >= r->count)
+			r->count = (uint8_t)(i + 1);
+		kp_rate_sample_reset(r, i, now_ms);
+	}
+	r->value[i] += v;
+	r->last_ms[i] = now_ms;
+}
+
+/* purgeObsoleteSamples(): samples without events in the monitored window. */
+static void
+kp_rate_purge(struct kp_rate *r, int64_t now_ms)
+{
+	for (int i = 0; i < r->count; i++)
+		if (now_ms - r->last_ms[i] >= (int64_t)KP_QUOTA_SAMPLES * KP_QUOTA_WINDOW_MS)
+			kp_rate_sample_reset(r, i, now_ms);
+}
+
+int64_t
+kp_rate_window_ms(struct kp_rate *r, int64_t now_ms)
+{
+	int64_t oldest, elapsed, full;
+
+	kp_rate_purge(r, now_ms);
+	if (r->count == 0) {            /* oldest() creates a sample too */
+		kp_rate_sample_reset(r, 0, now_ms);
+		r->count = 1;
+		r->cur = 0;
+	}
+	oldest = r->start_ms[0];
+	for (int i = 1; i < r->count; i++)
+		if (r->start_ms[i] < oldest)
+			oldest = r->start_ms[i];
+	elapsed = now_ms - oldest;
+	full = elapsed / KP_QUOTA_WINDOW_MS;
+	if (full < KP_QUOTA_SAMPLES - 1)
+		elapsed += (KP_QUOTA_SAMPLES - 1 - full) * KP_QUOTA_WINDOW_MS;
+	return elapsed > 1 ? elapsed : 1;
+}
+
+double
+kp_rate_measure(struct kp_rate *r, int64_t now_ms)
+{
+	double sum = 0;
+
+	kp_rate_purge(r, now_ms);
+	for (int i = 0; i < r->count; i++)
+		sum += r->value[i];
+	return sum / ((double)kp_rate_window_ms(r, now_ms) / 1000.0);
+}
+
+int32_t
+kp_rate_record_throttle(struct kp_rate *r, double v, double bound, int64_t now_ms)
+{
+	double rate, ms;
+
+	ASSERT(bound > 0);
+	kp_rate_record(r, v, now_ms);
+	rate = kp_rate_measure(r, now_ms);
+	if (rate <= bound)              /* Quota.acceptable(): an upper bound */
+		return 0;
+	ms = round((rate - bound) / bound * (double)kp_rate_window_ms(r, now_ms));
+	return ms >= INT32_MAX ? INT32_MAX : (int32_t)ms;   /* Kafka's Long.toInt */
+}
+
+/* ---- which quota applies (DefaultQuotaCallback) ---- */
+
+/* Entity part wanted for one step of the precedence: absent, the default,
+ * or the connection's own name. */
+enum kp_quota_want { WANT_NONE, WANT_DEFAULT, WANT_OWN };
+
+static bool
+kp_quota_part_is(const struct kp_quota_entity *e, int type, enum kp_quota_want want,
+		 struct kp_str own)
+{
+	bool present = e->present & (1u << type);
+
+	if (want == WANT_NONE)
+		return !present;
+	if (!present)
+		return false;
+	return want == WANT_DEFAULT ? e->name[type].len < 0 : kp_str_eq(e->name[type], own);
+}
+
+bool
+kp_quota_resolve(const struct kp_md *md, enum kp_quota_key key, struct kp_str client_id,
+		 double *bound, bool *tags_user, bool *tags_client)
+{
+	/* Kafka's order: /config/users/<user>/clients/<client-id> first,
+	 * /config/clients/<default> last; user steps 3 and 6 count the user
+	 * alone, 7 and 8 the client id alone, the others both. */
+	static const struct { uint8_t user, client; bool tu, tc; } steps[] = {
+		{ WANT_OWN, WANT_OWN, true, true }, { WANT_OWN, WANT_DEFAULT, true, true },
+		{ WANT_OWN, WANT_NONE, true, false }, { WANT_DEFAULT, WANT_OWN, true, true },
+		{ WANT_DEFAULT, WANT_DEFAULT, true, true }, { WANT_DEFAULT, WANT_NONE, true, false },
+		{ WANT_NONE, WANT_OWN, false, true }, { WANT_NONE, WANT_DEFAULT, false, true },
+	};
+	struct kp_str user = kp_str_c(KP_QUOTA_USER_ANONYMOUS);
+
+	if (md == NULL || md->quota_count == 0)
+		return false;
+	if (client_id.len < 0)
+		client_id = kp_str_c("");
+	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
+		for (int32_t i = 0; i < md->quota_count; i++) {
+			const struct kp_md_quota *q = &md->quotas[i];
+
+			if (!(q->values.set & (1u << key)) ||
+			    (q->entity.present & (1u << KP_QUOTA_IP)) ||
+			    !kp_quota_part_is(&q->entity, KP_QUOTA_USER, steps[s].user, user) ||
+			    !kp_quota_part_is(&q->entity, KP_QUOTA_CLIENT_ID, steps[s].client,
+					      client_id))
+				continue;
+			*bound = q->values.value[key];
+			*tags_user = steps[s].tu;
+			*tags_client = steps[s].tc;
+			return true;
+		}
+	}
+	return false;
+}
+
+/* ---- the per-core table ---- */
+
+/* Slots probed from a key's hash before the least recently used of them
+ * is evicted. */
+#define KP_QUOTA_PROBE 8
+
+struct kp_quota_slot {
+	uint64_t key;                   /* 0: free */
+	int64_t used_ms;
+	struct kp_rate rate;
+};
+
+struct kp_quota_table {
+	struct kp_quota_slot slots[KP_QUOTA_CLIENTS_MAX];
+};
+
+_Static_assert((KP_QUOTA_CLIENTS_MAX & (KP_QUOTA_CLIENTS_MAX - 1)) == 0,
+	       "the table is indexed by a mask");
+
+struct kp_quota_table *
+kp_quota_table_create(void)
+{
+	return calloc(1, sizeof(struct kp_quota_table));
+}
+
+void
+kp_quota_table_destroy(struct kp_quota_table *qt)
+{
+	free(qt);
+}
+
+/* FNV-1a over the metric's identity; never 0 (the free mark). */
+static uint64_t
+kp_quota_key(enum kp_quota_key key, bool tags_user, bool tags_client, struct kp_str client_id)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+	uint8_t head[3] = { (uint8_t)key, tags_user, tags_client };
+
+	for (size_t i = 0; i < sizeof(head); i++)
+		h = (h ^ head[i]) * 0x100000001b3ull;
+	for (int32_t i = 0; tags_client && i < client_id.len; i++)
+		h = (h ^ (uint8_t)client_id.ptr[i]) * 0x100000001b3ull;
+	return h == 0 ? 1 : h;
+}
+
+/* The slot of key: its own, a free one, or the least recently used of
+ * the probed ones, reset. */
+static struct kp_quota_slot *
+kp_quota_slot_get(struct kp_quota_table *qt, uint64_t key)
+{
+	struct kp_quota_slot *victim = NULL;
+
+	for (uint32_t p = 0; p < KP_QUOTA_PROBE; p++) {
+		struct kp_quota_slot *s = &qt->slots[(key + p) & (KP_QUOTA_CLIENTS_MAX - 1)];
+
+		if (s->key == key)
+			return s;
+		if (s->key == 0) {
+			if (victim == NULL || victim->key != 0)
+				victim = s;     /* the first free slot */
+		} else if (victim == NULL || (victim->key != 0 && s->used_ms < victim->used_ms)) {
+			victim = s;
+		}
+	}
+	memset(victim, 0, sizeof(*victim));
+	victim->key = key;
+	return victim;
+}
+
+int32_t
+kp_quota_record(struct kp_quota_table *qt, const struct kp_md *md, enum kp_quota_key key,
+		struct kp_str client_id, double bytes, int64_t now_ms)
+{
+	struct kp_quota_slot *s;
+	bool tu, tc;
+	double bound;
+
+	if (qt == NULL || !kp_quota_resolve(md, key, client_id, &bound, &tu, &tc))
+		return 0;
+	s = kp_quota_slot_get(qt, kp_quota_key(key, tu, tc, client_id));
+	s->used_ms = now_ms;
+	return kp_rate_record_throttle(&s->rate, bytes, bound, now_ms);
+}
