@@ -176,7 +176,8 @@ kp_quota_resolve(const struct kp_md *md, enum kp_quota_key key, struct kp_str cl
 	static const struct { uint8_t user, client; bool tu, tc; } steps[] = {
 		{ WANT_OWN, WANT_OWN, true, true }, { WANT_OWN, WANT_DEFAULT, true, true },
 		{ WANT_OWN, WANT_NONE, true, false }, { WANT_DEFAULT, WANT_OWN, true, true },
-		{ WANT_DEFAULT, WANT_DEFAULT, true, true }, { WANT_DEFAULT, WANT_NONE, true, false },
+		{ WANT_DEFAULT, WANT_DEFAULT, true, true },
+		{ WANT_DEFAULT, WANT_NONE, true, false },
 		{ WANT_NONE, WANT_OWN, false, true }, { WANT_NONE, WANT_DEFAULT, false, true },
 	};
 	struct kp_str user = kp_str_c(KP_QUOTA_USER_ANONYMOUS);

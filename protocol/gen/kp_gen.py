@@ -29,6 +29,7 @@ APIS = [
     'DescribeConfigs', 'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions',
     'DeleteGroups', 'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster',
     'DescribeProducers', 'DescribeClientQuotas', 'AlterClientQuotas',
+    'DescribeUserScramCredentials',
 ]
 HEADERS = ['RequestHeader', 'ResponseHeader']
 

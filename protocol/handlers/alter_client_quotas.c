@@ -89,7 +89,8 @@ alter_client_quotas_same(const struct alter_client_quotas_entry *a,
 	    !kp_str_eq(a->bad_name, b->bad_name))
 		return false;
 	for (int t = 0; t < KP_QUOTA_TYPES; t++)
-		if ((a->entity.present & (1u << t)) && !kp_str_eq(a->entity.name[t], b->entity.name[t]))
+		if ((a->entity.present & (1u << t)) &&
+		    !kp_str_eq(a->entity.name[t], b->entity.name[t]))
 			return false;
 	return true;
 }
@@ -125,7 +126,8 @@ alter_client_quotas_listed(const struct kp_alter_client_quotas_request *req, int
 /* The response entry for e: its entity as the request named it. */
 static void
 alter_client_quotas_answer(struct kp_writer *w, int16_t version,
-			   const struct alter_client_quotas_entry *e, int16_t error, const char *msg)
+			   const struct alter_client_quotas_entry *e, int16_t error,
+			   const char *msg)
 {
 	struct kp_alter_client_quotas_response_entity_data parts[KP_QUOTA_TYPES + 1];
 	struct kp_alter_client_quotas_response_entry_data r;

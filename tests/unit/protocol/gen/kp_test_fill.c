@@ -24,6 +24,7 @@
 #include "protocol/gen/kp_msg_describe_configs.h"
 #include "protocol/gen/kp_msg_describe_groups.h"
 #include "protocol/gen/kp_msg_describe_producers.h"
+#include "protocol/gen/kp_msg_describe_user_scram_credentials.h"
 #include "protocol/gen/kp_msg_end_txn.h"
 #include "protocol/gen/kp_msg_fetch.h"
 #include "protocol/gen/kp_msg_find_coordinator.h"
@@ -3551,6 +3552,89 @@ fill_kp_alter_client_quotas_response(struct kp_alter_client_quotas_response *m, 
 }
 
 static void
+fill_kp_describe_user_scram_credentials_request_user_name(
+		struct kp_describe_user_scram_credentials_request_user_name *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_request_user_name_init(m);
+	(void)version;
+	(void)a;
+	m->name = kp_str_c("s1");
+}
+
+static void
+fill_kp_describe_user_scram_credentials_request(
+		struct kp_describe_user_scram_credentials_request *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_request_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_describe_user_scram_credentials_request_user_name *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_user_scram_credentials_request_user_name(&items[0], version, a);
+		fill_kp_describe_user_scram_credentials_request_user_name(&items[1], version, a);
+		m->users.items = items;
+		m->users.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_user_scram_credentials_response_credential_info(
+		struct kp_describe_user_scram_credentials_response_credential_info *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_response_credential_info_init(m);
+	(void)version;
+	(void)a;
+	m->mechanism = 2;
+	m->iterations = 70002;
+}
+
+static void
+fill_kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result(
+		struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result *m, int16_t version, struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_init(m);
+	(void)version;
+	(void)a;
+	m->user = kp_str_c("s3");
+	m->error_code = 304;
+	m->error_message = kp_str_c("s5");
+	{
+		struct kp_describe_user_scram_credentials_response_credential_info *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_user_scram_credentials_response_credential_info(&items[0], version,
+				a);
+		fill_kp_describe_user_scram_credentials_response_credential_info(&items[1], version,
+				a);
+		m->credential_infos.items = items;
+		m->credential_infos.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_user_scram_credentials_response(
+		struct kp_describe_user_scram_credentials_response *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70006;
+	m->error_code = 307;
+	m->error_message = kp_str_c("s8");
+	{
+		struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result(&items[0], version, a);
+		fill_kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result(&items[1], version, a);
+		m->results.items = items;
+		m->results.count = 2;
+	}
+}
+
+static void
 fill_kp_describe_cluster_request(struct kp_describe_cluster_request *m, int16_t version,
 		struct kp_test_arena *a)
 {
@@ -3938,6 +4022,12 @@ kp_request_encode_test_any(int16_t api_key, int16_t version,
 		kp_alter_client_quotas_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
+		struct kp_describe_user_scram_credentials_request m;
+		fill_kp_describe_user_scram_credentials_request(&m, version, a);
+		kp_describe_user_scram_credentials_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_DESCRIBE_CLUSTER: {
 		struct kp_describe_cluster_request m;
 		fill_kp_describe_cluster_request(&m, version, a);
@@ -4156,6 +4246,12 @@ kp_response_encode_test_any(int16_t api_key, int16_t version,
 		struct kp_alter_client_quotas_response m;
 		fill_kp_alter_client_quotas_response(&m, version, a);
 		kp_alter_client_quotas_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
+		struct kp_describe_user_scram_credentials_response m;
+		fill_kp_describe_user_scram_credentials_response(&m, version, a);
+		kp_describe_user_scram_credentials_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_DESCRIBE_CLUSTER: {
