@@ -432,6 +432,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 		dp_conn_mute(core, conn, out.throttle_ms);
 		return true;
 	case KP_VERDICT_PENDING:
+		dp_conn_mute(core, conn, out.throttle_ms);   /* again once answered */
 		conn->waiting++;
 		dp_stat_add(&core->stats.requests_waiting, 1);
 		conn_slot_hold(conn, seq, out.held_bytes);

@@ -289,8 +289,9 @@ struct kp_out {
 	/* KP_VERDICT_PENDING: */
 	bool frame_kept;        /* the frame (env->frame_tag) must stay alive */
 	uint64_t held_bytes;    /* memory the waiting request holds meanwhile */
-	/* REPLY / NO_REPLY: a client quota's throttle (KIP-219): the reply is
-	 * sent at once, then the connection is not read for this long. */
+	/* A client quota's throttle (KIP-219): the reply is sent at once, then
+	 * the connection is not read for this long. PENDING: not read from
+	 * now on already; kp_done.throttle_ms restarts it when answered. */
 	int32_t throttle_ms;
 };
 
