@@ -32,6 +32,14 @@ kp_core_quota_record(struct kp_core *kc, const struct kp_md *md, enum kp_quota_k
 			       (int64_t)(clock_mono_ns() / 1000000u));
 }
 
+int32_t
+kp_core_quota_record_hit(struct kp_core *kc, enum kp_quota_key key,
+			 const struct kp_quota_hit *hit, struct kp_str client_id, double v)
+{
+	return kp_quota_record_hit(kc->quota, key, hit, client_id, v,
+				   (int64_t)(clock_mono_ns() / 1000000u));
+}
+
 struct kp_core *
 kp_core_create(struct st *st, int core, uint32_t slot_count)
 {

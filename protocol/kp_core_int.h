@@ -191,6 +191,9 @@ struct kp_pending {
 	struct kp_array topics;         /* the request's topic array, in the frame */
 	uint64_t t_frame_ns;            /* env->t0_ns (0: not timed) */
 	uint64_t t_valid_ns;            /* Produce: validated (0: not yet) */
+	double quota_bound;             /* Fetch: consumer_byte_rate (0: none) */
+	bool quota_tags_user;           /* and its metric (kp_quota_resolve) */
+	bool quota_tags_client;
 	int32_t throttle_ms;            /* client quota: the response's
 					 * throttle_time_ms, and how long the
 					 * connection is muted after it */
@@ -318,6 +321,11 @@ bool kp_pending_validating(const struct kp_core *kc, uint32_t conn);
  * quota applies. */
 int32_t kp_core_quota_record(struct kp_core *kc, const struct kp_md *md, enum kp_quota_key key,
 			     struct kp_str client_id, double bytes);
+/* The same for a quota resolved earlier (the request's snapshot may be
+ * gone when it is answered); v < 0 takes bytes back (Kafka's unrecord). */
+struct kp_quota_hit;
+int32_t kp_core_quota_record_hit(struct kp_core *kc, enum kp_quota_key key,
+				 const struct kp_quota_hit *hit, struct kp_str client_id, double v);
 /* Queue p to be validated in slices (ops->step) and started after. */
 void kp_pending_validate(struct kp_core *kc, struct kp_pending *p);
 /* From finish: wait for data on every part without an error until

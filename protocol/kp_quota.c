@@ -275,16 +275,27 @@ kp_quota_slot_get(struct kp_quota_table *qt, uint64_t key)
 }
 
 int32_t
+kp_quota_record_hit(struct kp_quota_table *qt, enum kp_quota_key key,
+		    const struct kp_quota_hit *hit, struct kp_str client_id, double v,
+		    int64_t now_ms)
+{
+	struct kp_quota_slot *s;
+
+	if (client_id.len < 0)
+		client_id = kp_str_c("");
+	s = kp_quota_slot_get(qt, kp_quota_key(key, hit->tags_user, hit->tags_client, client_id));
+	s->used_ms = now_ms;
+	return kp_rate_record_throttle(&s->rate, v, hit->bound, now_ms);
+}
+
+int32_t
 kp_quota_record(struct kp_quota_table *qt, const struct kp_md *md, enum kp_quota_key key,
 		struct kp_str client_id, double bytes, int64_t now_ms)
 {
-	struct kp_quota_slot *s;
-	bool tu, tc;
-	double bound;
+	struct kp_quota_hit hit;
 
-	if (qt == NULL || !kp_quota_resolve(md, key, client_id, &bound, &tu, &tc))
+	if (qt == NULL ||
+	    !kp_quota_resolve(md, key, client_id, &hit.bound, &hit.tags_user, &hit.tags_client))
 		return 0;
-	s = kp_quota_slot_get(qt, kp_quota_key(key, tu, tc, client_id));
-	s->used_ms = now_ms;
-	return kp_rate_record_throttle(&s->rate, bytes, bound, now_ms);
+	return kp_quota_record_hit(qt, key, &hit, client_id, bytes, now_ms);
 }

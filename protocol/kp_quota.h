@@ -54,6 +54,18 @@ struct kp_quota_table;
 struct kp_quota_table *kp_quota_table_create(void);
 void kp_quota_table_destroy(struct kp_quota_table *qt);
 
+/* One client's quota as kp_quota_resolve() found it. */
+struct kp_quota_hit {
+	double bound;
+	bool tags_user;
+	bool tags_client;
+};
+
+/* Count v under the client's resolved quota and return Kafka's throttle. */
+int32_t kp_quota_record_hit(struct kp_quota_table *qt, enum kp_quota_key key,
+			    const struct kp_quota_hit *hit, struct kp_str client_id, double v,
+			    int64_t now_ms);
+
 /* Count bytes for the client under key (producer or consumer byte rate)
  * and return the throttle time Kafka would send; 0 when no quota applies
  * (then nothing is counted, as Kafka records only with quotas on). */

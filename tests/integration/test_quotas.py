@@ -6,6 +6,7 @@ over its producer_byte_rate (Kafka's formula), the connection mute after it
 (KIP-219), and a real producer held to its quota while another client on
 the same core is not slowed. Runs against real Kafka too
 (SPILLWAY_TEST_BACKEND=kafka)."""
+import struct
 import subprocess
 import threading
 import time
@@ -400,3 +401,60 @@ def test_producer_held_to_quota_other_client_not_slowed(broker):
     assert len(lat) > 100, len(lat)
     lat.sort()
     assert lat[len(lat) // 2] < 0.2 and lat[int(len(lat) * 0.95)] < 1.0, lat[-10:]
+
+
+def fetch_throttle(sock, topic, offset, version=11):
+    """One Fetch of partition 0 from offset: (throttle_time_ms, topics as
+    kwire.parse_fetch_topics gives them)."""
+    body = kw.fetch_body(version, [(topic, [(0, offset, 1 << 20)])], max_bytes=1 << 20)
+    sock.sendall(kw.request(kw.FETCH, version, 3, body, client_id=sock.cid.encode()))
+    _, data = kw.read_frame(sock)
+    throttle = struct.unpack(">i", data[:4])[0]
+    top, topics = kw.parse_fetch_topics(version, kw.response(kw.FETCH, version, data))
+    assert top == 0
+    return throttle, topics
+
+
+class _Sock:
+    """A connection that remembers the client id it speaks as."""
+
+    def __init__(self, broker, cid):
+        self.s, self.cid = kw.connect(broker), cid
+
+    def __getattr__(self, a):
+        return getattr(self.s, a)
+
+
+def test_fetch_over_consumer_byte_rate(broker):
+    """consumer_byte_rate=30000: a first response of S1 (~200 KB) stays
+    within the quota (S1 / 10 s padded window); the next, as big, puts the
+    client over it, and Kafka answers it empty with the throttle time
+    ((S1 + S2) / 10 - 30000) / 30000 * 10000 ms. (Kafka also caps a
+    response at one window, quota x 10 s, cutting its last batch where
+    Spillway stops before it: not compared here.)"""
+    topic = kw.make_topics(broker, "quotaf", 1, 1)[0]
+    q = 30000
+
+    def feed():
+        with kw.connect(broker) as p:
+            for _ in range(20):
+                err, _ = produce_throttle(p, produce_frame(topic, name("feed"), 10000))
+                assert err == 0
+    feed()
+    cid = name("cons")
+    res = alter(broker, 1, [([("client-id", cid)], [("consumer_byte_rate", q, False)])])
+    assert res[0][0] == 0, res
+    time.sleep(1.5)
+    c = _Sock(broker, cid)
+    try:
+        throttle, topics = fetch_throttle(c, topic, 0)
+        assert topics, throttle
+        records = topics[0][1][0][3]
+        assert throttle == 0 and kw.batch_count(records) == 20, (throttle, len(records))
+        feed()
+        throttle, topics = fetch_throttle(c, topic, 20)
+        assert topics == [], topics
+        want = (2 * len(records) / 10 - q) / q * 10000
+        assert abs(throttle - want) < 300, (throttle, want)
+    finally:
+        c.s.close()
