@@ -42,7 +42,28 @@ snapshot_put_str(char **pos, const char *s)
 }
 
 /* Quotas the cores enforce: those with a user or client-id part (ip
- * entities only limit connection creation). Adds their names' bytes. */
+ * entities only limit connection creation) that can apply to a connection:
+ * with no SASL yet every connection's user is ANONYMOUS, so other named
+ * users' quotas are left out (with SASL they stay, looked up by
+ * principal). */
+static bool
+snapshot_quota_applies(const struct kp_quota_entity *e)
+{
+	struct kp_str user = e->name[KP_QUOTA_USER];
+
+	if (e->present & (1u << KP_QUOTA_IP))
+		return false;
+	return !(e->present & (1u << KP_QUOTA_USER)) || user.len < 0 ||
+	       kp_str_eq(user, kp_str_c("ANONYMOUS"));
+}
+
+static int
+snapshot_cmp_quota(const void *a, const void *b)
+{
+	return kp_md_quota_cmp(a, b);
+}
+
+/* Adds the names' bytes of the quotas that go in. */
 static size_t
 snapshot_quota_count(const struct quota_store *qs, size_t *strings)
 {
@@ -51,7 +72,7 @@ snapshot_quota_count(const struct quota_store *qs, size_t *strings)
 	for (int32_t i = 0; qs != NULL && i < qs->count; i++) {
 		const struct kp_quota_entity *e = &qs->entries[i].entity;
 
-		if (e->present & (1u << KP_QUOTA_IP))
+		if (!snapshot_quota_applies(e))
 			continue;
 		for (int t = 0; t < KP_QUOTA_TYPES; t++)
 			*strings += e->name[t].len > 0 ? (size_t)e->name[t].len + 1 : 0;
@@ -69,7 +90,7 @@ snapshot_quotas(struct kp_md *md, struct kp_md_quota *out, const struct quota_st
 	for (int32_t i = 0; qs != NULL && i < qs->count; i++) {
 		const struct quota_entry *q = &qs->entries[i];
 
-		if (q->entity.present & (1u << KP_QUOTA_IP))
+		if (!snapshot_quota_applies(&q->entity))
 			continue;
 		out[n] = (struct kp_md_quota){ q->entity, q->values };
 		for (int t = 0; t < KP_QUOTA_TYPES; t++) {
@@ -81,6 +102,7 @@ snapshot_quotas(struct kp_md *md, struct kp_md_quota *out, const struct quota_st
 		}
 		n++;
 	}
+	qsort(out, (size_t)n, sizeof(*out), snapshot_cmp_quota);
 	md->quota_count = n;
 	md->quotas = out;
 }

@@ -82,11 +82,16 @@ struct kp_md {
 	const struct kp_md_topic *topics;          /* sorted by name */
 	const struct kp_md_topic *const *by_id;    /* same topics, sorted by id */
 	uint64_t epoch;             /* bumped on every change */
-	/* Client quotas with a user or client-id part (names in the
-	 * snapshot's storage), for the cores to enforce. */
+	/* Client quotas with a user or client-id part that can apply to a
+	 * connection (names in the snapshot's storage), for the cores to
+	 * enforce; sorted by kp_md_quota_cmp(). */
 	int32_t quota_count;
 	const struct kp_md_quota *quotas;
 };
+
+/* The order of kp_md.quotas: entities without a client-id name first, then
+ * by client-id name. */
+int kp_md_quota_cmp(const struct kp_md_quota *a, const struct kp_md_quota *b);
 
 const struct kp_md_topic *kp_md_topic_by_name(const struct kp_md *md, struct kp_str name);
 const struct kp_md_topic *kp_md_topic_by_id(const struct kp_md *md, const struct kp_uuid *id);

@@ -149,60 +149,127 @@ kp_rate_record_throttle(struct kp_rate *r, double v, double bound, int64_t now_m
 
 /* ---- which quota applies (DefaultQuotaCallback) ---- */
 
-/* Entity part wanted for one step of the precedence: absent, the default,
- * or the connection's own name. */
-enum kp_quota_want { WANT_NONE, WANT_DEFAULT, WANT_OWN };
+/* How an entity's part relates to the connection: absent, the default,
+ * its own name, or another name (KP_QUOTA_OTHER: the entity does not apply). */
+enum kp_quota_want { WANT_NONE, WANT_DEFAULT, WANT_OWN, KP_QUOTA_OTHER };
+
+static enum kp_quota_want
+kp_quota_part(const struct kp_quota_entity *e, int type, struct kp_str own)
+{
+	if (!(e->present & (1u << type)))
+		return WANT_NONE;
+	if (e->name[type].len < 0)
+		return WANT_DEFAULT;
+	return kp_str_eq(e->name[type], own) ? WANT_OWN : KP_QUOTA_OTHER;
+}
+
+/* Kafka's order: /config/users/<user>/clients/<client-id> first,
+ * /config/clients/<default> last; user steps 3 and 6 count the user
+ * alone, 7 and 8 the client id alone, the others both. */
+static const struct {
+	uint8_t user, client;
+	bool tu, tc;
+} kp_quota_steps[] = {
+	{ WANT_OWN, WANT_OWN, true, true }, { WANT_OWN, WANT_DEFAULT, true, true },
+	{ WANT_OWN, WANT_NONE, true, false }, { WANT_DEFAULT, WANT_OWN, true, true },
+	{ WANT_DEFAULT, WANT_DEFAULT, true, true }, { WANT_DEFAULT, WANT_NONE, true, false },
+	{ WANT_NONE, WANT_OWN, false, true }, { WANT_NONE, WANT_DEFAULT, false, true },
+};
+#define KP_QUOTA_STEPS ((int)(sizeof(kp_quota_steps) / sizeof(kp_quota_steps[0])))
+
+/* q's step in the precedence for this connection, or KP_QUOTA_STEPS. */
+static int
+kp_quota_step(const struct kp_md_quota *q, enum kp_quota_key key, struct kp_str user,
+	      struct kp_str client_id)
+{
+	enum kp_quota_want u, c;
+
+	if (!(q->values.set & (1u << key)) || (q->entity.present & (1u << KP_QUOTA_IP)))
+		return KP_QUOTA_STEPS;
+	u = kp_quota_part(&q->entity, KP_QUOTA_USER, user);
+	c = kp_quota_part(&q->entity, KP_QUOTA_CLIENT_ID, client_id);
+	for (int s = 0; s < KP_QUOTA_STEPS; s++)
+		if (kp_quota_steps[s].user == u && kp_quota_steps[s].client == c)
+			return s;
+	return KP_QUOTA_STEPS;
+}
 
 static bool
-kp_quota_part_is(const struct kp_quota_entity *e, int type, enum kp_quota_want want,
-		 struct kp_str own)
+kp_quota_named_client(const struct kp_md_quota *q)
 {
-	bool present = e->present & (1u << type);
+	return (q->entity.present & (1u << KP_QUOTA_CLIENT_ID)) &&
+	       q->entity.name[KP_QUOTA_CLIENT_ID].len >= 0;
+}
 
-	if (want == WANT_NONE)
-		return !present;
-	if (!present)
-		return false;
-	return want == WANT_DEFAULT ? e->name[type].len < 0 : kp_str_eq(e->name[type], own);
+/* Order of the client-id names (bytes, then length). */
+static int
+kp_quota_name_cmp(struct kp_str a, struct kp_str b)
+{
+	int32_t n = a.len < b.len ? a.len : b.len;
+	int c = n > 0 ? memcmp(a.ptr, b.ptr, (size_t)n) : 0;
+
+	return c != 0 ? c : (a.len > b.len) - (a.len < b.len);
+}
+
+int
+kp_md_quota_cmp(const struct kp_md_quota *a, const struct kp_md_quota *b)
+{
+	bool na = kp_quota_named_client(a), nb = kp_quota_named_client(b);
+
+	if (na != nb)
+		return na ? 1 : -1;
+	return na ? kp_quota_name_cmp(a->entity.name[KP_QUOTA_CLIENT_ID],
+				      b->entity.name[KP_QUOTA_CLIENT_ID]) : 0;
 }
 
 bool
 kp_quota_resolve(const struct kp_md *md, enum kp_quota_key key, struct kp_str client_id,
 		 double *bound, bool *tags_user, bool *tags_client)
 {
-	/* Kafka's order: /config/users/<user>/clients/<client-id> first,
-	 * /config/clients/<default> last; user steps 3 and 6 count the user
-	 * alone, 7 and 8 the client id alone, the others both. */
-	static const struct { uint8_t user, client; bool tu, tc; } steps[] = {
-		{ WANT_OWN, WANT_OWN, true, true }, { WANT_OWN, WANT_DEFAULT, true, true },
-		{ WANT_OWN, WANT_NONE, true, false }, { WANT_DEFAULT, WANT_OWN, true, true },
-		{ WANT_DEFAULT, WANT_DEFAULT, true, true },
-		{ WANT_DEFAULT, WANT_NONE, true, false },
-		{ WANT_NONE, WANT_OWN, false, true }, { WANT_NONE, WANT_DEFAULT, false, true },
-	};
 	struct kp_str user = kp_str_c(KP_QUOTA_USER_ANONYMOUS);
+	const struct kp_md_quota *best = NULL;
+	int32_t i = 0, lo, hi;
+	int step = KP_QUOTA_STEPS;
 
 	if (md == NULL || md->quota_count == 0)
 		return false;
 	if (client_id.len < 0)
 		client_id = kp_str_c("");
-	for (size_t s = 0; s < sizeof(steps) / sizeof(steps[0]); s++) {
-		for (int32_t i = 0; i < md->quota_count; i++) {
-			const struct kp_md_quota *q = &md->quotas[i];
+	/* The snapshot lists entities without a client-id name first (a few:
+	 * control keeps only those that can apply), then by client-id name. */
+	for (; i < md->quota_count && !kp_quota_named_client(&md->quotas[i]); i++) {
+		int s = kp_quota_step(&md->quotas[i], key, user, client_id);
 
-			if (!(q->values.set & (1u << key)) ||
-			    (q->entity.present & (1u << KP_QUOTA_IP)) ||
-			    !kp_quota_part_is(&q->entity, KP_QUOTA_USER, steps[s].user, user) ||
-			    !kp_quota_part_is(&q->entity, KP_QUOTA_CLIENT_ID, steps[s].client,
-					      client_id))
-				continue;
-			*bound = q->values.value[key];
-			*tags_user = steps[s].tu;
-			*tags_client = steps[s].tc;
-			return true;
+		if (s < step) {
+			step = s;
+			best = &md->quotas[i];
 		}
 	}
-	return false;
+	for (lo = i, hi = md->quota_count; lo < hi;) {
+		int32_t mid = lo + (hi - lo) / 2;
+
+		struct kp_str name = md->quotas[mid].entity.name[KP_QUOTA_CLIENT_ID];
+
+		if (kp_quota_name_cmp(name, client_id) < 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	for (i = lo; i < md->quota_count &&
+		     kp_str_eq(md->quotas[i].entity.name[KP_QUOTA_CLIENT_ID], client_id); i++) {
+		int s = kp_quota_step(&md->quotas[i], key, user, client_id);
+
+		if (s < step) {
+			step = s;
+			best = &md->quotas[i];
+		}
+	}
+	if (best == NULL)
+		return false;
+	*bound = best->values.value[key];
+	*tags_user = kp_quota_steps[step].tu;
+	*tags_client = kp_quota_steps[step].tc;
+	return true;
 }
 
 /* ---- the per-core table ---- */

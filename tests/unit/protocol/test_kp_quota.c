@@ -7,6 +7,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "protocol/kp_quota.h"
@@ -91,6 +92,50 @@ mq(int user, const char *uname, int client, const char *cname, enum kp_quota_key
 	return q;
 }
 
+static int
+cmp(const void *a, const void *b)
+{
+	return kp_md_quota_cmp(a, b);
+}
+
+/* md over the first n of qs, sorted as control publishes them. */
+static void
+use(struct kp_md *md, const struct kp_md_quota *qs, int n)
+{
+	static struct kp_md_quota sorted[1000];
+
+	cr_assert(n <= 1000);
+	memcpy(sorted, qs, sizeof(*qs) * (size_t)n);
+	qsort(sorted, (size_t)n, sizeof(*sorted), cmp);
+	md->quotas = sorted;
+	md->quota_count = n;
+}
+
+Test(kp_quota, lookup_among_many_client_ids)
+{
+	static struct kp_md_quota qs[1000];
+	static char names[1000][16];
+	struct kp_md md = { 0 };
+	double bound;
+	bool tu, tc;
+
+	for (int i = 0; i < 1000; i++) {
+		snprintf(names[i], sizeof(names[i]), "c%d", i * 7 % 1000);
+		qs[i] = mq(0, NULL, 1, names[i], KP_QUOTA_PRODUCER_BYTE_RATE, i * 7 % 1000 + 1);
+	}
+	use(&md, qs, 1000);
+	for (int i = 0; i < 1000; i += 37) {
+		char want[16];
+
+		snprintf(want, sizeof(want), "c%d", i);
+		cr_assert(kp_quota_resolve(&md, KP_QUOTA_PRODUCER_BYTE_RATE, kp_str_c(want), &bound,
+					   &tu, &tc));
+		cr_assert_float_eq(bound, i + 1, 1e-9);
+	}
+	cr_assert_not(kp_quota_resolve(&md, KP_QUOTA_PRODUCER_BYTE_RATE, kp_str_c("zz"), &bound,
+				       &tu, &tc));
+}
+
 Test(kp_quota, precedence_as_kafka)
 {
 	enum kp_quota_key P = KP_QUOTA_PRODUCER_BYTE_RATE;
@@ -108,19 +153,18 @@ Test(kp_quota, precedence_as_kafka)
 	qs[5] = mq(1, "ANONYMOUS", 0, NULL, P, 3);
 	qs[6] = mq(1, "ANONYMOUS", 1, NULL, P, 2);
 	qs[7] = mq(1, "ANONYMOUS", 1, "app", P, 1);
-	md.quotas = qs;
 	for (int n = 8; n >= 1; n--) {
 		/* With only the first n entities, the most specific applies. */
-		md.quota_count = n;
+		use(&md, qs, n);
 		cr_assert(kp_quota_resolve(&md, P, kp_str_c("app"), &bound, &tu, &tc));
 		cr_assert_float_eq(bound, 9 - n, 1e-9, "n=%d bound=%f", n, bound);
 	}
 	/* Tags: user-only entities share one rate per user, client ones per
 	 * client id. */
-	md.quota_count = 3;
+	use(&md, qs, 3);
 	cr_assert(kp_quota_resolve(&md, P, kp_str_c("app"), &bound, &tu, &tc));
 	cr_assert(tu && !tc);
-	md.quota_count = 2;
+	use(&md, qs, 2);
 	cr_assert(kp_quota_resolve(&md, P, kp_str_c("app"), &bound, &tu, &tc));
 	cr_assert(!tu && tc);
 	/* Another client id falls to the default; another key has none. */
