@@ -458,3 +458,28 @@ def test_fetch_over_consumer_byte_rate(broker):
         assert abs(throttle - want) < 300, (throttle, want)
     finally:
         c.s.close()
+
+
+def test_quotas_survive_restart_and_still_throttle(broker_factory):
+    """The quotas are on disk before AlterClientQuotas is answered: after a
+    kill -9 and a restart they are described and enforced again."""
+    b = broker_factory()
+    cid = name("dur")
+    res = alter(b, 1, [([("client-id", cid)], [("producer_byte_rate", 1000, False)]),
+                       ([("user", None)], [("request_percentage", 50.5, False)])])
+    assert [e for e, _, _ in res] == [0, 0], res
+    b.kill()
+    b.start()
+
+    def back():
+        err, _, got = describe(b, 1, [("client-id", 0, cid)])
+        assert got == {(("client-id", cid),): {"producer_byte_rate": 1000.0}}, got
+        err, _, got = describe(b, 1, [("user", 1, None)], strict=True)
+        assert got == {(("user", None),): {"request_percentage": 50.5}}, got
+    s.eventually(back)
+    time.sleep(1.5)
+    topic = kw.make_topics(b, "quotar", 1, 1)[0]
+    frame = produce_frame(topic, cid, 11000)
+    with kw.connect(b) as c:
+        err, throttle = produce_throttle(c, frame)
+    assert err == 0 and throttle == len(frame) - 4 - 10000, throttle
