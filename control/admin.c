@@ -383,4 +383,6 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.md_fresh = admin_md_fresh,
 	.group = admin_group,
 	.log_dir_describe = ctl_log_dir_describe,
+	.quotas_describe = ctl_quota_describe,
+	.quota_alter = ctl_quota_alter,
 };

@@ -13,6 +13,7 @@
 #include "control/ctl_sched.h"
 #include "control/metadata.h"
 #include "control/pid_alloc.h"
+#include "control/quota.h"
 #include "dataplane/dp.h"
 
 /* Snapshots replaced while one request runs (the handler may still point
@@ -43,6 +44,7 @@ struct ctl {
 	struct md_store store;
 	struct st *st;                  /* storage workers; NULL in tests */
 	struct pid_alloc pids;
+	struct quota_store quotas;      /* client quotas (quota.c) */
 	struct md_broker broker;
 	struct dp *dp;
 	struct kp_md *md;               /* current snapshot */
@@ -84,6 +86,14 @@ const struct kp_md *ctl_md_rebuild(struct ctl *ctl);
 /* log_dirs.c: kp_admin_ops.log_dir_describe (DescribeLogDirs). */
 int16_t ctl_log_dir_describe(void *ctx, struct kp_log_dir *dir, kp_log_dir_part_fn *fn,
 			     void *arg);
+/* kp_admin_ops.quotas_describe / quota_alter over ctl->quotas (ctl_quota.c);
+ * a change marks the snapshot dirty so the cores enforce it. */
+int16_t ctl_quota_describe(void *ctx, const struct kp_quota_filter *filters, int32_t filter_count,
+			   bool strict, kp_quota_entry_fn *fn, void *arg, char *msg,
+			   size_t msg_size);
+int16_t ctl_quota_alter(void *ctx, const struct kp_quota_entity *entity, struct kp_str bad_type,
+			const struct kp_quota_op *ops, int32_t op_count, bool validate_only,
+			char *msg, size_t msg_size);
 
 /* ctl_storage.c: a topic's log settings; open its partitions [from, count)
  * (creating or recovering their logs); open every topic's at startup. */

@@ -110,6 +110,13 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 		ctl_free_parts(ctl);
 		return NULL;
 	}
+	if (quota_store_open(&ctl->quotas, cfg->log_dir, err, err_size) != 0) {
+		md_store_close(&ctl->store);
+		pid_alloc_close(&ctl->pids);
+		ctl_free_parts(ctl);
+		return NULL;
+	}
+	ctl->broker.quotas = &ctl->quotas;
 	ctl->md = md_snapshot_build(&ctl->store, &ctl->broker, ++ctl->md_epoch);
 	if (ctl->md != NULL)
 		ctl->groups = grp_coord_create(ctl, cfg);
@@ -119,6 +126,7 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 		ctl_dyn_close(ctl);
 		md_store_close(&ctl->store);
 		pid_alloc_close(&ctl->pids);
+		quota_store_close(&ctl->quotas);
 		ctl_free_parts(ctl);
 		return NULL;
 	}
@@ -410,5 +418,6 @@ ctl_destroy(struct ctl *ctl)
 	ctl_dyn_close(ctl);
 	md_store_close(&ctl->store);
 	pid_alloc_close(&ctl->pids);
+	quota_store_close(&ctl->quotas);
 	free(ctl);
 }

@@ -8,6 +8,7 @@
 #include "common/assert.h"
 #include "control/ctl_int.h"
 #include "control/metadata.h"
+#include "control/quota.h"
 
 static int
 snapshot_cmp_name(const void *a, const void *b)
@@ -40,6 +41,72 @@ snapshot_put_str(char **pos, const char *s)
 	return r;
 }
 
+/* Quotas the cores enforce: those with a user or client-id part (ip
+ * entities only limit connection creation) that can apply to a connection:
+ * with no SASL yet every connection's user is ANONYMOUS, so other named
+ * users' quotas are left out (with SASL they stay, looked up by
+ * principal). */
+static bool
+snapshot_quota_applies(const struct kp_quota_entity *e)
+{
+	struct kp_str user = e->name[KP_QUOTA_USER];
+
+	if (e->present & (1u << KP_QUOTA_IP))
+		return false;
+	return !(e->present & (1u << KP_QUOTA_USER)) || user.len < 0 ||
+	       kp_str_eq(user, kp_str_c("ANONYMOUS"));
+}
+
+static int
+snapshot_cmp_quota(const void *a, const void *b)
+{
+	return kp_md_quota_cmp(a, b);
+}
+
+/* Adds the names' bytes of the quotas that go in. */
+static size_t
+snapshot_quota_count(const struct quota_store *qs, size_t *strings)
+{
+	size_t n = 0;
+
+	for (int32_t i = 0; qs != NULL && i < qs->count; i++) {
+		const struct kp_quota_entity *e = &qs->entries[i].entity;
+
+		if (!snapshot_quota_applies(e))
+			continue;
+		for (int t = 0; t < KP_QUOTA_TYPES; t++)
+			*strings += e->name[t].len > 0 ? (size_t)e->name[t].len + 1 : 0;
+		n++;
+	}
+	return n;
+}
+
+static void
+snapshot_quotas(struct kp_md *md, struct kp_md_quota *out, const struct quota_store *qs,
+		char **pos)
+{
+	int32_t n = 0;
+
+	for (int32_t i = 0; qs != NULL && i < qs->count; i++) {
+		const struct quota_entry *q = &qs->entries[i];
+
+		if (!snapshot_quota_applies(&q->entity))
+			continue;
+		out[n] = (struct kp_md_quota){ q->entity, q->values };
+		for (int t = 0; t < KP_QUOTA_TYPES; t++) {
+			if (q->entity.name[t].len <= 0)
+				continue;
+			memcpy(*pos, q->entity.name[t].ptr, (size_t)q->entity.name[t].len);
+			out[n].entity.name[t].ptr = *pos;
+			*pos += q->entity.name[t].len + 1;
+		}
+		n++;
+	}
+	qsort(out, (size_t)n, sizeof(*out), snapshot_cmp_quota);
+	md->quota_count = n;
+	md->quotas = out;
+}
+
 struct kp_md *
 md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uint64_t epoch)
 {
@@ -50,14 +117,20 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 	struct kp_md *md;
 	char *pos;
 
+	size_t nq = snapshot_quota_count(broker->quotas, &strings);
+	struct kp_md_quota *quotas;
+
 	for (size_t i = 0; i < n; i++)
 		strings += strlen(st->topics[i].name) + 1;
-	md = calloc(1, sizeof(*md) + n * sizeof(*topics) + n * sizeof(*by_id) + strings);
+	md = calloc(1, sizeof(*md) + nq * sizeof(*quotas) + n * sizeof(*topics) +
+			       n * sizeof(*by_id) + strings);
 	if (md == NULL)
 		return NULL;
-	topics = (struct kp_md_topic *)(md + 1);
+	quotas = (struct kp_md_quota *)(md + 1);
+	topics = (struct kp_md_topic *)(quotas + nq);
 	by_id = (const struct kp_md_topic **)(topics + n);
 	pos = (char *)(by_id + n);
+	snapshot_quotas(md, quotas, broker->quotas, &pos);
 	md->broker_id = st->node_id;
 	md->controller_id = st->node_id;
 	md->cluster_id = snapshot_put_str(&pos, st->cluster_id);

@@ -35,6 +35,8 @@ struct md_store {
 };
 
 /* What a snapshot says about this broker, besides the topics. */
+struct quota_store;
+
 struct md_broker {
 	const char *host;
 	int32_t port;
@@ -42,6 +44,7 @@ struct md_broker {
 	int32_t num_partitions;
 	int16_t default_replication_factor;
 	const struct config *cfg;   /* resolves per-topic limits; NULL: defaults */
+	const struct quota_store *quotas;  /* copied into snapshots; NULL: none */
 };
 
 /* Open (creating if needed) the store in dir: meta.properties as Kafka keeps

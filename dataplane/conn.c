@@ -67,6 +67,7 @@ conn_open(struct conn *conn, int fd)
 	conn->pipe_bytes = 0;
 	conn->splice_fd = -1;
 	conn->splice_left = 0;
+	conn->mute_until_ns = 0;
 }
 
 /* @thread dataplane */

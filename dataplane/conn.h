@@ -87,6 +87,9 @@ struct conn {
 	uint32_t waiting;
 	uint64_t mem_bytes;     /* held by waiting requests + unsent replies */
 	uint64_t active_ns;     /* last bytes in or out (connections.max.idle.ms) */
+	/* A client quota throttled it (KIP-219): no frame is parsed and no
+	 * byte read until then (CLOCK_MONOTONIC ns; 0: not muted). */
+	uint64_t mute_until_ns;
 	uint64_t ip_key;        /* admitted under this peer key (dp_limits.c) */
 	struct dp_peer peer;    /* forwarded requests carry it to control */
 	bool admitted;          /* counted in the admission totals */
@@ -146,11 +149,12 @@ conn_inflight(const struct conn *conn)
 	return conn->seq_next - conn->seq_head;
 }
 
-/* True when another request may be dispatched (the in-flight limit). */
+/* True when another request may be dispatched (the in-flight limit, and
+ * not muted by a quota). */
 static inline bool
 conn_can_dispatch(const struct conn *conn)
 {
-	return conn_inflight(conn) < conn->inflight_max &&
+	return conn->mute_until_ns == 0 && conn_inflight(conn) < conn->inflight_max &&
 	       (conn->mem_bytes < CONN_MEM_BYTES_MAX || conn_inflight(conn) == 0);
 }
 

@@ -199,6 +199,7 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	if (rc < 0)
 		return rc;
 	core->net = dp->cfg.dpdk != NULL ? dp_dpdk_net_get() : &dp_uring_net;
+	core->mute_next_ns = UINT64_MAX;        /* no conn muted */
 	if (dp->cfg.st != NULL) {
 		/* Storage completions wake the core through its control eventfd. */
 		core->kc = kp_core_create(dp->cfg.st, core->index, n * slot_count);

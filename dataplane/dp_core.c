@@ -219,6 +219,49 @@ dp_req_finish(struct dp_core *core, struct conn *conn, uint32_t seq, enum dp_req
 
 static const struct kp_buf dp_no_resp;
 
+/* A client quota throttled conn's request: its reply goes out as usual,
+ * and then nothing more is read from the conn for throttle_ms (KIP-219's
+ * channel mute), so a throttled client holds no more memory than its
+ * stash of bytes already received. */
+static void
+dp_conn_mute(struct dp_core *core, struct conn *conn, int32_t throttle_ms)
+{
+	uint64_t until;
+
+	if (throttle_ms <= 0 || !conn->open)
+		return;
+	until = clock_mono_ns() + (uint64_t)throttle_ms * 1000000u;
+	conn->mute_until_ns = MAX(conn->mute_until_ns, until);
+	core->mute_next_ns = MIN(core->mute_next_ns, conn->mute_until_ns);
+}
+
+/* Resume the conns whose mute ended, once the earliest one did: a scan of
+ * the table, only while quotas throttle someone. */
+static void
+dp_core_unmute(struct dp_core *core)
+{
+	uint64_t next = UINT64_MAX;
+
+	if (core->turn_ns < core->mute_next_ns)
+		return;
+	for (uint32_t id = 0; id < core->conn_count; id++) {
+		struct conn *conn = &core->conns[id];
+
+		if (conn->mute_until_ns == 0)
+			continue;
+		if (conn->open && conn->mute_until_ns > core->turn_ns) {
+			next = MIN(next, conn->mute_until_ns);
+			continue;
+		}
+		conn->mute_until_ns = 0;
+		if (conn->open) {
+			dp_list_add(&core->rx, conn);
+			dp_list_add(&core->arm, conn);
+		}
+	}
+	core->mute_next_ns = next;
+}
+
 /* A request that waited on storage finished: fill its slot, or drop the
  * reply when its connection closed meanwhile. */
 static void
@@ -248,6 +291,7 @@ dp_core_done(struct dp_core *core, struct kp_done *done)
 				      DP_REQ_FAILED, dp_no_resp, NULL, 0);
 		return;
 	}
+	dp_conn_mute(core, conn, done->throttle_ms);
 	if (done->verdict == KP_VERDICT_REPLY) {
 		uint32_t seq = tag_reply_seq(done->tag, conn->seq_head);
 		struct dp_slot_stage *ss = &core->slot_stage[dp_slot_index(core, conn, seq)];
@@ -381,11 +425,14 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	case KP_VERDICT_REPLY:
 		ASSERT_HOT(out.resp.data != NULL && out.resp.len >= 4);
 		dp_req_finish(core, conn, seq, DP_REQ_REPLY, out.resp, NULL, 0);
+		dp_conn_mute(core, conn, out.throttle_ms);
 		return true;
 	case KP_VERDICT_NO_REPLY:
 		dp_req_finish(core, conn, seq, DP_REQ_NO_REPLY, dp_no_resp, NULL, 0);
+		dp_conn_mute(core, conn, out.throttle_ms);
 		return true;
 	case KP_VERDICT_PENDING:
+		dp_conn_mute(core, conn, out.throttle_ms);   /* again once answered */
 		conn->waiting++;
 		dp_stat_add(&core->stats.requests_waiting, 1);
 		conn_slot_hold(conn, seq, out.held_bytes);
@@ -728,6 +775,7 @@ dp_core_main(void *arg)
 		env.md = rcu_dereference(dp->md);
 		core->turn_ns = clock_mono_ns();
 		core->net->reap(core);
+		dp_core_unmute(core);
 		dp_core_rx(core, &env);
 		dp_core_storage(core, &env);
 		dp_core_ctl(core);
@@ -741,7 +789,8 @@ dp_core_main(void *arg)
 		rcu_quiescent_state();
 		/* Block unless tx released slots and left chunks to parse. */
 		core->net->wait(core, core->rx.count == 0 && !core->storage_more,
-				core->kc != NULL ? kp_core_deadline(core->kc) : UINT64_MAX);
+				MIN(core->kc != NULL ? kp_core_deadline(core->kc) : UINT64_MAX,
+				    core->mute_next_ns));
 	}
 	dp_core_close_all(core);
 	core->net->leave(core);

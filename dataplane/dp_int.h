@@ -173,6 +173,9 @@ struct dp_core {
 	uint64_t idle_next_ns;  /* next idle-connection sweep (dp_limits.c) */
 	uint64_t turn_ns;       /* when this loop turn started */
 	bool storage_more;      /* finished requests left for the next turn */
+	/* The earliest conn->mute_until_ns of a muted conn (UINT64_MAX: none
+	 * muted); dp_core_unmute() scans the conns once it passes. */
+	uint64_t mute_next_ns;
 
 	struct conn *conns;     /* connections_max entries */
 	struct conn_slot *slots;

@@ -14,6 +14,45 @@
 #include "protocol/kp_error.h"
 #include "protocol/kp_wire.h"
 
+/* ---- Client quotas: set by AlterClientQuotas, enforced on the cores ---- */
+
+/* Quota keys, in the order Kafka's describe lists them (its HashMap order). */
+enum kp_quota_key {
+	KP_QUOTA_CONNECTION_CREATION_RATE = 0,  /* ip entities only */
+	KP_QUOTA_REQUEST_PERCENTAGE,
+	KP_QUOTA_PRODUCER_BYTE_RATE,
+	KP_QUOTA_CONSUMER_BYTE_RATE,
+	KP_QUOTA_CONTROLLER_MUTATION_RATE,
+	KP_QUOTA_KEYS,
+};
+
+/* Entity types, in the order Kafka lists an entity's parts. */
+enum kp_quota_type {
+	KP_QUOTA_CLIENT_ID = 0,
+	KP_QUOTA_USER,
+	KP_QUOTA_IP,
+	KP_QUOTA_TYPES,
+};
+
+/* A quota entity: which types it has (bit 1 << type) and, for each, a name
+ * or the default entity (len -1, Kafka's null / <default>). */
+struct kp_quota_entity {
+	uint8_t present;
+	struct kp_str name[KP_QUOTA_TYPES];
+};
+
+/* One entity's quotas: value[k] is set when bit 1 << k of set is. */
+struct kp_quota_values {
+	uint8_t set;
+	double value[KP_QUOTA_KEYS];
+};
+
+/* The wire names: "producer_byte_rate", ...; "client-id", "user", "ip". */
+const char *kp_quota_key_name(enum kp_quota_key key);
+const char *kp_quota_type_name(enum kp_quota_type type);
+/* Kafka's ClientQuotaEntity.toString(): "ClientQuotaEntity(entries={...})". */
+void kp_quota_entity_format(const struct kp_quota_entity *entity, char *out, size_t out_size);
+
 /* ---- Metadata snapshot: built by control, immutable once published ---- */
 
 struct kp_md_topic {
@@ -22,6 +61,11 @@ struct kp_md_topic {
 	int32_t partition_count;
 	int32_t max_message_bytes;  /* max.message.bytes, resolved */
 	bool internal;
+};
+
+struct kp_md_quota {
+	struct kp_quota_entity entity;
+	struct kp_quota_values values;
 };
 
 struct kp_md {
@@ -38,7 +82,16 @@ struct kp_md {
 	const struct kp_md_topic *topics;          /* sorted by name */
 	const struct kp_md_topic *const *by_id;    /* same topics, sorted by id */
 	uint64_t epoch;             /* bumped on every change */
+	/* Client quotas with a user or client-id part that can apply to a
+	 * connection (names in the snapshot's storage), for the cores to
+	 * enforce; sorted by kp_md_quota_cmp(). */
+	int32_t quota_count;
+	const struct kp_md_quota *quotas;
 };
+
+/* The order of kp_md.quotas: entities without a client-id name first, then
+ * by client-id name. */
+int kp_md_quota_cmp(const struct kp_md_quota *a, const struct kp_md_quota *b);
 
 const struct kp_md_topic *kp_md_topic_by_name(const struct kp_md *md, struct kp_str name);
 const struct kp_md_topic *kp_md_topic_by_id(const struct kp_md *md, const struct kp_uuid *id);
@@ -109,6 +162,23 @@ enum {
 	KP_CONFIG_OP_SET = 0, KP_CONFIG_OP_DELETE = 1, KP_CONFIG_OP_APPEND = 2,
 	KP_CONFIG_OP_SUBTRACT = 3,
 };
+
+/* A DescribeClientQuotas filter component, as decoded. */
+struct kp_quota_filter {
+	struct kp_str entity_type;
+	int8_t match_type;          /* 0 exact, 1 default, 2 specified */
+	struct kp_str match;        /* len -1: null */
+};
+
+/* One AlterClientQuotas op, as decoded. */
+struct kp_quota_op {
+	struct kp_str key;
+	double value;
+	bool remove;
+};
+
+typedef void kp_quota_entry_fn(void *arg, const struct kp_quota_entity *entity,
+			       const struct kp_quota_values *values);
 
 /* What the caller of kp_dispatch() must do with the request. */
 enum kp_verdict {
@@ -207,6 +277,17 @@ struct kp_admin_ops {
 	 * the error of the log dir (KAFKA_STORAGE_ERROR). */
 	int16_t (*log_dir_describe)(void *ctx, struct kp_log_dir *dir,
 				    kp_log_dir_part_fn *fn, void *arg);
+	/* DescribeClientQuotas: calls fn for every entity the filter matches,
+	 * or fails the request (INVALID_REQUEST, UNSUPPORTED_VERSION). */
+	int16_t (*quotas_describe)(void *ctx, const struct kp_quota_filter *filters,
+				   int32_t filter_count, bool strict, kp_quota_entry_fn *fn,
+				   void *arg, char *msg, size_t msg_size);
+	/* AlterClientQuotas for one entity (bad_type: the first entity type
+	 * the request named that Kafka does not know, len -1 when none):
+	 * validates every op, then applies them all unless validate_only. */
+	int16_t (*quota_alter)(void *ctx, const struct kp_quota_entity *entity,
+			       struct kp_str bad_type, const struct kp_quota_op *ops,
+			       int32_t op_count, bool validate_only, char *msg, size_t msg_size);
 };
 
 /* ---- Dispatch ---- */
@@ -253,6 +334,10 @@ struct kp_out {
 	/* KP_VERDICT_PENDING: */
 	bool frame_kept;        /* the frame (env->frame_tag) must stay alive */
 	uint64_t held_bytes;    /* memory the waiting request holds meanwhile */
+	/* A client quota's throttle (KIP-219): the reply is sent at once, then
+	 * the connection is not read for this long. PENDING: not read from
+	 * now on already; kp_done.throttle_ms restarts it when answered. */
+	int32_t throttle_ms;
 };
 
 /* ---- Requests that wait on storage (Produce, Fetch, ListOffsets, ...) ---- */
@@ -286,6 +371,7 @@ struct kp_done {
 	uint32_t stage_count;
 	int16_t stage_acks;
 	uint64_t stage_done_ns;         /* when the request completed on the core */
+	int32_t throttle_ms;            /* as kp_out.throttle_ms (REPLY, NO_REPLY) */
 };
 
 struct st;

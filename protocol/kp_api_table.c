@@ -44,6 +44,13 @@ const struct kp_api_row kp_api_table[] = {
 	{ KP_API_ALTER_CONFIGS, 0, 0, 2, KP_ON_CONTROL, kp_handle_alter_configs },
 	{ KP_API_INCREMENTAL_ALTER_CONFIGS, 0, 0, 1, KP_ON_CONTROL,
 	  kp_handle_incremental_alter_configs },
+	/* Client quotas: the store is control's (control/quota.c). */
+	{ KP_API_DESCRIBE_CLIENT_QUOTAS, 0, 0, 1, KP_ON_CONTROL,
+	  kp_handle_describe_client_quotas },
+	{ KP_API_ALTER_CLIENT_QUOTAS, 0, 0, 1, KP_ON_CONTROL, kp_handle_alter_client_quotas },
+	/* No SCRAM store yet: no user has credentials (kafka-configs asks). */
+	{ KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, 0, KP_ON_CONTROL,
+	  kp_handle_describe_user_scram_credentials },
 };
 
 const int kp_api_table_len = (int)ARRAY_LEN(kp_api_table);

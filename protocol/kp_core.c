@@ -14,12 +14,31 @@
 #include "common/stage.h"
 #include "common/tag.h"
 #include "protocol/kp_core_priv.h"
+#include "protocol/kp_quota.h"
 #include "protocol/kp_records.h"
 
 /* Completions taken from storage per call. */
 #define KP_CPL_BURST 64u
 /* Long polls whose deadline passed, woken per call. */
 #define KP_WAKES_PER_POLL 32u
+
+int32_t
+kp_core_quota_record(struct kp_core *kc, const struct kp_md *md, enum kp_quota_key key,
+		     struct kp_str client_id, double bytes)
+{
+	if (md == NULL || md->quota_count == 0)
+		return 0;               /* no quotas: nothing counted, as Kafka */
+	return kp_quota_record(kc->quota, md, key, client_id, bytes,
+			       (int64_t)(clock_mono_ns() / 1000000u));
+}
+
+int32_t
+kp_core_quota_record_hit(struct kp_core *kc, enum kp_quota_key key,
+			 const struct kp_quota_hit *hit, struct kp_str client_id, double v)
+{
+	return kp_quota_record_hit(kc->quota, key, hit, client_id, v,
+				   (int64_t)(clock_mono_ns() / 1000000u));
+}
 
 struct kp_core *
 kp_core_create(struct st *st, int core, uint32_t slot_count)
@@ -43,7 +62,8 @@ kp_core_create(struct st *st, int core, uint32_t slot_count)
 	 * never overflows. */
 	kc->rel_cap = st != NULL ? (uint32_t)st_worker_count(st) * st_refs_max() : 64;
 	kc->rel = calloc(kc->rel_cap, sizeof(*kc->rel));
-	if (kc->pending == NULL || kc->heap == NULL || kc->rel == NULL ||
+	kc->quota = kp_quota_table_create();
+	if (kc->pending == NULL || kc->heap == NULL || kc->rel == NULL || kc->quota == NULL ||
 	    kp_sub_init(kc) != 0) {
 		kp_core_destroy(kc);
 		return NULL;
@@ -61,6 +81,7 @@ kp_core_destroy(struct kp_core *kc)
 		free(kc->pending[i].copy);
 	}
 	kp_sub_fini(kc);
+	kp_quota_table_destroy(kc->quota);
 	free(kc->md_body);
 	free(kc->pending);
 	free(kc->heap);

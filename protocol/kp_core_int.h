@@ -191,6 +191,12 @@ struct kp_pending {
 	struct kp_array topics;         /* the request's topic array, in the frame */
 	uint64_t t_frame_ns;            /* env->t0_ns (0: not timed) */
 	uint64_t t_valid_ns;            /* Produce: validated (0: not yet) */
+	double quota_bound;             /* Fetch: consumer_byte_rate (0: none) */
+	bool quota_tags_user;           /* and its metric (kp_quota_resolve) */
+	bool quota_tags_client;
+	int32_t throttle_ms;            /* client quota: the response's
+					 * throttle_time_ms, and how long the
+					 * connection is muted after it */
 	uint16_t gen;                   /* bumped per use: stale tokens assert */
 	uint8_t state;                  /* enum kp_pending_state */
 	bool cancelled;                 /* the connection closed: drop the answer */
@@ -254,7 +260,8 @@ struct kp_encoders {
 	void (*part)(struct kp_writer *w, int16_t version, const struct kp_part *pt);
 	void (*topic)(struct kp_writer *w, int16_t version, struct kp_str name,
 		      struct kp_array parts);
-	void (*response)(struct kp_writer *w, int16_t version, struct kp_array topics);
+	void (*response)(struct kp_writer *w, int16_t version, struct kp_array topics,
+			 int32_t throttle_ms);
 };
 /* Defines the const struct kp_encoders `encoders` from an API's generated
  * response types (resp with field `topics`, the topic entry type with
@@ -269,11 +276,13 @@ struct kp_encoders {
 		t.parts = a;                                                           \
 		topic##_encode(w, v, &t);                                              \
 	}                                                                              \
-	static void encoders##_response(struct kp_writer *w, int16_t v, struct kp_array a) \
+	static void encoders##_response(struct kp_writer *w, int16_t v, struct kp_array a, \
+					int32_t throttle_ms)                           \
 	{                                                                              \
 		struct resp r;                                                         \
 		resp##_init(&r);                                                       \
 		r.topics = a;                                                          \
+		r.throttle_time_ms = throttle_ms;                                      \
 		resp##_encode(w, v, &r);                                               \
 	}                                                                              \
 	static const struct kp_encoders encoders = { part_fn, encoders##_topic,        \
@@ -306,6 +315,17 @@ bool kp_pending_start(struct kp_core *kc, struct kp_pending *p);
  * next Produces queue behind it, to stay in order; other connections'
  * go ahead). */
 bool kp_pending_validating(const struct kp_core *kc, uint32_t conn);
+
+/* Count bytes against the client's quota of key (kp_quota.c, this core's
+ * rates) and return the throttle time Kafka would answer; 0 when no
+ * quota applies. */
+int32_t kp_core_quota_record(struct kp_core *kc, const struct kp_md *md, enum kp_quota_key key,
+			     struct kp_str client_id, double bytes);
+/* The same for a quota resolved earlier (the request's snapshot may be
+ * gone when it is answered); v < 0 takes bytes back (Kafka's unrecord). */
+struct kp_quota_hit;
+int32_t kp_core_quota_record_hit(struct kp_core *kc, enum kp_quota_key key,
+				 const struct kp_quota_hit *hit, struct kp_str client_id, double v);
 /* Queue p to be validated in slices (ops->step) and started after. */
 void kp_pending_validate(struct kp_core *kc, struct kp_pending *p);
 /* From finish: wait for data on every part without an error until

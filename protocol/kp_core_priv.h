@@ -64,6 +64,8 @@ struct kp_core {
 	uint32_t sub_hash_mask;
 	uint32_t arm_head;
 	uint32_t arm_tail;
+	/* Client quota rates of this core's clients (kp_quota.c). */
+	struct kp_quota_table *quota;
 	/* The last all-topics Metadata response body (kp_core_md_*). */
 	uint64_t md_epoch;
 	uint32_t md_key;

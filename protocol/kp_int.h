@@ -141,5 +141,8 @@ kp_handler_fn kp_handle_delete_records;
 kp_handler_fn kp_handle_describe_log_dirs;
 kp_handler_fn kp_handle_init_producer_id;
 kp_handler_fn kp_handle_group;            /* every group coordinator API */
+kp_handler_fn kp_handle_describe_client_quotas;
+kp_handler_fn kp_handle_alter_client_quotas;
+kp_handler_fn kp_handle_describe_user_scram_credentials;
 
 #endif

@@ -330,6 +330,7 @@ kp_pending_run(struct kp_core *kc, struct kp_pending *p, struct kp_call *call)
 	 * header dispatch wrote (no file regions without a read). */
 	if (!no_reply)
 		p->ops->encode(p, call->w);
+	call->out->throttle_ms = p->throttle_ms;
 	kp_pending_put(kc, p);
 	return no_reply ? KP_VERDICT_NO_REPLY : KP_VERDICT_REPLY;
 }
@@ -376,6 +377,7 @@ kp_pending_reply(struct kp_core *kc, struct kp_pending *p, struct kp_done *done)
 	struct kp_writer w;
 
 	done->verdict = p->no_reply ? KP_VERDICT_NO_REPLY : KP_VERDICT_REPLY;
+	done->throttle_ms = p->throttle_ms;
 	if (p->no_reply)
 		return;
 	for (uint32_t i = 0; i < p->part_count; i++)
@@ -541,6 +543,7 @@ kp_pending_encode(const struct kp_pending *p, struct kp_writer *w, const struct 
 			kp_pending_encode_topic(&enc, p->parts[i].topic, i, end - i);
 		}
 	}
-	e->response(w, p->hdr.request_api_version, kp_array_wire(enc.topic_count, &enc.topics));
+	e->response(w, p->hdr.request_api_version, kp_array_wire(enc.topic_count, &enc.topics),
+		    p->throttle_ms);
 	kp_writer_free(&enc.topics);
 }

@@ -7,6 +7,7 @@
 
 #include "protocol/gen/kp_msg_add_offsets_to_txn.h"
 #include "protocol/gen/kp_msg_add_partitions_to_txn.h"
+#include "protocol/gen/kp_msg_alter_client_quotas.h"
 #include "protocol/gen/kp_msg_alter_configs.h"
 #include "protocol/gen/kp_msg_api_versions.h"
 #include "protocol/gen/kp_msg_create_partitions.h"
@@ -14,11 +15,13 @@
 #include "protocol/gen/kp_msg_delete_groups.h"
 #include "protocol/gen/kp_msg_delete_records.h"
 #include "protocol/gen/kp_msg_delete_topics.h"
+#include "protocol/gen/kp_msg_describe_client_quotas.h"
 #include "protocol/gen/kp_msg_describe_cluster.h"
 #include "protocol/gen/kp_msg_describe_configs.h"
 #include "protocol/gen/kp_msg_describe_groups.h"
 #include "protocol/gen/kp_msg_describe_log_dirs.h"
 #include "protocol/gen/kp_msg_describe_producers.h"
+#include "protocol/gen/kp_msg_describe_user_scram_credentials.h"
 #include "protocol/gen/kp_msg_end_txn.h"
 #include "protocol/gen/kp_msg_fetch.h"
 #include "protocol/gen/kp_msg_find_coordinator.h"
@@ -73,6 +76,9 @@ static const struct kp_api_info kp_api_table[KP_API_GENERATED_COUNT] = {
 	{ KP_API_DELETE_GROUPS, "DeleteGroups", 0, 2, 2, 2 },
 	{ KP_API_INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, 1, 1 },
 	{ KP_API_OFFSET_DELETE, "OffsetDelete", 0, 0, -1, -1 },
+	{ KP_API_DESCRIBE_CLIENT_QUOTAS, "DescribeClientQuotas", 0, 1, 1, 1 },
+	{ KP_API_ALTER_CLIENT_QUOTAS, "AlterClientQuotas", 0, 1, 1, 1 },
+	{ KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, "DescribeUserScramCredentials", 0, 0, 0, 0 },
 	{ KP_API_DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0, 0 },
 	{ KP_API_DESCRIBE_PRODUCERS, "DescribeProducers", 0, 0, 0, 0 },
 };
@@ -246,6 +252,18 @@ kp_request_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_OFFSET_DELETE: {
 		struct kp_offset_delete_request m;
 		return kp_offset_delete_request_decode(c, version, &m);
+	}
+	case KP_API_DESCRIBE_CLIENT_QUOTAS: {
+		struct kp_describe_client_quotas_request m;
+		return kp_describe_client_quotas_request_decode(c, version, &m);
+	}
+	case KP_API_ALTER_CLIENT_QUOTAS: {
+		struct kp_alter_client_quotas_request m;
+		return kp_alter_client_quotas_request_decode(c, version, &m);
+	}
+	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
+		struct kp_describe_user_scram_credentials_request m;
+		return kp_describe_user_scram_credentials_request_decode(c, version, &m);
 	}
 	case KP_API_DESCRIBE_CLUSTER: {
 		struct kp_describe_cluster_request m;
@@ -490,6 +508,27 @@ kp_request_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		kp_offset_delete_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_DESCRIBE_CLIENT_QUOTAS: {
+		struct kp_describe_client_quotas_request m;
+		if (kp_describe_client_quotas_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_describe_client_quotas_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ALTER_CLIENT_QUOTAS: {
+		struct kp_alter_client_quotas_request m;
+		if (kp_alter_client_quotas_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_alter_client_quotas_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
+		struct kp_describe_user_scram_credentials_request m;
+		if (kp_describe_user_scram_credentials_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_describe_user_scram_credentials_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_DESCRIBE_CLUSTER: {
 		struct kp_describe_cluster_request m;
 		if (kp_describe_cluster_request_decode(c, version, &m) != 0)
@@ -641,6 +680,18 @@ kp_response_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_OFFSET_DELETE: {
 		struct kp_offset_delete_response m;
 		return kp_offset_delete_response_decode(c, version, &m);
+	}
+	case KP_API_DESCRIBE_CLIENT_QUOTAS: {
+		struct kp_describe_client_quotas_response m;
+		return kp_describe_client_quotas_response_decode(c, version, &m);
+	}
+	case KP_API_ALTER_CLIENT_QUOTAS: {
+		struct kp_alter_client_quotas_response m;
+		return kp_alter_client_quotas_response_decode(c, version, &m);
+	}
+	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
+		struct kp_describe_user_scram_credentials_response m;
+		return kp_describe_user_scram_credentials_response_decode(c, version, &m);
 	}
 	case KP_API_DESCRIBE_CLUSTER: {
 		struct kp_describe_cluster_response m;
@@ -883,6 +934,27 @@ kp_response_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		if (kp_offset_delete_response_decode(c, version, &m) != 0)
 			return -1;
 		kp_offset_delete_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_CLIENT_QUOTAS: {
+		struct kp_describe_client_quotas_response m;
+		if (kp_describe_client_quotas_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_describe_client_quotas_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ALTER_CLIENT_QUOTAS: {
+		struct kp_alter_client_quotas_response m;
+		if (kp_alter_client_quotas_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_alter_client_quotas_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
+		struct kp_describe_user_scram_credentials_response m;
+		if (kp_describe_user_scram_credentials_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_describe_user_scram_credentials_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_DESCRIBE_CLUSTER: {

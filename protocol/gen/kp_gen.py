@@ -28,7 +28,8 @@ APIS = [
     'AddPartitionsToTxn', 'AddOffsetsToTxn', 'EndTxn', 'TxnOffsetCommit',
     'DescribeConfigs', 'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions',
     'DeleteGroups', 'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster',
-    'DescribeProducers', 'DescribeLogDirs',
+    'DescribeProducers', 'DescribeLogDirs', 'DescribeClientQuotas', 'AlterClientQuotas',
+    'DescribeUserScramCredentials',
 ]
 HEADERS = ['RequestHeader', 'ResponseHeader']
 

@@ -147,7 +147,7 @@ delete_records_encode(const struct kp_pending *p, struct kp_writer *w)
 		kp_writer_free(&parts);
 		topic_count++;
 	}
-	e->response(w, version, kp_array_wire(topic_count, &topics));
+	e->response(w, version, kp_array_wire(topic_count, &topics), 0);
 	kp_writer_free(&topics);
 	free(idx);
 }

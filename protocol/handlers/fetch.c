@@ -14,6 +14,7 @@
 #include "common/compiler.h"
 #include "protocol/gen/kp_msg_fetch.h"
 #include "protocol/kp_core_int.h"
+#include "protocol/kp_quota.h"
 
 KP_SHAPE_DEFINE(fetch_shape, kp_fetch_request, topics, kp_fetch_request_fetch_topic, topic,
 		partitions, kp_fetch_request_fetch_partition);
@@ -212,6 +213,27 @@ fetch_answer_now(struct kp_core *kc, struct kp_pending *p, struct kp_call *call,
 	return KP_VERDICT_REPLY;
 }
 
+/* consumer_byte_rate: Kafka caps the response at what one quota window
+ * holds (quota x (quota.window.num - 1) x quota.window.size), and throttles
+ * when it answers (fetch_quota_end). The quota is resolved now: the
+ * snapshot may be gone by then. */
+static void
+fetch_quota_begin(struct kp_pending *p, const struct kp_call *call)
+{
+	double bound, window_bytes;
+	bool tu, tc;
+
+	if (!kp_quota_resolve(call->env->md, KP_QUOTA_CONSUMER_BYTE_RATE, call->hdr.client_id,
+			      &bound, &tu, &tc))
+		return;
+	p->quota_bound = bound;
+	p->quota_tags_user = tu;
+	p->quota_tags_client = tc;
+	window_bytes = bound * (KP_QUOTA_SAMPLES - 1) * (KP_QUOTA_WINDOW_MS / 1000);
+	if (window_bytes < (double)p->max_bytes)
+		p->max_bytes = (int32_t)window_bytes;
+}
+
 enum kp_verdict
 kp_handle_fetch(struct kp_call *call)
 {
@@ -233,6 +255,7 @@ kp_handle_fetch(struct kp_call *call)
 	}
 	p->min_bytes = req.min_bytes;
 	p->max_bytes = req.max_bytes;
+	fetch_quota_begin(p, call);
 	p->isolation = req.isolation_level;
 	/* 0: the next answer is final (no wait left). */
 	p->deadline_ns = req.max_wait_ms > 0
@@ -313,17 +336,19 @@ fetch_encode_top(const struct kp_pending *p, struct kp_writer *w, int16_t top_er
 	int16_t version = p->hdr.request_api_version;
 	bool flexible = version >= 12;
 	uint32_t topics = 0;
+	/* Throttled by a quota: Kafka's empty response (getThrottledResponse). */
+	uint32_t part_count = p->throttle_ms > 0 ? 0 : p->part_count;
 
-	for (uint32_t i = 0; i < p->part_count; i++)
+	for (uint32_t i = 0; i < part_count; i++)
 		if (i == 0 || !kp_str_eq(p->parts[i].topic, p->parts[i - 1].topic))
 			topics++;
-	kp_write_i32(w, 0);                             /* throttle_time_ms */
+	kp_write_i32(w, p->throttle_ms);                /* throttle_time_ms */
 	if (version >= 7) {
 		kp_write_i16(w, top_error);
 		kp_write_i32(w, 0);                     /* session_id: declined */
 	}
 	kp_write_array_len(w, (int32_t)topics, flexible);
-	for (uint32_t i = 0; i < p->part_count;) {
+	for (uint32_t i = 0; i < part_count;) {
 		uint32_t end = kp_pending_topic_run(p, i);
 
 		kp_write_string(w, p->parts[i].topic, flexible);
@@ -343,6 +368,32 @@ fetch_encode(const struct kp_pending *p, struct kp_writer *w)
 	fetch_encode_top(p, w, KP_ERR_NONE);
 }
 
+/* Bytes of the response, about: the records and a partition entry each
+ * (Kafka counts its exact encoded size). */
+#define FETCH_QUOTA_PART_BYTES 48
+
+/* The response is final with total bytes of records: count them against
+ * the client's consumer_byte_rate. Over it, Kafka takes the bytes back and
+ * answers an empty response with the throttle time (then mutes). */
+static void
+fetch_quota_end(struct kp_core *kc, struct kp_pending *p, int64_t total)
+{
+	struct kp_quota_hit hit = { p->quota_bound, p->quota_tags_user, p->quota_tags_client };
+	double size = (double)total + FETCH_QUOTA_PART_BYTES * (double)p->part_count;
+	int32_t ms;
+
+	if (p->quota_bound <= 0)
+		return;
+	ms = kp_core_quota_record_hit(kc, KP_QUOTA_CONSUMER_BYTE_RATE, &hit, p->hdr.client_id,
+				      size);
+	if (ms <= 0)
+		return;
+	kp_core_quota_record_hit(kc, KP_QUOTA_CONSUMER_BYTE_RATE, &hit, p->hdr.client_id, -size);
+	p->throttle_ms = ms;
+	for (uint32_t i = 0; i < p->part_count; i++)
+		p->parts[i].cut = true;         /* nothing sent; released after encoding */
+}
+
 /* Like Kafka, any partition error answers at once; below min_bytes, with
  * time left, the request waits for data instead. */
 static bool
@@ -359,5 +410,6 @@ fetch_again(struct kp_core *kc, struct kp_pending *p)
 		kp_pending_wait(kc, p);
 		return true;
 	}
+	fetch_quota_end(kc, p, total);
 	return false;
 }

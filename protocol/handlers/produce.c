@@ -174,6 +174,13 @@ kp_handle_produce(struct kp_call *call)
 		return KP_VERDICT_CLOSE;
 	}
 	p->part_count = 0;
+	/* producer_byte_rate counts the whole request (Kafka's
+	 * request.sizeInBytes: header and body), acks=0 too. */
+	p->throttle_ms = kp_core_quota_record(kc, call->env->md, KP_QUOTA_PRODUCER_BYTE_RATE,
+					      call->hdr.client_id, (double)call->frame_len);
+	/* Known now: the dataplane stops reading the connection at once, as
+	 * Kafka, which reads nothing more while a request is in process. */
+	call->out->throttle_ms = p->throttle_ms;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
 						.part = produce_fill, .arg = &fill });
 	kp_part_map_free(&fill.map);

@@ -40,12 +40,22 @@ static const struct kp_md_topic fuzz_topics[] = {
 static const struct kp_md_topic *const fuzz_by_id[] = {
 	&fuzz_topics[0], &fuzz_topics[1], &fuzz_topics[2],
 };
+/* A default client-id quota, so Produce and Fetch run the quota paths. */
+static const struct kp_md_quota fuzz_quotas[] = {
+	{ .entity = { .present = 1u << KP_QUOTA_CLIENT_ID,
+		      .name = { { NULL, -1 }, { NULL, -1 }, { NULL, -1 } } },
+	  .values = { .set = (1u << KP_QUOTA_PRODUCER_BYTE_RATE) |
+			     (1u << KP_QUOTA_CONSUMER_BYTE_RATE),
+		      .value = { [KP_QUOTA_PRODUCER_BYTE_RATE] = 1e6,
+				 [KP_QUOTA_CONSUMER_BYTE_RATE] = 1e6 } } },
+};
 static const struct kp_md fuzz_md = {
 	.broker_id = 1, .controller_id = 1, .cluster_id = "AAAAAAAAAAAAAAAAAAAAAA",
 	.host = "127.0.0.1", .port = 9092, .auto_create_topics = true,
 	.num_partitions = 1, .default_replication_factor = 1,
 	.topic_count = (int32_t)(sizeof(fuzz_topics) / sizeof(fuzz_topics[0])),
 	.topics = fuzz_topics, .by_id = fuzz_by_id, .epoch = 1,
+	.quota_count = 1, .quotas = fuzz_quotas,
 };
 static struct kp_core *fuzz_kc;
 static uint64_t fuzz_now_ns;
@@ -158,6 +168,28 @@ fuzz_admin_log_dir(void *ctx, struct kp_log_dir *dir, kp_log_dir_part_fn *fn, vo
 	return KP_ERR_NONE;
 }
 
+static int16_t
+fuzz_admin_quotas_describe(void *ctx, const struct kp_quota_filter *f, int32_t n, bool strict,
+			   kp_quota_entry_fn *fn, void *arg, char *msg, size_t msg_size)
+{
+	(void)ctx; (void)f; (void)n; (void)strict; (void)msg; (void)msg_size;
+	fn(arg, &fuzz_quotas[0].entity, &fuzz_quotas[0].values);
+	return KP_ERR_NONE;
+}
+
+static int16_t
+fuzz_admin_quota_alter(void *ctx, const struct kp_quota_entity *e, struct kp_str bad_type,
+		       const struct kp_quota_op *ops, int32_t n, bool validate_only, char *msg,
+		       size_t msg_size)
+{
+	(void)ctx; (void)e; (void)ops; (void)n; (void)validate_only;
+	if (bad_type.len < 0)
+		return KP_ERR_NONE;
+	snprintf(msg, msg_size, "Unhandled client quota entity type: %.*s", (int)bad_type.len,
+		 bad_type.ptr);
+	return KP_ERR_INVALID_REQUEST;
+}
+
 static const struct kp_admin_ops fuzz_admin = {
 	.topic_create = fuzz_admin_create, .topic_delete = fuzz_admin_delete,
 	.partitions_create = fuzz_admin_partitions, .configs_describe = fuzz_admin_configs,
@@ -167,6 +199,7 @@ static const struct kp_admin_ops fuzz_admin = {
 	.producer_id_next = fuzz_admin_producer_id,
 	.md = fuzz_admin_md, .md_fresh = fuzz_admin_md,
 	.log_dir_describe = fuzz_admin_log_dir,
+	.quotas_describe = fuzz_admin_quotas_describe, .quota_alter = fuzz_admin_quota_alter,
 };
 
 static void

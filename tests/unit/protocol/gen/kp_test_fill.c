@@ -11,6 +11,7 @@
 #include "protocol/gen/kp_api.h"
 #include "protocol/gen/kp_msg_add_offsets_to_txn.h"
 #include "protocol/gen/kp_msg_add_partitions_to_txn.h"
+#include "protocol/gen/kp_msg_alter_client_quotas.h"
 #include "protocol/gen/kp_msg_alter_configs.h"
 #include "protocol/gen/kp_msg_api_versions.h"
 #include "protocol/gen/kp_msg_create_partitions.h"
@@ -18,11 +19,13 @@
 #include "protocol/gen/kp_msg_delete_groups.h"
 #include "protocol/gen/kp_msg_delete_records.h"
 #include "protocol/gen/kp_msg_delete_topics.h"
+#include "protocol/gen/kp_msg_describe_client_quotas.h"
 #include "protocol/gen/kp_msg_describe_cluster.h"
 #include "protocol/gen/kp_msg_describe_configs.h"
 #include "protocol/gen/kp_msg_describe_groups.h"
 #include "protocol/gen/kp_msg_describe_log_dirs.h"
 #include "protocol/gen/kp_msg_describe_producers.h"
+#include "protocol/gen/kp_msg_describe_user_scram_credentials.h"
 #include "protocol/gen/kp_msg_end_txn.h"
 #include "protocol/gen/kp_msg_fetch.h"
 #include "protocol/gen/kp_msg_find_coordinator.h"
@@ -3449,6 +3452,307 @@ fill_kp_offset_delete_response(struct kp_offset_delete_response *m, int16_t vers
 }
 
 static void
+fill_kp_describe_client_quotas_request_component_data(
+		struct kp_describe_client_quotas_request_component_data *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_client_quotas_request_component_data_init(m);
+	(void)version;
+	(void)a;
+	m->entity_type = kp_str_c("s1");
+	m->match_type = 3;
+	m->match = kp_str_c("s3");
+}
+
+static void
+fill_kp_describe_client_quotas_request(struct kp_describe_client_quotas_request *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_describe_client_quotas_request_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_describe_client_quotas_request_component_data *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_client_quotas_request_component_data(&items[0], version, a);
+		fill_kp_describe_client_quotas_request_component_data(&items[1], version, a);
+		m->components.items = items;
+		m->components.count = 2;
+	}
+	m->strict = true;
+}
+
+static void
+fill_kp_describe_client_quotas_response_entity_data(
+		struct kp_describe_client_quotas_response_entity_data *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_client_quotas_response_entity_data_init(m);
+	(void)version;
+	(void)a;
+	m->entity_type = kp_str_c("s1");
+	m->entity_name = kp_str_c("s2");
+}
+
+static void
+fill_kp_describe_client_quotas_response_value_data(
+		struct kp_describe_client_quotas_response_value_data *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_client_quotas_response_value_data_init(m);
+	(void)version;
+	(void)a;
+	m->key = kp_str_c("s3");
+	m->value = 5.5;
+}
+
+static void
+fill_kp_describe_client_quotas_response_entry_data(
+		struct kp_describe_client_quotas_response_entry_data *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_client_quotas_response_entry_data_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_describe_client_quotas_response_entity_data *items = kp_test_arena_alloc(
+				a, 2 * sizeof(*items));
+		fill_kp_describe_client_quotas_response_entity_data(&items[0], version, a);
+		fill_kp_describe_client_quotas_response_entity_data(&items[1], version, a);
+		m->entity.items = items;
+		m->entity.count = 2;
+	}
+	{
+		struct kp_describe_client_quotas_response_value_data *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_describe_client_quotas_response_value_data(&items[0], version, a);
+		fill_kp_describe_client_quotas_response_value_data(&items[1], version, a);
+		m->values.items = items;
+		m->values.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_client_quotas_response(struct kp_describe_client_quotas_response *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_describe_client_quotas_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70005;
+	m->error_code = 306;
+	m->error_message = kp_str_c("s7");
+	{
+		struct kp_describe_client_quotas_response_entry_data *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_describe_client_quotas_response_entry_data(&items[0], version, a);
+		fill_kp_describe_client_quotas_response_entry_data(&items[1], version, a);
+		m->entries.items = items;
+		m->entries.count = 2;
+	}
+}
+
+static void
+fill_kp_alter_client_quotas_request_entity_data(
+		struct kp_alter_client_quotas_request_entity_data *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_alter_client_quotas_request_entity_data_init(m);
+	(void)version;
+	(void)a;
+	m->entity_type = kp_str_c("s1");
+	m->entity_name = kp_str_c("s2");
+}
+
+static void
+fill_kp_alter_client_quotas_request_op_data(struct kp_alter_client_quotas_request_op_data *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_client_quotas_request_op_data_init(m);
+	(void)version;
+	(void)a;
+	m->key = kp_str_c("s3");
+	m->value = 5.5;
+	m->remove = true;
+}
+
+static void
+fill_kp_alter_client_quotas_request_entry_data(struct kp_alter_client_quotas_request_entry_data *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_client_quotas_request_entry_data_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_alter_client_quotas_request_entity_data *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_alter_client_quotas_request_entity_data(&items[0], version, a);
+		fill_kp_alter_client_quotas_request_entity_data(&items[1], version, a);
+		m->entity.items = items;
+		m->entity.count = 2;
+	}
+	{
+		struct kp_alter_client_quotas_request_op_data *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_alter_client_quotas_request_op_data(&items[0], version, a);
+		fill_kp_alter_client_quotas_request_op_data(&items[1], version, a);
+		m->ops.items = items;
+		m->ops.count = 2;
+	}
+}
+
+static void
+fill_kp_alter_client_quotas_request(struct kp_alter_client_quotas_request *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_alter_client_quotas_request_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_alter_client_quotas_request_entry_data *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_alter_client_quotas_request_entry_data(&items[0], version, a);
+		fill_kp_alter_client_quotas_request_entry_data(&items[1], version, a);
+		m->entries.items = items;
+		m->entries.count = 2;
+	}
+	m->validate_only = true;
+}
+
+static void
+fill_kp_alter_client_quotas_response_entity_data(
+		struct kp_alter_client_quotas_response_entity_data *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_alter_client_quotas_response_entity_data_init(m);
+	(void)version;
+	(void)a;
+	m->entity_type = kp_str_c("s1");
+	m->entity_name = kp_str_c("s2");
+}
+
+static void
+fill_kp_alter_client_quotas_response_entry_data(
+		struct kp_alter_client_quotas_response_entry_data *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_alter_client_quotas_response_entry_data_init(m);
+	(void)version;
+	(void)a;
+	m->error_code = 303;
+	m->error_message = kp_str_c("s4");
+	{
+		struct kp_alter_client_quotas_response_entity_data *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_alter_client_quotas_response_entity_data(&items[0], version, a);
+		fill_kp_alter_client_quotas_response_entity_data(&items[1], version, a);
+		m->entity.items = items;
+		m->entity.count = 2;
+	}
+}
+
+static void
+fill_kp_alter_client_quotas_response(struct kp_alter_client_quotas_response *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_alter_client_quotas_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70005;
+	{
+		struct kp_alter_client_quotas_response_entry_data *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_alter_client_quotas_response_entry_data(&items[0], version, a);
+		fill_kp_alter_client_quotas_response_entry_data(&items[1], version, a);
+		m->entries.items = items;
+		m->entries.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_user_scram_credentials_request_user_name(
+		struct kp_describe_user_scram_credentials_request_user_name *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_request_user_name_init(m);
+	(void)version;
+	(void)a;
+	m->name = kp_str_c("s1");
+}
+
+static void
+fill_kp_describe_user_scram_credentials_request(
+		struct kp_describe_user_scram_credentials_request *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_request_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_describe_user_scram_credentials_request_user_name *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_user_scram_credentials_request_user_name(&items[0], version, a);
+		fill_kp_describe_user_scram_credentials_request_user_name(&items[1], version, a);
+		m->users.items = items;
+		m->users.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_user_scram_credentials_response_credential_info(
+		struct kp_describe_user_scram_credentials_response_credential_info *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_response_credential_info_init(m);
+	(void)version;
+	(void)a;
+	m->mechanism = 2;
+	m->iterations = 70002;
+}
+
+static void
+fill_kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result(
+		struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result *m, int16_t version, struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result_init(m);
+	(void)version;
+	(void)a;
+	m->user = kp_str_c("s3");
+	m->error_code = 304;
+	m->error_message = kp_str_c("s5");
+	{
+		struct kp_describe_user_scram_credentials_response_credential_info *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_user_scram_credentials_response_credential_info(&items[0], version,
+				a);
+		fill_kp_describe_user_scram_credentials_response_credential_info(&items[1], version,
+				a);
+		m->credential_infos.items = items;
+		m->credential_infos.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_user_scram_credentials_response(
+		struct kp_describe_user_scram_credentials_response *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_user_scram_credentials_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70006;
+	m->error_code = 307;
+	m->error_message = kp_str_c("s8");
+	{
+		struct kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result(&items[0], version, a);
+		fill_kp_describe_user_scram_credentials_response_describe_user_scram_credentials_result(&items[1], version, a);
+		m->results.items = items;
+		m->results.count = 2;
+	}
+}
+
+static void
 fill_kp_describe_cluster_request(struct kp_describe_cluster_request *m, int16_t version,
 		struct kp_test_arena *a)
 {
@@ -3830,6 +4134,24 @@ kp_request_encode_test_any(int16_t api_key, int16_t version,
 		kp_offset_delete_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_DESCRIBE_CLIENT_QUOTAS: {
+		struct kp_describe_client_quotas_request m;
+		fill_kp_describe_client_quotas_request(&m, version, a);
+		kp_describe_client_quotas_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ALTER_CLIENT_QUOTAS: {
+		struct kp_alter_client_quotas_request m;
+		fill_kp_alter_client_quotas_request(&m, version, a);
+		kp_alter_client_quotas_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
+		struct kp_describe_user_scram_credentials_request m;
+		fill_kp_describe_user_scram_credentials_request(&m, version, a);
+		kp_describe_user_scram_credentials_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_DESCRIBE_CLUSTER: {
 		struct kp_describe_cluster_request m;
 		fill_kp_describe_cluster_request(&m, version, a);
@@ -4042,6 +4364,24 @@ kp_response_encode_test_any(int16_t api_key, int16_t version,
 		struct kp_offset_delete_response m;
 		fill_kp_offset_delete_response(&m, version, a);
 		kp_offset_delete_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_CLIENT_QUOTAS: {
+		struct kp_describe_client_quotas_response m;
+		fill_kp_describe_client_quotas_response(&m, version, a);
+		kp_describe_client_quotas_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ALTER_CLIENT_QUOTAS: {
+		struct kp_alter_client_quotas_response m;
+		fill_kp_alter_client_quotas_response(&m, version, a);
+		kp_alter_client_quotas_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
+		struct kp_describe_user_scram_credentials_response m;
+		fill_kp_describe_user_scram_credentials_response(&m, version, a);
+		kp_describe_user_scram_credentials_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_DESCRIBE_CLUSTER: {
