@@ -46,12 +46,6 @@ ALLOW = ("ThrottleTimeMs", "ClusterId", "*.ClusterId")
 # Known differences, each also in README.md "Compatibility notes":
 # (case id pattern, field pattern), the reason above each.
 DOCUMENTED = {
-    # Kafka lists no synonym for a topic config whose broker default comes
-    # from a fallback key (log.retention.hours for retention.ms, log.roll.*
-    # hours for segment.ms and segment.jitter.ms, log.flush.scheduler.
-    # interval.ms for flush.ms); Spillway lists that key as a DEFAULT_CONFIG
-    # synonym. DescribeConfigs is another change's (issue 15, configs).
-    ("describe-configs-all", "Results.Configs.Synonyms"),
     # ListOffsets MAX_TIMESTAMP (-3) when a batch's largest timestamp is not
     # its last record's: Kafka answers the first record with it, Spillway
     # the batch's last offset (the record needs reading back at query time;
@@ -60,6 +54,10 @@ DOCUMENTED = {
 }
 
 DELETE_RECORDS, DESCRIBE_LOG_DIRS = 21, 35
+ALTER_CONFIGS, INCREMENTAL_ALTER_CONFIGS = 33, 44
+DESCRIBE_CLIENT_QUOTAS, ALTER_CLIENT_QUOTAS, DESCRIBE_USER_SCRAM_CREDENTIALS = 48, 49, 50
+TOPIC, BROKER = 2, 4                        # config resource types
+QCLIENT, QUSER = f"diff-{TAG}-client", f"diff-{TAG}-user"
 # DescribeLogDirs: each broker's own directory and file system.
 LOG_DIR_OWN = ("Results.LogDir", "Results.TotalBytes", "Results.UsableBytes")
 
@@ -231,7 +229,8 @@ def _short(v):
 # not part of the contract: both answers are put in key order (a stable sort,
 # so duplicates keep theirs) before the diff.
 ENTRY_KEYS = ("Name", "Topic", "TopicId", "GroupId", "ResourceType", "ResourceName",
-              "PartitionIndex", "Partition", "Index", "Key")
+              "PartitionIndex", "Partition", "Index", "Key", "Entity", "EntityType",
+              "User")
 
 
 def canonical(v):
@@ -339,6 +338,31 @@ def join(group, member="", session=10000, protocols=(("range", b"\x00"),)):
     return {"GroupId": group, "SessionTimeoutMs": session, "RebalanceTimeoutMs": 10000,
             "MemberId": member, "GroupInstanceId": None, "ProtocolType": "consumer",
             "Protocols": [{"Name": n, "Metadata": m} for n, m in protocols], "Reason": None}
+
+
+def alter_configs(resources, validate=True):
+    return {"ValidateOnly": validate, "Resources": [
+        {"ResourceType": t, "ResourceName": n,
+         "Configs": [{"Name": k, "Value": v} for k, v in cs]} for t, n, cs in resources]}
+
+
+def inc_alter_configs(resources, validate=True):
+    """cs: (name, op, value); op 0 SET, 1 DELETE, 2 APPEND, 3 SUBTRACT."""
+    return {"ValidateOnly": validate, "Resources": [
+        {"ResourceType": t, "ResourceName": n,
+         "Configs": [{"Name": k, "ConfigOperation": op, "Value": v} for k, op, v in cs]}
+        for t, n, cs in resources]}
+
+
+def quota_entry(entity, ops):
+    return {"Entity": [{"EntityType": t, "EntityName": n} for t, n in entity],
+            "Ops": [{"Key": k, "Value": v, "Remove": r} for k, v, r in ops]}
+
+
+def quota_filter(components, strict=False):
+    """components: (entity type, match type 0 exact / 1 default / 2 any, match)."""
+    return {"Strict": strict, "Components": [
+        {"EntityType": t, "MatchType": m, "Match": n} for t, m, n in components]}
 
 
 def produce_p(side, v):
@@ -569,6 +593,84 @@ CASES = [
     Case("describe-log-dirs-empty", DESCRIBE_LOG_DIRS,
          {"Topics": [{"Topic": C, "Partitions": []}]}, allow=LOG_DIR_OWN),
     Case("describe-log-dirs-none", DESCRIBE_LOG_DIRS, {"Topics": []}, allow=LOG_DIR_OWN),
+    # AlterConfigs / IncrementalAlterConfigs: checks first (validate_only),
+    # then real changes to P, read back through DescribeConfigs.
+    Case("alter-configs-validate", ALTER_CONFIGS, alter_configs([
+        (TOPIC, A, [("retention.ms", "1000"), ("cleanup.policy", "compact")]),
+        (TOPIC, UNKNOWN, [("retention.ms", "1")]),
+        (TOPIC, B, [("nosuch.config", "x")]),
+        (TOPIC, C, [("retention.ms", "abc")]),
+        (TOPIC, D, [("min.insync.replicas", "0")]),
+        (BROKER, "1", [("log.retention.ms", "1000")]),
+        (BROKER, "", [("log.retention.bytes", "-1")]),
+        (BROKER, "7", [("log.retention.ms", "1")]),
+        (BROKER, "x", [("log.retention.ms", "1")])])),
+    Case("alter-configs-broker-read-only", ALTER_CONFIGS, alter_configs([
+        (BROKER, "1", [("log.dirs", "/tmp/x"), ("log.retention.ms", "1000")])])),
+    Case("alter-configs-duplicate-keys", ALTER_CONFIGS, alter_configs([
+        (TOPIC, B, [("retention.ms", "1000"), ("retention.ms", "3")])])),
+    Case("alter-configs-empty", ALTER_CONFIGS, alter_configs([])),
+    Case("alter-configs-null-value", ALTER_CONFIGS, alter_configs([
+        (TOPIC, A, [("retention.ms", None)])])),
+    Case("incremental-alter-configs-validate", INCREMENTAL_ALTER_CONFIGS, inc_alter_configs([
+        (TOPIC, A, [("retention.ms", 0, "1000"), ("segment.ms", 1, None),
+                    ("cleanup.policy", 2, "compact"), ("cleanup.policy", 3, "delete")])])),
+    Case("incremental-alter-configs-append-scalar", INCREMENTAL_ALTER_CONFIGS,
+         inc_alter_configs([(TOPIC, B, [("retention.ms", 2, "5")])])),
+    Case("incremental-alter-configs-bad-op", INCREMENTAL_ALTER_CONFIGS,
+         inc_alter_configs([(TOPIC, C, [("retention.ms", 9, "5")])])),
+    Case("incremental-alter-configs-unknown", INCREMENTAL_ALTER_CONFIGS, inc_alter_configs([
+        (TOPIC, D, [("nosuch.config", 0, "5")]), (TOPIC, UNKNOWN, [("retention.ms", 0, "5")])])),
+    Case("incremental-alter-configs-broker", INCREMENTAL_ALTER_CONFIGS, inc_alter_configs([
+        (BROKER, "1", [("log.retention.ms", 0, "1000"), ("log.cleanup.policy", 2, "compact")])])),
+    Case("incremental-alter-configs-broker-read-only", INCREMENTAL_ALTER_CONFIGS,
+         inc_alter_configs([(BROKER, "", [("log.dirs", 0, "/tmp/y")])])),
+    Case("incremental-alter-configs-duplicate-keys", INCREMENTAL_ALTER_CONFIGS,
+         inc_alter_configs([(TOPIC, B, [("retention.ms", 0, "1"), ("retention.ms", 1, None)])])),
+    Case("incremental-alter-configs-empty", INCREMENTAL_ALTER_CONFIGS, inc_alter_configs([])),
+    Case("alter-configs-apply", ALTER_CONFIGS, alter_configs([
+        (TOPIC, P, [("retention.bytes", "1048576"), ("max.message.bytes", "65536")])],
+        validate=False)),
+    Case("incremental-alter-configs-apply", INCREMENTAL_ALTER_CONFIGS, inc_alter_configs([
+        (TOPIC, P, [("cleanup.policy", 2, "compact"), ("max.message.bytes", 1, None)])],
+        validate=False)),
+    Case("describe-configs-after-alter", kwire.DESCRIBE_CONFIGS,
+         {"Resources": [{"ResourceType": TOPIC, "ResourceName": P, "ConfigurationKeys": [
+             "cleanup.policy", "retention.bytes", "max.message.bytes"]}],
+          "IncludeSynonyms": True, "IncludeDocumentation": False}, vmin=1),
+    # Client quotas: checks, a real change, and reading it back.
+    Case("alter-client-quotas-validate", ALTER_CLIENT_QUOTAS, {"ValidateOnly": True, "Entries": [
+        quota_entry([("client-id", "c1")], [("producer_byte_rate", 1000.0, False)]),
+        quota_entry([("user", "u1"), ("client-id", None)],
+                    [("consumer_byte_rate", 2000.0, False), ("request_percentage", 50.0, False)]),
+        quota_entry([("client-id", "c2")], [("nosuch_rate", 1.0, False)]),
+        quota_entry([("client-id", "c3")], [("producer_byte_rate", -5.0, False)]),
+        quota_entry([("client-id", "c4")], [("producer_byte_rate", 1.5, False)]),
+        quota_entry([("nosuch", "x")], [("producer_byte_rate", 1.0, False)]),
+        quota_entry([("ip", "10.0.0.1")], [("producer_byte_rate", 1.0, False)]),
+        quota_entry([("client-id", "c5"), ("client-id", "c6")],
+                    [("producer_byte_rate", 1.0, False)]),
+        quota_entry([], [("producer_byte_rate", 1.0, False)])]}),
+    Case("alter-client-quotas-apply", ALTER_CLIENT_QUOTAS, {"ValidateOnly": False, "Entries": [
+        quota_entry([("client-id", QCLIENT)], [("producer_byte_rate", 1048576.0, False),
+                                               ("consumer_byte_rate", 2097152.0, False)]),
+        quota_entry([("user", QUSER), ("client-id", QCLIENT)],
+                    [("request_percentage", 200.0, False)])]}),
+    Case("describe-client-quotas-exact", DESCRIBE_CLIENT_QUOTAS,
+         quota_filter([("client-id", 0, QCLIENT)])),
+    Case("describe-client-quotas-specified", DESCRIBE_CLIENT_QUOTAS,
+         quota_filter([("user", 2, None)])),
+    Case("describe-client-quotas-strict", DESCRIBE_CLIENT_QUOTAS,
+         quota_filter([("user", 0, QUSER)], strict=True)),
+    Case("describe-client-quotas-nomatch", DESCRIBE_CLIENT_QUOTAS,
+         quota_filter([("client-id", 0, "nosuch"), ("user", 1, None)])),
+    Case("describe-client-quotas-bad", DESCRIBE_CLIENT_QUOTAS,
+         quota_filter([("nosuch", 0, "x")])),
+    Case("describe-client-quotas-duplicate", DESCRIBE_CLIENT_QUOTAS,
+         quota_filter([("user", 0, "a"), ("user", 0, "b")])),
+    Case("describe-scram-credentials", DESCRIBE_USER_SCRAM_CREDENTIALS,
+         {"Users": [{"Name": "alice"}, {"Name": "bob"}, {"Name": "alice"}]}),
+    Case("describe-scram-credentials-all", DESCRIBE_USER_SCRAM_CREDENTIALS, {"Users": None}),
     # Last: DeleteRecords moves log start offsets (each version repeats the
     # same moves, so later versions see the no-op answers).
     Case("delete-records", DELETE_RECORDS,
