@@ -41,6 +41,7 @@ const struct kp_api_row kp_api_table[] = {
 	{ KP_API_OFFSET_DELETE, 0, 0, 0, KP_ON_CONTROL, kp_handle_group },
 	{ KP_API_DELETE_RECORDS, 0, 0, 2, KP_ON_CORE, kp_handle_delete_records },
 	{ KP_API_DESCRIBE_LOG_DIRS, 1, 1, 4, KP_ON_CONTROL, kp_handle_describe_log_dirs },
+	{ KP_API_DESCRIBE_PRODUCERS, 0, 0, 0, KP_ON_CORE, kp_handle_describe_producers },
 };
 
 const int kp_api_table_len = (int)ARRAY_LEN(kp_api_table);
