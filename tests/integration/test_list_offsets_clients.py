@@ -150,6 +150,35 @@ def test_describe_producers_wire(broker):
     ], got
 
 
+def test_describe_producers_survives_restart(broker_factory):
+    """The producer state DescribeProducers reports is the same after a
+    graceful restart (snapshots) and after kill -9 (rebuilt from the log)."""
+    b = broker_factory()
+    t0, t1 = k.make_topics(b, "dpr", 2, 2)
+    (pa, ea), (pb, eb) = k.init_producer_id(b.bootstrap), k.init_producer_id(b.bootstrap)
+    now = int(time.time() * 1000) // 1000 * 1000
+    for seq, n in ((0, 3), (3, 4), (7, 2)):
+        produce(b, t0, 0, record_batch([b"s"] * n, now + seq, 3, producer_id=pa,
+                                       producer_epoch=ea, base_sequence=seq))
+    produce(b, t0, 1, record_batch([b"s"], now, producer_id=pb, producer_epoch=eb,
+                                   base_sequence=0))
+    produce(b, t1, 1, record_batch([b"s"] * 2, now + 50, 1, producer_id=pb,
+                                   producer_epoch=eb, base_sequence=0))
+    ask = [(t0, [0, 1]), (t1, [0, 1])]
+    before = describe_producers(b, ask)
+    st = lambda pid, ep, last, ts: [(pid, ep, last, ts, -1, -1)]  # noqa: E731
+    assert before == [(t0, [(0, 0, None, st(pa, ea, 8, now + 10)),
+                            (1, 0, None, st(pb, eb, 0, now))]),
+                      (t1, [(0, 0, None, []), (1, 0, None, st(pb, eb, 1, now + 51))])], before
+    b.restart()
+    k.wait_for_leaders(b, [t0, t1])
+    assert describe_producers(b, ask) == before
+    b.kill()
+    b.start()
+    k.wait_for_leaders(b, [t0, t1])
+    assert describe_producers(b, ask) == before
+
+
 def tool(cls, *args):
     cmd = ["java", *JAVA_OPTS, "-cp", java_classpath(with_classes=False),
            f"org.apache.kafka.tools.{cls}", *args]
