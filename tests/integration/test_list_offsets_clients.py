@@ -11,8 +11,10 @@ import re
 import subprocess
 import time
 
+import pytest
+
 import kwire as k
-from conftest import HERE, JAVA_OPTS, java_classpath
+from conftest import HERE, JAVA_OPTS, backend_name, java_classpath
 from krecords import record_batch
 
 DESCRIBE_PRODUCERS, DELETE_RECORDS = 61, 21
@@ -177,6 +179,30 @@ def test_describe_producers_survives_restart(broker_factory):
     b.start()
     k.wait_for_leaders(b, [t0, t1])
     assert describe_producers(b, ask) == before
+
+
+def test_describe_producers_no_leak(broker_factory, monkeypatch):
+    """The producer lists storage hands the core are freed with their
+    request: a broker under LeakSanitizer answers DescribeProducers for
+    partitions with producers and stops with no leak report."""
+    if backend_name() != "spillway":
+        pytest.skip("spillway's own exit")
+    monkeypatch.setenv("ASAN_OPTIONS", "detect_leaks=1")
+    b = broker_factory()
+    (t,) = k.make_topics(b, "dpleak", 1, 4)
+    now = int(time.time() * 1000)
+    for p in range(4):
+        for _ in range(p):
+            pid, ep = k.init_producer_id(b.bootstrap)
+            produce(b, t, p, record_batch([b"l"], now, producer_id=pid, producer_epoch=ep,
+                                          base_sequence=0))
+    for _ in range(5):
+        got = describe_producers(b, [(t, [0, 1, 2, 3, 3])])
+        assert [len(x[3]) for x in got[0][1]] == [0, 1, 2, 3, 3], got
+    b.stop()
+    log = b.log_path.read_text(errors="replace")
+    assert "LeakSanitizer" not in log, log[-4000:]
+    assert b.proc.returncode == 0, log[-2000:]
 
 
 def tool(cls, *args):

@@ -3,8 +3,11 @@
  * (partition p has p producers): one PRODUCERS request per known partition,
  * storage's lists encoded with coordinator epoch and transaction start -1,
  * the request's topic entries answered as listed, the errors known before
- * storage (with Kafka's message for the topic-level ones) and storage's
- * errors in their partition. ASan checks the lists are freed. */
+ * storage (with Kafka's message for the topic-level ones), storage's
+ * errors in their partition, and a cancelled request. (That the lists are
+ * freed is checked under LeakSanitizer by the integration test
+ * test_describe_producers_no_leak: Criterion's forked tests exit without
+ * a leak check.) */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
@@ -184,4 +187,26 @@ Test(describe_producers, nothing_to_ask_answers_at_dispatch)
 	cr_assert_eq(a.n, 3);
 	cr_assert_eq(a.error[2], KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 	cr_assert_eq(fake_st.log_count, 0);
+}
+
+/* The connection closes while storage works: the answer is dropped, the
+ * record (and the lists storage made, freed with it) goes back. */
+Test(describe_producers, cancelled_request_frees_the_lists)
+{
+	static const struct dp_topic t[] = { { "alpha", { 2, 2, 0 }, 3 } };
+	struct kp_request_header hdr = { KP_API_DESCRIBE_PRODUCERS, 0, 9, kp_str_c("t") };
+	struct kp_done done[2];
+	struct kp_out out;
+	struct kp_writer w;
+
+	fake_st.hold = true;
+	kp_writer_init(&w, 256);
+	kp_request_header_encode(&w, 2, &hdr);
+	dp_request(&w, t, 1);
+	cr_assert_eq(h_dispatch(&w, 4, &out), KP_VERDICT_PENDING);
+	cr_assert_not(kp_core_cancel(h_kc, 4, &done[0]), "storage still has its parts");
+	fake_st_answer_held();
+	cr_assert_eq(h_poll(H_NOW, done, 2), 1);
+	cr_assert_eq(done[0].verdict, KP_VERDICT_CLOSE);
+	cr_assert_null(done[0].resp.data);
 }
