@@ -51,6 +51,7 @@ const struct kp_api_row kp_api_table[] = {
 	/* No SCRAM store yet: no user has credentials (kafka-configs asks). */
 	{ KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, 0, KP_ON_CONTROL,
 	  kp_handle_describe_user_scram_credentials },
+	{ KP_API_DESCRIBE_PRODUCERS, 0, 0, 0, KP_ON_CORE, kp_handle_describe_producers },
 };
 
 const int kp_api_table_len = (int)ARRAY_LEN(kp_api_table);

@@ -227,6 +227,11 @@ kp_core_route(struct kp_core *kc, const struct st_cpl *cpl)
 	case ST_REQ_DELETE_RECORDS:
 		pt->offset = cpl->log_start_offset;     /* the low watermark */
 		break;
+	case ST_REQ_PRODUCERS:
+		pt->producers = cpl->producers.list;
+		pt->producer_count = cpl->producers.count;
+		p->producer_lists = true;
+		break;
 	default:
 		PANIC("bad completion type for a pending record");
 	}

@@ -56,6 +56,9 @@ struct kp_part {
 	int64_t offset;         /* base offset / found offset / end offset */
 	int64_t timestamp;      /* log-append time / found timestamp */
 	int32_t leader_epoch;
+	/* PRODUCERS: storage's list, freed with the record (kp_pending_put). */
+	struct st_producer *producers;
+	uint32_t producer_count;
 	/* READ results: a file region held until released. */
 	bool cut;               /* not sent (over max_bytes) */
 	bool over_limit;        /* longer than in_limit (a whole first batch) */
@@ -218,6 +221,7 @@ struct kp_pending {
 	int8_t isolation;               /* Fetch, ListOffsets */
 	int16_t acks;                   /* Produce */
 	bool no_reply;                  /* Produce acks=0: answer nothing */
+	bool producer_lists;            /* a part holds a storage PRODUCERS list */
 	void *api;                      /* handler-owned state (NULL when none) */
 };
 

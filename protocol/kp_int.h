@@ -138,6 +138,7 @@ kp_handler_fn kp_handle_fetch;
 kp_handler_fn kp_handle_list_offsets;
 kp_handler_fn kp_handle_offset_for_leader_epoch;
 kp_handler_fn kp_handle_delete_records;
+kp_handler_fn kp_handle_describe_producers;
 kp_handler_fn kp_handle_describe_log_dirs;
 kp_handler_fn kp_handle_init_producer_id;
 kp_handler_fn kp_handle_group;            /* every group coordinator API */

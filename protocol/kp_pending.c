@@ -74,6 +74,7 @@ kp_pending_get(struct kp_core *kc, struct kp_call *call, const struct kp_pending
 	p->job = NULL;
 	p->acks = 0;
 	p->no_reply = false;
+	p->producer_lists = false;
 	p->cancelled = false;
 	p->frame_kept = env->frame_keep;
 	p->next_submit = 0;
@@ -200,6 +201,10 @@ kp_pending_put(struct kp_core *kc, struct kp_pending *p)
 	kp_records_job_free(p->job);
 	p->job = NULL;
 	kp_pending_release_reads(kc, p);
+	/* Only DescribeProducers' parts hold lists: other APIs skip the walk. */
+	for (uint32_t i = 0; p->producer_lists && i < p->part_count; i++)
+		free(p->parts[i].producers);
+	p->producer_lists = false;
 	free(p->parts);
 	p->parts = NULL;
 	free(p->copy);
@@ -291,6 +296,8 @@ kp_pending_submit_some(struct kp_core *kc, struct kp_pending *p)
 			break;
 		case ST_REQ_DELETE_RECORDS:
 			req.delete_records.offset = pt->in_offset;
+			break;
+		case ST_REQ_PRODUCERS:
 			break;
 		default:
 			PANIC("bad part op");

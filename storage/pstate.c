@@ -14,6 +14,7 @@
 
 #include "common/assert.h"
 #include "common/kafka_errors.h"
+#include "storage/st.h"
 
 /* Slots of a table's first allocation, made when its first producer comes:
  * most partitions have no idempotent producer, or a few (184 bytes each). */
@@ -131,6 +132,38 @@ size_t
 pstate_producer_count(const struct pstate *ps)
 {
 	return ps->producer_count;
+}
+
+static int
+pstate_producer_cmp(const void *a, const void *b)
+{
+	int64_t x = ((const struct st_producer *)a)->producer_id;
+	int64_t y = ((const struct st_producer *)b)->producer_id;
+
+	return (x > y) - (x < y);
+}
+
+size_t
+pstate_list(const struct pstate *ps, struct st_producer *out, size_t max)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < ps->slot_count && n < max; i++) {
+		const struct pstate_producer *p = &ps->slots[i];
+
+		if (p->batch_count == 0)
+			continue;
+		out[n++] = (struct st_producer){
+			.producer_id = p->producer_id,
+			.last_timestamp = p->last_timestamp,
+			.last_sequence = p->batches[p->batch_count - 1].last_seq,
+			.epoch = p->epoch,
+		};
+	}
+	/* The table's order is its hash's: sort for a stable answer. */
+	if (n > 1)
+		qsort(out, n, sizeof(*out), pstate_producer_cmp);
+	return n;
 }
 
 /* Backward-shift deletion keeps every probe chain unbroken without

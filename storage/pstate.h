@@ -63,4 +63,9 @@ int pstate_snapshot_read(struct pstate *ps, const uint8_t *buf, size_t len);
 
 size_t pstate_producer_count(const struct pstate *ps);
 
+struct st_producer;
+/* Up to max producers into out, sorted by producer id (DescribeProducers);
+ * returns how many were written. */
+size_t pstate_list(const struct pstate *ps, struct st_producer *out, size_t max);
+
 #endif

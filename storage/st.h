@@ -80,6 +80,17 @@ enum st_req_type {
 	 * segments below it; the completion's log_start_offset is the new
 	 * low watermark. */
 	ST_REQ_DELETE_RECORDS = 7,
+	/* DescribeProducers: the partition's idempotent producers (the
+	 * completion hands the core a list it then owns). */
+	ST_REQ_PRODUCERS = 8,
+};
+
+/* One producer of a partition, as DescribeProducers reports it. */
+struct st_producer {
+	int64_t producer_id;
+	int64_t last_timestamp;         /* its last batch's max (or append) timestamp */
+	int32_t last_sequence;          /* its last batch's last sequence */
+	int16_t epoch;
 };
 
 /* ListOffsets special timestamps, as Kafka defines them. */
@@ -168,6 +179,12 @@ struct st_cpl {
 			int32_t leader_epoch;
 			int64_t end_offset;
 		} epoch;
+		struct {
+			/* malloc'd by the worker, sorted by producer id; the
+			 * receiving core frees it. NULL when count is 0. */
+			struct st_producer *list;
+			uint32_t count;
+		} producers;
 	};
 };
 

@@ -20,6 +20,7 @@
 #include "common/efd.h"
 #include "storage/logdir_int.h"
 #include "storage/plog_stage.h"
+#include "storage/pstate.h"
 #include "storage/st_int.h"
 
 /* The table's bucket bits. FNV-1a's last multiply leaves bits 32-39
@@ -336,6 +337,25 @@ st_req_lookup(struct plog *plog, const struct st_req *req, struct st_cpl *cpl)
 	}
 }
 
+/* The list goes to the core, which frees it: DescribeProducers is an admin
+ * request, so one allocation per partition asked is fine here. */
+static void
+st_req_producers(struct plog *plog, struct st_cpl *cpl)
+{
+	size_t n = pstate_producer_count(plog->ps);
+
+	cpl->producers.list = NULL;
+	cpl->producers.count = 0;
+	if (n == 0)
+		return;
+	cpl->producers.list = malloc(n * sizeof(*cpl->producers.list));
+	if (cpl->producers.list == NULL) {
+		cpl->error = KP_ERR_UNKNOWN_SERVER_ERROR;
+		return;
+	}
+	cpl->producers.count = (uint32_t)pstate_list(plog->ps, cpl->producers.list, n);
+}
+
 static void
 st_request(struct st_worker *w, int core, const struct st_req *req)
 {
@@ -378,6 +398,8 @@ st_request(struct st_worker *w, int core, const struct st_req *req)
 	st_cpl_fill(&cpl, plog, req->type, req->partition, req->token);
 	if (req->type == ST_REQ_READ)
 		st_req_read(w, plog, core, req, &cpl);
+	else if (req->type == ST_REQ_PRODUCERS)
+		st_req_producers(plog, &cpl);
 	else
 		st_req_lookup(plog, req, &cpl);
 	st_post(w, core, &cpl);

@@ -7,7 +7,8 @@
  *    fuzz_request's environment (its topics alpha, beta and golden-topic,
  *    its storage double): Produce with a real client batch, Fetch that
  *    reads, waits or fails, ListOffsets, OffsetForLeaderEpoch, Metadata
- *    that auto-creates (forwarded to control) and InitProducerId.
+ *    that auto-creates (forwarded to control), InitProducerId and
+ *    DescribeProducers.
  * Run by hand after adding APIs or handlers:
  *   make_seeds tests/fuzz/corpus/request tests/golden/records/kcat-none.bin */
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include "protocol/gen/kp_msg_fetch.h"
 #include "protocol/gen/kp_msg_header.h"
 #include "protocol/gen/kp_msg_init_producer_id.h"
+#include "protocol/gen/kp_msg_describe_producers.h"
 #include "protocol/gen/kp_msg_list_offsets.h"
 #include "protocol/gen/kp_msg_metadata.h"
 #include "protocol/gen/kp_msg_offset_for_leader_epoch.h"
@@ -233,6 +235,28 @@ seed_init_producer_id(struct kp_writer *w, int16_t version, size_t i)
 	kp_init_producer_id_request_encode(w, version, &req);
 }
 
+/* alpha 0-2 (storage lists producers, partition 1 an error), an unknown
+ * topic and an invalid name (answered before storage). */
+static void
+seed_describe_producers(struct kp_writer *w, int16_t version, size_t i)
+{
+	static const int32_t parts[] = { 0, 1, 2 };
+	static const char *const names[] = { "alpha", "nosuch", "bad/name" };
+	struct kp_describe_producers_request_topic_request t[3];
+	struct kp_describe_producers_request req;
+
+	(void)i;
+	for (int k = 0; k < 3; k++) {
+		kp_describe_producers_request_topic_request_init(&t[k]);
+		t[k].name = kp_str_c(names[k]);
+		t[k].partition_indexes = (struct kp_array){ .count = k == 0 ? 3 : 1,
+							    .items = parts };
+	}
+	kp_describe_producers_request_init(&req);
+	req.topics = (struct kp_array){ .count = 3, .items = t };
+	kp_describe_producers_request_encode(w, version, &req);
+}
+
 #define SEED_VERSIONS_MAX 8
 
 static const struct {
@@ -248,6 +272,7 @@ static const struct {
 	  seed_offset_for_leader_epoch, { 2, 4 } },
 	{ KP_API_METADATA, "metadata", seed_metadata, { 1, 9, 12 } },
 	{ KP_API_INIT_PRODUCER_ID, "init_producer_id", seed_init_producer_id, { 0, 4 } },
+	{ KP_API_DESCRIBE_PRODUCERS, "describe_producers", seed_describe_producers, { 0 } },
 };
 
 static void

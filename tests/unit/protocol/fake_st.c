@@ -56,6 +56,28 @@ st_refs_max(void)
 	return 64;
 }
 
+/* Partition p has p producers (ids 100 + i, epoch i, last sequence 10 * i,
+ * last timestamp 1000 + i), handed over malloc'd as a worker does. */
+static void
+fake_st_producers(const struct st_req *req, struct st_cpl *cpl)
+{
+	uint32_t n = req->partition > 0 ? (uint32_t)req->partition : 0;
+
+	cpl->producers.list = NULL;
+	cpl->producers.count = 0;
+	if (cpl->error != KP_ERR_NONE || n == 0)
+		return;
+	cpl->producers.list = calloc(n, sizeof(*cpl->producers.list));
+	if (cpl->producers.list == NULL)
+		abort();
+	for (uint32_t i = 0; i < n; i++)
+		cpl->producers.list[i] = (struct st_producer){
+			.producer_id = 100 + i, .epoch = (int16_t)i,
+			.last_sequence = 10 * (int32_t)i, .last_timestamp = 1000 + i,
+		};
+	cpl->producers.count = n;
+}
+
 static void
 fake_st_read(const struct st_req *req, struct st_cpl *cpl)
 {
@@ -115,6 +137,9 @@ fake_st_answer(const struct st_req *req)
 		if (cpl->error != KP_ERR_NONE)
 			cpl->log_start_offset = -1;
 		break;
+	case ST_REQ_PRODUCERS:
+		fake_st_producers(req, cpl);
+		break;
 	default:
 		abort();
 	}
@@ -125,7 +150,7 @@ bool
 st_submit(struct st *st, int core, const struct st_req *req)
 {
 	if (st != &fake_st_one || core != 0 || req->type < ST_REQ_APPEND ||
-	    req->type > ST_REQ_DELETE_RECORDS)
+	    req->type > ST_REQ_PRODUCERS)
 		abort();
 	if (req->type == ST_REQ_RELEASE) {
 		if (fake_st.refs_held == 0 || req->release.ref == 0 ||
@@ -187,7 +212,7 @@ fake_st_fire_watches(int64_t high_watermark)
 uint32_t
 fake_st_count(uint8_t type)
 {
-	return type <= ST_REQ_DELETE_RECORDS ? fake_st.type_count[type] : 0;
+	return type <= ST_REQ_PRODUCERS ? fake_st.type_count[type] : 0;
 }
 
 void

@@ -30,7 +30,7 @@ struct fake_st_state {
 	 * and RELEASE included), and how many of each type in all. */
 	struct st_req log[FAKE_ST_LOG_MAX];
 	uint32_t log_count;
-	uint32_t type_count[ST_REQ_DELETE_RECORDS + 1];
+	uint32_t type_count[ST_REQ_PRODUCERS + 1];
 	uint32_t refs_held;     /* regions handed out and not released */
 };
 

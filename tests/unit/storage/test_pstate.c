@@ -11,6 +11,7 @@
 
 #include "common/kafka_errors.h"
 #include "storage/pstate.h"
+#include "storage/st.h"
 
 /* Every test starts from an empty table; chk() reports through err, dup. */
 static struct pstate *ps;
@@ -241,4 +242,30 @@ Test(pstate, snapshot_corruption_detected)
 		pstate_destroy(back);
 	}
 	free(img);
+}
+
+/* DescribeProducers' view: sorted by producer id, the epoch, the last
+ * batch's last sequence and its timestamp; a new epoch's batches replace
+ * the old ones; max bounds what is written. */
+Test(pstate, list_for_describe_producers)
+{
+	struct st_producer out[8];
+
+	cr_assert_eq(pstate_list(ps, out, 8), 0);
+	for (int64_t pid = 9; pid >= 0; pid -= 3)               /* 9, 6, 3, 0 */
+		cr_assert_eq(append(ps, pid * 1000, 0, 0, 4, pid * 10, 100 + pid), PSTATE_APPEND);
+	cr_assert_eq(append(ps, 6000, 0, 4, 2, 200, 555), PSTATE_APPEND);
+	cr_assert_eq(append(ps, 3000, 2, 0, 3, 210, 777), PSTATE_APPEND);  /* new epoch */
+	cr_assert_eq(pstate_list(ps, out, 8), 4);
+	for (int i = 0; i < 4; i++)
+		cr_assert_eq(out[i].producer_id, i * 3000, "sorted: %d", i);
+	cr_assert(out[0].epoch == 0 && out[0].last_sequence == 3 && out[0].last_timestamp == 100);
+	cr_assert(out[1].epoch == 2 && out[1].last_sequence == 2 && out[1].last_timestamp == 777);
+	cr_assert(out[2].epoch == 0 && out[2].last_sequence == 5 && out[2].last_timestamp == 555);
+	cr_assert(out[3].epoch == 0 && out[3].last_sequence == 3 && out[3].last_timestamp == 109);
+	memset(out, 0xff, sizeof(out));
+	cr_assert_eq(pstate_list(ps, out, 2), 2);
+	cr_assert_eq(out[2].producer_id, -1, "nothing written past max");
+	pstate_expire(ps, 10000, 500);
+	cr_assert_eq(pstate_list(ps, out, 8), 0, "expired producers are not listed");
 }

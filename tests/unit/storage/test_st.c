@@ -346,6 +346,58 @@ Test(st, end_to_end)
 	st_destroy(st);
 }
 
+/* DescribeProducers' request: the owning worker lists the partition's
+ * producers (malloc'd, the receiver frees it), none where no idempotent
+ * batch landed, UNKNOWN_TOPIC_OR_PARTITION for a partition it lacks. */
+Test(st, producers)
+{
+	struct tbatch_spec s = tbatch_spec(3, 10, 5000);
+	struct st *st = start();
+	struct st_cpl cpl[3];
+	struct st_req r;
+	uint32_t len;
+	uint8_t *b;
+
+	s.producer_id = 42;
+	s.producer_epoch = 1;
+	s.base_sequence = 0;
+	b = tbatch_build(&s, &len);
+	r = req(ST_REQ_APPEND, 0, 1);
+	r.acks = 1;
+	r.append.batch = b;
+	r.append.len = len;
+	cr_assert(st_submit(st, 0, &r));
+	st_flush(st, 0);
+	reap(st, 0, cpl, 1);
+	cr_assert_eq(cpl[0].error, 0);
+	for (int p = 0; p < 3; p++) {
+		r = req(ST_REQ_PRODUCERS, p == 2 ? 99 : p, 10 + (uint64_t)p);
+		cr_assert(st_submit(st, 0, &r));
+	}
+	st_flush(st, 0);
+	reap(st, 0, cpl, 3);
+	for (int i = 0; i < 3; i++) {
+		cr_assert_eq(cpl[i].type, ST_REQ_PRODUCERS);
+		if (cpl[i].token == 10) {
+			const struct st_producer *sp = cpl[i].producers.list;
+
+			cr_assert(cpl[i].error == 0 && cpl[i].producers.count == 1);
+			cr_assert(sp->producer_id == 42 && sp->epoch == 1 &&
+				  sp->last_sequence == 2 && sp->last_timestamp == 5002);
+		} else if (cpl[i].token == 11) {
+			cr_assert(cpl[i].error == 0 && cpl[i].producers.count == 0);
+			cr_assert_null(cpl[i].producers.list);
+		} else {
+			cr_assert_eq(cpl[i].error, 3);
+			cr_assert_eq(cpl[i].producers.count, 0);
+		}
+		free(cpl[i].producers.list);
+	}
+	free(b);
+	st_stop(st);
+	st_destroy(st);
+}
+
 /* ---- on the simulated sio ---- */
 
 static struct sio *sim;
