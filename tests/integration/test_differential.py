@@ -53,7 +53,7 @@ DOCUMENTED = {
     ("list-offsets-max-timestamp-middle", "Topics.Partitions.Offset"),
 }
 
-DELETE_RECORDS, DESCRIBE_LOG_DIRS = 21, 35
+DELETE_RECORDS, DESCRIBE_LOG_DIRS, DESCRIBE_PRODUCERS = 21, 35, 61
 ALTER_CONFIGS, INCREMENTAL_ALTER_CONFIGS = 33, 44
 DESCRIBE_CLIENT_QUOTAS, ALTER_CLIENT_QUOTAS, DESCRIBE_USER_SCRAM_CREDENTIALS = 48, 49, 50
 TOPIC, BROKER = 2, 4                        # config resource types
@@ -671,6 +671,14 @@ CASES = [
     Case("describe-scram-credentials", DESCRIBE_USER_SCRAM_CREDENTIALS,
          {"Users": [{"Name": "alice"}, {"Name": "bob"}, {"Name": "alice"}]}),
     Case("describe-scram-credentials-all", DESCRIBE_USER_SCRAM_CREDENTIALS, {"Users": None}),
+    # DescribeProducers: the setup's records carry no producer id, so the
+    # answers are the errors and empty producer lists.
+    Case("describe-producers", DESCRIBE_PRODUCERS,
+         {"Topics": [{"Name": A, "PartitionIndexes": [0, 1, 2, 9, 1]},
+                     {"Name": UNKNOWN, "PartitionIndexes": [0]},
+                     {"Name": "bad/name", "PartitionIndexes": [0]},
+                     {"Name": B, "PartitionIndexes": []}]}),
+    Case("describe-producers-empty", DESCRIBE_PRODUCERS, {"Topics": []}),
     # Last: DeleteRecords moves log start offsets (each version repeats the
     # same moves, so later versions see the no-op answers).
     Case("delete-records", DELETE_RECORDS,
