@@ -196,6 +196,8 @@ st_append_done(void *ctx, struct plog *plog, struct plog_append *app)
 	cpl.append.base_offset = app->error == 0 ? app->base_offset : -1;
 	cpl.append.log_append_time = app->error == 0 ? app->log_append_time : -1;
 	cpl.append.t_done_ns = st_append_stages(w, plog, app);
+	if (app->error == KP_ERR_KAFKA_STORAGE_ERROR)
+		st_worker_io_failed(w, plog);
 	st_post(w, app->core, &cpl);
 	w->apps_used--;
 	app->next = w->app_free;
@@ -246,6 +248,8 @@ st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_re
 	cpl->read.fd = -1;
 	cpl->read.ref = ST_REF_NONE;
 	cpl->error = plog_read(plog, req->read.offset, req->read.max_bytes, &r);
+	if (cpl->error == KP_ERR_KAFKA_STORAGE_ERROR)
+		st_worker_io_failed(w, plog);
 	if (cpl->error != 0 || r.len == 0)
 		return;
 	ref = w->ref_free;
@@ -336,6 +340,18 @@ st_req_lookup(struct plog *plog, const struct st_req *req, struct st_cpl *cpl)
 	}
 }
 
+/* No plog answers, or its dir is offline: a partition of an offline dir
+ * is KAFKA_STORAGE_ERROR (as Kafka's offline partitions), else unknown. */
+static int16_t
+st_missing_error(struct st_worker *w, const struct plog *plog, const struct st_req *req)
+{
+	if (plog != NULL)
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	if (w->offline_count > 0 && st_worker_offline_has(w, req->topic_id, req->partition))
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
 static void
 st_request(struct st_worker *w, int core, const struct st_req *req)
 {
@@ -346,9 +362,9 @@ st_request(struct st_worker *w, int core, const struct st_req *req)
 		st_req_release(w, req->release.ref);
 		return;
 	}
-	if (plog == NULL) {
+	if (plog == NULL || st_dirs_is_offline(&w->st->dirs, plog->dir_index)) {
 		st_cpl_fill(&cpl, NULL, req->type, req->partition, req->token);
-		cpl.error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		cpl.error = st_missing_error(w, plog, req);
 		if (req->type == ST_REQ_APPEND)
 			cpl.append.base_offset = -1;
 		st_post(w, core, &cpl);        /* a WATCH too: its waiter moves on */
@@ -439,7 +455,7 @@ static int
 st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 {
 	struct plog_open_args a = {
-		.sio = w->sio, .log_dir = w->st->log_dir, .topic_name = call->name,
+		.sio = w->sio, .topic_name = call->name,
 		.topic_id = call->topic_id, .partition = p, .cfg = call->cfg,
 		.ops = &st_plog_ops, .ops_ctx = w, .now_ms = clock_wall_ms(),
 		.fc = &w->fcache, .reaper = &w->st->reaper, .create = call->create,
@@ -447,13 +463,22 @@ st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 	struct plog *plog = st_worker_find(w, call->topic_id, p);
 	int rc;
 
+	int dir;
+
 	if (plog != NULL) {
 		plog_configure(plog, call->cfg);
 		return 0;
 	}
+	if (st_worker_offline_has(w, call->topic_id, p))
+		return 0;
+	dir = st_worker_dir_of(w, call, p);
+	if (dir < 0)
+		return dir == -1 ? 0 : dir;     /* -1: recorded as offline */
+	a.log_dir = w->st->dirs.paths[dir];
 	plog = plog_open(&a, &rc);
 	if (plog == NULL)
-		return rc;
+		return st_worker_dir_open_failed(w, call, p, dir, rc) ? 0 : rc;
+	plog->dir_index = dir;
 	plog->sync_hist = &w->fsync_hist;
 	if (w->st->cfg.flush_mode != ST_FLUSH_FDATASYNC)
 		plog->gs = &w->gsync;
@@ -470,13 +495,20 @@ st_admin_delete(struct st_worker *w, const struct st_admin *call, int32_t p)
 	if (plog != NULL) {
 		st_table_remove(w, plog);
 		st_plog_quiesce(w, plog);
+		st_dirs_unplace(&w->st->dirs, plog->dir_index);
 		plog_delete(plog, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 		return;
 	}
 	/* Not open here (a create that failed before opening it, or a
-	 * directory never opened since start): remove whatever is there. */
-	snprintf(dir, sizeof(dir), "%s/%s-%d", w->st->log_dir, call->name, (int)p);
-	(void)logdir_trash(w->sio, &w->st->reaper, dir);
+	 * directory never opened since start): remove whatever is there, in
+	 * any live dir. */
+	st_worker_offline_drop(w, call->topic_id, p);
+	for (int i = 0; i < w->st->dirs.count; i++) {
+		if (st_dirs_is_offline(&w->st->dirs, i))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s-%d", w->st->dirs.paths[i], call->name, (int)p);
+		(void)logdir_trash(w->sio, &w->st->reaper, dir);
+	}
 }
 
 static void
@@ -486,6 +518,7 @@ st_stats_partition(struct st_worker *w, const struct plog *plog, struct st_parti
 	memcpy(ps->topic_id, plog->topic_id, sizeof(ps->topic_id));
 	ps->partition = plog->partition;
 	ps->worker = w->index;
+	ps->dir = plog->dir_index;
 	ps->log_start_offset = plog->log_start_offset;
 	ps->log_end_offset = plog->hw;
 	for (uint32_t i = 0; i < plog->seg_count; i++)
@@ -629,8 +662,10 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 		struct logdir_clean_stats cs;
 
 		call->from = call->to = 0;
-		rc = logdir_clean(w->sio, &w->st->reaper, w->st->log_dir, st_clean_known, call,
-				  &cs);
+		for (int i = 0; i < w->st->dirs.count && rc == 0; i++)
+			if (!st_dirs_is_offline(&w->st->dirs, i))
+				rc = logdir_clean(w->sio, &w->st->reaper, w->st->dirs.paths[i],
+						  st_clean_known, call, &cs);
 	}
 	for (p = call->from; p < call->to; p++) {
 		if (st_worker_of(w->st, call->topic_id, p) != w->index)
@@ -916,4 +951,5 @@ st_worker_fini(struct st_worker *w)
 	free(w->watches);
 	free(w->refs);
 	free(w->table);
+	free(w->offline);
 }
