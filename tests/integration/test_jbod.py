@@ -163,3 +163,63 @@ def test_failed_dir_takes_only_its_partitions_offline(broker_factory, dirs):
     for p in bad:
         assert fetch_one(b, t, p, 0)[:2] == (0, 10)
         assert produce_error(b, t, p) == 0
+
+
+EXT4_IOC_SHUTDOWN = 0x8004587D    # _IOR('X', 125, __u32)
+EXT4_GOING_FLAGS_NOLOGFLUSH = 2
+
+
+def test_io_error_takes_its_dir_offline(broker_factory, dirs):
+    """The third dir is an ext4 on a loop device; shutting that file system
+    down (every I/O on it fails with EIO from then on, as a dead disk) while
+    the broker runs takes that dir offline at its first failed write: its
+    partitions answer KAFKA_STORAGE_ERROR, the others keep taking records."""
+    if backend_name() != "spillway":
+        pytest.skip("breaks a log dir of the broker it started")
+    import fcntl
+    import struct
+
+    import power_disk
+    why = power_disk.unavailable()
+    if why:
+        pytest.skip(why)
+    from confluent_kafka import Producer
+    disk = power_disk.PowerLossDisk(dirs[0].parent, size_mib=64)
+    try:
+        mount = disk.create("d2disk")
+        dirs[2] = mount.mnt / "data"
+        b = jbod_broker(broker_factory, dirs)
+        t = unique_topic("jbodio")
+        create_topic(b, t, 6)
+        where = placement(dirs, {t})
+        for p in range(6):
+            produce(b, t, p, 1)
+        bad = [p for (_, p), i in where.items() if i == 2]
+        good = [p for (_, p), i in where.items() if i != 2]
+        fd = os.open(mount.mnt, os.O_RDONLY)
+        try:
+            fcntl.ioctl(fd, EXT4_IOC_SHUTDOWN, struct.pack("I", EXT4_GOING_FLAGS_NOLOGFLUSH))
+        finally:
+            os.close(fd)
+        assert produce_error(b, t, bad[0]) == KAFKA_STORAGE_ERROR
+        for p in bad:
+            assert produce_error(b, t, p) == KAFKA_STORAGE_ERROR
+            assert fetch_one(b, t, p, 0)[0] == KAFKA_STORAGE_ERROR
+            assert offsets_error(b, t, p) == KAFKA_STORAGE_ERROR
+        _, got = describe_log_dirs(b, None)
+        assert [d[0] for d in got] == [0, 0, KAFKA_STORAGE_ERROR], got
+        acked = []
+        pr = Producer({"bootstrap.servers": b.bootstrap, "acks": "all",
+                       "message.timeout.ms": 20000})
+        for p in good:
+            pr.produce(t, value=b"still", partition=p,
+                       on_delivery=lambda err, msg: acked.append(err))
+        assert pr.flush(30) == 0
+        assert acked == [None] * len(good), acked
+        for p in good:
+            assert fetch_one(b, t, p, 0)[:2] == (0, 6)
+        assert b.alive()
+        assert f"log dir {dirs[2]} is offline" in b.log_path.read_text(errors="replace")
+        b.stop()
+    finally:
+        disk.close()
