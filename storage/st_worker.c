@@ -603,6 +603,13 @@ st_admin_cleaner_target(const struct plog *plog, struct cleaner_target *t)
 	return 0;
 }
 
+/* Its dir is offline: no background work (retention, cleaning) on it. */
+static bool
+st_plog_offline(struct st_worker *w, const struct plog *plog)
+{
+	return st_dirs_is_offline(&w->st->dirs, plog->dir_index);
+}
+
 static void
 st_admin_cleaner_list(struct st_worker *w, struct st_admin *call)
 {
@@ -621,7 +628,7 @@ st_admin_cleaner_list(struct st_worker *w, struct st_admin *call)
 	for (b = 0; b < w->table_slots; b++)
 		for (plog = w->table[b]; plog != NULL; plog = plog->hash_next)
 			if (plog->cfg.compact && plog->seg_count > 1 &&
-			    call->target_count < n &&
+			    call->target_count < n && !st_plog_offline(w, plog) &&
 			    st_admin_cleaner_target(plog, &call->targets[call->target_count]) == 0)
 				call->target_count++;
 	call->result = 0;
@@ -727,7 +734,8 @@ st_tick(struct st_worker *w, uint64_t now_ns)
 	}
 	for (b = 0; b < slice; b++) {
 		for (plog = w->table[w->sweep_bucket]; plog != NULL; plog = plog->hash_next)
-			plog_sweep(plog, now_ms);
+			if (!st_plog_offline(w, plog))
+				plog_sweep(plog, now_ms);
 		w->sweep_bucket = (w->sweep_bucket + 1) & (w->table_slots - 1);
 	}
 }
