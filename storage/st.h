@@ -225,8 +225,8 @@ typedef bool st_known_fn(void *arg, const char *topic, int32_t partition);
 int st_log_dir_clean(struct st *st, st_known_fn *known, void *arg);
 
 /* The log dirs, in log.dirs order: how many, the path of dir i, and
- * whether it is offline (unusable at start, or an I/O error since: its
- * partitions answer KAFKA_STORAGE_ERROR). @thread any */
+ * whether it is offline (unusable at start, or an I/O error since; see
+ * storage/st_dirs_int.h). @thread any */
 int st_log_dir_count(const struct st *st);
 const char *st_log_dir_path(const struct st *st, int i);
 bool st_log_dir_offline(struct st *st, int i);

@@ -173,6 +173,6 @@ st_dirs_fail(struct st_dirs *d, int i, int rc)
 {
 	if (atomic_exchange(&d->offline[i], true))
 		return;
-	log_error("storage", "log dir %s is offline: %s; its partitions answer "
-		  "KAFKA_STORAGE_ERROR", d->paths[i], strerror(rc < 0 ? -rc : rc));
+	log_error("storage", "log dir %s is offline: %s; its partitions are offline",
+		  d->paths[i], strerror(rc < 0 ? -rc : rc));
 }

@@ -3,8 +3,9 @@
  * start (every dir is scanned; one found in two is an error, as Kafka
  * refuses to start), where a new one goes (the live dir holding the fewest
  * partitions, Kafka's LogManager.nextLogDirs), and which dirs are offline
- * (unusable at start, or an I/O error since): their partitions answer
- * KAFKA_STORAGE_ERROR while the other dirs' keep working. Internal to
+ * (unusable at start: their partitions have no log and answer
+ * NOT_LEADER_OR_FOLLOWER; an I/O error since: KAFKA_STORAGE_ERROR) while
+ * the other dirs' partitions keep working. Internal to
  * storage/. @thread any (counts under a lock, flags atomic) */
 #ifndef STORAGE_ST_DIRS_INT_H
 #define STORAGE_ST_DIRS_INT_H

@@ -94,7 +94,8 @@ struct st_ref {
 };
 
 /* A partition of an offline log dir that was never opened (its dir was
- * unusable at start): known, answered with KAFKA_STORAGE_ERROR. */
+ * unusable at start): known, answered with NOT_LEADER_OR_FOLLOWER, as
+ * Kafka answers for a partition it hosts no log of. */
 struct st_offline_part {
 	uint8_t topic_id[16];
 	int32_t partition;

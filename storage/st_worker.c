@@ -340,15 +340,18 @@ st_req_lookup(struct plog *plog, const struct st_req *req, struct st_cpl *cpl)
 	}
 }
 
-/* No plog answers, or its dir is offline: a partition of an offline dir
- * is KAFKA_STORAGE_ERROR (as Kafka's offline partitions), else unknown. */
+/* No plog answers, or its dir is offline. As Kafka 3.9's
+ * ReplicaManager.getPartitionOrError: a log whose dir failed while open is
+ * KAFKA_STORAGE_ERROR (HostedPartition.Offline); one never opened because
+ * its dir was unusable at start is NOT_LEADER_OR_FOLLOWER (metadata knows
+ * it, the broker hosts no log for it); else unknown. */
 static int16_t
 st_missing_error(struct st_worker *w, const struct plog *plog, const struct st_req *req)
 {
 	if (plog != NULL)
 		return KP_ERR_KAFKA_STORAGE_ERROR;
 	if (w->offline_count > 0 && st_worker_offline_has(w, req->topic_id, req->partition))
-		return KP_ERR_KAFKA_STORAGE_ERROR;
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
 	return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 }
 
