@@ -237,7 +237,7 @@ Test(log_dirs, every_dir_with_its_own_partitions)
 	for (int i = 0; i < 3; i++) {
 		kp_describe_log_dirs_response_describe_log_dirs_result_decode(&it, 4, &res);
 		snprintf(path, sizeof(path), "/d%d", i);
-		cr_assert_eq(res.log_dir.len, strlen(path));
+		cr_assert_eq((size_t)res.log_dir.len, strlen(path));
 		cr_assert_eq(memcmp(res.log_dir.ptr, path, res.log_dir.len), 0);
 		cr_assert_eq(res.error_code, i == 2 ? KP_ERR_KAFKA_STORAGE_ERROR : KP_ERR_NONE);
 		cr_assert_eq(res.total_bytes, i == 2 ? -1 : 1000 + i, "offline: unknown size");

@@ -220,3 +220,41 @@ Test(st_dirs_disk, first_dir_unusable_fails_the_start)
 	cr_assert_null(st);
 	cr_assert(strstr(err, paths[0]) != NULL, "%s", err);
 }
+
+/* An I/O error on a partition log takes its dir offline (several dirs),
+ * and only that dir; new partitions then skip it. With one dir the broker
+ * keeps it (a later request may succeed, as before JBOD). */
+Test(st_dirs_disk, io_error_takes_only_its_dir_offline)
+{
+	struct st_log_config lc = cfg();
+	struct st_config one = { .log_dir = path_list[0], .worker_count = 1, .core_count = 1,
+				 .ring_slots = 64 };
+	int dir_of[3], per_dir[DIRS], w;
+	char err[256];
+	struct st *st = make(err, sizeof(err));
+	struct plog *plog;
+
+	cr_assert_not_null(st, "%s", err);
+	cr_assert_eq(st_partitions_create(st, topic_a, "a", 0, 3, &lc), 0);
+	where("a", 3, dir_of, per_dir);
+	w = st_worker_of(st, topic_a, 1);
+	plog = st_worker_find(&st->workers[w], topic_a, 1);
+	cr_assert_not_null(plog);
+	cr_assert_eq(plog->dir_index, dir_of[1]);
+	st_worker_io_failed(&st->workers[w], plog);
+	for (int d = 0; d < DIRS; d++)
+		cr_assert_eq(st_log_dir_offline(st, d), d == dir_of[1]);
+	cr_assert_eq(st_partitions_create(st, topic_b, "b", 0, 4, &lc), 0);
+	for (int p = 0; p < 4; p++)
+		cr_assert_not(holds(dir_of[1], "b", p), "b-%d placed on the offline dir", p);
+	st_destroy(st);
+
+	st = st_create(&one, err, sizeof(err));
+	cr_assert_not_null(st, "%s", err);
+	cr_assert_eq(st_partitions_create(st, topic_b, "c", 0, 1, &lc), 0);
+	plog = st_worker_find(&st->workers[0], topic_b, 0);
+	cr_assert_not_null(plog);
+	st_worker_io_failed(&st->workers[0], plog);
+	cr_assert_not(st_log_dir_offline(st, 0));
+	st_destroy(st);
+}
