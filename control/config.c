@@ -221,6 +221,11 @@ config_free(struct config *cfg)
 		cfg->warnings[i] = NULL;
 	}
 	free(cfg->log_dir);
+	for (int i = 0; i < cfg->log_dir_count; i++)
+		free(cfg->log_dirs[i]);
+	free(cfg->log_dirs);
+	cfg->log_dirs = NULL;
+	cfg->log_dir_count = 0;
 	free(cfg->cluster_id);
 	free(cfg->dpdk_eal_args);
 	cfg->log_dir = NULL;

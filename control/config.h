@@ -18,6 +18,7 @@
 
 #define CONFIG_KEYS_MAX 128         /* rows in config_keys.c's table, with room */
 #define CONFIG_WARNINGS_MAX 64      /* warnings kept; more are counted only */
+#define CONFIG_LOG_DIRS_MAX 64      /* log.dirs entries */
 #define CONFIG_HOST_MAX 256         /* a DNS name is at most 253 bytes */
 #define CONFIG_CORES_MAX LIMITS_CORES_MAX /* spillway.dataplane.cores upper bound */
 
@@ -64,7 +65,9 @@ struct config {
 	 * becomes the canonical host name, as Kafka does). */
 	char advertised_host[CONFIG_HOST_MAX];
 	uint16_t advertised_port;
-	char *log_dir;                          /* log.dirs (one entry) else log.dir */
+	char *log_dir;                          /* the first of log_dirs */
+	char **log_dirs;                        /* log.dirs (JBOD) else log.dir */
+	int log_dir_count;                      /* 1..CONFIG_LOG_DIRS_MAX */
 	int32_t node_id;                        /* node.id == broker.id */
 	int32_t num_partitions;                 /* num.partitions: auto-create default */
 	int16_t default_replication_factor;     /* default.replication.factor */

@@ -43,7 +43,7 @@ const struct config_key config_keys[] = {
 	{ "advertised.listeners", CFG_LISTENERS, 0, NULL, 0, 0, NULL, NO_FIELD,
 	  "Listener given to clients in Metadata; default: listeners." },
 	{ "log.dirs", CFG_PATHLIST, 0, NULL, 0, 0, NULL, NO_FIELD,
-	  "Data directory (one entry for now); wins over log.dir." },
+	  "Data directories, comma-separated (JBOD); wins over log.dir." },
 	{ "log.dir", CFG_STRING, 0, "./data", 0, 0, NULL, NO_FIELD,
 	  "Data directory when log.dirs is not set." },
 	{ "node.id", CFG_INT, CFG_F_EFFECTIVE, "1", 0, I32_MAX, NULL, NO_FIELD,

@@ -137,46 +137,65 @@ config_resolve_ids(struct config *cfg, char *err, size_t err_size)
 	return 0;
 }
 
-struct config_resolve_split {
-	char first[PATH_MAX];
-	int count;
-};
+/* The items of log.dirs, in order: Kafka's Csv.parseCsvList (trimmed,
+ * empties dropped), a duplicate refused as LogManager refuses one. */
+static int
+config_resolve_dir_add(struct config *cfg, const char *item)
+{
+	char **grown;
+
+	if (cfg->log_dir_count >= CONFIG_LOG_DIRS_MAX)
+		return -E2BIG;
+	for (int i = 0; i < cfg->log_dir_count; i++)
+		if (strcmp(cfg->log_dirs[i], item) == 0)
+			return -EEXIST;
+	grown = realloc(cfg->log_dirs, sizeof(*grown) * (size_t)(cfg->log_dir_count + 1));
+	if (grown == NULL)
+		return -ENOMEM;
+	cfg->log_dirs = grown;
+	if ((cfg->log_dirs[cfg->log_dir_count] = strdup(item)) == NULL)
+		return -ENOMEM;
+	cfg->log_dir_count++;
+	return 0;
+}
 
 static int
-config_resolve_split_item(void *arg, char *item)
+config_resolve_dir_item(void *arg, char *item)
 {
-	struct config_resolve_split *sp = arg;
-
-	if (sp->count++ == 0)
-		snprintf(sp->first, sizeof(sp->first), "%s", item);
-	return 0;
+	return config_resolve_dir_add(arg, item);
 }
 
 static int
 config_resolve_dirs(struct config *cfg, char *err, size_t err_size)
 {
 	const char *dirs = config_given_any(cfg, "log.dirs");
-	struct config_resolve_split sp = { .count = 0 };
-	const char *dir;
+	int rc;
 
 	if (dirs != NULL) {
-		if (config_value_items(dirs, config_resolve_split_item, &sp) != 0)
-			return -ENOMEM;
-		if (sp.count > 1) {
-			config_err(err, err_size, "log.dirs: %d directories given ('%s'); Spillway "
-				   "supports one log directory for now", sp.count, dirs);
+		rc = config_value_items(dirs, config_resolve_dir_item, cfg);
+		if (rc == -EEXIST || rc == -E2BIG || (rc == 0 && cfg->log_dir_count == 0)) {
+			config_err(err, err_size, "log.dirs: invalid value '%s' (%s)", dirs,
+				   rc == -EEXIST ? "a directory is listed twice"
+				   : rc == -E2BIG ? "more than 64 directories"
+				   : "expected directories");
 			return -EINVAL;
 		}
-		dir = sp.first;
+		if (rc != 0)
+			return rc;
 	} else {
-		dir = config_text(cfg, config_keys_index("log.dir"));
+		const char *dir = config_text(cfg, config_keys_index("log.dir"));
+
 		if (*dir == '\0') {
 			config_err(err, err_size,
 				   "log.dir: invalid value '' (expected a directory)");
 			return -EINVAL;
 		}
+		if ((rc = config_resolve_dir_add(cfg, dir)) != 0)
+			return rc;
 	}
-	cfg->log_dir = strdup(dir);
+	/* The first one holds the broker-wide files (metadata, producer ids),
+	 * as Kafka keeps its metadata log in the first of log.dirs. */
+	cfg->log_dir = strdup(cfg->log_dirs[0]);
 	return cfg->log_dir == NULL ? -ENOMEM : 0;
 }
 

@@ -19,6 +19,7 @@
 #include "control/config.h"
 #include "control/ctl_int.h"
 #include "control/ctl_log.h"
+#include "control/meta_file.h"
 #include "control/ctl_sched.h"
 #include "control/group/grp.h"
 #include "control/metrics.h"
@@ -86,6 +87,12 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 	}
 	rc = md_store_open(&ctl->store, cfg->log_dir, cfg->node_id, cfg->cluster_id, err,
 			   err_size);
+	if (rc == 0 && cfg->log_dir_count > 1 &&
+	    meta_file_open_more((const char *const *)cfg->log_dirs + 1, cfg->log_dir_count - 1,
+				cfg->node_id, ctl->store.cluster_id, err, err_size) != 0) {
+		md_store_close(&ctl->store);
+		rc = -EINVAL;
+	}
 	if (rc != 0) {
 		ctl_free_parts(ctl);
 		return NULL;

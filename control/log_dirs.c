@@ -1,9 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* The admin op behind DescribeLogDirs: the broker's one log dir (its
+/* The admin op behind DescribeLogDirs: one of the broker's log dirs (its
  * absolute path, as Kafka's Paths.toAbsolutePath, and its volume's space,
- * as Java's FileStore total and usable space) and the size of every
- * partition log in it, taken from the storage workers' statistics.
- * @thread control */
+ * as Java's FileStore total and usable space, or KAFKA_STORAGE_ERROR when
+ * it is offline) and the size of every partition log in it, taken from
+ * the storage workers' statistics. @thread control */
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
@@ -16,6 +16,7 @@
 #include "storage/st.h"
 
 struct log_dirs_walk {
+	int dir;
 	const struct kp_md *md;
 	kp_log_dir_part_fn *fn;
 	void *arg;
@@ -32,7 +33,7 @@ log_dirs_part(void *arg, const struct st_partition_stats *ps)
 	topic = kp_md_topic_by_id(lw->md, &id);
 	/* A topic deleted since the snapshot is not shown, nor a partition
 	 * the snapshot does not have yet. */
-	if (topic == NULL || ps->partition >= topic->partition_count)
+	if (topic == NULL || ps->partition >= topic->partition_count || ps->dir != lw->dir)
 		return;
 	lw->fn(lw->arg, topic, ps->partition, ps->size_bytes, 0);
 }
@@ -73,14 +74,23 @@ int16_t
 ctl_log_dir_describe(void *ctx, struct kp_log_dir *dir, kp_log_dir_part_fn *fn, void *arg)
 {
 	struct ctl *ctl = ctx;
-	struct log_dirs_walk lw = { .md = ctl_md(ctl), .fn = fn, .arg = arg };
+	struct log_dirs_walk lw = { .dir = dir->index, .md = ctl_md(ctl), .fn = fn, .arg = arg };
+	const char *path = ctl->cfg->log_dir;
 	struct statvfs vfs;
 	int rc;
 
 	dir->total_bytes = dir->usable_bytes = -1;
-	if (log_dirs_path(ctl->cfg->log_dir, dir->path, sizeof(dir->path)) < 0)
-		snprintf(dir->path, sizeof(dir->path), "%s", ctl->cfg->log_dir);
-	if (statvfs(ctl->cfg->log_dir, &vfs) != 0) {
+	dir->count = ctl->cfg->log_dir_count > 0 ? ctl->cfg->log_dir_count : 1;
+	if (dir->index > 0 && dir->index < ctl->cfg->log_dir_count)
+		path = ctl->cfg->log_dirs[dir->index];
+	if (log_dirs_path(path, dir->path, sizeof(dir->path)) < 0)
+		snprintf(dir->path, sizeof(dir->path), "%s", path);
+	if (ctl->st != NULL && dir->index < st_log_dir_count(ctl->st) &&
+	    st_log_dir_offline(ctl->st, dir->index)) {
+		log_warn("control", "describing log dir %s: it is offline", dir->path);
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	}
+	if (statvfs(path, &vfs) != 0) {
 		log_warn("control", "describing log dir %s: %s", dir->path, strerror(errno));
 		return KP_ERR_KAFKA_STORAGE_ERROR;
 	}

@@ -128,6 +128,8 @@ main_storage(const struct config *cfg)
 {
 	struct st_config sc = {
 		.log_dir = cfg->log_dir,
+		.log_dirs = (const char *const *)cfg->log_dirs,
+		.log_dir_count = cfg->log_dir_count,
 		.worker_count = cfg->storage_workers,
 		.open_files_max = (uint32_t)cfg->storage_open_files_max,
 		.flush_mode = (int)cfg->storage_flush_mode,  /* enum st_flush_mode */

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "common/atomic_file.h"
+#include "common/log.h"
 #include "common/uuid.h"
 #include "control/meta_file.h"
 #include "control/metadata.h"
@@ -89,6 +90,24 @@ meta_file_read(FILE *f, const char *path, int32_t node_id, char *cluster_id,
 			 "node.id %d", path, stored_node, node_id);
 		return -EINVAL;
 	}
+	return 0;
+}
+
+int
+meta_file_open_more(const char *const *dirs, int count, int32_t node_id,
+		    const char *cluster_id, char *err, size_t err_size)
+{
+	char stored[23];
+	int rc;
+
+	for (int i = 0; i < count; i++) {
+		rc = meta_file_open(dirs[i], node_id, cluster_id, stored, err, err_size);
+		if (rc == -EINVAL)
+			return rc;
+		if (rc != 0)
+			log_warn("control", "log dir %s: %s", dirs[i], err);
+	}
+	err[0] = '\0';
 	return 0;
 }
 

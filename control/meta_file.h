@@ -15,4 +15,12 @@
 int meta_file_open(const char *dir, int32_t node_id, const char *cluster_id_cfg,
 		   char *cluster_id, char *err, size_t err_size);
 
+/* The other log dirs (JBOD): each gets its own meta.properties (its own
+ * directory.id) with the first dir's cluster_id; one that names another
+ * cluster or node is an error, as Kafka refuses to start. A dir that
+ * cannot be read or written is only logged: storage takes it offline.
+ * 0 or -EINVAL with err set. */
+int meta_file_open_more(const char *const *dirs, int count, int32_t node_id,
+			const char *cluster_id, char *err, size_t err_size);
+
 #endif

@@ -213,6 +213,8 @@ struct kp_group_call {
 
 /* A log dir as DescribeLogDirs shows it. */
 struct kp_log_dir {
+	int32_t index;                  /* in: which of the broker's log dirs, from 0 */
+	int32_t count;                  /* out: how many log dirs it has (0: one) */
 	char path[4096];                /* absolute */
 	int64_t total_bytes;            /* of its volume, -1 unknown */
 	int64_t usable_bytes;
@@ -271,10 +273,11 @@ struct kp_admin_ops {
 	 * KP_VERDICT_CLOSE (undecodable), or KP_VERDICT_PARKED (the request was
 	 * parked with ctl_park_take() and is answered later). */
 	enum kp_verdict (*group)(void *ctx, struct kp_group_call *call);
-	/* DescribeLogDirs: the one log dir (its absolute path and its
-	 * volume's total and usable bytes in *dir) and fn for every open
-	 * partition log in it, topics as in md()'s snapshot. KP_ERR_NONE, or
-	 * the error of the log dir (KAFKA_STORAGE_ERROR). */
+	/* DescribeLogDirs: log dir dir->index (its absolute path, its
+	 * volume's total and usable bytes, and the number of dirs in *dir)
+	 * and fn for every open partition log in it, topics as in md()'s
+	 * snapshot. KP_ERR_NONE, or the error of the log dir
+	 * (KAFKA_STORAGE_ERROR: offline). */
 	int16_t (*log_dir_describe)(void *ctx, struct kp_log_dir *dir,
 				    kp_log_dir_part_fn *fn, void *arg);
 	/* DescribeClientQuotas: calls fn for every entity the filter matches,

@@ -90,6 +90,7 @@ struct plog {
 	bool timed;
 	uint8_t topic_id[16];
 	int32_t partition;
+	int dir_index;                  /* its log dir (st_dirs), set by the worker */
 	char *dir;
 	struct st_log_config cfg;
 	struct sio *sio;

@@ -110,6 +110,20 @@ st_create(const struct st_config *cfg, char *err, size_t err_size)
 	}
 	st->log_dir = strdup(cfg->log_dir);
 	st->cfg.log_dir = st->log_dir;
+	st->cfg.log_dirs = NULL;
+	rc = st_dirs_init(&st->dirs, cfg->log_dirs != NULL ? cfg->log_dirs : &cfg->log_dir,
+			  cfg->log_dirs != NULL ? cfg->log_dir_count : 1);
+	if (rc != 0)
+		snprintf(err, err_size, "storage: log dirs: %s", strerror(-rc));
+	else
+		rc = st_dirs_validate(&st->dirs, err, err_size);
+	if (rc != 0) {
+		st_dirs_fini(&st->dirs);
+		logdir_reaper_fini(&st->reaper);
+		free(st->log_dir);
+		free(st);
+		return NULL;
+	}
 	st->cfg.worker_cpus = NULL;
 	st->workers = aligned_alloc(CACHE_LINE, sizeof(*st->workers) * (size_t)cfg->worker_count);
 	st->core_wake_fds = malloc(sizeof(int) * (size_t)cfg->core_count);
@@ -242,7 +256,26 @@ st_destroy(struct st *st)
 	free(st->core_wake_fds);
 	free(st->submitted);
 	free(st->log_dir);
+	st_dirs_fini(&st->dirs);
 	free(st);
+}
+
+int
+st_log_dir_count(const struct st *st)
+{
+	return st->dirs.count;
+}
+
+const char *
+st_log_dir_path(const struct st *st, int i)
+{
+	return st->dirs.paths[i];
+}
+
+bool
+st_log_dir_offline(struct st *st, int i)
+{
+	return st_dirs_is_offline(&st->dirs, i);
 }
 
 /* ---- control side ---- */

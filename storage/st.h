@@ -53,7 +53,10 @@ struct st_cleaner_config {
 enum st_flush_mode { ST_FLUSH_AUTO = 0, ST_FLUSH_SYNCFS = 1, ST_FLUSH_FDATASYNC = 2 };
 
 struct st_config {
-	const char *log_dir;
+	const char *log_dir;            /* the first log dir (log_dirs NULL: the only one) */
+	/* log.dirs (JBOD): log_dir_count dirs, the first log_dir; NULL: one. */
+	const char *const *log_dirs;
+	int log_dir_count;
 	struct st_cleaner_config cleaner;
 	int worker_count;               /* spillway.storage.workers */
 	const int *worker_cpus;         /* NULL: not pinned */
@@ -238,11 +241,19 @@ typedef bool st_known_fn(void *arg, const char *topic, int32_t partition);
  * runs on a worker thread while this thread waits. 0 or -errno. */
 int st_log_dir_clean(struct st *st, st_known_fn *known, void *arg);
 
+/* The log dirs, in log.dirs order: how many, the path of dir i, and
+ * whether it is offline (unusable at start, or an I/O error since; see
+ * storage/st_dirs_int.h). @thread any */
+int st_log_dir_count(const struct st *st);
+const char *st_log_dir_path(const struct st *st, int i);
+bool st_log_dir_offline(struct st *st, int i);
+
 /* Statistics of one open partition, taken on its worker. */
 struct st_partition_stats {
 	uint8_t topic_id[16];
 	int32_t partition;
 	int worker;
+	int dir;                        /* its log dir's index (st_log_dir_path) */
 	int64_t log_start_offset;
 	int64_t log_end_offset;         /* single broker: the high watermark */
 	int64_t size_bytes;             /* all segments */

@@ -19,6 +19,7 @@
 #include "storage/logdir_int.h"
 #include "storage/plog_int.h"
 #include "storage/sio.h"
+#include "storage/st_dirs_int.h"
 #include "storage/st.h"
 
 #define ST_TABLE_SLOTS 4096             /* initial plog hash buckets per worker; doubles */
@@ -92,9 +93,22 @@ struct st_ref {
 	uint32_t next_free;
 };
 
+/* A partition of an offline log dir that was never opened (its dir was
+ * unusable at start): known, answered with NOT_LEADER_OR_FOLLOWER, as
+ * Kafka answers for a partition it hosts no log of. */
+struct st_offline_part {
+	uint8_t topic_id[16];
+	int32_t partition;
+};
+
 struct st_worker {
 	struct st *st;
 	int index;
+	/* Partitions of offline dirs that have no plog (cold: looked at only
+	 * for a request no plog answers). */
+	struct st_offline_part *offline;
+	uint32_t offline_count;
+	uint32_t offline_cap;
 	int cpu;                        /* -1: not pinned */
 	pthread_t thread;
 	bool running;
@@ -141,6 +155,7 @@ struct st_worker {
 struct st {
 	struct st_config cfg;
 	char *log_dir;
+	struct st_dirs dirs;            /* every log dir, log_dir the first */
 	struct st_worker *workers;
 	int *core_wake_fds;             /* [core_count], -1 when none */
 	bool *submitted;                /* [core_count * worker_count], core-owned */
@@ -166,5 +181,23 @@ void *st_worker_main(void *arg);
 void st_worker_wake(struct st_worker *w);
 int st_worker_init(struct st_worker *w, struct st *st, int index);
 void st_worker_fini(struct st_worker *w);
+
+/* st_worker_dirs.c: which log dir a partition opens in, and the worker's
+ * partitions of offline dirs. */
+/* The dir for partition p of call (new: placed; at start: scanned); an
+ * index, or -1 when the partition belongs to an offline dir (recorded, it
+ * answers KAFKA_STORAGE_ERROR), or -errno. */
+int st_worker_dir_of(struct st_worker *w, const struct st_admin *call, int32_t p);
+/* A partition log failed to open in dir i at start with rc: true when that
+ * takes dir i offline (several dirs, an I/O error) and p is now recorded
+ * as offline instead of failing the start. */
+bool st_worker_dir_open_failed(struct st_worker *w, const struct st_admin *call, int32_t p,
+			       int i, int rc);
+bool st_worker_offline_has(const struct st_worker *w, const uint8_t topic_id[16],
+			   int32_t partition);
+void st_worker_offline_drop(struct st_worker *w, const uint8_t topic_id[16], int32_t partition);
+/* An I/O error (a KAFKA_STORAGE_ERROR answer) on plog: with several dirs
+ * its dir goes offline. */
+void st_worker_io_failed(struct st_worker *w, const struct plog *plog);
 
 #endif

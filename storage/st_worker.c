@@ -197,6 +197,8 @@ st_append_done(void *ctx, struct plog *plog, struct plog_append *app)
 	cpl.append.base_offset = app->error == 0 ? app->base_offset : -1;
 	cpl.append.log_append_time = app->error == 0 ? app->log_append_time : -1;
 	cpl.append.t_done_ns = st_append_stages(w, plog, app);
+	if (app->error == KP_ERR_KAFKA_STORAGE_ERROR)
+		st_worker_io_failed(w, plog);
 	st_post(w, app->core, &cpl);
 	w->apps_used--;
 	app->next = w->app_free;
@@ -247,6 +249,8 @@ st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_re
 	cpl->read.fd = -1;
 	cpl->read.ref = ST_REF_NONE;
 	cpl->error = plog_read(plog, req->read.offset, req->read.max_bytes, &r);
+	if (cpl->error == KP_ERR_KAFKA_STORAGE_ERROR)
+		st_worker_io_failed(w, plog);
 	if (cpl->error != 0 || r.len == 0)
 		return;
 	ref = w->ref_free;
@@ -356,6 +360,21 @@ st_req_producers(struct plog *plog, struct st_cpl *cpl)
 	cpl->producers.count = (uint32_t)pstate_list(plog->ps, cpl->producers.list, n);
 }
 
+/* No plog answers, or its dir is offline. As Kafka 3.9's
+ * ReplicaManager.getPartitionOrError: a log whose dir failed while open is
+ * KAFKA_STORAGE_ERROR (HostedPartition.Offline); one never opened because
+ * its dir was unusable at start is NOT_LEADER_OR_FOLLOWER (metadata knows
+ * it, the broker hosts no log for it); else unknown. */
+static int16_t
+st_missing_error(struct st_worker *w, const struct plog *plog, const struct st_req *req)
+{
+	if (plog != NULL)
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	if (w->offline_count > 0 && st_worker_offline_has(w, req->topic_id, req->partition))
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+}
+
 static void
 st_request(struct st_worker *w, int core, const struct st_req *req)
 {
@@ -366,9 +385,9 @@ st_request(struct st_worker *w, int core, const struct st_req *req)
 		st_req_release(w, req->release.ref);
 		return;
 	}
-	if (plog == NULL) {
+	if (plog == NULL || st_dirs_is_offline(&w->st->dirs, plog->dir_index)) {
 		st_cpl_fill(&cpl, NULL, req->type, req->partition, req->token);
-		cpl.error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		cpl.error = st_missing_error(w, plog, req);
 		if (req->type == ST_REQ_APPEND)
 			cpl.append.base_offset = -1;
 		st_post(w, core, &cpl);        /* a WATCH too: its waiter moves on */
@@ -461,7 +480,7 @@ static int
 st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 {
 	struct plog_open_args a = {
-		.sio = w->sio, .log_dir = w->st->log_dir, .topic_name = call->name,
+		.sio = w->sio, .topic_name = call->name,
 		.topic_id = call->topic_id, .partition = p, .cfg = call->cfg,
 		.ops = &st_plog_ops, .ops_ctx = w, .now_ms = clock_wall_ms(),
 		.fc = &w->fcache, .reaper = &w->st->reaper, .create = call->create,
@@ -469,13 +488,22 @@ st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 	struct plog *plog = st_worker_find(w, call->topic_id, p);
 	int rc;
 
+	int dir;
+
 	if (plog != NULL) {
 		plog_configure(plog, call->cfg);
 		return 0;
 	}
+	if (st_worker_offline_has(w, call->topic_id, p))
+		return 0;
+	dir = st_worker_dir_of(w, call, p);
+	if (dir < 0)
+		return dir == -1 ? 0 : dir;     /* -1: recorded as offline */
+	a.log_dir = w->st->dirs.paths[dir];
 	plog = plog_open(&a, &rc);
 	if (plog == NULL)
-		return rc;
+		return st_worker_dir_open_failed(w, call, p, dir, rc) ? 0 : rc;
+	plog->dir_index = dir;
 	plog->sync_hist = &w->fsync_hist;
 	if (w->st->cfg.flush_mode != ST_FLUSH_FDATASYNC)
 		plog->gs = &w->gsync;
@@ -492,13 +520,20 @@ st_admin_delete(struct st_worker *w, const struct st_admin *call, int32_t p)
 	if (plog != NULL) {
 		st_table_remove(w, plog);
 		st_plog_quiesce(w, plog);
+		st_dirs_unplace(&w->st->dirs, plog->dir_index);
 		plog_delete(plog, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 		return;
 	}
 	/* Not open here (a create that failed before opening it, or a
-	 * directory never opened since start): remove whatever is there. */
-	snprintf(dir, sizeof(dir), "%s/%s-%d", w->st->log_dir, call->name, (int)p);
-	(void)logdir_trash(w->sio, &w->st->reaper, dir);
+	 * directory never opened since start): remove whatever is there, in
+	 * any live dir. */
+	st_worker_offline_drop(w, call->topic_id, p);
+	for (int i = 0; i < w->st->dirs.count; i++) {
+		if (st_dirs_is_offline(&w->st->dirs, i))
+			continue;
+		snprintf(dir, sizeof(dir), "%s/%s-%d", w->st->dirs.paths[i], call->name, (int)p);
+		(void)logdir_trash(w->sio, &w->st->reaper, dir);
+	}
 }
 
 static void
@@ -508,6 +543,7 @@ st_stats_partition(struct st_worker *w, const struct plog *plog, struct st_parti
 	memcpy(ps->topic_id, plog->topic_id, sizeof(ps->topic_id));
 	ps->partition = plog->partition;
 	ps->worker = w->index;
+	ps->dir = plog->dir_index;
 	ps->log_start_offset = plog->log_start_offset;
 	ps->log_end_offset = plog->hw;
 	for (uint32_t i = 0; i < plog->seg_count; i++)
@@ -592,6 +628,13 @@ st_admin_cleaner_target(const struct plog *plog, struct cleaner_target *t)
 	return 0;
 }
 
+/* Its dir is offline: no background work (retention, cleaning) on it. */
+static bool
+st_plog_offline(struct st_worker *w, const struct plog *plog)
+{
+	return st_dirs_is_offline(&w->st->dirs, plog->dir_index);
+}
+
 static void
 st_admin_cleaner_list(struct st_worker *w, struct st_admin *call)
 {
@@ -610,7 +653,7 @@ st_admin_cleaner_list(struct st_worker *w, struct st_admin *call)
 	for (b = 0; b < w->table_slots; b++)
 		for (plog = w->table[b]; plog != NULL; plog = plog->hash_next)
 			if (plog->cfg.compact && plog->seg_count > 1 &&
-			    call->target_count < n &&
+			    call->target_count < n && !st_plog_offline(w, plog) &&
 			    st_admin_cleaner_target(plog, &call->targets[call->target_count]) == 0)
 				call->target_count++;
 	call->result = 0;
@@ -651,8 +694,10 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 		struct logdir_clean_stats cs;
 
 		call->from = call->to = 0;
-		rc = logdir_clean(w->sio, &w->st->reaper, w->st->log_dir, st_clean_known, call,
-				  &cs);
+		for (int i = 0; i < w->st->dirs.count && rc == 0; i++)
+			if (!st_dirs_is_offline(&w->st->dirs, i))
+				rc = logdir_clean(w->sio, &w->st->reaper, w->st->dirs.paths[i],
+						  st_clean_known, call, &cs);
 	}
 	for (p = call->from; p < call->to; p++) {
 		if (st_worker_of(w->st, call->topic_id, p) != w->index)
@@ -714,7 +759,8 @@ st_tick(struct st_worker *w, uint64_t now_ns)
 	}
 	for (b = 0; b < slice; b++) {
 		for (plog = w->table[w->sweep_bucket]; plog != NULL; plog = plog->hash_next)
-			plog_sweep(plog, now_ms);
+			if (!st_plog_offline(w, plog))
+				plog_sweep(plog, now_ms);
 		w->sweep_bucket = (w->sweep_bucket + 1) & (w->table_slots - 1);
 	}
 }
@@ -938,4 +984,5 @@ st_worker_fini(struct st_worker *w)
 	free(w->watches);
 	free(w->refs);
 	free(w->table);
+	free(w->offline);
 }

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* DescribeLogDirs (key 35), versions 0-4, on the control thread
- * (kafka-log-dirs.sh, AdminClient.describeLogDirs): the one log dir with
- * the size of each partition log asked for (null topics: all of them), as
+ * (kafka-log-dirs.sh, AdminClient.describeLogDirs): every log dir with
+ * the size of each partition log in it asked for (null topics: all of them), as
  * Kafka's ReplicaManager.describeLogDirs: partitions and topics it does not
  * have are left out, a topic with no partition left is left out, offset lag
  * is 0 (a single broker's log end is its high watermark), and v4 adds the
@@ -11,6 +11,8 @@
 
 #include "protocol/gen/kp_msg_describe_log_dirs.h"
 #include "protocol/kp_int.h"
+
+#define KP_LOG_DIRS_MAX 64              /* log.dirs entries (CONFIG_LOG_DIRS_MAX) */
 
 struct log_dirs_part {
 	const struct kp_md_topic *topic;        /* in the request's snapshot */
@@ -153,48 +155,68 @@ log_dirs_topics(const struct log_dirs_list *l, int16_t version, struct kp_writer
 	return topic_count;
 }
 
+/* One log dir's result; its topics are written into topics. */
+static void
+log_dirs_result(struct kp_call *call, const struct kp_describe_log_dirs_request *req,
+		struct kp_log_dir *dir, struct kp_writer *topics,
+		struct kp_describe_log_dirs_response_describe_log_dirs_result *res)
+{
+	int16_t version = call->hdr.request_api_version;
+	const struct kp_admin_ops *admin = call->env->admin;
+	struct log_dirs_list l = { 0 };
+	int16_t err;
+
+	err = admin->log_dir_describe(call->env->admin_ctx, dir, log_dirs_add, &l);
+	if (err == KP_ERR_NONE && l.oom)
+		err = KP_ERR_KAFKA_STORAGE_ERROR;
+	kp_describe_log_dirs_response_describe_log_dirs_result_init(res);
+	res->error_code = err;
+	res->log_dir = kp_str_c(dir->path);
+	res->topics.count = 0;
+	if (err == KP_ERR_NONE) {
+		if (l.count > 0)
+			qsort(l.parts, l.count, sizeof(*l.parts), log_dirs_cmp);
+		log_dirs_select(&l, admin->md(call->env->admin_ctx), version, &req->topics);
+		res->topics = kp_array_wire(log_dirs_topics(&l, version, topics), topics);
+		if (version >= 4) {
+			res->total_bytes = dir->total_bytes;
+			res->usable_bytes = dir->usable_bytes;
+		}
+	}
+	free(l.parts);
+}
+
+/* Every log dir in log.dirs order, each with its own partitions; an
+ * offline one with KAFKA_STORAGE_ERROR alone (ReplicaManager.describeLogDirs). */
 enum kp_verdict
 kp_handle_describe_log_dirs(struct kp_call *call)
 {
 	int16_t version = call->hdr.request_api_version;
-	const struct kp_admin_ops *admin = call->env->admin;
-	struct kp_describe_log_dirs_response_describe_log_dirs_result res;
+	struct kp_describe_log_dirs_response_describe_log_dirs_result res[KP_LOG_DIRS_MAX];
+	struct kp_writer topics[KP_LOG_DIRS_MAX];
 	struct kp_describe_log_dirs_response resp;
 	struct kp_describe_log_dirs_request req;
-	struct log_dirs_list l = { 0 };
-	struct kp_log_dir *dir;
-	struct kp_writer topics;
-	int16_t err;
+	struct kp_log_dir *dirs;
+	int32_t n = 1;
 
 	if (kp_describe_log_dirs_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
-	dir = calloc(1, sizeof(*dir));
-	if (dir == NULL)
+	dirs = calloc(KP_LOG_DIRS_MAX, sizeof(*dirs));
+	if (dirs == NULL)
 		return KP_VERDICT_CLOSE;
-	err = admin->log_dir_describe(call->env->admin_ctx, dir, log_dirs_add, &l);
-	if (err == KP_ERR_NONE && l.oom)
-		err = KP_ERR_KAFKA_STORAGE_ERROR;
-	kp_describe_log_dirs_response_describe_log_dirs_result_init(&res);
-	res.error_code = err;
-	res.log_dir = kp_str_c(dir->path);
-	kp_writer_init(&topics, 256);
-	res.topics.count = 0;
-	if (err == KP_ERR_NONE) {
-		if (l.count > 0)
-			qsort(l.parts, l.count, sizeof(*l.parts), log_dirs_cmp);
-		log_dirs_select(&l, admin->md(call->env->admin_ctx), version, &req.topics);
-		res.topics = kp_array_wire(log_dirs_topics(&l, version, &topics), &topics);
-		if (version >= 4) {
-			res.total_bytes = dir->total_bytes;
-			res.usable_bytes = dir->usable_bytes;
-		}
+	for (int32_t i = 0; i < n; i++) {
+		dirs[i].index = i;
+		kp_writer_init(&topics[i], 256);
+		log_dirs_result(call, &req, &dirs[i], &topics[i], &res[i]);
+		if (i == 0 && dirs[0].count > 1)
+			n = dirs[0].count < KP_LOG_DIRS_MAX ? dirs[0].count : KP_LOG_DIRS_MAX;
 	}
 	kp_describe_log_dirs_response_init(&resp);
-	resp.results.count = 1;
-	resp.results.items = &res;
+	resp.results.count = n;
+	resp.results.items = res;
 	kp_describe_log_dirs_response_encode(call->w, version, &resp);
-	kp_writer_free(&topics);
-	free(l.parts);
-	free(dir);
+	for (int32_t i = 0; i < n; i++)
+		kp_writer_free(&topics[i]);
+	free(dirs);
 	return KP_VERDICT_REPLY;
 }

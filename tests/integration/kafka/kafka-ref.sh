@@ -83,7 +83,10 @@ PROPS
 	local jvm=(${KAFKA_HEAP:--Xmx1G -Xms256m} -XX:+UseG1GC -XX:TieredStopAtLevel=1
 		-Djava.awt.headless=true -Dlog4j.configuration="file:$dir/log4j.properties"
 		-Dkafka.logs.dir="$dir")
-	if [ ! -f "$dir/data/meta.properties" ]; then
+	# The first of log.dirs (an override may name several: JBOD).
+	local first
+	first=$(grep '^log.dirs=' "$dir/server.properties" | tail -1 | cut -d= -f2 | cut -d, -f1)
+	if [ ! -f "$first/meta.properties" ]; then
 		# A KRaft log dir must be formatted once; re-formatting would lose data.
 		log "formatting $dir/data"
 		java "${jvm[@]}" -cp "$cp" kafka.tools.StorageTool format \

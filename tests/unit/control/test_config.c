@@ -331,6 +331,26 @@ Test(config, kafka_stock_file)
 	cr_assert(strstr(cfg.warnings[0], "process.roles") == cfg.warnings[0]);
 }
 
+/* JBOD: every entry in order, trimmed, empties dropped (Kafka's
+ * Csv.parseCsvList); the first is the broker-wide one. */
+Test(config, log_dirs_list)
+{
+	cr_assert_eq(load_file("log.dirs= /d1 ,/d2,,/d3\nlog.dir=/ignored\n", 0, NULL), 0,
+		     "%s", err);
+	cr_assert_eq(cfg.log_dir_count, 3);
+	cr_assert_str_eq(cfg.log_dirs[0], "/d1");
+	cr_assert_str_eq(cfg.log_dirs[1], "/d2");
+	cr_assert_str_eq(cfg.log_dirs[2], "/d3");
+	cr_assert_str_eq(cfg.log_dir, "/d1");
+}
+
+Test(config, log_dir_alone)
+{
+	cr_assert_eq(load_file("log.dir=/only\n", 0, NULL), 0, "%s", err);
+	cr_assert_eq(cfg.log_dir_count, 1);
+	cr_assert_str_eq(cfg.log_dirs[0], "/only");
+}
+
 Test(config, ids)
 {
 	const char *same[] = { "node.id=5", "broker.id=5" };
@@ -366,7 +386,8 @@ static const struct {
 	{ "listeners=PLAINTEXT://h:70000", "listeners", "invalid value" },
 	{ "listeners=SSL://:9093", "listeners", "SSL" },
 	{ "listeners=PLAINTEXT://:1,PLAINTEXT://:2", "listeners", "one" },
-	{ "log.dirs=/a,/b", "log.dirs", "one log directory" },
+	{ "log.dirs=/a,/b,/a", "log.dirs", "listed twice" },
+	{ "log.dirs= , ", "log.dirs", "expected a comma list" },
 	{ "log.dir=", "log.dir", "invalid value ''" },
 	{ "log.retention.ms=-2", "log.retention.ms", "invalid value '-2'" },
 	{ "log.segment.bytes=99999999999", "log.segment.bytes", "invalid value" },

@@ -191,3 +191,49 @@ Test(metadata, topic_configs_replaced_and_persisted)
 	cr_assert_eq(md_store_find(&st, str("t"))->config_count, 0);
 	md_store_close(&st);
 }
+
+static void
+read_meta(const char *dir, char *text, size_t size)
+{
+	char path[512];
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "%s/meta.properties", dir);
+	f = fopen(path, "r");
+	cr_assert_not_null(f, "%s", path);
+	n = fread(text, 1, size - 1, f);
+	text[n] = '\0';
+	fclose(f);
+}
+
+/* JBOD: every other log dir gets meta.properties with the first dir's
+ * cluster.id and its own directory.id; one naming another cluster stops
+ * the start; one that cannot be used is left to storage (offline). */
+Test(metadata, every_log_dir_has_meta_properties)
+{
+	static const char *cid = "AAAAAAAAAAAAAAAAAAAAAA";
+	char d1[300], d2[300], bad[300], t0[512], t1[512], t2[512], err[512];
+	const char *dirs[3] = { d1, d2, bad };
+	FILE *f;
+
+	snprintf(d1, sizeof(d1), "%s/d1", tdir_path);
+	snprintf(d2, sizeof(d2), "%s/d2", tdir_path);
+	snprintf(bad, sizeof(bad), "%s/file", tdir_path);
+	f = fopen(bad, "w");
+	cr_assert_not_null(f);
+	fclose(f);
+	cr_assert_eq(meta_file_open_more(dirs, 3, 1, cid, err, sizeof(err)), 0, "%s", err);
+	read_meta(d1, t1, sizeof(t1));
+	read_meta(d2, t2, sizeof(t2));
+	cr_assert(strstr(t1, "cluster.id=AAAAAAAAAAAAAAAAAAAAAA\n") != NULL, "%s", t1);
+	cr_assert(strstr(t2, "node.id=1\n") != NULL, "%s", t2);
+	cr_assert_str_neq(strstr(t1, "directory.id="), strstr(t2, "directory.id="));
+	/* Kept as they are on the next start. */
+	cr_assert_eq(meta_file_open_more(dirs, 2, 1, cid, err, sizeof(err)), 0, "%s", err);
+	read_meta(d1, t0, sizeof(t0));
+	cr_assert_str_eq(t0, t1);
+	cr_assert_eq(meta_file_open_more(dirs, 2, 1, "BBBBBBBBBBBBBBBBBBBBBB", err, sizeof(err)),
+		     -EINVAL);
+	cr_assert(strstr(err, "does not match") != NULL, "%s", err);
+}

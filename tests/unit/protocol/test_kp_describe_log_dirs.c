@@ -185,3 +185,68 @@ Test(log_dirs, log_dir_error_has_no_topics)
 	ld_run(4, NULL, -1, text, sizeof(text));
 	cr_assert_str_eq(text, "56 /var/lib/spillway -1 -1");
 }
+
+/* JBOD: three dirs; alpha's partitions in /d0 and /d1, the last offline. */
+static int16_t
+admin_log_dirs3(void *ctx, struct kp_log_dir *dir, kp_log_dir_part_fn *fn, void *arg)
+{
+	(void)ctx;
+	dir->count = 3;
+	snprintf(dir->path, sizeof(dir->path), "/d%d", (int)dir->index);
+	dir->total_bytes = 1000 + dir->index;
+	dir->usable_bytes = 400;
+	if (dir->index == 2)
+		return KP_ERR_KAFKA_STORAGE_ERROR;
+	for (int32_t p = 0; p < 3; p++)
+		if (p % 2 == dir->index)
+			fn(arg, &topics[0], p, 10 + p, 0);
+	return KP_ERR_NONE;
+}
+
+Test(log_dirs, every_dir_with_its_own_partitions)
+{
+	static const struct kp_admin_ops admin3 = { .md = admin_md,
+						    .log_dir_describe = admin_log_dirs3 };
+	static const int want_parts[3] = { 2, 1, 0 };
+	struct kp_env env = { .md = &md, .request_bytes_max = 1 << 20, .admin = &admin3 };
+	struct kp_request_header hdr = { KP_API_DESCRIBE_LOG_DIRS, 4, 5, kp_str_c("t") };
+	struct kp_describe_log_dirs_response_describe_log_dirs_result res;
+	struct kp_describe_log_dirs_response_describe_log_dirs_topic t;
+	struct kp_describe_log_dirs_response resp;
+	struct kp_describe_log_dirs_request req;
+	struct kp_cursor c, it, tit;
+	struct kp_writer w;
+	struct kp_out out;
+	char path[8];
+
+	kp_writer_init(&w, 128);
+	kp_request_header_encode(&w, 2, &hdr);
+	kp_describe_log_dirs_request_init(&req);
+	req.topics.count = -1;
+	kp_describe_log_dirs_request_encode(&w, 4, &req);
+	memset(&out, 0, sizeof(out));
+	cr_assert_eq(kp_dispatch_control(&env, w.buf, (uint32_t)w.len, &out), KP_VERDICT_REPLY);
+	kp_writer_free(&w);
+	c = kp_cursor_make(out.resp.data, out.resp.len);
+	(void)kp_read_i32(&c);
+	(void)kp_read_i32(&c);
+	(void)kp_read_uvarint(&c);
+	cr_assert_eq(kp_describe_log_dirs_response_decode(&c, 4, &resp), 0);
+	cr_assert_eq(resp.results.count, 3);
+	it = kp_array_cursor(&resp.results);
+	for (int i = 0; i < 3; i++) {
+		kp_describe_log_dirs_response_describe_log_dirs_result_decode(&it, 4, &res);
+		snprintf(path, sizeof(path), "/d%d", i);
+		cr_assert_eq((size_t)res.log_dir.len, strlen(path));
+		cr_assert_eq(memcmp(res.log_dir.ptr, path, res.log_dir.len), 0);
+		cr_assert_eq(res.error_code, i == 2 ? KP_ERR_KAFKA_STORAGE_ERROR : KP_ERR_NONE);
+		cr_assert_eq(res.total_bytes, i == 2 ? -1 : 1000 + i, "offline: unknown size");
+		cr_assert_eq(res.topics.count, i == 2 ? 0 : 1);
+		if (res.topics.count == 0)
+			continue;
+		tit = kp_array_cursor(&res.topics);
+		kp_describe_log_dirs_response_describe_log_dirs_topic_decode(&tit, 4, &t);
+		cr_assert_eq(t.partitions.count, want_parts[i], "dir %d", i);
+	}
+	free(out.resp.data);
+}
