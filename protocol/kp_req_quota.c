@@ -136,6 +136,8 @@ kp_req_quota_apply(const struct kp_env *env, int16_t api_key, int16_t version,
 	case KP_VERDICT_FORWARD:        /* raised in control's reply (kp_throttle_site) */
 		out->throttle_site = kp_throttle_site(api_key, version);
 		break;
+	case KP_VERDICT_NO_REPLY:       /* acks=0: no response, the mute still */
+		break;
 	default:
 		return;
 	}
