@@ -537,3 +537,14 @@ def test_request_percentage_throttles_and_mutes(broker):
         waited = time.monotonic() - t0
         assert waited >= throttle / 1000 - 0.1, (waited, throttle)
         assert 0 <= r.i32() <= 1000
+        # Still over the quota (the window holds what X spent): a request
+        # answered by the controller (Spillway: forwarded to control) is
+        # throttled too, its answer intact.
+        time.sleep(1.1)
+        body = describe_body(1, [("client-id", 0, x)], strict=True)
+        a.sendall(kw.request(DESCRIBE_CLIENT_QUOTAS, 1, 11, body, client_id=x.encode()))
+        _, data = kw.read_frame(a)
+        throttle = struct.unpack(">i", data[1:5])[0]
+        got = parse_describe(1, kw.response(DESCRIBE_CLIENT_QUOTAS, 1, data))
+        assert 0 < throttle <= 1000, throttle
+        assert got == (0, "", {(("client-id", x),): {"request_percentage": 0.01}}), got
