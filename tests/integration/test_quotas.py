@@ -548,3 +548,15 @@ def test_request_percentage_throttles_and_mutes(broker):
         got = parse_describe(1, kw.response(DESCRIBE_CLIENT_QUOTAS, 1, data))
         assert 0 < throttle <= 1000, throttle
         assert got == (0, "", {(("client-id", x),): {"request_percentage": 0.01}}), got
+        # Produce and Fetch: the request quota's throttle when no byte quota
+        # applies (KafkaApis takes the larger); the Fetch is answered empty.
+        time.sleep(1.1)
+        err, throttle = produce_throttle(a, produce_frame(topic, x, 10))
+        assert err == 0 and 0 < throttle <= 1000, (err, throttle)
+        time.sleep(1.1)
+        c = _Sock(broker, x)
+        try:
+            throttle, topics = fetch_throttle(c, topic, 0)
+            assert 0 < throttle <= 1000 and topics == [], (throttle, topics)
+        finally:
+            c.s.close()
