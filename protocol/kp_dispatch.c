@@ -127,7 +127,7 @@ kp_dispatch(const struct kp_env *env, const uint8_t *frame, uint32_t len, struct
 	if (verdict == KP_VERDICT_FORWARD && out->fwd.data == NULL)
 		verdict = kp_forward(frame, len, out);
 	if (unlikely(env->md->quota_count > 0))        /* no quotas: no cost */
-		kp_req_quota_apply(env, row->api_key, version, frame, len, verdict, out);
+		kp_req_quota_apply(env, row, version, frame, len, verdict, out);
 	return verdict;
 }
 

@@ -14,14 +14,33 @@
 #include "protocol/gen/kp_api.h"
 #include "protocol/kp_core_priv.h"
 #include "protocol/kp_quota.h"
+#include "protocol/kp_int.h"
 
-/* Kafka answers these with sendResponseExemptThrottle or before quotas
- * (ApiVersions, SASL): never counted, never throttled. */
+/* SASL is answered by Kafka's authenticator before quotas (Spillway has
+ * no SASL yet): never counted, never throttled. ApiVersions is not exempt:
+ * Kafka 3.9's KafkaApis answers it with sendResponseMaybeThrottle. */
 static bool
 kp_req_quota_exempt(int16_t api_key)
 {
-	return api_key == KP_API_API_VERSIONS || api_key == KP_API_SASL_HANDSHAKE ||
-	       api_key == KP_API_SASL_AUTHENTICATE;
+	return api_key == KP_API_SASL_HANDSHAKE || api_key == KP_API_SASL_AUTHENTICATE;
+}
+
+/* ApiVersions v1+ has throttle_time_ms after error_code and the api_keys
+ * array (header v0, entries of three int16 and, v3+, an empty tag
+ * section as our encoder writes them). 0 when it cannot be found. */
+static int32_t
+kp_throttle_site_api_versions(const struct kp_buf *resp, int16_t version)
+{
+	struct kp_cursor c;
+	int64_t n;
+
+	if (version < 1 || resp->len < 10)
+		return 0;
+	c = kp_cursor_make(resp->data + 10, resp->len - 10);
+	n = version >= 3 ? (int64_t)kp_read_uvarint(&c) - 1 : kp_read_i32(&c);
+	if (c.err != 0 || n < 0 || n > KP_ARRAY_COUNT_MAX)
+		return 0;
+	return (int32_t)(resp->len - kp_cursor_left(&c) + (uint64_t)n * (version >= 3 ? 7 : 6));
 }
 
 /* The first version whose response has throttle_time_ms, where it is its
@@ -108,9 +127,10 @@ kp_req_quota_hit(const struct kp_env *env, const uint8_t *frame, uint32_t len,
 }
 
 void
-kp_req_quota_apply(const struct kp_env *env, int16_t api_key, int16_t version,
+kp_req_quota_apply(const struct kp_env *env, const struct kp_api_row *row, int16_t version,
 		   const uint8_t *frame, uint32_t len, enum kp_verdict verdict, struct kp_out *out)
 {
+	int16_t api_key = row->api_key;
 	struct kp_quota_hit hit;
 	struct kp_str client;
 	uint64_t now;
@@ -127,7 +147,11 @@ kp_req_quota_apply(const struct kp_env *env, int16_t api_key, int16_t version,
 		return;
 	switch (verdict) {
 	case KP_VERDICT_REPLY:
-		kp_throttle_raise(&out->resp, kp_throttle_site(api_key, version), ms);
+		if (api_key == KP_API_API_VERSIONS)     /* a version we lack: v0 answer */
+			kp_throttle_raise(&out->resp, version > row->version_max ? 0 :
+					  kp_throttle_site_api_versions(&out->resp, version), ms);
+		else
+			kp_throttle_raise(&out->resp, kp_throttle_site(api_key, version), ms);
 		break;
 	case KP_VERDICT_PENDING:        /* the encoder writes it (kp_pending_reply) */
 		ASSERT_HOT(env->slot < env->kc->slot_count);

@@ -12,7 +12,8 @@
  * client's request_percentage quota, if it has one; over it, raise the
  * response's throttle_time_ms (REPLY), the pending record's (PENDING) or
  * tell where control's reply has it (FORWARD), and out->throttle_ms. */
-void kp_req_quota_apply(const struct kp_env *env, int16_t api_key, int16_t version,
+struct kp_api_row;
+void kp_req_quota_apply(const struct kp_env *env, const struct kp_api_row *row, int16_t version,
 			const uint8_t *frame, uint32_t len, enum kp_verdict verdict,
 			struct kp_out *out);
 

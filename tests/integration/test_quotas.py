@@ -537,6 +537,15 @@ def test_request_percentage_throttles_and_mutes(broker):
         waited = time.monotonic() - t0
         assert waited >= throttle / 1000 - 0.1, (waited, throttle)
         assert 0 <= r.i32() <= 1000
+        # ApiVersions is throttled too (Kafka 3.9: sendResponseMaybeThrottle),
+        # its throttle_time_ms after the api_keys array.
+        time.sleep(1.1)
+        body = kw.Writer(True).str("x").str("1").tags().b
+        a.sendall(kw.request(kw.API_VERSIONS, 3, 12, body, client_id=x.encode()))
+        _, data = kw.read_frame(a)
+        at = 3 + (data[2] - 1) * 7          # error_code, then < 127 entries
+        err, throttle = struct.unpack(">hi", data[:2] + data[at:at + 4])
+        assert err == 0 and 0 < throttle <= 1000, (err, throttle)
         # Still over the quota (the window holds what X spent): a request
         # answered by the controller (Spillway: forwarded to control) is
         # throttled too, its answer intact.

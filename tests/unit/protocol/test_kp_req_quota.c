@@ -23,7 +23,8 @@ Test(kp_throttle_site, follows_the_schemas)
 	/* Produce: last field, before v9+'s empty tagged-field section. */
 	cr_assert_eq(kp_throttle_site(KP_API_PRODUCE, 8), -4);
 	cr_assert_eq(kp_throttle_site(KP_API_PRODUCE, 11), -5);
-	/* Exempt (ApiVersions) and unknown APIs: never raised. */
+	/* ApiVersions: found in the response itself (after its api_keys
+	 * array, kp_req_quota_apply); unknown APIs: never raised. */
 	cr_assert_eq(kp_throttle_site(KP_API_API_VERSIONS, 3), 0);
 	cr_assert_eq(kp_throttle_site(999, 0), 0);
 }
