@@ -178,6 +178,7 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	core->slot_t0 = calloc((size_t)n * slot_count, sizeof(*core->slot_t0));
 	core->slot_api = calloc((size_t)n * slot_count, sizeof(*core->slot_api));
 	core->slot_stage = calloc((size_t)n * slot_count, sizeof(*core->slot_stage));
+	core->slot_throttle = calloc((size_t)n * slot_count, sizeof(*core->slot_throttle));
 	core->rx = dp_list_make(n, CONN_ON_RX);
 	core->tx = dp_list_make(n, CONN_ON_TX);
 	core->arm = dp_list_make(n, CONN_ON_ARM);
@@ -186,6 +187,7 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 	core->rx_spare = calloc(n, sizeof(*core->rx_spare));
 	if (core->conns == NULL || core->slots == NULL || core->free_ids == NULL ||
 	    core->slot_t0 == NULL || core->slot_api == NULL || core->slot_stage == NULL ||
+	    core->slot_throttle == NULL ||
 	    core->rx.ids == NULL || core->tx.ids == NULL || core->arm.ids == NULL ||
 	    core->bufwait.ids == NULL || core->closed.ids == NULL || core->rx_spare == NULL)
 		return -ENOMEM;
@@ -396,6 +398,7 @@ dp_destroy(struct dp *dp)
 		free(core->slot_t0);
 		free(core->slot_api);
 		free(core->slot_stage);
+		free(core->slot_throttle);
 		free(core->free_ids);
 		free(core->rx.ids);
 		free(core->tx.ids);

@@ -333,6 +333,7 @@ dp_core_storage(struct dp_core *core, const struct kp_env *env)
 static void
 dp_core_ctl_apply(struct dp_core *core, struct dp_msg *msg)
 {
+	struct dp_slot_throttle *th;
 	struct conn *conn;
 
 	ASSERT(msg->conn_id < core->conn_count);
@@ -341,14 +342,18 @@ dp_core_ctl_apply(struct dp_core *core, struct dp_msg *msg)
 		free(msg->buf.data);
 		return;
 	}
+	th = &core->slot_throttle[dp_slot_index(core, conn, msg->seq)];
 	switch (msg->type) {
 	case DP_MSG_REPLY:
 		ASSERT(msg->buf.data != NULL && msg->buf.len >= 4);
+		kp_throttle_raise(&msg->buf, th->site, th->ms);
 		dp_req_finish(core, conn, msg->seq, DP_REQ_REPLY, msg->buf, NULL, 0);
+		dp_conn_mute(core, conn, th->ms);
 		break;
 	case DP_MSG_NO_REPLY:
 		free(msg->buf.data);
 		dp_req_finish(core, conn, msg->seq, DP_REQ_NO_REPLY, dp_no_resp, NULL, 0);
+		dp_conn_mute(core, conn, th->ms);
 		break;
 	case DP_MSG_CLOSE:
 		free(msg->buf.data);
@@ -445,6 +450,8 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 			core->bufs_pinned++;
 		return true;
 	case KP_VERDICT_FORWARD:
+		core->slot_throttle[env->slot].ms = out.throttle_ms;
+		core->slot_throttle[env->slot].site = out.throttle_site;
 		if (likely(dp_ctl_forward(core, conn, seq, &out.fwd)))
 			return true;
 		free(out.fwd.data);

@@ -200,6 +200,12 @@ struct dp_core {
 	/* Parallel to slots: a Produce's stage samples left for when its
 	 * response is handed to the kernel (kp_done.stage_*). */
 	struct dp_slot_stage *slot_stage;
+	/* Parallel to slots: a forwarded request's request_percentage throttle
+	 * and where control's reply carries it (kp_out.throttle_site). */
+	struct dp_slot_throttle {
+		int32_t ms;
+		int32_t site;
+	} *slot_throttle;
 	struct stage_hists stages;      /* single writer: this core */
 
 	pthread_t thread;

@@ -341,7 +341,17 @@ struct kp_out {
 	 * the connection is not read for this long. PENDING: not read from
 	 * now on already; kp_done.throttle_ms restarts it when answered. */
 	int32_t throttle_ms;
+	/* FORWARD with throttle_ms: where control's reply has throttle_time_ms
+	 * (kp_throttle_site), to raise with kp_throttle_raise() on arrival. */
+	int32_t throttle_site;
 };
+
+/* Where an encoded response (from its size prefix) of api_key at version
+ * has throttle_time_ms: a byte offset, minus the bytes from its end, or 0
+ * when it has none. */
+int32_t kp_throttle_site(int16_t api_key, int16_t version);
+/* Raise resp's throttle_time_ms at site to ms when it is lower. */
+void kp_throttle_raise(struct kp_buf *resp, int32_t site, int32_t ms);
 
 /* ---- Requests that wait on storage (Produce, Fetch, ListOffsets, ...) ---- */
 

@@ -200,6 +200,9 @@ struct kp_pending {
 	int32_t throttle_ms;            /* client quota: the response's
 					 * throttle_time_ms, and how long the
 					 * connection is muted after it */
+	int32_t req_throttle_ms;        /* request_percentage's throttle, set
+					 * after dispatch (kp_req_quota.c) */
+	bool quota_empty;               /* Fetch: throttled, answered empty */
 	uint16_t gen;                   /* bumped per use: stale tokens assert */
 	uint8_t state;                  /* enum kp_pending_state */
 	bool cancelled;                 /* the connection closed: drop the answer */

@@ -11,6 +11,7 @@
 #include "common/compiler.h"
 #include "protocol/gen/kp_api.h"
 #include "protocol/kp_int.h"
+#include "protocol/kp_req_quota.h"
 
 /* Room for a typical response before the writer has to grow. */
 #define KP_RESP_BYTES_HINT 512
@@ -120,10 +121,13 @@ kp_dispatch(const struct kp_env *env, const uint8_t *frame, uint32_t len, struct
 	if (unlikely(row == NULL))
 		return KP_VERDICT_CLOSE;
 	if (row->where == KP_ON_CONTROL)
-		return kp_forward(frame, len, out);
-	verdict = kp_run(env, row, version, frame, len, out);
-	if (verdict == KP_VERDICT_FORWARD)
-		return kp_forward(frame, len, out);
+		verdict = kp_forward(frame, len, out);
+	else
+		verdict = kp_run(env, row, version, frame, len, out);
+	if (verdict == KP_VERDICT_FORWARD && out->fwd.data == NULL)
+		verdict = kp_forward(frame, len, out);
+	if (unlikely(env->md->quota_count > 0))        /* no quotas: no cost */
+		kp_req_quota_apply(env, row, version, frame, len, verdict, out);
 	return verdict;
 }
 

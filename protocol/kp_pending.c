@@ -384,6 +384,8 @@ kp_pending_reply(struct kp_core *kc, struct kp_pending *p, struct kp_done *done)
 	struct kp_writer w;
 
 	done->verdict = p->no_reply ? KP_VERDICT_NO_REPLY : KP_VERDICT_REPLY;
+	/* Both quotas apply; the larger throttle wins (KafkaApis). */
+	p->throttle_ms = MAX(p->throttle_ms, p->req_throttle_ms);
 	done->throttle_ms = p->throttle_ms;
 	if (p->no_reply)
 		return;

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/compiler.h"
 
 const char *
 kp_quota_key_name(enum kp_quota_key key)
@@ -365,4 +366,20 @@ kp_quota_record(struct kp_quota_table *qt, const struct kp_md *md, enum kp_quota
 	    !kp_quota_resolve(md, key, client_id, &hit.bound, &hit.tags_user, &hit.tags_client))
 		return 0;
 	return kp_quota_record_hit(qt, key, &hit, client_id, bytes, now_ms);
+}
+
+double
+kp_quota_ns_percent(uint64_t ns)
+{
+	return (double)ns * (100.0 / 1e9);
+}
+
+int32_t
+kp_quota_record_request(struct kp_quota_table *qt, const struct kp_quota_hit *hit,
+			struct kp_str client_id, uint64_t ns, int64_t now_ms)
+{
+	int32_t ms = kp_quota_record_hit(qt, KP_QUOTA_REQUEST_PERCENTAGE, hit, client_id,
+					 kp_quota_ns_percent(ns), now_ms);
+
+	return MIN(ms, KP_QUOTA_REQUEST_THROTTLE_MAX_MS);
 }

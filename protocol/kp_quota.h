@@ -72,4 +72,16 @@ int32_t kp_quota_record_hit(struct kp_quota_table *qt, enum kp_quota_key key,
 int32_t kp_quota_record(struct kp_quota_table *qt, const struct kp_md *md, enum kp_quota_key key,
 			struct kp_str client_id, double bytes, int64_t now_ms);
 
+/* request_percentage (Kafka's ClientRequestQuotaManager): a request's
+ * handling time counts as the percent of one thread's second it took, so
+ * the rate is the percent of a thread the client keeps busy; its throttle
+ * is capped at one quota window (maxThrottleTimeMs). */
+#define KP_QUOTA_REQUEST_THROTTLE_MAX_MS KP_QUOTA_WINDOW_MS
+/* Kafka's nanosToPercentage: ns x 100 / 1e9. */
+double kp_quota_ns_percent(uint64_t ns);
+/* Count ns of handling under the client's request_percentage quota and
+ * return Kafka's throttle, bounded by KP_QUOTA_REQUEST_THROTTLE_MAX_MS. */
+int32_t kp_quota_record_request(struct kp_quota_table *qt, const struct kp_quota_hit *hit,
+				struct kp_str client_id, uint64_t ns, int64_t now_ms);
+
 #endif

@@ -373,22 +373,25 @@ fetch_encode(const struct kp_pending *p, struct kp_writer *w)
 #define FETCH_QUOTA_PART_BYTES 48
 
 /* The response is final with total bytes of records: count them against
- * the client's consumer_byte_rate. Over it, Kafka takes the bytes back and
- * answers an empty response with the throttle time (then mutes). */
+ * the client's consumer_byte_rate. Over it, or over request_percentage
+ * (p->req_throttle_ms, counted at dispatch), Kafka takes the bytes back and
+ * answers an empty response with the larger throttle time (then mutes). */
 static void
 fetch_quota_end(struct kp_core *kc, struct kp_pending *p, int64_t total)
 {
 	struct kp_quota_hit hit = { p->quota_bound, p->quota_tags_user, p->quota_tags_client };
 	double size = (double)total + FETCH_QUOTA_PART_BYTES * (double)p->part_count;
-	int32_t ms;
+	int32_t ms = 0;
 
-	if (p->quota_bound <= 0)
-		return;
-	ms = kp_core_quota_record_hit(kc, KP_QUOTA_CONSUMER_BYTE_RATE, &hit, p->hdr.client_id,
-				      size);
+	if (p->quota_bound > 0)
+		ms = kp_core_quota_record_hit(kc, KP_QUOTA_CONSUMER_BYTE_RATE, &hit,
+					      p->hdr.client_id, size);
+	ms = MAX(ms, p->req_throttle_ms);
 	if (ms <= 0)
 		return;
-	kp_core_quota_record_hit(kc, KP_QUOTA_CONSUMER_BYTE_RATE, &hit, p->hdr.client_id, -size);
+	if (p->quota_bound > 0)
+		kp_core_quota_record_hit(kc, KP_QUOTA_CONSUMER_BYTE_RATE, &hit, p->hdr.client_id,
+					 -size);
 	p->throttle_ms = ms;
 	for (uint32_t i = 0; i < p->part_count; i++)
 		p->parts[i].cut = true;         /* nothing sent; released after encoding */

@@ -483,3 +483,89 @@ def test_quotas_survive_restart_and_still_throttle(broker_factory):
     with kw.connect(b) as c:
         err, throttle = produce_throttle(c, frame)
     assert err == 0 and throttle == len(frame) - 4 - 10000, throttle
+
+
+# ---- request_percentage ----
+
+def metadata_throttle(sock, cid, topic, version=12):
+    body = kw.metadata_body(version, [topic])
+    sock.sendall(kw.request(kw.METADATA, version, 5, body, client_id=cid.encode()))
+    _, r = kw.recv_response(sock, kw.METADATA, version)
+    return r.i32()
+
+
+def list_offsets_throttle(sock, cid, topic, version=7):
+    body = kw.list_offsets_body(version, [(topic, [(0, -1, -1)])])
+    sock.sendall(kw.request(kw.LIST_OFFSETS, version, 6, body, client_id=cid.encode()))
+    _, data = kw.read_frame(sock)
+    throttle = struct.unpack(">i", data[1:5])[0]       # after the header's tags
+    got = kw.parse_list_offsets(version, kw.response(kw.LIST_OFFSETS, version, data))
+    assert [(t, p, e) for t, p, e, *_ in got] == [(topic, 0, 0)], got  # the body is intact
+    return throttle
+
+
+def test_request_percentage_throttles_and_mutes(broker):
+    """request_percentage=0.01 (0.01 % of one thread, 1 ms of broker time
+    per 10 s window) for client id X: Metadata and ListOffsets as X soon
+    answer a throttle_time_ms > 0, bounded by one quota window (1000 ms,
+    Kafka's ClientRequestQuotaManager cap), and X's next request is read
+    only after it; client Y meanwhile is not throttled. Kafka's and
+    Spillway's times differ (what a request costs), so only the bounds are
+    compared."""
+    topic = kw.make_topics(broker, "quotaq", 1, 1)[0]
+    x, y = name("rq"), name("rfree")
+    res = alter(broker, 1, [([("client-id", x)], [("request_percentage", 0.01, False)])])
+    assert res[0][0] == 0, res
+
+    def stored():
+        assert describe(broker, 1, [("client-id", 0, x)])[2] != {}
+    s.eventually(stored)
+    time.sleep(1.5)     # Kafka applies the quota to its brokers asynchronously
+    with kw.connect(broker) as a, kw.connect(broker) as b:
+        throttle, n, deadline = 0, 0, time.monotonic() + 60
+        while throttle == 0 and time.monotonic() < deadline:
+            fn = list_offsets_throttle if n % 2 else metadata_throttle
+            throttle, n = fn(a, x, topic), n + 1
+        assert 0 < throttle <= 1000, (throttle, n)
+        t0 = time.monotonic()
+        a.sendall(kw.request(kw.METADATA, 12, 9, kw.metadata_body(12, [topic]),
+                             client_id=x.encode()))
+        for _ in range(10):
+            assert metadata_throttle(b, y, topic) == 0
+            assert list_offsets_throttle(b, y, topic) == 0
+        _, r = kw.recv_response(a, kw.METADATA, 12)
+        waited = time.monotonic() - t0
+        assert waited >= throttle / 1000 - 0.1, (waited, throttle)
+        assert 0 <= r.i32() <= 1000
+        # ApiVersions is throttled too (Kafka 3.9: sendResponseMaybeThrottle),
+        # its throttle_time_ms after the api_keys array.
+        time.sleep(1.1)
+        body = kw.Writer(True).str("x").str("1").tags().b
+        a.sendall(kw.request(kw.API_VERSIONS, 3, 12, body, client_id=x.encode()))
+        _, data = kw.read_frame(a)
+        at = 3 + (data[2] - 1) * 7          # error_code, then < 127 entries
+        err, throttle = struct.unpack(">hi", data[:2] + data[at:at + 4])
+        assert err == 0 and 0 < throttle <= 1000, (err, throttle)
+        # Still over the quota (the window holds what X spent): a request
+        # answered by the controller (Spillway: forwarded to control) is
+        # throttled too, its answer intact.
+        time.sleep(1.1)
+        body = describe_body(1, [("client-id", 0, x)], strict=True)
+        a.sendall(kw.request(DESCRIBE_CLIENT_QUOTAS, 1, 11, body, client_id=x.encode()))
+        _, data = kw.read_frame(a)
+        throttle = struct.unpack(">i", data[1:5])[0]
+        got = parse_describe(1, kw.response(DESCRIBE_CLIENT_QUOTAS, 1, data))
+        assert 0 < throttle <= 1000, throttle
+        assert got == (0, "", {(("client-id", x),): {"request_percentage": 0.01}}), got
+        # Produce and Fetch: the request quota's throttle when no byte quota
+        # applies (KafkaApis takes the larger); the Fetch is answered empty.
+        time.sleep(1.1)
+        err, throttle = produce_throttle(a, produce_frame(topic, x, 10))
+        assert err == 0 and 0 < throttle <= 1000, (err, throttle)
+        time.sleep(1.1)
+        c = _Sock(broker, x)
+        try:
+            throttle, topics = fetch_throttle(c, topic, 0)
+            assert 0 < throttle <= 1000 and topics == [], (throttle, topics)
+        finally:
+            c.s.close()

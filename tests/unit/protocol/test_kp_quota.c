@@ -208,3 +208,37 @@ Test(kp_quota, entity_format_as_kafka)
 	kp_quota_entity_format(&q.entity, out, sizeof(out));
 	cr_assert_str_eq(out, "ClientQuotaEntity(entries={client-id=x, user=null})");
 }
+
+/* ---- request_percentage (ClientRequestQuotaManager) ---- */
+
+Test(kp_quota_request, nanos_are_percent_of_a_thread_second)
+{
+	cr_assert_float_eq(kp_quota_ns_percent(1000000000ull), 100.0, 1e-9);
+	cr_assert_float_eq(kp_quota_ns_percent(1000000ull), 0.1, 1e-12);
+	cr_assert_float_eq(kp_quota_ns_percent(0), 0.0, 1e-12);
+}
+
+Test(kp_quota_request, throttle_is_kafkas_formula_bounded_by_a_window)
+{
+	struct kp_quota_table *qt = kp_quota_table_create();
+	struct kp_quota_hit hit = { .bound = 100, .tags_client = true };
+	struct kp_str id = kp_str_c("X");
+
+	cr_assert_not_null(qt);
+	/* 10.5 s of one thread's time in a fresh 10 s window: 105 %, over a
+	 * 100 % quota by 5 %: (105 - 100) / 100 x 10000 ms. */
+	cr_assert_eq(kp_quota_record_request(qt, &hit, id, 10500000000ull, 0), 500);
+	kp_quota_table_destroy(qt);
+
+	/* A tiny quota (0.01 %): 0.5 ms of handling is within it (0.05 over
+	 * 10 s), 2 ms more is 15 s over, and the throttle is capped at
+	 * quota.window.size.seconds as Kafka's maxThrottleTimeMs. */
+	qt = kp_quota_table_create();
+	hit.bound = 0.01;
+	cr_assert_eq(kp_quota_record_request(qt, &hit, id, 500000ull, 0), 0);
+	cr_assert_eq(kp_quota_record_request(qt, &hit, id, 2000000ull, 1),
+		     KP_QUOTA_REQUEST_THROTTLE_MAX_MS);
+	/* Another client id has its own rate. */
+	cr_assert_eq(kp_quota_record_request(qt, &hit, kp_str_c("Y"), 500000ull, 1), 0);
+	kp_quota_table_destroy(qt);
+}
