@@ -29,6 +29,7 @@ need_cmd kcat kcat
 need_cmd promtool prometheus      # test_metrics.py: promtool check metrics
 need_pkg librdkafka-dev
 need_pkg python3-confluent-kafka
+need_pkg python3-pip                # confluent-kafka 2.x below (PyPI)
 need_pkg python3-kafka
 need_pkg python3-pytest
 need_pkg python3-pytest-timeout      # tests/hostile: every case bounded
@@ -51,6 +52,20 @@ if [ ${#missing[@]} -gt 0 ]; then
 	apt-get install -y -qq --no-install-recommends "${missing[@]}"
 else
 	say "apt packages present"
+fi
+
+# --- confluent-kafka 2.x (PyPI) -------------------------------------------
+# Its wheel bundles librdkafka 2.6, with the admin calls Debian's 2.0.2
+# lacks (IncrementalAlterConfigs). Kept apart in the cache and used only by
+# clients/ck2_incremental_alter.py in its own process (PYTHONPATH).
+ck2="$cache/py-ck2"
+ck2_version=2.6.1
+if [ ! -f "$ck2/.installed-$ck2_version" ]; then
+	say "pip install confluent-kafka==$ck2_version -> $ck2"
+	rm -rf "$ck2"
+	/usr/bin/python3 -m pip install -q --disable-pip-version-check --root-user-action=ignore \
+		--no-deps --break-system-packages --target "$ck2" "confluent-kafka==$ck2_version"
+	touch "$ck2/.installed-$ck2_version"
 fi
 
 # --- kafkajs --------------------------------------------------------------

@@ -2,7 +2,9 @@
 """Dynamic configuration: AlterConfigs and IncrementalAlterConfigs for topics
 and for the broker's dynamic keys (this broker and the cluster default),
 driven by Kafka's kafka-configs tool (kafka.admin.ConfigCommand, 3.9.1),
-confluent-kafka-python (librdkafka) and raw requests; answers as Kafka's."""
+confluent-kafka-python (librdkafka: Debian's 2.0.2 for AlterConfigs, 2.6 from
+PyPI for IncrementalAlterConfigs) and raw requests; answers as Kafka's."""
+import json
 import re
 import subprocess
 import time
@@ -271,6 +273,39 @@ def test_confluent_kafka_alter_configs(broker):
         f.result(timeout=30)
     s.eventually(lambda: _assert_eq(
         describe(broker, BR, "1", ["message.max.bytes"])["message.max.bytes"][1], SRC_KAFKA))
+
+
+CK2 = REPO / ".cache" / "integration" / "py-ck2"
+CK2_DRIVER = REPO / "tests" / "integration" / "clients" / "ck2_incremental_alter.py"
+
+
+def test_librdkafka_incremental_alter_configs(broker):
+    """librdkafka's IncrementalAlterConfigs (confluent-kafka 2.6 from PyPI,
+    its own process): SET / APPEND on a topic and SET on the broker in one
+    call, read back as dynamic; DELETE / SUBTRACT take them back to Kafka's
+    defaults; APPEND on a non-list key is INVALID_CONFIG."""
+    if not (CK2 / "confluent_kafka").is_dir():
+        pytest.skip("confluent-kafka 2.x not installed (tests/integration/setup.sh)")
+    topic = unique_topic(P)
+    create(broker, topic)
+    r = subprocess.run(["/usr/bin/python3", str(CK2_DRIVER), broker.bootstrap, topic, "1"],
+                       env={"PYTHONPATH": str(CK2), "PATH": "/usr/bin:/bin"},
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    got = json.loads(r.stdout.strip().splitlines()[-1])
+    assert got["set"] == {topic: "ok", "1": "ok"}, got
+    src_topic, src_broker = SRC_TOPIC, SRC_BROKER
+    assert got["after_set"] == {
+        "retention.ms": ["4000000", src_topic], "cleanup.policy": ["delete,compact", src_topic],
+        "segment.bytes": ["5000000", src_topic],
+        "log.retention.bytes": ["7000000000", src_broker]}, got
+    assert got["unset"] == {topic: "ok", "1": "ok"}, got
+    after = got["after_unset"]
+    assert after["retention.ms"] == ["604800000", SRC_KAFKA], got
+    assert after["cleanup.policy"] == ["compact", src_topic], got
+    assert after["segment.bytes"] == ["5000000", src_topic], got
+    assert after["log.retention.bytes"] == ["-1", SRC_KAFKA], got
+    assert got["bad"] == {topic: "INVALID_CONFIG"}, got
 
 
 def _produce(b, topic, n, size):
