@@ -241,6 +241,7 @@ static void
 ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 {
 	char host[DP_PEER_TEXT_MAX];
+	struct kp_session session;
 	struct kp_env env = {
 		.md = ctl_md(ctl),
 		.request_bytes_max = (uint32_t)ctl->cfg->socket_request_max_bytes,
@@ -254,6 +255,8 @@ ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 	ASSERT(req->type == DP_MSG_REQUEST);
 	env.client_host.len = dp_ctl_peer_format(req, host);
 	env.client_host.ptr = host;
+	dp_ctl_session(req, &session);
+	env.session = &session;
 	ctl_handle_begin(ctl, core, req);
 	verdict = kp_dispatch_control(&env, req->buf.data, req->buf.len, &out);
 	ctl->in_request = false;

@@ -92,6 +92,7 @@ struct conn {
 	uint64_t mute_until_ns;
 	uint64_t ip_key;        /* admitted under this peer key (dp_limits.c) */
 	struct dp_peer peer;    /* forwarded requests carry it to control */
+	struct kp_session session;      /* listener and principal; forwarded too */
 	bool admitted;          /* counted in the admission totals */
 
 	/* In-order reply queue: seqs in [seq_head, seq_next) are in flight. */

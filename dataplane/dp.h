@@ -60,7 +60,7 @@ struct dp_msg {
 	uint32_t seq;           /* the request's position in the conn's reply order */
 	struct kp_buf buf;      /* REQUEST: frame copy, followed in the same
 				 * allocation (past len) by the connection's
-				 * struct dp_peer; REPLY: response with size
+				 * struct dp_peer and struct kp_session; REPLY: response with size
 				 * prefix; malloc()ed, freed by the receiver */
 };
 
@@ -132,6 +132,10 @@ int dp_ctl_eventfd(const struct dp *dp);
  * into text (DP_PEER_TEXT_MAX bytes), returns its length; "" (0) when the
  * core did not know the peer. @thread control */
 int dp_ctl_peer_format(const struct dp_msg *req, char text[DP_PEER_TEXT_MAX]);
+
+/* The session of the connection a DP_MSG_REQUEST came from (a copy).
+ * @thread control */
+void dp_ctl_session(const struct dp_msg *req, struct kp_session *session);
 
 /* Publish a new immutable snapshot to every core (RCU, liburcu QSBR); the
  * old one may be freed when this returns. Call once before dp_start().

@@ -41,6 +41,7 @@ dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key,
 	conn->handle = handle;
 	conn->ip_key = ip_key;
 	conn->peer = *peer;
+	kp_session_init(&conn->session, 0, KP_SEC_PLAINTEXT);
 	conn->admitted = true;
 	conn->active_ns = core->turn_ns;
 	dp_stat_add(&core->stats.connections_accepted, 1);
@@ -418,6 +419,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	env->frame_tag = frame->owned != NULL ? tag_frame_heap(frame->owned) : tag_frame_buf(bid);
 	env->slot = (uint32_t)dp_slot_index(core, conn, seq);
 	env->conn = conn->id;
+	env->session = &conn->session;
 	env->t0_ns = core->slot_t0[env->slot];  /* the frame is complete: stages start */
 	/* A request that waits keeps its frame by reference when the frame is
 	 * its own heap copy, or a Produce (storage writes the batches from

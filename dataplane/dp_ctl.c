@@ -134,6 +134,15 @@ dp_ctl_peer_format(const struct dp_msg *req, char text[DP_PEER_TEXT_MAX])
 	return (int)strlen(text);
 }
 
+/* @thread control */
+void
+dp_ctl_session(const struct dp_msg *req, struct kp_session *session)
+{
+	ASSERT(req->type == DP_MSG_REQUEST && req->buf.data != NULL);
+	memcpy(session, req->buf.data + req->buf.len + sizeof(struct dp_peer), sizeof(*session));
+	session->principal[KP_PRINCIPAL_MAX] = '\0';
+}
+
 /* rcu_assign_pointer() (a release store) pairs with rcu_dereference() in
  * dp_core_main(); synchronize_rcu() returns once every registered core has
  * passed a quiescent state (or is offline), so none still reads the old
@@ -151,7 +160,8 @@ dp_ctl_md_publish(struct dp *dp, const struct kp_md *md)
 }
 
 /* Queue a forwarded request for control, with the conn's peer address
- * behind the frame (struct dp_peer, past fwd.len). Returns false when the
+ * and session behind the frame (struct dp_peer, then struct kp_session,
+ * past fwd.len). Returns false when the
  * ring is full, which dp_core_rx() prevents by parsing only while ctl_room
  * allows, or when out of memory (the caller then closes the connection);
  * fwd.data is the caller's to free then (it may have moved: *fwd is
@@ -160,7 +170,8 @@ dp_ctl_md_publish(struct dp *dp, const struct kp_md *md)
 bool
 dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_buf *fwd)
 {
-	uint8_t *data = realloc(fwd->data, (size_t)fwd->len + sizeof(struct dp_peer));
+	uint8_t *data = realloc(fwd->data, (size_t)fwd->len + sizeof(struct dp_peer) +
+					   sizeof(struct kp_session));
 	struct dp_msg msg = {
 		.type = DP_MSG_REQUEST,
 		.conn_id = conn->id,
@@ -172,6 +183,7 @@ dp_ctl_forward(struct dp_core *core, struct conn *conn, uint32_t seq, struct kp_
 		return false;
 	fwd->data = data;
 	memcpy(data + fwd->len, &conn->peer, sizeof(conn->peer));
+	memcpy(data + fwd->len + sizeof(conn->peer), &conn->session, sizeof(conn->session));
 	msg.buf = *fwd;
 	if (!spsc_push_dp_msg(&core->to_ctl, &msg))
 		return false;

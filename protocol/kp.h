@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "protocol/kp_error.h"
+#include "protocol/kp_session.h"
 #include "protocol/kp_wire.h"
 
 /* ---- Client quotas: set by AlterClientQuotas, enforced on the cores ---- */
@@ -309,6 +310,9 @@ struct stage_hists;
 struct kp_env {
 	const struct kp_md *md;                 /* current snapshot, never NULL */
 	uint32_t request_bytes_max;             /* socket.request.max.bytes */
+	/* The connection's listener and principal (kp_session.h); NULL:
+	 * User:ANONYMOUS on PLAINTEXT listener 0 (tests, fuzzers). */
+	const struct kp_session *session;
 	/* Only on a dataplane core: */
 	struct kp_core *kc;                     /* the core's pending requests */
 	uint64_t tag;                           /* names this request's reply slot */

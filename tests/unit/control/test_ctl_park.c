@@ -166,8 +166,9 @@ push_peer(int core, uint32_t conn, uint32_t seq, int16_t key, int16_t version,
 {
 	static const uint8_t body[] = { 0, 1, 'c', 0, 0, 0, 0 };
 	uint32_t len = 8 + sizeof(body);
-	uint8_t *f = malloc(len + sizeof(struct dp_peer));
+	uint8_t *f = malloc(len + sizeof(struct dp_peer) + sizeof(struct kp_session));
 	struct dp_msg m = { .type = DP_MSG_REQUEST, .conn_id = conn, .conn_gen = 7, .seq = seq };
+	struct kp_session session;
 
 	f[0] = (uint8_t)(key >> 8);
 	f[1] = (uint8_t)key;
@@ -179,6 +180,8 @@ push_peer(int core, uint32_t conn, uint32_t seq, int16_t key, int16_t version,
 	f[7] = (uint8_t)correlation;
 	memcpy(f + 8, body, sizeof(body));
 	memcpy(f + len, peer, sizeof(*peer));
+	kp_session_init(&session, 0, KP_SEC_PLAINTEXT);
+	memcpy(f + len + sizeof(*peer), &session, sizeof(session));
 	m.buf.data = f;
 	m.buf.len = len;
 	cr_assert(ctl_sched_can_take(ctl->sched, core));
