@@ -133,6 +133,8 @@ int dp_ctl_eventfd(const struct dp *dp);
  * core did not know the peer. @thread control */
 int dp_ctl_peer_format(const struct dp_msg *req, char text[DP_PEER_TEXT_MAX]);
 
+/* The same for a peer address. @thread any */
+int dp_peer_format(const struct dp_peer *peer, char text[DP_PEER_TEXT_MAX]);
 /* The session of the connection a DP_MSG_REQUEST came from (a copy).
  * @thread control */
 void dp_ctl_session(const struct dp_msg *req, struct kp_session *session);

@@ -15,6 +15,19 @@
 
 /* ---- connection lifecycle ---- */
 
+/* The session's host: the peer's address without Java's leading "/".
+ * Formatted once, at accept. */
+static void
+dp_core_session_host(struct conn *conn)
+{
+	char text[DP_PEER_TEXT_MAX];
+	int len = dp_peer_format(&conn->peer, text);
+
+	conn->session.host[0] = '\0';
+	if (len > 1 && (size_t)len - 1 < sizeof(conn->session.host))
+		memcpy(conn->session.host, text + 1, (size_t)len);
+}
+
 /* Take a new connection into a free table entry; NULL (counted) when the
  * table is full, and the caller refuses it. @thread dataplane */
 struct conn *
@@ -42,6 +55,7 @@ dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key,
 	conn->ip_key = ip_key;
 	conn->peer = *peer;
 	kp_session_init(&conn->session, 0, KP_SEC_PLAINTEXT);
+	dp_core_session_host(conn);
 	conn->admitted = true;
 	conn->active_ns = core->turn_ns;
 	dp_stat_add(&core->stats.connections_accepted, 1);

@@ -105,16 +105,15 @@ dp_ctl_eventfd(const struct dp *dp)
 	return dp->ctl_efd;
 }
 
-/* @thread control */
+/* "/" and the peer's address as Java prints an InetAddress (an
+ * IPv4-mapped IPv6 address as IPv4); "" (0) when unknown. @thread any */
 int
-dp_ctl_peer_format(const struct dp_msg *req, char text[DP_PEER_TEXT_MAX])
+dp_peer_format(const struct dp_peer *in, char text[DP_PEER_TEXT_MAX])
 {
 	static const uint8_t v4_mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
-	struct dp_peer peer;
+	struct dp_peer peer = *in;
 	int af;
 
-	ASSERT(req->type == DP_MSG_REQUEST && req->buf.data != NULL);
-	memcpy(&peer, req->buf.data + req->buf.len, sizeof(peer));
 	text[0] = '\0';
 	if (peer.family == DP_PEER_IPV6 && memcmp(peer.addr, v4_mapped, 12) == 0) {
 		memmove(peer.addr, peer.addr + 12, 4);  /* Java's Inet4Address */
@@ -132,6 +131,17 @@ dp_ctl_peer_format(const struct dp_msg *req, char text[DP_PEER_TEXT_MAX])
 		return 0;
 	}
 	return (int)strlen(text);
+}
+
+/* @thread control */
+int
+dp_ctl_peer_format(const struct dp_msg *req, char text[DP_PEER_TEXT_MAX])
+{
+	struct dp_peer peer;
+
+	ASSERT(req->type == DP_MSG_REQUEST && req->buf.data != NULL);
+	memcpy(&peer, req->buf.data + req->buf.len, sizeof(peer));
+	return dp_peer_format(&peer, text);
 }
 
 /* @thread control */

@@ -38,6 +38,9 @@ kp_sec_is_tls(uint8_t protocol)
 
 #define KP_PRINCIPAL_ANONYMOUS "User:ANONYMOUS"
 
+/* INET6_ADDRSTRLEN */
+#define KP_SESSION_HOST_MAX 46
+
 /* Plain bytes only (no pointers): it is copied behind forwarded frames. */
 struct kp_session {
 	uint8_t protocol;               /* enum kp_sec_protocol */
@@ -47,6 +50,9 @@ struct kp_session {
 	bool authenticated;
 	uint8_t principal_len;
 	char principal[KP_PRINCIPAL_MAX + 1];   /* NUL-terminated */
+	/* The peer's address as ACL host patterns name it ("127.0.0.1",
+	 * "::1"; an IPv4-mapped address as IPv4); "" when unknown. */
+	char host[KP_SESSION_HOST_MAX];
 };
 
 /* The session of a new connection on a listener of this protocol:

@@ -137,10 +137,15 @@ ctl_main(void *arg)
 		for (core = 0; core < dp_core_count(ctl.dp); core++) {
 			while (ctl.held_count < HELD_MAX && dp_ctl_recv(ctl.dp, core, &msg)) {
 				char host[DP_PEER_TEXT_MAX];
+				struct kp_session session;
 
 				cr_assert_eq(msg.type, DP_MSG_REQUEST);
+				dp_ctl_session(&msg, &session);
 				if (dp_ctl_peer_format(&msg, host) != 10 ||
-				    strcmp(host, "/127.0.0.1") != 0)
+				    strcmp(host, "/127.0.0.1") != 0 ||
+				    strcmp(session.host, "127.0.0.1") != 0 ||
+				    strcmp(session.principal, KP_PRINCIPAL_ANONYMOUS) != 0 ||
+				    !session.authenticated)
 					__atomic_fetch_add(&ctl.peer_bad, 1, __ATOMIC_RELAXED);
 				if (msg.buf.data[3] == FWD_PARK_VERSION && !ctl.parked_set) {
 					ctl.parked_set = true;
