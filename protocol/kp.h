@@ -69,6 +69,8 @@ struct kp_md_quota {
 	struct kp_quota_values values;
 };
 
+struct kp_acl_index;
+
 struct kp_md {
 	int32_t broker_id;
 	int32_t controller_id;      /* always a broker present in brokers[] */
@@ -88,6 +90,9 @@ struct kp_md {
 	 * enforce; sorted by kp_md_quota_cmp(). */
 	int32_t quota_count;
 	const struct kp_md_quota *quotas;
+	/* The authorizer's ACLs and settings (kp_acl.h); NULL: no authorizer
+	 * configured, everything is allowed. */
+	const struct kp_acl_index *acl;
 };
 
 /* The order of kp_md.quotas: entities without a client-id name first, then
