@@ -385,4 +385,7 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.log_dir_describe = ctl_log_dir_describe,
 	.quotas_describe = ctl_quota_describe,
 	.quota_alter = ctl_quota_alter,
+	.acls_create = ctl_acl_create,
+	.acls_describe = ctl_acl_describe,
+	.acls_delete = ctl_acl_delete,
 };

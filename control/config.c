@@ -228,6 +228,8 @@ config_free(struct config *cfg)
 	cfg->log_dir_count = 0;
 	free(cfg->cluster_id);
 	free(cfg->dpdk_eal_args);
+	free(cfg->super_users);
+	cfg->super_users = NULL;
 	cfg->log_dir = NULL;
 	cfg->cluster_id = NULL;
 	cfg->dpdk_eal_args = NULL;

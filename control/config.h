@@ -22,6 +22,13 @@
 #define CONFIG_HOST_MAX 256         /* a DNS name is at most 253 bytes */
 #define CONFIG_CORES_MAX LIMITS_CORES_MAX /* spillway.dataplane.cores upper bound */
 
+/* authorizer.class.name: which of Kafka's names selected the authorizer. */
+enum config_authorizer {
+	CONFIG_AUTHORIZER_NONE = 0,
+	CONFIG_AUTHORIZER_STANDARD = 1,     /* ...metadata.authorizer.StandardAuthorizer */
+	CONFIG_AUTHORIZER_ACL = 2,          /* kafka.security.authorizer.AclAuthorizer */
+};
+
 enum config_backend {
 	CONFIG_BACKEND_URING = 0,   /* kernel sockets through io_uring */
 	CONFIG_BACKEND_DPDK = 1,    /* DPDK poll-mode driver + our userspace TCP */
@@ -73,6 +80,9 @@ struct config {
 	int16_t default_replication_factor;     /* default.replication.factor */
 	bool auto_create_topics_enable;         /* auto.create.topics.enable */
 	bool delete_topic_enable;               /* delete.topic.enable */
+	enum config_authorizer authorizer;      /* authorizer.class.name */
+	char *super_users;                      /* super.users, never NULL */
+	bool allow_everyone_if_no_acl_found;    /* allow.everyone.if.no.acl.found */
 	int32_t socket_request_max_bytes;       /* socket.request.max.bytes: frame limit */
 	int32_t message_max_bytes;              /* message.max.bytes: record batch limit */
 	int32_t log_segment_bytes;              /* log.segment.bytes */

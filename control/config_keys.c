@@ -22,12 +22,20 @@ static const char *const compression_choices[] = {
 static const char *const timestamp_choices[] = { "CreateTime", "LogAppendTime", NULL };
 static const char *const log_level_choices[] = { "error", "warn", "info", "debug", NULL };
 static const char *const flush_mode_choices[] = { "auto", "syncfs", "fdatasync", NULL };
+/* Kafka's two authorizers both select Spillway's (StandardAuthorizer's
+ * semantics); "" leaves authorization off. */
+static const char *const authorizer_choices[] = {
+	"", "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+	"kafka.security.authorizer.AclAuthorizer", NULL
+};
 
 STATIC_ASSERT(CONFIG_BACKEND_DPDK == 1, "backend_choices order");
 STATIC_ASSERT(CONFIG_COMPRESSION_PRODUCER == 5, "compression_choices order");
 STATIC_ASSERT(CONFIG_TIMESTAMP_LOG_APPEND_TIME == 1, "timestamp_choices order");
 STATIC_ASSERT(LOG_DEBUG == 3 && LOG_ERROR == 0, "log_level_choices order");
 STATIC_ASSERT(CONFIG_FLUSH_FDATASYNC == 2, "flush_mode_choices order");
+STATIC_ASSERT(CONFIG_AUTHORIZER_ACL == 2, "authorizer_choices order");
+STATIC_ASSERT(sizeof(enum config_authorizer) == sizeof(int), "enum field size");
 /* config_resolve_store() writes enum fields through an int pointer. */
 STATIC_ASSERT(sizeof(enum config_backend) == sizeof(int), "enum field size");
 STATIC_ASSERT(sizeof(enum config_compression) == sizeof(int), "enum field size");
@@ -58,6 +66,14 @@ const struct config_key config_keys[] = {
 	  FIELD(auto_create_topics_enable), "Create unknown topics on Metadata/Produce." },
 	{ "delete.topic.enable", CFG_BOOL, 0, "true", 0, 0, NULL, FIELD(delete_topic_enable),
 	  "Allow DeleteTopics." },
+	{ "authorizer.class.name", CFG_ENUM, 0, "", 0, 0, authorizer_choices, FIELD(authorizer),
+	  "Kafka's StandardAuthorizer or AclAuthorizer class name turns ACL checks on "
+	  "(Spillway's authorizer, StandardAuthorizer semantics); empty: off." },
+	{ "super.users", CFG_STRING, 0, "", 0, 0, NULL, FIELD(super_users),
+	  "Principals every check allows, semicolon-separated (User:admin;User:ops)." },
+	{ "allow.everyone.if.no.acl.found", CFG_BOOL, 0, "false", 0, 0, NULL,
+	  FIELD(allow_everyone_if_no_acl_found),
+	  "With the authorizer on: allow a resource that has no ACL at all." },
 	{ "socket.request.max.bytes", CFG_INT, 0, "104857600", 1, I32_MAX, NULL,
 	  FIELD(socket_request_max_bytes), "Largest request frame accepted." },
 	{ "socket.send.buffer.bytes", CFG_INT, 0, "102400", -1, I32_MAX, NULL,

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "control/acl.h"
 #include "control/config.h"
 #include "control/ctl.h"
 #include "control/ctl_park.h"
@@ -45,6 +46,7 @@ struct ctl {
 	struct st *st;                  /* storage workers; NULL in tests */
 	struct pid_alloc pids;
 	struct quota_store quotas;      /* client quotas (quota.c) */
+	struct acl_store acls;          /* ACLs (acl.c); the index is broker.acl */
 	struct md_broker broker;
 	struct dp *dp;
 	struct kp_md *md;               /* current snapshot */
@@ -94,6 +96,18 @@ int16_t ctl_quota_describe(void *ctx, const struct kp_quota_filter *filters, int
 int16_t ctl_quota_alter(void *ctx, const struct kp_quota_entity *entity, struct kp_str bad_type,
 			const struct kp_quota_op *ops, int32_t op_count, bool validate_only,
 			char *msg, size_t msg_size);
+
+/* kp_admin_ops.acls_* over ctl->acls (ctl_acl.c): a change rebuilds the
+ * index and marks the snapshot dirty, so the cores check the new ACLs.
+ * ctl_acl_open loads the store and builds the first index (authorizer on). */
+int ctl_acl_open(struct ctl *ctl, char *err, size_t err_size);
+void ctl_acl_close(struct ctl *ctl);
+int16_t ctl_acl_create(void *ctx, const struct kp_acl *acls, int32_t count, char *msg,
+		       size_t msg_size);
+void ctl_acl_describe(void *ctx, const struct kp_acl_filter *filter, kp_acl_fn *fn, void *arg);
+int16_t ctl_acl_delete(void *ctx, const struct kp_acl_filter *filters, const bool *skip,
+		       int32_t count, kp_acl_removed_fn *fn, void *arg, char *msg,
+		       size_t msg_size);
 
 /* ctl_storage.c: a topic's log settings; open its partitions [from, count)
  * (creating or recovering their logs); open every topic's at startup. */

@@ -124,6 +124,13 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 		return NULL;
 	}
 	ctl->broker.quotas = &ctl->quotas;
+	if (ctl_acl_open(ctl, err, err_size) != 0) {
+		md_store_close(&ctl->store);
+		pid_alloc_close(&ctl->pids);
+		quota_store_close(&ctl->quotas);
+		ctl_free_parts(ctl);
+		return NULL;
+	}
 	ctl->md = md_snapshot_build(&ctl->store, &ctl->broker, ++ctl->md_epoch);
 	if (ctl->md != NULL)
 		ctl->groups = grp_coord_create(ctl, cfg);
@@ -134,6 +141,7 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 		md_store_close(&ctl->store);
 		pid_alloc_close(&ctl->pids);
 		quota_store_close(&ctl->quotas);
+		ctl_acl_close(ctl);
 		ctl_free_parts(ctl);
 		return NULL;
 	}
@@ -429,5 +437,6 @@ ctl_destroy(struct ctl *ctl)
 	md_store_close(&ctl->store);
 	pid_alloc_close(&ctl->pids);
 	quota_store_close(&ctl->quotas);
+	ctl_acl_close(ctl);
 	free(ctl);
 }

@@ -141,6 +141,9 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 	md->num_partitions = broker->num_partitions;
 	md->default_replication_factor = broker->default_replication_factor;
 	md->epoch = epoch;
+	md->acl = broker->acl;
+	if (broker->acl != NULL)
+		kp_acl_index_ref(broker->acl);
 	for (size_t i = 0; i < n; i++) {
 		const struct md_topic *t = &st->topics[i];
 
@@ -171,5 +174,7 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 void
 md_snapshot_free(struct kp_md *md)
 {
+	if (md != NULL)
+		kp_acl_index_unref((struct kp_acl_index *)(uintptr_t)md->acl);
 	free(md);
 }

@@ -45,6 +45,7 @@ struct md_broker {
 	int16_t default_replication_factor;
 	const struct config *cfg;   /* resolves per-topic limits; NULL: defaults */
 	const struct quota_store *quotas;  /* copied into snapshots; NULL: none */
+	struct kp_acl_index *acl;   /* referenced by snapshots; NULL: no authorizer */
 };
 
 /* Open (creating if needed) the store in dir: meta.properties as Kafka keeps

@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "protocol/kp_acl.h"
 #include "protocol/kp_error.h"
 #include "protocol/kp_session.h"
 #include "protocol/kp_wire.h"
@@ -297,6 +298,19 @@ struct kp_admin_ops {
 	int16_t (*quota_alter)(void *ctx, const struct kp_quota_entity *entity,
 			       struct kp_str bad_type, const struct kp_quota_op *ops,
 			       int32_t op_count, bool validate_only, char *msg, size_t msg_size);
+	/* CreateAcls: add the bindings (each already validated), durably, then
+	 * live. KP_ERR_NONE, or the error all of them fail with. */
+	int16_t (*acls_create)(void *ctx, const struct kp_acl *acls, int32_t count,
+			       char *msg, size_t msg_size);
+	/* DescribeAcls: fn for every binding the filter matches. */
+	void (*acls_describe)(void *ctx, const struct kp_acl_filter *filter, kp_acl_fn *fn,
+			      void *arg);
+	/* DeleteAcls: remove what the filters (but those skip[] marks) match,
+	 * durably, then live; fn for each removed binding under each filter it
+	 * matched. KP_ERR_NONE, or the error every filter fails with. */
+	int16_t (*acls_delete)(void *ctx, const struct kp_acl_filter *filters, const bool *skip,
+			       int32_t count, kp_acl_removed_fn *fn, void *arg,
+			       char *msg, size_t msg_size);
 };
 
 /* ---- Dispatch ---- */

@@ -4,6 +4,7 @@
  * searches only: the literal name, each of its prefixes when the resource
  * type has PREFIXED ACLs, and the "*" literal. Safe on any thread holding
  * the snapshot; never allocates on a check. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -416,4 +417,44 @@ kp_acl_denied_count(int op, int rtype)
 	/* Relaxed: a counter read by the metrics page only; denials are the
 	 * cold path, so cores share the table. */
 	__atomic_fetch_add(&kp_acl_denials.count[rtype][op], 1, __ATOMIC_RELAXED);
+}
+
+int16_t
+kp_acl_validate(const struct kp_acl *acl, char *msg, size_t msg_size)
+{
+	const char *what = NULL;
+
+	if (acl->rtype <= KP_RES_ANY || acl->rtype >= KP_RES_TYPES) {
+		snprintf(msg, msg_size, "Invalid resourceType %s", kp_acl_rtype_name(acl->rtype));
+		what = "resourceType";
+	} else if (acl->pattern != KP_PAT_LITERAL && acl->pattern != KP_PAT_PREFIXED) {
+		snprintf(msg, msg_size, "Invalid patternType %s", kp_acl_pattern_name(acl->pattern));
+		what = "patternType";
+	} else if (acl->op <= KP_ACL_OP_ANY || acl->op >= KP_ACL_OPS) {
+		snprintf(msg, msg_size, "Invalid operation %s", kp_acl_op_name(acl->op));
+		what = "operation";
+	} else if (acl->perm != KP_PERM_DENY && acl->perm != KP_PERM_ALLOW) {
+		snprintf(msg, msg_size, "Invalid permissionType %s", kp_acl_perm_name(acl->perm));
+		what = "permissionType";
+	} else if (acl->name.len <= 0) {
+		snprintf(msg, msg_size, "Resource name should not be empty");
+		what = "name";
+	} else if (acl->name.len > KP_ACL_STRING_BYTES_MAX ||
+		   acl->principal.len > KP_ACL_STRING_BYTES_MAX ||
+		   acl->host.len > KP_ACL_STRING_BYTES_MAX) {
+		snprintf(msg, msg_size, "ACL strings are limited to %d bytes", KP_ACL_STRING_BYTES_MAX);
+		what = "length";
+	} else if (acl->principal.len < 0 || memchr(acl->principal.ptr, ':',
+						   (size_t)acl->principal.len) == NULL) {
+		/* SecurityUtils.parseKafkaPrincipal needs "Type:name". */
+		snprintf(msg, msg_size, "Could not parse principal from `%.*s` "
+			 "(no colon is present separating the principal type from name)",
+			 acl->principal.len < 0 ? 0 : (int)acl->principal.len,
+			 acl->principal.ptr);
+		what = "principal";
+	} else if (acl->host.len < 0) {
+		snprintf(msg, msg_size, "Invalid null host");
+		what = "host";
+	}
+	return what == NULL ? KP_ERR_NONE : KP_ERR_INVALID_REQUEST;
 }

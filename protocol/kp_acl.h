@@ -12,6 +12,7 @@
 #define PROTOCOL_KP_ACL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "protocol/kp_session.h"
@@ -85,6 +86,11 @@ struct kp_acl_filter {
 	struct kp_str host;
 };
 
+/* An ACL a store holds (DescribeAcls), or one it removed under filter
+ * (DeleteAcls). */
+typedef void kp_acl_fn(void *arg, const struct kp_acl *acl);
+typedef void kp_acl_removed_fn(void *arg, int32_t filter, const struct kp_acl *acl);
+
 /* Built by control, immutable once published, freed by control when no
  * snapshot refers to it. */
 struct kp_acl_index {
@@ -136,8 +142,25 @@ bool kp_acl_allowed_any(const struct kp_acl_index *ix, const struct kp_session *
 int32_t kp_acl_ops(const struct kp_acl_index *ix, const struct kp_session *s, int rtype,
 		   struct kp_str name, int32_t mask);
 
+/* Bytes of a resource name, principal or host an ACL may have (the
+ * wire's bound is 32767): each is copied into every snapshot's index. */
+#define KP_ACL_STRING_BYTES_MAX 4096
+
+/* Kafka's controller-side check of a new binding (AclControlManager
+ * validateNewAcl, and a principal "Type:name"): KP_ERR_NONE, or
+ * INVALID_REQUEST with Kafka's message. */
+int16_t kp_acl_validate(const struct kp_acl *acl, char *msg, size_t msg_size);
+
 /* Kafka's AclBindingFilter.matches(). */
 bool kp_acl_filter_matches(const struct kp_acl_filter *f, const struct kp_acl *acl);
+
+/* A wire code as Java's fromCode() reads it: codes outside the enum are
+ * UNKNOWN (0). */
+static inline int8_t
+kp_acl_code(int8_t code, int limit)
+{
+	return code >= 0 && code < limit ? code : 0;
+}
 
 /* Kafka's names ("TOPIC", "READ", "PREFIXED", "ALLOW"), for messages and
  * metrics; "UNKNOWN" for codes outside the enums. */

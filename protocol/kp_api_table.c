@@ -52,6 +52,10 @@ const struct kp_api_row kp_api_table[] = {
 	{ KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, 0, KP_ON_CONTROL,
 	  kp_handle_describe_user_scram_credentials },
 	{ KP_API_DESCRIBE_PRODUCERS, 0, 0, 0, KP_ON_CORE, kp_handle_describe_producers },
+	/* ACLs: the store is control's (control/acl.c). */
+	{ KP_API_DESCRIBE_ACLS, 0, 0, 3, KP_ON_CONTROL, kp_handle_describe_acls },
+	{ KP_API_CREATE_ACLS, 0, 0, 3, KP_ON_CONTROL, kp_handle_create_acls },
+	{ KP_API_DELETE_ACLS, 0, 0, 3, KP_ON_CONTROL, kp_handle_delete_acls },
 };
 
 const int kp_api_table_len = (int)ARRAY_LEN(kp_api_table);

@@ -10,11 +10,14 @@
 #include "protocol/gen/kp_msg_alter_client_quotas.h"
 #include "protocol/gen/kp_msg_alter_configs.h"
 #include "protocol/gen/kp_msg_api_versions.h"
+#include "protocol/gen/kp_msg_create_acls.h"
 #include "protocol/gen/kp_msg_create_partitions.h"
 #include "protocol/gen/kp_msg_create_topics.h"
+#include "protocol/gen/kp_msg_delete_acls.h"
 #include "protocol/gen/kp_msg_delete_groups.h"
 #include "protocol/gen/kp_msg_delete_records.h"
 #include "protocol/gen/kp_msg_delete_topics.h"
+#include "protocol/gen/kp_msg_describe_acls.h"
 #include "protocol/gen/kp_msg_describe_client_quotas.h"
 #include "protocol/gen/kp_msg_describe_cluster.h"
 #include "protocol/gen/kp_msg_describe_configs.h"
@@ -68,6 +71,9 @@ static const struct kp_api_info kp_api_table[KP_API_GENERATED_COUNT] = {
 	{ KP_API_ADD_OFFSETS_TO_TXN, "AddOffsetsToTxn", 0, 4, 3, 3 },
 	{ KP_API_END_TXN, "EndTxn", 0, 5, 3, 3 },
 	{ KP_API_TXN_OFFSET_COMMIT, "TxnOffsetCommit", 0, 4, 3, 3 },
+	{ KP_API_DESCRIBE_ACLS, "DescribeAcls", 0, 3, 2, 2 },
+	{ KP_API_CREATE_ACLS, "CreateAcls", 0, 3, 2, 2 },
+	{ KP_API_DELETE_ACLS, "DeleteAcls", 0, 3, 2, 2 },
 	{ KP_API_DESCRIBE_CONFIGS, "DescribeConfigs", 0, 4, 4, 4 },
 	{ KP_API_ALTER_CONFIGS, "AlterConfigs", 0, 2, 2, 2 },
 	{ KP_API_DESCRIBE_LOG_DIRS, "DescribeLogDirs", 0, 4, 2, 2 },
@@ -220,6 +226,18 @@ kp_request_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_TXN_OFFSET_COMMIT: {
 		struct kp_txn_offset_commit_request m;
 		return kp_txn_offset_commit_request_decode(c, version, &m);
+	}
+	case KP_API_DESCRIBE_ACLS: {
+		struct kp_describe_acls_request m;
+		return kp_describe_acls_request_decode(c, version, &m);
+	}
+	case KP_API_CREATE_ACLS: {
+		struct kp_create_acls_request m;
+		return kp_create_acls_request_decode(c, version, &m);
+	}
+	case KP_API_DELETE_ACLS: {
+		struct kp_delete_acls_request m;
+		return kp_delete_acls_request_decode(c, version, &m);
 	}
 	case KP_API_DESCRIBE_CONFIGS: {
 		struct kp_describe_configs_request m;
@@ -452,6 +470,27 @@ kp_request_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		kp_txn_offset_commit_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_DESCRIBE_ACLS: {
+		struct kp_describe_acls_request m;
+		if (kp_describe_acls_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_describe_acls_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_CREATE_ACLS: {
+		struct kp_create_acls_request m;
+		if (kp_create_acls_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_create_acls_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DELETE_ACLS: {
+		struct kp_delete_acls_request m;
+		if (kp_delete_acls_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_delete_acls_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_DESCRIBE_CONFIGS: {
 		struct kp_describe_configs_request m;
 		if (kp_describe_configs_request_decode(c, version, &m) != 0)
@@ -648,6 +687,18 @@ kp_response_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_TXN_OFFSET_COMMIT: {
 		struct kp_txn_offset_commit_response m;
 		return kp_txn_offset_commit_response_decode(c, version, &m);
+	}
+	case KP_API_DESCRIBE_ACLS: {
+		struct kp_describe_acls_response m;
+		return kp_describe_acls_response_decode(c, version, &m);
+	}
+	case KP_API_CREATE_ACLS: {
+		struct kp_create_acls_response m;
+		return kp_create_acls_response_decode(c, version, &m);
+	}
+	case KP_API_DELETE_ACLS: {
+		struct kp_delete_acls_response m;
+		return kp_delete_acls_response_decode(c, version, &m);
 	}
 	case KP_API_DESCRIBE_CONFIGS: {
 		struct kp_describe_configs_response m;
@@ -878,6 +929,27 @@ kp_response_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		if (kp_txn_offset_commit_response_decode(c, version, &m) != 0)
 			return -1;
 		kp_txn_offset_commit_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_ACLS: {
+		struct kp_describe_acls_response m;
+		if (kp_describe_acls_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_describe_acls_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_CREATE_ACLS: {
+		struct kp_create_acls_response m;
+		if (kp_create_acls_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_create_acls_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DELETE_ACLS: {
+		struct kp_delete_acls_response m;
+		if (kp_delete_acls_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_delete_acls_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_DESCRIBE_CONFIGS: {

@@ -14,11 +14,14 @@
 #include "protocol/gen/kp_msg_alter_client_quotas.h"
 #include "protocol/gen/kp_msg_alter_configs.h"
 #include "protocol/gen/kp_msg_api_versions.h"
+#include "protocol/gen/kp_msg_create_acls.h"
 #include "protocol/gen/kp_msg_create_partitions.h"
 #include "protocol/gen/kp_msg_create_topics.h"
+#include "protocol/gen/kp_msg_delete_acls.h"
 #include "protocol/gen/kp_msg_delete_groups.h"
 #include "protocol/gen/kp_msg_delete_records.h"
 #include "protocol/gen/kp_msg_delete_topics.h"
+#include "protocol/gen/kp_msg_describe_acls.h"
 #include "protocol/gen/kp_msg_describe_client_quotas.h"
 #include "protocol/gen/kp_msg_describe_cluster.h"
 #include "protocol/gen/kp_msg_describe_configs.h"
@@ -2761,6 +2764,239 @@ fill_kp_txn_offset_commit_response(struct kp_txn_offset_commit_response *m, int1
 }
 
 static void
+fill_kp_describe_acls_request(struct kp_describe_acls_request *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_describe_acls_request_init(m);
+	(void)version;
+	(void)a;
+	m->resource_type_filter = 2;
+	m->resource_name_filter = kp_str_c("s2");
+	if (version >= 1) {
+		m->pattern_type_filter = 4;
+	}
+	m->principal_filter = kp_str_c("s4");
+	m->host_filter = kp_str_c("s5");
+	m->operation = 7;
+	m->permission_type = 8;
+}
+
+static void
+fill_kp_describe_acls_response_acl_description(struct kp_describe_acls_response_acl_description *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_describe_acls_response_acl_description_init(m);
+	(void)version;
+	(void)a;
+	m->principal = kp_str_c("s1");
+	m->host = kp_str_c("s2");
+	m->operation = 4;
+	m->permission_type = 5;
+}
+
+static void
+fill_kp_describe_acls_response_describe_acls_resource(
+		struct kp_describe_acls_response_describe_acls_resource *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_describe_acls_response_describe_acls_resource_init(m);
+	(void)version;
+	(void)a;
+	m->resource_type = 6;
+	m->resource_name = kp_str_c("s6");
+	if (version >= 1) {
+		m->pattern_type = 8;
+	}
+	{
+		struct kp_describe_acls_response_acl_description *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_describe_acls_response_acl_description(&items[0], version, a);
+		fill_kp_describe_acls_response_acl_description(&items[1], version, a);
+		m->acls.items = items;
+		m->acls.count = 2;
+	}
+}
+
+static void
+fill_kp_describe_acls_response(struct kp_describe_acls_response *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_describe_acls_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70008;
+	m->error_code = 309;
+	m->error_message = kp_str_c("s10");
+	{
+		struct kp_describe_acls_response_describe_acls_resource *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_describe_acls_response_describe_acls_resource(&items[0], version, a);
+		fill_kp_describe_acls_response_describe_acls_resource(&items[1], version, a);
+		m->resources.items = items;
+		m->resources.count = 2;
+	}
+}
+
+static void
+fill_kp_create_acls_request_acl_creation(struct kp_create_acls_request_acl_creation *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_create_acls_request_acl_creation_init(m);
+	(void)version;
+	(void)a;
+	m->resource_type = 2;
+	m->resource_name = kp_str_c("s2");
+	if (version >= 1) {
+		m->resource_pattern_type = 4;
+	}
+	m->principal = kp_str_c("s4");
+	m->host = kp_str_c("s5");
+	m->operation = 7;
+	m->permission_type = 8;
+}
+
+static void
+fill_kp_create_acls_request(struct kp_create_acls_request *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_create_acls_request_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_create_acls_request_acl_creation *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_create_acls_request_acl_creation(&items[0], version, a);
+		fill_kp_create_acls_request_acl_creation(&items[1], version, a);
+		m->creations.items = items;
+		m->creations.count = 2;
+	}
+}
+
+static void
+fill_kp_create_acls_response_acl_creation_result(
+		struct kp_create_acls_response_acl_creation_result *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_create_acls_response_acl_creation_result_init(m);
+	(void)version;
+	(void)a;
+	m->error_code = 301;
+	m->error_message = kp_str_c("s2");
+}
+
+static void
+fill_kp_create_acls_response(struct kp_create_acls_response *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_create_acls_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70003;
+	{
+		struct kp_create_acls_response_acl_creation_result *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_create_acls_response_acl_creation_result(&items[0], version, a);
+		fill_kp_create_acls_response_acl_creation_result(&items[1], version, a);
+		m->results.items = items;
+		m->results.count = 2;
+	}
+}
+
+static void
+fill_kp_delete_acls_request_delete_acls_filter(struct kp_delete_acls_request_delete_acls_filter *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_delete_acls_request_delete_acls_filter_init(m);
+	(void)version;
+	(void)a;
+	m->resource_type_filter = 2;
+	m->resource_name_filter = kp_str_c("s2");
+	if (version >= 1) {
+		m->pattern_type_filter = 4;
+	}
+	m->principal_filter = kp_str_c("s4");
+	m->host_filter = kp_str_c("s5");
+	m->operation = 7;
+	m->permission_type = 8;
+}
+
+static void
+fill_kp_delete_acls_request(struct kp_delete_acls_request *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_delete_acls_request_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_delete_acls_request_delete_acls_filter *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_delete_acls_request_delete_acls_filter(&items[0], version, a);
+		fill_kp_delete_acls_request_delete_acls_filter(&items[1], version, a);
+		m->filters.items = items;
+		m->filters.count = 2;
+	}
+}
+
+static void
+fill_kp_delete_acls_response_delete_acls_matching_acl(
+		struct kp_delete_acls_response_delete_acls_matching_acl *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_delete_acls_response_delete_acls_matching_acl_init(m);
+	(void)version;
+	(void)a;
+	m->error_code = 301;
+	m->error_message = kp_str_c("s2");
+	m->resource_type = 4;
+	m->resource_name = kp_str_c("s4");
+	if (version >= 1) {
+		m->pattern_type = 6;
+	}
+	m->principal = kp_str_c("s6");
+	m->host = kp_str_c("s7");
+	m->operation = 9;
+	m->permission_type = 10;
+}
+
+static void
+fill_kp_delete_acls_response_delete_acls_filter_result(
+		struct kp_delete_acls_response_delete_acls_filter_result *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_delete_acls_response_delete_acls_filter_result_init(m);
+	(void)version;
+	(void)a;
+	m->error_code = 310;
+	m->error_message = kp_str_c("s11");
+	{
+		struct kp_delete_acls_response_delete_acls_matching_acl *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_delete_acls_response_delete_acls_matching_acl(&items[0], version, a);
+		fill_kp_delete_acls_response_delete_acls_matching_acl(&items[1], version, a);
+		m->matching_acls.items = items;
+		m->matching_acls.count = 2;
+	}
+}
+
+static void
+fill_kp_delete_acls_response(struct kp_delete_acls_response *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_delete_acls_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70012;
+	{
+		struct kp_delete_acls_response_delete_acls_filter_result *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_delete_acls_response_delete_acls_filter_result(&items[0], version, a);
+		fill_kp_delete_acls_response_delete_acls_filter_result(&items[1], version, a);
+		m->filter_results.items = items;
+		m->filter_results.count = 2;
+	}
+}
+
+static void
 fill_kp_describe_configs_request_describe_configs_resource(
 		struct kp_describe_configs_request_describe_configs_resource *m, int16_t version,
 				struct kp_test_arena *a)
@@ -4086,6 +4322,24 @@ kp_request_encode_test_any(int16_t api_key, int16_t version,
 		kp_txn_offset_commit_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_DESCRIBE_ACLS: {
+		struct kp_describe_acls_request m;
+		fill_kp_describe_acls_request(&m, version, a);
+		kp_describe_acls_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_CREATE_ACLS: {
+		struct kp_create_acls_request m;
+		fill_kp_create_acls_request(&m, version, a);
+		kp_create_acls_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DELETE_ACLS: {
+		struct kp_delete_acls_request m;
+		fill_kp_delete_acls_request(&m, version, a);
+		kp_delete_acls_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_DESCRIBE_CONFIGS: {
 		struct kp_describe_configs_request m;
 		fill_kp_describe_configs_request(&m, version, a);
@@ -4316,6 +4570,24 @@ kp_response_encode_test_any(int16_t api_key, int16_t version,
 		struct kp_txn_offset_commit_response m;
 		fill_kp_txn_offset_commit_response(&m, version, a);
 		kp_txn_offset_commit_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DESCRIBE_ACLS: {
+		struct kp_describe_acls_response m;
+		fill_kp_describe_acls_response(&m, version, a);
+		kp_describe_acls_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_CREATE_ACLS: {
+		struct kp_create_acls_response m;
+		fill_kp_create_acls_response(&m, version, a);
+		kp_create_acls_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_DELETE_ACLS: {
+		struct kp_delete_acls_response m;
+		fill_kp_delete_acls_response(&m, version, a);
+		kp_delete_acls_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_DESCRIBE_CONFIGS: {
