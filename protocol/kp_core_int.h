@@ -242,6 +242,7 @@ struct kp_visit_part {
 	struct kp_str name;             /* its topic's name, in the record */
 	const struct kp_md_topic *topic; /* by name in v->md; NULL: unknown */
 	const void *entry;              /* decoded, of the API's generated type */
+	bool denied;                    /* v->acl_op on its topic is not authorized */
 };
 /* What to call for each topic and partition entry of a request. */
 struct kp_visit {
@@ -251,6 +252,10 @@ struct kp_visit {
 	void (*topic)(void *arg, struct kp_str name, uint32_t first, uint32_t count);
 	void (*part)(void *arg, const struct kp_visit_part *vp);  /* NULL: skip */
 	void *arg;
+	/* The operation each topic needs (KP_ACL_*, checked once per topic
+	 * entry against env's session; kp_visit_part.denied), or 0. */
+	int acl_op;
+	const struct kp_env *env;
 };
 /* Walk p's request (p->topics, in request order) with v: one metadata
  * lookup per topic entry, the partitions decoded into v->entry only when

@@ -176,6 +176,8 @@ kp_pending_visit(const struct kp_pending *p, const struct kp_visit *v)
 
 		vp.name = shape->topic(&it, version, &parts);
 		vp.topic = v->md != NULL ? kp_md_topic_by_name(v->md, vp.name) : NULL;
+		vp.denied = v->acl_op != 0 &&
+			    !kp_authorize(v->env, v->acl_op, KP_RES_TOPIC, vp.name);
 		if (v->topic != NULL)
 			v->topic(v->arg, vp.name, vp.index, (uint32_t)kp_count0(parts.count));
 		if (v->part == NULL) {

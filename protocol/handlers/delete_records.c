@@ -33,6 +33,10 @@ delete_records_fill(void *arg, const struct kp_visit_part *vp)
 	pt->topic = vp->name;
 	pt->partition = dp->partition_index;
 	pt->offset = -1;
+	if (vp->denied) {
+		pt->error = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+		return;
+	}
 	if (!kp_visit_known(vp->topic, dp->partition_index)) {
 		pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return;
@@ -162,7 +166,8 @@ kp_handle_delete_records(struct kp_call *call)
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
-						.part = delete_records_fill, .arg = p });
+						.part = delete_records_fill, .arg = p,
+						.acl_op = KP_ACL_DELETE, .env = call->env });
 	if (delete_records_dups(p) != 0) {
 		kp_pending_put(call->env->kc, p);
 		return KP_VERDICT_CLOSE;

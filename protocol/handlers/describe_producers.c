@@ -66,6 +66,10 @@ describe_producers_fill(void *arg, const struct kp_visit_part *vp)
 
 	pt->topic = vp->name;
 	pt->partition = *partition;
+	if (vp->denied) {
+		pt->error = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+		return;
+	}
 	pt->error = kp_topic_name_check(vp->name, msg, sizeof(msg));
 	if (pt->error == KP_ERR_NONE && vp->topic == NULL)
 		pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
@@ -157,6 +161,7 @@ kp_handle_describe_producers(struct kp_call *call)
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
-						.part = describe_producers_fill, .arg = p });
+						.part = describe_producers_fill, .arg = p,
+						.acl_op = KP_ACL_READ, .env = call->env });
 	return kp_pending_run(call->env->kc, p, call);
 }

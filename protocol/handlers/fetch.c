@@ -34,8 +34,29 @@ static const struct kp_pending_ops fetch_ops = {
 struct fetch_fill {
 	struct kp_pending *p;
 	struct kp_part_map map;
-	uint32_t unknown;       /* distinct partitions unknown */
+	uint32_t unknown;       /* distinct partitions unknown or not authorized */
+	const struct kp_env *env;
+	bool denied;            /* the current topic: no READ on it */
 };
+
+/* Each topic entry once: READ on it, checked before its existence. */
+static void
+fetch_topic(void *arg, struct kp_str name, uint32_t first, uint32_t count)
+{
+	struct fetch_fill *fill = arg;
+
+	(void)first;
+	(void)count;
+	fill->denied = !kp_authorize(fill->env, KP_ACL_READ, KP_RES_TOPIC, name);
+}
+
+/* A partition Kafka refuses before reading (its "erroneous" ones). */
+static bool
+fetch_refused(int16_t error)
+{
+	return error == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION ||
+	       error == KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+}
 
 /* A partition listing: a part at its first appearance, the values of its
  * last (Kafka's merge), one hash probe. */
@@ -47,7 +68,7 @@ fetch_fill(void *arg, const struct kp_visit_part *vp)
 	const struct kp_fetch_request_fetch_partition *fp = vp->entry;
 	int16_t version = p->hdr.request_api_version;
 	struct kp_part *pt = &p->parts[p->part_count];
-	bool known = kp_visit_known(vp->topic, fp->partition);
+	bool known = !fill->denied && kp_visit_known(vp->topic, fp->partition);
 	uint32_t at;
 
 	pt->topic = vp->name;
@@ -63,7 +84,8 @@ fetch_fill(void *arg, const struct kp_visit_part *vp)
 	pt->in_offset = fp->fetch_offset;       /* the last listing wins */
 	pt->part_max = fp->partition_max_bytes;
 	pt->error = known ? kp_leader_epoch_check(version >= 9 ? fp->current_leader_epoch : -1)
-			  : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
+		    : fill->denied ? KP_ERR_TOPIC_AUTHORIZATION_FAILED
+				   : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 }
 
 /* One pass over the request: a part per distinct (topic, partition) (see
@@ -71,9 +93,10 @@ fetch_fill(void *arg, const struct kp_visit_part *vp)
  * keeping their order. Linear in the request: one metadata lookup per
  * topic entry, one hash probe per partition. -1 when out of memory. */
 static int
-fetch_collect(struct kp_pending *p, const struct kp_md *md)
+fetch_collect(struct kp_pending *p, const struct kp_env *env)
 {
-	struct fetch_fill fill = { .p = p };
+	const struct kp_md *md = env->md;
+	struct fetch_fill fill = { .p = p, .env = env };
 	struct kp_fetch_request_fetch_partition entry;
 	uint32_t count = p->part_count;
 	struct kp_part *tmp;
@@ -81,8 +104,8 @@ fetch_collect(struct kp_pending *p, const struct kp_md *md)
 	if (kp_part_map_init(&fill.map, count) != 0)
 		return -1;
 	p->part_count = 0;
-	kp_pending_visit(p, &(struct kp_visit){ .md = md, .entry = &entry, .part = fetch_fill,
-						.arg = &fill });
+	kp_pending_visit(p, &(struct kp_visit){ .md = md, .entry = &entry, .topic = fetch_topic,
+						.part = fetch_fill, .arg = &fill });
 	kp_part_map_free(&fill.map);
 	if (fill.unknown == 0 || fill.unknown == p->part_count)
 		return 0;
@@ -93,7 +116,7 @@ fetch_collect(struct kp_pending *p, const struct kp_md *md)
 		uint32_t k = 0, u = 0;
 
 		for (uint32_t i = 0; i < p->part_count; i++) {
-			if (p->parts[i].error == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION)
+			if (fetch_refused(p->parts[i].error))
 				tmp[u++] = p->parts[i];
 			else
 				p->parts[k++] = p->parts[i];
@@ -249,7 +272,7 @@ kp_handle_fetch(struct kp_call *call)
 		return fetch_answer_now(kc, p, call, KP_ERR_FETCH_SESSION_ID_NOT_FOUND);
 	if (req.isolation_level != 0 && req.isolation_level != 1)
 		return fetch_answer_now(kc, p, call, KP_ERR_UNKNOWN_SERVER_ERROR);
-	if (fetch_collect(p, call->env->md) != 0) {
+	if (fetch_collect(p, call->env) != 0) {
 		kp_pending_put(kc, p);
 		return KP_VERDICT_CLOSE;
 	}
@@ -317,10 +340,10 @@ fetch_encode_partition(struct kp_writer *w, int16_t version, const struct kp_par
 	pd.log_start_offset = ok ? pt->log_start_offset : -1;
 	/* No transactions yet: an empty list for a read_committed read, null
 	 * else (a failed read too), as Kafka answers. A partition Kafka refuses
-	 * before reading (unknown topic or partition: FetchResponse.
+	 * before reading (unknown or unauthorized: FetchResponse.
 	 * partitionResponse) keeps the schema's default, an empty list. */
 	pd.aborted_transactions.count =
-		(ok && isolation == 1) || pt->error == KP_ERR_UNKNOWN_TOPIC_OR_PARTITION ? 0 : -1;
+		(ok && isolation == 1) || fetch_refused(pt->error) ? 0 : -1;
 	pd.preferred_read_replica = -1;
 	pd.records.ptr = ok && pt->len > 0 && !pt->cut ? kp_bytes_external : (const uint8_t *)"";
 	pd.records.len = ok && !pt->cut ? pt->len : 0;

@@ -38,6 +38,10 @@ list_offsets_fill(void *arg, const struct kp_visit_part *vp)
 		pt->error = KP_ERR_UNKNOWN_SERVER_ERROR;
 		return;
 	}
+	if (vp->denied) {
+		pt->error = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+		return;
+	}
 	if (!kp_visit_known(vp->topic, lp->partition_index)) {
 		pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return;
@@ -128,7 +132,8 @@ kp_handle_list_offsets(struct kp_call *call)
 		return KP_VERDICT_CLOSE;
 	p->isolation = p->hdr.request_api_version >= 2 ? req.isolation_level : 0;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
-						.part = list_offsets_fill, .arg = p });
+						.part = list_offsets_fill, .arg = p,
+						.acl_op = KP_ACL_DESCRIBE, .env = call->env });
 	if (list_offsets_dups(p) != 0) {
 		kp_pending_put(call->env->kc, p);
 		return KP_VERDICT_CLOSE;

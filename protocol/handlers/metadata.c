@@ -2,7 +2,10 @@
 /* Metadata (key 3), versions 0-12. Answered on the core from its snapshot;
  * a request that would auto-create topics is forwarded to control, which
  * creates them and answers from the updated metadata. Topics are encoded one
- * at a time into a scratch writer, so nothing is sized by a client count. */
+ * at a time into a scratch writer, so nothing is sized by a client count.
+ * With an authorizer, as Kafka: a full listing leaves out topics the
+ * principal may not DESCRIBE, a named one is TOPIC_AUTHORIZATION_FAILED,
+ * and auto-creation needs CREATE on the cluster or the topic. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -35,6 +38,20 @@ metadata_lookup(const struct kp_md *md, const struct kp_metadata_request_metadat
 	return kp_md_topic_by_name(md, t->name);
 }
 
+/* Whether the principal may auto-create the topic: CREATE on the cluster,
+ * else on the topic (and DESCRIBE on it, to see it at all). */
+static bool
+metadata_may_create(const struct kp_call *call, struct kp_str name)
+{
+	const struct kp_env *env = call->env;
+
+	if (!kp_acl_allowed(env->md->acl, env->session, KP_ACL_DESCRIBE, KP_RES_TOPIC, name))
+		return false;
+	return kp_acl_allowed(env->md->acl, env->session, KP_ACL_CREATE, KP_RES_CLUSTER,
+			      kp_str_c(KP_ACL_CLUSTER_NAME)) ||
+	       kp_acl_allowed(env->md->acl, env->session, KP_ACL_CREATE, KP_RES_TOPIC, name);
+}
+
 /* Whether any named topic is missing and may be auto-created; on control,
  * create them (then one fresh snapshot serves the answer). Returns false if
  * it had to give up (not on control). */
@@ -51,7 +68,8 @@ metadata_auto_create(struct kp_call *call, const struct kp_metadata_request *req
 		kp_metadata_request_metadata_request_topic_decode(&it, version, &t);
 		if (metadata_by_id(&t) || t.name.len < 0 ||
 		    kp_md_topic_by_name(md, t.name) != NULL ||
-		    kp_topic_name_check(t.name, msg, sizeof(msg)) != KP_ERR_NONE)
+		    kp_topic_name_check(t.name, msg, sizeof(msg)) != KP_ERR_NONE ||
+		    !metadata_may_create(call, t.name))
 			continue;
 		if (!kp_call_on_control(call))
 			return false;
@@ -68,7 +86,7 @@ metadata_auto_create(struct kp_call *call, const struct kp_metadata_request *req
 static void
 metadata_encode_topic(struct kp_writer *w, int16_t version, const struct kp_md *md,
 		      const struct kp_md_topic *topic, int16_t error, struct kp_str name,
-		      const struct kp_uuid *id, bool include_ops)
+		      const struct kp_uuid *id, int32_t ops)
 {
 	struct kp_metadata_response_metadata_response_topic out;
 	struct kp_metadata_response_metadata_response_partition part;
@@ -104,26 +122,74 @@ metadata_encode_topic(struct kp_writer *w, int16_t version, const struct kp_md *
 	} else {
 		out.is_internal = kp_topic_internal(name);     /* as Kafka: by name */
 	}
-	if (include_ops)
-		out.topic_authorized_operations = KP_ACL_TOPIC_OPS;
+	out.topic_authorized_operations = ops;
 	kp_metadata_response_metadata_response_topic_encode(w, version, &out);
 	kp_writer_free(&parts);
 }
 
+/* topic_authorized_operations of a topic entry (INT32_MIN: not asked). */
+static int32_t
+metadata_topic_ops(const struct kp_call *call, const struct kp_metadata_request *req,
+		   const struct kp_md *md, struct kp_str name)
+{
+	if (!req->include_topic_authorized_operations)
+		return INT32_MIN;
+	return kp_acl_ops(md->acl, call->env->session, KP_RES_TOPIC, name, KP_ACL_TOPIC_OPS);
+}
+
+/* Every topic the principal may describe (silently, as Kafka lists). */
+static int32_t
+metadata_encode_all(struct kp_writer *scratch, const struct kp_call *call,
+		    const struct kp_metadata_request *req, int16_t version, const struct kp_md *md)
+{
+	int32_t count = 0;
+
+	for (int32_t i = 0; i < md->topic_count; i++) {
+		const struct kp_md_topic *t = &md->topics[i];
+
+		if (!kp_acl_allowed(md->acl, call->env->session, KP_ACL_DESCRIBE, KP_RES_TOPIC,
+				    t->name))
+			continue;
+		metadata_encode_topic(scratch, version, md, t, KP_ERR_NONE, t->name, NULL,
+				      metadata_topic_ops(call, req, md, t->name));
+		count++;
+	}
+	return count;
+}
+
+/* A named topic's error before its existence: DESCRIBE on it, and for a
+ * missing one that auto-creation would make, CREATE. */
+static int16_t
+metadata_denied(const struct kp_call *call, const struct kp_metadata_request *req,
+		const struct kp_md *md, const struct kp_md_topic *topic, struct kp_str name)
+{
+	char msg[320];
+
+	if (topic != NULL)
+		name = topic->name;
+	else if (name.len < 0)
+		return KP_ERR_NONE;             /* an unknown id: UNKNOWN_TOPIC_ID */
+	if (!kp_authorize(call->env, KP_ACL_DESCRIBE, KP_RES_TOPIC, name))
+		return KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+	if (topic == NULL && md->auto_create_topics && req->allow_auto_topic_creation &&
+	    kp_topic_name_check(name, msg, sizeof(msg)) == KP_ERR_NONE &&
+	    !metadata_may_create(call, name)) {
+		kp_acl_denied_count(KP_ACL_CREATE, KP_RES_TOPIC);
+		return KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+	}
+	return KP_ERR_NONE;
+}
+
 /* Encode the topics part into scratch; returns the topic count. */
 static int32_t
-metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_request *req,
-		       int16_t version, const struct kp_md *md, bool all)
+metadata_encode_topics(struct kp_writer *scratch, const struct kp_call *call,
+		       const struct kp_metadata_request *req, int16_t version,
+		       const struct kp_md *md, bool all)
 {
-	bool ops = req->include_topic_authorized_operations;
 	struct kp_cursor it = kp_array_cursor(&req->topics);
 
-	if (all) {
-		for (int32_t i = 0; i < md->topic_count; i++)
-			metadata_encode_topic(scratch, version, md, &md->topics[i], KP_ERR_NONE,
-					      md->topics[i].name, NULL, ops);
-		return md->topic_count;
-	}
+	if (all)
+		return metadata_encode_all(scratch, call, req, version, md);
 	/* Kafka answers a set: a topic named twice is described once (else a
 	 * small request for a many-partition topic amplifies without bound).
 	 * One bit per topic of our snapshot, so not sized by the client. */
@@ -149,6 +215,19 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_reque
 				continue;
 			seen[bit / 8] |= (uint8_t)(1u << (bit % 8));
 		}
+		error = metadata_denied(call, req, md, topic,
+					metadata_by_id(&t) ? kp_str_c(NULL) : t.name);
+		if (error != KP_ERR_NONE) {
+			/* Unauthorized: no partitions; by id, no name. */
+			if (metadata_by_id(&t) && version >= 12)
+				t.name = kp_str_c(NULL);
+			else if (topic != NULL)
+				t.name = topic->name;
+			metadata_encode_topic(scratch, version, md, NULL, error, t.name,
+					      &t.topic_id, INT32_MIN);
+			count++;
+			continue;
+		}
 		if (topic == NULL && metadata_by_id(&t))
 			error = KP_ERR_UNKNOWN_TOPIC_ID;
 		else if (topic == NULL)
@@ -161,7 +240,9 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_metadata_reque
 		if (topic == NULL && metadata_by_id(&t) && version >= 12)
 			t.name = kp_str_c(NULL);
 		metadata_encode_topic(scratch, version, md, topic, error, t.name,
-				      topic == NULL ? &t.topic_id : NULL, ops);
+				      topic == NULL ? &t.topic_id : NULL,
+				      metadata_topic_ops(call, req, md,
+							 topic != NULL ? topic->name : t.name));
 		count++;
 	}
 	free(seen);
@@ -234,8 +315,9 @@ kp_handle_metadata(struct kp_call *call)
 	    !metadata_auto_create(call, &req, version))
 		return KP_VERDICT_FORWARD;
 	md = metadata_md(call);
-	/* All topics, on a core: the same bytes until the snapshot changes. */
-	cache = all && !kp_call_on_control(call) && call->env->kc != NULL;
+	/* All topics, on a core: the same bytes until the snapshot changes
+	 * (not with an authorizer: what is listed depends on the principal). */
+	cache = all && !kp_call_on_control(call) && call->env->kc != NULL && md->acl == NULL;
 	key = (uint32_t)version << 2 | (uint32_t)req.include_cluster_authorized_operations << 1 |
 	      (uint32_t)req.include_topic_authorized_operations;
 	if (cache) {
@@ -259,10 +341,12 @@ kp_handle_metadata(struct kp_call *call)
 	resp.cluster_id = kp_str_c(md->cluster_id);
 	resp.controller_id = md->controller_id;
 	if (req.include_cluster_authorized_operations)
-		resp.cluster_authorized_operations = KP_ACL_CLUSTER_OPS;
+		resp.cluster_authorized_operations =
+			kp_acl_ops(md->acl, call->env->session, KP_RES_CLUSTER,
+				   kp_str_c(KP_ACL_CLUSTER_NAME), KP_ACL_CLUSTER_OPS);
 
 	kp_writer_init(&scratch, 256);
-	topic_count = metadata_encode_topics(&scratch, &req, version, md, all);
+	topic_count = metadata_encode_topics(&scratch, call, &req, version, md, all);
 	resp.topics = kp_array_wire(topic_count, &scratch);
 	if (scratch.err != 0) {
 		kp_writer_free(&scratch);

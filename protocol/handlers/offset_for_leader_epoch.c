@@ -25,6 +25,10 @@ epoch_fill(void *arg, const struct kp_visit_part *vp)
 	struct kp_part *pt = &p->parts[vp->index];
 
 	pt->partition = lp->partition;
+	if (vp->denied) {
+		pt->error = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+		return;
+	}
 	if (!kp_visit_known(vp->topic, lp->partition)) {
 		pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return;
@@ -71,6 +75,7 @@ kp_handle_offset_for_leader_epoch(struct kp_call *call)
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
-						.part = epoch_fill, .arg = p });
+						.part = epoch_fill, .arg = p,
+						.acl_op = KP_ACL_DESCRIBE, .env = call->env });
 	return kp_pending_run(call->env->kc, p, call);
 }

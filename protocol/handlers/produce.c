@@ -39,7 +39,20 @@ struct produce_fill {
 	struct kp_pending *p;
 	struct kp_part_map map;         /* when the request has several parts */
 	bool transactional;     /* some batch is flagged transactional */
+	const struct kp_env *env;
+	bool denied;            /* the current topic: no WRITE on it */
 };
+
+/* Each topic once: WRITE on it (checked before its existence, as Kafka). */
+static void
+produce_topic(void *arg, struct kp_str name, uint32_t first, uint32_t count)
+{
+	struct produce_fill *fill = arg;
+
+	(void)first;
+	(void)count;
+	fill->denied = !kp_authorize(fill->env, KP_ACL_WRITE, KP_RES_TOPIC, name);
+}
 
 /* A partition listed twice is appended and answered once, with its last
  * listing's batch, as Kafka does (KafkaApis.handleProduceRequest keys its
@@ -85,6 +98,10 @@ produce_fill(void *arg, const struct kp_visit_part *vp)
 	    rbatch_header_parse(pd->records.ptr, (size_t)pd->records.len, &h) == 0 &&
 	    (h.attributes & RBATCH_ATTR_TRANSACTIONAL))
 		fill->transactional = true;
+	if (fill->denied) {
+		pt->error = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+		return;
+	}
 	if (!kp_visit_known(topic, pd->index)) {
 		pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return;
@@ -162,7 +179,7 @@ kp_handle_produce(struct kp_call *call)
 	struct kp_produce_request_partition_produce_data entry;
 	size_t budget = PRODUCE_DISPATCH_BUDGET;
 	struct kp_pending *p = kp_pending_begin(call, &produce_ops, &req);
-	struct produce_fill fill = { .p = p };
+	struct produce_fill fill = { .p = p, .env = call->env };
 
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;        /* undecodable, out of memory, absurd count */
@@ -182,11 +199,16 @@ kp_handle_produce(struct kp_call *call)
 	 * Kafka, which reads nothing more while a request is in process. */
 	call->out->throttle_ms = p->throttle_ms;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
-						.part = produce_fill, .arg = &fill });
+						.topic = produce_topic, .part = produce_fill,
+						.arg = &fill });
 	kp_part_map_free(&fill.map);
-	if (fill.transactional && req.transactional_id.ptr == NULL) {
+	if ((fill.transactional && req.transactional_id.ptr == NULL) ||
+	    (req.transactional_id.ptr != NULL &&
+	     !kp_authorize(call->env, KP_ACL_WRITE, KP_RES_TRANSACTIONAL_ID,
+			   req.transactional_id))) {
 		/* Kafka refuses the whole request: transactional batches from a
-		 * producer without a transactional id. */
+		 * producer without a transactional id, or one without WRITE on
+		 * its transactional id. */
 		for (uint32_t i = 0; i < p->part_count; i++) {
 			p->parts[i].error = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 			p->parts[i].validating = false;
