@@ -1,0 +1,261 @@
+# SPDX-License-Identifier: Apache-2.0
+"""Authorization (issue 16 part 5): Apache Kafka's kafka-acls tool
+(kafka.admin.AclCommand, kafka_2.13 3.9.1 from .cache/kafka/libs) adds, lists
+and removes ACLs on a broker with authorizer.class.name set; kcat (librdkafka)
+and raw frames (tests/lib/kwire.py) then see what Kafka's StandardAuthorizer
+would decide: no READ -> TOPIC_AUTHORIZATION_FAILED on Fetch, no WRITE -> on
+Produce, no DESCRIBE -> the topic is left out of a Metadata listing and
+answered TOPIC_AUTHORIZATION_FAILED when named; DENY beats ALLOW; PREFIXED and
+"*" patterns; super users bypass; ACLs survive a restart.
+
+Until SASL lands every client here is User:ANONYMOUS from 127.0.0.1: ACLs are
+made for PRINCIPAL (and for OTHER, so that a resource has ACLs that do not
+match). With named users, give PRINCIPAL's client its credentials and the
+same tests check a named principal. allow.everyone.if.no.acl.found=true keeps
+the cluster resource (ACL admin, CreateTopics) open, as no ACL names it."""
+import os
+import shutil
+import subprocess
+import time
+import uuid
+
+import pytest
+
+from conftest import REPO, client_missing
+from kwire import (
+    FETCH, METADATA, PRODUCE, fetch_body, make_topics, metadata_body, parse_fetch,
+    parse_produce, produce_body, record_batch, roundtrip,
+)
+
+PRINCIPAL = "User:ANONYMOUS"
+OTHER = "User:someone-else"
+HOST = "127.0.0.1"
+AUTHORIZER = "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+TOPIC_AUTHORIZATION_FAILED = 29
+UNKNOWN_TOPIC_OR_PARTITION = 3
+TIMEOUT = 90
+JAVA_OPTS = ["-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC", "-Xss1m"]
+LIBS = REPO / ".cache" / "kafka" / "libs"
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("SPILLWAY_TEST_BACKEND", "spillway") != "spillway"
+    or bool(os.environ.get("SPILLWAY_BOOTSTRAP")),
+    reason="starts its own Spillway brokers with an authorizer")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def need_tools():
+    if shutil.which("java") is None or not any(LIBS.glob("kafka_2.13-*.jar")):
+        client_missing(f"java or Kafka's jars missing in {LIBS} (kafka-ref.sh fetch)")
+    if shutil.which("kcat") is None:
+        client_missing("kcat not installed")
+
+
+def base_overrides(**extra):
+    o = {"authorizer.class.name": AUTHORIZER, "allow.everyone.if.no.acl.found": "true",
+         "auto.create.topics.enable": "false"}
+    o.update(extra)
+    return o
+
+
+@pytest.fixture
+def broker(broker_factory):
+    return broker_factory(base_overrides())
+
+
+def kafka_acls(broker, *args):
+    r = subprocess.run(["java", *JAVA_OPTS, "-cp", f"{LIBS}/*", "kafka.admin.AclCommand",
+                        "--bootstrap-server", broker.bootstrap, *args],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert r.returncode == 0, f"kafka-acls {args}: {r.stdout}\n{r.stderr}"
+    return r.stdout
+
+
+def allow(broker, op, topic, principal=PRINCIPAL, pattern="literal", deny=False, host=None):
+    who = "--deny-principal" if deny else "--allow-principal"
+    args = [who, principal, "--operation", op, "--topic", topic,
+            "--resource-pattern-type", pattern]
+    if host:
+        args += ["--deny-host" if deny else "--allow-host", host]
+    kafka_acls(broker, "--add", *args)
+
+
+def listed(broker, *args):
+    """kafka-acls --list: {(resource pattern line, acl line)}."""
+    out, res, got = kafka_acls(broker, "--list", *args), None, set()
+    for line in out.splitlines():
+        if line.startswith("Current ACLs for resource"):
+            res = line.split("`")[1]
+        elif line.strip().startswith("(principal="):
+            got.add((res, line.strip()))
+    return got
+
+
+def wait_applied(check, timeout=10):
+    """ACLs reach the cores with the next snapshot: poll a check briefly."""
+    end = time.monotonic() + timeout
+    while True:
+        ok = check()
+        if ok or time.monotonic() > end:
+            return ok
+        time.sleep(0.05)
+
+
+def produce_error(broker, topic):
+    r = roundtrip(broker, PRODUCE, 7, produce_body(7, [(topic, [(0, record_batch([b"v"]))])]))
+    return parse_produce(7, r)[0][2]
+
+
+def fetch_error(broker, topic):
+    r = roundtrip(broker, FETCH, 11, fetch_body(11, [(topic, [(0, 0, 1 << 20)])]))
+    return parse_fetch(11, r)[1][0][2]
+
+
+def metadata_topics(broker, names):
+    """{name: error} of a Metadata v12 answer (names None: all topics)."""
+    r = roundtrip(broker, METADATA, 9, metadata_body(9, names))
+    r.i32()
+    for _ in range(r.arr()):
+        r.i32(), r.str(), r.i32(), r.str()
+        r.tags()
+    r.str()
+    r.i32()
+    out = {}
+    for _ in range(r.arr()):
+        err, name = r.i16(), r.str()
+        r.bool()
+        for _ in range(r.arr()):
+            r.i16(), r.i32(), r.i32(), r.i32()
+            for _ in range(3):
+                n = r.arr()
+                r.pos += 4 * max(n, 0)
+            r.tags()
+        r.i32()
+        r.tags()
+        out[name] = err
+    return out
+
+
+def kcat(broker, *args, data=None):
+    return subprocess.run(["kcat", "-b", broker.bootstrap, "-m", "15", *args],
+                          input=data, capture_output=True, text=True, timeout=TIMEOUT)
+
+
+def test_add_list_remove_with_kafka_acls(broker):
+    t = f"acl-{uuid.uuid4().hex[:8]}"
+    allow(broker, "Read", t)
+    allow(broker, "Write", "pfx-", pattern="prefixed")
+    allow(broker, "Describe", t, principal=OTHER, deny=True, host=HOST)
+    got = listed(broker)
+    assert (f"ResourcePattern(resourceType=TOPIC, name={t}, patternType=LITERAL)",
+            f"(principal={PRINCIPAL}, host=*, operation=READ, permissionType=ALLOW)") in got
+    assert ("ResourcePattern(resourceType=TOPIC, name=pfx-, patternType=PREFIXED)",
+            f"(principal={PRINCIPAL}, host=*, operation=WRITE, permissionType=ALLOW)") in got
+    assert (f"ResourcePattern(resourceType=TOPIC, name={t}, patternType=LITERAL)",
+            f"(principal={OTHER}, host={HOST}, operation=DESCRIBE, "
+            "permissionType=DENY)") in got
+    assert len(got) == 3
+    # --list --topic X shows the ACLs that apply to X, prefixed ones too.
+    assert {r for r, _ in listed(broker, "--topic", "pfx-a", "--resource-pattern-type",
+                                 "match")} == {
+        "ResourcePattern(resourceType=TOPIC, name=pfx-, patternType=PREFIXED)"}
+    kafka_acls(broker, "--remove", "--force", "--topic", t)
+    assert {r for r, _ in listed(broker)} == {
+        "ResourcePattern(resourceType=TOPIC, name=pfx-, patternType=PREFIXED)"}
+
+
+def test_no_read_no_fetch_no_write_no_produce(broker):
+    t, = make_topics(broker, "acl", 1, 1)
+    assert produce_error(broker, t) == 0
+    # Another principal's ACL: the topic has ACLs, none for ours.
+    allow(broker, "All", t, principal=OTHER)
+    assert wait_applied(lambda: fetch_error(broker, t) == TOPIC_AUTHORIZATION_FAILED)
+    assert produce_error(broker, t) == TOPIC_AUTHORIZATION_FAILED
+    r = kcat(broker, "-C", "-t", t, "-o", "beginning", "-e", "-q")
+    assert "Topic authorization failed" in r.stderr + r.stdout, r
+    r = kcat(broker, "-P", "-t", t, data="x\n")
+    assert "authorization failed" in (r.stderr + r.stdout).lower(), r
+    # READ only: fetch works, produce still not.
+    allow(broker, "Read", t)
+    assert wait_applied(lambda: fetch_error(broker, t) == 0)
+    assert produce_error(broker, t) == TOPIC_AUTHORIZATION_FAILED
+    r = kcat(broker, "-C", "-t", t, "-o", "beginning", "-e", "-q")
+    assert r.returncode == 0 and r.stdout.split() == ["v"], r
+    allow(broker, "Write", t)
+    assert wait_applied(lambda: produce_error(broker, t) == 0)
+    r = kcat(broker, "-P", "-t", t, data="y\n")
+    assert r.returncode == 0, r
+
+
+def test_no_describe_hides_topic_in_metadata(broker):
+    seen, hidden = make_topics(broker, "acl", 2, 1)
+    allow(broker, "Read", hidden, principal=OTHER)
+    assert wait_applied(lambda: hidden not in metadata_topics(broker, None))
+    assert seen in metadata_topics(broker, None)
+    assert metadata_topics(broker, [hidden]) == {hidden: TOPIC_AUTHORIZATION_FAILED}
+    # kcat -L lists what Metadata listed.
+    r = kcat(broker, "-L")
+    assert seen in r.stdout and hidden not in r.stdout, r.stdout
+    # WRITE implies DESCRIBE.
+    allow(broker, "Write", hidden)
+    assert wait_applied(lambda: hidden in metadata_topics(broker, None))
+    assert metadata_topics(broker, [hidden]) == {hidden: 0}
+
+
+def test_deny_beats_allow(broker):
+    t, = make_topics(broker, "acl", 1, 1)
+    allow(broker, "All", "*", principal="User:*")
+    allow(broker, "Read", t, deny=True, host=HOST)
+    assert wait_applied(lambda: fetch_error(broker, t) == TOPIC_AUTHORIZATION_FAILED)
+    assert produce_error(broker, t) == 0               # only READ is denied
+    kafka_acls(broker, "--remove", "--force", "--deny-principal", PRINCIPAL, "--operation",
+               "Read", "--topic", t, "--deny-host", HOST)
+    assert wait_applied(lambda: fetch_error(broker, t) == 0)
+
+
+def test_prefixed_and_wildcard_patterns(broker):
+    tag = uuid.uuid4().hex[:6]
+    a, b = make_topics(broker, f"pfx{tag}", 2, 1)
+    other, = make_topics(broker, f"oth{tag}", 1, 1)
+    prefix = a[:len(f"cf-pfx{tag}-")]
+    allow(broker, "Write", prefix, pattern="prefixed")
+    allow(broker, "Read", "*", principal=OTHER)      # every topic now has an ACL
+    assert wait_applied(lambda: produce_error(broker, other) == TOPIC_AUTHORIZATION_FAILED)
+    assert produce_error(broker, a) == 0
+    assert produce_error(broker, b) == 0
+    assert fetch_error(broker, a) == TOPIC_AUTHORIZATION_FAILED
+    # The "*" literal for our principal opens READ everywhere.
+    allow(broker, "Read", "*")
+    assert wait_applied(lambda: fetch_error(broker, other) == 0)
+    assert fetch_error(broker, a) == 0
+
+
+def test_super_users_bypass(broker_factory):
+    b = broker_factory(base_overrides(**{"super.users": f"User:admin;{PRINCIPAL}"}))
+    t, = make_topics(b, "acl", 1, 1)
+    allow(b, "All", "*", principal="User:*", deny=True)
+    assert produce_error(b, t) == 0
+    assert fetch_error(b, t) == 0
+    assert t in metadata_topics(b, None)
+
+
+def test_acls_survive_restart(broker):
+    t, = make_topics(broker, "acl", 1, 1)
+    allow(broker, "All", t, principal=OTHER)
+    allow(broker, "Read", t)
+    before = listed(broker)
+    assert wait_applied(lambda: produce_error(broker, t) == TOPIC_AUTHORIZATION_FAILED)
+    broker.restart()
+    assert listed(broker) == before
+    assert produce_error(broker, t) == TOPIC_AUTHORIZATION_FAILED
+    assert fetch_error(broker, t) == 0
+
+
+def test_no_authorizer_is_security_disabled(broker_factory):
+    b = broker_factory({})
+    r = subprocess.run(["java", *JAVA_OPTS, "-cp", f"{LIBS}/*", "kafka.admin.AclCommand",
+                        "--bootstrap-server", b.bootstrap, "--list"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert "SecurityDisabledException" in r.stdout + r.stderr, r
