@@ -458,3 +458,23 @@ kp_acl_validate(const struct kp_acl *acl, char *msg, size_t msg_size)
 	}
 	return what == NULL ? KP_ERR_NONE : KP_ERR_INVALID_REQUEST;
 }
+
+int16_t
+kp_acl_config_check(const struct kp_env *env, int op, int8_t config_type, struct kp_str name,
+		    const char **msg)
+{
+	/* ConfigResource.Type: TOPIC 2, BROKER 4, BROKER_LOGGER 8. */
+	if (config_type == 2) {
+		if (kp_authorize(env, op, KP_RES_TOPIC, name))
+			return KP_ERR_NONE;
+		*msg = "Topic authorization failed.";
+		return KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+	}
+	if (config_type == 4 || config_type == 8) {
+		if (kp_authorize(env, op, KP_RES_CLUSTER, kp_str_c(KP_ACL_CLUSTER_NAME)))
+			return KP_ERR_NONE;
+		*msg = "Cluster authorization failed.";
+		return KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	}
+	return KP_ERR_NONE;
+}

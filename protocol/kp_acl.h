@@ -162,6 +162,13 @@ kp_acl_code(int8_t code, int limit)
 	return code >= 0 && code < limit ? code : 0;
 }
 
+/* A config resource's check (DescribeConfigs: DESCRIBE_CONFIGS,
+ * Alter/IncrementalAlterConfigs: ALTER_CONFIGS): a topic on the topic,
+ * broker and broker-logger resources on the cluster. KP_ERR_NONE, or
+ * TOPIC_ / CLUSTER_AUTHORIZATION_FAILED with Kafka's default message in msg. */
+int16_t kp_acl_config_check(const struct kp_env *env, int op, int8_t config_type,
+			    struct kp_str name, const char **msg);
+
 /* Kafka's names ("TOPIC", "READ", "PREFIXED", "ALLOW"), for messages and
  * metrics; "UNKNOWN" for codes outside the enums. */
 const char *kp_acl_op_name(int op);

@@ -64,10 +64,18 @@ kp_ac_resource(struct kp_call *call, int8_t type, struct kp_str name,
 	       const struct kp_config_op *ops, int32_t op_count, bool incremental,
 	       bool validate_only, bool dup, char *msg, size_t msg_size)
 {
+	const char *denied = NULL;
+	int16_t err;
+
 	msg[0] = '\0';
 	if (dup) {
 		snprintf(msg, msg_size, "Each resource must appear at most once.");
 		return KP_ERR_INVALID_REQUEST;
+	}
+	err = kp_acl_config_check(call->env, KP_ACL_ALTER_CONFIGS, type, name, &denied);
+	if (err != KP_ERR_NONE) {
+		snprintf(msg, msg_size, "%s", denied);
+		return err;
 	}
 	if (op_count > KP_CONFIG_OPS_MAX || (op_count > 0 && ops == NULL)) {
 		snprintf(msg, msg_size, "At most %d configs per resource", KP_CONFIG_OPS_MAX);

@@ -72,6 +72,8 @@ create_partitions_one(struct kp_call *call, const struct kp_create_partitions_re
 		snprintf(msg, msg_size, "Duplicate topic name.");
 		return KP_ERR_INVALID_REQUEST;
 	}
+	if (!kp_authorize(call->env, KP_ACL_ALTER, KP_RES_TOPIC, t->name))
+		return KP_ERR_TOPIC_AUTHORIZATION_FAILED;       /* no message, as Kafka */
 	topic = kp_md_topic_by_name(md, t->name);
 	if (topic == NULL)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;       /* no message, as Kafka */

@@ -164,6 +164,13 @@ create_topics_one(struct kp_call *call, const struct kp_create_topics_request *r
 			 CREATE_TOPICS_CLUSTER_METADATA);
 		return KP_ERR_INVALID_REQUEST;
 	}
+	/* CREATE on the cluster, else on the topic (ControllerApis). */
+	if (!kp_acl_allowed(call->env->md->acl, call->env->session, KP_ACL_CREATE,
+			    KP_RES_CLUSTER, kp_str_c(KP_ACL_CLUSTER_NAME)) &&
+	    !kp_authorize(call->env, KP_ACL_CREATE, KP_RES_TOPIC, t->name)) {
+		snprintf(msg, msg_size, "Authorization failed.");
+		return KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+	}
 	err = kp_topic_name_check(t->name, msg, msg_size);
 	if (err != KP_ERR_NONE)
 		return err;
@@ -234,7 +241,11 @@ create_topics_encode_result(struct kp_call *call, struct kp_writer *scratch,
 		r.topic_id = *id;
 		r.num_partitions = spec->partition_count;
 		r.replication_factor = spec->replication_factor;
-		if (version >= 5 && scratch->len < KP_ADMIN_RESPONSE_BYTES_MAX)
+		if (version >= 5 && !kp_acl_allowed(call->env->md->acl, call->env->session,
+						     KP_ACL_DESCRIBE_CONFIGS, KP_RES_TOPIC,
+						     spec->name))
+			r.topic_config_error_code = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+		else if (version >= 5 && scratch->len < KP_ADMIN_RESPONSE_BYTES_MAX)
 			call->env->admin->topic_spec_configs(call->env->admin_ctx, spec,
 							     create_topics_config_add, &cc);
 		else if (version >= 5)

@@ -42,6 +42,22 @@ delete_topics_encode(struct kp_call *call, struct kp_writer *scratch, struct kp_
 								 call->hdr.request_api_version, &r);
 }
 
+/* Kafka's ControllerApis.deleteTopics: DELETE on the cluster, else DELETE
+ * on the topic; *describable (optional): DESCRIBE on it. */
+static bool
+delete_topics_allowed(const struct kp_call *call, struct kp_str name, bool *describable)
+{
+	const struct kp_env *env = call->env;
+
+	if (describable != NULL)
+		*describable = kp_acl_allowed(env->md->acl, env->session, KP_ACL_DESCRIBE,
+					      KP_RES_TOPIC, name);
+	if (kp_acl_allowed(env->md->acl, env->session, KP_ACL_DELETE, KP_RES_CLUSTER,
+			   kp_str_c(KP_ACL_CLUSTER_NAME)))
+		return true;
+	return kp_authorize(env, KP_ACL_DELETE, KP_RES_TOPIC, name);
+}
+
 static void
 delete_topics_one(struct kp_call *call, struct kp_writer *scratch,
 		  const struct delete_topics_entry *e)
@@ -58,6 +74,10 @@ delete_topics_one(struct kp_call *call, struct kp_writer *scratch,
 	} else if (e->name.len < 0 && kp_uuid_is_zero(&e->id)) {
 		err = KP_ERR_INVALID_REQUEST;
 		snprintf(msg, sizeof(msg), "Neither topic name nor id were specified.");
+	} else if (e->name.len >= 0 && !delete_topics_allowed(call, e->name, NULL)) {
+		/* No DELETE (or no DESCRIBE) on the name: existence is not told. */
+		err = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+		snprintf(msg, sizeof(msg), "Topic authorization failed.");
 	} else if (e->name.len >= 0) {
 		topic = kp_md_topic_by_name(md, e->name);
 		if (topic == NULL) {
@@ -70,6 +90,18 @@ delete_topics_one(struct kp_call *call, struct kp_writer *scratch,
 		if (topic == NULL) {
 			err = KP_ERR_UNKNOWN_TOPIC_ID;
 			snprintf(msg, sizeof(msg), "This server does not host this topic ID.");
+		}
+	}
+	if (topic != NULL && e->name.len < 0) {
+		bool describable;
+
+		if (!delete_topics_allowed(call, topic->name, &describable)) {
+			/* By id: the name only to a principal that may describe it. */
+			snprintf(msg, sizeof(msg), "Topic authorization failed.");
+			delete_topics_encode(call, scratch,
+					     describable ? topic->name : kp_str_c(NULL), &e->id,
+					     KP_ERR_TOPIC_AUTHORIZATION_FAILED, msg);
+			return;
 		}
 	}
 	if (topic != NULL) {

@@ -38,8 +38,14 @@ kp_handle_describe_cluster(struct kp_call *call)
 	resp.controller_id = md->controller_id;
 	resp.brokers.count = 1;
 	resp.brokers.items = &broker;
+	/* Kafka: the operations when DESCRIBE is allowed, else 0 (no error). */
 	if (req.include_cluster_authorized_operations)
-		resp.cluster_authorized_operations = KP_ACL_CLUSTER_OPS;
+		resp.cluster_authorized_operations =
+			kp_authorize(call->env, KP_ACL_DESCRIBE, KP_RES_CLUSTER,
+				     kp_str_c(KP_ACL_CLUSTER_NAME))
+			? kp_acl_ops(md->acl, call->env->session, KP_RES_CLUSTER,
+				     kp_str_c(KP_ACL_CLUSTER_NAME), KP_ACL_CLUSTER_OPS)
+			: 0;
 	kp_describe_cluster_response_encode(call->w, version, &resp);
 	return KP_VERDICT_REPLY;
 }

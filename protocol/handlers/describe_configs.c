@@ -103,6 +103,10 @@ describe_configs_resource(struct kp_call *call, struct kp_writer *scratch,
 		snprintf(msg, sizeof(msg), "The response reached this broker's limit of %u bytes; "
 			 "describe fewer resources per request", KP_ADMIN_RESPONSE_BYTES_MAX);
 		text = first_over ? msg : NULL;
+	} else if ((r.error_code = kp_acl_config_check(call->env, KP_ACL_DESCRIBE_CONFIGS,
+						       res->resource_type, res->resource_name,
+						       &text)) != KP_ERR_NONE) {
+		/* Authorization first, as KafkaApis. */
 	} else if (res->resource_type == DESCRIBE_CONFIGS_TOPIC &&
 		   kp_topic_name_check(res->resource_name, msg, sizeof(msg)) != KP_ERR_NONE) {
 		/* Kafka validates the name before looking the topic up. */

@@ -9,6 +9,21 @@
 #include "protocol/gen/kp_msg_init_producer_id.h"
 #include "protocol/kp_int.h"
 
+/* An idempotent producer: IDEMPOTENT_WRITE on the cluster, or WRITE on
+ * some topic (Kafka 3.x, authorizeByResourceType). */
+static bool
+init_producer_id_idempotent_allowed(const struct kp_call *call)
+{
+	const struct kp_env *env = call->env;
+
+	if (kp_acl_allowed(env->md->acl, env->session, KP_ACL_IDEMPOTENT_WRITE, KP_RES_CLUSTER,
+			   kp_str_c(KP_ACL_CLUSTER_NAME)) ||
+	    kp_acl_allowed_any(env->md->acl, env->session, KP_ACL_WRITE, KP_RES_TOPIC))
+		return true;
+	kp_acl_denied_count(KP_ACL_IDEMPOTENT_WRITE, KP_RES_CLUSTER);
+	return false;
+}
+
 enum kp_verdict
 kp_handle_init_producer_id(struct kp_call *call)
 {
@@ -24,10 +39,13 @@ kp_handle_init_producer_id(struct kp_call *call)
 	resp.producer_epoch = -1;
 	/* Kafka's order (KafkaApis.handleInitProducerIdRequest, then
 	 * TransactionCoordinator.handleInitProducerId): the transactional id's
-	 * authorization (refused here; "" passes it), the current id and epoch
+	 * authorization (an idempotent producer's first; a transactional id is
+ * refused here; "" passes it), the current id and epoch
 	 * (v3+: both given or neither, else INVALID_REQUEST), then "" is
 	 * INVALID_REQUEST. */
-	if (req.transactional_id.len > 0)
+	if (req.transactional_id.len < 0 && !init_producer_id_idempotent_allowed(call))
+		resp.error_code = KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+	else if (req.transactional_id.len > 0)
 		resp.error_code = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 	else if ((req.producer_id == -1) != (req.producer_epoch == -1) ||
 		 req.transactional_id.len == 0)
