@@ -216,6 +216,9 @@ struct kp_group_call {
 	struct kp_str client_host;      /* the peer as Kafka shows it: "/127.0.0.1" */
 	struct kp_cursor body;
 	struct kp_writer *w;
+	/* The request's snapshot and session, for the coordinator's ACL checks
+	 * (kp_acl_allowed(env->md->acl, env->session, ...)). */
+	const struct kp_env *env;
 };
 
 /* A log dir as DescribeLogDirs shows it. */

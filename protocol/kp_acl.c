@@ -136,7 +136,8 @@ acl_lower(const struct kp_acl_index *ix, int rtype, struct kp_str name)
 	while (lo < hi) {
 		int32_t mid = lo + (hi - lo) / 2;
 		const struct kp_acl *a = &ix->acls[mid];
-		int r = a->rtype != rtype ? (a->rtype < rtype ? -1 : 1) : acl_str_cmp(a->name, name);
+		int r = a->rtype != rtype ? (a->rtype < rtype ? -1 : 1)
+					  : acl_str_cmp(a->name, name);
 
 		if (r < 0)
 			lo = mid + 1;
@@ -428,7 +429,8 @@ kp_acl_validate(const struct kp_acl *acl, char *msg, size_t msg_size)
 		snprintf(msg, msg_size, "Invalid resourceType %s", kp_acl_rtype_name(acl->rtype));
 		what = "resourceType";
 	} else if (acl->pattern != KP_PAT_LITERAL && acl->pattern != KP_PAT_PREFIXED) {
-		snprintf(msg, msg_size, "Invalid patternType %s", kp_acl_pattern_name(acl->pattern));
+		snprintf(msg, msg_size, "Invalid patternType %s",
+			 kp_acl_pattern_name(acl->pattern));
 		what = "patternType";
 	} else if (acl->op <= KP_ACL_OP_ANY || acl->op >= KP_ACL_OPS) {
 		snprintf(msg, msg_size, "Invalid operation %s", kp_acl_op_name(acl->op));
@@ -442,7 +444,8 @@ kp_acl_validate(const struct kp_acl *acl, char *msg, size_t msg_size)
 	} else if (acl->name.len > KP_ACL_STRING_BYTES_MAX ||
 		   acl->principal.len > KP_ACL_STRING_BYTES_MAX ||
 		   acl->host.len > KP_ACL_STRING_BYTES_MAX) {
-		snprintf(msg, msg_size, "ACL strings are limited to %d bytes", KP_ACL_STRING_BYTES_MAX);
+		snprintf(msg, msg_size, "ACL strings are limited to %d bytes",
+			 KP_ACL_STRING_BYTES_MAX);
 		what = "length";
 	} else if (acl->principal.len < 0 || memchr(acl->principal.ptr, ':',
 						   (size_t)acl->principal.len) == NULL) {

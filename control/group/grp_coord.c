@@ -470,16 +470,70 @@ grp_maybe_remove(struct grp_coord *c, struct grp *g)
 
 /* ---- requests ---- */
 
+bool
+grp_allowed(const struct grp_coord *c, int op, int rtype, struct kp_str name)
+{
+	if (c->cur == NULL || c->cur->env == NULL)
+		return true;
+	return kp_authorize(c->cur->env, op, rtype, name);
+}
+
+bool
+grp_allowed_quiet(const struct grp_coord *c, int op, int rtype, struct kp_str name)
+{
+	const struct kp_env *env = c->cur != NULL ? c->cur->env : NULL;
+
+	return env == NULL || kp_acl_allowed(env->md->acl, env->session, op, rtype, name);
+}
+
+/* The group operation the current API needs (KafkaApis), or 0. */
+static int
+grp_acl_op(const struct grp_coord *c)
+{
+	switch (c->cur != NULL ? c->cur->api_key : -1) {
+	case KP_API_JOIN_GROUP:
+	case KP_API_SYNC_GROUP:
+	case KP_API_HEARTBEAT:
+	case KP_API_LEAVE_GROUP:
+	case KP_API_OFFSET_COMMIT:
+		return KP_ACL_READ;
+	case KP_API_DESCRIBE_GROUPS:
+		return KP_ACL_DESCRIBE;
+	case KP_API_DELETE_GROUPS:
+	case KP_API_OFFSET_DELETE:
+		return KP_ACL_DELETE;
+	case KP_API_OFFSET_FETCH:
+		return KP_ACL_DESCRIBE;
+	default:
+		return 0;
+	}
+}
+
+int16_t
+grp_check_acl(const struct grp_coord *c, struct kp_str group_id)
+{
+	int op = grp_acl_op(c);
+
+	if (op != 0 && !grp_allowed(c, op, KP_RES_GROUP, group_id.len < 0 ? kp_str_c("")
+										 : group_id))
+		return KP_ERR_GROUP_AUTHORIZATION_FAILED;
+	return KP_ERR_NONE;
+}
+
 int16_t
 grp_check_id(struct grp_coord *c, struct kp_str group_id, bool allow_empty)
 {
+	int16_t err = grp_check_acl(c, group_id);
+
+	if (err != KP_ERR_NONE)
+		return err;
 	if (group_id.len < 0 || (group_id.len == 0 && !allow_empty))
 		return KP_ERR_INVALID_GROUP_ID;
 	return grp_log_ready(c->log, group_id);
 }
 
-enum kp_verdict
-grp_coord_handle(struct grp_coord *c, struct kp_group_call *call)
+static enum kp_verdict
+grp_coord_dispatch(struct grp_coord *c, struct kp_group_call *call)
 {
 	switch (call->api_key) {
 	case KP_API_FIND_COORDINATOR: return grp_find_coordinator_handle(c, call);
@@ -495,6 +549,17 @@ grp_coord_handle(struct grp_coord *c, struct kp_group_call *call)
 	case KP_API_OFFSET_DELETE: return off_delete_handle(c, call);
 	default: return KP_VERDICT_CLOSE;
 	}
+}
+
+enum kp_verdict
+grp_coord_handle(struct grp_coord *c, struct kp_group_call *call)
+{
+	enum kp_verdict v;
+
+	c->cur = call;
+	v = grp_coord_dispatch(c, call);
+	c->cur = NULL;
+	return v;
 }
 
 void

@@ -110,6 +110,9 @@ struct grp_coord {
 	int32_t heap_cap;
 	uint64_t (*now_fn)(void);       /* CLOCK_MONOTONIC ns; tests replace it */
 	void (*random_fn)(uint8_t *buf, size_t len); /* member ids; fuzzing replaces it */
+	/* The request being handled (grp_coord_handle), for ACL checks;
+	 * NULL in timers and for parked requests answered later. */
+	const struct kp_group_call *cur;
 };
 
 /* ---- grp_coord.c ---- */
@@ -129,8 +132,11 @@ bool grp_str_is(const char *a, struct kp_str b);
 struct kp_str grp_kstr(const char *s);          /* NULL -> null */
 /* Answer a parked request with an error code only (for the API it is). */
 void grp_park_error(struct grp_coord *c, struct ctl_park *p, int16_t error);
-/* The coordinator-level check every group API makes (INVALID_GROUP_ID when
- * allow_empty is false and the id is empty, COORDINATOR_LOAD_IN_PROGRESS). */
+/* The coordinator-level check every group API makes: first the group ACL
+ * of the current API (READ for Join/Sync/Heartbeat/Leave, DESCRIBE for
+ * DescribeGroups, DELETE for DeleteGroups: GROUP_AUTHORIZATION_FAILED, as
+ * KafkaApis checks before the coordinator), then INVALID_GROUP_ID when
+ * allow_empty is false and the id is empty, COORDINATOR_LOAD_IN_PROGRESS. */
 int16_t grp_check_id(struct grp_coord *c, struct kp_str group_id, bool allow_empty);
 
 /* ---- grp_member.c: the state machine ---- */

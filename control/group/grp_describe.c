@@ -29,7 +29,10 @@ grp_describe_one(struct grp_coord *c, struct kp_writer *sub, int16_t v, struct k
 	e.group_state = kp_str_c("");
 	e.protocol_type = kp_str_c("");
 	e.protocol_data = kp_str_c("");
-	e.authorized_operations = ops;
+	/* What the principal may do on this group, when asked. */
+	e.authorized_operations = ops == GRP_OPS_NONE || c->cur == NULL || c->cur->env == NULL
+		? ops : kp_acl_ops(c->cur->env->md->acl, c->cur->env->session, KP_RES_GROUP,
+				   e.group_id, ops);
 	e.members.count = 0;
 	e.error_code = grp_check_id(c, id, true);
 	if (e.error_code == KP_ERR_NONE) {

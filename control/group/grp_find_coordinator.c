@@ -31,7 +31,19 @@ grp_fc_answer(struct grp_coord *c, struct kp_str key, int8_t key_type)
 	/* Kafka's success text: "NONE" (Errors.NONE.message) in v1-3, "" in
 	 * v4+ (set by the caller). */
 	struct grp_fc_answer a = { KP_ERR_NONE, "NONE", -1, kp_str_c(""), -1 };
+	struct kp_str name = key.len < 0 ? kp_str_c("") : key;
 
+	/* DESCRIBE on the group or transactional id first (KafkaApis). */
+	if (key_type == 0 && !grp_allowed(c, KP_ACL_DESCRIBE, KP_RES_GROUP, name)) {
+		a.error = KP_ERR_GROUP_AUTHORIZATION_FAILED;
+		a.message = "Group authorization failed.";
+		return a;
+	}
+	if (key_type == 1 && !grp_allowed(c, KP_ACL_DESCRIBE, KP_RES_TRANSACTIONAL_ID, name)) {
+		a.error = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
+		a.message = "Transactional Id authorization failed.";
+		return a;
+	}
 	if (key_type == 1) {
 		a.error = KP_ERR_COORDINATOR_NOT_AVAILABLE;
 		a.message = "The coordinator is not available.";

@@ -29,6 +29,13 @@ struct grp_log;         /* __consumer_offsets (log) */
 struct ctl *grp_coord_ctl(const struct grp_coord *c);
 const struct config *grp_coord_config(const struct grp_coord *c);
 struct grp_log *grp_coord_log(const struct grp_coord *c);
+/* ACL checks of the request being handled (grp_coord.c; true outside a
+ * request): grp_allowed counts a denial, grp_allowed_quiet does not
+ * (listings leave out what may not be seen). grp_check_acl: the group
+ * operation the current API needs, GROUP_AUTHORIZATION_FAILED or NONE. */
+bool grp_allowed(const struct grp_coord *c, int op, int rtype, struct kp_str name);
+bool grp_allowed_quiet(const struct grp_coord *c, int op, int rtype, struct kp_str name);
+int16_t grp_check_acl(const struct grp_coord *c, struct kp_str group_id);
 
 struct grp *grp_find(struct grp_coord *c, struct kp_str group_id);
 /* The group, created Empty (generation 0, no protocol) when missing; NULL

@@ -54,6 +54,11 @@ grp_list_handle(struct grp_coord *c, struct kp_group_call *call)
 	}
 	struct kp_writer sub;
 	int32_t n = 0;
+	/* DESCRIBE on the cluster lists every group, else only the groups
+	 * the principal may describe (no error either way, as Kafka). */
+	const struct kp_env *env = call->env;
+	bool all = env == NULL || kp_acl_allowed(env->md->acl, env->session, KP_ACL_DESCRIBE,
+						 KP_RES_CLUSTER, kp_str_c(KP_ACL_CLUSTER_NAME));
 
 	kp_writer_init(&sub, 256);
 	for (uint32_t b = 0; b < c->bucket_count; b++) {
@@ -63,6 +68,10 @@ grp_list_handle(struct grp_coord *c, struct kp_group_call *call)
 
 			if (g->state == GRP_DEAD ||
 			    !grp_list_match(&r.states_filter, flexible, state, &bad))
+				continue;
+			if (!all && !kp_acl_allowed(env->md->acl, env->session, KP_ACL_DESCRIBE,
+						    KP_RES_GROUP,
+						    (struct kp_str){ g->id, g->id_len }))
 				continue;
 			kp_list_groups_response_listed_group_init(&e);
 			e.group_id = (struct kp_str){ g->id, g->id_len };

@@ -225,7 +225,9 @@ off_commit_check_topic(struct off_commit *oc, int32_t i, struct kp_str topic,
 {
 	const struct kp_md_topic *t = kp_md_topic_by_name(((struct off_commit_md *)arg)->md, topic);
 
-	if (t == NULL || p->partition_index < 0 || p->partition_index >= t->partition_count)
+	if (!grp_allowed(oc->c, KP_ACL_READ, KP_RES_TOPIC, topic))
+		oc->errors[i] = KP_ERR_TOPIC_AUTHORIZATION_FAILED;
+	else if (t == NULL || p->partition_index < 0 || p->partition_index >= t->partition_count)
 		oc->errors[i] = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	else
 		oc->errors[i] = OFF_STAGED;
@@ -481,6 +483,14 @@ off_commit_handle(struct grp_coord *c, struct kp_group_call *call)
 		return KP_VERDICT_CLOSE;
 	struct off_commit_md md = { ctl_md(grp_coord_ctl(c)) };
 
+	if (oc->version > 0 && call->env != NULL &&
+	    !grp_allowed(c, KP_ACL_READ, KP_RES_GROUP, oc->r.group_id.len < 0
+			 ? kp_str_c("") : oc->r.group_id)) {
+		/* READ on the group before anything (KafkaApis): every entry. */
+		for (int32_t i = 0; i < oc->count; i++)
+			oc->errors[i] = KP_ERR_GROUP_AUTHORIZATION_FAILED;
+		return off_commit_now(oc, call, NULL);
+	}
 	off_commit_walk(oc, off_commit_check_topic, &md);
 	if (oc->version == 0) {
 		/* Version 0 kept offsets in ZooKeeper; KRaft Kafka refuses it

@@ -165,6 +165,8 @@ off_delete_one(struct grp_coord *c, struct grp *g, struct kp_str topic, int32_t 
 {
 	const struct kp_md_topic *t = kp_md_topic_by_name(ctl_md(grp_coord_ctl(c)), topic);
 
+	if (!grp_allowed(c, KP_ACL_READ, KP_RES_TOPIC, topic))
+		return KP_ERR_TOPIC_AUTHORIZATION_FAILED;
 	if (t == NULL || partition < 0 || partition >= t->partition_count)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	if (!grp_is_empty(g) && grp_subscription_of(g, topic) != GRP_SUB_NO)

@@ -13,6 +13,7 @@
 #include "protocol/gen/kp_msg_offset_fetch.h"
 
 struct off_fetch_out {
+	struct grp_coord *c;            /* for the topics' DESCRIBE checks */
 	int16_t version;
 	struct kp_writer topics;        /* encoded topics of one group */
 	int32_t topic_count;
@@ -92,6 +93,10 @@ off_fetch_all(struct off_fetch_out *out, const struct off_group *o, bool require
 		return;
 	for (uint32_t b = 0; b < o->topic_buckets; b++) {
 		for (const struct off_topic *t = o->topics[b]; t != NULL; t = t->hnext) {
+			/* Topics the principal may not describe are left out. */
+			if (!grp_allowed_quiet(out->c, KP_ACL_DESCRIBE, KP_RES_TOPIC,
+					       (struct kp_str){ t->name, t->name_len }))
+				continue;
 			for (const struct off_entry *e = t->parts; e != NULL; e = e->tnext)
 				if (e->committed)
 					off_fetch_part(out, e->partition, e, KP_ERR_NONE,
@@ -161,8 +166,14 @@ off_fetch_named(struct off_fetch_out *out, const struct off_group *o, const stru
 
 		if (k > 0 && !kp_str_eq(keys[order[k - 1]].topic, key->topic))
 			off_fetch_topic_end(out, keys[order[k - 1]].topic);
-		off_fetch_part(out, key->partition, off_entry_find(o, key->topic, key->partition),
-			       error, require_stable);
+		if (error == KP_ERR_NONE &&
+		    !grp_allowed(out->c, KP_ACL_DESCRIBE, KP_RES_TOPIC, key->topic))
+			off_fetch_part(out, key->partition, NULL, KP_ERR_TOPIC_AUTHORIZATION_FAILED,
+				       require_stable);
+		else
+			off_fetch_part(out, key->partition,
+				       off_entry_find(o, key->topic, key->partition), error,
+				       require_stable);
 	}
 	if (kept > 0)
 		off_fetch_topic_end(out, keys[order[kept - 1]].topic);
@@ -202,7 +213,7 @@ off_fetch_handle(struct grp_coord *c, struct kp_group_call *call)
 {
 	struct kp_offset_fetch_request r;
 	struct kp_offset_fetch_response resp;
-	struct off_fetch_out out = { .version = call->api_version };
+	struct off_fetch_out out = { .c = c, .version = call->api_version };
 	int16_t v = call->api_version;
 	enum kp_verdict verdict = KP_VERDICT_REPLY;
 

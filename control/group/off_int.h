@@ -69,7 +69,9 @@ struct off_group {
 /* Wall-clock ms (commit timestamps, expiry); tests replace the clock. */
 int64_t off_now_ms(void);
 void off_set_clock_ms(int64_t (*now_fn)(void));
-/* Kafka's validateGroupStatus: INVALID_GROUP_ID (null, or empty unless
+/* The group ACL of the current API first (OffsetCommit READ, OffsetFetch
+ * DESCRIBE, OffsetDelete DELETE: GROUP_AUTHORIZATION_FAILED), then Kafka's
+ * validateGroupStatus: INVALID_GROUP_ID (null, or empty unless
  * allow_empty), else the log's readiness for the group's partition. */
 int16_t off_check_id(struct grp_coord *c, struct kp_str group_id, bool allow_empty);
 /* A number larger than every one handed out before (commit staging). */

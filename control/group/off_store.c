@@ -40,6 +40,10 @@ off_set_clock_ms(int64_t (*now_fn)(void))
 int16_t
 off_check_id(struct grp_coord *c, struct kp_str group_id, bool allow_empty)
 {
+	int16_t err = grp_check_acl(c, group_id);
+
+	if (err != KP_ERR_NONE)
+		return err;
 	if (group_id.len < 0 || (group_id.len == 0 && !allow_empty))
 		return KP_ERR_INVALID_GROUP_ID;
 	return grp_log_ready(grp_coord_log(c), group_id);

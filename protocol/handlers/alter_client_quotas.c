@@ -168,6 +168,13 @@ alter_client_quotas_one(struct kp_call *call, const struct kp_alter_client_quota
 
 	if (alter_client_quotas_listed(req, version, index, e, true))
 		return false;
+	if (!kp_acl_allowed(call->env->md->acl, call->env->session, KP_ACL_ALTER_CONFIGS,
+			    KP_RES_CLUSTER, kp_str_c(KP_ACL_CLUSTER_NAME))) {
+		/* ALTER_CONFIGS on the cluster: every entry refused. */
+		alter_client_quotas_answer(scratch, version, e, KP_ERR_CLUSTER_AUTHORIZATION_FAILED,
+					   "Cluster authorization failed.");
+		return true;
+	}
 	if (e->too_big) {
 		rc = KP_ERR_INVALID_REQUEST;
 		snprintf(msg, sizeof(msg), "At most %d entity parts and %d ops per entry",
@@ -211,6 +218,8 @@ kp_handle_alter_client_quotas(struct kp_call *call)
 		return KP_VERDICT_CLOSE;        /* no per-request error to answer with */
 	kp_alter_client_quotas_response_init(&resp);
 	kp_writer_init(&scratch, 256);
+	(void)kp_authorize(call->env, KP_ACL_ALTER_CONFIGS, KP_RES_CLUSTER,
+			   kp_str_c(KP_ACL_CLUSTER_NAME));     /* counts a denial once */
 	it = kp_array_cursor(&req.entries);
 	for (int32_t i = 0; i < req.entries.count; i++) {
 		alter_client_quotas_read(&it, version, &e);

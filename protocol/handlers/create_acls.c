@@ -97,8 +97,8 @@ create_acls_answer(struct kp_call *call, const struct kp_acl *acls, int32_t n, i
 			r.error_code = store;
 			r.error_message = kp_str_c(store_msg);
 		}
-		kp_create_acls_response_acl_creation_result_encode(scratch,
-								   call->hdr.request_api_version, &r);
+		kp_create_acls_response_acl_creation_result_encode(
+			scratch, call->hdr.request_api_version, &r);
 	}
 	free(codes);
 	free(valid);

@@ -69,7 +69,11 @@ kp_handle_describe_client_quotas(struct kp_call *call)
 	kp_describe_client_quotas_response_init(&resp);
 	kp_writer_init(&scratch, 1024);
 	ctx.w = &scratch;
-	if (req.components.count > DESCRIBE_CLIENT_QUOTAS_FILTERS_MAX) {
+	if (!kp_authorize(call->env, KP_ACL_DESCRIBE_CONFIGS, KP_RES_CLUSTER,
+			  kp_str_c(KP_ACL_CLUSTER_NAME))) {
+		resp.error_code = KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		snprintf(msg, sizeof(msg), "Cluster authorization failed.");
+	} else if (req.components.count > DESCRIBE_CLIENT_QUOTAS_FILTERS_MAX) {
 		resp.error_code = KP_ERR_INVALID_REQUEST;
 		snprintf(msg, sizeof(msg), "At most %d filter components",
 			 DESCRIBE_CLIENT_QUOTAS_FILTERS_MAX);

@@ -201,6 +201,15 @@ kp_handle_describe_log_dirs(struct kp_call *call)
 
 	if (kp_describe_log_dirs_request_decode(&call->body, version, &req) != 0)
 		return KP_VERDICT_CLOSE;
+	if (!kp_authorize(call->env, KP_ACL_DESCRIBE, KP_RES_CLUSTER,
+			  kp_str_c(KP_ACL_CLUSTER_NAME))) {
+		/* No results, the error at the top (v3+), as Kafka. */
+		kp_describe_log_dirs_response_init(&resp);
+		resp.error_code = KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		resp.results.count = 0;
+		kp_describe_log_dirs_response_encode(call->w, version, &resp);
+		return KP_VERDICT_REPLY;
+	}
 	dirs = calloc(KP_LOG_DIRS_MAX, sizeof(*dirs));
 	if (dirs == NULL)
 		return KP_VERDICT_CLOSE;

@@ -54,7 +54,11 @@ kp_handle_describe_user_scram_credentials(struct kp_call *call)
 		return KP_VERDICT_CLOSE;
 	kp_describe_user_scram_credentials_response_init(&resp);
 	kp_writer_init(&scratch, 256);
-	if (req.users.count > DESCRIBE_SCRAM_USERS_MAX) {
+	if (!kp_authorize(call->env, KP_ACL_DESCRIBE, KP_RES_CLUSTER,
+			  kp_str_c(KP_ACL_CLUSTER_NAME))) {
+		resp.error_code = KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		resp.error_message = kp_str_c("Cluster authorization failed.");
+	} else if (req.users.count > DESCRIBE_SCRAM_USERS_MAX) {
 		resp.error_code = KP_ERR_INVALID_REQUEST;
 		snprintf(msg, sizeof(msg), "At most %d users per request",
 			 DESCRIBE_SCRAM_USERS_MAX);

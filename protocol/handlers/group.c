@@ -20,6 +20,7 @@ kp_handle_group(struct kp_call *call)
 		.client_host = env->client_host,
 		.body = call->body,
 		.w = call->w,
+		.env = env,
 	};
 
 	ASSERT(env->admin != NULL);             /* every group row is KP_ON_CONTROL */
