@@ -259,3 +259,37 @@ def test_no_authorizer_is_security_disabled(broker_factory):
                        stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=TIMEOUT)
     assert "SecurityDisabledException" in r.stdout + r.stderr, r
+
+
+def allow_group(broker, op, group, principal=PRINCIPAL, deny=False):
+    who = "--deny-principal" if deny else "--allow-principal"
+    kafka_acls(broker, "--add", who, principal, "--operation", op, "--group", group)
+
+
+def test_groups_need_group_and_topic_acls(broker):
+    import kgroups as g
+    GROUP_AUTHORIZATION_FAILED = 30
+    t, = make_topics(broker, "acl", 1, 1)
+    grp = f"acl-g-{uuid.uuid4().hex[:8]}"
+    g.wait_coordinator(broker, "warmup")
+    allow_group(broker, "All", grp, principal=OTHER)        # the group has ACLs
+    commit = [(t, [(0, 1, "")])]
+    assert wait_applied(lambda: g.find_coordinator(broker, [grp])[0][1] ==
+                        GROUP_AUTHORIZATION_FAILED)
+    assert [e for *_, e in g.offset_commit(broker, 9, grp, commit)] == \
+        [GROUP_AUTHORIZATION_FAILED]
+    assert g.offset_fetch(broker, 8, [(grp, None)])[0][1] == GROUP_AUTHORIZATION_FAILED
+    # READ on the group (implies DESCRIBE): the topic's READ decides.
+    allow_group(broker, "Read", grp)
+    allow(broker, "Write", t, principal=OTHER)              # the topic has ACLs
+    assert wait_applied(lambda: g.find_coordinator(broker, [grp])[0][1] == 0)
+    assert [e for *_, e in g.offset_commit(broker, 9, grp, commit)] == \
+        [TOPIC_AUTHORIZATION_FAILED]
+    allow(broker, "Read", t)
+    assert wait_applied(lambda: [e for *_, e in g.offset_commit(broker, 9, grp, commit)]
+                        == [0])
+    assert g.committed(broker, grp) == {(t, 0): 1}
+    # kcat's balanced consumer: the group is refused with DENY.
+    allow_group(broker, "Read", grp, deny=True)
+    r = kcat(broker, "-G", grp, t, "-e", "-q", "-o", "beginning")
+    assert "authorization failed" in (r.stderr + r.stdout).lower(), r
