@@ -56,6 +56,7 @@ DOCUMENTED = {
 DELETE_RECORDS, DESCRIBE_LOG_DIRS, DESCRIBE_PRODUCERS = 21, 35, 61
 ALTER_CONFIGS, INCREMENTAL_ALTER_CONFIGS = 33, 44
 DESCRIBE_CLIENT_QUOTAS, ALTER_CLIENT_QUOTAS, DESCRIBE_USER_SCRAM_CREDENTIALS = 48, 49, 50
+DESCRIBE_ACLS, CREATE_ACLS, DELETE_ACLS = 29, 30, 31
 TOPIC, BROKER = 2, 4                        # config resource types
 QCLIENT, QUSER = f"diff-{TAG}-client", f"diff-{TAG}-user"
 # DescribeLogDirs: each broker's own directory and file system.
@@ -363,6 +364,18 @@ def quota_filter(components, strict=False):
     """components: (entity type, match type 0 exact / 1 default / 2 any, match)."""
     return {"Strict": strict, "Components": [
         {"EntityType": t, "MatchType": m, "Match": n} for t, m, n in components]}
+
+
+def acl_binding(rtype, name, pattern, principal, host, op, perm):
+    return {"ResourceType": rtype, "ResourceName": name, "ResourcePatternType": pattern,
+            "Principal": principal, "Host": host, "Operation": op, "PermissionType": perm}
+
+
+def acl_filter(rtype, name, pattern, principal=None, host=None, op=1, perm=1):
+    """A DescribeAcls request, or one DeleteAcls filter (the same fields)."""
+    return {"ResourceTypeFilter": rtype, "ResourceNameFilter": name,
+            "PatternTypeFilter": pattern, "PrincipalFilter": principal, "HostFilter": host,
+            "Operation": op, "PermissionType": perm}
 
 
 def settled(api, version, msg, ready):
@@ -687,6 +700,20 @@ CASES = [
     Case("describe-scram-credentials", DESCRIBE_USER_SCRAM_CREDENTIALS,
          {"Users": [{"Name": "alice"}, {"Name": "bob"}, {"Name": "alice"}]}),
     Case("describe-scram-credentials-all", DESCRIBE_USER_SCRAM_CREDENTIALS, {"Users": None}),
+    # ACLs: neither oracle has an authorizer, so both answer
+    # SECURITY_DISABLED (test_acls.py covers the authorizer).
+    Case("describe-acls-any", DESCRIBE_ACLS, acl_filter(1, None, 1)),
+    Case("describe-acls-topic", DESCRIBE_ACLS, acl_filter(2, A, 3, "User:alice", "*", 3, 3)),
+    Case("create-acls", CREATE_ACLS, {"Creations": [
+        acl_binding(2, A, 3, "User:alice", "*", 3, 3),
+        acl_binding(4, "kafka-cluster", 3, "User:*", "127.0.0.1", 7, 2),
+        acl_binding(4, "other", 3, "User:bob", "*", 7, 3),
+        acl_binding(3, "", 3, "User:bob", "*", 3, 3)]}),
+    Case("create-acls-empty", CREATE_ACLS, {"Creations": []}),
+    Case("delete-acls", DELETE_ACLS, {"Filters": [
+        acl_filter(2, A, 3, "User:alice", "*", 3, 3),
+        acl_filter(1, None, 1)]}),
+    Case("delete-acls-empty", DELETE_ACLS, {"Filters": []}),
     # DescribeProducers: the setup's records carry no producer id, so the
     # answers are the errors and empty producer lists.
     Case("describe-producers", DESCRIBE_PRODUCERS,
