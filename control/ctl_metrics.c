@@ -400,6 +400,28 @@ ctl_metrics_net_one(void *arg, const char *family, const char *type, const char 
 	mx_sample(r->b, family, label_key != NULL ? l : NULL, (double)value);
 }
 
+/* Authorization denials (kp_acl.c), counted where the checks ran (cores
+ * and control), by operation and resource type; pairs seen only. */
+static void
+ctl_metrics_acl(struct mx_buf *b)
+{
+	mx_family(b, "spillway_authorization_denials_total", "counter",
+		  "Requests (or their topics, groups) the authorizer denied, by operation and "
+		  "resource type.");
+	for (int r = 0; r < KP_RES_TYPES; r++) {
+		for (int op = 0; op < KP_ACL_OPS; op++) {
+			/* Relaxed: pairs with the cores' relaxed increments. */
+			uint64_t n = __atomic_load_n(&kp_acl_denials.count[r][op],
+						     __ATOMIC_RELAXED);
+			const char *l[] = { "operation", kp_acl_op_name(op), "resource_type",
+					    kp_acl_rtype_name(r), NULL };
+
+			if (n > 0)
+				mx_sample(b, "spillway_authorization_denials_total", l, (double)n);
+		}
+	}
+}
+
 /* The control thread's queue (ctl_sched.c): both return to 0 when idle. */
 static void
 ctl_metrics_control(struct ctl *ctl, struct mx_buf *b)
@@ -455,6 +477,7 @@ ctl_metrics_render(void *arg, struct mx_buf *b)
 
 	ctl_metrics_api(ctl, b);
 	ctl_metrics_cores(ctl, b);
+	ctl_metrics_acl(b);
 	dp_net_stats(ctl->dp, ctl_metrics_net_one, &net);
 	if (ctl->st != NULL) {
 		s.worker_count = st_worker_count(ctl->st);

@@ -21,7 +21,7 @@ import uuid
 
 import pytest
 
-from conftest import REPO, client_missing
+from conftest import REPO, client_missing, free_port
 from kwire import (
     FETCH, METADATA, PRODUCE, fetch_body, make_topics, metadata_body, parse_fetch,
     parse_produce, produce_body, record_batch, roundtrip,
@@ -293,3 +293,21 @@ def test_groups_need_group_and_topic_acls(broker):
     allow_group(broker, "Read", grp, deny=True)
     r = kcat(broker, "-G", grp, t, "-e", "-q", "-o", "beginning")
     assert "authorization failed" in (r.stderr + r.stdout).lower(), r
+
+
+def test_denials_metric(broker_factory):
+    import urllib.request
+    import promtext
+    port = free_port()
+    b = broker_factory(base_overrides(**{"spillway.metrics.listen": f"127.0.0.1:{port}"}))
+    t, = make_topics(b, "acl", 1, 1)
+    allow(b, "All", t, principal=OTHER)
+    assert wait_applied(lambda: produce_error(b, t) == TOPIC_AUTHORIZATION_FAILED)
+    assert fetch_error(b, t) == TOPIC_AUTHORIZATION_FAILED
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        samples = promtext.parse(r.read().decode(), strict=True)
+    got = {(dict(labels).get("operation"), dict(labels).get("resource_type")): v
+           for (name, labels), v in samples.items()
+           if name == "spillway_authorization_denials_total"}
+    assert got.get(("WRITE", "TOPIC"), 0) >= 1, got
+    assert got.get(("READ", "TOPIC"), 0) >= 1, got
