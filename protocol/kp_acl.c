@@ -93,8 +93,14 @@ kp_acl_index_build(const struct kp_acl *acls, int32_t count, const struct kp_str
 		out[i].principal = acl_put(&pos, acls[i].principal);
 		out[i].host = acl_put(&pos, acls[i].host);
 		if (out[i].pattern == KP_PAT_PREFIXED && out[i].rtype >= 0 &&
-		    out[i].rtype < KP_RES_TYPES)
+		    out[i].rtype < KP_RES_TYPES) {
+			uint32_t k = (uint32_t)out[i].name.len;
+
+			if (k >= KP_ACL_PREFIX_LENS)
+				k = 0;
 			ix->prefixed_types |= (uint8_t)(1u << out[i].rtype);
+			ix->prefix_lens[out[i].rtype][k / 64] |= 1ull << (k % 64);
+		}
 	}
 	for (int32_t i = 0; i < super_count; i++)
 		sup[i] = acl_put(&pos, supers[i]);
@@ -204,6 +210,23 @@ acl_scan(const struct kp_acl_index *ix, int rtype, struct kp_str name, int patte
 	}
 }
 
+/* The PREFIXED ACLs on proper prefixes of name: only the lengths some
+ * PREFIXED name of the type has. */
+static void
+acl_scan_prefixes(const struct kp_acl_index *ix, int rtype, struct kp_str name,
+		  struct kp_str principal, struct kp_str host, int op, struct acl_rule *rule)
+{
+	const uint64_t *lens = ix->prefix_lens[rtype];
+	bool long_ones = (lens[0] & 1) != 0;
+
+	for (int32_t k = name.len - 1; k > 0 && !rule->deny; k--) {
+		if (k < KP_ACL_PREFIX_LENS ? !(lens[k / 64] & (1ull << (k % 64))) : !long_ones)
+			continue;
+		acl_scan(ix, rtype, (struct kp_str){ name.ptr, k }, KP_PAT_PREFIXED, principal,
+			 host, op, rule);
+	}
+}
+
 static struct kp_str
 acl_principal(const struct kp_session *s)
 {
@@ -237,9 +260,7 @@ kp_acl_allowed(const struct kp_acl_index *ix, const struct kp_session *s, int op
 		name.len = 0;
 	acl_scan(ix, rtype, name, 0, principal, host, op, &rule);
 	if (rtype >= 0 && rtype < KP_RES_TYPES && (ix->prefixed_types & (1u << rtype)))
-		for (int32_t k = name.len - 1; k > 0 && !rule.deny; k--)
-			acl_scan(ix, rtype, (struct kp_str){ name.ptr, k }, KP_PAT_PREFIXED,
-				 principal, host, op, &rule);
+		acl_scan_prefixes(ix, rtype, name, principal, host, op, &rule);
 	if (!rule.deny && !kp_str_eq(name, kp_str_c("*")))
 		acl_scan(ix, rtype, kp_str_c("*"), KP_PAT_LITERAL, principal, host, op, &rule);
 	if (rule.deny)

@@ -91,12 +91,19 @@ struct kp_acl_filter {
 typedef void kp_acl_fn(void *arg, const struct kp_acl *acl);
 typedef void kp_acl_removed_fn(void *arg, int32_t filter, const struct kp_acl *acl);
 
+/* Prefix lengths the index tracks one by one (KP_ACL_PREFIX_LENS). */
+#define KP_ACL_PREFIX_LENS 256
+
 /* Built by control, immutable once published, freed by control when no
  * snapshot refers to it. */
 struct kp_acl_index {
 	uint32_t refs;                  /* control only: snapshots + the owner */
 	bool allow_if_no_acl;           /* allow.everyone.if.no.acl.found */
 	uint8_t prefixed_types;         /* 1 << rtype for every type with a PREFIXED ACL */
+	/* The lengths PREFIXED names have, per type: bit k of prefix_lens for
+	 * length k < KP_ACL_PREFIX_LENS; longer ones set bit 0 (search them
+	 * all). A check searches only these prefixes of a name. */
+	uint64_t prefix_lens[KP_RES_TYPES][KP_ACL_PREFIX_LENS / 64];
 	int32_t super_count;
 	const struct kp_str *supers;    /* super.users principals */
 	int32_t count;
