@@ -202,13 +202,12 @@ kp_handle_produce(struct kp_call *call)
 						.topic = produce_topic, .part = produce_fill,
 						.arg = &fill });
 	kp_part_map_free(&fill.map);
-	if ((fill.transactional && req.transactional_id.ptr == NULL) ||
-	    (req.transactional_id.ptr != NULL &&
+	if (fill.transactional &&
+	    (req.transactional_id.ptr == NULL ||
 	     !kp_authorize(call->env, KP_ACL_WRITE, KP_RES_TRANSACTIONAL_ID,
 			   req.transactional_id))) {
 		/* Kafka refuses the whole request: transactional batches from a
-		 * producer without a transactional id, or one without WRITE on
-		 * its transactional id. */
+		 * producer without a transactional id, or without WRITE on it. */
 		for (uint32_t i = 0; i < p->part_count; i++) {
 			p->parts[i].error = KP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED;
 			p->parts[i].validating = false;
