@@ -151,8 +151,10 @@ Test(config_listeners, errors_name_the_key)
 	const char *only_controller[] = { "listeners=CONTROLLER://:9093",
 					  "controller.listener.names=CONTROLLER",
 					  "listener.security.protocol.map=CONTROLLER:PLAINTEXT" };
-	const char *dpdk_other[] = { "spillway.backend=dpdk", "spillway.dpdk.ipv4=10.0.1.20/24",
-				     "listeners=PLAINTEXT://:9092,SASL_PLAINTEXT://10.0.1.21:9095" };
+	const char *dpdk_other[] = {
+		"spillway.backend=dpdk", "spillway.dpdk.ipv4=10.0.1.20/24",
+		"listeners=PLAINTEXT://:9092,SASL_PLAINTEXT://10.0.1.21:9095",
+	};
 
 	expect_error(1, dup_name, "listeners", "different name");
 	expect_error(1, dup_port, "listeners", "different port");
