@@ -107,6 +107,16 @@ snapshot_quotas(struct kp_md *md, struct kp_md_quota *out, const struct quota_st
 	md->quotas = out;
 }
 
+/* The ACL index a snapshot shares with the others: one more reference,
+ * dropped by md_snapshot_free(). NULL: no authorizer. */
+static const struct kp_acl_index *
+snapshot_acl_ref(struct kp_acl_index *ix)
+{
+	if (ix != NULL)
+		kp_acl_index_ref(ix);
+	return ix;
+}
+
 struct kp_md *
 md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uint64_t epoch)
 {
@@ -155,9 +165,7 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 	md->num_partitions = broker->num_partitions;
 	md->default_replication_factor = broker->default_replication_factor;
 	md->epoch = epoch;
-	md->acl = broker->acl;
-	if (broker->acl != NULL)
-		kp_acl_index_ref(broker->acl);
+	md->acl = snapshot_acl_ref(broker->acl);
 	for (size_t i = 0; i < n; i++) {
 		const struct md_topic *t = &st->topics[i];
 
