@@ -134,20 +134,16 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 		ctl_free_parts(ctl);
 		return NULL;
 	}
-	if (quota_store_open(&ctl->quotas, cfg->log_dir, err, err_size) != 0) {
-		md_store_close(&ctl->store);
-		pid_alloc_close(&ctl->pids);
-		ctl_free_parts(ctl);
-		return NULL;
-	}
-	ctl->broker.quotas = &ctl->quotas;
-	if (ctl_acl_open(ctl, err, err_size) != 0) {
+	/* quota_store_close() is safe after a failed open (the store is empty). */
+	if (quota_store_open(&ctl->quotas, cfg->log_dir, err, err_size) != 0 ||
+	    ctl_acl_open(ctl, err, err_size) != 0) {
 		md_store_close(&ctl->store);
 		pid_alloc_close(&ctl->pids);
 		quota_store_close(&ctl->quotas);
 		ctl_free_parts(ctl);
 		return NULL;
 	}
+	ctl->broker.quotas = &ctl->quotas;
 	ctl->md = md_snapshot_build(&ctl->store, &ctl->broker, ++ctl->md_epoch);
 	if (ctl->md != NULL)
 		ctl->groups = grp_coord_create(ctl, cfg);
