@@ -311,3 +311,53 @@ def test_denials_metric(broker_factory):
            if name == "spillway_authorization_denials_total"}
     assert got.get(("WRITE", "TOPIC"), 0) >= 1, got
     assert got.get(("READ", "TOPIC"), 0) >= 1, got
+
+
+def init_producer_id_error(broker):
+    from kwire import INIT_PRODUCER_ID, Writer, flexible
+    w = Writer(flexible(INIT_PRODUCER_ID, 4))
+    w.str(None).i32(60000).i64(-1).i16(-1).tags()
+    r = roundtrip(broker, INIT_PRODUCER_ID, 4, w.b)
+    r.i32()
+    return r.i16()
+
+
+def test_cluster_apis_need_cluster_acls(broker):
+    from kwire import (DESCRIBE_CONFIGS, create_topics, describe_configs_body,
+                       parse_describe_configs_values)
+    CLUSTER_AUTHORIZATION_FAILED = 31
+    t, = make_topics(broker, "acl", 1, 1)
+    assert init_producer_id_error(broker) == 0
+    allow(broker, "All", "*", principal=OTHER)              # every topic has ACLs
+    kafka_acls(broker, "--add", "--deny-principal", PRINCIPAL, "--operation", "All",
+               "--cluster")
+
+    def refused():
+        return init_producer_id_error(broker) == CLUSTER_AUTHORIZATION_FAILED
+    assert wait_applied(refused)
+    name = f"acl-new-{uuid.uuid4().hex[:8]}"
+    assert create_topics(broker, [(name, 1)]) == [
+        (name, TOPIC_AUTHORIZATION_FAILED, "Authorization failed.")]
+    r = roundtrip(broker, DESCRIBE_CONFIGS, 1, describe_configs_body(1, [(4, "1"), (2, t)]))
+    got = [(rt, err) for rt, _n, err, *_ in parse_describe_configs_values(1, r)]
+    assert got == [(4, CLUSTER_AUTHORIZATION_FAILED), (2, TOPIC_AUTHORIZATION_FAILED)]
+    # kafka-acls itself needs DESCRIBE / ALTER on the cluster now.
+    r = subprocess.run(["java", *JAVA_OPTS, "-cp", f"{LIBS}/*", "kafka.admin.AclCommand",
+                        "--bootstrap-server", broker.bootstrap, "--list"],
+                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                       timeout=TIMEOUT)
+    assert "ClusterAuthorizationException" in r.stdout + r.stderr, r
+
+
+def test_idempotent_producer_by_topic_write(broker):
+    CLUSTER_AUTHORIZATION_FAILED = 31
+    t, = make_topics(broker, "acl", 1, 1)
+    allow(broker, "All", "*", principal=OTHER)
+    kafka_acls(broker, "--add", "--allow-principal", PRINCIPAL, "--operation", "Alter",
+               "--operation", "Describe", "--cluster")
+    assert wait_applied(lambda: init_producer_id_error(broker) == CLUSTER_AUTHORIZATION_FAILED)
+    # No IDEMPOTENT_WRITE on the cluster, but WRITE on a topic (Kafka 3.x).
+    allow(broker, "Write", t)
+    assert wait_applied(lambda: init_producer_id_error(broker) == 0)
+    allow(broker, "Write", t, deny=True)
+    assert wait_applied(lambda: init_producer_id_error(broker) == CLUSTER_AUTHORIZATION_FAILED)
