@@ -75,18 +75,19 @@ scram_cred_from_salted(enum scram_mech mech, const uint8_t *salted, size_t salte
 	size_t n = scram_key_bytes(mech);
 	int rc;
 
-	if (mech >= SCRAM_MECHS || salt_len > SCRAM_SALT_BYTES_MAX || salted_len != n)
+	if (mech >= SCRAM_MECHS || salt_len > SCRAM_SALT_BYTES_MAX || salted_len == 0 ||
+	    salted_len > SCRAM_SALTED_BYTES_MAX)
 		return -1;
 	memset(cred, 0, sizeof(*cred));
 	cred->mech = (uint8_t)mech;
 	cred->iterations = iterations;
 	cred->salt_len = (uint32_t)salt_len;
 	memcpy(cred->salt, salt, salt_len);
-	rc = scram_hmac(mech, salted, n, "Client Key", 10, client_key);
+	rc = scram_hmac(mech, salted, salted_len, "Client Key", 10, client_key);
 	if (rc == 0)
 		rc = scram_hash(mech, client_key, n, cred->stored_key);
 	if (rc == 0)
-		rc = scram_hmac(mech, salted, n, "Server Key", 10, cred->server_key);
+		rc = scram_hmac(mech, salted, salted_len, "Server Key", 10, cred->server_key);
 	OPENSSL_cleanse(client_key, sizeof(client_key));
 	return rc;
 }

@@ -22,6 +22,7 @@ enum scram_mech {
 
 #define SCRAM_KEY_BYTES_MAX 64          /* SHA-512 */
 #define SCRAM_SALT_BYTES_MAX 128
+#define SCRAM_SALTED_BYTES_MAX 1024     /* a salted password as the client sends it */
 #define SCRAM_NAME_BYTES_MAX 256        /* a user name (after unescaping) */
 /* Kafka's ScramMechanism: minimum 4096 iterations; Kafka's controller
  * refuses more than 16384. */

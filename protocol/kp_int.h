@@ -145,5 +145,8 @@ kp_handler_fn kp_handle_group;            /* every group coordinator API */
 kp_handler_fn kp_handle_describe_client_quotas;
 kp_handler_fn kp_handle_alter_client_quotas;
 kp_handler_fn kp_handle_describe_user_scram_credentials;
+kp_handler_fn kp_handle_alter_user_scram_credentials;
+kp_handler_fn kp_handle_sasl_handshake;
+kp_handler_fn kp_handle_sasl_authenticate;
 
 #endif

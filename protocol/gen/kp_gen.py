@@ -29,7 +29,7 @@ APIS = [
     'DescribeConfigs', 'AlterConfigs', 'SaslAuthenticate', 'CreatePartitions',
     'DeleteGroups', 'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster',
     'DescribeProducers', 'DescribeLogDirs', 'DescribeClientQuotas', 'AlterClientQuotas',
-    'DescribeUserScramCredentials',
+    'DescribeUserScramCredentials', 'AlterUserScramCredentials',
 ]
 HEADERS = ['RequestHeader', 'ResponseHeader']
 
