@@ -71,14 +71,18 @@ struct ctl_sasl {
 /* ---- configuration ---- */
 
 /* The listener's name as Kafka's listener.name.<name>. keys spell it
- * (lower case). Until listeners are named, a listener is named after its
- * security protocol, as Kafka names a listener without a protocol map. */
+ * (lower case). */
 static void
-sasl_listener_name(const struct kp_session *s, char *out, size_t out_size)
+sasl_listener_name(const struct ctl *ctl, const struct kp_session *s, char *out,
+		   size_t out_size)
 {
-	static const char *const protos[] = { "plaintext", "ssl", "sasl_plaintext", "sasl_ssl" };
+	const char *name = s->listener < ctl->cfg->listener_count
+		? ctl->cfg->listeners[s->listener].name : "unknown";
+	size_t i;
 
-	snprintf(out, out_size, "%s", s->protocol < 4 ? protos[s->protocol] : "unknown");
+	for (i = 0; name[i] != '\0' && i + 1 < out_size; i++)
+		out[i] = (char)tolower((unsigned char)name[i]);
+	out[i] = '\0';
 }
 
 /* The listener's value of a SASL key: listener.name.<l>.[<mech>.]key,
@@ -89,7 +93,7 @@ sasl_key(const struct ctl *ctl, const struct kp_session *s, const char *mech, co
 	char l[SASL_LISTENER_NAME_MAX], full[256];
 	const char *v;
 
-	sasl_listener_name(s, l, sizeof(l));
+	sasl_listener_name(ctl, s, l, sizeof(l));
 	snprintf(full, sizeof(full), "listener.name.%s.%s%s%s", l, mech != NULL ? mech : "",
 		 mech != NULL ? "." : "", key);
 	v = config_sasl_get(ctl->cfg, full);
@@ -200,7 +204,7 @@ sasl_count(struct ctl *ctl, const struct kp_session *s, enum sasl_mech mech, boo
 	int l = s->listener < SASL_LISTENERS_MAX ? s->listener : SASL_LISTENERS_MAX - 1;
 
 	if (cs->listener[l][0] == '\0')
-		sasl_listener_name(s, cs->listener[l], sizeof(cs->listener[l]));
+		sasl_listener_name(ctl, s, cs->listener[l], sizeof(cs->listener[l]));
 	if (ok)
 		cs->ok[l][mech]++;
 	else
