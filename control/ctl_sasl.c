@@ -204,7 +204,9 @@ sasl_count(struct ctl *ctl, const struct kp_session *s, enum sasl_mech mech, boo
 	int l = s->listener < SASL_LISTENERS_MAX ? s->listener : SASL_LISTENERS_MAX - 1;
 
 	if (cs->listener[l][0] == '\0')
-		sasl_listener_name(ctl, s, cs->listener[l], sizeof(cs->listener[l]));
+		snprintf(cs->listener[l], sizeof(cs->listener[l]), "%s",
+			 s->listener < ctl->cfg->listener_count
+			 ? ctl->cfg->listeners[s->listener].name : "unknown");
 	if (ok)
 		cs->ok[l][mech]++;
 	else

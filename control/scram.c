@@ -341,8 +341,11 @@ scram_final_check(const struct scram_server *s, const char *msg, const char *end
 	n = scram_b64_decode(val, len, cb, sizeof(cb));
 	if (n < 0 || (uint32_t)n != s->gs2_len || memcmp(cb, s->gs2, s->gs2_len) != 0)
 		return false;
-	if (!scram_attr(&pos, end, &key, &val, &len) || key != 'r' || len != s->nonce_len ||
-	    CRYPTO_memcmp(val, s->nonce, len) != 0)
+	/* The nonce must end with the whole nonce sent in server-first, as
+	 * Kafka's ScramSaslServer checks it (librdkafka puts its own part
+	 * in front once more); the proof covers whatever came before. */
+	if (!scram_attr(&pos, end, &key, &val, &len) || key != 'r' || len < s->nonce_len ||
+	    CRYPTO_memcmp(val + len - s->nonce_len, s->nonce, s->nonce_len) != 0)
 		return false;
 	/* Extensions, then p= last. */
 	for (const char *p = pos; p < end;) {

@@ -2,9 +2,10 @@
 /* AlterUserScramCredentials (key 51), version 0, on the control thread.
  * Deletions and upsertions (salt and salted password computed by the
  * client, as kafka-configs does) go to control's SCRAM store
- * (control/ctl_sasl.c). As Kafka's controller: a user may be altered once
- * per request (named twice: DUPLICATE_RESOURCE for that user), each
- * change is validated and applied on its own, one result per user. */
+ * (control/ctl_sasl.c). As Kafka's controller: a user's credential for a
+ * mechanism may be altered once per request (twice: DUPLICATE_RESOURCE for
+ * that user); a user's changes are all checked, then all applied, and
+ * answered with one result per user. */
 #include <stdio.h>
 
 #include "protocol/gen/kp_msg_alter_user_scram_credentials.h"
@@ -58,13 +59,38 @@ alter_scram_named_before(const struct kp_scram_op *ops, int32_t i)
 	return false;
 }
 
+/* True when op i's user and mechanism are altered twice in ops. */
 static bool
-alter_scram_named_after(const struct kp_scram_op *ops, int32_t n, int32_t i)
+alter_scram_duplicate(const struct kp_scram_op *ops, int32_t n, int32_t i)
 {
-	for (int32_t j = i + 1; j < n; j++)
-		if (kp_str_eq(ops[j].name, ops[i].name))
-			return true;
+	for (int32_t j = i; j < n; j++) {
+		if (!kp_str_eq(ops[j].name, ops[i].name))
+			continue;
+		for (int32_t k = j + 1; k < n; k++)
+			if (kp_str_eq(ops[k].name, ops[i].name) &&
+			    ops[k].mechanism == ops[j].mechanism)
+				return true;
+	}
 	return false;
+}
+
+/* Check every change of op i's user (from i on), then apply them all. */
+static int16_t
+alter_scram_user(const struct kp_env *env, const struct kp_scram_op *ops, int32_t n, int32_t i,
+		 char *msg, size_t msg_size)
+{
+	int16_t err = KP_ERR_NONE;
+
+	if (alter_scram_duplicate(ops, n, i)) {
+		snprintf(msg, msg_size, "%s", ALTER_SCRAM_DUPLICATE);
+		return KP_ERR_DUPLICATE_RESOURCE;
+	}
+	for (int pass = 0; pass < 2 && err == KP_ERR_NONE; pass++)
+		for (int32_t j = i; j < n && err == KP_ERR_NONE; j++)
+			if (kp_str_eq(ops[j].name, ops[i].name))
+				err = env->admin->scram_alter(env->admin_ctx, &ops[j], pass == 0,
+							      msg, msg_size);
+	return err;
 }
 
 enum kp_verdict
@@ -92,13 +118,7 @@ kp_handle_alter_user_scram_credentials(struct kp_call *call)
 			continue;       /* the user's result is already written */
 		ALTER_SCRAM_RESULT(_init)(&r);
 		r.user = ops[i].name;
-		if (alter_scram_named_after(ops, n, i)) {
-			r.error_code = KP_ERR_DUPLICATE_RESOURCE;
-			snprintf(msg, sizeof(msg), "%s", ALTER_SCRAM_DUPLICATE);
-		} else {
-			r.error_code = env->admin->scram_alter(env->admin_ctx, &ops[i], false, msg,
-							       sizeof(msg));
-		}
+		r.error_code = alter_scram_user(env, ops, n, i, msg, sizeof(msg));
 		if (r.error_code != KP_ERR_NONE)
 			r.error_message = kp_str_c(msg);
 		ALTER_SCRAM_RESULT(_encode)(&scratch, 0, &r);

@@ -41,8 +41,8 @@ kp_handle_sasl_authenticate(struct kp_call *call)
 		kp_write_raw(call->w, reply.token, reply.token_len);
 		return KP_VERDICT_REPLY;
 	}
-	if (resp.error_code != KP_ERR_NONE)
-		resp.error_message = kp_str_c(msg);
+	resp.error_message = resp.error_code != KP_ERR_NONE ? kp_str_c(msg)
+							    : (struct kp_str){ NULL, -1 };
 	resp.auth_bytes = (struct kp_bytes){ reply.token, (int32_t)reply.token_len };
 	resp.session_lifetime_ms = reply.session_lifetime_ms;
 	kp_sasl_authenticate_response_encode(call->w, version, &resp);
