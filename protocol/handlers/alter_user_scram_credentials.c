@@ -119,8 +119,8 @@ kp_handle_alter_user_scram_credentials(struct kp_call *call)
 		ALTER_SCRAM_RESULT(_init)(&r);
 		r.user = ops[i].name;
 		r.error_code = alter_scram_user(env, ops, n, i, msg, sizeof(msg));
-		if (r.error_code != KP_ERR_NONE)
-			r.error_message = kp_str_c(msg);
+		r.error_message = r.error_code != KP_ERR_NONE ? kp_str_c(msg)
+							      : (struct kp_str){ NULL, -1 };
 		ALTER_SCRAM_RESULT(_encode)(&scratch, 0, &r);
 		count++;
 	}
