@@ -438,9 +438,8 @@ ctl_sasl_authenticate(void *ctx, const struct kp_session *session, int16_t versi
 		/* No handshake before: Kafka's KafkaApis answers this on an
 		 * authenticated connection; the handler closes an
 		 * unauthenticated one, as Kafka's authenticator does. */
-		snprintf(msg, msg_size, "%s", session->authenticated && kp_sec_is_sasl(session->protocol)
-			 ? "SaslAuthenticate request received after successful authentication"
-			 : "Unexpected SASL authenticate request");
+		snprintf(msg, msg_size, "%s",
+			 "SaslAuthenticate request received after successful authentication");
 		return KP_ERR_ILLEGAL_SASL_STATE;
 	}
 	reply->raw = c->legacy;
@@ -498,7 +497,7 @@ static int16_t
 sasl_scram_check(struct ctl *ctl, const struct kp_scram_op *op, char *msg, size_t msg_size)
 {
 	if (op->mechanism != 1 && op->mechanism != 2) {
-		snprintf(msg, msg_size, "Unknown SCRAM mechanism.");
+		snprintf(msg, msg_size, "Unknown SCRAM mechanism");
 		return KP_ERR_UNSUPPORTED_SASL_MECHANISM;
 	}
 	if (op->name.len <= 0 || op->name.len > SCRAM_NAME_BYTES_MAX) {

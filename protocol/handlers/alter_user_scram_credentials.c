@@ -2,10 +2,12 @@
 /* AlterUserScramCredentials (key 51), version 0, on the control thread.
  * Deletions and upsertions (salt and salted password computed by the
  * client, as kafka-configs does) go to control's SCRAM store
- * (control/ctl_sasl.c). As Kafka's controller: a user's credential for a
- * mechanism may be altered once per request (twice: DUPLICATE_RESOURCE for
- * that user); a user's changes are all checked, then all applied, and
- * answered with one result per user. */
+ * (control/ctl_sasl.c). As Kafka 3.9's controller (oracle-checked): one
+ * change per user and request, deletions before upsertions; a user's first
+ * change is checked (its error is the user's result), a second change of
+ * the same user makes it DUPLICATE_RESOURCE and nothing is applied for
+ * it; one result per user. kafka-configs setting SCRAM-SHA-256 and -512
+ * in one call fails the same way against Kafka 3.9. */
 #include <stdio.h>
 
 #include "protocol/gen/kp_msg_alter_user_scram_credentials.h"
@@ -59,38 +61,23 @@ alter_scram_named_before(const struct kp_scram_op *ops, int32_t i)
 	return false;
 }
 
-/* True when op i's user and mechanism are altered twice in ops. */
-static bool
-alter_scram_duplicate(const struct kp_scram_op *ops, int32_t n, int32_t i)
-{
-	for (int32_t j = i; j < n; j++) {
-		if (!kp_str_eq(ops[j].name, ops[i].name))
-			continue;
-		for (int32_t k = j + 1; k < n; k++)
-			if (kp_str_eq(ops[k].name, ops[i].name) &&
-			    ops[k].mechanism == ops[j].mechanism)
-				return true;
-	}
-	return false;
-}
-
-/* Check every change of op i's user (from i on), then apply them all. */
+/* The user of op i (its first change): checked, then applied unless the
+ * user is changed again later in ops. */
 static int16_t
 alter_scram_user(const struct kp_env *env, const struct kp_scram_op *ops, int32_t n, int32_t i,
 		 char *msg, size_t msg_size)
 {
-	int16_t err = KP_ERR_NONE;
+	int16_t err = env->admin->scram_alter(env->admin_ctx, &ops[i], true, msg, msg_size);
 
-	if (alter_scram_duplicate(ops, n, i)) {
-		snprintf(msg, msg_size, "%s", ALTER_SCRAM_DUPLICATE);
-		return KP_ERR_DUPLICATE_RESOURCE;
+	if (err != KP_ERR_NONE)
+		return err;
+	for (int32_t j = i + 1; j < n; j++) {
+		if (kp_str_eq(ops[j].name, ops[i].name)) {
+			snprintf(msg, msg_size, "%s", ALTER_SCRAM_DUPLICATE);
+			return KP_ERR_DUPLICATE_RESOURCE;
+		}
 	}
-	for (int pass = 0; pass < 2 && err == KP_ERR_NONE; pass++)
-		for (int32_t j = i; j < n && err == KP_ERR_NONE; j++)
-			if (kp_str_eq(ops[j].name, ops[i].name))
-				err = env->admin->scram_alter(env->admin_ctx, &ops[j], pass == 0,
-							      msg, msg_size);
-	return err;
+	return env->admin->scram_alter(env->admin_ctx, &ops[i], false, msg, msg_size);
 }
 
 enum kp_verdict

@@ -50,6 +50,7 @@ describe_scram_result(struct kp_writer *w, struct kp_str name, const struct kp_s
 	SCRAM_RESULT(_init)(&r);
 	r.user = name;
 	r.error_code = error;
+	r.error_message = kp_str_c("");         /* Kafka answers "" with credentials */
 	if (error != KP_ERR_NONE) {
 		r.error_message = kp_str_c(msg);
 	} else {
