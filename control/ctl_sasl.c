@@ -411,7 +411,7 @@ sasl_success(struct ctl *ctl, const struct kp_session *s, struct sasl_conn *c, i
 	if (n < 0 || n > KP_PRINCIPAL_MAX)
 		return sasl_fail(ctl, s, c, msg, msg_size, "principal too long");
 	if (c->reauth && strcmp(principal, s->principal) != 0)
-		return sasl_fail(ctl, s, c, msg, msg_size, "principal changed on re-authentication");
+		return sasl_fail(ctl, s, c, msg, msg_size, "principal changed (re-authentication)");
 	sasl_count(ctl, s, (enum sasl_mech)c->mech, true);
 	sasl_pending(ctl, DP_AUTH_SET | (c->legacy ? DP_AUTH_RAW_OFF : 0));
 	a->principal_len = (uint8_t)n;

@@ -18,6 +18,10 @@
 #define ALTER_SCRAM_RESULT(suffix) \
 	kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result##suffix
 
+/* The generated request element functions (a long name). */
+#define ALTER_SCRAM_REQ(suffix) \
+	kp_alter_user_scram_credentials_request_scram_credential_##suffix
+
 #define ALTER_SCRAM_DUPLICATE "A user credential cannot be altered twice in the same request"
 
 /* Deletions, then upsertions, into ops; the count, or -1 when undecodable
@@ -36,7 +40,7 @@ alter_scram_ops(const struct kp_alter_user_scram_credentials_request *req,
 	for (int32_t i = 0; i < req->deletions.count; i++, n++) {
 		struct kp_alter_user_scram_credentials_request_scram_credential_deletion d;
 
-		kp_alter_user_scram_credentials_request_scram_credential_deletion_decode(&it, 0, &d);
+		ALTER_SCRAM_REQ(deletion_decode)(&it, 0, &d);
 		ops[n] = (struct kp_scram_op){ .name = d.name, .remove = true,
 					       .mechanism = d.mechanism };
 	}
@@ -44,7 +48,7 @@ alter_scram_ops(const struct kp_alter_user_scram_credentials_request *req,
 	for (int32_t i = 0; i < req->upsertions.count; i++, n++) {
 		struct kp_alter_user_scram_credentials_request_scram_credential_upsertion u;
 
-		kp_alter_user_scram_credentials_request_scram_credential_upsertion_decode(&it, 0, &u);
+		ALTER_SCRAM_REQ(upsertion_decode)(&it, 0, &u);
 		ops[n] = (struct kp_scram_op){ .name = u.name, .mechanism = u.mechanism,
 					       .iterations = u.iterations, .salt = u.salt,
 					       .salted_password = u.salted_password };

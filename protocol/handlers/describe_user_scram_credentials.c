@@ -115,11 +115,13 @@ kp_handle_describe_user_scram_credentials(struct kp_call *call)
 		if (n > 1) {
 			snprintf(msg, sizeof(msg), "%s%.*s", SCRAM_DUPLICATE, (int)u.name.len,
 				 u.name.ptr);
-			describe_scram_result(&scratch, u.name, NULL, KP_ERR_DUPLICATE_RESOURCE, msg);
+			describe_scram_result(&scratch, u.name, NULL, KP_ERR_DUPLICATE_RESOURCE,
+					      msg);
 		} else if (!env->admin->scram_user(env->admin_ctx, u.name, &cred)) {
 			snprintf(msg, sizeof(msg), "%s%.*s", SCRAM_NOT_FOUND, (int)u.name.len,
 				 u.name.ptr);
-			describe_scram_result(&scratch, u.name, NULL, KP_ERR_RESOURCE_NOT_FOUND, msg);
+			describe_scram_result(&scratch, u.name, NULL, KP_ERR_RESOURCE_NOT_FOUND,
+					      msg);
 		} else {
 			describe_scram_result(&scratch, u.name, &cred, KP_ERR_NONE, "");
 		}
