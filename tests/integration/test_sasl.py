@@ -471,6 +471,37 @@ def test_requests_before_authentication_close(sasl):
     still_serving(bs)
 
 
+def test_abandoned_exchanges_are_bounded(sasl):
+    """Clients that start a SCRAM exchange and vanish (more of them than
+    control keeps exchanges for) cost nothing lasting: new clients still
+    authenticate, and so does one whose exchange was started long before."""
+    _, _, bs = sasl
+    early = kwire.connect(bs, timeout=10)
+    assert handshake(early, "SCRAM-SHA-256")[0] == 0
+    c = Scram("alice", "alice-secret")
+    err, _, sf, _ = authenticate(early, c.first())
+    assert err == 0
+    for _ in range(3):
+        socks = []
+        for _ in range(200):
+            s = kwire.connect(bs, timeout=10)
+            assert handshake(s, "SCRAM-SHA-512")[0] == 0
+            assert authenticate(s, Scram("alice", "x", "SCRAM-SHA-512").first())[0] == 0
+            socks.append(s)
+        for s in socks:
+            s.close()
+        still_serving(bs)
+    # 600 exchanges since: the early one's record may have been reused for
+    # them; then it fails cleanly (a close), never with a crash.
+    try:
+        err, _, final, _ = authenticate(early, c.final(sf))
+        assert err in (0, SASL_AUTHENTICATION_FAILED)
+    except (ConnectionError, OSError, ValueError):
+        pass
+    early.close()
+    still_serving(bs)
+
+
 def test_plaintext_listener_answers_illegal_state(sasl):
     _, plain, _ = sasl
     with kwire.connect(plain, timeout=10) as s:
