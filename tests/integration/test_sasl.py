@@ -653,3 +653,33 @@ def test_librdkafka_keeps_producing_across_session_ends(reauth):
     r = kcat(bs, "SCRAM-SHA-256", "alice", "alice-secret", "-C", "-t", t, "-o", "beginning",
              "-e", "-c", "12")
     assert r.stdout.split() == [f"k-{i}" for i in range(12)]
+
+
+# ---- configuration ----
+
+def test_listener_mechanisms_win(broker_factory):
+    """listener.name.<l>.sasl.enabled.mechanisms wins over
+    sasl.enabled.mechanisms for that listener."""
+    b = broker_factory(sasl_overrides({
+        "sasl.enabled.mechanisms": "PLAIN",
+        "listener.name.sasl_plaintext.sasl.enabled.mechanisms": "SCRAM-SHA-512, GSSAPI"}))
+    bs = b.listener_bootstrap("SASL_PLAINTEXT")
+    with kwire.connect(bs, timeout=10) as s:
+        assert handshake(s, "PLAIN") == (UNSUPPORTED_SASL_MECHANISM, ["SCRAM-SHA-512"])
+        assert closed(s)
+    with kwire.connect(bs, timeout=10) as s:
+        assert handshake(s, "SCRAM-SHA-512") == (0, ["SCRAM-SHA-512"])
+
+
+def test_bad_jaas_config_stops_startup(tmp_path):
+    binary = os.environ.get("SPILLWAY_BIN", str(REPO / "build" / "spillway"))
+    key = "listener.name.sasl_plaintext.plain.sasl.jaas.config"
+    argv = [binary, "--override", "spillway.metrics.listen=", "--override",
+            f"log.dirs={tmp_path}", "--override",
+            "listeners=PLAINTEXT://127.0.0.1:0,SASL_PLAINTEXT://127.0.0.1:0", "--override",
+            f'{key}=org.apache.kafka.common.security.plain.PlainLoginModule required '
+            'user_bob="unterminated;']
+    r = subprocess.run(argv, capture_output=True, text=True, timeout=30,
+                       stdin=subprocess.DEVNULL)
+    assert r.returncode != 0
+    assert key in r.stdout + r.stderr and "unterminated" in r.stdout + r.stderr
