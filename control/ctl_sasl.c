@@ -245,8 +245,11 @@ ctl_sasl_handshake(void *ctx, const struct kp_session *session, int16_t version,
 	int mech = -1;
 
 	mechs->count = 0;
-	if (!kp_sec_is_sasl(session->protocol))
-		return KP_ERR_ILLEGAL_SASL_STATE;       /* as Kafka's KafkaApis answers */
+	/* Without SASL on the listener, or authenticated while re-authentication
+	 * is off (no connections.max.reauth.ms), Kafka's KafkaApis answers. */
+	if (!kp_sec_is_sasl(session->protocol) ||
+	    (session->authenticated && sasl_reauth_ms(ctl, session) == 0))
+		return KP_ERR_ILLEGAL_SASL_STATE;
 	for (int m = 0; m < SASL_MECHS; m++) {
 		if (!(enabled & (1u << m)))
 			continue;

@@ -503,9 +503,15 @@ def test_abandoned_exchanges_are_bounded(sasl):
 
 
 def test_plaintext_listener_answers_illegal_state(sasl):
-    _, plain, _ = sasl
+    _, plain, bs = sasl
     with kwire.connect(plain, timeout=10) as s:
         assert handshake(s, "PLAIN") == (ILLEGAL_SASL_STATE, [])
+        assert metadata_ok(s)
+    # Authenticated, without connections.max.reauth.ms: no re-authentication.
+    s, life = scram_login(bs, "alice", "alice-secret")
+    with s:
+        assert life == 0
+        assert handshake(s, "SCRAM-SHA-256") == (ILLEGAL_SASL_STATE, [])
         assert metadata_ok(s)
 
 
