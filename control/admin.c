@@ -12,6 +12,7 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl_int.h"
+#include "control/ctl_sasl.h"
 #include "control/group/grp.h"
 #include "control/topic_config.h"
 #include "storage/st.h"
@@ -388,4 +389,9 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.acls_create = ctl_acl_create,
 	.acls_describe = ctl_acl_describe,
 	.acls_delete = ctl_acl_delete,
+	.sasl_handshake = ctl_sasl_handshake,
+	.sasl_authenticate = ctl_sasl_authenticate,
+	.scram_user = ctl_scram_user,
+	.scram_user_at = ctl_scram_user_at,
+	.scram_alter = ctl_scram_alter,
 };

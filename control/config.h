@@ -62,6 +62,16 @@ enum config_timestamp_type {
 #define CONFIG_CLEANUP_DELETE 1u
 #define CONFIG_CLEANUP_COMPACT 2u
 
+/* The SASL keys as given (config_sasl.c): sasl.enabled.mechanisms,
+ * sasl.jaas.config, connections.max.reauth.ms and their
+ * listener.name.<listener>.[<mechanism>.] forms. */
+#define CONFIG_SASL_KEYS_MAX 64
+struct config_sasl {
+	int count;
+	char *key[CONFIG_SASL_KEYS_MAX];
+	char *value[CONFIG_SASL_KEYS_MAX];
+};
+
 /* One client listener of listeners=, with its security protocol (from
  * listener.security.protocol.map) and its advertised.listeners entry. */
 struct config_endpoint {
@@ -160,6 +170,7 @@ struct config {
 	int32_t max_connections;                /* max.connections, whole broker */
 	int32_t max_connections_per_ip;         /* max.connections.per.ip */
 	enum log_level log_level;               /* spillway.log.level */
+	struct config_sasl sasl;                /* SASL keys, read by control/ctl_sasl.c */
 
 	/* Bookkeeping for describe and the startup log. */
 	char *given[CONFIG_KEYS_MAX];           /* per key-table row: the text set by
@@ -184,6 +195,9 @@ struct config {
  * listed in cfg->warnings. */
 int config_load(struct config *cfg, const char *path, int override_count,
 		const char *const *overrides, char *err, size_t err_size);
+
+/* The text of a SASL key (config_sasl.c), or NULL when not set. */
+const char *config_sasl_get(const struct config *cfg, const char *key);
 
 /* Release the strings cfg owns; cfg may be loaded, zeroed or freed already. */
 void config_free(struct config *cfg);

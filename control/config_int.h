@@ -120,4 +120,10 @@ int config_resolve(struct config *cfg, char *err, size_t err_size);
  * -ENOMEM. */
 int config_resolve_dynamic(struct config *cfg);
 
+/* config_sasl.c: true when key is a SASL key kept as text; keep it (1),
+ * not one (0), or -errno. */
+bool config_sasl_key(const char *key);
+int config_sasl_set(struct config *cfg, const char *key, const char *value);
+void config_sasl_free(struct config *cfg);
+
 #endif

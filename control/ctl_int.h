@@ -15,6 +15,7 @@
 #include "control/metadata.h"
 #include "control/pid_alloc.h"
 #include "control/quota.h"
+#include "control/scram_store.h"
 #include "dataplane/dp.h"
 
 /* Snapshots replaced while one request runs (the handler may still point
@@ -31,6 +32,7 @@ struct grp_coord;
 struct ctl_parks;
 struct ctl_log_state;
 struct ctl_dyn;
+struct ctl_sasl;
 
 /* Dynamic broker settings kept per resource (this broker, the default). */
 #define CTL_DYN_MAX 256
@@ -47,6 +49,8 @@ struct ctl {
 	struct pid_alloc pids;
 	struct quota_store quotas;      /* client quotas (quota.c) */
 	struct acl_store acls;          /* ACLs (acl.c); the index is broker.acl */
+	struct scram_store scram;       /* SCRAM credentials (scram_store.c) */
+	struct ctl_sasl *sasl;          /* SASL exchanges (ctl_sasl.c) */
 	struct md_broker broker;
 	struct dp *dp;
 	struct kp_md *md;               /* current snapshot */

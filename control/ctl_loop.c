@@ -19,6 +19,7 @@
 #include "control/config.h"
 #include "control/ctl_int.h"
 #include "control/ctl_log.h"
+#include "control/ctl_sasl.h"
 #include "control/meta_file.h"
 #include "control/ctl_sched.h"
 #include "control/group/grp.h"
@@ -144,6 +145,14 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 		return NULL;
 	}
 	ctl->broker.quotas = &ctl->quotas;
+	if (ctl_sasl_open(ctl, err, err_size) != 0) {
+		md_store_close(&ctl->store);
+		pid_alloc_close(&ctl->pids);
+		quota_store_close(&ctl->quotas);
+		ctl_sasl_close(ctl);
+		ctl_free_parts(ctl);
+		return NULL;
+	}
 	ctl->md = md_snapshot_build(&ctl->store, &ctl->broker, ++ctl->md_epoch);
 	if (ctl->md != NULL)
 		ctl->groups = grp_coord_create(ctl, cfg);
@@ -268,6 +277,21 @@ ctl_handle_begin(struct ctl *ctl, int core, const struct dp_msg *req)
 	ctl->in_request = true;
 }
 
+/* Put the session change of a SASL exchange behind the reply's bytes
+ * (DP_MSG_REPLY_AUTH); false when out of memory (the reply then goes
+ * without it and the client fails to authenticate). */
+static bool
+ctl_handle_auth(struct kp_buf *resp, const struct dp_auth *auth)
+{
+	uint8_t *grown = realloc(resp->data, resp->len + sizeof(*auth));
+
+	if (grown == NULL)
+		return false;
+	memcpy(grown + resp->len, auth, sizeof(*auth));
+	resp->data = grown;
+	return true;
+}
+
 static void
 ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 {
@@ -282,6 +306,7 @@ ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 	struct kp_out out = { { NULL, 0 }, { NULL, 0 } };
 	struct dp_msg reply = *req;
 	enum kp_verdict verdict;
+	struct dp_auth auth;
 
 	ASSERT(req->type == DP_MSG_REQUEST);
 	env.client_host.len = dp_ctl_peer_format(req, host);
@@ -303,7 +328,11 @@ ctl_handle(struct ctl *ctl, int core, struct dp_msg *req)
 	}
 	reply.buf.data = NULL;
 	reply.buf.len = 0;
-	if (verdict == KP_VERDICT_REPLY) {
+	if (ctl_sasl_take_auth(ctl, &auth) && verdict == KP_VERDICT_REPLY &&
+	    ctl_handle_auth(&out.resp, &auth)) {
+		reply.type = DP_MSG_REPLY_AUTH;
+		reply.buf = out.resp;
+	} else if (verdict == KP_VERDICT_REPLY) {
 		reply.type = DP_MSG_REPLY;
 		reply.buf = out.resp;
 	} else if (verdict == KP_VERDICT_NO_REPLY) {
@@ -461,5 +490,6 @@ ctl_destroy(struct ctl *ctl)
 	pid_alloc_close(&ctl->pids);
 	quota_store_close(&ctl->quotas);
 	ctl_acl_close(ctl);
+	ctl_sasl_close(ctl);
 	free(ctl);
 }

@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "control/ctl_int.h"
 #include "control/ctl_metrics_stages.h"
+#include "control/ctl_sasl.h"
 #include "control/ctl_sched.h"
 #include "control/metrics.h"
 #include "protocol/gen/kp_api.h"
@@ -476,6 +477,7 @@ ctl_metrics_render(void *arg, struct mx_buf *b)
 	struct ctl_metrics_net net = { .b = b };
 
 	ctl_metrics_api(ctl, b);
+	ctl_sasl_metrics(ctl, b);
 	ctl_metrics_cores(ctl, b);
 	ctl_metrics_acl(b);
 	dp_net_stats(ctl->dp, ctl_metrics_net_one, &net);

@@ -68,6 +68,8 @@ conn_open(struct conn *conn, int fd)
 	conn->splice_fd = -1;
 	conn->splice_left = 0;
 	conn->mute_until_ns = 0;
+	conn->sasl_flags = 0;
+	conn->auth_expire_ns = 0;
 }
 
 /* @thread dataplane */

@@ -71,6 +71,12 @@ enum {
 	CONN_ON_CLOSED = 1u << 4,
 };
 
+/* Bits of conn->sasl_flags. */
+enum {
+	CONN_SASL_RAW = 1u << 0,        /* legacy v0: frames are bare SASL tokens */
+	CONN_SASL_CLOSE = 1u << 1,      /* failed: close once the reply is sent */
+};
+
 struct conn {
 	int fd;                 /* -1 when the slot is free (dpdk: 0 when in use) */
 	uint32_t handle;        /* dpdk: the utcp connection */
@@ -93,6 +99,8 @@ struct conn {
 	uint64_t ip_key;        /* admitted under this peer key (dp_limits.c) */
 	struct dp_peer peer;    /* forwarded requests carry it to control */
 	struct kp_session session;      /* listener and principal; forwarded too */
+	uint8_t sasl_flags;             /* CONN_SASL_* (dp_sasl.c) */
+	uint64_t auth_expire_ns;        /* the SASL session ends then (0: never) */
 	bool admitted;          /* counted in the admission totals */
 
 	/* In-order reply queue: seqs in [seq_head, seq_next) are in flight. */

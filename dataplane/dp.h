@@ -67,6 +67,26 @@ enum dp_msg_type {
 	DP_MSG_REPLY = 2,       /* control -> core: the response for it */
 	DP_MSG_NO_REPLY = 3,    /* control -> core: release the slot, send nothing */
 	DP_MSG_CLOSE = 4,       /* control -> core: close the connection */
+	DP_MSG_REPLY_AUTH = 5,  /* control -> core: a reply that also changes the
+				 * connection's SASL state (struct dp_auth
+				 * behind the response, past buf.len) */
+};
+
+/* What a SASL exchange changes on its connection, applied by the core just
+ * before it queues the reply that carries it (so it is ordered with the
+ * answer, and dropped with it for a closed connection). */
+enum {
+	DP_AUTH_SET = 1u << 0,          /* principal and authenticated = true */
+	DP_AUTH_RAW_ON = 1u << 1,       /* legacy v0: next frames are bare tokens */
+	DP_AUTH_RAW_OFF = 1u << 2,
+	DP_AUTH_CLOSE = 1u << 3,        /* failed: close once the reply is sent */
+};
+struct dp_auth {
+	uint8_t flags;                  /* DP_AUTH_* */
+	uint8_t principal_len;
+	char principal[KP_PRINCIPAL_MAX + 1];
+	int64_t lifetime_ms;            /* SET: > 0, the session ends then
+					 * (connections.max.reauth.ms) */
 };
 
 struct dp_msg {

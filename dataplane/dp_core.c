@@ -360,6 +360,9 @@ dp_core_ctl_apply(struct dp_core *core, struct dp_msg *msg)
 	}
 	th = &core->slot_throttle[dp_slot_index(core, conn, msg->seq)];
 	switch (msg->type) {
+	case DP_MSG_REPLY_AUTH:
+		dp_sasl_apply(core, conn, (const struct dp_auth *)(msg->buf.data + msg->buf.len));
+		__attribute__((fallthrough));   /* then the reply itself */
 	case DP_MSG_REPLY:
 		ASSERT(msg->buf.data != NULL && msg->buf.len >= 4);
 		kp_throttle_raise(&msg->buf, th->site, th->ms);
@@ -549,6 +552,12 @@ dp_core_parse_one(struct dp_core *core, struct kp_env *env, struct conn *conn,
 		memcpy(frame.owned, frame.data, frame.len);
 		frame.data = frame.owned;
 	}
+	if (unlikely(conn->sasl_flags != 0 || conn->auth_expire_ns != 0) &&
+	    !dp_sasl_frame(core, conn, &frame)) {
+		frame_release(&frame);
+		dp_conn_close(core, conn);
+		return false;
+	}
 	ok = dp_core_dispatch(core, env, conn, &frame, bid);
 	frame_release(&frame);
 	return ok;
@@ -706,6 +715,10 @@ dp_core_tx(struct dp_core *core)
 		if (!conn->open || conn->send_busy)
 			continue;       /* the send completion re-lists it */
 		dp_conn_sent(core, conn, 0);    /* release no-reply slots at the head */
+		if (unlikely(conn->sasl_flags & CONN_SASL_CLOSE) && conn_inflight(conn) == 0) {
+			dp_conn_close(core, conn);      /* a failed SASL exchange, answered */
+			continue;
+		}
 		for (;;) {
 			uint64_t queued = conn->tx_queued;
 

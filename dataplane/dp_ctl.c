@@ -91,7 +91,7 @@ bool
 dp_ctl_send(struct dp *dp, int core, const struct dp_msg *msg)
 {
 	ASSERT(core >= 0 && core < dp->core_count);
-	ASSERT(msg->type >= DP_MSG_REPLY && msg->type <= DP_MSG_CLOSE);
+	ASSERT(msg->type >= DP_MSG_REPLY && msg->type <= DP_MSG_REPLY_AUTH);
 	if (!spsc_push_dp_msg(&dp->cores[core].from_ctl, msg))
 		return false;
 	efd_kick(dp->cores[core].wake_fd);

@@ -253,6 +253,44 @@ struct kp_log_dir {
 typedef void kp_log_dir_part_fn(void *arg, const struct kp_md_topic *topic, int32_t partition,
 				int64_t size_bytes, int64_t offset_lag);
 
+/* ---- SASL and SCRAM credentials (control/ctl_sasl.c) ---- */
+
+/* Mechanisms a listener offers (SaslHandshake's answer). */
+#define KP_SASL_MECHS_MAX 4
+struct kp_sasl_mechs {
+	int32_t count;
+	const char *names[KP_SASL_MECHS_MAX];
+};
+
+/* A server token and what SaslAuthenticate answers besides. */
+#define KP_SASL_TOKEN_BYTES_MAX 1024
+struct kp_sasl_reply {
+	uint8_t token[KP_SASL_TOKEN_BYTES_MAX];
+	uint32_t token_len;
+	int64_t session_lifetime_ms;    /* v1+: 0 when no re-authentication */
+	bool raw;                       /* legacy v0 framing: answer the bare token */
+};
+
+/* One user's SCRAM credentials as DescribeUserScramCredentials lists them. */
+struct kp_scram_user {
+	struct kp_str name;
+	int32_t count;
+	struct {
+		int8_t mechanism;       /* 1 SCRAM-SHA-256, 2 SCRAM-SHA-512 */
+		int32_t iterations;
+	} info[2];
+};
+
+/* One AlterUserScramCredentials change, as decoded. */
+struct kp_scram_op {
+	struct kp_str name;
+	bool remove;
+	int8_t mechanism;
+	int32_t iterations;
+	struct kp_bytes salt;
+	struct kp_bytes salted_password;
+};
+
 /* Every function returns a Kafka error code (KP_ERR_NONE on success) and may
  * write a human-readable message (NUL-terminated) into msg. */
 struct kp_admin_ops {
@@ -331,6 +369,25 @@ struct kp_admin_ops {
 	 * matched. KP_ERR_NONE, or the error every filter fails with. */
 	int16_t (*acls_delete)(void *ctx, const struct kp_acl_filter *filters, const bool *skip,
 			       int32_t count, kp_acl_removed_fn *fn, void *arg,
+			       char *msg, size_t msg_size);
+	/* SaslHandshake on the request's connection (session: its listener):
+	 * the listener's mechanisms into mechs; KP_ERR_NONE,
+	 * UNSUPPORTED_SASL_MECHANISM or ILLEGAL_SASL_STATE. */
+	int16_t (*sasl_handshake)(void *ctx, const struct kp_session *session, int16_t version,
+				  struct kp_str mechanism, struct kp_sasl_mechs *mechs);
+	/* SaslAuthenticate: one token of the connection's exchange; KP_ERR_NONE
+	 * (reply->token to send), SASL_AUTHENTICATION_FAILED or
+	 * ILLEGAL_SASL_STATE with msg. Control tells the core the outcome. */
+	int16_t (*sasl_authenticate)(void *ctx, const struct kp_session *session,
+				     int16_t version, struct kp_bytes token,
+				     struct kp_sasl_reply *reply, char *msg, size_t msg_size);
+	/* The SCRAM credentials of user name (false: none), or of the index-th
+	 * user (false past the last). */
+	bool (*scram_user)(void *ctx, struct kp_str name, struct kp_scram_user *user);
+	bool (*scram_user_at)(void *ctx, int32_t index, struct kp_scram_user *user);
+	/* AlterUserScramCredentials: one op, validated as Kafka does, applied
+	 * unless check_only. KP_ERR_NONE or the error with msg. */
+	int16_t (*scram_alter)(void *ctx, const struct kp_scram_op *op, bool check_only,
 			       char *msg, size_t msg_size);
 };
 

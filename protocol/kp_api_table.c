@@ -48,9 +48,13 @@ const struct kp_api_row kp_api_table[] = {
 	{ KP_API_DESCRIBE_CLIENT_QUOTAS, 0, 0, 1, KP_ON_CONTROL,
 	  kp_handle_describe_client_quotas },
 	{ KP_API_ALTER_CLIENT_QUOTAS, 0, 0, 1, KP_ON_CONTROL, kp_handle_alter_client_quotas },
-	/* No SCRAM store yet: no user has credentials (kafka-configs asks). */
+	/* SASL and SCRAM credentials: control's (control/ctl_sasl.c). */
+	{ KP_API_SASL_HANDSHAKE, 0, 0, 1, KP_ON_CONTROL, kp_handle_sasl_handshake },
+	{ KP_API_SASL_AUTHENTICATE, 0, 0, 2, KP_ON_CONTROL, kp_handle_sasl_authenticate },
 	{ KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, 0, 0, 0, KP_ON_CONTROL,
 	  kp_handle_describe_user_scram_credentials },
+	{ KP_API_ALTER_USER_SCRAM_CREDENTIALS, 0, 0, 0, KP_ON_CONTROL,
+	  kp_handle_alter_user_scram_credentials },
 	{ KP_API_DESCRIBE_PRODUCERS, 0, 0, 0, KP_ON_CORE, kp_handle_describe_producers },
 	/* ACLs: the store is control's (control/acl.c). */
 	{ KP_API_DESCRIBE_ACLS, 0, 0, 3, KP_ON_CONTROL, kp_handle_describe_acls },

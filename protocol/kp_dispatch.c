@@ -109,6 +109,21 @@ kp_forward(const uint8_t *frame, uint32_t len, struct kp_out *out)
 	return KP_VERDICT_FORWARD;
 }
 
+/* Kafka's sasl.server.max.receive.size: the largest frame read from a
+ * client that has not authenticated yet. */
+#define KP_SASL_PREAUTH_BYTES_MAX 524288u
+
+/* On a SASL listener before authentication only ApiVersions, SaslHandshake
+ * and SaslAuthenticate are served (Kafka's SaslServerAuthenticator closes
+ * the connection for anything else, and for an oversized frame). */
+static bool
+kp_preauth_ok(const struct kp_api_row *row, uint32_t len)
+{
+	return len <= KP_SASL_PREAUTH_BYTES_MAX &&
+	       (row->api_key == KP_API_API_VERSIONS || row->api_key == KP_API_SASL_HANDSHAKE ||
+		row->api_key == KP_API_SASL_AUTHENTICATE);
+}
+
 enum kp_verdict
 kp_dispatch(const struct kp_env *env, const uint8_t *frame, uint32_t len, struct kp_out *out)
 {
@@ -119,6 +134,9 @@ kp_dispatch(const struct kp_env *env, const uint8_t *frame, uint32_t len, struct
 	ASSERT_HOT(env->md != NULL);
 	ASSERT_HOT(env->admin == NULL);
 	if (unlikely(row == NULL))
+		return KP_VERDICT_CLOSE;
+	if (unlikely(env->session != NULL && !env->session->authenticated) &&
+	    !kp_preauth_ok(row, len))
 		return KP_VERDICT_CLOSE;
 	if (row->where == KP_ON_CONTROL)
 		verdict = kp_forward(frame, len, out);

@@ -148,5 +148,8 @@ kp_handler_fn kp_handle_describe_user_scram_credentials;
 kp_handler_fn kp_handle_describe_acls;
 kp_handler_fn kp_handle_create_acls;
 kp_handler_fn kp_handle_delete_acls;
+kp_handler_fn kp_handle_alter_user_scram_credentials;
+kp_handler_fn kp_handle_sasl_handshake;
+kp_handler_fn kp_handle_sasl_authenticate;
 
 #endif

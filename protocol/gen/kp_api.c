@@ -9,6 +9,7 @@
 #include "protocol/gen/kp_msg_add_partitions_to_txn.h"
 #include "protocol/gen/kp_msg_alter_client_quotas.h"
 #include "protocol/gen/kp_msg_alter_configs.h"
+#include "protocol/gen/kp_msg_alter_user_scram_credentials.h"
 #include "protocol/gen/kp_msg_api_versions.h"
 #include "protocol/gen/kp_msg_create_acls.h"
 #include "protocol/gen/kp_msg_create_partitions.h"
@@ -85,6 +86,7 @@ static const struct kp_api_info kp_api_table[KP_API_GENERATED_COUNT] = {
 	{ KP_API_DESCRIBE_CLIENT_QUOTAS, "DescribeClientQuotas", 0, 1, 1, 1 },
 	{ KP_API_ALTER_CLIENT_QUOTAS, "AlterClientQuotas", 0, 1, 1, 1 },
 	{ KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS, "DescribeUserScramCredentials", 0, 0, 0, 0 },
+	{ KP_API_ALTER_USER_SCRAM_CREDENTIALS, "AlterUserScramCredentials", 0, 0, 0, 0 },
 	{ KP_API_DESCRIBE_CLUSTER, "DescribeCluster", 0, 1, 0, 0 },
 	{ KP_API_DESCRIBE_PRODUCERS, "DescribeProducers", 0, 0, 0, 0 },
 };
@@ -282,6 +284,10 @@ kp_request_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
 		struct kp_describe_user_scram_credentials_request m;
 		return kp_describe_user_scram_credentials_request_decode(c, version, &m);
+	}
+	case KP_API_ALTER_USER_SCRAM_CREDENTIALS: {
+		struct kp_alter_user_scram_credentials_request m;
+		return kp_alter_user_scram_credentials_request_decode(c, version, &m);
 	}
 	case KP_API_DESCRIBE_CLUSTER: {
 		struct kp_describe_cluster_request m;
@@ -568,6 +574,13 @@ kp_request_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		kp_describe_user_scram_credentials_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_ALTER_USER_SCRAM_CREDENTIALS: {
+		struct kp_alter_user_scram_credentials_request m;
+		if (kp_alter_user_scram_credentials_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_alter_user_scram_credentials_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_DESCRIBE_CLUSTER: {
 		struct kp_describe_cluster_request m;
 		if (kp_describe_cluster_request_decode(c, version, &m) != 0)
@@ -743,6 +756,10 @@ kp_response_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_DESCRIBE_USER_SCRAM_CREDENTIALS: {
 		struct kp_describe_user_scram_credentials_response m;
 		return kp_describe_user_scram_credentials_response_decode(c, version, &m);
+	}
+	case KP_API_ALTER_USER_SCRAM_CREDENTIALS: {
+		struct kp_alter_user_scram_credentials_response m;
+		return kp_alter_user_scram_credentials_response_decode(c, version, &m);
 	}
 	case KP_API_DESCRIBE_CLUSTER: {
 		struct kp_describe_cluster_response m;
@@ -1027,6 +1044,13 @@ kp_response_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		if (kp_describe_user_scram_credentials_response_decode(c, version, &m) != 0)
 			return -1;
 		kp_describe_user_scram_credentials_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ALTER_USER_SCRAM_CREDENTIALS: {
+		struct kp_alter_user_scram_credentials_response m;
+		if (kp_alter_user_scram_credentials_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_alter_user_scram_credentials_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_DESCRIBE_CLUSTER: {

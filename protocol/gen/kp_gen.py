@@ -30,6 +30,7 @@ APIS = [
     'DeleteGroups', 'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster',
     'DescribeProducers', 'DescribeLogDirs', 'DescribeClientQuotas', 'AlterClientQuotas',
     'DescribeUserScramCredentials', 'DescribeAcls', 'CreateAcls', 'DeleteAcls',
+    'AlterUserScramCredentials',
 ]
 HEADERS = ['RequestHeader', 'ResponseHeader']
 

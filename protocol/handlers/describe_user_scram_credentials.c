@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* DescribeUserScramCredentials (key 50), version 0, on the control thread.
- * Spillway has no SASL/SCRAM credential store yet, so no user has
- * credentials: every listed user is answered as Kafka 3.9 answers one
- * without (RESOURCE_NOT_FOUND), a user listed twice DUPLICATE_RESOURCE,
- * and "all users" (null or empty list) is an empty result. Kafka's
- * kafka-configs --describe --entity-type users asks this after the quotas.
- * A credential store, when it comes, answers here. */
+/* DescribeUserScramCredentials (key 50), version 0, on the control thread,
+ * over control's SCRAM store (control/ctl_sasl.c): each listed user's
+ * mechanisms and iteration counts, RESOURCE_NOT_FOUND for a user without
+ * credentials, DUPLICATE_RESOURCE for a user listed twice, and every user
+ * with credentials for "all users" (null or empty list), as Kafka 3.9.
+ * Kafka's kafka-configs --describe --entity-type users asks this. */
 #include <stdio.h>
 
 #include "protocol/gen/kp_msg_describe_user_scram_credentials.h"
@@ -40,9 +39,49 @@ describe_scram_listed(const struct kp_array *users, struct kp_str name, int32_t 
 	return n;
 }
 
+/* Encode one user's result: its credentials, or the error with msg. */
+static void
+describe_scram_result(struct kp_writer *w, struct kp_str name, const struct kp_scram_user *u,
+		      int16_t error, const char *msg)
+{
+	struct kp_describe_user_scram_credentials_response_credential_info infos[2];
+	struct SCRAM_RESULT() r;
+
+	SCRAM_RESULT(_init)(&r);
+	r.user = name;
+	r.error_code = error;
+	r.error_message = kp_str_c("");         /* Kafka answers "" with credentials */
+	if (error != KP_ERR_NONE) {
+		r.error_message = kp_str_c(msg);
+	} else {
+		for (int32_t k = 0; k < u->count && k < 2; k++) {
+			kp_describe_user_scram_credentials_response_credential_info_init(&infos[k]);
+			infos[k].mechanism = u->info[k].mechanism;
+			infos[k].iterations = u->info[k].iterations;
+		}
+		r.credential_infos = (struct kp_array){ u->count, NULL, NULL, infos };
+	}
+	SCRAM_RESULT(_encode)(w, 0, &r);
+}
+
+/* Every user with credentials. */
+static int32_t
+describe_scram_all(const struct kp_env *env, struct kp_writer *w)
+{
+	struct kp_scram_user u;
+	int32_t i = 0;
+
+	while (env->admin->scram_user_at(env->admin_ctx, i, &u)) {
+		describe_scram_result(w, u.name, &u, KP_ERR_NONE, "");
+		i++;
+	}
+	return i;
+}
+
 enum kp_verdict
 kp_handle_describe_user_scram_credentials(struct kp_call *call)
 {
+	const struct kp_env *env = call->env;
 	struct kp_describe_user_scram_credentials_response resp;
 	struct kp_describe_user_scram_credentials_request req;
 	struct kp_writer scratch;
@@ -63,11 +102,13 @@ kp_handle_describe_user_scram_credentials(struct kp_call *call)
 		snprintf(msg, sizeof(msg), "At most %d users per request",
 			 DESCRIBE_SCRAM_USERS_MAX);
 		resp.error_message = kp_str_c(msg);
+	} else if (req.users.count <= 0) {
+		count = describe_scram_all(env, &scratch);
 	}
 	it = kp_array_cursor(&req.users);
 	for (int32_t i = 0; resp.error_code == KP_ERR_NONE && i < req.users.count; i++) {
-		struct SCRAM_RESULT() r;
 		struct kp_describe_user_scram_credentials_request_user_name u;
+		struct kp_scram_user cred;
 		int32_t first = -1;
 		int n;
 
@@ -75,13 +116,19 @@ kp_handle_describe_user_scram_credentials(struct kp_call *call)
 		n = describe_scram_listed(&req.users, u.name, &first);
 		if (first != i)
 			continue;       /* answered at its first listing */
-		SCRAM_RESULT(_init)(&r);
-		r.user = u.name;
-		r.error_code = n > 1 ? KP_ERR_DUPLICATE_RESOURCE : KP_ERR_RESOURCE_NOT_FOUND;
-		snprintf(msg, sizeof(msg), "%s%.*s", n > 1 ? SCRAM_DUPLICATE : SCRAM_NOT_FOUND,
-			 (int)u.name.len, u.name.ptr);
-		r.error_message = kp_str_c(msg);
-		SCRAM_RESULT(_encode)(&scratch, 0, &r);
+		if (n > 1) {
+			snprintf(msg, sizeof(msg), "%s%.*s", SCRAM_DUPLICATE, (int)u.name.len,
+				 u.name.ptr);
+			describe_scram_result(&scratch, u.name, NULL, KP_ERR_DUPLICATE_RESOURCE,
+					      msg);
+		} else if (!env->admin->scram_user(env->admin_ctx, u.name, &cred)) {
+			snprintf(msg, sizeof(msg), "%s%.*s", SCRAM_NOT_FOUND, (int)u.name.len,
+				 u.name.ptr);
+			describe_scram_result(&scratch, u.name, NULL, KP_ERR_RESOURCE_NOT_FOUND,
+					      msg);
+		} else {
+			describe_scram_result(&scratch, u.name, &cred, KP_ERR_NONE, "");
+		}
 		count++;
 	}
 	resp.results = kp_array_wire(count, &scratch);

@@ -191,6 +191,70 @@ fuzz_admin_quota_alter(void *ctx, const struct kp_quota_entity *e, struct kp_str
 	return KP_ERR_INVALID_REQUEST;
 }
 
+/* SASL: the listener offers PLAIN; a token is read whole and echoed. */
+static int16_t
+fuzz_admin_sasl_handshake(void *ctx, const struct kp_session *session, int16_t version,
+			  struct kp_str mech, struct kp_sasl_mechs *mechs)
+{
+	(void)ctx; (void)session; (void)version;
+	mechs->count = 1;
+	mechs->names[0] = "PLAIN";
+	return kp_str_eq(mech, kp_str_c("PLAIN")) ? KP_ERR_NONE : KP_ERR_UNSUPPORTED_SASL_MECHANISM;
+}
+
+static int16_t
+fuzz_admin_sasl_authenticate(void *ctx, const struct kp_session *session, int16_t version,
+			     struct kp_bytes token, struct kp_sasl_reply *reply, char *msg,
+			     size_t msg_size)
+{
+	(void)ctx; (void)session;
+	reply->token_len = token.len > 0 ? (uint32_t)token.len : 0;
+	if (reply->token_len > sizeof(reply->token))
+		reply->token_len = sizeof(reply->token);
+	if (reply->token_len > 0)
+		memcpy(reply->token, token.ptr, reply->token_len);
+	reply->session_lifetime_ms = version;
+	reply->raw = version == 0 && reply->token_len % 2 == 1;
+	snprintf(msg, msg_size, "fuzz");
+	return reply->token_len % 3 == 0 ? KP_ERR_NONE : KP_ERR_SASL_AUTHENTICATION_FAILED;
+}
+
+static bool
+fuzz_admin_scram_user(void *ctx, struct kp_str name, struct kp_scram_user *user)
+{
+	(void)ctx;
+	if (name.len <= 0 || name.len % 2 == 1)
+		return false;
+	user->name = name;
+	user->count = 1;
+	user->info[0].mechanism = 1;
+	user->info[0].iterations = 4096;
+	return true;
+}
+
+static bool
+fuzz_admin_scram_user_at(void *ctx, int32_t index, struct kp_scram_user *user)
+{
+	return index < 2 && fuzz_admin_scram_user(ctx, kp_str_c("fz"), user);
+}
+
+static int16_t
+fuzz_admin_scram_alter(void *ctx, const struct kp_scram_op *op, bool check_only, char *msg,
+		       size_t msg_size)
+{
+	size_t sum = 0;
+
+	(void)ctx; (void)check_only;
+	for (int32_t b = 0; b < op->name.len; b++)
+		sum += (unsigned char)op->name.ptr[b];
+	for (int32_t b = 0; b < op->salt.len; b++)
+		sum += op->salt.ptr[b];
+	for (int32_t b = 0; b < op->salted_password.len; b++)
+		sum += op->salted_password.ptr[b];
+	snprintf(msg, msg_size, "%zu", sum);
+	return sum % 2 == 0 ? KP_ERR_NONE : KP_ERR_UNACCEPTABLE_CREDENTIAL;
+}
+
 static const struct kp_admin_ops fuzz_admin = {
 	.topic_create = fuzz_admin_create, .topic_delete = fuzz_admin_delete,
 	.partitions_create = fuzz_admin_partitions, .configs_describe = fuzz_admin_configs,
@@ -201,6 +265,10 @@ static const struct kp_admin_ops fuzz_admin = {
 	.md = fuzz_admin_md, .md_fresh = fuzz_admin_md,
 	.log_dir_describe = fuzz_admin_log_dir,
 	.quotas_describe = fuzz_admin_quotas_describe, .quota_alter = fuzz_admin_quota_alter,
+	.sasl_handshake = fuzz_admin_sasl_handshake,
+	.sasl_authenticate = fuzz_admin_sasl_authenticate,
+	.scram_user = fuzz_admin_scram_user, .scram_user_at = fuzz_admin_scram_user_at,
+	.scram_alter = fuzz_admin_scram_alter,
 };
 
 static void

@@ -57,6 +57,9 @@ DELETE_RECORDS, DESCRIBE_LOG_DIRS, DESCRIBE_PRODUCERS = 21, 35, 61
 ALTER_CONFIGS, INCREMENTAL_ALTER_CONFIGS = 33, 44
 DESCRIBE_CLIENT_QUOTAS, ALTER_CLIENT_QUOTAS, DESCRIBE_USER_SCRAM_CREDENTIALS = 48, 49, 50
 DESCRIBE_ACLS, CREATE_ACLS, DELETE_ACLS = 29, 30, 31
+SASL_HANDSHAKE, SASL_AUTHENTICATE, ALTER_USER_SCRAM_CREDENTIALS = 17, 36, 51
+SCRAM_USER = f"diff-{TAG}-scram"
+SALTED = bytes(range(32))                   # a salted password (any bytes will do)
 TOPIC, BROKER = 2, 4                        # config resource types
 QCLIENT, QUSER = f"diff-{TAG}-client", f"diff-{TAG}-user"
 # DescribeLogDirs: each broker's own directory and file system.
@@ -279,6 +282,12 @@ def run_case(pair, case):
 
 
 # ---- the cases ----
+
+def scram_alter(deletions, upsertions):
+    return {"Deletions": [{"Name": n, "Mechanism": m} for n, m in deletions],
+            "Upsertions": [{"Name": n, "Mechanism": m, "Iterations": i, "Salt": salt,
+                            "SaltedPassword": sp} for n, m, i, salt, sp in upsertions]}
+
 
 def md(names, auto=False):
     return {"Topics": None if names is None else [{"Name": n} for n in names],
@@ -714,6 +723,29 @@ CASES = [
         acl_filter(2, A, 3, "User:alice", "*", 3, 3),
         acl_filter(1, None, 1)]}),
     Case("delete-acls-empty", DELETE_ACLS, {"Filters": []}),
+    # SASL on a PLAINTEXT listener (SASL listeners: test_sasl.py).
+    Case("sasl-handshake-plaintext", SASL_HANDSHAKE, {"Mechanism": "PLAIN"}),
+    Case("sasl-handshake-plaintext-unknown", SASL_HANDSHAKE, {"Mechanism": "NOSUCH"}),
+    Case("sasl-authenticate-plaintext", SASL_AUTHENTICATE, {"AuthBytes": b"\x00a\x00b"}),
+    # SCRAM credentials: each check, one change, and reading it back.
+    Case("alter-scram-too-few-iterations", ALTER_USER_SCRAM_CREDENTIALS, scram_alter(
+        [], [(SCRAM_USER, 1, 100, b"salt", SALTED)])),
+    Case("alter-scram-too-many-iterations", ALTER_USER_SCRAM_CREDENTIALS, scram_alter(
+        [], [(SCRAM_USER, 2, 20000, b"salt", SALTED)])),
+    Case("alter-scram-unknown-mechanism", ALTER_USER_SCRAM_CREDENTIALS, scram_alter(
+        [(SCRAM_USER, 0)], [(SCRAM_USER + "x", 3, 4096, b"salt", SALTED)])),
+    Case("alter-scram-delete-missing", ALTER_USER_SCRAM_CREDENTIALS, scram_alter(
+        [(SCRAM_USER, 1)], [])),
+    Case("alter-scram-duplicate", ALTER_USER_SCRAM_CREDENTIALS, scram_alter(
+        [(SCRAM_USER, 1)], [(SCRAM_USER, 1, 4096, b"salt", SALTED)])),
+    Case("alter-scram-empty", ALTER_USER_SCRAM_CREDENTIALS, scram_alter([], [])),
+    Case("alter-scram-duplicate-upsert", ALTER_USER_SCRAM_CREDENTIALS, scram_alter(
+        [], [(SCRAM_USER, 1, 8192, b"salt", SALTED), (SCRAM_USER, 2, 4096, b"pepper", SALTED)])),
+    Case("alter-scram-apply", ALTER_USER_SCRAM_CREDENTIALS, scram_alter(
+        [], [(SCRAM_USER, 1, 8192, b"salt", SALTED)])),
+    Case("describe-scram-after-alter", DESCRIBE_USER_SCRAM_CREDENTIALS, settled(
+        DESCRIBE_USER_SCRAM_CREDENTIALS, 0, {"Users": [{"Name": SCRAM_USER}]},
+        lambda got: got["Results"][0]["ErrorCode"] == 0)),
     # DescribeProducers: the setup's records carry no producer id, so the
     # answers are the errors and empty producer lists.
     Case("describe-producers", DESCRIBE_PRODUCERS,

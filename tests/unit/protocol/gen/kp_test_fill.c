@@ -13,6 +13,7 @@
 #include "protocol/gen/kp_msg_add_partitions_to_txn.h"
 #include "protocol/gen/kp_msg_alter_client_quotas.h"
 #include "protocol/gen/kp_msg_alter_configs.h"
+#include "protocol/gen/kp_msg_alter_user_scram_credentials.h"
 #include "protocol/gen/kp_msg_api_versions.h"
 #include "protocol/gen/kp_msg_create_acls.h"
 #include "protocol/gen/kp_msg_create_partitions.h"
@@ -3989,6 +3990,93 @@ fill_kp_describe_user_scram_credentials_response(
 }
 
 static void
+fill_kp_alter_user_scram_credentials_request_scram_credential_deletion(
+		struct kp_alter_user_scram_credentials_request_scram_credential_deletion *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_user_scram_credentials_request_scram_credential_deletion_init(m);
+	(void)version;
+	(void)a;
+	m->name = kp_str_c("s1");
+	m->mechanism = 3;
+}
+
+static void
+fill_kp_alter_user_scram_credentials_request_scram_credential_upsertion(
+		struct kp_alter_user_scram_credentials_request_scram_credential_upsertion *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_user_scram_credentials_request_scram_credential_upsertion_init(m);
+	(void)version;
+	(void)a;
+	m->name = kp_str_c("s3");
+	m->mechanism = 5;
+	m->iterations = 70005;
+	m->salt = kp_test_bytes(7);
+	m->salted_password = kp_test_bytes(1);
+}
+
+static void
+fill_kp_alter_user_scram_credentials_request(struct kp_alter_user_scram_credentials_request *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_user_scram_credentials_request_init(m);
+	(void)version;
+	(void)a;
+	{
+		struct kp_alter_user_scram_credentials_request_scram_credential_deletion *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_alter_user_scram_credentials_request_scram_credential_deletion(&items[0],
+				version, a);
+		fill_kp_alter_user_scram_credentials_request_scram_credential_deletion(&items[1],
+				version, a);
+		m->deletions.items = items;
+		m->deletions.count = 2;
+	}
+	{
+		struct kp_alter_user_scram_credentials_request_scram_credential_upsertion *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_alter_user_scram_credentials_request_scram_credential_upsertion(&items[0],
+				version, a);
+		fill_kp_alter_user_scram_credentials_request_scram_credential_upsertion(&items[1],
+				version, a);
+		m->upsertions.items = items;
+		m->upsertions.count = 2;
+	}
+}
+
+static void
+fill_kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result(
+		struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result *m, int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result_init(m);
+	(void)version;
+	(void)a;
+	m->user = kp_str_c("s1");
+	m->error_code = 302;
+	m->error_message = kp_str_c("s3");
+}
+
+static void
+fill_kp_alter_user_scram_credentials_response(struct kp_alter_user_scram_credentials_response *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_user_scram_credentials_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70004;
+	{
+		struct kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result(
+				&items[0], version, a);
+		fill_kp_alter_user_scram_credentials_response_alter_user_scram_credentials_result(
+				&items[1], version, a);
+		m->results.items = items;
+		m->results.count = 2;
+	}
+}
+
+static void
 fill_kp_describe_cluster_request(struct kp_describe_cluster_request *m, int16_t version,
 		struct kp_test_arena *a)
 {
@@ -4406,6 +4494,12 @@ kp_request_encode_test_any(int16_t api_key, int16_t version,
 		kp_describe_user_scram_credentials_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_ALTER_USER_SCRAM_CREDENTIALS: {
+		struct kp_alter_user_scram_credentials_request m;
+		fill_kp_alter_user_scram_credentials_request(&m, version, a);
+		kp_alter_user_scram_credentials_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_DESCRIBE_CLUSTER: {
 		struct kp_describe_cluster_request m;
 		fill_kp_describe_cluster_request(&m, version, a);
@@ -4654,6 +4748,12 @@ kp_response_encode_test_any(int16_t api_key, int16_t version,
 		struct kp_describe_user_scram_credentials_response m;
 		fill_kp_describe_user_scram_credentials_response(&m, version, a);
 		kp_describe_user_scram_credentials_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ALTER_USER_SCRAM_CREDENTIALS: {
+		struct kp_alter_user_scram_credentials_response m;
+		fill_kp_alter_user_scram_credentials_response(&m, version, a);
+		kp_alter_user_scram_credentials_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_DESCRIBE_CLUSTER: {
