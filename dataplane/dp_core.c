@@ -56,6 +56,14 @@ dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key,
 	conn->peer = *peer;
 	kp_session_init(&conn->session, 0, KP_SEC_PLAINTEXT);
 	dp_core_session_host(conn);
+	if (unlikely(!dp_tls_conn_open(core, conn))) {
+		/* No TLS context or no memory: refused like a full table. */
+		dp_stat_add(&core->stats.connections_rejected, 1);
+		conn_reset(conn, dp_pieces_release, core);
+		dp_limits_release(core, ip_key);
+		core->free_ids[core->free_count++] = conn->id;
+		return NULL;
+	}
 	conn->admitted = true;
 	conn->active_ns = core->turn_ns;
 	dp_stat_add(&core->stats.connections_accepted, 1);
@@ -492,6 +500,10 @@ dp_conn_stash(struct dp_core *core, struct conn *conn)
 	uint8_t *stash;
 	uint16_t bid;
 
+	if (conn->tls != NULL) {        /* chunks are ciphertext: into the SSL */
+		(void)dp_tls_conn_feed(core, conn, true);
+		return;
+	}
 	for (bid = conn->rx_head; bid != CONN_BUF_NONE; bid = core->buf_next[bid])
 		total += core->buf_len[bid] - (bid == conn->rx_head ? conn->rx_off : 0);
 	if (total == old)
@@ -570,22 +582,28 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 			return false;
 		budget--;
 	}
-	while (conn->open && conn->stash != NULL && conn_can_dispatch(conn) && budget > 0) {
-		const uint8_t *pos = conn->stash + conn->stash_off;
-		const uint8_t *end = conn->stash + conn->stash_len;
+	while (conn->open && conn_can_dispatch(conn) && budget > 0) {
+		const uint8_t *pos, *end;
 
+		/* TLS: the stash is refilled with plaintext as it empties. */
+		if (conn->stash == NULL && (conn->tls == NULL || !dp_tls_conn_rx(core, conn)))
+			break;
+		pos = conn->stash + conn->stash_off;
+		end = conn->stash + conn->stash_len;
 		if (!dp_core_parse_one(core, env, conn, &pos, end, CONN_BUF_NONE))
 			return false;
 		budget--;
 		conn->stash_off = (uint32_t)(pos - conn->stash);
 		if (pos == end) {
-			free(conn->stash);
+			if (conn->tls == NULL)
+				free(conn->stash);
 			conn->stash = NULL;
 			conn->stash_len = 0;
 			conn->stash_off = 0;
 		}
 	}
-	while (conn->open && conn->stash == NULL && conn->rx_head != CONN_BUF_NONE &&
+	while (conn->open && conn->tls == NULL && conn->stash == NULL &&
+	       conn->rx_head != CONN_BUF_NONE &&
 	       conn_can_dispatch(conn) && budget > 0) {
 		uint16_t bid = conn->rx_head;
 		const uint8_t *base = dp_buf(core, bid);
@@ -604,13 +622,16 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 			dp_buf_parsed(core, bid);
 		}
 	}
-	if (conn->open && conn->eof && conn->rx_head == CONN_BUF_NONE && conn->stash == NULL) {
+	if (conn->open && conn->eof && conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
+	    (conn->tls == NULL || !dp_tls_rx_more(conn->tls) ||
+	     (budget > 0 && conn_can_dispatch(conn)))) {
 		dp_conn_close(core, conn);      /* every received request went out */
 		return false;
 	}
 	/* Out of budget with frames left: the next turn, after the others. */
 	more = conn->open && budget == 0 && conn_can_dispatch(conn) &&
-	       (conn->stash != NULL || conn->rx_head != CONN_BUF_NONE);
+	       (conn->stash != NULL || conn->rx_head != CONN_BUF_NONE ||
+		(conn->tls != NULL && dp_tls_rx_more(conn->tls)));
 	if (conn->open) {
 		core->net->rx_after(core, conn);
 		/* Reads stopped for a backlog resume once it is parsed. */
@@ -659,6 +680,10 @@ dp_core_rx(struct dp_core *core, struct kp_env *env)
 void
 dp_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes)
 {
+	if (conn->tls != NULL && bytes > 0) {   /* ciphertext */
+		dp_tls_conn_sent(core, conn, bytes);
+		return;
+	}
 	if (bytes > 0)
 		conn->active_ns = core->turn_ns;
 	if (conn_tx_done(conn, bytes, dp_pieces_release, core) > 0) {
@@ -705,6 +730,11 @@ dp_core_tx(struct dp_core *core)
 		if (!conn->open || conn->send_busy)
 			continue;       /* the send completion re-lists it */
 		dp_conn_sent(core, conn, 0);    /* release no-reply slots at the head */
+		if (conn->tls != NULL) {
+			dp_core_tx_stages(core, conn, &now_ns);
+			dp_tls_conn_tx(core, conn);
+			continue;
+		}
 		for (;;) {
 			uint64_t queued = conn->tx_queued;
 
@@ -739,6 +769,7 @@ dp_core_free_closed(struct dp_core *core)
 		conn->lists &= ~CONN_ON_CLOSED;
 		ASSERT(!conn->open && conn->recv == CONN_RECV_IDLE && !conn->send_busy);
 		core->net->release(core, conn);
+		dp_tls_conn_free(conn);
 		conn_reset(conn, dp_pieces_release, core);
 		if (conn->admitted)
 			dp_limits_release(core, conn->ip_key);
@@ -763,6 +794,7 @@ dp_core_close_all(struct dp_core *core)
 		dp_conn_close(core, conn);
 		core->net->release(core, conn);
 		conn->recv = CONN_RECV_IDLE;
+		dp_tls_conn_free(conn);
 		conn_reset(conn, dp_pieces_release, core);
 		if (conn->admitted)
 			dp_limits_release(core, conn->ip_key);
@@ -805,6 +837,7 @@ dp_core_main(void *arg)
 		dp_core_tx(core);
 		core->net->arm(core);
 		dp_limits_expire(core, core->turn_ns);
+		dp_tls_conn_expire(core);
 		dp_core_free_closed(core);
 		dp_ctl_notify(core);
 		if (core->kc != NULL)

@@ -19,6 +19,7 @@
 #include "common/tag.h"
 #include "dataplane/conn.h"
 #include "dataplane/dp.h"
+#include "dataplane/dp_tls.h"
 
 /* Provided receive buffers, per core: DP_RX_BUF_COUNT x DP_RX_BUF_BYTES
  * (8 MiB). 16 KiB holds most non-produce requests whole, so they dispatch in
@@ -176,6 +177,8 @@ struct dp_core {
 	/* The earliest conn->mute_until_ns of a muted conn (UINT64_MAX: none
 	 * muted); dp_core_unmute() scans the conns once it passes. */
 	uint64_t mute_next_ns;
+	/* The earliest TLS handshake deadline (UINT64_MAX: none). */
+	uint64_t tls_next_ns;
 
 	struct conn *conns;     /* connections_max entries */
 	struct conn_slot *slots;
@@ -232,6 +235,9 @@ struct dp {
 	/* Admission (dp_limits.c), shared by the cores through atomics. */
 	uint32_t conn_total;
 	struct dp_ip_slot *ip_slots;
+	/* Per listener, RCU-protected (dp_tls_publish()): the TLS context new
+	 * connections take a reference on at accept. */
+	struct dp_tls_ctx *tls[DP_LISTENERS_MAX];
 };
 
 enum dp_refusal {
@@ -278,7 +284,8 @@ static inline bool
 dp_conn_rx_backlogged(const struct dp_core *core, const struct conn *conn)
 {
 	(void)core;
-	return conn->stash_len > conn->stash_off || conn->rx_head != CONN_BUF_NONE;
+	return conn->stash_len > conn->stash_off || conn->rx_head != CONN_BUF_NONE ||
+	       (conn->tls != NULL && dp_tls_in_pending(conn->tls) >= DP_TLS_IN_MAX);
 }
 
 static inline void
@@ -351,6 +358,15 @@ const struct dp_net *dp_dpdk_net_get(void);
 int dp_dpdk_setup(struct dp *dp);
 int dp_dpdk_port_start(struct dp *dp);
 void dp_dpdk_teardown(struct dp *dp);
+
+/* dp_tls_conn.c: TLS on a core's conns (dp_tls.h). */
+bool dp_tls_conn_open(struct dp_core *core, struct conn *conn);
+void dp_tls_conn_free(struct conn *conn);
+bool dp_tls_conn_feed(struct dp_core *core, struct conn *conn, bool all);
+bool dp_tls_conn_rx(struct dp_core *core, struct conn *conn);
+void dp_tls_conn_tx(struct dp_core *core, struct conn *conn);
+void dp_tls_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes);
+void dp_tls_conn_expire(struct dp_core *core);
 
 /* dp_ctl.c */
 int dp_ctl_init(struct dp_core *core);

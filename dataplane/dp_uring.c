@@ -610,7 +610,7 @@ dp_uring_rx_after(struct dp_core *core, struct conn *conn)
 		if (conn->open && conn->recv == CONN_RECV_ARMED)
 			dp_uring_cancel_recv(core, conn);
 	} else if (conn->recv == CONN_RECV_ARMED && conn->rx_head == CONN_BUF_NONE &&
-		   frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN) {
+		   conn->tls == NULL && frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN) {
 		dp_uring_cancel_recv(core, conn);
 	}
 }
@@ -642,7 +642,8 @@ dp_uring_arm(struct dp_core *core)
 		if (!conn->open || conn->eof || conn->recv != CONN_RECV_IDLE ||
 		    !conn_can_dispatch(conn) || dp_conn_rx_backlogged(core, conn))
 			continue;
-		if (conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
+		/* Not under TLS: the socket carries ciphertext. */
+		if (conn->rx_head == CONN_BUF_NONE && conn->stash == NULL && conn->tls == NULL &&
 		    frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN)
 			dp_uring_recv_direct(core, conn);
 		else
