@@ -78,6 +78,10 @@ config_set(struct config *cfg, const char *key, const char *value, const char *w
 	int i = config_keys_index(key);
 
 	if (i < 0) {
+		int ssl = config_ssl_set(cfg, key, value);
+
+		if (ssl != 0)
+			return ssl < 0 ? ssl : 0;
 		if (config_keys_ignored_prefix(key)) {
 			config_warn(cfg, key);
 			return 0;
@@ -220,6 +224,7 @@ config_free(struct config *cfg)
 		free(cfg->warnings[i]);
 		cfg->warnings[i] = NULL;
 	}
+	config_ssl_free(cfg);
 	free(cfg->log_dir);
 	for (int i = 0; i < cfg->log_dir_count; i++)
 		free(cfg->log_dirs[i]);
