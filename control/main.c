@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl.h"
+#include "control/ctl_tls.h"
 #include "dataplane/dp.h"
 #include "storage/st.h"
 
@@ -102,6 +103,8 @@ main_dataplane(const struct config *cfg, struct st *st)
 		.mtu = (uint16_t)cfg->dpdk_mtu,
 		.idle_sleep_us = (uint32_t)cfg->dpdk_idle_sleep_us,
 	};
+	char err[256];
+	int handshake_ms = ctl_tls_handshake_ms(cfg, err, sizeof(err));  /* checked */
 	struct dp_config dc = {
 		.listen_host = cfg->listen_host,
 		.listen_port = cfg->listen_port,
@@ -118,6 +121,7 @@ main_dataplane(const struct config *cfg, struct st *st)
 		.backlog = 1024,
 		.st = st,
 		.dpdk = cfg->backend == CONFIG_BACKEND_DPDK ? &dpdk : NULL,
+		.tls_handshake_ms = (uint32_t)MAX(handshake_ms, 1),
 	};
 
 	return dp_create(&dc);
@@ -218,6 +222,11 @@ main_serve(struct config *cfg)
 	ctl = ctl_create(cfg, err, sizeof(err));
 	if (ctl == NULL) {
 		fprintf(stderr, "spillway: %s\n", err);
+		return 1;
+	}
+	if (ctl_tls_handshake_ms(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "spillway: %s\n", err);
+		ctl_destroy(ctl);
 		return 1;
 	}
 	if (main_metrics(ctl, cfg) != 0) {
