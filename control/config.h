@@ -21,6 +21,8 @@
 #define CONFIG_LOG_DIRS_MAX 64      /* log.dirs entries */
 #define CONFIG_HOST_MAX 256         /* a DNS name is at most 253 bytes */
 #define CONFIG_CORES_MAX LIMITS_CORES_MAX /* spillway.dataplane.cores upper bound */
+#define CONFIG_LISTENERS_MAX 8      /* client listeners (listeners, less the controller's) */
+#define CONFIG_LISTENER_NAME_MAX 64 /* a listener name's bytes, with its NUL */
 
 enum config_backend {
 	CONFIG_BACKEND_URING = 0,   /* kernel sockets through io_uring */
@@ -64,18 +66,29 @@ struct config_ssl {
 	char *value[CONFIG_SSL_KEYS_MAX];
 };
 
+/* One client listener of listeners=, with its security protocol (from
+ * listener.security.protocol.map) and its advertised.listeners entry. */
+struct config_endpoint {
+	char name[CONFIG_LISTENER_NAME_MAX];    /* upper-cased, as Kafka's ListenerName */
+	char host[CONFIG_HOST_MAX];             /* "" = all interfaces; IPv6 without [] */
+	uint16_t port;                          /* 0: ephemeral (tests) */
+	uint8_t protocol;                       /* enum kp_sec_protocol */
+	/* advertised.listeners (default: the listener; an all-interfaces host
+	 * becomes the canonical host name, as Kafka does). Port 0: the port
+	 * bound, once known. */
+	char advertised_host[CONFIG_HOST_MAX];
+	uint16_t advertised_port;
+};
+
 /* The loaded configuration. Every field holds the effective value: the
  * override, else the file, else the default, already converted (hours and
  * minutes to ms) and range-checked. The struct owns heap strings: pass it by
  * pointer, never copy it by value, and release it with config_free(). */
 struct config {
-	/* listeners: the one PLAINTEXT listener. */
-	char listen_host[CONFIG_HOST_MAX];      /* "" = all interfaces; IPv6 without [] */
-	uint16_t listen_port;
-	/* advertised.listeners (default: listeners; an all-interfaces host
-	 * becomes the canonical host name, as Kafka does). */
-	char advertised_host[CONFIG_HOST_MAX];
-	uint16_t advertised_port;
+	/* listeners, in their order there (a connection's session names its
+	 * listener by this index), less controller.listener.names. */
+	struct config_endpoint listeners[CONFIG_LISTENERS_MAX];
+	int listener_count;                     /* 1..CONFIG_LISTENERS_MAX */
 	char *log_dir;                          /* the first of log_dirs */
 	char **log_dirs;                        /* log.dirs (JBOD) else log.dir */
 	int log_dir_count;                      /* 1..CONFIG_LOG_DIRS_MAX */
@@ -185,6 +198,8 @@ void config_free(struct config *cfg);
 
 /* Print every key with its type, default and a one-line description. */
 void config_usage(FILE *out);
+/* Kafka's name of a security protocol (enum kp_sec_protocol): "SASL_SSL". */
+const char *config_protocol_name(uint8_t protocol);
 
 /* The text the file or an override set for key, or NULL when the key is not
  * set or not a known key. */

@@ -66,7 +66,7 @@ const char *const *config_keys_group_of(const char *name);
 
 /* config_value.c */
 struct config_listener {
-	char name[64];
+	char name[CONFIG_LISTENER_NAME_MAX];
 	char host[CONFIG_HOST_MAX];
 	uint16_t port;
 };
@@ -106,6 +106,13 @@ int config_set(struct config *cfg, const char *key, const char *value, const cha
 
 /* config_file.c: read and set every key of the properties file at path. */
 int config_file_read(struct config *cfg, const char *path, char *err, size_t err_size);
+
+/* config_listeners.c: fill cfg->listeners from listeners,
+ * listener.security.protocol.map and advertised.listeners. 0 or -EINVAL
+ * with err naming the key. */
+int config_resolve_listeners(struct config *cfg, char *err, size_t err_size);
+/* True for an all-interfaces host: "", 0.0.0.0 or ::. */
+bool config_host_is_any(const char *host);
 
 /* config_resolve.c: fill cfg's typed fields from the given and default texts. */
 int config_resolve(struct config *cfg, char *err, size_t err_size);

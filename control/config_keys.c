@@ -39,9 +39,12 @@ STATIC_ASSERT(sizeof(enum log_level) == sizeof(int), "enum field size");
  * thread-crossing tags come from common/limits.h, which asserts they fit. */
 const struct config_key config_keys[] = {
 	{ "listeners", CFG_LISTENERS, 0, "PLAINTEXT://127.0.0.1:9092", 0, 0, NULL, NO_FIELD,
-	  "Listener to serve clients on; only PLAINTEXT, one listener, empty host = all." },
+	  "Listeners to serve clients on (at most 8), NAME://host:port; empty host = all." },
 	{ "advertised.listeners", CFG_LISTENERS, 0, NULL, 0, 0, NULL, NO_FIELD,
-	  "Listener given to clients in Metadata; default: listeners." },
+	  "Per listener name, the address given to its clients; default: listeners." },
+	{ "listener.security.protocol.map", CFG_STRING, 0,
+	  "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", 0, 0,
+	  NULL, NO_FIELD, "NAME:PROTOCOL pairs: the security protocol of each listener name." },
 	{ "log.dirs", CFG_PATHLIST, 0, NULL, 0, 0, NULL, NO_FIELD,
 	  "Data directories, comma-separated (JBOD); wins over log.dir." },
 	{ "log.dir", CFG_STRING, 0, "./data", 0, 0, NULL, NO_FIELD,
@@ -227,14 +230,13 @@ const struct config_key config_keys[] = {
 
 	/* Kafka keys that a copied server.properties carries but that do not
 	 * apply to Spillway. Accepted with a warning; the values of
-	 * controller.listener.names and listener.security.protocol.map are read
-	 * to pick the client listener. */
+	 * controller.listener.names is read to leave the controller's listener
+	 * out. */
 	IGNORED_KEY("num.network.threads"), IGNORED_KEY("num.io.threads"),
 	IGNORED_KEY("num.replica.fetchers"),
 	IGNORED_KEY("num.recovery.threads.per.data.dir"), IGNORED_KEY("process.roles"),
 	IGNORED_KEY("controller.listener.names"),
 	IGNORED_KEY("inter.broker.listener.name"),
-	IGNORED_KEY("listener.security.protocol.map"),
 	IGNORED_KEY("log.retention.check.interval.ms"),
 	IGNORED_KEY("log.cleaner.threads"), IGNORED_KEY("replica.lag.time.max.ms"),
 	IGNORED_KEY("group.coordinator.rebalance.protocols"),

@@ -199,178 +199,6 @@ config_resolve_dirs(struct config *cfg, char *err, size_t err_size)
 	return cfg->log_dir == NULL ? -ENOMEM : 0;
 }
 
-/* True when name is an item of the comma list (case-insensitive). */
-static bool
-config_resolve_list_has(const char *list, const char *name)
-{
-	size_t n = strlen(name);
-
-	while (list != NULL && *list != '\0') {
-		const char *end;
-		size_t len;
-
-		list += strspn(list, " ,");
-		end = list + strcspn(list, ",");
-		len = (size_t)(end - list);
-		while (len > 0 && isspace((unsigned char)list[len - 1]))
-			len--;
-		if (len == n && strncasecmp(list, name, n) == 0)
-			return true;
-		list = end;
-	}
-	return false;
-}
-
-/* The security protocol of a listener name: its entry in
- * listener.security.protocol.map, else the name itself. */
-static void
-config_resolve_protocol(const struct config *cfg, const char *name, char *proto, size_t size)
-{
-	const char *map = config_given_any(cfg, "listener.security.protocol.map");
-	size_t n = strlen(name);
-
-	snprintf(proto, size, "%s", name);
-	while (map != NULL && *map != '\0') {
-		const char *end;
-
-		map += strspn(map, " ,");
-		end = map + strcspn(map, ",");
-		if (strncasecmp(map, name, n) == 0 && map[n] == ':') {
-			size_t len = (size_t)(end - map) - n - 1;
-
-			snprintf(proto, size, "%.*s", (int)len, map + n + 1);
-			config_value_trim(proto);
-			for (char *p = proto; *p != '\0'; p++)
-				*p = (char)toupper((unsigned char)*p);
-			return;
-		}
-		map = end;
-	}
-}
-
-struct config_resolve_collect {
-	const struct config *cfg;
-	struct config_listener items[8];
-	int count;
-};
-
-static int
-config_resolve_collect_item(void *arg, char *item)
-{
-	struct config_resolve_collect *cc = arg;
-	struct config_listener l;
-
-	if (!config_value_listener(item, &l))
-		return 1;       /* checked when set: cannot happen */
-	if (config_resolve_list_has(config_given_any(cc->cfg, "controller.listener.names"), l.name))
-		return 0;       /* a KRaft controller listener: not ours */
-	if (cc->count == (int)ARRAY_LEN(cc->items))
-		return 1;
-	cc->items[cc->count++] = l;
-	return 0;
-}
-
-static void
-config_resolve_canonical_host(char *out, size_t size)
-{
-	struct addrinfo hints = { .ai_flags = AI_CANONNAME, .ai_family = AF_UNSPEC };
-	struct addrinfo *res = NULL;
-	char name[CONFIG_HOST_MAX];
-
-	if (gethostname(name, sizeof(name)) != 0)
-		snprintf(name, sizeof(name), "localhost");
-	name[sizeof(name) - 1] = '\0';
-	if (getaddrinfo(name, NULL, &hints, &res) == 0 && res != NULL &&
-	    res->ai_canonname != NULL)
-		snprintf(out, size, "%s", res->ai_canonname);
-	else
-		snprintf(out, size, "%s", name);
-	if (res != NULL)
-		freeaddrinfo(res);
-}
-
-static bool
-config_resolve_host_is_any(const char *host)
-{
-	return *host == '\0' || strcmp(host, "0.0.0.0") == 0 || strcmp(host, "::") == 0;
-}
-
-/* Advertise host:port; an all-interfaces host (the meta-addresses only come
- * from listeners) becomes the canonical host name, as Kafka does. */
-static void
-config_resolve_advertise(struct config *cfg, const char *host, uint16_t port)
-{
-	if (config_resolve_host_is_any(host))
-		config_resolve_canonical_host(cfg->advertised_host, sizeof(cfg->advertised_host));
-	else
-		snprintf(cfg->advertised_host, CONFIG_HOST_MAX, "%s", host);
-	cfg->advertised_port = port;
-}
-
-static int
-config_resolve_advertised(struct config *cfg, const char *name, char *err, size_t err_size)
-{
-	struct config_resolve_collect cc = { .cfg = cfg };
-	const char *text = config_given_any(cfg, "advertised.listeners");
-	const struct config_listener *pick = NULL;
-
-	if (text == NULL) {
-		config_resolve_advertise(cfg, cfg->listen_host, cfg->listen_port);
-		return 0;
-	}
-	if (config_value_items(text, config_resolve_collect_item, &cc) != 0) {
-		config_err(err, err_size, "advertised.listeners: too many listeners in '%s'", text);
-		return -EINVAL;
-	}
-	for (int i = 0; i < cc.count; i++) {
-		if (strcmp(cc.items[i].name, name) != 0) {
-			config_err(err, err_size, "advertised.listeners: listener '%s' is not in "
-				   "listeners", cc.items[i].name);
-			return -EINVAL;
-		}
-		pick = &cc.items[i];
-	}
-	if (pick == NULL) {
-		config_err(err, err_size, "advertised.listeners: no entry for listener '%s'", name);
-		return -EINVAL;
-	}
-	if (strcmp(pick->host, "0.0.0.0") == 0 || strcmp(pick->host, "::") == 0) {
-		config_err(err, err_size, "advertised.listeners: cannot advertise the meta-address "
-			   "'%s'", pick->host);
-		return -EINVAL;
-	}
-	config_resolve_advertise(cfg, pick->host, pick->port);
-	return 0;
-}
-
-static int
-config_resolve_listeners(struct config *cfg, char *err, size_t err_size)
-{
-	struct config_resolve_collect cc = { .cfg = cfg };
-	const char *text = config_text(cfg, config_keys_index("listeners"));
-	char proto[64];
-
-	if (config_value_items(text, config_resolve_collect_item, &cc) != 0 || cc.count > 1) {
-		config_err(err, err_size, "listeners: more than one client listener in '%s'; "
-			   "Spillway serves one for now", text);
-		return -EINVAL;
-	}
-	if (cc.count == 0) {
-		config_err(err, err_size, "listeners: no client listener in '%s' (all are in "
-			   "controller.listener.names)", text);
-		return -EINVAL;
-	}
-	config_resolve_protocol(cfg, cc.items[0].name, proto, sizeof(proto));
-	if (strcmp(proto, "PLAINTEXT") != 0) {
-		config_err(err, err_size, "listeners: security protocol %s of listener '%s' is not "
-			   "supported (only PLAINTEXT)", proto, cc.items[0].name);
-		return -EINVAL;
-	}
-	snprintf(cfg->listen_host, CONFIG_HOST_MAX, "%s", cc.items[0].host);
-	cfg->listen_port = cc.items[0].port;
-	return config_resolve_advertised(cfg, cc.items[0].name, err, err_size);
-}
-
 static int
 config_resolve_cpu_item(void *arg, char *item)
 {
@@ -442,20 +270,26 @@ config_resolve_dpdk(struct config *cfg, char *err, size_t err_size)
 			   "(the address clients connect to, e.g. 10.0.1.20/24)");
 		return -EINVAL;
 	}
-	/* The listener's host, when named, is the dpdk address; a wildcard
+	if (cfg->listener_count > 1) {
+		config_err(err, err_size, "listeners: spillway.backend=dpdk serves one listener "
+			   "(its userspace TCP listens on one port); %d are configured",
+			   cfg->listener_count);
+		return -EINVAL;
+	}
+	/* A listener's host, when named, is the dpdk address; a wildcard
 	 * listener advertises it. */
-	if (config_resolve_host_is_any(cfg->listen_host)) {
+	for (int i = 0; i < cfg->listener_count; i++) {
+		struct config_endpoint *ep = &cfg->listeners[i];
 		struct in_addr in = { .s_addr = htonl(cfg->dpdk_ipv4) };
-
-		if (config_given_any(cfg, "advertised.listeners") == NULL)
-			inet_ntop(AF_INET, &in, cfg->advertised_host, CONFIG_HOST_MAX);
-	} else {
 		uint32_t host;
 
-		if (!config_resolve_ipv4(cfg->listen_host, &host) || host != cfg->dpdk_ipv4) {
-			config_err(err, err_size, "listeners: host '%s' is not spillway.dpdk.ipv4 "
-				   "(with spillway.backend=dpdk, use that address or 0.0.0.0)",
-				   cfg->listen_host);
+		if (config_host_is_any(ep->host)) {
+			if (config_given_any(cfg, "advertised.listeners") == NULL)
+				inet_ntop(AF_INET, &in, ep->advertised_host, CONFIG_HOST_MAX);
+		} else if (!config_resolve_ipv4(ep->host, &host) || host != cfg->dpdk_ipv4) {
+			config_err(err, err_size, "listeners: host '%s' of listener '%s' is not "
+				   "spillway.dpdk.ipv4 (with spillway.backend=dpdk, use that "
+				   "address or 0.0.0.0)", ep->host, ep->name);
 			return -EINVAL;
 		}
 	}

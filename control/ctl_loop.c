@@ -64,6 +64,24 @@ ctl_free_parts(struct ctl *ctl)
 	free(ctl);
 }
 
+/* Each client listener's advertised endpoint, for the snapshots. */
+static void
+ctl_endpoints(struct ctl *ctl, const struct config *cfg)
+{
+	STATIC_ASSERT(CONFIG_LISTENERS_MAX <= KP_LISTENERS_MAX, "a snapshot holds every listener");
+	ctl->broker.endpoint_count = cfg->listener_count;
+	for (int i = 0; i < cfg->listener_count; i++) {
+		const struct config_endpoint *ep = &cfg->listeners[i];
+
+		ctl->broker.endpoints[i] = (struct kp_md_endpoint){
+			.listener = ep->name,
+			.host = ep->advertised_host,
+			.port = ep->advertised_port,
+			.protocol = ep->protocol,
+		};
+	}
+}
+
 struct ctl *
 ctl_create(struct config *cfg, char *err, size_t err_size)
 {
@@ -105,8 +123,7 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 		ctl_free_parts(ctl);
 		return NULL;
 	}
-	ctl->broker.host = cfg->advertised_host;
-	ctl->broker.port = cfg->advertised_port;
+	ctl_endpoints(ctl, cfg);
 	ctl->broker.auto_create_topics = cfg->auto_create_topics_enable;
 	ctl->broker.num_partitions = cfg->num_partitions;
 	ctl->broker.default_replication_factor = cfg->default_replication_factor;
@@ -169,6 +186,8 @@ ctl_send(void *arg, int core, const struct dp_msg *msg)
 	return dp_ctl_send(ctl->dp, core, msg);
 }
 
+static void ctl_publish(struct ctl *ctl);
+
 void
 ctl_attach(struct ctl *ctl, struct dp *dp)
 {
@@ -176,7 +195,15 @@ ctl_attach(struct ctl *ctl, struct dp *dp)
 	ctl->dp = dp;
 	ctl->send = ctl_send;
 	ctl->send_arg = ctl;
+	/* A port-0 listener advertises the port it was given, as Kafka does. */
+	for (int32_t i = 0; i < ctl->broker.endpoint_count; i++) {
+		if (ctl->broker.endpoints[i].port == 0) {
+			ctl->broker.endpoints[i].port = dp_listener_port(dp, (int)i);
+			ctl->md_dirty = true;
+		}
+	}
 	dp_ctl_md_publish(dp, ctl->md);
+	ctl_publish(ctl);
 }
 
 /* Publish the current snapshot if a request replaced it, then free what it

@@ -19,7 +19,9 @@
 
 #include "common/compiler.h"
 #include "control/ctl_tls.h"
+#include "dataplane/dp.h"
 #include "dataplane/dp_tls.h"
+#include "protocol/kp_session.h"
 
 /* Kafka 3.9's defaults of the keys read here. */
 static const char *const ctl_tls_defaults[][2] = {
@@ -462,4 +464,32 @@ ctl_tls_handshake_ms(const struct config *cfg, char *err, size_t err_size)
 		return -1;
 	}
 	return (int)v;
+}
+
+/* Build every TLS listener's context, then publish them all (none when one
+ * fails: a reload with a bad file keeps the old ones). */
+int
+ctl_tls_publish(struct dp *dp, const struct config *cfg, char *err, size_t err_size)
+{
+	struct dp_tls_ctx *ctx[CONFIG_LISTENERS_MAX] = { 0 };
+	int rc = 0;
+
+	for (int i = 0; i < cfg->listener_count && rc == 0; i++) {
+		const struct config_endpoint *ep = &cfg->listeners[i];
+
+		if (!kp_sec_is_tls(ep->protocol))
+			continue;
+		ctx[i] = ctl_tls_build(cfg, ep->name, err, err_size);
+		if (ctx[i] == NULL)
+			rc = -EINVAL;
+	}
+	for (int i = 0; i < cfg->listener_count; i++) {
+		if (ctx[i] == NULL)
+			continue;
+		if (rc == 0)
+			dp_tls_publish(dp, i, ctx[i]);
+		else
+			dp_tls_ctx_unref(ctx[i]);
+	}
+	return rc;
 }

@@ -8,6 +8,7 @@
 
 #include "control/config.h"
 
+struct dp;
 struct dp_tls_ctx;
 
 /* spillway.ssl.handshake.timeout.ms when unset: a connection of a TLS
@@ -22,5 +23,9 @@ struct dp_tls_ctx *ctl_tls_build(const struct config *cfg, const char *listener,
 				 size_t err_size);
 /* spillway.ssl.handshake.timeout.ms; -1 with err when out of range. */
 int ctl_tls_handshake_ms(const struct config *cfg, char *err, size_t err_size);
+/* Build the context of every SSL and SASL_SSL listener and publish them to
+ * the cores (new connections take them); 0, or -EINVAL with err and
+ * nothing published. */
+int ctl_tls_publish(struct dp *dp, const struct config *cfg, char *err, size_t err_size);
 
 #endif

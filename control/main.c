@@ -105,9 +105,10 @@ main_dataplane(const struct config *cfg, struct st *st)
 	};
 	char err[256];
 	int handshake_ms = ctl_tls_handshake_ms(cfg, err, sizeof(err));  /* checked */
+	struct dp_listener listeners[CONFIG_LISTENERS_MAX];
 	struct dp_config dc = {
-		.listen_host = cfg->listen_host,
-		.listen_port = cfg->listen_port,
+		.listeners = listeners,
+		.listener_count = cfg->listener_count,
 		.core_count = cfg->dataplane_cores,
 		.core_cpus = cfg->dataplane_cpu_count > 0 ? cfg->dataplane_cpus : NULL,
 		.request_bytes_max = (uint32_t)cfg->socket_request_max_bytes,
@@ -124,6 +125,15 @@ main_dataplane(const struct config *cfg, struct st *st)
 		.tls_handshake_ms = (uint32_t)MAX(handshake_ms, 1),
 	};
 
+	STATIC_ASSERT(CONFIG_LISTENERS_MAX <= DP_LISTENERS_MAX, "the dataplane takes every one");
+	for (int i = 0; i < cfg->listener_count; i++) {
+		const struct config_endpoint *ep = &cfg->listeners[i];
+
+		listeners[i] = (struct dp_listener){
+			.name = ep->name, .host = ep->host, .port = ep->port,
+			.protocol = ep->protocol,
+		};
+	}
 	return dp_create(&dc);
 }
 
@@ -204,6 +214,29 @@ main_start(struct ctl *ctl, struct st *st, struct dp *dp)
 	return 0;
 }
 
+/* One line per listener (tests read the bound port of a port-0 listener
+ * from it), then the summary. */
+static void
+main_log_listeners(const struct config *cfg, const struct dp *dp)
+{
+	for (int i = 0; i < cfg->listener_count; i++) {
+		const struct config_endpoint *ep = &cfg->listeners[i];
+		uint16_t port = dp_listener_port(dp, i);
+		bool v6 = strchr(ep->host, ':') != NULL;
+
+		log_info("main", "listener %s (%s) on %s%s%s:%u, advertised as %s:%u", ep->name,
+			 config_protocol_name(ep->protocol), v6 ? "[" : "",
+			 ep->host[0] ? ep->host : "*", v6 ? "]" : "", port, ep->advertised_host,
+			 ep->advertised_port != 0 ? ep->advertised_port : port);
+	}
+	log_info("main", "spillway %s listening on %s:%u (backend %s, %d core(s)), "
+		 "advertised as %s:%u", SPILLWAY_VERSION,
+		 cfg->listeners[0].host[0] ? cfg->listeners[0].host : "*", dp_bound_port(dp),
+		 cfg->backend == CONFIG_BACKEND_DPDK ? "dpdk" : "uring", cfg->dataplane_cores,
+		 cfg->listeners[0].advertised_host, cfg->listeners[0].advertised_port != 0
+		 ? cfg->listeners[0].advertised_port : dp_bound_port(dp));
+}
+
 static int
 main_serve(struct config *cfg)
 {
@@ -241,6 +274,13 @@ main_serve(struct config *cfg)
 		ctl_destroy(ctl);
 		return 1;
 	}
+	if (ctl_tls_publish(dp, cfg, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spillway: %s\n", err);
+		dp_destroy(dp);
+		st_destroy(st);
+		ctl_destroy(ctl);
+		return 1;
+	}
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
@@ -253,11 +293,7 @@ main_serve(struct config *cfg)
 		st_destroy(st);
 		return 1;
 	}
-	log_info("main", "spillway %s listening on %s:%u (backend %s, %d core(s)), "
-		 "advertised as %s:%u", SPILLWAY_VERSION, cfg->listen_host[0] ? cfg->listen_host
-		 : "*", dp_bound_port(dp),
-		 cfg->backend == CONFIG_BACKEND_DPDK ? "dpdk" : "uring", cfg->dataplane_cores,
-		 cfg->advertised_host, cfg->advertised_port);
+	main_log_listeners(cfg, dp);
 	ctl_run(ctl, &main_stop);
 	log_info("main", "stopping");
 	/* Control goes before the rings and the storage workers it uses. */

@@ -111,7 +111,7 @@ struct kp_md *
 md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uint64_t epoch)
 {
 	size_t n = (size_t)st->topic_count;
-	size_t strings = strlen(st->cluster_id) + strlen(broker->host) + 2;
+	size_t strings = strlen(st->cluster_id) + 1;
 	struct kp_md_topic *topics;
 	const struct kp_md_topic **by_id;
 	struct kp_md *md;
@@ -119,6 +119,11 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 
 	size_t nq = snapshot_quota_count(broker->quotas, &strings);
 	struct kp_md_quota *quotas;
+
+	ASSERT(broker->endpoint_count >= 1 && broker->endpoint_count <= KP_LISTENERS_MAX);
+	for (int32_t i = 0; i < broker->endpoint_count; i++)
+		strings += strlen(broker->endpoints[i].listener) +
+			   strlen(broker->endpoints[i].host) + 2;
 
 	for (size_t i = 0; i < n; i++)
 		strings += strlen(st->topics[i].name) + 1;
@@ -134,8 +139,17 @@ md_snapshot_build(const struct md_store *st, const struct md_broker *broker, uin
 	md->broker_id = st->node_id;
 	md->controller_id = st->node_id;
 	md->cluster_id = snapshot_put_str(&pos, st->cluster_id);
-	md->host = snapshot_put_str(&pos, broker->host);
-	md->port = broker->port;
+	md->endpoint_count = broker->endpoint_count;
+	for (int32_t i = 0; i < broker->endpoint_count; i++) {
+		const struct kp_md_endpoint *from = &broker->endpoints[i];
+
+		md->endpoints[i] = (struct kp_md_endpoint){
+			.listener = snapshot_put_str(&pos, from->listener),
+			.host = snapshot_put_str(&pos, from->host),
+			.port = from->port,
+			.protocol = from->protocol,
+		};
+	}
 	md->rack = NULL;
 	md->auto_create_topics = broker->auto_create_topics;
 	md->num_partitions = broker->num_partitions;

@@ -38,8 +38,10 @@ struct md_store {
 struct quota_store;
 
 struct md_broker {
-	const char *host;
-	int32_t port;
+	/* Each client listener's advertised endpoint (strings are copied into
+	 * the snapshot). */
+	int32_t endpoint_count;
+	struct kp_md_endpoint endpoints[KP_LISTENERS_MAX];
 	bool auto_create_topics;
 	int32_t num_partitions;
 	int16_t default_replication_factor;

@@ -28,8 +28,15 @@
 static bool
 dp_config_ok(const struct dp_config *cfg)
 {
-	if (cfg->listen_host == NULL || cfg->core_count < 1 || cfg->core_count > DP_CORES_MAX)
+	if (cfg->core_count < 1 || cfg->core_count > DP_CORES_MAX)
 		return false;
+	if (cfg->listener_count < 0 || cfg->listener_count > DP_LISTENERS_MAX ||
+	    (cfg->listener_count == 0 && cfg->listen_host == NULL))
+		return false;
+	for (int i = 0; i < cfg->listener_count; i++) {
+		if (cfg->listeners[i].host == NULL || cfg->listeners[i].name == NULL)
+			return false;
+	}
 	if (cfg->request_bytes_max < FRAME_BYTES_MIN || cfg->request_bytes_max > INT32_MAX)
 		return false;
 	if (cfg->inflight_max < 1 || cfg->inflight_max > DP_INFLIGHT_MAX)
@@ -103,12 +110,16 @@ dp_sock_port(int fd)
 	return ntohs(((struct sockaddr_in6 *)&addr)->sin6_port);
 }
 
-/* Resolve listen_host and give every core its own listener on one port: the
- * first binds (an ephemeral port when listen_port is 0), the rest share it
- * through SO_REUSEPORT, so the kernel spreads connections across cores. */
+/* Resolve listener l's host and give every core its own socket on one
+ * port: the first binds (an ephemeral port when the port is 0), the rest
+ * share it through SO_REUSEPORT, so the kernel spreads connections across
+ * cores. */
 static int
-dp_listen(struct dp *dp)
+dp_listen(struct dp *dp, int l)
 {
+	const struct dp_listener *li = &dp->listeners[l];
+	/* "" means all interfaces: getaddrinfo(NULL) with AI_PASSIVE. */
+	const char *host = li->host[0] != '\0' ? li->host : NULL;
 	struct addrinfo hints, *res, *ai;
 	int backlog = dp->cfg.backlog > 0 ? dp->cfg.backlog : DP_BACKLOG_DEFAULT;
 	int rc, fd = -EADDRNOTAVAIL, i;
@@ -117,39 +128,59 @@ dp_listen(struct dp *dp)
 	hints.ai_family = AF_UNSPEC;
 	hints.ai_socktype = SOCK_STREAM;
 	hints.ai_flags = AI_PASSIVE;
-	rc = getaddrinfo(dp->cfg.listen_host, NULL, &hints, &res);
+	rc = getaddrinfo(host, "0", &hints, &res);
 	if (rc != 0) {
-		log_error("dp", "cannot resolve listen host %s: %s", dp->cfg.listen_host,
-			  gai_strerror(rc));
+		log_error("dp", "listener %s: cannot resolve listen host %s: %s", li->name,
+			  li->host, gai_strerror(rc));
 		return -EADDRNOTAVAIL;
 	}
 	for (ai = res; ai != NULL; ai = ai->ai_next) {
 		if (ai->ai_family != AF_INET && ai->ai_family != AF_INET6)
 			continue;
-		fd = dp_listen_one(ai, dp->cfg.listen_port, backlog, &dp->cfg);
+		fd = dp_listen_one(ai, li->port, backlog, &dp->cfg);
 		if (fd >= 0)
 			break;
 	}
 	if (fd < 0) {
 		freeaddrinfo(res);
-		log_error("dp", "cannot listen on %s:%u: %s", dp->cfg.listen_host,
-			  dp->cfg.listen_port, strerror(-fd));
+		log_error("dp", "listener %s: cannot listen on %s:%u: %s", li->name, li->host,
+			  li->port, strerror(-fd));
 		return fd;
 	}
-	dp->cores[0].listen_fd = fd;
-	dp->port = dp_sock_port(fd);
+	dp->cores[0].listen_fds[l] = fd;
+	dp->ports[l] = dp_sock_port(fd);
 	for (i = 1; i < dp->core_count; i++) {
-		fd = dp_listen_one(ai, dp->port, backlog, &dp->cfg);
+		fd = dp_listen_one(ai, dp->ports[l], backlog, &dp->cfg);
 		if (fd < 0) {
 			freeaddrinfo(res);
-			log_error("dp", "cannot add listener %d on port %u: %s", i, dp->port,
-				  strerror(-fd));
+			log_error("dp", "listener %s: cannot add core %d's socket on port %u: %s",
+				  li->name, i, dp->ports[l], strerror(-fd));
 			return fd;
 		}
-		dp->cores[i].listen_fd = fd;
+		dp->cores[i].listen_fds[l] = fd;
 	}
 	freeaddrinfo(res);
 	return 0;
+}
+
+/* The listeners of cfg, or listener 0 PLAINTEXT on listen_host:listen_port
+ * when it names none. */
+static void
+dp_listeners_copy(struct dp *dp, const struct dp_config *cfg)
+{
+	if (cfg->listener_count == 0) {
+		dp->listeners[0] = (struct dp_listener){
+			.name = "PLAINTEXT", .host = cfg->listen_host,
+			.port = cfg->listen_port, .protocol = KP_SEC_PLAINTEXT,
+		};
+		dp->listener_count = 1;
+	} else {
+		memcpy(dp->listeners, cfg->listeners,
+		       sizeof(*cfg->listeners) * (size_t)cfg->listener_count);
+		dp->listener_count = cfg->listener_count;
+	}
+	dp->cfg.listeners = dp->listeners;
+	dp->cfg.listener_count = dp->listener_count;
 }
 
 static struct dp_list
@@ -255,6 +286,7 @@ dp_create(const struct dp_config *cfg)
 	if (dp == NULL)
 		return NULL;
 	dp->cfg = *cfg;
+	dp_listeners_copy(dp, cfg);
 	dp->core_count = cfg->core_count;
 	dp->cores = aligned_alloc(CACHE_LINE, sizeof(*dp->cores) * (size_t)cfg->core_count);
 	dp->ctl_efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -266,14 +298,18 @@ dp_create(const struct dp_config *cfg)
 	for (i = 0; i < dp->core_count; i++) {
 		dp->cores[i].dp = dp;
 		dp->cores[i].index = i;
-		dp->cores[i].listen_fd = -1;
+		for (int l = 0; l < DP_LISTENERS_MAX; l++)
+			dp->cores[i].listen_fds[l] = -1;
 		dp->cores[i].wake_fd = -1;
 	}
 	if (cfg->dpdk != NULL) {
 		if (dp_dpdk_setup(dp) < 0)
 			goto fail;
-	} else if (dp_listen(dp) < 0) {
-		goto fail;
+	} else {
+		for (i = 0; i < dp->listener_count; i++) {
+			if (dp_listen(dp, i) < 0)
+				goto fail;
+		}
 	}
 	for (i = 0; i < dp->core_count; i++) {
 		rc = dp_core_create(dp, &dp->cores[i]);
@@ -384,14 +420,18 @@ dp_destroy(struct dp *dp)
 	if (dp == NULL)
 		return;
 	dp_stop(dp);
+	for (i = 0; i < DP_LISTENERS_MAX; i++)
+		dp_tls_ctx_unref(dp->tls[i]);   /* the cores' conns are closed */
 	for (i = 0; i < dp->core_count; i++) {
 		struct dp_core *core = &dp->cores[i];
 
 		if (core->net != NULL)
 			core->net->core_fini(core);
 		dp_core_bufs_free(core);
-		if (core->listen_fd >= 0)
-			close(core->listen_fd);
+		for (int l = 0; l < DP_LISTENERS_MAX; l++) {
+			if (core->listen_fds[l] >= 0)
+				close(core->listen_fds[l]);
+		}
 		dp_ctl_fini(core);
 		kp_core_destroy(core->kc);
 		free(core->conns);
@@ -426,7 +466,20 @@ dp_core_count(const struct dp *dp)
 uint16_t
 dp_bound_port(const struct dp *dp)
 {
-	return dp->port;
+	return dp->ports[0];
+}
+
+int
+dp_listener_count(const struct dp *dp)
+{
+	return dp->listener_count;
+}
+
+uint16_t
+dp_listener_port(const struct dp *dp, int listener)
+{
+	ASSERT(listener >= 0 && listener < dp->listener_count);
+	return dp->ports[listener];
 }
 
 /* Relaxed load pairs with the relaxed store in dp_stat_add(): each counter

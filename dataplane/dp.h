@@ -27,7 +27,23 @@ struct dp_dpdk_config {
 	uint32_t idle_sleep_us;         /* 0: busy-poll */
 };
 
+/* Client listeners at most; a connection's session names its listener by
+ * index (kp_session.listener). */
+#define DP_LISTENERS_MAX KP_LISTENERS_MAX
+
+/* One listener: every core accepts on each. */
+struct dp_listener {
+	const char *name;               /* for logs, e.g. "PLAINTEXT" */
+	const char *host;               /* numeric IPv4/IPv6 or a name; "": all */
+	uint16_t port;                  /* 0: ephemeral (dp_listener_port()) */
+	uint8_t protocol;               /* enum kp_sec_protocol */
+};
+
 struct dp_config {
+	/* The listeners, in index order. None (listener_count 0): listener 0
+	 * is PLAINTEXT on listen_host:listen_port. */
+	const struct dp_listener *listeners;
+	int listener_count;             /* 0..DP_LISTENERS_MAX */
 	const char *listen_host;        /* numeric IPv4/IPv6 or a name, e.g. 127.0.0.1 */
 	uint16_t listen_port;
 	int core_count;                 /* spillway.dataplane.cores */
@@ -78,9 +94,6 @@ struct dp_peer {
  * address (INET6_ADDRSTRLEN 46). */
 #define DP_PEER_TEXT_MAX 48
 
-/* Listeners a core's counters and TLS contexts are kept for. */
-#define DP_LISTENERS_MAX 8
-
 struct dp_stats {
 	uint64_t connections_accepted;
 	uint64_t connections_closed;
@@ -127,8 +140,11 @@ int dp_start(struct dp *dp);
 void dp_stop(struct dp *dp);
 void dp_destroy(struct dp *dp);
 int dp_core_count(const struct dp *dp);
-/* The port actually bound (useful when listen_port was 0). */
+/* The port actually bound by listener 0 (useful when its port was 0). */
 uint16_t dp_bound_port(const struct dp *dp);
+/* The number of listeners, and the port listener i actually bound. */
+int dp_listener_count(const struct dp *dp);
+uint16_t dp_listener_port(const struct dp *dp, int listener);
 
 /* Control side of the rings. dp_ctl_recv() returns true and fills msg when
  * core has a message for control; dp_ctl_send() returns false when the ring

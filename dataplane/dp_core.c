@@ -31,8 +31,8 @@ dp_core_session_host(struct conn *conn)
 /* Take a new connection into a free table entry; NULL (counted) when the
  * table is full, and the caller refuses it. @thread dataplane */
 struct conn *
-dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key,
-	       const struct dp_peer *peer)
+dp_conn_accept(struct dp_core *core, uint8_t listener, int fd, uint32_t handle,
+	       uint64_t ip_key, const struct dp_peer *peer)
 {
 	struct conn *conn;
 	enum dp_refusal why;
@@ -54,7 +54,8 @@ dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key,
 	conn->handle = handle;
 	conn->ip_key = ip_key;
 	conn->peer = *peer;
-	kp_session_init(&conn->session, 0, KP_SEC_PLAINTEXT);
+	ASSERT_HOT(listener < core->dp->listener_count);
+	kp_session_init(&conn->session, listener, core->dp->listeners[listener].protocol);
 	dp_core_session_host(conn);
 	if (unlikely(!dp_tls_conn_open(core, conn))) {
 		/* No TLS context or no memory: refused like a full table. */

@@ -222,9 +222,15 @@ dpk_configure(struct dpk_port *pt, int queues)
 int
 dp_dpdk_setup(struct dp *dp)
 {
-	struct dpk_port *pt = calloc(1, sizeof(*pt));
+	struct dpk_port *pt;
 	int rc;
 
+	/* utcp listens on one port (config_resolve refuses more with dpdk). */
+	if (dp->listener_count != 1 || dp->listeners[0].port == 0) {
+		log_error("dp", "the dpdk backend serves one listener with a fixed port");
+		return -EINVAL;
+	}
+	pt = calloc(1, sizeof(*pt));
 	if (pt == NULL)
 		return -ENOMEM;
 	dp->dpdk = pt;
@@ -237,7 +243,7 @@ dp_dpdk_setup(struct dp *dp)
 		rc = dpk_configure(pt, dp->core_count);
 	if (rc != 0)
 		return rc < 0 ? rc : -rc;
-	dp->port = dp->cfg.listen_port;
+	dp->ports[0] = dp->listeners[0].port;
 	return 0;
 }
 

@@ -87,7 +87,8 @@ dpk_accept(void *arg, utcp_conn_t handle)
 	uint32_t ip = utcp_peer_ipv4(kc->utcp, handle);
 	struct dp_peer peer = { .family = DP_PEER_IPV4,
 				.addr = { ip >> 24, ip >> 16 & 0xff, ip >> 8 & 0xff, ip & 0xff } };
-	struct conn *conn = dp_conn_accept(kc->core, 0, handle, 0, &peer);
+	/* utcp listens on listener 0's port only (dp_dpdk_setup). */
+	struct conn *conn = dp_conn_accept(kc->core, 0, 0, handle, 0, &peer);
 	struct dpk_conn *c;
 
 	if (conn == NULL)
@@ -545,7 +546,7 @@ dpk_core_utcp(struct dp_core *core, struct dpk_core *kc)
 		.prefix_len = pt->cfg.prefix_len,
 		.gateway = pt->cfg.gateway,
 		.mtu = pt->mtu,
-		.listen_port = core->dp->cfg.listen_port,
+		.listen_port = core->dp->listeners[0].port,
 		.conn_max = core->conn_count,
 		.syn_backlog_max = 1024,
 		.time_wait_max = core->conn_count,

@@ -143,10 +143,10 @@ struct dp_core {
 	void *net_state;        /* the backend's per-core state (dpdk) */
 	struct dp *dp;
 	int index;
-	int listen_fd;
+	int listen_fds[DP_LISTENERS_MAX];       /* by listener; -1: none (dpdk) */
 	int wake_fd;            /* control -> core eventfd */
 	uint64_t wake_val;      /* target of the outstanding eventfd read */
-	bool accept_armed;
+	uint32_t accept_armed;  /* bit i: an accept is armed on listener i */
 	uint64_t accept_retry_ns; /* after a failed accept (EMFILE...): not before */
 	bool wake_armed;
 	bool bufs_returned;     /* a provided buffer went back this turn */
@@ -227,7 +227,9 @@ struct dp {
 	struct kp_md *md;
 	int stop;               /* release store in dp_stop, acquire load per turn */
 	int ctl_efd;            /* core -> control eventfd */
-	uint16_t port;
+	struct dp_listener listeners[DP_LISTENERS_MAX];     /* cfg's, copied */
+	int listener_count;     /* >= 1 */
+	uint16_t ports[DP_LISTENERS_MAX];   /* bound, by listener */
 	bool started;
 	void *dpdk;             /* dp_dpdk.c's port state */
 	int core_count;
@@ -321,10 +323,11 @@ dp_buf(const struct dp_core *core, uint16_t bid)
 /* dp_core.c */
 void *dp_core_main(void *arg);
 void dp_conn_close(struct dp_core *core, struct conn *conn);
-/* Take a new connection (fd: its socket, or >= 0 for a dpdk conn whose utcp
- * handle is in handle) into a free entry; NULL when the table is full. */
-struct conn *dp_conn_accept(struct dp_core *core, int fd, uint32_t handle, uint64_t ip_key,
-			    const struct dp_peer *peer);
+/* Take a new connection on listener (its index; fd: its socket, or >= 0
+ * for a dpdk conn whose utcp handle is in handle) into a free entry; NULL
+ * when the table is full. */
+struct conn *dp_conn_accept(struct dp_core *core, uint8_t listener, int fd, uint32_t handle,
+			    uint64_t ip_key, const struct dp_peer *peer);
 /* The peer sent FIN: requests already received are still dispatched, then
  * the conn closes (an acks=0 producer closes right after its last send). */
 void dp_conn_eof(struct dp_core *core, struct conn *conn);

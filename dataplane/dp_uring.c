@@ -159,19 +159,21 @@ dp_uring_buf_put(struct dp_core *core, uint16_t bid)
 }
 
 static void
-dp_uring_arm_accept(struct dp_core *core)
+dp_uring_arm_accept(struct dp_core *core, int listener)
 {
 	struct io_uring_sqe *sqe = dp_uring_sqe(core);
 
 	if (unlikely(sqe == NULL))
-		return;         /* accept_armed stays false: next turn */
+		return;         /* its accept_armed bit stays clear: next turn */
 	/* One connection per accept, re-armed at the end of the turn only
 	 * while the core's table and max.connections have room: beyond them
 	 * connections wait in the listen backlog, unanswered, as Kafka's
 	 * acceptor leaves them (a multishot accept would take them anyway). */
-	io_uring_prep_accept(sqe, core->listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
-	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_ACCEPT, 0));
-	core->accept_armed = true;
+	io_uring_prep_accept(sqe, core->listen_fds[listener], NULL, NULL,
+			     SOCK_NONBLOCK | SOCK_CLOEXEC);
+	/* The id names the listener: no conn exists yet. */
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_ACCEPT, (uint32_t)listener));
+	core->accept_armed |= 1u << listener;
 }
 
 void
@@ -479,17 +481,30 @@ dp_uring_on_splice(struct dp_core *core, struct conn *conn, const struct io_urin
 }
 
 static void
-dp_uring_on_accept(struct dp_core *core, int fd)
+dp_uring_on_accept(struct dp_core *core, uint8_t listener, int fd)
 {
 	struct dp_peer peer;
 	int one = 1;
 
 	dp_limits_peer_of_fd(fd, &peer);
-	if (dp_conn_accept(core, fd, 0, dp_limits_peer_key(&peer), &peer) == NULL) {
+	if (dp_conn_accept(core, listener, fd, 0, dp_limits_peer_key(&peer), &peer) == NULL) {
 		close(fd);      /* a limit refused it (counted) */
 		return;
 	}
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+}
+
+static void
+dp_uring_on_accept_cqe(struct dp_core *core, uint32_t listener,
+		       const struct io_uring_cqe *cqe)
+{
+	ASSERT_HOT(listener < (uint32_t)core->dp->listener_count);
+	if (!(cqe->flags & IORING_CQE_F_MORE))
+		core->accept_armed &= ~(1u << listener);
+	if (cqe->res >= 0)
+		dp_uring_on_accept(core, (uint8_t)listener, cqe->res);
+	else    /* out of fds or memory: retry later instead of spinning */
+		core->accept_retry_ns = clock_mono_ns() + DP_ACCEPT_RETRY_NS;
 }
 
 static void
@@ -499,7 +514,11 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 	uint32_t id = tag_ud_id(cqe->user_data);
 	struct conn *conn;
 
-	/* Ops of no conn (accept, wake) carry id 0, a valid entry too. */
+	if (op == DP_OP_ACCEPT) {       /* its id is the listener's index */
+		dp_uring_on_accept_cqe(core, id, cqe);
+		return;
+	}
+	/* Ops of no conn (wake) carry id 0, a valid entry too. */
 	ASSERT_HOT(id < core->conn_count);
 	conn = &core->conns[id];
 	switch (op) {
@@ -508,14 +527,6 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 		break;
 	case DP_OP_SEND:
 		dp_uring_on_send(core, conn, cqe);
-		break;
-	case DP_OP_ACCEPT:
-		if (!(cqe->flags & IORING_CQE_F_MORE))
-			core->accept_armed = false;
-		if (cqe->res >= 0)
-			dp_uring_on_accept(core, cqe->res);
-		else    /* out of fds or memory: retry later instead of spinning */
-			core->accept_retry_ns = clock_mono_ns() + DP_ACCEPT_RETRY_NS;
 		break;
 	case DP_OP_RECV_DIRECT:
 		dp_uring_on_recv_direct(core, conn, cqe);
@@ -615,6 +626,24 @@ dp_uring_rx_after(struct dp_core *core, struct conn *conn)
 	}
 }
 
+/* Arm an accept on each listener that has none, while the table has a free
+ * entry for every accept in flight (one more would be taken and closed). */
+static void
+dp_uring_arm_accepts(struct dp_core *core)
+{
+	if (core->accept_retry_ns != 0 && clock_mono_ns() < core->accept_retry_ns)
+		return;
+	core->accept_retry_ns = 0;
+	for (int l = 0; l < core->dp->listener_count; l++) {
+		uint32_t armed = (uint32_t)__builtin_popcount(core->accept_armed);
+
+		if (core->free_count <= armed || dp_limits_full(core))
+			return;
+		if (!(core->accept_armed & 1u << l))
+			dp_uring_arm_accept(core, l);
+	}
+}
+
 /* Arm accept, the control wake-up read, and recv on every listed conn that
  * is open, idle and below its in-flight limit. ENOBUFS waiters join once a
  * buffer has come back. */
@@ -623,12 +652,7 @@ dp_uring_arm(struct dp_core *core)
 {
 	uint32_t i;
 
-	if (!core->accept_armed && core->free_count > 0 && !dp_limits_full(core) &&
-	    (core->accept_retry_ns == 0 ||
-				    clock_mono_ns() >= core->accept_retry_ns)) {
-		core->accept_retry_ns = 0;
-		dp_uring_arm_accept(core);
-	}
+	dp_uring_arm_accepts(core);
 	if (!core->wake_armed)
 		dp_uring_arm_wake(core);
 	if (core->bufs_returned) {

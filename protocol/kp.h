@@ -69,12 +69,25 @@ struct kp_md_quota {
 	struct kp_quota_values values;
 };
 
+/* Client listeners at most (kp_session.listener indexes them). */
+#define KP_LISTENERS_MAX 8
+
+/* A listener's advertised endpoint: what a client connected to that
+ * listener is told to connect to (Metadata, DescribeCluster,
+ * FindCoordinator), as Kafka answers each listener with its own endpoints. */
+struct kp_md_endpoint {
+	const char *listener;       /* its name, e.g. "PLAINTEXT" */
+	const char *host;           /* advertised host */
+	int32_t port;               /* advertised port (the bound one for port 0) */
+	uint8_t protocol;           /* enum kp_sec_protocol */
+};
+
 struct kp_md {
 	int32_t broker_id;
 	int32_t controller_id;      /* always a broker present in brokers[] */
 	const char *cluster_id;     /* 22-char base64 Kafka cluster id */
-	const char *host;           /* advertised host */
-	int32_t port;               /* advertised port */
+	int32_t endpoint_count;     /* 1..KP_LISTENERS_MAX */
+	struct kp_md_endpoint endpoints[KP_LISTENERS_MAX];  /* by listener index */
 	const char *rack;           /* NULL when unset */
 	bool auto_create_topics;    /* auto.create.topics.enable */
 	int32_t num_partitions;     /* num.partitions: default for auto-create */
@@ -95,6 +108,10 @@ struct kp_md {
 int kp_md_quota_cmp(const struct kp_md_quota *a, const struct kp_md_quota *b);
 
 const struct kp_md_topic *kp_md_topic_by_name(const struct kp_md *md, struct kp_str name);
+/* The advertised endpoint of the listener session came in on (listener 0
+ * when session is NULL). */
+const struct kp_md_endpoint *kp_md_endpoint(const struct kp_md *md,
+					    const struct kp_session *session);
 const struct kp_md_topic *kp_md_topic_by_id(const struct kp_md *md, const struct kp_uuid *id);
 
 /* ---- Admin operations: implemented by control, called @thread control ---- */
@@ -208,6 +225,7 @@ struct kp_group_call {
 	int32_t correlation_id;
 	struct kp_str client_id;        /* header client_id ("" when null) */
 	struct kp_str client_host;      /* the peer as Kafka shows it: "/127.0.0.1" */
+	const struct kp_session *session;       /* the connection's (NULL: listener 0) */
 	struct kp_cursor body;
 	struct kp_writer *w;
 };

@@ -3,6 +3,7 @@
  * thread that holds the snapshot. */
 #include <string.h>
 
+#include "common/assert.h"
 #include "protocol/kp.h"
 
 static int
@@ -56,4 +57,15 @@ kp_md_topic_by_id(const struct kp_md *md, const struct kp_uuid *id)
 			hi = mid;
 	}
 	return NULL;
+}
+
+const struct kp_md_endpoint *
+kp_md_endpoint(const struct kp_md *md, const struct kp_session *session)
+{
+	int32_t i = session != NULL ? session->listener : 0;
+
+	/* A session's listener always has an endpoint: the snapshot lists
+	 * every listener the dataplane accepts on. */
+	ASSERT(i < md->endpoint_count);
+	return &md->endpoints[i < md->endpoint_count ? i : 0];
 }

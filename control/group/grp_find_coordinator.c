@@ -26,7 +26,8 @@ struct grp_fc_answer {
 };
 
 static struct grp_fc_answer
-grp_fc_answer(struct grp_coord *c, struct kp_str key, int8_t key_type)
+grp_fc_answer(struct grp_coord *c, const struct kp_session *session, struct kp_str key,
+	      int8_t key_type)
 {
 	/* Kafka's success text: "NONE" (Errors.NONE.message) in v1-3, "" in
 	 * v4+ (set by the caller). */
@@ -48,10 +49,11 @@ grp_fc_answer(struct grp_coord *c, struct kp_str key, int8_t key_type)
 		return a;
 	}
 	const struct kp_md *md = ctl_md(grp_coord_ctl(c));
+	const struct kp_md_endpoint *ep = kp_md_endpoint(md, session);
 
 	a.node_id = md->broker_id;
-	a.host = kp_str_c(md->host);
-	a.port = md->port;
+	a.host = kp_str_c(ep->host);
+	a.port = ep->port;
 	return a;
 }
 
@@ -66,7 +68,8 @@ grp_find_coordinator_handle(struct grp_coord *c, struct kp_group_call *call)
 		return KP_VERDICT_CLOSE;
 	kp_find_coordinator_response_init(&resp);
 	if (v < 4) {
-		struct grp_fc_answer a = grp_fc_answer(c, r.key, v >= 1 ? r.key_type : 0);
+		struct grp_fc_answer a = grp_fc_answer(c, call->session, r.key,
+						       v >= 1 ? r.key_type : 0);
 
 		resp.error_code = a.error;
 		resp.error_message = kp_str_c(a.message);
@@ -84,7 +87,7 @@ grp_find_coordinator_handle(struct grp_coord *c, struct kp_group_call *call)
 	for (int32_t i = 0; i < r.coordinator_keys.count; i++, n++) {
 		struct kp_find_coordinator_response_coordinator e;
 		struct kp_str key = kp_read_string(&it, true);
-		struct grp_fc_answer a = grp_fc_answer(c, key, r.key_type);
+		struct grp_fc_answer a = grp_fc_answer(c, call->session, key, r.key_type);
 
 		if (it.err != 0) {
 			kp_writer_free(&sub);

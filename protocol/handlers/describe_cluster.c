@@ -14,6 +14,7 @@ kp_handle_describe_cluster(struct kp_call *call)
 {
 	int16_t version = call->hdr.request_api_version;
 	const struct kp_md *md = call->env->md;
+	const struct kp_md_endpoint *ep = kp_md_endpoint(md, call->env->session);
 	struct kp_describe_cluster_response_describe_cluster_broker broker;
 	struct kp_describe_cluster_response resp;
 	struct kp_describe_cluster_request req;
@@ -30,8 +31,8 @@ kp_handle_describe_cluster(struct kp_call *call)
 	}
 	kp_describe_cluster_response_describe_cluster_broker_init(&broker);
 	broker.broker_id = md->broker_id;
-	broker.host = kp_str_c(md->host);
-	broker.port = md->port;
+	broker.host = kp_str_c(ep->host);
+	broker.port = ep->port;
 	broker.rack = kp_str_c(md->rack);
 	resp.endpoint_type = req.endpoint_type;
 	resp.cluster_id = kp_str_c(md->cluster_id);

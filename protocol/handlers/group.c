@@ -18,6 +18,7 @@ kp_handle_group(struct kp_call *call)
 		.correlation_id = call->hdr.correlation_id,
 		.client_id = call->hdr.client_id,
 		.client_host = env->client_host,
+		.session = env->session,
 		.body = call->body,
 		.w = call->w,
 	};

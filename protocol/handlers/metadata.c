@@ -218,6 +218,7 @@ kp_handle_metadata(struct kp_call *call)
 	struct kp_metadata_response resp;
 	struct kp_metadata_request req;
 	struct kp_writer scratch;
+	const struct kp_md_endpoint *ep;
 	const struct kp_md *md;
 	size_t body_at, body_len;
 	int32_t topic_count;
@@ -236,7 +237,10 @@ kp_handle_metadata(struct kp_call *call)
 	md = metadata_md(call);
 	/* All topics, on a core: the same bytes until the snapshot changes. */
 	cache = all && !kp_call_on_control(call) && call->env->kc != NULL;
-	key = (uint32_t)version << 2 | (uint32_t)req.include_cluster_authorized_operations << 1 |
+	/* Each listener answers with its own endpoint: its own cache entry. */
+	ep = kp_md_endpoint(md, call->env->session);
+	key = (uint32_t)(ep - md->endpoints) << 8 | (uint32_t)version << 2 |
+	      (uint32_t)req.include_cluster_authorized_operations << 1 |
 	      (uint32_t)req.include_topic_authorized_operations;
 	if (cache) {
 		const uint8_t *body = kp_core_md_cached(call->env->kc, md->epoch, key, &body_len);
@@ -251,8 +255,8 @@ kp_handle_metadata(struct kp_call *call)
 	kp_metadata_response_init(&resp);
 	kp_metadata_response_metadata_response_broker_init(&broker);
 	broker.node_id = md->broker_id;
-	broker.host = kp_str_c(md->host);
-	broker.port = md->port;
+	broker.host = kp_str_c(ep->host);
+	broker.port = ep->port;
 	broker.rack = kp_str_c(md->rack);
 	resp.brokers.count = 1;
 	resp.brokers.items = &broker;

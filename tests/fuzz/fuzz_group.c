@@ -66,9 +66,9 @@ static const struct kp_md_topic fuzz_topics[] = {
 static const struct kp_md_topic *const fuzz_by_id[] = { &fuzz_topics[0], &fuzz_topics[1] };
 static const struct kp_md fuzz_md = {
 	.broker_id = 1, .controller_id = 1, .cluster_id = "AAAAAAAAAAAAAAAAAAAAAA",
-	.host = "127.0.0.1", .port = 9092, .num_partitions = 1,
-	.default_replication_factor = 1, .topic_count = 2, .topics = fuzz_topics,
-	.by_id = fuzz_by_id, .epoch = 1,
+	.endpoint_count = 1, .endpoints = { { "PLAINTEXT", "127.0.0.1", 9092, 0 } },
+	.num_partitions = 1, .default_replication_factor = 1, .topic_count = 2,
+	.topics = fuzz_topics, .by_id = fuzz_by_id, .epoch = 1,
 };
 
 const struct kp_md *

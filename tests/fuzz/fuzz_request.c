@@ -51,7 +51,8 @@ static const struct kp_md_quota fuzz_quotas[] = {
 };
 static const struct kp_md fuzz_md = {
 	.broker_id = 1, .controller_id = 1, .cluster_id = "AAAAAAAAAAAAAAAAAAAAAA",
-	.host = "127.0.0.1", .port = 9092, .auto_create_topics = true,
+	.endpoint_count = 1, .endpoints = { { "PLAINTEXT", "127.0.0.1", 9092, 0 } },
+	.auto_create_topics = true,
 	.num_partitions = 1, .default_replication_factor = 1,
 	.topic_count = (int32_t)(sizeof(fuzz_topics) / sizeof(fuzz_topics[0])),
 	.topics = fuzz_topics, .by_id = fuzz_by_id, .epoch = 1,

@@ -13,6 +13,7 @@ Backends, chosen by environment:
                               started with auto.create.topics.enable=false.
 """
 import os
+import re
 import shutil
 import signal
 import socket
@@ -39,6 +40,11 @@ STOP_TIMEOUT = 10.0
 LOG_TAIL_LINES = 80
 
 _live_brokers = []
+
+# The line main.c logs per listener once bound (port-0 listeners: the port
+# the kernel gave), and the summary that follows the last of them.
+LISTENER_LINE = re.compile(r"listener (\S+) \((\S+)\) on (\S+):(\d+), advertised as (\S+):(\d+)")
+LISTENING_LINE = re.compile(r"spillway \S+ listening on ")
 
 
 
@@ -109,6 +115,9 @@ class Broker:
         self.log_path = self.dir / "broker.stderr"
         self.proc = None
         self.stopped_by_us = False
+        # With a listeners override: {name: {"protocol", "host", "port",
+        # "advertised"}} from the broker's log, filled by start().
+        self.listeners = {}
 
     # -- spillway -----------------------------------------------------------
     def _spillway_argv(self):
@@ -117,9 +126,10 @@ class Broker:
             client_missing(f"spillway binary not found at {binary} (set SPILLWAY_BIN)")
         # Metrics off unless a test asks (their default port, 9644, would
         # collide between brokers started in parallel or in a row).
-        argv = [binary,
-                "--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}",
-                "--override", f"log.dirs={self.data}",
+        argv = [binary]
+        if "listeners" not in self.overrides:
+            argv += ["--override", f"listeners=PLAINTEXT://127.0.0.1:{self.port}"]
+        argv += ["--override", f"log.dirs={self.data}",
                 "--override", "spillway.metrics.listen="]
         for k, v in self.overrides.items():
             argv += ["--override", f"{k}={v}"]
@@ -139,6 +149,7 @@ class Broker:
             _live_brokers.append(self)
             return self
         self.data.mkdir(parents=True, exist_ok=True)
+        log_from = self.log_path.stat().st_size if self.log_path.exists() else 0
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(self._spillway_argv(), stdin=subprocess.DEVNULL,
                                      stdout=log, stderr=subprocess.STDOUT,
@@ -146,6 +157,8 @@ class Broker:
         log.close()
         _live_brokers.append(self)
         deadline = time.monotonic() + START_TIMEOUT
+        if "listeners" in self.overrides:
+            self._await_listeners(log_from, deadline)
         while not port_accepts(self.port):
             if self.proc.poll() is not None:
                 msg = (f"spillway exited with {self.proc.returncode} during "
@@ -159,6 +172,32 @@ class Broker:
                                    f"{START_TIMEOUT}s:\n{self.log_tail()}")
             time.sleep(0.05)
         return self
+
+    def _await_listeners(self, log_from, deadline):
+        """Wait for the listener lines of this start (the log from byte
+        log_from on) and take each listener's bound port from them; the
+        first listener's becomes .port and .bootstrap."""
+        while True:
+            text = self.log_path.read_bytes()[log_from:].decode(errors="replace")
+            if LISTENING_LINE.search(text):
+                break
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                return  # the port wait below reports it
+            time.sleep(0.05)
+        self.listeners = {}
+        for name, proto, host, port, adv_host, adv_port in LISTENER_LINE.findall(text):
+            host = host.strip("[]")
+            self.listeners[name] = {"protocol": proto, "host": host, "port": int(port),
+                                    "advertised": f"{adv_host}:{adv_port}"}
+        first = next(iter(self.listeners.values()))
+        self.port = first["port"]
+        self.bootstrap = f"127.0.0.1:{self.port}"
+
+    def listener_bootstrap(self, name):
+        """host:port to connect to listener name (a wildcard host: 127.0.0.1)."""
+        ep = self.listeners[name]
+        host = "127.0.0.1" if ep["host"] in ("*", "0.0.0.0") else ep["host"]
+        return f"[{host}]:{ep['port']}" if ":" in host else f"{host}:{ep['port']}"
 
     def alive(self):
         if self.backend == "kafka":

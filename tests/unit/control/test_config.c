@@ -74,15 +74,18 @@ static void
 expect_listen(const char *what, const char *host, int port, const char *advertised_host,
 	      int advertised_port)
 {
-	cr_assert_str_eq(cfg.listen_host, host, "%s", what);
-	cr_assert_eq(cfg.listen_port, port, "%s", what);
+	const struct config_endpoint *ep = &cfg.listeners[0];
+
+	cr_assert_eq(cfg.listener_count, 1, "%s", what);
+	cr_assert_str_eq(ep->host, host, "%s", what);
+	cr_assert_eq(ep->port, port, "%s", what);
 	if (strcmp(advertised_host, "*") != 0)
-		cr_assert_str_eq(cfg.advertised_host, advertised_host, "%s", what);
+		cr_assert_str_eq(ep->advertised_host, advertised_host, "%s", what);
 	else
-		cr_assert_neq(cfg.advertised_host[0], '\0', "%s: canonical host name expected",
+		cr_assert_neq(ep->advertised_host[0], '\0', "%s: canonical host name expected",
 			      what);
 	if (advertised_port != 0)
-		cr_assert_eq(cfg.advertised_port, advertised_port, "%s", what);
+		cr_assert_eq(ep->advertised_port, advertised_port, "%s", what);
 }
 
 Test(config, defaults)
@@ -139,8 +142,9 @@ Test(config, dpdk_keys)
 	const char *no_ip[] = { "spillway.backend=dpdk" };
 
 	cr_assert_eq(config_load(&cfg, NULL, 7, ok, err, sizeof(err)), 0, "%s", err);
-	cr_assert_str_eq(cfg.advertised_host, "10.0.1.20", "a wildcard listener advertises it");
-	cr_assert_eq(cfg.advertised_port, 9093);
+	cr_assert_str_eq(cfg.listeners[0].advertised_host, "10.0.1.20",
+			 "a wildcard listener advertises it");
+	cr_assert_eq(cfg.listeners[0].advertised_port, 9093);
 	cr_assert_eq(cfg.dpdk_ipv4, 0x0a000114u);
 	cr_assert_eq(cfg.dpdk_prefix_len, 24);
 	cr_assert_eq(cfg.dpdk_gateway, 0x0a000101u);
@@ -287,9 +291,9 @@ Test(config, advertised_listeners)
 			     "advertised.listeners=PLAINTEXT://broker1.example:29092" };
 
 	cr_assert_eq(config_load(&cfg, NULL, 2, ov, err, sizeof(err)), 0, "%s", err);
-	cr_assert_str_eq(cfg.listen_host, "0.0.0.0");
-	cr_assert_str_eq(cfg.advertised_host, "broker1.example");
-	cr_assert_eq(cfg.advertised_port, 29092);
+	cr_assert_str_eq(cfg.listeners[0].host, "0.0.0.0");
+	cr_assert_str_eq(cfg.listeners[0].advertised_host, "broker1.example");
+	cr_assert_eq(cfg.listeners[0].advertised_port, 29092);
 }
 
 /* Kafka's stock KRaft server.properties, trimmed: it must start. */
@@ -321,11 +325,13 @@ Test(config, kafka_stock_file)
 		"log.retention.check.interval.ms=300000\n";
 
 	cr_assert_eq(load_file(text, 0, NULL), 0, "%s", err);
-	cr_assert_str_eq(cfg.listen_host, "");
-	cr_assert_eq(cfg.listen_port, 9092);
-	cr_assert_str_eq(cfg.advertised_host, "localhost");
+	cr_assert_eq(cfg.listener_count, 1, "the controller's listener is not ours");
+	cr_assert_str_eq(cfg.listeners[0].name, "PLAINTEXT");
+	cr_assert_str_eq(cfg.listeners[0].host, "");
+	cr_assert_eq(cfg.listeners[0].port, 9092);
+	cr_assert_str_eq(cfg.listeners[0].advertised_host, "localhost");
 	cr_assert_str_eq(cfg.log_dir, "/tmp/kraft-combined-logs");
-	cr_assert_eq(cfg.warning_count, 11);
+	cr_assert_eq(cfg.warning_count, 10);    /* the protocol map is read */
 	for (int i = 0; i < cfg.warning_count; i++)
 		cr_assert(strstr(cfg.warnings[i], ": ignored") != NULL);
 	cr_assert(strstr(cfg.warnings[0], "process.roles") == cfg.warnings[0]);
@@ -385,7 +391,7 @@ static const struct {
 	{ "listeners=PLAINTEXT://::1:9092", "listeners", "invalid value" },
 	{ "listeners=PLAINTEXT://h:70000", "listeners", "invalid value" },
 	{ "listeners=SSL://:9093", "listeners", "SSL" },
-	{ "listeners=PLAINTEXT://:1,PLAINTEXT://:2", "listeners", "one" },
+	{ "listeners=PLAINTEXT://:1,PLAINTEXT://:2", "listeners", "different name" },
 	{ "log.dirs=/a,/b,/a", "log.dirs", "listed twice" },
 	{ "log.dirs= , ", "log.dirs", "expected a comma list" },
 	{ "log.dir=", "log.dir", "invalid value ''" },

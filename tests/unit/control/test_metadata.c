@@ -112,7 +112,12 @@ Test(metadata, corrupt_topic_file_is_reported)
 Test(metadata, snapshot_lookups)
 {
 	const char *names[] = { "zeta", "alpha", "mid", "alpha2" };
-	struct md_broker broker = { "localhost", 9092, true, 3, 1 };
+	struct md_broker broker = {
+		.endpoint_count = 2,
+		.endpoints = { { "PLAINTEXT", "localhost", 9092, 0 },
+			       { "EXT", "ext.example", 29092, 2 } },
+		.auto_create_topics = true, .num_partitions = 3, .default_replication_factor = 1,
+	};
 	struct kp_uuid ids[4];
 	struct md_store st;
 	struct kp_md *md;
@@ -127,7 +132,15 @@ Test(metadata, snapshot_lookups)
 	cr_assert_not_null(md);
 	cr_assert_eq(md->broker_id, 7);
 	cr_assert_eq(md->controller_id, 7);
-	cr_assert_str_eq(md->host, "localhost");
+	/* Every listener's endpoint, copied into the snapshot. */
+	cr_assert_eq(md->endpoint_count, 2);
+	cr_assert_str_eq(md->endpoints[0].host, "localhost");
+	cr_assert_str_eq(md->endpoints[1].listener, "EXT");
+	cr_assert_str_eq(md->endpoints[1].host, "ext.example");
+	cr_assert_neq(md->endpoints[1].host, broker.endpoints[1].host);
+	cr_assert_eq(md->endpoints[1].port, 29092);
+	cr_assert_eq(md->endpoints[1].protocol, 2);
+	cr_assert_eq(kp_md_endpoint(md, NULL), &md->endpoints[0]);
 	cr_assert_eq(md->topic_count, 4);
 	cr_assert_eq(md->epoch, 42u);
 	cr_assert_eq(strncmp(md->topics[0].name.ptr, "alpha", 5), 0);

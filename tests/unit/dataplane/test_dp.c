@@ -45,6 +45,10 @@ make_reply(const uint8_t *frame, uint32_t len)
 	return buf;
 }
 
+/* The listener and protocol of the last request dispatched on a core,
+ * as listener << 8 | protocol (relaxed atomics). */
+static int last_session = -1;
+
 /* The test double for protocol's kp_dispatch(). */
 enum kp_verdict
 kp_dispatch(const struct kp_env *env, const uint8_t *frame, uint32_t len, struct kp_out *out)
@@ -52,6 +56,9 @@ kp_dispatch(const struct kp_env *env, const uint8_t *frame, uint32_t len, struct
 	uint16_t api_key = (uint16_t)(frame[0] << 8 | frame[1]);
 
 	cr_assert_not_null(env->md);
+	cr_assert_not_null(env->session);
+	__atomic_store_n(&last_session, env->session->listener << 8 | env->session->protocol,
+			 __ATOMIC_RELAXED);
 	cr_assert_geq(len, 8u);
 	cr_assert_leq(len, env->request_bytes_max);
 	switch (api_key) {
@@ -182,14 +189,9 @@ ctl_main(void *arg)
 }
 
 static struct dp *
-start(uint32_t inflight_max, uint32_t connections_max)
+start_cfg(const struct dp_config *cfg)
 {
-	struct dp_config cfg = {
-		.listen_host = "127.0.0.1", .listen_port = 0, .core_count = 2,
-		.request_bytes_max = BYTES_MAX, .inflight_max = inflight_max,
-		.connections_max = connections_max, .backlog = 128,
-	};
-	struct dp *dp = dp_create(&cfg);
+	struct dp *dp = dp_create(cfg);
 
 	cr_assert_not_null(dp);
 	cr_assert_neq(dp_bound_port(dp), 0);
@@ -199,6 +201,18 @@ start(uint32_t inflight_max, uint32_t connections_max)
 	ctl.dp = dp;
 	cr_assert_eq(pthread_create(&ctl.thread, NULL, ctl_main, NULL), 0);
 	return dp;
+}
+
+static struct dp *
+start(uint32_t inflight_max, uint32_t connections_max)
+{
+	struct dp_config cfg = {
+		.listen_host = "127.0.0.1", .listen_port = 0, .core_count = 2,
+		.request_bytes_max = BYTES_MAX, .inflight_max = inflight_max,
+		.connections_max = connections_max, .backlog = 128,
+	};
+
+	return start_cfg(&cfg);
 }
 
 static void
@@ -213,9 +227,9 @@ stop(struct dp *dp)
 /* ---- client side ---- */
 
 static int
-client(struct dp *dp)
+client_port(uint16_t port)
 {
-	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(dp_bound_port(dp)) };
+	struct sockaddr_in sin = { .sin_family = AF_INET, .sin_port = htons(port) };
 	struct timeval tv = { .tv_sec = 10 };
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
 	int one = 1;
@@ -226,6 +240,12 @@ client(struct dp *dp)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
 	return fd;
+}
+
+static int
+client(struct dp *dp)
+{
+	return client_port(dp_bound_port(dp));
 }
 
 static void
@@ -622,4 +642,41 @@ Test(dp, core_that_cannot_enable_fails_start, .timeout = 60)
 	cr_assert(!dp->started);
 	dp_stop(dp);    /* nothing left to stop */
 	dp_destroy(dp);
+}
+
+/* Every core accepts on every listener (each on its own ephemeral port);
+ * a connection's session names the listener it came in on and that
+ * listener's protocol. */
+Test(dp, sessions_name_their_listener, .timeout = 60)
+{
+	const struct dp_listener listeners[] = {
+		{ .name = "INTERNAL", .host = "127.0.0.1", .port = 0,
+		  .protocol = KP_SEC_PLAINTEXT },
+		{ .name = "EXTERNAL", .host = "127.0.0.1", .port = 0,
+		  .protocol = KP_SEC_SASL_PLAINTEXT },
+		{ .name = "ANY", .host = "", .port = 0, .protocol = KP_SEC_PLAINTEXT },
+	};
+	struct dp_config cfg = {
+		.listeners = listeners, .listener_count = 3, .core_count = 2,
+		.request_bytes_max = BYTES_MAX, .inflight_max = 8, .connections_max = 16,
+		.backlog = 128,
+	};
+	struct dp *dp = start_cfg(&cfg);
+	uint8_t buf[64];
+
+	cr_assert_eq(dp_listener_count(dp), 3);
+	cr_assert_eq(dp_bound_port(dp), dp_listener_port(dp, 0));
+	cr_assert_neq(dp_listener_port(dp, 0), dp_listener_port(dp, 1));
+	for (int round = 0; round < 4; round++) {
+		for (int l = 0; l < 3; l++) {
+			int fd = client_port(dp_listener_port(dp, l));
+
+			write_all(fd, buf, put_req(buf, API_LOCAL, 0, (uint32_t)l, 16));
+			expect_reply(fd, (uint32_t)l, API_LOCAL);
+			cr_assert_eq(__atomic_load_n(&last_session, __ATOMIC_RELAXED),
+				     l << 8 | listeners[l].protocol);
+			close(fd);
+		}
+	}
+	stop(dp);
 }

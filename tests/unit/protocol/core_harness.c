@@ -31,8 +31,8 @@ h_setup(void)
 	memset(&h_md, 0, sizeof(h_md));
 	h_md.broker_id = 1;
 	h_md.cluster_id = "AAAAAAAAAAAAAAAAAAAAAA";
-	h_md.host = "127.0.0.1";
-	h_md.port = 9092;
+	h_md.endpoint_count = 1;
+	h_md.endpoints[0] = (struct kp_md_endpoint){ "PLAINTEXT", "127.0.0.1", 9092, 0 };
 	for (int i = 0; i < 2; i++) {
 		memset(&h_topics[i], 0, sizeof(h_topics[i]));
 		h_topics[i].name = kp_str_c(names[i]);

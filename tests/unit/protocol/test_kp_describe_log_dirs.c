@@ -29,8 +29,8 @@ md_setup(void)
 	memset(&md, 0, sizeof(md));
 	md.broker_id = 1;
 	md.cluster_id = "AAAAAAAAAAAAAAAAAAAAAA";
-	md.host = "127.0.0.1";
-	md.port = 9092;
+	md.endpoint_count = 1;
+	md.endpoints[0] = (struct kp_md_endpoint){ "PLAINTEXT", "127.0.0.1", 9092, 0 };
 	for (int i = 0; i < 3; i++) {
 		memset(&topics[i], 0, sizeof(topics[i]));
 		topics[i].name = kp_str_c(names[i]);

@@ -44,8 +44,8 @@ md_setup(void)
 	md.broker_id = 1;
 	md.controller_id = 1;
 	md.cluster_id = "AAAAAAAAAAAAAAAAAAAAAA";
-	md.host = "127.0.0.1";
-	md.port = 9092;
+	md.endpoint_count = 1;
+	md.endpoints[0] = (struct kp_md_endpoint){ "PLAINTEXT", "127.0.0.1", 9092, 0 };
 	md.auto_create_topics = true;
 	md.num_partitions = 2;
 	md.default_replication_factor = 1;

@@ -138,7 +138,8 @@ ctl_md(struct ctl *ctl)
 		{ .name = { "t0", 2 }, .partition_count = 4 },
 		{ .name = { "t1", 2 }, .partition_count = 4 },
 	};
-	static struct kp_md md = { .broker_id = 7, .host = "broker.test", .port = 9192,
+	static struct kp_md md = { .broker_id = 7, .endpoint_count = 1,
+				   .endpoints = { { "PLAINTEXT", "broker.test", 9192, 0 } },
 				   .topic_count = 3, .topics = topics };
 
 	(void)ctl;

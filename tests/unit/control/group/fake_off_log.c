@@ -199,7 +199,8 @@ off_load_offset(struct grp_coord *c, struct kp_str group_id, struct kp_str topic
 const struct kp_md *
 ctl_md(struct ctl *ctl)
 {
-	static struct kp_md md = { .broker_id = 7, .host = "broker.test", .port = 9192 };
+	static struct kp_md md = { .broker_id = 7, .endpoint_count = 1,
+				   .endpoints = { { "PLAINTEXT", "broker.test", 9192, 0 } } };
 
 	(void)ctl;
 	return &md;
