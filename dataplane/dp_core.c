@@ -449,7 +449,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	 * it) while most chunks are free; else it copies what it needs and
 	 * the chunk goes back at once. */
 	env->frame_keep = frame->owned != NULL ||
-			  (core->slot_api[env->slot] == KP_API_PRODUCE &&
+			  (core->slot_api[env->slot] == KP_API_PRODUCE && bid != CONN_BUF_NONE &&
 			   core->bufs_pinned < core->buf_count / 4);
 	switch (kp_dispatch(env, frame->data, frame->len, &out)) {
 	case KP_VERDICT_REPLY:
@@ -552,7 +552,9 @@ dp_core_parse_one(struct dp_core *core, struct kp_env *env, struct conn *conn,
 		dp_conn_close(core, conn);
 		return false;
 	}
-	if (bid == CONN_BUF_NONE && frame.owned == NULL) {
+	/* TLS plaintext stays put until parsed in full, and a request kept
+	 * waiting copies what it needs (frame_keep is false): in place. */
+	if (bid == CONN_BUF_NONE && frame.owned == NULL && conn->tls == NULL) {
 		frame.owned = malloc(frame.len);
 		if (frame.owned == NULL) {
 			dp_conn_close(core, conn);
