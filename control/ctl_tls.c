@@ -18,6 +18,7 @@
 #include <openssl/ssl.h>
 
 #include "common/compiler.h"
+#include "control/ctl_int.h"
 #include "control/ctl_tls.h"
 #include "dataplane/dp.h"
 #include "dataplane/dp_tls.h"
@@ -31,15 +32,36 @@ static const char *const ctl_tls_defaults[][2] = {
 	{ "ssl.endpoint.identification.algorithm", "https" },
 };
 
+/* Where the keys come from, most specific first: this broker's dynamic
+ * configs, the cluster default's, then the file and overrides. */
+struct ctl_tls_src {
+	const struct config *cfg;
+	const struct config_dyn_entry *dyn[2];
+	int32_t dyn_count[2];
+};
+
 /* A key's value for listener: listener.name.<listener lower-cased>.<key>,
- * else <key>, else Kafka's default (NULL: none). *name is the key used. */
+ * else <key>, each from the layers of src, else Kafka's default (NULL:
+ * none). name is the key used. */
 struct ctl_tls_val {
 	const char *text;
 	char name[160];
 };
 
+static const char *
+ctl_tls_layers(const struct ctl_tls_src *src, const char *key)
+{
+	for (int l = 0; l < 2; l++) {
+		for (int32_t i = 0; i < src->dyn_count[l]; i++) {
+			if (strcmp(src->dyn[l][i].name, key) == 0)
+				return src->dyn[l][i].value;
+		}
+	}
+	return config_ssl_get(src->cfg, key);
+}
+
 static void
-ctl_tls_get(const struct config *cfg, const char *listener, const char *key,
+ctl_tls_get(const struct ctl_tls_src *src, const char *listener, const char *key,
 	    struct ctl_tls_val *v)
 {
 	size_t n = (size_t)snprintf(v->name, sizeof(v->name), "listener.name.%s.%s",
@@ -48,11 +70,11 @@ ctl_tls_get(const struct config *cfg, const char *listener, const char *key,
 	for (size_t i = 14; i < n && v->name[i] != '.'; i++)
 		v->name[i] = (char)((v->name[i] >= 'A' && v->name[i] <= 'Z') ? v->name[i] + 32
 									      : v->name[i]);
-	v->text = config_ssl_get(cfg, v->name);
-	if (v->text != NULL)
-		return;
-	snprintf(v->name, sizeof(v->name), "%s", key);
-	v->text = config_ssl_get(cfg, key);
+	v->text = ctl_tls_layers(src, v->name);
+	if (v->text == NULL) {
+		snprintf(v->name, sizeof(v->name), "%s", key);
+		v->text = ctl_tls_layers(src, key);
+	}
 	for (size_t i = 0; v->text == NULL && i < ARRAY_LEN(ctl_tls_defaults); i++) {
 		if (strcmp(ctl_tls_defaults[i][0], key) == 0)
 			v->text = ctl_tls_defaults[i][1];
@@ -149,7 +171,7 @@ ctl_tls_type_pem(const struct ctl_tls_val *type, char *err, size_t err_size)
  * ssl.keystore.key inline, else the PEM file ssl.keystore.location (key
  * and chain, leaf first), the key decrypted with ssl.key.password. */
 static int
-ctl_tls_keystore(SSL_CTX *ctx, const struct config *cfg, const char *l, char *err,
+ctl_tls_keystore(SSL_CTX *ctx, const struct ctl_tls_src *src, const char *l, char *err,
 		 size_t err_size)
 {
 	struct ctl_tls_val type, loc, chain, key, pass;
@@ -158,11 +180,11 @@ ctl_tls_keystore(SSL_CTX *ctx, const struct config *cfg, const char *l, char *er
 	X509 *cert;
 	int rc = -EINVAL;
 
-	ctl_tls_get(cfg, l, "ssl.keystore.type", &type);
-	ctl_tls_get(cfg, l, "ssl.keystore.location", &loc);
-	ctl_tls_get(cfg, l, "ssl.keystore.certificate.chain", &chain);
-	ctl_tls_get(cfg, l, "ssl.keystore.key", &key);
-	ctl_tls_get(cfg, l, "ssl.key.password", &pass);
+	ctl_tls_get(src, l, "ssl.keystore.type", &type);
+	ctl_tls_get(src, l, "ssl.keystore.location", &loc);
+	ctl_tls_get(src, l, "ssl.keystore.certificate.chain", &chain);
+	ctl_tls_get(src, l, "ssl.keystore.key", &key);
+	ctl_tls_get(src, l, "ssl.key.password", &pass);
 	if (!ctl_tls_type_pem(&type, err, err_size))
 		return -EINVAL;
 	if ((chain.text == NULL) != (key.text == NULL)) {
@@ -218,7 +240,7 @@ ctl_tls_keystore(SSL_CTX *ctx, const struct config *cfg, const char *l, char *er
 /* Trusted CAs for client certificates: ssl.truststore.certificates inline
  * or the PEM file ssl.truststore.location. */
 static int
-ctl_tls_truststore(SSL_CTX *ctx, const struct config *cfg, const char *l, bool needed,
+ctl_tls_truststore(SSL_CTX *ctx, const struct ctl_tls_src *src, const char *l, bool needed,
 		   char *err, size_t err_size)
 {
 	struct ctl_tls_val type, loc, certs;
@@ -227,9 +249,9 @@ ctl_tls_truststore(SSL_CTX *ctx, const struct config *cfg, const char *l, bool n
 	int count = 0;
 	BIO *b;
 
-	ctl_tls_get(cfg, l, "ssl.truststore.type", &type);
-	ctl_tls_get(cfg, l, "ssl.truststore.location", &loc);
-	ctl_tls_get(cfg, l, "ssl.truststore.certificates", &certs);
+	ctl_tls_get(src, l, "ssl.truststore.type", &type);
+	ctl_tls_get(src, l, "ssl.truststore.location", &loc);
+	ctl_tls_get(src, l, "ssl.truststore.certificates", &certs);
 	if (loc.text == NULL && certs.text == NULL) {
 		if (!needed)
 			return 0;
@@ -271,15 +293,15 @@ ctl_tls_version_of(const char *name)
 /* ssl.enabled.protocols (TLSv1.2, TLSv1.3) sets the version range;
  * ssl.protocol is checked (Kafka passes it to SSLContext.getInstance). */
 static int
-ctl_tls_protocols(SSL_CTX *ctx, const struct config *cfg, const char *l, char *err,
+ctl_tls_protocols(SSL_CTX *ctx, const struct ctl_tls_src *src, const char *l, char *err,
 		  size_t err_size)
 {
 	struct ctl_tls_val list, proto;
 	char buf[256], *save = NULL;
 	int lo = 0, hi = 0;
 
-	ctl_tls_get(cfg, l, "ssl.enabled.protocols", &list);
-	ctl_tls_get(cfg, l, "ssl.protocol", &proto);
+	ctl_tls_get(src, l, "ssl.enabled.protocols", &list);
+	ctl_tls_get(src, l, "ssl.protocol", &proto);
 	if (proto.text != NULL && strcmp(proto.text, "TLS") != 0 &&
 	    ctl_tls_version_of(proto.text) == 0) {
 		snprintf(err, err_size, "%s=%s: expected TLS, TLSv1.2 or TLSv1.3", proto.name,
@@ -325,7 +347,7 @@ ctl_tls_cipher_name(STACK_OF(SSL_CIPHER) *all, const char *name)
 /* ssl.cipher.suites: TLS 1.3 suites (TLS_AES_...) and TLS 1.2 ones, by
  * IANA or OpenSSL name; empty: OpenSSL's defaults. */
 static int
-ctl_tls_ciphers(SSL_CTX *ctx, const struct config *cfg, const char *l, char *err,
+ctl_tls_ciphers(SSL_CTX *ctx, const struct ctl_tls_src *src, const char *l, char *err,
 		size_t err_size)
 {
 	static const char *const tls13[] = {
@@ -338,7 +360,7 @@ ctl_tls_ciphers(SSL_CTX *ctx, const struct config *cfg, const char *l, char *err
 	STACK_OF(SSL_CIPHER) *all;
 	int rc = 0;
 
-	ctl_tls_get(cfg, l, "ssl.cipher.suites", &list);
+	ctl_tls_get(src, l, "ssl.cipher.suites", &list);
 	if (list.text == NULL)
 		return 0;
 	probe = SSL_CTX_new(TLS_server_method());
@@ -388,11 +410,11 @@ ctl_tls_ciphers(SSL_CTX *ctx, const struct config *cfg, const char *l, char *err
 /* ssl.client.auth: none, requested (verify a certificate when sent) or
  * required. Returns the SSL_VERIFY_* mode, or -1. */
 static int
-ctl_tls_client_auth(const struct config *cfg, const char *l, char *err, size_t err_size)
+ctl_tls_client_auth(const struct ctl_tls_src *src, const char *l, char *err, size_t err_size)
 {
 	struct ctl_tls_val v;
 
-	ctl_tls_get(cfg, l, "ssl.client.auth", &v);
+	ctl_tls_get(src, l, "ssl.client.auth", &v);
 	if (v.text == NULL || strcmp(v.text, "none") == 0)
 		return SSL_VERIFY_NONE;
 	if (strcmp(v.text, "requested") == 0)
@@ -404,16 +426,16 @@ ctl_tls_client_auth(const struct config *cfg, const char *l, char *err, size_t e
 }
 
 static int
-ctl_tls_configure(SSL_CTX *ctx, const struct config *cfg, const char *l, char *err,
+ctl_tls_configure(SSL_CTX *ctx, const struct ctl_tls_src *src, const char *l, char *err,
 		  size_t err_size)
 {
 	static const unsigned char sid[] = "spillway";
-	int verify = ctl_tls_client_auth(cfg, l, err, err_size);
+	int verify = ctl_tls_client_auth(src, l, err, err_size);
 
-	if (verify < 0 || ctl_tls_keystore(ctx, cfg, l, err, err_size) != 0 ||
-	    ctl_tls_truststore(ctx, cfg, l, verify != SSL_VERIFY_NONE, err, err_size) != 0 ||
-	    ctl_tls_protocols(ctx, cfg, l, err, err_size) != 0 ||
-	    ctl_tls_ciphers(ctx, cfg, l, err, err_size) != 0)
+	if (verify < 0 || ctl_tls_keystore(ctx, src, l, err, err_size) != 0 ||
+	    ctl_tls_truststore(ctx, src, l, verify != SSL_VERIFY_NONE, err, err_size) != 0 ||
+	    ctl_tls_protocols(ctx, src, l, err, err_size) != 0 ||
+	    ctl_tls_ciphers(ctx, src, l, err, err_size) != 0)
 		return -EINVAL;
 	SSL_CTX_set_verify(ctx, verify, NULL);
 	/* Renegotiation is refused: a handshake is one bounded exchange. */
@@ -422,8 +444,9 @@ ctl_tls_configure(SSL_CTX *ctx, const struct config *cfg, const char *l, char *e
 	return 0;
 }
 
-struct dp_tls_ctx *
-ctl_tls_build(const struct config *cfg, const char *listener, char *err, size_t err_size)
+static struct dp_tls_ctx *
+ctl_tls_build_src(const struct ctl_tls_src *src, const char *listener, char *err,
+		  size_t err_size)
 {
 	struct ctl_tls_val rules_text;
 	struct dp_tls_rules *rules;
@@ -434,11 +457,11 @@ ctl_tls_build(const struct config *cfg, const char *listener, char *err, size_t 
 		ctl_tls_err(err, err_size, "listener %s: cannot create a TLS context", listener);
 		return NULL;
 	}
-	if (ctl_tls_configure(ctx, cfg, listener, err, err_size) != 0) {
+	if (ctl_tls_configure(ctx, src, listener, err, err_size) != 0) {
 		SSL_CTX_free(ctx);
 		return NULL;
 	}
-	ctl_tls_get(cfg, listener, "ssl.principal.mapping.rules", &rules_text);
+	ctl_tls_get(src, listener, "ssl.principal.mapping.rules", &rules_text);
 	rules = dp_tls_rules_parse(rules_text.text, why, sizeof(why));
 	if (rules == NULL) {
 		snprintf(err, err_size, "%s: %s", rules_text.name, why);
@@ -466,30 +489,92 @@ ctl_tls_handshake_ms(const struct config *cfg, char *err, size_t err_size)
 	return (int)v;
 }
 
-/* Build every TLS listener's context, then publish them all (none when one
- * fails: a reload with a bad file keeps the old ones). */
-int
-ctl_tls_publish(struct dp *dp, const struct config *cfg, char *err, size_t err_size)
+struct dp_tls_ctx *
+ctl_tls_build(const struct config *cfg, const char *listener, char *err, size_t err_size)
 {
-	struct dp_tls_ctx *ctx[CONFIG_LISTENERS_MAX] = { 0 };
-	int rc = 0;
+	struct ctl_tls_src src = { .cfg = cfg };
 
-	for (int i = 0; i < cfg->listener_count && rc == 0; i++) {
-		const struct config_endpoint *ep = &cfg->listeners[i];
+	return ctl_tls_build_src(&src, listener, err, err_size);
+}
 
-		if (!kp_sec_is_tls(ep->protocol))
-			continue;
-		ctx[i] = ctl_tls_build(cfg, ep->name, err, err_size);
-		if (ctx[i] == NULL)
-			rc = -EINVAL;
-	}
+/* Build every TLS listener's context into ctx[] from src; -EINVAL with err
+ * (and none kept) when one fails. */
+static int
+ctl_tls_build_all(const struct ctl_tls_src *src, struct dp_tls_ctx **ctx, char *err,
+		  size_t err_size)
+{
+	const struct config *cfg = src->cfg;
+
 	for (int i = 0; i < cfg->listener_count; i++) {
-		if (ctx[i] == NULL)
+		ctx[i] = NULL;
+		if (!kp_sec_is_tls(cfg->listeners[i].protocol))
 			continue;
-		if (rc == 0)
-			dp_tls_publish(dp, i, ctx[i]);
-		else
-			dp_tls_ctx_unref(ctx[i]);
+		ctx[i] = ctl_tls_build_src(src, cfg->listeners[i].name, err, err_size);
+		if (ctx[i] == NULL) {
+			ctl_tls_discard(ctx);
+			return -EINVAL;
+		}
 	}
-	return rc;
+	return 0;
+}
+
+void
+ctl_tls_discard(struct dp_tls_ctx **ctx)
+{
+	for (int i = 0; i < CONFIG_LISTENERS_MAX; i++) {
+		dp_tls_ctx_unref(ctx[i]);
+		ctx[i] = NULL;
+	}
+}
+
+void
+ctl_tls_commit(struct dp *dp, struct dp_tls_ctx **ctx)
+{
+	for (int i = 0; i < CONFIG_LISTENERS_MAX; i++) {
+		if (ctx[i] != NULL)
+			dp_tls_publish(dp, i, ctx[i]);
+		ctx[i] = NULL;
+	}
+}
+
+int
+ctl_tls_publish(struct dp *dp, struct ctl *ctl, char *err, size_t err_size)
+{
+	const struct ctl_dyn_set *b = ctl_dyn_get(ctl, true), *d = ctl_dyn_get(ctl, false);
+	struct ctl_tls_src src = { ctl->cfg, { b->e, d->e }, { b->count, d->count } };
+	struct dp_tls_ctx *ctx[CONFIG_LISTENERS_MAX] = { 0 };
+
+	if (ctl_tls_build_all(&src, ctx, err, err_size) != 0)
+		return -EINVAL;
+	ctl_tls_commit(dp, ctx);
+	return 0;
+}
+
+bool
+ctl_tls_key(const char *name, size_t len)
+{
+	static const char prefix[] = "listener.name.";
+
+	if (len >= 4 && memcmp(name, "ssl.", 4) == 0)
+		return true;
+	if (len < sizeof(prefix) || memcmp(name, prefix, sizeof(prefix) - 1) != 0)
+		return false;
+	for (size_t i = sizeof(prefix) - 1; i + 5 <= len; i++) {
+		if (memcmp(name + i, ".ssl.", 5) == 0)
+			return true;
+	}
+	return false;
+}
+
+int
+ctl_tls_prepare(struct ctl *ctl, bool per_broker, const struct config_dyn_entry *e,
+		int32_t n, struct dp_tls_ctx **ctx, char *err, size_t err_size)
+{
+	const struct ctl_dyn_set *b = ctl_dyn_get(ctl, true), *d = ctl_dyn_get(ctl, false);
+	struct ctl_tls_src src = { ctl->cfg, { b->e, d->e }, { b->count, d->count } };
+	int l = per_broker ? 0 : 1;
+
+	src.dyn[l] = e;         /* the layer as it would become */
+	src.dyn_count[l] = n;
+	return ctl_tls_build_all(&src, ctx, err, err_size);
 }

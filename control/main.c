@@ -274,7 +274,7 @@ main_serve(struct config *cfg)
 		ctl_destroy(ctl);
 		return 1;
 	}
-	if (ctl_tls_publish(dp, cfg, err, sizeof(err)) != 0) {
+	if (ctl_tls_publish(dp, ctl, err, sizeof(err)) != 0) {
 		fprintf(stderr, "spillway: %s\n", err);
 		dp_destroy(dp);
 		st_destroy(st);

@@ -375,3 +375,73 @@ def test_bad_tls_config_stops_startup_naming_the_key(pki, tmp_path, overrides, k
     r = subprocess.run(argv, capture_output=True, text=True, timeout=30)
     assert r.returncode != 0
     assert key in r.stderr, r.stderr
+
+
+def _served_cn(port):
+    """The subject CN of the certificate a new connection to port gets."""
+    ctx = ssl.create_default_context(cafile=None)
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    with socket.create_connection(("127.0.0.1", port)) as s:
+        with ctx.wrap_socket(s) as t:
+            der = t.getpeercert(binary_form=True)
+    text = subprocess.run(["openssl", "x509", "-inform", "DER", "-noout", "-subject"],
+                          input=der, capture_output=True, timeout=10).stdout.decode()
+    return text.strip().split("CN = ")[-1]
+
+
+def _kafka_configs(bootstrap, *args):
+    """kafka-configs.sh (ConfigCommand): (returncode, output)."""
+    libs = HERE.parents[1] / ".cache" / "kafka" / "libs"
+    if not (libs / "kafka_2.13-3.9.1.jar").exists():
+        client_missing(f"Kafka 3.9.1 jars missing in {libs} (kafka-ref.sh fetch)")
+    r = subprocess.run(["java", *JAVA_OPTS, "-cp", f"{libs}/*", "kafka.admin.ConfigCommand",
+                        "--bootstrap-server", bootstrap, *args], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=CALL_TIMEOUT)
+    return r.returncode, r.stdout + r.stderr
+
+
+def test_certificate_reload_without_restart(pki, tls_broker, tmp_path):
+    """kafka-configs --alter listener.name.ssl.ssl.keystore.location: new
+    connections get the new certificate, a connection opened before keeps
+    working; the same path again re-reads the file; a key store that does
+    not load is refused and the old one stays."""
+    port = tls_broker.listeners["SSL"]["port"]
+    plain = _hp(tls_broker, "PLAINTEXT")
+    _cert(pki, "reload1", "ca", "/CN=reloaded-one", "DNS:localhost,IP:127.0.0.1")
+    _cert(pki, "reload2", "ca", "/CN=reloaded-two", "DNS:localhost,IP:127.0.0.1")
+    ks = tmp_path / "live.keystore.pem"
+    shutil.copy(pki / "reload1.keystore.pem", ks)
+    assert _served_cn(port) == "localhost"
+    old = socket.create_connection(("127.0.0.1", port))
+    octx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    old = octx.wrap_socket(old, server_hostname="127.0.0.1")
+
+    alter = ["--entity-type", "brokers", "--entity-name", "1", "--alter", "--add-config"]
+    rc, out = _kafka_configs(plain, *alter, f"listener.name.ssl.ssl.keystore.location={ks}")
+    assert rc == 0, out
+    assert _served_cn(port) == "reloaded-one"
+    # The same path again, after the file changed: re-read.
+    shutil.copy(pki / "reload2.keystore.pem", ks)
+    rc, out = _kafka_configs(plain, *alter, f"listener.name.ssl.ssl.keystore.location={ks}")
+    assert rc == 0, out
+    assert _served_cn(port) == "reloaded-two"
+    # A key store that does not load: refused, the last good one stays.
+    rc, out = _kafka_configs(plain, *alter,
+                             f"listener.name.ssl.ssl.keystore.location={tmp_path / 'nope.pem'}")
+    assert rc != 0 and "keystore.location" in out, out
+    assert _served_cn(port) == "reloaded-two"
+    # The connection made before the reloads still speaks (ApiVersions v0).
+    old.sendall(API_VERSIONS_V0)
+    old.settimeout(10)
+    head = old.recv(8)
+    assert len(head) >= 8 and head[4:8] == b"\x00\x00\x00\x01", head
+    old.close()
+    # Clients verifying the new certificate work.
+    _kcat_roundtrip(pki, _hp(tls_broker, "SSL"), n=3)
+    # Back to the original for the other tests.
+    rc, out = _kafka_configs(plain, "--entity-type", "brokers", "--entity-name", "1",
+                             "--alter", "--delete-config",
+                             "listener.name.ssl.ssl.keystore.location")
+    assert rc == 0, out
+    assert _served_cn(port) == "localhost"
