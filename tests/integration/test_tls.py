@@ -82,7 +82,7 @@ def pki(tmp_path_factory):
 
 
 def _overrides(pki, metrics_port):
-    names = ["PLAINTEXT", "SSL", "MTLS", "EXPIRED", "FOREIGN", "WRONGHOST"]
+    names = ["PLAINTEXT", "SSL", "MTLS", "EXPIRED", "FOREIGN", "WRONGHOST", "INLINE"]
     o = {
         "listeners": ",".join(f"{n}://127.0.0.1:0" for n in names),
         "listener.security.protocol.map": "PLAINTEXT:PLAINTEXT," +
@@ -98,6 +98,12 @@ def _overrides(pki, metrics_port):
         "spillway.ssl.handshake.timeout.ms": str(HANDSHAKE_MS),
         "spillway.metrics.listen": f"127.0.0.1:{metrics_port}",
     }
+    # Inline PEM key store and trust store; client certificates requested.
+    o["listener.name.inline.ssl.keystore.certificate.chain"] = (pki / "server.pem").read_text()
+    o["listener.name.inline.ssl.keystore.key"] = (pki / "server.enc.key").read_text()
+    o["listener.name.inline.ssl.client.auth"] = "requested"
+    o["listener.name.inline.ssl.truststore.type"] = "PEM"
+    o["listener.name.inline.ssl.truststore.certificates"] = (pki / "ca.pem").read_text()
     for n in ("expired", "foreign", "wronghost"):
         o[f"listener.name.{n}.ssl.keystore.location"] = str(pki / f"{n}.keystore.pem")
         o[f"listener.name.{n}.ssl.key.password"] = ""
@@ -158,6 +164,15 @@ def test_kcat_over_ssl(pki, tls_broker):
 
 def test_kcat_over_mtls(pki, tls_broker):
     _kcat_roundtrip(pki, _hp(tls_broker, "MTLS"), cert="alice")
+
+
+def test_inline_pem_stores_and_requested_client_auth(pki, tls_broker):
+    """ssl.keystore.certificate.chain/key and ssl.truststore.certificates as
+    inline PEM; under `requested` a client with or without a certificate is
+    served, one with a certificate of an unknown CA is refused."""
+    _kcat_roundtrip(pki, _hp(tls_broker, "INLINE"), n=3)
+    _kcat_roundtrip(pki, _hp(tls_broker, "INLINE"), cert="alice", n=3)
+    _kcat_refused(pki, _hp(tls_broker, "INLINE"), cert="mallory")
 
 
 def test_large_fetch_over_ssl(pki, tls_broker):
