@@ -35,9 +35,9 @@ ctl_metrics_tls(struct ctl *ctl, struct mx_buf *b)
 			mx_sample(b, "spillway_tls_handshakes_failed_total", l,
 				  (double)s.tls_handshakes_failed[i]);
 	}
-	mx_family(b, "spillway_tls_file_reads_blocking_total", "counter",
-		  "File regions read for a TLS Fetch that were not in the page cache (the core "
-		  "waited for the disk).");
-	mx_sample(b, "spillway_tls_file_reads_blocking_total", NULL,
-		  (double)s.tls_file_reads_blocking);
+	mx_family(b, "spillway_tls_file_reads_async_total", "counter",
+		  "File region slices of a TLS Fetch that were not in the page cache and were "
+		  "read through io_uring (the core did not wait for the disk).");
+	mx_sample(b, "spillway_tls_file_reads_async_total", NULL,
+		  (double)s.tls_file_reads_async);
 }

@@ -175,6 +175,8 @@ ctl_tls_keystore(SSL_CTX *ctx, const struct ctl_tls_src *src, const char *l, cha
 		 size_t err_size)
 {
 	struct ctl_tls_val type, loc, chain, key, pass;
+	/* The callback only reads the password; the union drops const. */
+	union { const char *ro; void *rw; } pw;
 	BIO *kb, *cb;
 	EVP_PKEY *pkey;
 	X509 *cert;
@@ -203,9 +205,7 @@ ctl_tls_keystore(SSL_CTX *ctx, const struct ctl_tls_src *src, const char *l, cha
 		BIO_free(kb);
 		return -EINVAL;
 	}
-	/* The callback only reads the password; the union drops const. */
-	union { const char *ro; void *rw; } pw = { .ro = pass.text };
-
+	pw.ro = pass.text;
 	pkey = PEM_read_bio_PrivateKey(kb, NULL, ctl_tls_password_cb, pw.rw);
 	cert = PEM_read_bio_X509_AUX(cb, NULL, NULL, NULL);
 	if (pkey == NULL) {
@@ -482,8 +482,8 @@ ctl_tls_handshake_ms(const struct config *cfg, char *err, size_t err_size)
 		return CTL_TLS_HANDSHAKE_MS_DEFAULT;
 	v = strtol(text, &end, 10);
 	if (end == text || *end != '\0' || v < 1 || v > 3600000) {
-		snprintf(err, err_size, "%s=%s: expected 1..3600000", CONFIG_SSL_HANDSHAKE_TIMEOUT_KEY,
-			 text);
+		snprintf(err, err_size, "%s=%s: expected 1..3600000",
+			 CONFIG_SSL_HANDSHAKE_TIMEOUT_KEY, text);
 		return -1;
 	}
 	return (int)v;

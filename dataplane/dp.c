@@ -493,7 +493,7 @@ dp_stat_load(const uint64_t *counter)
 /* struct dp_stats is a run of uint64_t counters, read as one array so that
  * a new counter needs no reader code. */
 #define DP_STATS_COUNTERS (sizeof(struct dp_stats) / sizeof(uint64_t))
-STATIC_ASSERT(offsetof(struct dp_stats, tls_file_reads_blocking) ==
+STATIC_ASSERT(offsetof(struct dp_stats, tls_file_reads_async) ==
 	      (DP_STATS_COUNTERS - 1) * sizeof(uint64_t), "dp_stats is only uint64_t counters");
 
 /* Add one core's counters into sum. */

@@ -112,9 +112,9 @@ struct dp_stats {
 	 * timeout), by listener index (DP_LISTENERS_MAX). */
 	uint64_t tls_handshakes[DP_LISTENERS_MAX];
 	uint64_t tls_handshakes_failed[DP_LISTENERS_MAX];
-	/* File regions read for TLS that missed the page cache (the core
-	 * waited for the disk). */
-	uint64_t tls_file_reads_blocking;
+	/* File regions read for TLS that missed the page cache (read through
+	 * io_uring instead of on the core). */
+	uint64_t tls_file_reads_async;
 };
 
 /* Per-API request accounting, indexed by the frame's api_key (keys at or

@@ -58,6 +58,7 @@ enum dp_op {
 	DP_OP_RECV_DIRECT = 8,  /* recv into a large frame's assembly buffer */
 	DP_OP_POLLOUT = 9,      /* socket writable again (linked to a splice) */
 	DP_OP_FILE_READ = 10,   /* dpdk: file region -> hugepage block */
+	DP_OP_TLS_READ = 11,    /* TLS: a file region slice that missed the cache */
 };
 
 /* A frame body missing at least this much is received in place (one plain
@@ -370,6 +371,8 @@ bool dp_tls_conn_rx(struct dp_core *core, struct conn *conn);
 void dp_tls_conn_tx(struct dp_core *core, struct conn *conn);
 void dp_tls_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes);
 void dp_tls_conn_expire(struct dp_core *core);
+/* A DP_OP_TLS_READ completed (res: bytes or -errno). */
+void dp_tls_conn_on_read(struct dp_core *core, struct conn *conn, int res);
 
 /* dp_ctl.c */
 int dp_ctl_init(struct dp_core *core);

@@ -160,9 +160,11 @@ dp_tls_conn_plain_done(struct dp_core *core, struct conn *conn, uint32_t bytes)
 	}
 }
 
-/* A slice of the file region at the head: read without waiting for the
- * disk when the page cache has it (RWF_NOWAIT); a cold read blocks the core
- * (counted). One copy (file -> buffer) before encryption. */
+/* A slice of the file region at the head: read at once when the page cache
+ * has it (preadv2 RWF_NOWAIT: one copy, file -> buffer, before
+ * encryption), else through io_uring (DP_OP_TLS_READ) so the core does not
+ * wait for the disk: the conn is busy until it completes. Returns the bytes
+ * encrypted, 0 when the read went to io_uring, or -1 (closes). */
 static int
 dp_tls_conn_file(struct dp_core *core, struct conn *conn, const struct conn_tx *tx,
 		 uint32_t room)
@@ -170,15 +172,39 @@ dp_tls_conn_file(struct dp_core *core, struct conn *conn, const struct conn_tx *
 	struct dp_tls *t = conn->tls;
 	struct iovec iov = { t->file, MIN(MIN(tx->file_len, DP_TLS_FILE_BYTES), room) };
 	ssize_t n = preadv2(tx->file_fd, &iov, 1, tx->file_pos, RWF_NOWAIT);
+	struct io_uring_sqe *sqe;
 
 	if (n < 0 && errno == EAGAIN) {
-		dp_stat_add(&core->stats.tls_file_reads_blocking, 1);
-		n = preadv2(tx->file_fd, &iov, 1, tx->file_pos, 0);
+		sqe = dp_uring_sqe(core);
+		if (sqe == NULL)
+			return -1;
+		io_uring_prep_read(sqe, tx->file_fd, t->file, (unsigned)iov.iov_len,
+				   (uint64_t)tx->file_pos);
+		io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_TLS_READ, conn->id));
+		conn->send_busy = true;
+		dp_stat_add(&core->stats.tls_file_reads_async, 1);
+		return 0;
 	}
 	if (n <= 0 || !dp_tls_write(t, t->file, (uint32_t)n))
 		return -1;      /* the file shrank or failed */
 	dp_tls_conn_plain_done(core, conn, (uint32_t)n);
 	return (int)n;
+}
+
+void
+dp_tls_conn_on_read(struct dp_core *core, struct conn *conn, int res)
+{
+	conn->send_busy = false;
+	if (!conn->open) {
+		dp_conn_ops_check(core, conn);
+		return;
+	}
+	if (res <= 0 || !dp_tls_write(conn->tls, conn->tls->file, (uint32_t)res)) {
+		dp_conn_close(core, conn);      /* the file shrank or failed */
+		return;
+	}
+	dp_tls_conn_plain_done(core, conn, (uint32_t)res);
+	dp_list_add(&core->tx, conn);
 }
 
 /* Encrypt up to DP_TLS_TX_PLAIN_BYTES of ready replies. False if closed. */
@@ -212,6 +238,8 @@ dp_tls_conn_encrypt(struct dp_core *core, struct conn *conn)
 				dp_conn_close(core, conn);
 				return false;
 			}
+			if (rc == 0)
+				break;  /* reading: the rest after it completes */
 			n = (uint32_t)rc;
 		} else {
 			break;
@@ -238,7 +266,8 @@ dp_tls_conn_tx(struct dp_core *core, struct conn *conn)
 			return;
 		t->cipher_len = dp_tls_out_take(t, t->cipher, DP_TLS_CIPHER_BYTES);
 	}
-	if (t->cipher_handed == t->cipher_len)
+	/* A file read in flight (send_busy) sends what it brings with the rest. */
+	if (t->cipher_handed == t->cipher_len || conn->send_busy)
 		return;
 	conn->iov[0].iov_base = t->cipher + t->cipher_handed;
 	conn->iov[0].iov_len = t->cipher_len - t->cipher_handed;

@@ -542,6 +542,9 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 		break;                          /* the recv's own CQE does the work */
 	case DP_OP_POLLOUT:
 		break;                          /* the linked splice's CQE does the work */
+	case DP_OP_TLS_READ:
+		dp_tls_conn_on_read(core, conn, cqe->res);
+		break;
 	default:
 		PANIC("unknown io_uring op");
 	}
