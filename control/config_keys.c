@@ -43,7 +43,7 @@ const struct config_key config_keys[] = {
 	{ "advertised.listeners", CFG_LISTENERS, 0, NULL, 0, 0, NULL, NO_FIELD,
 	  "Per listener name, the address given to its clients; default: listeners." },
 	{ "listener.security.protocol.map", CFG_STRING, 0,
-	  "PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL", 0, 0,
+	  "SASL_SSL:SASL_SSL,PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT", 0, 0,
 	  NULL, NO_FIELD, "NAME:PROTOCOL pairs: the security protocol of each listener name." },
 	{ "log.dirs", CFG_PATHLIST, 0, NULL, 0, 0, NULL, NO_FIELD,
 	  "Data directories, comma-separated (JBOD); wins over log.dir." },

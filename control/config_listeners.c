@@ -19,11 +19,6 @@
 
 #include "common/compiler.h"
 
-/* Kafka's listener.security.protocol.map default: each protocol maps its own
- * name. */
-#define CONFIG_PROTOCOL_MAP_DEFAULT \
-	"PLAINTEXT:PLAINTEXT,SSL:SSL,SASL_PLAINTEXT:SASL_PLAINTEXT,SASL_SSL:SASL_SSL"
-
 /* Kafka's SecurityProtocol names, by enum kp_sec_protocol. */
 static const char *const config_protocol_names[] = {
 	[KP_SEC_PLAINTEXT] = "PLAINTEXT",
@@ -329,10 +324,9 @@ config_listeners_distinct(const struct config_listeners_collect *cc, const char 
 static int
 config_listeners_map(const struct config *cfg, struct config_protocol_map *m)
 {
+	/* Given, else the default: each protocol maps its own name. */
 	const char *text = config_text(cfg, config_keys_index("listener.security.protocol.map"));
 
-	if (text == NULL)
-		text = CONFIG_PROTOCOL_MAP_DEFAULT;
 	return config_value_items(text, config_protocol_map_item, m) != 0 ? -EINVAL : 0;
 }
 

@@ -270,12 +270,6 @@ config_resolve_dpdk(struct config *cfg, char *err, size_t err_size)
 			   "(the address clients connect to, e.g. 10.0.1.20/24)");
 		return -EINVAL;
 	}
-	if (cfg->listener_count > 1) {
-		config_err(err, err_size, "listeners: spillway.backend=dpdk serves one listener "
-			   "(its userspace TCP listens on one port); %d are configured",
-			   cfg->listener_count);
-		return -EINVAL;
-	}
 	/* A listener's host, when named, is the dpdk address; a wildcard
 	 * listener advertises it. */
 	for (int i = 0; i < cfg->listener_count; i++) {

@@ -225,10 +225,23 @@ dp_dpdk_setup(struct dp *dp)
 	struct dpk_port *pt;
 	int rc;
 
-	/* utcp listens on one port (config_resolve refuses more with dpdk). */
-	if (dp->listener_count != 1 || dp->listeners[0].port == 0) {
-		log_error("dp", "the dpdk backend serves one listener with a fixed port");
-		return -EINVAL;
+	/* utcp listens on each listener's port: fixed, and one per listener
+	 * (the host is the port's one address). */
+	for (int l = 0; l < dp->listener_count; l++) {
+		for (int m = 0; m < l; m++) {
+			if (dp->listeners[m].port == dp->listeners[l].port) {
+				log_error("dp", "listeners %s and %s share port %u: the dpdk "
+					  "backend has one address", dp->listeners[m].name,
+					  dp->listeners[l].name, dp->listeners[l].port);
+				return -EINVAL;
+			}
+		}
+		if (dp->listeners[l].port == 0) {
+			log_error("dp", "listener %s: the dpdk backend needs a fixed port",
+				  dp->listeners[l].name);
+			return -EINVAL;
+		}
+		dp->ports[l] = dp->listeners[l].port;
 	}
 	pt = calloc(1, sizeof(*pt));
 	if (pt == NULL)
@@ -243,7 +256,6 @@ dp_dpdk_setup(struct dp *dp)
 		rc = dpk_configure(pt, dp->core_count);
 	if (rc != 0)
 		return rc < 0 ? rc : -rc;
-	dp->ports[0] = dp->listeners[0].port;
 	return 0;
 }
 

@@ -87,10 +87,16 @@ dpk_accept(void *arg, utcp_conn_t handle)
 	uint32_t ip = utcp_peer_ipv4(kc->utcp, handle);
 	struct dp_peer peer = { .family = DP_PEER_IPV4,
 				.addr = { ip >> 24, ip >> 16 & 0xff, ip >> 8 & 0xff, ip & 0xff } };
-	/* utcp listens on listener 0's port only (dp_dpdk_setup). */
-	struct conn *conn = dp_conn_accept(kc->core, 0, 0, handle, 0, &peer);
+	uint16_t port = utcp_local_port(kc->utcp, handle);
+	struct conn *conn;
 	struct dpk_conn *c;
+	int l = 0;
 
+	/* The listener is the one whose port the SYN came to (utcp listens
+	 * only on theirs, distinct: dp_dpdk_setup). */
+	while (l < kc->core->dp->listener_count - 1 && kc->core->dp->listeners[l].port != port)
+		l++;
+	conn = dp_conn_accept(kc->core, (uint8_t)l, 0, handle, 0, &peer);
 	if (conn == NULL)
 		return UINT32_MAX;      /* table full: utcp resets it */
 	c = &kc->conns[conn->id];
@@ -543,13 +549,14 @@ dpk_core_blocks(struct dpk_core *kc, int socket)
 static int
 dpk_core_utcp(struct dp_core *core, struct dpk_core *kc)
 {
+	STATIC_ASSERT(DP_LISTENERS_MAX <= UTCP_LISTEN_MAX, "utcp listens on every port");
 	const struct dpk_port *pt = kc->port;
 	struct utcp_config uc = {
 		.ipv4 = pt->cfg.ipv4,
 		.prefix_len = pt->cfg.prefix_len,
 		.gateway = pt->cfg.gateway,
 		.mtu = pt->mtu,
-		.listen_port = core->dp->listeners[0].port,
+		.listen_port_count = (uint32_t)core->dp->listener_count,
 		.conn_max = core->conn_count,
 		.syn_backlog_max = 1024,
 		.time_wait_max = core->conn_count,
@@ -579,6 +586,8 @@ dpk_core_utcp(struct dp_core *core, struct dpk_core *kc)
 		.ops_arg = kc,
 	};
 
+	for (int l = 0; l < core->dp->listener_count; l++)
+		uc.listen_ports[l] = core->dp->listeners[l].port;
 	memcpy(uc.mac, pt->mac.addr_bytes, sizeof(uc.mac));
 	uc.isn_key[0] = pt->isn_key[0];
 	uc.isn_key[1] = pt->isn_key[1];

@@ -494,6 +494,26 @@ dp_uring_on_accept(struct dp_core *core, uint8_t listener, int fd)
 	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 }
 
+/* The table (or max.connections) just filled: the other listeners' armed
+ * accepts would take connections only to close them, so they are cancelled
+ * and those connections wait in their backlogs like the first listener's
+ * (one that completes first is refused and counted). */
+static void
+dp_uring_cancel_accepts(struct dp_core *core)
+{
+	for (int l = 0; l < core->dp->listener_count; l++) {
+		struct io_uring_sqe *sqe;
+
+		if (!(core->accept_armed & 1u << l))
+			continue;
+		sqe = dp_uring_sqe(core);
+		if (unlikely(sqe == NULL))
+			return;
+		io_uring_prep_cancel64(sqe, dp_ud(DP_OP_ACCEPT, (uint32_t)l), 0);
+		io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_CANCEL, 0));
+	}
+}
+
 static void
 dp_uring_on_accept_cqe(struct dp_core *core, uint32_t listener,
 		       const struct io_uring_cqe *cqe)
@@ -501,10 +521,14 @@ dp_uring_on_accept_cqe(struct dp_core *core, uint32_t listener,
 	ASSERT_HOT(listener < (uint32_t)core->dp->listener_count);
 	if (!(cqe->flags & IORING_CQE_F_MORE))
 		core->accept_armed &= ~(1u << listener);
-	if (cqe->res >= 0)
+	if (cqe->res >= 0) {
 		dp_uring_on_accept(core, (uint8_t)listener, cqe->res);
-	else    /* out of fds or memory: retry later instead of spinning */
+		if (core->accept_armed != 0 && (core->free_count == 0 || dp_limits_full(core)))
+			dp_uring_cancel_accepts(core);
+	} else if (cqe->res != -ECANCELED) {
+		/* out of fds or memory: retry later instead of spinning */
 		core->accept_retry_ns = clock_mono_ns() + DP_ACCEPT_RETRY_NS;
+	}
 }
 
 static void
@@ -629,19 +653,20 @@ dp_uring_rx_after(struct dp_core *core, struct conn *conn)
 	}
 }
 
-/* Arm an accept on each listener that has none, while the table has a free
- * entry for every accept in flight (one more would be taken and closed). */
+/* Arm an accept on each listener that has none while the table and
+ * max.connections have room (dp_uring_cancel_accepts() takes them back
+ * when it runs out). */
 static void
 dp_uring_arm_accepts(struct dp_core *core)
 {
+	uint32_t all = (1u << core->dp->listener_count) - 1;
+
+	if (core->accept_armed == all || core->free_count == 0 || dp_limits_full(core))
+		return;
 	if (core->accept_retry_ns != 0 && clock_mono_ns() < core->accept_retry_ns)
 		return;
 	core->accept_retry_ns = 0;
 	for (int l = 0; l < core->dp->listener_count; l++) {
-		uint32_t armed = (uint32_t)__builtin_popcount(core->accept_armed);
-
-		if (core->free_count <= armed || dp_limits_full(core))
-			return;
 		if (!(core->accept_armed & 1u << l))
 			dp_uring_arm_accept(core, l);
 	}

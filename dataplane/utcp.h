@@ -31,6 +31,7 @@
 typedef uint32_t utcp_conn_t;
 #define UTCP_CONN_NONE UINT32_MAX
 #define UTCP_CONN_MAX (1u << 20)
+#define UTCP_LISTEN_MAX 8       /* listening ports */
 
 /* Payload slices of one outgoing frame, at most this many (ENA: 17
  * buffers per packet, one of them the header). */
@@ -119,7 +120,10 @@ struct utcp_config {
 	uint8_t prefix_len;             /* of ipv4's subnet */
 	uint32_t gateway;               /* host byte order; 0: none */
 	uint16_t mtu;                   /* IP MTU, 576..9216 */
-	uint16_t listen_port;           /* the one TCP port we accept on */
+	/* The TCP ports we accept on (listen_ports[0..listen_port_count)),
+	 * distinct and nonzero; utcp_local_port() tells a conn's. */
+	uint16_t listen_ports[UTCP_LISTEN_MAX];
+	uint32_t listen_port_count;     /* 1..UTCP_LISTEN_MAX */
 	uint32_t conn_max;              /* connection table size (<= UTCP_CONN_MAX) */
 	uint32_t syn_backlog_max;       /* half-open connections at most */
 	uint32_t time_wait_max;         /* TIME_WAIT table size */
@@ -186,6 +190,8 @@ bool utcp_send(struct utcp *s, utcp_conn_t conn, const uint8_t *data, uint32_t l
 	       uint64_t ref);
 /* The peer's IPv4 address, host byte order (0 when stale). */
 uint32_t utcp_peer_ipv4(const struct utcp *s, utcp_conn_t conn);
+/* The conn's local port: which of listen_ports it came in on (0: stale). */
+uint16_t utcp_local_port(const struct utcp *s, utcp_conn_t conn);
 /* Free send-queue entries (0 when stale). */
 uint32_t utcp_send_room(const struct utcp *s, utcp_conn_t conn);
 /* The application released bytes handed up by ops.recv(). */

@@ -52,19 +52,21 @@ tcp_conn_siphash(uint64_t k0, uint64_t k1, uint64_t m0, uint64_t m1)
 
 /* RFC 6528: ISN = M + F(4-tuple, secret), M a 4 us clock. */
 uint32_t
-tcp_conn_isn(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port, uint64_t now)
+tcp_conn_isn(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port, uint16_t lport,
+	     uint64_t now)
 {
 	uint64_t m0 = (uint64_t)s->cfg.ipv4 << 32 | peer_ip;
-	uint64_t m1 = (uint64_t)s->cfg.listen_port << 16 | peer_port;
+	uint64_t m1 = (uint64_t)lport << 16 | peer_port;
 	uint64_t f = tcp_conn_siphash(s->cfg.isn_key[0], s->cfg.isn_key[1], m0, m1);
 
 	return (uint32_t)f + (uint32_t)(now / 4000u);
 }
 
 static uint32_t
-tcp_conn_bucket(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port)
+tcp_conn_bucket(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port, uint16_t lport)
 {
-	uint64_t h = ((uint64_t)peer_ip << 16 | peer_port) ^ s->cfg.isn_key[1];
+	uint64_t h = ((uint64_t)peer_ip << 32 | (uint64_t)peer_port << 16 | lport) ^
+		     s->cfg.isn_key[1];
 
 	h *= 0x9e3779b97f4a7c15ull;
 	h ^= h >> 29;
@@ -75,21 +77,23 @@ tcp_conn_bucket(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port)
 
 /* Index in the combined space: < conn_max a conn, else a TIME_WAIT entry. */
 uint32_t
-tcp_conn_lookup(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port)
+tcp_conn_lookup(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port, uint16_t lport)
 {
-	uint32_t idx = s->hash[tcp_conn_bucket(s, peer_ip, peer_port)];
+	uint32_t idx = s->hash[tcp_conn_bucket(s, peer_ip, peer_port, lport)];
 
 	while (idx != IDX_NONE) {
 		if (idx < s->cfg.conn_max) {
 			const struct tcp_conn *c = &s->conns[idx];
 
-			if (c->peer_ip == peer_ip && c->peer_port == peer_port)
+			if (c->peer_ip == peer_ip && c->peer_port == peer_port &&
+			    c->lport == lport)
 				return idx;
 			idx = c->hash_next;
 		} else {
 			const struct tw_ent *t = &s->tw[idx - s->cfg.conn_max];
 
-			if (t->peer_ip == peer_ip && t->peer_port == peer_port)
+			if (t->peer_ip == peer_ip && t->peer_port == peer_port &&
+			    t->lport == lport)
 				return idx;
 			idx = t->hash_next;
 		}
@@ -106,18 +110,20 @@ tcp_conn_next_ptr(struct utcp *s, uint32_t idx)
 }
 
 static void
-tcp_conn_hash_add(struct utcp *s, uint32_t idx, uint32_t peer_ip, uint16_t peer_port)
+tcp_conn_hash_add(struct utcp *s, uint32_t idx, uint32_t peer_ip, uint16_t peer_port,
+		  uint16_t lport)
 {
-	uint32_t *head = &s->hash[tcp_conn_bucket(s, peer_ip, peer_port)];
+	uint32_t *head = &s->hash[tcp_conn_bucket(s, peer_ip, peer_port, lport)];
 
 	*tcp_conn_next_ptr(s, idx) = *head;
 	*head = idx;
 }
 
 static void
-tcp_conn_hash_del(struct utcp *s, uint32_t idx, uint32_t peer_ip, uint16_t peer_port)
+tcp_conn_hash_del(struct utcp *s, uint32_t idx, uint32_t peer_ip, uint16_t peer_port,
+		  uint16_t lport)
 {
-	uint32_t *p = &s->hash[tcp_conn_bucket(s, peer_ip, peer_port)];
+	uint32_t *p = &s->hash[tcp_conn_bucket(s, peer_ip, peer_port, lport)];
 
 	while (*p != idx) {
 		ASSERT(*p != IDX_NONE);
@@ -147,7 +153,7 @@ tcp_conn_get(const struct utcp *s, utcp_conn_t handle)
 }
 
 struct tcp_conn *
-tcp_conn_alloc(struct utcp *s, uint32_t peer_ip, uint16_t peer_port)
+tcp_conn_alloc(struct utcp *s, uint32_t peer_ip, uint16_t peer_port, uint16_t lport)
 {
 	struct tcp_conn *conn;
 	uint32_t idx, dirty_next;
@@ -166,8 +172,9 @@ tcp_conn_alloc(struct utcp *s, uint32_t peer_ip, uint16_t peer_port)
 	conn->gen = gen;
 	conn->peer_ip = peer_ip;
 	conn->peer_port = peer_port;
+	conn->lport = lport;
 	conn->app_id = UINT32_MAX;
-	tcp_conn_hash_add(s, idx, peer_ip, peer_port);
+	tcp_conn_hash_add(s, idx, peer_ip, peer_port, lport);
 	return conn;
 }
 
@@ -184,7 +191,7 @@ tcp_conn_free(struct utcp *s, struct tcp_conn *conn)
 		utcp_pkt_free(s, ooo[i].pkt);
 	conn->ooo_count = 0;
 	tcp_timer_cancel(s, idx);
-	tcp_conn_hash_del(s, idx, conn->peer_ip, conn->peer_port);
+	tcp_conn_hash_del(s, idx, conn->peer_ip, conn->peer_port, conn->lport);
 	if (conn->state == TCP_SYN_RCVD) {
 		ASSERT(s->stats.syn_rcvd_open > 0);
 		s->stats.syn_rcvd_open--;
@@ -259,12 +266,13 @@ tcp_conn_time_wait(struct utcp *s, struct tcp_conn *conn)
 	tw->used = true;
 	tw->peer_ip = conn->peer_ip;
 	tw->peer_port = conn->peer_port;
+	tw->lport = conn->lport;
 	memcpy(tw->peer_mac, conn->peer_mac, 6);
 	tw->snd_nxt = conn->snd_nxt;
 	tw->rcv_nxt = conn->rcv_nxt;
 	s->stats.time_wait_open++;
 	tcp_conn_free(s, conn);
-	tcp_conn_hash_add(s, node, tw->peer_ip, tw->peer_port);
+	tcp_conn_hash_add(s, node, tw->peer_ip, tw->peer_port, tw->lport);
 	tcp_timer_arm(s, node, s->now + (uint64_t)s->cfg.time_wait_ms * 1000000u);
 	if (app_id != UINT32_MAX)
 		tcp_conn_notify(s, app_id, UTCP_CLOSE_NORMAL);
@@ -278,7 +286,7 @@ tcp_conn_tw_free(struct utcp *s, uint32_t tw_index)
 
 	ASSERT(tw->used);
 	tcp_timer_cancel(s, node);
-	tcp_conn_hash_del(s, node, tw->peer_ip, tw->peer_port);
+	tcp_conn_hash_del(s, node, tw->peer_ip, tw->peer_port, tw->lport);
 	tw->used = false;
 	ASSERT(s->stats.time_wait_open > 0);
 	s->stats.time_wait_open--;

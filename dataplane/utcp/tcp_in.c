@@ -123,7 +123,7 @@ tcp_in_listen(struct utcp *s, const struct rx_ctx *rx, const struct tcp_seg *seg
 		s->stats.syn_dropped_backlog++;
 		return;
 	}
-	conn = tcp_conn_alloc(s, rx->src_ip, seg->sport);
+	conn = tcp_conn_alloc(s, rx->src_ip, seg->sport, seg->dport);
 	if (conn == NULL) {
 		s->stats.syn_dropped_backlog++;
 		return;
@@ -134,7 +134,7 @@ tcp_in_listen(struct utcp *s, const struct rx_ctx *rx, const struct tcp_seg *seg
 	conn->irs = seg->seq;
 	conn->rcv_nxt = seg->seq + 1;
 	conn->rcv_adv = conn->rcv_nxt + MIN(s->cfg.rcv_window, 65535u);
-	conn->iss = tcp_conn_isn(s, rx->src_ip, seg->sport, rx->now);
+	conn->iss = tcp_conn_isn(s, rx->src_ip, seg->sport, seg->dport, rx->now);
 	conn->snd_una = conn->iss;
 	conn->snd_nxt = conn->iss + 1;
 	conn->snd_max = conn->iss + 1;
@@ -163,7 +163,7 @@ tcp_in_time_wait(struct utcp *s, const struct rx_ctx *rx, const struct tcp_seg *
 		 uint32_t ti)
 {
 	struct tw_ent *tw = &s->tw[ti];
-	struct peer peer = { tw->peer_mac, tw->peer_ip, tw->peer_port, 0 };
+	struct peer peer = { tw->peer_mac, tw->peer_ip, tw->peer_port, tw->lport };
 
 	if (seg->flags & TCP_RST)
 		return;
@@ -312,7 +312,8 @@ tcp_in_conn(struct utcp *s, struct tcp_conn *conn, struct tcp_seg *seg, void *pk
 		goto drop;
 	if (conn->state == TCP_SYN_RCVD) {
 		if (!seq_gt(seg->ack, conn->snd_una) || !seq_leq(seg->ack, conn->snd_max)) {
-			struct peer peer = { conn->peer_mac, conn->peer_ip, conn->peer_port, 0 };
+			struct peer peer = { conn->peer_mac, conn->peer_ip, conn->peer_port,
+					     conn->lport };
 
 			tcp_out_ctl(s, &peer, seg->ack, 0, TCP_RST, 0);
 			goto drop;
@@ -337,6 +338,17 @@ drop:
 	utcp_pkt_free(s, pkt);
 }
 
+/* True when port is one of those we accept on. */
+static bool
+tcp_in_listening(const struct utcp *s, uint16_t port)
+{
+	for (uint32_t i = 0; i < s->cfg.listen_port_count; i++) {
+		if (s->cfg.listen_ports[i] == port)
+			return true;
+	}
+	return false;
+}
+
 void
 tcp_in_input(struct utcp *s, struct rx_ctx *rx)
 {
@@ -348,12 +360,12 @@ tcp_in_input(struct utcp *s, struct rx_ctx *rx)
 		return;
 	}
 	s->stats.segs_in++;
-	if (seg.dport != s->cfg.listen_port || seg.sport == 0) {
+	if (!tcp_in_listening(s, seg.dport) || seg.sport == 0) {
 		tcp_in_rst_reply(s, rx, &seg);
 		utcp_pkt_free(s, rx->pkt);
 		return;
 	}
-	idx = tcp_conn_lookup(s, rx->src_ip, seg.sport);
+	idx = tcp_conn_lookup(s, rx->src_ip, seg.sport, seg.dport);
 	if (likely(idx < s->cfg.conn_max)) {
 		tcp_in_conn(s, &s->conns[idx], &seg, rx->pkt);
 		return;

@@ -18,7 +18,7 @@ tcp_out_peer(const struct tcp_conn *conn, struct peer *peer)
 	peer->mac = conn->peer_mac;
 	peer->ip = conn->peer_ip;
 	peer->port = conn->peer_port;
-	peer->lport = 0;
+	peer->lport = conn->lport;
 }
 
 /* One TCP frame: headers, options, payload slices; checksums per offloads. */
@@ -38,7 +38,8 @@ tcp_out_frame(struct utcp *s, const struct peer *peer, uint32_t seq, uint32_t ac
 	ASSERT_HOT(opt_len <= TCP_OPT_MAX && opt_len % 4 == 0);
 	off = ipv4_build(s, hdr, peer->mac, peer->ip, IPPROTO_TCP_, tcp_hlen + pay_len, &meta);
 	th = hdr + off;
-	be_write16(th, peer->lport ? peer->lport : s->cfg.listen_port);
+	ASSERT_HOT(peer->lport != 0);
+	be_write16(th, peer->lport);
 	be_write16(th + 2, peer->port);
 	be_write32(th + 4, seq);
 	be_write32(th + 8, ack);

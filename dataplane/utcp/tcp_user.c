@@ -57,6 +57,14 @@ utcp_peer_ipv4(const struct utcp *s, utcp_conn_t handle)
 	return conn != NULL ? conn->peer_ip : 0;
 }
 
+uint16_t
+utcp_local_port(const struct utcp *s, utcp_conn_t handle)
+{
+	const struct tcp_conn *conn = tcp_conn_get(s, handle);
+
+	return conn != NULL ? conn->lport : 0;
+}
+
 /* A window update goes out at poll when the window opens by a receiver-SWS
  * step after having been under half the buffer (the peer may be waiting). */
 void

@@ -56,8 +56,18 @@ utcp_config_ok(const struct utcp_config *cfg)
 {
 	if (cfg->mtu < 576 || cfg->mtu > 9216 || cfg->ipv4 == 0 || cfg->prefix_len > 32)
 		return false;
-	if (cfg->conn_max == 0 || cfg->conn_max > UTCP_CONN_MAX || cfg->listen_port == 0)
+	if (cfg->conn_max == 0 || cfg->conn_max > UTCP_CONN_MAX)
 		return false;
+	if (cfg->listen_port_count == 0 || cfg->listen_port_count > UTCP_LISTEN_MAX)
+		return false;
+	for (uint32_t i = 0; i < cfg->listen_port_count; i++) {
+		if (cfg->listen_ports[i] == 0)
+			return false;
+		for (uint32_t j = 0; j < i; j++) {
+			if (cfg->listen_ports[j] == cfg->listen_ports[i])
+				return false;
+		}
+	}
 	if (cfg->time_wait_max > UTCP_CONN_MAX || cfg->rcv_window < 1024)
 		return false;
 	if (cfg->snd_queue_max == 0 || cfg->snd_queue_max > 65536 || cfg->ooo_max > 1024)

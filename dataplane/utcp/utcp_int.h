@@ -114,6 +114,7 @@ struct tcp_conn {
 	uint8_t retries, backoff, dupacks;
 	uint16_t gen;
 	uint16_t peer_port;             /* host order */
+	uint16_t lport;                 /* ours, one of listen_ports; host order */
 	uint16_t mss;                   /* effective send MSS */
 	uint16_t syn_opts;              /* peer MSS << 1 | WS seen, kept for the SYN-ACK */
 	uint8_t peer_ws;                /* the peer's shift (clamped to 14) */
@@ -140,6 +141,7 @@ struct tcp_conn {
 struct tw_ent {
 	uint32_t peer_ip;
 	uint16_t peer_port;
+	uint16_t lport;
 	uint8_t peer_mac[6];
 	bool used;
 	uint32_t snd_nxt, rcv_nxt;
@@ -187,7 +189,7 @@ struct peer {
 	const uint8_t *mac;
 	uint32_t ip;
 	uint16_t port;
-	uint16_t lport;                 /* our port: listen_port but for RSTs */
+	uint16_t lport;                 /* our port: the conn's, or a RST's dport */
 };
 
 struct utcp {
@@ -249,11 +251,13 @@ void icmp_input(struct utcp *s, struct rx_ctx *rx);
 
 /* tcp_conn.c */
 uint32_t tcp_conn_isn(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port,
-		      uint64_t now);
+		      uint16_t lport, uint64_t now);
 struct tcp_conn *tcp_conn_get(const struct utcp *s, utcp_conn_t handle);
 utcp_conn_t tcp_conn_handle(const struct utcp *s, const struct tcp_conn *conn);
-uint32_t tcp_conn_lookup(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port);
-struct tcp_conn *tcp_conn_alloc(struct utcp *s, uint32_t peer_ip, uint16_t peer_port);
+uint32_t tcp_conn_lookup(const struct utcp *s, uint32_t peer_ip, uint16_t peer_port,
+			 uint16_t lport);
+struct tcp_conn *tcp_conn_alloc(struct utcp *s, uint32_t peer_ip, uint16_t peer_port,
+				uint16_t lport);
 void tcp_conn_free(struct utcp *s, struct tcp_conn *conn);
 void tcp_conn_close(struct utcp *s, struct tcp_conn *conn, enum utcp_close_reason why);
 void tcp_conn_dirty(struct utcp *s, struct tcp_conn *conn);

@@ -356,7 +356,8 @@ int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct utcp_config cfg = {
-		.ipv4 = FK_OUR_IP, .prefix_len = 24, .mtu = 1500, .listen_port = FK_PORT,
+		.ipv4 = FK_OUR_IP, .prefix_len = 24, .mtu = 1500, .listen_ports = { FK_PORT },
+		.listen_port_count = 1,
 		.conn_max = 4, .syn_backlog_max = 2, .time_wait_max = 2,
 		.rcv_window = RCV_WINDOW, .snd_queue_max = 8, .ooo_max = 4, .tso_max = 16000,
 		.rto_min_ms = 200, .rto_max_ms = 2000, .retries_max = 4, .syn_retries_max = 2,

@@ -113,6 +113,20 @@ Test(config_listeners, eight_at_most)
 	expect_error(2, nine, "listeners", "more than 8");
 }
 
+/* With dpdk every listener is on the port's one address; a wildcard one
+ * advertises it. */
+Test(config_listeners, dpdk_listeners)
+{
+	const char *ov[] = { "spillway.backend=dpdk", "spillway.dpdk.ipv4=10.0.1.20/24",
+			     "listeners=PLAINTEXT://0.0.0.0:9092,SASL_PLAINTEXT://10.0.1.20:9095" };
+
+	cr_assert_eq(load(3, ov), 0, "%s", err);
+	cr_assert_eq(cfg.listener_count, 2);
+	cr_assert_str_eq(cfg.listeners[0].advertised_host, "10.0.1.20");
+	cr_assert_str_eq(cfg.listeners[1].advertised_host, "10.0.1.20");
+	cr_assert_eq(cfg.listeners[1].port, 9095);
+}
+
 Test(config_listeners, errors_name_the_key)
 {
 	const char *dup_name[] = { "listeners=PLAINTEXT://:1,plaintext://:2" };
@@ -137,8 +151,10 @@ Test(config_listeners, errors_name_the_key)
 	const char *only_controller[] = { "listeners=CONTROLLER://:9093",
 					  "controller.listener.names=CONTROLLER",
 					  "listener.security.protocol.map=CONTROLLER:PLAINTEXT" };
-	const char *dpdk_two[] = { "spillway.backend=dpdk", "spillway.dpdk.ipv4=10.0.1.20/24",
-				   "listeners=PLAINTEXT://:9092,SASL_PLAINTEXT://:9095" };
+	const char *dpdk_other[] = {
+		"spillway.backend=dpdk", "spillway.dpdk.ipv4=10.0.1.20/24",
+		"listeners=PLAINTEXT://:9092,SASL_PLAINTEXT://10.0.1.21:9095",
+	};
 
 	expect_error(1, dup_name, "listeners", "different name");
 	expect_error(1, dup_port, "listeners", "different port");
@@ -154,5 +170,6 @@ Test(config_listeners, errors_name_the_key)
 	expect_error(2, adv_missing, "advertised.listeners", "SASL_PLAINTEXT");
 	expect_error(1, adv_meta, "advertised.listeners", "meta-address");
 	expect_error(3, only_controller, "listeners", "no client listener");
-	expect_error(3, dpdk_two, "listeners", "one listener");
+	expect_error(3, dpdk_other, "listeners", "listener 'SASL_PLAINTEXT' is not "
+		     "spillway.dpdk.ipv4");
 }

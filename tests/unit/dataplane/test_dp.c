@@ -680,3 +680,56 @@ Test(dp, sessions_name_their_listener, .timeout = 60)
 	}
 	stop(dp);
 }
+
+/* A full table leaves every listener's new connections in its backlog (the
+ * other listeners' armed accepts are cancelled), and a free entry serves
+ * whichever listener has one waiting. */
+Test(dp, full_table_holds_every_listener, .timeout = 60)
+{
+	const struct dp_listener listeners[] = {
+		{ .name = "A", .host = "127.0.0.1", .port = 0, .protocol = KP_SEC_PLAINTEXT },
+		{ .name = "B", .host = "127.0.0.1", .port = 0, .protocol = KP_SEC_PLAINTEXT },
+	};
+	struct dp_config cfg = {
+		.listeners = listeners, .listener_count = 2, .core_count = 1,
+		.request_bytes_max = BYTES_MAX, .inflight_max = 8, .connections_max = 1,
+		.backlog = 16,
+	};
+	struct dp *dp = start_cfg(&cfg);
+	struct timeval short_tv = { .tv_usec = 300000 };
+	uint32_t c, k, l;
+	uint8_t buf[64];
+	struct dp_stats s;
+	int a, b, c2;
+
+	a = client_port(dp_listener_port(dp, 0));
+	write_all(a, buf, put_req(buf, API_LOCAL, 0, 1, 8));
+	expect_reply(a, 1, API_LOCAL);
+	b = client_port(dp_listener_port(dp, 1));
+	setsockopt(b, SOL_SOCKET, SO_RCVTIMEO, &short_tv, sizeof(short_tv));
+	write_all(b, buf, put_req(buf, API_LOCAL, 0, 2, 8));
+	cr_assert_not(read_reply(b, &c, &k, &l), "listener B served beyond a table of 1");
+	dp_stats_read(dp, &s);
+	cr_assert_eq(s.connections_accepted, 1);
+	cr_assert_eq(s.connections_rejected, 0, "B's accept was cancelled, not refused");
+	close(a);
+	short_tv.tv_sec = 5;
+	setsockopt(b, SOL_SOCKET, SO_RCVTIMEO, &short_tv, sizeof(short_tv));
+	cr_assert(read_reply(b, &c, &k, &l), "B waits for the free entry");
+	cr_assert_eq(c, 2);
+	c2 = client_port(dp_listener_port(dp, 0));
+	short_tv.tv_sec = 0;
+	setsockopt(c2, SOL_SOCKET, SO_RCVTIMEO, &short_tv, sizeof(short_tv));
+	write_all(c2, buf, put_req(buf, API_LOCAL, 0, 3, 8));
+	cr_assert_not(read_reply(c2, &c, &k, &l), "listener A served beyond a table of 1");
+	close(b);
+	short_tv.tv_sec = 5;
+	setsockopt(c2, SOL_SOCKET, SO_RCVTIMEO, &short_tv, sizeof(short_tv));
+	cr_assert(read_reply(c2, &c, &k, &l));
+	cr_assert_eq(c, 3);
+	dp_stats_read(dp, &s);
+	cr_assert_eq(s.connections_accepted, 3);
+	cr_assert_eq(s.connections_rejected, 0);
+	close(c2);
+	stop(dp);
+}

@@ -5,6 +5,7 @@
  * retransmitted SYNs, backlog bound, SYN_RCVD expiry, passive and active
  * close with TIME_WAIT, RST and SYN edge cases (RFC 5961), unknown tuples. */
 #include <criterion/criterion.h>
+#include <string.h>
 
 #include "tests/unit/dataplane/utcp/utcp_fake.h"
 
@@ -373,4 +374,73 @@ Test(utcp_tcp_in, bad_checksum_dropped_unless_nic_says_good)
 	fk_input(f, n, UTCP_RX_L4_CSUM_BAD);
 	cr_assert_eq(utcp_stats(fk.s)->csum_bad, 2, "NIC says bad: dropped");
 	cr_assert_eq(fk.frame_count, 1);
+}
+
+/* A bare segment from the peer's sport to our port dport (fk_tcp() always
+ * sends to FK_PORT). */
+static void
+tcp_to(uint16_t dport, uint16_t sport, uint32_t seq, uint32_t ack, uint8_t flags)
+{
+	uint8_t f[128], ph[12];
+	uint32_t n = fk_build_tcp(f, sport, seq, ack, flags, 1000, NULL, 0, NULL, 0);
+	uint16_t c;
+
+	f[34 + 2] = (uint8_t)(dport >> 8);
+	f[34 + 3] = (uint8_t)dport;
+	f[34 + 16] = 0;
+	f[34 + 17] = 0;
+	memcpy(ph, f + 26, 8);
+	ph[8] = 0;
+	ph[9] = 6;
+	ph[10] = 0;
+	ph[11] = 20;
+	c = utcp_csum_fold(utcp_csum_partial(f + 34, 20, utcp_csum_partial(ph, 12, 0)));
+	memcpy(f + 34 + 16, &c, 2);
+	fk_input(f, n, 0);
+}
+
+/* Several listening ports: the same peer address and port on two of them
+ * are two connections, each answering from its own port; a third port is
+ * CLOSED. */
+Test(utcp_tcp_in, several_listening_ports)
+{
+	struct fk_seg seg;
+	utcp_conn_t a, b;
+	uint32_t iss_a, iss_b;
+
+	fk.cfg.listen_ports[1] = 9094;
+	fk.cfg.listen_port_count = 2;
+	fk_start();
+	tcp_to(FK_PORT, 40020, 500, 0, S);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, S | A);
+	cr_assert_eq(seg.sport, FK_PORT);
+	iss_a = seg.seq;
+	tcp_to(9094, 40020, 900, 0, S);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, S | A, "a SYN-ACK, not a retransmission of the first");
+	cr_assert_eq(seg.sport, 9094);
+	cr_assert_eq(seg.ack, 901);
+	iss_b = seg.seq;
+	cr_assert_eq(utcp_stats(fk.s)->syn_rcvd_open, 2);
+	tcp_to(FK_PORT, 40020, 501, iss_a + 1, A);
+	a = fk.conn;
+	tcp_to(9094, 40020, 901, iss_b + 1, A);
+	b = fk.conn;
+	cr_assert_eq(fk.accepts, 2);
+	cr_assert_neq(a, b);
+	cr_assert_eq(utcp_local_port(fk.s, a), FK_PORT);
+	cr_assert_eq(utcp_local_port(fk.s, b), 9094);
+	cr_assert(utcp_send(fk.s, b, (const uint8_t *)"hi", 2, 1));
+	fk_poll();
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.sport, 9094);
+	cr_assert_eq(seg.len, 2);
+	tcp_to(9095, 40021, 1, 0, S);
+	cr_assert(fk_next(&seg));
+	cr_assert_eq(seg.flags, R | A, "a port not listened on is CLOSED");
+	cr_assert_eq(seg.sport, 9095);
+	utcp_abort(fk.s, a);
+	utcp_abort(fk.s, b);
+	fk_skip_all();
 }

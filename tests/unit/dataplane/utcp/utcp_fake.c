@@ -118,7 +118,8 @@ fk_init(void)
 	fk.cfg.ipv4 = FK_OUR_IP;
 	fk.cfg.prefix_len = 24;
 	fk.cfg.mtu = 1500;
-	fk.cfg.listen_port = FK_PORT;
+	fk.cfg.listen_ports[0] = FK_PORT;
+	fk.cfg.listen_port_count = 1;
 	fk.cfg.conn_max = 64;
 	fk.cfg.syn_backlog_max = 16;
 	fk.cfg.time_wait_max = 16;
