@@ -112,6 +112,10 @@ struct dp_net {
 	void (*send)(struct dp_core *core, struct conn *conn, uint32_t iov_count);
 	int (*send_file)(struct dp_core *core, struct conn *conn, int fd, int64_t pos,
 			 uint32_t len);
+	/* Best effort, before a close: bytes the socket takes at once (a TLS
+	 * alert saying why a handshake failed). NULL: not offered (dpdk). */
+	void (*send_last)(struct dp_core *core, struct conn *conn, const void *data,
+			  uint32_t len);
 	/* End of turn: push out what is queued, then sleep if block allows
 	 * until deadline_ns (UINT64_MAX: none) or something arrives. */
 	void (*wait)(struct dp_core *core, bool block, uint64_t deadline_ns);

@@ -62,10 +62,22 @@ dp_tls_conn_free(struct conn *conn)
 	conn->tls = NULL;
 }
 
+/* A failed handshake: the alert OpenSSL wrote (certificate required,
+ * unknown CA, not TLS at all) goes out if the socket takes it at once, so
+ * the client can say why; then the conn closes. */
 static void
 dp_tls_conn_failed(struct dp_core *core, struct conn *conn)
 {
+	uint8_t alert[64];
+	uint32_t n;
+
 	dp_stat_add(&core->stats.tls_handshakes_failed[conn->session.listener], 1);
+	if (core->net->send_last != NULL && conn->tls->cipher_acked == conn->tls->cipher_len &&
+	    dp_tls_out_pending(conn->tls) <= sizeof(alert)) {
+		n = dp_tls_out_take(conn->tls, alert, sizeof(alert));
+		if (n > 0)
+			core->net->send_last(core, conn, alert, n);
+	}
 	dp_conn_close(core, conn);
 }
 

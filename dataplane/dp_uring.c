@@ -714,6 +714,16 @@ dp_uring_shutdown(struct dp_core *core, struct conn *conn)
 		dp_uring_cancel_recv(core, conn);
 }
 
+/* A non-blocking send on the core: a few bytes into an empty socket
+ * buffer, never a wait. */
+static void
+dp_uring_send_last(struct dp_core *core, struct conn *conn, const void *data, uint32_t len)
+{
+	(void)core;
+	if (!conn->send_busy)
+		(void)send(conn->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+}
+
 static void
 dp_uring_release(struct dp_core *core, struct conn *conn)
 {
@@ -747,5 +757,6 @@ const struct dp_net dp_uring_net = {
 	.release = dp_uring_release,
 	.send = dp_uring_send,
 	.send_file = dp_uring_splice,
+	.send_last = dp_uring_send_last,
 	.wait = dp_uring_wait,
 };

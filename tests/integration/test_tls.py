@@ -224,6 +224,16 @@ def test_client_refuses_bad_server_certificate(pki, tls_broker, listener, why):
 
 def test_mtls_without_client_certificate_fails(pki, tls_broker):
     _kcat_refused(pki, _hp(tls_broker, "MTLS"))
+    # The broker says why before it closes: TLS 1.3's certificate_required
+    # alert (the client's handshake is done by then; its first read gets it).
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    with socket.create_connection(("127.0.0.1", tls_broker.listeners["MTLS"]["port"])) as s:
+        with pytest.raises(ssl.SSLError) as e:
+            t = ctx.wrap_socket(s, server_hostname="127.0.0.1")
+            t.sendall(API_VERSIONS_V0)
+            t.settimeout(5)
+            t.recv(100)
+    assert "CERTIFICATE_REQUIRED" in str(e.value).upper(), e.value
 
 
 def test_mtls_with_foreign_client_certificate_fails(pki, tls_broker):
