@@ -626,8 +626,8 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 		}
 	}
 	if (conn->open && conn->eof && conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
-	    (conn->tls == NULL || !dp_tls_rx_more(conn->tls) ||
-	     (budget > 0 && conn_can_dispatch(conn)))) {
+	    (conn->tls == NULL || (!conn->tls->deferred && (!dp_tls_rx_more(conn->tls) ||
+				   (budget > 0 && conn_can_dispatch(conn)))))) {
 		dp_conn_close(core, conn);      /* every received request went out */
 		return false;
 	}
@@ -635,6 +635,7 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 	more = conn->open && budget == 0 && conn_can_dispatch(conn) &&
 	       (conn->stash != NULL || conn->rx_head != CONN_BUF_NONE ||
 		(conn->tls != NULL && dp_tls_rx_more(conn->tls)));
+	more = more || (conn->open && conn->tls != NULL && conn->tls->deferred);
 	if (conn->open) {
 		core->net->rx_after(core, conn);
 		/* Reads stopped for a backlog resume once it is parsed. */
@@ -656,6 +657,7 @@ dp_core_rx(struct dp_core *core, struct kp_env *env)
 	 * while the ring to control has room for all its frames of the turn
 	 * (backpressure, dp_ctl.c). */
 	dp_ctl_room(core);
+	core->tls_steps_left = DP_TLS_HANDSHAKES_PER_TURN;
 	for (i = 0; i < core->rx.count && core->stats.requests - start < DP_FRAMES_PER_LOOP &&
 		    core->ctl_room >= DP_FRAMES_PER_TURN; i++) {
 		uint32_t id = core->rx.ids[i];

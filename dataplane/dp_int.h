@@ -184,6 +184,7 @@ struct dp_core {
 	uint64_t mute_next_ns;
 	/* The earliest TLS handshake deadline (UINT64_MAX: none). */
 	uint64_t tls_next_ns;
+	uint32_t tls_steps_left;        /* handshake steps left this turn */
 
 	struct conn *conns;     /* connections_max entries */
 	struct conn_slot *slots;

@@ -31,6 +31,10 @@
 /* Ciphertext taken off the network and not yet decrypted: above this the
  * conn stops reading until it is parsed (its chunks stay queued). */
 #define DP_TLS_IN_MAX 65536u
+/* Handshake steps a core takes per loop turn (a step: what one received
+ * flight allows, one signature at most); more wait for the next turn, so a
+ * burst of new TLS clients cannot hold the core from the others. */
+#define DP_TLS_HANDSHAKES_PER_TURN 4u
 /* Longest subject DN kept (RFC 2253 text). */
 #define DP_TLS_DN_MAX 1024
 
@@ -67,6 +71,7 @@ struct dp_tls {
 	BIO *wbio;              /* SSL -> network */
 	uint64_t deadline_ns;   /* handshake must finish by then */
 	bool open;              /* handshake complete */
+	bool deferred;          /* handshake step left for the next turn */
 	uint8_t *plain;         /* DP_TLS_PLAIN_BYTES: decrypted, the conn's stash */
 	uint8_t *file;          /* DP_TLS_FILE_BYTES: a file region slice */
 	/* Ciphertext being sent: [acked, handed) is with the transport,

@@ -133,9 +133,17 @@ dp_tls_conn_rx(struct dp_core *core, struct conn *conn)
 	uint32_t got = 0;
 
 	ASSERT_HOT(conn->stash == NULL);
+	t->deferred = false;
 	if (!dp_tls_conn_feed(core, conn, false))
 		return false;
 	if (!t->open) {
+		if (dp_tls_in_pending(t) == 0)
+			return false;
+		if (core->tls_steps_left == 0) {
+			t->deferred = true;     /* dp_core_rx keeps it listed */
+			return false;
+		}
+		core->tls_steps_left--;
 		r = dp_tls_handshake(t);
 		if (dp_tls_out_pending(t) > 0)
 			dp_list_add(&core->tx, conn);

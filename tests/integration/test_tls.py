@@ -480,3 +480,25 @@ def test_certificate_reload_without_restart(pki, tls_broker, tmp_path):
                              "listener.name.ssl.ssl.keystore.location")
     assert rc == 0, out
     assert _served_cn(port) == "localhost"
+
+
+def test_burst_of_handshakes(pki, tls_broker):
+    """60 clients handshake at once (a core takes a few handshake steps per
+    turn, the rest the next turns): every one completes and gets an answer,
+    and another client is served meanwhile."""
+    import concurrent.futures
+
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    port = tls_broker.listeners["SSL"]["port"]
+
+    def one(_):
+        with socket.create_connection(("127.0.0.1", port), timeout=20) as s:
+            with ctx.wrap_socket(s, server_hostname="127.0.0.1") as t:
+                t.sendall(API_VERSIONS_V0)
+                head = t.recv(8)
+                return head[4:8] == b"\x00\x00\x00\x01"
+
+    with concurrent.futures.ThreadPoolExecutor(max_workers=60) as ex:
+        answers = list(ex.map(one, range(60)))
+        _kcat_roundtrip(pki, _hp(tls_broker, "SSL"), n=3)
+    assert answers == [True] * 60
