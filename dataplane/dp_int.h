@@ -375,6 +375,7 @@ bool dp_tls_conn_feed(struct dp_core *core, struct conn *conn, bool all);
 bool dp_tls_conn_rx(struct dp_core *core, struct conn *conn);
 void dp_tls_conn_tx(struct dp_core *core, struct conn *conn);
 void dp_tls_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes);
+bool dp_tls_conn_drained(const struct conn *conn);
 void dp_tls_conn_expire(struct dp_core *core);
 /* A DP_OP_TLS_READ completed (res: bytes or -errno). */
 void dp_tls_conn_on_read(struct dp_core *core, struct conn *conn, int res);

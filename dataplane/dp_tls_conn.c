@@ -300,6 +300,17 @@ dp_tls_conn_tx(struct dp_core *core, struct conn *conn)
 	}
 }
 
+/* True when every reply the conn encrypted is on the wire (sent, or acked
+ * on dpdk): a close after a last answer (a failed SASL exchange) waits for
+ * this as well as for an empty reply queue. */
+bool
+dp_tls_conn_drained(const struct conn *conn)
+{
+	const struct dp_tls *t = conn->tls;
+
+	return t == NULL || (t->cipher_acked == t->cipher_len && dp_tls_out_pending(t) == 0);
+}
+
 /* The backend sent (uring) or got acked (dpdk) bytes of the ciphertext. */
 void
 dp_tls_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes)
