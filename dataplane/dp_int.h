@@ -59,6 +59,7 @@ enum dp_op {
 	DP_OP_POLLOUT = 9,      /* socket writable again (linked to a splice) */
 	DP_OP_FILE_READ = 10,   /* dpdk: file region -> hugepage block */
 	DP_OP_TLS_READ = 11,    /* TLS: a file region slice that missed the cache */
+	DP_OP_TLS_RECV = 12,    /* TLS: a large frame's ciphertext, one plain recv */
 };
 
 /* A frame body missing at least this much is received in place (one plain

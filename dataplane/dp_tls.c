@@ -85,6 +85,7 @@ dp_tls_fini(struct dp_tls *t)
 	SSL_free(t->ssl);       /* frees the BIOs it owns */
 	free(t->plain);
 	free(t->file);
+	free(t->in);
 	free(t->cipher);
 	dp_tls_ctx_unref(t->ctx);
 	memset(t, 0, sizeof(*t));
@@ -95,6 +96,14 @@ dp_tls_feed(struct dp_tls *t, const void *data, uint32_t len)
 {
 	ASSERT_HOT(len <= INT32_MAX);
 	return len == 0 || BIO_write(t->rbio, data, (int)len) == (int)len;
+}
+
+uint8_t *
+dp_tls_in_buf(struct dp_tls *t)
+{
+	if (t->in == NULL)
+		t->in = malloc(DP_TLS_IN_MAX);
+	return t->in;
 }
 
 uint32_t

@@ -74,6 +74,8 @@ struct dp_tls {
 	bool deferred;          /* handshake step left for the next turn */
 	uint8_t *plain;         /* DP_TLS_PLAIN_BYTES: decrypted, the conn's stash */
 	uint8_t *file;          /* DP_TLS_FILE_BYTES: a file region slice */
+	uint8_t *in;            /* DP_TLS_IN_MAX: ciphertext of a large frame's
+				 * direct recv (uring), made on first use */
 	/* Ciphertext being sent: [acked, handed) is with the transport,
 	 * [handed, len) not handed yet; refilled once all is acked. */
 	uint8_t *cipher;        /* DP_TLS_CIPHER_BYTES */
@@ -88,6 +90,9 @@ int dp_tls_init(struct dp_tls *t, struct dp_tls_ctx *ctx, uint64_t deadline_ns);
 void dp_tls_fini(struct dp_tls *t);
 /* Queue received ciphertext. False on allocation failure. */
 bool dp_tls_feed(struct dp_tls *t, const void *data, uint32_t len);
+/* The buffer a large frame's ciphertext is received into (made on first
+ * use, kept with the conn); NULL when out of memory. */
+uint8_t *dp_tls_in_buf(struct dp_tls *t);
 /* Ciphertext queued and not yet decrypted. */
 uint32_t dp_tls_in_pending(const struct dp_tls *t);
 /* Bytes of plaintext that dp_tls_read would return without more input
