@@ -14,6 +14,7 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl_int.h"
+#include "control/ctl_tls.h"
 #include "control/topic_config.h"
 
 #define AC_TOPIC 2
@@ -374,6 +375,36 @@ ac_broker_check(const struct ac_set *s, char *msg, size_t msg_size)
 	return KP_ERR_NONE;
 }
 
+/* A change to a TLS key (a new key store, or the same path to re-read it)
+ * rebuilds the TLS listeners' contexts from the configs as they would
+ * become; one that fails to load refuses the change (Kafka validates a new
+ * key store before it takes it). */
+static int16_t
+ac_broker_tls(struct ctl *ctl, bool per_broker, const struct ac_set *s,
+	      const struct kp_config_op *ops, int32_t n, struct dp_tls_ctx **tls, char *msg,
+	      size_t msg_size)
+{
+	char why[384];
+	bool touched = false;
+	const struct ctl_dyn_set *cur = ctl_dyn_get(ctl, per_broker);
+
+	/* Named by an op, or in the layer before or after (AlterConfigs, not
+	 * incremental, names only what stays). */
+	for (int32_t i = 0; i < n && !touched; i++)
+		touched = ctl_tls_key(ops[i].name.ptr, (size_t)MAX(ops[i].name.len, 0));
+	for (int32_t i = 0; i < s->count && !touched; i++)
+		touched = ctl_tls_key(s->e[i].name, strlen(s->e[i].name));
+	for (int32_t i = 0; i < cur->count && !touched; i++)
+		touched = ctl_tls_key(cur->e[i].name, strlen(cur->e[i].name));
+	if (!touched || ctl->dp == NULL)
+		return KP_ERR_NONE;
+	if (ctl_tls_prepare(ctl, per_broker, s->e, s->count, tls, why, sizeof(why)) == 0)
+		return KP_ERR_NONE;
+	snprintf(msg, msg_size, "Validation of dynamic config update of SSLFactory failed: %s",
+		 why);
+	return KP_ERR_INVALID_CONFIG;
+}
+
 static int16_t
 ac_broker(struct ctl *ctl, struct kp_str resource, const struct kp_config_op *ops, int32_t n,
 	  bool incremental, bool validate_only, char *msg, size_t msg_size)
@@ -381,6 +412,7 @@ ac_broker(struct ctl *ctl, struct kp_str resource, const struct kp_config_op *op
 	bool per_broker = resource.len > 0;
 	const struct ctl_dyn_set *cur = ctl_dyn_get(ctl, per_broker);
 	struct ac_set s = { 0 };
+	struct dp_tls_ctx *tls[CONFIG_LISTENERS_MAX] = { 0 };
 	int16_t err = KP_ERR_NONE;
 	int rc;
 
@@ -402,6 +434,8 @@ ac_broker(struct ctl *ctl, struct kp_str resource, const struct kp_config_op *op
 		err = ac_apply_ops(&s, ops, n, incremental, true, msg, msg_size);
 	if (err == KP_ERR_NONE)
 		err = ac_broker_check(&s, msg, msg_size);
+	if (err == KP_ERR_NONE)
+		err = ac_broker_tls(ctl, per_broker, &s, ops, n, tls, msg, msg_size);
 	if (err == KP_ERR_NONE && !validate_only) {
 		rc = ctl_dyn_replace(ctl, per_broker, s.e, s.count);
 		if (rc != 0) {
@@ -411,8 +445,10 @@ ac_broker(struct ctl *ctl, struct kp_str resource, const struct kp_config_op *op
 		} else {
 			log_info("control", "%s dynamic broker configs: %d setting(s) now",
 				 per_broker ? "this broker's" : "the cluster default", s.count);
+			ctl_tls_commit(ctl->dp, tls);   /* new connections take them */
 		}
 	}
+	ctl_tls_discard(tls);
 	ac_set_free(&s);
 	return err;
 }

@@ -80,6 +80,8 @@ config_set(struct config *cfg, const char *key, const char *value, const char *w
 	if (i < 0) {
 		int taken = config_sasl_set(cfg, key, value);
 
+		if (taken == 0)
+			taken = config_ssl_set(cfg, key, value);
 		if (taken != 0)
 			return taken < 0 ? taken : 0;
 		if (config_keys_ignored_prefix(key)) {
@@ -225,6 +227,7 @@ config_free(struct config *cfg)
 		cfg->warnings[i] = NULL;
 	}
 	config_sasl_free(cfg);
+	config_ssl_free(cfg);
 	free(cfg->log_dir);
 	for (int i = 0; i < cfg->log_dir_count; i++)
 		free(cfg->log_dirs[i]);

@@ -72,6 +72,17 @@ struct config_sasl {
 	char *value[CONFIG_SASL_KEYS_MAX];
 };
 
+/* The TLS keys as given (config_ssl.c): Kafka's ssl.* keys that Spillway
+ * reads, their listener.name.<listener>.ssl.* forms, and
+ * spillway.ssl.handshake.timeout.ms. */
+#define CONFIG_SSL_KEYS_MAX 96
+#define CONFIG_SSL_HANDSHAKE_TIMEOUT_KEY "spillway.ssl.handshake.timeout.ms"
+struct config_ssl {
+	int count;
+	char *key[CONFIG_SSL_KEYS_MAX];
+	char *value[CONFIG_SSL_KEYS_MAX];
+};
+
 /* One client listener of listeners=, with its security protocol (from
  * listener.security.protocol.map) and its advertised.listeners entry. */
 struct config_endpoint {
@@ -155,6 +166,7 @@ struct config {
 	enum config_flush_mode storage_flush_mode;      /* spillway.storage.flush.mode */
 	char metrics_host[CONFIG_HOST_MAX];     /* spillway.metrics.listen host */
 	uint16_t metrics_port;                  /* spillway.metrics.listen port */
+	struct config_ssl ssl;                  /* TLS keys, read by control/ctl_tls.c */
 	char *dpdk_eal_args;                    /* spillway.dpdk.eal.args, never NULL */
 	int32_t dpdk_port;                      /* spillway.dpdk.port */
 	uint32_t dpdk_ipv4;                     /* spillway.dpdk.ipv4, host order; 0: unset */
@@ -198,6 +210,11 @@ int config_load(struct config *cfg, const char *path, int override_count,
 
 /* The text of a SASL key (config_sasl.c), or NULL when not set. */
 const char *config_sasl_get(const struct config *cfg, const char *key);
+/* The text of a TLS key (config_ssl.c), or NULL when not set. */
+const char *config_ssl_get(const struct config *cfg, const char *key);
+/* The ssl.* keys Spillway reads (without listener.name.<l>.). */
+extern const char *const config_ssl_keys[];
+extern const size_t config_ssl_key_count;
 
 /* Release the strings cfg owns; cfg may be loaded, zeroed or freed already. */
 void config_free(struct config *cfg);

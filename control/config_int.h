@@ -125,5 +125,8 @@ int config_resolve_dynamic(struct config *cfg);
 bool config_sasl_key(const char *key);
 int config_sasl_set(struct config *cfg, const char *key, const char *value);
 void config_sasl_free(struct config *cfg);
+/* config_ssl.c: keep key if it is a TLS key (1), not one (0), or -errno. */
+int config_ssl_set(struct config *cfg, const char *key, const char *value);
+void config_ssl_free(struct config *cfg);
 
 #endif

@@ -330,18 +330,6 @@ config_listeners_map(const struct config *cfg, struct config_protocol_map *m)
 	return config_value_items(text, config_protocol_map_item, m) != 0 ? -EINVAL : 0;
 }
 
-/* Until TLS lands in the dataplane, a listener that needs it is refused
- * rather than served in plaintext. */
-static int
-config_listeners_supported(const struct config_endpoint *ep, char *err, size_t err_size)
-{
-	if (!kp_sec_is_tls(ep->protocol))
-		return 0;
-	config_err(err, err_size, "listeners: listener '%s' uses security protocol %s: TLS "
-		   "is not supported yet", ep->name, config_protocol_name(ep->protocol));
-	return -EINVAL;
-}
-
 int
 config_resolve_listeners(struct config *cfg, char *err, size_t err_size)
 {
@@ -378,8 +366,6 @@ config_resolve_listeners(struct config *cfg, char *err, size_t err_size)
 		snprintf(ep->host, sizeof(ep->host), "%s", cc.items[i].host);
 		ep->port = cc.items[i].port;
 		ep->protocol = (uint8_t)protocol;
-		if (config_listeners_supported(ep, err, err_size) != 0)
-			return -EINVAL;
 	}
 	return config_listeners_advertised(cfg, err, err_size);
 }

@@ -188,6 +188,9 @@ int ctl_step(struct ctl *ctl);
 
 /* metrics.c: render one scrape (metrics_render_fn; arg is the ctl). */
 void ctl_metrics_render(void *arg, struct mx_buf *b);
+/* ctl_metrics_tls.c: TLS handshakes by listener. */
+void ctl_metrics_tls(struct ctl *ctl, struct mx_buf *b);
+
 /* ctl_metrics_groups.c: the consumer group families (state, members,
  * generation, committed offset, lag); log_end(arg, topic, partition) gives
  * a partition's log end offset, -1 when unknown. */

@@ -13,6 +13,7 @@
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl.h"
+#include "control/ctl_tls.h"
 #include "dataplane/dp.h"
 #include "storage/st.h"
 
@@ -102,6 +103,8 @@ main_dataplane(const struct config *cfg, struct st *st)
 		.mtu = (uint16_t)cfg->dpdk_mtu,
 		.idle_sleep_us = (uint32_t)cfg->dpdk_idle_sleep_us,
 	};
+	char err[256];
+	int handshake_ms = ctl_tls_handshake_ms(cfg, err, sizeof(err));  /* checked */
 	struct dp_listener listeners[CONFIG_LISTENERS_MAX];
 	struct dp_config dc = {
 		.listeners = listeners,
@@ -119,6 +122,7 @@ main_dataplane(const struct config *cfg, struct st *st)
 		.backlog = 1024,
 		.st = st,
 		.dpdk = cfg->backend == CONFIG_BACKEND_DPDK ? &dpdk : NULL,
+		.tls_handshake_ms = (uint32_t)MAX(handshake_ms, 1),
 	};
 
 	STATIC_ASSERT(CONFIG_LISTENERS_MAX <= DP_LISTENERS_MAX, "the dataplane takes every one");
@@ -253,6 +257,11 @@ main_serve(struct config *cfg)
 		fprintf(stderr, "spillway: %s\n", err);
 		return 1;
 	}
+	if (ctl_tls_handshake_ms(cfg, err, sizeof(err)) < 0) {
+		fprintf(stderr, "spillway: %s\n", err);
+		ctl_destroy(ctl);
+		return 1;
+	}
 	if (main_metrics(ctl, cfg) != 0) {
 		ctl_destroy(ctl);
 		return 1;
@@ -262,6 +271,13 @@ main_serve(struct config *cfg)
 	if (dp == NULL) {
 		if (st != NULL)
 			st_destroy(st);
+		ctl_destroy(ctl);
+		return 1;
+	}
+	if (ctl_tls_publish(dp, ctl, err, sizeof(err)) != 0) {
+		fprintf(stderr, "spillway: %s\n", err);
+		dp_destroy(dp);
+		st_destroy(st);
 		ctl_destroy(ctl);
 		return 1;
 	}

@@ -15,6 +15,8 @@
 #include "dataplane/frame.h"
 #include "protocol/kp.h"
 
+struct dp_tls;
+
 #define CONN_NONE UINT32_MAX
 #define CONN_IOV_MAX 16         /* responses gathered into one sendmsg */
 #define CONN_BUF_NONE UINT16_MAX
@@ -101,6 +103,9 @@ struct conn {
 	struct kp_session session;      /* listener and principal; forwarded too */
 	uint8_t sasl_flags;             /* CONN_SASL_* (dp_sasl.c) */
 	uint64_t auth_expire_ns;        /* the SASL session ends then (0: never) */
+	/* SSL and SASL_SSL listeners: the TLS state (dp_tls.h); NULL else.
+	 * Its plaintext buffer is the stash while that holds bytes. */
+	struct dp_tls *tls;
 	bool admitted;          /* counted in the admission totals */
 
 	/* In-order reply queue: seqs in [seq_head, seq_next) are in flight. */

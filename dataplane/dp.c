@@ -233,6 +233,7 @@ dp_core_create(struct dp *dp, struct dp_core *core)
 		return rc;
 	core->net = dp->cfg.dpdk != NULL ? dp_dpdk_net_get() : &dp_uring_net;
 	core->mute_next_ns = UINT64_MAX;        /* no conn muted */
+	core->tls_next_ns = UINT64_MAX;         /* no handshake under way */
 	if (dp->cfg.st != NULL) {
 		/* Storage completions wake the core through its control eventfd. */
 		core->kc = kp_core_create(dp->cfg.st, core->index, n * slot_count);
@@ -419,6 +420,8 @@ dp_destroy(struct dp *dp)
 	if (dp == NULL)
 		return;
 	dp_stop(dp);
+	for (i = 0; i < DP_LISTENERS_MAX; i++)
+		dp_tls_ctx_unref(dp->tls[i]);   /* the cores' conns are closed */
 	for (i = 0; i < dp->core_count; i++) {
 		struct dp_core *core = &dp->cores[i];
 
@@ -490,7 +493,7 @@ dp_stat_load(const uint64_t *counter)
 /* struct dp_stats is a run of uint64_t counters, read as one array so that
  * a new counter needs no reader code. */
 #define DP_STATS_COUNTERS (sizeof(struct dp_stats) / sizeof(uint64_t))
-STATIC_ASSERT(offsetof(struct dp_stats, requests_waiting) ==
+STATIC_ASSERT(offsetof(struct dp_stats, tls_file_reads_async) ==
 	      (DP_STATS_COUNTERS - 1) * sizeof(uint64_t), "dp_stats is only uint64_t counters");
 
 /* Add one core's counters into sum. */

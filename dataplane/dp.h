@@ -59,6 +59,7 @@ struct dp_config {
 	int backlog;
 	struct st *st;                  /* storage workers; NULL: no data path */
 	const struct dp_dpdk_config *dpdk;      /* NULL: the uring backend */
+	uint32_t tls_handshake_ms;      /* spillway.ssl.handshake.timeout.ms */
 };
 
 /* Fixed-size message on the core <-> control rings. */
@@ -127,6 +128,13 @@ struct dp_stats {
 	uint64_t rejected_per_ip;       /* max.connections.per.ip */
 	uint64_t connections_idle_closed;       /* connections.max.idle.ms */
 	uint64_t requests_waiting;      /* gauge: requests waiting on storage */
+	/* TLS handshakes completed and failed (bad bytes, refused certificate,
+	 * timeout), by listener index (DP_LISTENERS_MAX). */
+	uint64_t tls_handshakes[DP_LISTENERS_MAX];
+	uint64_t tls_handshakes_failed[DP_LISTENERS_MAX];
+	/* File regions read for TLS that missed the page cache (read through
+	 * io_uring instead of on the core). */
+	uint64_t tls_file_reads_async;
 };
 
 /* Per-API request accounting, indexed by the frame's api_key (keys at or
@@ -182,6 +190,13 @@ void dp_ctl_session(const struct dp_msg *req, struct kp_session *session);
  * old one may be freed when this returns. Call once before dp_start().
  * @thread control */
 void dp_ctl_md_publish(struct dp *dp, const struct kp_md *md);
+
+/* Publish listener's TLS context (dataplane/dp_tls.h; NULL: none) for new
+ * connections (RCU): connections keep the one they started with. Takes
+ * the caller's reference; the old context's is dropped once no core can
+ * still be picking it up. @thread control */
+struct dp_tls_ctx;
+void dp_tls_publish(struct dp *dp, int listener, struct dp_tls_ctx *ctx);
 
 /* True when this build has the dpdk backend. */
 bool dp_dpdk_available(void);

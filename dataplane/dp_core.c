@@ -57,6 +57,14 @@ dp_conn_accept(struct dp_core *core, uint8_t listener, int fd, uint32_t handle,
 	ASSERT_HOT(listener < core->dp->listener_count);
 	kp_session_init(&conn->session, listener, core->dp->listeners[listener].protocol);
 	dp_core_session_host(conn);
+	if (unlikely(!dp_tls_conn_open(core, conn))) {
+		/* No TLS context or no memory: refused like a full table. */
+		dp_stat_add(&core->stats.connections_rejected, 1);
+		conn_reset(conn, dp_pieces_release, core);
+		dp_limits_release(core, ip_key);
+		core->free_ids[core->free_count++] = conn->id;
+		return NULL;
+	}
 	conn->admitted = true;
 	conn->active_ns = core->turn_ns;
 	dp_stat_add(&core->stats.connections_accepted, 1);
@@ -444,7 +452,7 @@ dp_core_dispatch(struct dp_core *core, struct kp_env *env, struct conn *conn,
 	 * it) while most chunks are free; else it copies what it needs and
 	 * the chunk goes back at once. */
 	env->frame_keep = frame->owned != NULL ||
-			  (core->slot_api[env->slot] == KP_API_PRODUCE &&
+			  (core->slot_api[env->slot] == KP_API_PRODUCE && bid != CONN_BUF_NONE &&
 			   core->bufs_pinned < core->buf_count / 4);
 	switch (kp_dispatch(env, frame->data, frame->len, &out)) {
 	case KP_VERDICT_REPLY:
@@ -496,6 +504,10 @@ dp_conn_stash(struct dp_core *core, struct conn *conn)
 	uint8_t *stash;
 	uint16_t bid;
 
+	if (conn->tls != NULL) {        /* chunks are ciphertext: into the SSL */
+		(void)dp_tls_conn_feed(core, conn, true);
+		return;
+	}
 	for (bid = conn->rx_head; bid != CONN_BUF_NONE; bid = core->buf_next[bid])
 		total += core->buf_len[bid] - (bid == conn->rx_head ? conn->rx_off : 0);
 	if (total == old)
@@ -543,7 +555,9 @@ dp_core_parse_one(struct dp_core *core, struct kp_env *env, struct conn *conn,
 		dp_conn_close(core, conn);
 		return false;
 	}
-	if (bid == CONN_BUF_NONE && frame.owned == NULL) {
+	/* TLS plaintext stays put until parsed in full, and a request kept
+	 * waiting copies what it needs (frame_keep is false): in place. */
+	if (bid == CONN_BUF_NONE && frame.owned == NULL && conn->tls == NULL) {
 		frame.owned = malloc(frame.len);
 		if (frame.owned == NULL) {
 			dp_conn_close(core, conn);
@@ -580,22 +594,28 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 			return false;
 		budget--;
 	}
-	while (conn->open && conn->stash != NULL && conn_can_dispatch(conn) && budget > 0) {
-		const uint8_t *pos = conn->stash + conn->stash_off;
-		const uint8_t *end = conn->stash + conn->stash_len;
+	while (conn->open && conn_can_dispatch(conn) && budget > 0) {
+		const uint8_t *pos, *end;
 
+		/* TLS: the stash is refilled with plaintext as it empties. */
+		if (conn->stash == NULL && (conn->tls == NULL || !dp_tls_conn_rx(core, conn)))
+			break;
+		pos = conn->stash + conn->stash_off;
+		end = conn->stash + conn->stash_len;
 		if (!dp_core_parse_one(core, env, conn, &pos, end, CONN_BUF_NONE))
 			return false;
 		budget--;
 		conn->stash_off = (uint32_t)(pos - conn->stash);
 		if (pos == end) {
-			free(conn->stash);
+			if (conn->tls == NULL)
+				free(conn->stash);
 			conn->stash = NULL;
 			conn->stash_len = 0;
 			conn->stash_off = 0;
 		}
 	}
-	while (conn->open && conn->stash == NULL && conn->rx_head != CONN_BUF_NONE &&
+	while (conn->open && conn->tls == NULL && conn->stash == NULL &&
+	       conn->rx_head != CONN_BUF_NONE &&
 	       conn_can_dispatch(conn) && budget > 0) {
 		uint16_t bid = conn->rx_head;
 		const uint8_t *base = dp_buf(core, bid);
@@ -614,13 +634,17 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 			dp_buf_parsed(core, bid);
 		}
 	}
-	if (conn->open && conn->eof && conn->rx_head == CONN_BUF_NONE && conn->stash == NULL) {
+	if (conn->open && conn->eof && conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
+	    (conn->tls == NULL || (!conn->tls->deferred && (!dp_tls_rx_more(conn->tls) ||
+				   (budget > 0 && conn_can_dispatch(conn)))))) {
 		dp_conn_close(core, conn);      /* every received request went out */
 		return false;
 	}
 	/* Out of budget with frames left: the next turn, after the others. */
 	more = conn->open && budget == 0 && conn_can_dispatch(conn) &&
-	       (conn->stash != NULL || conn->rx_head != CONN_BUF_NONE);
+	       (conn->stash != NULL || conn->rx_head != CONN_BUF_NONE ||
+		(conn->tls != NULL && dp_tls_rx_more(conn->tls)));
+	more = more || (conn->open && conn->tls != NULL && conn->tls->deferred);
 	if (conn->open) {
 		core->net->rx_after(core, conn);
 		/* Reads stopped for a backlog resume once it is parsed. */
@@ -642,6 +666,7 @@ dp_core_rx(struct dp_core *core, struct kp_env *env)
 	 * while the ring to control has room for all its frames of the turn
 	 * (backpressure, dp_ctl.c). */
 	dp_ctl_room(core);
+	core->tls_steps_left = DP_TLS_HANDSHAKES_PER_TURN;
 	for (i = 0; i < core->rx.count && core->stats.requests - start < DP_FRAMES_PER_LOOP &&
 		    core->ctl_room >= DP_FRAMES_PER_TURN; i++) {
 		uint32_t id = core->rx.ids[i];
@@ -669,6 +694,10 @@ dp_core_rx(struct dp_core *core, struct kp_env *env)
 void
 dp_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes)
 {
+	if (conn->tls != NULL && bytes > 0) {   /* ciphertext */
+		dp_tls_conn_sent(core, conn, bytes);
+		return;
+	}
 	if (bytes > 0)
 		conn->active_ns = core->turn_ns;
 	if (conn_tx_done(conn, bytes, dp_pieces_release, core) > 0) {
@@ -715,8 +744,14 @@ dp_core_tx(struct dp_core *core)
 		if (!conn->open || conn->send_busy)
 			continue;       /* the send completion re-lists it */
 		dp_conn_sent(core, conn, 0);    /* release no-reply slots at the head */
-		if (unlikely(conn->sasl_flags & CONN_SASL_CLOSE) && conn_inflight(conn) == 0) {
+		if (unlikely(conn->sasl_flags & CONN_SASL_CLOSE) && conn_inflight(conn) == 0 &&
+		    (conn->tls == NULL || dp_tls_conn_drained(conn))) {
 			dp_conn_close(core, conn);      /* a failed SASL exchange, answered */
+			continue;
+		}
+		if (conn->tls != NULL) {
+			dp_core_tx_stages(core, conn, &now_ns);
+			dp_tls_conn_tx(core, conn);
 			continue;
 		}
 		for (;;) {
@@ -753,6 +788,7 @@ dp_core_free_closed(struct dp_core *core)
 		conn->lists &= ~CONN_ON_CLOSED;
 		ASSERT(!conn->open && conn->recv == CONN_RECV_IDLE && !conn->send_busy);
 		core->net->release(core, conn);
+		dp_tls_conn_free(conn);
 		conn_reset(conn, dp_pieces_release, core);
 		if (conn->admitted)
 			dp_limits_release(core, conn->ip_key);
@@ -777,6 +813,7 @@ dp_core_close_all(struct dp_core *core)
 		dp_conn_close(core, conn);
 		core->net->release(core, conn);
 		conn->recv = CONN_RECV_IDLE;
+		dp_tls_conn_free(conn);
 		conn_reset(conn, dp_pieces_release, core);
 		if (conn->admitted)
 			dp_limits_release(core, conn->ip_key);
@@ -819,6 +856,7 @@ dp_core_main(void *arg)
 		dp_core_tx(core);
 		core->net->arm(core);
 		dp_limits_expire(core, core->turn_ns);
+		dp_tls_conn_expire(core);
 		dp_core_free_closed(core);
 		dp_ctl_notify(core);
 		if (core->kc != NULL)

@@ -169,6 +169,17 @@ dp_ctl_md_publish(struct dp *dp, const struct kp_md *md)
 	synchronize_rcu();
 }
 
+void
+dp_tls_publish(struct dp *dp, int listener, struct dp_tls_ctx *ctx)
+{
+	struct dp_tls_ctx *old;
+
+	ASSERT(listener >= 0 && listener < DP_LISTENERS_MAX);
+	old = rcu_xchg_pointer(&dp->tls[listener], ctx);
+	synchronize_rcu();      /* no core is between its load and its ref */
+	dp_tls_ctx_unref(old);
+}
+
 /* Queue a forwarded request for control, with the conn's peer address
  * and session behind the frame (struct dp_peer, then struct kp_session,
  * past fwd.len). Returns false when the

@@ -299,6 +299,9 @@ dpk_reap_ring(struct dp_core *core)
 
 		if (op == DP_OP_WAKE) {
 			core->wake_armed = false;
+		} else if (op == DP_OP_TLS_READ) {
+			ASSERT(id < core->conn_count);
+			dp_tls_conn_on_read(core, &core->conns[id], cqe->res);
 		} else {
 			ASSERT(op == DP_OP_FILE_READ && id < core->conn_count);
 			dpk_on_read(core, &core->conns[id], cqe->res);

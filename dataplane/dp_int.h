@@ -19,6 +19,7 @@
 #include "common/tag.h"
 #include "dataplane/conn.h"
 #include "dataplane/dp.h"
+#include "dataplane/dp_tls.h"
 
 /* Provided receive buffers, per core: DP_RX_BUF_COUNT x DP_RX_BUF_BYTES
  * (8 MiB). 16 KiB holds most non-produce requests whole, so they dispatch in
@@ -57,6 +58,8 @@ enum dp_op {
 	DP_OP_RECV_DIRECT = 8,  /* recv into a large frame's assembly buffer */
 	DP_OP_POLLOUT = 9,      /* socket writable again (linked to a splice) */
 	DP_OP_FILE_READ = 10,   /* dpdk: file region -> hugepage block */
+	DP_OP_TLS_READ = 11,    /* TLS: a file region slice that missed the cache */
+	DP_OP_TLS_RECV = 12,    /* TLS: a large frame's ciphertext, one plain recv */
 };
 
 /* A frame body missing at least this much is received in place (one plain
@@ -110,6 +113,10 @@ struct dp_net {
 	void (*send)(struct dp_core *core, struct conn *conn, uint32_t iov_count);
 	int (*send_file)(struct dp_core *core, struct conn *conn, int fd, int64_t pos,
 			 uint32_t len);
+	/* Best effort, before a close: bytes the socket takes at once (a TLS
+	 * alert saying why a handshake failed). NULL: not offered (dpdk). */
+	void (*send_last)(struct dp_core *core, struct conn *conn, const void *data,
+			  uint32_t len);
 	/* End of turn: push out what is queued, then sleep if block allows
 	 * until deadline_ns (UINT64_MAX: none) or something arrives. */
 	void (*wait)(struct dp_core *core, bool block, uint64_t deadline_ns);
@@ -176,6 +183,9 @@ struct dp_core {
 	/* The earliest conn->mute_until_ns of a muted conn (UINT64_MAX: none
 	 * muted); dp_core_unmute() scans the conns once it passes. */
 	uint64_t mute_next_ns;
+	/* The earliest TLS handshake deadline (UINT64_MAX: none). */
+	uint64_t tls_next_ns;
+	uint32_t tls_steps_left;        /* handshake steps left this turn */
 
 	struct conn *conns;     /* connections_max entries */
 	struct conn_slot *slots;
@@ -234,6 +244,9 @@ struct dp {
 	/* Admission (dp_limits.c), shared by the cores through atomics. */
 	uint32_t conn_total;
 	struct dp_ip_slot *ip_slots;
+	/* Per listener, RCU-protected (dp_tls_publish()): the TLS context new
+	 * connections take a reference on at accept. */
+	struct dp_tls_ctx *tls[DP_LISTENERS_MAX];
 };
 
 enum dp_refusal {
@@ -280,7 +293,8 @@ static inline bool
 dp_conn_rx_backlogged(const struct dp_core *core, const struct conn *conn)
 {
 	(void)core;
-	return conn->stash_len > conn->stash_off || conn->rx_head != CONN_BUF_NONE;
+	return conn->stash_len > conn->stash_off || conn->rx_head != CONN_BUF_NONE ||
+	       (conn->tls != NULL && dp_tls_in_pending(conn->tls) >= DP_TLS_IN_MAX);
 }
 
 static inline void
@@ -360,6 +374,18 @@ const struct dp_net *dp_dpdk_net_get(void);
 int dp_dpdk_setup(struct dp *dp);
 int dp_dpdk_port_start(struct dp *dp);
 void dp_dpdk_teardown(struct dp *dp);
+
+/* dp_tls_conn.c: TLS on a core's conns (dp_tls.h). */
+bool dp_tls_conn_open(struct dp_core *core, struct conn *conn);
+void dp_tls_conn_free(struct conn *conn);
+bool dp_tls_conn_feed(struct dp_core *core, struct conn *conn, bool all);
+bool dp_tls_conn_rx(struct dp_core *core, struct conn *conn);
+void dp_tls_conn_tx(struct dp_core *core, struct conn *conn);
+void dp_tls_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes);
+bool dp_tls_conn_drained(const struct conn *conn);
+void dp_tls_conn_expire(struct dp_core *core);
+/* A DP_OP_TLS_READ completed (res: bytes or -errno). */
+void dp_tls_conn_on_read(struct dp_core *core, struct conn *conn, int res);
 
 /* dp_ctl.c */
 int dp_ctl_init(struct dp_core *core);

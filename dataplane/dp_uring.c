@@ -247,6 +247,25 @@ dp_uring_recv_direct(struct dp_core *core, struct conn *conn)
 	conn->recv = CONN_RECV_DIRECT;
 }
 
+/* TLS: a large frame's tail comes as ciphertext, so instead of one 16 KiB
+ * provided chunk per turn, one plain recv of up to DP_TLS_IN_MAX into the
+ * conn's TLS input buffer, fed to the SSL when it completes. */
+static void
+dp_uring_tls_recv(struct dp_core *core, struct conn *conn)
+{
+	uint8_t *buf = dp_tls_in_buf(conn->tls);
+	struct io_uring_sqe *sqe = buf != NULL ? dp_uring_sqe(core) : NULL;
+
+	ASSERT_HOT(conn->recv == CONN_RECV_IDLE);
+	if (unlikely(sqe == NULL)) {
+		dp_conn_close(core, conn);
+		return;
+	}
+	io_uring_prep_recv(sqe, conn->fd, buf, DP_TLS_IN_MAX, 0);
+	io_uring_sqe_set_data64(sqe, dp_ud(DP_OP_TLS_RECV, conn->id));
+	conn->recv = CONN_RECV_DIRECT;
+}
+
 /* After an op of conn completed: false when the conn closed meanwhile
  * (it is freed once no op is outstanding), true when the result counts. */
 static bool
@@ -274,6 +293,32 @@ dp_uring_on_recv_direct(struct dp_core *core, struct conn *conn, const struct io
 		frame_rx_received(&conn->frx, (uint32_t)cqe->res);
 	}
 	dp_list_add(&core->rx, conn);   /* hand the frame out, or receive more */
+	dp_list_add(&core->arm, conn);
+}
+
+static void
+dp_uring_on_tls_recv(struct dp_core *core, struct conn *conn, const struct io_uring_cqe *cqe)
+{
+	conn->recv = CONN_RECV_IDLE;
+	if (!dp_uring_conn_live(core, conn))
+		return;
+	if (cqe->res == 0) {
+		dp_conn_eof(core, conn);        /* close once what came is parsed */
+		return;
+	}
+	if (cqe->res < 0 && cqe->res != -EINTR) {
+		dp_conn_close(core, conn);
+		return;
+	}
+	if (cqe->res > 0) {
+		conn->active_ns = core->turn_ns;
+		dp_stat_add(&core->stats.bytes_in, (uint64_t)cqe->res);
+		if (!dp_tls_feed(conn->tls, conn->tls->in, (uint32_t)cqe->res)) {
+			dp_conn_close(core, conn);
+			return;
+		}
+	}
+	dp_list_add(&core->rx, conn);
 	dp_list_add(&core->arm, conn);
 }
 
@@ -566,6 +611,12 @@ dp_uring_on_cqe(struct dp_core *core, const struct io_uring_cqe *cqe)
 		break;                          /* the recv's own CQE does the work */
 	case DP_OP_POLLOUT:
 		break;                          /* the linked splice's CQE does the work */
+	case DP_OP_TLS_READ:
+		dp_tls_conn_on_read(core, conn, cqe->res);
+		break;
+	case DP_OP_TLS_RECV:
+		dp_uring_on_tls_recv(core, conn, cqe);
+		break;
 	default:
 		PANIC("unknown io_uring op");
 	}
@@ -692,10 +743,14 @@ dp_uring_arm(struct dp_core *core)
 		    !conn_can_dispatch(conn) || dp_conn_rx_backlogged(core, conn))
 			continue;
 		if (conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
-		    frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN)
-			dp_uring_recv_direct(core, conn);
-		else
+		    frame_rx_missing(&conn->frx) >= DP_DIRECT_RECV_MIN) {
+			if (conn->tls == NULL)
+				dp_uring_recv_direct(core, conn);
+			else    /* ciphertext: into the TLS input */
+				dp_uring_tls_recv(core, conn);
+		} else {
 			dp_uring_arm_recv(core, conn);
+		}
 	}
 	core->arm.count = 0;
 }
@@ -708,6 +763,16 @@ dp_uring_shutdown(struct dp_core *core, struct conn *conn)
 	shutdown(conn->fd, SHUT_RDWR);
 	if (conn->recv == CONN_RECV_ARMED)
 		dp_uring_cancel_recv(core, conn);
+}
+
+/* A non-blocking send on the core: a few bytes into an empty socket
+ * buffer, never a wait. */
+static void
+dp_uring_send_last(struct dp_core *core, struct conn *conn, const void *data, uint32_t len)
+{
+	(void)core;
+	if (!conn->send_busy)
+		(void)send(conn->fd, data, len, MSG_DONTWAIT | MSG_NOSIGNAL);
 }
 
 static void
@@ -743,5 +808,6 @@ const struct dp_net dp_uring_net = {
 	.release = dp_uring_release,
 	.send = dp_uring_send,
 	.send_file = dp_uring_splice,
+	.send_last = dp_uring_send_last,
 	.wait = dp_uring_wait,
 };

@@ -128,7 +128,7 @@ def test_version_and_help():
     ("num.partitions=zero", "num.partitions"),
     ("no.such.key=1", "no.such.key"),
     ("spillway.backend=quantum", "spillway.backend"),
-    ("listeners=SSL://127.0.0.1:9093", "listeners"),
+    ("listeners=SSL://127.0.0.1:9093", "ssl.keystore"),  # an SSL listener needs a key store
 ])
 def test_bad_config_names_the_key(tmp_path, override, key):
     exe = _spillway_bin()

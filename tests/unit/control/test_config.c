@@ -390,7 +390,6 @@ static const struct {
 	{ "listeners=127.0.0.1:9092", "listeners", "NAME://host:port" },
 	{ "listeners=PLAINTEXT://::1:9092", "listeners", "invalid value" },
 	{ "listeners=PLAINTEXT://h:70000", "listeners", "invalid value" },
-	{ "listeners=SSL://:9093", "listeners", "SSL" },
 	{ "listeners=PLAINTEXT://:1,PLAINTEXT://:2", "listeners", "different name" },
 	{ "log.dirs=/a,/b,/a", "log.dirs", "listed twice" },
 	{ "log.dirs= , ", "log.dirs", "expected a comma list" },
