@@ -17,12 +17,18 @@ import json
 import os
 import shutil
 import subprocess
+from pathlib import Path
 
 import pytest
 
+import kschema
 from chaos_proxy import ChaosProxy
-from conftest import (HERE, JAVA_OPTS, backend_name, client_missing, free_port,
+from conftest import (HERE, JAVA_OPTS, REPO, backend_name, client_missing, free_port,
                       java_classpath, unique_topic)
+from scenarios import eventually
+
+LIBS = Path(os.environ.get("SPILLWAY_KAFKA_LIBS", REPO / ".cache" / "kafka" / "libs"))
+METADATA, FIND_COORDINATOR, DESCRIBE_CLUSTER = 3, 10, 60
 
 pytestmark = pytest.mark.skipif(backend_name() != "spillway",
                                 reason="port-0 listeners are learnt from Spillway's log")
@@ -91,6 +97,39 @@ def test_java_admin_sees_its_listener(two):
         assert r.returncode == 0, f"{r.stdout}\n{r.stderr}"
         seen = json.loads(r.stdout.strip().splitlines()[-1])
         assert seen == {"cluster": [want], "leader": want, "coordinator": want}, seen
+
+
+def test_every_version_answers_with_its_listener(two):
+    """Raw Metadata v0-12, DescribeCluster v0-1 and FindCoordinator v0-6
+    (v4+ batched) on each listener's own port: the broker endpoint in
+    every answer is that listener's advertised one."""
+    b, internal, external, _ = two
+    src = kschema.find_source(LIBS)
+    if src is None:
+        client_missing(f"Kafka's schemas (kafka-clients jar) missing in {LIBS}")
+    schemas = kschema.Schemas(src)
+    for name, want in (("INTERNAL", internal), ("EXTERNAL", external)):
+        target = b.listener_bootstrap(name)
+        host, port = want.rsplit(":", 1)
+        seen = set()
+        for v in range(0, 13):
+            md = kschema.call(schemas, target, METADATA, v, {"Topics": [] if v == 0 else None})
+            seen |= {(x["Host"], x["Port"]) for x in md["Brokers"]}
+        for v in range(0, 2):
+            dc = kschema.call(schemas, target, DESCRIBE_CLUSTER, v, {"EndpointType": 1})
+            assert dc["ErrorCode"] == 0, dc
+            seen |= {(x["Host"], x["Port"]) for x in dc["Brokers"]}
+        for v in range(0, 7):
+            msg = ({"Key": "lis-g", "KeyType": 0} if v < 4
+                   else {"KeyType": 0, "CoordinatorKeys": ["lis-g"]})
+
+            def found():
+                fc = kschema.call(schemas, target, FIND_COORDINATOR, v, msg)
+                answers = fc["Coordinators"] if v >= 4 else [fc]
+                assert all(a["ErrorCode"] == 0 for a in answers), fc
+                return {(a["Host"], a["Port"]) for a in answers}
+            seen |= eventually(found)
+        assert seen == {(host, int(port))}, (name, seen)
 
 
 def confluent_consume(bootstrap, topic, n):
