@@ -573,6 +573,16 @@ def test_session_expires_without_reauthentication(reauth):
         time.sleep(2.5)
         s.sendall(kwire.request(kwire.METADATA, 1, 8, Writer().arr(0).b))
         assert closed(s)
+    # Authenticating again after the end (before any other request) works.
+    s, _ = scram_login(bs, "alice", "alice-secret")
+    with s:
+        time.sleep(2.5)
+        assert handshake(s, "SCRAM-SHA-256")[0] == 0
+        c = Scram("alice", "alice-secret")
+        err, msg, sf, _ = authenticate(s, c.first())
+        assert err == 0, msg
+        assert authenticate(s, c.final(sf))[0] == 0
+        assert metadata_ok(s)
 
 
 def test_reauthentication_keeps_connection(reauth):
