@@ -264,6 +264,9 @@ ctl_sasl_handshake(void *ctx, const struct kp_session *session, int16_t version,
 	c = sasl_conn_new(ctl);
 	c->mech = (uint8_t)mech;
 	c->legacy = version == 0;
+	/* A re-authentication keeps the principal. After its session ended the
+	 * connection authenticates anew (as a new connection would: the
+	 * session cannot tell a SASL principal from one TLS set). */
 	c->reauth = session->authenticated;
 	if (c->legacy)
 		sasl_pending(ctl, DP_AUTH_RAW_ON);

@@ -369,7 +369,7 @@ dp_core_ctl_apply(struct dp_core *core, struct dp_msg *msg)
 	th = &core->slot_throttle[dp_slot_index(core, conn, msg->seq)];
 	switch (msg->type) {
 	case DP_MSG_REPLY_AUTH:
-		dp_sasl_apply(core, conn, (const struct dp_auth *)(msg->buf.data + msg->buf.len));
+		dp_sasl_apply(core, conn, msg->buf.data + msg->buf.len);
 		__attribute__((fallthrough));   /* then the reply itself */
 	case DP_MSG_REPLY:
 		ASSERT(msg->buf.data != NULL && msg->buf.len >= 4);

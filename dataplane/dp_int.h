@@ -352,10 +352,11 @@ void dp_pieces_release(void *arg, struct kp_piece *pieces, uint32_t count);
 /* Sent bytes of a conn's replies: account them and list the conn for more. */
 void dp_conn_sent(struct dp_core *core, struct conn *conn, uint32_t bytes);
 
-/* dp_sasl.c: apply control's session change (DP_MSG_REPLY_AUTH) before
- * its reply; and before a frame of a conn with SASL state: false to close
- * it, else the frame to dispatch (a legacy bare token is wrapped). */
-void dp_sasl_apply(struct dp_core *core, struct conn *conn, const struct dp_auth *auth);
+/* dp_sasl.c: apply control's session change (DP_MSG_REPLY_AUTH: the
+ * struct dp_auth at trailer, any alignment) before its reply; and before a
+ * frame of a conn with SASL state: false to close it, else the frame to
+ * dispatch (a legacy bare token is wrapped). */
+void dp_sasl_apply(struct dp_core *core, struct conn *conn, const void *trailer);
 bool dp_sasl_frame(struct dp_core *core, struct conn *conn, struct frame *frame);
 
 /* dp_uring.c: the ring alone (no sockets, no provided buffers), also used

@@ -13,8 +13,12 @@
 #include "protocol/gen/kp_api.h"
 
 void
-dp_sasl_apply(struct dp_core *core, struct conn *conn, const struct dp_auth *auth)
+dp_sasl_apply(struct dp_core *core, struct conn *conn, const void *trailer)
 {
+	struct dp_auth copy;
+	const struct dp_auth *auth = &copy;
+
+	memcpy(&copy, trailer, sizeof(copy));   /* behind the reply: unaligned */
 	if (auth->flags & DP_AUTH_SET) {
 		if (kp_session_set_principal(&conn->session, auth->principal,
 					     auth->principal_len)) {

@@ -573,6 +573,16 @@ def test_session_expires_without_reauthentication(reauth):
         time.sleep(2.5)
         s.sendall(kwire.request(kwire.METADATA, 1, 8, Writer().arr(0).b))
         assert closed(s)
+    # Authenticating again after the end (before any other request) works.
+    s, _ = scram_login(bs, "alice", "alice-secret")
+    with s:
+        time.sleep(2.5)
+        assert handshake(s, "SCRAM-SHA-256")[0] == 0
+        c = Scram("alice", "alice-secret")
+        err, msg, sf, _ = authenticate(s, c.first())
+        assert err == 0, msg
+        assert authenticate(s, c.final(sf))[0] == 0
+        assert metadata_ok(s)
 
 
 def test_reauthentication_keeps_connection(reauth):
@@ -689,3 +699,33 @@ def test_bad_jaas_config_stops_startup(tmp_path):
                        stdin=subprocess.DEVNULL)
     assert r.returncode != 0
     assert key in r.stdout + r.stderr and "unterminated" in r.stdout + r.stderr
+
+
+@pytest.fixture(scope="module")
+def franz_sasl(tmp_path_factory):
+    """tests/integration/go/sasl built for this run (Go's build cache makes
+    it quick; the franz-go module is the suite's own, already cached)."""
+    if shutil.which("go") is None:
+        client_missing("go not installed")
+    out = tmp_path_factory.mktemp("franz") / "franz_sasl"
+    r = subprocess.run(["go", "build", "-o", str(out), "./sasl"], cwd=HERE / "go",
+                       env={**os.environ, "GOTOOLCHAIN": "local", "GOFLAGS": "-mod=readonly"},
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0:
+        client_missing(f"franz-go SASL driver does not build: {r.stderr[-500:]}")
+    return str(out)
+
+
+@pytest.mark.parametrize("mech,user,password", [
+    ("SCRAM-SHA-512", "alice", "alice-secret"),
+    ("SCRAM-SHA-256", "alice", "alice-secret"),
+    ("PLAIN", "bob", "bob-secret"),
+])
+def test_franz_go(sasl, franz_sasl, mech, user, password):
+    _, _, bs = sasl
+    t = unique_topic("sasl-franz")
+    r = subprocess.run([franz_sasl, bs, t, mech, user, password, "10"], capture_output=True,
+                       text=True, timeout=TIMEOUT)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert json.loads(r.stdout.strip().splitlines()[-1]) == [f"go-{i}" for i in range(10)]
+
