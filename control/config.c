@@ -259,7 +259,7 @@ config_usage(FILE *out)
 			type_names[config_keys_kp_type(k->type)], k->def == NULL ? "(none)" :
 			*k->def == '\0' ? "\"\"" : k->def, k->doc);
 	}
-	fprintf(out, "TLS keys (README, Security; each also as listener.name.<listener>.ssl.*):\n ");
+	fprintf(out, "TLS keys (see README; each also as listener.name.<l>.ssl.*):\n ");
 	for (size_t i = 0; i < config_ssl_key_count; i++)
 		fprintf(out, " %s", config_ssl_keys[i]);
 	fprintf(out, " %s\n", CONFIG_SSL_HANDSHAKE_TIMEOUT_KEY);
