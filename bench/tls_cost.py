@@ -2,11 +2,12 @@
 # SPDX-License-Identifier: Apache-2.0
 """The cost of TLS against PLAINTEXT on one broker: the same data produced
 and consumed with kcat (librdkafka) through a PLAINTEXT and an SSL listener
-of one Spillway, reporting wall time, MB/s and the broker's CPU seconds per
-GB (utime + stime of the process, from /proc). Certificates are made with
-the openssl CLI (EC P-256, TLS 1.3 negotiated).
+of one Spillway (or, with --kafka, of Apache Kafka 3.9.1 started by
+tests/integration/kafka/kafka-ref.sh), reporting wall time, MB/s and the
+broker's CPU seconds per GB (utime + stime of the process, from /proc).
+Certificates are made with the openssl CLI (EC P-256, TLS 1.3 negotiated).
 
-    bench/tls_cost.py [--bin build/spillway] [--mb 256] [--record 1000]
+    bench/tls_cost.py [--bin build/spillway] [--kafka] [--mb 256] [--record 1000]
 
 Client and broker share the machine: kcat's own TLS work is in the wall
 time, not in the broker's CPU figure."""
@@ -63,6 +64,34 @@ def start(binary, d):
     sys.exit("broker did not start:\n" + (d / "broker.log").read_text())
 
 
+class Pid:
+    def __init__(self, pid):
+        self.pid = pid
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_kafka(d):
+    """Kafka 3.9.1 with a PLAINTEXT and an SSL listener (PEM key store)."""
+    ref = REPO / "tests" / "integration" / "kafka" / "kafka-ref.sh"
+    p, s, c = free_port(), free_port(), free_port()
+    kv = [f"listeners=PLAINTEXT://127.0.0.1:{p},SSL://127.0.0.1:{s},CONTROLLER://127.0.0.1:{c}",
+          f"controller.quorum.voters=1@127.0.0.1:{c}",
+          f"advertised.listeners=PLAINTEXT://127.0.0.1:{p},SSL://127.0.0.1:{s}",
+          "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL",
+          "ssl.keystore.type=PEM", f"ssl.keystore.location={d / 'ks.pem'}"]
+    subprocess.run([str(ref), "start", str(p), str(d / "kafka"), *kv], check=True,
+                   capture_output=True, timeout=180)
+    pid = int((d / "kafka" / "kafka.pid").read_text())
+    return Pid(pid), {"PLAINTEXT": p, "SSL": s}, lambda: subprocess.run(
+        [str(ref), "stop", str(p), str(d / "kafka")], capture_output=True, timeout=60)
+
+
 def run(proc, argv, stdin=None):
     c0, t0 = cpu_s(proc.pid), time.monotonic()
     with open(stdin, "rb") if stdin else open(os.devnull, "rb") as f:
@@ -76,8 +105,11 @@ def run(proc, argv, stdin=None):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin", default=str(REPO / "build" / "spillway"))
+    ap.add_argument("--kafka", action="store_true", help="measure Apache Kafka instead")
     ap.add_argument("--mb", type=int, default=256)
     ap.add_argument("--record", type=int, default=1000)
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="repeat (a JVM's later rounds are warm); each is printed")
     a = ap.parse_args()
     if shutil.which("kcat") is None:
         sys.exit("kcat is needed")
@@ -90,21 +122,29 @@ def main():
             line = "r" * a.record + "\n"
             for _ in range(n):
                 f.write(line)
-        proc, ports = start(a.bin, d)
+        if a.kafka:
+            proc, ports, stop = start_kafka(d)
+        else:
+            proc, ports = start(a.bin, d)
+            stop = lambda: (proc.terminate(), proc.wait(timeout=20))  # noqa: E731
         gb = n * a.record / 1e9
-        print(f"{n} records of {a.record} bytes ({gb * 1000:.0f} MB), kcat, one broker core")
-        print(f"{'listener':10} {'phase':8} {'s':>7} {'MB/s':>8} {'broker cpu s/GB':>16}")
-        for name in ("PLAINTEXT", "SSL"):
-            x = [] if name == "PLAINTEXT" else ["-X", "security.protocol=ssl",
-                                                 "-X", f"ssl.ca.location={d / 'ca.pem'}"]
-            base = ["kcat", "-b", f"127.0.0.1:{ports[name]}", *x, "-t", f"bench-{name}"]
-            wall, cpu = run(proc, [*base, "-P", "-p", "0", "-l", str(data),
-                                   "-X", "linger.ms=5", "-X", "batch.size=1000000"])
-            print(f"{name:10} {'produce':8} {wall:7.2f} {gb * 1000 / wall:8.1f} {cpu / gb:16.2f}")
-            wall, cpu = run(proc, [*base, "-C", "-p", "0", "-o", "beginning", "-e", "-q"])
-            print(f"{name:10} {'consume':8} {wall:7.2f} {gb * 1000 / wall:8.1f} {cpu / gb:16.2f}")
-        proc.terminate()
-        proc.wait(timeout=20)
+        print(f"{n} records of {a.record} bytes ({gb * 1000:.0f} MB), kcat, "
+              f"{'Kafka 3.9.1' if a.kafka else 'Spillway, one core'}")
+        print(f"{'round':5} {'listener':10} {'phase':8} {'s':>7} {'MB/s':>8} "
+              f"{'broker cpu s/GB':>16}")
+        for rnd in range(1, a.rounds + 1):
+            for name in ("PLAINTEXT", "SSL"):
+                x = [] if name == "PLAINTEXT" else ["-X", "security.protocol=ssl",
+                                                     "-X", f"ssl.ca.location={d / 'ca.pem'}"]
+                base = ["kcat", "-b", f"127.0.0.1:{ports[name]}", *x, "-t", f"bench-{name}-{rnd}"]
+                wall, cpu = run(proc, [*base, "-P", "-p", "0", "-l", str(data),
+                                       "-X", "linger.ms=5", "-X", "batch.size=1000000"])
+                print(f"{rnd:5} {name:10} {'produce':8} {wall:7.2f} {gb * 1000 / wall:8.1f} "
+                      f"{cpu / gb:16.2f}")
+                wall, cpu = run(proc, [*base, "-C", "-p", "0", "-o", "beginning", "-e", "-q"])
+                print(f"{rnd:5} {name:10} {'consume':8} {wall:7.2f} {gb * 1000 / wall:8.1f} "
+                      f"{cpu / gb:16.2f}")
+        stop()
     finally:
         shutil.rmtree(d, ignore_errors=True)
 

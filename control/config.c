@@ -264,7 +264,11 @@ config_usage(FILE *out)
 			type_names[config_keys_kp_type(k->type)], k->def == NULL ? "(none)" :
 			*k->def == '\0' ? "\"\"" : k->def, k->doc);
 	}
-	fprintf(out, "Accepted and ignored (Kafka keys that do not apply):\n ");
+	fprintf(out, "TLS keys (see README; each also as listener.name.<l>.ssl.*):\n ");
+	for (size_t i = 0; i < config_ssl_key_count; i++)
+		fprintf(out, " %s", config_ssl_keys[i]);
+	fprintf(out, " %s\n", CONFIG_SSL_HANDSHAKE_TIMEOUT_KEY);
+	fprintf(out, "Accepted and ignored (Kafka keys that do not apply; other ssl.* keys):\n ");
 	for (size_t i = 0; i < config_keys_count; i++) {
 		if (config_keys[i].type == CFG_IGNORED)
 			fprintf(out, " %s", config_keys[i].name);

@@ -189,12 +189,18 @@ def test_large_fetch_over_ssl(pki, tls_broker):
     # Out of the page cache: the slices that miss it are read through
     # io_uring (counted), and the bytes are the same.
     before = _metric(tls_broker, "spillway_tls_file_reads_async_total", None)
-    for f in (tls_broker.data).rglob(f"{topic}-0/*"):
-        with open(f, "rb") as fh:
-            os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
-    c = _kcat(b, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q", ssl=_kcat_ssl(pki))
-    assert c.returncode == 0, c.stderr
-    assert c.stdout.splitlines() == lines
+    for _ in range(3):      # pages under writeback are not dropped: again
+        for f in (tls_broker.data).rglob(f"{topic}-0/*"):
+            with open(f, "rb") as fh:
+                os.fsync(fh.fileno())
+                os.posix_fadvise(fh.fileno(), 0, 0, os.POSIX_FADV_DONTNEED)
+        c = _kcat(b, "-C", "-t", topic, "-p", "0", "-o", "beginning", "-e", "-q",
+                  ssl=_kcat_ssl(pki))
+        assert c.returncode == 0, c.stderr
+        assert c.stdout.splitlines() == lines
+        if _metric(tls_broker, "spillway_tls_file_reads_async_total", None) > before:
+            break
+        time.sleep(1)
     assert _metric(tls_broker, "spillway_tls_file_reads_async_total", None) > before
 
 
@@ -339,7 +345,7 @@ def test_not_tls_on_ssl_port_is_closed_others_served(pki, tls_broker, payload):
     bad.sendall(payload)
     t0 = time.time()
     assert _closed_within(bad, 5)
-    assert time.time() - t0 < 2
+    assert time.time() - t0 < 4
     bad.close()
     _kcat_roundtrip(pki, _hp(tls_broker, "SSL"), n=3)
 
