@@ -2,7 +2,7 @@
 """Authorization (issue 16 part 5): Apache Kafka's kafka-acls tool
 (kafka.admin.AclCommand, kafka_2.13 3.9.1 from .cache/kafka/libs) adds, lists
 and removes ACLs on a broker with authorizer.class.name set; kcat (librdkafka)
-and raw frames (tests/lib/kwire.py) then see what Kafka's StandardAuthorizer
+and raw frames (tests/lib/kwire.py), confluent-kafka-python too, then see what Kafka's StandardAuthorizer
 would decide: no READ -> TOPIC_AUTHORIZATION_FAILED on Fetch, no WRITE -> on
 Produce, no DESCRIBE -> the topic is left out of a Metadata listing and
 answered TOPIC_AUTHORIZATION_FAILED when named; DENY beats ALLOW; PREFIXED and
@@ -361,3 +361,34 @@ def test_idempotent_producer_by_topic_write(broker):
     assert wait_applied(lambda: init_producer_id_error(broker) == 0)
     allow(broker, "Write", t, deny=True)
     assert wait_applied(lambda: init_producer_id_error(broker) == CLUSTER_AUTHORIZATION_FAILED)
+
+
+def test_confluent_kafka_sees_authorization_errors(broker):
+    try:
+        from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+    except ImportError:
+        client_missing("python3-confluent-kafka is not installed")
+    t, = make_topics(broker, "acl", 1, 1)
+    assert produce_error(broker, t) == 0
+    allow(broker, "All", t, principal=OTHER)
+    assert wait_applied(lambda: fetch_error(broker, t) == TOPIC_AUTHORIZATION_FAILED)
+    errors = []
+    p = Producer({"bootstrap.servers": broker.bootstrap, "message.timeout.ms": 10000})
+    p.produce(t, b"x", partition=0, on_delivery=lambda err, _m: errors.append(err))
+    p.flush(30)
+    assert errors and errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, errors
+    # DESCRIBE but no READ: the topic's leader is known, its Fetch refused.
+    allow(broker, "Describe", t)
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": f"acl-{t}",
+                  "enable.auto.commit": False})
+    try:
+        c.assign([TopicPartition(t, 0, 0)])
+        seen = None
+        end = time.monotonic() + 30
+        while seen is None and time.monotonic() < end:
+            m = c.poll(1.0)
+            if m is not None and m.error() is not None:
+                seen = m.error().code()
+        assert seen == KafkaError.TOPIC_AUTHORIZATION_FAILED, seen
+    finally:
+        c.close()
