@@ -5,8 +5,10 @@ and removes ACLs on a broker with authorizer.class.name set; kcat,
 confluent-kafka-python (librdkafka) and raw frames (tests/lib/kwire.py) then
 see what Kafka's StandardAuthorizer would decide: no READ ->
 TOPIC_AUTHORIZATION_FAILED on Fetch, no WRITE -> on Produce, no DESCRIBE ->
-the topic is left out of a Metadata listing and answered TOPIC_AUTHORIZATION_FAILED when named; DENY beats ALLOW; PREFIXED and
-"*" patterns; super users bypass; ACLs survive a restart.
+the topic is left out of a Metadata listing and answered
+TOPIC_AUTHORIZATION_FAILED when named; DENY beats ALLOW; PREFIXED and "*"
+patterns; super users bypass; ACLs survive a restart; groups and cluster
+APIs; the denials metric.
 
 Until SASL lands every client here is User:ANONYMOUS from 127.0.0.1: ACLs are
 made for PRINCIPAL (and for OTHER, so that a resource has ACLs that do not
