@@ -4,7 +4,9 @@
  * an authorizer, the broker's checks (the CLUSTER resource is only
  * "kafka-cluster", no empty name), then the controller's (AclControlManager
  * validateNewAcl); the valid bindings are added together, durably, and
- * reach the cores in the next snapshot. A request with UNKNOWN elements,
+ * reach the cores in the next snapshot. A binding with an ANY or MATCH code
+ * fails the whole request (UNKNOWN_SERVER_ERROR, as Kafka's broker cannot
+ * build it). A request with UNKNOWN elements,
  * or a v0 one with a non-literal pattern, fails to parse in Kafka: the
  * connection is closed. */
 #include <stdio.h>
@@ -39,6 +41,20 @@ create_acls_unparsable(const struct kp_acl *acls, int32_t n, int16_t version)
 		    acls[i].perm == KP_PERM_UNKNOWN || acls[i].op == KP_ACL_OP_UNKNOWN)
 			return true;
 	}
+	return false;
+}
+
+/* Whether a binding has an ANY / MATCH code: Kafka's broker cannot even
+ * build it (ResourcePattern, AccessControlEntry throw), and the whole
+ * request fails UNKNOWN_SERVER_ERROR without a message. */
+static bool
+create_acls_unbuildable(const struct kp_acl *acls, int32_t n)
+{
+	for (int32_t i = 0; i < n; i++)
+		if (acls[i].rtype == KP_RES_ANY || acls[i].pattern == KP_PAT_ANY ||
+		    acls[i].pattern == KP_PAT_MATCH || acls[i].op == KP_ACL_OP_ANY ||
+		    acls[i].perm == KP_PERM_ANY)
+			return true;
 	return false;
 }
 
@@ -142,6 +158,8 @@ kp_handle_create_acls(struct kp_call *call)
 	} else if (call->env->md->acl == NULL) {
 		all = KP_ERR_SECURITY_DISABLED;
 		all_msg = "No Authorizer is configured.";
+	} else if (create_acls_unbuildable(acls, kp_count0(req.creations.count))) {
+		all = KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
 	kp_create_acls_response_init(&resp);
 	kp_writer_init(&scratch, 256);

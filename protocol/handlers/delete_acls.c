@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* DeleteAcls (key 31), versions 0-3, on the control thread. As Kafka 3.9:
  * ALTER on the cluster (else every filter CLUSTER_AUTHORIZATION_FAILED),
- * SECURITY_DISABLED without an authorizer, a filter with UNKNOWN elements
- * answered INVALID_REQUEST (AclControlManager.validateFilter), and for the
- * others every binding they matched, removed together and durably. A v0
- * filter with a pattern other than LITERAL or ANY fails to parse in Kafka:
- * the connection is closed. */
+ * SECURITY_DISABLED without an authorizer, else every binding the filters
+ * matched, removed together and durably. A filter with UNKNOWN elements, or
+ * a v0 one with a pattern other than LITERAL or ANY, fails to parse in
+ * Kafka: the connection is closed. */
 #include <stdlib.h>
 
 #include "protocol/gen/kp_msg_delete_acls.h"
@@ -28,6 +27,7 @@ delete_acls_removed(void *arg, int32_t filter, const struct kp_acl *acl)
 	struct kp_delete_acls_response_delete_acls_matching_acl m;
 
 	kp_delete_acls_response_delete_acls_matching_acl_init(&m);
+	m.error_message = (struct kp_str){ NULL, -1 };          /* null, as Kafka */
 	m.resource_type = acl->rtype;
 	m.resource_name = acl->name;
 	m.pattern_type = acl->pattern;
@@ -43,7 +43,7 @@ delete_acls_removed(void *arg, int32_t filter, const struct kp_acl *acl)
 /* Read the filters; false when the request does not parse in Kafka. */
 static bool
 delete_acls_read(const struct kp_delete_acls_request *req, int16_t version,
-		 struct kp_acl_filter *filters, bool *skip, int16_t *codes, const char **msgs)
+		 struct kp_acl_filter *filters, bool *skip)
 {
 	struct kp_cursor it = kp_array_cursor(&req->filters);
 
@@ -63,14 +63,12 @@ delete_acls_read(const struct kp_delete_acls_request *req, int16_t version,
 			f->pattern = KP_PAT_LITERAL;
 		if (version == 0 && f->pattern != KP_PAT_LITERAL)
 			return false;
-		if (f->rtype == KP_RES_UNKNOWN || f->pattern == KP_PAT_UNKNOWN) {
-			codes[i] = KP_ERR_INVALID_REQUEST;
-			msgs[i] = "Unknown patternFilter.";
-		} else if (f->op == KP_ACL_OP_UNKNOWN || f->perm == KP_PERM_UNKNOWN) {
-			codes[i] = KP_ERR_INVALID_REQUEST;
-			msgs[i] = "Unknown entryFilter.";
-		}
-		skip[i] = codes[i] != KP_ERR_NONE;
+		/* UNKNOWN elements: Kafka's broker cannot build the filter and
+		 * closes the connection (checked against Kafka 3.9). */
+		if (f->rtype == KP_RES_UNKNOWN || f->pattern == KP_PAT_UNKNOWN ||
+		    f->op == KP_ACL_OP_UNKNOWN || f->perm == KP_PERM_UNKNOWN)
+			return false;
+		skip[i] = false;
 	}
 	return true;
 }
@@ -155,7 +153,7 @@ kp_handle_delete_acls(struct kp_call *call)
 	o.counts = calloc((size_t)n + 1, sizeof(*o.counts));
 	if (filters == NULL || skip == NULL || codes == NULL || msgs == NULL ||
 	    o.per_filter == NULL || o.counts == NULL ||
-	    !delete_acls_read(&req, version, filters, skip, codes, msgs)) {
+	    !delete_acls_read(&req, version, filters, skip)) {
 		v = KP_VERDICT_CLOSE;
 	} else {
 		for (int32_t i = 0; i < n; i++)

@@ -1,12 +1,14 @@
 # SPDX-License-Identifier: Apache-2.0
 """Authorization (issue 16 part 5): Apache Kafka's kafka-acls tool
 (kafka.admin.AclCommand, kafka_2.13 3.9.1 from .cache/kafka/libs) adds, lists
-and removes ACLs on a broker with authorizer.class.name set; kcat (librdkafka)
-and raw frames (tests/lib/kwire.py) then see what Kafka's StandardAuthorizer
-would decide: no READ -> TOPIC_AUTHORIZATION_FAILED on Fetch, no WRITE -> on
-Produce, no DESCRIBE -> the topic is left out of a Metadata listing and
-answered TOPIC_AUTHORIZATION_FAILED when named; DENY beats ALLOW; PREFIXED and
-"*" patterns; super users bypass; ACLs survive a restart.
+and removes ACLs on a broker with authorizer.class.name set; kcat,
+confluent-kafka-python (librdkafka) and raw frames (tests/lib/kwire.py) then
+see what Kafka's StandardAuthorizer would decide: no READ ->
+TOPIC_AUTHORIZATION_FAILED on Fetch, no WRITE -> on Produce, no DESCRIBE ->
+the topic is left out of a Metadata listing and answered
+TOPIC_AUTHORIZATION_FAILED when named; DENY beats ALLOW; PREFIXED and "*"
+patterns; super users bypass; ACLs survive a restart; groups and cluster
+APIs; the denials metric.
 
 Until SASL lands every client here is User:ANONYMOUS from 127.0.0.1: ACLs are
 made for PRINCIPAL (and for OTHER, so that a resource has ACLs that do not
@@ -361,3 +363,136 @@ def test_idempotent_producer_by_topic_write(broker):
     assert wait_applied(lambda: init_producer_id_error(broker) == 0)
     allow(broker, "Write", t, deny=True)
     assert wait_applied(lambda: init_producer_id_error(broker) == CLUSTER_AUTHORIZATION_FAILED)
+
+
+def test_confluent_kafka_sees_authorization_errors(broker):
+    try:
+        from confluent_kafka import Consumer, KafkaError, Producer, TopicPartition
+    except ImportError:
+        client_missing("python3-confluent-kafka is not installed")
+    t, = make_topics(broker, "acl", 1, 1)
+    assert produce_error(broker, t) == 0
+    allow(broker, "All", t, principal=OTHER)
+    assert wait_applied(lambda: fetch_error(broker, t) == TOPIC_AUTHORIZATION_FAILED)
+    errors = []
+    p = Producer({"bootstrap.servers": broker.bootstrap, "message.timeout.ms": 10000})
+    p.produce(t, b"x", partition=0, on_delivery=lambda err, _m: errors.append(err))
+    p.flush(30)
+    assert errors and errors[0].code() == KafkaError.TOPIC_AUTHORIZATION_FAILED, errors
+    # DESCRIBE but no READ: the topic's leader is known, its Fetch refused.
+    allow(broker, "Describe", t)
+    c = Consumer({"bootstrap.servers": broker.bootstrap, "group.id": f"acl-{t}",
+                  "enable.auto.commit": False})
+    try:
+        c.assign([TopicPartition(t, 0, 0)])
+        seen = None
+        end = time.monotonic() + 30
+        while seen is None and time.monotonic() < end:
+            m = c.poll(1.0)
+            if m is not None and m.error() is not None:
+                seen = m.error().code()
+        assert seen == KafkaError.TOPIC_AUTHORIZATION_FAILED, seen
+    finally:
+        c.close()
+
+
+# ---- the ACL APIs against Apache Kafka with its StandardAuthorizer ----
+
+def test_acl_apis_match_kafka():
+    """CreateAcls, DescribeAcls and DeleteAcls at every version, against
+    Kafka 3.9 (kafka-ref.sh) with StandardAuthorizer and
+    allow.everyone.if.no.acl.found: the same results, codes and messages
+    (resources compared in key order: Kafka groups them in a hash map)."""
+    import kschema
+    from conftest import Broker
+    from test_differential import LIBS as KAFKA_LIBS, Side, canonical, diff, schema_source
+    if not any(KAFKA_LIBS.glob("kafka_2.13-*.jar")):
+        client_missing("Kafka's jars missing (kafka-ref.sh fetch)")
+    schemas = kschema.Schemas(schema_source())
+    made, sides = [], []
+    try:
+        for name in ("spillway", "kafka"):
+            b = Broker(name, base_overrides())
+            made.append(b)
+            b.start()
+            sides.append(Side(name, b, schemas))
+        _acl_api_sequence(sides, canonical, diff)
+    finally:
+        for s in sides:
+            s.close()
+        for b in made:
+            b.cleanup()
+
+
+def _binding(rtype, name, pattern, principal, host, op, perm):
+    return {"ResourceType": rtype, "ResourceName": name, "ResourcePatternType": pattern,
+            "Principal": principal, "Host": host, "Operation": op, "PermissionType": perm}
+
+
+def _filter(rtype, name, pattern, principal=None, host=None, op=1, perm=1):
+    return {"ResourceTypeFilter": rtype, "ResourceNameFilter": name,
+            "PatternTypeFilter": pattern, "PrincipalFilter": principal, "HostFilter": host,
+            "Operation": op, "PermissionType": perm}
+
+
+def _acl_api_sequence(sides, canonical, diff):
+    CREATE, DESCRIBE, DELETE = 30, 29, 31
+    creations = [
+        _binding(2, "orders", 3, OTHER, "*", 3, 3),
+        _binding(2, "orders", 3, OTHER, HOST, 4, 2),
+        _binding(2, "app.", 4, "User:*", "*", 2, 3),
+        _binding(3, "billing", 3, OTHER, "*", 3, 3),
+        # Our principal keeps the cluster (kafka-acls' own calls).
+        _binding(4, "kafka-cluster", 3, PRINCIPAL, "*", 2, 3),
+        _binding(4, "other", 3, OTHER, "*", 7, 3),          # not the cluster's name
+        _binding(3, "", 3, OTHER, "*", 3, 3),               # empty name
+    ]
+    # ANY / MATCH codes: Kafka's broker cannot build the binding, the
+    # whole request is UNKNOWN_SERVER_ERROR.
+    unbuildable = [
+        _binding(1, "x", 3, OTHER, "*", 3, 3),
+        _binding(2, "x", 2, OTHER, "*", 3, 3),
+        _binding(2, "x", 3, OTHER, "*", 1, 3),
+        _binding(2, "x", 3, OTHER, "*", 3, 1),
+    ]
+    out = []
+
+    def acls_sorted(v):
+        """Bindings within a resource in a fixed order (Kafka's is a hash's)."""
+        if isinstance(v, dict):
+            return {k: (sorted(x, key=repr) if k in ("Acls", "MatchingAcls") else
+                        acls_sorted(x)) for k, x in v.items()}
+        if isinstance(v, list):
+            return [acls_sorted(x) for x in v]
+        return v
+
+    def same(api, v, msg, settle=False):
+        end = time.monotonic() + (15 if settle else 0)
+        while True:
+            got = [acls_sorted(canonical(s.call(api, v, msg))) for s in sides]
+            diffs = []
+            diff(got[0], got[1], "", ("ThrottleTimeMs",), diffs)
+            if not diffs or time.monotonic() > end:
+                out.extend(f"api {api} v{v} {d}" for d in diffs)
+                return
+            time.sleep(0.2)     # Kafka applies ACLs through its metadata log
+
+    for v in range(0, 4):
+        msg = {"Creations": [c for c in creations if v > 0 or c["ResourcePatternType"] == 3]}
+        same(CREATE, v, msg)
+        for bad in unbuildable:
+            if v > 0 or bad["ResourcePatternType"] == 3:
+                same(CREATE, v, {"Creations": [creations[0], bad]})
+        for f in (_filter(1, None, 1), _filter(2, None, 1), _filter(2, "orders", 3),
+                  _filter(2, "app.x", 2), _filter(1, None, 1, OTHER, "*"),
+                  _filter(2, "orders", 1, None, None, 4, 2)):
+            if v > 0 or f["PatternTypeFilter"] in (1, 3):
+                same(DESCRIBE, v, f, settle=True)
+        filters = [_filter(2, "orders", 3, op=4), _filter(3, None, 1)]
+        same(DELETE, v, {"Filters": filters}, settle=False)
+        same(DESCRIBE, v, _filter(1, None, 1), settle=True)
+        # An UNKNOWN resource type: both close the connection.
+        same(DELETE, v, {"Filters": [_filter(0, None, 1)]})
+        same(DELETE, v, {"Filters": [_filter(2, None, 1), _filter(3, None, 1)]})
+        same(DESCRIBE, v, _filter(1, None, 1), settle=True)
+    assert not out, "\n".join(out[:40])
