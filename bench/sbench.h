@@ -43,6 +43,8 @@ struct bench_opts {
 	double timeout_s;
 	double stall_s;
 	const char *group;      /* --group: consumers share this group */
+	char **client_kv;       /* -X key=value: set on every librdkafka client */
+	int client_kv_count;
 };
 
 struct producer {

@@ -119,6 +119,19 @@ static rd_kafka_t *
 client_new(rd_kafka_type_t type, rd_kafka_conf_t *conf)
 {
 	char errstr[ERRSTR_BYTES];
+
+	for (int i = 0; i < g_opts.client_kv_count; i++) {
+		char *kv = g_opts.client_kv[i], *eq = strchr(kv, '=');
+
+		*eq = '\0';
+		int rc = bench_rdk_set(conf, kv, eq + 1);
+
+		*eq = '=';
+		if (rc != 0) {
+			rd_kafka_conf_destroy(conf);
+			return NULL;
+		}
+	}
 	rd_kafka_t *rk = rd_kafka_new(type, conf, errstr, sizeof(errstr));
 
 	if (!rk) {
@@ -449,6 +462,24 @@ producer_create(struct producer *prod)
 	return 0;
 }
 
+/* Keeps one -X KEY=VALUE (argv memory, so no copy) for client_new(). */
+static int
+client_kv_add(char *kv)
+{
+	char **grown;
+
+	if (!strchr(kv, '=') || kv[0] == '=') {
+		fprintf(stderr, "spillway-bench: -X %s: expected KEY=VALUE\n", kv);
+		return -1;
+	}
+	grown = realloc(g_opts.client_kv, (g_opts.client_kv_count + 1) * sizeof(*grown));
+	if (!grown)
+		return -1;
+	g_opts.client_kv = grown;
+	g_opts.client_kv[g_opts.client_kv_count++] = kv;
+	return 0;
+}
+
 static void
 usage(FILE *out)
 {
@@ -468,7 +499,9 @@ usage(FILE *out)
 		"  --broker-pid PID        report broker CPU seconds per GB moved\n"
 		"  --json FILE             write results as JSON\n"
 		"  --timeout S (900)       hard stop\n"
-		"  --stall-timeout S (20)  fail when nothing is acked/received by then\n");
+		"  --stall-timeout S (20)  fail when nothing is acked/received by then\n"
+		"  -X KEY=VALUE            librdkafka setting for every client (repeatable),\n"
+		"                          e.g. -X security.protocol=ssl -X ssl.ca.location=F\n");
 }
 
 static int
@@ -490,7 +523,7 @@ opts_parse(int argc, char **argv)
 	const char *mode = "produce";
 	int c;
 
-	while ((c = getopt_long(argc, argv, "h", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "hX:", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'b': g_opts.bootstrap = optarg; break;
 		case 't': g_opts.topic = optarg; break;
@@ -512,6 +545,10 @@ opts_parse(int argc, char **argv)
 		case 'S': g_opts.stall_s = atof(optarg); break;
 		case 'm': mode = optarg; break;
 		case 'g': g_opts.group = optarg; break;
+		case 'X':
+			if (client_kv_add(optarg) != 0)
+				return -1;
+			break;
 		case 'h': usage(stdout); exit(0);
 		default: usage(stderr); return -1;
 		}
