@@ -47,13 +47,11 @@ def cpu_s(pid):
 
 def start(binary, d):
     log = open(d / "broker.log", "w")
-    proc = subprocess.Popen([binary, "--override",
-                             "listeners=PLAINTEXT://127.0.0.1:0,SSL://127.0.0.1:0",
-                             "--override", f"log.dir={d / 'data'}",
-                             "--override", "spillway.metrics.listen=",
-                             "--override", "ssl.keystore.type=PEM",
-                             "--override", f"ssl.keystore.location={d / 'ks.pem'}"],
-                            stdout=log, stderr=subprocess.STDOUT)
+    argv = [binary]
+    for kv in spillway_tls_overrides(0, 0, d / "ks.pem") + [f"log.dir={d / 'data'}",
+                                                            "spillway.metrics.listen="]:
+        argv += ["--override", kv]
+    proc = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT)
     ports = {}
     for _ in range(200):
         ports = {m.group(1): int(m.group(4)) for m in LINE.finditer((d / "broker.log").read_text())}
@@ -76,15 +74,34 @@ def free_port():
         return s.getsockname()[1]
 
 
+def kafka_tls_overrides(plain, ssl, controller, keystore):
+    """kafka-ref.sh key=value overrides for a PLAINTEXT and an SSL listener
+    (PEM key store: key + chain in one file, as pki() writes ks.pem); also
+    used by bench/compare."""
+    return [f"listeners=PLAINTEXT://127.0.0.1:{plain},SSL://127.0.0.1:{ssl},"
+            f"CONTROLLER://127.0.0.1:{controller}",
+            f"controller.quorum.voters=1@127.0.0.1:{controller}",
+            f"advertised.listeners=PLAINTEXT://127.0.0.1:{plain},SSL://127.0.0.1:{ssl}",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL",
+            "ssl.keystore.type=PEM", f"ssl.keystore.location={keystore}"]
+
+
+def spillway_tls_overrides(plain, ssl, keystore):
+    """Spillway --override values for the same two listeners."""
+    return [f"listeners=PLAINTEXT://127.0.0.1:{plain},SSL://127.0.0.1:{ssl}",
+            "ssl.keystore.type=PEM", f"ssl.keystore.location={keystore}"]
+
+
+def rdkafka_ssl(d):
+    """librdkafka settings of a client of the SSL listener (trusts pki()'s CA)."""
+    return {"security.protocol": "ssl", "ssl.ca.location": str(Path(d) / "ca.pem")}
+
+
 def start_kafka(d):
     """Kafka 3.9.1 with a PLAINTEXT and an SSL listener (PEM key store)."""
     ref = REPO / "tests" / "integration" / "kafka" / "kafka-ref.sh"
     p, s, c = free_port(), free_port(), free_port()
-    kv = [f"listeners=PLAINTEXT://127.0.0.1:{p},SSL://127.0.0.1:{s},CONTROLLER://127.0.0.1:{c}",
-          f"controller.quorum.voters=1@127.0.0.1:{c}",
-          f"advertised.listeners=PLAINTEXT://127.0.0.1:{p},SSL://127.0.0.1:{s}",
-          "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SSL:SSL",
-          "ssl.keystore.type=PEM", f"ssl.keystore.location={d / 'ks.pem'}"]
+    kv = kafka_tls_overrides(p, s, c, d / "ks.pem")
     subprocess.run([str(ref), "start", str(p), str(d / "kafka"), *kv], check=True,
                    capture_output=True, timeout=180)
     pid = int((d / "kafka" / "kafka.pid").read_text())
@@ -134,8 +151,8 @@ def main():
               f"{'broker cpu s/GB':>16}")
         for rnd in range(1, a.rounds + 1):
             for name in ("PLAINTEXT", "SSL"):
-                x = [] if name == "PLAINTEXT" else ["-X", "security.protocol=ssl",
-                                                     "-X", f"ssl.ca.location={d / 'ca.pem'}"]
+                x = [] if name == "PLAINTEXT" else [
+                    a for k, v in rdkafka_ssl(d).items() for a in ("-X", f"{k}={v}")]
                 base = ["kcat", "-b", f"127.0.0.1:{ports[name]}", *x, "-t", f"bench-{name}-{rnd}"]
                 wall, cpu = run(proc, [*base, "-P", "-p", "0", "-l", str(data),
                                        "-X", "linger.ms=5", "-X", "batch.size=1000000"])
