@@ -179,7 +179,7 @@ def test_wrong_password_fails_cleanly_others_served(broker_ok, pki, tmp_path):
     # failures and must receive what is produced after them.
     consumer = subprocess.Popen(
         N.ns_argv(b.client_ns, _kcat_argv(pki, SASL_SCRAM, *ALICE, "-C", "-t", topic, "-p",
-                                          "0", "-o", "beginning", "-c", "20", "-q")),
+                                          "0", "-o", "beginning", "-c", "20", "-q", "-u")),
         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         got = [consumer.stdout.readline().strip() for _ in range(10)]
