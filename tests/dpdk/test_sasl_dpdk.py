@@ -10,8 +10,12 @@ ConsoleConsumer with a client config) produce and consume over
 SASL_PLAINTEXT+PLAIN and SASL_SSL+SCRAM-SHA-512. A wrong password gets
 SASL_AUTHENTICATION_FAILED with Kafka's message (kcat, Java, and on the
 wire: the answer, then a close) while a consumer that authenticated before
-keeps receiving and an authenticated raw connection keeps being served."""
+keeps receiving and an authenticated raw connection keeps being served. With connections.max.reauth.ms=2000, re-authentication
+(KIP-368) over SASL_SSL: raw, and by the Java producer."""
+import socket
+import ssl
 import subprocess
+import time
 
 import pytest
 
@@ -216,3 +220,77 @@ def test_wrong_password_fails_cleanly_others_served(broker_ok, pki, tmp_path):
             consumer.kill()
             consumer.wait()
     _kcat_round_trip(b, pki, SASL_PLAIN, BOB, 3, 10)
+
+
+# ---- re-authentication (KIP-368) over SASL_SSL ----
+
+def _tls_connect(pki, bs):
+    host, port = bs.rsplit(":", 1)
+    ctx = ssl.create_default_context(cafile=str(pki / "ca.pem"))
+    raw = socket.create_connection((host, int(port)), timeout=10)
+    return ctx.wrap_socket(raw, server_hostname=host)
+
+
+def _tls_scram(s):
+    """One SCRAM-SHA-512 exchange as alice on s: the session lifetime (ms)."""
+    assert isasl.handshake(s, "SCRAM-SHA-512")[0] == 0
+    c = isasl.Scram(*ALICE, "SCRAM-SHA-512")
+    err, msg, sf, _ = isasl.authenticate(s, c.first())
+    assert err == 0, msg
+    err, msg, final, life = isasl.authenticate(s, c.final(sf))
+    assert err == 0 and final.startswith(b"v="), msg
+    return life
+
+
+def _tls_closed(s, timeout=5):
+    s.settimeout(timeout)
+    try:
+        while True:
+            if s.recv(4096) == b"":
+                return True
+    except (ConnectionResetError, BrokenPipeError, ssl.SSLError):
+        return True
+    except socket.timeout:
+        return False
+
+
+@pytest.mark.timeout(300)
+def test_reauthentication_over_sasl_ssl(transport, pki, tmp_path):
+    """connections.max.reauth.ms=2000: a raw TLS connection authenticates
+    again three times and stays served, then lets its session end and is
+    closed at its next request; a Java producer keeps producing for three
+    session lifetimes (it re-authenticates) and every record arrives."""
+    b = start_broker(transport, overrides={**_overrides(pki),
+                                           "connections.max.reauth.ms": "2000"})
+    try:
+        with b.client():
+            isasl.kafka_configs(PLAIN_BS, "--alter", "--add-config",
+                                f"SCRAM-SHA-512=[password={ALICE[1]}]",
+                                "--entity-type", "users", "--entity-name", ALICE[0])
+            with _tls_connect(pki, SSL_BS) as s:
+                assert _tls_scram(s) == 2000
+                for _ in range(3):
+                    time.sleep(1.2)
+                    assert _tls_scram(s) == 2000
+                    assert isasl.metadata_ok(s)
+                time.sleep(2.5)
+                s.sendall(kwire.request(kwire.METADATA, 1, 9, kwire.Writer().arr(0).b))
+                assert _tls_closed(s)
+        cfg = _java_config(pki, tmp_path / "reauth.properties", SASL_SCRAM, ALICE)
+        topic = N.it.unique_topic("dp-sasl-reauth")
+        # 14 records at 2 a second: 7 s, over three 2 s sessions
+        p = _java(b, "org.apache.kafka.tools.VerifiableProducer", "--bootstrap-server", SSL_BS,
+                  "--topic", topic, "--max-messages", "14", "--throughput", "2", "--acks", "-1",
+                  "--producer.config", cfg)
+        assert p.stdout.count('"name":"producer_send_success"') == 14, \
+            (p.stdout + p.stderr)[-2000:]
+        c = _kcat(b, pki, SASL_SCRAM, *ALICE, "-C", "-t", topic, "-p", "0", "-o", "beginning",
+                  "-e", "-q")
+        assert c.stdout.split() == [str(i) for i in range(14)], c.stderr
+        # raw: 4 exchanges; Java: at least its first and one more per lifetime
+        ok = b.metric("spillway_sasl_authentications_total")[
+            '{listener="SASL_SSL",mechanism="SCRAM-SHA-512",result="succeeded"}']
+        assert ok >= 4 + 4, ok
+        assert not b.crashed(), b.log_tail()
+    finally:
+        b.cleanup()
