@@ -10,8 +10,9 @@ ConsoleConsumer with a client config) produce and consume over
 SASL_PLAINTEXT+PLAIN and SASL_SSL+SCRAM-SHA-512. A wrong password gets
 SASL_AUTHENTICATION_FAILED with Kafka's message (kcat, Java, and on the
 wire: the answer, then a close) while a consumer that authenticated before
-keeps receiving and an authenticated raw connection keeps being served. With connections.max.reauth.ms=2000, re-authentication
-(KIP-368) over SASL_SSL: raw, and by the Java producer."""
+keeps receiving and an authenticated raw connection keeps being served.
+With connections.max.reauth.ms=2000, re-authentication (KIP-368) over
+SASL_SSL: raw, and by the Java producer."""
 import socket
 import ssl
 import subprocess
