@@ -82,6 +82,7 @@ def pki(tmp_path_factory):
              "-nodes", "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=ca")
     _cert(d, "server", "/CN=localhost", "DNS:localhost,IP:127.0.0.1")
     _cert(d, "dave", "/C=US/O=Acme/CN=dave")       # principal User:dave by the rule
+    _cert(d, "eve", "/C=US/O=Other/CN=eve")         # DEFAULT: User:CN=eve,O=Other,C=US
     return d
 
 
@@ -272,6 +273,50 @@ def java_config(pki, path, user, mech="SCRAM-SHA-512"):
                     f'sasl.jaas.config={module} required username="{user}" '
                     f'password="{USERS[user]}";\n')
     return str(path)
+
+
+# ---- raw frames over SASL_SSL ----
+
+def sasl_plain(pki, bootstrap, user, password, tls=True, sock=None):
+    """(socket, error, message, session lifetime) of a PLAIN login."""
+    if sock is not None:
+        s = sock
+    elif tls:
+        s = tls_socket(pki, bootstrap, cert=None)
+    else:
+        host, port = bootstrap.rsplit(":", 1)
+        s = socket.create_connection((host, int(port)), timeout=10)
+    r = kwire.call(None, kwire.SASL_HANDSHAKE, 1, Writer().str("PLAIN").b, sock=s)
+    assert r.i16() == 0
+    token = b"\0" + user.encode() + b"\0" + password.encode()
+    r = kwire.call(None, kwire.SASL_AUTHENTICATE, 1, Writer().bytes(token).b, sock=s)
+    err, msg = r.i16(), r.str()
+    r.bytes()
+    return s, err, msg, r.i64()
+
+
+def metadata_errors(s, names, allow_auto=False):
+    r = kwire.call(None, kwire.METADATA, 9, kwire.metadata_body(9, names, allow_auto), sock=s)
+    r.i32()
+    for _ in range(r.arr()):
+        r.i32(), r.str(), r.i32(), r.str()
+        r.tags()
+    r.str()
+    r.i32()
+    out = {}
+    for _ in range(r.arr()):
+        err, name = r.i16(), r.str()
+        r.bool()
+        for _ in range(r.arr()):
+            r.i16(), r.i32(), r.i32(), r.i32()
+            for _ in range(3):
+                n = r.arr()
+                r.pos += 4 * max(n, 0)
+            r.tags()
+        r.i32()
+        r.tags()
+        out[name] = err
+    return out
 
 
 # ---- 1. SASL_SSL with SCRAM-SHA-512: every client ----
@@ -478,6 +523,107 @@ def test_consumer_group_needs_read_on_group(pki, sec):
     assert err is None and got == ["g0", "g1", "g2"], (got, err)
 
 
+def test_metadata_for_missing_topics_follows_describe(pki, sec, alice_prefix):
+    """A topic that does not exist: UNKNOWN_TOPIC_OR_PARTITION where alice
+    may describe the name, TOPIC_AUTHORIZATION_FAILED elsewhere."""
+    s, err, msg, _ = sasl_plain(pki, sec.listener_bootstrap("SASL_SSL"), "alice",
+                                USERS["alice"])
+    with s:
+        assert err == 0, msg
+        assert metadata_errors(s, [f"{alice_prefix}-nothere", "zz-nothere"], True) == {
+            f"{alice_prefix}-nothere": 3, "zz-nothere": TOPIC_AUTHORIZATION_FAILED}
+
+
+def test_mixed_topics_in_one_fetch_and_produce(pki, sec):
+    """One Fetch (v4, v11, v12) and one Produce over SASL_SSL naming topics
+    alice may and may not read: 600 KB per allowed partition from the page
+    cache through TLS, TOPIC_AUTHORIZATION_FAILED for the other, in Kafka's
+    order (denied partitions after the others)."""
+    t1, t2, t3 = topics(sec, "mix", 3)
+    for t in (t1, t3):
+        acl(sec, "--allow-principal", "User:alice", "--operation", "Read", "--operation",
+            "Write", "--topic", t)
+    acl(sec, "--allow-principal", "User:alice", "--operation", "Describe", "--topic", t2)
+    big = [os.urandom(200_000) for _ in range(3)]
+    for t in (t1, t2, t3):
+        r = kwire.call(sec.plain, kwire.PRODUCE, 7,
+                       kwire.produce_body(7, [(t, [(0, kwire.record_batch(big))])]), timeout=30)
+        assert kwire.parse_produce(7, r)[0][2] == 0
+    s, err, msg, _ = sasl_plain(pki, sec.listener_bootstrap("SASL_SSL"), "alice",
+                                USERS["alice"])
+    with s:
+        assert err == 0, msg
+        for v in (4, 11, 12):
+            body = kwire.fetch_body(v, [(t, [(0, 0, 1 << 20)]) for t in (t1, t2, t3)],
+                                    max_bytes=8 << 20)
+            _, got = kwire.parse_fetch(v, kwire.call(None, kwire.FETCH, v, body, sock=s,
+                                                     timeout=30))
+            assert [(n, e) for n, _, e, *_ in got] == [(t1, 0), (t3, 0),
+                                                       (t2, TOPIC_AUTHORIZATION_FAILED)]
+            assert [len(rec) for n, _, _, _, rec in got[:2]] == [600094, 600094]
+        body = kwire.produce_body(9, [(t, [(0, kwire.record_batch([b"x"]))])
+                                      for t in (t1, t2, t3)])
+        got = kwire.parse_produce(9, kwire.call(None, kwire.PRODUCE, 9, body, sock=s))
+        assert [(n, e) for n, _, e, *_ in got] == [(t1, 0), (t2, TOPIC_AUTHORIZATION_FAILED),
+                                                   (t3, 0)]
+
+
+def alter_scram_raw(s, deletions, upsertions):
+    """AlterUserScramCredentials v0 on socket s: [(user, error, message)]."""
+    w = Writer(True).arr(len(deletions))
+    for name, mech in deletions:
+        w.str(name).i8(mech).tags()
+    w.arr(len(upsertions))
+    for name, mech in upsertions:
+        w.str(name).i8(mech).i32(4096).bytes(os.urandom(16)).bytes(os.urandom(64)).tags()
+    w.tags()
+    r = kwire.call(None, kwire.ALTER_USER_SCRAM_CREDENTIALS, 0, w.b, sock=s)
+    r.i32()
+    out = []
+    for _ in range(r.arr()):
+        user = r.raw(r.uvarint() - 1).decode()
+        err = r.i16()
+        n = r.uvarint() - 1
+        out.append((user, err, None if n < 0 else r.raw(n).decode()))
+        r.tags()
+    return out
+
+
+def test_only_cluster_alter_changes_credentials(pki, sec, tmp_path):
+    """Regression: AlterUserScramCredentials needs ALTER on the cluster (it
+    changed anyone's password for any authenticated principal). Denied: one
+    CLUSTER_AUTHORIZATION_FAILED per distinct user, sorted, nothing applied
+    (as Kafka's getErrorResponse); the super user admin may, over SASL_SSL."""
+    bs = sec.listener_bootstrap("SASL_SSL")
+    s, err, msg, _ = sasl_plain(pki, bs, "alice", USERS["alice"])
+    with s:
+        assert err == 0, msg
+        got = alter_scram_raw(s, [("zed", 2)], [("zed", 2), ("amy", 2), ("admin", 2)])
+        denied = "Cluster authorization failed."
+        assert got == [("admin", 31, denied), ("amy", 31, denied), ("zed", 31, denied)]
+    cfg = java_config(pki, tmp_path / "alice.properties", "alice")
+    r = subprocess.run(["java", *JAVA_OPTS, "-cp", kafka_libs(), "kafka.admin.ConfigCommand",
+                        "--bootstrap-server", bs, "--command-config", cfg, "--alter",
+                        "--add-config", "SCRAM-SHA-512=[password=pwned]", "--entity-type",
+                        "users", "--entity-name", "mallory"], stdin=subprocess.DEVNULL,
+                       capture_output=True, text=True, timeout=TIMEOUT)
+    assert r.returncode != 0 and "ClusterAuthorizationException" in r.stdout + r.stderr
+    r = kcat(bs, kcat_conf(pki, "SASL_SSL", ("mallory", "pwned")), "-L")
+    assert r.returncode != 0 and FAILED_MSG.format("SCRAM-SHA-512") in r.stderr, r.stderr
+    r = kcat(bs, kcat_conf(pki, "SASL_SSL", "admin"), "-L")      # admin's password kept
+    assert r.returncode == 0, r.stderr
+    # The super user over SASL_SSL: users and ACLs through Kafka's tools.
+    admin = java_config(pki, tmp_path / "admin.properties", "admin")
+    kafka_tool("kafka.admin.ConfigCommand", bs, "--command-config", admin, "--alter",
+               "--add-config", "SCRAM-SHA-512=[password=carol-secret]", "--entity-type",
+               "users", "--entity-name", "carol")
+    out = kafka_tool("kafka.admin.AclCommand", bs, "--command-config", admin, "--list",
+                     "--principal", "User:alice")
+    assert "principal=User:alice" in out, out
+    r = kcat(bs, kcat_conf(pki, "SASL_SSL", "carol"), "-L")
+    assert r.returncode == 0, r.stderr
+
+
 # ---- 3. re-authentication over TLS ----
 
 @pytest.fixture
@@ -530,6 +676,29 @@ def test_librdkafka_keeps_producing_over_sasl_ssl(pki, reauth):
     assert p.flush(30) == 0 and not errors
     r = kcat_consume(bs, kcat_conf(pki, "SASL_SSL", "alice"), t, 12)
     assert r.stdout.split() == [f"k-{i}" for i in range(12)], r.stderr
+
+
+def test_raw_reauthentication_over_tls(pki, reauth):
+    """KIP-368 on a TLS connection: three re-authentications keep it, another
+    user is refused and closed; without one the session ends with a close."""
+    b, t = reauth
+    bs = b.listener_bootstrap("SASL_SSL")
+    s, err, msg, life = sasl_plain(pki, bs, "alice", USERS["alice"])
+    with s:
+        assert err == 0 and life == 2000, (err, msg, life)
+        for _ in range(3):
+            time.sleep(1.2)
+            _, err, msg, life = sasl_plain(pki, bs, "alice", USERS["alice"], sock=s)
+            assert err == 0 and life == 2000, (err, msg, life)
+            assert metadata_errors(s, [t]) == {t: 0}
+        _, err, msg, _ = sasl_plain(pki, bs, "admin", USERS["admin"], sock=s)
+        assert err == 58 and "re-authentication" in msg, msg
+        assert closed(s)
+    s, err, msg, _ = sasl_plain(pki, bs, "alice", USERS["alice"])
+    with s:
+        time.sleep(2.5)
+        s.sendall(kwire.request(kwire.METADATA, 1, 8, Writer().arr(0).b))
+        assert closed(s)
 
 
 # ---- 4. failures across the layers ----
@@ -585,6 +754,44 @@ def test_tls_to_sasl_plaintext_and_plaintext_to_sasl_ssl(pki, sec):
             s.recv(1)
     r = kcat(sec.listener_bootstrap("SASL_SSL"), kcat_conf(pki, "SASL_SSL", "admin"), "-L")
     assert r.returncode == 0, r.stderr
+
+
+def test_client_certificate_on_sasl_ssl_and_default_mapping(pki):
+    """ssl.client.auth=required on SASL_SSL: the certificate is checked but
+    the principal is the SASL user's; a subject no rule matches is
+    User:<subject> (DEFAULT); auto-creation in Metadata needs CREATE."""
+    b = start_broker(pki, {"listener.name.sasl_ssl.ssl.client.auth": "required",
+                           "listener.name.sasl_ssl.ssl.truststore.type": "PEM",
+                           "listener.name.sasl_ssl.ssl.truststore.location": str(pki / "ca.pem"),
+                           "auto.create.topics.enable": "true"})
+    try:
+        t, t2 = topics(b, "cc", 2)
+        acl(b, "--allow-principal", "User:alice", "--operation", "All", "--topic", t)
+        acl(b, "--allow-principal", "User:dave", "--operation", "All", "--topic", t2)
+        acl(b, "--allow-principal", "User:CN=eve,O=Other,C=US", "--operation", "All",
+            "--topic", t2)
+        bs, sslb = b.listener_bootstrap("SASL_SSL"), b.listener_bootstrap("SSL")
+        alice_dave = kcat_conf(pki, "SASL_SSL", "alice", cert="dave")
+        assert kcat_produce(bs, alice_dave, t, ["ok"]).returncode == 0
+        assert kcat_produce(bs, alice_dave, t2, ["no"]).returncode != 0
+        assert kcat(bs, kcat_conf(pki, "SASL_SSL", "alice"), "-L", "-m", "8").returncode != 0
+        eve = kcat_conf(pki, "SSL", cert="eve")
+        r = kcat_produce(sslb, eve, t2, ["eve"])
+        assert r.returncode == 0, r.stderr
+        assert kcat_produce(sslb, eve, t, ["eve"]).returncode != 0
+        acl(b, "--allow-principal", "User:alice", "--operation", "Describe", "--topic", "ac-",
+            "--resource-pattern-type", "prefixed")
+        s, err, msg, _ = sasl_plain(pki, bs, "alice", USERS["alice"], sock=tls_socket(pki, bs))
+        with s:
+            assert err == 0, msg
+            assert metadata_errors(s, ["ac-one"], allow_auto=True) == {
+                "ac-one": TOPIC_AUTHORIZATION_FAILED}
+            acl(b, "--allow-principal", "User:alice", "--operation", "Create", "--topic",
+                "ac-", "--resource-pattern-type", "prefixed")
+            assert wait_until(lambda: metadata_errors(s, ["ac-one"], allow_auto=True).get(
+                "ac-one") in (0, 5))
+    finally:
+        _teardown(b)
 
 
 def closed(s, timeout=10):
