@@ -19,6 +19,9 @@ under ACLs, re-authentication over TLS, failures that cross the layers, and
 the metrics all of it leaves.
 
 Spillway only: port-0 listeners are learnt from Spillway's log."""
+import base64
+import hashlib
+import hmac
 import json
 import os
 import shutil
@@ -293,6 +296,31 @@ def sasl_plain(pki, bootstrap, user, password, tls=True, sock=None):
     err, msg = r.i16(), r.str()
     r.bytes()
     return s, err, msg, r.i64()
+
+
+def sasl_scram512(s, user, password):
+    """A SCRAM-SHA-512 login (RFC 5802) on socket s: (error, message, lifetime)."""
+    r = kwire.call(None, kwire.SASL_HANDSHAKE, 1, Writer().str("SCRAM-SHA-512").b, sock=s)
+    assert r.i16() == 0
+    bare = f"n={user},r={base64.b64encode(os.urandom(18)).decode()}"
+    r = kwire.call(None, kwire.SASL_AUTHENTICATE, 1, Writer().bytes(f"n,,{bare}".encode()).b,
+                   sock=s)
+    err, msg, first = r.i16(), r.str(), r.bytes()
+    if err != 0:
+        return err, msg, None
+    at = dict(x.split("=", 1) for x in first.decode().split(","))
+    salted = hashlib.pbkdf2_hmac("sha512", password.encode(), base64.b64decode(at["s"]),
+                                 int(at["i"]))
+    ck = hmac.new(salted, b"Client Key", hashlib.sha512).digest()
+    wo = f"c=biws,r={at['r']}"
+    sig = hmac.new(hashlib.sha512(ck).digest(), f"{bare},{first.decode()},{wo}".encode(),
+                   hashlib.sha512).digest()
+    proof = base64.b64encode(bytes(a ^ b for a, b in zip(ck, sig))).decode()
+    r = kwire.call(None, kwire.SASL_AUTHENTICATE, 1, Writer().bytes(f"{wo},p={proof}".encode()).b,
+                   sock=s)
+    err, msg = r.i16(), r.str()
+    r.bytes()
+    return err, msg, r.i64()
 
 
 def metadata_errors(s, names, allow_auto=False):
@@ -699,6 +727,29 @@ def test_raw_reauthentication_over_tls(pki, reauth):
         time.sleep(2.5)
         s.sendall(kwire.request(kwire.METADATA, 1, 8, Writer().arr(0).b))
         assert closed(s)
+
+
+def test_reauthentication_keeps_its_mechanism(pki, reauth):
+    """Regression: a re-authentication with another mechanism than the
+    session's (same user, right password) is refused as Kafka's
+    REAUTH_BAD_MECHANISM: the handshake answers, SaslAuthenticate fails and
+    the connection closes; the same mechanism again is fine."""
+    b, t = reauth
+    bs = b.listener_bootstrap("SASL_SSL")
+    s, err, msg, _ = sasl_plain(pki, bs, "alice", USERS["alice"])
+    with s:
+        assert err == 0, msg
+        _, err, msg, _ = sasl_plain(pki, bs, "alice", USERS["alice"], sock=s)
+        assert err == 0, msg
+        err, msg, _ = sasl_scram512(s, "alice", USERS["alice"])
+        assert err == 58, msg
+        assert msg == ("SASL mechanism 'SCRAM-SHA-512' requested by client is not supported "
+                       "for re-authentication of mechanism 'PLAIN'")
+        assert closed(s)
+    with tls_socket(pki, bs, cert=None) as s:
+        assert sasl_scram512(s, "alice", USERS["alice"])[:2] == (0, None)
+        assert sasl_scram512(s, "alice", USERS["alice"])[:2] == (0, None)
+        assert metadata_errors(s, [t]) == {t: 0}
 
 
 # ---- 4. failures across the layers ----
