@@ -652,6 +652,46 @@ def test_only_cluster_alter_changes_credentials(pki, sec, tmp_path):
     assert r.returncode == 0, r.stderr
 
 
+def test_revoking_read_stops_a_live_consumer(pki, sec):
+    """A confluent consumer reading over SASL_SSL: once alice's READ is
+    removed (kafka-acls --remove over PLAINTEXT) it gets
+    TOPIC_AUTHORIZATION_FAILED and none of the records written after."""
+    ck = confluent()
+    t, = topics(sec, "revoke")
+    rule = ["--allow-principal", "User:alice", "--operation", "Read", "--topic", t]
+    acl(sec, *rule)
+    admin = kcat_conf(pki, "SASL_SSL", "admin")
+    bs = sec.listener_bootstrap("SASL_SSL")
+    assert kcat_produce(bs, admin, t, [f"before-{i}" for i in range(5)]).returncode == 0
+    c = ck.Consumer({**ck_conf(pki, bs, "SASL_SSL", "alice"), "group.id": "unused",
+                     "enable.auto.commit": False, "fetch.wait.max.ms": 100})
+    got, errors = [], []
+    try:
+        c.assign([ck.TopicPartition(t, 0, 0)])
+        deadline = time.monotonic() + 30
+        while len(got) < 5 and time.monotonic() < deadline:
+            m = c.poll(0.2)
+            if m is not None and m.error() is None:
+                got.append(m.value().decode())
+        assert got == [f"before-{i}" for i in range(5)]
+        kafka_tool("kafka.admin.AclCommand", sec.plain, "--remove", "--force", *rule)
+        time.sleep(0.5)
+        assert kcat_produce(bs, admin, t, [f"after-{i}" for i in range(5)]).returncode == 0
+        deadline = time.monotonic() + 8
+        while time.monotonic() < deadline:
+            m = c.poll(0.2)
+            if m is None:
+                continue
+            if m.error() is None:
+                got.append(m.value().decode())
+            else:
+                errors.append(m.error().code())
+    finally:
+        c.close()
+    assert got == [f"before-{i}" for i in range(5)], got
+    assert ck.KafkaError.TOPIC_AUTHORIZATION_FAILED in errors, errors
+
+
 # ---- 3. re-authentication over TLS ----
 
 @pytest.fixture
