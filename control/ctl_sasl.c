@@ -265,7 +265,9 @@ ctl_sasl_handshake(void *ctx, const struct kp_session *session, int16_t version,
 	c = sasl_conn_new(ctl);
 	c->mech = (uint8_t)mech;
 	c->legacy = version == 0;
-	c->reauth = session->authenticated;
+	/* A connection that had a SASL session (ended or not) re-authenticates:
+	 * same principal and mechanism, as Kafka after a session's end. */
+	c->reauth = session->authenticated || session->sasl_mech != 0;
 	c->other_mech = c->reauth && session->sasl_mech != mech + 1;
 	if (c->legacy)
 		sasl_pending(ctl, DP_AUTH_RAW_ON);
