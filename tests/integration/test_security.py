@@ -692,6 +692,31 @@ def test_revoking_read_stops_a_live_consumer(pki, sec):
     assert ck.KafkaError.TOPIC_AUTHORIZATION_FAILED in errors, errors
 
 
+def test_legacy_bare_tokens_over_tls(pki, sec, alice_prefix):
+    """SaslHandshake v0 then a bare PLAIN token (old clients' framing) inside
+    TLS: an empty bare answer, then Kafka requests as alice; a bad bare
+    token closes. Regression: PLAIN's empty bare answer tripped an assert in
+    kp_dispatch (on in every build) and stopped the broker."""
+    bs = sec.listener_bootstrap("SASL_SSL")
+    for password, ok in ((USERS["alice"], True), ("wrong", False)):
+        with tls_socket(pki, bs, cert=None) as s:
+            r = kwire.call(None, kwire.SASL_HANDSHAKE, 0, Writer().str("PLAIN").b, sock=s)
+            assert r.i16() == 0
+            token = b"\0alice\0" + password.encode()
+            s.sendall(struct.pack(">i", len(token)) + token)
+            if not ok:
+                assert closed(s)
+                continue
+            head = b""
+            while len(head) < 4:
+                more = s.recv(4 - len(head))
+                assert more, f"closed after {head!r}"
+                head += more
+            assert struct.unpack(">i", head)[0] == 0
+            t = f"{alice_prefix}-none"
+            assert metadata_errors(s, [t]) == {t: 3}
+
+
 # ---- 3. re-authentication over TLS ----
 
 @pytest.fixture
