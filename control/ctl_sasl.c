@@ -51,6 +51,7 @@ struct sasl_conn {
 	bool used;
 	bool legacy;                    /* v0 SaslHandshake: bare tokens */
 	bool reauth;                    /* the connection was authenticated */
+	bool other_mech;                /* reauth with another mechanism than before */
 	uint8_t mech;                   /* enum sasl_mech */
 	int core;
 	uint32_t conn_id;
@@ -264,10 +265,10 @@ ctl_sasl_handshake(void *ctx, const struct kp_session *session, int16_t version,
 	c = sasl_conn_new(ctl);
 	c->mech = (uint8_t)mech;
 	c->legacy = version == 0;
-	/* A re-authentication keeps the principal. After its session ended the
-	 * connection authenticates anew (as a new connection would: the
-	 * session cannot tell a SASL principal from one TLS set). */
-	c->reauth = session->authenticated;
+	/* A connection that had a SASL session (ended or not) re-authenticates:
+	 * same principal and mechanism, as Kafka after a session's end. */
+	c->reauth = session->authenticated || session->sasl_mech != 0;
+	c->other_mech = c->reauth && session->sasl_mech != mech + 1;
 	if (c->legacy)
 		sasl_pending(ctl, DP_AUTH_RAW_ON);
 	return KP_ERR_NONE;
@@ -404,6 +405,23 @@ sasl_fail(struct ctl *ctl, const struct kp_session *s, struct sasl_conn *c, char
 	return KP_ERR_SASL_AUTHENTICATION_FAILED;
 }
 
+/* A re-authentication with another mechanism than the session's: refused
+ * with Kafka's REAUTH_BAD_MECHANISM message (checked once the exchange
+ * succeeded, so a changed principal still reads as invalid credentials). */
+static int16_t
+sasl_other_mech(struct ctl *ctl, const struct kp_session *s, struct sasl_conn *c, char *msg,
+		size_t msg_size)
+{
+	unsigned before = s->sasl_mech > 0 ? s->sasl_mech - 1u : 0u;
+	const char *now = sasl_mech_names[c->mech];
+
+	sasl_fail(ctl, s, c, msg, msg_size, "mechanism changed (re-authentication)");
+	snprintf(msg, msg_size, "SASL mechanism '%s' requested by client is not supported for "
+		 "re-authentication of mechanism '%s'", now,
+		 before < SASL_MECHS ? sasl_mech_names[before] : "?");
+	return KP_ERR_SASL_AUTHENTICATION_FAILED;
+}
+
 /* The exchange succeeded for user: the new session, for the core. */
 static int16_t
 sasl_success(struct ctl *ctl, const struct kp_session *s, struct sasl_conn *c, int16_t version,
@@ -418,8 +436,11 @@ sasl_success(struct ctl *ctl, const struct kp_session *s, struct sasl_conn *c, i
 		return sasl_fail(ctl, s, c, msg, msg_size, "principal too long");
 	if (c->reauth && strcmp(principal, s->principal) != 0)
 		return sasl_fail(ctl, s, c, msg, msg_size, "principal changed (re-authentication)");
+	if (c->other_mech)
+		return sasl_other_mech(ctl, s, c, msg, msg_size);
 	sasl_count(ctl, s, (enum sasl_mech)c->mech, true);
 	sasl_pending(ctl, DP_AUTH_SET | (c->legacy ? DP_AUTH_RAW_OFF : 0));
+	a->sasl_mech = (uint8_t)(c->mech + 1);
 	a->principal_len = (uint8_t)n;
 	memcpy(a->principal, principal, (size_t)n + 1);
 	a->lifetime_ms = lifetime;

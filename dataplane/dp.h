@@ -84,6 +84,7 @@ enum {
 };
 struct dp_auth {
 	uint8_t flags;                  /* DP_AUTH_* */
+	uint8_t sasl_mech;              /* SET: kp_session.sasl_mech */
 	uint8_t principal_len;
 	char principal[KP_PRINCIPAL_MAX + 1];
 	int64_t lifetime_ms;            /* SET: > 0, the session ends then

@@ -23,6 +23,7 @@ dp_sasl_apply(struct dp_core *core, struct conn *conn, const void *trailer)
 		if (kp_session_set_principal(&conn->session, auth->principal,
 					     auth->principal_len)) {
 			conn->session.authenticated = true;
+			conn->session.sasl_mech = auth->sasl_mech;
 			conn->auth_expire_ns = auth->lifetime_ms > 0
 				? core->turn_ns + (uint64_t)auth->lifetime_ms * 1000000ull : 0;
 		}

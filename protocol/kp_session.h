@@ -48,6 +48,9 @@ struct kp_session {
 	/* False on a SASL listener until SaslAuthenticate succeeded: then only
 	 * ApiVersions, SaslHandshake and SaslAuthenticate are served. */
 	bool authenticated;
+	/* The SASL mechanism that authenticated it (control's enum + 1), 0
+	 * for none: a re-authentication must use the same one (KIP-368). */
+	uint8_t sasl_mech;
 	uint8_t principal_len;
 	char principal[KP_PRINCIPAL_MAX + 1];   /* NUL-terminated */
 	/* The peer's address as ACL host patterns name it ("127.0.0.1",

@@ -9,6 +9,8 @@
  * it; one result per user. kafka-configs setting SCRAM-SHA-256 and -512
  * in one call fails the same way against Kafka 3.9. */
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "protocol/gen/kp_msg_alter_user_scram_credentials.h"
 #include "protocol/kp_int.h"
@@ -84,6 +86,43 @@ alter_scram_user(const struct kp_env *env, const struct kp_scram_op *ops, int32_
 	return env->admin->scram_alter(env->admin_ctx, &ops[i], false, msg, msg_size);
 }
 
+/* Users by name (a null name sorts first). */
+static int
+alter_scram_by_name(const void *a, const void *b)
+{
+	struct kp_str x = ((const struct kp_scram_op *)a)->name;
+	struct kp_str y = ((const struct kp_scram_op *)b)->name;
+	int32_t xl = x.len > 0 ? x.len : 0, yl = y.len > 0 ? y.len : 0;
+	int c = memcmp(x.ptr != NULL ? x.ptr : "", y.ptr != NULL ? y.ptr : "",
+		       (size_t)(xl < yl ? xl : yl));
+
+	return c != 0 ? c : (xl > yl) - (xl < yl);
+}
+
+/* Without ALTER on the cluster nothing is applied: as Kafka's
+ * getErrorResponse, one CLUSTER_AUTHORIZATION_FAILED result per distinct
+ * user, sorted by name. Sorts ops. */
+static int32_t
+alter_scram_denied(struct kp_scram_op *ops, int32_t n, struct kp_writer *scratch)
+{
+	int32_t count = 0;
+
+	qsort(ops, (size_t)n, sizeof(ops[0]), alter_scram_by_name);
+	for (int32_t i = 0; i < n; i++) {
+		struct ALTER_SCRAM_RESULT() r;
+
+		if (i > 0 && kp_str_eq(ops[i - 1].name, ops[i].name))
+			continue;
+		ALTER_SCRAM_RESULT(_init)(&r);
+		r.user = ops[i].name;
+		r.error_code = KP_ERR_CLUSTER_AUTHORIZATION_FAILED;
+		r.error_message = kp_str_c("Cluster authorization failed.");
+		ALTER_SCRAM_RESULT(_encode)(scratch, 0, &r);
+		count++;
+	}
+	return count;
+}
+
 enum kp_verdict
 kp_handle_alter_user_scram_credentials(struct kp_call *call)
 {
@@ -101,6 +140,10 @@ kp_handle_alter_user_scram_credentials(struct kp_call *call)
 		return KP_VERDICT_CLOSE;
 	kp_alter_user_scram_credentials_response_init(&resp);
 	kp_writer_init(&scratch, 256);
+	if (!kp_authorize(env, KP_ACL_ALTER, KP_RES_CLUSTER, kp_str_c(KP_ACL_CLUSTER_NAME))) {
+		count = alter_scram_denied(ops, n, &scratch);
+		n = 0;
+	}
 	for (int32_t i = 0; i < n; i++) {
 		struct ALTER_SCRAM_RESULT() r;
 		char msg[256] = "";
