@@ -83,7 +83,7 @@ ctl_tls_get(const struct ctl_tls_src *src, const char *listener, const char *key
 		v->text = NULL;         /* set empty: as unset (Kafka's null) */
 }
 
-static void
+static void __attribute__((format(printf, 3, 4)))
 ctl_tls_err(char *err, size_t err_size, const char *fmt, ...)
 {
 	char why[160] = "";

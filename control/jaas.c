@@ -18,7 +18,7 @@ struct jaas_lex {
 	size_t err_size;
 };
 
-static void
+static void __attribute__((format(printf, 2, 3)))
 jaas_err(struct jaas_lex *lx, const char *fmt, ...)
 {
 	va_list ap;

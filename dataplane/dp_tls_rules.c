@@ -36,7 +36,7 @@ struct dp_tls_rules {
 	struct dp_tls_rule rule[DP_TLS_RULES_MAX];
 };
 
-static void
+static void __attribute__((format(printf, 3, 4)))
 dp_tls_rules_err(char *err, size_t err_size, const char *fmt, ...)
 {
 	va_list ap;

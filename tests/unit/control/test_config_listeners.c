@@ -57,10 +57,11 @@ Test(config_listeners, default_map_and_order)
 
 Test(config_listeners, custom_names_and_advertised)
 {
+	static const char map[] = "listener.security.protocol.map=INTERNAL:PLAINTEXT,"
+				  "external:sasl_plaintext,CONTROLLER:PLAINTEXT";
 	const char *ov[] = {
 		"listeners=INTERNAL://127.0.0.1:0, EXTERNAL://0.0.0.0:9094,CONTROLLER://:9093",
-		"listener.security.protocol.map=INTERNAL:PLAINTEXT,external:sasl_plaintext,"
-		"CONTROLLER:PLAINTEXT",
+		map,
 		"advertised.listeners=EXTERNAL://ext.example:29094,INTERNAL://10.0.0.5:0",
 		"controller.listener.names=CONTROLLER",
 	};
