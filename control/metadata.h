@@ -34,6 +34,53 @@ struct md_store {
 	struct md_topic *topics;    /* unordered; snapshots sort */
 };
 
+/* ---- Cluster mode: the cluster's state as ZooKeeper records it ----
+ * Kept by control/cluster.c from its watches (strings are heap copies the
+ * cluster code owns); the snapshot copies what it needs. */
+
+struct md_cluster_partition {
+	int32_t leader;             /* -1: none */
+	int32_t leader_epoch;
+	int32_t partition_epoch;    /* the state znode's version */
+	int32_t controller_epoch;   /* of the controller that wrote it */
+	int32_t replica_count;      /* the assignment, in order */
+	int32_t isr_count;
+	int32_t replicas[KP_REPLICAS_MAX];
+	int32_t isr[KP_REPLICAS_MAX];
+	bool has_state;             /* false: assigned, no state znode yet */
+};
+
+struct md_cluster_topic {
+	char *name;
+	struct kp_uuid id;          /* the topic znode's "topic_id" */
+	int32_t partition_count;
+	struct md_cluster_partition *partitions;
+};
+
+struct md_cluster_endpoint {
+	char *listener;             /* listener name, e.g. "PLAINTEXT" */
+	char *host;
+	int32_t port;
+	uint8_t protocol;           /* enum kp_sec_protocol */
+};
+
+struct md_cluster_broker {
+	int32_t id;
+	char *rack;                 /* NULL: none */
+	int32_t endpoint_count;
+	struct md_cluster_endpoint endpoints[KP_LISTENERS_MAX];
+};
+
+struct md_cluster {
+	int32_t controller_id;      /* -1: none right now */
+	int32_t broker_count;       /* live brokers (registered), sorted by id */
+	struct md_cluster_broker *brokers;
+	int32_t topic_count;        /* sorted by name */
+	struct md_cluster_topic *topics;
+};
+
+const struct md_cluster_topic *md_cluster_topic(const struct md_cluster *cl, struct kp_str name);
+
 /* What a snapshot says about this broker, besides the topics. */
 struct quota_store;
 
@@ -48,6 +95,11 @@ struct md_broker {
 	const struct config *cfg;   /* resolves per-topic limits; NULL: defaults */
 	const struct quota_store *quotas;  /* copied into snapshots; NULL: none */
 	struct kp_acl_index *acl;   /* referenced by snapshots; NULL: no authorizer */
+	const char *rack;           /* broker.rack; NULL: unset */
+	/* Cluster mode: brokers, controller and partition states (topics
+	 * still come from the store, which control keeps in step with
+	 * ZooKeeper). NULL: a single broker, leader of everything. */
+	const struct md_cluster *cluster;
 };
 
 /* Open (creating if needed) the store in dir: meta.properties as Kafka keeps

@@ -57,13 +57,36 @@ void kp_quota_entity_format(const struct kp_quota_entity *entity, char *out, siz
 
 /* ---- Metadata snapshot: built by control, immutable once published ---- */
 
+/* Replicas a partition may have (replication factor bound). */
+#define KP_REPLICAS_MAX 16
+
+/* One partition's replication state as the cluster recorded it (in
+ * ZooKeeper, written by the controller or the leader). On a single broker
+ * every partition has leader = broker_id, leader_epoch 0, replicas and isr
+ * {broker_id}, offline none. Arrays point into the snapshot's storage. */
+struct kp_md_partition {
+	int32_t leader;             /* broker id, -1: no leader (offline) */
+	int32_t leader_epoch;
+	int32_t partition_epoch;    /* ZooKeeper state version (KRaft's partition epoch) */
+	int32_t replica_count;      /* 1..KP_REPLICAS_MAX, assignment order */
+	int32_t isr_count;
+	int32_t offline_count;      /* replicas on brokers that are not alive */
+	const int32_t *replicas;
+	const int32_t *isr;
+	const int32_t *offline;
+};
+
 struct kp_md_topic {
 	struct kp_str name;         /* points into the snapshot's own storage */
 	struct kp_uuid id;
 	int32_t partition_count;
 	int32_t max_message_bytes;  /* max.message.bytes, resolved */
+	int32_t min_insync_replicas; /* min.insync.replicas, resolved */
 	bool internal;
+	/* partition_count entries, by partition index; never NULL. */
+	const struct kp_md_partition *partitions;
 };
+
 
 struct kp_md_quota {
 	struct kp_quota_entity entity;
@@ -85,9 +108,27 @@ struct kp_md_endpoint {
 	uint8_t protocol;           /* enum kp_sec_protocol */
 };
 
+/* A live broker of the cluster (the snapshot's broker_id among them). */
+struct kp_md_broker {
+	int32_t id;
+	const char *rack;           /* NULL when unset */
+	int32_t endpoint_count;
+	/* Its advertised endpoints, by listener name: clients are told the
+	 * endpoint of the listener they came in on (same name). */
+	struct kp_md_endpoint endpoints[KP_LISTENERS_MAX];
+};
+
 struct kp_md {
 	int32_t broker_id;
-	int32_t controller_id;      /* always a broker present in brokers[] */
+	/* The active controller (cluster mode: whoever holds ZooKeeper's
+	 * /controller, -1 while none does; single broker: broker_id). */
+	int32_t controller_id;
+	/* Cluster mode (zookeeper.connect set): partitions may have other
+	 * leaders and replicas. */
+	bool cluster;
+	/* Live brokers, sorted by id; a single broker lists itself. */
+	int32_t broker_count;
+	const struct kp_md_broker *brokers;
 	const char *cluster_id;     /* 22-char base64 Kafka cluster id */
 	int32_t endpoint_count;     /* 1..KP_LISTENERS_MAX */
 	struct kp_md_endpoint endpoints[KP_LISTENERS_MAX];  /* by listener index */
@@ -114,6 +155,17 @@ struct kp_md {
 int kp_md_quota_cmp(const struct kp_md_quota *a, const struct kp_md_quota *b);
 
 const struct kp_md_topic *kp_md_topic_by_name(const struct kp_md *md, struct kp_str name);
+/* A live broker by id, NULL when it is not alive. */
+const struct kp_md_broker *kp_md_broker(const struct kp_md *md, int32_t id);
+/* Broker b's endpoint for the listener session came in on (same listener
+ * name), NULL when b has no such listener. */
+const struct kp_md_endpoint *kp_md_broker_endpoint(const struct kp_md *md,
+						   const struct kp_md_broker *b,
+						   const struct kp_session *session);
+/* Partition p of topic t (NULL when out of range). */
+const struct kp_md_partition *kp_md_partition(const struct kp_md_topic *t, int32_t p);
+/* Is this broker partition p's leader? */
+bool kp_md_is_leader(const struct kp_md *md, const struct kp_md_topic *t, int32_t p);
 /* The advertised endpoint of the listener session came in on (listener 0
  * when session is NULL). */
 const struct kp_md_endpoint *kp_md_endpoint(const struct kp_md *md,

@@ -69,3 +69,50 @@ kp_md_endpoint(const struct kp_md *md, const struct kp_session *session)
 	ASSERT(i < md->endpoint_count);
 	return &md->endpoints[i < md->endpoint_count ? i : 0];
 }
+
+const struct kp_md_broker *
+kp_md_broker(const struct kp_md *md, int32_t id)
+{
+	int32_t lo = 0;
+	int32_t hi = md->broker_count;
+
+	while (lo < hi) {
+		int32_t mid = lo + (hi - lo) / 2;
+
+		if (md->brokers[mid].id == id)
+			return &md->brokers[mid];
+		if (md->brokers[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return NULL;
+}
+
+const struct kp_md_endpoint *
+kp_md_broker_endpoint(const struct kp_md *md, const struct kp_md_broker *b,
+		      const struct kp_session *session)
+{
+	const struct kp_md_endpoint *own = kp_md_endpoint(md, session);
+
+	for (int32_t i = 0; i < b->endpoint_count; i++)
+		if (strcmp(b->endpoints[i].listener, own->listener) == 0)
+			return &b->endpoints[i];
+	return NULL;
+}
+
+const struct kp_md_partition *
+kp_md_partition(const struct kp_md_topic *t, int32_t p)
+{
+	if (p < 0 || p >= t->partition_count || t->partitions == NULL)
+		return NULL;
+	return &t->partitions[p];
+}
+
+bool
+kp_md_is_leader(const struct kp_md *md, const struct kp_md_topic *t, int32_t p)
+{
+	const struct kp_md_partition *mp = kp_md_partition(t, p);
+
+	return mp != NULL && mp->leader == md->broker_id;
+}

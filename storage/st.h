@@ -68,6 +68,54 @@ struct st_config {
 	 * descriptors while idle. */
 	uint32_t open_files_max;
 	int flush_mode;                 /* spillway.storage.flush.mode: ST_FLUSH_* */
+	/* Cluster mode: one more ring pair, at index core_count, for the
+	 * replica fetcher thread (control/replica_fetcher.c), which then
+	 * uses st_attach_core/st_submit/st_flush/st_reap with that index. */
+	bool replica_ring;
+};
+
+/* ---- Cluster mode: replication roles (see st_partition_role) ---- */
+
+#define ST_REPLICAS_MAX 16
+
+/* A partition's replication role on this broker. A partition never given
+ * one is a single broker's: leader at epoch 0, the ISR itself. */
+struct st_role {
+	int32_t self_id;                /* this broker's id */
+	bool leader;                    /* false: follower, fed by the replica fetcher */
+	int32_t leader_epoch;           /* leader: stamped on appended batches */
+	int32_t min_insync_replicas;    /* acks=all below it: NOT_ENOUGH_REPLICAS */
+	int32_t replica_count;
+	int32_t replicas[ST_REPLICAS_MAX];      /* broker ids, self included */
+	int32_t isr_count;
+	int32_t isr[ST_REPLICAS_MAX];           /* self included when leader */
+};
+
+/* One follower of a partition this broker leads, as its fetches told. */
+struct st_follower {
+	int32_t id;
+	int64_t log_end_offset;         /* its last fetch offset; -1: never fetched */
+	/* Kafka's lastCaughtUpTimeMs: the last time (CLOCK_REALTIME ms) its
+	 * fetch reached the leader's log end as of its previous fetch; 0:
+	 * never. The ISR shrinks when now - this > replica.lag.time.max.ms. */
+	int64_t last_caught_up_ms;
+	int64_t last_fetch_ms;          /* its last fetch, CLOCK_REALTIME ms; 0: never */
+};
+
+/* A partition this broker leads, for the ISR decisions control makes. */
+struct st_leader_stats {
+	uint8_t topic_id[16];
+	int32_t partition;
+	int32_t leader_epoch;
+	int64_t log_end_offset;
+	int64_t high_watermark;
+	/* The offset the leader's current epoch starts at: a follower joins
+	 * the ISR only at or past it (and at or past the high watermark). */
+	int64_t epoch_start_offset;
+	int32_t isr_count;
+	int32_t isr[ST_REPLICAS_MAX];
+	int32_t follower_count;         /* every replica but self */
+	struct st_follower followers[ST_REPLICAS_MAX];
 };
 
 /* ---- messages between cores and workers ---- */
@@ -86,7 +134,23 @@ enum st_req_type {
 	/* DescribeProducers: the partition's idempotent producers (the
 	 * completion hands the core a list it then owns). */
 	ST_REQ_PRODUCERS = 8,
+	/* Cluster mode, from the replica fetcher (ring core_count) on a
+	 * follower: */
+	/* Set the high watermark to min(hw.offset, log end): the leader's,
+	 * from its fetch answer. */
+	ST_REQ_REPLICA_HW = 9,
+	/* Remove every record at and past truncate.offset (KIP-101/279
+	 * truncation to the leader's epoch end); the completion's
+	 * high_watermark and truncate.log_end_offset tell what is left. */
+	ST_REQ_TRUNCATE = 10,
 };
+
+/* st_req.flags of an APPEND */
+/* A follower's append of the leader's batch: keep its base offset (which
+ * must be the log end: else OFFSET_OUT_OF_RANGE) and partition leader
+ * epoch (raising the epoch cache to it), record its producer state without
+ * checks, complete once written (acks=1 semantics). */
+#define ST_APPEND_REPLICA 0x1
 
 /* One producer of a partition, as DescribeProducers reports it. */
 struct st_producer {
@@ -103,8 +167,14 @@ struct st_producer {
 
 struct st_req {
 	uint8_t type;                   /* enum st_req_type */
-	int8_t acks;                    /* APPEND: 0, 1 or -1 (all: after fdatasync) */
-	uint16_t reserved;
+	/* APPEND: 0, 1 or -1 (all: after fdatasync and, in cluster mode, once
+	 * every ISR member has it: the high watermark passed it; the ISR
+	 * below min.insync.replicas: NOT_ENOUGH_REPLICAS before the write,
+	 * NOT_ENOUGH_REPLICAS_AFTER_APPEND when it shrank after). A follower
+	 * answers NOT_LEADER_OR_FOLLOWER. */
+	int8_t acks;
+	uint8_t flags;                  /* APPEND: ST_APPEND_* */
+	uint8_t reserved;
 	int32_t partition;
 	uint8_t topic_id[16];           /* Kafka topic UUID */
 	uint64_t token;                 /* opaque to storage, echoed in the completion */
@@ -125,17 +195,29 @@ struct st_req {
 			int64_t offset;
 			int32_t max_bytes;      /* partition max; the first batch is whole anyway */
 			int8_t isolation;       /* 0 read_uncommitted, 1 read_committed */
+			/* -1: a consumer, reads up to the high watermark. A
+			 * broker id: that follower's fetch on the leader: offset
+			 * is its log end (raising the high watermark, maybe
+			 * completing acks=all appends), it reads up to the log
+			 * end. */
+			int32_t replica_id;
 		} read;
 		struct {
 			int64_t timestamp;      /* >= 0, or ST_OFFSET_* */
 			int8_t isolation;
 		} offset;
 		struct {
+			/* OffsetForLeaderEpoch as Kafka's epoch cache answers
+			 * (the largest epoch <= it and its end offset); -1: the
+			 * latest epoch and the log end offset. */
 			int32_t leader_epoch;
 		} epoch;
 		struct {
-			int64_t offset;         /* wake when log end offset > offset */
+			/* wake when the high watermark (replica_id >= 0: the log
+			 * end) passes offset */
+			int64_t offset;
 			uint64_t deadline_ns;   /* CLOCK_MONOTONIC; dropped silently after */
+			int32_t replica_id;     /* -1: a consumer */
 		} watch;
 		struct {
 			uint32_t ref;           /* st_cpl.read.ref */
@@ -143,6 +225,12 @@ struct st_req {
 		struct {
 			int64_t offset;         /* the new start; -1: the high watermark */
 		} delete_records;
+		struct {
+			int64_t offset;
+		} hw;                           /* REPLICA_HW */
+		struct {
+			int64_t offset;
+		} truncate;                     /* TRUNCATE */
 	};
 };
 
@@ -188,6 +276,9 @@ struct st_cpl {
 			struct st_producer *list;
 			uint32_t count;
 		} producers;
+		struct {
+			int64_t log_end_offset;
+		} truncate;
 	};
 };
 
@@ -227,6 +318,17 @@ int st_topic_delete(struct st *st, const uint8_t topic_id[16], const char *name,
 /* Close and delete the logs of partitions [from, to). 0 or -errno. */
 int st_partitions_delete(struct st *st, const uint8_t topic_id[16], const char *name,
 			 int32_t from, int32_t to);
+/* Cluster mode: set a partition's replication role (becoming leader at a
+ * new epoch records (epoch, log end) in the leader-epoch cache, as Kafka's
+ * leader-epoch-checkpoint; becoming follower completes waiting acks=all
+ * appends with NOT_LEADER_OR_FOLLOWER; a new ISR recomputes the high
+ * watermark, which may complete acks=all appends). 0 or -errno. */
+int st_partition_role(struct st *st, const uint8_t topic_id[16], int32_t partition,
+		      const struct st_role *role);
+/* Call fn for every partition this broker leads (cluster mode), taken on
+ * each worker in turn. 0 or -errno. */
+int st_leaders_collect(struct st *st, void (*fn)(void *arg, const struct st_leader_stats *ls),
+		       void *arg);
 /* Apply changed settings to an open topic. 0 or -errno. */
 int st_topic_configure(struct st *st, const uint8_t topic_id[16], int32_t partition_count,
 		       const struct st_log_config *cfg);
