@@ -238,6 +238,12 @@ config_free(struct config *cfg)
 	free(cfg->dpdk_eal_args);
 	free(cfg->super_users);
 	cfg->super_users = NULL;
+	free(cfg->zookeeper_connect);
+	cfg->zookeeper_connect = NULL;
+	free(cfg->broker_rack);
+	cfg->broker_rack = NULL;
+	free(cfg->inter_broker_listener_name);
+	cfg->inter_broker_listener_name = NULL;
 	cfg->log_dir = NULL;
 	cfg->cluster_id = NULL;
 	cfg->dpdk_eal_args = NULL;

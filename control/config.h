@@ -142,6 +142,23 @@ struct config {
 	int64_t log_message_timestamp_after_max_ms;
 	bool unclean_leader_election_enable;    /* unclean.leader.election.enable */
 	int32_t min_insync_replicas;            /* min.insync.replicas */
+	/* Cluster mode (control/ctl_cluster.c): empty zookeeper.connect
+	 * runs a single broker. Strings are heap, never NULL. */
+	char *zookeeper_connect;                /* zookeeper.connect */
+	int32_t zookeeper_session_timeout_ms;   /* zookeeper.session.timeout.ms */
+	int32_t zookeeper_connection_timeout_ms; /* -1: the session timeout */
+	char *broker_rack;                      /* broker.rack ("" unset) */
+	char *inter_broker_listener_name;       /* "" the first listener */
+	int64_t replica_lag_time_max_ms;        /* replica.lag.time.max.ms */
+	int32_t replica_fetch_max_bytes;        /* replica.fetch.max.bytes */
+	int32_t replica_fetch_response_max_bytes; /* replica.fetch.response.max.bytes */
+	int32_t replica_fetch_wait_max_ms;      /* replica.fetch.wait.max.ms */
+	int32_t replica_fetch_min_bytes;        /* replica.fetch.min.bytes */
+	int32_t replica_fetch_backoff_ms;       /* replica.fetch.backoff.ms */
+	int32_t replica_socket_timeout_ms;      /* replica.socket.timeout.ms */
+	bool controlled_shutdown_enable;        /* controlled.shutdown.enable */
+	int32_t controlled_shutdown_max_retries; /* controlled.shutdown.max.retries */
+	int64_t controlled_shutdown_retry_backoff_ms; /* ...retry.backoff.ms */
 	int64_t producer_id_expiration_ms;      /* producer.id.expiration.ms */
 	int32_t offsets_topic_num_partitions;   /* offsets.topic.num.partitions */
 	int16_t offsets_topic_replication_factor; /* offsets.topic.replication.factor */
