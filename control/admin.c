@@ -11,6 +11,7 @@
 #include "common/compiler.h"
 #include "common/log.h"
 #include "control/config.h"
+#include "control/ctl_cluster.h"
 #include "control/ctl_int.h"
 #include "control/ctl_sasl.h"
 #include "control/group/grp.h"
@@ -84,7 +85,11 @@ admin_topic_create(void *ctx, const struct kp_topic_spec *spec, bool validate_on
 		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	}
 	err = admin_check_configs(spec, msg, msg_size);
-	if (err != KP_ERR_NONE || validate_only)
+	if (err != KP_ERR_NONE)
+		return err;
+	if (ctl->cluster != NULL)
+		return ctl_cluster_topic_create(ctl, spec, validate_only, id_out, msg, msg_size);
+	if (validate_only)
 		return err;
 	md_uuid_random(id_out);
 	/* Logs first, then the store: a failure leaves the store as it was
@@ -119,6 +124,8 @@ admin_topic_delete(void *ctx, const struct kp_md_topic *topic, char *msg, size_t
 		snprintf(msg, msg_size, "Topic deletion is disabled.");
 		return KP_ERR_TOPIC_DELETION_DISABLED;
 	}
+	if (ctl->cluster != NULL)
+		return ctl_cluster_topic_delete(ctl, topic, msg, msg_size);
 	rc = md_store_topic_remove(&ctl->store, &topic->id);
 	if (rc == -ENOENT) {
 		snprintf(msg, msg_size, "This server does not host this topic-partition.");
@@ -154,6 +161,9 @@ admin_partitions_create(void *ctx, const struct kp_md_topic *topic, int32_t coun
 	int32_t from;
 	int rc;
 
+	if (ctl->cluster != NULL)
+		return ctl_cluster_partitions_create(ctl, topic, count, validate_only, msg,
+						     msg_size);
 	if (validate_only)
 		return KP_ERR_NONE;
 	t = md_store_find(&ctl->store, topic->name);
@@ -346,6 +356,8 @@ admin_producer_id_next(void *ctx, int64_t *pid_out)
 {
 	struct ctl *ctl = ctx;
 
+	if (ctl->cluster != NULL)
+		return ctl_cluster_producer_id_next(ctl, pid_out);
 	return pid_alloc_next(&ctl->pids, pid_out) == 0 ? KP_ERR_NONE
 							 : KP_ERR_UNKNOWN_SERVER_ERROR;
 }

@@ -13,6 +13,7 @@
 #include "common/compiler.h"
 #include "common/log.h"
 #include "control/config.h"
+#include "control/ctl_cluster.h"
 #include "control/ctl_int.h"
 #include "control/ctl_tls.h"
 #include "control/topic_config.h"
@@ -290,9 +291,14 @@ ac_topic(struct ctl *ctl, struct kp_str resource, const struct kp_config_op *ops
 			views[i].name = kp_str_c(s.e[i].name);
 			views[i].value = kp_str_c(s.e[i].value);
 		}
-		rc = views == NULL ? -ENOMEM : md_store_topic_configs_set(&ctl->store, &t->id,
-									   views, s.count);
-		if (rc != 0) {
+		/* Cluster mode: ZooKeeper first, so every broker gets it. */
+		err = views == NULL || ctl->cluster == NULL ? KP_ERR_NONE
+			: ctl_cluster_topic_configs_set(ctl, t, views, s.count);
+		rc = views == NULL ? -ENOMEM : err != KP_ERR_NONE ? -EIO
+			: md_store_topic_configs_set(&ctl->store, &t->id, views, s.count);
+		if (rc == -EIO) {
+			snprintf(msg, msg_size, "Could not write the configs to ZooKeeper.");
+		} else if (rc != 0) {
 			snprintf(msg, msg_size, "Could not persist topic metadata: %s",
 				 strerror(-rc));
 			err = KP_ERR_UNKNOWN_SERVER_ERROR;

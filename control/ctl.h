@@ -6,6 +6,7 @@
 #define CONTROL_CTL_H
 
 #include <signal.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -21,13 +22,18 @@ struct ctl;
 struct ctl *ctl_create(struct config *cfg, char *err, size_t err_size);
 /* Before st_start(): control's own ring pair to the storage workers
  * (storage index dataplane cores, so st_config.core_count must be the
- * dataplane cores + 1) wakes the control loop. */
-void ctl_attach_storage_ring(struct ctl *ctl, struct st *st);
+ * dataplane cores + 1) wakes the control loop; in cluster mode the replica
+ * fetcher takes the ring after it (st_config.replica_ring). 0, or -1 with
+ * err set. */
+int ctl_attach_storage_ring(struct ctl *ctl, struct st *st, char *err, size_t err_size);
+/* Is cluster mode configured (zookeeper.connect)? */
+bool ctl_cluster_mode(const struct ctl *ctl);
 /* Open every topic's partition logs in the (started) storage workers.
  * 0 or -errno. */
 int ctl_attach_storage(struct ctl *ctl, struct st *st);
-/* Publish the first snapshot to dp (before dp_start()). */
-void ctl_attach(struct ctl *ctl, struct dp *dp);
+/* Publish the first snapshot to dp (before dp_start()); in cluster mode
+ * join the cluster first. 0 or -errno (logged). */
+int ctl_attach(struct ctl *ctl, struct dp *dp);
 /* Serve Prometheus metrics on host:port from the control loop (after
  * ctl_attach()). 0, or -1 with err set. @thread control */
 int ctl_metrics_listen(struct ctl *ctl, const char *host, uint16_t port, char *err,

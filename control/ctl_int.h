@@ -33,6 +33,7 @@ struct ctl_parks;
 struct ctl_log_state;
 struct ctl_dyn;
 struct ctl_sasl;
+struct ctl_cluster;
 
 /* Dynamic broker settings kept per resource (this broker, the default). */
 #define CTL_DYN_MAX 256
@@ -75,6 +76,9 @@ struct ctl {
 	struct grp_coord *groups;       /* the group coordinator */
 	struct metrics *metrics;        /* the /metrics endpoint; NULL: disabled */
 	struct ctl_dyn *dyn;            /* ctl_dynamic.c: dynamic broker configs */
+	/* Cluster mode (ctl_cluster*.c); NULL: a single broker. */
+	struct ctl_cluster *cluster;
+	bool meta_fresh;                /* the log dir had no meta.properties */
 	/* Refused connections already reported (ctl_loop.c), and when. */
 	uint64_t refused_logged[3];
 	uint64_t refused_check_ns;

@@ -11,12 +11,14 @@
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/assert.h"
 #include "common/clock.h"
 #include "common/log.h"
 #include "control/config.h"
+#include "control/ctl_cluster.h"
 #include "control/ctl_int.h"
 #include "control/ctl_log.h"
 #include "control/ctl_sasl.h"
@@ -53,6 +55,17 @@ const struct kp_md *
 ctl_md(struct ctl *ctl)
 {
 	return ctl->in_request ? ctl->md : ctl_md_rebuild(ctl);
+}
+
+/* Does the log dir lack meta.properties (a broker's first start)? */
+static bool
+ctl_meta_missing(const char *dir)
+{
+	char path[4200];
+	struct stat sb;
+
+	snprintf(path, sizeof(path), "%s/meta.properties", dir);
+	return stat(path, &sb) != 0 && errno == ENOENT;
 }
 
 /* Free what ctl_create() made before the metadata store opened. */
@@ -95,6 +108,7 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 	}
 	ctl->cfg = cfg;
 	ctl->cfg_rw = cfg;
+	ctl->meta_fresh = ctl_meta_missing(cfg->log_dir);
 	ctl->sched = ctl_sched_create(cfg->dataplane_cores);
 	ctl->parks = ctl_parks_create(cfg->dataplane_cores);
 	/* Control's ring pair follows the cores' in storage (main.c). */
@@ -145,7 +159,10 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 		return NULL;
 	}
 	ctl->broker.quotas = &ctl->quotas;
-	if (ctl_sasl_open(ctl, err, err_size) != 0) {
+	ctl->broker.rack = cfg->broker_rack[0] != '\0' ? cfg->broker_rack : NULL;
+	if (ctl_sasl_open(ctl, err, err_size) != 0 ||
+	    (ctl_cluster_configured(cfg) && ctl_cluster_create(ctl, err, err_size) != 0)) {
+		ctl_cluster_destroy(ctl);
 		md_store_close(&ctl->store);
 		pid_alloc_close(&ctl->pids);
 		quota_store_close(&ctl->quotas);
@@ -159,6 +176,7 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 	if (ctl->md == NULL || ctl->groups == NULL) {
 		snprintf(err, err_size, "out of memory");
 		md_snapshot_free(ctl->md);
+		ctl_cluster_destroy(ctl);
 		ctl_dyn_close(ctl);
 		md_store_close(&ctl->store);
 		pid_alloc_close(&ctl->pids);
@@ -172,10 +190,17 @@ ctl_create(struct config *cfg, char *err, size_t err_size)
 	return ctl;
 }
 
-void
-ctl_attach_storage_ring(struct ctl *ctl, struct st *st)
+int
+ctl_attach_storage_ring(struct ctl *ctl, struct st *st, char *err, size_t err_size)
 {
 	st_attach_core(st, ctl->cfg->dataplane_cores, ctl_log_eventfd(ctl->log));
+	return ctl->cluster != NULL ? ctl_cluster_attach_ring(ctl, st, err, err_size) : 0;
+}
+
+bool
+ctl_cluster_mode(const struct ctl *ctl)
+{
+	return ctl->cluster != NULL;
 }
 
 int
@@ -184,6 +209,8 @@ ctl_attach_storage(struct ctl *ctl, struct st *st)
 	int rc;
 
 	ctl->st = st;
+	if (ctl->cluster != NULL)
+		return 0;       /* the replicas open when the cluster is joined */
 	rc = ctl_storage_open_all(ctl);
 	if (rc == 0)
 		grp_coord_start(ctl->groups);   /* loads __consumer_offsets */
@@ -201,7 +228,7 @@ ctl_send(void *arg, int core, const struct dp_msg *msg)
 
 static void ctl_publish(struct ctl *ctl);
 
-void
+int
 ctl_attach(struct ctl *ctl, struct dp *dp)
 {
 	ASSERT(dp_core_count(dp) <= ctl->cfg->dataplane_cores);      /* ctl->sched's cores */
@@ -215,8 +242,15 @@ ctl_attach(struct ctl *ctl, struct dp *dp)
 			ctl->md_dirty = true;
 		}
 	}
+	if (ctl->cluster != NULL) {
+		int rc = ctl_cluster_start(ctl);
+
+		if (rc != 0)
+			return rc;
+	}
 	dp_ctl_md_publish(dp, ctl->md);
 	ctl_publish(ctl);
+	return 0;
 }
 
 /* Publish the current snapshot if a request replaced it, then free what it
@@ -357,14 +391,16 @@ ctl_metrics_listen(struct ctl *ctl, const char *host, uint16_t port, char *err,
 static void
 ctl_wait(struct ctl *ctl, int wait_ms)
 {
-	struct pollfd pfd[2 + METRICS_POLLFDS];
+	struct pollfd pfd[3 + METRICS_POLLFDS];
 	uint64_t count;
-	int n = 2;
+	int n = 3;
 
 	pfd[0] = (struct pollfd){ .fd = dp_ctl_eventfd(ctl->dp), .events = POLLIN };
 	pfd[1] = (struct pollfd){ .fd = ctl_log_eventfd(ctl->log), .events = POLLIN };
+	/* ZooKeeper's events: cluster_poll() reads its descriptor itself. */
+	pfd[2] = (struct pollfd){ .fd = ctl_cluster_fd(ctl), .events = POLLIN };
 	if (ctl->metrics != NULL)
-		n += metrics_pollfds(ctl->metrics, pfd + 2);
+		n += metrics_pollfds(ctl->metrics, pfd + 3);
 	if (poll(pfd, (nfds_t)n, wait_ms) > 0) {
 		for (int i = 0; i < 2; i++)
 			if ((pfd[i].revents & POLLIN) &&
@@ -372,7 +408,7 @@ ctl_wait(struct ctl *ctl, int wait_ms)
 				log_warn("control", "eventfd read: %s", strerror(errno));
 	}
 	if (ctl->metrics != NULL)
-		metrics_serve(ctl->metrics, pfd + 2, n - 2);
+		metrics_serve(ctl->metrics, pfd + 3, n - 3);
 }
 
 /* Refused connections are logged at most every CTL_REFUSED_LOG_NS: a flood
@@ -433,6 +469,7 @@ ctl_step(struct ctl *ctl)
 	uint32_t backlog;
 	uint64_t now;
 	bool busy;
+	int wait;
 
 	if (ctl->dp != NULL)
 		ctl_take(ctl);
@@ -443,11 +480,12 @@ ctl_step(struct ctl *ctl)
 	busy = ctl_log_poll(ctl);
 	now = clock_mono_ns();
 	grp_coord_tick(ctl->groups, now);
-	ctl_publish(ctl);       /* if storage callbacks or timers changed the store */
+	wait = ctl_cluster_step(ctl, CTL_IDLE_WAIT_MS);
+	ctl_publish(ctl);       /* if storage callbacks, timers or the cluster changed it */
 	if (busy || (ctl_sched_request_count(ctl->sched) > 0 && backlog == 0))
 		return 0;
 	return ctl_ms_until(grp_coord_deadline(ctl->groups), now,
-			    backlog > 0 ? CTL_BACKLOG_WAIT_MS : CTL_IDLE_WAIT_MS);
+			    backlog > 0 ? CTL_BACKLOG_WAIT_MS : wait);
 }
 
 /* One request per turn, from the connection whose turn it is: a connection
@@ -465,6 +503,8 @@ ctl_run(struct ctl *ctl, volatile sig_atomic_t *stop)
 		ctl_refusals_log(ctl);
 		ctl_wait(ctl, wait_ms);
 	}
+	/* The cores still serve: clients move to the new leaders. */
+	ctl_cluster_shutdown(ctl);
 }
 
 void
@@ -477,6 +517,8 @@ ctl_destroy(struct ctl *ctl)
 	if (ctl->st != NULL)
 		ctl_log_quiesce(ctl, CTL_LOG_QUIESCE_NS);
 	grp_coord_destroy(ctl->groups);
+	/* The fetcher stops and the broker leaves ZooKeeper before storage. */
+	ctl_cluster_destroy(ctl);
 	ctl_park_flush(ctl);
 	ctl_parks_destroy(ctl->parks);
 	ctl_log_destroy(ctl->log);

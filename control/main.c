@@ -148,6 +148,8 @@ main_storage(const struct config *cfg)
 		.open_files_max = (uint32_t)cfg->storage_open_files_max,
 		.flush_mode = (int)cfg->storage_flush_mode,  /* enum st_flush_mode */
 		.core_count = cfg->dataplane_cores + 1,  /* + control's own (ctl_log.c) */
+		/* + the replica fetcher's, in cluster mode (ctl_cluster.c) */
+		.replica_ring = cfg->zookeeper_connect[0] != '\0',
 		.ring_slots = 4096,
 		.cleaner = {
 			.enable = cfg->log_cleaner_enable,
@@ -194,7 +196,12 @@ main_start(struct ctl *ctl, struct st *st, struct dp *dp)
 {
 	int rc;
 
-	ctl_attach_storage_ring(ctl, st);
+	char err[512] = "";
+
+	if (ctl_attach_storage_ring(ctl, st, err, sizeof(err)) != 0) {
+		log_error("main", "%s", err);
+		return -EINVAL;
+	}
 	rc = st_start(st);
 	if (rc != 0) {
 		log_error("main", "cannot start storage workers: %s", strerror(-rc));
@@ -205,7 +212,9 @@ main_start(struct ctl *ctl, struct st *st, struct dp *dp)
 		log_error("main", "cannot open the partition logs: %s", strerror(-rc));
 		return rc;
 	}
-	ctl_attach(ctl, dp);
+	rc = ctl_attach(ctl, dp);
+	if (rc != 0)
+		return rc;
 	rc = dp_start(dp);
 	if (rc != 0) {
 		log_error("main", "cannot start dataplane cores: %s", strerror(-rc));
