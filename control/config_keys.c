@@ -182,7 +182,7 @@ const struct config_key config_keys[] = {
 	  FIELD(inter_broker_listener_name),
 	  "The listener followers fetch from (PLAINTEXT); empty: the first listener." },
 	{ "replica.lag.time.max.ms", CFG_LONG, 0, "30000", 1, INT64_MAX, NULL,
-	  FIELD(replica_lag_time_max_ms), "A follower not caught up for this long leaves the ISR." },
+	  FIELD(replica_lag_time_max_ms), "A follower behind this long leaves the ISR." },
 	{ "replica.fetch.max.bytes", CFG_INT, 0, "1048576", 0, I32_MAX, NULL,
 	  FIELD(replica_fetch_max_bytes), "Bytes a follower fetches per partition." },
 	{ "replica.fetch.response.max.bytes", CFG_INT, 0, "10485760", 0, I32_MAX, NULL,

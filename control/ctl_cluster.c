@@ -54,7 +54,8 @@ ctl_cluster_create(struct ctl *ctl, char *err, size_t err_size)
 	if (cfg->listeners[li].protocol != KP_SEC_PLAINTEXT) {
 		snprintf(err, err_size, "inter.broker.listener.name: listener %s is %s; "
 			 "replication runs on a PLAINTEXT listener in this version",
-			 cfg->listeners[li].name, config_protocol_name(cfg->listeners[li].protocol));
+			 cfg->listeners[li].name,
+			 config_protocol_name(cfg->listeners[li].protocol));
 		return -EINVAL;
 	}
 	cc = calloc(1, sizeof(*cc));

@@ -66,7 +66,8 @@ ctl_cluster_overrides(struct ctl_cluster *cc, const char *name, int32_t *count)
 
 	for (int32_t i = 0; o != NULL && i < n; i++) {
 		o[i].name = kp_str_c(c[i].name);
-		o[i].value = c[i].value != NULL ? kp_str_c(c[i].value) : (struct kp_str){ NULL, -1 };
+		o[i].value = c[i].value != NULL ? kp_str_c(c[i].value)
+						: (struct kp_str){ NULL, -1 };
 	}
 	*count = n;
 	return o;
@@ -324,7 +325,8 @@ ctl_cluster_follow(struct ctl *ctl, const struct md_cluster *v, struct ctl_clust
 		ep = l >= 0 ? ctl_cluster_leader_endpoint(ctl, v, l) : NULL;
 		leader = ep != NULL ? l : -1;
 	}
-	if (leader == pt->follow_leader && (leader < 0 || pt->role.leader_epoch == pt->follow_epoch))
+	if (leader == pt->follow_leader &&
+	    (leader < 0 || pt->role.leader_epoch == pt->follow_epoch))
 		return;
 	if (f->count == CTL_CLUSTER_RF_BATCH)
 		ctl_cluster_follow_flush(cc, f);
