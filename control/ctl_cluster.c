@@ -171,6 +171,10 @@ ctl_cluster_start(struct ctl *ctl)
 	rc = ctl_cluster_adopt_id(ctl, cluster_id(cc->cl));
 	if (rc != 0)
 		return rc;
+	/* Loads nothing now: __consumer_offsets partitions come with their
+	 * leadership (ctl_cluster_apply.c). */
+	grp_coord_set_cluster(ctl->groups, true);
+	grp_coord_start(ctl->groups);
 	rc = ctl_cluster_apply(ctl, true);
 	if (rc != 0)
 		return rc;
@@ -180,7 +184,6 @@ ctl_cluster_start(struct ctl *ctl)
 		return rc;
 	}
 	cc->started = true;
-	grp_coord_start(ctl->groups);
 	log_info("cluster", "broker %d joined cluster %s through %s (controller: %d)",
 		 cfg->node_id, cluster_id(cc->cl), cfg->zookeeper_connect,
 		 cluster_view(cc->cl)->controller_id);

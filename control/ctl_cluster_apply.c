@@ -18,6 +18,7 @@
 #include "control/ctl_cluster.h"
 #include "control/ctl_cluster_int.h"
 #include "control/ctl_int.h"
+#include "control/group/grp.h"
 #include "control/replica_fetcher.h"
 #include "control/topic_config.h"
 #include "storage/st.h"
@@ -106,6 +107,8 @@ ctl_cluster_drop_replicas(struct ctl *ctl, const uint8_t id[16], int32_t from)
 			continue;
 		}
 		rf_remove_sync(cc->rf, pt->topic_id, pt->partition);
+		pt->role_set = false;
+		ctl_cluster_groups(ctl, pt);    /* unloads its groups */
 		if (ctl->st != NULL) {
 			int rc = st_partitions_delete(ctl->st, pt->topic_id, pt->topic,
 						      pt->partition, pt->partition + 1);
@@ -343,6 +346,18 @@ ctl_cluster_follow(struct ctl *ctl, const struct md_cluster *v, struct ctl_clust
 			 pt->partition, leader, pt->role.leader_epoch);
 }
 
+/* A __consumer_offsets partition's groups live with its leadership. */
+static void
+ctl_cluster_groups(struct ctl *ctl, const struct ctl_cluster_part *pt)
+{
+	bool leader = pt->role_set && pt->role.leader;
+
+	if (strcmp(pt->topic, "__consumer_offsets") != 0 || ctl->groups == NULL)
+		return;
+	grp_coord_partition_role(ctl->groups, pt->partition, leader,
+				 pt->role_set ? pt->role.leader_epoch : -1);
+}
+
 /* One partition of the view that names this broker a replica. */
 static void
 ctl_cluster_replica(struct ctl *ctl, const struct md_cluster *v,
@@ -383,6 +398,7 @@ ctl_cluster_replica(struct ctl *ctl, const struct md_cluster *v,
 		}
 		pt->role = role;
 		pt->role_set = true;
+		ctl_cluster_groups(ctl, pt);
 	}
 	ctl_cluster_follow(ctl, v, pt, f);
 }
