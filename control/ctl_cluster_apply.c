@@ -55,6 +55,18 @@ ctl_cluster_has(const int32_t *ids, int32_t n, int32_t id)
 	return false;
 }
 
+/* A __consumer_offsets partition's groups live with its leadership. */
+static void
+ctl_cluster_groups(struct ctl *ctl, const struct ctl_cluster_part *pt)
+{
+	bool leader = pt->role_set && pt->role.leader;
+
+	if (strcmp(pt->topic, "__consumer_offsets") != 0 || ctl->groups == NULL)
+		return;
+	grp_coord_partition_role(ctl->groups, pt->partition, leader,
+				 pt->role_set ? pt->role.leader_epoch : -1);
+}
+
 /* ---- topics: the store follows the view ---- */
 
 /* The cluster's overrides of a topic as kp_topic_config views (free()). */
@@ -344,18 +356,6 @@ ctl_cluster_follow(struct ctl *ctl, const struct md_cluster *v, struct ctl_clust
 	if (leader >= 0)
 		log_info("cluster", "%s-%d: following broker %d at leader epoch %d", pt->topic,
 			 pt->partition, leader, pt->role.leader_epoch);
-}
-
-/* A __consumer_offsets partition's groups live with its leadership. */
-static void
-ctl_cluster_groups(struct ctl *ctl, const struct ctl_cluster_part *pt)
-{
-	bool leader = pt->role_set && pt->role.leader;
-
-	if (strcmp(pt->topic, "__consumer_offsets") != 0 || ctl->groups == NULL)
-		return;
-	grp_coord_partition_role(ctl->groups, pt->partition, leader,
-				 pt->role_set ? pt->role.leader_epoch : -1);
 }
 
 /* One partition of the view that names this broker a replica. */
