@@ -461,6 +461,11 @@ ctl_cluster_apply(struct ctl *ctl, bool first)
 	const struct md_cluster *v = cluster_view(cc->cl);
 
 	ctl->broker.cluster = v;
+	if (v->controller_id != cc->controller_seen) {
+		cc->controller_changes += !first;
+		cc->controller_seen = v->controller_id;
+		log_info("cluster", "controller: broker %d", v->controller_id);
+	}
 	ctl_cluster_topics(ctl, v);
 	if (first && ctl->st != NULL) {
 		struct ctl_cluster_known k = { .v = v, .self = ctl->cfg->node_id };

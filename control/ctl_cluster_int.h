@@ -39,6 +39,11 @@ struct ctl_cluster {
 	int64_t pid_next;               /* producer id block [pid_next, pid_end) */
 	int64_t pid_end;
 	char client_id[48];             /* the fetcher's */
+	/* Metrics (ctl_metrics_cluster.c). */
+	uint64_t isr_shrinks;
+	uint64_t isr_expands;
+	uint64_t controller_changes;
+	int32_t controller_seen;        /* the controller id last applied */
 };
 
 /* ctl_cluster_apply.c: bring the store, storage, the fetcher and the

@@ -164,6 +164,16 @@ ctl_cluster_isr_one(struct ctl_cluster_isr_pass *pass, const struct st_leader_st
 			 "on", pt->topic, pt->partition, err);
 		return;
 	}
+	for (int32_t i = 0; i < pt->role.isr_count; i++)
+		if (!ctl_cluster_isr_has(isr, n, pt->role.isr[i])) {
+			cc->isr_shrinks++;
+			break;
+		}
+	for (int32_t i = 0; i < n; i++)
+		if (!ctl_cluster_isr_has(pt->role.isr, pt->role.isr_count, isr[i])) {
+			cc->isr_expands++;
+			break;
+		}
 	role = pt->role;
 	role.isr_count = n;
 	memcpy(role.isr, isr, (size_t)n * sizeof(*isr));

@@ -192,6 +192,9 @@ int ctl_step(struct ctl *ctl);
 
 /* metrics.c: render one scrape (metrics_render_fn; arg is the ctl). */
 void ctl_metrics_render(void *arg, struct mx_buf *b);
+/* ctl_metrics_cluster.c: controller, ISR and replication lag families
+ * (cluster mode only). */
+void ctl_metrics_cluster(struct ctl *ctl, struct mx_buf *b);
 /* ctl_metrics_tls.c: TLS handshakes by listener. */
 void ctl_metrics_tls(struct ctl *ctl, struct mx_buf *b);
 

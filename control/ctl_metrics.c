@@ -481,6 +481,7 @@ ctl_metrics_render(void *arg, struct mx_buf *b)
 	ctl_metrics_cores(ctl, b);
 	ctl_metrics_acl(b);
 	ctl_metrics_tls(ctl, b);
+	ctl_metrics_cluster(ctl, b);
 	dp_net_stats(ctl->dp, ctl_metrics_net_one, &net);
 	if (ctl->st != NULL) {
 		s.worker_count = st_worker_count(ctl->st);
