@@ -222,6 +222,8 @@ struct kp_pending {
 	int32_t min_bytes;              /* Fetch */
 	int32_t max_bytes;              /* Fetch */
 	int8_t isolation;               /* Fetch, ListOffsets */
+	bool replica;                   /* Fetch from a follower (cluster mode) */
+	int32_t replica_id;             /* its broker id, when replica */
 	int16_t acks;                   /* Produce */
 	bool no_reply;                  /* Produce acks=0: answer nothing */
 	bool producer_lists;            /* a part holds a storage PRODUCERS list */

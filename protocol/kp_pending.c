@@ -288,6 +288,7 @@ kp_pending_submit_some(struct kp_core *kc, struct kp_pending *p)
 			req.read.offset = pt->in_offset;
 			req.read.max_bytes = pt->in_limit;
 			req.read.isolation = p->isolation;
+			req.read.replica_id = p->replica ? p->replica_id : -1;
 			break;
 		case ST_REQ_OFFSET:
 			req.offset.timestamp = pt->in_offset;

@@ -152,6 +152,7 @@ kp_sub_arm(struct kp_core *kc, uint32_t i)
 	req.token = tag_sub(s->gen, i);
 	req.watch.offset = s->offset;
 	req.watch.deadline_ns = UINT64_MAX;     /* until data or deletion */
+	req.watch.replica_id = -1;              /* a consumer: the high watermark */
 	if (kc->st == NULL || !st_submit(kc->st, kc->core, &req))
 		return false;
 	s->armed = true;

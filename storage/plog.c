@@ -220,6 +220,8 @@ plog_free(struct plog *plog, int16_t error)
 			segment_unref(plog->sio, plog->segs[i]);
 	if (plog->ps != NULL)
 		pstate_destroy(plog->ps);
+	plog_repl_free(plog, error);
+	free(plog->epochs.e);
 	free(plog->segs);
 	free(plog->dir);
 	free(plog);
@@ -266,6 +268,8 @@ plog_open(const struct plog_open_args *args, int *err)
 		rc = recovery_run(plog);
 	if (rc == 0 && !fresh)
 		rc = plog_start_load(plog);
+	if (rc == 0 && !fresh)
+		plog_epochs_fix(plog);
 	if (rc < 0 && args->create && plog->dir != NULL) {
 		plog_delete(plog, KP_ERR_KAFKA_STORAGE_ERROR);
 		*err = rc;

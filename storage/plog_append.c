@@ -98,6 +98,47 @@ plog_append_check_producer(struct plog *plog, struct plog_append *app,
 	return true;
 }
 
+/* A follower's append of the leader's batch: producer state recorded
+ * without the sequence checks, a newer partition leader epoch raises the
+ * epoch cache (persisted before the batch is written). */
+static void
+plog_append_assign_replica(struct plog *plog, struct plog_append *app,
+			   const struct rbatch_header *h)
+{
+	int32_t last_seq;
+
+	if (h->partition_leader_epoch > plog_epochs_latest(plog))
+		(void)plog_epochs_assign(plog, h->partition_leader_epoch, app->base_offset);
+	if (h->producer_id >= 0) {
+		last_seq = (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) %
+				     2147483648LL);
+		(void)pstate_record(plog->ps, h->producer_id, h->producer_epoch, h->base_sequence,
+				    last_seq, app->base_offset, app->end_offset - 1,
+				    h->max_timestamp);
+	}
+	plog->next_offset = app->end_offset;
+}
+
+/* Cluster mode: the role refuses it (a follower's client append, min
+ * ISR), or a replicated batch is not at the log end. True when completed
+ * here. */
+static bool
+plog_append_check_role(struct plog *plog, struct plog_append *app,
+		       const struct rbatch_header *h)
+{
+	int16_t error;
+
+	if (plog->repl == NULL && app->flags == 0)
+		return false;
+	error = plog_repl_append_check(plog, app);
+	if (error == 0 && (app->flags & ST_APPEND_REPLICA) && h->base_offset != plog->next_offset)
+		error = KP_ERR_OFFSET_OUT_OF_RANGE;
+	if (error == 0)
+		return false;
+	plog_append_complete(plog, plog_append_pop(plog), error);
+	return true;
+}
+
 static void
 plog_append_assign(struct plog *plog, struct plog_append *app, const struct rbatch_header *h)
 {
@@ -107,8 +148,14 @@ plog_append_assign(struct plog *plog, struct plog_append *app, const struct rbat
 	app->base_offset = plog->next_offset;
 	app->end_offset = plog->next_offset + h->last_offset_delta + 1;
 	app->log_append_time = -1;
+	if (app->flags & ST_APPEND_REPLICA) {
+		/* The leader's batch as it is: offsets, epoch, timestamps. */
+		plog_append_assign_replica(plog, app, h);
+		return;
+	}
 	rbatch_set_base_offset(app->batch, app->base_offset);
-	rbatch_set_leader_epoch(app->batch, 0);
+	rbatch_set_leader_epoch(app->batch,
+				plog->repl != NULL ? plog->repl->role.leader_epoch : 0);
 	if (plog->cfg.log_append_time) {
 		rbatch_set_log_append_time(app->batch, app->len, plog->now_ms);
 		app->log_append_time = plog->now_ms;
@@ -160,7 +207,9 @@ plog_append_gather(struct plog *plog)
 			plog_append_complete(plog, plog_append_pop(plog), KP_ERR_CORRUPT_MESSAGE);
 			continue;
 		}
-		if (plog_append_check_producer(plog, app, &h))
+		if (plog_append_check_role(plog, app, &h))
+			continue;
+		if (!(app->flags & ST_APPEND_REPLICA) && plog_append_check_producer(plog, app, &h))
 			continue;
 		if (plog_append_need_roll(plog, &h, app->len)) {
 			if (plog->iov_count > 0)
@@ -291,6 +340,8 @@ plog_append_landed(struct plog *plog)
 		}
 	}
 	ASSERT(pos == plog->write_pos);
+	if (plog->repl != NULL)
+		plog_repl_leo_moved(plog);
 	if (plog->unflushed_messages >= plog->cfg.flush_messages)
 		need_sync = true;
 	if (need_sync)

@@ -181,7 +181,7 @@ plog_dir_meta_files(struct plog *plog, bool fresh)
 	snprintf(text, sizeof(text), "version: 0\ntopic_id: %s\n", id);
 	rc = plog_dir_write_text(plog, "partition.metadata", text, fresh);
 	if (rc == 0)
-		rc = plog_dir_write_text(plog, "leader-epoch-checkpoint", "0\n1\n0 0\n", fresh);
+		rc = plog_epochs_load(plog, fresh);
 	return rc;
 }
 

@@ -37,6 +37,7 @@ struct plog_append {
 	int64_t log_append_time;
 	uint64_t token;         /* for the caller */
 	int core;               /* for the caller */
+	uint8_t flags;          /* ST_APPEND_*: ST_APPEND_REPLICA keeps offsets, epoch */
 	/* Stage timestamps, CLOCK_MONOTONIC ns, 0: not reached (common/stage.h;
 	 * plog_stage.h stamps the sync pair). */
 	uint64_t t_valid_ns;            /* validated on the core (the request) */
@@ -55,6 +56,7 @@ struct plog_append {
 struct plog_watch {
 	struct plog_watch *next;
 	int64_t offset;
+	bool replica;           /* a follower's fetch: the log end, not the HW */
 	uint64_t deadline_ns;
 	uint64_t token;
 	int core;
@@ -72,6 +74,41 @@ struct plog_ops {
 	 * after more completions. NULL: the caller polls
 	 * plog_append_issue(). */
 	plog_blocked_fn *blocked;
+};
+
+/* One entry of the leader-epoch cache (Kafka's leader-epoch-checkpoint):
+ * epoch's records start at start_offset. */
+struct plog_epoch_entry {
+	int32_t epoch;
+	int64_t start_offset;
+};
+
+struct plog_epochs {
+	struct plog_epoch_entry *e;     /* by epoch and start offset, ascending */
+	uint32_t count;
+	uint32_t cap;
+};
+
+/* A follower of a partition this broker leads (plog_repl.c). */
+struct plog_follower {
+	int32_t id;
+	int64_t leo;                    /* its last fetch offset; -1: unknown */
+	int64_t last_caught_up_ms;
+	int64_t last_fetch_ms;
+	int64_t last_fetch_leader_leo;  /* the leader's log end at that fetch */
+};
+
+/* Cluster mode: the partition's replication role and what it implies
+ * (plog_repl.c); a plog without one (plog->repl NULL) is a single
+ * broker's, its high watermark the landed log end. */
+struct plog_repl {
+	struct st_role role;
+	int64_t hw;                     /* high watermark: what consumers see */
+	int64_t epoch_start_offset;     /* where the leader's epoch began */
+	struct plog_follower followers[ST_REPLICAS_MAX];
+	int32_t follower_count;
+	struct plog_append *ack_head;   /* acks=all, durable, waiting for the HW */
+	struct plog_append *ack_tail;
 };
 
 /* A file region for a READ. */
@@ -104,7 +141,7 @@ struct plog {
 	uint32_t seg_cap;
 	int64_t log_start_offset;
 	int64_t next_offset;            /* next offset to assign */
-	int64_t hw;                     /* end offset of completed writes */
+	int64_t hw;                     /* end offset of completed writes (the log end) */
 	int64_t synced_offset;          /* end offset known durable */
 	int64_t write_pos;              /* active segment size incl. the write in flight */
 	int64_t now_ms;                 /* wall clock of the last issue or tick */
@@ -143,6 +180,8 @@ struct plog {
 	struct gsync *gs;
 	struct plog *gs_next;           /* on the gsync's wait list or in its round */
 	bool gs_waiting;                /* on the wait list */
+	struct plog_epochs epochs;      /* the leader-epoch cache (plog_epochs.c) */
+	struct plog_repl *repl;         /* cluster mode: its role; NULL: none ever */
 };
 
 struct plog_open_args {
@@ -278,9 +317,70 @@ int16_t plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct p
 /* ListOffsets: the offset (and its timestamp) for a timestamp or one of
  * ST_OFFSET_EARLIEST / LATEST / MAX_TIMESTAMP. */
 int16_t plog_read_offset(struct plog *plog, int64_t timestamp, int64_t *offset, int64_t *ts);
-/* OffsetForLeaderEpoch (one epoch, 0, starting at offset 0). */
+/* plog_read() bounded by limit (the high watermark for a consumer, the
+ * log end for a follower): no batch at or past it is in the region. */
+int16_t plog_read_to(struct plog *plog, int64_t offset, int32_t max_bytes, int64_t limit,
+		     struct plog_region *r);
+/* OffsetForLeaderEpoch from the epoch cache, as Kafka's
+ * LeaderEpochFileCache.endOffsetFor; epoch -1: the latest and the log end. */
 void plog_read_epoch_end(const struct plog *plog, int32_t epoch, int32_t *epoch_out,
 			 int64_t *end_offset);
+
+/* ---- plog_epochs.c: the leader-epoch cache ---- */
+
+#define PLOG_EPOCH_FILE "leader-epoch-checkpoint"
+
+/* Load the checkpoint (fresh or unreadable: the single entry (0, 0), as a
+ * single broker has always written), then drop entries past the log end
+ * (plog_epochs_fix, after recovery). 0 or -errno. */
+int plog_epochs_load(struct plog *plog, bool fresh);
+void plog_epochs_fix(struct plog *plog);
+int32_t plog_epochs_latest(const struct plog *plog);
+/* The epoch of the record at offset (the last entry starting at or
+ * below it); -1 for offset < 0 or none. */
+int32_t plog_epochs_for_offset(const struct plog *plog, int64_t offset);
+/* Record that epoch starts at start_offset (dropping entries with a
+ * larger or equal epoch or start offset, as Kafka's assign) and persist
+ * it atomically when it changed. 0 or -errno. */
+int plog_epochs_assign(struct plog *plog, int32_t epoch, int64_t start_offset);
+/* Truncation: drop the entries starting at or past end, persisted. */
+int plog_epochs_truncate(struct plog *plog, int64_t end);
+/* Write the cache to the checkpoint file (synced, renamed over it). */
+int plog_epochs_persist(struct plog *plog);
+
+/* ---- plog_repl.c: cluster mode roles, high watermark, followers ---- */
+
+/* The high watermark consumers see: the landed log end without a role. */
+static inline int64_t
+plog_hw_visible(const struct plog *plog)
+{
+	return plog->repl != NULL ? plog->repl->hw : plog->hw;
+}
+
+/* Set the role (st_partition_role). 0 or -errno. */
+int plog_repl_set_role(struct plog *plog, const struct st_role *role, int64_t now_ms);
+/* Why an append may not be written here now (role, min ISR): 0 or a
+ * Kafka error. */
+int16_t plog_repl_append_check(const struct plog *plog, const struct plog_append *app);
+/* An acks=all append became durable: complete it now or when the high
+ * watermark passes it. */
+void plog_repl_synced(struct plog *plog, struct plog_append *app);
+/* A follower fetched from offset (leader): its state, the high watermark. */
+void plog_repl_fetch(struct plog *plog, int32_t replica_id, int64_t offset, int64_t now_ms);
+/* The leader's log end moved (writes landed): the high watermark may. */
+void plog_repl_leo_moved(struct plog *plog);
+/* A follower: the leader's high watermark, bounded by the log end. */
+void plog_repl_follower_hw(struct plog *plog, int64_t offset);
+/* Fill stats for control's ISR decisions. */
+void plog_repl_stats(const struct plog *plog, struct st_leader_stats *ls);
+/* Close: the acks=all appends still waiting complete with error. */
+void plog_repl_free(struct plog *plog, int16_t error);
+
+/* ---- plog_truncate.c: follower truncation ---- */
+
+/* Remove every record at and past offset (the whole batch holding it),
+ * durably; nothing may be in flight. The new log end or -errno. */
+int64_t plog_truncate(struct plog *plog, int64_t offset);
 
 /* ---- plog_dir.c: the directory's files other than segments ---- */
 
@@ -332,5 +432,8 @@ int recovery_run(struct plog *plog);
 /* Rebuild seg's indexes from the log, from scratch; seg must not be
  * pinned. 0 or -errno. */
 int recovery_reindex(struct plog *plog, struct segment *seg);
+/* Rebuild producer state from the newest snapshot at or below the log end
+ * (or from scratch) and the batches after it. */
+void recovery_pstate_rebuild(struct plog *plog);
 
 #endif

@@ -78,15 +78,35 @@ plog_read_region_end(struct plog *plog, struct segment *seg, int64_t start,
 int16_t
 plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct plog_region *r)
 {
+	return plog_read_to(plog, offset, max_bytes, plog->hw, r);
+}
+
+/* The region [pos, end) of seg must stop before the batch at limit. */
+static int64_t
+plog_read_cap(struct plog *plog, struct segment *seg, int64_t end, int64_t limit)
+{
+	struct rbatch_header h;
+	int64_t cap;
+
+	if (limit >= seg->next_offset)
+		return end;
+	cap = plog_read_batch_position(plog, seg, limit, &h);
+	return cap >= 0 && cap < end ? cap : end;
+}
+
+int16_t
+plog_read_to(struct plog *plog, int64_t offset, int32_t max_bytes, int64_t limit,
+	     struct plog_region *r)
+{
 	struct rbatch_header h;
 	struct segment *seg;
 	uint32_t i;
-	int64_t pos;
+	int64_t pos, end;
 
 	memset(r, 0, sizeof(*r));
 	if (offset < plog->log_start_offset || offset > plog->next_offset)
 		return KP_ERR_OFFSET_OUT_OF_RANGE;
-	if (offset >= plog->hw)
+	if (offset >= limit || offset >= plog->hw)
 		return 0;
 	for (i = plog_read_segment_floor(plog, offset); i < plog->seg_count; i++) {
 		seg = plog->segs[i];
@@ -96,10 +116,15 @@ plog_read(struct plog *plog, int64_t offset, int32_t max_bytes, struct plog_regi
 		if (pos >= 0) {
 			r->seg = seg;
 			r->pos = pos;
-			r->len = (int32_t)(plog_read_region_end(plog, seg, pos,
-								pos + rbatch_total_bytes(&h),
-								max_bytes) - pos);
-			ASSERT(r->len > 0);
+			end = plog_read_region_end(plog, seg, pos, pos + rbatch_total_bytes(&h),
+						   max_bytes);
+			if (limit < plog->hw)
+				end = plog_read_cap(plog, seg, end, limit);
+			r->len = (int32_t)(end - pos);
+			if (r->len <= 0) {
+				r->seg = NULL;
+				r->len = 0;
+			}
 		}
 		segment_unpin(seg);
 		if (pos >= 0)
@@ -213,7 +238,7 @@ plog_read_offset(struct plog *plog, int64_t timestamp, int64_t *offset, int64_t 
 	if (timestamp == ST_OFFSET_EARLIEST) {
 		*offset = plog->log_start_offset;
 	} else if (timestamp == ST_OFFSET_LATEST) {
-		*offset = plog->hw;
+		*offset = plog_hw_visible(plog);
 	} else if (timestamp == ST_OFFSET_MAX_TIMESTAMP) {
 		for (i = 0; i < plog->seg_count; i++) {
 			if (plog->segs[i]->max_timestamp > *ts) {
@@ -225,16 +250,4 @@ plog_read_offset(struct plog *plog, int64_t timestamp, int64_t *offset, int64_t 
 		*offset = plog_read_offset_for_time(plog, timestamp, ts);
 	}
 	return 0;
-}
-
-void
-plog_read_epoch_end(const struct plog *plog, int32_t epoch, int32_t *epoch_out, int64_t *end_offset)
-{
-	if (epoch == 0) {
-		*epoch_out = 0;
-		*end_offset = plog->next_offset;
-	} else {
-		*epoch_out = -1;
-		*end_offset = -1;
-	}
 }

@@ -67,8 +67,8 @@ plog_delete_records(struct plog *plog, int64_t offset, int64_t *low_watermark)
 	if (!plog->cfg.delete_policy)
 		return KP_ERR_POLICY_VIOLATION;
 	if (offset == -1)
-		offset = plog->hw;
-	if (offset < 0 || offset > plog->hw)
+		offset = plog_hw_visible(plog);
+	if (offset < 0 || offset > plog_hw_visible(plog))
 		return KP_ERR_OFFSET_OUT_OF_RANGE;
 	if (offset > plog->log_start_offset) {
 		if (plog_start_write(plog, offset) < 0)

@@ -22,7 +22,10 @@ plog_sync_finish(struct plog *plog)
 		plog->sync_head = app->next;
 		if (plog->sync_head == NULL)
 			plog->sync_tail = NULL;
-		plog_append_complete(plog, app, error);
+		if (plog->repl != NULL && error == 0)
+			plog_repl_synced(plog, app);    /* and the high watermark */
+		else
+			plog_append_complete(plog, app, error);
 	}
 	if (plog->sync_head != NULL || plog->sync_again) {
 		plog->sync_again = false;

@@ -4,10 +4,18 @@
  * deadline passes, or when the partition goes away. */
 #include "storage/plog_int.h"
 
+/* What a watch waits to pass: the high watermark, or for a follower's
+ * fetch the log end. */
+static int64_t
+plog_watch_limit(const struct plog *plog, const struct plog_watch *w)
+{
+	return w->replica ? plog->hw : plog_hw_visible(plog);
+}
+
 void
 plog_watch(struct plog *plog, struct plog_watch *w)
 {
-	if (plog->hw > w->offset) {
+	if (plog_watch_limit(plog, w) > w->offset) {
 		w->next = NULL;
 		plog->ops->watch_done(plog->ops_ctx, plog, w);
 		return;
@@ -24,7 +32,7 @@ plog_watch_complete_due(struct plog *plog, bool expire, uint64_t now_ns)
 	struct plog_watch **pw = &plog->watches, *w;
 
 	while ((w = *pw) != NULL) {
-		if (expire ? w->deadline_ns > now_ns : plog->hw <= w->offset) {
+		if (expire ? w->deadline_ns > now_ns : plog_watch_limit(plog, w) <= w->offset) {
 			pw = &w->next;
 			continue;
 		}

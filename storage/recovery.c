@@ -354,3 +354,17 @@ recovery_run(struct plog *plog)
 	recovery_replay(plog, recovery_snapshot_pick(plog));
 	return 0;
 }
+
+void
+recovery_pstate_rebuild(struct plog *plog)
+{
+	struct pstate *ps = pstate_create();
+
+	if (ps == NULL) {
+		pstate_truncate(plog->ps, plog->next_offset);   /* the best it can do */
+		return;
+	}
+	pstate_destroy(plog->ps);
+	plog->ps = ps;
+	recovery_replay(plog, recovery_snapshot_pick(plog));
+}

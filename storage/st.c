@@ -126,12 +126,12 @@ st_create(const struct st_config *cfg, char *err, size_t err_size)
 	}
 	st->cfg.worker_cpus = NULL;
 	st->workers = aligned_alloc(CACHE_LINE, sizeof(*st->workers) * (size_t)cfg->worker_count);
-	st->core_wake_fds = malloc(sizeof(int) * (size_t)cfg->core_count);
-	st->submitted = calloc((size_t)cfg->core_count * (size_t)cfg->worker_count, 1);
+	st->core_wake_fds = malloc(sizeof(int) * (size_t)st_ring_count(st));
+	st->submitted = calloc((size_t)st_ring_count(st) * (size_t)cfg->worker_count, 1);
 	if (st->log_dir == NULL || st->workers == NULL || st->core_wake_fds == NULL ||
 	    st->submitted == NULL)
 		goto nomem;
-	for (i = 0; i < cfg->core_count; i++)
+	for (i = 0; i < st_ring_count(st); i++)
 		st->core_wake_fds[i] = -1;
 	st_budget(st);
 	for (i = 0; i < cfg->worker_count; i++) {
@@ -442,12 +442,40 @@ st_topic_configure(struct st *st, const uint8_t topic_id[16], int32_t partition_
 	return st_admin_all(st, &call);
 }
 
+int
+st_partition_role(struct st *st, const uint8_t topic_id[16], int32_t partition,
+		  const struct st_role *role)
+{
+	struct st_admin call = { .type = ST_ADMIN_ROLE, .topic_id = topic_id,
+				 .from = partition, .to = partition + 1, .role = role };
+
+	st_admin_one(st, st_worker_of(st, topic_id, partition), &call);
+	return call.result;
+}
+
+int
+st_leaders_collect(struct st *st, void (*fn)(void *arg, const struct st_leader_stats *ls),
+		   void *arg)
+{
+	for (int i = 0; i < st->cfg.worker_count; i++) {
+		struct st_admin call = { .type = ST_ADMIN_LEADERS };
+
+		st_admin_one(st, i, &call);
+		for (uint32_t k = 0; k < call.leader_count; k++)
+			fn(arg, &call.leaders[k]);
+		free(call.leaders);
+		if (call.result != 0)
+			return call.result;
+	}
+	return 0;
+}
+
 /* ---- core side ---- */
 
 void
 st_attach_core(struct st *st, int core, int wake_fd)
 {
-	ASSERT(core >= 0 && core < st->cfg.core_count);
+	ASSERT(core >= 0 && core < st_ring_count(st));
 	ASSERT(!st->started);
 	st->core_wake_fds[core] = wake_fd;
 }
@@ -457,7 +485,7 @@ st_submit(struct st *st, int core, const struct st_req *req)
 {
 	int w = st_worker_of(st, req->topic_id, req->partition);
 
-	ASSERT_HOT(core >= 0 && core < st->cfg.core_count);
+	ASSERT_HOT(core >= 0 && core < st_ring_count(st));
 	if (!spsc_push_st_req(&st->workers[w].req[core], req))
 		return false;
 	st->submitted[core * st->cfg.worker_count + w] = true;

@@ -50,6 +50,8 @@ enum st_admin_type {
 	ST_ADMIN_CLEAN = 5,     /* the start-up sweep of the log dir (worker 0) */
 	ST_ADMIN_CLEANER_LIST = 6,      /* the cleaner: compacted plogs and their segments */
 	ST_ADMIN_CLEANER_SWAP = 7,      /* the cleaner: swap a cleaned segment in */
+	ST_ADMIN_ROLE = 8,              /* cluster mode: a partition's role */
+	ST_ADMIN_LEADERS = 9,           /* cluster mode: the partitions it leads */
 };
 
 /* Partition statistics taken per ST_ADMIN_STATS call. */
@@ -76,6 +78,9 @@ struct st_admin {
 	uint32_t target_count;
 	int64_t swap_base;                      /* CLEANER_SWAP: topic_id, from, and these */
 	int64_t swap_max_timestamp;
+	const struct st_role *role;             /* ROLE: topic_id, from */
+	struct st_leader_stats *leaders;        /* LEADERS: malloc'd, the caller frees */
+	uint32_t leader_count;
 	int result;
 	_Atomic uint32_t done;  /* futex word: 1 when result is set */
 };
@@ -172,6 +177,13 @@ struct st {
 typedef struct sio *st_sio_create_fn(unsigned entries, int *err);
 extern st_sio_create_fn *st_sio_create;
 
+/* Ring pairs per worker: one per core, and the replica fetcher's. */
+static inline int
+st_ring_count(const struct st *st)
+{
+	return st->cfg.core_count + (st->cfg.replica_ring ? 1 : 0);
+}
+
 uint64_t st_hash(const uint8_t topic_id[16], int32_t partition);
 struct plog *st_worker_find(struct st_worker *w, const uint8_t topic_id[16], int32_t partition);
 /* Run one admin call on the worker's thread (or inline before start). */
@@ -199,5 +211,18 @@ void st_worker_offline_drop(struct st_worker *w, const uint8_t topic_id[16], int
 /* An I/O error (a KAFKA_STORAGE_ERROR answer) on plog: with several dirs
  * its dir goes offline. */
 void st_worker_io_failed(struct st_worker *w, const struct plog *plog);
+/* Let a plog's writes and syncs finish (their completions go out). */
+void st_plog_quiesce(struct st_worker *w, struct plog *plog);
+void st_cpl_fill(struct st_cpl *cpl, const struct plog *plog, uint8_t type, int32_t partition,
+		 uint64_t token);
+
+/* st_worker_repl.c: cluster mode on the worker. */
+/* ST_ADMIN_ROLE for partition p. 0 or -errno. */
+int st_worker_role(struct st_worker *w, const struct st_admin *call, int32_t p);
+/* ST_ADMIN_LEADERS: call->leaders, every partition it leads. 0 or -errno. */
+int st_worker_leaders(struct st_worker *w, struct st_admin *call);
+/* REPLICA_HW and TRUNCATE from the replica fetcher: do it and fill cpl. */
+void st_worker_repl_request(struct st_worker *w, struct plog *plog, const struct st_req *req,
+			    struct st_cpl *cpl);
 
 #endif

@@ -128,7 +128,7 @@ st_timed_remove(struct st_worker *w, struct plog *plog)
 
 /* ---- completions ---- */
 
-static void
+void
 st_cpl_fill(struct st_cpl *cpl, const struct plog *plog, uint8_t type, int32_t partition,
 	    uint64_t token)
 {
@@ -137,7 +137,7 @@ st_cpl_fill(struct st_cpl *cpl, const struct plog *plog, uint8_t type, int32_t p
 	cpl->partition = partition;
 	cpl->token = token;
 	cpl->log_start_offset = plog != NULL ? plog->log_start_offset : -1;
-	cpl->high_watermark = plog != NULL ? plog->hw : -1;
+	cpl->high_watermark = plog != NULL ? plog_hw_visible(plog) : -1;
 	cpl->last_stable_offset = cpl->high_watermark;     /* no transactions yet */
 }
 
@@ -244,11 +244,23 @@ st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_re
 	    struct st_cpl *cpl)
 {
 	struct plog_region r;
+	int64_t limit = plog_hw_visible(plog);
 	uint32_t ref;
 
 	cpl->read.fd = -1;
 	cpl->read.ref = ST_REF_NONE;
-	cpl->error = plog_read(plog, req->read.offset, req->read.max_bytes, &r);
+	/* A follower's fetch (cluster mode): its log end, read to ours. */
+	if (plog->repl != NULL && req->read.replica_id >= 0) {
+		if (!plog->repl->role.leader) {
+			cpl->error = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+			return;
+		}
+		plog_repl_fetch(plog, req->read.replica_id, req->read.offset, clock_wall_ms());
+		limit = plog->hw;
+		cpl->high_watermark = plog_hw_visible(plog);
+		cpl->last_stable_offset = cpl->high_watermark;
+	}
+	cpl->error = plog_read_to(plog, req->read.offset, req->read.max_bytes, limit, &r);
 	if (cpl->error == KP_ERR_KAFKA_STORAGE_ERROR)
 		st_worker_io_failed(w, plog);
 	if (cpl->error != 0 || r.len == 0)
@@ -295,6 +307,9 @@ st_req_append(struct st_worker *w, struct plog *plog, int core, const struct st_
 	app->batch = req->append.batch;
 	app->len = req->append.len;
 	app->acks = req->acks;
+	app->flags = req->flags;
+	if (app->flags & ST_APPEND_REPLICA)
+		app->acks = 1;          /* a follower's: done once landed */
 	app->token = req->token;
 	app->core = core;
 	app->t_valid_ns = req->append.t_valid_ns;
@@ -322,6 +337,7 @@ st_req_watch(struct st_worker *w, struct plog *plog, int core, const struct st_r
 	w->watch_free = wt->next;
 	memset(wt, 0, sizeof(*wt));
 	wt->offset = req->watch.offset;
+	wt->replica = plog->repl != NULL && req->watch.replica_id >= 0;
 	wt->deadline_ns = req->watch.deadline_ns;
 	wt->token = req->token;
 	wt->core = core;
@@ -334,7 +350,7 @@ st_req_lookup(struct plog *plog, const struct st_req *req, struct st_cpl *cpl)
 	if (req->type == ST_REQ_OFFSET) {
 		cpl->error = plog_read_offset(plog, req->offset.timestamp, &cpl->offset.offset,
 					      &cpl->offset.timestamp);
-		cpl->offset.leader_epoch = cpl->offset.offset >= 0 ? 0 : -1;
+		cpl->offset.leader_epoch = plog_epochs_for_offset(plog, cpl->offset.offset);
 	} else {
 		plog_read_epoch_end(plog, req->epoch.leader_epoch, &cpl->epoch.leader_epoch,
 				    &cpl->epoch.end_offset);
@@ -402,6 +418,11 @@ st_request(struct st_worker *w, int core, const struct st_req *req)
 		st_timed_update(w, plog);       /* its deadline needs the tick */
 		return;
 	}
+	if (req->type == ST_REQ_REPLICA_HW || req->type == ST_REQ_TRUNCATE) {
+		st_worker_repl_request(w, plog, req, &cpl);
+		st_post(w, core, &cpl);
+		return;
+	}
 	if (req->type == ST_REQ_DELETE_RECORDS) {
 		int64_t low;
 		int16_t err = plog_delete_records(plog, req->delete_records.offset, &low);
@@ -431,7 +452,7 @@ st_drain_cores(struct st_worker *w)
 	unsigned n = 0;
 	int core;
 
-	for (core = 0; core < w->st->cfg.core_count; core++) {
+	for (core = 0; core < st_ring_count(w->st); core++) {
 		while (w->app_free != NULL && spsc_pop_st_req(&w->req[core], &req)) {
 			st_request(w, core, &req);
 			n++;
@@ -466,7 +487,7 @@ st_table_remove(struct st_worker *w, struct plog *plog)
 }
 
 /* Let a plog's writes and syncs finish (their completions go out). */
-static void
+void
 st_plog_quiesce(struct st_worker *w, struct plog *plog)
 {
 	while (!plog_idle(plog)) {
@@ -569,7 +590,7 @@ st_admin_stats(struct st_worker *w, struct st_admin *call)
 	ws->worker = w->index;
 	ws->partitions = w->plog_count;
 	ws->appends_inflight = w->apps_used;
-	for (int core = 0; core < w->st->cfg.core_count; core++)
+	for (int core = 0; core < st_ring_count(w->st); core++)
 		ws->queued += spsc_count(&w->req[core]);
 	ws->files_open = w->fcache.fds_open;
 	ws->files_max = w->fcache.fds_max;
@@ -690,6 +711,10 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 						      call->swap_max_timestamp, clock_wall_ms());
 		call->from = call->to = 0;
 	}
+	if (call->type == ST_ADMIN_LEADERS) {
+		rc = st_worker_leaders(w, call);
+		call->from = call->to = 0;
+	}
 	if (call->type == ST_ADMIN_CLEAN) {
 		struct logdir_clean_stats cs;
 
@@ -708,6 +733,8 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 			rc = rc == 0 ? r : rc;
 			if (rc != 0 && call->create)
 				break;          /* st_partitions_create undoes the range */
+		} else if (call->type == ST_ADMIN_ROLE) {
+			rc = st_worker_role(w, call, p);
 		} else if (call->type == ST_ADMIN_DELETE) {
 			st_admin_delete(w, call, p);
 		} else if ((plog = st_worker_find(w, call->topic_id, p)) != NULL) {
@@ -798,7 +825,7 @@ st_wake_cores(struct st_worker *w)
 {
 	int core, fd;
 
-	for (core = 0; core < w->st->cfg.core_count; core++) {
+	for (core = 0; core < st_ring_count(w->st); core++) {
 		if (!w->core_wake[core])
 			continue;
 		w->core_wake[core] = false;
@@ -831,7 +858,7 @@ st_rings_empty(struct st_worker *w)
 
 	if (spsc_count(&w->admin) > 0 || spsc_count(&w->cleaner_ring) > 0)
 		return false;
-	for (core = 0; core < w->st->cfg.core_count; core++)
+	for (core = 0; core < st_ring_count(w->st); core++)
 		if (spsc_count(&w->req[core]) > 0 && w->app_free != NULL)
 			return false;
 	return true;
@@ -897,7 +924,8 @@ st_worker_main(void *arg)
 int
 st_worker_init(struct st_worker *w, struct st *st, int index)
 {
-	size_t pool = (size_t)st->cfg.core_count * st->cfg.ring_slots * 2;
+	size_t rings = (size_t)st_ring_count(st);
+	size_t pool = rings * st->cfg.ring_slots * 2;
 	int i, rc = 0;
 	size_t k;
 
@@ -908,9 +936,9 @@ st_worker_init(struct st_worker *w, struct st *st, int index)
 	w->index = index;
 	w->event_fd = eventfd(0, EFD_CLOEXEC);
 	w->sio = st_sio_create(ST_URING_ENTRIES, &rc);
-	w->req = calloc((size_t)st->cfg.core_count, sizeof(*w->req));
-	w->cpl = calloc((size_t)st->cfg.core_count, sizeof(*w->cpl));
-	w->core_wake = calloc((size_t)st->cfg.core_count, sizeof(bool));
+	w->req = calloc(rings, sizeof(*w->req));
+	w->cpl = calloc(rings, sizeof(*w->cpl));
+	w->core_wake = calloc(rings, sizeof(bool));
 	w->apps = calloc(pool, sizeof(*w->apps));
 	w->watches = calloc(pool, sizeof(*w->watches));
 	w->refs = calloc(ST_REFS_MAX, sizeof(*w->refs));
@@ -927,7 +955,7 @@ st_worker_init(struct st_worker *w, struct st *st, int index)
 	rc = spsc_init(&w->admin, 64, sizeof(struct st_admin_msg));
 	if (rc == 0)
 		rc = spsc_init(&w->cleaner_ring, 4, sizeof(struct st_admin_msg));
-	for (i = 0; rc == 0 && i < st->cfg.core_count; i++) {
+	for (i = 0; rc == 0 && i < (int)rings; i++) {
 		rc = spsc_init(&w->req[i], st->cfg.ring_slots, sizeof(struct st_req));
 		if (rc == 0)
 			rc = spsc_init(&w->cpl[i], st->cfg.ring_slots * 2, sizeof(struct st_cpl));
@@ -967,7 +995,7 @@ st_worker_fini(struct st_worker *w)
 		sio_destroy(w->sio);
 	if (w->event_fd >= 0)
 		close(w->event_fd);
-	for (i = 0; i < w->st->cfg.core_count; i++) {
+	for (i = 0; i < st_ring_count(w->st); i++) {
 		if (w->req != NULL)
 			spsc_fini(&w->req[i]);
 		if (w->cpl != NULL)
