@@ -215,7 +215,7 @@ rf_pump_appends(struct rf *rf, struct rf_part *p, uint32_t slot)
 	free(p->buf);
 	p->buf = NULL;
 	p->buf_len = p->buf_pos = 0;
-	if (p->append_failed) {
+	if (p->append_failed && p->state != RF_GONE) {
 		rf_part_restart(rf, p, rf_backoff_ns(rf));
 		return true;
 	}
@@ -296,6 +296,7 @@ rf_part_remove(struct rf *rf, struct rf_part *p)
 	p->gen++;
 	p->state = RF_GONE;
 	p->in_request = false;
+	p->append_failed = false;
 	rf_part_drop_batches(p);
 }
 

@@ -77,6 +77,7 @@ rf_refs_add(struct rf_conn *conn, uint32_t slot, uint32_t gen)
 	}
 	conn->refs[conn->ref_count].slot = slot;
 	conn->refs[conn->ref_count].gen = gen;
+	conn->refs[conn->ref_count].answered = false;
 	conn->ref_count++;
 	return true;
 }
@@ -292,12 +293,15 @@ rf_answer_part(struct rf *rf, struct rf_conn *conn, struct kp_str topic, const u
 	for (i = 0; i < conn->ref_count; i++) {
 		struct rf_part *p = &rf->parts[conn->refs[i].slot];
 
-		if (!p->used || p->gen != conn->refs[i].gen || p->partition != partition)
+		if (!p->used || p->gen != conn->refs[i].gen || p->partition != partition ||
+		    conn->refs[i].answered)
 			continue;
 		if (id != NULL ? memcmp(p->topic_id, id, 16) == 0
 			       : (topic.len >= 0 && strlen(p->topic) == (size_t)topic.len &&
-				  memcmp(p->topic, topic.ptr, (size_t)topic.len) == 0))
+				  memcmp(p->topic, topic.ptr, (size_t)topic.len) == 0)) {
+			conn->refs[i].answered = true;
 			return p;
+		}
 	}
 	return NULL;
 }
@@ -486,8 +490,12 @@ rf_fetch_answer(struct rf *rf, struct rf_conn *conn, const uint8_t *body, size_t
 	for (i = 0; i < conn->ref_count; i++) {
 		struct rf_part *p = &rf->parts[conn->refs[i].slot];
 
-		if (p->used && p->gen == conn->refs[i].gen)
-			p->in_request = false;
+		if (!p->used || p->gen != conn->refs[i].gen)
+			continue;
+		p->in_request = false;
+		/* Left out of the answer: ask again after the backoff. */
+		if (!conn->refs[i].answered)
+			p->retry_ns = now_ns + rf_backoff_ns(rf);
 	}
 	rf_conn_done(conn);
 	return 0;

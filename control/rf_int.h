@@ -79,6 +79,7 @@ enum rf_conn_state { RF_C_DOWN = 0, RF_C_VERSIONS, RF_C_READY };
 struct rf_ref {
 	uint32_t slot;
 	uint32_t gen;
+	bool answered;
 };
 
 struct rf_conn {
