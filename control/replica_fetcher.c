@@ -10,7 +10,9 @@
  *   RF_EPOCH_LEADER OffsetForLeaderEpoch(E) to the leader -> (E', O);
  *                   UNDEFINED: truncate to the high watermark; E' == E:
  *                   to min(O, log end)
- *   RF_EPOCH_OWN    else ST_REQ_EPOCH(E'): truncate to min(O, our end of E')
+ *   RF_EPOCH_OWN    else ST_REQ_EPOCH(E'): truncate to min(O, our end of E');
+ *                   when we never had E', to the end of our largest
+ *                   epoch below it and ask the leader again
  *   RF_TRUNCATE     ST_REQ_TRUNCATE when that is below the log end
  *   RF_FETCH        Fetch from the log end; each answer's batches appended
  *                   in order (ST_APPEND_REPLICA), then ST_REQ_REPLICA_HW;
@@ -108,17 +110,24 @@ rf_part_restart(struct rf *rf, struct rf_part *p, uint64_t delay_ns)
 }
 
 void
-rf_part_truncate_to(struct rf_part *p, int64_t offset)
+rf_part_truncate_to(struct rf_part *p, int64_t offset, bool again)
 {
 	if (offset < 0)
 		offset = 0;
-	if (offset < p->local_leo) {
-		p->trunc_offset = offset;
+	p->trunc_again = again;
+	if (offset < p->local_leo || again) {
+		p->trunc_offset = offset < p->local_leo ? offset : p->local_leo;
 		p->state = RF_TRUNCATE;
 	} else {
 		p->fetch_offset = p->local_leo;
 		p->state = RF_FETCH;
 	}
+}
+
+static int64_t
+rf_min64(int64_t a, int64_t b)
+{
+	return a < b ? a : b;
 }
 
 /* ---- storage ---- */
@@ -133,13 +142,22 @@ rf_cpl_epoch(struct rf *rf, struct rf_part *p, const struct st_cpl *cpl)
 		p->local_leo = cpl->epoch.end_offset >= 0 ? cpl->epoch.end_offset
 							  : cpl->high_watermark;
 		if (p->local_epoch < 0)
-			rf_part_truncate_to(p, p->local_hw);
+			rf_part_truncate_to(p, p->local_hw, false);
 		else
 			p->state = RF_EPOCH_LEADER;
 	} else if (p->state == RF_EPOCH_OWN) {
-		int64_t own = cpl->epoch.leader_epoch < 0 ? p->local_hw : cpl->epoch.end_offset;
+		/* Kafka's getOffsetTruncationState: our (epoch, end) for the
+		 * leader's epoch E'. None: the leader's end; another epoch (we
+		 * never had E'): its end, then ask again; E': the smaller end. */
+		int32_t own_epoch = cpl->epoch.leader_epoch;
+		int64_t own_end = cpl->epoch.end_offset;
 
-		rf_part_truncate_to(p, own < p->leader_div_offset ? own : p->leader_div_offset);
+		if (own_epoch < 0 || own_end < 0)
+			rf_part_truncate_to(p, rf_min64(p->leader_div_offset, p->local_leo), false);
+		else if (own_epoch != p->leader_div_epoch)
+			rf_part_truncate_to(p, rf_min64(own_end, p->local_leo), true);
+		else
+			rf_part_truncate_to(p, rf_min64(own_end, p->leader_div_offset), false);
 	}
 	(void)rf;
 }
@@ -173,7 +191,7 @@ rf_cpl(struct rf *rf, const struct st_cpl *cpl)
 	} else if (kind == RF_K_TRUNCATE && p->state == RF_TRUNCATE) {
 		p->local_leo = cpl->truncate.log_end_offset;
 		p->fetch_offset = p->local_leo;
-		p->state = RF_FETCH;
+		p->state = p->trunc_again ? RF_EPOCH_LOCAL : RF_FETCH;
 	}
 }
 

@@ -429,11 +429,11 @@ rf_ofle_partition(struct rf *rf, struct rf_part *p,
 	p->last_error = KP_ERR_NONE;
 	p->leader_div_epoch = eo->leader_epoch;
 	p->leader_div_offset = eo->end_offset;
-	if (eo->leader_epoch < 0 || eo->end_offset < 0)
-		rf_part_truncate_to(p, p->local_hw);    /* UNDEFINED: Kafka's fallback */
-	else if (eo->leader_epoch == p->local_epoch)
+	if (eo->end_offset < 0)
+		rf_part_truncate_to(p, p->local_hw, false);     /* UNDEFINED: Kafka's fallback */
+	else if (eo->leader_epoch < 0 || eo->leader_epoch == p->local_epoch)
 		rf_part_truncate_to(p, eo->end_offset < p->local_leo ? eo->end_offset
-									: p->local_leo);
+									: p->local_leo, false);
 	else
 		p->state = RF_EPOCH_OWN;        /* our own end of the leader's epoch */
 }

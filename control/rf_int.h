@@ -62,6 +62,7 @@ struct rf_part {
 	int32_t leader_div_epoch;       /* the leader's OffsetForLeaderEpoch answer */
 	int64_t leader_div_offset;
 	int64_t trunc_offset;           /* RF_TRUNCATE: remove from here on */
+	bool trunc_again;               /* then ask the leader again (KIP-279) */
 	int64_t leader_hw;              /* from the last fetch answer; -1 none */
 	int64_t log_start_offset;       /* the local log's, from completions */
 	int16_t last_error;
@@ -161,8 +162,10 @@ bool rf_submit(struct rf *rf, struct rf_part *p, uint32_t slot, struct st_req *r
 	       enum rf_kind kind);
 void rf_part_restart(struct rf *rf, struct rf_part *p, uint64_t delay_ns);
 /* The divergence point is known: truncate there when below the log end,
- * else fetch from the log end. */
-void rf_part_truncate_to(struct rf_part *p, int64_t offset);
+ * else fetch from the log end. again: an intermediate point (the follower
+ * lacks the leader's epoch): truncate (dropping the epoch cache entries
+ * there) and ask the leader again with the then latest local epoch. */
+void rf_part_truncate_to(struct rf_part *p, int64_t offset, bool again);
 uint64_t rf_backoff_ns(const struct rf *rf);
 
 /* rf_conn.c: the connection to one leader. */
