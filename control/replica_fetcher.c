@@ -516,8 +516,11 @@ rf_step(struct rf *rf, uint64_t now)
 			if (c->state == RF_C_DOWN)
 				next = rf_min(next, c->retry_ns);
 		}
-		if (c->inflight_api >= 0 && now > c->deadline_ns)
-			rf_conn_fail(rf, c, "request timed out");
+		if ((c->inflight_api >= 0 || c->state == RF_C_CONNECTING) && now > c->deadline_ns)
+			rf_conn_fail(rf, c, c->state == RF_C_CONNECTING ? "connect timed out"
+									: "request timed out");
+		if (c->state == RF_C_CONNECTING)
+			next = rf_min(next, c->deadline_ns);
 		if (c->state == RF_C_READY && c->inflight_api < 0)
 			rf_fetch_send(rf, c, now);
 		if (c->inflight_api >= 0)
@@ -536,6 +539,10 @@ rf_conn_input(struct rf *rf, struct rf_conn *c, uint64_t now)
 	const uint8_t *body;
 	size_t len;
 
+	if (c->state == RF_C_CONNECTING) {
+		rf_conn_connected(rf, c);
+		return;
+	}
 	if (c->inflight_api < 0) {
 		rf_conn_fail(rf, c, "unexpected data");
 		return;
@@ -571,8 +578,10 @@ rf_wait_events(struct rf *rf, uint64_t next)
 	for (c = 0; c < rf->conn_cap; c++) {
 		if (!rf->conns[c].used || rf->conns[c].fd < 0)
 			continue;
+		short ev = rf->conns[c].state == RF_C_CONNECTING ? POLLOUT : POLLIN;
+
 		who[n] = &rf->conns[c];
-		pfd[n++] = (struct pollfd){ .fd = rf->conns[c].fd, .events = POLLIN };
+		pfd[n++] = (struct pollfd){ .fd = rf->conns[c].fd, .events = ev };
 	}
 	ms = next <= now ? 0 : (int)((next - now + 999999u) / 1000000u);
 	rc = poll(pfd, (nfds_t)n, ms);

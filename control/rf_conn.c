@@ -98,8 +98,9 @@ rf_conn_put(struct rf *rf, struct rf_conn *conn)
 void
 rf_conn_fail(struct rf *rf, struct rf_conn *conn, const char *why)
 {
-	log_warn("rf", "leader %d at %s:%d: %s; reconnecting in %d ms", conn->leader_id,
-		 conn->host, conn->port, why, rf->cfg.backoff_ms);
+	log_line(conn->failures++ == 0 ? LOG_WARN : LOG_DEBUG, "rf",
+		 "leader %d at %s:%d: %s; reconnecting in %d ms", conn->leader_id, conn->host,
+		 conn->port, why, rf->cfg.backoff_ms);
 	rf_conn_close(rf, conn);
 	conn->retry_ns = clock_mono_ns() + (uint64_t)rf->cfg.backoff_ms * 1000000ull;
 }
@@ -124,27 +125,22 @@ rf_wait(int fd, short events, uint64_t deadline_ns)
 	}
 }
 
+/* Begin a non-blocking connect to the leader's first address: 0 connected
+ * or in progress (state set), -1 failed. */
 static int
-rf_connect(struct rf *rf, struct rf_conn *conn)
+rf_connect(struct rf *rf, struct rf_conn *conn, uint64_t now_ns)
 {
 	struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
-	struct addrinfo *res = NULL, *ai;
-	uint64_t deadline = clock_mono_ns() + (uint64_t)rf->cfg.socket_timeout_ms * 1000000ull;
+	struct addrinfo *res = NULL;
 	char port[16];
-	int fd = -1, one = 1, soerr = 0;
-	socklen_t sl = sizeof(soerr);
+	int fd, one = 1, rc;
 
 	snprintf(port, sizeof(port), "%d", conn->port);
 	if (getaddrinfo(conn->host, port, &hints, &res) != 0 || res == NULL)
 		return -1;
-	for (ai = res; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-		if (fd < 0)
-			continue;
-		if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ||
-		    (errno == EINPROGRESS && rf_wait(fd, POLLOUT, deadline) == 1 &&
-		     getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) == 0 && soerr == 0))
-			break;
+	fd = socket(res->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+	rc = fd < 0 ? -1 : connect(fd, res->ai_addr, res->ai_addrlen);
+	if (fd >= 0 && rc < 0 && errno != EINPROGRESS) {
 		close(fd);
 		fd = -1;
 	}
@@ -153,19 +149,30 @@ rf_connect(struct rf *rf, struct rf_conn *conn)
 		return -1;
 	(void)setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
 	conn->fd = fd;
+	conn->state = RF_C_CONNECTING;
+	conn->deadline_ns = now_ns + (uint64_t)rf->cfg.socket_timeout_ms * 1000000ull;
 	return 0;
 }
 
 void
 rf_conn_open(struct rf *rf, struct rf_conn *conn, uint64_t now_ns)
 {
-	struct kp_api_versions_request req;
-	struct kp_writer w;
-	int rc;
-
 	if (conn->state != RF_C_DOWN || now_ns < conn->retry_ns)
 		return;
-	if (rf_connect(rf, conn) < 0) {
+	if (rf_connect(rf, conn, now_ns) < 0)
+		rf_conn_fail(rf, conn, "connect failed");
+}
+
+void
+rf_conn_connected(struct rf *rf, struct rf_conn *conn)
+{
+	struct kp_api_versions_request req;
+	struct kp_writer w;
+	int soerr = 0;
+	socklen_t sl = sizeof(soerr);
+
+	ASSERT(conn->state == RF_C_CONNECTING);
+	if (getsockopt(conn->fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 || soerr != 0) {
 		rf_conn_fail(rf, conn, "connect failed");
 		return;
 	}
@@ -175,10 +182,9 @@ rf_conn_open(struct rf *rf, struct rf_conn *conn, uint64_t now_ns)
 	req.client_software_version = kp_str_c("1");
 	kp_writer_init(&w, 64);
 	kp_api_versions_request_encode(&w, RF_API_VERSIONS_VERSION, &req);
-	rc = w.err == 0 ? 0 : -1;
-	if (rc == 0)
-		rc = rf_conn_send(rf, conn, KP_API_API_VERSIONS, RF_API_VERSIONS_VERSION, w.buf,
-				  w.len);
+	if (w.err == 0)
+		(void)rf_conn_send(rf, conn, KP_API_API_VERSIONS, RF_API_VERSIONS_VERSION, w.buf,
+				   w.len);
 	else
 		rf_conn_fail(rf, conn, "ApiVersions encode failed");
 	kp_writer_free(&w);
@@ -240,9 +246,8 @@ rf_conn_send(struct rf *rf, struct rf_conn *conn, int16_t api, int16_t version,
 	}
 	conn->inflight_api = api;
 	conn->inflight_version = version;
-	conn->deadline_ns = clock_mono_ns() +
-			    ((uint64_t)rf->cfg.socket_timeout_ms + (uint64_t)rf->cfg.fetch_wait_max_ms) *
-			    1000000ull;
+	conn->deadline_ns = clock_mono_ns() + ((uint64_t)rf->cfg.socket_timeout_ms +
+					       (uint64_t)rf->cfg.fetch_wait_max_ms) * 1000000ull;
 	return 0;
 }
 
@@ -295,8 +300,9 @@ rf_conn_read(struct rf *rf, struct rf_conn *conn, const uint8_t **body, size_t *
 		ssize_t k;
 
 		if (conn->rx_len >= 4) {
-			uint32_t size = ((uint32_t)conn->rx[0] << 24) | ((uint32_t)conn->rx[1] << 16) |
-					((uint32_t)conn->rx[2] << 8) | conn->rx[3];
+			const uint8_t *b = conn->rx;
+			uint32_t size = ((uint32_t)b[0] << 24) | ((uint32_t)b[1] << 16) |
+					((uint32_t)b[2] << 8) | b[3];
 
 			if (size < 4 || size > rf_frame_max(rf)) {
 				rf_conn_fail(rf, conn, "response frame size out of bounds");
@@ -373,6 +379,7 @@ rf_conn_versions(struct rf *rf, struct rf_conn *conn, const uint8_t *body, size_
 	}
 	rf_conn_done(conn);
 	conn->state = RF_C_READY;
+	conn->failures = 0;
 	log_info("rf", "leader %d at %s:%d: Fetch v%d, OffsetForLeaderEpoch v%d",
 		 conn->leader_id, conn->host, conn->port, conn->fetch_version, conn->ofle_version);
 	return 0;

@@ -122,6 +122,14 @@ rf_conn_appending(const struct rf *rf, const struct rf_conn *conn)
 	return false;
 }
 
+/* Is conn->refs[i] of another topic than conn->refs[i - 1]? */
+static bool
+rf_topic_differs(const struct rf *rf, const struct rf_conn *conn, uint32_t i)
+{
+	return memcmp(rf->parts[conn->refs[i].slot].topic_id,
+		      rf->parts[conn->refs[i - 1].slot].topic_id, 16) != 0;
+}
+
 /* Topics in conn->refs (sorted): count of distinct topics. */
 static uint32_t
 rf_topic_count(const struct rf *rf, const struct rf_conn *conn)
@@ -129,8 +137,7 @@ rf_topic_count(const struct rf *rf, const struct rf_conn *conn)
 	uint32_t i, n = 0;
 
 	for (i = 0; i < conn->ref_count; i++)
-		if (i == 0 || memcmp(rf->parts[conn->refs[i].slot].topic_id,
-				     rf->parts[conn->refs[i - 1].slot].topic_id, 16) != 0)
+		if (i == 0 || rf_topic_differs(rf, conn, i))
 			n++;
 	return n;
 }
@@ -172,7 +179,7 @@ rf_send_ofle(struct rf *rf, struct rf_conn *conn)
 	for (i = 0; i < conn->ref_count; i++) {
 		const struct rf_part *p = &rf->parts[conn->refs[i].slot];
 
-		if (i > 0 && memcmp(p->topic_id, rf->parts[conn->refs[i - 1].slot].topic_id, 16) != 0)
+		if (i > 0 && rf_topic_differs(rf, conn, i))
 			t++;
 		if (ts[t].partitions.count == 0) {
 			kp_offset_for_leader_epoch_request_offset_for_leader_topic_init(&ts[t]);
@@ -235,7 +242,7 @@ rf_send_fetch(struct rf *rf, struct rf_conn *conn)
 	for (i = 0; i < conn->ref_count; i++) {
 		const struct rf_part *p = &rf->parts[conn->refs[i].slot];
 
-		if (i > 0 && memcmp(p->topic_id, rf->parts[conn->refs[i - 1].slot].topic_id, 16) != 0)
+		if (i > 0 && rf_topic_differs(rf, conn, i))
 			t++;
 		if (ts[t].partitions.count == 0) {
 			kp_fetch_request_fetch_topic_init(&ts[t]);

@@ -74,7 +74,7 @@ struct rf_part {
 	bool hw_due;                    /* REPLICA_HW after the appends complete */
 };
 
-enum rf_conn_state { RF_C_DOWN = 0, RF_C_VERSIONS, RF_C_READY };
+enum rf_conn_state { RF_C_DOWN = 0, RF_C_CONNECTING, RF_C_VERSIONS, RF_C_READY };
 
 /* One partition named in a request in flight. */
 struct rf_ref {
@@ -91,6 +91,7 @@ struct rf_conn {
 	int fd;
 	enum rf_conn_state state;
 	uint64_t retry_ns;              /* reconnect not before */
+	uint32_t failures;              /* in a row: the first is logged at WARN */
 	int16_t fetch_version;
 	int16_t ofle_version;
 	int32_t corr;
@@ -171,8 +172,12 @@ uint64_t rf_backoff_ns(const struct rf *rf);
 /* rf_conn.c: the connection to one leader. */
 struct rf_conn *rf_conn_get(struct rf *rf, int32_t leader_id, const char *host, int32_t port);
 void rf_conn_put(struct rf *rf, struct rf_conn *conn);
-/* Connect and send ApiVersions when down and its backoff is over. */
+/* Start connecting when down and its backoff is over (non-blocking: the
+ * thread polls for POLLOUT until conn->deadline_ns). */
 void rf_conn_open(struct rf *rf, struct rf_conn *conn, uint64_t now_ns);
+/* The socket of a connecting conn became writable: connected (ApiVersions
+ * sent) or failed. */
+void rf_conn_connected(struct rf *rf, struct rf_conn *conn);
 /* Send one request: header (api, version, next correlation id) and body w.
  * 0, or -1 (the connection is closed with backoff). */
 int rf_conn_send(struct rf *rf, struct rf_conn *conn, int16_t api, int16_t version,

@@ -193,7 +193,8 @@ tk_create_topic(int fd, const char *name, int32_t partitions)
 		c = kp_cursor_make(body, len);
 		if (kp_create_topics_response_decode(&c, 5, &resp) == 0 && resp.topics.count == 1) {
 			it = kp_array_cursor(&resp.topics);
-			if (kp_create_topics_response_creatable_topic_result_decode(&it, 5, &r) == 0)
+			rc = kp_create_topics_response_creatable_topic_result_decode(&it, 5, &r);
+			if (rc == 0)
 				rc = r.error_code;
 		}
 	}
@@ -227,11 +228,11 @@ tk_topic_id(int fd, const char *name, uint8_t id[16])
 		c = kp_cursor_make(body, len);
 		if (kp_metadata_response_decode(&c, 12, &resp) == 0 && resp.topics.count == 1) {
 			it = kp_array_cursor(&resp.topics);
-			if (kp_metadata_response_metadata_response_topic_decode(&it, 12, &rt) == 0 &&
-			    rt.error_code == 0) {
+			rc = kp_metadata_response_metadata_response_topic_decode(&it, 12, &rt);
+			if (rc == 0 && rt.error_code != 0)
+				rc = -1;
+			if (rc == 0)
 				memcpy(id, rt.topic_id.b, 16);
-				rc = 0;
-			}
 		}
 	}
 	kp_writer_free(&w);
@@ -280,8 +281,9 @@ tk_produce(int fd, const char *topic, int32_t partition, int records, uint8_t fi
 			it = kp_array_cursor(&resp.responses);
 			(void)kp_produce_response_topic_produce_response_decode(&it, 9, &rt);
 			pit = kp_array_cursor(&rt.partition_responses);
-			if (kp_produce_response_partition_produce_response_decode(&pit, 9, &rp) == 0 &&
-			    rp.error_code == 0)
+			if (kp_produce_response_partition_produce_response_decode(&pit, 9, &rp) < 0)
+				rp.error_code = -1;
+			if (rp.error_code == 0)
 				base = rp.base_offset;
 		}
 	}
@@ -289,6 +291,29 @@ tk_produce(int fd, const char *topic, int32_t partition, int records, uint8_t fi
 	free(frame);
 	free(batch);
 	return base;
+}
+
+/* Append the whole batches of records to *out; the offset after them. */
+static int64_t
+tk_take_batches(const struct kp_bytes *rec, int64_t next, uint8_t **out, size_t *out_len)
+{
+	size_t pos = 0, len = rec->len > 0 ? (size_t)rec->len : 0;
+
+	while (len - pos >= RBATCH_HEADER_BYTES) {
+		struct rbatch_header h;
+		size_t total;
+
+		rbatch_header_parse(rec->ptr + pos, len - pos, &h);
+		total = (size_t)rbatch_total_bytes(&h);
+		if (total > len - pos)
+			break;
+		*out = realloc(*out, *out_len + total);
+		memcpy(*out + *out_len, rec->ptr + pos, total);
+		*out_len += total;
+		pos += total;
+		next = h.base_offset + h.last_offset_delta + 1;
+	}
+	return next;
 }
 
 /* One Fetch v12 from offset; appends the whole batches to *out. Returns
@@ -307,7 +332,7 @@ tk_fetch_once(int fd, const char *topic, int32_t partition, int64_t offset, uint
 	struct kp_cursor c, it, pit;
 	struct kp_writer w;
 	uint8_t *frame = NULL;
-	size_t len, pos = 0;
+	size_t len;
 	int64_t next = -1;
 
 	kp_fetch_request_fetch_partition_init(&fp);
@@ -332,24 +357,8 @@ tk_fetch_once(int fd, const char *topic, int32_t partition, int64_t offset, uint
 			(void)kp_fetch_response_fetchable_topic_response_decode(&it, 12, &rt);
 			pit = kp_array_cursor(&rt.partitions);
 			if (kp_fetch_response_partition_data_decode(&pit, 12, &pd) == 0 &&
-			    pd.error_code == 0) {
-				next = offset;
-				while (pd.records.len > 0 &&
-				       (size_t)pd.records.len - pos >= RBATCH_HEADER_BYTES) {
-					struct rbatch_header h;
-					size_t total;
-
-					rbatch_header_parse(pd.records.ptr + pos, pd.records.len - pos, &h);
-					total = (size_t)rbatch_total_bytes(&h);
-					if (total > (size_t)pd.records.len - pos)
-						break;
-					*out = realloc(*out, *out_len + total);
-					memcpy(*out + *out_len, pd.records.ptr + pos, total);
-					*out_len += total;
-					pos += total;
-					next = h.base_offset + h.last_offset_delta + 1;
-				}
-			}
+			    pd.error_code == 0)
+				next = tk_take_batches(&pd.records, offset, out, out_len);
 		}
 	}
 	kp_writer_free(&w);
