@@ -55,7 +55,8 @@ struct rf_partition_stats {
 struct rf;
 
 /* Create (not started); NULL with err. st must have been created with
- * replica_ring. @thread control */
+ * replica_ring and not be started yet: this attaches the fetcher's
+ * completion eventfd to ring cfg->ring (st_attach_core). @thread control */
 struct rf *rf_create(struct st *st, const struct rf_config *cfg, char *err, size_t err_size);
 int rf_start(struct rf *rf);
 /* Stop the thread and close its connections (what it follows is forgotten). */
