@@ -91,8 +91,7 @@ cluster_isr_change(struct cluster *cl, const char *topic, int32_t partition,
 	char path[CL_PATH_MAX];
 	int rc;
 
-	if (isr_count < 1 || isr_count > KP_REPLICAS_MAX ||
-	    !has_id(isr, isr_count, cl->broker_id))
+	if (isr_count < 1 || isr_count > KP_REPLICAS_MAX)
 		return KP_ERR_INVALID_REQUEST;
 	state_path(path, sizeof(path), topic, partition);
 	rc = state_read(cl, path, &cur);
@@ -102,6 +101,8 @@ cluster_isr_change(struct cluster *cl, const char *topic, int32_t partition,
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	if (cur.leader != cl->broker_id)
 		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	if (!has_id(isr, isr_count, cl->broker_id))
+		return KP_ERR_INVALID_REQUEST;      /* the leader stays in its ISR */
 	if (cur.leader_epoch != leader_epoch)
 		return cur.leader_epoch > leader_epoch ? KP_ERR_FENCED_LEADER_EPOCH
 						       : KP_ERR_UNKNOWN_LEADER_EPOCH;
