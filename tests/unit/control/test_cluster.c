@@ -615,3 +615,81 @@ Test(cluster_json, state_round_trip)
 	free(json);
 	cr_assert_neq(cj_state_decode("{\"leader\":\"x\"}", &q), 0);
 }
+
+static bool
+lonely_state(struct cluster *const *cls, const void *arg)
+{
+	const int32_t *want = arg;  /* leader, leader epoch, brokers */
+
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t;
+
+		if (cls[i] == NULL)
+			continue;
+		t = topic_of(cls[i], "lonely");
+		if (t == NULL || !t->partitions[0].has_state ||
+		    t->partitions[0].leader != want[0] ||
+		    t->partitions[0].leader_epoch != want[1] ||
+		    cluster_view(cls[i])->broker_count != want[2])
+			return false;
+	}
+	return true;
+}
+
+/* A session that expires is re-established and registered again; a
+ * leaderless partition's replica that comes back is elected. */
+Test(cluster, session_expiry_and_leaderless_comeback)
+{
+	struct cluster *cls[BROKERS] = { 0 };
+	const struct md_cluster_partition *mp;
+	int32_t three = BROKERS, want[3], b;
+	const clientid_t *cid;
+	zhandle_t *zh;
+
+	for (int i = 0; i < BROKERS; i++)
+		cls[i] = broker_open(i + 1, NULL);
+	poll_until(cls, all_see_brokers, &three, "3 brokers and a controller");
+	create_topic(cls[0], "lonely", 1, 1);
+	poll_until(cls, all_see_states, "lonely", "lonely's state");
+	b = topic_of(cls[0], "lonely")->partitions[0].replicas[0];
+
+	/* Expire b's session: a second handle on it closes it. */
+	cid = zoo_client_id(cls[b - 1]->zh);
+	zh = zookeeper_init(connect_str, NULL, 4000, cid, NULL, 0);
+	cr_assert_not_null(zh);
+	for (int i = 0; i < 500 && zoo_state(zh) != ZOO_CONNECTED_STATE; i++)
+		usleep(10000);
+	zookeeper_close(zh);
+	/* Everyone sees b again (re-registered), the partition led by b. */
+	want[0] = b;
+	want[2] = BROKERS;
+	for (int64_t deadline = mono_ms() + WAIT_MS;;) {
+		for (int i = 0; i < BROKERS; i++)
+			(void)cluster_poll(cls[i]);
+		if (zoo_state(cls[b - 1]->zh) == ZOO_CONNECTED_STATE &&
+		    zoo_client_id(cls[b - 1]->zh)->client_id != cid->client_id)
+			break;
+		cr_assert_lt(mono_ms(), deadline, "a new session for broker %d", b);
+		usleep(20000);
+	}
+	poll_until(cls, all_see_brokers, &three, "broker re-registered");
+
+	/* b goes: leader -1, b stays the ISR; b comes back: elected. */
+	cluster_close(cls[b - 1]);
+	cls[b - 1] = NULL;
+	mp = &topic_of(cls[b % BROKERS], "lonely")->partitions[0];
+	want[0] = -1;
+	want[1] = mp->leader_epoch + 1;
+	want[2] = BROKERS - 1;
+	poll_until(cls, lonely_state, want, "leader -1");
+	mp = &topic_of(cls[b % BROKERS], "lonely")->partitions[0];
+	cr_assert_eq(mp->isr_count, 1);
+	cr_assert_eq(mp->isr[0], b, "Kafka keeps the last leader in the ISR");
+	cls[b - 1] = broker_open(b, NULL);
+	want[0] = b;
+	want[1]++;
+	want[2] = BROKERS;
+	poll_until(cls, lonely_state, want, "the comeback election");
+	for (int i = 0; i < BROKERS; i++)
+		cluster_close(cls[i]);
+}
