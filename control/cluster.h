@@ -63,7 +63,7 @@ const struct md_cluster *cluster_view(const struct cluster *cl);
 const char *cluster_id(const struct cluster *cl);
 bool cluster_is_controller(const struct cluster *cl);
 
-/* Topic admin from any broker. Create writes /config/topics/<t> and
+/* Topic admin from any broker. Create (id NULL: a fresh one) writes /config/topics/<t> and
  * /brokers/topics/<t> with replica assignments made here (Kafka's
  * rack-aware assignment over live brokers; replication factor above the
  * live broker count: INVALID_REPLICATION_FACTOR); the controller then

@@ -119,6 +119,7 @@ cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid 
 		     bool validate_only, char *msg, size_t msg_size)
 {
 	char path[CL_PATH_MAX];
+	struct kp_uuid fresh;
 	struct Stat st;
 	int32_t *replicas;
 	int16_t err;
@@ -140,6 +141,10 @@ cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid 
 	}
 	if (rc != ZNONODE)
 		return zk_error(rc, msg, msg_size);
+	if (id == NULL) {
+		md_uuid_random(&fresh);
+		id = &fresh;
+	}
 	replicas = calloc((size_t)partition_count * KP_REPLICAS_MAX, sizeof(*replicas));
 	ASSERT(replicas != NULL);
 	err = assign(cl, partition_count, replication_factor, -1, 0, replicas, msg, msg_size);

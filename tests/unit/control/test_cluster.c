@@ -636,6 +636,23 @@ lonely_state(struct cluster *const *cls, const void *arg)
 	return true;
 }
 
+/* Close the session cid from a second handle: its owner's expires. */
+static void
+kill_session(const clientid_t *cid)
+{
+	clientid_t copy = *cid;
+	zhandle_t *zh = zookeeper_init(connect_str, NULL, 4000, &copy, NULL, 0);
+	int64_t deadline = mono_ms() + WAIT_MS;
+
+	cr_assert_not_null(zh);
+	while (zoo_state(zh) != ZOO_CONNECTED_STATE) {
+		if (zoo_state(zh) == ZOO_EXPIRED_SESSION_STATE || mono_ms() > deadline)
+			break;      /* already gone */
+		usleep(10000);
+	}
+	zookeeper_close(zh);
+}
+
 /* A session that expires is re-established and registered again; a
  * leaderless partition's replica that comes back is elected. */
 Test(cluster, session_expiry_and_leaderless_comeback)
@@ -643,8 +660,7 @@ Test(cluster, session_expiry_and_leaderless_comeback)
 	struct cluster *cls[BROKERS] = { 0 };
 	const struct md_cluster_partition *mp;
 	int32_t three = BROKERS, want[3], b;
-	const clientid_t *cid;
-	zhandle_t *zh;
+	int64_t old_session;
 
 	for (int i = 0; i < BROKERS; i++)
 		cls[i] = broker_open(i + 1, NULL);
@@ -653,21 +669,18 @@ Test(cluster, session_expiry_and_leaderless_comeback)
 	poll_until(cls, all_see_states, "lonely", "lonely's state");
 	b = topic_of(cls[0], "lonely")->partitions[0].replicas[0];
 
-	/* Expire b's session: a second handle on it closes it. */
-	cid = zoo_client_id(cls[b - 1]->zh);
-	zh = zookeeper_init(connect_str, NULL, 4000, cid, NULL, 0);
-	cr_assert_not_null(zh);
-	for (int i = 0; i < 500 && zoo_state(zh) != ZOO_CONNECTED_STATE; i++)
-		usleep(10000);
-	zookeeper_close(zh);
-	/* Everyone sees b again (re-registered), the partition led by b. */
-	want[0] = b;
-	want[2] = BROKERS;
-	for (int64_t deadline = mono_ms() + WAIT_MS;;) {
+	/* Expire b's session: a second handle on it closes it (again, should
+	 * b's own client win the session back first). */
+	old_session = zoo_client_id(cls[b - 1]->zh)->client_id;
+	for (int64_t deadline = mono_ms() + WAIT_MS, next_kill = 0;;) {
+		if (mono_ms() >= next_kill) {
+			kill_session(zoo_client_id(cls[b - 1]->zh));
+			next_kill = mono_ms() + 3000;
+		}
 		for (int i = 0; i < BROKERS; i++)
 			(void)cluster_poll(cls[i]);
 		if (zoo_state(cls[b - 1]->zh) == ZOO_CONNECTED_STATE &&
-		    zoo_client_id(cls[b - 1]->zh)->client_id != cid->client_id)
+		    zoo_client_id(cls[b - 1]->zh)->client_id != old_session)
 			break;
 		cr_assert_lt(mono_ms(), deadline, "a new session for broker %d", b);
 		usleep(20000);
@@ -692,4 +705,58 @@ Test(cluster, session_expiry_and_leaderless_comeback)
 	poll_until(cls, lonely_state, want, "the comeback election");
 	for (int i = 0; i < BROKERS; i++)
 		cluster_close(cls[i]);
+}
+
+/* ---- The controller's election rule (no server) ---- */
+
+static struct md_cluster_broker live_brokers[2] = { { .id = 1 }, { .id = 3 } };
+
+static struct md_cluster_partition
+part(int32_t leader, int32_t epoch, int32_t isr_count, const int32_t *isr)
+{
+	struct md_cluster_partition p = { .leader = leader, .leader_epoch = epoch,
+					  .replica_count = 3, .replicas = { 2, 3, 1 },
+					  .isr_count = isr_count, .has_state = true };
+
+	memcpy(p.isr, isr, sizeof(int32_t) * (size_t)isr_count);
+	return p;
+}
+
+Test(cluster_elect, kafka_rules)
+{
+	struct cluster cl = { .controller_epoch = 5,
+			      .view = { .broker_count = 2, .brokers = live_brokers } };
+	struct md_cluster_partition cur, next;
+
+	/* Leader 2 died: the first live ISR member in assignment order (3). */
+	cur = part(2, 4, 3, (const int32_t[]){ 1, 2, 3 });
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert_eq(next.leader, 3);
+	cr_assert_eq(next.leader_epoch, 5);
+	cr_assert_eq(next.controller_epoch, 5);
+	cr_assert_eq(next.isr_count, 2);
+	cr_assert(next.isr[0] == 1 && next.isr[1] == 3);
+	/* A follower died: ISR shrinks, the epoch moves. */
+	cur = part(3, 4, 2, (const int32_t[]){ 3, 2 });
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert_eq(next.leader, 3);
+	cr_assert_eq(next.isr_count, 1);
+	cr_assert_eq(next.leader_epoch, 5);
+	/* All alive: nothing to do. */
+	cur = part(3, 4, 2, (const int32_t[]){ 3, 1 });
+	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, &next));
+	/* No live ISR member: leader -1, the last leader kept in the ISR. */
+	cur = part(2, 4, 1, (const int32_t[]){ 2 });
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert_eq(next.leader, -1);
+	cr_assert_eq(next.isr_count, 1);
+	cr_assert_eq(next.isr[0], 2);
+	cur = next;
+	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, &next), "stays until 2 comes back");
+	/* unclean.leader.election.enable: a live replica outside the ISR. */
+	cl.unclean_leader_election = true;
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert_eq(next.leader, 3);
+	cr_assert_eq(next.isr_count, 1);
+	cr_assert_eq(next.isr[0], 3);
 }
