@@ -4,7 +4,7 @@
  * Kafka's ZooKeeper mode keeps it, so the same znodes mean the same:
  *   /cluster/id                                  {"version":"1","id":...}
  *   /brokers/ids/<id>        ephemeral           endpoints, rack
- *   /controller              ephemeral           {"version":1,"brokerid":N,...}
+ *   /controller              ephemeral           {"version":2,"brokerid":N,...}
  *   /controller_epoch                            N (fences a deposed controller)
  *   /brokers/topics/<t>                          {"version":3,"topic_id":...,
  *                                                 "partitions":{"0":[1,2,3]},...}
@@ -63,7 +63,7 @@ const struct md_cluster *cluster_view(const struct cluster *cl);
 const char *cluster_id(const struct cluster *cl);
 bool cluster_is_controller(const struct cluster *cl);
 
-/* Topic admin from any broker. Create writes /config/topics/<t> and
+/* Topic admin from any broker. Create (id NULL: a fresh one) writes /config/topics/<t> and
  * /brokers/topics/<t> with replica assignments made here (Kafka's
  * rack-aware assignment over live brokers; replication factor above the
  * live broker count: INVALID_REPLICATION_FACTOR); the controller then
@@ -96,9 +96,13 @@ int16_t cluster_isr_change(struct cluster *cl, const char *topic, int32_t partit
 			   int32_t leader_epoch, int32_t partition_epoch,
 			   const int32_t *isr, int32_t isr_count);
 
-/* Controlled shutdown: ask the controller to move the leadership of every
- * partition this broker leads to another ISR member (and drop this broker
- * from the ISRs), waiting up to timeout_ms. 0, or -ETIMEDOUT. */
+/* Controlled shutdown: move the leadership of every partition this broker
+ * leads (replication factor above 1) to the first other live ISR member
+ * in assignment order, and drop this broker from the ISRs, retrying up to
+ * timeout_ms. The broker writes these itself, controller or not, each
+ * state conditional on its version (leader_epoch + 1), so it needs no
+ * request to the controller. 0, or -ETIMEDOUT while it still leads a
+ * partition that has no other live ISR member. */
 int cluster_controlled_shutdown(struct cluster *cl, int32_t timeout_ms);
 
 /* A block of producer ids unique across the cluster (Kafka's

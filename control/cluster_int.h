@@ -1,0 +1,125 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Inside control/cluster*.c: the cluster handle, the znode JSON codecs,
+ * the view reader, the controller and the replica assignment. Not for use
+ * outside control/cluster*.c and its tests. @thread control (all functions
+ * except cluster_zk_watcher, which runs on libzookeeper's thread). */
+#ifndef CONTROL_CLUSTER_INT_H
+#define CONTROL_CLUSTER_INT_H
+
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* libzookeeper-mt's synchronous API. */
+#ifndef THREADED
+#define THREADED
+#endif
+#include <zookeeper/zookeeper.h>
+
+#include "control/cluster.h"
+
+/* What the watches saw (bits of cluster.events). */
+enum {
+	CL_EV_SESSION = 1u << 0,     /* connected, expired or lost */
+	CL_EV_BROKERS = 1u << 1,     /* children of /brokers/ids */
+	CL_EV_TOPICS = 1u << 2,      /* topics, assignments, states, configs */
+	CL_EV_DELETE = 1u << 3,      /* children of /admin/delete_topics */
+	CL_EV_CONTROLLER = 1u << 4,  /* data of /controller */
+};
+
+#define CL_PATH_MAX 512
+#define CL_DATA_MAX (1024 * 1024)  /* ZooKeeper's jute.maxbuffer */
+#define CL_PID_BLOCK 1000
+#define KP_BROKERS_ASSIGN_MAX 1024  /* brokers an assignment spreads over */
+
+/* A topic's config overrides as /config/topics/<t> holds them. */
+struct cl_topic_configs {
+	char *name;
+	int32_t count;
+	struct md_config *configs;
+};
+
+struct cluster {
+	zhandle_t *zh;
+	int efd;                        /* eventfd the watches write */
+	_Atomic uint32_t events;        /* CL_EV_* seen, not yet handled */
+	char *connect;
+	int32_t session_timeout_ms;
+	int32_t connection_timeout_ms;
+	int32_t broker_id;
+	char *rack;
+	int32_t endpoint_count;
+	struct md_cluster_endpoint endpoints[KP_LISTENERS_MAX];
+	bool unclean_leader_election;
+	char cluster_id[64];
+	/* Controller state: valid while controller is true. */
+	bool controller;
+	int32_t controller_epoch;
+	int32_t controller_epoch_version;  /* /controller_epoch's zkVersion */
+	struct md_cluster view;
+	int32_t config_topic_count;
+	struct cl_topic_configs *config_topics;
+};
+
+/* cluster.c */
+void cluster_zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx);
+void cluster_flag(struct cluster *cl, uint32_t events);
+int64_t cluster_now_ms(void);
+/* Create path and its missing parents (persistent, empty). ZOK or a ZK error. */
+int cluster_zk_mkdirs(zhandle_t *zh, const char *path);
+/* zoo_get into a fresh NUL-terminated heap buffer (*out, free it); watch:
+ * arm a data watch. ZOK, ZNONODE or another ZK error. */
+int cluster_zk_get(struct cluster *cl, const char *path, bool watch, char **out,
+		   struct Stat *stat);
+
+/* cluster_json.c: Kafka's znode JSON. Encoders return heap strings. */
+char *cj_broker_encode(const struct cluster *cl);
+int cj_broker_decode(const char *json, struct md_cluster_broker *out);
+char *cj_controller_encode(int32_t broker_id);
+int32_t cj_controller_decode(const char *json);   /* -1: unreadable */
+char *cj_state_encode(const struct md_cluster_partition *p);
+int cj_state_decode(const char *json, struct md_cluster_partition *p);
+/* /brokers/topics/<t>: assignment of count partitions, replicas[p * KP_REPLICAS_MAX + i]. */
+char *cj_topic_encode(const struct kp_uuid *id, int32_t partition_count,
+		      const int32_t *replica_counts, const int32_t *replicas);
+int cj_topic_decode(const char *json, struct md_cluster_topic *t);
+char *cj_config_encode(const struct md_config *configs, int32_t count);
+int cj_config_decode(const char *json, struct cl_topic_configs *out);
+char *cj_pid_block_encode(int32_t broker_id, int64_t start, int64_t end);
+int cj_pid_block_decode(const char *json, int64_t *end);
+int cj_uuid_parse(const char *text, struct kp_uuid *out);
+
+/* cluster_view.c: read the whole view again (re-arming every watch) and
+ * replace cl->view. 0 or a ZK error (the old view stays). */
+int cluster_view_read(struct cluster *cl);
+void cluster_view_free(struct md_cluster *v, struct cl_topic_configs *configs, int32_t count);
+bool cluster_view_alive(const struct md_cluster *v, int32_t broker_id);
+struct md_cluster_topic *cluster_view_topic(struct md_cluster *v, const char *name);
+
+/* cluster_controller.c */
+/* Stand for controller (a no-op when someone is). 0 or a ZK error. */
+int cluster_ctl_elect(struct cluster *cl);
+/* Act on the view as controller: deletions, new states, elections. */
+void cluster_ctl_act(struct cluster *cl);
+/* A controller write: multi(check /controller_epoch at the version this
+ * controller set, setData path at version). ZOK; ZBADVERSION when the
+ * state moved; CL_FENCED when this controller was deposed (it resigns). */
+#define CL_FENCED (-1000)
+int cluster_ctl_set(struct cluster *cl, const char *path, const char *data, int32_t version,
+		    int32_t *new_version);
+/* The state a controller election would write (Kafka's offline /
+ * ISR-shrink election): false when the state needs no change. */
+bool cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partition *cur,
+			     struct md_cluster_partition *next);
+
+/* cluster_assign.c: Kafka's AdminUtils.assignReplicasToBrokers over
+ * broker_count brokers sorted by id (racks[i] NULL: none; racks are used
+ * only when every broker has one). start_index < 0: random start and
+ * shift. Writes replicas[p * KP_REPLICAS_MAX + i] for partitions
+ * [first_partition, first_partition + count). */
+void cluster_assign(const int32_t *ids, const char *const *racks, int32_t broker_count,
+		    int32_t count, int16_t replication_factor, int32_t start_index,
+		    int32_t first_partition, int32_t *replicas);
+
+#endif
