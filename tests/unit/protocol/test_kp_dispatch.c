@@ -16,6 +16,7 @@
 #include "protocol/gen/kp_msg_describe_configs.h"
 #include "protocol/gen/kp_msg_metadata.h"
 #include "protocol/kp.h"
+#include "tests/unit/protocol/tmd.h"
 
 /* ---- a two-topic snapshot and an admin double that can add topics ---- */
 
@@ -35,6 +36,7 @@ md_add(const char *name, int32_t parts)
 	topics[i].id.b[0] = (uint8_t)(i + 1);
 	topics[i].partition_count = parts;
 	by_id[i] = &topics[i];
+	tmd_single(&md, topics, md.topic_count);
 }
 
 static void
