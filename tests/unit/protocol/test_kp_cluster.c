@@ -255,7 +255,8 @@ c_errors(struct kp_writer *w, int16_t key, int16_t version, const struct kp_shap
 }
 
 KP_SHAPE_DEFINE(fetch_resp, kp_fetch_response, responses,
-		kp_fetch_response_fetchable_topic_response, topic, partitions, kp_fetch_response_partition_data);
+		kp_fetch_response_fetchable_topic_response, topic, partitions,
+		kp_fetch_response_partition_data);
 
 Test(cluster, fetch_not_leader)
 {
