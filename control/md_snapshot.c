@@ -178,11 +178,10 @@ struct snapshot_size {
 	size_t strings;         /* bytes */
 };
 
+/* Partition p of ct (the topic's cluster state, NULL when it has none). */
 static const struct md_cluster_partition *
-snapshot_cluster_part(const struct md_cluster *cl, const struct md_topic *t, int32_t p)
+snapshot_cluster_part(const struct md_cluster_topic *ct, int32_t p)
 {
-	const struct md_cluster_topic *ct = md_cluster_topic(cl, kp_str_c(t->name));
-
 	if (ct == NULL || p >= ct->partition_count || ct->partitions == NULL)
 		return NULL;
 	return &ct->partitions[p];
@@ -218,10 +217,11 @@ snapshot_size_cluster(const struct md_store *st, const struct md_cluster *cl,
 	sz->brokers++;          /* self */
 	for (int32_t i = 0; i < st->topic_count; i++) {
 		const struct md_topic *t = &st->topics[i];
+		const struct md_cluster_topic *ct = md_cluster_topic(cl, kp_str_c(t->name));
 
 		sz->partitions += (size_t)t->partition_count;
 		for (int32_t p = 0; p < t->partition_count; p++) {
-			const struct md_cluster_partition *cp = snapshot_cluster_part(cl, t, p);
+			const struct md_cluster_partition *cp = snapshot_cluster_part(ct, p);
 
 			if (cp == NULL)
 				continue;
@@ -342,11 +342,12 @@ snapshot_parts(const struct kp_md *md, const struct md_broker *broker,
 	       const struct md_topic *t, struct snapshot_fill *f, const int32_t *self)
 {
 	struct kp_md_partition *parts = f->partitions;
+	const struct md_cluster_topic *ct = md_cluster_topic(broker->cluster, kp_str_c(t->name));
 
 	for (int32_t p = 0; p < t->partition_count; p++) {
 		if (broker->cluster != NULL) {
 			snapshot_part_cluster(&parts[p], broker->cluster, md->broker_id,
-					      snapshot_cluster_part(broker->cluster, t, p),
+					      snapshot_cluster_part(ct, p),
 					      &f->ints);
 			continue;
 		}
