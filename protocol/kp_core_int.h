@@ -56,6 +56,8 @@ struct kp_part {
 	int64_t offset;         /* base offset / found offset / end offset */
 	int64_t timestamp;      /* log-append time / found timestamp */
 	int32_t leader_epoch;
+	int32_t leader_id;      /* NOT_LEADER_OR_FOLLOWER: the leader (KIP-951),
+				 * with leader_epoch its epoch */
 	/* PRODUCERS: storage's list, freed with the record (kp_pending_put). */
 	struct st_producer *producers;
 	uint32_t producer_count;
@@ -227,7 +229,8 @@ struct kp_pending {
 	int16_t acks;                   /* Produce */
 	bool no_reply;                  /* Produce acks=0: answer nothing */
 	bool producer_lists;            /* a part holds a storage PRODUCERS list */
-	void *api;                      /* handler-owned state (NULL when none) */
+	void *api;                      /* handler-owned state (NULL when none),
+					 * free()d by kp_pending_put */
 };
 
 /* Take the record of this call's reply slot for an API of ops: keep or
@@ -384,6 +387,33 @@ kp_leader_epoch_check(int32_t current_leader_epoch)
 		return KP_ERR_NONE;
 	return current_leader_epoch < KP_LEADER_EPOCH ? KP_ERR_FENCED_LEADER_EPOCH
 						      : KP_ERR_UNKNOWN_LEADER_EPOCH;
+}
+
+/* A partition's answer for a request that needs it here (cluster mode,
+ * as Kafka's Partition.getLocalLog): not a replica of it,
+ * NOT_LEADER_OR_FOLLOWER; current_leader_epoch (-1: not set) older than the
+ * partition's, FENCED_LEADER_EPOCH, newer, UNKNOWN_LEADER_EPOCH; then, when
+ * require_leader, NOT_LEADER_OR_FOLLOWER unless this broker leads it. On a
+ * single broker the same as kp_leader_epoch_check(). t and p are known. */
+static inline int16_t
+kp_leader_check(const struct kp_md *md, const struct kp_md_topic *t, int32_t p,
+		int32_t current_leader_epoch, bool require_leader)
+{
+	const struct kp_md_partition *mp = kp_md_partition(t, p);
+	bool replica = false;
+
+	if (mp == NULL)
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	for (int32_t i = 0; i < mp->replica_count && !replica; i++)
+		replica = mp->replicas[i] == md->broker_id;
+	if (!replica && mp->leader != md->broker_id)
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	if (current_leader_epoch != -1 && current_leader_epoch != mp->leader_epoch)
+		return current_leader_epoch < mp->leader_epoch ? KP_ERR_FENCED_LEADER_EPOCH
+							       : KP_ERR_UNKNOWN_LEADER_EPOCH;
+	if (require_leader && mp->leader != md->broker_id)
+		return KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	return KP_ERR_NONE;
 }
 
 #endif

@@ -213,6 +213,8 @@ kp_pending_put(struct kp_core *kc, struct kp_pending *p)
 	p->parts = NULL;
 	free(p->copy);
 	p->copy = NULL;
+	free(p->api);
+	p->api = NULL;
 	p->state = KP_PENDING_FREE;
 	p->gen++;
 	kc->used--;

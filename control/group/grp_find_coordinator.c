@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* FindCoordinator v0-6 for groups: this broker coordinates every group (a
- * single-node cluster), once __consumer_offsets exists (created here on
+ * single-node cluster; in cluster mode the leader of the group's
+ * __consumer_offsets partition), once __consumer_offsets exists (created here on
  * first use, as Kafka does). Transaction coordinators are not offered: a
  * broker without transactions answers COORDINATOR_NOT_AVAILABLE.
  * @thread control */
 #include "control/group/grp_coord.h"
 
 #include "control/ctl_int.h"
+#include "control/group/grp_int.h"
+#include "control/group/grp_log_int.h"
 #include "protocol/gen/kp_msg_find_coordinator.h"
 
 enum kp_verdict grp_find_coordinator_handle(struct grp_coord *c, struct kp_group_call *call);
@@ -24,6 +27,30 @@ struct grp_fc_answer {
 	struct kp_str host;
 	int32_t port;
 };
+
+/* Cluster mode: the coordinator is the leader of the group's
+ * __consumer_offsets partition, as the client's listener reaches it
+ * (KafkaApis.getCoordinator); none, COORDINATOR_NOT_AVAILABLE. */
+static struct grp_fc_answer
+grp_fc_leader(const struct kp_md *md, const struct kp_session *session, struct kp_str group)
+{
+	struct grp_fc_answer a = { KP_ERR_COORDINATOR_NOT_AVAILABLE,
+				   "The coordinator is not available.", -1, kp_str_c(""), -1 };
+	const struct kp_md_topic *t = kp_md_topic_by_name(md, kp_str_c(GRP_LOG_TOPIC));
+	const struct kp_md_partition *mp;
+	const struct kp_md_endpoint *ep;
+	const struct kp_md_broker *b;
+
+	if (t == NULL || t->partition_count <= 0)
+		return a;
+	mp = kp_md_partition(t, grp_log_partition_of(group, t->partition_count));
+	b = mp != NULL && mp->leader >= 0 ? kp_md_broker(md, mp->leader) : NULL;
+	ep = b != NULL ? kp_md_broker_endpoint(md, b, session) : NULL;
+	if (ep == NULL)
+		return a;
+	a = (struct grp_fc_answer){ KP_ERR_NONE, "NONE", b->id, kp_str_c(ep->host), ep->port };
+	return a;
+}
 
 static struct grp_fc_answer
 grp_fc_answer(struct grp_coord *c, const struct kp_session *session, struct kp_str key,
@@ -63,6 +90,8 @@ grp_fc_answer(struct grp_coord *c, const struct kp_session *session, struct kp_s
 	const struct kp_md *md = ctl_md(grp_coord_ctl(c));
 	const struct kp_md_endpoint *ep = kp_md_endpoint(md, session);
 
+	if (md->cluster)
+		return grp_fc_leader(md, session, key);
 	a.node_id = md->broker_id;
 	a.host = kp_str_c(ep->host);
 	a.port = ep->port;

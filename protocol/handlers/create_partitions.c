@@ -96,6 +96,14 @@ create_partitions_one(struct kp_call *call, const struct kp_create_partitions_re
 						  msg, msg_size);
 	if (err != KP_ERR_NONE)
 		return err;
+	/* Cluster mode: new partitions get the first one's replica count, over
+	 * the live brokers (Kafka's AdminZkClient.addPartitions). */
+	if (md->cluster && t->assignments.count < 0 &&
+	    topic->partitions[0].replica_count > md->broker_count) {
+		snprintf(msg, msg_size, "Replication factor: %d larger than available brokers: %d.",
+			 topic->partitions[0].replica_count, md->broker_count);
+		return KP_ERR_INVALID_REPLICATION_FACTOR;
+	}
 	return admin->partitions_create(call->env->admin_ctx, topic, t->count, req->validate_only,
 					msg, msg_size);
 }

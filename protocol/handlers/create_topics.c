@@ -105,6 +105,38 @@ create_topics_assignment(const struct kp_md *md, int16_t version,
 	return KP_ERR_NONE;
 }
 
+/* Cluster mode: the checks of Kafka's ZooKeeper mode
+ * (AdminUtils.assignReplicasToBrokers over the live brokers). */
+static int16_t
+create_topics_zk_layout(const struct kp_md *md, const struct kp_topic_spec *spec, char *msg,
+			size_t msg_size)
+{
+	if (spec->partition_count <= 0) {
+		snprintf(msg, msg_size, "Number of partitions must be larger than 0.");
+		return KP_ERR_INVALID_PARTITIONS;
+	}
+	if (spec->partition_count > KP_TOPIC_PARTITIONS_MAX) {
+		snprintf(msg, msg_size, "Number of partitions %d is above this broker's limit "
+			 "of %d.", spec->partition_count, KP_TOPIC_PARTITIONS_MAX);
+		return KP_ERR_INVALID_PARTITIONS;
+	}
+	if (spec->replication_factor <= 0) {
+		snprintf(msg, msg_size, "Replication factor must be larger than 0.");
+		return KP_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	if (spec->replication_factor > md->broker_count) {
+		snprintf(msg, msg_size, "Replication factor: %d larger than available brokers: %d.",
+			 spec->replication_factor, md->broker_count);
+		return KP_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	if (spec->replication_factor > KP_REPLICAS_MAX) {
+		snprintf(msg, msg_size, "Replication factor %d is above this broker's limit of %d.",
+			 spec->replication_factor, KP_REPLICAS_MAX);
+		return KP_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	return KP_ERR_NONE;
+}
+
 /* Resolve partition count and replication factor from the explicit values
  * (-1: the broker default) or from a replica assignment, then check them. */
 static int16_t
@@ -122,6 +154,8 @@ create_topics_layout(const struct kp_md *md, int16_t version,
 		if (err != KP_ERR_NONE)
 			return err;
 	}
+	if (md->cluster && t->assignments.count <= 0)
+		return create_topics_zk_layout(md, spec, msg, msg_size);
 	if (spec->partition_count <= 0) {
 		snprintf(msg, msg_size, "Number of partitions was set to an invalid non-positive "
 			 "value.");

@@ -23,10 +23,16 @@ static const struct kp_pending_ops delete_records_ops = {
 
 /* A partition's part: what to ask storage, or the error known before (in
  * KafkaApis.handleDeleteRecordsRequest's and ReplicaManager's order). */
+struct delete_records_fill {
+	struct kp_pending *p;
+	const struct kp_md *md;
+};
+
 static void
 delete_records_fill(void *arg, const struct kp_visit_part *vp)
 {
-	struct kp_pending *p = arg;
+	const struct delete_records_fill *fill = arg;
+	struct kp_pending *p = fill->p;
 	const struct kp_delete_records_request_delete_records_partition *dp = vp->entry;
 	struct kp_part *pt = &p->parts[vp->index];
 
@@ -45,6 +51,10 @@ delete_records_fill(void *arg, const struct kp_visit_part *vp)
 		pt->error = KP_ERR_INVALID_TOPIC_EXCEPTION;
 		return;
 	}
+	/* Only the leader moves the log start (deleteRecordsOnLeader). */
+	pt->error = kp_leader_check(fill->md, vp->topic, dp->partition_index, -1, true);
+	if (pt->error != KP_ERR_NONE)
+		return;
 	memcpy(pt->topic_id, vp->topic->id.b, sizeof(pt->topic_id));
 	pt->op = ST_REQ_DELETE_RECORDS;
 	pt->in_offset = dp->offset;
@@ -162,11 +172,12 @@ kp_handle_delete_records(struct kp_call *call)
 	struct kp_delete_records_request req;
 	struct kp_delete_records_request_delete_records_partition entry;
 	struct kp_pending *p = kp_pending_begin(call, &delete_records_ops, &req);
+	struct delete_records_fill fill = { .p = p, .md = call->env->md };
 
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
-						.part = delete_records_fill, .arg = p,
+						.part = delete_records_fill, .arg = &fill,
 						.acl_op = KP_ACL_DELETE, .env = call->env });
 	if (delete_records_dups(p) != 0) {
 		kp_pending_put(call->env->kc, p);

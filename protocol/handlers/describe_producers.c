@@ -56,10 +56,16 @@ static const struct kp_pending_ops describe_producers_ops = {
 /* in_limit marks an error of the whole topic: Kafka sends its message. */
 #define DP_TOPIC_ERROR 1
 
+struct describe_producers_fill {
+	struct kp_pending *p;
+	const struct kp_md *md;
+};
+
 static void
 describe_producers_fill(void *arg, const struct kp_visit_part *vp)
 {
-	struct kp_pending *p = arg;
+	const struct describe_producers_fill *fill = arg;
+	struct kp_pending *p = fill->p;
 	const int32_t *partition = vp->entry;
 	struct kp_part *pt = &p->parts[vp->index];
 	char msg[8];
@@ -81,6 +87,10 @@ describe_producers_fill(void *arg, const struct kp_visit_part *vp)
 		pt->error = KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 		return;
 	}
+	/* Any replica answers (KIP-664: Admin may ask a follower). */
+	pt->error = kp_leader_check(fill->md, vp->topic, *partition, -1, false);
+	if (pt->error != KP_ERR_NONE)
+		return;
 	memcpy(pt->topic_id, vp->topic->id.b, sizeof(pt->topic_id));
 	pt->op = ST_REQ_PRODUCERS;
 }
@@ -157,11 +167,12 @@ kp_handle_describe_producers(struct kp_call *call)
 	struct kp_describe_producers_request req;
 	int32_t entry;
 	struct kp_pending *p = kp_pending_begin(call, &describe_producers_ops, &req);
+	struct describe_producers_fill fill = { .p = p, .md = call->env->md };
 
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
-						.part = describe_producers_fill, .arg = p,
+						.part = describe_producers_fill, .arg = &fill,
 						.acl_op = KP_ACL_READ, .env = call->env });
 	return kp_pending_run(call->env->kc, p, call);
 }

@@ -88,7 +88,8 @@ fetch_fill(void *arg, const struct kp_visit_part *vp)
 		memcpy(pt->topic_id, vp->topic->id.b, sizeof(pt->topic_id));
 	pt->in_offset = fp->fetch_offset;       /* the last listing wins */
 	pt->part_max = fp->partition_max_bytes;
-	pt->error = known ? kp_leader_epoch_check(version >= 9 ? fp->current_leader_epoch : -1)
+	pt->error = known ? kp_leader_check(fill->env->md, vp->topic, fp->partition,
+					    version >= 9 ? fp->current_leader_epoch : -1, true)
 		    : fill->denied ? KP_ERR_TOPIC_AUTHORIZATION_FAILED
 				   : KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 }

@@ -19,11 +19,19 @@ static const struct kp_pending_ops list_offsets_ops = {
 	.encode = list_offsets_encode,
 };
 
+struct list_offsets_fill {
+	struct kp_pending *p;
+	const struct kp_md *md;
+	bool debug;             /* replica_id -2: followers answer too (Kafka's
+				 * DEBUGGING_REPLICA_ID) */
+};
+
 /* A partition's part: what to ask storage, or the error known before. */
 static void
 list_offsets_fill(void *arg, const struct kp_visit_part *vp)
 {
-	struct kp_pending *p = arg;
+	const struct list_offsets_fill *fill = arg;
+	struct kp_pending *p = fill->p;
 	const struct kp_list_offsets_request_list_offsets_partition *lp = vp->entry;
 	struct kp_part *pt = &p->parts[vp->index];
 	int16_t version = p->hdr.request_api_version;
@@ -51,7 +59,8 @@ list_offsets_fill(void *arg, const struct kp_visit_part *vp)
 		pt->error = KP_ERR_UNSUPPORTED_VERSION;
 		return;
 	}
-	pt->error = kp_leader_epoch_check(version >= 4 ? lp->current_leader_epoch : -1);
+	pt->error = kp_leader_check(fill->md, vp->topic, lp->partition_index,
+				    version >= 4 ? lp->current_leader_epoch : -1, !fill->debug);
 	if (pt->error != KP_ERR_NONE)
 		return;
 	memcpy(pt->topic_id, vp->topic->id.b, sizeof(pt->topic_id));
@@ -127,12 +136,15 @@ kp_handle_list_offsets(struct kp_call *call)
 	struct kp_list_offsets_request req;
 	struct kp_list_offsets_request_list_offsets_partition entry;
 	struct kp_pending *p = kp_pending_begin(call, &list_offsets_ops, &req);
+	struct list_offsets_fill fill;
 
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;
 	p->isolation = p->hdr.request_api_version >= 2 ? req.isolation_level : 0;
+	fill = (struct list_offsets_fill){ .p = p, .md = call->env->md,
+					   .debug = req.replica_id == -2 };
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
-						.part = list_offsets_fill, .arg = p,
+						.part = list_offsets_fill, .arg = &fill,
 						.acl_op = KP_ACL_DESCRIBE, .env = call->env });
 	if (list_offsets_dups(p) != 0) {
 		kp_pending_put(call->env->kc, p);

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "common/compiler.h"
 #include "protocol/gen/kp_msg_metadata.h"
 #include "protocol/kp_acl.h"
 #include "protocol/kp_core_int.h"
@@ -83,15 +84,74 @@ metadata_auto_create(struct kp_call *call, const struct kp_metadata_request *req
 	return true;
 }
 
+/* Whether broker id is alive with an endpoint for the client's listener. */
+static bool
+metadata_reachable(const struct kp_call *call, const struct kp_md *md, int32_t id)
+{
+	const struct kp_md_broker *b = kp_md_broker(md, id);
+
+	return b != NULL && kp_md_broker_endpoint(md, b, call->env->session) != NULL;
+}
+
+/* ids without the unreachable ones (v0 lists only those, as Kafka's
+ * errorUnavailableEndpoints); returns the count kept. */
+static int32_t
+metadata_filter(const struct kp_call *call, const struct kp_md *md, const int32_t *ids,
+		int32_t count, int32_t *out, bool reachable)
+{
+	int32_t n = 0;
+
+	for (int32_t i = 0; i < count; i++)
+		if (metadata_reachable(call, md, ids[i]) == reachable)
+			out[n++] = ids[i];
+	return n;
+}
+
+/* One partition as Kafka's ZooKeeper-mode metadata cache answers it: no
+ * reachable leader is LEADER_NOT_AVAILABLE (LISTENER_NOT_FOUND from v6 when
+ * the leader is alive without the client's listener) with leader -1; v0
+ * lists reachable replicas only and flags the missing ones with
+ * REPLICA_NOT_AVAILABLE. */
 static void
-metadata_encode_topic(struct kp_writer *w, int16_t version, const struct kp_md *md,
-		      const struct kp_md_topic *topic, int16_t error, struct kp_str name,
-		      const struct kp_uuid *id, int32_t ops)
+metadata_encode_partition(struct kp_writer *w, int16_t version, const struct kp_call *call,
+			  const struct kp_md *md, int32_t index, const struct kp_md_partition *mp)
+{
+	struct kp_metadata_response_metadata_response_partition part;
+	int32_t replicas[KP_REPLICAS_MAX], isr[KP_REPLICAS_MAX], offline[KP_REPLICAS_MAX];
+	int32_t rc = MIN(mp->replica_count, KP_REPLICAS_MAX);
+	int32_t ic = MIN(mp->isr_count, KP_REPLICAS_MAX);
+	bool v0 = version == 0;
+	int32_t fr = v0 ? metadata_filter(call, md, mp->replicas, rc, replicas, true) : rc;
+	int32_t fi = v0 ? metadata_filter(call, md, mp->isr, ic, isr, true) : ic;
+
+	kp_metadata_response_metadata_response_partition_init(&part);
+	part.partition_index = index;
+	part.leader_id = mp->leader;
+	part.leader_epoch = mp->leader_epoch;
+	if (mp->leader < 0 || !metadata_reachable(call, md, mp->leader)) {
+		part.error_code = mp->leader >= 0 && version >= 6 &&
+				  kp_md_broker(md, mp->leader) != NULL
+			? KP_ERR_LISTENER_NOT_FOUND : KP_ERR_LEADER_NOT_AVAILABLE;
+		part.leader_id = -1;
+	} else if (fr < rc || fi < ic) {
+		part.error_code = KP_ERR_REPLICA_NOT_AVAILABLE;
+	}
+	part.replica_nodes.count = fr;
+	part.replica_nodes.items = version == 0 ? replicas : mp->replicas;
+	part.isr_nodes.count = fi;
+	part.isr_nodes.items = version == 0 ? isr : mp->isr;
+	part.offline_replicas.count = metadata_filter(call, md, mp->replicas, rc, offline, false);
+	part.offline_replicas.items = offline;
+	kp_metadata_response_metadata_response_partition_encode(w, version, &part);
+}
+
+static void
+metadata_encode_topic(struct kp_writer *w, const struct kp_call *call, int16_t version,
+		      const struct kp_md *md, const struct kp_md_topic *topic, int16_t error,
+		      struct kp_str name, const struct kp_uuid *id, int32_t ops)
 {
 	struct kp_metadata_response_metadata_response_topic out;
-	struct kp_metadata_response_metadata_response_partition part;
 	struct kp_writer parts;
-	int32_t replica = md->broker_id;
 
 	kp_metadata_response_metadata_response_topic_init(&out);
 	out.error_code = error;
@@ -103,19 +163,9 @@ metadata_encode_topic(struct kp_writer *w, int16_t version, const struct kp_md *
 		out.name = topic->name;
 		out.topic_id = topic->id;
 		out.is_internal = topic->internal;
-		for (int32_t p = 0; p < topic->partition_count; p++) {
-			kp_metadata_response_metadata_response_partition_init(&part);
-			part.partition_index = p;
-			part.leader_id = md->broker_id;
-			part.leader_epoch = 0;
-			part.replica_nodes.count = 1;
-			part.replica_nodes.items = &replica;
-			part.isr_nodes.count = 1;
-			part.isr_nodes.items = &replica;
-			part.offline_replicas.count = 0;
-			kp_metadata_response_metadata_response_partition_encode(&parts, version,
-										&part);
-		}
+		for (int32_t p = 0; p < topic->partition_count; p++)
+			metadata_encode_partition(&parts, version, call, md, p,
+						  &topic->partitions[p]);
 		out.partitions.count = topic->partition_count;
 		out.partitions.wire = parts.buf;
 		out.partitions.wire_end = parts.buf + parts.len;
@@ -150,7 +200,7 @@ metadata_encode_all(struct kp_writer *scratch, const struct kp_call *call,
 		if (!kp_acl_allowed(md->acl, call->env->session, KP_ACL_DESCRIBE, KP_RES_TOPIC,
 				    t->name))
 			continue;
-		metadata_encode_topic(scratch, version, md, t, KP_ERR_NONE, t->name, NULL,
+		metadata_encode_topic(scratch, call, version, md, t, KP_ERR_NONE, t->name, NULL,
 				      metadata_topic_ops(call, req, md, t->name));
 		count++;
 	}
@@ -223,7 +273,7 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_call *call,
 				t.name = kp_str_c(NULL);
 			else if (topic != NULL)
 				t.name = topic->name;
-			metadata_encode_topic(scratch, version, md, NULL, error, t.name,
+			metadata_encode_topic(scratch, call, version, md, NULL, error, t.name,
 					      &t.topic_id, INT32_MIN);
 			count++;
 			continue;
@@ -239,7 +289,7 @@ metadata_encode_topics(struct kp_writer *scratch, const struct kp_call *call,
 		/* An unknown id has no name: null where v12+ allows it. */
 		if (topic == NULL && metadata_by_id(&t) && version >= 12)
 			t.name = kp_str_c(NULL);
-		metadata_encode_topic(scratch, version, md, topic, error, t.name,
+		metadata_encode_topic(scratch, call, version, md, topic, error, t.name,
 				      topic == NULL ? &t.topic_id : NULL,
 				      metadata_topic_ops(call, req, md,
 							 topic != NULL ? topic->name : t.name));
@@ -291,14 +341,39 @@ metadata_ids_refused(struct kp_call *call, const struct kp_metadata_request *req
 	return true;
 }
 
+/* Every live broker with an endpoint for the client's listener (Kafka's
+ * getAliveBrokerNodes), by id; returns the count. */
+static int32_t
+metadata_encode_brokers(struct kp_writer *w, const struct kp_call *call, int16_t version,
+			const struct kp_md *md)
+{
+	struct kp_metadata_response_metadata_response_broker broker;
+	int32_t count = 0;
+
+	for (int32_t i = 0; i < md->broker_count; i++) {
+		const struct kp_md_broker *b = &md->brokers[i];
+		const struct kp_md_endpoint *ep = kp_md_broker_endpoint(md, b, call->env->session);
+
+		if (ep == NULL)
+			continue;
+		kp_metadata_response_metadata_response_broker_init(&broker);
+		broker.node_id = b->id;
+		broker.host = kp_str_c(ep->host);
+		broker.port = ep->port;
+		broker.rack = kp_str_c(b->rack);
+		kp_metadata_response_metadata_response_broker_encode(w, version, &broker);
+		count++;
+	}
+	return count;
+}
+
 enum kp_verdict
 kp_handle_metadata(struct kp_call *call)
 {
 	int16_t version = call->hdr.request_api_version;
-	struct kp_metadata_response_metadata_response_broker broker;
 	struct kp_metadata_response resp;
 	struct kp_metadata_request req;
-	struct kp_writer scratch;
+	struct kp_writer scratch, topics;
 	const struct kp_md_endpoint *ep;
 	const struct kp_md *md;
 	size_t body_at, body_len;
@@ -335,13 +410,9 @@ kp_handle_metadata(struct kp_call *call)
 	body_at = call->w->len;
 
 	kp_metadata_response_init(&resp);
-	kp_metadata_response_metadata_response_broker_init(&broker);
-	broker.node_id = md->broker_id;
-	broker.host = kp_str_c(ep->host);
-	broker.port = ep->port;
-	broker.rack = kp_str_c(md->rack);
-	resp.brokers.count = 1;
-	resp.brokers.items = &broker;
+	kp_writer_init(&scratch, 256);
+	resp.brokers = kp_array_wire(metadata_encode_brokers(&scratch, call, version, md),
+				     &scratch);
 	resp.cluster_id = kp_str_c(md->cluster_id);
 	resp.controller_id = md->controller_id;
 	if (req.include_cluster_authorized_operations)
@@ -349,15 +420,17 @@ kp_handle_metadata(struct kp_call *call)
 			kp_acl_ops(md->acl, call->env->session, KP_RES_CLUSTER,
 				   kp_str_c(KP_ACL_CLUSTER_NAME), KP_ACL_CLUSTER_OPS);
 
-	kp_writer_init(&scratch, 256);
-	topic_count = metadata_encode_topics(&scratch, call, &req, version, md, all);
-	resp.topics = kp_array_wire(topic_count, &scratch);
-	if (scratch.err != 0) {
+	kp_writer_init(&topics, 256);
+	topic_count = metadata_encode_topics(&topics, call, &req, version, md, all);
+	resp.topics = kp_array_wire(topic_count, &topics);
+	if (scratch.err != 0 || topics.err != 0) {
 		kp_writer_free(&scratch);
+		kp_writer_free(&topics);
 		return KP_VERDICT_CLOSE;
 	}
 	kp_metadata_response_encode(call->w, version, &resp);
 	kp_writer_free(&scratch);
+	kp_writer_free(&topics);
 	if (cache && call->w->err == 0)
 		kp_core_md_store(call->env->kc, md->epoch, key, call->w->buf + body_at,
 				 call->w->len - body_at);

@@ -16,10 +16,16 @@ static void epoch_encode(const struct kp_pending *p, struct kp_writer *w);
 
 static const struct kp_pending_ops epoch_ops = { .shape = &epoch_shape, .encode = epoch_encode };
 
+struct epoch_fill {
+	struct kp_pending *p;
+	const struct kp_md *md;
+};
+
 static void
 epoch_fill(void *arg, const struct kp_visit_part *vp)
 {
-	struct kp_pending *p = arg;
+	const struct epoch_fill *fill = arg;
+	struct kp_pending *p = fill->p;
 	const struct kp_offset_for_leader_epoch_request_offset_for_leader_partition *lp =
 		vp->entry;
 	struct kp_part *pt = &p->parts[vp->index];
@@ -34,8 +40,10 @@ epoch_fill(void *arg, const struct kp_visit_part *vp)
 		return;
 	}
 	/* The client's view of the leader epoch first, as Kafka: an older one
-	 * is fenced, a newer unknown. */
-	pt->error = kp_leader_epoch_check(lp->current_leader_epoch);
+	 * is fenced, a newer unknown; then only the leader answers (followers
+	 * ask it too, replica_id >= 0). */
+	pt->error = kp_leader_check(fill->md, vp->topic, lp->partition,
+				    lp->current_leader_epoch, true);
 	memcpy(pt->topic_id, vp->topic->id.b, sizeof(pt->topic_id));
 	pt->op = pt->error == KP_ERR_NONE ? ST_REQ_EPOCH : 0;
 	pt->in_limit = lp->leader_epoch;
@@ -71,11 +79,12 @@ kp_handle_offset_for_leader_epoch(struct kp_call *call)
 	struct kp_offset_for_leader_epoch_request req;
 	struct kp_offset_for_leader_epoch_request_offset_for_leader_partition entry;
 	struct kp_pending *p = kp_pending_begin(call, &epoch_ops, &req);
+	struct epoch_fill fill = { .p = p, .md = call->env->md };
 
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;
 	kp_pending_visit(p, &(struct kp_visit){ .md = call->env->md, .entry = &entry,
-						.part = epoch_fill, .arg = p,
+						.part = epoch_fill, .arg = &fill,
 						.acl_op = KP_ACL_DESCRIBE, .env = call->env });
 	return kp_pending_run(call->env->kc, p, call);
 }

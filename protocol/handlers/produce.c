@@ -24,6 +24,7 @@ KP_SHAPE_DEFINE(produce_shape, kp_produce_request, topic_data,
 
 static bool produce_step(struct kp_core *kc, struct kp_pending *p, size_t *budget);
 static void produce_encode(const struct kp_pending *p, struct kp_writer *w);
+static int produce_collect_leaders(struct kp_pending *p, const struct kp_env *env);
 
 static const struct kp_pending_ops produce_ops = {
 	.shape = &produce_shape,
@@ -41,7 +42,20 @@ struct produce_fill {
 	bool transactional;     /* some batch is flagged transactional */
 	const struct kp_env *env;
 	bool denied;            /* the current topic: no WRITE on it */
+	bool not_leader;        /* some part is NOT_LEADER_OR_FOLLOWER */
 };
+
+/* KIP-951's node_endpoints (Produce v10+): the leaders named in the parts'
+ * current_leader, copied out of the snapshot (p->api). */
+struct produce_leaders {
+	int32_t count;
+	struct kp_produce_response_node_endpoint items[];
+	/* then the hosts and racks */
+};
+
+/* Distinct leaders one response names at most (a bound on the stack, far
+ * above any cluster this broker runs in). */
+#define PRODUCE_LEADERS_MAX 64
 
 /* Each topic once: WRITE on it (checked before its existence, as Kafka). */
 static void
@@ -91,6 +105,7 @@ produce_fill(void *arg, const struct kp_visit_part *vp)
 	pt->offset = -1;
 	pt->timestamp = -1;
 	pt->log_start_offset = -1;
+	pt->leader_id = -1;
 	pt->batch = (uint8_t *)(uintptr_t)pd->records.ptr;
 	pt->batch_len = pd->records.len > 0 ? (uint32_t)pd->records.len : 0;
 	pt->part_max = topic != NULL ? topic->max_message_bytes : 0;
@@ -114,7 +129,19 @@ produce_fill(void *arg, const struct kp_visit_part *vp)
 		 * topic" for a client's Produce; the coordinator writes its
 		 * topic through control, not through this handler. */
 		pt->error = KP_ERR_INVALID_TOPIC_EXCEPTION;
-	else if (pd->records.len <= 0)
+	else
+		pt->error = kp_leader_check(fill->env->md, topic, pd->index, -1, true);
+	if (pt->error == KP_ERR_NOT_LEADER_OR_FOLLOWER) {
+		const struct kp_md_partition *mp = kp_md_partition(topic, pd->index);
+
+		/* KafkaApis.getCurrentLeader: the leader the metadata knows. */
+		pt->leader_id = mp->leader;
+		pt->leader_epoch = mp->leader_epoch;
+		fill->not_leader = true;
+	}
+	if (pt->error != KP_ERR_NONE)
+		return;
+	if (pd->records.len <= 0)
 		pt->error = KP_ERR_CORRUPT_MESSAGE;
 	else
 		pt->validating = true;
@@ -213,6 +240,11 @@ kp_handle_produce(struct kp_call *call)
 			p->parts[i].validating = false;
 		}
 	}
+	if (fill.not_leader && p->hdr.request_api_version >= 10 &&
+	    produce_collect_leaders(p, call->env) != 0) {
+		kp_pending_put(kc, p);
+		return KP_VERDICT_CLOSE;
+	}
 	/* Behind its connection's queued validations, a Produce queues (order);
 	 * else what the budget covers is validated now and the rest queued. */
 	if (kp_pending_validating(kc, call->env->conn) || !produce_step(kc, p, &budget)) {
@@ -237,6 +269,12 @@ produce_encode_part(struct kp_writer *w, int16_t version, const struct kp_part *
 	r.base_offset = ok ? pt->offset : -1;
 	r.log_append_time_ms = ok ? pt->timestamp : -1;
 	r.log_start_offset = ok ? pt->log_start_offset : -1;
+	if (pt->error == KP_ERR_NOT_LEADER_OR_FOLLOWER && version >= 10) {
+		/* From the snapshot at dispatch; a leader change found by
+		 * storage later names no leader. */
+		r.current_leader.leader_id = pt->leader_id;
+		r.current_leader.leader_epoch = pt->leader_id >= 0 ? pt->leader_epoch : -1;
+	}
 	kp_produce_response_partition_produce_response_encode(w, version, &r);
 }
 
@@ -245,9 +283,102 @@ KP_ENCODERS_DEFINE(produce_encoders, kp_produce_response, responses,
 		   produce_encode_part);
 
 /* Consecutive parts of one topic under one topic entry (the request's own
- * grouping). */
+ * grouping), and the leaders' endpoints for the parts led elsewhere. */
 static void
 produce_encode(const struct kp_pending *p, struct kp_writer *w)
 {
-	kp_pending_encode(p, w, &produce_encoders, KP_GROUP_RUNS);
+	const struct produce_leaders *leaders = p->api;
+	int16_t version = p->hdr.request_api_version;
+	struct kp_produce_response resp;
+	struct kp_writer topics;
+	int32_t n = 0;
+
+	kp_writer_init(&topics, 128);
+	for (uint32_t i = 0, end; i < p->part_count; i = end, n++) {
+		struct kp_writer parts;
+
+		end = kp_pending_topic_run(p, i);
+		kp_writer_init(&parts, 64);
+		for (uint32_t k = i; k < end; k++)
+			produce_encode_part(&parts, version, &p->parts[k]);
+		produce_encoders.topic(&topics, version, p->parts[i].topic,
+				       kp_array_wire((int32_t)(end - i), &parts));
+		kp_writer_free(&parts);
+	}
+	kp_produce_response_init(&resp);
+	resp.responses = kp_array_wire(n, &topics);
+	resp.throttle_time_ms = p->throttle_ms;
+	if (leaders != NULL) {
+		resp.node_endpoints.count = leaders->count;
+		resp.node_endpoints.items = leaders->items;
+	}
+	kp_produce_response_encode(w, version, &resp);
+	kp_writer_free(&topics);
+}
+
+/* Whether parts[0..i) already name leader id. */
+static bool
+produce_leader_seen(const struct kp_pending *p, uint32_t i, int32_t id)
+{
+	while (i-- > 0)
+		if (p->parts[i].error == KP_ERR_NOT_LEADER_OR_FOLLOWER &&
+		    p->parts[i].leader_id == id)
+			return true;
+	return false;
+}
+
+/* p->api: each distinct live leader of a NOT_LEADER_OR_FOLLOWER part, with
+ * its endpoint for the client's listener (Kafka's nodeEndpoints). -1 when
+ * out of memory. */
+static int
+produce_collect_leaders(struct kp_pending *p, const struct kp_env *env)
+{
+	const struct kp_md_endpoint *ep[PRODUCE_LEADERS_MAX];
+	const struct kp_md_broker *b[PRODUCE_LEADERS_MAX];
+	struct produce_leaders *out;
+	size_t bytes = 0;
+	int32_t n = 0;
+	char *pos;
+
+	for (uint32_t i = 0; i < p->part_count && n < PRODUCE_LEADERS_MAX; i++) {
+		const struct kp_part *pt = &p->parts[i];
+
+		if (pt->error != KP_ERR_NOT_LEADER_OR_FOLLOWER || pt->leader_id < 0 ||
+		    produce_leader_seen(p, i, pt->leader_id))
+			continue;
+		b[n] = kp_md_broker(env->md, pt->leader_id);
+		ep[n] = b[n] != NULL ? kp_md_broker_endpoint(env->md, b[n], env->session) : NULL;
+		if (ep[n] == NULL)
+			continue;
+		bytes += strlen(ep[n]->host) + 1;
+		bytes += b[n]->rack != NULL ? strlen(b[n]->rack) + 1 : 0;
+		n++;
+	}
+	if (n == 0)
+		return 0;
+	out = malloc(sizeof(*out) + (size_t)n * sizeof(out->items[0]) + bytes);
+	if (out == NULL)
+		return -1;
+	pos = (char *)&out->items[n];
+	for (int32_t i = 0; i < n; i++) {
+		struct kp_produce_response_node_endpoint *e = &out->items[i];
+		size_t len = strlen(ep[i]->host);
+
+		kp_produce_response_node_endpoint_init(e);
+		e->node_id = b[i]->id;
+		e->port = ep[i]->port;
+		memcpy(pos, ep[i]->host, len + 1);
+		e->host = (struct kp_str){ pos, (int32_t)len };
+		pos += len + 1;
+		e->rack = kp_str_c(NULL);
+		if (b[i]->rack != NULL) {
+			len = strlen(b[i]->rack);
+			memcpy(pos, b[i]->rack, len + 1);
+			e->rack = (struct kp_str){ pos, (int32_t)len };
+			pos += len + 1;
+		}
+	}
+	out->count = n;
+	p->api = out;
+	return 0;
 }

@@ -57,16 +57,24 @@ static long fuzz_requests, fuzz_replies, fuzz_parked;
 
 /* ---- control doubles: metadata, parked replies ---- */
 
+static const int32_t fuzz_self = 1;
+#define FUZZ_PART { .leader = 1, .replica_count = 1, .isr_count = 1, .replicas = &fuzz_self, \
+		    .isr = &fuzz_self, .offline = &fuzz_self }
+static const struct kp_md_partition fuzz_parts[] = { FUZZ_PART, FUZZ_PART, FUZZ_PART };
 static const struct kp_md_topic fuzz_topics[] = {
 	{ .name = { "alpha", 5 }, .id = { { 1 } }, .partition_count = 3,
-	  .max_message_bytes = 1048588 },
+	  .max_message_bytes = 1048588, .min_insync_replicas = 1, .partitions = fuzz_parts },
 	{ .name = { "t", 1 }, .id = { { 2 } }, .partition_count = 2,
-	  .max_message_bytes = 1048588 },
+	  .max_message_bytes = 1048588, .min_insync_replicas = 1, .partitions = fuzz_parts },
+};
+static const struct kp_md_broker fuzz_brokers[] = {
+	{ .id = 1, .endpoint_count = 1, .endpoints = { { "PLAINTEXT", "127.0.0.1", 9092, 0 } } },
 };
 static const struct kp_md_topic *const fuzz_by_id[] = { &fuzz_topics[0], &fuzz_topics[1] };
 static const struct kp_md fuzz_md = {
 	.broker_id = 1, .controller_id = 1, .cluster_id = "AAAAAAAAAAAAAAAAAAAAAA",
 	.endpoint_count = 1, .endpoints = { { "PLAINTEXT", "127.0.0.1", 9092, 0 } },
+	.broker_count = 1, .brokers = fuzz_brokers,
 	.num_partitions = 1, .default_replication_factor = 1, .topic_count = 2,
 	.topics = fuzz_topics, .by_id = fuzz_by_id, .epoch = 1,
 };

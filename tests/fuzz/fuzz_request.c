@@ -29,13 +29,21 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Sorted by name; ids ascending in the same order. golden-topic is the
  * topic of the golden client frames, alpha and beta of the dispatch seeds. */
+/* A single broker's partitions: leader 1, replicas and isr {1}. */
+static const int32_t fuzz_self = 1;
+#define FUZZ_PART { .leader = 1, .replica_count = 1, .isr_count = 1, .replicas = &fuzz_self, \
+		    .isr = &fuzz_self, .offline = &fuzz_self }
+static const struct kp_md_partition fuzz_parts[] = { FUZZ_PART, FUZZ_PART, FUZZ_PART };
 static const struct kp_md_topic fuzz_topics[] = {
 	{ .name = { "alpha", 5 }, .id = { { 1 } }, .partition_count = 3,
-	  .max_message_bytes = 1048588 },
+	  .max_message_bytes = 1048588, .min_insync_replicas = 1, .partitions = fuzz_parts },
 	{ .name = { "beta", 4 }, .id = { { 2 } }, .partition_count = 1,
-	  .max_message_bytes = 1048588 },
+	  .max_message_bytes = 1048588, .min_insync_replicas = 1, .partitions = fuzz_parts },
 	{ .name = { "golden-topic", 12 }, .id = { { 3 } }, .partition_count = 2,
-	  .max_message_bytes = 1048588 },
+	  .max_message_bytes = 1048588, .min_insync_replicas = 1, .partitions = fuzz_parts },
+};
+static const struct kp_md_broker fuzz_brokers[] = {
+	{ .id = 1, .endpoint_count = 1, .endpoints = { { "PLAINTEXT", "127.0.0.1", 9092, 0 } } },
 };
 static const struct kp_md_topic *const fuzz_by_id[] = {
 	&fuzz_topics[0], &fuzz_topics[1], &fuzz_topics[2],
@@ -52,6 +60,7 @@ static const struct kp_md_quota fuzz_quotas[] = {
 static const struct kp_md fuzz_md = {
 	.broker_id = 1, .controller_id = 1, .cluster_id = "AAAAAAAAAAAAAAAAAAAAAA",
 	.endpoint_count = 1, .endpoints = { { "PLAINTEXT", "127.0.0.1", 9092, 0 } },
+	.broker_count = 1, .brokers = fuzz_brokers,
 	.auto_create_topics = true,
 	.num_partitions = 1, .default_replication_factor = 1,
 	.topic_count = (int32_t)(sizeof(fuzz_topics) / sizeof(fuzz_topics[0])),

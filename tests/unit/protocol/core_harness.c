@@ -11,6 +11,7 @@
 #include "protocol/gen/kp_msg_offset_for_leader_epoch.h"
 #include "protocol/gen/kp_msg_produce.h"
 #include "tests/unit/protocol/core_harness.h"
+#include "tests/unit/protocol/tmd.h"
 
 #define H_ENTRIES_MAX 16
 
@@ -47,6 +48,7 @@ h_setup(void)
 	h_md.topic_count = 2;
 	h_md.topics = h_topics;
 	h_md.by_id = h_by_id;
+	tmd_single(&h_md, h_topics, 2);
 	h_kc = kp_core_create(st, 0, H_SLOTS);
 	cr_assert_not_null(h_kc);
 }

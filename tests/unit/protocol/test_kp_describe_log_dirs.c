@@ -14,6 +14,7 @@
 #include "protocol/gen/kp_msg_describe_log_dirs.h"
 #include "protocol/gen/kp_msg_header.h"
 #include "protocol/kp.h"
+#include "tests/unit/protocol/tmd.h"
 
 static struct kp_md_topic topics[3];
 static const struct kp_md_topic *by_id[3];
@@ -41,6 +42,7 @@ md_setup(void)
 	md.topic_count = 3;
 	md.topics = topics;
 	md.by_id = by_id;
+	tmd_single(&md, topics, 3);
 	dir_error = KP_ERR_NONE;
 }
 

@@ -11,11 +11,13 @@
 
 #include "protocol/gen/kp_api.h"
 #include "protocol/gen/kp_msg_api_versions.h"
+#include "protocol/gen/kp_msg_create_partitions.h"
 #include "protocol/gen/kp_msg_create_topics.h"
 #include "protocol/gen/kp_msg_delete_topics.h"
 #include "protocol/gen/kp_msg_describe_configs.h"
 #include "protocol/gen/kp_msg_metadata.h"
 #include "protocol/kp.h"
+#include "tests/unit/protocol/tmd.h"
 
 /* ---- a two-topic snapshot and an admin double that can add topics ---- */
 
@@ -35,6 +37,7 @@ md_add(const char *name, int32_t parts)
 	topics[i].id.b[0] = (uint8_t)(i + 1);
 	topics[i].partition_count = parts;
 	by_id[i] = &topics[i];
+	tmd_single(&md, topics, md.topic_count);
 }
 
 static void
@@ -439,6 +442,107 @@ Test(dispatch, create_topics_is_forwarded_and_checks_like_kafka)
 			cr_assert_geq(r.error_message.len, 1);
 		}
 	}
+	free(out.resp.data);
+}
+
+/* Cluster mode: three live brokers; alpha's partitions have 3 replicas. */
+static const int32_t cl_replicas[] = { 1, 2, 3 };
+static const struct kp_md_partition cl_alpha[] = {
+	{ 1, 0, 0, 3, 3, 0, cl_replicas, cl_replicas, cl_replicas },
+	{ 2, 0, 0, 3, 3, 0, cl_replicas, cl_replicas, cl_replicas },
+	{ 3, 0, 0, 3, 3, 0, cl_replicas, cl_replicas, cl_replicas },
+};
+static const struct kp_md_broker cl_brokers[] = {
+	{ 1, NULL, 1, { { "PLAINTEXT", "127.0.0.1", 9092, 0 } } },
+	{ 2, NULL, 1, { { "PLAINTEXT", "h2", 9093, 0 } } },
+	{ 3, NULL, 1, { { "PLAINTEXT", "h3", 9094, 0 } } },
+};
+
+static void
+cluster_mode(int32_t broker_count)
+{
+	md.cluster = true;
+	md.brokers = cl_brokers;
+	md.broker_count = broker_count;
+	topics[0].partitions = cl_alpha;
+}
+
+Test(dispatch, create_topics_cluster_checks_like_zookeeper_mode)
+{
+	static const char *const tn[] = { "c1", "c2", "c3", "c4", "c5", "c6" };
+	static const int32_t np[] = { -1, 4, 2, 2, 2, 0 };
+	static const int16_t rf[] = { 3, -1, 4, 0, -3, 2 };
+	static const int16_t want[] = { KP_ERR_NONE, KP_ERR_NONE,
+		KP_ERR_INVALID_REPLICATION_FACTOR, KP_ERR_INVALID_REPLICATION_FACTOR,
+		KP_ERR_INVALID_REPLICATION_FACTOR, KP_ERR_INVALID_PARTITIONS };
+	static const char *const msg[] = { NULL, NULL,
+		"Replication factor: 4 larger than available brokers: 3.",
+		"Replication factor must be larger than 0.",
+		"Replication factor must be larger than 0.",
+		"Number of partitions must be larger than 0." };
+	struct kp_create_topics_request_creatable_topic t[6];
+	struct kp_create_topics_request req;
+	struct kp_writer w = frame_begin(KP_API_CREATE_TOPICS, 5, 3, true);
+	struct kp_out out;
+
+	cluster_mode(3);
+	kp_create_topics_request_init(&req);
+	for (int i = 0; i < 6; i++) {
+		kp_create_topics_request_creatable_topic_init(&t[i]);
+		t[i].name = kp_str_c(tn[i]);
+		t[i].num_partitions = np[i];
+		t[i].replication_factor = rf[i];
+	}
+	req.topics.count = 6;
+	req.topics.items = t;
+	req.validate_only = true;
+	kp_create_topics_request_encode(&w, 5, &req);
+	cr_assert_eq(run(&w, true, &out), KP_VERDICT_REPLY);
+
+	struct kp_cursor c = resp_body(&out, 3, true);
+	struct kp_create_topics_response resp;
+	cr_assert_eq(kp_create_topics_response_decode(&c, 5, &resp), 0);
+	cr_assert_eq(resp.topics.count, 6);
+	struct kp_cursor it = kp_array_cursor(&resp.topics);
+	for (int i = 0; i < 6; i++) {
+		struct kp_create_topics_response_creatable_topic_result r;
+
+		kp_create_topics_response_creatable_topic_result_decode(&it, 5, &r);
+		cr_assert_eq(r.error_code, want[i], "topic %s: %d", tn[i], r.error_code);
+		if (msg[i] != NULL)
+			cr_assert(kp_str_eq(r.error_message, kp_str_c(msg[i])), "%s: %.*s", tn[i],
+				  (int)r.error_message.len, r.error_message.ptr);
+	}
+	free(out.resp.data);
+}
+
+Test(dispatch, create_partitions_cluster_needs_the_replication_factor)
+{
+	struct kp_create_partitions_request_create_partitions_topic t;
+	struct kp_create_partitions_request req;
+	struct kp_writer w = frame_begin(KP_API_CREATE_PARTITIONS, 3, 4, true);
+	struct kp_create_partitions_response resp;
+	struct kp_create_partitions_response_create_partitions_topic_result r;
+	struct kp_out out;
+
+	cluster_mode(2);        /* broker 3 is gone; alpha has 3 replicas */
+	kp_create_partitions_request_init(&req);
+	kp_create_partitions_request_create_partitions_topic_init(&t);
+	t.name = kp_str_c("alpha");
+	t.count = 5;
+	t.assignments.count = -1;
+	req.topics.count = 1;
+	req.topics.items = &t;
+	kp_create_partitions_request_encode(&w, 3, &req);
+	cr_assert_eq(run(&w, true, &out), KP_VERDICT_REPLY);
+
+	struct kp_cursor c = resp_body(&out, 4, true);
+	cr_assert_eq(kp_create_partitions_response_decode(&c, 3, &resp), 0);
+	struct kp_cursor it = kp_array_cursor(&resp.results);
+	kp_create_partitions_response_create_partitions_topic_result_decode(&it, 3, &r);
+	cr_assert_eq(r.error_code, KP_ERR_INVALID_REPLICATION_FACTOR);
+	cr_assert(kp_str_eq(r.error_message,
+			    kp_str_c("Replication factor: 3 larger than available brokers: 2.")));
 	free(out.resp.data);
 }
 

@@ -67,6 +67,8 @@ struct th_state {
 };
 
 extern struct th_state th;
+/* What ctl_md() answers when set (fake_off_log.c; else a single broker 7). */
+extern const struct kp_md *th_md;
 
 void th_record(int16_t api, int16_t version, int32_t corr, const struct kp_writer *w,
 	       bool dropped);

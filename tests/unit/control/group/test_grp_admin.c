@@ -87,6 +87,72 @@ Test(grp_admin, find_coordinator_single_and_batched)
 	}
 }
 
+/* Cluster mode: the leader of the group's __consumer_offsets partition (the
+ * fake hash puts every group on partition 0). */
+static const int32_t cl_replicas[] = { 7, 2 };
+static struct kp_md_partition cl_offsets[] = {
+	{ 2, 1, 1, 2, 2, 0, cl_replicas, cl_replicas, cl_replicas },
+	{ 7, 1, 1, 2, 2, 0, cl_replicas, cl_replicas, cl_replicas },
+};
+static struct kp_md_topic cl_topic = { .name = { "__consumer_offsets", 18 },
+				       .partition_count = 2, .internal = true,
+				       .partitions = cl_offsets };
+static const struct kp_md_topic *cl_by_id[] = { &cl_topic };
+static const struct kp_md_broker cl_brokers[] = {
+	{ 2, NULL, 1, { { "PLAINTEXT", "h2", 9102, 0 } } },
+	{ 7, NULL, 1, { { "PLAINTEXT", "broker.test", 9192, 0 } } },
+};
+static const struct kp_md cl_md = {
+	.broker_id = 7, .controller_id = 2, .cluster = true, .broker_count = 2,
+	.brokers = cl_brokers, .endpoint_count = 1,
+	.endpoints = { { "PLAINTEXT", "broker.test", 9192, 0 } },
+	.topic_count = 1, .topics = &cl_topic, .by_id = cl_by_id,
+};
+
+static struct kp_find_coordinator_response
+find_v2(const char *group)
+{
+	struct kp_find_coordinator_request req;
+	struct kp_find_coordinator_response resp;
+	struct kp_writer w;
+
+	kp_find_coordinator_request_init(&req);
+	req.key = kp_str_c(group);
+	kp_writer_init(&w, 64);
+	kp_find_coordinator_request_encode(&w, 2, &req);
+	struct kp_cursor c = reply_cursor(th_send(KP_API_FIND_COORDINATOR, 2, &w));
+
+	kp_writer_free(&w);
+	cr_assert_eq(kp_find_coordinator_response_decode(&c, 2, &resp), 0);
+	return resp;
+}
+
+Test(grp_admin, find_coordinator_cluster_partition_leader)
+{
+	struct kp_find_coordinator_response resp;
+
+	th_md = &cl_md;
+	resp = find_v2("g");
+	cr_assert_eq(resp.error_code, KP_ERR_NONE);
+	cr_assert_eq(resp.node_id, 2, "the partition's leader, not this broker");
+	cr_assert(kp_str_eq(resp.host, kp_str_c("h2")));
+	cr_assert_eq(resp.port, 9102);
+	cl_offsets[0].leader = 5;       /* not alive */
+	resp = find_v2("g");
+	cr_assert_eq(resp.error_code, KP_ERR_COORDINATOR_NOT_AVAILABLE);
+	cr_assert_eq(resp.node_id, -1);
+	cl_offsets[0].leader = -1;      /* offline */
+	resp = find_v2("g");
+	cr_assert_eq(resp.error_code, KP_ERR_COORDINATOR_NOT_AVAILABLE);
+	cl_offsets[0].leader = 7;
+	resp = find_v2("g");
+	cr_assert_eq(resp.error_code, KP_ERR_NONE);
+	cr_assert_eq(resp.node_id, 7);
+	cr_assert(kp_str_eq(resp.host, kp_str_c("broker.test")));
+	cl_offsets[0].leader = 2;
+	th_md = NULL;
+}
+
 static struct kp_describe_groups_response_described_group
 describe_one(int16_t v, const char *group, bool ops)
 {
