@@ -12,6 +12,7 @@
 
 #include "common/assert.h"
 #include "common/clock.h"
+#include "common/log.h"
 #include "control/config.h"
 #include "control/ctl_park.h"
 #include "protocol/gen/kp_msg_heartbeat.h"
@@ -115,6 +116,66 @@ void
 grp_coord_start(struct grp_coord *c)
 {
 	grp_log_start(c->log);
+}
+
+void
+grp_coord_set_cluster(struct grp_coord *c, bool cluster)
+{
+	if (!cluster || c->cluster)
+		return;
+	c->cluster = true;
+	grp_log_set_cluster(c->log);
+}
+
+/* Kafka's onGroupUnloaded: the group's waiting JoinGroup and SyncGroup
+ * requests answer NOT_COORDINATOR (the client looks for the new
+ * coordinator), then it goes with its offsets and timers. */
+static void
+grp_unload(struct grp_coord *c, struct grp *g)
+{
+	for (struct grp_member *m = g->members; m != NULL; m = m->next) {
+		if (m->join_park != NULL)
+			grp_park_error_member(c, m->join_park, KP_ERR_NOT_COORDINATOR, m->id);
+		if (m->sync_park != NULL)
+			grp_park_error(c, m->sync_park, KP_ERR_NOT_COORDINATOR);
+		m->join_park = NULL;
+		m->sync_park = NULL;
+	}
+	g->awaiting_join = 0;
+	grp_free(c, g);
+}
+
+void
+grp_coord_partition_role(struct grp_coord *c, int32_t partition, bool leader,
+			 int32_t leader_epoch)
+{
+	int32_t count, groups = 0;
+
+	if (!c->cluster)
+		return;
+	if (leader) {
+		grp_log_partition_lead(c->log, partition, leader_epoch);
+		return;
+	}
+	count = grp_log_partition_resign(c->log, partition, leader_epoch);
+	if (count <= 0)
+		return;
+	for (uint32_t b = 0; b < c->bucket_count; b++) {
+		struct grp *g = c->buckets[b];
+
+		while (g != NULL) {
+			struct grp *next = g->hnext;    /* grp_free unlinks only g */
+
+			if (grp_log_partition_of((struct kp_str){ g->id, g->id_len }, count) ==
+			    partition) {
+				grp_unload(c, g);
+				groups++;
+			}
+			g = next;
+		}
+	}
+	log_info("group", "__consumer_offsets-%d unloaded: %d group(s) dropped", partition,
+		 groups);
 }
 
 uint64_t
@@ -565,6 +626,13 @@ grp_coord_handle(struct grp_coord *c, struct kp_group_call *call)
 void
 grp_park_error(struct grp_coord *c, struct ctl_park *p, int16_t error)
 {
+	grp_park_error_member(c, p, error, NULL);
+}
+
+void
+grp_park_error_member(struct grp_coord *c, struct ctl_park *p, int16_t error,
+		      const char *member_id)
+{
 	struct kp_writer w;
 
 	ctl_park_begin(p, &w);
@@ -576,7 +644,7 @@ grp_park_error(struct grp_coord *c, struct ctl_park *p, int16_t error)
 		r.error_code = error;
 		r.generation_id = -1;
 		r.leader = kp_str_c("");
-		r.member_id = kp_str_c("");
+		r.member_id = kp_str_c(member_id != NULL ? member_id : "");
 		if (p->api_version < 7)
 			r.protocol_name = kp_str_c("");
 		kp_join_group_response_encode(&w, p->api_version, &r);

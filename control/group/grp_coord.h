@@ -113,6 +113,7 @@ struct grp_coord {
 	/* The request being handled (grp_coord_handle), for ACL checks;
 	 * NULL in timers and for parked requests answered later. */
 	const struct kp_group_call *cur;
+	bool cluster;                   /* grp_coord_set_cluster(): partitions with leadership */
 };
 
 /* ---- grp_coord.c ---- */
@@ -132,6 +133,10 @@ bool grp_str_is(const char *a, struct kp_str b);
 struct kp_str grp_kstr(const char *s);          /* NULL -> null */
 /* Answer a parked request with an error code only (for the API it is). */
 void grp_park_error(struct grp_coord *c, struct ctl_park *p, int16_t error);
+/* The same, a JoinGroup answer naming the member (Kafka's
+ * JoinGroupResult(memberId, error)); member_id NULL: "". */
+void grp_park_error_member(struct grp_coord *c, struct ctl_park *p, int16_t error,
+			   const char *member_id);
 /* The coordinator-level check every group API makes: first the group ACL
  * of the current API (READ for Join/Sync/Heartbeat/Leave, DESCRIBE for
  * DescribeGroups, DELETE for DeleteGroups: GROUP_AUTHORIZATION_FAILED, as

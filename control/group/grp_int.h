@@ -142,6 +142,22 @@ int16_t grp_log_ensure(struct grp_log *l);
  * so until the first FindCoordinator), COORDINATOR_NOT_AVAILABLE when its
  * partition failed to load. */
 int16_t grp_log_ready(struct grp_log *l, struct kp_str group_id);
+/* Cluster mode (before grp_log_start(), which then loads nothing): a
+ * partition loads when grp_log_partition_lead() says this broker leads it
+ * and unloads on grp_log_partition_resign(); groups of partitions not led
+ * here answer NOT_COORDINATOR. */
+void grp_log_set_cluster(struct grp_log *l);
+/* Start loading partition (COORDINATOR_LOAD_IN_PROGRESS until loaded)
+ * unless it is loaded or loading already; a leader_epoch older than the
+ * last one seen (>= 0 only) is ignored. */
+void grp_log_partition_lead(struct grp_log *l, int32_t partition, int32_t leader_epoch);
+/* Stop serving partition: returns the topic's partition count (to find
+ * the partition's groups, which membership then drops), or -1 when it was
+ * not led here or leader_epoch is stale. */
+int32_t grp_log_partition_resign(struct grp_log *l, int32_t partition, int32_t leader_epoch);
+/* Cluster mode: whether a partition is loading (ListGroups). */
+bool grp_log_loading(const struct grp_log *l);
+
 /* Kafka's partitioning: abs(Java String.hashCode(group_id)) % partitions. */
 int32_t grp_log_partition_of(struct kp_str group_id, int32_t partitions);
 

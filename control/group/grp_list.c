@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* ListGroups v0-5: every group this coordinator knows (Dead ones are being
  * deleted and are left out, as Kafka drops them from its cache), filtered
- * by state (v4) and by type (v5: all of ours are "classic"). @thread control */
+ * by state (v4) and by type (v5: all of ours are "classic"); in cluster
+ * mode only those of loaded partitions, COORDINATOR_LOAD_IN_PROGRESS while
+ * one loads, as Kafka. @thread control */
 #include "control/group/grp_coord.h"
 
 #include <string.h>
@@ -69,6 +71,11 @@ grp_list_handle(struct grp_coord *c, struct kp_group_call *call)
 			if (g->state == GRP_DEAD ||
 			    !grp_list_match(&r.states_filter, flexible, state, &bad))
 				continue;
+			/* Cluster mode: Kafka lists a partition's groups once it
+			 * has loaded them all. */
+			if (c->cluster && grp_log_ready(c->log, (struct kp_str){ g->id, g->id_len })
+					  != KP_ERR_NONE)
+				continue;
 			if (!all && !kp_acl_allowed(env->md->acl, env->session, KP_ACL_DESCRIBE,
 						    KP_RES_GROUP,
 						    (struct kp_str){ g->id, g->id_len }))
@@ -88,6 +95,10 @@ grp_list_handle(struct grp_coord *c, struct kp_group_call *call)
 		return KP_VERDICT_CLOSE;
 	}
 	resp.groups = kp_array_wire(n, &sub);
+	/* Kafka's handleListGroups: the groups known, and this error while a
+	 * partition is loading (cluster mode: partitions load with leadership). */
+	if (c->cluster && grp_log_loading(c->log))
+		resp.error_code = KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
 	kp_list_groups_response_encode(call->w, v, &resp);
 	kp_writer_free(&sub);
 	return KP_VERDICT_REPLY;

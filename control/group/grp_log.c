@@ -5,7 +5,8 @@
  * ctl_log (at most GRP_LOG_SCANS_MAX at once), each record handed to
  * membership or offsets in offset order. A group's requests wait
  * (COORDINATOR_LOAD_IN_PROGRESS) until its partition is loaded; before the
- * topic exists they get NOT_COORDINATOR, as from Kafka. Appends:
+ * topic exists they get NOT_COORDINATOR, as from Kafka. Cluster mode
+ * (partitions loaded with leadership): grp_log_cluster.c; appends:
  * grp_log_batch.c; decoding: grp_log_load.c. @thread control */
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ grp_log_maybe_free(struct grp_log *l)
 		grp_log_batch_free(b);
 	}
 	free(l->part_state);
+	free(l->cparts);
 	free(l);
 }
 
@@ -181,6 +183,11 @@ grp_log_start(struct grp_log *l)
 
 	ASSERT(!l->started);
 	l->started = true;
+	if (l->cluster) {
+		log_info("group", "cluster mode: __consumer_offsets partitions load as this "
+			 "broker becomes their leader");
+		return;
+	}
 	if (t == NULL)
 		return;         /* created on the first FindCoordinator */
 	l->known = true;
@@ -220,6 +227,8 @@ grp_log_ready(struct grp_log *l, struct kp_str group_id)
 
 	if (!l->started)
 		return KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+	if (l->cluster)
+		return grp_log_cluster_ready(l, group_id);
 	t = grp_log_topic(l);
 	if (t == NULL)
 		/* Kafka: no partition of the topic is this broker's, so it is

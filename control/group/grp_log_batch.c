@@ -31,6 +31,7 @@ grp_log_batch_begin(struct grp_log *l, struct kp_str group_id)
 	if (b == NULL)
 		return &l->oom_batch;
 	b->l = l;
+	b->partition = -1;
 	b->bytes_max = t != NULL ? ctl_storage_topic_max_message_bytes(grp_coord_config(l->c), t)
 				 : grp_coord_config(l->c)->message_max_bytes;
 	b->group = malloc((size_t)group_id.len + 1);
@@ -155,9 +156,10 @@ grp_log_batch_group(struct grp_log_batch *b, const struct grp_rec_group *value)
 }
 
 /* Kafka's GroupMetadataManager: storeOffsets / storeGroup's mapping of the
- * log's append errors. */
-static int16_t
-grp_log_batch_error(const struct grp_log_batch *b, int16_t error)
+ * log's append errors (the ZooKeeper-mode coordinator's, which 3.9 runs
+ * with ZooKeeper; the KIP-848 coordinator maps a few differently). */
+int16_t
+grp_log_append_error(bool offsets, int16_t error)
 {
 	switch (error) {
 	case KP_ERR_NONE:
@@ -170,15 +172,20 @@ grp_log_batch_error(const struct grp_log_batch *b, int16_t error)
 	case KP_ERR_KAFKA_STORAGE_ERROR:
 		return KP_ERR_NOT_COORDINATOR;
 	case KP_ERR_REQUEST_TIMED_OUT:
-		return b->has_offsets ? error : KP_ERR_REBALANCE_IN_PROGRESS;
+		return offsets ? error : KP_ERR_REBALANCE_IN_PROGRESS;
 	case KP_ERR_MESSAGE_TOO_LARGE:
 	case KP_ERR_RECORD_LIST_TOO_LARGE:
 	case KP_ERR_INVALID_FETCH_SIZE:
-		return b->has_offsets ? KP_ERR_INVALID_COMMIT_OFFSET_SIZE
-				      : KP_ERR_UNKNOWN_SERVER_ERROR;
+		return offsets ? KP_ERR_INVALID_COMMIT_OFFSET_SIZE : KP_ERR_UNKNOWN_SERVER_ERROR;
 	default:
 		return error;
 	}
+}
+
+static int16_t
+grp_log_batch_error(const struct grp_log_batch *b, int16_t error)
+{
+	return grp_log_append_error(b->has_offsets, error);
 }
 
 static void grp_log_kick(struct grp_log *l);
@@ -213,10 +220,12 @@ grp_log_kick_end(void *arg, int16_t error, int64_t end_offset)
 	while (head != NULL) {
 		struct grp_log_batch *b = head;
 		int16_t err = grp_log_batch_error(b, b->error);
+		int32_t partition = b->partition;
 
 		head = b->next;
 		b->done(b->arg, err);
 		grp_log_batch_free(b);
+		grp_log_cluster_appends(l, partition, -1);
 	}
 	for (int32_t i = 0; i < oom_count; i++)
 		oom[i].done(oom[i].arg, KP_ERR_UNKNOWN_SERVER_ERROR);
@@ -274,8 +283,11 @@ grp_log_append_done(void *arg, int16_t error, int64_t base_offset)
 	if (error != KP_ERR_NONE)
 		log_warn("group", "group %s: appending to __consumer_offsets failed (error %d)",
 			 b->group, error);
+	int32_t partition = b->partition;
+
 	b->done(b->arg, grp_log_batch_error(b, error));
 	grp_log_batch_free(b);
+	grp_log_cluster_appends(l, partition, -1);
 }
 
 static int64_t
@@ -333,11 +345,17 @@ grp_log_batch_commit(struct grp_log_batch *b, void (*done)(void *arg, int16_t er
 	ASSERT(!l->destroyed);
 	b->done = done;
 	b->arg = arg;
+	t = grp_log_topic(l);
+	if (l->cluster && !b->oom && t != NULL) {
+		/* Counted until done ran: a reload of the partition waits. */
+		b->partition = grp_log_partition_of((struct kp_str){ b->group, b->group_len },
+						    t->partition_count);
+		grp_log_cluster_appends(l, b->partition, 1);
+	}
 	if (b->oom || b->error != KP_ERR_NONE) {
 		grp_log_batch_fail(b, b->error);
 		return;
 	}
-	t = grp_log_topic(l);
 	if (t == NULL) {
 		grp_log_batch_fail(b, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 		return;

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* The log part's own state, shared by grp_log.c (the topic, loading at
- * start), grp_log_load.c (decoding a stored batch into grp_load_group /
- * off_load_offset calls) and grp_log_batch.c (building and appending
- * batches). Nothing outside grp_log*.c includes it. @thread control */
+ * start), grp_log_cluster.c (cluster mode: partitions loaded and unloaded
+ * with leadership), grp_log_load.c (decoding a stored batch into
+ * grp_load_group / off_load_offset calls) and grp_log_batch.c (building
+ * and appending batches). Nothing outside grp_log*.c includes it (but the
+ * log's unit test). @thread control */
 #ifndef CONTROL_GROUP_GRP_LOG_INT_H
 #define CONTROL_GROUP_GRP_LOG_INT_H
 
@@ -26,6 +28,19 @@ enum grp_log_part {
 	GRP_LOG_PART_LOADING,
 	GRP_LOG_PART_LOADED,
 	GRP_LOG_PART_FAILED,            /* scans failed: COORDINATOR_NOT_AVAILABLE */
+	GRP_LOG_PART_UNOWNED,           /* cluster mode: not led here: NOT_COORDINATOR */
+};
+
+/* Cluster mode: one partition of __consumer_offsets as this broker sees it. */
+struct grp_log_cpart {
+	uint8_t state;                  /* enum grp_log_part (UNOWNED when never led) */
+	bool has_epoch;                 /* a role with a leader epoch was seen */
+	int32_t epoch;                  /* the latest leader epoch seen (stale roles
+					 * are ignored, as Kafka's coordinator epoch) */
+	uint32_t gen;                   /* bumped by every load and unload */
+	int32_t appends;                /* batches committed, done not yet run: a
+					 * reload waits for them (their callbacks
+					 * must find the old groups gone, not new) */
 };
 
 struct grp_log;
@@ -33,7 +48,9 @@ struct grp_log;
 struct grp_log_scan {
 	struct grp_log *l;
 	int32_t partition;
-	uint32_t epoch;                 /* l->epoch when the scan began */
+	uint32_t epoch;                 /* l->epoch (cluster: the cpart's gen) when
+					 * the scan began */
+	uint8_t topic_id[16];           /* cluster mode: the topic scanned */
 	uint8_t tries;
 	bool busy;
 };
@@ -53,6 +70,8 @@ struct grp_log_batch {
 	size_t recs_cap;
 	int64_t bytes_max;              /* the whole batch, as max.message.bytes */
 	int32_t count;
+	int32_t partition;              /* cluster mode: counted in its cpart's
+					 * appends; -1: not counted */
 	int16_t error;                  /* KP_ERR_NONE, or why it fails */
 	bool has_offsets;               /* Kafka maps errors as for offset commits */
 	bool oom;                       /* l->oom_batch: not allocated */
@@ -87,6 +106,13 @@ struct grp_log {
 	int32_t oom_count;
 	bool kick_inflight;
 	struct grp_log_batch oom_batch; /* handed out when a batch cannot be allocated */
+	/* Cluster mode (grp_log_cluster.c): partitions come and go with
+	 * leadership; part_state and the scans above are single-broker's. */
+	bool cluster;
+	struct grp_log_cpart *cparts;   /* indexed by partition; past cpart_cap: UNOWNED */
+	int32_t cpart_cap;
+	int32_t cpart_topic_count;      /* the topic's partitions when last led */
+	int32_t cscan_next;             /* where the next look for a partition to load starts */
 };
 
 /* The __consumer_offsets topic in the store, NULL when missing. */
@@ -101,5 +127,15 @@ int32_t grp_log_load_batch(struct grp_coord *c, int32_t partition, const uint8_t
 
 /* grp_log_batch.c: the failed-batch kick, for destroy. */
 void grp_log_batch_free(struct grp_log_batch *b);
+/* Kafka's GroupMetadataManager: the log's append error as the coordinator
+ * answers it, for offset commits (storeOffsets) or group metadata
+ * (storeGroup). */
+int16_t grp_log_append_error(bool offsets, int16_t error);
+
+/* grp_log_cluster.c */
+int16_t grp_log_cluster_ready(struct grp_log *l, struct kp_str group_id);
+/* Count a batch of partition p in (+1) or out (-1); the last one out lets
+ * a waiting load of p start. */
+void grp_log_cluster_appends(struct grp_log *l, int32_t partition, int32_t delta);
 
 #endif

@@ -234,6 +234,36 @@ grp_log_ready(struct grp_log *l, struct kp_str group_id)
 	return KP_ERR_NONE;
 }
 
+void
+grp_log_set_cluster(struct grp_log *l)
+{
+	(void)l;
+}
+
+void
+grp_log_partition_lead(struct grp_log *l, int32_t partition, int32_t leader_epoch)
+{
+	(void)l;
+	(void)partition;
+	(void)leader_epoch;
+}
+
+int32_t
+grp_log_partition_resign(struct grp_log *l, int32_t partition, int32_t leader_epoch)
+{
+	(void)l;
+	(void)partition;
+	(void)leader_epoch;
+	return -1;
+}
+
+bool
+grp_log_loading(const struct grp_log *l)
+{
+	(void)l;
+	return false;
+}
+
 struct grp_log_batch *
 grp_log_batch_begin(struct grp_log *l, struct kp_str group_id)
 {

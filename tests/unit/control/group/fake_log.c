@@ -68,6 +68,39 @@ grp_log_ready(struct grp_log *l, struct kp_str group_id)
 	return th.log_ready_error;
 }
 
+/* Cluster mode: every group is in partition 0 (grp_log_partition_of). */
+void
+grp_log_set_cluster(struct grp_log *l)
+{
+	(void)l;
+	th.log_cluster = true;
+}
+
+void
+grp_log_partition_lead(struct grp_log *l, int32_t partition, int32_t leader_epoch)
+{
+	(void)l;
+	(void)partition;
+	(void)leader_epoch;
+	th.log_leads++;
+}
+
+int32_t
+grp_log_partition_resign(struct grp_log *l, int32_t partition, int32_t leader_epoch)
+{
+	(void)l;
+	(void)partition;
+	(void)leader_epoch;
+	return th.log_resign_count;
+}
+
+bool
+grp_log_loading(const struct grp_log *l)
+{
+	(void)l;
+	return th.log_ready_error == KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+}
+
 int32_t
 grp_log_partition_of(struct kp_str group_id, int32_t partitions)
 {

@@ -56,6 +56,9 @@ struct th_state {
 	int log_ensured;
 	int16_t log_ensure_error;
 	int16_t log_ready_error;
+	bool log_cluster;               /* grp_log_set_cluster() ran */
+	int log_leads;                  /* grp_log_partition_lead() calls */
+	int32_t log_resign_count;       /* what grp_log_partition_resign() returns */
 	int off_calls;
 	int off_deleted;
 	/* th_join() overrides (0/NULL: the defaults). */

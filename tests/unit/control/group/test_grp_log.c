@@ -7,7 +7,10 @@
  * wins, tombstones as NULL); a group's requests wait (LOAD_IN_PROGRESS)
  * until its partition is loaded, with a bounded number of scans in flight;
  * done runs once and never inside the commit; failed batches (too large,
- * no topic, no memory) complete later with Kafka's error codes. The
+ * no topic, no memory) complete later with Kafka's error codes. Cluster
+ * mode: partitions load when led and unload when not (NOT_COORDINATOR),
+ * stale leader epochs are ignored, a reload sees what was committed before
+ * and waits for the appends of the groups unloaded. The
  * coordinator here is a double that records what loading hands to
  * membership (grp_load_group) and offsets (off_load_offset). */
 #include <criterion/criterion.h>
@@ -58,6 +61,7 @@ struct grp_coord {
 };
 
 static struct grp_coord *coord;
+static bool cluster_mode;               /* the next boot starts in cluster mode */
 
 static void
 copy(char *dst, size_t size, struct kp_str s)
@@ -88,7 +92,26 @@ grp_coord_destroy(struct grp_coord *c)
 void
 grp_coord_start(struct grp_coord *c)
 {
+	if (cluster_mode)
+		grp_log_set_cluster(c->log);
 	grp_log_start(c->log);
+}
+
+void
+grp_coord_set_cluster(struct grp_coord *c, bool cluster)
+{
+	if (cluster)
+		grp_log_set_cluster(c->log);
+}
+
+void
+grp_coord_partition_role(struct grp_coord *c, int32_t partition, bool leader,
+			 int32_t leader_epoch)
+{
+	if (leader)
+		grp_log_partition_lead(c->log, partition, leader_epoch);
+	else
+		(void)grp_log_partition_resign(c->log, partition, leader_epoch);
 }
 
 enum kp_verdict
@@ -221,6 +244,7 @@ static void
 setup(void)
 {
 	tdir_setup();
+	cluster_mode = false;
 }
 
 static void
@@ -597,4 +621,195 @@ Test(grp_log, control_transactional_compressed_and_malformed_batches_are_skipped
 	cr_assert_eq(c.event_count, 1);
 	cr_assert_eq(c.events[0].generation, 9);
 	free(b);
+}
+
+/* ---- cluster mode: partitions with leadership ---- */
+
+/* Two groups in different partitions of PARTS. */
+static void
+two_groups(const char **a, const char **b)
+{
+	static const char *names[] = { "a", "b", "c", "d", "e", "f", "g", "h" };
+
+	*a = names[0];
+	for (size_t i = 1; i < ARRAY_LEN(names); i++) {
+		if (grp_log_partition_of(kp_str_c(names[i]), PARTS) !=
+		    grp_log_partition_of(kp_str_c(*a), PARTS)) {
+			*b = names[i];
+			return;
+		}
+	}
+	cr_assert_fail("no two groups in different partitions");
+}
+
+static int32_t
+part_of(const char *group)
+{
+	return grp_log_partition_of(kp_str_c(group), PARTS);
+}
+
+static int16_t
+ready(const char *group)
+{
+	return grp_log_ready(coord->log, kp_str_c(group));
+}
+
+/* The topic with one offset committed for each of a and b, then a restart
+ * in cluster mode. */
+static void
+cluster_boot(const char *a, const char *b)
+{
+	static struct done d;
+
+	boot(NULL);
+	create_topic();
+	commit_offset(a, 0, 10, &d);
+	commit_offset(b, 0, 20, &d);
+	run();
+	cr_assert_eq(d.count, 2);
+	cr_assert_eq(d.error, KP_ERR_NONE);
+	halt();
+	cluster_mode = true;
+	boot(NULL);
+	run();
+}
+
+Test(grp_log, cluster_mode_loads_a_partition_when_led)
+{
+	const char *a, *b;
+
+	two_groups(&a, &b);
+	cluster_boot(a, b);
+	/* Nothing loads at start: no partition is ours yet. */
+	cr_assert_eq(coord->event_count, 0);
+	cr_assert_eq(ready(a), KP_ERR_NOT_COORDINATOR);
+	cr_assert_eq(ready(b), KP_ERR_NOT_COORDINATOR);
+	cr_assert_not(grp_log_loading(coord->log));
+	grp_coord_partition_role(coord, part_of(a), true, 0);
+	cr_assert_eq(ready(a), KP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	cr_assert(grp_log_loading(coord->log));
+	cr_assert_eq(ready(b), KP_ERR_NOT_COORDINATOR);
+	run();
+	cr_assert_eq(ready(a), KP_ERR_NONE);
+	cr_assert_eq(ready(b), KP_ERR_NOT_COORDINATOR);
+	cr_assert_not(grp_log_loading(coord->log));
+	cr_assert_eq(coord->event_count, 1);
+	cr_assert_str_eq(coord->events[0].group, a);
+	cr_assert_eq(coord->events[0].off.offset, 10);
+	/* Led again at the same or a later epoch: already loaded, no scan. */
+	grp_coord_partition_role(coord, part_of(a), true, 1);
+	cr_assert_eq(ctl_log_inflight(ctl), 0);
+	cr_assert_eq(ready(a), KP_ERR_NONE);
+}
+
+Test(grp_log, cluster_mode_unloads_and_reloads_what_was_committed)
+{
+	static struct done d;
+	const char *a, *b;
+	int32_t pa;
+
+	two_groups(&a, &b);
+	cluster_boot(a, b);
+	pa = part_of(a);
+	grp_coord_partition_role(coord, pa, true, 0);
+	run();
+	commit_offset(a, 1, 11, &d);           /* committed while leader */
+	run();
+	cr_assert_eq(d.error, KP_ERR_NONE);
+	/* Not the leader any more: its groups are not ours. */
+	cr_assert_eq(grp_log_partition_resign(coord->log, pa, 1), PARTS);
+	cr_assert_eq(ready(a), KP_ERR_NOT_COORDINATOR);
+	cr_assert_eq(grp_log_partition_resign(coord->log, pa, 1), -1);  /* not ours */
+	/* A stale leadership (epoch 0 < 1) changes nothing. */
+	grp_coord_partition_role(coord, pa, true, 0);
+	cr_assert_eq(ready(a), KP_ERR_NOT_COORDINATOR);
+	coord->event_count = 0;
+	grp_coord_partition_role(coord, pa, true, 2);
+	cr_assert_eq(ready(a), KP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	run();
+	cr_assert_eq(ready(a), KP_ERR_NONE);
+	/* Loaded again from the log: both commits, in order. */
+	cr_assert_eq(coord->event_count, 2);
+	cr_assert_eq(coord->events[0].off.offset, 10);
+	cr_assert_eq(coord->events[1].off.offset, 11);
+	cr_assert_eq(coord->events[1].partition, 1);
+	/* A stale resignation leaves it loaded. */
+	cr_assert_eq(grp_log_partition_resign(coord->log, pa, 1), -1);
+	cr_assert_eq(ready(a), KP_ERR_NONE);
+}
+
+Test(grp_log, cluster_mode_reload_waits_for_the_old_groups_appends)
+{
+	static struct done d;
+	const char *a, *b;
+	int32_t pa;
+
+	two_groups(&a, &b);
+	cluster_boot(a, b);
+	pa = part_of(a);
+	grp_coord_partition_role(coord, pa, true, 0);
+	run();
+	commit_offset(a, 2, 12, &d);           /* in flight across the role changes */
+	cr_assert_eq(grp_log_partition_resign(coord->log, pa, 1), PARTS);
+	grp_coord_partition_role(coord, pa, true, 2);
+	/* Waiting: no scan until the append's callback ran. */
+	cr_assert_eq(coord->log->scans_inflight, 0);
+	cr_assert_eq(ready(a), KP_ERR_COORDINATOR_LOAD_IN_PROGRESS);
+	coord->event_count = 0;
+	run();
+	cr_assert_eq(d.count, 1);
+	cr_assert_eq(ready(a), KP_ERR_NONE);
+	cr_assert_eq(coord->event_count, 2);
+	cr_assert_eq(coord->events[1].off.offset, 12);
+}
+
+Test(grp_log, cluster_mode_unload_during_a_scan_loads_nothing_more)
+{
+	const char *a, *b;
+	int32_t pa;
+
+	two_groups(&a, &b);
+	cluster_boot(a, b);
+	pa = part_of(a);
+	grp_coord_partition_role(coord, pa, true, 0);
+	cr_assert_eq(coord->log->scans_inflight, 1);
+	cr_assert_eq(grp_log_partition_resign(coord->log, pa, 0), PARTS);
+	run();
+	cr_assert_eq(coord->event_count, 0);
+	cr_assert_eq(coord->log->scans_inflight, 0);
+	cr_assert_eq(ready(a), KP_ERR_NOT_COORDINATOR);
+}
+
+Test(grp_log, append_errors_map_as_kafkas_group_metadata_manager)
+{
+	static const struct {
+		int16_t storage, offsets, group;
+	} map[] = {
+		{ KP_ERR_NONE, KP_ERR_NONE, KP_ERR_NONE },
+		{ KP_ERR_UNKNOWN_TOPIC_OR_PARTITION, KP_ERR_COORDINATOR_NOT_AVAILABLE,
+		  KP_ERR_COORDINATOR_NOT_AVAILABLE },
+		{ KP_ERR_NOT_ENOUGH_REPLICAS, KP_ERR_COORDINATOR_NOT_AVAILABLE,
+		  KP_ERR_COORDINATOR_NOT_AVAILABLE },
+		{ KP_ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND, KP_ERR_COORDINATOR_NOT_AVAILABLE,
+		  KP_ERR_COORDINATOR_NOT_AVAILABLE },
+		{ KP_ERR_NOT_LEADER_OR_FOLLOWER, KP_ERR_NOT_COORDINATOR, KP_ERR_NOT_COORDINATOR },
+		{ KP_ERR_KAFKA_STORAGE_ERROR, KP_ERR_NOT_COORDINATOR, KP_ERR_NOT_COORDINATOR },
+		/* storeOffsets passes a timeout on; storeGroup asks for a rejoin */
+		{ KP_ERR_REQUEST_TIMED_OUT, KP_ERR_REQUEST_TIMED_OUT,
+		  KP_ERR_REBALANCE_IN_PROGRESS },
+		{ KP_ERR_MESSAGE_TOO_LARGE, KP_ERR_INVALID_COMMIT_OFFSET_SIZE,
+		  KP_ERR_UNKNOWN_SERVER_ERROR },
+		{ KP_ERR_RECORD_LIST_TOO_LARGE, KP_ERR_INVALID_COMMIT_OFFSET_SIZE,
+		  KP_ERR_UNKNOWN_SERVER_ERROR },
+		{ KP_ERR_INVALID_FETCH_SIZE, KP_ERR_INVALID_COMMIT_OFFSET_SIZE,
+		  KP_ERR_UNKNOWN_SERVER_ERROR },
+		{ KP_ERR_CORRUPT_MESSAGE, KP_ERR_CORRUPT_MESSAGE, KP_ERR_CORRUPT_MESSAGE },
+	};
+
+	for (size_t i = 0; i < ARRAY_LEN(map); i++) {
+		cr_assert_eq(grp_log_append_error(true, map[i].storage), map[i].offsets,
+			     "offsets, storage error %d", map[i].storage);
+		cr_assert_eq(grp_log_append_error(false, map[i].storage), map[i].group,
+			     "group, storage error %d", map[i].storage);
+	}
 }
