@@ -11,6 +11,7 @@ import tempfile
 import time
 from pathlib import Path
 
+# (netty.jar is optional: the server uses NIO unless told otherwise.)
 ZK_JARS = ["/etc/zookeeper/conf", "/usr/share/java/zookeeper.jar",
            "/usr/share/java/zookeeper-jute.jar", "/usr/share/java/slf4j-api.jar",
            "/usr/share/java/log4j-1.2.jar", "/usr/share/java/netty.jar"]
@@ -44,7 +45,7 @@ def missing():
     """Why ZooKeeper cannot run here, or None."""
     if shutil.which("java") is None:
         return "java not found"
-    absent = [j for j in ZK_JARS[1:] if not os.path.exists(j)]
+    absent = [j for j in ZK_JARS[1:3] if not os.path.exists(j)]
     if absent:
         return f"ZooKeeper jars missing ({', '.join(absent)}): apt-get install zookeeper"
     return None
