@@ -49,7 +49,7 @@ class Load:
             assert left == 0, f"{p.name}: {left} records unacknowledged after flush"
         load.assert_only_retriable(self.producers)
         self.cluster.wait_full_isr(self.topics, RF, timeout=90)
-        ends = load.end_offsets(self.cluster.bootstrap(), self.topics)
+        ends = self.cluster.end_offsets(self.topics)
         for b in self.cluster.brokers.values():
             load.consume_all(b.bootstrap, self.topics, self.history, ends)
         v = self.history.check()

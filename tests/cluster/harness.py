@@ -394,6 +394,22 @@ class Cluster:
         md = self.metadata(via, topics)
         return {(t, i): p.leader for t in topics for i, p in md.topics[t].partitions.items()}
 
+    def end_offsets(self, topics, timeout=30):
+        """{(topic, partition): high watermark}: ListOffsets latest asked of
+        each partition's leader, retried while leaders move."""
+        def ask():
+            md = self.metadata(topics=topics)
+            by_leader = {}
+            for t in topics:
+                for i, p in md.topics[t].partitions.items():
+                    assert p.leader in self.brokers, (t, i, p)
+                    by_leader.setdefault(p.leader, []).append((t, i))
+            out = {}
+            for lead, tps in by_leader.items():
+                out.update(kmeta.list_latest(self.brokers[lead].bootstrap, tps))
+            return out
+        return wait_for(ask, timeout, f"end offsets of {topics}")
+
     # -- admin ---------------------------------------------------------------
     def create_topics(self, names, partitions, rf, configs=None, timeout=60):
         """CreateTopics through the Admin client of confluent-kafka; waits

@@ -135,3 +135,18 @@ def produce(bootstrap, topic, partition, values, acks, timeout=15.0, version=9):
     out = kwire.parse_produce(version, r)
     assert len(out) == 1, out
     return out[0][2], out[0][3]
+
+
+def list_latest(bootstrap, tps, timeout=5.0, version=7):
+    """ListOffsets latest (the high watermark) for [(topic, partition)] from
+    one broker: {(topic, partition): offset}; AssertionError on any error."""
+    topics = {}
+    for t, i in tps:
+        topics.setdefault(t, []).append((i, -1, -1))
+    body = kwire.list_offsets_body(version, list(topics.items()))
+    r = kwire.call(bootstrap, kwire.LIST_OFFSETS, version, body, timeout=timeout)
+    out = {}
+    for t, i, err, _ts, off, _epoch in kwire.parse_list_offsets(version, r):
+        assert err == NONE, (bootstrap, t, i, err)
+        out[(t, i)] = off
+    return out

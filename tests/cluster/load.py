@@ -102,22 +102,6 @@ def assert_only_retriable(producers):
     assert not bad, f"producers saw non-retriable errors: {bad[:10]}"
 
 
-def end_offsets(bootstrap, topics, timeout=30):
-    """{(topic, partition): high watermark} through a consumer's metadata."""
-    c = Consumer({"bootstrap.servers": bootstrap, "group.id": "spillway-ends",
-                  "enable.auto.commit": False})
-    try:
-        md = c.list_topics(timeout=timeout)
-        out = {}
-        for t in topics:
-            for p in md.topics[t].partitions:
-                _lo, hi = c.get_watermark_offsets(TopicPartition(t, p), timeout=timeout)
-                out[(t, p)] = hi
-        return out
-    finally:
-        c.close()
-
-
 def consume_all(bootstrap, topics, history, ends, group=None, timeout=120):
     """Read every partition of topics from offset 0 until each reaches its
     end offset in ends, into history. group: a consumer group subscribing

@@ -61,7 +61,7 @@ def test_acks_all_read_back_from_every_view(cluster, topics):
     for p in producers:
         assert p.stop() == 0, f"{p.name}: acknowledgements missing after flush"
     load.assert_only_retriable(producers)
-    ends = load.end_offsets(cluster.bootstrap(), TOPICS)
+    ends = cluster.end_offsets(TOPICS)
     assert sum(ends.values()) == len(h.acked), (sum(ends.values()), len(h.acked))
 
     n = load.consume_all(cluster.bootstrap(), TOPICS, h, ends,
