@@ -11,13 +11,17 @@ set -euo pipefail
 # resolves (libbsd-dev, libibverbs-dev, libssl-dev, libxdp-dev, libbpf-dev,
 # libpcap0.8-dev, libelf-dev, libjansson-dev, ...) and the PMDs (librte-net-*).
 # libssl-dev: TLS and SCRAM; libpcre2-dev: ssl.principal.mapping.rules.
+# libzookeeper-mt-dev: cluster mode's ZooKeeper client (no .pc file: meson
+# finds libzookeeper_mt); libjansson-dev: the JSON of its znodes.
 build_pkgs=(meson ninja-build pkg-config gcc liburing-dev libck-dev liburcu-dev libisal-dev
-	zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libdpdk-dev libssl-dev libpcre2-dev)
+	zlib1g-dev libsnappy-dev liblz4-dev libzstd-dev libdpdk-dev libssl-dev libpcre2-dev
+	libzookeeper-mt-dev libjansson-dev)
 # dpdk suite: iproute2 (ip netns, tc), ethtool (veth offloads), kmod (modprobe),
 # psmisc (fuser, for hugepages-setup.sh), dpdk (dpdk-devbind.py, dpdk-testpmd),
 # openssl (the CLI makes the TLS tests' certificates).
+# cluster suite: zookeeper (the server the tests start; brings a JRE).
 test_pkgs=(libcriterion-dev clang libfuzzer-14-dev libclang-rt-14-dev python3
-	iproute2 ethtool kmod psmisc dpdk openssl)
+	iproute2 ethtool kmod psmisc dpdk openssl zookeeper)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then

@@ -277,7 +277,7 @@ class Cluster:
             self.brokers[i] = ClusterBroker(self, i, o)
 
     # -- life cycle ----------------------------------------------------------
-    def start(self, timeout=START_TIMEOUT * 2):
+    def start(self, timeout=START_TIMEOUT):
         try:
             self.zk.start()
             for b in self.brokers.values():
