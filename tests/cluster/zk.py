@@ -1,0 +1,122 @@
+# SPDX-License-Identifier: Apache-2.0
+"""A real ZooKeeper (Debian's `zookeeper` package) on a free loopback port
+with its own temp data dir, for the cluster suite; started and stopped by the
+tests. tickTime 250 ms lets sessions be 0.5-5 s."""
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+# (netty.jar is optional: the server uses NIO unless told otherwise.)
+ZK_JARS = ["/etc/zookeeper/conf", "/usr/share/java/zookeeper.jar",
+           "/usr/share/java/zookeeper-jute.jar", "/usr/share/java/slf4j-api.jar",
+           "/usr/share/java/log4j-1.2.jar", "/usr/share/java/netty.jar"]
+ZK_CLI = "/usr/share/zookeeper/bin/zkCli.sh"
+START_TIMEOUT = 60.0
+STOP_TIMEOUT = 10.0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def four_letter(port, word, timeout=2.0):
+    """ZooKeeper's four-letter command on 127.0.0.1:port; '' if it fails."""
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+            s.sendall(word.encode())
+            out = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    return out.decode(errors="replace")
+                out += chunk
+    except OSError:
+        return ""
+
+
+def missing():
+    """Why ZooKeeper cannot run here, or None."""
+    if shutil.which("java") is None:
+        return "java not found"
+    absent = [j for j in ZK_JARS[1:3] if not os.path.exists(j)]
+    if absent:
+        return f"ZooKeeper jars missing ({', '.join(absent)}): apt-get install zookeeper"
+    return None
+
+
+class ZooKeeper:
+    """One standalone ZooKeeper server; .connect is "127.0.0.1:PORT"."""
+
+    def __init__(self, base_dir=None):
+        self.port = free_port()
+        self.connect = f"127.0.0.1:{self.port}"
+        self.dir = Path(tempfile.mkdtemp(prefix="spillway-zk-", dir=base_dir))
+        self.proc = None
+
+    def start(self):
+        (self.dir / "data").mkdir(exist_ok=True)
+        cfg = self.dir / "zoo.cfg"
+        cfg.write_text(f"tickTime=250\ndataDir={self.dir}/data\nclientPort={self.port}\n"
+                       "clientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
+                       "4lw.commands.whitelist=*\nmaxClientCnxns=0\n")
+        argv = ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
+                "-cp", ":".join(ZK_JARS), f"-Dzookeeper.log.dir={self.dir}",
+                "-Dzookeeper.root.logger=INFO,CONSOLE",
+                "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(cfg)]
+        log = open(self.dir / "zookeeper.log", "ab")
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                     stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        deadline = time.monotonic() + START_TIMEOUT
+        while four_letter(self.port, "ruok", timeout=0.5) != "imok":
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                tail = self.log_tail()
+                self.cleanup()
+                raise RuntimeError(f"ZooKeeper did not start on {self.connect}:\n{tail}")
+            time.sleep(0.1)
+        return self
+
+    def alive(self):
+        return self.proc is not None and self.proc.poll() is None
+
+    def stop(self):
+        if self.proc is None or self.proc.poll() is not None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=STOP_TIMEOUT)
+        except ProcessLookupError:
+            pass
+
+    def cleanup(self):
+        self.stop()
+        if not os.environ.get("SPILLWAY_KEEP_DIRS"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    def log_tail(self, n=40):
+        try:
+            lines = (self.dir / "zookeeper.log").read_text(errors="replace").splitlines()
+        except OSError:
+            return "(no zookeeper log)"
+        return "\n".join(lines[-n:])
+
+    def cli(self, *args, timeout=60):
+        """zkCli.sh against this server (e.g. "ls", "/brokers/ids"): its stdout."""
+        r = subprocess.run([ZK_CLI, "-server", self.connect, *args],
+                           stdin=subprocess.DEVNULL, capture_output=True, text=True,
+                           timeout=timeout)
+        return r.stdout
+
+    def dump(self):
+        """The `dump` four-letter answer: sessions and their ephemeral nodes."""
+        return four_letter(self.port, "dump")
