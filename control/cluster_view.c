@@ -95,20 +95,6 @@ cluster_view_topic(struct md_cluster *v, const char *name)
 	return i >= 0 ? &v->topics[i] : NULL;
 }
 
-const struct md_cluster_topic *
-md_cluster_topic(const struct md_cluster *cl, struct kp_str name)
-{
-	char buf[256];
-	int32_t i;
-
-	if (name.len < 0 || (size_t)name.len >= sizeof(buf))
-		return NULL;
-	memcpy(buf, name.ptr, (size_t)name.len);
-	buf[name.len] = '\0';
-	i = topic_index(cl, buf);
-	return i >= 0 ? &cl->topics[i] : NULL;
-}
-
 static int
 read_controller(struct cluster *cl, struct md_cluster *v)
 {

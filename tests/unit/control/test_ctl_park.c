@@ -55,6 +55,24 @@ grp_coord_start(struct grp_coord *c)
 	(void)c;
 }
 
+/* Cluster mode's hooks (ctl_cluster_apply.c): never called here. */
+void
+grp_coord_set_cluster(struct grp_coord *c, bool cluster)
+{
+	(void)c;
+	(void)cluster;
+}
+
+void
+grp_coord_partition_role(struct grp_coord *c, int32_t partition, bool leader,
+			 int32_t leader_epoch)
+{
+	(void)c;
+	(void)partition;
+	(void)leader;
+	(void)leader_epoch;
+}
+
 enum kp_verdict
 grp_coord_handle(struct grp_coord *c, struct kp_group_call *call)
 {
