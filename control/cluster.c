@@ -171,14 +171,18 @@ cluster_id_check(struct cluster *cl, const char *want, char *err, size_t err_siz
 	int rc = cluster_zk_get(cl, "/cluster/id", false, &data, &st);
 
 	if (rc == ZNONODE) {
-		if (want == NULL || want[0] == '\0') {
+		const char *id_text = want;
+
+		/* No id of our own: a fresh one, unless another broker's
+		 * create wins the race (then its id is the cluster's). */
+		if (id_text == NULL || id_text[0] == '\0') {
 			struct kp_uuid id;
 
 			md_uuid_random(&id);
 			uuid_to_text(id.b, text);
-			want = text;
+			id_text = text;
 		}
-		snprintf(json, sizeof(json), "{\"version\":\"1\",\"id\":\"%s\"}", want);
+		snprintf(json, sizeof(json), "{\"version\":\"1\",\"id\":\"%s\"}", id_text);
 		(void)cluster_zk_mkdirs(cl->zh, "/cluster");
 		rc = zoo_create(cl->zh, "/cluster/id", json, (int)strlen(json),
 				&ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, NULL, 0);
