@@ -214,6 +214,23 @@ register_broker(struct cluster *cl, char *err, size_t err_size)
 	snprintf(path, sizeof(path), "/brokers/ids/%d", cl->broker_id);
 	rc = zoo_create(cl->zh, path, json, (int)strlen(json), &ZOO_OPEN_ACL_UNSAFE,
 			ZOO_EPHEMERAL, NULL, 0);
+	/* A registration left by this id's previous process (killed before
+	 * its session ended) goes with that session: wait for it, bounded by
+	 * the session timeout, rather than fail a quick restart. A live
+	 * broker with the same id keeps it, and the start fails below. */
+	for (int64_t end = mono_ms() + cl->session_timeout_ms + 2000;
+	     rc == ZNODEEXISTS && mono_ms() < end;) {
+		struct Stat st;
+
+		if (zoo_exists(cl->zh, path, 0, &st) == ZOK &&
+		    st.ephemeralOwner == zoo_client_id(cl->zh)->client_id) {
+			rc = ZOK;       /* our own, from before a reconnect */
+			break;
+		}
+		usleep(200000);
+		rc = zoo_create(cl->zh, path, json, (int)strlen(json), &ZOO_OPEN_ACL_UNSAFE,
+				ZOO_EPHEMERAL, NULL, 0);
+	}
 	free(json);
 	if (rc == ZNODEEXISTS)
 		snprintf(err, err_size, "broker.id %d is already registered in ZooKeeper at %s "

@@ -129,6 +129,21 @@ ctl_cluster_adopt_id(struct ctl *ctl, const char *zk_id)
 	return 0;
 }
 
+/* A first start that could not join leaves no meta.properties behind:
+ * the id written at open was only a placeholder for the cluster's. */
+static void
+ctl_cluster_forget_id(struct ctl *ctl)
+{
+	char path[4200];
+
+	if (!ctl->meta_fresh)
+		return;
+	for (int i = 0; i < ctl->cfg->log_dir_count; i++) {
+		snprintf(path, sizeof(path), "%s/meta.properties", ctl->cfg->log_dirs[i]);
+		(void)unlink(path);
+	}
+}
+
 int
 ctl_cluster_start(struct ctl *ctl)
 {
@@ -166,6 +181,7 @@ ctl_cluster_start(struct ctl *ctl)
 	cc->cl = cluster_open(&zc, err, sizeof(err));
 	if (cc->cl == NULL) {
 		log_error("cluster", "zookeeper.connect %s: %s", cfg->zookeeper_connect, err);
+		ctl_cluster_forget_id(ctl);
 		return -EIO;
 	}
 	rc = ctl_cluster_adopt_id(ctl, cluster_id(cc->cl));
