@@ -377,6 +377,8 @@ ctl_cluster_replica(struct ctl *ctl, const struct md_cluster *v,
 		}
 	}
 	pt->seen = true;
+	if (!vt->partitions[p].has_state)
+		return;         /* the controller has not elected its leader yet */
 	ctl_cluster_role_of(ctl, &vt->partitions[p], vt->name, &role);
 	if (!pt->role_set || memcmp(&role, &pt->role, sizeof(role)) != 0) {
 		int rc;
