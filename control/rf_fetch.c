@@ -160,20 +160,19 @@ rf_send_body(struct rf *rf, struct rf_conn *conn, int16_t api, int16_t version,
 }
 
 static void
-rf_send_ofle(struct rf *rf, struct rf_conn *conn)
+rf_encode_ofle(struct rf *rf, struct rf_conn *conn, struct kp_writer *w)
 {
 	struct kp_offset_for_leader_epoch_request_offset_for_leader_partition *ps;
 	struct kp_offset_for_leader_epoch_request_offset_for_leader_topic *ts;
 	struct kp_offset_for_leader_epoch_request req;
 	uint32_t nt = rf_topic_count(rf, conn), i, t = 0;
-	struct kp_writer w;
 
 	ps = calloc(conn->ref_count, sizeof(*ps));
 	ts = calloc(nt, sizeof(*ts));
 	if (ps == NULL || ts == NULL) {
 		free(ps);
 		free(ts);
-		conn->ref_count = 0;
+		kp_writer_fail(w, KP_WIRE_NOMEM);
 		return;
 	}
 	for (i = 0; i < conn->ref_count; i++) {
@@ -196,9 +195,7 @@ rf_send_ofle(struct rf *rf, struct rf_conn *conn)
 	req.replica_id = rf->cfg.broker_id;
 	req.topics.count = (int32_t)nt;
 	req.topics.items = ts;
-	kp_writer_init(&w, 64 + 16u * conn->ref_count);
-	kp_offset_for_leader_epoch_request_encode(&w, conn->ofle_version, &req);
-	rf_send_body(rf, conn, KP_API_OFFSET_FOR_LEADER_EPOCH, conn->ofle_version, &w);
+	kp_offset_for_leader_epoch_request_encode(w, conn->ofle_version, &req);
 	free(ps);
 	free(ts);
 }
@@ -222,21 +219,20 @@ rf_fetch_request_init(struct rf *rf, struct kp_fetch_request *req, int16_t versi
 }
 
 static void
-rf_send_fetch(struct rf *rf, struct rf_conn *conn)
+rf_encode_fetch(struct rf *rf, struct rf_conn *conn, struct kp_writer *w)
 {
 	struct kp_fetch_request_fetch_partition *ps;
 	struct kp_fetch_request_fetch_topic *ts;
 	struct kp_fetch_request req;
 	uint32_t nt = rf_topic_count(rf, conn), i, t = 0;
 	int16_t v = conn->fetch_version;
-	struct kp_writer w;
 
 	ps = calloc(conn->ref_count, sizeof(*ps));
 	ts = calloc(nt, sizeof(*ts));
 	if (ps == NULL || ts == NULL) {
 		free(ps);
 		free(ts);
-		conn->ref_count = 0;
+		kp_writer_fail(w, KP_WIRE_NOMEM);
 		return;
 	}
 	for (i = 0; i < conn->ref_count; i++) {
@@ -263,28 +259,40 @@ rf_send_fetch(struct rf *rf, struct rf_conn *conn)
 	rf_fetch_request_init(rf, &req, v);
 	req.topics.count = (int32_t)nt;
 	req.topics.items = ts;
-	kp_writer_init(&w, 128 + 40u * conn->ref_count);
-	kp_fetch_request_encode(&w, v, &req);
-	rf_send_body(rf, conn, KP_API_FETCH, v, &w);
+	kp_fetch_request_encode(w, v, &req);
 	free(ps);
 	free(ts);
 }
 
 void
+rf_fetch_encode(struct rf *rf, struct rf_conn *conn, int16_t api, struct kp_writer *w)
+{
+	ASSERT(api == KP_API_FETCH || api == KP_API_OFFSET_FOR_LEADER_EPOCH);
+	if (api == KP_API_FETCH)
+		rf_encode_fetch(rf, conn, w);
+	else
+		rf_encode_ofle(rf, conn, w);
+}
+
+void
 rf_fetch_send(struct rf *rf, struct rf_conn *conn, uint64_t now_ns)
 {
+	int16_t api = KP_API_OFFSET_FOR_LEADER_EPOCH;
+	struct kp_writer w;
+
 	ASSERT(conn->state == RF_C_READY);
 	ASSERT(conn->inflight_api == -1);
-	if (rf_collect(rf, conn, RF_EPOCH_LEADER, now_ns) > 0) {
-		rf_send_ofle(rf, conn);
-		return;
+	if (rf_collect(rf, conn, RF_EPOCH_LEADER, now_ns) == 0) {
+		api = KP_API_FETCH;
+		if (rf_conn_appending(rf, conn) || rf_collect(rf, conn, RF_FETCH, now_ns) == 0) {
+			conn->ref_count = 0;
+			return;
+		}
 	}
-	if (rf_conn_appending(rf, conn)) {
-		conn->ref_count = 0;
-		return;
-	}
-	if (rf_collect(rf, conn, RF_FETCH, now_ns) > 0)
-		rf_send_fetch(rf, conn);
+	kp_writer_init(&w, 128 + 40u * conn->ref_count);
+	rf_fetch_encode(rf, conn, api, &w);
+	rf_send_body(rf, conn, api, api == KP_API_FETCH ? conn->fetch_version : conn->ofle_version,
+		     &w);
 }
 
 /* ---- answers ---- */
