@@ -26,6 +26,10 @@ struct kp_sub {
 	bool used;
 	bool armed;             /* the WATCH is submitted and has not fired */
 	bool to_arm;            /* waiting for ring room (on the arm list) */
+	/* Followers' fetches: offset is a fetch position, the WATCH waits for
+	 * the log end to pass it (consumers': the high watermark). */
+	bool replica;
+	int32_t replica_id;
 	int64_t offset;
 	struct kp_part *waiters;
 	uint32_t hnext;         /* hash chain / free list */

@@ -78,6 +78,8 @@ kp_pending_get(struct kp_core *kc, struct kp_call *call, const struct kp_pending
 	p->cancelled = false;
 	p->frame_kept = env->frame_keep;
 	p->next_submit = 0;
+	p->replica = false;             /* a consumer unless Fetch says */
+	p->replica_id = -1;
 	p->ops = ops;
 	p->tag = env->tag;
 	p->conn = env->conn;
@@ -454,6 +456,14 @@ kp_pending_validate(struct kp_core *kc, struct kp_pending *p)
 
 /* ---- waiting ---- */
 
+/* What a waiting part has seen: the high watermark, or for a follower's
+ * fetch its position (it waits for the log end to pass it). */
+static int64_t
+kp_pending_seen(const struct kp_pending *p, const struct kp_part *pt)
+{
+	return p->replica ? pt->in_offset : pt->high_watermark;
+}
+
 void
 kp_pending_wait(struct kp_core *kc, struct kp_pending *p)
 {
@@ -468,7 +478,7 @@ kp_pending_wait(struct kp_core *kc, struct kp_pending *p)
 		if (pt->error != KP_ERR_NONE)
 			continue;
 		/* Out of subscriptions (memory): answer at once instead. */
-		if (!kp_sub_join(kc, pt, pt->high_watermark, &ready))
+		if (!kp_sub_join(kc, pt, kp_pending_seen(p, pt), &ready))
 			ready = true;
 		if (ready)
 			break;
@@ -488,7 +498,7 @@ kp_pending_wake(struct kp_core *kc, struct kp_pending *p, bool final)
 		/* Still armed at what the part saw: nothing new to read there
 		 * (an expired long poll then answers without asking storage). */
 		pt->unchanged = pt->sub != KP_SUB_NONE && kc->subs[pt->sub].armed &&
-				pt->high_watermark >= kc->subs[pt->sub].offset;
+				kp_pending_seen(p, pt) >= kc->subs[pt->sub].offset;
 		kp_sub_leave(kc, pt);
 	}
 	kp_heap_remove(kc, p);

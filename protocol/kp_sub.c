@@ -113,11 +113,13 @@ kp_sub_fini(struct kp_core *kc)
 }
 
 static uint32_t
-kp_sub_find(const struct kp_core *kc, const uint8_t topic_id[16], int32_t partition)
+kp_sub_find(const struct kp_core *kc, const uint8_t topic_id[16], int32_t partition,
+	    bool replica)
 {
 	uint32_t i = kc->sub_hash[kp_sub_hash(topic_id, partition) & kc->sub_hash_mask];
 
 	while (i != KP_SUB_NONE && (kc->subs[i].partition != partition ||
+				    kc->subs[i].replica != replica ||
 				    memcmp(kc->subs[i].topic_id, topic_id, 16) != 0))
 		i = kc->subs[i].hnext;
 	return i;
@@ -152,7 +154,7 @@ kp_sub_arm(struct kp_core *kc, uint32_t i)
 	req.token = tag_sub(s->gen, i);
 	req.watch.offset = s->offset;
 	req.watch.deadline_ns = UINT64_MAX;     /* until data or deletion */
-	req.watch.replica_id = -1;              /* a consumer: the high watermark */
+	req.watch.replica_id = s->replica ? s->replica_id : -1;
 	if (kc->st == NULL || !st_submit(kc->st, kc->core, &req))
 		return false;
 	s->armed = true;
@@ -194,7 +196,8 @@ kp_sub_arm_later(struct kp_core *kc, uint32_t i)
 bool
 kp_sub_join(struct kp_core *kc, struct kp_part *pt, int64_t hw, bool *ready)
 {
-	uint32_t i = kp_sub_find(kc, pt->topic_id, pt->partition);
+	bool replica = pt->owner->replica;
+	uint32_t i = kp_sub_find(kc, pt->topic_id, pt->partition, replica);
 	struct kp_sub *s;
 
 	ASSERT(pt->sub == KP_SUB_NONE);
@@ -210,6 +213,8 @@ kp_sub_join(struct kp_core *kc, struct kp_part *pt, int64_t hw, bool *ready)
 		s->waiters = NULL;
 		memcpy(s->topic_id, pt->topic_id, sizeof(s->topic_id));
 		s->partition = pt->partition;
+		s->replica = replica;
+		s->replica_id = pt->owner->replica_id;
 		s->offset = hw;
 		kp_sub_hash_insert(kc, i);
 		kc->sub_used++;
@@ -266,7 +271,7 @@ kp_sub_fired(struct kp_core *kc, const struct st_cpl *cpl)
 	s->armed = false;
 	/* Storage ran out of watches and answered at once: leave the waiters
 	 * to their deadlines rather than spin on re-arming. */
-	if (cpl->error == 0 && cpl->high_watermark <= s->offset) {
+	if (cpl->error == 0 && !s->replica && cpl->high_watermark <= s->offset) {
 		if (s->waiters == NULL && !s->to_arm)
 			kp_sub_free(kc, i);
 		return;

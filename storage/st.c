@@ -475,7 +475,7 @@ st_leaders_collect(struct st *st, void (*fn)(void *arg, const struct st_leader_s
 void
 st_attach_core(struct st *st, int core, int wake_fd)
 {
-	ASSERT(core >= 0 && core < st_ring_count(st));
+	ASSERT(core >= 0 && core < st->cfg.core_count + (int)st->cfg.replica_ring);
 	ASSERT(!st->started);
 	st->core_wake_fds[core] = wake_fd;
 }
@@ -485,7 +485,7 @@ st_submit(struct st *st, int core, const struct st_req *req)
 {
 	int w = st_worker_of(st, req->topic_id, req->partition);
 
-	ASSERT_HOT(core >= 0 && core < st_ring_count(st));
+	ASSERT_HOT(core >= 0 && core < st->cfg.core_count + (int)st->cfg.replica_ring);
 	if (!spsc_push_st_req(&st->workers[w].req[core], req))
 		return false;
 	st->submitted[core * st->cfg.worker_count + w] = true;

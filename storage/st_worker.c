@@ -255,7 +255,12 @@ st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_re
 			cpl->error = KP_ERR_NOT_LEADER_OR_FOLLOWER;
 			return;
 		}
-		plog_repl_fetch(plog, req->read.replica_id, req->read.offset, clock_wall_ms());
+		/* Out of range: no position to record (Kafka's leader answers
+		 * OFFSET_OUT_OF_RANGE without updating the follower). */
+		if (req->read.offset >= plog->log_start_offset &&
+		    req->read.offset <= plog->next_offset)
+			plog_repl_fetch(plog, req->read.replica_id, req->read.offset,
+					clock_wall_ms());
 		limit = plog->hw;
 		cpl->high_watermark = plog_hw_visible(plog);
 		cpl->last_stable_offset = cpl->high_watermark;

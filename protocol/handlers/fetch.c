@@ -37,6 +37,10 @@ struct fetch_fill {
 	uint32_t unknown;       /* distinct partitions unknown or not authorized */
 	const struct kp_env *env;
 	bool denied;            /* the current topic: no READ on it */
+	/* A follower's fetch (replica_id >= 0): CLUSTER_ACTION on the
+	 * cluster instead of READ on each topic, as Kafka authorizes it. */
+	bool replica;
+	bool cluster_action;
 };
 
 /* Each topic entry once: READ on it, checked before its existence. */
@@ -47,7 +51,8 @@ fetch_topic(void *arg, struct kp_str name, uint32_t first, uint32_t count)
 
 	(void)first;
 	(void)count;
-	fill->denied = !kp_authorize(fill->env, KP_ACL_READ, KP_RES_TOPIC, name);
+	fill->denied = fill->replica ? !fill->cluster_action
+				     : !kp_authorize(fill->env, KP_ACL_READ, KP_RES_TOPIC, name);
 }
 
 /* A partition Kafka refuses before reading (its "erroneous" ones). */
@@ -96,13 +101,16 @@ static int
 fetch_collect(struct kp_pending *p, const struct kp_env *env)
 {
 	const struct kp_md *md = env->md;
-	struct fetch_fill fill = { .p = p, .env = env };
+	struct fetch_fill fill = { .p = p, .env = env, .replica = p->replica };
 	struct kp_fetch_request_fetch_partition entry;
 	uint32_t count = p->part_count;
 	struct kp_part *tmp;
 
 	if (kp_part_map_init(&fill.map, count) != 0)
 		return -1;
+	if (p->replica)
+		fill.cluster_action = kp_authorize(env, KP_ACL_CLUSTER_ACTION, KP_RES_CLUSTER,
+						   kp_str_c(KP_ACL_CLUSTER_NAME));
 	p->part_count = 0;
 	kp_pending_visit(p, &(struct kp_visit){ .md = md, .entry = &entry, .topic = fetch_topic,
 						.part = fetch_fill, .arg = &fill });
@@ -257,6 +265,19 @@ fetch_quota_begin(struct kp_pending *p, const struct kp_call *call)
 		p->max_bytes = (int32_t)window_bytes;
 }
 
+/* A follower's fetch (cluster mode): it reads up to the log end, its
+ * offset tells the leader its log end (storage's READ with replica_id),
+ * it waits on the log end, and no client quota applies to it. */
+static void
+fetch_replica(struct kp_pending *p, const struct kp_fetch_request *req)
+{
+	int32_t id = p->hdr.request_api_version >= 15 ? req->replica_state.replica_id
+						      : req->replica_id;
+
+	p->replica = id >= 0;
+	p->replica_id = id;
+}
+
 enum kp_verdict
 kp_handle_fetch(struct kp_call *call)
 {
@@ -272,13 +293,15 @@ kp_handle_fetch(struct kp_call *call)
 		return fetch_answer_now(kc, p, call, KP_ERR_FETCH_SESSION_ID_NOT_FOUND);
 	if (req.isolation_level != 0 && req.isolation_level != 1)
 		return fetch_answer_now(kc, p, call, KP_ERR_UNKNOWN_SERVER_ERROR);
+	fetch_replica(p, &req);
 	if (fetch_collect(p, call->env) != 0) {
 		kp_pending_put(kc, p);
 		return KP_VERDICT_CLOSE;
 	}
 	p->min_bytes = req.min_bytes;
 	p->max_bytes = req.max_bytes;
-	fetch_quota_begin(p, call);
+	if (!p->replica)
+		fetch_quota_begin(p, call);     /* replication is no client's quota */
 	p->isolation = req.isolation_level;
 	/* 0: the next answer is final (no wait left). */
 	p->deadline_ns = req.max_wait_ms > 0
@@ -406,6 +429,8 @@ fetch_quota_end(struct kp_core *kc, struct kp_pending *p, int64_t total)
 	double size = (double)total + FETCH_QUOTA_PART_BYTES * (double)p->part_count;
 	int32_t ms = 0;
 
+	if (p->replica)
+		return;         /* exempt from throttling, as Kafka's follower fetches */
 	if (p->quota_bound > 0)
 		ms = kp_core_quota_record_hit(kc, KP_QUOTA_CONSUMER_BYTE_RATE, &hit,
 					      p->hdr.client_id, size);

@@ -21,6 +21,8 @@ struct kp_core *h_kc;
 static uint8_t h_batch_buf[4096];
 static uint32_t h_batch_len;
 
+int32_t h_fetch_replica_id = -1;
+
 void
 h_setup(void)
 {
@@ -28,6 +30,7 @@ h_setup(void)
 	static const char *const names[] = { "alpha", "beta" };
 	static const int32_t counts[] = { 3, 1 };
 
+	h_fetch_replica_id = -1;
 	memset(&h_md, 0, sizeof(h_md));
 	h_md.broker_id = 1;
 	h_md.cluster_id = "AAAAAAAAAAAAAAAAAAAAAA";
@@ -210,7 +213,7 @@ h_fetch(struct kp_writer *w, int32_t max_wait_ms, int32_t min_bytes, int8_t isol
 		ft[i].partitions.items = &fp[first[i]];
 	}
 	kp_fetch_request_init(&req);
-	req.replica_id = -1;
+	req.replica_id = h_fetch_replica_id;
 	req.max_wait_ms = max_wait_ms;
 	req.min_bytes = min_bytes;
 	req.max_bytes = 1 << 20;

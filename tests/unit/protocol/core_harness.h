@@ -38,6 +38,8 @@ const uint8_t *h_batch(uint32_t *len);
  * (topics[i] with parts[i]); n entries. */
 void h_produce(struct kp_writer *w, int16_t acks, const char *const *topics,
 	       const int32_t *parts, int n);
+/* Fetch's replica_id (-1 after h_setup: a consumer). */
+extern int32_t h_fetch_replica_id;
 void h_fetch(struct kp_writer *w, int32_t max_wait_ms, int32_t min_bytes, int8_t isolation,
 	     int32_t session_id, const char *const *topics, const int32_t *parts, int n);
 void h_list_offsets(struct kp_writer *w, int16_t version, const char *const *topics,
