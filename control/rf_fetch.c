@@ -298,15 +298,19 @@ rf_fetch_send(struct rf *rf, struct rf_conn *conn, uint64_t now_ns)
 /* ---- answers ---- */
 
 /* The partition of the request in flight that an answer names (by topic
- * name, or id when by_id), still as it was asked; NULL otherwise. */
+ * name, or id when by_id), still as it was asked; NULL otherwise. Leaders
+ * answer in request order: the search starts after the last one found. */
 static struct rf_part *
 rf_answer_part(struct rf *rf, struct rf_conn *conn, struct kp_str topic, const uint8_t *id,
 	       int32_t partition)
 {
-	uint32_t i;
+	uint32_t k, i;
 
-	for (i = 0; i < conn->ref_count; i++) {
-		struct rf_part *p = &rf->parts[conn->refs[i].slot];
+	for (k = 0; k < conn->ref_count; k++) {
+		struct rf_part *p;
+
+		i = (conn->ref_hint + k) % conn->ref_count;
+		p = &rf->parts[conn->refs[i].slot];
 
 		if (!p->used || p->gen != conn->refs[i].gen || p->partition != partition ||
 		    conn->refs[i].answered)
@@ -315,6 +319,7 @@ rf_answer_part(struct rf *rf, struct rf_conn *conn, struct kp_str topic, const u
 			       : (topic.len >= 0 && strlen(p->topic) == (size_t)topic.len &&
 				  memcmp(p->topic, topic.ptr, (size_t)topic.len) == 0)) {
 			conn->refs[i].answered = true;
+			conn->ref_hint = i + 1;
 			return p;
 		}
 	}
@@ -351,9 +356,10 @@ rf_fetch_partition(struct rf *rf, struct rf_part *p,
 		/* Ahead of the leader: the truncation finds where. Below the
 		 * leader's log start: storage cannot start a log at an offset
 		 * yet, so the retry repeats (logged). */
-		log_warn("rf", "%s-%d: offset %lld out of range on leader %d (its log start %lld)",
-			 p->topic, p->partition, (long long)p->fetch_offset, p->leader_id,
-			 (long long)pd->log_start_offset);
+		if (p->last_error != pd->error_code)
+			log_warn("rf", "%s-%d: offset %lld out of range on leader %d (its log "
+				 "start %lld)", p->topic, p->partition, (long long)p->fetch_offset,
+				 p->leader_id, (long long)pd->log_start_offset);
 		p->last_error = pd->error_code;
 		rf_part_restart(rf, p, rf_backoff_ns(rf));
 		return;
@@ -494,6 +500,7 @@ rf_fetch_answer(struct rf *rf, struct rf_conn *conn, const uint8_t *body, size_t
 	uint32_t i;
 	int rc;
 
+	conn->ref_hint = 0;
 	if (conn->inflight_api == KP_API_FETCH)
 		rc = rf_fetch_apply(rf, conn, body, len, now_ns);
 	else

@@ -102,6 +102,7 @@ struct rf_conn {
 	struct rf_ref *refs;
 	uint32_t ref_count;
 	uint32_t ref_cap;
+	uint32_t ref_hint;              /* where the next answer part likely is */
 	uint8_t *rx;
 	uint32_t rx_len;
 	uint32_t rx_cap;
