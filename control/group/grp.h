@@ -7,6 +7,7 @@
 #ifndef CONTROL_GROUP_GRP_H
 #define CONTROL_GROUP_GRP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "protocol/kp.h"
@@ -24,6 +25,19 @@ void grp_coord_destroy(struct grp_coord *c);
  * the storage workers run); until a partition is loaded its groups answer
  * COORDINATOR_LOAD_IN_PROGRESS. */
 void grp_coord_start(struct grp_coord *c);
+
+/* Cluster mode (set before grp_coord_start(), which then loads nothing):
+ * the __consumer_offsets partitions come and go with this broker's
+ * leadership, told by control through grp_coord_partition_role(). */
+void grp_coord_set_cluster(struct grp_coord *c, bool cluster);
+/* Cluster mode: this broker now leads (leader) partition `partition` of
+ * __consumer_offsets at leader_epoch: load its groups and offsets from the
+ * (replicated) log, answering COORDINATOR_LOAD_IN_PROGRESS meanwhile, and
+ * serve them; or it no longer does: drop them (their parked requests
+ * answer NOT_COORDINATOR) and answer NOT_COORDINATOR for their groups from
+ * now on, as Kafka's GroupMetadataManager loads and unloads partitions. */
+void grp_coord_partition_role(struct grp_coord *c, int32_t partition, bool leader,
+			      int32_t leader_epoch);
 
 /* kp_admin_ops.group: one request of a group API (call->api_key). */
 enum kp_verdict grp_coord_handle(struct grp_coord *c, struct kp_group_call *call);
