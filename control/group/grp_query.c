@@ -41,11 +41,11 @@ grp_each(struct grp_coord *c, void (*fn)(void *arg, struct grp *g), void *arg)
 
 		while (g != NULL) {
 			struct grp *next = g->hnext;
+			struct kp_str id = { g->id, g->id_len };
 
 			/* Cluster mode: a partition still loading is not in
 			 * Kafka's cache yet, so expiry leaves it alone. */
-			if (!c->cluster || grp_log_ready(c->log, (struct kp_str){ g->id, g->id_len })
-					   == KP_ERR_NONE)
+			if (!c->cluster || grp_log_ready(c->log, id) == KP_ERR_NONE)
 				fn(arg, g);
 			g = next;
 		}
