@@ -96,7 +96,7 @@ boot(void)
 	sc.log_dir = tdir_path;
 	st = st_create(&sc, err, sizeof(err));
 	cr_assert_not_null(st, "%s", err);
-	ctl_attach_storage_ring(ctl, st);
+	cr_assert_eq(ctl_attach_storage_ring(ctl, st, NULL, 0), 0);
 	cr_assert_eq(st_start(st), 0);
 	cr_assert_eq(ctl_attach_storage(ctl, st), 0);
 }
