@@ -44,6 +44,44 @@ cluster_flag(struct cluster *cl, uint32_t events)
 		return;
 }
 
+static bool
+is_state_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	return strncmp(path, "/brokers/topics/", 16) == 0 && n > 6 &&
+	       strcmp(path + n - 6, "/state") == 0;
+}
+
+/* @thread libzookeeper's completion thread. */
+static uint32_t
+dirty_add(struct cluster *cl, const char *path)
+{
+	uint32_t ev = CL_EV_STATES;
+
+	pthread_mutex_lock(&cl->dirty_lock);
+	if (cl->dirty_count < CL_DIRTY_MAX)
+		cl->dirty[cl->dirty_count++] = strdup(path);
+	else
+		ev = CL_EV_TOPICS;      /* too many: read everything */
+	pthread_mutex_unlock(&cl->dirty_lock);
+	return ev;
+}
+
+/* Take the changed state paths (the caller frees them). */
+static int32_t
+dirty_take(struct cluster *cl, char **out)
+{
+	int32_t n;
+
+	pthread_mutex_lock(&cl->dirty_lock);
+	n = cl->dirty_count;
+	memcpy(out, cl->dirty, sizeof(char *) * (size_t)n);
+	cl->dirty_count = 0;
+	pthread_mutex_unlock(&cl->dirty_lock);
+	return n;
+}
+
 /* @thread libzookeeper's completion thread: flags only. */
 void
 cluster_zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
@@ -61,6 +99,8 @@ cluster_zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *c
 		ev = CL_EV_CONTROLLER;
 	else if (path != NULL && strcmp(path, "/admin/delete_topics") == 0)
 		ev = CL_EV_DELETE;
+	else if (path != NULL && is_state_path(path) && type != ZOO_DELETED_EVENT)
+		ev = dirty_add(cl, path);
 	cluster_flag(cl, ev);
 }
 
@@ -273,6 +313,7 @@ cluster_open(const struct cluster_config *cfg, char *err, size_t err_size)
 
 	ASSERT(cl != NULL);
 	ASSERT(cfg->connect != NULL);
+	pthread_mutex_init(&cl->dirty_lock, NULL);
 	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
 	copy_config(cl, cfg);
 	cl->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -299,6 +340,9 @@ cluster_close(struct cluster *cl)
 		zookeeper_close(cl->zh);
 	if (cl->efd >= 0)
 		close(cl->efd);
+	for (int32_t i = 0; i < cl->dirty_count; i++)
+		free(cl->dirty[i]);
+	pthread_mutex_destroy(&cl->dirty_lock);
 	cluster_view_free(&cl->view, cl->config_topics, cl->config_topic_count);
 	for (int32_t i = 0; i < cl->endpoint_count; i++) {
 		free(cl->endpoints[i].listener);
@@ -349,6 +393,25 @@ session_renew(struct cluster *cl)
 	cluster_flag(cl, CL_EV_SESSION);
 }
 
+/* Read what ev says changed: everything, or only the changed states. */
+static bool
+poll_read(struct cluster *cl, uint32_t ev)
+{
+	char *paths[CL_DIRTY_MAX];
+	int32_t n = dirty_take(cl, paths);
+	bool changed = false;
+
+	if ((ev & ~(uint32_t)CL_EV_STATES) != 0) {
+		changed = cluster_view_read(cl) == ZOK;
+	} else {
+		for (int32_t i = 0; i < n; i++)
+			changed |= cluster_view_read_state(cl, paths[i]) == ZOK;
+	}
+	for (int32_t i = 0; i < n; i++)
+		free(paths[i]);
+	return changed;
+}
+
 bool
 cluster_poll(struct cluster *cl)
 {
@@ -369,8 +432,7 @@ cluster_poll(struct cluster *cl)
 	for (int round = 0; round < 4 && ev != 0; round++) {
 		if ((ev & CL_EV_CONTROLLER) != 0 || cl->view.controller_id < 0)
 			(void)cluster_ctl_elect(cl);
-		if (cluster_view_read(cl) == ZOK)
-			changed = true;
+		changed |= poll_read(cl, ev);
 		if (!cl->controller)
 			break;
 		cluster_ctl_act(cl);

@@ -6,6 +6,7 @@
 #ifndef CONTROL_CLUSTER_INT_H
 #define CONTROL_CLUSTER_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,7 +27,10 @@ enum {
 	CL_EV_TOPICS = 1u << 2,      /* topics, assignments, states, configs */
 	CL_EV_DELETE = 1u << 3,      /* children of /admin/delete_topics */
 	CL_EV_CONTROLLER = 1u << 4,  /* data of /controller */
+	CL_EV_STATES = 1u << 5,      /* partition states listed in dirty */
 };
+
+#define CL_DIRTY_MAX 4096       /* more changed states: read everything */
 
 #define CL_PATH_MAX 512
 #define CL_DATA_MAX (1024 * 1024)  /* ZooKeeper's jute.maxbuffer */
@@ -44,6 +48,10 @@ struct cluster {
 	zhandle_t *zh;
 	int efd;                        /* eventfd the watches write */
 	_Atomic uint32_t events;        /* CL_EV_* seen, not yet handled */
+	/* State znodes whose watch fired (CL_EV_STATES): heap paths. */
+	pthread_mutex_t dirty_lock;
+	int32_t dirty_count;
+	char *dirty[CL_DIRTY_MAX];
 	char *connect;
 	int32_t session_timeout_ms;
 	int32_t connection_timeout_ms;
@@ -93,6 +101,8 @@ int cj_uuid_parse(const char *text, struct kp_uuid *out);
 /* cluster_view.c: read the whole view again (re-arming every watch) and
  * replace cl->view. 0 or a ZK error (the old view stays). */
 int cluster_view_read(struct cluster *cl);
+/* Re-read one state znode (path as watched) into the view. */
+int cluster_view_read_state(struct cluster *cl, const char *path);
 void cluster_view_free(struct md_cluster *v, struct cl_topic_configs *configs, int32_t count);
 bool cluster_view_alive(const struct md_cluster *v, int32_t broker_id);
 struct md_cluster_topic *cluster_view_topic(struct md_cluster *v, const char *name);

@@ -202,6 +202,42 @@ read_state(struct cluster *cl, const char *topic, int32_t p, struct md_cluster_p
 	return ZOK;
 }
 
+int
+cluster_view_read_state(struct cluster *cl, const char *path)
+{
+	const char *name = path + strlen("/brokers/topics/"), *sep = strstr(name, "/partitions/");
+	struct md_cluster_partition fresh = { 0 }, *mp;
+	struct md_cluster_topic *t;
+	char topic[CL_PATH_MAX];
+	long p;
+	int rc;
+
+	if (sep == NULL || (size_t)(sep - name) >= sizeof(topic))
+		return ZBADARGUMENTS;
+	memcpy(topic, name, (size_t)(sep - name));
+	topic[sep - name] = '\0';
+	p = strtol(sep + strlen("/partitions/"), NULL, 10);
+	t = cluster_view_topic(&cl->view, topic);
+	if (t == NULL || p < 0 || p >= t->partition_count) {
+		cluster_flag(cl, CL_EV_TOPICS);     /* a topic we have not read */
+		return ZNONODE;
+	}
+	rc = read_state(cl, topic, (int32_t)p, &fresh);
+	if (rc != ZOK)
+		return rc;
+	mp = &t->partitions[p];
+	mp->has_state = fresh.has_state;
+	if (fresh.has_state) {
+		mp->leader = fresh.leader;
+		mp->leader_epoch = fresh.leader_epoch;
+		mp->partition_epoch = fresh.partition_epoch;
+		mp->controller_epoch = fresh.controller_epoch;
+		mp->isr_count = fresh.isr_count;
+		memcpy(mp->isr, fresh.isr, sizeof(mp->isr));
+	}
+	return ZOK;
+}
+
 static int
 read_configs(struct cluster *cl, const char *topic, struct cl_topic_configs *c)
 {
