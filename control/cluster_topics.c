@@ -112,6 +112,27 @@ create_write(struct cluster *cl, const char *name, const struct kp_uuid *id, int
 	return rc == ZOK ? KP_ERR_NONE : zk_error(rc, msg, msg_size);
 }
 
+/* Kafka rejects a name equal to another once '.' and '_' are the same. */
+static bool
+colliding(const struct cluster *cl, const char *name, char *msg, size_t msg_size)
+{
+	for (int32_t i = 0; i < cl->view.topic_count; i++) {
+		const char *other = cl->view.topics[i].name;
+		size_t k = 0;
+
+		while (name[k] != '\0' && (name[k] == other[k] ||
+					    (strchr("._", name[k]) != NULL &&
+					     other[k] != '\0' && strchr("._", other[k]) != NULL)))
+			k++;
+		if (name[k] == '\0' && other[k] == '\0') {
+			snprintf(msg, msg_size, "Topic '%s' collides with existing topic: %s", name,
+				 other);
+			return true;
+		}
+	}
+	return false;
+}
+
 int16_t
 cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid *id,
 		     int32_t partition_count, int16_t replication_factor,
@@ -141,6 +162,8 @@ cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid 
 	}
 	if (rc != ZNONODE)
 		return zk_error(rc, msg, msg_size);
+	if (colliding(cl, name, msg, msg_size))
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	if (id == NULL) {
 		md_uuid_random(&fresh);
 		id = &fresh;

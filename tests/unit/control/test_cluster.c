@@ -486,6 +486,13 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	cr_assert_eq(cluster_topic_create(cls[2], "big", &id, 1, 4, NULL, 0, false, msg,
 					  sizeof(msg)), KP_ERR_INVALID_REPLICATION_FACTOR);
 	cr_assert_str_eq(msg, "Replication factor: 4 larger than available brokers: 3.");
+	poll_until(cls, all_see_states, "racks", "racks' states");
+	cr_assert_eq(cluster_topic_create(cls[2], "rack.s", &id, 1, 1, NULL, 0, false, msg,
+					  sizeof(msg)), KP_ERR_NONE, "%s", msg);
+	poll_until(cls, all_see_states, "rack.s", "rack.s' state");
+	cr_assert_eq(cluster_topic_create(cls[2], "rack_s", &id, 1, 1, NULL, 0, false, msg,
+					  sizeof(msg)), KP_ERR_INVALID_TOPIC_EXCEPTION);
+	cr_assert_str_eq(msg, "Topic 'rack_s' collides with existing topic: rack.s");
 	cr_assert_eq(cluster_topic_create(cls[2], "dry", &id, 1, 3, NULL, 0, true, msg,
 					  sizeof(msg)), KP_ERR_NONE);
 	poll_until(cls, all_see_states, "racks", "racks' states");
