@@ -9,9 +9,14 @@
  * shutdown and producer id blocks. Kafka's assignment examples without a
  * server. Skipped when java or the zookeeper jars are missing. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -26,6 +31,7 @@ static char connect_str[96];
 static struct md_cluster_endpoint eps[BROKERS + 2];
 static char hosts[] = "127.0.0.1";
 static char listener[] = "PLAINTEXT";
+static int port_base = 9090;    /* broker n advertises port_base + n */
 
 static void
 zk_setup(void)
@@ -34,6 +40,7 @@ zk_setup(void)
 
 	if (!tzk_available(why, sizeof(why)))
 		cr_skip_test("cluster tests need a real ZooKeeper: %s", why);
+	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
 	tzk_start(&zk);
 	/* A chroot, created by cluster_open as Kafka does. */
 	snprintf(connect_str, sizeof(connect_str), "127.0.0.1:%d/spillway/test", zk.port);
@@ -57,7 +64,7 @@ broker_open(int32_t id, const char *rack)
 	struct cluster *cl;
 
 	eps[id] = (struct md_cluster_endpoint){ .listener = listener, .host = hosts,
-						 .port = 9090 + id, .protocol = 0 };
+						 .port = port_base + id, .protocol = 0 };
 	cl = cluster_open(&cfg, err, sizeof(err));
 	cr_assert_not_null(cl, "broker %d: %s", id, err);
 	return cl;
@@ -800,4 +807,117 @@ Test(cluster_elect, kafka_rules)
 	cr_assert_eq(next.leader, 3);
 	cr_assert_eq(next.isr_count, 1);
 	cr_assert_eq(next.isr[0], 3);
+}
+
+/* ---- The same znodes mean the same to Apache Kafka (ZooKeeper mode) ---- */
+
+static pid_t
+kafka_start(const char *libs, int port)
+{
+	char dir[160], props[200], cp[200], out[200];
+	FILE *f;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s/kafka", zk.dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(props, sizeof(props), "%s/server.properties", dir);
+	f = fopen(props, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "broker.id=1\nzookeeper.connect=%s\nlisteners=PLAINTEXT://127.0.0.1:%d\n"
+		"log.dirs=%s/logs\nzookeeper.session.timeout.ms=6000\n"
+		"offsets.topic.replication.factor=1\n", connect_str, port, dir);
+	fclose(f);
+	snprintf(cp, sizeof(cp), "%s/*", libs);
+	snprintf(out, sizeof(out), "%s/stdout.log", dir);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("java", "java", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-cp", cp,
+		       "kafka.Kafka", props, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+static bool
+kafka_is_controller(struct cluster *const *cls, const void *arg)
+{
+	const struct md_cluster *v = cluster_view(cls[0]);
+
+	(void)arg;
+	return v->controller_id == 1 && v->broker_count == 2;
+}
+
+static bool
+kafka_made_states(struct cluster *const *cls, const void *arg)
+{
+	const struct md_cluster_topic *t = topic_of(cls[0], arg);
+
+	if (t == NULL)
+		return false;
+	for (int32_t p = 0; p < t->partition_count; p++)
+		if (!t->partitions[p].has_state)
+			return false;
+	return true;
+}
+
+/* Apache Kafka 3.9 in ZooKeeper mode as broker 1 and controller, this code
+ * as broker 2: each reads the other's registration, Kafka's controller
+ * makes the states of a topic this code created, and this code reads them. */
+Test(cluster, kafka_reads_our_znodes_and_we_read_its)
+{
+	const char *libs = getenv("SPILLWAY_KAFKA_LIBS");
+	struct cluster *cls[BROKERS] = { 0 };
+	const struct md_cluster_broker *k;
+	const struct md_cluster_topic *t;
+	char jar[300], msg[256];
+	int port = 0;
+	pid_t pid;
+
+	snprintf(jar, sizeof(jar), "%s/kafka_2.13-3.9.1.jar", libs != NULL ? libs : "");
+	if (libs == NULL || access(jar, R_OK) != 0)
+		cr_skip_test("no Apache Kafka jars (SPILLWAY_KAFKA_LIBS)");
+	/* Kafka's controller connects to broker 2's endpoint: nothing there. */
+	port_base = tzk_free_port() - 2;
+	port = tzk_free_port();
+	pid = kafka_start(libs, port);
+	for (int64_t deadline = mono_ms() + 120000;;) {
+		zhandle_t *zh = raw_open();
+		struct Stat st;
+		int rc = zoo_exists(zh, "/controller", 0, &st);
+
+		zookeeper_close(zh);
+		if (rc == ZOK)
+			break;
+		cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "Kafka exited; see %s/kafka", zk.dir);
+		cr_assert_lt(mono_ms(), deadline, "Kafka did not start");
+		usleep(200000);
+	}
+	cls[0] = broker_open(2, "r2");
+	poll_until(cls, kafka_is_controller, NULL, "Kafka as controller");
+	cr_assert_not(cluster_is_controller(cls[0]));
+	k = &cluster_view(cls[0])->brokers[0];
+	cr_assert_eq(k->id, 1);
+	cr_assert_eq(k->endpoint_count, 1);
+	cr_assert_str_eq(k->endpoints[0].listener, "PLAINTEXT");
+	cr_assert_eq(k->endpoints[0].port, port);
+	cr_assert_eq(cluster_topic_create(cls[0], "ours", NULL, 4, 2, NULL, 0, false, msg,
+					  sizeof(msg)), KP_ERR_NONE, "%s", msg);
+	poll_until(cls, kafka_made_states, "ours", "Kafka's controller making states");
+	t = topic_of(cls[0], "ours");
+	for (int32_t p = 0; p < 4; p++) {
+		const struct md_cluster_partition *mp = &t->partitions[p];
+
+		cr_assert_eq(mp->leader, mp->replicas[0], "Kafka: first live replica leads");
+		cr_assert_eq(mp->isr_count, 2, "Kafka sees broker 2 alive");
+		cr_assert_eq(mp->leader_epoch, 0);
+	}
+	cluster_close(cls[0]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
