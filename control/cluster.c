@@ -344,6 +344,9 @@ cluster_close(struct cluster *cl)
 		free(cl->dirty[i]);
 	pthread_mutex_destroy(&cl->dirty_lock);
 	cluster_view_free(&cl->view, cl->config_topics, cl->config_topic_count);
+	free(cl->epochs);
+	free(cl->seen);
+	free(cl->bounced);
 	for (int32_t i = 0; i < cl->endpoint_count; i++) {
 		free(cl->endpoints[i].listener);
 		free(cl->endpoints[i].host);

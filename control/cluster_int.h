@@ -44,6 +44,12 @@ struct cl_topic_configs {
 	struct md_config *configs;
 };
 
+/* A live broker's epoch: its registration's czxid (Kafka's broker epoch). */
+struct cl_broker_epoch {
+	int32_t id;
+	int64_t czxid;
+};
+
 struct cluster {
 	zhandle_t *zh;
 	int efd;                        /* eventfd the watches write */
@@ -65,7 +71,15 @@ struct cluster {
 	bool controller;
 	int32_t controller_epoch;
 	int32_t controller_epoch_version;  /* /controller_epoch's zkVersion */
+	/* Controller: brokers that registered again since its last look
+	 * (czxid changed), treated as dead for one round, as Kafka's
+	 * controller handles bounced brokers. */
+	int32_t seen_count;
+	struct cl_broker_epoch *seen;
+	int32_t bounced_count;
+	int32_t *bounced;
 	struct md_cluster view;
+	struct cl_broker_epoch *epochs;  /* view.broker_count, by view order */
 	int32_t config_topic_count;
 	struct cl_topic_configs *config_topics;
 };
@@ -105,6 +119,8 @@ int cluster_view_read(struct cluster *cl);
 int cluster_view_read_state(struct cluster *cl, const char *path);
 void cluster_view_free(struct md_cluster *v, struct cl_topic_configs *configs, int32_t count);
 bool cluster_view_alive(const struct md_cluster *v, int32_t broker_id);
+/* Alive and not bounced since the controller's last look. */
+bool cluster_ctl_alive(const struct cluster *cl, int32_t broker_id);
 struct md_cluster_topic *cluster_view_topic(struct md_cluster *v, const char *name);
 
 /* cluster_controller.c */

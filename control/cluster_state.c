@@ -173,10 +173,13 @@ cluster_controlled_shutdown(struct cluster *cl, int32_t timeout_ms)
 		if (cluster_view_read(cl) == ZOK) {
 			const struct md_cluster *v = &cl->view;
 
-			for (int32_t i = 0; i < v->topic_count; i++)
-				for (int32_t p = 0; p < v->topics[i].partition_count; p++)
-					remaining += shutdown_partition(cl, v->topics[i].name, p,
-									&v->topics[i].partitions[p]);
+			for (int32_t i = 0; i < v->topic_count; i++) {
+				const struct md_cluster_topic *t = &v->topics[i];
+
+				for (int32_t p = 0; p < t->partition_count; p++)
+					remaining += shutdown_partition(cl, t->name, p,
+									&t->partitions[p]);
+			}
 		} else {
 			remaining = 1;
 		}

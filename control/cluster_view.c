@@ -142,15 +142,27 @@ broker_cmp(const void *a, const void *b)
 }
 
 static int
-read_brokers(struct cluster *cl, struct md_cluster *v)
+epoch_cmp(const void *a, const void *b)
+{
+	int32_t x = ((const struct cl_broker_epoch *)a)->id;
+	int32_t y = ((const struct cl_broker_epoch *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+static int
+read_brokers(struct cluster *cl, struct md_cluster *v, struct cl_broker_epoch **epochs_out)
 {
 	struct String_vector kids = { 0 };
+	struct cl_broker_epoch *epochs;
 	int rc = zoo_wget_children(cl->zh, "/brokers/ids", cluster_zk_watcher, cl, &kids);
 
 	if (rc != ZOK)
 		return rc;
 	v->brokers = calloc((size_t)kids.count + 1, sizeof(*v->brokers));
-	ASSERT(v->brokers != NULL);
+	epochs = calloc((size_t)kids.count + 1, sizeof(*epochs));
+	ASSERT(v->brokers != NULL && epochs != NULL);
+	*epochs_out = epochs;
 	for (int32_t i = 0; i < kids.count && rc == ZOK; i++) {
 		struct md_cluster_broker *b = &v->brokers[v->broker_count];
 		char path[CL_PATH_MAX], *data = NULL, *end;
@@ -167,6 +179,7 @@ read_brokers(struct cluster *cl, struct md_cluster *v)
 		}
 		if (rc == ZOK && cj_broker_decode(data, b) == 0) {
 			b->id = (int32_t)id;
+			epochs[v->broker_count] = (struct cl_broker_epoch){ b->id, st.czxid };
 			v->broker_count++;
 		} else if (rc == ZOK) {
 			broker_free(b);
@@ -176,6 +189,7 @@ read_brokers(struct cluster *cl, struct md_cluster *v)
 	}
 	deallocate_String_vector(&kids);
 	qsort(v->brokers, (size_t)v->broker_count, sizeof(*v->brokers), broker_cmp);
+	qsort(epochs, (size_t)v->broker_count, sizeof(*epochs), epoch_cmp);
 	return rc;
 }
 
@@ -340,21 +354,25 @@ cluster_view_read(struct cluster *cl)
 {
 	struct md_cluster v = { .controller_id = -1 };
 	struct cl_topic_configs *configs = NULL;
+	struct cl_broker_epoch *epochs = NULL;
 	int32_t config_count = 0;
 	int rc = read_controller(cl, &v);
 
 	if (rc == ZOK)
-		rc = read_brokers(cl, &v);
+		rc = read_brokers(cl, &v, &epochs);
 	if (rc == ZOK)
 		rc = read_topics(cl, &v, &configs, &config_count);
 	if (rc != ZOK) {
 		cluster_view_free(&v, configs, config_count);
+		free(epochs);
 		return rc;
 	}
 	qsort(v.topics, (size_t)v.topic_count, sizeof(*v.topics), topic_cmp_name);
 	qsort(configs, (size_t)config_count, sizeof(*configs), configs_cmp);
 	cluster_view_free(&cl->view, cl->config_topics, cl->config_topic_count);
 	cl->view = v;
+	free(cl->epochs);
+	cl->epochs = epochs;
 	cl->config_topics = configs;
 	cl->config_topic_count = config_count;
 	return ZOK;

@@ -595,7 +595,8 @@ Test(cluster, controlled_shutdown_and_producer_id_blocks)
 		cr_assert_eq(firsts[a] % 1000, 0);
 		for (int b = a + 1; b < BROKERS * 8; b++)
 			cr_assert(firsts[a] + 1000 <= firsts[b] || firsts[b] + 1000 <= firsts[a],
-				  "blocks at %ld and %ld overlap", (long)firsts[a], (long)firsts[b]);
+				  "blocks at %ld and %ld overlap", (long)firsts[a],
+				  (long)firsts[b]);
 	}
 	for (int i = 0; i < BROKERS; i++)
 		cluster_close(cls[i]);
@@ -614,7 +615,8 @@ Test(cluster_assign, rack_unaware_fixed_start)
 	cluster_assign(ids, NULL, 5, 10, 3, 0, 0, replicas);
 	for (int p = 0; p < 10; p++)
 		for (int i = 0; i < 3; i++)
-			cr_assert_eq(replicas[p * KP_REPLICAS_MAX + i], want[p][i], "p%d r%d", p, i);
+			cr_assert_eq(replicas[p * KP_REPLICAS_MAX + i], want[p][i], "p%d r%d", p,
+				     i);
 }
 
 Test(cluster_assign, rack_alternated)
@@ -631,7 +633,8 @@ Test(cluster_assign, rack_alternated)
 	cluster_assign(ids, racks, 6, 7, 3, 0, 0, replicas);
 	for (int p = 0; p < 7; p++)
 		for (int i = 0; i < 3; i++)
-			cr_assert_eq(replicas[p * KP_REPLICAS_MAX + i], want[p][i], "p%d r%d", p, i);
+			cr_assert_eq(replicas[p * KP_REPLICAS_MAX + i], want[p][i], "p%d r%d", p,
+				     i);
 }
 
 Test(cluster_assign, random_start_spreads_leaders)
@@ -920,4 +923,59 @@ Test(cluster, kafka_reads_our_znodes_and_we_read_its)
 	cluster_close(cls[0]);
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
+}
+
+struct bounce {
+	int32_t b, epoch;
+};
+
+static bool
+bounce_handled(struct cluster *const *cls, const void *arg)
+{
+	const struct bounce *w = arg;
+
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t = topic_of(cls[i], "bounce");
+
+		if (cluster_view(cls[i])->broker_count != BROKERS)
+			return false;
+		for (int32_t p = 0; p < t->partition_count; p++) {
+			const struct md_cluster_partition *mp = &t->partitions[p];
+
+			if (mp->leader == w->b || mp->leader < 0 || mp->isr_count != 2 ||
+			    mp->leader_epoch != w->epoch)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* A broker that goes and comes back between two looks of the controller
+ * (a newer registration czxid) is handled as a failure, as Kafka's
+ * controller does for bounced brokers: its leaderships move, it leaves
+ * the ISRs, the epochs move. */
+Test(cluster, bounced_broker)
+{
+	struct cluster *cls[BROKERS] = { 0 };
+	int32_t three = BROKERS;
+	struct bounce w;
+	int ci, bi;
+
+	for (int i = 0; i < BROKERS; i++)
+		cls[i] = broker_open(i + 1, NULL);
+	poll_until(cls, all_see_brokers, &three, "3 brokers and a controller");
+	ci = controller_index(cls);
+	create_topic(cls[0], "bounce", 1, 3);
+	poll_until(cls, all_see_states, "bounce", "bounce's state");
+	/* Bounce the leader; when that is the controller, a follower. */
+	w.b = topic_of(cls[0], "bounce")->partitions[0].leader;
+	if (w.b == ci + 1)
+		w.b = topic_of(cls[0], "bounce")->partitions[0].replicas[1];
+	bi = w.b - 1;
+	w.epoch = 1;
+	cluster_close(cls[bi]);
+	cls[bi] = broker_open(w.b, NULL);   /* the controller has not polled */
+	poll_until(cls, bounce_handled, &w, "the bounce handled");
+	for (int i = 0; i < BROKERS; i++)
+		cluster_close(cls[i]);
 }

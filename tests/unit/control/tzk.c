@@ -27,7 +27,7 @@ tzk_available(char *why, size_t why_size)
 		return false;
 	}
 	if (access("/usr/share/java/zookeeper.jar", R_OK) != 0) {
-		snprintf(why, why_size, "the zookeeper jars are missing (Debian package zookeeper)");
+		snprintf(why, why_size, "the zookeeper jars are missing (package zookeeper)");
 		return false;
 	}
 	return true;
