@@ -13,6 +13,8 @@
 #include "common/assert.h"
 #include "control/cluster_int.h"
 
+#define CL_CHANGES_KEPT 100
+
 static int16_t
 zk_error(int rc, char *msg, size_t msg_size)
 {
@@ -297,6 +299,31 @@ cluster_topic_delete(struct cluster *cl, const char *name, char *msg, size_t msg
 	return KP_ERR_NONE;
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every broker re-reads all configs on any notification, so only the
+ * newest CL_CHANGES_KEPT are kept (Kafka purges by age, 15 minutes). */
+static void
+changes_purge(struct cluster *cl)
+{
+	struct String_vector kids = { 0 };
+
+	if (zoo_get_children(cl->zh, "/config/changes", 0, &kids) != ZOK)
+		return;
+	qsort(kids.data, (size_t)kids.count, sizeof(kids.data[0]), name_cmp);
+	for (int32_t i = 0; i + CL_CHANGES_KEPT < kids.count; i++) {
+		char path[CL_PATH_MAX];
+
+		snprintf(path, sizeof(path), "/config/changes/%s", kids.data[i]);
+		(void)zoo_delete(cl->zh, path, -1);
+	}
+	deallocate_String_vector(&kids);
+}
+
 int16_t
 cluster_topic_configs_set(struct cluster *cl, const char *name,
 			  const struct md_config *configs, int32_t config_count)
@@ -316,5 +343,7 @@ cluster_topic_configs_set(struct cluster *cl, const char *name,
 	if (rc == ZOK)
 		rc = zoo_create(cl->zh, "/config/changes/config_change_", json, (int)strlen(json),
 				&ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT_SEQUENTIAL, NULL, 0);
+	if (rc == ZOK)
+		changes_purge(cl);
 	return rc == ZOK ? KP_ERR_NONE : KP_ERR_UNKNOWN_SERVER_ERROR;
 }

@@ -477,6 +477,7 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	struct kp_uuid id = some_id(9);
 	int32_t three = BROKERS;
 	char msg[256], value[] = "1000";
+	struct String_vector changes = { 0 };
 	zhandle_t *zh;
 	struct Stat st;
 
@@ -509,9 +510,16 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	cr_assert_eq(cluster_topic_config_count(cls[0], "racks"), 1);
 	cr_assert_str_eq(cluster_topic_configs(cls[0], "racks")[0].value, "compact");
 
-	/* Config change: every broker sees it through /config/changes. */
-	cr_assert_eq(cluster_topic_configs_set(cls[0], "racks", &mc, 1), KP_ERR_NONE);
+	/* Config change: every broker sees it through /config/changes, of
+	 * which the newest 100 stay. */
+	for (int i = 0; i < 105; i++)
+		cr_assert_eq(cluster_topic_configs_set(cls[0], "racks", &mc, 1), KP_ERR_NONE);
 	poll_until(cls, config_seen, NULL, "the config change");
+	zh = raw_open();
+	cr_assert_eq(zoo_get_children(zh, "/config/changes", 0, &changes), ZOK);
+	cr_assert_eq(changes.count, 100);
+	deallocate_String_vector(&changes);
+	zookeeper_close(zh);
 
 	/* Partitions added get assignments and states. */
 	cr_assert_eq(cluster_partitions_add(cls[2], "racks", 5, false, msg, sizeof(msg)),
