@@ -451,6 +451,26 @@ racks_has_9(struct cluster *const *cls, const void *arg)
 	return all_see_states(cls, "racks");
 }
 
+/* Config change: every broker sees it through /config/changes, of which
+ * the newest 100 stay. */
+static void
+config_change(struct cluster *const *cls)
+{
+	char name[] = "retention.ms", value[] = "1000";
+	struct md_config mc = { .name = name, .value = value };
+	struct String_vector changes = { 0 };
+	zhandle_t *zh;
+
+	for (int i = 0; i < 105; i++)
+		cr_assert_eq(cluster_topic_configs_set(cls[0], "racks", &mc, 1), KP_ERR_NONE);
+	poll_until(cls, config_seen, NULL, "the config change");
+	zh = raw_open();
+	cr_assert_eq(zoo_get_children(zh, "/config/changes", 0, &changes), ZOK);
+	cr_assert_eq(changes.count, 100);
+	deallocate_String_vector(&changes);
+	zookeeper_close(zh);
+}
+
 static void
 check_racks(const struct md_cluster_topic *t)
 {
@@ -473,15 +493,12 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	static const char *const racks[BROKERS] = { "a", "a", "b" };
 	struct cluster *cls[BROKERS] = { 0 };
 	struct kp_topic_config tc = { { "cleanup.policy", 14 }, { "compact", 7 } };
-	struct md_config mc = { .name = (char *)(uintptr_t)"retention.ms", .value = NULL };
 	struct kp_uuid id = some_id(9);
 	int32_t three = BROKERS;
-	char msg[256], value[] = "1000";
-	struct String_vector changes = { 0 };
+	char msg[256];
 	zhandle_t *zh;
 	struct Stat st;
 
-	mc.value = value;
 	for (int i = 0; i < BROKERS; i++)
 		cls[i] = broker_open(i + 1, racks[i]);
 	poll_until(cls, all_see_brokers, &three, "3 brokers and a controller");
@@ -510,16 +527,7 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	cr_assert_eq(cluster_topic_config_count(cls[0], "racks"), 1);
 	cr_assert_str_eq(cluster_topic_configs(cls[0], "racks")[0].value, "compact");
 
-	/* Config change: every broker sees it through /config/changes, of
-	 * which the newest 100 stay. */
-	for (int i = 0; i < 105; i++)
-		cr_assert_eq(cluster_topic_configs_set(cls[0], "racks", &mc, 1), KP_ERR_NONE);
-	poll_until(cls, config_seen, NULL, "the config change");
-	zh = raw_open();
-	cr_assert_eq(zoo_get_children(zh, "/config/changes", 0, &changes), ZOK);
-	cr_assert_eq(changes.count, 100);
-	deallocate_String_vector(&changes);
-	zookeeper_close(zh);
+	config_change(cls);
 
 	/* Partitions added get assignments and states. */
 	cr_assert_eq(cluster_partitions_add(cls[2], "racks", 5, false, msg, sizeof(msg)),
