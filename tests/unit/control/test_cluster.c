@@ -25,6 +25,7 @@
 
 #define BROKERS 3
 #define WAIT_MS 30000
+#define KAFKA_WAIT_MS 120000   /* a JVM broker on a loaded machine */
 
 static struct tzk zk;
 static char connect_str[96];
@@ -82,10 +83,12 @@ mono_ms(void)
 typedef bool (*settled_fn)(struct cluster *const *cls, const void *arg);
 
 /* Poll every open instance until settled says so (bounded). */
+static int64_t wait_ms = WAIT_MS;
+
 static void
 poll_until(struct cluster *const *cls, settled_fn settled, const void *arg, const char *what)
 {
-	int64_t deadline = mono_ms() + WAIT_MS;
+	int64_t deadline = mono_ms() + wait_ms;
 
 	for (;;) {
 		for (int i = 0; i < BROKERS; i++)
@@ -863,84 +866,6 @@ kafka_start(const char *libs, int port)
 	return pid;
 }
 
-static bool
-kafka_is_controller(struct cluster *const *cls, const void *arg)
-{
-	const struct md_cluster *v = cluster_view(cls[0]);
-
-	(void)arg;
-	return v->controller_id == 1 && v->broker_count == 2;
-}
-
-static bool
-kafka_made_states(struct cluster *const *cls, const void *arg)
-{
-	const struct md_cluster_topic *t = topic_of(cls[0], arg);
-
-	if (t == NULL)
-		return false;
-	for (int32_t p = 0; p < t->partition_count; p++)
-		if (!t->partitions[p].has_state)
-			return false;
-	return true;
-}
-
-/* Apache Kafka 3.9 in ZooKeeper mode as broker 1 and controller, this code
- * as broker 2: each reads the other's registration, Kafka's controller
- * makes the states of a topic this code created, and this code reads them. */
-Test(cluster, kafka_reads_our_znodes_and_we_read_its)
-{
-	const char *libs = getenv("SPILLWAY_KAFKA_LIBS");
-	struct cluster *cls[BROKERS] = { 0 };
-	const struct md_cluster_broker *k;
-	const struct md_cluster_topic *t;
-	char jar[300], msg[256];
-	int port = 0;
-	pid_t pid;
-
-	snprintf(jar, sizeof(jar), "%s/kafka_2.13-3.9.1.jar", libs != NULL ? libs : "");
-	if (libs == NULL || access(jar, R_OK) != 0)
-		cr_skip_test("no Apache Kafka jars (SPILLWAY_KAFKA_LIBS)");
-	/* Kafka's controller connects to broker 2's endpoint: nothing there. */
-	port_base = tzk_free_port() - 2;
-	port = tzk_free_port();
-	pid = kafka_start(libs, port);
-	for (int64_t deadline = mono_ms() + 120000;;) {
-		zhandle_t *zh = raw_open();
-		struct Stat st;
-		int rc = zoo_exists(zh, "/controller", 0, &st);
-
-		zookeeper_close(zh);
-		if (rc == ZOK)
-			break;
-		cr_assert_eq(waitpid(pid, NULL, WNOHANG), 0, "Kafka exited; see %s/kafka", zk.dir);
-		cr_assert_lt(mono_ms(), deadline, "Kafka did not start");
-		usleep(200000);
-	}
-	cls[0] = broker_open(2, "r2");
-	poll_until(cls, kafka_is_controller, NULL, "Kafka as controller");
-	cr_assert_not(cluster_is_controller(cls[0]));
-	k = &cluster_view(cls[0])->brokers[0];
-	cr_assert_eq(k->id, 1);
-	cr_assert_eq(k->endpoint_count, 1);
-	cr_assert_str_eq(k->endpoints[0].listener, "PLAINTEXT");
-	cr_assert_eq(k->endpoints[0].port, port);
-	cr_assert_eq(cluster_topic_create(cls[0], "ours", NULL, 4, 2, NULL, 0, false, msg,
-					  sizeof(msg)), KP_ERR_NONE, "%s", msg);
-	poll_until(cls, kafka_made_states, "ours", "Kafka's controller making states");
-	t = topic_of(cls[0], "ours");
-	for (int32_t p = 0; p < 4; p++) {
-		const struct md_cluster_partition *mp = &t->partitions[p];
-
-		cr_assert_eq(mp->leader, mp->replicas[0], "Kafka: first live replica leads");
-		cr_assert_eq(mp->isr_count, 2, "Kafka sees broker 2 alive");
-		cr_assert_eq(mp->leader_epoch, 0);
-	}
-	cluster_close(cls[0]);
-	kill(pid, SIGKILL);
-	waitpid(pid, NULL, 0);
-}
-
 struct bounce {
 	int32_t b, epoch;
 };
@@ -994,4 +919,115 @@ Test(cluster, bounced_broker)
 	poll_until(cls, bounce_handled, &w, "the bounce handled");
 	for (int i = 0; i < BROKERS; i++)
 		cluster_close(cls[i]);
+}
+
+static bool
+leader_moved_2(struct cluster *const *cls, const void *arg)
+{
+	const struct leader_gone *g = arg;
+	const struct md_cluster_topic *t = topic_of(cls[2], g->topic);
+
+	for (int32_t p = 0; t != NULL && p < t->partition_count; p++)
+		if (t->partitions[p].leader == g->dead || t->partitions[p].leader < 0 ||
+		    t->partitions[p].isr_count != 2)
+			return false;
+	return t != NULL;
+}
+
+/* Kafka's registration as read here. */
+static void
+check_kafka_broker(const struct cluster *cl, int port)
+{
+	const struct md_cluster_broker *k = &cluster_view(cl)->brokers[0];
+
+	cr_assert_eq(k->id, 1);
+	cr_assert_eq(k->endpoint_count, 1);
+	cr_assert_str_eq(k->endpoints[0].listener, "PLAINTEXT");
+	cr_assert_str_eq(k->endpoints[0].host, "127.0.0.1");
+	cr_assert_eq(k->endpoints[0].port, port);
+}
+
+/* Until Kafka's /controller is there (looked at without any broker here). */
+static void
+wait_kafka_controller(void)
+{
+	zhandle_t *zh = raw_open();
+
+	for (int64_t deadline = mono_ms() + KAFKA_WAIT_MS;;) {
+		char buf[256];
+		int len = sizeof(buf) - 1;
+		struct Stat st;
+
+		if (zoo_get(zh, "/controller", 0, buf, &len, &st) == ZOK && len > 0) {
+			buf[len] = '\0';
+			cr_assert_eq(cj_controller_decode(buf), 1, "%s", buf);
+			break;
+		}
+		cr_assert_lt(mono_ms(), deadline, "Kafka's controller");
+		usleep(20000);
+	}
+	zookeeper_close(zh);
+}
+
+/* Apache Kafka 3.9 in ZooKeeper mode (broker 1) joins a cluster this code
+ * controls (brokers 2, 3): each reads the other's registration; the
+ * controller (2) goes and Kafka's controller takes over from the
+ * /controller_epoch, topic and state znodes written here, and moves the
+ * leaderships of broker 2 as this code's controller would. */
+Test(cluster, kafka_takes_over_our_controller)
+{
+	const char *libs = getenv("SPILLWAY_KAFKA_LIBS");
+	struct cluster *cls[BROKERS] = { 0 };
+	struct md_cluster_partition before[3];
+	const struct md_cluster_topic *t;
+	struct leader_gone g = { .topic = "mixed", .dead = 2 };
+	char jar[300];
+	int32_t three = BROKERS;
+	int port;
+	pid_t pid;
+
+	snprintf(jar, sizeof(jar), "%s/kafka_2.13-3.9.1.jar", libs != NULL ? libs : "");
+	if (libs == NULL || access(jar, R_OK) != 0)
+		cr_skip_test("no Apache Kafka jars (SPILLWAY_KAFKA_LIBS)");
+	wait_ms = KAFKA_WAIT_MS;
+	port_base = tzk_free_port() - 3;
+	cls[1] = broker_open(2, NULL);
+	cls[2] = broker_open(3, NULL);
+	cr_assert(cluster_is_controller(cls[1]));
+	port = tzk_free_port();
+	pid = kafka_start(libs, port);
+	poll_until(cls, all_see_brokers, &three, "Kafka registered");
+	cr_assert_eq(cluster_view(cls[1])->controller_id, 2);
+	check_kafka_broker(cls[2], port);
+	create_topic(cls[1], "mixed", 3, 3);
+	poll_until(cls, all_see_states, "mixed", "mixed's states");
+	memcpy(before, topic_of(cls[2], "mixed")->partitions, sizeof(before));
+	for (int32_t p = 0; p < 3; p++)
+		if (before[p].leader == 2)
+			g.partition = p;
+	cr_assert_eq(before[g.partition].leader, 2);
+
+	/* Only broker 3 is looked at from here on, and it does not stand
+	 * for controller while Kafka holds /controller. */
+	cluster_close(cls[1]);
+	cls[1] = NULL;
+	wait_kafka_controller();
+	poll_until(cls, leader_moved_2, &g, "Kafka's election");
+	t = topic_of(cls[2], "mixed");
+	for (int32_t p = 0; p < 3; p++) {
+		const struct md_cluster_partition *mp = &t->partitions[p];
+
+		cr_assert_neq(mp->leader, 2);
+		cr_assert_eq(mp->isr_count, 2, "Kafka drops the dead broker from the ISR");
+		/* Kafka's failover marks the dead replicas offline (leader -1,
+		 * epoch + 1) before it elects (epoch + 1 again). */
+		cr_assert_gt(mp->leader_epoch, before[p].leader_epoch);
+		if (before[p].leader != 2)
+			cr_assert_eq(mp->leader, before[p].leader);
+		else    /* the first live ISR member in assignment order */
+			cr_assert_eq(mp->leader, before[p].replicas[before[p].replicas[0] == 2]);
+	}
+	cluster_close(cls[2]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
 }
