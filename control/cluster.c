@@ -229,12 +229,13 @@ cluster_id_check(struct cluster *cl, const char *want, char *err, size_t err_siz
 		snprintf(err, err_size, "/cluster/id: %s", zerror(rc));
 		return -1;
 	}
-	rc = sscanf(data, "{\"version\":\"1\",\"id\":\"%63[^\"]\"", cl->cluster_id) == 1 ? 0 : -1;
+	rc = cj_cluster_id_decode(data, cl->cluster_id, sizeof(cl->cluster_id));
 	if (rc != 0)
 		snprintf(err, err_size, "/cluster/id: unreadable %s", data);
 	else if (want != NULL && want[0] != '\0' && strcmp(want, cl->cluster_id) != 0) {
 		snprintf(err, err_size, "The Cluster ID %s doesn't match stored clusterId %s in "
-			 "meta.properties (InconsistentClusterIdException)", cl->cluster_id, want);
+			 "meta.properties. The broker is trying to join the wrong cluster. "
+			 "Configured zookeeper.connect may be wrong.", cl->cluster_id, want);
 		rc = -1;
 	}
 	free(data);

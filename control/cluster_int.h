@@ -111,6 +111,8 @@ int cj_config_decode(const char *json, struct cl_topic_configs *out);
 char *cj_pid_block_encode(int32_t broker_id, int64_t start, int64_t end);
 int cj_pid_block_decode(const char *json, int64_t *end);
 int cj_uuid_parse(const char *text, struct kp_uuid *out);
+/* /cluster/id {"version":"1","id":"..."}: the id into out. */
+int cj_cluster_id_decode(const char *json, char *out, size_t out_size);
 
 /* cluster_view.c: read the whole view again (re-arming every watch) and
  * replace cl->view. 0 or a ZK error (the old view stays). */

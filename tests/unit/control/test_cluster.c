@@ -243,6 +243,26 @@ check_after_death(const struct md_cluster_topic *before, const struct md_cluster
 	}
 }
 
+/* A second broker 1, and a broker of another cluster, do not start. */
+static void
+refused_starts(void)
+{
+	struct cluster_config cfg = {
+		.connect = connect_str, .session_timeout_ms = 4000,
+		.connection_timeout_ms = 20000, .broker_id = 1, .endpoint_count = 1,
+		.endpoints = &eps[1],
+	};
+	char err[256] = "";
+
+	cr_assert_null(cluster_open(&cfg, err, sizeof(err)));
+	cr_assert(strstr(err, "already registered") != NULL, "%s", err);
+	cfg.broker_id = 4;
+	cfg.cluster_id = "AAAAAAAAAAAAAAAAAAAAAA";
+	cr_assert_null(cluster_open(&cfg, err, sizeof(err)));
+	cr_assert(strstr(err, "doesn't match stored clusterId AAAAAAAAAAAAAAAAAAAAAA") != NULL,
+		  "%s", err);
+}
+
 Test(cluster, membership_controller_and_failover)
 {
 	struct cluster *cls[BROKERS] = { 0 };
@@ -270,6 +290,7 @@ Test(cluster, membership_controller_and_failover)
 	}
 	cr_assert_str_eq(cluster_id(cls[0]), cluster_id(cls[2]));
 	cr_assert_eq(strlen(cluster_id(cls[0])), 22);
+	refused_starts();
 
 	create_topic(cls[(ci + 1) % BROKERS], "t1", 4, 3);
 	poll_until(cls, all_see_states, "t1", "t1's states");
