@@ -12,6 +12,7 @@
  * controller or leader change makes it re-read and try again rather than
  * overwrite. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -205,6 +206,8 @@ pid_block_try(struct cluster *cl, int64_t *first)
 	free(data);
 	if (rc != ZOK && rc != ZNONODE)
 		return rc;
+	if (end > INT64_MAX - 2 * CL_PID_BLOCK)
+		return ZAPIERROR;       /* exhausted, as Kafka refuses too */
 	*first = end + 1;
 	json = cj_pid_block_encode(cl->broker_id, *first, *first + CL_PID_BLOCK - 1);
 	if (rc == ZNONODE)
