@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/assert.h"
+#include "common/log.h"
 #include "common/uuid.h"
 #include "control/cluster_int.h"
 
@@ -153,13 +154,23 @@ cluster_zk_get(struct cluster *cl, const char *path, bool watch, char **out, str
 	}
 }
 
+/* libzookeeper's own lines (errors only, see cluster_open) as ours.
+ * @thread libzookeeper's threads */
+static void
+zk_log(const char *message)
+{
+	const char *tail = strstr(message, "ZOO_");  /* past its own time stamp */
+
+	log_warn("zookeeper", "%s", tail != NULL ? tail : message);
+}
+
 /* Connect to hosts, waiting up to the connection timeout. */
 static zhandle_t *
 zk_connect(struct cluster *cl, const char *hosts, char *err, size_t err_size)
 {
 	int64_t deadline = mono_ms() + cl->connection_timeout_ms;
-	zhandle_t *zh = zookeeper_init(hosts, cluster_zk_watcher, cl->session_timeout_ms, NULL,
-				       cl, 0);
+	zhandle_t *zh = zookeeper_init2(hosts, cluster_zk_watcher, cl->session_timeout_ms, NULL,
+					cl, 0, zk_log);
 
 	if (zh == NULL) {
 		snprintf(err, err_size, "zookeeper.connect %s: %s", hosts, strerror(errno));
@@ -392,7 +403,7 @@ session_renew(struct cluster *cl)
 	cl->controller = false;
 	if (zk_open(cl, err, sizeof(err)) == 0 && session_start(cl, err, sizeof(err)) == 0)
 		return;
-	fprintf(stderr, "cluster: re-registering after session expiry: %s\n", err);
+	log_error("cluster", "re-registering after session expiry: %s", err);
 	/* Try again on the next poll. */
 	cluster_flag(cl, CL_EV_SESSION);
 }
