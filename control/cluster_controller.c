@@ -203,6 +203,29 @@ cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partit
 	return true;
 }
 
+/* .../partitions/<p>, and .../partitions when missing (one round trip
+ * per partition, not one per path level). */
+static int
+partition_dir(zhandle_t *zh, const char *dir)
+{
+	int rc = zoo_create(zh, dir, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, NULL, 0);
+
+	if (rc == ZNONODE) {
+		/* Never the topic znode itself: a deleted topic stays deleted. */
+		char parent[CL_PATH_MAX];
+		size_t n = (size_t)(strrchr(dir, '/') - dir);
+
+		memcpy(parent, dir, n);
+		parent[n] = '\0';
+		rc = zoo_create(zh, parent, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, NULL,
+				0);
+		if (rc == ZOK || rc == ZNODEEXISTS)
+			rc = zoo_create(zh, dir, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT,
+					NULL, 0);
+	}
+	return rc == ZNODEEXISTS ? ZOK : rc;
+}
+
 /* A new partition: leader the first live replica, ISR the live ones. */
 static void
 ctl_new_state(struct cluster *cl, const char *topic, int32_t p,
@@ -224,7 +247,7 @@ ctl_new_state(struct cluster *cl, const char *topic, int32_t p,
 		return;         /* no replica alive yet: when one registers */
 	snprintf(dir, sizeof(dir), "/brokers/topics/%s/partitions/%d", topic, p);
 	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
-	if (cluster_zk_mkdirs(cl->zh, dir) != ZOK)
+	if (partition_dir(cl->zh, dir) != ZOK)
 		return;
 	json = cj_state_encode(&st);
 	zoo_create_op_init(&ops[1], path, json, (int)strlen(json), &ZOO_OPEN_ACL_UNSAFE,
