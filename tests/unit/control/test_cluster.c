@@ -208,6 +208,28 @@ leader_moved(struct cluster *const *cls, const void *arg)
 	return true;
 }
 
+/* Every view: every partition of g's topic past g->dead (epoch 1). */
+static bool
+all_moved(struct cluster *const *cls, const void *arg)
+{
+	const struct leader_gone *g = arg;
+
+	if (!leader_moved(cls, arg))
+		return false;
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t;
+
+		if (cls[i] == NULL)
+			continue;
+		t = topic_of(cls[i], g->topic);
+		for (int32_t p = 0; p < t->partition_count; p++)
+			if (t->partitions[p].leader_epoch != 1 ||
+			    t->partitions[p].leader == g->dead)
+				return false;
+	}
+	return true;
+}
+
 static void
 check_new_states(const struct md_cluster_topic *t)
 {
@@ -263,6 +285,24 @@ refused_starts(void)
 		  "%s", err);
 }
 
+/* The one broker left leads every partition of t1, alone in the ISR. */
+static bool
+survivor_leads_all(struct cluster *const *cls, const void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t;
+
+		if (cls[i] == NULL)
+			continue;
+		t = topic_of(cls[i], "t1");
+		for (int32_t p = 0; p < t->partition_count; p++)
+			if (t->partitions[p].leader != i + 1 || t->partitions[p].isr_count != 1)
+				return false;
+	}
+	return true;
+}
+
 Test(cluster, membership_controller_and_failover)
 {
 	struct cluster *cls[BROKERS] = { 0 };
@@ -308,7 +348,7 @@ Test(cluster, membership_controller_and_failover)
 	g.dead = dead;
 	cluster_close(cls[dead - 1]);
 	cls[dead - 1] = NULL;
-	poll_until(cls, leader_moved, &g, "the controller's election");
+	poll_until(cls, all_moved, &g, "the controller's elections");
 	check_after_death(&before, topic_of(cls[ci], "t1"), dead);
 
 	/* The controller goes: the other one takes over with a higher epoch. */
@@ -317,6 +357,7 @@ Test(cluster, membership_controller_and_failover)
 	cls[ci] = NULL;
 	two = 1;
 	poll_until(cls, all_see_brokers, &two, "a new controller");
+	poll_until(cls, survivor_leads_all, NULL, "the survivor leading everything");
 	for (int i = 0; i < BROKERS; i++) {
 		if (cls[i] == NULL)
 			continue;
