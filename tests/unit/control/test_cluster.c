@@ -1093,3 +1093,20 @@ Test(cluster, kafka_takes_over_our_controller)
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 }
+
+/* No ZooKeeper: the start stops after zookeeper.connection.timeout.ms. */
+Test(cluster_open, no_zookeeper_is_a_start_error)
+{
+	struct md_cluster_endpoint ep = { .listener = listener, .host = hosts, .port = 9092 };
+	char connect[64], err[256] = "";
+	struct cluster_config cfg = {
+		.connect = connect, .session_timeout_ms = 2000, .connection_timeout_ms = 500,
+		.broker_id = 1, .endpoint_count = 1, .endpoints = &ep,
+	};
+	int64_t t0 = mono_ms();
+
+	snprintf(connect, sizeof(connect), "127.0.0.1:%d", tzk_free_port());
+	cr_assert_null(cluster_open(&cfg, err, sizeof(err)));
+	cr_assert(strstr(err, "zookeeper.connection.timeout.ms 500") != NULL, "%s", err);
+	cr_assert_lt(mono_ms() - t0, 5000);
+}
