@@ -398,13 +398,17 @@ session_renew(struct cluster *cl)
 {
 	char err[256];
 
-	zookeeper_close(cl->zh);
+	if (cl->zh != NULL)
+		zookeeper_close(cl->zh);
 	cl->zh = NULL;
 	cl->controller = false;
 	if (zk_open(cl, err, sizeof(err)) == 0 && session_start(cl, err, sizeof(err)) == 0)
 		return;
 	log_error("cluster", "re-registering after session expiry: %s", err);
-	/* Try again on the next poll. */
+	/* From scratch on the next poll (a half-started session included). */
+	if (cl->zh != NULL)
+		zookeeper_close(cl->zh);
+	cl->zh = NULL;
 	cluster_flag(cl, CL_EV_SESSION);
 }
 
