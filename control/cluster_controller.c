@@ -76,6 +76,20 @@ cluster_ctl_elect(struct cluster *cl)
 	return ZBADVERSION;
 }
 
+void
+cluster_ctl_adopt(struct cluster *cl)
+{
+	int32_t epoch, version;
+
+	if (cl->controller || epoch_read(cl, &epoch, &version) != ZOK)
+		return;
+	/* Our session holds /controller: nobody else can have moved it. */
+	cl->controller = true;
+	cl->seen_count = 0;
+	cl->controller_epoch = epoch;
+	cl->controller_epoch_version = version;
+}
+
 /* Fenced multi: check /controller_epoch, then ops. */
 static int
 ctl_multi(struct cluster *cl, zoo_op_t *ops, zoo_op_result_t *res, int count)

@@ -128,6 +128,9 @@ struct md_cluster_topic *cluster_view_topic(struct md_cluster *v, const char *na
 /* cluster_controller.c */
 /* Stand for controller (a no-op when someone is). 0 or a ZK error. */
 int cluster_ctl_elect(struct cluster *cl);
+/* /controller is this session's but we did not know (the answer to the
+ * winning multi was lost): take the controller role with the epoch. */
+void cluster_ctl_adopt(struct cluster *cl);
 /* Act on the view as controller: deletions, new states, elections. */
 void cluster_ctl_act(struct cluster *cl);
 /* A controller write: multi(check /controller_epoch at the version this

@@ -129,6 +129,9 @@ read_controller(struct cluster *cl, struct md_cluster *v)
 	}
 	if (rc == ZOK && v->controller_id != cl->broker_id)
 		cl->controller = false;   /* deposed, or never was */
+	else if (rc == ZOK && !cl->controller &&
+		 st.ephemeralOwner == zoo_client_id(cl->zh)->client_id)
+		cluster_ctl_adopt(cl);
 	return rc;
 }
 
