@@ -263,6 +263,14 @@ register_broker(struct cluster *cl, char *err, size_t err_size)
 	rc = zoo_create(cl->zh, path, json, (int)strlen(json), &ZOO_OPEN_ACL_UNSAFE,
 			ZOO_EPHEMERAL, NULL, 0);
 	free(json);
+	if (rc == ZNODEEXISTS) {
+		/* Ours already, when an answer was lost (Kafka checks the same). */
+		struct Stat st;
+
+		if (zoo_exists(cl->zh, path, 0, &st) == ZOK &&
+		    st.ephemeralOwner == zoo_client_id(cl->zh)->client_id)
+			rc = ZOK;
+	}
 	if (rc == ZNODEEXISTS)
 		snprintf(err, err_size, "broker.id %d is already registered in ZooKeeper at %s "
 			 "(another broker with this id is running)", cl->broker_id, path);
