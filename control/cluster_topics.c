@@ -37,7 +37,12 @@ assign(const struct cluster *cl, int32_t count, int16_t rf, int32_t start_index,
 		snprintf(msg, msg_size, "Replication factor must be larger than 0.");
 		return KP_ERR_INVALID_REPLICATION_FACTOR;
 	}
-	if (rf > n || rf > KP_REPLICAS_MAX) {
+	if (rf > KP_REPLICAS_MAX) {
+		snprintf(msg, msg_size, "Replication factor: %d larger than %d, the most a "
+			 "partition can have here.", rf, KP_REPLICAS_MAX);
+		return KP_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	if (rf > n) {
 		snprintf(msg, msg_size, "Replication factor: %d larger than available brokers: %d.",
 			 rf, n);
 		return KP_ERR_INVALID_REPLICATION_FACTOR;
@@ -154,7 +159,11 @@ cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid 
 		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	}
 	if (partition_count <= 0 || partition_count > CL_DATA_MAX / 64) {
-		snprintf(msg, msg_size, "Number of partitions must be larger than 0.");
+		if (partition_count <= 0)
+			snprintf(msg, msg_size, "Number of partitions must be larger than 0.");
+		else    /* the topic znode must fit ZooKeeper's 1 MiB */
+			snprintf(msg, msg_size, "Number of partitions %d is above %d.",
+				 partition_count, CL_DATA_MAX / 64);
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	rc = zoo_exists(cl->zh, path, 0, &st);
@@ -194,7 +203,8 @@ partitions_check(const struct md_cluster_topic *t, int32_t count, char *msg, siz
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	if (count > CL_DATA_MAX / 64) {
-		snprintf(msg, msg_size, "Number of partitions %d is too large.", count);
+		snprintf(msg, msg_size, "Number of partitions %d is above %d.", count,
+			 CL_DATA_MAX / 64);
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	return KP_ERR_NONE;
