@@ -119,6 +119,16 @@ create_write(struct cluster *cl, const char *name, const struct kp_uuid *id, int
 	return rc == ZOK ? KP_ERR_NONE : zk_error(rc, msg, msg_size);
 }
 
+static bool
+marked_for_deletion(struct cluster *cl, const char *name)
+{
+	char path[CL_PATH_MAX];
+	struct Stat st;
+
+	return topic_path(path, sizeof(path), "/admin/delete_topics", name) == 0 &&
+	       zoo_exists(cl->zh, path, 0, &st) == ZOK;
+}
+
 /* Kafka rejects a name equal to another once '.' and '_' are the same. */
 static bool
 colliding(const struct cluster *cl, const char *name, char *msg, size_t msg_size)
@@ -168,7 +178,10 @@ cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid 
 	}
 	rc = zoo_exists(cl->zh, path, 0, &st);
 	if (rc == ZOK) {
-		snprintf(msg, msg_size, "Topic '%s' already exists.", name);
+		if (marked_for_deletion(cl, name))
+			snprintf(msg, msg_size, "Topic '%s' is marked for deletion.", name);
+		else
+			snprintf(msg, msg_size, "Topic '%s' already exists.", name);
 		return KP_ERR_TOPIC_ALREADY_EXISTS;
 	}
 	if (rc != ZNONODE)
@@ -269,6 +282,10 @@ cluster_partitions_add(struct cluster *cl, const char *name, int32_t count,
 	}
 	free(data);
 	err = partitions_check(&t, count, msg, msg_size);
+	if (err == KP_ERR_NONE && marked_for_deletion(cl, name)) {
+		snprintf(msg, msg_size, "The topic is queued for deletion.");
+		err = KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
 	for (int32_t i = 0; err == KP_ERR_NONE && i < cl->view.broker_count && start < 0; i++)
 		if (cl->view.brokers[i].id >= t.partitions[0].replicas[0])
 			start = i;      /* Kafka: the index of partition 0's first replica */

@@ -622,6 +622,12 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	cr_assert_eq(cluster_topic_delete(cls[1], "nope", msg, sizeof(msg)),
 		     KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 	cr_assert_eq(cluster_topic_delete(cls[1], "racks", msg, sizeof(msg)), KP_ERR_NONE);
+	/* Until the controller has looked: marked, not gone. */
+	cr_assert_eq(cluster_topic_create(cls[2], "racks", &id, 1, 1, NULL, 0, false, msg,
+					  sizeof(msg)), KP_ERR_TOPIC_ALREADY_EXISTS);
+	cr_assert_str_eq(msg, "Topic 'racks' is marked for deletion.");
+	cr_assert_eq(cluster_partitions_add(cls[2], "racks", 12, false, msg, sizeof(msg)),
+		     KP_ERR_INVALID_TOPIC_EXCEPTION);
 	poll_until(cls, topic_gone, "racks", "the deletion");
 	zh = raw_open();
 	cr_assert_eq(zoo_exists(zh, "/brokers/topics/racks", 0, &st), ZNONODE);
