@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/assert.h"
 #include "control/cluster_int.h"
@@ -181,7 +182,7 @@ ctl_bounced(struct cluster *cl)
 
 bool
 cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partition *cur,
-			struct md_cluster_partition *next)
+			bool unclean, struct md_cluster_partition *next)
 {
 	int32_t live[KP_REPLICAS_MAX], n = 0, leader;
 
@@ -193,7 +194,7 @@ cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partit
 		leader = cur->leader;       /* followers died: shrink only */
 	} else {
 		leader = pick_leader(cl, cur, live, n, false);
-		if (leader < 0 && cl->unclean_leader_election) {
+		if (leader < 0 && unclean) {
 			leader = pick_leader(cl, cur, live, n, true);
 			if (leader >= 0) {
 				live[0] = leader;
@@ -270,6 +271,20 @@ ctl_new_state(struct cluster *cl, const char *topic, int32_t p,
 	free(json);
 }
 
+/* unclean.leader.election.enable: the topic's override, else the broker's. */
+static bool
+unclean_for(const struct cluster *cl, const char *topic)
+{
+	const struct md_config *c = cluster_topic_configs(cl, topic);
+	int32_t n = cluster_topic_config_count(cl, topic);
+
+	for (int32_t i = 0; i < n; i++)
+		if (strcmp(c[i].name, "unclean.leader.election.enable") == 0 &&
+		    c[i].value != NULL)
+			return strcasecmp(c[i].value, "true") == 0;
+	return cl->unclean_leader_election;
+}
+
 static void
 ctl_partition(struct cluster *cl, const char *topic, int32_t p,
 	      const struct md_cluster_partition *mp)
@@ -281,7 +296,7 @@ ctl_partition(struct cluster *cl, const char *topic, int32_t p,
 		ctl_new_state(cl, topic, p, mp);
 		return;
 	}
-	if (!cluster_ctl_elect_state(cl, mp, &next))
+	if (!cluster_ctl_elect_state(cl, mp, unclean_for(cl, topic), &next))
 		return;
 	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
 	json = cj_state_encode(&next);

@@ -140,9 +140,10 @@ void cluster_ctl_act(struct cluster *cl);
 int cluster_ctl_set(struct cluster *cl, const char *path, const char *data, int32_t version,
 		    int32_t *new_version);
 /* The state a controller election would write (Kafka's offline /
- * ISR-shrink election): false when the state needs no change. */
+ * ISR-shrink election; unclean: unclean.leader.election.enable, the
+ * topic's or the broker's): false when the state needs no change. */
 bool cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partition *cur,
-			     struct md_cluster_partition *next);
+			     bool unclean, struct md_cluster_partition *next);
 
 /* cluster_assign.c: Kafka's AdminUtils.assignReplicasToBrokers over
  * broker_count brokers sorted by id (racks[i] NULL: none; racks are used

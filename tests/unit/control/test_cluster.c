@@ -880,10 +880,11 @@ Test(cluster_elect, kafka_rules)
 	struct cluster cl = { .controller_epoch = 5,
 			      .view = { .broker_count = 2, .brokers = live_brokers } };
 	struct md_cluster_partition cur, next;
+	bool unclean = false;
 
 	/* Leader 2 died: the first live ISR member in assignment order (3). */
 	cur = part(2, 4, 3, (const int32_t[]){ 1, 2, 3 });
-	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	cr_assert_eq(next.leader, 3);
 	cr_assert_eq(next.leader_epoch, 5);
 	cr_assert_eq(next.controller_epoch, 5);
@@ -891,24 +892,24 @@ Test(cluster_elect, kafka_rules)
 	cr_assert(next.isr[0] == 1 && next.isr[1] == 3);
 	/* A follower died: ISR shrinks, the epoch moves. */
 	cur = part(3, 4, 2, (const int32_t[]){ 3, 2 });
-	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	cr_assert_eq(next.leader, 3);
 	cr_assert_eq(next.isr_count, 1);
 	cr_assert_eq(next.leader_epoch, 5);
 	/* All alive: nothing to do. */
 	cur = part(3, 4, 2, (const int32_t[]){ 3, 1 });
-	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	/* No live ISR member: leader -1, the last leader kept in the ISR. */
 	cur = part(2, 4, 1, (const int32_t[]){ 2 });
-	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	cr_assert_eq(next.leader, -1);
 	cr_assert_eq(next.isr_count, 1);
 	cr_assert_eq(next.isr[0], 2);
 	cur = next;
-	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, &next), "stays until 2 comes back");
+	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, unclean, &next), "stays until 2 comes back");
 	/* unclean.leader.election.enable: a live replica outside the ISR. */
-	cl.unclean_leader_election = true;
-	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	unclean = true;
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	cr_assert_eq(next.leader, 3);
 	cr_assert_eq(next.isr_count, 1);
 	cr_assert_eq(next.isr[0], 3);
@@ -1133,4 +1134,62 @@ Test(cluster_open, no_zookeeper_is_a_start_error)
 	cr_assert_null(cluster_open(&cfg, err, sizeof(err)));
 	cr_assert(strstr(err, "zookeeper.connection.timeout.ms 500") != NULL, "%s", err);
 	cr_assert_lt(mono_ms() - t0, 5000);
+}
+
+struct unc_want {
+	const char *topic;
+	int32_t leader, dead;
+};
+
+static bool
+unc_state(struct cluster *const *cls, const void *arg)
+{
+	const struct unc_want *w = arg;
+
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t;
+
+		if (cls[i] == NULL)
+			continue;
+		t = topic_of(cls[i], w->topic);
+		if (t == NULL || t->partitions[0].leader != w->leader ||
+		    cluster_view(cls[i])->broker_count != BROKERS - 1)
+			return false;
+		if (w->leader >= 0 && (t->partitions[0].isr_count != 1 ||
+				       t->partitions[0].isr[0] != w->leader))
+			return false;
+	}
+	return true;
+}
+
+/* The topic override unclean.leader.election.enable=true elects a live
+ * replica outside the ISR (without it the partition would stay leaderless,
+ * as session_expiry_and_leaderless_comeback shows). */
+Test(cluster, unclean_election_by_topic_config)
+{
+	struct kp_topic_config tc = { { "unclean.leader.election.enable", 30 }, { "true", 4 } };
+	struct cluster *cls[BROKERS] = { 0 };
+	const struct md_cluster_partition *mp;
+	int32_t three = BROKERS, b;
+	struct unc_want w = { .topic = "unc" };
+	char msg[256];
+
+	for (int i = 0; i < BROKERS; i++)
+		cls[i] = broker_open(i + 1, NULL);
+	poll_until(cls, all_see_brokers, &three, "3 brokers and a controller");
+	cr_assert_eq(cluster_topic_create(cls[0], "unc", NULL, 1, 3, &tc, 1, false, msg,
+					  sizeof(msg)), KP_ERR_NONE, "%s", msg);
+	poll_until(cls, all_see_states, "unc", "unc's state");
+	/* Its leader b alone in the ISR (shrunk as a leader would), then gone. */
+	b = topic_of(cls[0], "unc")->partitions[0].leader;
+	mp = &topic_of(cls[b - 1], "unc")->partitions[0];
+	cr_assert_eq(cluster_isr_change(cls[b - 1], "unc", 0, mp->leader_epoch,
+					mp->partition_epoch, &b, 1), KP_ERR_NONE);
+	w.dead = b;
+	w.leader = mp->replicas[1];     /* the first live one in assignment order */
+	cluster_close(cls[b - 1]);
+	cls[b - 1] = NULL;
+	poll_until(cls, unc_state, &w, "the unclean election");
+	for (int i = 0; i < BROKERS; i++)
+		cluster_close(cls[i]);
 }
