@@ -1167,7 +1167,8 @@ unc_state(struct cluster *const *cls, const void *arg)
  * as session_expiry_and_leaderless_comeback shows). */
 Test(cluster, unclean_election_by_topic_config)
 {
-	struct kp_topic_config tc = { { "unclean.leader.election.enable", 30 }, { "true", 4 } };
+	struct kp_topic_config tc = { { "unclean.leader.election.enable", 30 },
+				      { "true", 4 } };
 	struct cluster *cls[BROKERS] = { 0 };
 	const struct md_cluster_partition *mp;
 	int32_t three = BROKERS, b;
