@@ -906,7 +906,8 @@ Test(cluster_elect, kafka_rules)
 	cr_assert_eq(next.isr_count, 1);
 	cr_assert_eq(next.isr[0], 2);
 	cur = next;
-	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, unclean, &next), "stays until 2 comes back");
+	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, unclean, &next),
+		      "stays until 2 comes back");
 	/* unclean.leader.election.enable: a live replica outside the ISR. */
 	unclean = true;
 	cr_assert(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
