@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -50,7 +51,7 @@ def wait_for(fn, timeout, what, interval=0.2):
             if v:
                 return v
             last = v
-        except (AssertionError, OSError, ValueError, EOFError) as e:
+        except (AssertionError, OSError, ValueError, EOFError, struct.error) as e:
             last = repr(e)
         if time.monotonic() > deadline:
             raise Timeout(f"timed out after {timeout:.0f}s waiting for {what}; last: {last}")
@@ -283,12 +284,28 @@ class Cluster:
             for b in self.brokers.values():
                 b.start(wait=False)
             for b in self.brokers.values():
-                b.wait_accepting()
+                self._first_start(b)
             self.wait_formed(timeout)
         except BaseException:
             self.cleanup()
             raise
         return self
+
+    @staticmethod
+    def _first_start(b, tries=3):
+        """Wait for b's first start; a broker that exits at once (its port,
+        free when chosen, taken meanwhile on this shared machine) gets a new
+        port and another try."""
+        for attempt in range(tries):
+            try:
+                b.wait_accepting()
+                return
+            except RuntimeError:
+                if b.alive() or attempt == tries - 1:
+                    raise
+            b.port = zkmod.free_port()
+            b.bootstrap = f"127.0.0.1:{b.port}"
+            b.start(wait=False)
 
     def cleanup(self):
         for b in self.brokers.values():
