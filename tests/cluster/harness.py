@@ -34,6 +34,10 @@ START_TIMEOUT = float(os.environ.get("SPILLWAY_START_TIMEOUT", "60"))
 STOP_TIMEOUT = 30.0
 SESSION_MS = 3000
 LAG_MS = 2000
+# Bound on a failover: the session expiring, a controller elected (it reads
+# the whole state back from ZooKeeper first) and the new states reaching
+# every broker; generous for a loaded 2-core machine.
+FAILOVER_S = SESSION_MS / 1000 + 45
 
 
 class Timeout(AssertionError):
@@ -249,16 +253,21 @@ class ClusterBroker:
         return "\n".join(lines[-n:])
 
     def stop_for_cleanup(self):
+        """SIGTERM (SIGCONT first when paused); stop_wait() reaps it."""
         self.expected_down = True
         if self.alive():
             if self.paused:
                 self._signal(signal.SIGCONT)
             self._signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._signal(signal.SIGKILL)
-                self.proc.wait(timeout=STOP_TIMEOUT)
+
+    def stop_wait(self):
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            self.proc.wait(timeout=STOP_TIMEOUT)
 
 
 class Cluster:
@@ -310,6 +319,8 @@ class Cluster:
     def cleanup(self):
         for b in self.brokers.values():
             b.stop_for_cleanup()
+        for b in self.brokers.values():
+            b.stop_wait()
         self.zk.cleanup()
         if not os.environ.get("SPILLWAY_KEEP_DIRS"):
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -364,7 +375,7 @@ class Cluster:
                     and len(ctl) == 1 and ctl <= want and views)
         return wait_for(formed, timeout, f"brokers {sorted(want)} and one controller")
 
-    def wait_controller(self, timeout=30, not_in=()):
+    def wait_controller(self, timeout=FAILOVER_S, not_in=()):
         """The controller every live broker agrees on, not one of not_in."""
         def agreed():
             ctl = {md.controller_id for md in self.views().values()}
@@ -400,7 +411,7 @@ class Cluster:
                                    and sorted(p.isr) == sorted(p.replicas)),
             timeout, f"full ISR (RF {rf})")
 
-    def wait_leaders_not(self, topics, dead, timeout=30):
+    def wait_leaders_not(self, topics, dead, timeout=FAILOVER_S):
         """Every partition led by a live broker not in dead."""
         return self.wait_partitions(
             topics, lambda p, _b: p.leader >= 0 and p.leader not in dead, timeout,
