@@ -224,6 +224,20 @@ class ClusterBroker:
         assert self.alive()
         self._signal(signal.SIGSTOP)
         self.paused = True
+        wait_for(self._stopped, 10, f"broker {self.id}'s threads to stop", interval=0.01)
+
+    def _stopped(self):
+        """Every thread of the process is stopped (a thread running on
+        another CPU takes a moment to get the signal)."""
+        tasks = Path(f"/proc/{self.proc.pid}/task")
+        states = []
+        for t in tasks.iterdir():
+            try:
+                stat = (t / "stat").read_text()
+            except OSError:
+                continue            # a thread that just ended
+            states.append(stat[stat.rindex(")") + 2])
+        return bool(states) and all(st in "tT" for st in states)
 
     def resume(self):
         self._signal(signal.SIGCONT)
@@ -253,12 +267,12 @@ class ClusterBroker:
         return "\n".join(lines[-n:])
 
     def stop_for_cleanup(self):
-        """SIGTERM (SIGCONT first when paused); stop_wait() reaps it."""
+        """SIGKILL (the tests that want a clean stop use term()): a SIGTERM
+        to every broker at once leaves the last ones in controlled shutdown
+        toward a controller that is gone; stop_wait() reaps it."""
         self.expected_down = True
         if self.alive():
-            if self.paused:
-                self._signal(signal.SIGCONT)
-            self._signal(signal.SIGTERM)
+            self._signal(signal.SIGKILL)
 
     def stop_wait(self):
         if self.proc is None:
