@@ -53,5 +53,6 @@ class Load:
         for b in self.cluster.brokers.values():
             load.consume_all(b.bootstrap, self.topics, self.history, ends)
         v = self.history.check()
+        print(f"history: {v}")          # shown with -s or on failure
         v.assert_ok(min_acked=min_acked)
         return v

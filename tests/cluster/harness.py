@@ -18,6 +18,7 @@ import os
 import shutil
 import signal
 import socket
+import struct
 import subprocess
 import tempfile
 import time
@@ -33,6 +34,10 @@ START_TIMEOUT = float(os.environ.get("SPILLWAY_START_TIMEOUT", "60"))
 STOP_TIMEOUT = 30.0
 SESSION_MS = 3000
 LAG_MS = 2000
+# Bound on a failover: the session expiring, a controller elected (it reads
+# the whole state back from ZooKeeper first) and the new states reaching
+# every broker; generous for a loaded 2-core machine.
+FAILOVER_S = SESSION_MS / 1000 + 45
 
 
 class Timeout(AssertionError):
@@ -50,7 +55,7 @@ def wait_for(fn, timeout, what, interval=0.2):
             if v:
                 return v
             last = v
-        except (AssertionError, OSError, ValueError, EOFError) as e:
+        except (AssertionError, OSError, ValueError, EOFError, struct.error) as e:
             last = repr(e)
         if time.monotonic() > deadline:
             raise Timeout(f"timed out after {timeout:.0f}s waiting for {what}; last: {last}")
@@ -219,6 +224,20 @@ class ClusterBroker:
         assert self.alive()
         self._signal(signal.SIGSTOP)
         self.paused = True
+        wait_for(self._stopped, 10, f"broker {self.id}'s threads to stop", interval=0.01)
+
+    def _stopped(self):
+        """Every thread of the process is stopped (a thread running on
+        another CPU takes a moment to get the signal)."""
+        tasks = Path(f"/proc/{self.proc.pid}/task")
+        states = []
+        for t in tasks.iterdir():
+            try:
+                stat = (t / "stat").read_text()
+            except OSError:
+                continue            # a thread that just ended
+            states.append(stat[stat.rindex(")") + 2])
+        return bool(states) and all(st in "tT" for st in states)
 
     def resume(self):
         self._signal(signal.SIGCONT)
@@ -248,16 +267,21 @@ class ClusterBroker:
         return "\n".join(lines[-n:])
 
     def stop_for_cleanup(self):
+        """SIGKILL (the tests that want a clean stop use term()): a SIGTERM
+        to every broker at once leaves the last ones in controlled shutdown
+        toward a controller that is gone; stop_wait() reaps it."""
         self.expected_down = True
         if self.alive():
-            if self.paused:
-                self._signal(signal.SIGCONT)
-            self._signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self._signal(signal.SIGKILL)
-                self.proc.wait(timeout=STOP_TIMEOUT)
+            self._signal(signal.SIGKILL)
+
+    def stop_wait(self):
+        if self.proc is None:
+            return
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self._signal(signal.SIGKILL)
+            self.proc.wait(timeout=STOP_TIMEOUT)
 
 
 class Cluster:
@@ -283,16 +307,34 @@ class Cluster:
             for b in self.brokers.values():
                 b.start(wait=False)
             for b in self.brokers.values():
-                b.wait_accepting()
+                self._first_start(b)
             self.wait_formed(timeout)
         except BaseException:
             self.cleanup()
             raise
         return self
 
+    @staticmethod
+    def _first_start(b, tries=3):
+        """Wait for b's first start; a broker that exits at once (its port,
+        free when chosen, taken meanwhile on this shared machine) gets a new
+        port and another try."""
+        for attempt in range(tries):
+            try:
+                b.wait_accepting()
+                return
+            except RuntimeError:
+                if b.alive() or attempt == tries - 1:
+                    raise
+            b.port = zkmod.free_port()
+            b.bootstrap = f"127.0.0.1:{b.port}"
+            b.start(wait=False)
+
     def cleanup(self):
         for b in self.brokers.values():
             b.stop_for_cleanup()
+        for b in self.brokers.values():
+            b.stop_wait()
         self.zk.cleanup()
         if not os.environ.get("SPILLWAY_KEEP_DIRS"):
             shutil.rmtree(self.dir, ignore_errors=True)
@@ -347,7 +389,7 @@ class Cluster:
                     and len(ctl) == 1 and ctl <= want and views)
         return wait_for(formed, timeout, f"brokers {sorted(want)} and one controller")
 
-    def wait_controller(self, timeout=30, not_in=()):
+    def wait_controller(self, timeout=FAILOVER_S, not_in=()):
         """The controller every live broker agrees on, not one of not_in."""
         def agreed():
             ctl = {md.controller_id for md in self.views().values()}
@@ -383,7 +425,7 @@ class Cluster:
                                    and sorted(p.isr) == sorted(p.replicas)),
             timeout, f"full ISR (RF {rf})")
 
-    def wait_leaders_not(self, topics, dead, timeout=30):
+    def wait_leaders_not(self, topics, dead, timeout=FAILOVER_S):
         """Every partition led by a live broker not in dead."""
         return self.wait_partitions(
             topics, lambda p, _b: p.leader >= 0 and p.leader not in dead, timeout,

@@ -71,22 +71,22 @@ def test_dead_broker_leaves_and_returns(cluster):
     rest = [i for i in cluster.brokers if i != victim.id]
     # Gone once its ZooKeeper session expires (SESSION_MS) and the
     # controller and brokers see it.
-    cluster.wait_formed(timeout=harness.SESSION_MS / 1000 + 20, ids=rest)
+    cluster.wait_formed(timeout=harness.FAILOVER_S, ids=rest)
     assert victim.id not in cluster.brokers[rest[0]].describe_cluster().brokers
     victim.start()
-    cluster.wait_formed(timeout=30, ids=[1, 2, 3])
+    cluster.wait_formed(timeout=60, ids=[1, 2, 3])
     assert cluster.controller() == ctl      # no new election for a follower's return
 
 
 def test_dead_controller_is_replaced(cluster):
     old = cluster.controller()
     cluster.brokers[old].kill()
-    new = cluster.wait_controller(timeout=harness.SESSION_MS / 1000 + 20, not_in=[old])
+    new = cluster.wait_controller(timeout=harness.FAILOVER_S, not_in=[old])
     assert new != old
     epoch_seen = zk_get(cluster, "/controller")
     assert epoch_seen["brokerid"] == new, epoch_seen
     cluster.brokers[old].start()
-    cluster.wait_formed(timeout=30, ids=[1, 2, 3])
+    cluster.wait_formed(timeout=60, ids=[1, 2, 3])
     assert cluster.controller() == new      # the old one does not take it back
 
 

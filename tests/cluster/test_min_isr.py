@@ -10,7 +10,7 @@ import harness
 import kmeta
 import load
 
-EXPIRY = harness.SESSION_MS / 1000 + 20
+EXPIRY = harness.FAILOVER_S
 
 
 def _only_survivor(c, topics, survivor):
@@ -49,8 +49,8 @@ def test_not_enough_replicas(cluster_factory):
 
     for b in others:
         b.start()
-    c.wait_formed(timeout=30, ids=[1, 2, 3])
-    c.wait_full_isr(topics, fo.RF, timeout=60)
+    c.wait_formed(timeout=60, ids=[1, 2, 3])
+    c.wait_full_isr(topics, fo.RF, timeout=90)
     for i in range(3):
         leader = c.brokers[c.leader(t, i)]
         err, base = kmeta.produce(leader.bootstrap, t, i, [b"all-back"], acks=-1)

@@ -11,12 +11,13 @@ import tempfile
 import time
 from pathlib import Path
 
-# (netty.jar is optional: the server uses NIO unless told otherwise.)
+# (slf4j-log4j12 is optional: without it the server logs nothing.)
 ZK_JARS = ["/etc/zookeeper/conf", "/usr/share/java/zookeeper.jar",
            "/usr/share/java/zookeeper-jute.jar", "/usr/share/java/slf4j-api.jar",
-           "/usr/share/java/log4j-1.2.jar", "/usr/share/java/netty.jar"]
+           "/usr/share/java/log4j-1.2.jar", "/usr/share/java/slf4j-log4j12.jar"]
 ZK_CLI = "/usr/share/zookeeper/bin/zkCli.sh"
 START_TIMEOUT = 60.0
+START_TRIES = 3
 STOP_TIMEOUT = 10.0
 
 
@@ -61,6 +62,17 @@ class ZooKeeper:
         self.proc = None
 
     def start(self):
+        """Start the server and wait for `ruok`. A server that exits at once
+        (its port, free when chosen, taken meanwhile by another process on
+        this shared machine) is started again on another port."""
+        for attempt in range(START_TRIES):
+            if self._start_once(last=attempt == START_TRIES - 1):
+                return self
+            self.port = free_port()
+            self.connect = f"127.0.0.1:{self.port}"
+        return self
+
+    def _start_once(self, last):
         (self.dir / "data").mkdir(exist_ok=True)
         cfg = self.dir / "zoo.cfg"
         cfg.write_text(f"tickTime=250\ndataDir={self.dir}/data\nclientPort={self.port}\n"
@@ -70,18 +82,21 @@ class ZooKeeper:
                 "-cp", ":".join(ZK_JARS), f"-Dzookeeper.log.dir={self.dir}",
                 "-Dzookeeper.root.logger=INFO,CONSOLE",
                 "org.apache.zookeeper.server.quorum.QuorumPeerMain", str(cfg)]
-        log = open(self.dir / "zookeeper.log", "ab")
-        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
-                                     stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
+        with open(self.dir / "zookeeper.log", "ab") as log:
+            self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
         while four_letter(self.port, "ruok", timeout=0.5) != "imok":
-            if self.proc.poll() is not None or time.monotonic() > deadline:
+            exited = self.proc.poll() is not None
+            if exited and not last:
+                return False
+            if exited or time.monotonic() > deadline:
                 tail = self.log_tail()
                 self.cleanup()
-                raise RuntimeError(f"ZooKeeper did not start on {self.connect}:\n{tail}")
+                raise RuntimeError(f"ZooKeeper did not start on {self.connect} "
+                                   f"(exit status {self.proc.poll()}):\n{tail}")
             time.sleep(0.1)
-        return self
+        return True
 
     def alive(self):
         return self.proc is not None and self.proc.poll() is None
