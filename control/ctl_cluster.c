@@ -264,9 +264,11 @@ ctl_cluster_shutdown(struct ctl *ctl)
 	/* A follower that kept fetching would be taken back into the ISRs
 	 * the shutdown takes it out of. */
 	rf_stop(cc->rf);
+	/* Each attempt waits for the moves it wrote to show; what it cannot
+	 * move (no other live ISR member) stays, and after the last attempt
+	 * the broker stops anyway, as Kafka does. */
 	for (int32_t attempt = 0; attempt <= cfg->controlled_shutdown_max_retries; attempt++) {
-		int rc = cluster_controlled_shutdown(cc->cl, (int32_t)MIN(backoff + 5000,
-									  INT32_MAX));
+		int rc = cluster_controlled_shutdown(cc->cl, (int32_t)MIN(backoff, 3000));
 
 		ctl_cluster_poll_apply(ctl);
 		if (rc == 0) {
