@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* Security state shared through ZooKeeper in cluster mode, in Kafka's
+ * ZooKeeper-mode layout, so the same znodes mean the same:
+ *   /kafka-acl/<ResourceType>/<name>                      literal ACLs
+ *   /kafka-acl-extended/prefixed/<ResourceType>/<name>    prefixed ACLs
+ *       {"version":1,"acls":[{"principal":"User:a","permissionType":"Allow",
+ *                             "operation":"Read","host":"*"}]}
+ *   /kafka-acl-changes/acl_changes_<seq>          "TOPIC:<name>"
+ *   /kafka-acl-extended-changes/acl_changes_<seq> {"version":1,"resourceType":..,
+ *                                                  "name":..,"patternType":"PREFIXED"}
+ * Every write is conditional on the resource znode's version (retried on
+ * a race) and followed by a change notification; every broker watches the
+ * notifications and reloads. @thread control (all functions except the
+ * watcher, which only flags) */
+#ifndef CONTROL_CLUSTER_SEC_H
+#define CONTROL_CLUSTER_SEC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "control/acl.h"
+
+struct cluster;
+
+/* Read every ACL ZooKeeper holds into as (an in-memory store, emptied
+ * first) and arm the change watches. 0, or -EIO (as is then empty). */
+int cluster_acl_load(struct cluster *cl, struct acl_store *as);
+/* CreateAcls: add the (validated) bindings to their resource znodes.
+ * KP_ERR_NONE or an error with msg. */
+int16_t cluster_acl_create(struct cluster *cl, const struct kp_acl *acls, int32_t count,
+			   char *msg, size_t msg_size);
+/* DeleteAcls: remove, from every resource the cache (the last load) holds
+ * a matching binding for, the bindings its znode holds that match a filter;
+ * fn for each one removed once all writes succeeded. */
+int16_t cluster_acl_delete(struct cluster *cl, const struct acl_store *cache,
+			   const struct kp_acl_filter *filters, const bool *skip, int32_t count,
+			   kp_acl_removed_fn *fn, void *arg, char *msg, size_t msg_size);
+/* Take the "security znodes changed" flag the watches set (bits
+ * CLUSTER_SEC_ACL, CLUSTER_SEC_ENTITY). */
+#define CLUSTER_SEC_ACL 1u
+#define CLUSTER_SEC_ENTITY 2u
+uint32_t cluster_sec_take(struct cluster *cl);
+/* Set it again (a reload failed: retry on the next turn). */
+void cluster_sec_retry(struct cluster *cl, uint32_t bits);
+
+#endif
