@@ -52,8 +52,8 @@ name_index(const char *const *names, int n, const char *s)
 }
 
 /* @thread libzookeeper's completion thread: flags only. */
-static void
-sec_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
+void
+cluster_sec_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
 {
 	struct cluster *cl = ctx;
 	uint32_t bits = CLUSTER_SEC_ACL | CLUSTER_SEC_ENTITY;
@@ -242,7 +242,7 @@ cluster_acl_load(struct cluster *cl, struct acl_store *as)
 
 		rc = cluster_zk_mkdirs(cl->zh, change_paths[i]);
 		if (rc == ZOK)
-			rc = zoo_wget_children(cl->zh, change_paths[i], sec_watcher, cl, &kids);
+			rc = zoo_wget_children(cl->zh, change_paths[i], cluster_sec_watcher, cl, &kids);
 		deallocate_String_vector(&kids);
 	}
 	for (int root = 0; root < 2 && rc == ZOK; root++)

@@ -65,6 +65,8 @@ struct cluster {
 
 /* cluster.c */
 void cluster_zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx);
+/* cluster_acl.c: the watch of ACL and entity config changes (flags only). */
+void cluster_sec_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx);
 void cluster_flag(struct cluster *cl, uint32_t events);
 int64_t cluster_now_ms(void);
 /* Create path and its missing parents (persistent, empty). ZOK or a ZK error. */

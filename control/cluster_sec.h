@@ -8,6 +8,12 @@
  *   /kafka-acl-changes/acl_changes_<seq>          "TOPIC:<name>"
  *   /kafka-acl-extended-changes/acl_changes_<seq> {"version":1,"resourceType":..,
  *                                                  "name":..,"patternType":"PREFIXED"}
+ *   /config/users/<user>, /config/clients/<client-id>,
+ *   /config/users/<user>/clients/<client-id>, /config/ips/<ip>
+ *       {"version":1,"config":{"SCRAM-SHA-256":"salt=..,stored_key=..,
+ *        server_key=..,iterations=4096","producer_byte_rate":"1024"}}
+ *       (names sanitized as Kafka's Sanitizer; the default entity: <default>)
+ *   /config/changes/config_change_<seq>           {"version":2,"entity_path":"users/<u>"}
  * Every write is conditional on the resource znode's version (retried on
  * a race) and followed by a change notification; every broker watches the
  * notifications and reloads. @thread control (all functions except the
@@ -36,6 +42,30 @@ int16_t cluster_acl_create(struct cluster *cl, const struct kp_acl *acls, int32_
 int16_t cluster_acl_delete(struct cluster *cl, const struct acl_store *cache,
 			   const struct kp_acl_filter *filters, const bool *skip, int32_t count,
 			   kp_acl_removed_fn *fn, void *arg, char *msg, size_t msg_size);
+/* Entity configs (SCRAM credentials and client quotas). */
+struct cluster_kv {
+	const char *key;
+	const char *value;              /* NULL: remove the key (alter) */
+};
+
+/* An entity: user, client or both, or ip; names as clients give them
+ * (not sanitized), "<default>" for the default entity; NULL: not part. */
+struct cluster_entity {
+	const char *user;
+	const char *client;
+	const char *ip;
+	int32_t count;
+	const struct cluster_kv *kv;
+};
+
+typedef void cluster_entity_fn(void *arg, const struct cluster_entity *e);
+/* Call fn for every user / client / user+client / ip entity config
+ * ZooKeeper holds, and arm the change watch. 0 or -EIO. */
+int cluster_entity_load(struct cluster *cl, cluster_entity_fn *fn, void *arg);
+/* Set (value) or remove (NULL) e's keys in its config znode, conditional
+ * on its version (retried), then a change notification. 0 or -EIO. */
+int cluster_entity_alter(struct cluster *cl, const struct cluster_entity *e);
+
 /* Take the "security znodes changed" flag the watches set (bits
  * CLUSTER_SEC_ACL, CLUSTER_SEC_ENTITY). */
 #define CLUSTER_SEC_ACL 1u

@@ -22,6 +22,7 @@
 #include "control/config.h"
 #include "control/ctl_cluster.h"
 #include "control/ctl_cluster_int.h"
+#include "control/ctl_entity.h"
 #include "control/ctl_int.h"
 #include "control/group/grp.h"
 #include "control/meta_file.h"
@@ -190,8 +191,11 @@ ctl_cluster_start(struct ctl *ctl)
 		return rc;
 	(void)cluster_sec_take(cc->cl);
 	rc = ctl_acl_sync(ctl);
+	if (rc == 0)
+		rc = ctl_entity_sync(ctl);
 	if (rc != 0) {
-		log_error("cluster", "cannot read the ACLs from ZooKeeper: %s", strerror(-rc));
+		log_error("cluster", "cannot read the ACLs, SCRAM credentials and quotas from "
+			  "ZooKeeper: %s", strerror(-rc));
 		return rc;
 	}
 	/* Loads nothing now: __consumer_offsets partitions come with their
@@ -231,6 +235,8 @@ ctl_cluster_sec_sync(struct ctl *ctl)
 
 	if ((bits & CLUSTER_SEC_ACL) != 0 && ctl_acl_sync(ctl) != 0)
 		cluster_sec_retry(cl, CLUSTER_SEC_ACL);
+	if ((bits & CLUSTER_SEC_ENTITY) != 0 && ctl_entity_sync(ctl) != 0)
+		cluster_sec_retry(cl, CLUSTER_SEC_ENTITY);
 }
 
 bool

@@ -126,3 +126,93 @@ def test_acl_created_on_one_enforced_on_all_deleted_and_restarted(secured):
         harness.wait_for(lambda b=b: topic_error(b, "sec-b") == TOPIC_AUTHORIZATION_FAILED,
                          WAIT, f"broker {b.id} denying after the restart")
     assert lines(b2, "sec-") == {acl_line(OTHER, "READ")}
+
+
+# -- SCRAM credentials and client quotas: /config/users, /config/clients ----
+
+def configs(b, *args):
+    out = kafka_tool("kafka.admin.ConfigCommand", b, *args)
+    return "\n".join(x for x in out.splitlines() if "log4j" not in x)
+
+
+@pytest.fixture
+def sasl_cluster():
+    """Three brokers, each with a SASL_PLAINTEXT listener next to PLAINTEXT."""
+    import conftest
+    conftest._require()
+    c = harness.Cluster(3, {"sasl.enabled.mechanisms": "SCRAM-SHA-256,SCRAM-SHA-512"})
+    for b in c.brokers.values():
+        b.sasl_port = harness.zkmod.free_port()
+        b.overrides["listeners"] = (f"PLAINTEXT://127.0.0.1:{b.port},"
+                                    f"SASL_PLAINTEXT://127.0.0.1:{b.sasl_port}")
+    c.start()
+    conftest._clusters.append(c)
+    yield c
+    conftest._finish(c)
+
+
+def scram_ok(b, user, password, mech="SCRAM-SHA-256"):
+    """A librdkafka client authenticating on b's SASL listener: True when
+    it gets metadata."""
+    from confluent_kafka import KafkaException
+    from confluent_kafka.admin import AdminClient
+    a = AdminClient({"bootstrap.servers": f"127.0.0.1:{b.sasl_port}",
+                     "security.protocol": "SASL_PLAINTEXT", "sasl.mechanisms": mech,
+                     "sasl.username": user, "sasl.password": password})
+    try:
+        a.list_topics(timeout=5)
+        return True
+    except KafkaException:
+        return False
+
+
+def test_scram_user_created_on_one_authenticates_on_another(sasl_cluster):
+    c = sasl_cluster
+    b1, b2, b3 = c.brokers[1], c.brokers[2], c.brokers[3]
+    assert not scram_ok(b2, "alice", "alice-secret")
+    configs(b1, "--alter", "--add-config",
+            "SCRAM-SHA-256=[iterations=4096,password=alice-secret]",
+            "--entity-type", "users", "--entity-name", "alice")
+    harness.wait_for(lambda: scram_ok(b2, "alice", "alice-secret"), WAIT,
+                     "alice authenticating on broker 2")
+    assert scram_ok(b3, "alice", "alice-secret")
+    assert not scram_ok(b2, "alice", "wrong")
+    if c.backend != "kafka":
+        out = c.zk.cli("get", "/config/users/alice")
+        doc = json.loads(next(x for x in out.splitlines() if x.startswith("{")))
+        cred = doc["config"]["SCRAM-SHA-256"]
+        assert cred.startswith("salt=") and cred.endswith(",iterations=4096")
+        assert "stored_key=" in cred and "server_key=" in cred
+        assert "users/alice" in c.zk.cli("get", "/config/changes/" + sorted(
+            x for x in c.zk.cli("ls", "/config/changes").split("[")[-1].strip(" ]\n")
+            .split(", ") if x)[-1])
+    # A quota through broker 3 shares the user's znode and is listed by broker 1.
+    configs(b3, "--alter", "--add-config", "producer_byte_rate=1024,consumer_byte_rate=2048",
+            "--entity-type", "users", "--entity-name", "alice")
+    configs(b3, "--alter", "--add-config", "request_percentage=50",
+            "--entity-type", "users", "--entity-name", "alice",
+            "--entity-type", "clients", "--entity-name", "c1")
+    configs(b3, "--alter", "--add-config", "producer_byte_rate=4096",
+            "--entity-type", "clients", "--entity-default")
+
+    def listed():
+        a = configs(b1, "--describe", "--entity-type", "users", "--entity-name", "alice")
+        ac = configs(b1, "--describe", "--entity-type", "users", "--entity-name", "alice",
+                     "--entity-type", "clients", "--entity-name", "c1")
+        d = configs(b1, "--describe", "--entity-type", "clients", "--entity-default")
+        return ("consumer_byte_rate=2048.0" in a and "producer_byte_rate=1024.0" in a and
+                "request_percentage=50.0" in ac and "producer_byte_rate=4096.0" in d)
+    harness.wait_for(listed, WAIT, "broker 1 describing the quotas", interval=1)
+    if c.backend != "kafka":
+        out = c.zk.cli("get", "/config/users/alice")
+        doc = json.loads(next(x for x in out.splitlines() if x.startswith("{")))
+        assert doc["config"]["producer_byte_rate"] == "1024"
+        assert "SCRAM-SHA-256" in doc["config"]
+        assert "request_percentage" in c.zk.cli("get", "/config/users/alice/clients/c1")
+        assert "4096" in c.zk.cli("get", "/config/clients/<default>")
+    # The credential survives the quota write, and a restart of broker 2.
+    b2.kill()
+    b2.start()
+    c.wait_formed(timeout=60, ids=[1, 2, 3])
+    harness.wait_for(lambda: scram_ok(b2, "alice", "alice-secret"), WAIT,
+                     "alice authenticating on broker 2 after its restart")
