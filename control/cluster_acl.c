@@ -242,7 +242,8 @@ cluster_acl_load(struct cluster *cl, struct acl_store *as)
 
 		rc = cluster_zk_mkdirs(cl->zh, change_paths[i]);
 		if (rc == ZOK)
-			rc = zoo_wget_children(cl->zh, change_paths[i], cluster_sec_watcher, cl, &kids);
+			rc = zoo_wget_children(cl->zh, change_paths[i], cluster_sec_watcher, cl,
+					       &kids);
 		deallocate_String_vector(&kids);
 	}
 	for (int root = 0; root < 2 && rc == ZOK; root++)
