@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/assert.h"
 #include "common/log.h"
@@ -230,6 +231,31 @@ load_type(struct cluster *cl, struct acl_store *as, int root, int8_t rtype)
 	return rc;
 }
 
+/* The sequence number of "acl_changes_<seq>", -1 when not one. */
+static int64_t
+change_seq(const char *name)
+{
+	const char *p = name + strlen("acl_changes_");
+	char *end;
+	long long v;
+
+	if (strncmp(name, "acl_changes_", strlen("acl_changes_")) != 0)
+		return -1;
+	v = strtoll(p, &end, 10);
+	return *p != '\0' && *end == '\0' && v >= 0 ? (int64_t)v : -1;
+}
+
+/* List change path i (re-arming its watch). A ZK code. */
+static int
+changes_list(struct cluster *cl, int i, struct String_vector *kids)
+{
+	int rc = cluster_zk_mkdirs(cl->zh, change_paths[i]);
+
+	if (rc == ZOK)
+		rc = zoo_wget_children(cl->zh, change_paths[i], cluster_sec_watcher, cl, kids);
+	return rc;
+}
+
 int
 cluster_acl_load(struct cluster *cl, struct acl_store *as)
 {
@@ -240,10 +266,11 @@ cluster_acl_load(struct cluster *cl, struct acl_store *as)
 	for (int i = 0; i < 2 && rc == ZOK; i++) {
 		struct String_vector kids = { 0 };
 
-		rc = cluster_zk_mkdirs(cl->zh, change_paths[i]);
-		if (rc == ZOK)
-			rc = zoo_wget_children(cl->zh, change_paths[i], cluster_sec_watcher, cl,
-					       &kids);
+		cl->acl_seen[i] = -1;
+		rc = changes_list(cl, i, &kids);
+		for (int32_t k = 0; rc == ZOK && k < kids.count; k++)
+			if (change_seq(kids.data[k]) > cl->acl_seen[i])
+				cl->acl_seen[i] = change_seq(kids.data[k]);
 		deallocate_String_vector(&kids);
 	}
 	for (int root = 0; root < 2 && rc == ZOK; root++)
@@ -254,6 +281,119 @@ cluster_acl_load(struct cluster *cl, struct acl_store *as)
 	log_warn("cluster", "reading the ACLs from ZooKeeper: %s", zerror(rc));
 	acl_store_close(as);
 	return -EIO;
+}
+
+/* The resource a notification names: "TOPIC:name" (literal; Kafka's
+ * ResourceType.fromString is case-blind) or the extended JSON. 0 or -1;
+ * name points into buf / is copied into buf. */
+static int
+change_decode(int i, const char *data, char *buf, size_t size, struct kp_acl *r)
+{
+	memset(r, 0, sizeof(*r));
+	r->pattern = i == 0 ? KP_PAT_LITERAL : KP_PAT_PREFIXED;
+	if (i == 0) {
+		const char *colon = strchr(data, ':');
+
+		for (int8_t t = KP_RES_TOPIC; colon != NULL && t < KP_RES_TYPES; t++)
+			if (strncasecmp(data, rtype_enum[t], (size_t)(colon - data)) == 0 &&
+			    strlen(rtype_enum[t]) == (size_t)(colon - data))
+				r->rtype = t;
+		if (colon == NULL || r->rtype == 0 || strlen(colon + 1) >= size)
+			return -1;
+		snprintf(buf, size, "%s", colon + 1);
+	} else {
+		json_t *j = json_loads(data, 0, NULL);
+		const char *type = json_string_value(json_object_get(j, "resourceType"));
+		const char *name = json_string_value(json_object_get(j, "name"));
+		const char *pat = json_string_value(json_object_get(j, "patternType"));
+		int t = name_index(rtype_enum, KP_RES_TYPES, type);
+
+		if (t > 0 && name != NULL && pat != NULL && strcmp(pat, "PREFIXED") == 0 &&
+		    strlen(name) < size) {
+			r->rtype = (int8_t)t;
+			snprintf(buf, size, "%s", name);
+		}
+		json_decref(j);
+		if (r->rtype == 0)
+			return -1;
+	}
+	r->name = (struct kp_str){ buf, (int32_t)strlen(buf) };
+	return 0;
+}
+
+static void
+removed_none(void *arg, int32_t filter, const struct kp_acl *a)
+{
+	(void)arg;
+	(void)filter;
+	(void)a;
+}
+
+/* Replace r's bindings in as with what its znode holds now. A ZK code. */
+static int
+resource_refresh(struct cluster *cl, struct acl_store *as, const struct kp_acl *r)
+{
+	struct kp_acl_filter f = { .rtype = r->rtype, .pattern = r->pattern,
+				   .op = KP_ACL_OP_ANY, .perm = KP_PERM_ANY, .name = r->name,
+				   .principal = { NULL, -1 }, .host = { NULL, -1 } };
+	char path[CL_PATH_MAX];
+	struct acl_store now;
+	int32_t version;
+	bool skip = false, changed;
+	int rc;
+
+	if (resource_path(path, sizeof(path), r->rtype, r->pattern, r->name) != 0)
+		return ZOK;
+	rc = resource_read(cl, path, r->rtype, r->pattern, r->name, &now, &version);
+	if (rc == ZOK && acl_store_remove(as, &f, &skip, 1, removed_none, NULL, &changed) != 0)
+		rc = ZSYSTEMERROR;
+	for (int32_t k = 0; rc == ZOK && k < now.count; k++)
+		if (acl_store_add(as, &now.entries[k].acl, 1, &changed) != 0)
+			rc = ZSYSTEMERROR;
+	acl_store_close(&now);
+	return rc;
+}
+
+int
+cluster_acl_apply_changes(struct cluster *cl, struct acl_store *as)
+{
+	int rc = ZOK;
+
+	for (int i = 0; i < 2 && rc == ZOK; i++) {
+		struct String_vector kids = { 0 };
+		int64_t seen = cl->acl_seen[i];
+
+		rc = changes_list(cl, i, &kids);
+		/* Sequence order: the children come unordered. */
+		for (int64_t next = seen; rc == ZOK;) {
+			int32_t at = -1;
+			char path[CL_PATH_MAX + 64], *data = NULL, buf[CL_PATH_MAX];
+			struct kp_acl r;
+			struct Stat st;
+
+			for (int32_t k = 0; k < kids.count; k++) {
+				int64_t s = change_seq(kids.data[k]);
+
+				if (s > seen && (at < 0 || s < next))
+					at = k, next = s;
+			}
+			if (at < 0)
+				break;
+			snprintf(path, sizeof(path), "%s/%s", change_paths[i], kids.data[at]);
+			rc = cluster_zk_get(cl, path, false, &data, &st);
+			if (rc == ZNONODE)
+				rc = ZOK;       /* expired meanwhile */
+			else if (rc == ZOK && change_decode(i, data, buf, sizeof(buf), &r) == 0)
+				rc = resource_refresh(cl, as, &r);
+			else if (rc == ZOK)
+				log_warn("cluster", "%s: unreadable ACL change notification", path);
+			free(data);
+			seen = next;
+			cl->acl_seen[i] = seen;
+		}
+		deallocate_String_vector(&kids);
+	}
+	return rc == ZOK ? 0 : -EIO;
 }
 
 /* Kafka's change notification naming one resource. A ZK code. */

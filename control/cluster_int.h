@@ -45,6 +45,7 @@ struct cluster {
 	int efd;                        /* eventfd the watches write */
 	_Atomic uint32_t events;        /* CL_EV_* seen, not yet handled */
 	_Atomic uint32_t sec_events;    /* CLUSTER_SEC_* (cluster_acl.c) */
+	int64_t acl_seen[2];            /* last ACL change notification applied */
 	char *connect;
 	int32_t session_timeout_ms;
 	int32_t connection_timeout_ms;

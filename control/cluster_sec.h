@@ -32,6 +32,10 @@ struct cluster;
 /* Read every ACL ZooKeeper holds into as (an in-memory store, emptied
  * first) and arm the change watches. 0, or -EIO (as is then empty). */
 int cluster_acl_load(struct cluster *cl, struct acl_store *as);
+/* Apply the ACL change notifications newer than the last load or apply
+ * to as (the last load's store): each names a resource, whose bindings are
+ * read again. 0, or -EIO (then load everything again). */
+int cluster_acl_apply_changes(struct cluster *cl, struct acl_store *as);
 /* CreateAcls: add the (validated) bindings to their resource znodes.
  * KP_ERR_NONE or an error with msg. */
 int16_t cluster_acl_create(struct cluster *cl, const struct kp_acl *acls, int32_t count,

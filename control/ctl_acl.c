@@ -40,6 +40,19 @@ ctl_acl_reindex(struct ctl *ctl)
 }
 
 int
+ctl_acl_changes(struct ctl *ctl)
+{
+	int rc;
+
+	if (ctl_acl_zk(ctl) == NULL)
+		return 0;
+	rc = cluster_acl_apply_changes(ctl_acl_zk(ctl), &ctl->acls);
+	if (rc != 0)
+		return ctl_acl_sync(ctl);
+	return ctl_acl_reindex(ctl);
+}
+
+int
 ctl_acl_sync(struct ctl *ctl)
 {
 	struct acl_store fresh = { 0 };
@@ -101,7 +114,7 @@ ctl_acl_create(void *ctx, const struct kp_acl *acls, int32_t count, char *msg, s
 	if (ctl_acl_zk(ctl) != NULL) {
 		int16_t err = cluster_acl_create(ctl_acl_zk(ctl), acls, count, msg, msg_size);
 
-		(void)ctl_acl_sync(ctl);
+		(void)ctl_acl_changes(ctl);
 		return err;
 	}
 	rc = acl_store_add(&ctl->acls, acls, count, &changed);
@@ -138,7 +151,7 @@ ctl_acl_delete(void *ctx, const struct kp_acl_filter *filters, const bool *skip,
 		int16_t err = cluster_acl_delete(ctl_acl_zk(ctl), &ctl->acls, filters, skip,
 						 count, fn, arg, msg, msg_size);
 
-		(void)ctl_acl_sync(ctl);
+		(void)ctl_acl_changes(ctl);
 		return err;
 	}
 	rc = acl_store_remove(&ctl->acls, filters, skip, count, fn, arg, &changed);

@@ -233,7 +233,7 @@ ctl_cluster_sec_sync(struct ctl *ctl)
 	struct cluster *cl = ctl->cluster->cl;
 	uint32_t bits = cluster_sec_take(cl);
 
-	if ((bits & CLUSTER_SEC_ACL) != 0 && ctl_acl_sync(ctl) != 0)
+	if ((bits & CLUSTER_SEC_ACL) != 0 && ctl_acl_changes(ctl) != 0)
 		cluster_sec_retry(cl, CLUSTER_SEC_ACL);
 	if ((bits & CLUSTER_SEC_ENTITY) != 0 && ctl_entity_sync(ctl) != 0)
 		cluster_sec_retry(cl, CLUSTER_SEC_ENTITY);
