@@ -103,39 +103,12 @@ count_removed(void *arg, int32_t filter, const struct kp_acl *a)
 	(*(int *)arg)++;
 }
 
-TestSuite(cluster_sec, .init = zk_setup, .fini = zk_teardown, .timeout = 240);
-
-Test(cluster_sec, acls_written_by_one_read_by_other_then_deleted)
+/* The znodes as Kafka's ZooKeeper mode writes them. */
+static void
+check_znodes(struct cluster *b1)
 {
-	struct cluster *b1 = broker_open(1), *b2 = broker_open(2);
-	struct acl_store as = { 0 };
-	struct kp_acl a[3] = {
-		acl(KP_PAT_LITERAL, "orders", "User:alice", KP_ACL_READ, KP_PERM_ALLOW),
-		acl(KP_PAT_PREFIXED, "ord", "User:bob", KP_ACL_WRITE, KP_PERM_DENY),
-		acl(KP_PAT_LITERAL, "orders", "User:carol", KP_ACL_DESCRIBE_CONFIGS,
-		    KP_PERM_ALLOW),
-	};
-	struct kp_acl_filter all = { .rtype = KP_RES_ANY, .pattern = KP_PAT_ANY,
-				     .op = KP_ACL_OP_ANY, .perm = KP_PERM_ANY,
-				     .name = { NULL, -1 }, .principal = { NULL, -1 },
-				     .host = { NULL, -1 } };
-	bool skip = false;
-	int removed = 0;
-	char msg[256] = "", *json;
+	char *json;
 
-	cr_assert_eq(cluster_acl_load(b2, &as), 0);
-	cr_assert_eq(as.count, 0);
-	(void)cluster_sec_take(b2);
-	/* Two writes of the same resource: the second keeps the first's. */
-	cr_assert_eq(cluster_acl_create(b1, a, 2, msg, sizeof(msg)), KP_ERR_NONE, "%s", msg);
-	cr_assert_eq(cluster_acl_create(b1, &a[2], 1, msg, sizeof(msg)), KP_ERR_NONE, "%s",
-		     msg);
-	wait_flag(b2, CLUSTER_SEC_ACL);
-	/* Broker 2 applies the notifications to what it loaded (nothing). */
-	cr_assert_eq(cluster_acl_apply_changes(b2, &as), 0);
-	cr_assert_eq(as.count, 3);
-	cr_assert_eq(cluster_acl_apply_changes(b2, &as), 0);
-	cr_assert_eq(as.count, 3);
 	json = zget(b1, "/kafka-acl/Topic/orders");
 	cr_assert_not_null(json);
 	cr_assert_not_null(strstr(json, "\"version\":1"), "%s", json);
@@ -155,6 +128,42 @@ Test(cluster_sec, acls_written_by_one_read_by_other_then_deleted)
 	cr_assert_not_null(json);
 	cr_assert_not_null(strstr(json, "\"patternType\":\"PREFIXED\""), "%s", json);
 	free(json);
+}
+
+TestSuite(cluster_sec, .init = zk_setup, .fini = zk_teardown, .timeout = 240);
+
+Test(cluster_sec, acls_written_by_one_read_by_other_then_deleted)
+{
+	struct cluster *b1 = broker_open(1), *b2 = broker_open(2);
+	struct acl_store as = { 0 };
+	struct kp_acl a[3] = {
+		acl(KP_PAT_LITERAL, "orders", "User:alice", KP_ACL_READ, KP_PERM_ALLOW),
+		acl(KP_PAT_PREFIXED, "ord", "User:bob", KP_ACL_WRITE, KP_PERM_DENY),
+		acl(KP_PAT_LITERAL, "orders", "User:carol", KP_ACL_DESCRIBE_CONFIGS,
+		    KP_PERM_ALLOW),
+	};
+	struct kp_acl_filter all = { .rtype = KP_RES_ANY, .pattern = KP_PAT_ANY,
+				     .op = KP_ACL_OP_ANY, .perm = KP_PERM_ANY,
+				     .name = { NULL, -1 }, .principal = { NULL, -1 },
+				     .host = { NULL, -1 } };
+	bool skip = false;
+	int removed = 0;
+	char msg[256] = "";
+
+	cr_assert_eq(cluster_acl_load(b2, &as), 0);
+	cr_assert_eq(as.count, 0);
+	(void)cluster_sec_take(b2);
+	/* Two writes of the same resource: the second keeps the first's. */
+	cr_assert_eq(cluster_acl_create(b1, a, 2, msg, sizeof(msg)), KP_ERR_NONE, "%s", msg);
+	cr_assert_eq(cluster_acl_create(b1, &a[2], 1, msg, sizeof(msg)), KP_ERR_NONE, "%s",
+		     msg);
+	wait_flag(b2, CLUSTER_SEC_ACL);
+	/* Broker 2 applies the notifications to what it loaded (nothing). */
+	cr_assert_eq(cluster_acl_apply_changes(b2, &as), 0);
+	cr_assert_eq(as.count, 3);
+	cr_assert_eq(cluster_acl_apply_changes(b2, &as), 0);
+	cr_assert_eq(as.count, 3);
+	check_znodes(b1);
 	/* A name ZooKeeper cannot hold is refused. */
 	a[0].name = S("a/b");
 	cr_assert_eq(cluster_acl_create(b1, a, 1, msg, sizeof(msg)), KP_ERR_INVALID_REQUEST);
