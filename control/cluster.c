@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/assert.h"
+#include "common/log.h"
 #include "common/uuid.h"
 #include "control/cluster_int.h"
 
@@ -44,6 +45,44 @@ cluster_flag(struct cluster *cl, uint32_t events)
 		return;
 }
 
+static bool
+is_state_path(const char *path)
+{
+	size_t n = strlen(path);
+
+	return strncmp(path, "/brokers/topics/", 16) == 0 && n > 6 &&
+	       strcmp(path + n - 6, "/state") == 0;
+}
+
+/* @thread libzookeeper's completion thread. */
+static uint32_t
+dirty_add(struct cluster *cl, const char *path)
+{
+	uint32_t ev = CL_EV_STATES;
+
+	pthread_mutex_lock(&cl->dirty_lock);
+	if (cl->dirty_count < CL_DIRTY_MAX)
+		cl->dirty[cl->dirty_count++] = strdup(path);
+	else
+		ev = CL_EV_TOPICS;      /* too many: read everything */
+	pthread_mutex_unlock(&cl->dirty_lock);
+	return ev;
+}
+
+/* Take the changed state paths (the caller frees them). */
+static int32_t
+dirty_take(struct cluster *cl, char **out)
+{
+	int32_t n;
+
+	pthread_mutex_lock(&cl->dirty_lock);
+	n = cl->dirty_count;
+	memcpy(out, cl->dirty, sizeof(char *) * (size_t)n);
+	cl->dirty_count = 0;
+	pthread_mutex_unlock(&cl->dirty_lock);
+	return n;
+}
+
 /* @thread libzookeeper's completion thread: flags only. */
 void
 cluster_zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx)
@@ -61,6 +100,8 @@ cluster_zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *c
 		ev = CL_EV_CONTROLLER;
 	else if (path != NULL && strcmp(path, "/admin/delete_topics") == 0)
 		ev = CL_EV_DELETE;
+	else if (path != NULL && is_state_path(path) && type != ZOO_DELETED_EVENT)
+		ev = dirty_add(cl, path);
 	cluster_flag(cl, ev);
 }
 
@@ -113,13 +154,23 @@ cluster_zk_get(struct cluster *cl, const char *path, bool watch, char **out, str
 	}
 }
 
+/* libzookeeper's own lines (errors only, see cluster_open) as ours.
+ * @thread libzookeeper's threads */
+static void
+zk_log(const char *message)
+{
+	const char *tail = strstr(message, "ZOO_");  /* past its own time stamp */
+
+	log_warn("zookeeper", "%s", tail != NULL ? tail : message);
+}
+
 /* Connect to hosts, waiting up to the connection timeout. */
 static zhandle_t *
 zk_connect(struct cluster *cl, const char *hosts, char *err, size_t err_size)
 {
 	int64_t deadline = mono_ms() + cl->connection_timeout_ms;
-	zhandle_t *zh = zookeeper_init(hosts, cluster_zk_watcher, cl->session_timeout_ms, NULL,
-				       cl, 0);
+	zhandle_t *zh = zookeeper_init2(hosts, cluster_zk_watcher, cl->session_timeout_ms, NULL,
+					cl, 0, zk_log);
 
 	if (zh == NULL) {
 		snprintf(err, err_size, "zookeeper.connect %s: %s", hosts, strerror(errno));
@@ -193,12 +244,13 @@ cluster_id_check(struct cluster *cl, const char *want, char *err, size_t err_siz
 		snprintf(err, err_size, "/cluster/id: %s", zerror(rc));
 		return -1;
 	}
-	rc = sscanf(data, "{\"version\":\"1\",\"id\":\"%63[^\"]\"", cl->cluster_id) == 1 ? 0 : -1;
+	rc = cj_cluster_id_decode(data, cl->cluster_id, sizeof(cl->cluster_id));
 	if (rc != 0)
 		snprintf(err, err_size, "/cluster/id: unreadable %s", data);
 	else if (want != NULL && want[0] != '\0' && strcmp(want, cl->cluster_id) != 0) {
 		snprintf(err, err_size, "The Cluster ID %s doesn't match stored clusterId %s in "
-			 "meta.properties (InconsistentClusterIdException)", cl->cluster_id, want);
+			 "meta.properties. The broker is trying to join the wrong cluster. "
+			 "Configured zookeeper.connect may be wrong.", cl->cluster_id, want);
 		rc = -1;
 	}
 	free(data);
@@ -232,6 +284,14 @@ register_broker(struct cluster *cl, char *err, size_t err_size)
 				ZOO_EPHEMERAL, NULL, 0);
 	}
 	free(json);
+	if (rc == ZNODEEXISTS) {
+		/* Ours already, when an answer was lost (Kafka checks the same). */
+		struct Stat st;
+
+		if (zoo_exists(cl->zh, path, 0, &st) == ZOK &&
+		    st.ephemeralOwner == zoo_client_id(cl->zh)->client_id)
+			rc = ZOK;
+	}
 	if (rc == ZNODEEXISTS)
 		snprintf(err, err_size, "broker.id %d is already registered in ZooKeeper at %s "
 			 "(another broker with this id is running)", cl->broker_id, path);
@@ -294,6 +354,7 @@ cluster_open(const struct cluster_config *cfg, char *err, size_t err_size)
 
 	ASSERT(cl != NULL);
 	ASSERT(cfg->connect != NULL);
+	pthread_mutex_init(&cl->dirty_lock, NULL);
 	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
 	copy_config(cl, cfg);
 	cl->efd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
@@ -320,7 +381,13 @@ cluster_close(struct cluster *cl)
 		zookeeper_close(cl->zh);
 	if (cl->efd >= 0)
 		close(cl->efd);
+	for (int32_t i = 0; i < cl->dirty_count; i++)
+		free(cl->dirty[i]);
+	pthread_mutex_destroy(&cl->dirty_lock);
 	cluster_view_free(&cl->view, cl->config_topics, cl->config_topic_count);
+	free(cl->epochs);
+	free(cl->seen);
+	free(cl->bounced);
 	for (int32_t i = 0; i < cl->endpoint_count; i++) {
 		free(cl->endpoints[i].listener);
 		free(cl->endpoints[i].host);
@@ -360,14 +427,37 @@ session_renew(struct cluster *cl)
 {
 	char err[256];
 
-	zookeeper_close(cl->zh);
+	if (cl->zh != NULL)
+		zookeeper_close(cl->zh);
 	cl->zh = NULL;
 	cl->controller = false;
 	if (zk_open(cl, err, sizeof(err)) == 0 && session_start(cl, err, sizeof(err)) == 0)
 		return;
-	fprintf(stderr, "cluster: re-registering after session expiry: %s\n", err);
-	/* Try again on the next poll. */
+	log_error("cluster", "re-registering after session expiry: %s", err);
+	/* From scratch on the next poll (a half-started session included). */
+	if (cl->zh != NULL)
+		zookeeper_close(cl->zh);
+	cl->zh = NULL;
 	cluster_flag(cl, CL_EV_SESSION);
+}
+
+/* Read what ev says changed: everything, or only the changed states. */
+static bool
+poll_read(struct cluster *cl, uint32_t ev)
+{
+	char *paths[CL_DIRTY_MAX];
+	int32_t n = dirty_take(cl, paths);
+	bool changed = false;
+
+	if ((ev & ~(uint32_t)CL_EV_STATES) != 0) {
+		changed = cluster_view_read(cl) == ZOK;
+	} else {
+		for (int32_t i = 0; i < n; i++)
+			changed |= cluster_view_read_state(cl, paths[i]) == ZOK;
+	}
+	for (int32_t i = 0; i < n; i++)
+		free(paths[i]);
+	return changed;
 }
 
 bool
@@ -390,8 +480,7 @@ cluster_poll(struct cluster *cl)
 	for (int round = 0; round < 4 && ev != 0; round++) {
 		if ((ev & CL_EV_CONTROLLER) != 0 || cl->view.controller_id < 0)
 			(void)cluster_ctl_elect(cl);
-		if (cluster_view_read(cl) == ZOK)
-			changed = true;
+		changed |= poll_read(cl, ev);
 		if (!cl->controller)
 			break;
 		cluster_ctl_act(cl);

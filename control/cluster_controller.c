@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "common/assert.h"
 #include "control/cluster_int.h"
@@ -60,6 +61,7 @@ cluster_ctl_elect(struct cluster *cl)
 		free(json);
 		if (rc == ZOK) {
 			cl->controller = true;
+			cl->seen_count = 0;     /* no history: nobody bounced */
 			cl->controller_epoch = epoch + 1;
 			cl->controller_epoch_version = st.version;
 			return ZOK;
@@ -73,6 +75,20 @@ cluster_ctl_elect(struct cluster *cl)
 			return rc;
 	}
 	return ZBADVERSION;
+}
+
+void
+cluster_ctl_adopt(struct cluster *cl)
+{
+	int32_t epoch, version;
+
+	if (cl->controller || epoch_read(cl, &epoch, &version) != ZOK)
+		return;
+	/* Our session holds /controller: nobody else can have moved it. */
+	cl->controller = true;
+	cl->seen_count = 0;
+	cl->controller_epoch = epoch;
+	cl->controller_epoch_version = version;
 }
 
 /* Fenced multi: check /controller_epoch, then ops. */
@@ -122,35 +138,64 @@ in_list(const int32_t *ids, int32_t n, int32_t id)
 /* First replica in assignment order that is alive and (unless unclean)
  * in isr; -1 if none. */
 static int32_t
-pick_leader(const struct md_cluster *v, const struct md_cluster_partition *p,
+pick_leader(const struct cluster *cl, const struct md_cluster_partition *p,
 	    const int32_t *isr, int32_t isr_count, bool unclean)
 {
 	for (int32_t i = 0; i < p->replica_count; i++) {
 		int32_t r = p->replicas[i];
 
-		if (cluster_view_alive(v, r) && (unclean || in_list(isr, isr_count, r)))
+		if (cluster_ctl_alive(cl, r) && (unclean || in_list(isr, isr_count, r)))
 			return r;
 	}
 	return -1;
 }
 
 bool
-cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partition *cur,
-			struct md_cluster_partition *next)
+cluster_ctl_alive(const struct cluster *cl, int32_t broker_id)
 {
-	const struct md_cluster *v = &cl->view;
+	for (int32_t i = 0; i < cl->bounced_count; i++)
+		if (cl->bounced[i] == broker_id)
+			return false;
+	return cluster_view_alive(&cl->view, broker_id);
+}
+
+/* Brokers whose registration is newer than at the last look; then
+ * remember the current ones. */
+static void
+ctl_bounced(struct cluster *cl)
+{
+	int32_t n = cl->view.broker_count;
+
+	cl->bounced_count = 0;
+	cl->bounced = realloc(cl->bounced, sizeof(*cl->bounced) * ((size_t)n + 1));
+	ASSERT(cl->bounced != NULL);
+	for (int32_t i = 0; i < n; i++)
+		for (int32_t j = 0; j < cl->seen_count; j++)
+			if (cl->seen[j].id == cl->epochs[i].id &&
+			    cl->seen[j].czxid != cl->epochs[i].czxid)
+				cl->bounced[cl->bounced_count++] = cl->epochs[i].id;
+	cl->seen = realloc(cl->seen, sizeof(*cl->seen) * ((size_t)n + 1));
+	ASSERT(cl->seen != NULL);
+	memcpy(cl->seen, cl->epochs, sizeof(*cl->seen) * (size_t)n);
+	cl->seen_count = n;
+}
+
+bool
+cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partition *cur,
+			bool unclean, struct md_cluster_partition *next)
+{
 	int32_t live[KP_REPLICAS_MAX], n = 0, leader;
 
 	*next = *cur;
 	for (int32_t i = 0; i < cur->isr_count; i++)
-		if (cluster_view_alive(v, cur->isr[i]))
+		if (cluster_ctl_alive(cl, cur->isr[i]))
 			live[n++] = cur->isr[i];
-	if (cur->leader >= 0 && cluster_view_alive(v, cur->leader)) {
+	if (cur->leader >= 0 && cluster_ctl_alive(cl, cur->leader)) {
 		leader = cur->leader;       /* followers died: shrink only */
 	} else {
-		leader = pick_leader(v, cur, live, n, false);
-		if (leader < 0 && cl->unclean_leader_election) {
-			leader = pick_leader(v, cur, live, n, true);
+		leader = pick_leader(cl, cur, live, n, false);
+		if (leader < 0 && unclean) {
+			leader = pick_leader(cl, cur, live, n, true);
 			if (leader >= 0) {
 				live[0] = leader;
 				n = 1;
@@ -173,6 +218,29 @@ cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partit
 	return true;
 }
 
+/* .../partitions/<p>, and .../partitions when missing (one round trip
+ * per partition, not one per path level). */
+static int
+partition_dir(zhandle_t *zh, const char *dir)
+{
+	int rc = zoo_create(zh, dir, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, NULL, 0);
+
+	if (rc == ZNONODE) {
+		/* Never the topic znode itself: a deleted topic stays deleted. */
+		char parent[CL_PATH_MAX];
+		size_t n = (size_t)(strrchr(dir, '/') - dir);
+
+		memcpy(parent, dir, n);
+		parent[n] = '\0';
+		rc = zoo_create(zh, parent, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT, NULL,
+				0);
+		if (rc == ZOK || rc == ZNODEEXISTS)
+			rc = zoo_create(zh, dir, NULL, -1, &ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT,
+					NULL, 0);
+	}
+	return rc == ZNODEEXISTS ? ZOK : rc;
+}
+
 /* A new partition: leader the first live replica, ISR the live ones. */
 static void
 ctl_new_state(struct cluster *cl, const char *topic, int32_t p,
@@ -184,7 +252,7 @@ ctl_new_state(struct cluster *cl, const char *topic, int32_t p,
 	zoo_op_result_t res[2];
 
 	for (int32_t i = 0; i < mp->replica_count; i++) {
-		if (!cluster_view_alive(&cl->view, mp->replicas[i]))
+		if (!cluster_ctl_alive(cl, mp->replicas[i]))
 			continue;
 		if (st.leader < 0)
 			st.leader = mp->replicas[i];
@@ -194,13 +262,27 @@ ctl_new_state(struct cluster *cl, const char *topic, int32_t p,
 		return;         /* no replica alive yet: when one registers */
 	snprintf(dir, sizeof(dir), "/brokers/topics/%s/partitions/%d", topic, p);
 	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
-	if (cluster_zk_mkdirs(cl->zh, dir) != ZOK)
+	if (partition_dir(cl->zh, dir) != ZOK)
 		return;
 	json = cj_state_encode(&st);
 	zoo_create_op_init(&ops[1], path, json, (int)strlen(json), &ZOO_OPEN_ACL_UNSAFE,
 			   ZOO_PERSISTENT, NULL, 0);
 	(void)ctl_multi(cl, ops, res, 2);
 	free(json);
+}
+
+/* unclean.leader.election.enable: the topic's override, else the broker's. */
+static bool
+unclean_for(const struct cluster *cl, const char *topic)
+{
+	const struct md_config *c = cluster_topic_configs(cl, topic);
+	int32_t n = cluster_topic_config_count(cl, topic);
+
+	for (int32_t i = 0; i < n; i++)
+		if (strcmp(c[i].name, "unclean.leader.election.enable") == 0 &&
+		    c[i].value != NULL)
+			return strcasecmp(c[i].value, "true") == 0;
+	return cl->unclean_leader_election;
 }
 
 static void
@@ -214,7 +296,7 @@ ctl_partition(struct cluster *cl, const char *topic, int32_t p,
 		ctl_new_state(cl, topic, p, mp);
 		return;
 	}
-	if (!cluster_ctl_elect_state(cl, mp, &next))
+	if (!cluster_ctl_elect_state(cl, mp, unclean_for(cl, topic), &next))
 		return;
 	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
 	json = cj_state_encode(&next);
@@ -304,6 +386,9 @@ cluster_ctl_act(struct cluster *cl)
 		return;
 	for (int32_t i = 0; i < deletes.count && cl->controller; i++)
 		ctl_delete_topic(cl, deletes.data[i]);
+	ctl_bounced(cl);
+	if (cl->bounced_count > 0)
+		cluster_flag(cl, CL_EV_BROKERS);    /* back once their ISRs are out */
 	for (int32_t i = 0; i < v->topic_count && cl->controller; i++) {
 		const struct md_cluster_topic *t = &v->topics[i];
 
@@ -311,5 +396,6 @@ cluster_ctl_act(struct cluster *cl)
 			if (!marked(&deletes, t->name))
 				ctl_partition(cl, t->name, p, &t->partitions[p]);
 	}
+	cl->bounced_count = 0;
 	deallocate_String_vector(&deletes);
 }

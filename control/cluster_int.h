@@ -6,6 +6,7 @@
 #ifndef CONTROL_CLUSTER_INT_H
 #define CONTROL_CLUSTER_INT_H
 
+#include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
@@ -26,7 +27,10 @@ enum {
 	CL_EV_TOPICS = 1u << 2,      /* topics, assignments, states, configs */
 	CL_EV_DELETE = 1u << 3,      /* children of /admin/delete_topics */
 	CL_EV_CONTROLLER = 1u << 4,  /* data of /controller */
+	CL_EV_STATES = 1u << 5,      /* partition states listed in dirty */
 };
+
+#define CL_DIRTY_MAX 4096       /* more changed states: read everything */
 
 #define CL_PATH_MAX 512
 #define CL_DATA_MAX (1024 * 1024)  /* ZooKeeper's jute.maxbuffer */
@@ -40,12 +44,22 @@ struct cl_topic_configs {
 	struct md_config *configs;
 };
 
+/* A live broker's epoch: its registration's czxid (Kafka's broker epoch). */
+struct cl_broker_epoch {
+	int32_t id;
+	int64_t czxid;
+};
+
 struct cluster {
 	zhandle_t *zh;
 	int efd;                        /* eventfd the watches write */
 	_Atomic uint32_t events;        /* CL_EV_* seen, not yet handled */
 	_Atomic uint32_t sec_events;    /* CLUSTER_SEC_* (cluster_acl.c) */
 	int64_t acl_seen[2];            /* last ACL change notification applied */
+	/* State znodes whose watch fired (CL_EV_STATES): heap paths. */
+	pthread_mutex_t dirty_lock;
+	int32_t dirty_count;
+	char *dirty[CL_DIRTY_MAX];
 	char *connect;
 	int32_t session_timeout_ms;
 	int32_t connection_timeout_ms;
@@ -59,7 +73,15 @@ struct cluster {
 	bool controller;
 	int32_t controller_epoch;
 	int32_t controller_epoch_version;  /* /controller_epoch's zkVersion */
+	/* Controller: brokers that registered again since its last look
+	 * (czxid changed), treated as dead for one round, as Kafka's
+	 * controller handles bounced brokers. */
+	int32_t seen_count;
+	struct cl_broker_epoch *seen;
+	int32_t bounced_count;
+	int32_t *bounced;
 	struct md_cluster view;
+	struct cl_broker_epoch *epochs;  /* view.broker_count, by view order */
 	int32_t config_topic_count;
 	struct cl_topic_configs *config_topics;
 };
@@ -93,17 +115,26 @@ int cj_config_decode(const char *json, struct cl_topic_configs *out);
 char *cj_pid_block_encode(int32_t broker_id, int64_t start, int64_t end);
 int cj_pid_block_decode(const char *json, int64_t *end);
 int cj_uuid_parse(const char *text, struct kp_uuid *out);
+/* /cluster/id {"version":"1","id":"..."}: the id into out. */
+int cj_cluster_id_decode(const char *json, char *out, size_t out_size);
 
 /* cluster_view.c: read the whole view again (re-arming every watch) and
  * replace cl->view. 0 or a ZK error (the old view stays). */
 int cluster_view_read(struct cluster *cl);
+/* Re-read one state znode (path as watched) into the view. */
+int cluster_view_read_state(struct cluster *cl, const char *path);
 void cluster_view_free(struct md_cluster *v, struct cl_topic_configs *configs, int32_t count);
 bool cluster_view_alive(const struct md_cluster *v, int32_t broker_id);
+/* Alive and not bounced since the controller's last look. */
+bool cluster_ctl_alive(const struct cluster *cl, int32_t broker_id);
 struct md_cluster_topic *cluster_view_topic(struct md_cluster *v, const char *name);
 
 /* cluster_controller.c */
 /* Stand for controller (a no-op when someone is). 0 or a ZK error. */
 int cluster_ctl_elect(struct cluster *cl);
+/* /controller is this session's but we did not know (the answer to the
+ * winning multi was lost): take the controller role with the epoch. */
+void cluster_ctl_adopt(struct cluster *cl);
 /* Act on the view as controller: deletions, new states, elections. */
 void cluster_ctl_act(struct cluster *cl);
 /* A controller write: multi(check /controller_epoch at the version this
@@ -113,9 +144,10 @@ void cluster_ctl_act(struct cluster *cl);
 int cluster_ctl_set(struct cluster *cl, const char *path, const char *data, int32_t version,
 		    int32_t *new_version);
 /* The state a controller election would write (Kafka's offline /
- * ISR-shrink election): false when the state needs no change. */
+ * ISR-shrink election; unclean: unclean.leader.election.enable, the
+ * topic's or the broker's): false when the state needs no change. */
 bool cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partition *cur,
-			     struct md_cluster_partition *next);
+			     bool unclean, struct md_cluster_partition *next);
 
 /* cluster_assign.c: Kafka's AdminUtils.assignReplicasToBrokers over
  * broker_count brokers sorted by id (racks[i] NULL: none; racks are used

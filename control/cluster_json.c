@@ -391,6 +391,24 @@ cj_pid_block_decode(const char *json, int64_t *end)
 	return rc;
 }
 
+int
+cj_cluster_id_decode(const char *json, char *out, size_t out_size)
+{
+	json_t *j = json_loads(json, 0, NULL), *id;
+	int rc = -1;
+
+	if (j == NULL)
+		return -1;
+	id = json_object_get(j, "id");
+	if (json_is_string(id) && strlen(json_string_value(id)) < out_size &&
+	    json_string_value(id)[0] != '\0') {
+		snprintf(out, out_size, "%s", json_string_value(id));
+		rc = 0;
+	}
+	json_decref(j);
+	return rc;
+}
+
 static int
 b64url_value(char c)
 {

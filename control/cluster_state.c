@@ -12,6 +12,7 @@
  * controller or leader change makes it re-read and try again rather than
  * overwrite. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -173,10 +174,13 @@ cluster_controlled_shutdown(struct cluster *cl, int32_t timeout_ms)
 		if (cluster_view_read(cl) == ZOK) {
 			const struct md_cluster *v = &cl->view;
 
-			for (int32_t i = 0; i < v->topic_count; i++)
-				for (int32_t p = 0; p < v->topics[i].partition_count; p++)
-					remaining += shutdown_partition(cl, v->topics[i].name, p,
-									&v->topics[i].partitions[p]);
+			for (int32_t i = 0; i < v->topic_count; i++) {
+				const struct md_cluster_topic *t = &v->topics[i];
+
+				for (int32_t p = 0; p < t->partition_count; p++)
+					remaining += shutdown_partition(cl, t->name, p,
+									&t->partitions[p]);
+			}
 		} else {
 			remaining = 1;
 		}
@@ -202,6 +206,8 @@ pid_block_try(struct cluster *cl, int64_t *first)
 	free(data);
 	if (rc != ZOK && rc != ZNONODE)
 		return rc;
+	if (end > INT64_MAX - 2 * CL_PID_BLOCK)
+		return ZAPIERROR;       /* exhausted, as Kafka refuses too */
 	*first = end + 1;
 	json = cj_pid_block_encode(cl->broker_id, *first, *first + CL_PID_BLOCK - 1);
 	if (rc == ZNONODE)

@@ -13,6 +13,8 @@
 #include "common/assert.h"
 #include "control/cluster_int.h"
 
+#define CL_CHANGES_KEPT 100
+
 static int16_t
 zk_error(int rc, char *msg, size_t msg_size)
 {
@@ -35,7 +37,12 @@ assign(const struct cluster *cl, int32_t count, int16_t rf, int32_t start_index,
 		snprintf(msg, msg_size, "Replication factor must be larger than 0.");
 		return KP_ERR_INVALID_REPLICATION_FACTOR;
 	}
-	if (rf > n || rf > KP_REPLICAS_MAX) {
+	if (rf > KP_REPLICAS_MAX) {
+		snprintf(msg, msg_size, "Replication factor: %d larger than %d, the most a "
+			 "partition can have here.", rf, KP_REPLICAS_MAX);
+		return KP_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	if (rf > n) {
 		snprintf(msg, msg_size, "Replication factor: %d larger than available brokers: %d.",
 			 rf, n);
 		return KP_ERR_INVALID_REPLICATION_FACTOR;
@@ -112,6 +119,37 @@ create_write(struct cluster *cl, const char *name, const struct kp_uuid *id, int
 	return rc == ZOK ? KP_ERR_NONE : zk_error(rc, msg, msg_size);
 }
 
+static bool
+marked_for_deletion(struct cluster *cl, const char *name)
+{
+	char path[CL_PATH_MAX];
+	struct Stat st;
+
+	return topic_path(path, sizeof(path), "/admin/delete_topics", name) == 0 &&
+	       zoo_exists(cl->zh, path, 0, &st) == ZOK;
+}
+
+/* Kafka rejects a name equal to another once '.' and '_' are the same. */
+static bool
+colliding(const struct cluster *cl, const char *name, char *msg, size_t msg_size)
+{
+	for (int32_t i = 0; i < cl->view.topic_count; i++) {
+		const char *other = cl->view.topics[i].name;
+		size_t k = 0;
+
+		while (name[k] != '\0' && (name[k] == other[k] ||
+					    (strchr("._", name[k]) != NULL &&
+					     other[k] != '\0' && strchr("._", other[k]) != NULL)))
+			k++;
+		if (name[k] == '\0' && other[k] == '\0') {
+			snprintf(msg, msg_size, "Topic '%s' collides with existing topic: %s", name,
+				 other);
+			return true;
+		}
+	}
+	return false;
+}
+
 int16_t
 cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid *id,
 		     int32_t partition_count, int16_t replication_factor,
@@ -131,16 +169,25 @@ cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid 
 		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	}
 	if (partition_count <= 0 || partition_count > CL_DATA_MAX / 64) {
-		snprintf(msg, msg_size, "Number of partitions must be larger than 0.");
+		if (partition_count <= 0)
+			snprintf(msg, msg_size, "Number of partitions must be larger than 0.");
+		else    /* the topic znode must fit ZooKeeper's 1 MiB */
+			snprintf(msg, msg_size, "Number of partitions %d is above %d.",
+				 partition_count, CL_DATA_MAX / 64);
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	rc = zoo_exists(cl->zh, path, 0, &st);
 	if (rc == ZOK) {
-		snprintf(msg, msg_size, "Topic '%s' already exists.", name);
+		if (marked_for_deletion(cl, name))
+			snprintf(msg, msg_size, "Topic '%s' is marked for deletion.", name);
+		else
+			snprintf(msg, msg_size, "Topic '%s' already exists.", name);
 		return KP_ERR_TOPIC_ALREADY_EXISTS;
 	}
 	if (rc != ZNONODE)
 		return zk_error(rc, msg, msg_size);
+	if (colliding(cl, name, msg, msg_size))
+		return KP_ERR_INVALID_TOPIC_EXCEPTION;
 	if (id == NULL) {
 		md_uuid_random(&fresh);
 		id = &fresh;
@@ -169,7 +216,8 @@ partitions_check(const struct md_cluster_topic *t, int32_t count, char *msg, siz
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	if (count > CL_DATA_MAX / 64) {
-		snprintf(msg, msg_size, "Number of partitions %d is too large.", count);
+		snprintf(msg, msg_size, "Number of partitions %d is above %d.", count,
+			 CL_DATA_MAX / 64);
 		return KP_ERR_INVALID_PARTITIONS;
 	}
 	return KP_ERR_NONE;
@@ -234,6 +282,10 @@ cluster_partitions_add(struct cluster *cl, const char *name, int32_t count,
 	}
 	free(data);
 	err = partitions_check(&t, count, msg, msg_size);
+	if (err == KP_ERR_NONE && marked_for_deletion(cl, name)) {
+		snprintf(msg, msg_size, "The topic is queued for deletion.");
+		err = KP_ERR_INVALID_TOPIC_EXCEPTION;
+	}
 	for (int32_t i = 0; err == KP_ERR_NONE && i < cl->view.broker_count && start < 0; i++)
 		if (cl->view.brokers[i].id >= t.partitions[0].replicas[0])
 			start = i;      /* Kafka: the index of partition 0's first replica */
@@ -274,6 +326,31 @@ cluster_topic_delete(struct cluster *cl, const char *name, char *msg, size_t msg
 	return KP_ERR_NONE;
 }
 
+static int
+name_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every broker re-reads all configs on any notification, so only the
+ * newest CL_CHANGES_KEPT are kept (Kafka purges by age, 15 minutes). */
+static void
+changes_purge(struct cluster *cl)
+{
+	struct String_vector kids = { 0 };
+
+	if (zoo_get_children(cl->zh, "/config/changes", 0, &kids) != ZOK)
+		return;
+	qsort(kids.data, (size_t)kids.count, sizeof(kids.data[0]), name_cmp);
+	for (int32_t i = 0; i + CL_CHANGES_KEPT < kids.count; i++) {
+		char path[CL_PATH_MAX];
+
+		snprintf(path, sizeof(path), "/config/changes/%s", kids.data[i]);
+		(void)zoo_delete(cl->zh, path, -1);
+	}
+	deallocate_String_vector(&kids);
+}
+
 int16_t
 cluster_topic_configs_set(struct cluster *cl, const char *name,
 			  const struct md_config *configs, int32_t config_count)
@@ -293,5 +370,7 @@ cluster_topic_configs_set(struct cluster *cl, const char *name,
 	if (rc == ZOK)
 		rc = zoo_create(cl->zh, "/config/changes/config_change_", json, (int)strlen(json),
 				&ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT_SEQUENTIAL, NULL, 0);
+	if (rc == ZOK)
+		changes_purge(cl);
 	return rc == ZOK ? KP_ERR_NONE : KP_ERR_UNKNOWN_SERVER_ERROR;
 }

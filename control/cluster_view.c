@@ -115,6 +115,9 @@ read_controller(struct cluster *cl, struct md_cluster *v)
 	}
 	if (rc == ZOK && v->controller_id != cl->broker_id)
 		cl->controller = false;   /* deposed, or never was */
+	else if (rc == ZOK && !cl->controller &&
+		 st.ephemeralOwner == zoo_client_id(cl->zh)->client_id)
+		cluster_ctl_adopt(cl);
 	return rc;
 }
 
@@ -128,15 +131,27 @@ broker_cmp(const void *a, const void *b)
 }
 
 static int
-read_brokers(struct cluster *cl, struct md_cluster *v)
+epoch_cmp(const void *a, const void *b)
+{
+	int32_t x = ((const struct cl_broker_epoch *)a)->id;
+	int32_t y = ((const struct cl_broker_epoch *)b)->id;
+
+	return (x > y) - (x < y);
+}
+
+static int
+read_brokers(struct cluster *cl, struct md_cluster *v, struct cl_broker_epoch **epochs_out)
 {
 	struct String_vector kids = { 0 };
+	struct cl_broker_epoch *epochs;
 	int rc = zoo_wget_children(cl->zh, "/brokers/ids", cluster_zk_watcher, cl, &kids);
 
 	if (rc != ZOK)
 		return rc;
 	v->brokers = calloc((size_t)kids.count + 1, sizeof(*v->brokers));
-	ASSERT(v->brokers != NULL);
+	epochs = calloc((size_t)kids.count + 1, sizeof(*epochs));
+	ASSERT(v->brokers != NULL && epochs != NULL);
+	*epochs_out = epochs;
 	for (int32_t i = 0; i < kids.count && rc == ZOK; i++) {
 		struct md_cluster_broker *b = &v->brokers[v->broker_count];
 		char path[CL_PATH_MAX], *data = NULL, *end;
@@ -153,6 +168,7 @@ read_brokers(struct cluster *cl, struct md_cluster *v)
 		}
 		if (rc == ZOK && cj_broker_decode(data, b) == 0) {
 			b->id = (int32_t)id;
+			epochs[v->broker_count] = (struct cl_broker_epoch){ b->id, st.czxid };
 			v->broker_count++;
 		} else if (rc == ZOK) {
 			broker_free(b);
@@ -162,6 +178,7 @@ read_brokers(struct cluster *cl, struct md_cluster *v)
 	}
 	deallocate_String_vector(&kids);
 	qsort(v->brokers, (size_t)v->broker_count, sizeof(*v->brokers), broker_cmp);
+	qsort(epochs, (size_t)v->broker_count, sizeof(*epochs), epoch_cmp);
 	return rc;
 }
 
@@ -185,6 +202,42 @@ read_state(struct cluster *cl, const char *topic, int32_t p, struct md_cluster_p
 		mp->partition_epoch = st.version;
 	}
 	free(data);
+	return ZOK;
+}
+
+int
+cluster_view_read_state(struct cluster *cl, const char *path)
+{
+	const char *name = path + strlen("/brokers/topics/"), *sep = strstr(name, "/partitions/");
+	struct md_cluster_partition fresh = { 0 }, *mp;
+	struct md_cluster_topic *t;
+	char topic[CL_PATH_MAX];
+	long p;
+	int rc;
+
+	if (sep == NULL || (size_t)(sep - name) >= sizeof(topic))
+		return ZBADARGUMENTS;
+	memcpy(topic, name, (size_t)(sep - name));
+	topic[sep - name] = '\0';
+	p = strtol(sep + strlen("/partitions/"), NULL, 10);
+	t = cluster_view_topic(&cl->view, topic);
+	if (t == NULL || p < 0 || p >= t->partition_count) {
+		cluster_flag(cl, CL_EV_TOPICS);     /* a topic we have not read */
+		return ZNONODE;
+	}
+	rc = read_state(cl, topic, (int32_t)p, &fresh);
+	if (rc != ZOK)
+		return rc;
+	mp = &t->partitions[p];
+	mp->has_state = fresh.has_state;
+	if (fresh.has_state) {
+		mp->leader = fresh.leader;
+		mp->leader_epoch = fresh.leader_epoch;
+		mp->partition_epoch = fresh.partition_epoch;
+		mp->controller_epoch = fresh.controller_epoch;
+		mp->isr_count = fresh.isr_count;
+		memcpy(mp->isr, fresh.isr, sizeof(mp->isr));
+	}
 	return ZOK;
 }
 
@@ -290,21 +343,25 @@ cluster_view_read(struct cluster *cl)
 {
 	struct md_cluster v = { .controller_id = -1 };
 	struct cl_topic_configs *configs = NULL;
+	struct cl_broker_epoch *epochs = NULL;
 	int32_t config_count = 0;
 	int rc = read_controller(cl, &v);
 
 	if (rc == ZOK)
-		rc = read_brokers(cl, &v);
+		rc = read_brokers(cl, &v, &epochs);
 	if (rc == ZOK)
 		rc = read_topics(cl, &v, &configs, &config_count);
 	if (rc != ZOK) {
 		cluster_view_free(&v, configs, config_count);
+		free(epochs);
 		return rc;
 	}
 	qsort(v.topics, (size_t)v.topic_count, sizeof(*v.topics), topic_cmp_name);
 	qsort(configs, (size_t)config_count, sizeof(*configs), configs_cmp);
 	cluster_view_free(&cl->view, cl->config_topics, cl->config_topic_count);
 	cl->view = v;
+	free(cl->epochs);
+	cl->epochs = epochs;
 	cl->config_topics = configs;
 	cl->config_topic_count = config_count;
 	return ZOK;

@@ -290,6 +290,9 @@ ctl_cluster_shutdown(struct ctl *ctl)
 
 	if (cc == NULL || !cc->started || !cfg->controlled_shutdown_enable)
 		return;
+	/* A follower that kept fetching would be taken back into the ISRs
+	 * the shutdown takes it out of. */
+	rf_stop(cc->rf);
 	for (int32_t attempt = 0; attempt <= cfg->controlled_shutdown_max_retries; attempt++) {
 		int rc = cluster_controlled_shutdown(cc->cl, (int32_t)MIN(backoff + 5000,
 									  INT32_MAX));

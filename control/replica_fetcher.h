@@ -59,7 +59,9 @@ struct rf;
  * completion eventfd to ring cfg->ring (st_attach_core). @thread control */
 struct rf *rf_create(struct st *st, const struct rf_config *cfg, char *err, size_t err_size);
 int rf_start(struct rf *rf);
-/* Stop the thread and close its connections (what it follows is forgotten). */
+/* Stop the thread and close its connections (what it follows is forgotten).
+ * Waits (up to 10 s) for its storage requests in flight: call it before
+ * st_stop(). */
 void rf_stop(struct rf *rf);
 void rf_destroy(struct rf *rf);
 

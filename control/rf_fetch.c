@@ -160,20 +160,19 @@ rf_send_body(struct rf *rf, struct rf_conn *conn, int16_t api, int16_t version,
 }
 
 static void
-rf_send_ofle(struct rf *rf, struct rf_conn *conn)
+rf_encode_ofle(struct rf *rf, struct rf_conn *conn, struct kp_writer *w)
 {
 	struct kp_offset_for_leader_epoch_request_offset_for_leader_partition *ps;
 	struct kp_offset_for_leader_epoch_request_offset_for_leader_topic *ts;
 	struct kp_offset_for_leader_epoch_request req;
 	uint32_t nt = rf_topic_count(rf, conn), i, t = 0;
-	struct kp_writer w;
 
 	ps = calloc(conn->ref_count, sizeof(*ps));
 	ts = calloc(nt, sizeof(*ts));
 	if (ps == NULL || ts == NULL) {
 		free(ps);
 		free(ts);
-		conn->ref_count = 0;
+		kp_writer_fail(w, KP_WIRE_NOMEM);
 		return;
 	}
 	for (i = 0; i < conn->ref_count; i++) {
@@ -196,9 +195,7 @@ rf_send_ofle(struct rf *rf, struct rf_conn *conn)
 	req.replica_id = rf->cfg.broker_id;
 	req.topics.count = (int32_t)nt;
 	req.topics.items = ts;
-	kp_writer_init(&w, 64 + 16u * conn->ref_count);
-	kp_offset_for_leader_epoch_request_encode(&w, conn->ofle_version, &req);
-	rf_send_body(rf, conn, KP_API_OFFSET_FOR_LEADER_EPOCH, conn->ofle_version, &w);
+	kp_offset_for_leader_epoch_request_encode(w, conn->ofle_version, &req);
 	free(ps);
 	free(ts);
 }
@@ -222,21 +219,20 @@ rf_fetch_request_init(struct rf *rf, struct kp_fetch_request *req, int16_t versi
 }
 
 static void
-rf_send_fetch(struct rf *rf, struct rf_conn *conn)
+rf_encode_fetch(struct rf *rf, struct rf_conn *conn, struct kp_writer *w)
 {
 	struct kp_fetch_request_fetch_partition *ps;
 	struct kp_fetch_request_fetch_topic *ts;
 	struct kp_fetch_request req;
 	uint32_t nt = rf_topic_count(rf, conn), i, t = 0;
 	int16_t v = conn->fetch_version;
-	struct kp_writer w;
 
 	ps = calloc(conn->ref_count, sizeof(*ps));
 	ts = calloc(nt, sizeof(*ts));
 	if (ps == NULL || ts == NULL) {
 		free(ps);
 		free(ts);
-		conn->ref_count = 0;
+		kp_writer_fail(w, KP_WIRE_NOMEM);
 		return;
 	}
 	for (i = 0; i < conn->ref_count; i++) {
@@ -263,42 +259,58 @@ rf_send_fetch(struct rf *rf, struct rf_conn *conn)
 	rf_fetch_request_init(rf, &req, v);
 	req.topics.count = (int32_t)nt;
 	req.topics.items = ts;
-	kp_writer_init(&w, 128 + 40u * conn->ref_count);
-	kp_fetch_request_encode(&w, v, &req);
-	rf_send_body(rf, conn, KP_API_FETCH, v, &w);
+	kp_fetch_request_encode(w, v, &req);
 	free(ps);
 	free(ts);
 }
 
 void
+rf_fetch_encode(struct rf *rf, struct rf_conn *conn, int16_t api, struct kp_writer *w)
+{
+	ASSERT(api == KP_API_FETCH || api == KP_API_OFFSET_FOR_LEADER_EPOCH);
+	if (api == KP_API_FETCH)
+		rf_encode_fetch(rf, conn, w);
+	else
+		rf_encode_ofle(rf, conn, w);
+}
+
+void
 rf_fetch_send(struct rf *rf, struct rf_conn *conn, uint64_t now_ns)
 {
+	int16_t api = KP_API_OFFSET_FOR_LEADER_EPOCH;
+	struct kp_writer w;
+
 	ASSERT(conn->state == RF_C_READY);
 	ASSERT(conn->inflight_api == -1);
-	if (rf_collect(rf, conn, RF_EPOCH_LEADER, now_ns) > 0) {
-		rf_send_ofle(rf, conn);
-		return;
+	if (rf_collect(rf, conn, RF_EPOCH_LEADER, now_ns) == 0) {
+		api = KP_API_FETCH;
+		if (rf_conn_appending(rf, conn) || rf_collect(rf, conn, RF_FETCH, now_ns) == 0) {
+			conn->ref_count = 0;
+			return;
+		}
 	}
-	if (rf_conn_appending(rf, conn)) {
-		conn->ref_count = 0;
-		return;
-	}
-	if (rf_collect(rf, conn, RF_FETCH, now_ns) > 0)
-		rf_send_fetch(rf, conn);
+	kp_writer_init(&w, 128 + 40u * conn->ref_count);
+	rf_fetch_encode(rf, conn, api, &w);
+	rf_send_body(rf, conn, api, api == KP_API_FETCH ? conn->fetch_version : conn->ofle_version,
+		     &w);
 }
 
 /* ---- answers ---- */
 
 /* The partition of the request in flight that an answer names (by topic
- * name, or id when by_id), still as it was asked; NULL otherwise. */
+ * name, or id when by_id), still as it was asked; NULL otherwise. Leaders
+ * answer in request order: the search starts after the last one found. */
 static struct rf_part *
 rf_answer_part(struct rf *rf, struct rf_conn *conn, struct kp_str topic, const uint8_t *id,
 	       int32_t partition)
 {
-	uint32_t i;
+	uint32_t k, i;
 
-	for (i = 0; i < conn->ref_count; i++) {
-		struct rf_part *p = &rf->parts[conn->refs[i].slot];
+	for (k = 0; k < conn->ref_count; k++) {
+		struct rf_part *p;
+
+		i = (conn->ref_hint + k) % conn->ref_count;
+		p = &rf->parts[conn->refs[i].slot];
 
 		if (!p->used || p->gen != conn->refs[i].gen || p->partition != partition ||
 		    conn->refs[i].answered)
@@ -307,6 +319,7 @@ rf_answer_part(struct rf *rf, struct rf_conn *conn, struct kp_str topic, const u
 			       : (topic.len >= 0 && strlen(p->topic) == (size_t)topic.len &&
 				  memcmp(p->topic, topic.ptr, (size_t)topic.len) == 0)) {
 			conn->refs[i].answered = true;
+			conn->ref_hint = i + 1;
 			return p;
 		}
 	}
@@ -343,9 +356,10 @@ rf_fetch_partition(struct rf *rf, struct rf_part *p,
 		/* Ahead of the leader: the truncation finds where. Below the
 		 * leader's log start: storage cannot start a log at an offset
 		 * yet, so the retry repeats (logged). */
-		log_warn("rf", "%s-%d: offset %lld out of range on leader %d (its log start %lld)",
-			 p->topic, p->partition, (long long)p->fetch_offset, p->leader_id,
-			 (long long)pd->log_start_offset);
+		if (p->last_error != pd->error_code)
+			log_warn("rf", "%s-%d: offset %lld out of range on leader %d (its log "
+				 "start %lld)", p->topic, p->partition, (long long)p->fetch_offset,
+				 p->leader_id, (long long)pd->log_start_offset);
 		p->last_error = pd->error_code;
 		rf_part_restart(rf, p, rf_backoff_ns(rf));
 		return;
@@ -486,6 +500,7 @@ rf_fetch_answer(struct rf *rf, struct rf_conn *conn, const uint8_t *body, size_t
 	uint32_t i;
 	int rc;
 
+	conn->ref_hint = 0;
 	if (conn->inflight_api == KP_API_FETCH)
 		rc = rf_fetch_apply(rf, conn, body, len, now_ns);
 	else

@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "control/replica_fetcher.h"
+#include "protocol/kp_wire.h"
 #include "storage/st.h"
 
 /* Fetch and OffsetForLeaderEpoch versions this fetcher speaks (Kafka's
@@ -101,6 +102,7 @@ struct rf_conn {
 	struct rf_ref *refs;
 	uint32_t ref_count;
 	uint32_t ref_cap;
+	uint32_t ref_hint;              /* where the next answer part likely is */
 	uint8_t *rx;
 	uint32_t rx_len;
 	uint32_t rx_cap;
@@ -198,6 +200,9 @@ int rf_conn_versions(struct rf *rf, struct rf_conn *conn, const uint8_t *body, s
 /* Send OffsetForLeaderEpoch for its partitions in RF_EPOCH_LEADER, else a
  * Fetch for its partitions ready to fetch; nothing when none. */
 void rf_fetch_send(struct rf *rf, struct rf_conn *conn, uint64_t now_ns);
+/* Encode the body of a Fetch or OffsetForLeaderEpoch request at the
+ * connection's version for the partitions in conn->refs (sorted by topic). */
+void rf_fetch_encode(struct rf *rf, struct rf_conn *conn, int16_t api, struct kp_writer *w);
 /* Apply a Fetch or OffsetForLeaderEpoch answer. 0, or -1 (malformed). */
 int rf_fetch_answer(struct rf *rf, struct rf_conn *conn, const uint8_t *body, size_t len,
 		    uint64_t now_ns);

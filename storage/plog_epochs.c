@@ -243,7 +243,7 @@ plog_read_epoch_end(const struct plog *plog, int32_t epoch, int32_t *epoch_out,
 	int32_t latest = plog_epochs_latest(plog);
 	uint32_t i;
 
-	if (epoch < 0 || (ec->count > 0 && epoch == latest)) {
+	if (epoch == -1 || (ec->count > 0 && epoch == latest)) {
 		*epoch_out = latest;
 		*end_offset = plog->next_offset;
 		return;

@@ -322,7 +322,8 @@ int16_t plog_read_offset(struct plog *plog, int64_t timestamp, int64_t *offset, 
 int16_t plog_read_to(struct plog *plog, int64_t offset, int32_t max_bytes, int64_t limit,
 		     struct plog_region *r);
 /* OffsetForLeaderEpoch from the epoch cache, as Kafka's
- * LeaderEpochFileCache.endOffsetFor; epoch -1: the latest and the log end. */
+ * LeaderEpochFileCache.endOffsetFor; epoch -1 (Kafka's UNDEFINED, which
+ * the protocol handler answers itself): the latest and the log end. */
 void plog_read_epoch_end(const struct plog *plog, int32_t epoch, int32_t *epoch_out,
 			 int64_t *end_offset);
 

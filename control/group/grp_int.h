@@ -70,7 +70,8 @@ int64_t grp_state_timestamp_ms(const struct grp *g);
  * (a ConsumerProtocolSubscription for consumer groups). */
 void grp_members_each(const struct grp *g,
 		      void (*fn)(void *arg, struct kp_bytes subscription), void *arg);
-/* Call fn for each group (offset expiry); fn must not remove groups. */
+/* Call fn for each group (offset expiry; in cluster mode only the groups
+ * of loaded partitions); fn must not remove groups. */
 void grp_each(struct grp_coord *c, void (*fn)(void *arg, struct grp *g), void *arg);
 /* Whether a member of g subscribes to topic (GroupMetadata.isSubscribedToTopic:
  * false when the group is not a consumer group or a subscription does not

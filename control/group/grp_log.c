@@ -186,6 +186,7 @@ grp_log_start(struct grp_log *l)
 	if (l->cluster) {
 		log_info("group", "cluster mode: __consumer_offsets partitions load as this "
 			 "broker becomes their leader");
+		grp_log_cluster_start(l);
 		return;
 	}
 	if (t == NULL)

@@ -149,8 +149,8 @@ grp_log_cluster_scan_more(struct grp_log *l)
 {
 	const struct md_topic *t;
 
-	if (l->destroyed || l->scans_inflight >= GRP_LOG_SCANS_MAX)
-		return;
+	if (!l->started || l->destroyed || l->scans_inflight >= GRP_LOG_SCANS_MAX)
+		return;         /* not started: no storage yet (grp_log_cluster_start) */
 	t = grp_log_topic(l);
 	if (t == NULL)
 		return;         /* not in the store yet: the next ready() looks again */
@@ -176,6 +176,12 @@ grp_log_cluster_scan_more(struct grp_log *l)
 		ctl_log_scan(l->ctl, s->topic_id, p, grp_log_cluster_scan_batch,
 			     grp_log_cluster_scan_end, s);
 	}
+}
+
+void
+grp_log_cluster_start(struct grp_log *l)
+{
+	grp_log_cluster_scan_more(l);
 }
 
 void

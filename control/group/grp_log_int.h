@@ -132,7 +132,8 @@ void grp_log_batch_free(struct grp_log_batch *b);
  * (storeGroup). */
 int16_t grp_log_append_error(bool offsets, int16_t error);
 
-/* grp_log_cluster.c */
+/* grp_log_cluster.c. Start: load the partitions led before start. */
+void grp_log_cluster_start(struct grp_log *l);
 int16_t grp_log_cluster_ready(struct grp_log *l, struct kp_str group_id);
 /* Count a batch of partition p in (+1) or out (-1); the last one out lets
  * a waiting load of p start. */

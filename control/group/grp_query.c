@@ -41,8 +41,12 @@ grp_each(struct grp_coord *c, void (*fn)(void *arg, struct grp *g), void *arg)
 
 		while (g != NULL) {
 			struct grp *next = g->hnext;
+			struct kp_str id = { g->id, g->id_len };
 
-			fn(arg, g);
+			/* Cluster mode: a partition still loading is not in
+			 * Kafka's cache yet, so expiry leaves it alone. */
+			if (!c->cluster || grp_log_ready(c->log, id) == KP_ERR_NONE)
+				fn(arg, g);
 			g = next;
 		}
 	}

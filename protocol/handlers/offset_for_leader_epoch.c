@@ -47,6 +47,13 @@ epoch_fill(void *arg, const struct kp_visit_part *vp)
 	memcpy(pt->topic_id, vp->topic->id.b, sizeof(pt->topic_id));
 	pt->op = pt->error == KP_ERR_NONE ? ST_REQ_EPOCH : 0;
 	pt->in_limit = lp->leader_epoch;
+	/* UNDEFINED_EPOCH asked: Kafka's cache answers UNDEFINED (storage's
+	 * -1 means the latest epoch, for the replica fetcher). */
+	if (lp->leader_epoch == -1) {
+		pt->op = 0;
+		pt->leader_epoch = -1;
+		pt->offset = -1;
+	}
 }
 
 static void

@@ -9,9 +9,14 @@
  * shutdown and producer id blocks. Kafka's assignment examples without a
  * server. Skipped when java or the zookeeper jars are missing. */
 #include <criterion/criterion.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,12 +25,14 @@
 
 #define BROKERS 3
 #define WAIT_MS 30000
+#define KAFKA_WAIT_MS 120000   /* a JVM broker on a loaded machine */
 
 static struct tzk zk;
 static char connect_str[96];
 static struct md_cluster_endpoint eps[BROKERS + 2];
 static char hosts[] = "127.0.0.1";
 static char listener[] = "PLAINTEXT";
+static int port_base = 9090;    /* broker n advertises port_base + n */
 
 static void
 zk_setup(void)
@@ -34,6 +41,7 @@ zk_setup(void)
 
 	if (!tzk_available(why, sizeof(why)))
 		cr_skip_test("cluster tests need a real ZooKeeper: %s", why);
+	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
 	tzk_start(&zk);
 	/* A chroot, created by cluster_open as Kafka does. */
 	snprintf(connect_str, sizeof(connect_str), "127.0.0.1:%d/spillway/test", zk.port);
@@ -57,7 +65,7 @@ broker_open(int32_t id, const char *rack)
 	struct cluster *cl;
 
 	eps[id] = (struct md_cluster_endpoint){ .listener = listener, .host = hosts,
-						 .port = 9090 + id, .protocol = 0 };
+						 .port = port_base + id, .protocol = 0 };
 	cl = cluster_open(&cfg, err, sizeof(err));
 	cr_assert_not_null(cl, "broker %d: %s", id, err);
 	return cl;
@@ -75,10 +83,12 @@ mono_ms(void)
 typedef bool (*settled_fn)(struct cluster *const *cls, const void *arg);
 
 /* Poll every open instance until settled says so (bounded). */
+static int64_t wait_ms = WAIT_MS;
+
 static void
 poll_until(struct cluster *const *cls, settled_fn settled, const void *arg, const char *what)
 {
-	int64_t deadline = mono_ms() + WAIT_MS;
+	int64_t deadline = mono_ms() + wait_ms;
 
 	for (;;) {
 		for (int i = 0; i < BROKERS; i++)
@@ -198,6 +208,28 @@ leader_moved(struct cluster *const *cls, const void *arg)
 	return true;
 }
 
+/* Every view: every partition of g's topic past g->dead (epoch 1). */
+static bool
+all_moved(struct cluster *const *cls, const void *arg)
+{
+	const struct leader_gone *g = arg;
+
+	if (!leader_moved(cls, arg))
+		return false;
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t;
+
+		if (cls[i] == NULL)
+			continue;
+		t = topic_of(cls[i], g->topic);
+		for (int32_t p = 0; p < t->partition_count; p++)
+			if (t->partitions[p].leader_epoch != 1 ||
+			    t->partitions[p].leader == g->dead)
+				return false;
+	}
+	return true;
+}
+
 static void
 check_new_states(const struct md_cluster_topic *t)
 {
@@ -233,6 +265,58 @@ check_after_death(const struct md_cluster_topic *before, const struct md_cluster
 	}
 }
 
+/* A second broker 1, and a broker of another cluster, do not start. */
+static void
+refused_starts(void)
+{
+	struct cluster_config cfg = {
+		.connect = connect_str, .session_timeout_ms = 4000,
+		.connection_timeout_ms = 20000, .broker_id = 1, .endpoint_count = 1,
+		.endpoints = &eps[1],
+	};
+	char err[256] = "";
+
+	cr_assert_null(cluster_open(&cfg, err, sizeof(err)));
+	cr_assert(strstr(err, "already registered") != NULL, "%s", err);
+	cfg.broker_id = 4;
+	cfg.cluster_id = "AAAAAAAAAAAAAAAAAAAAAA";
+	cr_assert_null(cluster_open(&cfg, err, sizeof(err)));
+	cr_assert(strstr(err, "doesn't match stored clusterId AAAAAAAAAAAAAAAAAAAAAA") != NULL,
+		  "%s", err);
+}
+
+/* A controller that lost the answer to its winning multi finds
+ * /controller its own and takes the role with that epoch. */
+static void
+controller_adopted(struct cluster *cl)
+{
+	int32_t epoch = cl->controller_epoch;
+
+	cl->controller = false;
+	cluster_flag(cl, CL_EV_CONTROLLER);
+	(void)cluster_poll(cl);
+	cr_assert(cluster_is_controller(cl));
+	cr_assert_eq(cl->controller_epoch, epoch);
+}
+
+/* The one broker left leads every partition of t1, alone in the ISR. */
+static bool
+survivor_leads_all(struct cluster *const *cls, const void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t;
+
+		if (cls[i] == NULL)
+			continue;
+		t = topic_of(cls[i], "t1");
+		for (int32_t p = 0; p < t->partition_count; p++)
+			if (t->partitions[p].leader != i + 1 || t->partitions[p].isr_count != 1)
+				return false;
+	}
+	return true;
+}
+
 Test(cluster, membership_controller_and_failover)
 {
 	struct cluster *cls[BROKERS] = { 0 };
@@ -260,6 +344,8 @@ Test(cluster, membership_controller_and_failover)
 	}
 	cr_assert_str_eq(cluster_id(cls[0]), cluster_id(cls[2]));
 	cr_assert_eq(strlen(cluster_id(cls[0])), 22);
+	refused_starts();
+	controller_adopted(cls[ci]);
 
 	create_topic(cls[(ci + 1) % BROKERS], "t1", 4, 3);
 	poll_until(cls, all_see_states, "t1", "t1's states");
@@ -277,7 +363,7 @@ Test(cluster, membership_controller_and_failover)
 	g.dead = dead;
 	cluster_close(cls[dead - 1]);
 	cls[dead - 1] = NULL;
-	poll_until(cls, leader_moved, &g, "the controller's election");
+	poll_until(cls, all_moved, &g, "the controller's elections");
 	check_after_death(&before, topic_of(cls[ci], "t1"), dead);
 
 	/* The controller goes: the other one takes over with a higher epoch. */
@@ -286,6 +372,7 @@ Test(cluster, membership_controller_and_failover)
 	cls[ci] = NULL;
 	two = 1;
 	poll_until(cls, all_see_brokers, &two, "a new controller");
+	poll_until(cls, survivor_leads_all, NULL, "the survivor leading everything");
 	for (int i = 0; i < BROKERS; i++) {
 		if (cls[i] == NULL)
 			continue;
@@ -330,12 +417,24 @@ sees_controller_other_than(struct cluster *const *cls, const void *arg)
 	return true;
 }
 
+static bool
+isr_at_epoch(struct cluster *const *cls, const void *arg)
+{
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t = topic_of(cls[i], "isr");
+
+		if (t == NULL || t->partitions[0].partition_epoch != *(const int32_t *)arg)
+			return false;
+	}
+	return true;
+}
+
 Test(cluster, stale_controller_fenced_and_isr_change_by_version)
 {
 	struct cluster *cls[BROKERS] = { 0 }, *stale;
 	struct md_cluster_partition mp, next;
 	const struct md_cluster_topic *t;
-	int32_t three = BROKERS, old_id, isr1[1];
+	int32_t three = BROKERS, old_id, isr1[1], want_epoch;
 	char *json;
 	zhandle_t *zh;
 	int ci, li, rc;
@@ -361,10 +460,9 @@ Test(cluster, stale_controller_fenced_and_isr_change_by_version)
 		     KP_ERR_INVALID_UPDATE_VERSION, "a stale version fails");
 	cr_assert_eq(cluster_isr_change(cls[li], "isr", 0, mp.leader_epoch, mp.partition_epoch + 1,
 					mp.isr, mp.isr_count), KP_ERR_NONE, "expand back");
-	for (int i = 0; i < BROKERS; i++)
-		(void)cluster_poll(cls[i]);
+	want_epoch = mp.partition_epoch + 2;
+	poll_until(cls, isr_at_epoch, &want_epoch, "the ISR changes");
 	t = topic_of(cls[(li + 1) % BROKERS], "isr");
-	cr_assert_eq(t->partitions[0].partition_epoch, mp.partition_epoch + 2);
 	cr_assert_eq(t->partitions[0].isr_count, 3);
 	cr_assert_eq(t->partitions[0].leader_epoch, mp.leader_epoch, "leader epoch unchanged");
 
@@ -420,6 +518,39 @@ config_seen(struct cluster *const *cls, const void *arg)
 	return true;
 }
 
+static bool
+racks_has_9(struct cluster *const *cls, const void *arg)
+{
+	(void)arg;
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t = topic_of(cls[i], "racks");
+
+		if (t == NULL || t->partition_count != 9)
+			return false;
+	}
+	return all_see_states(cls, "racks");
+}
+
+/* Config change: every broker sees it through /config/changes, of which
+ * the newest 100 stay. */
+static void
+config_change(struct cluster *const *cls)
+{
+	char name[] = "retention.ms", value[] = "1000";
+	struct md_config mc = { .name = name, .value = value };
+	struct String_vector changes = { 0 };
+	zhandle_t *zh;
+
+	for (int i = 0; i < 105; i++)
+		cr_assert_eq(cluster_topic_configs_set(cls[0], "racks", &mc, 1), KP_ERR_NONE);
+	poll_until(cls, config_seen, NULL, "the config change");
+	zh = raw_open();
+	cr_assert_eq(zoo_get_children(zh, "/config/changes", 0, &changes), ZOK);
+	cr_assert_eq(changes.count, 100);
+	deallocate_String_vector(&changes);
+	zookeeper_close(zh);
+}
+
 static void
 check_racks(const struct md_cluster_topic *t)
 {
@@ -442,14 +573,12 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	static const char *const racks[BROKERS] = { "a", "a", "b" };
 	struct cluster *cls[BROKERS] = { 0 };
 	struct kp_topic_config tc = { { "cleanup.policy", 14 }, { "compact", 7 } };
-	struct md_config mc = { .name = (char *)(uintptr_t)"retention.ms", .value = NULL };
 	struct kp_uuid id = some_id(9);
 	int32_t three = BROKERS;
-	char msg[256], value[] = "1000";
+	char msg[256];
 	zhandle_t *zh;
 	struct Stat st;
 
-	mc.value = value;
 	for (int i = 0; i < BROKERS; i++)
 		cls[i] = broker_open(i + 1, racks[i]);
 	poll_until(cls, all_see_brokers, &three, "3 brokers and a controller");
@@ -462,6 +591,13 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	cr_assert_eq(cluster_topic_create(cls[2], "big", &id, 1, 4, NULL, 0, false, msg,
 					  sizeof(msg)), KP_ERR_INVALID_REPLICATION_FACTOR);
 	cr_assert_str_eq(msg, "Replication factor: 4 larger than available brokers: 3.");
+	poll_until(cls, all_see_states, "racks", "racks' states");
+	cr_assert_eq(cluster_topic_create(cls[2], "rack.s", &id, 1, 1, NULL, 0, false, msg,
+					  sizeof(msg)), KP_ERR_NONE, "%s", msg);
+	poll_until(cls, all_see_states, "rack.s", "rack.s' state");
+	cr_assert_eq(cluster_topic_create(cls[2], "rack_s", &id, 1, 1, NULL, 0, false, msg,
+					  sizeof(msg)), KP_ERR_INVALID_TOPIC_EXCEPTION);
+	cr_assert_str_eq(msg, "Topic 'rack_s' collides with existing topic: rack.s");
 	cr_assert_eq(cluster_topic_create(cls[2], "dry", &id, 1, 3, NULL, 0, true, msg,
 					  sizeof(msg)), KP_ERR_NONE);
 	poll_until(cls, all_see_states, "racks", "racks' states");
@@ -471,16 +607,14 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	cr_assert_eq(cluster_topic_config_count(cls[0], "racks"), 1);
 	cr_assert_str_eq(cluster_topic_configs(cls[0], "racks")[0].value, "compact");
 
-	/* Config change: every broker sees it through /config/changes. */
-	cr_assert_eq(cluster_topic_configs_set(cls[0], "racks", &mc, 1), KP_ERR_NONE);
-	poll_until(cls, config_seen, NULL, "the config change");
+	config_change(cls);
 
 	/* Partitions added get assignments and states. */
 	cr_assert_eq(cluster_partitions_add(cls[2], "racks", 5, false, msg, sizeof(msg)),
 		     KP_ERR_INVALID_PARTITIONS);
 	cr_assert_eq(cluster_partitions_add(cls[2], "racks", 9, false, msg, sizeof(msg)),
 		     KP_ERR_NONE, "%s", msg);
-	poll_until(cls, all_see_states, "racks", "new partitions' states");
+	poll_until(cls, racks_has_9, NULL, "new partitions' states");
 	cr_assert_eq(topic_of(cls[1], "racks")->partition_count, 9);
 	check_racks(topic_of(cls[1], "racks"));
 
@@ -488,6 +622,12 @@ Test(cluster, topics_racks_configs_partitions_delete)
 	cr_assert_eq(cluster_topic_delete(cls[1], "nope", msg, sizeof(msg)),
 		     KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 	cr_assert_eq(cluster_topic_delete(cls[1], "racks", msg, sizeof(msg)), KP_ERR_NONE);
+	/* Until the controller has looked: marked, not gone. */
+	cr_assert_eq(cluster_topic_create(cls[2], "racks", &id, 1, 1, NULL, 0, false, msg,
+					  sizeof(msg)), KP_ERR_TOPIC_ALREADY_EXISTS);
+	cr_assert_str_eq(msg, "Topic 'racks' is marked for deletion.");
+	cr_assert_eq(cluster_partitions_add(cls[2], "racks", 12, false, msg, sizeof(msg)),
+		     KP_ERR_INVALID_TOPIC_EXCEPTION);
 	poll_until(cls, topic_gone, "racks", "the deletion");
 	zh = raw_open();
 	cr_assert_eq(zoo_exists(zh, "/brokers/topics/racks", 0, &st), ZNONODE);
@@ -509,9 +649,15 @@ leads_nothing(struct cluster *const *cls, const void *arg)
 		if (cls[i] == NULL)
 			continue;
 		t = topic_of(cls[i], "cs");
-		for (int32_t p = 0; t != NULL && p < t->partition_count; p++)
-			if (t->partitions[p].leader == id || t->partitions[p].leader < 0)
+		for (int32_t p = 0; t != NULL && p < t->partition_count; p++) {
+			const struct md_cluster_partition *mp = &t->partitions[p];
+
+			if (mp->leader == id || mp->leader < 0)
 				return false;
+			for (int32_t k = 0; k < mp->isr_count; k++)
+				if (mp->isr[k] == id)
+					return false;
+		}
 	}
 	return true;
 }
@@ -529,7 +675,7 @@ Test(cluster, controlled_shutdown_and_producer_id_blocks)
 	create_topic(cls[0], "cs", 6, 3);
 	poll_until(cls, all_see_states, "cs", "cs' states");
 	cr_assert_eq(cluster_controlled_shutdown(cls[1], 10000), 0);
-	poll_until(cls, leads_nothing, &id, "leadership moved off broker 2");
+	poll_until(cls, leads_nothing, &id, "broker 2 neither leader nor in an ISR");
 	t = topic_of(cls[0], "cs");
 	for (int32_t p = 0; p < t->partition_count; p++) {
 		cr_assert_eq(t->partitions[p].isr_count, 2, "broker 2 out of every ISR");
@@ -551,7 +697,8 @@ Test(cluster, controlled_shutdown_and_producer_id_blocks)
 		cr_assert_eq(firsts[a] % 1000, 0);
 		for (int b = a + 1; b < BROKERS * 8; b++)
 			cr_assert(firsts[a] + 1000 <= firsts[b] || firsts[b] + 1000 <= firsts[a],
-				  "blocks at %ld and %ld overlap", (long)firsts[a], (long)firsts[b]);
+				  "blocks at %ld and %ld overlap", (long)firsts[a],
+				  (long)firsts[b]);
 	}
 	for (int i = 0; i < BROKERS; i++)
 		cluster_close(cls[i]);
@@ -570,7 +717,8 @@ Test(cluster_assign, rack_unaware_fixed_start)
 	cluster_assign(ids, NULL, 5, 10, 3, 0, 0, replicas);
 	for (int p = 0; p < 10; p++)
 		for (int i = 0; i < 3; i++)
-			cr_assert_eq(replicas[p * KP_REPLICAS_MAX + i], want[p][i], "p%d r%d", p, i);
+			cr_assert_eq(replicas[p * KP_REPLICAS_MAX + i], want[p][i], "p%d r%d", p,
+				     i);
 }
 
 Test(cluster_assign, rack_alternated)
@@ -587,7 +735,8 @@ Test(cluster_assign, rack_alternated)
 	cluster_assign(ids, racks, 6, 7, 3, 0, 0, replicas);
 	for (int p = 0; p < 7; p++)
 		for (int i = 0; i < 3; i++)
-			cr_assert_eq(replicas[p * KP_REPLICAS_MAX + i], want[p][i], "p%d r%d", p, i);
+			cr_assert_eq(replicas[p * KP_REPLICAS_MAX + i], want[p][i], "p%d r%d", p,
+				     i);
 }
 
 Test(cluster_assign, random_start_spreads_leaders)
@@ -619,7 +768,7 @@ Test(cluster_json, state_round_trip)
 static bool
 lonely_state(struct cluster *const *cls, const void *arg)
 {
-	const int32_t *want = arg;  /* leader, leader epoch, brokers */
+	const int32_t *want = arg;  /* leader, leader epoch (-1: any), brokers */
 
 	for (int i = 0; i < BROKERS; i++) {
 		const struct md_cluster_topic *t;
@@ -629,7 +778,7 @@ lonely_state(struct cluster *const *cls, const void *arg)
 		t = topic_of(cls[i], "lonely");
 		if (t == NULL || !t->partitions[0].has_state ||
 		    t->partitions[0].leader != want[0] ||
-		    t->partitions[0].leader_epoch != want[1] ||
+		    (want[1] >= 0 && t->partitions[0].leader_epoch != want[1]) ||
 		    cluster_view(cls[i])->broker_count != want[2])
 			return false;
 	}
@@ -686,6 +835,10 @@ Test(cluster, session_expiry_and_leaderless_comeback)
 		usleep(20000);
 	}
 	poll_until(cls, all_see_brokers, &three, "broker re-registered");
+	want[0] = b;
+	want[1] = -1;
+	want[2] = BROKERS;
+	poll_until(cls, lonely_state, want, "b leads again");
 
 	/* b goes: leader -1, b stays the ISR; b comes back: elected. */
 	cluster_close(cls[b - 1]);
@@ -727,10 +880,11 @@ Test(cluster_elect, kafka_rules)
 	struct cluster cl = { .controller_epoch = 5,
 			      .view = { .broker_count = 2, .brokers = live_brokers } };
 	struct md_cluster_partition cur, next;
+	bool unclean = false;
 
 	/* Leader 2 died: the first live ISR member in assignment order (3). */
 	cur = part(2, 4, 3, (const int32_t[]){ 1, 2, 3 });
-	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	cr_assert_eq(next.leader, 3);
 	cr_assert_eq(next.leader_epoch, 5);
 	cr_assert_eq(next.controller_epoch, 5);
@@ -738,25 +892,306 @@ Test(cluster_elect, kafka_rules)
 	cr_assert(next.isr[0] == 1 && next.isr[1] == 3);
 	/* A follower died: ISR shrinks, the epoch moves. */
 	cur = part(3, 4, 2, (const int32_t[]){ 3, 2 });
-	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	cr_assert_eq(next.leader, 3);
 	cr_assert_eq(next.isr_count, 1);
 	cr_assert_eq(next.leader_epoch, 5);
 	/* All alive: nothing to do. */
 	cur = part(3, 4, 2, (const int32_t[]){ 3, 1 });
-	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	/* No live ISR member: leader -1, the last leader kept in the ISR. */
 	cur = part(2, 4, 1, (const int32_t[]){ 2 });
-	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	cr_assert_eq(next.leader, -1);
 	cr_assert_eq(next.isr_count, 1);
 	cr_assert_eq(next.isr[0], 2);
 	cur = next;
-	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, &next), "stays until 2 comes back");
+	cr_assert_not(cluster_ctl_elect_state(&cl, &cur, unclean, &next),
+		      "stays until 2 comes back");
 	/* unclean.leader.election.enable: a live replica outside the ISR. */
-	cl.unclean_leader_election = true;
-	cr_assert(cluster_ctl_elect_state(&cl, &cur, &next));
+	unclean = true;
+	cr_assert(cluster_ctl_elect_state(&cl, &cur, unclean, &next));
 	cr_assert_eq(next.leader, 3);
 	cr_assert_eq(next.isr_count, 1);
 	cr_assert_eq(next.isr[0], 3);
+}
+
+/* ---- The same znodes mean the same to Apache Kafka (ZooKeeper mode) ---- */
+
+static pid_t
+kafka_start(const char *libs, int port)
+{
+	char dir[160], props[200], cp[200], out[200];
+	FILE *f;
+	pid_t pid;
+
+	snprintf(dir, sizeof(dir), "%s/kafka", zk.dir);
+	cr_assert_eq(mkdir(dir, 0755), 0);
+	snprintf(props, sizeof(props), "%s/server.properties", dir);
+	f = fopen(props, "w");
+	cr_assert_not_null(f);
+	fprintf(f, "broker.id=1\nzookeeper.connect=%s\nlisteners=PLAINTEXT://127.0.0.1:%d\n"
+		"log.dirs=%s/logs\nzookeeper.session.timeout.ms=6000\n"
+		"offsets.topic.replication.factor=1\n", connect_str, port, dir);
+	fclose(f);
+	snprintf(cp, sizeof(cp), "%s/*", libs);
+	snprintf(out, sizeof(out), "%s/stdout.log", dir);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(out, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execlp("java", "java", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-cp", cp,
+		       "kafka.Kafka", props, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+struct bounce {
+	int32_t b, epoch;
+};
+
+static bool
+bounce_handled(struct cluster *const *cls, const void *arg)
+{
+	const struct bounce *w = arg;
+
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t = topic_of(cls[i], "bounce");
+
+		if (cluster_view(cls[i])->broker_count != BROKERS)
+			return false;
+		for (int32_t p = 0; p < t->partition_count; p++) {
+			const struct md_cluster_partition *mp = &t->partitions[p];
+
+			if (mp->leader == w->b || mp->leader < 0 || mp->isr_count != 2 ||
+			    mp->leader_epoch != w->epoch)
+				return false;
+		}
+	}
+	return true;
+}
+
+/* A broker that goes and comes back between two looks of the controller
+ * (a newer registration czxid) is handled as a failure, as Kafka's
+ * controller does for bounced brokers: its leaderships move, it leaves
+ * the ISRs, the epochs move. */
+Test(cluster, bounced_broker)
+{
+	struct cluster *cls[BROKERS] = { 0 };
+	int32_t three = BROKERS;
+	struct bounce w;
+	int ci, bi;
+
+	for (int i = 0; i < BROKERS; i++)
+		cls[i] = broker_open(i + 1, NULL);
+	poll_until(cls, all_see_brokers, &three, "3 brokers and a controller");
+	ci = controller_index(cls);
+	create_topic(cls[0], "bounce", 1, 3);
+	poll_until(cls, all_see_states, "bounce", "bounce's state");
+	/* Bounce the leader; when that is the controller, a follower. */
+	w.b = topic_of(cls[0], "bounce")->partitions[0].leader;
+	if (w.b == ci + 1)
+		w.b = topic_of(cls[0], "bounce")->partitions[0].replicas[1];
+	bi = w.b - 1;
+	w.epoch = 1;
+	cluster_close(cls[bi]);
+	cls[bi] = broker_open(w.b, NULL);   /* the controller has not polled */
+	poll_until(cls, bounce_handled, &w, "the bounce handled");
+	for (int i = 0; i < BROKERS; i++)
+		cluster_close(cls[i]);
+}
+
+static bool
+leader_moved_2(struct cluster *const *cls, const void *arg)
+{
+	const struct leader_gone *g = arg;
+	const struct md_cluster_topic *t = topic_of(cls[2], g->topic);
+
+	for (int32_t p = 0; t != NULL && p < t->partition_count; p++)
+		if (t->partitions[p].leader == g->dead || t->partitions[p].leader < 0 ||
+		    t->partitions[p].isr_count != 2)
+			return false;
+	return t != NULL;
+}
+
+/* Kafka's registration as read here. */
+static void
+check_kafka_broker(const struct cluster *cl, int port)
+{
+	const struct md_cluster_broker *k = &cluster_view(cl)->brokers[0];
+
+	cr_assert_eq(k->id, 1);
+	cr_assert_eq(k->endpoint_count, 1);
+	cr_assert_str_eq(k->endpoints[0].listener, "PLAINTEXT");
+	cr_assert_str_eq(k->endpoints[0].host, "127.0.0.1");
+	cr_assert_eq(k->endpoints[0].port, port);
+}
+
+/* Until Kafka's /controller is there (looked at without any broker here). */
+static void
+wait_kafka_controller(void)
+{
+	zhandle_t *zh = raw_open();
+
+	for (int64_t deadline = mono_ms() + KAFKA_WAIT_MS;;) {
+		char buf[256];
+		int len = sizeof(buf) - 1;
+		struct Stat st;
+
+		if (zoo_get(zh, "/controller", 0, buf, &len, &st) == ZOK && len > 0) {
+			buf[len] = '\0';
+			cr_assert_eq(cj_controller_decode(buf), 1, "%s", buf);
+			break;
+		}
+		cr_assert_lt(mono_ms(), deadline, "Kafka's controller");
+		usleep(20000);
+	}
+	zookeeper_close(zh);
+}
+
+/* Apache Kafka 3.9 in ZooKeeper mode (broker 1) joins a cluster this code
+ * controls (brokers 2, 3): each reads the other's registration; the
+ * controller (2) goes and Kafka's controller takes over from the
+ * /controller_epoch, topic and state znodes written here, and moves the
+ * leaderships of broker 2 as this code's controller would. */
+TestSuite(cluster_kafka, .fini = zk_teardown, .timeout = 240);
+
+Test(cluster_kafka, kafka_takes_over_our_controller)
+{
+	const char *libs = getenv("SPILLWAY_KAFKA_LIBS");
+	struct cluster *cls[BROKERS] = { 0 };
+	struct md_cluster_partition before[3];
+	const struct md_cluster_topic *t;
+	struct leader_gone g = { .topic = "mixed", .dead = 2 };
+	char jar[300];
+	int32_t three = BROKERS;
+	int port;
+	pid_t pid;
+
+	snprintf(jar, sizeof(jar), "%s/kafka_2.13-3.9.1.jar", libs != NULL ? libs : "");
+	if (libs == NULL || access(jar, R_OK) != 0)
+		cr_skip_test("no Apache Kafka jars (SPILLWAY_KAFKA_LIBS)");
+	zk_setup();     /* after the skip: a skipped test runs no .fini */
+	wait_ms = KAFKA_WAIT_MS;
+	port_base = tzk_free_port() - 3;
+	cls[1] = broker_open(2, NULL);
+	cls[2] = broker_open(3, NULL);
+	cr_assert(cluster_is_controller(cls[1]));
+	port = tzk_free_port();
+	pid = kafka_start(libs, port);
+	poll_until(cls, all_see_brokers, &three, "Kafka registered");
+	cr_assert_eq(cluster_view(cls[1])->controller_id, 2);
+	check_kafka_broker(cls[2], port);
+	create_topic(cls[1], "mixed", 3, 3);
+	poll_until(cls, all_see_states, "mixed", "mixed's states");
+	memcpy(before, topic_of(cls[2], "mixed")->partitions, sizeof(before));
+	for (int32_t p = 0; p < 3; p++)
+		if (before[p].leader == 2)
+			g.partition = p;
+	cr_assert_eq(before[g.partition].leader, 2);
+
+	/* Only broker 3 is looked at from here on, and it does not stand
+	 * for controller while Kafka holds /controller. */
+	cluster_close(cls[1]);
+	cls[1] = NULL;
+	wait_kafka_controller();
+	poll_until(cls, leader_moved_2, &g, "Kafka's election");
+	t = topic_of(cls[2], "mixed");
+	for (int32_t p = 0; p < 3; p++) {
+		const struct md_cluster_partition *mp = &t->partitions[p];
+
+		cr_assert_neq(mp->leader, 2);
+		cr_assert_eq(mp->isr_count, 2, "Kafka drops the dead broker from the ISR");
+		/* Kafka's failover marks the dead replicas offline (leader -1,
+		 * epoch + 1) before it elects (epoch + 1 again). */
+		cr_assert_gt(mp->leader_epoch, before[p].leader_epoch);
+		if (before[p].leader != 2)
+			cr_assert_eq(mp->leader, before[p].leader);
+		else    /* the first live ISR member in assignment order */
+			cr_assert_eq(mp->leader, before[p].replicas[before[p].replicas[0] == 2]);
+	}
+	cluster_close(cls[2]);
+	kill(pid, SIGKILL);
+	waitpid(pid, NULL, 0);
+}
+
+/* No ZooKeeper: the start stops after zookeeper.connection.timeout.ms. */
+Test(cluster_open, no_zookeeper_is_a_start_error)
+{
+	struct md_cluster_endpoint ep = { .listener = listener, .host = hosts, .port = 9092 };
+	char connect[64], err[256] = "";
+	struct cluster_config cfg = {
+		.connect = connect, .session_timeout_ms = 2000, .connection_timeout_ms = 500,
+		.broker_id = 1, .endpoint_count = 1, .endpoints = &ep,
+	};
+	int64_t t0 = mono_ms();
+
+	snprintf(connect, sizeof(connect), "127.0.0.1:%d", tzk_free_port());
+	cr_assert_null(cluster_open(&cfg, err, sizeof(err)));
+	cr_assert(strstr(err, "zookeeper.connection.timeout.ms 500") != NULL, "%s", err);
+	cr_assert_lt(mono_ms() - t0, 5000);
+}
+
+struct unc_want {
+	const char *topic;
+	int32_t leader, dead;
+};
+
+static bool
+unc_state(struct cluster *const *cls, const void *arg)
+{
+	const struct unc_want *w = arg;
+
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t;
+
+		if (cls[i] == NULL)
+			continue;
+		t = topic_of(cls[i], w->topic);
+		if (t == NULL || t->partitions[0].leader != w->leader ||
+		    cluster_view(cls[i])->broker_count != BROKERS - 1)
+			return false;
+		if (w->leader >= 0 && (t->partitions[0].isr_count != 1 ||
+				       t->partitions[0].isr[0] != w->leader))
+			return false;
+	}
+	return true;
+}
+
+/* The topic override unclean.leader.election.enable=true elects a live
+ * replica outside the ISR (without it the partition would stay leaderless,
+ * as session_expiry_and_leaderless_comeback shows). */
+Test(cluster, unclean_election_by_topic_config)
+{
+	struct kp_topic_config tc = { { "unclean.leader.election.enable", 30 },
+				      { "true", 4 } };
+	struct cluster *cls[BROKERS] = { 0 };
+	const struct md_cluster_partition *mp;
+	int32_t three = BROKERS, b;
+	struct unc_want w = { .topic = "unc" };
+	char msg[256];
+
+	for (int i = 0; i < BROKERS; i++)
+		cls[i] = broker_open(i + 1, NULL);
+	poll_until(cls, all_see_brokers, &three, "3 brokers and a controller");
+	cr_assert_eq(cluster_topic_create(cls[0], "unc", NULL, 1, 3, &tc, 1, false, msg,
+					  sizeof(msg)), KP_ERR_NONE, "%s", msg);
+	poll_until(cls, all_see_states, "unc", "unc's state");
+	/* Its leader b alone in the ISR (shrunk as a leader would), then gone. */
+	b = topic_of(cls[0], "unc")->partitions[0].leader;
+	mp = &topic_of(cls[b - 1], "unc")->partitions[0];
+	cr_assert_eq(cluster_isr_change(cls[b - 1], "unc", 0, mp->leader_epoch,
+					mp->partition_epoch, &b, 1), KP_ERR_NONE);
+	w.dead = b;
+	w.leader = mp->replicas[1];     /* the first live one in assignment order */
+	cluster_close(cls[b - 1]);
+	cls[b - 1] = NULL;
+	poll_until(cls, unc_state, &w, "the unclean election");
+	for (int i = 0; i < BROKERS; i++)
+		cluster_close(cls[i]);
 }

@@ -8,7 +8,9 @@
  * is reconnected to (and the fetcher sleeps while it is down), and a local
  * tail the leader does not have is truncated when the partition is followed
  * again (KIP-279: same epoch -> the leader's end; an epoch the leader does
- * not know -> UNDEFINED -> the high watermark). */
+ * not know -> UNDEFINED -> the high watermark), and a removal with appends
+ * in flight followed by the log's deletion, and a stop mid-stream, leave
+ * nothing behind (run under ASan). */
 #include <criterion/criterion.h>
 #include <poll.h>
 #include <stdio.h>
@@ -389,4 +391,38 @@ Test(replica_fetcher, truncates_a_divergent_tail)
 	await_synced();
 	cr_assert_eq(local_leo(0, 0), end0 + 1);
 	cr_assert_eq(local_leo(1, 1), end1 + 1);
+}
+
+/* rf_remove_sync with appends in flight, the log deleted right after (as
+ * control does), and a stop in the middle of a catch-up: nothing of the
+ * fetcher may touch storage or its buffers after (ASan checks). */
+Test(replica_fetcher, removes_and_stops_mid_stream)
+{
+	struct rf_partition rp = { .topic = names[0], .partition = 0, .leader_id = -1,
+				   .host = "", .port = 0 };
+	struct stats_seen s = { 0 };
+	int i;
+
+	await_synced();
+	memcpy(rp.topic_id, ids[0], 16);
+	rf_update(rf, &rp, 1);
+	rp.partition = 1;
+	rf_update(rf, &rp, 1);
+	for (i = 0; i < 200; i++) {
+		cr_assert_geq(tk_produce(kfd, names[0], 0, 50, 'r'), 0);
+		cr_assert_geq(tk_produce(kfd, names[0], 1, 50, 's'), 0);
+	}
+	follow(0, 0, LEADER, 0);
+	follow(0, 1, LEADER, 0);
+	usleep(20000);
+	rf_remove_sync(rf, ids[0], 0);
+	cr_assert_eq(st_partitions_delete(st, ids[0], names[0], 0, 1), 0);
+	usleep(300000);
+	rf_stats(rf, stats_fn, &s);
+	cr_assert_eq(s.count, TOPICS * PARTS - 1);
+	for (i = 0; i < 200; i++)
+		cr_assert_geq(tk_produce(kfd, names[0], 1, 50, 't'), 0);
+	usleep(5000);
+	rf_destroy(rf);
+	rf = NULL;
 }

@@ -27,14 +27,14 @@ tzk_available(char *why, size_t why_size)
 		return false;
 	}
 	if (access("/usr/share/java/zookeeper.jar", R_OK) != 0) {
-		snprintf(why, why_size, "the zookeeper jars are missing (Debian package zookeeper)");
+		snprintf(why, why_size, "the zookeeper jars are missing (package zookeeper)");
 		return false;
 	}
 	return true;
 }
 
-static int
-free_port(void)
+int
+tzk_free_port(void)
 {
 	struct sockaddr_in a = { .sin_family = AF_INET };
 	socklen_t len = sizeof(a);
@@ -73,7 +73,7 @@ tzk_start(struct tzk *zk)
 
 	snprintf(zk->dir, sizeof(zk->dir), "/tmp/spillway-zk-XXXXXX");
 	cr_assert_not_null(mkdtemp(zk->dir));
-	zk->port = free_port();
+	zk->port = tzk_free_port();
 	snprintf(cfg, sizeof(cfg), "%s/zoo.cfg", zk->dir);
 	f = fopen(cfg, "w");
 	cr_assert_not_null(f);

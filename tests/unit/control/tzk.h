@@ -18,6 +18,8 @@ struct tzk {
 bool tzk_available(char *why, size_t why_size);
 /* Start and wait until ready (asserts on failure). */
 void tzk_start(struct tzk *zk);
+/* A loopback port nothing listens on right now. */
+int tzk_free_port(void);
 /* Kill the server and remove its directory. */
 void tzk_stop(struct tzk *zk);
 

@@ -23,6 +23,7 @@ static uint8_t h_batch_buf[4096];
 static uint32_t h_batch_len;
 
 int32_t h_fetch_replica_id = -1;
+int32_t h_epoch_asked;
 
 void
 h_setup(void)
@@ -32,6 +33,7 @@ h_setup(void)
 	static const int32_t counts[] = { 3, 1 };
 
 	h_fetch_replica_id = -1;
+	h_epoch_asked = 0;
 	memset(&h_md, 0, sizeof(h_md));
 	h_md.broker_id = 1;
 	h_md.cluster_id = "AAAAAAAAAAAAAAAAAAAAAA";
@@ -268,7 +270,7 @@ h_epoch(struct kp_writer *w, int32_t current_leader_epoch, const char *const *to
 		kp_offset_for_leader_epoch_request_offset_for_leader_partition_init(&lp[i]);
 		lp[i].partition = parts[i];
 		lp[i].current_leader_epoch = current_leader_epoch;
-		lp[i].leader_epoch = 0;
+		lp[i].leader_epoch = h_epoch_asked;
 	}
 	for (int i = 0; i < k; i++) {
 		kp_offset_for_leader_epoch_request_offset_for_leader_topic_init(&lt[i]);

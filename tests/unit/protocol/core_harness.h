@@ -44,6 +44,8 @@ void h_fetch(struct kp_writer *w, int32_t max_wait_ms, int32_t min_bytes, int8_t
 	     int32_t session_id, const char *const *topics, const int32_t *parts, int n);
 void h_list_offsets(struct kp_writer *w, int16_t version, const char *const *topics,
 		    const int32_t *parts, int n);
+/* OffsetForLeaderEpoch's leader_epoch asked (0 after h_setup). */
+extern int32_t h_epoch_asked;
 void h_epoch(struct kp_writer *w, int32_t current_leader_epoch, const char *const *topics,
 	     const int32_t *parts, int n);
 

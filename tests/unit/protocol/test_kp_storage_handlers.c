@@ -283,6 +283,18 @@ Test(handlers, offset_for_leader_epoch_per_partition)
 	cr_assert_eq(f.error[2], KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
 }
 
+Test(handlers, offset_for_leader_epoch_undefined_asked_is_undefined)
+{
+	static const char *const topics[] = { "alpha" };
+	struct flat f;
+
+	h_epoch_asked = -1;
+	f = epoch_flat(-1, topics, (const int32_t[]){ 0 }, 1);
+	cr_assert_eq(f.error[0], KP_ERR_NONE);
+	cr_assert_eq(f.value[0], -1, "Kafka's UNDEFINED_EPOCH_OFFSET");
+	cr_assert_eq(fake_st.log_count, 0, "storage's -1 is the latest epoch: not asked");
+}
+
 Test(handlers, offset_for_leader_epoch_fences_by_current_epoch)
 {
 	static const char *const topics[] = { "alpha" };

@@ -5,7 +5,8 @@
  * watermark, refuses below min ISR (before and after the append), answers a
  * role change to follower; a follower keeps the leader's offsets and
  * epochs, truncates and appends again; the epoch cache answers as Kafka's
- * and survives reopening; a crash during truncation reopens consistent. */
+ * and survives reopening; a crash during truncation reopens consistent;
+ * consumer watches wait on the high watermark, followers' on the log end. */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -403,4 +404,22 @@ Test(plog_repl, epoch_cache_file_format)
 	set_role(true, 7, 1, 1, isr_1);
 	cr_assert_eq(tp.plog->epochs.count, 2);
 	cr_assert_eq(plog_hw_visible(tp.plog), 4, "the ISR is the leader alone");
+}
+
+Test(plog_repl, watches_wait_on_hw_or_log_end)
+{
+	struct plog_watch consumer = { .offset = 0, .deadline_ns = UINT64_MAX };
+	struct plog_watch replica = { .offset = 0, .deadline_ns = UINT64_MAX, .replica = true };
+
+	cr_assert_eq(tp_open(&tp), 0);
+	set_role(true, 1, 1, 2, isr_12);
+	plog_watch(tp.plog, &consumer);
+	plog_watch(tp.plog, &replica);
+	cr_assert_eq(tp.watch_count, 0);
+	tp_write(&tp, 1, 3, 10, tp.now_ms, 0, 1);
+	cr_assert_eq(tp.watch_count, 1, "the log end passed the follower's offset");
+	cr_assert_eq(tp.plog->watches, &consumer);
+	plog_repl_fetch(tp.plog, 2, 3, tp.now_ms);
+	cr_assert_eq(tp.watch_count, 2, "the high watermark moved: the consumer's too");
+	cr_assert_null(tp.plog->watches);
 }

@@ -62,6 +62,7 @@ struct grp_coord {
 
 static struct grp_coord *coord;
 static bool cluster_mode;               /* the next boot starts in cluster mode */
+static int32_t lead_at_start = -1;      /* cluster mode: led before the start */
 
 static void
 copy(char *dst, size_t size, struct kp_str s)
@@ -94,6 +95,10 @@ grp_coord_start(struct grp_coord *c)
 {
 	if (cluster_mode)
 		grp_log_set_cluster(c->log);
+	if (cluster_mode && lead_at_start >= 0) {
+		grp_log_partition_lead(c->log, lead_at_start, 0);
+		cr_assert_eq(c->log->scans_inflight, 0, "no scan before the start");
+	}
 	grp_log_start(c->log);
 }
 
@@ -245,6 +250,7 @@ setup(void)
 {
 	tdir_setup();
 	cluster_mode = false;
+	lead_at_start = -1;
 }
 
 static void
@@ -812,4 +818,17 @@ Test(grp_log, append_errors_map_as_kafkas_group_metadata_manager)
 		cr_assert_eq(grp_log_append_error(false, map[i].storage), map[i].group,
 			     "group, storage error %d", map[i].storage);
 	}
+}
+
+Test(grp_log, cluster_mode_a_partition_led_before_the_start_loads_at_start)
+{
+	const char *a, *b;
+
+	two_groups(&a, &b);
+	lead_at_start = part_of(a);
+	cluster_boot(a, b);
+	cr_assert_eq(ready(a), KP_ERR_NONE);
+	cr_assert_eq(ready(b), KP_ERR_NOT_COORDINATOR);
+	cr_assert_eq(coord->event_count, 1);
+	cr_assert_str_eq(coord->events[0].group, a);
 }

@@ -3,7 +3,8 @@
  * the real membership over a fake log and fake clocks: an Empty group's
  * offsets go retention after it became Empty, a simple group's retention
  * after each commit, a Stable consumer group's only for topics no member
- * subscribes to; loading keeps the last value and obeys tombstones. */
+ * subscribes to; loading keeps the last value and obeys tombstones; in
+ * cluster mode a loading partition's groups wait. */
 #include <criterion/criterion.h>
 
 #include "common/clock.h"
@@ -110,4 +111,21 @@ Test(off_expire, load_last_wins_and_tombstones)
 	off_load_offset(th.c, kp_str_c("h"), kp_str_c("t0"), 0, &v);
 	ot_advance_ms(6000);
 	cr_assert_eq(ot_fetch(9, "h", "t0", 0, false, &err), -1);
+}
+
+Test(off_expire, cluster_mode_waits_for_the_partition_to_load)
+{
+	int16_t err;
+
+	grp_coord_set_cluster(th.c, true);
+	ot_commit(9, "g", -1, NULL, 2, parts);
+	th_log_complete(KP_ERR_NONE);
+	/* Its partition (led again) is loading: not in Kafka's cache yet. */
+	th.log_ready_error = KP_ERR_COORDINATOR_LOAD_IN_PROGRESS;
+	ot_advance_ms(61000);
+	cr_assert_eq(ot.tombstones, 0);
+	th.log_ready_error = KP_ERR_NONE;
+	ot_advance_ms(1000);
+	cr_assert_eq(ot.tombstones, 2);
+	cr_assert_eq(ot_fetch(9, "g", "t0", 0, false, &err), -1);
 }
