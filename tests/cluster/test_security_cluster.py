@@ -140,7 +140,12 @@ def sasl_cluster():
     """Three brokers, each with a SASL_PLAINTEXT listener next to PLAINTEXT."""
     import conftest
     conftest._require()
-    c = harness.Cluster(3, {"sasl.enabled.mechanisms": "SCRAM-SHA-256,SCRAM-SHA-512"})
+    o = {"sasl.enabled.mechanisms": "SCRAM-SHA-256,SCRAM-SHA-512"}
+    if harness.backend() == "kafka":     # Kafka needs a server login module per mechanism
+        for m in ("scram-sha-256", "scram-sha-512"):
+            o[f"listener.name.sasl_plaintext.{m}.sasl.jaas.config"] = \
+                "org.apache.kafka.common.security.scram.ScramLoginModule required;"
+    c = harness.Cluster(3, o)
     for b in c.brokers.values():
         b.sasl_port = harness.zkmod.free_port()
         b.overrides["listeners"] = (f"PLAINTEXT://127.0.0.1:{b.port},"
