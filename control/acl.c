@@ -127,9 +127,12 @@ acl_persist(const struct acl_store *as)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 	int rc;
 
+	if (as->dir[0] == '\0')
+		return 0;       /* in memory only: cluster mode keeps ACLs in ZooKeeper */
+	f = open_memstream(&buf, &len);
 	if (f == NULL)
 		return -ENOMEM;
 	fputs("# Spillway ACLs: acl <type> <pattern> <op> <perm> <name> <principal> <host>\n", f);

@@ -54,6 +54,8 @@ struct cluster {
 	zhandle_t *zh;
 	int efd;                        /* eventfd the watches write */
 	_Atomic uint32_t events;        /* CL_EV_* seen, not yet handled */
+	_Atomic uint32_t sec_events;    /* CLUSTER_SEC_* (cluster_acl.c) */
+	int64_t acl_seen[2];            /* last ACL change notification applied */
 	/* State znodes whose watch fired (CL_EV_STATES): heap paths. */
 	pthread_mutex_t dirty_lock;
 	int32_t dirty_count;
@@ -86,6 +88,8 @@ struct cluster {
 
 /* cluster.c */
 void cluster_zk_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx);
+/* cluster_acl.c: the watch of ACL and entity config changes (flags only). */
+void cluster_sec_watcher(zhandle_t *zh, int type, int state, const char *path, void *ctx);
 void cluster_flag(struct cluster *cl, uint32_t events);
 int64_t cluster_now_ms(void);
 /* Create path and its missing parents (persistent, empty). ZOK or a ZK error. */

@@ -9,7 +9,17 @@
 #include <string.h>
 
 #include "common/log.h"
+#include "control/cluster_sec.h"
+#include "control/ctl_cluster.h"
+#include "control/ctl_cluster_int.h"
 #include "control/ctl_int.h"
+
+/* Cluster mode: ZooKeeper holds the ACLs; ctl->acls is its in-memory copy. */
+static struct cluster *
+ctl_acl_zk(const struct ctl *ctl)
+{
+	return ctl->cluster != NULL ? ctl->cluster->cl : NULL;
+}
 
 /* Replace the index with one of the store's current bindings. */
 static int
@@ -30,10 +40,48 @@ ctl_acl_reindex(struct ctl *ctl)
 }
 
 int
+ctl_acl_changes(struct ctl *ctl)
+{
+	int rc;
+
+	if (ctl_acl_zk(ctl) == NULL)
+		return 0;
+	rc = cluster_acl_apply_changes(ctl_acl_zk(ctl), &ctl->acls);
+	if (rc != 0)
+		return ctl_acl_sync(ctl);
+	return ctl_acl_reindex(ctl);
+}
+
+int
+ctl_acl_sync(struct ctl *ctl)
+{
+	struct acl_store fresh = { 0 };
+	int rc;
+
+	if (ctl_acl_zk(ctl) == NULL)
+		return 0;
+	rc = cluster_acl_load(ctl_acl_zk(ctl), &fresh);
+	if (rc != 0)
+		return rc;
+	acl_store_close(&ctl->acls);
+	ctl->acls = fresh;
+	rc = ctl_acl_reindex(ctl);
+	if (rc == 0 && ctl->broker.acl != NULL)
+		log_info("control", "ACLs from ZooKeeper: %d", ctl->broker.acl->count);
+	return rc;
+}
+
+int
 ctl_acl_open(struct ctl *ctl, char *err, size_t err_size)
 {
-	int rc = acl_store_open(&ctl->acls, ctl->cfg->log_dir, err, err_size);
+	int rc = 0;
 
+	/* Cluster mode: the local file is not used; ZooKeeper's ACLs come at
+	 * ctl_cluster_start (ctl_acl_sync), none until then. */
+	if (ctl_cluster_configured(ctl->cfg))
+		memset(&ctl->acls, 0, sizeof(ctl->acls));
+	else
+		rc = acl_store_open(&ctl->acls, ctl->cfg->log_dir, err, err_size);
 	if (rc != 0)
 		return rc;
 	rc = ctl_acl_reindex(ctl);
@@ -61,8 +109,15 @@ ctl_acl_create(void *ctx, const struct kp_acl *acls, int32_t count, char *msg, s
 {
 	struct ctl *ctl = ctx;
 	bool changed = false;
-	int rc = acl_store_add(&ctl->acls, acls, count, &changed);
+	int rc;
 
+	if (ctl_acl_zk(ctl) != NULL) {
+		int16_t err = cluster_acl_create(ctl_acl_zk(ctl), acls, count, msg, msg_size);
+
+		(void)ctl_acl_changes(ctl);
+		return err;
+	}
+	rc = acl_store_add(&ctl->acls, acls, count, &changed);
 	if (rc == 0 && changed)
 		rc = ctl_acl_reindex(ctl);
 	if (rc == -ENOSPC) {
@@ -90,8 +145,16 @@ ctl_acl_delete(void *ctx, const struct kp_acl_filter *filters, const bool *skip,
 {
 	struct ctl *ctl = ctx;
 	bool changed = false;
-	int rc = acl_store_remove(&ctl->acls, filters, skip, count, fn, arg, &changed);
+	int rc;
 
+	if (ctl_acl_zk(ctl) != NULL) {
+		int16_t err = cluster_acl_delete(ctl_acl_zk(ctl), &ctl->acls, filters, skip,
+						 count, fn, arg, msg, msg_size);
+
+		(void)ctl_acl_changes(ctl);
+		return err;
+	}
+	rc = acl_store_remove(&ctl->acls, filters, skip, count, fn, arg, &changed);
 	if (rc == 0 && changed)
 		rc = ctl_acl_reindex(ctl);
 	if (rc != 0) {

@@ -18,9 +18,11 @@
 #include "common/compiler.h"
 #include "common/log.h"
 #include "control/cluster.h"
+#include "control/cluster_sec.h"
 #include "control/config.h"
 #include "control/ctl_cluster.h"
 #include "control/ctl_cluster_int.h"
+#include "control/ctl_entity.h"
 #include "control/ctl_int.h"
 #include "control/group/grp.h"
 #include "control/meta_file.h"
@@ -187,6 +189,15 @@ ctl_cluster_start(struct ctl *ctl)
 	rc = ctl_cluster_adopt_id(ctl, cluster_id(cc->cl));
 	if (rc != 0)
 		return rc;
+	(void)cluster_sec_take(cc->cl);
+	rc = ctl_acl_sync(ctl);
+	if (rc == 0)
+		rc = ctl_entity_sync(ctl);
+	if (rc != 0) {
+		log_error("cluster", "cannot read the ACLs, SCRAM credentials and quotas from "
+			  "ZooKeeper: %s", strerror(-rc));
+		return rc;
+	}
 	/* Loads nothing now: __consumer_offsets partitions come with their
 	 * leadership (ctl_cluster_apply.c). */
 	grp_coord_set_cluster(ctl->groups, true);
@@ -215,12 +226,30 @@ ctl_cluster_fd(const struct ctl *ctl)
 								 : -1;
 }
 
+/* ACL / SCRAM / quota znodes changed (their watches): reload. */
+static void
+ctl_cluster_sec_sync(struct ctl *ctl)
+{
+	struct cluster *cl = ctl->cluster->cl;
+	uint32_t bits = cluster_sec_take(cl);
+
+	if ((bits & CLUSTER_SEC_ACL) != 0 && ctl_acl_changes(ctl) != 0)
+		cluster_sec_retry(cl, CLUSTER_SEC_ACL);
+	if ((bits & CLUSTER_SEC_ENTITY) != 0 && ctl_entity_sync(ctl) != 0)
+		cluster_sec_retry(cl, CLUSTER_SEC_ENTITY);
+}
+
 bool
 ctl_cluster_poll_apply(struct ctl *ctl)
 {
 	struct ctl_cluster *cc = ctl->cluster;
+	bool changed;
 
-	if (cc == NULL || cc->cl == NULL || !cluster_poll(cc->cl))
+	if (cc == NULL || cc->cl == NULL)
+		return false;
+	changed = cluster_poll(cc->cl);
+	ctl_cluster_sec_sync(ctl);
+	if (!changed)
 		return false;
 	(void)ctl_cluster_apply(ctl, false);
 	return true;

@@ -109,6 +109,12 @@ int16_t ctl_quota_alter(void *ctx, const struct kp_quota_entity *entity, struct 
  * index and marks the snapshot dirty, so the cores check the new ACLs.
  * ctl_acl_open loads the store and builds the first index (authorizer on). */
 int ctl_acl_open(struct ctl *ctl, char *err, size_t err_size);
+/* Cluster mode: reload the ACLs from ZooKeeper and rebuild the index
+ * (a no-op otherwise). 0 or -errno (the old ACLs stay). */
+int ctl_acl_sync(struct ctl *ctl);
+/* Cluster mode: apply the ACL change notifications (each re-reads the
+ * resource it names; a failure reloads everything) and rebuild the index. */
+int ctl_acl_changes(struct ctl *ctl);
 void ctl_acl_close(struct ctl *ctl);
 int16_t ctl_acl_create(void *ctx, const struct kp_acl *acls, int32_t count, char *msg,
 		       size_t msg_size);

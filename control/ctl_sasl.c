@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "control/ctl_entity.h"
 #include "control/ctl_int.h"
 #include "control/jaas.h"
 #include "control/mx.h"
@@ -558,6 +559,36 @@ sasl_scram_check(struct ctl *ctl, const struct kp_scram_op *op, char *msg, size_
 	return KP_ERR_NONE;
 }
 
+/* Cluster mode: the credential to /config/users/<user> in ZooKeeper. */
+static int16_t
+sasl_scram_zk(struct ctl *ctl, const struct kp_scram_op *op, char *msg, size_t msg_size)
+{
+	enum scram_mech mech = (enum scram_mech)(op->mechanism - 1);
+	char user[SCRAM_NAME_BYTES_MAX + 1], text[768];
+	struct scram_cred cred;
+	struct cluster_kv kv = { scram_mech_name(mech), NULL };
+	int rc = 0;
+
+	snprintf(user, sizeof(user), "%.*s", (int)op->name.len, op->name.ptr);
+	if (!op->remove) {
+		rc = scram_cred_from_salted(mech, op->salted_password.ptr,
+					    (size_t)op->salted_password.len, op->salt.ptr,
+					    (size_t)op->salt.len, op->iterations, &cred);
+		if (rc == 0)
+			rc = ctl_entity_scram_text(&cred, text, sizeof(text));
+		OPENSSL_cleanse(&cred, sizeof(cred));
+		kv.value = text;
+	}
+	if (rc == 0)
+		rc = ctl_entity_alter(ctl, &(struct cluster_entity){ .user = user, .count = 1,
+								     .kv = &kv });
+	OPENSSL_cleanse(text, sizeof(text));
+	if (rc == 0)
+		return KP_ERR_NONE;
+	snprintf(msg, msg_size, "Cannot store the SCRAM credential in ZooKeeper");
+	return KP_ERR_UNKNOWN_SERVER_ERROR;
+}
+
 int16_t
 ctl_scram_alter(void *ctx, const struct kp_scram_op *op, bool check_only, char *msg,
 		size_t msg_size)
@@ -570,6 +601,8 @@ ctl_scram_alter(void *ctx, const struct kp_scram_op *op, bool check_only, char *
 
 	if (err != KP_ERR_NONE || check_only)
 		return err;
+	if (ctl_entity_clustered(ctl))
+		return sasl_scram_zk(ctl, op, msg, msg_size);
 	if (op->remove) {
 		rc = scram_store_delete(&ctl->scram, op->name.ptr, (size_t)op->name.len, mech);
 	} else {

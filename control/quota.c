@@ -234,9 +234,12 @@ quota_save(const struct quota_store *qs)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 	int rc;
 
+	if (qs->dir[0] == '\0')
+		return 0;       /* in memory only: cluster mode keeps quotas in ZooKeeper */
+	f = open_memstream(&buf, &len);
 	if (f == NULL)
 		return -ENOMEM;
 	fputs("# spillway client quotas 1\n", f);

@@ -50,9 +50,12 @@ scram_store_save(const struct scram_store *ss)
 {
 	char *buf = NULL;
 	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
+	FILE *f;
 	int rc;
 
+	if (ss->dir[0] == '\0')
+		return 0;       /* in memory only: cluster mode keeps them in ZooKeeper */
+	f = open_memstream(&buf, &len);
 	if (f == NULL)
 		return -ENOMEM;
 	fputs("# Spillway SCRAM credentials: name mech iterations salt stored_key server_key\n",
