@@ -68,7 +68,8 @@ elect_collect(const struct kp_md *md, const struct kp_elect_leaders_request *req
 	er->count = 0;
 	for (int32_t i = 0; er->all && i < md->topic_count; i++)
 		for (int32_t p = 0; p < md->topics[i].partition_count; p++)
-			er->parts[er->count++] = (struct kp_elect){ &md->topics[i], p, ELECT_NO_ERR };
+			er->parts[er->count++] = (struct kp_elect){ &md->topics[i], p,
+								    ELECT_NO_ERR };
 	it = kp_array_cursor(&req->topic_partitions);
 	for (int32_t i = 0; !er->all && i < req->topic_partitions.count; i++) {
 		struct kp_elect_leaders_request_topic_partitions t;
@@ -179,7 +180,8 @@ elect_encode(const struct kp_md *md, const struct kp_elect_leaders_request *req,
 		struct kp_elect_leaders_request_topic_partitions t;
 
 		kp_elect_leaders_request_topic_partitions_decode(&it, version, &t);
-		elect_encode_topic(w, version, t.topic, er, &at, at + kp_count0(t.partitions.count));
+		elect_encode_topic(w, version, t.topic, er, &at,
+				   at + kp_count0(t.partitions.count));
 	}
 	return kp_count0(req->topic_partitions.count);
 }
