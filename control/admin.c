@@ -362,6 +362,22 @@ admin_producer_id_next(void *ctx, int64_t *pid_out)
 							 : KP_ERR_UNKNOWN_SERVER_ERROR;
 }
 
+/* A single broker leads every partition it has, as their only replica:
+ * no election is ever needed. */
+static void
+admin_leaders_elect(void *ctx, int8_t type, struct kp_elect *parts, int32_t count,
+		    int32_t timeout_ms)
+{
+	struct ctl *ctl = ctx;
+
+	if (ctl->cluster != NULL) {
+		ctl_cluster_leaders_elect(ctl, type, parts, count, timeout_ms);
+		return;
+	}
+	for (int32_t i = 0; i < count; i++)
+		parts[i].error = KP_ERR_ELECTION_NOT_NEEDED;
+}
+
 static const struct kp_md *
 admin_md(void *ctx)
 {
@@ -406,4 +422,5 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.scram_user = ctl_scram_user,
 	.scram_user_at = ctl_scram_user_at,
 	.scram_alter = ctl_scram_alter,
+	.leaders_elect = admin_leaders_elect,
 };

@@ -109,4 +109,16 @@ int cluster_controlled_shutdown(struct cluster *cl, int32_t timeout_ms);
  * /latest_producer_id_block, blocks of 1000). 0 or -errno. */
 int cluster_producer_id_block(struct cluster *cl, int64_t *first, int64_t *count);
 
+/* ElectLeaders (API 43) for one partition, from any broker: PREFERRED
+ * (unclean false) moves the leadership to the assignment's first replica
+ * when it is alive and in the ISR; UNCLEAN elects, only when the partition
+ * has no live leader, the first live ISR member, else the first live
+ * replica (then the whole ISR). Written by this broker, fenced by
+ * /controller_epoch and the state's version, leader_epoch + 1.
+ * KP_ERR_NONE with the new leader and leader epoch, ELECTION_NOT_NEEDED,
+ * PREFERRED_LEADER_NOT_AVAILABLE, ELIGIBLE_LEADERS_NOT_AVAILABLE,
+ * UNKNOWN_TOPIC_OR_PARTITION or another error. */
+int16_t cluster_leader_elect(struct cluster *cl, const char *topic, int32_t partition,
+			     bool unclean, int32_t *leader_out, int32_t *epoch_out);
+
 #endif

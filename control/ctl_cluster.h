@@ -60,6 +60,9 @@ int16_t ctl_cluster_topic_configs_set(struct ctl *ctl, const struct md_topic *t,
 /* A producer id unique across the cluster. KP error code. */
 int16_t ctl_cluster_producer_id_next(struct ctl *ctl, int64_t *pid_out);
 
+/* ctl_cluster_elect.c: ElectLeaders (kp_admin_ops.leaders_elect). */
+void ctl_cluster_leaders_elect(struct ctl *ctl, int8_t type, struct kp_elect *parts,
+			       int32_t count, int32_t timeout_ms);
 /* ctl_cluster.c, for ctl_cluster_admin.c: apply the view if it changed
  * (returns whether it did); wait up to ms for ZooKeeper events. */
 bool ctl_cluster_poll_apply(struct ctl *ctl);

@@ -174,6 +174,17 @@ const struct kp_md_topic *kp_md_topic_by_id(const struct kp_md *md, const struct
 
 /* ---- Admin operations: implemented by control, called @thread control ---- */
 
+/* ElectLeaders' election types (ElectionType). */
+#define KP_ELECT_PREFERRED 0
+#define KP_ELECT_UNCLEAN 1
+
+/* One partition of an ElectLeaders request. */
+struct kp_elect {
+	const struct kp_md_topic *topic;
+	int32_t partition;
+	int16_t error;                  /* the answer (kp_admin_ops.leaders_elect) */
+};
+
 struct kp_topic_config {
 	struct kp_str name;
 	struct kp_str value;        /* len -1: null */
@@ -441,6 +452,13 @@ struct kp_admin_ops {
 	 * unless check_only. KP_ERR_NONE or the error with msg. */
 	int16_t (*scram_alter)(void *ctx, const struct kp_scram_op *op, bool check_only,
 			       char *msg, size_t msg_size);
+	/* ElectLeaders (type KP_ELECT_PREFERRED or KP_ELECT_UNCLEAN) for
+	 * count partitions of topics in md()'s snapshot: sets each one's
+	 * error (KP_ERR_NONE once this broker's view shows the new leader,
+	 * ELECTION_NOT_NEEDED, PREFERRED_LEADER_NOT_AVAILABLE,
+	 * ELIGIBLE_LEADERS_NOT_AVAILABLE, REQUEST_TIMED_OUT after timeout_ms). */
+	void (*leaders_elect)(void *ctx, int8_t type, struct kp_elect *parts, int32_t count,
+			      int32_t timeout_ms);
 };
 
 /* ---- Dispatch ---- */

@@ -60,6 +60,8 @@ const struct kp_api_row kp_api_table[] = {
 	{ KP_API_DESCRIBE_ACLS, 0, 0, 3, KP_ON_CONTROL, kp_handle_describe_acls },
 	{ KP_API_CREATE_ACLS, 0, 0, 3, KP_ON_CONTROL, kp_handle_create_acls },
 	{ KP_API_DELETE_ACLS, 0, 0, 3, KP_ON_CONTROL, kp_handle_delete_acls },
+	/* ElectLeaders: control writes the elections (cluster mode). */
+	{ KP_API_ELECT_LEADERS, 0, 0, 2, KP_ON_CONTROL, kp_handle_elect_leaders },
 };
 
 const int kp_api_table_len = (int)ARRAY_LEN(kp_api_table);

@@ -26,6 +26,7 @@
 #include "protocol/gen/kp_msg_describe_log_dirs.h"
 #include "protocol/gen/kp_msg_describe_producers.h"
 #include "protocol/gen/kp_msg_describe_user_scram_credentials.h"
+#include "protocol/gen/kp_msg_elect_leaders.h"
 #include "protocol/gen/kp_msg_end_txn.h"
 #include "protocol/gen/kp_msg_fetch.h"
 #include "protocol/gen/kp_msg_find_coordinator.h"
@@ -81,6 +82,7 @@ static const struct kp_api_info kp_api_table[KP_API_GENERATED_COUNT] = {
 	{ KP_API_SASL_AUTHENTICATE, "SaslAuthenticate", 0, 2, 2, 2 },
 	{ KP_API_CREATE_PARTITIONS, "CreatePartitions", 0, 3, 2, 2 },
 	{ KP_API_DELETE_GROUPS, "DeleteGroups", 0, 2, 2, 2 },
+	{ KP_API_ELECT_LEADERS, "ElectLeaders", 0, 2, 2, 2 },
 	{ KP_API_INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, 1, 1 },
 	{ KP_API_OFFSET_DELETE, "OffsetDelete", 0, 0, -1, -1 },
 	{ KP_API_DESCRIBE_CLIENT_QUOTAS, "DescribeClientQuotas", 0, 1, 1, 1 },
@@ -264,6 +266,10 @@ kp_request_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_DELETE_GROUPS: {
 		struct kp_delete_groups_request m;
 		return kp_delete_groups_request_decode(c, version, &m);
+	}
+	case KP_API_ELECT_LEADERS: {
+		struct kp_elect_leaders_request m;
+		return kp_elect_leaders_request_decode(c, version, &m);
 	}
 	case KP_API_INCREMENTAL_ALTER_CONFIGS: {
 		struct kp_incremental_alter_configs_request m;
@@ -539,6 +545,13 @@ kp_request_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		kp_delete_groups_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_ELECT_LEADERS: {
+		struct kp_elect_leaders_request m;
+		if (kp_elect_leaders_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_elect_leaders_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_INCREMENTAL_ALTER_CONFIGS: {
 		struct kp_incremental_alter_configs_request m;
 		if (kp_incremental_alter_configs_request_decode(c, version, &m) != 0)
@@ -736,6 +749,10 @@ kp_response_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_DELETE_GROUPS: {
 		struct kp_delete_groups_response m;
 		return kp_delete_groups_response_decode(c, version, &m);
+	}
+	case KP_API_ELECT_LEADERS: {
+		struct kp_elect_leaders_response m;
+		return kp_elect_leaders_response_decode(c, version, &m);
 	}
 	case KP_API_INCREMENTAL_ALTER_CONFIGS: {
 		struct kp_incremental_alter_configs_response m;
@@ -1009,6 +1026,13 @@ kp_response_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		if (kp_delete_groups_response_decode(c, version, &m) != 0)
 			return -1;
 		kp_delete_groups_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ELECT_LEADERS: {
+		struct kp_elect_leaders_response m;
+		if (kp_elect_leaders_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_elect_leaders_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_INCREMENTAL_ALTER_CONFIGS: {

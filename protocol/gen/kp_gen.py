@@ -30,7 +30,7 @@ APIS = [
     'DeleteGroups', 'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster',
     'DescribeProducers', 'DescribeLogDirs', 'DescribeClientQuotas', 'AlterClientQuotas',
     'DescribeUserScramCredentials', 'DescribeAcls', 'CreateAcls', 'DeleteAcls',
-    'AlterUserScramCredentials',
+    'AlterUserScramCredentials', 'ElectLeaders',
 ]
 HEADERS = ['RequestHeader', 'ResponseHeader']
 

@@ -264,6 +264,24 @@ fuzz_admin_scram_alter(void *ctx, const struct kp_scram_op *op, bool check_only,
 	return sum % 2 == 0 ? KP_ERR_NONE : KP_ERR_UNACCEPTABLE_CREDENTIAL;
 }
 
+/* ElectLeaders: answers vary with the partition, every code the handler
+ * has a message for. */
+static void
+fuzz_admin_leaders_elect(void *ctx, int8_t type, struct kp_elect *parts, int32_t count,
+			 int32_t timeout_ms)
+{
+	static const int16_t errs[] = {
+		KP_ERR_NONE, KP_ERR_ELECTION_NOT_NEEDED, KP_ERR_PREFERRED_LEADER_NOT_AVAILABLE,
+		KP_ERR_ELIGIBLE_LEADERS_NOT_AVAILABLE, KP_ERR_REQUEST_TIMED_OUT,
+		KP_ERR_UNKNOWN_SERVER_ERROR,
+	};
+
+	(void)ctx; (void)timeout_ms;
+	for (int32_t i = 0; i < count; i++)
+		parts[i].error = errs[((uint32_t)parts[i].partition + (uint32_t)type) %
+				      (sizeof(errs) / sizeof(errs[0]))];
+}
+
 static const struct kp_admin_ops fuzz_admin = {
 	.topic_create = fuzz_admin_create, .topic_delete = fuzz_admin_delete,
 	.partitions_create = fuzz_admin_partitions, .configs_describe = fuzz_admin_configs,
@@ -278,6 +296,7 @@ static const struct kp_admin_ops fuzz_admin = {
 	.sasl_authenticate = fuzz_admin_sasl_authenticate,
 	.scram_user = fuzz_admin_scram_user, .scram_user_at = fuzz_admin_scram_user_at,
 	.scram_alter = fuzz_admin_scram_alter,
+	.leaders_elect = fuzz_admin_leaders_elect,
 };
 
 static void

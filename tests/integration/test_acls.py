@@ -343,6 +343,15 @@ def test_cluster_apis_need_cluster_acls(broker):
     r = roundtrip(broker, DESCRIBE_CONFIGS, 1, describe_configs_body(1, [(4, "1"), (2, t)]))
     got = [(rt, err) for rt, _n, err, *_ in parse_describe_configs_values(1, r)]
     assert got == [(4, CLUSTER_AUTHORIZATION_FAILED), (2, TOPIC_AUTHORIZATION_FAILED)]
+    # ElectLeaders v1 needs ALTER on the cluster: every listed partition fails.
+    from kwire import FLEXIBLE_FROM, Writer
+    FLEXIBLE_FROM.setdefault(43, 2)
+    w = Writer(False).i8(0).arr(1).str(t).arr(1).i32(0).i32(30000)
+    r = roundtrip(broker, 43, 1, w.b)
+    r.i32()
+    assert r.i16() == CLUSTER_AUTHORIZATION_FAILED
+    assert r.arr() == 1 and r.str() == t and r.arr() == 1
+    assert (r.i32(), r.i16()) == (0, CLUSTER_AUTHORIZATION_FAILED)
     # kafka-acls itself needs DESCRIBE / ALTER on the cluster now.
     r = subprocess.run(["java", *JAVA_OPTS, "-cp", f"{LIBS}/*", "kafka.admin.AclCommand",
                         "--bootstrap-server", broker.bootstrap, "--list"],

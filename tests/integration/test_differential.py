@@ -58,6 +58,7 @@ ALTER_CONFIGS, INCREMENTAL_ALTER_CONFIGS = 33, 44
 DESCRIBE_CLIENT_QUOTAS, ALTER_CLIENT_QUOTAS, DESCRIBE_USER_SCRAM_CREDENTIALS = 48, 49, 50
 DESCRIBE_ACLS, CREATE_ACLS, DELETE_ACLS = 29, 30, 31
 SASL_HANDSHAKE, SASL_AUTHENTICATE, ALTER_USER_SCRAM_CREDENTIALS = 17, 36, 51
+ELECT_LEADERS = 43
 SCRAM_USER = f"diff-{TAG}-scram"
 SALTED = bytes(range(32))                   # a salted password (any bytes will do)
 TOPIC, BROKER = 2, 4                        # config resource types
@@ -746,6 +747,19 @@ CASES = [
     Case("describe-scram-after-alter", DESCRIBE_USER_SCRAM_CREDENTIALS, settled(
         DESCRIBE_USER_SCRAM_CREDENTIALS, 0, {"Users": [{"Name": SCRAM_USER}]},
         lambda got: got["Results"][0]["ErrorCode"] == 0)),
+    # ElectLeaders: a single broker's partitions (replication factor 1)
+    # never need an election; unknown topics and partitions.
+    Case("elect-leaders-preferred", ELECT_LEADERS, {"ElectionType": 0, "TimeoutMs": 30000,
+         "TopicPartitions": [{"Topic": A, "Partitions": [0, 1, 9]},
+                             {"Topic": UNKNOWN, "Partitions": [0]},
+                             {"Topic": B, "Partitions": []}]}),
+    Case("elect-leaders-unclean", ELECT_LEADERS, {"ElectionType": 1, "TimeoutMs": 30000,
+         "TopicPartitions": [{"Topic": A, "Partitions": [2, -1]},
+                             {"Topic": C, "Partitions": [0]}]}, vmin=1),
+    Case("elect-leaders-all", ELECT_LEADERS, {"ElectionType": 0, "TimeoutMs": 30000,
+                                              "TopicPartitions": None}),
+    Case("elect-leaders-empty", ELECT_LEADERS, {"ElectionType": 0, "TimeoutMs": 30000,
+                                                "TopicPartitions": []}),
     # DescribeProducers: the setup's records carry no producer id, so the
     # answers are the errors and empty producer lists.
     Case("describe-producers", DESCRIBE_PRODUCERS,

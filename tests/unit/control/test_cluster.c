@@ -1195,3 +1195,107 @@ Test(cluster, unclean_election_by_topic_config)
 	for (int i = 0; i < BROKERS; i++)
 		cluster_close(cls[i]);
 }
+
+/* ---- ElectLeaders from any broker (cluster_leader_elect) ---- */
+
+struct le_want {
+	const char *topic;
+	int32_t partition;
+	int32_t leader;
+	int32_t epoch;
+};
+
+static bool
+le_shown(struct cluster *const *cls, const void *arg)
+{
+	const struct le_want *w = arg;
+
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t;
+
+		if (cls[i] == NULL)
+			continue;
+		t = topic_of(cls[i], w->topic);
+		if (t == NULL || t->partitions[w->partition].leader != w->leader ||
+		    t->partitions[w->partition].leader_epoch != w->epoch)
+			return false;
+	}
+	return true;
+}
+
+/* Broker *arg leads no partition of "le" and is in no ISR of it. */
+static bool
+leads_nothing_le(struct cluster *const *cls, const void *arg)
+{
+	int32_t id = *(const int32_t *)arg;
+
+	for (int i = 0; i < BROKERS; i++) {
+		const struct md_cluster_topic *t = cls[i] == NULL ? NULL : topic_of(cls[i], "le");
+
+		for (int32_t p = 0; t != NULL && p < t->partition_count; p++) {
+			const struct md_cluster_partition *mp = &t->partitions[p];
+
+			if (mp->leader == id || mp->leader < 0)
+				return false;
+			for (int32_t k = 0; k < mp->isr_count; k++)
+				if (mp->isr[k] == id)
+					return false;
+		}
+	}
+	return true;
+}
+
+Test(cluster, leader_elect_preferred_and_unclean)
+{
+	struct cluster *cls[BROKERS] = { 0 };
+	int32_t three = BROKERS, leader = -1, epoch = -1, isr[BROKERS], n = 0, pref, other;
+	const struct md_cluster_partition *mp;
+	struct le_want w = { .topic = "le" };
+
+	for (int i = 0; i < BROKERS; i++)
+		cls[i] = broker_open(i + 1, NULL);
+	poll_until(cls, all_see_brokers, &three, "3 brokers and a controller");
+	create_topic(cls[0], "le", 3, 3);
+	poll_until(cls, all_see_states, "le", "le's states");
+	/* New partitions are led by their preferred replicas: nothing to do. */
+	for (int32_t p = 0; p < 3; p++) {
+		cr_assert_eq(cluster_leader_elect(cls[2], "le", p, false, &leader, &epoch),
+			     KP_ERR_ELECTION_NOT_NEEDED);
+		cr_assert_eq(cluster_leader_elect(cls[2], "le", p, true, &leader, &epoch),
+			     KP_ERR_ELECTION_NOT_NEEDED);
+	}
+	cr_assert_eq(cluster_leader_elect(cls[0], "le", 3, false, &leader, &epoch),
+		     KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	cr_assert_eq(cluster_leader_elect(cls[0], "nosuch", 0, false, &leader, &epoch),
+		     KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+	/* Partition 0's preferred replica hands leadership over and leaves
+	 * the ISR (controlled shutdown): it cannot be elected. */
+	mp = &topic_of(cls[0], "le")->partitions[0];
+	pref = mp->replicas[0];
+	cr_assert_eq(cluster_controlled_shutdown(cls[pref - 1], 10000), 0);
+	poll_until(cls, leads_nothing_le, &pref, "the preferred replica out");
+	cr_assert_eq(cluster_leader_elect(cls[pref - 1], "le", 0, false, &leader, &epoch),
+		     KP_ERR_PREFERRED_LEADER_NOT_AVAILABLE);
+	/* Back in the ISR (as its leader would take it back), elected from
+	 * a broker that is neither. */
+	mp = &topic_of(cls[0], "le")->partitions[0];
+	other = mp->leader;
+	for (int32_t i = 0; i < mp->isr_count; i++)
+		isr[n++] = mp->isr[i];
+	isr[n++] = pref;
+	cr_assert_eq(cluster_isr_change(cls[other - 1], "le", 0, mp->leader_epoch,
+					mp->partition_epoch, isr, n), KP_ERR_NONE);
+	w.epoch = mp->leader_epoch + 1;
+	for (int i = 0; i < BROKERS; i++)
+		if (i + 1 != pref && i + 1 != other)
+			cr_assert_eq(cluster_leader_elect(cls[i], "le", 0, false, &leader, &epoch),
+				     KP_ERR_NONE);
+	cr_assert_eq(leader, pref);
+	cr_assert_eq(epoch, w.epoch);
+	w.leader = pref;
+	poll_until(cls, le_shown, &w, "the preferred leader back everywhere");
+	cr_assert_eq(cluster_leader_elect(cls[0], "le", 0, false, &leader, &epoch),
+		     KP_ERR_ELECTION_NOT_NEEDED);
+	for (int i = 0; i < BROKERS; i++)
+		cluster_close(cls[i]);
+}

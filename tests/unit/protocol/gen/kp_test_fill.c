@@ -30,6 +30,7 @@
 #include "protocol/gen/kp_msg_describe_log_dirs.h"
 #include "protocol/gen/kp_msg_describe_producers.h"
 #include "protocol/gen/kp_msg_describe_user_scram_credentials.h"
+#include "protocol/gen/kp_msg_elect_leaders.h"
 #include "protocol/gen/kp_msg_end_txn.h"
 #include "protocol/gen/kp_msg_fetch.h"
 #include "protocol/gen/kp_msg_find_coordinator.h"
@@ -3501,6 +3502,97 @@ fill_kp_delete_groups_response(struct kp_delete_groups_response *m, int16_t vers
 }
 
 static void
+fill_kp_elect_leaders_request_topic_partitions(struct kp_elect_leaders_request_topic_partitions *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_elect_leaders_request_topic_partitions_init(m);
+	(void)version;
+	(void)a;
+	m->topic = kp_str_c("s1");
+	{
+		int32_t *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		items[0] = 70002;
+		items[1] = 70003;
+		m->partitions.items = items;
+		m->partitions.count = 2;
+	}
+}
+
+static void
+fill_kp_elect_leaders_request(struct kp_elect_leaders_request *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_elect_leaders_request_init(m);
+	(void)version;
+	(void)a;
+	if (version >= 1) {
+		m->election_type = 5;
+	}
+	{
+		struct kp_elect_leaders_request_topic_partitions *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_elect_leaders_request_topic_partitions(&items[0], version, a);
+		fill_kp_elect_leaders_request_topic_partitions(&items[1], version, a);
+		m->topic_partitions.items = items;
+		m->topic_partitions.count = 2;
+	}
+	m->timeout_ms = 70005;
+}
+
+static void
+fill_kp_elect_leaders_response_partition_result(
+		struct kp_elect_leaders_response_partition_result *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_elect_leaders_response_partition_result_init(m);
+	(void)version;
+	(void)a;
+	m->partition_id = 70001;
+	m->error_code = 302;
+	m->error_message = kp_str_c("s3");
+}
+
+static void
+fill_kp_elect_leaders_response_replica_election_result(
+		struct kp_elect_leaders_response_replica_election_result *m, int16_t version,
+				struct kp_test_arena *a)
+{
+	kp_elect_leaders_response_replica_election_result_init(m);
+	(void)version;
+	(void)a;
+	m->topic = kp_str_c("s4");
+	{
+		struct kp_elect_leaders_response_partition_result *items = kp_test_arena_alloc(a,
+				2 * sizeof(*items));
+		fill_kp_elect_leaders_response_partition_result(&items[0], version, a);
+		fill_kp_elect_leaders_response_partition_result(&items[1], version, a);
+		m->partition_result.items = items;
+		m->partition_result.count = 2;
+	}
+}
+
+static void
+fill_kp_elect_leaders_response(struct kp_elect_leaders_response *m, int16_t version,
+		struct kp_test_arena *a)
+{
+	kp_elect_leaders_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70005;
+	if (version >= 1) {
+		m->error_code = 306;
+	}
+	{
+		struct kp_elect_leaders_response_replica_election_result *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_elect_leaders_response_replica_election_result(&items[0], version, a);
+		fill_kp_elect_leaders_response_replica_election_result(&items[1], version, a);
+		m->replica_election_results.items = items;
+		m->replica_election_results.count = 2;
+	}
+}
+
+static void
 fill_kp_incremental_alter_configs_request_alterable_config(
 		struct kp_incremental_alter_configs_request_alterable_config *m, int16_t version,
 				struct kp_test_arena *a)
@@ -4464,6 +4556,12 @@ kp_request_encode_test_any(int16_t api_key, int16_t version,
 		kp_delete_groups_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_ELECT_LEADERS: {
+		struct kp_elect_leaders_request m;
+		fill_kp_elect_leaders_request(&m, version, a);
+		kp_elect_leaders_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_INCREMENTAL_ALTER_CONFIGS: {
 		struct kp_incremental_alter_configs_request m;
 		fill_kp_incremental_alter_configs_request(&m, version, a);
@@ -4718,6 +4816,12 @@ kp_response_encode_test_any(int16_t api_key, int16_t version,
 		struct kp_delete_groups_response m;
 		fill_kp_delete_groups_response(&m, version, a);
 		kp_delete_groups_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ELECT_LEADERS: {
+		struct kp_elect_leaders_response m;
+		fill_kp_elect_leaders_response(&m, version, a);
+		kp_elect_leaders_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_INCREMENTAL_ALTER_CONFIGS: {
