@@ -45,4 +45,8 @@ void ctl_run(struct ctl *ctl, volatile sig_atomic_t *stop);
  * closes its parked requests' connections on the way out. */
 void ctl_destroy(struct ctl *ctl);
 
+/* After st_stop(): free what had to outlive the storage workers (the
+ * replica fetcher, whose ring they may post to until they stop). */
+void ctl_storage_stopped(void);
+
 #endif

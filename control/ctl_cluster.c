@@ -309,6 +309,16 @@ ctl_cluster_shutdown(struct ctl *ctl)
 	}
 }
 
+/* The replica fetcher of a destroyed control, until storage stopped. */
+static struct rf *ctl_cluster_stopped_rf;
+
+void
+ctl_storage_stopped(void)
+{
+	rf_destroy(ctl_cluster_stopped_rf);
+	ctl_cluster_stopped_rf = NULL;
+}
+
 void
 ctl_cluster_destroy(struct ctl *ctl)
 {
@@ -317,8 +327,12 @@ ctl_cluster_destroy(struct ctl *ctl)
 	if (cc == NULL)
 		return;
 	if (cc->rf != NULL) {
+		/* Stopped now; freed (its storage wake-up eventfd closed) only
+		 * once the storage workers stopped, which may still post a
+		 * completion to its ring until then: ctl_storage_stopped(). */
 		rf_stop(cc->rf);
-		rf_destroy(cc->rf);
+		ASSERT(ctl_cluster_stopped_rf == NULL);
+		ctl_cluster_stopped_rf = cc->rf;
 	}
 	if (cc->cl != NULL)
 		cluster_close(cc->cl);

@@ -299,6 +299,7 @@ main_serve(struct config *cfg)
 		ctl_destroy(ctl);
 		dp_destroy(dp);
 		st_stop(st);
+		ctl_storage_stopped();
 		st_destroy(st);
 		return 1;
 	}
@@ -310,6 +311,7 @@ main_serve(struct config *cfg)
 	ctl_destroy(ctl);
 	dp_destroy(dp);
 	st_stop(st);
+	ctl_storage_stopped();
 	st_destroy(st);
 	return 0;
 }
