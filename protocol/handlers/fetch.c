@@ -10,9 +10,8 @@
  * does not know); from v16 a partition answered NOT_LEADER_OR_FOLLOWER or
  * FENCED_LEADER_EPOCH names its current leader, and the response the
  * leaders' endpoints (KIP-951). Fetch sessions are declined: SessionId is
- * always 0, and an incremental fetch (epoch not 0 or -1) is answered
- * FETCH_SESSION_ID_NOT_FOUND, as Kafka answers a session it does not have.
- * @thread dataplane */
+ * always 0, and a request naming a session is answered
+ * FETCH_SESSION_ID_NOT_FOUND. @thread dataplane */
 #include <stdlib.h>
 #include <string.h>
 
@@ -392,10 +391,7 @@ fetch_bad_topic(void *arg, struct kp_str name, uint32_t first, uint32_t count)
 	if (flexible && bad->topic_open)
 		kp_write_uvarint(bad->w, 0);
 	bad->topic_open = true;
-	if (bad->version >= FETCH_BY_ID)
-		kp_write_raw(bad->w, name.ptr, FETCH_ID_BYTES);
-	else
-		kp_write_string(bad->w, name, flexible);
+	kp_write_string(bad->w, name, flexible);        /* before v13 only */
 	kp_write_array_len(bad->w, (int32_t)count, flexible);
 }
 
