@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: Apache-2.0
-"""Fetch v13-17 in a cluster (KIP-951): asked of a broker that does not lead
-a partition, Fetch v16+ answers NOT_LEADER_OR_FOLLOWER with the partition's
-current leader and epoch and that leader's endpoint; after a failover, a
+"""Fetch v13-17 in a cluster (KIP-951): asked of a broker that holds no
+replica of a partition, Fetch v16+ answers NOT_LEADER_OR_FOLLOWER with the
+partition's current leader and epoch and that leader's endpoint; after a failover, a
 fetch at the old leader epoch is FENCED_LEADER_EPOCH naming the new leader;
 an unknown topic id is UNKNOWN_TOPIC_ID. Then a real client that negotiates
 Fetch v17 by topic id (the Java console consumer, kafka-clients 3.9.1)
@@ -67,10 +67,12 @@ def _endpoints(got):
 
 
 def _check_not_leader(schemas, c, topic, tid, parts=3):
-    """From each broker: partitions it leads answer records, the others
-    NOT_LEADER_OR_FOLLOWER naming their leader (v16+) and its endpoint."""
+    """From each broker: partitions it leads answer records; partitions it
+    holds no replica of NOT_LEADER_OR_FOLLOWER naming their leader (v16+)
+    and its endpoint. A follower: Kafka serves a consumer's v11+ fetch
+    (KIP-392), Spillway answers NOT_LEADER_OR_FOLLOWER, with the hint."""
     md = c.metadata(topics=[topic])
-    state = {i: (p.leader, p.leader_epoch) for i, p in md.topics[topic].partitions.items()}
+    state = {i: p for i, p in md.topics[topic].partitions.items()}
     for b in c.live():
         for v in (13, 15, 16, 17):
             got = _fetch(schemas, b, v, tid, [(i, -1) for i in range(parts)])
@@ -79,11 +81,13 @@ def _check_not_leader(schemas, c, topic, tid, parts=3):
             named = set()
             for i, (rid, p) in byp.items():
                 assert rid == tid
-                leader, epoch = state[i]
+                leader, epoch = state[i].leader, state[i].leader_epoch
                 cur = _leader(p)
                 if leader == b.id:
                     assert p["ErrorCode"] == 0, (b.id, v, i, p)
                     assert p["Records"], (b.id, v, i, "records expected")
+                if p["ErrorCode"] == 0:
+                    assert b.id in state[i].replicas, (b.id, v, i, p)
                     assert cur == (-1, -1), (b.id, v, i, cur)
                     continue
                 assert p["ErrorCode"] == kmeta.NOT_LEADER_OR_FOLLOWER, (b.id, v, i, p)
@@ -95,14 +99,19 @@ def _check_not_leader(schemas, c, topic, tid, parts=3):
                 assert eps == {}, got
             else:
                 assert eps == {n: ("127.0.0.1", c.brokers[n].port) for n in named}, (b.id, eps)
+            non_replica = [i for i in range(parts) if b.id not in state[i].replicas]
+            assert all(byp[i][1]["ErrorCode"] == kmeta.NOT_LEADER_OR_FOLLOWER
+                       for i in non_replica), (b.id, v, non_replica)
+    return True
 
 
 def test_fetch_hints_on_the_wire(cluster_factory):
     schemas = _schemas()
     c = cluster_factory(3)
     topic = f"hint-{uuid.uuid4().hex[:6]}"
-    c.create_topics([topic], 3, 3, {"min.insync.replicas": "2"})
-    c.wait_full_isr([topic], 3, timeout=60)
+    # RF 2 over 3 brokers: each broker holds no replica of some partition.
+    c.create_topics([topic], 3, 2, {"min.insync.replicas": "1"})
+    c.wait_full_isr([topic], 2, timeout=60)
     md = c.metadata(topics=[topic])
     tid = md.topics[topic].topic_id
     for i, p in md.topics[topic].partitions.items():
