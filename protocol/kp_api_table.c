@@ -12,7 +12,7 @@
  * Kafka 4 closes the connection for v0-2 as we do. */
 const struct kp_api_row kp_api_table[] = {
 	{ KP_API_PRODUCE, 0, 3, 11, KP_ON_CORE, kp_handle_produce },
-	{ KP_API_FETCH, 4, 4, 12, KP_ON_CORE, kp_handle_fetch },
+	{ KP_API_FETCH, 4, 4, 17, KP_ON_CORE, kp_handle_fetch },
 	{ KP_API_LIST_OFFSETS, 1, 1, 7, KP_ON_CORE, kp_handle_list_offsets },
 	{ KP_API_METADATA, 0, 0, 12, KP_ON_CORE, kp_handle_metadata },
 	{ KP_API_API_VERSIONS, 0, 0, 4, KP_ON_CORE, kp_handle_api_versions },

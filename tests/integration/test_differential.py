@@ -307,13 +307,24 @@ def produce(topics, acks=-1):
                           for n, ps in topics]}
 
 
-def fetch(topics, max_bytes=1 << 20, isolation=0, part_max=1 << 20):
-    return {"ReplicaId": -1, "MaxWaitMs": 0, "MinBytes": 0, "MaxBytes": max_bytes,
-            "IsolationLevel": isolation, "SessionId": 0, "SessionEpoch": -1, "RackId": "",
-            "Topics": [{"Topic": n, "Partitions": [
-                {"Partition": i, "CurrentLeaderEpoch": -1, "FetchOffset": off,
-                 "LastFetchedEpoch": -1, "LogStartOffset": -1, "PartitionMaxBytes": part_max}
-                for i, off in ps]} for n, ps in topics]}
+def fetch(topics, max_bytes=1 << 20, isolation=0, part_max=1 << 20, session=(0, -1)):
+    """A Fetch of topics [(name, [(partition, offset[, current_leader_epoch])])]:
+    from v13 each topic by its id on that side (a name neither knows: an id
+    derived from the name, the same on both)."""
+    def tid(side, n):
+        return side.ids.get(n) or uuid.uuid5(uuid.NAMESPACE_URL, n).bytes
+
+    def part(p, max_b):
+        i, off, epoch = (p + (-1,))[:3]
+        return {"Partition": i, "CurrentLeaderEpoch": epoch, "FetchOffset": off,
+                "LastFetchedEpoch": -1, "LogStartOffset": -1, "PartitionMaxBytes": max_b}
+
+    return lambda side, v: {
+        "ReplicaId": -1, "MaxWaitMs": 0, "MinBytes": 0, "MaxBytes": max_bytes,
+        "IsolationLevel": isolation, "SessionId": session[0], "SessionEpoch": session[1],
+        "RackId": "", "Topics": [{"Topic": n, "TopicId": tid(side, n),
+                                  "Partitions": [part(p, part_max) for p in ps]}
+                                 for n, ps in topics]}
 
 
 def list_offsets(topics, epoch=-1):
@@ -440,13 +451,18 @@ CASES = [
          fetch([(A, [(0, 0), (1, 0)]), (D, [(0, 0)])], part_max=1)),
     Case("fetch-bad-isolation", kwire.FETCH, fetch([(A, [(0, 0)]), (B, [(0, 0)])], isolation=2)),
     Case("fetch-session-unknown", kwire.FETCH,
-         dict(fetch([(A, [(0, 0)])]), SessionId=12345, SessionEpoch=3), vmin=7),
-    Case("fetch-leader-epochs", kwire.FETCH, lambda side, v: {
-        **fetch([]), "Topics": [{"Topic": A, "Partitions": [
-            {"Partition": 0, "CurrentLeaderEpoch": 5, "FetchOffset": 0,
-             "PartitionMaxBytes": 1 << 20},
-            {"Partition": 1, "CurrentLeaderEpoch": 0, "FetchOffset": 0,
-             "PartitionMaxBytes": 1 << 20}]}]}, vmin=9),
+         fetch([(A, [(0, 0)])], session=(12345, 3)), vmin=7),
+    Case("fetch-leader-epochs", kwire.FETCH, fetch([(A, [(0, 0, 5), (1, 0, 0)])]), vmin=9),
+    # Any negative current_leader_epoch is "not set" to Kafka.
+    Case("fetch-negative-leader-epoch", kwire.FETCH,
+         fetch([(A, [(0, 0, -2), (1, 0, -7)])]), vmin=9),
+    # v13+: topics by id; ids neither broker knows are UNKNOWN_TOPIC_ID
+    # (each its own topic entry), next to known ones and unknown partitions.
+    Case("fetch-by-id-unknown", kwire.FETCH, fetch(
+        [(A, [(0, 0), (9, 0)]), (UNKNOWN, [(0, 0), (1, 0), (0, 0)]), (B, [(0, 0)]),
+         (UNKNOWN + "2", [(3, 0)]), (A, [(1, 0)])]), vmin=13),
+    Case("fetch-by-id-only-unknown", kwire.FETCH,
+         fetch([(UNKNOWN, [(0, 0)]), (UNKNOWN + "2", [(0, 0)])]), vmin=13),
     Case("fetch-max-bytes", kwire.FETCH,
          fetch([(A, [(0, 0), (1, 0)]), (B, [(0, 0)])], max_bytes=1), vmin=3),
     # ListOffsets
