@@ -91,7 +91,12 @@ plog_append_check_producer(struct plog *plog, struct plog_append *app,
 		app->base_offset = dup.base_offset;
 		app->end_offset = dup.base_offset + h->last_offset_delta + 1;
 		app->log_append_time = dup.timestamp;
-		plog_append_complete(plog, app, 0);
+		/* acks=all: the original may still wait for the ISR; so does its
+		 * retry, as Kafka's DelayedProduce waits on its offsets. */
+		if (plog->repl != NULL && app->acks == -1)
+			plog_repl_synced(plog, app);
+		else
+			plog_append_complete(plog, app, 0);
 	} else {
 		plog_append_complete(plog, app, error);
 	}
