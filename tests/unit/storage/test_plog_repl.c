@@ -423,3 +423,35 @@ Test(plog_repl, watches_wait_on_hw_or_log_end)
 	cr_assert_eq(tp.watch_count, 2, "the high watermark moved: the consumer's too");
 	cr_assert_null(tp.plog->watches);
 }
+
+/* Regression: an idempotent acks=all retry that is a duplicate of a batch
+ * the followers have not fetched yet waits with it, and completes with the
+ * original's offsets once the high watermark passes them (it was answered
+ * at once, before the batch was committed). */
+Test(plog_repl, duplicate_retry_waits_for_the_isr)
+{
+	struct tbatch_spec s = tbatch_spec(4, 10, tp.now_ms);
+	struct plog_append *a, *dup;
+	uint8_t *b1, *b2;
+	uint32_t len;
+
+	cr_assert_eq(tp_open(&tp), 0);
+	set_role(true, 1, 2, 3, isr_all);
+	s.producer_id = 7;
+	s.producer_epoch = 0;
+	s.base_sequence = 0;
+	b1 = tbatch_build(&s, &len);
+	b2 = tbatch_build(&s, &len);
+	a = tp_append(&tp, b1, len, -1);
+	tp_run(&tp);
+	cr_assert_eq(a->error, -1, "waits for the followers");
+	dup = tp_append(&tp, b2, len, -1);
+	tp_run(&tp);
+	cr_assert_eq(dup->error, -1, "the retry waits too");
+	plog_repl_fetch(tp.plog, 2, 4, tp.now_ms);
+	plog_repl_fetch(tp.plog, 3, 4, tp.now_ms);
+	cr_assert_eq(a->error, 0);
+	cr_assert_eq(dup->error, 0);
+	cr_assert_eq(dup->base_offset, 0);
+	cr_assert_eq(tp.plog->next_offset, 4, "written once");
+}
