@@ -2,11 +2,12 @@
 """Brokers in network namespaces, for the network-partition test.
 
 One bridge in the root namespace with 10.77.0.1/24 (ZooKeeper and the
-clients stay in the root namespace and use it), and per broker a namespace
-with a veth pair whose inner end has 10.77.0.(10 + id)/24. A partition is an
-nftables table inside one broker's namespace that drops what goes to or
-comes from the other brokers and ZooKeeper's port; healing deletes it (this
-kernel has no netem). cleanup() removes the namespaces (with their veth ends
+clients stay in the root namespace and use it) and 10.77.0.2 (a probe
+client binds it), and per broker a namespace with a veth pair whose inner
+end has 10.77.0.(10 + id)/24. A partition is an nftables table inside one
+broker's namespace that drops what goes to or comes from the other brokers,
+ZooKeeper and the clients, except the probe address; healing deletes it
+(this kernel has no netem). cleanup() removes the namespaces (with their veth ends
 and nft tables) and the bridge, whatever happened before; every name carries
 a prefix of ours, so leftovers of a killed run are removed by the next one.
 
@@ -17,7 +18,8 @@ import subprocess
 
 PREFIX = "spnp"                 # every namespace / link name starts so
 SUBNET = "10.77.0"
-ROOT_ADDR = f"{SUBNET}.1"
+ROOT_ADDR = f"{SUBNET}.1"       # ZooKeeper and the clients
+PROBE_ADDR = f"{SUBNET}.2"      # the one client a partitioned broker still hears
 TABLE = "spillway_netpart"
 
 
@@ -87,6 +89,7 @@ class Net:
         try:
             _run(["ip", "link", "add", self.bridge, "type", "bridge"])
             _run(["ip", "addr", "add", f"{ROOT_ADDR}/24", "dev", self.bridge])
+            _run(["ip", "addr", "add", f"{PROBE_ADDR}/24", "dev", self.bridge])
             _run(["ip", "link", "set", self.bridge, "up"])
             for i in self.ids:
                 self._add_broker(i)
@@ -107,18 +110,30 @@ class Net:
         _run(inside + ["ip", "link", "set", inner, "up"])
         _run(inside + ["ip", "link", "set", "lo", "up"])
 
-    def isolate(self, node_id, zk_port):
-        """Drop everything between node_id and the other brokers, and its
-        ZooKeeper traffic; clients in the root namespace still reach it."""
-        peers = ", ".join(self.host(i) for i in self.ids if i != node_id)
-        rules = (f"table inet {TABLE} {{\n"
+    def _table(self, node_id, input_rules, output_rules):
+        """Replace node_id's partition table (atomically: one nft script)."""
+        rules = (f"table inet {TABLE}\ndelete table inet {TABLE}\n"
+                 f"table inet {TABLE} {{\n"
                  " chain input {\n  type filter hook input priority 0; policy accept;\n"
-                 f"  ip saddr {{ {peers} }} drop\n"
-                 f"  ip saddr {ROOT_ADDR} tcp sport {zk_port} drop\n }}\n"
+                 f"  iif lo accept\n{input_rules} }}\n"
                  " chain output {\n  type filter hook output priority 0; policy accept;\n"
-                 f"  ip daddr {{ {peers} }} drop\n"
-                 f"  ip daddr {ROOT_ADDR} tcp dport {zk_port} drop\n }}\n}}\n")
+                 f"  oif lo accept\n{output_rules} }}\n}}\n")
         _run(self.exec_prefix(node_id) + ["nft", "-f", "-"], stdin=rules)
+
+    def isolate(self, node_id):
+        """Drop everything between node_id and the other brokers, ZooKeeper
+        and the clients; only the probe address still reaches it."""
+        self._table(node_id,
+                    f"  ip saddr {PROBE_ADDR} accept\n  ip saddr {SUBNET}.0/24 drop\n",
+                    f"  ip daddr {PROBE_ADDR} accept\n  ip daddr {SUBNET}.0/24 drop\n")
+
+    def cut_clients(self, node_id, zk_port):
+        """Half healed: node_id hears the other brokers and ZooKeeper again,
+        but still no client except the probe (so no client is served by it
+        until it has seen the new leaders)."""
+        self._table(node_id,
+                    f"  ip saddr {ROOT_ADDR} tcp sport != {zk_port} drop\n",
+                    f"  ip daddr {ROOT_ADDR} tcp dport != {zk_port} drop\n")
 
     def heal(self, node_id):
         _run(self.exec_prefix(node_id) + ["nft", "delete", "table", "inet", TABLE],

@@ -2,16 +2,20 @@
 """A network partition (issue 17): three brokers, each in its own network
 namespace (netns.py), ZooKeeper and the clients in the root namespace.
 
-The leader of an RF 3 partition is cut off from the other brokers and from
-ZooKeeper by nftables in its namespace, while the clients still reach it:
+The leader of an RF 3 partition is cut off from the other brokers, from
+ZooKeeper and from the load's clients by nftables in its namespace, while a
+probe client (its own source address) still reaches it:
   - an acks=all Produce to it is never acknowledged (the followers cannot
     fetch and it cannot shrink the ISR without ZooKeeper): it times out or
     fails with a retriable error;
   - acks=1 Produces to it succeed: a divergent tail only it has;
   - its ZooKeeper session expires and the controller elects another ISR
     member, which takes new acks=all records at the same offsets.
-When the partition heals the old leader registers again, becomes a follower
-of the new leader, truncates its tail (KIP-279) and rejoins the ISR: its log
+The partition heals in two steps: first the old leader hears ZooKeeper and
+the brokers again (still no client but the probe: an idempotent producer
+that asked it for metadata would send it sequence numbers it never saw) and
+registers again, becomes a follower of the new leader, then the clients
+come back. It truncates its tail (KIP-279) and rejoins the ISR: its log
 of the partition (the batches in its segment files) equals the new
 leader's, no tail record is anywhere, and every record an idempotent acks=all
 producer (running throughout) had acknowledged is there exactly once
@@ -61,16 +65,31 @@ def net_cluster():
             net.cleanup()
 
 
+def _probe(bootstrap, api, version, body, timeout):
+    sock = kwire.connect(bootstrap, timeout, source=netns.PROBE_ADDR)
+    try:
+        return kwire.call(bootstrap, api, version, body, timeout, sock=sock)
+    finally:
+        sock.close()
+
+
+def probe_leader(broker):
+    """TOPIC/0's leader in broker's Metadata, asked from the probe address."""
+    r = _probe(broker.bootstrap, kwire.METADATA, kmeta.METADATA_V,
+               kmeta.metadata_body([TOPIC]), 5)
+    return kmeta.parse_metadata(r).topics[TOPIC].partitions[0].leader
+
+
 def produce_raw(bootstrap, values, acks, timeout_ms, sock_timeout):
     """One Produce v9 of values to TOPIC/0 with the broker-side timeout
-    timeout_ms: (error code, base offset), or None when the broker did not
-    answer within sock_timeout seconds."""
+    timeout_ms, from the probe address: (error code, base offset), or None
+    when the broker did not answer within sock_timeout seconds."""
     w = kwire.Writer(kwire.flexible(kwire.PRODUCE, 9))
     w.str(None).i16(acks).i32(timeout_ms)
     w.topics([(TOPIC, [(0, record_batch(values))])], lambda p: w.i32(p[0]).bytes(p[1]))
     w.tags()
     try:
-        r = kwire.call(bootstrap, kwire.PRODUCE, 9, w.b, timeout=sock_timeout)
+        r = _probe(bootstrap, kwire.PRODUCE, 9, w.b, sock_timeout)
     except (TimeoutError, OSError):
         return None
     out = kwire.parse_produce(9, r)
@@ -119,7 +138,7 @@ def test_partitioned_leader_truncates(net_cluster):
 
     old = c.leader(TOPIC, 0)
     others = [i for i in c.brokers if i != old]
-    net.isolate(old, c.zk.port)
+    net.isolate(old)
     ob = c.brokers[old]
 
     # The isolated leader still takes acks=1 (nothing asks it to step down)...
@@ -142,12 +161,18 @@ def test_partitioned_leader_truncates(net_cluster):
                      > tail_at[-1] + 5, 30, "acks=all records past the tail on the new leader")
     assert got is None or got[0] != kmeta.NONE
 
-    # Heal: the old leader comes back as a follower and catches up.
+    # Half healed: it registers again and follows the new leader.
+    assert probe_leader(ob) == old
+    net.cut_clients(old, c.zk.port)
+    harness.wait_for(lambda: probe_leader(ob) == new, 30,
+                     f"broker {old} to see {new} leading")
+    # Healed: it catches up and is back in the ISR.
     net.heal(old)
     assert netns.TABLE not in net.rules(old)
     c.wait_partitions([TOPIC], lambda p, _b: p.leader == new and sorted(p.isr) == [1, 2, 3],
                       timeout=40, what=f"{old} back in the ISR of leader {new}")
     assert prod.stop(flush_timeout=60) == 0, "producer could not resolve every record"
+    load.assert_only_retriable([prod])
 
     # Its log of the partition is the new leader's: same batches, no tail.
     def same_logs():
@@ -167,6 +192,7 @@ def test_partitioned_leader_truncates(net_cluster):
         assert v not in h.consumed.values(), v
     h.check().assert_ok(min_acked=100)
     elapsed = time.monotonic() - t0
-    print(f"netpart: old leader {old}, new {new}, tail at {tail_at}, {h.check().counts}, "
+    print(f"netpart: old leader {old}, new {new}, tail at {tail_at}, isolated acks=all: "
+          f"{got or 'no answer'}, {h.check().counts}, "
           f"{elapsed:.1f}s after the cluster formed")
     assert elapsed < float(os.environ.get("SPILLWAY_NETPART_BUDGET", "90"))
