@@ -77,7 +77,9 @@ def probe_leader(broker):
     """TOPIC/0's leader in broker's Metadata, asked from the probe address."""
     r = _probe(broker.bootstrap, kwire.METADATA, kmeta.METADATA_V,
                kmeta.metadata_body([TOPIC]), 5)
-    return kmeta.parse_metadata(r).topics[TOPIC].partitions[0].leader
+    t = kmeta.parse_metadata(r).topics.get(TOPIC)
+    p = t.partitions.get(0) if t is not None else None
+    return p.leader if p is not None else None
 
 
 def produce_raw(bootstrap, values, acks, timeout_ms, sock_timeout):
