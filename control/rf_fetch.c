@@ -100,7 +100,8 @@ rf_collect(struct rf *rf, struct rf_conn *conn, enum rf_state state, uint64_t no
 			break;
 	}
 	rf_sorting = rf;
-	qsort(conn->refs, conn->ref_count, sizeof(*conn->refs), rf_ref_cmp);
+	if (conn->ref_count > 1)        /* refs may be NULL: qsort wants an array */
+		qsort(conn->refs, conn->ref_count, sizeof(*conn->refs), rf_ref_cmp);
 	rf_sorting = NULL;
 	return conn->ref_count;
 }

@@ -18,9 +18,11 @@ build_pkgs=(meson ninja-build pkg-config gcc liburing-dev libck-dev liburcu-dev 
 # dpdk suite: iproute2 (ip netns, tc), ethtool (veth offloads), kmod (modprobe),
 # psmisc (fuser, for hugepages-setup.sh), dpdk (dpdk-devbind.py, dpdk-testpmd),
 # openssl (the CLI makes the TLS tests' certificates); zookeeper and a JRE:
-# the real ZooKeeper the cluster tests start.
+# the real ZooKeeper the cluster tests start; nftables: the cluster suite's
+# network partition (test_netpart.py).
 test_pkgs=(libcriterion-dev clang libfuzzer-14-dev libclang-rt-14-dev python3
-	iproute2 ethtool kmod psmisc dpdk openssl zookeeper default-jre-headless)
+	iproute2 ethtool kmod psmisc dpdk openssl zookeeper default-jre-headless
+	nftables)
 
 want=("${build_pkgs[@]}")
 if [[ "${1:-}" == "--test" ]]; then

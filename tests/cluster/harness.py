@@ -62,9 +62,9 @@ def wait_for(fn, timeout, what, interval=0.2):
         time.sleep(interval)
 
 
-def port_accepts(port):
+def port_accepts(port, host="127.0.0.1"):
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+        with socket.create_connection((host, port), timeout=0.5):
             return True
     except OSError:
         return False
@@ -100,7 +100,10 @@ class ClusterBroker:
         self.cluster = cluster
         self.id = node_id
         self.port = zkmod.free_port()
-        self.bootstrap = f"127.0.0.1:{self.port}"
+        # cluster.net (netns.Net): the broker runs in its own network namespace
+        # and listens on that namespace's address.
+        self.host = cluster.net.host(node_id) if cluster.net else "127.0.0.1"
+        self.bootstrap = f"{self.host}:{self.port}"
         self.dir = cluster.dir / f"broker-{node_id}"
         self.data = self.dir / "data"
         self.log_path = self.dir / "broker.log"
@@ -112,7 +115,7 @@ class ClusterBroker:
 
     def config(self):
         c = {"node.id": self.id, "broker.id": self.id,
-             "listeners": f"PLAINTEXT://127.0.0.1:{self.port}",
+             "listeners": f"PLAINTEXT://{self.host}:{self.port}",
              "log.dirs": str(self.data),
              "zookeeper.connect": self.cluster.zk.connect,
              "zookeeper.session.timeout.ms": SESSION_MS,
@@ -148,13 +151,18 @@ class ClusterBroker:
             argv += ["--override", f"{k}={v}"]
         return argv
 
+    def argv(self):
+        """The command line, run inside the broker's namespace if it has one."""
+        pre = self.cluster.net.exec_prefix(self.id) if self.cluster.net else []
+        return pre + self._argv()
+
     def start(self, wait=True):
         assert not self.alive(), f"broker {self.id} already running"
         self.data.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
             log.write(f"==== start {self.starts} of broker {self.id} ====\n".encode())
             log.flush()
-            self.proc = subprocess.Popen(self._argv(), stdin=subprocess.DEVNULL, stdout=log,
+            self.proc = subprocess.Popen(self.argv(), stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         self.starts += 1
         self.expected_down = False
@@ -165,7 +173,7 @@ class ClusterBroker:
 
     def wait_accepting(self, timeout=START_TIMEOUT):
         deadline = time.monotonic() + timeout
-        while not port_accepts(self.port):
+        while not port_accepts(self.port, self.host):
             if self.proc.poll() is not None:
                 raise RuntimeError(f"broker {self.id} exited with {self.proc.returncode} "
                                    f"during startup:\n{self.log_tail()}")
@@ -250,7 +258,7 @@ class ClusterBroker:
 
     def _wait_port_closed(self):
         deadline = time.monotonic() + 30
-        while port_accepts(self.port) and time.monotonic() < deadline:
+        while port_accepts(self.port, self.host) and time.monotonic() < deadline:
             time.sleep(0.1)
 
     def metadata(self, topics=None, timeout=5.0):
@@ -286,13 +294,16 @@ class ClusterBroker:
 
 class Cluster:
     """A ZooKeeper and brokers 1..n. overrides: config for every broker;
-    racks: True gives broker i broker.rack=r<i>."""
+    racks: True gives broker i broker.rack=r<i>; net: a set-up netns.Net
+    puts each broker in its namespace and ZooKeeper on the bridge address
+    (the caller removes it after cleanup())."""
 
-    def __init__(self, n=3, overrides=None, racks=False):
+    def __init__(self, n=3, overrides=None, racks=False, net=None):
         self.n = n
+        self.net = net
         self.backend = backend()
         self.dir = Path(tempfile.mkdtemp(prefix="spillway-cluster-"))
-        self.zk = zkmod.ZooKeeper(base_dir=self.dir)
+        self.zk = zkmod.ZooKeeper(base_dir=self.dir, host=net.root if net else "127.0.0.1")
         self.brokers = {}
         for i in range(1, n + 1):
             o = dict(overrides or {})

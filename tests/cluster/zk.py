@@ -27,10 +27,10 @@ def free_port():
         return s.getsockname()[1]
 
 
-def four_letter(port, word, timeout=2.0):
-    """ZooKeeper's four-letter command on 127.0.0.1:port; '' if it fails."""
+def four_letter(port, word, timeout=2.0, host="127.0.0.1"):
+    """ZooKeeper's four-letter command on host:port; '' if it fails."""
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=timeout) as s:
+        with socket.create_connection((host, port), timeout=timeout) as s:
             s.sendall(word.encode())
             out = b""
             while True:
@@ -53,11 +53,13 @@ def missing():
 
 
 class ZooKeeper:
-    """One standalone ZooKeeper server; .connect is "127.0.0.1:PORT"."""
+    """One standalone ZooKeeper server; .connect is "HOST:PORT" (host: the
+    address it listens on, 127.0.0.1 unless told)."""
 
-    def __init__(self, base_dir=None):
+    def __init__(self, base_dir=None, host="127.0.0.1"):
         self.port = free_port()
-        self.connect = f"127.0.0.1:{self.port}"
+        self.host = host
+        self.connect = f"{host}:{self.port}"
         self.dir = Path(tempfile.mkdtemp(prefix="spillway-zk-", dir=base_dir))
         self.proc = None
 
@@ -76,7 +78,7 @@ class ZooKeeper:
         (self.dir / "data").mkdir(exist_ok=True)
         cfg = self.dir / "zoo.cfg"
         cfg.write_text(f"tickTime=250\ndataDir={self.dir}/data\nclientPort={self.port}\n"
-                       "clientPortAddress=127.0.0.1\nadmin.enableServer=false\n"
+                       f"clientPortAddress={self.host}\nadmin.enableServer=false\n"
                        "4lw.commands.whitelist=*\nmaxClientCnxns=0\n")
         argv = ["java", "-Xmx256m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC",
                 "-cp", ":".join(ZK_JARS), f"-Dzookeeper.log.dir={self.dir}",
@@ -86,7 +88,7 @@ class ZooKeeper:
             self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=log,
                                          stderr=subprocess.STDOUT, start_new_session=True)
         deadline = time.monotonic() + START_TIMEOUT
-        while four_letter(self.port, "ruok", timeout=0.5) != "imok":
+        while four_letter(self.port, "ruok", timeout=0.5, host=self.host) != "imok":
             exited = self.proc.poll() is not None
             if exited and not last:
                 return False
@@ -134,4 +136,4 @@ class ZooKeeper:
 
     def dump(self):
         """The `dump` four-letter answer: sessions and their ephemeral nodes."""
-        return four_letter(self.port, "dump")
+        return four_letter(self.port, "dump", host=self.host)
