@@ -71,7 +71,7 @@ class ZooKeeper:
             if self._start_once(last=attempt == START_TRIES - 1):
                 return self
             self.port = free_port()
-            self.connect = f"127.0.0.1:{self.port}"
+            self.connect = f"{self.host}:{self.port}"
         return self
 
     def _start_once(self, last):
