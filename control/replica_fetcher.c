@@ -14,6 +14,8 @@
  *                   when we never had E', to the end of our largest
  *                   epoch below it and ask the leader again
  *   RF_TRUNCATE     ST_REQ_TRUNCATE when that is below the log end
+ *                   (ST_REQ_TRUNCATE_FULL when a fetch found the log end
+ *                   below the leader's log start: start over there)
  *   RF_FETCH        Fetch from the log end; each answer's batches appended
  *                   in order (ST_APPEND_REPLICA), then ST_REQ_REPLICA_HW;
  *                   the next fetch once they completed
@@ -102,6 +104,7 @@ rf_part_restart(struct rf *rf, struct rf_part *p, uint64_t delay_ns)
 {
 	p->gen++;
 	p->state = RF_EPOCH_LOCAL;
+	p->trunc_full = false;
 	p->in_request = false;
 	p->append_failed = false;
 	p->retry_ns = delay_ns == 0 ? 0 : clock_mono_ns() + delay_ns;
@@ -115,6 +118,7 @@ rf_part_truncate_to(struct rf_part *p, int64_t offset, bool again)
 	if (offset < 0)
 		offset = 0;
 	p->trunc_again = again;
+	p->trunc_full = false;
 	if (offset < p->local_leo || again) {
 		p->trunc_offset = offset < p->local_leo ? offset : p->local_leo;
 		p->state = RF_TRUNCATE;
@@ -122,6 +126,15 @@ rf_part_truncate_to(struct rf_part *p, int64_t offset, bool again)
 		p->fetch_offset = p->local_leo;
 		p->state = RF_FETCH;
 	}
+}
+
+void
+rf_part_truncate_full(struct rf_part *p, int64_t leader_start)
+{
+	p->trunc_again = false;
+	p->trunc_full = true;
+	p->trunc_offset = leader_start;
+	p->state = RF_TRUNCATE;
 }
 
 static int64_t
@@ -271,7 +284,7 @@ rf_pump(struct rf *rf, struct rf_part *p, uint64_t now_ns)
 		req.epoch.leader_epoch = p->leader_div_epoch;
 		return rf_submit(rf, p, slot, &req, RF_K_EPOCH);
 	case RF_TRUNCATE:
-		req.type = ST_REQ_TRUNCATE;
+		req.type = p->trunc_full ? ST_REQ_TRUNCATE_FULL : ST_REQ_TRUNCATE;
 		req.truncate.offset = p->trunc_offset;
 		return rf_submit(rf, p, slot, &req, RF_K_TRUNCATE);
 	case RF_GONE:

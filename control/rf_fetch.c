@@ -353,15 +353,20 @@ rf_fetch_partition(struct rf *rf, struct rf_part *p,
 	if (p->state != RF_FETCH)
 		return;
 	if (pd->error_code == KP_ERR_OFFSET_OUT_OF_RANGE) {
-		/* Ahead of the leader: the truncation finds where. Below the
-		 * leader's log start: storage cannot start a log at an offset
-		 * yet, so the retry repeats (logged). */
+		/* Below the leader's log start (it deleted records while we
+		 * were away): start over at its start, as Kafka's
+		 * fetchOffsetAndTruncate, which takes it from ListOffsets
+		 * earliest; the answer carries the same log start. Ahead of
+		 * the leader: the truncation finds where. */
 		if (p->last_error != pd->error_code)
 			log_warn("rf", "%s-%d: offset %lld out of range on leader %d (its log "
 				 "start %lld)", p->topic, p->partition, (long long)p->fetch_offset,
 				 p->leader_id, (long long)pd->log_start_offset);
 		p->last_error = pd->error_code;
-		rf_part_restart(rf, p, rf_backoff_ns(rf));
+		if (pd->log_start_offset > p->fetch_offset)
+			rf_part_truncate_full(p, pd->log_start_offset);
+		else
+			rf_part_restart(rf, p, rf_backoff_ns(rf));
 		return;
 	}
 	if (pd->error_code != KP_ERR_NONE) {

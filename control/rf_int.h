@@ -64,6 +64,9 @@ struct rf_part {
 	int64_t leader_div_offset;
 	int64_t trunc_offset;           /* RF_TRUNCATE: remove from here on */
 	bool trunc_again;               /* then ask the leader again (KIP-279) */
+	/* RF_TRUNCATE: remove everything, start at trunc_offset (below the
+	 * leader's log start: ST_REQ_TRUNCATE_FULL). */
+	bool trunc_full;
 	int64_t leader_hw;              /* from the last fetch answer; -1 none */
 	int64_t log_start_offset;       /* the local log's, from completions */
 	int16_t last_error;
@@ -169,6 +172,10 @@ void rf_part_restart(struct rf *rf, struct rf_part *p, uint64_t delay_ns);
  * lacks the leader's epoch): truncate (dropping the epoch cache entries
  * there) and ask the leader again with the then latest local epoch. */
 void rf_part_truncate_to(struct rf_part *p, int64_t offset, bool again);
+/* The local log end is below the leader's log start (OFFSET_OUT_OF_RANGE
+ * on fetch): truncate fully and start at the leader's log start (Kafka's
+ * truncateFullyAndStartAt), then fetch from there. */
+void rf_part_truncate_full(struct rf_part *p, int64_t leader_start);
 uint64_t rf_backoff_ns(const struct rf *rf);
 
 /* rf_conn.c: the connection to one leader. */
