@@ -355,9 +355,8 @@ rf_fetch_partition(struct rf *rf, struct rf_part *p,
 		 * records while we were away) start over there, else (ahead
 		 * of the leader) the epoch truncation finds where. */
 		if (p->last_error != pd->error_code)
-			log_warn("rf", "%s-%d: offset %lld out of range on leader %d (its log "
-				 "start %lld)", p->topic, p->partition, (long long)p->fetch_offset,
-				 p->leader_id, (long long)pd->log_start_offset);
+			log_warn("rf", "%s-%d: offset %lld out of range on leader %d", p->topic,
+				 p->partition, (long long)p->fetch_offset, p->leader_id);
 		p->last_error = pd->error_code;
 		if (p->conn->list_version >= 0)
 			p->state = RF_LIST_START;
