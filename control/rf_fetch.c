@@ -341,11 +341,34 @@ rf_part_error(struct rf *rf, struct rf_part *p, int16_t err, uint64_t now_ns)
 		p->retry_ns = now_ns + rf_backoff_ns(rf);
 }
 
+/* Kafka's appendRecordsToFollowerOrFutureReplica: an empty log (just
+ * started at the leader's log start) whose first fetched batch begins
+ * before it (the leader's start is inside that batch: DeleteRecords)
+ * starts again at the batch's base offset, and the batches are appended
+ * after that truncation. The offset the batches start at. */
+static int64_t
+rf_fetch_straddle(struct rf_part *p, const struct kp_fetch_response_partition_data *pd)
+{
+	struct rbatch_header h;
+
+	if ((size_t)pd->records.len < RBATCH_HEADER_BYTES || p->local_leo != p->log_start_offset ||
+	    p->fetch_offset != p->local_leo)
+		return p->fetch_offset;
+	(void)rbatch_header_parse(pd->records.ptr, (size_t)pd->records.len, &h);
+	if (h.base_offset >= p->fetch_offset || h.base_offset < 0 ||
+	    h.base_offset + h.last_offset_delta < p->fetch_offset)
+		return p->fetch_offset;
+	log_info("rf", "%s-%d: the first batch starts at %lld, below the log start %lld: "
+		 "starting the log there", p->topic, p->partition, (long long)h.base_offset,
+		 (long long)p->fetch_offset);
+	return h.base_offset;
+}
+
 static void
 rf_fetch_partition(struct rf *rf, struct rf_part *p,
 		   const struct kp_fetch_response_partition_data *pd, uint64_t now_ns)
 {
-	int64_t next, ok;
+	int64_t next, ok, from;
 
 	if (p->state != RF_FETCH)
 		return;
@@ -370,10 +393,12 @@ rf_fetch_partition(struct rf *rf, struct rf_part *p,
 	}
 	p->last_error = KP_ERR_NONE;
 	p->leader_hw = pd->high_watermark;
+	p->leader_start = pd->log_start_offset;
 	p->hw_due = pd->high_watermark != p->local_hw;
 	if (pd->records.len <= 0)
 		return;
-	ok = rf_batches_check(pd->records.ptr, (size_t)pd->records.len, p->fetch_offset,
+	from = rf_fetch_straddle(p, pd);
+	ok = rf_batches_check(pd->records.ptr, (size_t)pd->records.len, from,
 			      (size_t)rf->cfg.partition_max_bytes + RF_FRAME_SLACK_BYTES, &next);
 	if (ok < 0) {
 		log_warn("rf", "%s-%d: corrupt batch from leader %d at offset %lld", p->topic,
@@ -394,6 +419,8 @@ rf_fetch_partition(struct rf *rf, struct rf_part *p,
 	p->buf_pos = 0;
 	p->hw_due = true;
 	p->fetch_offset = next;
+	if (from < p->local_leo)
+		rf_part_truncate_full(p, from);         /* the batches go after it */
 }
 
 static int

@@ -44,7 +44,7 @@ enum rf_state {
 };
 
 /* Kinds of storage requests, in the token (see rf_token). */
-enum rf_kind { RF_K_APPEND = 1, RF_K_HW, RF_K_EPOCH, RF_K_TRUNCATE };
+enum rf_kind { RF_K_APPEND = 1, RF_K_HW, RF_K_EPOCH, RF_K_TRUNCATE, RF_K_START };
 
 struct rf_conn;
 
@@ -73,6 +73,10 @@ struct rf_part {
 	 * leader's log start: ST_REQ_TRUNCATE_FULL). */
 	bool trunc_full;
 	int64_t leader_hw;              /* from the last fetch answer; -1 none */
+	/* The leader's log start from its last fetch answer; -1 none. The
+	 * local start follows it up (Kafka's follower
+	 * maybeIncrementLogStartOffset) with ST_REQ_DELETE_RECORDS. */
+	int64_t leader_start;
 	int64_t log_start_offset;       /* the local log's, from completions */
 	int16_t last_error;
 	bool append_failed;
