@@ -126,8 +126,9 @@ plog_repl_set_role(struct plog *plog, const struct st_role *role, int64_t now_ms
 			return -ENOMEM;
 		/* The checkpointed high watermark, within the log (none:
 		 * the log as recovered). */
-		repl->hw = plog->ck_hw < 0 ? plog->hw
-					   : MAX(MIN(plog->ck_hw, plog->hw), plog->log_start_offset);
+		repl->hw = plog->hw;
+		if (plog->ck_hw >= 0)
+			repl->hw = MAX(MIN(plog->ck_hw, plog->hw), plog->log_start_offset);
 		plog->repl = repl;
 		keep = false;
 	} else {
