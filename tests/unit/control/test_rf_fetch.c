@@ -472,3 +472,55 @@ Test(rf_answer, list_offsets_truncates_fully_below_the_leader_start)
 	cr_assert(!parts[0].trunc_full);
 	kp_writer_free(&w);
 }
+
+/* Kafka's appendRecordsToFollowerOrFutureReplica: just started at the
+ * leader's log start 11, which is inside the first batch (10..11): the log
+ * starts again at 10 and the batches are appended after that. */
+Test(rf_answer, first_batch_straddling_the_new_log_start)
+{
+	struct kp_fetch_response_fetchable_topic_response t[1];
+	struct kp_fetch_response_partition_data pa[1];
+	struct kp_fetch_response resp;
+	size_t len, sz[3];
+	uint8_t *b = three(&len, sz);
+	struct kp_writer w;
+
+	state_init(16, RF_FETCH, 1);
+	conn.inflight_api = KP_API_FETCH;
+	conn.inflight_version = 16;
+	parts[0].fetch_offset = parts[0].local_leo = parts[0].log_start_offset = 11;
+	pa[0] = pdata(0, 0, 16, b, len);
+	pa[0].log_start_offset = 11;
+	kp_fetch_response_fetchable_topic_response_init(&t[0]);
+	memcpy(t[0].topic_id.b, id_a, 16);
+	t[0].partitions = (struct kp_array){ .count = 1, .items = pa };
+	kp_fetch_response_init(&resp);
+	resp.responses = (struct kp_array){ .count = 1, .items = t };
+	kp_writer_init(&w, 1024);
+	kp_fetch_response_encode(&w, 16, &resp);
+	cr_assert_eq(rf_fetch_answer(&rf, &conn, w.buf, w.len, 1000), 0);
+	cr_assert_eq(parts[0].state, RF_TRUNCATE);
+	cr_assert(parts[0].trunc_full);
+	cr_assert_eq(parts[0].trunc_offset, 10);
+	cr_assert_not_null(parts[0].buf);
+	cr_assert_eq(parts[0].buf_len, len);
+	cr_assert_eq(parts[0].fetch_offset, 16);
+	cr_assert_eq(parts[0].leader_start, 11);
+	free(parts[0].buf);
+	kp_writer_free(&w);
+
+	/* A log with records (or not at its start) takes no such batch. */
+	state_init(16, RF_FETCH, 1);
+	conn.inflight_api = KP_API_FETCH;
+	conn.inflight_version = 16;
+	parts[0].fetch_offset = parts[0].local_leo = 11;
+	parts[0].log_start_offset = 0;
+	kp_writer_init(&w, 1024);
+	kp_fetch_response_encode(&w, 16, &resp);
+	cr_assert_eq(rf_fetch_answer(&rf, &conn, w.buf, w.len, 1000), 0);
+	cr_assert_eq(parts[0].state, RF_FETCH);
+	cr_assert_null(parts[0].buf);
+	cr_assert_eq(parts[0].last_error, KP_ERR_CORRUPT_MESSAGE);
+	kp_writer_free(&w);
+	free(b);
+}
