@@ -99,9 +99,11 @@ rf_collect(struct rf *rf, struct rf_conn *conn, enum rf_state state, uint64_t no
 		if (!rf_refs_add(conn, i, p->gen))
 			break;
 	}
-	rf_sorting = rf;
-	qsort(conn->refs, conn->ref_count, sizeof(*conn->refs), rf_ref_cmp);
-	rf_sorting = NULL;
+	if (conn->ref_count > 1) {      /* refs is NULL until the first is added */
+		rf_sorting = rf;
+		qsort(conn->refs, conn->ref_count, sizeof(*conn->refs), rf_ref_cmp);
+		rf_sorting = NULL;
+	}
 	return conn->ref_count;
 }
 
