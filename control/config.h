@@ -156,6 +156,8 @@ struct config {
 	int32_t replica_fetch_min_bytes;        /* replica.fetch.min.bytes */
 	int32_t replica_fetch_backoff_ms;       /* replica.fetch.backoff.ms */
 	int32_t replica_socket_timeout_ms;      /* replica.socket.timeout.ms */
+	/* replica.high.watermark.checkpoint.interval.ms */
+	int64_t replica_high_watermark_checkpoint_interval_ms;
 	bool controlled_shutdown_enable;        /* controlled.shutdown.enable */
 	int32_t controlled_shutdown_max_retries; /* controlled.shutdown.max.retries */
 	int64_t controlled_shutdown_retry_backoff_ms; /* ...retry.backoff.ms */

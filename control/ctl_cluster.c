@@ -278,6 +278,13 @@ ctl_cluster_step(struct ctl *ctl, int max_ms)
 		ctl_cluster_isr_check(ctl, now);
 		cc->isr_next_ms = now + ctl_cluster_isr_period_ms(ctl->cfg);
 	}
+	if (now >= cc->hwck_next_ms) {
+		/* Kafka's checkpointHighWatermarks (a failure is logged by
+		 * storage; the next round tries again). */
+		(void)st_hw_checkpoint(ctl->st);
+		cc->hwck_next_ms = now + ctl->cfg->replica_high_watermark_checkpoint_interval_ms;
+	}
+	max_ms = (int)MIN((int64_t)max_ms, MAX(cc->hwck_next_ms - now, 0));
 	return (int)MIN((int64_t)max_ms, MAX(cc->isr_next_ms - now, 0));
 }
 
@@ -334,6 +341,9 @@ ctl_cluster_destroy(struct ctl *ctl)
 		ASSERT(ctl_cluster_stopped_rf == NULL);
 		ctl_cluster_stopped_rf = cc->rf;
 	}
+	/* The high watermarks as they end (Kafka checkpoints at shutdown). */
+	if (cc->started && ctl->st != NULL)
+		(void)st_hw_checkpoint(ctl->st);
 	if (cc->cl != NULL)
 		cluster_close(cc->cl);
 	ctl_cluster_parts_free(cc);

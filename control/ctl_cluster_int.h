@@ -36,6 +36,7 @@ struct ctl_cluster {
 	int inter_listener;             /* inter.broker.listener.name's index */
 	bool started;
 	int64_t isr_next_ms;            /* the ISR timer's next run */
+	int64_t hwck_next_ms;           /* the high-watermark checkpoint's next write */
 	int64_t pid_next;               /* producer id block [pid_next, pid_end) */
 	int64_t pid_end;
 	char client_id[48];             /* the fetcher's */

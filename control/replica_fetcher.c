@@ -14,6 +14,8 @@
  *                   when we never had E', to the end of our largest
  *                   epoch below it and ask the leader again
  *   RF_TRUNCATE     ST_REQ_TRUNCATE when that is below the log end
+ *                   (ST_REQ_TRUNCATE_FULL when a fetch found the log end
+ *                   below the leader's log start: start over there)
  *   RF_FETCH        Fetch from the log end; each answer's batches appended
  *                   in order (ST_APPEND_REPLICA), then ST_REQ_REPLICA_HW;
  *                   the next fetch once they completed
@@ -102,6 +104,7 @@ rf_part_restart(struct rf *rf, struct rf_part *p, uint64_t delay_ns)
 {
 	p->gen++;
 	p->state = RF_EPOCH_LOCAL;
+	p->trunc_full = false;
 	p->in_request = false;
 	p->append_failed = false;
 	p->retry_ns = delay_ns == 0 ? 0 : clock_mono_ns() + delay_ns;
@@ -115,6 +118,7 @@ rf_part_truncate_to(struct rf_part *p, int64_t offset, bool again)
 	if (offset < 0)
 		offset = 0;
 	p->trunc_again = again;
+	p->trunc_full = false;
 	if (offset < p->local_leo || again) {
 		p->trunc_offset = offset < p->local_leo ? offset : p->local_leo;
 		p->state = RF_TRUNCATE;
@@ -122,6 +126,15 @@ rf_part_truncate_to(struct rf_part *p, int64_t offset, bool again)
 		p->fetch_offset = p->local_leo;
 		p->state = RF_FETCH;
 	}
+}
+
+void
+rf_part_truncate_full(struct rf_part *p, int64_t leader_start)
+{
+	p->trunc_again = false;
+	p->trunc_full = true;
+	p->trunc_offset = leader_start;
+	p->state = RF_TRUNCATE;
 }
 
 static int64_t
@@ -175,6 +188,12 @@ rf_cpl(struct rf *rf, const struct st_cpl *cpl)
 	p->pending--;
 	if ((p->gen & 0xffffffu) != (cpl->token & 0xffffffu) || p->state == RF_GONE)
 		return;
+	if (kind == RF_K_START) {
+		/* Best effort: the next answer asks again. */
+		if (cpl->error == KP_ERR_NONE)
+			p->log_start_offset = cpl->log_start_offset;
+		return;
+	}
 	if (cpl->error != KP_ERR_NONE) {
 		log_warn("rf", "%s-%d: storage request %d failed: error %d", p->topic,
 			 p->partition, kind, cpl->error);
@@ -190,7 +209,9 @@ rf_cpl(struct rf *rf, const struct st_cpl *cpl)
 		rf_cpl_epoch(rf, p, cpl);
 	} else if (kind == RF_K_TRUNCATE && p->state == RF_TRUNCATE) {
 		p->local_leo = cpl->truncate.log_end_offset;
-		p->fetch_offset = p->local_leo;
+		/* Batches kept across a full truncation: fetch after them. */
+		if (p->buf == NULL)
+			p->fetch_offset = p->local_leo;
 		p->state = p->trunc_again ? RF_EPOCH_LOCAL : RF_FETCH;
 	}
 }
@@ -206,6 +227,25 @@ rf_reap(struct rf *rf)
 		for (i = 0; i < n; i++)
 			rf_cpl(rf, &cpl[i]);
 	} while (n == RF_REAP_BURST);
+}
+
+/* The leader's log start moved past ours (retention, DeleteRecords) and
+ * we have records up to it: move ours up too, as Kafka's follower does. */
+static bool
+rf_pump_start(struct rf *rf, struct rf_part *p, uint32_t slot)
+{
+	struct st_req req;
+
+	if (p->state != RF_FETCH || p->leader_start <= p->log_start_offset ||
+	    p->leader_start > p->fetch_offset || p->leader_start > p->leader_hw)
+		return true;
+	memset(&req, 0, sizeof(req));
+	req.type = ST_REQ_DELETE_RECORDS;
+	req.delete_records.offset = p->leader_start;
+	if (!rf_submit(rf, p, slot, &req, RF_K_START))
+		return false;
+	p->log_start_offset = p->leader_start;  /* asked once per move */
+	return true;
 }
 
 /* Submit the appends left of the last answer, then the high watermark. */
@@ -245,7 +285,7 @@ rf_pump_appends(struct rf *rf, struct rf_part *p, uint32_t slot)
 			return false;
 		p->hw_due = false;
 	}
-	return true;
+	return rf_pump_start(rf, p, slot);
 }
 
 /* Move one partition on as far as storage allows; false when its ring is
@@ -256,7 +296,7 @@ rf_pump(struct rf *rf, struct rf_part *p, uint64_t now_ns)
 	uint32_t slot = rf_slot(rf, p);
 	struct st_req req;
 
-	if (p->buf != NULL || (p->hw_due && p->pending == 0))
+	if ((p->buf != NULL || (p->hw_due && p->pending == 0)) && p->state != RF_TRUNCATE)
 		return rf_pump_appends(rf, p, slot);
 	if (p->pending > 0 || p->retry_ns > now_ns)
 		return true;
@@ -271,7 +311,7 @@ rf_pump(struct rf *rf, struct rf_part *p, uint64_t now_ns)
 		req.epoch.leader_epoch = p->leader_div_epoch;
 		return rf_submit(rf, p, slot, &req, RF_K_EPOCH);
 	case RF_TRUNCATE:
-		req.type = ST_REQ_TRUNCATE;
+		req.type = p->trunc_full ? ST_REQ_TRUNCATE_FULL : ST_REQ_TRUNCATE;
 		req.truncate.offset = p->trunc_offset;
 		return rf_submit(rf, p, slot, &req, RF_K_TRUNCATE);
 	case RF_GONE:
@@ -335,6 +375,7 @@ rf_part_add(struct rf *rf, const struct rf_partition *c)
 	p->conn = rf_conn_get(rf, c->leader_id, c->host, c->port);
 	p->fetch_offset = -1;
 	p->leader_hw = -1;
+	p->leader_start = -1;
 	p->local_hw = -1;
 	p->log_start_offset = -1;
 	p->local_epoch = -1;

@@ -373,6 +373,8 @@ rf_conn_versions(struct rf *rf, struct rf_conn *conn, const uint8_t *body, size_
 				      RF_FETCH_VERSION_MAX);
 	conn->ofle_version = rf_pick(&resp, KP_API_OFFSET_FOR_LEADER_EPOCH, RF_OFLE_VERSION_MIN,
 				     RF_OFLE_VERSION_MAX);
+	conn->list_version = rf_pick(&resp, KP_API_LIST_OFFSETS, RF_LIST_VERSION_MIN,
+				     RF_LIST_VERSION_MAX);
 	if (conn->fetch_version < 0 || conn->ofle_version < 0) {
 		rf_conn_fail(rf, conn, "the leader lacks Fetch v12+ or OffsetForLeaderEpoch v3+");
 		return -1;

@@ -123,16 +123,14 @@ rf_conn_appending(const struct rf *rf, const struct rf_conn *conn)
 	return false;
 }
 
-/* Is conn->refs[i] of another topic than conn->refs[i - 1]? */
-static bool
+bool
 rf_topic_differs(const struct rf *rf, const struct rf_conn *conn, uint32_t i)
 {
 	return memcmp(rf->parts[conn->refs[i].slot].topic_id,
 		      rf->parts[conn->refs[i - 1].slot].topic_id, 16) != 0;
 }
 
-/* Topics in conn->refs (sorted): count of distinct topics. */
-static uint32_t
+uint32_t
 rf_topic_count(const struct rf *rf, const struct rf_conn *conn)
 {
 	uint32_t i, n = 0;
@@ -268,9 +266,12 @@ rf_encode_fetch(struct rf *rf, struct rf_conn *conn, struct kp_writer *w)
 void
 rf_fetch_encode(struct rf *rf, struct rf_conn *conn, int16_t api, struct kp_writer *w)
 {
-	ASSERT(api == KP_API_FETCH || api == KP_API_OFFSET_FOR_LEADER_EPOCH);
+	ASSERT(api == KP_API_FETCH || api == KP_API_OFFSET_FOR_LEADER_EPOCH ||
+	       api == KP_API_LIST_OFFSETS);
 	if (api == KP_API_FETCH)
 		rf_encode_fetch(rf, conn, w);
+	else if (api == KP_API_LIST_OFFSETS)
+		rf_list_encode(rf, conn, w);
 	else
 		rf_encode_ofle(rf, conn, w);
 }
@@ -283,25 +284,26 @@ rf_fetch_send(struct rf *rf, struct rf_conn *conn, uint64_t now_ns)
 
 	ASSERT(conn->state == RF_C_READY);
 	ASSERT(conn->inflight_api == -1);
-	if (rf_collect(rf, conn, RF_EPOCH_LEADER, now_ns) == 0) {
+	if (rf_collect(rf, conn, RF_EPOCH_LEADER, now_ns) > 0) {
+		api = KP_API_OFFSET_FOR_LEADER_EPOCH;
+	} else if (rf_collect(rf, conn, RF_LIST_START, now_ns) > 0) {
+		api = KP_API_LIST_OFFSETS;
+	} else if (!rf_conn_appending(rf, conn) && rf_collect(rf, conn, RF_FETCH, now_ns) > 0) {
 		api = KP_API_FETCH;
-		if (rf_conn_appending(rf, conn) || rf_collect(rf, conn, RF_FETCH, now_ns) == 0) {
-			conn->ref_count = 0;
-			return;
-		}
+	} else {
+		conn->ref_count = 0;
+		return;
 	}
 	kp_writer_init(&w, 128 + 40u * conn->ref_count);
 	rf_fetch_encode(rf, conn, api, &w);
-	rf_send_body(rf, conn, api, api == KP_API_FETCH ? conn->fetch_version : conn->ofle_version,
+	rf_send_body(rf, conn, api, api == KP_API_FETCH ? conn->fetch_version
+			 : api == KP_API_LIST_OFFSETS ? conn->list_version : conn->ofle_version,
 		     &w);
 }
 
 /* ---- answers ---- */
 
-/* The partition of the request in flight that an answer names (by topic
- * name, or id when by_id), still as it was asked; NULL otherwise. Leaders
- * answer in request order: the search starts after the last one found. */
-static struct rf_part *
+struct rf_part *
 rf_answer_part(struct rf *rf, struct rf_conn *conn, struct kp_str topic, const uint8_t *id,
 	       int32_t partition)
 {
@@ -327,12 +329,7 @@ rf_answer_part(struct rf *rf, struct rf_conn *conn, struct kp_str topic, const u
 	return NULL;
 }
 
-/* Kafka's AbstractFetcherThread: FENCED_LEADER_EPOCH stops the partition
- * until control gives a new epoch; other errors (NOT_LEADER_OR_FOLLOWER,
- * UNKNOWN_LEADER_EPOCH: the leader has not caught up with the controller
- * yet; unknown topic) retry after replica.fetch.backoff.ms, and a new
- * leader or epoch from control retries at once. */
-static void
+void
 rf_part_error(struct rf *rf, struct rf_part *p, int16_t err, uint64_t now_ns)
 {
 	if (p->last_error != err)
@@ -345,24 +342,50 @@ rf_part_error(struct rf *rf, struct rf_part *p, int16_t err, uint64_t now_ns)
 		p->retry_ns = now_ns + rf_backoff_ns(rf);
 }
 
+/* Kafka's appendRecordsToFollowerOrFutureReplica: an empty log (just
+ * started at the leader's log start) whose first fetched batch begins
+ * before it (the leader's start is inside that batch: DeleteRecords)
+ * starts again at the batch's base offset, and the batches are appended
+ * after that truncation. The offset the batches start at. */
+static int64_t
+rf_fetch_straddle(struct rf_part *p, const struct kp_fetch_response_partition_data *pd)
+{
+	struct rbatch_header h;
+
+	if ((size_t)pd->records.len < RBATCH_HEADER_BYTES || p->local_leo != p->log_start_offset ||
+	    p->fetch_offset != p->local_leo)
+		return p->fetch_offset;
+	(void)rbatch_header_parse(pd->records.ptr, (size_t)pd->records.len, &h);
+	if (h.base_offset >= p->fetch_offset || h.base_offset < 0 ||
+	    h.base_offset + h.last_offset_delta < p->fetch_offset)
+		return p->fetch_offset;
+	log_info("rf", "%s-%d: the first batch starts at %lld, below the log start %lld: "
+		 "starting the log there", p->topic, p->partition, (long long)h.base_offset,
+		 (long long)p->fetch_offset);
+	return h.base_offset;
+}
+
 static void
 rf_fetch_partition(struct rf *rf, struct rf_part *p,
 		   const struct kp_fetch_response_partition_data *pd, uint64_t now_ns)
 {
-	int64_t next, ok;
+	int64_t next, ok, from;
 
 	if (p->state != RF_FETCH)
 		return;
 	if (pd->error_code == KP_ERR_OFFSET_OUT_OF_RANGE) {
-		/* Ahead of the leader: the truncation finds where. Below the
-		 * leader's log start: storage cannot start a log at an offset
-		 * yet, so the retry repeats (logged). */
+		/* Kafka's fetchOffsetAndTruncate: ask the leader its log
+		 * start (ListOffsets earliest); below it (the leader deleted
+		 * records while we were away) start over there, else (ahead
+		 * of the leader) the epoch truncation finds where. */
 		if (p->last_error != pd->error_code)
-			log_warn("rf", "%s-%d: offset %lld out of range on leader %d (its log "
-				 "start %lld)", p->topic, p->partition, (long long)p->fetch_offset,
-				 p->leader_id, (long long)pd->log_start_offset);
+			log_warn("rf", "%s-%d: offset %lld out of range on leader %d", p->topic,
+				 p->partition, (long long)p->fetch_offset, p->leader_id);
 		p->last_error = pd->error_code;
-		rf_part_restart(rf, p, rf_backoff_ns(rf));
+		if (p->conn->list_version >= 0)
+			p->state = RF_LIST_START;
+		else
+			rf_part_restart(rf, p, rf_backoff_ns(rf));
 		return;
 	}
 	if (pd->error_code != KP_ERR_NONE) {
@@ -371,10 +394,12 @@ rf_fetch_partition(struct rf *rf, struct rf_part *p,
 	}
 	p->last_error = KP_ERR_NONE;
 	p->leader_hw = pd->high_watermark;
+	p->leader_start = pd->log_start_offset;
 	p->hw_due = pd->high_watermark != p->local_hw;
 	if (pd->records.len <= 0)
 		return;
-	ok = rf_batches_check(pd->records.ptr, (size_t)pd->records.len, p->fetch_offset,
+	from = rf_fetch_straddle(p, pd);
+	ok = rf_batches_check(pd->records.ptr, (size_t)pd->records.len, from,
 			      (size_t)rf->cfg.partition_max_bytes + RF_FRAME_SLACK_BYTES, &next);
 	if (ok < 0) {
 		log_warn("rf", "%s-%d: corrupt batch from leader %d at offset %lld", p->topic,
@@ -395,6 +420,8 @@ rf_fetch_partition(struct rf *rf, struct rf_part *p,
 	p->buf_pos = 0;
 	p->hw_due = true;
 	p->fetch_offset = next;
+	if (from < p->local_leo)
+		rf_part_truncate_full(p, from);         /* the batches go after it */
 }
 
 static int
@@ -504,6 +531,8 @@ rf_fetch_answer(struct rf *rf, struct rf_conn *conn, const uint8_t *body, size_t
 	conn->ref_hint = 0;
 	if (conn->inflight_api == KP_API_FETCH)
 		rc = rf_fetch_apply(rf, conn, body, len, now_ns);
+	else if (conn->inflight_api == KP_API_LIST_OFFSETS)
+		rc = rf_list_apply(rf, conn, body, len, now_ns);
 	else
 		rc = rf_ofle_apply(rf, conn, body, len, now_ns);
 	if (rc < 0) {

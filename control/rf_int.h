@@ -21,6 +21,10 @@
 #define RF_FETCH_VERSION_MAX 16
 #define RF_OFLE_VERSION_MIN 3
 #define RF_OFLE_VERSION_MAX 4
+/* ListOffsets earliest, for a follower below the leader's log start
+ * (v4+: current leader epoch). */
+#define RF_LIST_VERSION_MIN 4
+#define RF_LIST_VERSION_MAX 7
 /* A response frame may exceed replica.fetch.response.max.bytes by one
  * oversized first batch (KIP-74) and the protocol's own fields. */
 #define RF_FRAME_SLACK_BYTES (16u << 20)
@@ -32,6 +36,7 @@ enum rf_state {
 	RF_EPOCH_LOCAL = 0,     /* ask storage for its latest epoch and log end */
 	RF_EPOCH_LEADER,        /* ask the leader where that epoch ends */
 	RF_EPOCH_OWN,           /* ask storage where the leader's epoch ends here */
+	RF_LIST_START,          /* out of range: ask the leader its log start */
 	RF_TRUNCATE,            /* truncate locally to the divergence point */
 	RF_FETCH,               /* fetch from fetch_offset */
 	RF_FENCED,              /* the leader fenced our epoch: wait for control */
@@ -39,7 +44,7 @@ enum rf_state {
 };
 
 /* Kinds of storage requests, in the token (see rf_token). */
-enum rf_kind { RF_K_APPEND = 1, RF_K_HW, RF_K_EPOCH, RF_K_TRUNCATE };
+enum rf_kind { RF_K_APPEND = 1, RF_K_HW, RF_K_EPOCH, RF_K_TRUNCATE, RF_K_START };
 
 struct rf_conn;
 
@@ -64,7 +69,14 @@ struct rf_part {
 	int64_t leader_div_offset;
 	int64_t trunc_offset;           /* RF_TRUNCATE: remove from here on */
 	bool trunc_again;               /* then ask the leader again (KIP-279) */
+	/* RF_TRUNCATE: remove everything, start at trunc_offset (below the
+	 * leader's log start: ST_REQ_TRUNCATE_FULL). */
+	bool trunc_full;
 	int64_t leader_hw;              /* from the last fetch answer; -1 none */
+	/* The leader's log start from its last fetch answer; -1 none. The
+	 * local start follows it up (Kafka's follower
+	 * maybeIncrementLogStartOffset) with ST_REQ_DELETE_RECORDS. */
+	int64_t leader_start;
 	int64_t log_start_offset;       /* the local log's, from completions */
 	int16_t last_error;
 	bool append_failed;
@@ -95,6 +107,7 @@ struct rf_conn {
 	uint32_t failures;              /* in a row: the first is logged at WARN */
 	int16_t fetch_version;
 	int16_t ofle_version;
+	int16_t list_version;           /* ListOffsets; -1: the leader has none we speak */
 	int32_t corr;
 	int16_t inflight_api;           /* -1: none */
 	int16_t inflight_version;
@@ -169,6 +182,10 @@ void rf_part_restart(struct rf *rf, struct rf_part *p, uint64_t delay_ns);
  * lacks the leader's epoch): truncate (dropping the epoch cache entries
  * there) and ask the leader again with the then latest local epoch. */
 void rf_part_truncate_to(struct rf_part *p, int64_t offset, bool again);
+/* The local log end is below the leader's log start (OFFSET_OUT_OF_RANGE
+ * on fetch): truncate fully and start at the leader's log start (Kafka's
+ * truncateFullyAndStartAt), then fetch from there. */
+void rf_part_truncate_full(struct rf_part *p, int64_t leader_start);
 uint64_t rf_backoff_ns(const struct rf *rf);
 
 /* rf_conn.c: the connection to one leader. */
@@ -211,7 +228,30 @@ int rf_fetch_answer(struct rf *rf, struct rf_conn *conn, const uint8_t *body, si
  * max_bytes in all. Returns the bytes of valid batches at the start of
  * records (a torn last batch is dropped, as Kafka's follower does), or -1
  * when a batch is corrupt. *next is the offset after them. */
+/* Is conn->refs[i] of another topic than conn->refs[i - 1]? */
+bool rf_topic_differs(const struct rf *rf, const struct rf_conn *conn, uint32_t i);
+/* Topics in conn->refs (sorted): count of distinct topics. */
+uint32_t rf_topic_count(const struct rf *rf, const struct rf_conn *conn);
+/* The partition of the request in flight that an answer names (by topic
+ * name, or id when id is not NULL), still as it was asked; NULL otherwise.
+ * Leaders answer in request order: the search starts after the last one
+ * found. */
+struct rf_part *rf_answer_part(struct rf *rf, struct rf_conn *conn, struct kp_str topic,
+			       const uint8_t *id, int32_t partition);
+/* Kafka's AbstractFetcherThread: FENCED_LEADER_EPOCH stops the partition
+ * until control gives a new epoch; other errors (NOT_LEADER_OR_FOLLOWER,
+ * UNKNOWN_LEADER_EPOCH: the leader has not caught up with the controller
+ * yet; unknown topic) retry after replica.fetch.backoff.ms, and a new
+ * leader or epoch from control retries at once. */
+void rf_part_error(struct rf *rf, struct rf_part *p, int16_t err, uint64_t now_ns);
 int64_t rf_batches_check(const uint8_t *records, size_t len, int64_t fetch_offset,
 			 size_t max_bytes, int64_t *next);
+
+/* rf_list.c: ListOffsets earliest (replica id self) for the partitions in
+ * RF_LIST_START, and its answers: below the leader's log start, truncate
+ * fully and start there; else restart (the epoch truncation). */
+void rf_list_encode(struct rf *rf, struct rf_conn *conn, struct kp_writer *w);
+int rf_list_apply(struct rf *rf, struct rf_conn *conn, const uint8_t *body, size_t len,
+		  uint64_t now_ns);
 
 #endif

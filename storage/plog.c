@@ -250,6 +250,7 @@ plog_open(const struct plog_open_args *args, int *err)
 	plog->ops_ctx = args->ops_ctx;
 	plog->now_ms = args->now_ms;
 	plog->last_flush_ms = args->now_ms;
+	plog->ck_hw = -1;
 	snprintf(path, sizeof(path), "%s/%s-%d", args->log_dir, args->topic_name,
 		 (int)args->partition);
 	plog->dir = strdup(path);

@@ -182,6 +182,9 @@ struct plog {
 	bool gs_waiting;                /* on the wait list */
 	struct plog_epochs epochs;      /* the leader-epoch cache (plog_epochs.c) */
 	struct plog_repl *repl;         /* cluster mode: its role; NULL: none ever */
+	/* The high watermark a first role starts from (the checkpoint's,
+	 * set by the worker at open); -1: the log end. */
+	int64_t ck_hw;
 };
 
 struct plog_open_args {
@@ -382,6 +385,9 @@ void plog_repl_free(struct plog *plog, int16_t error);
 /* Remove every record at and past offset (the whole batch holding it),
  * durably; nothing may be in flight. The new log end or -errno. */
 int64_t plog_truncate(struct plog *plog, int64_t offset);
+/* Remove every record and start the log empty at offset (Kafka's
+ * truncateFullyAndStartAt); nothing may be in flight. offset or -errno. */
+int64_t plog_truncate_full(struct plog *plog, int64_t offset);
 
 /* ---- plog_dir.c: the directory's files other than segments ---- */
 
@@ -420,6 +426,9 @@ int plog_dir_replace(struct plog *plog, const char *path, const void *buf, size_
  * durable before the answer, then the segments wholly below it are
  * deleted. *low_watermark: the start offset after (-1 on error). */
 int16_t plog_delete_records(struct plog *plog, int64_t offset, int64_t *low_watermark);
+/* Keep offset as the log start across restarts (the file, synced, and
+ * its directory). 0 or -errno. */
+int plog_start_write(struct plog *plog, int64_t offset);
 /* Open: raise the start offset to the one the file kept (never past the
  * log end) and delete the segments a crash left below it. 0 or -errno. */
 int plog_start_load(struct plog *plog);

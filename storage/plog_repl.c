@@ -124,8 +124,11 @@ plog_repl_set_role(struct plog *plog, const struct st_role *role, int64_t now_ms
 		repl = calloc(1, sizeof(*repl));
 		if (repl == NULL)
 			return -ENOMEM;
-		/* No checkpointed high watermark: the log as recovered. */
+		/* The checkpointed high watermark, within the log (none:
+		 * the log as recovered). */
 		repl->hw = plog->hw;
+		if (plog->ck_hw >= 0)
+			repl->hw = MAX(MIN(plog->ck_hw, plog->hw), plog->log_start_offset);
 		plog->repl = repl;
 		keep = false;
 	} else {

@@ -38,7 +38,7 @@ plog_start_trim(struct plog *plog)
 	return (int)drop;
 }
 
-static int
+int
 plog_start_write(struct plog *plog, int64_t offset)
 {
 	char path[SEGMENT_PATH_MAX], text[PLOG_START_TEXT_MAX];

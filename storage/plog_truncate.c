@@ -7,7 +7,9 @@
  * watermark lowered to the end. Every step leaves a whole log behind: a
  * crash midway reopens a log that is only longer (recovery cuts torn
  * tails; the epoch cache is fixed against the log end at open), and the
- * follower truncates again. */
+ * follower truncates again. Full truncation (Kafka's
+ * truncateFullyAndStartAt, for a follower below the leader's log start)
+ * deletes every segment and starts an empty one at the new offset. */
 #include <errno.h>
 #include <stdlib.h>
 
@@ -110,4 +112,56 @@ plog_truncate(struct plog *plog, int64_t offset)
 	if (plog->repl != NULL)
 		plog->repl->hw = MIN(plog->repl->hw, plog->next_offset);
 	return rc < 0 ? rc : plog->next_offset;
+}
+
+/* Every segment goes (newest first), then an empty active one at offset:
+ * a crash midway leaves a shorter log or an empty one, and the follower,
+ * still below the leader's start, truncates fully again. */
+static int
+plog_truncate_segments_all(struct plog *plog, int64_t offset)
+{
+	struct segment *seg;
+	bool index_created;
+	int rc;
+
+	while (plog->seg_count > 0)
+		segment_delete(plog->sio, plog->segs[--plog->seg_count]);
+	seg = segment_open(plog->sio, plog->fc, plog->dir, offset, plog->cfg.segment_index_bytes,
+			   true, plog->now_ms, &rc, &index_created);
+	if (seg == NULL)
+		return rc;
+	seg->owner = plog;
+	segment_unpin(seg);
+	plog->segs[plog->seg_count++] = seg;
+	return 0;
+}
+
+int64_t
+plog_truncate_full(struct plog *plog, int64_t offset)
+{
+	int rc;
+
+	ASSERT(plog_idle(plog) && plog->pend_head == NULL);
+	if (offset < 0)
+		return -EINVAL;
+	plog_truncate_snapshots(plog, -1);
+	rc = plog_truncate_segments_all(plog, offset);
+	plog->log_start_offset = offset;
+	plog->next_offset = offset;
+	plog->hw = offset;
+	plog->synced_offset = offset;
+	plog->write_pos = 0;
+	plog->unflushed_messages = 0;
+	if (plog->repl != NULL)
+		plog->repl->hw = offset;
+	if (rc < 0)
+		return rc;
+	rc = plog_start_write(plog, offset);
+	recovery_pstate_rebuild(plog);
+	/* Kafka's leaderEpochCache.clearAndFlush: the leader's batches bring
+	 * their epochs again. */
+	plog->epochs.count = 0;
+	if (rc == 0)
+		rc = plog_epochs_persist(plog);
+	return rc < 0 ? rc : offset;
 }

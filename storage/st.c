@@ -134,6 +134,8 @@ st_create(const struct st_config *cfg, char *err, size_t err_size)
 	for (i = 0; i < st_ring_count(st); i++)
 		st->core_wake_fds[i] = -1;
 	st_budget(st);
+	if (st_hwck_load(st) < 0)
+		goto nomem;
 	for (i = 0; i < cfg->worker_count; i++) {
 		rc = st_worker_init(&st->workers[i], st, i);
 		st->workers[i].cpu = cfg->worker_cpus != NULL ? cfg->worker_cpus[i] : -1;
@@ -256,6 +258,7 @@ st_destroy(struct st *st)
 	free(st->core_wake_fds);
 	free(st->submitted);
 	free(st->log_dir);
+	st_hwck_free(&st->hwck);
 	st_dirs_fini(&st->dirs);
 	free(st);
 }
@@ -324,7 +327,7 @@ st_admin_all(struct st *st, struct st_admin *proto)
  * ring (control -> worker, 64 slots): control waits for room, as it waits
  * for the call itself; admin calls are control's own, never a client's
  * count, so the wait is bounded by the worker's loop turn. */
-static void
+void
 st_admin_one(struct st *st, int i, struct st_admin *call)
 {
 	struct st_admin_msg msg = { .call = call };

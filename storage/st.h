@@ -143,6 +143,12 @@ enum st_req_type {
 	 * truncation to the leader's epoch end); the completion's
 	 * high_watermark and truncate.log_end_offset tell what is left. */
 	ST_REQ_TRUNCATE = 10,
+	/* Remove every record and start the log empty at truncate.offset
+	 * (Kafka's truncateFullyAndStartAt: the follower's log end fell
+	 * below the leader's log start): log start, log end and high
+	 * watermark become the offset, the epoch cache and producer state
+	 * are cleared; the completion as for TRUNCATE. */
+	ST_REQ_TRUNCATE_FULL = 11,
 };
 
 /* st_req.flags of an APPEND */
@@ -329,6 +335,14 @@ int st_partition_role(struct st *st, const uint8_t topic_id[16], int32_t partiti
  * each worker in turn. 0 or -errno. */
 int st_leaders_collect(struct st *st, void (*fn)(void *arg, const struct st_leader_stats *ls),
 		       void *arg);
+/* Cluster mode: write every online log dir's replication-offset-checkpoint
+ * (Kafka's format: version line 0, entry count, "topic partition offset"
+ * lines; synced temporary file renamed over it) with the high watermark
+ * of each partition there. A partition's first role starts its high
+ * watermark from the checkpoint read at st_create() (capped at the log
+ * end; none: 0, as Kafka's). 0 or -errno (the first failure). */
+int st_hw_checkpoint(struct st *st);
+#define ST_HWCK_FILE "replication-offset-checkpoint"
 /* Apply changed settings to an open topic. 0 or -errno. */
 int st_topic_configure(struct st *st, const uint8_t topic_id[16], int32_t partition_count,
 		       const struct st_log_config *cfg);

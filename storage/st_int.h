@@ -52,6 +52,21 @@ enum st_admin_type {
 	ST_ADMIN_CLEANER_SWAP = 7,      /* the cleaner: swap a cleaned segment in */
 	ST_ADMIN_ROLE = 8,              /* cluster mode: a partition's role */
 	ST_ADMIN_LEADERS = 9,           /* cluster mode: the partitions it leads */
+	ST_ADMIN_HWS = 10,              /* cluster mode: high watermarks to checkpoint */
+};
+
+/* One line of a log dir's replication-offset-checkpoint (st_hwck.c). */
+struct st_hwck_entry {
+	int dir;                        /* log dir index */
+	char *topic;                    /* malloc'd */
+	int32_t partition;
+	int64_t offset;
+};
+
+struct st_hwck {
+	struct st_hwck_entry *e;        /* sorted by dir, topic, partition once loaded */
+	uint32_t count;
+	uint32_t cap;
 };
 
 /* Partition statistics taken per ST_ADMIN_STATS call. */
@@ -81,6 +96,7 @@ struct st_admin {
 	const struct st_role *role;             /* ROLE: topic_id, from */
 	struct st_leader_stats *leaders;        /* LEADERS: malloc'd, the caller frees */
 	uint32_t leader_count;
+	struct st_hwck *hws;                    /* HWS: entries appended */
 	int result;
 	_Atomic uint32_t done;  /* futex word: 1 when result is set */
 };
@@ -169,6 +185,7 @@ struct st {
 	struct logdir_reaper reaper;    /* removes deleted partition directories */
 	struct sio *reaper_sios[LOGDIR_REAPER_THREADS];
 	struct cleaner *cleaner;        /* NULL: log.cleaner.enable=false */
+	struct st_hwck hwck;            /* the HW checkpoints as read at st_create() */
 	bool started;
 };
 
@@ -185,7 +202,18 @@ st_ring_count(const struct st *st)
 }
 
 uint64_t st_hash(const uint8_t topic_id[16], int32_t partition);
+
+/* st_hwck.c: the high-watermark checkpoints. Read every online dir's file
+ * (a missing or malformed one counts as empty, logged). 0 or -ENOMEM. */
+int st_hwck_load(struct st *st);
+void st_hwck_free(struct st_hwck *h);
+/* The checkpointed high watermark of a partition in dir; -1 when none. */
+int64_t st_hwck_find(const struct st *st, int dir, const char *topic, int32_t partition);
+/* ST_ADMIN_HWS on the worker: append its partitions' high watermarks. */
+int st_worker_hws(struct st_worker *w, struct st_admin *call);
 struct plog *st_worker_find(struct st_worker *w, const uint8_t topic_id[16], int32_t partition);
+/* Run call on worker i alone and wait for it (control). */
+void st_admin_one(struct st *st, int i, struct st_admin *call);
 /* Run one admin call on the worker's thread (or inline before start). */
 void st_worker_admin(struct st_worker *w, struct st_admin *call);
 void *st_worker_main(void *arg);

@@ -423,7 +423,8 @@ st_request(struct st_worker *w, int core, const struct st_req *req)
 		st_timed_update(w, plog);       /* its deadline needs the tick */
 		return;
 	}
-	if (req->type == ST_REQ_REPLICA_HW || req->type == ST_REQ_TRUNCATE) {
+	if (req->type == ST_REQ_REPLICA_HW || req->type == ST_REQ_TRUNCATE ||
+	    req->type == ST_REQ_TRUNCATE_FULL) {
 		st_worker_repl_request(w, plog, req, &cpl);
 		st_post(w, core, &cpl);
 		return;
@@ -530,6 +531,11 @@ st_admin_open(struct st_worker *w, const struct st_admin *call, int32_t p)
 	if (plog == NULL)
 		return st_worker_dir_open_failed(w, call, p, dir, rc) ? 0 : rc;
 	plog->dir_index = dir;
+	/* Cluster mode's first role starts its high watermark here: a new
+	 * partition's, or one the checkpoint lacks, at 0 (Kafka's). */
+	plog->ck_hw = call->create ? 0 : st_hwck_find(w->st, dir, call->name, p);
+	if (plog->ck_hw < 0)
+		plog->ck_hw = 0;
 	plog->sync_hist = &w->fsync_hist;
 	if (w->st->cfg.flush_mode != ST_FLUSH_FDATASYNC)
 		plog->gs = &w->gsync;
@@ -718,6 +724,10 @@ st_worker_admin(struct st_worker *w, struct st_admin *call)
 	}
 	if (call->type == ST_ADMIN_LEADERS) {
 		rc = st_worker_leaders(w, call);
+		call->from = call->to = 0;
+	}
+	if (call->type == ST_ADMIN_HWS) {
+		rc = st_worker_hws(w, call);
 		call->from = call->to = 0;
 	}
 	if (call->type == ST_ADMIN_CLEAN) {

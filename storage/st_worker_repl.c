@@ -70,7 +70,9 @@ st_worker_repl_request(struct st_worker *w, struct plog *plog, const struct st_r
 		plog_repl_follower_hw(plog, req->hw.offset);
 	} else {
 		st_worker_settle(w, plog);
-		end = plog_truncate(plog, req->truncate.offset);
+		end = req->type == ST_REQ_TRUNCATE_FULL
+			      ? plog_truncate_full(plog, req->truncate.offset)
+			      : plog_truncate(plog, req->truncate.offset);
 		if (end < 0) {
 			error = KP_ERR_KAFKA_STORAGE_ERROR;
 			st_worker_io_failed(w, plog);
@@ -78,6 +80,6 @@ st_worker_repl_request(struct st_worker *w, struct plog *plog, const struct st_r
 	}
 	st_cpl_fill(cpl, plog, req->type, req->partition, req->token);
 	cpl->error = error;
-	if (req->type == ST_REQ_TRUNCATE)
+	if (req->type == ST_REQ_TRUNCATE || req->type == ST_REQ_TRUNCATE_FULL)
 		cpl->truncate.log_end_offset = error == 0 ? end : -1;
 }

@@ -17,6 +17,7 @@
 #include "control/rf_int.h"
 #include "protocol/gen/kp_api.h"
 #include "protocol/gen/kp_msg_fetch.h"
+#include "protocol/gen/kp_msg_list_offsets.h"
 #include "protocol/gen/kp_msg_offset_for_leader_epoch.h"
 #include "tests/unit/storage/tbatch.h"
 
@@ -348,4 +349,178 @@ Test(rf_answer, offset_for_leader_epoch_divergence)
 	cr_assert_eq(parts[2].state, RF_TRUNCATE);
 	cr_assert_eq(parts[2].trunc_offset, 80);        /* the high watermark */
 	kp_writer_free(&w);
+}
+
+/* ---- below the leader's log start: ListOffsets earliest, then full
+ * truncation (Kafka's fetchOffsetAndTruncate) ---- */
+
+Test(rf_answer, out_of_range_asks_the_leader_its_log_start)
+{
+	struct kp_fetch_response_fetchable_topic_response t[1];
+	struct kp_fetch_response_partition_data pa[2];
+	struct kp_fetch_response resp;
+	struct kp_writer w;
+
+	state_init(16, RF_FETCH, 2);
+	conn.inflight_api = KP_API_FETCH;
+	conn.inflight_version = 16;
+	conn.list_version = 7;
+	pa[0] = pdata(0, KP_ERR_OFFSET_OUT_OF_RANGE, -1, NULL, 0);
+	pa[0].log_start_offset = -1;    /* as Kafka answers it */
+	pa[1] = pdata(1, KP_ERR_OFFSET_OUT_OF_RANGE, -1, NULL, 0);
+	kp_fetch_response_fetchable_topic_response_init(&t[0]);
+	memcpy(t[0].topic_id.b, id_a, 16);
+	t[0].partitions = (struct kp_array){ .count = 2, .items = pa };
+	kp_fetch_response_init(&resp);
+	resp.responses = (struct kp_array){ .count = 1, .items = t };
+	kp_writer_init(&w, 1024);
+	kp_fetch_response_encode(&w, 16, &resp);
+	conn.list_version = 7;
+	cr_assert_eq(rf_fetch_answer(&rf, &conn, w.buf, w.len, 1000), 0);
+	cr_assert_eq(parts[0].state, RF_LIST_START);
+	cr_assert_eq(parts[1].state, RF_LIST_START);
+	kp_writer_free(&w);
+	/* A leader without ListOffsets v4+: the epoch truncation again. */
+	state_init(16, RF_FETCH, 1);
+	conn.inflight_api = KP_API_FETCH;
+	conn.inflight_version = 16;
+	conn.list_version = -1;
+	t[0].partitions.count = 1;
+	kp_writer_init(&w, 1024);
+	kp_fetch_response_encode(&w, 16, &resp);
+	cr_assert_eq(rf_fetch_answer(&rf, &conn, w.buf, w.len, 1000), 0);
+	cr_assert_eq(parts[0].state, RF_EPOCH_LOCAL);
+	kp_writer_free(&w);
+}
+
+Test(rf_request, list_offsets_earliest_with_replica_id)
+{
+	struct kp_list_offsets_request_list_offsets_partition lp;
+	struct kp_list_offsets_request_list_offsets_topic lt;
+	struct kp_list_offsets_request req;
+	struct kp_cursor c, tc, pc;
+	struct kp_writer w;
+
+	state_init(16, RF_LIST_START, 3);
+	conn.list_version = 7;
+	kp_writer_init(&w, 256);
+	rf_fetch_encode(&rf, &conn, KP_API_LIST_OFFSETS, &w);
+	cr_assert_eq(w.err, 0);
+	c = kp_cursor_make(w.buf, w.len);
+	cr_assert_eq(kp_list_offsets_request_decode(&c, 7, &req), 0);
+	cr_assert_eq(kp_cursor_left(&c), 0);
+	cr_assert_eq(req.replica_id, 2);
+	cr_assert_eq(req.isolation_level, 0);
+	cr_assert_eq(req.topics.count, 2);
+	tc = kp_array_cursor(&req.topics);
+	cr_assert_eq(kp_list_offsets_request_list_offsets_topic_decode(&tc, 7, &lt), 0);
+	cr_assert_eq(lt.name.len, 5);
+	cr_assert_eq(lt.partitions.count, 2);
+	pc = kp_array_cursor(&lt.partitions);
+	cr_assert_eq(kp_list_offsets_request_list_offsets_partition_decode(&pc, 7, &lp), 0);
+	cr_assert_eq(lp.partition_index, 0);
+	cr_assert_eq(lp.current_leader_epoch, 4);
+	cr_assert_eq(lp.timestamp, -2);
+	kp_writer_free(&w);
+}
+
+Test(rf_answer, list_offsets_truncates_fully_below_the_leader_start)
+{
+	struct kp_list_offsets_response_list_offsets_partition_response pa[2], pb[1];
+	struct kp_list_offsets_response_list_offsets_topic_response t[2];
+	struct kp_list_offsets_response resp;
+	struct kp_writer w;
+
+	state_init(16, RF_LIST_START, 3);
+	conn.list_version = 7;
+	conn.inflight_api = KP_API_LIST_OFFSETS;
+	conn.inflight_version = 7;
+	/* a-0: the leader starts past our end (10); a-1: at or below it (we
+	 * are ahead: the epoch truncation); b-0: an error, retried. */
+	for (int i = 0; i < 2; i++) {
+		kp_list_offsets_response_list_offsets_partition_response_init(&pa[i]);
+		pa[i].partition_index = i;
+		pa[i].offset = i == 0 ? 500 : 10;
+		pa[i].timestamp = -1;
+	}
+	kp_list_offsets_response_list_offsets_partition_response_init(&pb[0]);
+	pb[0].partition_index = 0;
+	pb[0].error_code = KP_ERR_NOT_LEADER_OR_FOLLOWER;
+	for (int i = 0; i < 2; i++)
+		kp_list_offsets_response_list_offsets_topic_response_init(&t[i]);
+	t[0].name = kp_str_c("alpha");
+	t[0].partitions = (struct kp_array){ .count = 2, .items = pa };
+	t[1].name = kp_str_c("beta");
+	t[1].partitions = (struct kp_array){ .count = 1, .items = pb };
+	kp_list_offsets_response_init(&resp);
+	resp.topics = (struct kp_array){ .count = 2, .items = t };
+	kp_writer_init(&w, 1024);
+	kp_list_offsets_response_encode(&w, 7, &resp);
+	cr_assert_eq(w.err, 0);
+	cr_assert_eq(rf_fetch_answer(&rf, &conn, w.buf, w.len, 1000), 0);
+	cr_assert_eq(conn.inflight_api, -1);
+	cr_assert_eq(parts[0].state, RF_TRUNCATE);
+	cr_assert(parts[0].trunc_full);
+	cr_assert_eq(parts[0].trunc_offset, 500);
+	cr_assert_eq(parts[1].state, RF_EPOCH_LOCAL);
+	cr_assert_eq(parts[2].state, RF_LIST_START);
+	cr_assert_eq(parts[2].retry_ns, 1000 + 100000000ull);
+	for (int i = 0; i < 3; i++)
+		cr_assert(!parts[i].in_request);
+	/* A later truncation to an offset is a normal one again. */
+	rf_part_truncate_to(&parts[0], 5, false);
+	cr_assert(!parts[0].trunc_full);
+	kp_writer_free(&w);
+}
+
+/* Kafka's appendRecordsToFollowerOrFutureReplica: just started at the
+ * leader's log start 11, which is inside the first batch (10..11): the log
+ * starts again at 10 and the batches are appended after that. */
+Test(rf_answer, first_batch_straddling_the_new_log_start)
+{
+	struct kp_fetch_response_fetchable_topic_response t[1];
+	struct kp_fetch_response_partition_data pa[1];
+	struct kp_fetch_response resp;
+	size_t len, sz[3];
+	uint8_t *b = three(&len, sz);
+	struct kp_writer w;
+
+	state_init(16, RF_FETCH, 1);
+	conn.inflight_api = KP_API_FETCH;
+	conn.inflight_version = 16;
+	parts[0].fetch_offset = parts[0].local_leo = parts[0].log_start_offset = 11;
+	pa[0] = pdata(0, 0, 16, b, len);
+	pa[0].log_start_offset = 11;
+	kp_fetch_response_fetchable_topic_response_init(&t[0]);
+	memcpy(t[0].topic_id.b, id_a, 16);
+	t[0].partitions = (struct kp_array){ .count = 1, .items = pa };
+	kp_fetch_response_init(&resp);
+	resp.responses = (struct kp_array){ .count = 1, .items = t };
+	kp_writer_init(&w, 1024);
+	kp_fetch_response_encode(&w, 16, &resp);
+	cr_assert_eq(rf_fetch_answer(&rf, &conn, w.buf, w.len, 1000), 0);
+	cr_assert_eq(parts[0].state, RF_TRUNCATE);
+	cr_assert(parts[0].trunc_full);
+	cr_assert_eq(parts[0].trunc_offset, 10);
+	cr_assert_not_null(parts[0].buf);
+	cr_assert_eq(parts[0].buf_len, len);
+	cr_assert_eq(parts[0].fetch_offset, 16);
+	cr_assert_eq(parts[0].leader_start, 11);
+	free(parts[0].buf);
+	kp_writer_free(&w);
+
+	/* A log with records (or not at its start) takes no such batch. */
+	state_init(16, RF_FETCH, 1);
+	conn.inflight_api = KP_API_FETCH;
+	conn.inflight_version = 16;
+	parts[0].fetch_offset = parts[0].local_leo = 11;
+	parts[0].log_start_offset = 0;
+	kp_writer_init(&w, 1024);
+	kp_fetch_response_encode(&w, 16, &resp);
+	cr_assert_eq(rf_fetch_answer(&rf, &conn, w.buf, w.len, 1000), 0);
+	cr_assert_eq(parts[0].state, RF_FETCH);
+	cr_assert_null(parts[0].buf);
+	cr_assert_eq(parts[0].last_error, KP_ERR_CORRUPT_MESSAGE);
+	kp_writer_free(&w);
+	free(b);
 }
