@@ -189,7 +189,7 @@ def test_large_fetch_over_ssl(pki, tls_broker):
     # Out of the page cache: the slices that miss it are read through
     # io_uring (counted), and the bytes are the same.
     before = _metric(tls_broker, "spillway_tls_file_reads_async_total", None)
-    for _ in range(3):      # pages under writeback are not dropped: again
+    for _ in range(8):      # pages under writeback are not dropped: again
         for f in (tls_broker.data).rglob(f"{topic}-0/*"):
             with open(f, "rb") as fh:
                 os.fsync(fh.fileno())
