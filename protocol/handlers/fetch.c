@@ -484,8 +484,10 @@ fetch_replica(struct kp_pending *p, const struct kp_fetch_request *req)
 	int32_t id = p->hdr.request_api_version >= 15 ? req->replica_state.replica_id
 						      : req->replica_id;
 
+	/* Any negative id is a consumer's (-1, the debugging -2, or garbage):
+	 * storage must never see one as a follower's. */
 	p->replica = id >= 0;
-	p->replica_id = id;
+	p->replica_id = id >= 0 ? id : -1;
 }
 
 enum kp_verdict
