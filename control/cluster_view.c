@@ -189,7 +189,10 @@ read_state(struct cluster *cl, const char *topic, int32_t p, struct md_cluster_p
 	struct Stat st;
 	int rc;
 
-	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);
+	/* Topic names are at most 249 characters: a longer path is not ours. */
+	if (snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p) >=
+	    (int)sizeof(path))
+		return ZBADARGUMENTS;
 	rc = cluster_zk_get(cl, path, true, &data, &st);
 	if (rc == ZNONODE) {
 		rc = zoo_wexists(cl->zh, path, cluster_zk_watcher, cl, &st);
