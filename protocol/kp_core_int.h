@@ -208,6 +208,12 @@ struct kp_pending {
 	uint16_t gen;                   /* bumped per use: stale tokens assert */
 	uint8_t state;                  /* enum kp_pending_state */
 	bool cancelled;                 /* the connection closed: drop the answer */
+	/* Waits in a row that were ready at once (kp_pending_wait): a
+	 * subscription armed past what the reads keep seeing (a high
+	 * watermark that moved back, as after a leader change) must not
+	 * make a long poll spin; Fetch answers after KP_WAKES_AT_ONCE_MAX. */
+	uint8_t wakes_at_once;
+#define KP_WAKES_AT_ONCE_MAX 8
 	bool frame_kept;                /* the dataplane's frame memory is ours */
 	uint32_t next_submit;           /* parts before it submitted this round */
 	uint32_t part_count;

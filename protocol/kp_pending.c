@@ -76,6 +76,7 @@ kp_pending_get(struct kp_core *kc, struct kp_call *call, const struct kp_pending
 	p->no_reply = false;
 	p->producer_lists = false;
 	p->cancelled = false;
+	p->wakes_at_once = 0;
 	p->frame_kept = env->frame_keep;
 	p->next_submit = 0;
 	p->replica = false;             /* a consumer unless Fetch says */
@@ -486,6 +487,7 @@ kp_pending_wait(struct kp_core *kc, struct kp_pending *p)
 			break;
 	}
 	kp_heap_push(kc, p);
+	p->wakes_at_once = ready ? (uint8_t)MIN(p->wakes_at_once + 1, 255) : 0;
 	if (ready)
 		kp_pending_wake(kc, p, false);
 }

@@ -697,7 +697,8 @@ fetch_again(struct kp_core *kc, struct kp_pending *p)
 	for (uint32_t i = 0; i < p->part_count; i++)
 		errors = errors || p->parts[i].error != KP_ERR_NONE;
 	total = fetch_cut(p);
-	if (total < p->min_bytes && !errors && p->deadline_ns != 0 && p->part_count > 0) {
+	if (total < p->min_bytes && !errors && p->deadline_ns != 0 && p->part_count > 0 &&
+	    p->wakes_at_once < KP_WAKES_AT_ONCE_MAX) {
 		kp_pending_release_reads(kc, p);
 		kp_pending_wait(kc, p);
 		return true;
