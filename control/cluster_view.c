@@ -100,11 +100,19 @@ read_controller(struct cluster *cl, struct md_cluster *v)
 {
 	struct Stat st;
 	char *data = NULL;
-	int rc = cluster_zk_get(cl, "/controller", true, &data, &st);
+	int rc;
 
 	v->controller_id = -1;
-	if (rc == ZNONODE)
+	/* A node created between the failed get and the exists call gets a
+	 * watch for its change, not for the creation already past: read it. */
+	for (;;) {
+		rc = cluster_zk_get(cl, "/controller", true, &data, &st);
+		if (rc != ZNONODE)
+			break;
 		rc = zoo_wexists(cl->zh, "/controller", cluster_zk_watcher, cl, &st);
+		if (rc != ZOK)
+			break;
+	}
 	if (rc == ZNONODE) {
 		cluster_flag(cl, CL_EV_CONTROLLER);     /* nobody: stand next poll */
 		rc = ZOK;
@@ -193,10 +201,16 @@ read_state(struct cluster *cl, const char *topic, int32_t p, struct md_cluster_p
 	if (snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p) >=
 	    (int)sizeof(path))
 		return ZBADARGUMENTS;
-	rc = cluster_zk_get(cl, path, true, &data, &st);
-	if (rc == ZNONODE) {
+	/* Not there yet: an exists watch tells of its creation. Created
+	 * between the two calls: that watch is for its next change, so read
+	 * it now (Kafka's controller writes the state just after the topic). */
+	for (;;) {
+		rc = cluster_zk_get(cl, path, true, &data, &st);
+		if (rc != ZNONODE)
+			break;
 		rc = zoo_wexists(cl->zh, path, cluster_zk_watcher, cl, &st);
-		return rc == ZNONODE ? ZOK : rc;    /* created meanwhile: watch fired */
+		if (rc != ZOK)
+			return rc == ZNONODE ? ZOK : rc;
 	}
 	if (rc != ZOK)
 		return rc;
