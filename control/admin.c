@@ -337,6 +337,7 @@ admin_topic_auto_create(void *ctx, struct kp_str name, char *msg, size_t msg_siz
 	}
 	if (kp_str_eq(name, kp_str_c("__consumer_offsets"))) {
 		spec.partition_count = ctl->cfg->offsets_topic_num_partitions;
+		spec.replication_factor = ctl->cfg->offsets_topic_replication_factor;
 		/* segment.bytes is offsets.topic.segment.bytes (the last entry). */
 		memcpy(offsets, admin_offsets_configs, sizeof(offsets));
 		snprintf(segment, sizeof(segment), "%d", ctl->cfg->offsets_topic_segment_bytes);
