@@ -233,6 +233,7 @@ struct kp_pending {
 	bool replica;                   /* Fetch from a follower (cluster mode) */
 	int32_t replica_id;             /* its broker id, when replica */
 	int16_t acks;                   /* Produce */
+	int32_t timeout_ms;             /* Produce: the acks=all wait for the ISR */
 	bool no_reply;                  /* Produce acks=0: answer nothing */
 	bool producer_lists;            /* a part holds a storage PRODUCERS list */
 	void *api;                      /* handler-owned state (NULL when none),

@@ -288,6 +288,8 @@ kp_pending_submit_some(struct kp_core *kc, struct kp_pending *p)
 			req.append.batch = pt->batch;
 			req.append.len = pt->batch_len;
 			req.append.t_valid_ns = p->t_valid_ns;
+			req.flags = ST_APPEND_TIMEOUT;
+			req.append.timeout_ms = p->timeout_ms;
 			break;
 		case ST_REQ_READ:
 			req.read.offset = pt->in_offset;

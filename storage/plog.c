@@ -129,6 +129,7 @@ plog_tick(struct plog *plog, int64_t now_ms, uint64_t now_ns)
 {
 	plog->now_ms = now_ms;
 	plog_watch_expire(plog, now_ns);
+	plog_repl_expire(plog, now_ns);
 	if (plog->hw > plog->synced_offset && now_ms - plog->last_flush_ms >= plog->cfg.flush_ms)
 		plog_sync(plog);
 }
@@ -136,7 +137,7 @@ plog_tick(struct plog *plog, int64_t now_ms, uint64_t now_ns)
 bool
 plog_timed(const struct plog *plog)
 {
-	if (plog->watches != NULL)
+	if (plog->watches != NULL || plog_repl_timed(plog))
 		return true;
 	return plog->cfg.flush_ms != INT64_MAX && (plog->write_inflight ||
 						    plog->pend_head != NULL ||

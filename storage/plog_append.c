@@ -16,7 +16,9 @@ void
 plog_append_complete(struct plog *plog, struct plog_append *app, int16_t error)
 {
 	app->error = error;
-	if (error != 0)
+	/* An expired acks=all wait keeps its offsets: the records stay
+	 * (Kafka's DelayedProduce answers them with REQUEST_TIMED_OUT). */
+	if (error != 0 && error != KP_ERR_REQUEST_TIMED_OUT)
 		app->base_offset = -1;
 	app->next = NULL;
 	plog->ops->append_done(plog->ops_ctx, plog, app);

@@ -38,6 +38,11 @@ struct plog_append {
 	uint64_t token;         /* for the caller */
 	int core;               /* for the caller */
 	uint8_t flags;          /* ST_APPEND_*: ST_APPEND_REPLICA keeps offsets, epoch */
+	/* acks=all in cluster mode with ST_APPEND_TIMEOUT: how long (>= 0)
+	 * it waits for the ISR once durable, and the CLOCK_MONOTONIC ns that
+	 * makes when it starts waiting (plog_repl.c; UINT64_MAX: none) */
+	int32_t timeout_ms;
+	uint64_t deadline_ns;
 	/* Stage timestamps, CLOCK_MONOTONIC ns, 0: not reached (common/stage.h;
 	 * plog_stage.h stamps the sync pair). */
 	uint64_t t_valid_ns;            /* validated on the core (the request) */
@@ -109,6 +114,9 @@ struct plog_repl {
 	int32_t follower_count;
 	struct plog_append *ack_head;   /* acks=all, durable, waiting for the HW */
 	struct plog_append *ack_tail;
+	/* No waiter's deadline is before it (UINT64_MAX: none has one); the
+	 * tick walks the waiters only from then. */
+	uint64_t ack_deadline_ns;
 };
 
 /* A file region for a READ. */
@@ -367,8 +375,16 @@ int plog_repl_set_role(struct plog *plog, const struct st_role *role, int64_t no
  * Kafka error. */
 int16_t plog_repl_append_check(const struct plog *plog, const struct plog_append *app);
 /* An acks=all append became durable: complete it now or when the high
- * watermark passes it. */
+ * watermark passes it, or REQUEST_TIMED_OUT when its timeout_ms (from
+ * now) runs out first. */
 void plog_repl_synced(struct plog *plog, struct plog_append *app);
+/* Complete the waiting acks=all appends whose deadline is at or before
+ * now_ns with REQUEST_TIMED_OUT (their records stay). No allocation; walks
+ * the waiters only once the earliest deadline passed. */
+void plog_repl_expire(struct plog *plog, uint64_t now_ns);
+/* Whether acks=all appends wait (or are on their way to wait) for the ISR
+ * with a deadline the tick must check. */
+bool plog_repl_timed(const struct plog *plog);
 /* A follower fetched from offset (leader): its state, the high watermark. */
 void plog_repl_fetch(struct plog *plog, int32_t replica_id, int64_t offset, int64_t now_ms);
 /* The leader's log end moved (writes landed): the high watermark may. */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/assert.h"
+#include "common/clock.h"
 #include "common/compiler.h"
 #include "storage/plog_int.h"
 
@@ -127,6 +128,7 @@ plog_repl_set_role(struct plog *plog, const struct st_role *role, int64_t now_ms
 		/* The checkpointed high watermark, within the log (none:
 		 * the log as recovered). */
 		repl->hw = plog->hw;
+		repl->ack_deadline_ns = UINT64_MAX;
 		if (plog->ck_hw >= 0)
 			repl->hw = MAX(MIN(plog->ck_hw, plog->hw), plog->log_start_offset);
 		plog->repl = repl;
@@ -175,10 +177,24 @@ void
 plog_repl_synced(struct plog *plog, struct plog_append *app)
 {
 	struct plog_repl *repl = plog->repl;
+	bool timed;
 
 	if (!repl->role.leader) {
 		plog_append_complete(plog, app, KP_ERR_NOT_LEADER_OR_FOLLOWER);
 		return;
+	}
+	/* Passed already (or the ISR is the leader alone): completes now,
+	 * as does one that may not wait (timeout_ms <= 0: Kafka's
+	 * DelayedProduce expires at once). */
+	timed = (app->flags & ST_APPEND_TIMEOUT) != 0;
+	if (app->end_offset > repl->hw && timed && app->timeout_ms <= 0) {
+		plog_append_complete(plog, app, KP_ERR_REQUEST_TIMED_OUT);
+		return;
+	}
+	app->deadline_ns = UINT64_MAX;
+	if (timed && app->timeout_ms > 0) {
+		app->deadline_ns = clock_mono_ns() + (uint64_t)app->timeout_ms * 1000000u;
+		repl->ack_deadline_ns = MIN(repl->ack_deadline_ns, app->deadline_ns);
 	}
 	app->next = NULL;
 	if (repl->ack_tail != NULL)
@@ -186,9 +202,43 @@ plog_repl_synced(struct plog *plog, struct plog_append *app)
 	else
 		repl->ack_head = app;
 	repl->ack_tail = app;
-	/* Passed already (or the ISR is the leader alone): completes now. */
 	if (app->end_offset <= repl->hw)
 		plog_repl_acks_complete(plog, 0);
+}
+
+void
+plog_repl_expire(struct plog *plog, uint64_t now_ns)
+{
+	struct plog_repl *repl = plog->repl;
+	struct plog_append *app, **pa;
+	uint64_t next = UINT64_MAX;
+
+	if (repl == NULL || now_ns < repl->ack_deadline_ns)
+		return;
+	repl->ack_tail = NULL;
+	pa = &repl->ack_head;
+	while ((app = *pa) != NULL) {
+		if (app->deadline_ns > now_ns) {
+			next = MIN(next, app->deadline_ns);
+			repl->ack_tail = app;
+			pa = &app->next;
+			continue;
+		}
+		*pa = app->next;
+		plog_append_complete(plog, app, KP_ERR_REQUEST_TIMED_OUT);
+	}
+	repl->ack_deadline_ns = next;
+}
+
+bool
+plog_repl_timed(const struct plog *plog)
+{
+	const struct plog_repl *repl = plog->repl;
+
+	/* An append issued (write in flight, then its fsync) reaches the
+	 * waiters without the worker's knowing: ticked from its issue on. */
+	return repl != NULL && repl->role.leader &&
+	       (repl->ack_head != NULL || plog->sync_head != NULL || plog->write_inflight);
 }
 
 void

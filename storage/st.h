@@ -157,6 +157,13 @@ enum st_req_type {
  * epoch (raising the epoch cache to it), record its producer state without
  * checks, complete once written (acks=1 semantics). */
 #define ST_APPEND_REPLICA 0x1
+/* An acks=all append whose wait for the ISR (cluster mode, once durable on
+ * the leader) is bounded by append.timeout_ms, Produce's timeout_ms: past
+ * it the append (written, kept) completes REQUEST_TIMED_OUT with its base
+ * offset, as Kafka's DelayedProduce expires. Without the flag it waits
+ * until replicated or leadership moves. Single broker: no effect (Kafka's
+ * local append does not time out). */
+#define ST_APPEND_TIMEOUT 0x2
 
 /* One producer of a partition, as DescribeProducers reports it. */
 struct st_producer {
@@ -193,6 +200,9 @@ struct st_req {
 			 * the completion arrives. */
 			uint8_t *batch;
 			uint32_t len;
+			/* ST_APPEND_TIMEOUT: ms, <= 0 completes at once when
+			 * not yet replicated */
+			int32_t timeout_ms;
 			/* CLOCK_MONOTONIC ns the core validated the request (0:
 			 * not timed); the worker's stage samples start here. */
 			uint64_t t_valid_ns;

@@ -191,11 +191,14 @@ st_append_done(void *ctx, struct plog *plog, struct plog_append *app)
 {
 	struct st_worker *w = ctx;
 	struct st_cpl cpl;
+	bool ok;
 
 	st_cpl_fill(&cpl, plog, ST_REQ_APPEND, plog->partition, app->token);
 	cpl.error = app->error;
-	cpl.append.base_offset = app->error == 0 ? app->base_offset : -1;
-	cpl.append.log_append_time = app->error == 0 ? app->log_append_time : -1;
+	/* REQUEST_TIMED_OUT keeps its offsets (plog_append_complete()). */
+	ok = app->error == 0 || app->error == KP_ERR_REQUEST_TIMED_OUT;
+	cpl.append.base_offset = ok ? app->base_offset : -1;
+	cpl.append.log_append_time = ok ? app->log_append_time : -1;
 	cpl.append.t_done_ns = st_append_stages(w, plog, app);
 	if (app->error == KP_ERR_KAFKA_STORAGE_ERROR)
 		st_worker_io_failed(w, plog);
@@ -313,6 +316,7 @@ st_req_append(struct st_worker *w, struct plog *plog, int core, const struct st_
 	app->len = req->append.len;
 	app->acks = req->acks;
 	app->flags = req->flags;
+	app->timeout_ms = MAX(req->append.timeout_ms, 0);
 	if (app->flags & ST_APPEND_REPLICA)
 		app->acks = 1;          /* a follower's: done once landed */
 	app->token = req->token;

@@ -211,6 +211,7 @@ kp_handle_produce(struct kp_call *call)
 	if (p == NULL)
 		return KP_VERDICT_CLOSE;        /* undecodable, out of memory, absurd count */
 	p->acks = req.acks;
+	p->timeout_ms = req.timeout_ms;
 	p->no_reply = req.acks == 0;    /* acks=0 still waits for its appends */
 	/* One part needs no duplicate check (and no allocation). */
 	if (p->part_count > 1 && kp_part_map_init(&fill.map, p->part_count) != 0) {
@@ -260,12 +261,14 @@ static void
 produce_encode_part(struct kp_writer *w, int16_t version, const struct kp_part *pt)
 {
 	struct kp_produce_response_partition_produce_response r;
-	bool ok = pt->error == KP_ERR_NONE;
+	/* A timed-out acks=all wait keeps its offsets: the records were
+	 * appended (Kafka's DelayedProduce answers its partition status). */
+	bool ok = pt->error == KP_ERR_NONE || pt->error == KP_ERR_REQUEST_TIMED_OUT;
 
 	kp_produce_response_partition_produce_response_init(&r);
 	r.index = pt->partition;
 	r.error_code = pt->error;
-	/* Kafka answers -1 offsets on error (Java relies on it). */
+	/* Kafka answers -1 offsets on other errors (Java relies on it). */
 	r.base_offset = ok ? pt->offset : -1;
 	r.log_append_time_ms = ok ? pt->timestamp : -1;
 	r.log_start_offset = ok ? pt->log_start_offset : -1;

@@ -410,10 +410,10 @@ def init_producer_id(broker, version=4, timeout=20):
         time.sleep(0.2)
 
 
-def produce_body(version, topics, acks=1, transactional_id=None):
+def produce_body(version, topics, acks=1, transactional_id=None, timeout_ms=30000):
     """topics: [(name, [(partition, records bytes or None)])]."""
     w = Writer(flexible(PRODUCE, version))
-    w.str(transactional_id).i16(acks).i32(30000)
+    w.str(transactional_id).i16(acks).i32(timeout_ms)
     w.topics(topics, lambda p: w.i32(p[0]).bytes(p[1]))
     w.tags()
     return w.b

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/clock.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
 #include "tests/sim/sio_sim.h"
@@ -451,6 +452,111 @@ Test(plog_repl, duplicate_retry_waits_for_the_isr)
 	plog_repl_fetch(tp.plog, 2, 4, tp.now_ms);
 	plog_repl_fetch(tp.plog, 3, 4, tp.now_ms);
 	cr_assert_eq(a->error, 0);
+	cr_assert_eq(dup->error, 0);
+	cr_assert_eq(dup->base_offset, 0);
+	cr_assert_eq(tp.plog->next_offset, 4, "written once");
+}
+
+/* An acks=all append bounded by Produce's timeout_ms, not yet run. */
+static struct plog_append *
+timed_append(int records, int32_t timeout_ms)
+{
+	struct plog_append *app = tp_append_records(&tp, records, 10, tp.now_ms, -1);
+
+	app->flags = ST_APPEND_TIMEOUT;
+	app->timeout_ms = timeout_ms;
+	return app;
+}
+
+/* Kafka's DelayedProduce: a wait for the ISR that outlives timeout_ms
+ * completes REQUEST_TIMED_OUT with its offsets, the records stay; one the
+ * followers pass in time completes NONE; one without a timeout (the
+ * coordinator's own appends) keeps waiting. The tick finds the expired
+ * ones without walking the waiters before the earliest deadline. */
+Test(plog_repl, acks_all_wait_times_out)
+{
+	struct plog_append *a, *b, *c;
+	uint64_t t0;
+
+	cr_assert_eq(tp_open(&tp), 0);
+	set_role(true, 1, 2, 3, isr_all);
+	t0 = clock_mono_ns();
+	a = timed_append(2, 100);
+	b = timed_append(3, 100);
+	c = tp_append_records(&tp, 1, 10, tp.now_ms, -1);
+	tp_run(&tp);
+	cr_assert_eq(a->error, -1, "waits for the followers");
+	cr_assert_eq(b->error, -1);
+	cr_assert(plog_timed(tp.plog), "the tick must visit it");
+	cr_assert_geq(tp.plog->repl->ack_deadline_ns, t0 + 100 * 1000000ull);
+	plog_repl_fetch(tp.plog, 2, 2, tp.now_ms);
+	plog_repl_fetch(tp.plog, 3, 2, tp.now_ms);
+	cr_assert_eq(a->error, 0, "passed in time");
+	plog_tick(tp.plog, tp.now_ms, t0 + 99 * 1000000ull);
+	cr_assert_eq(b->error, -1, "not yet");
+	plog_tick(tp.plog, tp.now_ms, clock_mono_ns() + 100 * 1000000ull);
+	cr_assert_eq(b->error, KP_ERR_REQUEST_TIMED_OUT);
+	cr_assert_eq(b->base_offset, 2, "its offsets kept");
+	cr_assert_eq(c->error, -1, "no timeout: still waits");
+	cr_assert_eq(tp.plog->repl->ack_head, c);
+	cr_assert_eq(tp.plog->repl->ack_tail, c);
+	cr_assert_eq(tp.plog->repl->ack_deadline_ns, UINT64_MAX);
+	cr_assert_eq(tp.plog->next_offset, 6, "the records stay");
+	plog_repl_fetch(tp.plog, 2, 6, tp.now_ms);
+	plog_repl_fetch(tp.plog, 3, 6, tp.now_ms);
+	cr_assert_eq(c->error, 0);
+	cr_assert_eq(plog_hw_visible(tp.plog), 6);
+	cr_assert_not(plog_timed(tp.plog));
+}
+
+/* timeout_ms 0 (or below): not replicated at once -> REQUEST_TIMED_OUT at
+ * once, as Kafka's purgatory expires a zero delay; the leader alone in the
+ * ISR passes it at once -> NONE. */
+Test(plog_repl, acks_all_zero_timeout)
+{
+	struct plog_append *a, *b;
+
+	cr_assert_eq(tp_open(&tp), 0);
+	set_role(true, 1, 1, 2, isr_12);
+	a = timed_append(2, 0);
+	tp_run(&tp);
+	cr_assert_eq(a->error, KP_ERR_REQUEST_TIMED_OUT);
+	cr_assert_eq(a->base_offset, 0);
+	cr_assert_null(tp.plog->repl->ack_head);
+	set_role(true, 1, 1, 1, isr_1);
+	b = timed_append(1, 0);
+	tp_run(&tp);
+	cr_assert_eq(b->error, 0);
+	cr_assert_eq(b->base_offset, 2);
+}
+
+/* An idempotent retry of a timed-out batch is a duplicate: it waits for
+ * the ISR again with its own timeout, with the original's offsets. */
+Test(plog_repl, timed_out_retry_waits_again)
+{
+	struct tbatch_spec s = tbatch_spec(4, 10, tp.now_ms);
+	struct plog_append *a, *dup;
+	uint8_t *b1, *b2;
+	uint32_t len;
+
+	cr_assert_eq(tp_open(&tp), 0);
+	set_role(true, 1, 2, 3, isr_all);
+	s.producer_id = 7;
+	b1 = tbatch_build(&s, &len);
+	b2 = tbatch_build(&s, &len);
+	a = tp_append(&tp, b1, len, -1);
+	a->flags = ST_APPEND_TIMEOUT;
+	a->timeout_ms = 10;
+	tp_run(&tp);
+	plog_tick(tp.plog, tp.now_ms, clock_mono_ns() + 10 * 1000000ull);
+	cr_assert_eq(a->error, KP_ERR_REQUEST_TIMED_OUT);
+	dup = tp_append(&tp, b2, len, -1);
+	dup->flags = ST_APPEND_TIMEOUT;
+	dup->timeout_ms = 60000;
+	tp_run(&tp);
+	cr_assert_eq(dup->error, -1, "the retry waits for the ISR again");
+	plog_repl_fetch(tp.plog, 2, 4, tp.now_ms);
+	plog_repl_fetch(tp.plog, 3, 4, tp.now_ms);
 	cr_assert_eq(dup->error, 0);
 	cr_assert_eq(dup->base_offset, 0);
 	cr_assert_eq(tp.plog->next_offset, 4, "written once");

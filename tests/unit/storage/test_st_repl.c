@@ -323,3 +323,52 @@ Test(st_repl, follower_appends_truncates_on_the_replica_ring)
 	for (int i = 0; i < 3; i++)
 		free(b[i]);
 }
+
+/* Produce's timeout_ms per partition (ST_APPEND_TIMEOUT): partition 1 (the
+ * leader alone in its ISR) completes NONE at once; partition 0 (followers
+ * that never fetch) completes REQUEST_TIMED_OUT with its offsets once the
+ * worker's tick finds its deadline passed, not before. */
+Test(st_repl, acks_all_wait_times_out_per_partition)
+{
+	struct st_role role = { .self_id = 1, .leader = true, .leader_epoch = 1,
+				.min_insync_replicas = 1, .replica_count = 3,
+				.replicas = { 1, 2, 3 }, .isr_count = 3, .isr = { 1, 2, 3 } };
+	struct tbatch_spec s = tbatch_spec(3, 50, 1000);
+	struct st *st = start();
+	struct st_cpl cpl;
+	struct st_req r;
+	uint64_t t0, waited;
+	uint32_t len;
+	uint8_t *b0 = tbatch_build(&s, &len), *b1 = tbatch_build(&s, &len);
+
+	cr_assert_eq(st_partition_role(st, topic, 0, &role), 0);
+	role.isr_count = 1;
+	cr_assert_eq(st_partition_role(st, topic, 1, &role), 0);
+	t0 = clock_mono_ns();
+	for (int32_t p = 0; p < 2; p++) {
+		r = req(ST_REQ_APPEND, p, 10 + (uint64_t)p);
+		r.acks = -1;
+		r.flags = ST_APPEND_TIMEOUT;
+		r.append.timeout_ms = 300;
+		r.append.batch = p == 0 ? b0 : b1;
+		r.append.len = len;
+		submit(st, 0, &r);
+	}
+	reap(st, 0, &cpl, 1);
+	cr_assert_eq(cpl.token, 11, "the leader alone: replicated at once");
+	cr_assert_eq(cpl.error, 0);
+	cr_assert_eq(cpl.append.base_offset, 0);
+	reap(st, 0, &cpl, 1);
+	waited = clock_mono_ns() - t0;
+	cr_assert_eq(cpl.token, 10);
+	cr_assert_eq(cpl.error, KP_ERR_REQUEST_TIMED_OUT);
+	cr_assert_eq(cpl.append.base_offset, 0, "appended: its offsets kept");
+	cr_assert_eq(cpl.high_watermark, 0);
+	cr_assert_geq(waited, 300000000ull, "answered after %lu ns", (unsigned long)waited);
+	cr_assert_lt(waited, 2000000000ull, "answered after %lu ns", (unsigned long)waited);
+	cr_assert_eq(fetch(st, 0, 2, 0).read.len, (int32_t)len, "the records stay");
+	st_stop(st);
+	st_destroy(st);
+	free(b0);
+	free(b1);
+}
