@@ -73,6 +73,14 @@ int16_t cluster_topic_create(struct cluster *cl, const char *name, const struct 
 			     int32_t partition_count, int16_t replication_factor,
 			     const struct kp_topic_config *configs, int32_t config_count,
 			     bool validate_only, char *msg, size_t msg_size);
+/* The same with the request's own assignment: partition_count rows of
+ * KP_REPLICAS_MAX ids, replication_factor used in each (any ids, as Kafka's
+ * ZooKeeper mode; NULL: assigned over the live brokers). */
+int16_t cluster_topic_create_assigned(struct cluster *cl, const char *name,
+				      const struct kp_uuid *id, int32_t partition_count,
+				      int16_t replication_factor, const int32_t *assigned,
+				      const struct kp_topic_config *configs, int32_t config_count,
+				      bool validate_only, char *msg, size_t msg_size);
 /* Add partitions [old count, count) with new assignments. */
 int16_t cluster_partitions_add(struct cluster *cl, const char *name, int32_t count,
 			       bool validate_only, char *msg, size_t msg_size);

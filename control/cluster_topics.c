@@ -156,6 +156,18 @@ cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid 
 		     const struct kp_topic_config *configs, int32_t config_count,
 		     bool validate_only, char *msg, size_t msg_size)
 {
+	return cluster_topic_create_assigned(cl, name, id, partition_count, replication_factor,
+					     NULL, configs, config_count, validate_only, msg,
+					     msg_size);
+}
+
+int16_t
+cluster_topic_create_assigned(struct cluster *cl, const char *name, const struct kp_uuid *id,
+			      int32_t partition_count, int16_t replication_factor,
+			      const int32_t *assigned, const struct kp_topic_config *configs,
+			      int32_t config_count, bool validate_only, char *msg,
+			      size_t msg_size)
+{
 	char path[CL_PATH_MAX];
 	struct kp_uuid fresh;
 	struct Stat st;
@@ -194,7 +206,14 @@ cluster_topic_create(struct cluster *cl, const char *name, const struct kp_uuid 
 	}
 	replicas = calloc((size_t)partition_count * KP_REPLICAS_MAX, sizeof(*replicas));
 	ASSERT(replicas != NULL);
-	err = assign(cl, partition_count, replication_factor, -1, 0, replicas, msg, msg_size);
+	if (assigned != NULL) {
+		err = KP_ERR_NONE;
+		memcpy(replicas, assigned,
+		       (size_t)partition_count * KP_REPLICAS_MAX * sizeof(*replicas));
+	} else {
+		err = assign(cl, partition_count, replication_factor, -1, 0, replicas, msg,
+			     msg_size);
+	}
 	if (err == KP_ERR_NONE && !validate_only)
 		err = create_write(cl, name, id, partition_count, replicas, replication_factor,
 				   configs, config_count, msg, msg_size);

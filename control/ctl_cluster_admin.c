@@ -83,9 +83,10 @@ ctl_cluster_topic_create(struct ctl *ctl, const struct kp_topic_spec *spec, bool
 
 	snprintf(name, sizeof(name), "%.*s", (int)spec->name.len, spec->name.ptr);
 	md_uuid_random(id_out);
-	err = cluster_topic_create(ctl->cluster->cl, name, id_out, spec->partition_count,
-				   spec->replication_factor, spec->configs, spec->config_count,
-				   validate_only, msg, msg_size);
+	err = cluster_topic_create_assigned(ctl->cluster->cl, name, id_out,
+					    spec->partition_count, spec->replication_factor,
+					    spec->replicas, spec->configs, spec->config_count,
+					    validate_only, msg, msg_size);
 	if (err != KP_ERR_NONE || validate_only)
 		return err;
 	w.id = id_out->b;

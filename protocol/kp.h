@@ -196,6 +196,10 @@ struct kp_topic_spec {
 	int16_t replication_factor; /* already resolved from -1 to the default */
 	int32_t config_count;
 	const struct kp_topic_config *configs;
+	/* Cluster mode, a replica assignment in the request: partition_count
+	 * rows of KP_REPLICAS_MAX broker ids, replication_factor of them used.
+	 * NULL: assigned over the live brokers. */
+	const int32_t *replicas;
 };
 
 /* A synonym group of 3 in each of the 4 broker sources. */

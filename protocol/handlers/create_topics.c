@@ -53,12 +53,54 @@ create_topics_throwaway_id(struct kp_uuid *id)
 	}
 }
 
-/* A replica assignment fixes the partition count and replication factor; on
- * a single broker it may only name this broker, once per partition. */
+/* One partition's brokers of an assignment: on a single broker only this
+ * broker, once; in cluster mode any ids (Kafka's ZooKeeper mode does not
+ * ask whether they are alive), none twice, stored in row. */
+static int16_t
+create_topics_replicas(const struct kp_md *md, const struct kp_array *broker_ids,
+		       int32_t *row, char *msg, size_t msg_size)
+{
+	struct kp_cursor ids = kp_array_cursor(broker_ids);
+
+	if (md->cluster && broker_ids->count > KP_REPLICAS_MAX) {
+		snprintf(msg, msg_size, "Replication factor %d is above this broker's limit of "
+			 "%d.", broker_ids->count, KP_REPLICAS_MAX);
+		return KP_ERR_INVALID_REPLICATION_FACTOR;
+	}
+	for (int32_t b = 0; b < broker_ids->count; b++) {
+		int32_t broker = kp_read_i32(&ids);
+
+		if (!md->cluster && broker != md->broker_id) {
+			snprintf(msg, msg_size, "Unknown broker %d in replica assignment",
+				 broker);
+			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+		}
+		for (int32_t k = 0; md->cluster && k < b; k++) {
+			if (row[k] == broker) {
+				snprintf(msg, msg_size, "Duplicate replica assignment found: "
+					 "broker %d twice", broker);
+				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+			}
+		}
+		if (md->cluster)
+			row[b] = broker;
+	}
+	if (!md->cluster && broker_ids->count > 1) {
+		snprintf(msg, msg_size, "Duplicate brokers not allowed in replica "
+			 "assignment: %d", md->broker_id);
+		return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
+	}
+	return KP_ERR_NONE;
+}
+
+/* A replica assignment fixes the partition count and replication factor;
+ * in cluster mode replicas (partition count rows of KP_REPLICAS_MAX) gets
+ * it. */
 static int16_t
 create_topics_assignment(const struct kp_md *md, int16_t version,
 			 const struct kp_create_topics_request_creatable_topic *t,
-			 struct kp_topic_spec *spec, char *msg, size_t msg_size)
+			 struct kp_topic_spec *spec, int32_t *replicas, char *msg,
+			 size_t msg_size)
 {
 	struct kp_cursor it = kp_array_cursor(&t->assignments);
 
@@ -71,7 +113,8 @@ create_topics_assignment(const struct kp_md *md, int16_t version,
 	spec->replication_factor = -1;
 	for (int32_t i = 0; i < t->assignments.count; i++) {
 		struct kp_create_topics_request_creatable_replica_assignment a;
-		struct kp_cursor ids;
+		int32_t *row;
+		int16_t err;
 
 		kp_create_topics_request_creatable_replica_assignment_decode(&it, version, &a);
 		if (a.partition_index != i) {
@@ -86,22 +129,12 @@ create_topics_assignment(const struct kp_md *md, int16_t version,
 				 "of replicas");
 			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
 		}
-		ids = kp_array_cursor(&a.broker_ids);
-		for (int32_t b = 0; b < a.broker_ids.count; b++) {
-			int32_t broker = kp_read_i32(&ids);
-
-			if (broker != md->broker_id) {
-				snprintf(msg, msg_size, "Unknown broker %d in replica assignment",
-					 broker);
-				return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
-			}
-		}
-		if (a.broker_ids.count > 1) {
-			snprintf(msg, msg_size, "Duplicate brokers not allowed in replica "
-				 "assignment: %d", md->broker_id);
-			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
-		}
+		row = replicas != NULL ? &replicas[i * KP_REPLICAS_MAX] : NULL;
+		err = create_topics_replicas(md, &a.broker_ids, row, msg, msg_size);
+		if (err != KP_ERR_NONE)
+			return err;
 	}
+	spec->replicas = replicas;
 	return KP_ERR_NONE;
 }
 
@@ -142,7 +175,7 @@ create_topics_zk_layout(const struct kp_md *md, const struct kp_topic_spec *spec
 static int16_t
 create_topics_layout(const struct kp_md *md, int16_t version,
 		     const struct kp_create_topics_request_creatable_topic *t,
-		     struct kp_topic_spec *spec, char *msg, size_t msg_size)
+		     struct kp_topic_spec *spec, int32_t *replicas, char *msg, size_t msg_size)
 {
 	int16_t err;
 
@@ -150,11 +183,11 @@ create_topics_layout(const struct kp_md *md, int16_t version,
 	spec->replication_factor = t->replication_factor == -1 ? md->default_replication_factor
 							       : t->replication_factor;
 	if (t->assignments.count > 0) {
-		err = create_topics_assignment(md, version, t, spec, msg, msg_size);
-		if (err != KP_ERR_NONE)
+		err = create_topics_assignment(md, version, t, spec, replicas, msg, msg_size);
+		if (err != KP_ERR_NONE || md->cluster)
 			return err;
 	}
-	if (md->cluster && t->assignments.count <= 0)
+	if (md->cluster)
 		return create_topics_zk_layout(md, spec, msg, msg_size);
 	if (spec->partition_count <= 0) {
 		snprintf(msg, msg_size, "Number of partitions was set to an invalid non-positive "
@@ -181,10 +214,10 @@ create_topics_layout(const struct kp_md *md, int16_t version,
 }
 
 static int16_t
-create_topics_one(struct kp_call *call, const struct kp_create_topics_request *req,
-		  const struct kp_create_topics_request_creatable_topic *t,
-		  struct kp_topic_spec *spec, struct kp_topic_config *configs,
-		  struct kp_uuid *id, char *msg, size_t msg_size)
+create_topics_checked(struct kp_call *call, const struct kp_create_topics_request *req,
+		      const struct kp_create_topics_request_creatable_topic *t,
+		      struct kp_topic_spec *spec, struct kp_topic_config *configs,
+		      struct kp_uuid *id, int32_t *replicas, char *msg, size_t msg_size)
 {
 	int16_t version = call->hdr.request_api_version;
 	const struct kp_admin_ops *admin = call->env->admin;
@@ -208,7 +241,7 @@ create_topics_one(struct kp_call *call, const struct kp_create_topics_request *r
 	err = kp_topic_name_check(t->name, msg, msg_size);
 	if (err != KP_ERR_NONE)
 		return err;
-	err = create_topics_layout(md, version, t, spec, msg, msg_size);
+	err = create_topics_layout(md, version, t, spec, replicas, msg, msg_size);
 	if (err != KP_ERR_NONE)
 		return err;
 	if (t->configs.count > CREATE_TOPICS_CONFIGS_MAX) {
@@ -228,6 +261,39 @@ create_topics_one(struct kp_call *call, const struct kp_create_topics_request *r
 	spec->configs = configs;
 	return admin->topic_create(call->env->admin_ctx, spec, req->validate_only, id,
 				   msg, msg_size);
+}
+
+/* One topic; in cluster mode the rows of its replica assignment (bounded by
+ * KP_TOPIC_PARTITIONS_MAX before they are allocated) live for the call. */
+static int16_t
+create_topics_one(struct kp_call *call, const struct kp_create_topics_request *req,
+		  const struct kp_create_topics_request_creatable_topic *t,
+		  struct kp_topic_spec *spec, struct kp_topic_config *configs,
+		  struct kp_uuid *id, char *msg, size_t msg_size)
+{
+	const struct kp_md *md = call->env->admin->md(call->env->admin_ctx);
+	int32_t *replicas = NULL;
+	int16_t err;
+
+	if (md->cluster && t->assignments.count > 0) {
+		if (t->assignments.count > KP_TOPIC_PARTITIONS_MAX) {
+			spec->name = t->name;
+			snprintf(msg, msg_size, "Number of partitions %d is above this broker's "
+				 "limit of %d.", t->assignments.count, KP_TOPIC_PARTITIONS_MAX);
+			return KP_ERR_INVALID_PARTITIONS;
+		}
+		replicas = calloc((size_t)t->assignments.count * KP_REPLICAS_MAX,
+				  sizeof(*replicas));
+		if (replicas == NULL) {
+			spec->name = t->name;
+			snprintf(msg, msg_size, "Out of memory.");
+			return KP_ERR_UNKNOWN_SERVER_ERROR;
+		}
+	}
+	err = create_topics_checked(call, req, t, spec, configs, id, replicas, msg, msg_size);
+	spec->replicas = NULL;
+	free(replicas);
+	return err;
 }
 
 struct create_topics_configs {
