@@ -376,8 +376,9 @@ cj_topic_decode(const char *json, struct md_cluster_topic *t)
 			    cj_uuid_parse(json_string_value(id), &t->id) == 0)) &&
 	    json_is_object(parts))
 		rc = topic_parts_decode(parts, t);
-	if (rc == 0 && (topic_moving_decode(json_object_get(j, "adding_replicas"), t, true) != 0 ||
-			topic_moving_decode(json_object_get(j, "removing_replicas"), t, false) != 0))
+	if (rc == 0 && topic_moving_decode(json_object_get(j, "adding_replicas"), t, true) != 0)
+		rc = -1;
+	if (rc == 0 && topic_moving_decode(json_object_get(j, "removing_replicas"), t, false) != 0)
 		rc = -1;
 	json_decref(j);
 	return rc;

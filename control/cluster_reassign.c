@@ -100,8 +100,8 @@ cluster_reassign_validate(const int32_t *target, int32_t count, const int32_t *o
 			/* Scala's immutable sets of more than 4 are HashSets. */
 			ra_ids_text(live_count > 4 ? "HashSet" : "Set", live, live_count, b,
 				    sizeof(b));
-			snprintf(msg, msg_size, "Replica assignment has brokers that are not alive. "
-				 "Replica list: %s, live broker list: %s", a, b);
+			snprintf(msg, msg_size, "Replica assignment has brokers that are not "
+				 "alive. Replica list: %s, live broker list: %s", a, b);
 			return KP_ERR_INVALID_REPLICA_ASSIGNMENT;
 		}
 	return KP_ERR_NONE;

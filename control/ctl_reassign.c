@@ -105,7 +105,8 @@ ctl_reassign_cluster(struct ctl *ctl, struct kp_reassign *parts, int32_t count,
 		parts[i].error = cluster_reassign(ctl->cluster->cl, name, parts[i].partition,
 						  parts[i].replica_count < 0 ? NULL
 						  : parts[i].replicas, parts[i].replica_count,
-						  &w[i], parts[i].message, sizeof(parts[i].message));
+						  &w[i], parts[i].message,
+						  sizeof(parts[i].message));
 		written += parts[i].error == KP_ERR_NONE;
 	}
 	while (written > 0) {

@@ -12,6 +12,24 @@
 #include "protocol/gen/kp_msg_alter_partition_reassignments.h"
 #include "protocol/kp_int.h"
 
+/* The generated names are long. */
+typedef struct kp_alter_partition_reassignments_request_reassignable_topic apr_topic;
+typedef struct kp_alter_partition_reassignments_request_reassignable_partition apr_part;
+typedef struct kp_alter_partition_reassignments_response_reassignable_topic_response
+	apr_topic_res;
+typedef struct kp_alter_partition_reassignments_response_reassignable_partition_response
+	apr_part_res;
+#define apr_topic_decode kp_alter_partition_reassignments_request_reassignable_topic_decode
+#define apr_part_decode kp_alter_partition_reassignments_request_reassignable_partition_decode
+#define apr_topic_res_init \
+	kp_alter_partition_reassignments_response_reassignable_topic_response_init
+#define apr_topic_res_encode \
+	kp_alter_partition_reassignments_response_reassignable_topic_response_encode
+#define apr_part_res_init \
+	kp_alter_partition_reassignments_response_reassignable_partition_response_init
+#define apr_part_res_encode \
+	kp_alter_partition_reassignments_response_reassignable_partition_response_encode
+
 /* Errors whose answer carries Kafka's default message (new ApiError(e)). */
 static const char *
 reassign_default_message(int16_t error)
@@ -44,16 +62,15 @@ reassign_collect(const struct kp_alter_partition_reassignments_request *req, int
 	int32_t *block, count = 0;
 
 	for (int32_t i = 0; i < req->topics.count; i++) {
-		struct kp_alter_partition_reassignments_request_reassignable_topic t;
+		apr_topic t;
 		struct kp_cursor ps;
 
-		kp_alter_partition_reassignments_request_reassignable_topic_decode(&it, version, &t);
+		apr_topic_decode(&it, version, &t);
 		ps = kp_array_cursor(&t.partitions);
 		for (int32_t k = 0; k < t.partitions.count; k++) {
-			struct kp_alter_partition_reassignments_request_reassignable_partition p;
+			apr_part p;
 
-			kp_alter_partition_reassignments_request_reassignable_partition_decode(
-				&ps, version, &p);
+			apr_part_decode(&ps, version, &p);
 			ids += kp_count0(p.replicas.count);
 			n++;
 		}
@@ -68,18 +85,17 @@ reassign_collect(const struct kp_alter_partition_reassignments_request *req, int
 	ids = 0;
 	it = kp_array_cursor(&req->topics);
 	for (int32_t i = 0; i < req->topics.count; i++) {
-		struct kp_alter_partition_reassignments_request_reassignable_topic t;
+		apr_topic t;
 		struct kp_cursor ps;
 
-		kp_alter_partition_reassignments_request_reassignable_topic_decode(&it, version, &t);
+		apr_topic_decode(&it, version, &t);
 		ps = kp_array_cursor(&t.partitions);
 		for (int32_t k = 0; k < t.partitions.count; k++) {
-			struct kp_alter_partition_reassignments_request_reassignable_partition p;
+			apr_part p;
 			struct kp_reassign *r = &parts[count++];
 			struct kp_cursor rs;
 
-			kp_alter_partition_reassignments_request_reassignable_partition_decode(
-				&ps, version, &p);
+			apr_part_decode(&ps, version, &p);
 			r->topic = t.name;
 			r->partition = p.partition_index;
 			r->replica_count = p.replicas.count < 0 ? -1 : p.replicas.count;
@@ -104,31 +120,27 @@ reassign_encode(const struct kp_alter_partition_reassignments_request *req, int1
 	int32_t at = 0;
 
 	for (int32_t i = 0; i < req->topics.count; i++) {
-		struct kp_alter_partition_reassignments_request_reassignable_topic t;
-		struct kp_alter_partition_reassignments_response_reassignable_topic_response tr;
+		apr_topic t;
+		apr_topic_res tr;
 		struct kp_writer sub;
 
-		kp_alter_partition_reassignments_request_reassignable_topic_decode(&it, version, &t);
+		apr_topic_decode(&it, version, &t);
 		kp_writer_init(&sub, 64);
 		for (int32_t k = 0; k < t.partitions.count; k++, at++) {
-			struct kp_alter_partition_reassignments_response_reassignable_partition_response
-				pr;
+			apr_part_res pr;
 			const struct kp_reassign *r = &parts[at];
 
-			kp_alter_partition_reassignments_response_reassignable_partition_response_init(
-				&pr);
+			apr_part_res_init(&pr);
 			pr.partition_index = r->partition;
 			pr.error_code = r->error;
 			pr.error_message = kp_str_c(r->message[0] != '\0' ? r->message
 						    : reassign_default_message(r->error));
-			kp_alter_partition_reassignments_response_reassignable_partition_response_encode(
-				&sub, version, &pr);
+			apr_part_res_encode(&sub, version, &pr);
 		}
-		kp_alter_partition_reassignments_response_reassignable_topic_response_init(&tr);
+		apr_topic_res_init(&tr);
 		tr.name = t.name;
 		tr.partitions = kp_array_wire(kp_count0(t.partitions.count), &sub);
-		kp_alter_partition_reassignments_response_reassignable_topic_response_encode(w, version,
-											      &tr);
+		apr_topic_res_encode(w, version, &tr);
 		kp_writer_free(&sub);
 	}
 }
@@ -153,7 +165,9 @@ kp_handle_alter_partition_reassignments(struct kp_call *call)
 		for (int32_t i = 0; i < count; i++)
 			parts[i].error = top;
 	} else {
-		top = call->env->admin->reassign(call->env->admin_ctx, parts, count, req.timeout_ms);
+		const struct kp_admin_ops *admin = call->env->admin;
+
+		top = admin->reassign(call->env->admin_ctx, parts, count, req.timeout_ms);
 	}
 	kp_alter_partition_reassignments_response_init(&resp);
 	resp.error_code = top;

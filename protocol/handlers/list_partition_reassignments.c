@@ -13,6 +13,25 @@
 #include "protocol/gen/kp_msg_list_partition_reassignments.h"
 #include "protocol/kp_int.h"
 
+#define LPR_NOT_CONTROLLER "This is not the correct controller for this cluster."
+
+/* The generated names are long. */
+typedef struct kp_list_partition_reassignments_request_list_partition_reassignments_topics
+	lpr_topic;
+typedef struct kp_list_partition_reassignments_response_ongoing_topic_reassignment
+	lpr_topic_res;
+typedef struct kp_list_partition_reassignments_response_ongoing_partition_reassignment
+	lpr_part_res;
+#define lpr_topic_decode \
+	kp_list_partition_reassignments_request_list_partition_reassignments_topics_decode
+#define lpr_topic_res_init kp_list_partition_reassignments_response_ongoing_topic_reassignment_init
+#define lpr_topic_res_encode \
+	kp_list_partition_reassignments_response_ongoing_topic_reassignment_encode
+#define lpr_part_res_init \
+	kp_list_partition_reassignments_response_ongoing_partition_reassignment_init
+#define lpr_part_res_encode \
+	kp_list_partition_reassignments_response_ongoing_partition_reassignment_encode
+
 static struct kp_array
 list_ids(struct kp_writer *w, const int32_t *ids, int32_t n)
 {
@@ -24,19 +43,18 @@ list_ids(struct kp_writer *w, const int32_t *ids, int32_t n)
 static void
 list_encode_partition(struct kp_writer *w, int16_t version, const struct kp_reassign_state *s)
 {
-	struct kp_list_partition_reassignments_response_ongoing_partition_reassignment pr;
+	lpr_part_res pr;
 	struct kp_writer a, b, c;
 
 	kp_writer_init(&a, 32);
 	kp_writer_init(&b, 32);
 	kp_writer_init(&c, 32);
-	kp_list_partition_reassignments_response_ongoing_partition_reassignment_init(&pr);
+	lpr_part_res_init(&pr);
 	pr.partition_index = s->partition;
 	pr.replicas = list_ids(&a, s->replicas, s->replica_count);
 	pr.adding_replicas = list_ids(&b, s->adding, s->adding_count);
 	pr.removing_replicas = list_ids(&c, s->removing, s->removing_count);
-	kp_list_partition_reassignments_response_ongoing_partition_reassignment_encode(w, version,
-										       &pr);
+	lpr_part_res_encode(w, version, &pr);
 	kp_writer_free(&a);
 	kp_writer_free(&b);
 	kp_writer_free(&c);
@@ -49,7 +67,7 @@ list_encode_topic(struct kp_writer *w, int16_t version, struct kp_str name,
 		  const struct kp_array *want, const struct kp_reassign_state *ongoing,
 		  int32_t count)
 {
-	struct kp_list_partition_reassignments_response_ongoing_topic_reassignment tr;
+	lpr_topic_res tr;
 	struct kp_writer sub;
 	int32_t n = 0;
 
@@ -69,11 +87,10 @@ list_encode_topic(struct kp_writer *w, int16_t version, struct kp_str name,
 		n++;
 	}
 	if (n > 0) {
-		kp_list_partition_reassignments_response_ongoing_topic_reassignment_init(&tr);
+		lpr_topic_res_init(&tr);
 		tr.name = name;
 		tr.partitions = kp_array_wire(n, &sub);
-		kp_list_partition_reassignments_response_ongoing_topic_reassignment_encode(w, version,
-											   &tr);
+		lpr_topic_res_encode(w, version, &tr);
 	}
 	kp_writer_free(&sub);
 	return n > 0;
@@ -87,14 +104,13 @@ list_encode_error(struct kp_writer *w, int16_t version,
 	struct kp_cursor it = kp_array_cursor(&req->topics);
 
 	for (int32_t i = 0; i < req->topics.count; i++) {
-		struct kp_list_partition_reassignments_request_list_partition_reassignments_topics t;
-		struct kp_list_partition_reassignments_response_ongoing_topic_reassignment tr;
+		lpr_topic t;
+		lpr_topic_res tr;
 		struct kp_reassign_state s;
 		struct kp_writer sub;
 		struct kp_cursor c;
 
-		kp_list_partition_reassignments_request_list_partition_reassignments_topics_decode(
-			&it, version, &t);
+		lpr_topic_decode(&it, version, &t);
 		kp_writer_init(&sub, 64);
 		c = kp_array_cursor(&t.partition_indexes);
 		memset(&s, 0, sizeof(s));
@@ -102,11 +118,10 @@ list_encode_error(struct kp_writer *w, int16_t version,
 			s.partition = kp_read_i32(&c);
 			list_encode_partition(&sub, version, &s);
 		}
-		kp_list_partition_reassignments_response_ongoing_topic_reassignment_init(&tr);
+		lpr_topic_res_init(&tr);
 		tr.name = t.name;
 		tr.partitions = kp_array_wire(kp_count0(t.partition_indexes.count), &sub);
-		kp_list_partition_reassignments_response_ongoing_topic_reassignment_encode(w, version,
-											   &tr);
+		lpr_topic_res_encode(w, version, &tr);
 		kp_writer_free(&sub);
 	}
 	return kp_count0(req->topics.count);
@@ -128,10 +143,9 @@ list_encode(struct kp_writer *w, int16_t version,
 		return n;
 	}
 	for (int32_t i = 0; i < req->topics.count; i++) {
-		struct kp_list_partition_reassignments_request_list_partition_reassignments_topics t;
+		lpr_topic t;
 
-		kp_list_partition_reassignments_request_list_partition_reassignments_topics_decode(
-			&it, version, &t);
+		lpr_topic_decode(&it, version, &t);
 		n += list_encode_topic(w, version, t.name, &t.partition_indexes, ongoing, count);
 	}
 	return n;
@@ -158,7 +172,7 @@ kp_handle_list_partition_reassignments(struct kp_call *call)
 	if (top == KP_ERR_CLUSTER_AUTHORIZATION_FAILED)
 		resp.error_message = kp_str_c("Cluster authorization failed.");
 	else if (top == KP_ERR_NOT_CONTROLLER)
-		resp.error_message = kp_str_c("This is not the correct controller for this cluster.");
+		resp.error_message = kp_str_c(LPR_NOT_CONTROLLER);
 	kp_writer_init(&scratch, 256);
 	if (top == KP_ERR_NONE)
 		n = list_encode(&scratch, version, &req, ongoing, count);
