@@ -171,7 +171,8 @@ kp_handle_alter_partition_reassignments(struct kp_call *call)
 	}
 	kp_alter_partition_reassignments_response_init(&resp);
 	resp.error_code = top;
-	resp.error_message = kp_str_c(reassign_default_message(top));
+	if (top != KP_ERR_NONE)         /* else "", as Kafka's ZooKeeper-mode answer */
+		resp.error_message = kp_str_c(reassign_default_message(top));
 	kp_writer_init(&scratch, 256);
 	if (top == KP_ERR_NONE || top == KP_ERR_CLUSTER_AUTHORIZATION_FAILED) {
 		reassign_encode(&req, version, parts, &scratch);
