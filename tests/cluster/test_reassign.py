@@ -9,6 +9,7 @@ replica paused, so the move cannot finish) answers replicas, adding and
 removing per partition; a cancel reverts; the error answers. The same
 assertions hold with SPILLWAY_TEST_BACKEND=kafka."""
 import json
+import signal
 import shutil
 import subprocess
 import tempfile
@@ -118,14 +119,21 @@ def _settled(c, topics, targets):
     target in the ISR and a leader from it."""
     want = dict(targets)
 
+    last = {}
+
     def check():
-        for md in c.views(topics).values():
+        for b, md in c.views(topics).items():
             for (t, i), r in want.items():
-                p = md.topics[t].partitions[i]
-                if p.replicas != r or sorted(p.isr) != sorted(r) or p.leader not in r:
+                p = md.topics[t].partitions.get(i) if t in md.topics else None
+                last[(b, t, i)] = p
+                if p is None or p.replicas != r or sorted(p.isr) != sorted(r) or \
+                        p.leader not in r:
                     return False
         return True
-    return harness.wait_for(check, 90, f"targets {want}")
+    try:
+        return harness.wait_for(check, 90, f"targets {want}")
+    except harness.Timeout as e:
+        raise AssertionError(f"{e}; views: {last}") from None
 
 
 def test_execute_verify_under_load(cluster):
@@ -191,6 +199,13 @@ def test_execute_verify_under_load(cluster):
     assert v.counts["consumed"] == len(h.acked), v
 
 
+def _reverted(target, original):
+    """A cancelled move's replicas: the original ones in the order of the
+    moving list (target, then the original-only), as Kafka keeps them."""
+    full = list(dict.fromkeys(target + original))
+    return [x for x in full if x in original]
+
+
 def _absent_from(md, topic, broker):
     return sorted(i for i, p in md.topics[topic].partitions.items()
                   if broker not in p.replicas)
@@ -236,7 +251,7 @@ def test_list_during_move_and_cancel(cluster):
     finally:
         new.resume()
     targets = {tp: r for tp, r in parts.items() if tp != cancel}
-    targets[cancel] = md.topics[cancel[0]].partitions[cancel[1]].replicas
+    targets[cancel] = _reverted(parts[cancel], md.topics[cancel[0]].partitions[cancel[1]].replicas)
     _settled(c, topics, targets)
     harness.wait_for(lambda: not any(tp[0] in topics for tp in
                                      list_reassign(ctl.bootstrap)[1]), 30, "no reassignment")
@@ -287,3 +302,45 @@ def test_errors(cluster):
     assert (top, msg, res) == (NOT_CONTROLLER,
                                "This is not the correct controller for this cluster.", {})
     assert list_reassign(other.bootstrap) == (NOT_CONTROLLER, {})
+
+
+def test_cancel_cli_and_controller_failover(cluster_factory):
+    """Moves that cannot finish (the new replica is stopped, then killed,
+    before it copied anything): kafka-reassign-partitions.sh --cancel
+    reverts one; the controller dies with the other in progress, and the
+    next controller finishes it from what ZooKeeper holds once the
+    brokers are back."""
+    c = cluster_factory(3)
+    topic = f"ra-fo-{uuid.uuid4().hex[:6]}"
+    c.create_topics([topic], 6, 2)
+    c.wait_full_isr([topic], 2)
+    ctl = _controller(c)
+    new = next(b for b in c.brokers.values() if b.id != ctl.id)
+    md = c.metadata(topics=[topic])
+    a, b = _absent_from(md, topic, new.id)[:2]
+    pa, pb = md.topics[topic].partitions[a], md.topics[topic].partitions[b]
+    grow, swap = pa.replicas + [new.id], [new.id, pb.replicas[1]]
+    new.pause()
+    top, _m, res = alter(ctl.bootstrap, {(topic, a): grow, (topic, b): swap})
+    new._signal(signal.SIGKILL)         # never runs again: nothing copied
+    new.kill()
+    assert res == {(topic, a): (NONE, None), (topic, b): (NONE, None)}, res
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as f:
+        json.dump({"version": 1, "partitions": [
+            {"topic": topic, "partition": b, "replicas": swap}]}, f)
+    # --preserve-throttles: clearing them would ask the dead broker too.
+    rc, out = reassign_cli(c.bootstrap(c.live()), "--cancel", "--reassignment-json-file",
+                           f.name, "--preserve-throttles")
+    assert rc == 0, out
+    assert "Successfully cancelled partition reassignment" in out, out
+    top, got = list_reassign(ctl.bootstrap)
+    assert (top, set(got)) == (NONE, {(topic, a)}), got
+    ctl.kill()
+    c.wait_controller(not_in=(ctl.id, new.id))
+    new.start()
+    ctl.start()
+    targets = {(topic, a): grow, (topic, b): _reverted(swap, pb.replicas)}
+    _settled(c, [topic], targets)
+    harness.wait_for(lambda: list_reassign(_controller(c).bootstrap) == (NONE, {}), 30,
+                     "no reassignment")
+    assert c.controller() != ctl.id
