@@ -29,7 +29,8 @@ ALTER, LIST = 45, 46
 kwire.FLEXIBLE_FROM.setdefault(ALTER, 0)
 kwire.FLEXIBLE_FROM.setdefault(LIST, 0)
 NONE, UNKNOWN_TOPIC_OR_PARTITION, INVALID_REPLICA_ASSIGNMENT = 0, 3, 39
-NOT_CONTROLLER, NO_REASSIGNMENT_IN_PROGRESS = 41, 85
+NOT_CONTROLLER, NO_REASSIGNMENT_IN_PROGRESS, REASSIGNMENT_IN_PROGRESS = 41, 85, 60
+CREATE_PARTITIONS = 37
 
 
 def alter(bootstrap, parts, timeout_ms=30000):
@@ -92,6 +93,16 @@ def list_reassign(bootstrap, parts=None):
         r.tags()
     r.tags()
     return top, out
+
+
+def create_partitions(bootstrap, topic, count):
+    """CreatePartitions v1 of one topic: (error, message)."""
+    w = Writer(False).arr(1).str(topic).i32(count).arr(None).i32(30000).bool(False)
+    r = kwire.call(bootstrap, CREATE_PARTITIONS, 1, w.b, timeout=40)
+    r.i32()
+    assert r.arr() == 1
+    r.str()
+    return r.i16(), r.str()
 
 
 def reassign_cli(bootstrap, *args, timeout=120):
@@ -241,6 +252,9 @@ def test_list_during_move_and_cancel(cluster):
         assert {tp: v for tp, v in got.items() if tp[0] in topics} == want, got
         top, got = list_reassign(ctl.bootstrap, {topics[1]: list(range(6)), "ra-nosuch": [0]})
         assert got == {tp: v for tp, v in want.items() if tp[0] == topics[1]}, got
+        assert create_partitions(ctl.bootstrap, topics[1], 8) == (
+            REASSIGNMENT_IN_PROGRESS,
+            f"A partition reassignment is in progress for the topic '{topics[1]}'.")
         top, _m, res = alter(ctl.bootstrap, {cancel: None})
         assert res == {cancel: (NONE, None)}, res
         top, got = list_reassign(ctl.bootstrap, {topics[0]: list(range(6))})
