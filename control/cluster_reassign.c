@@ -176,13 +176,20 @@ ra_state(const struct cluster *cl, const struct md_cluster_partition *cur,
 	next->controller_epoch = cl->controller_epoch;
 }
 
-/* One step from what ZooKeeper holds now: trs NULL: the partition's own
- * target (the controller's progress step, which writes only when every
- * target replica is in the ISR). ZOK (*wrote tells), ZBADVERSION (moved:
- * again), CL_FENCED or another error. */
+/* What a step is for. */
+enum ra_mode {
+	RA_TARGET,      /* a new target (trs_in) */
+	RA_CANCEL,      /* back to the original replicas */
+	RA_PROGRESS,    /* the controller's finish, once the targets are in the ISR */
+};
+
+#define RA_NOTHING (-1001)      /* a cancel without a reassignment */
+
+/* One step from what ZooKeeper holds now. ZOK (*wrote tells), ZBADVERSION
+ * (moved: again), RA_NOTHING, CL_FENCED or another error. */
 static int
-ra_step(struct cluster *cl, const char *topic, int32_t p, const int32_t *trs_in, int32_t trs_n,
-	bool *wrote, struct md_cluster_partition *out)
+ra_step(struct cluster *cl, const char *topic, int32_t p, enum ra_mode mode,
+	const int32_t *trs_in, int32_t trs_n, bool *wrote, struct md_cluster_partition *out)
 {
 	struct ra_read r;
 	struct md_cluster_partition *pp, next;
@@ -200,9 +207,15 @@ ra_step(struct cluster *cl, const char *topic, int32_t p, const int32_t *trs_in,
 		goto out;
 	pp = &r.t.partitions[p];
 	on = ra_diff(pp->replicas, pp->replica_count, pp->adding, pp->adding_count, origin);
-	if (trs_in == NULL)
+	if (mode == RA_CANCEL && pp->adding_count == 0 && pp->removing_count == 0) {
+		rc = RA_NOTHING;
+		goto out;
+	}
+	if (mode == RA_PROGRESS)
 		trs_n = ra_diff(pp->replicas, pp->replica_count, pp->removing, pp->removing_count,
 				trs);
+	else if (mode == RA_CANCEL)
+		trs_n = ra_diff(origin, on, NULL, 0, trs);
 	else
 		memcpy(trs, trs_in, sizeof(int32_t) * (size_t)trs_n);
 	memcpy(full, trs, sizeof(int32_t) * (size_t)trs_n);
@@ -215,7 +228,7 @@ ra_step(struct cluster *cl, const char *topic, int32_t p, const int32_t *trs_in,
 	rn = ra_diff(full, fn, trs, trs_n, pp->removing);
 	complete = (an == 0 && rn == 0) ||
 		   (r.has_state && ra_subset(trs, trs_n, r.state.isr, r.state.isr_count));
-	if (trs_in == NULL && !complete)
+	if (mode == RA_PROGRESS && !complete)
 		goto out;       /* still catching up */
 	pp->adding_count = complete ? 0 : an;
 	pp->removing_count = complete ? 0 : rn;
@@ -261,7 +274,7 @@ cluster_reassign_progress(struct cluster *cl, const char *topic, int32_t p,
 	if (!ra_subset(trs, n, mp->isr, mp->isr_count))
 		return false;   /* the view says: not yet */
 	/* ZBADVERSION: something moved; its watch brings us back. */
-	(void)ra_step(cl, topic, p, NULL, 0, &wrote, NULL);
+	(void)ra_step(cl, topic, p, RA_PROGRESS, NULL, 0, &wrote, NULL);
 	return true;
 }
 
@@ -276,6 +289,8 @@ ra_error(int rc, char *msg, size_t msg_size)
 		return KP_ERR_UNKNOWN_TOPIC_OR_PARTITION;
 	case CL_FENCED:
 		return KP_ERR_NOT_CONTROLLER;
+	case RA_NOTHING:
+		return KP_ERR_NO_REASSIGNMENT_IN_PROGRESS;
 	case ZBADARGUMENTS:
 		snprintf(msg, msg_size, "The reassignment needs more than %d replicas at once.",
 			 KP_REPLICAS_MAX);
@@ -310,15 +325,13 @@ cluster_reassign(struct cluster *cl, const char *topic, int32_t partition,
 		if (err != KP_ERR_NONE)
 			return err;
 	}
-	if (target == NULL && (mp == NULL || (mp->adding_count == 0 && mp->removing_count == 0)))
-		return KP_ERR_NO_REASSIGNMENT_IN_PROGRESS;
-	if (mp == NULL)
-		return ra_error(ZNONODE, msg, msg_size);
+	if (mp == NULL)     /* Kafka: a cancel finds nothing to cancel first */
+		return ra_error(target == NULL ? RA_NOTHING : ZNONODE, msg, msg_size);
 	for (int attempt = 0; attempt < RA_ATTEMPTS && rc == ZBADVERSION; attempt++) {
 		bool wrote;
 
-		rc = ra_step(cl, topic, partition, target != NULL ? target : origin,
-			     target != NULL ? count : on, &wrote, written);
+		rc = ra_step(cl, topic, partition, target != NULL ? RA_TARGET : RA_CANCEL, target,
+			     count, &wrote, written);
 	}
 	return rc == ZBADVERSION ? KP_ERR_REQUEST_TIMED_OUT : ra_error(rc, msg, msg_size);
 }
