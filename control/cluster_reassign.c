@@ -254,7 +254,8 @@ ra_step(struct cluster *cl, const char *topic, int32_t p, enum ra_mode mode,
 		*out = *pp;
 	if (rc == ZOK)
 		log_info("cluster", "%s-%d: reassignment %s: replicas %d, adding %d, removing %d",
-			 topic, p, complete ? "complete" : "started", pp->replica_count, an, rn);
+			 topic, p, complete ? "complete" : "step", pp->replica_count,
+			 pp->adding_count, pp->removing_count);
 out:
 	free(tjson);
 	free(sjson);
