@@ -117,6 +117,16 @@ def reassign_cli(bootstrap, *args, timeout=120):
     return r.returncode, r.stdout + r.stderr
 
 
+def _config(c, kind, name, key):
+    """A config's value as DescribeConfigs tells (None: not listed)."""
+    from confluent_kafka.admin import AdminClient, ConfigResource
+    admin = AdminClient({"bootstrap.servers": c.bootstrap(c.live())})
+    res = ConfigResource(kind, name)
+    entries = admin.describe_configs([res], request_timeout=30)[res].result(timeout=30)
+    e = entries.get(key)
+    return None if e is None else e.value
+
+
 def _controller(c):
     return c.brokers[c.controller()]
 
@@ -178,6 +188,12 @@ def test_execute_verify_under_load(cluster):
                            "--throttle", "100000000")
     assert rc == 0, out
     assert "Successfully started partition reassignment" in out, out
+    # --throttle: the broker and topic throttles are set (stored, and
+    # described as Kafka does) until --verify sees the moves done.
+    assert _config(c, "BROKER", "1", "leader.replication.throttled.rate") == "100000000"
+    assert _config(c, "BROKER", "2", "follower.replication.throttled.rate") == "100000000"
+    assert _config(c, "TOPIC", move, "leader.replication.throttled.replicas")
+    assert _config(c, "TOPIC", grow, "follower.replication.throttled.replicas")
     deadline = time.monotonic() + 120
     while True:
         rc, out = reassign_cli(c.bootstrap(), "--verify", "--reassignment-json-file", f.name)
@@ -190,6 +206,9 @@ def test_execute_verify_under_load(cluster):
         assert f"Reassignment of partition {t}-{i} is completed" in out, out
     assert "Clearing broker-level throttles" in out, out
     assert "Clearing topic-level throttles" in out, out
+    for b in ("1", "2", "3"):
+        assert _config(c, "BROKER", b, "leader.replication.throttled.rate") is None
+    assert not _config(c, "TOPIC", move, "leader.replication.throttled.replicas")
     # More load on the new replicas, then stop.
     n = len(h.acked)
     harness.wait_for(lambda: len(h.acked) > n + 300, 60, "records after")
