@@ -424,4 +424,6 @@ const struct kp_admin_ops ctl_admin_ops = {
 	.scram_user_at = ctl_scram_user_at,
 	.scram_alter = ctl_scram_alter,
 	.leaders_elect = admin_leaders_elect,
+	.reassign = ctl_reassign,
+	.reassign_list = ctl_reassign_list,
 };

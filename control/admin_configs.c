@@ -518,6 +518,15 @@ ac_dyn_value(const struct ctl_dyn_set *s, const char *name)
 	return NULL;
 }
 
+/* Kafka's LONG keys among the ignored ones (DynamicConfig.Broker). */
+static bool
+ac_long_key(const char *name)
+{
+	return strcmp(name, "leader.replication.throttled.rate") == 0 ||
+	       strcmp(name, "follower.replication.throttled.rate") == 0 ||
+	       strcmp(name, "replica.alter.log.dirs.io.max.bytes.per.second") == 0;
+}
+
 static bool
 ac_dyn_has(const struct ctl_dyn_set *s, const char *name)
 {
@@ -553,9 +562,11 @@ admin_configs_describe_unknown(struct ctl *ctl, bool per_broker, const struct kp
 			e.name = name;
 			e.source = pass == 0 ? KP_CONFIG_SOURCE_DYNAMIC_BROKER
 					     : KP_CONFIG_SOURCE_DYNAMIC_DEFAULT_BROKER;
-			/* An ignored Kafka key is shown as Kafka shows it (an INT). */
+			/* An ignored Kafka key is shown as Kafka shows it (an INT;
+			 * the replication throttles a LONG). */
 			e.value = ignored ? s->e[i].value : NULL;
-			e.type = ignored ? KP_CONFIG_TYPE_INT : KP_CONFIG_TYPE_UNKNOWN;
+			e.type = !ignored ? KP_CONFIG_TYPE_UNKNOWN
+				 : ac_long_key(name) ? KP_CONFIG_TYPE_LONG : KP_CONFIG_TYPE_INT;
 			e.read_only = !ignored;
 			e.sensitive = !ignored;
 			for (int l = pass; synonyms && l < 2; l++) {

@@ -129,4 +129,21 @@ int cluster_producer_id_block(struct cluster *cl, int64_t *first, int64_t *count
 int16_t cluster_leader_elect(struct cluster *cl, const char *topic, int32_t partition,
 			     bool unclean, int32_t *leader_out, int32_t *epoch_out);
 
+/* AlterPartitionReassignments (API 45) for one partition, on the
+ * controller only (else NOT_CONTROLLER): move it to target (count
+ * replicas), or cancel (target NULL: back to the original replicas).
+ * Validated as Kafka's controller does (INVALID_REPLICA_ASSIGNMENT,
+ * UNKNOWN_TOPIC_OR_PARTITION, NO_REASSIGNMENT_IN_PROGRESS, msg filled);
+ * KP_ERR_NONE once the first step is in ZooKeeper (written: the
+ * assignment written); the controller finishes it when the targets are
+ * in the ISR (control/cluster_reassign.c). */
+int16_t cluster_reassign(struct cluster *cl, const char *topic, int32_t partition,
+			 const int32_t *target, int32_t count,
+			 struct md_cluster_partition *written, char *msg, size_t msg_size);
+/* Kafka's checks of a target list against the original replicas and the
+ * live brokers (also used by a single broker). KP error with msg. */
+int16_t cluster_reassign_validate(const int32_t *target, int32_t count, const int32_t *origin,
+				  int32_t origin_count, const int32_t *live, int32_t live_count,
+				  char *msg, size_t msg_size);
+
 #endif

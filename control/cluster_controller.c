@@ -109,6 +109,12 @@ ctl_multi(struct cluster *cl, zoo_op_t *ops, zoo_op_result_t *res, int count)
 }
 
 int
+cluster_ctl_multi(struct cluster *cl, zoo_op_t *ops, zoo_op_result_t *res, int count)
+{
+	return cl->controller ? ctl_multi(cl, ops, res, count) : CL_FENCED;
+}
+
+int
 cluster_ctl_set(struct cluster *cl, const char *path, const char *data, int32_t version,
 		int32_t *new_version)
 {
@@ -296,6 +302,9 @@ ctl_partition(struct cluster *cl, const char *topic, int32_t p,
 		ctl_new_state(cl, topic, p, mp);
 		return;
 	}
+	if ((mp->adding_count > 0 || mp->removing_count > 0) &&
+	    cluster_reassign_progress(cl, topic, p, mp))
+		return;
 	if (!cluster_ctl_elect_state(cl, mp, unclean_for(cl, topic), &next))
 		return;
 	snprintf(path, sizeof(path), "/brokers/topics/%s/partitions/%d/state", topic, p);

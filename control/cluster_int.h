@@ -110,6 +110,8 @@ int cj_state_decode(const char *json, struct md_cluster_partition *p);
 char *cj_topic_encode(const struct kp_uuid *id, int32_t partition_count,
 		      const int32_t *replica_counts, const int32_t *replicas);
 int cj_topic_decode(const char *json, struct md_cluster_topic *t);
+/* The same from a decoded topic, its reassignments included. */
+char *cj_topic_encode_view(const struct md_cluster_topic *t);
 char *cj_config_encode(const struct md_config *configs, int32_t count);
 int cj_config_decode(const char *json, struct cl_topic_configs *out);
 char *cj_pid_block_encode(int32_t broker_id, int64_t start, int64_t end);
@@ -141,6 +143,8 @@ void cluster_ctl_act(struct cluster *cl);
  * controller set, setData path at version). ZOK; ZBADVERSION when the
  * state moved; CL_FENCED when this controller was deposed (it resigns). */
 #define CL_FENCED (-1000)
+/* The same with the caller's ops[1..count-1] (ops[0] is the check). */
+int cluster_ctl_multi(struct cluster *cl, zoo_op_t *ops, zoo_op_result_t *res, int count);
 int cluster_ctl_set(struct cluster *cl, const char *path, const char *data, int32_t version,
 		    int32_t *new_version);
 /* The state a controller election would write (Kafka's offline /
@@ -148,6 +152,12 @@ int cluster_ctl_set(struct cluster *cl, const char *path, const char *data, int3
  * topic's or the broker's): false when the state needs no change. */
 bool cluster_ctl_elect_state(const struct cluster *cl, const struct md_cluster_partition *cur,
 			     bool unclean, struct md_cluster_partition *next);
+
+/* cluster_reassign.c: a partition being reassigned (mp from the view):
+ * once every target replica is in the ISR, the controller finishes it.
+ * True when it wrote (or tried to write) the partition. */
+bool cluster_reassign_progress(struct cluster *cl, const char *topic, int32_t p,
+			       const struct md_cluster_partition *mp);
 
 /* cluster_assign.c: Kafka's AdminUtils.assignReplicasToBrokers over
  * broker_count brokers sorted by id (racks[i] NULL: none; racks are used

@@ -265,6 +265,78 @@ cj_topic_encode(const struct kp_uuid *id, int32_t partition_count,
 	return dump(j);
 }
 
+/* adding_replicas / removing_replicas: {"<p>":[ids]} for the partitions
+ * being reassigned (absent or empty: none). */
+static int
+topic_moving_decode(json_t *obj, struct md_cluster_topic *t, bool adding)
+{
+	const char *key;
+	json_t *ids;
+
+	if (obj == NULL || json_is_null(obj))
+		return 0;
+	if (!json_is_object(obj))
+		return -1;
+	json_object_foreach(obj, key, ids) {
+		char *end;
+		long p = strtol(key, &end, 10);
+		struct md_cluster_partition *mp;
+		int32_t n;
+
+		if (*end != '\0' || p < 0 || p >= t->partition_count)
+			return -1;
+		mp = &t->partitions[p];
+		n = ids_parse(ids, adding ? mp->adding : mp->removing);
+		if (n < 0)
+			return -1;
+		if (adding)
+			mp->adding_count = n;
+		else
+			mp->removing_count = n;
+	}
+	return 0;
+}
+
+static json_t *
+topic_moving_json(const struct md_cluster_topic *t, bool adding)
+{
+	json_t *o = json_object();
+
+	for (int32_t p = 0; p < t->partition_count; p++) {
+		const struct md_cluster_partition *mp = &t->partitions[p];
+		int32_t n = adding ? mp->adding_count : mp->removing_count;
+		char key[16];
+
+		if (n == 0)
+			continue;
+		snprintf(key, sizeof(key), "%d", p);
+		json_object_set_new(o, key, ids_json(adding ? mp->adding : mp->removing, n));
+	}
+	return o;
+}
+
+char *
+cj_topic_encode_view(const struct md_cluster_topic *t)
+{
+	json_t *j = json_object(), *parts = json_object();
+	char text[UUID_TEXT_BYTES];
+
+	for (int32_t p = 0; p < t->partition_count; p++) {
+		char key[16];
+
+		snprintf(key, sizeof(key), "%d", p);
+		json_object_set_new(parts, key, ids_json(t->partitions[p].replicas,
+							 t->partitions[p].replica_count));
+	}
+	uuid_to_text(t->id.b, text);
+	json_object_set_new(j, "version", json_integer(3));
+	json_object_set_new(j, "topic_id", json_string(text));
+	json_object_set_new(j, "partitions", parts);
+	json_object_set_new(j, "adding_replicas", topic_moving_json(t, true));
+	json_object_set_new(j, "removing_replicas", topic_moving_json(t, false));
+	return dump(j);
+}
+
 /* The partitions object: keys "0".."n-1", each a replica list. */
 static int
 topic_parts_decode(json_t *parts, struct md_cluster_topic *t)
@@ -304,6 +376,10 @@ cj_topic_decode(const char *json, struct md_cluster_topic *t)
 			    cj_uuid_parse(json_string_value(id), &t->id) == 0)) &&
 	    json_is_object(parts))
 		rc = topic_parts_decode(parts, t);
+	if (rc == 0 && topic_moving_decode(json_object_get(j, "adding_replicas"), t, true) != 0)
+		rc = -1;
+	if (rc == 0 && topic_moving_decode(json_object_get(j, "removing_replicas"), t, false) != 0)
+		rc = -1;
 	json_decref(j);
 	return rc;
 }

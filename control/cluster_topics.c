@@ -271,6 +271,20 @@ partitions_write(struct cluster *cl, const char *path, const struct md_cluster_t
 	return rc == ZOK ? KP_ERR_NONE : zk_error(rc, msg, msg_size);
 }
 
+/* Kafka refuses new partitions while a reassignment runs (the topic znode
+ * written here would race the controller's). */
+static int16_t
+moving_check(const struct md_cluster_topic *t, const char *name, char *msg, size_t msg_size)
+{
+	for (int32_t p = 0; p < t->partition_count; p++)
+		if (t->partitions[p].adding_count > 0 || t->partitions[p].removing_count > 0) {
+			snprintf(msg, msg_size, "A partition reassignment is in progress for the "
+				 "topic '%s'.", name);
+			return KP_ERR_REASSIGNMENT_IN_PROGRESS;
+		}
+	return KP_ERR_NONE;
+}
+
 int16_t
 cluster_partitions_add(struct cluster *cl, const char *name, int32_t count,
 		       bool validate_only, char *msg, size_t msg_size)
@@ -300,7 +314,9 @@ cluster_partitions_add(struct cluster *cl, const char *name, int32_t count,
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
 	free(data);
-	err = partitions_check(&t, count, msg, msg_size);
+	err = moving_check(&t, name, msg, msg_size);
+	if (err == KP_ERR_NONE)
+		err = partitions_check(&t, count, msg, msg_size);
 	if (err == KP_ERR_NONE && marked_for_deletion(cl, name)) {
 		snprintf(msg, msg_size, "The topic is queued for deletion.");
 		err = KP_ERR_INVALID_TOPIC_EXCEPTION;

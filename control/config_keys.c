@@ -290,6 +290,11 @@ const struct config_key config_keys[] = {
 	IGNORED_KEY("log.retention.check.interval.ms"),
 	IGNORED_KEY("log.cleaner.threads"),
 	IGNORED_KEY("group.coordinator.rebalance.protocols"),
+	/* Replication throttles (kafka-reassign-partitions.sh sets and clears
+	 * them): stored and described, not enforced yet. */
+	IGNORED_KEY("leader.replication.throttled.rate"),
+	IGNORED_KEY("follower.replication.throttled.rate"),
+	IGNORED_KEY("replica.alter.log.dirs.io.max.bytes.per.second"),
 };
 
 STATIC_ASSERT(ARRAY_LEN(config_keys) <= CONFIG_KEYS_MAX, "raise CONFIG_KEYS_MAX");
@@ -334,6 +339,8 @@ static const char *const config_keys_dynamic[] = {
 	 * file: kept and described, with no effect. */
 	"num.io.threads", "num.network.threads", "num.replica.fetchers",
 	"num.recovery.threads.per.data.dir", "log.cleaner.threads",
+	"leader.replication.throttled.rate", "follower.replication.throttled.rate",
+	"replica.alter.log.dirs.io.max.bytes.per.second",
 };
 
 bool

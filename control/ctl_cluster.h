@@ -63,6 +63,9 @@ int16_t ctl_cluster_producer_id_next(struct ctl *ctl, int64_t *pid_out);
 /* ctl_cluster_elect.c: ElectLeaders (kp_admin_ops.leaders_elect). */
 void ctl_cluster_leaders_elect(struct ctl *ctl, int8_t type, struct kp_elect *parts,
 			       int32_t count, int32_t timeout_ms);
+/* ctl_reassign.c: kp_admin_ops.reassign / .reassign_list (ctx: ctl). */
+int16_t ctl_reassign(void *ctx, struct kp_reassign *parts, int32_t count, int32_t timeout_ms);
+int16_t ctl_reassign_list(void *ctx, struct kp_reassign_state **out, int32_t *count);
 /* ctl_cluster.c, for ctl_cluster_admin.c: apply the view if it changed
  * (returns whether it did); wait up to ms for ZooKeeper events. */
 bool ctl_cluster_poll_apply(struct ctl *ctl);

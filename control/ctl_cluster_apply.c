@@ -104,17 +104,18 @@ ctl_cluster_configs_equal(const struct md_topic *t, const struct kp_topic_config
 	return true;
 }
 
-/* Close and delete the logs this broker holds of a topic (or of every
- * partition from `from` on). */
+/* Close and delete the logs this broker holds of a topic's partitions
+ * [from, to). */
 static void
-ctl_cluster_drop_replicas(struct ctl *ctl, const uint8_t id[16], int32_t from)
+ctl_cluster_drop_range(struct ctl *ctl, const uint8_t id[16], int32_t from, int32_t to)
 {
 	struct ctl_cluster *cc = ctl->cluster;
 
 	for (int32_t i = 0; i < cc->part_count;) {
 		struct ctl_cluster_part *pt = &cc->parts[i];
 
-		if (memcmp(pt->topic_id, id, 16) != 0 || pt->partition < from) {
+		if (memcmp(pt->topic_id, id, 16) != 0 || pt->partition < from ||
+		    pt->partition >= to) {
 			i++;
 			continue;
 		}
@@ -134,6 +135,13 @@ ctl_cluster_drop_replicas(struct ctl *ctl, const uint8_t id[16], int32_t from)
 		free(pt->topic);
 		cc->parts[i] = cc->parts[--cc->part_count];
 	}
+}
+
+/* ... of a topic (or of every partition from `from` on). */
+static void
+ctl_cluster_drop_replicas(struct ctl *ctl, const uint8_t id[16], int32_t from)
+{
+	ctl_cluster_drop_range(ctl, id, from, INT32_MAX);
 }
 
 static void
@@ -434,7 +442,8 @@ ctl_cluster_replicas(struct ctl *ctl, const struct md_cluster *v)
 			continue;
 		}
 		memcpy(id, pt->topic_id, 16);
-		ctl_cluster_drop_replicas(ctl, id, p);  /* moves the array: look again */
+		/* Only this one: its topic's other partitions may stay here. */
+		ctl_cluster_drop_range(ctl, id, p, p + 1);  /* moves the array: look again */
 	}
 }
 

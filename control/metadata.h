@@ -48,6 +48,13 @@ struct md_cluster_partition {
 	int32_t replicas[KP_REPLICAS_MAX];
 	int32_t isr[KP_REPLICAS_MAX];
 	bool has_state;             /* false: assigned, no state znode yet */
+	/* An ongoing reassignment (KIP-455, the topic znode's adding_replicas
+	 * and removing_replicas): replicas = target then the original-only
+	 * ones; both empty: none. */
+	int32_t adding_count;
+	int32_t removing_count;
+	int32_t adding[KP_REPLICAS_MAX];
+	int32_t removing[KP_REPLICAS_MAX];
 };
 
 struct md_cluster_topic {

@@ -185,6 +185,28 @@ struct kp_elect {
 	int16_t error;                  /* the answer (kp_admin_ops.leaders_elect) */
 };
 
+/* One partition of an AlterPartitionReassignments request. */
+struct kp_reassign {
+	struct kp_str topic;
+	int32_t partition;
+	int32_t replica_count;          /* -1: null (cancel) */
+	const int32_t *replicas;        /* the target, host order */
+	int16_t error;                  /* the answer (kp_admin_ops.reassign) */
+	char message[400];              /* its message; "": null */
+};
+
+/* One ongoing reassignment (ListPartitionReassignments). */
+struct kp_reassign_state {
+	char topic[256];
+	int32_t partition;
+	int32_t replica_count;
+	int32_t adding_count;
+	int32_t removing_count;
+	int32_t replicas[KP_REPLICAS_MAX];
+	int32_t adding[KP_REPLICAS_MAX];
+	int32_t removing[KP_REPLICAS_MAX];
+};
+
 struct kp_topic_config {
 	struct kp_str name;
 	struct kp_str value;        /* len -1: null */
@@ -463,6 +485,15 @@ struct kp_admin_ops {
 	 * ELIGIBLE_LEADERS_NOT_AVAILABLE, REQUEST_TIMED_OUT after timeout_ms). */
 	void (*leaders_elect)(void *ctx, int8_t type, struct kp_elect *parts, int32_t count,
 			      int32_t timeout_ms);
+	/* AlterPartitionReassignments: each part's error and message, or a
+	 * top-level error (NOT_CONTROLLER on a broker that is not the
+	 * controller). */
+	int16_t (*reassign)(void *ctx, struct kp_reassign *parts, int32_t count,
+			    int32_t timeout_ms);
+	/* ListPartitionReassignments: every ongoing reassignment, by topic
+	 * then partition (*out malloc'ed, the caller frees it), or a
+	 * top-level error (NOT_CONTROLLER). */
+	int16_t (*reassign_list)(void *ctx, struct kp_reassign_state **out, int32_t *count);
 };
 
 /* ---- Dispatch ---- */

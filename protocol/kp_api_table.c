@@ -62,6 +62,11 @@ const struct kp_api_row kp_api_table[] = {
 	{ KP_API_DELETE_ACLS, 0, 0, 3, KP_ON_CONTROL, kp_handle_delete_acls },
 	/* ElectLeaders: control writes the elections (cluster mode). */
 	{ KP_API_ELECT_LEADERS, 0, 0, 2, KP_ON_CONTROL, kp_handle_elect_leaders },
+	/* Reassignments: the controller's (cluster mode). */
+	{ KP_API_ALTER_PARTITION_REASSIGNMENTS, 0, 0, 0, KP_ON_CONTROL,
+	  kp_handle_alter_partition_reassignments },
+	{ KP_API_LIST_PARTITION_REASSIGNMENTS, 0, 0, 0, KP_ON_CONTROL,
+	  kp_handle_list_partition_reassignments },
 };
 
 const int kp_api_table_len = (int)ARRAY_LEN(kp_api_table);

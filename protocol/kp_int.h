@@ -146,6 +146,8 @@ kp_handler_fn kp_handle_describe_client_quotas;
 kp_handler_fn kp_handle_alter_client_quotas;
 kp_handler_fn kp_handle_describe_user_scram_credentials;
 kp_handler_fn kp_handle_elect_leaders;
+kp_handler_fn kp_handle_alter_partition_reassignments;
+kp_handler_fn kp_handle_list_partition_reassignments;
 kp_handler_fn kp_handle_describe_acls;
 kp_handler_fn kp_handle_create_acls;
 kp_handler_fn kp_handle_delete_acls;

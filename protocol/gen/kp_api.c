@@ -9,6 +9,7 @@
 #include "protocol/gen/kp_msg_add_partitions_to_txn.h"
 #include "protocol/gen/kp_msg_alter_client_quotas.h"
 #include "protocol/gen/kp_msg_alter_configs.h"
+#include "protocol/gen/kp_msg_alter_partition_reassignments.h"
 #include "protocol/gen/kp_msg_alter_user_scram_credentials.h"
 #include "protocol/gen/kp_msg_api_versions.h"
 #include "protocol/gen/kp_msg_create_acls.h"
@@ -37,6 +38,7 @@
 #include "protocol/gen/kp_msg_leave_group.h"
 #include "protocol/gen/kp_msg_list_groups.h"
 #include "protocol/gen/kp_msg_list_offsets.h"
+#include "protocol/gen/kp_msg_list_partition_reassignments.h"
 #include "protocol/gen/kp_msg_metadata.h"
 #include "protocol/gen/kp_msg_offset_commit.h"
 #include "protocol/gen/kp_msg_offset_delete.h"
@@ -84,6 +86,8 @@ static const struct kp_api_info kp_api_table[KP_API_GENERATED_COUNT] = {
 	{ KP_API_DELETE_GROUPS, "DeleteGroups", 0, 2, 2, 2 },
 	{ KP_API_ELECT_LEADERS, "ElectLeaders", 0, 2, 2, 2 },
 	{ KP_API_INCREMENTAL_ALTER_CONFIGS, "IncrementalAlterConfigs", 0, 1, 1, 1 },
+	{ KP_API_ALTER_PARTITION_REASSIGNMENTS, "AlterPartitionReassignments", 0, 0, 0, 0 },
+	{ KP_API_LIST_PARTITION_REASSIGNMENTS, "ListPartitionReassignments", 0, 0, 0, 0 },
 	{ KP_API_OFFSET_DELETE, "OffsetDelete", 0, 0, -1, -1 },
 	{ KP_API_DESCRIBE_CLIENT_QUOTAS, "DescribeClientQuotas", 0, 1, 1, 1 },
 	{ KP_API_ALTER_CLIENT_QUOTAS, "AlterClientQuotas", 0, 1, 1, 1 },
@@ -274,6 +278,14 @@ kp_request_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_INCREMENTAL_ALTER_CONFIGS: {
 		struct kp_incremental_alter_configs_request m;
 		return kp_incremental_alter_configs_request_decode(c, version, &m);
+	}
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS: {
+		struct kp_alter_partition_reassignments_request m;
+		return kp_alter_partition_reassignments_request_decode(c, version, &m);
+	}
+	case KP_API_LIST_PARTITION_REASSIGNMENTS: {
+		struct kp_list_partition_reassignments_request m;
+		return kp_list_partition_reassignments_request_decode(c, version, &m);
 	}
 	case KP_API_OFFSET_DELETE: {
 		struct kp_offset_delete_request m;
@@ -559,6 +571,20 @@ kp_request_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		kp_incremental_alter_configs_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS: {
+		struct kp_alter_partition_reassignments_request m;
+		if (kp_alter_partition_reassignments_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_alter_partition_reassignments_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_LIST_PARTITION_REASSIGNMENTS: {
+		struct kp_list_partition_reassignments_request m;
+		if (kp_list_partition_reassignments_request_decode(c, version, &m) != 0)
+			return -1;
+		kp_list_partition_reassignments_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_OFFSET_DELETE: {
 		struct kp_offset_delete_request m;
 		if (kp_offset_delete_request_decode(c, version, &m) != 0)
@@ -757,6 +783,14 @@ kp_response_decode_any(int16_t api_key, int16_t version, struct kp_cursor *c)
 	case KP_API_INCREMENTAL_ALTER_CONFIGS: {
 		struct kp_incremental_alter_configs_response m;
 		return kp_incremental_alter_configs_response_decode(c, version, &m);
+	}
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS: {
+		struct kp_alter_partition_reassignments_response m;
+		return kp_alter_partition_reassignments_response_decode(c, version, &m);
+	}
+	case KP_API_LIST_PARTITION_REASSIGNMENTS: {
+		struct kp_list_partition_reassignments_response m;
+		return kp_list_partition_reassignments_response_decode(c, version, &m);
 	}
 	case KP_API_OFFSET_DELETE: {
 		struct kp_offset_delete_response m;
@@ -1040,6 +1074,20 @@ kp_response_roundtrip_any(int16_t api_key, int16_t version, struct kp_cursor *c,
 		if (kp_incremental_alter_configs_response_decode(c, version, &m) != 0)
 			return -1;
 		kp_incremental_alter_configs_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS: {
+		struct kp_alter_partition_reassignments_response m;
+		if (kp_alter_partition_reassignments_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_alter_partition_reassignments_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_LIST_PARTITION_REASSIGNMENTS: {
+		struct kp_list_partition_reassignments_response m;
+		if (kp_list_partition_reassignments_response_decode(c, version, &m) != 0)
+			return -1;
+		kp_list_partition_reassignments_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_OFFSET_DELETE: {

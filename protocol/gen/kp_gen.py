@@ -30,7 +30,8 @@ APIS = [
     'DeleteGroups', 'IncrementalAlterConfigs', 'OffsetDelete', 'DescribeCluster',
     'DescribeProducers', 'DescribeLogDirs', 'DescribeClientQuotas', 'AlterClientQuotas',
     'DescribeUserScramCredentials', 'DescribeAcls', 'CreateAcls', 'DeleteAcls',
-    'AlterUserScramCredentials', 'ElectLeaders',
+    'AlterUserScramCredentials', 'ElectLeaders', 'AlterPartitionReassignments',
+    'ListPartitionReassignments',
 ]
 HEADERS = ['RequestHeader', 'ResponseHeader']
 

@@ -282,6 +282,57 @@ fuzz_admin_leaders_elect(void *ctx, int8_t type, struct kp_elect *parts, int32_t
 				      (sizeof(errs) / sizeof(errs[0]))];
 }
 
+/* AlterPartitionReassignments: answers vary with the partition and its
+ * replica count; a top-level NOT_CONTROLLER now and then. */
+static int16_t
+fuzz_admin_reassign(void *ctx, struct kp_reassign *parts, int32_t count, int32_t timeout_ms)
+{
+	static const int16_t errs[] = {
+		KP_ERR_NONE, KP_ERR_INVALID_REPLICA_ASSIGNMENT, KP_ERR_NO_REASSIGNMENT_IN_PROGRESS,
+		KP_ERR_UNKNOWN_TOPIC_OR_PARTITION, KP_ERR_REQUEST_TIMED_OUT,
+	};
+
+	(void)ctx;
+	if (timeout_ms == 41)
+		return KP_ERR_NOT_CONTROLLER;
+	for (int32_t i = 0; i < count; i++) {
+		uint32_t k = (uint32_t)parts[i].partition + (uint32_t)parts[i].replica_count;
+		int32_t sum = 0;
+
+		for (int32_t j = 0; j < parts[i].replica_count; j++)
+			sum += parts[i].replicas[j];
+		parts[i].error = errs[k % (sizeof(errs) / sizeof(errs[0]))];
+		snprintf(parts[i].message, sizeof(parts[i].message), k % 2 ? "%d" : "", sum);
+	}
+	return KP_ERR_NONE;
+}
+
+/* ListPartitionReassignments: two ongoing moves of topic "t". */
+static int16_t
+fuzz_admin_reassign_list(void *ctx, struct kp_reassign_state **out, int32_t *count)
+{
+	(void)ctx;
+	*out = calloc(2, sizeof(**out));
+	*count = 0;
+	if (*out == NULL)
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	for (int32_t i = 0; i < 2; i++) {
+		struct kp_reassign_state *s = &(*out)[(*count)++];
+
+		snprintf(s->topic, sizeof(s->topic), "t");
+		s->partition = i;
+		s->replica_count = 3;
+		s->replicas[0] = 1;
+		s->replicas[1] = 2;
+		s->replicas[2] = 3;
+		s->adding_count = 1;
+		s->adding[0] = 1;
+		s->removing_count = i;
+		s->removing[0] = 3;
+	}
+	return KP_ERR_NONE;
+}
+
 static const struct kp_admin_ops fuzz_admin = {
 	.topic_create = fuzz_admin_create, .topic_delete = fuzz_admin_delete,
 	.partitions_create = fuzz_admin_partitions, .configs_describe = fuzz_admin_configs,
@@ -297,6 +348,7 @@ static const struct kp_admin_ops fuzz_admin = {
 	.scram_user = fuzz_admin_scram_user, .scram_user_at = fuzz_admin_scram_user_at,
 	.scram_alter = fuzz_admin_scram_alter,
 	.leaders_elect = fuzz_admin_leaders_elect,
+	.reassign = fuzz_admin_reassign, .reassign_list = fuzz_admin_reassign_list,
 };
 
 static void

@@ -352,6 +352,20 @@ def test_cluster_apis_need_cluster_acls(broker):
     assert r.i16() == CLUSTER_AUTHORIZATION_FAILED
     assert r.arr() == 1 and r.str() == t and r.arr() == 1
     assert (r.i32(), r.i16()) == (0, CLUSTER_AUTHORIZATION_FAILED)
+    # AlterPartitionReassignments (ALTER) and ListPartitionReassignments
+    # (DESCRIBE on the cluster): Kafka's error answers.
+    FLEXIBLE_FROM.setdefault(45, 0)
+    FLEXIBLE_FROM.setdefault(46, 0)
+    w = Writer(True).i32(30000).arr(1).str(t).arr(1).i32(0).arr(1).i32(1).tags().tags().tags()
+    r = roundtrip(broker, 45, 0, w.b)
+    r.i32()
+    assert (r.i16(), r.str()) == (CLUSTER_AUTHORIZATION_FAILED, "Cluster authorization failed.")
+    assert r.arr() == 1 and r.str() == t and r.arr() == 1
+    assert (r.i32(), r.i16()) == (0, CLUSTER_AUTHORIZATION_FAILED)
+    r = roundtrip(broker, 46, 0, Writer(True).i32(30000).arr(None).tags().b)
+    r.i32()
+    assert r.i16() == CLUSTER_AUTHORIZATION_FAILED and r.str() == "Cluster authorization failed."
+    assert r.arr() == 0
     # kafka-acls itself needs DESCRIBE / ALTER on the cluster now.
     r = subprocess.run(["java", *JAVA_OPTS, "-cp", f"{LIBS}/*", "kafka.admin.AclCommand",
                         "--bootstrap-server", broker.bootstrap, "--list"],

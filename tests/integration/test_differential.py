@@ -51,6 +51,12 @@ DOCUMENTED = {
     # the batch's last offset (the record needs reading back at query time;
     # test_conformance_limits.py's xfail).
     ("list-offsets-max-timestamp-middle", "Topics.Partitions.Offset"),
+    # Reassignments: Spillway answers as Kafka's ZooKeeper-mode controller
+    # (its messages, "" top-level messages); the oracle is KRaft, whose
+    # controller words the same error codes differently.
+    ("alter-reassignments-*", "ErrorMessage"),
+    ("alter-reassignments-*", "Responses.Partitions.ErrorMessage"),
+    ("list-reassignments-*", "ErrorMessage"),
 }
 
 DELETE_RECORDS, DESCRIBE_LOG_DIRS, DESCRIBE_PRODUCERS = 21, 35, 61
@@ -59,6 +65,7 @@ DESCRIBE_CLIENT_QUOTAS, ALTER_CLIENT_QUOTAS, DESCRIBE_USER_SCRAM_CREDENTIALS = 4
 DESCRIBE_ACLS, CREATE_ACLS, DELETE_ACLS = 29, 30, 31
 SASL_HANDSHAKE, SASL_AUTHENTICATE, ALTER_USER_SCRAM_CREDENTIALS = 17, 36, 51
 ELECT_LEADERS = 43
+ALTER_PARTITION_REASSIGNMENTS, LIST_PARTITION_REASSIGNMENTS = 45, 46
 SCRAM_USER = f"diff-{TAG}-scram"
 SALTED = bytes(range(32))                   # a salted password (any bytes will do)
 TOPIC, BROKER = 2, 4                        # config resource types
@@ -776,6 +783,26 @@ CASES = [
                                               "TopicPartitions": None}),
     Case("elect-leaders-empty", ELECT_LEADERS, {"ElectionType": 0, "TimeoutMs": 30000,
                                                 "TopicPartitions": []}),
+    # Reassignments on one broker (node 1 on both): a partition can only
+    # stay where it is (accepted, nothing moves), nothing is ever in
+    # progress; Kafka's checks of the replica lists.
+    Case("alter-reassignments-same", ALTER_PARTITION_REASSIGNMENTS, {"TimeoutMs": 30000,
+         "Topics": [{"Name": A, "Partitions": [{"PartitionIndex": 0, "Replicas": [1]},
+                                               {"PartitionIndex": 1, "Replicas": None},
+                                               {"PartitionIndex": 9, "Replicas": [1]}]},
+                    {"Name": UNKNOWN, "Partitions": [{"PartitionIndex": 0, "Replicas": [1]}]}]}),
+    Case("alter-reassignments-invalid", ALTER_PARTITION_REASSIGNMENTS, {"TimeoutMs": 30000,
+         "Topics": [{"Name": A, "Partitions": [{"PartitionIndex": 0, "Replicas": []},
+                                               {"PartitionIndex": 1, "Replicas": [1, 1]},
+                                               {"PartitionIndex": 2, "Replicas": [1, 99]}]},
+                    {"Name": B, "Partitions": [{"PartitionIndex": 0, "Replicas": [-1]}]}]}),
+    Case("alter-reassignments-empty", ALTER_PARTITION_REASSIGNMENTS,
+         {"TimeoutMs": 30000, "Topics": []}),
+    Case("list-reassignments-all", LIST_PARTITION_REASSIGNMENTS,
+         {"TimeoutMs": 30000, "Topics": None}),
+    Case("list-reassignments-some", LIST_PARTITION_REASSIGNMENTS, {"TimeoutMs": 30000,
+         "Topics": [{"Name": A, "PartitionIndexes": [0, 1, 9]},
+                    {"Name": UNKNOWN, "PartitionIndexes": [0]}]}),
     # DescribeProducers: the setup's records carry no producer id, so the
     # answers are the errors and empty producer lists.
     Case("describe-producers", DESCRIBE_PRODUCERS,

@@ -13,6 +13,7 @@
 #include "protocol/gen/kp_msg_add_partitions_to_txn.h"
 #include "protocol/gen/kp_msg_alter_client_quotas.h"
 #include "protocol/gen/kp_msg_alter_configs.h"
+#include "protocol/gen/kp_msg_alter_partition_reassignments.h"
 #include "protocol/gen/kp_msg_alter_user_scram_credentials.h"
 #include "protocol/gen/kp_msg_api_versions.h"
 #include "protocol/gen/kp_msg_create_acls.h"
@@ -41,6 +42,7 @@
 #include "protocol/gen/kp_msg_leave_group.h"
 #include "protocol/gen/kp_msg_list_groups.h"
 #include "protocol/gen/kp_msg_list_offsets.h"
+#include "protocol/gen/kp_msg_list_partition_reassignments.h"
 #include "protocol/gen/kp_msg_metadata.h"
 #include "protocol/gen/kp_msg_offset_commit.h"
 #include "protocol/gen/kp_msg_offset_delete.h"
@@ -3679,6 +3681,229 @@ fill_kp_incremental_alter_configs_response(struct kp_incremental_alter_configs_r
 }
 
 static void
+fill_kp_alter_partition_reassignments_request_reassignable_partition(
+		struct kp_alter_partition_reassignments_request_reassignable_partition *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_partition_reassignments_request_reassignable_partition_init(m);
+	(void)version;
+	(void)a;
+	m->partition_index = 70001;
+	{
+		int32_t *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		items[0] = 70002;
+		items[1] = 70003;
+		m->replicas.items = items;
+		m->replicas.count = 2;
+	}
+}
+
+static void
+fill_kp_alter_partition_reassignments_request_reassignable_topic(
+		struct kp_alter_partition_reassignments_request_reassignable_topic *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_partition_reassignments_request_reassignable_topic_init(m);
+	(void)version;
+	(void)a;
+	m->name = kp_str_c("s4");
+	{
+		struct kp_alter_partition_reassignments_request_reassignable_partition *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_alter_partition_reassignments_request_reassignable_partition(&items[0],
+				version, a);
+		fill_kp_alter_partition_reassignments_request_reassignable_partition(&items[1],
+				version, a);
+		m->partitions.items = items;
+		m->partitions.count = 2;
+	}
+}
+
+static void
+fill_kp_alter_partition_reassignments_request(struct kp_alter_partition_reassignments_request *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_partition_reassignments_request_init(m);
+	(void)version;
+	(void)a;
+	m->timeout_ms = 70005;
+	{
+		struct kp_alter_partition_reassignments_request_reassignable_topic *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_alter_partition_reassignments_request_reassignable_topic(&items[0], version,
+				a);
+		fill_kp_alter_partition_reassignments_request_reassignable_topic(&items[1], version,
+				a);
+		m->topics.items = items;
+		m->topics.count = 2;
+	}
+}
+
+static void
+fill_kp_alter_partition_reassignments_response_reassignable_partition_response(
+		struct kp_alter_partition_reassignments_response_reassignable_partition_response *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_partition_reassignments_response_reassignable_partition_response_init(m);
+	(void)version;
+	(void)a;
+	m->partition_index = 70001;
+	m->error_code = 302;
+	m->error_message = kp_str_c("s3");
+}
+
+static void
+fill_kp_alter_partition_reassignments_response_reassignable_topic_response(
+		struct kp_alter_partition_reassignments_response_reassignable_topic_response *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_partition_reassignments_response_reassignable_topic_response_init(m);
+	(void)version;
+	(void)a;
+	m->name = kp_str_c("s4");
+	{
+		struct kp_alter_partition_reassignments_response_reassignable_partition_response *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_alter_partition_reassignments_response_reassignable_partition_response(
+				&items[0], version, a);
+		fill_kp_alter_partition_reassignments_response_reassignable_partition_response(
+				&items[1], version, a);
+		m->partitions.items = items;
+		m->partitions.count = 2;
+	}
+}
+
+static void
+fill_kp_alter_partition_reassignments_response(struct kp_alter_partition_reassignments_response *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_alter_partition_reassignments_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70005;
+	m->error_code = 306;
+	m->error_message = kp_str_c("s7");
+	{
+		struct kp_alter_partition_reassignments_response_reassignable_topic_response *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_alter_partition_reassignments_response_reassignable_topic_response(
+				&items[0], version, a);
+		fill_kp_alter_partition_reassignments_response_reassignable_topic_response(
+				&items[1], version, a);
+		m->responses.items = items;
+		m->responses.count = 2;
+	}
+}
+
+static void
+fill_kp_list_partition_reassignments_request_list_partition_reassignments_topics(
+		struct kp_list_partition_reassignments_request_list_partition_reassignments_topics *m, int16_t version, struct kp_test_arena *a)
+{
+	kp_list_partition_reassignments_request_list_partition_reassignments_topics_init(m);
+	(void)version;
+	(void)a;
+	m->name = kp_str_c("s1");
+	{
+		int32_t *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		items[0] = 70002;
+		items[1] = 70003;
+		m->partition_indexes.items = items;
+		m->partition_indexes.count = 2;
+	}
+}
+
+static void
+fill_kp_list_partition_reassignments_request(struct kp_list_partition_reassignments_request *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_list_partition_reassignments_request_init(m);
+	(void)version;
+	(void)a;
+	m->timeout_ms = 70004;
+	{
+		struct kp_list_partition_reassignments_request_list_partition_reassignments_topics *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_list_partition_reassignments_request_list_partition_reassignments_topics(
+				&items[0], version, a);
+		fill_kp_list_partition_reassignments_request_list_partition_reassignments_topics(
+				&items[1], version, a);
+		m->topics.items = items;
+		m->topics.count = 2;
+	}
+}
+
+static void
+fill_kp_list_partition_reassignments_response_ongoing_partition_reassignment(
+		struct kp_list_partition_reassignments_response_ongoing_partition_reassignment *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_list_partition_reassignments_response_ongoing_partition_reassignment_init(m);
+	(void)version;
+	(void)a;
+	m->partition_index = 70001;
+	{
+		int32_t *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		items[0] = 70002;
+		items[1] = 70003;
+		m->replicas.items = items;
+		m->replicas.count = 2;
+	}
+	{
+		int32_t *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		items[0] = 70004;
+		items[1] = 70005;
+		m->adding_replicas.items = items;
+		m->adding_replicas.count = 2;
+	}
+	{
+		int32_t *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		items[0] = 70006;
+		items[1] = 70007;
+		m->removing_replicas.items = items;
+		m->removing_replicas.count = 2;
+	}
+}
+
+static void
+fill_kp_list_partition_reassignments_response_ongoing_topic_reassignment(
+		struct kp_list_partition_reassignments_response_ongoing_topic_reassignment *m,
+				int16_t version, struct kp_test_arena *a)
+{
+	kp_list_partition_reassignments_response_ongoing_topic_reassignment_init(m);
+	(void)version;
+	(void)a;
+	m->name = kp_str_c("s8");
+	{
+		struct kp_list_partition_reassignments_response_ongoing_partition_reassignment *items = kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_list_partition_reassignments_response_ongoing_partition_reassignment(
+				&items[0], version, a);
+		fill_kp_list_partition_reassignments_response_ongoing_partition_reassignment(
+				&items[1], version, a);
+		m->partitions.items = items;
+		m->partitions.count = 2;
+	}
+}
+
+static void
+fill_kp_list_partition_reassignments_response(struct kp_list_partition_reassignments_response *m,
+		int16_t version, struct kp_test_arena *a)
+{
+	kp_list_partition_reassignments_response_init(m);
+	(void)version;
+	(void)a;
+	m->throttle_time_ms = 70009;
+	m->error_code = 310;
+	m->error_message = kp_str_c("s11");
+	{
+		struct kp_list_partition_reassignments_response_ongoing_topic_reassignment *items =
+				kp_test_arena_alloc(a, 2 * sizeof(*items));
+		fill_kp_list_partition_reassignments_response_ongoing_topic_reassignment(&items[0],
+				version, a);
+		fill_kp_list_partition_reassignments_response_ongoing_topic_reassignment(&items[1],
+				version, a);
+		m->topics.items = items;
+		m->topics.count = 2;
+	}
+}
+
+static void
 fill_kp_offset_delete_request_offset_delete_request_partition(
 		struct kp_offset_delete_request_offset_delete_request_partition *m, int16_t version,
 				struct kp_test_arena *a)
@@ -4568,6 +4793,18 @@ kp_request_encode_test_any(int16_t api_key, int16_t version,
 		kp_incremental_alter_configs_request_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS: {
+		struct kp_alter_partition_reassignments_request m;
+		fill_kp_alter_partition_reassignments_request(&m, version, a);
+		kp_alter_partition_reassignments_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_LIST_PARTITION_REASSIGNMENTS: {
+		struct kp_list_partition_reassignments_request m;
+		fill_kp_list_partition_reassignments_request(&m, version, a);
+		kp_list_partition_reassignments_request_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
 	case KP_API_OFFSET_DELETE: {
 		struct kp_offset_delete_request m;
 		fill_kp_offset_delete_request(&m, version, a);
@@ -4828,6 +5065,18 @@ kp_response_encode_test_any(int16_t api_key, int16_t version,
 		struct kp_incremental_alter_configs_response m;
 		fill_kp_incremental_alter_configs_response(&m, version, a);
 		kp_incremental_alter_configs_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_ALTER_PARTITION_REASSIGNMENTS: {
+		struct kp_alter_partition_reassignments_response m;
+		fill_kp_alter_partition_reassignments_response(&m, version, a);
+		kp_alter_partition_reassignments_response_encode(w, version, &m);
+		return w->err == KP_WIRE_OK ? 0 : -1;
+	}
+	case KP_API_LIST_PARTITION_REASSIGNMENTS: {
+		struct kp_list_partition_reassignments_response m;
+		fill_kp_list_partition_reassignments_response(&m, version, a);
+		kp_list_partition_reassignments_response_encode(w, version, &m);
 		return w->err == KP_WIRE_OK ? 0 : -1;
 	}
 	case KP_API_OFFSET_DELETE: {
