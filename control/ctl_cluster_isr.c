@@ -101,8 +101,13 @@ ctl_cluster_isr_want(const struct ctl_cluster_isr_pass *pass, const struct ctl_c
 									  pt->role.isr_count, id) ||
 		    f == NULL || f->log_end_offset < 0 || !ctl_cluster_isr_alive(pass->v, id))
 			continue;
+		/* Kafka expands at a follower's fetch; this timer asks for a
+		 * recent catch-up too, or a follower that stopped fetching an
+		 * empty partition (its end 0, the high watermark 0) would come
+		 * back every pass and leave again at the next. */
 		if (f->log_end_offset >= ls->high_watermark &&
-		    f->log_end_offset >= ls->epoch_start_offset) {
+		    f->log_end_offset >= ls->epoch_start_offset &&
+		    pass->now_ms - f->last_caught_up_ms <= lag_max) {
 			log_info("cluster", "%s-%d: expanding the ISR: broker %d caught up at "
 				 "offset %lld", pt->topic, pt->partition, id,
 				 (long long)f->log_end_offset);
