@@ -37,14 +37,8 @@ static int port_base = 9090;    /* broker n advertises port_base + n */
 static void
 zk_setup(void)
 {
-	char why[128];
-
-	if (!tzk_available(why, sizeof(why)))
-		cr_skip_test("cluster tests need a real ZooKeeper: %s", why);
-	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-	tzk_start(&zk);
 	/* A chroot, created by cluster_open as Kafka does. */
-	snprintf(connect_str, sizeof(connect_str), "127.0.0.1:%d/spillway/test", zk.port);
+	tzk_setup(&zk, "/spillway/test", connect_str, sizeof(connect_str));
 }
 
 static void
@@ -71,15 +65,6 @@ broker_open(int32_t id, const char *rack)
 	return cl;
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef bool (*settled_fn)(struct cluster *const *cls, const void *arg);
 
 /* Poll every open instance until settled says so (bounded). */
@@ -88,7 +73,7 @@ static int64_t wait_ms = WAIT_MS;
 static void
 poll_until(struct cluster *const *cls, settled_fn settled, const void *arg, const char *what)
 {
-	int64_t deadline = mono_ms() + wait_ms;
+	int64_t deadline = tzk_mono_ms() + wait_ms;
 
 	for (;;) {
 		for (int i = 0; i < BROKERS; i++)
@@ -96,7 +81,7 @@ poll_until(struct cluster *const *cls, settled_fn settled, const void *arg, cons
 				(void)cluster_poll(cls[i]);
 		if (settled(cls, arg))
 			return;
-		cr_assert_lt(mono_ms(), deadline, "timed out waiting for %s", what);
+		cr_assert_lt(tzk_mono_ms(), deadline, "timed out waiting for %s", what);
 		usleep(20000);
 	}
 }
@@ -392,11 +377,11 @@ static zhandle_t *
 raw_open(void)
 {
 	zhandle_t *zh = zookeeper_init(connect_str, NULL, 4000, NULL, NULL, 0);
-	int64_t deadline = mono_ms() + WAIT_MS;
+	int64_t deadline = tzk_mono_ms() + WAIT_MS;
 
 	cr_assert_not_null(zh);
 	while (zoo_state(zh) != ZOO_CONNECTED_STATE) {
-		cr_assert_lt(mono_ms(), deadline, "raw session");
+		cr_assert_lt(tzk_mono_ms(), deadline, "raw session");
 		usleep(10000);
 	}
 	return zh;
@@ -791,11 +776,11 @@ kill_session(const clientid_t *cid)
 {
 	clientid_t copy = *cid;
 	zhandle_t *zh = zookeeper_init(connect_str, NULL, 4000, &copy, NULL, 0);
-	int64_t deadline = mono_ms() + WAIT_MS;
+	int64_t deadline = tzk_mono_ms() + WAIT_MS;
 
 	cr_assert_not_null(zh);
 	while (zoo_state(zh) != ZOO_CONNECTED_STATE) {
-		if (zoo_state(zh) == ZOO_EXPIRED_SESSION_STATE || mono_ms() > deadline)
+		if (zoo_state(zh) == ZOO_EXPIRED_SESSION_STATE || tzk_mono_ms() > deadline)
 			break;      /* already gone */
 		usleep(10000);
 	}
@@ -821,17 +806,17 @@ Test(cluster, session_expiry_and_leaderless_comeback)
 	/* Expire b's session: a second handle on it closes it (again, should
 	 * b's own client win the session back first). */
 	old_session = zoo_client_id(cls[b - 1]->zh)->client_id;
-	for (int64_t deadline = mono_ms() + WAIT_MS, next_kill = 0;;) {
-		if (mono_ms() >= next_kill) {
+	for (int64_t deadline = tzk_mono_ms() + WAIT_MS, next_kill = 0;;) {
+		if (tzk_mono_ms() >= next_kill) {
 			kill_session(zoo_client_id(cls[b - 1]->zh));
-			next_kill = mono_ms() + 3000;
+			next_kill = tzk_mono_ms() + 3000;
 		}
 		for (int i = 0; i < BROKERS; i++)
 			(void)cluster_poll(cls[i]);
 		if (zoo_state(cls[b - 1]->zh) == ZOO_CONNECTED_STATE &&
 		    zoo_client_id(cls[b - 1]->zh)->client_id != old_session)
 			break;
-		cr_assert_lt(mono_ms(), deadline, "a new session for broker %d", b);
+		cr_assert_lt(tzk_mono_ms(), deadline, "a new session for broker %d", b);
 		usleep(20000);
 	}
 	poll_until(cls, all_see_brokers, &three, "broker re-registered");
@@ -1038,7 +1023,7 @@ wait_kafka_controller(void)
 {
 	zhandle_t *zh = raw_open();
 
-	for (int64_t deadline = mono_ms() + KAFKA_WAIT_MS;;) {
+	for (int64_t deadline = tzk_mono_ms() + KAFKA_WAIT_MS;;) {
 		char buf[256];
 		int len = sizeof(buf) - 1;
 		struct Stat st;
@@ -1048,7 +1033,7 @@ wait_kafka_controller(void)
 			cr_assert_eq(cj_controller_decode(buf), 1, "%s", buf);
 			break;
 		}
-		cr_assert_lt(mono_ms(), deadline, "Kafka's controller");
+		cr_assert_lt(tzk_mono_ms(), deadline, "Kafka's controller");
 		usleep(20000);
 	}
 	zookeeper_close(zh);
@@ -1129,12 +1114,12 @@ Test(cluster_open, no_zookeeper_is_a_start_error)
 		.connect = connect, .session_timeout_ms = 2000, .connection_timeout_ms = 500,
 		.broker_id = 1, .endpoint_count = 1, .endpoints = &ep,
 	};
-	int64_t t0 = mono_ms();
+	int64_t t0 = tzk_mono_ms();
 
 	snprintf(connect, sizeof(connect), "127.0.0.1:%d", tzk_free_port());
 	cr_assert_null(cluster_open(&cfg, err, sizeof(err)));
 	cr_assert(strstr(err, "zookeeper.connection.timeout.ms 500") != NULL, "%s", err);
-	cr_assert_lt(mono_ms() - t0, 5000);
+	cr_assert_lt(tzk_mono_ms() - t0, 5000);
 }
 
 struct unc_want {

@@ -23,20 +23,17 @@
 
 static struct tzk zk;
 static char connect_str[96];
-static struct md_cluster_endpoint eps[BROKERS + 1];
-static char hosts[] = "127.0.0.1";
-static char listener[] = "PLAINTEXT";
 
 static void
 zk_setup(void)
 {
-	char why[128];
+	tzk_setup(&zk, "/reassign", connect_str, sizeof(connect_str));
+}
 
-	if (!tzk_available(why, sizeof(why)))
-		cr_skip_test("cluster tests need a real ZooKeeper: %s", why);
-	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-	tzk_start(&zk);
-	snprintf(connect_str, sizeof(connect_str), "127.0.0.1:%d/reassign", zk.port);
+static struct cluster *
+broker_open(int32_t id)
+{
+	return tzk_broker_open(connect_str, id, NULL, 9190 + id);
 }
 
 static void
@@ -45,39 +42,12 @@ zk_teardown(void)
 	tzk_stop(&zk);
 }
 
-static struct cluster *
-broker_open(int32_t id)
-{
-	struct cluster_config cfg = {
-		.connect = connect_str, .session_timeout_ms = 4000,
-		.connection_timeout_ms = 20000, .broker_id = id,
-		.endpoint_count = 1, .endpoints = &eps[id],
-	};
-	char err[256] = "";
-	struct cluster *cl;
-
-	eps[id] = (struct md_cluster_endpoint){ .listener = listener, .host = hosts,
-						 .port = 9190 + id, .protocol = 0 };
-	cl = cluster_open(&cfg, err, sizeof(err));
-	cr_assert_not_null(cl, "broker %d: %s", id, err);
-	return cl;
-}
-
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 typedef bool (*settled_fn)(struct cluster *const *cls, const void *arg);
 
 static void
 poll_until(struct cluster *const *cls, settled_fn settled, const void *arg, const char *what)
 {
-	int64_t deadline = mono_ms() + WAIT_MS;
+	int64_t deadline = tzk_mono_ms() + WAIT_MS;
 
 	for (;;) {
 		for (int i = 0; i < BROKERS; i++)
@@ -85,7 +55,7 @@ poll_until(struct cluster *const *cls, settled_fn settled, const void *arg, cons
 				(void)cluster_poll(cls[i]);
 		if (settled(cls, arg))
 			return;
-		cr_assert_lt(mono_ms(), deadline, "timed out waiting for %s", what);
+		cr_assert_lt(tzk_mono_ms(), deadline, "timed out waiting for %s", what);
 		usleep(20000);
 	}
 }

@@ -19,43 +19,23 @@
 
 static struct tzk zk;
 static char connect_str[96];
-static struct md_cluster_endpoint eps[3];
-static char hosts[] = "127.0.0.1";
-static char listener[] = "PLAINTEXT";
 
 static void
 zk_setup(void)
 {
-	char why[128];
+	tzk_setup(&zk, "", connect_str, sizeof(connect_str));
+}
 
-	if (!tzk_available(why, sizeof(why)))
-		cr_skip_test("cluster tests need a real ZooKeeper: %s", why);
-	tzk_start(&zk);
-	snprintf(connect_str, sizeof(connect_str), "127.0.0.1:%d", zk.port);
+static struct cluster *
+broker_open(int32_t id)
+{
+	return tzk_broker_open(connect_str, id, NULL, 9190 + id);
 }
 
 static void
 zk_teardown(void)
 {
 	tzk_stop(&zk);
-}
-
-static struct cluster *
-broker_open(int32_t id)
-{
-	struct cluster_config cfg = {
-		.connect = connect_str, .session_timeout_ms = 4000,
-		.connection_timeout_ms = 20000, .broker_id = id,
-		.endpoint_count = 1, .endpoints = &eps[id],
-	};
-	char err[256] = "";
-	struct cluster *cl;
-
-	eps[id] = (struct md_cluster_endpoint){ .listener = listener, .host = hosts,
-						 .port = 9190 + id, .protocol = 0 };
-	cl = cluster_open(&cfg, err, sizeof(err));
-	cr_assert_not_null(cl, "broker %d: %s", id, err);
-	return cl;
 }
 
 /* Wait (bounded) until cl's watches flag bits. */

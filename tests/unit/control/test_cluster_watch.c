@@ -48,31 +48,17 @@ __wrap_zoo_wexists(zhandle_t *zh, const char *path, watcher_fn watcher, void *ct
 	return __real_zoo_wexists(zh, path, watcher, ctx, stat);
 }
 
-static int64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static void
 zk_setup(void)
 {
-	char why[128];
 	int64_t deadline;
 
-	if (!tzk_available(why, sizeof(why)))
-		cr_skip_test("cluster tests need a real ZooKeeper: %s", why);
-	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
-	tzk_start(&zk);
-	snprintf(connect_str, sizeof(connect_str), "127.0.0.1:%d", zk.port);
+	tzk_setup(&zk, "", connect_str, sizeof(connect_str));
 	raw = zookeeper_init(connect_str, NULL, 4000, NULL, NULL, 0);
 	cr_assert_not_null(raw);
-	deadline = mono_ms() + WAIT_MS;
+	deadline = tzk_mono_ms() + WAIT_MS;
 	while (zoo_state(raw) != ZOO_CONNECTED_STATE) {
-		cr_assert_lt(mono_ms(), deadline, "raw session");
+		cr_assert_lt(tzk_mono_ms(), deadline, "raw session");
 		usleep(10000);
 	}
 }
@@ -98,19 +84,11 @@ TestSuite(cluster_watch, .init = zk_setup, .fini = zk_teardown, .timeout = 120);
 
 Test(cluster_watch, state_created_between_get_and_exists_is_read)
 {
-	static char host[] = "127.0.0.1", listener[] = "PLAINTEXT";
-	struct md_cluster_endpoint ep = { .listener = listener, .host = host, .port = 9091 };
-	struct cluster_config cfg = {
-		.connect = connect_str, .session_timeout_ms = 4000,
-		.connection_timeout_ms = 20000, .broker_id = 1,
-		.endpoint_count = 1, .endpoints = &ep,
-	};
 	const char *topic_json = "{\"version\":2,\"partitions\":{\"0\":[1]},"
 				 "\"adding_replicas\":{},\"removing_replicas\":{}}";
 	const char *state_json = "{\"controller_epoch\":1,\"leader\":1,\"version\":1,"
 				 "\"leader_epoch\":3,\"isr\":[1]}";
 	const struct md_cluster_topic *t = NULL;
-	char err[256] = "";
 	struct cluster *cl;
 	int64_t deadline;
 
@@ -118,12 +96,11 @@ Test(cluster_watch, state_created_between_get_and_exists_is_read)
 	 * writes no state itself. */
 	raw_create("/controller", "{\"version\":1,\"brokerid\":99,\"timestamp\":\"0\"}",
 		   ZOO_EPHEMERAL);
-	cl = cluster_open(&cfg, err, sizeof(err));
-	cr_assert_not_null(cl, "%s", err);
-	deadline = mono_ms() + WAIT_MS;
+	cl = tzk_broker_open(connect_str, 1, NULL, 9091);
+	deadline = tzk_mono_ms() + WAIT_MS;
 	while (cluster_view(cl)->broker_count != 1 || cluster_view(cl)->controller_id != 99) {
 		(void)cluster_poll(cl);
-		cr_assert_lt(mono_ms(), deadline, "registration and the controller");
+		cr_assert_lt(tzk_mono_ms(), deadline, "registration and the controller");
 		usleep(20000);
 	}
 
@@ -133,10 +110,10 @@ Test(cluster_watch, state_created_between_get_and_exists_is_read)
 	raw_create("/brokers/topics/race/partitions/0", NULL, ZOO_PERSISTENT);
 	race_data = state_json;
 	race_path = "/brokers/topics/race/partitions/0/state";
-	deadline = mono_ms() + WAIT_MS;
+	deadline = tzk_mono_ms() + WAIT_MS;
 	while ((t = md_cluster_topic(cluster_view(cl), (struct kp_str){ "race", 4 })) == NULL) {
 		(void)cluster_poll(cl);
-		cr_assert_lt(mono_ms(), deadline, "the topic in the view");
+		cr_assert_lt(tzk_mono_ms(), deadline, "the topic in the view");
 		usleep(20000);
 	}
 	cr_assert_null(race_path, "the race did not happen: the view read the state first");

@@ -11,8 +11,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "control/cluster_int.h"
 #include "tests/unit/control/tzk.h"
 
 #define TZK_CLASSPATH "/etc/zookeeper/conf:/usr/share/java/zookeeper.jar:" \
@@ -120,4 +122,44 @@ tzk_stop(struct tzk *zk)
 		(void)system(cmd);
 		zk->dir[0] = '\0';
 	}
+}
+
+void
+tzk_setup(struct tzk *zk, const char *chroot, char *connect, size_t connect_size)
+{
+	char why[128];
+
+	if (!tzk_available(why, sizeof(why)))
+		cr_skip_test("cluster tests need a real ZooKeeper: %s", why);
+	zoo_set_debug_level(ZOO_LOG_LEVEL_ERROR);
+	tzk_start(zk);
+	snprintf(connect, connect_size, "127.0.0.1:%d%s", zk->port, chroot);
+}
+
+struct cluster *
+tzk_broker_open(const char *connect, int32_t id, const char *rack, int port)
+{
+	/* cluster_open copies the endpoint and its strings. */
+	static char listener[] = "PLAINTEXT", host[] = "127.0.0.1";
+	struct md_cluster_endpoint ep = { .listener = listener, .host = host, .port = port,
+					  .protocol = 0 };
+	struct cluster_config cfg = {
+		.connect = connect, .session_timeout_ms = 4000,
+		.connection_timeout_ms = 20000, .broker_id = id, .rack = rack,
+		.endpoint_count = 1, .endpoints = &ep,
+	};
+	char err[256] = "";
+	struct cluster *cl = cluster_open(&cfg, err, sizeof(err));
+
+	cr_assert_not_null(cl, "broker %d: %s", id, err);
+	return cl;
+}
+
+int64_t
+tzk_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
