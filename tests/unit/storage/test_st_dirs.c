@@ -51,7 +51,7 @@ make(char *err, size_t err_size)
 static int
 holds(int d, const char *name, int p)
 {
-	char path[160];
+	char path[512];     /* a dir, a topic name of up to 249, a partition */
 	struct stat sb;
 
 	snprintf(path, sizeof(path), "%s/%s-%d", paths[d], name, p);
