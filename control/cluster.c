@@ -154,6 +154,29 @@ cluster_zk_get(struct cluster *cl, const char *path, bool watch, char **out, str
 	}
 }
 
+void
+cluster_changes_expire(struct cluster *cl, const char *dir)
+{
+	struct String_vector kids = { 0 };
+	struct timespec ts;
+	int64_t now_ms;
+
+	if (zoo_get_children(cl->zh, dir, 0, &kids) != ZOK)
+		return;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	now_ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	for (int32_t i = 0; i < kids.count; i++) {
+		char path[CL_PATH_MAX];
+		struct Stat st;
+
+		snprintf(path, sizeof(path), "%s/%s", dir, kids.data[i]);
+		if (zoo_exists(cl->zh, path, 0, &st) == ZOK &&
+		    now_ms - st.ctime > cl->change_expiration_ms)
+			(void)zoo_delete(cl->zh, path, -1);
+	}
+	deallocate_String_vector(&kids);
+}
+
 /* libzookeeper's own lines (errors only, see cluster_open) as ours.
  * @thread libzookeeper's threads */
 static void
@@ -335,6 +358,8 @@ copy_config(struct cluster *cl, const struct cluster_config *cfg)
 	cl->connection_timeout_ms = cfg->connection_timeout_ms > 0 ? cfg->connection_timeout_ms
 								   : cl->session_timeout_ms;
 	cl->broker_id = cfg->broker_id;
+	cl->change_expiration_ms = cfg->change_expiration_ms > 0 ? cfg->change_expiration_ms
+								 : CL_CHANGE_EXPIRATION_MS;
 	cl->rack = cfg->rack != NULL && cfg->rack[0] != '\0' ? strdup(cfg->rack) : NULL;
 	cl->unclean_leader_election = cfg->unclean_leader_election;
 	ASSERT(cfg->endpoint_count >= 0 && cfg->endpoint_count <= KP_LISTENERS_MAX);

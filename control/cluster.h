@@ -36,6 +36,9 @@ struct cluster_config {
 	const struct md_cluster_endpoint *endpoints;
 	const char *cluster_id;         /* meta.properties' (NULL: none yet) */
 	bool unclean_leader_election;   /* unclean.leader.election.enable */
+	/* Change notifications older than this go (Kafka's
+	 * ZkNodeChangeNotificationListener: 15 minutes); 0: that default. */
+	int64_t change_expiration_ms;
 };
 
 struct cluster;

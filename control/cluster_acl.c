@@ -396,6 +396,14 @@ cluster_acl_apply_changes(struct cluster *cl, struct acl_store *as)
 	return rc == ZOK ? 0 : -EIO;
 }
 
+/* Once a request's notifications are written: drop the expired ones. */
+static void
+changes_expire(struct cluster *cl)
+{
+	for (int i = 0; i < 2; i++)
+		cluster_changes_expire(cl, change_paths[i]);
+}
+
 /* Kafka's change notification naming one resource. A ZK code. */
 static int
 notify(struct cluster *cl, const struct kp_acl *a)
@@ -534,6 +542,7 @@ cluster_acl_create(struct cluster *cl, const struct kp_acl *acls, int32_t count,
 			return KP_ERR_UNKNOWN_SERVER_ERROR;
 		}
 	}
+	changes_expire(cl);
 	return KP_ERR_NONE;
 }
 
@@ -649,5 +658,6 @@ cluster_acl_delete(struct cluster *cl, const struct acl_store *cache,
 		snprintf(msg, msg_size, "Cannot store the ACLs in ZooKeeper: %s", zerror(rc));
 		return KP_ERR_UNKNOWN_SERVER_ERROR;
 	}
+	changes_expire(cl);
 	return KP_ERR_NONE;
 }

@@ -269,8 +269,10 @@ cluster_entity_alter(struct cluster *cl, const struct cluster_entity *e)
 	if (rc == ZOK)
 		rc = zoo_create(cl->zh, "/config/changes/config_change_", note, (int)strlen(note),
 				&ZOO_OPEN_ACL_UNSAFE, ZOO_PERSISTENT_SEQUENTIAL, NULL, 0);
-	if (rc == ZOK)
+	if (rc == ZOK) {
+		cluster_changes_expire(cl, "/config/changes");
 		return 0;
+	}
 	log_warn("cluster", "writing /config/%s: %s", epath, zerror(rc));
 	return -EIO;
 }

@@ -34,6 +34,7 @@ enum {
 
 #define CL_PATH_MAX 512
 #define CL_DATA_MAX (1024 * 1024)  /* ZooKeeper's jute.maxbuffer */
+#define CL_CHANGE_EXPIRATION_MS (15 * 60 * 1000)
 #define CL_PID_BLOCK 1000
 #define KP_BROKERS_ASSIGN_MAX 1024  /* brokers an assignment spreads over */
 
@@ -52,6 +53,7 @@ struct cl_broker_epoch {
 
 struct cluster {
 	zhandle_t *zh;
+	int64_t change_expiration_ms;   /* see cluster_config */
 	int efd;                        /* eventfd the watches write */
 	_Atomic uint32_t events;        /* CL_EV_* seen, not yet handled */
 	_Atomic uint32_t sec_events;    /* CLUSTER_SEC_* (cluster_acl.c) */
@@ -94,6 +96,9 @@ void cluster_flag(struct cluster *cl, uint32_t events);
 int64_t cluster_now_ms(void);
 /* Create path and its missing parents (persistent, empty). ZOK or a ZK error. */
 int cluster_zk_mkdirs(zhandle_t *zh, const char *path);
+/* Delete the notifications under dir created more than change_expiration_ms
+ * ago, as Kafka's listener purges obsolete ones (best effort). */
+void cluster_changes_expire(struct cluster *cl, const char *dir);
 /* zoo_get into a fresh NUL-terminated heap buffer (*out, free it); watch:
  * arm a data watch. ZOK, ZNONODE or another ZK error. */
 int cluster_zk_get(struct cluster *cl, const char *path, bool watch, char **out,

@@ -384,6 +384,7 @@ changes_purge(struct cluster *cl)
 		(void)zoo_delete(cl->zh, path, -1);
 	}
 	deallocate_String_vector(&kids);
+	cluster_changes_expire(cl, "/config/changes");
 }
 
 int16_t

@@ -247,3 +247,58 @@ Test(cluster_sec, entity_configs_shared_sanitized_and_default)
 	cluster_close(b1);
 	cluster_close(b2);
 }
+
+static int32_t
+children(struct cluster *cl, const char *path)
+{
+	struct String_vector kids = { 0 };
+	int32_t n;
+
+	cr_assert_eq(zoo_get_children(cl->zh, path, 0, &kids), ZOK, "%s", path);
+	n = kids.count;
+	deallocate_String_vector(&kids);
+	return n;
+}
+
+/* Change notifications older than the expiration go once a later write
+ * is done, as Kafka's listener purges obsolete ones (15 minutes there;
+ * 1.5 s here); the newest stay for the brokers that have not read them. */
+Test(cluster_sec, old_change_notifications_expire)
+{
+	struct md_cluster_endpoint ep = { .listener = (char[]){ "PLAINTEXT" },
+					  .host = (char[]){ "127.0.0.1" }, .port = 9195 };
+	struct cluster_config cfg = {
+		.connect = connect_str, .session_timeout_ms = 4000,
+		.connection_timeout_ms = 20000, .broker_id = 5, .endpoint_count = 1,
+		.endpoints = &ep, .change_expiration_ms = 1500,
+	};
+	struct kp_acl a[2] = {
+		acl(KP_PAT_LITERAL, "old", "User:alice", KP_ACL_READ, KP_PERM_ALLOW),
+		acl(KP_PAT_LITERAL, "new", "User:alice", KP_ACL_READ, KP_PERM_ALLOW),
+	};
+	struct cluster_kv quota = { "producer_byte_rate", "1024" };
+	char err[256] = "", msg[256] = "", *json;
+	struct cluster *cl = cluster_open(&cfg, err, sizeof(err));
+
+	cr_assert_not_null(cl, "%s", err);
+	cr_assert_eq(cluster_acl_create(cl, &a[0], 1, msg, sizeof(msg)), KP_ERR_NONE, "%s", msg);
+	cr_assert_eq(cluster_entity_alter(cl, &(struct cluster_entity){
+		.user = "old", .count = 1, .kv = &quota }), 0);
+	cr_assert_eq(children(cl, "/kafka-acl-changes"), 1);
+	cr_assert_eq(children(cl, "/config/changes"), 1);
+	usleep(1800 * 1000);
+	cr_assert_eq(cluster_acl_create(cl, &a[1], 1, msg, sizeof(msg)), KP_ERR_NONE, "%s", msg);
+	cr_assert_eq(cluster_entity_alter(cl, &(struct cluster_entity){
+		.user = "new", .count = 1, .kv = &quota }), 0);
+	cr_assert_eq(children(cl, "/kafka-acl-changes"), 1, "the old ACL notification stays");
+	json = zget(cl, "/kafka-acl-changes/acl_changes_0000000001");
+	cr_assert_not_null(json);
+	cr_assert_str_eq(json, "TOPIC:new");
+	free(json);
+	cr_assert_eq(children(cl, "/config/changes"), 1, "the old config notification stays");
+	json = zget(cl, "/config/changes/config_change_0000000001");
+	cr_assert_not_null(json);
+	cr_assert_str_eq(json, "{\"version\":2,\"entity_path\":\"users/new\"}");
+	free(json);
+	cluster_close(cl);
+}
