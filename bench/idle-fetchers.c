@@ -357,6 +357,28 @@ produce_error(const uint8_t *p, size_t len)
 	return (int16_t)get16(p + at);
 }
 
+/* Read one Produce answer, in order: its ack latency, acked or an error.
+ * -1 (closed set) when the connection failed. */
+static int
+producer_answer(struct produce_stats *ps, int fd, uint8_t *resp, size_t cap,
+		const uint64_t *sent_at, uint64_t head, uint64_t *tail)
+{
+	size_t len;
+
+	if (read_response(fd, resp, cap, &len) != 0) {
+		ps->closed = 1;
+		return -1;
+	}
+	if (*tail < head)
+		hist_record(&ps->ack, bench_client_mono_us() - sent_at[(*tail)++ %
+								      PRODUCE_INFLIGHT_MAX]);
+	if (produce_error(resp + 4, len - 4) != 0)
+		ps->errors++;
+	else
+		ps->acked++;
+	return 0;
+}
+
 /* Sends on schedule (open loop, several in flight), reads the acks in order. */
 static void *
 producer_run(void *arg)
@@ -401,23 +423,19 @@ producer_run(void *arg)
 			continue;
 		}
 		timeout_ms = now >= due ? 1 : (int)((due - now) / 1000);
-		if (poll(&pfd, 1, timeout_ms) > 0) {
-			size_t len;
+		if (poll(&pfd, 1, timeout_ms) > 0 &&
+		    producer_answer(ps, fd, resp, sizeof(resp), sent_at, head, &tail) != 0)
+			break;
+	}
+	/* Stopped: the requests still in flight get their answers (bounded),
+	 * or one sent just before the stop would count as never acked. */
+	for (uint64_t end = bench_client_mono_us() + 5000000;
+	     !ps->closed && tail < head && bench_client_mono_us() < end;) {
+		struct pollfd pfd = { fd, POLLIN, 0 };
 
-			if (read_response(fd, resp, sizeof(resp), &len) != 0) {
-				ps->closed = 1;
-				break;
-			}
-			if (tail < head) {
-				uint64_t at = sent_at[tail++ % PRODUCE_INFLIGHT_MAX];
-
-				hist_record(&ps->ack, bench_client_mono_us() - at);
-			}
-			if (produce_error(resp + 4, len - 4) != 0)
-				ps->errors++;
-			else
-				ps->acked++;
-		}
+		if (poll(&pfd, 1, 100) > 0 &&
+		    producer_answer(ps, fd, resp, sizeof(resp), sent_at, head, &tail) != 0)
+			break;
 	}
 	close(fd);
 	return NULL;
