@@ -302,7 +302,9 @@ fuzz_admin_reassign(void *ctx, struct kp_reassign *parts, int32_t count, int32_t
 		for (int32_t j = 0; j < parts[i].replica_count; j++)
 			sum += parts[i].replicas[j];
 		parts[i].error = errs[k % (sizeof(errs) / sizeof(errs[0]))];
-		snprintf(parts[i].message, sizeof(parts[i].message), k % 2 ? "%d" : "", sum);
+		parts[i].message[0] = '\0';
+		if (k % 2)
+			snprintf(parts[i].message, sizeof(parts[i].message), "%d", sum);
 	}
 	return KP_ERR_NONE;
 }
