@@ -297,14 +297,14 @@ fuzz_admin_reassign(void *ctx, struct kp_reassign *parts, int32_t count, int32_t
 		return KP_ERR_NOT_CONTROLLER;
 	for (int32_t i = 0; i < count; i++) {
 		uint32_t k = (uint32_t)parts[i].partition + (uint32_t)parts[i].replica_count;
-		int32_t sum = 0;
+		uint32_t sum = 0;       /* wraps: any ids from the wire */
 
 		for (int32_t j = 0; j < parts[i].replica_count; j++)
-			sum += parts[i].replicas[j];
+			sum += (uint32_t)parts[i].replicas[j];
 		parts[i].error = errs[k % (sizeof(errs) / sizeof(errs[0]))];
 		parts[i].message[0] = '\0';
 		if (k % 2)
-			snprintf(parts[i].message, sizeof(parts[i].message), "%d", sum);
+			snprintf(parts[i].message, sizeof(parts[i].message), "%u", sum);
 	}
 	return KP_ERR_NONE;
 }
