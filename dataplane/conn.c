@@ -90,6 +90,9 @@ conn_reset(struct conn *conn, conn_pieces_fn *release, void *arg)
 	conn->stash = NULL;
 	conn->stash_len = 0;
 	conn->stash_off = 0;
+	free(conn->held);
+	conn->held = NULL;
+	conn->held_len = 0;
 	if (conn->pipe_rd >= 0) {
 		close(conn->pipe_rd);
 		close(conn->pipe_wr);

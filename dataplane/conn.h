@@ -137,6 +137,15 @@ struct conn {
 	uint32_t stash_len;
 	uint32_t stash_off;
 
+	/* A Metadata request that came while earlier replies were unsent: a
+	 * heap copy, dispatched once they are all out, so its answer is the
+	 * view as of its turn (Kafka reads a connection's next request only
+	 * after the previous reply went out; an answer computed early and
+	 * held behind a slow acks=all Produce can name a leader that moved
+	 * meanwhile). Nothing after it is parsed until then. */
+	uint8_t *held;
+	uint32_t held_len;
+
 	/* File regions go file -> pipe -> socket (splice). */
 	int pipe_rd;            /* -1 until the first file region */
 	int pipe_wr;
@@ -163,12 +172,13 @@ conn_inflight(const struct conn *conn)
 	return conn->seq_next - conn->seq_head;
 }
 
-/* True when another request may be dispatched (the in-flight limit, and
- * not muted by a quota). */
+/* True when another request may be dispatched (the in-flight limit, not
+ * muted by a quota, no held request waiting for its turn). */
 static inline bool
 conn_can_dispatch(const struct conn *conn)
 {
-	return conn->mute_until_ns == 0 && conn_inflight(conn) < conn->inflight_max &&
+	return conn->mute_until_ns == 0 && conn->held == NULL &&
+	       conn_inflight(conn) < conn->inflight_max &&
 	       (conn->mem_bytes < CONN_MEM_BYTES_MAX || conn_inflight(conn) == 0);
 }
 

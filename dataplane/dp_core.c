@@ -537,6 +537,60 @@ dp_conn_stash(struct dp_core *core, struct conn *conn)
 	conn->stash_off = 0;
 }
 
+/* The frame's SASL step, then its dispatch; releases the frame. Returns
+ * false if the conn was closed. */
+static bool
+dp_core_frame_go(struct dp_core *core, struct kp_env *env, struct conn *conn,
+		 struct frame *frame, uint16_t bid)
+{
+	bool ok;
+
+	if (unlikely(conn->sasl_flags != 0 || conn->auth_expire_ns != 0) &&
+	    !dp_sasl_frame(core, conn, frame)) {
+		frame_release(frame);
+		dp_conn_close(core, conn);
+		return false;
+	}
+	ok = dp_core_dispatch(core, env, conn, frame, bid);
+	frame_release(frame);
+	return ok;
+}
+
+/* Set a Metadata request aside until every earlier reply is out (see
+ * conn->held): a heap copy, the frame released. Returns false if the
+ * conn was closed (no memory). */
+static bool
+dp_core_hold(struct dp_core *core, struct conn *conn, struct frame *frame)
+{
+	uint8_t *copy = frame->owned;
+
+	if (copy == NULL) {
+		copy = malloc(frame->len);
+		if (copy == NULL) {
+			dp_conn_close(core, conn);
+			return false;
+		}
+		memcpy(copy, frame->data, frame->len);
+	}
+	frame->owned = NULL;
+	conn->held = copy;
+	conn->held_len = frame->len;
+	frame_release(frame);
+	return true;
+}
+
+/* The held Metadata request once its turn came: nothing earlier unsent.
+ * Returns false if the conn was closed. */
+static bool
+dp_core_held_go(struct dp_core *core, struct kp_env *env, struct conn *conn)
+{
+	struct frame frame = {.data = conn->held, .len = conn->held_len, .owned = conn->held};
+
+	conn->held = NULL;
+	conn->held_len = 0;
+	return dp_core_frame_go(core, env, conn, &frame, CONN_BUF_NONE);
+}
+
 /* Parse and dispatch one frame from [*pos, end); false if the conn closed.
  * bid: the chunk the bytes are in, CONN_BUF_NONE for the stash (whose
  * frames are copied out, since the stash is freed once parsed). */
@@ -546,7 +600,6 @@ dp_core_parse_one(struct dp_core *core, struct kp_env *env, struct conn *conn,
 {
 	struct frame frame;
 	enum frame_result r = frame_next(&conn->frx, pos, end, &frame);
-	bool ok;
 
 	if (r == FRAME_MORE)
 		return true;
@@ -566,15 +619,10 @@ dp_core_parse_one(struct dp_core *core, struct kp_env *env, struct conn *conn,
 		memcpy(frame.owned, frame.data, frame.len);
 		frame.data = frame.owned;
 	}
-	if (unlikely(conn->sasl_flags != 0 || conn->auth_expire_ns != 0) &&
-	    !dp_sasl_frame(core, conn, &frame)) {
-		frame_release(&frame);
-		dp_conn_close(core, conn);
-		return false;
-	}
-	ok = dp_core_dispatch(core, env, conn, &frame, bid);
-	frame_release(&frame);
-	return ok;
+	if (unlikely(frame.len >= 2 && frame.data[0] == 0 && frame.data[1] == KP_API_METADATA) &&
+	    conn_inflight(conn) > 0)
+		return dp_core_hold(core, conn, &frame);
+	return dp_core_frame_go(core, env, conn, &frame, bid);
 }
 
 /* Parse and dispatch the conn's stash, then its chunks, until they run out
@@ -586,6 +634,12 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 	uint32_t budget = DP_FRAMES_PER_TURN;
 	bool more;
 
+	if (unlikely(conn->held != NULL) && conn->open && conn_inflight(conn) == 0 &&
+	    conn->mute_until_ns == 0) {
+		if (!dp_core_held_go(core, env, conn))
+			return false;
+		budget--;
+	}
 	/* A large frame received in place: hand it out (an empty range). */
 	if (conn->open && frame_rx_complete(&conn->frx) && conn_can_dispatch(conn)) {
 		const uint8_t *none = conn->frx.body;
@@ -635,6 +689,7 @@ dp_core_rx_conn(struct dp_core *core, struct kp_env *env, struct conn *conn)
 		}
 	}
 	if (conn->open && conn->eof && conn->rx_head == CONN_BUF_NONE && conn->stash == NULL &&
+	    conn->held == NULL &&
 	    (conn->tls == NULL || (!conn->tls->deferred && (!dp_tls_rx_more(conn->tls) ||
 				   (budget > 0 && conn_can_dispatch(conn)))))) {
 		dp_conn_close(core, conn);      /* every received request went out */

@@ -280,3 +280,19 @@ Test(conn, queued_bytes_skipped_until_acked)
 	cr_assert_eq(conn.tx_queued, 0);
 	cr_assert_eq(conn_inflight(&conn), 0);
 }
+
+/* A Metadata request set aside until earlier replies are out (dp_core.c)
+ * stops every later dispatch, and a reset connection frees it. */
+Test(conn, held_request_stops_dispatch_until_taken)
+{
+	cr_assert(conn_can_dispatch(&conn));
+	conn.held = malloc(8);
+	cr_assert_not_null(conn.held);
+	conn.held_len = 8;
+	cr_assert_not(conn_can_dispatch(&conn), "nothing parsed past a held request");
+	conn_reset(&conn, no_release, NULL);
+	cr_assert_null(conn.held);
+	cr_assert_eq(conn.held_len, 0);
+	conn_open(&conn, 100);
+	cr_assert(conn_can_dispatch(&conn));
+}
