@@ -2,6 +2,8 @@
 """Client load for the cluster tests: idempotent acks=all producers
 (confluent-kafka, librdkafka) that record every send and acknowledgement in
 a History, and consumers that read every partition to its end into it."""
+import logging
+import os
 import threading
 import time
 
@@ -36,6 +38,15 @@ class ProducerLoad:
                 "topic.metadata.refresh.interval.ms": 2000,
                 "error_cb": lambda e: self.errors.append(("error_cb", e))}
         conf.update(extra or {})
+        debug_dir = os.environ.get("LOAD_DEBUG_DIR")
+        if debug_dir:   # librdkafka's own log, to see why a record stalls
+            log = logging.getLogger(f"rdkafka-{name}-{id(self)}")
+            log.setLevel(logging.DEBUG)
+            log.propagate = False
+            h = logging.FileHandler(os.path.join(debug_dir, f"{name}.log"))
+            h.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
+            log.addHandler(h)
+            conf.update({"debug": "eos,protocol,broker,topic,msg", "logger": log})
         self.p = Producer(conf)
         self.seq = 0
         self._stop = threading.Event()
