@@ -62,7 +62,7 @@ expect 1 ",txnLastUpdateTimestamp=1700000000002,txnTimeoutMs=60000"
 parts 1 "$all"
 expect 2 "$key=app-1 payload: producerId:4000,producerEpoch:3,state=CompleteCommit,"
 expect 2 ",partitions=[],txnLastUpdateTimestamp=1700000000003,txnTimeoutMs=60000"
-# Value version 1 (flexible, with a tagged field Kafka 3.9 skips).
+# Value version 1 (flexible, with the tagged fields Kafka 3.9 skips).
 expect 3 "$key=app-2 payload: producerId:4001,producerEpoch:0,state=PrepareAbort,"
 expect 3 ",txnLastUpdateTimestamp=1700000000005,txnTimeoutMs=30000"
 parts 3 "orders-0 orders-1 orders-2"

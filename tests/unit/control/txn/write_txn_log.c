@@ -4,7 +4,8 @@
  * TransactionStateManager appends them (magic 2, uncompressed, no producer,
  * CRC-32C): a transaction's life (Ongoing over two topics, PrepareCommit,
  * CompleteCommit), one aborted (PrepareAbort at value v1, the flexible
- * layout, then CompleteAbort), one Empty, and a tombstone. Then
+ * layout with every tagged field, then CompleteAbort), one Empty, and a
+ * tombstone. Then
  * txn_dump_log.sh reads it back with Kafka's own DumpLogSegments
  * --transaction-log-decoder; the expected text is in that script. */
 #include <stdio.h>
@@ -67,7 +68,12 @@ wt_batch(const struct wt_rec *rec, int64_t ts, uint32_t *len_out)
 	kp_writer_init(&body, 256);
 	kp_writer_init(&out, 512);
 	txn_rec_key_encode(&k, kp_str_c(rec->id));
-	value.previous_producer_id = rec->version >= 1 ? 3999 : -1;
+	if (rec->version >= 1) {
+		/* Every tagged field (Kafka 4's), which Kafka 3.9 skips. */
+		value.previous_producer_id = 3999;
+		value.next_producer_id = value.producer_id + 1;
+		value.client_transaction_version = 2;
+	}
 	if (!rec->tombstone)
 		txn_rec_value_encode(&v, rec->version, &value);
 	kp_write_i8(&body, 0);                          /* attributes */
