@@ -5,9 +5,8 @@
  * CRC-32C): a transaction's life (Ongoing over two topics, PrepareCommit,
  * CompleteCommit), one aborted (PrepareAbort at value v1, the flexible
  * layout with every tagged field, then CompleteAbort), one Empty, and a
- * tombstone. Then
- * txn_dump_log.sh reads it back with Kafka's own DumpLogSegments
- * --transaction-log-decoder; the expected text is in that script. */
+ * tombstone. kafka_dump_txn_log.sh then reads it back with Kafka's own
+ * DumpLogSegments --transaction-log-decoder; the expected text is there. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
