@@ -5,12 +5,27 @@
  * lengths, int32 array counts, -1 for null; v1 flexible: uvarint length+1,
  * 0 for null, a tagged-field section after each struct), round trips of
  * every state Kafka writes at every version, every truncation of a valid
- * record, oversized counts, bad tags, unknown versions and states. */
+ * record, oversized counts, bad tags, unknown versions and states, and no
+ * memory (calloc wrapped at link time: -Wl,--wrap=calloc). */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "control/txn/txn_rec.h"
+
+void *__real_calloc(size_t n, size_t size);
+void *__wrap_calloc(size_t n, size_t size);
+
+static bool calloc_fails;
+
+/* Every calloc() of the code linked into this test (txn_rec.c's) fails
+ * while calloc_fails is set; Criterion's and libc's own are not wrapped. */
+void *
+__wrap_calloc(size_t n, size_t size)
+{
+	return calloc_fails ? NULL : __real_calloc(n, size);
+}
 
 /* 1700000000000 and 1700000000123 ms, big-endian. */
 #define TS_START 0x00, 0x00, 0x01, 0x8b, 0xcf, 0xe5, 0x68, 0x00
@@ -533,6 +548,14 @@ Test(txn_rec, value_v1_counts_and_tags)
 	cr_assert_eq(d.previous_producer_id, 999);
 	cr_assert_eq(d.client_transaction_version, 2);
 	free(block);
+	/* An unknown tag in topic "a"'s own section (at 29) is skipped too. */
+	cr_assert_eq(value_v1_golden[29], 0x00);
+	memcpy(p, value_v1_golden, 29);
+	memcpy(p + 29, (const uint8_t[]){ 0x01, 0x05, 0x01, 0xff }, 4);
+	memcpy(p + 33, value_v1_golden + 30, sizeof(value_v1_golden) - 30);
+	cr_assert_eq(decode(p, sizeof(value_v1_golden) + 3, &d, &block), TXN_REC_OK);
+	assert_topics_golden(&d);
+	free(block);
 }
 
 Test(txn_rec, encode_refuses_strings_kafka_cannot_carry)
@@ -555,4 +578,23 @@ Test(txn_rec, encode_refuses_strings_kafka_cannot_carry)
 		cr_assert_neq(w.err, 0, "v%d", version);
 		kp_writer_free(&w);
 	}
+}
+
+Test(txn_rec, value_no_memory)
+{
+	static const uint8_t empty[] = {
+		0x00, 0x00, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 1,
+		0x00, 0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 2,
+	};
+	struct txn_rec_value d;
+	struct txn_rec_topic *block;
+
+	calloc_fails = true;
+	cr_assert_eq(decode(value_v0_golden, sizeof(value_v0_golden), &d, &block), TXN_REC_NOMEM);
+	cr_assert_eq(decode(value_v1_golden, sizeof(value_v1_golden), &d, &block), TXN_REC_NOMEM);
+	/* No topics, nothing to allocate. */
+	cr_assert_eq(decode(empty, sizeof(empty), &d, &block), TXN_REC_OK);
+	calloc_fails = false;
+	cr_assert_eq(decode(value_v0_golden, sizeof(value_v0_golden), &d, &block), TXN_REC_OK);
+	free(block);
 }
