@@ -364,6 +364,11 @@ segment_open(struct sio *sio, struct fcache *fc, const char *dir, int64_t base_o
 		      segment_index_map_count(&seg->tidx));
 	*index_created = (created_o || created_t) && seg->size > 0;
 	segment_load_tails(seg);
+	/* Next to an empty log, entries are an orphan of a segment deleted
+	 * at this base before (a crash between its unlinks): no marker of
+	 * theirs is in this log. */
+	if (seg->size == 0 && seg->txn.entry_count > 0)
+		(void)segment_txn_truncate(seg, base_offset);
 	*err = 0;
 	return seg;
 }

@@ -411,6 +411,24 @@ Test(txn_index, truncated_with_the_log)
 	cr_assert_not(sio_sim_exists(tp.sio, mid));
 }
 
+Test(txn_index, orphan_next_to_a_new_segment_emptied)
+{
+	struct txn_aborted txn = { 40, 100, 101, 100 };
+	const char *orphan = "/data/t-0/00000000000000000100.txnindex";
+	struct txn_index ti;
+
+	txn_log();
+	/* A segment at 100 was deleted before, its .txnindex left behind by
+	 * a crash between the unlinks. */
+	txn_index_init(&ti, 100);
+	cr_assert_eq(txn_index_fd_open(tp.sio, &ti, orphan, true), 0);
+	cr_assert_eq(txn_index_append(tp.sio, &ti, &txn), 0);
+	txn_index_fd_close(tp.sio, &ti);
+	cr_assert_eq(plog_truncate_full(tp.plog, 100), 100);
+	cr_assert_eq(plog_active(tp.plog)->txn.entry_count, 0);
+	cr_assert_eq(sio_sim_file_size(tp.sio, orphan), 0);
+}
+
 Test(txn_index, deleted_with_its_segment)
 {
 	char p0[SEGMENT_PATH_MAX], p1[SEGMENT_PATH_MAX], p3[SEGMENT_PATH_MAX];
