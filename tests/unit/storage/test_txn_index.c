@@ -458,3 +458,28 @@ Test(txn_index, deleted_with_its_segment)
 	tp.plog = NULL;
 	cr_assert_not(sio_sim_exists(tp.sio, p3));
 }
+
+Test(txn_index, descriptors_stay_within_the_open_file_budget)
+{
+	struct txn_aborted e[64];
+	struct txn_aborted_list out = { .e = e, .count = 0, .max = 64 };
+	uint32_t n, i;
+
+	fcache_init(&tp.fc, 3, 6);
+	txn_log();
+	n = tp.plog->seg_count;
+	for (i = 0; i < n; i++)
+		seg_abort(i, 50 + i);
+	for (int round = 0; round < 3; round++) {
+		out.count = 0;
+		for (i = 0; i < n; i++)
+			cr_assert_geq(segment_txn_collect(tp.plog->segs[i], 0, 100, &out), 0);
+		cr_assert_eq(out.count, n);
+		cr_assert_leq(tp.fc.fds_open, tp.fc.fds_max);
+		cr_assert_eq(sio_sim_fds_open(tp.sio), tp.fc.fds_open,
+			     "only the cache holds descriptors");
+	}
+	cr_assert_gt(tp.fc.evictions, 0);
+	tp_close(&tp);
+	cr_assert_eq(sio_sim_fds_open(tp.sio), 0, "a closed log holds no .txnindex open");
+}
