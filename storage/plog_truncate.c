@@ -2,9 +2,11 @@
 /* Follower truncation of a partition log (KIP-101/279, Kafka's
  * UnifiedLog.truncateTo): the segments wholly past the offset go (newest
  * first), the segment holding it is cut before the batch holding it and
- * synced, its indexes rebuilt; producer state is rebuilt from the newest
- * snapshot at or below the new end, the epoch cache trimmed and the high
- * watermark lowered to the end. Every step leaves a whole log behind: a
+ * synced, its indexes rebuilt and its .txnindex cut to match (a crash
+ * before that leaves entries past the log end, which recovery drops);
+ * producer state is rebuilt from the newest snapshot at or below the new
+ * end, the epoch cache trimmed and the high watermark lowered to the
+ * end. Every step leaves a whole log behind: a
  * crash midway reopens a log that is only longer (recovery cuts torn
  * tails; the epoch cache is fixed against the log end at open), and the
  * follower truncates again. Full truncation (Kafka's
@@ -76,6 +78,10 @@ plog_truncate_segment(struct plog *plog, struct segment *seg, int64_t offset)
 		}
 	}
 	segment_log_unpin(seg);
+	/* Kafka's LogSegment.truncateTo: the aborted transactions whose
+	 * marker went with the cut leave the index. */
+	if (rc == 0)
+		rc = segment_txn_truncate(seg, offset);
 	if (rc < 0)
 		return rc;
 	seg->next_offset = seg->base_offset;

@@ -6,7 +6,9 @@
  * batches after it. Sealed segments are checked too: after a power loss a
  * segment rolled just before it may end in a batch whose sync never ran
  * (plog_roll() asks for one), and a torn batch served to a consumer breaks
- * it. */
+ * it. A .txnindex is sanity-checked when its segment opens (a torn entry
+ * cut) and here loses the entries whose ABORT marker is no longer in the
+ * log. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -14,6 +16,7 @@
 
 #include "common/assert.h"
 #include "common/compiler.h"
+#include "common/log.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
 
@@ -313,6 +316,22 @@ recovery_sealed_tail(struct plog *plog, struct segment *seg)
 	return recovery_reindex(plog, seg);    /* entries past the cut go */
 }
 
+/* Entries whose marker (lastOffset) lies past the segment's recovered end
+ * describe a transaction the log no longer ends: they go. Later slices
+ * rebuild the index from the markers instead. */
+static int
+recovery_txn_trim(struct plog *plog, struct segment *seg)
+{
+	uint32_t before = seg->txn.entry_count;
+	int rc = segment_txn_truncate(seg, seg->next_offset);
+
+	if (rc == 0 && seg->txn.entry_count < before)
+		log_warn("storage", "%s: %u aborted transactions past offset %lld left the "
+			 ".txnindex of segment %lld", plog->dir, before - seg->txn.entry_count,
+			 (long long)seg->next_offset, (long long)seg->base_offset);
+	return rc;
+}
+
 int
 recovery_run(struct plog *plog)
 {
@@ -335,6 +354,8 @@ recovery_run(struct plog *plog)
 				return rc;
 		}
 		rc = recovery_sealed_tail(plog, seg);
+		if (rc == 0)
+			rc = recovery_txn_trim(plog, seg);
 		if (rc < 0)
 			return rc;
 	}
@@ -344,6 +365,8 @@ recovery_run(struct plog *plog)
 		return rc;
 	rc = recovery_tail(plog, active);
 	segment_unpin(active);
+	if (rc == 0)
+		rc = recovery_txn_trim(plog, active);
 	if (rc < 0)
 		return rc;
 	plog->log_start_offset = plog->segs[0]->base_offset;

@@ -11,6 +11,7 @@
 
 #include "common/assert.h"
 #include "common/compiler.h"
+#include "common/log.h"
 #include "storage/segment_int.h"
 
 void
@@ -168,6 +169,107 @@ segment_unpin(struct segment *seg)
 	segment_log_unpin(seg);
 }
 
+static void
+segment_txn_evict(struct fcache_entry *e)
+{
+	struct segment *seg = container_of(e, struct segment, txn_fc);
+
+	txn_index_fd_close(seg->sio, &seg->txn);
+}
+
+/* Pin the .txnindex descriptor, opening (create: creating) the file. */
+static int
+segment_txn_pin(struct segment *seg, bool create)
+{
+	char path[SEGMENT_PATH_MAX];
+	int rc;
+
+	if (seg->txn_fc.open) {
+		fcache_pin(seg->fc, &seg->txn_fc);
+		return 0;
+	}
+	if (seg->deleted)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "%s.txnindex", seg->stem);
+	fcache_reserve(seg->fc, 1, 0);
+	rc = txn_index_fd_open(seg->sio, &seg->txn, path, create);
+	if (rc < 0 && segment_retry(seg, rc))
+		rc = txn_index_fd_open(seg->sio, &seg->txn, path, create);
+	if (rc < 0)
+		return rc;
+	fcache_opened(seg->fc, &seg->txn_fc, 1, 0);
+	return 0;
+}
+
+static void
+segment_txn_unpin(struct segment *seg)
+{
+	fcache_unpin(seg->fc, &seg->txn_fc);
+}
+
+int
+segment_txn_append(struct segment *seg, const struct txn_aborted *txn)
+{
+	int rc = segment_txn_pin(seg, true);
+
+	if (rc < 0)
+		return rc;
+	rc = txn_index_append(seg->sio, &seg->txn, txn);
+	segment_txn_unpin(seg);
+	return rc;
+}
+
+int
+segment_txn_collect(struct segment *seg, int64_t fetch_offset, int64_t upper_bound,
+		    struct txn_aborted_list *out)
+{
+	int rc;
+
+	if (seg->txn.entry_count == 0)
+		return 0;
+	rc = segment_txn_pin(seg, false);
+	if (rc < 0)
+		return rc;
+	rc = txn_index_collect(seg->sio, &seg->txn, fetch_offset, upper_bound, out);
+	segment_txn_unpin(seg);
+	return rc;
+}
+
+int
+segment_txn_truncate(struct segment *seg, int64_t offset)
+{
+	int rc;
+
+	if (seg->txn.entry_count == 0 || seg->txn.last_offset < offset)
+		return 0;
+	rc = segment_txn_pin(seg, false);
+	if (rc < 0)
+		return rc;
+	rc = txn_index_truncate(seg->sio, &seg->txn, offset);
+	segment_txn_unpin(seg);
+	return rc;
+}
+
+/* Sanity-check and repair an existing .txnindex (its descriptor is closed
+ * again: most segments never look at it). */
+static int
+segment_txn_load(struct segment *seg)
+{
+	char path[SEGMENT_PATH_MAX];
+	bool cut = false;
+	int rc;
+
+	snprintf(path, sizeof(path), "%s.txnindex", seg->stem);
+	fcache_reserve(seg->fc, 1, 0);
+	rc = txn_index_load(seg->sio, &seg->txn, path, &cut);
+	if (rc < 0 && segment_retry(seg, rc))
+		rc = txn_index_load(seg->sio, &seg->txn, path, &cut);
+	if (rc == 0 && cut)
+		log_warn("storage", "%s: cut a torn or corrupt tail, %u entries kept", path,
+			 seg->txn.entry_count);
+	return rc;
+}
+
 /* Unmap the indexes now (they are about to change shape on disk). */
 static void
 segment_idx_drop(struct segment *seg)
@@ -233,6 +335,8 @@ segment_open(struct sio *sio, struct fcache *fc, const char *dir, int64_t base_o
 	seg->fc = fc;
 	fcache_entry_init(&seg->log_fc, segment_log_evict);
 	fcache_entry_init(&seg->idx_fc, segment_idx_evict);
+	fcache_entry_init(&seg->txn_fc, segment_txn_evict);
+	txn_index_init(&seg->txn, base_offset);
 	segment_path(dir, base_offset, "", path, sizeof(path));
 	seg->stem = strdup(path);
 	if (seg->stem == NULL) {
@@ -240,10 +344,14 @@ segment_open(struct sio *sio, struct fcache *fc, const char *dir, int64_t base_o
 		*err = -ENOMEM;
 		return NULL;
 	}
-	fcache_reserve(fc, 1, 2);
-	rc = segment_files_open(seg, index_bytes, active, &created_o, &created_t);
-	if (rc < 0 && segment_retry(seg, rc))
+	rc = segment_txn_load(seg);
+	if (rc == 0) {
+		fcache_reserve(fc, 1, 2);
 		rc = segment_files_open(seg, index_bytes, active, &created_o, &created_t);
+		if (rc < 0 && segment_retry(seg, rc))
+			rc = segment_files_open(seg, index_bytes, active, &created_o,
+						&created_t);
+	}
 	if (rc < 0) {
 		free(seg->stem);
 		free(seg);
@@ -256,6 +364,11 @@ segment_open(struct sio *sio, struct fcache *fc, const char *dir, int64_t base_o
 		      segment_index_map_count(&seg->tidx));
 	*index_created = (created_o || created_t) && seg->size > 0;
 	segment_load_tails(seg);
+	/* Next to an empty log, entries are an orphan of a segment deleted
+	 * at this base before (a crash between its unlinks): no marker of
+	 * theirs is in this log. */
+	if (seg->size == 0 && seg->txn.entry_count > 0)
+		(void)segment_txn_truncate(seg, base_offset);
 	*err = 0;
 	return seg;
 }
@@ -369,8 +482,12 @@ segment_unref(struct sio *sio, struct segment *seg)
 	ASSERT(sio == seg->sio);
 	if (--seg->refs > 0)
 		return;
-	ASSERT(seg->log_fc.pins == 0 && seg->idx_fc.pins == 0);
+	ASSERT(seg->log_fc.pins == 0 && seg->idx_fc.pins == 0 && seg->txn_fc.pins == 0);
 	segment_idx_drop(seg);
+	if (seg->txn_fc.open) {
+		fcache_closed(seg->fc, &seg->txn_fc);
+		txn_index_fd_close(sio, &seg->txn);
+	}
 	snprintf(path, sizeof(path), "%s.index", seg->stem);
 	segment_index_close(sio, &seg->oidx, path, trim);
 	snprintf(path, sizeof(path), "%s.timeindex", seg->stem);
@@ -410,7 +527,7 @@ segment_drop(struct segment *seg)
 void
 segment_delete(struct sio *sio, struct segment *seg)
 {
-	static const char *const exts[] = { ".log", ".index", ".timeindex" };
+	static const char *const exts[] = { ".log", ".index", ".timeindex", ".txnindex" };
 	char path[SEGMENT_PATH_MAX];
 	unsigned i;
 

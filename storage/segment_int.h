@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* One log segment: <base offset>.log with its .index and .timeindex, the
+/* One log segment: <base offset>.log with its .index, .timeindex and (once
+ * a transaction aborted in it) .txnindex, the
  * bookkeeping after each landed write (sizes, indexes, max timestamp), batch
  * header reads, seal, and reference counting so that a deleted segment's fd
  * stays open while a fetch still sends from it. Its files are open only
@@ -16,6 +17,7 @@
 #include "storage/fcache_int.h"
 #include "storage/segment_index_int.h"
 #include "storage/sio.h"
+#include "storage/txn_index.h"
 
 /* "<dir>/<20 digits>.timeindex" fits when dir does. */
 #define SEGMENT_PATH_MAX 4096
@@ -41,6 +43,8 @@ struct segment {
 	struct fcache *fc;
 	struct fcache_entry log_fc;     /* fd */
 	struct fcache_entry idx_fc;     /* oidx and tidx maps */
+	struct txn_index txn;   /* aborted transactions; counts kept while closed */
+	struct fcache_entry txn_fc;     /* txn.fd */
 	struct sio_op sync_op;  /* plog's fdatasync of this segment */
 	void *owner;            /* the plog, for sync_op's callback */
 	char *stem;             /* "<dir>/<20 digits>", extensions appended */
@@ -70,6 +74,19 @@ void segment_idx_unpin(struct segment *seg);
 /* Both of the above: what a lookup that reads indexes and the log needs. */
 int segment_pin(struct segment *seg);
 void segment_unpin(struct segment *seg);
+
+/* The aborted-transaction index (.txnindex). Each call pins its descriptor
+ * only while it runs, and an empty index needs no file at all. */
+/* Append an entry, creating the file on the first one. 0 or -errno (-EINVAL
+ * out of lastOffset order). */
+int segment_txn_append(struct segment *seg, const struct txn_aborted *txn);
+/* txn_index_collect() over this segment: 1 complete, 0 go on to the next
+ * segment, -ENOBUFS out is full, or -errno. */
+int segment_txn_collect(struct segment *seg, int64_t fetch_offset, int64_t upper_bound,
+			struct txn_aborted_list *out);
+/* Drop the entries whose marker is at or past offset (lastOffset >= offset).
+ * No IO when none is. 0 or -errno. */
+int segment_txn_truncate(struct segment *seg, int64_t offset);
 
 /* Read and sanity-check the batch header at pos: magic 2, a length that
  * covers the header and ends at or before limit. 0, or -1 if no batch.

@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 """Storage faults at integration level: a torn write at the tail of the
-active segment, missing/corrupt .index/.timeindex files, a full disk, and
-Kafka's DumpLogSegments reading a segment that a real producer wrote.
+active segment, missing/corrupt .index/.timeindex files, a torn .txnindex, a
+full disk, and Kafka's DumpLogSegments reading a segment that a real
+producer wrote.
 
 Torn tail and indexes run against real Kafka too: the broker is killed
 (kill -9, no clean shutdown, which is how torn writes happen) and Kafka's
@@ -209,3 +210,38 @@ def test_dump_log_segments(broker_factory, tmp_path):
             f"record {i} not shown:\n{out[-3000:]}"
     assert "compresscodec: gzip" in out.lower() or "compresscodec: GZIP" in out, out[-2000:]
     assert "headerKeys: [h]" in out, out[-2000:]
+
+
+def _txn_entry(pid, first, last, lso):
+    """One .txnindex entry in Kafka's layout (AbortedTxn, version 0)."""
+    return struct.pack(">hqqqq", 0, pid, first, last, lso)
+
+
+@pytest.mark.skipif(backend_name() != "spillway",
+                    reason="Kafka rebuilds the .txnindex of a recovered segment from the "
+                           "log's markers; this log has none, so it empties the file")
+def test_txnindex_repaired_and_deleted(broker_factory, tmp_path):
+    """A .txnindex left torn by a crash (a partial entry, an entry whose
+    marker is past the recovered log end) is cut back to its good entries at
+    start, the log is served unchanged, and the file goes with its topic."""
+    from confluent_kafka.admin import AdminClient
+    b = broker_factory()
+    topic = ds.new_topic(b, "txnidx", parts=1)
+    produce_numbered(b, topic, tmp_path, 0, 20)
+    b.kill()
+    d = seg_dir(b, topic)
+    idx = d / ("0" * 20 + ".txnindex")
+    good = _txn_entry(7, 0, 4, 0) + _txn_entry(123456789012, 3, 9, 3)
+    idx.write_bytes(good + _txn_entry(9, 10, 25, 10) + b"\0\0\1\2\3")
+    b.start()
+    assert values(b, topic) == [b"value-%06d" % i for i in range(20)]
+    assert idx.read_bytes() == good
+    b.stop()
+    b.start()
+    assert idx.read_bytes() == good, "a clean restart keeps the good entries"
+    admin = AdminClient({"bootstrap.servers": b.bootstrap})
+    admin.delete_topics([topic])[topic].result(timeout=30)
+    deadline = time.monotonic() + 30
+    while idx.exists() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not idx.exists(), "the .txnindex outlived its topic"

@@ -1,6 +1,7 @@
 #!/bin/sh
 # SPDX-License-Identifier: Apache-2.0
-# Kafka's own DumpLogSegments must read segments and indexes Spillway wrote.
+# Kafka's own DumpLogSegments must read segments and indexes Spillway wrote
+# (.log, .index, .timeindex and .txnindex).
 # Usage: kafka_dump_log.sh WRITE_SEGMENT_BIN REPO_ROOT
 # Skips (77) without java or the Kafka jars (tests/integration/kafka/
 # kafka-ref.sh fetch), except under CI=true, where that is a failure.
@@ -37,4 +38,15 @@ dump "$seg.index" || fail=1
 grep -qi "mismatch\|corrupt\|exception" "$dir/out.txt" && fail=1
 dump "$seg.timeindex" || fail=1
 grep -qi "mismatch\|corrupt\|exception" "$dir/out.txt" && fail=1
+# The aborted-transaction index: Kafka decodes both entries, in order.
+dump "$seg.txnindex" || fail=1
+grep -qi "exception" "$dir/out.txt" && fail=1
+txns="$(grep "producerId:" "$dir/out.txt")"
+want="version: 0 producerId: 4242 firstOffset: 0 lastOffset: 2 lastStableOffset: 0
+version: 0 producerId: 123456789012 firstOffset: 1 lastOffset: 5 lastStableOffset: 1"
+if [ "$txns" != "$want" ]; then
+	echo "kafka_dump_log: .txnindex entries differ; want:" >&2
+	echo "$want" >&2
+	fail=1
+fi
 exit $fail

@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Writes a small partition log with storage/plog.c on real io_uring into
- * <dir>/t-0 (several segments, sparse indexes) and closes it cleanly,
- * for kafka_dump_log.sh to read back with Kafka's own DumpLogSegments. */
+ * <dir>/t-0 (several segments, sparse indexes, two aborted transactions in
+ * the first segment's .txnindex) and closes it cleanly, for
+ * kafka_dump_log.sh to read back with Kafka's own DumpLogSegments. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,27 @@ run_until_idle(struct tp *tp)
 		sio_reap(tp->sio, 64);
 		plog_append_issue(tp->plog, tp->now_ms);
 	}
+	return 0;
+}
+
+/* The entries kafka_dump_log.sh looks for (first segment: offsets 0-5 at
+ * least, with two batches of three records before the roll). */
+static int
+write_txn_index(struct plog *plog)
+{
+	static const struct txn_aborted txns[] = {
+		{ .producer_id = 4242, .first_offset = 0, .last_offset = 2,
+		  .last_stable_offset = 0 },
+		{ .producer_id = 123456789012LL, .first_offset = 1, .last_offset = 5,
+		  .last_stable_offset = 1 },
+	};
+	unsigned i;
+
+	if (plog->seg_count < 2 || plog->segs[0]->next_offset <= 5)
+		return -1;
+	for (i = 0; i < sizeof(txns) / sizeof(txns[0]); i++)
+		if (segment_txn_append(plog->segs[0], &txns[i]) != 0)
+			return -1;
 	return 0;
 }
 
@@ -57,6 +79,8 @@ main(int argc, char **argv)
 	for (i = 0; i < tp.done_count; i++)
 		if (tp.done[i]->error != 0)
 			return 1;
+	if (write_txn_index(tp.plog) != 0)
+		return 1;
 	printf("%u segments, log end offset %ld\n", tp.plog->seg_count, (long)tp.plog->hw);
 	plog_close(tp.plog, 3);
 	tp_free_appends(&tp);
