@@ -10,7 +10,8 @@ Once armed, a killer thread waits a random gap, then resets (SO_LINGER 0 ->
 RST) one or all live connections, at most `kills` times and never after
 `until` seconds; then the proxy just forwards. Counts are in .stats.
 hold() makes it accept connections without forwarding them (nothing
-reaches the target, the client waits for answers) until release().
+reaches the target, the client waits for answers) until release();
+pause() holds what clients send on live connections until resume().
 Also runnable: python3 chaos_proxy.py LISTEN_PORT TARGET_PORT [KILLS].
 """
 import random
@@ -32,6 +33,8 @@ class ChaosProxy:
         self._calm = threading.Event()
         self._open = threading.Event()
         self._open.set()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._threads = []
         self.lsock = None
 
@@ -84,15 +87,19 @@ class ChaosProxy:
         with self.lock:
             self.conns.append(pair)
             self.stats["accepted"] += 1
-        self._spawn(self._pump, c, s, pair)
+        self._spawn(self._pump, c, s, pair, self._flowing)
         self._spawn(self._pump, s, c, pair)
 
-    def _pump(self, src, dst, pair):
+    def _pump(self, src, dst, pair, gate=None):
         try:
             while True:
                 b = src.recv(65536)
                 if not b:
                     break
+                while gate is not None and not gate.wait(0.05):
+                    with self.lock:
+                        if pair not in self.conns:
+                            raise OSError("cut while paused")
                 dst.sendall(b)
         except OSError:
             pass
@@ -143,6 +150,14 @@ class ChaosProxy:
 
     def release(self):
         self._open.set()
+
+    def pause(self):
+        """Bytes from clients wait in the proxy (requests sent, not arrived)
+        until resume(); answers still flow."""
+        self._flowing.clear()
+
+    def resume(self):
+        self._flowing.set()
 
     def disarm(self):
         """No more kills; keep forwarding."""

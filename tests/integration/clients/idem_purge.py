@@ -8,9 +8,9 @@ connection at the moments it chooses. Prints one JSON line.
 
     idem_purge.py stream BOOTSTRAP PROXY_PORT BROKER_PORT TOPIC PARTS ROUNDS PER_ROUND
         Produces ROUNDS * PER_ROUND numbered records (record i to partition
-        i % PARTS); after each round cuts every connection, and in two rounds
-        out of three purges the queued and in-flight records (before or after
-        the cut).
+        i % PARTS); after each round cuts every connection, and in three
+        rounds out of four purges the queued and in-flight records (before or
+        after the cut, or while the relay holds the requests sent).
     idem_purge.py first BOOTSTRAP PROXY_PORT BROKER_PORT TOPIC PARTS N
         BOOTSTRAP is the broker itself, the relay holds every connection to
         the advertised (leader) address: once the producer has its producer
@@ -122,7 +122,15 @@ def stream(bootstrap, pport, bport, topic, parts, rounds, per_round):
         # in flight (the connections are up again after the last cut).
         while r.round_acked < per_round // 2 and time.monotonic() < r.end:
             r.p.poll(0.002)
-        kind = ("cut", "purge+cut", "cut+purge")[rnd % 3]
+        kind = ("cut", "purge+cut", "cut+purge", "stall+purge+cut")[rnd % 4]
+        if kind == "stall+purge+cut":
+            # Requests sent but held in the relay are purged in flight, then
+            # reach the broker late (they may be written), then the cut.
+            proxy.pause()
+            r.p.poll(0.05)
+            purge(r.p, wait=rnd % 2 == 0)
+            proxy.resume()
+            r.p.poll(0.05)
         if kind == "purge+cut":
             purge(r.p, wait=rnd % 2 == 0)
         proxy.kill_now(everything=True)
