@@ -15,12 +15,16 @@ the driver (clients/idem_purge.py, own process) controls:
   sent; then every later record is acknowledged, with no error at all.
 
 Run with Debian's confluent-kafka 1.7 (librdkafka 2.0.2) and with the 2.6.1
-wheel (.cache/integration/py-ck2, librdkafka 2.6.1: KIP-360 epoch bumps)."""
+wheel (.cache/integration/py-ck2, librdkafka 2.6.1: KIP-360 epoch bumps).
+IDEM_PURGE_DEBUG=eos,msg,... sets librdkafka's debug contexts and keeps the
+driver's log in $TMPDIR/idem-purge-<mode>-<client>.log."""
 import json
 import os
 import subprocess
+import tempfile
 from collections import defaultdict
 from contextlib import contextmanager
+from pathlib import Path
 
 import pytest
 
@@ -49,7 +53,7 @@ def run_driver(client, args, timeout=180):
                        stdin=subprocess.DEVNULL, capture_output=True, text=True,
                        timeout=timeout, env=env)
     if os.environ.get("IDEM_PURGE_DEBUG"):
-        (REPO / f"idem-purge-{args[0]}-{client}.log").write_text(r.stderr)
+        Path(tempfile.gettempdir(), f"idem-purge-{args[0]}-{client}.log").write_text(r.stderr)
     assert r.returncode == 0, f"driver failed ({r.returncode}):\n{r.stdout}\n{r.stderr[-3000:]}"
     res = json.loads(r.stdout.strip().splitlines()[-1])
     assert not res["fatal"], f"{client}: fatal errors {res['fatal']}\n{r.stderr[-3000:]}"
