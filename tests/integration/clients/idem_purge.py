@@ -11,12 +11,13 @@ connection at the moments it chooses. Prints one JSON line.
         i % PARTS); after each round cuts every connection, and in three
         rounds out of four purges the queued and in-flight records (before or
         after the cut, or while the relay holds the requests sent).
-    idem_purge.py first BOOTSTRAP PROXY_PORT BROKER_PORT TOPIC PARTS N
-        BOOTSTRAP is the broker itself, the relay holds every connection to
-        the advertised (leader) address: once the producer has its producer
-        id, the first records are produced and purged at once, before any
-        poll; then the relay lets the connections through and N numbered
-        records follow.
+    idem_purge.py first BOOTSTRAP PROXY_PORT BROKER_PORT TOPIC PARTS N UP
+        BOOTSTRAP is the broker itself. UP=0: the relay holds every
+        connection to the advertised (leader) address: once the producer has
+        its producer id, the first records are produced and purged at once,
+        before any poll; then the relay lets the connections through and N
+        numbered records follow. UP=1: the same with the leader's connection
+        up (see first()).
 
 Output: {"acked": [[partition, i, offset], ..], "purged_queue": [i, ..],
 "purged_inflight": [i, ..], "errors": [[i, error], ..], "fatal": [..],
@@ -55,6 +56,7 @@ class Run:
                     "fatal": [], "client_errors": [],
                     "version": [confluent_kafka.version()[0], confluent_kafka.libversion()[0]]}
         self.idemp_state = None
+        self.up_nodes = set()
         self.round_base, self.round_acked = 0, 0
         conf = {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
                 "max.in.flight.requests.per.connection": 5, "linger.ms": 5,
@@ -75,7 +77,10 @@ class Run:
             self.out["client_errors"].append(str(err))
 
     def on_stats(self, js):
-        self.idemp_state = json.loads(js).get("eos", {}).get("idemp_state")
+        st = json.loads(js)
+        self.idemp_state = st.get("eos", {}).get("idemp_state")
+        self.up_nodes = {b["nodeid"] for b in st.get("brokers", {}).values()
+                         if b.get("state") == "UP" and b.get("nodeid", -1) >= 0}
 
     def on_delivery(self, err, msg):
         i = int(msg.value()[4:])
@@ -143,34 +148,52 @@ def stream(bootstrap, pport, bport, topic, parts, rounds, per_round):
     r.finish(proxy)
 
 
-def first(bootstrap, pport, bport, topic, parts, n):
+def wait_for(r, proxy, what, cond):
+    while not cond():
+        r.p.poll(0.05)
+        if time.monotonic() > r.end:
+            r.out["fatal"].append(f"timed out waiting for {what}")
+            r.finish(proxy)
+            return False
+    return True
+
+
+def first(bootstrap, pport, bport, topic, parts, n, up):
+    """up=0: the relay holds the leader's connection while the first records
+    (3 per partition) are produced and purged. up=1: the leader's connection
+    is up (record parts-1 to the last partition is acked first) and the first
+    records of the other partitions are purged before their linger ends, so
+    their sequence has a gap at its start (librdkafka does not rewind it)."""
     proxy = ChaosProxy(pport, "127.0.0.1", bport).start()
-    proxy.hold()
-    r = Run(bootstrap)
+    if not up:
+        proxy.hold()
+    r = Run(bootstrap, {"linger.ms": 200} if up else None)
     r.end = time.monotonic() + DEADLINE
     # The producer id comes over the bootstrap connection; the leader's
-    # (advertised, relayed) connection stays held.
-    while r.idemp_state != "Assigned":
-        r.p.poll(0.05)
-        if time.monotonic() > r.end:
-            r.out["fatal"].append(f"no producer id: idemp_state {r.idemp_state}")
-            r.finish(proxy)
-            return
+    # (advertised, relayed) connection stays held unless up.
+    if not wait_for(r, proxy, "a producer id", lambda: r.idemp_state == "Assigned"):
+        return
     md = r.p.list_topics(topic, timeout=30)
     r.out["leaders"] = sorted(p.leader for p in md.topics[topic].partitions.values())
+    first_ids = list(range(3 * parts))
+    if up:
+        r.produce(topic, parts - 1, parts - 1)
+        r.p.flush(30)
+        if not wait_for(r, proxy, "the leader's connection", lambda: r.up_nodes):
+            return
+        first_ids = [i for i in first_ids if i % parts != parts - 1]
     # The first records, one produce request's worth per partition, purged
     # before anything could send them.
-    first_n = 3 * parts
-    for i in range(first_n):
+    for i in first_ids:
         r.produce(topic, i, i % parts)
     purge(r.p, wait=True)
-    r.out["first_purged"] = first_n
-    while len(r.out["purged_queue"]) + len(r.out["purged_inflight"]) < first_n:
-        r.p.poll(0.05)
-        if time.monotonic() > r.end:
-            break
+    r.out["first_purged"] = first_ids
+    if not wait_for(r, proxy, "the purge's reports", lambda: len(r.out["purged_queue"]) +
+                    len(r.out["purged_inflight"]) >= len(first_ids)):
+        return
     proxy.release()
-    for i in range(first_n, first_n + n):
+    r.p.poll(0.5 if not up else 0)
+    for i in range(3 * parts, 3 * parts + n):
         r.produce(topic, i, i % parts)
         if i % 25 == 0:
             r.p.poll(0)
