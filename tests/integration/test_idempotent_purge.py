@@ -31,6 +31,7 @@ import pytest
 import data_scenarios as ds
 from chaos_proxy import ChaosProxy
 from conftest import HERE, REPO, client_missing, free_port
+from test_list_offsets_clients import describe_producers
 
 pytestmark = pytest.mark.data_path
 
@@ -163,7 +164,8 @@ def test_first_request_purged(relayed, client, leader):
     up: it is (one record to the last partition acked first), the first
     records of the other partitions are purged before their linger ends, so
     their first batch in the log starts at sequence 3 for a producer the
-    partition never saw: accepted, as Kafka accepts any sequence then."""
+    partition never saw: accepted, as Kafka accepts any sequence then (were it
+    refused, librdkafka would bump its epoch and resend from 0)."""
     b, pport = relayed
     topic = create_topic(b, pport, "idem-first")
     res = run_driver(client, ["first", b.bootstrap, pport, b.port, topic, PARTS, FIRST_N,
@@ -173,6 +175,11 @@ def test_first_request_purged(relayed, client, leader):
           f"{res['purged_inflight']}, proxy {res['proxy']}")
     check_clean(res, label)
     assert not res["client_errors"], f"{label}: client errors {res['client_errors']}"
+    # Nothing the broker answered needed recovering: the producer id and
+    # epoch it started with (librdkafka 2.0.2 bumps the epoch, 2.6.1 takes a
+    # new id, silently, after an OUT_OF_ORDER_SEQUENCE_NUMBER).
+    assert res["producer"] == res["producer_start"], \
+        f"{label}: producer id/epoch {res['producer_start']} became {res['producer']}"
     first = res["first_purged"]
     assert sorted(res["purged_queue"] + res["purged_inflight"]) == sorted(first), \
         f"{label}: the first records were not purged: {res['purged_queue'][:20]} " \
@@ -184,3 +191,12 @@ def test_first_request_purged(relayed, client, leader):
     recs = consume_all(b, pport, topic)
     assert {int(r["v"][4:]) for r in recs} == later | warm
     check_log(res, recs, label)
+    if leader == "up":
+        # The broker's producer state: the first batches of partitions
+        # 0..PARTS-2 did start at sequence 3 (3 purged, FIRST_N / PARTS after).
+        pid = res["producer"][0]
+        got = describe_producers(b, [(topic, list(range(PARTS)))])[0][1]
+        last = {p: [x[2] for x in prods if x[0] == pid] for p, _, _, prods in got}
+        per = FIRST_N // PARTS
+        want = {p: [per + 2 if p < PARTS - 1 else per] for p in range(PARTS)}
+        assert last == want, f"{label}: last sequences {last}, expected {want}"

@@ -21,7 +21,8 @@ connection at the moments it chooses. Prints one JSON line.
 
 Output: {"acked": [[partition, i, offset], ..], "purged_queue": [i, ..],
 "purged_inflight": [i, ..], "errors": [[i, error], ..], "fatal": [..],
-"client_errors": [..], "proxy": {...}, "version": [..]}."""
+"client_errors": [..], "proxy": {...}, "version": [..],
+"producer": [producer id, epoch] at the end}."""
 import json
 import os
 import sys
@@ -79,6 +80,8 @@ class Run:
     def on_stats(self, js):
         st = json.loads(js)
         self.idemp_state = st.get("eos", {}).get("idemp_state")
+        self.out["producer"] = [st.get("eos", {}).get(k) for k in ("producer_id",
+                                                                   "producer_epoch")]
         self.up_nodes = {b["nodeid"] for b in st.get("brokers", {}).values()
                          if b.get("state") == "UP" and b.get("nodeid", -1) >= 0}
 
@@ -104,6 +107,7 @@ class Run:
 
     def finish(self, proxy):
         left = self.p.flush(max(1.0, self.end - time.monotonic()))
+        self.p.poll(0.3)  # statistics after the last answer: the final epoch
         self.out["unfinished"] = left
         self.out["proxy"] = dict(proxy.stats)
         proxy.stop()
@@ -162,17 +166,19 @@ def first(bootstrap, pport, bport, topic, parts, n, up):
     """up=0: the relay holds the leader's connection while the first records
     (3 per partition) are produced and purged. up=1: the leader's connection
     is up (record parts-1 to the last partition is acked first) and the first
-    records of the other partitions are purged before their linger ends, so
+    records of the other partitions are purged once in the leader's transmit
+    queue (numbered from sequence 0 there), before their linger ends, so
     their sequence has a gap at its start (librdkafka does not rewind it)."""
     proxy = ChaosProxy(pport, "127.0.0.1", bport).start()
     if not up:
         proxy.hold()
-    r = Run(bootstrap, {"linger.ms": 200} if up else None)
+    r = Run(bootstrap, {"linger.ms": 1000} if up else None)
     r.end = time.monotonic() + DEADLINE
     # The producer id comes over the bootstrap connection; the leader's
     # (advertised, relayed) connection stays held unless up.
     if not wait_for(r, proxy, "a producer id", lambda: r.idemp_state == "Assigned"):
         return
+    r.out["producer_start"] = list(r.out["producer"])
     md = r.p.list_topics(topic, timeout=30)
     r.out["leaders"] = sorted(p.leader for p in md.topics[topic].partitions.values())
     first_ids = list(range(3 * parts))
@@ -186,6 +192,10 @@ def first(bootstrap, pport, bport, topic, parts, n, up):
     # before anything could send them.
     for i in first_ids:
         r.produce(topic, i, i % parts)
+    if up:
+        # The leader's broker thread takes them at once into its transmit
+        # queue, which numbers them from sequence 0; they linger there.
+        r.p.poll(0.3)
     purge(r.p, wait=True)
     r.out["first_purged"] = first_ids
     if not wait_for(r, proxy, "the purge's reports", lambda: len(r.out["purged_queue"]) +
