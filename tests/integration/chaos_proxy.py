@@ -9,6 +9,9 @@ Every accepted connection is forwarded to the target by two pump threads.
 Once armed, a killer thread waits a random gap, then resets (SO_LINGER 0 ->
 RST) one or all live connections, at most `kills` times and never after
 `until` seconds; then the proxy just forwards. Counts are in .stats.
+hold() makes it accept connections without forwarding them (nothing
+reaches the target, the client waits for answers) until release();
+pause() holds what clients send on live connections until resume().
 Also runnable: python3 chaos_proxy.py LISTEN_PORT TARGET_PORT [KILLS].
 """
 import random
@@ -28,6 +31,10 @@ class ChaosProxy:
         self.stats = {"accepted": 0, "killed": 0, "kill_events": 0}
         self._stop = threading.Event()
         self._calm = threading.Event()
+        self._open = threading.Event()
+        self._open.set()
+        self._flowing = threading.Event()
+        self._flowing.set()
         self._threads = []
         self.lsock = None
 
@@ -54,28 +61,45 @@ class ChaosProxy:
                 continue
             except OSError:
                 return
-            try:
-                s = socket.create_connection(self.target, timeout=5)
-            except OSError:
-                c.close()  # broker down: the client sees a refused/closed connection
-                continue
-            s.settimeout(None)
-            c.settimeout(None)
-            for x in (c, s):
-                x.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            pair = [c, s]
-            with self.lock:
-                self.conns.append(pair)
-                self.stats["accepted"] += 1
-            self._spawn(self._pump, c, s, pair)
-            self._spawn(self._pump, s, c, pair)
+            if self._open.is_set():
+                self._forward(c)
+            else:
+                self._spawn(self._held, c)
 
-    def _pump(self, src, dst, pair):
+    def _held(self, c):
+        while not self._open.wait(0.1):
+            if self._stop.is_set():
+                c.close()
+                return
+        self._forward(c)
+
+    def _forward(self, c):
+        try:
+            s = socket.create_connection(self.target, timeout=5)
+        except OSError:
+            c.close()  # broker down: the client sees a refused/closed connection
+            return
+        s.settimeout(None)
+        c.settimeout(None)
+        for x in (c, s):
+            x.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        pair = [c, s]
+        with self.lock:
+            self.conns.append(pair)
+            self.stats["accepted"] += 1
+        self._spawn(self._pump, c, s, pair, self._flowing)
+        self._spawn(self._pump, s, c, pair)
+
+    def _pump(self, src, dst, pair, gate=None):
         try:
             while True:
                 b = src.recv(65536)
                 if not b:
                     break
+                while gate is not None and not gate.wait(0.05):
+                    with self.lock:
+                        if pair not in self.conns:
+                            raise OSError("cut while paused")
                 dst.sendall(b)
         except OSError:
             pass
@@ -120,6 +144,21 @@ class ChaosProxy:
                 self.kill_now(everything=self.rng.random() < 0.5)
         self._spawn(run)
 
+    def hold(self):
+        """Connections accepted from now on wait, unforwarded, for release()."""
+        self._open.clear()
+
+    def release(self):
+        self._open.set()
+
+    def pause(self):
+        """Bytes from clients wait in the proxy (requests sent, not arrived)
+        until resume(); answers still flow."""
+        self._flowing.clear()
+
+    def resume(self):
+        self._flowing.set()
+
     def disarm(self):
         """No more kills; keep forwarding."""
         self._calm.set()
@@ -130,6 +169,8 @@ class ChaosProxy:
             self.lsock.close()
         except OSError:
             pass
+        if self._threads:  # the accept loop: the port is free once it returned
+            self._threads[0].join(timeout=2)
         with self.lock:
             pairs = list(self.conns)
         for pair in pairs:
