@@ -7,7 +7,11 @@ from 0, in send order). check() over the consumed records (from any number
 of consumers; the same offset read twice is one record) finds:
   lost        acknowledged records nowhere in the log
   moved       acknowledged at (partition, offset) but that offset holds
-              another record or none (the log was truncated under it)
+              another record or none (the log was truncated under it); an
+              acknowledgement without an offset (librdkafka's implicit ack:
+              a later batch of the same idempotent producer succeeded, so
+              this one is in the log, at an offset it never learnt) only
+              requires the record in that partition
   duplicated  one record at two offsets (an idempotent producer must not)
   reordered   a producer's records in one partition out of send order
   phantom     consumed records no producer sent
@@ -64,6 +68,14 @@ class History:
             return Verdict(self)
 
 
+def _acked_at(ack, locs):
+    """True when the record's consumed locations match its acknowledgement
+    (offset None: any offset of that partition)."""
+    if ack[2] is None:
+        return any(loc[:2] == ack[:2] for loc in locs)
+    return ack in locs
+
+
 class Verdict:
     LIMIT = 10
 
@@ -80,7 +92,7 @@ class Verdict:
             per_part[(t, p, rid[0])].append((off, rid[1]))
         self.lost = sorted(r for r in h.acked if r not in at)
         self.moved = sorted((r, h.acked[r], at[r]) for r in h.acked
-                            if r in at and h.acked[r] not in at[r])
+                            if r in at and not _acked_at(h.acked[r], at[r]))
         self.duplicated = sorted((r, locs) for r, locs in at.items() if len(locs) > 1)
         self.reordered = []
         for key, recs in per_part.items():

@@ -130,3 +130,25 @@ def test_checker_finds_each_fault():
     assert not v.ok()
     with pytest.raises(AssertionError):
         v.assert_ok()
+
+
+def test_checker_implicit_ack_without_offset():
+    """librdkafka acknowledges a retried batch implicitly, without an offset,
+    when a later batch of the same idempotent producer succeeded: that record
+    only has to be in its partition (it must still not be lost or twice)."""
+    h = _history(3)
+    h.ack("a", 1, "t", 0, None)
+    for i in range(3):
+        h.consume("t", 0, 10 + i, value_of("a", i))
+    v = h.check()
+    assert [m[0] for m in v.moved] == [("a", 0), ("a", 2)], v     # real offsets still checked
+    h = _history(2)
+    h.ack("a", 1, "t", 0, None)
+    h.consume("t", 0, 0, value_of("a", 0))
+    h.consume("t", 1, 0, value_of("a", 1))                       # another partition
+    assert [m[0] for m in h.check().moved] == [("a", 1)]
+    h = _history(2)
+    h.ack("a", 1, "t", 0, None)
+    h.consume("t", 0, 0, value_of("a", 0))
+    h.consume("t", 0, 1, value_of("a", 1))
+    assert h.check().ok()
