@@ -54,5 +54,7 @@ class Load:
             load.consume_all(b.bootstrap, self.topics, self.history, ends)
         v = self.history.check()
         print(f"history: {v}")          # shown with -s or on failure
+        for p in self.producers:
+            print(f"{p.name} producer id/epoch changes: {p.pid_changes}")
         v.assert_ok(min_acked=min_acked)
         return v

@@ -23,6 +23,24 @@ TRANSIENT = {KafkaError._TRANSPORT, KafkaError._ALL_BROKERS_DOWN, KafkaError._RE
              KafkaError.UNKNOWN_TOPIC_OR_PART}
 
 
+class _PidChanges(logging.Handler):
+    """Keeps librdkafka's log lines that change the producer id or epoch (an
+    epoch bump re-sequences unacknowledged records: duplicates from the
+    client, librdkafka #4953), at most LIMIT of them."""
+    LIMIT = 100
+
+    def __init__(self, out):
+        super().__init__(logging.DEBUG)
+        self.out = out
+
+    def emit(self, record):
+        msg = record.getMessage()
+        first = "PID{Invalid} ->" in msg         # each partition's first id
+        if len(self.out) < self.LIMIT and not first and (
+                "changed PID" in msg or "epoch bump" in msg.lower() or "Bumping" in msg):
+            self.out.append(f"{time.strftime('%H:%M:%S')} {msg}")
+
+
 class ProducerLoad:
     """One idempotent producer (acks=all) in its own thread sending
     b"<name>:<seq>" values keyed over topics, rate records per second,
@@ -32,6 +50,7 @@ class ProducerLoad:
         self.name, self.topics, self.history = name, list(topics), history
         self.rate, self.keys = rate, keys
         self.errors = []            # (where, KafkaError) the client reported
+        self.pid_changes = []       # librdkafka's lines on a new producer id / epoch
         conf = {"bootstrap.servers": bootstrap, "enable.idempotence": True, "acks": "all",
                 "linger.ms": 5, "message.timeout.ms": 120000, "request.timeout.ms": 10000,
                 "retry.backoff.ms": 100, "socket.timeout.ms": 10000,
@@ -47,6 +66,12 @@ class ProducerLoad:
             h.setFormatter(logging.Formatter("%(asctime)s.%(msecs)03d %(message)s", "%H:%M:%S"))
             log.addHandler(h)
             conf.update({"debug": "eos,protocol,broker,topic,msg", "logger": log})
+        else:           # its producer id / epoch changes, for a failing verdict
+            log = logging.getLogger(f"rdkafka-eos-{name}-{id(self)}")
+            log.setLevel(logging.DEBUG)
+            log.propagate = False
+            log.addHandler(_PidChanges(self.pid_changes))
+            conf.update({"debug": "eos", "logger": log})
         self.p = Producer(conf)
         self.seq = 0
         self._stop = threading.Event()
