@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/compiler.h"
+#include "common/fd_table.h"
 #include "common/log.h"
 #include "control/config.h"
 #include "control/ctl.h"
@@ -137,6 +138,26 @@ main_dataplane(const struct config *cfg, struct st *st)
 	return dp_create(&dc);
 }
 
+/* Grow the descriptor table now, while the process is still alone, to what
+ * the cores' connections (a socket and a splice pipe's two ends each), the
+ * storage workers' open files and control may use: growing it later stalls
+ * the thread that accepted or opened for an RCU grace period
+ * (common/fd_table.h). */
+static void
+main_fd_table(const struct config *cfg)
+{
+	uint64_t files = cfg->storage_open_files_max > 0 ?
+			 (uint64_t)cfg->storage_open_files_max : UINT32_MAX;
+	int64_t n = fd_table_reserve((uint64_t)cfg->dataplane_cores *
+				     (uint64_t)cfg->connections_max * 3u + files + 1024u);
+
+	if (n < 0)
+		log_warn("main", "descriptor table not grown ahead: %s; accepting new "
+			 "connections may stall a core while it grows", strerror((int)-n));
+	else
+		log_info("main", "descriptor table sized for %lld descriptors", (long long)n);
+}
+
 static struct st *
 main_storage(const struct config *cfg)
 {
@@ -261,6 +282,7 @@ main_serve(struct config *cfg)
 			"build (libdpdk-dev was missing when it was configured); use 'uring'\n");
 		return 2;
 	}
+	main_fd_table(cfg);
 	ctl = ctl_create(cfg, err, sizeof(err));
 	if (ctl == NULL) {
 		fprintf(stderr, "spillway: %s\n", err);
