@@ -18,29 +18,6 @@ FETCH_V, METADATA_V = 11, 9
 WAIT_MS = 6000
 
 
-def _metadata_topics(r):
-    """Topic names of a Metadata v9 response body."""
-    r.i32()
-    for _ in range(r.arr()):
-        r.i32(), r.str(), r.i32(), r.str()
-        r.tags()
-    r.str()
-    r.i32()
-    names = []
-    for _ in range(r.arr()):
-        _err, name, _internal = r.i16(), r.str(), r.bool()
-        for _ in range(r.arr()):
-            r.i16(), r.i32(), r.i32(), r.i32()
-            for _ in range(3):
-                n = r.arr()
-                r.pos += 4 * max(n, 0)
-            r.tags()
-        r.i32()
-        r.tags()
-        names.append(name)
-    return names
-
-
 def test_metadata_behind_a_long_poll_sees_what_changed_meanwhile(broker):
     tag = uuid.uuid4().hex[:8]
     waiting, late = f"pm-wait-{tag}", f"pm-late-{tag}"
@@ -70,7 +47,7 @@ def test_metadata_behind_a_long_poll_sees_what_changed_meanwhile(broker):
         assert waited >= WAIT_MS / 1000 * 0.9, f"the fetch did not wait: {waited:.1f} s"
         corr, r = kwire.recv_response(s, kwire.METADATA, METADATA_V)
         assert corr == 2
-        names = _metadata_topics(r)
+        names = list(kwire.parse_metadata(METADATA_V, r))
     assert waiting in names, names
     assert late in names, (
         "the pipelined Metadata answer predates the topic created while it waited its "
@@ -100,5 +77,5 @@ def test_pipelined_metadata_requests_keep_their_order(broker):
             corr, r = kwire.recv_response(s, api, v)
             seen.append(corr)
             if api == kwire.METADATA:
-                assert topic in _metadata_topics(r)
+                assert topic in kwire.parse_metadata(METADATA_V, r)
     assert seen == [1, 2, 3, 4, 5, 6], seen

@@ -348,9 +348,9 @@ def metadata_body(version, names, allow_auto=False):
     return w.b
 
 
-def metadata(broker, names, allow_auto=False, version=9):
-    """{name: (error, internal, {partition: leader_epoch}, topic id (v10+))}."""
-    r = roundtrip(broker, METADATA, version, metadata_body(version, names, allow_auto))
+def parse_metadata(version, r):
+    """A Metadata response body (after the header) as {name: (error,
+    internal, {partition: leader_epoch}, topic id (v10+))}, in answer order."""
     r.i32()
     for _ in range(r.arr()):
         r.i32(), r.str(), r.i32(), r.str()
@@ -374,6 +374,12 @@ def metadata(broker, names, allow_auto=False, version=9):
         r.tags()
         out[name] = (err, internal, parts, tid)
     return out
+
+
+def metadata(broker, names, allow_auto=False, version=9):
+    """{name: (error, internal, {partition: leader_epoch}, topic id (v10+))}."""
+    r = roundtrip(broker, METADATA, version, metadata_body(version, names, allow_auto))
+    return parse_metadata(version, r)
 
 
 def wait_for_leaders(broker, names, timeout=30):
