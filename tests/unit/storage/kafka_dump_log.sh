@@ -3,20 +3,12 @@
 # Kafka's own DumpLogSegments must read segments and indexes Spillway wrote
 # (.log, .index, .timeindex and .txnindex).
 # Usage: kafka_dump_log.sh WRITE_SEGMENT_BIN REPO_ROOT
-# Skips (77) without java or the Kafka jars (tests/integration/kafka/
-# kafka-ref.sh fetch), except under CI=true, where that is a failure.
+# Skips (77) without java or the Kafka jars (tests/lib/kafka_jars.sh).
 set -u
 bin="$1"
 root="$2"
-libs="$root/.cache/kafka/libs"
-
-missing() {
-	echo "kafka_dump_log: $1" >&2
-	if [ "${CI:-}" = "true" ]; then exit 1; fi
-	exit 77
-}
-command -v java >/dev/null 2>&1 || missing "java not found"
-ls "$libs"/kafka_*.jar >/dev/null 2>&1 || missing "no Kafka jars in $libs"
+. "$root/tests/lib/kafka_jars.sh"
+kafka_jars_require kafka_dump_log 'kafka_*.jar'
 
 dir="$(mktemp -d)"
 trap 'rm -rf "$dir"' EXIT
