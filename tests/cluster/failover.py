@@ -56,5 +56,8 @@ class Load:
         print(f"history: {v}")          # shown with -s or on failure
         for p in self.producers:
             print(f"{p.name} producer id/epoch changes: {p.pid_changes}")
+        v.excuse_epoch_bumps(p.name for p in self.producers if p.pid_changes)
+        if v.client_dups:
+            print(f"duplicates after a client epoch bump (librdkafka #4953): {v.client_dups}")
         v.assert_ok(min_acked=min_acked)
         return v

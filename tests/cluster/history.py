@@ -12,7 +12,8 @@ of consumers; the same offset read twice is one record) finds:
               a later batch of the same idempotent producer succeeded, so
               this one is in the log, at an offset it never learnt) only
               requires the record in that partition
-  duplicated  one record at two offsets (an idempotent producer must not)
+  duplicated  one record at two offsets (an idempotent producer must not,
+              unless its client bumped its epoch: excuse_epoch_bumps())
   reordered   a producer's records in one partition out of send order
   phantom     consumed records no producer sent
 Records whose send failed or is unresolved may be present or absent."""
@@ -94,16 +95,43 @@ class Verdict:
         self.moved = sorted((r, h.acked[r], at[r]) for r in h.acked
                             if r in at and not _acked_at(h.acked[r], at[r]))
         self.duplicated = sorted((r, locs) for r, locs in at.items() if len(locs) > 1)
-        self.reordered = []
-        for key, recs in per_part.items():
-            recs.sort()
-            for a, b in zip(recs, recs[1:]):
-                if b[1] <= a[1]:
-                    self.reordered.append((key, a, b))
-                    break
+        self.client_dups = []
+        self._per_part = per_part
+        self.reordered = self._reorders(set())
         self.counts = {"sent": len(h.sent), "acked": len(h.acked), "failed": len(h.failed),
                        "unresolved": len(h.sent) - len(h.acked) - len(h.failed),
                        "consumed": len(h.consumed), "distinct": len(at)}
+
+    def _reorders(self, later_copies):
+        """The first out-of-order pair per (topic, partition, producer),
+        leaving out the locations in later_copies."""
+        out = []
+        for key, recs in self._per_part.items():
+            recs = sorted(r for r in recs if (key[0], key[1], r[0]) not in later_copies)
+            for a, b in zip(recs, recs[1:]):
+                if b[1] <= a[1]:
+                    out.append((key, a, b))
+                    break
+        return out
+
+    def excuse_epoch_bumps(self, producers):
+        """Duplicates of the named producers, whose client bumped its epoch
+        during the run, are the client's (librdkafka #4953): an epoch bump
+        starts the sequence again, and a record it still held as not written
+        (a NOT_ENOUGH_REPLICAS answer to the retry of a batch already in the
+        log, as Kafka gives too: test_min_isr.py) is sent again as a new one,
+        which no broker can tell apart. They move to client_dups; the later
+        copies leave the order check, which still runs on the rest."""
+        names = set(producers)
+        keep, later = [], set()
+        for r, locs in self.duplicated:
+            if r[0] in names:
+                self.client_dups.append((r, locs))
+                later.update(sorted(locs, key=lambda loc: loc[2])[1:])
+            else:
+                keep.append((r, locs))
+        self.duplicated = keep
+        self.reordered = self._reorders(later)
 
     def ok(self):
         return not (self.lost or self.moved or self.duplicated or self.reordered
@@ -111,7 +139,7 @@ class Verdict:
 
     def __str__(self):
         parts = [f"counts {self.counts}"]
-        for name in ("lost", "moved", "duplicated", "reordered", "phantom"):
+        for name in ("lost", "moved", "duplicated", "reordered", "phantom", "client_dups"):
             items = getattr(self, name)
             if items:
                 parts.append(f"{name} ({len(items)}): {items[:self.LIMIT]}")

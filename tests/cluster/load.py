@@ -70,8 +70,8 @@ class ProducerLoad:
             log = logging.getLogger(f"rdkafka-eos-{name}-{id(self)}")
             log.setLevel(logging.DEBUG)
             log.propagate = False
-            log.addHandler(_PidChanges(self.pid_changes))
             conf.update({"debug": "eos", "logger": log})
+        log.addHandler(_PidChanges(self.pid_changes))   # with or without the full log
         self.p = Producer(conf)
         self.seq = 0
         self._stop = threading.Event()

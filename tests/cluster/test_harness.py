@@ -132,6 +132,39 @@ def test_checker_finds_each_fault():
         v.assert_ok()
 
 
+def test_checker_excuses_duplicates_only_after_a_client_epoch_bump():
+    """A record twice in the log fails the check unless its producer's
+    client bumped its epoch (librdkafka #4953); the later copy then leaves
+    the order check, which still catches a real reorder."""
+    def dup_history():
+        h = _history(4)
+        h.ack("a", 3, "t", 0, 4)
+        h.send("b", 0, "t", b"k")
+        h.ack("b", 0, "t", 0, 10)
+        for i, seq in enumerate([0, 1, 2, 2, 3]):       # a:2 twice, in a row
+            h.consume("t", 0, i, value_of("a", seq))
+        h.consume("t", 0, 10, value_of("b", 0))
+        return h
+    v = dup_history().check()
+    assert not v.ok() and [d[0] for d in v.duplicated] == [("a", 2)], v
+    v.excuse_epoch_bumps(["b"])                         # another producer bumped
+    assert not v.ok(), v
+    v = dup_history().check()
+    v.excuse_epoch_bumps(["a"])
+    assert v.ok() and [d[0] for d in v.client_dups] == [("a", 2)], v
+    assert "client_dups" in str(v)
+    # The re-sent copy far behind: excused, but a real reorder still fails.
+    h = _history(5)
+    for i, seq in enumerate([0, 1, 3, 2, 4, 1]):
+        h.ack("a", seq, "t", 0, i)
+        h.consume("t", 0, i, value_of("a", seq))
+    h.ack("a", 1, "t", 0, 1)
+    v = h.check()
+    v.excuse_epoch_bumps(["a"])
+    assert [d[0] for d in v.client_dups] == [("a", 1)], v
+    assert v.reordered and not v.ok(), v
+
+
 def test_checker_implicit_ack_without_offset():
     """librdkafka acknowledges a retried batch implicitly, without an offset,
     when a later batch of the same idempotent producer succeeded: that record
