@@ -8,7 +8,8 @@
  * (plog_roll() asks for one), and a torn batch served to a consumer breaks
  * it. A .txnindex is sanity-checked when its segment opens (a torn entry
  * cut) and here loses the entries whose ABORT marker is no longer in the
- * log. */
+ * log; the markers replayed (from the producer-state snapshot on) end their
+ * transactions and append the aborts the .txnindex lacks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "common/log.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
+#include "storage/txn_marker.h"
 
 struct recovery_buf {
 	uint8_t *p;
@@ -234,13 +236,62 @@ recovery_snapshot_pick(struct plog *plog)
 	return plog->log_start_offset;
 }
 
+/* A marker batch at pos ends its producer's transaction; an ABORT the
+ * segment's .txnindex does not hold yet (a torn or missing file, or one
+ * the crash came before) is appended to it. */
+static void
+recovery_replay_marker(struct plog *plog, struct segment *seg, int64_t pos,
+		       const struct rbatch_header *h)
+{
+	uint8_t buf[256];
+	struct txn_marker m;
+	struct pstate_txn_end end;
+	struct txn_aborted txn;
+	int64_t total = rbatch_total_bytes(h);
+
+	if (total > (int64_t)sizeof(buf) ||
+	    sio_pread(plog->sio, seg->fd, buf, (size_t)total, pos) != (ssize_t)total ||
+	    !txn_marker_parse(buf, (size_t)total, &m))
+		return;
+	if (pstate_txn_end(plog->ps, m.producer_id, m.producer_epoch, m.coordinator_epoch,
+			   h->base_offset, h->max_timestamp, &end) != 0 ||
+	    !end.ended || m.type != TXN_MARKER_ABORT || h->base_offset <= seg->txn.last_offset)
+		return;
+	txn = (struct txn_aborted){
+		.producer_id = m.producer_id, .first_offset = end.first_offset,
+		.last_offset = h->base_offset, .last_stable_offset = end.last_stable_offset,
+	};
+	if (segment_txn_append(seg, &txn) == 0)
+		log_warn("storage", "%s: .txnindex of segment %lld: the abort at %lld rebuilt "
+			 "from its marker", plog->dir, (long long)seg->base_offset,
+			 (long long)h->base_offset);
+}
+
+/* One batch's producer state, as its append recorded it. */
+static void
+recovery_replay_batch(struct plog *plog, struct segment *seg, int64_t pos,
+		      const struct rbatch_header *h)
+{
+	int64_t last = h->base_offset + h->last_offset_delta;
+	int32_t last_seq;
+
+	if (h->attributes & RBATCH_ATTR_CONTROL) {
+		recovery_replay_marker(plog, seg, pos, h);
+		return;
+	}
+	last_seq = (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) % 2147483648LL);
+	(void)pstate_record(plog->ps, h->producer_id, h->producer_epoch, h->base_sequence,
+			    last_seq, h->base_offset, last, h->max_timestamp);
+	if (h->attributes & RBATCH_ATTR_TRANSACTIONAL)
+		(void)pstate_txn_begin(plog->ps, h->producer_id, h->base_offset);
+}
+
 static void
 recovery_replay(struct plog *plog, int64_t from)
 {
 	struct rbatch_header h;
 	struct segment *seg;
 	int64_t pos, last;
-	int32_t last_seq;
 	uint32_t i;
 
 	for (i = 0; i < plog->seg_count; i++) {
@@ -252,13 +303,8 @@ recovery_replay(struct plog *plog, int64_t from)
 		pos = 0;
 		while (segment_batch_at(plog->sio, seg, pos, seg->size, &h) == 0) {
 			last = h.base_offset + h.last_offset_delta;
-			if (last >= from && h.producer_id >= 0) {
-				last_seq = (int32_t)(((int64_t)h.base_sequence +
-						      h.last_offset_delta) % 2147483648LL);
-				(void)pstate_record(plog->ps, h.producer_id, h.producer_epoch,
-						    h.base_sequence, last_seq, h.base_offset,
-						    last, h.max_timestamp);
-			}
+			if (last >= from && h.producer_id >= 0)
+				recovery_replay_batch(plog, seg, pos, &h);
 			pos += rbatch_total_bytes(&h);
 		}
 		segment_log_unpin(seg);

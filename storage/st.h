@@ -164,6 +164,13 @@ enum st_req_type {
  * until replicated or leadership moves. Single broker: no effect (Kafka's
  * local append does not time out). */
 #define ST_APPEND_TIMEOUT 0x2
+/* An end-transaction marker from the transaction coordinator (built with
+ * storage/txn_marker.h): it ends the producer's open transaction (an ABORT
+ * is indexed in the segment's .txnindex). Refused with INVALID_PRODUCER_EPOCH
+ * for an older producer epoch, TRANSACTION_COORDINATOR_FENCED for an older
+ * coordinator epoch, INVALID_RECORD when it is not a marker. A control
+ * batch without this flag (a client's) is refused with INVALID_RECORD. */
+#define ST_APPEND_MARKER 0x4
 
 /* One producer of a partition, as DescribeProducers reports it. */
 struct st_producer {
