@@ -136,8 +136,8 @@ pstate_list(const struct pstate *ps, struct st_producer *out, size_t max)
 		out[n++] = (struct st_producer){
 			.producer_id = p->producer_id,
 			.last_timestamp = p->last_timestamp,
-			.last_sequence = p->batch_count > 0 ? p->batches[p->batch_count - 1].last_seq
-							     : -1,
+			.last_sequence = p->batch_count > 0
+						 ? p->batches[p->batch_count - 1].last_seq : -1,
 			.epoch = p->epoch,
 		};
 	}

@@ -210,7 +210,8 @@ Test(plog_txn, partitions_independent)
 	{
 		struct plog_open_args a = {
 			.sio = tp.sio, .fc = &tp.fc, .log_dir = tp.log_dir, .topic_name = "t",
-			.topic_id = id, .partition = 1, .cfg = &tp.cfg, .ops = p0->ops, .ops_ctx = p0->ops_ctx,
+			.topic_id = id, .partition = 1, .cfg = &tp.cfg, .ops = p0->ops,
+			.ops_ctx = p0->ops_ctx,
 			.now_ms = tp.now_ms,
 		};
 		int err = 0;
