@@ -9,6 +9,7 @@
  * same LSO and index, also when the .txnindex was lost. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <isa-l/crc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -299,4 +300,111 @@ Test(plog_txn, crash_keeps_abort_index)
 	cr_assert_eq(plog_lso(tp.plog), 3);
 	cr_assert_eq(aborted(0, 3, e, 2), 1);
 	cr_assert_eq(e[0].last_offset, 2);
+}
+
+/* A follower applies the leader's markers unchecked; its LSO waits for
+ * its high watermark to pass the marker, as Kafka's unreplicatedTxns. */
+Test(plog_txn, follower_applies_markers)
+{
+	struct st_role r = { .self_id = 2, .leader = false, .leader_epoch = 1,
+			     .min_insync_replicas = 1, .replica_count = 2, .replicas = { 1, 2 },
+			     .isr_count = 2, .isr = { 1, 2 } };
+	struct txn_marker m = { .producer_id = 7, .producer_epoch = 0, .type = TXN_MARKER_ABORT };
+	struct txn_aborted e[2];
+	struct plog_append *a;
+	uint8_t *b;
+
+	cr_assert_eq(tp_open(&tp), 0);
+	cr_assert_eq(plog_repl_set_role(tp.plog, &r, tp.now_ms), 0);
+	a = append_data(7, 0, 0, 2, true);
+	rbatch_set_base_offset(a->batch, 0);
+	a->flags = ST_APPEND_REPLICA;
+	a->acks = 1;            /* as st_req_append() makes a follower's */
+	cr_assert_eq(run_one(a), 0, "error %d", a->error);
+	b = malloc(TXN_MARKER_BYTES);
+	cr_assert_not_null(b);
+	txn_marker_build(&m, b);
+	rbatch_set_base_offset(b, 2);
+	a = tp_append(&tp, b, TXN_MARKER_BYTES, 1);
+	a->flags = ST_APPEND_REPLICA;
+	cr_assert_eq(run_one(a), 0, "error %d", a->error);
+	plog_repl_follower_hw(tp.plog, 2);
+	cr_assert_eq(plog_lso(tp.plog), 0, "the marker is not below the high watermark");
+	plog_repl_follower_hw(tp.plog, 3);
+	cr_assert_eq(plog_lso(tp.plog), 3);
+	cr_assert_eq(aborted(0, 3, e, 2), 1);
+	cr_assert(e[0].first_offset == 0 && e[0].last_offset == 2);
+}
+
+/* A write given back (plog_append_undo/requeue) reopens the transaction
+ * its marker had ended. */
+Test(plog_txn, truncate_reopens)
+{
+	struct pstate *ps = pstate_create();
+	struct pstate_txn_end end;
+
+	cr_assert_eq(pstate_record(ps, 1, 0, 0, 1, 0, 1, 0), 0);
+	cr_assert_eq(pstate_txn_begin(ps, 1, 0), 0);
+	cr_assert_eq(pstate_txn_end(ps, 1, 0, 0, 5, 0, &end), 0);
+	cr_assert_eq(pstate_record(ps, 1, 0, 2, 2, 6, 6, 0), 0);
+	cr_assert_eq(pstate_txn_begin(ps, 1, 6), 0);
+	pstate_truncate(ps, 5);
+	cr_assert_eq(pstate_txn_first_offset(ps, 1), 0);
+	cr_assert_eq(pstate_first_unstable(ps, 100), 0);
+	cr_assert_eq(pstate_txn_count(ps), 1);
+	pstate_truncate(ps, 0);
+	cr_assert_eq(pstate_txn_first_offset(ps, 1), -1);
+	cr_assert_eq(pstate_first_unstable(ps, 100), -1);
+	pstate_destroy(ps);
+}
+
+static uint8_t *
+put(uint8_t *p, uint64_t v, int bytes)
+{
+	for (int i = 0; i < bytes; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
+/* A version 1 snapshot (before transactions) still loads; a version 2
+ * one carries the open transaction. */
+Test(plog_txn, snapshot_versions)
+{
+	struct pstate *ps = pstate_create(), *back = pstate_create();
+	uint8_t v1[80], *w = v1, *buf;
+	struct pstate_dup dup;
+	int16_t err;
+	size_t n;
+
+	w = put(w, 0x53505053u, 4);
+	w = put(w, 1, 4);
+	w = put(w, 1, 4);
+	w = put(w, 9, 8);               /* pid */
+	w = put(w, 2, 2);               /* epoch */
+	w = put(w, 1, 2);               /* batches */
+	w = put(w, 100, 8);             /* last timestamp */
+	w = put(w, 0, 4);
+	w = put(w, 4, 4);
+	w = put(w, 10, 8);
+	w = put(w, 14, 8);
+	w = put(w, 100, 8);
+	w = put(w, ~crc32_iscsi(v1, (int)(w - v1), 0xffffffffu), 4);
+	cr_assert_eq(pstate_snapshot_read(ps, v1, (size_t)(w - v1)), 0);
+	cr_assert_eq(pstate_check(ps, 9, 2, 0, 4, &dup, &err), PSTATE_DUPLICATE);
+	cr_assert_eq(dup.base_offset, 10);
+	cr_assert_eq(pstate_txn_first_offset(ps, 9), -1);
+
+	cr_assert_eq(pstate_record(ps, 9, 2, 5, 5, 15, 15, 200), 0);
+	cr_assert_eq(pstate_txn_begin(ps, 9, 15), 0);
+	n = pstate_snapshot_size(ps);
+	buf = malloc(n);
+	cr_assert_not_null(buf);
+	pstate_snapshot_write(ps, buf);
+	cr_assert_eq(pstate_snapshot_read(back, buf, n), 0);
+	cr_assert_eq(pstate_txn_first_offset(back, 9), 15);
+	cr_assert_eq(pstate_first_unstable(back, 100), 15);
+	cr_assert_eq(pstate_check(back, 9, 2, 6, 6, &dup, &err), PSTATE_APPEND);
+	free(buf);
+	pstate_destroy(ps);
+	pstate_destroy(back);
 }
