@@ -708,15 +708,21 @@ st_admin_stats(struct st_worker *w, struct st_admin *call)
 /* ST_ADMIN_CLEANER_LIST: every compacted plog with closed segments, as
  * the cleaner must see them (a copy: the cleaner thread reads it). */
 static int
-st_admin_cleaner_target(const struct plog *plog, struct cleaner_target *t)
+st_admin_cleaner_target(struct plog *plog, struct cleaner_target *t)
 {
+	int64_t lso = plog_lso(plog);
+
 	memset(t, 0, sizeof(*t));
 	memcpy(t->topic_id, plog->topic_id, 16);
 	t->partition = plog->partition;
 	t->cfg = plog->cfg;
 	t->dir = strdup(plog->dir);
-	t->seg_count = plog->seg_count - 1;
-	t->segs = calloc(t->seg_count, sizeof(*t->segs));
+	/* The sealed segments below the last stable offset: Kafka's cleaner
+	 * stops at the first unstable offset (firstUncleanableDirtyOffset). */
+	t->seg_count = 0;
+	while (t->seg_count + 1 < plog->seg_count && plog->segs[t->seg_count]->next_offset <= lso)
+		t->seg_count++;
+	t->segs = calloc(t->seg_count > 0 ? t->seg_count : 1, sizeof(*t->segs));
 	if (t->dir == NULL || t->segs == NULL) {
 		free(t->dir);
 		free(t->segs);
