@@ -18,7 +18,7 @@
 #include "storage/st.h"
 
 /* Slots of a table's first allocation, made when its first producer comes:
- * most partitions have no idempotent producer, or a few (184 bytes each). */
+ * most partitions have no idempotent producer, or a few (200 bytes each). */
 #define PSTATE_SLOTS_MIN 4              /* power of two */
 /* Snapshot image, little endian: header, producers, then the CRC-32C of
  * every byte before it. */
