@@ -3,7 +3,7 @@
  * storage: the READ asks for isolation 1, the aborted transactions its
  * completion lists are answered in the partition's aborted_transactions
  * (read_uncommitted: null), and a long poll's second read replaces the
- * first read's list (no leak under ASan, the newer list answered). */
+ * first read's list (the newer list is answered). */
 #include <criterion/criterion.h>
 #include <stdlib.h>
 #include <string.h>
