@@ -6,22 +6,22 @@ read_uncommitted sees them, read_committed stops at the last stable offset
 (the first offset of the open transaction) with an empty
 aborted_transactions list, ListOffsets READ_COMMITTED answers LATEST = LSO,
 and all of it survives a kill -9 (the open transaction is rebuilt from the
-log). Refusals: a non-transactional batch of the producer inside its
-transaction (INVALID_TXN_STATE) and a client's control batch
-(INVALID_RECORD). Markers need the coordinator: tests/unit/storage/
+log); librdkafka's consumer with isolation.level=read_committed reads
+only the records below the LSO, read_uncommitted all of them. Refusals: a
+non-transactional batch of the producer inside its transaction
+(INVALID_TXN_STATE) and a client's control batch (INVALID_RECORD). Markers need the coordinator: tests/unit/storage/
 test_plog_txn.c covers them. Spillway only: Kafka 3.9 verifies every
 transactional partition with its coordinator first (KIP-890), so it
 refuses these Produce requests."""
 import struct
 import time
 import uuid
-from pathlib import Path
 
 import pytest
 
 import kschema
 from conftest import REPO, backend_name
-from krecords import batch, crc32c, record_batch
+from krecords import crc32c, record_batch
 
 LIBS = REPO / ".cache" / "kafka" / "libs"
 PRODUCE, FETCH, LIST_OFFSETS, CREATE_TOPICS, INIT_PID = 0, 1, 2, 19, 22
@@ -168,3 +168,38 @@ def test_open_transaction_holds_lso(schemas, txb):
     assert produce(schemas, txb, topic, more) == (0, 7)
     rc = fetch(schemas, txb, topic, 1)
     assert (rc["HighWatermark"], rc["LastStableOffset"]) == (8, 2), rc
+
+
+def consume_values(bootstrap, topic, isolation, settle=3.0):
+    """The values librdkafka's consumer reads from partition 0 from offset
+    0 until nothing came for settle seconds."""
+    ck = pytest.importorskip("confluent_kafka")
+    c = ck.Consumer({"bootstrap.servers": bootstrap, "group.id": f"g-{uuid.uuid4().hex[:6]}",
+                     "enable.auto.commit": False, "isolation.level": isolation,
+                     "fetch.wait.max.ms": 100})
+    c.assign([ck.TopicPartition(topic, 0, 0)])
+    out, quiet_until = [], time.monotonic() + settle
+    try:
+        while time.monotonic() < quiet_until:
+            m = c.poll(0.2)
+            if m is None or m.error():
+                continue
+            out.append(m.value())
+            quiet_until = time.monotonic() + settle
+    finally:
+        c.close()
+    return out
+
+
+def test_clients_read_committed_stop_at_lso(schemas, txb):
+    topic = f"txn-store-c-{uuid.uuid4().hex[:8]}"
+    create_topic(schemas, txb, topic)
+    pid, epoch = init_pid(schemas, txb)
+    assert produce(schemas, txb, topic, record_batch([b"a", b"b"]), txn_id=None) == (0, 0)
+    txn = record_batch([b"t0", b"t1", b"t2"], producer_id=pid, producer_epoch=epoch,
+                       base_sequence=0, transactional=True)
+    assert produce(schemas, txb, topic, txn) == (0, 2)
+    assert produce(schemas, txb, topic, record_batch([b"c", b"d"]), txn_id=None) == (0, 5)
+    assert consume_values(txb.bootstrap, topic, "read_committed") == [b"a", b"b"]
+    assert consume_values(txb.bootstrap, topic, "read_uncommitted") == \
+        [b"a", b"b", b"t0", b"t1", b"t2", b"c", b"d"]
