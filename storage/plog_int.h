@@ -391,6 +391,10 @@ int16_t plog_txn_check(struct plog *plog, const struct plog_append *app,
 /* A batch got its offsets (leader or replica): producer state of its
  * transaction (a data batch opens one, a marker ends it). */
 void plog_txn_assign(struct plog *plog, struct plog_append *app, const struct rbatch_header *h);
+/* The segments the cleaner may clean: the sealed ones wholly below the
+ * last stable offset (Kafka's cleaner stops at the first unstable offset,
+ * firstUncleanableDirtyOffset). */
+uint32_t plog_txn_cleanable(struct plog *plog);
 /* The marker of an aborted transaction landed in seg: its .txnindex entry. */
 void plog_txn_landed(struct plog *plog, struct segment *seg, const struct plog_append *app,
 		     const struct rbatch_header *h);

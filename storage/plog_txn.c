@@ -22,6 +22,17 @@ plog_lso(struct plog *plog)
 	return first >= 0 ? MIN(first, hw) : hw;
 }
 
+uint32_t
+plog_txn_cleanable(struct plog *plog)
+{
+	int64_t lso = plog_lso(plog);
+	uint32_t n = 0;
+
+	while (n + 1 < plog->seg_count && plog->segs[n]->next_offset <= lso)
+		n++;
+	return n;
+}
+
 static int16_t
 plog_txn_check_marker(struct plog *plog, const struct plog_append *app)
 {

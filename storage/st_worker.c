@@ -710,18 +710,12 @@ st_admin_stats(struct st_worker *w, struct st_admin *call)
 static int
 st_admin_cleaner_target(struct plog *plog, struct cleaner_target *t)
 {
-	int64_t lso = plog_lso(plog);
-
 	memset(t, 0, sizeof(*t));
 	memcpy(t->topic_id, plog->topic_id, 16);
 	t->partition = plog->partition;
 	t->cfg = plog->cfg;
 	t->dir = strdup(plog->dir);
-	/* The sealed segments below the last stable offset: Kafka's cleaner
-	 * stops at the first unstable offset (firstUncleanableDirtyOffset). */
-	t->seg_count = 0;
-	while (t->seg_count + 1 < plog->seg_count && plog->segs[t->seg_count]->next_offset <= lso)
-		t->seg_count++;
+	t->seg_count = plog_txn_cleanable(plog);
 	t->segs = calloc(t->seg_count > 0 ? t->seg_count : 1, sizeof(*t->segs));
 	if (t->dir == NULL || t->segs == NULL) {
 		free(t->dir);

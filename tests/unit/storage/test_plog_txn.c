@@ -408,3 +408,22 @@ Test(plog_txn, snapshot_versions)
 	pstate_destroy(ps);
 	pstate_destroy(back);
 }
+
+/* The cleaner gets only the sealed segments below the LSO. */
+Test(plog_txn, cleaner_stops_at_lso)
+{
+	cr_assert_eq(tp_open(&tp), 0);
+	tp_append_records(&tp, 2, 10, tp.now_ms, -1);           /* 0-1 */
+	tp_run(&tp);
+	cr_assert_eq(plog_roll(tp.plog), 0);
+	append_data(100, 0, 0, 2, true);                        /* 2-3 */
+	tp_run(&tp);
+	cr_assert_eq(plog_roll(tp.plog), 0);
+	tp_append_records(&tp, 2, 10, tp.now_ms, -1);           /* 4-5 */
+	tp_run(&tp);
+	cr_assert_eq(plog_roll(tp.plog), 0);
+	cr_assert_eq(tp.plog->seg_count, 4);
+	cr_assert_eq(plog_txn_cleanable(tp.plog), 1, "the open transaction's segment stays");
+	cr_assert_eq(run_one(append_marker(100, 0, 0, TXN_MARKER_COMMIT, ST_APPEND_MARKER)), 0);
+	cr_assert_eq(plog_txn_cleanable(tp.plog), 3, "every sealed segment");
+}
