@@ -400,14 +400,17 @@ Test(st, producers)
 	st_destroy(st);
 }
 
-/* One batch to partition 0, acks=all, on core 0: its completion. */
+/* One batch to partition 0 on core 0 (acks=all unless append_acks): its
+ * completion. */
+static int8_t append_acks = -1;
+
 static struct st_cpl
 append_one(struct st *st, uint8_t *b, uint32_t len, uint8_t flags)
 {
 	struct st_req r = req(ST_REQ_APPEND, 0, 1);
 	struct st_cpl cpl;
 
-	r.acks = -1;
+	r.acks = append_acks;
 	r.flags = flags;
 	r.append.batch = b;
 	r.append.len = len;
@@ -540,6 +543,44 @@ Test(st, read_committed)
 	free(a);
 	free(c);
 	free(d);
+	st_stop(st);
+	st_destroy(st);
+}
+
+/* More aborted transactions in a read_committed read than a completion
+ * carries (ST_ABORTED_MAX): the read shrinks to its first batch and lists
+ * only what overlaps it. */
+Test(st, read_committed_too_many_aborts)
+{
+	enum { N = ST_ABORTED_MAX + 10 };
+	uint8_t *bufs[N], (*marks)[TXN_MARKER_BYTES] = calloc(N, TXN_MARKER_BYTES);
+	struct st *st = start();
+	struct st_cpl cpl;
+	int64_t bases[16];
+	uint32_t len;
+	int n;
+
+	cr_assert_not_null(marks);
+	append_acks = 1;
+	for (int i = 0; i < N; i++) {
+		bufs[i] = txn_batch(1000 + i, 1, &len);
+		cr_assert_eq(append_one(st, bufs[i], len, 0).error, 0);
+		cr_assert_eq(marker(st, 1000 + i, TXN_MARKER_ABORT, marks[i]).error, 0);
+	}
+	append_acks = -1;
+	cpl = read_at(st, 0, 1, bases, &n);
+	cr_assert_eq(cpl.last_stable_offset, 2 * N);
+	cr_assert(n == 1 && bases[0] == 0, "only the first batch");
+	cr_assert_eq(cpl.read.aborted_count, 1);
+	cr_assert_eq(cpl.read.aborted[0].producer_id, 1000);
+	free(cpl.read.aborted);
+	cpl = read_at(st, 2 * N - 4, 1, bases, &n);
+	cr_assert_eq(n, 4, "a read with few aborts is whole");
+	cr_assert_eq(cpl.read.aborted_count, 2);
+	free(cpl.read.aborted);
+	for (int i = 0; i < N; i++)
+		free(bufs[i]);
+	free(marks);
 	st_stop(st);
 	st_destroy(st);
 }
