@@ -214,6 +214,12 @@ kp_core_route(struct kp_core *kc, const struct st_cpl *cpl)
 		pt->len = pt->fd >= 0 ? cpl->read.len : 0;
 		pt->pos = cpl->read.pos;
 		pt->ref = cpl->read.ref;
+		/* A long poll reads again: the new list replaces the old. */
+		free(pt->aborted);
+		pt->aborted = cpl->read.aborted;
+		pt->aborted_count = cpl->read.aborted_count;
+		if (pt->aborted != NULL)
+			p->aborted_lists = true;
 		break;
 	case ST_REQ_OFFSET:
 		pt->offset = cpl->offset.offset;

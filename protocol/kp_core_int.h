@@ -68,6 +68,10 @@ struct kp_part {
 	int32_t len;
 	int64_t pos;
 	uint32_t ref;
+	/* READ, read_committed: storage's aborted transactions in the data,
+	 * freed with the record (kp_pending_put) or the next READ. */
+	struct st_aborted_txn *aborted;
+	uint32_t aborted_count;
 	/* Long poll: this partition's place in its subscription's list. */
 	struct kp_pending *owner;
 	struct kp_part *wnext;
@@ -236,6 +240,7 @@ struct kp_pending {
 	int32_t timeout_ms;             /* Produce: the acks=all wait for the ISR */
 	bool no_reply;                  /* Produce acks=0: answer nothing */
 	bool producer_lists;            /* a part holds a storage PRODUCERS list */
+	bool aborted_lists;             /* a part holds a READ's aborted list */
 	void *api;                      /* handler-owned state (NULL when none),
 					 * free()d by kp_pending_put */
 };

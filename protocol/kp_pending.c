@@ -75,6 +75,7 @@ kp_pending_get(struct kp_core *kc, struct kp_call *call, const struct kp_pending
 	p->acks = 0;
 	p->no_reply = false;
 	p->producer_lists = false;
+	p->aborted_lists = false;
 	p->cancelled = false;
 	p->wakes_at_once = 0;
 	p->frame_kept = env->frame_keep;
@@ -210,6 +211,9 @@ kp_pending_put(struct kp_core *kc, struct kp_pending *p)
 	for (uint32_t i = 0; p->producer_lists && i < p->part_count; i++)
 		free(p->parts[i].producers);
 	p->producer_lists = false;
+	for (uint32_t i = 0; p->aborted_lists && i < p->part_count; i++)
+		free(p->parts[i].aborted);
+	p->aborted_lists = false;
 	free(p->parts);
 	p->parts = NULL;
 	free(p->copy);

@@ -73,6 +73,10 @@ plog_roll(struct plog *plog)
 	seg->owner = plog;
 	segment_unpin(seg);
 	rc = segment_seal(plog->sio, old);
+	/* Recovery rebuilds the .txnindex entries of the segments it replays
+	 * (from the snapshot on): the sealed one's must be durable first. */
+	if (rc == 0)
+		rc = segment_txn_sync(old);
 	if (rc == 0)
 		rc = plog_dir_snapshot_write(plog, seg->base_offset);
 	/* A failed seal or snapshot costs only recovery time, not data. */

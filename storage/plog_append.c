@@ -116,13 +116,14 @@ plog_append_assign_replica(struct plog *plog, struct plog_append *app,
 
 	if (h->partition_leader_epoch > plog_epochs_latest(plog))
 		(void)plog_epochs_assign(plog, h->partition_leader_epoch, app->base_offset);
-	if (h->producer_id >= 0) {
+	if (h->producer_id >= 0 && !(h->attributes & RBATCH_ATTR_CONTROL)) {
 		last_seq = (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) %
 				     2147483648LL);
 		(void)pstate_record(plog->ps, h->producer_id, h->producer_epoch, h->base_sequence,
 				    last_seq, app->base_offset, app->end_offset - 1,
 				    h->max_timestamp);
 	}
+	plog_txn_assign(plog, app, h);
 	plog->next_offset = app->end_offset;
 }
 
@@ -168,13 +169,14 @@ plog_append_assign(struct plog *plog, struct plog_append *app, const struct rbat
 		app->log_append_time = plog->now_ms;
 		ts = plog->now_ms;
 	}
-	if (h->producer_id >= 0) {
+	if (h->producer_id >= 0 && !(h->attributes & RBATCH_ATTR_CONTROL)) {
 		last_seq = (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) %
 				     2147483648LL);
 		/* -ENOMEM only forgets dedup state for this batch. */
 		(void)pstate_record(plog->ps, h->producer_id, h->producer_epoch, h->base_sequence,
 				    last_seq, app->base_offset, app->end_offset - 1, ts);
 	}
+	plog_txn_assign(plog, app, h);
 	plog->next_offset = app->end_offset;
 }
 
@@ -205,6 +207,7 @@ plog_append_gather(struct plog *plog)
 {
 	struct rbatch_header h;
 	struct plog_append *app;
+	int16_t err;
 	int rc;
 
 	while (plog->pend_head != NULL && plog->iov_count < PLOG_IOV_MAX) {
@@ -216,8 +219,15 @@ plog_append_gather(struct plog *plog)
 		}
 		if (plog_append_check_role(plog, app, &h))
 			continue;
-		if (!(app->flags & ST_APPEND_REPLICA) && plog_append_check_producer(plog, app, &h))
+		/* A marker has no sequence: only its transaction checks. */
+		if (!(app->flags & ST_APPEND_REPLICA) && !(h.attributes & RBATCH_ATTR_CONTROL) &&
+		    plog_append_check_producer(plog, app, &h))
 			continue;
+		err = plog_txn_check(plog, app, &h);
+		if (err != 0) {
+			plog_append_complete(plog, plog_append_pop(plog), err);
+			continue;
+		}
 		if (plog_append_need_roll(plog, &h, app->len)) {
 			if (plog->iov_count > 0)
 				break;          /* roll before the next write */
@@ -334,6 +344,7 @@ plog_append_landed(struct plog *plog)
 		ASSERT(rc == 0);        /* the batch was validated before it was queued */
 		ASSERT(h.base_offset == app->base_offset);
 		segment_batch_landed(plog->wr_seg, &h, pos, plog->cfg.index_interval_bytes);
+		plog_txn_landed(plog, plog->wr_seg, app, &h);
 		pos += app->len;
 		plog->hw = app->end_offset;
 		plog->unflushed_messages += h.records_count;

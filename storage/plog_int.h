@@ -38,6 +38,10 @@ struct plog_append {
 	uint64_t token;         /* for the caller */
 	int core;               /* for the caller */
 	uint8_t flags;          /* ST_APPEND_*: ST_APPEND_REPLICA keeps offsets, epoch */
+	/* An ABORT marker that ended a transaction: its .txnindex entry's
+	 * first offset and LSO, appended once the marker lands; -1: none. */
+	int64_t txn_abort_first;
+	int64_t txn_abort_lso;
 	/* acks=all in cluster mode with ST_APPEND_TIMEOUT: how long (>= 0)
 	 * it waits for the ISR once durable, and the CLOCK_MONOTONIC ns that
 	 * makes when it starts waiting (plog_repl.c; UINT64_MAX: none) */
@@ -368,6 +372,32 @@ plog_hw_visible(const struct plog *plog)
 {
 	return plog->repl != NULL ? plog->repl->hw : plog->hw;
 }
+
+/* The last stable offset: the first offset of a transaction not yet
+ * decided below the high watermark, capped by it (Kafka's
+ * UnifiedLog.lastStableOffset). plog_txn.c */
+int64_t plog_lso(struct plog *plog);
+/* The aborted transactions a read_committed fetch of [offset, upper)
+ * needs (Kafka's collectAbortedTransactions), from the .txnindex of the
+ * segments from offset's on, into out (bounded by out->max). 0, -ENOBUFS
+ * when out filled up, or -errno. */
+int plog_txn_collect(struct plog *plog, int64_t offset, int64_t upper,
+		     struct txn_aborted_list *out);
+/* Before a marker or a transactional batch is assigned: its checks
+ * (INVALID_RECORD, INVALID_TXN_STATE, the epochs of a marker) and room
+ * for it. 0 or a Kafka error. */
+int16_t plog_txn_check(struct plog *plog, const struct plog_append *app,
+		       const struct rbatch_header *h);
+/* A batch got its offsets (leader or replica): producer state of its
+ * transaction (a data batch opens one, a marker ends it). */
+void plog_txn_assign(struct plog *plog, struct plog_append *app, const struct rbatch_header *h);
+/* The segments the cleaner may clean: the sealed ones wholly below the
+ * last stable offset (Kafka's cleaner stops at the first unstable offset,
+ * firstUncleanableDirtyOffset). */
+uint32_t plog_txn_cleanable(struct plog *plog);
+/* The marker of an aborted transaction landed in seg: its .txnindex entry. */
+void plog_txn_landed(struct plog *plog, struct segment *seg, const struct plog_append *app,
+		     const struct rbatch_header *h);
 
 /* Set the role (st_partition_role). 0 or -errno. */
 int plog_repl_set_role(struct plog *plog, const struct st_role *role, int64_t now_ms);

@@ -251,3 +251,22 @@ plog_read_offset(struct plog *plog, int64_t timestamp, int64_t *offset, int64_t 
 	}
 	return 0;
 }
+
+int
+plog_txn_collect(struct plog *plog, int64_t offset, int64_t upper, struct txn_aborted_list *out)
+{
+	uint32_t i;
+	int rc;
+
+	/* An ABORT is indexed in its marker's segment, at or after the one
+	 * holding offset (Kafka's collectAbortedTransactions). */
+	for (i = plog_read_segment_floor(plog, offset); i < plog->seg_count; i++) {
+		if (plog->segs[i]->base_offset >= upper && i > 0 &&
+		    plog->segs[i - 1]->next_offset >= upper)
+			break;
+		rc = segment_txn_collect(plog->segs[i], offset, upper, out);
+		if (rc != 0)
+			return rc < 0 ? rc : 0;
+	}
+	return 0;
+}

@@ -5,6 +5,7 @@
  * a new producer makes the table grow; it does no I/O, and its snapshot is a
  * byte image the caller writes. */
 #include "storage/pstate.h"
+#include "storage/pstate_int.h"
 
 #include <errno.h>
 #include <isa-l/crc.h>
@@ -17,43 +18,21 @@
 #include "storage/st.h"
 
 /* Slots of a table's first allocation, made when its first producer comes:
- * most partitions have no idempotent producer, or a few (184 bytes each). */
+ * most partitions have no idempotent producer, or a few (200 bytes each). */
 #define PSTATE_SLOTS_MIN 4              /* power of two */
 /* Snapshot image, little endian: header, producers, then the CRC-32C of
  * every byte before it. */
 #define PSTATE_SNAP_MAGIC 0x53505053u   /* "SPPS" */
-#define PSTATE_SNAP_VERSION 1
+#define PSTATE_SNAP_VERSION 2     /* 1: no transaction fields, still read */
 #define PSTATE_SNAP_HEADER_BYTES 12     /* magic u32, version u32, count u32 */
 #define PSTATE_SNAP_PRODUCER_BYTES 20   /* pid i64, epoch i16, count u16, last_ts i64 */
+/* v2 adds txn_first i64, last_offset i64, coordinator_epoch i32 */
+#define PSTATE_SNAP_TXN_BYTES 20
 #define PSTATE_SNAP_BATCH_BYTES 32      /* first i32, last i32, base i64, last i64, ts i64 */
 #define PSTATE_SNAP_CRC_BYTES 4
 
 STATIC_ASSERT((PSTATE_SLOTS_MIN & (PSTATE_SLOTS_MIN - 1)) == 0, "slots are a power of two");
 STATIC_ASSERT(PSTATE_BATCHES <= UINT8_MAX, "batch count fits a byte");
-
-struct pstate_batch {
-	int32_t first_seq;
-	int32_t last_seq;
-	int64_t base_offset;
-	int64_t last_offset;
-	int64_t timestamp;
-};
-
-/* One producer. batches[] is oldest first; batch_count == 0 marks a free
- * slot (a known producer always has at least one batch). */
-struct pstate_producer {
-	int64_t producer_id;
-	int64_t last_timestamp;
-	int16_t epoch;
-	uint8_t batch_count;
-	struct pstate_batch batches[PSTATE_BATCHES];
-};
-
-struct pstate {
-	struct pstate_producer *slots;
-	size_t slot_count;              /* power of two */
-	size_t producer_count;
-};
 
 static size_t
 pstate_home(const struct pstate *ps, int64_t producer_id)
@@ -63,7 +42,7 @@ pstate_home(const struct pstate *ps, int64_t producer_id)
 	return (size_t)(h >> 32) & (ps->slot_count - 1);
 }
 
-static struct pstate_producer *
+struct pstate_producer *
 pstate_find(const struct pstate *ps, int64_t producer_id)
 {
 	size_t mask = ps->slot_count - 1;
@@ -72,7 +51,7 @@ pstate_find(const struct pstate *ps, int64_t producer_id)
 	     i = (i + 1) & mask, n++) {
 		struct pstate_producer *p = &ps->slots[i];
 
-		if (p->batch_count == 0)
+		if (!p->used)
 			return NULL;
 		if (p->producer_id == producer_id)
 			return p;
@@ -87,7 +66,7 @@ pstate_slot_free(struct pstate *ps, int64_t producer_id)
 	size_t mask = ps->slot_count - 1;
 	size_t i = pstate_home(ps, producer_id);
 
-	while (ps->slots[i].batch_count != 0)
+	while (ps->slots[i].used)
 		i = (i + 1) & mask;
 	return &ps->slots[i];
 }
@@ -105,7 +84,7 @@ pstate_alloc_slots(struct pstate *ps, size_t slot_count)
 	}
 	ps->slot_count = slot_count;
 	for (size_t i = 0; i < old_count; i++) {
-		if (old[i].batch_count != 0)
+		if (old[i].used)
 			*pstate_slot_free(ps, old[i].producer_id) = old[i];
 	}
 	free(old);
@@ -125,6 +104,7 @@ pstate_destroy(struct pstate *ps)
 	if (ps == NULL)
 		return;
 	free(ps->slots);
+	free(ps->txns);
 	free(ps);
 }
 
@@ -151,12 +131,13 @@ pstate_list(const struct pstate *ps, struct st_producer *out, size_t max)
 	for (size_t i = 0; i < ps->slot_count && n < max; i++) {
 		const struct pstate_producer *p = &ps->slots[i];
 
-		if (p->batch_count == 0)
+		if (!p->used)
 			continue;
 		out[n++] = (struct st_producer){
 			.producer_id = p->producer_id,
 			.last_timestamp = p->last_timestamp,
-			.last_sequence = p->batches[p->batch_count - 1].last_seq,
+			.last_sequence = p->batch_count > 0
+						 ? p->batches[p->batch_count - 1].last_seq : -1,
 			.epoch = p->epoch,
 		};
 	}
@@ -179,7 +160,7 @@ pstate_remove_slot(struct pstate *ps, size_t hole)
 		size_t home;
 
 		i = (i + 1) & mask;
-		if (ps->slots[i].batch_count == 0)
+		if (!ps->slots[i].used)
 			break;
 		home = pstate_home(ps, ps->slots[i].producer_id);
 		/* Move i into the hole unless its home lies in (hole, i]. */
@@ -226,13 +207,40 @@ pstate_check(const struct pstate *ps, int64_t producer_id, int16_t epoch, int32_
 		*error = KP_ERR_INVALID_PRODUCER_EPOCH;
 		return PSTATE_REJECT;
 	}
-	if (epoch > p->epoch ? first_seq != 0
-			     : !pstate_in_sequence(p->batches[p->batch_count - 1].last_seq,
-						   first_seq)) {
+	/* A producer known only from a marker (no batch): sequence 0. */
+	if (epoch > p->epoch || p->batch_count == 0
+		    ? first_seq != 0
+		    : !pstate_in_sequence(p->batches[p->batch_count - 1].last_seq, first_seq)) {
 		*error = KP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER;
 		return PSTATE_REJECT;
 	}
 	return PSTATE_APPEND;
+}
+
+/* A new producer's slot (the table has room). */
+struct pstate_producer *
+pstate_slot_new(struct pstate *ps, int64_t producer_id, int16_t epoch)
+{
+	struct pstate_producer *p = pstate_slot_free(ps, producer_id);
+
+	memset(p, 0, sizeof(*p));
+	p->producer_id = producer_id;
+	p->epoch = epoch;
+	p->used = true;
+	p->txn_first_offset = -1;
+	p->last_offset = -1;
+	p->coordinator_epoch = -1;
+	ps->producer_count++;
+	return p;
+}
+
+/* Keep the load factor at or below 1/2 for one more producer. */
+int
+pstate_room(struct pstate *ps)
+{
+	if ((ps->producer_count + 1) * 2 <= ps->slot_count)
+		return 0;
+	return pstate_alloc_slots(ps, ps->slot_count > 0 ? ps->slot_count * 2 : PSTATE_SLOTS_MIN);
 }
 
 int
@@ -245,16 +253,9 @@ pstate_record(struct pstate *ps, int64_t producer_id, int16_t epoch, int32_t fir
 	ASSERT(last_offset >= base_offset);
 	p = pstate_find(ps, producer_id);
 	if (p == NULL) {
-		/* Keep the load factor at or below 1/2. */
-		if ((ps->producer_count + 1) * 2 > ps->slot_count &&
-		    pstate_alloc_slots(ps, ps->slot_count > 0 ? ps->slot_count * 2
-							       : PSTATE_SLOTS_MIN) != 0)
+		if (pstate_room(ps) != 0)
 			return -ENOMEM;
-		p = pstate_slot_free(ps, producer_id);
-		memset(p, 0, sizeof(*p));
-		p->producer_id = producer_id;
-		p->epoch = epoch;
-		ps->producer_count++;
+		p = pstate_slot_new(ps, producer_id, epoch);
 	}
 	if (epoch != p->epoch) {
 		/* A new epoch starts a new sequence: older batches no longer
@@ -272,6 +273,7 @@ pstate_record(struct pstate *ps, int64_t producer_id, int16_t epoch, int32_t fir
 		.last_offset = last_offset, .timestamp = timestamp_ms,
 	};
 	p->last_timestamp = timestamp_ms;
+	p->last_offset = last_offset;
 	return 0;
 }
 
@@ -280,10 +282,11 @@ pstate_truncate(struct pstate *ps, int64_t offset)
 {
 	size_t i = 0;
 
+	pstate_txn_truncate(ps, offset);
 	while (i < ps->slot_count) {
 		struct pstate_producer *p = &ps->slots[i];
 
-		if (p->batch_count == 0) {
+		if (!p->used) {
 			i++;
 			continue;
 		}
@@ -291,7 +294,12 @@ pstate_truncate(struct pstate *ps, int64_t offset)
 			p->batch_count--;
 		if (p->batch_count > 0) {
 			p->last_timestamp = p->batches[p->batch_count - 1].timestamp;
+			p->last_offset = p->batches[p->batch_count - 1].last_offset;
 			i++;
+			continue;
+		}
+		if (p->last_offset < offset || p->txn_first_offset >= 0) {
+			i++;    /* known from a marker below offset, or in a transaction */
 			continue;
 		}
 		/* Nothing of it is left in the log: it becomes unknown, as after a
@@ -309,7 +317,9 @@ pstate_expire(struct pstate *ps, int64_t now_ms, int64_t expiration_ms)
 		struct pstate_producer *p = &ps->slots[i];
 
 		/* Kafka: currentTimeMs - lastTimestamp >= producerIdExpirationMs. */
-		if (p->batch_count != 0 && now_ms - p->last_timestamp >= expiration_ms)
+		/* Kafka never expires a producer with an open transaction. */
+		if (p->used && p->txn_first_offset < 0 &&
+		    now_ms - p->last_timestamp >= expiration_ms)
 			pstate_remove_slot(ps, i);  /* slot i is examined again */
 		else
 			i++;
@@ -348,11 +358,33 @@ pstate_snapshot_size(const struct pstate *ps)
 	size_t bytes = PSTATE_SNAP_HEADER_BYTES + PSTATE_SNAP_CRC_BYTES;
 
 	for (size_t i = 0; i < ps->slot_count; i++) {
-		if (ps->slots[i].batch_count != 0)
-			bytes += PSTATE_SNAP_PRODUCER_BYTES +
+		if (ps->slots[i].used)
+			bytes += PSTATE_SNAP_PRODUCER_BYTES + PSTATE_SNAP_TXN_BYTES +
 				 ps->slots[i].batch_count * (size_t)PSTATE_SNAP_BATCH_BYTES;
 	}
 	return bytes;
+}
+
+static uint8_t *
+pstate_snapshot_write_producer(uint8_t *w, const struct pstate_producer *p)
+{
+	w = pstate_put(w, (uint64_t)p->producer_id, 8);
+	w = pstate_put(w, (uint16_t)p->epoch, 2);
+	w = pstate_put(w, p->batch_count, 2);
+	w = pstate_put(w, (uint64_t)p->last_timestamp, 8);
+	w = pstate_put(w, (uint64_t)p->txn_first_offset, 8);
+	w = pstate_put(w, (uint64_t)p->last_offset, 8);
+	w = pstate_put(w, (uint32_t)p->coordinator_epoch, 4);
+	for (int j = 0; j < p->batch_count; j++) {
+		const struct pstate_batch *b = &p->batches[j];
+
+		w = pstate_put(w, (uint32_t)b->first_seq, 4);
+		w = pstate_put(w, (uint32_t)b->last_seq, 4);
+		w = pstate_put(w, (uint64_t)b->base_offset, 8);
+		w = pstate_put(w, (uint64_t)b->last_offset, 8);
+		w = pstate_put(w, (uint64_t)b->timestamp, 8);
+	}
+	return w;
 }
 
 void
@@ -364,34 +396,38 @@ pstate_snapshot_write(const struct pstate *ps, uint8_t *buf)
 	w = pstate_put(w, PSTATE_SNAP_VERSION, 4);
 	w = pstate_put(w, ps->producer_count, 4);
 	for (size_t i = 0; i < ps->slot_count; i++) {
-		const struct pstate_producer *p = &ps->slots[i];
-
-		if (p->batch_count == 0)
-			continue;
-		w = pstate_put(w, (uint64_t)p->producer_id, 8);
-		w = pstate_put(w, (uint16_t)p->epoch, 2);
-		w = pstate_put(w, p->batch_count, 2);
-		w = pstate_put(w, (uint64_t)p->last_timestamp, 8);
-		for (int j = 0; j < p->batch_count; j++) {
-			const struct pstate_batch *b = &p->batches[j];
-
-			w = pstate_put(w, (uint32_t)b->first_seq, 4);
-			w = pstate_put(w, (uint32_t)b->last_seq, 4);
-			w = pstate_put(w, (uint64_t)b->base_offset, 8);
-			w = pstate_put(w, (uint64_t)b->last_offset, 8);
-			w = pstate_put(w, (uint64_t)b->timestamp, 8);
-		}
+		if (ps->slots[i].used)
+			w = pstate_snapshot_write_producer(w, &ps->slots[i]);
 	}
 	w = pstate_put(w, pstate_crc(buf, (size_t)(w - buf)), 4);
 	ASSERT((size_t)(w - buf) == pstate_snapshot_size(ps));
 }
 
+/* The v2 transaction fields of a producer (v1: none, no transaction). */
+static int
+pstate_snapshot_txn(struct pstate_producer *p, const uint8_t **r, const uint8_t *end,
+		    uint32_t version)
+{
+	p->txn_first_offset = -1;
+	p->coordinator_epoch = -1;
+	p->last_offset = -1;
+	if (version < 2)
+		return 0;
+	if (end - *r < PSTATE_SNAP_TXN_BYTES)
+		return -EINVAL;
+	p->txn_first_offset = (int64_t)pstate_get(r, 8);
+	p->last_offset = (int64_t)pstate_get(r, 8);
+	p->coordinator_epoch = (int32_t)pstate_get(r, 4);
+	return p->txn_first_offset < -1 || p->last_offset < -1 ? -EINVAL : 0;
+}
+
 /* One producer from the image at *r (end: the CRC); -EINVAL if it does not
  * fit or does not make sense. */
 static int
-pstate_snapshot_producer(struct pstate *ps, const uint8_t **r, const uint8_t *end)
+pstate_snapshot_producer(struct pstate *ps, const uint8_t **r, const uint8_t *end,
+			 uint32_t version)
 {
-	struct pstate_producer p = { 0 };
+	struct pstate_producer p = { .used = true };
 	uint16_t count;
 
 	if (end - *r < PSTATE_SNAP_PRODUCER_BYTES)
@@ -400,7 +436,9 @@ pstate_snapshot_producer(struct pstate *ps, const uint8_t **r, const uint8_t *en
 	p.epoch = (int16_t)pstate_get(r, 2);
 	count = (uint16_t)pstate_get(r, 2);
 	p.last_timestamp = (int64_t)pstate_get(r, 8);
-	if (p.producer_id < 0 || count == 0 || count > PSTATE_BATCHES ||
+	/* v1 knew only producers with batches; v2 also those of a marker. */
+	if (p.producer_id < 0 || (count == 0 && version < 2) || count > PSTATE_BATCHES ||
+	    pstate_snapshot_txn(&p, r, end, version) != 0 ||
 	    end - *r < (ptrdiff_t)count * PSTATE_SNAP_BATCH_BYTES ||
 	    pstate_find(ps, p.producer_id) != NULL)
 		return -EINVAL;
@@ -415,10 +453,12 @@ pstate_snapshot_producer(struct pstate *ps, const uint8_t **r, const uint8_t *en
 		if (b->base_offset < 0 || b->last_offset < b->base_offset)
 			return -EINVAL;
 	}
-	if (pstate_record(ps, p.producer_id, p.epoch, 0, 0, 0, 0, 0) != 0)
+	if (count > 0 && version < 2)
+		p.last_offset = p.batches[count - 1].last_offset;
+	if (pstate_room(ps) != 0)
 		return -ENOMEM;
 	p.batch_count = (uint8_t)count;
-	*pstate_find(ps, p.producer_id) = p;
+	*pstate_slot_new(ps, p.producer_id, p.epoch) = p;
 	return 0;
 }
 
@@ -426,7 +466,7 @@ int
 pstate_snapshot_read(struct pstate *ps, const uint8_t *buf, size_t len)
 {
 	const uint8_t *r = buf, *end;
-	uint32_t count;
+	uint32_t count, version;
 	int rc = 0;
 
 	ASSERT(ps->producer_count == 0);
@@ -436,18 +476,25 @@ pstate_snapshot_read(struct pstate *ps, const uint8_t *buf, size_t len)
 	if (pstate_crc(buf, len - PSTATE_SNAP_CRC_BYTES) != (uint32_t)pstate_get(&end, 4))
 		return -EINVAL;
 	end -= PSTATE_SNAP_CRC_BYTES;
-	if (pstate_get(&r, 4) != PSTATE_SNAP_MAGIC || pstate_get(&r, 4) != PSTATE_SNAP_VERSION)
+	if (pstate_get(&r, 4) != PSTATE_SNAP_MAGIC)
+		return -EINVAL;
+	version = (uint32_t)pstate_get(&r, 4);
+	if (version < 1 || version > PSTATE_SNAP_VERSION)
 		return -EINVAL;
 	count = (uint32_t)pstate_get(&r, 4);
 	for (uint32_t i = 0; i < count && rc == 0; i++)
-		rc = pstate_snapshot_producer(ps, &r, end);
+		rc = pstate_snapshot_producer(ps, &r, end, version);
 	if (rc == 0 && r != end)
 		rc = -EINVAL;
+	if (rc == 0)
+		rc = pstate_txn_rebuild(ps);
 	if (rc != 0) {
 		/* Leave the state empty, as it was given. */
 		if (ps->slot_count > 0)
 			memset(ps->slots, 0, ps->slot_count * sizeof(*ps->slots));
 		ps->producer_count = 0;
+		ps->txn_head = 0;
+		ps->txn_count = 0;
 	}
 	return rc;
 }

@@ -8,7 +8,8 @@
  * (plog_roll() asks for one), and a torn batch served to a consumer breaks
  * it. A .txnindex is sanity-checked when its segment opens (a torn entry
  * cut) and here loses the entries whose ABORT marker is no longer in the
- * log. */
+ * log; the markers replayed (from the producer-state snapshot on) end their
+ * transactions and append the aborts the .txnindex lacks. */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "common/log.h"
 #include "storage/plog_int.h"
 #include "storage/pstate.h"
+#include "storage/txn_marker.h"
 
 struct recovery_buf {
 	uint8_t *p;
@@ -234,14 +236,60 @@ recovery_snapshot_pick(struct plog *plog)
 	return plog->log_start_offset;
 }
 
+/* A marker batch at pos ends its producer's transaction; an ABORT the
+ * segment's .txnindex does not hold yet (a torn or missing file, or one
+ * the crash came before) is appended to it. True when it was. */
+static bool
+recovery_replay_marker(struct plog *plog, struct segment *seg, int64_t pos,
+		       const struct rbatch_header *h)
+{
+	uint8_t buf[256];
+	struct txn_marker m;
+	struct pstate_txn_end end;
+	struct txn_aborted txn;
+	int64_t total = rbatch_total_bytes(h);
+
+	if (total > (int64_t)sizeof(buf) ||
+	    sio_pread(plog->sio, seg->fd, buf, (size_t)total, pos) != (ssize_t)total ||
+	    !txn_marker_parse(buf, (size_t)total, &m))
+		return false;
+	if (pstate_txn_end(plog->ps, m.producer_id, m.producer_epoch, m.coordinator_epoch,
+			   h->base_offset, h->max_timestamp, &end) != 0 ||
+	    !end.ended || m.type != TXN_MARKER_ABORT || h->base_offset <= seg->txn.last_offset)
+		return false;
+	txn = (struct txn_aborted){
+		.producer_id = m.producer_id, .first_offset = end.first_offset,
+		.last_offset = h->base_offset, .last_stable_offset = end.last_stable_offset,
+	};
+	return segment_txn_append(seg, &txn) == 0;
+}
+
+/* One batch's producer state, as its append recorded it; true when it
+ * was a marker whose abort went back into the .txnindex. */
+static bool
+recovery_replay_batch(struct plog *plog, struct segment *seg, int64_t pos,
+		      const struct rbatch_header *h)
+{
+	int64_t last = h->base_offset + h->last_offset_delta;
+	int32_t last_seq;
+
+	if (h->attributes & RBATCH_ATTR_CONTROL)
+		return recovery_replay_marker(plog, seg, pos, h);
+	last_seq = (int32_t)(((int64_t)h->base_sequence + h->last_offset_delta) % 2147483648LL);
+	(void)pstate_record(plog->ps, h->producer_id, h->producer_epoch, h->base_sequence,
+			    last_seq, h->base_offset, last, h->max_timestamp);
+	if (h->attributes & RBATCH_ATTR_TRANSACTIONAL)
+		(void)pstate_txn_begin(plog->ps, h->producer_id, h->base_offset);
+	return false;
+}
+
 static void
 recovery_replay(struct plog *plog, int64_t from)
 {
 	struct rbatch_header h;
 	struct segment *seg;
 	int64_t pos, last;
-	int32_t last_seq;
-	uint32_t i;
+	uint32_t i, rebuilt;
 
 	for (i = 0; i < plog->seg_count; i++) {
 		seg = plog->segs[i];
@@ -250,18 +298,18 @@ recovery_replay(struct plog *plog, int64_t from)
 		if (segment_log_pin(seg) < 0)
 			continue;       /* their dedup state is lost, as after -ENOMEM */
 		pos = 0;
+		rebuilt = 0;
 		while (segment_batch_at(plog->sio, seg, pos, seg->size, &h) == 0) {
 			last = h.base_offset + h.last_offset_delta;
-			if (last >= from && h.producer_id >= 0) {
-				last_seq = (int32_t)(((int64_t)h.base_sequence +
-						      h.last_offset_delta) % 2147483648LL);
-				(void)pstate_record(plog->ps, h.producer_id, h.producer_epoch,
-						    h.base_sequence, last_seq, h.base_offset,
-						    last, h.max_timestamp);
-			}
+			if (last >= from && h.producer_id >= 0)
+				rebuilt += recovery_replay_batch(plog, seg, pos, &h);
 			pos += rbatch_total_bytes(&h);
 		}
 		segment_log_unpin(seg);
+		if (rebuilt > 0)
+			log_warn("storage", "%s: %u aborted transactions of segment %lld rebuilt "
+				 "into its .txnindex from their markers", plog->dir, rebuilt,
+				 (long long)seg->base_offset);
 	}
 }
 

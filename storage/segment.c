@@ -250,6 +250,21 @@ segment_txn_truncate(struct segment *seg, int64_t offset)
 	return rc;
 }
 
+int
+segment_txn_sync(struct segment *seg)
+{
+	int rc;
+
+	if (seg->txn.entry_count == 0)
+		return 0;
+	rc = segment_txn_pin(seg, false);
+	if (rc < 0)
+		return rc;
+	rc = txn_index_sync(seg->sio, &seg->txn);
+	segment_txn_unpin(seg);
+	return rc;
+}
+
 /* Sanity-check and repair an existing .txnindex (its descriptor is closed
  * again: most segments never look at it). */
 static int

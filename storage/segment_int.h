@@ -87,6 +87,8 @@ int segment_txn_collect(struct segment *seg, int64_t fetch_offset, int64_t upper
 /* Drop the entries whose marker is at or past offset (lastOffset >= offset).
  * No IO when none is. 0 or -errno. */
 int segment_txn_truncate(struct segment *seg, int64_t offset);
+/* fsync the .txnindex when it has entries. 0 or -errno. */
+int segment_txn_sync(struct segment *seg);
 
 /* Read and sanity-check the batch header at pos: magic 2, a length that
  * covers the header and ends at or before limit. 0, or -1 if no batch.

@@ -164,6 +164,13 @@ enum st_req_type {
  * until replicated or leadership moves. Single broker: no effect (Kafka's
  * local append does not time out). */
 #define ST_APPEND_TIMEOUT 0x2
+/* An end-transaction marker from the transaction coordinator (built with
+ * storage/txn_marker.h): it ends the producer's open transaction (an ABORT
+ * is indexed in the segment's .txnindex). Refused with INVALID_PRODUCER_EPOCH
+ * for an older producer epoch, TRANSACTION_COORDINATOR_FENCED for an older
+ * coordinator epoch, INVALID_RECORD when it is not a marker. A control
+ * batch without this flag (a client's) is refused with INVALID_RECORD. */
+#define ST_APPEND_MARKER 0x4
 
 /* One producer of a partition, as DescribeProducers reports it. */
 struct st_producer {
@@ -172,6 +179,18 @@ struct st_producer {
 	int32_t last_sequence;          /* its last batch's last sequence */
 	int16_t epoch;
 };
+
+/* An aborted transaction a read_committed Fetch answers (Kafka's
+ * FetchResponse AbortedTransaction). */
+struct st_aborted_txn {
+	int64_t producer_id;
+	int64_t first_offset;
+};
+
+/* Aborted transactions one READ answers at most: when a read would need
+ * more, it returns only its first batch (whose overlapping transactions
+ * are bounded by the producers open at it). */
+#define ST_ABORTED_MAX 1024
 
 /* ListOffsets special timestamps, as Kafka defines them. */
 #define ST_OFFSET_LATEST (-1)
@@ -210,7 +229,10 @@ struct st_req {
 		struct {
 			int64_t offset;
 			int32_t max_bytes;      /* partition max; the first batch is whole anyway */
-			int8_t isolation;       /* 0 read_uncommitted, 1 read_committed */
+			/* 0 read_uncommitted; 1 read_committed: a consumer's read
+			 * ends at the last stable offset and its completion
+			 * lists the aborted transactions in the data */
+			int8_t isolation;
 			/* -1: a consumer, reads up to the high watermark. A
 			 * broker id: that follower's fetch on the leader: offset
 			 * is its log end (raising the high watermark, maybe
@@ -220,7 +242,7 @@ struct st_req {
 		} read;
 		struct {
 			int64_t timestamp;      /* >= 0, or ST_OFFSET_* */
-			int8_t isolation;
+			int8_t isolation;       /* 1: LATEST is the last stable offset */
 		} offset;
 		struct {
 			/* OffsetForLeaderEpoch as Kafka's epoch cache answers
@@ -258,6 +280,7 @@ struct st_cpl {
 	uint64_t token;
 	int64_t log_start_offset;
 	int64_t high_watermark;         /* single broker: the log end offset */
+	/* below the high watermark while a transaction is undecided */
 	int64_t last_stable_offset;
 	union {
 		struct {
@@ -276,6 +299,12 @@ struct st_cpl {
 			int32_t len;
 			int64_t pos;
 			uint32_t ref;
+			/* isolation 1 (read_committed): the aborted transactions
+			 * overlapping the data returned, malloc'd by the worker,
+			 * in their markers' order; the receiving core frees it.
+			 * NULL when count is 0. */
+			struct st_aborted_txn *aborted;
+			uint32_t aborted_count;
 		} read;
 		struct {
 			int64_t offset;         /* -1 if none */

@@ -161,6 +161,8 @@ struct st_worker {
 	struct plog_watch *watch_free;
 	struct st_ref *refs;            /* [ST_REFS_MAX] */
 	uint32_t ref_free;
+	/* read_committed reads: ST_ABORTED_MAX entries, made on first use */
+	struct txn_aborted *aborted_buf;
 	uint64_t next_tick_ns;
 	uint32_t apps_used;             /* appends taken from the pool */
 	struct hist fsync_hist;         /* flushes: gsync rounds, or each plog's fdatasyncs */
@@ -241,7 +243,7 @@ void st_worker_offline_drop(struct st_worker *w, const uint8_t topic_id[16], int
 void st_worker_io_failed(struct st_worker *w, const struct plog *plog);
 /* Let a plog's writes and syncs finish (their completions go out). */
 void st_plog_quiesce(struct st_worker *w, struct plog *plog);
-void st_cpl_fill(struct st_cpl *cpl, const struct plog *plog, uint8_t type, int32_t partition,
+void st_cpl_fill(struct st_cpl *cpl, struct plog *plog, uint8_t type, int32_t partition,
 		 uint64_t token);
 
 /* st_worker_repl.c: cluster mode on the worker. */

@@ -129,7 +129,7 @@ st_timed_remove(struct st_worker *w, struct plog *plog)
 /* ---- completions ---- */
 
 void
-st_cpl_fill(struct st_cpl *cpl, const struct plog *plog, uint8_t type, int32_t partition,
+st_cpl_fill(struct st_cpl *cpl, struct plog *plog, uint8_t type, int32_t partition,
 	    uint64_t token)
 {
 	memset(cpl, 0, sizeof(*cpl));
@@ -138,7 +138,7 @@ st_cpl_fill(struct st_cpl *cpl, const struct plog *plog, uint8_t type, int32_t p
 	cpl->token = token;
 	cpl->log_start_offset = plog != NULL ? plog->log_start_offset : -1;
 	cpl->high_watermark = plog != NULL ? plog_hw_visible(plog) : -1;
-	cpl->last_stable_offset = cpl->high_watermark;     /* no transactions yet */
+	cpl->last_stable_offset = plog != NULL ? plog_lso(plog) : -1;
 }
 
 /* Full policy of the completion ring (worker -> core): wait for room. A
@@ -242,12 +242,68 @@ static const struct plog_ops st_plog_ops = { st_append_done, st_watch_done, st_b
 
 /* ---- requests ---- */
 
+/* Where the data of region r ends (the offset after its last batch),
+ * capped by limit. */
+static int64_t
+st_read_upper(struct plog *plog, const struct plog_region *r, int64_t limit)
+{
+	struct rbatch_header h;
+	int64_t end = r->seg->next_offset;
+
+	if (r->pos + r->len < r->seg->size && segment_log_pin(r->seg) == 0) {
+		if (segment_batch_at(plog->sio, r->seg, r->pos + r->len, r->seg->size, &h) == 0)
+			end = h.base_offset;
+		segment_log_unpin(r->seg);
+	}
+	return MIN(end, limit);
+}
+
+/* A read_committed read: the aborted transactions overlapping the data
+ * of r into a list for the core. Too many: r shrinks to its first batch
+ * and they are collected again. 0 or a Kafka error. */
+static int16_t
+st_read_aborted(struct st_worker *w, struct plog *plog, int64_t offset, struct plog_region *r,
+		int64_t limit, struct st_cpl *cpl)
+{
+	struct txn_aborted_list out = { .max = ST_ABORTED_MAX };
+	struct rbatch_header h;
+	int rc;
+
+	if (w->aborted_buf == NULL &&
+	    (w->aborted_buf = malloc(ST_ABORTED_MAX * sizeof(*w->aborted_buf))) == NULL)
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	out.e = w->aborted_buf;
+	rc = plog_txn_collect(plog, offset, st_read_upper(plog, r, limit), &out);
+	if (rc == -ENOBUFS && segment_log_pin(r->seg) == 0) {
+		if (segment_batch_at(plog->sio, r->seg, r->pos, r->seg->size, &h) == 0 &&
+		    rbatch_total_bytes(&h) < r->len)
+			r->len = (int32_t)rbatch_total_bytes(&h);
+		segment_log_unpin(r->seg);
+		out.count = 0;
+		rc = plog_txn_collect(plog, offset, st_read_upper(plog, r, limit), &out);
+	}
+	if (rc < 0)
+		return rc == -ENOBUFS ? KP_ERR_UNKNOWN_SERVER_ERROR : KP_ERR_KAFKA_STORAGE_ERROR;
+	if (out.count == 0)
+		return 0;
+	cpl->read.aborted = malloc(out.count * sizeof(*cpl->read.aborted));
+	if (cpl->read.aborted == NULL)
+		return KP_ERR_UNKNOWN_SERVER_ERROR;
+	for (uint32_t i = 0; i < out.count; i++)
+		cpl->read.aborted[i] = (struct st_aborted_txn){
+			.producer_id = out.e[i].producer_id, .first_offset = out.e[i].first_offset,
+		};
+	cpl->read.aborted_count = out.count;
+	return 0;
+}
+
 static void
 st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_req *req,
 	    struct st_cpl *cpl)
 {
 	struct plog_region r;
 	int64_t limit = plog_hw_visible(plog);
+	bool committed = req->read.isolation == 1;
 	uint32_t ref;
 
 	cpl->read.fd = -1;
@@ -265,21 +321,25 @@ st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_re
 			plog_repl_fetch(plog, req->read.replica_id, req->read.offset,
 					clock_wall_ms());
 		limit = plog->hw;
+		committed = false;
 		cpl->high_watermark = plog_hw_visible(plog);
-		cpl->last_stable_offset = cpl->high_watermark;
+		cpl->last_stable_offset = plog_lso(plog);
+	} else if (committed) {
+		limit = cpl->last_stable_offset;        /* Kafka's FetchTxnCommitted */
 	}
 	cpl->error = plog_read_to(plog, req->read.offset, req->read.max_bytes, limit, &r);
 	if (cpl->error == KP_ERR_KAFKA_STORAGE_ERROR)
 		st_worker_io_failed(w, plog);
+	if (cpl->error == 0 && r.len > 0 && committed)
+		cpl->error = st_read_aborted(w, plog, req->read.offset, &r, limit, cpl);
 	if (cpl->error != 0 || r.len == 0)
 		return;
 	ref = w->ref_free;
-	if (ref == ST_REF_NONE) {
+	if (ref == ST_REF_NONE || segment_hold(r.seg) < 0) {
 		cpl->error = KP_ERR_KAFKA_STORAGE_ERROR;
-		return;
-	}
-	if (segment_hold(r.seg) < 0) {
-		cpl->error = KP_ERR_KAFKA_STORAGE_ERROR;
+		free(cpl->read.aborted);
+		cpl->read.aborted = NULL;
+		cpl->read.aborted_count = 0;
 		return;
 	}
 	w->ref_free = w->refs[ref].next_free;
@@ -359,6 +419,16 @@ st_req_lookup(struct plog *plog, const struct st_req *req, struct st_cpl *cpl)
 	if (req->type == ST_REQ_OFFSET) {
 		cpl->error = plog_read_offset(plog, req->offset.timestamp, &cpl->offset.offset,
 					      &cpl->offset.timestamp);
+		/* READ_COMMITTED (Partition.fetchOffsetForTimestamp): LATEST is
+		 * the LSO, and a lookup finds nothing at or past it. */
+		if (req->offset.isolation == 1 && req->offset.timestamp == ST_OFFSET_LATEST) {
+			cpl->offset.offset = cpl->last_stable_offset;
+		} else if (req->offset.isolation == 1 &&
+			   req->offset.timestamp != ST_OFFSET_EARLIEST &&
+			   cpl->offset.offset >= cpl->last_stable_offset) {
+			cpl->offset.offset = -1;
+			cpl->offset.timestamp = -1;
+		}
 		cpl->offset.leader_epoch = plog_epochs_for_offset(plog, cpl->offset.offset);
 	} else {
 		plog_read_epoch_end(plog, req->epoch.leader_epoch, &cpl->epoch.leader_epoch,
@@ -638,15 +708,15 @@ st_admin_stats(struct st_worker *w, struct st_admin *call)
 /* ST_ADMIN_CLEANER_LIST: every compacted plog with closed segments, as
  * the cleaner must see them (a copy: the cleaner thread reads it). */
 static int
-st_admin_cleaner_target(const struct plog *plog, struct cleaner_target *t)
+st_admin_cleaner_target(struct plog *plog, struct cleaner_target *t)
 {
 	memset(t, 0, sizeof(*t));
 	memcpy(t->topic_id, plog->topic_id, 16);
 	t->partition = plog->partition;
 	t->cfg = plog->cfg;
 	t->dir = strdup(plog->dir);
-	t->seg_count = plog->seg_count - 1;
-	t->segs = calloc(t->seg_count, sizeof(*t->segs));
+	t->seg_count = plog_txn_cleanable(plog);
+	t->segs = calloc(t->seg_count > 0 ? t->seg_count : 1, sizeof(*t->segs));
 	if (t->dir == NULL || t->segs == NULL) {
 		free(t->dir);
 		free(t->segs);
@@ -1030,6 +1100,7 @@ st_worker_fini(struct st_worker *w)
 	free(w->apps);
 	free(w->watches);
 	free(w->refs);
+	free(w->aborted_buf);
 	free(w->table);
 	free(w->offline);
 }

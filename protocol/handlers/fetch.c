@@ -562,10 +562,33 @@ fetch_cut(struct kp_pending *p)
 	return total;
 }
 
+/* read_committed: storage's aborted transactions as the schema's items
+ * (a copy, for the encoder's type); false when out of memory. */
+static bool
+fetch_aborted_items(const struct kp_part *pt, struct kp_array *a,
+		    struct kp_fetch_response_aborted_transaction **items)
+{
+	*items = NULL;
+	a->count = 0;
+	if (pt->aborted_count == 0)
+		return true;
+	*items = calloc(pt->aborted_count, sizeof(**items));
+	if (*items == NULL)
+		return false;
+	for (uint32_t i = 0; i < pt->aborted_count; i++) {
+		(*items)[i].producer_id = pt->aborted[i].producer_id;
+		(*items)[i].first_offset = pt->aborted[i].first_offset;
+	}
+	a->count = (int32_t)pt->aborted_count;
+	a->items = *items;
+	return true;
+}
+
 static void
 fetch_encode_partition(struct kp_writer *w, int16_t version, const struct kp_part *pt,
 		       int8_t isolation)
 {
+	struct kp_fetch_response_aborted_transaction *items = NULL;
 	struct kp_fetch_response_partition_data pd;
 	bool ok = pt->error == KP_ERR_NONE;
 
@@ -575,12 +598,16 @@ fetch_encode_partition(struct kp_writer *w, int16_t version, const struct kp_par
 	pd.high_watermark = ok ? pt->high_watermark : -1;
 	pd.last_stable_offset = ok ? pt->last_stable_offset : -1;
 	pd.log_start_offset = ok ? pt->log_start_offset : -1;
-	/* No transactions yet: an empty list for a read_committed read, null
-	 * else (a failed read too), as Kafka answers. A partition Kafka refuses
-	 * before reading (unknown or unauthorized: FetchResponse.
-	 * partitionResponse) keeps the schema's default, an empty list. */
+	/* A read_committed read: the aborted transactions in its data (an
+	 * empty list when none); null else (a failed read too), as Kafka
+	 * answers. A partition Kafka refuses before reading (unknown or
+	 * unauthorized: FetchResponse.partitionResponse) keeps the schema's
+	 * default, an empty list. */
 	pd.aborted_transactions.count =
 		(ok && isolation == 1) || fetch_refused(pt->error) ? 0 : -1;
+	if (ok && isolation == 1 && !pt->cut &&
+	    !fetch_aborted_items(pt, &pd.aborted_transactions, &items))
+		kp_writer_fail(w, KP_WIRE_NOMEM);
 	pd.preferred_read_replica = -1;
 	pd.records.ptr = ok && pt->len > 0 && !pt->cut ? kp_bytes_external : (const uint8_t *)"";
 	pd.records.len = ok && !pt->cut ? pt->len : 0;
@@ -588,6 +615,7 @@ fetch_encode_partition(struct kp_writer *w, int16_t version, const struct kp_par
 	pd.current_leader.leader_id = pt->leader_id;
 	pd.current_leader.leader_epoch = pt->leader_epoch;
 	kp_fetch_response_partition_data_encode(w, version, &pd);
+	free(items);
 }
 
 /* The response's tagged fields: from v16 the leaders' endpoints

@@ -91,6 +91,14 @@ fake_st_read(const struct st_req *req, struct st_cpl *cpl)
 	cpl->read.pos = req->read.offset * 100;
 	cpl->read.ref = ++fake_st_one.ref_next;
 	fake_st.refs_held++;
+	if (req->read.isolation != 1 || fake_st.read_aborted == 0)
+		return;
+	cpl->read.aborted = calloc(fake_st.read_aborted, sizeof(*cpl->read.aborted));
+	if (cpl->read.aborted == NULL)
+		return;
+	for (uint32_t i = 0; i < fake_st.read_aborted; i++)
+		cpl->read.aborted[i] = (struct st_aborted_txn){ 1000 + i, i };
+	cpl->read.aborted_count = fake_st.read_aborted;
 }
 
 /* Answer req into the completion ring (room was checked at submit). */

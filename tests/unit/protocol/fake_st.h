@@ -23,6 +23,10 @@ struct fake_st_state {
 	int32_t read_len;       /* bytes a READ of partition 0 finds (0: none),
 				 * at most the read's max_bytes when that is less */
 	int64_t read_end;       /* ... when its offset is below this */
+	/* A read_committed READ that finds data lists this many aborted
+	 * transactions (producer 1000 + i from offset i), malloc'd as a
+	 * worker does. */
+	uint32_t read_aborted;
 	int16_t error_p1;       /* error answered for partition 1 */
 	int64_t log_start;      /* the log start offset answered (DELETE_RECORDS:
 				 * the request's offset, -1 the log end) */

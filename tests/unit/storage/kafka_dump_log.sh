@@ -41,4 +41,22 @@ if [ "$txns" != "$want" ]; then
 	echo "$want" >&2
 	fail=1
 fi
+# Transactions as storage writes them: batches, markers and the abort's
+# .txnindex entry (tests/unit/storage/write_segment.c write_txn_log).
+tseg="$dir/txn/t-0/00000000000000000000"
+dump "$tseg.log" || fail=1
+grep -q "isValid: false" "$dir/out.txt" && fail=1
+grep -q "baseOffset: 0 lastOffset: 1 count: 2 .*producerId: 777 .*isTransactional: true" \
+	"$dir/out.txt" || fail=1
+grep -q "offset: 3 .*endTxnMarker: ABORT coordinatorEpoch: 5" "$dir/out.txt" || fail=1
+grep -q "offset: 4 .*endTxnMarker: COMMIT coordinatorEpoch: 5" "$dir/out.txt" || fail=1
+grep -q "baseOffset: 3 .*isTransactional: true isControl: true" "$dir/out.txt" || fail=1
+dump "$tseg.txnindex" || fail=1
+txns="$(grep "producerId:" "$dir/out.txt")"
+want="version: 0 producerId: 777 firstOffset: 0 lastOffset: 3 lastStableOffset: 2"
+if [ "$txns" != "$want" ]; then
+	echo "kafka_dump_log: the abort's .txnindex entry differs; want:" >&2
+	echo "$want" >&2
+	fail=1
+fi
 exit $fail

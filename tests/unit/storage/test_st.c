@@ -19,10 +19,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/be.h"
 #include "common/clock.h"
 #include "common/rbatch.h"
 #include "storage/st.h"
 #include "storage/st_int.h"
+#include "storage/txn_marker.h"
 #include "tests/sim/sio_sim.h"
 #include "tests/unit/storage/tbatch.h"
 
@@ -394,6 +396,191 @@ Test(st, producers)
 		free(cpl[i].producers.list);
 	}
 	free(b);
+	st_stop(st);
+	st_destroy(st);
+}
+
+/* One batch to partition 0 on core 0 (acks=all unless append_acks): its
+ * completion. */
+static int8_t append_acks = -1;
+
+static struct st_cpl
+append_one(struct st *st, uint8_t *b, uint32_t len, uint8_t flags)
+{
+	struct st_req r = req(ST_REQ_APPEND, 0, 1);
+	struct st_cpl cpl;
+
+	r.acks = append_acks;
+	r.flags = flags;
+	r.append.batch = b;
+	r.append.len = len;
+	cr_assert(st_submit(st, 0, &r));
+	st_flush(st, 0);
+	reap(st, 0, &cpl, 1);
+	return cpl;
+}
+
+static uint8_t *
+txn_batch(int64_t pid, int records, uint32_t *len)
+{
+	struct tbatch_spec s = tbatch_spec(records, 10, 5000);
+	uint8_t *b;
+
+	s.producer_id = pid;
+	s.producer_epoch = 0;
+	s.base_sequence = 0;
+	b = tbatch_build(&s, len);
+	be_write16(b + 21, be_read16(b + 21) | RBATCH_ATTR_TRANSACTIONAL);
+	be_write32(b + 17, rbatch_crc_compute(b, *len));
+	return b;
+}
+
+static struct st_cpl
+marker(struct st *st, int64_t pid, int16_t type, uint8_t *b)
+{
+	struct txn_marker m = { .producer_id = pid, .type = type, .timestamp_ms = 6000 };
+
+	txn_marker_build(&m, b);
+	return append_one(st, b, TXN_MARKER_BYTES, ST_APPEND_MARKER);
+}
+
+/* READ of partition 0 from offset at an isolation level; the batches of
+ * the region returned (base offsets) go to bases. */
+static struct st_cpl
+read_at(struct st *st, int64_t offset, int8_t isolation, int64_t *bases, int *n)
+{
+	struct st_req r = req(ST_REQ_READ, 0, 2);
+	uint8_t hdr[RBATCH_HEADER_BYTES];
+	struct rbatch_header h;
+	struct st_cpl cpl;
+	int64_t pos;
+
+	r.read.offset = offset;
+	r.read.max_bytes = 1 << 20;
+	r.read.isolation = isolation;
+	r.read.replica_id = -1;
+	cr_assert(st_submit(st, 0, &r));
+	st_flush(st, 0);
+	reap(st, 0, &cpl, 1);
+	cr_assert_eq(cpl.error, 0);
+	*n = 0;
+	for (pos = cpl.read.pos; cpl.read.len > 0 && pos < cpl.read.pos + cpl.read.len;
+	     pos += rbatch_total_bytes(&h)) {
+		cr_assert_eq(pread(cpl.read.fd, hdr, sizeof(hdr), pos), sizeof(hdr));
+		rbatch_header_parse(hdr, sizeof(hdr), &h);
+		bases[(*n)++] = h.base_offset;
+	}
+	if (cpl.read.len > 0) {
+		r = req(ST_REQ_RELEASE, 0, 0);
+		r.release.ref = cpl.read.ref;
+		cr_assert(st_submit(st, 0, &r));
+		st_flush(st, 0);
+	}
+	return cpl;
+}
+
+static int64_t
+latest(struct st *st, int8_t isolation)
+{
+	struct st_req r = req(ST_REQ_OFFSET, 0, 3);
+	struct st_cpl cpl;
+
+	r.offset.timestamp = ST_OFFSET_LATEST;
+	r.offset.isolation = isolation;
+	cr_assert(st_submit(st, 0, &r));
+	st_flush(st, 0);
+	reap(st, 0, &cpl, 1);
+	return cpl.offset.offset;
+}
+
+/* read_committed through the workers: the LSO bounds the read, the
+ * completion lists the aborted transactions, ListOffsets LATEST = LSO. */
+Test(st, read_committed)
+{
+	uint8_t *a, *c, *d, m1[TXN_MARKER_BYTES], m2[TXN_MARKER_BYTES];
+	struct tbatch_spec s = tbatch_spec(2, 10, 5000);
+	struct st *st = start();
+	struct st_cpl cpl;
+	int64_t bases[16];
+	uint32_t len;
+	int n;
+
+	a = txn_batch(42, 3, &len);
+	cr_assert_eq(append_one(st, a, len, 0).append.base_offset, 0);          /* 0-2 */
+	c = tbatch_build(&s, &len);
+	cr_assert_eq(append_one(st, c, len, 0).append.base_offset, 3);          /* 3-4 */
+	d = txn_batch(43, 1, &len);
+	cr_assert_eq(append_one(st, d, len, 0).append.base_offset, 5);          /* 5 */
+	cr_assert_eq(latest(st, 1), 0);
+	cpl = marker(st, 42, TXN_MARKER_ABORT, m1);                             /* 6 */
+	cr_assert_eq(cpl.error, 0);
+	cr_assert_eq(cpl.append.base_offset, 6);
+	cr_assert_eq(cpl.last_stable_offset, 5);
+	cr_assert_eq(latest(st, 1), 5);
+	cr_assert_eq(latest(st, 0), 7);
+
+	cpl = read_at(st, 0, 1, bases, &n);
+	cr_assert_eq(cpl.high_watermark, 7);
+	cr_assert_eq(cpl.last_stable_offset, 5);
+	cr_assert(n == 2 && bases[0] == 0 && bases[1] == 3, "read_committed stops at the LSO");
+	cr_assert_eq(cpl.read.aborted_count, 1);
+	cr_assert(cpl.read.aborted[0].producer_id == 42 && cpl.read.aborted[0].first_offset == 0);
+	free(cpl.read.aborted);
+	cpl = read_at(st, 0, 0, bases, &n);
+	cr_assert_eq(n, 4, "read_uncommitted reads to the high watermark");
+	cr_assert_null(cpl.read.aborted);
+
+	cr_assert_eq(marker(st, 43, TXN_MARKER_COMMIT, m2).error, 0);          /* 7 */
+	cr_assert_eq(latest(st, 1), 8);
+	cpl = read_at(st, 3, 1, bases, &n);
+	cr_assert_eq(cpl.last_stable_offset, 8);
+	cr_assert_eq(n, 4);
+	cr_assert_eq(cpl.read.aborted_count, 1, "the abort's marker (6) is in the data");
+	free(cpl.read.aborted);
+	cpl = read_at(st, 7, 1, bases, &n);
+	cr_assert_eq(cpl.read.aborted_count, 0, "ended before the fetch offset");
+	cr_assert_null(cpl.read.aborted);
+	free(a);
+	free(c);
+	free(d);
+	st_stop(st);
+	st_destroy(st);
+}
+
+/* More aborted transactions in a read_committed read than a completion
+ * carries (ST_ABORTED_MAX): the read shrinks to its first batch and lists
+ * only what overlaps it. */
+Test(st, read_committed_too_many_aborts)
+{
+	enum { N = ST_ABORTED_MAX + 10 };
+	uint8_t *bufs[N], (*marks)[TXN_MARKER_BYTES] = calloc(N, TXN_MARKER_BYTES);
+	struct st *st = start();
+	struct st_cpl cpl;
+	int64_t bases[16];
+	uint32_t len;
+	int n;
+
+	cr_assert_not_null(marks);
+	append_acks = 1;
+	for (int i = 0; i < N; i++) {
+		bufs[i] = txn_batch(1000 + i, 1, &len);
+		cr_assert_eq(append_one(st, bufs[i], len, 0).error, 0);
+		cr_assert_eq(marker(st, 1000 + i, TXN_MARKER_ABORT, marks[i]).error, 0);
+	}
+	append_acks = -1;
+	cpl = read_at(st, 0, 1, bases, &n);
+	cr_assert_eq(cpl.last_stable_offset, 2 * N);
+	cr_assert(n == 1 && bases[0] == 0, "only the first batch");
+	cr_assert_eq(cpl.read.aborted_count, 1);
+	cr_assert_eq(cpl.read.aborted[0].producer_id, 1000);
+	free(cpl.read.aborted);
+	cpl = read_at(st, 2 * N - 4, 1, bases, &n);
+	cr_assert_eq(n, 4, "a read with few aborts is whole");
+	cr_assert_eq(cpl.read.aborted_count, 2);
+	free(cpl.read.aborted);
+	for (int i = 0; i < N; i++)
+		free(bufs[i]);
+	free(marks);
 	st_stop(st);
 	st_destroy(st);
 }

@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /* Writes a small partition log with storage/plog.c on real io_uring into
  * <dir>/t-0 (several segments, sparse indexes, two aborted transactions in
- * the first segment's .txnindex) and closes it cleanly, for
- * kafka_dump_log.sh to read back with Kafka's own DumpLogSegments. */
+ * the first segment's .txnindex) and one with real transactions into
+ * <dir>/txn/t-0 (transactional batches, an ABORT and a COMMIT marker
+ * appended as the coordinator will, the abort indexed by storage), and
+ * closes them cleanly, for kafka_dump_log.sh to read back with Kafka's own
+ * DumpLogSegments. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
+#include "common/be.h"
+#include "common/rbatch.h"
 #include "storage/plog_int.h"
+#include "storage/txn_marker.h"
 #include "tests/unit/storage/tplog.h"
 
 static int
@@ -47,6 +54,72 @@ write_txn_index(struct plog *plog)
 	return 0;
 }
 
+static struct plog_append *
+append_txn(struct tp *tp, int64_t pid, int records)
+{
+	struct tbatch_spec s = tbatch_spec(records, 20, tp->now_ms);
+	uint32_t len;
+	uint8_t *b;
+
+	s.producer_id = pid;
+	s.producer_epoch = 1;
+	s.base_sequence = 0;
+	b = tbatch_build(&s, &len);
+	be_write16(b + 21, be_read16(b + 21) | RBATCH_ATTR_TRANSACTIONAL);
+	be_write32(b + 17, rbatch_crc_compute(b, len));
+	return tp_append(tp, b, len, -1);
+}
+
+static struct plog_append *
+append_marker(struct tp *tp, int64_t pid, int16_t type)
+{
+	struct txn_marker m = { .producer_id = pid, .producer_epoch = 1,
+				.coordinator_epoch = 5, .type = type, .timestamp_ms = tp->now_ms };
+	uint8_t *b = malloc(TXN_MARKER_BYTES);
+	struct plog_append *app;
+
+	if (b == NULL)
+		return NULL;
+	txn_marker_build(&m, b);
+	app = tp_append(tp, b, TXN_MARKER_BYTES, -1);
+	app->flags = ST_APPEND_MARKER;
+	return app;
+}
+
+/* <dir>/txn/t-0: 0-1 producer 777, 2 producer 778, 3 ABORT of 777 (its
+ * .txnindex entry: first 0, last 3, LSO 2: 778 is open), 4 COMMIT of 778. */
+static int
+write_txn_log(const char *dir, struct sio *sio)
+{
+	char sub[512];
+	struct tp tp;
+	int rc = 0;
+
+	snprintf(sub, sizeof(sub), "%s/txn", dir);
+	if (mkdir(sub, 0755) != 0)
+		return -1;
+	memset(&tp, 0, sizeof(tp));
+	tp.sio = sio;
+	tp.cfg = tp_config();
+	tp.log_dir = sub;
+	tp.now_ms = 1700000000000LL;
+	if (tp_open(&tp) != 0)
+		return -1;
+	append_txn(&tp, 777, 2);
+	append_txn(&tp, 778, 1);
+	if (append_marker(&tp, 777, TXN_MARKER_ABORT) == NULL ||
+	    append_marker(&tp, 778, TXN_MARKER_COMMIT) == NULL || run_until_idle(&tp) != 0)
+		rc = -1;
+	for (unsigned i = 0; rc == 0 && i < tp.done_count; i++)
+		if (tp.done[i]->error != 0)
+			rc = -1;
+	if (rc == 0 && (plog_lso(tp.plog) != 5 || tp.plog->segs[0]->txn.entry_count != 1))
+		rc = -1;
+	plog_close(tp.plog, 3);
+	tp_free_appends(&tp);
+	return rc;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -84,6 +157,8 @@ main(int argc, char **argv)
 	printf("%u segments, log end offset %ld\n", tp.plog->seg_count, (long)tp.plog->hw);
 	plog_close(tp.plog, 3);
 	tp_free_appends(&tp);
+	if (write_txn_log(argv[1], tp.sio) != 0)
+		return 1;
 	sio_destroy(tp.sio);
 	return 0;
 }
