@@ -259,11 +259,10 @@ plog_txn_collect(struct plog *plog, int64_t offset, int64_t upper, struct txn_ab
 	int rc;
 
 	/* An ABORT is indexed in its marker's segment, at or after the one
-	 * holding offset (Kafka's collectAbortedTransactions). */
+	 * holding offset, and the marker may lie segments past upper: go on
+	 * until an entry's last stable offset reaches upper (Kafka's
+	 * collectAbortedTransactions); a segment without aborts costs nothing. */
 	for (i = plog_read_segment_floor(plog, offset); i < plog->seg_count; i++) {
-		if (plog->segs[i]->base_offset >= upper && i > 0 &&
-		    plog->segs[i - 1]->next_offset >= upper)
-			break;
 		rc = segment_txn_collect(plog->segs[i], offset, upper, out);
 		if (rc != 0)
 			return rc < 0 ? rc : 0;

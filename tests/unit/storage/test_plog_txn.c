@@ -435,3 +435,29 @@ Test(plog_txn, cleaner_stops_at_lso)
 	cr_assert_eq(run_one(append_marker(100, 0, 0, TXN_MARKER_COMMIT, ST_APPEND_MARKER)), 0);
 	cr_assert_eq(plog_txn_cleanable(tp.plog), 3, "every sealed segment");
 }
+
+/* An aborted transaction whose marker landed segments after the data a
+ * read_committed fetch returns is still listed: Kafka's
+ * collectAbortedTransactions goes on through later segments until an entry
+ * with lastStableOffset >= the upper bound ends the search. */
+Test(plog_txn, abort_marker_in_a_later_segment)
+{
+	struct txn_aborted e[4];
+
+	cr_assert_eq(tp_open(&tp), 0);
+	append_data(100, 0, 0, 3, true);                        /* 0-2 A */
+	tp_run(&tp);
+	cr_assert_eq(plog_roll(tp.plog), 0);                    /* segment 3 */
+	append_data(-1, -1, -1, 2, false);                      /* 3-4 */
+	tp_run(&tp);
+	cr_assert_eq(plog_roll(tp.plog), 0);                    /* segment 5 */
+	cr_assert_eq(run_one(append_marker(100, 0, 0, TXN_MARKER_ABORT, ST_APPEND_MARKER)), 0);
+	cr_assert_eq(tp.plog->seg_count, 3);
+	/* The data read from offset 0 ends at 3: the marker is at 5. */
+	cr_assert_eq(aborted(0, 3, e, 4), 1, "the abort indexed two segments later");
+	cr_assert_eq(e[0].producer_id, 100);
+	cr_assert_eq(e[0].first_offset, 0);
+	cr_assert_eq(e[0].last_offset, 5);
+	/* Records of other producers inside its span overlap it too. */
+	cr_assert_eq(aborted(3, 5, e, 4), 1);
+}
