@@ -198,7 +198,7 @@ ctl_log_read_next(struct ctl *ctl, struct ctl_log_op *op)
 
 	ctl_log_req_init(req, op, ST_REQ_READ);
 	req->read.offset = op->next_offset;
-	req->read.replica_id = -1;      /* a consumer: up to the high watermark */
+	req->read.replica_id = ST_READ_LOG_END;  /* as Kafka's coordinator loads */
 	req->read.max_bytes = CTL_LOG_READ_BYTES;
 	ctl_log_submit(ctl, &op->subs[1]);
 }

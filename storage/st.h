@@ -192,6 +192,13 @@ struct st_aborted_txn {
  * are bounded by the producers open at it). */
 #define ST_ABORTED_MAX 1024
 
+/* st_req.read.replica_id of control's coordinator loads: up to the log
+ * end, not the high watermark. A new leader's high watermark lags its log
+ * until its followers fetch again, and records below the log end were
+ * acknowledged to the ISR it was part of (group offsets, transaction
+ * states): Kafka's coordinators load to the log end too. */
+#define ST_READ_LOG_END (-2)
+
 /* ListOffsets special timestamps, as Kafka defines them. */
 #define ST_OFFSET_LATEST (-1)
 #define ST_OFFSET_EARLIEST (-2)
@@ -237,7 +244,10 @@ struct st_req {
 			 * broker id: that follower's fetch on the leader: offset
 			 * is its log end (raising the high watermark, maybe
 			 * completing acks=all appends), it reads up to the log
-			 * end. */
+			 * end. ST_READ_LOG_END: control loading a coordinator's
+			 * partition, up to the log end (Kafka's
+			 * FetchIsolation.LOG_END), the completion's
+			 * high_watermark then the log end. */
 			int32_t replica_id;
 		} read;
 		struct {

@@ -324,6 +324,10 @@ st_req_read(struct st_worker *w, struct plog *plog, int core, const struct st_re
 		committed = false;
 		cpl->high_watermark = plog_hw_visible(plog);
 		cpl->last_stable_offset = plog_lso(plog);
+	} else if (req->read.replica_id == ST_READ_LOG_END) {
+		limit = plog->hw;               /* the landed log end */
+		committed = false;
+		cpl->high_watermark = limit;
 	} else if (committed) {
 		limit = cpl->last_stable_offset;        /* Kafka's FetchTxnCommitted */
 	}

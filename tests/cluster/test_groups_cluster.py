@@ -78,3 +78,42 @@ def test_offsets_topic_rf_and_coordinator_failover(cluster_factory):
     new = harness.wait_for(moved, 60, f"a coordinator for {group} other than {coord}")
     harness.wait_for(lambda: _committed(c, group, new) == want, 60,
                      f"the committed offsets from coordinator {new}")
+
+
+def test_commit_right_before_the_coordinator_dies(cluster_factory):
+    """An offset commit acknowledged (acks=all to the ISR) just before its
+    coordinator is killed is answered by the next coordinator. The survivor
+    that takes the group's partition over has the record in its log, but
+    its high watermark may not have caught up yet (followers learn it from
+    the next fetch): a coordinator loading only up to the high watermark,
+    as Spillway's did, answered an older offset. Kafka loads its
+    coordinators' partitions up to the log end; so does Spillway now.
+    Three rounds, each with a kill -9 right after the commit."""
+    from confluent_kafka import TopicPartition
+    c = cluster_factory(3)
+    topic = f"grpk-{uuid.uuid4().hex[:6]}"
+    group = f"gk-{uuid.uuid4().hex[:6]}"
+    c.create_topics([topic], 1, 3)
+    for rnd in range(3):
+        cons = Consumer({"bootstrap.servers": c.bootstrap(), "group.id": group,
+                         "enable.auto.commit": False})
+        want = 100 * (rnd + 1)
+        try:
+            cons.commit(offsets=[TopicPartition(topic, 0, want)], asynchronous=False)
+        finally:
+            cons.close()
+        live = [b.id for b in c.live()]
+        coord = _coordinator(c, group, live[0])
+        c.brokers[coord].kill()
+        survivor = next(b.id for b in c.live())
+
+        def moved():
+            n = _coordinator(c, group, survivor)
+            return n != coord and n in c.brokers and c.brokers[n].alive() and n
+        new = harness.wait_for(moved, 60, f"a coordinator for {group} other than {coord}")
+        got = harness.wait_for(lambda: _committed(c, group, new) or None, 60,
+                               f"offsets from coordinator {new}")
+        assert got == {(topic, 0): want}, (rnd, coord, new, got)
+        c.brokers[coord].start()
+        c.wait_formed(timeout=60, ids=[1, 2, 3])
+        c.wait_full_isr([OFFSETS], 3, timeout=90)
