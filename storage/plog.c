@@ -223,9 +223,12 @@ plog_free(struct plog *plog, int16_t error)
 	for (i = 0; i < plog->seg_count; i++)
 		if (plog->segs[i] != NULL)
 			segment_unref(plog->sio, plog->segs[i]);
+	/* Appends waiting for the ISR complete here, and a completion reads
+	 * the last stable offset from the producer state: it goes after. */
+	plog_repl_free(plog, error);
 	if (plog->ps != NULL)
 		pstate_destroy(plog->ps);
-	plog_repl_free(plog, error);
+	plog->ps = NULL;
 	free(plog->epochs.e);
 	free(plog->segs);
 	free(plog->dir);

@@ -561,3 +561,22 @@ Test(plog_repl, timed_out_retry_waits_again)
 	cr_assert_eq(dup->base_offset, 0);
 	cr_assert_eq(tp.plog->next_offset, 4, "written once");
 }
+
+/* A partition deleted (or closed) while an acks=all append waits for the
+ * followers: the append completes with the error, and its completion reads
+ * the partition's offsets (the last stable offset from the producer
+ * state) before anything is freed. The producer state was freed first and
+ * the completion read it: a use-after-free that killed a broker in the
+ * cluster suite (reassignment tests deleting topics under load). */
+Test(plog_repl, close_with_acks_all_waiting)
+{
+	struct plog_append *a;
+
+	cr_assert_eq(tp_open(&tp), 0);
+	set_role(true, 3, 2, 3, isr_all);
+	a = tp_append_records(&tp, 5, 10, tp.now_ms, -1);
+	tp_run(&tp);
+	cr_assert_eq(a->error, -1, "waits for the followers");
+	tp_close(&tp);
+	cr_assert_eq(a->error, KP_ERR_UNKNOWN_TOPIC_OR_PARTITION);
+}
